@@ -1,0 +1,88 @@
+"""Monthly figures: the tidy frame every reader produces and the as-of-month values it yields.
+
+The tidy frame has one row per (year, month, unit, field) with these columns:
+
+    year          int      ROC year (112)
+    month         int      1..12
+    unit          str      the reporting unit (單位), e.g. "政風處"
+    field         str      a field code of the plan (e.g. "warning_cases")
+    value         Decimal  the reported figure, exact
+    source_file   str      the uploaded file's name
+    source_sheet  str      the sheet it came from ("" for a CSV)
+    source_cell   str      A1-style cell of the value, as Excel shows it (CSV too)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+import pandas as pd
+
+from metrics.plan import Aggregation, Plan
+
+TIDY_COLUMNS: tuple[str, ...] = (
+    "year", "month", "unit", "field", "value", "source_file", "source_sheet", "source_cell",
+)
+
+
+def empty_tidy_frame() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in TIDY_COLUMNS})
+
+
+@dataclass
+class Figures:
+    """The reported monthly values of one unit in one year: field -> month -> value."""
+
+    plan: Plan
+    values: dict[str, dict[int, Decimal]] = field(default_factory=dict)
+
+    @classmethod
+    def from_frame(cls, plan: Plan, frame: pd.DataFrame, year: int | None = None,
+                   unit: str | None = None) -> Figures:
+        year = plan.year if year is None else year
+        unit = plan.unit if unit is None else unit
+        figures = cls(plan)
+        if frame.empty:
+            return figures
+        rows = frame[(frame["year"] == year) & (frame["unit"] == unit)]
+        for code, month, value in zip(rows["field"], rows["month"], rows["value"]):
+            figures.values.setdefault(code, {})[int(month)] = Decimal(value)
+        return figures
+
+    @classmethod
+    def from_mapping(cls, plan: Plan, values: Mapping[str, Mapping[int, object]]) -> Figures:
+        return cls(plan, {code: {int(m): Decimal(str(v)) for m, v in months.items() if v is not None}
+                          for code, months in values.items()})
+
+    def reported_months(self, codes: Iterable[str] | None = None) -> list[int]:
+        codes = self.values.keys() if codes is None else codes
+        months = {month for code in codes for month in self.values.get(code, {})}
+        return sorted(months)
+
+    def latest_month(self) -> int | None:
+        months = self.reported_months()
+        return months[-1] if months else None
+
+    def monthly(self, code: str, month: int) -> Decimal | None:
+        return self.values.get(code, {}).get(month)
+
+    def as_of(self, code: str, month: int) -> Fraction | None:
+        """The field's value as of the end of `month`, by its flow or stock rule; None if unreported."""
+        by_month = self.values.get(code, {})
+        reported = [m for m in by_month if m <= month]
+        if not reported:
+            return None
+        if self.plan.field_by_code[code].aggregation is Aggregation.FLOW:
+            return sum((Fraction(by_month[m]) for m in reported), Fraction(0))
+        return Fraction(by_month[max(reported)])
+
+    def with_additions(self, additions: Mapping[str, Mapping[int, Decimal]]) -> Figures:
+        """A copy with assumed extra figures added on top (for what-if scenarios)."""
+        values = {code: dict(months) for code, months in self.values.items()}
+        for code, months in additions.items():
+            for month, amount in months.items():
+                values.setdefault(code, {})[month] = values.get(code, {}).get(month, Decimal(0)) + amount
+        return Figures(self.plan, values)
