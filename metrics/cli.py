@@ -1,0 +1,244 @@
+"""`python -m metrics …`: the same core as the dashboard, without a browser.
+
+Exit status 0 on success, 2 on invalid input (message on stderr, in Traditional Chinese, naming
+the file, sheet, cell and field; nothing stored), 1 on a store failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import pandas as pd
+
+from metrics.errors import InputError, KpiError, StoreError
+from metrics.evaluation import Evaluation, evaluate, parse_target
+from metrics.figures import Figures, empty_tidy_frame
+from metrics.formulas import format_number
+from metrics.plan import PLAN_112, Plan
+
+EXIT_INVALID = 2
+EXIT_STORE = 1
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep its message but say it in Chinese first
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"參數有誤：{message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ChineseArgumentParser(prog="python -m metrics",
+                                   description="新竹縣政府政風處 施政計畫績效指標：計算、匯入與查詢")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="指令")
+
+    evaluate_parser = commands.add_parser("evaluate", help="計算各項指標（來源：檔案或資料庫）")
+    evaluate_parser.add_argument("files", nargs="*", metavar="FILE", help="月報 .xlsx 或 .csv（可多個）")
+    evaluate_parser.add_argument("--as-of", type=int, dest="as_of", metavar="M", help="統計至第 M 月（預設：最新填報月份）")
+    evaluate_parser.add_argument("--target", action="append", default=[], metavar="ID=VALUE",
+                                 help="情境模擬：改用此目標值，例如 --target 10-1=98")
+    evaluate_parser.add_argument("--json", action="store_true", help="輸出 JSON")
+    evaluate_parser.add_argument("--db", metavar="URL", help="由資料庫讀取（預設：環境變數 KPI_DB_URL，或本機 SQLite 檔）")
+    evaluate_parser.add_argument("--unit", help="單位（預設：計畫之單位）")
+
+    ingest_parser = commands.add_parser("ingest", help="匯入月報到資料庫（任一檔案有誤則全部不匯入）")
+    ingest_parser.add_argument("files", nargs="+", metavar="FILE")
+    ingest_parser.add_argument("--db", metavar="URL")
+    ingest_parser.add_argument("--uploader", default="", help="上傳者姓名（選填）")
+
+    history_parser = commands.add_parser("history", help="列出上傳紀錄")
+    history_parser.add_argument("--db", metavar="URL")
+    history_parser.add_argument("--json", action="store_true")
+
+    undo_parser = commands.add_parser("undo", help="復原一次上傳（還原該批次之前的數值）")
+    undo_parser.add_argument("batch", type=int, metavar="BATCH", help="批次編號（見 history）")
+    undo_parser.add_argument("--db", metavar="URL")
+
+    template_parser = commands.add_parser("template", help="產生月報範本 .xlsx")
+    template_parser.add_argument("--year", type=int, help="民國年度（預設：計畫年度）")
+    template_parser.add_argument("-o", "--output", metavar="FILE", help="輸出檔名（預設：月報範本_112年.xlsx）")
+    return parser
+
+
+def read_files(paths: Sequence[str], plan: Plan) -> list[tuple[str, bytes, pd.DataFrame]]:
+    """Read and validate every file before anything is stored; all problems of all files are reported."""
+    from metrics.reading import read_upload
+
+    results = []
+    problems = []
+    for path_text in paths:
+        path = Path(path_text)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            problems.append(f"檔案「{path_text}」無法讀取：{error.strerror or error}")
+            continue
+        try:
+            results.append((path.name, data, read_upload(data, path.name, plan)))
+        except InputError as error:
+            problems.append(str(error))
+    if problems:
+        raise InputError("\n".join(problems))
+    return results
+
+
+def combine(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Later files override earlier ones for the same (year, month, unit, field), as uploads do."""
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return empty_tidy_frame()
+    combined = pd.concat(frames, ignore_index=True)
+    return combined.drop_duplicates(subset=["year", "month", "unit", "field"], keep="last").reset_index(drop=True)
+
+
+def open_store(url: str | None):
+    from metrics.store import Store
+
+    return Store(url)
+
+
+def command_evaluate(arguments: argparse.Namespace, plan: Plan) -> int:
+    targets = dict(parse_target(*split_assignment(text), plan) for text in arguments.target)
+    if arguments.files and arguments.db:
+        raise InputError("請擇一：指定檔案，或以 --db 由資料庫讀取")
+    if arguments.files:
+        frame = combine([frame for _, _, frame in read_files(arguments.files, plan)])
+    else:
+        frame = open_store(arguments.db).current_frame(year=plan.year)
+    figures = Figures.from_frame(plan, frame, unit=arguments.unit)
+    if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
+        raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
+    evaluation = evaluate(figures, arguments.as_of, targets=targets)
+    if arguments.json:
+        print(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(render_table(evaluation))
+    return 0
+
+
+def split_assignment(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise InputError(f"--target「{text}」格式應為 指標代號=目標值，例如 --target 10-1=98")
+    key, _, value = text.partition("=")
+    return key, value
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    padding = " " * max(width - display_width(text), 0)
+    return padding + text if right else text + padding
+
+
+def render_table(evaluation: Evaluation) -> str:
+    plan = evaluation.plan
+    score = format_number(evaluation.weighted_score) if evaluation.weighted_score is not None else "—"
+    counts = evaluation.status_counts()
+    lines = [
+        f"{plan.organisation} {plan.year} 年度施政計畫績效指標（統計至 {plan.year} 年 {evaluation.as_of_month} 月）",
+        f"加權分數：{score} 分（計畫權重合計 {format_number(Fraction(plan.weight_total))}%，"
+        f"以適用指標權重 {format_number(evaluation.weight_total)}% 計算）",
+        "　".join(f"{label} {counts[status]} 項" for status, label in
+                 (("met", "達標"), ("on_track", "符合進度"), ("behind", "落後"), ("no_data", "無資料"),
+                  ("not_applicable", "不適用"))),
+        "",
+    ]
+    headers = ("指標", "名稱", "權重", "目標值", "實際值", "達成率", "狀態", "差距", "年底預估")
+    rows = []
+    for result in evaluation.results:
+        achievement = f"{format_number(result.achievement * 100, 1)}%" if result.achievement is not None else "—"
+        rows.append((
+            result.indicator.id, result.indicator.short_name, f"{format_number(result.weight)}%",
+            result.format_value(result.target), result.format_value(result.actual), achievement,
+            result.status_label, result.gap_text or "—", result.format_value(result.projection),
+        ))
+    widths = [max(display_width(row[index]) for row in (headers, *rows)) for index in range(len(headers))]
+    numeric = {2, 3, 4, 5, 8}
+    for row in (headers, *rows):
+        lines.append("  ".join(pad(cell, widths[index], index in numeric) for index, cell in enumerate(row)).rstrip())
+    notes = [f"指標 {result.indicator.id}：{result.computation.note}" for result in evaluation.results
+             if result.computation.note and result.status not in ("no_data",)]
+    if notes:
+        lines += ["", *notes]
+    return "\n".join(lines)
+
+
+def command_ingest(arguments: argparse.Namespace, plan: Plan) -> int:
+    files = read_files(arguments.files, plan)
+    store = open_store(arguments.db)
+    for name, data, frame in files:
+        result = store.ingest(frame, file_name=name, file_bytes=data, uploader=arguments.uploader)
+        print(f"{name}：{result.message}")
+    return 0
+
+
+def command_history(arguments: argparse.Namespace, plan: Plan) -> int:
+    batches = open_store(arguments.db).history()
+    if arguments.json:
+        print(json.dumps([batch_json(batch) for batch in batches], ensure_ascii=False, indent=2))
+        return 0
+    if not batches:
+        print("尚無上傳紀錄")
+        return 0
+    for batch in batches:
+        state = f"（已於 {batch.undone_at:%Y-%m-%d %H:%M} 復原）" if batch.undone_at else ""
+        who = f"，上傳者 {batch.uploader}" if batch.uploader else ""
+        print(f"批次 {batch.id}：{batch.file_name}，{batch.uploaded_at:%Y-%m-%d %H:%M}，"
+              f"{batch.row_count:,} 筆{who}{state}")
+    return 0
+
+
+def batch_json(batch) -> dict[str, object]:
+    return {
+        "id": batch.id, "file_name": batch.file_name, "sha256": batch.sha256,
+        "uploaded_at": batch.uploaded_at.isoformat(), "uploader": batch.uploader, "row_count": batch.row_count,
+        "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
+    }
+
+
+def command_undo(arguments: argparse.Namespace, plan: Plan) -> int:
+    result = open_store(arguments.db).undo(arguments.batch)
+    print(result.message)
+    return 0
+
+
+def command_template(arguments: argparse.Namespace, plan: Plan) -> int:
+    from metrics.template import build_template
+
+    year = arguments.year or plan.year
+    output = Path(arguments.output or f"月報範本_{year}年.xlsx")
+    output.write_bytes(build_template(plan, year=year))
+    print(f"已產生 {output}")
+    return 0
+
+
+COMMANDS = {
+    "evaluate": command_evaluate,
+    "ingest": command_ingest,
+    "history": command_history,
+    "undo": command_undo,
+    "template": command_template,
+}
+
+
+def main(argv: Sequence[str] | None = None, plan: Plan = PLAN_112) -> int:
+    arguments = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[arguments.command](arguments, plan)
+    except InputError as error:
+        print(f"錯誤：{error}", file=sys.stderr)
+        print("未儲存任何資料。" if arguments.command == "ingest" else "", file=sys.stderr, end="")
+        return EXIT_INVALID
+    except StoreError as error:
+        print(f"資料庫錯誤：{error}", file=sys.stderr)
+        return EXIT_STORE
+    except KpiError as error:
+        print(f"錯誤：{error}", file=sys.stderr)
+        return EXIT_INVALID

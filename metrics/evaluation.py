@@ -1,0 +1,231 @@
+"""Evaluation of the plan as of a month: actual, achievement, status, pace, projection, gap, score.
+
+The rules are the data contract's §3; everything is exact (Fraction) until `to_json` or the
+formatting helpers turn it into what people read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from metrics.errors import InputError
+from metrics.figures import Figures
+from metrics.formulas import FORMULAS, GAP_RULES, NO_DATA, NOT_APPLICABLE, Computation, format_number, round_half_up
+from metrics.plan import Goal, Indicator, Plan, Term
+
+MET = "met"
+ON_TRACK = "on_track"
+BEHIND = "behind"
+
+STATUSES: tuple[str, ...] = (MET, ON_TRACK, BEHIND, NO_DATA, NOT_APPLICABLE)
+STATUS_LABELS: dict[str, str] = {
+    MET: "達標",
+    ON_TRACK: "符合進度",
+    BEHIND: "落後",
+    NO_DATA: "無資料",
+    NOT_APPLICABLE: "不適用",
+}
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    indicator: Indicator
+    goal: Goal
+    as_of_month: int
+    target: Fraction
+    weight: Fraction
+    computation: Computation
+    achievement: Fraction | None
+    status: str
+    pace: Fraction | None  # what the target asks for by this month (accruing indicators only)
+    projection: Fraction | None  # year-end value at the current run rate (accruing) or the current value
+    gap: Fraction | None  # still needed, in the gap's natural unit; 0 when met
+    gap_text: str
+    reported_months: tuple[int, ...]  # months 1..M in which any of its fields was reported
+    numerator_label: str
+    denominator_label: str
+
+    @property
+    def actual(self) -> Fraction | None:
+        return self.computation.actual
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def missing_months(self) -> tuple[int, ...]:
+        return tuple(month for month in range(1, self.as_of_month + 1) if month not in self.reported_months)
+
+    def format_value(self, value: Fraction | None) -> str:
+        if value is None:
+            return "—"
+        unit = self.indicator.unit
+        return f"{format_number(value)}%" if unit == "%" else f"{format_number(value)} {unit}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.indicator.id,
+            "goal": self.goal.number,
+            "name": self.indicator.name,
+            "weight": json_number(self.weight),
+            "target": json_number(self.target),
+            "unit": self.indicator.unit,
+            "actual": json_number(self.actual),
+            "achievement": json_number(self.achievement, 4),
+            "status": self.status,
+            "status_label": self.status_label,
+            "pace": json_number(self.pace),
+            "projection": json_number(self.projection),
+            "gap": json_number(self.gap),
+            "gap_text": self.gap_text,
+            "numerator": json_number(self.computation.numerator),
+            "denominator": json_number(self.computation.denominator),
+            "note": self.computation.note,
+            "missing_months": list(self.missing_months),
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    plan: Plan
+    as_of_month: int
+    results: tuple[IndicatorResult, ...]
+    weighted_score: Fraction | None  # 0–100 over applicable indicators
+    weight_total: Fraction  # weights of the applicable indicators the score is divided by
+
+    @property
+    def plan_weight_total(self) -> Decimal:
+        return self.plan.weight_total
+
+    def result(self, indicator_id: str) -> IndicatorResult:
+        for result in self.results:
+            if result.indicator.id == indicator_id:
+                return result
+        raise KeyError(indicator_id)
+
+    def of_goal(self, goal: int) -> tuple[IndicatorResult, ...]:
+        return tuple(result for result in self.results if result.goal.number == goal)
+
+    def status_counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in STATUSES}
+        for result in self.results:
+            counts[result.status] += 1
+        return counts
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "organisation": self.plan.organisation,
+            "year": self.plan.year,
+            "as_of_month": self.as_of_month,
+            "weighted_score": json_number(self.weighted_score),
+            "weight_total": json_number(self.weight_total),
+            "plan_weight_total": json_number(Fraction(self.plan.weight_total)),
+            "status_counts": self.status_counts(),
+            "indicators": [result.to_json() for result in self.results],
+        }
+
+
+def json_number(value: Fraction | None, places: int = 2) -> int | float | None:
+    """Whole numbers as ints; others rounded half up to `places` decimals."""
+    if value is None:
+        return None
+    value = Fraction(value)
+    if value.denominator == 1:
+        return value.numerator
+    rounded = round_half_up(value, places)
+    return rounded.numerator if rounded.denominator == 1 else float(rounded)
+
+
+def terms_label(terms: tuple[Term, ...], plan: Plan) -> str:
+    """'實支數(累計)＋應付數(累計)…' or '精簡之縣款臨時人員數÷2', as the plan writes its sums."""
+    names = []
+    for term in terms:
+        name = plan.field_by_code[term.field].name
+        if term.coefficient != 1:
+            name = f"{name}÷{1 / term.coefficient}" if term.coefficient.numerator == 1 else f"{name}×{term.coefficient}"
+        names.append(name)
+    return "＋".join(names)
+
+
+def parse_target(indicator_id: str, text: str, plan: Plan) -> tuple[str, Fraction]:
+    """A what-if target as typed on the command line or in the editor: '97', '97%', '１３０'."""
+    from metrics.parsing import parse_number
+
+    indicator = plan.indicator_by_id.get(indicator_id.strip())
+    if indicator is None:
+        known = "、".join(plan.indicator_by_id)
+        raise InputError(f"指標代號「{indicator_id}」不存在，可用的代號：{known}")
+    cleaned = text.strip().rstrip("%％")
+    try:
+        value = parse_number(cleaned)
+    except ValueError:
+        value = None
+    if value is None or value <= 0:
+        raise InputError(f"指標 {indicator.id}（{indicator.short_name}）的目標值「{text}」須為大於 0 的數字"
+                         f"（例如 {format_number(Fraction(indicator.target))}）")
+    return indicator.id, Fraction(value)
+
+
+def evaluate(figures: Figures, as_of_month: int | None = None, *,
+             targets: Mapping[str, Fraction | Decimal] | None = None,
+             weights: Mapping[str, Fraction | Decimal] | None = None) -> Evaluation:
+    """Evaluate every indicator of the figures' plan as of `as_of_month` (default: latest reported)."""
+    plan = figures.plan
+    if as_of_month is None:
+        as_of_month = figures.latest_month()
+        if as_of_month is None:
+            raise InputError("沒有任何已填報的數字，無法計算指標；請先上傳月報")
+    if not 1 <= as_of_month <= 12:
+        raise InputError(f"統計月份「{as_of_month}」須為 1 至 12")
+    targets = targets or {}
+    weights = weights or {}
+    results = tuple(
+        evaluate_indicator(
+            indicator, plan.goal_by_number[indicator.goal], figures, as_of_month,
+            Fraction(targets.get(indicator.id, indicator.target)), Fraction(weights.get(indicator.id, indicator.weight)),
+        )
+        for indicator in plan.indicators
+    )
+    applicable = [result for result in results if result.status != NOT_APPLICABLE]
+    weight_total = sum((result.weight for result in applicable), Fraction(0))
+    score = None
+    if weight_total > 0:
+        earned = sum((result.weight * min(result.achievement or Fraction(0), Fraction(1)) for result in applicable),
+                     Fraction(0))
+        score = earned / weight_total * 100
+    return Evaluation(plan, as_of_month, results, score, weight_total)
+
+
+def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month: int, target: Fraction,
+                       weight: Fraction) -> IndicatorResult:
+    values = {code: figures.as_of(code, month) for code in indicator.fields}
+    computation = FORMULAS[indicator.formula](indicator, values)
+    pace = target * month / 12 if indicator.accrues else None
+    achievement = projection = gap = None
+    gap_text = ""
+    if computation.actual is None:
+        status = computation.status or NO_DATA
+    else:
+        actual = computation.actual
+        achievement = actual / target
+        if actual >= target:
+            status = MET
+        elif indicator.accrues and actual >= pace:
+            status = ON_TRACK
+        else:
+            status = BEHIND
+        projection = actual * 12 / month if indicator.accrues else actual
+        if status == MET:
+            gap, gap_text = Fraction(0), "已達標"
+        else:
+            gap = max(GAP_RULES[indicator.gap_rule](target, computation), Fraction(0))
+            gap_text = indicator.gap_template.format(
+                amount=format_number(gap), unit=indicator.gap_unit or indicator.unit)
+    reported = tuple(month_number for month_number in figures.reported_months(indicator.fields) if month_number <= month)
+    return IndicatorResult(indicator, goal, month, target, weight, computation, achievement, status, pace,
+                           projection, gap, gap_text, reported, terms_label(indicator.numerator, figures.plan),
+                           terms_label(indicator.denominator, figures.plan))
