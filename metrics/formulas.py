@@ -11,8 +11,10 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from metrics.plan import Indicator, Term
+if TYPE_CHECKING:  # the plan validates itself against FORMULAS, so only its types are needed here
+    from metrics.plan import Indicator, Term
 
 Values = Mapping[str, Fraction | None]
 
@@ -60,12 +62,10 @@ def reduction_denominator(new_positions: Fraction | None, contract_budget_positi
     """
     if new_positions is None:
         return None, "新增(含解控)預算員額數未填報"
-    budget = sum_terms((Term("contract_budget_positions"), Term("temp_budget_positions", Fraction(1, 2))),
-                       {"contract_budget_positions": contract_budget_positions,
-                        "temp_budget_positions": temp_budget_positions})
-    if budget is None:
+    if contract_budget_positions is None and temp_budget_positions is None:
         return new_positions, (f"分母採新增(含解控)預算員額數 {format_number(new_positions)} 人"
                                "（未填報縣款聘僱／臨時預算員額數，未檢核補充說明（三））")
+    budget = (contract_budget_positions or 0) + Fraction(temp_budget_positions or 0) / 2
     if budget < new_positions:
         return budget, (f"分母改採縣款聘僱預算員額數＋臨時人員預算員額數÷2＝{format_number(budget)} 人，"
                         f"因少於新增(含解控)預算員額數 {format_number(new_positions)} 人（計畫補充說明（三））")
