@@ -1,0 +1,166 @@
+"""The month's official indicator table as an .xlsx workbook, ready to print on A4.
+
+Every string that reaches a cell passes through `neutralize`, because reasons and actions are
+typed by users and a cell starting with "=" would otherwise run as a formula in Excel.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import unicodedata
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.worksheet import Worksheet
+
+SHEET_NAME = "績效指標執行情形"
+TITLE_ROW = 1
+SUBTITLE_ROW = 2
+HEADER_ROW = 3
+FIRST_DATA_ROW = 4
+
+# (row key, header, column width in Excel characters)
+COLUMNS: tuple[tuple[str, str, float], ...] = (
+    ("goal", "策略目標", 24),
+    ("indicator", "績效指標", 30),
+    ("weight", "權重", 7),
+    ("target", "目標值", 10),
+    ("actual", "實際值", 11),
+    ("achievement", "達成率", 9),
+    ("status", "狀態", 9),
+    ("gap", "差距", 18),
+    ("projection", "年底預估", 14),
+    ("reason", "落後原因", 30),
+    ("action", "改進措施", 30),
+)
+
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_CONTROL_STARTS = ("\t", "\r")
+_STATUS_FILLS = {
+    "達標": "E2EFDA",
+    "符合進度": "DDEBF7",
+    "落後": "FCE4D6",
+    "無資料": "EDEDED",
+    "不適用": "EDEDED",
+}
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_LINE_HEIGHT = 15.0
+
+
+def neutralize(value: object) -> object:
+    """A string Excel could read as a formula gets a leading apostrophe; anything else is unchanged."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_CONTROL_STARTS) or value.lstrip().startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def build_report(rows: Sequence[Mapping[str, object]], *, title: str, subtitle: str) -> bytes:
+    """One row per indicator under a title, a subtitle and the column headers; goal cells merged."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_NAME
+    last_column = len(COLUMNS)
+
+    for row, text, size in ((TITLE_ROW, title, 14), (SUBTITLE_ROW, subtitle, 11)):
+        cell = sheet.cell(row=row, column=1, value=neutralize(str(text)))
+        cell.font = Font(size=size, bold=row == TITLE_ROW)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
+    sheet.row_dimensions[TITLE_ROW].height = 24
+    sheet.row_dimensions[SUBTITLE_ROW].height = 20
+
+    for column, (_, header, width) in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=HEADER_ROW, column=column, value=header)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="D9E1F2")
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+    for offset, data in enumerate(rows):
+        row = FIRST_DATA_ROW + offset
+        lines = 1
+        for column, (key, _, width) in enumerate(COLUMNS, start=1):
+            cell = sheet.cell(row=row, column=column)
+            _write_value(cell, key, data.get(key))
+            cell.border = _BORDER
+            centred = key in {"weight", "target", "actual", "achievement", "status"}
+            cell.alignment = Alignment(horizontal="center" if centred else "left", vertical="center",
+                                       wrap_text=True)
+            if key == "status" and str(data.get(key) or "") in _STATUS_FILLS:
+                cell.fill = PatternFill("solid", fgColor=_STATUS_FILLS[str(data[key])])
+            if key != "goal":
+                lines = max(lines, _lines_needed(cell.value, width))
+        sheet.row_dimensions[row].height = lines * _LINE_HEIGHT
+
+    _merge_goals(sheet, rows)
+
+    sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=1).coordinate
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.7, header=0.3, footer=0.3)
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = "第 &P 頁，共 &N 頁"
+    sheet.evenFooter.center.text = "第 &P 頁，共 &N 頁"
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_value(cell: Cell, key: str, value: object) -> None:
+    if value is None:
+        cell.value = ""
+        return
+    if key == "weight" and isinstance(value, (int, float, Decimal, Fraction)) and not isinstance(value, bool):
+        cell.value = float(value) if not isinstance(value, int) else value
+        cell.number_format = '0.0"%"'
+        return
+    cell.value = neutralize(str(value))
+    cell.data_type = "s"
+
+
+def _display_width(text: str) -> int:
+    """Characters as Excel lays them out: CJK and full-width count double."""
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
+def _lines_needed(value: object, width: float) -> int:
+    if not isinstance(value, str) or not value:
+        return 1
+    usable = max(width - 1, 1)
+    return sum(max(1, math.ceil(_display_width(line) / usable)) for line in value.split("\n"))
+
+
+def _merge_goals(sheet: Worksheet, rows: Sequence[Mapping[str, object]]) -> None:
+    """Merge each run of consecutive rows with the same goal, and make the run tall enough for it."""
+    goal_width = COLUMNS[0][2]
+    start = 0
+    for index in range(1, len(rows) + 1):
+        if index < len(rows) and rows[index].get("goal") == rows[start].get("goal"):
+            continue
+        first_row, last_row = FIRST_DATA_ROW + start, FIRST_DATA_ROW + index - 1
+        goal_cell = sheet.cell(row=first_row, column=1)
+        goal_cell.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
+        if last_row > first_row:
+            sheet.merge_cells(start_row=first_row, start_column=1, end_row=last_row, end_column=1)
+        needed = _lines_needed(goal_cell.value, goal_width) * _LINE_HEIGHT
+        available = sum(sheet.row_dimensions[row].height or _LINE_HEIGHT for row in range(first_row, last_row + 1))
+        if needed > available:
+            sheet.row_dimensions[last_row].height = (sheet.row_dimensions[last_row].height or _LINE_HEIGHT) \
+                + needed - available
+        start = index

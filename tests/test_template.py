@@ -1,0 +1,408 @@
+"""The 月報 template workbook, and the sample year built from it."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import math
+import re
+import sys
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from metrics.parsing import parse_month_header, parse_number
+from metrics.plan import PLAN_112, Aggregation, Quantity
+from metrics.template import build_template
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+CODES = [monthly_field.code for monthly_field in PLAN_112.fields]
+MONTH_LETTERS = "DEFGHIJKLMNO"
+
+
+def open_book(data: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+@pytest.fixture(scope="module")
+def blank_book() -> openpyxl.Workbook:
+    return open_book(build_template())
+
+
+# ---------------------------------------------------------------- layout
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("A1", "新竹縣政府政風處 112 年度施政計畫績效指標月報"),
+    ("A2", "單位：政風處"),
+    ("D2", "年度：112"),
+    ("A4", "項目代碼"),
+    ("B4", "項目名稱"),
+    ("C4", "計量"),
+    ("D4", "112年1月"),
+    ("E4", "112年2月"),
+    ("O4", "112年12月"),
+    ("P4", "說明"),
+    ("A5", "warning_cases"),
+    ("B5", "預警案件數"),
+    ("C5", "案"),
+    ("P5", "當月辦理完成之預警案件數。"),
+    ("A18", "budget_amount"),
+    ("C18", "千元"),
+    ("A30", "self_created_drafts"),
+    ("B30", "自創簽稿數"),
+    ("A31", None),
+])
+def test_layout_cells(blank_book: openpyxl.Workbook, cell: str, expected: str | None) -> None:
+    assert blank_book.sheetnames == ["月報", "說明"]
+    assert blank_book["月報"][cell].value == expected
+
+
+def test_note_is_one_line_and_says_blank_is_not_zero(blank_book: openpyxl.Workbook) -> None:
+    note = blank_book["月報"]["A3"].value
+    assert "\n" not in note
+    assert "空白表示未填報（不是 0）" in note
+
+
+def test_fields_in_plan_order_with_names_units_help(blank_book: openpyxl.Workbook) -> None:
+    sheet = blank_book["月報"]
+    rows = list(sheet.iter_rows(min_row=5, max_row=30, max_col=16, values_only=True))
+    assert len(rows) == 26
+    assert [row[0] for row in rows] == CODES
+    assert [row[1] for row in rows] == [f.name for f in PLAN_112.fields]
+    assert [row[2] for row in rows] == [f.unit for f in PLAN_112.fields]
+    assert [row[15] for row in rows] == [f.help for f in PLAN_112.fields]
+    assert all(value is None for row in rows for value in row[3:15])
+
+
+def test_month_headers_are_text_the_parser_reads(blank_book: openpyxl.Workbook) -> None:
+    sheet = blank_book["月報"]
+    for month, letter in enumerate(MONTH_LETTERS, start=1):
+        cell = sheet[f"{letter}4"]
+        assert cell.data_type == "s"
+        assert parse_month_header(cell.value) == (112, month)
+
+
+@pytest.mark.parametrize(("year", "unit", "title", "first_month", "year_cell"), [
+    (113, "人事處", "新竹縣政府政風處 113 年度施政計畫績效指標月報", "113年1月", "年度：113"),
+    (None, None, "新竹縣政府政風處 112 年度施政計畫績效指標月報", "112年1月", "年度：112"),
+])
+def test_year_and_unit_parameters(year: int | None, unit: str | None, title: str, first_month: str,
+                                  year_cell: str) -> None:
+    sheet = open_book(build_template(year=year, unit=unit))["月報"]
+    assert sheet["A1"].value == title
+    assert sheet["A2"].value == f"單位：{unit or '政風處'}"
+    assert sheet["D2"].value == year_cell
+    assert sheet["D4"].value == first_month
+
+
+def test_no_cell_holds_a_formula(blank_book: openpyxl.Workbook) -> None:
+    filled = open_book(build_template(values={(code, 1): Decimal(1) for code in CODES}))
+    for book in (blank_book, filled):
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate}"
+                    assert not (isinstance(cell.value, str) and cell.value.startswith("="))
+
+
+# ---------------------------------------------------------------- input cells
+
+
+def validations_by_range(sheet) -> dict[str, object]:
+    found = {}
+    for validation in sheet.data_validations.dataValidation:
+        for cell_range in validation.sqref.ranges:
+            found[cell_range.coord] = validation
+    return found
+
+
+def test_every_input_row_has_the_right_validation(blank_book: openpyxl.Workbook) -> None:
+    validations = validations_by_range(blank_book["月報"])
+    assert len(validations) == 26
+    for row, monthly_field in enumerate(PLAN_112.fields, start=5):
+        validation = validations[f"D{row}:O{row}"]
+        expected_type = "decimal" if monthly_field.quantity is Quantity.AMOUNT else "whole"
+        assert validation.type == expected_type, monthly_field.code
+        assert validation.operator == "greaterThanOrEqual"
+        assert validation.formula1 == "0"
+        assert validation.allow_blank
+        assert validation.showErrorMessage
+        assert "0 以上" in validation.error
+        assert validation.errorTitle and validation.prompt
+
+
+@pytest.mark.parametrize(("code", "number_format"), [
+    ("warning_cases", "#,##0"),
+    ("staff_headcount", "#,##0"),
+    ("edoc_sent_total", "#,##0"),
+    ("budget_amount", "#,##0.0##"),
+    ("reserved", "#,##0.0##"),
+])
+def test_input_cells_formatted_and_unlocked(blank_book: openpyxl.Workbook, code: str, number_format: str) -> None:
+    sheet = blank_book["月報"]
+    row = 5 + CODES.index(code)
+    for letter in MONTH_LETTERS:
+        cell = sheet[f"{letter}{row}"]
+        assert cell.number_format == number_format
+        assert cell.protection.locked is False
+    assert sheet[f"A{row}"].protection.locked is True
+    assert sheet[f"P{row}"].protection.locked is True
+    assert sheet.protection.sheet is True
+    assert not sheet.protection.password
+
+
+def test_freeze_panes_and_print_setup(blank_book: openpyxl.Workbook) -> None:
+    sheet = blank_book["月報"]
+    assert sheet.freeze_panes == "D5"
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1
+    assert sheet.page_setup.fitToHeight == 0
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$4"
+    assert sheet.column_dimensions["B"].width >= 20
+    assert sheet.column_dimensions["P"].width >= 30
+
+
+# ---------------------------------------------------------------- pre-filled values
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ({}, {}),
+    ({("warning_cases", 3): Decimal(1)}, {"F5": 1}),
+    ({("warning_cases", 1): Decimal(0)}, {"D5": 0}),  # a reported zero stays a zero, not a blank
+    ({("budget_amount", 12): Decimal("21288")}, {"O18": 21288}),
+    ({("actual_spent", 6): Decimal("8951.2"), ("payables", 6): Decimal("143.60")}, {"I19": 8951.2, "I20": 143.6}),
+    ({("self_created_drafts", 7): Decimal("1E+2")}, {"J30": 100}),
+    ({("edoc_sent_total", 2): Decimal("1234"), ("edoc_sent_total", 11): Decimal("98")}, {"E26": 1234, "N26": 98}),
+])
+def test_values_prefilled_and_blank_elsewhere(values: dict, expected: dict[str, float]) -> None:
+    sheet = open_book(build_template(values=values))["月報"]
+    for row in range(5, 31):
+        for letter in MONTH_LETTERS:
+            coordinate = f"{letter}{row}"
+            actual = sheet[coordinate].value
+            if coordinate in expected:
+                assert actual == expected[coordinate], coordinate
+                assert type(actual) is type(expected[coordinate])
+            else:
+                assert actual is None, coordinate
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({("no_such_field", 1): Decimal(1)}, "no_such_field"),
+    ({("warning_cases", 13): Decimal(1)}, "1 至 12"),
+    ({("warning_cases", 0): Decimal(1)}, "1 至 12"),
+])
+def test_prefill_rejects_unknown_codes_and_months(values: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_template(values=values)
+
+
+# ---------------------------------------------------------------- 說明 sheet
+
+
+def guide_rows(book: openpyxl.Workbook) -> dict[str, tuple]:
+    rows = {}
+    for row in book["說明"].iter_rows(values_only=True):
+        if row and row[0] in CODES:
+            rows[row[0]] = row
+    return rows
+
+
+def test_guide_lists_every_field(blank_book: openpyxl.Workbook) -> None:
+    rows = guide_rows(blank_book)
+    assert list(rows) == CODES
+    for monthly_field in PLAN_112.fields:
+        code, name, unit, how, help_text, users = rows[monthly_field.code][:6]
+        assert (name, unit, help_text) == (monthly_field.name, monthly_field.unit, monthly_field.help)
+        expected = "當月數" if monthly_field.aggregation is Aggregation.FLOW else "月底數"
+        assert how.startswith(expected)
+
+
+@pytest.mark.parametrize(("code", "indicators"), [
+    ("warning_cases", ["1 辦理預警案件"]),
+    ("new_positions", ["6 聘僱臨時人力精簡率"]),
+    ("temp_budget_positions", ["6 聘僱臨時人力精簡率"]),
+    ("staff_headcount", ["7 客語認證完成率"]),
+    ("savings", ["8 預算執行率"]),
+    ("self_created_drafts", ["10-2 公文線上簽核比率"]),
+    ("edoc_sent_total", ["10-1 公文電子交換比率"]),
+])
+def test_guide_names_the_indicators_using_a_field(blank_book: openpyxl.Workbook, code: str,
+                                                  indicators: list[str]) -> None:
+    assert guide_rows(blank_book)[code][5] == "、".join(indicators)
+
+
+def test_guide_explains_how_to_fill(blank_book: openpyxl.Workbook) -> None:
+    texts = [cell for row in blank_book["說明"].iter_rows(values_only=True) for cell in row if isinstance(cell, str)]
+    joined = "\n".join(texts)
+    assert "空白表示「未填報」，不是 0" in joined
+    assert "112年3月" in joined
+
+
+# ---------------------------------------------------------------- the sample year
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("make_sample_data", SAMPLE_DIR / "make_sample_data.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module
+
+
+def read_month_file(path: Path) -> dict[tuple[str, int], Decimal]:
+    sheet = openpyxl.load_workbook(path)["月報"]
+    assert sheet["D4"].value == "112年1月"
+    values = {}
+    for row in range(5, 31):
+        code = sheet[f"A{row}"].value
+        for month, letter in enumerate(MONTH_LETTERS, start=1):
+            raw = sheet[f"{letter}{row}"].value
+            if raw is not None:
+                values[(code, month)] = parse_number(raw)
+    return values
+
+
+def read_csv(path: Path) -> tuple[list[dict[str, str]], dict[tuple[str, int], Decimal]]:
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    return rows, {(row["項目代碼"], int(row["月份"])): Decimal(row["數值"]) for row in rows}
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+def test_sample_month_file_fills_exactly_its_month(month: int) -> None:
+    values = read_month_file(SAMPLE_DIR / f"112-{month:02d}.xlsx")
+    assert {m for _, m in values} == {month}
+    assert sorted(code for code, _ in values) == sorted(CODES)
+
+
+def test_sample_csv_matches_the_month_files() -> None:
+    rows, csv_values = read_csv(SAMPLE_DIR / "112-full-year.csv")
+    assert list(rows[0]) == ["年度", "月份", "單位", "項目代碼", "數值"]
+    assert len(rows) == 26 * 12
+    assert {row["年度"] for row in rows} == {"112"}
+    assert {row["單位"] for row in rows} == {"政風處"}
+    assert all(row["數值"].strip() for row in rows)
+    from_files: dict[tuple[str, int], Decimal] = {}
+    for month in range(1, 13):
+        from_files.update(read_month_file(SAMPLE_DIR / f"112-{month:02d}.xlsx"))
+    assert from_files == csv_values
+
+
+def as_of(values: dict[tuple[str, int], Decimal], code: str, month: int) -> Fraction:
+    """Every sample field is reported every month, so flow = sum of 1..M and stock = month M."""
+    if PLAN_112.field_by_code[code].aggregation is Aggregation.FLOW:
+        return sum((Fraction(values[(code, m)]) for m in range(1, month + 1)), Fraction(0))
+    return Fraction(values[(code, month)])
+
+
+def two_places(value: Fraction) -> str:
+    hundredths = math.floor(value * 100 + Fraction(1, 2))
+    return f"{hundredths // 100}.{hundredths % 100:02d}%"
+
+
+def recompute(values: dict[tuple[str, int], Decimal], indicator_id: str, month: int
+              ) -> tuple[list[Fraction], Fraction, str]:
+    """(numbers in the README's calculation, actual, result text), from the CSV by the plan's rules."""
+    def get(code: str) -> Fraction:
+        return as_of(values, code, month)
+
+    indicator = PLAN_112.indicator_by_id[indicator_id]
+    if indicator_id == "6":
+        contract, temp, new = get("reduced_contract"), get("reduced_temp"), get("new_positions")
+        assert get("contract_budget_positions") + get("temp_budget_positions") / 2 >= new  # rule (三) not used
+        actual = Fraction(math.ceil((contract + temp / 2) / new * 100))
+        return [contract, temp, Fraction(2), new, Fraction(100)], actual, f"{actual}%"
+    if not indicator.is_ratio:
+        total = get(indicator.numerator[0].field)
+        return [total], total, f"{total} {indicator.unit}"
+    numerator_parts = [get(term.field) for term in indicator.numerator]
+    denominator_parts = [get(term.field) for term in indicator.denominator]
+    exact = sum(numerator_parts) / sum(denominator_parts) * 100
+    actual = Fraction(math.floor(exact * 100 + Fraction(1, 2)), 100)
+    return [*numerator_parts, *denominator_parts, Fraction(100)], actual, two_places(exact)
+
+
+def status_of(indicator_id: str, actual: Fraction, month: int) -> str:
+    indicator = PLAN_112.indicator_by_id[indicator_id]
+    if actual >= indicator.target:
+        return "達標"
+    if indicator.accrues and actual >= Fraction(indicator.target) * month / 12:
+        return "符合進度"
+    return "落後"
+
+
+def readme_table() -> dict[str, list[str]]:
+    rows = {}
+    for line in (SAMPLE_DIR / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] in PLAN_112.indicator_by_id:
+            rows[cells[0]] = cells
+    return rows
+
+
+def numbers_in(text: str) -> list[Fraction]:
+    return [Fraction(match.replace(",", "")) for match in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+
+
+def test_readme_table_matches_the_csv() -> None:
+    _, values = read_csv(SAMPLE_DIR / "112-full-year.csv")
+    table = readme_table()
+    assert list(table) == [indicator.id for indicator in PLAN_112.indicators]
+    for indicator_id, cells in table.items():
+        _, name, calculation, result, _, status_12, result_6, status_6 = cells
+        assert name == PLAN_112.indicator_by_id[indicator_id].short_name
+        numbers, actual, text = recompute(values, indicator_id, 12)
+        assert numbers_in(calculation) == numbers, indicator_id
+        assert result == text, indicator_id
+        assert status_12 == status_of(indicator_id, actual, 12), indicator_id
+        _, actual_6, text_6 = recompute(values, indicator_id, 6)
+        assert result_6 == text_6, indicator_id
+        assert status_6 == status_of(indicator_id, actual_6, 6), indicator_id
+
+
+# Worked out by hand from the figures in make_sample_data.py.
+@pytest.mark.parametrize(("indicator_id", "result_12", "status_12", "status_6"), [
+    ("1", "2 案", "達標", "符合進度"),         # 0+0+0+1+0+0 = 1 ≥ 2 × 6 ÷ 12
+    ("2", "134 案", "達標", "符合進度"),       # 66 by June ≥ 65
+    ("3", "141 案", "落後", "落後"),           # 67 by June < 75
+    ("4", "1 案", "達標", "落後"),
+    ("5-1", "4 次", "達標", "符合進度"),
+    ("5-2", "1 次", "達標", "達標"),
+    ("6", "50%", "達標", "達標"),              # (1 + 0 ÷ 2) ÷ 2 × 100
+    ("7", "40.74%", "達標", "落後"),           # 11 ÷ 27; June 10 ÷ 27 = 37.04%
+    ("8", "86.28%", "達標", "符合進度"),       # 18,368.2 ÷ 21,288; June 9,094.8 ÷ 21,288 = 42.72% ≥ 42.5%
+    ("9-1", "1 件", "達標", "落後"),
+    ("9-2", "2 件", "達標", "符合進度"),
+    ("10-1", "97.40%", "達標", "達標"),        # 1,385 ÷ 1,422; June 679 ÷ 698 = 97.28%
+    ("10-2", "70.70%", "落後", "落後"),        # 2,618 ÷ 3,703
+])
+def test_sample_year_tells_the_intended_story(indicator_id: str, result_12: str, status_12: str,
+                                              status_6: str) -> None:
+    cells = readme_table()[indicator_id]
+    assert (cells[3], cells[5], cells[7]) == (result_12, status_12, status_6)
+
+
+def test_generator_is_deterministic_and_committed_files_are_current(tmp_path: Path) -> None:
+    generator = load_generator()
+    generator.main(tmp_path)
+    for name in ("112-full-year.csv", "README.md"):
+        assert (tmp_path / name).read_bytes() == (SAMPLE_DIR / name).read_bytes(), name
+    for month in range(1, 13):
+        name = f"112-{month:02d}.xlsx"
+        assert read_month_file(tmp_path / name) == read_month_file(SAMPLE_DIR / name), name
+    again = tmp_path / "again"
+    generator.main(again)
+    for month in (1, 12):
+        name = f"112-{month:02d}.xlsx"
+        assert (again / name).read_bytes() == (tmp_path / name).read_bytes(), name
