@@ -84,7 +84,7 @@ def _tidy(value: Decimal) -> Decimal:
     """21288.0 → 21288, 1.50 → 1.5, so stored and shown values read as the user typed them."""
     if value == value.to_integral_value():
         return Decimal(int(value))
-    return value.normalize()
+    return Decimal(format(value, "f").rstrip("0"))  # normalize() would round to 28 significant digits
 
 
 def roc_year(year: int) -> int:

@@ -1,0 +1,918 @@
+"""The store: every uploaded month, every batch that set it, and what each batch replaced.
+
+One SQLAlchemy Core schema serves SQLite (the default, a file under data/) and PostgreSQL.
+
+- Values are kept as canonical decimal strings ("21288", "1234.567", "0.1"), never as a
+  database number: SQLite's NUMERIC is a float and would lose digits. Canonical means the
+  shortest plain notation (21288.0 → "21288", 1.50 → "1.5"), so equal numbers store equal.
+- Every write is one transaction under one store-wide write lock (SQLite: BEGIN IMMEDIATE
+  on a WAL database with a busy timeout; PostgreSQL: pg_advisory_xact_lock), retried a few
+  times on a transient lock error. Batch ids therefore follow the order in which writes commit.
+- A value's history is a stack of the batches that set it. Undo removes the top of the
+  stack only; a batch whose values a later batch still in effect has set again is refused,
+  naming that batch, rather than guessing which report should win.
+- A file that changes no value creates no batch. A batch that changes at least one value also
+  records the values it re-sent unchanged (相同): they take that batch's provenance, the latest
+  file that reported them, and so also stand in the way of undoing an earlier batch.
+- Times are stored as naive UTC and returned as aware UTC datetimes; `format_taiwan_time`
+  turns them into what users read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import re
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from metrics.errors import InputError, Problem, StoreError
+from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
+from metrics.parsing import format_roc_date
+from metrics.plan import PLAN_112
+
+SCHEMA_VERSION = 1
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = REPOSITORY_ROOT / "data" / "kpi.sqlite3"
+TAIWAN = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")  # no daylight saving since 1979
+
+CHANGE_ADDED = "新增"
+CHANGE_CHANGED = "修改"
+CHANGE_SAME = "相同"
+
+_WRITE_ATTEMPTS = 5
+_SQLITE_BUSY_MILLISECONDS = 30_000
+_MAX_PROBLEMS = 50
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+T = TypeVar("T")
+
+metadata = sa.MetaData()
+
+schema_version_table = sa.Table(
+    "schema_version", metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_at", sa.DateTime, nullable=False),
+)
+
+batches_table = sa.Table(
+    "batches", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_name", sa.String, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("uploaded_at", sa.DateTime, nullable=False),
+    sa.Column("uploader", sa.String, nullable=False, server_default=""),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("undone_at", sa.DateTime, nullable=True),
+    sa.Column("undone_by", sa.String, nullable=True),
+)
+
+
+def _key_columns() -> list[sa.Column]:
+    return [
+        sa.Column("year", sa.Integer, nullable=False),
+        sa.Column("unit", sa.String, nullable=False),
+        sa.Column("field", sa.String, nullable=False),
+        sa.Column("month", sa.Integer, nullable=False),
+    ]
+
+
+current_values_table = sa.Table(
+    "current_values", metadata,
+    *_key_columns(),
+    sa.Column("value", sa.String, nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=False),
+    sa.Column("source_file", sa.String, nullable=False, server_default=""),
+    sa.Column("source_sheet", sa.String, nullable=False, server_default=""),
+    sa.Column("source_cell", sa.String, nullable=False, server_default=""),
+    sa.PrimaryKeyConstraint("year", "unit", "field", "month"),
+    sa.CheckConstraint("month BETWEEN 1 AND 12", name="current_values_month"),
+)
+
+value_changes_table = sa.Table(
+    "value_changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=False, index=True),
+    *_key_columns(),
+    sa.Column("value", sa.String, nullable=False),
+    sa.Column("source_file", sa.String, nullable=False, server_default=""),
+    sa.Column("source_sheet", sa.String, nullable=False, server_default=""),
+    sa.Column("source_cell", sa.String, nullable=False, server_default=""),
+    # What was current before this batch; all NULL when the batch created the value.
+    sa.Column("previous_value", sa.String, nullable=True),
+    sa.Column("previous_batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=True),
+    sa.Column("previous_source_file", sa.String, nullable=True),
+    sa.Column("previous_source_sheet", sa.String, nullable=True),
+    sa.Column("previous_source_cell", sa.String, nullable=True),
+    sa.UniqueConstraint("batch_id", "year", "unit", "field", "month"),
+    sa.CheckConstraint("month BETWEEN 1 AND 12", name="value_changes_month"),
+    sa.Index("value_changes_key", "year", "unit", "field", "month"),
+)
+
+notes_table = sa.Table(
+    "notes", metadata,
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String, nullable=False),
+    sa.Column("month", sa.Integer, nullable=False),
+    sa.Column("indicator_id", sa.String, nullable=False),
+    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("author", sa.String, nullable=False, server_default=""),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("year", "unit", "month", "indicator_id"),
+)
+
+scenarios_table = sa.Table(
+    "scenarios", metadata,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+column_mappings_table = sa.Table(
+    "column_mappings", metadata,
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("signature", sa.String, nullable=False),
+    sa.Column("mapping", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("source", "signature"),
+)
+
+# version n → the function that upgrades a store from n to n + 1, run under the write lock.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    batch_id: int | None
+    unchanged: bool
+    added: int
+    changed: int
+    same: int
+    duplicate_of: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    batch_id: int
+    restored: int  # values set back to what they were before the batch
+    removed: int  # values the batch had created, now "not reported" again
+    message: str
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    id: int
+    file_name: str
+    sha256: str
+    uploaded_at: dt.datetime
+    uploader: str
+    row_count: int
+    undone_at: dt.datetime | None
+    undone_by: str
+    values_set: int
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    year: int
+    unit: str
+    field: str
+    month: int
+    value: Decimal
+    batch_id: int
+    file_name: str  # the uploaded file as the batch recorded it
+    source_file: str
+    source_sheet: str
+    source_cell: str
+    uploaded_at: dt.datetime
+    uploader: str
+
+
+@dataclass(frozen=True)
+class Note:
+    indicator_id: str
+    reason: str  # 落後原因
+    action: str  # 改進措施
+    author: str
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    year: int
+    unit: str
+    field: str
+    month: int
+    value: Decimal
+    source_file: str
+    source_sheet: str
+    source_cell: str
+
+    @property
+    def key(self) -> tuple[int, str, str, int]:
+        return (self.year, self.unit, self.field, self.month)
+
+
+def canonical_decimal(value: Decimal) -> str:
+    """The stored text of a value: plain notation, no exponent, no trailing zeros."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    # Not Decimal.normalize(): it rounds to the context's 28 digits.
+    return format(value, "f").rstrip("0")
+
+
+def format_taiwan_time(moment: dt.datetime) -> str:
+    """An aware UTC time as users read it: 112/03/05 14:20 (Taiwan time)."""
+    local = moment.astimezone(TAIWAN)
+    return f"{format_roc_date(local.date())} {local:%H:%M}"
+
+
+def masked_url(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def default_url() -> str:
+    return os.environ.get("KPI_DB_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _field_name(code: str) -> str:
+    field = PLAN_112.field_by_code.get(code)
+    return field.name if field else code
+
+
+def _describe_key(year: int, unit: str, field: str, month: int) -> str:
+    return f"{year}年{month}月 {unit}「{_field_name(field)}」"
+
+
+def _batch_label(batch_id: int, file_name: str) -> str:
+    return f"第 {batch_id:,} 批「{file_name}」"
+
+
+class _JsonEncoder(json.JSONEncoder):
+    def default(self, value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return {"__decimal__": canonical_decimal(value)}
+        return super().default(value)
+
+
+def _decode_json_object(value: dict[str, Any]) -> Any:
+    if set(value) == {"__decimal__"}:
+        return Decimal(value["__decimal__"])
+    return value
+
+
+def _dump_json(payload: Any) -> str:
+    return json.dumps(payload, cls=_JsonEncoder, ensure_ascii=False, sort_keys=True)
+
+
+def _load_json(text: str) -> Any:
+    return json.loads(text, object_hook=_decode_json_object)
+
+
+class Store:
+    """The KPI store at one database URL (default: env KPI_DB_URL, else data/kpi.sqlite3)."""
+
+    def __init__(self, url: str | None = None, *, schema: str | None = None) -> None:
+        self.url: str = url or default_url()
+        self.schema = schema
+        try:
+            parsed = sa.engine.make_url(self.url)
+        except sa.exc.ArgumentError as error:
+            raise StoreError(f"資料庫位址「{self.url}」格式不正確：{error}") from error
+        self._dialect = parsed.get_backend_name()
+        if self._dialect not in {"sqlite", "postgresql"}:
+            raise StoreError(f"不支援的資料庫「{self._dialect}」：請使用 SQLite 或 PostgreSQL（postgresql+psycopg://…）。")
+        self._engine = self._create_engine(parsed)
+        self._lock_key = 0
+        try:
+            with self._errors("開啟資料庫"):
+                self._prepare()
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # ---- connection machinery ----
+
+    def display_url(self) -> str:
+        """The URL with any password masked, for showing to users."""
+        return masked_url(self.url)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _create_engine(self, parsed: sa.URL) -> Engine:
+        if self._dialect == "sqlite":
+            if self.schema is not None:
+                raise StoreError("schema 選項只適用於 PostgreSQL，SQLite 請改用不同的資料庫檔案。")
+            database = parsed.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_MILLISECONDS / 1000})
+            sa.event.listen(engine, "connect", _sqlite_on_connect)
+            sa.event.listen(engine, "begin", _sqlite_on_begin)
+            return engine
+        connect_args: dict[str, Any] = {"connect_timeout": 10}
+        if self.schema is not None:
+            if not _SCHEMA_NAME.match(self.schema):
+                raise StoreError(f"schema 名稱「{self.schema}」不合法：只能用英文字母、數字與底線。")
+            connect_args["options"] = f"-csearch_path={self.schema}"
+        return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except (StoreError, InputError):
+            raise
+        except sa.exc.IntegrityError as error:
+            raise StoreError(f"{doing}失敗，資料庫拒絕寫入，所有數值均未儲存：{error.orig}") from error
+        except sa.exc.SQLAlchemyError as error:
+            detail = getattr(error, "orig", None) or error
+            raise StoreError(f"{doing}失敗（資料庫 {self.display_url()}）：{detail}") from error
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with self._engine.connect() as connection, connection.begin():
+            yield connection
+
+    def _write(self, action: Callable[[Connection], T]) -> T:
+        """Run `action` in one transaction under the store-wide write lock, retrying lock errors."""
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with self._engine.connect() as connection:
+                    connection.execution_options(kpi_write=True)
+                    with connection.begin():
+                        if self._dialect == "postgresql":
+                            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock_key})
+                        return action(connection)
+            except sa.exc.OperationalError as error:
+                if attempt == _WRITE_ATTEMPTS or not _is_transient(error):
+                    raise
+                time.sleep(random.uniform(0.05, 0.25) * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _prepare(self) -> None:
+        if self._dialect == "postgresql":
+            if self.schema is not None:
+                with self._engine.begin() as connection:
+                    connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            with self._reading() as connection:
+                current_schema = connection.execute(sa.text("SELECT current_schema()")).scalar()
+            if current_schema is None:
+                raise StoreError(f"資料庫 {self.display_url()} 的 search_path 沒有可用的 schema，請先建立 schema。")
+            # Stores in different schemas of one database must not wait on each other.
+            self._lock_key = zlib.crc32(f"kpi-store:{current_schema}".encode())
+        with self._reading() as connection:
+            version = self._stored_version(connection)
+        if version == SCHEMA_VERSION:
+            return
+        self._check_not_newer(version)
+        self._write(self._create_or_migrate)
+
+    def _stored_version(self, connection: Connection) -> int | None:
+        if not sa.inspect(connection).has_table("schema_version"):
+            return None
+        return connection.execute(sa.select(sa.func.max(schema_version_table.c.version))).scalar()
+
+    def _check_not_newer(self, version: int | None) -> None:
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(
+                f"資料庫 {self.display_url()} 的結構版本為 {version}，比本程式支援的版本 {SCHEMA_VERSION} 新；"
+                "請改用較新版的程式開啟，為避免損壞資料，本程式不會寫入。"
+            )
+
+    def _create_or_migrate(self, connection: Connection) -> None:
+        version = self._stored_version(connection)
+        self._check_not_newer(version)
+        if version is None:
+            metadata.create_all(connection)
+            connection.execute(schema_version_table.insert().values(version=SCHEMA_VERSION, applied_at=_now()))
+            return
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version](connection)
+            version += 1
+            connection.execute(schema_version_table.insert().values(version=version, applied_at=_now()))
+
+    # ---- monthly values ----
+
+    def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """What ingesting `frame` would do, per incoming row: current, incoming and 新增/修改/相同."""
+        incoming = _incoming_rows(frame)
+        with self._errors("讀取資料"), self._reading() as connection:
+            current = self._current_rows(connection, incoming)
+        records = []
+        for row in incoming:
+            existing = current.get(row.key)
+            before = Decimal(existing.value) if existing is not None else None
+            records.append({
+                "year": row.year, "month": row.month, "unit": row.unit, "field": row.field,
+                "current": before, "incoming": row.value, "change": _change_kind(before, row.value),
+            })
+        columns = ["year", "month", "unit", "field", "current", "incoming", "change"]
+        if not records:
+            return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+        return pd.DataFrame.from_records(records, columns=columns)
+
+    def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes, uploader: str = "") -> IngestResult:
+        """Upsert an already-validated tidy frame as one batch, all or nothing."""
+        incoming = _incoming_rows(frame)
+        sha256 = hashlib.sha256(file_bytes).hexdigest()
+
+        def write(connection: Connection) -> IngestResult:
+            return self._ingest(connection, incoming, file_name, sha256, uploader.strip())
+
+        with self._errors(f"儲存「{file_name}」"):
+            return self._write(write)
+
+    def _ingest(self, connection: Connection, incoming: list[_Incoming], file_name: str, sha256: str,
+                uploader: str) -> IngestResult:
+        current = self._current_rows(connection, incoming)
+        additions: list[_Incoming] = []
+        replacements: list[tuple[_Incoming, sa.Row]] = []  # changed and same values alike
+        changed = 0
+        for row in incoming:
+            existing = current.get(row.key)
+            if existing is None:
+                additions.append(row)
+                continue
+            replacements.append((row, existing))
+            if Decimal(existing.value) != row.value:
+                changed += 1
+        same = len(replacements) - changed
+        duplicate = connection.execute(
+            sa.select(batches_table.c.id, batches_table.c.uploaded_at)
+            .where(batches_table.c.sha256 == sha256).order_by(batches_table.c.id.desc()).limit(1)
+        ).first()
+        duplicate_of = duplicate.id if duplicate else None
+        if not additions and not changed:
+            if not incoming:
+                message = f"「{file_name}」沒有任何數值，未建立新的上傳批次。"
+            else:
+                message = f"「{file_name}」的 {same:,} 筆數值與資料庫目前的數值完全相同，未建立新的上傳批次。"
+            if duplicate is not None:
+                message += f"此檔案與第 {duplicate.id:,} 批（{format_taiwan_time(_aware(duplicate.uploaded_at))} 上傳）內容相同。"
+            return IngestResult(None, True, 0, 0, same, duplicate_of, message)
+
+        batch_id = self._insert_batch(connection, file_name, sha256, uploader, len(incoming))
+        self._record_changes(connection, batch_id, additions, replacements)
+        self._apply_to_current(connection, batch_id, additions, replacements)
+        message = (f"已儲存「{file_name}」為第 {batch_id:,} 批：新增 {len(additions):,} 筆、"
+                   f"修改 {changed:,} 筆、相同 {same:,} 筆。")
+        if duplicate is not None:
+            message += f"此檔案曾於第 {duplicate.id:,} 批上傳過。"
+        return IngestResult(batch_id, False, len(additions), changed, same, duplicate_of, message)
+
+    def _insert_batch(self, connection: Connection, file_name: str, sha256: str, uploader: str,
+                      row_count: int) -> int:
+        result = connection.execute(batches_table.insert().values(
+            file_name=file_name, sha256=sha256, uploaded_at=_now(), uploader=uploader, row_count=row_count,
+        ))
+        return int(result.inserted_primary_key[0])
+
+    def _record_changes(self, connection: Connection, batch_id: int, additions: list[_Incoming],
+                        replacements: list[tuple[_Incoming, sa.Row]]) -> None:
+        records = [_change_record(batch_id, row, None) for row in additions]
+        records += [_change_record(batch_id, row, existing) for row, existing in replacements]
+        connection.execute(value_changes_table.insert(), records)
+
+    def _apply_to_current(self, connection: Connection, batch_id: int, additions: list[_Incoming],
+                          replacements: list[tuple[_Incoming, sa.Row]]) -> None:
+        if additions:
+            connection.execute(current_values_table.insert(), [
+                {**_key_record(row), **_value_record(row), "batch_id": batch_id} for row in additions
+            ])
+        if replacements:
+            connection.execute(_update_current(), [
+                {**_bound_key(row.key), **_value_record(row), "batch_id": batch_id} for row, _ in replacements
+            ])
+
+    def _current_rows(self, connection: Connection, incoming: list[_Incoming]) -> dict[tuple, sa.Row]:
+        if not incoming:
+            return {}
+        table = current_values_table
+        years = sorted({row.year for row in incoming})
+        units = sorted({row.unit for row in incoming})
+        wanted = {row.key for row in incoming}
+        result = connection.execute(sa.select(table).where(table.c.year.in_(years), table.c.unit.in_(units)))
+        rows = {}
+        for row in result:
+            key = (row.year, row.unit, row.field, row.month)
+            if key in wanted:
+                rows[key] = row
+        return rows
+
+    def current_frame(self, year: int | None = None, unit: str | None = None) -> pd.DataFrame:
+        """The values now in effect as a tidy frame, plus batch_id, uploaded_at, uploader."""
+        table = current_values_table
+        query = (sa.select(table, batches_table.c.uploaded_at, batches_table.c.uploader)
+                 .join(batches_table, batches_table.c.id == table.c.batch_id)
+                 .order_by(table.c.year, table.c.unit, table.c.month, table.c.field))
+        if year is not None:
+            query = query.where(table.c.year == year)
+        if unit is not None:
+            query = query.where(table.c.unit == unit)
+        with self._errors("讀取資料"), self._reading() as connection:
+            rows = connection.execute(query).all()
+        columns = [*TIDY_COLUMNS, "batch_id", "uploaded_at", "uploader"]
+        if not rows:
+            frame = empty_tidy_frame()
+            for column in ("batch_id", "uploaded_at", "uploader"):
+                frame[column] = pd.Series(dtype=object)
+            return frame[columns]
+        records = [{
+            "year": row.year, "month": row.month, "unit": row.unit, "field": row.field,
+            "value": Decimal(row.value), "source_file": row.source_file, "source_sheet": row.source_sheet,
+            "source_cell": row.source_cell, "batch_id": row.batch_id,
+            "uploaded_at": _aware(row.uploaded_at), "uploader": row.uploader,
+        } for row in rows]
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        frame["value"] = frame["value"].astype(object)
+        return frame
+
+    def value_provenance(self, year: int, unit: str, field: str, month: int) -> Provenance | None:
+        table = current_values_table
+        query = (sa.select(table, batches_table.c.file_name, batches_table.c.uploaded_at, batches_table.c.uploader)
+                 .join(batches_table, batches_table.c.id == table.c.batch_id)
+                 .where(table.c.year == year, table.c.unit == unit, table.c.field == field,
+                        table.c.month == month))
+        with self._errors("讀取資料"), self._reading() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return Provenance(row.year, row.unit, row.field, row.month, Decimal(row.value), row.batch_id,
+                          row.file_name, row.source_file, row.source_sheet, row.source_cell,
+                          _aware(row.uploaded_at), row.uploader)
+
+    def years_and_units(self) -> list[tuple[int, str]]:
+        table = current_values_table
+        query = sa.select(table.c.year, table.c.unit).distinct().order_by(table.c.year, table.c.unit)
+        with self._errors("讀取資料"), self._reading() as connection:
+            return [(row.year, row.unit) for row in connection.execute(query)]
+
+    def is_empty(self) -> bool:
+        """True while no value is in effect (nothing uploaded, or everything undone)."""
+        with self._errors("讀取資料"), self._reading() as connection:
+            return connection.execute(sa.select(current_values_table.c.year).limit(1)).first() is None
+
+    # ---- batches ----
+
+    def history(self) -> list[BatchInfo]:
+        """Every batch, newest first."""
+        counts = (sa.select(value_changes_table.c.batch_id, sa.func.count().label("values_set"))
+                  .group_by(value_changes_table.c.batch_id).subquery())
+        query = (sa.select(batches_table, sa.func.coalesce(counts.c.values_set, 0).label("values_set"))
+                 .outerjoin(counts, counts.c.batch_id == batches_table.c.id)
+                 .order_by(batches_table.c.id.desc()))
+        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+            return [_batch_info(row) for row in connection.execute(query)]
+
+    def batch(self, batch_id: int) -> BatchInfo:
+        for info in self.history():
+            if info.id == batch_id:
+                return info
+        raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄。")
+
+    def batch_values(self, batch_id: int) -> pd.DataFrame:
+        """What a batch set (value) and what it replaced (previous; None where it created the value)."""
+        table = value_changes_table
+        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+            if connection.execute(sa.select(batches_table.c.id).where(batches_table.c.id == batch_id)).first() is None:
+                raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄。")
+            rows = connection.execute(sa.select(table).where(table.c.batch_id == batch_id).order_by(table.c.id)).all()
+        columns = ["year", "month", "unit", "field", "value", "previous", "previous_batch_id", "change",
+                   "source_file", "source_sheet", "source_cell"]
+        records = [{
+            "year": row.year, "month": row.month, "unit": row.unit, "field": row.field,
+            "value": Decimal(row.value),
+            "previous": Decimal(row.previous_value) if row.previous_value is not None else None,
+            "previous_batch_id": row.previous_batch_id,
+            "change": _change_kind(None if row.previous_value is None else Decimal(row.previous_value),
+                                   Decimal(row.value)),
+            "source_file": row.source_file, "source_sheet": row.source_sheet, "source_cell": row.source_cell,
+        } for row in rows]
+        if not records:
+            return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        frame["previous_batch_id"] = frame["previous_batch_id"].astype(object)
+        return frame
+
+    def undo(self, batch_id: int, *, user: str = "") -> UndoResult:
+        """Restore exactly what was there before the batch; refused if a later batch changed the same values."""
+        with self._errors(f"復原第 {batch_id:,} 批"):
+            return self._write(lambda connection: self._undo(connection, batch_id, user.strip()))
+
+    def _undo(self, connection: Connection, batch_id: int, user: str) -> UndoResult:
+        batch = connection.execute(sa.select(batches_table).where(batches_table.c.id == batch_id)).first()
+        if batch is None:
+            raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄，無法復原。")
+        label = _batch_label(batch.id, batch.file_name)
+        if batch.undone_at is not None:
+            raise StoreError(f"{label}已於 {format_taiwan_time(_aware(batch.undone_at))} 復原過，不能重複復原。")
+        changes = connection.execute(
+            sa.select(value_changes_table).where(value_changes_table.c.batch_id == batch_id)
+            .order_by(value_changes_table.c.id)
+        ).all()
+        table = current_values_table
+        current = {
+            (row.year, row.unit, row.field, row.month): row
+            for row in connection.execute(
+                sa.select(table.c.year, table.c.unit, table.c.field, table.c.month, table.c.batch_id)
+                .where(table.c.year.in_(sorted({c.year for c in changes})),
+                       table.c.unit.in_(sorted({c.unit for c in changes})))
+            )
+        }
+        blocked: dict[int, list[tuple]] = {}
+        for change in changes:
+            key = (change.year, change.unit, change.field, change.month)
+            holder = current.get(key)
+            if holder is None or holder.batch_id != batch_id:
+                blocked.setdefault(holder.batch_id if holder is not None else 0, []).append(key)
+        if blocked:
+            raise StoreError(self._blocked_message(connection, label, batch_id, blocked))
+
+        restores = [change for change in changes if change.previous_value is not None]
+        removals = [change for change in changes if change.previous_value is None]
+        if restores:
+            connection.execute(_update_current(), [{
+                **_bound_key((c.year, c.unit, c.field, c.month)), "value": c.previous_value,
+                "batch_id": c.previous_batch_id, "source_file": c.previous_source_file or "",
+                "source_sheet": c.previous_source_sheet or "", "source_cell": c.previous_source_cell or "",
+            } for c in restores])
+        if removals:
+            connection.execute(
+                table.delete().where(table.c.year == sa.bindparam("key_year"), table.c.unit == sa.bindparam("key_unit"),
+                                     table.c.field == sa.bindparam("key_field"),
+                                     table.c.month == sa.bindparam("key_month")),
+                [_bound_key((c.year, c.unit, c.field, c.month)) for c in removals],
+            )
+        self._mark_undone(connection, batch_id, user)
+        message = (f"已復原{label}：{len(restores):,} 筆數值恢復為上傳前的數值，"
+                   f"{len(removals):,} 筆該批新增的數值已移除（恢復為未填報）。")
+        return UndoResult(batch_id, len(restores), len(removals), message)
+
+    def _mark_undone(self, connection: Connection, batch_id: int, user: str) -> None:
+        connection.execute(batches_table.update().where(batches_table.c.id == batch_id)
+                           .values(undone_at=_now(), undone_by=user))
+
+    def _blocked_message(self, connection: Connection, label: str, batch_id: int,
+                         blocked: dict[int, list[tuple]]) -> str:
+        if 0 in blocked:  # the stack discipline makes this impossible; say so rather than guess
+            return f"無法復原{label}：資料庫中的數值與上傳紀錄不一致（{_describe_key(*blocked[0][0])}），請聯絡系統管理者。"
+        later = connection.execute(
+            sa.select(batches_table).where(batches_table.c.id.in_(sorted(blocked))).order_by(batches_table.c.id.desc())
+        ).all()
+        parts = []
+        for batch in later:
+            keys = blocked[batch.id]
+            parts.append(f"{_batch_label(batch.id, batch.file_name)}（{format_taiwan_time(_aware(batch.uploaded_at))} 上傳）"
+                         f"也填報了其中 {len(keys):,} 筆數值，例如 {_describe_key(*keys[0])}")
+        order = "、".join(f"第 {batch.id:,} 批" for batch in later)
+        return (f"無法復原{label}：之後的" + "；".join(parts) +
+                f"。請先復原{order}，再復原第 {batch_id:,} 批。")
+
+    # ---- notes, scenarios, column mappings ----
+
+    def save_note(self, year: int, unit: str, month: int, indicator_id: str, reason: str, action: str,
+                  author: str = "") -> None:
+        """Save 落後原因 and 改進措施 of one indicator in one month; both empty deletes the note."""
+        key = {"year": int(year), "unit": unit, "month": int(month), "indicator_id": str(indicator_id)}
+        values = {"reason": reason.strip(), "action": action.strip(), "author": author.strip(), "updated_at": _now()}
+        table = notes_table
+        where = sa.and_(*(table.c[name] == value for name, value in key.items()))
+
+        def write(connection: Connection) -> None:
+            connection.execute(table.delete().where(where))
+            if values["reason"] or values["action"]:
+                connection.execute(table.insert().values(**key, **values))
+
+        with self._errors("儲存說明"):
+            self._write(write)
+
+    def notes(self, year: int, unit: str, month: int) -> dict[str, Note]:
+        table = notes_table
+        query = sa.select(table).where(table.c.year == year, table.c.unit == unit, table.c.month == month)
+        with self._errors("讀取說明"), self._reading() as connection:
+            return {row.indicator_id: Note(row.indicator_id, row.reason, row.action, row.author,
+                                           _aware(row.updated_at))
+                    for row in connection.execute(query)}
+
+    def save_scenario(self, name: str, payload: dict) -> None:
+        name = name.strip()
+        if not name:
+            raise InputError(Problem("情境名稱不可空白，請輸入名稱後再儲存。", field="情境名稱"))
+        text = _dump_json(payload)
+        table = scenarios_table
+
+        def write(connection: Connection) -> None:
+            now = _now()
+            updated = connection.execute(table.update().where(table.c.name == name)
+                                         .values(payload=text, updated_at=now))
+            if updated.rowcount == 0:
+                connection.execute(table.insert().values(name=name, payload=text, created_at=now, updated_at=now))
+
+        with self._errors(f"儲存情境「{name}」"):
+            self._write(write)
+
+    def scenarios(self) -> list[str]:
+        with self._errors("讀取情境"), self._reading() as connection:
+            return list(connection.execute(sa.select(scenarios_table.c.name).order_by(scenarios_table.c.name)).scalars())
+
+    def load_scenario(self, name: str) -> dict:
+        with self._errors(f"讀取情境「{name}」"), self._reading() as connection:
+            text = connection.execute(sa.select(scenarios_table.c.payload)
+                                      .where(scenarios_table.c.name == name.strip())).scalar()
+        if text is None:
+            raise StoreError(f"找不到名為「{name}」的情境，可能已被刪除。")
+        return _load_json(text)
+
+    def delete_scenario(self, name: str) -> None:
+        """Delete a scenario; deleting one that is already gone does nothing."""
+        with self._errors(f"刪除情境「{name}」"):
+            self._write(lambda connection: connection.execute(
+                scenarios_table.delete().where(scenarios_table.c.name == name.strip())))
+
+    def save_mapping(self, source: str, signature: str, mapping: dict) -> None:
+        table = column_mappings_table
+        text = _dump_json(mapping)
+        where = sa.and_(table.c.source == source, table.c.signature == signature)
+
+        def write(connection: Connection) -> None:
+            connection.execute(table.delete().where(where))
+            connection.execute(table.insert().values(source=source, signature=signature, mapping=text,
+                                                     updated_at=_now()))
+
+        with self._errors("儲存欄位對應"):
+            self._write(write)
+
+    def load_mapping(self, source: str, signature: str) -> dict | None:
+        table = column_mappings_table
+        with self._errors("讀取欄位對應"), self._reading() as connection:
+            text = connection.execute(sa.select(table.c.mapping)
+                                      .where(table.c.source == source, table.c.signature == signature)).scalar()
+        return None if text is None else _load_json(text)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own implicit BEGIN is disabled so that _sqlite_on_begin decides the BEGIN kind.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MILLISECONDS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    # A writer takes the write lock up front: a deferred transaction that later upgrades can
+    # fail with SQLITE_BUSY at once in WAL mode, without waiting for the busy timeout.
+    if connection.get_execution_options().get("kpi_write"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _is_transient(error: sa.exc.OperationalError) -> bool:
+    original = error.orig
+    state = getattr(original, "sqlstate", None)
+    if state in {"40001", "40P01", "55P03"}:  # serialization failure, deadlock, lock not available
+        return True
+    text = str(original).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def _change_kind(before: Decimal | None, incoming: Decimal) -> str:
+    if before is None:
+        return CHANGE_ADDED
+    return CHANGE_SAME if before == incoming else CHANGE_CHANGED
+
+
+def _key_record(row: _Incoming) -> dict[str, Any]:
+    return {"year": row.year, "unit": row.unit, "field": row.field, "month": row.month}
+
+
+def _value_record(row: _Incoming) -> dict[str, Any]:
+    return {"value": canonical_decimal(row.value), "source_file": row.source_file,
+            "source_sheet": row.source_sheet, "source_cell": row.source_cell}
+
+
+def _bound_key(key: tuple[int, str, str, int]) -> dict[str, Any]:
+    year, unit, field, month = key
+    return {"key_year": year, "key_unit": unit, "key_field": field, "key_month": month}
+
+
+def _update_current() -> sa.Update:
+    table = current_values_table
+    return (table.update()
+            .where(table.c.year == sa.bindparam("key_year"), table.c.unit == sa.bindparam("key_unit"),
+                   table.c.field == sa.bindparam("key_field"), table.c.month == sa.bindparam("key_month"))
+            .values(value=sa.bindparam("value"), batch_id=sa.bindparam("batch_id"),
+                    source_file=sa.bindparam("source_file"), source_sheet=sa.bindparam("source_sheet"),
+                    source_cell=sa.bindparam("source_cell")))
+
+
+def _change_record(batch_id: int, row: _Incoming, existing: sa.Row | None) -> dict[str, Any]:
+    record = {"batch_id": batch_id, **_key_record(row), **_value_record(row),
+              "previous_value": None, "previous_batch_id": None, "previous_source_file": None,
+              "previous_source_sheet": None, "previous_source_cell": None}
+    if existing is not None:
+        record.update(previous_value=existing.value, previous_batch_id=existing.batch_id,
+                      previous_source_file=existing.source_file, previous_source_sheet=existing.source_sheet,
+                      previous_source_cell=existing.source_cell)
+    return record
+
+
+def _batch_info(row: sa.Row) -> BatchInfo:
+    return BatchInfo(row.id, row.file_name, row.sha256, _aware(row.uploaded_at), row.uploader, row.row_count,
+                     _aware(row.undone_at), row.undone_by or "", int(row.values_set))
+
+
+def _text(raw: object) -> str:
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return ""
+    return str(raw)
+
+
+def _incoming_rows(frame: pd.DataFrame) -> list[_Incoming]:
+    """The frame's rows as exact, typed values; a frame the readers should never produce is refused."""
+    missing = [column for column in TIDY_COLUMNS if column not in frame.columns]
+    if missing:
+        raise InputError(Problem(f"資料表缺少欄位：{'、'.join(missing)}（程式內部錯誤，請回報）"))
+    problems: list[Problem] = []
+    rows: list[_Incoming] = []
+    seen: dict[tuple, _Incoming] = {}
+    columns = [frame[column].tolist() for column in TIDY_COLUMNS]
+    for year, month, unit, field, value, source_file, source_sheet, source_cell in zip(*columns):
+        place = {"file": _text(source_file), "sheet": _text(source_sheet), "cell": _text(source_cell),
+                 "field": _text(field)}
+        try:
+            exact = _exact_value(value)
+            row = _Incoming(int(year), _text(unit).strip(), _text(field).strip(), int(month), exact,
+                            place["file"], place["sheet"], place["cell"])
+        except (TypeError, ValueError, InvalidOperation, OverflowError) as error:
+            problems.append(Problem(f"數值「{_text(value)}」無法儲存：{error}", value=_text(value), **place))
+            continue
+        if not row.unit or not row.field:
+            problems.append(Problem("缺少單位或項目代碼，無法儲存", value=_text(value), **place))
+            continue
+        earlier = seen.get(row.key)
+        if earlier is not None:
+            where = f"{earlier.source_sheet} {earlier.source_cell}".strip() or "前面的列"
+            problems.append(Problem(
+                f"{_describe_key(*row.key)} 在同一個檔案中出現兩次（另一次在 {where}），請只保留一個數值",
+                value=_text(value), **place))
+            continue
+        seen[row.key] = row
+        rows.append(row)
+    if problems:
+        raise InputError(problems[:_MAX_PROBLEMS])
+    return rows
+
+
+def _exact_value(value: object) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError("必須是精確的十進位數（Decimal），不接受浮點數")
+    if isinstance(value, Decimal):
+        exact = value
+    elif isinstance(value, (int, str)):
+        exact = Decimal(str(value).strip())
+    else:
+        exact = Decimal(int(value))  # numpy integers
+    if not exact.is_finite():
+        raise ValueError("不是有限的數字")
+    return Decimal(canonical_decimal(exact))

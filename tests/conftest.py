@@ -1,0 +1,67 @@
+"""Fixtures shared by the test files.
+
+`store_url` runs a test once on SQLite (a file in tmp_path) and once on PostgreSQL, in a
+schema of its own that is created before and dropped after the test, so parallel runs
+(pytest-xdist) and other tests never see each other's data. The schema travels inside the
+URL (options=-csearch_path=...), so a subprocess given the URL (the command line) is isolated too.
+
+PostgreSQL comes from KPI_TEST_POSTGRES_URL (default postgresql+psycopg://root@127.0.0.1:5432/test).
+If it cannot be reached the PostgreSQL half is skipped, except in CI (env CI set) or with
+KPI_REQUIRE_POSTGRES=1, where it fails: CI must never skip it silently.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
+
+
+def postgres_required() -> bool:
+    return bool(os.environ.get("CI")) or os.environ.get("KPI_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    url = os.environ.get("KPI_TEST_POSTGRES_URL") or DEFAULT_TEST_POSTGRES_URL
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 5}, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except Exception as error:  # any failure to reach the server means the same thing here
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        message = f"PostgreSQL at {shown} is not reachable: {error}"
+        if postgres_required():
+            pytest.fail(message + " (CI or KPI_REQUIRE_POSTGRES=1: PostgreSQL tests must run)", pytrace=False)
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped after the test."""
+    schema = f"kpi_test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(postgres_server_url, poolclass=sa.pool.NullPool)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.engine.make_url(postgres_server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
