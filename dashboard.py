@@ -1,0 +1,18 @@
+"""總覽: the weighted score, the status counts and every goal's gauges as of the chosen month.
+
+Run with: streamlit run dashboard.py
+"""
+
+import streamlit as st
+
+from metrics.presentation import month_label
+from ui.gauges import goal_sections, score_metrics
+from ui.layout import start_page
+
+context = start_page("總覽")
+latest = f"（最新填報：{month_label(context.year, context.latest_month)}）" if context.latest_month else ""
+st.subheader(f"{context.unit}｜統計至 {context.period}{latest}")
+if context.latest_month is None:
+    st.info("此年度尚無任何填報數字，請至「資料上傳」上傳月報。")
+score_metrics(context.evaluation)
+goal_sections(context.evaluation, context.figures, key="overview")

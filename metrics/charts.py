@@ -1,0 +1,128 @@
+"""Plotly figures of the dashboard, as plain functions of the evaluation (no streamlit here).
+
+Ratio actuals are already in percent points (86.21), so a gauge shows them with a "%" suffix
+rather than a ".1%" format, which would multiply by 100 again.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from metrics.evaluation import BEHIND, MET, ON_TRACK, IndicatorResult
+from metrics.formulas import NO_DATA, NOT_APPLICABLE
+from metrics.plan import Indicator
+
+STATUS_COLOURS: dict[str, str] = {
+    MET: "#2e7d32",
+    ON_TRACK: "#f9a825",
+    BEHIND: "#c62828",
+    NO_DATA: "#9e9e9e",
+    NOT_APPLICABLE: "#9e9e9e",
+}
+BAND_COLOURS: dict[str, str] = {  # lighter tints of the status colours, for the gauge's background bands
+    BEHIND: "#f8d7d7",
+    ON_TRACK: "#fdefc3",
+    MET: "#d7ecd9",
+}
+TARGET_COLOUR = "#1a237e"
+TEXT_COLOUR = "#1b1b1b"
+FONT_FAMILY = "'Noto Sans TC', 'Microsoft JhengHei', 'PingFang TC', 'Heiti TC', sans-serif"
+VALUE_FORMAT = ",.2~f"  # thousands separators, up to two decimals, trailing zeros dropped
+
+
+def value_suffix(indicator: Indicator) -> str:
+    return "%" if indicator.unit == "%" else f" {indicator.unit}"
+
+
+def axis_maximum(result: IndicatorResult) -> float:
+    """The gauge's end: 100 for percentages (more when a rate exceeds it), else room above the target."""
+    target = float(result.target)
+    actual = float(result.actual) if result.actual is not None else 0.0
+    if result.indicator.unit == "%":
+        return max(100.0, actual, target)
+    return float(math.ceil(max(target * 1.25, actual * 1.05, target + 1)))
+
+
+def gauge_bands(result: IndicatorResult, maximum: float) -> list[dict[str, object]]:
+    """Below pace / on pace / met where a pace applies; below target / met otherwise."""
+    target = float(result.target)
+    if result.pace is not None and result.pace < result.target:
+        pace = float(result.pace)
+        spans = ((BEHIND, 0.0, pace), (ON_TRACK, pace, target), (MET, target, maximum))
+    else:
+        spans = ((BEHIND, 0.0, target), (MET, target, maximum))
+    return [{"range": [start, end], "color": BAND_COLOURS[status], "name": status}
+            for status, start, end in spans if end > start]
+
+
+def gauge_title(result: IndicatorResult) -> str:
+    indicator = result.indicator
+    return (f"<b>{indicator.id} {indicator.short_name}</b><br>"
+            f"<span style='font-size:0.75em'>目標 {result.format_value(result.target)}｜{result.status_label}</span>")
+
+
+def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
+    """One indicator as a gauge: the value in its unit, the target as the threshold line,
+    coloured bands, and the delta to target."""
+    suffix = value_suffix(result.indicator)
+    maximum = axis_maximum(result)
+    has_value = result.actual is not None
+    mode = "gauge+number+delta" if has_value and result.actual != result.target else "gauge+number"
+    axis: dict[str, object] = {"range": [0, maximum], "tickformat": ",~f", "ticksuffix": "%" if suffix == "%" else ""}
+    if suffix != "%" and maximum <= 10:
+        axis["dtick"] = 1  # counts: no half cases on the scale
+    indicator = go.Indicator(
+        mode=mode if has_value else "gauge",
+        value=float(result.actual) if has_value else None,
+        number={"suffix": suffix, "valueformat": VALUE_FORMAT, "font": {"size": 26, "color": TEXT_COLOUR}},
+        delta={"reference": float(result.target), "suffix": suffix, "valueformat": VALUE_FORMAT,
+               "increasing": {"color": STATUS_COLOURS[MET]}, "decreasing": {"color": STATUS_COLOURS[BEHIND]}},
+        title={"text": gauge_title(result), "font": {"size": 15}},
+        domain={"x": [0, 1], "y": [0, 1]},
+        gauge={
+            "shape": "angular",
+            "axis": axis,
+            "bar": {"color": STATUS_COLOURS[result.status], "thickness": 0.35},
+            "steps": gauge_bands(result, maximum),
+            "threshold": {"line": {"color": TARGET_COLOUR, "width": 4}, "thickness": 0.9,
+                          "value": float(result.target)},
+        },
+    )
+    figure = go.Figure(indicator)
+    figure.update_layout(height=height, margin={"l": 30, "r": 30, "t": 70, "b": 10},
+                         font={"family": FONT_FAMILY}, paper_bgcolor="rgba(0,0,0,0)")
+    if not has_value:
+        figure.add_annotation(text=result.status_label, x=0.5, y=0.15, showarrow=False,
+                              font={"size": 22, "color": STATUS_COLOURS[result.status]})
+    return figure
+
+
+def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, height: int = 380) -> go.Figure:
+    """The monthly series of an indicator: the month's own value as bars (flows), the year-to-date
+    value as a line, the pace line toward the target (accruing indicators) and the target."""
+    suffix = value_suffix(indicator)
+    hover = f"%{{x}}：%{{y:{VALUE_FORMAT}}}{suffix}<extra>%{{fullData.name}}</extra>"
+    figure = go.Figure()
+    if series["monthly"].notna().any():
+        figure.add_bar(x=series["label"], y=series["monthly"], name="當月比率" if indicator.is_ratio else "當月數",
+                       marker_color="#90caf9", hovertemplate=hover)
+    figure.add_scatter(x=series["label"], y=series["actual"], name="年初至當月實際值", mode="lines+markers",
+                       line={"color": "#1565c0", "width": 3}, hovertemplate=hover)
+    if series["pace"].notna().any():
+        figure.add_scatter(x=series["label"], y=series["pace"], name="進度線（目標 × 月數 ÷ 12）", mode="lines",
+                           line={"color": STATUS_COLOURS[ON_TRACK], "dash": "dash"}, hovertemplate=hover)
+    figure.add_scatter(x=series["label"], y=series["target"], name="目標值", mode="lines",
+                       line={"color": TARGET_COLOUR, "dash": "dot"}, hovertemplate=hover)
+    figure.update_layout(
+        title={"text": f"{year}年 {indicator.id} {indicator.short_name}：每月趨勢"}, height=height,
+        font={"family": FONT_FAMILY}, legend={"orientation": "h", "y": -0.15},
+        margin={"l": 50, "r": 20, "t": 60, "b": 40}, yaxis={"title": {"text": indicator.unit},
+                                                             "tickformat": ",~f", "rangemode": "tozero"},
+        xaxis={"title": {"text": f"{year}年"}},
+    )
+    if not indicator.is_ratio and indicator.target <= 10:
+        figure.update_yaxes(dtick=1)  # counts: no half cases on the scale
+    return figure

@@ -1,0 +1,507 @@
+"""What the dashboard shows, computed once and without streamlit: captions under a gauge, a formula
+with this month's numbers, the monthly series of an indicator, the report's rows, the what-if
+tables and their scenarios, the upload preview and history as tables people read.
+
+Every number is formatted here with thousands separators; every text is Traditional Chinese with
+ROC years.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Protocol
+
+import pandas as pd
+
+from metrics.errors import Problem
+from metrics.evaluation import Evaluation, IndicatorResult, evaluate_indicator
+from metrics.figures import Figures
+from metrics.formulas import FORMULAS, format_number
+from metrics.plan import Aggregation, Indicator, Plan, Quantity, Term
+from metrics.store import format_taiwan_time
+
+
+class NoteLike(Protocol):
+    reason: str
+    action: str
+
+
+# ---- small formatting helpers ----
+
+def month_label(year: int, month: int) -> str:
+    return f"{year}年{month}月"
+
+
+def months_text(months: Iterable[int]) -> str:
+    return "、".join(f"{month}月" for month in months)
+
+
+def taiwan_time(moment: dt.datetime | None) -> str:
+    """An aware (or naive UTC) time as 112/03/05 14:20, Taiwan time; '—' for None."""
+    if moment is None or pd.isna(moment):
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return format_taiwan_time(moment)
+
+
+def achievement_text(result: IndicatorResult) -> str:
+    if result.achievement is None:
+        return "—"
+    return f"{format_number(result.achievement * 100, 1)}%"
+
+
+def score_text(score: Fraction | None) -> str:
+    return "—" if score is None else f"{format_number(score)} 分"
+
+
+def weight_text(weight: Fraction | Decimal) -> str:
+    return f"{format_number(Fraction(weight))}%"
+
+
+def field_unit(plan: Plan, terms: Sequence[Term]) -> str:
+    return plan.field_by_code[terms[0].field].unit if terms else ""
+
+
+# ---- the numbers behind an indicator ----
+
+def denominator_label(result: IndicatorResult, figures: Figures) -> str:
+    """Indicator 6 may switch its denominator (the plan's rule (三)); say which one was used."""
+    indicator = result.indicator
+    if indicator.formula == "reduction_rate":
+        new_positions = figures.as_of("new_positions", result.as_of_month)
+        if result.computation.denominator is not None and result.computation.denominator != new_positions:
+            return "縣款聘僱預算員額數＋臨時人員預算員額數÷2"
+    return result.denominator_label
+
+
+def ratio_parts(result: IndicatorResult, figures: Figures) -> str:
+    """'電子發文件數 1,180 / 發文總件數 1,216 件' for a ratio; '' for a count or without numbers."""
+    indicator = result.indicator
+    computation = result.computation
+    if not indicator.is_ratio or computation.numerator is None or computation.denominator is None:
+        return ""
+    unit = field_unit(figures.plan, indicator.numerator)
+    numerator = result.numerator_label if len(indicator.numerator) == 1 else f"({result.numerator_label})"
+    denominator = denominator_label(result, figures)
+    if "＋" in denominator:
+        denominator = f"({denominator})"
+    return (f"{numerator} {format_number(computation.numerator)} / "
+            f"{denominator} {format_number(computation.denominator)} {unit}")
+
+
+def _term_text(term: Term, figures: Figures, month: int) -> str:
+    monthly_field = figures.plan.field_by_code[term.field]
+    value = figures.as_of(term.field, month)
+    shown = "未填報（以 0 計）" if value is None else format_number(value)
+    text = f"{monthly_field.name} {shown}"
+    if term.coefficient != 1:
+        text += f" ÷ {format_number(1 / term.coefficient)}" if term.coefficient.numerator == 1 \
+            else f" × {format_number(term.coefficient)}"
+    return text
+
+
+def _sum_text(terms: Sequence[Term], figures: Figures, month: int) -> str:
+    parts = [_term_text(term, figures, month) for term in terms]
+    return parts[0] if len(parts) == 1 else "(" + " ＋ ".join(parts) + ")"
+
+
+def formula_text(result: IndicatorResult, figures: Figures) -> str:
+    """The plan's formula with the numbers as of the month substituted, ending in the result."""
+    indicator = result.indicator
+    month = result.as_of_month
+    year = figures.plan.year
+    if result.actual is None:
+        return f"尚無結果：{result.computation.note or result.status_label}"
+    if not indicator.is_ratio:
+        code = indicator.numerator[0].field
+        monthly = [(m, figures.monthly(code, m)) for m in range(1, month + 1)]
+        reported = [format_number(value) for _, value in monthly if value is not None]
+        name = figures.plan.field_by_code[code].name
+        return (f"{name}（{year}年1月至{month}月合計）＝ " + " ＋ ".join(reported) +
+                f" ＝ {result.format_value(result.actual)}")
+    numerator = _sum_text(indicator.numerator, figures, month)
+    if indicator.formula == "reduction_rate":
+        denominator = f"{denominator_label(result, figures)} {format_number(result.computation.denominator)}"
+        return f"{numerator} ÷ {denominator} × 100%，無條件進位 ＝ {result.format_value(result.actual)}"
+    denominator = _sum_text(indicator.denominator, figures, month)
+    return f"{numerator} ÷ {denominator} × 100% ＝ {result.format_value(result.actual)}"
+
+
+def gauge_lines(result: IndicatorResult, figures: Figures) -> list[str]:
+    """The lines printed under a gauge: numbers, status, gap, projection, months not reported."""
+    lines = []
+    parts = ratio_parts(result, figures)
+    if parts:
+        lines.append(parts)
+    target = result.format_value(result.target)
+    if result.pace is not None and result.pace < result.target and result.status not in ("met", "not_applicable"):
+        target += f"（至 {result.as_of_month} 月進度 {result.format_value(result.pace)}）"
+    lines.append(f"狀態：{result.status_label}｜目標 {target}｜達成率 {achievement_text(result)}")
+    if result.gap_text:
+        lines.append(f"差距：{result.gap_text}")
+    if result.projection is not None:
+        lines.append(f"年底預估：{result.format_value(result.projection)}")
+    if result.computation.note and result.status != "no_data":
+        lines.append(result.computation.note)
+    if result.missing_months:
+        lines.append(f"⚠ 尚未填報：{months_text(result.missing_months)}")
+    return lines
+
+
+# ---- the monthly series of one indicator ----
+
+def _number(value: Fraction | Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def monthly_value(indicator: Indicator, figures: Figures, month: int) -> Fraction | None:
+    """The month's own amount (counts) or own ratio (ratios of flows); None for stocks."""
+    plan = figures.plan
+    if any(plan.field_by_code[code].aggregation is Aggregation.STOCK for code in indicator.fields):
+        return None
+    values = {code: (None if figures.monthly(code, month) is None else Fraction(figures.monthly(code, month)))
+              for code in indicator.fields}
+    return FORMULAS[indicator.formula](indicator, values).actual
+
+
+def indicator_series(figures: Figures, indicator_id: str, as_of_month: int,
+                     target: Fraction | None = None) -> pd.DataFrame:
+    """One row per month 1..12: label, year-to-date actual (to the as-of month), the month's own value,
+    the pace line (accruing indicators) and the target; NaN where there is no value (a gap in a chart)."""
+    plan = figures.plan
+    indicator = plan.indicator_by_id[indicator_id]
+    goal = plan.goal_by_number[indicator.goal]
+    target = Fraction(indicator.target) if target is None else Fraction(target)
+    rows = []
+    for month in range(1, 13):
+        actual = monthly = None
+        if month <= as_of_month:
+            actual = evaluate_indicator(indicator, goal, figures, month, target, Fraction(indicator.weight)).actual
+            monthly = monthly_value(indicator, figures, month)
+        rows.append({
+            "month": month,
+            "label": f"{month}月",
+            "actual": _number(actual),
+            "monthly": _number(monthly),
+            "pace": _number(target * month / 12) if indicator.accrues else None,
+            "target": float(target),
+        })
+    frame = pd.DataFrame(rows, columns=["month", "label", "actual", "monthly", "pace", "target"])
+    return frame.astype({"actual": float, "monthly": float, "pace": float, "target": float})  # None → NaN, a gap
+
+
+def provenance_table(frame: pd.DataFrame, indicator: Indicator, plan: Plan, *, year: int, unit: str,
+                     as_of_month: int) -> pd.DataFrame:
+    """Each number behind the indicator up to the month, with the upload it came from."""
+    columns = ["項目", "月份", "數值", "檔案", "工作表", "儲存格", "上傳時間", "上傳者"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    order = {code: index for index, code in enumerate(indicator.fields)}
+    rows = frame[(frame["year"] == year) & (frame["unit"] == unit) & (frame["field"].isin(order))
+                 & (frame["month"] <= as_of_month)]
+    records = []
+    for record in rows.to_dict("records"):
+        records.append((order[record["field"]], int(record["month"]), {
+            "項目": plan.field_by_code[record["field"]].name,
+            "月份": month_label(year, int(record["month"])),
+            "數值": format_number(Fraction(record["value"])),
+            "檔案": record.get("source_file") or "",
+            "工作表": record.get("source_sheet") or "",
+            "儲存格": record.get("source_cell") or "",
+            "上傳時間": taiwan_time(record.get("uploaded_at")) if record.get("uploaded_at") is not None else "範例資料（未儲存）",
+            "上傳者": record.get("uploader") or "",
+        }))
+    records.sort(key=lambda item: (item[0], item[1]))
+    return pd.DataFrame([record for _, _, record in records], columns=columns)
+
+
+# ---- the official table (報表匯出) ----
+
+def report_heading(evaluation: Evaluation, *, year: int, unit: str, label: str = "") -> tuple[str, str]:
+    plan = evaluation.plan
+    title = f"{plan.organisation} {year} 年度施政計畫績效指標執行情形"
+    subtitle = (f"{unit}｜統計至 {year} 年 {evaluation.as_of_month} 月｜加權分數 {score_text(evaluation.weighted_score)}"
+                f"（計畫權重合計 {weight_text(plan.weight_total)}，以適用指標權重 {weight_text(evaluation.weight_total)} 計算）")
+    if label:
+        subtitle = f"{label}｜{subtitle}"
+    return title, subtitle
+
+
+def report_rows(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = None) -> list[dict[str, object]]:
+    """One dict per indicator with the keys metrics.report.build_report expects."""
+    notes = notes or {}
+    rows: list[dict[str, object]] = []
+    for result in evaluation.results:
+        note = notes.get(result.indicator.id)
+        rows.append({
+            "goal": f"{result.goal.number}. {result.goal.title}",
+            "indicator": f"{result.indicator.id} {result.indicator.name}",
+            "weight": Decimal(result.weight.numerator) / Decimal(result.weight.denominator),
+            "target": result.format_value(result.target),
+            "actual": result.format_value(result.actual),
+            "achievement": achievement_text(result),
+            "status": result.status_label,
+            "gap": result.gap_text or "—",
+            "projection": result.format_value(result.projection),
+            "reason": note.reason if note else "",
+            "action": note.action if note else "",
+        })
+    return rows
+
+
+def behind_without_reason(evaluation: Evaluation, notes: Mapping[str, NoteLike]) -> list[str]:
+    """Ids of the indicators that are behind and have no 落後原因 for the month yet."""
+    return [result.indicator.id for result in evaluation.results
+            if result.status == "behind" and not (notes.get(result.indicator.id) and notes[result.indicator.id].reason)]
+
+
+def report_table(rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
+    """The report rows as the page shows them before download."""
+    headers = {"goal": "策略目標", "indicator": "績效指標", "weight": "權重", "target": "目標值", "actual": "實際值",
+               "achievement": "達成率", "status": "狀態", "gap": "差距", "projection": "年底預估",
+               "reason": "落後原因", "action": "改進措施"}
+    records = [{headers[key]: (weight_text(row[key]) if key == "weight" else row[key]) for key in headers}
+               for row in rows]
+    return pd.DataFrame(records, columns=list(headers.values()))
+
+
+# ---- what-if (情境模擬) ----
+
+TARGET_COLUMNS = ("指標", "名稱", "計畫目標值", "模擬目標值", "單位", "計畫權重", "模擬權重")
+ADDITION_COLUMNS = ("項目", "月份", "數量")
+
+
+def targets_table(plan: Plan, targets: Mapping[str, Fraction | Decimal] | None = None,
+                  weights: Mapping[str, Fraction | Decimal] | None = None) -> pd.DataFrame:
+    """The 13 targets and weights as the what-if editor shows them (plan values unless given)."""
+    targets = targets or {}
+    weights = weights or {}
+    records = [{
+        "指標": indicator.id,
+        "名稱": indicator.short_name,
+        "計畫目標值": float(indicator.target),
+        "模擬目標值": float(targets.get(indicator.id, indicator.target)),
+        "單位": indicator.unit,
+        "計畫權重": float(indicator.weight),
+        "模擬權重": float(weights.get(indicator.id, indicator.weight)),
+    } for indicator in plan.indicators]
+    return pd.DataFrame(records, columns=list(TARGET_COLUMNS))
+
+
+def additions_table(plan: Plan, additions: Iterable[tuple[str, int, Decimal]] = ()) -> pd.DataFrame:
+    """Assumed additional figures as rows (項目 as the Chinese name, 月份, 數量)."""
+    records = [{"項目": plan.field_by_code[code].name, "月份": int(month), "數量": float(amount)}
+               for code, month, amount in additions]
+    frame = pd.DataFrame(records, columns=list(ADDITION_COLUMNS))
+    return frame.astype({"項目": object, "月份": "Int64", "數量": "Float64"})
+
+
+def _exact(raw: object) -> Decimal | None:
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)) or raw is pd.NA:
+        return None
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    return Decimal(int(value)) if value == value.to_integral_value() else value.normalize()
+
+
+def read_targets_table(table: pd.DataFrame, plan: Plan) -> tuple[dict[str, Decimal], dict[str, Decimal], list[Problem]]:
+    """What-if targets and weights that differ from the plan; a bad cell keeps the plan's value."""
+    targets: dict[str, Decimal] = {}
+    weights: dict[str, Decimal] = {}
+    problems: list[Problem] = []
+    for row in table.to_dict("records"):
+        indicator = plan.indicator_by_id.get(str(row["指標"]))
+        if indicator is None:
+            continue
+        target = _exact(row["模擬目標值"])
+        if target is None or target <= 0:
+            problems.append(Problem(f"指標 {indicator.id}（{indicator.short_name}）的模擬目標值須為大於 0 的數字，"
+                                    f"暫以計畫目標值 {format_number(Fraction(indicator.target))} 計算。", field="模擬目標值"))
+        elif target != indicator.target:
+            targets[indicator.id] = target
+        weight = _exact(row["模擬權重"])
+        if weight is None or weight < 0:
+            problems.append(Problem(f"指標 {indicator.id}（{indicator.short_name}）的模擬權重須為 0 以上的數字，"
+                                    f"暫以計畫權重 {format_number(Fraction(indicator.weight))} 計算。", field="模擬權重"))
+        elif weight != indicator.weight:
+            weights[indicator.id] = weight
+    return targets, weights, problems
+
+
+def read_additions_table(table: pd.DataFrame, plan: Plan) -> tuple[list[tuple[str, int, Decimal]], list[Problem]]:
+    """Rows of assumed figures as (field code, month, amount); blank rows are ignored."""
+    additions: list[tuple[str, int, Decimal]] = []
+    problems: list[Problem] = []
+    for number, row in enumerate(table.to_dict("records"), start=1):
+        name, month, amount = row.get("項目"), _exact(row.get("月份")), _exact(row.get("數量"))
+        if (name is None or pd.isna(name) or str(name).strip() == "") and month is None and amount is None:
+            continue
+        place = f"第 {number} 列"
+        monthly_field = plan.field(str(name)) if isinstance(name, str) else None
+        if monthly_field is None:
+            problems.append(Problem(f"{place}：請選擇項目。", field="項目"))
+            continue
+        if month is None or month != month.to_integral_value() or not 1 <= month <= 12:
+            problems.append(Problem(f"{place}（{monthly_field.name}）：月份須為 1 至 12。", field="月份"))
+            continue
+        if amount is None or amount < 0:
+            problems.append(Problem(f"{place}（{monthly_field.name}）：數量須為 0 以上的數字。", field="數量"))
+            continue
+        if monthly_field.quantity is Quantity.COUNT and amount != amount.to_integral_value():
+            problems.append(Problem(f"{place}（{monthly_field.name}）：數量須為整數（{monthly_field.unit}）。",
+                                    field="數量"))
+            continue
+        additions.append((monthly_field.code, int(month), amount))
+    return additions, problems
+
+
+def apply_additions(figures: Figures, additions: Iterable[tuple[str, int, Decimal]]) -> Figures:
+    """Figures with assumed extras: a flow's month grows by the amount; a stock (a month-end position)
+    grows by the amount from that month on, starting from its value as of that month."""
+    plan = figures.plan
+    flows: dict[str, dict[int, Decimal]] = {}
+    stocks: list[tuple[str, int, Decimal]] = []
+    for code, month, amount in additions:
+        if plan.field_by_code[code].aggregation is Aggregation.FLOW:
+            flows.setdefault(code, {})
+            flows[code][month] = flows[code].get(month, Decimal(0)) + amount
+        else:
+            stocks.append((code, month, amount))
+    result = figures.with_additions(flows)
+    for code, month, amount in sorted(stocks, key=lambda item: item[1]):
+        by_month = result.values.setdefault(code, {})
+        earlier = [m for m in by_month if m <= month]
+        if month not in by_month:
+            by_month[month] = by_month[max(earlier)] if earlier else Decimal(0)
+        for reported in [m for m in by_month if m >= month]:
+            by_month[reported] += amount
+    return result
+
+
+def scenario_month(as_of_month: int, additions: Iterable[tuple[str, int, Decimal]]) -> int:
+    """A scenario looks as far as its latest assumed month."""
+    return max([as_of_month, *(month for _, month, _ in additions)])
+
+
+def comparison_table(official: Evaluation, scenario: Evaluation) -> pd.DataFrame:
+    """Per indicator: the official and the what-if target, actual, achievement and status, and the change."""
+    records = []
+    for before, after in zip(official.results, scenario.results):
+        change = "—"
+        if before.achievement is not None and after.achievement is not None:
+            points = (after.achievement - before.achievement) * 100
+            change = "無變化" if points == 0 else f"{'+' if points > 0 else ''}{format_number(points, 1)} 個百分點"
+        records.append({
+            "指標": before.indicator.id,
+            "名稱": before.indicator.short_name,
+            "計畫目標值": before.format_value(before.target),
+            "模擬目標值": after.format_value(after.target),
+            "實際值": before.format_value(before.actual),
+            "模擬實際值": after.format_value(after.actual),
+            "達成率": achievement_text(before),
+            "模擬達成率": achievement_text(after),
+            "達成率變化": change,
+            "狀態": before.status_label,
+            "模擬狀態": after.status_label,
+            "計畫權重": weight_text(before.weight),
+            "模擬權重": weight_text(after.weight),
+        })
+    return pd.DataFrame(records)
+
+
+def score_change(official: Evaluation, scenario: Evaluation) -> Fraction | None:
+    if official.weighted_score is None or scenario.weighted_score is None:
+        return None
+    return scenario.weighted_score - official.weighted_score
+
+
+SCENARIO_VERSION = 1
+
+
+def scenario_payload(targets: Mapping[str, Decimal], weights: Mapping[str, Decimal],
+                     additions: Iterable[tuple[str, int, Decimal]]) -> dict[str, object]:
+    """A scenario as plain JSON (numbers as exact decimal strings)."""
+    return {
+        "version": SCENARIO_VERSION,
+        "targets": {key: format(value, "f") for key, value in targets.items()},
+        "weights": {key: format(value, "f") for key, value in weights.items()},
+        "additions": [{"field": code, "month": month, "amount": format(amount, "f")}
+                      for code, month, amount in additions],
+    }
+
+
+def scenario_from_payload(payload: Mapping[str, object], plan: Plan
+                          ) -> tuple[dict[str, Decimal], dict[str, Decimal], list[tuple[str, int, Decimal]]]:
+    """The reverse of scenario_payload; unknown indicators or fields (an older plan) are left out."""
+    def numbers(raw: object) -> dict[str, Decimal]:
+        values = {}
+        for key, value in dict(raw or {}).items():
+            number = _exact(value)
+            if key in plan.indicator_by_id and number is not None:
+                values[key] = number
+        return values
+
+    additions = []
+    for item in list(payload.get("additions") or []):
+        amount = _exact(item.get("amount"))
+        if item.get("field") in plan.field_by_code and amount is not None:
+            additions.append((item["field"], int(item["month"]), amount))
+    return numbers(payload.get("targets")), numbers(payload.get("weights")), additions
+
+
+# ---- uploads ----
+
+def preview_summary(preview: pd.DataFrame) -> dict[str, int]:
+    counts = {"新增": 0, "修改": 0, "相同": 0}
+    for change in preview["change"]:
+        counts[change] = counts.get(change, 0) + 1
+    return counts
+
+
+def preview_table(preview: pd.DataFrame, plan: Plan, *, changed_only: bool = False) -> pd.DataFrame:
+    """Store.preview as people read it: month, field name, what is stored now, what will be stored."""
+    columns = ["年月", "單位", "項目", "目前數值", "上傳數值", "異動"]
+    rows = preview[preview["change"] == "修改"] if changed_only else preview
+    records = [{
+        "年月": month_label(int(row["year"]), int(row["month"])),
+        "單位": row["unit"],
+        "項目": plan.field_by_code[row["field"]].name if row["field"] in plan.field_by_code else row["field"],
+        "目前數值": "未填報" if row["current"] is None or pd.isna(row["current"]) else format_number(Fraction(row["current"])),
+        "上傳數值": format_number(Fraction(row["incoming"])),
+        "異動": row["change"],
+    } for row in rows.to_dict("records")]
+    return pd.DataFrame(records, columns=columns)
+
+
+def frame_months(frame: pd.DataFrame) -> str:
+    """'112年1月、112年2月' for the months a tidy frame holds."""
+    pairs = sorted({(int(year), int(month)) for year, month in zip(frame["year"], frame["month"])})
+    return "、".join(month_label(year, month) for year, month in pairs)
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: int
+    text: str
+    undone: bool
+
+
+def history_rows(batches: Iterable[object]) -> list[BatchRow]:
+    """One readable line per upload batch (newest first, as Store.history gives them)."""
+    rows = []
+    for batch in batches:
+        who = f"，上傳者 {batch.uploader}" if batch.uploader else ""
+        state = f"（已於 {taiwan_time(batch.undone_at)} 復原）" if batch.undone_at else ""
+        rows.append(BatchRow(batch.id, f"第 {batch.id:,} 批｜{batch.file_name}｜{taiwan_time(batch.uploaded_at)}｜"
+                                       f"{batch.row_count:,} 筆{who}{state}", batch.undone_at is not None))
+    return rows

@@ -1,0 +1,53 @@
+"""指標明細: one indicator at a time — its monthly series, its formula with this month's numbers,
+where each number came from, and the 落後原因 / 改進措施 recorded for the month."""
+
+import streamlit as st
+
+from metrics.charts import series_figure
+from metrics.presentation import (achievement_text, formula_text, indicator_series, provenance_table,
+                                  weight_text)
+from ui.gauges import CHART_CONFIG
+from ui.layout import start_page
+from ui.notes import note_form
+from ui.widgets import remembered_selectbox
+
+context = start_page("指標明細")
+plan = context.evaluation.plan
+indicator_id = remembered_selectbox(
+    "指標", [indicator.id for indicator in plan.indicators], "detail_indicator", default=plan.indicators[0].id,
+    format_func=lambda value: f"{value} {plan.indicator_by_id[value].short_name}")
+result = context.evaluation.result(indicator_id)
+indicator, goal = result.indicator, result.goal
+
+st.markdown(f"#### 目標 {goal.number}　{goal.title}")
+st.markdown(f"**指標 {indicator.id}：{indicator.name}**（{goal.kind}，權重 {weight_text(indicator.weight)}）")
+st.caption(f"衡量標準：{indicator.measure}")
+
+columns = st.columns(4)
+columns[0].metric(f"實際值（至 {context.month} 月）", result.format_value(result.actual))
+columns[1].metric("目標值", result.format_value(result.target))
+columns[2].metric("達成率", achievement_text(result))
+columns[3].metric("狀態", result.status_label)
+if result.gap_text:
+    st.caption(f"差距：{result.gap_text}｜年底預估：{result.format_value(result.projection)}")
+if result.missing_months:
+    st.warning(f"以下月份尚未填報本指標的數字：{'、'.join(f'{m}月' for m in result.missing_months)}")
+
+series = indicator_series(context.figures, indicator_id, context.month, result.target)
+st.plotly_chart(series_figure(series, indicator, year=context.year), key="detail_series", config=CHART_CONFIG)
+
+st.markdown("##### 計算方式（代入本月數字）")
+st.markdown(f"> {formula_text(result, context.figures)}")
+if result.computation.note:
+    st.caption(result.computation.note)
+st.caption(indicator.help)
+
+st.markdown("##### 數字來源")
+sources = provenance_table(context.source.frame, indicator, plan, year=context.year, unit=context.unit,
+                           as_of_month=context.month)
+if sources.empty:
+    st.info("至本月尚無此指標的填報數字。")
+else:
+    st.dataframe(sources, hide_index=True, width="stretch", key="detail_sources")
+
+note_form(context, result)

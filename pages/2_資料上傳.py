@@ -1,0 +1,53 @@
+"""資料上傳: the template, several files at once, a preview of what changes, a confirm button,
+the problems of a refused file, and the upload history with undo."""
+
+import streamlit as st
+
+from metrics.presentation import frame_months, preview_summary, preview_table
+from ui.data import PLAN
+from ui.layout import start_page
+from ui.upload import clear_uploader, history_list, read_files, store_files, template_bytes, uploader_key
+from ui.widgets import show_problems
+
+context = start_page("資料上傳")
+store = context.source.store
+
+st.markdown("##### 1. 下載月報範本")
+st.download_button(f"下載 {context.year} 年月報範本（.xlsx）", data=template_bytes(context.year, context.unit),
+                   file_name=f"月報範本_{context.year}年.xlsx", key="template_download",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+st.caption("範本每列一個項目、每欄一個月；空白表示未填報（不是 0）。也接受長表格式（年度、月份、單位、項目代碼、數值）的 .csv 或 .xlsx。")
+
+st.markdown("##### 2. 選擇檔案（可一次選多個）")
+uploads = st.file_uploader("月報檔案（.xlsx 或 .csv，每檔 20 MB 以內）", type=["xlsx", "csv"],
+                           accept_multiple_files=True, key=uploader_key())
+if uploads:
+    files = read_files([(upload.name, upload.getvalue()) for upload in uploads])
+    refused = [read for read in files if read.problems]
+    if refused:
+        for read in refused:
+            show_problems(read.name, read.problems)
+        good = [read.name for read in files if not read.problems]
+        st.warning("所有選取的檔案都未儲存（任一檔案有誤即全部不儲存）。"
+                   + (f"沒有問題的檔案：{'、'.join(good)}。" if good else "") + "請修正後重新選擇檔案。")
+    else:
+        st.markdown("##### 3. 確認將儲存的數字")
+        for read in files:
+            preview = store.preview(read.frame)
+            counts = preview_summary(preview)
+            with st.container(border=True):
+                st.markdown(f"**{read.name}**：{frame_months(read.frame)}，共 {len(preview):,} 筆"
+                            f"（新增 {counts['新增']:,}、修改 {counts['修改']:,}、相同 {counts['相同']:,}）")
+                if counts["修改"]:
+                    st.caption("以下數字與資料庫中目前的數字不同，儲存後將以上傳數值為準（可於上傳紀錄復原）：")
+                    st.dataframe(preview_table(preview, PLAN, changed_only=True), hide_index=True, width="stretch")
+                with st.expander("全部數字"):
+                    st.dataframe(preview_table(preview, PLAN), hide_index=True, width="stretch")
+        uploader = st.text_input("上傳者（選填）", key="uploader_name")
+        if st.button(f"確認儲存 {len(files):,} 個檔案", type="primary", key="confirm_upload"):
+            if store_files(store, files, uploader):
+                clear_uploader()
+            st.rerun()
+
+st.markdown("##### 上傳紀錄")
+history_list(store, context.source.history)

@@ -1,0 +1,76 @@
+"""The goals with one gauge per indicator, as on the 總覽 and 情境模擬 pages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from metrics.charts import gauge_figure
+from metrics.evaluation import Evaluation
+from metrics.figures import Figures
+from metrics.formulas import format_number
+from metrics.presentation import achievement_text, gauge_lines, score_change, score_text, weight_text
+
+CHART_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def score_metrics(evaluation: Evaluation, *, reference: Evaluation | None = None) -> None:
+    """The weighted score (with the plan's weight total, which is 95 %, not 100 %) and the status counts."""
+    counts = evaluation.status_counts()
+    columns = st.columns([2, 1, 1, 1, 1])
+    delta, delta_color, arrow = None, "normal", "auto"
+    change = score_change(reference, evaluation) if reference is not None else None
+    if change == 0:
+        delta, delta_color, arrow = "與官方相同", "off", "off"
+    elif change is not None:
+        delta = f"{'+' if change > 0 else ''}{format_number(change)} 分（相較官方）"
+    columns[0].metric("加權分數", score_text(evaluation.weighted_score), delta=delta, delta_color=delta_color,
+                      delta_arrow=arrow,
+                      help="Σ 權重 × min(達成率, 100%) ÷ Σ 權重 × 100，不適用的指標不計入。")
+    plan_total = weight_text(evaluation.plan_weight_total)
+    columns[0].caption(f"計畫權重合計 {plan_total}（計畫原訂，未調整為 100%）；"
+                       f"本次以適用指標權重 {weight_text(evaluation.weight_total)} 計算。")
+    for column, (status, label) in zip(columns[1:], (("met", "達標"), ("on_track", "符合進度"),
+                                                      ("behind", "落後"), ("no_data", "無資料"))):
+        column.metric(label, f"{counts[status]:,} 項")
+    if counts["not_applicable"]:
+        st.caption(f"另有 {counts['not_applicable']:,} 項指標不適用（分母為 0），不計入加權分數。")
+
+
+def goal_rows(evaluation: Evaluation, slots: int = 3) -> list[list[int]]:
+    """Goals in the plan's order packed into rows of at most `slots` gauges, so every gauge is equally wide."""
+    rows: list[list[int]] = []
+    used = slots
+    for goal in evaluation.plan.goals:
+        size = len(evaluation.of_goal(goal.number))
+        if used + size > slots:
+            rows.append([])
+            used = 0
+        rows[-1].append(goal.number)
+        used += size
+    return rows
+
+
+def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
+                  reference: Evaluation | None = None, slots: int = 3) -> None:
+    """The 10 goals in the plan's order, each with its title, kind, weight and one gauge per indicator."""
+    plan = evaluation.plan
+    for row in goal_rows(evaluation, slots):
+        sizes = [len(evaluation.of_goal(number)) for number in row]
+        spare = [slots - sum(sizes)] if sum(sizes) < slots else []
+        for column, number in zip(st.columns(sizes + spare), row):
+            goal = plan.goal_by_number[number]
+            with column.container(border=True):
+                common = "，共同性指標" if goal.common else ""
+                st.markdown(f"#### 目標 {goal.number}　{goal.title}")
+                st.caption(f"{goal.kind}{common}｜權重 {weight_text(plan.goal_weight(goal.number))}")
+                results = evaluation.of_goal(goal.number)
+                for inner, result in zip(st.columns(len(results)), results):
+                    with inner:
+                        st.plotly_chart(gauge_figure(result), key=f"{key}_gauge_{result.indicator.id}",
+                                        config=CHART_CONFIG)
+                        lines = gauge_lines(result, figures)
+                        if reference is not None:
+                            before = reference.result(result.indicator.id)
+                            lines.insert(0, f"官方：{before.format_value(before.actual)}，達成率 "
+                                            f"{achievement_text(before)}，{before.status_label}")
+                        st.caption("  \n".join(lines))

@@ -1,0 +1,176 @@
+"""情境模擬 state: the two editors (targets/weights, assumed additional figures) kept in session state
+under our own keys, so edits survive switching pages, and named scenarios in the store."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from metrics.errors import KpiError, Problem
+from metrics.evaluation import Evaluation, evaluate
+from metrics.figures import Figures
+from metrics.presentation import (apply_additions, additions_table, read_additions_table, read_targets_table,
+                                  report_heading, report_rows, scenario_from_payload, scenario_month,
+                                  scenario_payload, targets_table)
+from metrics.report import build_report
+from metrics.store import Store
+from ui.data import PLAN, open_store
+from ui.layout import Context, flash
+from ui.widgets import INDICATOR_TABLE_HEIGHT
+
+GENERATION = "whatif_generation"
+TARGETS = "whatif_targets"
+ADDITIONS = "whatif_additions"
+
+
+def editor_key(name: str) -> str:
+    """The editor widget's key; a new generation (reset, load) starts an editor with no pending edits."""
+    return f"{name}_editor_{st.session_state.get(GENERATION, 0)}"
+
+
+def _base(name: str, initial: pd.DataFrame) -> pd.DataFrame:
+    """What the editor starts from: the last edited table when the editor's own state is gone
+    (first visit, or back from another page), otherwise the same base as on the previous run."""
+    base_key = f"{name}_base"
+    if editor_key(name) not in st.session_state or base_key not in st.session_state:
+        st.session_state[base_key] = st.session_state.get(name, initial)
+    return st.session_state[base_key]
+
+
+def _start_over(targets: pd.DataFrame, additions: pd.DataFrame) -> None:
+    st.session_state[TARGETS] = targets
+    st.session_state[ADDITIONS] = additions
+    for name in (TARGETS, ADDITIONS):
+        st.session_state.pop(f"{name}_base", None)
+    st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+
+
+def reset_to_plan() -> None:
+    _start_over(targets_table(PLAN), additions_table(PLAN))
+
+
+def editors() -> tuple[pd.DataFrame, pd.DataFrame]:
+    st.markdown("##### 目標值與權重（可修改「模擬目標值」與「模擬權重」）")
+    targets = st.data_editor(
+        _base(TARGETS, targets_table(PLAN)), key=editor_key(TARGETS), num_rows="fixed", hide_index=True,
+        width="stretch", height=INDICATOR_TABLE_HEIGHT, disabled=["指標", "名稱", "計畫目標值", "單位", "計畫權重"],
+        column_config={
+            "模擬目標值": st.column_config.NumberColumn("模擬目標值", min_value=0.01, format="localized"),
+            "模擬權重": st.column_config.NumberColumn("模擬權重", min_value=0, max_value=100, format="localized"),
+        })
+    st.markdown("##### 假設今年其餘月份再增加的數字（選填）")
+    left, right = st.columns([3, 2])
+    with left:
+        additions = st.data_editor(
+            _base(ADDITIONS, additions_table(PLAN)), key=editor_key(ADDITIONS), num_rows="dynamic",
+            hide_index=True, width="stretch",
+            column_config={
+                "項目": st.column_config.SelectboxColumn("項目", options=[field.name for field in PLAN.fields],
+                                                         required=True, width="medium"),
+                "月份": st.column_config.NumberColumn("月份", min_value=1, max_value=12, step=1, required=True),
+                "數量": st.column_config.NumberColumn("數量", min_value=0, format="localized", required=True),
+            })
+    right.caption("例如「採購稽核案件數、12 月、5」表示假設 12 月再多 5 案。件數類為當月增加數；"
+                  "人數、金額類（月底數）自該月起增加。加入後，模擬結果統計至最後一個假設的月份。")
+    st.session_state[TARGETS] = targets
+    st.session_state[ADDITIONS] = additions
+    return targets, additions
+
+
+@dataclass(frozen=True)
+class Scenario:
+    targets: dict[str, Decimal]
+    weights: dict[str, Decimal]
+    additions: list[tuple[str, int, Decimal]]
+    figures: Figures
+    evaluation: Evaluation
+    problems: list[Problem]
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return scenario_payload(self.targets, self.weights, self.additions)
+
+
+def compute(context: Context, targets_frame: pd.DataFrame, additions_frame: pd.DataFrame) -> Scenario:
+    targets, weights, problems = read_targets_table(targets_frame, PLAN)
+    additions, addition_problems = read_additions_table(additions_frame, PLAN)
+    figures = apply_additions(context.figures, additions)
+    evaluation = evaluate(figures, scenario_month(context.month, additions), targets=targets, weights=weights)
+    return Scenario(targets, weights, additions, figures, evaluation, problems + addition_problems)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def scenario_names(url: str) -> list[str]:
+    return open_store(url).scenarios()
+
+
+def _load(store: Store, name: str) -> None:
+    try:
+        targets, weights, additions = scenario_from_payload(store.load_scenario(name), PLAN)
+    except KpiError as error:
+        flash("error", str(error))
+        return
+    _start_over(targets_table(PLAN, targets, weights), additions_table(PLAN, additions))
+    flash("success", f"已載入情境「{name}」。")
+
+
+def _save(store: Store, payload: dict[str, object]) -> None:
+    name = st.session_state.get("whatif_name", "").strip()
+    try:
+        store.save_scenario(name, payload)
+    except KpiError as error:
+        flash("error", str(error))
+        return
+    scenario_names.clear()
+    flash("success", f"已儲存情境「{name}」。")
+
+
+def _delete(store: Store, name: str) -> None:
+    try:
+        store.delete_scenario(name)
+    except KpiError as error:
+        flash("error", str(error))
+        return
+    scenario_names.clear()
+    flash("success", f"已刪除情境「{name}」。")
+
+
+def export_json(name: str, scenario: Scenario, context: Context) -> bytes:
+    document = {"name": name, "year": context.year, "unit": context.unit, "scenario": scenario.payload,
+                "evaluation": scenario.evaluation.to_json()}
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def export_workbook(name: str, scenario: Scenario, context: Context) -> bytes:
+    title, subtitle = report_heading(scenario.evaluation, year=context.year, unit=context.unit,
+                                     label=f"情境模擬「{name or '未命名'}」（非官方數字）")
+    return build_report(report_rows(scenario.evaluation), title=title, subtitle=subtitle)
+
+
+def manager(context: Context, scenario: Scenario) -> None:
+    store = context.source.store
+    st.markdown("##### 情境存取與匯出")
+    save, load, export = st.columns(3)
+    with save:
+        st.text_input("情境名稱", key="whatif_name", placeholder="例如：線上簽核目標 70%")
+        st.button("儲存情境", key="whatif_save", on_click=_save, args=(store, scenario.payload))
+        st.button("回復計畫值", key="whatif_reset", on_click=reset_to_plan)
+    with load:
+        names = scenario_names(store.url)
+        if names:
+            chosen = st.selectbox("已儲存的情境", names, key="whatif_saved")
+            st.button("載入", key="whatif_load", on_click=_load, args=(store, chosen))
+            st.button("刪除", key="whatif_delete", on_click=_delete, args=(store, chosen))
+        else:
+            st.caption("尚無已儲存的情境。")
+    with export:
+        name = st.session_state.get("whatif_name", "").strip() or "情境"
+        st.download_button("下載情境（JSON）", data=export_json(name, scenario, context), key="whatif_json",
+                           file_name=f"情境模擬_{name}.json", mime="application/json")
+        st.download_button("下載情境報表（.xlsx）", data=export_workbook(name, scenario, context), key="whatif_xlsx",
+                           file_name=f"情境模擬_{name}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

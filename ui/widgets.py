@@ -1,0 +1,36 @@
+"""Widgets shared by pages whose choice must survive switching pages (widget state is dropped
+when its page is not rendered, so the choice is also kept under a key of our own)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+from metrics.errors import Problem
+
+INDICATOR_TABLE_HEIGHT = 36 * 14 + 3  # a header and the 13 indicators, without scrolling
+
+
+def _remember(widget_key: str, own_key: str) -> None:
+    st.session_state[own_key] = st.session_state[widget_key]
+
+
+def remembered_selectbox(label: str, options: Sequence[Any], key: str, *, default: Any,
+                         format_func: Callable[[Any], str] = str, sidebar_help: str | None = None) -> Any:
+    """A selectbox that keeps the user's choice across pages and otherwise follows `default`
+    (e.g. the latest reported month, which moves when a new month is uploaded)."""
+    own_key = f"{key}_chosen"
+    chosen = st.session_state.get(own_key)
+    st.session_state[key] = chosen if chosen in options else default
+    return st.selectbox(label, options, key=key, format_func=format_func, help=sidebar_help,
+                        on_change=_remember, args=(key, own_key))
+
+
+def show_problems(file_name: str, problems: Sequence[Problem], *, limit: int = 50) -> None:
+    """A file's problems as one error box: where, what, and how to fix it."""
+    lines = [f"- {problem}" for problem in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"- …另有 {len(problems) - limit:,} 項問題未列出")
+    st.error(f"**{file_name}**：有 {len(problems):,} 項問題，請修正後重新上傳。\n\n" + "\n".join(lines))
