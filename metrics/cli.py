@@ -172,9 +172,9 @@ def render_table(evaluation: Evaluation) -> str:
 
 def command_ingest(arguments: argparse.Namespace, plan: Plan) -> int:
     files = read_files(arguments.files, plan)
-    store = open_store(arguments.db)
-    for name, data, frame in files:
-        result = store.ingest(frame, file_name=name, file_bytes=data, uploader=arguments.uploader)
+    results = open_store(arguments.db).ingest_many([(frame, name, data) for name, data, frame in files],
+                                                   uploader=arguments.uploader)
+    for (name, _, _), result in zip(files, results):
         print(f"{name}：{result.message}")
     return 0
 
@@ -242,3 +242,6 @@ def main(argv: Sequence[str] | None = None, plan: Plan = PLAN_112) -> int:
     except KpiError as error:
         print(f"錯誤：{error}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:  # `… | head` closed the pipe: not an error of ours
+        sys.stdout = None
+        return 0

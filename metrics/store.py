@@ -28,7 +28,7 @@ import random
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -458,6 +458,20 @@ class Store:
             return self._ingest(connection, incoming, file_name, sha256, uploader.strip())
 
         with self._errors(f"儲存「{file_name}」"):
+            return self._write(write)
+
+    def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes]], *, uploader: str = "") -> list[IngestResult]:
+        """Several (frame, file name, file bytes) as one batch each, in order, in ONE transaction:
+        either every file is stored or none is."""
+        prepared = [(_incoming_rows(frame), file_name, hashlib.sha256(file_bytes).hexdigest())
+                    for frame, file_name, file_bytes in files]
+
+        def write(connection: Connection) -> list[IngestResult]:
+            return [self._ingest(connection, incoming, file_name, sha256, uploader.strip())
+                    for incoming, file_name, sha256 in prepared]
+
+        names = "、".join(f"「{file_name}」" for _, file_name, _ in prepared)
+        with self._errors(f"儲存{names}"):
             return self._write(write)
 
     def _ingest(self, connection: Connection, incoming: list[_Incoming], file_name: str, sha256: str,

@@ -347,6 +347,21 @@ def test_a_value_the_database_rejects_stores_nothing(store: Store) -> None:
     assert snapshot(store) == before
 
 
+def test_several_files_are_stored_all_or_nothing(store: Store) -> None:
+    before = snapshot(store)
+    good = tidy((1, "warning_cases", "1"), file="1月.xlsx")
+    bad = tidy((2, "warning_cases", "2"), (13, "warning_cases", "9"), file="2月.xlsx")
+    with pytest.raises(StoreError, match="所有數值均未儲存"):
+        store.ingest_many([(good, "1月.xlsx", b"1"), (bad, "2月.xlsx", b"2")])
+    assert snapshot(store) == before
+    results = store.ingest_many([(good, "1月.xlsx", b"1"), (tidy((1, "warning_cases", "3")), "1月更正.xlsx", b"3")],
+                                uploader="王小明")
+    first, second = (result.batch_id for result in results)
+    assert second > first  # PostgreSQL sequences skip the ids of the rolled-back attempt
+    assert current(store) == {("warning_cases", 1): "3"}  # the later file of the same call wins
+    assert [batch.uploader for batch in store.history()] == ["王小明", "王小明"]
+
+
 def test_a_failure_after_every_write_stores_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     ingest(store, tidy((1, "warning_cases", "1")), "1月.xlsx")
     before = snapshot(store)

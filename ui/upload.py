@@ -47,22 +47,22 @@ def read_files(files: Sequence[tuple[str, bytes]]) -> list[ReadFile]:
 
 
 def store_files(store: Store, files: Sequence[ReadFile], uploader: str) -> bool:
-    """Each file as one batch, in the order chosen; nothing reaches here unless every file was read
-    cleanly. Returns whether all were stored; the outcome of each file is left as a message."""
-    stored = True
+    """Each file as one batch, in the order chosen, all in one transaction: every file is stored or none.
+    Nothing reaches here unless every file was read cleanly."""
     with st.status(f"儲存 {len(files):,} 個檔案…", expanded=False) as status:
-        for read in files:
-            try:
-                result = store.ingest(read.frame, file_name=read.name, file_bytes=read.data, uploader=uploader)
-            except KpiError as error:
-                flash("error", f"{read.name}：{error}（此檔及之後的檔案均未儲存；之前的檔案已儲存，可於上傳紀錄復原）")
-                stored = False
-                break
+        try:
+            results = store.ingest_many([(read.frame, read.name, read.data) for read in files], uploader=uploader)
+        except KpiError as error:
+            flash("error", f"{error}（所選檔案均未儲存）")
+            status.update(label="儲存失敗", state="error")
+            refresh()
+            return False
+        for read, result in zip(files, results):
             flash("info" if result.unchanged else "success", f"{read.name}：{result.message}")
             status.write(f"{read.name}：{result.message}")
-        status.update(label="儲存完成" if stored else "儲存失敗", state="complete" if stored else "error")
+        status.update(label="儲存完成", state="complete")
     refresh()
-    return stored
+    return True
 
 
 def uploader_key() -> str:

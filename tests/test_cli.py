@@ -1,0 +1,142 @@
+"""`python -m metrics` end to end on the sample year, recomputed by hand from the CSV itself."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+FULL_YEAR = SAMPLE / "112-full-year.csv"
+MONTHLY = sorted(SAMPLE.glob("112-[01][0-9].xlsx"))
+
+
+def run(*arguments: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "metrics", *arguments], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def evaluate_json(*arguments: str) -> dict:
+    completed = run("evaluate", *arguments, "--json")
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+def by_hand(as_of: int) -> dict[str, float | int | None]:
+    """The sample year's indicators computed with nothing but the csv module and school arithmetic."""
+    monthly: dict[str, dict[int, Decimal]] = {}
+    with FULL_YEAR.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            monthly.setdefault(row["項目代碼"], {})[int(row["月份"])] = Decimal(row["數值"])
+
+    def total(code: str) -> Decimal:
+        return sum((value for month, value in monthly.get(code, {}).items() if month <= as_of), Decimal(0))
+
+    def latest(code: str) -> Decimal:
+        months = [month for month in monthly.get(code, {}) if month <= as_of]
+        return monthly[code][max(months)] if months else Decimal(0)
+
+    def two_decimals(value: Decimal) -> float:
+        return float(value.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP"))
+
+    budget_parts = latest("actual_spent") + latest("payables") + latest("savings") + latest("reserved")
+    new_positions = latest("new_positions")
+    budget_positions = latest("contract_budget_positions") + latest("temp_budget_positions") / 2
+    denominator = budget_positions if budget_positions < new_positions else new_positions
+    reduction = (latest("reduced_contract") + latest("reduced_temp") / 2) * 100 / denominator
+    sign_off = total("edoc_received_electronic") + total("paper_received_signed_online") + total("self_created_drafts")
+    return {
+        "1": int(total("warning_cases")), "2": int(total("procurement_audits")),
+        "3": int(total("complaints_completed")), "4": int(total("infosec_audits")),
+        "5-1": int(total("pinhole_inspections")), "5-2": int(total("harassment_courses")),
+        "6": math.ceil(reduction),
+        "7": two_decimals(latest("hakka_certified") * 100 / latest("staff_headcount")),
+        "8": two_decimals(budget_parts * 100 / latest("budget_amount")),
+        "9-1": int(total("gender_analyses")), "9-2": int(total("gender_impact_reviews")),
+        "10-1": two_decimals(total("edoc_sent_electronic") * 100 / total("edoc_sent_total")),
+        "10-2": two_decimals(total("online_signed") * 100 / sign_off),
+    }
+
+
+@pytest.mark.parametrize("as_of", [12, 6, 1])
+def test_full_year_csv_matches_a_hand_calculation(as_of):
+    output = evaluate_json(str(FULL_YEAR), "--as-of", str(as_of))
+    assert output["as_of_month"] == as_of
+    assert [indicator["id"] for indicator in output["indicators"]] == list(by_hand(as_of))
+    actual = {indicator["id"]: indicator["actual"] for indicator in output["indicators"]}
+    expected = by_hand(as_of)
+    for indicator_id, value in expected.items():
+        if value == 0 and indicator_id in {"1", "4", "5-1", "5-2", "9-1", "9-2"} and actual[indicator_id] is None:
+            continue  # nothing reported yet for a count that is still zero is 'no data', not 0
+        assert actual[indicator_id] == pytest.approx(value, abs=0), indicator_id
+
+
+def test_json_shape():
+    output = evaluate_json(str(FULL_YEAR))
+    assert output["as_of_month"] == 12  # the latest reported month by default
+    assert set(output) >= {"as_of_month", "weighted_score", "indicators", "plan_weight_total"}
+    assert output["plan_weight_total"] == 95
+    assert len(output["indicators"]) == 13
+    for indicator in output["indicators"]:
+        assert set(indicator) >= {"id", "goal", "name", "weight", "target", "actual", "achievement", "status"}
+        assert indicator["status"] in {"met", "on_track", "behind", "no_data", "not_applicable"}
+    statuses = {indicator["status"] for indicator in output["indicators"]}
+    assert {"met", "behind"} <= statuses
+    assert 0 <= output["weighted_score"] <= 100
+
+
+def test_the_sample_year_has_something_to_say_mid_year():
+    statuses = {indicator["status"] for indicator in evaluate_json(str(FULL_YEAR), "--as-of", "6")["indicators"]}
+    assert {"met", "on_track", "behind"} <= statuses
+
+
+def test_monthly_workbooks_give_the_same_result_as_the_long_csv():
+    assert len(MONTHLY) == 12
+    assert evaluate_json(*map(str, MONTHLY)) == evaluate_json(str(FULL_YEAR))
+
+
+def test_what_if_target_from_the_command_line():
+    official = evaluate_json(str(FULL_YEAR))
+    what_if = evaluate_json(str(FULL_YEAR), "--target", "3=100")
+    assert next(i for i in what_if["indicators"] if i["id"] == "3")["target"] == 100
+    assert what_if["weighted_score"] >= official["weighted_score"]
+
+
+def test_readable_table_in_traditional_chinese():
+    completed = run("evaluate", str(FULL_YEAR), "--as-of", "6")
+    assert completed.returncode == 0, completed.stderr
+    assert "新竹縣政府政風處 112 年度施政計畫績效指標（統計至 112 年 6 月）" in completed.stdout
+    assert "加權分數" in completed.stdout and "權重合計 95%" in completed.stdout
+    assert "公文電子交換比率" in completed.stdout
+
+
+@pytest.mark.parametrize(("arguments", "fragments"), [
+    (("evaluate", "no-such-file.csv"), ["no-such-file.csv", "無法讀取"]),
+    (("evaluate", str(FULL_YEAR), "--target", "99=1"), ["指標代號「99」不存在"]),
+    (("evaluate", str(FULL_YEAR), "--target", "10-1"), ["指標代號=目標值"]),
+    (("evaluate", str(FULL_YEAR), "--target", "10-1=abc"), ["須為大於 0 的數字"]),
+    (("evaluate", str(FULL_YEAR), "--as-of", "13"), ["1 至 12"]),
+    (("evaluate", "--as-of", "x"), ["參數有誤"]),
+])
+def test_invalid_input_exits_2_with_a_message_and_no_traceback(arguments, fragments):
+    completed = run(*arguments)
+    assert completed.returncode == 2
+    for fragment in fragments:
+        assert fragment in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_a_bad_file_is_named_with_its_cell(tmp_path):
+    bad = tmp_path / "壞檔.csv"
+    bad.write_text("年度,月份,單位,項目代碼,數值\n112,3,政風處,warning_cases,abc\n", encoding="utf-8")
+    completed = run("evaluate", str(bad))
+    assert completed.returncode == 2
+    assert "壞檔.csv" in completed.stderr and "E2" in completed.stderr
+    assert "Traceback" not in completed.stderr
