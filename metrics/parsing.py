@@ -96,6 +96,8 @@ def roc_year(year: int) -> int:
 
 def parse_year(raw: object) -> int:
     """112 / 112年 / 112年度 / 民國112年 / 2023 → 112 (ROC)."""
+    if isinstance(raw, float) and math.isinf(raw):
+        raise ValueError("年度不是有限的數字")
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and not is_blank(raw):
         if float(raw) != int(raw):
             raise ValueError(f"年度「{raw}」不是整數")
@@ -116,6 +118,8 @@ def _checked_year(year: int, raw: object) -> int:
 
 def parse_month(raw: object) -> int:
     """1 / 01 / 1月 / 一月 → 1."""
+    if isinstance(raw, float) and math.isinf(raw):
+        raise ValueError("月份須為 1 至 12 的整數")
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and not is_blank(raw):
         if float(raw) == int(raw) and 1 <= int(raw) <= 12:
             return int(raw)
@@ -148,6 +152,8 @@ def parse_month_header(raw: object) -> tuple[int | None, int] | None:
     """A column header naming a month → (ROC year or None, month); None if it names no month."""
     if isinstance(raw, (dt.date, dt.datetime)):
         return roc_year(raw.year), raw.month
+    if isinstance(raw, float) and math.isinf(raw):
+        return None
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and not is_blank(raw):
         if float(raw) == int(raw) and 1 <= int(raw) <= 12:
             return None, int(raw)
@@ -224,7 +230,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "UTF-8 (BOM)"
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return data.decode("utf-16"), "UTF-16"
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as error:
+            raise ValueError("檔案編碼無法辨識（開頭像 UTF-16 但內容無法解讀）；"
+                             "請在 Excel 以「CSV UTF-8（逗號分隔）」另存後再上傳") from error
     try:
         return data.decode("utf-8", errors="strict"), "UTF-8"
     except UnicodeDecodeError:

@@ -1,0 +1,495 @@
+"""Refusing unsafe or unusable uploads before any parser sees them.
+
+`check_upload` looks only at the bytes' size, the name's extension, the file's magic number and, for a
+workbook, the zip directory (member count, declared sizes, compression ratios, macros). It never
+decompresses, so a zip bomb is refused in milliseconds. calamine's zip reader also refuses a member that
+inflates beyond its declared size, so the declared sizes checked here bound what it will allocate.
+
+`inspect_workbook` then streams each worksheet's XML to find how far its cells reach and which formula
+cells carry no cached result: a byte scan at about the speed calamine reads, with a defusedxml parse only
+for sheets written in an unusual way; workbook.xml and its relationships always go through defusedxml. calamine allocates a sheet as a dense grid from A1 to the
+farthest cell, so a few kilobytes naming cells A1 and ZZ200000 would otherwise exhaust memory and abort
+the process; and it silently returns a blank for a formula nobody calculated.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import struct
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element
+
+import defusedxml  # noqa: F401  # openpyxl parses through defusedxml whenever it is installed
+import defusedxml.ElementTree as safe_xml
+from defusedxml import DefusedXmlException
+
+from metrics.errors import InputError, Problem
+from metrics.parsing import decode_text
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1_000
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECK_MIN_BYTES = 1024 * 1024
+MAX_SHEET_CELLS = 10_000_000  # rows × columns of one sheet's used range, as calamine allocates it
+MAX_WORKBOOK_XML_BYTES = 10 * 1024 * 1024
+MAX_PARSED_SHEET_BYTES = 30 * 1024 * 1024  # the slow exact path, for sheets the byte scan cannot follow
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .doc, and password-protected .xlsx
+
+SAVE_AS_XLSX = "請在 Excel 開啟後以「另存新檔」選擇「Excel 活頁簿 (*.xlsx)」存檔，再上傳 .xlsx 檔"
+NOT_A_WORKBOOK = "不是有效的 Excel 檔案"
+MACRO_MESSAGE = ("含有巨集（VBA）的活頁簿不接受上傳；請在 Excel 以「另存新檔」選擇「Excel 活頁簿 (*.xlsx)」"
+                 "（不含巨集）存檔後再上傳")
+
+_OTHER_OFFICE_PARTS = {
+    "word/document.xml": "Word 文件",
+    "ppt/presentation.xml": "PowerPoint 簡報",
+    "content.xml": "OpenDocument 文件（如 .ods）",
+}
+
+
+def extension_of(filename: str) -> str:
+    """'報表.XLSX' → 'xlsx'; '' when the name has no extension. Browsers may send a Windows path."""
+    base = re.split(r"[\\/]", filename)[-1]
+    if "." not in base.strip("."):
+        return ""
+    return base.rsplit(".", 1)[-1].strip().lower()
+
+
+def describe_mismatch(filename: str, kind: str) -> str | None:
+    """A sentence for the user when the content (`kind`) is not what the extension says, else None."""
+    extension = extension_of(filename)
+    if extension == "csv" and kind == "xlsx":
+        return ("檔名的副檔名是 .csv，但內容其實是 Excel 活頁簿（.xlsx），已依內容以 Excel 檔讀取；"
+                "建議將檔名改為 .xlsx")
+    if extension == "xlsx" and kind == "csv":
+        return ("檔名的副檔名是 .xlsx，但內容其實是 CSV 文字檔，已依內容以 CSV 讀取；"
+                "建議將檔名改為 .csv")
+    return None
+
+
+def check_upload(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTES,
+                 max_uncompressed_bytes: int | None = None) -> str:
+    """'xlsx' or 'csv', judged by content; raises InputError for anything unsafe or unusable.
+
+    `max_uncompressed_bytes` defaults to 200 MB, or ten times `max_bytes` when that is larger (system
+    exports are allowed bigger files).
+    """
+    if max_uncompressed_bytes is None:
+        max_uncompressed_bytes = max(MAX_UNCOMPRESSED_BYTES, 10 * max_bytes)
+
+    def refuse(message: str) -> InputError:
+        return InputError(Problem(message, file=filename))
+
+    if len(data) == 0:
+        raise refuse("檔案是空的（0 位元組）；請確認已存檔後再上傳")
+    if len(data) > max_bytes:
+        raise refuse(f"檔案大小 {_megabytes(len(data))}，超過上限 {_megabytes(max_bytes)}；"
+                     "請只保留需要的工作表與資料後再上傳")
+    extension = extension_of(filename)
+    shown = f".{extension}" if extension else "（沒有副檔名）"
+    if extension == "xls":
+        raise refuse(f"舊版 Excel 格式（.xls）不支援；{SAVE_AS_XLSX}")
+    if extension in {"xlsm", "xltm", "xlam"}:
+        raise refuse(MACRO_MESSAGE)
+    if extension in {"xlsb", "xltx", "ods", "numbers", "et"}:
+        raise refuse(f"不支援 {shown} 格式；{SAVE_AS_XLSX}")
+    if extension not in {"xlsx", "csv"}:
+        raise refuse(f"只接受 Excel 活頁簿（.xlsx）或 CSV 檔（.csv），這個檔案的副檔名是 {shown}；{SAVE_AS_XLSX}")
+
+    note = "（檔名的副檔名是 .csv，但內容是 ZIP 壓縮檔，不是 CSV 文字檔）" if extension == "csv" else ""
+    if data.startswith(ZIP_MAGIC) or data.startswith(EMPTY_ZIP_MAGIC):
+        _check_zip(data, filename, note, max_uncompressed_bytes)
+        return "xlsx"
+    if data.startswith(OLE2_MAGIC):
+        raise refuse(f"這個檔案是舊版 Excel（.xls）格式，或是設有開啟密碼的活頁簿，無法讀取；"
+                     f"請移除密碼，並{SAVE_AS_XLSX.removeprefix('請')}")
+    if extension == "xlsx":
+        if looks_like_text(data):
+            return "csv"
+        raise refuse(f"{NOT_A_WORKBOOK}（內容不是 .xlsx 格式，檔案可能已損毀或副檔名被改過）；{SAVE_AS_XLSX}")
+    if data.startswith(b"%PDF"):
+        raise refuse("內容是 PDF 檔，不是 CSV 文字檔；請上傳 Excel 活頁簿（.xlsx）或 CSV 檔")
+    return "csv"
+
+
+def looks_like_text(data: bytes) -> bool:
+    """Decodes as UTF-8/BOM/CP950 and has no control characters but line breaks and tabs."""
+    try:
+        text, _ = decode_text(data)
+    except (ValueError, UnicodeError):
+        return False
+    return control_character_count(text) == 0
+
+
+def control_character_count(text: str) -> int:
+    return sum(1 for character in text
+               if character not in "\t\r\n\f" and unicodedata.category(character) == "Cc")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:,.1f} MB"
+
+
+def _check_zip(data: bytes, filename: str, note: str, max_uncompressed_bytes: int) -> None:
+    def refuse(message: str) -> InputError:
+        return InputError(Problem(message + note, file=filename))
+
+    not_workbook = f"{NOT_A_WORKBOOK}（壓縮檔結構有誤或已損毀）；{SAVE_AS_XLSX}"
+    declared = _declared_member_count(data)
+    if declared is not None and declared > MAX_ZIP_MEMBERS:
+        raise refuse(_too_many_members(declared))
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except Exception as error:  # zipfile raises many kinds on corrupt directories
+        raise refuse(not_workbook) from error
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise refuse(_too_many_members(len(members)))
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_CHECK_MIN_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise refuse(f"檔案內的「{member.filename}」解壓縮後約 {_megabytes(member.file_size)}，"
+                         f"壓縮比約 {ratio:,.0f}:1，遠超過一般 Excel 檔，疑似壓縮炸彈，為安全起見不予讀取；"
+                         "請確認檔案來源")
+    total = sum(member.file_size for member in members)
+    if total > max_uncompressed_bytes:
+        raise refuse(f"檔案解壓縮後共 {_megabytes(total)}，超過安全上限 {_megabytes(max_uncompressed_bytes)}，"
+                     "為安全起見不予讀取；請確認檔案來源，或只保留需要的資料後重新存檔")
+    names = {member.filename for member in members}
+    if any(posixpath.basename(name).lower() == "vbaproject.bin" for name in names):
+        raise refuse(MACRO_MESSAGE)
+    if any(member.flag_bits & 0x1 for member in members):
+        raise refuse("檔案內容已加密，無法讀取；請移除密碼保護後重新存成 .xlsx 再上傳")
+    if "xl/workbook.xml" not in names:
+        for part, kind in _OTHER_OFFICE_PARTS.items():
+            if part in names:
+                raise refuse(f"{NOT_A_WORKBOOK}（內容是{kind}）；請上傳 Excel 活頁簿（.xlsx）或 CSV 檔")
+        raise refuse(f"{NOT_A_WORKBOOK}（壓縮檔內沒有活頁簿內容 xl/workbook.xml）；{SAVE_AS_XLSX}")
+
+
+def _too_many_members(count: int) -> str:
+    return (f"檔案內含 {count:,} 個壓縮成員，超過安全上限 {MAX_ZIP_MEMBERS:,} 個，不像一般的 Excel 檔，"
+            "為安全起見不予讀取；請確認檔案來源")
+
+
+def _declared_member_count(data: bytes) -> int | None:
+    """The entry count in the end-of-central-directory record, read without building the whole directory."""
+    position = data.rfind(EMPTY_ZIP_MAGIC, max(0, len(data) - 65_557))
+    if position < 0 or position + 22 > len(data):
+        return None
+    count = struct.unpack_from("<H", data, position + 10)[0]
+    return None if count == 0xFFFF else count
+
+
+# Worksheet inspection -------------------------------------------------------------------------------
+
+_RELATIONSHIP_NAMESPACES = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+_CELL_REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+
+
+@dataclass(frozen=True)
+class SheetScan:
+    """One worksheet as its XML declares it, before any cell is read."""
+
+    name: str
+    path: str
+    rows: int  # the farthest row holding a cell, 1-based (0 when the sheet is empty)
+    columns: int  # the farthest column holding a cell, 1-based
+    uncached_formulas: tuple[tuple[int, int], ...]  # 0-based (row, column) of formulas without a result
+
+
+def column_letters(column: int) -> str:
+    """0 → 'A', 25 → 'Z', 26 → 'AA'."""
+    letters = ""
+    number = column + 1
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def cell_name(row: int, column: int) -> str:
+    """0-based (row, column) → A1-style name as Excel shows it."""
+    return f"{column_letters(column)}{row + 1}"
+
+
+def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_CELLS) -> list[SheetScan]:
+    """Every worksheet's name, XML part, extent and uncalculated formulas, in workbook order.
+
+    Call after `check_upload` returned 'xlsx'. Raises InputError when a sheet reaches too far (it would
+    exhaust memory when read) or the workbook's XML is malformed or unsafe.
+    """
+    def refuse(message: str, sheet: str = "") -> InputError:
+        return InputError(Problem(message, file=filename, sheet=sheet))
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        sheets = _worksheet_parts(archive)
+    except InputError:
+        raise
+    except DefusedXmlException as error:
+        raise refuse("檔案含有不安全的 XML 宣告（DTD 或實體），為安全起見不予讀取；請在 Excel 重新存檔後再上傳") from error
+    except Exception as error:
+        raise refuse(f"{NOT_A_WORKBOOK}（活頁簿結構有誤）；{SAVE_AS_XLSX}") from error
+    scans = []
+    problems = []
+    for name, path in sheets:
+        try:
+            scan = _scan_sheet(archive, name, path)
+        except DefusedXmlException as error:
+            raise refuse("工作表含有不安全的 XML 宣告（DTD 或實體），為安全起見不予讀取；"
+                         "請在 Excel 重新存檔後再上傳", name) from error
+        except _SheetTooLarge as error:
+            problems.append(Problem(str(error), file=filename, sheet=name))
+            continue
+        except Exception as error:  # corrupt deflate data, bad XML, bad references
+            raise refuse(f"{NOT_A_WORKBOOK}（工作表內容有誤，檔案可能已損毀）；{SAVE_AS_XLSX}", name) from error
+        if scan.rows * scan.columns > max_cells:
+            problems.append(Problem(
+                f"工作表的儲存格範圍從 A1 延伸到 {cell_name(scan.rows - 1, scan.columns - 1)}"
+                f"（{scan.rows:,} 列 × {scan.columns:,} 欄），超過可讀取的上限 {max_cells:,} 格；"
+                "請刪除表格以外遠處的儲存格內容或格式後重新存檔", file=filename, sheet=name))
+            continue
+        scans.append(scan)
+    if problems:
+        raise InputError(problems)
+    return scans
+
+
+class _SheetTooLarge(Exception):
+    pass
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _worksheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, XML part path) of each worksheet, from xl/workbook.xml and its relationships."""
+    workbook = _read_small(archive, "xl/workbook.xml")
+    relationships_path = "xl/_rels/workbook.xml.rels"
+    relationships = _read_small(archive, relationships_path) if relationships_path in archive.namelist() else b""
+    targets: dict[str, tuple[str, str]] = {}
+    if relationships:
+        for element in safe_xml.fromstring(relationships, forbid_dtd=True).iter():
+            if _local(element.tag) == "Relationship" and element.get("Id") and element.get("Target"):
+                targets[element.get("Id")] = (element.get("Target"), element.get("Type", ""))
+    names = set(archive.namelist())
+    parts = []
+    for element in safe_xml.fromstring(workbook, forbid_dtd=True).iter():
+        if _local(element.tag) != "sheet":
+            continue
+        name = element.get("name", "")
+        relationship = next((element.get(f"{{{namespace}}}id") for namespace in _RELATIONSHIP_NAMESPACES
+                             if element.get(f"{{{namespace}}}id")), None)
+        target, kind = targets.get(relationship or "", ("", ""))
+        if kind and not kind.endswith("/worksheet"):
+            continue  # chart sheets and dialog sheets hold no cells
+        path = _resolve(target)
+        if path not in names:
+            raise ValueError(f"worksheet part for {name!r} not found")
+        parts.append((name, path))
+    return parts
+
+
+def _read_small(archive: zipfile.ZipFile, name: str) -> bytes:
+    if archive.getinfo(name).file_size > MAX_WORKBOOK_XML_BYTES:
+        raise ValueError(f"{name} is implausibly large")
+    return archive.read(name)
+
+
+def _resolve(target: str) -> str:
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join("xl", target))
+
+
+def _scan_sheet(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
+    scan = _scan_sheet_fast(archive, name, path)
+    if scan is None:  # some cells carry no r="A1" reference: follow positions the slow way
+        if archive.getinfo(path).file_size > MAX_PARSED_SHEET_BYTES:
+            raise _SheetTooLarge("工作表的寫法特殊（儲存格未標示位置）且內容過大，無法安全讀取；"
+                                 "請在 Excel 開啟後重新存檔再上傳")
+        scan = _scan_sheet_parsed(archive, name, path)
+    if scan.rows > EXCEL_MAX_ROWS or scan.columns > EXCEL_MAX_COLUMNS:
+        raise _SheetTooLarge(f"工作表的儲存格位置超出 Excel 的範圍（第 {scan.rows:,} 列、第 {scan.columns:,} 欄），"
+                             "檔案可能已損毀")
+    return scan
+
+
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_TYPE = re.compile(rb"""\st\s*=\s*["']([^"']*)["']""")
+_ROW_CLOSE = re.compile(rb"</" + _PREFIX + rb"row\s*>")
+
+
+def _complete_rows(stream: io.BufferedIOBase) -> Iterator[bytes]:
+    """The XML in pieces that end after a closing row tag, so no cell is ever cut in two."""
+    pending: list[bytes] = []
+    while chunk := stream.read(1 << 20):
+        cut = _last_row_close(chunk)
+        if cut < 0:
+            pending.append(chunk)
+            continue
+        yield b"".join([*pending, chunk[:cut]])
+        pending = [chunk[cut:]]
+    if pending:
+        yield b"".join(pending)
+
+
+def _last_row_close(chunk: bytes) -> int:
+    """The offset just after the chunk's last </row> (any prefix), or -1."""
+    position = chunk.rfind(b"row>")
+    while position >= 0:
+        opening = chunk.rfind(b"</", 0, position)
+        if opening >= 0 and _ROW_CLOSE.fullmatch(chunk, opening, position + 4):
+            return position + 4
+        position = chunk.rfind(b"row>", 0, position)
+    return -1
+
+
+def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan | None:
+    """Extent and uncalculated formulas by scanning the bytes, or None when the sheet is written in a way
+    this scan does not follow (cells without r="A1", namespace prefixes, single quotes): the caller then
+    parses it. The whole part is scanned, not just the first <sheetData>, so no cell escapes the count.
+
+    No XML parser runs here (nothing is expanded or resolved); a DTD or entity declaration is refused all
+    the same, as defusedxml would.
+    """
+    max_row = 0
+    letters: set[bytes] = set()
+    uncached: list[tuple[int, int]] = []
+    with archive.open(path) as stream:
+        for piece in _complete_rows(stream):
+            if b"<!DOCTYPE" in piece or b"<!ENTITY" in piece:
+                raise DefusedXmlException("DTD or entity declaration in a worksheet")
+            cells = piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/>")
+            references = _SIMPLE_REFERENCE.findall(piece)
+            if len(references) != cells or b":c " in piece or b":c>" in piece or b":c/>" in piece:
+                return None
+            if references:
+                letters.update({reference[0] for reference in references})
+                max_row = max(max_row, max(map(int, {reference[1] for reference in references})))
+            if b"<f" in piece:
+                uncached.extend(_uncached_formulas(piece))
+    max_column = max((_column_number(letter.decode("ascii")) for letter in letters), default=0)
+    return SheetScan(name, path, max_row, max_column, tuple(uncached))
+
+
+_SIMPLE_REFERENCE = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+# A cell whose formula is not followed by a value with content: a candidate for "never calculated".
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb'<c(\s[^>]*)>\s*+<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)\s*+(?!<v>[^<])(?!<v\s[^>]*>[^<])')
+
+
+def _uncached_formulas(piece: bytes) -> Iterator[tuple[int, int]]:
+    for attributes in _FORMULA_WITHOUT_VALUE.findall(piece):
+        kind = _TYPE.search(attributes)
+        if kind and kind.group(1) in {b"str", b"s", b"inlineStr"}:
+            continue  # a cached empty text result
+        reference = _ATTRIBUTE_R.search(attributes)
+        if reference is None:
+            raise ValueError("formula cell without a reference")
+        yield _parse_reference(reference.group(1).decode("ascii", "replace"))
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + (ord(letter) - ord("A") + 1)
+    return number
+
+
+def _scan_sheet_parsed(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
+    max_row = max_column = 0
+    uncached: list[tuple[int, int]] = []
+    for row, column, formula_without_result in _cells_parsed(archive, path):
+        max_row = max(max_row, row + 1)
+        max_column = max(max_column, column + 1)
+        if formula_without_result:
+            uncached.append((row, column))
+    return SheetScan(name, path, max_row, max_column, tuple(uncached))
+
+
+_ATTRIBUTE_R = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
+
+
+def _parse_row_number(raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ValueError(f"bad row number {raw!r}")
+    return int(raw) - 1
+
+
+def _parse_reference(reference: str) -> tuple[int, int]:
+    match = _CELL_REFERENCE.match(reference.strip())
+    if not match:
+        raise ValueError(f"bad cell reference {reference!r}")
+    letters, digits = match.groups()
+    row = int(digits) - 1
+    if row < 0:
+        raise ValueError(f"bad cell reference {reference!r}")
+    return row, _column_number(letters) - 1
+
+
+def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, int, bool]]:
+    row = -1
+    column = -1
+    parent: Element | None = None
+    with archive.open(path) as stream:
+        for event, element in safe_xml.iterparse(stream, events=("start", "end"), forbid_dtd=True):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "sheetData":
+                    parent = element
+                elif tag == "row":
+                    reference = element.get("r")
+                    row = _parse_row_number(reference) if reference else row + 1
+                    column = -1
+                continue
+            if tag == "c":
+                reference = element.get("r")
+                if reference:
+                    row, column = _parse_reference(reference)
+                else:
+                    column += 1
+                yield max(row, 0), column, _is_uncached_formula(element)
+                element.clear()
+            elif tag == "row" and parent is not None:
+                parent.remove(element)
+
+
+def _is_uncached_formula(cell: Element) -> bool:
+    formula = value = None
+    for child in cell:
+        tag = _local(child.tag)
+        if tag == "f":
+            formula = child
+        elif tag == "v":
+            value = child
+    if formula is None:
+        return False
+    if value is None:
+        return True
+    # A cached empty text result is written as t="str" with an empty <v>; openpyxl writes <v /> untyped.
+    return not (value.text or "") and cell.get("t") not in {"str", "s", "inlineStr"}
+
+
+__all__ = [
+    "MAX_UPLOAD_BYTES", "SheetScan", "cell_name", "check_upload", "column_letters", "describe_mismatch",
+    "extension_of", "inspect_workbook", "looks_like_text",
+]

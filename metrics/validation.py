@@ -1,0 +1,233 @@
+"""Domain rules every tidy frame must satisfy before it is stored, each with its own clear message.
+
+The rules come from the plan: counts are whole and not negative, amounts not negative, months 1–12, the
+plan's year, known fields only, and no percentage numerator above its denominator in the same month.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import unicodedata
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+import pandas as pd
+
+from metrics.errors import InputError, Problem
+from metrics.formulas import format_number
+from metrics.plan import Indicator, Plan, Quantity, Term
+
+MAX_PROBLEMS = 50
+
+
+def capped(problems: list[Problem], limit: int = MAX_PROBLEMS) -> list[Problem]:
+    """The first `limit` problems and, if there were more, one line saying how many were left out."""
+    if len(problems) <= limit:
+        return list(problems)
+    rest = len(problems) - limit
+    return [*problems[:limit], Problem(f"另有 {rest:,} 個問題未列出；請先修正以上問題後再上傳，其餘問題會再列出",
+                                       file=problems[0].file)]
+
+
+def show(value: Decimal | Fraction | int) -> str:
+    """A figure as users read it: thousands separators, exact decimals for Decimal input."""
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    return format_number(value)
+
+
+def field_key(text: object) -> str:
+    """How field codes and names are compared: full-width folded, case and spaces ignored."""
+    return "".join(unicodedata.normalize("NFKC", str(text)).split()).lower()
+
+
+def suggest_field(text: str, plan: Plan) -> str | None:
+    """The code of the known field whose code or Chinese name is closest to `text`, or None."""
+    key = field_key(text)
+    if not key:
+        return None
+    candidates: dict[str, str] = {}
+    for monthly_field in plan.fields:
+        candidates.setdefault(field_key(monthly_field.code), monthly_field.code)
+        candidates.setdefault(field_key(monthly_field.name), monthly_field.code)
+    matches = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
+    if matches:
+        return candidates[matches[0]]
+    containing = [candidate for candidate in candidates if key in candidate or candidate in key]
+    if containing:
+        return candidates[max(containing, key=lambda candidate: difflib.SequenceMatcher(None, key, candidate).ratio())]
+    return None
+
+
+def unknown_field_problem(text: str, plan: Plan, *, file: str, sheet: str = "", cell: str = "") -> Problem:
+    suggestion = suggest_field(text, plan)
+    hint = ""
+    if suggestion:
+        known = plan.field_by_code[suggestion]
+        hint = f"您是不是要填「{known.name}」（代碼 {known.code}）？"
+    return Problem(f"項目「{text}」不是本計畫的填報項目；{hint}請使用範本中的項目代碼或項目名稱",
+                   file=file, sheet=sheet, cell=cell, value=str(text))
+
+
+def checked_ratios(plan: Plan) -> tuple[Indicator, ...]:
+    """Percent indicators whose numerator can never legitimately exceed the denominator.
+
+    A percent indicator with a target above 100 % (or one with its own formula, such as the reduction
+    rate, which can pass 100 %) is left out, so a new ratio indicator is checked without code changes.
+    """
+    return tuple(indicator for indicator in plan.indicators
+                 if indicator.is_ratio and indicator.formula == "percent" and indicator.target <= 100)
+
+
+def validate(frame: pd.DataFrame, plan: Plan, *, file: str) -> None:
+    """Raise InputError listing every rule the tidy frame breaks (capped); return None when it is sound."""
+    if frame is None or frame.empty:
+        raise InputError(Problem("檔案中沒有任何填報數值（表格內的數字欄都是空白）；請在當月欄位填入數字後再上傳",
+                                 file=file))
+    problems: list[Problem] = []
+    # (unit, year, month) -> field code -> (value, sheet, cell), only rows that passed every row rule
+    accepted: dict[tuple[str, int, int], dict[str, tuple[Decimal, str, str]]] = {}
+    for row in frame.to_dict("records"):
+        sheet = _text(row.get("source_sheet"))
+        cell = _text(row.get("source_cell"))
+        code = _text(row.get("field"))
+
+        def problem(message: str, field_name: str = "", value: object = "") -> Problem:
+            return Problem(message, file=file, sheet=sheet, cell=cell, field=field_name, value=_text(value))
+
+        monthly_field = plan.field_by_code.get(code)
+        if monthly_field is None:
+            problems.append(unknown_field_problem(code, plan, file=file, sheet=sheet, cell=cell))
+            continue
+        name = monthly_field.name
+        row_problems: list[Problem] = []
+        month = _whole(row.get("month"))
+        if month is None or not 1 <= month <= 12:
+            row_problems.append(problem(f"月份「{_text(row.get('month'))}」不存在，月份須為 1 至 12", name,
+                                        row.get("month")))
+        year = _whole(row.get("year"))
+        if year != plan.year:
+            row_problems.append(problem(f"年度為 {_text(row.get('year'))} 年，但本計畫為 {plan.year} 年度；"
+                                        f"請只上傳 {plan.year} 年度的數字", name, row.get("year")))
+        value = _decimal(row.get("value"))
+        if value is None:
+            row_problems.append(problem(f"數值「{_text(row.get('value'))}」不是有限的數字；請填入數字", name,
+                                        row.get("value")))
+        elif value < 0:
+            row_problems.append(problem(f"數值 {show(value)} 是負數；{name}不可為負數，請填 0 或正數", name, value))
+        elif monthly_field.quantity is Quantity.COUNT and value != value.to_integral_value():
+            row_problems.append(problem(f"數值 {show(value)} 有小數；{name}是{monthly_field.unit}數，須為整數",
+                                        name, value))
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        unit = _text(row.get("unit")) or plan.unit
+        month_values = accepted.setdefault((unit, year, month), {})
+        if code in month_values:
+            earlier_value, earlier_sheet, earlier_cell = month_values[code]
+            if earlier_value != value:
+                where = _place(earlier_sheet, earlier_cell, sheet)
+                problems.append(problem(f"{year} 年 {month} 月的{name}重複出現：{where} 是 {show(earlier_value)}，"
+                                        f"這一格是 {show(value)}，兩者不同；請只保留正確的一格", name, value))
+            continue
+        month_values[code] = (value, sheet, cell)
+    for (unit, year, month), month_values in accepted.items():
+        for indicator in checked_ratios(plan):
+            problem = _ratio_problem(indicator, plan, unit, year, month, month_values, file)
+            if problem:
+                problems.append(problem)
+    if problems:
+        raise InputError(capped(problems))
+
+
+def _ratio_problem(indicator: Indicator, plan: Plan, unit: str, year: int, month: int,
+                   month_values: dict[str, tuple[Decimal, str, str]], file: str) -> Problem | None:
+    numerator = _sum(indicator.numerator, month_values)
+    denominator = _sum(indicator.denominator, month_values)
+    if numerator is None or denominator is None or numerator <= denominator:
+        return None
+    numerator_cells = _cells(indicator.numerator, month_values)
+    denominator_cells = _cells(indicator.denominator, month_values)
+    first_sheet, first_cell = numerator_cells[0]
+    numerator_label = _terms_label(indicator.numerator, plan)
+    denominator_label = _terms_label(indicator.denominator, plan)
+    unit_note = f"（單位：{unit}）" if unit != plan.unit else ""
+    message = (f"{year} 年 {month} 月{unit_note}{numerator_label} {show(numerator)}"
+               f"（{_cells_text(numerator_cells, first_sheet)}）大於{denominator_label} {show(denominator)}"
+               f"（{_cells_text(denominator_cells, first_sheet)}）；指標 {indicator.id}「{indicator.short_name}」"
+               "的分子不可超過分母，請檢查這幾格是否填錯")
+    first_field = next(term.field for term in indicator.numerator if term.field in month_values)
+    return Problem(message, file=file, sheet=first_sheet, cell=first_cell,
+                   field=plan.field_by_code[first_field].name, value=show(numerator))
+
+
+def _sum(terms: tuple[Term, ...], values: dict[str, tuple[Decimal, str, str]]) -> Fraction | None:
+    """Missing parts count as 0 once any part is reported, as the formulas read them."""
+    reported = [(term, values[term.field][0]) for term in terms if term.field in values]
+    if not reported:
+        return None
+    return sum((term.coefficient * Fraction(value) for term, value in reported), Fraction(0))
+
+
+def _cells(terms: tuple[Term, ...], values: dict[str, tuple[Decimal, str, str]]) -> list[tuple[str, str]]:
+    return [(values[term.field][1], values[term.field][2]) for term in terms if term.field in values]
+
+
+def _cells_text(cells: Iterable[tuple[str, str]], home_sheet: str) -> str:
+    cells = list(cells)
+    if all(cell and (not sheet or sheet == home_sheet) for sheet, cell in cells):
+        return "儲存格 " + "、".join(cell for _, cell in cells)
+    return "、".join(_place(sheet, cell, home_sheet) for sheet, cell in cells)
+
+
+def _place(sheet: str, cell: str, home_sheet: str) -> str:
+    if sheet and sheet != home_sheet:
+        return f"工作表「{sheet}」儲存格 {cell}"
+    return f"儲存格 {cell}" if cell else "另一列"
+
+
+def _terms_label(terms: tuple[Term, ...], plan: Plan) -> str:
+    parts = []
+    for term in terms:
+        name = plan.field_by_code[term.field].name
+        if term.coefficient != 1:
+            name = f"{name}×{term.coefficient}" if term.coefficient.denominator == 1 else \
+                f"{name}÷{term.coefficient.denominator}" if term.coefficient.numerator == 1 else \
+                f"{name}×{term.coefficient}"
+        parts.append(name)
+    return parts[0] if len(parts) == 1 else "＋".join(parts) + "合計"
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return str(value)
+
+
+def _whole(value: object) -> int | None:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def _decimal(value: object) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, (int, float, str)):
+        try:
+            number = Decimal(str(value).strip()) if not isinstance(value, float) else Decimal(repr(value))
+        except (InvalidOperation, ValueError):
+            return None
+    else:
+        return None
+    return number if number.is_finite() else None
