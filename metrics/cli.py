@@ -187,10 +187,12 @@ def command_history(arguments: argparse.Namespace, plan: Plan) -> int:
     if not batches:
         print("尚無上傳紀錄")
         return 0
+    from metrics.store import format_taiwan_time
+
     for batch in batches:
-        state = f"（已於 {batch.undone_at:%Y-%m-%d %H:%M} 復原）" if batch.undone_at else ""
+        state = f"（已於 {format_taiwan_time(batch.undone_at)} 復原）" if batch.undone_at else ""
         who = f"，上傳者 {batch.uploader}" if batch.uploader else ""
-        print(f"批次 {batch.id}：{batch.file_name}，{batch.uploaded_at:%Y-%m-%d %H:%M}，"
+        print(f"批次 {batch.id}：{batch.file_name}，{format_taiwan_time(batch.uploaded_at)} 上傳，"
               f"{batch.row_count:,} 筆{who}{state}")
     return 0
 
@@ -204,7 +206,13 @@ def batch_json(batch) -> dict[str, object]:
 
 
 def command_undo(arguments: argparse.Namespace, plan: Plan) -> int:
-    result = open_store(arguments.db).undo(arguments.batch)
+    store = open_store(arguments.db)
+    if arguments.batch not in {batch.id for batch in store.history()}:
+        raise InputError(f"沒有第 {arguments.batch} 批上傳紀錄；請用 history 指令查看批次編號")
+    try:
+        result = store.undo(arguments.batch)
+    except StoreError as error:  # already undone, or blocked by a later batch: the user's call to fix
+        raise InputError(str(error)) from error
     print(result.message)
     return 0
 
