@@ -1,0 +1,173 @@
+"""Reading a system export end to end: check, locate, load only the used columns, aggregate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from metrics.errors import InputError, Problem
+from metrics.exports.common import (
+    DEFAULT_MAX_BYTES,
+    PREVIEW_ROWS,
+    CodedColumn,
+    Context,
+    ExportOptions,
+    ExportResult,
+    Progress,
+    Table,
+    build_frame,
+    column_letter,
+    preview_frame,
+)
+from metrics.exports.detect import Located, locate
+from metrics.exports.reading import (
+    CsvLayout,
+    SheetSample,
+    XlsxSampler,
+    check_upload,
+    csv_layout,
+    csv_sample,
+    load_csv_columns,
+    load_xlsx_columns,
+)
+from metrics.plan import PLAN_112, Plan
+
+
+def _ignore(fraction: float, message: str) -> None:
+    return None
+
+
+@dataclass
+class _Opened:
+    kind: str  # xlsx | csv
+    data: bytes
+    samples: list[SheetSample]
+    layout: CsvLayout | None = None
+    offsets: list[int] | None = None  # CSV: byte offset after each sampled record
+    widths: list[int] | None = None  # CSV: field count of each sampled record
+    encoding: str = ""
+
+
+def _open(data: bytes, filename: str, max_bytes: int) -> _Opened:
+    kind = check_upload(data, filename, max_bytes)
+    if kind == "xlsx":
+        try:
+            sampler = XlsxSampler(data, filename)
+            samples = sampler.samples()
+        except InputError:
+            raise
+        except Exception as error:  # a damaged archive or XML: one sentence for the user
+            raise InputError(Problem(f"無法開啟 Excel 檔（{type(error).__name__}），"
+                                     "請用 Excel 開啟確認後另存為 .xlsx 再上傳", filename)) from error
+        return _Opened(kind, data, samples)
+    data, layout = csv_layout(data, filename)
+    sample, offsets, widths = csv_sample(data, layout)
+    return _Opened(kind, data, [sample], layout, offsets, widths, layout.label)
+
+
+def _load(opened: _Opened, located: Located, filename: str, options: ExportOptions,
+          head: int | None = None) -> Table:
+    columns = {name: index for name, index in located.resolution.columns.items()
+               if located.spec.column(name).needed(options)}
+    if opened.kind == "xlsx":
+        series, rows = load_xlsx_columns(opened.data, located.sheet, located.header_row, columns, filename, head)
+    else:
+        offset = opened.offsets[located.header_row]
+        width = max([*opened.widths[located.header_row:], max(columns.values()) + 1])
+        series, rows = load_csv_columns(opened.data, opened.layout, offset, located.header_row, width, columns,
+                                        filename, head)
+    coded = {name: CodedColumn.from_series(located.spec.column(name), column_letter(index), located.headers[index],
+                                           series.pop(name))
+             for name, index in columns.items()}
+    return Table(filename, located.sheet, located.header_row + 1, coded, rows, opened.encoding)
+
+
+def _drop_blank_rows(table: Table) -> tuple[Table, int]:
+    """Blank rows anywhere and notes below the data (a footer such as 共 1,204 筆) are not data."""
+    if len(table) == 0:
+        return table, 0
+    filled = np.zeros(len(table), dtype=np.int64)
+    for column in table.columns.values():
+        filled += ~column.blank
+    last_full = np.flatnonzero(filled >= 2)
+    keep = filled > 0
+    if last_full.size:
+        keep[last_full[-1] + 1:] = False
+    else:
+        keep[:] = False
+    dropped = int((~keep).sum())
+    return (table.take(keep), dropped) if dropped else (table, 0)
+
+
+def read_export(data: bytes, filename: str, plan: Plan = PLAN_112, *, source: str | None = None,
+                mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
+                month: int | None = None, unit: str | None = None, progress: Progress | None = None,
+                max_bytes: int = DEFAULT_MAX_BYTES, preview_rows: int = PREVIEW_ROWS) -> ExportResult:
+    """Turn one uploaded system export into the tidy frame of monthly figures.
+
+    source: 'document_log' | 'roster' | 'ledger' | 'case_log', detected from the headers when None.
+    mapping: {logical column: header} confirmed by the user; a None header says the file has no such
+        column. Columns not named are matched automatically.
+    month: 資料截至月份 — the month of a ledger's cumulative figures or of a roster's snapshot (else
+        read from the title), and the last month a log speaks for.
+    unit: the 單位 of the figures, the plan's unit by default.
+    Raises MappingNeeded when the source or its columns are uncertain, InputError for bad content.
+    """
+    options = options or ExportOptions()
+    report = progress or _ignore
+    if month is not None and not 1 <= month <= 12:
+        raise InputError(Problem(f"資料月份「{month}」須為 1 至 12", filename))
+    report(0.0, "檢查檔案")
+    opened = _open(data, filename, max_bytes)
+    report(0.05, "尋找標題列與欄位")
+    located = locate(opened.samples, filename, source, mapping)
+    report(0.1, f"讀取「{located.spec.label}」的資料列")
+    table = _load(opened, located, filename, options)
+    rows_read = len(table)
+    report(0.6, "整理資料")
+    table, skipped = _drop_blank_rows(table)
+    if len(table) == 0:
+        raise InputError(Problem("標題列之下沒有資料列，請確認匯出的期間與內容", filename, located.sheet,
+                                 f"第 {located.header_row + 1} 列"))
+    context = Context(plan, options, month, filename, located.sheet, located.title_lines,
+                      {name: located.headers[index] for name, index in located.resolution.columns.items()})
+    report(0.7, "計算每月數字")
+    aggregate = located.spec.aggregate(table, context)
+    frame = build_frame(aggregate.values, plan, unit or plan.unit, filename, located.sheet)
+    notes = [f"讀取 {rows_read:,} 列資料，計入 {aggregate.rows_used:,} 列。"]
+    if skipped:
+        notes.append(f"略過 {skipped:,} 列空白列或表尾說明列。")
+    notes.extend(aggregate.notes)
+    report(1.0, "完成")
+    return ExportResult(
+        source=located.spec.name,
+        frame=frame,
+        rows_read=rows_read,
+        rows_used=aggregate.rows_used,
+        mapping={name: located.headers[index] for name, index in located.resolution.columns.items()},
+        signature=located.signature,
+        options=options,
+        applied=tuple(aggregate.applied),
+        notes=tuple(notes),
+        months=tuple(sorted({value.month for value in aggregate.values})),
+        sheet=located.sheet,
+        encoding=opened.encoding,
+        preview=preview_frame(table, preview_rows),
+    )
+
+
+def preview(data: bytes, filename: str, *, source: str | None = None,
+            mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
+            rows: int = PREVIEW_ROWS, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
+    """The first rows of the columns that would be used, personal columns masked (王○明, A12****789).
+
+    Raises MappingNeeded like read_export when the columns are uncertain.
+    """
+    opened = _open(data, filename, max_bytes)
+    located = locate(opened.samples, filename, source, mapping)
+    table = _load(opened, located, filename, options or ExportOptions(), head=rows)
+    table, _ = _drop_blank_rows(table)
+    return preview_frame(table, rows)

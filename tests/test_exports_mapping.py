@@ -1,0 +1,118 @@
+"""Detecting the source and its columns; asking for a mapping when unsure; remembering it."""
+
+from __future__ import annotations
+
+import pytest
+
+from metrics.errors import InputError
+from metrics.exports import SOURCES, MappingNeeded, detect_source, mapping_signature, read_export
+from metrics.exports.synthetic import csv_bytes, xlsx_bytes
+
+
+@pytest.mark.parametrize(("headers", "source"), [
+    (["文號", "收發別", "收文日期", "發文日期", "交換方式", "簽核方式"], "document_log"),
+    (["公文文號", "公文類別", "日期", "是否電子交換", "是否線上簽核", "密等"], "document_log"),
+    (["姓名", "身分證字號", "人員類別", "到職日期", "離職日期", "客語認證級別"], "roster"),
+    (["員工編號", "身分別", "報到日期", "通過日期"], "roster"),
+    (["科目代碼", "科目名稱", "預算數", "累計實支數", "應付數", "節餘數", "控留數"], "ledger"),
+    (["科目", "預算數(元)", "實支數(元)"], "ledger"),
+    (["案號", "案件類別", "案由", "辦理日期", "結案日期"], "case_log"),
+    (["類型", "完成日期"], "case_log"),
+    (["品名", "數量", "單價"], None),
+    ([], None),
+])
+def test_detect_source(headers: list[str], source: str | None) -> None:
+    assert detect_source(headers) == source
+
+
+def test_missing_required_column_asks_for_a_mapping_then_accepts_it() -> None:
+    rows = [["姓名", "人員類別", "生效日", "客語認證級別"], ["王大明", "公務人員", "112/02/01", "初級"]]
+    data = xlsx_bytes([["截至112年3月31日"], *rows])
+    with pytest.raises(MappingNeeded) as caught:
+        read_export(data, "名冊.xlsx", source="roster")
+    needed = caught.value
+    assert needed.source == "roster"
+    assert needed.missing == ["start"]
+    assert needed.headers == ["姓名", "人員類別", "生效日", "客語認證級別"]
+    assert needed.required == {"category": "人員類別", "start": "到職日期"}
+    assert needed.guesses["category"] == "人員類別" and needed.guesses["start"] is None
+    assert needed.signature == mapping_signature(needed.headers)
+    assert "找不到「到職日期」欄" in str(needed) and "王大明" not in str(needed)
+    result = read_export(data, "名冊.xlsx", source="roster", mapping={"start": "生效日"})
+    assert result.mapping["start"] == "生效日"
+    assert result.signature == needed.signature
+    frame = result.frame
+    headcount = dict(zip(frame["month"][frame["field"] == "staff_headcount"],
+                         frame["value"][frame["field"] == "staff_headcount"]))
+    assert headcount == {1: 0, 2: 1, 3: 1}
+
+
+def test_two_equally_good_headers_are_ambiguous() -> None:
+    rows = [["收發別", "發文日期", "交換方式(收文)", "交換方式(發文)"], ["發文", "112/01/05", "", "電子"]]
+    with pytest.raises(MappingNeeded) as caught:
+        read_export(csv_bytes(rows), "a.csv")
+    assert caught.value.ambiguous == {"exchange": ["交換方式(收文)", "交換方式(發文)"]}
+    assert caught.value.source == "document_log"
+    result = read_export(csv_bytes(rows), "a.csv", mapping={"exchange": "交換方式(發文)"})
+    assert result.mapping["exchange"] == "交換方式(發文)"
+    assert list(result.frame["value"][result.frame["field"] == "edoc_sent_electronic"]) == [1]
+
+
+def test_unrecognizable_file_asks_for_source_and_mapping() -> None:
+    rows = [["公文一覽"], ["編", "別", "收日", "方式", "簽"], ["1", "發文", "112/01/05", "電子", ""]]
+    with pytest.raises(MappingNeeded) as caught:
+        read_export(csv_bytes(rows), "a.csv")
+    assert caught.value.source is None
+    assert caught.value.headers == ["編", "別", "收日", "方式", "簽"]
+    mapping = {"kind": "別", "sent_date": "收日", "exchange": "方式", "sign": None}
+    result = read_export(csv_bytes(rows), "a.csv", source="document_log", mapping=mapping)
+    assert result.mapping == {"kind": "別", "sent_date": "收日", "exchange": "方式"}
+
+
+@pytest.mark.parametrize(("mapping", "words"), [
+    ({"nonsense": "收發別"}, "不是公文清單（公文管理系統匯出）的欄位"),
+    ({"kind": "不存在的欄"}, "標題「不存在的欄」不在檔案的標題列中"),
+])
+def test_a_wrong_mapping_is_an_input_error(mapping: dict, words: str) -> None:
+    rows = [["收發別", "發文日期", "交換方式"], ["發文", "112/01/05", "電子"]]
+    with pytest.raises(InputError) as caught:
+        read_export(csv_bytes(rows), "a.csv", source="document_log", mapping=mapping)
+    assert words in str(caught.value)
+
+
+def test_unknown_source_name() -> None:
+    with pytest.raises(InputError):
+        read_export(csv_bytes([["a", "b"]]), "a.csv", source="payroll")
+
+
+@pytest.mark.parametrize(("first", "second", "same"), [
+    (["收發別", "收文日期", "交換方式"], ["交換方式", "收發別", "收文日期"], True),
+    (["收發別", "收文日期"], ["收發別 ", "收文 日期"], True),
+    (["預算數（元）"], ["預算數(元)"], True),
+    (["收發別", "收文日期"], ["收發別", "收文日期", "密等"], False),
+    (["收發別", "收文日期"], ["收發別", "發文日期"], False),
+    (["收發別", "", None], ["收發別"], True),
+])
+def test_signature_ignores_order_spacing_and_width(first: list, second: list, same: bool) -> None:
+    assert (mapping_signature(first) == mapping_signature(second)) is same
+    assert len(mapping_signature(first)) == 16
+
+
+def test_every_source_declares_labels_and_fields_of_the_plan() -> None:
+    from metrics.plan import PLAN_112
+
+    produced = [code for spec in SOURCES.values() for code in spec.fields]
+    assert len(produced) == len(set(produced)) == 21
+    assert set(produced) <= set(PLAN_112.field_by_code)
+    for spec in SOURCES.values():
+        assert spec.required and all(column.label and column.synonyms for column in spec.columns)
+
+
+def test_with_a_known_source_but_no_header_the_form_still_has_its_columns() -> None:
+    rows = [["公文一覽"], ["編", "別", "收日", "方式"], ["1", "發文", "112/01/05", "電子"]]
+    with pytest.raises(MappingNeeded) as caught:
+        read_export(csv_bytes(rows), "a.csv", source="document_log")
+    needed = caught.value
+    assert needed.source == "document_log" and needed.headers == ["編", "別", "收日", "方式"]
+    assert needed.required == {"kind": "收發別", "exchange": "交換方式"}
+    assert needed.missing == ["kind", "exchange"]

@@ -1,0 +1,216 @@
+"""Files as they really come: dates in every office format, headers below titles, blank rows and
+footers, encodings and delimiters, and the fast paths agreeing with a plain count."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import io
+import re
+import zipfile
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metrics.errors import InputError
+from metrics.exports import read_export
+from metrics.exports.common import DATE_BLANK, DATE_INVALID, CodedColumn, ColumnSpec, parse_date_column
+from metrics.exports.synthetic import (
+    DOCUMENT_LOG_HEADER,
+    csv_bytes,
+    document_log_rows,
+    write_large_csv,
+    write_large_xlsx,
+    xlsx_bytes,
+)
+
+DATE = ColumnSpec("date", "日期", ("日期",), kind="date")
+
+
+def parsed(values: list[object]) -> list[int]:
+    column = CodedColumn.from_series(DATE, "A", "日期", pd.Series(values, dtype="str"))
+    dates, _ = parse_date_column(column)
+    return [int(value) for value in dates]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("1120331", 20230331),
+    ("0990101", 20100101),
+    ("990101", 20100101),
+    ("112/03/31", 20230331),
+    ("112/3/5", 20230305),
+    ("112.03.31", 20230331),
+    ("112-3-31", 20230331),
+    ("中華民國112年3月31日", 20230331),
+    ("民國112年3月31日", 20230331),
+    ("112年3月31日", 20230331),
+    ("2023-03-31", 20230331),
+    ("2023/3/31 08:15", 20230331),
+    ("2023-03-31 00:00:00", 20230331),
+    ("20230331", 20230331),
+    ("１１２/０３/３１", 20230331),
+    (" 112/03/31 ", 20230331),
+    ("112/02/29", DATE_INVALID),
+    ("112/13/01", DATE_INVALID),
+    ("明年三月", DATE_INVALID),
+    ("", DATE_BLANK),
+    ("   ", DATE_BLANK),
+    (None, DATE_BLANK),
+])
+def test_each_date_format(raw: object, expected: int) -> None:
+    assert parsed([raw]) == [expected]
+
+
+def test_many_distinct_datetimes_fold_to_their_days() -> None:
+    start = dt.datetime(2023, 1, 1, 8, 0)
+    values = [(start + dt.timedelta(minutes=7 * step)).strftime("%Y-%m-%d %H:%M:%S") for step in range(6000)]
+    result = parsed(values + ["112/13/01"])
+    expected = [int((start + dt.timedelta(minutes=7 * step)).strftime("%Y%m%d")) for step in range(6000)]
+    assert result == [*expected, DATE_INVALID]
+
+
+HEADER = ["收發別", "發文日期", "交換方式"]
+
+
+def sent_counts(data: bytes, name: str) -> dict[int, int]:
+    frame = read_export(data, name).frame
+    rows = frame[frame["field"] == "edoc_sent_total"]
+    return {int(month): int(value) for month, value in zip(rows["month"], rows["value"])}
+
+
+def test_xlsx_table_may_start_anywhere_on_a_later_sheet() -> None:
+    cover = [["說明：本檔由公文系統匯出"]]
+    rows = [[None, None, None], [None, None, "公文清單"], [None, None, None],
+            [None, None, *HEADER], [None, None, "發文", "112/01/05", "電子"], [None, None, "發文", "壞日期", "電子"]]
+    data = xlsx_bytes(cover, sheet="說明", more_sheets=[("清單", rows)])
+    with pytest.raises(InputError) as caught:
+        read_export(data, "a.xlsx")
+    problem = caught.value.problems[0]
+    assert (problem.sheet, problem.cell) == ("清單", "D6")
+    assert "「壞日期」" not in problem.message  # a non-date is not repeated
+
+
+def test_blank_rows_and_footers_are_not_data_but_keep_row_numbers() -> None:
+    rows = [HEADER, ["發文", "112/01/05", "電子"], [], ["發文", "112/01/06", "電子"], [],
+            ["發文", "112/99/01", "電子"], ["共 3 筆"], ["列印日期：112/07/01"]]
+    for data, name in ((xlsx_bytes(rows), "a.xlsx"), (csv_bytes(rows), "a.csv")):
+        with pytest.raises(InputError) as caught:
+            read_export(data, name)
+        assert [problem.cell for problem in caught.value.problems] == ["B6"], name
+        fixed = [row if row[:2] != ["發文", "112/99/01"] else ["發文", "112/02/01", "紙本"] for row in rows]
+        fixed_data = xlsx_bytes(fixed) if name.endswith("xlsx") else csv_bytes(fixed)
+        result = read_export(fixed_data, name)
+        assert sent_counts(fixed_data, name) == {1: 2, 2: 1}
+        assert result.rows_read >= 5
+        assert any("略過" in note for note in result.notes)
+
+
+def test_quoted_newlines_count_as_one_row() -> None:
+    rows = [["收發別", "主旨", "發文日期", "交換方式"], ["發文", "第一行\n第二行", "112/01/05", "電子"],
+            ["發文", "x", "112/01/32", "電子"]]
+    with pytest.raises(InputError) as caught:
+        read_export(csv_bytes(rows), "a.csv")
+    assert caught.value.problems[0].cell == "C3"
+
+
+@pytest.mark.parametrize(("encode", "label"), [
+    (lambda text: text.encode("utf-8"), "UTF-8"),
+    (lambda text: codecs.BOM_UTF8 + text.encode("utf-8"), "UTF-8 (BOM)"),
+    (lambda text: text.encode("cp950"), "CP950 (Big5)"),
+    (lambda text: text.encode("utf-16"), "UTF-16"),
+])
+def test_encodings_and_delimiters(encode, label: str) -> None:
+    for delimiter in (",", "\t"):
+        text = "\r\n".join(delimiter.join(row) for row in
+                           [HEADER, ["發文", "112/01/05", "電子交換"], ["發文", "112/02/01", "紙本"]]) + "\r\n"
+        result = read_export(encode(text), "a.csv")
+        assert result.encoding == label
+        assert sent_counts(encode(text), "a.csv") == {1: 1, 2: 1}
+
+
+def test_undecodable_bytes_are_explained() -> None:
+    data = "收發別,發文日期,交換方式\r\n發文,112/01/05,電子\r\n".encode("cp950") + b"\x81\x20\xff\xfe,\r\n"
+    with pytest.raises(InputError) as caught:
+        read_export(data, "a.csv")
+    assert "檔案編碼無法辨識" in str(caught.value)
+
+
+@pytest.mark.parametrize(("data", "name", "words"), [
+    (b"", "a.csv", "空"),
+    (b"\xd0\xcf\x11\xe0", "a.xls", ".xls"),
+    (b"hello", "a.pdf", ".pdf"),
+    (b"PK\x03\x04 damaged", "a.xlsx", "Excel"),
+    (b"x" * 2000, "a.csv", "超過上限"),
+])
+def test_unacceptable_uploads(data: bytes, name: str, words: str) -> None:
+    """Refused by metrics.safety.check_upload (or the fallback check before it existed)."""
+    with pytest.raises(InputError) as caught:
+        read_export(data, name, max_bytes=1000)
+    assert words in str(caught.value)
+    assert caught.value.problems[0].file == name
+
+
+def test_a_sheet_stating_an_absurd_extent_is_refused() -> None:
+    data = xlsx_bytes([HEADER, ["發文", "112/01/05", "電子"]])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', content)
+                assert b"XFD1048576" in content
+            archive.writestr(item, content)
+    with pytest.raises(InputError) as caught:
+        read_export(target.getvalue(), "a.xlsx")
+    assert "上限" in str(caught.value)
+
+
+def test_progress_is_reported_in_chinese_up_to_done() -> None:
+    reports: list[tuple[float, str]] = []
+    read_export(csv_bytes([HEADER, ["發文", "112/01/05", "電子"]]), "a.csv",
+                progress=lambda fraction, message: reports.append((fraction, message)))
+    fractions = [fraction for fraction, _ in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert reports[-1][1] == "完成"
+
+
+def naive_counts(rows: list[list[object]]) -> dict[str, Counter]:
+    """The document log's rules, one row at a time, as the oracle for the vectorized reader."""
+    counts = {code: Counter() for code in ("edoc_sent_total", "edoc_sent_electronic", "edoc_received_electronic",
+                                           "paper_received_signed_online", "self_created_drafts", "online_signed")}
+    for _, kind, received, sent, created, exchange, signing, *_ in rows:
+        if kind == "發文":
+            counts["edoc_sent_total"][sent.month] += 1
+            counts["edoc_sent_electronic"][sent.month] += exchange == "電子交換"
+        elif kind == "收文":
+            month = int(received.split("/")[1])
+            electronic = exchange == "電子交換"
+            paper_online = exchange == "紙本" and signing == "線上簽核"
+            counts["edoc_received_electronic"][month] += electronic
+            counts["paper_received_signed_online"][month] += paper_online
+            counts["online_signed"][month] += (electronic or paper_online) and signing == "線上簽核"
+        else:
+            month = int(created[3:5])
+            counts["self_created_drafts"][month] += 1
+            counts["online_signed"][month] += signing == "線上簽核"
+    return counts
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_large_writer_and_fast_readers_agree_with_a_plain_count(tmp_path, kind: str) -> None:
+    rows = list(document_log_rows(3000, seed=7))
+    path = str(tmp_path / f"log.{kind}")
+    titled = [["公文清單"], DOCUMENT_LOG_HEADER, *rows]
+    (write_large_xlsx if kind == "xlsx" else write_large_csv)(path, titled)
+    result = read_export(open(path, "rb").read(), f"log.{kind}")
+    expected = naive_counts(rows)
+    frame = result.frame
+    for code, counter in expected.items():
+        selected = frame[frame["field"] == code]
+        assert {int(m): int(v) for m, v in zip(selected["month"], selected["value"])} == \
+            {month: counter.get(month, 0) for month in range(1, 13)}, code
+    assert result.rows_read == 3000
+    assert np.all(np.diff([int(m) for m in frame["month"][frame["field"] == "edoc_sent_total"]]) == 1)
