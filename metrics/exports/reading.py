@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metrics import safety
 from metrics.errors import InputError, Problem
 from metrics.parsing import decode_text
 
@@ -29,33 +30,8 @@ _CSV_SAMPLE_BYTES = 256 * 1024
 
 
 def check_upload(data: bytes, filename: str, max_bytes: int) -> str:
-    """'xlsx' or 'csv' for an acceptable upload; InputError otherwise.
-
-    WIRING POINT, the one call site of upload checks in this package: metrics.safety.check_upload
-    (zip bombs, macros, encryption, disguised files) when that module is present; otherwise only
-    the size and the kind of file are checked here.
-    """
-    try:
-        from metrics.safety import check_upload as safety_check  # type: ignore[import-not-found]
-    except ImportError:
-        safety_check = None
-    if safety_check is not None:
-        return safety_check(data, filename, max_bytes=max_bytes)
-    if len(data) > max_bytes:
-        raise InputError(Problem(f"檔案大小 {len(data) / 1024 / 1024:,.1f} MB 超過上限 "
-                                 f"{max_bytes / 1024 / 1024:,.0f} MB，請分月份匯出後再上傳", filename))
-    if len(data) == 0:
-        raise InputError(Problem("檔案是空的", filename))
-    suffix = posixpath.splitext(filename.lower())[1]
-    if suffix in {".xlsx", ".xlsm"} or data[:4] == b"PK\x03\x04":
-        if data[:4] != b"PK\x03\x04":
-            raise InputError(Problem("檔案不是有效的 Excel（.xlsx）檔，請用 Excel 另存為 .xlsx 後再上傳", filename))
-        return "xlsx"
-    if suffix in {".csv", ".txt", ".tsv", ""}:
-        return "csv"
-    if suffix == ".xls":
-        raise InputError(Problem("不支援舊版 Excel（.xls）檔，請用 Excel 另存為 .xlsx 或 .csv 後再上傳", filename))
-    raise InputError(Problem(f"不支援的檔案類型「{suffix}」，請上傳 .xlsx 或 .csv 檔", filename))
+    """'xlsx' or 'csv' for an acceptable upload (zip bombs, macros, encryption, disguised files refused)."""
+    return safety.check_upload(data, filename, max_bytes=max_bytes)
 
 
 @dataclass
