@@ -1,0 +1,191 @@
+"""Driving the Streamlit pages: waiting on the app's own signals, navigating, reading gauges, metrics and
+glide data grids (canvas tables whose cells are mirrored in an accessibility table), editing a grid cell,
+and full-page screenshots.
+
+Streamlit scrolls inside [data-testid="stMain"], so a plain full-page screenshot would stop at the
+viewport; `save_screenshot` grows the viewport to the content first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+try:
+    from playwright.sync_api import Locator, Page, expect
+except ImportError:  # the suite is then skipped (or, in CI, failed) by conftest's playwright_driver fixture
+    Locator = Page = expect = None
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+VIEWPORT = {"width": 1400, "height": 1000}
+ACTION_TIMEOUT_MS = 45_000
+MAX_SCREENSHOT_HEIGHT = 16_000
+GRID_ROW_PIXELS = 35  # glide's default row (and header) height in st.dataframe / st.data_editor
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LOG_TAIL_CHARACTERS = 4000
+
+IDLE_SCRIPT = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null
+    && app.dataset.testScriptState === 'notRunning'
+    && app.dataset.testConnectionState === 'CONNECTED'
+    && document.querySelector('[data-testid="stStatusWidget"]') === null
+    && document.querySelector('[data-stale="true"]') === null
+    && document.querySelector('[data-testid="stSkeleton"]') === null;
+}"""
+
+CONTENT_HEIGHT_SCRIPT = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const sidebar = document.querySelector('[data-testid="stSidebarContent"]');
+  return Math.ceil(Math.max(main ? main.scrollHeight : 0, sidebar ? sidebar.scrollHeight : 0,
+                            document.documentElement.scrollHeight));
+}"""
+
+@dataclass(frozen=True)
+class StreamlitApp:
+    url: str
+    database_url: str
+    log_path: Path
+
+    def page_url(self, page_path: str = "") -> str:
+        return f"{self.url}/{quote(page_path)}"
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARACTERS:]
+        except OSError:
+            return ""
+
+
+def wait_for_app_idle(page: Page) -> None:
+    """The script has finished, the connection is up, the running indicator is gone and nothing on the
+    page is stale or still a placeholder. Call it after the change an interaction should cause is visible."""
+    page.wait_for_function(IDLE_SCRIPT, timeout=ACTION_TIMEOUT_MS)
+
+
+def title(page: Page, text: str) -> Locator:
+    return page.get_by_role("heading", level=1, name=text, exact=True)
+
+
+def open_page(page: Page, url: str, page_title: str) -> None:
+    page.goto(url)
+    expect(title(page, page_title)).to_be_visible()
+    wait_for_app_idle(page)
+
+
+def go_to(page: Page, page_title: str) -> None:
+    """Through the sidebar link, as a user would."""
+    page.get_by_test_id("stSidebar").get_by_role("link", name=page_title, exact=True).click()
+    expect(title(page, page_title)).to_be_visible()
+    wait_for_app_idle(page)
+
+
+def button(page: Page, key: str) -> Locator:
+    """The visible button of a widget key (a button with help= also renders a hidden copy for measuring)."""
+    return page.locator(f".st-key-{key} button").filter(visible=True)
+
+
+def assert_no_error_shown(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    text = page.locator("body").inner_text()
+    for word in ("Error", "Traceback", "Exception"):
+        assert word not in text, f"{word!r} on the page:\n{text}"
+
+
+def save_screenshot(page: Page, name: str, *, wait: bool = True) -> Path:
+    """test-artifacts/screenshots/<name>.png of the whole page; `wait=False` for a page that may be stuck."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size or VIEWPORT
+    height = min(max(size["height"], page.evaluate(CONTENT_HEIGHT_SCRIPT)), MAX_SCREENSHOT_HEIGHT)
+    page.set_viewport_size({"width": size["width"], "height": height})
+    try:
+        if wait:
+            wait_for_app_idle(page)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)
+    return path
+
+
+# ---- gauges and metrics ----
+
+def gauge(page: Page, key: str) -> Locator:
+    return page.locator(f".st-key-{key}")
+
+
+def gauge_number(page: Page, key: str) -> Locator:
+    """The big number Plotly draws in the gauge's SVG (absent when the indicator has no value)."""
+    return gauge(page, key).locator(".number")
+
+
+def gauge_caption(page: Page, key: str) -> Locator:
+    """The caption lines under a gauge, in the innermost column holding it."""
+    column = page.get_by_test_id("stColumn").filter(has=gauge(page, key)).last
+    return column.get_by_test_id("stCaptionContainer")
+
+
+def metric(page: Page, label: str) -> Locator:
+    return page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+
+
+def metric_value(page: Page, label: str) -> Locator:
+    return metric(page, label).get_by_test_id("stMetricValue")
+
+
+def metric_delta(page: Page, label: str) -> Locator:
+    return metric(page, label).get_by_test_id("stMetricDelta")
+
+
+# ---- glide data grids ----
+
+def header(scope: Page | Locator, column: str) -> Locator:
+    """A column header of the accessibility table (hidden, so CSS rather than role locators)."""
+    return scope.locator('th[role="columnheader"]', has_text=re.compile(f"^\\s*{re.escape(column)}\\s*$"))
+
+
+def table_with_column(page: Page, column: str) -> Locator:
+    """The st.dataframe / st.data_editor having a column of exactly this name."""
+    return page.get_by_test_id("stDataFrame").filter(has=header(page, column))
+
+
+def column_index(table: Locator, column: str) -> int:
+    """0-based, as in the cells' data-testid glide-cell-<column>-<row> (the index column is hidden)."""
+    column_header = header(table, column)
+    expect(column_header).to_have_count(1)
+    return int(column_header.get_attribute("aria-colindex")) - 1
+
+
+def grid_cell(table: Locator, column: str, row: int) -> Locator:
+    return table.get_by_test_id(f"glide-cell-{column_index(table, column)}-{row}")
+
+
+def grid_row_count(table: Locator) -> int:
+    """Data rows, from the accessibility table's aria-rowcount (which counts the header row too)."""
+    return int(table.locator('table[role="grid"]').get_attribute("aria-rowcount")) - 1
+
+
+def edit_grid_number(page: Page, table: Locator, column: str, row: int, value: str) -> None:
+    """Type a number into a cell of an st.data_editor. The grid is a canvas: select a cell with a click,
+    walk to the wanted one with the arrow keys (from the top-left corner, so where the click landed does
+    not matter), open the cell's editor with Enter, replace its text and commit with Enter."""
+    target_column = column_index(table, column)
+    columns = table.locator('th[role="columnheader"]').count()
+    rows = grid_row_count(table)
+    grid = table.get_by_test_id("stDataFrameResizable")
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None, "the data editor is not on screen"
+    page.mouse.click(box["x"] + 8, box["y"] + GRID_ROW_PIXELS * 2.5)
+    for key, times in (("ArrowLeft", columns), ("ArrowUp", rows), ("ArrowRight", target_column), ("ArrowDown", row)):
+        for _ in range(times):
+            page.keyboard.press(key)
+    page.keyboard.press("Enter")
+    editor = page.locator(".gdg-input")
+    expect(editor).to_be_focused()
+    editor.fill(value)
+    editor.press("Enter")
