@@ -69,6 +69,11 @@ class Source:
     def latest_batch(self) -> BatchInfo | None:
         return next((batch for batch in self.history if not batch.is_undone), None)
 
+    @property
+    def key(self) -> tuple[str, tuple[tuple[int, bool], ...], bool]:
+        """What the frame's content depends on: equal keys, equal frames (the cache key of what is computed from it)."""
+        return self.store.url, store_version(self.history), self.is_sample
+
 
 def current_source() -> Source:
     """The store's figures, or the sample year while the store holds none. Raises KpiError (StoreError)."""

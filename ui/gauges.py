@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from metrics.charts import gauge_figure
-from metrics.evaluation import Evaluation
+from metrics.evaluation import Evaluation, IndicatorResult
 from metrics.figures import Figures
 from metrics.formulas import format_number
 from metrics.presentation import achievement_text, gauge_lines, score_change, score_text, weight_text
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def gauge_key(result: IndicatorResult) -> tuple[str, ...]:
+    """Everything gauge_figure draws, as text: equal keys draw equal gauges."""
+    indicator = result.indicator
+    return (indicator.id, indicator.short_name, indicator.unit, str(result.target), str(result.actual),
+            str(result.pace), result.status)
+
+
+@st.cache_resource(max_entries=1024, show_spinner=False)
+def _cached_gauge(key: tuple[str, ...], _result: IndicatorResult) -> go.Figure:
+    figure = gauge_figure(_result)
+    # The theme's per-trace defaults (heatmaps, bars, …) never apply to a gauge, yet they are most of its
+    # JSON, copied and serialised on every rerun; the theme's layout part stays.
+    figure.layout.template = go.layout.Template(layout=figure.layout.template.layout)
+    return figure
+
+
+def gauge(result: IndicatorResult) -> go.Figure:
+    """The gauge of a result, built once per content: building a Plotly figure (its validation) costs more
+    than everything else on a rerun, and a what-if edit changes one or two gauges of 13. The figure is
+    shared between sessions, so it is never modified after it is built."""
+    return _cached_gauge(gauge_key(result), result)
 
 
 def score_metrics(evaluation: Evaluation, *, reference: Evaluation | None = None) -> None:
@@ -66,7 +90,7 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
                 results = evaluation.of_goal(goal.number)
                 for inner, result in zip(st.columns(len(results)), results):
                     with inner:
-                        st.plotly_chart(gauge_figure(result), key=f"{key}_gauge_{result.indicator.id}",
+                        st.plotly_chart(gauge(result), key=f"{key}_gauge_{result.indicator.id}",
                                         config=CHART_CONFIG)
                         lines = gauge_lines(result, figures)
                         if reference is not None:

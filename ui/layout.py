@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from metrics.errors import KpiError
@@ -51,6 +52,11 @@ class Context:
     def period(self) -> str:
         return month_label(self.year, self.month)
 
+    @property
+    def key(self) -> tuple:
+        """What the official figures and evaluation depend on (the cache key of what is computed from them)."""
+        return self.source.key, self.year, self.unit, self.month
+
 
 def flash(kind: str, text: str) -> None:
     """A message shown once at the top of the next run (after a callback or a rerun)."""
@@ -83,15 +89,36 @@ def navigation() -> None:
         st.page_link(path, label=label, icon=icon)
 
 
+# Computed once per content of the figures (Source.key) and shared between sessions and reruns, so a rerun
+# (a what-if edit, a page switch) neither reads the frame again nor re-evaluates the official figures.
+# Whatever these return is shared: never modify it (what-if works on copies, see apply_additions).
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def periods(source_key: tuple, _frame: pd.DataFrame) -> dict[int, list[str]]:
+    """The years in the frame, each with its units."""
+    years = sorted({int(year) for year in _frame["year"]}) if not _frame.empty else [PLAN.year]
+    return {year: sorted({str(unit) for unit in _frame.loc[_frame["year"] == year, "unit"]}) for year in years}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def period_figures(source_key: tuple, year: int, unit: str, _frame: pd.DataFrame) -> Figures:
+    return Figures.from_frame(PLAN, _frame, year, unit)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def official_evaluation(source_key: tuple, year: int, unit: str, month: int, _figures: Figures) -> Evaluation:
+    return evaluate(_figures, month)
+
+
 def choose_period(source: Source) -> tuple[int, str, int, Figures, int | None]:
-    frame = source.frame
-    years = sorted({int(year) for year in frame["year"]}) if not frame.empty else [PLAN.year]
+    by_year = periods(source.key, source.frame)
+    years = list(by_year)
     year = remembered_selectbox("年度", years, "period_year", default=PLAN.year if PLAN.year in years else years[-1],
                                 format_func=lambda value: f"{value}年")
-    units = sorted({str(unit) for unit in frame.loc[frame["year"] == year, "unit"]}) or [PLAN.unit]
+    units = by_year[year] or [PLAN.unit]
     unit = units[0] if len(units) == 1 else remembered_selectbox(
         "單位", units, "period_unit", default=PLAN.unit if PLAN.unit in units else units[0])
-    figures = Figures.from_frame(PLAN, frame, year, unit)
+    figures = period_figures(source.key, year, unit, source.frame)
     latest = figures.latest_month()
     month = remembered_selectbox("統計至", list(range(1, 13)), "period_month", default=latest or 1,
                                  format_func=lambda value: month_label(year, value))
@@ -127,4 +154,5 @@ def start_page(title: str) -> Context:
     freshness(source, figures, month)
     show_flash()
     sample_banner(source)
-    return Context(source, year, unit, month, latest, figures, evaluate(figures, month))
+    return Context(source, year, unit, month, latest, figures,
+                   official_evaluation(source.key, year, unit, month, figures))

@@ -4,6 +4,7 @@ under our own keys, so edits survive switching pages, and named scenarios in the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,12 +33,12 @@ def editor_key(name: str) -> str:
     return f"{name}_editor_{st.session_state.get(GENERATION, 0)}"
 
 
-def _base(name: str, initial: pd.DataFrame) -> pd.DataFrame:
+def _base(name: str, initial: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """What the editor starts from: the last edited table when the editor's own state is gone
     (first visit, or back from another page), otherwise the same base as on the previous run."""
     base_key = f"{name}_base"
     if editor_key(name) not in st.session_state or base_key not in st.session_state:
-        st.session_state[base_key] = st.session_state.get(name, initial)
+        st.session_state[base_key] = st.session_state[name] if name in st.session_state else initial()
     return st.session_state[base_key]
 
 
@@ -56,7 +57,7 @@ def reset_to_plan() -> None:
 def editors() -> tuple[pd.DataFrame, pd.DataFrame]:
     st.markdown("##### 目標值與權重（可修改「模擬目標值」與「模擬權重」）")
     targets = st.data_editor(
-        _base(TARGETS, targets_table(PLAN)), key=editor_key(TARGETS), num_rows="fixed", hide_index=True,
+        _base(TARGETS, lambda: targets_table(PLAN)), key=editor_key(TARGETS), num_rows="fixed", hide_index=True,
         width="stretch", height=INDICATOR_TABLE_HEIGHT, disabled=["指標", "名稱", "計畫目標值", "單位", "計畫權重"],
         column_config={
             "模擬目標值": st.column_config.NumberColumn("模擬目標值", min_value=0.01, format="localized"),
@@ -66,7 +67,7 @@ def editors() -> tuple[pd.DataFrame, pd.DataFrame]:
     left, right = st.columns([3, 2])
     with left:
         additions = st.data_editor(
-            _base(ADDITIONS, additions_table(PLAN)), key=editor_key(ADDITIONS), num_rows="dynamic",
+            _base(ADDITIONS, lambda: additions_table(PLAN)), key=editor_key(ADDITIONS), num_rows="dynamic",
             hide_index=True, width="stretch",
             column_config={
                 "項目": st.column_config.SelectboxColumn("項目", options=[field.name for field in PLAN.fields],
@@ -95,11 +96,22 @@ class Scenario:
         return scenario_payload(self.targets, self.weights, self.additions)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _evaluate_scenario(context_key: tuple, targets: tuple[tuple[str, Decimal], ...],
+                       weights: tuple[tuple[str, Decimal], ...], additions: tuple[tuple[str, int, Decimal], ...],
+                       _figures: Figures, _month: int) -> tuple[Figures, Evaluation]:
+    """The scenario on the official figures and month that context_key names (Context.key); shared between
+    sessions like the official evaluation, so never modified."""
+    figures = apply_additions(_figures, additions)
+    evaluation = evaluate(figures, scenario_month(_month, additions), targets=dict(targets), weights=dict(weights))
+    return figures, evaluation
+
+
 def compute(context: Context, targets_frame: pd.DataFrame, additions_frame: pd.DataFrame) -> Scenario:
     targets, weights, problems = read_targets_table(targets_frame, PLAN)
     additions, addition_problems = read_additions_table(additions_frame, PLAN)
-    figures = apply_additions(context.figures, additions)
-    evaluation = evaluate(figures, scenario_month(context.month, additions), targets=targets, weights=weights)
+    figures, evaluation = _evaluate_scenario(context.key, tuple(targets.items()), tuple(weights.items()),
+                                             tuple(additions), context.figures, context.month)
     return Scenario(targets, weights, additions, figures, evaluation, problems + addition_problems)
 
 
@@ -168,9 +180,12 @@ def manager(context: Context, scenario: Scenario) -> None:
         else:
             st.caption("尚無已儲存的情境。")
     with export:
+        # The files are made when a button is clicked, not on every edit: the workbook alone costs
+        # more than the rest of the page's rerun.
         name = st.session_state.get("whatif_name", "").strip() or "情境"
-        st.download_button("下載情境（JSON）", data=export_json(name, scenario, context), key="whatif_json",
+        st.download_button("下載情境（JSON）", data=lambda: export_json(name, scenario, context), key="whatif_json",
                            file_name=f"情境模擬_{name}.json", mime="application/json")
-        st.download_button("下載情境報表（.xlsx）", data=export_workbook(name, scenario, context), key="whatif_xlsx",
+        st.download_button("下載情境報表（.xlsx）", data=lambda: export_workbook(name, scenario, context),
+                           key="whatif_xlsx",
                            file_name=f"情境模擬_{name}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
