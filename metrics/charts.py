@@ -92,7 +92,7 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
         },
     )
     figure = go.Figure(indicator)
-    figure.update_layout(height=height, margin={"l": 30, "r": 30, "t": 70, "b": 10},
+    figure.update_layout(height=height, margin={"l": 45, "r": 45, "t": 70, "b": 10},
                          font={"family": FONT_FAMILY}, paper_bgcolor="rgba(0,0,0,0)")
     if not has_value:
         figure.add_annotation(text=result.status_label, x=0.5, y=0.15, showarrow=False,

@@ -19,13 +19,14 @@ title, subtitle = report_heading(context.evaluation, year=context.year, unit=con
 rows = report_rows(context.evaluation, notes)
 
 st.markdown(f"**{title}**  \n{subtitle}")
-narrow = {"策略目標": st.column_config.TextColumn(width="small"), "績效指標": st.column_config.TextColumn(width="medium")}
+narrow = {"策略目標": st.column_config.TextColumn(width="medium"), "績效指標": st.column_config.TextColumn(width="medium"),
+          "差距": st.column_config.TextColumn(width="medium")}
 st.dataframe(report_table(rows), hide_index=True, width="stretch", height=INDICATOR_TABLE_HEIGHT, key="report_table",
              column_config=narrow)
 missing = behind_without_reason(context.evaluation, notes)
 if missing:
     st.caption(f"落後但尚未填寫落後原因的指標：{'、'.join(missing)}（可於「指標明細」填寫）")
-st.download_button("下載報表（.xlsx）", data=build_report(rows, title=title, subtitle=subtitle),
+st.download_button("下載報表（.xlsx）", data=lambda: build_report(rows, title=title, subtitle=subtitle),
                    file_name=f"績效指標執行情形_{context.year}年{context.month}月.xlsx", key="report_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", type="primary")
 st.caption("報表為 A4 橫式、每頁重複標題列；本頁亦可直接以瀏覽器列印（側邊欄與按鈕不會印出）。")

@@ -4,6 +4,7 @@ the sample-data banner and messages left by the previous run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -23,9 +24,13 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/4_報表匯出.py", "報表匯出", ":material/print:"),
 )
 FLASH_KEY = "flash_messages"
+# A local file: a :material/…: favicon is fetched from the internet, which intranets block.
+FAVICON = str(Path(__file__).with_name("favicon.png"))
 
 PRINT_STYLE = """
 <style>
+/* Streamlit's own English hints; the pages say the same in Chinese where it matters. */
+[data-testid="InputInstructions"], [data-testid="stFileUploaderDropzoneInstructions"] { display: none !important; }
 @media print {
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
   [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
@@ -138,7 +143,7 @@ def freshness(source: Source, figures: Figures, month: int) -> None:
 
 
 def start_page(title: str) -> Context:
-    st.set_page_config(page_title=f"{title}｜政風處績效指標", page_icon=":material/speed:", layout="wide")
+    st.set_page_config(page_title=f"{title}｜政風處績效指標", page_icon=FAVICON, layout="wide")
     st.markdown(PRINT_STYLE, unsafe_allow_html=True)
     try:
         source = current_source()

@@ -10,7 +10,7 @@ import streamlit as st
 
 from metrics.errors import Problem
 
-INDICATOR_TABLE_HEIGHT = 36 * 14 + 3  # a header and the 13 indicators, without scrolling
+INDICATOR_TABLE_HEIGHT = 35 * 14 + 3  # a header and the 13 indicators, without scrolling
 
 
 def _remember(widget_key: str, own_key: str) -> None:
