@@ -11,8 +11,10 @@ import json
 import sys
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,6 +23,10 @@ from metrics.evaluation import Evaluation, evaluate, parse_target
 from metrics.figures import Figures, empty_tidy_frame
 from metrics.formulas import format_number
 from metrics.plan import PLAN_112, Plan
+
+if TYPE_CHECKING:
+    from metrics.exports import MappingNeeded
+    from metrics.sources import MappingStore, SourceRead
 
 EXIT_INVALID = 2
 EXIT_STORE = 1
@@ -38,18 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="指令")
 
     evaluate_parser = commands.add_parser("evaluate", help="計算各項指標（來源：檔案或資料庫）")
-    evaluate_parser.add_argument("files", nargs="*", metavar="FILE", help="月報 .xlsx 或 .csv（可多個）")
+    evaluate_parser.add_argument("files", nargs="*", metavar="FILE",
+                                 help="月報 .xlsx 或 .csv，或系統匯出（公文清單、人員名冊、歲出預算執行表、案件登記簿），可多個")
     evaluate_parser.add_argument("--as-of", type=int, dest="as_of", metavar="M", help="統計至第 M 月（預設：最新填報月份）")
     evaluate_parser.add_argument("--target", action="append", default=[], metavar="ID=VALUE",
                                  help="情境模擬：改用此目標值，例如 --target 10-1=98")
     evaluate_parser.add_argument("--json", action="store_true", help="輸出 JSON")
-    evaluate_parser.add_argument("--db", metavar="URL", help="由資料庫讀取（預設：環境變數 KPI_DB_URL，或本機 SQLite 檔）")
+    evaluate_parser.add_argument("--db", metavar="URL",
+                                 help="由資料庫讀取（預設：環境變數 KPI_DB_URL，或本機 SQLite 檔）；與檔案同時指定時，"
+                                      "只取用資料庫中已儲存的欄位對應，計算的仍是檔案的數字")
     evaluate_parser.add_argument("--unit", help="單位（預設：計畫之單位）")
+    add_export_arguments(evaluate_parser)
 
-    ingest_parser = commands.add_parser("ingest", help="匯入月報到資料庫（任一檔案有誤則全部不匯入）")
+    ingest_parser = commands.add_parser("ingest", help="匯入月報或系統匯出到資料庫（任一檔案有誤則全部不匯入）")
     ingest_parser.add_argument("files", nargs="+", metavar="FILE")
     ingest_parser.add_argument("--db", metavar="URL")
     ingest_parser.add_argument("--uploader", default="", help="上傳者姓名（選填）")
+    add_export_arguments(ingest_parser)
 
     history_parser = commands.add_parser("history", help="列出上傳紀錄")
     history_parser.add_argument("--db", metavar="URL")
@@ -65,12 +76,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_files(paths: Sequence[str], plan: Plan) -> list[tuple[str, bytes, pd.DataFrame]]:
-    """Read and validate every file before anything is stored; all problems of all files are reported."""
-    from metrics.reading import read_upload
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    # The kinds are spelled out rather than read from metrics.exports, which every command would then import.
+    parser.add_argument("--source", metavar="KIND",
+                        help="系統匯出的種類：document_log（公文清單）、roster（人員名冊）、ledger（歲出預算執行表）、"
+                             "case_log（案件登記簿）；套用於每個系統匯出檔，不同種類請分次執行")
+    parser.add_argument("--mapping", action="append", default=[], metavar="LOGICAL=HEADER",
+                        help="欄位對應（可多個），例如 --mapping kind=收發別；欄位可寫代號或中文名稱，"
+                             "檔案沒有的欄位寫成 --mapping status=")
+    parser.add_argument("--month", type=int, metavar="M",
+                        help="資料截至月份：名冊或預算執行表的標題沒有資料日期時使用")
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    name: str
+    data: bytes
+    read: SourceRead
+
+
+def read_files(paths: Sequence[str], plan: Plan, *, store: MappingStore | None = None, source: str | None = None,
+               mapping: dict[str, str | None] | None = None, month: int | None = None) -> list[ReadFile]:
+    """Read and validate every file before anything is stored; all problems of all files are reported.
+
+    Exports use `store`'s remembered column mappings unless `mapping` is given; an export whose columns
+    need a mapping is a problem that says how to give one.
+    """
+    from metrics.exports import MappingNeeded
+    from metrics.sources import read_any
 
     results = []
     problems = []
+    if month is not None and not 1 <= month <= 12:
+        raise InputError(f"--month「{month}」須為 1 至 12 的月份")
     for path_text in paths:
         path = Path(path_text)
         try:
@@ -79,12 +117,66 @@ def read_files(paths: Sequence[str], plan: Plan) -> list[tuple[str, bytes, pd.Da
             problems.append(f"檔案「{path_text}」無法讀取：{error.strerror or error}")
             continue
         try:
-            results.append((path.name, data, read_upload(data, path.name, plan)))
+            results.append(ReadFile(path.name, data, read_any(data, path.name, plan, store=store, source=source,
+                                                              mapping=mapping, month=month)))
+        except MappingNeeded as needed:
+            problems.append(mapping_help(needed))
         except InputError as error:
-            problems.append(str(error))
+            text = str(error)
+            if "選擇資料月份" in text:
+                text += "\n（命令列：加上 --month M，M 為資料截至的月份，例如 --month 10）"
+            problems.append(text)
     if problems:
         raise InputError("\n".join(problems))
     return results
+
+
+def parse_mapping(texts: Sequence[str]) -> dict[str, str | None] | None:
+    mapping: dict[str, str | None] = {}
+    for text in texts:
+        if "=" not in text:
+            raise InputError(f"--mapping「{text}」格式應為 欄位=標題，例如 --mapping kind=收發別")
+        key, _, header = text.partition("=")
+        mapping[key.strip()] = header.strip() or None
+    return mapping or None
+
+
+def mapping_help(needed: MappingNeeded) -> str:
+    """A MappingNeeded as the command line says it: what is missing, the headers found, how to map them."""
+    from metrics.sources import mapping_choices, mapping_reason
+
+    source = needed.source or needed.source_guess
+    lines = [f"檔案「{needed.filename}」：{mapping_reason(needed)}"]
+    if source is None:
+        return "\n".join(lines)
+    choices = mapping_choices(needed, source)
+    labels = {**choices.required, **choices.optional}
+
+    def listed(names: Sequence[str]) -> str:
+        return "、".join(f"{name}（{labels[name]}）" for name in names)
+
+    guessed = "（由標題推測）" if needed.source is None else ""
+    lines.append(f"  資料種類：{choices.label}{guessed}，--source {source}")
+    lines.append(f"  必要欄位：{listed(list(choices.required))}")
+    for group in choices.one_of:
+        lines.append(f"  至少需要其中一欄：{listed(group)}")
+    lines.append(f"  選用欄位：{listed(list(choices.optional))}")
+    lines.append("  檔案中的標題：" + "、".join(f"「{header}」" for header in choices.headers))
+    wanted = [*choices.required, *(group[0] for group in choices.one_of), *needed.ambiguous]
+    example = " ".join(f"--mapping {name}={choices.guesses.get(name) or '標題'}" for name in dict.fromkeys(wanted))
+    lines.append(f"  指定方式：加上 --source {source} {example}"
+                 "（每個欄位一個 --mapping 欄位=標題，「標題」請換成檔案中的標題；檔案沒有的選用欄位寫成 --mapping 欄位= ）")
+    return "\n".join(lines)
+
+
+def show_notes(files: Sequence[ReadFile], stream) -> None:
+    for read_file in files:
+        if not read_file.read.is_export:
+            continue
+        read = read_file.read
+        print(f"{read_file.name}（{read.label}）：", file=stream)
+        for note in [*read.notes, *read.applied]:
+            print(f"  ・{note}", file=stream)
 
 
 def combine(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -104,11 +196,15 @@ def open_store(url: str | None):
 
 def command_evaluate(arguments: argparse.Namespace, plan: Plan) -> int:
     targets = dict(parse_target(*split_assignment(text), plan) for text in arguments.target)
-    if arguments.files and arguments.db:
-        raise InputError("請擇一：指定檔案，或以 --db 由資料庫讀取")
     if arguments.files:
-        frame = combine([frame for _, _, frame in read_files(arguments.files, plan)])
+        store = open_store(arguments.db) if arguments.db else None
+        files = read_files(arguments.files, plan, store=store, source=arguments.source,
+                           mapping=parse_mapping(arguments.mapping), month=arguments.month)
+        show_notes(files, sys.stderr)
+        frame = combine([read_file.read.frame for read_file in files])
     else:
+        if arguments.source or arguments.mapping or arguments.month is not None:
+            raise InputError("--source、--mapping、--month 用於讀取檔案；由資料庫計算時不需指定")
         frame = open_store(arguments.db).current_frame(year=plan.year)
     figures = Figures.from_frame(plan, frame, unit=arguments.unit)
     if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
@@ -171,11 +267,25 @@ def render_table(evaluation: Evaluation) -> str:
 
 
 def command_ingest(arguments: argparse.Namespace, plan: Plan) -> int:
-    files = read_files(arguments.files, plan)
-    results = open_store(arguments.db).ingest_many([(frame, name, data) for name, data, frame in files],
-                                                   uploader=arguments.uploader)
-    for (name, _, _), result in zip(files, results):
-        print(f"{name}：{result.message}")
+    store = open_store(arguments.db)
+    mapping = parse_mapping(arguments.mapping)
+    files = read_files(arguments.files, plan, store=store, source=arguments.source, mapping=mapping,
+                       month=arguments.month)
+    results = store.ingest_many([(read_file.read.frame, read_file.name, read_file.data) for read_file in files],
+                                uploader=arguments.uploader)
+    for read_file, result in zip(files, results):
+        print(f"{read_file.name}（{read_file.read.label}）：{result.message}")
+    show_notes(files, sys.stdout)
+    if mapping:
+        from metrics.sources import logical_names
+
+        remembered = [read_file for read_file in files if read_file.read.is_export]
+        for read_file in remembered:  # what was resolved plus what the user said is absent, so next time reads alike
+            read = read_file.read
+            absent = {name: None for name, header in logical_names(read.kind, mapping).items() if not header}
+            store.save_mapping(read.kind, read.signature, {**read.mapping, **absent})
+        if remembered:
+            print("已儲存欄位對應：之後匯入標題相同的檔案會自動套用，不必再指定 --mapping。")
     return 0
 
 

@@ -1,12 +1,14 @@
-"""資料上傳: the template, several files at once, a preview of what changes, a confirm button,
-the problems of a refused file, and the upload history with undo."""
+"""資料上傳: the template, several files at once (monthly reports and raw system exports), what each
+file was recognized as, a column mapping when an export needs one, a preview of what changes, a
+confirm button, the problems of a refused file, and the upload history with undo."""
 
 import streamlit as st
 
 from metrics.presentation import frame_months, preview_summary, preview_table
 from ui.data import PLAN
 from ui.layout import start_page
-from ui.upload import clear_uploader, history_list, read_files, store_files, template_bytes, uploader_key
+from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, read_files, remap_expander,
+                       show_mapping_needed, show_read, store_files, template_bytes, uploader_key)
 from ui.widgets import show_problems
 
 context = start_page("資料上傳")
@@ -16,28 +18,41 @@ st.markdown("##### 1. 下載月報範本")
 st.download_button(f"下載 {context.year} 年月報範本（.xlsx）", data=template_bytes(context.year, context.unit),
                    file_name=f"月報範本_{context.year}年.xlsx", key="template_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-st.caption("範本每列一個項目、每欄一個月；空白表示未填報（不是 0）。也接受長表格式（年度、月份、單位、項目代碼、數值）的 .csv 或 .xlsx。")
+st.caption("範本每列一個項目、每欄一個月；空白表示未填報（不是 0）。也接受長表格式（年度、月份、單位、項目代碼、數值）的 .csv 或 .xlsx，"
+           "以及系統匯出檔：公文清單（公文管理系統）、人員名冊（人事系統）、歲出預算執行表（會計系統）、案件登記簿，"
+           "系統會自動辨識並換算成每月數字。")
 
 st.markdown("##### 2. 選擇檔案（可一次選多個）")
-uploads = st.file_uploader("月報檔案（.xlsx 或 .csv，每檔 20 MB 以內）", type=["xlsx", "csv"],
+st.info(PRIVACY_NOTICE, icon=":material/shield_person:")
+options, month = export_settings()
+uploads = st.file_uploader("月報或系統匯出檔（.xlsx 或 .csv；月報每檔 20 MB、系統匯出每檔 100 MB 以內）", type=["xlsx", "csv"],
                            accept_multiple_files=True, key=uploader_key())
 if uploads:
-    files = read_files([(upload.name, upload.getvalue()) for upload in uploads])
+    files = read_files([(upload.name, upload.getvalue()) for upload in uploads], store, options, month)
     refused = [read for read in files if read.problems]
-    if refused:
-        for read in refused:
+    waiting = [read for read in files if read.needed is not None and not read.problems]
+    for index, read in enumerate(files):
+        if read.problems:
             show_problems(read.name, read.problems)
-        good = [read.name for read in files if not read.problems]
+            remap_expander(store, index, read)
+        elif read.needed is not None:
+            show_mapping_needed(store, index, read)
+    if refused:
+        good = [read.name for read in files if read.read is not None]
         st.warning("所有選取的檔案都未儲存（任一檔案有誤即全部不儲存）。"
                    + (f"沒有問題的檔案：{'、'.join(good)}。" if good else "") + "請修正後重新選擇檔案。")
+    elif waiting:
+        st.warning("請先完成上方的欄位對應；完成前，所選的檔案都不會儲存。")
     else:
         st.markdown("##### 3. 確認將儲存的數字")
-        for read in files:
+        for index, read in enumerate(files):
             preview = store.preview(read.frame)
             counts = preview_summary(preview)
             with st.container(border=True):
                 st.markdown(f"**{read.name}**：{frame_months(read.frame)}，共 {len(preview):,} 筆"
                             f"（新增 {counts['新增']:,}、修改 {counts['修改']:,}、相同 {counts['相同']:,}）")
+                show_read(read)
+                remap_expander(store, index, read)
                 if counts["修改"]:
                     st.caption("以下數字與資料庫中目前的數字不同，儲存後將以上傳數值為準（可於上傳紀錄復原）：")
                     st.dataframe(preview_table(preview, PLAN, changed_only=True), hide_index=True, width="stretch")

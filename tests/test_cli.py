@@ -140,3 +140,119 @@ def test_a_bad_file_is_named_with_its_cell(tmp_path):
     assert completed.returncode == 2
     assert "壞檔.csv" in completed.stderr and "E2" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+# ---- system exports through the command line (metrics.sources.read_any) ----
+
+EXPORT_HEADER = ["文號", "收發別", "收文日期", "發文日期", "創稿日期", "交換方式", "簽核方式", "密等", "主旨", "承辦人"]
+EXPORT_ROWS = [
+    ["府政字第1120000001號", "發文", None, "112/01/05", None, "電子交換", None, "普通", "函覆議員質詢", "王大明"],
+    ["府政字第1120000002號", "發文", None, "112/02/15", None, "紙本", None, "普通", "寄送公告", "陳美玲"],
+    ["府收字第1120000003號", "收文", "112/01/10", None, None, "電子交換", "線上簽核", "普通", "陳情案", "林志強"],
+    ["府收字第1120000004號", "收文", "112/02/14", None, None, "紙本", "線上簽核", "密", "人事案", "張淑芬"],
+    ["府簽字第1120000005號", "創稿", None, None, "112/02/20", None, "紙本簽核", "普通", "會議紀錄", "李建宏"],
+]
+# As of February: 電子發文 1 of 2 發文 → 10-1 = 50%; 線上簽核 2 of (電子收文 1 + 紙本來文線上簽核 1 + 創稿 1) → 10-2 = 66.67%
+EXPORT_INDICATORS = {"10-1": 50, "10-2": 66.67}
+
+
+def export_file(tmp_path: Path, name: str = "公文清單.csv", kind_header: str = "收發別") -> Path:
+    from metrics.exports.synthetic import csv_bytes
+
+    header = [kind_header if column == "收發別" else column for column in EXPORT_HEADER]
+    path = tmp_path / name
+    path.write_bytes(csv_bytes([["公文清單"], ["查詢期間：112/01/01-112/02/28"], header, *EXPORT_ROWS], encoding="cp950"))
+    return path
+
+
+def roster_without_date(tmp_path: Path) -> Path:
+    from metrics.exports.synthetic import csv_bytes
+
+    path = tmp_path / "名冊.csv"
+    path.write_bytes(csv_bytes([["姓名", "人員類別", "到職日期", "客語認證級別"],
+                                ["王大明", "公務人員", "100/01/01", "初級"], ["陳美玲", "約僱人員", "112/02/15", None],
+                                ["林志強", "聘用人員", "100/01/01", None]], encoding="cp950"))
+    return path
+
+
+def exported_indicators(completed: subprocess.CompletedProcess) -> dict[str, object]:
+    assert completed.returncode == 0, completed.stderr
+    return {indicator["id"]: indicator["actual"] for indicator in json.loads(completed.stdout)["indicators"]
+            if indicator["id"] in EXPORT_INDICATORS}
+
+
+def test_evaluate_an_export(tmp_path):
+    completed = run("evaluate", str(export_file(tmp_path)), "--json")
+    assert exported_indicators(completed) == EXPORT_INDICATORS
+    assert "公文清單.csv（公文清單（公文管理系統匯出））：" in completed.stderr
+    assert "讀取 5 列資料，計入 5 列。" in completed.stderr
+
+
+def test_ingest_an_export_then_evaluate_the_store(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    completed = run("ingest", str(export_file(tmp_path)), "--db", url)
+    assert completed.returncode == 0, completed.stderr
+    # 6 fields × 2 months (January and February, zeros included)
+    assert "公文清單.csv（公文清單（公文管理系統匯出））：已儲存「公文清單.csv」為第 1 批：新增 12 筆" in completed.stdout
+    assert exported_indicators(run("evaluate", "--db", url, "--json")) == EXPORT_INDICATORS
+
+
+def test_an_export_needing_a_mapping_exits_2_and_says_how_to_give_it(tmp_path):
+    completed = run("evaluate", str(export_file(tmp_path, "odd.csv", kind_header="方向")))
+    assert completed.returncode == 2
+    for fragment in ["檔案「odd.csv」：無法判斷這是哪一種系統匯出", "找不到「收發別」欄",
+                     "資料種類：公文清單（公文管理系統匯出）（由標題推測），--source document_log",
+                     "必要欄位：kind（收發別）、exchange（交換方式）", "檔案中的標題：「文號」、「方向」",
+                     "指定方式：加上 --source document_log --mapping kind=標題 --mapping exchange=交換方式"]:
+        assert fragment in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize("arguments", [
+    ("--mapping", "kind=方向"),
+    ("--mapping", "收發別=方向"),
+    ("--source", "document_log", "--mapping", "kind=方向", "--mapping", "status="),
+])
+def test_a_mapping_on_the_command_line(tmp_path, arguments):
+    completed = run("evaluate", str(export_file(tmp_path, "odd.csv", kind_header="方向")), "--json", *arguments)
+    assert exported_indicators(completed) == EXPORT_INDICATORS
+
+
+def test_ingest_remembers_the_mapping_for_next_time(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    odd = export_file(tmp_path, "odd.csv", kind_header="方向")
+    completed = run("ingest", str(odd), "--db", url, "--source", "document_log", "--mapping", "kind=方向")
+    assert completed.returncode == 0, completed.stderr
+    assert "已儲存欄位對應" in completed.stdout
+    again = run("evaluate", str(odd), "--db", url, "--json")  # --db with files: only its remembered mappings
+    assert exported_indicators(again) == EXPORT_INDICATORS
+    assert "已套用先前儲存的欄位對應" in again.stderr
+
+
+@pytest.mark.parametrize(("arguments", "fragments"), [
+    ((), ["無法從名冊的標題判斷資料日期", "--month M"]),
+    (("--month", "13"), ["--month「13」須為 1 至 12"]),
+    (("--mapping", "kind"), ["格式應為 欄位=標題"]),
+    (("--source", "spreadsheet"), ["未知的資料種類「spreadsheet」（可用：document_log、roster、ledger、case_log）"]),
+])
+def test_export_arguments_refused_with_exit_2(tmp_path, arguments, fragments):
+    completed = run("evaluate", str(roster_without_date(tmp_path)), *arguments)
+    assert completed.returncode == 2
+    for fragment in fragments:
+        assert fragment in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_a_roster_with_the_month_given(tmp_path):
+    completed = run("evaluate", str(roster_without_date(tmp_path)), "--month", "2", "--json")
+    assert completed.returncode == 0, completed.stderr
+    indicator = next(item for item in json.loads(completed.stdout)["indicators"] if item["id"] == "7")
+    assert indicator["actual"] == 33.33  # 王大明 certified of 3 staff at the end of February: 1 ÷ 3 × 100
+
+
+def test_ingest_stores_nothing_when_one_export_needs_a_mapping(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    completed = run("ingest", str(FULL_YEAR), str(export_file(tmp_path, "odd.csv", kind_header="方向")), "--db", url)
+    assert completed.returncode == 2
+    assert "odd.csv" in completed.stderr and "未儲存任何資料" in completed.stderr
+    assert json.loads(run("history", "--db", url, "--json").stdout) == []

@@ -360,3 +360,137 @@ def test_goals_are_packed_three_gauges_a_row():
 
     evaluation = evaluate(Figures.from_mapping(PLAN_112, {}), 1)
     assert goal_rows(evaluation) == [[1, 2, 3], [4, 5], [6, 7, 8], [9], [10]]
+
+
+# ---- raw system exports on the upload page ----
+
+EXPORT_HEADER = ["文號", "收發別", "收文日期", "發文日期", "創稿日期", "交換方式", "簽核方式", "密等", "主旨", "承辦人"]
+EXPORT_ROWS = [
+    ["府政字第1120000001號", "發文", None, "112/01/05", None, "電子交換", None, "普通", "函覆議員質詢", "王大明"],
+    ["府政字第1120000002號", "發文", None, "112/02/15", None, "紙本", None, "普通", "寄送公告", "陳美玲"],
+    ["府收字第1120000003號", "收文", "112/01/10", None, None, "電子交換", "線上簽核", "普通", "陳情案", "林志強"],
+    ["府收字第1120000004號", "收文", "112/02/14", None, None, "紙本", "線上簽核", "密", "人事案", "張淑芬"],
+    ["府簽字第1120000005號", "創稿", None, None, "112/02/20", None, "紙本簽核", "普通", "會議紀錄", "李建宏"],
+]
+# 1月: 發文 1（電子）、電子收文 1（線上簽核）；2月: 發文 1（紙本）、紙本收文線上簽核 1（密件）、創稿 1（紙本簽核）
+EXPORT_VALUES = {
+    (1, "edoc_sent_total"): 1, (1, "edoc_sent_electronic"): 1, (1, "edoc_received_electronic"): 1,
+    (1, "paper_received_signed_online"): 0, (1, "self_created_drafts"): 0, (1, "online_signed"): 1,
+    (2, "edoc_sent_total"): 1, (2, "edoc_sent_electronic"): 0, (2, "edoc_received_electronic"): 0,
+    (2, "paper_received_signed_online"): 1, (2, "self_created_drafts"): 1, (2, "online_signed"): 1,
+}
+
+
+def export_bytes(kind_header: str = "收發別", kind: str = "xlsx") -> bytes:
+    from metrics.exports.synthetic import csv_bytes, xlsx_bytes
+
+    header = [kind_header if column == "收發別" else column for column in EXPORT_HEADER]
+    rows = [["公文清單"], ["查詢期間：112/01/01-112/02/28"], header, *EXPORT_ROWS]
+    return xlsx_bytes(rows) if kind == "xlsx" else csv_bytes(rows, encoding="cp950")
+
+
+def test_the_personal_data_notice(database):
+    notice = next(info.value for info in open_app("資料上傳").info if "個人資料保護" in info.value)
+    for fragment in ["資料庫只儲存每月的合計數字", "姓名、身分證字號、陳情人、案由與公文主旨", "原始檔案本身", "不會儲存",
+                     "不會寫入任何紀錄", "可識別個人的欄位已遮蔽"]:
+        assert fragment in notice
+
+
+def test_upload_an_export_then_confirm(database):
+    app = upload(open_app("資料上傳"), [("公文清單.xlsx", export_bytes())])
+    page = texts(app)
+    assert "**公文清單.xlsx**：112年1月、112年2月，共 12 筆（新增 12、修改 0、相同 0）" in page
+    assert "辨識為：公文清單（公文管理系統匯出）｜讀取 5 列，計入 5 列" in page
+    assert "- 讀取 5 列資料，計入 5 列。\n- 資料涵蓋 112年1月至2月；其間沒有資料的月份以 0 計。" in page
+    assert "未套用任何排除設定" in page
+    preview = table_with(app, "收發別")
+    assert len(preview) == 5 and not {"主旨", "承辦人"} & set(preview.columns)
+    assert not any(name in page for name in ("王大明", "函覆議員質詢"))
+    assert Store(database).is_empty()
+
+    app.button(key="confirm_upload").click().run()
+    assert not app.exception and not app.error
+    assert stored_values(database) == EXPORT_VALUES
+    assert [batch.file_name for batch in Store(database).history()] == ["公文清單.xlsx"]
+
+
+def test_an_exclusion_set_on_the_page_is_applied(database):
+    app = open_app("資料上傳")
+    app.checkbox(key="export_option_exclude_confidential_from_signoff").check().run()
+    upload(app, [("公文清單.xlsx", export_bytes())])
+    assert "已套用的排除設定：密件不計入線上簽核比率（排除 1 列）" in texts(app)
+    app.button(key="confirm_upload").click().run()
+    # the confidential paper letter signed online (February) leaves both the numerator and the denominator
+    assert stored_values(database) == {**EXPORT_VALUES, (2, "paper_received_signed_online"): 0,
+                                       (2, "online_signed"): 0}
+
+
+def test_an_export_needing_a_mapping_shows_a_form_and_is_remembered(database):
+    odd = export_bytes(kind_header="方向", kind="csv")
+    app = upload(open_app("資料上傳"), [("odd.csv", odd)])
+    assert any("**odd.csv**：需要指定欄位對應" in warning.value and "找不到「收發別」欄" in warning.value
+               for warning in app.warning)
+    assert not [button for button in app.button if button.key == "confirm_upload"]
+    assert next(box for box in app.selectbox if box.label == "資料種類").value == "document_log"
+    exchange = next(box for box in app.selectbox if box.label == "交換方式（必要）")
+    assert exchange.value == "交換方式"  # the guesses are preselected
+    next(box for box in app.selectbox if box.label == "收發別（必要）").select("方向")
+    next(button for button in app.button if button.label == "儲存欄位對應並重新讀取").click().run()
+    assert not app.exception
+
+    from metrics.exports import MappingNeeded
+    from metrics.sources import read_any
+
+    with pytest.raises(MappingNeeded) as caught:
+        read_any(odd, "odd.csv")
+    saved = Store(database).load_mapping("document_log", caught.value.signature)
+    assert (saved["kind"], saved["exchange"], saved["status"]) == ("方向", "交換方式", None)
+    assert any("已儲存「odd.csv」的欄位對應" in message.value for message in app.success)
+    assert "已套用先前儲存的欄位對應（公文清單（公文管理系統匯出））。" in texts(app)
+    app.button(key="confirm_upload").click().run()
+    assert stored_values(database) == EXPORT_VALUES
+
+    again = upload(open_app("資料上傳"), [("odd 2月.csv", odd)])  # next time: no form, the mapping applies
+    assert "已套用先前儲存的欄位對應" in texts(again)
+    assert [button for button in again.button if button.key == "confirm_upload"]
+
+
+def test_a_roster_without_a_date_takes_the_month_chosen_on_the_page(database):
+    from metrics.exports.synthetic import csv_bytes
+
+    roster = csv_bytes([["姓名", "人員類別", "到職日期", "客語認證級別"], ["王大明", "公務人員", "100/01/01", "初級"],
+                        ["陳美玲", "約僱人員", "112/02/15", None]], encoding="cp950")
+    app = upload(open_app("資料上傳"), [("名冊.csv", roster)])
+    assert any("請在上傳時選擇資料月份" in error.value for error in app.error)
+    app.selectbox(key="export_month").select(2).run()
+    assert not app.error
+    assert "辨識為：人員名冊（人事系統匯出）" in texts(app)
+    app.button(key="confirm_upload").click().run()
+    assert stored_values(database) == {(1, "staff_headcount"): 1, (1, "hakka_certified"): 1,
+                                       (2, "staff_headcount"): 2, (2, "hakka_certified"): 1}
+
+
+def test_an_unrecognizable_file_is_refused_in_plain_words(database):
+    app = upload(open_app("資料上傳"), [("會議.csv", "出席,請假\n3,1\n".encode())])
+    errors = [error.value for error in app.error]
+    assert len(errors) == 1 and "既不是月報範本或長表，也不是可辨識的系統匯出" in errors[0]
+    assert Store(database).is_empty()
+
+
+def test_a_remembered_mapping_can_be_changed(database):
+    from metrics.exports import MappingNeeded
+    from metrics.sources import read_any, remember_mapping
+
+    odd = export_bytes(kind_header="方向", kind="csv")
+    with pytest.raises(MappingNeeded) as caught:
+        read_any(odd, "odd.csv")
+    remember_mapping(Store(database), caught.value, {"kind": "方向"})
+    app = upload(open_app("資料上傳"), [("odd.csv", odd)])
+    assert "已套用先前儲存的欄位對應" in texts(app)
+    next(box for box in app.selectbox if box.label == "簽核方式").select("（無此欄位）")  # in 重新指定欄位對應
+    next(button for button in app.button if button.label == "儲存欄位對應並重新讀取").click().run()
+    assert Store(database).load_mapping("document_log", caught.value.signature)["sign"] is None
+    app.button(key="confirm_upload").click().run()
+    # without 簽核方式 only the two sent-letter fields can be counted
+    assert stored_values(database) == {key: value for key, value in EXPORT_VALUES.items()
+                                       if key[1] in ("edoc_sent_total", "edoc_sent_electronic")}

@@ -1,49 +1,232 @@
-"""The upload flow: read every selected file (cached on its bytes and name), refuse them all if any
-has a problem, preview what would change, then store each file as one batch."""
+"""The upload flow: read every selected file — the monthly template, a long table or a raw system
+export — refuse them all if any has a problem or still needs a column mapping, preview what would
+change, then store each file as one batch.
+
+Reads are cached on content (the bytes' digest, the name, the export options and the mapping) in a
+cache of our own rather than st.cache_data: a read reports progress to a bar drawn outside it, which
+st.cache_data would try to replay on a cache hit. A remembered mapping is looked up in the store on
+every run, outside the cache, so a mapping saved a moment ago applies at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from metrics.errors import InputError, KpiError, Problem
-from metrics.presentation import history_rows
-from metrics.reading import read_upload
+from metrics.exports import SOURCES, ExportOptions, MappingNeeded
+from metrics.presentation import history_rows, month_label
+from metrics.sources import (AMOUNT_UNITS, OPTION_LABELS, SourceRead, mapping_choices, mapping_reason, mark_remembered,
+                             read_any, remember_mapping, remembered_mapping)
 from metrics.store import Store
 from metrics.template import build_template
 from ui.data import PLAN, refresh
 from ui.layout import flash
+from ui.widgets import show_problems
 
 UPLOADER_GENERATION = "upload_generation"
+NO_COLUMN = "（無此欄位）"
+CACHE_ENTRIES = 32
+PRIVACY_NOTICE = (
+    "**個人資料保護**：系統匯出檔（公文清單、人員名冊、歲出預算執行表、案件登記簿）只在讀取時使用，"
+    "資料庫只儲存每月的合計數字。姓名、身分證字號、陳情人、案由與公文主旨等內容，以及原始檔案本身，"
+    "都不會儲存，也不會寫入任何紀錄。下方的預覽只列出計算用到的欄位，可識別個人的欄位已遮蔽（例如 王○明、A12****789）。"
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    read: SourceRead | None = None
+    problems: tuple[Problem, ...] = ()
+    needed: MappingNeeded | None = None
 
 
 @dataclass(frozen=True)
 class ReadFile:
     name: str
     data: bytes
-    frame: pd.DataFrame | None
-    problems: tuple[Problem, ...]
+    read: SourceRead | None
+    problems: tuple[Problem, ...] = ()
+    needed: MappingNeeded | None = None  # the columns still need the user's choice
+    remembered: tuple[MappingNeeded, str, dict] | None = None  # the question a saved mapping answered
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.read.frame
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def read_file(data: bytes, name: str) -> tuple[pd.DataFrame | None, tuple[Problem, ...]]:
-    try:
-        return read_upload(data, name, PLAN), ()
-    except InputError as error:
-        return None, tuple(error.problems)
+class ReadCache:
+    """The latest reads, shared by all sessions; what it holds is never modified (copies are made)."""
+
+    def __init__(self, entries: int = CACHE_ENTRIES):
+        self.entries = entries
+        self.lock = threading.Lock()
+        self.outcomes: OrderedDict[tuple, Outcome] = OrderedDict()
+
+    def get(self, key: tuple) -> Outcome | None:
+        with self.lock:
+            outcome = self.outcomes.get(key)
+            if outcome is not None:
+                self.outcomes.move_to_end(key)
+            return outcome
+
+    def put(self, key: tuple, outcome: Outcome) -> None:
+        with self.lock:
+            self.outcomes[key] = outcome
+            while len(self.outcomes) > self.entries:
+                self.outcomes.popitem(last=False)
 
 
-def read_files(files: Sequence[tuple[str, bytes]]) -> list[ReadFile]:
-    progress = st.progress(0.0, text="讀取檔案中…")
+@st.cache_resource(show_spinner=False)
+def read_cache() -> ReadCache:
+    return ReadCache()
+
+
+def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, *, digest: str,
+             source: str | None = None, mapping: Mapping[str, str | None] | None = None,
+             progress: Callable[[float, str], None] | None = None) -> Outcome:
+    key = (digest, name, options, month, source, tuple(sorted((mapping or {}).items())))
+    cache = read_cache()
+    outcome = cache.get(key)
+    if outcome is None:
+        try:
+            outcome = Outcome(read=read_any(data, name, PLAN, source=source, mapping=mapping, options=options,
+                                            month=month, progress=progress))
+        except MappingNeeded as needed:
+            outcome = Outcome(needed=needed)
+        except InputError as error:
+            outcome = Outcome(problems=tuple(error.problems))
+        cache.put(key, outcome)
+    return outcome
+
+
+def read_files(files: Sequence[tuple[str, bytes]], store: Store, options: ExportOptions,
+               month: int | None) -> list[ReadFile]:
+    bar = st.progress(0.0, text="讀取檔案中…")
     results = []
     for number, (name, data) in enumerate(files, start=1):
-        progress.progress(number / len(files), text=f"讀取第 {number:,} / {len(files):,} 個檔案：{name}")
-        results.append(ReadFile(name, data, *read_file(data, name)))
-    progress.empty()
+        def report(fraction: float, message: str, number: int = number, name: str = name) -> None:
+            bar.progress(min((number - 1 + fraction) / len(files), 1.0),
+                         text=f"讀取第 {number:,} / {len(files):,} 個檔案「{name}」：{message}")
+
+        report(0.0, "開始")
+        digest = hashlib.sha256(data).hexdigest()
+        outcome = read_one(data, name, options, month, digest=digest, progress=report)
+        if outcome.needed is None:
+            results.append(ReadFile(name, data, outcome.read, outcome.problems))
+            continue
+        try:
+            found = remembered_mapping(store, outcome.needed)
+        except KpiError as error:
+            results.append(ReadFile(name, data, None, (Problem(f"無法讀取已儲存的欄位對應：{error}", name),)))
+            continue
+        if found is None:
+            results.append(ReadFile(name, data, None, needed=outcome.needed))
+            continue
+        source, mapping = found
+        mapped = read_one(data, name, options, month, digest=digest, source=source, mapping=mapping, progress=report)
+        results.append(ReadFile(name, data, mark_remembered(mapped.read) if mapped.read else None, mapped.problems,
+                                mapped.needed, (outcome.needed, source, mapping)))
+    bar.empty()
     return results
+
+
+def export_settings() -> tuple[ExportOptions, int | None]:
+    """The exclusions (all off by default) and the 資料截至月份 for an export whose title has no date."""
+    with st.expander("系統匯出的計算設定（預設全部不排除）"):
+        flags = {name: st.checkbox(label, key=f"export_option_{name}") for name, label in OPTION_LABELS.items()}
+        unit = st.selectbox("預算執行表未標示金額單位時，金額的單位", [None, *AMOUNT_UNITS], key="export_amount_unit",
+                            format_func=lambda value: "（依檔案標示）" if value is None else value)
+        month = st.selectbox("資料截至月份（人員名冊或預算執行表的標題沒有資料日期時使用）", [None, *range(1, 13)],
+                             key="export_month",
+                             format_func=lambda value: "（依檔案標題）" if value is None else month_label(PLAN.year, value))
+    return ExportOptions(**flags, amount_unit=unit), month
+
+
+def show_read(read_file: ReadFile) -> None:
+    """What a file was recognized as and, for an export, its rows, notes, exclusions and masked preview."""
+    read = read_file.read
+    if not read.is_export:
+        st.caption(f"辨識為：{read.label}")
+        return
+    st.caption(f"辨識為：{read.label}｜讀取 {read.rows_read:,} 列，計入 {read.rows_used:,} 列")
+    st.markdown("\n".join(f"- {note}" for note in read.notes))
+    if read.applied:
+        st.caption("已套用的排除設定：" + "；".join(read.applied))
+    else:
+        st.caption("未套用任何排除設定（可在上方「系統匯出的計算設定」調整）。")
+    if read.preview is not None:
+        with st.expander("原始資料預覽（前 20 列，只列出計算用到的欄位，個人資料已遮蔽）"):
+            st.dataframe(read.preview, hide_index=True, width="stretch")
+
+
+def mapping_form(store: Store, index: int, name: str, needed: MappingNeeded,
+                 current: tuple[str, dict] | None = None) -> None:
+    """Which header is which column: a selectbox of the file's headers per column, saved in the store."""
+    names = list(SOURCES)
+    default = current[0] if current else needed.source or needed.source_guess
+    source = st.selectbox("資料種類", names, index=names.index(default) if default in names else None,
+                          format_func=lambda value: SOURCES[value].label, placeholder="請選擇資料種類",
+                          key=f"mapping_source_{index}_{needed.signature}")
+    if source is None:
+        st.info("請先選擇這個檔案是哪一種系統匯出。")
+        return
+    choices = mapping_choices(needed, source)
+    guesses = {**choices.guesses, **(current[1] if current and current[0] == source else {})}
+    labels = {**choices.required, **choices.optional}
+    prefix = f"mapping_{index}_{needed.signature}_{source}"
+    with st.form(key=f"mapping_form_{index}_{needed.signature}"):
+        for group in choices.one_of:
+            st.caption("下列欄位至少要指定一個：" + "、".join(labels[column] for column in group))
+        selections: dict[str, str | None] = {}
+        for column, label in choices.required.items():
+            options = list(choices.headers)
+            guess = guesses.get(column)
+            selections[column] = st.selectbox(f"{label}（必要）", options, key=f"{prefix}_{column}",
+                                              index=options.index(guess) if guess in options else None,
+                                              placeholder="請選擇對應的標題")
+        for column, label in choices.optional.items():
+            options = [NO_COLUMN, *choices.headers]
+            guess = guesses.get(column)
+            selections[column] = st.selectbox(label, options, key=f"{prefix}_{column}",
+                                              index=options.index(guess) if guess in options else 0)
+        submitted = st.form_submit_button("儲存欄位對應並重新讀取", type="primary")
+    if not submitted:
+        return
+    mapping = {column: None if header in (None, NO_COLUMN) else header for column, header in selections.items()}
+    try:
+        remember_mapping(store, needed, mapping, source=source)
+    except InputError as error:
+        show_problems(name, error.problems)
+        return
+    except KpiError as error:
+        st.error(f"欄位對應未能儲存：{error}")
+        return
+    flash("success", f"已儲存「{name}」的欄位對應（{SOURCES[source].label}），之後標題相同的檔案會自動套用。")
+    st.rerun()
+
+
+def show_mapping_needed(store: Store, index: int, read_file: ReadFile) -> None:
+    needed = read_file.needed
+    with st.container(border=True):
+        st.warning(f"**{read_file.name}**：需要指定欄位對應。{mapping_reason(needed)}"
+                   "請選擇資料種類與各欄位對應的標題，儲存後會自動重新讀取（只需設定一次）。")
+        mapping_form(store, index, read_file.name, needed)
+
+
+def remap_expander(store: Store, index: int, read_file: ReadFile) -> None:
+    """For a file read with a saved mapping: a way to change that mapping."""
+    if read_file.remembered is None:
+        return
+    needed, source, mapping = read_file.remembered
+    with st.expander("重新指定欄位對應（目前套用先前儲存的對應）"):
+        mapping_form(store, index, read_file.name, needed, (source, mapping))
 
 
 def store_files(store: Store, files: Sequence[ReadFile], uploader: str) -> bool:

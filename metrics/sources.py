@@ -1,0 +1,354 @@
+"""Any uploaded file in, the tidy frame of monthly figures out: the monthly template or a long
+table (metrics.reading), or a raw system export (metrics.exports).
+
+    read = read_any(data, "公文清單.xlsx", store=store)   # a remembered column mapping is applied
+    read.kind, read.label, read.frame, read.notes
+    except MappingNeeded as needed: ... remember_mapping(store, needed, {...}); read_any(...) again
+
+The template reader goes first: it is strict, so it refuses anything that is not a monthly table.
+It is not fast to refuse a large export, though (a 19 MB document log took it 8 s, the export
+reader needs 5 s for the whole file), so a file over QUICK_TEMPLATE_BYTES is first peeked at by
+the export detector, which reads only the first rows (milliseconds); when that recognizes a
+system export, the template reader is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import pandas as pd
+
+from metrics import safety
+from metrics.errors import InputError, Problem
+from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
+from metrics.exports.common import DEFAULT_MAX_BYTES, Progress, header_display
+from metrics.exports.detect import locate, resolve
+from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_layout, csv_sample
+from metrics.parsing import parse_month_header
+from metrics.plan import PLAN_112, Plan
+from metrics.reading import read_upload
+
+TEMPLATE_MAX_BYTES = safety.MAX_UPLOAD_BYTES
+EXPORT_MAX_BYTES = DEFAULT_MAX_BYTES
+QUICK_TEMPLATE_BYTES = 2 * 1024 * 1024
+TEMPLATE_LABELS = {"template": "月報範本", "long": "長表"}
+KIND_LABELS: dict[str, str] = {**TEMPLATE_LABELS, **{name: spec.label for name, spec in SOURCES.items()}}
+REMEMBERED_NOTE = "已套用先前儲存的欄位對應"
+NO_TABLE = "找不到月報表格"
+
+# The ExportOptions switches an office may turn on, as the page and the command line offer them.
+OPTION_LABELS: dict[str, str] = {
+    "exclude_confidential_from_signoff": "密件不計入線上簽核比率（分子與分母皆不計）",
+    "exclude_confidential_from_exchange": "密件不計入電子交換比率（發文總件數與電子發文件數皆不計）",
+    "exclude_cancelled": "狀態為作廢、銷號、撤銷或註銷的公文不計",
+    "deduplicate": "重複的列只計一次（文號＋收發別、案號＋案件類別相同者；名冊的同一人一律只計一次）",
+    "ignore_other_years": "略過非計畫年度的列（預設視為錯誤並拒收檔案）",
+}
+AMOUNT_UNITS = ("元", "千元", "萬元")
+
+
+class MappingStore(Protocol):
+    def save_mapping(self, source: str, signature: str, mapping: dict) -> None: ...
+
+    def load_mapping(self, source: str, signature: str) -> dict | None: ...
+
+
+@dataclass(eq=False)
+class SourceRead:
+    """One file read: what it was recognized as and the monthly figures it gave."""
+
+    kind: str  # template | long | document_log | roster | ledger | case_log
+    label: str  # 月報範本, 長表, or the export's label such as 公文清單（公文管理系統匯出）
+    frame: pd.DataFrame  # metrics.figures.TIDY_COLUMNS
+    notes: list[str]
+    applied: tuple[str, ...]  # the exclusions that took effect, in Chinese
+    preview: pd.DataFrame | None  # the used columns' first rows, personal columns masked; None for a template
+    rows_read: int
+    rows_used: int
+    mapping: dict[str, str] = field(default_factory=dict)  # logical column → header, exports only
+    signature: str = ""  # the header row's fingerprint, exports only
+    remembered: bool = False  # a mapping saved earlier was applied
+
+    @property
+    def is_export(self) -> bool:
+        return self.kind in SOURCES
+
+
+@dataclass(frozen=True)
+class MappingChoices:
+    """What a mapping form offers for one kind of export."""
+
+    source: str
+    label: str
+    headers: tuple[str, ...]  # the file's headers, each once, in file order
+    required: dict[str, str]  # logical column → label
+    optional: dict[str, str]
+    guesses: dict[str, str | None]
+    one_of: tuple[tuple[str, ...], ...]  # at least one column of each group must be given
+
+
+def read_any(data: bytes, filename: str, plan: Plan = PLAN_112, *, store: MappingStore | None = None,
+             source: str | None = None, mapping: Mapping[str, str | None] | None = None,
+             options: ExportOptions | None = None, month: int | None = None,
+             progress: Progress | None = None) -> SourceRead:
+    """Read an uploaded file of any accepted kind.
+
+    source, mapping: the kind of export and its column mapping as confirmed by the user; without a
+        mapping, one saved in `store` for the same header row is applied (noted as REMEMBERED_NOTE).
+    options, month: exclusions and the 資料截至月份 of an export (see metrics.exports.read_export).
+    Raises MappingNeeded when an export's columns need the user's choice, InputError otherwise.
+    """
+    if source is not None and source not in SOURCES:
+        raise InputError(Problem(f"未知的資料種類「{source}」（可用：{'、'.join(SOURCES)}）", filename))
+    try:
+        return _read(data, filename, plan, source, mapping, options, month, progress)
+    except MappingNeeded as needed:
+        if store is None or mapping:
+            raise
+        found = remembered_mapping(store, needed, source)
+        if found is None:
+            raise
+        remembered_source, remembered = found
+        return mark_remembered(_read_export(data, filename, plan, remembered_source, remembered, options, month,
+                                            progress))
+
+
+def mark_remembered(read: SourceRead) -> SourceRead:
+    """The same read, saying that a saved column mapping was applied (a copy: reads may be cached and shared)."""
+    return replace(read, remembered=True, notes=[f"{REMEMBERED_NOTE}（{read.label}）。", *read.notes])
+
+
+def remembered_mapping(store: MappingStore, needed: MappingNeeded,
+                       source: str | None = None) -> tuple[str, dict[str, str | None]] | None:
+    """(source, mapping) saved earlier for this header row; the given source only, when one is given."""
+    candidates = [source] if source else [needed.source, needed.source_guess, *SOURCES]
+    for name in dict.fromkeys(candidate for candidate in candidates if candidate):
+        saved = store.load_mapping(name, needed.signature)
+        if saved:
+            return name, saved
+    return None
+
+
+def remember_mapping(store: MappingStore, needed: MappingNeeded, mapping: Mapping[str, str | None], *,
+                     source: str | None = None) -> str:
+    """Save a mapping the user confirmed for this header row (and kind of export); returns the kind.
+
+    Raises InputError when the mapping leaves a required column out or names a header twice.
+    """
+    name = source or needed.source or needed.source_guess
+    if name not in SOURCES:
+        raise InputError(Problem("請先選擇資料種類（公文清單、人員名冊、歲出預算執行表或案件登記簿）", needed.filename))
+    problems = mapping_problems(name, mapping, needed.headers, needed.filename,
+                                guesses=mapping_choices(needed, name).guesses)
+    if problems:
+        raise InputError(problems)
+    store.save_mapping(name, needed.signature, {key: (value or None) for key, value in mapping.items()})
+    return name
+
+
+def mapping_reason(needed: MappingNeeded) -> str:
+    """Why the columns need the user's choice, without the file name and the page's instructions."""
+    text = str(needed)
+    prefix = f"檔案「{needed.filename}」："
+    text = text[len(prefix):] if text.startswith(prefix) else text
+    return text.split("。請在頁面上", 1)[0].rstrip("。") + "。"
+
+
+def mapping_choices(needed: MappingNeeded, source: str | None = None) -> MappingChoices:
+    """The columns a form asks for when the file is read as `source` (default: the detected kind)."""
+    name = source or needed.source or needed.source_guess
+    if name not in SOURCES:
+        raise InputError(Problem("請先選擇資料種類", needed.filename))
+    spec = SOURCES[name]
+    headers = tuple(dict.fromkeys(needed.headers))
+    if name == (needed.source or needed.source_guess) and needed.guesses:
+        guesses = {column.name: needed.guesses.get(column.name) for column in spec.columns}
+    else:
+        resolution = resolve(spec, dict(enumerate(needed.headers)))
+        guesses = {column.name: None for column in spec.columns}
+        for column_name, index in resolution.columns.items():
+            guesses[column_name] = needed.headers[index]
+        for column_name, indexes in resolution.ambiguous.items():
+            guesses[column_name] = needed.headers[indexes[0]]
+    return MappingChoices(
+        source=name, label=spec.label, headers=headers,
+        required={column.name: column.label for column in spec.columns if column.required},
+        optional={column.name: column.label for column in spec.columns if not column.required},
+        guesses=guesses, one_of=spec.one_of)
+
+
+def mapping_problems(source: str, mapping: Mapping[str, str | None], headers: list[str] | tuple[str, ...],
+                     filename: str = "", *, guesses: Mapping[str, str | None] | None = None) -> list[Problem]:
+    """What is wrong with a mapping the user chose: required columns left out, one-of groups unmet,
+    headers not in the file, one header chosen for two columns. A column the mapping does not name
+    is matched automatically when read: its guess (if any) stands in for it."""
+    spec = SOURCES[source]
+    chosen = {name: header for name, header in {**(guesses or {}), **mapping}.items() if header}
+    labels = {column.name: column.label for column in spec.columns}
+    problems = [Problem(f"「{labels.get(name, name)}」不是{spec.label}的欄位", filename)
+                for name in mapping if name not in labels]
+    known = {header_display(header) for header in headers}
+    problems += [Problem(f"標題「{header}」不在檔案的標題列中", filename, field=labels.get(name, name))
+                 for name, header in chosen.items() if header_display(header) not in known]
+    problems += [Problem(f"請指定「{column.label}」對應的標題（必要欄位）", filename, field=column.label)
+                 for column in spec.required if column.name not in chosen]
+    problems += [Problem("至少需要指定" + "或".join(f"「{labels[name]}」" for name in group) + "其中一欄", filename)
+                 for group in spec.one_of if not any(name in chosen for name in group)]
+    by_header: dict[str, list[str]] = {}
+    for name, header in chosen.items():
+        by_header.setdefault(header_display(header), []).append(labels.get(name, name))
+    problems += [Problem(f"標題「{header}」被指定給多個欄位（{'、'.join(names)}），每個標題只能對應一個欄位", filename)
+                 for header, names in by_header.items() if len(names) > 1]
+    return problems
+
+
+def logical_names(source: str, mapping: Mapping[str, str | None], filename: str = "") -> dict[str, str | None]:
+    """A mapping keyed by logical names or by their Chinese labels (收發別=類別) → keyed by logical names."""
+    spec = SOURCES[source]
+    by_label = {column.label: column.name for column in spec.columns}
+    names = {column.name for column in spec.columns}
+    result: dict[str, str | None] = {}
+    problems = []
+    for key, header in mapping.items():
+        name = key if key in names else by_label.get(key)
+        if name is None:
+            available = "、".join(f"{column.name}（{column.label}）" for column in spec.columns)
+            problems.append(Problem(f"欄位對應中的「{key}」不是{spec.label}的欄位；可用：{available}", filename))
+            continue
+        result[name] = header or None
+    if problems:
+        raise InputError(problems)
+    return result
+
+
+def detected_source(data: bytes, filename: str) -> str | None:
+    """The kind of export the first rows suggest (detected or best guess); None when none fits."""
+    try:
+        located = locate(_samples(data, filename), filename)
+    except MappingNeeded as needed:
+        return needed.source or needed.source_guess
+    except Exception:  # unreadable or refused: the readers proper word the problem for the user
+        return None
+    return located.spec.name
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _read(data: bytes, filename: str, plan: Plan, source: str | None, mapping: Mapping[str, str | None] | None,
+          options: ExportOptions | None, month: int | None, progress: Progress | None) -> SourceRead:
+    if mapping and source is None:
+        source = detected_source(data, filename)
+    if mapping and source is not None:
+        mapping = logical_names(source, mapping, filename)
+    small_enough = len(data) <= TEMPLATE_MAX_BYTES
+    if small_enough and (len(data) <= QUICK_TEMPLATE_BYTES or not _export_recognized(data, filename, source, mapping)):
+        try:
+            frame = read_upload(data, filename, plan)
+        except InputError as error:
+            if not any(NO_TABLE in problem.message for problem in error.problems):
+                raise
+        else:
+            kind = _layout(frame, data, filename)
+            if progress:
+                progress(1.0, "完成")
+            return SourceRead(kind, TEMPLATE_LABELS[kind], frame, [f"讀取 {len(frame):,} 筆數字。"], (), None,
+                              len(frame), len(frame))
+    if mapping and source is None:  # a mapping's column names mean nothing until the kind of export is known
+        raise InputError(Problem("無法判斷這是哪一種系統匯出，請同時指定資料種類（document_log、roster、ledger、"
+                                 "case_log）", filename))
+    try:
+        return _read_export(data, filename, plan, source, mapping, options, month, progress)
+    except MappingNeeded as needed:
+        if needed.source or needed.source_guess:
+            raise
+        raise InputError(_unrecognized(filename, needed.headers, too_large=not small_enough)) from None
+
+
+def _read_export(data: bytes, filename: str, plan: Plan, source: str | None,
+                 mapping: Mapping[str, str | None] | None, options: ExportOptions | None, month: int | None,
+                 progress: Progress | None) -> SourceRead:
+    result = read_export(data, filename, plan, source=source, mapping=mapping, options=options, month=month,
+                         progress=progress, max_bytes=EXPORT_MAX_BYTES)
+    return SourceRead(result.source, KIND_LABELS[result.source], result.frame, list(result.notes), result.applied,
+                      result.preview, result.rows_read, result.rows_used, dict(result.mapping), result.signature)
+
+
+def _samples(data: bytes, filename: str) -> list[SheetSample]:
+    """The first rows of every visible sheet (or of the CSV), without reading the rest."""
+    if check_upload(data, filename, EXPORT_MAX_BYTES) == "xlsx":
+        return XlsxSampler(data, filename).samples()
+    data, layout = csv_layout(data, filename)
+    return [csv_sample(data, layout)[0]]
+
+
+def _export_recognized(data: bytes, filename: str, source: str | None,
+                       mapping: Mapping[str, str | None] | None) -> bool:
+    try:
+        locate(_samples(data, filename), filename, source, mapping)
+    except MappingNeeded as needed:
+        return bool(needed.source or needed.source_guess)
+    except Exception:  # unreadable or refused: let the template reader word the problem
+        return False
+    return True
+
+
+_CELL = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _layout(frame: pd.DataFrame, data: bytes, filename: str) -> str:
+    """'template' (a column per month) or 'long' (a row per figure), from where the figures sat.
+
+    Months side by side put the figures in several columns; otherwise the header of the column
+    holding the topmost figure decides (a month such as 112年1月, or 數值). Between the header and
+    that figure the column is blank, since a filled cell there would be a figure too.
+    """
+    if frame.empty:
+        return "template"
+    sheet = frame["source_sheet"].iloc[0]
+    cells = [_CELL.match(str(cell)) for cell in frame.loc[frame["source_sheet"] == sheet, "source_cell"]]
+    cells = [match for match in cells if match]
+    if not cells:
+        return "template"
+    letters = {match.group(1) for match in cells}
+    if len(letters) > 1:
+        return "template"
+    column = _column_index(letters.pop())
+    top = min(int(match.group(2)) for match in cells) - 1  # 0-based row of the topmost figure
+    try:
+        sample = next((sample for sample in _samples(data, filename) if sample.name == sheet), None)
+    except Exception:  # the file was read moments ago; a failure here only costs the label
+        sample = None
+    if sample is not None:
+        above = [cells_of_row[column] for row, cells_of_row in sample.rows if row < top and column in cells_of_row]
+        if above:
+            return "template" if parse_month_header(above[-1]) is not None else "long"
+    return "long" if sheet == "" else "template"
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _unrecognized(filename: str, headers: list[str], *, too_large: bool) -> Problem:
+    expected = []
+    for spec in SOURCES.values():
+        parts = "、".join(f"「{column.label}」" for column in spec.required)
+        for group in spec.one_of:
+            parts += "，及" + "或".join(f"「{spec.column(name).label}」" for name in group)
+        expected.append(f"{spec.label}要有{parts}")
+    shown = "、".join(f"「{header}」" for header in headers[:12]) + ("…" if len(headers) > 12 else "")
+    found = f"檔案中看似標題的內容：{shown}。" if headers else ""
+    size = f"（檔案超過 {TEMPLATE_MAX_BYTES // 1024 // 1024} MB，不會是月報範本或長表）" if too_large else ""
+    return Problem(
+        f"無法辨識檔案內容：既不是月報範本或長表，也不是可辨識的系統匯出{size}。"
+        "月報範本要有「項目代碼」或「項目名稱」欄及每月一欄（如「112年1月」）；"
+        "長表要有「年度、月份、單位、項目代碼、數值」欄；"
+        f"系統匯出：{'；'.join(expected)}。{found}"
+        "請確認選對檔案（標題列須在前 40 列內），或下載月報範本填寫。", filename)
