@@ -57,5 +57,9 @@ class InputError(KpiError):
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
+class NoTableError(InputError):
+    """The file holds no table this reader knows (another reader, e.g. for system exports, may)."""
+
+
 class StoreError(KpiError):
     """The store could not be read or written (connection, schema, unknown batch)."""

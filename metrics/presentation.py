@@ -199,7 +199,7 @@ def indicator_series(figures: Figures, indicator_id: str, as_of_month: int,
 def provenance_table(frame: pd.DataFrame, indicator: Indicator, plan: Plan, *, year: int, unit: str,
                      as_of_month: int) -> pd.DataFrame:
     """Each number behind the indicator up to the month, with the upload it came from."""
-    columns = ["項目", "月份", "數值", "檔案", "工作表", "儲存格", "上傳時間", "上傳者"]
+    columns = ["項目", "月份", "數值", "檔案", "工作表", "儲存格／列", "上傳時間", "上傳者"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     order = {code: index for index, code in enumerate(indicator.fields)}
@@ -213,7 +213,7 @@ def provenance_table(frame: pd.DataFrame, indicator: Indicator, plan: Plan, *, y
             "數值": format_number(Fraction(record["value"])),
             "檔案": record.get("source_file") or "",
             "工作表": record.get("source_sheet") or "",
-            "儲存格": record.get("source_cell") or "",
+            "儲存格／列": record.get("source_cell") or "",
             "上傳時間": taiwan_time(record.get("uploaded_at")) if record.get("uploaded_at") is not None else "範例資料（未儲存）",
             "上傳者": record.get("uploader") or "",
         }))

@@ -20,7 +20,7 @@ from decimal import Decimal
 import pandas as pd
 
 from metrics import parsing, safety, validation
-from metrics.errors import InputError, Problem
+from metrics.errors import InputError, NoTableError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.plan import PLAN_112, MonthlyField, Plan
 from metrics.safety import cell_name
@@ -543,7 +543,7 @@ def _csv_tables(data: bytes, filename: str) -> list[tuple[Sheet, Table]]:
         table = _find_table(sheet)
         if table is not None:
             return [(sheet, table)]
-    raise InputError(Problem(f"找不到月報表格。{EXPECTED_HEADER}", file=filename))
+    raise NoTableError(Problem(f"找不到月報表格。{EXPECTED_HEADER}", file=filename))
 
 
 def _xlsx_tables(data: bytes, filename: str) -> list[tuple[Sheet, Table]]:
@@ -561,7 +561,7 @@ def _xlsx_tables(data: bytes, filename: str) -> list[tuple[Sheet, Table]]:
     if found:
         return found
     names = "、".join(f"「{sheet.name}」" for sheet in sheets) or "（沒有任何工作表）"
-    raise InputError(Problem(f"找不到月報表格。檔案內的工作表：{names}。{EXPECTED_HEADER}", file=filename))
+    raise NoTableError(Problem(f"找不到月報表格。檔案內的工作表：{names}。{EXPECTED_HEADER}", file=filename))
 
 
 def _merge_duplicates(records: list[Record], plan: Plan, filename: str, problems: list[Problem]) -> list[Record]:

@@ -22,7 +22,7 @@ from typing import Protocol
 import pandas as pd
 
 from metrics import safety
-from metrics.errors import InputError, Problem
+from metrics.errors import InputError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
 from metrics.exports.common import DEFAULT_MAX_BYTES, Progress, header_display
 from metrics.exports.detect import locate, resolve
@@ -37,7 +37,6 @@ QUICK_TEMPLATE_BYTES = 2 * 1024 * 1024
 TEMPLATE_LABELS = {"template": "月報範本", "long": "長表"}
 KIND_LABELS: dict[str, str] = {**TEMPLATE_LABELS, **{name: spec.label for name, spec in SOURCES.items()}}
 REMEMBERED_NOTE = "已套用先前儲存的欄位對應"
-NO_TABLE = "找不到月報表格"
 
 # The ExportOptions switches an office may turn on, as the page and the command line offer them.
 OPTION_LABELS: dict[str, str] = {
@@ -248,9 +247,8 @@ def _read(data: bytes, filename: str, plan: Plan, source: str | None, mapping: M
     if small_enough and (len(data) <= QUICK_TEMPLATE_BYTES or not _export_recognized(data, filename, source, mapping)):
         try:
             frame = read_upload(data, filename, plan)
-        except InputError as error:
-            if not any(NO_TABLE in problem.message for problem in error.problems):
-                raise
+        except NoTableError:
+            pass
         else:
             kind = _layout(frame, data, filename)
             if progress:

@@ -189,7 +189,8 @@ def test_upload_several_files_then_confirm(database):
     assert not app.exception and not app.error
     assert stored_values(database) == {(1, "procurement_audits"): 11, (1, "budget_amount"): 21288,
                                        (2, "procurement_audits"): 12, (2, "edoc_sent_total"): 1216}
-    assert [message.value.split("：")[0] for message in app.success] == ["112-01.xlsx", "112-02.csv"]
+    assert [message.value.split("：")[0] for message in app.success] == ["已儲存「112-01.xlsx」為第 1 批",
+                                                                        "已儲存「112-02.csv」為第 2 批"]
     assert [(batch.file_name, batch.uploader) for batch in Store(database).history()] == [
         ("112-02.csv", "王小明"), ("112-01.xlsx", "王小明")]
     assert not app.file_uploader[0].value  # a fresh uploader: the same files are not stored twice
@@ -327,9 +328,9 @@ def test_detail_page_formula_sources_and_note(database):
     app = open_app("指標明細")
     app.selectbox(key="detail_indicator").select("10-1").run()
     assert "> 電子發文件數 1,385 ÷ 發文總件數 1,422 × 100% ＝ 97.4%" in texts(app)
-    sources = table_with(app, "儲存格")
+    sources = table_with(app, "儲存格／列")
     assert len(sources) == 24  # two fields × 12 months
-    assert sources.iloc[0][["項目", "月份", "檔案", "儲存格"]].tolist() == ["電子發文件數", "112年1月", SAMPLE.name, "E22"]
+    assert sources.iloc[0][["項目", "月份", "檔案", "儲存格／列"]].tolist() == ["電子發文件數", "112年1月", SAMPLE.name, "E22"]
     assert json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["name"] == "當月比率"
 
     suffix = "10-2_112_政風處_12"

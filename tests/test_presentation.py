@@ -308,7 +308,7 @@ def test_provenance_table():
     ])
     table = provenance_table(frame, PLAN_112.indicator_by_id["10-1"], PLAN_112, year=112, unit="政風處",
                              as_of_month=2)
-    assert table[["項目", "月份", "數值", "儲存格"]].values.tolist() == [
+    assert table[["項目", "月份", "數值", "儲存格／列"]].values.tolist() == [
         ["電子發文件數", "112年1月", "1,180", "D25"], ["電子發文件數", "112年2月", "1,100", "E25"],
         ["發文總件數", "112年1月", "1,216", "D26"]]
     assert table.iloc[0][["檔案", "工作表", "上傳時間", "上傳者"]].tolist() == ["112-01.xlsx", "月報", "112/02/01 09:00", "王小明"]

@@ -241,8 +241,8 @@ def store_files(store: Store, files: Sequence[ReadFile], uploader: str) -> bool:
             refresh()
             return False
         for read, result in zip(files, results):
-            flash("info" if result.unchanged else "success", f"{read.name}：{result.message}")
-            status.write(f"{read.name}：{result.message}")
+            flash("info" if result.unchanged else "success", result.message)  # the message names the file
+            status.write(result.message)
         status.update(label="儲存完成", state="complete")
     refresh()
     return True
