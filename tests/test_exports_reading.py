@@ -214,3 +214,48 @@ def test_large_writer_and_fast_readers_agree_with_a_plain_count(tmp_path, kind: 
             {month: counter.get(month, 0) for month in range(1, 13)}, code
     assert result.rows_read == 3000
     assert np.all(np.diff([int(m) for m in frame["month"][frame["field"] == "edoc_sent_total"]]) == 1)
+
+
+def _workbook_with_cells(cells: dict[str, str], dimension: str = "A1:F2") -> bytes:
+    """A minimal workbook whose sheet XML places the given cells, with a <dimension> that may lie."""
+    import zipfile as zip_module
+    from io import BytesIO
+
+    rows: dict[int, list[str]] = {}
+    for reference, text in cells.items():
+        number = int("".join(character for character in reference if character.isdigit()))
+        rows.setdefault(number, []).append(f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>')
+    sheet_rows = "".join(f'<row r="{number}">{"".join(rows[number])}</row>' for number in sorted(rows))
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    relation = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    buffer = BytesIO()
+    with zip_module.ZipFile(buffer, "w", zip_module.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                         'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>')
+        archive.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{relation}">'
+                         '<sheets><sheet name="公文" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        archive.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="{package}">'
+                         f'<Relationship Id="rId1" Type="{relation}/worksheet" Target="worksheets/sheet1.xml"/>'
+                         '</Relationships>')
+        archive.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet xmlns="{main}">'
+                         f'<dimension ref="{dimension}"/><sheetData>{sheet_rows}</sheetData></worksheet>')
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("far_cell", "refused"), [
+    ("ZZ200000", True),  # 200,000 rows × 702 columns, though <dimension> says A1:F2
+    ("XFD1048576", True),  # Excel's last cell
+    ("A9999999", True),  # a row beyond any worksheet
+    ("Z1000", False),  # an ordinary extent
+    ("AB40000", False),  # 40,000 × 28 = 1,120,000 cells: fine
+])
+def test_a_sheet_whose_cells_really_reach_too_far_is_refused_before_loading(far_cell, refused):
+    from metrics.exports.reading import check_true_extent
+
+    data = _workbook_with_cells({"A1": "文號", "B1": "收發別", far_cell: "x"})
+    if refused:
+        with pytest.raises(InputError, match="超過可讀取的上限"):
+            check_true_extent(data, "公文", "假.xlsx")
+    else:
+        check_true_extent(data, "公文", "假.xlsx")

@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -188,12 +189,65 @@ class XlsxSampler:
         return [self.sample(path, name) for name, path in visible]
 
 
+_WIDE_COLUMN = re.compile(rb'\sr="([A-Z]{2,3})[0-9]')  # AA… and beyond: rare in a system export
+_FAR_ROW = re.compile(rb'\sr="[A-Z]{0,3}([0-9]{7,})"')  # row 1,000,000 and beyond
+_ANY_ROW = re.compile(rb'<row[^>]*?\sr="([0-9]+)"')
+_SCAN_CHUNK = 16 * 1024 * 1024
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
+    """Refuse a sheet whose cells really reach absurdly far, whatever its <dimension> claims.
+
+    fastexcel allocates the whole grid from the first to the farthest cell before it selects columns,
+    so one cell at XFD1048576 in a tiny file would exhaust memory. A first pass looks only for the rare
+    patterns that can make the grid large (two-letter columns, seven-digit rows), so an ordinary export
+    costs little more than its decompression; only a suspicious sheet gets the exact row count.
+    """
+    sampler = XlsxSampler(data, filename)
+    path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)
+    if path is None or path not in sampler.archive.namelist():
+        return
+
+    def scan(patterns: tuple[re.Pattern[bytes], ...]) -> list[list[bytes]]:
+        found: list[list[bytes]] = [[] for _ in patterns]
+        tail = b""
+        with sampler.archive.open(path) as stream:
+            while chunk := stream.read(_SCAN_CHUNK):
+                window = tail + chunk
+                for index, pattern in enumerate(patterns):
+                    found[index].extend(pattern.findall(window))
+                tail = window[-40:]  # a reference cut by the chunk boundary is seen whole next time
+        return found
+
+    wide, far = scan((_WIDE_COLUMN, _FAR_ROW))
+    if not wide and not far:
+        return  # at most column Z and fewer than 1,000,000 rows: under MAX_SHEET_CELLS
+    columns = max((_column_number(letters) for letters in wide), default=26)
+    rows = max((int(number) for number in far), default=0)
+    if wide and not far:
+        (all_rows,) = scan((_ANY_ROW,))
+        rows = max((int(number) for number in all_rows), default=1)
+    cells = rows * columns
+    if cells > MAX_SHEET_CELLS:
+        raise InputError(Problem(f"工作表的儲存格實際延伸到第 {rows:,} 列、第 {columns:,} 欄（約 {cells:,} 格），"
+                                 f"超過可讀取的上限 {MAX_SHEET_CELLS:,} 格；"
+                                 "請刪除表格以外遠處的儲存格內容或格式後重新存檔", filename, sheet))
+
+
 def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str,
                       head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
     """The given absolute columns of every row below the header (or the first `head`), as text,
     and their sheet rows."""
     import fastexcel
 
+    check_true_extent(data, sheet, filename)
     wanted = set(columns.values())
     try:
         reader = fastexcel.read_excel(data)
