@@ -189,9 +189,11 @@ class XlsxSampler:
         return [self.sample(path, name) for name, path in visible]
 
 
-_WIDE_COLUMN = re.compile(rb'\sr="([A-Z]{2,3})[0-9]')  # AA… and beyond: rare in a system export
-_FAR_ROW = re.compile(rb'\sr="[A-Z]{0,3}([0-9]{7,})"')  # row 1,000,000 and beyond
-_ANY_ROW = re.compile(rb'<row[^>]*?\sr="([0-9]+)"')
+# One pass with a literal prefix (fast): a two- or three-letter column (AA… beyond an export's width) or a
+# seven-digit row (1,000,000 and beyond). Any attribute ending in r=" is looked at; a false match only
+# costs the exact row count below.
+_SUSPICIOUS = re.compile(rb'r="(?:([A-Z]{2,3})[0-9]|[A-Z]{0,3}([0-9]{7,})")')
+_ANY_ROW = re.compile(rb'<row[^>]*?r="([0-9]+)"')
 _SCAN_CHUNK = 16 * 1024 * 1024
 
 
@@ -215,25 +217,23 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
     if path is None or path not in sampler.archive.namelist():
         return
 
-    def scan(patterns: tuple[re.Pattern[bytes], ...]) -> list[list[bytes]]:
-        found: list[list[bytes]] = [[] for _ in patterns]
+    def scan(pattern: re.Pattern[bytes]) -> list:
+        found: list = []
         tail = b""
         with sampler.archive.open(path) as stream:
             while chunk := stream.read(_SCAN_CHUNK):
                 window = tail + chunk
-                for index, pattern in enumerate(patterns):
-                    found[index].extend(pattern.findall(window))
+                found.extend(pattern.findall(window))
                 tail = window[-40:]  # a reference cut by the chunk boundary is seen whole next time
         return found
 
-    wide, far = scan((_WIDE_COLUMN, _FAR_ROW))
-    if not wide and not far:
+    suspicious = scan(_SUSPICIOUS)
+    if not suspicious:
         return  # at most column Z and fewer than 1,000,000 rows: under MAX_SHEET_CELLS
-    columns = max((_column_number(letters) for letters in wide), default=26)
-    rows = max((int(number) for number in far), default=0)
-    if wide and not far:
-        (all_rows,) = scan((_ANY_ROW,))
-        rows = max((int(number) for number in all_rows), default=1)
+    columns = max((_column_number(letters) for letters, _ in suspicious if letters), default=26)
+    rows = max((int(number) for _, number in suspicious if number), default=0)
+    if not rows:
+        rows = max((int(number) for number in scan(_ANY_ROW)), default=1)
     cells = rows * columns
     if cells > MAX_SHEET_CELLS:
         raise InputError(Problem(f"工作表的儲存格實際延伸到第 {rows:,} 列、第 {columns:,} 欄（約 {cells:,} 格），"
