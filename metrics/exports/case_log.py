@@ -18,6 +18,7 @@ import numpy as np
 from metrics.exports.common import (
     Aggregate,
     ColumnSpec,
+    drop_repeated,
     Context,
     MonthlyValue,
     MonthMasks,
@@ -150,7 +151,8 @@ def aggregate(table: Table, context: Context) -> Aggregate:
     counted &= inside
 
     if table.has("case_number"):
-        counted = _duplicates(table, field_index, counted, context, notes, applied)
+        counted = drop_repeated(counted, table.columns["case_number"].codes, field_index, len(FIELDS),
+                                context.options.deduplicate, notes, applied, key="案號與類別", hint="重複登錄")
     problems.raise_if_any()
 
     _note_other_types(type_column.values, classified, type_column.codes, notes)
@@ -181,28 +183,6 @@ def _note_other_types(values: list[str], classified: list[str | None], row_codes
     more = f"等 {len(others)} 種" if len(others) > 10 else ""
     notes.append(f"不屬任何指標、未計入的案件類別：{shown}{more}（共 {total:,} 列）；"
                  "如應計入，請在設定中增加類別對應。")
-
-
-def _duplicates(table: Table, field_index: np.ndarray, counted: np.ndarray, context: Context, notes: list[str],
-                applied: list[str]) -> np.ndarray:
-    numbers = table.columns["case_number"].codes
-    candidates = np.flatnonzero(counted & (numbers >= 0))
-    if candidates.size == 0:
-        return counted
-    combined = numbers[candidates] * (len(FIELDS) + 1) + field_index[candidates]
-    _, first = np.unique(combined, return_index=True)
-    repeated = np.ones(candidates.size, dtype=bool)
-    repeated[first] = False
-    count = int(repeated.sum())
-    if count == 0:
-        return counted
-    if context.options.deduplicate:
-        counted = counted.copy()
-        counted[candidates[repeated]] = False
-        applied.append(f"案號與類別相同的列只計一次（排除 {count:,} 列）")
-    else:
-        notes.append(f"有 {count:,} 列的案號與類別和前面的列相同，仍各自計入；若為重複登錄，請勾選「重複列只計一次」。")
-    return counted
 
 
 SPEC = SourceSpec(

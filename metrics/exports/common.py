@@ -767,3 +767,26 @@ def preview_frame(table: Table, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
         title = column.header if column.header not in data else f"{column.header}（{column.spec.label}）"
         data[title] = [mask_value(column.spec, column.value_at(position)) for position in range(count)]
     return pd.DataFrame(data)
+
+
+def drop_repeated(keep: np.ndarray, numbers: np.ndarray, categories: np.ndarray, category_count: int,
+                  deduplicate: bool, notes: list[str], applied: list[str], *, key: str, hint: str) -> np.ndarray:
+    """Rows whose number (文號 / 案號, as factor codes) and category repeat an earlier kept row: dropped when
+    the office asked for it, else counted and pointed out. `key` names the pair, `hint` the likely cause."""
+    candidates = np.flatnonzero(keep & (numbers >= 0))
+    if candidates.size == 0:
+        return keep
+    combined = numbers[candidates] * (category_count + 1) + categories[candidates]
+    _, first = np.unique(combined, return_index=True)
+    repeated = np.ones(candidates.size, dtype=bool)
+    repeated[first] = False
+    count = int(repeated.sum())
+    if count == 0:
+        return keep
+    if deduplicate:
+        keep = keep.copy()
+        keep[candidates[repeated]] = False
+        applied.append(f"{key}相同的列只計一次（排除 {count:,} 列）")
+    else:
+        notes.append(f"有 {count:,} 列的{key}和前面的列相同，仍各自計入；若為{hint}，請勾選「重複列只計一次」。")
+    return keep

@@ -31,6 +31,7 @@ import numpy as np
 from metrics.exports.common import (
     Aggregate,
     ColumnSpec,
+    drop_repeated,
     Context,
     MonthlyValue,
     MonthMasks,
@@ -205,7 +206,8 @@ def aggregate(table: Table, context: Context) -> Aggregate:
             notes.append("已勾選密件排除，但檔案沒有「密等」欄，未排除任何列。")
 
     if table.has("doc_number"):
-        keep = _duplicates(table, kinds, keep, context, notes, applied)
+        keep = drop_repeated(keep, table.columns["doc_number"].codes, kinds, 3, context.options.deduplicate, notes,
+                             applied, key="文號與收發別", hint="重複匯出")
 
     problems.raise_if_any()
 
@@ -239,29 +241,6 @@ def aggregate(table: Table, context: Context) -> Aggregate:
             values.extend(by_month.counts(code, rows, masks[code]))
             used |= masks[code]
     return Aggregate(values, int(used.sum()), notes, applied)
-
-
-def _duplicates(table: Table, kinds: np.ndarray, keep: np.ndarray, context: Context, notes: list[str],
-                applied: list[str]) -> np.ndarray:
-    numbers = table.columns["doc_number"].codes
-    candidates = np.flatnonzero(keep & (numbers >= 0))
-    if candidates.size == 0:
-        return keep
-    combined = numbers[candidates] * 4 + kinds[candidates]
-    _, first = np.unique(combined, return_index=True)
-    repeated = np.ones(candidates.size, dtype=bool)
-    repeated[first] = False
-    count = int(repeated.sum())
-    if count == 0:
-        return keep
-    if context.options.deduplicate:
-        keep = keep.copy()
-        keep[candidates[repeated]] = False
-        applied.append(f"文號與收發別相同的列只計一次（排除 {count:,} 列）")
-    else:
-        notes.append(f"有 {count:,} 列的文號與收發別和前面的列相同，仍各自計入；"
-                     "若為重複匯出，請勾選「重複列只計一次」。")
-    return keep
 
 
 COLUMNS_BY_NAME = {column.name: column for column in COLUMNS}
