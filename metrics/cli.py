@@ -206,7 +206,12 @@ def command_evaluate(arguments: argparse.Namespace, plan: Plan) -> int:
         if arguments.source or arguments.mapping or arguments.month is not None:
             raise InputError("--source、--mapping、--month 用於讀取檔案；由資料庫計算時不需指定")
         frame = open_store(arguments.db).current_frame(year=plan.year)
-    figures = Figures.from_frame(plan, frame, unit=arguments.unit)
+    unit = arguments.unit or plan.unit
+    figures = Figures.from_frame(plan, frame, unit=unit)
+    other_units = sorted({str(value) for value in frame["unit"]} - {unit}) if not frame.empty else []
+    if figures.latest_month() is None and other_units:
+        raise InputError(f"沒有單位「{unit}」的數字；資料中的單位為：{'、'.join(other_units)}。"
+                         "請確認檔案的「單位」欄或「單位：」儲存格，或以 --unit 指定要計算的單位")
     if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
         raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
     evaluation = evaluate(figures, arguments.as_of, targets=targets)

@@ -259,6 +259,19 @@ def _find_table(sheet: Sheet) -> Table | None:
     return None
 
 
+# Words that follow 「單位：」 above a table to say what the figures are measured in, not who reports them.
+MEASUREMENT_UNITS = frozenset({"千元", "元", "萬元", "新臺幣元", "新台幣元", "新臺幣千元", "新台幣千元", "人", "件", "案",
+                               "次", "場", "%", "百分比"})
+
+
+def reporting_unit(text: str, plan: Plan) -> str:
+    """The reporting unit as the plan names it: 「新竹縣政府政風處」 and 「政風處」 are the same unit."""
+    text = text.strip()
+    if text and (text == plan.organisation or text.endswith(plan.unit)):
+        return plan.unit
+    return text
+
+
 def _context(sheet: Sheet, table: Table, plan: Plan, filename: str, problems: list[Problem]) -> Context:
     """The unit and year written above the header ("單位：政風處", "年度：112", "112年度")."""
     unit = ""
@@ -274,8 +287,10 @@ def _context(sheet: Sheet, table: Table, plan: Plan, filename: str, problems: li
             following = next((parsing.normalize_text(cells[later]) for later in range(column + 1, len(cells))
                               if not parsing.is_blank(cells[later])), "")
             unit_match = re.fullmatch(r"(?:填報)?單位\s*:\s*(.*)", text)
-            if (unit_match or text == "單位") and not unit:
-                unit = (unit_match.group(1).strip() if unit_match else "") or following
+            if unit_match or text == "單位":
+                stated = (unit_match.group(1).strip() if unit_match else "") or following
+                if not unit and stated not in MEASUREMENT_UNITS:  # 「單位：千元」 is a note on the figures
+                    unit = reporting_unit(stated, plan)
                 continue
             year_text = None
             year_match = re.fullmatch(r"年度\s*:\s*(.*)", text)
@@ -444,7 +459,7 @@ class _Reader:
             year = self._long_year(row, columns.get("year"), name)
             month = self._long_month(row, columns["month"], year, name)
             unit_raw = self.sheet.value(row, columns.get("unit"))
-            unit = parsing.normalize_text(unit_raw) or self.context.unit
+            unit = reporting_unit(parsing.normalize_text(unit_raw), plan=self.plan) or self.context.unit
             value = self.number(row, value_column, monthly_field) if monthly_field else None
             if len(self.problems) == before and monthly_field and year and month and value is not None:
                 self.add(year, month, unit, monthly_field, value, row, value_column)

@@ -30,6 +30,7 @@ from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_
 from metrics.parsing import parse_month_header
 from metrics.plan import PLAN_112, Plan
 from metrics.reading import read_upload
+from metrics.validation import validate
 
 TEMPLATE_MAX_BYTES = safety.MAX_UPLOAD_BYTES
 EXPORT_MAX_BYTES = DEFAULT_MAX_BYTES
@@ -271,6 +272,7 @@ def _read_export(data: bytes, filename: str, plan: Plan, source: str | None,
                  progress: Progress | None) -> SourceRead:
     result = read_export(data, filename, plan, source=source, mapping=mapping, options=options, month=month,
                          progress=progress, max_bytes=EXPORT_MAX_BYTES)
+    validate(result.frame, plan, file=filename)  # the same domain rules as a typed-in template
     return SourceRead(result.source, KIND_LABELS[result.source], result.frame, list(result.notes), result.applied,
                       result.preview, result.rows_read, result.rows_used, dict(result.mapping), result.signature)
 

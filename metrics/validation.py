@@ -81,6 +81,11 @@ def checked_ratios(plan: Plan) -> tuple[Indicator, ...]:
                  if indicator.is_ratio and indicator.formula == "percent" and indicator.target <= 100)
 
 
+# No count or 千元 amount of a county office comes near these; beyond them a value is a typo or an attack.
+LARGEST_VALUE = Decimal(10) ** 15
+SMALLEST_VALUE = Decimal(10) ** -6
+
+
 def validate(frame: pd.DataFrame, plan: Plan, *, file: str) -> None:
     """Raise InputError listing every rule the tidy frame breaks (capped); return None when it is sound."""
     if frame is None or frame.empty:
@@ -115,6 +120,9 @@ def validate(frame: pd.DataFrame, plan: Plan, *, file: str) -> None:
         if value is None:
             row_problems.append(problem(f"數值「{_text(row.get('value'))}」不是有限的數字；請填入數字", name,
                                         row.get("value")))
+        elif abs(value) >= LARGEST_VALUE or (value != 0 and abs(value) < SMALLEST_VALUE):
+            row_problems.append(problem(f"數值「{_text(row.get('value'))[:30]}」大小不合理（須小於 1 千兆，且不小於 0.000001）；"
+                                        "請確認是否填錯欄位或單位", name, row.get("value")))
         elif value < 0:
             row_problems.append(problem(f"數值 {show(value)} 是負數；{name}不可為負數，請填 0 或正數", name, value))
         elif monthly_field.quantity is Quantity.COUNT and value != value.to_integral_value():
