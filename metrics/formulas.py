@@ -32,9 +32,12 @@ class Computation:
 
 
 def sum_terms(terms: tuple[Term, ...], values: Values) -> Fraction | None:
-    """A sum whose missing parts count as 0 once any part is reported; None when none is."""
+    """A sum whose missing parts count as 0 once any part is reported; None when none is, or when a
+    required part (the 實支數 of budget execution) is missing."""
     reported = [(term, values.get(term.field)) for term in terms]
     if all(value is None for _, value in reported):
+        return None
+    if any(term.required and value is None for term, value in reported):
         return None
     return sum((term.coefficient * value for term, value in reported if value is not None), Fraction(0))
 
@@ -118,19 +121,28 @@ def gap_count(target: Fraction, computation: Computation) -> Fraction:
     return Fraction(math.ceil(target - computation.actual))
 
 
+def met_threshold(target: Fraction) -> Fraction:
+    """The exact share (in percent) from which the two-decimal, half-up actual reaches the target.
+
+    Status is judged on the shown value, so the gap must be too: 35 ÷ 86 = 40.698…% shows as 40.70 and
+    meets 40.7. rounded ≥ T ⟺ exact ≥ (T rounded up to 2 decimals) − 0.005.
+    """
+    return Fraction(math.ceil(Fraction(target) * 100), 100) - Fraction(1, 200)
+
+
 def gap_whole_fixed_denominator(target: Fraction, computation: Computation) -> Fraction:
-    """People still to certify, the headcount staying as it is: ceil(target% × headcount) − certified."""
-    return Fraction(math.ceil(target / 100 * computation.denominator) - computation.numerator)
+    """People still to certify, the headcount staying as it is: ceil(threshold × headcount) − certified."""
+    return Fraction(math.ceil(met_threshold(target) / 100 * computation.denominator) - computation.numerator)
 
 
 def gap_amount_fixed_denominator(target: Fraction, computation: Computation) -> Fraction:
-    """Amount still to execute against a fixed budget: target% × budget − executed."""
-    return target / 100 * computation.denominator - computation.numerator
+    """Amount still to execute against a fixed budget: threshold × budget − executed."""
+    return met_threshold(target) / 100 * computation.denominator - computation.numerator
 
 
 def gap_growing_denominator(target: Fraction, computation: Computation) -> Fraction:
-    """Items still needed when each new one adds to both sides: smallest k with (n+k)/(d+k) ≥ t."""
-    share = target / 100
+    """Items still needed when each new one adds to both sides: smallest k with (n+k)/(d+k) ≥ threshold."""
+    share = met_threshold(target) / 100
     if share >= 1:
         return Fraction(math.ceil(computation.denominator - computation.numerator)) if share == 1 else Fraction(0)
     return Fraction(math.ceil((share * computation.denominator - computation.numerator) / (1 - share)))

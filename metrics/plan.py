@@ -54,6 +54,7 @@ class Term:
 
     field: str
     coefficient: Fraction = Fraction(1)
+    required: bool = False  # without it the sum has no value; other missing parts count as 0
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ INDICATORS: tuple[Indicator, ...] = (
         id="8", goal=8, name="預算執行率", short_name="預算執行率", method="統計數據",
         measure="(當年度實支數+應付數+節餘數+控留數)÷預算數×100%",
         weight=Decimal("10.0"), target=Decimal("85"), unit="%", formula="percent",
-        numerator=(Term("actual_spent"), Term("payables"), Term("savings"), Term("reserved")),
+        numerator=(Term("actual_spent", required=True), Term("payables"), Term("savings"), Term("reserved")),
         denominator=(Term("budget_amount"),), accrues=True,
         gap_rule="amount_fixed_denominator", gap_template="還需執行 {amount} 千元", gap_unit="千元",
         help="實支、應付、節餘、控留均為年初至月底累計數；任一項有填報時，未填之項以 0 計。",

@@ -6,6 +6,7 @@ import pytest
 
 from metrics.errors import InputError
 from metrics.evaluation import evaluate, json_number, parse_target
+from metrics.formulas import round_half_up
 from metrics.figures import Figures
 from metrics.plan import PLAN_112
 
@@ -84,11 +85,13 @@ def test_status(values, as_of, indicator_id, status):
     ({"warning_cases": {2: 2}}, 2, "1", 0, "已達標"),
     # 7: ceil(40.7 % × 27) − 9 = ceil(10.989) − 9 = 2
     ({"hakka_certified": {1: 9}, "staff_headcount": {1: 27}}, 1, "7", 2, "還需 2 人通過客語認證"),
-    # 8: 85 % × 21,288 − 17,000.5 = 18,094.8 − 17,000.5 = 1,094.3
-    ({"actual_spent": {12: "17000.5"}, "budget_amount": {12: 21288}}, 12, "8", F(10943, 10),
-     "還需執行 1,094.3 千元"),
-    # 10-1: smallest k with (180 + k) ÷ (187 + k) ≥ 97 %: k ≥ (181.39 − 180) ÷ 0.03 = 46.33 → 47
-    ({"edoc_sent_electronic": {1: 180}, "edoc_sent_total": {1: 187}}, 1, "10-1", 47, "還需 47 件電子發文"),
+    # 8: the shown 85.00 % is reached from 84.995 %: 0.84995 × 21,288 − 17,000.5 = 18,093.7356 − 17,000.5
+    ({"actual_spent": {12: "17000.5"}, "budget_amount": {12: 21288}}, 12, "8", F(10932356, 10000),
+     "還需執行 1,093.24 千元"),
+    # 10-1: smallest k with (180 + k) ÷ (187 + k) ≥ 96.995 %: k ≥ (181.38065 − 180) ÷ 0.03005 = 45.9 → 46
+    ({"edoc_sent_electronic": {1: 180}, "edoc_sent_total": {1: 187}}, 1, "10-1", 46, "還需 46 件電子發文"),
+    # 7: 34 ÷ 86 = 39.53 %; 35 ÷ 86 = 40.698 % shows as 40.70 and meets 40.7: one more person, not two
+    ({"hakka_certified": {1: 34}, "staff_headcount": {1: 86}}, 1, "7", 1, "還需 1 人通過客語認證"),
     # 6: target 50 %, D = 3: numerator must exceed 49 × 3 ÷ 100 = 1.47, in steps of ½ → 1.5; has 1 → 0.5
     ({"reduced_contract": {1: 1}, "new_positions": {1: 3}}, 1, "6", F(1, 2), "還需精簡 0.5 人"),
 ])
@@ -101,7 +104,8 @@ def test_gap_in_natural_units(values, as_of, indicator_id, gap, text):
 def test_gap_for_growing_denominator_is_enough_and_minimal():
     outcome = result({"edoc_sent_electronic": {1: 180}, "edoc_sent_total": {1: 187}}, 1, "10-1")
     k = int(outcome.gap)
-    assert F(180 + k, 187 + k) >= F(97, 100) > F(180 + k - 1, 187 + k - 1)
+    shown = lambda electronic, total: round_half_up(F(electronic * 100, total), 2)  # noqa: E731
+    assert shown(180 + k, 187 + k) >= 97 > shown(180 + k - 1, 187 + k - 1)
 
 
 @pytest.mark.parametrize(("values", "as_of", "indicator_id", "pace", "projection"), [

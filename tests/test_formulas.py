@@ -62,6 +62,15 @@ def test_sum_terms(values, expected):
     assert sum_terms((Term("a"), Term("b")), values) == expected
 
 
+@pytest.mark.parametrize(("values", "expected"), [
+    ({"a": F(1), "b": F(2)}, F(3)),
+    ({"a": F(1), "b": None}, F(1)),
+    ({"a": None, "b": F(2)}, None),  # the required part is missing
+])
+def test_sum_terms_with_a_required_part(values, expected):
+    assert sum_terms((Term("a", required=True), Term("b")), values) == expected
+
+
 def compute(indicator_id, **values):
     indicator = PLAN_112.indicator_by_id[indicator_id]
     full = {code: None for code in indicator.fields}
@@ -96,6 +105,8 @@ def compute(indicator_id, **values):
     # 8: missing payables/savings/reserved count as 0: 18,000 ÷ 21,288 = 84.554… → 84.55
     ("8", {"actual_spent": 18000, "budget_amount": 21288}, F(8455, 100), None),
     ("8", {"actual_spent": 18000}, None, NO_DATA),
+    # 8: 實支數 is the numerator itself; payables alone give no value (contract: missing numerator)
+    ("8", {"payables": 50, "budget_amount": 100}, None, NO_DATA),
     # 10-1: 1,180 ÷ 1,216 = 97.0394… → 97.04
     ("10-1", {"edoc_sent_electronic": 1180, "edoc_sent_total": 1216}, F(9704, 100), None),
     # 10-1: 0.125 exactly: 1 ÷ 8 = 12.5
