@@ -188,9 +188,25 @@ def combine(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return combined.drop_duplicates(subset=["year", "month", "unit", "field"], keep="last").reset_index(drop=True)
 
 
-def open_store(url: str | None):
-    from metrics.store import Store
+def open_store(url: str | None, *, create: bool = True):
+    """The store at `url` (default: KPI_DB_URL, then the app's SQLite file). A malformed URL is the
+    user's input to fix (exit 2); commands that only read do not create a database that is not there."""
+    import sqlalchemy as sa
 
+    from metrics.store import Store, default_url
+
+    url = url or default_url()
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise InputError(f"資料庫位址「{url}」格式不正確；例如 sqlite:///data/kpi.sqlite3 或 "
+                         "postgresql+psycopg://帳號@主機:5432/資料庫") from None
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise InputError(f"不支援的資料庫「{parsed.get_backend_name()}」：請使用 SQLite 或 PostgreSQL"
+                         "（postgresql+psycopg://…）")
+    if not create and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        raise InputError(f"資料庫檔案「{parsed.database}」不存在；請先以 ingest 匯入月報，或確認 --db／KPI_DB_URL")
     return Store(url)
 
 
@@ -205,7 +221,7 @@ def command_evaluate(arguments: argparse.Namespace, plan: Plan) -> int:
     else:
         if arguments.source or arguments.mapping or arguments.month is not None:
             raise InputError("--source、--mapping、--month 用於讀取檔案；由資料庫計算時不需指定")
-        frame = open_store(arguments.db).current_frame(year=plan.year)
+        frame = open_store(arguments.db, create=False).current_frame(year=plan.year)
     unit = arguments.unit or plan.unit
     figures = Figures.from_frame(plan, frame, unit=unit)
     other_units = sorted({str(value) for value in frame["unit"]} - {unit}) if not frame.empty else []
@@ -295,7 +311,7 @@ def command_ingest(arguments: argparse.Namespace, plan: Plan) -> int:
 
 
 def command_history(arguments: argparse.Namespace, plan: Plan) -> int:
-    batches = open_store(arguments.db).history()
+    batches = open_store(arguments.db, create=False).history()
     if arguments.json:
         print(json.dumps([batch_json(batch) for batch in batches], ensure_ascii=False, indent=2))
         return 0
@@ -321,7 +337,7 @@ def batch_json(batch) -> dict[str, object]:
 
 
 def command_undo(arguments: argparse.Namespace, plan: Plan) -> int:
-    store = open_store(arguments.db)
+    store = open_store(arguments.db, create=False)
     if arguments.batch not in {batch.id for batch in store.history()}:
         raise InputError(f"沒有第 {arguments.batch} 批上傳紀錄；請用 history 指令查看批次編號")
     try:

@@ -91,6 +91,21 @@ def test_a_bad_file_among_good_ones_stores_nothing(store_url, tmp_path):
     (("evaluate",), "沒有任何已填報的數字"),
 ])
 def test_store_commands_refuse_with_exit_2(store_url, arguments, fragment):
+    from metrics.store import Store
+
+    Store(store_url).close()  # an empty store that exists
     completed = run(*arguments, url=store_url)
     assert completed.returncode == 2
     assert fragment in completed.stderr and "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize(("url", "fragment"), [
+    ("nonsense", "格式不正確"),
+    ("mysql://user@host/db", "不支援的資料庫「mysql」"),
+    ("sqlite:////no/such/folder/kpi.sqlite3", "不存在"),
+])
+def test_a_bad_database_address_is_the_users_to_fix(url, fragment):
+    completed = run("evaluate", url=url)
+    assert completed.returncode == 2
+    assert fragment in completed.stderr and "Traceback" not in completed.stderr
+    assert not Path("/no/such/folder").exists()  # reading never creates a database
