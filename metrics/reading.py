@@ -51,6 +51,16 @@ class Sheet:
     name: str  # "" for a CSV
     rows: list[list[object]]
     uncached: frozenset[tuple[int, int]] = frozenset()  # 0-based cells holding a formula never calculated
+    errors: frozenset[tuple[int, int]] = frozenset()  # 0-based cells holding an Excel error value
+
+    def unreadable(self, filename: str, row: int, column: int, field_name: str = "") -> Problem | None:
+        """The problem with a cell whose value calamine cannot give (it reads both kinds as blank)."""
+        if (row, column) in self.uncached:
+            return _uncached_problem(filename, self.name, row, column, field_name)
+        if (row, column) in self.errors:
+            return Problem("是 Excel 錯誤值（如 #DIV/0!、#REF!、#N/A），請修正公式或改填數值",
+                           file=filename, sheet=self.name, cell=cell_name(row, column), field=field_name)
+        return None
 
     def value(self, row: int, column: int | None) -> object:
         if column is None or row >= len(self.rows) or column >= len(self.rows[row]):
@@ -107,8 +117,8 @@ def load_grids(data: bytes, filename: str) -> list[tuple[str, list[list[object]]
         text = _csv_text(data, filename)
         return [("", _csv_rows(text, _delimiter_order(text)[0], filename))]
     sheets = _xlsx_sheets(data, filename)
-    problems = [_uncached_problem(filename, sheet.name, row, column)
-                for sheet in sheets for row, column in sorted(sheet.uncached)]
+    problems = [sheet.unreadable(filename, row, column)
+                for sheet in sheets for row, column in sorted(sheet.uncached | sheet.errors)]
     if problems:
         raise InputError(validation.capped(problems))
     return [(sheet.name, sheet.rows) for sheet in sheets]
@@ -178,7 +188,7 @@ def _xlsx_sheets(data: bytes, filename: str) -> list[Sheet]:
             if scan is None:  # never read a sheet the safety scan did not measure
                 continue
             rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            sheets.append(Sheet(name, rows, frozenset(scan.uncached_formulas)))
+            sheets.append(Sheet(name, rows, frozenset(scan.uncached_formulas), frozenset(scan.error_cells)))
         return sheets
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
@@ -343,11 +353,13 @@ class _Reader:
     def is_filled(self, row: int, column: int | None) -> bool:
         if column is None:
             return False
-        return (row, column) in self.sheet.uncached or not parsing.is_blank(self.sheet.value(row, column))
+        return (self.sheet.unreadable(self.filename, row, column) is not None
+                or not parsing.is_blank(self.sheet.value(row, column)))
 
     def number(self, row: int, column: int, monthly_field: MonthlyField) -> Decimal | None:
-        if (row, column) in self.sheet.uncached:
-            self.problems.append(_uncached_problem(self.filename, self.sheet.name, row, column, monthly_field.name))
+        unreadable = self.sheet.unreadable(self.filename, row, column, monthly_field.name)
+        if unreadable is not None:
+            self.problems.append(unreadable)
             return None
         raw = self.sheet.value(row, column)
         try:
@@ -365,8 +377,9 @@ class _Reader:
         for column in (code_column, name_column):
             if column is None:
                 continue
-            if (row, column) in self.sheet.uncached:
-                self.problems.append(_uncached_problem(self.filename, self.sheet.name, row, column))
+            unreadable = self.sheet.unreadable(self.filename, row, column)
+            if unreadable is not None:
+                self.problems.append(unreadable)
                 return None
             text = parsing.normalize_text(self.sheet.value(row, column))
             if text:
@@ -470,8 +483,9 @@ class _Reader:
                 self._wrong_context_year()
                 return None
             return self.context.year
-        if (row, column) in self.sheet.uncached:
-            self.problems.append(_uncached_problem(self.filename, self.sheet.name, row, column, name))
+        unreadable = self.sheet.unreadable(self.filename, row, column, name)
+        if unreadable is not None:
+            self.problems.append(unreadable)
             return None
         raw = self.sheet.value(row, column)
         try:
@@ -486,8 +500,9 @@ class _Reader:
         return year
 
     def _long_month(self, row: int, column: int, year: int | None, name: str) -> int | None:
-        if (row, column) in self.sheet.uncached:
-            self.problems.append(_uncached_problem(self.filename, self.sheet.name, row, column, name))
+        unreadable = self.sheet.unreadable(self.filename, row, column, name)
+        if unreadable is not None:
+            self.problems.append(unreadable)
             return None
         raw = self.sheet.value(row, column)
         if parsing.is_blank(raw):

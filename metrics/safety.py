@@ -210,6 +210,7 @@ class SheetScan:
     rows: int  # the farthest row holding a cell, 1-based (0 when the sheet is empty)
     columns: int  # the farthest column holding a cell, 1-based
     uncached_formulas: tuple[tuple[int, int], ...]  # 0-based (row, column) of formulas without a result
+    error_cells: tuple[tuple[int, int], ...] = ()  # 0-based cells holding an Excel error (#DIV/0!, #REF!, …)
 
 
 def column_letters(column: int) -> str:
@@ -372,6 +373,7 @@ def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetSca
     max_row = 0
     letters: set[bytes] = set()
     uncached: list[tuple[int, int]] = []
+    errors: list[tuple[int, int]] = []
     with archive.open(path) as stream:
         for piece in _complete_rows(stream):
             if b"<!DOCTYPE" in piece or b"<!ENTITY" in piece:
@@ -385,11 +387,16 @@ def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetSca
                 max_row = max(max_row, max(map(int, {reference[1] for reference in references})))
             if b"<f" in piece:
                 uncached.extend(_uncached_formulas(piece))
+            if b't="e"' in piece:
+                errors.extend(_parse_reference(reference.decode("ascii", "replace"))
+                              for reference in _ERROR_CELL.findall(piece))
     max_column = max((_column_number(letter.decode("ascii")) for letter in letters), default=0)
-    return SheetScan(name, path, max_row, max_column, tuple(uncached))
+    return SheetScan(name, path, max_row, max_column, tuple(uncached), tuple(errors))
 
 
 _SIMPLE_REFERENCE = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+# An error value cached in a cell (t="e"), its reference before or after the type.
+_ERROR_CELL = re.compile(rb'<c\s(?=[^>]*\bt="e")[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"')
 
 
 # A cell whose formula is not followed by a value with content: a candidate for "never calculated".
@@ -418,12 +425,15 @@ def _column_number(letters: str) -> int:
 def _scan_sheet_parsed(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
     max_row = max_column = 0
     uncached: list[tuple[int, int]] = []
-    for row, column, formula_without_result in _cells_parsed(archive, path):
+    errors: list[tuple[int, int]] = []
+    for row, column, formula_without_result, error in _cells_parsed(archive, path):
         max_row = max(max_row, row + 1)
         max_column = max(max_column, column + 1)
         if formula_without_result:
             uncached.append((row, column))
-    return SheetScan(name, path, max_row, max_column, tuple(uncached))
+        if error:
+            errors.append((row, column))
+    return SheetScan(name, path, max_row, max_column, tuple(uncached), tuple(errors))
 
 
 _ATTRIBUTE_R = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
@@ -446,7 +456,7 @@ def _parse_reference(reference: str) -> tuple[int, int]:
     return row, _column_number(letters) - 1
 
 
-def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, int, bool]]:
+def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, int, bool, bool]]:
     row = -1
     column = -1
     parent: Element | None = None
@@ -467,7 +477,7 @@ def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, in
                     row, column = _parse_reference(reference)
                 else:
                     column += 1
-                yield max(row, 0), column, _is_uncached_formula(element)
+                yield max(row, 0), column, _is_uncached_formula(element), element.get("t") == "e"
                 element.clear()
             elif tag == "row" and parent is not None:
                 parent.remove(element)

@@ -479,3 +479,33 @@ def test_load_grids_gives_every_sheet_raw():
 def test_load_grids_runs_the_safety_checks():
     with pytest.raises(InputError, match="含有巨集"):
         load_grids(macro_workbook(), "a.xlsx")
+
+
+@pytest.mark.parametrize("cell_xml", [
+    '<c r="D5" s="7" t="e"><f>1/0</f><v>#DIV/0!</v></c>',
+    '<c t="e" r="D5"><v>#REF!</v></c>',  # the type before the reference, no formula
+    '<c r="D5" t="e"><v>#N/A</v></c>',
+])
+def test_an_excel_error_value_is_named_not_read_as_blank(cell_xml):
+    import zipfile as zip_module
+    from io import BytesIO
+
+    from metrics.template import build_template
+
+    original = zip_module.ZipFile(BytesIO(build_template()))
+    buffer = BytesIO()
+    with zip_module.ZipFile(buffer, "w", zip_module.ZIP_DEFLATED) as archive:
+        for item in original.infolist():
+            content = original.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = content.decode()
+                assert '<c r="D5" s="7" t="n" />' in text
+                text = text.replace('<c r="D5" s="7" t="n" />', cell_xml)
+                text = text.replace('<c r="D6" s="7" t="n" />', '<c r="D6" s="7" t="n"><v>3</v></c>')
+                content = text.encode()
+            archive.writestr(item, content)
+    with pytest.raises(InputError) as raised:
+        read_upload(buffer.getvalue(), "錯誤值.xlsx", PLAN_112)
+    problem = raised.value.problems[0]
+    assert (problem.sheet, problem.cell) == ("月報", "D5")
+    assert "Excel 錯誤值" in problem.message
