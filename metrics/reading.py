@@ -256,7 +256,7 @@ def _classify(sheet: Sheet, row: int) -> Table | None:
         elif _looks_like_month(raw):
             bad_months.append((column, parsing.normalize_text(raw)))
     if months or bad_months:
-        wide_columns = {role: column for role, column in columns.items() if role in {"code", "name"}}
+        wide_columns = {role: column for role, column in columns.items() if role in {"code", "name", "year", "unit"}}
         return Table("wide", row, wide_columns, months, bad_months)
     return None
 
@@ -440,11 +440,19 @@ class _Reader:
             monthly_field = self.resolve_field(row)
             if monthly_field is None:
                 continue
+            year = self.plan.year
+            if "year" in table.columns:  # a 年度 column: each row's own year, checked like the long format's
+                year = self._long_year(row, table.columns["year"], monthly_field.name)
+                if year is None:
+                    continue
+            unit = self.context.unit
+            if "unit" in table.columns:
+                unit = reporting_unit(parsing.normalize_text(self.sheet.value(row, table.columns["unit"])),
+                                      plan=self.plan) or unit
             for month_column in filled:
                 value = self.number(row, month_column.column, monthly_field)
                 if value is not None:
-                    self.add(self.plan.year, month_column.month, self.context.unit, monthly_field, value, row,
-                             month_column.column)
+                    self.add(year, month_column.month, unit, monthly_field, value, row, month_column.column)
 
     def _wrong_context_year(self) -> None:
         if self.context_year_reported:

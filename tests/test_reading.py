@@ -509,3 +509,23 @@ def test_an_excel_error_value_is_named_not_read_as_blank(cell_xml):
     problem = raised.value.problems[0]
     assert (problem.sheet, problem.cell) == ("月報", "D5")
     assert "Excel 錯誤值" in problem.message
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a wide table with its own 年度 / 單位 columns: each row's year and unit are its own
+    ("年度,項目代碼,1月,2月\n112,warning_cases,1,2\n", [(112, 1, "政風處", 1), (112, 2, "政風處", 2)]),
+    ("單位,項目代碼,1月,2月\n人事處,warning_cases,1,2\n新竹縣政府政風處,warning_cases,0,1\n",
+     [(112, 1, "人事處", 1), (112, 1, "政風處", 0), (112, 2, "人事處", 2), (112, 2, "政風處", 1)]),
+    # 「單位：千元」 above the table says what the figures are in, not who reports them
+    (",,單位：千元\n項目代碼,項目名稱,1月\nbudget_amount,預算數,21288\n", [(112, 1, "政風處", 21288)]),
+])
+def test_wide_table_year_and_unit(text, expected):
+    frame = read_upload(text.encode("utf-8"), "寬表.csv", PLAN_112)
+    rows = sorted(zip(frame["year"], frame["month"], frame["unit"], frame["value"]))
+    assert rows == sorted((year, month, unit, Decimal(value)) for year, month, unit, value in expected)
+
+
+def test_wide_table_row_of_another_year_is_named():
+    with pytest.raises(InputError) as raised:
+        read_upload("年度,項目代碼,1月\n111,warning_cases,1\n".encode(), "寬表.csv", PLAN_112)
+    assert raised.value.problems[0].cell == "A2" and "111 年" in raised.value.problems[0].message
