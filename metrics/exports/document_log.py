@@ -173,24 +173,21 @@ def aggregate(table: Table, context: Context) -> Aggregate:
     covered, inside = covered_months(months, keep, context, notes, "公文")
     keep &= inside
 
+    def require(column, codes, unknown, checked, needed, rows_label: str, fix: str, allowed) -> None:
+        """Values outside `allowed` in the checked rows, and blanks in the rows that need a value."""
+        unknown_value_problems(problems, column, rows, codes, unknown, checked, fix, allowed)
+        blank = needed & (codes == 0)
+        if blank.any():
+            problems.add_rows(column.letter, rows[blank], f"{rows_label}的{column.header}空白，{fix}",
+                              column.spec.label)
+
     needs_exchange = keep & ((kinds == SENT) | (kinds == RECEIVED))
-    unknown_value_problems(problems, exchange_column, rows, exchanges, unknown_exchanges, needs_exchange,
-                           "請填「電子交換」或「紙本」", EXCHANGES)
-    blank_exchange = needs_exchange & (exchanges == 0)
-    if blank_exchange.any():
-        problems.add_rows(exchange_column.letter, rows[blank_exchange],
-                          f"收文、發文列的{exchange_column.header}空白，請填「電子交換」或「紙本」",
-                          exchange_column.spec.label)
+    require(exchange_column, exchanges, unknown_exchanges, needs_exchange, needs_exchange, "收文、發文列",
+            "請填「電子交換」或「紙本」", EXCHANGES)
     if signing:
-        needs_sign = keep & ((kinds == DRAFT) | ((kinds == RECEIVED) & (exchanges == ELECTRONIC)))
-        signed_kinds = keep & ((kinds == DRAFT) | (kinds == RECEIVED))
-        unknown_value_problems(problems, sign_column, rows, signs, unknown_signs, signed_kinds,
-                               "請填「線上簽核」或「紙本簽核」", SIGNINGS)
-        blank_sign = needs_sign & (signs == 0)
-        if blank_sign.any():
-            problems.add_rows(sign_column.letter, rows[blank_sign],
-                              f"電子收文及創稿、簽稿列的{sign_column.header}空白，請填「線上簽核」或「紙本簽核」",
-                              sign_column.spec.label)
+        require(sign_column, signs, unknown_signs, keep & ((kinds == DRAFT) | (kinds == RECEIVED)),
+                keep & ((kinds == DRAFT) | ((kinds == RECEIVED) & (exchanges == ELECTRONIC))),
+                "電子收文及創稿、簽稿列", "請填「線上簽核」或「紙本簽核」", SIGNINGS)
 
     secret = np.zeros(size, dtype=bool)
     options = context.options
