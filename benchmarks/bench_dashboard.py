@@ -94,13 +94,14 @@ def right(text: str, columns: int) -> str:
 
 def store_sample_year(folder: Path) -> str:
     """A SQLite store in `folder` holding the sample year as one upload; returns its URL."""
+    from metrics.catalogue import load_catalogue
     from metrics.reading import read_upload
     from metrics.store import Store
 
     url = f"sqlite:///{folder / 'kpi.sqlite3'}"
     data = SAMPLE.read_bytes()
     store = Store(url)
-    store.ingest(read_upload(data, SAMPLE.name), file_name=SAMPLE.name, file_bytes=data, uploader="benchmark")
+    store.ingest(read_upload(data, SAMPLE.name, load_catalogue()), file_name=SAMPLE.name, file_bytes=data, uploader="benchmark")
     store.close()
     return url
 

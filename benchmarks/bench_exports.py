@@ -62,7 +62,10 @@ def _measure(kind: str, path: str) -> dict[str, float]:
         import fastexcel  # noqa: F401
         import pyarrow.csv  # noqa: F401
 
+        from metrics.catalogue import load_catalogue
         from metrics.exports import read_export
+
+        plan = load_catalogue().plan(112, "政風處")
     elif kind == "fastexcel":
         import fastexcel
     elif kind == "calamine":
@@ -75,7 +78,7 @@ def _measure(kind: str, path: str) -> dict[str, float]:
     started = time.perf_counter()
     rows = 0
     if kind == "ours":
-        result = read_export(data, name)
+        result = read_export(data, name, plan)
         rows = result.rows_read
     elif kind == "fastexcel":
         with warnings.catch_warnings():

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from metrics.catalogue import Catalogue
 from metrics.errors import InputError, KpiError, StoreError
-from metrics.evaluation import Evaluation, evaluate, parse_target
+from metrics.evaluation import Evaluation, MultiYearPoints, evaluate, parse_target
 from metrics.figures import Figures, empty_tidy_frame
 from metrics.formulas import format_number
-from metrics.plan import PLAN_112, Plan
+from metrics.plan import Plan
+from metrics.reading import Defaults
 
 if TYPE_CHECKING:
     from metrics.exports import MappingNeeded
@@ -40,7 +42,8 @@ class ChineseArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(prog="python -m metrics",
-                                   description="新竹縣政府政風處 施政計畫績效指標：計算、匯入與查詢")
+                                   description="新竹縣政府 施政計畫績效指標：計算、匯入、查詢與計畫管理")
+    parser.add_argument("--plans", metavar="DIR", help="計畫目錄（預設：專案的 plans/）")
     commands = parser.add_subparsers(dest="command", required=True, metavar="指令")
 
     evaluate_parser = commands.add_parser("evaluate", help="計算各項指標（來源：檔案或資料庫）")
@@ -52,28 +55,57 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--json", action="store_true", help="輸出 JSON")
     evaluate_parser.add_argument("--db", metavar="URL",
                                  help="由資料庫讀取（預設：環境變數 KPI_DB_URL，或本機 SQLite 檔）；與檔案同時指定時，"
-                                      "只取用資料庫中已儲存的欄位對應，計算的仍是檔案的數字")
-    evaluate_parser.add_argument("--unit", help="單位（預設：計畫之單位）")
+                                      "計畫與已儲存的欄位對應取自資料庫，計算的仍是檔案的數字")
+    add_period_arguments(evaluate_parser, "要計算的")
+    evaluate_parser.add_argument("--plan-version", type=int, dest="plan_version", metavar="N",
+                                 help="改用資料庫中該計畫的第 N 版（重算當時的結果；預設：現行版本）")
     add_export_arguments(evaluate_parser)
 
     ingest_parser = commands.add_parser("ingest", help="匯入月報或系統匯出到資料庫（任一檔案有誤則全部不匯入）")
     ingest_parser.add_argument("files", nargs="+", metavar="FILE")
     ingest_parser.add_argument("--db", metavar="URL")
     ingest_parser.add_argument("--uploader", default="", help="上傳者姓名（選填）")
+    add_period_arguments(ingest_parser, "檔案未註明時的")
     add_export_arguments(ingest_parser)
 
     history_parser = commands.add_parser("history", help="列出上傳紀錄")
     history_parser.add_argument("--db", metavar="URL")
     history_parser.add_argument("--json", action="store_true")
+    add_period_arguments(history_parser, "只列出含此")
 
     undo_parser = commands.add_parser("undo", help="復原一次上傳（還原該批次之前的數值）")
     undo_parser.add_argument("batch", type=int, metavar="BATCH", help="批次編號（見 history）")
     undo_parser.add_argument("--db", metavar="URL")
 
-    template_parser = commands.add_parser("template", help="產生月報範本 .xlsx")
-    template_parser.add_argument("--year", type=int, help="民國年度（預設：計畫年度）")
-    template_parser.add_argument("-o", "--output", metavar="FILE", help="輸出檔名（預設：月報範本_112年.xlsx）")
+    template_parser = commands.add_parser("template", help="產生某單位某年度計畫的月報範本 .xlsx")
+    add_period_arguments(template_parser, "範本的")
+    template_parser.add_argument("--db", metavar="URL", help="使用資料庫中的現行計畫（預設：資料庫存在時使用，否則用計畫檔）")
+    template_parser.add_argument("-o", "--output", metavar="FILE", help="輸出檔名（預設：月報範本_單位_年度.xlsx）")
+
+    plans_parser = commands.add_parser("plans", help="計畫目錄：檢查、列出、顯示、匯出、匯入")
+    plan_commands = plans_parser.add_subparsers(dest="plans_command", required=True, metavar="動作")
+    plan_commands.add_parser("check", help="檢查 plans/ 的所有計畫檔（有錯時結束代碼為 2）")
+    list_parser = plan_commands.add_parser("list", help="列出現有的計畫（年度、單位、版本）")
+    list_parser.add_argument("--db", metavar="URL", help="列出資料庫中的計畫（預設：資料庫存在時使用，否則只列計畫檔）")
+    show_parser = plan_commands.add_parser("show", help="顯示一個計畫的目標、指標、權重與版本")
+    export_parser = plan_commands.add_parser("export", help="將計畫匯出為完整的計畫檔（TOML）")
+    for sub in (show_parser, export_parser):
+        sub.add_argument("year", type=int, metavar="YEAR", help="民國年度，例如 112")
+        sub.add_argument("unit", metavar="UNIT", help="單位，例如 政風處")
+        sub.add_argument("--version", type=int, metavar="N", help="資料庫中的第 N 版（預設：現行版本）")
+        sub.add_argument("--db", metavar="URL")
+    export_parser.add_argument("-o", "--output", metavar="FILE", help="輸出檔名（預設：單位_年度.toml）")
+    import_parser = plan_commands.add_parser("import", help="將計畫檔存入資料庫，成為該年度該單位計畫的新版本")
+    import_parser.add_argument("file", metavar="FILE")
+    import_parser.add_argument("--db", metavar="URL")
+    import_parser.add_argument("--author", required=True, help="修改人（必填，記錄於版本中）")
+    import_parser.add_argument("--note", default="", help="修改說明")
     return parser
+
+
+def add_period_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--year", type=int, metavar="Y", help=f"{what}民國年度，例如 113")
+    parser.add_argument("--unit", metavar="U", help=f"{what}單位，例如 人事處（可用單位的任何名稱）")
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,8 +127,9 @@ class ReadFile:
     read: SourceRead
 
 
-def read_files(paths: Sequence[str], plan: Plan, *, store: MappingStore | None = None, source: str | None = None,
-               mapping: dict[str, str | None] | None = None, month: int | None = None) -> list[ReadFile]:
+def read_files(paths: Sequence[str], catalogue: Catalogue, defaults: Defaults, *, store: MappingStore | None = None,
+               source: str | None = None, mapping: dict[str, str | None] | None = None,
+               month: int | None = None) -> list[ReadFile]:
     """Read and validate every file before anything is stored; all problems of all files are reported.
 
     Exports use `store`'s remembered column mappings unless `mapping` is given; an export whose columns
@@ -117,8 +150,9 @@ def read_files(paths: Sequence[str], plan: Plan, *, store: MappingStore | None =
             problems.append(f"檔案「{path_text}」無法讀取：{error.strerror or error}")
             continue
         try:
-            results.append(ReadFile(path.name, data, read_any(data, path.name, plan, store=store, source=source,
-                                                              mapping=mapping, month=month)))
+            results.append(ReadFile(path.name, data, read_any(
+                data, path.name, catalogue, year=defaults.year, unit=defaults.unit, store=store, source=source,
+                mapping=mapping, month=month)))
         except MappingNeeded as needed:
             problems.append(mapping_help(needed))
         except InputError as error:
@@ -188,7 +222,7 @@ def combine(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return combined.drop_duplicates(subset=["year", "month", "unit", "field"], keep="last").reset_index(drop=True)
 
 
-def open_store(url: str | None, *, create: bool = True):
+def open_store(url: str | None, *, create: bool = True, catalogue: Catalogue | None = None):
     """The store at `url` (default: KPI_DB_URL, then the app's SQLite file). A malformed URL is the
     user's input to fix (exit 2); commands that only read do not create a database that is not there."""
     import sqlalchemy as sa
@@ -204,37 +238,122 @@ def open_store(url: str | None, *, create: bool = True):
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
         raise InputError(f"不支援的資料庫「{parsed.get_backend_name()}」：請使用 SQLite 或 PostgreSQL"
                          "（postgresql+psycopg://…）")
-    if not create and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
-            and not Path(parsed.database).exists():
+    if not create and not store_exists(url):
         raise InputError(f"資料庫檔案「{parsed.database}」不存在；請先以 ingest 匯入月報，或確認 --db／KPI_DB_URL")
-    return Store(url)
+    names = {monthly_field.code: monthly_field.name for monthly_field in catalogue.fields} if catalogue else None
+    return Store(url, field_names=names)
 
 
-def command_evaluate(arguments: argparse.Namespace, plan: Plan) -> int:
-    targets = dict(parse_target(*split_assignment(text), plan) for text in arguments.target)
+def store_exists(url: str) -> bool:
+    """False only for an SQLite file that is not there (a server database is assumed to exist)."""
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    return not (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+                and not Path(parsed.database).exists())
+
+
+def file_catalogue(arguments: argparse.Namespace) -> Catalogue:
+    from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
+
+    return load_catalogue(Path(arguments.plans) if arguments.plans else PLANS_DIRECTORY)
+
+
+def catalogue_of(store, files: Catalogue) -> Catalogue:
+    from metrics.planning import stored_catalogue
+
+    return stored_catalogue(store, files)
+
+
+def resolve_unit(text: str | None, catalogue: Catalogue) -> str | None:
+    """--unit as written (any of a unit's names) → its canonical name; an unknown unit is exit 2."""
+    if text is None:
+        return None
+    unit = catalogue.units.resolve(text)
+    if unit is None:
+        nearest = catalogue.units.nearest(text)
+        hint = f"；相近的單位：{'、'.join(nearest)}" if nearest else ""
+        raise InputError(f"--unit「{text}」不是本府的單位（單位名稱見 plans/units.toml）{hint}")
+    return unit.name
+
+
+def defaults_of(arguments: argparse.Namespace, catalogue: Catalogue) -> Defaults:
+    """--year/--unit; with a single plan in the catalogue, that plan's year and unit stand in for them."""
+    year, unit = arguments.year, resolve_unit(arguments.unit, catalogue)
+    keys = catalogue.keys()
+    if len(keys) == 1:
+        year = keys[0][0] if year is None else year
+        unit = keys[0][1] if unit is None else unit
+    return Defaults(year, unit)
+
+
+def choose_plan(catalogue: Catalogue, frame: pd.DataFrame, defaults: Defaults, *, explicit: bool) -> Plan:
+    """The one (year, unit) to evaluate: as given, or the only one the figures hold."""
+    if explicit and defaults.year is not None and defaults.unit is not None:
+        return catalogue.plan(defaults.year, defaults.unit)
+    groups = sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])}) \
+        if not frame.empty else []
+    wanted = [(year, unit) for year, unit in groups
+              if (defaults.year is None or year == defaults.year) and (defaults.unit is None or unit == defaults.unit)]
+    if not wanted and groups:
+        found = "、".join(f"{unit} {year} 年" for year, unit in groups)
+        raise InputError(f"沒有 {defaults.unit or ''} {defaults.year or ''} 年的數字；資料中有：{found}。"
+                         "請以 --year 與 --unit 指定要計算的年度與單位")
+    if len(wanted) > 1:
+        found = "、".join(f"{unit} {year} 年" for year, unit in wanted)
+        raise InputError(f"資料中有多個年度或單位（{found}）；請以 --year 與 --unit 指定要計算的一個")
+    if not wanted:
+        if defaults.year is not None and defaults.unit is not None:
+            return catalogue.plan(defaults.year, defaults.unit)
+        raise InputError("沒有任何已填報的數字，無法計算指標；請先上傳月報")
+    return catalogue.plan(*wanted[0])
+
+
+def command_evaluate(arguments: argparse.Namespace) -> int:
+    from metrics.evaluation import multi_year_points
+
+    files = file_catalogue(arguments)
+    explicit = arguments.year is not None and arguments.unit is not None
+    store = None
     if arguments.files:
-        store = open_store(arguments.db) if arguments.db else None
-        files = read_files(arguments.files, plan, store=store, source=arguments.source,
-                           mapping=parse_mapping(arguments.mapping), month=arguments.month)
-        show_notes(files, sys.stderr)
-        frame = combine([read_file.read.frame for read_file in files])
+        store = open_store(arguments.db, catalogue=files) if arguments.db else None
+        catalogue = catalogue_of(store, files) if store is not None else files
+        defaults = defaults_of(arguments, catalogue)
+        read = read_files(arguments.files, catalogue, defaults, store=store, source=arguments.source,
+                          mapping=parse_mapping(arguments.mapping), month=arguments.month)
+        show_notes(read, sys.stderr)
+        frame = combine([read_file.read.frame for read_file in read])
     else:
         if arguments.source or arguments.mapping or arguments.month is not None:
             raise InputError("--source、--mapping、--month 用於讀取檔案；由資料庫計算時不需指定")
-        frame = open_store(arguments.db, create=False).current_frame(year=plan.year)
-    unit = arguments.unit or plan.unit
-    figures = Figures.from_frame(plan, frame, unit=unit)
-    other_units = sorted({str(value) for value in frame["unit"]} - {unit}) if not frame.empty else []
-    if figures.latest_month() is None and other_units:
-        raise InputError(f"沒有單位「{unit}」的數字；資料中的單位為：{'、'.join(other_units)}。"
-                         "請確認檔案的「單位」欄或「單位：」儲存格，或以 --unit 指定要計算的單位")
+        store = open_store(arguments.db, create=False, catalogue=files)
+        catalogue = catalogue_of(store, files)
+        defaults = Defaults(arguments.year, resolve_unit(arguments.unit, catalogue))
+        frame = store.current_frame(year=defaults.year, unit=defaults.unit)
+    plan = choose_plan(catalogue, frame, defaults, explicit=explicit)
+    if arguments.plan_version is not None:
+        if store is None:
+            raise InputError("--plan-version 需要資料庫（--db）：計畫版本存放在資料庫中")
+        from metrics.planning import plan_version
+
+        plan = plan_version(store, files, plan.year, plan.unit, arguments.plan_version)
+    targets = dict(parse_target(*split_assignment(text), plan) for text in arguments.target)
+    figures = Figures.from_frame(plan, frame)
     if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
         raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
     evaluation = evaluate(figures, arguments.as_of, targets=targets)
+    points = None
+    if plan.multi_year is not None:
+        unit_frame = frame if store is None else store.current_frame(unit=plan.unit)
+        years = {year: catalogue.find(year, plan.unit) for year in plan.multi_year.years}
+        years[plan.year] = plan
+        points = multi_year_points(plan.multi_year, plan.unit, years, unit_frame)
     if arguments.json:
-        print(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
+        document = evaluation.to_json()
+        document["multi_year_points"] = points.to_json() if points is not None else None
+        print(json.dumps(document, ensure_ascii=False, indent=2))
     else:
-        print(render_table(evaluation))
+        print(render_table(evaluation, points))
     return 0
 
 
@@ -254,12 +373,13 @@ def pad(text: str, width: int, right: bool = False) -> str:
     return padding + text if right else text + padding
 
 
-def render_table(evaluation: Evaluation) -> str:
+def render_table(evaluation: Evaluation, points: MultiYearPoints | None = None) -> str:
     plan = evaluation.plan
     score = format_number(evaluation.weighted_score) if evaluation.weighted_score is not None else "—"
     counts = evaluation.status_counts()
     lines = [
         f"{plan.organisation} {plan.year} 年度施政計畫績效指標（統計至 {plan.year} 年 {evaluation.as_of_month} 月）",
+        f"計畫：{plan.version_text}",
         f"加權分數：{score} 分（計畫權重合計 {format_number(Fraction(plan.weight_total))}%，"
         f"以適用指標權重 {format_number(evaluation.weight_total)}% 計算）",
         "　".join(f"{label} {counts[status]} 項" for status, label in
@@ -284,34 +404,52 @@ def render_table(evaluation: Evaluation) -> str:
              if result.computation.note and result.status not in ("no_data",)]
     if notes:
         lines += ["", *notes]
+    if points is not None:
+        lines += ["", multi_year_text(points)]
     return "\n".join(lines)
 
 
-def command_ingest(arguments: argparse.Namespace, plan: Plan) -> int:
-    store = open_store(arguments.db)
+def multi_year_text(points: MultiYearPoints) -> str:
+    from metrics.presentation import multi_year_summary
+
+    return f"指標 {points.rule.indicator} 跨年度計分：{multi_year_summary(points)}"
+
+
+def command_ingest(arguments: argparse.Namespace) -> int:
+    from metrics.planning import seed_store
+
+    files = file_catalogue(arguments)
+    store = open_store(arguments.db, catalogue=files)
+    seed_store(store, files)
+    catalogue = catalogue_of(store, files)
     mapping = parse_mapping(arguments.mapping)
-    files = read_files(arguments.files, plan, store=store, source=arguments.source, mapping=mapping,
-                       month=arguments.month)
-    results = store.ingest_many([(read_file.read.frame, read_file.name, read_file.data) for read_file in files],
+    defaults = defaults_of(arguments, catalogue)
+    read = read_files(arguments.files, catalogue, defaults, store=store, source=arguments.source, mapping=mapping,
+                      month=arguments.month)
+    results = store.ingest_many([(read_file.read.frame, read_file.name, read_file.data) for read_file in read],
                                 uploader=arguments.uploader)
-    for read_file, result in zip(files, results):
+    for read_file, result in zip(read, results):
         print(f"{read_file.name}（{read_file.read.label}）：{result.message}")
-    show_notes(files, sys.stdout)
+    show_notes(read, sys.stdout)
     if mapping:
         from metrics.sources import logical_names
 
-        remembered = [read_file for read_file in files if read_file.read.is_export]
+        remembered = [read_file for read_file in read if read_file.read.is_export]
         for read_file in remembered:  # what was resolved plus what the user said is absent, so next time reads alike
-            read = read_file.read
-            absent = {name: None for name, header in logical_names(read.kind, mapping).items() if not header}
-            store.save_mapping(read.kind, read.signature, {**read.mapping, **absent})
+            read_result = read_file.read
+            absent = {name: None for name, header in logical_names(read_result.kind, mapping).items() if not header}
+            store.save_mapping(read_result.kind, read_result.signature, {**read_result.mapping, **absent},
+                               year=defaults.year, unit=defaults.unit)
         if remembered:
             print("已儲存欄位對應：之後匯入標題相同的檔案會自動套用，不必再指定 --mapping。")
     return 0
 
 
-def command_history(arguments: argparse.Namespace, plan: Plan) -> int:
-    batches = open_store(arguments.db, create=False).history()
+def command_history(arguments: argparse.Namespace) -> int:
+    files = file_catalogue(arguments)
+    store = open_store(arguments.db, create=False, catalogue=files)
+    unit = resolve_unit(arguments.unit, files)
+    batches = store.history(year=arguments.year, unit=unit)
     if arguments.json:
         print(json.dumps([batch_json(batch) for batch in batches], ensure_ascii=False, indent=2))
         return 0
@@ -323,7 +461,8 @@ def command_history(arguments: argparse.Namespace, plan: Plan) -> int:
     for batch in batches:
         state = f"（已於 {format_taiwan_time(batch.undone_at)} 復原）" if batch.undone_at else ""
         who = f"，上傳者 {batch.uploader}" if batch.uploader else ""
-        print(f"批次 {batch.id}：{batch.file_name}，{format_taiwan_time(batch.uploaded_at)} 上傳，"
+        periods = f"（{batch.periods_text}）" if batch.periods else ""
+        print(f"批次 {batch.id}：{batch.file_name}{periods}，{format_taiwan_time(batch.uploaded_at)} 上傳，"
               f"{batch.row_count:,} 筆{who}{state}")
     return 0
 
@@ -333,11 +472,12 @@ def batch_json(batch) -> dict[str, object]:
         "id": batch.id, "file_name": batch.file_name, "sha256": batch.sha256,
         "uploaded_at": batch.uploaded_at.isoformat(), "uploader": batch.uploader, "row_count": batch.row_count,
         "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
+        "periods": [{"year": year, "unit": unit} for year, unit in batch.periods],
     }
 
 
-def command_undo(arguments: argparse.Namespace, plan: Plan) -> int:
-    store = open_store(arguments.db, create=False)
+def command_undo(arguments: argparse.Namespace) -> int:
+    store = open_store(arguments.db, create=False, catalogue=file_catalogue(arguments))
     if arguments.batch not in {batch.id for batch in store.history()}:
         raise InputError(f"沒有第 {arguments.batch} 批上傳紀錄；請用 history 指令查看批次編號")
     try:
@@ -348,15 +488,130 @@ def command_undo(arguments: argparse.Namespace, plan: Plan) -> int:
     return 0
 
 
-def command_template(arguments: argparse.Namespace, plan: Plan) -> int:
+def catalogue_in_force(arguments: argparse.Namespace) -> tuple[Catalogue, Catalogue, object]:
+    """(the files' catalogue, the catalogue in force, the store or None): the store's plans when --db is given
+    or the default store exists, the files' otherwise."""
+    from metrics.store import default_url
+
+    files = file_catalogue(arguments)
+    if arguments.db or store_exists(default_url()):
+        store = open_store(arguments.db, create=False, catalogue=files)
+        return files, catalogue_of(store, files), store
+    return files, files, None
+
+
+def command_template(arguments: argparse.Namespace) -> int:
     from metrics.template import build_template
 
-    year = arguments.year or plan.year
-    output = Path(arguments.output or f"月報範本_{year}年.xlsx")
-    output.write_bytes(build_template(plan, year=year))
-    print(f"已產生 {output}")
+    _, catalogue, _ = catalogue_in_force(arguments)
+    defaults = defaults_of(arguments, catalogue)
+    if defaults.year is None or defaults.unit is None:
+        raise InputError("請以 --year 與 --unit 指定範本的年度與單位。" + catalogue.available_text())
+    plan = catalogue.plan(defaults.year, defaults.unit)
+    output = Path(arguments.output or f"月報範本_{plan.unit_name}_{plan.year}年.xlsx")
+    output.write_bytes(build_template(plan))
+    print(f"已產生 {output}（{plan.label}，{plan.version_text}）")
     return 0
 
+
+def command_plans(arguments: argparse.Namespace) -> int:
+    return PLAN_COMMANDS[arguments.plans_command](arguments)
+
+
+def command_plans_check(arguments: argparse.Namespace) -> int:
+    catalogue = file_catalogue(arguments)
+    print(f"計畫目錄無誤：{len(catalogue.fields)} 個填報項目、{len(catalogue.units.units)} 個單位、"
+          f"共同性指標 {len(catalogue.common.indicators)} 項（年度：{'、'.join(map(str, sorted(catalogue.common.years)))}）、"
+          f"計畫 {len(catalogue.plans)} 個。{catalogue.available_text()}")
+    return 0
+
+
+def command_plans_list(arguments: argparse.Namespace) -> int:
+    files, catalogue, store = catalogue_in_force(arguments)
+    if not catalogue.plans:
+        print(catalogue.available_text())
+        return 0
+    for year, unit in catalogue.keys():
+        plan = catalogue.plan(year, unit)
+        print(f"{year} 年度　{plan.unit_name}{'（範例）' if plan.sample else ''}：{len(plan.indicators)} 項指標，"
+              f"權重合計 {format_number(Fraction(plan.weight_total))}%，{plan.version_text}")
+    if store is not None:
+        from metrics.planning import file_differences
+
+        for note in file_differences(catalogue, files):
+            print(f"註：{note}")
+    return 0
+
+
+def chosen_plan(arguments: argparse.Namespace) -> Plan:
+    files, catalogue, store = catalogue_in_force(arguments)
+    unit = resolve_unit(arguments.unit, files)
+    if arguments.version is not None:
+        if store is None:
+            raise InputError("--version 需要資料庫（--db）：計畫版本存放在資料庫中")
+        from metrics.planning import plan_version
+
+        return plan_version(store, files, arguments.year, unit, arguments.version)
+    return catalogue.plan(arguments.year, unit)
+
+
+def command_plans_show(arguments: argparse.Namespace) -> int:
+    plan = chosen_plan(arguments)
+    print(f"{plan.title}（{plan.label}）")
+    print(f"{plan.version_text}；依據：{plan.source or '—'}")
+    print(f"權重合計 {format_number(Fraction(plan.weight_total))}%")
+    for goal in plan.goals:
+        common = "，共同性指標" if goal.common else ""
+        print(f"\n目標 {goal.number}　{goal.title}（{goal.kind}{common}）")
+        for indicator in plan.indicators_of(goal.number):
+            target = f"{format_number(Fraction(indicator.target))}{'%' if indicator.unit == '%' else ' ' + indicator.unit}"
+            print(f"  指標 {indicator.id}　{indicator.name}｜權重 {format_number(Fraction(indicator.weight))}%｜"
+                  f"目標值 {target}｜{indicator.measure}")
+    if plan.multi_year is not None:
+        rule = plan.multi_year
+        points = "、".join(f"{year} 年首次達標 {format_number(Fraction(value))} 分" for year, value in rule.points_by_first_year)
+        print(f"\n跨年度計分（{rule.source}）：指標 {rule.indicator}，{points}")
+    if plan.version is not None:
+        print(f"\n第 {plan.version.number} 版：{plan.version.author}，{plan.version.note or '—'}")
+    return 0
+
+
+def command_plans_export(arguments: argparse.Namespace) -> int:
+    from metrics.catalogue import plan_document
+
+    plan = chosen_plan(arguments)
+    output = Path(arguments.output or f"{plan.unit_name}_{plan.year}.toml")
+    output.write_text(plan_document(plan), encoding="utf-8")
+    print(f"已匯出 {output}（{plan.label}，{plan.version_text}）")
+    return 0
+
+
+def command_plans_import(arguments: argparse.Namespace) -> int:
+    from metrics.planning import import_plan_text, seed_store
+
+    files = file_catalogue(arguments)
+    path = Path(arguments.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"計畫檔「{arguments.file}」無法讀取：{getattr(error, 'strerror', None) or error}") from None
+    store = open_store(arguments.db, catalogue=files)
+    seed_store(store, files)
+    stored = import_plan_text(store, catalogue_of(store, files), text, author=arguments.author, note=arguments.note,
+                              origin=path.name)
+    print(f"已將「{path.name}」存為 {stored.unit} {stored.year} 年度計畫第 {stored.number} 版。")
+    for change in stored.changes:
+        print(f"  ・{change}")
+    return 0
+
+
+PLAN_COMMANDS = {
+    "check": command_plans_check,
+    "list": command_plans_list,
+    "show": command_plans_show,
+    "export": command_plans_export,
+    "import": command_plans_import,
+}
 
 COMMANDS = {
     "evaluate": command_evaluate,
@@ -364,13 +619,14 @@ COMMANDS = {
     "history": command_history,
     "undo": command_undo,
     "template": command_template,
+    "plans": command_plans,
 }
 
 
-def main(argv: Sequence[str] | None = None, plan: Plan = PLAN_112) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
-        return COMMANDS[arguments.command](arguments, plan)
+        return COMMANDS[arguments.command](arguments)
     except InputError as error:
         print(f"錯誤：{error}", file=sys.stderr)
         print("未儲存任何資料。" if arguments.command == "ingest" else "", file=sys.stderr, end="")

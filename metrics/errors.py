@@ -14,7 +14,11 @@ class KpiError(Exception):
 
 
 class PlanError(KpiError):
-    """The plan declaration itself is inconsistent (a programming or configuration error)."""
+    """A plan, a plan file or the plan catalogue is inconsistent; the message names the file, key and line."""
+
+    def __init__(self, message: str, *, issues: list | None = None):
+        self.issues = list(issues or [])
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,10 @@ class InputError(KpiError):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+class PlanNotFound(InputError):
+    """No plan exists for a (year, unit): its figures are refused, never scored against another plan."""
 
 
 class NoTableError(InputError):

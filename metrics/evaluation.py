@@ -7,14 +7,17 @@ formatting helpers turn it into what people read.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
+import pandas as pd
+
 from metrics.errors import InputError
 from metrics.figures import Figures
-from metrics.formulas import FORMULAS, GAP_RULES, NO_DATA, NOT_APPLICABLE, Computation, format_number, round_half_up
-from metrics.plan import Goal, Indicator, Plan, Term
+from metrics.formulas import (FORMULAS, GAP_RULES, MULTI_YEAR_RULES, NO_DATA, NOT_APPLICABLE, Computation, format_number, round_half_up,
+                              terms_label)
+from metrics.plan import Goal, Indicator, MultiYearScoring, Plan
 
 MET = "met"
 ON_TRACK = "on_track"
@@ -119,7 +122,9 @@ class Evaluation:
     def to_json(self) -> dict[str, object]:
         return {
             "organisation": self.plan.organisation,
+            "unit": self.plan.unit,
             "year": self.plan.year,
+            "plan": plan_json(self.plan),
             "as_of_month": self.as_of_month,
             "weighted_score": json_number(self.weighted_score),
             "weight_total": json_number(self.weight_total),
@@ -140,15 +145,21 @@ def json_number(value: Fraction | None, places: int = 2) -> int | float | None:
     return rounded.numerator if rounded.denominator == 1 else float(rounded)
 
 
-def terms_label(terms: tuple[Term, ...], plan: Plan) -> str:
-    """'實支數(累計)＋應付數(累計)…' or '精簡之縣款臨時人員數÷2', as the plan writes its sums."""
-    names = []
-    for term in terms:
-        name = plan.field_by_code[term.field].name
-        if term.coefficient != 1:
-            name = f"{name}÷{1 / term.coefficient}" if term.coefficient.numerator == 1 else f"{name}×{term.coefficient}"
-        names.append(name)
-    return "＋".join(names)
+def plan_json(plan: Plan) -> dict[str, object]:
+    """Which plan an evaluation used: enough to find that very version again."""
+    version = plan.version
+    return {
+        "year": plan.year,
+        "unit": plan.unit,
+        "unit_name": plan.unit_name,
+        "organisation": plan.organisation,
+        "sample": plan.sample,
+        "version": version.number if version else None,
+        "version_created_at": version.created_at.isoformat() if version else None,
+        "version_author": version.author if version else None,
+        "origin": version.origin if version else plan.origin,
+        "description": plan.version_text,
+    }
 
 
 def parse_target(indicator_id: str, text: str, plan: Plan) -> tuple[str, Fraction]:
@@ -203,7 +214,7 @@ def evaluate(figures: Figures, as_of_month: int | None = None, *,
 def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month: int, target: Fraction,
                        weight: Fraction) -> IndicatorResult:
     values = {code: figures.as_of(code, month) for code in indicator.fields}
-    computation = FORMULAS[indicator.formula](indicator, values)
+    computation = FORMULAS[indicator.formula](indicator, values, figures.plan.field_by_code)
     pace = target * month / 12 if indicator.accrues else None
     achievement = projection = gap = None
     gap_text = ""
@@ -227,5 +238,86 @@ def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month
                 amount=format_number(gap), unit=indicator.gap_unit or indicator.unit)
     reported = tuple(month_number for month_number in figures.reported_months(indicator.fields) if month_number <= month)
     return IndicatorResult(indicator, goal, month, target, weight, computation, achievement, status, pace,
-                           projection, gap, gap_text, reported, terms_label(indicator.numerator, figures.plan),
-                           terms_label(indicator.denominator, figures.plan))
+                           projection, gap, gap_text, reported,
+                           terms_label(indicator.numerator, figures.plan.field_by_code),
+                           terms_label(indicator.denominator, figures.plan.field_by_code))
+
+
+# ---- multi-year scoring (the plan's 計分說明 (四) of goal 6) ----
+
+@dataclass(frozen=True)
+class YearStanding:
+    """How one year of a multi-year span stands for one unit."""
+
+    year: int
+    has_plan: bool
+    as_of_month: int | None  # the month the year was judged at (its latest reported month); None without figures
+    status: str | None  # the indicator's status then; None without a plan or figures
+    actual: Fraction | None
+    target: Fraction | None
+    points: Fraction | None  # None: not known yet
+
+    @property
+    def met(self) -> bool | None:
+        if self.status in (None, NO_DATA, NOT_APPLICABLE):
+            return None
+        return self.status == MET
+
+    @property
+    def final(self) -> bool:
+        """Judged on December's figures; before that the year's points may still change."""
+        return self.as_of_month == 12
+
+
+@dataclass(frozen=True)
+class MultiYearPoints:
+    rule: MultiYearScoring
+    unit: str
+    first_met_year: int | None
+    years: tuple[YearStanding, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "indicator": self.rule.indicator,
+            "rule": self.rule.rule,
+            "source": self.rule.source,
+            "full_points": json_number(Fraction(self.rule.full_points)),
+            "first_met_year": self.first_met_year,
+            "years": [{
+                "year": standing.year,
+                "has_plan": standing.has_plan,
+                "as_of_month": standing.as_of_month,
+                "final": standing.final,
+                "status": standing.status,
+                "actual": json_number(standing.actual),
+                "target": json_number(standing.target),
+                "points": json_number(standing.points),
+            } for standing in self.years],
+        }
+
+
+def multi_year_points(rule: MultiYearScoring, unit: str, plans: Mapping[int, Plan | None],
+                      frame: pd.DataFrame) -> MultiYearPoints:
+    """Each year of the rule's span judged against that year's own plan of the unit, from `frame` (tidy
+    figures of any years); the year first met and the points of every year follow by the rule."""
+    standings = []
+    for year in rule.years:
+        plan = plans.get(year)
+        indicator = plan.indicator_by_id.get(rule.indicator) if plan is not None else None
+        if plan is None or indicator is None or plan.unit != unit:
+            standings.append(YearStanding(year, plan is not None, None, None, None, None, None))
+            continue
+        figures = Figures.from_frame(plan, frame)
+        months = figures.reported_months(indicator.fields)
+        target = Fraction(indicator.target)
+        if not months:
+            standings.append(YearStanding(year, True, None, None, None, target, None))
+            continue
+        result = evaluate_indicator(indicator, plan.goal_by_number[indicator.goal], figures, months[-1], target,
+                                    Fraction(indicator.weight))
+        standings.append(YearStanding(year, True, months[-1], result.status, result.actual, target, None))
+    met = {standing.year: standing.met for standing in standings}
+    first, points = MULTI_YEAR_RULES[rule.rule](met, rule.years, {year: Fraction(value) for year, value in rule.points.items()},
+                                                Fraction(rule.not_met_points))
+    standings = [replace(standing, points=points[standing.year]) for standing in standings]
+    return MultiYearPoints(rule, unit, first, tuple(standings))

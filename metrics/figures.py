@@ -34,20 +34,19 @@ def empty_tidy_frame() -> pd.DataFrame:
 
 @dataclass
 class Figures:
-    """The reported monthly values of one unit in one year: field -> month -> value."""
+    """The reported monthly values of one unit in one year (the plan's): field -> month -> value."""
 
     plan: Plan
     values: dict[str, dict[int, Decimal]] = field(default_factory=dict)
 
     @classmethod
-    def from_frame(cls, plan: Plan, frame: pd.DataFrame, year: int | None = None,
-                   unit: str | None = None) -> Figures:
-        year = plan.year if year is None else year
-        unit = plan.unit if unit is None else unit
+    def from_frame(cls, plan: Plan, frame: pd.DataFrame) -> Figures:
+        """The figures of the plan's own unit and year, and only those: no other unit's or year's figure
+        is ever evaluated against this plan."""
         figures = cls(plan)
         if frame.empty:
             return figures
-        rows = frame[(frame["year"] == year) & (frame["unit"] == unit)]
+        rows = frame[(frame["year"] == plan.year) & (frame["unit"] == plan.unit) & frame["field"].isin(plan.field_by_code)]
         for code, month, value in zip(rows["field"], rows["month"], rows["value"]):
             figures.values.setdefault(code, {})[int(month)] = Decimal(value)
         return figures

@@ -1,8 +1,14 @@
-"""The plan's formulas as small, exact functions.
+"""The registry of rules a plan may name: formulas, gap rules and multi-year scoring rules.
+
+A plan file names a rule by its key (`formula = "percent"`, `gap_rule = "count"`, `rule =
+"first_year_met"`); the functions live here, as small exact functions. This module knows nothing
+of plans: a formula reads the terms an indicator declares (numerator, denominator, alternative
+denominator) and the names of the fields it is given, so a new indicator that fits an existing
+rule is an edit of plan data only.
 
 All arithmetic is on `fractions.Fraction`, so 11 ÷ 10 × 100 is exactly 110 and a round-up
 never sees floating-point residue. Presentation rounding happens once, here, as the plan says:
-indicator 6 rounds up to a whole percent; the other ratios are given to two decimals (half up).
+the reduction rate rounds up to a whole percent; the other ratios are given to two decimals (half up).
 """
 
 from __future__ import annotations
@@ -11,12 +17,37 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the plan validates itself against FORMULAS, so only its types are needed here
-    from metrics.plan import Indicator, Term
+from typing import Protocol
 
 Values = Mapping[str, Fraction | None]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One part of a sum: coefficient × field."""
+
+    field: str
+    coefficient: Fraction = Fraction(1)
+    required: bool = False  # without it the sum has no value; other missing parts count as 0
+
+
+class Named(Protocol):
+    """What a formula needs to know of a field: how people call it and what it counts in."""
+
+    name: str
+    unit: str
+
+
+class Formulated(Protocol):
+    """What a formula needs to know of an indicator: the sums it declares."""
+
+    numerator: tuple[Term, ...]
+    denominator: tuple[Term, ...]
+    alternative_denominator: tuple[Term, ...]
+    alternative_reason: str
+
+
+Fields = Mapping[str, Named]
 
 NO_DATA = "no_data"
 NOT_APPLICABLE = "not_applicable"
@@ -56,27 +87,44 @@ def percent_rounded_up(numerator: Fraction, denominator: Fraction) -> Fraction:
     return Fraction(math.ceil(percent(numerator, denominator)))
 
 
-def reduction_denominator(new_positions: Fraction | None, contract_budget_positions: Fraction | None,
-                          temp_budget_positions: Fraction | None) -> tuple[Fraction | None, str]:
-    """Indicator 6's denominator with the plan's rule (三), and a sentence saying which was used.
+def terms_label(terms: tuple[Term, ...], fields: Fields) -> str:
+    """'實支數(累計)＋應付數(累計)…' or '精簡之縣款臨時人員數÷2', as the plan writes its sums."""
+    names = []
+    for term in terms:
+        name = fields[term.field].name
+        if term.coefficient != 1:
+            name = f"{name}÷{1 / term.coefficient}" if term.coefficient.numerator == 1 else f"{name}×{term.coefficient}"
+        names.append(name)
+    return "＋".join(names)
 
-    D is the new (incl. released) budget positions, unless the county-funded contract positions
-    plus half the temporary positions are fewer, in which case D is that sum.
+
+def alternative_denominator(indicator: Formulated, values: Values, fields: Fields) -> tuple[Fraction | None, str]:
+    """The denominator with the plan's alternative rule, and a sentence saying which one was used.
+
+    D is the declared denominator, unless the alternative sum (the 政風處 plan's rule (三): county-funded
+    contract positions plus half the temporary positions) is reported and smaller, in which case D is that sum.
     """
-    if new_positions is None:
-        return None, "新增(含解控)預算員額數未填報"
-    if contract_budget_positions is None and temp_budget_positions is None:
-        return new_positions, (f"分母採新增(含解控)預算員額數 {format_number(new_positions)} 人"
-                               "（未填報縣款聘僱／臨時預算員額數，未檢核補充說明（三））")
-    budget = (contract_budget_positions or 0) + Fraction(temp_budget_positions or 0) / 2
-    if budget < new_positions:
-        return budget, (f"分母改採縣款聘僱預算員額數＋臨時人員預算員額數÷2＝{format_number(budget)} 人，"
-                        f"因少於新增(含解控)預算員額數 {format_number(new_positions)} 人（計畫補充說明（三））")
-    return new_positions, (f"分母採新增(含解控)預算員額數 {format_number(new_positions)} 人"
-                           f"（縣款聘僱＋臨時÷2＝{format_number(budget)} 人，未少於新增員額數）")
+    primary = sum_terms(indicator.denominator, values)
+    if not indicator.alternative_denominator:
+        return primary, ""
+    primary_label = terms_label(indicator.denominator, fields)
+    unit = fields[indicator.denominator[0].field].unit
+    if primary is None:
+        return None, f"{primary_label}未填報"
+    alternative = sum_terms(indicator.alternative_denominator, values)
+    alternative_label = terms_label(indicator.alternative_denominator, fields)
+    reason = f"（{indicator.alternative_reason}）" if indicator.alternative_reason else ""
+    if alternative is None:
+        return primary, (f"分母採{primary_label} {format_number(primary)} {unit}"
+                         f"（未填報{alternative_label}，未檢核{indicator.alternative_reason or '替代分母'}）")
+    if alternative < primary:
+        return alternative, (f"分母改採{alternative_label}＝{format_number(alternative)} {unit}，"
+                             f"因少於{primary_label} {format_number(primary)} {unit}{reason}")
+    return primary, (f"分母採{primary_label} {format_number(primary)} {unit}"
+                     f"（{alternative_label}＝{format_number(alternative)} {unit}，未少於{primary_label}）")
 
 
-def count(indicator: Indicator, values: Values) -> Computation:
+def count(indicator: Formulated, values: Values, fields: Fields) -> Computation:
     total = sum_terms(indicator.numerator, values)
     if total is None:
         return Computation(None, status=NO_DATA, note="尚無填報資料")
@@ -98,18 +146,20 @@ def percent_two_decimals(numerator: Fraction, denominator: Fraction) -> Fraction
     return round_half_up(percent(numerator, denominator), 2)
 
 
-def ratio(indicator: Indicator, values: Values) -> Computation:
-    return _ratio(sum_terms(indicator.numerator, values), sum_terms(indicator.denominator, values),
-                  percent_two_decimals)
+def ratio(indicator: Formulated, values: Values, fields: Fields) -> Computation:
+    denominator, note = alternative_denominator(indicator, values, fields)
+    return _ratio(sum_terms(indicator.numerator, values), denominator, percent_two_decimals, note)
 
 
-def reduction_rate(indicator: Indicator, values: Values) -> Computation:
-    denominator, note = reduction_denominator(values.get("new_positions"), values.get("contract_budget_positions"),
-                                              values.get("temp_budget_positions"))
+def reduction_rate(indicator: Formulated, values: Values, fields: Fields) -> Computation:
+    """The plan's 計算結果如有小數點，應無條件進位: a whole percent, rounded up."""
+    denominator, note = alternative_denominator(indicator, values, fields)
     return _ratio(sum_terms(indicator.numerator, values), denominator, percent_rounded_up, note)
 
 
-FORMULAS: dict[str, Callable[[Indicator, Values], Computation]] = {
+Formula = Callable[[Formulated, Values, Fields], Computation]
+
+FORMULAS: dict[str, Formula] = {
     "count": count,
     "percent": ratio,
     "reduction_rate": reduction_rate,
@@ -180,3 +230,35 @@ def format_number(value: Fraction | float | int | None, places: int = 2) -> str:
     sign = "-" if rounded < 0 else ""
     fraction_digits = f"{int((abs(rounded) - whole) * 10**places):0{places}d}".rstrip("0")
     return f"{sign}{whole:,}" + (f".{fraction_digits}" if fraction_digits else "")
+
+
+# Multi-year scoring: the points of each year of a span, from the years in which an indicator met its target.
+
+def first_year_met(met: Mapping[int, bool | None], years: tuple[int, ...], points_by_first_year: Mapping[int, Fraction],
+                   not_met_points: Fraction) -> tuple[int | None, dict[int, Fraction | None]]:
+    """The 政風處 112 plan's 計分說明 (四) of goal 6: the first year of the span in which the target was met
+    decides the points of that year and of every later year of the span (met in 112 or 113: full points; in
+    114: 4; in 115: 3), whatever later years show. A year before it scores `not_met_points` when it was
+    evaluated and missed, and None (not known yet) when it has no evaluation.
+
+    met: year → True (met), False (evaluated, not met) or None (no plan or no figures).
+    Returns (the year first met or None, year → points or None).
+    """
+    first = next((year for year in years if met.get(year)), None)
+    points: dict[int, Fraction | None] = {}
+    for year in years:
+        if first is not None and year >= first:
+            points[year] = Fraction(points_by_first_year[first])
+        elif met.get(year) is False:
+            points[year] = Fraction(not_met_points)
+        else:
+            points[year] = None
+    return first, points
+
+
+MultiYearRule = Callable[[Mapping[int, bool | None], tuple[int, ...], Mapping[int, Fraction], Fraction],
+                         tuple[int | None, dict[int, Fraction | None]]]
+
+MULTI_YEAR_RULES: dict[str, MultiYearRule] = {
+    "first_year_met": first_year_met,
+}

@@ -1,20 +1,21 @@
-"""The 112 annual plan of 新竹縣政府政風處, declared as data.
+"""What a plan is: goals, indicators, the monthly fields that feed them, and the checks that make one valid.
 
-This module only declares: the strategic goals, the indicators and the monthly fields that
-feed them, as frozen dataclasses that read like the plan's own table. The code that runs
-them lives in `formulas` and `evaluation`. Adding an indicator is one row in INDICATORS (and
-a formula in `formulas.FORMULAS` only if none of the existing ones fits).
+This module holds no plan. Plans are data (TOML files under plans/, versions in the store), read by
+`metrics.catalogue`, which builds each (year, unit) into a `Plan` through `build_plan`. A Plan is
+frozen: a what-if or an edit makes a new one (`dataclasses.replace`), never changes it in place.
+The rules a plan names (formulas, gap rules, multi-year scoring) live in `metrics.formulas`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from functools import cached_property
 
 from metrics.errors import PlanError
+from metrics.formulas import FORMULAS, GAP_RULES, MULTI_YEAR_RULES, Term
 
 
 class Aggregation(enum.Enum):
@@ -44,17 +45,8 @@ class Goal:
     number: int
     title: str
     kind: str  # 業務 / 人力 / 經費 / 性別平等 / 其他
-    common: bool  # 共同性指標 (shared by every bureau of the county)
+    common: bool  # 共同性指標 (shared by every unit of the county)
     summary: str
-
-
-@dataclass(frozen=True)
-class Term:
-    """One part of a sum: coefficient × field."""
-
-    field: str
-    coefficient: Fraction = Fraction(1)
-    required: bool = False  # without it the sum has no value; other missing parts count as 0
 
 
 @dataclass(frozen=True)
@@ -71,12 +63,14 @@ class Indicator:
     formula: str  # key of formulas.FORMULAS
     numerator: tuple[Term, ...]
     denominator: tuple[Term, ...] = ()
-    extra_fields: tuple[str, ...] = ()  # fields a formula reads besides the two sums
+    alternative_denominator: tuple[Term, ...] = ()  # used instead of the denominator when reported and smaller
+    alternative_reason: str = ""  # where the plan says so, e.g. 計畫補充說明（三）
     accrues: bool = False  # grows over the year, so a pace (target × M ÷ 12) applies
     gap_rule: str = "count"  # key of formulas.GAP_RULES: how far from target, in natural units
     gap_template: str = "還需 {amount} {unit}"
     gap_unit: str = ""
     help: str = ""
+    common: bool = False  # one of the county's common indicators, declared once for every unit
 
     @property
     def is_ratio(self) -> bool:
@@ -85,167 +79,81 @@ class Indicator:
     @property
     def fields(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
-        for term in (*self.numerator, *self.denominator):
+        for term in (*self.numerator, *self.denominator, *self.alternative_denominator):
             seen[term.field] = None
-        for code in self.extra_fields:
-            seen[code] = None
         return tuple(seen)
 
 
-def _flow(code: str, name: str, unit: str, help: str) -> MonthlyField:
-    return MonthlyField(code, name, unit, Aggregation.FLOW, Quantity.COUNT, help)
+@dataclass(frozen=True)
+class MultiYearScoring:
+    """A rule that scores one indicator over a span of years (the plan's 計分說明 (四) of goal 6)."""
+
+    indicator: str
+    rule: str  # key of formulas.MULTI_YEAR_RULES
+    years: tuple[int, ...]
+    full_points: Decimal
+    points_by_first_year: tuple[tuple[int, Decimal], ...]
+    not_met_points: Decimal = Decimal(0)
+    source: str = ""
+
+    @property
+    def points(self) -> dict[int, Decimal]:
+        return dict(self.points_by_first_year)
 
 
-def _stock(code: str, name: str, unit: str, help: str, quantity: Quantity = Quantity.COUNT) -> MonthlyField:
-    return MonthlyField(code, name, unit, Aggregation.STOCK, quantity, help)
+@dataclass(frozen=True)
+class PlanVersion:
+    """Where a stored plan came from: its number among the versions of its (year, unit), who made it, why."""
 
-
-FIELDS: tuple[MonthlyField, ...] = (
-    _flow("warning_cases", "預警案件數", "案", "當月辦理完成之預警案件數。"),
-    _flow("procurement_audits", "採購稽核案件數", "案", "當月辦理之採購稽核案件數。"),
-    _flow("complaints_completed", "陳情檢舉完成件數", "案", "當月受理並完成處理之民眾陳情檢舉件數。"),
-    _flow("infosec_audits", "資通安全稽核件數", "案", "當月依資通安全管理法辦理之機關內外部資通安全稽核件數。"),
-    _flow("pinhole_inspections", "廁所及哺集乳室反針孔檢查次數", "次", "當月會同廳舍管理單位進行之反針孔檢查次數。"),
-    _flow("harassment_courses", "職場性騷擾防治課程場次", "場", "當月辦理之職場性騷擾防治相關課程場次。"),
-    _stock("new_positions", "新增(含解控)預算員額數", "人", "111 年起獲新增(含解控)之預算員額數，填月底數。"),
-    _stock("reduced_contract", "精簡之縣款聘僱人員數", "人", "累計已精簡之縣款聘僱人員數，填月底數。"),
-    _stock("reduced_temp", "精簡之縣款臨時人員數", "人", "累計已精簡之縣款臨時人員數，填月底數（2 名折算 1 名）。"),
-    _stock("contract_budget_positions", "縣款聘僱預算員額數", "人", "縣款聘僱人員預算員額數，填月底數。"),
-    _stock("temp_budget_positions", "縣款臨時人員預算員額數", "人", "縣款臨時人員預算員額數，填月底數。"),
-    _stock("hakka_certified", "已通過客語認證人數", "人", "單位內已通過客語認證之公務人員及聘僱人員人數，填月底數。"),
-    _stock("staff_headcount", "公務人員及聘僱人員現職人數", "人", "單位內公務人員及聘僱人員現職人數，填月底數。"),
-    _stock("budget_amount", "預算數", "千元", "當年度預算數（千元）。", Quantity.AMOUNT),
-    _stock("actual_spent", "實支數(累計)", "千元", "年初至月底累計實支數（千元）。", Quantity.AMOUNT),
-    _stock("payables", "應付數(累計)", "千元", "年初至月底累計應付數（千元）。", Quantity.AMOUNT),
-    _stock("savings", "節餘數(累計)", "千元", "年初至月底累計節餘數（千元）。", Quantity.AMOUNT),
-    _stock("reserved", "控留數(累計)", "千元", "年初至月底累計控留數（千元）。", Quantity.AMOUNT),
-    _flow("gender_analyses", "性別分析件數", "件", "當月完成之性別分析件數。"),
-    _flow("gender_impact_reviews", "性別影響評估檢視表件數", "件", "當月完成之性別影響評估檢視表件數。"),
-    _flow("edoc_sent_electronic", "電子發文件數", "件", "當月以電子交換方式發文之件數。"),
-    _flow("edoc_sent_total", "發文總件數", "件", "當月發文總件數（電子及紙本）。"),
-    _flow("online_signed", "公文線上簽核件數", "件", "當月以線上簽核方式處理之公文件數。"),
-    _flow("edoc_received_electronic", "電子公文收文總數", "件", "當月電子公文收文件數。"),
-    _flow("paper_received_signed_online", "紙本來文線上簽核數", "件", "當月紙本來文經掃描後線上簽核之件數。"),
-    _flow("self_created_drafts", "自創簽稿數", "件", "當月自行創簽稿之件數。"),
-)
-
-
-GOALS: tuple[Goal, ...] = (
-    Goal(1, "建立防貪機制，預防機關發生貪瀆不法", "業務", False,
-         "藉由走動式、複合式工程查核、監辦採購、實地驗收等預警作為，減少浪費及節省公帑。"),
-    Goal(2, "監辦採購業務，落實採購稽核機制，建構本縣公平公開之採購環境", "業務", False,
-         "監辦開標、比價、議價、決標、驗收程序，並以書面或實地稽核健全採購制度。"),
-    Goal(3, "妥慎處理檢舉案件，樹立廉潔政府", "業務", False,
-         "縝密查察民眾陳情檢舉案件，不實者即時澄清，查有不法者積極究辦。"),
-    Goal(4, "協助機關強化資訊機密維護措施，建構資訊安全網絡", "業務", False,
-         "協助強化資通安全管理機制，防範公務機密外洩。"),
-    Goal(5, "配合辦理本府 111 年至 113 年推動各機關性別主流化實施計畫，推行「性平好生活」", "業務", False,
-         "就人身安全層面檢視公共空間安全，並強化同仁性別意識與敏感度。"),
-    Goal(6, "調整控管聘僱及臨時人力，落實獎優汰劣之考核用人管理機制", "人力", True,
-         "新增(含解控)員額每 1 人，應相對精簡聘僱人員 1 人或臨時人員 2 人。"),
-    Goal(7, "提升公務人員及聘僱人員客語認證完成率", "人力", True,
-         "配合「客語為通行語實施辦法」，逐年提升客語能力認證通過比例。"),
-    Goal(8, "提升資源使用效益，妥適配置政府資源", "經費", True,
-         "提升預算執行績效，確保各項施政如期完成。"),
-    Goal(9, "性別分析及性別影響評估辦理情形", "性別平等", True,
-         "運用性別統計與性別分析，找出性別議題並據以調整計畫。"),
-    Goal(10, "提升行政效率推動公文無紙化作業", "其他", True,
-         "推動電子公文交換與線上簽核，縮短公文往返時間並節能減紙。"),
-)
-
-
-def _count(id: str, goal: int, name: str, short_name: str, measure: str, weight: str, target: str,
-           unit: str, field_code: str, help: str) -> Indicator:
-    return Indicator(
-        id=id, goal=goal, name=name, short_name=short_name, method="統計數據", measure=measure,
-        weight=Decimal(weight), target=Decimal(target), unit=unit, formula="count",
-        numerator=(Term(field_code),), accrues=True, help=help,
-    )
-
-
-INDICATORS: tuple[Indicator, ...] = (
-    _count("1", 1, "辦理預警案件", "辦理預警案件", "辦理案件數", "12.5", "2", "案", "warning_cases",
-           "年度內辦理完成之預警案件數（各月預警案件數加總）。"),
-    _count("2", 2, "辦理採購稽核案件", "採購稽核案件", "辦理案件數", "12.5", "130", "案", "procurement_audits",
-           "年度內辦理之採購稽核案件數（各月加總）。"),
-    _count("3", 3, "受理民眾陳情檢舉，並予以完成", "陳情檢舉完成", "辦理案件數", "12.5", "150", "案",
-           "complaints_completed", "年度內受理並完成之民眾陳情檢舉件數（各月加總）。"),
-    _count("4", 4, "依照資通安全管理法及相關法規範辦理機關內外部資通安全稽核，以強化資通安全管理機制，"
-           "並阻斷法定職務必要範圍外之使用", "資通安全稽核", "辦理案件數", "12.5", "1", "案", "infosec_audits",
-           "年度內辦理之機關內外部資通安全稽核件數（各月加總）。"),
-    _count("5-1", 5, "會同本府廳舍安全管理權責單位，每年定期進行廁所及哺集乳室反針孔檢查", "反針孔檢查",
-           "檢查次數", "2.5", "4", "次", "pinhole_inspections", "年度內廁所及哺集乳室反針孔檢查次數（各月加總）。"),
-    _count("5-2", 5, "辦理職場性騷擾防治相關課程，強化同仁之性別意識並提升性別敏感度，增進知能",
-           "性騷擾防治課程", "辦理場次", "2.5", "1", "次", "harassment_courses",
-           "年度內辦理職場性騷擾防治課程場次（各月加總）。"),
-    Indicator(
-        id="6", goal=6, name="單位聘僱、臨時人力精簡率", short_name="聘僱臨時人力精簡率", method="統計數據",
-        measure="(精簡之縣款聘僱人員數+精簡之縣款臨時人員數÷2)÷新增(含解控)預算員額數×100% "
-                "備註：計算結果如有小數點，應無條件進位。",
-        weight=Decimal("5.0"), target=Decimal("50"), unit="%", formula="reduction_rate",
-        numerator=(Term("reduced_contract"), Term("reduced_temp", Fraction(1, 2))),
-        denominator=(Term("new_positions"),),
-        extra_fields=("contract_budget_positions", "temp_budget_positions"), gap_rule="reduction",
-        gap_template="還需精簡 {amount} 人（聘僱人員計 1 人、臨時人員 2 人計 1 人）",
-        help="分母為新增(含解控)預算員額數；若縣款聘僱預算員額數＋臨時人員預算員額數÷2 少於該數，"
-             "分母改為該合計數（計畫補充說明（三））。結果無條件進位至整數百分比。",
-    ),
-    Indicator(
-        id="7", goal=7, name="單位公務人員及聘僱人員客語認證完成率", short_name="客語認證完成率", method="統計數據",
-        measure="單位內已通過客語認證人數÷單位內公務人員及聘僱人員現職人數(以當年度最後一日在職人數計算)×100%",
-        weight=Decimal("5.0"), target=Decimal("40.7"), unit="%", formula="percent",
-        numerator=(Term("hakka_certified"),), denominator=(Term("staff_headcount"),),
-        gap_rule="whole_fixed_denominator", gap_template="還需 {amount} 人通過客語認證", gap_unit="人",
-        help="以最近一次填報之月底人數計算；年度評核以當年度最後一日在職人數為準。",
-    ),
-    Indicator(
-        id="8", goal=8, name="預算執行率", short_name="預算執行率", method="統計數據",
-        measure="(當年度實支數+應付數+節餘數+控留數)÷預算數×100%",
-        weight=Decimal("10.0"), target=Decimal("85"), unit="%", formula="percent",
-        numerator=(Term("actual_spent", required=True), Term("payables"), Term("savings"), Term("reserved")),
-        denominator=(Term("budget_amount"),), accrues=True,
-        gap_rule="amount_fixed_denominator", gap_template="還需執行 {amount} 千元", gap_unit="千元",
-        help="實支、應付、節餘、控留均為年初至月底累計數；任一項有填報時，未填之項以 0 計。",
-    ),
-    _count("9-1", 9, "對於性別處境之議題，採用質化或量化方法進行分析", "性別分析", "性別分析件數", "5.0", "1",
-           "件", "gender_analyses", "年度內完成之性別分析件數（各月加總）。"),
-    _count("9-2", 9, "運用性別統計及性別分析，找出性別議題之情形", "性別影響評估", "性別影響評估檢視表件數",
-           "5.0", "2", "件", "gender_impact_reviews", "年度內完成之性別影響評估檢視表件數（各月加總）。"),
-    Indicator(
-        id="10-1", goal=10, name="公文電子交換比率", short_name="公文電子交換比率", method="統計數據",
-        measure="電子發文件數÷發文總件數×100%",
-        weight=Decimal("5.0"), target=Decimal("97"), unit="%", formula="percent",
-        numerator=(Term("edoc_sent_electronic"),), denominator=(Term("edoc_sent_total"),),
-        gap_rule="growing_denominator", gap_template="還需 {amount} 件電子發文（以後續發文全數電子交換計）", gap_unit="件",
-        help="年初至當月電子發文件數合計 ÷ 發文總件數合計（比值之合計，非各月比率之平均）。",
-    ),
-    Indicator(
-        id="10-2", goal=10, name="公文線上簽核比率", short_name="公文線上簽核比率", method="統計數據",
-        measure="公文線上簽核件數÷(電子公文收文總數+紙本來文線上簽核數+自創簽稿數)×100%",
-        weight=Decimal("5.0"), target=Decimal("72"), unit="%", formula="percent",
-        numerator=(Term("online_signed"),),
-        denominator=(Term("edoc_received_electronic"), Term("paper_received_signed_online"),
-                     Term("self_created_drafts")),
-        gap_rule="growing_denominator", gap_template="還需 {amount} 件線上簽核（以後續公文全數線上簽核計）", gap_unit="件",
-        help="年初至當月合計；分母三項任一項有填報時，未填之項以 0 計。",
-    ),
-)
+    number: int
+    created_at: dt.datetime
+    author: str
+    note: str
+    origin: str  # the file it was seeded from, or 系統內編修
 
 
 @dataclass(frozen=True)
 class Plan:
-    """A validated plan with its lookups built once."""
+    """A validated plan of one unit for one year, with its lookups built once."""
 
-    organisation: str
-    unit: str
     year: int  # ROC year
+    unit: str  # the unit's canonical name, the key of its figures in the store
+    organisation: str  # the unit's full name in that year, e.g. 新竹縣政府政風處
     goals: tuple[Goal, ...]
     indicators: tuple[Indicator, ...]
     fields: tuple[MonthlyField, ...]
+    unit_name: str = ""  # the unit's name in that year (differs from `unit` before a rename)
+    title: str = ""
+    source: str = ""  # the document the targets come from
+    sample: bool = False  # a made-up 範例 plan: never an official target
+    origin: str = ""  # the file it was read from
+    version: PlanVersion | None = None  # set when it was read from the store
+    multi_year: MultiYearScoring | None = None
     weight_total: Decimal = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weight_total", sum((i.weight for i in self.indicators), Decimal(0)))
+        if not self.unit_name:
+            object.__setattr__(self, "unit_name", self.unit)
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.year, self.unit)
+
+    @property
+    def label(self) -> str:
+        """'政風處 112 年度', with （範例） for a sample plan."""
+        return f"{self.unit_name} {self.year} 年度" + ("（範例）" if self.sample else "")
+
+    @property
+    def version_text(self) -> str:
+        """Which plan an evaluation used, as a heading says it."""
+        sample = "範例計畫（非正式目標值）" if self.sample else ""
+        if self.version is None:
+            where = f"計畫檔 {self.origin}" if self.origin else "計畫檔"
+        else:
+            where = f"計畫第 {self.version.number} 版"
+        return "，".join(part for part in (where, sample) if part)
 
     @cached_property
     def field_by_code(self) -> dict[str, MonthlyField]:
@@ -263,6 +171,10 @@ class Plan:
     def indicator_by_id(self) -> dict[str, Indicator]:
         return {i.id: i for i in self.indicators}
 
+    @property
+    def common_indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if i.common)
+
     def indicators_of(self, goal: int) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if i.goal == goal)
 
@@ -274,51 +186,95 @@ class Plan:
         return self.field_by_code.get(key) or self.field_by_name.get(key)
 
 
-def build_plan(organisation: str, unit: str, year: int, goals: tuple[Goal, ...],
-               indicators: tuple[Indicator, ...], fields: tuple[MonthlyField, ...]) -> Plan:
-    """Validate the declarations and index them; every mistake is named."""
-    from metrics.formulas import FORMULAS, GAP_RULES
+@dataclass(frozen=True)
+class PlanIssue:
+    """One thing wrong with a plan, with what it is about so a loader can point at the line."""
 
-    problems: list[str] = []
+    message: str
+    indicator: str | None = None
+    goal: int | None = None
+    key: str = ""  # the offending key of that indicator or goal (weight, target, formula…)
 
-    def duplicates(values: list) -> set:
-        return {value for value in values if values.count(value) > 1}
 
-    for code in sorted(duplicates([f.code for f in fields])):
-        problems.append(f"項目代碼 {code} 重複宣告")
-    for name in sorted(duplicates([f.name for f in fields])):
-        problems.append(f"項目名稱 {name} 重複宣告")
-    for number in sorted(duplicates([g.number for g in goals])):
-        problems.append(f"策略目標 {number} 重複宣告")
-    for indicator_id in sorted(duplicates([i.id for i in indicators])):
-        problems.append(f"指標 {indicator_id} 重複宣告")
+def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fields: tuple[MonthlyField, ...],
+                multi_year: MultiYearScoring | None = None) -> list[PlanIssue]:
+    """Everything inconsistent in a plan's declarations; empty when it is sound."""
+    issues: list[PlanIssue] = []
+
+    def duplicates(values: list) -> list:
+        return sorted({value for value in values if values.count(value) > 1}, key=str)
+
+    for code in duplicates([f.code for f in fields]):
+        issues.append(PlanIssue(f"項目代碼 {code} 重複宣告"))
+    for name in duplicates([f.name for f in fields]):
+        issues.append(PlanIssue(f"項目名稱 {name} 重複宣告"))
+    for number in duplicates([g.number for g in goals]):
+        issues.append(PlanIssue(f"策略目標 {number} 重複宣告", goal=number, key="number"))
+    for indicator_id in duplicates([i.id for i in indicators]):
+        issues.append(PlanIssue(f"指標 {indicator_id} 重複宣告", indicator=indicator_id, key="id"))
     codes = {f.code for f in fields}
     numbers = {g.number for g in goals}
     for indicator in indicators:
         label = f"指標 {indicator.id}"
+
+        def issue(message: str, key: str) -> None:
+            issues.append(PlanIssue(f"{label} {message}", indicator=indicator.id, key=key))
+
         if indicator.goal not in numbers:
-            problems.append(f"{label} 所屬策略目標 {indicator.goal} 不存在")
-        for code in indicator.fields:
-            if code not in codes:
-                problems.append(f"{label} 使用未宣告的項目 {code}")
+            issue(f"所屬策略目標 {indicator.goal} 不存在", "goal")
+        for part, terms in (("numerator", indicator.numerator), ("denominator", indicator.denominator),
+                            ("alternative_denominator", indicator.alternative_denominator)):
+            for term in terms:
+                if term.field not in codes:
+                    issue(f"使用未宣告的項目 {term.field}（項目須在 fields.toml 宣告）", part)
+                if term.coefficient <= 0:
+                    issue(f"的項目 {term.field} 係數須大於 0", part)
         if indicator.gap_rule not in GAP_RULES:
-            problems.append(f"{label} 的差距規則 {indicator.gap_rule} 不存在（可用：{'、'.join(sorted(GAP_RULES))}）")
+            issue(f"的差距規則 {indicator.gap_rule} 不存在（可用：{'、'.join(sorted(GAP_RULES))}）", "gap_rule")
         if indicator.formula not in FORMULAS:
-            problems.append(f"{label} 的公式 {indicator.formula} 不存在（可用：{'、'.join(sorted(FORMULAS))}）")
-        if not isinstance(indicator.weight, Decimal) or indicator.weight <= 0:
-            problems.append(f"{label} 權重缺漏或不大於 0：{indicator.weight!r}")
-        if not isinstance(indicator.target, Decimal) or indicator.target <= 0:
-            problems.append(f"{label} 目標值缺漏或不大於 0：{indicator.target!r}")
+            issue(f"的公式 {indicator.formula} 不存在（可用：{'、'.join(sorted(FORMULAS))}）", "formula")
+        elif indicator.formula == "count" and indicator.denominator:
+            issue("的公式 count 是件數加總，不可有分母", "denominator")
+        elif indicator.formula != "count" and not indicator.denominator:
+            issue(f"的公式 {indicator.formula} 是比率，須有分母項目（denominator）", "denominator")
+        if indicator.alternative_denominator and not indicator.denominator:
+            issue("有替代分母（alternative_denominator）但沒有分母", "alternative_denominator")
+        if not isinstance(indicator.weight, Decimal) or not indicator.weight.is_finite() or indicator.weight <= 0:
+            issue(f"權重缺漏或不大於 0：{indicator.weight!r}", "weight")
+        if not isinstance(indicator.target, Decimal) or not indicator.target.is_finite() or indicator.target <= 0:
+            issue(f"目標值缺漏或不大於 0：{indicator.target!r}", "target")
         if not indicator.numerator:
-            problems.append(f"{label} 沒有分子項目")
+            issue("沒有分子項目", "numerator")
         if not indicator.help:
-            problems.append(f"{label} 缺少說明文字")
+            issue("缺少說明文字", "help")
+        try:
+            indicator.gap_template.format(amount="1", unit="")
+        except (KeyError, IndexError, ValueError):
+            issue(f"的差距說明「{indicator.gap_template}」只能使用 {{amount}} 與 {{unit}}", "gap_template")
     for goal in goals:
         if not any(i.goal == goal.number for i in indicators):
-            problems.append(f"策略目標 {goal.number} 沒有任何指標")
-    if problems:
-        raise PlanError("計畫宣告有誤：\n" + "\n".join(problems))
-    return Plan(organisation, unit, year, goals, indicators, fields)
+            issues.append(PlanIssue(f"策略目標 {goal.number} 沒有任何指標", goal=goal.number, key="number"))
+    if multi_year is not None:
+        if multi_year.rule not in MULTI_YEAR_RULES:
+            issues.append(PlanIssue(f"跨年度計分規則 {multi_year.rule} 不存在（可用：{'、'.join(sorted(MULTI_YEAR_RULES))}）"))
+        if multi_year.indicator not in {i.id for i in indicators}:
+            issues.append(PlanIssue(f"跨年度計分的指標 {multi_year.indicator} 不在計畫中"))
+        missing = [year for year in multi_year.years if year not in multi_year.points]
+        if missing:
+            issues.append(PlanIssue(f"跨年度計分缺少 {'、'.join(map(str, missing))} 年首次達標的分數"))
+    return issues
 
 
-PLAN_112 = build_plan("新竹縣政府政風處", "政風處", 112, GOALS, INDICATORS, FIELDS)
+def build_plan(*, year: int, unit: str, organisation: str, goals: tuple[Goal, ...],
+               indicators: tuple[Indicator, ...], fields: tuple[MonthlyField, ...], **details) -> Plan:
+    """Validate the declarations and index them; every mistake is named. Goals are put in number order and
+    indicators in the order of their goals; only the fields the indicators use are kept, in the given order."""
+    issues = plan_issues(goals, indicators, fields, details.get("multi_year"))
+    if issues:
+        raise PlanError("計畫宣告有誤：\n" + "\n".join(issue.message for issue in issues), issues=issues)
+    ordered_goals = tuple(sorted(goals, key=lambda goal: goal.number))
+    rank = {goal.number: index for index, goal in enumerate(ordered_goals)}
+    ordered = tuple(sorted(indicators, key=lambda indicator: rank[indicator.goal]))
+    used = {code for indicator in ordered for code in indicator.fields}
+    return Plan(year=year, unit=unit, organisation=organisation, goals=ordered_goals, indicators=ordered,
+                fields=tuple(f for f in fields if f.code in used), **details)

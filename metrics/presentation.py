@@ -19,10 +19,10 @@ from typing import Protocol
 import pandas as pd
 
 from metrics.errors import Problem
-from metrics.evaluation import Evaluation, IndicatorResult, evaluate_indicator
+from metrics.evaluation import Evaluation, IndicatorResult, MultiYearPoints, evaluate_indicator
 from metrics.figures import Figures
-from metrics.formulas import FORMULAS, format_number
-from metrics.plan import Aggregation, Indicator, Plan, Quantity, Term
+from metrics.formulas import FORMULAS, Term, format_number, sum_terms, terms_label
+from metrics.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
 from metrics.store import format_taiwan_time
 
 
@@ -71,12 +71,13 @@ def field_unit(plan: Plan, terms: Sequence[Term]) -> str:
 # ---- the numbers behind an indicator ----
 
 def denominator_label(result: IndicatorResult, figures: Figures) -> str:
-    """Indicator 6 may switch its denominator (the plan's rule (三)); say which one was used."""
+    """An indicator with an alternative denominator (indicator 6, the plan's rule (三)) may switch to it;
+    say which one was used."""
     indicator = result.indicator
-    if indicator.formula == "reduction_rate":
-        new_positions = figures.as_of("new_positions", result.as_of_month)
-        if result.computation.denominator is not None and result.computation.denominator != new_positions:
-            return "縣款聘僱預算員額數＋臨時人員預算員額數÷2"
+    if indicator.alternative_denominator and result.computation.denominator is not None:
+        values = {term.field: figures.as_of(term.field, result.as_of_month) for term in indicator.denominator}
+        if result.computation.denominator != sum_terms(indicator.denominator, values):
+            return terms_label(indicator.alternative_denominator, figures.plan.field_by_code)
     return result.denominator_label
 
 
@@ -167,7 +168,7 @@ def monthly_value(indicator: Indicator, figures: Figures, month: int) -> Fractio
         return None
     values = {code: (None if figures.monthly(code, month) is None else Fraction(figures.monthly(code, month)))
               for code in indicator.fields}
-    return FORMULAS[indicator.formula](indicator, values).actual
+    return FORMULAS[indicator.formula](indicator, values, plan.field_by_code).actual
 
 
 def indicator_series(figures: Figures, indicator_id: str, as_of_month: int,
@@ -196,12 +197,12 @@ def indicator_series(figures: Figures, indicator_id: str, as_of_month: int,
     return frame.astype({"actual": float, "monthly": float, "pace": float, "target": float})  # None → NaN, a gap
 
 
-def provenance_table(frame: pd.DataFrame, indicator: Indicator, plan: Plan, *, year: int, unit: str,
-                     as_of_month: int) -> pd.DataFrame:
-    """Each number behind the indicator up to the month, with the upload it came from."""
+def provenance_table(frame: pd.DataFrame, indicator: Indicator, plan: Plan, *, as_of_month: int) -> pd.DataFrame:
+    """Each number behind the indicator up to the month (the plan's unit and year), with the upload it came from."""
     columns = ["項目", "月份", "數值", "檔案", "工作表", "儲存格／列", "上傳時間", "上傳者"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
+    year, unit = plan.year, plan.unit
     order = {code: index for index, code in enumerate(indicator.fields)}
     rows = frame[(frame["year"] == year) & (frame["unit"] == unit) & (frame["field"].isin(order))
                  & (frame["month"] <= as_of_month)]
@@ -223,11 +224,14 @@ def provenance_table(frame: pd.DataFrame, indicator: Indicator, plan: Plan, *, y
 
 # ---- the official table (報表匯出) ----
 
-def report_heading(evaluation: Evaluation, *, year: int, unit: str, label: str = "") -> tuple[str, str]:
+def report_heading(evaluation: Evaluation, *, label: str = "") -> tuple[str, str]:
+    """The title and subtitle of a report: the unit, the year, the month and the plan version it was scored by."""
     plan = evaluation.plan
+    year = plan.year
     title = f"{plan.organisation} {year} 年度施政計畫績效指標執行情形"
-    subtitle = (f"{unit}｜統計至 {year} 年 {evaluation.as_of_month} 月｜加權分數 {score_text(evaluation.weighted_score)}"
-                f"（計畫權重合計 {weight_text(plan.weight_total)}，以適用指標權重 {weight_text(evaluation.weight_total)} 計算）")
+    subtitle = (f"{plan.unit_name}｜統計至 {year} 年 {evaluation.as_of_month} 月｜加權分數 {score_text(evaluation.weighted_score)}"
+                f"（計畫權重合計 {weight_text(plan.weight_total)}，以適用指標權重 {weight_text(evaluation.weight_total)} 計算）"
+                f"｜{plan.version_text}")
     if label:
         subtitle = f"{label}｜{subtitle}"
     return title, subtitle
@@ -468,14 +472,15 @@ def preview_summary(preview: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
-def preview_table(preview: pd.DataFrame, plan: Plan, *, changed_only: bool = False) -> pd.DataFrame:
+def preview_table(preview: pd.DataFrame, fields: Mapping[str, MonthlyField], *,
+                  changed_only: bool = False) -> pd.DataFrame:
     """Store.preview as people read it: month, field name, what is stored now, what will be stored."""
     columns = ["年月", "單位", "項目", "目前數值", "上傳數值", "異動"]
     rows = preview[preview["change"] == "修改"] if changed_only else preview
     records = [{
         "年月": month_label(int(row["year"]), int(row["month"])),
         "單位": row["unit"],
-        "項目": plan.field_by_code[row["field"]].name if row["field"] in plan.field_by_code else row["field"],
+        "項目": fields[row["field"]].name if row["field"] in fields else row["field"],
         "目前數值": "未填報" if row["current"] is None or pd.isna(row["current"]) else format_number(Fraction(row["current"])),
         "上傳數值": format_number(Fraction(row["incoming"])),
         "異動": row["change"],
@@ -505,3 +510,36 @@ def history_rows(batches: Iterable[object]) -> list[BatchRow]:
         rows.append(BatchRow(batch.id, f"第 {batch.id:,} 批｜{batch.file_name}｜{taiwan_time(batch.uploaded_at)}｜"
                                        f"{batch.row_count:,} 筆{who}{state}", batch.undone_at is not None))
     return rows
+
+
+# ---- multi-year scoring (goal 6, the plan's 計分說明 (四)) ----
+
+def multi_year_summary(points: MultiYearPoints) -> str:
+    """'首次達標：112 年；112 年 5 分、113 年 5 分、114 年 5 分、115 年 5 分（依計畫貳、六、(四) 計分說明）'."""
+    first = f"首次達標：{points.first_met_year} 年" if points.first_met_year else "112～115 年間尚未達標"
+    years = "、".join(f"{standing.year} 年 {score_text(standing.points) if standing.points is not None else '尚無法判定'}"
+                      for standing in points.years)
+    return f"{first}；{years}（依{points.rule.source}）"
+
+
+def multi_year_table(points: MultiYearPoints) -> pd.DataFrame:
+    """One row per year of the span: what was judged, against which target, and the points that follow."""
+    records = []
+    for standing in points.years:
+        if not standing.has_plan:
+            judged = "無該年度計畫"
+        elif standing.as_of_month is None:
+            judged = "尚無填報數字"
+        else:
+            judged = month_label(standing.year, standing.as_of_month) + ("" if standing.final else "（年度未結束，暫計）")
+        after_first = points.first_met_year is not None and standing.year > points.first_met_year
+        records.append({
+            "年度": f"{standing.year}年",
+            "判定依據": judged,
+            "實際值": "—" if standing.actual is None else f"{format_number(standing.actual)}%",
+            "目標值": "—" if standing.target is None else f"{format_number(standing.target)}%",
+            "是否達標": {True: "達標", False: "未達標", None: "—"}[standing.met],
+            "分數": ("—" if standing.points is None else format_number(standing.points))
+                    + ("（依首次達標年度計）" if after_first and standing.points is not None else ""),
+        })
+    return pd.DataFrame(records, columns=["年度", "判定依據", "實際值", "目標值", "是否達標", "分數"])

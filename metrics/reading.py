@@ -1,9 +1,15 @@
 """Reading an uploaded monthly report, .xlsx or .csv, long or wide (data contract §4), into the tidy frame.
 
+Rows are read first, their unit (through the catalogue's names and aliases) and year resolved; then the
+figures are grouped by (year, unit) and each group is validated against its own plan. A group without
+a plan is refused, naming the plans that exist: no figure is ever checked against another unit's or
+another year's plan.
+
 Long: one figure per row, columns 年度, 月份, 單位, 項目代碼 (or 項目名稱), 數值 — or year, month, unit,
 field, value. Wide: the template the app hands out, a sheet 月報 with a header row holding 項目代碼 and/or
 項目名稱 and one column per month. In both the header may sit anywhere in the first 30 rows; above it,
-cells such as "單位：政風處" and "年度：112" supply the unit and year the table leaves out.
+cells such as "單位：政風處" and "年度：112" supply the unit and year the table leaves out; what the file
+does not say at all comes from the caller (the period chosen on the page, or --year/--unit).
 
 Every problem found is collected and raised together as one InputError; nothing is returned half-read.
 """
@@ -22,7 +28,8 @@ import pandas as pd
 from metrics import parsing, safety, validation
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.figures import TIDY_COLUMNS
-from metrics.plan import PLAN_112, MonthlyField, Plan
+from metrics.catalogue import Catalogue
+from metrics.plan import MonthlyField
 from metrics.safety import cell_name
 
 HEADER_SCAN_ROWS = 30
@@ -96,12 +103,20 @@ class Record:
 
 
 @dataclass(frozen=True)
-class Context:
+class Defaults:
+    """The unit and year of figures whose file does not say them (the page's period, or --year/--unit)."""
+
+    year: int | None = None
+    unit: str | None = None  # a canonical unit name
+
+
+@dataclass(frozen=True)
+class Heading:
     """What the cells above a header say: the unit and year for a table that leaves them out."""
 
-    unit: str
-    year: int
-    year_cell: str  # where the year came from ("" when it is the plan's)
+    unit: str | None  # canonical
+    year: int | None
+    year_cell: str  # where the year came from ("" when it is the caller's)
 
 
 # Public API -----------------------------------------------------------------------------------------
@@ -124,16 +139,19 @@ def load_grids(data: bytes, filename: str) -> list[tuple[str, list[list[object]]
     return [(sheet.name, sheet.rows) for sheet in sheets]
 
 
-def read_upload(data: bytes, filename: str, plan: Plan = PLAN_112) -> pd.DataFrame:
+def read_upload(data: bytes, filename: str, catalogue: Catalogue, *, year: int | None = None,
+                unit: str | None = None) -> pd.DataFrame:
     """Bytes of an uploaded .xlsx/.csv (long or wide format) -> validated tidy frame.
 
-    Columns exactly metrics.figures.TIDY_COLUMNS; value is Decimal; year is ROC; rows sorted by year,
-    month, unit and the plan's field order. Blank cells are 'not reported' and produce no row. Raises
-    InputError listing every problem (capped).
+    year, unit: for figures whose file names neither (a canonical unit name).
+    Columns exactly metrics.figures.TIDY_COLUMNS; value is Decimal; year is ROC; unit is canonical; rows
+    sorted by year, month, unit and field order. Blank cells are 'not reported' and produce no row. Raises
+    InputError listing every problem (capped), PlanNotFound's message among them for a (year, unit)
+    without a plan.
     """
     kind = safety.check_upload(data, filename)
     try:
-        return _read(data, filename, kind, plan)
+        return _read(data, filename, kind, catalogue, Defaults(year, unit))
     except InputError as error:
         mismatch = safety.describe_mismatch(filename, kind)
         if mismatch:
@@ -274,17 +292,10 @@ MEASUREMENT_UNITS = frozenset({"千元", "元", "萬元", "新臺幣元", "新�
                                "次", "場", "%", "百分比"})
 
 
-def reporting_unit(text: str, plan: Plan) -> str:
-    """The reporting unit as the plan names it: 「新竹縣政府政風處」 and 「政風處」 are the same unit."""
-    text = text.strip()
-    if text and (text == plan.organisation or text.endswith(plan.unit)):
-        return plan.unit
-    return text
-
-
-def _context(sheet: Sheet, table: Table, plan: Plan, filename: str, problems: list[Problem]) -> Context:
+def _heading(sheet: Sheet, table: Table, catalogue: Catalogue, filename: str, problems: list[Problem]) -> Heading:
     """The unit and year written above the header ("單位：政風處", "年度：112", "112年度")."""
-    unit = ""
+    unit: str | None = None
+    unit_seen = False
     year: int | None = None
     year_cell = ""
     title_year: tuple[int, str] | None = None
@@ -294,13 +305,18 @@ def _context(sheet: Sheet, table: Table, plan: Plan, filename: str, problems: li
             text = parsing.normalize_text(raw)
             if not text:
                 continue
-            following = next((parsing.normalize_text(cells[later]) for later in range(column + 1, len(cells))
-                              if not parsing.is_blank(cells[later])), "")
+            following_column = next((later for later in range(column + 1, len(cells))
+                                     if not parsing.is_blank(cells[later])), None)
+            following = parsing.normalize_text(cells[following_column]) if following_column is not None else ""
             unit_match = re.fullmatch(r"(?:填報)?單位\s*:\s*(.*)", text)
             if unit_match or text == "單位":
-                stated = (unit_match.group(1).strip() if unit_match else "") or following
-                if not unit and stated not in MEASUREMENT_UNITS:  # 「單位：千元」 is a note on the figures
-                    unit = reporting_unit(stated, plan)
+                stated = unit_match.group(1).strip() if unit_match else ""
+                at = column if stated else following_column
+                stated = stated or following
+                if not unit_seen and stated and stated not in MEASUREMENT_UNITS:  # 「單位：千元」 is a note on the figures
+                    unit_seen = True
+                    unit = _known_unit(stated, catalogue, filename, sheet.name, row, at if at is not None else column,
+                                       problems)
                 continue
             year_text = None
             year_match = re.fullmatch(r"年度\s*:\s*(.*)", text)
@@ -326,7 +342,21 @@ def _context(sheet: Sheet, table: Table, plan: Plan, filename: str, problems: li
                     pass
     if year is None and title_year is not None:
         year, year_cell = title_year
-    return Context(unit or plan.unit, plan.year if year is None else year, year_cell)
+    return Heading(unit, year, year_cell)
+
+
+def _known_unit(text: str, catalogue: Catalogue, filename: str, sheet: str, row: int, column: int,
+                problems: list[Problem]) -> str | None:
+    """The canonical name of a unit named in a cell; a problem naming the cell and the nearest units if
+    no unit of the catalogue goes by that name."""
+    found = catalogue.units.resolve(text)
+    if found is not None:
+        return found.name
+    nearest = catalogue.units.nearest(text)
+    hint = f"相近的單位：{'、'.join(nearest)}。" if nearest else ""
+    problems.append(Problem(f"單位「{text}」不是本府的單位（單位名稱見 plans/units.toml）；{hint}請填寫正確的單位名稱",
+                            file=filename, sheet=sheet, cell=cell_name(row, column), value=text))
+    return None
 
 
 # Reading the rows -----------------------------------------------------------------------------------
@@ -334,16 +364,20 @@ def _context(sheet: Sheet, table: Table, plan: Plan, filename: str, problems: li
 class _Reader:
     """Reads one table of one sheet into records, collecting problems."""
 
-    def __init__(self, sheet: Sheet, table: Table, plan: Plan, filename: str, problems: list[Problem]):
+    def __init__(self, sheet: Sheet, table: Table, catalogue: Catalogue, defaults: Defaults, filename: str,
+                 problems: list[Problem]):
         self.sheet = sheet
         self.table = table
-        self.plan = plan
+        self.catalogue = catalogue
         self.filename = filename
         self.problems = problems
         self.records: list[Record] = []
-        self.fields = _field_lookup(plan)
-        self.context = _context(sheet, table, plan, filename, problems)
-        self.context_year_reported = False
+        self.fields = _field_lookup(catalogue.fields)
+        heading = _heading(sheet, table, catalogue, filename, problems)
+        self.year = heading.year if heading.year is not None else defaults.year
+        self.year_cell = heading.year_cell
+        self.unit = heading.unit or defaults.unit
+        self.missing_reported: set[str] = set()
 
     def problem(self, message: str, row: int, column: int, field_name: str = "", value: object = "") -> None:
         self.problems.append(Problem(message, file=self.filename, sheet=self.sheet.name,
@@ -396,7 +430,7 @@ class _Reader:
         if found:
             column, text, _ = found[0]
             self.problems.append(validation.unknown_field_problem(
-                text, self.plan, file=self.filename, sheet=self.sheet.name, cell=cell_name(row, column)))
+                text, self.catalogue.fields, file=self.filename, sheet=self.sheet.name, cell=cell_name(row, column)))
             return None
         column = code_column if code_column is not None else name_column
         self.problem("這一列有填數值，但沒有項目代碼或項目名稱；請填上項目代碼（或使用範本）", row, column)
@@ -407,6 +441,35 @@ class _Reader:
         self.records.append(Record(year, month, unit, monthly_field.code, value, self.sheet.name,
                                    cell_name(row, column)))
 
+    # Year and unit --------------------------------------------------------------------------------
+
+    def missing(self, what: str) -> None:
+        """The file says neither the year nor (what) and the caller gave none: said once per sheet."""
+        if what in self.missing_reported:
+            return
+        self.missing_reported.add(what)
+        if what == "year":
+            message = ("檔案沒有註明年度：請在表格上方填「年度：112」，或使用含年度的月份標題（如「112年1月」），"
+                       "或加上「年度」欄；命令列可加 --year")
+        else:
+            message = ("檔案沒有註明單位：請在表格上方填「單位：政風處」，或加上「單位」欄；"
+                       "命令列可加 --unit")
+        self.problems.append(Problem(message, file=self.filename, sheet=self.sheet.name))
+
+    def row_unit(self, row: int) -> str | None:
+        """The row's own 單位 cell (resolved through the units' names), else the sheet's unit."""
+        column = self.table.columns.get("unit")
+        if column is not None and self.is_filled(row, column):
+            unreadable = self.sheet.unreadable(self.filename, row, column)
+            if unreadable is not None:
+                self.problems.append(unreadable)
+                return None
+            text = parsing.normalize_text(self.sheet.value(row, column))
+            return _known_unit(text, self.catalogue, self.filename, self.sheet.name, row, column, self.problems)
+        if self.unit is None:
+            self.missing("unit")
+        return self.unit
+
     # Wide -------------------------------------------------------------------------------------------
 
     def read_wide(self) -> None:
@@ -414,25 +477,12 @@ class _Reader:
         data_rows = range(table.header_row + 1, len(self.sheet.rows))
         filled_columns = {column for column in [m.column for m in table.months] + [c for c, _ in table.bad_months]
                           if any(self.is_filled(row, column) for row in data_rows)}
+        example = f"{self.year or 112}年1月"
         for column, text in table.bad_months:
             if column in filled_columns:
-                self.problem(f"月份欄標題「{text}」不是有效的月份（月份須為 1 至 12）；請改成如「{self.plan.year}年1月」",
+                self.problem(f"月份欄標題「{text}」不是有效的月份（月份須為 1 至 12）；請改成如「{example}」",
                              table.header_row, column, value=text)
-        usable: list[MonthColumn] = []
-        for month_column in table.months:
-            if month_column.column not in filled_columns:
-                continue
-            if month_column.year is not None:
-                if month_column.year != self.plan.year:
-                    header = self.sheet.value(table.header_row, month_column.column)
-                    self.problem(f"月份欄標題「{_header_text(header)}」是 {month_column.year} 年，但本計畫為 "
-                                 f"{self.plan.year} 年度；請改用 {self.plan.year} 年度的範本，或修正欄標題",
-                                 table.header_row, month_column.column, value=_header_text(header))
-                    continue
-            elif self.context.year != self.plan.year:
-                self._wrong_context_year()
-                continue
-            usable.append(month_column)
+        usable = [month_column for month_column in table.months if month_column.column in filled_columns]
         for row in data_rows:
             filled = [month_column for month_column in usable if self.is_filled(row, month_column.column)]
             if not filled:
@@ -440,31 +490,31 @@ class _Reader:
             monthly_field = self.resolve_field(row)
             if monthly_field is None:
                 continue
-            year = self.plan.year
-            if "year" in table.columns:  # a 年度 column: each row's own year, checked like the long format's
-                year = self._long_year(row, table.columns["year"], monthly_field.name)
-                if year is None:
+            row_year = None
+            if "year" in table.columns and self.is_filled(row, table.columns["year"]):
+                row_year = self._long_year(row, table.columns["year"], monthly_field.name)
+                if row_year is None:
                     continue
-            unit = self.context.unit
-            if "unit" in table.columns:
-                unit = reporting_unit(parsing.normalize_text(self.sheet.value(row, table.columns["unit"])),
-                                      plan=self.plan) or unit
+            unit = self.row_unit(row)
             for month_column in filled:
+                year = self._column_year(month_column, row_year, row, monthly_field.name)
+                if year is None or unit is None:
+                    continue
                 value = self.number(row, month_column.column, monthly_field)
                 if value is not None:
                     self.add(year, month_column.month, unit, monthly_field, value, row, month_column.column)
 
-    def _wrong_context_year(self) -> None:
-        if self.context_year_reported:
-            return
-        self.context_year_reported = True
-        message = (f"表格年度是 {self.context.year} 年，但本計畫為 {self.plan.year} 年度；"
-                   f"請改用 {self.plan.year} 年度的範本，或修正年度")
-        if self.context.year_cell:
-            self.problems.append(Problem(message, file=self.filename, sheet=self.sheet.name,
-                                         cell=self.context.year_cell, value=str(self.context.year)))
-        else:
-            self.problems.append(Problem(message, file=self.filename, sheet=self.sheet.name))
+    def _column_year(self, month_column: MonthColumn, row_year: int | None, row: int, name: str) -> int | None:
+        """A figure's year: its row's 年度 cell, the year its month header names, or the sheet's year."""
+        if row_year is not None and month_column.year is not None and row_year != month_column.year:
+            header = _header_text(self.sheet.value(self.table.header_row, month_column.column))
+            self.problem(f"月份欄標題「{header}」是 {month_column.year} 年，與同列的年度 {row_year} 年不符；"
+                         "請修正欄標題或年度", row, month_column.column, name, header)
+            return None
+        year = row_year if row_year is not None else month_column.year if month_column.year is not None else self.year
+        if year is None:
+            self.missing("year")
+        return year
 
     # Long -------------------------------------------------------------------------------------------
 
@@ -479,33 +529,26 @@ class _Reader:
             name = monthly_field.name if monthly_field else ""
             year = self._long_year(row, columns.get("year"), name)
             month = self._long_month(row, columns["month"], year, name)
-            unit_raw = self.sheet.value(row, columns.get("unit"))
-            unit = reporting_unit(parsing.normalize_text(unit_raw), plan=self.plan) or self.context.unit
+            unit = self.row_unit(row)
             value = self.number(row, value_column, monthly_field) if monthly_field else None
-            if len(self.problems) == before and monthly_field and year and month and value is not None:
+            if len(self.problems) == before and monthly_field and year and month and unit and value is not None:
                 self.add(year, month, unit, monthly_field, value, row, value_column)
 
     def _long_year(self, row: int, column: int | None, name: str) -> int | None:
         if not self.is_filled(row, column):
-            if self.context.year != self.plan.year:
-                self._wrong_context_year()
-                return None
-            return self.context.year
+            if self.year is None:
+                self.missing("year")
+            return self.year
         unreadable = self.sheet.unreadable(self.filename, row, column, name)
         if unreadable is not None:
             self.problems.append(unreadable)
             return None
         raw = self.sheet.value(row, column)
         try:
-            year = parsing.parse_year(raw)
+            return parsing.parse_year(raw)
         except (ValueError, ArithmeticError, TypeError) as error:
             self.problem(_sentence(error), row, column, name, raw)
             return None
-        if year != self.plan.year:
-            self.problem(f"年度是 {year} 年，但本計畫為 {self.plan.year} 年度；請只上傳 {self.plan.year} 年度的數字",
-                         row, column, name, raw)
-            return None
-        return year
 
     def _long_month(self, row: int, column: int, year: int | None, name: str) -> int | None:
         unreadable = self.sheet.unreadable(self.filename, row, column, name)
@@ -541,9 +584,9 @@ def _sentence(error: BaseException) -> str:
     return str(error) or "無法辨識"
 
 
-def _field_lookup(plan: Plan) -> dict[str, MonthlyField]:
+def _field_lookup(fields: tuple[MonthlyField, ...]) -> dict[str, MonthlyField]:
     lookup: dict[str, MonthlyField] = {}
-    for monthly_field in plan.fields:
+    for monthly_field in fields:
         lookup.setdefault(validation.field_key(monthly_field.code), monthly_field)
         lookup.setdefault(validation.field_key(monthly_field.name), monthly_field)
     return lookup
@@ -551,27 +594,51 @@ def _field_lookup(plan: Plan) -> dict[str, MonthlyField]:
 
 # Putting it together --------------------------------------------------------------------------------
 
-def _read(data: bytes, filename: str, kind: str, plan: Plan) -> pd.DataFrame:
+def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults: Defaults) -> pd.DataFrame:
     tables = _csv_tables(data, filename) if kind == "csv" else _xlsx_tables(data, filename)
     problems: list[Problem] = []
     records: list[Record] = []
     for sheet, table in tables:
-        reader = _Reader(sheet, table, plan, filename, problems)
+        reader = _Reader(sheet, table, catalogue, defaults, filename, problems)
         if table.kind == "long":
             reader.read_long()
         else:
             reader.read_wide()
         records.extend(reader.records)
-    records = _merge_duplicates(records, plan, filename, problems)
-    frame = _frame(records, plan, filename)
+    records = _merge_duplicates(records, catalogue, filename, problems)
+    frame = _frame(records, catalogue, filename)
     if records or not problems:
-        try:
-            validation.validate(frame, plan, file=filename)
-        except InputError as error:
-            problems.extend(error.problems)
+        problems.extend(validate_groups(frame, catalogue, file=filename))
     if problems:
         raise InputError(validation.capped(problems))
     return frame
+
+
+def validate_groups(frame: pd.DataFrame, catalogue: Catalogue, *, file: str) -> list[Problem]:
+    """Each (year, unit) of the frame against its own plan; a group without a plan is one problem that
+    names the year, the unit, where its first figure sits and which plans exist."""
+    if frame.empty:
+        try:
+            validation.validate(frame, None, file=file)
+        except InputError as error:
+            return list(error.problems)
+        return []
+    problems: list[Problem] = []
+    for (year, unit), group in frame.groupby(["year", "unit"], sort=True):
+        plan = catalogue.find(int(year), str(unit))
+        if plan is None:
+            first = group.iloc[0]
+            problems.append(Problem(
+                f"這個檔案有 {unit} {int(year)} 年度的數字（{len(group):,} 筆），但沒有 {unit} {int(year)} 年度的計畫，"
+                f"無法檢查或計算，整個檔案都不會儲存。{catalogue.available_text()}請確認年度與單位，"
+                "或請管理者先新增該年度該單位的計畫", file=file, sheet=str(first["source_sheet"]),
+                cell=str(first["source_cell"])))
+            continue
+        try:
+            validation.validate(group, plan, file=file)
+        except InputError as error:
+            problems.extend(error.problems)
+    return problems
 
 
 def _csv_tables(data: bytes, filename: str) -> list[tuple[Sheet, Table]]:
@@ -602,7 +669,8 @@ def _xlsx_tables(data: bytes, filename: str) -> list[tuple[Sheet, Table]]:
     raise NoTableError(Problem(f"找不到月報表格。檔案內的工作表：{names}。{EXPECTED_HEADER}", file=filename))
 
 
-def _merge_duplicates(records: list[Record], plan: Plan, filename: str, problems: list[Problem]) -> list[Record]:
+def _merge_duplicates(records: list[Record], catalogue: Catalogue, filename: str,
+                      problems: list[Problem]) -> list[Record]:
     """The same (year, month, unit, field) twice: equal values merge silently, different ones are an error."""
     kept: dict[tuple[int, int, str, str], Record] = {}
     for record in records:
@@ -613,7 +681,7 @@ def _merge_duplicates(records: list[Record], plan: Plan, filename: str, problems
             continue
         if earlier.value == record.value:
             continue
-        name = plan.field_by_code[record.field].name
+        name = catalogue.field_by_code[record.field].name
         where = (f"工作表「{earlier.sheet}」儲存格 {earlier.cell}" if earlier.sheet != record.sheet
                  else f"儲存格 {earlier.cell}")
         problems.append(Problem(
@@ -623,8 +691,8 @@ def _merge_duplicates(records: list[Record], plan: Plan, filename: str, problems
     return list(kept.values())
 
 
-def _frame(records: list[Record], plan: Plan, filename: str) -> pd.DataFrame:
-    order = {monthly_field.code: index for index, monthly_field in enumerate(plan.fields)}
+def _frame(records: list[Record], catalogue: Catalogue, filename: str) -> pd.DataFrame:
+    order = {monthly_field.code: index for index, monthly_field in enumerate(catalogue.fields)}
     ordered = sorted(records, key=lambda record: (record.year, record.month, record.unit,
                                                   order.get(record.field, len(order))))
     frame = pd.DataFrame(

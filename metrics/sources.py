@@ -1,7 +1,8 @@
 """Any uploaded file in, the tidy frame of monthly figures out: the monthly template or a long
 table (metrics.reading), or a raw system export (metrics.exports).
 
-    read = read_any(data, "公文清單.xlsx", store=store)   # a remembered column mapping is applied
+    read = read_any(data, "公文清單.xlsx", catalogue, year=112, unit="政風處", store=store)
+                                                        # a remembered column mapping is applied
     read.kind, read.label, read.frame, read.notes
     except MappingNeeded as needed: ... remember_mapping(store, needed, {...}); read_any(...) again
 
@@ -28,8 +29,9 @@ from metrics.exports.common import DEFAULT_MAX_BYTES, Progress, header_display
 from metrics.exports.detect import locate, resolve
 from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_layout, csv_sample
 from metrics.parsing import parse_month_header
-from metrics.plan import PLAN_112, Plan
-from metrics.reading import read_upload
+from metrics.catalogue import Catalogue
+from metrics.plan import Plan
+from metrics.reading import Defaults, read_upload
 from metrics.validation import validate
 
 TEMPLATE_MAX_BYTES = safety.MAX_UPLOAD_BYTES
@@ -51,9 +53,11 @@ AMOUNT_UNITS = ("元", "千元", "萬元")
 
 
 class MappingStore(Protocol):
-    def save_mapping(self, source: str, signature: str, mapping: dict) -> None: ...
+    """Column mappings remembered per kind of export, header row, and the (year, unit) they were made for."""
 
-    def load_mapping(self, source: str, signature: str) -> dict | None: ...
+    def save_mapping(self, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None: ...
+
+    def load_mapping(self, source: str, signature: str, *, year: int, unit: str) -> dict | None: ...
 
 
 @dataclass(eq=False)
@@ -90,11 +94,14 @@ class MappingChoices:
     one_of: tuple[tuple[str, ...], ...]  # at least one column of each group must be given
 
 
-def read_any(data: bytes, filename: str, plan: Plan = PLAN_112, *, store: MappingStore | None = None,
-             source: str | None = None, mapping: Mapping[str, str | None] | None = None,
-             options: ExportOptions | None = None, month: int | None = None,
-             progress: Progress | None = None) -> SourceRead:
+def read_any(data: bytes, filename: str, catalogue: Catalogue, *, year: int | None = None, unit: str | None = None,
+             store: MappingStore | None = None, source: str | None = None,
+             mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
+             month: int | None = None, progress: Progress | None = None) -> SourceRead:
     """Read an uploaded file of any accepted kind.
+
+    year, unit: the (year, unit) of figures whose file does not say them: a monthly table that names
+        neither, and every system export (exports name neither; their plan is the one of this year and unit).
 
     source, mapping: the kind of export and its column mapping as confirmed by the user; without a
         mapping, one saved in `store` for the same header row is applied (noted as REMEMBERED_NOTE).
@@ -103,17 +110,26 @@ def read_any(data: bytes, filename: str, plan: Plan = PLAN_112, *, store: Mappin
     """
     if source is not None and source not in SOURCES:
         raise InputError(Problem(f"未知的資料種類「{source}」（可用：{'、'.join(SOURCES)}）", filename))
+    defaults = Defaults(year, unit)
     try:
-        return _read(data, filename, plan, source, mapping, options, month, progress)
+        return _read(data, filename, catalogue, defaults, source, mapping, options, month, progress)
     except MappingNeeded as needed:
-        if store is None or mapping:
+        if store is None or mapping or year is None or unit is None:
             raise
-        found = remembered_mapping(store, needed, source)
+        found = remembered_mapping(store, needed, source, year=year, unit=unit)
         if found is None:
             raise
         remembered_source, remembered = found
-        return mark_remembered(_read_export(data, filename, plan, remembered_source, remembered, options, month,
-                                            progress))
+        return mark_remembered(_read_export(data, filename, export_plan(catalogue, defaults, filename),
+                                            remembered_source, remembered, options, month, progress))
+
+
+def export_plan(catalogue: Catalogue, defaults: Defaults, filename: str) -> Plan:
+    """The plan a system export is read for: exports name neither their unit nor (reliably) their year."""
+    if defaults.year is None or defaults.unit is None:
+        raise InputError(Problem("系統匯出檔沒有註明單位與年度：請選擇要匯入的年度與單位（網頁側邊欄，或命令列 --year 與 --unit）",
+                                 filename))
+    return catalogue.plan(defaults.year, defaults.unit)
 
 
 def mark_remembered(read: SourceRead) -> SourceRead:
@@ -121,19 +137,19 @@ def mark_remembered(read: SourceRead) -> SourceRead:
     return replace(read, remembered=True, notes=[f"{REMEMBERED_NOTE}（{read.label}）。", *read.notes])
 
 
-def remembered_mapping(store: MappingStore, needed: MappingNeeded,
-                       source: str | None = None) -> tuple[str, dict[str, str | None]] | None:
-    """(source, mapping) saved earlier for this header row; the given source only, when one is given."""
+def remembered_mapping(store: MappingStore, needed: MappingNeeded, source: str | None = None, *, year: int,
+                       unit: str) -> tuple[str, dict[str, str | None]] | None:
+    """(source, mapping) saved earlier for this header row and unit; the given source only, when one is given."""
     candidates = [source] if source else [needed.source, needed.source_guess, *SOURCES]
     for name in dict.fromkeys(candidate for candidate in candidates if candidate):
-        saved = store.load_mapping(name, needed.signature)
+        saved = store.load_mapping(name, needed.signature, year=year, unit=unit)
         if saved:
             return name, saved
     return None
 
 
 def remember_mapping(store: MappingStore, needed: MappingNeeded, mapping: Mapping[str, str | None], *,
-                     source: str | None = None) -> str:
+                     year: int, unit: str, source: str | None = None) -> str:
     """Save a mapping the user confirmed for this header row (and kind of export); returns the kind.
 
     Raises InputError when the mapping leaves a required column out or names a header twice.
@@ -145,7 +161,8 @@ def remember_mapping(store: MappingStore, needed: MappingNeeded, mapping: Mappin
                                 guesses=mapping_choices(needed, name).guesses)
     if problems:
         raise InputError(problems)
-    store.save_mapping(name, needed.signature, {key: (value or None) for key, value in mapping.items()})
+    store.save_mapping(name, needed.signature, {key: (value or None) for key, value in mapping.items()},
+                       year=year, unit=unit)
     return name
 
 
@@ -238,8 +255,9 @@ def detected_source(data: bytes, filename: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _read(data: bytes, filename: str, plan: Plan, source: str | None, mapping: Mapping[str, str | None] | None,
-          options: ExportOptions | None, month: int | None, progress: Progress | None) -> SourceRead:
+def _read(data: bytes, filename: str, catalogue: Catalogue, defaults: Defaults, source: str | None,
+          mapping: Mapping[str, str | None] | None, options: ExportOptions | None, month: int | None,
+          progress: Progress | None) -> SourceRead:
     if mapping and source is None:
         source = detected_source(data, filename)
     if mapping and source is not None:
@@ -247,7 +265,7 @@ def _read(data: bytes, filename: str, plan: Plan, source: str | None, mapping: M
     small_enough = len(data) <= TEMPLATE_MAX_BYTES
     if small_enough and (len(data) <= QUICK_TEMPLATE_BYTES or not _export_recognized(data, filename, source, mapping)):
         try:
-            frame = read_upload(data, filename, plan)
+            frame = read_upload(data, filename, catalogue, year=defaults.year, unit=defaults.unit)
         except NoTableError:
             pass
         else:
@@ -259,6 +277,12 @@ def _read(data: bytes, filename: str, plan: Plan, source: str | None, mapping: M
     if mapping and source is None:  # a mapping's column names mean nothing until the kind of export is known
         raise InputError(Problem("無法判斷這是哪一種系統匯出，請同時指定資料種類（document_log、roster、ledger、"
                                  "case_log）", filename))
+    try:
+        plan = export_plan(catalogue, defaults, filename)
+    except InputError:
+        if not _export_recognized(data, filename, source, mapping):  # not an export either: say what is accepted
+            raise InputError(_unrecognized(filename, [], too_large=not small_enough)) from None
+        raise
     try:
         return _read_export(data, filename, plan, source, mapping, options, month, progress)
     except MappingNeeded as needed:

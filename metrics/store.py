@@ -28,7 +28,7 @@ import random
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -42,9 +42,8 @@ from sqlalchemy.engine import Connection, Engine
 from metrics.errors import InputError, Problem, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.parsing import format_roc_date
-from metrics.plan import PLAN_112
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = REPOSITORY_ROOT / "data" / "kpi.sqlite3"
 TAIWAN = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")  # no daylight saving since 1979
@@ -137,23 +136,66 @@ notes_table = sa.Table(
 
 scenarios_table = sa.Table(
     "scenarios", metadata,
-    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String, nullable=False),
+    sa.Column("name", sa.String, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("year", "unit", "name"),
 )
 
 column_mappings_table = sa.Table(
     "column_mappings", metadata,
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String, nullable=False),
     sa.Column("source", sa.String, nullable=False),
     sa.Column("signature", sa.String, nullable=False),
     sa.Column("mapping", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
-    sa.PrimaryKeyConstraint("source", "signature"),
+    sa.PrimaryKeyConstraint("year", "unit", "source", "signature"),
 )
 
+# Every version of every (year, unit)'s plan, as a self-contained TOML document (metrics.catalogue):
+# the latest one is the plan in force, the earlier ones stay readable so an evaluation can be redone.
+plan_versions_table = sa.Table(
+    "plan_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("author", sa.String, nullable=False, server_default=""),
+    sa.Column("note", sa.String, nullable=False, server_default=""),
+    sa.Column("origin", sa.String, nullable=False, server_default=""),
+    sa.Column("changes", sa.Text, nullable=False, server_default="[]"),  # JSON list of sentences (old → new)
+    sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.UniqueConstraint("year", "unit", "number", name="plan_versions_number"),
+)
+
+# Schema 1 knew a single plan, 政風處's of 112: what it stored without a year and unit belongs to that plan.
+_SCHEMA_1_PLAN = (112, "政風處")
+
+
+def _migrate_1_to_2(connection: Connection) -> None:
+    """Plan versions; scenarios and column mappings keyed by year and unit."""
+    plan_versions_table.create(connection)
+    year, unit = _SCHEMA_1_PLAN
+    for table, columns in ((scenarios_table, "name, payload, created_at, updated_at"),
+                           (column_mappings_table, "source, signature, mapping, updated_at")):
+        connection.execute(sa.text(f"ALTER TABLE {table.name} RENAME TO {table.name}_schema_1"))
+        if connection.dialect.name == "postgresql":  # the old primary key's index keeps its name: free it
+            connection.execute(sa.text(f"ALTER INDEX IF EXISTS {table.name}_pkey RENAME TO {table.name}_schema_1_pkey"))
+        table.create(connection)
+        connection.execute(sa.text(f"INSERT INTO {table.name} (year, unit, {columns}) "
+                                   f"SELECT :year, :unit, {columns} FROM {table.name}_schema_1"),
+                           {"year": year, "unit": unit})
+        connection.execute(sa.text(f"DROP TABLE {table.name}_schema_1"))
+
+
 # version n → the function that upgrades a store from n to n + 1, run under the write lock.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
 
 
 @dataclass(frozen=True)
@@ -186,10 +228,15 @@ class BatchInfo:
     undone_at: dt.datetime | None
     undone_by: str
     values_set: int
+    periods: tuple[tuple[int, str], ...] = ()  # the (year, unit)s whose figures the batch set
 
     @property
     def is_undone(self) -> bool:
         return self.undone_at is not None
+
+    @property
+    def periods_text(self) -> str:
+        return "、".join(f"{unit} {year}年" for year, unit in self.periods)
 
 
 @dataclass(frozen=True)
@@ -206,6 +253,23 @@ class Provenance:
     source_cell: str
     uploaded_at: dt.datetime
     uploader: str
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """One stored version of a plan: the TOML document and who saved it, when and why."""
+
+    id: int
+    year: int
+    unit: str
+    number: int
+    document: str
+    created_at: dt.datetime
+    author: str
+    note: str
+    origin: str
+    changes: tuple[str, ...]
+    sample: bool
 
 
 @dataclass(frozen=True)
@@ -265,13 +329,8 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=dt.timezone.utc)
 
 
-def _field_name(code: str) -> str:
-    field = PLAN_112.field_by_code.get(code)
-    return field.name if field else code
-
-
-def _describe_key(year: int, unit: str, field: str, month: int) -> str:
-    return f"{year}年{month}月 {unit}「{_field_name(field)}」"
+def _describe_key(year: int, unit: str, field: str, month: int, names: Mapping[str, str] | None = None) -> str:
+    return f"{year}年{month}月 {unit}「{(names or {}).get(field, field)}」"
 
 
 def _batch_label(batch_id: int, file_name: str) -> str:
@@ -302,9 +361,12 @@ def _load_json(text: str) -> Any:
 class Store:
     """The KPI store at one database URL (default: env KPI_DB_URL, else data/kpi.sqlite3)."""
 
-    def __init__(self, url: str | None = None, *, schema: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, schema: str | None = None,
+                 field_names: Mapping[str, str] | None = None) -> None:
+        """field_names: code → Chinese name, for messages (codes are shown without it)."""
         self.url: str = url or default_url()
         self.schema = schema
+        self.field_names = dict(field_names or {})
         try:
             parsed = sa.engine.make_url(self.url)
         except sa.exc.ArgumentError as error:
@@ -433,7 +495,7 @@ class Store:
 
     def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
         """What ingesting `frame` would do, per incoming row: current, incoming and 新增/修改/相同."""
-        incoming = _incoming_rows(frame)
+        incoming = _incoming_rows(frame, self.field_names)
         with self._errors("讀取資料"), self._reading() as connection:
             current = self._current_rows(connection, incoming)
         records = []
@@ -451,7 +513,7 @@ class Store:
 
     def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes, uploader: str = "") -> IngestResult:
         """Upsert an already-validated tidy frame as one batch, all or nothing."""
-        incoming = _incoming_rows(frame)
+        incoming = _incoming_rows(frame, self.field_names)
         sha256 = hashlib.sha256(file_bytes).hexdigest()
 
         def write(connection: Connection) -> IngestResult:
@@ -463,7 +525,7 @@ class Store:
     def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes]], *, uploader: str = "") -> list[IngestResult]:
         """Several (frame, file name, file bytes) as one batch each, in order, in ONE transaction:
         either every file is stored or none is."""
-        prepared = [(_incoming_rows(frame), file_name, hashlib.sha256(file_bytes).hexdigest())
+        prepared = [(_incoming_rows(frame, self.field_names), file_name, hashlib.sha256(file_bytes).hexdigest())
                     for frame, file_name, file_bytes in files]
 
         def write(connection: Connection) -> list[IngestResult]:
@@ -606,15 +668,26 @@ class Store:
 
     # ---- batches ----
 
-    def history(self) -> list[BatchInfo]:
-        """Every batch, newest first."""
-        counts = (sa.select(value_changes_table.c.batch_id, sa.func.count().label("values_set"))
-                  .group_by(value_changes_table.c.batch_id).subquery())
+    def history(self, *, year: int | None = None, unit: str | None = None) -> list[BatchInfo]:
+        """Every batch, newest first; with `year` or `unit`, only the batches that set figures of them."""
+        changes = value_changes_table
+        counts = (sa.select(changes.c.batch_id, sa.func.count().label("values_set"))
+                  .group_by(changes.c.batch_id).subquery())
         query = (sa.select(batches_table, sa.func.coalesce(counts.c.values_set, 0).label("values_set"))
                  .outerjoin(counts, counts.c.batch_id == batches_table.c.id)
                  .order_by(batches_table.c.id.desc()))
+        periods_query = sa.select(changes.c.batch_id, changes.c.year, changes.c.unit).distinct()
         with self._errors("讀取上傳紀錄"), self._reading() as connection:
-            return [_batch_info(row) for row in connection.execute(query)]
+            rows = connection.execute(query).all()
+            periods: dict[int, list[tuple[int, str]]] = {}
+            for row in connection.execute(periods_query):
+                periods.setdefault(row.batch_id, []).append((row.year, row.unit))
+        batches = [_batch_info(row, tuple(sorted(periods.get(row.id, [])))) for row in rows]
+        if year is not None or unit is not None:
+            batches = [batch for batch in batches
+                       if any((year is None or batch_year == year) and (unit is None or batch_unit == unit)
+                              for batch_year, batch_unit in batch.periods)]
+        return batches
 
     def batch(self, batch_id: int) -> BatchInfo:
         for info in self.history():
@@ -707,7 +780,7 @@ class Store:
     def _blocked_message(self, connection: Connection, label: str, batch_id: int,
                          blocked: dict[int, list[tuple]]) -> str:
         if 0 in blocked:  # the stack discipline makes this impossible; say so rather than guess
-            return f"無法復原{label}：資料庫中的數值與上傳紀錄不一致（{_describe_key(*blocked[0][0])}），請聯絡系統管理者。"
+            return f"無法復原{label}：資料庫中的數值與上傳紀錄不一致（{_describe_key(*blocked[0][0], self.field_names)}），請聯絡系統管理者。"
         later = connection.execute(
             sa.select(batches_table).where(batches_table.c.id.in_(sorted(blocked))).order_by(batches_table.c.id.desc())
         ).all()
@@ -715,7 +788,7 @@ class Store:
         for batch in later:
             keys = blocked[batch.id]
             parts.append(f"{_batch_label(batch.id, batch.file_name)}（{format_taiwan_time(_aware(batch.uploaded_at))} 上傳）"
-                         f"也填報了其中 {len(keys):,} 筆數值，例如 {_describe_key(*keys[0])}")
+                         f"也填報了其中 {len(keys):,} 筆數值，例如 {_describe_key(*keys[0], self.field_names)}")
         order = "、".join(f"第 {batch.id:,} 批" for batch in later)
         return (f"無法復原{label}：之後的" + "；".join(parts) +
                 f"。請先復原{order}，再復原第 {batch_id:,} 批。")
@@ -746,60 +819,150 @@ class Store:
                                            _aware(row.updated_at))
                     for row in connection.execute(query)}
 
-    def save_scenario(self, name: str, payload: dict) -> None:
+    def save_scenario(self, year: int, unit: str, name: str, payload: dict) -> None:
         name = name.strip()
         if not name:
             raise InputError(Problem("情境名稱不可空白，請輸入名稱後再儲存。", field="情境名稱"))
         text = _dump_json(payload)
         table = scenarios_table
+        where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.name == name)
 
         def write(connection: Connection) -> None:
             now = _now()
-            updated = connection.execute(table.update().where(table.c.name == name)
-                                         .values(payload=text, updated_at=now))
+            updated = connection.execute(table.update().where(where).values(payload=text, updated_at=now))
             if updated.rowcount == 0:
-                connection.execute(table.insert().values(name=name, payload=text, created_at=now, updated_at=now))
+                connection.execute(table.insert().values(year=int(year), unit=unit, name=name, payload=text,
+                                                         created_at=now, updated_at=now))
 
         with self._errors(f"儲存情境「{name}」"):
             self._write(write)
 
-    def scenarios(self) -> list[str]:
+    def scenarios(self, year: int, unit: str) -> list[str]:
+        """The names of the scenarios saved for one unit's plan of one year."""
+        table = scenarios_table
+        query = (sa.select(table.c.name).where(table.c.year == int(year), table.c.unit == unit)
+                 .order_by(table.c.name))
         with self._errors("讀取情境"), self._reading() as connection:
-            return list(connection.execute(sa.select(scenarios_table.c.name).order_by(scenarios_table.c.name)).scalars())
+            return list(connection.execute(query).scalars())
 
-    def load_scenario(self, name: str) -> dict:
+    def load_scenario(self, year: int, unit: str, name: str) -> dict:
+        table = scenarios_table
+        query = sa.select(table.c.payload).where(table.c.year == int(year), table.c.unit == unit,
+                                                 table.c.name == name.strip())
         with self._errors(f"讀取情境「{name}」"), self._reading() as connection:
-            text = connection.execute(sa.select(scenarios_table.c.payload)
-                                      .where(scenarios_table.c.name == name.strip())).scalar()
+            text = connection.execute(query).scalar()
         if text is None:
-            raise StoreError(f"找不到名為「{name}」的情境，可能已被刪除。")
+            raise StoreError(f"找不到 {unit} {year} 年度名為「{name}」的情境，可能已被刪除。")
         return _load_json(text)
 
-    def delete_scenario(self, name: str) -> None:
+    def delete_scenario(self, year: int, unit: str, name: str) -> None:
         """Delete a scenario; deleting one that is already gone does nothing."""
+        table = scenarios_table
+        where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.name == name.strip())
         with self._errors(f"刪除情境「{name}」"):
-            self._write(lambda connection: connection.execute(
-                scenarios_table.delete().where(scenarios_table.c.name == name.strip())))
+            self._write(lambda connection: connection.execute(table.delete().where(where)))
 
-    def save_mapping(self, source: str, signature: str, mapping: dict) -> None:
+    def save_mapping(self, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
         table = column_mappings_table
         text = _dump_json(mapping)
-        where = sa.and_(table.c.source == source, table.c.signature == signature)
+        where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.source == source,
+                        table.c.signature == signature)
 
         def write(connection: Connection) -> None:
             connection.execute(table.delete().where(where))
-            connection.execute(table.insert().values(source=source, signature=signature, mapping=text,
-                                                     updated_at=_now()))
+            connection.execute(table.insert().values(year=int(year), unit=unit, source=source, signature=signature,
+                                                     mapping=text, updated_at=_now()))
 
         with self._errors("儲存欄位對應"):
             self._write(write)
 
-    def load_mapping(self, source: str, signature: str) -> dict | None:
+    def load_mapping(self, source: str, signature: str, *, year: int, unit: str) -> dict | None:
+        """The unit's mapping for this header row: the one saved for that year, else its latest earlier one
+        (an export keeps its layout from one year to the next)."""
         table = column_mappings_table
+        query = (sa.select(table.c.mapping)
+                 .where(table.c.unit == unit, table.c.source == source, table.c.signature == signature,
+                        table.c.year <= int(year))
+                 .order_by(table.c.year.desc()).limit(1))
         with self._errors("讀取欄位對應"), self._reading() as connection:
-            text = connection.execute(sa.select(table.c.mapping)
-                                      .where(table.c.source == source, table.c.signature == signature)).scalar()
+            text = connection.execute(query).scalar()
         return None if text is None else _load_json(text)
+
+    # ---- plan versions ----
+
+    def save_plan_version(self, year: int, unit: str, document: str, *, author: str = "", note: str = "",
+                          origin: str = "", changes: Sequence[str] = (), sample: bool = False) -> StoredPlan:
+        """Add the next version of a (year, unit)'s plan; earlier versions are kept as they were."""
+        def write(connection: Connection) -> StoredPlan:
+            return self._insert_plan_version(connection, int(year), unit, document, author.strip(), note.strip(),
+                                             origin, list(changes), sample)
+
+        with self._errors(f"儲存 {unit} {year} 年度計畫"):
+            return self._write(write)
+
+    def seed_plans(self, plans: Sequence[tuple[int, str, str, str, bool]], *, author: str) -> list[StoredPlan]:
+        """Each (year, unit, document, origin, sample) that has no version yet becomes its version 1, in one
+        transaction; plans already in the store are left as they are (the store is the truth once seeded)."""
+        def write(connection: Connection) -> list[StoredPlan]:
+            table = plan_versions_table
+            present = {(row.year, row.unit) for row in connection.execute(sa.select(table.c.year, table.c.unit).distinct())}
+            return [self._insert_plan_version(connection, year, unit, document, author, "由計畫檔建立", origin, [],
+                                              sample)
+                    for year, unit, document, origin, sample in plans if (year, unit) not in present]
+
+        if not plans:
+            return []
+        with self._errors("建立計畫"):
+            return self._write(write)
+
+    def _insert_plan_version(self, connection: Connection, year: int, unit: str, document: str, author: str,
+                             note: str, origin: str, changes: list[str], sample: bool) -> StoredPlan:
+        table = plan_versions_table
+        latest = connection.execute(sa.select(sa.func.max(table.c.number))
+                                    .where(table.c.year == year, table.c.unit == unit)).scalar()
+        number = (latest or 0) + 1
+        created_at = _now()
+        result = connection.execute(table.insert().values(
+            year=year, unit=unit, number=number, document=document, created_at=created_at, author=author, note=note,
+            origin=origin, changes=_dump_json(changes), sample=sample))
+        return StoredPlan(int(result.inserted_primary_key[0]), year, unit, number, document, _aware(created_at),
+                          author, note, origin, tuple(changes), sample)
+
+    def plan_versions(self, year: int | None = None, unit: str | None = None, *,
+                      latest_only: bool = False) -> list[StoredPlan]:
+        """Stored plan versions, oldest first; `latest_only`: the version in force of each (year, unit)."""
+        table = plan_versions_table
+        query = sa.select(table).order_by(table.c.year, table.c.unit, table.c.number)
+        if year is not None:
+            query = query.where(table.c.year == int(year))
+        if unit is not None:
+            query = query.where(table.c.unit == unit)
+        if latest_only:
+            newest = (sa.select(table.c.year, table.c.unit, sa.func.max(table.c.number).label("number"))
+                      .group_by(table.c.year, table.c.unit).subquery())
+            query = query.join(newest, sa.and_(table.c.year == newest.c.year, table.c.unit == newest.c.unit,
+                                               table.c.number == newest.c.number))
+        with self._errors("讀取計畫"), self._reading() as connection:
+            return [_stored_plan(row) for row in connection.execute(query)]
+
+    def plan_version(self, year: int, unit: str, number: int | None = None) -> StoredPlan | None:
+        """One version of a (year, unit)'s plan (the latest when `number` is None), or None."""
+        versions = self.plan_versions(year, unit)
+        if number is None:
+            return versions[-1] if versions else None
+        return next((version for version in versions if version.number == number), None)
+
+    def data_version(self) -> tuple[int, int, int]:
+        """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or
+        plan version changes it, whichever process made it."""
+        query = sa.select(
+            sa.select(sa.func.coalesce(sa.func.max(batches_table.c.id), 0)).scalar_subquery(),
+            sa.select(sa.func.count(batches_table.c.undone_at)).scalar_subquery(),
+            sa.select(sa.func.coalesce(sa.func.max(plan_versions_table.c.id), 0)).scalar_subquery(),
+        )
+        with self._errors("讀取資料"), self._reading() as connection:
+            row = connection.execute(query).one()
+        return int(row[0]), int(row[1]), int(row[2])
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -871,9 +1034,14 @@ def _change_record(batch_id: int, row: _Incoming, existing: sa.Row | None) -> di
     return record
 
 
-def _batch_info(row: sa.Row) -> BatchInfo:
+def _stored_plan(row: sa.Row) -> StoredPlan:
+    return StoredPlan(row.id, row.year, row.unit, row.number, row.document, _aware(row.created_at), row.author,
+                      row.note, row.origin, tuple(_load_json(row.changes)), bool(row.sample))
+
+
+def _batch_info(row: sa.Row, periods: tuple[tuple[int, str], ...] = ()) -> BatchInfo:
     return BatchInfo(row.id, row.file_name, row.sha256, _aware(row.uploaded_at), row.uploader, row.row_count,
-                     _aware(row.undone_at), row.undone_by or "", int(row.values_set))
+                     _aware(row.undone_at), row.undone_by or "", int(row.values_set), periods)
 
 
 def _text(raw: object) -> str:
@@ -882,7 +1050,7 @@ def _text(raw: object) -> str:
     return str(raw)
 
 
-def _incoming_rows(frame: pd.DataFrame) -> list[_Incoming]:
+def _incoming_rows(frame: pd.DataFrame, names: Mapping[str, str]) -> list[_Incoming]:
     """The frame's rows as exact, typed values; a frame the readers should never produce is refused."""
     missing = [column for column in TIDY_COLUMNS if column not in frame.columns]
     if missing:
@@ -908,7 +1076,7 @@ def _incoming_rows(frame: pd.DataFrame) -> list[_Incoming]:
         if earlier is not None:
             where = f"{earlier.source_sheet} {earlier.source_cell}".strip() or "前面的列"
             problems.append(Problem(
-                f"{_describe_key(*row.key)} 在同一個檔案中出現兩次（另一次在 {where}），請只保留一個數值",
+                f"{_describe_key(*row.key, names)} 在同一個檔案中出現兩次（另一次在 {where}），請只保留一個數值",
                 value=_text(value), **place))
             continue
         seen[row.key] = row

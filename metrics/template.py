@@ -18,7 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
-from metrics.plan import PLAN_112, Aggregation, MonthlyField, Plan, Quantity
+from metrics.plan import Aggregation, MonthlyField, Plan, Quantity
 
 SHEET_NAME = "月報"
 GUIDE_SHEET_NAME = "說明"
@@ -57,11 +57,11 @@ def field_row(plan: Plan, code: str) -> int:
     raise KeyError(code)
 
 
-def build_template(plan: Plan = PLAN_112, year: int | None = None, unit: str | None = None,
-                   values: Mapping[tuple[str, int], Decimal] | None = None) -> bytes:
-    """The 月報 workbook as .xlsx bytes; `values` maps (field code, month) to a pre-filled figure."""
-    year = plan.year if year is None else year
-    unit = plan.unit if unit is None else unit
+def build_template(plan: Plan, values: Mapping[tuple[str, int], Decimal] | None = None) -> bytes:
+    """The 月報 workbook of one plan (its unit, its year, its fields) as .xlsx bytes; `values` maps
+    (field code, month) to a pre-filled figure."""
+    year = plan.year
+    unit = plan.unit_name
     values = values or {}
     unknown = sorted({code for code, _ in values if code not in plan.field_by_code})
     if unknown:
@@ -92,7 +92,7 @@ def _cell_value(value: Decimal) -> int | float:
 def _write_report_sheet(sheet: Worksheet, plan: Plan, year: int, unit: str,
                         values: Mapping[tuple[str, int], Decimal]) -> None:
     last_column = HELP_COLUMN
-    sheet["A1"] = f"{plan.organisation} {year} 年度施政計畫績效指標月報"
+    sheet["A1"] = f"{plan.organisation} {year} 年度施政計畫績效指標月報" + ("（範例計畫）" if plan.sample else "")
     sheet["A1"].font = Font(size=14, bold=True)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_column)
     sheet["A2"] = f"單位：{unit}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -17,7 +17,8 @@ import pandas as pd
 
 from metrics.errors import InputError, Problem
 from metrics.formulas import format_number
-from metrics.plan import Indicator, Plan, Quantity, Term
+from metrics.formulas import Term
+from metrics.plan import Indicator, MonthlyField, Plan, Quantity
 
 MAX_PROBLEMS = 50
 
@@ -43,13 +44,13 @@ def field_key(text: object) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text)).split()).lower()
 
 
-def suggest_field(text: str, plan: Plan) -> str | None:
-    """The code of the known field whose code or Chinese name is closest to `text`, or None."""
+def suggest_field(text: str, fields: Sequence[MonthlyField]) -> str | None:
+    """The code of the field whose code or Chinese name is closest to `text`, or None."""
     key = field_key(text)
     if not key:
         return None
     candidates: dict[str, str] = {}
-    for monthly_field in plan.fields:
+    for monthly_field in fields:
         candidates.setdefault(field_key(monthly_field.code), monthly_field.code)
         candidates.setdefault(field_key(monthly_field.name), monthly_field.code)
     matches = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
@@ -61,14 +62,23 @@ def suggest_field(text: str, plan: Plan) -> str | None:
     return None
 
 
-def unknown_field_problem(text: str, plan: Plan, *, file: str, sheet: str = "", cell: str = "") -> Problem:
-    suggestion = suggest_field(text, plan)
+def unknown_field_problem(text: str, fields: Sequence[MonthlyField], *, file: str, sheet: str = "",
+                          cell: str = "") -> Problem:
+    suggestion = suggest_field(text, fields)
     hint = ""
     if suggestion:
-        known = plan.field_by_code[suggestion]
+        known = next(monthly_field for monthly_field in fields if monthly_field.code == suggestion)
         hint = f"您是不是要填「{known.name}」（代碼 {known.code}）？"
-    return Problem(f"項目「{text}」不是本計畫的填報項目；{hint}請使用範本中的項目代碼或項目名稱",
+    return Problem(f"項目「{text}」不是填報項目；{hint}請使用範本中的項目代碼或項目名稱",
                    file=file, sheet=sheet, cell=cell, value=str(text))
+
+
+def outside_plan_problem(code: str, plan: Plan, *, file: str, sheet: str = "", cell: str = "") -> Problem:
+    """A field every unit may report, but not one of this unit's plan for this year."""
+    if suggest_field(code, plan.fields) is not None:
+        return unknown_field_problem(code, plan.fields, file=file, sheet=sheet, cell=cell)
+    return Problem(f"項目「{code}」不在{plan.label}計畫中；請使用該計畫月報範本中的項目代碼或項目名稱，"
+                   "或確認單位與年度是否填對", file=file, sheet=sheet, cell=cell, value=code)
 
 
 def checked_ratios(plan: Plan) -> tuple[Indicator, ...]:
@@ -86,8 +96,11 @@ LARGEST_VALUE = Decimal(10) ** 15
 SMALLEST_VALUE = Decimal(10) ** -6
 
 
-def validate(frame: pd.DataFrame, plan: Plan, *, file: str) -> None:
-    """Raise InputError listing every rule the tidy frame breaks (capped); return None when it is sound."""
+def validate(frame: pd.DataFrame, plan: Plan | None, *, file: str) -> None:
+    """Raise InputError listing every rule the tidy frame breaks (capped); return None when it is sound.
+
+    The frame holds the figures of the plan's own (year, unit); metrics.reading.validate_groups splits
+    an upload by (year, unit) and finds each group's plan."""
     if frame is None or frame.empty:
         raise InputError(Problem("檔案中沒有任何填報數值（表格內的數字欄都是空白）；請在當月欄位填入數字後再上傳",
                                  file=file))
@@ -104,7 +117,7 @@ def validate(frame: pd.DataFrame, plan: Plan, *, file: str) -> None:
 
         monthly_field = plan.field_by_code.get(code)
         if monthly_field is None:
-            problems.append(unknown_field_problem(code, plan, file=file, sheet=sheet, cell=cell))
+            problems.append(outside_plan_problem(code, plan, file=file, sheet=sheet, cell=cell))
             continue
         name = monthly_field.name
         row_problems: list[Problem] = []
@@ -132,6 +145,9 @@ def validate(frame: pd.DataFrame, plan: Plan, *, file: str) -> None:
             problems.extend(row_problems)
             continue
         unit = _text(row.get("unit")) or plan.unit
+        if unit != plan.unit:
+            problems.append(problem(f"單位是「{unit}」，但這是{plan.label}的計畫；各單位的數字只依自己的計畫檢查", name, unit))
+            continue
         month_values = accepted.setdefault((unit, year, month), {})
         if code in month_values:
             earlier_value, earlier_sheet, earlier_cell = month_values[code]

@@ -43,8 +43,7 @@ if result.computation.note:
 st.caption(indicator.help)
 
 st.markdown("##### 數字來源")
-sources = provenance_table(context.source.frame, indicator, plan, year=context.year, unit=context.unit,
-                           as_of_month=context.month)
+sources = provenance_table(context.source.frame, indicator, plan, as_of_month=context.month)
 if sources.empty:
     st.info("至本月尚無此指標的填報數字。")
 else:

@@ -5,7 +5,6 @@ confirm button, the problems of a refused file, and the upload history with undo
 import streamlit as st
 
 from metrics.presentation import frame_months, preview_summary, preview_table
-from ui.data import PLAN
 from ui.layout import start_page
 from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, read_files, remap_expander,
                        show_mapping_needed, show_read, store_files, template_bytes, uploader_key)
@@ -15,8 +14,10 @@ context = start_page("資料上傳")
 store = context.source.store
 
 st.markdown("##### 1. 下載月報範本")
-st.download_button(f"下載 {context.year} 年月報範本（.xlsx）", data=template_bytes(context.year, context.unit),
-                   file_name=f"月報範本_{context.year}年.xlsx", key="template_download",
+plan = context.plan
+st.download_button(f"下載{plan.label}月報範本（.xlsx）",
+                   data=template_bytes(context.source.key, plan.year, plan.unit, plan),
+                   file_name=f"月報範本_{plan.unit_name}_{plan.year}年.xlsx", key="template_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 st.caption("範本每列一個項目、每欄一個月；空白表示未填報（不是 0）。也接受長表格式（年度、月份、單位、項目代碼、數值）的 .csv 或 .xlsx，"
            "以及系統匯出檔：公文清單（公文管理系統）、人員名冊（人事系統）、歲出預算執行表（會計系統）、案件登記簿，"
@@ -24,19 +25,21 @@ st.caption("範本每列一個項目、每欄一個月；空白表示未填報�
 
 st.markdown("##### 2. 選擇檔案（可一次選多個）")
 st.info(PRIVACY_NOTICE, icon=":material/shield_person:")
-options, month = export_settings()
+st.caption(f"檔案中未註明單位或年度的數字，以及系統匯出檔，都視為 **{plan.label}** 的數字（可在左側切換年度與單位）；"
+           "檔案中註明其他單位或年度的數字，依該單位該年度的計畫檢查。")
+options, month = export_settings(plan.year)
 uploads = st.file_uploader("月報或系統匯出檔（.xlsx 或 .csv；月報每檔 20 MB、系統匯出每檔 100 MB 以內）", type=["xlsx", "csv"],
                            accept_multiple_files=True, key=uploader_key())
 if uploads:
-    files = read_files([(upload.name, upload.getvalue()) for upload in uploads], store, options, month)
+    files = read_files([(upload.name, upload.getvalue()) for upload in uploads], context, options, month)
     refused = [read for read in files if read.problems]
     waiting = [read for read in files if read.needed is not None and not read.problems]
     for index, read in enumerate(files):
         if read.problems:
             show_problems(read.name, read.problems)
-            remap_expander(store, index, read)
+            remap_expander(context, index, read)
         elif read.needed is not None:
-            show_mapping_needed(store, index, read)
+            show_mapping_needed(context, index, read)
     if refused:
         good = [read.name for read in files if read.read is not None]
         st.warning("所有選取的檔案都未儲存（任一檔案有誤即全部不儲存）。"
@@ -52,12 +55,12 @@ if uploads:
                 st.markdown(f"**{read.name}**：{frame_months(read.frame)}，共 {len(preview):,} 筆"
                             f"（新增 {counts['新增']:,}、修改 {counts['修改']:,}、相同 {counts['相同']:,}）")
                 show_read(read)
-                remap_expander(store, index, read)
+                remap_expander(context, index, read)
                 if counts["修改"]:
                     st.caption("以下數字與資料庫中目前的數字不同，儲存後將以上傳數值為準（可於上傳紀錄復原）：")
-                    st.dataframe(preview_table(preview, PLAN, changed_only=True), hide_index=True, width="stretch")
+                    st.dataframe(preview_table(preview, context.catalogue.field_by_code, changed_only=True), hide_index=True, width="stretch")
                 with st.expander("全部數字"):
-                    st.dataframe(preview_table(preview, PLAN), hide_index=True, width="stretch")
+                    st.dataframe(preview_table(preview, context.catalogue.field_by_code), hide_index=True, width="stretch")
         uploader = st.text_input("上傳者（選填）", key="uploader_name")
         if st.button(f"確認儲存 {len(files):,} 個檔案", type="primary", key="confirm_upload"):
             if store_files(store, files, uploader):

@@ -11,7 +11,7 @@ from ui.widgets import INDICATOR_TABLE_HEIGHT
 
 context = start_page("情境模擬")
 st.info("情境模擬只在此頁試算，不會改變計畫目標、權重或資料庫中的月報數字。", icon=":material/science:")
-targets, additions = whatif.editors()
+targets, additions = whatif.editors(context.plan)
 scenario = whatif.compute(context, targets, additions)
 for problem in scenario.problems:
     st.warning(str(problem))

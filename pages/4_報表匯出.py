@@ -14,8 +14,7 @@ try:
 except KpiError as error:
     st.error(str(error))
     notes = {}
-title, subtitle = report_heading(context.evaluation, year=context.year, unit=context.unit,
-                                 label="範例資料" if context.source.is_sample else "")
+title, subtitle = report_heading(context.evaluation, label="範例資料" if context.source.is_sample else "")
 rows = report_rows(context.evaluation, notes)
 
 st.markdown(f"**{title}**  \n{subtitle}")
@@ -27,6 +26,6 @@ missing = behind_without_reason(context.evaluation, notes)
 if missing:
     st.caption(f"落後但尚未填寫落後原因的指標：{'、'.join(missing)}（可於「指標明細」填寫）")
 st.download_button("下載報表（.xlsx）", data=lambda: build_report(rows, title=title, subtitle=subtitle),
-                   file_name=f"績效指標執行情形_{context.year}年{context.month}月.xlsx", key="report_download",
+                   file_name=f"績效指標執行情形_{context.plan.unit_name}_{context.year}年{context.month}月.xlsx", key="report_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", type="primary")
 st.caption("報表為 A4 橫式、每頁重複標題列；本頁亦可直接以瀏覽器列印（側邊欄與按鈕不會印出）。")

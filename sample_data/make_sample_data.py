@@ -1,10 +1,11 @@
-"""Writes the sample year 112 of 新竹縣政府政風處 next to this file.
+"""Writes the sample figures next to this file.
 
     python sample_data/make_sample_data.py      (from the repository root)
 
-Outputs: 112-01.xlsx … 112-12.xlsx (the 月報 template, one month filled each, as a user uploads
-it), 112-full-year.csv (the same figures as one long UTF-8-with-BOM table) and README.md (with
-the year-end values computed here from the same figures, so the README cannot drift from them).
+Outputs: 112-01.xlsx … 112-12.xlsx (the 月報 template of 政風處's real 112 plan, one month filled each,
+as a user uploads it), 112-full-year.csv (the same figures as one long UTF-8-with-BOM table), the
+figures of the made-up sample plans in plans/ (範例-人事處-112.csv, 範例-政風處-113.csv) and README.md
+(with the year-end values computed here from the same figures, so the README cannot drift from them).
 The figures are fixed below, not random, so every run writes identical bytes.
 """
 
@@ -24,9 +25,10 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
+from metrics.catalogue import SAMPLE_PLANS_DIRECTORY, Catalogue, load_catalogue  # noqa: E402
 from metrics.figures import Figures  # noqa: E402
 from metrics.formulas import FORMULAS, format_number  # noqa: E402
-from metrics.plan import PLAN_112, Indicator, Plan  # noqa: E402
+from metrics.plan import Indicator, Plan  # noqa: E402
 from metrics.template import build_template  # noqa: E402
 
 YEAR = 112
@@ -83,10 +85,74 @@ TERM_LABELS = {
 }
 
 
-def monthly_values(plan: Plan = PLAN_112) -> dict[str, dict[int, Decimal]]:
+# The made-up sample plans (sample_data/plans/): 人事處 112, common indicators only, the whole year; 政風處 113,
+# January to June. 人事處 misses indicator 6 in 112 (no reduction yet), so its multi-year points start at 0.
+SAMPLE_MONTHLY: dict[tuple[int, str], dict[str, tuple[object, ...]]] = {
+    (112, "人事處"): {
+        #                            1      2      3      4      5      6      7      8      9     10     11     12
+        "new_positions":             (1,     1,     1,     1,     1,     1,     1,     1,     1,     1,     1,     1),
+        "reduced_contract":          (0,     0,     0,     0,     0,     0,     0,     0,     0,     0,     0,     0),
+        "reduced_temp":              (0,     0,     0,     0,     0,     0,     0,     0,     0,     0,     0,     0),
+        "contract_budget_positions": (2,     2,     2,     2,     2,     2,     2,     2,     2,     2,     2,     2),
+        "temp_budget_positions":     (0,     0,     0,     0,     0,     0,     0,     0,     0,     0,     0,     0),
+        "hakka_certified":           (14,    14,    14,    15,    15,    15,    15,    16,    16,    16,    17,    17),
+        "staff_headcount":           (38,    38,    38,    38,    39,    39,    39,    39,    39,    39,    39,    39),
+        "budget_amount":             ("48650",) * 12,
+        "actual_spent":              ("3120.5", "6544.2", "10231", "13890.7", "17602.3", "21455.8",
+                                      "25010.4", "28760.9", "32411.6", "36200.2", "39850.8", "43921.5"),
+        "payables":                  ("120.3", "144.8", "160.2", "171.5", "190.4", "205.9",
+                                      "219.7", "238.1", "251.6", "266.4", "280.3", "310.7"),
+        "savings":                   ("0",) * 11 + ("402.6",),
+        "reserved":                  ("0",) * 12,
+        "gender_analyses":           (0,     0,     0,     0,     0,     1,     0,     0,     0,     0,     0,     0),
+        "gender_impact_reviews":     (0,     0,     0,     1,     0,     0,     0,     0,     0,     1,     0,     0),
+        "edoc_sent_electronic":      (212,   230,   241,   228,   236,   233,   240,   229,   238,   244,   231,   250),
+        "edoc_sent_total":           (217,   236,   246,   233,   242,   238,   246,   234,   243,   250,   236,   256),
+        "online_signed":             (410,   428,   455,   431,   446,   439,   452,   437,   449,   461,   443,   470),
+        "edoc_received_electronic":  (380,   392,   418,   399,   410,   404,   415,   402,   413,   424,   407,   432),
+        "paper_received_signed_online": (31,  29,    33,    30,    32,    31,    30,    29,    32,    33,    30,    31),
+        "self_created_drafts":       (95,    99,   104,    98,   101,    97,   103,    99,   102,   106,    98,   108),
+    },
+    (113, "政風處"): {
+        "warning_cases":             (0,     1,     0,     0,     0,     0),
+        "procurement_audits":        (12,    11,    11,    12,    10,    12),
+        "complaints_completed":      (13,    12,    14,    12,    13,    11),
+        "infosec_audits":            (0,     0,     0,     1,     0,     0),
+        "pinhole_inspections":       (1,     0,     0,     1,     0,     0),
+        "harassment_courses":        (0,     0,     1,     0,     0,     0),
+        "new_positions":             (2,     2,     2,     2,     2,     2),
+        "reduced_contract":          (1,     1,     1,     1,     1,     1),
+        "reduced_temp":              (0,     0,     0,     0,     0,     0),
+        "contract_budget_positions": (3,     3,     3,     3,     3,     3),
+        "temp_budget_positions":     (2,     2,     2,     2,     2,     2),
+        "hakka_certified":           (11,    11,    12,    12,    12,    13),
+        "staff_headcount":           (27,    27,    27,    28,    28,    28),
+        "budget_amount":             ("22140",) * 6,
+        "actual_spent":              ("1480.2", "3012.6", "4570.1", "6101.9", "7688.4", "9310.7"),
+        "payables":                  ("61.5", "80.2", "99.8", "110.6", "127.3", "150.1"),
+        "savings":                   ("0",) * 6,
+        "reserved":                  ("0",) * 6,
+        "gender_analyses":           (0,     0,     0,     0,     1,     0),
+        "gender_impact_reviews":     (0,     1,     0,     0,     0,     0),
+        "edoc_sent_electronic":      (106,   111,   125,   118,   120,   116),
+        "edoc_sent_total":           (108,   114,   128,   121,   123,   119),
+        "online_signed":             (205,   214,   240,   226,   233,   221),
+        "edoc_received_electronic":  (199,   207,   233,   220,   226,   216),
+        "paper_received_signed_online": (22,  20,    25,    23,    22,    24),
+        "self_created_drafts":       (60,    64,    72,    67,    70,    65),
+    },
+}
+
+
+def sample_file_name(year: int, unit: str) -> str:
+    return f"範例-{unit}-{year}.csv"
+
+
+def monthly_values(plan: Plan) -> dict[str, dict[int, Decimal]]:
     """field code → month → figure, in the plan's field order."""
+    table = MONTHLY if (plan.year, plan.unit) == (YEAR, UNIT) else SAMPLE_MONTHLY[(plan.year, plan.unit)]
     return {monthly_field.code: {month: Decimal(str(value))
-                                 for month, value in enumerate(MONTHLY[monthly_field.code], start=1)}
+                                 for month, value in enumerate(table[monthly_field.code], start=1)}
             for monthly_field in plan.fields}
 
 
@@ -103,7 +169,7 @@ class Result:
 def evaluate(figures: Figures, indicator: Indicator, month: int) -> Result:
     """The contract's §3 rules, applied to one indicator as of `month`."""
     values = {code: figures.as_of(code, month) for code in indicator.fields}
-    computation = FORMULAS[indicator.formula](indicator, values)
+    computation = FORMULAS[indicator.formula](indicator, values, figures.plan.field_by_code)
     target = Fraction(indicator.target)
     if computation.actual is None:
         status = computation.status or "no_data"
@@ -179,13 +245,14 @@ def _csv_value(value: Decimal) -> str:
     return format(value, "f")
 
 
-def write_csv(values: dict[str, dict[int, Decimal]], path: Path) -> None:
+def write_csv(values: dict[str, dict[int, Decimal]], path: Path, year: int = YEAR, unit: str = UNIT) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for month in range(1, 13):
+    months_present = sorted({month for months in values.values() for month in months})
+    for month in months_present:
         for code, months in values.items():
-            writer.writerow((YEAR, month, UNIT, code, _csv_value(months[month])))
+            writer.writerow((year, month, unit, code, _csv_value(months[month])))
     path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
 
 
@@ -193,7 +260,7 @@ def readme_text(plan: Plan, figures: Figures) -> str:
     year_end = [evaluate(figures, indicator, 12) for indicator in plan.indicators]
     mid_year = [evaluate(figures, indicator, 6) for indicator in plan.indicators]
     lines = [
-        "# 範例資料：新竹縣政府政風處 112 年度",
+        "# 範例資料",
         "",
         "本目錄是一整年（112 年 1 月至 12 月）的虛構範例數字，供試用儀表板、練習上傳與測試使用；"
         "數字依計畫的指標設計，並非政風處實際統計。",
@@ -202,6 +269,9 @@ def readme_text(plan: Plan, figures: Figures) -> str:
         "|---|---|",
         "| `112-01.xlsx` … `112-12.xlsx` | 系統提供的「月報」範本，每個檔案只填當月一欄，就像同仁每月上傳的檔案 |",
         f"| `{CSV_NAME}` | 同一年的全部數字，一列一個數值（欄位：{'、'.join(CSV_COLUMNS)}），UTF-8（含 BOM），可用 Excel 開啟 |",
+        f"| `{sample_file_name(112, '人事處')}`、`{sample_file_name(113, '政風處')}` | 「範例計畫」的數字：人事處 112 年"
+        "（只有共同性指標）整年，與政風處 113 年 1 至 6 月。這兩個計畫（`sample_data/plans/`）的目標值是虛構的，"
+        "只在範例資料模式與測試中使用，標示為「範例」，不是正式計畫 |",
         "",
         "所有檔案與本說明由 `make_sample_data.py` 產生（在專案根目錄執行 "
         "`python sample_data/make_sample_data.py`）；數字寫在該程式內，每次產生的檔案完全相同。"
@@ -232,19 +302,30 @@ def readme_text(plan: Plan, figures: Figures) -> str:
     return "\n".join(lines)
 
 
-def main(output_dir: Path = HERE, plan: Plan = PLAN_112) -> list[Path]:
+def sample_catalogue() -> Catalogue:
+    """The official plans and the made-up sample plans the sample figures belong to."""
+    return load_catalogue(samples=SAMPLE_PLANS_DIRECTORY)
+
+
+def main(output_dir: Path = HERE, catalogue: Catalogue | None = None) -> list[Path]:
     output_dir.mkdir(parents=True, exist_ok=True)
+    catalogue = catalogue or sample_catalogue()
+    plan = catalogue.plan(YEAR, UNIT)
     values = monthly_values(plan)
     written: list[Path] = []
     for month in range(1, 13):
         month_values = {(code, month): months[month] for code, months in values.items()}
-        data = build_template(plan, year=YEAR, unit=UNIT, values=month_values)
+        data = build_template(plan, values=month_values)
         path = output_dir / month_file_name(month)
         path.write_bytes(deterministic_xlsx(data))
         written.append(path)
     csv_path = output_dir / CSV_NAME
     write_csv(values, csv_path)
     written.append(csv_path)
+    for year, unit in SAMPLE_MONTHLY:
+        sample_path = output_dir / sample_file_name(year, unit)
+        write_csv(monthly_values(catalogue.plan(year, unit)), sample_path, year, unit)
+        written.append(sample_path)
     readme_path = output_dir / "README.md"
     readme_path.write_text(readme_text(plan, Figures(plan, values)), encoding="utf-8")
     written.append(readme_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalogues import PLAN_112
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, read_export
 from metrics.exports.synthetic import csv_bytes, xlsx_bytes
@@ -48,7 +49,7 @@ def values_of(frame) -> dict[str, dict[int, int]]:
 def test_cases_count_in_the_month_that_matters(kind: str) -> None:
     rows = [HEADER, *CASES]
     data = xlsx_bytes(rows) if kind == "xlsx" else csv_bytes(rows, encoding="cp950")
-    result = read_export(data, f"案件.{kind}")
+    result = read_export(data, f"案件.{kind}", PLAN_112)
     assert result.source == "case_log"
     assert values_of(result.frame) == EXPECTED
     assert result.rows_used == 11
@@ -60,15 +61,15 @@ def test_cases_count_in_the_month_that_matters(kind: str) -> None:
 
 def test_extra_case_types_are_a_setting() -> None:
     rows = [HEADER, *CASES, ["112015", "哺乳室偵測", "", "", "112/02/14", None]]
-    plain = values_of(read_export(xlsx_bytes(rows), "a.xlsx").frame)
+    plain = values_of(read_export(xlsx_bytes(rows), "a.xlsx", PLAN_112).frame)
     assert plain["pinhole_inspections"][2] == 0
     options = ExportOptions(case_types=(("哺乳室偵測", "pinhole_inspections"),))
-    assert values_of(read_export(xlsx_bytes(rows), "a.xlsx", options=options).frame)["pinhole_inspections"][2] == 1
+    assert values_of(read_export(xlsx_bytes(rows), "a.xlsx", PLAN_112, options=options).frame)["pinhole_inspections"][2] == 1
 
 
 def test_without_a_completion_column_the_completed_fields_are_not_produced() -> None:
     rows = [["案件類別", "辦理日期"], ["採購稽核", "112/04/01"], ["預警", "112/04/02"]]
-    result = read_export(csv_bytes(rows), "a.csv")
+    result = read_export(csv_bytes(rows), "a.csv", PLAN_112)
     assert values_of(result.frame) == {"procurement_audits": {4: 1}, "infosec_audits": {4: 0},
                                        "pinhole_inspections": {4: 0}, "harassment_courses": {4: 0}}
     assert any("沒有「結案日期」欄" in note for note in result.notes)
@@ -81,15 +82,15 @@ def test_without_a_completion_column_the_completed_fields_are_not_produced() -> 
 ])
 def test_a_bad_case_is_named_by_its_cell(case: list, cell: str, words: str) -> None:
     with pytest.raises(InputError) as caught:
-        read_export(xlsx_bytes([HEADER, case, *CASES]), "a.xlsx")
+        read_export(xlsx_bytes([HEADER, case, *CASES]), "a.xlsx", PLAN_112)
     found = [f"{problem.cell}|{problem.message}" for problem in caught.value.problems]
     assert any(item.startswith(cell + "|") and words in item for item in found), found
 
 
 def test_duplicates_count_once_when_asked() -> None:
     rows = [HEADER, *CASES, CASES[4]]
-    assert values_of(read_export(xlsx_bytes(rows), "a.xlsx").frame)["complaints_completed"][1] == 2
-    result = read_export(xlsx_bytes(rows), "a.xlsx", options=ExportOptions(deduplicate=True))
+    assert values_of(read_export(xlsx_bytes(rows), "a.xlsx", PLAN_112).frame)["complaints_completed"][1] == 2
+    result = read_export(xlsx_bytes(rows), "a.xlsx", PLAN_112, options=ExportOptions(deduplicate=True))
     assert values_of(result.frame) == EXPECTED
     assert result.applied == ("案號與類別相同的列只計一次（排除 1 列）",)
 
@@ -97,7 +98,7 @@ def test_duplicates_count_once_when_asked() -> None:
 def test_a_case_completed_next_year_is_an_error_unless_ignored() -> None:
     rows = [HEADER, *CASES, ["112099", "陳情", "", "", "112/12/20", "113/01/05"]]
     with pytest.raises(InputError) as caught:
-        read_export(xlsx_bytes(rows), "a.xlsx")
+        read_export(xlsx_bytes(rows), "a.xlsx", PLAN_112)
     assert "有 1 列案件的計入日期不在計畫年度 112 年（113 年），如 F16" in str(caught.value)
-    result = read_export(xlsx_bytes(rows), "a.xlsx", options=ExportOptions(ignore_other_years=True))
+    result = read_export(xlsx_bytes(rows), "a.xlsx", PLAN_112, options=ExportOptions(ignore_other_years=True))
     assert values_of(result.frame) == EXPECTED

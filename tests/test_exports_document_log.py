@@ -11,7 +11,7 @@ from metrics.errors import InputError
 from metrics.exports import ExportOptions, read_export
 from metrics.exports.synthetic import csv_bytes, xlsx_bytes
 from metrics.figures import TIDY_COLUMNS, Figures
-from metrics.plan import PLAN_112
+from catalogues import CATALOGUE, PLAN_112
 
 HEADER = ["文號", "收發別", "收文日期", "發文日期", "創稿日期", "交換方式", "簽核方式", "密等", "主旨", "承辦人"]
 TITLES = [["新竹縣政府政風處 公文清單"], ["查詢期間：112/01/01-112/03/31"]]
@@ -73,7 +73,7 @@ def document_log(kind: str, rows=ROWS, titles=TITLES) -> tuple[bytes, str]:
 @pytest.mark.parametrize("kind", ["xlsx", "utf-8", "utf-8-bom", "cp950"])
 def test_counts_each_field_by_its_month(kind: str) -> None:
     data, name = document_log(kind)
-    result = read_export(data, name)
+    result = read_export(data, name, PLAN_112)
     assert result.source == "document_log"
     assert list(result.frame.columns) == list(TIDY_COLUMNS)
     assert values_of(result.frame) == EXPECTED
@@ -88,7 +88,7 @@ def test_counts_each_field_by_its_month(kind: str) -> None:
 @pytest.mark.parametrize(("kind", "sheet"), [("xlsx", "公文清單"), ("cp950", "")])
 def test_source_cells_describe_the_rows(kind: str, sheet: str) -> None:
     data, name = document_log(kind)
-    frame = read_export(data, name).frame
+    frame = read_export(data, name, PLAN_112).frame
     cell = dict(zip(zip(frame["field"], frame["month"]), frame["source_cell"]))
     assert cell[("edoc_sent_total", 1)] == "第 4–5 列（2 筆）"
     assert cell[("edoc_sent_total", 2)] == "第 6 列（1 筆）"
@@ -105,7 +105,7 @@ def test_source_cells_describe_the_rows(kind: str, sheet: str) -> None:
 ])
 def test_confidential_exclusions_are_settings(options: ExportOptions, changed: dict, applied: str) -> None:
     data, name = document_log("xlsx")
-    result = read_export(data, name, options=options)
+    result = read_export(data, name, PLAN_112, options=options)
     expected = {code: {**months, **changed.get(code, {})} for code, months in EXPECTED.items()}
     assert values_of(result.frame) == expected
     assert result.applied == (applied,)
@@ -114,7 +114,7 @@ def test_confidential_exclusions_are_settings(options: ExportOptions, changed: d
 
 def test_online_signed_never_exceeds_its_denominator() -> None:
     data, name = document_log("xlsx")
-    figures = Figures.from_frame(PLAN_112, read_export(data, name).frame)
+    figures = Figures.from_frame(PLAN_112, read_export(data, name, PLAN_112).frame)
     for month in (1, 2, 3):
         denominator = sum(figures.monthly(code, month) for code in
                           ("edoc_received_electronic", "paper_received_signed_online", "self_created_drafts"))
@@ -126,8 +126,8 @@ def test_cancelled_documents_are_left_out_when_asked() -> None:
     rows = [["發文", "112/01/05", "電子交換", "已發文"], ["發文", "112/01/06", "電子交換", "作廢"],
             ["發文", "112/01/07", "紙本", "銷號"]]
     data = csv_bytes([header, *rows])
-    assert values_of(read_export(data, "a.csv").frame)["edoc_sent_total"] == {1: 3}
-    result = read_export(data, "a.csv", options=ExportOptions(exclude_cancelled=True))
+    assert values_of(read_export(data, "a.csv", PLAN_112).frame)["edoc_sent_total"] == {1: 3}
+    result = read_export(data, "a.csv", PLAN_112, options=ExportOptions(exclude_cancelled=True))
     assert values_of(result.frame)["edoc_sent_total"] == {1: 1}
     assert result.applied == ("作廢、銷號公文不計（排除 2 列）",)
 
@@ -135,7 +135,7 @@ def test_cancelled_documents_are_left_out_when_asked() -> None:
 def test_without_sign_off_column_only_the_sent_fields_are_produced() -> None:
     data = csv_bytes([["收發別", "收文日期", "發文日期", "交換方式"],
                       ["發文", None, "112/04/01", "電子交換"], ["收文", "112/04/02", None, "電子交換"]])
-    result = read_export(data, "a.csv")
+    result = read_export(data, "a.csv", PLAN_112)
     assert values_of(result.frame) == {"edoc_sent_total": {4: 1}, "edoc_sent_electronic": {4: 1}}
     assert any("簽核方式" in note for note in result.notes)
 
@@ -144,7 +144,7 @@ def test_generic_date_column_serves_every_kind() -> None:
     data = csv_bytes([["類別", "日期", "交換方式", "簽核方式"],
                       ["發文", "112/05/02", "電子", ""], ["收文", "112/05/03", "紙本", "線上"],
                       ["簽稿", "112/06/01", "", "線上"]])
-    assert values_of(read_export(data, "a.csv").frame) == {
+    assert values_of(read_export(data, "a.csv", PLAN_112).frame) == {
         "edoc_sent_total": {5: 1, 6: 0}, "edoc_sent_electronic": {5: 1, 6: 0},
         "edoc_received_electronic": {5: 0, 6: 0}, "paper_received_signed_online": {5: 1, 6: 0},
         "self_created_drafts": {5: 0, 6: 1}, "online_signed": {5: 1, 6: 1},
@@ -158,7 +158,7 @@ def test_generic_date_column_serves_every_kind() -> None:
 ])
 def test_callers_month_ends_the_covered_period(month, expected_months, note) -> None:
     data, name = document_log("xlsx")
-    result = read_export(data, name, month=month)
+    result = read_export(data, name, PLAN_112, month=month)
     assert result.months == expected_months
     if month == 5:
         assert values_of(result.frame)["edoc_sent_total"][4] == 0
@@ -169,9 +169,9 @@ def test_callers_month_ends_the_covered_period(month, expected_months, note) -> 
 def test_duplicate_rows_are_counted_once_when_asked() -> None:
     rows = [*ROWS, ROWS[0]]
     data, name = document_log("xlsx", rows=rows)
-    plain = read_export(data, name)
+    plain = read_export(data, name, PLAN_112)
     assert values_of(plain.frame)["edoc_sent_total"][1] == 3  # counted twice unless asked
-    once = read_export(data, name, options=ExportOptions(deduplicate=True))
+    once = read_export(data, name, PLAN_112, options=ExportOptions(deduplicate=True))
     assert values_of(once.frame)["edoc_sent_total"][1] == 2
     assert once.applied == ("文號與收發別相同的列只計一次（排除 1 列）",)
     assert values_of(once.frame) == EXPECTED
@@ -199,7 +199,7 @@ def problems_of(error: InputError) -> list[str]:
 def test_a_bad_row_is_named_by_its_cell(row: list, cell: str, words: str) -> None:
     data, name = document_log("xlsx", rows=[row, *ROWS])
     with pytest.raises(InputError) as caught:
-        read_export(data, name)
+        read_export(data, name, PLAN_112)
     found = problems_of(caught.value)
     assert any(item.startswith(cell + "|") and words in item for item in found), found
     assert all(problem.file == name and problem.sheet == "公文清單" for problem in caught.value.problems)
@@ -210,10 +210,10 @@ def test_other_years_are_an_error_or_ignored_with_a_count() -> None:
            ["x", "發文", None, "2022/12/31", None, "電子交換", None, "普通", "", ""]]
     data, name = document_log("xlsx", rows=[*old, *ROWS])
     with pytest.raises(InputError) as caught:
-        read_export(data, name)
+        read_export(data, name, PLAN_112)
     message = str(caught.value)
     assert "有 2 列公文的日期不在計畫年度 112 年（111 年）" in message and "D4、D5" in message
-    result = read_export(data, name, options=ExportOptions(ignore_other_years=True))
+    result = read_export(data, name, PLAN_112, options=ExportOptions(ignore_other_years=True))
     assert values_of(result.frame) == EXPECTED
     assert any("有 2 列公文的日期不在 112 年" in note for note in result.notes)
 
@@ -223,7 +223,7 @@ def test_problems_are_collected_and_capped() -> None:
            for month in (13, 14) for day in range(1, 29)]
     data, name = document_log("xlsx", rows=[*bad, *ROWS])
     with pytest.raises(InputError) as caught:
-        read_export(data, name)
+        read_export(data, name, PLAN_112)
     problems = caught.value.problems
     assert len(problems) == 51
     assert "另有" in problems[-1].message and "個問題未列出" in problems[-1].message
@@ -233,7 +233,7 @@ def test_many_rows_with_one_bad_date_value_are_summarized() -> None:
     bad = [["x", "發文", None, "112/02/30", None, "電子交換", None, "", "", ""] for _ in range(12)]
     data, name = document_log("xlsx", rows=[*ROWS, *bad])
     with pytest.raises(InputError) as caught:
-        read_export(data, name)
+        read_export(data, name, PLAN_112)
     problems = caught.value.problems
     assert [problem.cell for problem in problems[:5]] == ["D15", "D16", "D17", "D18", "D19"]
     assert "另有 7 列相同問題（共 12 列）" in problems[5].message

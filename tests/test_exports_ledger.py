@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from catalogues import PLAN_112
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, read_export
 from metrics.exports.common import period_in_titles
@@ -41,7 +42,7 @@ def ledger(kind: str = "xlsx", titles=TITLES, header=HEADER, lines=LINES, total=
 @pytest.mark.parametrize("total", [True, False])
 def test_amounts_in_yuan_become_thousands_without_double_counting(kind: str, total: bool) -> None:
     data, name = ledger(kind, total=total)
-    result = read_export(data, name)
+    result = read_export(data, name, PLAN_112)
     assert result.source == "ledger"
     assert values_of(result.frame) == EXPECTED
     assert result.months == (10,)
@@ -65,7 +66,7 @@ def test_outline_levels_pick_the_leaves_and_parentheses_are_negative() -> None:
         [2, "乙小計", "400", "190", "5"],
     ]
     data = xlsx_bytes([header, *lines])
-    result = read_export(data, "a.xlsx", month=5)
+    result = read_export(data, "a.xlsx", PLAN_112, month=5)
     assert dict(zip(result.frame["field"], result.frame["value"])) == {
         "budget_amount": Decimal(1000), "actual_spent": Decimal(690), "payables": Decimal(5)}
     assert set(result.frame["month"]) == {5}
@@ -82,21 +83,21 @@ def test_outline_levels_pick_the_leaves_and_parentheses_are_negative() -> None:
 def test_the_unit_comes_from_the_title_or_the_caller(unit_title: str, options: ExportOptions, budget: Decimal) -> None:
     rows = [["112年度歲出預算執行表 截至112年10月31日"], [unit_title], ["科目名稱", "預算數", "實支數"],
             ["合計", "1,234,567", "0"]]
-    result = read_export(csv_bytes(rows), "a.csv", options=options)
+    result = read_export(csv_bytes(rows), "a.csv", PLAN_112, options=options)
     assert values_of(result.frame)["budget_amount"] == budget
 
 
 def test_without_a_unit_the_caller_is_asked() -> None:
     rows = [["截至112年10月31日"], ["科目名稱", "預算數", "實支數"], ["合計", "1,234,567", "0"]]
     with pytest.raises(InputError) as caught:
-        read_export(csv_bytes(rows), "a.csv")
+        read_export(csv_bytes(rows), "a.csv", PLAN_112)
     assert "無法判斷金額單位" in str(caught.value)
 
 
 def test_month_from_a_date_column() -> None:
     rows = [["單位：千元"], ["科目名稱", "預算數", "實支數", "資料日期"],
             ["合計", "100", "50", "112/09/30"]]
-    assert read_export(csv_bytes(rows), "a.csv").months == (9,)
+    assert read_export(csv_bytes(rows), "a.csv", PLAN_112).months == (9,)
 
 
 @pytest.mark.parametrize(("lines", "words"), [
@@ -109,14 +110,14 @@ def test_month_from_a_date_column() -> None:
 def test_bad_ledgers_are_explained(lines: list, words: str) -> None:
     rows = [["截至112年10月31日 單位：元"], ["科目代碼", "科目名稱", "預算數", "實支數"], *lines]
     with pytest.raises(InputError) as caught:
-        read_export(xlsx_bytes(rows), "a.xlsx")
+        read_export(xlsx_bytes(rows), "a.xlsx", PLAN_112)
     assert words in str(caught.value)
 
 
 def test_a_total_that_disagrees_with_its_lines_is_noted() -> None:
     lines = [*LINES[:-1], ["52", "業務費", "4,000,000", "2,500,000", "200,000", "50,000", "100,000"]]
     data, name = ledger(lines=lines)
-    result = read_export(data, name)
+    result = read_export(data, name, PLAN_112)
     assert values_of(result.frame)["actual_spent"] == Decimal("7000.5")
     assert any("合計列 7,000.5 千元與明細加總 7,000 千元不同" in note for note in result.notes)
 

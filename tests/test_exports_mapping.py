@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalogues import CATALOGUE, PLAN_112
 from metrics.errors import InputError
 from metrics.exports import SOURCES, MappingNeeded, detect_source, mapping_signature, read_export
 from metrics.exports.synthetic import csv_bytes, xlsx_bytes
@@ -29,7 +30,7 @@ def test_missing_required_column_asks_for_a_mapping_then_accepts_it() -> None:
     rows = [["姓名", "人員類別", "生效日", "客語認證級別"], ["王大明", "公務人員", "112/02/01", "初級"]]
     data = xlsx_bytes([["截至112年3月31日"], *rows])
     with pytest.raises(MappingNeeded) as caught:
-        read_export(data, "名冊.xlsx", source="roster")
+        read_export(data, "名冊.xlsx", PLAN_112, source="roster")
     needed = caught.value
     assert needed.source == "roster"
     assert needed.missing == ["start"]
@@ -38,7 +39,7 @@ def test_missing_required_column_asks_for_a_mapping_then_accepts_it() -> None:
     assert needed.guesses["category"] == "人員類別" and needed.guesses["start"] is None
     assert needed.signature == mapping_signature(needed.headers)
     assert "找不到「到職日期」欄" in str(needed) and "王大明" not in str(needed)
-    result = read_export(data, "名冊.xlsx", source="roster", mapping={"start": "生效日"})
+    result = read_export(data, "名冊.xlsx", PLAN_112, source="roster", mapping={"start": "生效日"})
     assert result.mapping["start"] == "生效日"
     assert result.signature == needed.signature
     frame = result.frame
@@ -50,10 +51,10 @@ def test_missing_required_column_asks_for_a_mapping_then_accepts_it() -> None:
 def test_two_equally_good_headers_are_ambiguous() -> None:
     rows = [["收發別", "發文日期", "交換方式(收文)", "交換方式(發文)"], ["發文", "112/01/05", "", "電子"]]
     with pytest.raises(MappingNeeded) as caught:
-        read_export(csv_bytes(rows), "a.csv")
+        read_export(csv_bytes(rows), "a.csv", PLAN_112)
     assert caught.value.ambiguous == {"exchange": ["交換方式(收文)", "交換方式(發文)"]}
     assert caught.value.source == "document_log"
-    result = read_export(csv_bytes(rows), "a.csv", mapping={"exchange": "交換方式(發文)"})
+    result = read_export(csv_bytes(rows), "a.csv", PLAN_112, mapping={"exchange": "交換方式(發文)"})
     assert result.mapping["exchange"] == "交換方式(發文)"
     assert list(result.frame["value"][result.frame["field"] == "edoc_sent_electronic"]) == [1]
 
@@ -61,11 +62,11 @@ def test_two_equally_good_headers_are_ambiguous() -> None:
 def test_unrecognizable_file_asks_for_source_and_mapping() -> None:
     rows = [["公文一覽"], ["編", "別", "收日", "方式", "簽"], ["1", "發文", "112/01/05", "電子", ""]]
     with pytest.raises(MappingNeeded) as caught:
-        read_export(csv_bytes(rows), "a.csv")
+        read_export(csv_bytes(rows), "a.csv", PLAN_112)
     assert caught.value.source is None
     assert caught.value.headers == ["編", "別", "收日", "方式", "簽"]
     mapping = {"kind": "別", "sent_date": "收日", "exchange": "方式", "sign": None}
-    result = read_export(csv_bytes(rows), "a.csv", source="document_log", mapping=mapping)
+    result = read_export(csv_bytes(rows), "a.csv", PLAN_112, source="document_log", mapping=mapping)
     assert result.mapping == {"kind": "別", "sent_date": "收日", "exchange": "方式"}
 
 
@@ -76,13 +77,13 @@ def test_unrecognizable_file_asks_for_source_and_mapping() -> None:
 def test_a_wrong_mapping_is_an_input_error(mapping: dict, words: str) -> None:
     rows = [["收發別", "發文日期", "交換方式"], ["發文", "112/01/05", "電子"]]
     with pytest.raises(InputError) as caught:
-        read_export(csv_bytes(rows), "a.csv", source="document_log", mapping=mapping)
+        read_export(csv_bytes(rows), "a.csv", PLAN_112, source="document_log", mapping=mapping)
     assert words in str(caught.value)
 
 
 def test_unknown_source_name() -> None:
     with pytest.raises(InputError):
-        read_export(csv_bytes([["a", "b"]]), "a.csv", source="payroll")
+        read_export(csv_bytes([["a", "b"]]), "a.csv", PLAN_112, source="payroll")
 
 
 @pytest.mark.parametrize(("first", "second", "same"), [
@@ -98,12 +99,10 @@ def test_signature_ignores_order_spacing_and_width(first: list, second: list, sa
     assert len(mapping_signature(first)) == 16
 
 
-def test_every_source_declares_labels_and_fields_of_the_plan() -> None:
-    from metrics.plan import PLAN_112
-
+def test_every_source_declares_labels_and_fields_of_the_catalogue() -> None:
     produced = [code for spec in SOURCES.values() for code in spec.fields]
     assert len(produced) == len(set(produced)) == 21
-    assert set(produced) <= set(PLAN_112.field_by_code)
+    assert set(produced) <= set(CATALOGUE.field_by_code)
     for spec in SOURCES.values():
         assert spec.required and all(column.label and column.synonyms for column in spec.columns)
 
@@ -111,7 +110,7 @@ def test_every_source_declares_labels_and_fields_of_the_plan() -> None:
 def test_with_a_known_source_but_no_header_the_form_still_has_its_columns() -> None:
     rows = [["公文一覽"], ["編", "別", "收日", "方式"], ["1", "發文", "112/01/05", "電子"]]
     with pytest.raises(MappingNeeded) as caught:
-        read_export(csv_bytes(rows), "a.csv", source="document_log")
+        read_export(csv_bytes(rows), "a.csv", PLAN_112, source="document_log")
     needed = caught.value
     assert needed.source == "document_log" and needed.headers == ["編", "別", "收日", "方式"]
     assert needed.required == {"kind": "收發別", "exchange": "交換方式"}

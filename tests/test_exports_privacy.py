@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalogues import PLAN_112
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, MappingNeeded, mask_id, mask_name, mask_partial, preview, read_export
 from metrics.exports.synthetic import csv_bytes, xlsx_bytes
@@ -41,7 +42,7 @@ def result_text(result) -> list[object]:
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_results_hold_aggregates_only(rows: list, options: ExportOptions, kind: str) -> None:
     data = xlsx_bytes(rows) if kind == "xlsx" else csv_bytes(rows, encoding="cp950")
-    result = read_export(data, f"a.{kind}", options=options)
+    result = read_export(data, f"a.{kind}", PLAN_112, options=options)
     assert leaks(*result_text(result)) == []
     assert leaks(result.preview.to_string()) == []
 
@@ -60,13 +61,13 @@ def test_results_hold_aggregates_only(rows: list, options: ExportOptions, kind: 
 def test_messages_never_repeat_personal_data(rows: list, bad_row: list | None, mapping: dict | None) -> None:
     table = [*rows, bad_row] if bad_row else rows
     with pytest.raises(InputError) as caught:
-        read_export(xlsx_bytes(table), "a.xlsx", mapping=mapping)
+        read_export(xlsx_bytes(table), "a.xlsx", PLAN_112, mapping=mapping)
     error = caught.value
     assert leaks(str(error), *(problem.value for problem in error.problems)) == []
 
 
 def test_a_case_type_column_holding_names_is_not_listed_in_notes() -> None:
-    result = read_export(xlsx_bytes(CASES), "a.xlsx", mapping={"case_type": "陳情人"})
+    result = read_export(xlsx_bytes(CASES), "a.xlsx", PLAN_112, mapping={"case_type": "陳情人"})
     assert leaks(*result_text(result)) == []
     assert any("請確認「案件類別」欄的對應" in note for note in result.notes)
 
@@ -74,7 +75,7 @@ def test_a_case_type_column_holding_names_is_not_listed_in_notes() -> None:
 def test_mapping_needed_carries_headers_only() -> None:
     rows = [["姓名", "身分證字號", "生效日"], ["王大明", "A123456789", "112/01/01"]]
     with pytest.raises(MappingNeeded) as caught:
-        read_export(xlsx_bytes(rows), "a.xlsx", source="roster")
+        read_export(xlsx_bytes(rows), "a.xlsx", PLAN_112, source="roster")
     needed = caught.value
     assert leaks(str(needed), needed.headers, needed.guesses, needed.ambiguous) == []
 

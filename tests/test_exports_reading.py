@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from catalogues import PLAN_112
 from metrics.errors import InputError
 from metrics.exports import read_export
 from metrics.exports.common import DATE_BLANK, DATE_INVALID, CodedColumn, ColumnSpec, parse_date_column
@@ -75,7 +76,7 @@ HEADER = ["收發別", "發文日期", "交換方式"]
 
 
 def sent_counts(data: bytes, name: str) -> dict[int, int]:
-    frame = read_export(data, name).frame
+    frame = read_export(data, name, PLAN_112).frame
     rows = frame[frame["field"] == "edoc_sent_total"]
     return {int(month): int(value) for month, value in zip(rows["month"], rows["value"])}
 
@@ -86,7 +87,7 @@ def test_xlsx_table_may_start_anywhere_on_a_later_sheet() -> None:
             [None, None, *HEADER], [None, None, "發文", "112/01/05", "電子"], [None, None, "發文", "壞日期", "電子"]]
     data = xlsx_bytes(cover, sheet="說明", more_sheets=[("清單", rows)])
     with pytest.raises(InputError) as caught:
-        read_export(data, "a.xlsx")
+        read_export(data, "a.xlsx", PLAN_112)
     problem = caught.value.problems[0]
     assert (problem.sheet, problem.cell) == ("清單", "D6")
     assert "「壞日期」" not in problem.message  # a non-date is not repeated
@@ -97,11 +98,11 @@ def test_blank_rows_and_footers_are_not_data_but_keep_row_numbers() -> None:
             ["發文", "112/99/01", "電子"], ["共 3 筆"], ["列印日期：112/07/01"]]
     for data, name in ((xlsx_bytes(rows), "a.xlsx"), (csv_bytes(rows), "a.csv")):
         with pytest.raises(InputError) as caught:
-            read_export(data, name)
+            read_export(data, name, PLAN_112)
         assert [problem.cell for problem in caught.value.problems] == ["B6"], name
         fixed = [row if row[:2] != ["發文", "112/99/01"] else ["發文", "112/02/01", "紙本"] for row in rows]
         fixed_data = xlsx_bytes(fixed) if name.endswith("xlsx") else csv_bytes(fixed)
-        result = read_export(fixed_data, name)
+        result = read_export(fixed_data, name, PLAN_112)
         assert sent_counts(fixed_data, name) == {1: 2, 2: 1}
         assert result.rows_read >= 5
         assert any("略過" in note for note in result.notes)
@@ -111,7 +112,7 @@ def test_quoted_newlines_count_as_one_row() -> None:
     rows = [["收發別", "主旨", "發文日期", "交換方式"], ["發文", "第一行\n第二行", "112/01/05", "電子"],
             ["發文", "x", "112/01/32", "電子"]]
     with pytest.raises(InputError) as caught:
-        read_export(csv_bytes(rows), "a.csv")
+        read_export(csv_bytes(rows), "a.csv", PLAN_112)
     assert caught.value.problems[0].cell == "C3"
 
 
@@ -125,7 +126,7 @@ def test_encodings_and_delimiters(encode, label: str) -> None:
     for delimiter in (",", "\t"):
         text = "\r\n".join(delimiter.join(row) for row in
                            [HEADER, ["發文", "112/01/05", "電子交換"], ["發文", "112/02/01", "紙本"]]) + "\r\n"
-        result = read_export(encode(text), "a.csv")
+        result = read_export(encode(text), "a.csv", PLAN_112)
         assert result.encoding == label
         assert sent_counts(encode(text), "a.csv") == {1: 1, 2: 1}
 
@@ -133,7 +134,7 @@ def test_encodings_and_delimiters(encode, label: str) -> None:
 def test_undecodable_bytes_are_explained() -> None:
     data = "收發別,發文日期,交換方式\r\n發文,112/01/05,電子\r\n".encode("cp950") + b"\x81\x20\xff\xfe,\r\n"
     with pytest.raises(InputError) as caught:
-        read_export(data, "a.csv")
+        read_export(data, "a.csv", PLAN_112)
     assert "檔案編碼無法辨識" in str(caught.value)
 
 
@@ -147,7 +148,7 @@ def test_undecodable_bytes_are_explained() -> None:
 def test_unacceptable_uploads(data: bytes, name: str, words: str) -> None:
     """Refused by metrics.safety.check_upload (or the fallback check before it existed)."""
     with pytest.raises(InputError) as caught:
-        read_export(data, name, max_bytes=1000)
+        read_export(data, name, PLAN_112, max_bytes=1000)
     assert words in str(caught.value)
     assert caught.value.problems[0].file == name
 
@@ -164,13 +165,13 @@ def test_a_sheet_stating_an_absurd_extent_is_refused() -> None:
                 assert b"XFD1048576" in content
             archive.writestr(item, content)
     with pytest.raises(InputError) as caught:
-        read_export(target.getvalue(), "a.xlsx")
+        read_export(target.getvalue(), "a.xlsx", PLAN_112)
     assert "上限" in str(caught.value)
 
 
 def test_progress_is_reported_in_chinese_up_to_done() -> None:
     reports: list[tuple[float, str]] = []
-    read_export(csv_bytes([HEADER, ["發文", "112/01/05", "電子"]]), "a.csv",
+    read_export(csv_bytes([HEADER, ["發文", "112/01/05", "電子"]]), "a.csv", PLAN_112,
                 progress=lambda fraction, message: reports.append((fraction, message)))
     fractions = [fraction for fraction, _ in reports]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -205,7 +206,7 @@ def test_large_writer_and_fast_readers_agree_with_a_plain_count(tmp_path, kind: 
     path = str(tmp_path / f"log.{kind}")
     titled = [["公文清單"], DOCUMENT_LOG_HEADER, *rows]
     (write_large_xlsx if kind == "xlsx" else write_large_csv)(path, titled)
-    result = read_export(open(path, "rb").read(), f"log.{kind}")
+    result = read_export(open(path, "rb").read(), f"log.{kind}", PLAN_112)
     expected = naive_counts(rows)
     frame = result.frame
     for code, counter in expected.items():

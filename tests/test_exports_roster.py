@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from catalogues import PLAN_112
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, read_export
 from metrics.exports.synthetic import csv_bytes, xlsx_bytes
@@ -44,7 +45,7 @@ def roster(kind: str = "xlsx", people=PEOPLE, title=TITLE, header=HEADER) -> tup
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_month_end_counts_follow_joining_leaving_and_passing(kind: str) -> None:
     data, name = roster(kind)
-    result = read_export(data, name)
+    result = read_export(data, name, PLAN_112)
     assert result.source == "roster"
     assert values_of(result.frame) == {"staff_headcount": HEADCOUNT, "hakka_certified": CERTIFIED}
     assert result.months == (1, 2, 3, 4, 5, 6)
@@ -54,7 +55,7 @@ def test_month_end_counts_follow_joining_leaving_and_passing(kind: str) -> None:
 @pytest.mark.parametrize(("month", "months"), [(3, (1, 2, 3)), (12, tuple(range(1, 13)))])
 def test_callers_month_overrides_the_title(month: int, months: tuple[int, ...]) -> None:
     data, name = roster()
-    result = read_export(data, name, month=month)
+    result = read_export(data, name, PLAN_112, month=month)
     assert result.months == months
     assert values_of(result.frame)["staff_headcount"][3] == 4
 
@@ -67,9 +68,9 @@ def test_callers_month_overrides_the_title(month: int, months: tuple[int, ...]) 
 def test_without_a_data_date_the_month_is_asked_for(title, words: str) -> None:
     data, name = roster(title=title)
     with pytest.raises(InputError) as caught:
-        read_export(data, name)
+        read_export(data, name, PLAN_112)
     assert words in str(caught.value)
-    assert read_export(data, name, month=6).months == (1, 2, 3, 4, 5, 6)
+    assert read_export(data, name, PLAN_112, month=6).months == (1, 2, 3, 4, 5, 6)
 
 
 def test_without_ids_each_row_is_one_person_by_name() -> None:
@@ -77,14 +78,14 @@ def test_without_ids_each_row_is_one_person_by_name() -> None:
     people = [["王大明", "公務人員", "100/01/01", "初級"], ["王大明", "公務人員", "100/01/01", "初級"],
               ["陳美玲", "約聘人員", "100/01/01", None]]
     data, name = roster(people=people, header=header)
-    assert values_of(read_export(data, name).frame)["staff_headcount"][6] == 2
+    assert values_of(read_export(data, name, PLAN_112).frame)["staff_headcount"][6] == 2
 
 
 def test_without_any_person_key_rows_are_people() -> None:
     header = ["人員類別", "到職日期", "客語認證通過日期"]
     people = [["公務人員", "100/01/01", "110/01/01"], ["公務人員", "100/01/01", None]]
     data, name = roster(people=people, header=header)
-    found = values_of(read_export(data, name).frame)
+    found = values_of(read_export(data, name, PLAN_112).frame)
     assert found["staff_headcount"][1] == 2 and found["hakka_certified"][1] == 1
 
 
@@ -92,10 +93,10 @@ def test_extra_staff_categories_are_a_setting() -> None:
     people = [["甲", "A100000001", "約用人員(縣款)", "100/01/01", None, "初級", None], *PEOPLE]
     data, name = roster(people=people)
     with pytest.raises(InputError) as caught:
-        read_export(data, name)
+        read_export(data, name, PLAN_112)
     assert "人員類別「約用人員(縣款)」無法辨識" in str(caught.value)
     options = ExportOptions(staff_categories=(("約用人員(縣款)", True),))
-    assert values_of(read_export(data, name, options=options).frame)["staff_headcount"][1] == HEADCOUNT[1] + 1
+    assert values_of(read_export(data, name, PLAN_112, options=options).frame)["staff_headcount"][1] == HEADCOUNT[1] + 1
 
 
 @pytest.mark.parametrize(("person", "cell", "words"), [
@@ -108,6 +109,6 @@ def test_extra_staff_categories_are_a_setting() -> None:
 def test_a_bad_row_is_named_by_its_cell(person: list, cell: str, words: str) -> None:
     data, name = roster(people=[person, *PEOPLE])
     with pytest.raises(InputError) as caught:
-        read_export(data, name)
+        read_export(data, name, PLAN_112)
     found = [f"{problem.cell}|{problem.message}" for problem in caught.value.problems]
     assert any(item.startswith(cell + "|") and words in item for item in found), found

@@ -4,17 +4,19 @@ from fractions import Fraction
 
 import pytest
 
+from catalogues import CATALOGUE, PLAN_112
 from metrics.formulas import (
+    FORMULAS,
     NO_DATA,
     NOT_APPLICABLE,
+    Term,
+    alternative_denominator,
+    first_year_met,
     format_number,
     percent_rounded_up,
-    reduction_denominator,
     round_half_up,
     sum_terms,
 )
-from metrics.formulas import FORMULAS
-from metrics.plan import PLAN_112, Term
 
 F = Fraction
 
@@ -46,7 +48,9 @@ def test_percent_rounded_up(numerator, denominator, expected):
 ])
 def test_reduction_denominator_rule(new, contract, temp, expected, fragment):
     as_fraction = lambda value: None if value is None else F(value)  # noqa: E731
-    denominator, note = reduction_denominator(as_fraction(new), as_fraction(contract), as_fraction(temp))
+    values = {"new_positions": as_fraction(new), "contract_budget_positions": as_fraction(contract),
+              "temp_budget_positions": as_fraction(temp)}
+    denominator, note = alternative_denominator(PLAN_112.indicator_by_id["6"], values, PLAN_112.field_by_code)
     assert denominator == (None if expected is None else F(expected))
     assert fragment in note
 
@@ -75,7 +79,7 @@ def compute(indicator_id, **values):
     indicator = PLAN_112.indicator_by_id[indicator_id]
     full = {code: None for code in indicator.fields}
     full.update({code: F(value) for code, value in values.items()})
-    return FORMULAS[indicator.formula](indicator, full)
+    return FORMULAS[indicator.formula](indicator, full, PLAN_112.field_by_code)
 
 
 @pytest.mark.parametrize(("indicator_id", "values", "actual", "status"), [
@@ -148,3 +152,29 @@ def test_round_half_up(value, places, expected):
 ])
 def test_format_number(value, expected):
     assert format_number(value) == expected
+
+
+FIRST_MET_POINTS = {112: F(5), 113: F(5), 114: F(4), 115: F(3)}
+YEARS = (112, 113, 114, 115)
+
+
+@pytest.mark.parametrize(("met", "first", "points"), [
+    # met in 112: full points in 112 itself and in every later year, whatever those years show
+    ({112: True, 113: False, 114: None}, 112, {112: 5, 113: 5, 114: 5, 115: 5}),
+    # missed in 112, met in 113: 0 for 112, 5 from 113 on
+    ({112: False, 113: True}, 113, {112: 0, 113: 5, 114: 5, 115: 5}),
+    # first met in 114: 4 for 114 and 115
+    ({112: False, 113: False, 114: True, 115: False}, 114, {112: 0, 113: 0, 114: 4, 115: 4}),
+    # first met in 115: 3
+    ({112: False, 113: False, 114: False, 115: True}, 115, {112: 0, 113: 0, 114: 0, 115: 3}),
+    # never met: 0 where judged, unknown where there is nothing to judge yet
+    ({112: False, 113: None}, None, {112: 0, 113: None, 114: None, 115: None}),
+    # nothing judged at all
+    ({}, None, {112: None, 113: None, 114: None, 115: None}),
+    # an unknown year before the first met year stays unknown
+    ({112: None, 113: True}, 113, {112: None, 113: 5, 114: 5, 115: 5}),
+])
+def test_first_year_met_scoring(met, first, points):
+    found, scored = first_year_met(met, YEARS, FIRST_MET_POINTS, F(0))
+    assert found == first
+    assert scored == {year: (None if value is None else F(value)) for year, value in points.items()}

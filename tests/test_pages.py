@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
-from metrics.plan import PLAN_112
+from catalogues import CATALOGUE, PLAN_112
 from metrics.reading import read_upload
 from metrics.store import Store
 from metrics.template import build_template
@@ -58,7 +58,7 @@ def go(app: AppTest, page: str) -> AppTest:
 
 def store_sample(url: str) -> None:
     data = SAMPLE.read_bytes()
-    Store(url).ingest(read_upload(data, SAMPLE.name), file_name=SAMPLE.name, file_bytes=data)
+    Store(url).ingest(read_upload(data, SAMPLE.name, CATALOGUE), file_name=SAMPLE.name, file_bytes=data)
 
 
 def texts(app: AppTest) -> str:
@@ -143,7 +143,7 @@ def test_overview_gauges(database):
 
 def test_months_not_reported_are_flagged(database):
     data = long_csv([(1, "procurement_audits", 11), (3, "procurement_audits", 12)])
-    Store(database).ingest(read_upload(data, "q1.csv"), file_name="q1.csv", file_bytes=data)
+    Store(database).ingest(read_upload(data, "q1.csv", CATALOGUE), file_name="q1.csv", file_bytes=data)
     app = open_app()
     assert "尚未填報任何數字的月份：2月" in texts(app)
     assert "⚠ 尚未填報：2月" in texts(app)
@@ -163,7 +163,13 @@ def test_month_choice_survives_switching_pages(database):
 def test_load_the_sample_into_the_store(database):
     app = open_app()
     app.button(key="load_sample").click().run()
-    assert len(Store(database).current_frame()) == 312
+    store = Store(database)
+    # 政風處 112 (312 figures), and the sample plans' figures: 人事處 112 (240) and 政風處 113 (156)
+    assert len(store.current_frame()) == 312 + 240 + 156
+    assert [batch.file_name for batch in store.history()] == ["範例-政風處-113.csv", "範例-人事處-112.csv",
+                                                              "112-full-year.csv"]
+    assert {(version.year, version.unit, version.sample) for version in store.plan_versions()} == {
+        (112, "政風處", False), (112, "人事處", True), (113, "政風處", True)}
     assert any("範例資料已存入資料庫" in message.value for message in app.success)
     assert not any("範例資料" in warning.value for warning in app.warning)
 
@@ -211,7 +217,7 @@ def test_a_bad_file_refuses_every_selected_file(database):
 
 def test_a_re_uploaded_month_shows_what_changes(database):
     first = long_csv([(1, "procurement_audits", 11), (1, "complaints_completed", 10)])
-    Store(database).ingest(read_upload(first, "112-01.csv"), file_name="112-01.csv", file_bytes=first)
+    Store(database).ingest(read_upload(first, "112-01.csv", CATALOGUE), file_name="112-01.csv", file_bytes=first)
     corrected = long_csv([(1, "procurement_audits", 12), (1, "complaints_completed", 10)])
     app = upload(open_app("資料上傳"), [("112-01 更正.csv", corrected)])
     assert "**112-01 更正.csv**：112年1月，共 2 筆（新增 0、修改 1、相同 1）" in texts(app)
@@ -223,7 +229,7 @@ def test_undo_from_the_history(database):
     store = Store(database)
     for name, value in (("112-01.csv", 11), ("112-01 更正.csv", 12)):
         data = long_csv([(1, "procurement_audits", value)])
-        store.ingest(read_upload(data, name), file_name=name, file_bytes=data)
+        store.ingest(read_upload(data, name, CATALOGUE), file_name=name, file_bytes=data)
     app = open_app("資料上傳")
     app.button(key="undo_1").click().run()  # blocked: batch 2 changed the same value since
     assert any("請先復原第 2 批" in error.value for error in app.error)
@@ -290,8 +296,8 @@ def test_scenarios_save_load_delete(database):
     app = edit_targets(open_app("情境模擬"), 1, "模擬目標值", 140)
     app.text_input(key="whatif_name").input("採購目標 140").run()
     app.button(key="whatif_save").click().run()
-    assert Store(database).scenarios() == ["採購目標 140"]
-    assert Store(database).load_scenario("採購目標 140")["targets"] == {"2": "140"}
+    assert Store(database).scenarios(112, "政風處") == ["採購目標 140"]
+    assert Store(database).load_scenario(112, "政風處", "採購目標 140")["targets"] == {"2": "140"}
     assert Store(database).is_empty()  # a scenario never touches the figures
 
     app.button(key="whatif_reset").click().run()
@@ -302,7 +308,7 @@ def test_scenarios_save_load_delete(database):
     assert any("已載入情境「採購目標 140」" in message.value for message in app.success)
 
     app.button(key="whatif_delete").click().run()
-    assert Store(database).scenarios() == []
+    assert Store(database).scenarios(112, "政風處") == []
     assert "尚無已儲存的情境。" in texts(app)
 
 
@@ -443,8 +449,8 @@ def test_an_export_needing_a_mapping_shows_a_form_and_is_remembered(database):
     from metrics.sources import read_any
 
     with pytest.raises(MappingNeeded) as caught:
-        read_any(odd, "odd.csv")
-    saved = Store(database).load_mapping("document_log", caught.value.signature)
+        read_any(odd, "odd.csv", CATALOGUE, year=112, unit="政風處")
+    saved = Store(database).load_mapping("document_log", caught.value.signature, year=112, unit="政風處")
     assert (saved["kind"], saved["exchange"], saved["status"]) == ("方向", "交換方式", None)
     assert any("已儲存「odd.csv」的欄位對應" in message.value for message in app.success)
     assert "已套用先前儲存的欄位對應（公文清單（公文管理系統匯出））。" in texts(app)
@@ -484,13 +490,13 @@ def test_a_remembered_mapping_can_be_changed(database):
 
     odd = export_bytes(kind_header="方向", kind="csv")
     with pytest.raises(MappingNeeded) as caught:
-        read_any(odd, "odd.csv")
-    remember_mapping(Store(database), caught.value, {"kind": "方向"})
+        read_any(odd, "odd.csv", CATALOGUE, year=112, unit="政風處")
+    remember_mapping(Store(database), caught.value, {"kind": "方向"}, year=112, unit="政風處")
     app = upload(open_app("資料上傳"), [("odd.csv", odd)])
     assert "已套用先前儲存的欄位對應" in texts(app)
     next(box for box in app.selectbox if box.label == "簽核方式").select("（無此欄位）")  # in 重新指定欄位對應
     next(button for button in app.button if button.label == "儲存欄位對應並重新讀取").click().run()
-    assert Store(database).load_mapping("document_log", caught.value.signature)["sign"] is None
+    assert Store(database).load_mapping("document_log", caught.value.signature, year=112, unit="政風處")["sign"] is None
     app.button(key="confirm_upload").click().run()
     # without 簽核方式 only the two sent-letter fields can be counted
     assert stored_values(database) == {key: value for key, value in EXPORT_VALUES.items()

@@ -1,13 +1,18 @@
-"""The plan declaration itself: what the 112 plan of 新竹縣政府政風處 states, and that it validates."""
+"""Golden tests of the real plan: what the 112 plan of 新竹縣政府政風處 states, read from plans/ as the app
+reads it, and that build_plan names every inconsistency."""
 
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
+from catalogues import CATALOGUE, PLAN_112
 from metrics.errors import PlanError
 from metrics.formulas import FORMULAS, GAP_RULES
-from metrics.plan import FIELDS, GOALS, INDICATORS, PLAN_112, Aggregation, Quantity, build_plan
+from metrics.formulas import Term
+from metrics.plan import Aggregation, Quantity, build_plan
+
+FIELDS, GOALS, INDICATORS = PLAN_112.fields, PLAN_112.goals, PLAN_112.indicators
 
 # (id, goal, weight %, target, unit) exactly as the plan's table 參、年度績效指標 states them.
 PLAN_TABLE = [
@@ -70,6 +75,28 @@ def test_every_indicator_is_complete(indicator):
         assert code in PLAN_112.field_by_code
 
 
+def test_the_plan_is_the_file_of_政風處_for_112_with_the_common_set():
+    assert (PLAN_112.year, PLAN_112.unit, PLAN_112.organisation) == (112, "政風處", "新竹縣政府政風處")
+    assert not PLAN_112.sample
+    assert PLAN_112.origin == "plans/112/政風處.toml"
+    assert [indicator.id for indicator in PLAN_112.common_indicators] == ["6", "7", "8", "9-1", "9-2", "10-1", "10-2"]
+    assert [goal.number for goal in PLAN_112.goals if goal.common] == [6, 7, 8, 9, 10]
+
+
+def test_indicator_6_denominator_and_its_alternative_are_declared():
+    indicator = PLAN_112.indicator_by_id["6"]
+    assert [term.field for term in indicator.denominator] == ["new_positions"]
+    assert [(term.field, term.coefficient) for term in indicator.alternative_denominator] == [
+        ("contract_budget_positions", 1), ("temp_budget_positions", Decimal(1) / 2)]
+    assert indicator.alternative_reason == "計畫補充說明（三）"
+
+
+def test_goal_6_is_scored_over_112_to_115_as_the_plan_says():
+    rule = PLAN_112.multi_year
+    assert (rule.indicator, rule.years, rule.full_points) == ("6", (112, 113, 114, 115), 5)
+    assert rule.points == {112: 5, 113: 5, 114: 4, 115: 3}
+
+
 @pytest.mark.parametrize(("indicator_id", "fields"), [
     ("6", {"reduced_contract", "reduced_temp", "new_positions", "contract_budget_positions", "temp_budget_positions"}),
     ("7", {"hakka_certified", "staff_headcount"}),
@@ -112,7 +139,7 @@ def test_field_lookup_by_code_or_chinese_name():
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda indicators: indicators + (indicators[0],), "指標 1 重複宣告"),
-    (lambda indicators: (replace(indicators[0], extra_fields=("no_such_field",)),) + indicators[1:],
+    (lambda indicators: (replace(indicators[0], denominator=(Term("no_such_field"),)),) + indicators[1:],
      "未宣告的項目 no_such_field"),
     (lambda indicators: (replace(indicators[0], weight=None),) + indicators[1:], "權重缺漏"),
     (lambda indicators: (replace(indicators[0], target=Decimal(0)),) + indicators[1:], "目標值缺漏或不大於 0"),
@@ -122,4 +149,4 @@ def test_field_lookup_by_code_or_chinese_name():
 ])
 def test_a_broken_declaration_is_named(change, message):
     with pytest.raises(PlanError, match=message):
-        build_plan("機關", "單位", 112, GOALS, change(INDICATORS), FIELDS)
+        build_plan(year=112, unit="單位", organisation="機關", goals=GOALS, indicators=change(INDICATORS), fields=FIELDS)

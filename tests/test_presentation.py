@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
-from metrics.plan import PLAN_112
+from catalogues import CATALOGUE, PLAN_112
 from metrics.presentation import (additions_table, behind_without_reason, apply_additions, comparison_table, formula_text, frame_months,
                                   gauge_lines, history_rows, indicator_series, preview_summary, preview_table,
                                   provenance_table, ratio_parts, read_additions_table, read_targets_table,
@@ -43,7 +43,7 @@ AUDITS_HALF_YEAR = {"procurement_audits": {m: 11 for m in range(1, 7)}}
     (EDOC, "10-1", "電子發文件數 1,180 / 發文總件數 1,216 件"),
     (BUDGET, "8", "(實支數(累計)＋應付數(累計)＋節餘數(累計)＋控留數(累計)) 15,200.5 / 預算數 21,288 千元"),
     (SWITCHED, "6", "(精簡之縣款聘僱人員數＋精簡之縣款臨時人員數÷2) 1.5 / "
-                    "(縣款聘僱預算員額數＋臨時人員預算員額數÷2) 2 人"),
+                    "(縣款聘僱預算員額數＋縣款臨時人員預算員額數÷2) 2 人"),
     ({**SWITCHED, "contract_budget_positions": {1: 9}}, "6",  # 9 + 1 ≥ 4: the plan's own denominator
      "(精簡之縣款聘僱人員數＋精簡之縣款臨時人員數÷2) 1.5 / 新增(含解控)預算員額數 4 人"),
     ({"warning_cases": {1: 1}}, "1", ""),  # a count has no parts
@@ -60,7 +60,7 @@ def test_ratio_parts(values, indicator_id, expected):
                           "自創簽稿數 未填報（以 0 計）) × 100% ＝ 77.78%"),
     (BUDGET, 1, "8", "(實支數(累計) 15,000.5 ＋ 應付數(累計) 200 ＋ 節餘數(累計) 未填報（以 0 計） ＋ "
                      "控留數(累計) 未填報（以 0 計）) ÷ 預算數 21,288 × 100% ＝ 71.4%"),  # 15,200.5 ÷ 21,288 = 71.40 %
-    (SWITCHED, 1, "6", "(精簡之縣款聘僱人員數 1 ＋ 精簡之縣款臨時人員數 1 ÷ 2) ÷ 縣款聘僱預算員額數＋臨時人員預算員額數÷2 2 "
+    (SWITCHED, 1, "6", "(精簡之縣款聘僱人員數 1 ＋ 精簡之縣款臨時人員數 1 ÷ 2) ÷ 縣款聘僱預算員額數＋縣款臨時人員預算員額數÷2 2 "
                        "× 100%，無條件進位 ＝ 75%"),
     ({}, 1, "2", "尚無結果：尚無填報資料"),
 ])
@@ -120,10 +120,10 @@ def test_report_rows_and_workbook():
         "reason": "=HYPERLINK(\"http://x\")", "action": "增加稽核人力",
     }
     assert rows[0]["status"] == "無資料" and rows[0]["reason"] == "" and rows[0]["actual"] == "—"
-    title, subtitle = report_heading(evaluation, year=112, unit="政風處")
+    title, subtitle = report_heading(evaluation)
     assert title == "新竹縣政府政風處 112 年度施政計畫績效指標執行情形"
     assert subtitle.startswith("政風處｜統計至 112 年 6 月｜加權分數 ")
-    assert "計畫權重合計 95%" in subtitle
+    assert "計畫權重合計 95%" in subtitle and subtitle.endswith("｜計畫檔 plans/112/政風處.toml")
 
     sheet = load_workbook(io.BytesIO(build_report(rows, title=title, subtitle=subtitle))).active
     texts = [cell.value for row in sheet.iter_rows() for cell in row if cell.value is not None]
@@ -149,7 +149,7 @@ def test_behind_without_reason(notes, expected):
 
 
 def test_report_heading_label():
-    _, subtitle = report_heading(evaluate(figures({}), 3), year=112, unit="政風處", label="範例資料")
+    _, subtitle = report_heading(evaluate(figures({}), 3), label="範例資料")
     assert subtitle.startswith("範例資料｜政風處｜統計至 112 年 3 月｜加權分數 0 分")
 
 
@@ -265,11 +265,11 @@ PREVIEW = pd.DataFrame([
 
 def test_preview_table():
     assert preview_summary(PREVIEW) == {"新增": 1, "修改": 1, "相同": 1}
-    assert preview_table(PREVIEW, PLAN_112).to_dict("records")[:2] == [
+    assert preview_table(PREVIEW, PLAN_112.field_by_code).to_dict("records")[:2] == [
         {"年月": "112年1月", "單位": "政風處", "項目": "採購稽核案件數", "目前數值": "未填報", "上傳數值": "11", "異動": "新增"},
         {"年月": "112年1月", "單位": "政風處", "項目": "預算數", "目前數值": "21,288", "上傳數值": "21,300", "異動": "修改"},
     ]
-    assert preview_table(PREVIEW, PLAN_112, changed_only=True)["項目"].tolist() == ["預算數"]
+    assert preview_table(PREVIEW, PLAN_112.field_by_code, changed_only=True)["項目"].tolist() == ["預算數"]
     assert frame_months(PREVIEW) == "112年1月、112年2月"
 
 
@@ -306,12 +306,12 @@ def test_provenance_table():
         row("edoc_sent_electronic", 1, 1180, "D25"), row("edoc_sent_electronic", 3, 1, "F25"),  # after the month
         row("warning_cases", 1, 1, "D5"), row("edoc_sent_total", 1, 5, "D26", year=111),  # other field, other year
     ])
-    table = provenance_table(frame, PLAN_112.indicator_by_id["10-1"], PLAN_112, year=112, unit="政風處",
+    table = provenance_table(frame, PLAN_112.indicator_by_id["10-1"], PLAN_112,
                              as_of_month=2)
     assert table[["項目", "月份", "數值", "儲存格／列"]].values.tolist() == [
         ["電子發文件數", "112年1月", "1,180", "D25"], ["電子發文件數", "112年2月", "1,100", "E25"],
         ["發文總件數", "112年1月", "1,216", "D26"]]
     assert table.iloc[0][["檔案", "工作表", "上傳時間", "上傳者"]].tolist() == ["112-01.xlsx", "月報", "112/02/01 09:00", "王小明"]
     sample = frame.drop(columns=["uploaded_at", "uploader"])
-    assert provenance_table(sample, PLAN_112.indicator_by_id["1"], PLAN_112, year=112, unit="政風處",
+    assert provenance_table(sample, PLAN_112.indicator_by_id["1"], PLAN_112,
                             as_of_month=12).iloc[0]["上傳時間"] == "範例資料（未儲存）"

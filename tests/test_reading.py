@@ -12,10 +12,11 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from dataclasses import replace
 
 from metrics.errors import InputError
 from metrics.figures import TIDY_COLUMNS
-from metrics.plan import PLAN_112
+from catalogues import CATALOGUE, PLAN_112, SIDE_BY_SIDE
 from metrics.reading import load_grids, read_upload
 from metrics.template import build_template
 
@@ -125,7 +126,7 @@ ENCODINGS = ["utf-8", "utf-8-sig", "cp950"]
 @pytest.mark.parametrize("layout", ["long", "wide"])
 def test_csv_in_every_encoding(layout, encoding):
     rows = long_rows(FIGURES) if layout == "long" else wide_rows(FIGURES)
-    assert_figures(read_upload(csv_bytes(rows, encoding), "月報.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(rows, encoding), "月報.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 @pytest.mark.parametrize("layout", ["long", "wide"])
@@ -133,7 +134,7 @@ def test_xlsx_text_and_numbers(layout):
     for number in (plain, excel_number):
         rows = long_rows(FIGURES, number=number) if layout == "long" else wide_rows(FIGURES, number=number)
         sheet = "月報" if layout == "wide" else "資料"
-        assert_figures(read_upload(xlsx_bytes({sheet: rows}), "月報.xlsx"), FIGURES)
+        assert_figures(read_upload(xlsx_bytes({sheet: rows}), "月報.xlsx", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 MONTH_HEADERS = {
@@ -151,97 +152,121 @@ MONTH_HEADERS = {
 def test_wide_month_header_variants(header, form):
     rows = wide_rows(FIGURES, month_header=MONTH_HEADERS[header])
     data = csv_bytes(rows) if form == "csv" else xlsx_bytes({"月報": rows})
-    assert_figures(read_upload(data, f"月報.{form}"), FIGURES)
+    assert_figures(read_upload(data, f"月報.{form}", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 def test_wide_month_header_as_real_date_cells():
     rows = wide_rows(FIGURES, month_header=lambda month: dt.datetime(2023, month, 1))
-    assert_figures(read_upload(xlsx_bytes({"月報": rows}), "月報.xlsx"), FIGURES)
+    assert_figures(read_upload(xlsx_bytes({"月報": rows}), "月報.xlsx", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 @pytest.mark.parametrize("number", [plain, thousands, full_width], ids=["plain", "thousands", "full_width"])
 @pytest.mark.parametrize("layout", ["long", "wide"])
 def test_number_forms(layout, number):
     rows = long_rows(FIGURES, number=number) if layout == "long" else wide_rows(FIGURES, number=number)
-    assert_figures(read_upload(csv_bytes(rows), "月報.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(rows), "月報.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 @pytest.mark.parametrize("year", ["112", "2023", "112年", "民國112年", 112, 2023])
 def test_long_year_roc_or_ad(year):
     rows = long_rows(FIGURES, year=year)
-    assert_figures(read_upload(xlsx_bytes({"資料": rows}), "a.xlsx"), FIGURES)
+    assert_figures(read_upload(xlsx_bytes({"資料": rows}), "a.xlsx", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 @pytest.mark.parametrize("month", [lambda m: str(m), lambda m: f"{m:02d}", lambda m: f"{m}月", lambda m: f"112年{m}月"],
                          ids=["1", "01", "1月", "112年1月"])
 def test_long_month_forms(month):
-    assert_figures(read_upload(csv_bytes(long_rows(FIGURES, month=month)), "a.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(long_rows(FIGURES, month=month)), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 def test_long_english_header_and_chinese_names_as_field():
     rows = long_rows(FIGURES, header=["year", "month", "unit", "field", "value"],
                      field=lambda code: PLAN_112.field_by_code[code].name)
-    assert_figures(read_upload(csv_bytes(rows), "a.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(rows), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 def test_long_field_name_column():
     rows = long_rows(FIGURES, header=["年度", "月份", "單位", "項目名稱", "數值"],
                      field=lambda code: PLAN_112.field_by_code[code].name)
-    assert_figures(read_upload(csv_bytes(rows), "a.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(rows), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 @pytest.mark.parametrize("top", [0, 1, 5, 29])
 def test_header_not_on_first_row(top):
     above = [["說明文字"]] * top
-    assert_figures(read_upload(csv_bytes(long_rows(FIGURES, above=above)), "a.csv"), FIGURES)
-    assert_figures(read_upload(csv_bytes(wide_rows(FIGURES, above=above)), "a.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(long_rows(FIGURES, above=above)), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
+    assert_figures(read_upload(csv_bytes(wide_rows(FIGURES, above=above)), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 def test_header_below_row_30_is_not_found():
     with pytest.raises(InputError, match="找不到月報表格"):
-        read_upload(csv_bytes(long_rows(FIGURES, above=[["x"]] * 30)), "a.csv")
+        read_upload(csv_bytes(long_rows(FIGURES, above=[["x"]] * 30)), "a.csv", CATALOGUE, year=112, unit="政風處")
 
 
-def test_long_without_unit_column_takes_the_plans_unit():
-    assert_figures(read_upload(csv_bytes(long_rows(FIGURES, unit=False)), "a.csv"), FIGURES)
+def test_long_without_unit_column_takes_the_callers_unit():
+    assert_figures(read_upload(csv_bytes(long_rows(FIGURES, unit=False)), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
+
+
+@pytest.mark.parametrize("unit", [None, "政風處"])
+def test_a_file_that_names_no_year_needs_the_callers(unit):
+    rows = wide_rows(FIGURES, month_header=lambda month: f"{month}月", above=[])
+    with pytest.raises(InputError, match="檔案沒有註明年度"):
+        read_upload(csv_bytes(rows), "a.csv", CATALOGUE, unit=unit)
+
+
+def test_a_file_that_names_no_unit_needs_the_callers():
+    with pytest.raises(InputError, match="檔案沒有註明單位"):
+        read_upload(csv_bytes(long_rows(FIGURES, unit=False)), "a.csv", CATALOGUE, year=112)
+
+
+def test_two_units_and_two_years_in_one_file_are_each_checked_against_their_own_plan():
+    rows = [LONG_HEADER, ["112", "1", "政風處", "warning_cases", "1"], ["112", "1", "人事處", "warning_cases", "2"],
+            ["113", "1", "交旅處", "warning_cases", "3"]]
+    catalogue = SIDE_BY_SIDE.with_plans({**SIDE_BY_SIDE.plans, (113, "交通處"): replace(
+        PLAN_112, year=113, unit="交通處", unit_name="交通旅遊處", organisation="新竹縣政府交通旅遊處")})
+    frame = read_upload(csv_bytes(rows), "a.csv", catalogue)
+    assert sorted(zip(frame["year"], frame["unit"], frame["value"])) == [
+        (112, "人事處", Decimal(2)), (112, "政風處", Decimal(1)), (113, "交通處", Decimal(3))]
 
 
 @pytest.mark.parametrize("above, unit", [
-    ([["單位：法制處"]], "法制處"),
-    ([["單位: 法制處"]], "法制處"),
-    ([["單位", "法制處"]], "法制處"),
-    ([["填報單位：法制處", "", "年度：112"]], "法制處"),
+    ([["單位：人事處"]], "人事處"),
+    ([["單位: 人事處"]], "人事處"),
+    ([["單位", "人事處"]], "人事處"),
+    ([["填報單位：新竹縣政府人事處", "", "年度：112"]], "人事處"),
+    ([["單位：千元"]], "政風處"),  # what the figures are measured in, not who reports them
     ([], "政風處"),
 ])
 def test_wide_unit_from_the_cell_above(above, unit):
-    assert_figures(read_upload(csv_bytes(wide_rows(FIGURES, above=above)), "a.csv"), FIGURES, unit)
+    frame = read_upload(csv_bytes(wide_rows(FIGURES, above=above)), "a.csv", SIDE_BY_SIDE, year=112, unit="政風處")
+    assert_figures(frame, FIGURES, unit)
 
 
 @pytest.mark.parametrize("above", [[["年度：112"]], [["112年度"]], [["年度", "2023"]], [["新竹縣政府 112 年度月報"]], []])
 def test_wide_year_from_the_cell_above_or_the_plan(above):
     rows = wide_rows(FIGURES, above=above, month_header=lambda month: f"{month}月")
-    assert_figures(read_upload(csv_bytes(rows), "a.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(rows), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 @pytest.mark.parametrize("columns", ["both", "code", "name"])
 def test_wide_code_or_name_columns(columns):
-    assert_figures(read_upload(csv_bytes(wide_rows(FIGURES, columns=columns)), "a.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(wide_rows(FIGURES, columns=columns)), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 @pytest.mark.parametrize("delimiter", [",", "\t", ";"])
 def test_csv_delimiters(delimiter):
     rows = long_rows(FIGURES, number=thousands)
-    assert_figures(read_upload(csv_bytes(rows, delimiter=delimiter), "a.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(rows, delimiter=delimiter), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 def test_one_month_or_many():
-    assert_figures(read_upload(csv_bytes(wide_rows(ONE_MONTH)), "a.csv"), ONE_MONTH)
-    assert_figures(read_upload(csv_bytes(wide_rows(FIGURES)), "a.csv"), FIGURES)
+    assert_figures(read_upload(csv_bytes(wide_rows(ONE_MONTH)), "a.csv", CATALOGUE, year=112, unit="政風處"), ONE_MONTH)
+    assert_figures(read_upload(csv_bytes(wide_rows(FIGURES)), "a.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 def test_the_apps_template_round_trips():
     values = {(code, month): value for (month, code), value in FIGURES.items()}
-    frame = read_upload(build_template(values=values), "112-月報.xlsx")
+    frame = read_upload(build_template(PLAN_112, values=values), "112-月報.xlsx", CATALOGUE)
     assert_figures(frame, FIGURES)
     first = frame.iloc[0]
     # warning_cases is the template's first field row (5), January its first month column (D)
@@ -252,7 +277,7 @@ def test_the_apps_template_round_trips():
 
 
 def test_source_cells_of_a_long_csv_are_the_value_column():
-    frame = read_upload(csv_bytes(long_rows(ONE_MONTH, above=[["標題"]])), "a.csv")
+    frame = read_upload(csv_bytes(long_rows(ONE_MONTH, above=[["標題"]])), "a.csv", CATALOGUE, year=112, unit="政風處")
     # header on line 2; rows follow sorted by (month, code): budget_amount, edoc_sent_electronic, ...
     by_field = dict(zip(frame["field"], frame["source_cell"]))
     assert by_field == {"budget_amount": "E3", "edoc_sent_electronic": "E4", "edoc_sent_total": "E5",
@@ -261,9 +286,9 @@ def test_source_cells_of_a_long_csv_are_the_value_column():
 
 
 def test_the_sample_year_reads_the_same_from_both_forms():
-    wide = pd.concat([read_upload(path.read_bytes(), path.name)
+    wide = pd.concat([read_upload(path.read_bytes(), path.name, CATALOGUE, year=112, unit="政風處")
                       for path in sorted((REPOSITORY / "sample_data").glob("112-??.xlsx"))], ignore_index=True)
-    long = read_upload((REPOSITORY / "sample_data" / "112-full-year.csv").read_bytes(), "112-full-year.csv")
+    long = read_upload((REPOSITORY / "sample_data" / "112-full-year.csv").read_bytes(), "112-full-year.csv", CATALOGUE, year=112, unit="政風處")
     key = ["year", "month", "unit", "field", "value"]
     assert len(wide) == len(long) > 0
     pd.testing.assert_frame_equal(wide[key], long[key])
@@ -271,14 +296,14 @@ def test_the_sample_year_reads_the_same_from_both_forms():
 
 def test_blank_cells_are_not_reported_and_zero_is_kept():
     rows = wide_rows({(1, "warning_cases"): Decimal(0)})
-    frame = read_upload(csv_bytes(rows), "a.csv")
+    frame = read_upload(csv_bytes(rows), "a.csv", CATALOGUE, year=112, unit="政風處")
     assert list(frame["field"]) == ["warning_cases"] and frame["value"].iloc[0] == 0
 
 
 def test_identical_duplicates_merge_silently():
     rows = long_rows(ONE_MONTH)
     rows.append(["2023", "01", "政風處", "warning_cases", "1"])
-    assert_figures(read_upload(csv_bytes(rows), "a.csv"), ONE_MONTH)
+    assert_figures(read_upload(csv_bytes(rows), "a.csv", CATALOGUE, year=112, unit="政風處"), ONE_MONTH)
 
 
 def test_extra_columns_and_rows_below_are_ignored():
@@ -286,27 +311,27 @@ def test_extra_columns_and_rows_below_are_ignored():
     rows[3].append("備註")
     rows[4].append("這一格不是數字也沒關係")
     rows.append(["填表人：王小明"])
-    assert_figures(read_upload(csv_bytes(rows), "a.csv"), ONE_MONTH)
+    assert_figures(read_upload(csv_bytes(rows), "a.csv", CATALOGUE, year=112, unit="政風處"), ONE_MONTH)
 
 
 def test_without_a_month_sheet_any_sheet_with_a_table_is_read():
     data = xlsx_bytes({"封面": [["112 年度月報"]], "資料": long_rows(FIGURES)})
-    assert_figures(read_upload(data, "a.xlsx"), FIGURES)
+    assert_figures(read_upload(data, "a.xlsx", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 def test_the_month_sheet_wins_over_other_sheets():
     data = xlsx_bytes({"舊資料": long_rows({(3, "warning_cases"): Decimal(9)}), "月報": wide_rows(FIGURES)})
-    assert_figures(read_upload(data, "a.xlsx"), FIGURES)
+    assert_figures(read_upload(data, "a.xlsx", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 def test_content_decides_when_the_extension_is_swapped():
-    assert_figures(read_upload(xlsx_bytes({"月報": wide_rows(FIGURES)}), "月報.csv"), FIGURES)
-    assert_figures(read_upload(csv_bytes(long_rows(FIGURES)), "月報.xlsx"), FIGURES)
+    assert_figures(read_upload(xlsx_bytes({"月報": wide_rows(FIGURES)}), "月報.csv", CATALOGUE, year=112, unit="政風處"), FIGURES)
+    assert_figures(read_upload(csv_bytes(long_rows(FIGURES)), "月報.xlsx", CATALOGUE, year=112, unit="政風處"), FIGURES)
 
 
 def test_a_swapped_extension_is_named_when_the_file_is_refused():
     with pytest.raises(InputError) as caught:
-        read_upload(csv_bytes([["沒有表頭"]]), "月報.xlsx")
+        read_upload(csv_bytes([["沒有表頭"]]), "月報.xlsx", CATALOGUE, year=112, unit="政風處")
     assert "副檔名是 .xlsx，但內容其實是 CSV" in caught.value.problems[0].message
 
 
@@ -314,7 +339,7 @@ def test_a_swapped_extension_is_named_when_the_file_is_refused():
 
 def problems_of(data: bytes, filename: str) -> list:
     with pytest.raises(InputError) as caught:
-        read_upload(data, filename)
+        read_upload(data, filename, CATALOGUE, year=112, unit="政風處")
     return caught.value.problems
 
 
@@ -340,19 +365,25 @@ BAD_CASES = [
      "大於預算數 21,288.5（儲存格 E18）"),
     ("certified over headcount", lambda: wide_with({("hakka_certified", 1): "1"}), "csv", "D16",
      "已通過客語認證人數 1（儲存格 D16）大於公務人員及聘僱人員現職人數 0"),
-    ("wrong year in a month header", lambda: wide_rows(FIGURES, month_header=lambda m: f"111年{m}月"), "csv", "D4",
-     "是 111 年，但本計畫為 112 年度"),
-    ("wrong year above the header",
+    ("a year without a plan in a month header", lambda: wide_rows(FIGURES, month_header=lambda m: f"111年{m}月"),
+     "csv", "D5", "有 政風處 111 年度的數字（9 筆），但沒有 政風處 111 年度的計畫"),
+    ("a year without a plan above the header",
      lambda: wide_rows(FIGURES, month_header=lambda m: f"{m}月", above=[["單位：政風處", "", "", "年度：111"]]),
-     "csv", "D1", "表格年度是 111 年"),
+     "csv", "D3", "沒有 政風處 111 年度的計畫，無法檢查或計算，整個檔案都不會儲存。現有計畫：112 年度 政風處。"),
+    ("a unit that is not the county's", lambda: wide_rows(FIGURES, above=[["單位：法制處"]]), "csv", "A1",
+     "單位「法制處」不是本府的單位"),
     ("month 13 in a header", lambda: wide_rows({(1, "warning_cases"): Decimal(1)},
                                                month_header=lambda m: "112年13月"), "csv", "D4", "不是有效的月份"),
     ("unknown field code", lambda: [LONG_HEADER, ["112", "1", "政風處", "warning_case", "1"]], "csv", "D2",
      "您是不是要填「預警案件數」（代碼 warning_cases）"),
     ("unknown field name", lambda: [LONG_HEADER, ["112", "1", "政風處", "預警案件", "1"]], "csv", "D2",
-     "項目「預警案件」不是本計畫的填報項目；您是不是要填「預警案件數」"),
-    ("wrong year in a long row", lambda: [LONG_HEADER, ["111", "1", "政風處", "warning_cases", "1"]], "csv", "A2",
-     "年度是 111 年，但本計畫為 112 年度"),
+     "項目「預警案件」不是填報項目；您是不是要填「預警案件數」"),
+    ("a year without a plan in a long row", lambda: [LONG_HEADER, ["111", "1", "政風處", "warning_cases", "1"]], "csv",
+     "E2", "沒有 政風處 111 年度的計畫"),
+    ("a unit without a plan in a long row", lambda: [LONG_HEADER, ["112", "1", "新竹縣政府人事處", "warning_cases", "1"]],
+     "csv", "E2", "有 人事處 112 年度的數字（1 筆），但沒有 人事處 112 年度的計畫"),
+    ("free text as a unit", lambda: [LONG_HEADER, ["112", "1", "王小明 A123456789", "warning_cases", "1"]], "csv", "C2",
+     "單位「王小明 A123456789」不是本府的單位"),
     ("month 13 in a long row", lambda: [LONG_HEADER, ["112", "13", "政風處", "warning_cases", "1"]], "xlsx", "B2",
      "月份「13」須為 1 至 12"),
     ("month missing in a long row", lambda: [LONG_HEADER, ["112", "", "政風處", "warning_cases", "1"]], "csv", "B2",
@@ -392,14 +423,14 @@ def test_every_problem_of_a_file_is_listed():
 
 
 def test_problems_are_capped():
-    rows = [LONG_HEADER] + [["112", str(1 + index % 12), f"單位{index}", "warning_cases", "x"] for index in range(60)]
+    rows = [LONG_HEADER] + [["112", str(1 + index % 12), "政風處", "warning_cases", "x"] for index in range(60)]
     problems = problems_of(csv_bytes(rows), "a.csv")
     assert len(problems) == 51
     assert "另有 10 個問題未列出" in problems[-1].message
 
 
 def test_a_file_with_no_figures():
-    problems = problems_of(build_template(), "月報.xlsx")
+    problems = problems_of(build_template(PLAN_112), "月報.xlsx")
     assert [problem.message for problem in problems] == [
         "檔案中沒有任何填報數值（表格內的數字欄都是空白）；請在當月欄位填入數字後再上傳"]
 
@@ -492,7 +523,7 @@ def test_an_excel_error_value_is_named_not_read_as_blank(cell_xml):
 
     from metrics.template import build_template
 
-    original = zip_module.ZipFile(BytesIO(build_template()))
+    original = zip_module.ZipFile(BytesIO(build_template(PLAN_112)))
     buffer = BytesIO()
     with zip_module.ZipFile(buffer, "w", zip_module.ZIP_DEFLATED) as archive:
         for item in original.infolist():
@@ -505,7 +536,7 @@ def test_an_excel_error_value_is_named_not_read_as_blank(cell_xml):
                 content = text.encode()
             archive.writestr(item, content)
     with pytest.raises(InputError) as raised:
-        read_upload(buffer.getvalue(), "錯誤值.xlsx", PLAN_112)
+        read_upload(buffer.getvalue(), "錯誤值.xlsx", CATALOGUE, year=112, unit="政風處")
     problem = raised.value.problems[0]
     assert (problem.sheet, problem.cell) == ("月報", "D5")
     assert "Excel 錯誤值" in problem.message
@@ -520,12 +551,12 @@ def test_an_excel_error_value_is_named_not_read_as_blank(cell_xml):
     (",,單位：千元\n項目代碼,項目名稱,1月\nbudget_amount,預算數,21288\n", [(112, 1, "政風處", 21288)]),
 ])
 def test_wide_table_year_and_unit(text, expected):
-    frame = read_upload(text.encode("utf-8"), "寬表.csv", PLAN_112)
+    frame = read_upload(text.encode("utf-8"), "寬表.csv", SIDE_BY_SIDE, year=112, unit="政風處")
     rows = sorted(zip(frame["year"], frame["month"], frame["unit"], frame["value"]))
     assert rows == sorted((year, month, unit, Decimal(value)) for year, month, unit, value in expected)
 
 
-def test_wide_table_row_of_another_year_is_named():
+def test_wide_table_row_of_a_year_without_a_plan_is_named():
     with pytest.raises(InputError) as raised:
-        read_upload("年度,項目代碼,1月\n111,warning_cases,1\n".encode(), "寬表.csv", PLAN_112)
-    assert raised.value.problems[0].cell == "A2" and "111 年" in raised.value.problems[0].message
+        read_upload("年度,項目代碼,1月\n111,warning_cases,1\n".encode(), "寬表.csv", CATALOGUE, year=112, unit="政風處")
+    assert raised.value.problems[0].cell == "C2" and "政風處 111 年度" in raised.value.problems[0].message

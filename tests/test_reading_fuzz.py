@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from metrics.errors import KpiError
 from metrics.figures import TIDY_COLUMNS
-from metrics.plan import PLAN_112
+from catalogues import CATALOGUE, PLAN_112
 from metrics.reading import read_upload
 from metrics.template import build_template
 
@@ -26,7 +26,7 @@ FILENAMES = st.sampled_from(["月報.xlsx", "月報.csv", "a.XLSX", "b.CSV"])
 
 def answers_sanely(data: bytes, filename: str) -> None:
     try:
-        frame = read_upload(data, filename)
+        frame = read_upload(data, filename, CATALOGUE, year=112, unit="政風處")
     except KpiError:
         return
     assert tuple(frame.columns) == TIDY_COLUMNS
@@ -69,8 +69,8 @@ def test_random_small_zips(members, compress, filename):
     answers_sanely(buffer.getvalue(), filename)
 
 
-TEMPLATE_MEMBERS = {name: zipfile.ZipFile(io.BytesIO(build_template())).read(name)
-                    for name in zipfile.ZipFile(io.BytesIO(build_template())).namelist()}
+TEMPLATE_MEMBERS = {name: zipfile.ZipFile(io.BytesIO(build_template(PLAN_112))).read(name)
+                    for name in zipfile.ZipFile(io.BytesIO(build_template(PLAN_112))).namelist()}
 
 
 @FUZZ

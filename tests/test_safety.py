@@ -14,6 +14,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from catalogues import CATALOGUE
 from metrics import safety
 from metrics.errors import InputError
 from metrics.reading import read_upload
@@ -276,7 +277,7 @@ def test_a_formula_with_a_cached_result_is_read_as_its_value():
     rows = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{text}</t></is></c>{extra}</row>'
                    for r, text, extra in [(1, "項目代碼", '<c r="B1" t="inlineStr"><is><t>1月</t></is></c>'),
                                           (2, "warning_cases", '<c r="B2"><f>1+1</f><v>2</v></c>')])
-    frame = read_upload(with_sheet_xml(sheet_xml(rows)), "a.xlsx")
+    frame = read_upload(with_sheet_xml(sheet_xml(rows)), "a.xlsx", CATALOGUE, year=112, unit="政風處")
     assert list(frame["value"]) == [Decimal(2)] and list(frame["source_cell"]) == ["B2"]
 
 
@@ -310,7 +311,7 @@ def test_a_sheet_reaching_too_far_is_refused_before_it_is_read():
     message = str(caught.value)
     assert "從 A1 延伸到 ZZ200000（200,000 列 × 702 欄），超過可讀取的上限 10,000,000 格" in message
     with pytest.raises(InputError, match="延伸到 ZZ200000"):
-        read_upload(data, "a.xlsx")
+        read_upload(data, "a.xlsx", CATALOGUE, year=112, unit="政風處")
 
 
 @pytest.mark.parametrize("max_cells, accepted", [(100, True), (99, False)])

@@ -12,7 +12,7 @@ from metrics import sources
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, MappingNeeded
 from metrics.exports.synthetic import csv_bytes, xlsx_bytes
-from metrics.plan import PLAN_112
+from catalogues import CATALOGUE, PLAN_112
 from metrics.sources import (KIND_LABELS, REMEMBERED_NOTE, logical_names, mapping_choices, mapping_problems,
                              mapping_reason, read_any, remember_mapping, remembered_mapping)
 from metrics.store import Store
@@ -128,7 +128,7 @@ FILES = {
 
 @pytest.mark.parametrize(("make", "name", "kind", "expected"), FILES.values(), ids=list(FILES))
 def test_every_kind_of_file_reads_through_one_entry_point(make, name, kind, expected) -> None:
-    read = read_any(make(), name)
+    read = read_any(make(), name, CATALOGUE, year=112, unit="政風處")
     assert (read.kind, read.label) == (kind, KIND_LABELS[kind])
     assert values_of(read.frame) == expected
     assert set(read.frame["source_file"]) == {name}
@@ -146,7 +146,7 @@ def test_labels(kind: str, label: str) -> None:
 
 
 def test_an_exports_rows_notes_and_masked_preview() -> None:
-    read = read_any(document_log(), "公文清單.xlsx")
+    read = read_any(document_log(), "公文清單.xlsx", CATALOGUE, year=112, unit="政風處")
     assert (read.rows_read, read.rows_used) == (5, 5)
     assert read.notes == ["讀取 5 列資料，計入 5 列。", "資料涵蓋 112年1月至2月；其間沒有資料的月份以 0 計。"]
     assert read.applied == ()
@@ -161,7 +161,7 @@ def test_an_exports_rows_notes_and_masked_preview() -> None:
     (ExportOptions(exclude_confidential_from_signoff=True), ("密件不計入線上簽核比率（排除 1 列）",), 0, 0),
 ])
 def test_exclusions_reach_the_export_reader(options, applied, online_february, paper_february) -> None:
-    read = read_any(document_log(), "公文清單.xlsx", options=options)
+    read = read_any(document_log(), "公文清單.xlsx", CATALOGUE, year=112, unit="政風處", options=options)
     assert read.applied == applied
     values = values_of(read.frame)
     assert (values["online_signed"][2], values["paper_received_signed_online"][2]) == (online_february,
@@ -174,14 +174,14 @@ def test_exclusions_reach_the_export_reader(options, applied, online_february, p
 ])
 def test_a_roster_without_a_date_takes_the_month_given(month: int, expected) -> None:
     with pytest.raises(InputError, match="請在上傳時選擇資料月份"):
-        read_any(roster(title=False), "名冊.csv")
-    assert values_of(read_any(roster(title=False), "名冊.csv", month=month).frame) == expected
+        read_any(roster(title=False), "名冊.csv", CATALOGUE, year=112, unit="政風處")
+    assert values_of(read_any(roster(title=False), "名冊.csv", CATALOGUE, year=112, unit="政風處", month=month).frame) == expected
 
 
 def test_progress_is_reported_to_the_end() -> None:
     for data, name in ((document_log(), "公文清單.xlsx"), (long_csv([(1, "warning_cases", 1)]), "long.csv")):
         reports: list[float] = []
-        read_any(data, name, progress=lambda fraction, message: reports.append(fraction))
+        read_any(data, name, CATALOGUE, year=112, unit="政風處", progress=lambda fraction, message: reports.append(fraction))
         assert reports[-1] == 1.0 and reports == sorted(reports)
 
 
@@ -192,7 +192,7 @@ def test_progress_is_reported_to_the_end() -> None:
 ])
 def test_an_unrecognizable_file_says_what_was_expected(data: bytes, name: str, fragments: list[str]) -> None:
     with pytest.raises(InputError) as caught:
-        read_any(data, name)
+        read_any(data, name, CATALOGUE, year=112, unit="政風處")
     text = str(caught.value)
     assert f"檔案「{name}」" in text
     if data:
@@ -206,7 +206,7 @@ def test_an_unrecognizable_file_says_what_was_expected(data: bytes, name: str, f
 def test_a_template_with_a_bad_value_keeps_the_templates_own_message() -> None:
     data = "年度,月份,單位,項目代碼,數值\n112,3,政風處,warning_cases,abc\n".encode()
     with pytest.raises(InputError) as caught:
-        read_any(data, "壞檔.csv")
+        read_any(data, "壞檔.csv", CATALOGUE, year=112, unit="政風處")
     assert caught.value.problems[0].cell == "E2"
     assert "系統匯出" not in str(caught.value)
 
@@ -215,18 +215,19 @@ def test_a_large_file_recognized_as_an_export_skips_the_template_reader(monkeypa
     monkeypatch.setattr(sources, "QUICK_TEMPLATE_BYTES", 0)
     calls: list[str] = []
     real = sources.read_upload
-    monkeypatch.setattr(sources, "read_upload", lambda data, name, plan: calls.append(name) or real(data, name, plan))
-    assert read_any(document_log(), "公文清單.xlsx").kind == "document_log"
+    monkeypatch.setattr(sources, "read_upload",
+                        lambda data, name, catalogue, **period: calls.append(name) or real(data, name, catalogue, **period))
+    assert read_any(document_log(), "公文清單.xlsx", CATALOGUE, year=112, unit="政風處").kind == "document_log"
     assert calls == []
-    assert read_any(template({("warning_cases", 1): 1}), "t.xlsx").kind == "template"  # not an export: read as one
+    assert read_any(template({("warning_cases", 1): 1}), "t.xlsx", CATALOGUE, year=112, unit="政風處").kind == "template"  # not an export: read as one
     assert calls == ["t.xlsx"]
 
 
 def test_a_file_over_the_template_limit_is_only_tried_as_an_export(monkeypatch) -> None:
     monkeypatch.setattr(sources, "TEMPLATE_MAX_BYTES", 100)
-    assert read_any(document_log(), "公文清單.xlsx").kind == "document_log"
+    assert read_any(document_log(), "公文清單.xlsx", CATALOGUE, year=112, unit="政風處").kind == "document_log"
     with pytest.raises(InputError, match="不會是月報範本或長表"):
-        read_any(template({("warning_cases", 1): 1}), "t.xlsx")
+        read_any(template({("warning_cases", 1): 1}), "t.xlsx", CATALOGUE, year=112, unit="政風處")
 
 
 def odd_log() -> bytes:
@@ -236,31 +237,31 @@ def odd_log() -> bytes:
 def test_a_mapping_is_asked_for_then_remembered(tmp_path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'kpi.sqlite3'}")
     with pytest.raises(MappingNeeded) as caught:
-        read_any(odd_log(), "odd.csv", store=store)
+        read_any(odd_log(), "odd.csv", CATALOGUE, year=112, unit="政風處", store=store)
     needed = caught.value
     assert (needed.source, needed.source_guess) == (None, "document_log")
     assert "方向" in needed.headers and "kind" in needed.missing
     assert mapping_reason(needed) == ("無法判斷這是哪一種系統匯出（公文清單、人員名冊、歲出預算執行表或案件登記簿）；"
                                       "找不到「收發別」欄。")
-    assert remembered_mapping(store, needed) is None
+    assert remembered_mapping(store, needed, year=112, unit="政風處") is None
 
-    assert remember_mapping(store, needed, {"kind": "方向"}) == "document_log"
-    assert store.load_mapping("document_log", needed.signature) == {"kind": "方向"}
-    read = read_any(odd_log(), "odd.csv", store=store)
+    assert remember_mapping(store, needed, {"kind": "方向"}, year=112, unit="政風處") == "document_log"
+    assert store.load_mapping("document_log", needed.signature, year=112, unit="政風處") == {"kind": "方向"}
+    read = read_any(odd_log(), "odd.csv", CATALOGUE, year=112, unit="政風處", store=store)
     assert read.remembered and read.notes[0] == f"{REMEMBERED_NOTE}（公文清單（公文管理系統匯出））。"
     assert values_of(read.frame) == DOC_EXPECTED
     assert read.mapping["kind"] == "方向"
     with pytest.raises(MappingNeeded):
-        read_any(odd_log(), "odd.csv")  # without the store nothing is remembered
+        read_any(odd_log(), "odd.csv", CATALOGUE, year=112, unit="政風處")  # without the store nothing is remembered
 
 
 def test_a_mapping_saved_for_another_kind_is_found(tmp_path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'kpi.sqlite3'}")
     with pytest.raises(MappingNeeded) as caught:
-        read_any(odd_log(), "odd.csv")
-    store.save_mapping("case_log", caught.value.signature, {"case_type": "方向"})
-    assert remembered_mapping(store, caught.value) == ("case_log", {"case_type": "方向"})
-    assert remembered_mapping(store, caught.value, "document_log") is None
+        read_any(odd_log(), "odd.csv", CATALOGUE, year=112, unit="政風處")
+    store.save_mapping("case_log", caught.value.signature, {"case_type": "方向"}, year=112, unit="政風處")
+    assert remembered_mapping(store, caught.value, year=112, unit="政風處") == ("case_log", {"case_type": "方向"})
+    assert remembered_mapping(store, caught.value, "document_log", year=112, unit="政風處") is None
 
 
 @pytest.mark.parametrize(("mapping", "source"), [
@@ -269,7 +270,7 @@ def test_a_mapping_saved_for_another_kind_is_found(tmp_path) -> None:
     ({"kind": "方向", "status": None}, "document_log"),
 ])
 def test_an_explicit_mapping_reads_at_once(mapping, source) -> None:
-    read = read_any(odd_log(), "odd.csv", mapping=mapping, source=source)
+    read = read_any(odd_log(), "odd.csv", CATALOGUE, year=112, unit="政風處", mapping=mapping, source=source)
     assert read.kind == "document_log" and values_of(read.frame) == DOC_EXPECTED
 
 
@@ -285,17 +286,17 @@ def test_an_explicit_mapping_reads_at_once(mapping, source) -> None:
 def test_a_wrong_mapping_is_refused_before_it_is_saved(tmp_path, mapping, fragments) -> None:
     store = Store(f"sqlite:///{tmp_path / 'kpi.sqlite3'}")
     with pytest.raises(MappingNeeded) as caught:
-        read_any(odd_log(), "odd.csv")
+        read_any(odd_log(), "odd.csv", CATALOGUE, year=112, unit="政風處")
     with pytest.raises(InputError) as refused:
-        remember_mapping(store, caught.value, mapping)
+        remember_mapping(store, caught.value, mapping, year=112, unit="政風處")
     for fragment in fragments:
         assert fragment in str(refused.value)
-    assert remembered_mapping(store, caught.value) is None
+    assert remembered_mapping(store, caught.value, year=112, unit="政風處") is None
 
 
 def test_mapping_choices_for_the_guessed_and_for_another_kind() -> None:
     with pytest.raises(MappingNeeded) as caught:
-        read_any(odd_log(), "odd.csv")
+        read_any(odd_log(), "odd.csv", CATALOGUE, year=112, unit="政風處")
     guessed = mapping_choices(caught.value)
     assert guessed.source == "document_log"
     assert guessed.required == {"kind": "收發別", "exchange": "交換方式"}
@@ -340,11 +341,11 @@ def test_nothing_identifying_is_stored(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
     store = Store(url)
     files = [(document_log(), "公文清單.xlsx"), (roster(), "名冊.csv"), (xlsx_bytes([CASE_HEADER, *CASE_ROWS]), "案件.xlsx")]
-    reads = [read_any(data, name) for data, name in files]
+    reads = [read_any(data, name, CATALOGUE, year=112, unit="政風處") for data, name in files]
     with pytest.raises(MappingNeeded) as caught:
-        read_any(odd_log(), "odd.csv")
-    remember_mapping(store, caught.value, {"kind": "方向"})
-    reads.append(read_any(odd_log(), "odd.csv", store=store))
+        read_any(odd_log(), "odd.csv", CATALOGUE, year=112, unit="政風處")
+    remember_mapping(store, caught.value, {"kind": "方向"}, year=112, unit="政風處")
+    reads.append(read_any(odd_log(), "odd.csv", CATALOGUE, year=112, unit="政風處", store=store))
     store.ingest_many([(read.frame, name, data) for read, (data, name) in zip(reads, [*files, (odd_log(), "odd.csv")])])
     text = dump_database(url)
     assert "公文清單.xlsx" in text and "第 4 列（1 筆）" in text  # the provenance is there
@@ -353,7 +354,7 @@ def test_nothing_identifying_is_stored(tmp_path) -> None:
 
 
 def test_a_mapping_meant_for_an_export_leaves_a_template_alone() -> None:
-    read = read_any(template({("warning_cases", 1): 1}), "t.xlsx", mapping={"kind": "方向"})
+    read = read_any(template({("warning_cases", 1): 1}), "t.xlsx", CATALOGUE, year=112, unit="政風處", mapping={"kind": "方向"})
     assert read.kind == "template"
     with pytest.raises(InputError, match="請同時指定資料種類"):
-        read_any(b"a,b,c\n1,2,3\n", "x.csv", mapping={"kind": "a"})
+        read_any(b"a,b,c\n1,2,3\n", "x.csv", CATALOGUE, year=112, unit="政風處", mapping={"kind": "a"})

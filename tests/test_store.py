@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from catalogues import CATALOGUE
 from metrics.errors import InputError, StoreError
 from metrics.figures import TIDY_COLUMNS
 from metrics.store import (
@@ -54,7 +55,7 @@ def snapshot(store: Store) -> tuple:
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
-    with Store(store_url) as opened:
+    with Store(store_url, field_names={field.code: field.name for field in CATALOGUE.fields}) as opened:
         yield opened
 
 
@@ -527,33 +528,52 @@ def test_notes_round_trip(store: Store) -> None:
 def test_scenarios_round_trip(store: Store) -> None:
     payload = {"additions": {"procurement_audits": {"7": Decimal("12"), "8": Decimal("0.5")}}, "as_of": 8,
                "note": "下半年加強稽核", "targets": [1, 2.5, None, True]}
-    store.save_scenario("加強稽核", payload)
-    store.save_scenario("保守", {"additions": {}})
-    assert store.scenarios() == sorted(["加強稽核", "保守"])
-    loaded = store.load_scenario("加強稽核")
+    store.save_scenario(112, UNIT, "加強稽核", payload)
+    store.save_scenario(112, UNIT, "保守", {"additions": {}})
+    assert store.scenarios(112, UNIT) == sorted(["加強稽核", "保守"])
+    loaded = store.load_scenario(112, UNIT, "加強稽核")
     assert loaded == payload
-    assert loaded["additions"]["procurement_audits"]["8"] == Decimal("0.5")
     assert isinstance(loaded["additions"]["procurement_audits"]["8"], Decimal)
-
-    store.save_scenario("保守", {"additions": {"warning_cases": {"9": Decimal(1)}}})
-    assert store.load_scenario("保守") == {"additions": {"warning_cases": {"9": Decimal(1)}}}
-    store.delete_scenario("保守")
-    store.delete_scenario("保守")  # deleting twice is harmless
-    assert store.scenarios() == ["加強稽核"]
-    with pytest.raises(StoreError, match="找不到名為「保守」的情境"):
-        store.load_scenario("保守")
+    store.save_scenario(112, UNIT, "保守", {"additions": {"warning_cases": {"9": Decimal(1)}}})
+    assert store.load_scenario(112, UNIT, "保守") == {"additions": {"warning_cases": {"9": Decimal(1)}}}
+    store.delete_scenario(112, UNIT, "保守")
+    store.delete_scenario(112, UNIT, "保守")  # deleting twice is harmless
+    assert store.scenarios(112, UNIT) == ["加強稽核"]
+    with pytest.raises(StoreError, match="找不到 政風處 112 年度名為「保守」的情境"):
+        store.load_scenario(112, UNIT, "保守")
     with pytest.raises(InputError, match="情境名稱不可空白"):
-        store.save_scenario("  ", {})
+        store.save_scenario(112, UNIT, "  ", {})
+
+
+def test_scenarios_of_one_unit_and_year_are_not_anothers(store: Store) -> None:
+    store.save_scenario(112, UNIT, "同名", {"targets": {"1": "3"}})
+    store.save_scenario(112, "人事處", "同名", {"targets": {"7": "45"}})
+    store.save_scenario(113, UNIT, "同名", {"targets": {"1": "4"}})
+    assert store.load_scenario(112, "人事處", "同名") == {"targets": {"7": "45"}}
+    assert store.load_scenario(113, UNIT, "同名") == {"targets": {"1": "4"}}
+    store.delete_scenario(112, "人事處", "同名")
+    assert store.scenarios(112, "人事處") == [] and store.scenarios(112, UNIT) == ["同名"]
 
 
 def test_mappings_round_trip(store: Store) -> None:
-    assert store.load_mapping("公文系統", "發文日期|文號|發文方式") is None
-    store.save_mapping("公文系統", "發文日期|文號|發文方式", {"發文方式": "channel", "發文日期": "date"})
-    store.save_mapping("會計系統", "發文日期|文號|發文方式", {"x": "y"})
-    assert store.load_mapping("公文系統", "發文日期|文號|發文方式") == {"發文方式": "channel", "發文日期": "date"}
-    store.save_mapping("公文系統", "發文日期|文號|發文方式", {"發文方式": "method"})
-    assert store.load_mapping("公文系統", "發文日期|文號|發文方式") == {"發文方式": "method"}
-    assert store.load_mapping("會計系統", "發文日期|文號|發文方式") == {"x": "y"}
+    period = {"year": 112, "unit": UNIT}
+    assert store.load_mapping("公文系統", "發文日期|文號|發文方式", **period) is None
+    store.save_mapping("公文系統", "發文日期|文號|發文方式", {"發文方式": "channel", "發文日期": "date"}, **period)
+    store.save_mapping("會計系統", "發文日期|文號|發文方式", {"x": "y"}, **period)
+    assert store.load_mapping("公文系統", "發文日期|文號|發文方式", **period) == {"發文方式": "channel", "發文日期": "date"}
+    store.save_mapping("公文系統", "發文日期|文號|發文方式", {"發文方式": "method"}, **period)
+    assert store.load_mapping("公文系統", "發文日期|文號|發文方式", **period) == {"發文方式": "method"}
+    assert store.load_mapping("會計系統", "發文日期|文號|發文方式", **period) == {"x": "y"}
+
+
+def test_a_mapping_belongs_to_its_unit_and_carries_over_to_later_years(store: Store) -> None:
+    store.save_mapping("document_log", "sig", {"kind": "方向"}, year=112, unit=UNIT)
+    assert store.load_mapping("document_log", "sig", year=112, unit="人事處") is None
+    assert store.load_mapping("document_log", "sig", year=111, unit=UNIT) is None
+    assert store.load_mapping("document_log", "sig", year=113, unit=UNIT) == {"kind": "方向"}
+    store.save_mapping("document_log", "sig", {"kind": "收發"}, year=113, unit=UNIT)
+    assert store.load_mapping("document_log", "sig", year=114, unit=UNIT) == {"kind": "收發"}
+    assert store.load_mapping("document_log", "sig", year=112, unit=UNIT) == {"kind": "方向"}
 
 
 # ---- URLs and times ----

@@ -14,12 +14,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from dataclasses import replace
 
 from metrics.parsing import parse_month_header, parse_number
-from metrics.plan import PLAN_112, Aggregation, Quantity
+from catalogues import CATALOGUE, PLAN_112, SAMPLE_CATALOGUE, SIDE_BY_SIDE
+from metrics.plan import Aggregation, Quantity
 from metrics.template import build_template
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+# A renamed unit: 交通處 was 交通旅遊處 until 114, so its 114 template says 交通旅遊處 and still reads as 交通處.
+TRANSPORT_114 = replace(PLAN_112, year=114, unit="交通處", unit_name="交通旅遊處", organisation="新竹縣政府交通旅遊處")
 CODES = [monthly_field.code for monthly_field in PLAN_112.fields]
 MONTH_LETTERS = "DEFGHIJKLMNO"
 
@@ -30,7 +34,7 @@ def open_book(data: bytes) -> openpyxl.Workbook:
 
 @pytest.fixture(scope="module")
 def blank_book() -> openpyxl.Workbook:
-    return open_book(build_template())
+    return open_book(build_template(PLAN_112))
 
 
 # ---------------------------------------------------------------- layout
@@ -87,21 +91,36 @@ def test_month_headers_are_text_the_parser_reads(blank_book: openpyxl.Workbook) 
         assert parse_month_header(cell.value) == (112, month)
 
 
-@pytest.mark.parametrize(("year", "unit", "title", "first_month", "year_cell"), [
-    (113, "人事處", "新竹縣政府政風處 113 年度施政計畫績效指標月報", "113年1月", "年度：113"),
-    (None, None, "新竹縣政府政風處 112 年度施政計畫績效指標月報", "112年1月", "年度：112"),
-])
-def test_year_and_unit_parameters(year: int | None, unit: str | None, title: str, first_month: str,
-                                  year_cell: str) -> None:
-    sheet = open_book(build_template(year=year, unit=unit))["月報"]
-    assert sheet["A1"].value == title
-    assert sheet["A2"].value == f"單位：{unit or '政風處'}"
-    assert sheet["D2"].value == year_cell
-    assert sheet["D4"].value == first_month
+EVERY_PLAN = [SAMPLE_CATALOGUE.plan(*key) for key in SAMPLE_CATALOGUE.keys()] + [
+    SIDE_BY_SIDE.plan(112, "人事處"), TRANSPORT_114]
+
+
+@pytest.mark.parametrize("plan", EVERY_PLAN, ids=lambda plan: plan.label)
+def test_every_plan_gets_its_own_template(plan) -> None:
+    sheet = open_book(build_template(plan))["月報"]
+    assert sheet["A1"].value.startswith(f"{plan.organisation} {plan.year} 年度施政計畫績效指標月報")
+    assert sheet["A1"].value.endswith("（範例計畫）") == plan.sample
+    assert sheet["A2"].value == f"單位：{plan.unit_name}"
+    assert sheet["D2"].value == f"年度：{plan.year}"
+    assert sheet["D4"].value == f"{plan.year}年1月"
+    assert [sheet.cell(row=row, column=1).value for row in range(5, 5 + len(plan.fields))] == \
+        [monthly_field.code for monthly_field in plan.fields]
+    assert sheet.cell(row=5 + len(plan.fields), column=1).value is None
+
+
+@pytest.mark.parametrize("plan", EVERY_PLAN, ids=lambda plan: plan.label)
+def test_every_plans_template_once_filled_reads_back_as_that_plans_figures(plan) -> None:
+    from metrics.reading import read_upload
+
+    catalogue = SAMPLE_CATALOGUE.with_plans({**SAMPLE_CATALOGUE.plans, **SIDE_BY_SIDE.plans, TRANSPORT_114.key: TRANSPORT_114})
+    values = {(monthly_field.code, 3): Decimal(0) for monthly_field in plan.fields}
+    frame = read_upload(build_template(plan, values=values), "月報.xlsx", catalogue)  # no year or unit given
+    assert set(zip(frame["year"], frame["unit"])) == {plan.key}
+    assert sorted(frame["field"]) == sorted(monthly_field.code for monthly_field in plan.fields)
 
 
 def test_no_cell_holds_a_formula(blank_book: openpyxl.Workbook) -> None:
-    filled = open_book(build_template(values={(code, 1): Decimal(1) for code in CODES}))
+    filled = open_book(build_template(PLAN_112, values={(code, 1): Decimal(1) for code in CODES}))
     for book in (blank_book, filled):
         for sheet in book.worksheets:
             for row in sheet.iter_rows():
@@ -181,7 +200,7 @@ def test_freeze_panes_and_print_setup(blank_book: openpyxl.Workbook) -> None:
     ({("edoc_sent_total", 2): Decimal("1234"), ("edoc_sent_total", 11): Decimal("98")}, {"E26": 1234, "N26": 98}),
 ])
 def test_values_prefilled_and_blank_elsewhere(values: dict, expected: dict[str, float]) -> None:
-    sheet = open_book(build_template(values=values))["月報"]
+    sheet = open_book(build_template(PLAN_112, values=values))["月報"]
     for row in range(5, 31):
         for letter in MONTH_LETTERS:
             coordinate = f"{letter}{row}"
@@ -200,7 +219,7 @@ def test_values_prefilled_and_blank_elsewhere(values: dict, expected: dict[str, 
 ])
 def test_prefill_rejects_unknown_codes_and_months(values: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        build_template(values=values)
+        build_template(PLAN_112, values=values)
 
 
 # ---------------------------------------------------------------- 說明 sheet

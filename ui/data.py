@@ -1,5 +1,6 @@
-"""Where the figures come from: the store (cached per URL and per store version) or, while the
-store is empty, the built-in sample year held in memory only."""
+"""Where the figures and plans come from: the store, checked for changes on every run (one cheap query,
+whatever process made the change), or, while the store holds no figure, the built-in sample figures
+held in memory only, with the sample plans they belong to."""
 
 from __future__ import annotations
 
@@ -9,52 +10,67 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, Catalogue, load_catalogue
 from metrics.errors import InputError, KpiError
 from metrics.figures import empty_tidy_frame
-from metrics.plan import PLAN_112, Plan
+from metrics.planning import seed_store, stored_catalogue
 from metrics.reading import read_upload
 from metrics.store import BatchInfo, Store, default_url
 
-PLAN: Plan = PLAN_112
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_FILE = ROOT / "sample_data" / "112-full-year.csv"
-HISTORY_SECONDS = 30  # other sessions' uploads show up within this time; this session's at once
+SAMPLE_FILES = (ROOT / "sample_data" / "112-full-year.csv", ROOT / "sample_data" / "範例-人事處-112.csv",
+                ROOT / "sample_data" / "範例-政風處-113.csv")
+SAMPLE_UPLOADER = "範例資料"
+
+
+@st.cache_resource(show_spinner=False)
+def plan_files() -> Catalogue:
+    """plans/ and the sample plans, read and checked once per server; PlanError stops the app with its message."""
+    return load_catalogue(PLANS_DIRECTORY, samples=SAMPLE_PLANS_DIRECTORY)
 
 
 @st.cache_resource(show_spinner=False)
 def open_store(url: str) -> Store:
-    return Store(url)
+    """The store, seeded once per server with the plans of plans/ it does not hold yet."""
+    files = plan_files()
+    store = Store(url, field_names={monthly_field.code: monthly_field.name for monthly_field in files.fields})
+    seed_store(store, files)
+    return store
 
 
 def get_store() -> Store:
     return open_store(default_url())
 
 
-@st.cache_data(ttl=HISTORY_SECONDS, show_spinner=False)
-def load_history(url: str) -> list[BatchInfo]:
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_history(url: str, version: tuple[int, ...]) -> list[BatchInfo]:
     return open_store(url).history()
 
 
-def store_version(history: list[BatchInfo]) -> tuple[tuple[int, bool], ...]:
-    return tuple((batch.id, batch.is_undone) for batch in history)
-
-
 @st.cache_data(max_entries=8, show_spinner=False)
-def load_frame(url: str, version: tuple[tuple[int, bool], ...]) -> pd.DataFrame:
+def load_frame(url: str, version: tuple[int, ...]) -> pd.DataFrame:
     return open_store(url).current_frame()
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def load_catalogue_in_force(url: str, version: tuple[int, ...], samples: bool) -> Catalogue:
+    """The plans in force for a data version (shared between sessions, never modified)."""
+    return stored_catalogue(open_store(url), plan_files(), samples=samples)
+
+
 @st.cache_data(show_spinner=False)
-def load_sample(path: str = str(SAMPLE_FILE)) -> tuple[bytes, pd.DataFrame] | None:
+def load_sample() -> tuple[tuple[tuple[str, bytes], ...], pd.DataFrame] | None:
+    """The sample files, read against the sample plans: ((name, bytes), …) and their figures."""
     try:
-        data = Path(path).read_bytes()
-        return data, read_upload(data, Path(path).name, PLAN)
+        files = tuple((path.name, path.read_bytes()) for path in SAMPLE_FILES)
+        frames = [read_upload(data, name, plan_files()) for name, data in files]
     except (OSError, InputError):
         return None
+    return files, pd.concat(frames, ignore_index=True)
 
 
 def refresh() -> None:
-    """After an upload or an undo in this session: every page reads the store again."""
+    """Kept for callers that want the next run to read again; the data version already sees every write."""
     load_history.clear()
 
 
@@ -63,36 +79,52 @@ class Source:
     store: Store
     history: list[BatchInfo]
     frame: pd.DataFrame
+    catalogue: Catalogue
     is_sample: bool
+    version: tuple[int, ...]
 
     @property
     def latest_batch(self) -> BatchInfo | None:
         return next((batch for batch in self.history if not batch.is_undone), None)
 
     @property
-    def key(self) -> tuple[str, tuple[tuple[int, bool], ...], bool]:
-        """What the frame's content depends on: equal keys, equal frames (the cache key of what is computed from it)."""
-        return self.store.url, store_version(self.history), self.is_sample
+    def key(self) -> tuple[str, tuple[int, ...], bool]:
+        """What the frame's and the plans' content depend on: equal keys, equal content (the cache key of what
+        is computed from them)."""
+        return self.store.url, self.version, self.is_sample
+
+    @property
+    def unplanned(self) -> list[tuple[int, str]]:
+        """(year, unit)s that have figures but no plan: never shown, never scored against another plan."""
+        if self.frame.empty:
+            return []
+        present = {(int(year), str(unit)) for year, unit in zip(self.frame["year"], self.frame["unit"])}
+        return sorted(key for key in present if self.catalogue.find(*key) is None)
 
 
 def current_source() -> Source:
-    """The store's figures, or the sample year while the store holds none. Raises KpiError (StoreError)."""
+    """The store's figures and plans, or the sample figures (with the sample plans) while the store holds no
+    figure. Raises KpiError (StoreError, PlanError)."""
     store = get_store()
-    history = load_history(store.url)
-    frame = load_frame(store.url, store_version(history)) if history else empty_tidy_frame()
+    version = store.data_version()
+    history = load_history(store.url, version) if version[0] else []
+    frame = load_frame(store.url, version) if history else empty_tidy_frame()
     if frame.empty:
         sample = load_sample()
         if sample is not None:
-            return Source(store, history, sample[1], True)
-    return Source(store, history, frame, False)
+            return Source(store, history, sample[1], load_catalogue_in_force(store.url, version, True), True, version)
+    return Source(store, history, frame, load_catalogue_in_force(store.url, version, False), False, version)
 
 
-def load_sample_into_store() -> str:
-    """Store the sample year as one upload batch; returns the store's message."""
+def load_sample_into_store() -> list[str]:
+    """Store the sample plans and each sample file as one upload batch; returns the store's messages."""
     sample = load_sample()
     if sample is None:
-        raise KpiError("找不到範例資料檔 sample_data/112-full-year.csv，無法載入。")
-    data, frame = sample
-    result = get_store().ingest(frame, file_name=SAMPLE_FILE.name, file_bytes=data, uploader="範例資料")
-    refresh()
-    return result.message
+        raise KpiError("找不到範例資料檔（sample_data/），無法載入。")
+    files, _ = sample
+    store = get_store()
+    seed_store(store, plan_files(), samples=True)
+    frames = [read_upload(data, name, plan_files()) for name, data in files]
+    results = store.ingest_many([(frame, name, data) for frame, (name, data) in zip(frames, files)],
+                                uploader=SAMPLE_UPLOADER)
+    return [result.message for result in results]

@@ -6,10 +6,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from metrics.charts import gauge_figure
-from metrics.evaluation import Evaluation, IndicatorResult
+from metrics.evaluation import Evaluation, IndicatorResult, MultiYearPoints, multi_year_points
 from metrics.figures import Figures
 from metrics.formulas import format_number
-from metrics.presentation import achievement_text, gauge_lines, score_change, score_text, weight_text
+from metrics.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
+                                  score_text, weight_text)
+from ui.layout import Context
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 
@@ -98,3 +100,26 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
                             lines.insert(0, f"官方：{before.format_value(before.actual)}，達成率 "
                                             f"{achievement_text(before)}，{before.status_label}")
                         st.caption("  \n".join(lines))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _multi_year(source_key: tuple, unit: str, _context: Context) -> MultiYearPoints:
+    plan = _context.plan
+    plans = {year: _context.catalogue.find(year, unit) for year in plan.multi_year.years}
+    return multi_year_points(plan.multi_year, unit, plans, _context.source.frame)
+
+
+def multi_year_section(context: Context) -> None:
+    """Goal 6's points over 112–115, judged year by year against each year's own plan of the unit."""
+    rule = context.plan.multi_year
+    if rule is None:
+        return
+    points = _multi_year(context.source.key, context.unit, context)
+    indicator = context.plan.indicator_by_id[rule.indicator]
+    with st.expander(f"指標 {rule.indicator}「{indicator.short_name}」跨年度計分（{rule.years[0]}～{rule.years[-1]} 年）："
+                     f"{multi_year_summary(points)}"):
+        st.caption(f"依{rule.source}：{rule.years[0]}～{rule.years[-1]} 年間第一次達標的年度決定該年及以後各年的分數"
+                   "（" + "、".join(f"{year} 年首次達標 {format_number(value)} 分" for year, value in rule.points_by_first_year)
+                   + f"，滿分 {format_number(rule.full_points)} 分；尚未達標的年度 {format_number(rule.not_met_points)} 分）。"
+                   "各年度以該年度最近填報月份的數字、對照該年度計畫的目標值判定。")
+        st.dataframe(multi_year_table(points), hide_index=True, width="stretch", key="multi_year_points")

@@ -9,11 +9,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from metrics.errors import KpiError
+from metrics.catalogue import Catalogue
+from metrics.errors import KpiError, PlanError
 from metrics.evaluation import Evaluation, evaluate
 from metrics.figures import Figures
+from metrics.plan import Plan
 from metrics.presentation import month_label, months_text, taiwan_time
-from ui.data import PLAN, Source, current_source, load_sample_into_store
+from ui.data import Source, current_source, load_sample_into_store
 from ui.widgets import remembered_selectbox
 
 PAGES: tuple[tuple[str, str, str], ...] = (
@@ -45,13 +47,26 @@ PRINT_STYLE = """
 
 @dataclass(frozen=True)
 class Context:
+    """What a page shows: one unit's plan for one year, its figures and their evaluation as of a month."""
+
     source: Source
-    year: int
-    unit: str
+    plan: Plan
     month: int
     latest_month: int | None
     figures: Figures
     evaluation: Evaluation
+
+    @property
+    def year(self) -> int:
+        return self.plan.year
+
+    @property
+    def unit(self) -> str:
+        return self.plan.unit
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.source.catalogue
 
     @property
     def period(self) -> str:
@@ -75,17 +90,20 @@ def show_flash() -> None:
 
 def load_sample_clicked() -> None:
     try:
-        flash("success", f"範例資料已存入資料庫：{load_sample_into_store()}")
+        messages = load_sample_into_store()
     except KpiError as error:
         flash("error", str(error))
+    else:
+        flash("success", "範例資料已存入資料庫：" + "".join(messages))
 
 
 def sample_banner(source: Source) -> None:
     if not source.is_sample:
         return
     with st.container(border=True):
-        st.warning("**範例資料**：資料庫尚無任何月報，以下顯示內建的 112 年範例數字（僅供試用，未存入資料庫）。"
-                   "請至「資料上傳」上傳實際月報，或將範例資料存入資料庫以練習復原等功能。", icon=":material/info:")
+        st.warning("**範例資料**：資料庫尚無任何月報，以下顯示內建的範例數字（政風處 112 年，以及標示「範例」的人事處 112 年、"
+                   "政風處 113 年範例計畫；僅供試用，未存入資料庫）。請上傳實際月報，或將範例資料存入資料庫以練習復原等功能。",
+                   icon=":material/info:")
         st.button("將範例資料存入資料庫", key="load_sample", on_click=load_sample_clicked)
 
 
@@ -99,15 +117,16 @@ def navigation() -> None:
 # Whatever these return is shared: never modify it (what-if works on copies, see apply_additions).
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def periods(source_key: tuple, _frame: pd.DataFrame) -> dict[int, list[str]]:
-    """The years in the frame, each with its units."""
-    years = sorted({int(year) for year in _frame["year"]}) if not _frame.empty else [PLAN.year]
-    return {year: sorted({str(unit) for unit in _frame.loc[_frame["year"] == year, "unit"]}) for year in years}
+def figure_counts(source_key: tuple, _frame: pd.DataFrame) -> dict[tuple[int, str], int]:
+    """How many figures each (year, unit) has: the default period is the one with figures."""
+    if _frame.empty:
+        return {}
+    return {(int(year), str(unit)): int(count) for (year, unit), count in _frame.groupby(["year", "unit"]).size().items()}
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def period_figures(source_key: tuple, year: int, unit: str, _frame: pd.DataFrame) -> Figures:
-    return Figures.from_frame(PLAN, _frame, year, unit)
+def period_figures(source_key: tuple, year: int, unit: str, _frame: pd.DataFrame, _plan: Plan) -> Figures:
+    return Figures.from_frame(_plan, _frame)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -115,19 +134,37 @@ def official_evaluation(source_key: tuple, year: int, unit: str, month: int, _fi
     return evaluate(_figures, month)
 
 
-def choose_period(source: Source) -> tuple[int, str, int, Figures, int | None]:
-    by_year = periods(source.key, source.frame)
-    years = list(by_year)
-    year = remembered_selectbox("年度", years, "period_year", default=PLAN.year if PLAN.year in years else years[-1],
-                                format_func=lambda value: f"{value}年")
-    units = by_year[year] or [PLAN.unit]
-    unit = units[0] if len(units) == 1 else remembered_selectbox(
-        "單位", units, "period_unit", default=PLAN.unit if PLAN.unit in units else units[0])
-    figures = period_figures(source.key, year, unit, source.frame)
+def choose_period(source: Source) -> tuple[Plan, int, Figures, int | None]:
+    """Year and unit among the plans that exist, then the month; the default is a period that has figures."""
+    catalogue = source.catalogue
+    counts = figure_counts(source.key, source.frame)
+    years = catalogue.years()
+
+    def preference(key: tuple[int, str]) -> tuple[bool, bool, int]:  # an official plan with figures comes first
+        return key in counts, not catalogue.plan(*key).sample, counts.get(key, 0)
+
+    best = max(catalogue.keys(), key=lambda key: (*preference(key)[:2], key[0], preference(key)[2]))
+    year = remembered_selectbox("年度", years, "period_year", default=best[0], format_func=lambda value: f"{value}年")
+    units = catalogue.units_in(year)
+    names = {unit: catalogue.plan(year, unit).unit_name + ("（範例）" if catalogue.plan(year, unit).sample else "")
+             for unit in units}
+    busiest = max(units, key=lambda unit: preference((year, unit)))
+    unit = remembered_selectbox("單位", units, "period_unit", default=busiest, format_func=lambda value: names[value])
+    plan = catalogue.plan(year, unit)
+    figures = period_figures(source.key, year, unit, source.frame, plan)
     latest = figures.latest_month()
     month = remembered_selectbox("統計至", list(range(1, 13)), "period_month", default=latest or 1,
                                  format_func=lambda value: month_label(year, value))
-    return year, unit, month, figures, latest
+    return plan, month, figures, latest
+
+
+def unplanned_notice(source: Source) -> None:
+    """Figures that have no plan are not shown anywhere: say so, with what to do."""
+    unplanned = source.unplanned
+    if unplanned:
+        listed = "、".join(f"{unit} {year}年" for year, unit in unplanned)
+        st.warning(f"資料庫中有 {listed} 的數字，但沒有該年度該單位的計畫，因此不顯示也不計分。請管理者至「計畫管理」新增計畫。",
+                   icon=":material/warning:")
 
 
 def freshness(source: Source, figures: Figures, month: int) -> None:
@@ -143,21 +180,31 @@ def freshness(source: Source, figures: Figures, month: int) -> None:
 
 
 def start_page(title: str) -> Context:
-    st.set_page_config(page_title=f"{title}｜政風處績效指標", page_icon=FAVICON, layout="wide")
+    st.set_page_config(page_title=f"{title}｜施政計畫績效指標", page_icon=FAVICON, layout="wide")
     st.markdown(PRINT_STYLE, unsafe_allow_html=True)
     try:
         source = current_source()
+    except PlanError as error:
+        st.error(f"計畫目錄有誤，系統無法啟動。請管理者修正計畫檔後重新啟動：\n\n{error}")
+        st.stop()
     except KpiError as error:
         st.error(f"無法開啟資料庫：{error}")
         st.stop()
+    if not source.catalogue.plans:
+        st.error(f"沒有任何計畫。{source.catalogue.available_text()}")
+        st.stop()
     with st.sidebar:
-        st.markdown(f"**{PLAN.organisation}**  \n{PLAN.year} 年度施政計畫績效指標")
+        st.markdown("**新竹縣政府**  \n施政計畫績效指標")
         navigation()
         st.divider()
-        year, unit, month, figures, latest = choose_period(source)
+        plan, month, figures, latest = choose_period(source)
+        st.caption(f"{plan.organisation}｜{plan.version_text}")
     st.title(title)
+    if plan.sample:
+        st.info(f"**{plan.label}是範例計畫**：目標值為虛構，僅供試用，不是正式計畫。", icon=":material/science:")
     freshness(source, figures, month)
     show_flash()
     sample_banner(source)
-    return Context(source, year, unit, month, latest, figures,
-                   official_evaluation(source.key, year, unit, month, figures))
+    unplanned_notice(source)
+    return Context(source, plan, month, latest, figures,
+                   official_evaluation(source.key, plan.year, plan.unit, month, figures))

@@ -25,9 +25,10 @@ from metrics.presentation import history_rows, month_label
 from metrics.sources import (AMOUNT_UNITS, OPTION_LABELS, SourceRead, mapping_choices, mapping_reason, mark_remembered,
                              read_any, remember_mapping, remembered_mapping)
 from metrics.store import Store
+from metrics.plan import Plan
 from metrics.template import build_template
-from ui.data import PLAN, refresh
-from ui.layout import flash
+from ui.data import refresh
+from ui.layout import Context, flash
 from ui.widgets import show_problems
 
 UPLOADER_GENERATION = "upload_generation"
@@ -88,16 +89,19 @@ def read_cache() -> ReadCache:
     return ReadCache()
 
 
-def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, *, digest: str,
+def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, context: Context, *, digest: str,
              source: str | None = None, mapping: Mapping[str, str | None] | None = None,
              progress: Callable[[float, str], None] | None = None) -> Outcome:
-    key = (digest, name, options, month, source, tuple(sorted((mapping or {}).items())))
+    """One file read for the page's (year, unit) against the plans in force (their data version is in the key)."""
+    key = (digest, name, options, month, source, tuple(sorted((mapping or {}).items())), context.source.key,
+           context.year, context.unit)
     cache = read_cache()
     outcome = cache.get(key)
     if outcome is None:
         try:
-            outcome = Outcome(read=read_any(data, name, PLAN, source=source, mapping=mapping, options=options,
-                                            month=month, progress=progress))
+            outcome = Outcome(read=read_any(data, name, context.catalogue, year=context.year, unit=context.unit,
+                                            source=source, mapping=mapping, options=options, month=month,
+                                            progress=progress))
         except MappingNeeded as needed:
             outcome = Outcome(needed=needed)
         except InputError as error:
@@ -106,8 +110,9 @@ def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, 
     return outcome
 
 
-def read_files(files: Sequence[tuple[str, bytes]], store: Store, options: ExportOptions,
+def read_files(files: Sequence[tuple[str, bytes]], context: Context, options: ExportOptions,
                month: int | None) -> list[ReadFile]:
+    store = context.source.store
     bar = st.progress(0.0, text="讀取檔案中…")
     results = []
     for number, (name, data) in enumerate(files, start=1):
@@ -117,12 +122,12 @@ def read_files(files: Sequence[tuple[str, bytes]], store: Store, options: Export
 
         report(0.0, "開始")
         digest = hashlib.sha256(data).hexdigest()
-        outcome = read_one(data, name, options, month, digest=digest, progress=report)
+        outcome = read_one(data, name, options, month, context, digest=digest, progress=report)
         if outcome.needed is None:
             results.append(ReadFile(name, data, outcome.read, outcome.problems))
             continue
         try:
-            found = remembered_mapping(store, outcome.needed)
+            found = remembered_mapping(store, outcome.needed, year=context.year, unit=context.unit)
         except KpiError as error:
             results.append(ReadFile(name, data, None, (Problem(f"無法讀取已儲存的欄位對應：{error}", name),)))
             continue
@@ -130,14 +135,15 @@ def read_files(files: Sequence[tuple[str, bytes]], store: Store, options: Export
             results.append(ReadFile(name, data, None, needed=outcome.needed))
             continue
         source, mapping = found
-        mapped = read_one(data, name, options, month, digest=digest, source=source, mapping=mapping, progress=report)
+        mapped = read_one(data, name, options, month, context, digest=digest, source=source, mapping=mapping,
+                          progress=report)
         results.append(ReadFile(name, data, mark_remembered(mapped.read) if mapped.read else None, mapped.problems,
                                 mapped.needed, (outcome.needed, source, mapping)))
     bar.empty()
     return results
 
 
-def export_settings() -> tuple[ExportOptions, int | None]:
+def export_settings(year: int) -> tuple[ExportOptions, int | None]:
     """The exclusions (all off by default) and the 資料截至月份 for an export whose title has no date."""
     with st.expander("系統匯出的計算設定（預設全部不排除）"):
         flags = {name: st.checkbox(label, key=f"export_option_{name}") for name, label in OPTION_LABELS.items()}
@@ -145,7 +151,7 @@ def export_settings() -> tuple[ExportOptions, int | None]:
                             format_func=lambda value: "（依檔案標示）" if value is None else value)
         month = st.selectbox("資料截至月份（人員名冊或預算執行表的標題沒有資料日期時使用）", [None, *range(1, 13)],
                              key="export_month",
-                             format_func=lambda value: "（依檔案標題）" if value is None else month_label(PLAN.year, value))
+                             format_func=lambda value: "（依檔案標題）" if value is None else month_label(year, value))
     return ExportOptions(**flags, amount_unit=unit), month
 
 
@@ -166,7 +172,7 @@ def show_read(read_file: ReadFile) -> None:
             st.dataframe(read.preview, hide_index=True, width="stretch")
 
 
-def mapping_form(store: Store, index: int, name: str, needed: MappingNeeded,
+def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
                  current: tuple[str, dict] | None = None) -> None:
     """Which header is which column: a selectbox of the file's headers per column, saved in the store."""
     names = list(SOURCES)
@@ -201,7 +207,7 @@ def mapping_form(store: Store, index: int, name: str, needed: MappingNeeded,
         return
     mapping = {column: None if header in (None, NO_COLUMN) else header for column, header in selections.items()}
     try:
-        remember_mapping(store, needed, mapping, source=source)
+        remember_mapping(context.source.store, needed, mapping, year=context.year, unit=context.unit, source=source)
     except InputError as error:
         show_problems(name, error.problems)
         return
@@ -212,21 +218,21 @@ def mapping_form(store: Store, index: int, name: str, needed: MappingNeeded,
     st.rerun()
 
 
-def show_mapping_needed(store: Store, index: int, read_file: ReadFile) -> None:
+def show_mapping_needed(context: Context, index: int, read_file: ReadFile) -> None:
     needed = read_file.needed
     with st.container(border=True):
         st.warning(f"**{read_file.name}**：需要指定欄位對應。{mapping_reason(needed)}"
                    "請選擇資料種類與各欄位對應的標題，儲存後會自動重新讀取（只需設定一次）。")
-        mapping_form(store, index, read_file.name, needed)
+        mapping_form(context, index, read_file.name, needed)
 
 
-def remap_expander(store: Store, index: int, read_file: ReadFile) -> None:
+def remap_expander(context: Context, index: int, read_file: ReadFile) -> None:
     """For a file read with a saved mapping: a way to change that mapping."""
     if read_file.remembered is None:
         return
     needed, source, mapping = read_file.remembered
     with st.expander("重新指定欄位對應（目前套用先前儲存的對應）"):
-        mapping_form(store, index, read_file.name, needed, (source, mapping))
+        mapping_form(context, index, read_file.name, needed, (source, mapping))
 
 
 def store_files(store: Store, files: Sequence[ReadFile], uploader: str) -> bool:
@@ -256,9 +262,10 @@ def clear_uploader() -> None:
     st.session_state[UPLOADER_GENERATION] = st.session_state.get(UPLOADER_GENERATION, 0) + 1
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def template_bytes(year: int, unit: str) -> bytes:
-    return build_template(PLAN, year=year, unit=unit)
+@st.cache_resource(max_entries=16, show_spinner=False)
+def template_bytes(source_key: tuple, year: int, unit: str, _plan: Plan) -> bytes:
+    """The plan's template, made once per plan in force (source_key carries the plan versions)."""
+    return build_template(_plan)
 
 
 def undo_clicked(store: Store, batch_id: int) -> None:

@@ -19,13 +19,15 @@ from metrics.presentation import (apply_additions, additions_table, read_additio
                                   scenario_payload, targets_table)
 from metrics.report import build_report
 from metrics.store import Store
-from ui.data import PLAN, open_store
+from metrics.plan import Plan
+from ui.data import open_store
 from ui.layout import Context, flash
 from ui.widgets import INDICATOR_TABLE_HEIGHT
 
 GENERATION = "whatif_generation"
 TARGETS = "whatif_targets"
 ADDITIONS = "whatif_additions"
+PLAN_SHOWN = "whatif_plan"  # whose plan the editors hold: another year, unit or version starts them over
 
 
 def editor_key(name: str) -> str:
@@ -50,14 +52,23 @@ def _start_over(targets: pd.DataFrame, additions: pd.DataFrame) -> None:
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
 
 
-def reset_to_plan() -> None:
-    _start_over(targets_table(PLAN), additions_table(PLAN))
+def plan_identity(plan: Plan) -> tuple:
+    return plan.year, plan.unit, plan.version.number if plan.version else plan.origin
 
 
-def editors() -> tuple[pd.DataFrame, pd.DataFrame]:
+def reset_to_plan(plan: Plan) -> None:
+    _start_over(targets_table(plan), additions_table(plan))
+
+
+def editors(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    shown = st.session_state.get(PLAN_SHOWN)
+    if shown != plan_identity(plan):
+        st.session_state[PLAN_SHOWN] = plan_identity(plan)
+        if shown is not None:  # edits made for another plan mean nothing for this one
+            reset_to_plan(plan)
     st.markdown("##### 目標值與權重（可修改「模擬目標值」與「模擬權重」）")
     targets = st.data_editor(
-        _base(TARGETS, lambda: targets_table(PLAN)), key=editor_key(TARGETS), num_rows="fixed", hide_index=True,
+        _base(TARGETS, lambda: targets_table(plan)), key=editor_key(TARGETS), num_rows="fixed", hide_index=True,
         width="stretch", height=INDICATOR_TABLE_HEIGHT, disabled=["指標", "名稱", "計畫目標值", "單位", "計畫權重"],
         column_config={
             "模擬目標值": st.column_config.NumberColumn("模擬目標值", min_value=0.01, format="localized"),
@@ -67,10 +78,10 @@ def editors() -> tuple[pd.DataFrame, pd.DataFrame]:
     left, right = st.columns([3, 2])
     with left:
         additions = st.data_editor(
-            _base(ADDITIONS, lambda: additions_table(PLAN)), key=editor_key(ADDITIONS), num_rows="dynamic",
+            _base(ADDITIONS, lambda: additions_table(plan)), key=editor_key(ADDITIONS), num_rows="dynamic",
             hide_index=True, width="stretch",
             column_config={
-                "項目": st.column_config.SelectboxColumn("項目", options=[field.name for field in PLAN.fields],
+                "項目": st.column_config.SelectboxColumn("項目", options=[field.name for field in plan.fields],
                                                          required=True, width="medium"),
                 "月份": st.column_config.NumberColumn("月份", min_value=1, max_value=12, step=1, required=True),
                 "數量": st.column_config.NumberColumn("數量", min_value=0, format="localized", required=True),
@@ -108,32 +119,32 @@ def _evaluate_scenario(context_key: tuple, targets: tuple[tuple[str, Decimal], .
 
 
 def compute(context: Context, targets_frame: pd.DataFrame, additions_frame: pd.DataFrame) -> Scenario:
-    targets, weights, problems = read_targets_table(targets_frame, PLAN)
-    additions, addition_problems = read_additions_table(additions_frame, PLAN)
+    targets, weights, problems = read_targets_table(targets_frame, context.plan)
+    additions, addition_problems = read_additions_table(additions_frame, context.plan)
     figures, evaluation = _evaluate_scenario(context.key, tuple(targets.items()), tuple(weights.items()),
                                              tuple(additions), context.figures, context.month)
     return Scenario(targets, weights, additions, figures, evaluation, problems + addition_problems)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def scenario_names(url: str) -> list[str]:
-    return open_store(url).scenarios()
+def scenario_names(url: str, year: int, unit: str) -> list[str]:
+    return open_store(url).scenarios(year, unit)
 
 
-def _load(store: Store, name: str) -> None:
+def _load(store: Store, plan: Plan, name: str) -> None:
     try:
-        targets, weights, additions = scenario_from_payload(store.load_scenario(name), PLAN)
+        targets, weights, additions = scenario_from_payload(store.load_scenario(plan.year, plan.unit, name), plan)
     except KpiError as error:
         flash("error", str(error))
         return
-    _start_over(targets_table(PLAN, targets, weights), additions_table(PLAN, additions))
+    _start_over(targets_table(plan, targets, weights), additions_table(plan, additions))
     flash("success", f"已載入情境「{name}」。")
 
 
-def _save(store: Store, payload: dict[str, object]) -> None:
+def _save(store: Store, plan: Plan, payload: dict[str, object]) -> None:
     name = st.session_state.get("whatif_name", "").strip()
     try:
-        store.save_scenario(name, payload)
+        store.save_scenario(plan.year, plan.unit, name, payload)
     except KpiError as error:
         flash("error", str(error))
         return
@@ -141,9 +152,9 @@ def _save(store: Store, payload: dict[str, object]) -> None:
     flash("success", f"已儲存情境「{name}」。")
 
 
-def _delete(store: Store, name: str) -> None:
+def _delete(store: Store, plan: Plan, name: str) -> None:
     try:
-        store.delete_scenario(name)
+        store.delete_scenario(plan.year, plan.unit, name)
     except KpiError as error:
         flash("error", str(error))
         return
@@ -158,8 +169,7 @@ def export_json(name: str, scenario: Scenario, context: Context) -> bytes:
 
 
 def export_workbook(name: str, scenario: Scenario, context: Context) -> bytes:
-    title, subtitle = report_heading(scenario.evaluation, year=context.year, unit=context.unit,
-                                     label=f"情境模擬「{name or '未命名'}」（非官方數字）")
+    title, subtitle = report_heading(scenario.evaluation, label=f"情境模擬「{name or '未命名'}」（非官方數字）")
     return build_report(report_rows(scenario.evaluation), title=title, subtitle=subtitle)
 
 
@@ -169,14 +179,14 @@ def manager(context: Context, scenario: Scenario) -> None:
     save, load, export = st.columns(3)
     with save:
         st.text_input("情境名稱", key="whatif_name", placeholder="例如：線上簽核目標 70%")
-        st.button("儲存情境", key="whatif_save", on_click=_save, args=(store, scenario.payload))
-        st.button("回復計畫值", key="whatif_reset", on_click=reset_to_plan)
+        st.button("儲存情境", key="whatif_save", on_click=_save, args=(store, context.plan, scenario.payload))
+        st.button("回復計畫值", key="whatif_reset", on_click=reset_to_plan, args=(context.plan,))
     with load:
-        names = scenario_names(store.url)
+        names = scenario_names(store.url, context.year, context.unit)
         if names:
-            chosen = st.selectbox("已儲存的情境", names, key="whatif_saved")
-            st.button("載入", key="whatif_load", on_click=_load, args=(store, chosen))
-            st.button("刪除", key="whatif_delete", on_click=_delete, args=(store, chosen))
+            chosen = st.selectbox(f"已儲存的情境（{context.plan.label}）", names, key="whatif_saved")
+            st.button("載入", key="whatif_load", on_click=_load, args=(store, context.plan, chosen))
+            st.button("刪除", key="whatif_delete", on_click=_delete, args=(store, context.plan, chosen))
         else:
             st.caption("尚無已儲存的情境。")
     with export:

@@ -33,7 +33,7 @@ from metrics.exports.reading import (
     load_csv_columns,
     load_xlsx_columns,
 )
-from metrics.plan import PLAN_112, Plan
+from metrics.plan import Plan
 
 
 def _ignore(fraction: float, message: str) -> None:
@@ -102,9 +102,9 @@ def _drop_blank_rows(table: Table) -> tuple[Table, int]:
     return (table.take(keep), dropped) if dropped else (table, 0)
 
 
-def read_export(data: bytes, filename: str, plan: Plan = PLAN_112, *, source: str | None = None,
+def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = None,
                 mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
-                month: int | None = None, unit: str | None = None, progress: Progress | None = None,
+                month: int | None = None, progress: Progress | None = None,
                 max_bytes: int = DEFAULT_MAX_BYTES, preview_rows: int = PREVIEW_ROWS) -> ExportResult:
     """Turn one uploaded system export into the tidy frame of monthly figures.
 
@@ -113,7 +113,8 @@ def read_export(data: bytes, filename: str, plan: Plan = PLAN_112, *, source: st
         column. Columns not named are matched automatically.
     month: 資料截至月份 — the month of a ledger's cumulative figures or of a roster's snapshot (else
         read from the title), and the last month a log speaks for.
-    unit: the 單位 of the figures, the plan's unit by default.
+    plan: the plan of the unit and year the export speaks for (an export names neither): its rows must
+        fall in the plan's year, and its figures are the plan's unit's.
     Raises MappingNeeded when the source or its columns are uncertain, InputError for bad content.
     """
     options = options or ExportOptions()
@@ -136,7 +137,7 @@ def read_export(data: bytes, filename: str, plan: Plan = PLAN_112, *, source: st
                       {name: located.headers[index] for name, index in located.resolution.columns.items()})
     report(0.7, "計算每月數字")
     aggregate = located.spec.aggregate(table, context)
-    frame = build_frame(aggregate.values, plan, unit or plan.unit, filename, located.sheet)
+    frame = build_frame(aggregate.values, plan, plan.unit, filename, located.sheet)
     notes = [f"讀取 {rows_read:,} 列資料，計入 {aggregate.rows_used:,} 列。"]
     if skipped:
         notes.append(f"略過 {skipped:,} 列空白列或表尾說明列。")

@@ -131,7 +131,7 @@ def aggregate(table: Table, context: Context) -> Aggregate:
     computable = set(FIELDS)
     if completed_column is None:
         computable -= COMPLETED
-        notes.append("檔案沒有「結案日期」欄，" + "、".join(context.plan.field_by_code[code].name for code in FIELDS
+        notes.append("檔案沒有「結案日期」欄，" + "、".join(context.field_name(code) for code in FIELDS
                                                     if code in COMPLETED) + "未計算。")
     undated = by_holding & (dates <= 0) & (dates != -1)
     if undated.any():
@@ -140,7 +140,7 @@ def aggregate(table: Table, context: Context) -> Aggregate:
     open_cases = by_completion & (completed == 0)
     if open_cases.any() and completed_column is not None:
         open_fields = np.unique(field_index[open_cases])
-        names = "、".join(sorted({context.plan.field_by_code[codes[index]].name for index in open_fields}))
+        names = "、".join(sorted({context.field_name(codes[index]) for index in open_fields}))
         notes.append(f"有 {int(open_cases.sum()):,} 案（{names}）尚無結案日期，未計入。")
 
     counted = (field_index >= 0) & (dates > 0)

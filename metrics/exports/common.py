@@ -162,6 +162,11 @@ class Context:
     title_lines: tuple[str, ...]  # text of the rows above the header
     raw_headers: dict[str, str]  # logical column → header exactly as written (units included)
 
+    def field_name(self, code: str) -> str:
+        """A field's Chinese name (the code itself for a field the plan does not use: the plan's check names it)."""
+        monthly_field = self.plan.field_by_code.get(code)
+        return monthly_field.name if monthly_field is not None else code
+
 
 @dataclass(frozen=True)
 class MonthlyValue:

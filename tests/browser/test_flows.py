@@ -20,7 +20,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from metrics.plan import PLAN_112
+from catalogues import CATALOGUE, PLAN_112
 from metrics.reading import read_upload
 from metrics.report import FIRST_DATA_ROW, HEADER_ROW, SHEET_NAME
 from metrics.store import Store
@@ -86,7 +86,7 @@ def upload_payload(name: str, data: bytes) -> dict[str, object]:
 
 def store_file(app: StreamlitApp, name: str, data: bytes) -> None:
     with Store(app.database_url) as store:
-        store.ingest(read_upload(data, name, PLAN_112), file_name=name, file_bytes=data)
+        store.ingest(read_upload(data, name, CATALOGUE), file_name=name, file_bytes=data)
 
 
 def stored_batches(app: StreamlitApp) -> list:
@@ -298,7 +298,7 @@ def test_report_download_is_the_official_table(shared_app: StreamlitApp, page: P
     with page.expect_download() as download_info:
         button(page, "report_download").click()
     download = download_info.value
-    assert download.suggested_filename == "績效指標執行情形_112年12月.xlsx"
+    assert download.suggested_filename == "績效指標執行情形_政風處_112年12月.xlsx"
     path = tmp_path / download.suggested_filename
     download.save_as(path)
 
