@@ -20,6 +20,7 @@ later. Reading one back is `parse_plan`.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 import unicodedata
@@ -47,6 +48,12 @@ DEFAULT_GAP_TEMPLATE = "還需 {amount} {unit}"
 SAMPLE_LABEL = "範例"
 
 PlanKey = tuple[int, str]  # (ROC year, the unit's canonical name)
+
+
+def plans_directory() -> Path:
+    """The catalogue a deployment uses: env KPI_PLANS_DIR, else the project's plans/."""
+    configured = os.environ.get("KPI_PLANS_DIR")
+    return Path(configured) if configured else PLANS_DIRECTORY
 
 
 # ---- units ------------------------------------------------------------------------------------------
@@ -213,6 +220,12 @@ class Catalogue:
                  for year in self.years()]
         return "現有計畫：" + "；".join(parts) + "。"
 
+    def official(self) -> Catalogue:
+        """Without the sample plans and the sample years of the common set: what a deployment may draw on."""
+        common = replace(self.common, years={year: values for year, values in self.common.years.items()
+                                             if not values.sample})
+        return replace(self, common=common, plans={key: plan for key, plan in self.plans.items() if not plan.sample})
+
     def with_plans(self, plans: Mapping[PlanKey, Plan]) -> Catalogue:
         """The same fields, units and common set with other plans (those of the store, or with samples added)."""
         return replace(self, plans=dict(plans))
@@ -322,8 +335,8 @@ class _Entry:
 
     def problem(self, message: str, key: str | None = None) -> None:
         self.failed = True
-        self.document.problem(message, table=self.table, index=self.index, key=key,
-                              label=f"{self.label}{' 的 ' + key if key else ''}")
+        label = f"{self.label}的 {key}" if self.label and key else self.label or key or ""
+        self.document.problem(message, table=self.table, index=self.index, key=key, label=label)
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.data.get(key, default)
@@ -553,7 +566,7 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
         formula = entry.text("formula")
         if formula and formula not in FORMULAS:
             entry.problem(f"公式「{formula}」不存在（可用：{'、'.join(sorted(FORMULAS))}）", "formula")
-        default_gap = "count" if formula == "count" else None
+        default_gap = "count" if formula == "count" or formula not in FORMULAS else None  # ratios must say theirs
         gap_rule = entry.text("gap_rule", default_gap)
         if gap_rule and gap_rule not in GAP_RULES:
             entry.problem(f"差距規則「{gap_rule}」不存在（可用：{'、'.join(sorted(GAP_RULES))}）", "gap_rule")
@@ -989,3 +1002,38 @@ def _toml_terms(terms: tuple[Term, ...]) -> str:
             options.append("required = true")
         parts.append(f'{{ field = "{term.field}", {", ".join(options)} }}' if options else f'"{term.field}"')
     return "[" + ", ".join(parts) + "]"
+
+
+# ---- checking a plan made in the app ----
+
+def plan_problems(plan: Plan, catalogue: Catalogue) -> list[str]:
+    """What a plan edited in the app gets wrong against the catalogue as it is today: its unit and year,
+    its fields, the common set, and build_plan's own checks. Empty when it can be saved."""
+    problems = [issue.message for issue in plan_issues(plan.goals, plan.indicators, plan.fields, plan.multi_year)]
+    unit = catalogue.units.by_name.get(plan.unit)
+    if unit is None:
+        problems.append(f"單位「{plan.unit}」不在 {UNITS_FILE} 中")
+    elif unit.since and plan.year < unit.since:
+        problems.append(f"{unit.name}自 {unit.since} 年度起才設立，不能有 {plan.year} 年度的計畫")
+    for monthly_field in plan.fields:
+        known = catalogue.field_by_code.get(monthly_field.code)
+        if known is None:
+            problems.append(f"項目 {monthly_field.code} 不在 {FIELDS_FILE} 中")
+        elif known != monthly_field:
+            problems.append(f"項目 {monthly_field.code} 與 {FIELDS_FILE} 的宣告不同")
+    common = catalogue.common
+    for goal in plan.goals:
+        if goal.number in common.goal_numbers and not goal.common:
+            problems.append(f"策略目標 {goal.number} 是共同性目標（{COMMON_FILE}），單位自訂目標請用其他編號")
+    for indicator in plan.indicators:
+        if indicator.id in common.indicator_by_id:
+            differences = common.differences(indicator)
+            if differences:
+                problems.append(f"共同性指標 {indicator.id} 不可改變{'、'.join(differences)}（只有目標值與權重可依年度調整）")
+            elif not indicator.common:
+                problems.append(f"指標 {indicator.id} 是共同性指標的代號，單位自訂指標請用其他代號")
+        elif indicator.common:
+            problems.append(f"指標 {indicator.id} 標示為共同性指標，但 {COMMON_FILE} 沒有此指標")
+    if not plan.indicators:
+        problems.append("計畫沒有任何指標")
+    return problems

@@ -43,7 +43,7 @@ class ChineseArgumentParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(prog="python -m metrics",
                                    description="新竹縣政府 施政計畫績效指標：計算、匯入、查詢與計畫管理")
-    parser.add_argument("--plans", metavar="DIR", help="計畫目錄（預設：專案的 plans/）")
+    parser.add_argument("--plans", metavar="DIR", help="計畫目錄（預設：環境變數 KPI_PLANS_DIR，或專案的 plans/）")
     commands = parser.add_subparsers(dest="command", required=True, metavar="指令")
 
     evaluate_parser = commands.add_parser("evaluate", help="計算各項指標（來源：檔案或資料庫）")
@@ -254,9 +254,9 @@ def store_exists(url: str) -> bool:
 
 
 def file_catalogue(arguments: argparse.Namespace) -> Catalogue:
-    from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
+    from metrics.catalogue import load_catalogue, plans_directory
 
-    return load_catalogue(Path(arguments.plans) if arguments.plans else PLANS_DIRECTORY)
+    return load_catalogue(Path(arguments.plans) if arguments.plans else plans_directory())
 
 
 def catalogue_of(store, files: Catalogue) -> Catalogue:
@@ -489,13 +489,14 @@ def command_undo(arguments: argparse.Namespace) -> int:
 
 
 def catalogue_in_force(arguments: argparse.Namespace) -> tuple[Catalogue, Catalogue, object]:
-    """(the files' catalogue, the catalogue in force, the store or None): the store's plans when --db is given
-    or the default store exists, the files' otherwise."""
+    """(the files' catalogue, the catalogue in force, the store or None): the store's plans when the store
+    (--db, else the default one) exists, the files' otherwise (a store not yet created holds no version)."""
     from metrics.store import default_url
 
     files = file_catalogue(arguments)
-    if arguments.db or store_exists(default_url()):
-        store = open_store(arguments.db, create=False, catalogue=files)
+    url = arguments.db or default_url()
+    if store_exists(url):
+        store = open_store(url, create=False, catalogue=files)
         return files, catalogue_of(store, files), store
     return files, files, None
 

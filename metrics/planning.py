@@ -8,14 +8,18 @@ made with it can be made again. `file_differences` says where a file and the sto
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from metrics.catalogue import Catalogue, PlanKey, parse_plan, plan_document
+import pandas as pd
+
+from metrics.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan, plan_document, plan_problems
 from metrics.errors import PlanError, PlanNotFound, Problem
-from metrics.formulas import format_number, terms_label
-from metrics.plan import Indicator, Plan, PlanVersion
+from metrics.formulas import Term, format_number, terms_label
+from metrics.plan import Goal, Indicator, Plan, PlanVersion, build_plan
 from metrics.store import Store, StoredPlan
 
 SEED_AUTHOR = "系統（計畫檔）"
@@ -43,13 +47,13 @@ def plan_of_version(stored: StoredPlan, files: Catalogue) -> Plan:
 def stored_catalogue(store: Store, files: Catalogue, *, samples: bool = False) -> Catalogue:
     """The catalogue in force: the latest stored version of every (year, unit), and for a (year, unit) the
     store has no version of, its file (as seeding would store it; sample plans only when `samples`)."""
+    base = files if samples else files.official()
     plans: dict[PlanKey, Plan] = {}
     for stored in store.plan_versions(latest_only=True):
         plans[(stored.year, stored.unit)] = plan_of_version(stored, files)
-    for key, plan in files.plans.items():
-        if samples or not plan.sample:
-            plans.setdefault(key, plan)
-    return files.with_plans(plans)
+    for key, plan in base.plans.items():
+        plans.setdefault(key, plan)
+    return base.with_plans(plans)
 
 
 def versions(store: Store, year: int, unit: str) -> list[StoredPlan]:
@@ -175,3 +179,178 @@ def _terms(terms: Sequence, plan: Plan) -> str:
     known = {code: field for code, field in plan.field_by_code.items()}
     return terms_label(tuple(terms), known) if all(term.field in known for term in terms) else "、".join(
         term.field for term in terms) or "（無）"
+
+
+# ---- a plan as the tables the plan editor shows ----
+
+INDICATOR_COLUMNS = ("指標代號", "策略目標", "名稱", "簡稱", "衡量標準", "權重", "目標值", "單位", "公式", "分子", "分母",
+                     "逐月累計", "差距規則", "說明", "共同性指標")
+GOAL_COLUMNS = ("目標編號", "目標名稱", "類別", "說明", "共同性指標")
+COMMON_LOCKED = ("策略目標", "名稱", "單位", "公式", "分子", "分母", "逐月累計", "差距規則")  # a common indicator keeps these
+_REQUIRED_MARK = "(必填)"
+
+
+def terms_text(terms: Sequence[Term]) -> str:
+    """'actual_spent(必填) + payables', 'reduced_contract + reduced_temp÷2': a sum as the editor writes it."""
+    parts = []
+    for term in terms:
+        text = term.field
+        coefficient = Fraction(term.coefficient)
+        if coefficient != 1:
+            text += f"÷{coefficient.denominator}" if coefficient.numerator == 1 else f"×{format_number(coefficient)}"
+        if term.required:
+            text += _REQUIRED_MARK
+        parts.append(text)
+    return " + ".join(parts)
+
+
+def parse_terms(text: object) -> tuple[Term, ...]:
+    """The reverse of terms_text; ValueError with a sentence when a part cannot be read."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ()
+    terms = []
+    for raw in re.split(r"[+＋]", str(text)):
+        part = raw.strip().replace("（必填）", _REQUIRED_MARK)
+        if not part:
+            continue
+        required = part.endswith(_REQUIRED_MARK)
+        part = part.removesuffix(_REQUIRED_MARK).strip()
+        match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:([÷/×*])\s*(\d+(?:\.\d+)?))?", part)
+        if match is None:
+            raise ValueError(f"「{raw.strip()}」看不懂；請寫項目代碼，可加「÷2」或「×3」，必要的一項加「(必填)」，多項以「+」相加")
+        coefficient = Fraction(1)
+        if match.group(2):
+            number = Fraction(match.group(3))
+            if number == 0:
+                raise ValueError(f"「{raw.strip()}」不可除以或乘以 0")
+            coefficient = 1 / number if match.group(2) in "÷/" else number
+        terms.append(Term(match.group(1), coefficient, required))
+    return tuple(terms)
+
+
+def indicators_table(plan: Plan) -> pd.DataFrame:
+    records = [{
+        "指標代號": indicator.id, "策略目標": indicator.goal, "名稱": indicator.name, "簡稱": indicator.short_name,
+        "衡量標準": indicator.measure, "權重": float(indicator.weight), "目標值": float(indicator.target),
+        "單位": indicator.unit, "公式": indicator.formula, "分子": terms_text(indicator.numerator),
+        "分母": terms_text(indicator.denominator), "逐月累計": indicator.accrues, "差距規則": indicator.gap_rule,
+        "說明": indicator.help, "共同性指標": indicator.common,
+    } for indicator in plan.indicators]
+    return pd.DataFrame(records, columns=list(INDICATOR_COLUMNS))
+
+
+def goals_table(plan: Plan) -> pd.DataFrame:
+    records = [{"目標編號": goal.number, "目標名稱": goal.title, "類別": goal.kind, "說明": goal.summary,
+                "共同性指標": goal.common} for goal in plan.goals]
+    return pd.DataFrame(records, columns=list(GOAL_COLUMNS))
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: object) -> str:
+    return "" if _blank(value) else str(value).strip()
+
+
+def _decimal(value: object) -> Decimal | None:
+    if _blank(value) or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value).strip().rstrip("%％"))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, catalogue: Catalogue, *,
+                     title: str, source: str) -> tuple[Plan | None, list[str]]:
+    """The plan the editor's tables describe (what the table does not show is kept from `base`), with every
+    problem in words that name the row; (None, problems) when it cannot be built."""
+    problems: list[str] = []
+    goal_list = []
+    for number, row in enumerate(goals.to_dict("records"), start=1):
+        if all(_blank(row.get(column)) for column in GOAL_COLUMNS if column != "共同性指標"):
+            continue
+        goal_number = _decimal(row.get("目標編號"))
+        if goal_number is None or goal_number != goal_number.to_integral_value() or goal_number <= 0:
+            problems.append(f"策略目標第 {number} 列：目標編號須為正整數")
+            continue
+        if not _text(row.get("目標名稱")):
+            problems.append(f"策略目標 {int(goal_number)}：請填目標名稱")
+        goal_list.append(Goal(int(goal_number), _text(row.get("目標名稱")), _text(row.get("類別")),
+                              bool(row.get("共同性指標")) and int(goal_number) in catalogue.common.goal_numbers,
+                              _text(row.get("說明"))))
+    indicator_list = []
+    for number, row in enumerate(indicators.to_dict("records"), start=1):
+        if all(_blank(row.get(column)) for column in INDICATOR_COLUMNS if column not in ("逐月累計", "共同性指標")):
+            continue
+        indicator_id = _text(row.get("指標代號"))
+        label = f"指標 {indicator_id}" if indicator_id else f"指標第 {number} 列"
+        if not indicator_id:
+            problems.append(f"{label}：請填指標代號（例如 5-3）")
+            continue
+        known = base.indicator_by_id.get(indicator_id) or catalogue.common.indicator_by_id.get(indicator_id)
+        goal = _decimal(row.get("策略目標"))
+        weight, target = _decimal(row.get("權重")), _decimal(row.get("目標值"))
+        try:
+            numerator, denominator = parse_terms(row.get("分子")), parse_terms(row.get("分母"))
+        except ValueError as error:
+            problems.append(f"{label}：{error}")
+            continue
+        if goal is None or goal != goal.to_integral_value():
+            problems.append(f"{label}：所屬策略目標須為目標編號（整數）")
+            continue
+        indicator = Indicator(
+            id=indicator_id, goal=int(goal), name=_text(row.get("名稱")),
+            short_name=_text(row.get("簡稱")) or _text(row.get("名稱")),
+            method=known.method if known else "統計數據", measure=_text(row.get("衡量標準")),
+            weight=weight if weight is not None else Decimal(0), target=target if target is not None else Decimal(0),
+            unit=_text(row.get("單位")), formula=_text(row.get("公式")), numerator=numerator, denominator=denominator,
+            alternative_denominator=known.alternative_denominator if known and known.denominator == denominator else (),
+            alternative_reason=known.alternative_reason if known and known.denominator == denominator else "",
+            accrues=bool(row.get("逐月累計")), gap_rule=_text(row.get("差距規則")) or "count",
+            gap_template=known.gap_template if known else "還需 {amount} {unit}",
+            gap_unit=known.gap_unit if known else "", help=_text(row.get("說明")),
+            common=indicator_id in catalogue.common.indicator_by_id)
+        if not indicator.name:
+            problems.append(f"{label}：請填名稱")
+        indicator_list.append(indicator)
+    if problems:
+        return None, problems
+    fields = tuple(catalogue.fields)
+    draft = replace(base, goals=tuple(goal_list), indicators=tuple(indicator_list), fields=fields, title=title.strip(),
+                    source=source.strip(), version=None)
+    problems = plan_problems(draft, catalogue)
+    if problems:
+        return None, problems
+    try:
+        plan = build_plan(year=base.year, unit=base.unit, organisation=base.organisation, goals=draft.goals,
+                          indicators=draft.indicators, fields=fields, unit_name=base.unit_name, title=draft.title,
+                          source=draft.source, sample=base.sample, origin=base.origin, multi_year=base.multi_year)
+    except PlanError as error:
+        return None, [issue.message for issue in error.issues] or [str(error)]
+    return plan, []
+
+
+def plan_for_year(base: Plan, year: int, catalogue: Catalogue) -> tuple[Plan, list[str]]:
+    """Next year's plan of a unit, drafted from an earlier one: the unit's name in that year, the common
+    indicators' targets and weights of that year where common.toml has them. Notes say what was assumed."""
+    unit = catalogue.units.get(base.unit)
+    notes = []
+    indicators = base.indicators
+    if year in catalogue.common.years:
+        _, common = catalogue.common.for_year(year)
+        by_id = {indicator.id: indicator for indicator in common}
+        indicators = tuple(replace(indicator, target=by_id[indicator.id].target, weight=by_id[indicator.id].weight)
+                           if indicator.common and indicator.id in by_id else indicator for indicator in indicators)
+        notes.append(f"共同性指標採 {COMMON_FILE} 所訂 {year} 年度的目標值與權重"
+                     + ("（範例，非正式目標值）。" if catalogue.common.years[year].sample else "。"))
+    elif any(indicator.common for indicator in indicators):
+        notes.append(f"{COMMON_FILE} 尚未訂定 {year} 年度共同性指標的目標值與權重，暫以 {base.year} 年度的數值填入，請確認。")
+    notes.append(f"以{base.label}計畫為底稿；單位自訂指標的目標值與權重請逐項確認。")
+    draft = replace(base, year=year, unit_name=unit.name_in(year), organisation=unit.organisation_in(year),
+                    indicators=indicators, title=f"{unit.organisation_in(year)} {year} 年度施政計畫",
+                    source=f"以{base.label}計畫為底稿", origin="", version=None,
+                    sample=year in catalogue.common.years and catalogue.common.years[year].sample)
+    return draft, notes

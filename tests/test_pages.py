@@ -30,6 +30,7 @@ PAGES = {
     "資料上傳": "pages/2_資料上傳.py",
     "情境模擬": "pages/3_情境模擬.py",
     "報表匯出": "pages/4_報表匯出.py",
+    "計畫管理": "pages/5_計畫管理.py",
 }
 TIMEOUT = 30
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

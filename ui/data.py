@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, Catalogue, load_catalogue
+from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, Catalogue, load_catalogue, plans_directory
 from metrics.errors import InputError, KpiError
 from metrics.figures import empty_tidy_frame
 from metrics.planning import seed_store, stored_catalogue
@@ -23,10 +23,16 @@ SAMPLE_FILES = (ROOT / "sample_data" / "112-full-year.csv", ROOT / "sample_data"
 SAMPLE_UPLOADER = "範例資料"
 
 
-@st.cache_resource(show_spinner=False)
 def plan_files() -> Catalogue:
-    """plans/ and the sample plans, read and checked once per server; PlanError stops the app with its message."""
-    return load_catalogue(PLANS_DIRECTORY, samples=SAMPLE_PLANS_DIRECTORY)
+    """plans/ (or KPI_PLANS_DIR) and the sample plans; PlanError stops the app with its message."""
+    return _plan_files(str(plans_directory()))
+
+
+@st.cache_resource(show_spinner=False)
+def _plan_files(directory: str) -> Catalogue:
+    """Read and checked once per server and folder: the files are the seed, the store is the truth."""
+    samples = SAMPLE_PLANS_DIRECTORY if Path(directory).resolve() == PLANS_DIRECTORY.resolve() else None
+    return load_catalogue(Path(directory), samples=samples)  # the sample plans build on the project's own plans
 
 
 @st.cache_resource(show_spinner=False)
@@ -58,12 +64,17 @@ def load_catalogue_in_force(url: str, version: tuple[int, ...], samples: bool) -
     return stored_catalogue(open_store(url), plan_files(), samples=samples)
 
 
-@st.cache_data(show_spinner=False)
 def load_sample() -> tuple[tuple[tuple[str, bytes], ...], pd.DataFrame] | None:
-    """The sample files, read against the sample plans: ((name, bytes), …) and their figures."""
+    """The sample files, read against the sample plans: ((name, bytes), …) and their figures; None when the
+    deployment's catalogue is not the one they were made for."""
+    return _load_sample(str(plans_directory()))
+
+
+@st.cache_data(show_spinner=False)
+def _load_sample(directory: str) -> tuple[tuple[tuple[str, bytes], ...], pd.DataFrame] | None:
     try:
         files = tuple((path.name, path.read_bytes()) for path in SAMPLE_FILES)
-        frames = [read_upload(data, name, plan_files()) for name, data in files]
+        frames = [read_upload(data, name, _plan_files(directory)) for name, data in files]
     except (OSError, InputError):
         return None
     return files, pd.concat(frames, ignore_index=True)

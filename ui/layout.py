@@ -24,6 +24,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/2_資料上傳.py", "資料上傳", ":material/upload_file:"),
     ("pages/3_情境模擬.py", "情境模擬", ":material/tune:"),
     ("pages/4_報表匯出.py", "報表匯出", ":material/print:"),
+    ("pages/5_計畫管理.py", "計畫管理", ":material/edit_document:"),
 )
 FLASH_KEY = "flash_messages"
 # A local file: a :material/…: favicon is fetched from the internet, which intranets block.

@@ -1,0 +1,24 @@
+"""計畫管理: the plans in force, the versions of the chosen plan and what each changed, editing it as a new
+version, and next year's plan drafted from the last one. Nothing here changes a stored figure."""
+
+import streamlit as st
+
+from ui import plans
+from ui.layout import start_page
+
+context = start_page("計畫管理")
+st.caption(plans.PERMISSION_NOTE)
+overview, history, edit, create = st.tabs(["計畫一覽", f"{context.plan.label}：版本與修改紀錄", "編修計畫", "新增年度計畫"])
+with overview:
+    plans.overview(context)
+with history:
+    plans.versions(context)
+with edit:
+    st.markdown(f"編修 **{context.plan.label}** 計畫（{context.plan.version_text}）；儲存後成為新版本，舊版本保留可查。")
+    uploaded = plans.upload_plan(context)
+    if uploaded is not None and uploaded.key != context.plan.key:
+        st.error(f"上傳的計畫是 {uploaded.label}，與左側選擇的 {context.plan.label} 不同；請先在左側切換年度與單位。")
+    else:
+        plans.editor(context, uploaded or context.plan, prefix="edit_plan", current=context.plan)
+with create:
+    plans.new_plan(context)

@@ -1,0 +1,194 @@
+"""The plan catalogue as files: what ships, how units and their names resolve, and a corpus of broken
+catalogues, each refused with its own message (file, key, line) and exit status 2 on the command line."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from catalogues import CATALOGUE, FIXTURE_PLANS, PLAN_112, SAMPLE_CATALOGUE
+from metrics import cli
+from metrics.catalogue import PLANS_DIRECTORY, load_catalogue, parse_plan, plan_document
+from metrics.errors import PlanError, PlanNotFound
+
+# ---- what ships ----
+
+
+def test_the_official_catalogue_holds_only_the_real_plan():
+    assert CATALOGUE.keys() == [(112, "政風處")]
+    assert not PLAN_112.sample
+
+
+def test_sample_plans_are_labelled_範例_everywhere():
+    samples = [SAMPLE_CATALOGUE.plan(*key) for key in SAMPLE_CATALOGUE.keys() if key != (112, "政風處")]
+    assert [(plan.year, plan.unit) for plan in samples] == [(112, "人事處"), (113, "政風處")]
+    for plan in samples:
+        assert plan.sample and "範例" in plan.label and "範例" in plan.version_text and "範例" in plan.title
+    assert not SAMPLE_CATALOGUE.plan(112, "政風處").sample
+
+
+def test_a_unit_and_year_without_a_plan_names_the_plans_that_exist():
+    with pytest.raises(PlanNotFound) as caught:
+        SAMPLE_CATALOGUE.plan(114, "人事處")
+    assert str(caught.value) == ("沒有 人事處 114 年度的計畫，不能計算或儲存該單位該年度的數字。"
+                                 "現有計畫：112 年度 人事處（範例）、政風處；113 年度 政風處（範例）。")
+
+
+@pytest.mark.parametrize(("text", "unit"), [
+    ("政風處", "政風處"), ("新竹縣政府政風處", "政風處"), ("新竹縣政府 政風處", "政風處"), ("政風處　", "政風處"),
+    ("交旅處", "交通處"), ("交通旅遊處", "交通處"), ("新竹縣政府交通旅遊處", "交通處"), ("交通處", "交通處"),
+    ("環保局", "環境保護局"), ("新聞處", "傳播行銷處"),
+    ("法制處", None), ("王小明 A123456789", None), ("=HYPERLINK(\"x\")", None), ("", None),
+])
+def test_units_resolve_through_their_names_and_former_names(text, unit):
+    found = CATALOGUE.units.resolve(text)
+    assert (found.name if found else None) == unit
+
+
+def test_a_renamed_unit_is_one_unit_named_as_it_was_each_year():
+    transport = CATALOGUE.units.get("交通處")
+    assert [transport.name_in(year) for year in (112, 114, 115, 116)] == ["交通旅遊處", "交通旅遊處", "交通處", "交通處"]
+    assert transport.organisation_in(114) == "新竹縣政府交通旅遊處"
+
+
+def test_nearest_units_are_few_and_close():
+    nearest = CATALOGUE.units.nearest("政風室")
+    assert nearest[0] == "政風處" and len(nearest) <= 10
+    assert len(CATALOGUE.units.nearest("處")) <= 10
+
+
+@pytest.mark.parametrize("key", SAMPLE_CATALOGUE.keys(), ids=str)
+def test_every_plan_survives_its_own_document(key):
+    plan = SAMPLE_CATALOGUE.plan(*key)
+    again = parse_plan(plan_document(plan), SAMPLE_CATALOGUE, sample=plan.sample)
+    assert replace(again, origin=plan.origin) == plan
+
+
+def test_the_fixture_catalogue_reads_a_former_name_as_the_same_unit():
+    fixture = load_catalogue(FIXTURE_PLANS)
+    assert fixture.keys() == [(112, "乙處"), (112, "甲處"), (113, "甲處")]
+    assert fixture.plan(112, "甲處").unit_name == "舊甲處" and fixture.plan(113, "甲處").unit_name == "甲處"
+    assert fixture.plan(113, "甲處").indicator_by_id["9"].target == Decimal(60)  # the common set's 113 target
+
+
+# ---- a corpus of broken catalogues ----
+
+def broken_copy(tmp_path: Path, source: Path, edits: dict[str, tuple[str, str] | str | None]) -> Path:
+    """A copy of a catalogue with files edited: path → (old, new) replaced once, new text, or None (deleted)."""
+    folder = tmp_path / "plans"
+    shutil.copytree(source, folder)
+    for name, edit in edits.items():
+        path = folder / name
+        if edit is None:
+            path.unlink()
+        elif isinstance(edit, str):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(edit, encoding="utf-8")
+        else:
+            old, new = edit
+            text = path.read_text(encoding="utf-8")
+            assert old in text, (name, old)
+            path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+OWN = "112/政風處.toml"
+FIXTURE_OWN = "112/乙處.toml"
+BROKEN = [
+    # (id, catalogue, edits, fragments expected in the one message)
+    ("unknown field", PLANS_DIRECTORY, {OWN: ('numerator = ["warning_cases"]', 'numerator = ["warning_case"]')},
+     ["plans/112/政風處.toml", "indicator（指標 1）的 numerator，第 51 行", "項目「warning_case」不在 fields.toml 中",
+      "是不是「warning_cases」"]),
+    ("duplicate indicator id", PLANS_DIRECTORY, {OWN: ('id = "2"', 'id = "1"')},
+     ["plans/112/政風處.toml（指標 1", "指標 1 重複宣告"]),
+    ("missing weight", PLANS_DIRECTORY, {OWN: ("weight = 12.5\ntarget = 130", "target = 130")},
+     ["第 2 個 indicator（指標 2）的 weight，第 55 行", "缺少此設定（應為大於 0 的數字"]),
+    ("missing target", PLANS_DIRECTORY, {OWN: ("target = 150\n", "")},
+     ["第 3 個 indicator（指標 3）的 target", "缺少此設定"]),
+    ("zero target", PLANS_DIRECTORY, {OWN: ("target = 150\n", "target = 0\n")},
+     ["指標 3）的 target", "應為大於 0 的數字，卻是 0"]),
+    ("weight as text", PLANS_DIRECTORY, {OWN: ("weight = 12.5", 'weight = "12.5%"')},
+     ["指標 1）的 weight", "應為數字（不要加引號或 %）"]),
+    ("a formula that does not exist", PLANS_DIRECTORY, {OWN: ('formula = "count"', 'formula = "median"')},
+     ["指標 1）的 formula", "公式「median」不存在（可用：count、percent、reduction_rate）"]),
+    ("a misspelt key", PLANS_DIRECTORY, {OWN: ("weight = 12.5", "wieght = 12.5")},
+     ["未知的設定「wieght」；是不是「weight」？"]),
+    ("an alias claimed by two units", PLANS_DIRECTORY,
+     {"units.toml": ('name = "人事處"', 'name = "人事處"\naliases = ["政風處"]')},
+     ["plans/units.toml", "名稱「政風處」同時屬於單位「人事處」與「政風處」"]),
+    ("a common indicator redeclared with another formula", PLANS_DIRECTORY,
+     {OWN: ("[[indicator]]\nid = \"1\"", "[[indicator]]\nid = \"7\"\ngoal = 5\nname = \"客語\"\nmeasure = \"x\"\n"
+                                        "weight = 1\ntarget = 1\nunit = \"人\"\nformula = \"count\"\n"
+                                        "numerator = [\"hakka_certified\"]\nhelp = \"x\"\n\n[[indicator]]\nid = \"1\"")},
+     ["指標 7 是共同性指標，已在 common.toml 宣告，單位計畫不可重新宣告", "公式"]),
+    ("a common goal redeclared", PLANS_DIRECTORY,
+     {OWN: ("[[goal]]\nnumber = 5", "[[goal]]\nnumber = 6\ntitle = \"x\"\n\n[[goal]]\nnumber = 5")},
+     ["策略目標 6 是共同性目標"]),
+    ("a goal without indicators", PLANS_DIRECTORY,
+     {OWN: ("[[goal]]\nnumber = 5", "[[goal]]\nnumber = 11\ntitle = \"新目標\"\n\n[[goal]]\nnumber = 5")},
+     ["策略目標 11 沒有任何指標"]),
+    ("TOML that does not parse", PLANS_DIRECTORY, {OWN: ("weight = 12.5", "weight = = 12.5")},
+     ["plans/112/政風處.toml：TOML 格式錯誤（第 47 行第 10 字"]),
+    ("a unit that is not the county's", PLANS_DIRECTORY, {"112/法制處.toml": 'year = 112\nunit = "法制處"\n'},
+     ["plans/112/法制處.toml", "單位「法制處」不在 units.toml 中"]),
+    ("a file in another year's folder", PLANS_DIRECTORY, {"113/政風處.toml": 'year = 112\nunit = "政風處"\n'},
+     ["plans/113/政風處.toml", "year = 112，但檔案放在 113 年度的資料夾"]),
+    ("a copied file whose unit was not changed", PLANS_DIRECTORY, {"112/人事處.toml": 'year = 112\nunit = "政風處"\n'},
+     ["plans/112/人事處.toml", "但檔名是「人事處」"]),
+    ("a year the common set has no targets for", PLANS_DIRECTORY, {"113/人事處.toml": 'year = 113\nunit = "人事處"\n'},
+     ["plans/113/人事處.toml", "common.toml 沒有 113 年度的共同性指標目標值與權重"]),
+    ("a unit before it existed", PLANS_DIRECTORY, {"112/數位發展處.toml": 'year = 112\nunit = "數位發展處"\n'},
+     ["數位發展處自 115 年度起才設立"]),
+    ("the same plan in two files", PLANS_DIRECTORY,
+     {"112/新竹縣政府政風處.toml": (PLANS_DIRECTORY / OWN).read_text(encoding="utf-8")},
+     ["同一單位同一年度只能有一個計畫檔"]),
+    ("a duplicate field code", FIXTURE_PLANS, {"fields.toml": ('code = "done"', 'code = "cases"')},
+     ["fields.toml", "項目代碼 cases 重複宣告"]),
+    ("a common year missing a weight", FIXTURE_PLANS, {"common.toml": ('weights = { "9" = 10 }\n\n[years.113]',
+                                                                      'weights = { }\n\n[years.113]')},
+     ["common.toml", "缺少指標 9 的權重"]),
+    ("a ratio without a denominator", FIXTURE_PLANS, {FIXTURE_OWN: ('denominator = ["total"]\n', "")},
+     ["公式 percent 是比率，須有分母項目"]),
+    ("a gap template with an unknown placeholder", FIXTURE_PLANS,
+     {FIXTURE_OWN: ('gap_template = "還需 {amount} 件"', 'gap_template = "還需 {amount} {thing}"')},
+     ["只能使用 {amount} 與 {unit}"]),
+    ("a missing catalogue file", FIXTURE_PLANS, {"units.toml": None}, ["units.toml：找不到此檔案"]),
+]
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=[case[0] for case in BROKEN])
+def test_every_broken_catalogue_is_refused_with_its_own_message(case, tmp_path):
+    _, source, edits, fragments = case
+    folder = broken_copy(tmp_path, source, edits)
+    with pytest.raises(PlanError) as caught:
+        load_catalogue(folder)
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment.replace("plans/", "") in message, message
+
+
+@pytest.mark.parametrize("case", BROKEN[:3] + BROKEN[-3:], ids=[case[0] for case in BROKEN[:3] + BROKEN[-3:]])
+def test_plans_check_exits_2_with_the_message(case, tmp_path, capsys):
+    _, source, edits, fragments = case
+    folder = broken_copy(tmp_path, source, edits)
+    assert cli.main(["--plans", str(folder), "plans", "check"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("錯誤：計畫目錄有誤") and fragments[-1] in error and "Traceback" not in error
+
+
+def test_plans_check_on_the_shipped_catalogue(capsys):
+    assert cli.main(["plans", "check"]) == 0
+    assert "計畫目錄無誤" in capsys.readouterr().out
+
+
+def test_every_problem_of_every_file_is_listed_at_once(tmp_path):
+    folder = broken_copy(tmp_path, PLANS_DIRECTORY, {
+        OWN: ('formula = "count"', 'formula = "median"'),
+        "112/法制處.toml": 'year = 112\nunit = "法制處"\n'})
+    with pytest.raises(PlanError) as caught:
+        load_catalogue(folder)
+    assert "公式「median」不存在" in str(caught.value) and "單位「法制處」不在 units.toml 中" in str(caught.value)

@@ -1,0 +1,192 @@
+"""The 計畫管理 page's parts: the plans in force, a plan's versions and what each changed, and the plan
+editor (goals and indicators in tables, checked on every edit, saved as a new version)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from metrics.catalogue import parse_plan, plan_document
+from metrics.errors import KpiError, PlanError
+from metrics.formulas import FORMULAS, GAP_RULES
+from metrics.plan import Plan
+from metrics.planning import (COMMON_LOCKED, file_differences, goals_table, indicators_table, plan_changes,
+                              plan_for_year, plan_from_tables, plan_version, save_plan)
+from metrics.presentation import taiwan_time, weight_text
+from ui.data import plan_files
+from ui.layout import Context, flash
+
+TOML = "application/toml"
+PERMISSION_NOTE = ("帳號與權限尚未建立：目前能開啟本系統的人都能新增計畫版本。每個版本都記錄修改人、時間與修改內容，"
+                   "舊版本不會被覆蓋。")
+FORMULA_LABELS = {"count": "count（各月件數加總）", "percent": "percent（合計後相除×100%，四捨五入至小數 2 位）",
+                  "reduction_rate": "reduction_rate（同 percent，無條件進位至整數）"}
+
+
+def overview(context: Context) -> None:
+    """Every plan in force, with its version, and where plans/ and the store disagree."""
+    catalogue = context.catalogue
+    records = []
+    for year, unit in catalogue.keys():
+        plan = catalogue.plan(year, unit)
+        version = plan.version
+        records.append({
+            "年度": f"{year}年", "單位": plan.unit_name, "類型": "範例" if plan.sample else "正式",
+            "版本": f"第 {version.number} 版" if version else "計畫檔（尚未存入資料庫）",
+            "指標數": len(plan.indicators), "權重合計": weight_text(plan.weight_total),
+            "最後修改": f"{taiwan_time(version.created_at)} {version.author}" if version else plan.origin,
+        })
+    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key="plans_overview")
+    if not context.source.is_sample:
+        for note in file_differences(catalogue, plan_files()):
+            st.caption(f"⚠ {note}")
+
+
+def versions(context: Context) -> None:
+    """The versions of the chosen plan, newest first, each with who, when, why and what changed."""
+    store = context.source.store
+    plan = context.plan
+    try:
+        stored = store.plan_versions(plan.year, plan.unit)
+    except KpiError as error:
+        st.error(str(error))
+        return
+    if not stored:
+        st.info(f"{plan.label}的計畫目前取自計畫檔 {plan.origin}，資料庫中尚無版本。")
+        return
+    for version in reversed(stored):
+        with st.container(border=True):
+            current = "（現行）" if version.number == stored[-1].number else ""
+            st.markdown(f"**第 {version.number} 版{current}**｜{taiwan_time(version.created_at)}｜"
+                        f"修改人：{version.author or '—'}｜來源：{version.origin or '—'}")
+            if version.note:
+                st.caption(f"說明：{version.note}")
+            if version.changes:
+                st.markdown("\n".join(f"- {change}" for change in version.changes))
+    numbers = [version.number for version in stored]
+    chosen = st.selectbox("檢視版本", list(reversed(numbers)), key=f"plan_version_{plan.year}_{plan.unit}",
+                          format_func=lambda number: f"第 {number} 版")
+    try:
+        shown = plan_version(store, plan_files(), plan.year, plan.unit, chosen)
+    except KpiError as error:
+        st.error(str(error))
+        return
+    st.dataframe(indicators_table(shown), hide_index=True, width="stretch", key="plan_version_table")
+    st.download_button(f"下載第 {chosen} 版計畫檔（.toml）", data=plan_document(shown).encode("utf-8"),
+                       file_name=f"{shown.unit_name}_{shown.year}_第{chosen}版.toml", mime=TOML,
+                       key="plan_version_download")
+
+
+def editor_key(prefix: str, plan: Plan, part: str) -> str:
+    """The key of one widget of the editor of `plan`: another plan (or draft) starts with fresh widgets."""
+    identity = hashlib.sha256(f"{prefix}|{plan_document(plan)}".encode()).hexdigest()[:16]
+    return f"{prefix}_{part}_{identity}"
+
+
+def _column_config(context: Context) -> dict:
+    codes = [monthly_field.code for monthly_field in context.catalogue.fields]
+    return {
+        "指標代號": st.column_config.TextColumn(required=True, width="small"),
+        "策略目標": st.column_config.NumberColumn(min_value=1, step=1, required=True, width="small"),
+        "權重": st.column_config.NumberColumn("權重（%）", min_value=0, format="localized", width="small"),
+        "目標值": st.column_config.NumberColumn(min_value=0, format="localized", width="small"),
+        "公式": st.column_config.SelectboxColumn(options=sorted(FORMULAS), required=True, width="small"),
+        "差距規則": st.column_config.SelectboxColumn(options=sorted(GAP_RULES), width="small"),
+        "分子": st.column_config.TextColumn(help="項目代碼，多項以 + 相加，例如 " + " + ".join(codes[:2])),
+        "共同性指標": st.column_config.CheckboxColumn(disabled=True),
+    }
+
+
+def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, notes: list[str] = ()) -> None:
+    """Goals and indicators of `base` in tables; every edit is checked at once; saved as the next version."""
+    for note in notes:
+        st.caption(note)
+    title = st.text_input("計畫名稱", value=base.title, key=editor_key(prefix, base, "title"))
+    source = st.text_input("依據（例如：某某處 114 年度施政計畫「參、年度績效指標」）", value=base.source,
+                           key=editor_key(prefix, base, "source"))
+    st.markdown("###### 策略目標")
+    goals = st.data_editor(goals_table(base), key=editor_key(prefix, base, "goals"), num_rows="dynamic", hide_index=True,
+                           width="stretch", column_config={
+                               "目標編號": st.column_config.NumberColumn(min_value=1, step=1, required=True),
+                               "共同性指標": st.column_config.CheckboxColumn(disabled=True)})
+    st.markdown("###### 績效指標")
+    indicators = st.data_editor(indicators_table(base), key=editor_key(prefix, base, "indicators"), num_rows="dynamic",
+                                hide_index=True, width="stretch", column_config=_column_config(context))
+    with st.expander("填寫說明：公式、分子分母與可用的填報項目"):
+        st.markdown("\n".join(f"- {label}" for label in FORMULA_LABELS.values()))
+        st.caption("分子、分母寫項目代碼，多項以「+」相加；「÷2」表示該項除以 2（例如臨時人員 2 人計 1 人），"
+                   "「(必填)」表示該項未填報時本指標為無資料。共同性指標（目標 6～10）只能調整目標值與權重，"
+                   f"其他欄位（{'、'.join(COMMON_LOCKED)}）由全府共同性指標統一訂定。")
+        st.dataframe(pd.DataFrame([{"項目代碼": field.code, "名稱": field.name, "計量": field.unit,
+                                    "累計方式": "當月數" if field.aggregation.value == "flow" else "月底數"}
+                                   for field in context.catalogue.fields]), hide_index=True, width="stretch")
+    draft, problems = plan_from_tables(base, goals, indicators, context.catalogue, title=title, source=source)
+    if problems:
+        st.error("**尚不能儲存，請修正：**\n\n" + "\n".join(f"- {problem}" for problem in problems))
+        return
+    changes = plan_changes(current, draft)
+    st.success(f"檢查通過：{len(draft.goals)} 項策略目標、{len(draft.indicators)} 項指標，權重合計 "
+               f"{weight_text(draft.weight_total)}" + ("（不是 100%，將照實呈現）" if draft.weight_total != 100 else "") + "。")
+    if current is not None and not changes:
+        st.info("與目前的版本相同，尚未修改。")
+        return
+    st.markdown("**將記錄的修改：**\n\n" + "\n".join(f"- {change}" for change in changes))
+    with st.form(key=editor_key(prefix, base, "save")):
+        author = st.text_input("修改人（必填）", key=f"{prefix}_author")
+        note = st.text_input("修改說明（例如：依 114 年度施政計畫核定本）", key=f"{prefix}_note")
+        submitted = st.form_submit_button("儲存為新版本", type="primary")
+    if submitted:
+        try:
+            stored = save_plan(context.source.store, context.catalogue, draft, author=author, note=note)
+        except KpiError as error:
+            st.error(str(error))
+            return
+        flash("success", f"已儲存 {stored.unit} {stored.year} 年度計畫第 {stored.number} 版（{len(stored.changes)} 項修改）。")
+        st.rerun()
+
+
+def upload_plan(context: Context) -> Plan | None:
+    """A plan file (.toml: one of plans/, or a downloaded version) to edit and save as a version."""
+    upload = st.file_uploader("或上傳計畫檔（.toml）", type=["toml"], key="plan_file")
+    if upload is None:
+        return None
+    try:
+        text = upload.getvalue().decode("utf-8")
+        return parse_plan(text, context.catalogue, origin=upload.name)
+    except UnicodeDecodeError:
+        st.error(f"「{upload.name}」不是 UTF-8 文字檔，請以 UTF-8 編碼存檔後再上傳。")
+    except PlanError as error:
+        st.error(str(error))
+    return None
+
+
+def new_plan(context: Context) -> None:
+    """Next year's plan of a unit, drafted from its latest earlier plan."""
+    catalogue = context.catalogue
+    units = [unit.name for unit in catalogue.units.units]
+    unit = st.selectbox("單位", units, index=units.index(context.unit) if context.unit in units else 0,
+                        key="new_plan_unit")
+    earlier = [year for year, name in catalogue.keys() if name == unit]
+    year = st.number_input("年度（民國）", min_value=100, max_value=200, step=1,
+                           value=(max(earlier) + 1) if earlier else context.year, key="new_plan_year")
+    year = int(year)
+    if catalogue.find(year, unit) is not None:
+        st.info(f"{unit} {year} 年度已有計畫，請在左側選擇該年度與單位後，於「編修計畫」修改。")
+        return
+    bases = [key for key in catalogue.keys() if key[1] == unit and key[0] < year] or \
+        [key for key in catalogue.keys() if key[0] < year] or catalogue.keys()
+    base_key = st.selectbox("底稿", list(reversed(bases)), key="new_plan_base",
+                            format_func=lambda key: catalogue.plan(*key).label + "計畫")
+    base = catalogue.plan(*base_key)
+    if base.unit != unit:  # another unit's plan as the draft: its own indicators are the planner's to adapt
+        named = catalogue.units.get(unit)
+        base = replace_unit(base, named.name, named.name_in(base.year), named.organisation_in(base.year))
+    draft, notes = plan_for_year(base, year, catalogue)
+    editor(context, draft, prefix="new_plan", current=None, notes=notes)
+
+
+def replace_unit(plan: Plan, unit: str, unit_name: str, organisation: str) -> Plan:
+    return replace(plan, unit=unit, unit_name=unit_name, organisation=organisation, version=None, origin="")
