@@ -56,10 +56,6 @@ def stored_catalogue(store: Store, files: Catalogue, *, samples: bool = False) -
     return base.with_plans(plans)
 
 
-def versions(store: Store, year: int, unit: str) -> list[StoredPlan]:
-    return store.plan_versions(year, unit)
-
-
 def plan_version(store: Store, files: Catalogue, year: int, unit: str, number: int) -> Plan:
     """An earlier (or the latest) version of a plan, to see it or to evaluate with it again."""
     stored = store.plan_version(year, unit, number)

@@ -507,8 +507,10 @@ def history_rows(batches: Iterable[object]) -> list[BatchRow]:
     for batch in batches:
         who = f"，上傳者 {batch.uploader}" if batch.uploader else ""
         state = f"（已於 {taiwan_time(batch.undone_at)} 復原）" if batch.undone_at else ""
-        rows.append(BatchRow(batch.id, f"第 {batch.id:,} 批｜{batch.file_name}｜{taiwan_time(batch.uploaded_at)}｜"
-                                       f"{batch.row_count:,} 筆{who}{state}", batch.undone_at is not None))
+        periods = getattr(batch, "periods_text", "")
+        rows.append(BatchRow(batch.id, f"第 {batch.id:,} 批｜{batch.file_name}｜" + (f"{periods}｜" if periods else "")
+                             + f"{taiwan_time(batch.uploaded_at)}｜{batch.row_count:,} 筆{who}{state}",
+                             batch.undone_at is not None))
     return rows
 
 

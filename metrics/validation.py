@@ -157,16 +157,16 @@ def validate(frame: pd.DataFrame, plan: Plan | None, *, file: str) -> None:
                                         f"這一格是 {show(value)}，兩者不同；請只保留正確的一格", name, value))
             continue
         month_values[code] = (value, sheet, cell)
-    for (unit, year, month), month_values in accepted.items():
+    for (_, year, month), month_values in accepted.items():
         for indicator in checked_ratios(plan):
-            problem = _ratio_problem(indicator, plan, unit, year, month, month_values, file)
+            problem = _ratio_problem(indicator, plan, year, month, month_values, file)
             if problem:
                 problems.append(problem)
     if problems:
         raise InputError(capped(problems))
 
 
-def _ratio_problem(indicator: Indicator, plan: Plan, unit: str, year: int, month: int,
+def _ratio_problem(indicator: Indicator, plan: Plan, year: int, month: int,
                    month_values: dict[str, tuple[Decimal, str, str]], file: str) -> Problem | None:
     numerator = _sum(indicator.numerator, month_values)
     denominator = _sum(indicator.denominator, month_values)
@@ -177,8 +177,7 @@ def _ratio_problem(indicator: Indicator, plan: Plan, unit: str, year: int, month
     first_sheet, first_cell = numerator_cells[0]
     numerator_label = _terms_label(indicator.numerator, plan)
     denominator_label = _terms_label(indicator.denominator, plan)
-    unit_note = f"（單位：{unit}）" if unit != plan.unit else ""
-    message = (f"{year} 年 {month} 月{unit_note}{numerator_label} {show(numerator)}"
+    message = (f"{year} 年 {month} 月{numerator_label} {show(numerator)}"
                f"（{_cells_text(numerator_cells, first_sheet)}）大於{denominator_label} {show(denominator)}"
                f"（{_cells_text(denominator_cells, first_sheet)}）；指標 {indicator.id}「{indicator.short_name}」"
                "的分子不可超過分母，請檢查這幾格是否填錯")

@@ -18,24 +18,28 @@ from metrics.errors import PlanError, PlanNotFound
 # ---- what ships ----
 
 
-def test_the_official_catalogue_holds_only_the_real_plan():
-    assert CATALOGUE.keys() == [(112, "政風處")]
-    assert not PLAN_112.sample
+def test_the_official_catalogue_holds_the_real_plan_and_no_sample():
+    assert (112, "政風處") in CATALOGUE.keys() and not PLAN_112.sample
+    assert not any(CATALOGUE.plan(*key).sample for key in CATALOGUE.keys())
+    assert not any(year.sample for year in CATALOGUE.common.years.values())
 
 
 def test_sample_plans_are_labelled_範例_everywhere():
-    samples = [SAMPLE_CATALOGUE.plan(*key) for key in SAMPLE_CATALOGUE.keys() if key != (112, "政風處")]
+    samples = [SAMPLE_CATALOGUE.plan(*key) for key in SAMPLE_CATALOGUE.keys() if key not in CATALOGUE.plans]
     assert [(plan.year, plan.unit) for plan in samples] == [(112, "人事處"), (113, "政風處")]
     for plan in samples:
         assert plan.sample and "範例" in plan.label and "範例" in plan.version_text and "範例" in plan.title
-    assert not SAMPLE_CATALOGUE.plan(112, "政風處").sample
+    assert SAMPLE_CATALOGUE.official().plans == CATALOGUE.plans
 
 
 def test_a_unit_and_year_without_a_plan_names_the_plans_that_exist():
+    fixture = load_catalogue(FIXTURE_PLANS)
     with pytest.raises(PlanNotFound) as caught:
+        fixture.plan(114, "乙處")
+    assert str(caught.value) == ("沒有 乙處 114 年度的計畫，不能計算或儲存該單位該年度的數字。"
+                                 "現有計畫：112 年度 舊甲處、乙處；113 年度 甲處。")
+    with pytest.raises(PlanNotFound, match="113 年度 政風處（範例）"):
         SAMPLE_CATALOGUE.plan(114, "人事處")
-    assert str(caught.value) == ("沒有 人事處 114 年度的計畫，不能計算或儲存該單位該年度的數字。"
-                                 "現有計畫：112 年度 人事處（範例）、政風處；113 年度 政風處（範例）。")
 
 
 @pytest.mark.parametrize(("text", "unit"), [

@@ -144,6 +144,14 @@ def test_a_bad_file_is_named_with_its_cell(tmp_path):
 
 # ---- system exports through the command line (metrics.sources.read_any) ----
 
+# An export names neither its unit nor its year: the command line is told them, as the page's sidebar tells the app.
+PERIOD = ("--year", "112", "--unit", "政風處")
+
+
+def run_for_政風處_112(*arguments: str) -> subprocess.CompletedProcess:
+    return run(*arguments, *PERIOD)
+
+
 EXPORT_HEADER = ["文號", "收發別", "收文日期", "發文日期", "創稿日期", "交換方式", "簽核方式", "密等", "主旨", "承辦人"]
 EXPORT_ROWS = [
     ["府政字第1120000001號", "發文", None, "112/01/05", None, "電子交換", None, "普通", "函覆議員質詢", "王大明"],
@@ -182,7 +190,7 @@ def exported_indicators(completed: subprocess.CompletedProcess) -> dict[str, obj
 
 
 def test_evaluate_an_export(tmp_path):
-    completed = run("evaluate", str(export_file(tmp_path)), "--json")
+    completed = run_for_政風處_112("evaluate", str(export_file(tmp_path)), "--json")
     assert exported_indicators(completed) == EXPORT_INDICATORS
     assert "公文清單.csv（公文清單（公文管理系統匯出））：" in completed.stderr
     assert "讀取 5 列資料，計入 5 列。" in completed.stderr
@@ -190,15 +198,15 @@ def test_evaluate_an_export(tmp_path):
 
 def test_ingest_an_export_then_evaluate_the_store(tmp_path):
     url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    completed = run("ingest", str(export_file(tmp_path)), "--db", url)
+    completed = run_for_政風處_112("ingest", str(export_file(tmp_path)), "--db", url)
     assert completed.returncode == 0, completed.stderr
     # 6 fields × 2 months (January and February, zeros included)
     assert "公文清單.csv（公文清單（公文管理系統匯出））：已儲存「公文清單.csv」為第 1 批：新增 12 筆" in completed.stdout
-    assert exported_indicators(run("evaluate", "--db", url, "--json")) == EXPORT_INDICATORS
+    assert exported_indicators(run_for_政風處_112("evaluate", "--db", url, "--json")) == EXPORT_INDICATORS
 
 
 def test_an_export_needing_a_mapping_exits_2_and_says_how_to_give_it(tmp_path):
-    completed = run("evaluate", str(export_file(tmp_path, "odd.csv", kind_header="方向")))
+    completed = run_for_政風處_112("evaluate", str(export_file(tmp_path, "odd.csv", kind_header="方向")))
     assert completed.returncode == 2
     for fragment in ["檔案「odd.csv」：無法判斷這是哪一種系統匯出", "找不到「收發別」欄",
                      "資料種類：公文清單（公文管理系統匯出）（由標題推測），--source document_log",
@@ -214,17 +222,17 @@ def test_an_export_needing_a_mapping_exits_2_and_says_how_to_give_it(tmp_path):
     ("--source", "document_log", "--mapping", "kind=方向", "--mapping", "status="),
 ])
 def test_a_mapping_on_the_command_line(tmp_path, arguments):
-    completed = run("evaluate", str(export_file(tmp_path, "odd.csv", kind_header="方向")), "--json", *arguments)
+    completed = run_for_政風處_112("evaluate", str(export_file(tmp_path, "odd.csv", kind_header="方向")), "--json", *arguments)
     assert exported_indicators(completed) == EXPORT_INDICATORS
 
 
 def test_ingest_remembers_the_mapping_for_next_time(tmp_path):
     url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
     odd = export_file(tmp_path, "odd.csv", kind_header="方向")
-    completed = run("ingest", str(odd), "--db", url, "--source", "document_log", "--mapping", "kind=方向")
+    completed = run_for_政風處_112("ingest", str(odd), "--db", url, "--source", "document_log", "--mapping", "kind=方向")
     assert completed.returncode == 0, completed.stderr
     assert "已儲存欄位對應" in completed.stdout
-    again = run("evaluate", str(odd), "--db", url, "--json")  # --db with files: only its remembered mappings
+    again = run_for_政風處_112("evaluate", str(odd), "--db", url, "--json")  # --db with files: only its remembered mappings
     assert exported_indicators(again) == EXPORT_INDICATORS
     assert "已套用先前儲存的欄位對應" in again.stderr
 
@@ -236,7 +244,7 @@ def test_ingest_remembers_the_mapping_for_next_time(tmp_path):
     (("--source", "spreadsheet"), ["未知的資料種類「spreadsheet」（可用：document_log、roster、ledger、case_log）"]),
 ])
 def test_export_arguments_refused_with_exit_2(tmp_path, arguments, fragments):
-    completed = run("evaluate", str(roster_without_date(tmp_path)), *arguments)
+    completed = run_for_政風處_112("evaluate", str(roster_without_date(tmp_path)), *arguments)
     assert completed.returncode == 2
     for fragment in fragments:
         assert fragment in completed.stderr
@@ -244,7 +252,7 @@ def test_export_arguments_refused_with_exit_2(tmp_path, arguments, fragments):
 
 
 def test_a_roster_with_the_month_given(tmp_path):
-    completed = run("evaluate", str(roster_without_date(tmp_path)), "--month", "2", "--json")
+    completed = run_for_政風處_112("evaluate", str(roster_without_date(tmp_path)), "--month", "2", "--json")
     assert completed.returncode == 0, completed.stderr
     indicator = next(item for item in json.loads(completed.stdout)["indicators"] if item["id"] == "7")
     assert indicator["actual"] == 33.33  # 王大明 certified of 3 staff at the end of February: 1 ÷ 3 × 100
@@ -252,7 +260,7 @@ def test_a_roster_with_the_month_given(tmp_path):
 
 def test_ingest_stores_nothing_when_one_export_needs_a_mapping(tmp_path):
     url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    completed = run("ingest", str(FULL_YEAR), str(export_file(tmp_path, "odd.csv", kind_header="方向")), "--db", url)
+    completed = run_for_政風處_112("ingest", str(FULL_YEAR), str(export_file(tmp_path, "odd.csv", kind_header="方向")), "--db", url)
     assert completed.returncode == 2
     assert "odd.csv" in completed.stderr and "未儲存任何資料" in completed.stderr
-    assert json.loads(run("history", "--db", url, "--json").stdout) == []
+    assert json.loads(run_for_政風處_112("history", "--db", url, "--json").stdout) == []

@@ -369,7 +369,7 @@ BAD_CASES = [
      "csv", "D5", "有 政風處 111 年度的數字（9 筆），但沒有 政風處 111 年度的計畫"),
     ("a year without a plan above the header",
      lambda: wide_rows(FIGURES, month_header=lambda m: f"{m}月", above=[["單位：政風處", "", "", "年度：111"]]),
-     "csv", "D3", "沒有 政風處 111 年度的計畫，無法檢查或計算，整個檔案都不會儲存。現有計畫：112 年度 政風處。"),
+     "csv", "D3", "沒有 政風處 111 年度的計畫，無法檢查或計算，整個檔案都不會儲存。現有計畫："),
     ("a unit that is not the county's", lambda: wide_rows(FIGURES, above=[["單位：法制處"]]), "csv", "A1",
      "單位「法制處」不是本府的單位"),
     ("month 13 in a header", lambda: wide_rows({(1, "warning_cases"): Decimal(1)},

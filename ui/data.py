@@ -80,11 +80,6 @@ def _load_sample(directory: str) -> tuple[tuple[tuple[str, bytes], ...], pd.Data
     return files, pd.concat(frames, ignore_index=True)
 
 
-def refresh() -> None:
-    """Kept for callers that want the next run to read again; the data version already sees every write."""
-    load_history.clear()
-
-
 @dataclass(frozen=True)
 class Source:
     store: Store

@@ -27,7 +27,6 @@ from metrics.sources import (AMOUNT_UNITS, OPTION_LABELS, SourceRead, mapping_ch
 from metrics.store import Store
 from metrics.plan import Plan
 from metrics.template import build_template
-from ui.data import refresh
 from ui.layout import Context, flash
 from ui.widgets import show_problems
 
@@ -244,13 +243,11 @@ def store_files(store: Store, files: Sequence[ReadFile], uploader: str) -> bool:
         except KpiError as error:
             flash("error", f"{error}（所選檔案均未儲存）")
             status.update(label="儲存失敗", state="error")
-            refresh()
             return False
         for read, result in zip(files, results):
             flash("info" if result.unchanged else "success", result.message)  # the message names the file
             status.write(result.message)
         status.update(label="儲存完成", state="complete")
-    refresh()
     return True
 
 
@@ -273,7 +270,6 @@ def undo_clicked(store: Store, batch_id: int) -> None:
         flash("success", store.undo(batch_id).message)
     except KpiError as error:
         flash("error", str(error))
-    refresh()
 
 
 def history_list(store: Store, batches: Sequence[object], *, limit: int = 30) -> None:
