@@ -168,12 +168,16 @@ def unplanned_notice(source: Source) -> None:
                    icon=":material/warning:")
 
 
-def freshness(source: Source, figures: Figures, month: int) -> None:
+def freshness(source: Source, plan: Plan, figures: Figures, month: int) -> None:
+    """Whose figures these are, by which plan, from where, and which months are still empty."""
     if source.is_sample:
-        st.caption("資料來源：內建範例資料（未儲存）")
+        where = "資料來源：內建範例資料（未儲存）"
     elif source.latest_batch is not None:
         batch = source.latest_batch
-        st.caption(f"最近上傳：{taiwan_time(batch.uploaded_at)}（第 {batch.id:,} 批，{batch.file_name}）")
+        where = f"最近上傳：{taiwan_time(batch.uploaded_at)}（第 {batch.id:,} 批，{batch.file_name}）"
+    else:
+        where = "尚無上傳紀錄"
+    st.caption(f"{plan.organisation} {plan.year} 年度｜{plan.version_text}｜{where}")
     reported = set(figures.reported_months())
     unreported = [m for m in range(1, month + 1) if m not in reported]
     if unreported:
@@ -200,10 +204,12 @@ def start_page(title: str) -> Context:
         st.divider()
         plan, month, figures, latest = choose_period(source)
         st.caption(f"{plan.organisation}｜{plan.version_text}")
+        if source.unplanned:
+            st.caption("⚠ 有數字但沒有計畫：" + "、".join(f"{unit} {year}年" for year, unit in source.unplanned))
     st.title(title)
     if plan.sample:
         st.info(f"**{plan.label}是範例計畫**：目標值為虛構，僅供試用，不是正式計畫。", icon=":material/science:")
-    freshness(source, figures, month)
+    freshness(source, plan, figures, month)
     show_flash()
     sample_banner(source)
     unplanned_notice(source)
