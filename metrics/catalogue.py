@@ -746,7 +746,12 @@ def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str
     if inline_fields:
         known = {f.code: f for f in parts.fields}
         for index, monthly_field in enumerate(inline_fields):
-            if check_common and monthly_field.code in known and known[monthly_field.code] != monthly_field:
+            if not check_common:
+                continue  # a stored old version keeps the fields it was saved with
+            if monthly_field.code not in known:
+                document.problem(f"項目 {monthly_field.code} 不在 {FIELDS_FILE} 中；新的填報項目請先在 plans/{FIELDS_FILE} "
+                                 "宣告（全府共用同一份項目目錄，月報才能辨識）", table="field", index=index, key="code")
+            elif known[monthly_field.code] != monthly_field:
                 document.problem(f"項目 {monthly_field.code} 與 {FIELDS_FILE} 的宣告不同；計畫檔不可改變項目定義",
                                  table="field", index=index)
         fields = tuple({**{f.code: f for f in parts.fields}, **{f.code: f for f in inline_fields}}.values())
@@ -875,12 +880,22 @@ def _load_parts(directory: Path, problems: list[str]) -> _Parts:
 
 def _load_plans(directory: Path, parts: _Parts, plans: dict[PlanKey, Plan], problems: list[str], *,
                 sample: bool) -> None:
-    for folder in sorted(path for path in directory.iterdir() if path.is_dir()):
-        if not folder.name.isdigit():
-            continue
+    allowed = {COMMON_FILE} if sample else {FIELDS_FILE, UNITS_FILE, COMMON_FILE}
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and path.suffix == ".toml" and path.name not in allowed:
+            problems.append(f"{_shown(path)}：計畫檔須放在年度資料夾中（例如 plans/113/政風處.toml）；"
+                            f"此處只放 {'、'.join(sorted(allowed))}")
+        elif path.is_dir() and not path.name.isdigit() and not path.name.startswith((".", "_")):
+            problems.append(f"{_shown(path)}：資料夾名稱須為民國年度數字（例如 113），計畫檔才會被讀取")
+    for folder in sorted(path for path in directory.iterdir() if path.is_dir() and path.name.isdigit()):
         for path in sorted(folder.glob("*.toml")):
             document = _read_document(path, problems)
-            if document is None or not document.data:
+            if document is None:
+                continue
+            if not document.data:
+                if document.parsed:
+                    problems.append(f"{_shown(path)}：檔案是空的；至少要有 year 與 unit（只有共同性指標的單位再加 "
+                                    "include_common = true）")
                 continue
             before = len(problems)
             plan = _parse_plan(document, parts, sample=sample, origin=_shown(path),

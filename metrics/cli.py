@@ -34,8 +34,21 @@ EXIT_INVALID = 2
 EXIT_STORE = 1
 
 
+ARGPARSE_WORDS = (  # argparse speaks English; these are the sentences a user meets
+    ("the following arguments are required: ", "缺少必要的參數："),
+    ("unrecognized arguments: ", "無法辨識的參數："),
+    ("invalid int value: ", "不是整數："),
+    ("invalid choice: ", "沒有這個選項："),
+    ("expected one argument", "需要一個值"),
+    ("(choose from ", "（可用："),
+    ("argument ", "參數 "),
+)
+
+
 class ChineseArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 too; keep its message but say it in Chinese first
+    def error(self, message: str) -> None:  # argparse exits 2 too
+        for english, chinese in ARGPARSE_WORDS:
+            message = message.replace(english, chinese)
         self.print_usage(sys.stderr)
         self.exit(EXIT_INVALID, f"參數有誤：{message}\n")
 
@@ -248,7 +261,10 @@ def store_exists(url: str) -> bool:
     """False only for an SQLite file that is not there (a server database is assumed to exist)."""
     import sqlalchemy as sa
 
-    parsed = sa.engine.make_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return True  # let open_store say what is wrong with it
     return not (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
                 and not Path(parsed.database).exists())
 
@@ -278,13 +294,8 @@ def resolve_unit(text: str | None, catalogue: Catalogue) -> str | None:
 
 
 def defaults_of(arguments: argparse.Namespace, catalogue: Catalogue) -> Defaults:
-    """--year/--unit; with a single plan in the catalogue, that plan's year and unit stand in for them."""
-    year, unit = arguments.year, resolve_unit(arguments.unit, catalogue)
-    keys = catalogue.keys()
-    if len(keys) == 1:
-        year = keys[0][0] if year is None else year
-        unit = keys[0][1] if unit is None else unit
-    return Defaults(year, unit)
+    """--year/--unit, for figures whose file names neither (never a plan picked for the user)."""
+    return Defaults(arguments.year, resolve_unit(arguments.unit, catalogue))
 
 
 def choose_plan(catalogue: Catalogue, frame: pd.DataFrame, defaults: Defaults, *, explicit: bool) -> Plan:
@@ -312,12 +323,9 @@ def choose_plan(catalogue: Catalogue, frame: pd.DataFrame, defaults: Defaults, *
 def command_evaluate(arguments: argparse.Namespace) -> int:
     from metrics.evaluation import multi_year_points
 
-    files = file_catalogue(arguments)
     explicit = arguments.year is not None and arguments.unit is not None
-    store = None
     if arguments.files:
-        store = open_store(arguments.db, catalogue=files) if arguments.db else None
-        catalogue = catalogue_of(store, files) if store is not None else files
+        files, catalogue, store = catalogue_in_force(arguments)  # the plans in force, the store's when there is one
         defaults = defaults_of(arguments, catalogue)
         read = read_files(arguments.files, catalogue, defaults, store=store, source=arguments.source,
                           mapping=parse_mapping(arguments.mapping), month=arguments.month)
@@ -326,6 +334,7 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
     else:
         if arguments.source or arguments.mapping or arguments.month is not None:
             raise InputError("--source、--mapping、--month 用於讀取檔案；由資料庫計算時不需指定")
+        files = file_catalogue(arguments)
         store = open_store(arguments.db, create=False, catalogue=files)
         catalogue = catalogue_of(store, files)
         defaults = Defaults(arguments.year, resolve_unit(arguments.unit, catalogue))
@@ -343,8 +352,8 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
         raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
     evaluation = evaluate(figures, arguments.as_of, targets=targets)
     points = None
-    if plan.multi_year is not None:
-        unit_frame = frame if store is None else store.current_frame(unit=plan.unit)
+    if plan.multi_year is not None:  # from the figures evaluated: the files' own, or the store's
+        unit_frame = frame if arguments.files else store.current_frame(unit=plan.unit)
         years = {year: catalogue.find(year, plan.unit) for year in plan.multi_year.years}
         years[plan.year] = plan
         points = multi_year_points(plan.multi_year, plan.unit, years, unit_frame)
@@ -421,7 +430,7 @@ def command_ingest(arguments: argparse.Namespace) -> int:
     files = file_catalogue(arguments)
     store = open_store(arguments.db, catalogue=files)
     seed_store(store, files)
-    catalogue = catalogue_of(store, files)
+    catalogue = catalogue_of(store, files).official()  # figures are never stored against a 範例 plan
     mapping = parse_mapping(arguments.mapping)
     defaults = defaults_of(arguments, catalogue)
     read = read_files(arguments.files, catalogue, defaults, store=store, source=arguments.source, mapping=mapping,
@@ -520,10 +529,16 @@ def command_plans(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_check(arguments: argparse.Namespace) -> int:
+    from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue, plans_directory
+
     catalogue = file_catalogue(arguments)
     print(f"計畫目錄無誤：{len(catalogue.fields)} 個填報項目、{len(catalogue.units.units)} 個單位、"
           f"共同性指標 {len(catalogue.common.indicators)} 項（年度：{'、'.join(map(str, sorted(catalogue.common.years)))}）、"
           f"計畫 {len(catalogue.plans)} 個。{catalogue.available_text()}")
+    directory = Path(arguments.plans) if arguments.plans else plans_directory()
+    if directory.resolve() == PLANS_DIRECTORY.resolve():  # the app loads the sample plans on top: check them too
+        with_samples = load_catalogue(directory, samples=SAMPLE_PLANS_DIRECTORY)
+        print(f"範例計畫（sample_data/plans/）無誤：{len(with_samples.plans) - len(catalogue.plans)} 個。")
     return 0
 
 

@@ -311,6 +311,9 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
             common=indicator_id in catalogue.common.indicator_by_id)
         if not indicator.name:
             problems.append(f"{label}：請填名稱")
+        if indicator.formula and indicator.formula != "count" and not _text(row.get("差距規則")):
+            problems.append(f"{label}：比率指標請選擇差距規則（人數用 whole_fixed_denominator、金額用 "
+                            "amount_fixed_denominator、件數比率用 growing_denominator）")
         indicator_list.append(indicator)
     if problems:
         return None, problems
@@ -329,24 +332,34 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
     return plan, []
 
 
-def plan_for_year(base: Plan, year: int, catalogue: Catalogue) -> tuple[Plan, list[str]]:
-    """Next year's plan of a unit, drafted from an earlier one: the unit's name in that year, the common
-    indicators' targets and weights of that year where common.toml has them. Notes say what was assumed."""
-    unit = catalogue.units.get(base.unit)
+def draft_plan(base: Plan, unit: str, year: int, catalogue: Catalogue) -> tuple[Plan, list[str]]:
+    """A new plan of `unit` for `year`, drafted from an earlier plan: the unit's name in that year, the common
+    indicators' targets and weights of that year where common.toml has them, and the base's own goals and
+    indicators only when the base is the same unit's (another unit's own indicators are not this one's).
+    Notes say what was assumed. A sample base or sample common targets make a sample draft."""
+    named = catalogue.units.get(unit)
     notes = []
-    indicators = base.indicators
-    if year in catalogue.common.years:
+    goals, indicators = base.goals, base.indicators
+    if base.unit != unit:
+        goals = tuple(goal for goal in goals if goal.common)
+        indicators = tuple(indicator for indicator in indicators if indicator.common)
+        notes.append(f"以{base.label}計畫的共同性指標為底稿（該單位自訂的指標不帶入）；"
+                     f"{named.name_in(year)}自訂的目標與指標請在下表新增。")
+    else:
+        notes.append(f"以{base.label}計畫為底稿；單位自訂指標的目標值與權重請逐項確認。")
+    common_year = catalogue.common.years.get(year)
+    if common_year is not None:
         _, common = catalogue.common.for_year(year)
         by_id = {indicator.id: indicator for indicator in common}
         indicators = tuple(replace(indicator, target=by_id[indicator.id].target, weight=by_id[indicator.id].weight)
                            if indicator.common and indicator.id in by_id else indicator for indicator in indicators)
         notes.append(f"共同性指標採 {COMMON_FILE} 所訂 {year} 年度的目標值與權重"
-                     + ("（範例，非正式目標值）。" if catalogue.common.years[year].sample else "。"))
+                     + ("（範例，非正式目標值）。" if common_year.sample else "。"))
     elif any(indicator.common for indicator in indicators):
-        notes.append(f"{COMMON_FILE} 尚未訂定 {year} 年度共同性指標的目標值與權重，暫以 {base.year} 年度的數值填入，請確認。")
-    notes.append(f"以{base.label}計畫為底稿；單位自訂指標的目標值與權重請逐項確認。")
-    draft = replace(base, year=year, unit_name=unit.name_in(year), organisation=unit.organisation_in(year),
-                    indicators=indicators, title=f"{unit.organisation_in(year)} {year} 年度施政計畫",
-                    source=f"以{base.label}計畫為底稿", origin="", version=None,
-                    sample=year in catalogue.common.years and catalogue.common.years[year].sample)
+        notes.append(f"{COMMON_FILE} 尚未訂定 {year} 年度共同性指標的目標值與權重，暫以 {base.label}計畫的數值填入，請確認。")
+    sample = base.sample or (common_year is not None and common_year.sample)
+    draft = replace(base, year=year, unit=named.name, unit_name=named.name_in(year),
+                    organisation=named.organisation_in(year), goals=goals, indicators=indicators,
+                    title=f"{named.organisation_in(year)} {year} 年度施政計畫" + ("（範例）" if sample else ""),
+                    source="", origin="", version=None, sample=sample)
     return draft, notes

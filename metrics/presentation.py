@@ -517,10 +517,27 @@ def history_rows(batches: Iterable[object]) -> list[BatchRow]:
 # ---- multi-year scoring (goal 6, the plan's 計分說明 (四)) ----
 
 def multi_year_summary(points: MultiYearPoints) -> str:
-    """'首次達標：112 年；112 年 5 分、113 年 5 分、114 年 5 分、115 年 5 分（依計畫貳、六、(四) 計分說明）'."""
-    first = f"首次達標：{points.first_met_year} 年" if points.first_met_year else "112～115 年間尚未達標"
-    years = "、".join(f"{standing.year} 年 {score_text(standing.points) if standing.points is not None else '尚無法判定'}"
-                      for standing in points.years)
+    """'首次達標：112 年；112 年 5 分、113 年 5 分（暫計）…（依計畫貳、六、(四) 計分說明）'."""
+    span = f"{points.rule.years[0]}～{points.rule.years[-1]} 年間"
+    unknown_before = [standing.year for standing in points.years
+                      if standing.points is None and (points.first_met_year is None
+                                                      or standing.year < points.first_met_year)]
+    if points.first_met_year is not None:
+        first = f"首次達標：{points.first_met_year} 年"
+        if unknown_before:
+            first += f"（{'、'.join(map(str, unknown_before))} 年尚無法判定）"
+    elif all(standing.points is None for standing in points.years):
+        first = f"{span}尚無法判定"
+    else:
+        first = f"{span}尚未達標"
+
+    def points_text(standing) -> str:
+        if standing.points is None:
+            return "尚無法判定"
+        provisional = standing.as_of_month is not None and not standing.final
+        return score_text(standing.points) + ("（暫計）" if provisional else "")
+
+    years = "、".join(f"{standing.year} 年 {points_text(standing)}" for standing in points.years)
     return f"{first}；{years}（依{points.rule.source}）"
 
 

@@ -375,7 +375,9 @@ class _Reader:
         self.fields = _field_lookup(catalogue.fields)
         heading = _heading(sheet, table, catalogue, filename, problems)
         self.year = heading.year if heading.year is not None else defaults.year
+        self.heading_year = heading.year  # what the sheet itself says, to hold the month headers against
         self.year_cell = heading.year_cell
+        self.conflicts_reported: set[int] = set()
         self.unit = heading.unit or defaults.unit
         self.missing_reported: set[str] = set()
 
@@ -510,6 +512,15 @@ class _Reader:
             header = _header_text(self.sheet.value(self.table.header_row, month_column.column))
             self.problem(f"月份欄標題「{header}」是 {month_column.year} 年，與同列的年度 {row_year} 年不符；"
                          "請修正欄標題或年度", row, month_column.column, name, header)
+            return None
+        if (month_column.year is not None and self.heading_year is not None and month_column.year != self.heading_year
+                and row_year is None):
+            if month_column.column not in self.conflicts_reported:
+                self.conflicts_reported.add(month_column.column)
+                header = _header_text(self.sheet.value(self.table.header_row, month_column.column))
+                self.problem(f"月份欄標題「{header}」是 {month_column.year} 年，但表格上方（儲存格 {self.year_cell}）"
+                             f"寫的是 {self.heading_year} 年度；兩者不一致，請修正其中之一（複製去年的範本時，"
+                             "年度與每個月份欄標題都要改）", self.table.header_row, month_column.column, value=header)
             return None
         year = row_year if row_year is not None else month_column.year if month_column.year is not None else self.year
         if year is None:

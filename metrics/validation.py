@@ -17,7 +17,7 @@ import pandas as pd
 
 from metrics.errors import InputError, Problem
 from metrics.formulas import format_number
-from metrics.formulas import Term
+from metrics.formulas import Term, terms_label
 from metrics.plan import Indicator, MonthlyField, Plan, Quantity
 
 MAX_PROBLEMS = 50
@@ -212,15 +212,8 @@ def _place(sheet: str, cell: str, home_sheet: str) -> str:
 
 
 def _terms_label(terms: tuple[Term, ...], plan: Plan) -> str:
-    parts = []
-    for term in terms:
-        name = plan.field_by_code[term.field].name
-        if term.coefficient != 1:
-            name = f"{name}×{term.coefficient}" if term.coefficient.denominator == 1 else \
-                f"{name}÷{term.coefficient.denominator}" if term.coefficient.numerator == 1 else \
-                f"{name}×{term.coefficient}"
-        parts.append(name)
-    return parts[0] if len(parts) == 1 else "＋".join(parts) + "合計"
+    """'電子發文件數', or '實支數(累計)＋應付數(累計)…合計' for a sum."""
+    return terms_label(terms, plan.field_by_code) + ("合計" if len(terms) > 1 else "")
 
 
 def _text(value: object) -> str:

@@ -24,6 +24,9 @@ st.caption("範本每列一個項目、每欄一個月；空白表示未填報�
            "系統會自動辨識並換算成每月數字。")
 
 st.markdown("##### 2. 選擇檔案（可一次選多個）")
+if plan.sample:
+    st.warning(f"左側選擇的是範例計畫（{plan.label}）：範例的目標值是虛構的，不接受上傳。檔案中的數字只依正式計畫檢查"
+               f"（{context.source.official.available_text()}）", icon=":material/science:")
 st.info(PRIVACY_NOTICE, icon=":material/shield_person:")
 st.caption(f"檔案中未註明單位或年度的數字，以及系統匯出檔，都視為 **{plan.label}** 的數字（可在左側切換年度與單位）；"
            "檔案中註明其他單位或年度的數字，依該單位該年度的計畫檢查。")

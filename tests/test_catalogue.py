@@ -26,7 +26,7 @@ def test_the_official_catalogue_holds_the_real_plan_and_no_sample():
 
 def test_sample_plans_are_labelled_範例_everywhere():
     samples = [SAMPLE_CATALOGUE.plan(*key) for key in SAMPLE_CATALOGUE.keys() if key not in CATALOGUE.plans]
-    assert [(plan.year, plan.unit) for plan in samples] == [(112, "人事處"), (113, "政風處")]
+    assert [(plan.year, plan.unit) for plan in samples] == [(112, "主計處"), (112, "人事處"), (113, "政風處")]
     for plan in samples:
         assert plan.sample and "範例" in plan.label and "範例" in plan.version_text and "範例" in plan.title
     assert SAMPLE_CATALOGUE.official().plans == CATALOGUE.plans
@@ -37,7 +37,7 @@ def test_a_unit_and_year_without_a_plan_names_the_plans_that_exist():
     with pytest.raises(PlanNotFound) as caught:
         fixture.plan(114, "乙處")
     assert str(caught.value) == ("沒有 乙處 114 年度的計畫，不能計算或儲存該單位該年度的數字。"
-                                 "現有計畫：112 年度 舊甲處、乙處；113 年度 甲處。")
+                                 "現有計畫：112 年度 舊甲處、乙處、丙處；113 年度 甲處、丙處。")
     with pytest.raises(PlanNotFound, match="113 年度 政風處（範例）"):
         SAMPLE_CATALOGUE.plan(114, "人事處")
 
@@ -74,7 +74,7 @@ def test_every_plan_survives_its_own_document(key):
 
 def test_the_fixture_catalogue_reads_a_former_name_as_the_same_unit():
     fixture = load_catalogue(FIXTURE_PLANS)
-    assert fixture.keys() == [(112, "乙處"), (112, "甲處"), (113, "甲處")]
+    assert fixture.keys() == [(112, "丙處"), (112, "乙處"), (112, "甲處"), (113, "丙處"), (113, "甲處")]
     assert fixture.plan(112, "甲處").unit_name == "舊甲處" and fixture.plan(113, "甲處").unit_name == "甲處"
     assert fixture.plan(113, "甲處").indicator_by_id["9"].target == Decimal(60)  # the common set's 113 target
 
@@ -161,6 +161,15 @@ BROKEN = [
      {FIXTURE_OWN: ('gap_template = "還需 {amount} 件"', 'gap_template = "還需 {amount} {thing}"')},
      ["只能使用 {amount} 與 {unit}"]),
     ("a missing catalogue file", FIXTURE_PLANS, {"units.toml": None}, ["units.toml：找不到此檔案"]),
+    ("an empty plan file", FIXTURE_PLANS, {"113/乙處.toml": ""}, ["113/乙處.toml：檔案是空的"]),
+    ("a folder that is not a year", FIXTURE_PLANS, {"113年/乙處.toml": 'year = 113\nunit = "乙處"\n'},
+     ["113年：資料夾名稱須為民國年度數字"]),
+    ("a plan file outside a year folder", FIXTURE_PLANS, {"乙處_113.toml": 'year = 113\nunit = "乙處"\n'},
+     ["乙處_113.toml：計畫檔須放在年度資料夾中"]),
+    ("a field the catalogue does not have", FIXTURE_PLANS,
+     {FIXTURE_OWN: ("[[goal]]", '[[field]]\ncode = "training"\nname = "訓練場次"\nunit = "場"\naggregation = "flow"\n'
+                                'quantity = "count"\nhelp = "x"\n\n[[goal]]')},
+     ["項目 training 不在 fields.toml 中；新的填報項目請先在"]),
 ]
 
 

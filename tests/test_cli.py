@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -18,9 +19,13 @@ FULL_YEAR = SAMPLE / "112-full-year.csv"
 MONTHLY = sorted(SAMPLE.glob("112-[01][0-9].xlsx"))
 
 
+# No store unless a test names one: evaluating files then uses plans/ alone, whatever a local data/ holds.
+NO_STORE = {**os.environ, "KPI_DB_URL": "sqlite:////nonexistent-kpi-test/kpi.sqlite3"}
+
+
 def run(*arguments: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "metrics", *arguments], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=env)
+                          timeout=120, env=env or NO_STORE)
 
 
 def evaluate_json(*arguments: str) -> dict:

@@ -101,7 +101,7 @@ def test_next_years_plan_is_drafted_from_this_years_and_appears_in_the_sidebar(d
     app = open_page()
     assert app.selectbox(key="new_plan_unit").value == "政風處"
     assert app.number_input(key="new_plan_year").value == 113
-    assert "common.toml 尚未訂定 113 年度共同性指標的目標值與權重，暫以 112 年度的數值填入，請確認。" in texts(app)
+    assert "common.toml 尚未訂定 113 年度共同性指標的目標值與權重，暫以 政風處 112 年度計畫的數值填入，請確認。" in texts(app)
     assert "新增政風處 113 年度計畫（13 項指標）" in texts(app)
     app.text_input(key="new_plan_author").input("王科長")
     next(button for button in app.button if button.form_id.startswith("new_plan_save")).click().run()
@@ -132,7 +132,8 @@ def test_sample_mode_offers_the_sample_plans_labelled_範例(tmp_path, monkeypat
     assert {"人事處（範例）", "政風處"} <= set(app.sidebar.selectbox(key="period_unit").options)
     app.sidebar.selectbox(key="period_unit").select("人事處").run()
     assert any("人事處 112 年度（範例）是範例計畫" in info.value for info in app.info)
-    assert len([chart for chart in app.get("plotly_chart")]) == 7  # the common indicators only
+    gauges = [chart for chart in app.get("plotly_chart") if "_gauge_" in chart.proto.id]
+    assert len(gauges) == 7  # the common indicators only
     app.sidebar.selectbox(key="period_year").select(113).run()
     assert "政風處（範例）" in app.sidebar.selectbox(key="period_unit").options
 
@@ -141,3 +142,25 @@ def test_the_upload_history_names_the_unit_and_year_of_each_batch(database):
     app = open_page("pages/2_資料上傳.py")
     assert "第 1 批｜112-full-year.csv｜政風處 112年｜" in texts(app)
     assert "下載政風處 112 年度月報範本（.xlsx）" in [button.label for button in app.get("download_button")]
+
+
+def test_in_sample_mode_figures_are_still_checked_against_official_plans_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    app = open_page("pages/2_資料上傳.py", )
+    app.sidebar.selectbox(key="period_year").select(113).run()
+    assert any("左側選擇的是範例計畫（政風處 113 年度（範例））" in warning.value for warning in app.warning)
+    csv = "年度,月份,單位,項目代碼,數值\n113,1,政風處,procurement_audits,12\n".encode("utf-8")
+    app.file_uploader[0].set_value([("113.csv", csv, "text/csv")]).run()
+    errors = " ".join(error.value for error in app.error)
+    assert "沒有 政風處 113 年度的計畫" in errors and "現有計畫：112 年度 政風處。" in errors
+    assert Store(f"sqlite:///{tmp_path / 'empty.sqlite3'}").is_empty()
+
+
+def test_a_sample_plan_is_never_the_draft_of_an_official_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    app = open_page()
+    assert app.number_input(key="new_plan_year").value == 113  # the official 112 plan is the latest 政風處 has
+    assert app.selectbox(key="new_plan_base").options == ["政風處 112 年度計畫"]
+    app.selectbox(key="new_plan_unit").select("人事處").run()
+    assert app.selectbox(key="new_plan_base").options == ["政風處 112 年度計畫"]
+    assert "以政風處 112 年度計畫的共同性指標為底稿（該單位自訂的指標不帶入）" in texts(app)

@@ -365,8 +365,11 @@ BAD_CASES = [
      "大於預算數 21,288.5（儲存格 E18）"),
     ("certified over headcount", lambda: wide_with({("hakka_certified", 1): "1"}), "csv", "D16",
      "已通過客語認證人數 1（儲存格 D16）大於公務人員及聘僱人員現職人數 0"),
-    ("a year without a plan in a month header", lambda: wide_rows(FIGURES, month_header=lambda m: f"111年{m}月"),
-     "csv", "D5", "有 政風處 111 年度的數字（9 筆），但沒有 政風處 111 年度的計畫"),
+    ("a year without a plan in a month header", lambda: wide_rows(FIGURES, month_header=lambda m: f"111年{m}月",
+                                                                  above=[["單位：政風處"]]),
+     "csv", "D3", "有 政風處 111 年度的數字（9 筆），但沒有 政風處 111 年度的計畫"),
+    ("month headers of another year than the year cell", lambda: wide_rows(FIGURES, month_header=lambda m: f"111年{m}月"),
+     "csv", "D4", "月份欄標題「111年1月」是 111 年，但表格上方（儲存格 D2）寫的是 112 年度"),
     ("a year without a plan above the header",
      lambda: wide_rows(FIGURES, month_header=lambda m: f"{m}月", above=[["單位：政風處", "", "", "年度：111"]]),
      "csv", "D3", "沒有 政風處 111 年度的計畫，無法檢查或計算，整個檔案都不會儲存。現有計畫："),
@@ -560,3 +563,12 @@ def test_wide_table_row_of_a_year_without_a_plan_is_named():
     with pytest.raises(InputError) as raised:
         read_upload("年度,項目代碼,1月\n111,warning_cases,1\n".encode(), "寬表.csv", CATALOGUE, year=112, unit="政風處")
     assert raised.value.problems[0].cell == "C2" and "政風處 111 年度" in raised.value.problems[0].message
+
+
+def test_a_template_whose_year_cell_was_changed_but_not_its_month_headers_is_refused():
+    rows = wide_rows(FIGURES, above=[["新竹縣政府政風處 月報"], ["單位：政風處", "", "", "年度：113"]])
+    with pytest.raises(InputError) as caught:
+        read_upload(csv_bytes(rows), "去年範本.csv", CATALOGUE, year=112, unit="政風處")
+    problems = caught.value.problems
+    assert problems[0].cell == "D3"
+    assert "月份欄標題「112年1月」是 112 年，但表格上方（儲存格 D2）寫的是 113 年度" in problems[0].message

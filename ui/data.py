@@ -19,7 +19,7 @@ from metrics.store import BatchInfo, Store, default_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FILES = (ROOT / "sample_data" / "112-full-year.csv", ROOT / "sample_data" / "範例-人事處-112.csv",
-                ROOT / "sample_data" / "範例-政風處-113.csv")
+                ROOT / "sample_data" / "範例-主計處-112.csv", ROOT / "sample_data" / "範例-政風處-113.csv")
 SAMPLE_UPLOADER = "範例資料"
 
 
@@ -89,9 +89,9 @@ class Source:
     is_sample: bool
     version: tuple[int, ...]
 
-    @property
-    def latest_batch(self) -> BatchInfo | None:
-        return next((batch for batch in self.history if not batch.is_undone), None)
+    def latest_batch(self, year: int, unit: str) -> BatchInfo | None:
+        """The newest batch in effect that set figures of this unit's year."""
+        return next((batch for batch in self.history if not batch.is_undone and (year, unit) in batch.periods), None)
 
     @property
     def key(self) -> tuple[str, tuple[int, ...], bool]:
@@ -100,12 +100,28 @@ class Source:
         return self.store.url, self.version, self.is_sample
 
     @property
+    def official(self) -> Catalogue:
+        """The plans uploads are checked against: never a 範例 plan, whatever the page shows."""
+        return _official(self.key, self.catalogue)
+
+    @property
     def unplanned(self) -> list[tuple[int, str]]:
         """(year, unit)s that have figures but no plan: never shown, never scored against another plan."""
-        if self.frame.empty:
-            return []
-        present = {(int(year), str(unit)) for year, unit in zip(self.frame["year"], self.frame["unit"])}
-        return sorted(key for key in present if self.catalogue.find(*key) is None)
+        return _unplanned(self.key, self.frame, self.catalogue)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _official(source_key: tuple, _catalogue: Catalogue) -> Catalogue:
+    return _catalogue.official()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _unplanned(source_key: tuple, _frame: pd.DataFrame, _catalogue: Catalogue) -> list[tuple[int, str]]:
+    if _frame.empty:
+        return []
+    present = _frame[["year", "unit"]].drop_duplicates()
+    return sorted(key for key in ((int(year), str(unit)) for year, unit in zip(present["year"], present["unit"]))
+                  if _catalogue.find(*key) is None)
 
 
 def current_source() -> Source:

@@ -4,7 +4,6 @@ editor (goals and indicators in tables, checked on every edit, saved as a new ve
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -14,7 +13,7 @@ from metrics.errors import KpiError, PlanError
 from metrics.formulas import FORMULAS, GAP_RULES
 from metrics.plan import Plan
 from metrics.planning import (COMMON_LOCKED, file_differences, goals_table, indicators_table, plan_changes,
-                              plan_for_year, plan_from_tables, plan_version, save_plan)
+                              draft_plan, plan_from_tables, plan_version, save_plan)
 from metrics.presentation import taiwan_time, weight_text
 from ui.data import plan_files
 from ui.layout import Context, flash
@@ -148,9 +147,9 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
         st.rerun()
 
 
-def upload_plan(context: Context) -> Plan | None:
+def upload_plan(context: Context, *, key: str = "plan_file") -> Plan | None:
     """A plan file (.toml: one of plans/, or a downloaded version) to edit and save as a version."""
-    upload = st.file_uploader("或上傳計畫檔（.toml）", type=["toml"], key="plan_file")
+    upload = st.file_uploader("或上傳計畫檔（.toml）", type=["toml"], key=key)
     if upload is None:
         return None
     try:
@@ -164,8 +163,8 @@ def upload_plan(context: Context) -> Plan | None:
 
 
 def new_plan(context: Context) -> None:
-    """Next year's plan of a unit, drafted from its latest earlier plan."""
-    catalogue = context.catalogue
+    """A plan for a (year, unit) that has none: drafted from an earlier official plan, or read from a plan file."""
+    catalogue = context.catalogue.official()  # a 範例 plan never becomes the draft of an official one
     units = [unit.name for unit in catalogue.units.units]
     unit = st.selectbox("單位", units, index=units.index(context.unit) if context.unit in units else 0,
                         key="new_plan_unit")
@@ -176,17 +175,23 @@ def new_plan(context: Context) -> None:
     if catalogue.find(year, unit) is not None:
         st.info(f"{unit} {year} 年度已有計畫，請在左側選擇該年度與單位後，於「編修計畫」修改。")
         return
+    uploaded = upload_plan(context, key="new_plan_file")
+    if uploaded is not None:
+        if uploaded.key != (year, unit):
+            st.error(f"上傳的計畫是 {uploaded.label}，與上面選擇的 {unit} {year} 年度不同；請改選年度與單位，或上傳正確的計畫檔。")
+            return
+        editor(context, uploaded, prefix="new_plan", current=context.catalogue.find(year, unit),
+               notes=["以上傳的計畫檔為底稿。"])
+        return
     bases = [key for key in catalogue.keys() if key[1] == unit and key[0] < year] or \
-        [key for key in catalogue.keys() if key[0] < year] or catalogue.keys()
+        [key for key in catalogue.keys() if key[0] <= year]
+    if not bases:
+        st.info("目前沒有可作為底稿的正式計畫；請上傳計畫檔（.toml）。")
+        return
     base_key = st.selectbox("底稿", list(reversed(bases)), key="new_plan_base",
                             format_func=lambda key: catalogue.plan(*key).label + "計畫")
-    base = catalogue.plan(*base_key)
-    if base.unit != unit:  # another unit's plan as the draft: its own indicators are the planner's to adapt
-        named = catalogue.units.get(unit)
-        base = replace_unit(base, named.name, named.name_in(base.year), named.organisation_in(base.year))
-    draft, notes = plan_for_year(base, year, catalogue)
-    editor(context, draft, prefix="new_plan", current=None, notes=notes)
-
-
-def replace_unit(plan: Plan, unit: str, unit_name: str, organisation: str) -> Plan:
-    return replace(plan, unit=unit, unit_name=unit_name, organisation=organisation, version=None, origin="")
+    draft, notes = draft_plan(catalogue.plan(*base_key), unit, year, catalogue)
+    sample = context.catalogue.find(year, unit)  # a 範例 plan of that (year, unit), shown in sample mode
+    if sample is not None:
+        notes.append(f"{sample.label}目前是範例計畫；儲存後以這份正式計畫取代。")
+    editor(context, draft, prefix="new_plan", current=sample, notes=notes)

@@ -98,7 +98,7 @@ def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, 
     outcome = cache.get(key)
     if outcome is None:
         try:
-            outcome = Outcome(read=read_any(data, name, context.catalogue, year=context.year, unit=context.unit,
+            outcome = Outcome(read=read_any(data, name, context.source.official, year=context.year, unit=context.unit,
                                             source=source, mapping=mapping, options=options, month=month,
                                             progress=progress))
         except MappingNeeded as needed:
