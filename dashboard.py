@@ -6,7 +6,8 @@ Run with: streamlit run dashboard.py
 import streamlit as st
 
 from metrics.presentation import month_label
-from ui.gauges import goal_sections, multi_year_section, score_metrics
+from ui import links
+from ui.gauges import goal_sections, multi_year_section, over_time, score_chart, score_metrics
 from ui.layout import start_page
 
 context = start_page("總覽")
@@ -15,5 +16,8 @@ st.subheader(f"{context.plan.unit_name}｜統計至 {context.period}{latest}")
 if context.latest_month is None:
     st.info("此年度尚無任何填報數字，請至「資料上傳」上傳月報。")
 score_metrics(context.evaluation)
+with st.expander("加權分數逐月變化（對照進度線）"):
+    score_chart(context, key="overview")
 multi_year_section(context)
-goal_sections(context.evaluation, context.figures, key="overview")
+goal_sections(context.evaluation, context.figures, key="overview", extra=over_time(context),
+              detail_params=links.period_params(context.year, context.unit, context.month))

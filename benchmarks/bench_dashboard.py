@@ -132,6 +132,10 @@ def _edit_target(app, value: float) -> None:
     app.session_state[key] = {"edited_rows": {1: {"模擬目標值": value}}, "added_rows": [], "deleted_rows": []}
 
 
+def count_gauges(app) -> int:
+    return len([chart for chart in app.get("plotly_chart") if "_gauge_" in chart.proto.id])
+
+
 def _gauge(app, key: str) -> dict:
     charts = [chart for chart in app.get("plotly_chart") if chart.proto.id.endswith(f"-{key}")]
     if len(charts) != 1:
@@ -151,7 +155,7 @@ class Sessions:
         self.whatif.switch_page(WHATIF_PAGE)
         _checked(self.whatif.run(), "情境模擬")
         self.edits = 0
-        gauges = len(self.overview.get("plotly_chart"))
+        gauges = count_gauges(self.overview)
         if gauges != GAUGES:
             raise SystemExit(f"總覽 shows {gauges} gauges, expected {GAUGES}")
 

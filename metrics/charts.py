@@ -126,3 +126,19 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
     if not indicator.is_ratio and indicator.target <= 10:
         figure.update_yaxes(dtick=1)  # counts: no half cases on the scale
     return figure
+
+
+def score_figure(series: pd.DataFrame, *, year: int, height: int = 300) -> go.Figure:
+    """The weighted score month by month (0–100) with the score of a unit exactly on pace."""
+    hover = "%{x}：%{y:,.2f} 分<extra>%{fullData.name}</extra>"
+    figure = go.Figure()
+    figure.add_scatter(x=series["label"], y=series["score"], name="加權分數", mode="lines+markers",
+                       line={"color": "#1565c0", "width": 3}, hovertemplate=hover)
+    figure.add_scatter(x=series["label"], y=series["pace"], name="進度線（依進度應有的分數）", mode="lines",
+                       line={"color": STATUS_COLOURS[ON_TRACK], "dash": "dash"}, hovertemplate=hover)
+    figure.update_layout(
+        title={"text": f"{year}年 加權分數逐月變化"}, height=height, font={"family": FONT_FAMILY},
+        legend={"orientation": "h", "y": -0.25}, margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        yaxis={"title": {"text": "分"}, "range": [0, 105]},
+    )
+    return figure

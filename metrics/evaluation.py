@@ -6,7 +6,7 @@ formatting helpers turn it into what people read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -201,14 +201,28 @@ def evaluate(figures: Figures, as_of_month: int | None = None, *,
         )
         for indicator in plan.indicators
     )
+    score, weight_total = weighted_score(results)
+    return Evaluation(plan, as_of_month, results, score, weight_total)
+
+
+def weighted_score(results: Iterable[IndicatorResult]) -> tuple[Fraction | None, Fraction]:
+    """(Σ weight × min(achievement, 1) ÷ Σ weight × 100, Σ weight) over the applicable results; no_data counts 0."""
     applicable = [result for result in results if result.status != NOT_APPLICABLE]
     weight_total = sum((result.weight for result in applicable), Fraction(0))
-    score = None
-    if weight_total > 0:
-        earned = sum((result.weight * min(result.achievement or Fraction(0), Fraction(1)) for result in applicable),
-                     Fraction(0))
-        score = earned / weight_total * 100
-    return Evaluation(plan, as_of_month, results, score, weight_total)
+    if weight_total <= 0:
+        return None, weight_total
+    earned = sum((result.weight * min(result.achievement or Fraction(0), Fraction(1)) for result in applicable),
+                 Fraction(0))
+    return earned / weight_total * 100, weight_total
+
+
+def pace_score(plan: Plan, month: int) -> Fraction | None:
+    """The weighted score of a unit exactly on pace in `month`: each accruing indicator at target × M ÷ 12,
+    every other indicator at its target (the line a month-by-month score is read against)."""
+    weights = [(Fraction(indicator.weight), Fraction(month, 12) if indicator.accrues else Fraction(1))
+               for indicator in plan.indicators]
+    total = sum((weight for weight, _ in weights), Fraction(0))
+    return None if total <= 0 else sum((weight * share for weight, share in weights), Fraction(0)) / total * 100
 
 
 def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month: int, target: Fraction,

@@ -52,6 +52,25 @@ class Figures:
         return figures
 
     @classmethod
+    def for_plans(cls, plans: Iterable[Plan], frame: pd.DataFrame) -> dict[tuple[int, str], Figures]:
+        """Each plan's own figures from one frame, split once (the county view holds thirty units)."""
+        plans = list(plans)
+        result = {plan.key: cls(plan) for plan in plans}
+        if frame.empty or not plans:
+            return result
+        by_key = {plan.key: plan for plan in plans}
+        rows = frame[frame["year"].isin({plan.year for plan in plans})]
+        for (year, unit), group in rows.groupby(["year", "unit"], sort=False):
+            plan = by_key.get((int(year), str(unit)))
+            if plan is None:
+                continue
+            values = result[plan.key].values
+            for code, month, value in zip(group["field"], group["month"], group["value"]):
+                if code in plan.field_by_code:
+                    values.setdefault(code, {})[int(month)] = Decimal(value)
+        return result
+
+    @classmethod
     def from_mapping(cls, plan: Plan, values: Mapping[str, Mapping[int, object]]) -> Figures:
         return cls(plan, {code: {int(m): Decimal(str(v)) for m, v in months.items() if v is not None}
                           for code, months in values.items()})

@@ -69,23 +69,7 @@ def build_report(rows: Sequence[Mapping[str, object]], *, title: str, subtitle: 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_NAME
-    last_column = len(COLUMNS)
-
-    for row, text, size in ((TITLE_ROW, title, 14), (SUBTITLE_ROW, subtitle, 11)):
-        cell = sheet.cell(row=row, column=1, value=neutralize(str(text)))
-        cell.font = Font(size=size, bold=row == TITLE_ROW)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
-    sheet.row_dimensions[TITLE_ROW].height = 24
-    sheet.row_dimensions[SUBTITLE_ROW].height = 20
-
-    for column, (_, header, width) in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=HEADER_ROW, column=column, value=header)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="D9E1F2")
-        cell.border = _BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sheet.column_dimensions[get_column_letter(column)].width = width
+    _heading(sheet, title, subtitle, [(header, width) for _, header, width in COLUMNS])
 
     for offset, data in enumerate(rows):
         row = FIRST_DATA_ROW + offset
@@ -105,6 +89,32 @@ def build_report(rows: Sequence[Mapping[str, object]], *, title: str, subtitle: 
 
     _merge_goals(sheet, rows)
 
+    _print_setup(sheet)
+    return _saved(workbook)
+
+
+def _heading(sheet: Worksheet, title: str, subtitle: str, columns: Sequence[tuple[str, float]]) -> None:
+    """The title and subtitle merged across the table, then the bold column headers with their widths."""
+    last_column = len(columns)
+    for row, text, size in ((TITLE_ROW, title, 14), (SUBTITLE_ROW, subtitle, 11)):
+        cell = sheet.cell(row=row, column=1, value=neutralize(str(text)))
+        cell.font = Font(size=size, bold=row == TITLE_ROW)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
+    sheet.row_dimensions[TITLE_ROW].height = 24
+    sheet.row_dimensions[SUBTITLE_ROW].height = 20
+    for column, (header, width) in enumerate(columns, start=1):
+        cell = sheet.cell(row=HEADER_ROW, column=column, value=neutralize(header))
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="D9E1F2")
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.row_dimensions[HEADER_ROW].height = max(_lines_needed(header, width) for header, width in columns) * _LINE_HEIGHT
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """A4 landscape, one page wide, the header row repeated on every page, page numbers in the footer."""
     sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=1).coordinate
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     sheet.page_setup.orientation = "landscape"
@@ -117,6 +127,8 @@ def build_report(rows: Sequence[Mapping[str, object]], *, title: str, subtitle: 
     sheet.oddFooter.center.text = "第 &P 頁，共 &N 頁"
     sheet.evenFooter.center.text = "第 &P 頁，共 &N 頁"
 
+
+def _saved(workbook: Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -164,3 +176,82 @@ def _merge_goals(sheet: Worksheet, rows: Sequence[Mapping[str, object]]) -> None
             sheet.row_dimensions[last_row].height = (sheet.row_dimensions[last_row].height or _LINE_HEIGHT) \
                 + needed - available
         start = index
+
+
+# ---- the county report: the comparison, the missing reports, the multi-year points ----
+
+def _number_format(unit: str) -> str:
+    return '0.00"%"' if unit == "%" else f'#,##0" {unit}"' if unit else "#,##0"
+
+
+def _table(sheet: Worksheet, rows: Sequence[Sequence[object]], formats: Sequence[str | None],
+           fills: Sequence[Sequence[str | None]] | None = None) -> None:
+    """Data rows under the header: numbers stay numbers (with their formats), text is neutralised."""
+    for offset, values in enumerate(rows):
+        row = FIRST_DATA_ROW + offset
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=column)
+            if value is None:
+                cell.value = None
+            elif isinstance(value, (int, float, Decimal, Fraction)) and not isinstance(value, bool):
+                cell.value = value if isinstance(value, int) else float(value)
+                if formats[column - 1]:
+                    cell.number_format = formats[column - 1]
+            else:
+                cell.value = neutralize(str(value))
+                cell.data_type = "s"
+            cell.border = _BORDER
+            cell.alignment = Alignment(horizontal="left" if isinstance(cell.value, str) else "center",
+                                       vertical="center", wrap_text=True)
+            colour = fills[offset][column - 1] if fills else None
+            if colour:
+                cell.fill = PatternFill("solid", fgColor=colour.lstrip("#"))
+
+
+def build_county_report(view, points, catalogue, *, title: str) -> bytes:
+    """Three sheets: 全府比較 (units × common indicators, score and rank), 未填報單位, 跨年度計分.
+
+    view: metrics.county.CountyView; points: its units' MultiYearPoints; catalogue: for the units' names."""
+    from metrics.county import STATUS_COLOURS, missing_frame, multi_year_frame
+
+    workbook = Workbook()
+    comparison = workbook.active
+    comparison.title = "全府比較"
+    units = [indicator for indicator in catalogue.common.indicators]
+    headers = [("名次", 6), ("單位", 16), ("共同性指標加權分數", 11)] + [
+        (f"{indicator.id} {indicator.short_name}", 12) for indicator in units]
+    subtitle = f"統計至 {view.year} 年 {view.month} 月｜各單位依其本年度計畫計算；加權分數只計共同性指標"
+    _heading(comparison, title, subtitle, headers)
+    rows, fills = [], []
+    for standing in view.standings:
+        name = standing.plan.unit_name + ("（範例）" if standing.plan.sample else "")
+        score = None if standing.common_score is None else round(float(standing.common_score), 2)
+        values = [result.actual if result is not None and result.actual is not None else None
+                  for result in standing.common]
+        rows.append([standing.rank, name, score, *(None if value is None else float(value) for value in values)])
+        fills.append([None, None, None, *(STATUS_COLOURS.get(result.status) if result is not None else None
+                                          for result in standing.common)])
+    _table(comparison, rows, [None, None, "0.00", *(_number_format(indicator.unit) for indicator in units)], fills)
+    _print_setup(comparison)
+
+    missing = workbook.create_sheet("未填報單位")
+    missing_rows = missing_frame(view)
+    _heading(missing, title, f"{view.year} 年 {view.month} 月尚未填報完整的單位",
+             [("單位", 16), ("未填報項目數", 10), ("已填報項目數", 10), ("未填報的項目", 60)])
+    _table(missing, missing_rows.values.tolist(), [None, "#,##0", "#,##0", None])
+    _print_setup(missing)
+
+    multi = workbook.create_sheet("跨年度計分")
+    multi_rows = multi_year_frame(catalogue, points, view.year)
+    rule = points[0].rule if points else None
+    _heading(multi, title, f"指標 {rule.indicator} 跨年度計分（{rule.source}）" if rule else "跨年度計分",
+             [(column, 16 if column == "單位" else 11) for column in multi_rows.columns])
+    _table(multi, [[None if pd_isna(value) else value for value in row] for row in multi_rows.values.tolist()],
+           [None, "0", *["0.##"] * (len(multi_rows.columns) - 2)])
+    _print_setup(multi)
+    return _saved(workbook)
+
+
+def pd_isna(value: object) -> bool:
+    """pandas' missing values (NaN, NA) as Python's None."""
+    return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"

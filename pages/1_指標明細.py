@@ -6,16 +6,22 @@ import streamlit as st
 from metrics.charts import series_figure
 from metrics.presentation import (achievement_text, formula_text, indicator_series, provenance_table,
                                   weight_text)
-from ui.gauges import CHART_CONFIG
+from ui import links
+from ui.gauges import CHART_CONFIG, over_time, score_chart
 from ui.layout import start_page
 from ui.notes import note_form
 from ui.widgets import remembered_selectbox
 
 context = start_page("指標明細")
 plan = context.evaluation.plan
+identifiers = [indicator.id for indicator in plan.indicators]
+wrong_link = links.choice_from_url("indicator", identifiers, "detail_indicator_chosen", "指標")
+if wrong_link:
+    st.warning(wrong_link, icon=":material/link_off:")
 indicator_id = remembered_selectbox(
-    "指標", [indicator.id for indicator in plan.indicators], "detail_indicator", default=plan.indicators[0].id,
+    "指標", identifiers, "detail_indicator", default=identifiers[0],
     format_func=lambda value: f"{value} {plan.indicator_by_id[value].short_name}")
+links.write({"indicator": indicator_id})
 result = context.evaluation.result(indicator_id)
 indicator, goal = result.indicator, result.goal
 
@@ -30,11 +36,16 @@ columns[2].metric("達成率", achievement_text(result))
 columns[3].metric("狀態", result.status_label)
 if result.gap_text:
     st.caption(f"差距：{result.gap_text}｜年底預估：{result.format_value(result.projection)}")
+comparisons = [line for line in over_time(context)[indicator_id] if line]
+if comparisons:
+    st.caption("｜".join(comparisons))
 if result.missing_months:
     st.warning(f"以下月份尚未填報本指標的數字：{'、'.join(f'{m}月' for m in result.missing_months)}")
 
 series = indicator_series(context.figures, indicator_id, context.month, result.target)
 st.plotly_chart(series_figure(series, indicator, year=context.year), key="detail_series", config=CHART_CONFIG)
+with st.expander("加權分數逐月變化（對照進度線）"):
+    score_chart(context, key="detail")
 
 st.markdown("##### 計算方式（代入本月數字）")
 st.markdown(f"> {formula_text(result, context.figures)}")

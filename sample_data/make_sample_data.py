@@ -85,8 +85,9 @@ TERM_LABELS = {
 }
 
 
-# The made-up sample plans (sample_data/plans/): 人事處 112, common indicators only, the whole year; 政風處 113,
-# January to June. 人事處 misses indicator 6 in 112 (no reduction yet), so its multi-year points start at 0.
+# The made-up sample plans (sample_data/plans/): 人事處 and 主計處 112, common indicators only, the whole year (主計處's
+# December in part); 政風處 113, January to June. 人事處 misses indicator 6 in 112 (no reduction yet), so its
+# multi-year points start at 0.
 SAMPLE_MONTHLY: dict[tuple[int, str], dict[str, tuple[object, ...]]] = {
     (112, "人事處"): {
         #                            1      2      3      4      5      6      7      8      9     10     11     12
@@ -112,6 +113,31 @@ SAMPLE_MONTHLY: dict[tuple[int, str], dict[str, tuple[object, ...]]] = {
         "edoc_received_electronic":  (380,   392,   418,   399,   410,   404,   415,   402,   413,   424,   407,   432),
         "paper_received_signed_online": (31,  29,    33,    30,    32,    31,    30,    29,    32,    33,    30,    31),
         "self_created_drafts":       (95,    99,   104,    98,   101,    97,   103,    99,   102,   106,    98,   108),
+    },
+    (112, "主計處"): {
+        # December is reported only in part, so the county view has a unit to chase
+        "new_positions":             (1,) * 12,
+        "reduced_contract":          (0,) * 6 + (1,) * 6,
+        "reduced_temp":              (0,) * 12,
+        "contract_budget_positions": (1,) * 12,
+        "temp_budget_positions":     (2,) * 12,
+        "hakka_certified":           (12,    12,    12,    13,    13,    13,    14,    14,    14,    15,    15,    None),
+        "staff_headcount":           (33,    33,    33,    33,    34,    34,    34,    34,    34,    34,    34,    None),
+        "budget_amount":             ("31250",) * 12,
+        "actual_spent":              ("2050.4", "4212.9", "6518.3", "8790.6", "11020.1", "13366.2",
+                                      "15579.8", "17840.5", "20101.3", "22400.6", "24655.2", None),
+        "payables":                  ("80.2", "95.6", "110.4", "121.9", "133.5", "150.8",
+                                      "161.2", "175.4", "190.3", "204.6", "219.9", None),
+        "savings":                   ("0",) * 12,
+        "reserved":                  ("0",) * 12,
+        "gender_analyses":           (0,     0,     0,     0,     0,     0,     0,     0,     0,     1,     0,     0),
+        "gender_impact_reviews":     (0,     0,     0,     0,     1,     0,     0,     0,     0,     0,     0,     0),
+        "edoc_sent_electronic":      (151,   160,   171,   158,   166,   162,   170,   159,   165,   172,   161,   175),
+        "edoc_sent_total":           (158,   166,   178,   165,   172,   169,   177,   166,   171,   179,   168,   182),
+        "online_signed":             (240,   251,   266,   249,   258,   252,   263,   248,   257,   268,   251,   272),
+        "edoc_received_electronic":  (270,   281,   297,   279,   289,   283,   294,   278,   288,   299,   282,   304),
+        "paper_received_signed_online": (25,  24,    27,    25,    26,    24,    27,    25,    26,    27,    25,    28),
+        "self_created_drafts":       (70,    73,    77,    72,    75,    73,    76,    72,    75,    78,    73,    79),
     },
     (113, "政風處"): {
         "warning_cases":             (0,     1,     0,     0,     0,     0),
@@ -152,7 +178,7 @@ def monthly_values(plan: Plan) -> dict[str, dict[int, Decimal]]:
     """field code → month → figure, in the plan's field order."""
     table = MONTHLY if (plan.year, plan.unit) == (YEAR, UNIT) else SAMPLE_MONTHLY[(plan.year, plan.unit)]
     return {monthly_field.code: {month: Decimal(str(value))
-                                 for month, value in enumerate(table[monthly_field.code], start=1)}
+                                 for month, value in enumerate(table[monthly_field.code], start=1) if value is not None}
             for monthly_field in plan.fields}
 
 
@@ -252,7 +278,8 @@ def write_csv(values: dict[str, dict[int, Decimal]], path: Path, year: int = YEA
     months_present = sorted({month for months in values.values() for month in months})
     for month in months_present:
         for code, months in values.items():
-            writer.writerow((year, month, unit, code, _csv_value(months[month])))
+            if month in months:
+                writer.writerow((year, month, unit, code, _csv_value(months[month])))
     path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
 
 
@@ -269,8 +296,9 @@ def readme_text(plan: Plan, figures: Figures) -> str:
         "|---|---|",
         "| `112-01.xlsx` … `112-12.xlsx` | 系統提供的「月報」範本，每個檔案只填當月一欄，就像同仁每月上傳的檔案 |",
         f"| `{CSV_NAME}` | 同一年的全部數字，一列一個數值（欄位：{'、'.join(CSV_COLUMNS)}），UTF-8（含 BOM），可用 Excel 開啟 |",
-        f"| `{sample_file_name(112, '人事處')}`、`{sample_file_name(113, '政風處')}` | 「範例計畫」的數字：人事處 112 年"
-        "（只有共同性指標）整年，與政風處 113 年 1 至 6 月。這兩個計畫（`sample_data/plans/`）的目標值是虛構的，"
+        f"| `{sample_file_name(112, '人事處')}`、`{sample_file_name(112, '主計處')}`、`{sample_file_name(113, '政風處')}` | "
+        "「範例計畫」的數字：人事處與主計處 112 年（只有共同性指標；主計處 12 月只填了一部分，全府比較頁可看到「未填報」），"
+        "與政風處 113 年 1 至 6 月。這些計畫（`sample_data/plans/`）的目標值是虛構的，"
         "只在範例資料模式與測試中使用，標示為「範例」，不是正式計畫 |",
         "",
         "所有檔案與本說明由 `make_sample_data.py` 產生（在專案根目錄執行 "

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "112-full-year.csv"
 PAGES = {
     "總覽": "dashboard.py",
+    "全府比較": "pages/6_全府比較.py",
     "指標明細": "pages/1_指標明細.py",
     "資料上傳": "pages/2_資料上傳.py",
     "情境模擬": "pages/3_情境模擬.py",
@@ -99,7 +100,7 @@ def test_every_page_renders_from_an_empty_store_with_the_sample(database, page):
     assert [title.value for title in app.title] == [page]
     assert not app.error
     assert any("範例資料" in warning.value for warning in app.warning)
-    assert [link.proto.label for link in app.get("page_link")] == list(PAGES)
+    assert [link.proto.label for link in app.sidebar.get("page_link")] == list(PAGES)
     assert Store(database).is_empty()  # the sample is shown, never stored behind the user's back
 
 
@@ -165,12 +166,13 @@ def test_load_the_sample_into_the_store(database):
     app = open_app()
     app.button(key="load_sample").click().run()
     store = Store(database)
-    # 政風處 112 (312 figures), and the sample plans' figures: 人事處 112 (240) and 政風處 113 (156)
-    assert len(store.current_frame()) == 312 + 240 + 156
-    assert [batch.file_name for batch in store.history()] == ["範例-政風處-113.csv", "範例-人事處-112.csv",
-                                                              "112-full-year.csv"]
+    # 政風處 112 (312 figures), and the sample plans' figures: 人事處 112 (240), 主計處 112 (236: four December
+    # figures left out) and 政風處 113 (156)
+    assert len(store.current_frame()) == 312 + 240 + 236 + 156
+    assert [batch.file_name for batch in store.history()] == ["範例-政風處-113.csv", "範例-主計處-112.csv",
+                                                              "範例-人事處-112.csv", "112-full-year.csv"]
     assert {(version.year, version.unit, version.sample) for version in store.plan_versions()} >= {
-        (112, "政風處", False), (112, "人事處", True), (113, "政風處", True)}
+        (112, "政風處", False), (112, "人事處", True), (112, "主計處", True), (113, "政風處", True)}
     assert any("範例資料已存入資料庫" in message.value for message in app.success)
     assert not any("範例資料" in warning.value for warning in app.warning)
 

@@ -40,8 +40,8 @@ LONG = "年度,月份,單位,項目代碼,數值\n"
 
 def test_seeding_stores_each_file_once_and_the_store_is_the_truth_after(store):
     seeded = seed_store(store, FILES)
-    assert sorted((plan.year, plan.unit, plan.number) for plan in seeded) == [(112, "乙處", 1), (112, "甲處", 1),
-                                                                              (113, "甲處", 1)]
+    assert sorted((plan.year, plan.unit, plan.number) for plan in seeded) == [
+        (112, "丙處", 1), (112, "乙處", 1), (112, "甲處", 1), (113, "丙處", 1), (113, "甲處", 1)]
     assert seed_store(store, FILES) == []  # already there
     catalogue = stored_catalogue(store, FILES)
     assert catalogue.plan(112, "甲處").version.number == 1
@@ -114,7 +114,7 @@ def test_figures_of_a_year_without_a_plan_are_refused_naming_the_plans(store):
     with pytest.raises(InputError) as caught:
         read_upload((LONG + "114,1,甲處,cases,1\n").encode(), "x.csv", FILES)
     assert "沒有 甲處 114 年度的計畫" in str(caught.value)
-    assert "現有計畫：112 年度 舊甲處、乙處；113 年度 甲處。" in str(caught.value)
+    assert "現有計畫：112 年度 舊甲處、乙處、丙處；113 年度 甲處、丙處。" in str(caught.value)
     assert store.is_empty()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -11,9 +13,34 @@ from metrics.figures import Figures
 from metrics.formulas import format_number
 from metrics.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
-from ui.layout import Context
+from ui.layout import Context, previous_month, previous_year
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
+DETAIL_PAGE = "pages/1_指標明細.py"
+
+
+def over_time(context: Context) -> dict[str, list[str]]:
+    """Per indicator, the lines that compare it with last month and with the same month last year."""
+    from metrics.trends import last_month, last_year
+
+    month = last_month(context.evaluation, previous_month(context))
+    year = last_year(context.evaluation, previous_year(context))
+    return {result.indicator.id: [month.get(result.indicator.id, ""), year.get(result.indicator.id, "")]
+            for result in context.evaluation.results}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _score_figure(source_key: tuple, year: int, unit: str, month: int, _figures: Figures) -> go.Figure:
+    from metrics.charts import score_figure
+    from metrics.trends import score_series
+
+    return score_figure(score_series(_figures, month), year=year)
+
+
+def score_chart(context: Context, *, key: str) -> None:
+    """The weighted score month by month up to the month shown, with the pace line."""
+    st.plotly_chart(_score_figure(context.source.key, context.year, context.unit, context.month, context.figures),
+                    key=f"{key}_score_chart", config=CHART_CONFIG)
 
 
 def gauge_key(result: IndicatorResult) -> tuple[str, ...]:
@@ -77,8 +104,12 @@ def goal_rows(evaluation: Evaluation, slots: int = 3) -> list[list[int]]:
 
 
 def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
-                  reference: Evaluation | None = None, slots: int = 3) -> None:
-    """The 10 goals in the plan's order, each with its title, kind, weight and one gauge per indicator."""
+                  reference: Evaluation | None = None, slots: int = 3,
+                  extra: Mapping[str, Sequence[str]] | None = None, detail_params: Mapping[str, str] | None = None
+                  ) -> None:
+    """The goals in the plan's order, each with its title, kind, weight and one gauge per indicator; `extra` adds
+    lines under a gauge (such as the change since last month); `detail_params` adds a link to each indicator's
+    detail (the period's query parameters)."""
     plan = evaluation.plan
     for row in goal_rows(evaluation, slots):
         sizes = [len(evaluation.of_goal(number)) for number in row]
@@ -99,7 +130,11 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
                             before = reference.result(result.indicator.id)
                             lines.insert(0, f"官方：{before.format_value(before.actual)}，達成率 "
                                             f"{achievement_text(before)}，{before.status_label}")
+                        lines += [line for line in (extra or {}).get(result.indicator.id, ()) if line]
                         st.caption("  \n".join(lines))
+                        if detail_params is not None:
+                            st.page_link(DETAIL_PAGE, label=f"{result.indicator.id} 指標明細",
+                                         query_params={**detail_params, "indicator": result.indicator.id})
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

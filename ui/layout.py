@@ -15,11 +15,13 @@ from metrics.evaluation import Evaluation, evaluate
 from metrics.figures import Figures
 from metrics.plan import Plan
 from metrics.presentation import month_label, months_text, taiwan_time
+from ui import links
 from ui.data import Source, current_source, load_sample_into_store
 from ui.widgets import remembered_selectbox
 
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("dashboard.py", "總覽", ":material/speed:"),
+    ("pages/6_全府比較.py", "全府比較", ":material/table_view:"),
     ("pages/1_指標明細.py", "指標明細", ":material/query_stats:"),
     ("pages/2_資料上傳.py", "資料上傳", ":material/upload_file:"),
     ("pages/3_情境模擬.py", "情境模擬", ":material/tune:"),
@@ -102,15 +104,16 @@ def sample_banner(source: Source) -> None:
     if not source.is_sample:
         return
     with st.container(border=True):
-        st.warning("**範例資料**：資料庫尚無任何月報，以下顯示內建的範例數字（政風處 112 年，以及標示「範例」的人事處 112 年、"
-                   "政風處 113 年範例計畫；僅供試用，未存入資料庫）。請上傳實際月報，或將範例資料存入資料庫以練習復原等功能。",
+        st.warning("**範例資料**：資料庫尚無任何月報，以下顯示內建的範例數字（政風處 112 年，以及標示「範例」的人事處、主計處 "
+                   "112 年與政風處 113 年範例計畫；僅供試用，未存入資料庫）。請上傳實際月報，或將範例資料存入資料庫以練習復原等功能。",
                    icon=":material/info:")
         st.button("將範例資料存入資料庫", key="load_sample", on_click=load_sample_clicked)
 
 
-def navigation() -> None:
+def navigation(params: dict[str, str]) -> None:
+    """The pages, each link carrying the period shown, so the next page shows the same (and its URL says so)."""
     for path, label, icon in PAGES:
-        st.page_link(path, label=label, icon=icon)
+        st.page_link(path, label=label, icon=icon, query_params=params)
 
 
 # Computed once per content of the figures (Source.key) and shared between sessions and reruns, so a rerun
@@ -172,11 +175,10 @@ def freshness(source: Source, plan: Plan, figures: Figures, month: int) -> None:
     """Whose figures these are, by which plan, from where, and which months are still empty."""
     if source.is_sample:
         where = "資料來源：內建範例資料（未儲存）"
-    elif source.latest_batch is not None:
-        batch = source.latest_batch
+    elif (batch := source.latest_batch(plan.year, plan.unit)) is not None:
         where = f"最近上傳：{taiwan_time(batch.uploaded_at)}（第 {batch.id:,} 批，{batch.file_name}）"
     else:
-        where = "尚無上傳紀錄"
+        where = f"{plan.unit_name} {plan.year} 年度尚無上傳紀錄"
     st.caption(f"{plan.organisation} {plan.year} 年度｜{plan.version_text}｜{where}")
     reported = set(figures.reported_months())
     unreported = [m for m in range(1, month + 1) if m not in reported]
@@ -198,15 +200,22 @@ def start_page(title: str) -> Context:
     if not source.catalogue.plans:
         st.error(f"沒有任何計畫。{source.catalogue.available_text()}")
         st.stop()
+    url_problems = links.apply_period(source.catalogue)
     with st.sidebar:
         st.markdown("**新竹縣政府**  \n施政計畫績效指標")
-        navigation()
+        menu = st.container()
         st.divider()
         plan, month, figures, latest = choose_period(source)
         st.caption(f"{plan.organisation}｜{plan.version_text}")
         if source.unplanned:
             st.caption("⚠ 有數字但沒有計畫：" + "、".join(f"{unit} {year}年" for year, unit in source.unplanned))
+    params = links.period_params(plan.year, plan.unit, month)
+    links.write(params)
+    with menu:
+        navigation(params)
     st.title(title)
+    for problem in url_problems:
+        st.warning(f"{problem}以下顯示 {plan.label}（統計至 {month_label(plan.year, month)}）。", icon=":material/link_off:")
     if plan.sample:
         st.info(f"**{plan.label}是範例計畫**：目標值為虛構，僅供試用，不是正式計畫。", icon=":material/science:")
     freshness(source, plan, figures, month)
@@ -215,3 +224,22 @@ def start_page(title: str) -> Context:
     unplanned_notice(source)
     return Context(source, plan, month, latest, figures,
                    official_evaluation(source.key, plan.year, plan.unit, month, figures))
+
+
+def previous_month(context: Context) -> Evaluation | None:
+    """The same plan and figures as of the month before (None in January)."""
+    if context.month <= 1:
+        return None
+    return official_evaluation(context.source.key, context.year, context.unit, context.month - 1, context.figures)
+
+
+def previous_year(context: Context) -> Evaluation | None:
+    """The same unit in the same month of the previous year, judged by that year's own plan; None without one
+    or without its figures."""
+    plan = context.catalogue.find(context.year - 1, context.unit)
+    if plan is None:
+        return None
+    figures = period_figures(context.source.key, plan.year, plan.unit, context.source.frame, plan)
+    if figures.latest_month() is None:
+        return None
+    return official_evaluation(context.source.key, plan.year, plan.unit, context.month, figures)

@@ -1,0 +1,100 @@
+"""The 全府比較 page through AppTest on the hand-computed county fixture of test_county.py (three units, two
+years of tests/fixture_plans), and the period in the URL: a bookmarked or sent link opens exactly that view."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from catalogues import FIXTURE_PLANS
+from metrics.store import Store
+from test_county import tidy
+
+COUNTY = "pages/6_全府比較.py"
+
+
+@pytest.fixture
+def county(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    monkeypatch.setenv("KPI_DB_URL", url)
+    monkeypatch.setenv("KPI_PLANS_DIR", str(FIXTURE_PLANS))
+    Store(url).ingest(tidy(), file_name="x.csv", file_bytes=b"x")
+    return url
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    app = AppTest.from_file("../dashboard.py", default_timeout=30)
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.run()
+    if page != "dashboard.py":
+        app.switch_page(page)
+        for key, value in params.items():
+            app.query_params[key] = value
+        app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    return app
+
+
+def texts(app: AppTest) -> str:
+    return "\n".join(str(element.value) for kind in ("markdown", "caption", "warning", "info", "error", "success",
+                                                     "subheader") for element in getattr(app, kind))
+
+
+def test_the_comparison_missing_reports_and_points_as_of_march(county):
+    app = open_page(COUNTY, year="112", month="3")
+    assert "112 年度共同性指標｜統計至 112年3月（3 個單位）" in texts(app)
+    comparison, missing, points = (table.value for table in app.dataframe)
+    assert comparison.to_dict("records") == [
+        {"單位": "舊甲處", "名次": 1, "共同性指標加權分數": 100.0, "9 認證率": 60.0},
+        {"單位": "丙處", "名次": 2, "共同性指標加權分數": 80.0, "9 認證率": 40.0},
+        {"單位": "乙處", "名次": 3, "共同性指標加權分數": 50.0, "9 認證率": 25.0}]
+    assert missing["單位"].tolist() == ["舊甲處", "丙處"]
+    assert missing["未填報的項目"].tolist() == ["認證人數、現職人數", "認證人數、現職人數"]
+    assert points.iloc[0].tolist() == ["舊甲處", 112, 10.0, 10.0]
+    links = {link.proto.label: link.proto.page for link in app.get("page_link") if link.proto.label in
+             ("舊甲處", "丙處", "乙處")}
+    assert set(links) == {"舊甲處", "丙處", "乙處"}
+
+
+def test_the_url_names_the_view_and_a_link_opens_it(county):
+    app = open_page("dashboard.py", year="112", unit="乙處", month="3")
+    assert app.sidebar.selectbox(key="period_unit").value == "乙處"
+    assert app.sidebar.selectbox(key="period_month").value == 3
+    assert "乙處｜統計至 112年3月" in texts(app)
+    assert dict(app.query_params) == {"year": "112", "unit": "乙處", "month": "3"}
+    app.sidebar.selectbox(key="period_unit").select("丙處").run()
+    assert app.query_params["unit"] == "丙處"  # the URL follows the choice, so it can be bookmarked
+
+
+def test_the_detail_page_takes_the_indicator_from_the_url(county):
+    app = open_page("pages/1_指標明細.py", year="112", unit="甲", month="3", indicator="9")
+    assert app.selectbox(key="detail_indicator").value == "9"
+    assert "指標 9：認證率" in texts(app)
+    assert app.query_params["unit"] == "甲處" and app.query_params["indicator"] == "9"
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"year": "111"}, "網址中的年度「111」沒有任何計畫"),
+    ({"year": "abc"}, "網址中的年度「abc」沒有任何計畫"),
+    ({"year": "112", "unit": "法制處"}, "網址中的單位「法制處」不是本府的單位"),
+    ({"year": "113", "unit": "乙處"}, "網址中的單位「乙處」沒有 113 年度的計畫"),
+    ({"month": "13"}, "網址中的月份「13」須為 1 至 12"),
+])
+def test_an_unknown_year_unit_or_month_in_the_url_is_said_plainly(county, params, message):
+    app = open_page("dashboard.py", **params)
+    warnings = [warning.value for warning in app.warning]
+    assert any(message in warning and "以下顯示" in warning for warning in warnings), warnings
+
+
+def test_an_unknown_indicator_in_the_url_is_said_plainly(county):
+    app = open_page("pages/1_指標明細.py", year="112", unit="甲處", indicator="99")
+    assert any("網址中的指標「99」不在本計畫中（可用：1、9）" in warning.value for warning in app.warning)
+
+
+def test_over_time_last_month_and_last_year(county):
+    app = open_page("pages/1_指標明細.py", year="113", unit="甲處", month="2", indicator="9")
+    # 113年2月 70 % (7 of 10); 112年2月 60 % (3 of 5, January's stock) judged against 112's 50 %
+    assert "去年同期 60%（達標，目標 50%）" in texts(app)
+    january = open_page("dashboard.py", year="112", unit="甲處", month="3")
+    assert "較上月 -2 案" not in texts(january) and "較上月 +2 案" in texts(january)  # cases: 7 → 9
