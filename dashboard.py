@@ -16,8 +16,7 @@ st.subheader(f"{context.plan.unit_name}｜統計至 {context.period}{latest}")
 if context.latest_month is None:
     st.info("此年度尚無任何填報數字，請至「資料上傳」上傳月報。")
 score_metrics(context.evaluation)
-with st.expander("加權分數逐月變化（對照進度線）"):
-    score_chart(context, key="overview")
+score_chart(context, key="overview")
 multi_year_section(context)
 goal_sections(context.evaluation, context.figures, key="overview", extra=over_time(context),
               detail_params=links.period_params(context.year, context.unit, context.month))

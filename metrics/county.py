@@ -8,7 +8,7 @@ same weighted rule as a unit's overall score, restricted to the common indicator
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -67,20 +67,29 @@ def missing_fields(figures: Figures, month: int) -> tuple[str, ...]:
                  if figures.monthly(monthly_field.code, month) is None)
 
 
-def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int) -> CountyView:
-    """Every unit with a plan in `year`, as of `month`, against its own plan."""
+def year_figures(catalogue: Catalogue, frame: pd.DataFrame, year: int) -> dict[tuple[int, str], Figures]:
+    """Each unit's figures of the year, against its own plan: what every month of the county view draws on."""
+    return Figures.for_plans([catalogue.plan(year, unit) for unit in catalogue.units_in(year)], frame)
+
+
+def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int, *,
+                figures: Mapping[tuple[int, str], Figures] | None = None) -> CountyView:
+    """Every unit with a plan in `year`, as of `month`, against its own plan (`figures`: year_figures, when the
+    caller keeps them between months)."""
     ids = tuple(indicator.id for indicator in catalogue.common.indicators)
     names = tuple(indicator.short_name for indicator in catalogue.common.indicators)
     rows = []
-    plans = [catalogue.plan(year, unit) for unit in catalogue.units_in(year)]
-    for plan, figures in zip(plans, Figures.for_plans(plans, frame).values()):
-        evaluation = evaluate(figures, month)
+    figures = figures if figures is not None else year_figures(catalogue, frame, year)
+    for unit in catalogue.units_in(year):
+        plan = catalogue.plan(year, unit)
+        unit_figures = figures[plan.key]
+        evaluation = evaluate(unit_figures, month)
         by_id = {result.indicator.id: result for result in evaluation.results}
         common = tuple(by_id.get(indicator_id) for indicator_id in ids)
         score, _ = weighted_score(result for result in common if result is not None)
         if all(result is None or result.status == NO_DATA for result in common):
             score = None  # nothing reported yet: not last with 0 points, but unranked and listed as missing
-        rows.append((plan, evaluation, common, score, missing_fields(figures, month)))
+        rows.append((plan, evaluation, common, score, missing_fields(unit_figures, month)))
     ranks = competition_ranks([row[3] for row in rows])
     standings = [UnitStanding(plan, evaluation, common, score, rank, missing)
                  for (plan, evaluation, common, score, missing), rank in zip(rows, ranks)]
@@ -136,27 +145,24 @@ def comparison_statuses(view: CountyView) -> pd.DataFrame:
                          for standing in view.standings], columns=columns)
 
 
-def comparison_tooltips(view: CountyView) -> pd.DataFrame:
-    """What each cell of comparison_frame is made of: status, numerator / denominator, target."""
-    columns = [indicator_column(indicator_id, name) for indicator_id, name in zip(view.indicator_ids,
-                                                                               view.indicator_names)]
-    texts = []
-    for standing in view.standings:
-        row = []
-        for result in standing.common:
+def comparison_parts(view: CountyView) -> pd.DataFrame:
+    """comparison_frame as text, each ratio with its numerator and denominator: 「40.74%（11 / 27）」."""
+    frame = comparison_frame(view).astype(object)
+    for column, results in zip(frame.columns[3:], zip(*(standing.common for standing in view.standings))):
+        texts = []
+        for result in results:
             if result is None:
-                row.append("此單位本年度計畫沒有這項指標")
+                texts.append("—")
                 continue
-            parts = [f"{result.status_label}｜目標 {result.format_value(result.target)}"]
+            text = result.format_value(result.actual) if result.actual is not None else result.status_label
             computation = result.computation
             if result.indicator.is_ratio and computation.numerator is not None and computation.denominator is not None:
-                parts.append(f"{result.numerator_label} {format_number(computation.numerator)} / "
-                             f"{result.denominator_label} {format_number(computation.denominator)}")
-            elif computation.note:
-                parts.append(computation.note)
-            row.append("｜".join(parts))
-        texts.append(row)
-    return pd.DataFrame(texts, columns=columns)
+                text += f"（{format_number(computation.numerator)} / {format_number(computation.denominator)}）"
+            texts.append(text)
+        frame[column] = texts
+    frame["共同性指標加權分數"] = ["—" if value is None or value != value else f"{format_number(Fraction(str(value)))} 分"
+                            for value in frame["共同性指標加權分數"]]
+    return frame
 
 
 def missing_frame(view: CountyView) -> pd.DataFrame:

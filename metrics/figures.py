@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 
 import pandas as pd
@@ -26,6 +26,10 @@ from metrics.plan import Aggregation, Plan
 TIDY_COLUMNS: tuple[str, ...] = (
     "year", "month", "unit", "field", "value", "source_file", "source_sheet", "source_cell",
 )
+
+
+# Stored values have at most 15 integer and 6 decimal digits (metrics.validation): a year of them sums exactly.
+EXACT = Context(prec=80)
 
 
 def empty_tidy_frame() -> pd.DataFrame:
@@ -94,7 +98,8 @@ class Figures:
         if not reported:
             return None
         if self.plan.field_by_code[code].aggregation is Aggregation.FLOW:
-            return sum((Fraction(by_month[m]) for m in reported), Fraction(0))
+            with localcontext(EXACT):  # Decimal sums are exact at this precision and far cheaper than Fractions
+                return Fraction(sum((by_month[m] for m in reported), Decimal(0)))
         return Fraction(by_month[max(reported)])
 
     def with_additions(self, additions: Mapping[str, Mapping[int, Decimal]]) -> Figures:

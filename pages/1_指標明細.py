@@ -44,8 +44,7 @@ if result.missing_months:
 
 series = indicator_series(context.figures, indicator_id, context.month, result.target)
 st.plotly_chart(series_figure(series, indicator, year=context.year), key="detail_series", config=CHART_CONFIG)
-with st.expander("加權分數逐月變化（對照進度線）"):
-    score_chart(context, key="detail")
+score_chart(context, key="detail")
 
 st.markdown("##### 計算方式（代入本月數字）")
 st.markdown(f"> {formula_text(result, context.figures)}")

@@ -13,6 +13,6 @@ st.subheader(f"{context.year} 年度共同性指標｜統計至 {context.period}
 county.report_button(context, view, unit_points)
 county.comparison(context, view)
 st.markdown(f"##### 尚未填報 {context.period} 的單位")
-county.missing(view)
+county.missing(context, view)
 st.markdown("##### 跨年度計分")
 county.multi_year(context, unit_points)

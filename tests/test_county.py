@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from catalogues import FIXTURE_PLANS
 from metrics.catalogue import load_catalogue
-from metrics.county import (comparison_frame, comparison_statuses, comparison_tooltips, competition_ranks,
+from metrics.county import (comparison_frame, comparison_parts, comparison_statuses, competition_ranks,
                             county_multi_year, county_view, missing_frame, multi_year_frame)
 from metrics.figures import TIDY_COLUMNS
 from metrics.report import build_county_report
@@ -76,9 +76,9 @@ def test_the_comparison_tables_people_read():
         {"單位": "丙處", "名次": 2, "共同性指標加權分數": 80.0, "9 認證率": 40.0},
         {"單位": "乙處", "名次": 3, "共同性指標加權分數": 50.0, "9 認證率": 25.0}]
     assert comparison_statuses(view)["9 認證率"].tolist() == ["met", "behind", "behind"]
-    assert comparison_tooltips(view)["9 認證率"].tolist() == [
-        "達標｜目標 50%｜認證人數 3 / 現職人數 5", "落後｜目標 50%｜認證人數 4 / 現職人數 10",
-        "落後｜目標 50%｜認證人數 2 / 現職人數 8"]
+    parts = comparison_parts(view)
+    assert parts["9 認證率"].tolist() == ["60%（3 / 5）", "40%（4 / 10）", "25%（2 / 8）"]
+    assert parts["共同性指標加權分數"].tolist() == ["100 分", "80 分", "50 分"]
     assert missing_frame(view).to_dict("records") == [
         {"單位": "舊甲處", "未填報項目數": 2, "已填報項目數": 1, "未填報的項目": "認證人數、現職人數"},
         {"單位": "丙處", "未填報項目數": 2, "已填報項目數": 0, "未填報的項目": "認證人數、現職人數"}]

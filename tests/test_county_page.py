@@ -52,9 +52,11 @@ def test_the_comparison_missing_reports_and_points_as_of_march(county):
     assert missing["單位"].tolist() == ["舊甲處", "丙處"]
     assert missing["未填報的項目"].tolist() == ["認證人數、現職人數", "認證人數、現職人數"]
     assert points.iloc[0].tolist() == ["舊甲處", 112, 10.0, 10.0]
-    links = {link.proto.label: link.proto.page for link in app.get("page_link") if link.proto.label in
-             ("舊甲處", "丙處", "乙處")}
-    assert set(links) == {"舊甲處", "丙處", "乙處"}
+    chooser = app.selectbox(key="county_unit")
+    assert chooser.options == ["舊甲處", "丙處", "乙處"]
+    chooser.select("乙處").run()
+    link = next(link for link in app.get("page_link") if link.proto.label.startswith("開啟乙處"))
+    assert link.proto.label == "開啟乙處的總覽（112年3月）"
 
 
 def test_the_url_names_the_view_and_a_link_opens_it(county):

@@ -3,13 +3,17 @@ indicator), the units that have not reported, goal 6's multi-year points, links 
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from metrics.county import (STATUS_COLOURS, CountyView, comparison_frame, comparison_statuses, comparison_tooltips,
-                            county_multi_year, county_view, missing_frame, multi_year_frame)
+from metrics.county import (STATUS_COLOURS, CountyView, comparison_frame, comparison_parts, comparison_statuses,
+                            county_multi_year, county_view, missing_frame, multi_year_frame, year_figures)
+from metrics.figures import Figures
 from metrics.evaluation import MultiYearPoints
+from metrics.formulas import format_number
 from metrics.presentation import month_label
 from metrics.report import build_county_report
 from ui.layout import Context
@@ -20,12 +24,21 @@ DETAIL = "pages/1_指標明細.py"
 TABLE_KEY = "county_table"
 TARGET = "county_target"  # where a click on the table asked to go: (page, query parameters)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Column widths in pixels: the whole comparison fits a 1400-pixel screen with the sidebar open.
+WIDTHS = {"單位": 100, "名次": 45, "共同性指標加權分數": 80, "indicator": 88}
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _figures(source_key: tuple, year: int, _context: Context) -> dict[tuple[int, str], Figures]:
+    """Every unit's figures of a year, split once per data version: a month change only evaluates again."""
+    return year_figures(_context.catalogue, _context.source.frame, year)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _view(source_key: tuple, year: int, month: int, _context: Context) -> CountyView:
     """Every unit's evaluation for a year and month, once per data version (shared, never modified)."""
-    return county_view(_context.catalogue, _context.source.frame, year, month)
+    return county_view(_context.catalogue, _context.source.frame, year, month,
+                       figures=_figures(source_key, year, _context))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -41,29 +54,40 @@ def points(context: Context) -> list[MultiYearPoints]:
     return _points(context.source.key, context.year, context)
 
 
-def _styled(county: CountyView, context: Context) -> Styler:
-    frame = comparison_frame(county)
-    statuses = comparison_statuses(county)
-    units = {indicator.id: indicator.unit for indicator in context.catalogue.common.indicators}
-    columns = list(statuses.columns)
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _tables(source_key: tuple, year: int, month: int, _county: CountyView,
+            _context: Context) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], pd.DataFrame]:
+    """The comparison's values, cell colours, number formats, and the same cells as text with their parts."""
+    frame = comparison_frame(_county)
+    statuses = comparison_statuses(_county)
+    colours = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for column in statuses.columns:
+        colours[column] = [f"background-color: {STATUS_COLOURS[status]}" if status else ""
+                           for status in statuses[column]]
+    units = {indicator.id: indicator.unit for indicator in _context.catalogue.common.indicators}
+    formats = {"共同性指標加權分數": _shown("分")}
+    for column in statuses.columns:
+        formats[column] = _shown(units[column.split(" ", 1)[0]])
+    return frame, colours, formats, comparison_parts(_county)
 
-    def colours(_: pd.DataFrame) -> pd.DataFrame:
-        styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
-        for column in columns:
-            styles[column] = [f"background-color: {STATUS_COLOURS[status]}" if status else ""
-                              for status in statuses[column]]
-        return styles
 
-    formats = {"共同性指標加權分數": "{:,.2f} 分"}
-    for column in columns:
-        unit = units[column.split(" ", 1)[0]]
-        formats[column] = "{:,.2f}%" if unit == "%" else "{:,.0f} " + unit
-    styler = frame.style.apply(colours, axis=None).format(formats, na_rep="—")
-    tooltips = comparison_tooltips(county)
-    for column in frame.columns:  # only the indicator cells have something to say on hover
-        if column not in tooltips:
-            tooltips[column] = ""
-    return styler.set_tooltips(tooltips[list(frame.columns)])
+def _shown(unit: str):
+    """A cell's number as the gauges write it: 50%, 40.74%, 134 案, 99.12 分."""
+    def text(value: object) -> str:
+        if value is None or value != value:
+            return "—"
+        number = format_number(Fraction(str(value)))
+        return f"{number}%" if unit == "%" else f"{number} {unit}"
+    return text
+
+
+def _styled(county: CountyView, context: Context, *, parts: bool) -> Styler:
+    """Coloured by status; numbers (sortable), or with each ratio's numerator and denominator as text.
+    (st.dataframe shows no Styler tooltips, so the parts are a view of their own rather than a hover.)"""
+    frame, colours, formats, texts = _tables(context.source.key, county.year, county.month, county, context)
+    if parts:
+        return texts.style.apply(lambda _: colours, axis=None)
+    return frame.style.apply(lambda _: colours, axis=None).format(formats)
 
 
 def _clicked(county: CountyView) -> None:
@@ -87,20 +111,43 @@ def comparison(context: Context, county: CountyView) -> None:
         st.switch_page(target[0], query_params=target[1])
     st.caption(f"各單位依其 {county.year} 年度計畫計算，統計至 {month_label(county.year, county.month)}；"
                "「共同性指標加權分數」只計共同性指標（權重 × min(達成率, 100%) 合計 ÷ 權重合計），名次依此排列。"
-               "顏色：綠＝達標、藍＝符合進度、紅＝落後、灰＝無資料或不適用；滑鼠移到數字上可看分子與分母。"
+               "顏色：綠＝達標、藍＝符合進度、紅＝落後、灰＝無資料或不適用。點選欄位標題可排序；"
                "點選單位或分數開啟該單位的總覽，點選指標數字開啟該指標的明細。")
-    st.dataframe(_styled(county, context), hide_index=True, width="stretch", key=TABLE_KEY, on_select=lambda: _clicked(county),
-                 selection_mode="single-cell", height=min(35 * (len(county.standings) + 1) + 3, 720))
-    st.markdown("###### 前往單位總覽")
-    columns = st.columns(6)
-    for index, standing in enumerate(county.standings):
-        label = standing.plan.unit_name + ("（範例）" if standing.plan.sample else "")
-        columns[index % 6].page_link(OVERVIEW, label=label, icon=":material/speed:",
-                                     query_params=period_params(county.year, standing.unit, county.month))
+    parts = st.toggle("數字旁顯示分子與分母（文字，不依數值排序）", key="county_parts")
+    names = dict(zip(county.indicator_ids, (indicator.name for indicator in context.catalogue.common.indicators)))
+    columns = {"單位": st.column_config.TextColumn(width=WIDTHS["單位"]),
+               "名次": st.column_config.NumberColumn(width=WIDTHS["名次"]),
+               "共同性指標加權分數": (st.column_config.TextColumn if parts else st.column_config.NumberColumn)(
+                   "加權分數", width=WIDTHS["共同性指標加權分數"],
+                                                         help="只計共同性指標：Σ 權重 × min(達成率, 100%) ÷ Σ 權重 × 100")}
+    for indicator_id, name in zip(county.indicator_ids, county.indicator_names):
+        column_type = st.column_config.TextColumn if parts else st.column_config.NumberColumn
+        columns[f"{indicator_id} {name}"] = column_type(width=WIDTHS["indicator"] * (2 if parts else 1),
+                                                        help=names[indicator_id])
+    st.dataframe(_styled(county, context, parts=parts), hide_index=True, width="stretch", key=TABLE_KEY,
+                 on_select=lambda: _clicked(county), selection_mode="single-cell", column_config=columns,
+                 height=min(35 * (len(county.standings) + 1) + 3, 720))
+    names = {standing.unit: standing.plan.unit_name + ("（範例）" if standing.plan.sample else "")
+             for standing in county.standings}
+    chosen, link = st.columns([2, 3], vertical_alignment="bottom")
+    unit = chosen.selectbox("前往單位", list(names), format_func=names.get, key="county_unit")
+    if unit is not None:
+        link.page_link(OVERVIEW, label=f"開啟{names[unit]}的總覽（{month_label(county.year, county.month)}）",
+                       icon=":material/speed:", query_params=period_params(county.year, unit, county.month))
 
 
-def missing(county: CountyView) -> None:
-    frame = missing_frame(county)
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _missing_frame(source_key: tuple, year: int, month: int, _county: CountyView) -> pd.DataFrame:
+    return missing_frame(_county)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _points_frame(source_key: tuple, year: int, _context: Context, _points: list[MultiYearPoints]) -> pd.DataFrame:
+    return multi_year_frame(_context.catalogue, _points, year)
+
+
+def missing(context: Context, county: CountyView) -> None:
+    frame = _missing_frame(context.source.key, county.year, county.month, county)
     if frame.empty:
         st.success(f"所有單位都已填報 {month_label(county.year, county.month)} 的全部項目。")
         return
@@ -117,8 +164,8 @@ def multi_year(context: Context, unit_points: list[MultiYearPoints]) -> None:
     st.caption(f"指標 {rule.indicator} 依{rule.source}：{rule.years[0]}～{rule.years[-1]} 年間第一次達標的年度決定該年及以後各年的分數"
                "（" + "、".join(f"{year} 年 {value:g} 分" for year, value in rule.points_by_first_year)
                + "）；「—」為尚無法判定（沒有該年度計畫或數字）。")
-    st.dataframe(multi_year_frame(context.catalogue, unit_points, context.year), hide_index=True, width="stretch",
-                 key="county_multi_year")
+    st.dataframe(_points_frame(context.source.key, context.year, context, unit_points), hide_index=True,
+                 width="stretch", key="county_multi_year")
 
 
 def report_button(context: Context, county: CountyView, unit_points: list[MultiYearPoints]) -> None:

@@ -48,12 +48,15 @@ def get_store() -> Store:
     return open_store(default_url())
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+# Shared between sessions and never modified (a copy per rerun would cost more than the rest of a rerun at county
+# scale); a new data version reads them again.
+
+@st.cache_resource(max_entries=8, show_spinner=False)
 def load_history(url: str, version: tuple[int, ...]) -> list[BatchInfo]:
     return open_store(url).history()
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def load_frame(url: str, version: tuple[int, ...]) -> pd.DataFrame:
     return open_store(url).current_frame()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import pandas as pd
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -21,12 +23,17 @@ DETAIL_PAGE = "pages/1_指標明細.py"
 
 def over_time(context: Context) -> dict[str, list[str]]:
     """Per indicator, the lines that compare it with last month and with the same month last year."""
+    return _over_time(context.source.key, context.year, context.unit, context.month, context)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _over_time(source_key: tuple, year: int, unit: str, month: int, _context: Context) -> dict[str, list[str]]:
     from metrics.trends import last_month, last_year
 
-    month = last_month(context.evaluation, previous_month(context))
-    year = last_year(context.evaluation, previous_year(context))
-    return {result.indicator.id: [month.get(result.indicator.id, ""), year.get(result.indicator.id, "")]
-            for result in context.evaluation.results}
+    this_month = last_month(_context.evaluation, previous_month(_context))
+    this_year = last_year(_context.evaluation, previous_year(_context))
+    return {result.indicator.id: [this_month.get(result.indicator.id, ""), this_year.get(result.indicator.id, "")]
+            for result in _context.evaluation.results}
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -38,9 +45,11 @@ def _score_figure(source_key: tuple, year: int, unit: str, month: int, _figures:
 
 
 def score_chart(context: Context, *, key: str) -> None:
-    """The weighted score month by month up to the month shown, with the pace line."""
-    st.plotly_chart(_score_figure(context.source.key, context.year, context.unit, context.month, context.figures),
-                    key=f"{key}_score_chart", config=CHART_CONFIG)
+    """The weighted score month by month up to the month shown, with the pace line; drawn when asked for (a chart
+    costs as much as a gauge on every rerun)."""
+    if st.toggle("顯示加權分數逐月變化（對照進度線）", key=f"{key}_score_toggle"):
+        st.plotly_chart(_score_figure(context.source.key, context.year, context.unit, context.month, context.figures),
+                        key=f"{key}_score_chart", config=CHART_CONFIG)
 
 
 def gauge_key(result: IndicatorResult) -> tuple[str, ...]:
@@ -138,10 +147,11 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _multi_year(source_key: tuple, unit: str, _context: Context) -> MultiYearPoints:
+def _multi_year(source_key: tuple, unit: str, _context: Context) -> tuple[MultiYearPoints, pd.DataFrame]:
     plan = _context.plan
     plans = {year: _context.catalogue.find(year, unit) for year in plan.multi_year.years}
-    return multi_year_points(plan.multi_year, unit, plans, _context.source.frame)
+    points = multi_year_points(plan.multi_year, unit, plans, _context.source.frame)
+    return points, multi_year_table(points)
 
 
 def multi_year_section(context: Context) -> None:
@@ -149,7 +159,7 @@ def multi_year_section(context: Context) -> None:
     rule = context.plan.multi_year
     if rule is None:
         return
-    points = _multi_year(context.source.key, context.unit, context)
+    points, table = _multi_year(context.source.key, context.unit, context)
     indicator = context.plan.indicator_by_id[rule.indicator]
     with st.expander(f"指標 {rule.indicator}「{indicator.short_name}」跨年度計分（{rule.years[0]}～{rule.years[-1]} 年）："
                      f"{multi_year_summary(points)}"):
@@ -157,4 +167,4 @@ def multi_year_section(context: Context) -> None:
                    "（" + "、".join(f"{year} 年首次達標 {format_number(value)} 分" for year, value in rule.points_by_first_year)
                    + f"，滿分 {format_number(rule.full_points)} 分；尚未達標的年度 {format_number(rule.not_met_points)} 分）。"
                    "各年度以該年度最近填報月份的數字、對照該年度計畫的目標值判定。")
-        st.dataframe(multi_year_table(points), hide_index=True, width="stretch", key="multi_year_points")
+        st.dataframe(table, hide_index=True, width="stretch", key="multi_year_points")

@@ -28,7 +28,8 @@ from metrics.template import build_template
 
 from .helpers import (XLSX, Locator, Page, StreamlitApp, assert_no_error_shown, button, edit_grid_number, expect,
                       gauge, gauge_caption, gauge_number, go_to, grid_cell, grid_row_count, metric_delta,
-                      metric_value, open_page, save_screenshot, table_with_column, wait_for_app_idle)
+                      metric_value, open_page, save_screenshot, table_with_column, title, wait_for_app_idle)
+from .helpers import GRID_ROW_PIXELS, column_index
 
 pytestmark = pytest.mark.browser
 
@@ -345,3 +346,35 @@ def test_indicator_detail_shows_chart_and_formula(shared_app: StreamlitApp, page
     expect(grid_cell(sources, "上傳時間", 0)).to_have_text("範例資料（未儲存）")
     assert_no_error_shown(page)
     save_screenshot(page, f"07-detail-{indicator_id}")
+
+
+def test_county_page_links_to_a_units_overview_for_the_same_year_and_month(shared_app: StreamlitApp,
+                                                                            page: Page) -> None:
+    open_page(page, shared_app.page_url("全府比較") + "?year=112&month=6", "全府比較")
+    expect(page.get_by_role("heading", name="112 年度共同性指標｜統計至 112年6月（3 個單位）")).to_be_visible()
+    expect(page.get_by_text("尚未填報 112年6月 的單位")).to_be_visible()
+    chooser = page.locator(".st-key-county_unit")
+    chooser.click()
+    page.get_by_role("option", name="人事處（範例）").click()
+    page.get_by_role("link", name="開啟人事處（範例）的總覽（112年6月）").click()
+    expect(title(page, "總覽")).to_be_visible()
+    expect(page.get_by_role("heading", name="人事處｜統計至 112年6月（最新填報：112年12月）")).to_be_visible()
+    wait_for_app_idle(page)
+    assert "year=112" in page.url and "month=6" in page.url and "unit=%E4%BA%BA%E4%BA%8B%E8%99%95" in page.url
+    assert_no_error_shown(page)
+
+
+def test_a_click_on_a_county_cell_opens_that_indicators_detail(shared_app: StreamlitApp, page: Page) -> None:
+    open_page(page, shared_app.page_url("全府比較") + "?year=112&month=12", "全府比較")
+    table = table_with_column(page, "10-2 公文線上簽核比率")
+    assert column_index(table, "10-2 公文線上簽核比率") == 9  # the last column
+    grid = table.get_by_test_id("stDataFrameResizable")
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    # the grid is a canvas: the cell is clicked where it is drawn, in the last column of the first row
+    page.mouse.click(box["x"] + box["width"] - 25, box["y"] + GRID_ROW_PIXELS * 1.5)
+    expect(title(page, "指標明細")).to_be_visible()
+    wait_for_app_idle(page)
+    assert "indicator=10-2" in page.url and "month=12" in page.url
+    expect(page.get_by_text("指標 10-2：公文線上簽核比率")).to_be_visible()
