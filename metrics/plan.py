@@ -240,9 +240,9 @@ def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fiel
         if indicator.alternative_denominator and not indicator.denominator:
             issue("有替代分母（alternative_denominator）但沒有分母", "alternative_denominator")
         if not isinstance(indicator.weight, Decimal) or not indicator.weight.is_finite() or indicator.weight <= 0:
-            issue(f"權重缺漏或不大於 0（目前是 {_plain(indicator.weight)}）", "weight")
+            issue(f"權重缺漏或不大於 0（目前是 {plain_number(indicator.weight)}）", "weight")
         if not isinstance(indicator.target, Decimal) or not indicator.target.is_finite() or indicator.target <= 0:
-            issue(f"目標值缺漏或不大於 0（目前是 {_plain(indicator.target)}）", "target")
+            issue(f"目標值缺漏或不大於 0（目前是 {plain_number(indicator.target)}）", "target")
         if not indicator.numerator:
             issue("沒有分子項目", "numerator")
         if not indicator.help:
@@ -265,7 +265,7 @@ def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fiel
     return issues
 
 
-def _plain(value: object) -> str:
+def plain_number(value: object) -> str:
     """A number as people write it (12.5, not Decimal('12.5')); '空白' for nothing."""
     if value is None:
         return "空白"

@@ -20,7 +20,7 @@ from metrics.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan, plan_
 from metrics.errors import PlanError, PlanNotFound, Problem
 from metrics.formulas import Term, format_number, terms_label
 from metrics.plan import Goal, Indicator, Plan, PlanVersion, build_plan
-from metrics.store import Store, StoredPlan
+from metrics.store import Audit, Store, StoredPlan
 
 SEED_AUTHOR = "系統（計畫檔）"
 EDIT_ORIGIN = "系統內編修"
@@ -67,7 +67,7 @@ def plan_version(store: Store, files: Catalogue, year: int, unit: str, number: i
 
 
 def save_plan(store: Store, catalogue: Catalogue, plan: Plan, *, author: str, note: str = "",
-              origin: str = EDIT_ORIGIN) -> StoredPlan:
+              origin: str = EDIT_ORIGIN, audit: Audit = None) -> StoredPlan:
     """Store `plan` as the next version of its (year, unit), recording what changed against the version in
     force. The plan is checked as a new file would be: units, fields and the common set as they are today."""
     document = plan_document(plan)
@@ -79,7 +79,7 @@ def save_plan(store: Store, catalogue: Catalogue, plan: Plan, *, author: str, no
     if not author.strip():
         raise PlanError("請填寫修改人，計畫的每個版本都記錄由誰修改。")
     return store.save_plan_version(checked.year, checked.unit, document, author=author, note=note, origin=origin,
-                                   changes=changes, sample=checked.sample)
+                                   changes=changes, sample=checked.sample, audit=audit)
 
 
 def import_plan_text(store: Store, catalogue: Catalogue, text: str, *, author: str, note: str = "",

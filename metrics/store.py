@@ -42,8 +42,9 @@ from sqlalchemy.engine import Connection, Engine
 from metrics.errors import InputError, Problem, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.parsing import format_roc_date
+from metrics.plan import plain_number
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = REPOSITORY_ROOT / "data" / "kpi.sqlite3"
 TAIWAN = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")  # no daylight saving since 1979
@@ -174,6 +175,77 @@ plan_versions_table = sa.Table(
     sa.UniqueConstraint("year", "unit", "number", name="plan_versions_number"),
 )
 
+# Accounts, their login sessions, the settings an administrator changes, the append-only audit trail, and every
+# note ever written (the notes table holds the one in force).
+accounts_table = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String, nullable=False, unique=True),
+    sa.Column("display_name", sa.String, nullable=False, server_default=""),
+    sa.Column("email", sa.String, nullable=False, server_default=""),
+    sa.Column("roles", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("units", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("password_hash", sa.String, nullable=True),  # None: single sign-on only
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+login_sessions_table = sa.Table(
+    "login_sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # the token itself lives only in the browser session
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("method", sa.String, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("ended_at", sa.DateTime, nullable=True),
+)
+
+settings_table = sa.Table(
+    "settings", metadata,
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("value", sa.String, nullable=False),
+)
+
+audit_table = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
+    sa.Column("account", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("outcome", sa.String, nullable=False),  # 允許 / 拒絕 / 失敗
+    sa.Column("unit", sa.String, nullable=False, server_default=""),
+    sa.Column("year", sa.Integer, nullable=True),
+    sa.Column("subject", sa.String, nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+)
+
+notes_history_table = sa.Table(
+    "notes_history", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String, nullable=False),
+    sa.Column("month", sa.Integer, nullable=False),
+    sa.Column("indicator_id", sa.String, nullable=False),
+    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("author", sa.String, nullable=False, server_default=""),
+    sa.Column("saved_at", sa.DateTime, nullable=False),
+    sa.Index("notes_history_key", "year", "unit", "month", "indicator_id"),
+)
+
+
+def _migrate_2_to_3(connection: Connection) -> None:
+    """Accounts, login sessions, settings, the audit trail and the notes' history (kept notes become its start)."""
+    for table in (accounts_table, login_sessions_table, settings_table, audit_table, notes_history_table):
+        table.create(connection)
+    connection.execute(sa.text(
+        "INSERT INTO notes_history (year, unit, month, indicator_id, reason, action, author, saved_at) "
+        "SELECT year, unit, month, indicator_id, reason, action, author, updated_at FROM notes"))
+
+
 # Schema 1 knew a single plan, 政風處's of 112: what it stored without a year and unit belongs to that plan.
 _SCHEMA_1_PLAN = (112, "政風處")
 
@@ -195,7 +267,7 @@ def _migrate_1_to_2(connection: Connection) -> None:
 
 
 # version n → the function that upgrades a store from n to n + 1, run under the write lock.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 @dataclass(frozen=True)
@@ -207,6 +279,10 @@ class IngestResult:
     same: int
     duplicate_of: int | None
     message: str
+    changes: tuple[str, ...] = ()  # "112年3月 field：old → new" for values replaced, the first CHANGES_SHOWN
+
+
+CHANGES_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -253,6 +329,42 @@ class Provenance:
     source_cell: str
     uploaded_at: dt.datetime
     uploader: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the audit trail: who did (or tried) what, to which unit and year, and what changed."""
+
+    account: str
+    action: str
+    outcome: str  # 允許 / 拒絕 / 失敗
+    subject: str = ""
+    detail: str = ""
+    unit: str = ""
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow(AuditEntry):
+    id: int = 0
+    at: dt.datetime | None = None
+
+
+Audit = Sequence[AuditEntry] | Callable[[Any], Sequence[AuditEntry]] | None
+
+
+@dataclass(frozen=True)
+class StoredAccount:
+    id: int
+    username: str
+    display_name: str
+    email: str
+    roles: tuple[str, ...]
+    units: tuple[str, ...]
+    active: bool
+    password_hash: str | None
+    failed_logins: int
+    locked_until: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -433,8 +545,9 @@ class Store:
         with self._engine.connect() as connection, connection.begin():
             yield connection
 
-    def _write(self, action: Callable[[Connection], T]) -> T:
-        """Run `action` in one transaction under the store-wide write lock, retrying lock errors."""
+    def _write(self, action: Callable[[Connection], T], audit: Audit = None) -> T:
+        """Run `action` in one transaction under the store-wide write lock, retrying lock errors; the audit rows
+        (given, or made from the action's result) are written in the same transaction: no write without its row."""
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
                 with self._engine.connect() as connection:
@@ -442,7 +555,11 @@ class Store:
                     with connection.begin():
                         if self._dialect == "postgresql":
                             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock_key})
-                        return action(connection)
+                        result = action(connection)
+                        entries = audit(result) if callable(audit) else audit
+                        if entries:
+                            _insert_audit(connection, entries)
+                        return result
             except sa.exc.OperationalError as error:
                 if attempt == _WRITE_ATTEMPTS or not _is_transient(error):
                     raise
@@ -511,7 +628,8 @@ class Store:
             return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
         return pd.DataFrame.from_records(records, columns=columns)
 
-    def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes, uploader: str = "") -> IngestResult:
+    def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes, uploader: str = "",
+               audit: Audit = None) -> IngestResult:
         """Upsert an already-validated tidy frame as one batch, all or nothing."""
         incoming = _incoming_rows(frame, self.field_names)
         sha256 = hashlib.sha256(file_bytes).hexdigest()
@@ -520,9 +638,10 @@ class Store:
             return self._ingest(connection, incoming, file_name, sha256, uploader.strip())
 
         with self._errors(f"儲存「{file_name}」"):
-            return self._write(write)
+            return self._write(write, audit)
 
-    def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes]], *, uploader: str = "") -> list[IngestResult]:
+    def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes]], *, uploader: str = "",
+                    audit: Audit = None) -> list[IngestResult]:
         """Several (frame, file name, file bytes) as one batch each, in order, in ONE transaction:
         either every file is stored or none is."""
         prepared = [(_incoming_rows(frame, self.field_names), file_name, hashlib.sha256(file_bytes).hexdigest())
@@ -534,7 +653,7 @@ class Store:
 
         names = "、".join(f"「{file_name}」" for _, file_name, _ in prepared)
         with self._errors(f"儲存{names}"):
-            return self._write(write)
+            return self._write(write, audit)
 
     def _ingest(self, connection: Connection, incoming: list[_Incoming], file_name: str, sha256: str,
                 uploader: str) -> IngestResult:
@@ -542,6 +661,7 @@ class Store:
         additions: list[_Incoming] = []
         replacements: list[tuple[_Incoming, sa.Row]] = []  # changed and same values alike
         changed = 0
+        changes: list[str] = []
         for row in incoming:
             existing = current.get(row.key)
             if existing is None:
@@ -550,6 +670,9 @@ class Store:
             replacements.append((row, existing))
             if Decimal(existing.value) != row.value:
                 changed += 1
+                if len(changes) < CHANGES_SHOWN:
+                    changes.append(f"{row.year}年{row.month}月 {row.field}：{plain_number(Decimal(existing.value))} → "
+                                   f"{plain_number(row.value)}")
         same = len(replacements) - changed
         duplicate = connection.execute(
             sa.select(batches_table.c.id, batches_table.c.uploaded_at)
@@ -572,7 +695,9 @@ class Store:
                    f"修改 {changed:,} 筆、相同 {same:,} 筆。")
         if duplicate is not None:
             message += f"此檔案曾於第 {duplicate.id:,} 批上傳過。"
-        return IngestResult(batch_id, False, len(additions), changed, same, duplicate_of, message)
+        if changed > len(changes):
+            changes.append(f"…另 {changed - len(changes):,} 筆修改")
+        return IngestResult(batch_id, False, len(additions), changed, same, duplicate_of, message, tuple(changes))
 
     def _insert_batch(self, connection: Connection, file_name: str, sha256: str, uploader: str,
                       row_count: int) -> int:
@@ -719,10 +844,10 @@ class Store:
         frame["previous_batch_id"] = frame["previous_batch_id"].astype(object)
         return frame
 
-    def undo(self, batch_id: int, *, user: str = "") -> UndoResult:
+    def undo(self, batch_id: int, *, user: str = "", audit: Audit = None) -> UndoResult:
         """Restore exactly what was there before the batch; refused if a later batch changed the same values."""
         with self._errors(f"復原第 {batch_id:,} 批"):
-            return self._write(lambda connection: self._undo(connection, batch_id, user.strip()))
+            return self._write(lambda connection: self._undo(connection, batch_id, user.strip()), audit)
 
     def _undo(self, connection: Connection, batch_id: int, user: str) -> UndoResult:
         batch = connection.execute(sa.select(batches_table).where(batches_table.c.id == batch_id)).first()
@@ -796,10 +921,12 @@ class Store:
     # ---- notes, scenarios, column mappings ----
 
     def save_note(self, year: int, unit: str, month: int, indicator_id: str, reason: str, action: str,
-                  author: str = "") -> None:
-        """Save 落後原因 and 改進措施 of one indicator in one month; both empty deletes the note."""
+                  author: str = "", audit: Audit = None) -> None:
+        """Save 落後原因 and 改進措施 of one indicator in one month (both empty clears it); every text saved stays
+        in the notes' history, so replacing a note never loses what it said."""
         key = {"year": int(year), "unit": unit, "month": int(month), "indicator_id": str(indicator_id)}
-        values = {"reason": reason.strip(), "action": action.strip(), "author": author.strip(), "updated_at": _now()}
+        now = _now()
+        values = {"reason": reason.strip(), "action": action.strip(), "author": author.strip(), "updated_at": now}
         table = notes_table
         where = sa.and_(*(table.c[name] == value for name, value in key.items()))
 
@@ -807,9 +934,21 @@ class Store:
             connection.execute(table.delete().where(where))
             if values["reason"] or values["action"]:
                 connection.execute(table.insert().values(**key, **values))
+            connection.execute(notes_history_table.insert().values(
+                **key, reason=values["reason"], action=values["action"], author=values["author"], saved_at=now))
 
         with self._errors("儲存說明"):
-            self._write(write)
+            self._write(write, audit)
+
+    def note_history(self, year: int, unit: str, month: int, indicator_id: str) -> list[Note]:
+        """Every text saved for one indicator in one month, newest first."""
+        table = notes_history_table
+        query = (sa.select(table).where(table.c.year == int(year), table.c.unit == unit, table.c.month == int(month),
+                                        table.c.indicator_id == str(indicator_id))
+                 .order_by(table.c.id.desc()))
+        with self._errors("讀取說明"), self._reading() as connection:
+            return [Note(row.indicator_id, row.reason, row.action, row.author, _aware(row.saved_at))
+                    for row in connection.execute(query)]
 
     def notes(self, year: int, unit: str, month: int) -> dict[str, Note]:
         table = notes_table
@@ -819,7 +958,7 @@ class Store:
                                            _aware(row.updated_at))
                     for row in connection.execute(query)}
 
-    def save_scenario(self, year: int, unit: str, name: str, payload: dict) -> None:
+    def save_scenario(self, year: int, unit: str, name: str, payload: dict, *, audit: Audit = None) -> None:
         name = name.strip()
         if not name:
             raise InputError(Problem("情境名稱不可空白，請輸入名稱後再儲存。", field="情境名稱"))
@@ -835,7 +974,7 @@ class Store:
                                                          created_at=now, updated_at=now))
 
         with self._errors(f"儲存情境「{name}」"):
-            self._write(write)
+            self._write(write, audit)
 
     def scenarios(self, year: int, unit: str) -> list[str]:
         """The names of the scenarios saved for one unit's plan of one year."""
@@ -855,14 +994,15 @@ class Store:
             raise StoreError(f"找不到 {unit} {year} 年度名為「{name}」的情境，可能已被刪除。")
         return _load_json(text)
 
-    def delete_scenario(self, year: int, unit: str, name: str) -> None:
+    def delete_scenario(self, year: int, unit: str, name: str, *, audit: Audit = None) -> None:
         """Delete a scenario; deleting one that is already gone does nothing."""
         table = scenarios_table
         where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.name == name.strip())
         with self._errors(f"刪除情境「{name}」"):
-            self._write(lambda connection: connection.execute(table.delete().where(where)))
+            self._write(lambda connection: connection.execute(table.delete().where(where)), audit)
 
-    def save_mapping(self, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
+    def save_mapping(self, source: str, signature: str, mapping: dict, *, year: int, unit: str,
+                     audit: Audit = None) -> None:
         table = column_mappings_table
         text = _dump_json(mapping)
         where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.source == source,
@@ -874,7 +1014,7 @@ class Store:
                                                      mapping=text, updated_at=_now()))
 
         with self._errors("儲存欄位對應"):
-            self._write(write)
+            self._write(write, audit)
 
     def load_mapping(self, source: str, signature: str, *, year: int, unit: str) -> dict | None:
         """The unit's mapping for this header row: the one saved for that year, else its latest earlier one
@@ -891,14 +1031,15 @@ class Store:
     # ---- plan versions ----
 
     def save_plan_version(self, year: int, unit: str, document: str, *, author: str = "", note: str = "",
-                          origin: str = "", changes: Sequence[str] = (), sample: bool = False) -> StoredPlan:
+                          origin: str = "", changes: Sequence[str] = (), sample: bool = False,
+                          audit: Audit = None) -> StoredPlan:
         """Add the next version of a (year, unit)'s plan; earlier versions are kept as they were."""
         def write(connection: Connection) -> StoredPlan:
             return self._insert_plan_version(connection, int(year), unit, document, author.strip(), note.strip(),
                                              origin, list(changes), sample)
 
         with self._errors(f"儲存 {unit} {year} 年度計畫"):
-            return self._write(write)
+            return self._write(write, audit)
 
     def seed_plans(self, plans: Sequence[tuple[int, str, str, str, bool]], *, author: str) -> list[StoredPlan]:
         """Each (year, unit, document, origin, sample) that has no version yet becomes its version 1, in one
@@ -952,6 +1093,170 @@ class Store:
             return versions[-1] if versions else None
         return next((version for version in versions if version.number == number), None)
 
+    # ---- accounts, login sessions, settings, the audit trail ----
+
+    def record(self, entries: Sequence[AuditEntry]) -> None:
+        """Audit rows on their own: a denial, a failed login (nothing else is written with them)."""
+        with self._errors("寫入操作紀錄"):
+            self._write(lambda connection: _insert_audit(connection, entries))
+
+    def account_count(self) -> int:
+        with self._errors("讀取帳號"), self._reading() as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(accounts_table)).scalar())
+
+    def accounts(self) -> list[StoredAccount]:
+        with self._errors("讀取帳號"), self._reading() as connection:
+            return [_stored_account(row) for row in
+                    connection.execute(sa.select(accounts_table).order_by(accounts_table.c.username))]
+
+    def account(self, *, username: str | None = None, email: str | None = None,
+                account_id: int | None = None) -> StoredAccount | None:
+        table = accounts_table
+        if username is not None:
+            where = sa.func.lower(table.c.username) == username.strip().lower()
+        elif email is not None:
+            where = sa.and_(sa.func.lower(table.c.email) == email.strip().lower(), table.c.email != "")
+        else:
+            where = table.c.id == account_id
+        with self._errors("讀取帳號"), self._reading() as connection:
+            row = connection.execute(sa.select(table).where(where)).first()
+        return None if row is None else _stored_account(row)
+
+    def add_account(self, username: str, *, display_name: str, email: str, roles: Sequence[str],
+                    units: Sequence[str], password_hash: str | None, audit: Audit = None,
+                    only_if_none: bool = False) -> StoredAccount:
+        """A new account; `only_if_none`: refused when any account exists (the first administrator, created
+        once even when two people open a fresh install at the same moment)."""
+        table = accounts_table
+
+        def write(connection: Connection) -> StoredAccount:
+            if only_if_none and connection.execute(sa.select(table.c.id).limit(1)).first() is not None:
+                raise StoreError("已經有帳號，第一位系統管理者已建立；請登入。")
+            taken = connection.execute(sa.select(table.c.id).where(
+                sa.func.lower(table.c.username) == username.lower())).first()
+            if taken is not None:
+                raise StoreError(f"帳號「{username}」已經存在，請換一個帳號名稱。")
+            now = _now()
+            result = connection.execute(table.insert().values(
+                username=username, display_name=display_name, email=email, roles=json.dumps(list(roles)),
+                units=json.dumps(list(units), ensure_ascii=False), active=True, password_hash=password_hash,
+                failed_logins=0, locked_until=None, created_at=now, updated_at=now))
+            row = connection.execute(sa.select(table).where(table.c.id == result.inserted_primary_key[0])).one()
+            return _stored_account(row)
+
+        with self._errors(f"建立帳號「{username}」"):
+            return self._write(write, audit)
+
+    def update_account(self, account_id: int, *, audit: Audit = None, **values: Any) -> None:
+        """Change an account's roles, units, names, active flag or password hash (never its username)."""
+        allowed_columns = {"display_name", "email", "roles", "units", "active", "password_hash", "failed_logins",
+                           "locked_until"}
+        unknown = set(values) - allowed_columns
+        if unknown:
+            raise StoreError(f"帳號沒有這些欄位：{'、'.join(sorted(unknown))}")
+        for name in ("roles", "units"):
+            if name in values:
+                values[name] = json.dumps(list(values[name]), ensure_ascii=False)
+        values["updated_at"] = _now()
+        table = accounts_table
+        with self._errors("更新帳號"):
+            self._write(lambda connection: connection.execute(table.update().where(table.c.id == account_id)
+                                                              .values(**values)), audit)
+
+    def failed_login(self, account_id: int, *, lock_after: int, lock_for: dt.timedelta,
+                     audit: Audit = None) -> int:
+        """Count a failed login; at `lock_after` failures in a row the account is locked for `lock_for`."""
+        table = accounts_table
+
+        def write(connection: Connection) -> int:
+            failures = connection.execute(sa.select(table.c.failed_logins).where(table.c.id == account_id)).scalar() + 1
+            locked = _now() + lock_for if failures >= lock_after else None
+            connection.execute(table.update().where(table.c.id == account_id)
+                               .values(failed_logins=failures, locked_until=locked))
+            return failures
+
+        with self._errors("記錄登入失敗"):
+            return self._write(write, audit)
+
+    def start_session(self, account_id: int, token_hash: str, method: str, *, audit: Audit = None) -> None:
+        def write(connection: Connection) -> None:
+            now = _now()
+            connection.execute(accounts_table.update().where(accounts_table.c.id == account_id)
+                               .values(failed_logins=0, locked_until=None))
+            connection.execute(login_sessions_table.insert().values(
+                token_hash=token_hash, account_id=account_id, method=method, created_at=now, last_seen_at=now))
+
+        with self._errors("登入"):
+            self._write(write, audit)
+
+    def session(self, token_hash: str) -> tuple[StoredAccount, dt.datetime, dt.datetime | None] | None:
+        """(account, last seen, ended) of a login session, or None for a token that was never issued."""
+        sessions, table = login_sessions_table, accounts_table
+        query = (sa.select(table, sessions.c.last_seen_at, sessions.c.ended_at)
+                 .join(sessions, sessions.c.account_id == table.c.id).where(sessions.c.token_hash == token_hash))
+        with self._errors("讀取登入狀態"), self._reading() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return _stored_account(row), _aware(row.last_seen_at), _aware(row.ended_at)
+
+    def touch_session(self, token_hash: str) -> None:
+        table = login_sessions_table
+        with self._errors("更新登入狀態"):
+            self._write(lambda connection: connection.execute(
+                table.update().where(table.c.token_hash == token_hash).values(last_seen_at=_now())))
+
+    def end_session(self, token_hash: str, *, audit: Audit = None) -> None:
+        table = login_sessions_table
+        with self._errors("登出"):
+            self._write(lambda connection: connection.execute(
+                table.update().where(table.c.token_hash == token_hash, table.c.ended_at.is_(None))
+                .values(ended_at=_now())), audit)
+
+    def end_sessions_of(self, account_id: int) -> None:
+        table = login_sessions_table
+        with self._errors("結束登入"):
+            self._write(lambda connection: connection.execute(
+                table.update().where(table.c.account_id == account_id, table.c.ended_at.is_(None))
+                .values(ended_at=_now())))
+
+    def settings(self) -> dict[str, str]:
+        with self._errors("讀取設定"), self._reading() as connection:
+            return {row.key: row.value for row in connection.execute(sa.select(settings_table))}
+
+    def save_settings(self, values: Mapping[str, str], *, audit: Audit = None) -> None:
+        table = settings_table
+
+        def write(connection: Connection) -> None:
+            for key, value in values.items():
+                connection.execute(table.delete().where(table.c.key == key))
+                connection.execute(table.insert().values(key=key, value=str(value)))
+
+        with self._errors("儲存設定"):
+            self._write(write, audit)
+
+    def audit_log(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
+                  account: str | None = None, action: str | None = None, unit: str | None = None,
+                  limit: int | None = None) -> list[AuditRow]:
+        """The audit trail, newest first, filtered; there is no way to change or delete a row of it."""
+        table = audit_table
+        query = sa.select(table).order_by(table.c.id.desc())
+        if since is not None:
+            query = query.where(table.c.at >= since.astimezone(dt.timezone.utc).replace(tzinfo=None))
+        if until is not None:
+            query = query.where(table.c.at < until.astimezone(dt.timezone.utc).replace(tzinfo=None))
+        if account:
+            query = query.where(table.c.account.contains(account))
+        if action:
+            query = query.where(table.c.action == action)
+        if unit:
+            query = query.where(table.c.unit == unit)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._errors("讀取操作紀錄"), self._reading() as connection:
+            return [AuditRow(row.account, row.action, row.outcome, row.subject, row.detail, row.unit, row.year,
+                             row.id, _aware(row.at)) for row in connection.execute(query)]
+
     def data_version(self) -> tuple[int, int, int]:
         """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or
         plan version changes it, whichever process made it."""
@@ -963,6 +1268,20 @@ class Store:
         with self._errors("讀取資料"), self._reading() as connection:
             row = connection.execute(query).one()
         return int(row[0]), int(row[1]), int(row[2])
+
+
+def _insert_audit(connection: Connection, entries: Sequence[AuditEntry]) -> None:
+    now = _now()
+    connection.execute(audit_table.insert(), [{
+        "at": now, "account": entry.account, "action": entry.action, "outcome": entry.outcome,
+        "unit": entry.unit or "", "year": entry.year, "subject": entry.subject[:500], "detail": entry.detail[:20_000],
+    } for entry in entries])
+
+
+def _stored_account(row: sa.Row) -> StoredAccount:
+    return StoredAccount(row.id, row.username, row.display_name, row.email, tuple(json.loads(row.roles)),
+                         tuple(json.loads(row.units)), bool(row.active), row.password_hash, row.failed_logins,
+                         _aware(row.locked_until))
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -196,12 +196,13 @@ def test_a_schema_1_store_upgrades_keeping_its_scenarios_and_mappings_for_政風
         assert upgraded.load_scenario(112, "政風處", "加強稽核") == {"targets": {"2": "140"}}
         assert upgraded.load_mapping("document_log", "abc", year=112, unit="政風處") == {"kind": "方向"}
         assert upgraded.plan_versions() == [] and upgraded.data_version() == (0, 0, 0)
+        assert upgraded.account_count() == 0 and upgraded.audit_log() == []
         upgraded.save_scenario(112, "人事處", "加強稽核", {})  # the new key lets another unit use the name
     with Store(store_url) as reopened:  # and opening it again changes nothing
         assert reopened.scenarios(112, "人事處") == ["加強稽核"]
         with reopened._reading() as connection:
             versions = connection.execute(sa.text("SELECT version FROM schema_version ORDER BY version")).scalars()
-            assert list(versions) == [1, 2]
+            assert list(versions) == [1, 2, 3]
 
 
 def test_the_data_version_moves_with_every_upload_undo_and_plan_version(store):

@@ -1,0 +1,415 @@
+"""The one way to change anything: every write takes the acting account, is checked in one place
+(metrics.accounts.allowed) and writes its audit row in the same transaction as the change. A refusal is
+recorded too. Pages and the command line call these functions; they never call the store's write methods.
+
+Identity: a login (password, or the deployment's single sign-on matched by e-mail) starts a login session in
+the store; the browser session holds only its random token. Every call resolves the token again, so a
+session whose state is edited by hand cannot act as anybody else, and a session idle longer than the
+setting ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from metrics.accounts import (Account, Action, Decision, PermissionDenied, Roles, Settings, allowed, password_problem,
+                              username_problem)
+from metrics.catalogue import Catalogue
+from metrics.errors import InputError, KpiError, Problem
+from metrics.plan import Plan
+from metrics.store import AuditEntry, IngestResult, Store, StoredAccount, StoredPlan, UndoResult, format_taiwan_time
+
+LOCK_AFTER = 5  # failed logins in a row
+LOCK_FOR = dt.timedelta(minutes=15)
+TOUCH_EVERY = dt.timedelta(seconds=60)  # how often a session's last activity is written (not on every rerun)
+ALLOWED, DENIED, FAILED = "允許", "拒絕", "失敗"
+SYSTEM_ID = 0
+# The command line's actor carries this token, made fresh in each process: nothing a browser sends can equal it.
+_COMMAND_LINE_TOKEN = secrets.token_urlsafe(32)
+
+
+class LoginFailed(KpiError):
+    """Wrong account or password, a locked or disabled account: the message says which the person may know."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: an account (or nobody), through which channel, with the login session it proved itself by."""
+
+    account: Account | None
+    token: str | None = None
+    channel: str = "網頁"
+    ended: str = ""  # why a login is no longer valid (idle, disabled), for the page to say
+
+    @property
+    def label(self) -> str:
+        if self.account is None:
+            return "未登入"
+        return self.account.shown if self.account.id != SYSTEM_ID else f"{self.channel}"
+
+
+def command_line(user: str) -> Actor:
+    """The command line: direct access to the database is already the administrator's; every write it makes is
+    recorded under the operating-system user that ran it."""
+    return Actor(Account(SYSTEM_ID, f"命令列:{user}", f"命令列（{user}）", ("system",)), _COMMAND_LINE_TOKEN,
+                 channel=f"命令列（{user}）")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _account(stored: StoredAccount) -> Account:
+    return Account(stored.id, stored.username, stored.display_name, stored.roles, stored.units, stored.email,
+                   stored.active, stored.password_hash is not None)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _is_command_line(actor: Actor) -> bool:
+    return actor.token == _COMMAND_LINE_TOKEN and actor.account is not None and actor.account.id == SYSTEM_ID
+
+
+SETTING_KEYS = {"view_needs_login": "檢視需要登入", "idle_minutes": "閒置自動登出（分鐘）"}
+
+
+class Services:
+    """The write layer over one store, with the roles of the deployment."""
+
+    def __init__(self, store: Store, roles: Roles, *, hasher: PasswordHasher | None = None,
+                 clock: Callable[[], dt.datetime] = _now):
+        self.store = store
+        self.roles = roles
+        self.hasher = hasher or PasswordHasher()
+        self.clock = clock
+        self._dummy_hash = self.hasher.hash("not the password of anybody")
+
+    # ---- deciding ----
+
+    def settings(self) -> Settings:
+        values = self.store.settings()
+        minutes = values.get("idle_minutes", "")
+        return Settings(view_needs_login=values.get("view_needs_login") == "是",
+                        idle_minutes=int(minutes) if minutes.isdigit() and int(minutes) > 0 else Settings().idle_minutes)
+
+    def can(self, actor: Actor, action: Action, unit: str | None = None,
+            settings: Settings | None = None) -> Decision:
+        """What a page shows or hides; it decides nothing, every write checks again (`_require`)."""
+        if _is_command_line(actor):
+            return Decision(True)
+        return allowed(actor.account, action, self.roles, unit=unit, settings=settings or self.settings())
+
+    def _require(self, actor: Actor, action: Action, word: str, *, unit: str | None = None,
+                 year: int | None = None, subject: str = "") -> None:
+        """The one check before every write, on the account as the store has it now (roles changed or the
+        account disabled by another server count at once); an Actor made by hand rather than by `actor`
+        proves nothing."""
+        if _is_command_line(actor):
+            return
+        account = None
+        if actor.account is not None and actor.token:
+            current = self.actor(actor.token).account
+            if current is not None and current.id == actor.account.id:
+                account = current
+        decision = allowed(account, action, self.roles, unit=unit, settings=self.settings())
+        if not decision.allowed:
+            self.store.record([AuditEntry(actor.label, word, DENIED, subject, decision.reason, unit or "",
+                                          year)])
+            raise PermissionDenied(decision.reason)
+
+    # ---- identity ----
+
+    def first_run(self) -> bool:
+        return self.store.account_count() == 0
+
+    def create_first_administrator(self, username: str, display_name: str, password: str,
+                                   email: str = "") -> Account:
+        """The first account of a fresh install; refused once any account exists."""
+        self._check_new(username, password)
+        stored = self.store.add_account(
+            username.strip(), display_name=display_name.strip(), email=email.strip(), roles=("administrator",),
+            units=(), password_hash=self.hasher.hash(password), only_if_none=True,
+            audit=[AuditEntry(username.strip(), "建立帳號", ALLOWED, f"第一位系統管理者 {username.strip()}",
+                              "首次啟動時建立")])
+        return _account(stored)
+
+    def _check_new(self, username: str, password: str | None) -> None:
+        problems = [problem for problem in (username_problem(username.strip()),
+                                            password_problem(password, username) if password is not None else None)
+                    if problem]
+        if problems:
+            raise InputError([Problem(problem) for problem in problems])
+
+    def login(self, username: str, password: str) -> tuple[str, Account]:
+        """A new login session for a password login; LoginFailed says why not (without telling which of account
+        and password was wrong); lock-out after LOCK_AFTER failures in a row."""
+        stored = self.store.account(username=username)
+        if stored is None or stored.password_hash is None:
+            try:
+                self.hasher.verify(self._dummy_hash, password)  # the same time whether or not the account exists
+            except VerificationError:
+                pass
+            self.store.record([AuditEntry(username.strip()[:64] or "（空白）", "登入", FAILED, "帳號或密碼錯誤")])
+            raise LoginFailed("帳號或密碼錯誤。")
+        if stored.locked_until is not None and stored.locked_until > self.clock():
+            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "帳號暫時鎖定")])
+            raise LoginFailed(f"登入失敗次數過多，帳號暫時鎖定至 {format_taiwan_time(stored.locked_until)}；"
+                              "請稍後再試，或請系統管理者重設密碼。")
+        try:
+            self.hasher.verify(stored.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            failures = self.store.failed_login(stored.id, lock_after=LOCK_AFTER, lock_for=LOCK_FOR,
+                                               audit=[AuditEntry(_account(stored).shown, "登入", FAILED, "密碼錯誤")])
+            left = LOCK_AFTER - failures
+            if left <= 0:
+                raise LoginFailed(f"帳號或密碼錯誤。已連續失敗 {failures} 次，帳號鎖定 "
+                                  f"{int(LOCK_FOR.total_seconds() // 60)} 分鐘。") from None
+            raise LoginFailed(f"帳號或密碼錯誤（再錯 {left} 次，帳號將暫時鎖定）。") from None
+        if not stored.active:
+            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "帳號已停用")])
+            raise LoginFailed("此帳號已停用，請洽系統管理者。")
+        if self.hasher.check_needs_rehash(stored.password_hash):
+            self.store.update_account(stored.id, password_hash=self.hasher.hash(password))
+        return self._start(stored, "密碼")
+
+    def login_by_email(self, email: str, method: str = "單一登入") -> tuple[str, Account]:
+        """A login the deployment's identity provider vouched for, matched to an account by e-mail."""
+        stored = self.store.account(email=email) if email else None
+        if stored is None or not stored.active:
+            self.store.record([AuditEntry(email or "（無電子郵件）", "登入", DENIED, f"{method}：沒有對應的帳號")])
+            raise LoginFailed(f"{method}的電子郵件 {email or '（無）'} 沒有對應的啟用帳號；請系統管理者在帳號中填入此電子郵件。")
+        return self._start(stored, method)
+
+    def _start(self, stored: StoredAccount, method: str) -> tuple[str, Account]:
+        token = secrets.token_urlsafe(32)
+        self.store.start_session(stored.id, _token_hash(token), method,
+                                 audit=[AuditEntry(_account(stored).shown, "登入", ALLOWED, method)])
+        return token, _account(stored)
+
+    def actor(self, token: str | None) -> Actor:
+        """The account a browser session's token proves, or nobody (with why, when a login just ended)."""
+        if not token:
+            return Actor(None)
+        found = self.store.session(_token_hash(token))
+        if found is None:
+            return Actor(None)
+        stored, last_seen, ended = found
+        if ended is not None:
+            return Actor(None, ended="已登出")
+        if not stored.active:
+            self.store.end_session(_token_hash(token))
+            return Actor(None, ended="此帳號已停用，已自動登出")
+        idle = self.settings().idle_minutes
+        now = self.clock()
+        if now - last_seen > dt.timedelta(minutes=idle):
+            self.store.end_session(_token_hash(token), audit=[AuditEntry(_account(stored).shown, "登出", ALLOWED,
+                                                                          f"閒置超過 {idle} 分鐘")])
+            return Actor(None, ended=f"閒置超過 {idle} 分鐘，已自動登出，請重新登入")
+        if now - last_seen > TOUCH_EVERY:
+            self.store.touch_session(_token_hash(token))
+        return Actor(_account(stored), token)
+
+    def logout(self, actor: Actor) -> None:
+        if actor.token:
+            self.store.end_session(_token_hash(actor.token), audit=[AuditEntry(actor.label, "登出", ALLOWED)])
+
+    # ---- accounts and settings (administrators) ----
+
+    def add_account(self, actor: Actor, username: str, *, display_name: str, roles: Sequence[str],
+                    units: Sequence[str] = (), password: str | None = None, email: str = "") -> Account:
+        self._require(actor, Action.MANAGE_ACCOUNTS, "建立帳號", subject=username)
+        self._check_new(username, password)
+        self._check_roles(roles, units, password is not None or bool(email))
+        stored = self.store.add_account(
+            username.strip(), display_name=display_name.strip(), email=email.strip(), roles=list(roles),
+            units=list(units), password_hash=self.hasher.hash(password) if password else None,
+            audit=[AuditEntry(actor.label, "建立帳號", ALLOWED, username.strip(),
+                              f"角色：{self.roles.labels(roles)}；單位：{'、'.join(units) or '—'}")])
+        return _account(stored)
+
+    def _check_roles(self, roles: Sequence[str], units: Sequence[str], can_log_in: bool) -> None:
+        problems = [f"角色「{role}」不存在（可用：{'、'.join(self.roles.roles)}）" for role in roles
+                    if role not in self.roles.roles]
+        if not roles:
+            problems.append("請至少指定一個角色")
+        if any(self.roles.roles[role].units_only for role in roles if role in self.roles.roles) and not units:
+            problems.append("填報人須指定負責的單位")
+        if not can_log_in:
+            problems.append("請設定密碼，或填寫單一登入用的電子郵件")
+        if problems:
+            raise InputError([Problem(problem) for problem in problems])
+
+    def _target(self, username: str) -> StoredAccount:
+        stored = self.store.account(username=username)
+        if stored is None:
+            raise InputError(f"找不到帳號「{username}」")
+        return stored
+
+    def update_account(self, actor: Actor, username: str, *, roles: Sequence[str] | None = None,
+                       units: Sequence[str] | None = None, display_name: str | None = None,
+                       email: str | None = None) -> None:
+        self._require(actor, Action.MANAGE_ACCOUNTS, "修改帳號", subject=username)
+        stored = self._target(username)
+        values = {name: value for name, value in (("roles", roles), ("units", units), ("display_name", display_name),
+                                                  ("email", email)) if value is not None}
+        self._check_roles(values.get("roles", stored.roles), values.get("units", stored.units),
+                          stored.password_hash is not None or bool(values.get("email", stored.email)))
+        labels = {"roles": "角色", "units": "單位", "display_name": "姓名", "email": "電子郵件"}
+        changes = [f"{labels[name]}：{_listed(getattr(stored, name))} → {_listed(value)}"
+                   for name, value in values.items() if tuple(value) != tuple(getattr(stored, name))
+                   or isinstance(value, str) and value != getattr(stored, name)]
+        self.store.update_account(stored.id, audit=[AuditEntry(actor.label, "修改帳號", ALLOWED, stored.username,
+                                                               "；".join(changes) or "無變更")], **values)
+
+    def set_active(self, actor: Actor, username: str, active: bool) -> None:
+        word = "啟用帳號" if active else "停用帳號"
+        self._require(actor, Action.MANAGE_ACCOUNTS, word, subject=username)
+        stored = self._target(username)
+        if not active and actor.account is not None and stored.id == actor.account.id:
+            raise InputError("不能停用自己目前登入的帳號。")
+        self.store.update_account(stored.id, active=active, audit=[AuditEntry(actor.label, word, ALLOWED,
+                                                                              stored.username)])
+        if not active:
+            self.store.end_sessions_of(stored.id)
+
+    def reset_password(self, actor: Actor, username: str, password: str) -> None:
+        self._require(actor, Action.MANAGE_ACCOUNTS, "重設密碼", subject=username)
+        stored = self._target(username)
+        problem = password_problem(password, stored.username)
+        if problem:
+            raise InputError(problem)
+        self.store.update_account(stored.id, password_hash=self.hasher.hash(password), failed_logins=0, locked_until=None,
+                                  audit=[AuditEntry(actor.label, "重設密碼", ALLOWED, stored.username)])
+        self.store.end_sessions_of(stored.id)
+
+    def save_settings(self, actor: Actor, *, view_needs_login: bool, idle_minutes: int) -> None:
+        self._require(actor, Action.MANAGE_SETTINGS, "系統設定", subject="系統設定")
+        if not 1 <= idle_minutes <= 24 * 60:
+            raise InputError("閒置自動登出須為 1 至 1,440 分鐘")
+        before = self.settings()
+        changes = []
+        if before.view_needs_login != view_needs_login:
+            changes.append(f"檢視需要登入：{_yes(before.view_needs_login)} → {_yes(view_needs_login)}")
+        if before.idle_minutes != idle_minutes:
+            changes.append(f"閒置自動登出：{before.idle_minutes} → {idle_minutes} 分鐘")
+        self.store.save_settings({"view_needs_login": _yes(view_needs_login), "idle_minutes": str(idle_minutes)},
+                                 audit=[AuditEntry(actor.label, "系統設定", ALLOWED, "系統設定",
+                                                   "；".join(changes) or "無變更")])
+
+    # ---- figures ----
+
+    def upload(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, bytes]]) -> list[IngestResult]:
+        """Each file as one batch, all in one transaction; every (year, unit) in them must be the actor's to report."""
+        periods = sorted({(int(year), str(unit)) for frame, _, _ in files
+                          for year, unit in zip(frame["year"], frame["unit"])})
+        for year, unit in periods:
+            self._require(actor, Action.UPLOAD, "上傳", unit=unit, year=year,
+                          subject="、".join(f"「{name}」" for _, name, _ in files))
+
+        def audit(results: list[IngestResult]) -> list[AuditEntry]:
+            entries = []
+            for (frame, name, _), result in zip(files, results):
+                file_periods = sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])})
+                single = file_periods[0] if len(file_periods) == 1 else (None, "")
+                entries.append(AuditEntry(actor.label, "上傳", ALLOWED, f"「{name}」" + (
+                    f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）"),
+                    result.message + ("；" + "；".join(result.changes) if result.changes else ""),
+                    single[1], single[0]))
+            return entries
+
+        return self.store.ingest_many(list(files), uploader=actor.label, audit=audit)
+
+    def undo(self, actor: Actor, batch_id: int) -> UndoResult:
+        batch = self.store.batch(batch_id)
+        for year, unit in batch.periods or ((None, ""),):
+            self._require(actor, Action.UNDO, "復原", unit=unit or None, year=year,
+                          subject=f"第 {batch_id} 批「{batch.file_name}」")
+        single = batch.periods[0] if len(batch.periods) == 1 else (None, "")
+        return self.store.undo(batch_id, user=actor.label, audit=lambda result: [AuditEntry(
+            actor.label, "復原", ALLOWED, f"第 {batch_id} 批「{batch.file_name}」", result.message, single[1],
+            single[0])])
+
+    def save_mapping(self, actor: Actor, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
+        """A column mapping is part of uploading that unit's figures."""
+        self._require(actor, Action.UPLOAD, "欄位對應", unit=unit, year=year, subject=source)
+        self.store.save_mapping(source, signature, mapping, year=year, unit=unit, audit=[AuditEntry(
+            actor.label, "欄位對應", ALLOWED, source, "；".join(f"{key}＝{value or '（無）'}"
+                                                               for key, value in mapping.items()), unit, year)])
+
+    def save_note(self, actor: Actor, year: int, unit: str, month: int, indicator_id: str, reason: str,
+                  action: str) -> None:
+        subject = f"{year}年{month}月 指標 {indicator_id}"
+        self._require(actor, Action.WRITE_NOTE, "落後說明", unit=unit, year=year, subject=subject)
+        before = self.store.notes(year, unit, month).get(indicator_id)
+        old_reason, old_action = (before.reason, before.action) if before else ("", "")
+        changes = [f"{label}：「{old}」→「{new.strip()}」" for label, old, new in
+                   (("落後原因", old_reason, reason), ("改進措施", old_action, action)) if old != new.strip()]
+        self.store.save_note(year, unit, month, indicator_id, reason, action, author=actor.label,
+                             audit=[AuditEntry(actor.label, "落後說明", ALLOWED, subject, "；".join(changes) or "無變更",
+                                               unit, year)])
+
+    # ---- scenarios and plans (planners) ----
+
+    def save_scenario(self, actor: Actor, year: int, unit: str, name: str, payload: dict, *,
+                      overwrite: bool = False) -> None:
+        """Save a what-if scenario; an existing one of the same name is replaced only when `overwrite` says so."""
+        self._require(actor, Action.SAVE_SCENARIO, "儲存情境", unit=unit, year=year, subject=f"情境「{name}」")
+        exists = name.strip() in self.store.scenarios(year, unit)
+        if exists and not overwrite:
+            raise InputError(f"已有名為「{name.strip()}」的情境；請確認要覆蓋，或換一個名稱。")
+        detail = "覆蓋既有情境" if exists else "新增"
+        self.store.save_scenario(year, unit, name, payload, audit=[AuditEntry(
+            actor.label, "儲存情境", ALLOWED, f"情境「{name.strip()}」", f"{detail}：{_scenario_text(payload)}",
+            unit, year)])
+
+    def delete_scenario(self, actor: Actor, year: int, unit: str, name: str) -> None:
+        self._require(actor, Action.DELETE_SCENARIO, "刪除情境", unit=unit, year=year, subject=f"情境「{name}」")
+        self.store.delete_scenario(year, unit, name, audit=[AuditEntry(actor.label, "刪除情境", ALLOWED,
+                                                                       f"情境「{name}」", "", unit, year)])
+
+    def save_plan(self, actor: Actor, catalogue: Catalogue, plan: Plan, *, note: str = "",
+                  origin: str = "系統內編修") -> StoredPlan:
+        from metrics.planning import save_plan
+
+        self._require(actor, Action.EDIT_PLAN, "計畫版本", unit=plan.unit, year=plan.year, subject=f"{plan.label}計畫")
+        return save_plan(self.store, catalogue, plan, author=actor.label, note=note, origin=origin,
+                         audit=lambda stored: [AuditEntry(actor.label, "計畫版本", ALLOWED,
+                                                          f"{plan.label}計畫第 {stored.number} 版",
+                                                          "；".join(stored.changes) or note, plan.unit, plan.year)])
+
+    def import_plan(self, actor: Actor, catalogue: Catalogue, text: str, *, note: str = "",
+                    origin: str = "") -> StoredPlan:
+        from metrics.catalogue import parse_plan
+
+        plan = parse_plan(text, catalogue, origin=origin or "上傳的計畫檔")
+        return self.save_plan(actor, catalogue, plan, note=note, origin=origin or "上傳的計畫檔")
+
+
+def _listed(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "、".join(map(str, value)) or "—"
+    return str(value) or "—"
+
+
+def _yes(value: bool) -> str:
+    return "是" if value else "否"
+
+
+def _scenario_text(payload: dict) -> str:
+    targets = "、".join(f"指標 {key} 目標 {value}" for key, value in dict(payload.get("targets") or {}).items())
+    weights = "、".join(f"指標 {key} 權重 {value}" for key, value in dict(payload.get("weights") or {}).items())
+    additions = f"假設增加 {len(payload.get('additions') or [])} 筆" if payload.get("additions") else ""
+    return "；".join(part for part in (targets, weights, additions) if part) or "與計畫相同"
+
+
+__all__ = ["Actor", "LoginFailed", "PermissionDenied", "Services", "command_line"]

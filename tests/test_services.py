@@ -1,0 +1,336 @@
+"""The service layer: who may write what, checked in one place, with an audit row for every write and every
+refusal; logins, lock-out, idle expiry, password storage. On SQLite and PostgreSQL, on the fixture catalogue.
+
+The permission matrix is written out by hand: every role × every write × the reporter's own unit or another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from catalogues import FIXTURE_PLANS
+from metrics.accounts import Action, PermissionDenied, load_roles
+from metrics.catalogue import load_catalogue
+from metrics.errors import InputError
+from metrics.figures import TIDY_COLUMNS
+from metrics.planning import seed_store, stored_catalogue
+from metrics.services import Actor, LoginFailed, Services, command_line
+from metrics.store import Store
+
+FILES = load_catalogue(FIXTURE_PLANS)
+ROLES = load_roles(FIXTURE_PLANS)
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # the real parameters cost ~50 ms a hash
+PASSWORD = "correct horse battery"
+OWN, OTHER = "甲處", "乙處"
+
+
+def tidy(unit: str, value: str = "3", month: int = 1) -> pd.DataFrame:
+    return pd.DataFrame.from_records([(112, month, unit, "cases", Decimal(value), "月報.csv", "月報", "B2")],
+                                     columns=list(TIDY_COLUMNS))
+
+
+@pytest.fixture
+def services(store_url: str) -> Services:
+    with Store(store_url) as store:
+        seed_store(store, FILES)
+        yield Services(store, ROLES, hasher=FAST)
+
+
+SYSTEM = command_line("tester")
+
+
+def sign_in(services: Services, role: str | None, units: tuple[str, ...] = (OWN,)) -> Actor:
+    """A logged-in actor of `role` (None: nobody), made the way a page gets one: from the token of a login."""
+    if role is None:
+        return services.actor(None)
+    username = f"{role}.user"
+    if services.store.account(username=username) is None:
+        services.add_account(SYSTEM, username, display_name=f"{role} 測試", roles=[role],
+                             units=units if role == "reporter" else (), password=PASSWORD)
+    token, _ = services.login(username, PASSWORD)
+    return services.actor(token)
+
+
+def prepare(services: Services, unit: str) -> dict:
+    """What the writes act on: a batch of `unit` uploaded earlier, a saved scenario."""
+    [result] = services.upload(SYSTEM, [(tidy(unit), "舊月報.csv", b"old")])
+    services.save_scenario(SYSTEM, 112, unit, "既有情境", {"targets": {"1": "5"}})
+    return {"batch": result.batch_id}
+
+
+def write(services: Services, actor: Actor, action: Action, unit: str, prepared: dict) -> None:
+    catalogue = stored_catalogue(services.store, FILES)
+    match action:
+        case Action.UPLOAD:
+            services.upload(actor, [(tidy(unit, "7", 2), "月報.csv", b"new")])
+        case Action.UNDO:
+            services.undo(actor, prepared["batch"])
+        case Action.WRITE_NOTE:
+            services.save_note(actor, 112, unit, 1, "1", "人力不足", "增派人力")
+        case Action.SAVE_SCENARIO:
+            services.save_scenario(actor, 112, unit, "樂觀", {"targets": {"1": "9"}})
+        case Action.DELETE_SCENARIO:
+            services.delete_scenario(actor, 112, unit, "既有情境")
+        case Action.EDIT_PLAN:
+            plan = catalogue.plan(112, unit)
+            services.save_plan(actor, catalogue, replace(plan, title=plan.title + "（修正）"), note="測試")
+        case Action.MANAGE_ACCOUNTS:
+            services.add_account(actor, "new.person", display_name="新同仁", roles=["viewer"], password=PASSWORD)
+        case Action.MANAGE_SETTINGS:
+            services.save_settings(actor, view_needs_login=True, idle_minutes=20)
+        case _:
+            raise AssertionError(action)
+
+
+WRITES = {  # the action and the word its audit row carries
+    Action.UPLOAD: "上傳", Action.UNDO: "復原", Action.WRITE_NOTE: "落後說明", Action.SAVE_SCENARIO: "儲存情境",
+    Action.DELETE_SCENARIO: "刪除情境", Action.EDIT_PLAN: "計畫版本", Action.MANAGE_ACCOUNTS: "建立帳號",
+    Action.MANAGE_SETTINGS: "系統設定",
+}
+# Allowed (role, action) → for which units: "both", "own" (the reporter's 甲處 only), absent: refused.
+MATRIX = {
+    ("reporter", Action.UPLOAD): "own", ("reporter", Action.UNDO): "own", ("reporter", Action.WRITE_NOTE): "own",
+    ("planner", Action.SAVE_SCENARIO): "both", ("planner", Action.DELETE_SCENARIO): "both",
+    ("planner", Action.EDIT_PLAN): "both",
+    ("administrator", Action.MANAGE_ACCOUNTS): "both", ("administrator", Action.MANAGE_SETTINGS): "both",
+}
+CASES = [(role, action, where) for role in (None, "viewer", "reporter", "planner", "administrator")
+         for action in WRITES for where in ("own", "other")]
+
+
+def state(services: Services) -> tuple:
+    """Everything a write may change, to see that a refusal changed nothing."""
+    store = services.store
+    frame = store.current_frame()
+    return (sorted(zip(frame["unit"], frame["month"], map(str, frame["value"]))),
+            [(batch.id, batch.is_undone) for batch in store.history()],
+            {unit: store.scenarios(112, unit) for unit in (OWN, OTHER)},
+            {unit: {key: note.reason for key, note in store.notes(112, unit, 1).items()} for unit in (OWN, OTHER)},
+            [(plan.unit, plan.number) for plan in store.plan_versions(112, OWN) + store.plan_versions(112, OTHER)],
+            [account.username for account in store.accounts()], store.settings())
+
+
+@pytest.mark.parametrize(("role", "action", "where"), CASES,
+                         ids=[f"{role or 'nobody'}-{action.value}-{where}" for role, action, where in CASES])
+def test_permission_matrix(services, role, action, where):
+    unit = OWN if where == "own" else OTHER
+    prepared = prepare(services, unit)
+    actor = sign_in(services, role)
+    expected = MATRIX.get((role, action))
+    permitted = expected == "both" or expected == "own" and where == "own"
+    before = state(services)
+    if permitted:
+        write(services, actor, action, unit, prepared)
+        assert state(services) != before
+    else:
+        with pytest.raises(PermissionDenied) as refused:
+            write(services, actor, action, unit, prepared)
+        assert state(services) == before  # nothing written
+        if role is None:
+            assert "請先登入" in str(refused.value)
+        elif expected == "own":
+            assert str(refused.value) == f"您沒有{action.phrase(OTHER)}的權限（您負責的單位：{OWN}）"
+        else:
+            assert "您沒有" in str(refused.value)
+    [row] = services.store.audit_log(limit=1)
+    assert (row.action, row.outcome, row.account) == (
+        WRITES[action], "允許" if permitted else "拒絕", actor.label if role else "未登入")
+    if action not in (Action.MANAGE_ACCOUNTS, Action.MANAGE_SETTINGS):
+        assert (row.unit, row.year) == (unit, 112)
+
+
+def test_the_reporters_refusal_names_the_unit_as_the_issue_asks(services):
+    reporter = sign_in(services, "reporter", units=("人事處",))
+    decision = services.can(reporter, Action.UPLOAD, "政風處")
+    assert decision.reason == "您沒有上傳政風處資料的權限（您負責的單位：人事處）"
+
+
+def test_a_file_with_an_own_and_another_unit_is_refused_whole(services):
+    reporter = sign_in(services, "reporter")
+    mixed = pd.concat([tidy(OWN), tidy(OTHER)], ignore_index=True)
+    with pytest.raises(PermissionDenied):
+        services.upload(reporter, [(mixed, "兩單位.csv", b"x")])
+    assert services.store.history() == []
+
+
+def test_an_actor_made_by_hand_or_with_a_stale_token_cannot_write(services):
+    reporter = sign_in(services, "reporter")
+    forged = replace(reporter, account=replace(reporter.account, roles=("administrator",)))
+    with pytest.raises(PermissionDenied):
+        services.save_settings(forged, view_needs_login=True, idle_minutes=5)
+    other = sign_in(services, "planner")
+    borrowed = replace(other, token=reporter.token)  # somebody else's token with the planner's account
+    with pytest.raises(PermissionDenied):
+        services.save_scenario(borrowed, 112, OWN, "x", {})
+    no_token = Actor(reporter.account)
+    with pytest.raises(PermissionDenied):
+        services.upload(no_token, [(tidy(OWN), "月報.csv", b"x")])
+    services.logout(reporter)
+    with pytest.raises(PermissionDenied):
+        services.upload(reporter, [(tidy(OWN), "月報.csv", b"x")])
+    assert services.store.history() == []
+
+
+def test_a_role_taken_away_by_another_server_counts_at_once(services):
+    planner = sign_in(services, "planner")
+    services.update_account(SYSTEM, "planner.user", roles=["viewer"])
+    with pytest.raises(PermissionDenied):
+        services.save_scenario(planner, 112, OWN, "x", {})
+    services.set_active(SYSTEM, "planner.user", False)
+    assert services.actor(planner.token).account is None
+
+
+def test_viewing_needs_a_login_only_when_the_setting_says_so(services):
+    assert services.can(services.actor(None), Action.VIEW).allowed
+    services.save_settings(SYSTEM, view_needs_login=True, idle_minutes=30)
+    assert services.can(services.actor(None), Action.VIEW).reason == "請先登入才能檢視"
+    assert services.can(sign_in(services, "viewer"), Action.VIEW).allowed
+
+
+def test_the_first_administrator_is_created_once(services):
+    assert services.first_run()
+    services.create_first_administrator("admin", "系統管理者", PASSWORD)
+    assert not services.first_run()
+    with pytest.raises(Exception, match="已經有帳號"):
+        services.create_first_administrator("intruder", "冒名者", PASSWORD)
+    assert [account.username for account in services.store.accounts()] == ["admin"]
+
+
+@pytest.mark.parametrize(("username", "password", "message"), [
+    ("ab", "short", "密碼至少要 10 個字元"),
+    ("a", PASSWORD, "帳號只能用英文字母、數字與 _ . @ -，長度 2 至 64 個字元"),
+    ("王小明", PASSWORD, "帳號只能用英文字母"),
+    ("samename12", "samename12", "密碼不可與帳號相同"),
+    ("okay", "123456789", "密碼至少要 10 個字元"),
+])
+def test_new_accounts_are_checked(services, username, password, message):
+    with pytest.raises(InputError, match=message):
+        services.create_first_administrator(username, "名稱", password)
+    assert services.first_run()
+
+
+def test_passwords_are_hashed_and_never_stored_or_logged_in_plain_text(services, store_url, caplog):
+    services.create_first_administrator("admin", "系統管理者", PASSWORD)
+    with pytest.raises(LoginFailed):
+        services.login("admin", "wrong password here")
+    services.login("admin", PASSWORD)
+    services.reset_password(SYSTEM, "admin", "another secret phrase")
+    stored = services.store.account(username="admin")
+    assert stored.password_hash.startswith("$argon2id$")
+    assert services.hasher.verify(stored.password_hash, "another secret phrase")
+    engine = sa.create_engine(store_url)
+    dump = []
+    with engine.connect() as connection:
+        for table in sa.inspect(connection).get_table_names():
+            dump += [repr(tuple(row)) for row in connection.execute(sa.text(f'SELECT * FROM "{table}"'))]
+    engine.dispose()
+    text = "\n".join(dump) + caplog.text
+    assert "$argon2id$" in text  # the dump did include the accounts
+    for secret in (PASSWORD, "wrong password here", "another secret phrase"):
+        assert secret not in text
+
+
+def test_lock_out_after_five_failures_and_unlock_after_fifteen_minutes(services):
+    services.create_first_administrator("admin", "系統管理者", PASSWORD)
+    messages = []
+    for _ in range(5):
+        with pytest.raises(LoginFailed) as failed:
+            services.login("admin", "not the password")
+        messages.append(str(failed.value))
+    assert messages[0] == "帳號或密碼錯誤（再錯 4 次，帳號將暫時鎖定）。"
+    assert messages[-1] == "帳號或密碼錯誤。已連續失敗 5 次，帳號鎖定 15 分鐘。"
+    with pytest.raises(LoginFailed, match="帳號暫時鎖定至"):
+        services.login("admin", PASSWORD)  # the right password does not help while locked
+    later = Services(services.store, ROLES, hasher=FAST,
+                     clock=lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=16))
+    later.login("admin", PASSWORD)
+    assert services.store.account(username="admin").failed_logins == 0
+    outcomes = [(row.action, row.outcome) for row in services.store.audit_log() if row.action == "登入"]
+    assert outcomes[:2] == [("登入", "允許"), ("登入", "拒絕")]
+    assert outcomes.count(("登入", "失敗")) == 5
+
+
+def test_an_unknown_account_fails_like_a_wrong_password(services):
+    with pytest.raises(LoginFailed) as failed:
+        services.login("nobody", PASSWORD)
+    assert str(failed.value) == "帳號或密碼錯誤。"
+    [row] = services.store.audit_log()
+    assert (row.account, row.action, row.outcome) == ("nobody", "登入", "失敗")
+
+
+def test_a_session_ends_after_the_idle_time(services):
+    viewer = sign_in(services, "viewer")
+    services.save_settings(SYSTEM, view_needs_login=False, idle_minutes=10)
+    soon = Services(services.store, ROLES, hasher=FAST,
+                    clock=lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=9))
+    assert soon.actor(viewer.token).account == viewer.account
+    later = Services(services.store, ROLES, hasher=FAST,
+                     clock=lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=11))
+    ended = later.actor(viewer.token)
+    assert ended.account is None and ended.ended == "閒置超過 10 分鐘，已自動登出，請重新登入"
+    assert services.actor(viewer.token).account is None  # ended for good, not only for the late clock
+
+
+def test_a_disabled_account_cannot_log_in_and_its_sessions_end(services):
+    viewer = sign_in(services, "viewer")
+    services.set_active(SYSTEM, "viewer.user", False)
+    assert services.actor(viewer.token).account is None
+    with pytest.raises(LoginFailed, match="此帳號已停用"):
+        services.login("viewer.user", PASSWORD)
+
+
+def test_single_sign_on_matches_accounts_by_email(services):
+    services.add_account(SYSTEM, "lin", display_name="林小華", roles=["viewer"], email="Lin@Example.gov.tw")
+    token, account = services.login_by_email("lin@example.gov.tw")
+    assert services.actor(token).account.username == "lin"
+    with pytest.raises(LoginFailed, match="沒有對應的啟用帳號"):
+        services.login_by_email("stranger@example.gov.tw")
+
+
+def test_an_account_without_password_or_email_cannot_log_in_and_is_refused(services):
+    with pytest.raises(InputError, match="請設定密碼，或填寫單一登入用的電子郵件"):
+        services.add_account(SYSTEM, "ghost", display_name="無法登入", roles=["viewer"])
+    with pytest.raises(InputError, match="填報人須指定負責的單位"):
+        services.add_account(SYSTEM, "rep", display_name="填報", roles=["reporter"], password=PASSWORD)
+
+
+def test_audit_rows_say_what_changed(services):
+    reporter = sign_in(services, "reporter")
+    services.upload(reporter, [(tidy(OWN, "3"), "一月.csv", b"1")])
+    [result] = services.upload(reporter, [(tidy(OWN, "5"), "一月更正.csv", b"2")])
+    services.save_note(reporter, 112, OWN, 1, "1", "人力不足", "增派人力")
+    services.save_note(reporter, 112, OWN, 1, "1", "人力不足", "加班處理")
+    services.undo(reporter, result.batch_id)
+    rows = services.store.audit_log()
+    assert rows[0].action == "復原"
+    assert [(row.action, row.detail) for row in rows[1:4]] == [
+        ("落後說明", "改進措施：「增派人力」→「加班處理」"),
+        ("落後說明", "落後原因：「」→「人力不足」；改進措施：「」→「增派人力」"),
+        ("上傳", result.message + "；112年1月 cases：3 → 5"),
+    ]
+    assert rows[0].account == reporter.label and rows[0].unit == OWN and rows[0].year == 112
+    assert services.store.batch(result.batch_id).undone_by == reporter.label
+
+
+def test_a_scenario_of_the_same_name_is_replaced_only_when_asked(services):
+    planner = sign_in(services, "planner")
+    services.save_scenario(planner, 112, OWN, "樂觀", {"targets": {"1": "9"}})
+    with pytest.raises(InputError, match="已有名為「樂觀」的情境"):
+        services.save_scenario(planner, 112, OWN, "樂觀", {"targets": {"1": "10"}})
+    services.save_scenario(planner, 112, OWN, "樂觀", {"targets": {"1": "10"}}, overwrite=True)
+    assert services.store.load_scenario(112, OWN, "樂觀")["targets"] == {"1": "10"}
+    assert services.store.audit_log(limit=1)[0].detail == "覆蓋既有情境：指標 1 目標 10"
+
+
+def test_an_administrator_cannot_disable_their_own_login(services):
+    services.create_first_administrator("admin", "系統管理者", PASSWORD)
+    token, _ = services.login("admin", PASSWORD)
+    with pytest.raises(InputError, match="不能停用自己"):
+        services.set_active(services.actor(token), "admin", False)
