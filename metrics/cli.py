@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_parser = commands.add_parser("ingest", help="匯入月報或系統匯出到資料庫（任一檔案有誤則全部不匯入）")
     ingest_parser.add_argument("files", nargs="+", metavar="FILE")
     ingest_parser.add_argument("--db", metavar="URL")
-    ingest_parser.add_argument("--uploader", default="", help="上傳者姓名（選填）")
+    ingest_parser.add_argument("--uploader", default="",
+                               help="代誰上傳（選填；上傳紀錄與操作紀錄都記下執行指令的系統帳號）")
     add_period_arguments(ingest_parser, "檔案未註明時的")
     add_export_arguments(ingest_parser)
 
@@ -111,8 +112,39 @@ def build_parser() -> argparse.ArgumentParser:
     import_parser = plan_commands.add_parser("import", help="將計畫檔存入資料庫，成為該年度該單位計畫的新版本")
     import_parser.add_argument("file", metavar="FILE")
     import_parser.add_argument("--db", metavar="URL")
-    import_parser.add_argument("--author", required=True, help="修改人（必填，記錄於版本中）")
+    import_parser.add_argument("--author", default="", help="代誰修改（選填；版本與操作紀錄都記下執行指令的系統帳號）")
     import_parser.add_argument("--note", default="", help="修改說明")
+
+    users_parser = commands.add_parser("users", help="帳號：新增、列出、停用、啟用、重設密碼")
+    user_commands = users_parser.add_subparsers(dest="users_command", required=True, metavar="動作")
+    add_user = user_commands.add_parser("add", help="新增帳號（密碼於提示時輸入，不會顯示）")
+    add_user.add_argument("username", metavar="USERNAME", help="帳號（英文字母、數字與 _ . @ -）")
+    add_user.add_argument("--name", required=True, help="姓名（顯示於上傳紀錄與操作紀錄）")
+    add_user.add_argument("--role", action="append", required=True, metavar="ROLE",
+                          help="角色，可多個：viewer 檢視者、reporter 填報人、planner 計畫管理者、administrator 系統管理者")
+    add_user.add_argument("--unit", action="append", default=[], metavar="U", help="填報人負責的單位，可多個")
+    add_user.add_argument("--email", default="", help="電子郵件（單一登入時用以對應帳號）")
+    add_user.add_argument("--no-password", action="store_true", dest="no_password",
+                          help="不設密碼（只以單一登入登入；須填 --email）")
+    user_commands.add_parser("list", help="列出帳號").add_argument("--json", action="store_true")
+    for name, text in (("disable", "停用帳號（並結束其登入）"), ("enable", "重新啟用帳號"),
+                       ("reset-password", "重設密碼（並結束其登入、解除鎖定）")):
+        user_commands.add_parser(name, help=text).add_argument("username", metavar="USERNAME")
+    for sub in user_commands.choices.values():
+        sub.add_argument("--db", metavar="URL")
+    for name in ("add", "reset-password"):
+        user_commands.choices[name].add_argument("--password-stdin", action="store_true", dest="password_stdin",
+                                                 help="由標準輸入讀取密碼（第一行），供自動化腳本使用")
+
+    audit_parser = commands.add_parser("audit", help="操作紀錄（新的在前）")
+    audit_parser.add_argument("--since", metavar="DATE", help="起始日期（含），例如 113/01/05 或 2024-01-05")
+    audit_parser.add_argument("--until", metavar="DATE", help="結束日期（含）")
+    audit_parser.add_argument("--user", metavar="USER", help="帳號或姓名（部分相符即可）")
+    audit_parser.add_argument("--action", metavar="ACTION", help="動作，例如 上傳、復原、登入")
+    audit_parser.add_argument("--unit", metavar="U", help="單位")
+    audit_parser.add_argument("--limit", type=int, metavar="N", help="最多列出 N 筆")
+    audit_parser.add_argument("--json", action="store_true")
+    audit_parser.add_argument("--db", metavar="URL")
     return parser
 
 
@@ -275,6 +307,35 @@ def file_catalogue(arguments: argparse.Namespace) -> Catalogue:
     return load_catalogue(Path(arguments.plans) if arguments.plans else plans_directory())
 
 
+def plans_directory_of(arguments: argparse.Namespace) -> Path:
+    from metrics.catalogue import plans_directory
+
+    return Path(arguments.plans) if arguments.plans else plans_directory()
+
+
+def services_of(store, arguments: argparse.Namespace):
+    """The write layer; the command line writes through it like the pages, as the operating-system user."""
+    from metrics.accounts import load_roles
+    from metrics.services import Services
+
+    return Services(store, load_roles(plans_directory_of(arguments)))
+
+
+def operating_system_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container without a user name
+        return "未知使用者"
+
+
+def command_line_actor(on_behalf: str = ""):
+    from metrics.services import command_line
+
+    return command_line(operating_system_user(), on_behalf)
+
+
 def catalogue_of(store, files: Catalogue) -> Catalogue:
     from metrics.planning import stored_catalogue
 
@@ -435,8 +496,9 @@ def command_ingest(arguments: argparse.Namespace) -> int:
     defaults = defaults_of(arguments, catalogue)
     read = read_files(arguments.files, catalogue, defaults, store=store, source=arguments.source, mapping=mapping,
                       month=arguments.month)
-    results = store.ingest_many([(read_file.read.frame, read_file.name, read_file.data) for read_file in read],
-                                uploader=arguments.uploader)
+    services = services_of(store, arguments)
+    actor = command_line_actor(arguments.uploader)
+    results = services.upload(actor, [(read_file.read.frame, read_file.name, read_file.data) for read_file in read])
     for read_file, result in zip(read, results):
         print(f"{read_file.name}（{read_file.read.label}）：{result.message}")
     show_notes(read, sys.stdout)
@@ -447,8 +509,8 @@ def command_ingest(arguments: argparse.Namespace) -> int:
         for read_file in remembered:  # what was resolved plus what the user said is absent, so next time reads alike
             read_result = read_file.read
             absent = {name: None for name, header in logical_names(read_result.kind, mapping).items() if not header}
-            store.save_mapping(read_result.kind, read_result.signature, {**read_result.mapping, **absent},
-                               year=defaults.year, unit=defaults.unit)
+            services.save_mapping(actor, read_result.kind, read_result.signature, {**read_result.mapping, **absent},
+                                  year=defaults.year, unit=defaults.unit)
         if remembered:
             print("已儲存欄位對應：之後匯入標題相同的檔案會自動套用，不必再指定 --mapping。")
     return 0
@@ -490,7 +552,7 @@ def command_undo(arguments: argparse.Namespace) -> int:
     if arguments.batch not in {batch.id for batch in store.history()}:
         raise InputError(f"沒有第 {arguments.batch} 批上傳紀錄；請用 history 指令查看批次編號")
     try:
-        result = store.undo(arguments.batch)
+        result = services_of(store, arguments).undo(command_line_actor(), arguments.batch)
     except StoreError as error:  # already undone, or blocked by a later batch: the user's call to fix
         raise InputError(str(error)) from error
     print(result.message)
@@ -603,7 +665,7 @@ def command_plans_export(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_import(arguments: argparse.Namespace) -> int:
-    from metrics.planning import import_plan_text, seed_store
+    from metrics.planning import seed_store
 
     files = file_catalogue(arguments)
     path = Path(arguments.file)
@@ -613,11 +675,115 @@ def command_plans_import(arguments: argparse.Namespace) -> int:
         raise InputError(f"計畫檔「{arguments.file}」無法讀取：{getattr(error, 'strerror', None) or error}") from None
     store = open_store(arguments.db, catalogue=files)
     seed_store(store, files)
-    stored = import_plan_text(store, catalogue_of(store, files), text, author=arguments.author, note=arguments.note,
-                              origin=path.name)
+    stored = services_of(store, arguments).import_plan(command_line_actor(arguments.author),
+                                                       catalogue_of(store, files), text, note=arguments.note,
+                                                       origin=path.name)
     print(f"已將「{path.name}」存為 {stored.unit} {stored.year} 年度計畫第 {stored.number} 版。")
     for change in stored.changes:
         print(f"  ・{change}")
+    return 0
+
+
+def read_password(arguments: argparse.Namespace) -> str:
+    """The new password: the first line of standard input with --password-stdin, else typed twice unseen."""
+    import getpass
+
+    if arguments.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise InputError("請在終端機中執行以輸入密碼，或加上 --password-stdin 由標準輸入提供密碼")
+    first = getpass.getpass("新密碼：")
+    if getpass.getpass("再輸入一次：") != first:
+        raise InputError("兩次輸入的密碼不同，未變更任何資料")
+    return first
+
+
+def user_services(arguments: argparse.Namespace, create: bool = False):
+    files = file_catalogue(arguments)
+    return services_of(open_store(arguments.db, create=create, catalogue=files), arguments), files
+
+
+def command_users(arguments: argparse.Namespace) -> int:
+    command = arguments.users_command
+    actor = command_line_actor()
+    if command == "list":
+        services, _ = user_services(arguments)
+        accounts = services.store.accounts()
+        if arguments.json:
+            print(json.dumps([{"username": account.username, "name": account.display_name, "roles": list(account.roles),
+                               "units": list(account.units), "email": account.email, "active": account.active,
+                               "password": account.password_hash is not None} for account in accounts],
+                             ensure_ascii=False, indent=2))
+            return 0
+        if not accounts:
+            print("尚無帳號；以 python -m metrics users add 帳號 --name 姓名 --role administrator 建立第一位系統管理者")
+        for account in accounts:
+            state = "" if account.active else "（已停用）"
+            units = f"，單位：{'、'.join(account.units)}" if account.units else ""
+            login = "密碼" if account.password_hash else "只限單一登入"
+            print(f"{account.username}　{account.display_name}{state}：{services.roles.labels(account.roles)}{units}，"
+                  f"{login}{'，' + account.email if account.email else ''}")
+        return 0
+    if command == "add":
+        services, files = user_services(arguments, create=True)
+        units = [resolve_unit(unit, files) for unit in arguments.unit]
+        password = None if arguments.no_password else read_password(arguments)
+        account = services.add_account(actor, arguments.username, display_name=arguments.name, roles=arguments.role,
+                                       units=units, password=password, email=arguments.email)
+        print(f"已建立帳號 {account.username}（{account.display_name}）：{services.roles.labels(account.roles)}"
+              + (f"，單位：{'、'.join(account.units)}" if account.units else ""))
+        return 0
+    services, _ = user_services(arguments)
+    if command in ("disable", "enable"):
+        services.set_active(actor, arguments.username, command == "enable")
+        print(f"已{'啟用' if command == 'enable' else '停用'}帳號 {arguments.username}")
+    else:
+        services.reset_password(actor, arguments.username, read_password(arguments))
+        print(f"已重設帳號 {arguments.username} 的密碼（原有登入已結束，鎖定已解除）")
+    return 0
+
+
+def parse_day(text: str | None, option: str):
+    """A day as people write it (113/01/05, 113-1-5 or 2024-01-05) → a date; InputError names the option."""
+    import datetime as dt
+    import re
+
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d{2,4})[/.-](\d{1,2})[/.-](\d{1,2})\s*", text)
+    if match:
+        year, month, day = map(int, match.groups())
+        try:
+            return dt.date(year + 1911 if year < 1911 else year, month, day)
+        except ValueError:
+            pass
+    raise InputError(f"{option}「{text}」不是日期；請寫成 113/01/05（民國）或 2024-01-05")
+
+
+def command_audit(arguments: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from metrics.store import TAIWAN, format_taiwan_time
+
+    files = file_catalogue(arguments)
+    store = open_store(arguments.db, create=False, catalogue=files)
+    since, until = parse_day(arguments.since, "--since"), parse_day(arguments.until, "--until")
+    rows = store.audit_log(
+        since=dt.datetime.combine(since, dt.time(), TAIWAN) if since else None,
+        until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), TAIWAN) if until else None,
+        account=arguments.user, action=arguments.action, unit=resolve_unit(arguments.unit, files),
+        limit=arguments.limit)
+    if arguments.json:
+        print(json.dumps([{"id": row.id, "at": row.at.isoformat(), "account": row.account, "action": row.action,
+                           "outcome": row.outcome.value, "unit": row.unit, "year": row.year, "subject": row.subject,
+                           "detail": row.detail} for row in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("沒有符合條件的操作紀錄")
+    for row in rows:
+        where = "　".join(part for part in (f"{row.year}年" if row.year else "", row.unit) if part)
+        print(f"{format_taiwan_time(row.at)}　{row.account}　{row.action}（{row.outcome.value}）"
+              f"{'　' + where if where else ''}　{row.subject}{'：' + row.detail if row.detail else ''}")
     return 0
 
 
@@ -636,6 +802,8 @@ COMMANDS = {
     "undo": command_undo,
     "template": command_template,
     "plans": command_plans,
+    "users": command_users,
+    "audit": command_audit,
 }
 
 

@@ -20,7 +20,7 @@ from metrics.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan, plan_
 from metrics.errors import PlanError, PlanNotFound, Problem
 from metrics.formulas import Term, format_number, terms_label
 from metrics.plan import Goal, Indicator, Plan, PlanVersion, build_plan
-from metrics.store import Audit, Store, StoredPlan
+from metrics.store import Audit, AuditEntry, Outcome, Store, StoredPlan
 
 SEED_AUTHOR = "系統（計畫檔）"
 EDIT_ORIGIN = "系統內編修"
@@ -30,7 +30,9 @@ def seed_store(store: Store, files: Catalogue, *, samples: bool = False) -> list
     """Store each plan of `files` that has no version yet as version 1 (sample plans only when asked)."""
     wanted = [(plan.year, plan.unit, plan_document(plan), plan.origin, plan.sample)
               for plan in files.plans.values() if samples or not plan.sample]
-    return store.seed_plans(wanted, author=SEED_AUTHOR)
+    return store.seed_plans(wanted, author=SEED_AUTHOR, audit=lambda stored: [
+        AuditEntry(SEED_AUTHOR, "計畫版本", Outcome.ALLOWED, f"{plan.unit} {plan.year} 年度計畫第 {plan.number} 版",
+                   f"由計畫檔 {plan.origin} 建立", plan.unit, plan.year) for plan in stored])
 
 
 def plan_of_version(stored: StoredPlan, files: Catalogue) -> Plan:

@@ -25,12 +25,13 @@ from metrics.accounts import (Account, Action, Decision, PermissionDenied, Roles
 from metrics.catalogue import Catalogue
 from metrics.errors import InputError, KpiError, Problem
 from metrics.plan import Plan
-from metrics.store import AuditEntry, IngestResult, Store, StoredAccount, StoredPlan, UndoResult, format_taiwan_time
+from metrics.store import (AuditEntry, IngestResult, Outcome, Store, StoredAccount, StoredPlan, UndoResult,
+                           format_taiwan_time)
 
 LOCK_AFTER = 5  # failed logins in a row
 LOCK_FOR = dt.timedelta(minutes=15)
 TOUCH_EVERY = dt.timedelta(seconds=60)  # how often a session's last activity is written (not on every rerun)
-ALLOWED, DENIED, FAILED = "允許", "拒絕", "失敗"
+ALLOWED, DENIED, FAILED = Outcome.ALLOWED, Outcome.DENIED, Outcome.FAILED
 SYSTEM_ID = 0
 # The command line's actor carries this token, made fresh in each process: nothing a browser sends can equal it.
 _COMMAND_LINE_TOKEN = secrets.token_urlsafe(32)
@@ -56,11 +57,11 @@ class Actor:
         return self.account.shown if self.account.id != SYSTEM_ID else f"{self.channel}"
 
 
-def command_line(user: str) -> Actor:
+def command_line(user: str, on_behalf: str = "") -> Actor:
     """The command line: direct access to the database is already the administrator's; every write it makes is
-    recorded under the operating-system user that ran it."""
-    return Actor(Account(SYSTEM_ID, f"命令列:{user}", f"命令列（{user}）", ("system",)), _COMMAND_LINE_TOKEN,
-                 channel=f"命令列（{user}）")
+    recorded under the operating-system user that ran it (and the person named for, when one is)."""
+    channel = f"命令列（{user}{'，代 ' + on_behalf.strip() if on_behalf.strip() else ''}）"
+    return Actor(Account(SYSTEM_ID, f"命令列:{user}", channel, ("system",)), _COMMAND_LINE_TOKEN, channel=channel)
 
 
 def _token_hash(token: str) -> str:

@@ -21,6 +21,7 @@ One SQLAlchemy Core schema serves SQLite (the default, a file under data/) and P
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import json
 import os
@@ -331,13 +332,21 @@ class Provenance:
     uploader: str
 
 
+class Outcome(str, enum.Enum):
+    """How an attempt ended, as the audit trail shows it."""
+
+    ALLOWED = "允許"
+    DENIED = "拒絕"
+    FAILED = "失敗"
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One row of the audit trail: who did (or tried) what, to which unit and year, and what changed."""
 
     account: str
     action: str
-    outcome: str  # 允許 / 拒絕 / 失敗
+    outcome: Outcome
     subject: str = ""
     detail: str = ""
     unit: str = ""
@@ -1041,7 +1050,8 @@ class Store:
         with self._errors(f"儲存 {unit} {year} 年度計畫"):
             return self._write(write, audit)
 
-    def seed_plans(self, plans: Sequence[tuple[int, str, str, str, bool]], *, author: str) -> list[StoredPlan]:
+    def seed_plans(self, plans: Sequence[tuple[int, str, str, str, bool]], *, author: str,
+                   audit: Audit = None) -> list[StoredPlan]:
         """Each (year, unit, document, origin, sample) that has no version yet becomes its version 1, in one
         transaction; plans already in the store are left as they are (the store is the truth once seeded)."""
         def write(connection: Connection) -> list[StoredPlan]:
@@ -1054,7 +1064,7 @@ class Store:
         if not plans:
             return []
         with self._errors("建立計畫"):
-            return self._write(write)
+            return self._write(write, audit)
 
     def _insert_plan_version(self, connection: Connection, year: int, unit: str, document: str, author: str,
                              note: str, origin: str, changes: list[str], sample: bool) -> StoredPlan:
@@ -1254,8 +1264,8 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self._errors("讀取操作紀錄"), self._reading() as connection:
-            return [AuditRow(row.account, row.action, row.outcome, row.subject, row.detail, row.unit, row.year,
-                             row.id, _aware(row.at)) for row in connection.execute(query)]
+            return [AuditRow(row.account, row.action, Outcome(row.outcome), row.subject, row.detail, row.unit,
+                             row.year, row.id, _aware(row.at)) for row in connection.execute(query)]
 
     def data_version(self) -> tuple[int, int, int]:
         """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or
@@ -1273,7 +1283,7 @@ class Store:
 def _insert_audit(connection: Connection, entries: Sequence[AuditEntry]) -> None:
     now = _now()
     connection.execute(audit_table.insert(), [{
-        "at": now, "account": entry.account, "action": entry.action, "outcome": entry.outcome,
+        "at": now, "account": entry.account, "action": entry.action, "outcome": Outcome(entry.outcome).value,
         "unit": entry.unit or "", "year": entry.year, "subject": entry.subject[:500], "detail": entry.detail[:20_000],
     } for entry in entries])
 
