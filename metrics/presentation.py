@@ -506,7 +506,9 @@ def history_rows(batches: Iterable[object]) -> list[BatchRow]:
     rows = []
     for batch in batches:
         who = f"，上傳者 {batch.uploader}" if batch.uploader else ""
-        state = f"（已於 {taiwan_time(batch.undone_at)} 復原）" if batch.undone_at else ""
+        undone_by = getattr(batch, "undone_by", "")
+        state = (f"（已於 {taiwan_time(batch.undone_at)} 由 {undone_by} 復原）" if undone_by else
+                 f"（已於 {taiwan_time(batch.undone_at)} 復原）") if batch.undone_at else ""
         periods = getattr(batch, "periods_text", "")
         rows.append(BatchRow(batch.id, f"第 {batch.id:,} 批｜{batch.file_name}｜" + (f"{periods}｜" if periods else "")
                              + f"{taiwan_time(batch.uploaded_at)}｜{batch.row_count:,} 筆{who}{state}",

@@ -255,3 +255,26 @@ def build_county_report(view, points, catalogue, *, title: str) -> bytes:
 def pd_isna(value: object) -> bool:
     """pandas' missing values (NaN, NA) as Python's None."""
     return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"
+
+
+AUDIT_COLUMNS = (("時間", 17), ("帳號", 22), ("動作", 12), ("結果", 7), ("年度", 7), ("單位", 12), ("對象", 30),
+                 ("內容", 70))
+
+
+def audit_records(rows) -> list[list[object]]:
+    """Rows of the audit trail (metrics.store.AuditRow) as the page and the workbook show them."""
+    from metrics.store import format_taiwan_time
+
+    return [[format_taiwan_time(row.at), row.account, row.action, row.outcome.value, row.year, row.unit, row.subject,
+             row.detail] for row in rows]
+
+
+def build_audit_report(rows, *, title: str, subtitle: str) -> bytes:
+    """The audit trail as filtered on the page, one row per entry, newest first; every text neutralised."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "操作紀錄"
+    _heading(sheet, title, subtitle, AUDIT_COLUMNS)
+    _table(sheet, audit_records(rows), [None, None, None, None, "0", None, None, None])
+    _print_setup(sheet)
+    return _saved(workbook)

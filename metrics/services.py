@@ -140,8 +140,8 @@ class Services:
         stored = self.store.add_account(
             username.strip(), display_name=display_name.strip(), email=email.strip(), roles=("administrator",),
             units=(), password_hash=self.hasher.hash(password), only_if_none=True,
-            audit=[AuditEntry(username.strip(), "建立帳號", ALLOWED, f"第一位系統管理者 {username.strip()}",
-                              "首次啟動時建立")])
+            audit=[AuditEntry(f"{display_name.strip()}（{username.strip()}）" if display_name.strip() else username.strip(),
+                              "建立帳號", ALLOWED, username.strip(), "首次啟動時建立的第一位系統管理者")])
         return _account(stored)
 
     def _check_new(self, username: str, password: str | None) -> None:
@@ -160,24 +160,24 @@ class Services:
                 self.hasher.verify(self._dummy_hash, password)  # the same time whether or not the account exists
             except VerificationError:
                 pass
-            self.store.record([AuditEntry(username.strip()[:64] or "（空白）", "登入", FAILED, "帳號或密碼錯誤")])
+            self.store.record([AuditEntry(username.strip()[:64] or "（空白）", "登入", FAILED, "", "帳號或密碼錯誤")])
             raise LoginFailed("帳號或密碼錯誤。")
         if stored.locked_until is not None and stored.locked_until > self.clock():
-            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "帳號暫時鎖定")])
+            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號暫時鎖定")])
             raise LoginFailed(f"登入失敗次數過多，帳號暫時鎖定至 {format_taiwan_time(stored.locked_until)}；"
                               "請稍後再試，或請系統管理者重設密碼。")
         try:
             self.hasher.verify(stored.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             failures = self.store.failed_login(stored.id, lock_after=LOCK_AFTER, lock_for=LOCK_FOR,
-                                               audit=[AuditEntry(_account(stored).shown, "登入", FAILED, "密碼錯誤")])
+                                               audit=[AuditEntry(_account(stored).shown, "登入", FAILED, "", "密碼錯誤")])
             left = LOCK_AFTER - failures
             if left <= 0:
                 raise LoginFailed(f"帳號或密碼錯誤。已連續失敗 {failures} 次，帳號鎖定 "
                                   f"{int(LOCK_FOR.total_seconds() // 60)} 分鐘。") from None
             raise LoginFailed(f"帳號或密碼錯誤（再錯 {left} 次，帳號將暫時鎖定）。") from None
         if not stored.active:
-            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "帳號已停用")])
+            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號已停用")])
             raise LoginFailed("此帳號已停用，請洽系統管理者。")
         if self.hasher.check_needs_rehash(stored.password_hash):
             self.store.update_account(stored.id, password_hash=self.hasher.hash(password))
@@ -187,14 +187,14 @@ class Services:
         """A login the deployment's identity provider vouched for, matched to an account by e-mail."""
         stored = self.store.account(email=email) if email else None
         if stored is None or not stored.active:
-            self.store.record([AuditEntry(email or "（無電子郵件）", "登入", DENIED, f"{method}：沒有對應的帳號")])
+            self.store.record([AuditEntry(email or "（無電子郵件）", "登入", DENIED, "", f"{method}：沒有對應的帳號")])
             raise LoginFailed(f"{method}的電子郵件 {email or '（無）'} 沒有對應的啟用帳號；請系統管理者在帳號中填入此電子郵件。")
         return self._start(stored, method)
 
     def _start(self, stored: StoredAccount, method: str) -> tuple[str, Account]:
         token = secrets.token_urlsafe(32)
         self.store.start_session(stored.id, _token_hash(token), method,
-                                 audit=[AuditEntry(_account(stored).shown, "登入", ALLOWED, method)])
+                                 audit=[AuditEntry(_account(stored).shown, "登入", ALLOWED, "", f"以{method}登入")])
         return token, _account(stored)
 
     def actor(self, token: str | None) -> Actor:
@@ -213,7 +213,7 @@ class Services:
         idle = self.settings().idle_minutes
         now = self.clock()
         if now - last_seen > dt.timedelta(minutes=idle):
-            self.store.end_session(_token_hash(token), audit=[AuditEntry(_account(stored).shown, "登出", ALLOWED,
+            self.store.end_session(_token_hash(token), audit=[AuditEntry(_account(stored).shown, "登出", ALLOWED, "",
                                                                           f"閒置超過 {idle} 分鐘")])
             return Actor(None, ended=f"閒置超過 {idle} 分鐘，已自動登出，請重新登入")
         if now - last_seen > TOUCH_EVERY:
@@ -316,19 +316,31 @@ class Services:
         for year, unit in periods:
             self._require(actor, Action.UPLOAD, "上傳", unit=unit, year=year,
                           subject="、".join(f"「{name}」" for _, name, _ in files))
+        return self._ingest(actor, files, "上傳")
 
+    def _ingest(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, bytes]], word: str) -> list[IngestResult]:
         def audit(results: list[IngestResult]) -> list[AuditEntry]:
             entries = []
             for (frame, name, _), result in zip(files, results):
                 file_periods = sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])})
                 single = file_periods[0] if len(file_periods) == 1 else (None, "")
-                entries.append(AuditEntry(actor.label, "上傳", ALLOWED, f"「{name}」" + (
+                entries.append(AuditEntry(actor.label, word, ALLOWED, f"「{name}」" + (
                     f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）"),
                     result.message + ("；" + "；".join(result.changes) if result.changes else ""),
                     single[1], single[0]))
             return entries
 
         return self.store.ingest_many(list(files), uploader=actor.label, audit=audit)
+
+    def load_sample(self, actor: Actor, catalogue: Catalogue,
+                    files: Sequence[tuple[pd.DataFrame, str, bytes]]) -> list[IngestResult]:
+        """The sample plans and figures into the store, to practise with (an administrator's decision: they are
+        several units' figures at once)."""
+        from metrics.planning import seed_store
+
+        self._require(actor, Action.MANAGE_SETTINGS, "載入範例資料", subject="範例資料")
+        seed_store(self.store, catalogue, samples=True)
+        return self._ingest(actor, files, "載入範例資料")
 
     def undo(self, actor: Actor, batch_id: int) -> UndoResult:
         batch = self.store.batch(batch_id)
@@ -346,6 +358,10 @@ class Services:
         self.store.save_mapping(source, signature, mapping, year=year, unit=unit, audit=[AuditEntry(
             actor.label, "欄位對應", ALLOWED, source, "；".join(f"{key}＝{value or '（無）'}"
                                                                for key, value in mapping.items()), unit, year)])
+
+    def mappings_for(self, actor: Actor) -> "ActorMappings":
+        """The store's column mappings as metrics.sources reads and saves them, every save as `actor`."""
+        return ActorMappings(self, actor)
 
     def save_note(self, actor: Actor, year: int, unit: str, month: int, indicator_id: str, reason: str,
                   action: str) -> None:
@@ -394,6 +410,20 @@ class Services:
 
         plan = parse_plan(text, catalogue, origin=origin or "上傳的計畫檔")
         return self.save_plan(actor, catalogue, plan, note=note, origin=origin or "上傳的計畫檔")
+
+
+@dataclass(frozen=True)
+class ActorMappings:
+    """metrics.sources.MappingStore for one acting account: reads from the store, saves through the checks."""
+
+    services: Services
+    actor: Actor
+
+    def load_mapping(self, source: str, signature: str, *, year: int, unit: str) -> dict | None:
+        return self.services.store.load_mapping(source, signature, year=year, unit=unit)
+
+    def save_mapping(self, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
+        self.services.save_mapping(self.actor, source, signature, mapping, year=year, unit=unit)
 
 
 def _listed(value: object) -> str:

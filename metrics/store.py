@@ -1247,7 +1247,7 @@ class Store:
 
     def audit_log(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
                   account: str | None = None, action: str | None = None, unit: str | None = None,
-                  limit: int | None = None) -> list[AuditRow]:
+                  outcome: Outcome | None = None, limit: int | None = None) -> list[AuditRow]:
         """The audit trail, newest first, filtered; there is no way to change or delete a row of it."""
         table = audit_table
         query = sa.select(table).order_by(table.c.id.desc())
@@ -1256,16 +1256,23 @@ class Store:
         if until is not None:
             query = query.where(table.c.at < until.astimezone(dt.timezone.utc).replace(tzinfo=None))
         if account:
-            query = query.where(table.c.account.contains(account))
+            query = query.where(table.c.account.icontains(account, autoescape=True))
         if action:
             query = query.where(table.c.action == action)
         if unit:
             query = query.where(table.c.unit == unit)
+        if outcome is not None:
+            query = query.where(table.c.outcome == Outcome(outcome).value)
         if limit is not None:
             query = query.limit(limit)
         with self._errors("讀取操作紀錄"), self._reading() as connection:
             return [AuditRow(row.account, row.action, Outcome(row.outcome), row.subject, row.detail, row.unit,
                              row.year, row.id, _aware(row.at)) for row in connection.execute(query)]
+
+    def audit_actions(self) -> list[str]:
+        """The actions the audit trail holds, for a filter's choices."""
+        with self._errors("讀取操作紀錄"), self._reading() as connection:
+            return sorted(connection.execute(sa.select(audit_table.c.action).distinct()).scalars())
 
     def data_version(self) -> tuple[int, int, int]:
         """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or

@@ -5,13 +5,15 @@ confirm button, the problems of a refused file, and the upload history with undo
 import streamlit as st
 
 from metrics.presentation import frame_months, preview_summary, preview_table
+from metrics.accounts import Action
+from ui.auth import refusal
 from ui.layout import start_page
-from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, read_files, remap_expander,
-                       show_mapping_needed, show_read, store_files, template_bytes, uploader_key)
+from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, permission_problems, read_files,
+                       remap_expander, show_mapping_needed, show_read, store_files, template_bytes, uploader_key)
 from ui.widgets import show_problems
 
 context = start_page("資料上傳")
-store = context.source.store
+store = context.source.store  # read-only here: every write goes through context.services
 
 st.markdown("##### 1. 下載月報範本")
 plan = context.plan
@@ -24,17 +26,26 @@ st.caption("範本每列一個項目、每欄一個月；空白表示未填報�
            "系統會自動辨識並換算成每月數字。")
 
 st.markdown("##### 2. 選擇檔案（可一次選多個）")
-if plan.sample:
+may_upload = context.can(Action.UPLOAD, plan.unit)
+if not may_upload.allowed:
+    refusal(may_upload)
+    account = context.actor.account
+    if account is not None and account.units and context.can(Action.UPLOAD, account.units[0]).allowed:
+        st.caption(f"要上傳 {'、'.join(account.units)} 的數字，請在左側將單位切換為您負責的單位。")
+elif plan.sample:
     st.warning(f"左側選擇的是範例計畫（{plan.label}）：範例的目標值是虛構的，不接受上傳。檔案中的數字只依正式計畫檢查"
                f"（{context.source.official.available_text()}）", icon=":material/science:")
-st.info(PRIVACY_NOTICE, icon=":material/shield_person:")
-st.caption(f"檔案中未註明單位或年度的數字，以及系統匯出檔，都視為 **{plan.label}** 的數字（可在左側切換年度與單位）；"
-           "檔案中註明其他單位或年度的數字，依該單位該年度的計畫檢查。")
-options, month = export_settings(plan.year)
-uploads = st.file_uploader("月報或系統匯出檔（.xlsx 或 .csv；月報每檔 20 MB、系統匯出每檔 100 MB 以內）", type=["xlsx", "csv"],
-                           accept_multiple_files=True, key=uploader_key())
+uploads = None
+if may_upload.allowed:
+    st.info(PRIVACY_NOTICE, icon=":material/shield_person:")
+    st.caption(f"檔案中未註明單位或年度的數字，以及系統匯出檔，都視為 **{plan.label}** 的數字（可在左側切換年度與單位）；"
+               "檔案中註明其他單位或年度的數字，依該單位該年度的計畫檢查。")
+    options, month = export_settings(plan.year)
+    uploads = st.file_uploader("月報或系統匯出檔（.xlsx 或 .csv；月報每檔 20 MB、系統匯出每檔 100 MB 以內）", type=["xlsx", "csv"],
+                               accept_multiple_files=True, key=uploader_key())
 if uploads:
     files = read_files([(upload.name, upload.getvalue()) for upload in uploads], context, options, month)
+    not_permitted = permission_problems(context, files)
     refused = [read for read in files if read.problems]
     waiting = [read for read in files if read.needed is not None and not read.problems]
     for index, read in enumerate(files):
@@ -43,7 +54,9 @@ if uploads:
             remap_expander(context, index, read)
         elif read.needed is not None:
             show_mapping_needed(context, index, read)
-    if refused:
+    if not_permitted:
+        st.error("**沒有權限儲存下列數字**：\n\n" + "\n".join(f"- {problem}" for problem in not_permitted))
+    if refused or not_permitted:
         good = [read.name for read in files if read.read is not None]
         st.warning("所有選取的檔案都未儲存（任一檔案有誤即全部不儲存）。"
                    + (f"沒有問題的檔案：{'、'.join(good)}。" if good else "") + "請修正後重新選擇檔案。")
@@ -64,11 +77,11 @@ if uploads:
                     st.dataframe(preview_table(preview, context.catalogue.field_by_code, changed_only=True), hide_index=True, width="stretch")
                 with st.expander("全部數字"):
                     st.dataframe(preview_table(preview, context.catalogue.field_by_code), hide_index=True, width="stretch")
-        uploader = st.text_input("上傳者（選填）", key="uploader_name")
+        st.caption(f"上傳者：{context.actor.label}（記入上傳紀錄與操作紀錄）")
         if st.button(f"確認儲存 {len(files):,} 個檔案", type="primary", key="confirm_upload"):
-            if store_files(store, files, uploader):
+            if store_files(context, files):
                 clear_uploader()
             st.rerun()
 
 st.markdown("##### 上傳紀錄")
-history_list(store, context.source.history)
+history_list(context, context.source.history)

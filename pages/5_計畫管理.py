@@ -3,7 +3,9 @@ version, and next year's plan drafted from the last one. Nothing here changes a 
 
 import streamlit as st
 
+from metrics.accounts import Action
 from ui import plans
+from ui.auth import refusal
 from ui.layout import start_page
 
 context = start_page("計畫管理")
@@ -13,12 +15,19 @@ with overview:
     plans.overview(context)
 with history:
     plans.versions(context)
+may_edit = context.can(Action.EDIT_PLAN, context.unit)
 with edit:
-    st.markdown(f"編修 **{context.plan.label}** 計畫（{context.plan.version_text}）；儲存後成為新版本，舊版本保留可查。")
-    uploaded = plans.upload_plan(context)
-    if uploaded is not None and uploaded.key != context.plan.key:
-        st.error(f"上傳的計畫是 {uploaded.label}，與左側選擇的 {context.plan.label} 不同；請先在左側切換年度與單位。")
+    if not may_edit.allowed:
+        refusal(may_edit)
     else:
-        plans.editor(context, uploaded or context.plan, prefix="edit_plan", current=context.plan)
+        st.markdown(f"編修 **{context.plan.label}** 計畫（{context.plan.version_text}）；儲存後成為新版本，舊版本保留可查。")
+        uploaded = plans.upload_plan(context)
+        if uploaded is not None and uploaded.key != context.plan.key:
+            st.error(f"上傳的計畫是 {uploaded.label}，與左側選擇的 {context.plan.label} 不同；請先在左側切換年度與單位。")
+        else:
+            plans.editor(context, uploaded or context.plan, prefix="edit_plan", current=context.plan)
 with create:
-    plans.new_plan(context)
+    if may_edit.allowed:
+        plans.new_plan(context)
+    else:
+        refusal(may_edit)

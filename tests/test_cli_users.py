@@ -66,10 +66,10 @@ def test_users_and_audit_end_to_end(store_url):
 
     audit = json.loads(run("audit", "--json", url=store_url).stdout)
     user = os.environ.get("USER") or __import__("getpass").getuser()
-    assert [(row["action"], row["outcome"], row["subject"]) for row in audit] == [
-        ("登入", "允許", "密碼"), ("登入", "失敗", "密碼錯誤"), ("重設密碼", "允許", "wang"),
+    assert [(row["action"], row["outcome"], row["subject"] or row["detail"]) for row in audit] == [
+        ("登入", "允許", "以密碼登入"), ("登入", "失敗", "密碼錯誤"), ("重設密碼", "允許", "wang"),
         ("啟用帳號", "允許", "wang"), ("登入", "拒絕", "帳號已停用"), ("停用帳號", "允許", "wang"),
-        ("登入", "允許", "密碼"), ("建立帳號", "允許", "wang"), ("建立帳號", "允許", "admin")]
+        ("登入", "允許", "以密碼登入"), ("建立帳號", "允許", "wang"), ("建立帳號", "允許", "admin")]
     assert audit[-1]["account"] == f"命令列（{user}）"
     text = run("audit", "--user", "王小明", "--action", "登入", url=store_url).stdout.splitlines()
     assert len(text) == 3 and all("王小明（wang）　登入" in line for line in text)

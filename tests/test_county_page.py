@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from signing import sign_in
+
 from catalogues import FIXTURE_PLANS
 from metrics.store import Store
 from test_county import tidy
@@ -23,7 +25,7 @@ def county(tmp_path, monkeypatch) -> str:
 
 
 def open_page(page: str, **params: str) -> AppTest:
-    app = AppTest.from_file("../dashboard.py", default_timeout=30)
+    app = sign_in(AppTest.from_file("../dashboard.py", default_timeout=30))
     for key, value in params.items():
         app.query_params[key] = value
     app.run()

@@ -21,6 +21,7 @@ from catalogues import CATALOGUE, PLAN_112
 from metrics.reading import read_upload
 from metrics.store import Store
 from metrics.template import build_template
+from signing import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "112-full-year.csv"
@@ -32,6 +33,8 @@ PAGES = {
     "情境模擬": "pages/3_情境模擬.py",
     "報表匯出": "pages/4_報表匯出.py",
     "計畫管理": "pages/5_計畫管理.py",
+    "操作紀錄": "pages/7_操作紀錄.py",
+    "帳號管理": "pages/8_帳號管理.py",
 }
 TIMEOUT = 30
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,8 +47,8 @@ def database(tmp_path, monkeypatch) -> str:
     return url
 
 
-def open_app(page: str = "總覽") -> AppTest:
-    app = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT).run()
+def open_app(page: str = "總覽", **account) -> AppTest:
+    app = sign_in(AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT), **account).run()
     if page != "總覽":
         app.switch_page(PAGES[page]).run()
     assert not app.exception, [error.value for error in app.exception]
@@ -193,7 +196,7 @@ def test_upload_several_files_then_confirm(database):
     assert "**112-02.csv**：112年2月，共 2 筆（新增 2、修改 0、相同 0）" in page
     assert Store(database).is_empty()  # nothing is stored before the confirmation
 
-    app.text_input(key="uploader_name").input("王小明").run()
+    assert "上傳者：測試tester（tester）（記入上傳紀錄與操作紀錄）" in texts(app)
     app.button(key="confirm_upload").click().run()
     assert not app.exception and not app.error
     assert stored_values(database) == {(1, "procurement_audits"): 11, (1, "budget_amount"): 21288,
@@ -201,7 +204,7 @@ def test_upload_several_files_then_confirm(database):
     assert [message.value.split("：")[0] for message in app.success] == ["已儲存「112-01.xlsx」為第 1 批",
                                                                         "已儲存「112-02.csv」為第 2 批"]
     assert [(batch.file_name, batch.uploader) for batch in Store(database).history()] == [
-        ("112-02.csv", "王小明"), ("112-01.xlsx", "王小明")]
+        ("112-02.csv", "測試tester（tester）"), ("112-01.xlsx", "測試tester（tester）")]
     assert not app.file_uploader[0].value  # a fresh uploader: the same files are not stored twice
     assert "第 2 批｜112-02.csv" in texts(app) and "第 1 批｜112-01.xlsx" in texts(app)
 
@@ -234,14 +237,21 @@ def test_undo_from_the_history(database):
         data = long_csv([(1, "procurement_audits", value)])
         store.ingest(read_upload(data, name, CATALOGUE), file_name=name, file_bytes=data)
     app = open_app("資料上傳")
-    app.button(key="undo_1").click().run()  # blocked: batch 2 changed the same value since
+    app.button(key="undo_1").click().run()  # asks once more, naming what changes
+    assert "確定要復原**第 1 批「112-01.csv」**" in texts(app)
+    assert "- 0 筆數值恢復為此批上傳前的數字\n- 1 筆此批新增的數值改回「未填報」" in texts(app)
+    app.button(key="undo_confirm_1").click().run()  # blocked: batch 2 changed the same value since
     assert any("請先復原第 2 批" in error.value for error in app.error)
     assert stored_values(database) == {(1, "procurement_audits"): 12}
 
     app.button(key="undo_2").click().run()
+    app.button(key="undo_cancel_2").click().run()
+    assert stored_values(database) == {(1, "procurement_audits"): 12}  # cancelled: nothing changed
+    app.button(key="undo_2").click().run()
+    app.button(key="undo_confirm_2").click().run()
     assert any("已復原第 2 批" in message.value for message in app.success)
     assert stored_values(database) == {(1, "procurement_audits"): 11}
-    assert "~~第 2 批｜112-01 更正.csv" in texts(app) and "復原）~~" in texts(app)
+    assert "~~第 2 批｜112-01 更正.csv" in texts(app) and "由 測試tester（tester） 復原）~~" in texts(app)
     assert not [button for button in app.button if button.key == "undo_2"]
 
 
@@ -310,7 +320,17 @@ def test_scenarios_save_load_delete(database):
     assert gauge(app, "whatif_gauge_2")["gauge"]["threshold"]["value"] == 140
     assert any("已載入情境「採購目標 140」" in message.value for message in app.success)
 
+    app.button(key="whatif_save").click().run()  # the same name again: asks before replacing it
+    assert "政風處 112 年度已有名為**「採購目標 140」**的情境" in texts(app)
+    app.button(key="whatif_overwrite_confirm").click().run()
+    assert any("已儲存情境「採購目標 140」" in message.value for message in app.success)
+
     app.button(key="whatif_delete").click().run()
+    assert "確定要刪除政風處 112 年度的情境**「採購目標 140」**嗎？" in texts(app)
+    app.button(key="whatif_delete_cancel").click().run()
+    assert Store(database).scenarios(112, "政風處") == ["採購目標 140"]
+    app.button(key="whatif_delete").click().run()
+    app.button(key="whatif_delete_confirm").click().run()
     assert Store(database).scenarios(112, "政風處") == []
     assert "尚無已儲存的情境。" in texts(app)
 

@@ -261,7 +261,7 @@ def test_an_unknown_account_fails_like_a_wrong_password(services):
     with pytest.raises(LoginFailed) as failed:
         services.login("nobody", PASSWORD)
     assert str(failed.value) == "帳號或密碼錯誤。"
-    [row] = services.store.audit_log()
+    [row] = services.store.audit_log(action="登入")
     assert (row.account, row.action, row.outcome) == ("nobody", "登入", "失敗")
 
 

@@ -20,7 +20,6 @@ from metrics.store import BatchInfo, Store, default_url
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FILES = (ROOT / "sample_data" / "112-full-year.csv", ROOT / "sample_data" / "範例-人事處-112.csv",
                 ROOT / "sample_data" / "範例-主計處-112.csv", ROOT / "sample_data" / "範例-政風處-113.csv")
-SAMPLE_UPLOADER = "範例資料"
 
 
 def plan_files() -> Catalogue:
@@ -141,15 +140,13 @@ def current_source() -> Source:
     return Source(store, history, frame, load_catalogue_in_force(store.url, version, False), False, version)
 
 
-def load_sample_into_store() -> list[str]:
-    """Store the sample plans and each sample file as one upload batch; returns the store's messages."""
+def load_sample_into_store(services, actor) -> list[str]:
+    """Store the sample plans and each sample file as one upload batch (through the core, which checks that the
+    account may); returns the store's messages."""
     sample = load_sample()
     if sample is None:
         raise KpiError("找不到範例資料檔（sample_data/），無法載入。")
     files, _ = sample
-    store = get_store()
-    seed_store(store, plan_files(), samples=True)
     frames = [read_upload(data, name, plan_files()) for name, data in files]
-    results = store.ingest_many([(frame, name, data) for frame, (name, data) in zip(frames, files)],
-                                uploader=SAMPLE_UPLOADER)
+    results = services.load_sample(actor, plan_files(), [(frame, name, data) for frame, (name, data) in zip(frames, files)])
     return [result.message for result in results]

@@ -9,24 +9,29 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from metrics.accounts import Action, Decision, Settings
 from metrics.catalogue import Catalogue
 from metrics.errors import KpiError, PlanError
 from metrics.evaluation import Evaluation, evaluate
 from metrics.figures import Figures
 from metrics.plan import Plan
 from metrics.presentation import month_label, months_text, taiwan_time
+from metrics.services import Actor, Services
 from ui import links
+from ui.auth import account_box, current_actor, first_run, get_services, require_view
 from ui.data import Source, current_source, load_sample_into_store
 from ui.widgets import remembered_selectbox
 
-PAGES: tuple[tuple[str, str, str], ...] = (
-    ("dashboard.py", "總覽", ":material/speed:"),
-    ("pages/6_全府比較.py", "全府比較", ":material/table_view:"),
-    ("pages/1_指標明細.py", "指標明細", ":material/query_stats:"),
-    ("pages/2_資料上傳.py", "資料上傳", ":material/upload_file:"),
-    ("pages/3_情境模擬.py", "情境模擬", ":material/tune:"),
-    ("pages/4_報表匯出.py", "報表匯出", ":material/print:"),
-    ("pages/5_計畫管理.py", "計畫管理", ":material/edit_document:"),
+PAGES: tuple[tuple[str, str, str, Action], ...] = (  # a page's link shows to those who may use it
+    ("dashboard.py", "總覽", ":material/speed:", Action.VIEW),
+    ("pages/6_全府比較.py", "全府比較", ":material/table_view:", Action.VIEW),
+    ("pages/1_指標明細.py", "指標明細", ":material/query_stats:", Action.VIEW),
+    ("pages/2_資料上傳.py", "資料上傳", ":material/upload_file:", Action.VIEW),
+    ("pages/3_情境模擬.py", "情境模擬", ":material/tune:", Action.VIEW),
+    ("pages/4_報表匯出.py", "報表匯出", ":material/print:", Action.VIEW),
+    ("pages/5_計畫管理.py", "計畫管理", ":material/edit_document:", Action.VIEW),
+    ("pages/7_操作紀錄.py", "操作紀錄", ":material/history:", Action.VIEW_AUDIT),
+    ("pages/8_帳號管理.py", "帳號管理", ":material/manage_accounts:", Action.MANAGE_ACCOUNTS),
 )
 FLASH_KEY = "flash_messages"
 # A local file: a :material/…: favicon is fetched from the internet, which intranets block.
@@ -58,6 +63,13 @@ class Context:
     latest_month: int | None
     figures: Figures
     evaluation: Evaluation
+    services: Services
+    actor: Actor
+    settings: Settings
+
+    def can(self, action: Action, unit: str | None = None) -> Decision:
+        """Whether to show a control; the core checks again when it is used."""
+        return self.services.can(self.actor, action, unit, self.settings)
 
     @property
     def year(self) -> int:
@@ -91,29 +103,35 @@ def show_flash() -> None:
         getattr(st, kind)(text)
 
 
-def load_sample_clicked() -> None:
+def load_sample_clicked(services: Services, actor: Actor) -> None:
     try:
-        messages = load_sample_into_store()
+        messages = load_sample_into_store(services, actor)
     except KpiError as error:
         flash("error", str(error))
     else:
         flash("success", "範例資料已存入資料庫：" + "".join(messages))
 
 
-def sample_banner(source: Source) -> None:
-    if not source.is_sample:
+def sample_banner(context: Context) -> None:
+    if not context.source.is_sample:
         return
     with st.container(border=True):
         st.warning("**範例資料**：資料庫尚無任何月報，以下顯示內建的範例數字（政風處 112 年，以及標示「範例」的人事處、主計處 "
                    "112 年與政風處 113 年範例計畫；僅供試用，未存入資料庫）。請上傳實際月報，或將範例資料存入資料庫以練習復原等功能。",
                    icon=":material/info:")
-        st.button("將範例資料存入資料庫", key="load_sample", on_click=load_sample_clicked)
+        decision = context.can(Action.MANAGE_SETTINGS)
+        if decision.allowed:
+            st.button("將範例資料存入資料庫", key="load_sample", on_click=load_sample_clicked,
+                      args=(context.services, context.actor))
+        else:
+            st.caption(f"將範例資料存入資料庫需由系統管理者操作（{decision.reason}）。")
 
 
-def navigation(params: dict[str, str]) -> None:
+def navigation(params: dict[str, str], allowed: set[Action]) -> None:
     """The pages, each link carrying the period shown, so the next page shows the same (and its URL says so)."""
-    for path, label, icon in PAGES:
-        st.page_link(path, label=label, icon=icon, query_params=params)
+    for path, label, icon, action in PAGES:
+        if action in allowed:
+            st.page_link(path, label=label, icon=icon, query_params=params)
 
 
 # Computed once per content of the figures (Source.key) and shared between sessions and reruns, so a rerun
@@ -200,6 +218,7 @@ def start_page(title: str) -> Context:
     if not source.catalogue.plans:
         st.error(f"沒有任何計畫。{source.catalogue.available_text()}")
         st.stop()
+    services, actor, settings = sign_in()
     url_problems = links.apply_period(source.catalogue)
     with st.sidebar:
         st.markdown("**新竹縣政府**  \n施政計畫績效指標")
@@ -209,10 +228,12 @@ def start_page(title: str) -> Context:
         st.caption(f"{plan.organisation}｜{plan.version_text}")
         if source.unplanned:
             st.caption("⚠ 有數字但沒有計畫：" + "、".join(f"{unit} {year}年" for year, unit in source.unplanned))
+        st.divider()
+        account_box(services, actor)
     params = links.period_params(plan.year, plan.unit, month)
     links.write(params)
     with menu:
-        navigation(params)
+        navigation(params, {action for *_, action in PAGES if services.can(actor, action, settings=settings).allowed})
     st.title(title)
     for problem in url_problems:
         st.warning(f"{problem}以下顯示 {plan.label}（統計至 {month_label(plan.year, month)}）。", icon=":material/link_off:")
@@ -220,10 +241,39 @@ def start_page(title: str) -> Context:
         st.info(f"**{plan.label}是範例計畫**：目標值為虛構，僅供試用，不是正式計畫。", icon=":material/science:")
     freshness(source, plan, figures, month)
     show_flash()
-    sample_banner(source)
+    context = Context(source, plan, month, latest, figures,
+                      official_evaluation(source.key, plan.year, plan.unit, month, figures), services, actor, settings)
+    sample_banner(context)
     unplanned_notice(source)
-    return Context(source, plan, month, latest, figures,
-                   official_evaluation(source.key, plan.year, plan.unit, month, figures))
+    return context
+
+
+def sign_in() -> tuple[Services, Actor, Settings]:
+    """Who is here: on a fresh install the setup of the first administrator (nothing else shows until it is
+    done); when viewing needs a login, the login form. Stops the page in both cases."""
+    try:
+        services = get_services()
+        if services.first_run():
+            first_run(services)
+            st.stop()
+        actor = current_actor(services)
+        settings = services.settings()
+    except PlanError as error:
+        st.error(f"角色檔（plans/roles.toml）有誤，系統無法啟動。請管理者修正後重新啟動：\n\n{error}")
+        st.stop()
+    except KpiError as error:
+        st.error(f"無法讀取帳號：{error}")
+        st.stop()
+    require_view(services, actor)
+    return services, actor, settings
+
+
+def page_requires(context: Context, action: Action) -> None:
+    """A page only some accounts may use (e.g. 帳號管理): anybody else is told why, and the page stops."""
+    decision = context.can(action)
+    if not decision.allowed:
+        st.info(decision.reason + "。", icon=":material/lock:")
+        st.stop()
 
 
 def previous_month(context: Context) -> Evaluation | None:

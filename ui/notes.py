@@ -1,12 +1,15 @@
-"""The 落後原因 / 改進措施 form of one indicator in one month (stored with the month)."""
+"""The 落後原因 / 改進措施 form of one indicator in one month (stored with the month), and every earlier text
+of it: replacing a note never loses what it said before."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from metrics.accounts import Action
 from metrics.errors import KpiError
 from metrics.evaluation import IndicatorResult
 from metrics.presentation import taiwan_time
+from ui.auth import refusal
 from ui.layout import Context
 
 
@@ -18,21 +21,38 @@ def note_form(context: Context, result: IndicatorResult) -> None:
         st.caption("本指標目前落後，請填寫落後原因與改進措施，報表匯出時會一併列出。")
     try:
         note = store.notes(context.year, context.unit, context.month).get(indicator_id)
+        history = store.note_history(context.year, context.unit, context.month, indicator_id)
     except KpiError as error:
         st.error(str(error))
         return
-    suffix = f"{indicator_id}_{context.year}_{context.unit}_{context.month}"
-    with st.form(key=f"note_form_{suffix}"):
-        reason = st.text_area("落後原因", value=note.reason if note else "", key=f"note_reason_{suffix}")
-        action = st.text_area("改進措施", value=note.action if note else "", key=f"note_action_{suffix}")
-        author = st.text_input("填寫人（選填）", value=note.author if note else "", key=f"note_author_{suffix}")
-        submitted = st.form_submit_button("儲存說明")
-    if note:
-        st.caption(f"上次儲存：{taiwan_time(note.updated_at)}{'，' + note.author if note.author else ''}")
-    if submitted:
-        try:
-            store.save_note(context.year, context.unit, context.month, indicator_id, reason, action, author)
-        except KpiError as error:
-            st.error(str(error))
+    decision = context.can(Action.WRITE_NOTE, context.unit)
+    if not decision.allowed:
+        if note:
+            st.markdown(f"**落後原因**：{note.reason or '—'}  \n**改進措施**：{note.action or '—'}")
+            st.caption(f"{taiwan_time(note.updated_at)}，{note.author or '—'}")
         else:
-            st.success("已儲存說明。" if reason.strip() or action.strip() else "已清除本月說明。")
+            st.caption("本月尚未填寫說明。")
+        refusal(decision)
+    else:
+        suffix = f"{indicator_id}_{context.year}_{context.unit}_{context.month}"
+        with st.form(key=f"note_form_{suffix}"):
+            reason = st.text_area("落後原因", value=note.reason if note else "", key=f"note_reason_{suffix}")
+            action = st.text_area("改進措施", value=note.action if note else "", key=f"note_action_{suffix}")
+            st.caption(f"填寫人：{context.actor.label}")
+            submitted = st.form_submit_button("儲存說明")
+        if note:
+            st.caption(f"上次儲存：{taiwan_time(note.updated_at)}{'，' + note.author if note.author else ''}")
+        if submitted:
+            try:
+                context.services.save_note(context.actor, context.year, context.unit, context.month, indicator_id,
+                                           reason, action)
+            except KpiError as error:
+                st.error(str(error))
+            else:
+                st.success("已儲存說明。" if reason.strip() or action.strip() else "已清除本月說明（先前的內容保留於修改紀錄）。")
+                history = store.note_history(context.year, context.unit, context.month, indicator_id)
+    if len(history) > 1 or (history and not note):
+        with st.expander(f"說明的修改紀錄（{len(history):,} 次）"):
+            for entry in history:
+                st.markdown(f"**{taiwan_time(entry.updated_at)}｜{entry.author or '—'}**  \n"
+                            f"落後原因：{entry.reason or '（空白）'}  \n改進措施：{entry.action or '（空白）'}")

@@ -13,14 +13,13 @@ from metrics.errors import KpiError, PlanError
 from metrics.formulas import FORMULAS, GAP_RULES
 from metrics.plan import Plan
 from metrics.planning import (COMMON_LOCKED, file_differences, goals_table, indicators_table, plan_changes,
-                              draft_plan, plan_from_tables, plan_version, save_plan)
+                              draft_plan, plan_from_tables, plan_version)
 from metrics.presentation import taiwan_time, weight_text
 from ui.data import plan_files
 from ui.layout import Context, flash
 
 TOML = "application/toml"
-PERMISSION_NOTE = ("帳號與權限尚未建立：目前能開啟本系統的人都能新增計畫版本。每個版本都記錄修改人、時間與修改內容，"
-                   "舊版本不會被覆蓋。")
+PERMISSION_NOTE = "計畫由計畫管理者編修；每個版本都記錄修改人、時間與修改內容，舊版本不會被覆蓋。"
 FORMULA_LABELS = {"count": "count（各月件數加總）", "percent": "percent（合計後相除×100%，四捨五入至小數 2 位）",
                   "reduction_rate": "reduction_rate（同 percent，無條件進位至整數）"}
 
@@ -134,12 +133,12 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
         return
     st.markdown("**將記錄的修改：**\n\n" + "\n".join(f"- {change}" for change in changes))
     with st.form(key=editor_key(prefix, base, "save")):
-        author = st.text_input("修改人（必填）", key=f"{prefix}_author")
+        st.caption(f"修改人：{context.actor.label}")
         note = st.text_input("修改說明（例如：依 114 年度施政計畫核定本）", key=f"{prefix}_note")
         submitted = st.form_submit_button("儲存為新版本", type="primary")
     if submitted:
         try:
-            stored = save_plan(context.source.store, context.catalogue, draft, author=author, note=note)
+            stored = context.services.save_plan(context.actor, context.catalogue, draft, note=note)
         except KpiError as error:
             st.error(str(error))
             return

@@ -19,16 +19,18 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from metrics.accounts import Action
 from metrics.errors import InputError, KpiError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
-from metrics.presentation import history_rows, month_label
+from metrics.presentation import history_rows, month_label, taiwan_time
 from metrics.sources import (AMOUNT_UNITS, OPTION_LABELS, SourceRead, mapping_choices, mapping_reason, mark_remembered,
                              read_any, remember_mapping, remembered_mapping)
-from metrics.store import Store
 from metrics.plan import Plan
+from metrics.services import Actor, Services
+from metrics.store import BatchInfo
 from metrics.template import build_template
 from ui.layout import Context, flash
-from ui.widgets import show_problems
+from ui.widgets import ask_confirmation, pending_confirmation, settle_confirmation, show_problems
 
 UPLOADER_GENERATION = "upload_generation"
 NO_COLUMN = "（無此欄位）"
@@ -206,7 +208,8 @@ def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
         return
     mapping = {column: None if header in (None, NO_COLUMN) else header for column, header in selections.items()}
     try:
-        remember_mapping(context.source.store, needed, mapping, year=context.year, unit=context.unit, source=source)
+        remember_mapping(context.services.mappings_for(context.actor), needed, mapping, year=context.year,
+                         unit=context.unit, source=source)
     except InputError as error:
         show_problems(name, error.problems)
         return
@@ -234,12 +237,25 @@ def remap_expander(context: Context, index: int, read_file: ReadFile) -> None:
         mapping_form(context, index, read_file.name, needed, (source, mapping))
 
 
-def store_files(store: Store, files: Sequence[ReadFile], uploader: str) -> bool:
+def permission_problems(context: Context, files: Sequence[ReadFile]) -> list[str]:
+    """Files with figures of a unit the account may not report, each named with the core's reason."""
+    problems = []
+    for read in files:
+        if read.read is None:
+            continue
+        for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(read.frame["year"], read.frame["unit"])}):
+            decision = context.can(Action.UPLOAD, unit)
+            if not decision.allowed:
+                problems.append(f"「{read.name}」含有{unit} {year}年的數字：{decision.reason}。")
+    return problems
+
+
+def store_files(context: Context, files: Sequence[ReadFile]) -> bool:
     """Each file as one batch, in the order chosen, all in one transaction: every file is stored or none.
-    Nothing reaches here unless every file was read cleanly."""
+    Nothing reaches here unless every file was read cleanly; the core checks the account once more."""
     with st.status(f"儲存 {len(files):,} 個檔案…", expanded=False) as status:
         try:
-            results = store.ingest_many([(read.frame, read.name, read.data) for read in files], uploader=uploader)
+            results = context.services.upload(context.actor, [(read.frame, read.name, read.data) for read in files])
         except KpiError as error:
             flash("error", f"{error}（所選檔案均未儲存）")
             status.update(label="儲存失敗", state="error")
@@ -265,22 +281,53 @@ def template_bytes(source_key: tuple, year: int, unit: str, _plan: Plan) -> byte
     return build_template(_plan)
 
 
-def undo_clicked(store: Store, batch_id: int) -> None:
+@st.dialog("確認復原上傳", width="large", on_dismiss=settle_confirmation)
+def confirm_undo(services: Services, actor: Actor, batch: BatchInfo) -> None:
+    """Undo asks once more, naming the batch and how many values go back."""
     try:
-        flash("success", store.undo(batch_id).message)
+        values = services.store.batch_values(batch.id)
     except KpiError as error:
-        flash("error", str(error))
+        st.error(str(error))
+        return
+    restored = int(values["previous"].notna().sum())
+    removed = len(values) - restored
+    st.markdown(f"確定要復原**第 {batch.id:,} 批「{batch.file_name}」**（{batch.periods_text or '—'}，"
+                f"{taiwan_time(batch.uploaded_at)} 由 {batch.uploader or '—'} 上傳）？")
+    st.markdown(f"- {restored:,} 筆數值恢復為此批上傳前的數字\n- {removed:,} 筆此批新增的數值改回「未填報」")
+    st.caption("復原會記入操作紀錄；復原後若要再用這些數字，請重新上傳檔案。")
+    confirm, cancel = st.columns(2)
+    if confirm.button("確認復原", type="primary", key=f"undo_confirm_{batch.id}"):
+        settle_confirmation()
+        try:
+            flash("success", services.undo(actor, batch.id).message)
+        except KpiError as error:
+            flash("error", str(error))
+        st.rerun()
+    if cancel.button("取消", key=f"undo_cancel_{batch.id}"):
+        settle_confirmation()
+        st.rerun()
 
 
-def history_list(store: Store, batches: Sequence[object], *, limit: int = 30) -> None:
+def history_list(context: Context, batches: Sequence[BatchInfo], *, limit: int = 30) -> None:
     if not batches:
         st.info("尚無上傳紀錄。")
         return
-    for row in history_rows(batches[:limit]):
+    if context.actor.account is None:
+        st.caption("登入後，填報人可復原自己單位的上傳。")
+    shown = batches[:limit]
+    for batch, row in zip(shown, history_rows(shown)):
         text, button = st.columns([6, 1], vertical_alignment="center")
         text.markdown(f"~~{row.text}~~" if row.undone else row.text)
-        if not row.undone:
-            button.button("復原", key=f"undo_{row.id}", on_click=undo_clicked, args=(store, row.id),
+        if row.undone:
+            continue
+        if all(context.can(Action.UNDO, unit).allowed for _, unit in batch.periods or ((None, None),)):
+            button.button("復原", key=f"undo_{row.id}", on_click=ask_confirmation, args=("undo", batch.id),
                           help="恢復此批上傳前的數值；若之後的上傳又改過同一數值，須先復原之後的批次。")
+    asked = pending_confirmation("undo")
+    batch = next((batch for batch in batches if batch.id == asked and not batch.is_undone), None)
+    if batch is not None:
+        confirm_undo(context.services, context.actor, batch)
+    elif asked is not None:
+        settle_confirmation()
     if len(batches) > limit:
         st.caption(f"僅列出最近 {limit:,} 批，共 {len(batches):,} 批。")

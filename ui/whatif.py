@@ -11,6 +11,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
+from metrics.accounts import Action
 from metrics.errors import KpiError, Problem
 from metrics.evaluation import Evaluation, evaluate
 from metrics.figures import Figures
@@ -20,9 +21,8 @@ from metrics.presentation import (apply_additions, additions_table, read_additio
 from metrics.report import build_report
 from metrics.store import Store
 from metrics.plan import Plan
-from ui.data import open_store
 from ui.layout import Context, flash
-from ui.widgets import INDICATOR_TABLE_HEIGHT
+from ui.widgets import INDICATOR_TABLE_HEIGHT, ask_confirmation, pending_confirmation, settle_confirmation
 
 GENERATION = "whatif_generation"
 TARGETS = "whatif_targets"
@@ -126,11 +126,6 @@ def compute(context: Context, targets_frame: pd.DataFrame, additions_frame: pd.D
     return Scenario(targets, weights, additions, figures, evaluation, problems + addition_problems)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
-def scenario_names(url: str, year: int, unit: str) -> list[str]:
-    return open_store(url).scenarios(year, unit)
-
-
 def _load(store: Store, plan: Plan, name: str) -> None:
     try:
         targets, weights, additions = scenario_from_payload(store.load_scenario(plan.year, plan.unit, name), plan)
@@ -141,25 +136,46 @@ def _load(store: Store, plan: Plan, name: str) -> None:
     flash("success", f"已載入情境「{name}」。")
 
 
-def _save(store: Store, plan: Plan, payload: dict[str, object]) -> None:
-    name = st.session_state.get("whatif_name", "").strip()
+@st.dialog("確認覆蓋情境", on_dismiss=settle_confirmation)
+def confirm_overwrite(context: Context, name: str, payload: dict[str, object]) -> None:
+    st.markdown(f"{context.plan.label}已有名為**「{name}」**的情境。要以目前的設定覆蓋它嗎？原本的設定將被取代"
+                "（操作紀錄會記下覆蓋）。")
+    confirm, cancel = st.columns(2)
+    if confirm.button("確認覆蓋", type="primary", key="whatif_overwrite_confirm"):
+        settle_confirmation()
+        _save(context, name, payload, overwrite=True)
+        st.rerun()
+    if cancel.button("取消", key="whatif_overwrite_cancel"):
+        settle_confirmation()
+        st.rerun()
+
+
+@st.dialog("確認刪除情境", on_dismiss=settle_confirmation)
+def confirm_delete(context: Context, name: str) -> None:
+    st.markdown(f"確定要刪除{context.plan.label}的情境**「{name}」**嗎？刪除後無法復原（操作紀錄會記下刪除）。")
+    confirm, cancel = st.columns(2)
+    if confirm.button("確認刪除", type="primary", key="whatif_delete_confirm"):
+        settle_confirmation()
+        try:
+            context.services.delete_scenario(context.actor, context.plan.year, context.plan.unit, name)
+        except KpiError as error:
+            flash("error", str(error))
+        else:
+            flash("success", f"已刪除情境「{name}」。")
+        st.rerun()
+    if cancel.button("取消", key="whatif_delete_cancel"):
+        settle_confirmation()
+        st.rerun()
+
+
+def _save(context: Context, name: str, payload: dict[str, object], *, overwrite: bool = False) -> None:
     try:
-        store.save_scenario(plan.year, plan.unit, name, payload)
+        context.services.save_scenario(context.actor, context.plan.year, context.plan.unit, name, payload,
+                                       overwrite=overwrite)
     except KpiError as error:
         flash("error", str(error))
         return
-    scenario_names.clear()
     flash("success", f"已儲存情境「{name}」。")
-
-
-def _delete(store: Store, plan: Plan, name: str) -> None:
-    try:
-        store.delete_scenario(plan.year, plan.unit, name)
-    except KpiError as error:
-        flash("error", str(error))
-        return
-    scenario_names.clear()
-    flash("success", f"已刪除情境「{name}」。")
 
 
 def export_json(name: str, scenario: Scenario, context: Context) -> bytes:
@@ -177,16 +193,35 @@ def manager(context: Context, scenario: Scenario) -> None:
     store = context.source.store
     st.markdown("##### 情境存取與匯出")
     save, load, export = st.columns(3)
+    try:
+        names = store.scenarios(context.year, context.unit)  # read each run: another server may have saved one
+    except KpiError as error:
+        st.error(str(error))
+        names = []
     with save:
-        st.text_input("情境名稱", key="whatif_name", placeholder="例如：線上簽核目標 70%")
-        st.button("儲存情境", key="whatif_save", on_click=_save, args=(store, context.plan, scenario.payload))
+        may_save = context.can(Action.SAVE_SCENARIO, context.unit)
+        if may_save.allowed:
+            st.text_input("情境名稱", key="whatif_name", placeholder="例如：線上簽核目標 70%")
+            if st.button("儲存情境", key="whatif_save"):
+                name = st.session_state.get("whatif_name", "").strip()
+                if name in names:
+                    ask_confirmation("overwrite_scenario", name)
+                else:
+                    _save(context, name, scenario.payload)
+                    st.rerun()
+            if (name := pending_confirmation("overwrite_scenario")) is not None:
+                confirm_overwrite(context, name, scenario.payload)
+        else:
+            st.caption(f"模擬不需登入，也不會改變正式數字；儲存情境：{may_save.reason}。")
         st.button("回復計畫值", key="whatif_reset", on_click=reset_to_plan, args=(context.plan,))
     with load:
-        names = scenario_names(store.url, context.year, context.unit)
         if names:
             chosen = st.selectbox(f"已儲存的情境（{context.plan.label}）", names, key="whatif_saved")
             st.button("載入", key="whatif_load", on_click=_load, args=(store, context.plan, chosen))
-            st.button("刪除", key="whatif_delete", on_click=_delete, args=(store, context.plan, chosen))
+            if context.can(Action.DELETE_SCENARIO, context.unit).allowed:
+                st.button("刪除", key="whatif_delete", on_click=ask_confirmation, args=("delete_scenario", chosen))
+            if (name := pending_confirmation("delete_scenario")) in names:
+                confirm_delete(context, name)
         else:
             st.caption("尚無已儲存的情境。")
     with export:

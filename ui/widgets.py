@@ -34,3 +34,22 @@ def show_problems(file_name: str, problems: Sequence[Problem], *, limit: int = 5
     if len(problems) > limit:
         lines.append(f"- …另有 {len(problems) - limit:,} 項問題未列出")
     st.error(f"**{file_name}**：有 {len(problems):,} 項問題，請修正後重新上傳。\n\n" + "\n".join(lines))
+
+
+CONFIRMATION_KEY = "pending_confirmation"
+
+
+def ask_confirmation(kind: str, subject: object) -> None:
+    """Open a confirmation dialog on this and every following run until it is answered or dismissed (a dialog
+    opened only by a button's click would lose the answer: the click is gone on the run the answer makes)."""
+    st.session_state[CONFIRMATION_KEY] = (kind, subject)
+
+
+def pending_confirmation(kind: str) -> object | None:
+    pending = st.session_state.get(CONFIRMATION_KEY)
+    return pending[1] if isinstance(pending, tuple) and pending[0] == kind else None
+
+
+def settle_confirmation() -> None:
+    """The question answered, cancelled or dismissed: the dialog stays closed."""
+    st.session_state.pop(CONFIRMATION_KEY, None)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import ACTION_TIMEOUT_MS, VIEWPORT, StreamlitApp, save_screenshot
+from .helpers import ACTION_TIMEOUT_MS, TESTER, VIEWPORT, StreamlitApp, add_account, save_screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("KPI_CHROMIUM") or "/usr/bin/chromium")
@@ -74,12 +74,19 @@ def stop(process: subprocess.Popen) -> None:
         pass
 
 
+EVERY_UNIT = ("政風處", "人事處", "主計處")
+
+
 @contextmanager
-def running_app(directory: Path) -> Iterator[StreamlitApp]:
-    """`streamlit run dashboard.py` with a fresh SQLite store in `directory`, ready when /_stcore/health says ok."""
+def running_app(directory: Path, *, first_run: bool = False) -> Iterator[StreamlitApp]:
+    """`streamlit run dashboard.py` with a fresh SQLite store in `directory`, ready when /_stcore/health says ok;
+    the store holds the account TESTER (every role) unless `first_run` (a fresh install, no account)."""
     port = free_port()
     app = StreamlitApp(url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{directory / 'kpi.sqlite3'}",
                        log_path=directory / "streamlit.log")
+    if not first_run:
+        add_account(app.database_url, TESTER, roles=("reporter", "planner", "administrator"), units=EVERY_UNIT,
+                    display_name="測試員")
     environment = {name: value for name, value in os.environ.items() if not name.startswith("STREAMLIT_")}
     environment["KPI_DB_URL"] = app.database_url
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
@@ -141,6 +148,12 @@ def shared_app(tmp_path_factory) -> Iterator[StreamlitApp]:
 @pytest.fixture
 def fresh_app(tmp_path) -> Iterator[StreamlitApp]:
     with running_app(tmp_path) as app:
+        yield app
+
+
+@pytest.fixture
+def first_run_app(tmp_path) -> Iterator[StreamlitApp]:
+    with running_app(tmp_path, first_run=True) as app:
         yield app
 
 

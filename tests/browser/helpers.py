@@ -60,6 +60,44 @@ class StreamlitApp:
             return ""
 
 
+TESTER = "tester"
+PASSWORD = "a browser test password"
+
+
+def add_account(database_url: str, username: str, *, roles: tuple[str, ...], units: tuple[str, ...] = (),
+                display_name: str = "") -> None:
+    """An account made through the core (as `python -m metrics users add` would), with PASSWORD."""
+    from argon2 import PasswordHasher
+
+    from metrics.accounts import load_roles
+    from metrics.catalogue import PLANS_DIRECTORY
+    from metrics.services import Services, command_line
+    from metrics.store import Store
+
+    with Store(database_url) as store:
+        Services(store, load_roles(PLANS_DIRECTORY), hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+                 ).add_account(command_line("browser tests"), username, display_name=display_name or username,
+                               roles=list(roles), units=list(units), password=PASSWORD)
+
+
+def log_in(page: Page, username: str = TESTER, password: str = PASSWORD) -> None:
+    """Through the sidebar's login form, as a user would; the same browser session stays logged in."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stExpander").filter(has_text="登入").locator("summary").click()
+    sidebar.get_by_label("帳號").fill(username)
+    sidebar.get_by_label("密碼").fill(password)
+    sidebar.get_by_role("button", name="登入", exact=True).click()
+    expect(sidebar.get_by_text("已登入：")).to_be_visible()
+    wait_for_app_idle(page)
+
+
+def log_out(page: Page) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("button", name="登出").click()
+    expect(sidebar.get_by_text("未登入：可檢視，不能上傳或修改。")).to_be_visible()
+    wait_for_app_idle(page)
+
+
 def wait_for_app_idle(page: Page) -> None:
     """The script has finished, the connection is up, the running indicator is gone and nothing on the
     page is stale or still a placeholder. Call it after the change an interaction should cause is visible."""

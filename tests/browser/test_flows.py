@@ -27,7 +27,7 @@ from metrics.store import Store
 from metrics.template import build_template
 
 from .helpers import (XLSX, Locator, Page, StreamlitApp, assert_no_error_shown, button, edit_grid_number, expect,
-                      gauge, gauge_caption, gauge_number, go_to, grid_cell, grid_row_count, metric_delta,
+                      gauge, gauge_caption, gauge_number, go_to, grid_cell, grid_row_count, log_in, metric_delta,
                       metric_value, open_page, save_screenshot, table_with_column, title, wait_for_app_idle)
 from .helpers import GRID_ROW_PIXELS, column_index
 
@@ -137,6 +137,8 @@ def test_new_user_sees_the_sample_year(shared_app: StreamlitApp, page: Page) -> 
 def test_upload_a_month_through_the_file_input(fresh_app: StreamlitApp, page: Page) -> None:
     open_page(page, fresh_app.page_url("資料上傳"), "資料上傳")
     expect(page.get_by_text("尚無上傳紀錄。")).to_be_visible()
+    expect(file_input(page)).to_have_count(0)  # nobody is logged in
+    log_in(page)
 
     file_input(page).set_input_files([upload_payload("112-01.xlsx", workbook_bytes(JANUARY))])
     expect(page.get_by_text("3. 確認將儲存的數字")).to_be_visible()
@@ -150,7 +152,7 @@ def test_upload_a_month_through_the_file_input(fresh_app: StreamlitApp, page: Pa
                 for row in range(6)}
     assert uploaded == {"預警案件數": "1", "採購稽核案件數": "11", "已通過客語認證人數": "1,221",
                         "公務人員及聘僱人員現職人數": "3,000", "電子發文件數": "97", "發文總件數": "100"}
-    page.locator(".st-key-uploader_name input").fill("王小明")
+    expect(page.get_by_text("上傳者：測試員（tester）（記入上傳紀錄與操作紀錄）")).to_be_visible()
     save_screenshot(page, "02-upload-preview")
 
     button(page, "confirm_upload").click()
@@ -159,10 +161,10 @@ def test_upload_a_month_through_the_file_input(fresh_app: StreamlitApp, page: Pa
     wait_for_app_idle(page)
     expect(history_lines(page)).to_have_count(1)
     expect(history_lines(page)).to_contain_text("第 1 批｜112-01.xlsx｜")
-    expect(history_lines(page)).to_contain_text("6 筆，上傳者 王小明")
+    expect(history_lines(page)).to_contain_text("6 筆，上傳者 測試員（tester）")
     expect(page.get_by_text("3. 確認將儲存的數字")).to_have_count(0)
     [batch] = stored_batches(fresh_app)
-    assert (batch.id, batch.file_name, batch.row_count, batch.uploader) == (1, "112-01.xlsx", 6, "王小明")
+    assert (batch.id, batch.file_name, batch.row_count, batch.uploader) == (1, "112-01.xlsx", 6, "測試員（tester）")
     assert_no_error_shown(page)
     save_screenshot(page, "02-upload-stored")
 
@@ -184,6 +186,7 @@ def test_upload_a_month_through_the_file_input(fresh_app: StreamlitApp, page: Pa
 def test_a_bad_file_is_refused_with_its_problems(fresh_app: StreamlitApp, page: Page) -> None:
     store_file(fresh_app, "112-01.xlsx", workbook_bytes(JANUARY))
     open_page(page, fresh_app.page_url("資料上傳"), "資料上傳")
+    log_in(page)
     expect(history_lines(page)).to_have_count(1)
 
     bad_workbook = workbook_with_text(JANUARY, {"D6": "十一件", "E7": "abc"})
@@ -219,9 +222,15 @@ def test_undo_restores_the_previous_numbers(fresh_app: StreamlitApp, page: Page)
     expect(page.get_by_role("heading", name="政風處｜統計至 112年2月（最新填報：112年2月）")).to_be_visible()
     expect_gauges(page, "overview", FEBRUARY_GAUGES)
 
+    log_in(page)
     go_to(page, "資料上傳")
     expect(history_lines(page)).to_have_count(2)
     button(page, "undo_2").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("確定要復原第 2 批「112-02.xlsx」")
+    expect(dialog).to_contain_text("1 筆數值恢復為此批上傳前的數字")
+    save_screenshot(page, "04-undo-confirm")
+    dialog.get_by_role("button", name="確認復原").click()
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
         "已復原第 2 批「112-02.xlsx」：1 筆數值恢復為上傳前的數值，3 筆該批新增的數值已移除（恢復為未填報）。")
     wait_for_app_idle(page)

@@ -1,0 +1,28 @@
+"""帳號管理: accounts and settings, for administrators."""
+
+import streamlit as st
+
+from metrics.accounts import Action
+from metrics.errors import KpiError
+from ui import accounts
+from ui.layout import page_requires, start_page
+
+context = start_page("帳號管理")
+page_requires(context, Action.MANAGE_ACCOUNTS)
+try:
+    stored = context.source.store.accounts()
+except KpiError as error:
+    st.error(str(error))
+    st.stop()
+listing, create, change, settings = st.tabs(["帳號一覽", "新增帳號", "修改帳號", "系統設定"])
+with listing:
+    accounts.account_table(context, stored)
+with create:
+    accounts.new_account(context)
+with change:
+    accounts.change_account(context, stored)
+with settings:
+    if context.can(Action.MANAGE_SETTINGS).allowed:
+        accounts.settings_form(context)
+    else:
+        st.info(context.can(Action.MANAGE_SETTINGS).reason + "。")

@@ -1,0 +1,264 @@
+"""Accounts through the pages (AppTest): the first-run setup, login and logout, what each role sees and may do,
+a reporter of 人事處 against 政風處 figures, a session whose state is edited by hand, the audit page and its
+export, the account page, and the setting that makes viewing need a login.
+
+The plans are plans/ plus an official 人事處 112 plan (the sample one, unmarked), so that two units have
+official plans side by side.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import openpyxl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY
+from metrics.report import build_audit_report
+from metrics.services import command_line
+from metrics.store import Store
+from signing import PASSWORD, make_account, services, sign_in
+
+TIMEOUT = 30
+UPLOAD = "pages/2_資料上傳.py"
+ACCOUNTS = "pages/8_帳號管理.py"
+AUDIT = "pages/7_操作紀錄.py"
+
+
+def long_csv(unit: str, value: int = 11, month: int = 1) -> bytes:
+    return f"年度,月份,單位,項目代碼,數值\n112,{month},{unit},edoc_sent_total,{value}\n".encode("utf-8")
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch) -> str:
+    plans = tmp_path / "plans"
+    shutil.copytree(PLANS_DIRECTORY, plans)
+    text = (SAMPLE_PLANS_DIRECTORY / "112" / "人事處.toml").read_text(encoding="utf-8")
+    (plans / "112" / "人事處.toml").write_text(text.replace("sample = true\n", ""), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    monkeypatch.setenv("KPI_DB_URL", url)
+    monkeypatch.setenv("KPI_PLANS_DIR", str(plans))
+    return url
+
+
+def stored(url: str, unit: str) -> None:
+    """A batch of `unit`'s figures, uploaded from the command line."""
+    from metrics.catalogue import load_catalogue, plans_directory
+    from metrics.reading import read_upload
+
+    data = long_csv(unit)
+    frame = read_upload(data, f"{unit}.csv", load_catalogue(plans_directory()))
+    services(url).upload(command_line("tests"), [(frame, f"{unit}.csv", data)])
+
+
+def page(url: str, path: str = "dashboard.py", unit: str | None = None, **account) -> AppTest:
+    app = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT)
+    make_account(url, "admin", roles=("administrator",))  # not a fresh install
+    if account:
+        sign_in(app, url, **account)
+    app.run()
+    if unit is not None:
+        app.sidebar.selectbox(key="period_unit").select(unit).run()
+    if path != "dashboard.py":
+        app.switch_page(path).run()
+    assert not app.exception, [error.value for error in app.exception]
+    return app
+
+
+def texts(app: AppTest) -> str:
+    return "\n".join(str(element.value) for kind in ("markdown", "caption", "warning", "info", "error", "success",
+                                                     "title") for element in getattr(app, kind))
+
+
+def links(app: AppTest) -> list[str]:
+    return [link.proto.label for link in app.sidebar.get("page_link")]
+
+
+REPORTER = {"username": "wang", "roles": ("reporter",), "units": ("人事處",), "display_name": "王小明"}
+VIEWER = {"username": "lin", "roles": ("viewer",), "display_name": "林檢視"}
+
+
+def test_first_run_creates_the_administrator_and_logs_in(database):
+    app = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT).run()
+    assert [title.value for title in app.title] == ["首次使用：建立系統管理者"]
+    assert not app.get("plotly_chart") and not app.sidebar.get("page_link")  # nothing else until it is done
+    app.text_input(key="first_username").input("admin")
+    app.text_input(key="first_name").input("系統管理者")
+    app.text_input(key="first_password").input("a long password")
+    app.text_input(key="first_password_again").input("another one")
+    app.button[0].click().run()
+    assert any("兩次輸入的密碼不同" in error.value for error in app.error)
+    app.text_input(key="first_password").input("short")
+    app.text_input(key="first_password_again").input("short")
+    app.button[0].click().run()
+    assert any("密碼至少要 10 個字元" in error.value for error in app.error)
+    assert Store(database).account_count() == 0
+
+    app.text_input(key="first_password").input("a long password")
+    app.text_input(key="first_password_again").input("a long password")
+    app.button[0].click().run()
+    assert not app.exception
+    assert [title.value for title in app.title] == ["總覽"]
+    assert "已登入：**系統管理者（admin）**" in texts(app)
+    assert "帳號管理" in links(app)
+    stored_account = Store(database).account(username="admin")
+    assert stored_account.roles == ("administrator",) and stored_account.password_hash.startswith("$argon2id$")
+
+    again = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT).run()  # another visitor: no setup form
+    assert [title.value for title in again.title] == ["總覽"]
+    assert "未登入：可檢視，不能上傳或修改。" in texts(again)
+
+
+def test_login_wrong_password_and_logout(database):
+    make_account(database, **REPORTER)
+    app = page(database)
+    app.sidebar.text_input(key="login_username_sidebar").input("wang")
+    app.sidebar.text_input(key="login_password_sidebar").input("wrong password")
+    app.sidebar.button[0].click().run()
+    assert any("帳號或密碼錯誤（再錯 4 次，帳號將暫時鎖定）。" in error.value for error in app.sidebar.error)
+    assert app.session_state["login_password_sidebar"] == ""  # a password never stays in the session
+    app.sidebar.text_input(key="login_username_sidebar").input("wang")
+    app.sidebar.text_input(key="login_password_sidebar").input(PASSWORD)
+    app.sidebar.button[0].click().run()
+    assert "已登入：**王小明（wang）**  \n填報人｜單位：人事處" in texts(app)
+    app.sidebar.button(key="logout").click().run()
+    assert "未登入：可檢視，不能上傳或修改。" in texts(app)
+    rows = [(row.account, row.action, row.outcome.value) for row in Store(database).audit_log()][:3]
+    assert rows == [("王小明（wang）", "登出", "允許"), ("王小明（wang）", "登入", "允許"), ("王小明（wang）", "登入", "失敗")]
+
+
+@pytest.mark.parametrize(("account", "reason"), [
+    ({}, "請先登入才能上傳政風處資料"),
+    (VIEWER, "您沒有上傳政風處資料的權限（您的角色：檢視者）"),
+    (REPORTER, "您沒有上傳政風處資料的權限（您負責的單位：人事處）"),
+])
+def test_who_may_not_upload_sees_no_upload_form_and_why(database, account, reason):
+    stored(database, "政風處")
+    app = page(database, UPLOAD, unit="政風處", **account)
+    assert not app.get("file_uploader")
+    assert reason + "。" in [info.value for info in app.info]
+    assert not [button for button in app.button if (button.key or "").startswith("undo_")]
+    assert "第 1 批｜政風處.csv｜政風處 112年｜" in texts(app)  # the history stays readable
+
+
+def test_a_reporter_of_人事處_cannot_store_政風處_figures(database):
+    app = page(database, UPLOAD, unit="人事處", **REPORTER)
+    assert app.get("file_uploader")
+    app.get("file_uploader")[0].set_value([("政風處.csv", long_csv("政風處"), "text/csv")]).run()
+    errors = " ".join(error.value for error in app.error)
+    assert "「政風處.csv」含有政風處 112年的數字：您沒有上傳政風處資料的權限（您負責的單位：人事處）。" in errors
+    assert not [button for button in app.button if button.key == "confirm_upload"]
+    assert Store(database).is_empty()
+
+    app.get("file_uploader")[0].set_value([("人事處.csv", long_csv("人事處", 7), "text/csv")]).run()
+    app.button(key="confirm_upload").click().run()
+    assert [(batch.file_name, batch.uploader, batch.periods) for batch in Store(database).history()] == [
+        ("人事處.csv", "王小明（wang）", ((112, "人事處"),))]
+
+
+def test_a_reporter_undoes_only_their_units_batches(database):
+    stored(database, "政風處")
+    stored(database, "人事處")
+    app = page(database, UPLOAD, unit="人事處", **REPORTER)
+    undo_buttons = [button.key for button in app.button if (button.key or "").startswith("undo_")]
+    assert undo_buttons == ["undo_2"]  # batch 1 is 政風處's
+    app.button(key="undo_2").click().run()
+    app.button(key="undo_confirm_2").click().run()
+    assert any("已復原第 2 批" in message.value for message in app.success)
+    assert Store(database).batch(2).undone_by == "王小明（wang）"
+
+
+def test_a_session_whose_state_is_edited_by_hand_still_cannot_write(database):
+    stored(database, "政風處")
+    app = page(database, UPLOAD, unit="政風處", **REPORTER)
+    app.session_state["pending_confirmation"] = ("undo", 1)  # as if 復原 of 政風處's batch had been clicked
+    app.session_state["account"] = {"username": "admin", "roles": ["administrator"]}  # no key means anything
+    app.run()
+    app.button(key="undo_confirm_1").click().run()
+    assert any("您沒有復原政風處的上傳的權限（您負責的單位：人事處）" in error.value for error in app.error)
+    assert not Store(database).batch(1).is_undone
+    [denied] = Store(database).audit_log(limit=1)
+    assert (denied.account, denied.action, denied.outcome.value, denied.unit) == ("王小明（wang）", "復原", "拒絕", "政風處")
+
+    app.session_state["login_token"] = "a token nobody was given"
+    app.run()
+    assert "未登入：可檢視，不能上傳或修改。" in texts(app)
+    assert not app.get("file_uploader")
+
+
+def test_a_viewer_has_no_write_controls_anywhere(database):
+    app = page(database, "pages/1_指標明細.py", unit="政風處", **VIEWER)
+    assert not [form for form in app.get("form") if "note_form" in form.proto.form_id] and not app.text_area
+    assert "您沒有填寫政風處的落後原因與改進措施的權限（您的角色：檢視者）。" in [info.value for info in app.info]
+    app.switch_page("pages/3_情境模擬.py").run()
+    assert not [button for button in app.button if button.key in ("whatif_save", "whatif_delete")]
+    assert "模擬不需登入，也不會改變正式數字；儲存情境：您沒有儲存政風處的情境的權限（您的角色：檢視者）。" in texts(app)
+    assert links(app)[-1] == "操作紀錄"  # reviewers read the audit trail; 帳號管理 is not offered
+    app.switch_page(ACCOUNTS).run()
+    assert "您沒有管理帳號的權限（您的角色：檢視者）。" in [info.value for info in app.info]
+    assert not app.tabs
+
+
+def test_the_audit_page_filters_and_exports(database):
+    stored(database, "政風處")
+    make_account(database, **REPORTER)
+    app = page(database, AUDIT, username="admin", roles=("administrator",))
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["時間", "帳號", "動作", "結果", "年度", "單位", "對象", "內容"]
+    assert set(table["動作"]) >= {"上傳", "建立帳號", "登入", "計畫版本"}
+    app.selectbox(key="audit_action").select("上傳").run()
+    table = app.dataframe[0].value
+    assert table[["帳號", "動作", "結果", "年度", "單位", "對象"]].values.tolist() == [
+        ["命令列（tests）", "上傳", "允許", "112年", "政風處", "「政風處.csv」第 1 批"]]
+    assert [button.label for button in app.get("download_button")] == ["下載操作紀錄（.xlsx）"]
+    exported = build_audit_report(Store(database).audit_log(action="上傳"), title="操作紀錄", subtitle="上傳")
+    sheet = openpyxl.load_workbook(io.BytesIO(exported))["操作紀錄"]
+    assert [cell.value for cell in sheet[3]] == ["時間", "帳號", "動作", "結果", "年度", "單位", "對象", "內容"]
+    assert [cell.value for cell in sheet[4]][1:7] == ["命令列（tests）", "上傳", "允許", 112, "政風處", "「政風處.csv」第 1 批"]
+    app.text_input(key="audit_account").input("nobody-at-all").run()
+    assert "此期間沒有符合條件的操作紀錄。" in texts(app)
+
+    reporter = page(database, AUDIT, **REPORTER)
+    assert "您沒有查看操作紀錄的權限（您的角色：填報人）。" in [info.value for info in reporter.info]
+    assert "操作紀錄" not in links(reporter)
+
+
+def test_an_administrator_adds_disables_and_enables_an_account(database):
+    app = page(database, ACCOUNTS, username="admin", roles=("administrator",))
+    app.text_input(key="new_username_0").input("chen")
+    app.text_input(key="new_display_name_0").input("陳填報")
+    app.multiselect(key="new_roles_0").select("reporter")
+    app.text_input(key="new_password_0").input("a good password")
+    app.text_input(key="new_password_again_0").input("a good password")
+    next(button for button in app.button if button.form_id == "new_account").click().run()
+    assert any("填報人須指定負責的單位" in error.value for error in app.error)
+    app.multiselect(key="new_units_0").select("人事處")
+    next(button for button in app.button if button.form_id == "new_account").click().run()
+    assert any("已建立帳號 chen（陳填報）" in message.value for message in app.success)
+    assert Store(database).account(username="chen").units == ("人事處",)
+
+    app.selectbox(key="edit_account").select("chen").run()
+    app.button(key="disable_chen").click().run()
+    assert "確定要停用 **陳填報（chen）** 嗎？" in texts(app)
+    app.button(key="disable_confirm").click().run()
+    assert not Store(database).account(username="chen").active
+    app.button(key="enable_chen").click().run()
+    assert Store(database).account(username="chen").active
+    actions = [(row.action, row.subject) for row in Store(database).audit_log(account="admin")][:3]
+    assert actions == [("啟用帳號", "chen"), ("停用帳號", "chen"), ("建立帳號", "chen")]
+
+
+def test_viewing_can_be_made_to_need_a_login(database):
+    app = page(database, ACCOUNTS, username="admin", roles=("administrator",))
+    app.checkbox(key="setting_view_needs_login").check()
+    next(button for button in app.button if button.form_id == "settings").click().run()
+    assert any("已儲存設定" in message.value for message in app.success)
+    anonymous = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT).run()
+    assert [title.value for title in anonymous.title] == ["請先登入"]
+    assert not anonymous.get("plotly_chart")
+    anonymous.text_input(key="login_username_main").input("admin")
+    anonymous.text_input(key="login_password_main").input(PASSWORD)
+    anonymous.button[0].click().run()
+    assert [title.value for title in anonymous.title] == ["總覽"]

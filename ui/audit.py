@@ -1,0 +1,71 @@
+"""The 操作紀錄 page's parts: filters (period, account, action, unit, outcome), the table, the xlsx export."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from metrics.errors import KpiError
+from metrics.parsing import format_roc_date
+from metrics.report import AUDIT_COLUMNS, audit_records, build_audit_report
+from metrics.store import TAIWAN, Outcome
+from ui.layout import Context
+
+SHOWN = 1_000
+EXPORTED = 100_000
+ALL = "（全部）"
+
+
+def audit_view(context: Context) -> None:
+    store = context.source.store
+    today = dt.datetime.now(TAIWAN).date()
+    period, account, action, unit, outcome = st.columns([2, 2, 1.4, 1.4, 1])
+    chosen = period.date_input("期間（起日～迄日）", value=(today - dt.timedelta(days=30), today), max_value=today,
+                               format="YYYY/MM/DD", key="audit_period")
+    name = account.text_input("帳號或姓名（部分相符）", key="audit_account")
+    try:
+        actions = store.audit_actions()
+    except KpiError as error:
+        st.error(str(error))
+        return
+    chosen_action = action.selectbox("動作", [ALL, *actions], key="audit_action")
+    units = [ALL, *(unit.name for unit in context.catalogue.units.units)]
+    chosen_unit = unit.selectbox("單位", units, key="audit_unit")
+    chosen_outcome = outcome.selectbox("結果", [ALL, *(item.value for item in Outcome)], key="audit_outcome")
+    start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (chosen[0], chosen[0]) if chosen
+                  else (today, today))
+    st.caption(f"期間：{format_roc_date(start)} 至 {format_roc_date(end)}（臺灣時間，含迄日）")
+    filters = dict(
+        since=dt.datetime.combine(start, dt.time(), TAIWAN),
+        until=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), TAIWAN),
+        account=name.strip() or None, action=None if chosen_action == ALL else chosen_action,
+        unit=None if chosen_unit == ALL else chosen_unit,
+        outcome=None if chosen_outcome == ALL else Outcome(chosen_outcome))
+    try:
+        rows = store.audit_log(**filters, limit=EXPORTED + 1)
+    except KpiError as error:
+        st.error(str(error))
+        return
+    if not rows:
+        st.info("此期間沒有符合條件的操作紀錄。")
+        return
+    over = len(rows) > EXPORTED
+    rows = rows[:EXPORTED]
+    st.markdown(f"共 **{len(rows):,}{'+' if over else ''}** 筆（新的在前）" +
+                (f"；下表列出最近 {SHOWN:,} 筆，完整內容請下載 Excel。" if len(rows) > SHOWN else "。"))
+    frame = pd.DataFrame(audit_records(rows[:SHOWN]), columns=[column for column, _ in AUDIT_COLUMNS])
+    frame["年度"] = frame["年度"].map(lambda year: "" if pd.isna(year) else f"{int(year)}年")
+    st.dataframe(frame, hide_index=True, width="stretch", key="audit_table")
+    subtitle = "；".join(part for part in (
+        f"{format_roc_date(start)}～{format_roc_date(end)}", f"帳號：{name.strip()}" if name.strip() else "",
+        f"動作：{chosen_action}" if chosen_action != ALL else "", f"單位：{chosen_unit}" if chosen_unit != ALL else "",
+        f"結果：{chosen_outcome}" if chosen_outcome != ALL else "",
+        f"共 {len(rows):,} 筆" + ("（超過上限，只匯出最近的部分）" if over else "")) if part)
+    st.download_button("下載操作紀錄（.xlsx）", key="audit_download",
+                       data=lambda: build_audit_report(rows, title="施政計畫績效指標系統 操作紀錄", subtitle=subtitle),
+                       file_name=f"操作紀錄_{format_roc_date(start).replace('/', '')}-{format_roc_date(end).replace('/', '')}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    if over:
+        st.warning(f"符合條件的紀錄超過 {EXPORTED:,} 筆，只匯出最近的 {EXPORTED:,} 筆；請縮短期間或加上條件。")
