@@ -238,10 +238,30 @@ notes_history_table = sa.Table(
 )
 
 
+APPEND_ONLY_MESSAGE = "操作紀錄只能新增，不能修改或刪除"
+
+
+def _guard_audit(connection: Connection) -> None:
+    """The database itself refuses to change or delete a row of the audit trail, whoever asks."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text(
+            "CREATE OR REPLACE FUNCTION kpi_audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END; $$"))
+        connection.execute(sa.text("CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+                                   "FOR EACH ROW EXECUTE FUNCTION kpi_audit_log_append_only()"))
+        connection.execute(sa.text("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+                                   "FOR EACH STATEMENT EXECUTE FUNCTION kpi_audit_log_append_only()"))
+        return
+    for event in ("UPDATE", "DELETE"):
+        connection.execute(sa.text(f"CREATE TRIGGER audit_log_no_{event.lower()} BEFORE {event} ON audit_log "
+                                   f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"))
+
+
 def _migrate_2_to_3(connection: Connection) -> None:
     """Accounts, login sessions, settings, the audit trail and the notes' history (kept notes become its start)."""
     for table in (accounts_table, login_sessions_table, settings_table, audit_table, notes_history_table):
         table.create(connection)
+    _guard_audit(connection)
     connection.execute(sa.text(
         "INSERT INTO notes_history (year, unit, month, indicator_id, reason, action, author, saved_at) "
         "SELECT year, unit, month, indicator_id, reason, action, author, updated_at FROM notes"))
@@ -610,6 +630,7 @@ class Store:
         self._check_not_newer(version)
         if version is None:
             metadata.create_all(connection)
+            _guard_audit(connection)
             connection.execute(schema_version_table.insert().values(version=SCHEMA_VERSION, applied_at=_now()))
             return
         while version < SCHEMA_VERSION:

@@ -262,3 +262,21 @@ def test_viewing_can_be_made_to_need_a_login(database):
     anonymous.text_input(key="login_password_main").input(PASSWORD)
     anonymous.button[0].click().run()
     assert [title.value for title in anonymous.title] == ["總覽"]
+
+
+@pytest.mark.parametrize(("email", "shown"), [
+    ("LIN@example.gov.tw", "已登入：**林檢視（lin）**"),
+    ("stranger@example.gov.tw", "單一登入的電子郵件 stranger@example.gov.tw 沒有對應的啟用帳號"),
+])
+def test_single_sign_on_is_matched_to_an_account_by_email(database, monkeypatch, email, shown):
+    services(database).add_account(command_line("tests"), "lin", display_name="林檢視", roles=["viewer"],
+                                   email="lin@example.gov.tw")
+    monkeypatch.setattr("ui.auth.single_sign_on", lambda: True)  # as with an [auth] section in secrets.toml
+    monkeypatch.setattr("ui.auth._sso_user_email", lambda: email)  # the identity provider's answer
+    app = page(database)
+    if "已登入" not in shown:  # a way out: another identity at the provider
+        assert [button.label for button in app.sidebar.button][0] == "改用其他機關帳號（登出單一登入）"
+    assert shown in texts(app)
+    app.run()  # one attempt per identity: a rerun writes no second audit row
+    logins = [row for row in Store(database).audit_log(action="登入")]
+    assert len(logins) == 1 and logins[0].detail in ("以單一登入登入", "單一登入：沒有對應的帳號")

@@ -168,7 +168,7 @@ def _schema_1(url: str) -> None:
              sa.Column("previous_value", sa.String), sa.Column("previous_batch_id", sa.Integer),
              sa.Column("previous_source_file", sa.String), sa.Column("previous_source_sheet", sa.String),
              sa.Column("previous_source_cell", sa.String))
-    sa.Table("notes", old, sa.Column("year", sa.Integer), sa.Column("unit", sa.String), sa.Column("month", sa.Integer),
+    notes = sa.Table("notes", old, sa.Column("year", sa.Integer), sa.Column("unit", sa.String), sa.Column("month", sa.Integer),
              sa.Column("indicator_id", sa.String), sa.Column("reason", sa.String), sa.Column("action", sa.String),
              sa.Column("author", sa.String), sa.Column("updated_at", sa.DateTime),
              sa.PrimaryKeyConstraint("year", "unit", "month", "indicator_id"))
@@ -186,6 +186,8 @@ def _schema_1(url: str) -> None:
                                                      created_at=now, updated_at=now))
         connection.execute(mappings.insert().values(source="document_log", signature="abc", mapping='{"kind": "方向"}',
                                                     updated_at=now))
+        connection.execute(notes.insert().values(year=112, unit="政風處", month=6, indicator_id="10-2",
+                                                 reason="紙本來文仍多", action="加強宣導", author="王小明", updated_at=now))
     engine.dispose()
 
 
@@ -197,6 +199,8 @@ def test_a_schema_1_store_upgrades_keeping_its_scenarios_and_mappings_for_政風
         assert upgraded.load_mapping("document_log", "abc", year=112, unit="政風處") == {"kind": "方向"}
         assert upgraded.plan_versions() == [] and upgraded.data_version() == (0, 0, 0)
         assert upgraded.account_count() == 0 and upgraded.audit_log() == []
+        [kept] = upgraded.note_history(112, "政風處", 6, "10-2")  # a kept note is the start of its history
+        assert (kept.reason, kept.action, kept.author) == ("紙本來文仍多", "加強宣導", "王小明")
         upgraded.save_scenario(112, "人事處", "加強稽核", {})  # the new key lets another unit use the name
     with Store(store_url) as reopened:  # and opening it again changes nothing
         assert reopened.scenarios(112, "人事處") == ["加強稽核"]

@@ -635,3 +635,14 @@ def test_schema_option_isolates_postgresql_stores(postgres_server_url: str) -> N
 ])
 def test_format_taiwan_time(utc: dt.datetime, shown: str) -> None:
     assert format_taiwan_time(utc) == shown
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET account = 'someone else'", "DELETE FROM audit_log"])
+def test_the_audit_trail_is_append_only_in_the_database_itself(store: Store, statement: str) -> None:
+    from metrics.store import AuditEntry, Outcome
+
+    store.record([AuditEntry("王小明（wang）", "上傳", Outcome.ALLOWED, "「月報.xlsx」第 1 批")])
+    with pytest.raises(sa.exc.DBAPIError, match="操作紀錄只能新增，不能修改或刪除"):
+        with store._engine.begin() as connection:
+            connection.execute(sa.text(statement))
+    assert [(row.account, row.action) for row in store.audit_log()] == [("王小明（wang）", "上傳")]

@@ -106,7 +106,10 @@ def _log_out(services: Services, actor: Actor) -> None:
 def login_form(services: Services, *, where: str) -> None:
     """The password form (and the single sign-on button when there is one)."""
     if single_sign_on():
-        st.button("以單一登入（機關帳號）登入", key=f"sso_{where}", on_click=st.login, type="primary")
+        if _sso_user_email():  # signed in at the identity provider, but not matched to an account here
+            st.button("改用其他機關帳號（登出單一登入）", key=f"sso_out_{where}", on_click=st.logout)
+        else:
+            st.button("以單一登入（機關帳號）登入", key=f"sso_{where}", on_click=st.login, type="primary")
         st.caption("或以本系統的帳號密碼登入：")
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
