@@ -50,9 +50,12 @@ ACTION_LABELS = {
 }
 
 UNIT_PHRASES = {
-    Action.UPLOAD: "上傳{unit}資料", Action.UNDO: "復原{unit}的上傳", Action.WRITE_NOTE: "填寫{unit}的落後原因與改進措施",
-    Action.SAVE_SCENARIO: "儲存{unit}的情境", Action.DELETE_SCENARIO: "刪除{unit}的情境", Action.EDIT_PLAN: "編修{unit}的計畫",
+    Action.UPLOAD: "上傳{unit}資料", Action.UNDO: "復原{unit}上傳資料", Action.WRITE_NOTE: "填寫{unit}落後原因與改進措施",
+    Action.SAVE_SCENARIO: "儲存{unit}情境", Action.DELETE_SCENARIO: "刪除{unit}情境", Action.EDIT_PLAN: "編修{unit}計畫",
 }
+# The actions that concern one unit's figures or plan: a role limited to its units may do them only for a unit named
+# and among the account's; every other action of such a role (view, …) is not about a unit.
+UNIT_ACTIONS = frozenset(UNIT_PHRASES)
 
 
 class PermissionDenied(KpiError):
@@ -124,11 +127,13 @@ def allowed(account: Account | None, action: Action, roles: Roles, *, unit: str 
         role = roles.get(name)
         if role is None or action not in role.can:
             continue
-        if not role.units_only or unit is None or unit in account.units:
+        if not role.units_only or action not in UNIT_ACTIONS or (unit is not None and unit in account.units):
             return Decision(True)
         scoped = True
     if scoped:
         units = "、".join(account.units) or "（尚未指派單位）"
+        if unit is None:
+            return Decision(False, f"{what}須指明單位，您只能處理負責的單位（{units}）")
         return Decision(False, f"您沒有{what}的權限（您負責的單位：{units}）")
     return Decision(False, f"您沒有{what}的權限（您的角色：{roles.labels(account.roles) or '無'}）")
 

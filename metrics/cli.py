@@ -139,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser = commands.add_parser("audit", help="操作紀錄（新的在前）")
     audit_parser.add_argument("--since", metavar="DATE", help="起始日期（含），例如 113/01/05 或 2024-01-05")
     audit_parser.add_argument("--until", metavar="DATE", help="結束日期（含）")
-    audit_parser.add_argument("--user", metavar="USER", help="帳號或姓名（部分相符即可）")
+    audit_parser.add_argument("--user", metavar="USER",
+                              help="帳號或姓名（部分相符即可）：此帳號所做的，以及對此帳號所做的（建立、停用、重設密碼…）")
     audit_parser.add_argument("--action", metavar="ACTION", help="動作，例如 上傳、復原、登入")
     audit_parser.add_argument("--unit", metavar="U", help="單位")
     audit_parser.add_argument("--limit", type=int, metavar="N", help="最多列出 N 筆")
@@ -707,6 +708,12 @@ def command_users(arguments: argparse.Namespace) -> int:
     command = arguments.users_command
     actor = command_line_actor()
     if command == "list":
+        from metrics.store import default_url
+
+        if not store_exists(arguments.db or default_url()):
+            print("尚無帳號（資料庫尚未建立）；以 python -m metrics users add 帳號 --name 姓名 --role administrator "
+                  "建立第一位系統管理者")
+            return 0
         services, _ = user_services(arguments)
         accounts = services.store.accounts()
         if arguments.json:

@@ -30,6 +30,9 @@ from metrics.store import (AuditEntry, IngestResult, Outcome, Store, StoredAccou
 
 LOCK_AFTER = 5  # failed logins in a row
 LOCK_FOR = dt.timedelta(minutes=15)
+# The same words whether or not the account exists (the count of failures would tell).
+WRONG_PASSWORD = (f"帳號或密碼錯誤。同一帳號連續錯誤 {LOCK_AFTER} 次將暫時鎖定 {int(LOCK_FOR.total_seconds() // 60)} 分鐘；"
+                  "忘記密碼請洽系統管理者重設。")
 TOUCH_EVERY = dt.timedelta(seconds=60)  # how often a session's last activity is written (not on every rerun)
 ALLOWED, DENIED, FAILED = Outcome.ALLOWED, Outcome.DENIED, Outcome.FAILED
 SYSTEM_ID = 0
@@ -124,8 +127,10 @@ class Services:
                 account = current
         decision = allowed(account, action, self.roles, unit=unit, settings=self.settings())
         if not decision.allowed:
-            self.store.record([AuditEntry(actor.label, word, DENIED, subject, decision.reason, unit or "",
-                                          year)])
+            # The row names who the store says is acting, never a name an unproven Actor claims.
+            who = account.shown if account is not None else (
+                "未登入" if actor.account is None else f"未登入（自稱 {actor.account.username}）")
+            self.store.record([AuditEntry(who, word, DENIED, subject, decision.reason, unit or "", year)])
             raise PermissionDenied(decision.reason)
 
     # ---- identity ----
@@ -160,8 +165,9 @@ class Services:
                 self.hasher.verify(self._dummy_hash, password)  # the same time whether or not the account exists
             except VerificationError:
                 pass
-            self.store.record([AuditEntry(username.strip()[:64] or "（空白）", "登入", FAILED, "", "帳號或密碼錯誤")])
-            raise LoginFailed("帳號或密碼錯誤。")
+            # What was typed is not recorded: people type their password into the account field.
+            self.store.record([AuditEntry("（不存在的帳號）", "登入", FAILED, "", "帳號或密碼錯誤")])
+            raise LoginFailed(WRONG_PASSWORD)
         if stored.locked_until is not None and stored.locked_until > self.clock():
             self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號暫時鎖定")])
             raise LoginFailed(f"登入失敗次數過多，帳號暫時鎖定至 {format_taiwan_time(stored.locked_until)}；"
@@ -169,13 +175,12 @@ class Services:
         try:
             self.hasher.verify(stored.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            failures = self.store.failed_login(stored.id, lock_after=LOCK_AFTER, lock_for=LOCK_FOR,
+            failures = self.store.failed_login(stored.id, lock_after=LOCK_AFTER, lock_for=LOCK_FOR, now=self.clock(),
                                                audit=[AuditEntry(_account(stored).shown, "登入", FAILED, "", "密碼錯誤")])
-            left = LOCK_AFTER - failures
-            if left <= 0:
+            if failures >= LOCK_AFTER:
                 raise LoginFailed(f"帳號或密碼錯誤。已連續失敗 {failures} 次，帳號鎖定 "
                                   f"{int(LOCK_FOR.total_seconds() // 60)} 分鐘。") from None
-            raise LoginFailed(f"帳號或密碼錯誤（再錯 {left} 次，帳號將暫時鎖定）。") from None
+            raise LoginFailed(WRONG_PASSWORD) from None
         if not stored.active:
             self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號已停用")])
             raise LoginFailed("此帳號已停用，請洽系統管理者。")
@@ -230,7 +235,7 @@ class Services:
                     units: Sequence[str] = (), password: str | None = None, email: str = "") -> Account:
         self._require(actor, Action.MANAGE_ACCOUNTS, "建立帳號", subject=username)
         self._check_new(username, password)
-        self._check_roles(roles, units, password is not None or bool(email))
+        self._check_roles(roles, units, password is not None or bool(email), email=email)
         stored = self.store.add_account(
             username.strip(), display_name=display_name.strip(), email=email.strip(), roles=list(roles),
             units=list(units), password_hash=self.hasher.hash(password) if password else None,
@@ -238,7 +243,8 @@ class Services:
                               f"角色：{self.roles.labels(roles)}；單位：{'、'.join(units) or '—'}")])
         return _account(stored)
 
-    def _check_roles(self, roles: Sequence[str], units: Sequence[str], can_log_in: bool) -> None:
+    def _check_roles(self, roles: Sequence[str], units: Sequence[str], can_log_in: bool, *, email: str = "",
+                     account_id: int | None = None) -> None:
         problems = [f"角色「{role}」不存在（可用：{'、'.join(self.roles.roles)}）" for role in roles
                     if role not in self.roles.roles]
         if not roles:
@@ -247,8 +253,26 @@ class Services:
             problems.append("填報人須指定負責的單位")
         if not can_log_in:
             problems.append("請設定密碼，或填寫單一登入用的電子郵件")
+        holder = self.store.account(email=email) if email.strip() else None
+        if holder is not None and holder.id != account_id:  # single sign-on must find exactly one account
+            problems.append(f"電子郵件 {email.strip()} 已用於帳號 {holder.username}，同一個電子郵件只能屬於一個帳號")
         if problems:
             raise InputError([Problem(problem) for problem in problems])
+
+    def _keep_an_administrator(self, account_id: int, *, roles: Sequence[str] | None = None,
+                               active: bool | None = None) -> None:
+        """A change that takes away the last active administrator (nobody could manage accounts any more): refused."""
+        def manages(names: Sequence[str]) -> bool:
+            return any(Action.MANAGE_ACCOUNTS in self.roles.roles[name].can for name in names if name in self.roles.roles)
+
+        target = self.store.account(account_id=account_id)
+        if target is None or not (target.active and manages(target.roles)):
+            return
+        remaining = [stored for stored in self.store.accounts()
+                     if (stored.active if stored.id != account_id or active is None else active)
+                     and manages(stored.roles if stored.id != account_id or roles is None else roles)]
+        if not remaining:
+            raise InputError("至少要保留一位啟用中的系統管理者；請先將另一個帳號設為系統管理者，再變更此帳號。")
 
     def _target(self, username: str) -> StoredAccount:
         stored = self.store.account(username=username)
@@ -264,7 +288,10 @@ class Services:
         values = {name: value for name, value in (("roles", roles), ("units", units), ("display_name", display_name),
                                                   ("email", email)) if value is not None}
         self._check_roles(values.get("roles", stored.roles), values.get("units", stored.units),
-                          stored.password_hash is not None or bool(values.get("email", stored.email)))
+                          stored.password_hash is not None or bool(values.get("email", stored.email)),
+                          email=values.get("email", stored.email), account_id=stored.id)
+        if "roles" in values:
+            self._keep_an_administrator(stored.id, roles=values["roles"])
         labels = {"roles": "角色", "units": "單位", "display_name": "姓名", "email": "電子郵件"}
         changes = [f"{labels[name]}：{_listed(getattr(stored, name))} → {_listed(value)}"
                    for name, value in values.items() if tuple(value) != tuple(getattr(stored, name))
@@ -278,6 +305,8 @@ class Services:
         stored = self._target(username)
         if not active and actor.account is not None and stored.id == actor.account.id:
             raise InputError("不能停用自己目前登入的帳號。")
+        if not active:
+            self._keep_an_administrator(stored.id, active=False)
         self.store.update_account(stored.id, active=active, audit=[AuditEntry(actor.label, word, ALLOWED,
                                                                               stored.username)])
         if not active:
@@ -313,6 +342,9 @@ class Services:
         """Each file as one batch, all in one transaction; every (year, unit) in them must be the actor's to report."""
         periods = sorted({(int(year), str(unit)) for frame, _, _ in files
                           for year, unit in zip(frame["year"], frame["unit"])})
+        if not periods:  # nothing to store, nothing written: the store is not touched
+            return [IngestResult(None, True, 0, 0, 0, None, f"「{name}」沒有任何數值，未建立新的上傳批次。")
+                    for _, name, _ in files]
         for year, unit in periods:
             self._require(actor, Action.UPLOAD, "上傳", unit=unit, year=year,
                           subject="、".join(f"「{name}」" for _, name, _ in files))
@@ -323,11 +355,11 @@ class Services:
             entries = []
             for (frame, name, _), result in zip(files, results):
                 file_periods = sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])})
-                single = file_periods[0] if len(file_periods) == 1 else (None, "")
-                entries.append(AuditEntry(actor.label, word, ALLOWED, f"「{name}」" + (
-                    f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）"),
-                    result.message + ("；" + "；".join(result.changes) if result.changes else ""),
-                    single[1], single[0]))
+                subject = f"「{name}」" + (f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）")
+                detail = result.message + ("；" + "；".join(result.changes) if result.changes else "")
+                # One row per (year, unit) the file concerns, so the trail filtered by unit finds it.
+                entries += [AuditEntry(actor.label, word, ALLOWED, subject, detail, unit, year)
+                            for year, unit in file_periods or [(None, "")]]
             return entries
 
         return self.store.ingest_many(list(files), uploader=actor.label, audit=audit)
@@ -347,10 +379,9 @@ class Services:
         for year, unit in batch.periods or ((None, ""),):
             self._require(actor, Action.UNDO, "復原", unit=unit or None, year=year,
                           subject=f"第 {batch_id} 批「{batch.file_name}」")
-        single = batch.periods[0] if len(batch.periods) == 1 else (None, "")
         return self.store.undo(batch_id, user=actor.label, audit=lambda result: [AuditEntry(
-            actor.label, "復原", ALLOWED, f"第 {batch_id} 批「{batch.file_name}」", result.message, single[1],
-            single[0])])
+            actor.label, "復原", ALLOWED, f"第 {batch_id} 批「{batch.file_name}」", result.message, unit, year)
+            for year, unit in batch.periods or [(None, "")]])
 
     def save_mapping(self, actor: Actor, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
         """A column mapping is part of uploading that unit's figures."""
@@ -384,15 +415,20 @@ class Services:
         exists = name.strip() in self.store.scenarios(year, unit)
         if exists and not overwrite:
             raise InputError(f"已有名為「{name.strip()}」的情境；請確認要覆蓋，或換一個名稱。")
-        detail = "覆蓋既有情境" if exists else "新增"
+        detail = (f"覆蓋既有情境：{_scenario_text(self.store.load_scenario(year, unit, name.strip()))} → "
+                  f"{_scenario_text(payload)}" if exists else f"新增：{_scenario_text(payload)}")
         self.store.save_scenario(year, unit, name, payload, audit=[AuditEntry(
-            actor.label, "儲存情境", ALLOWED, f"情境「{name.strip()}」", f"{detail}：{_scenario_text(payload)}",
-            unit, year)])
+            actor.label, "儲存情境", ALLOWED, f"情境「{name.strip()}」", detail, unit, year)])
 
     def delete_scenario(self, actor: Actor, year: int, unit: str, name: str) -> None:
         self._require(actor, Action.DELETE_SCENARIO, "刪除情境", unit=unit, year=year, subject=f"情境「{name}」")
+        try:
+            before = _scenario_text(self.store.load_scenario(year, unit, name))
+        except KpiError:
+            before = ""
         self.store.delete_scenario(year, unit, name, audit=[AuditEntry(actor.label, "刪除情境", ALLOWED,
-                                                                       f"情境「{name}」", "", unit, year)])
+                                                                       f"情境「{name}」", f"刪除前：{before}" if before else "",
+                                                                       unit, year)])
 
     def save_plan(self, actor: Actor, catalogue: Catalogue, plan: Plan, *, note: str = "",
                   origin: str = "系統內編修") -> StoredPlan:

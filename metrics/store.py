@@ -194,6 +194,11 @@ accounts_table = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
+# Names and e-mail addresses are unique whatever their case: single sign-on matches an account by e-mail.
+sa.Index("accounts_username_lower", sa.func.lower(accounts_table.c.username), unique=True)
+sa.Index("accounts_email_lower", sa.func.lower(accounts_table.c.email), unique=True,
+         sqlite_where=accounts_table.c.email != "", postgresql_where=accounts_table.c.email != "")
+
 login_sessions_table = sa.Table(
     "login_sessions", metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),  # the token itself lives only in the browser session
@@ -574,15 +579,16 @@ class Store:
         with self._engine.connect() as connection, connection.begin():
             yield connection
 
-    def _write(self, action: Callable[[Connection], T], audit: Audit = None) -> T:
+    def _write(self, action: Callable[[Connection], T], audit: Audit = None, *, store_lock: bool = True) -> T:
         """Run `action` in one transaction under the store-wide write lock, retrying lock errors; the audit rows
-        (given, or made from the action's result) are written in the same transaction: no write without its row."""
+        (given, or made from the action's result) are written in the same transaction: no write without its row.
+        `store_lock=False` for a one-row update that never races with figures (a login session's last activity)."""
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
                 with self._engine.connect() as connection:
                     connection.execution_options(kpi_write=True)
                     with connection.begin():
-                        if self._dialect == "postgresql":
+                        if self._dialect == "postgresql" and store_lock:
                             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock_key})
                         result = action(connection)
                         entries = audit(result) if callable(audit) else audit
@@ -1194,14 +1200,19 @@ class Store:
             self._write(lambda connection: connection.execute(table.update().where(table.c.id == account_id)
                                                               .values(**values)), audit)
 
-    def failed_login(self, account_id: int, *, lock_after: int, lock_for: dt.timedelta,
+    def failed_login(self, account_id: int, *, lock_after: int, lock_for: dt.timedelta, now: dt.datetime | None = None,
                      audit: Audit = None) -> int:
-        """Count a failed login; at `lock_after` failures in a row the account is locked for `lock_for`."""
+        """Count a failed login; at `lock_after` failures in a row the account is locked for `lock_for`. A lock
+        that has run out starts the count again."""
         table = accounts_table
+        now = now.astimezone(dt.timezone.utc).replace(tzinfo=None) if now is not None else _now()
 
         def write(connection: Connection) -> int:
-            failures = connection.execute(sa.select(table.c.failed_logins).where(table.c.id == account_id)).scalar() + 1
-            locked = _now() + lock_for if failures >= lock_after else None
+            row = connection.execute(sa.select(table.c.failed_logins, table.c.locked_until)
+                                     .where(table.c.id == account_id)).one()
+            expired = row.locked_until is not None and row.locked_until <= now
+            failures = (0 if expired else row.failed_logins) + 1
+            locked = now + lock_for if failures >= lock_after else None
             connection.execute(table.update().where(table.c.id == account_id)
                                .values(failed_logins=failures, locked_until=locked))
             return failures
@@ -1235,7 +1246,7 @@ class Store:
         table = login_sessions_table
         with self._errors("更新登入狀態"):
             self._write(lambda connection: connection.execute(
-                table.update().where(table.c.token_hash == token_hash).values(last_seen_at=_now())))
+                table.update().where(table.c.token_hash == token_hash).values(last_seen_at=_now())), store_lock=False)
 
     def end_session(self, token_hash: str, *, audit: Audit = None) -> None:
         table = login_sessions_table
@@ -1269,7 +1280,8 @@ class Store:
     def audit_log(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
                   account: str | None = None, action: str | None = None, unit: str | None = None,
                   outcome: Outcome | None = None, limit: int | None = None) -> list[AuditRow]:
-        """The audit trail, newest first, filtered; there is no way to change or delete a row of it."""
+        """The audit trail, newest first, filtered; there is no way to change or delete a row of it. `account`
+        matches what an account did (part of its name) and what was done to it (an account change names it)."""
         table = audit_table
         query = sa.select(table).order_by(table.c.id.desc())
         if since is not None:
@@ -1277,7 +1289,8 @@ class Store:
         if until is not None:
             query = query.where(table.c.at < until.astimezone(dt.timezone.utc).replace(tzinfo=None))
         if account:
-            query = query.where(table.c.account.icontains(account, autoescape=True))
+            query = query.where(sa.or_(table.c.account.icontains(account, autoescape=True),
+                                       sa.func.lower(table.c.subject) == account.strip().lower()))
         if action:
             query = query.where(table.c.action == action)
         if unit:

@@ -5,6 +5,7 @@ import streamlit as st
 from metrics.accounts import Action
 from metrics.errors import KpiError
 from ui import accounts
+from ui.auth import refusal
 from ui.layout import page_requires, start_page
 
 context = start_page("帳號管理")
@@ -25,4 +26,4 @@ with settings:
     if context.can(Action.MANAGE_SETTINGS).allowed:
         accounts.settings_form(context)
     else:
-        st.info(context.can(Action.MANAGE_SETTINGS).reason + "。")
+        refusal(context.can(Action.MANAGE_SETTINGS))

@@ -117,7 +117,7 @@ def test_login_wrong_password_and_logout(database):
     app.sidebar.text_input(key="login_username_sidebar").input("wang")
     app.sidebar.text_input(key="login_password_sidebar").input("wrong password")
     app.sidebar.button[0].click().run()
-    assert any("帳號或密碼錯誤（再錯 4 次，帳號將暫時鎖定）。" in error.value for error in app.sidebar.error)
+    assert any("帳號或密碼錯誤。同一帳號連續錯誤 5 次將暫時鎖定 15 分鐘" in error.value for error in app.sidebar.error)
     assert app.session_state["login_password_sidebar"] == ""  # a password never stays in the session
     app.sidebar.text_input(key="login_username_sidebar").input("wang")
     app.sidebar.text_input(key="login_password_sidebar").input(PASSWORD)
@@ -138,7 +138,8 @@ def test_who_may_not_upload_sees_no_upload_form_and_why(database, account, reaso
     stored(database, "政風處")
     app = page(database, UPLOAD, unit="政風處", **account)
     assert not app.get("file_uploader")
-    assert reason + "。" in [info.value for info in app.info]
+    assert reason + "。" + ("" if reason.startswith("請先登入") else "如需此權限，請洽系統管理者。") in [
+        info.value for info in app.info]
     assert not [button for button in app.button if (button.key or "").startswith("undo_")]
     assert "第 1 批｜政風處.csv｜政風處 112年｜" in texts(app)  # the history stays readable
 
@@ -177,7 +178,7 @@ def test_a_session_whose_state_is_edited_by_hand_still_cannot_write(database):
     app.session_state["account"] = {"username": "admin", "roles": ["administrator"]}  # no key means anything
     app.run()
     app.button(key="undo_confirm_1").click().run()
-    assert any("您沒有復原政風處的上傳的權限（您負責的單位：人事處）" in error.value for error in app.error)
+    assert any("您沒有復原政風處上傳資料的權限（您負責的單位：人事處）" in error.value for error in app.error)
     assert not Store(database).batch(1).is_undone
     [denied] = Store(database).audit_log(limit=1)
     assert (denied.account, denied.action, denied.outcome.value, denied.unit) == ("王小明（wang）", "復原", "拒絕", "政風處")
@@ -191,13 +192,15 @@ def test_a_session_whose_state_is_edited_by_hand_still_cannot_write(database):
 def test_a_viewer_has_no_write_controls_anywhere(database):
     app = page(database, "pages/1_指標明細.py", unit="政風處", **VIEWER)
     assert not [form for form in app.get("form") if "note_form" in form.proto.form_id] and not app.text_area
-    assert "您沒有填寫政風處的落後原因與改進措施的權限（您的角色：檢視者）。" in [info.value for info in app.info]
+    assert "您沒有填寫政風處落後原因與改進措施的權限（您的角色：檢視者）。如需此權限，請洽系統管理者。" in [
+        info.value for info in app.info]
     app.switch_page("pages/3_情境模擬.py").run()
     assert not [button for button in app.button if button.key in ("whatif_save", "whatif_delete")]
-    assert "模擬不需登入，也不會改變正式數字；儲存情境：您沒有儲存政風處的情境的權限（您的角色：檢視者）。" in texts(app)
+    assert ("模擬不需登入，也不會改變正式數字。儲存情境：您沒有儲存政風處情境的權限（您的角色：檢視者）。"
+            "如需此權限，請洽系統管理者。") in texts(app)
     assert links(app)[-1] == "操作紀錄"  # reviewers read the audit trail; 帳號管理 is not offered
     app.switch_page(ACCOUNTS).run()
-    assert "您沒有管理帳號的權限（您的角色：檢視者）。" in [info.value for info in app.info]
+    assert "您沒有管理帳號的權限（您的角色：檢視者）。如需此權限，請洽系統管理者。" in [info.value for info in app.info]
     assert not app.tabs
 
 
@@ -221,7 +224,7 @@ def test_the_audit_page_filters_and_exports(database):
     assert "此期間沒有符合條件的操作紀錄。" in texts(app)
 
     reporter = page(database, AUDIT, **REPORTER)
-    assert "您沒有查看操作紀錄的權限（您的角色：填報人）。" in [info.value for info in reporter.info]
+    assert "您沒有查看操作紀錄的權限（您的角色：填報人）。如需此權限，請洽系統管理者。" in [info.value for info in reporter.info]
     assert "操作紀錄" not in links(reporter)
 
 
@@ -280,3 +283,32 @@ def test_single_sign_on_is_matched_to_an_account_by_email(database, monkeypatch,
     app.run()  # one attempt per identity: a rerun writes no second audit row
     logins = [row for row in Store(database).audit_log(action="登入")]
     assert len(logins) == 1 and logins[0].detail in ("以單一登入登入", "單一登入：沒有對應的帳號")
+
+
+def test_a_note_sent_after_the_login_ended_is_kept_until_the_person_logs_in_again(database):
+    import datetime as dt
+
+    from metrics.accounts import load_roles
+    from metrics.catalogue import plans_directory
+    from metrics.services import Services
+
+    reporter = {"username": "chou", "roles": ("reporter",), "units": ("政風處",), "display_name": "周填報"}
+    app = page(database, "pages/1_指標明細.py", unit="政風處", **reporter)
+    suffix = "1_112_政風處_1"
+    app.text_area(key=f"note_reason_{suffix}").input("人力不足")
+    app.text_area(key=f"note_action_{suffix}").input("增派人力")
+    late = Services(Store(database), load_roles(plans_directory()),
+                    clock=lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=31))
+    late.actor(app.session_state["login_token"])  # 31 minutes without activity: the login ends
+    next(button for button in app.button if button.label == "儲存說明").click().run()
+    assert "未登入：可檢視，不能上傳或修改。" in texts(app)
+    assert "尚未儲存" in texts(app) and "落後原因：人力不足" in texts(app)
+    assert Store(database).notes(112, "政風處", 1) == {}
+
+    app.sidebar.text_input(key="login_username_sidebar").input("chou")
+    app.sidebar.text_input(key="login_password_sidebar").input(PASSWORD)
+    app.sidebar.button[0].click().run()
+    assert app.text_area(key=f"note_reason_{suffix}").value == "人力不足"
+    next(button for button in app.button if button.label == "儲存說明").click().run()
+    note = Store(database).notes(112, "政風處", 1)["1"]
+    assert (note.reason, note.action, note.author) == ("人力不足", "增派人力", "周填報（chou）")

@@ -93,8 +93,9 @@ def test_nothing_is_saved_with_a_broken_table(database):
 
 
 @pytest.mark.parametrize(("account", "reason"), [
-    ({}, "請先登入才能編修政風處的計畫"),
-    ({"username": "lee", "roles": ("reporter",), "units": ("政風處",)}, "您沒有編修政風處的計畫的權限（您的角色：填報人）"),
+    ({}, "請先登入才能編修政風處計畫。"),
+    ({"username": "lee", "roles": ("reporter",), "units": ("政風處",)},
+     "您沒有編修政風處計畫的權限（您的角色：填報人）。如需此權限，請洽系統管理者。"),
 ])
 def test_only_planners_see_the_editor(database, account, reason):
     app = AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT)
@@ -103,7 +104,7 @@ def test_only_planners_see_the_editor(database, account, reason):
         sign_in(app, **account)
     app.run().switch_page("pages/5_計畫管理.py").run()
     assert not app.exception
-    assert [info.value for info in app.info].count(reason + "。") == 2  # the edit and the new-plan tabs
+    assert [info.value for info in app.info].count(reason) == 2  # the edit and the new-plan tabs
     assert not app.data_editor and not app.get("file_uploader")
     assert "計畫第 1 版" in texts(app)  # the plans and their versions stay readable
 

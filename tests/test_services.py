@@ -21,7 +21,7 @@ from metrics.catalogue import load_catalogue
 from metrics.errors import InputError
 from metrics.figures import TIDY_COLUMNS
 from metrics.planning import seed_store, stored_catalogue
-from metrics.services import Actor, LoginFailed, Services, command_line
+from metrics.services import WRONG_PASSWORD, Actor, LoginFailed, Services, command_line
 from metrics.store import Store
 
 FILES = load_catalogue(FIXTURE_PLANS)
@@ -172,6 +172,10 @@ def test_an_actor_made_by_hand_or_with_a_stale_token_cannot_write(services):
     no_token = Actor(reporter.account)
     with pytest.raises(PermissionDenied):
         services.upload(no_token, [(tidy(OWN), "月報.csv", b"x")])
+    administrator = Actor(replace(reporter.account, id=999, username="admin"), token="made up")
+    with pytest.raises(PermissionDenied):
+        services.save_settings(administrator, view_needs_login=True, idle_minutes=5)
+    assert services.store.audit_log(limit=1)[0].account == "未登入（自稱 admin）"  # nobody is blamed
     services.logout(reporter)
     with pytest.raises(PermissionDenied):
         services.upload(reporter, [(tidy(OWN), "月報.csv", b"x")])
@@ -244,25 +248,32 @@ def test_lock_out_after_five_failures_and_unlock_after_fifteen_minutes(services)
         with pytest.raises(LoginFailed) as failed:
             services.login("admin", "not the password")
         messages.append(str(failed.value))
-    assert messages[0] == "帳號或密碼錯誤（再錯 4 次，帳號將暫時鎖定）。"
+    assert messages[:4] == [WRONG_PASSWORD] * 4  # the same words as for an account that does not exist
     assert messages[-1] == "帳號或密碼錯誤。已連續失敗 5 次，帳號鎖定 15 分鐘。"
     with pytest.raises(LoginFailed, match="帳號暫時鎖定至"):
         services.login("admin", PASSWORD)  # the right password does not help while locked
     later = Services(services.store, ROLES, hasher=FAST,
                      clock=lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=16))
+    with pytest.raises(LoginFailed) as failed:  # a lock that ran out starts the count again
+        later.login("admin", "not the password")
+    assert str(failed.value) == WRONG_PASSWORD
+    assert services.store.account(username="admin").failed_logins == 1
     later.login("admin", PASSWORD)
     assert services.store.account(username="admin").failed_logins == 0
     outcomes = [(row.action, row.outcome) for row in services.store.audit_log() if row.action == "登入"]
-    assert outcomes[:2] == [("登入", "允許"), ("登入", "拒絕")]
-    assert outcomes.count(("登入", "失敗")) == 5
+    assert outcomes[:3] == [("登入", "允許"), ("登入", "失敗"), ("登入", "拒絕")]
+    assert outcomes.count(("登入", "失敗")) == 6
 
 
 def test_an_unknown_account_fails_like_a_wrong_password(services):
     with pytest.raises(LoginFailed) as failed:
         services.login("nobody", PASSWORD)
-    assert str(failed.value) == "帳號或密碼錯誤。"
-    [row] = services.store.audit_log(action="登入")
-    assert (row.account, row.action, row.outcome) == ("nobody", "登入", "失敗")
+    assert str(failed.value) == WRONG_PASSWORD
+    with pytest.raises(LoginFailed):
+        services.login(PASSWORD, PASSWORD)  # a password typed into the account field
+    rows = services.store.audit_log(action="登入")
+    assert [(row.account, row.outcome) for row in rows] == [("（不存在的帳號）", "失敗")] * 2
+    assert all(PASSWORD not in repr(row) for row in rows)  # what was typed is never recorded
 
 
 def test_a_session_ends_after_the_idle_time(services):
@@ -326,7 +337,7 @@ def test_a_scenario_of_the_same_name_is_replaced_only_when_asked(services):
         services.save_scenario(planner, 112, OWN, "樂觀", {"targets": {"1": "10"}})
     services.save_scenario(planner, 112, OWN, "樂觀", {"targets": {"1": "10"}}, overwrite=True)
     assert services.store.load_scenario(112, OWN, "樂觀")["targets"] == {"1": "10"}
-    assert services.store.audit_log(limit=1)[0].detail == "覆蓋既有情境：指標 1 目標 10"
+    assert services.store.audit_log(limit=1)[0].detail == "覆蓋既有情境：指標 1 目標 9 → 指標 1 目標 10"
 
 
 def test_an_administrator_cannot_disable_their_own_login(services):
@@ -334,3 +345,37 @@ def test_an_administrator_cannot_disable_their_own_login(services):
     token, _ = services.login("admin", PASSWORD)
     with pytest.raises(InputError, match="不能停用自己"):
         services.set_active(services.actor(token), "admin", False)
+
+
+def test_a_reporter_may_not_undo_a_batch_without_a_unit_and_an_empty_upload_writes_nothing(services):
+    from metrics.accounts import allowed
+
+    reporter = sign_in(services, "reporter")
+    assert not allowed(reporter.account, Action.UNDO, ROLES).allowed  # no unit named: not "any unit"
+    assert allowed(reporter.account, Action.VIEW, ROLES).allowed  # viewing concerns no unit
+    before = len(services.store.audit_log())
+    [result] = services.upload(sign_in(services, None), [(tidy(OWN).iloc[0:0], "空白.csv", b"")])
+    assert result.message == "「空白.csv」沒有任何數值，未建立新的上傳批次。"
+    assert len(services.store.audit_log()) == before and services.store.history() == []
+
+
+def test_an_e_mail_belongs_to_one_account_whatever_its_case(services):
+    services.add_account(SYSTEM, "rep1", display_name="甲", roles=["viewer"], email="w@x.gov.tw")
+    with pytest.raises(InputError, match="電子郵件 W@X.gov.tw 已用於帳號 rep1"):
+        services.add_account(SYSTEM, "rep2", display_name="乙", roles=["administrator"], email="W@X.gov.tw")
+    services.add_account(SYSTEM, "rep2", display_name="乙", roles=["administrator"], password=PASSWORD)
+    with pytest.raises(InputError, match="已用於帳號 rep1"):
+        services.update_account(SYSTEM, "rep2", email="w@x.GOV.tw")
+    services.update_account(SYSTEM, "rep1", email="W@x.gov.tw")  # its own address, another case: fine
+
+
+def test_the_last_administrator_stays(services):
+    services.create_first_administrator("admin", "系統管理者", PASSWORD)
+    with pytest.raises(InputError, match="至少要保留一位啟用中的系統管理者"):
+        services.update_account(SYSTEM, "admin", roles=["viewer"])
+    services.add_account(SYSTEM, "second", display_name="第二位", roles=["administrator"], password=PASSWORD)
+    services.update_account(SYSTEM, "admin", roles=["viewer"])  # another administrator remains: fine
+    with pytest.raises(InputError, match="至少要保留一位"):
+        services.set_active(SYSTEM, "second", False)
+    assert services.store.account(username="admin").roles == ("viewer",)
+    assert services.store.account(username="second").active

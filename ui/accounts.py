@@ -31,14 +31,15 @@ def account_table(context: Context, accounts: list[StoredAccount]) -> None:
 def _role_choice(context: Context, key: str, default: tuple[str, ...] = ()) -> list[str]:
     roles = context.services.roles.roles
     return st.multiselect("角色", list(roles), default=[role for role in default if role in roles], key=key,
-                          format_func=lambda name: roles[name].label,
+                          format_func=lambda name: roles[name].label, placeholder="請選擇角色（可複選）",
                           help="檢視者：檢視與查看操作紀錄；填報人：上傳、復原與填寫說明（限負責單位）；"
                                "計畫管理者：情境與計畫；系統管理者：帳號與設定。可複選。")
 
 
 def _unit_choice(context: Context, key: str, default: tuple[str, ...] = ()) -> list[str]:
     names = [unit.name for unit in context.catalogue.units.units]
-    return st.multiselect("負責單位（填報人必填）", names, default=[unit for unit in default if unit in names], key=key)
+    return st.multiselect("負責單位（填報人必填）", names, default=[unit for unit in default if unit in names], key=key,
+                          placeholder="請選擇單位（可複選）")
 
 
 NEW_ACCOUNT_GENERATION = "new_account_generation"
@@ -117,7 +118,9 @@ def change_account(context: Context, accounts: list[StoredAccount]) -> None:
             st.rerun()
     left, right = st.columns(2)
     with left:
-        if account.active:
+        if account.active and context.actor.account is not None and account.id == context.actor.account.id:
+            st.caption("這是您目前登入的帳號，不能停用自己。")
+        elif account.active:
             st.button("停用此帳號", key=f"disable_{account.username}", on_click=ask_confirmation,
                       args=("disable_account", account.username))
             if pending_confirmation("disable_account") == account.username:

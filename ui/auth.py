@@ -51,8 +51,11 @@ def single_sign_on() -> bool:
 
 
 def _sso_user_email() -> str | None:
+    """The e-mail the identity provider vouches for; an address it says is not verified is not used."""
     try:
         if st.user.is_logged_in:
+            if st.user.get("email_verified") is False:
+                return ""
             return str(st.user.get("email") or "")
     except Exception:  # st.user without an [auth] section
         return None
@@ -152,8 +155,6 @@ def first_run(services: Services) -> None:
         submitted = st.form_submit_button("建立系統管理者並登入", type="primary")
     if not submitted:
         return
-    for key in ("first_password", "first_password_again"):  # a password never stays in the session
-        st.session_state.pop(key, None)
     if password != again:
         st.error("兩次輸入的密碼不同，請重新輸入。")
         return
@@ -181,6 +182,13 @@ def require_view(services: Services, actor: Actor) -> None:
     st.stop()
 
 
+def refusal_text(decision: Decision) -> str:
+    """Why a control is not shown, in the words of the core's decision, and whom to ask."""
+    text = decision.reason.rstrip("。") + "。"
+    if not text.startswith("請先登入"):
+        text += "如需此權限，請洽系統管理者。"
+    return text
+
+
 def refusal(decision: Decision, *, icon: str = ":material/lock:") -> None:
-    """Why a control is not shown, in the words of the core's decision."""
-    st.info(decision.reason + ("。" if not decision.reason.endswith("。") else ""), icon=icon)
+    st.info(refusal_text(decision), icon=icon)

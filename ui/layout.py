@@ -18,7 +18,7 @@ from metrics.plan import Plan
 from metrics.presentation import month_label, months_text, taiwan_time
 from metrics.services import Actor, Services
 from ui import links
-from ui.auth import account_box, current_actor, first_run, get_services, require_view
+from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
 from ui.data import Source, current_source, load_sample_into_store
 from ui.widgets import remembered_selectbox
 
@@ -117,14 +117,11 @@ def sample_banner(context: Context) -> None:
         return
     with st.container(border=True):
         st.warning("**範例資料**：資料庫尚無任何月報，以下顯示內建的範例數字（政風處 112 年，以及標示「範例」的人事處、主計處 "
-                   "112 年與政風處 113 年範例計畫；僅供試用，未存入資料庫）。請上傳實際月報，或將範例資料存入資料庫以練習復原等功能。",
+                   "112 年與政風處 113 年範例計畫；僅供試用，未存入資料庫）。請上傳實際月報；系統管理者也可將範例資料存入資料庫以練習復原等功能。",
                    icon=":material/info:")
-        decision = context.can(Action.MANAGE_SETTINGS)
-        if decision.allowed:
+        if context.can(Action.MANAGE_SETTINGS).allowed:  # several units' figures at once: the administrator's call
             st.button("將範例資料存入資料庫", key="load_sample", on_click=load_sample_clicked,
                       args=(context.services, context.actor))
-        else:
-            st.caption(f"將範例資料存入資料庫需由系統管理者操作（{decision.reason}）。")
 
 
 def navigation(params: dict[str, str], allowed: set[Action]) -> None:
@@ -272,7 +269,7 @@ def page_requires(context: Context, action: Action) -> None:
     """A page only some accounts may use (e.g. 帳號管理): anybody else is told why, and the page stops."""
     decision = context.can(action)
     if not decision.allowed:
-        st.info(decision.reason + "。", icon=":material/lock:")
+        refusal(decision)
         st.stop()
 
 

@@ -1,5 +1,6 @@
 """The 落後原因 / 改進措施 form of one indicator in one month (stored with the month), and every earlier text
-of it: replacing a note never loses what it said before."""
+of it: replacing a note never loses what it said before. Text submitted after the login ended (idle) is kept as
+a draft and offered again once the person has logged in."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from metrics.errors import KpiError
 from metrics.evaluation import IndicatorResult
 from metrics.presentation import taiwan_time
 from ui.auth import refusal
-from ui.layout import Context
+from ui.layout import Context, flash
 
 
 def note_form(context: Context, result: IndicatorResult) -> None:
@@ -25,21 +26,34 @@ def note_form(context: Context, result: IndicatorResult) -> None:
     except KpiError as error:
         st.error(str(error))
         return
+    suffix = f"{indicator_id}_{context.year}_{context.unit}_{context.month}"
+    reason_key, action_key, draft_key = f"note_reason_{suffix}", f"note_action_{suffix}", f"note_draft_{suffix}"
+    saved = (note.reason, note.action) if note else ("", "")
     decision = context.can(Action.WRITE_NOTE, context.unit)
     if not decision.allowed:
-        if note:
+        typed = (st.session_state.get(reason_key), st.session_state.get(action_key))
+        if typed[0] is not None and typed != saved:  # the form was sent after the login ended: keep the text
+            st.session_state[draft_key] = typed
+        draft = st.session_state.get(draft_key)
+        if draft:
+            st.warning("**尚未儲存**：登入已結束，您剛才輸入的說明已暫時保留，請在左側重新登入後按「儲存說明」。\n\n"
+                       f"落後原因：{draft[0] or '（空白）'}  \n改進措施：{draft[1] or '（空白）'}",
+                       icon=":material/edit_note:")
+        elif note:
             st.markdown(f"**落後原因**：{note.reason or '—'}  \n**改進措施**：{note.action or '—'}")
             st.caption(f"{taiwan_time(note.updated_at)}，{note.author or '—'}")
         else:
             st.caption("本月尚未填寫說明。")
         refusal(decision)
     else:
-        suffix = f"{indicator_id}_{context.year}_{context.unit}_{context.month}"
+        draft = st.session_state.get(draft_key)
         with st.form(key=f"note_form_{suffix}"):
-            reason = st.text_area("落後原因", value=note.reason if note else "", key=f"note_reason_{suffix}")
-            action = st.text_area("改進措施", value=note.action if note else "", key=f"note_action_{suffix}")
+            reason = st.text_area("落後原因", value=draft[0] if draft else saved[0], key=reason_key)
+            action = st.text_area("改進措施", value=draft[1] if draft else saved[1], key=action_key)
             st.caption(f"填寫人：{context.actor.label}")
             submitted = st.form_submit_button("儲存說明")
+        if draft and not submitted:
+            st.info("表單中是登入結束前輸入、尚未儲存的說明；請確認後按「儲存說明」。", icon=":material/edit_note:")
         if note:
             st.caption(f"上次儲存：{taiwan_time(note.updated_at)}{'，' + note.author if note.author else ''}")
         if submitted:
@@ -49,8 +63,10 @@ def note_form(context: Context, result: IndicatorResult) -> None:
             except KpiError as error:
                 st.error(str(error))
             else:
-                st.success("已儲存說明。" if reason.strip() or action.strip() else "已清除本月說明（先前的內容保留於修改紀錄）。")
-                history = store.note_history(context.year, context.unit, context.month, indicator_id)
+                st.session_state.pop(draft_key, None)
+                flash("success", "已儲存說明。" if reason.strip() or action.strip() else
+                      "已清除本月說明（先前的內容保留於修改紀錄）。")
+                st.rerun()
     if len(history) > 1 or (history and not note):
         with st.expander(f"說明的修改紀錄（{len(history):,} 次）"):
             for entry in history:

@@ -21,6 +21,7 @@ from metrics.presentation import (apply_additions, additions_table, read_additio
 from metrics.report import build_report
 from metrics.store import Store
 from metrics.plan import Plan
+from ui.auth import refusal_text
 from ui.layout import Context, flash
 from ui.widgets import INDICATOR_TABLE_HEIGHT, ask_confirmation, pending_confirmation, settle_confirmation
 
@@ -212,7 +213,7 @@ def manager(context: Context, scenario: Scenario) -> None:
             if (name := pending_confirmation("overwrite_scenario")) is not None:
                 confirm_overwrite(context, name, scenario.payload)
         else:
-            st.caption(f"模擬不需登入，也不會改變正式數字；儲存情境：{may_save.reason}。")
+            st.caption(f"模擬不需登入，也不會改變正式數字。儲存情境：{refusal_text(may_save)}")
         st.button("回復計畫值", key="whatif_reset", on_click=reset_to_plan, args=(context.plan,))
     with load:
         if names:
