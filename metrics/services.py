@@ -57,7 +57,7 @@ class Actor:
     def label(self) -> str:
         if self.account is None:
             return "未登入"
-        return self.account.shown if self.account.id != SYSTEM_ID else f"{self.channel}"
+        return self.account.shown if self.account.id != SYSTEM_ID else self.channel
 
 
 def command_line(user: str, on_behalf: str = "") -> Actor:
@@ -97,6 +97,7 @@ class Services:
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
         self._dummy_hash = self.hasher.hash("not the password of anybody")
+        self._has_accounts = False  # once true, true for good: no account is ever deleted, by any server
 
     # ---- deciding ----
 
@@ -136,7 +137,10 @@ class Services:
     # ---- identity ----
 
     def first_run(self) -> bool:
-        return self.store.account_count() == 0
+        """No account yet (asked of the store on every page run only until the first one exists)."""
+        if not self._has_accounts:
+            self._has_accounts = self.store.account_count() > 0
+        return not self._has_accounts
 
     def create_first_administrator(self, username: str, display_name: str, password: str,
                                    email: str = "") -> Account:

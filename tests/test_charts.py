@@ -8,7 +8,7 @@ import pytest
 from metrics.charts import BAND_COLOURS, STATUS_COLOURS, axis_maximum, gauge_figure, series_figure
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
-from catalogues import CATALOGUE, PLAN_112
+from catalogues import PLAN_112
 from metrics.presentation import indicator_series
 
 

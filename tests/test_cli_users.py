@@ -36,7 +36,7 @@ def login(url: str, username: str, password: str):
 
 def test_users_and_audit_end_to_end(store_url):
     completed = run("users", "list", url=store_url)
-    assert completed.returncode != 0 or "尚無帳號" in completed.stdout  # no store yet: nothing to list
+    assert completed.returncode == 0 and completed.stdout.startswith("尚無帳號")  # nothing to list yet
 
     completed = run("users", "add", "admin", "--name", "系統管理者", "--role", "administrator", "--password-stdin",
                     url=store_url, stdin=PASSWORD + "\n")

@@ -8,7 +8,7 @@ from metrics.errors import InputError
 from metrics.evaluation import evaluate, json_number, parse_target
 from metrics.formulas import round_half_up
 from metrics.figures import Figures
-from catalogues import CATALOGUE, PLAN_112
+from catalogues import PLAN_112
 
 F = Fraction
 

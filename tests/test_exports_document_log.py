@@ -11,7 +11,7 @@ from metrics.errors import InputError
 from metrics.exports import ExportOptions, read_export
 from metrics.exports.synthetic import csv_bytes, xlsx_bytes
 from metrics.figures import TIDY_COLUMNS, Figures
-from catalogues import CATALOGUE, PLAN_112
+from catalogues import PLAN_112
 
 HEADER = ["文號", "收發別", "收文日期", "發文日期", "創稿日期", "交換方式", "簽核方式", "密等", "主旨", "承辦人"]
 TITLES = [["新竹縣政府政風處 公文清單"], ["查詢期間：112/01/01-112/03/31"]]

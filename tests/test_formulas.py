@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from catalogues import CATALOGUE, PLAN_112
+from catalogues import PLAN_112
 from metrics.formulas import (
     FORMULAS,
     NO_DATA,

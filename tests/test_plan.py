@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from catalogues import CATALOGUE, PLAN_112
+from catalogues import PLAN_112
 from metrics.errors import PlanError
 from metrics.formulas import FORMULAS, GAP_RULES
 from metrics.formulas import Term

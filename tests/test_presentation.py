@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
-from catalogues import CATALOGUE, PLAN_112
+from catalogues import PLAN_112
 from metrics.presentation import (additions_table, behind_without_reason, apply_additions, comparison_table, formula_text, frame_months,
                                   gauge_lines, history_rows, indicator_series, preview_summary, preview_table,
                                   provenance_table, ratio_parts, read_additions_table, read_targets_table,

@@ -17,7 +17,7 @@ import pytest
 from dataclasses import replace
 
 from metrics.parsing import parse_month_header, parse_number
-from catalogues import CATALOGUE, PLAN_112, SAMPLE_CATALOGUE, SIDE_BY_SIDE
+from catalogues import PLAN_112, SAMPLE_CATALOGUE, SIDE_BY_SIDE
 from metrics.plan import Aggregation, Quantity
 from metrics.template import build_template
 

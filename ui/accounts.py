@@ -9,7 +9,7 @@ import streamlit as st
 from metrics.errors import InputError, KpiError
 from metrics.store import StoredAccount
 from ui.layout import Context, flash
-from ui.widgets import ask_confirmation, pending_confirmation, settle_confirmation
+from ui.widgets import ask_confirmation, confirmation_buttons, pending_confirmation, settle_confirmation
 
 
 def _problems(error: KpiError) -> str:
@@ -80,19 +80,11 @@ def new_account(context: Context) -> None:
 def confirm_disable(context: Context, account: StoredAccount) -> None:
     st.markdown(f"確定要停用 **{account.display_name}（{account.username}）** 嗎？")
     st.markdown("- 此帳號目前的登入立即結束，之後無法登入\n- 此帳號過去的上傳、說明與操作紀錄都保留\n- 之後可再啟用")
-    confirm, cancel = st.columns(2)
-    if confirm.button("確認停用", type="primary", key="disable_confirm"):
-        settle_confirmation()
-        try:
-            context.services.set_active(context.actor, account.username, False)
-        except KpiError as error:
-            flash("error", _problems(error))
-        else:
-            flash("success", f"已停用帳號 {account.username}。")
-        st.rerun()
-    if cancel.button("取消", key="disable_cancel"):
-        settle_confirmation()
-        st.rerun()
+    def disable() -> str:
+        context.services.set_active(context.actor, account.username, False)
+        return f"已停用帳號 {account.username}。"
+
+    confirmation_buttons("確認停用", "disable_confirm", "disable_cancel", disable, describe=_problems)
 
 
 def change_account(context: Context, accounts: list[StoredAccount]) -> None:

@@ -34,8 +34,10 @@ def audit_view(context: Context) -> None:
     units = [ALL, *(unit.name for unit in context.catalogue.units.units)]
     chosen_unit = unit.selectbox("單位", units, key="audit_unit")
     chosen_outcome = outcome.selectbox("結果", [ALL, *(item.value for item in Outcome)], key="audit_outcome")
-    start, end = (chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (chosen[0], chosen[0]) if chosen
-                  else (today, today))
+    if isinstance(chosen, (tuple, list)):  # a range; while only its first day is picked, that day
+        start, end = (chosen[0], chosen[-1]) if chosen else (today, today)
+    else:
+        start = end = chosen
     st.caption(f"期間：{format_roc_date(start)} 至 {format_roc_date(end)}（臺灣時間，含迄日）")
     filters = dict(
         since=dt.datetime.combine(start, dt.time(), TAIWAN),
@@ -44,28 +46,30 @@ def audit_view(context: Context) -> None:
         unit=None if chosen_unit == ALL else chosen_unit,
         outcome=None if chosen_outcome == ALL else Outcome(chosen_outcome))
     try:
-        rows = store.audit_log(**filters, limit=EXPORTED + 1)
+        rows = store.audit_log(**filters, limit=SHOWN + 1)  # the page's rows; the export reads when clicked
     except KpiError as error:
         st.error(str(error))
         return
     if not rows:
         st.info("此期間沒有符合條件的操作紀錄。")
         return
-    over = len(rows) > EXPORTED
-    rows = rows[:EXPORTED]
-    st.markdown(f"共 **{len(rows):,}{'+' if over else ''}** 筆（新的在前）" +
-                (f"；下表列出最近 {SHOWN:,} 筆，完整內容請下載 Excel。" if len(rows) > SHOWN else "。"))
+    st.markdown(f"最近 {SHOWN:,} 筆（新的在前），完整內容請下載 Excel：" if len(rows) > SHOWN
+                else f"共 **{len(rows):,}** 筆（新的在前）。")
     frame = pd.DataFrame(audit_records(rows[:SHOWN]), columns=[column for column, _ in AUDIT_COLUMNS])
     frame["年度"] = frame["年度"].map(lambda year: "" if pd.isna(year) else f"{int(year)}年")
     st.dataframe(frame, hide_index=True, width="stretch", key="audit_table")
-    subtitle = "；".join(part for part in (
-        f"{format_roc_date(start)}～{format_roc_date(end)}", f"帳號：{name.strip()}" if name.strip() else "",
-        f"動作：{chosen_action}" if chosen_action != ALL else "", f"單位：{chosen_unit}" if chosen_unit != ALL else "",
-        f"結果：{chosen_outcome}" if chosen_outcome != ALL else "",
-        f"共 {len(rows):,} 筆" + ("（超過上限，只匯出最近的部分）" if over else "")) if part)
-    st.download_button("下載操作紀錄（.xlsx）", key="audit_download",
-                       data=lambda: build_audit_report(rows, title="施政計畫績效指標系統 操作紀錄", subtitle=subtitle),
-                       file_name=f"操作紀錄_{format_roc_date(start).replace('/', '')}-{format_roc_date(end).replace('/', '')}.xlsx",
+    conditions = [f"{format_roc_date(start)}～{format_roc_date(end)}", f"帳號：{name.strip()}" if name.strip() else "",
+                  f"動作：{chosen_action}" if chosen_action != ALL else "",
+                  f"單位：{chosen_unit}" if chosen_unit != ALL else "",
+                  f"結果：{chosen_outcome}" if chosen_outcome != ALL else ""]
+
+    def workbook() -> bytes:
+        exported = store.audit_log(**filters, limit=EXPORTED + 1)
+        count = (f"超過 {EXPORTED:,} 筆，只匯出最近的 {EXPORTED:,} 筆，請縮短期間或加上條件" if len(exported) > EXPORTED
+                 else f"共 {len(exported):,} 筆")
+        return build_audit_report(exported[:EXPORTED], title="施政計畫績效指標系統 操作紀錄",
+                                  subtitle="；".join(part for part in [*conditions, count] if part))
+
+    days = f"{format_roc_date(start).replace('/', '')}-{format_roc_date(end).replace('/', '')}"
+    st.download_button("下載操作紀錄（.xlsx）", key="audit_download", data=workbook, file_name=f"操作紀錄_{days}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    if over:
-        st.warning(f"符合條件的紀錄超過 {EXPORTED:,} 筆，只匯出最近的 {EXPORTED:,} 筆；請縮短期間或加上條件。")

@@ -20,7 +20,7 @@ from metrics.services import Actor, Services
 from ui import links
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
 from ui.data import Source, current_source, load_sample_into_store
-from ui.widgets import remembered_selectbox
+from ui.widgets import flash, remembered_selectbox, show_flash
 
 PAGES: tuple[tuple[str, str, str, Action], ...] = (  # a page's link shows to those who may use it
     ("dashboard.py", "總覽", ":material/speed:", Action.VIEW),
@@ -33,7 +33,6 @@ PAGES: tuple[tuple[str, str, str, Action], ...] = (  # a page's link shows to th
     ("pages/7_操作紀錄.py", "操作紀錄", ":material/history:", Action.VIEW_AUDIT),
     ("pages/8_帳號管理.py", "帳號管理", ":material/manage_accounts:", Action.MANAGE_ACCOUNTS),
 )
-FLASH_KEY = "flash_messages"
 # A local file: a :material/…: favicon is fetched from the internet, which intranets block.
 FAVICON = str(Path(__file__).with_name("favicon.png"))
 
@@ -91,16 +90,6 @@ class Context:
     def key(self) -> tuple:
         """What the official figures and evaluation depend on (the cache key of what is computed from them)."""
         return self.source.key, self.year, self.unit, self.month
-
-
-def flash(kind: str, text: str) -> None:
-    """A message shown once at the top of the next run (after a callback or a rerun)."""
-    st.session_state.setdefault(FLASH_KEY, []).append((kind, text))
-
-
-def show_flash() -> None:
-    for kind, text in st.session_state.pop(FLASH_KEY, []):
-        getattr(st, kind)(text)
 
 
 def load_sample_clicked(services: Services, actor: Actor) -> None:

@@ -30,7 +30,8 @@ from metrics.services import Actor, Services
 from metrics.store import BatchInfo
 from metrics.template import build_template
 from ui.layout import Context, flash
-from ui.widgets import ask_confirmation, pending_confirmation, settle_confirmation, show_problems
+from ui.widgets import (ask_confirmation, confirmation_buttons, pending_confirmation, settle_confirmation,
+                        show_problems)
 
 UPLOADER_GENERATION = "upload_generation"
 NO_COLUMN = "（無此欄位）"
@@ -295,17 +296,8 @@ def confirm_undo(services: Services, actor: Actor, batch: BatchInfo) -> None:
                 f"{taiwan_time(batch.uploaded_at)} 由 {batch.uploader or '—'} 上傳）？")
     st.markdown(f"- {restored:,} 筆數值恢復為此批上傳前的數字\n- {removed:,} 筆此批新增的數值改回「未填報」")
     st.caption("復原會記入操作紀錄；復原後若要再用這些數字，請重新上傳檔案。")
-    confirm, cancel = st.columns(2)
-    if confirm.button("確認復原", type="primary", key=f"undo_confirm_{batch.id}"):
-        settle_confirmation()
-        try:
-            flash("success", services.undo(actor, batch.id).message)
-        except KpiError as error:
-            flash("error", str(error))
-        st.rerun()
-    if cancel.button("取消", key=f"undo_cancel_{batch.id}"):
-        settle_confirmation()
-        st.rerun()
+    confirmation_buttons("確認復原", f"undo_confirm_{batch.id}", f"undo_cancel_{batch.id}",
+                         lambda: services.undo(actor, batch.id).message)
 
 
 def history_list(context: Context, batches: Sequence[BatchInfo], *, limit: int = 30) -> None:

@@ -23,7 +23,8 @@ from metrics.store import Store
 from metrics.plan import Plan
 from ui.auth import refusal_text
 from ui.layout import Context, flash
-from ui.widgets import INDICATOR_TABLE_HEIGHT, ask_confirmation, pending_confirmation, settle_confirmation
+from ui.widgets import (INDICATOR_TABLE_HEIGHT, ask_confirmation, confirmation_buttons, pending_confirmation,
+                        settle_confirmation)
 
 GENERATION = "whatif_generation"
 TARGETS = "whatif_targets"
@@ -141,32 +142,19 @@ def _load(store: Store, plan: Plan, name: str) -> None:
 def confirm_overwrite(context: Context, name: str, payload: dict[str, object]) -> None:
     st.markdown(f"{context.plan.label}已有名為**「{name}」**的情境。要以目前的設定覆蓋它嗎？原本的設定將被取代"
                 "（操作紀錄會記下覆蓋）。")
-    confirm, cancel = st.columns(2)
-    if confirm.button("確認覆蓋", type="primary", key="whatif_overwrite_confirm"):
-        settle_confirmation()
-        _save(context, name, payload, overwrite=True)
-        st.rerun()
-    if cancel.button("取消", key="whatif_overwrite_cancel"):
-        settle_confirmation()
-        st.rerun()
+    confirmation_buttons("確認覆蓋", "whatif_overwrite_confirm", "whatif_overwrite_cancel",
+                         lambda: _save(context, name, payload, overwrite=True))
 
 
 @st.dialog("確認刪除情境", on_dismiss=settle_confirmation)
 def confirm_delete(context: Context, name: str) -> None:
     st.markdown(f"確定要刪除{context.plan.label}的情境**「{name}」**嗎？刪除後無法復原（操作紀錄會記下刪除）。")
-    confirm, cancel = st.columns(2)
-    if confirm.button("確認刪除", type="primary", key="whatif_delete_confirm"):
-        settle_confirmation()
-        try:
-            context.services.delete_scenario(context.actor, context.plan.year, context.plan.unit, name)
-        except KpiError as error:
-            flash("error", str(error))
-        else:
-            flash("success", f"已刪除情境「{name}」。")
-        st.rerun()
-    if cancel.button("取消", key="whatif_delete_cancel"):
-        settle_confirmation()
-        st.rerun()
+
+    def delete() -> str:
+        context.services.delete_scenario(context.actor, context.plan.year, context.plan.unit, name)
+        return f"已刪除情境「{name}」。"
+
+    confirmation_buttons("確認刪除", "whatif_delete_confirm", "whatif_delete_cancel", delete)
 
 
 def _save(context: Context, name: str, payload: dict[str, object], *, overwrite: bool = False) -> None:

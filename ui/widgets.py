@@ -8,9 +8,20 @@ from typing import Any
 
 import streamlit as st
 
-from metrics.errors import Problem
+from metrics.errors import KpiError, Problem
 
 INDICATOR_TABLE_HEIGHT = 35 * 14 + 3  # a header and the 13 indicators, without scrolling
+FLASH_KEY = "flash_messages"
+
+
+def flash(kind: str, text: str) -> None:
+    """A message shown once at the top of the next run (after a callback or a rerun)."""
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, text))
+
+
+def show_flash() -> None:
+    for kind, text in st.session_state.pop(FLASH_KEY, []):
+        getattr(st, kind)(text)
 
 
 def _remember(widget_key: str, own_key: str) -> None:
@@ -53,3 +64,23 @@ def pending_confirmation(kind: str) -> object | None:
 def settle_confirmation() -> None:
     """The question answered, cancelled or dismissed: the dialog stays closed."""
     st.session_state.pop(CONFIRMATION_KEY, None)
+
+
+def confirmation_buttons(label: str, confirm_key: str, cancel_key: str, act: Callable[[], str | None], *,
+                         describe: Callable[[KpiError], str] = str) -> None:
+    """The two buttons of a confirmation dialog: either answer closes it. `act` makes the change and returns the
+    message to show (None: it said so itself); a KpiError it raises is shown instead."""
+    confirm, cancel = st.columns(2)
+    if confirm.button(label, type="primary", key=confirm_key):
+        settle_confirmation()
+        try:
+            message = act()
+        except KpiError as error:
+            flash("error", describe(error))
+        else:
+            if message:
+                flash("success", message)
+        st.rerun()
+    if cancel.button("取消", key=cancel_key):
+        settle_confirmation()
+        st.rerun()
