@@ -20,6 +20,7 @@ from metrics.services import Actor, Services
 from ui import links
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
 from ui.data import Source, current_source, load_sample_into_store
+from ui.styles import page_style
 from ui.widgets import flash, remembered_selectbox, show_flash
 
 PAGES: tuple[tuple[str, str, str, Action], ...] = (  # a page's link shows to those who may use it
@@ -35,22 +36,6 @@ PAGES: tuple[tuple[str, str, str, Action], ...] = (  # a page's link shows to th
 )
 # A local file: a :material/…: favicon is fetched from the internet, which intranets block.
 FAVICON = str(Path(__file__).with_name("favicon.png"))
-
-PRINT_STYLE = """
-<style>
-/* Streamlit's own English hints; the pages say the same in Chinese where it matters. */
-[data-testid="InputInstructions"], [data-testid="stFileUploaderDropzoneInstructions"] { display: none !important; }
-@media print {
-  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
-  [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
-  [data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-primary"], .stButton, .stDownloadButton,
-  footer { display: none !important; }
-  [data-testid="stMain"], .block-container { padding: 0 !important; margin: 0 !important; max-width: 100% !important; }
-  [data-testid="stVerticalBlockBorderWrapper"], .stPlotlyChart { break-inside: avoid; page-break-inside: avoid; }
-}
-</style>
-"""
-
 
 @dataclass(frozen=True)
 class Context:
@@ -192,7 +177,7 @@ def freshness(source: Source, plan: Plan, figures: Figures, month: int) -> None:
 
 def start_page(title: str) -> Context:
     st.set_page_config(page_title=f"{title}｜施政計畫績效指標", page_icon=FAVICON, layout="wide")
-    st.markdown(PRINT_STYLE, unsafe_allow_html=True)
+    st.markdown(page_style(), unsafe_allow_html=True)
     try:
         source = current_source()
     except PlanError as error:
