@@ -23,6 +23,7 @@ from metrics.errors import InputError, KpiError, StoreError
 from metrics.evaluation import Evaluation, MultiYearPoints, evaluate, parse_target
 from metrics.figures import Figures, empty_tidy_frame
 from metrics.formulas import format_number
+from metrics.names import printable
 from metrics.plan import Plan
 from metrics.reading import Defaults
 
@@ -501,7 +502,7 @@ def command_ingest(arguments: argparse.Namespace) -> int:
     actor = command_line_actor(arguments.uploader)
     results = services.upload(actor, [(read_file.read.frame, read_file.name, read_file.data) for read_file in read])
     for read_file, result in zip(read, results):
-        print(f"{read_file.name}（{read_file.read.label}）：{result.message}")
+        print(printable(f"{read_file.name}（{read_file.read.label}）：{result.message}"))
     show_notes(read, sys.stdout)
     if mapping:
         from metrics.sources import logical_names
@@ -534,8 +535,8 @@ def command_history(arguments: argparse.Namespace) -> int:
         state = f"（已於 {format_taiwan_time(batch.undone_at)} 復原）" if batch.undone_at else ""
         who = f"，上傳者 {batch.uploader}" if batch.uploader else ""
         periods = f"（{batch.periods_text}）" if batch.periods else ""
-        print(f"批次 {batch.id}：{batch.file_name}{periods}，{format_taiwan_time(batch.uploaded_at)} 上傳，"
-              f"{batch.row_count:,} 筆{who}{state}")
+        print(printable(f"批次 {batch.id}：{batch.file_name}{periods}，{format_taiwan_time(batch.uploaded_at)} 上傳，"
+                        f"{batch.row_count:,} 筆{who}{state}"))
     return 0
 
 
@@ -728,8 +729,9 @@ def command_users(arguments: argparse.Namespace) -> int:
             state = "" if account.active else "（已停用）"
             units = f"，單位：{'、'.join(account.units)}" if account.units else ""
             login = "密碼" if account.password_hash else "只限單一登入"
-            print(f"{account.username}　{account.display_name}{state}：{services.roles.labels(account.roles)}{units}，"
-                  f"{login}{'，' + account.email if account.email else ''}")
+            print(printable(f"{account.username}　{account.display_name}{state}："
+                            f"{services.roles.labels(account.roles)}{units}，{login}"
+                            f"{'，' + account.email if account.email else ''}"))
         return 0
     if command == "add":
         services, files = user_services(arguments, create=True)
@@ -789,8 +791,8 @@ def command_audit(arguments: argparse.Namespace) -> int:
         print("沒有符合條件的操作紀錄")
     for row in rows:
         where = "　".join(part for part in (f"{row.year}年" if row.year else "", row.unit) if part)
-        print(f"{format_taiwan_time(row.at)}　{row.account}　{row.action}（{row.outcome.value}）"
-              f"{'　' + where if where else ''}　{row.subject}{'：' + row.detail if row.detail else ''}")
+        print(printable(f"{format_taiwan_time(row.at)}　{row.account}　{row.action}（{row.outcome.value}）"
+                        f"{'　' + where if where else ''}　{row.subject}{'：' + row.detail if row.detail else ''}"))
     return 0
 
 

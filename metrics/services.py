@@ -24,6 +24,7 @@ from metrics.accounts import (Account, Action, Decision, PermissionDenied, Roles
                               username_problem)
 from metrics.catalogue import Catalogue
 from metrics.errors import InputError, KpiError, Problem
+from metrics.names import clean_file_name
 from metrics.plan import Plan
 from metrics.store import (AuditEntry, IngestResult, Outcome, Store, StoredAccount, StoredPlan, UndoResult,
                            format_taiwan_time)
@@ -347,11 +348,12 @@ class Services:
         periods = sorted({(int(year), str(unit)) for frame, _, _ in files
                           for year, unit in zip(frame["year"], frame["unit"])})
         if not periods:  # nothing to store, nothing written: the store is not touched
-            return [IngestResult(None, True, 0, 0, 0, None, f"「{name}」沒有任何數值，未建立新的上傳批次。")
+            return [IngestResult(None, True, 0, 0, 0, None,
+                                 f"「{clean_file_name(name).text}」沒有任何數值，未建立新的上傳批次。")
                     for _, name, _ in files]
         for year, unit in periods:
             self._require(actor, Action.UPLOAD, "上傳", unit=unit, year=year,
-                          subject="、".join(f"「{name}」" for _, name, _ in files))
+                          subject="、".join(f"「{clean_file_name(name).text}」" for _, name, _ in files))
         return self._ingest(actor, files, "上傳")
 
     def _ingest(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, bytes]], word: str) -> list[IngestResult]:
@@ -359,7 +361,8 @@ class Services:
             entries = []
             for (frame, name, _), result in zip(files, results):
                 file_periods = sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])})
-                subject = f"「{name}」" + (f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）")
+                batch = f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）"
+                subject = f"「{clean_file_name(name).text}」{batch}"
                 detail = result.message + ("；" + "；".join(result.changes) if result.changes else "")
                 # One row per (year, unit) the file concerns, so the trail filtered by unit finds it.
                 entries += [AuditEntry(actor.label, word, ALLOWED, subject, detail, unit, year)

@@ -31,6 +31,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -42,6 +43,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from metrics.errors import InputError, Problem, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
+from metrics.names import clean_file_name, without_controls
 from metrics.parsing import format_roc_date
 from metrics.plan import plain_number
 
@@ -667,27 +669,27 @@ class Store:
     def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes, uploader: str = "",
                audit: Audit = None) -> IngestResult:
         """Upsert an already-validated tidy frame as one batch, all or nothing."""
-        incoming = _incoming_rows(frame, self.field_names)
-        sha256 = hashlib.sha256(file_bytes).hexdigest()
-
-        def write(connection: Connection) -> IngestResult:
-            return self._ingest(connection, incoming, file_name, sha256, uploader.strip())
-
-        with self._errors(f"儲存「{file_name}」"):
-            return self._write(write, audit)
+        return self.ingest_many([(frame, file_name, file_bytes)], uploader=uploader, audit=audit)[0]
 
     def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes]], *, uploader: str = "",
                     audit: Audit = None) -> list[IngestResult]:
         """Several (frame, file name, file bytes) as one batch each, in order, in ONE transaction:
         either every file is stored or none is."""
-        prepared = [(_incoming_rows(frame, self.field_names), file_name, hashlib.sha256(file_bytes).hexdigest())
-                    for frame, file_name, file_bytes in files]
+        # Names are cleaned here, where every upload enters the store: no control character and no identity
+        # number reaches the history, the provenance of a value or a terminal.
+        cleaned = [clean_file_name(file_name) for _, file_name, _ in files]
+        prepared = [(_incoming_rows(frame, self.field_names), clean.text, hashlib.sha256(file_bytes).hexdigest(),
+                     clean.notice(file_name))
+                    for (frame, file_name, file_bytes), clean in zip(files, cleaned)]
 
         def write(connection: Connection) -> list[IngestResult]:
-            return [self._ingest(connection, incoming, file_name, sha256, uploader.strip())
-                    for incoming, file_name, sha256 in prepared]
+            results = []
+            for incoming, file_name, sha256, notice in prepared:
+                result = self._ingest(connection, incoming, file_name, sha256, without_controls(uploader).strip())
+                results.append(dataclasses.replace(result, message=notice + result.message) if notice else result)
+            return results
 
-        names = "、".join(f"「{file_name}」" for _, file_name, _ in prepared)
+        names = "、".join(f"「{file_name}」" for _, file_name, _, _ in prepared)
         with self._errors(f"儲存{names}"):
             return self._write(write, audit)
 
@@ -737,10 +739,14 @@ class Store:
 
     def _insert_batch(self, connection: Connection, file_name: str, sha256: str, uploader: str,
                       row_count: int) -> int:
-        result = connection.execute(batches_table.insert().values(
-            file_name=file_name, sha256=sha256, uploaded_at=_now(), uploader=uploader, row_count=row_count,
+        # Numbered here, under the store's write lock, rather than by a PostgreSQL sequence: a sequence skips the
+        # numbers of failed writes, and people read 「第 3 批」 as the third batch.
+        batch_id = connection.execute(sa.select(sa.func.coalesce(sa.func.max(batches_table.c.id), 0) + 1)).scalar_one()
+        connection.execute(batches_table.insert().values(
+            id=batch_id, file_name=file_name, sha256=sha256, uploaded_at=_now(), uploader=uploader,
+            row_count=row_count,
         ))
-        return int(result.inserted_primary_key[0])
+        return int(batch_id)
 
     def _record_changes(self, connection: Connection, batch_id: int, additions: list[_Incoming],
                         replacements: list[tuple[_Incoming, sa.Row]]) -> None:
@@ -1429,13 +1435,20 @@ def _incoming_rows(frame: pd.DataFrame, names: Mapping[str, str]) -> list[_Incom
     rows: list[_Incoming] = []
     seen: dict[tuple, _Incoming] = {}
     columns = [frame[column].tolist() for column in TIDY_COLUMNS]
+    names_seen: dict[str, str] = {}
+
+    def stored_name(name: str) -> str:  # one file name repeats on every row
+        if name not in names_seen:
+            names_seen[name] = clean_file_name(name).text if name else ""
+        return names_seen[name]
+
     for year, month, unit, field, value, source_file, source_sheet, source_cell in zip(*columns):
         place = {"file": _text(source_file), "sheet": _text(source_sheet), "cell": _text(source_cell),
                  "field": _text(field)}
         try:
             exact = _exact_value(value)
             row = _Incoming(int(year), _text(unit).strip(), _text(field).strip(), int(month), exact,
-                            place["file"], place["sheet"], place["cell"])
+                            stored_name(place["file"]), without_controls(place["sheet"]), place["cell"])
         except (TypeError, ValueError, InvalidOperation, OverflowError) as error:
             problems.append(Problem(f"數值「{_text(value)}」無法儲存：{error}", value=_text(value), **place))
             continue

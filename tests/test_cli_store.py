@@ -109,3 +109,19 @@ def test_a_bad_database_address_is_the_users_to_fix(url, fragment):
     assert completed.returncode == 2
     assert fragment in completed.stderr and "Traceback" not in completed.stderr
     assert not Path("/no/such/folder").exists()  # reading never creates a database
+
+
+def test_history_never_obeys_control_characters_in_a_stored_name(store_url, tmp_path):
+    """A name stored before names were cleaned at intake is printed with its control characters made visible."""
+    import sqlalchemy as sa
+
+    assert run("ingest", str(SAMPLE / "112-01.xlsx"), url=store_url).returncode == 0
+    forged = "x.csv\n批次 9：\x1b[31m已復原\x1b[0m"
+    engine = sa.create_engine(store_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE batches SET file_name = :name"), {"name": forged})
+    engine.dispose()
+    completed = run("history", url=store_url)
+    assert completed.returncode == 0, completed.stderr
+    assert "\x1b" not in completed.stdout and completed.stdout.count("\n") == 1
+    assert "x.csv\\n批次 9：\\x1b[31m已復原" in completed.stdout

@@ -646,3 +646,29 @@ def test_the_audit_trail_is_append_only_in_the_database_itself(store: Store, sta
         with store._engine.begin() as connection:
             connection.execute(sa.text(statement))
     assert [(row.account, row.action) for row in store.audit_log()] == [("王小明（wang）", "上傳")]
+
+
+# ---- what the store keeps of a file name ----
+
+def test_a_file_name_is_stored_masked_and_without_controls(store: Store) -> None:
+    name = "A123456789_王小明\n\x1b[31m.csv"
+    result = store.ingest(tidy((1, "warning_cases", "2"), file=name), file_name=name, file_bytes=b"x")
+    assert result.message.startswith("檔名含身分證號碼，為保護個人資料，已改以「A12****789_王○明[31m.csv」保存。")
+    assert [batch.file_name for batch in store.history()] == ["A12****789_王○明[31m.csv"]
+    assert set(store.current_frame(112, UNIT)["source_file"]) == {"A12****789_王○明[31m.csv"}
+    everything = repr(store.history()) + store.current_frame().to_csv()
+    assert "A123456789" not in everything and "王小明" not in everything and "\x1b" not in everything
+
+
+def test_batch_numbers_have_no_gap_after_a_failed_write(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ingest(store, tidy((1, "warning_cases", "1")), "一月.csv") == 1
+
+    def fail(*_arguments, **_keywords):
+        raise sa.exc.IntegrityError("INSERT", {}, Exception("磁碟已滿"))
+
+    monkeypatch.setattr(Store, "_record_changes", fail)
+    with pytest.raises(StoreError):
+        ingest(store, tidy((2, "warning_cases", "1")), "二月.csv")
+    monkeypatch.undo()
+    assert ingest(store, tidy((2, "warning_cases", "1")), "二月.csv") == 2  # a sequence would have given 3
+    assert [batch.id for batch in store.history()] == [2, 1]
