@@ -147,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser.add_argument("--limit", type=int, metavar="N", help="最多列出 N 筆")
     audit_parser.add_argument("--json", action="store_true")
     audit_parser.add_argument("--db", metavar="URL")
+
+    copy_parser = commands.add_parser("copy", help="將整個資料庫複製到另一個空的資料庫（例如 SQLite → PostgreSQL），並驗證結果一致")
+    copy_parser.add_argument("--from", dest="source", required=True, metavar="URL", help="來源資料庫")
+    copy_parser.add_argument("--to", dest="target", required=True, metavar="URL", help="目標資料庫（必須是空的）")
+    backup_parser = commands.add_parser("backup", help="將整個資料庫備份為一個壓縮檔（可還原到 SQLite 或 PostgreSQL）")
+    backup_parser.add_argument("file", metavar="FILE", help="備份檔名，例如 kpi-1150131.jsonl.gz")
+    backup_parser.add_argument("--db", metavar="URL")
+    restore_parser = commands.add_parser("restore", help="將備份檔還原到一個空的資料庫")
+    restore_parser.add_argument("file", metavar="FILE")
+    restore_parser.add_argument("--db", required=True, metavar="URL", help="要還原到的資料庫（必須是空的）")
     return parser
 
 
@@ -796,6 +806,50 @@ def command_audit(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_copy(arguments: argparse.Namespace) -> int:
+    from metrics.transfer import copy_store, describe_counts, verify
+
+    if arguments.source == arguments.target:
+        raise InputError("--from 與 --to 是同一個資料庫")
+    if not store_exists(arguments.source):
+        raise InputError(f"來源資料庫「{arguments.source}」不存在")
+    with open_store(arguments.source, create=False) as source, open_store(arguments.target) as target:
+        written = copy_store(source, target, progress=progress_line)
+        print(f"已將 {source.display_url()} 複製到 {target.display_url()}：{describe_counts(written)}")
+        verification = verify(source, target, file_catalogue(arguments), progress=progress_line)
+    print(verification.summary())
+    return 0 if verification.identical else EXIT_STORE
+
+
+def command_backup(arguments: argparse.Namespace) -> int:
+    from metrics.transfer import describe_counts, write_backup
+
+    output = Path(arguments.file)
+    if output.is_dir():
+        raise InputError(f"「{output}」是資料夾；請給備份檔的檔名，例如 {output / 'kpi-backup.jsonl.gz'}")
+    with open_store(arguments.db, create=False) as store:
+        counts = write_backup(store, output, progress=progress_line)
+        print(f"已備份 {store.display_url()} 到 {output}（{output.stat().st_size:,} 位元組）：{describe_counts(counts)}")
+    return 0
+
+
+def command_restore(arguments: argparse.Namespace) -> int:
+    from metrics.transfer import describe_counts, read_backup_header, restore_backup
+
+    path = Path(arguments.file)
+    if not path.is_file():
+        raise InputError(f"找不到備份檔「{path}」")
+    header = read_backup_header(path)  # a file of a newer schema is refused before any database is created
+    with open_store(arguments.db) as store:
+        written = restore_backup(path, store, progress=progress_line)
+        print(f"已將 {path.name}（{header['created_at']} 備份）還原到 {store.display_url()}：{describe_counts(written)}")
+    return 0
+
+
+def progress_line(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 PLAN_COMMANDS = {
     "check": command_plans_check,
     "list": command_plans_list,
@@ -813,6 +867,9 @@ COMMANDS = {
     "plans": command_plans,
     "users": command_users,
     "audit": command_audit,
+    "copy": command_copy,
+    "backup": command_backup,
+    "restore": command_restore,
 }
 
 

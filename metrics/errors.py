@@ -71,3 +71,8 @@ class NoTableError(InputError):
 
 class StoreError(KpiError):
     """The store could not be read or written (connection, schema, unknown batch)."""
+
+
+class StoreBusy(StoreError):
+    """Another writer held the store's write lock for longer than this writer waits; nothing was written and
+    trying again later is the remedy."""

@@ -29,7 +29,7 @@ import random
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 import dataclasses
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from metrics.errors import InputError, Problem, StoreError
+from metrics.errors import InputError, Problem, StoreBusy, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.names import clean_file_name, without_controls
 from metrics.parsing import format_roc_date
@@ -57,7 +57,11 @@ CHANGE_CHANGED = "修改"
 CHANGE_SAME = "相同"
 
 _WRITE_ATTEMPTS = 5
-_SQLITE_BUSY_MILLISECONDS = 30_000
+# How long a writer waits for another writer's transaction before giving up with StoreBusy: longer than any
+# ordinary upload holds the lock, short enough that a person is told rather than left waiting.
+LOCK_WAIT_SECONDS = 8.0
+# A statement that runs longer than this is cut off (PostgreSQL), rather than holding the lock for ever.
+STATEMENT_SECONDS = 300
 _MAX_PROBLEMS = 50
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -296,6 +300,16 @@ def _migrate_1_to_2(connection: Connection) -> None:
 
 # version n → the function that upgrades a store from n to n + 1, run under the write lock.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+# What each table holds, in the words of the messages about copies, backups and restores.
+TABLE_LABELS = {
+    "accounts": "帳號", "audit_log": "操作紀錄", "batches": "上傳批次", "column_mappings": "欄位對應",
+    "notes": "落後說明", "notes_history": "說明修改歷程", "plan_versions": "計畫版本", "scenarios": "情境",
+    "settings": "系統設定", "current_values": "現行數值", "login_sessions": "登入紀錄", "value_changes": "數值異動紀錄",
+}
+
+# What a copy or a backup carries: every table but schema_version, parents before children.
+TRANSFER_TABLES: tuple[sa.Table, ...] = tuple(table for table in metadata.sorted_tables
+                                              if table is not schema_version_table)
 
 
 @dataclass(frozen=True)
@@ -510,9 +524,10 @@ class Store:
     """The KPI store at one database URL (default: env KPI_DB_URL, else data/kpi.sqlite3)."""
 
     def __init__(self, url: str | None = None, *, schema: str | None = None,
-                 field_names: Mapping[str, str] | None = None) -> None:
+                 field_names: Mapping[str, str] | None = None, lock_wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
         """field_names: code → Chinese name, for messages (codes are shown without it)."""
         self.url: str = url or default_url()
+        self.lock_wait_seconds = lock_wait_seconds
         self.schema = schema
         self.field_names = dict(field_names or {})
         try:
@@ -553,8 +568,10 @@ class Store:
             database = parsed.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(parsed, connect_args={"timeout": _SQLITE_BUSY_MILLISECONDS / 1000})
-            sa.event.listen(engine, "connect", _sqlite_on_connect)
+            engine = sa.create_engine(parsed, connect_args={"timeout": self.lock_wait_seconds})
+            busy_milliseconds = int(self.lock_wait_seconds * 1000)
+            sa.event.listen(engine, "connect", lambda connection, _record: _sqlite_on_connect(connection,
+                                                                                            busy_milliseconds))
             sa.event.listen(engine, "begin", _sqlite_on_begin)
             return engine
         connect_args: dict[str, Any] = {"connect_timeout": 10}
@@ -590,14 +607,24 @@ class Store:
                 with self._engine.connect() as connection:
                     connection.execution_options(kpi_write=True)
                     with connection.begin():
-                        if self._dialect == "postgresql" and store_lock:
-                            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock_key})
+                        if self._dialect == "postgresql":
+                            # Without a lock timeout the advisory lock waits for ever, even for a killed client.
+                            wait = int(self.lock_wait_seconds * 1000)
+                            connection.execute(sa.text(f"SET LOCAL lock_timeout = {wait}"))
+                            connection.execute(sa.text(f"SET LOCAL statement_timeout = {STATEMENT_SECONDS * 1000}"))
+                            if store_lock:
+                                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                                   {"key": self._lock_key})
                         result = action(connection)
                         entries = audit(result) if callable(audit) else audit
                         if entries:
                             _insert_audit(connection, entries)
                         return result
             except sa.exc.OperationalError as error:
+                if _is_lock_wait(error):  # the wait has already lasted lock_wait_seconds: tell the person now
+                    raise StoreBusy(
+                        f"另一位同仁的上傳或修改正在進行中，等候 {self.lock_wait_seconds:g} 秒仍未輪到；"
+                        "這次未儲存任何資料，請稍候再試一次。") from error
                 if attempt == _WRITE_ATTEMPTS or not _is_transient(error):
                     raise
                 time.sleep(random.uniform(0.05, 0.25) * attempt)
@@ -645,6 +672,70 @@ class Store:
             MIGRATIONS[version](connection)
             version += 1
             connection.execute(schema_version_table.insert().values(version=version, applied_at=_now()))
+
+    # ---- the whole store, for copying, backing up and restoring ----
+
+    @property
+    def dialect(self) -> str:
+        return self._dialect
+
+    def stored_schema_version(self) -> int:
+        with self._reading() as connection:
+            return int(self._stored_version(connection) or 0)
+
+    def table_rows(self) -> Iterator[tuple[str, list[str], list[tuple]]]:
+        """Every table but schema_version: (name, columns, rows in primary-key order), parents before children."""
+        with self._reading() as connection:
+            for table in TRANSFER_TABLES:
+                columns = [column.name for column in table.columns]
+                order = list(table.primary_key.columns) or list(table.columns)
+                rows = [tuple(row) for row in connection.execute(sa.select(table).order_by(*order))]
+                yield table.name, columns, rows
+
+    def row_counts(self) -> dict[str, int]:
+        with self._reading() as connection:
+            return self._counts(connection)
+
+    def load_rows(self, tables: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> dict[str, int]:
+        """Fill an EMPTY store with (table, columns, rows), all in one transaction: a store with any row is refused
+        and a failure leaves the store as empty as it was. Returns the rows written per table."""
+        known = {table.name: table for table in TRANSFER_TABLES}
+
+        def write(connection: Connection) -> dict[str, int]:
+            filled = {name: count for name, count in self._counts(connection).items() if count}
+            if filled:
+                listed = "、".join(f"{TABLE_LABELS.get(name, name)} {count:,} 筆" for name, count in filled.items())
+                raise StoreError(f"資料庫 {self.display_url()} 不是空的（{listed}）；只能寫入全新、空白的資料庫，"
+                                 "以免與既有資料混在一起。")
+            written: dict[str, int] = {}
+            for name, columns, rows in tables:
+                table = known.get(name)
+                if table is None:
+                    raise StoreError(f"不認得的資料表「{name}」：這份資料可能來自其他程式或較新的版本。")
+                unknown = [column for column in columns if column not in table.columns]
+                if unknown:
+                    raise StoreError(f"資料表「{name}」沒有欄位 {'、'.join(unknown)}：這份資料可能來自較新的版本。")
+                types = [table.columns[column].type for column in columns]
+                records = [{column: _restored(value, kind) for column, value, kind in zip(columns, row, types)}
+                           for row in rows]
+                for start in range(0, len(records), 5_000):
+                    connection.execute(table.insert(), records[start:start + 5_000])
+                written[name] = written.get(name, 0) + len(records)
+            if self._dialect == "postgresql":  # explicit ids leave the sequences behind
+                for table in TRANSFER_TABLES:
+                    identity = table.columns.get("id")
+                    if identity is not None and identity.autoincrement is True:
+                        connection.execute(sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
+            return written
+
+        with self._errors("寫入資料"):
+            return self._write(write)
+
+    def _counts(self, connection: Connection) -> dict[str, int]:
+        return {table.name: int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+                for table in TRANSFER_TABLES}
 
     # ---- monthly values ----
 
@@ -1341,11 +1432,11 @@ def _stored_account(row: sa.Row) -> StoredAccount:
                          _aware(row.locked_until))
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, busy_milliseconds: int) -> None:
     # pysqlite's own implicit BEGIN is disabled so that _sqlite_on_begin decides the BEGIN kind.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MILLISECONDS}")
+    cursor.execute(f"PRAGMA busy_timeout = {busy_milliseconds}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
@@ -1360,13 +1451,28 @@ def _sqlite_on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-def _is_transient(error: sa.exc.OperationalError) -> bool:
+def _restored(value: Any, kind: sa.types.TypeEngine) -> Any:
+    """A value from a backup file (JSON) or another store, as this store's column takes it."""
+    if value is None:
+        return None
+    if isinstance(kind, sa.DateTime) and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(kind, sa.Boolean):
+        return bool(value)
+    return value
+
+
+def _is_lock_wait(error: sa.exc.OperationalError) -> bool:
+    """The lock wait ran out: PostgreSQL's lock_timeout (55P03), SQLite's busy timeout."""
     original = error.orig
-    state = getattr(original, "sqlstate", None)
-    if state in {"40001", "40P01", "55P03"}:  # serialization failure, deadlock, lock not available
+    if getattr(original, "sqlstate", None) == "55P03":
         return True
     text = str(original).lower()
     return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def _is_transient(error: sa.exc.OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in {"40001", "40P01"}  # serialization failure, deadlock
 
 
 def _change_kind(before: Decimal | None, incoming: Decimal) -> str:

@@ -1,0 +1,153 @@
+"""A whole store moved and kept: copy SQLite ⇄ PostgreSQL, backup and restore, and the verification that two
+stores evaluate alike. The store is filled the way people fill it: uploads through the command line, an undo,
+a note, a scenario, an account, with their audit rows."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from metrics.accounts import load_roles
+from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
+from metrics.errors import StoreError
+from metrics.figures import TIDY_COLUMNS
+from metrics.services import Services, command_line
+from metrics.store import SCHEMA_VERSION, Store
+from metrics.transfer import copy_store, restore_backup, verify, write_backup
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+FILES = load_catalogue(PLANS_DIRECTORY)
+
+
+def run(*arguments: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if key != "KPI_DB_URL"}
+    return subprocess.run([sys.executable, "-m", "metrics", *arguments], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=environment)
+
+
+def fill(url: str) -> None:
+    completed = run("ingest", *(str(SAMPLE / name) for name in ("112-01.xlsx", "112-02.xlsx", "112-03.xlsx")),
+                    "--db", url)
+    assert completed.returncode == 0, completed.stderr
+    with Store(url) as store:
+        services = Services(store, load_roles(PLANS_DIRECTORY))
+        operator = command_line("tester")
+        services.undo(operator, 3)
+        services.save_note(operator, 112, "政風處", 2, "10-1", "系統轉換期間人工收文", "3 月起全面線上簽核")
+        services.save_scenario(operator, 112, "政風處", "樂觀", {"targets": {"10-1": "98"}})
+        services.add_account(operator, "reporter.a", display_name="王填報", roles=["reporter"], units=["政風處"],
+                             password="correct horse battery")
+
+
+def content(store: Store) -> list:
+    return [(name, columns, rows) for name, columns, rows in store.table_rows()]
+
+
+@pytest.fixture(scope="module")
+def filled_sqlite(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('source') / 'kpi.sqlite3'}"
+    fill(url)
+    return url
+
+
+@pytest.mark.postgres
+def test_sqlite_to_postgresql_and_back_is_identical(filled_sqlite: str, postgres_url: str, tmp_path: Path) -> None:
+    completed = run("copy", "--from", filled_sqlite, "--to", postgres_url)
+    assert completed.returncode == 0, completed.stderr
+    assert "驗證通過" in completed.stdout and "評核結果完全一致" in completed.stdout
+    back = f"sqlite:///{tmp_path / 'back.sqlite3'}"
+    completed = run("copy", "--from", postgres_url, "--to", back)
+    assert completed.returncode == 0, completed.stderr
+    with Store(filled_sqlite) as original, Store(postgres_url) as middle, Store(back) as returned:
+        assert content(returned) == content(original)
+        assert content(middle) == content(original)
+        counts = original.row_counts()
+        assert counts["batches"] == 3 and counts["notes"] == 1 and counts["scenarios"] == 1
+        assert counts["accounts"] == 1 and counts["audit_log"] >= 6
+        # 政風處 112 evaluated for 12 months (the sample plans are not official: not in the store's catalogue)
+        assert verify(original, returned, FILES).evaluations == 12
+        # the copy goes on working: new rows take the next numbers
+        services = Services(middle, load_roles(PLANS_DIRECTORY))
+        services.save_note(command_line("tester"), 112, "政風處", 3, "10-1", "原因", "措施")
+        assert middle.row_counts()["notes_history"] == counts["notes_history"] + 1
+
+
+def test_copy_and_restore_refuse_a_store_that_holds_data(filled_sqlite: str, store_url: str, tmp_path: Path) -> None:
+    with Store(store_url) as target:
+        target.ingest(one_value(), file_name="a.csv", file_bytes=b"a")
+        with Store(filled_sqlite) as source, pytest.raises(StoreError, match="不是空的（上傳批次 1 筆"):
+            copy_store(source, target)
+        backup = tmp_path / "kpi.jsonl.gz"
+        with Store(filled_sqlite) as source:
+            write_backup(source, backup)
+        with pytest.raises(StoreError, match="只能寫入全新、空白的資料庫"):
+            restore_backup(backup, target)
+        assert target.row_counts()["batches"] == 1
+
+
+def one_value() -> pd.DataFrame:
+    return pd.DataFrame.from_records([(112, 1, "政風處", "warning_cases", Decimal(1), "a.csv", "", "B2")],
+                                     columns=list(TIDY_COLUMNS))
+
+
+def test_backup_restores_to_an_identical_store(filled_sqlite: str, store_url: str, tmp_path: Path) -> None:
+    backup = tmp_path / "kpi-1150131.jsonl.gz"
+    completed = run("backup", str(backup), "--db", filled_sqlite)
+    assert completed.returncode == 0, completed.stderr
+    assert "已備份" in completed.stdout
+    with gzip.open(backup, "rt", encoding="utf-8") as stream:
+        header = json.loads(stream.readline())
+    assert header["format"] == "kpi-store-backup" and header["schema_version"] == SCHEMA_VERSION
+    completed = run("restore", str(backup), "--db", store_url)
+    assert completed.returncode == 0, completed.stderr
+    with Store(filled_sqlite) as original, Store(store_url) as restored:
+        assert content(restored) == content(original)
+        verification = verify(original, restored, FILES)
+        assert verification.identical, verification.summary()
+
+
+def _rewritten(backup: Path, target: Path, change) -> Path:
+    with gzip.open(backup, "rt", encoding="utf-8") as stream:
+        lines = stream.read().splitlines()
+    lines = change(lines)
+    with gzip.open(target, "wt", encoding="utf-8") as stream:
+        stream.write("\n".join(lines) + "\n")
+    return target
+
+
+def test_restore_refuses_a_newer_schema_and_a_damaged_file(filled_sqlite: str, tmp_path: Path) -> None:
+    backup = tmp_path / "kpi.jsonl.gz"
+    with Store(filled_sqlite) as source:
+        write_backup(source, backup)
+
+    def newer(lines):
+        header = json.loads(lines[0])
+        header["schema_version"] = SCHEMA_VERSION + 1
+        return [json.dumps(header), *lines[1:]]
+
+    future = _rewritten(backup, tmp_path / "future.jsonl.gz", newer)
+    target = tmp_path / "restored.sqlite3"
+    completed = run("restore", str(future), "--db", f"sqlite:///{target}")
+    assert completed.returncode == 1  # a store error
+    assert f"來自資料庫結構第 {SCHEMA_VERSION + 1} 版，比本程式支援的第 {SCHEMA_VERSION} 版新" in completed.stderr
+    assert not target.exists()  # refused before any database was created
+
+    truncated = _rewritten(backup, tmp_path / "cut.jsonl.gz", lambda lines: lines[:-3])
+    with Store(f"sqlite:///{target}") as store:
+        with pytest.raises(StoreError, match="不完整|無法讀取"):
+            restore_backup(truncated, store)
+        assert not any(store.row_counts().values())  # all or nothing
+
+    not_a_backup = tmp_path / "notes.txt"
+    not_a_backup.write_text("hello")
+    completed = run("restore", str(not_a_backup), "--db", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert completed.returncode == 1 and "不是本系統的備份檔" in completed.stderr
