@@ -78,11 +78,15 @@ EVERY_UNIT = ("政風處", "人事處", "主計處")
 
 
 @contextmanager
-def running_app(directory: Path, *, first_run: bool = False) -> Iterator[StreamlitApp]:
-    """`streamlit run dashboard.py` with a fresh SQLite store in `directory`, ready when /_stcore/health says ok;
-    the store holds the account TESTER (every role) unless `first_run` (a fresh install, no account)."""
+def running_app(directory: Path, *, first_run: bool = False, database_url: str | None = None
+                ) -> Iterator[StreamlitApp]:
+    """`streamlit run dashboard.py` with a fresh SQLite store in `directory` (or the store at `database_url`),
+    ready when /_stcore/health says ok; the store is given the account TESTER (every role) unless `first_run`
+    (a fresh install, no account; or a second server on a store that has it already)."""
     port = free_port()
-    app = StreamlitApp(url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{directory / 'kpi.sqlite3'}",
+    directory.mkdir(parents=True, exist_ok=True)
+    app = StreamlitApp(url=f"http://127.0.0.1:{port}",
+                       database_url=database_url or f"sqlite:///{directory / 'kpi.sqlite3'}",
                        log_path=directory / "streamlit.log")
     if not first_run:
         add_account(app.database_url, TESTER, roles=("reporter", "planner", "administrator"), units=EVERY_UNIT,
