@@ -587,16 +587,30 @@ class Store:
             yield
         except (StoreError, InputError):
             raise
-        except sa.exc.IntegrityError as error:
-            raise StoreError(f"{doing}失敗，資料庫拒絕寫入，所有數值均未儲存：{error.orig}") from error
+        except sa.exc.DBAPIError as error:
+            if _connection_lost(error):
+                raise self._lost(doing) from error
+            if isinstance(error, sa.exc.IntegrityError):
+                raise StoreError(f"{doing}失敗，資料庫拒絕寫入，所有數值均未儲存：{error.orig}") from error
+            detail = getattr(error, "orig", None) or error
+            raise StoreError(f"{doing}失敗（資料庫 {self.display_url()}）：{detail}") from error
         except sa.exc.SQLAlchemyError as error:
             detail = getattr(error, "orig", None) or error
             raise StoreError(f"{doing}失敗（資料庫 {self.display_url()}）：{detail}") from error
 
+    def _lost(self, doing: str = "讀取資料") -> StoreError:
+        return StoreError(f"與資料庫 {self.display_url()} 的連線中斷（資料庫重新啟動或網路中斷），{doing}未完成，"
+                          "也未寫入任何資料；請重新整理頁面或再操作一次，系統會自動重新連線。")
+
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
-        with self._engine.connect() as connection, connection.begin():
-            yield connection
+        try:
+            with self._engine.connect() as connection, connection.begin():
+                yield connection
+        except sa.exc.DBAPIError as error:
+            if _connection_lost(error):  # the pool has dropped that connection; the next read makes a new one
+                raise self._lost() from error
+            raise
 
     def _write(self, action: Callable[[Connection], T], audit: Audit = None, *, store_lock: bool = True) -> T:
         """Run `action` in one transaction under the store-wide write lock, retrying lock errors; the audit rows
@@ -621,6 +635,8 @@ class Store:
                             _insert_audit(connection, entries)
                         return result
             except sa.exc.OperationalError as error:
+                if _connection_lost(error):  # rolled back by the server: nothing was written
+                    raise self._lost("儲存") from error
                 if _is_lock_wait(error):  # the wait has already lasted lock_wait_seconds: tell the person now
                     raise StoreBusy(
                         f"另一位同仁的上傳或修改正在進行中，等候 {self.lock_wait_seconds:g} 秒仍未輪到；"
@@ -1460,6 +1476,14 @@ def _restored(value: Any, kind: sa.types.TypeEngine) -> Any:
     if isinstance(kind, sa.Boolean):
         return bool(value)
     return value
+
+
+def _connection_lost(error: sa.exc.DBAPIError) -> bool:
+    """The server went away mid-session (restart, administrator, network), as opposed to a bad statement."""
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None) or ""
+    return state.startswith("08") or state in {"57P01", "57P02", "57P03"}
 
 
 def _is_lock_wait(error: sa.exc.OperationalError) -> bool:

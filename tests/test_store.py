@@ -699,3 +699,35 @@ def test_a_writer_gives_up_when_another_holds_the_lock(store_url: str) -> None:
         assert waited < 30  # one wait, not five retries of 30 s as before
         assert store.history() == []
         assert ingest(store, tidy((1, "warning_cases", "1")), "一月.csv") == 1
+
+
+# ---- a dropped connection is told in Chinese, and the next use reconnects ----
+
+@pytest.mark.postgres
+def test_a_dropped_connection_is_told_and_the_next_read_reconnects(postgres_url: str) -> None:
+    import threading
+
+    with Store(postgres_url) as store:
+        ingest(store, tidy((1, "warning_cases", "1")), "一月.csv")
+        admin = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
+
+        def drop_the_sleeper() -> None:
+            with admin.connect() as connection:
+                for _ in range(100):  # until the sleeping query has started
+                    dropped = connection.execute(sa.text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE query LIKE 'SELECT pg_sleep(30)%' AND pid <> pg_backend_pid()")).scalar()
+                    if dropped:
+                        return
+                    connection.execute(sa.text("SELECT pg_sleep(0.05)"))
+
+        killer = threading.Thread(target=drop_the_sleeper)
+        killer.start()
+        with pytest.raises(StoreError, match="的連線中斷（資料庫重新啟動或網路中斷），讀取資料未完成") as raised:
+            with store._reading() as connection:
+                connection.execute(sa.text("SELECT pg_sleep(30)"))
+        killer.join()
+        admin.dispose()
+        assert "terminating" not in str(raised.value)
+        assert current(store) == {("warning_cases", 1): "1"}  # the next read reconnects
+        assert ingest(store, tidy((2, "warning_cases", "1")), "二月.csv") == 2
