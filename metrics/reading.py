@@ -658,8 +658,33 @@ def _csv_tables(data: bytes, filename: str) -> list[tuple[Sheet, Table]]:
         sheet = Sheet("", _csv_rows(text, delimiter, filename))
         table = _find_table(sheet)
         if table is not None:
+            _refuse_overlong_rows(sheet, table, filename)
             return [(sheet, table)]
     raise NoTableError(Problem(f"找不到月報表格。{EXPECTED_HEADER}", file=filename))
+
+
+OVERLONG_ROWS_SHOWN = 20
+
+
+def _refuse_overlong_rows(sheet: Sheet, table: Table, filename: str) -> None:
+    """A CSV row with more fields than its header is never read: the usual cause is a number written with
+    an unquoted thousands separator (21,288), which would otherwise be stored as 21 (and 288 in the next month)."""
+    header_width = len(sheet.rows[table.header_row])
+    problems = []
+    for row_index in range(table.header_row + 1, len(sheet.rows)):
+        row = sheet.rows[row_index]
+        width = len(row)  # Excel writes every row as wide as the widest: a longer row was not written by it
+        if width > header_width:
+            problems.append(Problem(
+                f"第 {row_index + 1} 列有 {width} 個欄位，比標題列的 {header_width} 欄多；常見原因是數字中的千分位逗號"
+                "（如 21,288）把一個數字分成兩欄。數字中的千分位逗號請加引號（\"21,288\"）或去掉，或改存成 .xlsx 上傳",
+                file=filename, cell=cell_name(row_index, header_width),
+                value=",".join(parsing.normalize_text(value) for value in row[:width])))
+    if len(problems) > OVERLONG_ROWS_SHOWN:
+        more = len(problems) - OVERLONG_ROWS_SHOWN
+        problems = problems[:OVERLONG_ROWS_SHOWN] + [Problem(f"…另有 {more:,} 列欄位過多", file=filename)]
+    if problems:
+        raise InputError(problems)
 
 
 def _xlsx_tables(data: bytes, filename: str) -> list[tuple[Sheet, Table]]:

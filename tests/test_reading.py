@@ -572,3 +572,41 @@ def test_a_template_whose_year_cell_was_changed_but_not_its_month_headers_is_ref
     problems = caught.value.problems
     assert problems[0].cell == "D3"
     assert "月份欄標題「112年1月」是 112 年，但表格上方（儲存格 D2）寫的是 113 年度" in problems[0].message
+
+
+# ---- a CSV row longer than its header is never read (an unquoted thousands separator) ----
+
+WIDE_HEADER = "項目代碼,項目名稱," + ",".join(f"{month}月" for month in range(1, 13)) + ",備註"
+
+
+@pytest.mark.parametrize(("text", "cell", "fields", "header"), [
+    pytest.param("年度,月份,單位,項目代碼,數值\n112,1,政風處,budget_amount,21,288\n", "F2", 6, 5, id="long"),
+    pytest.param(WIDE_HEADER + "\nbudget_amount,預算," + "21,288" + "," * 12 + "\n", "P2", 16, 15,
+                 id="wide, January only"),
+    pytest.param("年度,月份,單位,項目代碼,數值\n112,1,政風處,warning_cases,1\n112,2,政風處,budget_amount,1,000,000\n",
+                 "F3", 7, 5, id="second row, two separators"),
+])
+def test_a_row_longer_than_its_header_is_refused(text: str, cell: str, fields: int, header: int) -> None:
+    with pytest.raises(InputError) as raised:
+        read_upload(text.encode(), "月報.csv", CATALOGUE, year=112, unit="政風處")
+    [problem] = raised.value.problems
+    assert problem.cell == cell
+    assert f"有 {fields} 個欄位，比標題列的 {header} 欄多" in problem.message
+    assert "千分位逗號請加引號" in problem.message
+
+
+@pytest.mark.parametrize("text", [
+    "年度,月份,單位,項目代碼,數值\n112,1,政風處,budget_amount,\"21,288\"\n",  # quoted: one field
+    "年度,月份,單位,項目代碼,數值,\n112,1,政風處,budget_amount,21288,\n",  # Excel's trailing empty column
+])
+def test_a_quoted_separator_or_an_even_trailing_column_is_read(text: str) -> None:
+    frame = read_upload(text.encode(), "月報.csv", CATALOGUE, year=112, unit="政風處")
+    assert list(frame["value"]) == [Decimal("21288")]
+
+
+def test_many_long_rows_are_listed_up_to_twenty() -> None:
+    text = "年度,月份,單位,項目代碼,數值\n" + "".join(f"112,1,政風處,budget_amount,{row},000\n" for row in range(25))
+    with pytest.raises(InputError) as raised:
+        read_upload(text.encode(), "月報.csv", CATALOGUE, year=112, unit="政風處")
+    problems = raised.value.problems
+    assert len(problems) == 21 and problems[-1].message == "…另有 5 列欄位過多"
