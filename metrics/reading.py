@@ -59,6 +59,7 @@ class Sheet:
     rows: list[list[object]]
     uncached: frozenset[tuple[int, int]] = frozenset()  # 0-based cells holding a formula never calculated
     errors: frozenset[tuple[int, int]] = frozenset()  # 0-based cells holding an Excel error value
+    not_numbers: frozenset[tuple[int, int]] = frozenset()  # 0-based number cells holding NaN (no Excel writes one)
 
     def unreadable(self, filename: str, row: int, column: int, field_name: str = "") -> Problem | None:
         """The problem with a cell whose value calamine cannot give (it reads both kinds as blank)."""
@@ -67,6 +68,10 @@ class Sheet:
         if (row, column) in self.errors:
             return Problem("是 Excel 錯誤值（如 #DIV/0!、#REF!、#N/A），請修正公式或改填數值",
                            file=filename, sheet=self.name, cell=cell_name(row, column), field=field_name)
+        if (row, column) in self.not_numbers:
+            return Problem("是數字格式但內容為 NaN（不是數字，Excel 不會產生這種值，檔案可能由其他程式寫出）；"
+                           "請改填數值，未填報請留空白",
+                           file=filename, sheet=self.name, cell=cell_name(row, column), field=field_name, value="NaN")
         return None
 
     def value(self, row: int, column: int | None) -> object:
@@ -206,7 +211,11 @@ def _xlsx_sheets(data: bytes, filename: str) -> list[Sheet]:
             if scan is None:  # never read a sheet the safety scan did not measure
                 continue
             rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            sheets.append(Sheet(name, rows, frozenset(scan.uncached_formulas), frozenset(scan.error_cells)))
+            # calamine gives a NaN number cell as float NaN, which reads as blank: "not reported" by mistake.
+            not_numbers = frozenset((row, column) for row, cells in enumerate(rows)
+                                    for column, value in enumerate(cells) if isinstance(value, float) and value != value)
+            sheets.append(Sheet(name, rows, frozenset(scan.uncached_formulas), frozenset(scan.error_cells),
+                                not_numbers))
         return sheets
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise

@@ -515,12 +515,13 @@ def test_load_grids_runs_the_safety_checks():
         load_grids(macro_workbook(), "a.xlsx")
 
 
-@pytest.mark.parametrize("cell_xml", [
-    '<c r="D5" s="7" t="e"><f>1/0</f><v>#DIV/0!</v></c>',
-    '<c t="e" r="D5"><v>#REF!</v></c>',  # the type before the reference, no formula
-    '<c r="D5" t="e"><v>#N/A</v></c>',
+@pytest.mark.parametrize(("cell_xml", "said"), [
+    ('<c r="D5" s="7" t="e"><f>1/0</f><v>#DIV/0!</v></c>', "Excel 錯誤值"),
+    ('<c t="e" r="D5"><v>#REF!</v></c>', "Excel 錯誤值"),  # the type before the reference, no formula
+    ('<c r="D5" t="e"><v>#N/A</v></c>', "Excel 錯誤值"),
+    ('<c r="D5" s="7" t="n"><v>NaN</v></c>', "內容為 NaN"),  # no Excel writes one; it would read as blank
 ])
-def test_an_excel_error_value_is_named_not_read_as_blank(cell_xml):
+def test_an_excel_error_value_is_named_not_read_as_blank(cell_xml, said):
     import zipfile as zip_module
     from io import BytesIO
 
@@ -542,7 +543,7 @@ def test_an_excel_error_value_is_named_not_read_as_blank(cell_xml):
         read_upload(buffer.getvalue(), "錯誤值.xlsx", CATALOGUE, year=112, unit="政風處")
     problem = raised.value.problems[0]
     assert (problem.sheet, problem.cell) == ("月報", "D5")
-    assert "Excel 錯誤值" in problem.message
+    assert said in problem.message
 
 
 @pytest.mark.parametrize(("text", "expected"), [
