@@ -134,8 +134,9 @@ def validate(frame: pd.DataFrame, plan: Plan | None, *, file: str) -> None:
             row_problems.append(problem(f"數值「{_text(row.get('value'))}」不是有限的數字；請填入數字", name,
                                         row.get("value")))
         elif abs(value) >= LARGEST_VALUE or (value != 0 and abs(value) < SMALLEST_VALUE):
-            row_problems.append(problem(f"數值「{_text(row.get('value'))[:30]}」大小不合理（須小於 1 千兆，且不小於 0.000001）；"
-                                        "請確認是否填錯欄位或單位", name, row.get("value")))
+            shown = _scientific(value)
+            row_problems.append(problem(f"數值「{shown}」大小不合理（須小於 1 千兆，且不小於 0.000001）；"
+                                        "請確認是否填錯欄位或單位", name, shown))
         elif value < 0:
             row_problems.append(problem(f"數值 {show(value)} 是負數；{name}不可為負數，請填 0 或正數", name, value))
         elif monthly_field.quantity is Quantity.COUNT and value != value.to_integral_value():
@@ -214,6 +215,12 @@ def _place(sheet: str, cell: str, home_sheet: str) -> str:
 def _terms_label(terms: tuple[Term, ...], plan: Plan) -> str:
     """'電子發文件數', or '實支數(累計)＋應付數(累計)…合計' for a sum."""
     return terms_label(terms, plan.field_by_code) + ("合計" if len(terms) > 1 else "")
+
+
+def _scientific(value: Decimal) -> str:
+    """A number far out of range as Excel shows it (1E+308, 1.5E-09), never hundreds of digits or cut short."""
+    mantissa, exponent = f"{value:.6E}".split("E")
+    return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
 
 
 def _text(value: object) -> str:

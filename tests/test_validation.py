@@ -63,6 +63,9 @@ def test_sound_frames_pass(rows):
     ([("nonsense_xyz", Decimal(1))], "D5", "項目「nonsense_xyz」不在政風處 112 年度計畫中；請使用該計畫月報範本中的項目代碼"),
     ([("hakka_certified", Decimal(5), 1, 112, "法制處")], "D5", "單位是「法制處」，但這是政風處 112 年度的計畫"),
     ([("warning_cases", float("nan"))], "D5", "不是有限的數字"),
+    ([("warning_cases", Decimal("1E+308"))], "D5", "數值「1E+308」大小不合理"),  # not 309 digits cut to 30
+    ([("budget_amount", Decimal("1.5E+15"))], "D5", "數值「1.5E+15」大小不合理"),
+    ([("budget_amount", Decimal("1E-7"))], "D5", "數值「1E-7」大小不合理"),
     ([("warning_cases", Decimal(1)), ("warning_cases", Decimal(2))], "D6",
      "112 年 1 月的預警案件數重複出現：儲存格 D5 是 1，這一格是 2"),
     ([("edoc_sent_electronic", Decimal(101)), ("edoc_sent_total", Decimal(100))], "D5",
