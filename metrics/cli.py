@@ -23,6 +23,7 @@ from metrics.errors import InputError, KpiError, StoreError
 from metrics.evaluation import Evaluation, MultiYearPoints, evaluate, parse_target
 from metrics.figures import Figures, empty_tidy_frame
 from metrics.formulas import format_number
+from metrics.location import default_url, store_exists
 from metrics.names import printable
 from metrics.plan import Plan
 from metrics.reading import Defaults
@@ -284,7 +285,7 @@ def open_store(url: str | None, *, create: bool = True, catalogue: Catalogue | N
     user's input to fix (exit 2); commands that only read do not create a database that is not there."""
     import sqlalchemy as sa
 
-    from metrics.store import Store, default_url
+    from metrics.store import Store
 
     url = url or default_url()
     try:
@@ -299,18 +300,6 @@ def open_store(url: str | None, *, create: bool = True, catalogue: Catalogue | N
         raise InputError(f"資料庫檔案「{parsed.database}」不存在；請先以 ingest 匯入月報，或確認 --db／KPI_DB_URL")
     names = {monthly_field.code: monthly_field.name for monthly_field in catalogue.fields} if catalogue else None
     return Store(url, field_names=names)
-
-
-def store_exists(url: str) -> bool:
-    """False only for an SQLite file that is not there (a server database is assumed to exist)."""
-    import sqlalchemy as sa
-
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        return True  # let open_store say what is wrong with it
-    return not (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
-                and not Path(parsed.database).exists())
 
 
 def file_catalogue(arguments: argparse.Namespace) -> Catalogue:
@@ -574,8 +563,6 @@ def command_undo(arguments: argparse.Namespace) -> int:
 def catalogue_in_force(arguments: argparse.Namespace) -> tuple[Catalogue, Catalogue, object]:
     """(the files' catalogue, the catalogue in force, the store or None): the store's plans when the store
     (--db, else the default one) exists, the files' otherwise (a store not yet created holds no version)."""
-    from metrics.store import default_url
-
     files = file_catalogue(arguments)
     url = arguments.db or default_url()
     if store_exists(url):
@@ -719,8 +706,6 @@ def command_users(arguments: argparse.Namespace) -> int:
     command = arguments.users_command
     actor = command_line_actor()
     if command == "list":
-        from metrics.store import default_url
-
         if not store_exists(arguments.db or default_url()):
             print("尚無帳號（資料庫尚未建立）；以 python -m metrics users add 帳號 --name 姓名 --role administrator "
                   "建立第一位系統管理者")

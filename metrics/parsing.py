@@ -222,6 +222,15 @@ def format_roc_date(value: dt.date) -> str:
     return f"{value.year - ROC_OFFSET}/{value.month:02d}/{value.day:02d}"
 
 
+TAIWAN = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")  # no daylight saving since 1979
+
+
+def format_taiwan_time(moment: dt.datetime) -> str:
+    """An aware UTC time as users read it: 112/03/05 14:20 (Taiwan time)."""
+    local = moment.astimezone(TAIWAN)
+    return f"{format_roc_date(local.date())} {local:%H:%M}"
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """Bytes of a CSV → (text, encoding name): BOM first, then strict UTF-8, then strict CP950.
 

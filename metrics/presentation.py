@@ -22,8 +22,8 @@ from metrics.errors import Problem
 from metrics.evaluation import Evaluation, IndicatorResult, MultiYearPoints, evaluate_indicator
 from metrics.figures import Figures
 from metrics.formulas import FORMULAS, Term, format_number, sum_terms, terms_label
+from metrics.parsing import format_taiwan_time
 from metrics.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
-from metrics.store import format_taiwan_time
 
 
 class NoteLike(Protocol):

@@ -24,7 +24,6 @@ import datetime as dt
 import enum
 import hashlib
 import json
-import os
 import random
 import re
 import time
@@ -43,14 +42,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from metrics.errors import InputError, Problem, StoreBusy, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
+from metrics.location import default_url
 from metrics.names import clean_file_name, without_controls
-from metrics.parsing import format_roc_date
+from metrics.parsing import TAIWAN, format_taiwan_time  # noqa: F401 (also imported from here)
 from metrics.plan import plain_number
 
 SCHEMA_VERSION = 3
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE_PATH = REPOSITORY_ROOT / "data" / "kpi.sqlite3"
-TAIWAN = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")  # no daylight saving since 1979
 
 CHANGE_ADDED = "新增"
 CHANGE_CHANGED = "修改"
@@ -467,18 +464,8 @@ def canonical_decimal(value: Decimal) -> str:
     return format(value, "f").rstrip("0")
 
 
-def format_taiwan_time(moment: dt.datetime) -> str:
-    """An aware UTC time as users read it: 112/03/05 14:20 (Taiwan time)."""
-    local = moment.astimezone(TAIWAN)
-    return f"{format_roc_date(local.date())} {local:%H:%M}"
-
-
 def masked_url(url: str) -> str:
     return sa.engine.make_url(url).render_as_string(hide_password=True)
-
-
-def default_url() -> str:
-    return os.environ.get("KPI_DB_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
 def _now() -> dt.datetime:

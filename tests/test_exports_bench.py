@@ -1,25 +1,22 @@
-"""The export benchmark stays runnable: --small in a subprocess, well under 30 seconds."""
+"""The export benchmark stays runnable: --small in a subprocess (nothing timed is asserted)."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_exports.py"
 
 
 def test_small_benchmark_runs_and_prints_both_comparisons() -> None:
-    started = time.perf_counter()
     completed = subprocess.run([sys.executable, str(BENCHMARK), "--small"], capture_output=True, text=True,
-                               timeout=60)
-    elapsed = time.perf_counter() - started
+                               timeout=600)
     assert completed.returncode == 0, completed.stderr
     output = completed.stdout
     assert ".xlsx, 20,000 rows" in output and "CP950 .csv, 40,000 rows" in output
     assert len(re.findall(r"ratio \d+\.\d+×", output)) == 2
     for label in ("fastexcel bare read", "python-calamine bare read", "unzip only", "pandas.read_csv bare"):
         assert label in output
-    assert elapsed < 30
+    assert re.search(r"whole process: python -m metrics evaluate \d+\.\d+ s, .* \d+\.\d+×", output)
