@@ -4,7 +4,7 @@ import streamlit as st
 
 from metrics.errors import KpiError
 from metrics.presentation import behind_without_reason, report_heading, report_rows, report_table
-from metrics.report import build_report
+from metrics.report import build_report, report_values
 from ui.layout import start_page
 from ui.widgets import INDICATOR_TABLE_HEIGHT
 
@@ -25,7 +25,7 @@ st.dataframe(report_table(rows), hide_index=True, width="stretch", height=INDICA
 missing = behind_without_reason(context.evaluation, notes)
 if missing:
     st.caption(f"落後但尚未填寫落後原因的指標：{'、'.join(missing)}（可於「指標明細」填寫）")
-st.download_button("下載報表（.xlsx）", data=lambda: build_report(rows, title=title, subtitle=subtitle),
+st.download_button("下載報表（.xlsx）", data=lambda: build_report(report_values(context.evaluation, notes), title=title, subtitle=subtitle),
                    file_name=f"績效指標執行情形_{context.plan.unit_name}_{context.year}年{context.month}月.xlsx", key="report_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", type="primary")
 st.caption("報表為 A4 橫式、每頁重複標題列；本頁亦可直接以瀏覽器列印（側邊欄與按鈕不會印出）。")
