@@ -71,3 +71,8 @@ class NoTableError(InputError):
 
 class StoreError(KpiError):
     """The store could not be read or written (connection, schema, unknown batch)."""
+
+
+class RenderingUnavailable(KpiError):
+    """This machine cannot draw a PDF report: the Chinese font or the browser that draws the charts is missing;
+    the message says what to install."""
