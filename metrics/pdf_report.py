@@ -17,8 +17,15 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from metrics.errors import RenderingUnavailable
+from metrics.errors import KpiError, RenderingUnavailable
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from metrics.evaluation import Evaluation
+    from metrics.presentation import NoteLike
 
 FONT_ENVIRONMENT = "KPI_PDF_FONT"  # a .ttc/.otf/.ttf with Traditional Chinese, instead of the usual places
 BROWSER_ENVIRONMENT = "BROWSER_PATH"  # kaleido's own variable: the Chromium (or Chrome) to draw the gauges with
@@ -74,10 +81,10 @@ class ReportPage:
     title: str
     subtitle: str
     rows: Sequence[Mapping[str, object]]
-    gauges: Sequence[object]  # plotly figures, in the plan's order
+    gauges: Sequence[go.Figure]  # in the plan's order
 
 
-def report_page(evaluation, notes: Mapping[str, object] | None = None, *, label: str = "") -> ReportPage:
+def report_page(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = None, *, label: str = "") -> ReportPage:
     """The page of one unit and month: the same heading and rows as the .xlsx report, the overview's gauges."""
     from metrics.charts import gauge_figure
     from metrics.presentation import report_heading
@@ -138,16 +145,17 @@ def find_browser(path: str | os.PathLike | None = None) -> str:
 
 def check_renderer(*, font: str | os.PathLike | None = None, browser: str | os.PathLike | None = None) -> None:
     """Raise RenderingUnavailable, with what to install, when this machine cannot draw the PDF report."""
-    find_font(font)
-    find_browser(browser)
     try:
+        import fontTools  # noqa: F401
         import fpdf  # noqa: F401
         import kaleido  # noqa: F401
     except ImportError as error:
         raise RenderingUnavailable(f"缺少產生 PDF 報表的套件 {error.name}；請執行 pip install -r requirements.txt") from None
+    find_font(font)
+    find_browser(browser)
 
 
-def render_images(figures: Sequence[object], browser: str) -> list[bytes]:
+def render_images(figures: Sequence[go.Figure], browser: str) -> list[bytes]:
     """PNG images of the figures, all drawn by one browser started once."""
     import kaleido
 
@@ -158,10 +166,10 @@ def render_images(figures: Sequence[object], browser: str) -> list[bytes]:
         async with kaleido.Kaleido(n=1, path=browser) as renderer:
             return [await renderer.calc_fig(figure, opts=options) for figure in figures]
 
-    return _run_alone(draw)
+    return _run_alone(draw, browser)
 
 
-def _run_alone(coroutine: Callable[[], object]) -> list[bytes]:
+def _run_alone(coroutine: Callable[[], object], browser: str) -> list[bytes]:
     """Run the coroutine on an event loop of its own thread: the caller (Streamlit's script thread) may run one."""
     outcome: dict[str, object] = {}
 
@@ -174,11 +182,12 @@ def _run_alone(coroutine: Callable[[], object]) -> list[bytes]:
     thread = threading.Thread(target=target, name="pdf-report-gauges")
     thread.start()
     thread.join()
-    if "error" in outcome:
-        error = outcome["error"]
-        if type(error).__name__ in {"ChromeNotFoundError", "BrowserFailedError", "BrowserClosedError"}:
-            raise RenderingUnavailable(f"瀏覽器無法繪製儀表圖（{error}）；{BROWSER_HINT}") from error
-        raise error  # type: ignore[misc]
+    error = outcome.get("error")
+    if isinstance(error, (KpiError, KeyboardInterrupt, SystemExit)):
+        raise error
+    if isinstance(error, BaseException):  # the browser did not start, crashed or timed out; its text is English
+        raise RenderingUnavailable(f"瀏覽器「{browser}」無法啟動或繪製儀表圖（{type(error).__name__}）；"
+                                   f"{BROWSER_HINT}") from error
     return outcome["value"]  # type: ignore[return-value]
 
 

@@ -188,6 +188,17 @@ def test_a_named_browser_that_is_not_there(monkeypatch) -> None:
         find_browser()
 
 
+@pytest.mark.skipif(not Path("/bin/false").is_file(), reason="需要 /bin/false")
+def test_a_browser_that_does_not_start_is_said_in_chinese() -> None:
+    import plotly.graph_objects as go
+
+    with pytest.raises(RenderingUnavailable) as raised:
+        pdf_report.render_images([go.Figure()], "/bin/false")
+    assert str(raised.value).startswith("瀏覽器「/bin/false」無法啟動或繪製儀表圖（")
+    assert str(raised.value).endswith("請安裝 Chromium（Debian：apt-get install chromium），"
+                                      "或以環境變數 BROWSER_PATH 指定 Chromium／Chrome 的位置")
+
+
 # ---- python -m metrics report ----
 
 @pytest.fixture
