@@ -145,12 +145,11 @@ def find_browser(path: str | os.PathLike | None = None) -> str:
 
 def check_renderer(*, font: str | os.PathLike | None = None, browser: str | os.PathLike | None = None) -> None:
     """Raise RenderingUnavailable, with what to install, when this machine cannot draw the PDF report."""
-    try:
-        import fontTools  # noqa: F401
-        import fpdf  # noqa: F401
-        import kaleido  # noqa: F401
-    except ImportError as error:
-        raise RenderingUnavailable(f"缺少產生 PDF 報表的套件 {error.name}；請執行 pip install -r requirements.txt") from None
+    import importlib.util
+
+    for package in ("fontTools", "fpdf", "kaleido"):
+        if importlib.util.find_spec(package) is None:
+            raise RenderingUnavailable(f"缺少產生 PDF 報表的套件 {package}；請執行 pip install -r requirements.txt")
     find_font(font)
     find_browser(browser)
 

@@ -188,6 +188,16 @@ def test_a_named_browser_that_is_not_there(monkeypatch) -> None:
         find_browser()
 
 
+def test_a_missing_package_says_what_to_run(monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "kaleido" else real(name, *rest))
+    with pytest.raises(RenderingUnavailable) as raised:
+        pdf_report.check_renderer()
+    assert str(raised.value) == "缺少產生 PDF 報表的套件 kaleido；請執行 pip install -r requirements.txt"
+
+
 @pytest.mark.skipif(not Path("/bin/false").is_file(), reason="需要 /bin/false")
 def test_a_browser_that_does_not_start_is_said_in_chinese() -> None:
     import plotly.graph_objects as go

@@ -15,7 +15,7 @@ from metrics import pdf_report
 from metrics.store import Store
 from ui.report import COLUMNS, table_html
 
-from test_pages import TIMEOUT, go, open_app, store_sample, texts
+from test_pages import go, open_app, store_sample, texts
 
 HEADERS = ["策略目標", "績效指標", "權重", "目標值", "實際值", "達成率", "狀態", "差距", "年底預估", "落後原因", "改進措施"]
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from metrics.errors import KpiError, RenderingUnavailable
 from metrics.evaluation import Evaluation
 from metrics.report import STATUS_FILLS, build_report, report_values
+
+if TYPE_CHECKING:
+    from ui.layout import Context
 
 # (row key, header, share of the table's width in percent): all eleven columns fit 1440 px without scrolling
 COLUMNS: tuple[tuple[str, str, float], ...] = (
@@ -120,7 +124,7 @@ def renderer_problem() -> str | None:
     return None
 
 
-def downloads(context, notes: Mapping[str, object], title: str, subtitle: str, label: str) -> None:
+def downloads(context: Context, notes: Mapping[str, object], title: str, subtitle: str, label: str) -> None:
     """The .xlsx and the PDF side by side; the PDF is drawn on request (10 to 15 seconds), then kept."""
     evaluation = context.evaluation
     plan = context.plan
