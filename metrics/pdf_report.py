@@ -65,6 +65,7 @@ COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("action", "改進措施", 48.5),
 )
 CENTRED = frozenset({"weight", "target", "actual", "achievement", "status", "projection"})
+NO_LINE_START = frozenset("，。、；：！？）」』】》〉,.;:!?)%")
 NOTE_KEYS = frozenset({"reason", "action"})
 
 
@@ -203,6 +204,7 @@ def build_pdf(pages: Sequence[ReportPage], *, font: str | os.PathLike | None = N
     document = FPDF(orientation="L", unit="mm", format="A4")
     document.set_auto_page_break(False)
     document.set_margins(MARGIN, MARGIN, MARGIN)
+    document.c_margin = 0  # the table's cells keep their own PADDING; fpdf2's would push full lines past the border
     document.set_creator("施政計畫績效指標儀表板")
     document.add_font("NotoSansCJK", fname=str(font_file.path), collection_font_number=font_file.face)
     start = 0
@@ -256,9 +258,26 @@ def _cell_text(key: str, value: object) -> str:
 
 
 def _lines(document, text: str, width: float) -> list[str]:
-    if not text:
-        return [""]
-    return document.multi_cell(width - 2 * PADDING, text=text, dry_run=True, output="LINES", wrapmode="CHAR")
+    return wrapped_lines(document, text, width - 2 * PADDING)
+
+
+def wrapped_lines(document, text: str, usable: float) -> list[str]:
+    """Lines of at most `usable` millimetres in the current font, broken between any two characters (Chinese
+    has no spaces) but never before a closing punctuation mark: its line's last character comes along."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for character in paragraph:
+            if line and document.get_string_width(line + character) > usable:
+                if character in NO_LINE_START and len(line) > 1 and line[-1] not in NO_LINE_START:
+                    lines.append(line[:-1])
+                    line = line[-1]
+                else:
+                    lines.append(line)
+                    line = ""
+            line += character
+        lines.append(line)
+    return lines
 
 
 def _truncated(document, lines: list[str], width: float, limit: int) -> list[str]:

@@ -141,6 +141,36 @@ def test_the_page_is_drawn_not_blank(report) -> None:
     assert any(abs(red - 0xC6) < 25 and abs(green - 0x28) < 25 and abs(blue - 0x28) < 25 for red, green, blue in pixels)
 
 
+@pytest.fixture(scope="module")
+def measuring():
+    """A document in the report's font where every CJK character is as wide as the width unit below."""
+    from fpdf import FPDF
+
+    font = find_font()
+    document = FPDF(orientation="L", unit="mm", format="A4")
+    document.add_font("NotoSansCJK", fname=str(font.path), collection_font_number=font.face)
+    document.set_font("NotoSansCJK", size=10)
+    return document, document.get_string_width("字")
+
+
+@pytest.mark.skipif(not Path(pdf_report.FONT_CANDIDATES[0]).is_file(), reason="需要 fonts-noto-cjk")
+@pytest.mark.parametrize(("text", "characters", "expected"), [
+    ("", 4, [""]),
+    ("一二三", 4, ["一二三"]),
+    ("一二三四", 4, ["一二三四"]),
+    ("一二三四五", 4, ["一二三四", "五"]),
+    ("一二三四，五", 4, ["一二三", "四，五"]),  # no line starts with a comma: 四 comes along
+    ("一二三四。", 4, ["一二三", "四。"]),
+    ("一二三四）」", 4, ["一二三", "四）」"]),
+    ("一二\n三四五六七", 4, ["一二", "三四五六", "七"]),  # a typed line break is kept
+    ("，，，，，", 4, ["，，，，", "，"]),  # nothing to bring along: the mark starts the line after all
+])
+def test_lines_break_anywhere_but_before_closing_punctuation(measuring, text: str, characters: int,
+                                                            expected: list[str]) -> None:
+    document, character_width = measuring
+    assert pdf_report.wrapped_lines(document, text, character_width * characters + 0.01) == expected
+
+
 # ---- what is missing, said in Chinese ----
 
 def test_missing_font_says_what_to_install(monkeypatch) -> None:

@@ -51,6 +51,7 @@ def check_a4_landscape(reader: PdfReader) -> None:
 def test_overview_prints_on_at_most_two_pages(shared_app, page) -> None:
     page.set_viewport_size(PRINT_VIEWPORT)
     open_page(page, shared_app.page_url(), "總覽")
+    expect(page.locator('[class*="st-key-overview_gauge_"] .js-plotly-plot')).to_have_count(13)  # all drawn
     data = printed(page)
     (shared_app.log_path.parent / "overview-print.pdf").write_bytes(data)
     reader = PdfReader(io.BytesIO(data))
