@@ -171,6 +171,34 @@ def test_lines_break_anywhere_but_before_closing_punctuation(measuring, text: st
     assert pdf_report.wrapped_lines(document, text, character_width * characters + 0.01) == expected
 
 
+@pytest.mark.parametrize(("count", "columns"), [(1, 7), (7, 7), (13, 7), (14, 7), (15, 8), (20, 10)])
+def test_gauges_stay_on_two_rows(count: int, columns: int) -> None:
+    assert pdf_report.gauge_columns(count) == columns
+
+
+def test_the_gauge_sheet_places_each_gauge_in_its_cell() -> None:
+    from catalogues import PLAN_112
+    from metrics.charts import gauge_figure
+
+    evaluation = evaluate(Figures.from_mapping(PLAN_112, {"warning_cases": {1: 1}}), 1)  # 1 has a value, 2… none
+    figures = [gauge_figure(result, height=250) for result in evaluation.results]
+    sheet = pdf_report.gauge_sheet(figures)
+    assert (sheet.layout.width, sheet.layout.height) == (7 * 320, 2 * 250)
+    assert len(sheet.data) == 13
+    # cell (row 0, column 0): margins l 45, r 45, t 70, b 10 of a 320 × 250 gauge inside 2,240 × 500
+    assert list(sheet.data[0].domain.x) == pytest.approx([45 / 2240, 275 / 2240])
+    assert list(sheet.data[0].domain.y) == pytest.approx([1 - 240 / 500, 1 - 70 / 500])
+    # cell (row 1, column 5) is the 13th gauge, 10-2
+    assert list(sheet.data[12].domain.x) == pytest.approx([(5 * 320 + 45) / 2240, (6 * 320 - 45) / 2240])
+    assert list(sheet.data[12].domain.y) == pytest.approx([1 - 490 / 500, 1 - 320 / 500])
+    # a gauge without a value says so at (0.5, 0.15) of its own cell: 12 of them
+    assert len(sheet.layout.annotations) == 12
+    second = sheet.layout.annotations[0]  # gauge 2, cell (0, 1)
+    left, right = (320 + 45) / 2240, (640 - 45) / 2240
+    assert (second.x, second.y) == pytest.approx((left + 0.5 * (right - left), 0.52 + 0.15 * (0.86 - 0.52)))
+    assert second.text == "無資料"
+
+
 # ---- what is missing, said in Chinese ----
 
 def test_missing_font_says_what_to_install(monkeypatch) -> None:

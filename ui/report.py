@@ -125,7 +125,7 @@ def renderer_problem() -> str | None:
 
 
 def downloads(context: Context, notes: Mapping[str, object], title: str, subtitle: str, label: str) -> None:
-    """The .xlsx and the PDF side by side; the PDF is drawn on request (10 to 15 seconds), then kept."""
+    """The .xlsx and the PDF side by side; the PDF is drawn on request (5 to 10 seconds), then kept."""
     evaluation = context.evaluation
     plan = context.plan
     xlsx_column, pdf_column = st.columns(2)
@@ -141,10 +141,10 @@ def downloads(context: Context, notes: Mapping[str, object], title: str, subtitl
             return
         key = pdf_cache_key(context.source.key, evaluation, notes, label)
         if st.session_state.get(PDF_STATE) != key:
-            if not st.button("產生 PDF 報表", key="report_pdf_make", help="繪製儀表圖並排成一頁 A4 橫式，約需 10～15 秒"):
+            if not st.button("產生 PDF 報表", key="report_pdf_make", help="繪製儀表圖並排成一頁 A4 橫式，約需 5～10 秒"):
                 return
         try:
-            with st.spinner("正在繪製儀表圖並排版 PDF 報表（約 10～15 秒）…"):
+            with st.spinner("正在繪製儀表圖並排版 PDF 報表（約 5～10 秒）…"):
                 data = pdf_bytes(key, evaluation, notes, label)
         except KpiError as error:
             st.error(f"PDF 報表產生失敗：{error}")
