@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="改用資料庫中該計畫的第 N 版（重算當時的結果；預設：現行版本）")
     add_export_arguments(evaluate_parser)
 
+    report_parser = commands.add_parser("report", help="產生當月正式報表（.xlsx 或 .pdf，依輸出檔的副檔名）")
+    report_parser.add_argument("--db", metavar="URL", help="資料庫位址（預設：環境變數 KPI_DB_URL，或 data/kpi.sqlite3）")
+    add_period_arguments(report_parser, "報表的")
+    report_parser.add_argument("--as-of", type=int, dest="as_of", metavar="M", help="統計至第 M 月（預設：最新填報月份）")
+    report_parser.add_argument("-o", "--output", required=True, metavar="FILE",
+                               help="輸出檔：副檔名 .xlsx 為 Excel 報表，.pdf 為 A4 橫式 PDF 報表（含儀表圖）")
+
     ingest_parser = commands.add_parser("ingest", help="匯入月報或系統匯出到資料庫（任一檔案有誤則全部不匯入）")
     ingest_parser.add_argument("files", nargs="+", metavar="FILE")
     ingest_parser.add_argument("--db", metavar="URL")
@@ -425,6 +432,48 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
         print(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         print(render_table(evaluation, points))
+    return 0
+
+
+REPORT_SUFFIXES = (".xlsx", ".pdf")
+
+
+def command_report(arguments: argparse.Namespace) -> int:
+    """The month's official report from the store, with its notes, as the 報表匯出 page makes it."""
+    output = Path(arguments.output)
+    suffix = output.suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        raise InputError(f"輸出檔「{output.name}」的副檔名「{output.suffix or '（無）'}」無法產生報表；"
+                         "請使用 .xlsx（Excel 報表）或 .pdf（PDF 報表），例如 -o 報表.pdf")
+    if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
+        raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
+    if suffix == ".pdf":
+        from metrics.pdf_report import check_renderer
+
+        check_renderer()  # before reading the store: say what to install first
+    files = file_catalogue(arguments)
+    store = open_store(arguments.db, create=False, catalogue=files)
+    catalogue = catalogue_of(store, files)
+    defaults = Defaults(arguments.year, resolve_unit(arguments.unit, catalogue))
+    frame = store.current_frame(year=defaults.year, unit=defaults.unit)
+    plan = choose_plan(catalogue, frame, defaults, explicit=arguments.year is not None and arguments.unit is not None)
+    evaluation = evaluate(Figures.from_frame(plan, frame), arguments.as_of)
+    notes = store.notes(plan.year, plan.unit, evaluation.as_of_month)
+    if suffix == ".pdf":
+        from metrics.pdf_report import build_pdf, report_page
+
+        data = build_pdf([report_page(evaluation, notes)])
+    else:
+        from metrics.presentation import report_heading
+        from metrics.report import build_report, report_values
+
+        title, subtitle = report_heading(evaluation)
+        data = build_report(report_values(evaluation, notes), title=title, subtitle=subtitle)
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        raise InputError(f"無法寫入輸出檔「{output}」：{error.strerror or error}") from None
+    print(f"已產生 {plan.unit_name} {plan.year} 年（統計至 {plan.year} 年 {evaluation.as_of_month} 月）報表：{output}")
     return 0
 
 
@@ -845,6 +894,7 @@ PLAN_COMMANDS = {
 
 COMMANDS = {
     "evaluate": command_evaluate,
+    "report": command_report,
     "ingest": command_ingest,
     "history": command_history,
     "undo": command_undo,

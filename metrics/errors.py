@@ -76,3 +76,8 @@ class StoreError(KpiError):
 class StoreBusy(StoreError):
     """Another writer held the store's write lock for longer than this writer waits; nothing was written and
     trying again later is the remedy."""
+
+
+class RenderingUnavailable(KpiError):
+    """This machine cannot draw a PDF report: the Chinese font or the browser that draws the charts is missing;
+    the message says what to install."""

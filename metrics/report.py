@@ -10,8 +10,10 @@ import io
 import math
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -19,6 +21,12 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
+
+from metrics.formulas import format_number
+
+if TYPE_CHECKING:
+    from metrics.evaluation import Evaluation, IndicatorResult
+    from metrics.presentation import NoteLike
 
 SHEET_NAME = "績效指標執行情形"
 TITLE_ROW = 1
@@ -35,7 +43,7 @@ COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("actual", "實際值", 11),
     ("achievement", "達成率", 9),
     ("status", "狀態", 9),
-    ("gap", "差距", 18),
+    ("gap", "差距", 24),
     ("projection", "年底預估", 14),
     ("reason", "落後原因", 30),
     ("action", "改進措施", 30),
@@ -43,7 +51,7 @@ COLUMNS: tuple[tuple[str, str, float], ...] = (
 
 _FORMULA_STARTS = ("=", "+", "-", "@")
 _CONTROL_STARTS = ("\t", "\r")
-_STATUS_FILLS = {
+STATUS_FILLS = {
     "達標": "E2EFDA",
     "符合進度": "DDEBF7",
     "落後": "FCE4D6",
@@ -53,6 +61,90 @@ _STATUS_FILLS = {
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _LINE_HEIGHT = 15.0
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number of the report: the value a spreadsheet can add up, and the number format that makes its cell
+    read exactly like the screen's text (which str() gives, for the page and the PDF)."""
+
+    value: float
+    number_format: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def measured(value: Fraction | None, unit: str) -> Quantity | str:
+    """A target, actual or projection in the indicator's unit: 71.2 with 0.0"%", 2 with 0" 案"."""
+    if value is None:
+        return "—"
+    digits = format_number(value)
+    suffix = '"%"' if unit == "%" else f'" {_quoted(unit)}"' if unit else ""
+    text = f"{digits}%" if unit == "%" else f"{digits} {unit}" if unit else digits
+    return Quantity(_shown(digits), _number_code(digits) + suffix, text)
+
+
+def achieved(achievement: Fraction | None) -> Quantity | str:
+    """The achievement as a spreadsheet percentage (0.862 shown 86.2%), one decimal as on the screen."""
+    if achievement is None:
+        return "—"
+    digits = format_number(achievement * 100, 1)
+    return Quantity(float(Decimal(digits.replace(",", "")) / 100), _number_code(digits) + "%", f"{digits}%")
+
+
+def gap_quantity(result: IndicatorResult) -> Quantity | str:
+    """The gap as its number inside the plan's own sentence (還需 64 案 is 64 shown as "還需 "#,##0" 案"); a met
+    indicator's gap is 0 shown as 已達標; no gap (no data, not applicable) stays the screen's text."""
+    if result.gap is None:
+        return result.gap_text or "—"
+    if result.gap == 0 and result.gap_text == "已達標":
+        return Quantity(0, '"已達標"', "已達標")
+    indicator = result.indicator
+    marker = "\x00"
+    sentence = indicator.gap_template.format(amount=marker, unit=indicator.gap_unit or indicator.unit)
+    before, found, after = sentence.partition(marker)
+    if not found or marker in after:
+        return result.gap_text
+    digits = format_number(result.gap)
+    return Quantity(_shown(digits), _literal(before) + _number_code(digits) + _literal(after), result.gap_text)
+
+
+def report_values(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = None) -> list[dict[str, object]]:
+    """The rows of metrics.presentation.report_rows with their numbers as Quantity: the same texts on the screen
+    and in the PDF, numbers a spreadsheet can add up in the .xlsx."""
+    from metrics.presentation import report_rows
+
+    rows = report_rows(evaluation, notes)
+    for row, result in zip(rows, evaluation.results, strict=True):
+        unit = result.indicator.unit
+        row["target"] = measured(result.target, unit)
+        row["actual"] = measured(result.actual, unit)
+        row["projection"] = measured(result.projection, unit)
+        row["achievement"] = achieved(result.achievement)
+        row["gap"] = gap_quantity(result)
+    return rows
+
+
+def _shown(digits: str) -> float | int:
+    number = Decimal(digits.replace(",", ""))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _number_code(digits: str) -> str:
+    """#,##0 with as many decimals as the screen's text shows."""
+    _, _, decimals = digits.partition(".")
+    return "#,##0" + (f".{'0' * len(decimals)}" if decimals else "")
+
+
+def _quoted(text: str) -> str:
+    return text.replace('"', "")
+
+
+def _literal(text: str) -> str:
+    """Text inside a number format; a double quote cannot be escaped there, so it is left out."""
+    return f'"{_quoted(text)}"' if text else ""
 
 
 def neutralize(value: object) -> object:
@@ -76,13 +168,13 @@ def build_report(rows: Sequence[Mapping[str, object]], *, title: str, subtitle: 
         lines = 1
         for column, (key, _, width) in enumerate(COLUMNS, start=1):
             cell = sheet.cell(row=row, column=column)
-            _write_value(cell, key, data.get(key))
+            _write_value(cell, key, data.get(key), width)
             cell.border = _BORDER
             centred = key in {"weight", "target", "actual", "achievement", "status"}
             cell.alignment = Alignment(horizontal="center" if centred else "left", vertical="center",
                                        wrap_text=True)
-            if key == "status" and str(data.get(key) or "") in _STATUS_FILLS:
-                cell.fill = PatternFill("solid", fgColor=_STATUS_FILLS[str(data[key])])
+            if key == "status" and str(data.get(key) or "") in STATUS_FILLS:
+                cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[str(data[key])])
             if key != "goal":
                 lines = max(lines, _lines_needed(cell.value, width))
         sheet.row_dimensions[row].height = lines * _LINE_HEIGHT
@@ -134,13 +226,18 @@ def _saved(workbook: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def _write_value(cell: Cell, key: str, value: object) -> None:
+def _write_value(cell: Cell, key: str, value: object, width: float) -> None:
     if value is None:
         cell.value = ""
         return
     if key == "weight" and isinstance(value, (int, float, Decimal, Fraction)) and not isinstance(value, bool):
         cell.value = float(value) if not isinstance(value, int) else value
         cell.number_format = '0.0"%"'
+        return
+    # Excel never wraps a number: one wider than its column shows as ####, so a long sentence stays text.
+    if isinstance(value, Quantity) and _display_width(value.text) <= width - 1:
+        cell.value = value.value
+        cell.number_format = value.number_format
         return
     cell.value = neutralize(str(value))
     cell.data_type = "s"

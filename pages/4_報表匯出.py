@@ -1,12 +1,11 @@
-"""報表匯出: the month's official table (with 落後原因 / 改進措施) as an .xlsx laid out for printing."""
+"""報表匯出: the month's official table (with 落後原因 / 改進措施), its .xlsx and its one-page PDF."""
 
 import streamlit as st
 
 from metrics.errors import KpiError
-from metrics.presentation import behind_without_reason, report_heading, report_rows, report_table
-from metrics.report import build_report
+from metrics.presentation import behind_without_reason, report_heading, report_rows
 from ui.layout import start_page
-from ui.widgets import INDICATOR_TABLE_HEIGHT
+from ui.report import downloads, show_table
 
 context = start_page("報表匯出")
 try:
@@ -14,18 +13,14 @@ try:
 except KpiError as error:
     st.error(str(error))
     notes = {}
-title, subtitle = report_heading(context.evaluation, label="範例資料" if context.source.is_sample else "")
-rows = report_rows(context.evaluation, notes)
+label = "範例資料" if context.source.is_sample else ""
+title, subtitle = report_heading(context.evaluation, label=label)
 
 st.markdown(f"**{title}**  \n{subtitle}")
-narrow = {"策略目標": st.column_config.TextColumn(width="medium"), "績效指標": st.column_config.TextColumn(width="medium"),
-          "差距": st.column_config.TextColumn(width="medium")}
-st.dataframe(report_table(rows), hide_index=True, width="stretch", height=INDICATOR_TABLE_HEIGHT, key="report_table",
-             column_config=narrow)
+show_table(report_rows(context.evaluation, notes))
 missing = behind_without_reason(context.evaluation, notes)
 if missing:
     st.caption(f"落後但尚未填寫落後原因的指標：{'、'.join(missing)}（可於「指標明細」填寫）")
-st.download_button("下載報表（.xlsx）", data=lambda: build_report(rows, title=title, subtitle=subtitle),
-                   file_name=f"績效指標執行情形_{context.plan.unit_name}_{context.year}年{context.month}月.xlsx", key="report_download",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", type="primary")
-st.caption("報表為 A4 橫式、每頁重複標題列；本頁亦可直接以瀏覽器列印（側邊欄與按鈕不會印出）。")
+downloads(context, notes, title, subtitle, label)
+st.caption("兩種報表皆為 A4 橫式：.xlsx 每頁重複標題列、數字可加總；PDF 為一頁，含各指標儀表圖。"
+           "本頁亦可直接以瀏覽器列印（側邊欄與按鈕不會印出）。")

@@ -9,7 +9,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from metrics.report import COLUMNS, build_report, neutralize
+from catalogues import PLAN_112
+from metrics.evaluation import evaluate
+from metrics.figures import Figures
+from metrics.report import COLUMNS, Quantity, build_report, neutralize, report_values
 
 HEADERS = ["策略目標", "績效指標", "權重", "目標值", "實際值", "達成率", "狀態", "差距", "年底預估", "落後原因", "改進措施"]
 TITLE = "新竹縣政府政風處 112 年度施政計畫績效指標執行情形"
@@ -49,30 +52,41 @@ def test_neutralize(value: object, expected: object) -> None:
     assert type(result) is type(expected)
 
 
+CASES = '#,##0" 案"'
+TIMES = '#,##0" 次"'
+
+
 def row(goal_text: str, indicator_text: str, weight_text: str, **overrides: object) -> dict[str, object]:
     values: dict[str, object] = {
-        "goal": goal_text, "indicator": indicator_text, "weight": Decimal(weight_text), "target": "130 案",
-        "actual": "112 案", "achievement": "86.2%", "status": "符合進度", "gap": "還需 18 案",
-        "projection": "134 案", "reason": "", "action": "",
+        "goal": goal_text, "indicator": indicator_text, "weight": Decimal(weight_text),
+        "target": Quantity(130, CASES, "130 案"), "actual": Quantity(112, CASES, "112 案"),
+        "achievement": Quantity(0.862, "#,##0.0%", "86.2%"), "status": "符合進度",
+        "gap": Quantity(18, '"還需 "#,##0" 案"', "還需 18 案"), "projection": Quantity(134, CASES, "134 案"),
+        "reason": "", "action": "",
     }
     values.update(overrides)
     return values
 
 
 ROWS = [
-    row("1. 建立防貪機制，預防機關發生貪瀆不法", "1 辦理預警案件", "12.5", target="2 案", actual="2 案",
-        achievement="100%", status="達標", gap="", projection="2 案"),
+    row("1. 建立防貪機制，預防機關發生貪瀆不法", "1 辦理預警案件", "12.5", target=Quantity(2, CASES, "2 案"),
+        actual=Quantity(2, CASES, "2 案"), achievement=Quantity(1, "#,##0%", "100%"), status="達標", gap="",
+        projection=Quantity(2, CASES, "2 案")),
     row("5. 配合辦理本府 111 年至 113 年推動各機關性別主流化實施計畫，推行「性平好生活」", "5-1 反針孔檢查",
-        "2.5", target="4 次", actual="2 次", achievement="50%", status="符合進度"),
+        "2.5", target=Quantity(4, TIMES, "4 次"), actual=Quantity(2, TIMES, "2 次"),
+        achievement=Quantity(0.5, "#,##0%", "50%"), status="符合進度"),
     row("5. 配合辦理本府 111 年至 113 年推動各機關性別主流化實施計畫，推行「性平好生活」", "5-2 性騷擾防治課程",
-        "2.5", target="1 次", actual="0 次", achievement="0%", status="落後", reason="講師檔期延後",
-        action="11 月辦理"),
-    row("8. 提升資源使用效益，妥適配置政府資源", "8 預算執行率", "10.0", target="85%", actual="71.2%",
-        achievement="83.8%", status="符合進度"),
-    row("10. 提升行政效率推動公文無紙化作業", "10-1 公文電子交換比率", "5.0", target="97%", actual="97.4%",
-        achievement="100.4%", status="達標"),
-    row("10. 提升行政效率推動公文無紙化作業", "10-2 公文線上簽核比率", "5.0", target="72%", actual="70.1%",
-        achievement="97.4%", status="落後", reason="紙本來文掃描量大", action="增購掃描器，並要求各科創簽一律線上"),
+        "2.5", target=Quantity(1, TIMES, "1 次"), actual=Quantity(0, TIMES, "0 次"),
+        achievement=Quantity(0, "#,##0%", "0%"), status="落後", reason="講師檔期延後", action="11 月辦理"),
+    row("8. 提升資源使用效益，妥適配置政府資源", "8 預算執行率", "10.0", target=Quantity(85, '#,##0"%"', "85%"),
+        actual=Quantity(71.2, '#,##0.0"%"', "71.2%"), achievement=Quantity(0.838, "#,##0.0%", "83.8%"),
+        status="符合進度"),
+    row("10. 提升行政效率推動公文無紙化作業", "10-1 公文電子交換比率", "5.0", target=Quantity(97, '#,##0"%"', "97%"),
+        actual=Quantity(97.4, '#,##0.0"%"', "97.4%"), achievement=Quantity(1.004, "#,##0.0%", "100.4%"),
+        status="達標"),
+    row("10. 提升行政效率推動公文無紙化作業", "10-2 公文線上簽核比率", "5.0", target=Quantity(72, '#,##0"%"', "72%"),
+        actual="—", achievement="—", status="無資料", gap="—", projection="—", reason="紙本來文掃描量大",
+        action="增購掃描器，並要求各科創簽一律線上"),
 ]
 
 
@@ -94,16 +108,16 @@ def test_title_subtitle_and_headers(report_sheet) -> None:
     ("A4", "1. 建立防貪機制，預防機關發生貪瀆不法"),
     ("B4", "1 辦理預警案件"),
     ("C4", 12.5),
-    ("D4", "2 案"),
-    ("E4", "2 案"),
-    ("F4", "100%"),
+    ("D4", 2),
+    ("E4", 2),
+    ("F4", 1),
     ("G4", "達標"),
     ("H4", None),  # an empty gap is an empty cell
     ("B6", "5-2 性騷擾防治課程"),
     ("J6", "講師檔期延後"),
     ("K6", "11 月辦理"),
     ("C7", 10),
-    ("E9", "70.1%"),
+    ("E9", "—"),  # no value: the screen's dash, as text
     ("K9", "增購掃描器，並要求各科創簽一律線上"),
     ("A10", None),
 ])
@@ -117,6 +131,82 @@ def test_weight_is_a_number_shown_as_percent(report_sheet) -> None:
         assert cell.data_type == "n"
         assert Decimal(str(cell.value)) == data["weight"]
         assert cell.number_format == '0.0"%"'
+
+
+@pytest.mark.parametrize(("cell", "value", "number_format"), [
+    ("D4", 2, CASES),  # reads 2 案
+    ("E5", 2, TIMES),  # reads 2 次
+    ("F5", 0.5, "#,##0%"),  # reads 50%
+    ("E6", 0, TIMES),  # a reported zero is a number, not blank
+    ("F6", 0, "#,##0%"),
+    ("H5", 18, '"還需 "#,##0" 案"'),  # reads 還需 18 案
+    ("I5", 134, CASES),
+    ("D7", 85, '#,##0"%"'),  # percentages as percent points, like the county report
+    ("E7", 71.2, '#,##0.0"%"'),  # reads 71.2%
+    ("F7", 0.838, "#,##0.0%"),  # reads 83.8%
+    ("F8", 1.004, "#,##0.0%"),  # above 100% stays above
+])
+def test_numbers_are_numbers_with_the_screens_format(report_sheet, cell: str, value: float,
+                                                    number_format: str) -> None:
+    assert report_sheet[cell].data_type == "n"
+    assert report_sheet[cell].value == pytest.approx(value)
+    assert report_sheet[cell].number_format == number_format
+
+
+def test_missing_values_and_status_stay_text(report_sheet) -> None:
+    for cell in ("E9", "F9", "H9", "I9", "G4", "G9"):
+        assert report_sheet[cell].data_type == "s", cell
+    assert [report_sheet[cell].value for cell in ("E9", "F9", "H9", "I9", "G9")] == ["—", "—", "—", "—", "無資料"]
+
+
+def test_a_number_too_wide_for_its_column_stays_text() -> None:
+    """Excel shows #### for a number wider than its column and never wraps it: the plan's long sentence is text."""
+    long_gap = Quantity(3, '"還需 "#,##0" 件電子發文（以後續發文全數電子交換計）"', "還需 3 件電子發文（以後續發文全數電子交換計）")
+    sheet = openpyxl.load_workbook(io.BytesIO(build_report([row("1. 目標", "1 指標", "5", gap=long_gap)],
+                                                           title="t", subtitle="s"))).active
+    assert sheet["H4"].data_type == "s"
+    assert sheet["H4"].value == "還需 3 件電子發文（以後續發文全數電子交換計）"
+    assert sheet.row_dimensions[4].height > 15  # wrapped onto more lines
+
+
+AUDITS_HALF_YEAR = {"procurement_audits": {month: 11 for month in range(1, 7)},
+                    "edoc_sent_electronic": {1: 1180}, "edoc_sent_total": {1: 1216},
+                    "warning_cases": {1: 3}, "budget_amount": {1: 21288}, "actual_spent": {1: "15000.5"}}
+
+
+@pytest.mark.parametrize(("indicator_id", "key", "value", "number_format", "text"), [
+    # 2: 6 × 11 = 66 of 130 cases; 66 ÷ 130 = 50.77% → 50.8%; still 64 to go; 66 × 12 ÷ 6 = 132 by year end
+    ("2", "target", 130, CASES, "130 案"),
+    ("2", "actual", 66, CASES, "66 案"),
+    ("2", "achievement", 0.508, "#,##0.0%", "50.8%"),
+    ("2", "gap", 64, '"還需 "#,##0" 案"', "還需 64 案"),
+    ("2", "projection", 132, CASES, "132 案"),
+    # 1: 3 cases against a target of 2: 150%, met (gap 0 reads 已達標)
+    ("1", "achievement", 1.5, "#,##0%", "150%"),
+    ("1", "gap", 0, '"已達標"', "已達標"),
+    # 10-1: 1,180 ÷ 1,216 = 97.039…% → 97.04% against 97%: 100.04% → 100%
+    ("10-1", "actual", 97.04, '#,##0.00"%"', "97.04%"),
+    ("10-1", "target", 97, '#,##0"%"', "97%"),
+    ("10-1", "achievement", 1, "#,##0%", "100%"),
+    # 8: 15,000.5 ÷ 21,288 = 70.46% against 85%; the gap is in 千元 from the rate that shows as 85%:
+    # 84.995% × 21,288 − 15,000.5 = 3,093.2356 → 3,093.24
+    ("8", "actual", 70.46, '#,##0.00"%"', "70.46%"),
+    ("8", "gap", 3093.24, '"還需執行 "#,##0.00" 千元"', "還需執行 3,093.24 千元"),
+])
+def test_report_values_from_an_evaluation(indicator_id: str, key: str, value: float, number_format: str,
+                                          text: str) -> None:
+    evaluation = evaluate(Figures.from_mapping(PLAN_112, AUDITS_HALF_YEAR), 6)
+    rows = {str(data["indicator"]).split()[0]: data for data in report_values(evaluation)}
+    quantity = rows[indicator_id][key]
+    assert quantity == Quantity(value, number_format, text)
+    assert str(quantity) == text
+
+
+def test_report_values_without_data_keep_the_dash() -> None:
+    evaluation = evaluate(Figures.from_mapping(PLAN_112, {}), 3)
+    first = report_values(evaluation)[0]
+    assert [first[key] for key in ("actual", "achievement", "gap", "projection")] == ["—"] * 4
+    assert first["target"] == Quantity(2, CASES, "2 案")
 
 
 def test_goal_cells_merged_for_their_indicators(report_sheet) -> None:

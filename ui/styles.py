@@ -11,12 +11,32 @@ SCREEN = """
 
 PRINT = """
 @media print {
+  @page { size: A4 landscape; margin: 8mm; }
+  /* controls and navigation: nothing to do on paper */
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
   [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
   [data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-primary"], .stButton, .stDownloadButton,
+  [data-testid="stPageLink"], [data-testid="stCheckbox"], [data-testid="stElementToolbar"],
   footer { display: none !important; }
   [data-testid="stMain"], .block-container { padding: 0 !important; margin: 0 !important; max-width: 100% !important; }
-  [data-testid="stVerticalBlockBorderWrapper"], .stPlotlyChart { break-inside: avoid; page-break-inside: avoid; }
+  /* Streamlit prints columns one under another, each a full page wide: keep them side by side */
+  [data-testid="stHorizontalBlock"] { display: flex !important; flex-direction: row !important;
+    flex-wrap: nowrap !important; gap: 0.5rem !important; }
+  [data-testid="stColumn"] { min-width: 0 !important; }
+  /* the overview (its gauges keyed overview_gauge_…), laid out for the screen, at a bit under half size: the 13
+     gauges with their lines on two pages; a goal's box is never cut in two */
+  .block-container:has([class*="st-key-overview_gauge_"]) { zoom: 0.45; }
+  .block-container:has([class*="st-key-overview_gauge_"]) [data-testid="stCaptionContainer"] {
+    font-size: 0.95rem !important; line-height: 1.25 !important; }
+  .block-container:has([class*="st-key-overview_gauge_"]) h4 { padding: 0 0 0.2rem 0 !important; }
+  [data-testid="stVerticalBlock"] { gap: 0.4rem !important; }
+  [data-testid="stVerticalBlock"]:has(> [data-testid="stElementContainer"] .stPlotlyChart) {
+    break-inside: avoid; page-break-inside: avoid; }
+  /* the report table: wrapped, smaller, its header row repeated on each page, no row cut in two */
+  h1 { font-size: 1.4rem !important; padding: 0 0 0.3rem 0 !important; }
+  .kpi-report { font-size: 7.5pt !important; }
+  .kpi-report thead { display: table-header-group; }
+  .kpi-report tr { break-inside: avoid; page-break-inside: avoid; }
 }
 """
 

@@ -299,9 +299,10 @@ def test_report_download_is_the_official_table(shared_app: StreamlitApp, page: P
     open_page(page, shared_app.page_url("報表匯出"), "報表匯出")
     expect(page.get_by_text("新竹縣政府政風處 112 年度施政計畫績效指標執行情形")).to_be_visible()
     expect(page.get_by_text("範例資料｜政風處｜統計至 112 年 12 月｜加權分數 99.12 分")).to_be_visible()
-    table = table_with_column(page, "策略目標")  # the grid renders only the columns in view; this one always is
+    table = page.locator("table.kpi-report")  # wrapped HTML: every column in view
     expect(table).to_be_visible()
-    assert grid_row_count(table) == 13
+    expect(table.locator("tbody tr")).to_have_count(13)
+    expect(table.locator("th", has_text="改進措施")).to_be_visible()
     assert_no_error_shown(page)
     save_screenshot(page, "06-report")
 
@@ -320,10 +321,16 @@ def test_report_download_is_the_official_table(shared_app: StreamlitApp, page: P
     rows = list(sheet.iter_rows(min_row=FIRST_DATA_ROW, values_only=True))
     indicators = [row for row in rows if row[1]]
     assert len(indicators) == 13
-    for indicator_id, row in zip(INDICATOR_IDS, indicators):
+    numbers = list(sheet.iter_rows(min_row=FIRST_DATA_ROW, min_col=5, max_col=5))
+    for indicator_id, row, (actual,) in zip(INDICATOR_IDS, indicators, numbers):
         value, status = SAMPLE_AS_OF_DECEMBER[indicator_id]
         assert row[1].startswith(f"{indicator_id} "), row
-        assert (row[4], row[6]) == (value, status), row
+        assert row[6] == status, row
+        # the actual is a number whose format reads like the screen: 134 with #,##0" 案" is 134 案
+        assert actual.data_type == "n", row
+        number, _, unit = value.partition(" ")
+        assert actual.value == pytest.approx(float(number.rstrip("%"))), row
+        assert actual.number_format.endswith('"%"' if value.endswith("%") else f'" {unit}"'), row
 
 
 # 10-1: 1,385 ÷ 1,422 = 97.398% → 97.4%, achievement 97.398 ÷ 97 = 100.4%.
