@@ -25,7 +25,7 @@ import pandas as pd
 from metrics import safety
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
-from metrics.exports.common import DEFAULT_MAX_BYTES, Progress, header_display
+from metrics.exports.common import DEFAULT_MAX_BYTES, LeftOut, Progress, header_display
 from metrics.exports.detect import locate, resolve
 from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_layout, csv_sample
 from metrics.parsing import parse_month_header
@@ -75,6 +75,7 @@ class SourceRead:
     mapping: dict[str, str] = field(default_factory=dict)  # logical column → header, exports only
     signature: str = ""  # the header row's fingerprint, exports only
     remembered: bool = False  # a mapping saved earlier was applied
+    left_out: LeftOut = field(default_factory=LeftOut)  # the export's rows read but not counted, and why
 
     @property
     def is_export(self) -> bool:
@@ -298,7 +299,8 @@ def _read_export(data: bytes, filename: str, plan: Plan, source: str | None,
                          progress=progress, max_bytes=EXPORT_MAX_BYTES)
     validate(result.frame, plan, file=filename)  # the same domain rules as a typed-in template
     return SourceRead(result.source, KIND_LABELS[result.source], result.frame, list(result.notes), result.applied,
-                      result.preview, result.rows_read, result.rows_used, dict(result.mapping), result.signature)
+                      result.preview, result.rows_read, result.rows_used, dict(result.mapping), result.signature,
+                      left_out=result.left_out)
 
 
 def _samples(data: bytes, filename: str) -> list[SheetSample]:

@@ -22,6 +22,7 @@ import streamlit as st
 from metrics.accounts import Action
 from metrics.errors import InputError, KpiError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
+from metrics.exports.common import LeftOut
 from metrics.presentation import history_rows, month_label, taiwan_time
 from metrics.sources import (AMOUNT_UNITS, OPTION_LABELS, SourceRead, mapping_choices, mapping_reason, mark_remembered,
                              read_any, remember_mapping, remembered_mapping)
@@ -165,6 +166,7 @@ def show_read(read_file: ReadFile) -> None:
         return
     st.caption(f"辨識為：{read.label}｜讀取 {read.rows_read:,} 列，計入 {read.rows_used:,} 列")
     st.markdown("\n".join(f"- {note}" for note in read.notes))
+    show_left_out(read.left_out)
     if read.applied:
         st.caption("已套用的排除設定：" + "；".join(read.applied))
     else:
@@ -172,6 +174,18 @@ def show_read(read_file: ReadFile) -> None:
     if read.preview is not None:
         with st.expander("原始資料預覽（前 20 列，只列出計算用到的欄位，個人資料已遮蔽）"):
             st.dataframe(read.preview, hide_index=True, width="stretch")
+
+
+def show_left_out(left_out: LeftOut) -> None:
+    """Which rows were read but not counted, by row number as in Excel, and why."""
+    if not left_out.total:
+        return
+    with st.expander(f"未計入的 {left_out.total:,} 列及原因"):
+        st.caption("；".join(f"{reason} {count:,} 列" for reason, count in left_out.by_reason))
+        st.dataframe(pd.DataFrame(left_out.rows, columns=["列（同 Excel 列號）", "未計入原因"]), hide_index=True,
+                     width="stretch")
+        if left_out.more:
+            st.caption(f"另有 {left_out.more:,} 列未列出（只列出前 {len(left_out.rows):,} 列）。")
 
 
 def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
