@@ -31,3 +31,59 @@ def test_an_export_whose_date_column_fits_only_some_rows_opens_the_mapping_form(
     assert left_out.values.tolist() == [[4, "不屬任何計算項目（例如紙本來文以紙本簽核）"]]  # row 4 as in Excel
     app.button(key="confirm_upload").click().run()
     assert stored_values(database)[(1, "edoc_received_electronic")] == 1
+
+
+def store_months(url: str, months, extra: list[tuple[int, str, object]] = ()) -> None:
+    """The sample year's figures of `months` (every field), plus `extra` (month, code, value) rows."""
+    from metrics.reading import read_upload
+    from metrics.store import Store
+    from catalogues import CATALOGUE
+    from test_pages import SAMPLE, long_csv
+
+    frame = read_upload(SAMPLE.read_bytes(), SAMPLE.name, CATALOGUE)
+    frame = frame[(frame["unit"] == "政風處") & frame["month"].isin(list(months))]
+    store = Store(url)
+    store.ingest(frame, file_name="1-3月.csv", file_bytes=b"1-3")
+    if extra:
+        data = long_csv(list(extra))
+        store.ingest(read_upload(data, "4月.csv", CATALOGUE), file_name="4月.csv", file_bytes=data)
+
+
+def sidebar_warnings(app) -> list[str]:
+    return [warning.value for warning in app.sidebar.warning]
+
+
+def test_one_early_figure_does_not_move_the_period(database):
+    store_months(database, [1, 2, 3], [(4, "warning_cases", 1)])
+    app = open_app()
+    assert app.sidebar.selectbox(key="period_month").value == 3  # the latest complete month, not April
+    assert "統計至 112年3月" in texts(app)
+    assert not sidebar_warnings(app)
+    app.sidebar.selectbox(key="period_month").select(4).run()
+    notice = sidebar_warnings(app)
+    assert len(notice) == 1 and notice[0].startswith("112年4月尚缺 25 項：採購稽核案件數、陳情檢舉完成件數")
+    assert "最近一個數字齊全的月份是 112年3月" in notice[0]
+
+
+def test_no_complete_month_is_said_next_to_the_period(database):
+    store_months(database, [], [(1, "warning_cases", 1), (2, "warning_cases", 0)])
+    app = open_app()
+    assert app.sidebar.selectbox(key="period_month").value == 2  # no month is complete: the latest reported
+    assert "112 年尚無數字齊全的月份" in sidebar_warnings(app)[0]
+
+
+def test_the_preview_warns_of_a_month_left_incomplete_and_the_checklist_shows_it(database):
+    from test_pages import long_csv
+
+    store_months(database, [1, 2, 3])
+    app = upload(open_app("資料上傳"), [("4月.csv", long_csv([(4, "warning_cases", 1), (4, "budget_amount", 21288)]))])
+    warning = next(warning.value for warning in app.warning if "儲存後下列月份的數字仍不齊全" in warning.value)
+    assert "- 112年4月尚缺 24 項：採購稽核案件數、陳情檢舉完成件數" in warning
+    checklist = next(table.value for table in app.dataframe if "人事名冊" in table.value.columns)
+    assert checklist.iloc[2].tolist() == ["112年3月", "✓", "✓", "✓", "✓", "✓", "✓"]
+    assert checklist.iloc[3].tolist() == ["112年4月", "未上傳", "未上傳", "未上傳", "未上傳", "未上傳", "—"]
+
+    app.button(key="confirm_upload").click().run()  # stored anyway: incomplete is a warning, not a refusal
+    checklist = next(table.value for table in app.dataframe if "人事名冊" in table.value.columns)
+    assert checklist.iloc[3].tolist() == ["112年4月", "未上傳", "未上傳", "未上傳", "缺 4 項", "缺 7 項", "—"]
+    assert any("112年4月：月報範本 缺" in markdown.value for markdown in app.markdown)

@@ -20,7 +20,9 @@ import pandas as pd
 import streamlit as st
 
 from metrics.accounts import Action
+from metrics.completeness import checklist_details, checklist_frame, incomplete_after, lacking_text
 from metrics.errors import InputError, KpiError, Problem
+from metrics.figures import Figures
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
 from metrics.exports.common import LeftOut
 from metrics.presentation import history_rows, month_label, taiwan_time
@@ -250,6 +252,38 @@ def remap_expander(context: Context, index: int, read_file: ReadFile) -> None:
     needed, source, mapping = read_file.remembered
     with st.expander("重新指定欄位對應（目前套用先前儲存的對應）"):
         mapping_form(context, index, read_file.name, needed, (source, mapping))
+
+
+def incomplete_warning(context: Context, files: Sequence[ReadFile]) -> None:
+    """Months the selected files bring figures for that would still be incomplete once stored, by the plan of
+    each (year, unit) the files speak for."""
+    frame = pd.concat([read.frame for read in files if read.read is not None], ignore_index=True)
+    if frame.empty:
+        return
+    lines = []
+    for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])}):
+        plan = context.catalogue.find(year, unit)
+        if plan is None:
+            continue
+        current = context.figures if plan.key == context.plan.key else Figures.from_frame(plan, context.source.frame)
+        prefix = "" if plan.key == context.plan.key else f"{plan.unit_name}："
+        lines += [f"- {prefix}{lacking_text(plan, entry, limit=12)}" for entry in incomplete_after(current, frame)]
+    if lines:
+        st.warning("**儲存後下列月份的數字仍不齊全**：這些月份不會成為預設的「統計至」月份；"
+                   "若以它們為統計月份，缺少的項目會使指標顯示落後。請一併上傳其餘的檔案，或確認後仍可儲存。\n\n"
+                   + "\n".join(lines), icon=":material/rule:")
+
+
+def month_checklist(context: Context) -> None:
+    """Each month of the year × each source: delivered (✓), partly (缺 N 項) or not at all (未上傳)."""
+    figures = context.figures
+    st.caption(f"{context.plan.label}：每月各來源是否已提供指標所需的全部數字（月底數也須每月填報；"
+               "「月報範本」指系統匯出檔以外、需在範本中填寫的項目）。")
+    st.dataframe(checklist_frame(figures), hide_index=True, width="stretch", key="month_checklist")
+    details = checklist_details(figures)
+    if details:
+        with st.expander(f"各月尚缺的項目（{len(details):,} 個月）"):
+            st.markdown("\n".join(f"- {line}" for line in details))
 
 
 def permission_problems(context: Context, files: Sequence[ReadFile]) -> list[str]:
