@@ -87,3 +87,28 @@ def test_the_preview_warns_of_a_month_left_incomplete_and_the_checklist_shows_it
     checklist = next(table.value for table in app.dataframe if "人事名冊" in table.value.columns)
     assert checklist.iloc[3].tolist() == ["112年4月", "未上傳", "未上傳", "未上傳", "缺 4 項", "缺 7 項", "—"]
     assert any("112年4月：月報範本 缺" in markdown.value for markdown in app.markdown)
+
+
+def test_the_undo_confirmation_names_the_batch_and_what_goes_back(database):
+    from metrics.reading import read_upload
+    from metrics.store import Store
+    from catalogues import CATALOGUE
+    from test_pages import long_csv
+
+    store = Store(database)
+    first = long_csv([(3, "warning_cases", 1), (3, "procurement_audits", 10)])
+    store.ingest(read_upload(first, "3月.csv", CATALOGUE), file_name="3月.csv", file_bytes=first, uploader="王大明")
+    # batch 2: two March figures corrected, two new (one in March, one in April)
+    second = long_csv([(3, "warning_cases", 2), (3, "procurement_audits", 11), (3, "complaints_completed", 5),
+                       (4, "warning_cases", 0)])
+    store.ingest(read_upload(second, "3月更正.csv", CATALOGUE), file_name="3月更正.csv", file_bytes=second,
+                 uploader="陳美玲")
+    app = open_app("資料上傳")
+    app.button(key="undo_2").click().run()
+    page = texts(app)
+    assert "確定要復原**第 2 批「3月更正.csv」**？" in page
+    assert "- 檔案：3月更正.csv（4 筆）\n- 單位與年度：政風處 112年\n- 上傳者：陳美玲\n- 上傳時間：" in page
+    assert ("**復原後**：\n- 112年3月 2 個數字恢復為上一次上傳的值，1 個數字將變為未填報\n"
+            "- 112年4月 1 個數字將變為未填報") in page
+    app.button(key="undo_confirm_2").click().run()
+    assert stored_values(database) == {(3, "warning_cases"): 1, (3, "procurement_audits"): 10}

@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.accounts import Action
+from metrics.batches import undo_effects
 from metrics.completeness import checklist_details, checklist_frame, incomplete_after, lacking_text
 from metrics.errors import InputError, KpiError, Problem
 from metrics.figures import Figures
@@ -332,17 +333,21 @@ def template_bytes(source_key: tuple, year: int, unit: str, _plan: Plan) -> byte
 
 @st.dialog("確認復原上傳", width="large", on_dismiss=settle_confirmation)
 def confirm_undo(services: Services, actor: Actor, batch: BatchInfo) -> None:
-    """Undo asks once more, naming the batch and how many values go back."""
+    """Undo asks once more, naming the batch and, month by month, what goes back."""
     try:
         values = services.store.batch_values(batch.id)
     except KpiError as error:
         st.error(str(error))
         return
-    restored = int(values["previous"].notna().sum())
-    removed = len(values) - restored
-    st.markdown(f"確定要復原**第 {batch.id:,} 批「{batch.file_name}」**（{batch.periods_text or '—'}，"
-                f"{taiwan_time(batch.uploaded_at)} 由 {batch.uploader or '—'} 上傳）？")
-    st.markdown(f"- {restored:,} 筆數值恢復為此批上傳前的數字\n- {removed:,} 筆此批新增的數值改回「未填報」")
+    effects = undo_effects(values)
+    several_units = len({effect.unit for effect in effects}) > 1
+    st.markdown(f"確定要復原**第 {batch.id:,} 批「{batch.file_name}」**？")
+    st.markdown(f"- 檔案：{batch.file_name}（{batch.row_count:,} 筆）\n"
+                f"- 單位與年度：{batch.periods_text or '—'}\n"
+                f"- 上傳者：{batch.uploader or '—'}\n"
+                f"- 上傳時間：{taiwan_time(batch.uploaded_at)}")
+    st.markdown("**復原後**：\n" + ("\n".join(f"- {effect.text(with_unit=several_units)}" for effect in effects)
+                                    or "- 此批沒有改變任何數字"))
     st.caption("復原會記入操作紀錄；復原後若要再用這些數字，請重新上傳檔案。")
     confirmation_buttons("確認復原", f"undo_confirm_{batch.id}", f"undo_cancel_{batch.id}",
                          lambda: services.undo(actor, batch.id).message)
