@@ -15,8 +15,9 @@ system export, the template reader is skipped.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -93,6 +94,29 @@ class MappingChoices:
     optional: dict[str, str]
     guesses: dict[str, str | None]
     one_of: tuple[tuple[str, ...], ...]  # at least one column of each group must be given
+
+
+def distinct_files(files: Sequence[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """The files of one selection, each content once (the first name it came under), and the (name, first name)
+    of every repeat: the same file chosen twice is read, checked and stored once."""
+    seen: dict[str, str] = {}
+    kept: list[tuple[str, bytes]] = []
+    repeated: list[tuple[str, str]] = []
+    for name, data in files:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in seen:
+            repeated.append((name, seen[digest]))
+            continue
+        seen[digest] = name
+        kept.append((name, data))
+    return kept, repeated
+
+
+def repeated_text(repeated: Sequence[tuple[str, str]]) -> str:
+    """「已略過重複選取的檔案：「月報 (1).xlsx」（與「月報.xlsx」內容相同）」."""
+    parts = [f"「{name}」（與「{first}」內容相同）" if name != first else f"「{name}」（選取了兩次）"
+             for name, first in repeated]
+    return "已略過重複選取的檔案：" + "、".join(parts) + "；每個檔案只讀取與儲存一次。"
 
 
 def read_any(data: bytes, filename: str, catalogue: Catalogue, *, year: int | None = None, unit: str | None = None,

@@ -6,6 +6,7 @@ import streamlit as st
 
 from metrics.presentation import frame_months, preview_summary, preview_table
 from metrics.accounts import Action
+from metrics.sources import distinct_files, repeated_text
 from ui.auth import refusal
 from ui.layout import start_page
 from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, incomplete_warning,
@@ -45,7 +46,10 @@ if may_upload.allowed:
     uploads = st.file_uploader("月報或系統匯出檔（.xlsx 或 .csv；月報每檔 20 MB、系統匯出每檔 100 MB 以內）", type=["xlsx", "csv"],
                                accept_multiple_files=True, key=uploader_key())
 if uploads:
-    files = read_files([(upload.name, upload.getvalue()) for upload in uploads], context, options, month)
+    chosen, repeated = distinct_files([(upload.name, upload.getvalue()) for upload in uploads])
+    if repeated:
+        st.info(repeated_text(repeated), icon=":material/content_copy:")
+    files = read_files(chosen, context, options, month)
     not_permitted = permission_problems(context, files)
     refused = [read for read in files if read.problems]
     waiting = [read for read in files if read.needed is not None and not read.problems]

@@ -112,3 +112,26 @@ def test_the_undo_confirmation_names_the_batch_and_what_goes_back(database):
             "- 112年4月 1 個數字將變為未填報") in page
     app.button(key="undo_confirm_2").click().run()
     assert stored_values(database) == {(3, "warning_cases"): 1, (3, "procurement_audits"): 10}
+
+
+def test_the_same_file_chosen_twice_is_read_once(database):
+    from test_pages import long_csv
+
+    bad = long_csv([(1, "procurement_audits", 11), (1, "complaints_completed", "abc")])
+    app = upload(open_app("資料上傳"), [("bad.csv", bad), ("bad (1).csv", bad)])
+    assert any(info.value.startswith("已略過重複選取的檔案：「bad (1).csv」（與「bad.csv」內容相同）") for info in app.info)
+    errors = [error.value for error in app.error]
+    assert len(errors) == 1 and errors[0].count("儲存格 E3") == 1  # listed once, not twice
+
+    good = long_csv([(1, "procurement_audits", 11)])
+    app = upload(open_app("資料上傳"), [("good.csv", good), ("good.csv", good)])
+    app.button(key="confirm_upload").click().run()
+    from metrics.store import Store
+
+    assert [batch.file_name for batch in Store(database).history()] == ["good.csv"]  # stored once
+
+
+def test_text_renamed_xlsx_is_not_called_a_csv_unless_it_is_one(database):
+    app = upload(open_app("資料上傳"), [("月報.xlsx", "會議紀錄：\n請各單位於月底前回覆。\n".encode("utf-8"))])
+    errors = [error.value for error in app.error]
+    assert len(errors) == 1 and "也不是可讀取的 CSV 表格" in errors[0] and "改為 .csv" not in errors[0]

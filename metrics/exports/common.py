@@ -23,6 +23,7 @@ import pandas as pd
 from metrics.errors import InputError, KpiError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.parsing import normalize_text, parse_date, parse_number
+from metrics.validation import in_sheet_order
 
 if TYPE_CHECKING:
     from metrics.plan import Plan
@@ -311,7 +312,7 @@ class Problems:
     def raise_if_any(self) -> None:
         if not self.items:
             return
-        problems = list(self.items)
+        problems = in_sheet_order(self.items)
         if self.overflow:
             problems.append(Problem(f"另有 {self.overflow:,} 個問題未列出，請先修正以上問題後再上傳。",
                                     self.filename, self.sheet))
