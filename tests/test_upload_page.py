@@ -4,6 +4,8 @@ the month checklist, the undo confirmation and the wording of refused files."""
 
 from __future__ import annotations
 
+import pytest
+
 from metrics.exports.synthetic import xlsx_bytes
 from test_pages import database, open_app, stored_values, texts, upload  # noqa: F401 (database is a fixture)
 
@@ -135,3 +137,25 @@ def test_text_renamed_xlsx_is_not_called_a_csv_unless_it_is_one(database):
     app = upload(open_app("資料上傳"), [("月報.xlsx", "會議紀錄：\n請各單位於月底前回覆。\n".encode("utf-8"))])
     errors = [error.value for error in app.error]
     assert len(errors) == 1 and "也不是可讀取的 CSV 表格" in errors[0] and "改為 .csv" not in errors[0]
+
+
+@pytest.mark.parametrize(("indicator", "offered"), [("10-2", True), ("10-1", False)])  # 10-2 behind, 10-1 met at 12月
+def test_last_months_note_is_offered_while_still_behind(database, indicator, offered):
+    from metrics.store import Store
+    from test_pages import store_sample
+
+    store_sample(database)
+    Store(database).save_note(112, "政風處", 11, indicator, "紙本來文仍多", "加強宣導線上簽核", author="王大明")
+    app = open_app("指標明細")
+    app.selectbox(key="detail_indicator").select(indicator).run()
+    suffix = f"{indicator}_112_政風處_12"
+    reason = app.text_area(key=f"note_reason_{suffix}")
+    assert reason.value == ("紙本來文仍多" if offered else "")
+    assert app.text_area(key=f"note_action_{suffix}").value == ("加強宣導線上簽核" if offered else "")
+    assert any("沿用上月內容，請確認後儲存" in info.value for info in app.info) == offered
+    assert indicator not in Store(database).notes(112, "政風處", 12)  # nothing stored until saved
+    if offered:
+        app.button(key=f"FormSubmitter:note_form_{suffix}-儲存說明").click().run()
+        note = Store(database).notes(112, "政風處", 12)[indicator]
+        assert (note.reason, note.action, note.author) == ("紙本來文仍多", "加強宣導線上簽核", "測試tester（tester）")
+        assert not any("沿用上月內容" in info.value for info in app.info)
