@@ -278,7 +278,7 @@ def incomplete_warning(context: Context, files: Sequence[ReadFile]) -> None:
 def month_checklist(context: Context) -> None:
     """Each month of the year × each source: delivered (✓), partly (缺 N 項) or not at all (未上傳)."""
     figures = context.figures
-    st.caption(f"{context.plan.label}：每月各來源是否已提供指標所需的全部數字（月底數也須每月填報；"
+    st.caption(f"{context.plan.label}：每月各來源是否已提供指標所需的每一個數字（月底數也須每月填報；"
                "「月報範本」指系統匯出檔以外、需在範本中填寫的項目）。")
     st.dataframe(checklist_frame(figures), hide_index=True, width="stretch", key="month_checklist")
     details = checklist_details(figures)
