@@ -26,7 +26,7 @@ import pandas as pd
 from metrics import safety
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
-from metrics.exports.common import DEFAULT_MAX_BYTES, LeftOut, Progress, header_display
+from metrics.exports.common import DEFAULT_MAX_BYTES, ExportRefused, LeftOut, Progress, header_display
 from metrics.exports.detect import locate, resolve
 from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_layout, csv_sample
 from metrics.parsing import parse_month_header
@@ -131,16 +131,18 @@ def read_any(data: bytes, filename: str, catalogue: Catalogue, *, year: int | No
     source, mapping: the kind of export and its column mapping as confirmed by the user; without a
         mapping, one saved in `store` for the same header row is applied (noted as REMEMBERED_NOTE).
     options, month: exclusions and the 資料截至月份 of an export (see metrics.exports.read_export).
-    Raises MappingNeeded when an export's columns need the user's choice, InputError otherwise.
+    Raises MappingNeeded when an export's columns need the user's choice, InputError otherwise
+    (ExportRefused for an export whose header row was recognized: its question offers a mapping form).
     """
     if source is not None and source not in SOURCES:
         raise InputError(Problem(f"未知的資料種類「{source}」（可用：{'、'.join(SOURCES)}）", filename))
     defaults = Defaults(year, unit)
     try:
         return _read(data, filename, catalogue, defaults, source, mapping, options, month, progress)
-    except MappingNeeded as needed:
+    except (MappingNeeded, ExportRefused) as asked:
         if store is None or mapping or year is None or unit is None:
             raise
+        needed = asked.question if isinstance(asked, ExportRefused) else asked
         found = remembered_mapping(store, needed, source, year=year, unit=unit)
         if found is None:
             raise

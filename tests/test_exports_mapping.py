@@ -169,3 +169,35 @@ def test_a_missing_required_column_is_prefilled_with_the_nearest_header(headers,
         read_export(data, "名冊.xlsx", PLAN_112, source="roster")
     assert caught.value.missing == [column]
     assert caught.value.guesses[column] == guess
+
+
+WRONGLY_MATCHED = [["文號", "類別", "方向", "發文日期", "交換方式"], ["府政字第1", "函", "發文", "112/01/05", "電子交換"],
+                   ["府政字第2", "書函", "發文", "112/01/06", "紙本"]]
+
+
+def test_a_refused_export_carries_its_mapping_question() -> None:
+    from metrics.exports.common import ExportRefused
+
+    with pytest.raises(ExportRefused) as caught:
+        read_export(xlsx_bytes(WRONGLY_MATCHED), "公文.xlsx", PLAN_112)
+    assert any("欄位對應可能有誤" in problem.message for problem in caught.value.problems)
+    question = caught.value.question
+    assert (question.source, question.headers) == ("document_log", ["文號", "類別", "方向", "發文日期", "交換方式"])
+    assert (question.guesses["kind"], question.guesses["sent_date"]) == ("類別", "發文日期")
+    assert question.signature == mapping_signature(question.headers)
+
+
+def test_a_saved_mapping_is_applied_to_an_export_that_was_refused(tmp_path) -> None:
+    from metrics.exports.common import ExportRefused
+    from metrics.sources import read_any, remember_mapping
+    from metrics.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'kpi.sqlite3'}")
+    data = xlsx_bytes(WRONGLY_MATCHED)
+    with pytest.raises(ExportRefused) as caught:
+        read_any(data, "公文.xlsx", CATALOGUE, year=112, unit="政風處", store=store)
+    remember_mapping(store, caught.value.question, {"kind": "方向"}, year=112, unit="政風處")
+    read = read_any(data, "公文.xlsx", CATALOGUE, year=112, unit="政風處", store=store)
+    assert read.remembered and read.mapping["kind"] == "方向"
+    assert {code: int(value) for code, value in zip(read.frame["field"], read.frame["value"])} == {
+        "edoc_sent_total": 2, "edoc_sent_electronic": 1}

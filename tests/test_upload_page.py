@@ -159,3 +159,24 @@ def test_last_months_note_is_offered_while_still_behind(database, indicator, off
         note = Store(database).notes(112, "政風處", 12)[indicator]
         assert (note.reason, note.action, note.author) == ("紙本來文仍多", "加強宣導線上簽核", "測試tester（tester）")
         assert not any("沿用上月內容" in info.value for info in app.info)
+
+
+def test_an_export_refused_because_a_column_was_matched_wrongly_offers_the_mapping_form(database):
+    # 類別 is taken for 收發別 (an exact synonym) but holds the kind of document; 方向 holds 收文/發文
+    letters = [["文號", "類別", "方向", "收文日期", "發文日期", "交換方式", "簽核方式"],
+               ["府政字第1", "函", "發文", None, "112/01/05", "電子交換", None],
+               ["府收字第2", "書函", "收文", "112/01/06", None, "電子交換", "線上簽核"],
+               ["府收字第3", "公告", "收文", "112/01/09", None, "紙本", "線上簽核"]]
+    app = upload(open_app("資料上傳"), [("公文清單.xlsx", xlsx_bytes(letters))])
+    errors = [error.value for error in app.error]
+    assert len(errors) == 1 and "欄位對應可能有誤" in errors[0]
+    kind = next(box for box in app.selectbox if box.label == "收發別（必要）")  # in 欄位辨識有誤？重新指定欄位對應
+    assert kind.value == "類別"  # what was matched automatically
+    kind.select("方向")
+    next(button for button in app.button if button.label == "儲存欄位對應並重新讀取").click().run()
+    assert not app.exception and not app.error
+    assert "已套用先前儲存的欄位對應" in texts(app)
+    app.button(key="confirm_upload").click().run()
+    values = stored_values(database)
+    assert (values[(1, "edoc_sent_total")], values[(1, "edoc_received_electronic")],
+            values[(1, "paper_received_signed_online")]) == (1, 1, 1)

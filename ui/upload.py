@@ -25,7 +25,7 @@ from metrics.completeness import checklist_details, checklist_frame, incomplete_
 from metrics.errors import InputError, KpiError, Problem
 from metrics.figures import Figures
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
-from metrics.exports.common import LeftOut
+from metrics.exports.common import ExportRefused, LeftOut
 from metrics.presentation import history_rows, month_label, taiwan_time
 from metrics.sources import (AMOUNT_UNITS, OPTION_LABELS, SourceRead, mapping_choices, mapping_reason, mark_remembered,
                              read_any, remember_mapping, remembered_mapping)
@@ -52,6 +52,7 @@ class Outcome:
     read: SourceRead | None = None
     problems: tuple[Problem, ...] = ()
     needed: MappingNeeded | None = None
+    question: MappingNeeded | None = None  # a refused export's header row, for a mapping form
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class ReadFile:
     problems: tuple[Problem, ...] = ()
     needed: MappingNeeded | None = None  # the columns still need the user's choice
     remembered: tuple[MappingNeeded, str, dict] | None = None  # the question a saved mapping answered
+    question: MappingNeeded | None = None  # a refused export's header row: its columns may be matched wrongly
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -110,6 +112,8 @@ def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, 
                                             progress=progress))
         except MappingNeeded as needed:
             outcome = Outcome(needed=needed)
+        except ExportRefused as error:
+            outcome = Outcome(problems=tuple(error.problems), question=error.question)
         except InputError as error:
             outcome = Outcome(problems=tuple(error.problems))
         cache.put(key, outcome)
@@ -129,22 +133,24 @@ def read_files(files: Sequence[tuple[str, bytes]], context: Context, options: Ex
         report(0.0, "開始")
         digest = hashlib.sha256(data).hexdigest()
         outcome = read_one(data, name, options, month, context, digest=digest, progress=report)
-        if outcome.needed is None:
+        asked = outcome.needed or outcome.question
+        if asked is None:
             results.append(ReadFile(name, data, outcome.read, outcome.problems))
             continue
         try:
-            found = remembered_mapping(store, outcome.needed, year=context.year, unit=context.unit)
+            found = remembered_mapping(store, asked, year=context.year, unit=context.unit)
         except KpiError as error:
             results.append(ReadFile(name, data, None, (Problem(f"無法讀取已儲存的欄位對應：{error}", name),)))
             continue
         if found is None:
-            results.append(ReadFile(name, data, None, needed=outcome.needed))
+            results.append(ReadFile(name, data, None, outcome.problems, needed=outcome.needed,
+                                    question=outcome.question))
             continue
         source, mapping = found
         mapped = read_one(data, name, options, month, context, digest=digest, source=source, mapping=mapping,
                           progress=report)
         results.append(ReadFile(name, data, mark_remembered(mapped.read) if mapped.read else None, mapped.problems,
-                                mapped.needed, (outcome.needed, source, mapping)))
+                                mapped.needed, (asked, source, mapping)))
     bar.empty()
     return results
 
@@ -247,12 +253,15 @@ def show_mapping_needed(context: Context, index: int, read_file: ReadFile) -> No
 
 
 def remap_expander(context: Context, index: int, read_file: ReadFile) -> None:
-    """For a file read with a saved mapping: a way to change that mapping."""
-    if read_file.remembered is None:
-        return
-    needed, source, mapping = read_file.remembered
-    with st.expander("重新指定欄位對應（目前套用先前儲存的對應）"):
-        mapping_form(context, index, read_file.name, needed, (source, mapping))
+    """For a file read with a saved mapping, or an export refused for its content: a way to (re)map its columns."""
+    if read_file.remembered is not None:
+        needed, source, mapping = read_file.remembered
+        with st.expander("重新指定欄位對應（目前套用先前儲存的對應）"):
+            mapping_form(context, index, read_file.name, needed, (source, mapping))
+    elif read_file.question is not None:
+        question = read_file.question
+        with st.expander("欄位辨識有誤？重新指定欄位對應（目前為系統自動辨識的對應）"):
+            mapping_form(context, index, read_file.name, question, (question.source, question.guesses))
 
 
 def incomplete_warning(context: Context, files: Sequence[ReadFile]) -> None:

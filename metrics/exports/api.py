@@ -16,6 +16,7 @@ from metrics.exports.common import (
     CodedColumn,
     ColumnsNeeded,
     Context,
+    ExportRefused,
     ExportOptions,
     ExportResult,
     Progress,
@@ -119,7 +120,8 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
         read from the title), and the last month a log speaks for.
     plan: the plan of the unit and year the export speaks for (an export names neither): its rows must
         fall in the plan's year, and its figures are the plan's unit's.
-    Raises MappingNeeded when the source or its columns are uncertain, InputError for bad content.
+    Raises MappingNeeded when the source or its columns are uncertain, InputError for bad content
+    (ExportRefused, carrying the mapping question, once the header row is known).
     """
     options = options or ExportOptions()
     report = progress or _ignore
@@ -129,6 +131,16 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
     opened = _open(data, filename, max_bytes)
     report(0.05, "尋找標題列與欄位")
     located = locate(opened.samples, filename, source, mapping)
+    try:
+        return _aggregate(opened, located, filename, plan, options, month, report, preview_rows)
+    except ColumnsNeeded as needed:
+        raise located_mapping_needed(located, filename, needed.reason, needed.guesses) from None
+    except InputError as error:
+        raise ExportRefused(error.problems, located_mapping_needed(located, filename, "", {})) from None
+
+
+def _aggregate(opened: _Opened, located: Located, filename: str, plan: Plan, options: ExportOptions,
+               month: int | None, report: Progress, preview_rows: int) -> ExportResult:
     report(0.1, f"讀取「{located.spec.label}」的資料列")
     table = _load(opened, located, filename, options)
     rows_read = len(table)
@@ -140,10 +152,7 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
     context = Context(plan, options, month, filename, located.sheet, located.title_lines,
                       {name: located.headers[index] for name, index in located.resolution.columns.items()})
     report(0.7, "計算每月數字")
-    try:
-        aggregate = located.spec.aggregate(table, context)
-    except ColumnsNeeded as needed:
-        raise located_mapping_needed(located, filename, needed.reason, needed.guesses) from None
+    aggregate = located.spec.aggregate(table, context)
     frame = build_frame(aggregate.values, plan, plan.unit, filename, located.sheet)
     notes = [f"讀取 {rows_read:,} 列資料，計入 {aggregate.rows_used:,} 列。"]
     if blank_rows.size:

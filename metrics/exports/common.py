@@ -171,6 +171,16 @@ class MappingNeeded(KpiError):
         super().__init__(f"檔案「{filename}」：{detail}。請在頁面上選擇資料種類並指定各欄位對應的標題後再匯入。")
 
 
+class ExportRefused(InputError):
+    """An export whose header row was recognized but whose content was refused. The problems may come from a
+    column matched to the wrong header (most values of 收發別 unrecognized), so `question` lets the page offer
+    the mapping form for the same header row."""
+
+    def __init__(self, problems: list[Problem], question: MappingNeeded):
+        super().__init__(problems)
+        self.question = question
+
+
 class ColumnsNeeded(Exception):
     """An aggregate cannot do without a column the header row did not give (a 收文 row, but no 收文日期
     nor 日期 column). The reader turns it into MappingNeeded, so the page opens the mapping form
