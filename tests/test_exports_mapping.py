@@ -133,14 +133,22 @@ def test_a_date_column_shared_by_every_kind_of_letter_is_recognized(date_header:
                       (1, "online_signed"): 1, (2, "paper_received_signed_online"): 1, (2, "online_signed"): 1}
 
 
-@pytest.mark.parametrize(("date_header", "column"), [("收文日期時間", "received_date"), ("發文日期時間", "sent_date"),
-                                                     ("來文日", "received_date"), ("創稿日期時間", "created_date")])
-def test_date_header_variants(date_header: str, column: str) -> None:
-    assert SOURCES["document_log"].column(column).keys  # the column exists
+@pytest.mark.parametrize(("source", "others", "date_header", "column"), [
+    ("document_log", ["收發別", "交換方式"], "收文日期時間", "received_date"),
+    ("document_log", ["收發別", "交換方式"], "發文日期時間", "sent_date"),
+    ("document_log", ["收發別", "交換方式"], "來文日", "received_date"),
+    ("document_log", ["收發別", "交換方式"], "創稿日期時間", "created_date"),
+    ("document_log", ["收發別", "交換方式"], "收文年月日", "received_date"),
+    ("document_log", ["收發別", "交換方式"], "發文年月日", "sent_date"),
+    ("case_log", ["案件類別"], "結案年月日", "completed_date"),
+    ("case_log", ["案件類別"], "辦理年月日", "held_date"),
+    ("roster", ["人員類別"], "到職年月日", "start"),
+])
+def test_date_header_variants(source: str, others: list[str], date_header: str, column: str) -> None:
     from metrics.exports.detect import resolve
 
-    resolution = resolve(SOURCES["document_log"], {0: "收發別", 1: date_header, 2: "交換方式"})
-    assert resolution.columns[column] == 1
+    resolution = resolve(SOURCES[source], dict(enumerate([date_header, *others])))
+    assert resolution.columns[column] == 0
 
 
 def test_a_date_column_that_fits_only_some_rows_asks_for_a_mapping() -> None:
