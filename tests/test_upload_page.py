@@ -180,3 +180,13 @@ def test_an_export_refused_because_a_column_was_matched_wrongly_offers_the_mappi
     values = stored_values(database)
     assert (values[(1, "edoc_sent_total")], values[(1, "edoc_received_electronic")],
             values[(1, "paper_received_signed_online")]) == (1, 1, 1)
+
+
+def test_on_an_empty_store_the_preview_judges_the_month_by_what_will_be_stored(database):
+    """The sample year is shown while the store is empty, but it is not stored: January with one figure is
+    incomplete (25 of 26 missing), however complete the sample's January is."""
+    from test_pages import long_csv
+
+    app = upload(open_app("資料上傳"), [("1月.csv", long_csv([(1, "warning_cases", 1)]))])
+    warning = next(warning.value for warning in app.warning if "儲存後下列月份的數字仍不齊全" in warning.value)
+    assert "- 112年1月尚缺 25 項：採購稽核案件數" in warning

@@ -270,13 +270,14 @@ def incomplete_warning(context: Context, files: Sequence[ReadFile]) -> None:
     frame = pd.concat([read.frame for read in files if read.read is not None], ignore_index=True)
     if frame.empty:
         return
+    stored = context.source.frame if not context.source.is_sample else frame.iloc[0:0]  # the sample is not stored
     lines = []
     for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])}):
-        plan = context.catalogue.find(year, unit)
+        plan = context.source.official.find(year, unit)
         if plan is None:
             continue
-        current = context.figures if plan.key == context.plan.key else Figures.from_frame(plan, context.source.frame)
-        prefix = "" if plan.key == context.plan.key else f"{plan.unit_name}："
+        current = Figures.from_frame(plan, stored)
+        prefix = "" if plan.key == context.plan.key else f"{plan.unit_name} "
         lines += [f"- {prefix}{lacking_text(plan, entry, limit=12)}" for entry in incomplete_after(current, frame)]
     if lines:
         st.warning("**儲存後下列月份的數字仍不齊全**：這些月份不會成為預設的「統計至」月份；"
