@@ -6,8 +6,18 @@ from __future__ import annotations
 
 import pytest
 
+from catalogues import CATALOGUE
 from metrics.exports.synthetic import xlsx_bytes
-from test_pages import database, open_app, stored_values, texts, upload  # noqa: F401 (database is a fixture)
+from metrics.reading import read_upload
+from metrics.store import Store
+from test_pages import SAMPLE, long_csv, open_app, store_sample, stored_values, texts, upload
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    monkeypatch.setenv("KPI_DB_URL", url)
+    return url
 
 # 文號, 收發別, 發文日期 (the only date column, used for every letter), 交換方式, 簽核方式
 LETTERS = [["文號", "收發別", "發文日期", "交換方式", "簽核方式", "主旨"],
@@ -37,11 +47,6 @@ def test_an_export_whose_date_column_fits_only_some_rows_opens_the_mapping_form(
 
 def store_months(url: str, months, extra: list[tuple[int, str, object]] = ()) -> None:
     """The sample year's figures of `months` (every field), plus `extra` (month, code, value) rows."""
-    from metrics.reading import read_upload
-    from metrics.store import Store
-    from catalogues import CATALOGUE
-    from test_pages import SAMPLE, long_csv
-
     frame = read_upload(SAMPLE.read_bytes(), SAMPLE.name, CATALOGUE)
     frame = frame[(frame["unit"] == "政風處") & frame["month"].isin(list(months))]
     store = Store(url)
@@ -75,7 +80,6 @@ def test_no_complete_month_is_said_next_to_the_period(database):
 
 
 def test_the_preview_warns_of_a_month_left_incomplete_and_the_checklist_shows_it(database):
-    from test_pages import long_csv
 
     store_months(database, [1, 2, 3])
     app = upload(open_app("資料上傳"), [("4月.csv", long_csv([(4, "warning_cases", 1), (4, "budget_amount", 21288)]))])
@@ -92,10 +96,6 @@ def test_the_preview_warns_of_a_month_left_incomplete_and_the_checklist_shows_it
 
 
 def test_the_undo_confirmation_names_the_batch_and_what_goes_back(database):
-    from metrics.reading import read_upload
-    from metrics.store import Store
-    from catalogues import CATALOGUE
-    from test_pages import long_csv
 
     store = Store(database)
     first = long_csv([(3, "warning_cases", 1), (3, "procurement_audits", 10)])
@@ -117,7 +117,6 @@ def test_the_undo_confirmation_names_the_batch_and_what_goes_back(database):
 
 
 def test_the_same_file_chosen_twice_is_read_once(database):
-    from test_pages import long_csv
 
     bad = long_csv([(1, "procurement_audits", 11), (1, "complaints_completed", "abc")])
     app = upload(open_app("資料上傳"), [("bad.csv", bad), ("bad (1).csv", bad)])
@@ -128,7 +127,6 @@ def test_the_same_file_chosen_twice_is_read_once(database):
     good = long_csv([(1, "procurement_audits", 11)])
     app = upload(open_app("資料上傳"), [("good.csv", good), ("good.csv", good)])
     app.button(key="confirm_upload").click().run()
-    from metrics.store import Store
 
     assert [batch.file_name for batch in Store(database).history()] == ["good.csv"]  # stored once
 
@@ -141,8 +139,6 @@ def test_text_renamed_xlsx_is_not_called_a_csv_unless_it_is_one(database):
 
 @pytest.mark.parametrize(("indicator", "offered"), [("10-2", True), ("10-1", False)])  # 10-2 behind, 10-1 met at 12月
 def test_last_months_note_is_offered_while_still_behind(database, indicator, offered):
-    from metrics.store import Store
-    from test_pages import store_sample
 
     store_sample(database)
     Store(database).save_note(112, "政風處", 11, indicator, "紙本來文仍多", "加強宣導線上簽核", author="王大明")
@@ -185,7 +181,6 @@ def test_an_export_refused_because_a_column_was_matched_wrongly_offers_the_mappi
 def test_on_an_empty_store_the_preview_judges_the_month_by_what_will_be_stored(database):
     """The sample year is shown while the store is empty, but it is not stored: January with one figure is
     incomplete (25 of 26 missing), however complete the sample's January is."""
-    from test_pages import long_csv
 
     app = upload(open_app("資料上傳"), [("1月.csv", long_csv([(1, "warning_cases", 1)]))])
     warning = next(warning.value for warning in app.warning if "儲存後下列月份的數字仍不齊全" in warning.value)
