@@ -157,6 +157,18 @@ def test_last_months_note_is_offered_while_still_behind(database, indicator, off
         assert not any("沿用上月內容" in info.value for info in app.info)
 
 
+def test_a_note_cleared_this_month_is_not_offered_last_months_again(database):
+    store_sample(database)
+    store = Store(database)
+    store.save_note(112, "政風處", 11, "10-2", "紙本來文仍多", "加強宣導", author="王大明")
+    store.save_note(112, "政風處", 12, "10-2", "暫填", "", author="王大明")
+    store.save_note(112, "政風處", 12, "10-2", "", "", author="王大明")  # cleared on purpose
+    app = open_app("指標明細")
+    app.selectbox(key="detail_indicator").select("10-2").run()
+    assert app.text_area(key="note_reason_10-2_112_政風處_12").value == ""
+    assert not any("沿用上月內容" in info.value for info in app.info)
+
+
 def test_an_export_refused_because_a_column_was_matched_wrongly_offers_the_mapping_form(database):
     # 類別 is taken for 收發別 (an exact synonym) but holds the kind of document; 方向 holds 收文/發文
     letters = [["文號", "類別", "方向", "收文日期", "發文日期", "交換方式", "簽核方式"],

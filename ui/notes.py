@@ -26,7 +26,7 @@ def note_form(context: Context, result: IndicatorResult) -> None:
     except KpiError as error:
         st.error(str(error))
         return
-    carried = previous_note(context, result) if note is None else None
+    carried = previous_note(context, result) if note is None and not history else None  # a cleared note stays cleared
     suffix = f"{indicator_id}_{context.year}_{context.unit}_{context.month}"
     reason_key, action_key, draft_key = f"note_reason_{suffix}", f"note_action_{suffix}", f"note_draft_{suffix}"
     saved = (note.reason, note.action) if note else ("", "")
