@@ -14,6 +14,7 @@ the process; and it silently returns a blank for a formula nobody calculated.
 
 from __future__ import annotations
 
+import csv
 import io
 import posixpath
 import re
@@ -115,9 +116,13 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTE
         raise refuse(f"這個檔案是舊版 Excel（.xls）格式，或是設有開啟密碼的活頁簿，無法讀取；"
                      f"請移除密碼，並{SAVE_AS_XLSX.removeprefix('請')}")
     if extension == "xlsx":
-        if looks_like_text(data):
+        if looks_like_csv_table(data):
             return "csv"
-        raise refuse(f"{NOT_A_WORKBOOK}（內容不是 .xlsx 格式，檔案可能已損毀或副檔名被改過）；{SAVE_AS_XLSX}")
+        if looks_like_text(data):
+            raise refuse(f"{NOT_A_WORKBOOK}，也不是可讀取的 CSV 表格（內容是文字，但沒有以逗號或 Tab 分隔、"
+                         f"各列欄數一致的欄位）；請確認選對檔案，或在原系統或 Excel 開啟後{SAVE_AS_XLSX.removeprefix('請在 Excel 開啟後')}")
+        raise refuse(f"{NOT_A_WORKBOOK}（內容不是 .xlsx 格式，檔案可能已損毀或副檔名被改過），也不是 CSV 文字檔；"
+                     f"請確認選對檔案，或{SAVE_AS_XLSX.removeprefix('請')}")
     if data.startswith(b"%PDF"):
         raise refuse("內容是 PDF 檔，不是 CSV 文字檔；請上傳 Excel 活頁簿（.xlsx）或 CSV 檔")
     return "csv"
@@ -130,6 +135,38 @@ def looks_like_text(data: bytes) -> bool:
     except (ValueError, UnicodeError):
         return False
     return control_character_count(text) == 0
+
+
+CSV_DELIMITERS = (",", "\t", ";", "|")
+CSV_SAMPLE_BYTES = 64 * 1024
+CSV_SAMPLE_LINES = 50
+
+
+def looks_like_csv_table(data: bytes) -> bool:
+    """Text that reads as a table: with one delimiter, at least two lines (a header and a row) have the same
+    number of fields (two or more), and they are at least half of the non-blank lines sampled (title lines
+    above the header are allowed). A text file renamed .xlsx is only told to rename it to .csv when it is one."""
+    try:
+        text, _ = decode_text(data[:CSV_SAMPLE_BYTES])
+    except (ValueError, UnicodeError):
+        try:  # the sample may have cut a multi-byte character in two
+            text, _ = decode_text(data[:CSV_SAMPLE_BYTES - 1])
+        except (ValueError, UnicodeError):
+            return False
+    if control_character_count(text):
+        return False
+    lines = [line for line in text.splitlines() if line.strip()][:CSV_SAMPLE_LINES]
+    if len(lines) < 2:
+        return False
+    for delimiter in CSV_DELIMITERS:
+        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        several = [width for width in widths if width >= 2]
+        if not several:
+            continue
+        common = max(set(several), key=several.count)
+        if several.count(common) >= 2 and several.count(common) * 2 >= len(widths):
+            return True
+    return False
 
 
 def control_character_count(text: str) -> int:

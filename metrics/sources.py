@@ -15,8 +15,9 @@ system export, the template reader is skipped.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -25,7 +26,7 @@ import pandas as pd
 from metrics import safety
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
-from metrics.exports.common import DEFAULT_MAX_BYTES, Progress, header_display
+from metrics.exports.common import DEFAULT_MAX_BYTES, ExportRefused, LeftOut, Progress, header_display
 from metrics.exports.detect import locate, resolve
 from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_layout, csv_sample
 from metrics.parsing import parse_month_header
@@ -75,6 +76,7 @@ class SourceRead:
     mapping: dict[str, str] = field(default_factory=dict)  # logical column → header, exports only
     signature: str = ""  # the header row's fingerprint, exports only
     remembered: bool = False  # a mapping saved earlier was applied
+    left_out: LeftOut = field(default_factory=LeftOut)  # the export's rows read but not counted, and why
 
     @property
     def is_export(self) -> bool:
@@ -94,6 +96,29 @@ class MappingChoices:
     one_of: tuple[tuple[str, ...], ...]  # at least one column of each group must be given
 
 
+def distinct_files(files: Sequence[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """The files of one selection, each content once (the first name it came under), and the (name, first name)
+    of every repeat: the same file chosen twice is read, checked and stored once."""
+    seen: dict[str, str] = {}
+    kept: list[tuple[str, bytes]] = []
+    repeated: list[tuple[str, str]] = []
+    for name, data in files:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in seen:
+            repeated.append((name, seen[digest]))
+            continue
+        seen[digest] = name
+        kept.append((name, data))
+    return kept, repeated
+
+
+def repeated_text(repeated: Sequence[tuple[str, str]]) -> str:
+    """「已略過重複選取的檔案：「月報 (1).xlsx」（與「月報.xlsx」內容相同）」."""
+    parts = [f"「{name}」（與「{first}」內容相同）" if name != first else f"「{name}」（選取了兩次）"
+             for name, first in repeated]
+    return "已略過重複選取的檔案：" + "、".join(parts) + "；每個檔案只讀取與儲存一次。"
+
+
 def read_any(data: bytes, filename: str, catalogue: Catalogue, *, year: int | None = None, unit: str | None = None,
              store: MappingStore | None = None, source: str | None = None,
              mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
@@ -106,16 +131,18 @@ def read_any(data: bytes, filename: str, catalogue: Catalogue, *, year: int | No
     source, mapping: the kind of export and its column mapping as confirmed by the user; without a
         mapping, one saved in `store` for the same header row is applied (noted as REMEMBERED_NOTE).
     options, month: exclusions and the 資料截至月份 of an export (see metrics.exports.read_export).
-    Raises MappingNeeded when an export's columns need the user's choice, InputError otherwise.
+    Raises MappingNeeded when an export's columns need the user's choice, InputError otherwise
+    (ExportRefused for an export whose header row was recognized: its question offers a mapping form).
     """
     if source is not None and source not in SOURCES:
         raise InputError(Problem(f"未知的資料種類「{source}」（可用：{'、'.join(SOURCES)}）", filename))
     defaults = Defaults(year, unit)
     try:
         return _read(data, filename, catalogue, defaults, source, mapping, options, month, progress)
-    except MappingNeeded as needed:
+    except (MappingNeeded, ExportRefused) as asked:
         if store is None or mapping or year is None or unit is None:
             raise
+        needed = asked.question if isinstance(asked, ExportRefused) else asked
         found = remembered_mapping(store, needed, source, year=year, unit=unit)
         if found is None:
             raise
@@ -298,7 +325,8 @@ def _read_export(data: bytes, filename: str, plan: Plan, source: str | None,
                          progress=progress, max_bytes=EXPORT_MAX_BYTES)
     validate(result.frame, plan, file=filename)  # the same domain rules as a typed-in template
     return SourceRead(result.source, KIND_LABELS[result.source], result.frame, list(result.notes), result.applied,
-                      result.preview, result.rows_read, result.rows_used, dict(result.mapping), result.signature)
+                      result.preview, result.rows_read, result.rows_used, dict(result.mapping), result.signature,
+                      left_out=result.left_out)
 
 
 def _samples(data: bytes, filename: str) -> list[SheetSample]:

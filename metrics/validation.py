@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -23,8 +24,40 @@ from metrics.plan import Indicator, MonthlyField, Plan, Quantity
 MAX_PROBLEMS = 50
 
 
+_CELL = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)")
+_ROW = re.compile(r"第\s*([\d,]+)\s*列")
+
+
+def cell_position(cell: str) -> tuple[int, int]:
+    """(row, column) of a problem's place — E6, E12 等, 第 4 列 — for ordering; (0, 0) when it names none."""
+    text = cell.strip()
+    match = _CELL.match(text)
+    if match:
+        column = 0
+        for letter in match.group(1):
+            column = column * 26 + ord(letter) - 64
+        return int(match.group(2)), column
+    match = _ROW.search(text)
+    if match:
+        return int(match.group(1).replace(",", "")), 0
+    return 0, 0
+
+
+def in_sheet_order(problems: list[Problem]) -> list[Problem]:
+    """Problems by file and sheet (in the order they first appear), then row, then column, as a person reads
+    the sheet; problems of the whole file or sheet come first, ties keep their order."""
+    files: dict[str, int] = {}
+    sheets: dict[tuple[str, str], int] = {}
+    for problem in problems:
+        files.setdefault(problem.file, len(files))
+        sheets.setdefault((problem.file, problem.sheet), len(sheets))
+    return sorted(problems, key=lambda problem: (files[problem.file], sheets[(problem.file, problem.sheet)],
+                                                 *cell_position(problem.cell)))
+
+
 def capped(problems: list[Problem], limit: int = MAX_PROBLEMS) -> list[Problem]:
-    """The first `limit` problems and, if there were more, one line saying how many were left out."""
+    """The first `limit` problems in sheet order and, if there were more, one line saying how many were left out."""
+    problems = in_sheet_order(problems)
     if len(problems) <= limit:
         return list(problems)
     rest = len(problems) - limit

@@ -6,10 +6,12 @@ import streamlit as st
 
 from metrics.presentation import frame_months, preview_summary, preview_table
 from metrics.accounts import Action
+from metrics.sources import distinct_files, repeated_text
 from ui.auth import refusal
 from ui.layout import start_page
-from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, permission_problems, read_files,
-                       remap_expander, show_mapping_needed, show_read, store_files, template_bytes, uploader_key)
+from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, incomplete_warning,
+                       month_checklist, permission_problems, read_files, remap_expander, show_mapping_needed, show_read,
+                       store_files, template_bytes, uploader_key)
 from ui.widgets import show_problems
 
 context = start_page("資料上傳")
@@ -44,7 +46,10 @@ if may_upload.allowed:
     uploads = st.file_uploader("月報或系統匯出檔（.xlsx 或 .csv；月報每檔 20 MB、系統匯出每檔 100 MB 以內）", type=["xlsx", "csv"],
                                accept_multiple_files=True, key=uploader_key())
 if uploads:
-    files = read_files([(upload.name, upload.getvalue()) for upload in uploads], context, options, month)
+    chosen, repeated = distinct_files([(upload.name, upload.getvalue()) for upload in uploads])
+    if repeated:
+        st.info(repeated_text(repeated), icon=":material/content_copy:")
+    files = read_files(chosen, context, options, month)
     not_permitted = permission_problems(context, files)
     refused = [read for read in files if read.problems]
     waiting = [read for read in files if read.needed is not None and not read.problems]
@@ -77,11 +82,15 @@ if uploads:
                     st.dataframe(preview_table(preview, context.catalogue.field_by_code, changed_only=True), hide_index=True, width="stretch")
                 with st.expander("全部數字"):
                     st.dataframe(preview_table(preview, context.catalogue.field_by_code), hide_index=True, width="stretch")
+        incomplete_warning(context, files)
         st.caption(f"上傳者：{context.actor.label}（記入上傳紀錄與操作紀錄）")
         if st.button(f"確認儲存 {len(files):,} 個檔案", type="primary", key="confirm_upload"):
             if store_files(context, files):
                 clear_uploader()
             st.rerun()
+
+st.markdown("##### 每月資料核對")
+month_checklist(context)
 
 st.markdown("##### 上傳紀錄")
 history_list(context, context.source.history)

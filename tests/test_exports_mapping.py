@@ -115,3 +115,97 @@ def test_with_a_known_source_but_no_header_the_form_still_has_its_columns() -> N
     assert needed.source == "document_log" and needed.headers == ["編", "別", "收日", "方式"]
     assert needed.required == {"kind": "收發別", "exchange": "交換方式"}
     assert needed.missing == ["kind", "exchange"]
+
+
+LETTERS = [["府政字第1", "發文", "112/01/05", "電子交換", None], ["府收字第2", "收文", "112/01/06", "電子交換", "線上簽核"],
+           ["府收字第3", "收文", "112/02/07", "紙本", "線上簽核"]]
+# 1月: 發文 1（電子）、電子收文 1（線上）；2月: 紙本收文線上簽核 1
+
+
+@pytest.mark.parametrize("date_header", ["收發文日期", "收發日期", "日期時間", "日期", "登記日期", "收發文日期(民國)"])
+def test_a_date_column_shared_by_every_kind_of_letter_is_recognized(date_header: str) -> None:
+    rows = [["收發別", "文號", date_header, "交換方式", "簽核方式"], *[[row[1], row[0], *row[2:]] for row in LETTERS]]
+    result = read_export(xlsx_bytes(rows), "公文.xlsx", PLAN_112)
+    assert result.mapping["date"] == date_header and "sent_date" not in result.mapping
+    counts = {(int(month), code): int(value) for month, code, value in
+              zip(result.frame["month"], result.frame["field"], result.frame["value"]) if value}
+    assert counts == {(1, "edoc_sent_total"): 1, (1, "edoc_sent_electronic"): 1, (1, "edoc_received_electronic"): 1,
+                      (1, "online_signed"): 1, (2, "paper_received_signed_online"): 1, (2, "online_signed"): 1}
+
+
+@pytest.mark.parametrize(("source", "others", "date_header", "column"), [
+    ("document_log", ["收發別", "交換方式"], "收文日期時間", "received_date"),
+    ("document_log", ["收發別", "交換方式"], "發文日期時間", "sent_date"),
+    ("document_log", ["收發別", "交換方式"], "來文日", "received_date"),
+    ("document_log", ["收發別", "交換方式"], "創稿日期時間", "created_date"),
+    ("document_log", ["收發別", "交換方式"], "收文年月日", "received_date"),
+    ("document_log", ["收發別", "交換方式"], "發文年月日", "sent_date"),
+    ("case_log", ["案件類別"], "結案年月日", "completed_date"),
+    ("case_log", ["案件類別"], "辦理年月日", "held_date"),
+    ("roster", ["人員類別"], "到職年月日", "start"),
+])
+def test_date_header_variants(source: str, others: list[str], date_header: str, column: str) -> None:
+    from metrics.exports.detect import resolve
+
+    resolution = resolve(SOURCES[source], dict(enumerate([date_header, *others])))
+    assert resolution.columns[column] == 0
+
+
+def test_a_date_column_that_fits_only_some_rows_asks_for_a_mapping() -> None:
+    """Letters received, but the only date column is 發文日期: the reader asks (it used to refuse the file)."""
+    rows = [["文號", "收發別", "發文日期", "交換方式", "簽核方式"], *LETTERS]
+    data = xlsx_bytes(rows)
+    with pytest.raises(MappingNeeded) as caught:
+        read_export(data, "公文.xlsx", PLAN_112)
+    needed = caught.value
+    assert needed.source == "document_log"
+    assert "有 2 列收文，但找不到「收文日期」或「日期」欄" in str(needed)
+    assert needed.guesses["date"] == "發文日期" and needed.guesses["sent_date"] is None  # offered as the shared date
+    assert needed.guesses["kind"] == "收發別" and needed.guesses["exchange"] == "交換方式"
+    result = read_export(data, "公文.xlsx", PLAN_112, mapping={"date": "發文日期", "sent_date": None})
+    assert int(sum(result.frame["value"])) == 6
+
+
+@pytest.mark.parametrize(("headers", "column", "guess"), [
+    (["姓名", "人員類別", "就職日期", "客語認證級別"], "start", "就職日期"),  # 3 of 4 characters of 到職日期
+    (["姓名", "人員類別", "生效日", "客語認證級別"], "start", None),  # nothing near enough
+    (["姓名", "人員種類", "到職日期", "客語認證級別"], "category", "人員種類"),  # 人員類別 with one character off
+])
+def test_a_missing_required_column_is_prefilled_with_the_nearest_header(headers, column, guess) -> None:
+    data = xlsx_bytes([["截至112年3月31日"], headers, ["王大明", "公務人員", "112/02/01", "初級"]])
+    with pytest.raises(MappingNeeded) as caught:
+        read_export(data, "名冊.xlsx", PLAN_112, source="roster")
+    assert caught.value.missing == [column]
+    assert caught.value.guesses[column] == guess
+
+
+WRONGLY_MATCHED = [["文號", "類別", "方向", "發文日期", "交換方式"], ["府政字第1", "函", "發文", "112/01/05", "電子交換"],
+                   ["府政字第2", "書函", "發文", "112/01/06", "紙本"]]
+
+
+def test_a_refused_export_carries_its_mapping_question() -> None:
+    from metrics.exports.common import ExportRefused
+
+    with pytest.raises(ExportRefused) as caught:
+        read_export(xlsx_bytes(WRONGLY_MATCHED), "公文.xlsx", PLAN_112)
+    assert any("欄位對應可能有誤" in problem.message for problem in caught.value.problems)
+    question = caught.value.question
+    assert (question.source, question.headers) == ("document_log", ["文號", "類別", "方向", "發文日期", "交換方式"])
+    assert (question.guesses["kind"], question.guesses["sent_date"]) == ("類別", "發文日期")
+    assert question.signature == mapping_signature(question.headers)
+
+
+def test_a_saved_mapping_is_applied_to_an_export_that_was_refused(tmp_path) -> None:
+    from metrics.exports.common import ExportRefused
+    from metrics.sources import read_any, remember_mapping
+    from metrics.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'kpi.sqlite3'}")
+    data = xlsx_bytes(WRONGLY_MATCHED)
+    with pytest.raises(ExportRefused) as caught:
+        read_any(data, "公文.xlsx", CATALOGUE, year=112, unit="政風處", store=store)
+    remember_mapping(store, caught.value.question, {"kind": "方向"}, year=112, unit="政風處")
+    read = read_any(data, "公文.xlsx", CATALOGUE, year=112, unit="政風處", store=store)
+    assert read.remembered and read.mapping["kind"] == "方向"
+    assert {code: int(value) for code, value in zip(read.frame["field"], read.frame["value"])} == {
+        "edoc_sent_total": 2, "edoc_sent_electronic": 1}

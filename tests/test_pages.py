@@ -239,7 +239,7 @@ def test_undo_from_the_history(database):
     app = open_app("資料上傳")
     app.button(key="undo_1").click().run()  # asks once more, naming what changes
     assert "確定要復原**第 1 批「112-01.csv」**" in texts(app)
-    assert "- 0 筆數值恢復為此批上傳前的數字\n- 1 筆此批新增的數值改回「未填報」" in texts(app)
+    assert "- 112年1月 1 個數字將變為未填報" in texts(app)
     app.button(key="undo_confirm_1").click().run()  # blocked: batch 2 changed the same value since
     assert any("請先復原第 2 批" in error.value for error in app.error)
     assert stored_values(database) == {(1, "procurement_audits"): 12}

@@ -330,9 +330,16 @@ def test_content_decides_when_the_extension_is_swapped():
 
 
 def test_a_swapped_extension_is_named_when_the_file_is_refused():
-    with pytest.raises(InputError) as caught:
-        read_upload(csv_bytes([["沒有表頭"]]), "月報.xlsx", CATALOGUE, year=112, unit="政風處")
+    with pytest.raises(InputError) as caught:  # a table, read as CSV, but not a monthly report
+        read_upload(csv_bytes([["說明", "備註"], ["沒有表頭", "x"]]), "月報.xlsx", CATALOGUE, year=112, unit="政風處")
     assert "副檔名是 .xlsx，但內容其實是 CSV" in caught.value.problems[0].message
+
+
+def test_text_that_is_no_table_is_not_called_a_csv():
+    with pytest.raises(InputError) as caught:  # one line of text: not a table, so not "rename it .csv"
+        read_upload(csv_bytes([["沒有表頭"]]), "月報.xlsx", CATALOGUE, year=112, unit="政風處")
+    message = caught.value.problems[0].message
+    assert "改為 .csv" not in message and "也不是可讀取的 CSV 表格" in message
 
 
 # Bad input: each its message, at the right cell -----------------------------------------------------------
@@ -611,3 +618,31 @@ def test_many_long_rows_are_listed_up_to_twenty() -> None:
         read_upload(text.encode(), "月報.csv", CATALOGUE, year=112, unit="政風處")
     problems = raised.value.problems
     assert len(problems) == 21 and problems[-1].message == "…另有 5 列欄位過多"
+
+
+def test_problems_are_listed_in_sheet_order():
+    """A reading problem (E6, not a number) and a rule broken later (F7, a negative count; D5, a fraction) are
+    listed as the sheet reads: row, then column — never F7 before E6."""
+    import io
+
+    import openpyxl
+    from metrics.template import build_template
+    from metrics.validation import in_sheet_order, cell_position
+    from metrics.errors import Problem
+
+    workbook = openpyxl.load_workbook(io.BytesIO(build_template(PLAN_112)))
+    sheet = workbook.active
+    sheet["F7"] = -1  # 陳情檢舉完成件數, 3月
+    sheet["E6"] = "abc"  # 採購稽核案件數, 2月
+    sheet["D5"] = 1.5  # 預警案件數, 1月
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(InputError) as caught:
+        read_upload(buffer.getvalue(), "月報.xlsx", CATALOGUE)
+    assert [problem.cell for problem in caught.value.problems] == ["D5", "E6", "F7"]
+
+    assert [cell_position(cell) for cell in ("E6", "AA10", "E12 等", "第 1,204 列", "")] == [
+        (6, 5), (10, 27), (12, 5), (1204, 0), (0, 0)]
+    mixed = [Problem("b", "b.csv", "", "C2"), Problem("a2", "a.xlsx", "月報", "B3"), Problem("a0", "a.xlsx", "月報"),
+             Problem("a1", "a.xlsx", "月報", "C2"), Problem("s", "a.xlsx", "附表", "A1"), Problem("b0", "b.csv", "", "B2")]
+    assert [problem.message for problem in in_sheet_order(mixed)] == ["b0", "b", "a0", "a1", "a2", "s"]

@@ -118,6 +118,8 @@ CSV_TEXT = "年度,月份,項目代碼,數值\n112,1,warning_cases,1\n".encode("
     ("a.CSV", "\ufeff年度,月份".encode("utf-8"), "csv"),
     ("a.csv", workbook(), "xlsx"),  # the content decides
     ("a.xlsx", CSV_TEXT, "csv"),
+    ("a.xlsx", "公文清單\n查詢期間：112/01\n收發別\t日期\n發文\t112/01/05\n".encode("utf-8"), "csv"),  # titles, Tab
+    ("a.xlsx", "a;b;c\n1;2;3\n4;5;6\n".encode("utf-8"), "csv"),
 ])
 def test_accepted_kinds(filename, data, kind):
     assert check_upload(data, filename) == kind
@@ -136,7 +138,12 @@ def test_accepted_kinds(filename, data, kind):
     ("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "舊版 Excel（.xls）格式，或是設有開啟密碼的活頁簿"),
     ("a.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "舊版 Excel（.xls）格式"),
     ("a.csv", b"%PDF-1.7 ...", "內容是 PDF 檔"),
-    ("a.xlsx", bytes(range(256)), "不是有效的 Excel 檔案（內容不是 .xlsx 格式"),
+    ("a.xlsx", bytes(range(256)), "不是有效的 Excel 檔案（內容不是 .xlsx 格式，檔案可能已損毀或副檔名被改過），也不是 CSV 文字檔"),
+    # text that is no table: never told to rename it .csv
+    ("a.xlsx", "這是會議紀錄，不是報表。\n請參閱附件。\n".encode("utf-8"), "也不是可讀取的 CSV 表格"),
+    ("a.xlsx", b"just one line, with a comma", "也不是可讀取的 CSV 表格"),
+    ("a.xlsx", "標題,欄二\n".encode("utf-8"), "也不是可讀取的 CSV 表格"),  # a header but no row
+    ("a.xlsx", "a,b\nc\nd\ne\nf,g,h,i\n".encode("utf-8"), "也不是可讀取的 CSV 表格"),  # no consistent width
     ("a.xlsx", b"PK\x03\x04garbage", "不是有效的 Excel 檔案（壓縮檔結構有誤"),
     ("a.csv", b"PK\x03\x04garbage", "內容是 ZIP 壓縮檔，不是 CSV 文字檔"),
     ("a.xlsx", rezip({"hello.txt": b"hi"}), "沒有活頁簿內容 xl/workbook.xml"),
@@ -371,3 +378,10 @@ def test_a_workbook_missing_its_sheet_part_is_not_valid():
 def test_column_letters(column, letters):
     assert column_letters(column) == letters
     assert cell_name(4, column) == f"{letters}5"
+
+
+@pytest.mark.parametrize("data", [b"\x00\x01garbage", "會議紀錄\n請參閱附件\n".encode("utf-8")])
+def test_garbage_renamed_xlsx_is_not_called_a_csv(data):
+    message = message_of(data, "月報.xlsx")
+    assert "內容其實是 CSV 文字檔" not in message and "改為 .csv" not in message
+    assert "不是有效的 Excel 檔案" in message and "CSV" in message

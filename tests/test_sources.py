@@ -358,3 +358,25 @@ def test_a_mapping_meant_for_an_export_leaves_a_template_alone() -> None:
     assert read.kind == "template"
     with pytest.raises(InputError, match="請同時指定資料種類"):
         read_any(b"a,b,c\n1,2,3\n", "x.csv", CATALOGUE, year=112, unit="政風處", mapping={"kind": "a"})
+
+
+@pytest.mark.parametrize(("files", "kept", "repeated"), [
+    ([], [], []),
+    ([("a.csv", b"1")], ["a.csv"], []),
+    ([("a.csv", b"1"), ("a.csv", b"1")], ["a.csv"], [("a.csv", "a.csv")]),  # the same file chosen twice
+    ([("a.csv", b"1"), ("b.csv", b"2"), ("a (1).csv", b"1"), ("c.csv", b"1")], ["a.csv", "b.csv"],
+     [("a (1).csv", "a.csv"), ("c.csv", "a.csv")]),
+    ([("a.csv", b"1"), ("a.csv", b"2")], ["a.csv", "a.csv"], []),  # same name, other content: both read
+])
+def test_distinct_files(files, kept, repeated) -> None:
+    from metrics.sources import distinct_files
+
+    found, skipped = distinct_files(files)
+    assert [name for name, _ in found] == kept and skipped == repeated
+
+
+def test_repeated_text() -> None:
+    from metrics.sources import repeated_text
+
+    assert repeated_text([("a.csv", "a.csv"), ("b.csv", "a.csv")]) == (
+        "已略過重複選取的檔案：「a.csv」（選取了兩次）、「b.csv」（與「a.csv」內容相同）；每個檔案只讀取與儲存一次。")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from metrics.accounts import Action, Decision, Settings
 from metrics.catalogue import Catalogue
+from metrics.completeness import latest_complete_month, period_notice
 from metrics.errors import KpiError, PlanError
 from metrics.evaluation import Evaluation, evaluate
 from metrics.figures import Figures
@@ -146,9 +147,21 @@ def choose_period(source: Source) -> tuple[Plan, int, Figures, int | None]:
     plan = catalogue.plan(year, unit)
     figures = period_figures(source.key, year, unit, source.frame, plan)
     latest = figures.latest_month()
-    month = remembered_selectbox("統計至", list(range(1, 13)), "period_month", default=latest or 1,
+    # A month is shown by default only once every figure of it is in: one early April figure must not
+    # turn the overview into 統計至 4月 with indicators behind for want of the rest.
+    month = remembered_selectbox("統計至", list(range(1, 13)), "period_month",
+                                 default=latest_complete_month(figures) or latest or 1,
                                  format_func=lambda value: month_label(year, value))
+    if latest is not None:
+        period_completeness(plan, figures, month)
     return plan, month, figures, latest
+
+
+def period_completeness(plan: Plan, figures: Figures, month: int) -> None:
+    """Next to the period: the chosen month's missing figures, or nothing when it is complete."""
+    notice = period_notice(plan, figures, month)
+    if notice:
+        st.warning(notice, icon=":material/rule:")
 
 
 def unplanned_notice(source: Source) -> None:

@@ -26,6 +26,7 @@ def note_form(context: Context, result: IndicatorResult) -> None:
     except KpiError as error:
         st.error(str(error))
         return
+    carried = previous_note(context, result) if note is None and not history else None  # a cleared note stays cleared
     suffix = f"{indicator_id}_{context.year}_{context.unit}_{context.month}"
     reason_key, action_key, draft_key = f"note_reason_{suffix}", f"note_action_{suffix}", f"note_draft_{suffix}"
     saved = (note.reason, note.action) if note else ("", "")
@@ -47,9 +48,13 @@ def note_form(context: Context, result: IndicatorResult) -> None:
         refusal(decision)
     else:
         draft = st.session_state.get(draft_key)
+        offered = draft or carried or saved
         with st.form(key=f"note_form_{suffix}"):
-            reason = st.text_area("落後原因", value=draft[0] if draft else saved[0], key=reason_key)
-            action = st.text_area("改進措施", value=draft[1] if draft else saved[1], key=action_key)
+            if carried and not draft:
+                st.info(f"**沿用上月內容，請確認後儲存**：以下是 {context.month - 1} 月的落後原因與改進措施，"
+                        "本指標本月仍落後；按「儲存說明」後才會成為本月的說明。", icon=":material/content_copy:")
+            reason = st.text_area("落後原因", value=offered[0], key=reason_key)
+            action = st.text_area("改進措施", value=offered[1], key=action_key)
             st.caption(f"填寫人：{context.actor.label}")
             submitted = st.form_submit_button("儲存說明")
         if draft and not submitted:
@@ -72,3 +77,17 @@ def note_form(context: Context, result: IndicatorResult) -> None:
             for entry in history:
                 st.markdown(f"**{taiwan_time(entry.updated_at)}｜{entry.author or '—'}**  \n"
                             f"落後原因：{entry.reason or '（空白）'}  \n改進措施：{entry.action or '（空白）'}")
+
+
+def previous_note(context: Context, result: IndicatorResult) -> tuple[str, str] | None:
+    """Last month's 落後原因 and 改進措施, offered as this month's draft while the indicator is still behind and
+    this month has no note; None otherwise. Nothing is stored until the form is saved."""
+    if result.status != "behind" or context.month <= 1:
+        return None
+    try:
+        earlier = context.source.store.notes(context.year, context.unit, context.month - 1).get(result.indicator.id)
+    except KpiError:
+        return None  # only an offer: the form still works without it
+    if earlier is None or not (earlier.reason.strip() or earlier.action.strip()):
+        return None
+    return earlier.reason, earlier.action

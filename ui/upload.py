@@ -20,8 +20,12 @@ import pandas as pd
 import streamlit as st
 
 from metrics.accounts import Action
+from metrics.batches import undo_effects
+from metrics.completeness import checklist_details, checklist_frame, incomplete_after, lacking_text
 from metrics.errors import InputError, KpiError, Problem
+from metrics.figures import Figures
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
+from metrics.exports.common import ExportRefused, LeftOut
 from metrics.presentation import history_rows, month_label, taiwan_time
 from metrics.sources import (AMOUNT_UNITS, OPTION_LABELS, SourceRead, mapping_choices, mapping_reason, mark_remembered,
                              read_any, remember_mapping, remembered_mapping)
@@ -48,6 +52,7 @@ class Outcome:
     read: SourceRead | None = None
     problems: tuple[Problem, ...] = ()
     needed: MappingNeeded | None = None
+    question: MappingNeeded | None = None  # a refused export's header row, for a mapping form
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class ReadFile:
     problems: tuple[Problem, ...] = ()
     needed: MappingNeeded | None = None  # the columns still need the user's choice
     remembered: tuple[MappingNeeded, str, dict] | None = None  # the question a saved mapping answered
+    question: MappingNeeded | None = None  # a refused export's header row: its columns may be matched wrongly
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -106,6 +112,8 @@ def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, 
                                             progress=progress))
         except MappingNeeded as needed:
             outcome = Outcome(needed=needed)
+        except ExportRefused as error:
+            outcome = Outcome(problems=tuple(error.problems), question=error.question)
         except InputError as error:
             outcome = Outcome(problems=tuple(error.problems))
         cache.put(key, outcome)
@@ -125,22 +133,24 @@ def read_files(files: Sequence[tuple[str, bytes]], context: Context, options: Ex
         report(0.0, "開始")
         digest = hashlib.sha256(data).hexdigest()
         outcome = read_one(data, name, options, month, context, digest=digest, progress=report)
-        if outcome.needed is None:
+        asked = outcome.needed or outcome.question
+        if asked is None:
             results.append(ReadFile(name, data, outcome.read, outcome.problems))
             continue
         try:
-            found = remembered_mapping(store, outcome.needed, year=context.year, unit=context.unit)
+            found = remembered_mapping(store, asked, year=context.year, unit=context.unit)
         except KpiError as error:
             results.append(ReadFile(name, data, None, (Problem(f"無法讀取已儲存的欄位對應：{error}", name),)))
             continue
         if found is None:
-            results.append(ReadFile(name, data, None, needed=outcome.needed))
+            results.append(ReadFile(name, data, None, outcome.problems, needed=outcome.needed,
+                                    question=outcome.question))
             continue
         source, mapping = found
         mapped = read_one(data, name, options, month, context, digest=digest, source=source, mapping=mapping,
                           progress=report)
         results.append(ReadFile(name, data, mark_remembered(mapped.read) if mapped.read else None, mapped.problems,
-                                mapped.needed, (outcome.needed, source, mapping)))
+                                mapped.needed, (asked, source, mapping)))
     bar.empty()
     return results
 
@@ -165,6 +175,7 @@ def show_read(read_file: ReadFile) -> None:
         return
     st.caption(f"辨識為：{read.label}｜讀取 {read.rows_read:,} 列，計入 {read.rows_used:,} 列")
     st.markdown("\n".join(f"- {note}" for note in read.notes))
+    show_left_out(read.left_out)
     if read.applied:
         st.caption("已套用的排除設定：" + "；".join(read.applied))
     else:
@@ -172,6 +183,18 @@ def show_read(read_file: ReadFile) -> None:
     if read.preview is not None:
         with st.expander("原始資料預覽（前 20 列，只列出計算用到的欄位，個人資料已遮蔽）"):
             st.dataframe(read.preview, hide_index=True, width="stretch")
+
+
+def show_left_out(left_out: LeftOut) -> None:
+    """Which rows were read but not counted, by row number as in Excel, and why."""
+    if not left_out.total:
+        return
+    with st.expander(f"未計入的 {left_out.total:,} 列及原因"):
+        st.caption("；".join(f"{reason} {count:,} 列" for reason, count in left_out.by_reason))
+        st.dataframe(pd.DataFrame(left_out.rows, columns=["列（同 Excel 列號）", "未計入原因"]), hide_index=True,
+                     width="stretch")
+        if left_out.more:
+            st.caption(f"另有 {left_out.more:,} 列未列出（只列出前 {len(left_out.rows):,} 列）。")
 
 
 def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
@@ -230,12 +253,48 @@ def show_mapping_needed(context: Context, index: int, read_file: ReadFile) -> No
 
 
 def remap_expander(context: Context, index: int, read_file: ReadFile) -> None:
-    """For a file read with a saved mapping: a way to change that mapping."""
-    if read_file.remembered is None:
+    """For a file read with a saved mapping, or an export refused for its content: a way to (re)map its columns."""
+    if read_file.remembered is not None:
+        needed, source, mapping = read_file.remembered
+        with st.expander("重新指定欄位對應（目前套用先前儲存的對應）"):
+            mapping_form(context, index, read_file.name, needed, (source, mapping))
+    elif read_file.question is not None:
+        question = read_file.question
+        with st.expander("欄位辨識有誤？重新指定欄位對應（目前為系統自動辨識的對應）"):
+            mapping_form(context, index, read_file.name, question, (question.source, question.guesses))
+
+
+def incomplete_warning(context: Context, files: Sequence[ReadFile]) -> None:
+    """Months the selected files bring figures for that would still be incomplete once stored, by the plan of
+    each (year, unit) the files speak for."""
+    frame = pd.concat([read.frame for read in files if read.read is not None], ignore_index=True)
+    if frame.empty:
         return
-    needed, source, mapping = read_file.remembered
-    with st.expander("重新指定欄位對應（目前套用先前儲存的對應）"):
-        mapping_form(context, index, read_file.name, needed, (source, mapping))
+    stored = context.source.frame if not context.source.is_sample else frame.iloc[0:0]  # the sample is not stored
+    lines = []
+    for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])}):
+        plan = context.source.official.find(year, unit)
+        if plan is None:
+            continue
+        current = Figures.from_frame(plan, stored)
+        prefix = "" if plan.key == context.plan.key else f"{plan.unit_name} "
+        lines += [f"- {prefix}{lacking_text(plan, entry, limit=12)}" for entry in incomplete_after(current, frame)]
+    if lines:
+        st.warning("**儲存後下列月份的數字仍不齊全**：這些月份不會成為預設的「統計至」月份；"
+                   "若以它們為統計月份，缺少的項目會使指標顯示落後。請一併上傳其餘的檔案，或確認後仍可儲存。\n\n"
+                   + "\n".join(lines), icon=":material/rule:")
+
+
+def month_checklist(context: Context) -> None:
+    """Each month of the year × each source: delivered (✓), partly (缺 N 項) or not at all (未上傳)."""
+    figures = context.figures
+    st.caption(f"{context.plan.label}：每月各來源是否已提供指標所需的每一個數字（月底數也須每月填報；"
+               "「月報範本」指系統匯出檔以外、需在範本中填寫的項目）。")
+    st.dataframe(checklist_frame(figures), hide_index=True, width="stretch", key="month_checklist")
+    details = checklist_details(figures)
+    if details:
+        with st.expander(f"各月尚缺的項目（{len(details):,} 個月）"):
+            st.markdown("\n".join(f"- {line}" for line in details))
 
 
 def permission_problems(context: Context, files: Sequence[ReadFile]) -> list[str]:
@@ -284,17 +343,21 @@ def template_bytes(source_key: tuple, year: int, unit: str, _plan: Plan) -> byte
 
 @st.dialog("確認復原上傳", width="large", on_dismiss=settle_confirmation)
 def confirm_undo(services: Services, actor: Actor, batch: BatchInfo) -> None:
-    """Undo asks once more, naming the batch and how many values go back."""
+    """Undo asks once more, naming the batch and, month by month, what goes back."""
     try:
         values = services.store.batch_values(batch.id)
     except KpiError as error:
         st.error(str(error))
         return
-    restored = int(values["previous"].notna().sum())
-    removed = len(values) - restored
-    st.markdown(f"確定要復原**第 {batch.id:,} 批「{batch.file_name}」**（{batch.periods_text or '—'}，"
-                f"{taiwan_time(batch.uploaded_at)} 由 {batch.uploader or '—'} 上傳）？")
-    st.markdown(f"- {restored:,} 筆數值恢復為此批上傳前的數字\n- {removed:,} 筆此批新增的數值改回「未填報」")
+    effects = undo_effects(values)
+    several_units = len({effect.unit for effect in effects}) > 1
+    st.markdown(f"確定要復原**第 {batch.id:,} 批「{batch.file_name}」**？")
+    st.markdown(f"- 檔案：{batch.file_name}（{batch.row_count:,} 筆）\n"
+                f"- 單位與年度：{batch.periods_text or '—'}\n"
+                f"- 上傳者：{batch.uploader or '—'}\n"
+                f"- 上傳時間：{taiwan_time(batch.uploaded_at)}")
+    st.markdown("**復原後**：\n" + ("\n".join(f"- {effect.text(with_unit=several_units)}" for effect in effects)
+                                    or "- 此批沒有改變任何數字"))
     st.caption("復原會記入操作紀錄；復原後若要再用這些數字，請重新上傳檔案。")
     confirmation_buttons("確認復原", f"undo_confirm_{batch.id}", f"undo_cancel_{batch.id}",
                          lambda: services.undo(actor, batch.id).message)

@@ -12,17 +12,21 @@ from metrics.errors import InputError, Problem
 from metrics.exports.common import (
     DEFAULT_MAX_BYTES,
     PREVIEW_ROWS,
+    Aggregate,
     CodedColumn,
+    ColumnsNeeded,
     Context,
+    ExportRefused,
     ExportOptions,
     ExportResult,
     Progress,
     Table,
     build_frame,
     column_letter,
+    left_out_rows,
     preview_frame,
 )
-from metrics.exports.detect import Located, locate
+from metrics.exports.detect import Located, locate, located_mapping_needed
 from metrics.exports.reading import (
     CsvLayout,
     SheetSample,
@@ -85,10 +89,11 @@ def _load(opened: _Opened, located: Located, filename: str, options: ExportOptio
     return Table(filename, located.sheet, located.header_row + 1, coded, rows, opened.encoding)
 
 
-def _drop_blank_rows(table: Table) -> tuple[Table, int]:
-    """Blank rows anywhere and notes below the data (a footer such as 共 1,204 筆) are not data."""
+def _drop_blank_rows(table: Table) -> tuple[Table, np.ndarray]:
+    """Blank rows anywhere and notes below the data (a footer such as 共 1,204 筆) are not data; returns the
+    table without them and their sheet rows."""
     if len(table) == 0:
-        return table, 0
+        return table, table.rows[:0]
     filled = np.zeros(len(table), dtype=np.int64)
     for column in table.columns.values():
         filled += ~column.blank
@@ -98,8 +103,8 @@ def _drop_blank_rows(table: Table) -> tuple[Table, int]:
         keep[last_full[-1] + 1:] = False
     else:
         keep[:] = False
-    dropped = int((~keep).sum())
-    return (table.take(keep), dropped) if dropped else (table, 0)
+    dropped = table.rows[~keep]
+    return (table.take(keep), dropped) if dropped.size else (table, dropped)
 
 
 def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = None,
@@ -115,7 +120,8 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
         read from the title), and the last month a log speaks for.
     plan: the plan of the unit and year the export speaks for (an export names neither): its rows must
         fall in the plan's year, and its figures are the plan's unit's.
-    Raises MappingNeeded when the source or its columns are uncertain, InputError for bad content.
+    Raises MappingNeeded when the source or its columns are uncertain, InputError for bad content
+    (ExportRefused, carrying the mapping question, once the header row is known).
     """
     options = options or ExportOptions()
     report = progress or _ignore
@@ -125,11 +131,21 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
     opened = _open(data, filename, max_bytes)
     report(0.05, "尋找標題列與欄位")
     located = locate(opened.samples, filename, source, mapping)
+    try:
+        return _aggregate(opened, located, filename, plan, options, month, report, preview_rows)
+    except ColumnsNeeded as needed:
+        raise located_mapping_needed(located, filename, needed.reason, needed.guesses) from None
+    except InputError as error:
+        raise ExportRefused(error.problems, located_mapping_needed(located, filename, "", {})) from None
+
+
+def _aggregate(opened: _Opened, located: Located, filename: str, plan: Plan, options: ExportOptions,
+               month: int | None, report: Progress, preview_rows: int) -> ExportResult:
     report(0.1, f"讀取「{located.spec.label}」的資料列")
     table = _load(opened, located, filename, options)
     rows_read = len(table)
     report(0.6, "整理資料")
-    table, skipped = _drop_blank_rows(table)
+    table, blank_rows = _drop_blank_rows(table)
     if len(table) == 0:
         raise InputError(Problem("標題列之下沒有資料列，請確認匯出的期間與內容", filename, located.sheet,
                                  f"第 {located.header_row + 1} 列"))
@@ -139,8 +155,8 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
     aggregate = located.spec.aggregate(table, context)
     frame = build_frame(aggregate.values, plan, plan.unit, filename, located.sheet)
     notes = [f"讀取 {rows_read:,} 列資料，計入 {aggregate.rows_used:,} 列。"]
-    if skipped:
-        notes.append(f"略過 {skipped:,} 列空白列或表尾說明列。")
+    if blank_rows.size:
+        notes.append(f"略過 {blank_rows.size:,} 列空白列或表尾說明列。")
     notes.extend(aggregate.notes)
     report(1.0, "完成")
     return ExportResult(
@@ -157,7 +173,15 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
         sheet=located.sheet,
         encoding=opened.encoding,
         preview=preview_frame(table, preview_rows),
+        left_out=left_out_rows(table.rows, _used(aggregate, len(table)), aggregate.reasons,
+                               located.spec.unused_reason, blank_rows),
     )
+
+
+def _used(aggregate: Aggregate, size: int) -> np.ndarray:
+    if aggregate.used is not None:
+        return aggregate.used
+    return np.ones(size, dtype=bool)
 
 
 def preview(data: bytes, filename: str, *, source: str | None = None,

@@ -65,10 +65,11 @@ COLUMNS = (
     ColumnSpec("case_type", "案件類別",
                ("案件類別", "案件類型", "案件種類", "案類", "業務類別", "工作項目", "類別", "類型"),
                required=True, exclude=("人員", "收發", "公文", "密", "身分")),
-    ColumnSpec("completed_date", "結案日期", ("結案日期", "辦結日期", "完成日期", "結案日", "辦結日", "結案時間"),
+    ColumnSpec("completed_date", "結案日期", ("結案日期", "辦結日期", "完成日期", "結案日", "辦結日", "結案時間",
+                                              "結案年月日", "辦結年月日"),
                kind="date"),
     ColumnSpec("held_date", "辦理日期", ("辦理日期", "執行日期", "稽核日期", "檢查日期", "實施日期", "辦理日", "日期",
-                                      "受理日期"),
+                                      "受理日期", "辦理年月日", "執行年月日"),
                kind="date", exclude=("結案", "辦結", "完成", "到職", "離職", "列印")),
 )
 
@@ -143,16 +144,26 @@ def aggregate(table: Table, context: Context) -> Aggregate:
         names = "、".join(sorted({context.field_name(codes[index]) for index in open_fields}))
         notes.append(f"有 {int(open_cases.sum()):,} 案（{names}）尚無結案日期，未計入。")
 
+    reasons: list[tuple[np.ndarray, str]] = [
+        (field_index == -1, "案件類別不屬任何指標"),
+        (open_cases, "尚無結案日期（案件未完成）"),
+        (~np.isin(field_index, [codes.index(code) for code in computable]), "檔案沒有「結案日期」欄，此類案件未計算"),
+    ]
     counted = (field_index >= 0) & (dates > 0)
     counted &= np.isin(field_index, [codes.index(code) for code in computable])
-    counted &= year_check(problems, notes, context, letters, rows, roc_year_of(dates), counted, "案件的計入日期")
+    in_year = year_check(problems, notes, context, letters, rows, roc_year_of(dates), counted, "案件的計入日期")
+    reasons.append((counted & ~in_year, f"計入日期不在 {context.plan.year} 年，依設定略過"))
+    counted &= in_year
     months = month_of(dates)
     covered, inside = covered_months(months, counted, context, notes, "案件")
+    reasons.append((counted & ~inside, "計入日期在指定的資料截至月份之後"))
     counted &= inside
 
     if table.has("case_number"):
+        before = counted
         counted = drop_repeated(counted, table.columns["case_number"].codes, field_index, len(FIELDS),
                                 context.options.deduplicate, notes, applied, key="案號與類別", hint="重複登錄")
+        reasons.append((before & ~counted, "案號與類別和前面的列相同，依設定只計一次"))
     problems.raise_if_any()
 
     _note_other_types(type_column.values, classified, type_column.codes, notes)
@@ -161,7 +172,7 @@ def aggregate(table: Table, context: Context) -> Aggregate:
     for index, code in enumerate(codes):
         if code in computable:
             values.extend(by_month.counts(code, rows, counted & (field_index == index)))
-    return Aggregate(values, int(counted.sum()), notes, applied)
+    return Aggregate(values, int(counted.sum()), notes, applied, counted, reasons)
 
 
 def _note_other_types(values: list[str], classified: list[str | None], row_codes: np.ndarray, notes: list[str]) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 from metrics.errors import InputError, KpiError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.parsing import normalize_text, parse_date, parse_number
+from metrics.validation import in_sheet_order
 
 if TYPE_CHECKING:
     from metrics.plan import Plan
@@ -72,6 +73,7 @@ class SourceSpec:
     aggregate: Callable[[Table, Context], Aggregate]
     one_of: tuple[tuple[str, ...], ...] = ()  # at least one column of each group must be mapped
     unused_when: tuple[tuple[str, str], ...] = ()  # (column, other): column is not read when other is mapped
+    unused_reason: str = "不屬任何計算項目"  # why a row no field counted was left out, when no rule says more
 
     def column(self, name: str) -> ColumnSpec:
         for column in self.columns:
@@ -98,6 +100,22 @@ class ExportOptions:
     staff_categories: tuple[tuple[str, bool], ...] = ()  # extra 人員類別 → counted or not
 
 
+LEFT_OUT_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """The data rows read but not counted, and why: the first few by sheet row, and counts per reason."""
+
+    rows: tuple[tuple[int, str], ...] = ()  # (sheet row as in Excel, why), the first LEFT_OUT_SHOWN in sheet order
+    total: int = 0
+    by_reason: tuple[tuple[str, int], ...] = ()  # largest first
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
 @dataclass(eq=False)
 class ExportResult:
     source: str
@@ -113,6 +131,7 @@ class ExportResult:
     sheet: str
     encoding: str
     preview: pd.DataFrame
+    left_out: LeftOut = field(default_factory=LeftOut)
 
 
 class MappingNeeded(KpiError):
@@ -152,6 +171,27 @@ class MappingNeeded(KpiError):
         super().__init__(f"檔案「{filename}」：{detail}。請在頁面上選擇資料種類並指定各欄位對應的標題後再匯入。")
 
 
+class ExportRefused(InputError):
+    """An export whose header row was recognized but whose content was refused. The problems may come from a
+    column matched to the wrong header (most values of 收發別 unrecognized), so `question` lets the page offer
+    the mapping form for the same header row."""
+
+    def __init__(self, problems: list[Problem], question: MappingNeeded):
+        super().__init__(problems)
+        self.question = question
+
+
+class ColumnsNeeded(Exception):
+    """An aggregate cannot do without a column the header row did not give (a 收文 row, but no 收文日期
+    nor 日期 column). The reader turns it into MappingNeeded, so the page opens the mapping form
+    instead of refusing the file; `guesses` are the aggregate's suggestions (logical column → header)."""
+
+    def __init__(self, reason: str, guesses: Mapping[str, str | None] | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.guesses = dict(guesses or {})
+
+
 @dataclass(frozen=True)
 class Context:
     plan: Plan
@@ -182,6 +222,8 @@ class Aggregate:
     rows_used: int
     notes: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
+    used: np.ndarray | None = None  # per data row: counted in some field
+    reasons: list[tuple[np.ndarray, str]] = field(default_factory=list)  # (rows, why they were left out), first wins
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,7 +322,7 @@ class Problems:
     def raise_if_any(self) -> None:
         if not self.items:
             return
-        problems = list(self.items)
+        problems = in_sheet_order(self.items)
         if self.overflow:
             problems.append(Problem(f"另有 {self.overflow:,} 個問題未列出，請先修正以上問題後再上傳。",
                                     self.filename, self.sheet))
@@ -772,6 +814,28 @@ def preview_frame(table: Table, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
         title = column.header if column.header not in data else f"{column.header}（{column.spec.label}）"
         data[title] = [mask_value(column.spec, column.value_at(position)) for position in range(count)]
     return pd.DataFrame(data)
+
+
+def left_out_rows(rows: np.ndarray, used: np.ndarray, reasons: list[tuple[np.ndarray, str]], fallback: str,
+                  blank_rows: np.ndarray | None = None, shown: int = LEFT_OUT_SHOWN) -> LeftOut:
+    """The rows not counted, each with the first reason that covers it (else `fallback`); blank rows too."""
+    left = ~used
+    why = np.full(rows.size, len(reasons), dtype=np.int64)
+    for position in range(len(reasons) - 1, -1, -1):
+        why[reasons[position][0] & left] = position
+    texts = [text for _, text in reasons] + [fallback, "空白列或表尾說明列"]
+    all_rows = rows[left]
+    all_why = why[left]
+    if blank_rows is not None and blank_rows.size:
+        all_rows = np.concatenate([all_rows, blank_rows])
+        all_why = np.concatenate([all_why, np.full(blank_rows.size, len(texts) - 1, dtype=np.int64)])
+    order = np.argsort(all_rows, kind="stable")
+    first = order[:shown]
+    counts = np.bincount(all_why, minlength=len(texts))
+    by_reason = sorted(((texts[index], int(count)) for index, count in enumerate(counts) if count),
+                       key=lambda pair: -pair[1])
+    return LeftOut(tuple((int(all_rows[index]), texts[int(all_why[index])]) for index in first), int(all_rows.size),
+                   tuple(by_reason))
 
 
 def drop_repeated(keep: np.ndarray, numbers: np.ndarray, categories: np.ndarray, category_count: int,

@@ -8,6 +8,7 @@ well, or a required column has no header, the caller gets MappingNeeded instead 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -277,10 +278,48 @@ def _best_guess(headers: Mapping[int, str]) -> str | None:
     return ranked[0][1] if ranked and ranked[0][0][0] > 0 else None
 
 
+def located_mapping_needed(located: Located, filename: str, reason: str,
+                           suggestions: Mapping[str, str | None]) -> MappingNeeded:
+    """A header row that was recognized, but an aggregate found a column it cannot do without missing:
+    the mapping form opens with the columns found so far and the aggregate's suggestions."""
+    spec = located.spec
+    guesses = {**_guesses(located.resolution, located.headers), **suggestions}
+    return MappingNeeded(
+        filename=filename, source=spec.name, headers=list(located.headers.values()), signature=located.signature,
+        required={column.name: column.label for column in spec.required},
+        optional={column.name: column.label for column in spec.columns if not column.required},
+        guesses=guesses, missing=[], ambiguous={}, one_of=[], source_guess=spec.name, reason=reason)
+
+
+NEAREST_SIMILARITY = 0.5
+
+
+def nearest_header(column: ColumnSpec, headers: Mapping[int, str], taken: set[int]) -> int | None:
+    """The free header closest to one of the column's synonyms (收文日 for 收文日期), when close enough to offer."""
+    best: tuple[float, int] | None = None
+    for index, text in headers.items():
+        key = header_key(text)
+        if index in taken or not key:
+            continue
+        similarity = max(difflib.SequenceMatcher(None, key, synonym).ratio() for synonym in column.keys)
+        if similarity >= NEAREST_SIMILARITY and (best is None or similarity > best[0]):
+            best = (similarity, index)
+    return best[1] if best else None
+
+
 def _guesses(resolution: Resolution, headers: Mapping[int, str]) -> dict[str, str | None]:
+    """The matched headers, the first of each ambiguous set and, for a required column (or one of a
+    group) still without a header, the nearest free header."""
     guesses: dict[str, str | None] = {column.name: None for column in resolution.spec.columns}
     for name, index in resolution.columns.items():
         guesses[name] = headers[index]
     for name, indexes in resolution.ambiguous.items():
         guesses[name] = headers[indexes[0]]
+    taken = set(resolution.columns.values()) | {index for indexes in resolution.ambiguous.values() for index in indexes}
+    wanted = [*resolution.missing, *(name for group in resolution.one_of_unmet for name in group)]
+    for name in wanted:
+        index = nearest_header(resolution.spec.column(name), headers, taken)
+        if index is not None and guesses.get(name) is None:
+            guesses[name] = headers[index]
+            taken.add(index)
     return guesses

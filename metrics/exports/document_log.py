@@ -31,6 +31,7 @@ import numpy as np
 from metrics.exports.common import (
     Aggregate,
     ColumnSpec,
+    ColumnsNeeded,
     drop_repeated,
     Context,
     MonthlyValue,
@@ -81,11 +82,16 @@ COLUMNS = (
                help="勾選「重複列只計一次」時用來找出重複的列；預覽時部分遮蔽。"),
     ColumnSpec("kind", "收發別", ("收發別", "收發文別", "收發類別", "公文類別", "類別", "文別", "公文種類", "種類"),
                required=True, exclude=("密", "人員", "案件", "身分")),
-    ColumnSpec("received_date", "收文日期", ("收文日期", "收文日", "來文日期", "收文時間"), kind="date"),
-    ColumnSpec("sent_date", "發文日期", ("發文日期", "發文日", "發文時間"), kind="date"),
-    ColumnSpec("created_date", "創稿日期", ("創稿日期", "創簽稿日期", "創簽日期", "簽稿日期", "創稿日", "建檔日期"),
+    ColumnSpec("received_date", "收文日期", ("收文日期", "收文日", "來文日期", "收文時間", "收文日期時間", "來文日",
+                                          "收件日期", "收文年月日"), kind="date"),
+    ColumnSpec("sent_date", "發文日期", ("發文日期", "發文日", "發文時間", "發文日期時間", "發件日期", "發送日期",
+                                         "發文年月日"),
                kind="date"),
-    ColumnSpec("date", "日期", ("日期", "公文日期", "登錄日期", "建立日期"), kind="date",
+    ColumnSpec("created_date", "創稿日期", ("創稿日期", "創簽稿日期", "創簽日期", "簽稿日期", "創稿日", "建檔日期",
+                                         "創稿日期時間", "簽稿日", "創稿年月日"), kind="date"),
+    # A date column shared by every kind of row (收發文日期, 收發日期) is the generic 日期, not 發文日期.
+    ColumnSpec("date", "日期", ("日期", "收發文日期", "收發日期", "收發文日", "日期時間", "公文日期", "登錄日期",
+                              "登記日期", "建立日期"), kind="date",
                exclude=("到職", "離職", "結案", "辦理", "通過", "資料", "截止", "列印")),
     ColumnSpec("exchange", "交換方式", ("交換方式", "是否電子交換", "電子交換", "交換別", "收發方式", "傳遞方式",
                                      "發文方式", "收文方式", "來文方式"), required=True),
@@ -129,9 +135,9 @@ def aggregate(table: Table, context: Context) -> Aggregate:
             continue
         sources = [candidate for candidate in (name, "date") if candidate in parsed]
         if not sources:
-            problems.add(f"有 {int(of_kind.sum()):,} 列{_KIND_LABELS[kind]}，但找不到「{COLUMNS_BY_NAME[name].label}」"
-                         "或「日期」欄；請在欄位對應中指定該日期欄", field=COLUMNS_BY_NAME[name].label)
-            continue
+            raise ColumnsNeeded(f"有 {int(of_kind.sum()):,} 列{_KIND_LABELS[kind]}，但找不到「{COLUMNS_BY_NAME[name].label}」"
+                                "或「日期」欄；若檔案只有一個收發文共用的日期欄，請將它指定為「日期」",
+                                _shared_date_guess(context))
         still = of_kind.copy()
         for candidate in sources:
             values, unknown = parsed[candidate]
@@ -158,19 +164,24 @@ def aggregate(table: Table, context: Context) -> Aggregate:
         notes.append("檔案沒有「簽核方式」欄，只計算發文總件數與電子發文件數；線上簽核相關四項未計算。")
 
     keep = (kinds > 0) & (dates > 0)
+    reasons: list[tuple[np.ndarray, str]] = []
     if context.options.exclude_cancelled:
         if table.has("status"):
             status = table.columns["status"]
             cancelled, _ = status.classify(lambda value: int(any(word in value for word in CANCELLED_WORDS)))
             dropped = keep & (cancelled == 1)
             keep &= ~dropped
+            reasons.append((dropped, "公文狀態為作廢、銷號等，依設定不計"))
             applied.append(f"作廢、銷號公文不計（排除 {int(dropped.sum()):,} 列）")
         else:
             notes.append("已勾選「作廢公文不計」，但檔案沒有「狀態」欄，未排除任何列。")
 
-    keep &= year_check(problems, notes, context, letters, rows, roc_year_of(dates), keep, "公文的日期")
+    in_year = year_check(problems, notes, context, letters, rows, roc_year_of(dates), keep, "公文的日期")
+    reasons.append((keep & ~in_year, f"日期不在 {context.plan.year} 年，依設定略過"))
+    keep &= in_year
     months = month_of(dates)
     covered, inside = covered_months(months, keep, context, notes, "公文")
+    reasons.append((keep & ~inside, "日期在指定的資料截至月份之後"))
     keep &= inside
 
     def require(column, codes, unknown, checked, needed, rows_label: str, fix: str, allowed) -> None:
@@ -203,14 +214,17 @@ def aggregate(table: Table, context: Context) -> Aggregate:
             notes.append("已勾選密件排除，但檔案沒有「密等」欄，未排除任何列。")
 
     if table.has("doc_number"):
+        before = keep
         keep = drop_repeated(keep, table.columns["doc_number"].codes, kinds, 3, context.options.deduplicate, notes,
                              applied, key="文號與收發別", hint="重複匯出")
+        reasons.append((before & ~keep, "文號與收發別和前面的列相同，依設定只計一次"))
 
     problems.raise_if_any()
 
     sent = keep & (kinds == SENT)
     if context.options.exclude_confidential_from_exchange and table.has("confidential"):
         applied.append(f"密件不計入電子交換比率（排除 {int((sent & secret).sum()):,} 件發文）")
+        reasons.append((sent & secret, "密件，依設定不計入電子交換比率"))
         sent &= ~secret
     masks: dict[str, np.ndarray] = {
         "edoc_sent_total": sent,
@@ -222,6 +236,7 @@ def aggregate(table: Table, context: Context) -> Aggregate:
         if context.options.exclude_confidential_from_signoff and table.has("confidential"):
             excluded = (received | drafts) & secret
             applied.append(f"密件不計入線上簽核比率（排除 {int(excluded.sum()):,} 列）")
+            reasons.append((excluded, "密件，依設定不計入線上簽核比率"))
             received &= ~secret
             drafts &= ~secret
         electronic_received = received & (exchanges == ELECTRONIC)
@@ -237,7 +252,17 @@ def aggregate(table: Table, context: Context) -> Aggregate:
         if code in masks:
             values.extend(by_month.counts(code, rows, masks[code]))
             used |= masks[code]
-    return Aggregate(values, int(used.sum()), notes, applied)
+    if not signing:
+        reasons.append((keep & (kinds != SENT), "檔案沒有「簽核方式」欄，收文與創稿、簽稿列未計算"))
+    return Aggregate(values, int(used.sum()), notes, applied, used, reasons)
+
+
+def _shared_date_guess(context: Context) -> dict[str, str | None]:
+    """The one date column found is likely shared by every kind of row: offer it as the generic 日期."""
+    found = [name for name in ("received_date", "sent_date", "created_date") if name in context.raw_headers]
+    if len(found) != 1:
+        return {}
+    return {"date": context.raw_headers[found[0]], found[0]: None}
 
 
 COLUMNS_BY_NAME = {column.name: column for column in COLUMNS}
@@ -249,4 +274,5 @@ SPEC = SourceSpec(
     fields=FIELDS,
     aggregate=aggregate,
     one_of=(("received_date", "sent_date", "created_date", "date"),),
+    unused_reason="不屬任何計算項目（例如紙本來文以紙本簽核）",
 )

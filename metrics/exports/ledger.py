@@ -265,7 +265,12 @@ def aggregate(table: Table, context: Context) -> Aggregate:
     if units != ["1"]:
         notes.append("金額已由元（或萬元）換算為千元。")
     notes.append(f"數字為 {context.plan.year}年{month}月底的累計數。")
-    return Aggregate(values, int(selected.sum()), notes, [])
+    reasons = [(subtotal, "小計列（避免重複加總）")]
+    if total_rows.any():
+        reasons.append((~total_rows, "已使用全表的合計列，明細不另加總"))
+    elif leaves is not None:
+        reasons.append((~leaves, "上層科目（已加總其下層科目）"))
+    return Aggregate(values, int(selected.sum()), notes, [], selected, reasons)
 
 
 def _has_amount(amounts: dict[str, tuple[list[Decimal | None], np.ndarray]]) -> np.ndarray:

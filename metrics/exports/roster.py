@@ -155,7 +155,8 @@ def aggregate(table: Table, context: Context) -> Aggregate:
         values.append(MonthlyValue("hakka_certified", current, Decimal(np.unique(keys[certified]).size),
                                    describe_rows(rows[certified])))
     notes.append(f"人數為 {context.plan.year}年1月至{month}月各月最後一日在職者。")
-    return Aggregate(values, int(used.sum()), notes, [])
+    reasons = [(categories == NOT_COUNTED, "人員類別不計入（例如臨時人員、工友）")]
+    return Aggregate(values, int(used.sum()), notes, [], used, reasons)
 
 
 def _repeated_people(keys: np.ndarray) -> int:
@@ -173,4 +174,5 @@ SPEC = SourceSpec(
     aggregate=aggregate,
     one_of=(("hakka_level", "hakka_date"),),
     unused_when=(("name", "person_id"),),
+    unused_reason="1 月至資料月份的月底都不在職",
 )

@@ -205,7 +205,7 @@ def test_a_bad_file_is_refused_with_its_problems(fresh_app: StreamlitApp, page: 
         "檔案「錯誤月報.xlsx」工作表「月報」儲存格 E7（項目：陳情檢舉完成件數）：「abc」不是數字")
     expect(errors.nth(1)).to_contain_text("長表.csv：有 1 項問題")
     expect(errors.nth(1)).to_contain_text("檔案「長表.csv」儲存格 E3（項目：發文總件數）：「一百」不是數字")
-    expect(page.get_by_test_id("stAlertContentWarning")).to_contain_text(
+    expect(page.get_by_test_id("stAlertContentWarning").filter(has_text="所有選取的檔案都未儲存")).to_contain_text(
         "所有選取的檔案都未儲存（任一檔案有誤即全部不儲存）。沒有問題的檔案：112-02.xlsx。")
     expect(page.locator(".st-key-confirm_upload")).to_have_count(0)
     wait_for_app_idle(page)
@@ -228,7 +228,8 @@ def test_undo_restores_the_previous_numbers(fresh_app: StreamlitApp, page: Page)
     button(page, "undo_2").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("確定要復原第 2 批「112-02.xlsx」")
-    expect(dialog).to_contain_text("1 筆數值恢復為此批上傳前的數字")
+    expect(dialog).to_contain_text("112年1月 1 個數字恢復為上一次上傳的值")
+    expect(dialog).to_contain_text("112年2月 3 個數字將變為未填報")
     save_screenshot(page, "04-undo-confirm")
     dialog.get_by_role("button", name="確認復原").click()
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
