@@ -81,7 +81,7 @@ def editors(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
         column_config={
             "指標": st.column_config.TextColumn("指標", width=40, pinned=True),
             "名稱": st.column_config.TextColumn("名稱", width=110, pinned=True),
-            "模擬目標值": st.column_config.NumberColumn("模擬目標值", min_value=0.01, format="localized", width=90),
+            "模擬目標值": st.column_config.NumberColumn("模擬目標值", min_value=0.01, format="localized", width=100),
             "模擬權重": st.column_config.NumberColumn("模擬權重", min_value=0, max_value=100, format="localized",
                                                       width=80),
         })
@@ -266,11 +266,11 @@ def manager(context: Context, scenario: Scenario) -> None:
         _said("load")
     with export:
         # The files are made when a button is clicked, not on every edit: the workbook alone costs
-        # more than the rest of the page's rerun.
+        # more than the rest of the page's rerun. A click reruns nothing: a rerun would replace the other
+        # button's file while a quick second click still asks for the old one.
         name = scenario_name() or "情境"
         st.download_button("下載情境（JSON）", data=lambda: export_json(name, scenario, context), key="whatif_json",
-                           file_name=f"情境模擬_{name}.json", mime="application/json")
+                           file_name=f"情境模擬_{name}.json", mime="application/json", on_click="ignore")
         st.download_button("下載情境報表（.xlsx）", data=lambda: export_workbook(name, scenario, context),
-                           key="whatif_xlsx",
-                           file_name=f"情境模擬_{name}.xlsx",
+                           key="whatif_xlsx", file_name=f"情境模擬_{name}.xlsx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
