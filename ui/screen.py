@@ -31,19 +31,19 @@ SCRIPT = """
 (() => {
   if (window.kpiScreen) return;  // one per browser tab: the page switches without reloading
   window.kpiScreen = true;
-  const chinese = %(chinese)s;
+  const chinese = new Map(Object.entries(%(chinese)s));  // a Map: no "constructor" inherited from Object
   const attributes = ["aria-label", "placeholder", "title"];
   const translate = (node) => {
     if (node.nodeType === Node.TEXT_NODE) {
       const text = node.nodeValue.trim();
-      if (chinese[text]) node.nodeValue = chinese[text];
+      if (chinese.has(text)) node.nodeValue = chinese.get(text);
       return;
     }
     if (node.nodeType !== Node.ELEMENT_NODE) return;
     for (const element of [node, ...node.querySelectorAll("*")]) {
       for (const name of attributes) {
         const value = element.getAttribute(name);
-        if (value && chinese[value]) element.setAttribute(name, chinese[value]);
+        if (value && chinese.has(value)) element.setAttribute(name, chinese.get(value));
       }
       for (const child of element.childNodes) {
         if (child.nodeType === Node.TEXT_NODE) translate(child);
@@ -53,8 +53,7 @@ SCRIPT = """
   new MutationObserver((records) => {
     for (const record of records) {
       if (record.type === "childList") record.addedNodes.forEach(translate);
-      else if (record.type === "characterData") translate(record.target);
-      else translate(record.target);
+      else translate(record.target);  // changed text, or a changed label of this element
     }
   }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true,
                              attributeFilter: attributes});
