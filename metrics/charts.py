@@ -71,7 +71,7 @@ def delta_reference(result: IndicatorResult) -> tuple[float, str] | None:
     if result.actual is None:
         return None
     if result.pace is not None and result.pace < result.target and result.actual < result.target:
-        reference, words = result.pace, f"較{result.as_of_month}月進度 "
+        reference, words = result.pace, "較進度 "
     else:
         reference, words = result.target, "較目標 "
     if result.actual == reference:
@@ -100,7 +100,7 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
         reference, words = compared
         # The sign is the number's own ("+3", "−97"): Plotly's ▲/▼ symbols would stand next to a minus sign.
         delta = {"reference": reference, "prefix": words, "suffix": delta_suffix(result.indicator),
-                 "valueformat": "+" + VALUE_FORMAT, "font": {"size": 15},
+                 "valueformat": "+" + VALUE_FORMAT, "font": {"size": 13},
                  "increasing": {"color": STATUS_COLOURS[MET], "symbol": ""},
                  "decreasing": {"color": STATUS_COLOURS[BEHIND], "symbol": ""}}
     indicator = go.Indicator(

@@ -64,9 +64,9 @@ def test_gauge(values, month, indicator_id, options, threshold, value, suffix, m
 
 @pytest.mark.parametrize(("values", "month", "indicator_id", "mode", "reference", "prefix", "suffix", "colour"), [
     # 66 by June against the pace 130 × 6 ÷ 12 = 65: "+1 案" in green (not "−64" in red against the year's 130)
-    (AUDITS_HALF_YEAR, 6, "2", "gauge+number+delta", 65, "較6月進度 ", " 案", "increasing"),
+    (AUDITS_HALF_YEAR, 6, "2", "gauge+number+delta", 65, "較進度 ", " 案", "increasing"),
     # 50 by June is below the pace 65: "−15 案" in red
-    ({"procurement_audits": {6: 50}}, 6, "2", "gauge+number+delta", 65, "較6月進度 ", " 案", "decreasing"),
+    ({"procurement_audits": {6: 50}}, 6, "2", "gauge+number+delta", 65, "較進度 ", " 案", "decreasing"),
     # 140 by June is above the year's target: compared with the target, "+10 案"
     ({"procurement_audits": {6: 140}}, 6, "2", "gauge+number+delta", 130, "較目標 ", " 案", "increasing"),
     # December: the pace is the target, so the target
@@ -74,7 +74,7 @@ def test_gauge(values, month, indicator_id, options, threshold, value, suffix, m
     # a ratio (no pace): 97.04 % against 97 % is "+0.04 個百分點", not "▲0.04%"
     (EDOC, 1, "10-1", "gauge+number+delta", 97, "較目標 ", " 個百分點", "increasing"),
     # indicator 8 accrues: 40 % in June against the pace 85 × 6 ÷ 12 = 42.5 %
-    (BUDGET_JUNE, 6, "8", "gauge+number+delta", 42.5, "較6月進度 ", " 個百分點", "decreasing"),
+    (BUDGET_JUNE, 6, "8", "gauge+number+delta", 42.5, "較進度 ", " 個百分點", "decreasing"),
     # exactly on pace (65 by June): nothing to add, no "0" delta
     ({"procurement_audits": {6: 65}}, 6, "2", "gauge+number", None, None, None, None),
     ({"warning_cases": {3: 2}}, 3, "1", "gauge+number", None, None, None, None),  # exactly on target

@@ -92,7 +92,13 @@ def test_a_gauge_link_opens_its_detail_for_the_same_period_and_reload_keeps_it(s
                                                                                page: Page) -> None:
     open_page(page, shared_app.page_url() + "?year=112&unit=政風處&month=6", "總覽")
     delta = gauge(page, "overview_gauge_2").locator(".delta")
-    expect(delta).to_have_text("較6月進度 +1 案")  # 66 against the pace 65, not −64 against the year's 130
+    expect(delta).to_have_text("較進度 +1 案")  # 66 against the pace 65, not −64 against the year's 130
+    # 預算執行率 42.72 % against the pace 85 × 6 ÷ 12 = 42.5 %: in percentage points, and inside its gauge
+    budget = gauge(page, "overview_gauge_8")
+    expect(budget.locator(".delta")).to_have_text("較進度 +0.22 個百分點")
+    text_box, gauge_box = budget.locator(".delta").bounding_box(), budget.locator(".main-svg").first.bounding_box()
+    assert text_box and gauge_box and gauge_box["x"] <= text_box["x"] and (
+        text_box["x"] + text_box["width"] <= gauge_box["x"] + gauge_box["width"]), (text_box, gauge_box)
     page.get_by_role("link", name="2 指標明細", exact=True).click()
     expect(title(page, "指標明細")).to_be_visible()
     wait_for_app_idle(page)
