@@ -64,22 +64,50 @@ def gauge_title(result: IndicatorResult) -> str:
             f"<span style='font-size:0.75em'>目標 {result.format_value(result.target)}｜{result.status_label}</span>")
 
 
+def delta_reference(result: IndicatorResult) -> tuple[float, str] | None:
+    """What the gauge's delta compares the value with, and the words for it: the pace (the cumulative target for
+    this month) while an accruing indicator is below its target, otherwise the year's target. A unit on pace
+    thus reads green, not a red shortfall against the whole year's target. None when there is nothing to compare."""
+    if result.actual is None:
+        return None
+    if result.pace is not None and result.pace < result.target and result.actual < result.target:
+        reference, words = result.pace, "較進度 "
+    else:
+        reference, words = result.target, "較目標 "
+    if result.actual == reference:
+        return None
+    return float(reference), words
+
+
+def delta_suffix(indicator: Indicator) -> str:
+    """A difference of two percentages is in percentage points, not percent."""
+    return " 個百分點" if indicator.unit == "%" else f" {indicator.unit}"
+
+
 def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
     """One indicator as a gauge: the value in its unit, the target as the threshold line,
-    coloured bands, and the delta to target."""
+    coloured bands, and the difference from the pace or the target."""
     suffix = value_suffix(result.indicator)
     maximum = axis_maximum(result)
     has_value = result.actual is not None
-    mode = "gauge+number+delta" if has_value and result.actual != result.target else "gauge+number"
+    compared = delta_reference(result)
+    mode = "gauge+number+delta" if compared is not None else "gauge+number"
     axis: dict[str, object] = {"range": [0, maximum], "tickformat": ",~f", "ticksuffix": "%" if suffix == "%" else ""}
     if suffix != "%" and maximum <= 10:
         axis["dtick"] = 1  # counts: no half cases on the scale
+    delta: dict[str, object] = {}
+    if compared is not None:
+        reference, words = compared
+        # The sign is the number's own ("+3", "−97"): Plotly's ▲/▼ symbols would stand next to a minus sign.
+        delta = {"reference": reference, "prefix": words, "suffix": delta_suffix(result.indicator),
+                 "valueformat": "+" + VALUE_FORMAT, "font": {"size": 13},
+                 "increasing": {"color": STATUS_COLOURS[MET], "symbol": ""},
+                 "decreasing": {"color": STATUS_COLOURS[BEHIND], "symbol": ""}}
     indicator = go.Indicator(
         mode=mode if has_value else "gauge",
         value=float(result.actual) if has_value else None,
         number={"suffix": suffix, "valueformat": VALUE_FORMAT, "font": {"size": 26, "color": TEXT_COLOUR}},
-        delta={"reference": float(result.target), "suffix": suffix, "valueformat": VALUE_FORMAT,
-               "increasing": {"color": STATUS_COLOURS[MET]}, "decreasing": {"color": STATUS_COLOURS[BEHIND]}},
+        delta=delta,
         title={"text": gauge_title(result), "font": {"size": 15}},
         domain={"x": [0, 1], "y": [0, 1]},
         gauge={
@@ -116,13 +144,15 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
                            line={"color": STATUS_COLOURS[ON_TRACK], "dash": "dash"}, hovertemplate=hover)
     figure.add_scatter(x=series["label"], y=series["target"], name="目標值", mode="lines",
                        line={"color": TARGET_COLOUR, "dash": "dot"}, hovertemplate=hover)
+    # The months need no axis title (the year is in the chart's title), so the legend below has the room to
+    # itself; the unit stands level above the value axis instead of rotated along it.
     figure.update_layout(
         title={"text": f"{year}年 {indicator.id} {indicator.short_name}：每月趨勢"}, height=height,
-        font={"family": FONT_FAMILY}, legend={"orientation": "h", "y": -0.15},
-        margin={"l": 50, "r": 20, "t": 60, "b": 40}, yaxis={"title": {"text": indicator.unit},
-                                                             "tickformat": ",~f", "rangemode": "tozero"},
-        xaxis={"title": {"text": f"{year}年"}},
+        font={"family": FONT_FAMILY}, legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top"},
+        margin={"l": 50, "r": 20, "t": 80, "b": 60}, yaxis={"tickformat": ",~f", "rangemode": "tozero"},
     )
+    figure.add_annotation(text=f"單位：{indicator.unit}", xref="paper", yref="paper", x=0, y=1, xanchor="left",
+                          yanchor="bottom", yshift=8, showarrow=False, font={"size": 13})
     if not indicator.is_ratio and indicator.target <= 10:
         figure.update_yaxes(dtick=1)  # counts: no half cases on the scale
     return figure

@@ -397,8 +397,16 @@ def scenario_month(as_of_month: int, additions: Iterable[tuple[str, int, Decimal
     return max([as_of_month, *(month for _, month, _ in additions)])
 
 
+COMPARISON_COLUMNS = ("指標", "目標", "實際值", "達成率", "變化", "狀態", "權重")
+
+
+def _official_then_scenario(official: str, scenario: str) -> str:
+    return official if official == scenario else f"{official} → {scenario}"
+
+
 def comparison_table(official: Evaluation, scenario: Evaluation) -> pd.DataFrame:
-    """Per indicator: the official and the what-if target, actual, achievement and status, and the change."""
+    """Per indicator, one short column per quantity: the official value, and "official → what-if" where the
+    scenario differs, so the table fits a laptop and a phone shows the indicator with the first numbers."""
     records = []
     for before, after in zip(official.results, scenario.results):
         change = "—"
@@ -406,21 +414,22 @@ def comparison_table(official: Evaluation, scenario: Evaluation) -> pd.DataFrame
             points = (after.achievement - before.achievement) * 100
             change = "無變化" if points == 0 else f"{'+' if points > 0 else ''}{format_number(points, 1)} 個百分點"
         records.append({
-            "指標": before.indicator.id,
-            "名稱": before.indicator.short_name,
-            "計畫目標值": before.format_value(before.target),
-            "模擬目標值": after.format_value(after.target),
-            "實際值": before.format_value(before.actual),
-            "模擬實際值": after.format_value(after.actual),
-            "達成率": achievement_text(before),
-            "模擬達成率": achievement_text(after),
-            "達成率變化": change,
-            "狀態": before.status_label,
-            "模擬狀態": after.status_label,
-            "計畫權重": weight_text(before.weight),
-            "模擬權重": weight_text(after.weight),
+            "指標": f"{before.indicator.id} {before.indicator.short_name}",
+            "目標": _official_then_scenario(before.format_value(before.target), after.format_value(after.target)),
+            "實際值": _official_then_scenario(before.format_value(before.actual), after.format_value(after.actual)),
+            "達成率": _official_then_scenario(achievement_text(before), achievement_text(after)),
+            "變化": change,
+            "狀態": _official_then_scenario(before.status_label, after.status_label),
+            "權重": _official_then_scenario(weight_text(before.weight), weight_text(after.weight)),
         })
-    return pd.DataFrame(records)
+    return pd.DataFrame(records, columns=list(COMPARISON_COLUMNS))
+
+
+def comparison_changes(official: Evaluation, scenario: Evaluation) -> list[bool]:
+    """Per indicator (in the plan's order): whether the scenario changed its target, weight or result."""
+    return [(before.target, before.weight, before.actual, before.status) != (after.target, after.weight, after.actual,
+                                                                             after.status)
+            for before, after in zip(official.results, scenario.results)]
 
 
 def score_change(official: Evaluation, scenario: Evaluation) -> Fraction | None:

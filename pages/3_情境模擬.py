@@ -3,11 +3,10 @@ official plan. Nothing here changes the plan or the stored figures."""
 
 import streamlit as st
 
-from metrics.presentation import comparison_table, month_label
+from metrics.presentation import month_label
 from ui import whatif
 from ui.gauges import goal_sections, score_metrics
 from ui.layout import start_page
-from ui.widgets import INDICATOR_TABLE_HEIGHT
 
 context = start_page("情境模擬")
 st.info("情境模擬只在此頁試算，不會改變計畫目標、權重或資料庫中的月報數字。", icon=":material/science:")
@@ -20,7 +19,6 @@ month = scenario.evaluation.as_of_month
 official = f"官方數字統計至 {context.period}"
 st.subheader(f"模擬結果（統計至 {month_label(context.year, month)}；{official}）")
 score_metrics(scenario.evaluation, reference=context.evaluation)
-st.dataframe(comparison_table(context.evaluation, scenario.evaluation), hide_index=True, width="stretch",
-             height=INDICATOR_TABLE_HEIGHT, key="whatif_comparison")
+whatif.comparison(context, scenario)
 goal_sections(scenario.evaluation, scenario.figures, key="whatif", reference=context.evaluation)
 whatif.manager(context, scenario)

@@ -62,17 +62,37 @@ def test_gauge(values, month, indicator_id, options, threshold, value, suffix, m
     assert f"{indicator.id} {indicator.short_name}" in gauge.title.text
 
 
-@pytest.mark.parametrize(("values", "month", "indicator_id", "mode", "delta_reference"), [
-    (AUDITS_HALF_YEAR, 6, "2", "gauge+number+delta", 130),  # 66 against 130: the delta shows −64
-    ({"warning_cases": {3: 2}}, 3, "1", "gauge+number", None),  # exactly on target: no "−" or "0" delta
-    ({}, 3, "2", "gauge", None),  # nothing reported: no number at all
+@pytest.mark.parametrize(("values", "month", "indicator_id", "mode", "reference", "prefix", "suffix", "colour"), [
+    # 66 by June against the pace 130 × 6 ÷ 12 = 65: "+1 案" in green (not "−64" in red against the year's 130)
+    (AUDITS_HALF_YEAR, 6, "2", "gauge+number+delta", 65, "較進度 ", " 案", "increasing"),
+    # 50 by June is below the pace 65: "−15 案" in red
+    ({"procurement_audits": {6: 50}}, 6, "2", "gauge+number+delta", 65, "較進度 ", " 案", "decreasing"),
+    # 140 by June is above the year's target: compared with the target, "+10 案"
+    ({"procurement_audits": {6: 140}}, 6, "2", "gauge+number+delta", 130, "較目標 ", " 案", "increasing"),
+    # December: the pace is the target, so the target
+    ({"procurement_audits": {12: 120}}, 12, "2", "gauge+number+delta", 130, "較目標 ", " 案", "decreasing"),
+    # a ratio (no pace): 97.04 % against 97 % is "+0.04 個百分點", not "▲0.04%"
+    (EDOC, 1, "10-1", "gauge+number+delta", 97, "較目標 ", " 個百分點", "increasing"),
+    # indicator 8 accrues: 40 % in June against the pace 85 × 6 ÷ 12 = 42.5 %
+    (BUDGET_JUNE, 6, "8", "gauge+number+delta", 42.5, "較進度 ", " 個百分點", "decreasing"),
+    # exactly on pace (65 by June): nothing to add, no "0" delta
+    ({"procurement_audits": {6: 65}}, 6, "2", "gauge+number", None, None, None, None),
+    ({"warning_cases": {3: 2}}, 3, "1", "gauge+number", None, None, None, None),  # exactly on target
+    ({}, 3, "2", "gauge", None, None, None, None),  # nothing reported: no number at all
 ])
-def test_gauge_mode(values, month, indicator_id, mode, delta_reference):
-    gauge = gauge_figure(result_of(values, month, indicator_id)).data[0]
+def test_gauge_delta(values, month, indicator_id, mode, reference, prefix, suffix, colour):
+    result = result_of(values, month, indicator_id)
+    gauge = gauge_figure(result).data[0]
     assert gauge.mode == mode
-    if delta_reference is not None:
-        assert gauge.delta.reference == delta_reference
-        assert gauge.delta.suffix == " 案"
+    if reference is None:
+        return
+    assert gauge.delta.reference == pytest.approx(reference)
+    assert (gauge.delta.prefix, gauge.delta.suffix) == (prefix, suffix)
+    assert (gauge.delta.increasing.symbol, gauge.delta.decreasing.symbol) == ("", "")  # the sign is the number's
+    assert gauge.delta.valueformat.startswith("+")
+    assert (float(result.actual) > reference) == (colour == "increasing")
+    assert gauge.delta.increasing.color == STATUS_COLOURS["met"]
+    assert gauge.delta.decreasing.color == STATUS_COLOURS["behind"]
 
 
 @pytest.mark.parametrize(("values", "indicator_id", "label"), [
@@ -124,3 +144,16 @@ def test_series_figure_values():
     assert gaps(actual.y[:3]) == [10, 22, None]
     assert pace.y[0] == pytest.approx(130 / 12) and pace.y[11] == 130
     assert list(bars.x[:2]) == ["1月", "2月"]
+
+
+@pytest.mark.parametrize(("indicator_id", "unit"), [("2", "案"), ("10-1", "%"), ("8", "%")])
+def test_series_figure_axis_titles_leave_the_legend_alone(indicator_id, unit):
+    """The months carry no axis title (it sat on the legend); the unit is a level note above the value axis."""
+    figure = series_figure(indicator_series(Figures.from_mapping(PLAN_112, {}), indicator_id, 2),
+                           PLAN_112.indicator_by_id[indicator_id], year=112)
+    assert figure.layout.xaxis.title.text is None and figure.layout.yaxis.title.text is None
+    (note,) = figure.layout.annotations
+    assert (note.text, note.textangle, note.xref, note.yref, note.y, note.yanchor) == (
+        f"單位：{unit}", None, "paper", "paper", 1, "bottom")
+    assert figure.layout.legend.orientation == "h" and figure.layout.legend.yanchor == "top"
+    assert figure.layout.legend.y < 0  # below the plot, where no axis title is

@@ -272,8 +272,9 @@ def test_what_if_target_moves_the_gauge_and_the_score(database):
     # 12.5 × (1 − 134 ÷ 140) ÷ 95 × 100 = 0.56 points less: 99.12 − 0.56 = 98.55
     score = next(metric for metric in app.metric if metric.label == "加權分數")
     assert (score.value, score.proto.delta) == ("98.55 分", "-0.56 分（相較官方）")
-    comparison = table_with(app, "模擬狀態").set_index("指標")
-    assert comparison.loc["2", ["模擬目標值", "模擬狀態", "達成率變化"]].tolist() == ["140 案", "落後", "-7.4 個百分點"]
+    comparison = table_with(app, "變化").set_index("指標")
+    assert comparison.loc["2 採購稽核案件", ["目標", "狀態", "變化"]].tolist() == [
+        "130 案 → 140 案", "達標 → 落後", "-7.4 個百分點"]
 
     go(app, "總覽")  # the official figures never move
     assert gauge(app, "overview_gauge_2")["gauge"]["threshold"]["value"] == 130

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
 from catalogues import PLAN_112
-from metrics.presentation import (additions_table, behind_without_reason, apply_additions, comparison_table, formula_text, frame_months,
+from metrics.presentation import (additions_table, behind_without_reason, apply_additions, comparison_changes, comparison_table, formula_text, frame_months,
                                   gauge_lines, history_rows, indicator_series, preview_summary, preview_table,
                                   provenance_table, ratio_parts, read_additions_table, read_targets_table,
                                   report_heading, report_rows, report_table, scenario_from_payload, scenario_month,
@@ -242,15 +242,37 @@ def test_scenario_payload_round_trip():
     assert scenario_from_payload(stale, PLAN_112) == ({}, {}, [])
 
 
-def test_comparison_table():
-    values = {"procurement_audits": {12: 134}}
-    official = evaluate(figures(values), 12)
-    scenario = evaluate(figures(values), 12, targets={"2": Fraction(140)})
-    table = comparison_table(official, scenario).set_index("指標")
-    # 134 ÷ 140 − 134 ÷ 130 = −7.36 percentage points
-    assert table.loc["2", ["計畫目標值", "模擬目標值", "達成率", "模擬達成率", "達成率變化", "狀態", "模擬狀態"]].tolist() == [
-        "130 案", "140 案", "103.1%", "95.7%", "-7.4 個百分點", "達標", "落後"]
-    assert table.loc["1", "達成率變化"] == "—"
+@pytest.mark.parametrize(("options", "scenario_values", "indicator_id", "row", "changed"), [
+    # a what-if target: 134 ÷ 140 − 134 ÷ 130 = −7.36 percentage points
+    ({"targets": {"2": Fraction(140)}}, {}, "2",
+     {"指標": "2 採購稽核案件", "目標": "130 案 → 140 案", "實際值": "134 案", "達成率": "103.1% → 95.7%",
+      "變化": "-7.4 個百分點", "狀態": "達標 → 落後", "權重": "12.5%"}, True),
+    # only the weight moves: every number reads as one value, the weight reads official → what-if
+    ({"weights": {"2": Fraction(10)}}, {}, "2",
+     {"指標": "2 採購稽核案件", "目標": "130 案", "實際值": "134 案", "達成率": "103.1%", "變化": "無變化",
+      "狀態": "達標", "權重": "12.5% → 10%"}, True),
+    # an assumed 6 more cases moves the actual value: 140 ÷ 130 − 134 ÷ 130 = +4.6 points
+    ({}, {"procurement_audits": {12: 6}}, "2",
+     {"指標": "2 採購稽核案件", "目標": "130 案", "實際值": "134 案 → 140 案", "達成率": "103.1% → 107.7%",
+      "變化": "+4.6 個百分點", "狀態": "達標", "權重": "12.5%"}, True),
+    # untouched and unreported: no change to show, no achievement to compare
+    ({"targets": {"2": Fraction(140)}}, {}, "1",
+     {"指標": "1 辦理預警案件", "目標": "2 案", "實際值": "—", "達成率": "—", "變化": "—", "狀態": "無資料",
+      "權重": "12.5%"}, False),
+])
+def test_comparison_table(options, scenario_values, indicator_id, row, changed):
+    official_figures = figures({"procurement_audits": {12: 134}})
+    official = evaluate(official_figures, 12)
+    scenario_figures = apply_additions(official_figures, [(code, month, D(value))
+                                                          for code, months in scenario_values.items()
+                                                          for month, value in months.items()])
+    scenario = evaluate(scenario_figures, 12, **options)
+    table = comparison_table(official, scenario)
+    position = [indicator.id for indicator in PLAN_112.indicators].index(indicator_id)
+    assert list(table.columns) == ["指標", "目標", "實際值", "達成率", "變化", "狀態", "權重"]
+    assert table.iloc[position].to_dict() == row
+    assert comparison_changes(official, scenario)[position] is changed
+    assert sum(comparison_changes(official, official)) == 0
 
 
 PREVIEW = pd.DataFrame([

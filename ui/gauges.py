@@ -19,6 +19,9 @@ from ui.layout import Context, previous_month, previous_year
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 DETAIL_PAGE = "pages/1_指標明細.py"
+SCORE_HELP = ("各項指標的達成率（超過 100% 者以 100% 計）乘以該指標的權重後加總，再除以權重合計，乘以 100，"
+              "即為加權分數（滿分 100 分）。尚無資料的指標以 0 計；不適用的指標（分母為 0）不計入，"
+              "其權重也不計入權重合計。")
 
 
 def over_time(context: Context) -> dict[str, list[str]]:
@@ -87,7 +90,7 @@ def score_metrics(evaluation: Evaluation, *, reference: Evaluation | None = None
         delta = f"{'+' if change > 0 else ''}{format_number(change)} 分（相較官方）"
     columns[0].metric("加權分數", score_text(evaluation.weighted_score), delta=delta, delta_color=delta_color,
                       delta_arrow=arrow,
-                      help="Σ 權重 × min(達成率, 100%) ÷ Σ 權重 × 100，不適用的指標不計入。")
+                      help=SCORE_HELP)
     plan_total = weight_text(evaluation.plan_weight_total)
     columns[0].caption(f"計畫權重合計 {plan_total}（計畫原訂，未調整為 100%）；"
                        f"本次以適用指標權重 {weight_text(evaluation.weight_total)} 計算。")

@@ -18,7 +18,7 @@ from metrics.figures import Figures
 from metrics.plan import Plan
 from metrics.presentation import month_label, months_text, taiwan_time
 from metrics.services import Actor, Services
-from ui import links
+from ui import links, screen
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
 from ui.data import Source, current_source, load_sample_into_store
 from ui.styles import page_style
@@ -87,12 +87,17 @@ def load_sample_clicked(services: Services, actor: Actor) -> None:
         flash("success", "範例資料已存入資料庫：" + "".join(messages))
 
 
-def sample_banner(context: Context) -> None:
+UPLOAD_PAGE = "資料上傳"
+
+
+def sample_banner(context: Context, page: str) -> None:
+    """Says the numbers are the built-in sample; where to upload real ones depends on the page it is on."""
     if not context.source.is_sample:
         return
+    where = "請在本頁下方上傳實際月報" if page == UPLOAD_PAGE else f"請至「{UPLOAD_PAGE}」上傳實際月報"
     with st.container(border=True):
         st.warning("**範例資料**：資料庫尚無任何月報，以下顯示內建的範例數字（政風處 112 年，以及標示「範例」的人事處、主計處 "
-                   "112 年與政風處 113 年範例計畫；僅供試用，未存入資料庫）。請上傳實際月報；系統管理者也可將範例資料存入資料庫以練習復原等功能。",
+                   f"112 年與政風處 113 年範例計畫；僅供試用，未存入資料庫）。{where}；系統管理者也可將範例資料存入資料庫以練習復原等功能。",
                    icon=":material/info:")
         if context.can(Action.MANAGE_SETTINGS).allowed:  # several units' figures at once: the administrator's call
             st.button("將範例資料存入資料庫", key="load_sample", on_click=load_sample_clicked,
@@ -100,10 +105,12 @@ def sample_banner(context: Context) -> None:
 
 
 def navigation(params: dict[str, str], allowed: set[Action]) -> None:
-    """The pages, each link carrying the period shown, so the next page shows the same (and its URL says so)."""
+    """The pages, each link carrying the period shown, so the next page shows the same (and its URL says so);
+    on a phone a tap on a link also closes the sidebar (ui/screen.py)."""
     for path, label, icon, action in PAGES:
         if action in allowed:
             st.page_link(path, label=label, icon=icon, query_params=params)
+    screen.install()
 
 
 # Computed once per content of the figures (Source.key) and shared between sessions and reruns, so a rerun
@@ -227,7 +234,7 @@ def start_page(title: str) -> Context:
     show_flash()
     context = Context(source, plan, month, latest, figures,
                       official_evaluation(source.key, plan.year, plan.unit, month, figures), services, actor, settings)
-    sample_banner(context)
+    sample_banner(context, title)
     unplanned_notice(source)
     return context
 

@@ -7,6 +7,12 @@ from __future__ import annotations
 SCREEN = """
 /* Streamlit's own English hints; the pages say the same in Chinese where it matters. */
 [data-testid="InputInstructions"], [data-testid="stFileUploaderDropzoneInstructions"] { display: none !important; }
+/* The uploader's button says "Upload" and has no option for its words: the text is drawn in Chinese instead
+   (ui/screen.py also replaces the word itself, for screen readers; this holds before that script runs). */
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: "選擇檔案"; font-size: 0.875rem;
+}
 """
 
 PRINT = """

@@ -15,14 +15,14 @@ from metrics.accounts import Action
 from metrics.errors import KpiError, Problem
 from metrics.evaluation import Evaluation, evaluate
 from metrics.figures import Figures
-from metrics.presentation import (apply_additions, additions_table, read_additions_table, read_targets_table,
-                                  report_heading, report_rows, scenario_from_payload, scenario_month,
-                                  scenario_payload, targets_table)
+from metrics.presentation import (apply_additions, additions_table, comparison_changes, comparison_table,
+                                  read_additions_table, read_targets_table, report_heading, report_rows,
+                                  scenario_from_payload, scenario_month, scenario_payload, targets_table)
 from metrics.report import build_report
 from metrics.store import Store
 from metrics.plan import Plan
 from ui.auth import refusal_text
-from ui.layout import Context, flash
+from ui.layout import Context
 from ui.widgets import (INDICATOR_TABLE_HEIGHT, ask_confirmation, confirmation_buttons, pending_confirmation,
                         settle_confirmation)
 
@@ -30,6 +30,10 @@ GENERATION = "whatif_generation"
 TARGETS = "whatif_targets"
 ADDITIONS = "whatif_additions"
 PLAN_SHOWN = "whatif_plan"  # whose plan the editors hold: another year, unit or version starts them over
+NAME = "whatif_name"  # the 情境名稱 box
+NAME_KEPT = "whatif_name_kept"  # its text, kept while the box is not drawn (another page, a viewer's session)
+MESSAGE = "whatif_message"  # what the last save, load or delete did, shown next to its button
+CHANGED_ROW_STYLE = "background-color: #fff4cc"
 
 
 def editor_key(name: str) -> str:
@@ -69,12 +73,17 @@ def editors(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
         if shown is not None:  # edits made for another plan mean nothing for this one
             reset_to_plan(plan)
     st.markdown("##### 目標值與權重（可修改「模擬目標值」與「模擬權重」）")
+    # The editable columns come right after the pinned indicator, where a phone shows them without scrolling.
     targets = st.data_editor(
         _base(TARGETS, lambda: targets_table(plan)), key=editor_key(TARGETS), num_rows="fixed", hide_index=True,
         width="stretch", height=INDICATOR_TABLE_HEIGHT, disabled=["指標", "名稱", "計畫目標值", "單位", "計畫權重"],
+        column_order=["指標", "名稱", "模擬目標值", "模擬權重", "計畫目標值", "計畫權重", "單位"],
         column_config={
-            "模擬目標值": st.column_config.NumberColumn("模擬目標值", min_value=0.01, format="localized"),
-            "模擬權重": st.column_config.NumberColumn("模擬權重", min_value=0, max_value=100, format="localized"),
+            "指標": st.column_config.TextColumn("指標", width=40, pinned=True),
+            "名稱": st.column_config.TextColumn("名稱", width=110, pinned=True),
+            "模擬目標值": st.column_config.NumberColumn("模擬目標值", min_value=0.01, format="localized", width=100),
+            "模擬權重": st.column_config.NumberColumn("模擬權重", min_value=0, max_value=100, format="localized",
+                                                      width=80),
         })
     st.markdown("##### 假設今年其餘月份再增加的數字（選填）")
     left, right = st.columns([3, 2])
@@ -128,14 +137,52 @@ def compute(context: Context, targets_frame: pd.DataFrame, additions_frame: pd.D
     return Scenario(targets, weights, additions, figures, evaluation, problems + addition_problems)
 
 
+def _say(place: str, kind: str, text: str) -> None:
+    """A message for the next run, shown under the button at `place` (save, load) rather than at the page's top."""
+    st.session_state[MESSAGE] = (place, kind, text)
+
+
+def _said(place: str) -> None:
+    message = st.session_state.get(MESSAGE)
+    if message is not None and message[0] == place:
+        del st.session_state[MESSAGE]
+        getattr(st, message[1])(message[2])
+
+
+def scenario_name() -> str:
+    """The 情境名稱 typed or loaded, kept across reruns and pages ('' when none)."""
+    return str(st.session_state.get(NAME, st.session_state.get(NAME_KEPT, ""))).strip()
+
+
+def _keep_name() -> None:
+    st.session_state[NAME_KEPT] = st.session_state.get(NAME, "")
+
+
+def _set_name(name: str) -> None:
+    st.session_state[NAME] = st.session_state[NAME_KEPT] = name
+
+
+def comparison(context: Context, scenario: Scenario) -> None:
+    """Official and what-if side by side, one short column per quantity; rows the scenario changed are tinted."""
+    changed = comparison_changes(context.evaluation, scenario.evaluation)
+    table = comparison_table(context.evaluation, scenario.evaluation)
+    styled = table.style.apply(lambda row: [CHANGED_ROW_STYLE if changed[row.name] else ""] * len(row), axis=1)
+    count = sum(changed)
+    st.caption(f"「官方 → 模擬」表示情境改變的數字；有變動的 {count:,} 項指標以黃底標示。" if count
+               else "情境尚未改變任何指標的目標、權重或結果。")
+    st.dataframe(styled, hide_index=True, width="stretch", height=INDICATOR_TABLE_HEIGHT, key="whatif_comparison",
+                 column_config={"指標": st.column_config.TextColumn("指標", pinned=True)})
+
+
 def _load(store: Store, plan: Plan, name: str) -> None:
     try:
         targets, weights, additions = scenario_from_payload(store.load_scenario(plan.year, plan.unit, name), plan)
     except KpiError as error:
-        flash("error", str(error))
+        _say("load", "error", str(error))
         return
     _start_over(targets_table(plan, targets, weights), additions_table(plan, additions))
-    flash("success", f"已載入情境「{name}」。")
+    _set_name(name)
+    _say("load", "success", f"已載入情境「{name}」。")
 
 
 @st.dialog("確認覆蓋情境", on_dismiss=settle_confirmation)
@@ -150,9 +197,9 @@ def confirm_overwrite(context: Context, name: str, payload: dict[str, object]) -
 def confirm_delete(context: Context, name: str) -> None:
     st.markdown(f"確定要刪除{context.plan.label}的情境**「{name}」**嗎？刪除後無法復原（操作紀錄會記下刪除）。")
 
-    def delete() -> str:
+    def delete() -> None:
         context.services.delete_scenario(context.actor, context.plan.year, context.plan.unit, name)
-        return f"已刪除情境「{name}」。"
+        _say("load", "success", f"已刪除情境「{name}」。")
 
     confirmation_buttons("確認刪除", "whatif_delete_confirm", "whatif_delete_cancel", delete)
 
@@ -162,9 +209,9 @@ def _save(context: Context, name: str, payload: dict[str, object], *, overwrite:
         context.services.save_scenario(context.actor, context.plan.year, context.plan.unit, name, payload,
                                        overwrite=overwrite)
     except KpiError as error:
-        flash("error", str(error))
+        _say("save", "error", str(error))
         return
-    flash("success", f"已儲存情境「{name}」。")
+    _say("save", "success", f"已儲存情境「{name}」。")
 
 
 def export_json(name: str, scenario: Scenario, context: Context) -> bytes:
@@ -190,14 +237,17 @@ def manager(context: Context, scenario: Scenario) -> None:
     with save:
         may_save = context.can(Action.SAVE_SCENARIO, context.unit)
         if may_save.allowed:
-            st.text_input("情境名稱", key="whatif_name", placeholder="例如：線上簽核目標 70%")
+            if NAME not in st.session_state:  # the box was not drawn on the last run: it starts from the kept text
+                st.session_state[NAME] = st.session_state.get(NAME_KEPT, "")
+            st.text_input("情境名稱", key=NAME, placeholder="例如：線上簽核目標 70%", on_change=_keep_name)
             if st.button("儲存情境", key="whatif_save"):
-                name = st.session_state.get("whatif_name", "").strip()
+                name = scenario_name()
                 if name in names:
                     ask_confirmation("overwrite_scenario", name)
                 else:
                     _save(context, name, scenario.payload)
                     st.rerun()
+            _said("save")
             if (name := pending_confirmation("overwrite_scenario")) is not None:
                 confirm_overwrite(context, name, scenario.payload)
         else:
@@ -213,13 +263,14 @@ def manager(context: Context, scenario: Scenario) -> None:
                 confirm_delete(context, name)
         else:
             st.caption("尚無已儲存的情境。")
+        _said("load")
     with export:
         # The files are made when a button is clicked, not on every edit: the workbook alone costs
-        # more than the rest of the page's rerun.
-        name = st.session_state.get("whatif_name", "").strip() or "情境"
+        # more than the rest of the page's rerun. A click reruns nothing: a rerun would replace the other
+        # button's file while a quick second click still asks for the old one.
+        name = scenario_name() or "情境"
         st.download_button("下載情境（JSON）", data=lambda: export_json(name, scenario, context), key="whatif_json",
-                           file_name=f"情境模擬_{name}.json", mime="application/json")
+                           file_name=f"情境模擬_{name}.json", mime="application/json", on_click="ignore")
         st.download_button("下載情境報表（.xlsx）", data=lambda: export_workbook(name, scenario, context),
-                           key="whatif_xlsx",
-                           file_name=f"情境模擬_{name}.xlsx",
+                           key="whatif_xlsx", file_name=f"情境模擬_{name}.xlsx", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -258,18 +258,18 @@ def test_whatif_target_changes_the_score_and_survives_switching_pages(shared_app
     # 67,795 ÷ 684 + 15 ÷ 19 = 99.905 → 99.9 分; its achievement by (141 ÷ 140 − 141 ÷ 150) × 100 = 6.7 points.
     open_page(page, shared_app.page_url("情境模擬"), "情境模擬")
     editor = page.locator(".st-key-whatif_targets_editor_0")
-    comparison = table_with_column(page, "達成率變化")
+    comparison = table_with_column(page, "變化")
     row = ROW_OF["3"]
-    expect(grid_cell(comparison, "指標", row)).to_have_text("3")
-    expect(grid_cell(comparison, "模擬目標值", row)).to_have_text("150 案")
+    expect(grid_cell(comparison, "指標", row)).to_have_text("3 陳情檢舉完成")
+    expect(grid_cell(comparison, "目標", row)).to_have_text("150 案")
     expect(metric_value(page, "加權分數")).to_have_text(SAMPLE_SCORE)
     expect(metric_delta(page, "加權分數")).to_have_text("與官方相同")
 
     edit_grid_number(page, editor, "模擬目標值", row, "140")
-    expect(grid_cell(comparison, "模擬目標值", row)).to_have_text("140 案")
+    expect(grid_cell(comparison, "目標", row)).to_have_text("150 案 → 140 案")
     wait_for_app_idle(page)
-    expected_row = {"計畫目標值": "150 案", "實際值": "141 案", "模擬實際值": "141 案", "達成率": "94%",
-                    "模擬達成率": "100.7%", "達成率變化": "+6.7 個百分點", "狀態": "落後", "模擬狀態": "達標"}
+    expected_row = {"實際值": "141 案", "達成率": "94% → 100.7%", "變化": "+6.7 個百分點", "狀態": "落後 → 達標",
+                    "權重": "12.5%"}
     for column, text in expected_row.items():
         expect(grid_cell(comparison, column, row)).to_have_text(text)
     expect(metric_value(page, "加權分數")).to_have_text("99.9 分")
@@ -283,14 +283,14 @@ def test_whatif_target_changes_the_score_and_survives_switching_pages(shared_app
     expect(metric_value(page, "加權分數")).to_have_text(SAMPLE_SCORE)  # the plan itself is untouched
     go_to(page, "情境模擬")
     expect(grid_cell(editor, "模擬目標值", row)).to_have_text("140")
-    expect(grid_cell(comparison, "模擬目標值", row)).to_have_text("140 案")
+    expect(grid_cell(comparison, "目標", row)).to_have_text("150 案 → 140 案")
     expect(metric_value(page, "加權分數")).to_have_text("99.9 分")
     save_screenshot(page, "05-whatif-after-switching-pages")
 
     button(page, "whatif_reset").click()
     expect(metric_delta(page, "加權分數")).to_have_text("與官方相同")
     wait_for_app_idle(page)
-    expect(grid_cell(comparison, "模擬目標值", row)).to_have_text("150 案")
+    expect(grid_cell(comparison, "目標", row)).to_have_text("150 案")
     expect(grid_cell(page.locator(".st-key-whatif_targets_editor_1"), "模擬目標值", row)).to_have_text("150")
     expect(metric_value(page, "加權分數")).to_have_text(SAMPLE_SCORE)
     assert_no_error_shown(page)
