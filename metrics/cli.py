@@ -48,6 +48,21 @@ ARGPARSE_WORDS = (  # argparse speaks English; these are the sentences a user me
 
 
 class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse with its own words in Chinese: the help's headings and -h line, and its error messages."""
+
+    def __init__(self, *arguments, **keywords) -> None:
+        keywords.setdefault("add_help", False)
+        super().__init__(*arguments, **keywords)
+        self._positionals.title = "參數"
+        self._optionals.title = "選項"
+        self.add_argument("-h", "--help", action="help", help="顯示本說明後結束")
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", "用法：", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", "用法：", 1)
+
     def error(self, message: str) -> None:  # argparse exits 2 too
         for english, chinese in ARGPARSE_WORDS:
             message = message.replace(english, chinese)

@@ -269,3 +269,14 @@ def test_ingest_stores_nothing_when_one_export_needs_a_mapping(tmp_path):
     assert completed.returncode == 2
     assert "odd.csv" in completed.stderr and "未儲存任何資料" in completed.stderr
     assert json.loads(run_for_政風處_112("history", "--db", url, "--json").stdout) == []
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["report", "--help"], ["users", "add", "--help"]])
+def test_help_is_in_chinese(arguments: list[str]) -> None:
+    completed = subprocess.run([sys.executable, "-m", "metrics", *arguments], capture_output=True, text=True,
+                               cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("用法：python -m metrics")
+    assert "顯示本說明後結束" in completed.stdout
+    for english in ("usage:", "positional arguments", "options:", "show this help message"):
+        assert english not in completed.stdout
