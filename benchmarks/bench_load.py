@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_dashboard import (CHROMIUM, CHROMIUM_ARGS, SAMPLE, Server, free_port, left,  # noqa: E402
+from benchmarks.bench_dashboard import (CHROMIUM, CHROMIUM_ARGS, SAMPLE, Server, free_port,  # noqa: E402
                                         percentile, right)
 from tests.browser.helpers import IDLE_SCRIPT, VIEWPORT, add_account  # noqa: E402
 
@@ -336,7 +336,7 @@ async def open_overview(context, url: str, errors: list[str]):
     page = await context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
     started = time.perf_counter()
-    await page.goto(url, wait_until="domcontentloaded")
+    await page.goto(url, wait_until="domcontentloaded", timeout=PAGE_TIMEOUT_MS)
     await page.wait_for_function(SHOWN_SCRIPT, arg=LATEST_MONTH, polling="raf", timeout=PAGE_TIMEOUT_MS)
     return page, time.perf_counter() - started
 
@@ -424,6 +424,7 @@ async def measure_row(browser, server: Server, url: str, ledger: Ledger, *, sess
     errors: list[str] = []
     try:
         for context in contexts:
+            context.set_default_timeout(PAGE_TIMEOUT_MS)
             await context.add_init_script(SCRIPT_END_OBSERVER)
         # The reporters start up (import, connect) while the pages open; they upload only once all have opened.
         opened, _ = await asyncio.gather(
@@ -433,18 +434,23 @@ async def measure_row(browser, server: Server, url: str, ledger: Ledger, *, sess
         before = cpu_snapshot(server.process.pid, reporter_pids)
         if team:
             team.start.set()
-        timings = await asyncio.gather(*(change_months(page, number, changes)
-                                         for number, (page, _) in enumerate(opened)))
-        after = cpu_snapshot(server.process.pid, reporter_pids)
-        results = team.finish() if team else []
+        try:
+            async with asyncio.TaskGroup() as group:  # one session failing stops the others
+                tasks = [group.create_task(change_months(page, number, changes))
+                         for number, (page, _) in enumerate(opened)]
+        finally:
+            after = cpu_snapshot(server.process.pid, reporter_pids)
+            # Even when a session failed, what the reporters were told was stored is the ledger's.
+            results = team.finish() if team else []
+            ledger.record(results)
     finally:
         if team:
             team.close()
         for context in contexts:
             await context.close()
-    ledger.record(results)
-    return Row(sessions, reporters, [seconds for _, seconds in opened], [change for row in timings for change in row],
-               results, before, after, sum(result.cpu for result in results), ledger.check(url), errors)
+    changed = [change for task in tasks for change in task.result()]
+    return Row(sessions, reporters, [seconds for _, seconds in opened], changed, results, before, after,
+               sum(result.cpu for result in results), ledger.check(url), errors)
 
 
 # ---- printing ----
@@ -540,13 +546,20 @@ async def measure_store(kind: str, folder: Path, arguments: argparse.Namespace) 
             try:
                 browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 ledger = Ledger()
-                rows = []
+                rows: list[Row] = []
+                failures: list[str] = []
                 for reporters in arguments.reporters:
                     for sessions in arguments.sessions:
-                        rows.append(await measure_row(browser, server, url, ledger, sessions=sessions,
-                                                      reporters=reporters, changes=arguments.changes,
-                                                      interval=arguments.interval, row_number=len(rows)))
-                        print(f"  … N={sessions} M={reporters} done", file=sys.stderr, flush=True)
+                        try:
+                            rows.append(await measure_row(browser, server, url, ledger, sessions=sessions,
+                                                          reporters=reporters, changes=arguments.changes,
+                                                          interval=arguments.interval, row_number=len(rows)))
+                        except Exception as error:  # a row that cannot finish is reported; the others stand
+                            failures.append(f"  ✗ N={sessions} M={reporters} 未完成 / did not finish: "
+                                            f"{first_line(error)}")
+                        print(f"  … N={sessions} M={reporters} finished", file=sys.stderr, flush=True)
+                if failures and (lost := ledger.check(url)):  # after a failed row: is everything still there?
+                    failures.append(f"  ✗ 最後清點 / final count: {lost}")
                 await browser.close()
             finally:
                 await driver.stop()
@@ -556,14 +569,22 @@ async def measure_store(kind: str, folder: Path, arguments: argparse.Namespace) 
     lines.append("  換月份（毫秒）：自點選月份至新標題出現且腳本閒置；伺服器＝至腳本結束，瀏覽器＝之後的收尾；×N₀＝p50 對第一列 /")
     lines.append("  month change (ms): click → new heading with the script idle; server = until the script ended, "
                  "browser = the tail after it; ×N₀ = p50 against the first row")
-    lines += time_table(rows)
-    lines.append("")
-    lines.append("  時間花在哪裡（換月份期間的 CPU 秒）/ where the time goes (CPU seconds while months change):")
-    lines += cpu_table(rows, postgres=kind == "postgresql")
-    if kind == "postgresql":
-        lines.append("  PostgreSQL 一欄是本機所有 postgres 行程，含其他人的工作 / all postgres processes, others' work included")
-    lines += outcome_lines(rows)
-    return lines
+    if rows:
+        lines += time_table(rows)
+        lines.append("")
+        lines.append("  時間花在哪裡（換月份期間的 CPU 秒）/ where the time goes (CPU seconds while months change):")
+        lines += cpu_table(rows, postgres=kind == "postgresql")
+        if kind == "postgresql":
+            lines.append("  PostgreSQL 一欄是本機所有 postgres 行程，含其他人的工作 / all postgres processes, others' work "
+                         "included")
+        lines += outcome_lines(rows)
+    return lines + failures
+
+
+def first_line(error: BaseException) -> str:
+    if isinstance(error, BaseExceptionGroup):
+        return first_line(error.exceptions[0])
+    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
 
 
 def numbers(text: str) -> list[int]:
