@@ -128,21 +128,26 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
     return figure
 
 
+# Months as numbers with 「月」 after them, level: on a narrow screen Plotly shows every other month rather than
+# turning the labels sideways and cutting them.
+MONTH_AXIS = {"tickmode": "auto", "tickformat": "d", "ticksuffix": "月", "tickangle": 0, "range": [0.5, 12.5]}
+
+
 def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, height: int = 380) -> go.Figure:
     """The monthly series of an indicator: the month's own value as bars (flows), the year-to-date
     value as a line, the pace line toward the target (accruing indicators) and the target."""
     suffix = value_suffix(indicator)
-    hover = f"%{{x}}：%{{y:{VALUE_FORMAT}}}{suffix}<extra>%{{fullData.name}}</extra>"
+    hover = f"%{{x}}月：%{{y:{VALUE_FORMAT}}}{suffix}<extra>%{{fullData.name}}</extra>"
     figure = go.Figure()
     if series["monthly"].notna().any():
-        figure.add_bar(x=series["label"], y=series["monthly"], name="當月比率" if indicator.is_ratio else "當月數",
+        figure.add_bar(x=series["month"], y=series["monthly"], name="當月比率" if indicator.is_ratio else "當月數",
                        marker_color="#90caf9", hovertemplate=hover)
-    figure.add_scatter(x=series["label"], y=series["actual"], name="年初至當月實際值", mode="lines+markers",
+    figure.add_scatter(x=series["month"], y=series["actual"], name="年初至當月實際值", mode="lines+markers",
                        line={"color": "#1565c0", "width": 3}, hovertemplate=hover)
     if series["pace"].notna().any():
-        figure.add_scatter(x=series["label"], y=series["pace"], name="進度線（目標 × 月數 ÷ 12）", mode="lines",
+        figure.add_scatter(x=series["month"], y=series["pace"], name="進度線（目標 × 月數 ÷ 12）", mode="lines",
                            line={"color": STATUS_COLOURS[ON_TRACK], "dash": "dash"}, hovertemplate=hover)
-    figure.add_scatter(x=series["label"], y=series["target"], name="目標值", mode="lines",
+    figure.add_scatter(x=series["month"], y=series["target"], name="目標值", mode="lines",
                        line={"color": TARGET_COLOUR, "dash": "dot"}, hovertemplate=hover)
     # The months need no axis title (the year is in the chart's title), so the legend below has the room to
     # itself; the unit stands level above the value axis instead of rotated along it.
@@ -150,6 +155,7 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
         title={"text": f"{year}年 {indicator.id} {indicator.short_name}：每月趨勢"}, height=height,
         font={"family": FONT_FAMILY}, legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top"},
         margin={"l": 50, "r": 20, "t": 80, "b": 60}, yaxis={"tickformat": ",~f", "rangemode": "tozero"},
+        xaxis=MONTH_AXIS,
     )
     figure.add_annotation(text=f"單位：{indicator.unit}", xref="paper", yref="paper", x=0, y=1, xanchor="left",
                           yanchor="bottom", yshift=8, showarrow=False, font={"size": 13})
@@ -160,15 +166,15 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
 
 def score_figure(series: pd.DataFrame, *, year: int, height: int = 300) -> go.Figure:
     """The weighted score month by month (0–100) with the score of a unit exactly on pace."""
-    hover = "%{x}：%{y:,.2f} 分<extra>%{fullData.name}</extra>"
+    hover = "%{x}月：%{y:,.2f} 分<extra>%{fullData.name}</extra>"
     figure = go.Figure()
-    figure.add_scatter(x=series["label"], y=series["score"], name="加權分數", mode="lines+markers",
+    figure.add_scatter(x=series["month"], y=series["score"], name="加權分數", mode="lines+markers",
                        line={"color": "#1565c0", "width": 3}, hovertemplate=hover)
-    figure.add_scatter(x=series["label"], y=series["pace"], name="進度線（依進度應有的分數）", mode="lines",
+    figure.add_scatter(x=series["month"], y=series["pace"], name="進度線（依進度應有的分數）", mode="lines",
                        line={"color": STATUS_COLOURS[ON_TRACK], "dash": "dash"}, hovertemplate=hover)
     figure.update_layout(
         title={"text": f"{year}年 加權分數逐月變化"}, height=height, font={"family": FONT_FAMILY},
         legend={"orientation": "h", "y": -0.25}, margin={"l": 50, "r": 20, "t": 50, "b": 40},
-        yaxis={"title": {"text": "分"}, "range": [0, 105]},
+        yaxis={"title": {"text": "分"}, "range": [0, 105]}, xaxis=MONTH_AXIS,
     )
     return figure

@@ -61,6 +61,9 @@ class Actor:
         return self.account.shown if self.account.id != SYSTEM_ID else self.channel
 
 
+SELF_GRANT = "您是系統管理者，可至「帳號管理」為自己的帳號加上所需的角色（例如「填報人」與負責單位）。"
+
+
 def command_line(user: str, on_behalf: str = "") -> Actor:
     """The command line: direct access to the database is already the administrator's; every write it makes is
     recorded under the operating-system user that ran it (and the person named for, when one is)."""
@@ -113,7 +116,13 @@ class Services:
         """What a page shows or hides; it decides nothing, every write checks again (`_require`)."""
         if _is_command_line(actor):
             return Decision(True)
-        return allowed(actor.account, action, self.roles, unit=unit, settings=settings or self.settings())
+        settings = settings or self.settings()
+        decision = allowed(actor.account, action, self.roles, unit=unit, settings=settings)
+        if not decision.allowed and actor.account is not None and action is not Action.MANAGE_ACCOUNTS and \
+                allowed(actor.account, Action.MANAGE_ACCOUNTS, self.roles, settings=settings).allowed:
+            # An administrator is the one to ask: point to where they can grant it to themselves.
+            return Decision(False, decision.reason.rstrip("。") + "。" + SELF_GRANT)
+        return decision
 
     def _require(self, actor: Actor, action: Action, word: str, *, unit: str | None = None,
                  year: int | None = None, subject: str = "") -> None:

@@ -143,7 +143,9 @@ def test_series_figure_values():
     assert gaps(bars.y[:3]) == [10, 12, None]  # March is after the as-of month: a gap, not 0
     assert gaps(actual.y[:3]) == [10, 22, None]
     assert pace.y[0] == pytest.approx(130 / 12) and pace.y[11] == 130
-    assert list(bars.x[:2]) == ["1月", "2月"]
+    assert list(bars.x[:2]) == [1, 2]
+    # months as numbers read 「1月」 level on the axis; a narrow screen thins them rather than turning them
+    assert (figure.layout.xaxis.ticksuffix, figure.layout.xaxis.tickangle) == ("月", 0)
 
 
 @pytest.mark.parametrize(("indicator_id", "unit"), [("2", "案"), ("10-1", "%"), ("8", "%")])

@@ -379,3 +379,13 @@ def test_the_last_administrator_stays(services):
         services.set_active(SYSTEM, "second", False)
     assert services.store.account(username="admin").roles == ("viewer",)
     assert services.store.account(username="second").active
+
+
+def test_an_administrator_without_a_role_is_told_where_to_grant_it(services: Services) -> None:
+    administrator = sign_in(services, "administrator")
+    decision = services.can(administrator, Action.UPLOAD, OWN)
+    assert not decision.allowed
+    assert decision.reason.endswith("您是系統管理者，可至「帳號管理」為自己的帳號加上所需的角色（例如「填報人」與負責單位）。")
+    assert "請洽系統管理者" not in decision.reason
+    viewer = sign_in(services, "viewer")
+    assert "帳號管理" not in services.can(viewer, Action.UPLOAD, OWN).reason

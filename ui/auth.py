@@ -185,7 +185,7 @@ def require_view(services: Services, actor: Actor) -> None:
 def refusal_text(decision: Decision) -> str:
     """Why a control is not shown, in the words of the core's decision, and whom to ask."""
     text = decision.reason.rstrip("。") + "。"
-    if not text.startswith("請先登入"):
+    if not text.startswith("請先登入") and "帳號管理" not in text:
         text += "如需此權限，請洽系統管理者。"
     return text
 

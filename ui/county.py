@@ -110,7 +110,7 @@ def comparison(context: Context, county: CountyView) -> None:
     if target is not None:
         st.switch_page(target[0], query_params=target[1])
     st.caption(f"各單位依其 {county.year} 年度計畫計算，統計至 {month_label(county.year, county.month)}；"
-               "「共同性指標加權分數」只計共同性指標（權重 × min(達成率, 100%) 合計 ÷ 權重合計），名次依此排列。"
+               "「共同性指標加權分數」只計共同性指標：各項達成率（超過 100% 者以 100% 計）乘以權重後加總，再除以權重合計，名次依此排列。"
                "顏色：綠＝達標、藍＝符合進度、紅＝落後、灰＝無資料或不適用。點選欄位標題可排序；"
                "點選單位或分數開啟該單位的總覽，點選指標數字開啟該指標的明細。")
     parts = st.toggle("數字旁顯示分子與分母（文字，不依數值排序）", key="county_parts")
@@ -119,7 +119,7 @@ def comparison(context: Context, county: CountyView) -> None:
                "名次": st.column_config.NumberColumn(width=WIDTHS["名次"]),
                "共同性指標加權分數": (st.column_config.TextColumn if parts else st.column_config.NumberColumn)(
                    "加權分數", width=WIDTHS["共同性指標加權分數"],
-                                                         help="只計共同性指標：Σ 權重 × min(達成率, 100%) ÷ Σ 權重 × 100")}
+                                                         help="只計共同性指標：各項達成率（超過 100% 者以 100% 計）乘以權重後加總，再除以權重合計，乘以 100")}
     for indicator_id, name in zip(county.indicator_ids, county.indicator_names):
         column_type = st.column_config.TextColumn if parts else st.column_config.NumberColumn
         columns[f"{indicator_id} {name}"] = column_type(width=WIDTHS["indicator"] * (2 if parts else 1),

@@ -40,6 +40,9 @@ TABLE_STYLE = """
   overflow-wrap: anywhere; word-break: break-word; white-space: pre-wrap; }
 .kpi-report th { background: #d9e1f2; text-align: center; font-weight: 600; }
 .kpi-report td.centred { text-align: center; }
+/* A phone scrolls the table sideways rather than squeezing 11 columns into one character each. */
+.kpi-report-frame { overflow-x: auto; }
+@media screen and (max-width: 760px) { .kpi-report { min-width: 760px; } }
 </style>
 """
 PDF_STATE = "report_pdf_made"  # the cache key of the PDF this session made, so its button shows at once
@@ -81,8 +84,8 @@ def table_html(rows: Sequence[Mapping[str, object]]) -> str:
                 attributes += f' style="background:#{colour}"'
             cells.append(f"<td{attributes}>{html.escape(text)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'{TABLE_STYLE}<table class="kpi-report"><colgroup>{widths}</colgroup>'
-            f"<thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return (f'{TABLE_STYLE}<div class="kpi-report-frame"><table class="kpi-report"><colgroup>{widths}</colgroup>'
+            f"<thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
 def show_table(rows: Sequence[Mapping[str, object]]) -> None:
