@@ -16,6 +16,7 @@ from metrics.formulas import format_number
 from metrics.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
 from ui.layout import Context, previous_month, previous_year
+from ui.widgets import plain
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 DETAIL_PAGE = "pages/1_指標明細.py"
@@ -130,7 +131,7 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
             goal = plan.goal_by_number[number]
             with column.container(border=True):
                 common = "，共同性指標" if goal.common else ""
-                st.markdown(f"#### 目標 {goal.number}　{goal.title}")
+                st.markdown(f"#### 目標 {goal.number}　{plain(goal.title)}")
                 st.caption(f"{goal.kind}{common}｜權重 {weight_text(plan.goal_weight(goal.number))}")
                 results = evaluation.of_goal(goal.number)
                 for inner, result in zip(st.columns(len(results)), results):
