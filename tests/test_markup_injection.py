@@ -226,3 +226,14 @@ def test_the_report_table_escapes_every_value():
     assert "<img" not in table and "<script" not in table
     assert "&lt;img src=http://evil.example/reason.png&gt;" in table and "&quot;&gt;&lt;script&gt;" in table
     assert f"<td>{LINK_NAME}</td>" in table  # brackets are plain text in HTML
+
+
+def test_a_gauge_title_shows_an_indicator_name_as_text():
+    from types import SimpleNamespace
+
+    from metrics.charts import gauge_title
+
+    result = SimpleNamespace(indicator=SimpleNamespace(id="1", short_name='<a href="http://evil.example">點我</a>'),
+                             target=1, status_label="落後", format_value=lambda value: f"{value} 案")
+    title = gauge_title(result)
+    assert "<a" not in title and "&lt;a href=&quot;http://evil.example&quot;&gt;點我&lt;/a&gt;" in title
