@@ -26,7 +26,7 @@ result = context.evaluation.result(indicator_id)
 indicator, goal = result.indicator, result.goal
 
 st.markdown(f"#### 目標 {goal.number}　{plain(goal.title)}")
-st.markdown(f"**指標 {plain(indicator.id)}：{plain(indicator.name)}**（{goal.kind}，權重 {weight_text(indicator.weight)}）")
+st.markdown(f"**指標 {plain(indicator.id)}：{plain(indicator.name)}**（{plain(goal.kind)}，權重 {weight_text(indicator.weight)}）")
 st.caption(f"衡量標準：{plain(indicator.measure)}")
 
 columns = st.columns(4)
@@ -49,8 +49,8 @@ score_chart(context, key="detail")
 st.markdown("##### 計算方式（代入本月數字）")
 st.markdown(f"> {formula_text(result, context.figures)}")
 if result.computation.note:
-    st.caption(result.computation.note)
-st.caption(indicator.help)
+    st.caption(plain(result.computation.note))
+st.caption(plain(indicator.help))
 
 st.markdown("##### 數字來源")
 sources = provenance_table(context.source.frame, indicator, plan, as_of_month=context.month)

@@ -227,7 +227,8 @@ def start_page(title: str) -> Context:
         navigation(params, {action for *_, action in PAGES if services.can(actor, action, settings=settings).allowed})
     st.title(title)
     for problem in url_problems:
-        st.warning(f"{plain(problem)}以下顯示 {plan.label}（統計至 {month_label(plan.year, month)}）。", icon=":material/link_off:")
+        st.warning(f"{plain(problem)}以下顯示 {plan.label}（統計至 {month_label(plan.year, month)}）。",
+                   icon=":material/link_off:")
     if plan.sample:
         st.info(f"**{plan.label}是範例計畫**：目標值為虛構，僅供試用，不是正式計畫。", icon=":material/science:")
     freshness(source, plan, figures, month)
