@@ -6,6 +6,7 @@ rather than a ".1%" format, which would multiply by 100 again.
 
 from __future__ import annotations
 
+import html
 import math
 
 import pandas as pd
@@ -59,8 +60,8 @@ def gauge_bands(result: IndicatorResult, maximum: float) -> list[dict[str, objec
 
 
 def gauge_title(result: IndicatorResult) -> str:
-    indicator = result.indicator
-    return (f"<b>{indicator.id} {indicator.short_name}</b><br>"
+    indicator = result.indicator  # Plotly reads HTML (links too) in titles: a plan's names are escaped as text
+    return (f"<b>{html.escape(indicator.id)} {html.escape(indicator.short_name)}</b><br>"
             f"<span style='font-size:0.75em'>目標 {result.format_value(result.target)}｜{result.status_label}</span>")
 
 
@@ -152,7 +153,7 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
     # The months need no axis title (the year is in the chart's title), so the legend below has the room to
     # itself; the unit stands level above the value axis instead of rotated along it.
     figure.update_layout(
-        title={"text": f"{year}年 {indicator.id} {indicator.short_name}：每月趨勢"}, height=height,
+        title={"text": f"{year}年 {html.escape(indicator.id)} {html.escape(indicator.short_name)}：每月趨勢"}, height=height,
         font={"family": FONT_FAMILY}, legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top"},
         margin={"l": 50, "r": 20, "t": 80, "b": 60}, yaxis={"tickformat": ",~f", "rangemode": "tozero"},
         xaxis=MONTH_AXIS,

@@ -7,13 +7,14 @@ from metrics.errors import KpiError
 from ui import accounts
 from ui.auth import refusal
 from ui.layout import page_requires, start_page
+from ui.widgets import plain
 
 context = start_page("帳號管理")
 page_requires(context, Action.MANAGE_ACCOUNTS)
 try:
     stored = context.source.store.accounts()
 except KpiError as error:
-    st.error(str(error))
+    st.error(plain(error))
     st.stop()
 listing, create, change, settings = st.tabs(["帳號一覽", "新增帳號", "修改帳號", "系統設定"])
 with listing:

@@ -20,6 +20,7 @@ from metrics.report import build_audit_report
 from metrics.services import command_line
 from metrics.store import Store
 from signing import PASSWORD, make_account, services, sign_in
+from markup import seen
 
 TIMEOUT = 30
 UPLOAD = "pages/2_資料上傳.py"
@@ -68,7 +69,7 @@ def page(url: str, path: str = "dashboard.py", unit: str | None = None, **accoun
 
 
 def texts(app: AppTest) -> str:
-    return "\n".join(str(element.value) for kind in ("markdown", "caption", "warning", "info", "error", "success",
+    return "\n".join(seen(element.value) for kind in ("markdown", "caption", "warning", "info", "error", "success",
                                                      "title") for element in getattr(app, kind))
 
 
@@ -148,7 +149,7 @@ def test_a_reporter_of_人事處_cannot_store_政風處_figures(database):
     app = page(database, UPLOAD, unit="人事處", **REPORTER)
     assert app.get("file_uploader")
     app.get("file_uploader")[0].set_value([("政風處.csv", long_csv("政風處"), "text/csv")]).run()
-    errors = " ".join(error.value for error in app.error)
+    errors = " ".join(seen(error.value) for error in app.error)
     assert "「政風處.csv」含有政風處 112年的數字：您沒有上傳政風處資料的權限（您負責的單位：人事處）。" in errors
     assert not [button for button in app.button if button.key == "confirm_upload"]
     assert Store(database).is_empty()

@@ -11,6 +11,7 @@ from signing import sign_in
 from catalogues import FIXTURE_PLANS
 from metrics.store import Store
 from test_county import tidy
+from markup import seen
 
 COUNTY = "pages/6_全府比較.py"
 
@@ -39,7 +40,7 @@ def open_page(page: str, **params: str) -> AppTest:
 
 
 def texts(app: AppTest) -> str:
-    return "\n".join(str(element.value) for kind in ("markdown", "caption", "warning", "info", "error", "success",
+    return "\n".join(seen(element.value) for kind in ("markdown", "caption", "warning", "info", "error", "success",
                                                      "subheader") for element in getattr(app, kind))
 
 

@@ -22,6 +22,7 @@ from metrics.reading import read_upload
 from metrics.store import Store
 from metrics.template import build_template
 from signing import sign_in
+from markup import seen
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "112-full-year.csv"
@@ -69,7 +70,7 @@ def store_sample(url: str) -> None:
 def texts(app: AppTest) -> str:
     parts = [element.value for kind in ("markdown", "caption", "warning", "info", "error", "success", "subheader")
              for element in getattr(app, kind)]
-    return "\n".join(str(part) for part in parts)
+    return "\n".join(seen(part) for part in parts)
 
 
 def metrics(app: AppTest) -> dict[str, str]:
@@ -201,7 +202,7 @@ def test_upload_several_files_then_confirm(database):
     assert not app.exception and not app.error
     assert stored_values(database) == {(1, "procurement_audits"): 11, (1, "budget_amount"): 21288,
                                        (2, "procurement_audits"): 12, (2, "edoc_sent_total"): 1216}
-    assert [message.value.split("：")[0] for message in app.success] == ["已儲存「112-01.xlsx」為第 1 批",
+    assert [seen(message.value).split("：")[0] for message in app.success] == ["已儲存「112-01.xlsx」為第 1 批",
                                                                         "已儲存「112-02.csv」為第 2 批"]
     assert [(batch.file_name, batch.uploader) for batch in Store(database).history()] == [
         ("112-02.csv", "測試tester（tester）"), ("112-01.xlsx", "測試tester（tester）")]
@@ -213,10 +214,10 @@ def test_a_bad_file_refuses_every_selected_file(database):
     good = long_csv([(1, "procurement_audits", 11)])
     bad = long_csv([(1, "procurement_audits", 11), (1, "complaints_completed", "abc")])
     app = upload(open_app("資料上傳"), [("good.csv", good), ("bad.csv", bad)])
-    errors = [error.value for error in app.error]
+    errors = [seen(error.value) for error in app.error]
     assert len(errors) == 1
     assert "**bad.csv**" in errors[0] and "儲存格 E3" in errors[0] and "abc" in errors[0]
-    assert any("所有選取的檔案都未儲存" in warning.value and "good.csv" in warning.value for warning in app.warning)
+    assert any("所有選取的檔案都未儲存" in seen(warning.value) and "good.csv" in seen(warning.value) for warning in app.warning)
     assert not [button for button in app.button if button.key == "confirm_upload"]
     assert Store(database).is_empty()
 
@@ -461,7 +462,7 @@ def test_an_exclusion_set_on_the_page_is_applied(database):
 def test_an_export_needing_a_mapping_shows_a_form_and_is_remembered(database):
     odd = export_bytes(kind_header="方向", kind="csv")
     app = upload(open_app("資料上傳"), [("odd.csv", odd)])
-    assert any("**odd.csv**：需要指定欄位對應" in warning.value and "找不到「收發別」欄" in warning.value
+    assert any("**odd.csv**：需要指定欄位對應" in seen(warning.value) and "找不到「收發別」欄" in seen(warning.value)
                for warning in app.warning)
     assert not [button for button in app.button if button.key == "confirm_upload"]
     assert next(box for box in app.selectbox if box.label == "資料種類").value == "document_log"
@@ -478,7 +479,7 @@ def test_an_export_needing_a_mapping_shows_a_form_and_is_remembered(database):
         read_any(odd, "odd.csv", CATALOGUE, year=112, unit="政風處")
     saved = Store(database).load_mapping("document_log", caught.value.signature, year=112, unit="政風處")
     assert (saved["kind"], saved["exchange"], saved["status"]) == ("方向", "交換方式", None)
-    assert any("已儲存「odd.csv」的欄位對應" in message.value for message in app.success)
+    assert any("已儲存「odd.csv」的欄位對應" in seen(message.value) for message in app.success)
     assert "已套用先前儲存的欄位對應（公文清單（公文管理系統匯出））。" in texts(app)
     app.button(key="confirm_upload").click().run()
     assert stored_values(database) == EXPORT_VALUES

@@ -12,6 +12,7 @@ from metrics.parsing import format_roc_date
 from metrics.report import AUDIT_COLUMNS, audit_records, build_audit_report
 from metrics.store import TAIWAN, Outcome
 from ui.layout import Context
+from ui.widgets import plain
 
 SHOWN = 1_000
 EXPORTED = 100_000
@@ -28,7 +29,7 @@ def audit_view(context: Context) -> None:
     try:
         actions = store.audit_actions()
     except KpiError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     chosen_action = action.selectbox("動作", [ALL, *actions], key="audit_action")
     units = [ALL, *(unit.name for unit in context.catalogue.units.units)]
@@ -48,7 +49,7 @@ def audit_view(context: Context) -> None:
     try:
         rows = store.audit_log(**filters, limit=SHOWN + 1)  # the page's rows; the export reads when clicked
     except KpiError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     if not rows:
         st.info("此期間沒有符合條件的操作紀錄。")

@@ -18,6 +18,7 @@ from metrics.catalogue import plans_directory
 from metrics.errors import InputError, KpiError
 from metrics.services import Actor, LoginFailed, Services
 from ui.data import get_store
+from ui.widgets import plain
 
 TOKEN_KEY = "login_token"
 NOTICE_KEY = "login_notice"
@@ -71,7 +72,7 @@ def current_actor(services: Services) -> Actor:
             try:
                 st.session_state[TOKEN_KEY], _ = services.login_by_email(email)
             except LoginFailed as error:
-                st.session_state[NOTICE_KEY] = str(error)
+                st.session_state[NOTICE_KEY] = plain(error)
     token = st.session_state.get(TOKEN_KEY)
     actor = services.actor(token if isinstance(token, str) else None)
     if token and actor.account is None:
@@ -88,12 +89,12 @@ def _log_in(services: Services, username_key: str, password_key: str) -> None:
     try:
         st.session_state[TOKEN_KEY], account = services.login(username, password)
     except LoginFailed as error:
-        st.session_state[NOTICE_KEY] = str(error)
+        st.session_state[NOTICE_KEY] = plain(error)
     except KpiError as error:
-        st.session_state[NOTICE_KEY] = f"無法登入：{error}"
+        st.session_state[NOTICE_KEY] = f"無法登入：{plain(error)}"
     else:
         st.session_state.pop(NOTICE_KEY, None)
-        st.session_state["login_welcome"] = f"歡迎，{account.display_name or account.username}。"
+        st.session_state["login_welcome"] = f"歡迎，{plain(account.display_name or account.username)}。"
 
 
 def _log_out(services: Services, actor: Actor) -> None:
@@ -135,8 +136,8 @@ def account_box(services: Services, actor: Actor) -> None:
             login_form(services, where="sidebar")
         st.caption("未登入：可檢視，不能上傳或修改。")
         return
-    units = f"｜單位：{'、'.join(account.units)}" if account.units else ""
-    st.caption(f"已登入：**{account.shown}**  \n{services.roles.labels(account.roles)}{units}")
+    units = f"｜單位：{plain('、'.join(account.units))}" if account.units else ""
+    st.caption(f"已登入：**{plain(account.shown)}**  \n{services.roles.labels(account.roles)}{units}")
     st.button("登出", key="logout", on_click=_log_out, args=(services, actor), icon=":material/logout:")
 
 
@@ -162,12 +163,12 @@ def first_run(services: Services) -> None:
         services.create_first_administrator(username, display_name, password, email)
         st.session_state[TOKEN_KEY], _ = services.login(username, password)
     except InputError as error:
-        st.error("未建立帳號，請修正：\n\n" + "\n".join(f"- {problem}" for problem in error.problems))
+        st.error("未建立帳號，請修正：\n\n" + "\n".join(f"- {plain(problem)}" for problem in error.problems))
         return
     except KpiError as error:
-        st.error(f"未建立帳號：{error}")
+        st.error(f"未建立帳號：{plain(error)}")
         return
-    st.session_state["login_welcome"] = f"已建立系統管理者 {username.strip()}，並已登入。"
+    st.session_state["login_welcome"] = f"已建立系統管理者 {plain(username.strip())}，並已登入。"
     st.rerun()
 
 
@@ -184,7 +185,7 @@ def require_view(services: Services, actor: Actor) -> None:
 
 def refusal_text(decision: Decision) -> str:
     """Why a control is not shown, in the words of the core's decision, and whom to ask."""
-    text = decision.reason.rstrip("。") + "。"
+    text = plain(decision.reason.rstrip("。")) + "。"
     if not text.startswith("請先登入") and "帳號管理" not in text:
         text += "如需此權限，請洽系統管理者。"
     return text

@@ -22,7 +22,7 @@ from ui import links, screen
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
 from ui.data import Source, current_source, load_sample_into_store
 from ui.styles import page_style
-from ui.widgets import flash, remembered_selectbox, show_flash
+from ui.widgets import flash, plain, remembered_selectbox, show_flash
 
 PAGES: tuple[tuple[str, str, str, Action], ...] = (  # a page's link shows to those who may use it
     ("dashboard.py", "總覽", ":material/speed:", Action.VIEW),
@@ -82,9 +82,9 @@ def load_sample_clicked(services: Services, actor: Actor) -> None:
     try:
         messages = load_sample_into_store(services, actor)
     except KpiError as error:
-        flash("error", str(error))
+        flash("error", plain(error))
     else:
-        flash("success", "範例資料已存入資料庫：" + "".join(messages))
+        flash("success", "範例資料已存入資料庫：" + "".join(plain(message) for message in messages))
 
 
 UPLOAD_PAGE = "資料上傳"
@@ -175,7 +175,7 @@ def unplanned_notice(source: Source) -> None:
     """Figures that have no plan are not shown anywhere: say so, with what to do."""
     unplanned = source.unplanned
     if unplanned:
-        listed = "、".join(f"{unit} {year}年" for year, unit in unplanned)
+        listed = "、".join(f"{plain(unit)} {year}年" for year, unit in unplanned)
         st.warning(f"資料庫中有 {listed} 的數字，但沒有該年度該單位的計畫，因此不顯示也不計分。請管理者至「計畫管理」新增計畫。",
                    icon=":material/warning:")
 
@@ -185,10 +185,10 @@ def freshness(source: Source, plan: Plan, figures: Figures, month: int) -> None:
     if source.is_sample:
         where = "資料來源：內建範例資料（未儲存）"
     elif (batch := source.latest_batch(plan.year, plan.unit)) is not None:
-        where = f"最近上傳：{taiwan_time(batch.uploaded_at)}（第 {batch.id:,} 批，{batch.file_name}）"
+        where = f"最近上傳：{taiwan_time(batch.uploaded_at)}（第 {batch.id:,} 批，{plain(batch.file_name)}）"
     else:
         where = f"{plan.unit_name} {plan.year} 年度尚無上傳紀錄"
-    st.caption(f"{plan.organisation} {plan.year} 年度｜{plan.version_text}｜{where}")
+    st.caption(f"{plain(plan.organisation)} {plan.year} 年度｜{plain(plan.version_text)}｜{where}")
     reported = set(figures.reported_months())
     unreported = [m for m in range(1, month + 1) if m not in reported]
     if unreported:
@@ -201,10 +201,10 @@ def start_page(title: str) -> Context:
     try:
         source = current_source()
     except PlanError as error:
-        st.error(f"計畫目錄有誤，系統無法啟動。請管理者修正計畫檔後重新啟動：\n\n{error}")
+        st.error(f"計畫目錄有誤，系統無法啟動。請管理者修正計畫檔後重新啟動：\n\n{plain(error)}")
         st.stop()
     except KpiError as error:
-        st.error(f"無法開啟資料庫：{error}")
+        st.error(f"無法開啟資料庫：{plain(error)}")
         st.stop()
     if not source.catalogue.plans:
         st.error(f"沒有任何計畫。{source.catalogue.available_text()}")
@@ -216,9 +216,9 @@ def start_page(title: str) -> Context:
         menu = st.container()
         st.divider()
         plan, month, figures, latest = choose_period(source)
-        st.caption(f"{plan.organisation}｜{plan.version_text}")
+        st.caption(f"{plain(plan.organisation)}｜{plain(plan.version_text)}")
         if source.unplanned:
-            st.caption("⚠ 有數字但沒有計畫：" + "、".join(f"{unit} {year}年" for year, unit in source.unplanned))
+            st.caption("⚠ 有數字但沒有計畫：" + "、".join(f"{plain(unit)} {year}年" for year, unit in source.unplanned))
         st.divider()
         account_box(services, actor)
     params = links.period_params(plan.year, plan.unit, month)
@@ -227,7 +227,8 @@ def start_page(title: str) -> Context:
         navigation(params, {action for *_, action in PAGES if services.can(actor, action, settings=settings).allowed})
     st.title(title)
     for problem in url_problems:
-        st.warning(f"{problem}以下顯示 {plan.label}（統計至 {month_label(plan.year, month)}）。", icon=":material/link_off:")
+        st.warning(f"{plain(problem)}以下顯示 {plan.label}（統計至 {month_label(plan.year, month)}）。",
+                   icon=":material/link_off:")
     if plan.sample:
         st.info(f"**{plan.label}是範例計畫**：目標值為虛構，僅供試用，不是正式計畫。", icon=":material/science:")
     freshness(source, plan, figures, month)
@@ -250,10 +251,10 @@ def sign_in() -> tuple[Services, Actor, Settings]:
         actor = current_actor(services)
         settings = services.settings()
     except PlanError as error:
-        st.error(f"角色檔（plans/roles.toml）有誤，系統無法啟動。請管理者修正後重新啟動：\n\n{error}")
+        st.error(f"角色檔（plans/roles.toml）有誤，系統無法啟動。請管理者修正後重新啟動：\n\n{plain(error)}")
         st.stop()
     except KpiError as error:
-        st.error(f"無法讀取帳號：{error}")
+        st.error(f"無法讀取帳號：{plain(error)}")
         st.stop()
     require_view(services, actor)
     return services, actor, settings

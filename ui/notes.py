@@ -12,6 +12,7 @@ from metrics.evaluation import IndicatorResult
 from metrics.presentation import taiwan_time
 from ui.auth import refusal
 from ui.layout import Context, flash
+from ui.widgets import plain
 
 
 def note_form(context: Context, result: IndicatorResult) -> None:
@@ -24,7 +25,7 @@ def note_form(context: Context, result: IndicatorResult) -> None:
         note = store.notes(context.year, context.unit, context.month).get(indicator_id)
         history = store.note_history(context.year, context.unit, context.month, indicator_id)
     except KpiError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     carried = previous_note(context, result) if note is None and not history else None  # a cleared note stays cleared
     suffix = f"{indicator_id}_{context.year}_{context.unit}_{context.month}"
@@ -38,11 +39,11 @@ def note_form(context: Context, result: IndicatorResult) -> None:
         draft = st.session_state.get(draft_key)
         if draft:
             st.warning("**尚未儲存**：登入已結束，您剛才輸入的說明已暫時保留，請在左側重新登入後按「儲存說明」。\n\n"
-                       f"落後原因：{draft[0] or '（空白）'}  \n改進措施：{draft[1] or '（空白）'}",
+                       f"落後原因：{plain(draft[0]) or '（空白）'}  \n改進措施：{plain(draft[1]) or '（空白）'}",
                        icon=":material/edit_note:")
         elif note:
-            st.markdown(f"**落後原因**：{note.reason or '—'}  \n**改進措施**：{note.action or '—'}")
-            st.caption(f"{taiwan_time(note.updated_at)}，{note.author or '—'}")
+            st.markdown(f"**落後原因**：{plain(note.reason) or '—'}  \n**改進措施**：{plain(note.action) or '—'}")
+            st.caption(f"{taiwan_time(note.updated_at)}，{plain(note.author) or '—'}")
         else:
             st.caption("本月尚未填寫說明。")
         refusal(decision)
@@ -55,18 +56,18 @@ def note_form(context: Context, result: IndicatorResult) -> None:
                         "本指標本月仍落後；按「儲存說明」後才會成為本月的說明。", icon=":material/content_copy:")
             reason = st.text_area("落後原因", value=offered[0], key=reason_key)
             action = st.text_area("改進措施", value=offered[1], key=action_key)
-            st.caption(f"填寫人：{context.actor.label}")
+            st.caption(f"填寫人：{plain(context.actor.label)}")
             submitted = st.form_submit_button("儲存說明")
         if draft and not submitted:
             st.info("表單中是登入結束前輸入、尚未儲存的說明；請確認後按「儲存說明」。", icon=":material/edit_note:")
         if note:
-            st.caption(f"上次儲存：{taiwan_time(note.updated_at)}{'，' + note.author if note.author else ''}")
+            st.caption(f"上次儲存：{taiwan_time(note.updated_at)}{'，' + plain(note.author) if note.author else ''}")
         if submitted:
             try:
                 context.services.save_note(context.actor, context.year, context.unit, context.month, indicator_id,
                                            reason, action)
             except KpiError as error:
-                st.error(str(error))
+                st.error(plain(error))
             else:
                 st.session_state.pop(draft_key, None)
                 flash("success", "已儲存說明。" if reason.strip() or action.strip() else
@@ -75,8 +76,8 @@ def note_form(context: Context, result: IndicatorResult) -> None:
     if len(history) > 1 or (history and not note):
         with st.expander(f"說明的修改紀錄（{len(history):,} 次）"):
             for entry in history:
-                st.markdown(f"**{taiwan_time(entry.updated_at)}｜{entry.author or '—'}**  \n"
-                            f"落後原因：{entry.reason or '（空白）'}  \n改進措施：{entry.action or '（空白）'}")
+                st.markdown(f"**{taiwan_time(entry.updated_at)}｜{plain(entry.author) or '—'}**  \n"
+                            f"落後原因：{plain(entry.reason) or '（空白）'}  \n改進措施：{plain(entry.action) or '（空白）'}")
 
 
 def previous_note(context: Context, result: IndicatorResult) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ from metrics.planning import (COMMON_LOCKED, file_differences, goals_table, indi
 from metrics.presentation import taiwan_time, weight_text
 from ui.data import plan_files
 from ui.layout import Context, flash
+from ui.widgets import plain
 
 TOML = "application/toml"
 PERMISSION_NOTE = "計畫由計畫管理者編修；每個版本都記錄修改人、時間與修改內容，舊版本不會被覆蓋。"
@@ -40,7 +41,7 @@ def overview(context: Context) -> None:
     st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key="plans_overview")
     if not context.source.is_sample:
         for note in file_differences(catalogue, plan_files()):
-            st.caption(f"⚠ {note}")
+            st.caption(f"⚠ {plain(note)}")
 
 
 def versions(context: Context) -> None:
@@ -50,27 +51,27 @@ def versions(context: Context) -> None:
     try:
         stored = store.plan_versions(plan.year, plan.unit)
     except KpiError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     if not stored:
-        st.info(f"{plan.label}的計畫目前取自計畫檔 {plan.origin}，資料庫中尚無版本。")
+        st.info(f"{plan.label}的計畫目前取自計畫檔 {plain(plan.origin)}，資料庫中尚無版本。")
         return
     for version in reversed(stored):
         with st.container(border=True):
             current = "（現行）" if version.number == stored[-1].number else ""
             st.markdown(f"**第 {version.number} 版{current}**｜{taiwan_time(version.created_at)}｜"
-                        f"修改人：{version.author or '—'}｜來源：{version.origin or '—'}")
+                        f"修改人：{plain(version.author) or '—'}｜來源：{plain(version.origin) or '—'}")
             if version.note:
-                st.caption(f"說明：{version.note}")
+                st.caption(f"說明：{plain(version.note)}")
             if version.changes:
-                st.markdown("\n".join(f"- {change}" for change in version.changes))
+                st.markdown("\n".join(f"- {plain(change)}" for change in version.changes))
     numbers = [version.number for version in stored]
     chosen = st.selectbox("檢視版本", list(reversed(numbers)), key=f"plan_version_{plan.year}_{plan.unit}",
                           format_func=lambda number: f"第 {number} 版")
     try:
         shown = plan_version(store, plan_files(), plan.year, plan.unit, chosen)
     except KpiError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     st.dataframe(indicators_table(shown), hide_index=True, width="stretch", key="plan_version_table")
     st.download_button(f"下載第 {chosen} 版計畫檔（.toml）", data=plan_document(shown).encode("utf-8"),
@@ -101,7 +102,7 @@ def _column_config(context: Context) -> dict:
 def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, notes: list[str] = ()) -> None:
     """Goals and indicators of `base` in tables; every edit is checked at once; saved as the next version."""
     for note in notes:
-        st.caption(note)
+        st.caption(plain(note))
     title = st.text_input("計畫名稱", value=base.title, key=editor_key(prefix, base, "title"))
     source = st.text_input("依據（例如：某某處 114 年度施政計畫「參、年度績效指標」）", value=base.source,
                            key=editor_key(prefix, base, "source"))
@@ -123,7 +124,7 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
                                    for field in context.catalogue.fields]), hide_index=True, width="stretch")
     draft, problems = plan_from_tables(base, goals, indicators, context.catalogue, title=title, source=source)
     if problems:
-        st.error("**尚不能儲存，請修正：**\n\n" + "\n".join(f"- {problem}" for problem in problems))
+        st.error("**尚不能儲存，請修正：**\n\n" + "\n".join(f"- {plain(problem)}" for problem in problems))
         return
     changes = plan_changes(current, draft)
     st.success(f"檢查通過：{len(draft.goals)} 項策略目標、{len(draft.indicators)} 項指標，權重合計 "
@@ -131,16 +132,16 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
     if current is not None and not changes:
         st.info("與目前的版本相同，尚未修改。")
         return
-    st.markdown("**將記錄的修改：**\n\n" + "\n".join(f"- {change}" for change in changes))
+    st.markdown("**將記錄的修改：**\n\n" + "\n".join(f"- {plain(change)}" for change in changes))
     with st.form(key=editor_key(prefix, base, "save")):
-        st.caption(f"修改人：{context.actor.label}")
+        st.caption(f"修改人：{plain(context.actor.label)}")
         note = st.text_input("修改說明（例如：依 114 年度施政計畫核定本）", key=f"{prefix}_note")
         submitted = st.form_submit_button("儲存為新版本", type="primary")
     if submitted:
         try:
             stored = context.services.save_plan(context.actor, context.catalogue, draft, note=note)
         except KpiError as error:
-            st.error(str(error))
+            st.error(plain(error))
             return
         flash("success", f"已儲存 {stored.unit} {stored.year} 年度計畫第 {stored.number} 版（{len(stored.changes)} 項修改）。")
         st.rerun()
@@ -155,9 +156,9 @@ def upload_plan(context: Context, *, key: str = "plan_file") -> Plan | None:
         text = upload.getvalue().decode("utf-8")
         return parse_plan(text, context.catalogue, origin=upload.name)
     except UnicodeDecodeError:
-        st.error(f"「{upload.name}」不是 UTF-8 文字檔，請以 UTF-8 編碼存檔後再上傳。")
+        st.error(f"「{plain(upload.name)}」不是 UTF-8 文字檔，請以 UTF-8 編碼存檔後再上傳。")
     except PlanError as error:
-        st.error(str(error))
+        st.error(plain(error))
     return None
 
 

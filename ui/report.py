@@ -14,6 +14,7 @@ import streamlit as st
 from metrics.errors import KpiError, RenderingUnavailable
 from metrics.evaluation import Evaluation
 from metrics.report import STATUS_FILLS, build_report, report_values
+from ui.widgets import plain
 
 if TYPE_CHECKING:
     from ui.layout import Context
@@ -150,7 +151,7 @@ def downloads(context: Context, notes: Mapping[str, object], title: str, subtitl
             with st.spinner("正在繪製儀表圖並排版 PDF 報表（約 5～10 秒）…"):
                 data = pdf_bytes(key, evaluation, notes, label)
         except KpiError as error:
-            st.error(f"PDF 報表產生失敗：{error}")
+            st.error(f"PDF 報表產生失敗：{plain(error)}")
             return
         st.session_state[PDF_STATE] = key
         st.download_button("下載 PDF 報表", data=data, mime=PDF_MIME, key="report_pdf_download", type="primary",

@@ -34,7 +34,7 @@ from metrics.services import Actor, Services
 from metrics.store import BatchInfo
 from metrics.template import build_template
 from ui.layout import Context, flash
-from ui.widgets import (ask_confirmation, confirmation_buttons, pending_confirmation, settle_confirmation,
+from ui.widgets import (ask_confirmation, confirmation_buttons, pending_confirmation, plain, settle_confirmation,
                         show_problems)
 
 UPLOADER_GENERATION = "upload_generation"
@@ -128,7 +128,7 @@ def read_files(files: Sequence[tuple[str, bytes]], context: Context, options: Ex
     for number, (name, data) in enumerate(files, start=1):
         def report(fraction: float, message: str, number: int = number, name: str = name) -> None:
             bar.progress(min((number - 1 + fraction) / len(files), 1.0),
-                         text=f"讀取第 {number:,} / {len(files):,} 個檔案「{name}」：{message}")
+                         text=f"讀取第 {number:,} / {len(files):,} 個檔案「{plain(name)}」：{plain(message)}")
 
         report(0.0, "開始")
         digest = hashlib.sha256(data).hexdigest()
@@ -174,7 +174,7 @@ def show_read(read_file: ReadFile) -> None:
         st.caption(f"辨識為：{read.label}")
         return
     st.caption(f"辨識為：{read.label}｜讀取 {read.rows_read:,} 列，計入 {read.rows_used:,} 列")
-    st.markdown("\n".join(f"- {note}" for note in read.notes))
+    st.markdown("\n".join(f"- {plain(note)}" for note in read.notes))
     show_left_out(read.left_out)
     if read.applied:
         st.caption("已套用的排除設定：" + "；".join(read.applied))
@@ -190,7 +190,7 @@ def show_left_out(left_out: LeftOut) -> None:
     if not left_out.total:
         return
     with st.expander(f"未計入的 {left_out.total:,} 列及原因"):
-        st.caption("；".join(f"{reason} {count:,} 列" for reason, count in left_out.by_reason))
+        st.caption("；".join(f"{plain(reason)} {count:,} 列" for reason, count in left_out.by_reason))
         st.dataframe(pd.DataFrame(left_out.rows, columns=["列（同 Excel 列號）", "未計入原因"]), hide_index=True,
                      width="stretch")
         if left_out.more:
@@ -238,16 +238,16 @@ def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
         show_problems(name, error.problems)
         return
     except KpiError as error:
-        st.error(f"欄位對應未能儲存：{error}")
+        st.error(f"欄位對應未能儲存：{plain(error)}")
         return
-    flash("success", f"已儲存「{name}」的欄位對應（{SOURCES[source].label}），之後標題相同的檔案會自動套用。")
+    flash("success", f"已儲存「{plain(name)}」的欄位對應（{SOURCES[source].label}），之後標題相同的檔案會自動套用。")
     st.rerun()
 
 
 def show_mapping_needed(context: Context, index: int, read_file: ReadFile) -> None:
     needed = read_file.needed
     with st.container(border=True):
-        st.warning(f"**{read_file.name}**：需要指定欄位對應。{mapping_reason(needed)}"
+        st.warning(f"**{plain(read_file.name)}**：需要指定欄位對應。{plain(mapping_reason(needed))}"
                    "請選擇資料種類與各欄位對應的標題，儲存後會自動重新讀取（只需設定一次）。")
         mapping_form(context, index, read_file.name, needed)
 
@@ -306,7 +306,7 @@ def permission_problems(context: Context, files: Sequence[ReadFile]) -> list[str
         for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(read.frame["year"], read.frame["unit"])}):
             decision = context.can(Action.UPLOAD, unit)
             if not decision.allowed:
-                problems.append(f"「{read.name}」含有{unit} {year}年的數字：{decision.reason}。")
+                problems.append(f"「{plain(read.name)}」含有{plain(unit)} {year}年的數字：{plain(decision.reason)}。")
     return problems
 
 
@@ -317,12 +317,12 @@ def store_files(context: Context, files: Sequence[ReadFile]) -> bool:
         try:
             results = context.services.upload(context.actor, [(read.frame, read.name, read.data) for read in files])
         except KpiError as error:
-            flash("error", f"{error}（所選檔案均未儲存）")
+            flash("error", f"{plain(error)}（所選檔案均未儲存）")
             status.update(label="儲存失敗", state="error")
             return False
         for read, result in zip(files, results):
-            flash("info" if result.unchanged else "success", result.message)  # the message names the file
-            status.write(result.message)
+            flash("info" if result.unchanged else "success", plain(result.message))  # the message names the file
+            status.write(plain(result.message))
         status.update(label="儲存完成", state="complete")
     return True
 
@@ -347,20 +347,20 @@ def confirm_undo(services: Services, actor: Actor, batch: BatchInfo) -> None:
     try:
         values = services.store.batch_values(batch.id)
     except KpiError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     effects = undo_effects(values)
     several_units = len({effect.unit for effect in effects}) > 1
-    st.markdown(f"確定要復原**第 {batch.id:,} 批「{batch.file_name}」**？")
-    st.markdown(f"- 檔案：{batch.file_name}（{batch.row_count:,} 筆）\n"
-                f"- 單位與年度：{batch.periods_text or '—'}\n"
-                f"- 上傳者：{batch.uploader or '—'}\n"
+    st.markdown(f"確定要復原**第 {batch.id:,} 批「{plain(batch.file_name)}」**？")
+    st.markdown(f"- 檔案：{plain(batch.file_name)}（{batch.row_count:,} 筆）\n"
+                f"- 單位與年度：{plain(batch.periods_text) or '—'}\n"
+                f"- 上傳者：{plain(batch.uploader) or '—'}\n"
                 f"- 上傳時間：{taiwan_time(batch.uploaded_at)}")
-    st.markdown("**復原後**：\n" + ("\n".join(f"- {effect.text(with_unit=several_units)}" for effect in effects)
+    st.markdown("**復原後**：\n" + ("\n".join(f"- {plain(effect.text(with_unit=several_units))}" for effect in effects)
                                     or "- 此批沒有改變任何數字"))
     st.caption("復原會記入操作紀錄；復原後若要再用這些數字，請重新上傳檔案。")
     confirmation_buttons("確認復原", f"undo_confirm_{batch.id}", f"undo_cancel_{batch.id}",
-                         lambda: services.undo(actor, batch.id).message)
+                         lambda: plain(services.undo(actor, batch.id).message))
 
 
 def history_list(context: Context, batches: Sequence[BatchInfo], *, limit: int = 30) -> None:
@@ -372,7 +372,7 @@ def history_list(context: Context, batches: Sequence[BatchInfo], *, limit: int =
     shown = batches[:limit]
     for batch, row in zip(shown, history_rows(shown)):
         text, button = st.columns([6, 1], vertical_alignment="center")
-        text.markdown(f"~~{row.text}~~" if row.undone else row.text)
+        text.markdown(f"~~{plain(row.text)}~~" if row.undone else plain(row.text))
         if row.undone:
             continue
         if all(context.can(Action.UNDO, unit).allowed for _, unit in batch.periods or ((None, None),)):

@@ -3,6 +3,8 @@ when its page is not rendered, so the choice is also kept under a key of our own
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,6 +14,23 @@ from metrics.errors import KpiError, Problem
 
 INDICATOR_TABLE_HEIGHT = 35 * 14 + 3  # a header and the 13 indicators, without scrolling
 FLASH_KEY = "flash_messages"
+
+MARKDOWN_SPECIALS = frozenset(string.punctuation)
+WORD_JOINER = "\u2060"
+# GitHub-flavoured Markdown turns bare addresses into links after escapes are resolved, so a backslash cannot
+# stop it; an invisible word joiner inside "http://", "www." and "@" does.
+AUTOLINK_START = re.compile(r"(?i)https?(?=:)|www(?=\.)|@")
+
+
+def plain(text: object) -> str:
+    """`text` (typed by a user or read from a file) as Markdown that Streamlit shows literally: every ASCII
+    punctuation mark backslash-escaped (links, images, HTML, emphasis, LaTeX `$`, `:red[…]` and `:material/…:`
+    directives), bare addresses kept from becoming links, and line breaks kept. None is ''."""
+    if text is None:
+        return ""
+    joined = AUTOLINK_START.sub(lambda match: match.group(0) + WORD_JOINER, str(text))
+    escaped = "".join(f"\\{character}" if character in MARKDOWN_SPECIALS else character for character in joined)
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
 
 
 def flash(kind: str, text: str) -> None:
@@ -41,10 +60,10 @@ def remembered_selectbox(label: str, options: Sequence[Any], key: str, *, defaul
 
 def show_problems(file_name: str, problems: Sequence[Problem], *, limit: int = 50) -> None:
     """A file's problems as one error box: where, what, and how to fix it."""
-    lines = [f"- {problem}" for problem in problems[:limit]]
+    lines = [f"- {plain(problem)}" for problem in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"- …另有 {len(problems) - limit:,} 項問題未列出")
-    st.error(f"**{file_name}**：有 {len(problems):,} 項問題，請修正後重新上傳。\n\n" + "\n".join(lines))
+    st.error(f"**{plain(file_name)}**：有 {len(problems):,} 項問題，請修正後重新上傳。\n\n" + "\n".join(lines))
 
 
 CONFIRMATION_KEY = "pending_confirmation"
@@ -67,7 +86,7 @@ def settle_confirmation() -> None:
 
 
 def confirmation_buttons(label: str, confirm_key: str, cancel_key: str, act: Callable[[], str | None], *,
-                         describe: Callable[[KpiError], str] = str) -> None:
+                         describe: Callable[[KpiError], str] = plain) -> None:
     """The two buttons of a confirmation dialog: either answer closes it. `act` makes the change and returns the
     message to show (None: it said so itself); a KpiError it raises is shown instead."""
     confirm, cancel = st.columns(2)
