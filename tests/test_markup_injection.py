@@ -193,7 +193,7 @@ def test_the_places_that_quote_hostile_strings(database):
     app.button(key="whatif_load").click().run()
     assert f"已載入情境「{SCENARIO}」。" in assert_inert(app)
     app.button(key="whatif_delete").click().run()
-    assert any(f"情境**「{SCENARIO}」**" in text for text in assert_inert(app))
+    assert any(f"情境「**{SCENARIO}**」" in text for text in assert_inert(app))
 
     app = open_hostile(database, "計畫管理")
     shown = "\n".join(assert_inert(app))

@@ -323,12 +323,12 @@ def test_scenarios_save_load_delete(database):
     assert any("已載入情境「採購目標 140」" in message.value for message in app.success)
 
     app.button(key="whatif_save").click().run()  # the same name again: asks before replacing it
-    assert "政風處 112 年度已有名為**「採購目標 140」**的情境" in texts(app)
+    assert "政風處 112 年度已有名為「**採購目標 140**」的情境" in texts(app)
     app.button(key="whatif_overwrite_confirm").click().run()
     assert any("已儲存情境「採購目標 140」" in message.value for message in app.success)
 
     app.button(key="whatif_delete").click().run()
-    assert "確定要刪除政風處 112 年度的情境**「採購目標 140」**嗎？" in texts(app)
+    assert "確定要刪除政風處 112 年度的情境「**採購目標 140**」嗎？" in texts(app)
     app.button(key="whatif_delete_cancel").click().run()
     assert Store(database).scenarios(112, "政風處") == ["採購目標 140"]
     app.button(key="whatif_delete").click().run()

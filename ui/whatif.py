@@ -187,7 +187,7 @@ def _load(store: Store, plan: Plan, name: str) -> None:
 
 @st.dialog("確認覆蓋情境", on_dismiss=settle_confirmation)
 def confirm_overwrite(context: Context, name: str, payload: dict[str, object]) -> None:
-    st.markdown(f"{context.plan.label}已有名為**「{plain(name)}」**的情境。要以目前的設定覆蓋它嗎？原本的設定將被取代"
+    st.markdown(f"{context.plan.label}已有名為「**{plain(name)}**」的情境。要以目前的設定覆蓋它嗎？原本的設定將被取代"
                 "（操作紀錄會記下覆蓋）。")
     confirmation_buttons("確認覆蓋", "whatif_overwrite_confirm", "whatif_overwrite_cancel",
                          lambda: _save(context, name, payload, overwrite=True))
@@ -195,7 +195,7 @@ def confirm_overwrite(context: Context, name: str, payload: dict[str, object]) -
 
 @st.dialog("確認刪除情境", on_dismiss=settle_confirmation)
 def confirm_delete(context: Context, name: str) -> None:
-    st.markdown(f"確定要刪除{context.plan.label}的情境**「{plain(name)}」**嗎？刪除後無法復原（操作紀錄會記下刪除）。")
+    st.markdown(f"確定要刪除{context.plan.label}的情境「**{plain(name)}**」嗎？刪除後無法復原（操作紀錄會記下刪除）。")
 
     def delete() -> None:
         context.services.delete_scenario(context.actor, context.plan.year, context.plan.unit, name)
