@@ -411,12 +411,12 @@ def settle_conflicts(context: Context, files: Sequence[ReadFile]) -> Settled | N
         by_digest = {digests[entry.file]: entry for entry in conflict.entries}
         picked = st.radio(conflict.label(field_names) + (f"（{conflict.unit}）" if several_units else ""),
                           list(by_digest), index=None, horizontal=True, key=conflict_widget_key(conflict, digests),
-                          format_func=lambda digest, by_digest=by_digest: f"「{by_digest[digest].name}」的 "
+                          format_func=lambda digest, by_digest=by_digest: f"「{headers[by_digest[digest].file]}」的 "
                                                                             f"{by_digest[digest].text}")
         if picked in by_digest:
             choices[conflict.key] = by_digest[picked].file
     still_open = unresolved(conflicts, choices)
-    st.caption("未選用的數值不會儲存；同一檔案中的其他數字照常儲存。您的選擇會記入上傳紀錄與操作紀錄。")
+    st.caption("未選用的數值不會儲存；同一檔案中的其他數字照常儲存。您的選擇會記入操作紀錄。")
     if still_open:
         st.warning(f"尚有 {len(still_open):,} 個數字未決定以哪個檔案為準（已決定 {len(conflicts) - len(still_open):,} 個）；"
                    "全部決定後才能儲存。", icon=":material/pending:")
