@@ -561,6 +561,7 @@ def command_ingest(arguments: argparse.Namespace) -> int:
     defaults = defaults_of(arguments, catalogue)
     read = read_files(arguments.files, catalogue, defaults, store=store, source=arguments.source, mapping=mapping,
                       month=arguments.month)
+    refuse_conflicts(read, store.field_names)
     services = services_of(store, arguments)
     actor = command_line_actor(arguments.uploader)
     results = services.upload(actor, [(read_file.read.frame, read_file.name, read_file.data) for read_file in read])
@@ -579,6 +580,26 @@ def command_ingest(arguments: argparse.Namespace) -> int:
         if remembered:
             print("已儲存欄位對應：之後匯入標題相同的檔案會自動套用，不必再指定 --mapping。")
     return 0
+
+
+def refuse_conflicts(read: Sequence[ReadFile], field_names: dict[str, str]) -> None:
+    """Files given together that disagree on a month's value are refused, side by side: on the command line there
+    is nobody to ask which one is right, and storing them in order would keep the last one silently."""
+    from metrics.conflicts import conflict_table, find_conflicts
+
+    names = [read_file.name for read_file in read]
+    conflicts = find_conflicts([(read_file.name, read_file.read.frame) for read_file in read])
+    if not conflicts:
+        return
+    table = conflict_table(conflicts, names, field_names)
+    rows = [list(map(str, table.columns)), *[[str(cell) for cell in row] for row in table.values.tolist()]]
+    widths = [max(display_width(row[index]) for row in rows) for index in range(len(rows[0]))]
+    lines = ["  ".join(pad(cell, widths[index]) for index, cell in enumerate(row)).rstrip() for row in rows]
+    later = names[-1]
+    raise InputError(f"所選的檔案中有 {len(conflicts):,} 個數字互相矛盾（同一月份的同一項目，在不同檔案中的數值不同）：\n"
+                     + "\n".join(lines) + "\n"
+                     "請決定以哪個檔案為準：分次匯入，想保留的檔案最後匯入（後匯入的數值取代先匯入的，例如最後單獨 "
+                     f"ingest「{later}」即以它為準，取代的數值可於上傳紀錄復原），或修正檔案使數值一致後再一起匯入。")
 
 
 def command_history(arguments: argparse.Namespace) -> int:

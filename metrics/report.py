@@ -1,7 +1,8 @@
 """The month's official indicator table as an .xlsx workbook, ready to print on A4.
 
-Every string that reaches a cell passes through `neutralize`, because reasons and actions are
-typed by users and a cell starting with "=" would otherwise run as a formula in Excel.
+Every string that reaches a cell is written by `neutralize`: reasons and actions are typed by users, and a
+text Excel would read as a formula (「=…」, 「-1+2」) gets the cell's quotePrefix style, so that it stays text
+even when someone edits the cell, while the cell still shows exactly what was typed (no apostrophe).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from metrics.formulas import format_number
+from metrics.notes import shortened
 
 if TYPE_CHECKING:
     from metrics.evaluation import Evaluation, IndicatorResult
@@ -49,8 +51,12 @@ COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("action", "改進措施", 30),
 )
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
+_FORMULA_STARTS = ("=", "+", "@")
 _CONTROL_STARTS = ("\t", "\r")
+# After 「- 」 these make a formula (「- 1」 is -1, 「- (2)」 too); anything else (「- 加強宣導」) is a list item.
+_NUMBER_STARTS = tuple("0123456789.,($=+-@")
+EXCEL_TEXT_LIMIT = 32767  # characters in one cell; Excel cuts a longer text without a word
+MAX_ROW_HEIGHT = 409.0  # points: Excel refuses a taller row
 STATUS_FILLS = {
     "達標": "E2EFDA",
     "符合進度": "DDEBF7",
@@ -124,6 +130,8 @@ def report_values(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None =
         row["projection"] = measured(result.projection, unit)
         row["achievement"] = achieved(result.achievement)
         row["gap"] = gap_quantity(result)
+        for key in ("reason", "action"):  # a note saved before the limit existed: cut, and said so
+            row[key] = shortened(str(row[key] or ""))
     return rows
 
 
@@ -147,13 +155,35 @@ def _literal(text: str) -> str:
     return f'"{_quoted(text)}"' if text else ""
 
 
-def neutralize(value: object) -> object:
-    """A string Excel could read as a formula gets a leading apostrophe; anything else is unchanged."""
-    if not isinstance(value, str):
-        return value
-    if value.startswith(_CONTROL_STARTS) or value.lstrip().startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+def formula_like(text: str) -> bool:
+    """Whether Excel would read the text as a formula when it is typed (or the cell edited): it starts with
+    「=」「+」「@」, with 「-」 then anything but a space and ordinary text, or with a tab or a carriage return.
+    Leading spaces and line breaks do not hide a formula sign behind them."""
+    if text.startswith(_CONTROL_STARTS):
+        return True
+    stripped = text.lstrip()
+    if stripped.startswith(_FORMULA_STARTS):
+        return True
+    if not stripped.startswith("-") or len(stripped) == 1:
+        return False
+    after = stripped[1:]
+    if not after[0].isspace():
+        return True  # 「-2」「-A1」「-SUM(A1)」
+    rest = after.lstrip()
+    return not rest or rest.startswith(_NUMBER_STARTS)
+
+
+def neutralize(cell: Cell, text: str) -> None:
+    """The text into the cell as text (never a formula), with quotePrefix where Excel would otherwise read it as a
+    formula; a text longer than a cell holds is cut with a visible note rather than silently by Excel."""
+    text = shortened(text, EXCEL_TEXT_LIMIT)
+    cell.value = text
+    cell.data_type = "s"
+    cell.quotePrefix = formula_like(text)
+
+
+def _height(sheet: Worksheet, row: int, points: float) -> None:
+    sheet.row_dimensions[row].height = min(points, MAX_ROW_HEIGHT)
 
 
 def build_report(rows: Sequence[Mapping[str, object]], *, title: str, subtitle: str) -> bytes:
@@ -177,7 +207,7 @@ def build_report(rows: Sequence[Mapping[str, object]], *, title: str, subtitle: 
                 cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[str(data[key])])
             if key != "goal":
                 lines = max(lines, _lines_needed(cell.value, width))
-        sheet.row_dimensions[row].height = lines * _LINE_HEIGHT
+        _height(sheet, row, lines * _LINE_HEIGHT)
 
     _merge_goals(sheet, rows)
 
@@ -189,20 +219,22 @@ def _heading(sheet: Worksheet, title: str, subtitle: str, columns: Sequence[tupl
     """The title and subtitle merged across the table, then the bold column headers with their widths."""
     last_column = len(columns)
     for row, text, size in ((TITLE_ROW, title, 14), (SUBTITLE_ROW, subtitle, 11)):
-        cell = sheet.cell(row=row, column=1, value=neutralize(str(text)))
+        cell = sheet.cell(row=row, column=1)
+        neutralize(cell, str(text))
         cell.font = Font(size=size, bold=row == TITLE_ROW)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
     sheet.row_dimensions[TITLE_ROW].height = 24
     sheet.row_dimensions[SUBTITLE_ROW].height = 20
     for column, (header, width) in enumerate(columns, start=1):
-        cell = sheet.cell(row=HEADER_ROW, column=column, value=neutralize(header))
+        cell = sheet.cell(row=HEADER_ROW, column=column)
+        neutralize(cell, header)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="D9E1F2")
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.row_dimensions[HEADER_ROW].height = max(_lines_needed(header, width) for header, width in columns) * _LINE_HEIGHT
+    _height(sheet, HEADER_ROW, max(_lines_needed(header, width) for header, width in columns) * _LINE_HEIGHT)
 
 
 def _print_setup(sheet: Worksheet) -> None:
@@ -239,8 +271,7 @@ def _write_value(cell: Cell, key: str, value: object, width: float) -> None:
         cell.value = value.value
         cell.number_format = value.number_format
         return
-    cell.value = neutralize(str(value))
-    cell.data_type = "s"
+    neutralize(cell, str(value))
 
 
 def _display_width(text: str) -> int:
@@ -270,8 +301,7 @@ def _merge_goals(sheet: Worksheet, rows: Sequence[Mapping[str, object]]) -> None
         needed = _lines_needed(goal_cell.value, goal_width) * _LINE_HEIGHT
         available = sum(sheet.row_dimensions[row].height or _LINE_HEIGHT for row in range(first_row, last_row + 1))
         if needed > available:
-            sheet.row_dimensions[last_row].height = (sheet.row_dimensions[last_row].height or _LINE_HEIGHT) \
-                + needed - available
+            _height(sheet, last_row, (sheet.row_dimensions[last_row].height or _LINE_HEIGHT) + needed - available)
         start = index
 
 
@@ -295,8 +325,7 @@ def _table(sheet: Worksheet, rows: Sequence[Sequence[object]], formats: Sequence
                 if formats[column - 1]:
                     cell.number_format = formats[column - 1]
             else:
-                cell.value = neutralize(str(value))
-                cell.data_type = "s"
+                neutralize(cell, str(value))
             cell.border = _BORDER
             cell.alignment = Alignment(horizontal="left" if isinstance(cell.value, str) else "center",
                                        vertical="center", wrap_text=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from argon2 import PasswordHasher
@@ -23,8 +23,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from metrics.accounts import (Account, Action, Decision, PermissionDenied, Roles, Settings, allowed, password_problem,
                               username_problem)
 from metrics.catalogue import Catalogue
+from metrics.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
 from metrics.names import clean_file_name
+from metrics.notes import check_note
 from metrics.plan import Plan
 from metrics.store import (AuditEntry, IngestResult, Outcome, Store, StoredAccount, StoredPlan, UndoResult,
                            format_taiwan_time)
@@ -352,8 +354,13 @@ class Services:
 
     # ---- figures ----
 
-    def upload(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, bytes]]) -> list[IngestResult]:
-        """Each file as one batch, all in one transaction; every (year, unit) in them must be the actor's to report."""
+    def upload(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, bytes]],
+               choices: Mapping[Key, int] | None = None) -> list[IngestResult]:
+        """Each file as one batch, all in one transaction; every (year, unit) in them must be the actor's to report.
+
+        Files that give different values for the same month and field are refused (FilesConflict) unless
+        `choices` says, for each such key, which file's value is kept (the file's position in `files`): the
+        others' values for that key are left out and the choice is written in their audit rows."""
         periods = sorted({(int(year), str(unit)) for frame, _, _ in files
                           for year, unit in zip(frame["year"], frame["unit"])})
         if not periods:  # nothing to store, nothing written: the store is not touched
@@ -363,16 +370,39 @@ class Services:
         for year, unit in periods:
             self._require(actor, Action.UPLOAD, "上傳", unit=unit, year=year,
                           subject="、".join(f"「{clean_file_name(name).text}」" for _, name, _ in files))
-        return self._ingest(actor, files, "上傳")
+        names = [clean_file_name(name).text for _, name, _ in files]
+        conflicts = find_conflicts([(name, frame) for name, (frame, _, _) in zip(names, files)])
+        choices = dict(choices or {})
+        open_conflicts = unresolved(conflicts, choices)
+        if open_conflicts:
+            raise FilesConflict(open_conflicts, self.store.field_names)
+        frames = resolve([frame for frame, _, _ in files], conflicts, choices)
+        chosen = {position: [conflict.choice_text(choices[conflict.key], self.store.field_names)
+                             for conflict in conflicts if position in conflict.files]
+                  for position in range(len(files))}
+        results = self._ingest(actor, [(frame, name, data) for frame, (_, name, data) in zip(frames, files)], "上傳",
+                               chosen, [frame for frame, _, _ in files])
+        left_out = {position: sum(1 for conflict in conflicts if position in conflict.files
+                                  and choices[conflict.key] != position) for position in range(len(files))}
+        return [replace(result, message=result.message + f"（另有 {left_out[position]:,} 個數字依您的選擇以其他檔案為準，"
+                                                          "已記入操作紀錄）") if left_out[position] else result
+                for position, result in enumerate(results)]
 
-    def _ingest(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, bytes]], word: str) -> list[IngestResult]:
+    def _ingest(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, bytes]], word: str,
+                chosen: Mapping[int, Sequence[str]] | None = None,
+                read: Sequence[pd.DataFrame] | None = None) -> list[IngestResult]:
+        """read: the frames as read, when a choice left values out of `files` (their periods name the audit rows)."""
         def audit(results: list[IngestResult]) -> list[AuditEntry]:
             entries = []
-            for (frame, name, _), result in zip(files, results):
+            for position, ((stored, name, _), result) in enumerate(zip(files, results)):
+                frame = read[position] if read is not None else stored
                 file_periods = sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])})
                 batch = f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）"
                 subject = f"「{clean_file_name(name).text}」{batch}"
                 detail = result.message + ("；" + "；".join(result.changes) if result.changes else "")
+                choices = (chosen or {}).get(position)
+                if choices:
+                    detail += "；同時上傳的檔案數值不同，使用者選擇：" + "；".join(choices)
                 # One row per (year, unit) the file concerns, so the trail filtered by unit finds it.
                 entries += [AuditEntry(actor.label, word, ALLOWED, subject, detail, unit, year)
                             for year, unit in file_periods or [(None, "")]]
@@ -414,6 +444,7 @@ class Services:
                   action: str) -> None:
         subject = f"{year}年{month}月 指標 {indicator_id}"
         self._require(actor, Action.WRITE_NOTE, "落後說明", unit=unit, year=year, subject=subject)
+        check_note(reason, action)
         before = self.store.notes(year, unit, month).get(indicator_id)
         old_reason, old_action = (before.reason, before.action) if before else ("", "")
         changes = [f"{label}：「{old}」→「{new.strip()}」" for label, old, new in

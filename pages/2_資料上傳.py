@@ -10,8 +10,8 @@ from metrics.sources import distinct_files, repeated_text
 from ui.auth import refusal
 from ui.layout import start_page
 from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, incomplete_warning,
-                       month_checklist, permission_problems, read_files, remap_expander, show_mapping_needed, show_read,
-                       store_files, template_bytes, uploader_key)
+                       month_checklist, permission_problems, read_files, remap_expander, settle_conflicts,
+                       show_mapping_needed, show_read, store_files, template_bytes, uploader_key, without_dropped)
 from ui.widgets import plain, show_problems
 
 context = start_page("資料上傳")
@@ -49,7 +49,8 @@ if uploads:
     chosen, repeated = distinct_files([(upload.name, upload.getvalue()) for upload in uploads])
     if repeated:
         st.info(plain(repeated_text(repeated)), icon=":material/content_copy:")
-    files = read_files(chosen, context, options, month)
+    chosen = without_dropped(chosen)
+    files = read_files(chosen, context, options, month) if chosen else []
     not_permitted = permission_problems(context, files)
     refused = [read for read in files if read.problems]
     waiting = [read for read in files if read.needed is not None and not read.problems]
@@ -67,13 +68,18 @@ if uploads:
                    + (f"沒有問題的檔案：{plain('、'.join(good))}。" if good else "") + "請修正後重新選擇檔案。")
     elif waiting:
         st.warning("請先完成上方的欄位對應；完成前，所選的檔案都不會儲存。")
+    elif not files:
+        st.info("所選的檔案都已設為不使用；請按「恢復使用」，或重新選擇檔案。")
+    elif (settled := settle_conflicts(context, files)) is None:
+        st.button(f"確認儲存 {len(files):,} 個檔案", type="primary", key="confirm_upload", disabled=True,
+                  help="請先決定上方不一致的數字以哪個檔案為準。")
     else:
         st.markdown("##### 3. 確認將儲存的數字")
-        for index, read in enumerate(files):
-            preview = store.preview(read.frame)
+        for index, (read, frame) in enumerate(zip(files, settled.frames)):
+            preview = store.preview(frame)
             counts = preview_summary(preview)
             with st.container(border=True):
-                st.markdown(f"**{plain(read.name)}**：{frame_months(read.frame)}，共 {len(preview):,} 筆"
+                st.markdown(f"**{plain(read.name)}**：{frame_months(frame)}，共 {len(preview):,} 筆"
                             f"（新增 {counts['新增']:,}、修改 {counts['修改']:,}、相同 {counts['相同']:,}）")
                 show_read(read)
                 remap_expander(context, index, read)
@@ -85,7 +91,7 @@ if uploads:
         incomplete_warning(context, files)
         st.caption(f"上傳者：{plain(context.actor.label)}（記入上傳紀錄與操作紀錄）")
         if st.button(f"確認儲存 {len(files):,} 個檔案", type="primary", key="confirm_upload"):
-            if store_files(context, files):
+            if store_files(context, files, settled.choices):
                 clear_uploader()
             st.rerun()
 

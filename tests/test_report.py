@@ -12,44 +12,66 @@ import pytest
 from catalogues import PLAN_112
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
-from metrics.report import COLUMNS, Quantity, build_report, neutralize, report_values
+from metrics.report import COLUMNS, Quantity, build_report, formula_like, report_values
 
 HEADERS = ["策略目標", "績效指標", "權重", "目標值", "實際值", "達成率", "狀態", "差距", "年底預估", "落後原因", "改進措施"]
 TITLE = "新竹縣政府政風處 112 年度施政計畫績效指標執行情形"
 SUBTITLE = "統計至 112 年 10 月，加權分數 87.35 分（權重合計 95%）"
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("=1+1", "'=1+1"),
-    ('=HYPERLINK("http://example.com","按我")', '\'=HYPERLINK("http://example.com","按我")'),
-    ("+1", "'+1"),
-    ("-2", "'-2"),
-    ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
-    (" =1+1", "' =1+1"),
-    ("   -2", "'   -2"),
-    ("\u3000=1", "'\u3000=1"),  # a full-width space is still leading whitespace
-    ("\n+1", "'\n+1"),
-    ("\t=1", "'\t=1"),
-    ("\tabc", "'\tabc"),  # tab and CR are guarded even without a formula sign after them
-    ("\rabc", "'\rabc"),
-    ("達標", "達標"),
-    ("86.2%", "86.2%"),
-    ("還需 3 案", "還需 3 案"),
-    ("a=b", "a=b"),
-    ("1-2", "1-2"),
-    ("", ""),
-    (" ", " "),
-    ("'=already", "'=already"),
-    (12.5, 12.5),
-    (-3, -3),
-    (0, 0),
-    (Decimal("12.5"), Decimal("12.5")),
-    (None, None),
-])
-def test_neutralize(value: object, expected: object) -> None:
-    result = neutralize(value)
-    assert result == expected
-    assert type(result) is type(expected)
+# (text, guarded): whether Excel would read it as a formula, so the cell gets quotePrefix; the text is stored as is.
+GUARDS = [
+    ("=1+1", True),
+    ('=HYPERLINK("http://example.com","按我")', True),
+    ("=", True),
+    ("+1", True),
+    ("+ 加強", True),  # Excel reads any leading + as a formula
+    ("@SUM(A1:A2)", True),
+    ("-2", True),
+    ("-1+2", True),
+    ("-A1", True),
+    ("-SUM(A1)", True),
+    ("-加強", True),  # no space after the minus: Excel tries a formula
+    ("- 1", True),  # a space, then a number: still -1
+    ("- (2)", True),
+    ("-  =1", True),
+    ("- ", True),  # nothing after the space: Excel would ask to fix a formula
+    ("- 加強宣導", False),  # a list item, as people write it
+    ("- 第一點\n- 第二點", False),
+    ("-  Review the cases", False),
+    ("-", False),  # a lone dash (the screen's 「—」 has its own character) is text in Excel
+    ("—", False),
+    (" =1+1", True),  # leading spaces or line breaks do not hide the sign
+    ("   -2", True),
+    ("   - 加強", False),
+    ("\u3000=1", True),
+    ("\n+1", True),
+    ("\t=1", True),
+    ("\tabc", True),  # tab and CR are guarded even without a formula sign after them
+    ("\rabc", True),
+    ("達標", False),
+    ("86.2%", False),
+    ("還需 3 案", False),
+    ("a=b", False),
+    ("1-2", False),
+    ("", False),
+    (" ", False),
+    ("'=already", False),
+]
+
+
+@pytest.mark.parametrize(("text", "guarded"), GUARDS)
+def test_formula_like(text: str, guarded: bool) -> None:
+    assert formula_like(text) is guarded
+
+
+@pytest.mark.parametrize(("text", "guarded"), GUARDS)
+def test_a_guarded_text_is_stored_unchanged_with_quote_prefix(text: str, guarded: bool) -> None:
+    data = build_report([row("1. 目標", "1 指標", "12.5", reason=text)], title="t", subtitle="s")
+    cell = openpyxl.load_workbook(io.BytesIO(data)).active["J4"]
+    # XML turns a bare CR into LF on reading
+    assert (cell.value or "", cell.quotePrefix) == (text.replace("\r", "\n"), guarded)
+    assert cell.data_type == "s" or not text  # openpyxl reads an empty string back as an inline one
 
 
 CASES = '#,##0" 案"'
@@ -275,10 +297,9 @@ def test_user_text_is_stored_as_guarded_text(key: str, payload: str) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     column = [name for name, _, _ in COLUMNS].index(key) + 1
     cell = sheet.cell(row=4, column=column)
-    assert cell.data_type == "s"
-    # XML turns a bare CR into LF on reading; the guard in front is what matters
-    assert cell.value == "'" + payload.replace("\r", "\n")
-    assert cell.value.startswith("'")
+    assert cell.data_type == "s" and cell.quotePrefix
+    # XML turns a bare CR into LF on reading; the text itself is unchanged (no apostrophe shows)
+    assert cell.value == payload.replace("\r", "\n")
 
 
 def test_title_and_subtitle_are_guarded_and_no_formula_in_the_file() -> None:
@@ -286,13 +307,13 @@ def test_title_and_subtitle_are_guarded_and_no_formula_in_the_file() -> None:
     data = build_report(rows, title="=TITLE()", subtitle="-subtitle")
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book.active
-    assert sheet["A1"].value == "'=TITLE()"
-    assert sheet["A2"].value == "'-subtitle"
+    assert (sheet["A1"].value, sheet["A1"].quotePrefix) == ("=TITLE()", True)
+    assert (sheet["A2"].value, sheet["A2"].quotePrefix) == ("-subtitle", True)
     for cells in sheet.iter_rows():
         for cell in cells:
             assert cell.data_type != "f", cell.coordinate
             if isinstance(cell.value, str):
-                assert not cell.value.lstrip().startswith(("=", "+", "-", "@")), cell.coordinate
+                assert cell.quotePrefix == formula_like(cell.value), cell.coordinate
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert "<f>" not in sheet_xml and "<f " not in sheet_xml
@@ -303,7 +324,7 @@ def test_title_and_subtitle_are_guarded_and_no_formula_in_the_file() -> None:
     (5, 5),
     (None, None),
     ("12.5%", "12.5%"),
-    ("=1", "'=1"),
+    ("=1", "=1"),  # text, with quotePrefix
 ])
 def test_weight_values(weight: object, stored: object) -> None:
     data = build_report([row("1. 目標", "1 指標", "1", weight=weight)], title="t", subtitle="s")

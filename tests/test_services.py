@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from catalogues import FIXTURE_PLANS
 from metrics.accounts import Action, PermissionDenied, load_roles
 from metrics.catalogue import load_catalogue
+from metrics.conflicts import FilesConflict
 from metrics.errors import InputError
 from metrics.figures import TIDY_COLUMNS
 from metrics.planning import seed_store, stored_catalogue
@@ -389,3 +390,53 @@ def test_an_administrator_without_a_role_is_told_where_to_grant_it(services: Ser
     assert "請洽系統管理者" not in decision.reason
     viewer = sign_in(services, "viewer")
     assert "帳號管理" not in services.can(viewer, Action.UPLOAD, OWN).reason
+
+
+def months(services: Services) -> dict[tuple[int, str], str]:
+    frame = services.store.current_frame()
+    return {(int(month), unit): str(value) for month, unit, value in zip(frame["month"], frame["unit"], frame["value"])}
+
+
+def test_files_that_disagree_are_refused_whole_until_a_choice_is_made(services):
+    reporter = sign_in(services, "reporter")
+    first = pd.concat([tidy(OWN, "12", 3), tidy(OWN, "1", 4)], ignore_index=True)
+    second = tidy(OWN, "4", 3)
+    files = [(first, "A.xlsx", b"a"), (second, "B.xlsx", b"b")]
+    with pytest.raises(FilesConflict, match="甲處 112年3月 cases 在所選的檔案中數值不同：「A.xlsx」為 12（月報!B2）、"
+                                            "「B.xlsx」為 4（月報!B2）"):
+        services.upload(reporter, files)
+    assert months(services) == {} and services.store.history() == []
+    with pytest.raises(FilesConflict):
+        services.upload(reporter, files, {(112, 3, OWN, "cases"): 7})  # no seventh file: still open
+
+    results = services.upload(reporter, files, {(112, 3, OWN, "cases"): 1})
+    assert months(services) == {(3, OWN): "4", (4, OWN): "1"}  # B's March; A's April still stored
+    assert results[0].message.endswith("（另有 1 個數字依您的選擇以其他檔案為準，已記入操作紀錄）")
+    assert not results[1].message.endswith("已記入操作紀錄）")
+    details = [row.detail for row in services.store.audit_log() if row.action == "上傳"]
+    choice = "同時上傳的檔案數值不同，使用者選擇：112年3月 cases 以「B.xlsx」的 4 為準（「A.xlsx」為 12）"
+    assert all(detail.endswith(choice) for detail in details) and len(details) == 2
+
+
+def test_the_same_value_in_two_files_is_no_conflict(services):
+    reporter = sign_in(services, "reporter")
+    results = services.upload(reporter, [(tidy(OWN, "3"), "A.csv", b"a"), (tidy(OWN, "3.0"), "B.csv", b"b")])
+    assert months(services) == {(1, OWN): "3"}
+    assert results[1].message.startswith("「B.csv」的 1 筆數值與資料庫目前的數值完全相同")
+
+
+@pytest.mark.parametrize(("reason", "action", "refused"), [
+    ("因" * 2000, "措" * 2000, ""),  # exactly the limit: saved
+    ("因" * 2001, "", "落後原因共 2,001 字，超過上限 2,000 字；請精簡 1 字後再儲存"),
+    ("", "措" * 2500, "改進措施共 2,500 字，超過上限 2,000 字；請精簡 500 字後再儲存"),
+    ("  " + "因" * 2000 + "\n", "", ""),  # the spaces around are not kept, so not counted
+])
+def test_a_note_longer_than_the_limit_is_refused_naming_the_limit_and_the_length(services, reason, action, refused):
+    reporter = sign_in(services, "reporter")
+    if not refused:
+        services.save_note(reporter, 112, OWN, 1, "1", reason, action)
+        assert services.store.notes(112, OWN, 1)["1"].reason == reason.strip()
+        return
+    with pytest.raises(InputError, match=refused):
+        services.save_note(reporter, 112, OWN, 1, "1", reason, action)
+    assert services.store.notes(112, OWN, 1) == {}

@@ -9,6 +9,7 @@ import streamlit as st
 from metrics.accounts import Action
 from metrics.errors import KpiError
 from metrics.evaluation import IndicatorResult
+from metrics.notes import NOTE_LIMIT
 from metrics.presentation import taiwan_time
 from ui.auth import refusal
 from ui.layout import Context, flash
@@ -54,9 +55,16 @@ def note_form(context: Context, result: IndicatorResult) -> None:
             if carried and not draft:
                 st.info(f"**沿用上月內容，請確認後儲存**：以下是 {context.month - 1} 月的落後原因與改進措施，"
                         "本指標本月仍落後；按「儲存說明」後才會成為本月的說明。", icon=":material/content_copy:")
-            reason = st.text_area("落後原因", value=offered[0], key=reason_key)
-            action = st.text_area("改進措施", value=offered[1], key=action_key)
-            st.caption(f"填寫人：{plain(context.actor.label)}")
+            too_long = [label for label, text in zip(("落後原因", "改進措施"), offered) if len(text) > NOTE_LIMIT]
+            if too_long:  # saved before the limit existed: shown whole, to be shortened before it can be saved again
+                st.warning(f"目前的{'與'.join(too_long)}超過 {NOTE_LIMIT:,} 字（報表中只列出前段並註明全文字數）；"
+                           f"請精簡至 {NOTE_LIMIT:,} 字以內再儲存。", icon=":material/short_text:")
+            reason = st.text_area("落後原因", value=offered[0], key=reason_key,
+                                  max_chars=max(NOTE_LIMIT, len(offered[0])))
+            action = st.text_area("改進措施", value=offered[1], key=action_key,
+                                  max_chars=max(NOTE_LIMIT, len(offered[1])))
+            st.caption(f"落後原因與改進措施各以 {NOTE_LIMIT:,} 字為限（約一頁 A4），詳細資料請另以附件或公文說明。"
+                       f"填寫人：{plain(context.actor.label)}")
             submitted = st.form_submit_button("儲存說明")
         if draft and not submitted:
             st.info("表單中是登入結束前輸入、尚未儲存的說明；請確認後按「儲存說明」。", icon=":material/edit_note:")

@@ -22,6 +22,8 @@ import streamlit as st
 from metrics.accounts import Action
 from metrics.batches import undo_effects
 from metrics.completeness import checklist_details, checklist_frame, incomplete_after, lacking_text
+from metrics.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
+                               unresolved)
 from metrics.errors import InputError, KpiError, Problem
 from metrics.figures import Figures
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
@@ -310,12 +312,14 @@ def permission_problems(context: Context, files: Sequence[ReadFile]) -> list[str
     return problems
 
 
-def store_files(context: Context, files: Sequence[ReadFile]) -> bool:
+def store_files(context: Context, files: Sequence[ReadFile], choices: Mapping[Key, int] | None = None) -> bool:
     """Each file as one batch, in the order chosen, all in one transaction: every file is stored or none.
-    Nothing reaches here unless every file was read cleanly; the core checks the account once more."""
+    Nothing reaches here unless every file was read cleanly and every conflict between them settled (`choices`:
+    which file's value is kept); the core checks the account and the conflicts once more."""
     with st.status(f"儲存 {len(files):,} 個檔案…", expanded=False) as status:
         try:
-            results = context.services.upload(context.actor, [(read.frame, read.name, read.data) for read in files])
+            results = context.services.upload(context.actor, [(read.frame, read.name, read.data) for read in files],
+                                              choices)
         except KpiError as error:
             flash("error", f"{plain(error)}（所選檔案均未儲存）")
             status.update(label="儲存失敗", state="error")
@@ -325,6 +329,100 @@ def store_files(context: Context, files: Sequence[ReadFile]) -> bool:
             status.write(plain(result.message))
         status.update(label="儲存完成", state="complete")
     return True
+
+
+# ---- files of one selection that disagree: drop a file, or choose whose value is kept ----
+
+def dropped_key() -> str:
+    """The files set aside (by content digest) for this selection; a new selection starts with none."""
+    return f"dropped_{uploader_key()}"
+
+
+def set_aside(digest: str, dropped: bool) -> None:
+    kept_out = set(st.session_state.get(dropped_key(), ()))
+    st.session_state[dropped_key()] = kept_out | {digest} if dropped else kept_out - {digest}
+
+
+def without_dropped(files: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The selection less the files the user chose not to use, each of those named with a way to take it back."""
+    kept_out = st.session_state.get(dropped_key(), set())
+    kept = []
+    for index, (name, data) in enumerate(files):
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in kept_out:
+            kept.append((name, data))
+            continue
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.info(f"「{name}」已設為不使用：不會讀取，也不會儲存。", icon=":material/block:")
+        button.button("恢復使用", key=f"restore_{index}_{digest[:12]}", on_click=set_aside, args=(digest, False))
+    return kept
+
+
+def conflict_widget_key(conflict: Conflict, digests: Sequence[str]) -> str:
+    """One radio per conflict and set of files: a radio whose files changed starts again without a choice."""
+    files = hashlib.sha256("|".join(digests[file] for file in conflict.files).encode()).hexdigest()[:12]
+    return f"conflict_{uploader_key()}_{conflict.year}_{conflict.month}_{conflict.unit}_{conflict.field}_{files}"
+
+
+def choose_everywhere(conflicts: Sequence[Conflict], digests: Sequence[str], file: int) -> None:
+    for key in choose_file(conflicts, file):
+        conflict = next(conflict for conflict in conflicts if conflict.key == key)
+        st.session_state[conflict_widget_key(conflict, digests)] = digests[file]
+
+
+@dataclass(frozen=True)
+class Settled:
+    choices: dict[Key, int]  # per conflicting key, the position of the file whose value is kept
+    frames: list[pd.DataFrame]  # each file's figures as they will be stored
+
+
+def settle_conflicts(context: Context, files: Sequence[ReadFile]) -> Settled | None:
+    """The values files of the selection disagree on, side by side, and the ways to settle them: a file not used,
+    one file's values for all, or a choice per value. None while any conflict is open (nothing may be stored)."""
+    names = [read.name for read in files]
+    conflicts = find_conflicts([(read.name, read.frame) for read in files])
+    if not conflicts:
+        return Settled({}, [read.frame for read in files])
+    field_names = {code: field.name for code, field in context.catalogue.field_by_code.items()}
+    digests = [hashlib.sha256(read.data).hexdigest() for read in files]
+    headers = file_headers(names)
+    involved = sorted({file for conflict in conflicts for file in conflict.files})
+    st.markdown("##### 檔案之間不一致的數字")
+    example = conflicts[0]
+    st.error(f"**所選的檔案中有 {len(conflicts):,} 個數字互相矛盾**：同一個月份的同一個項目，在不同檔案中的數值不同"
+             f"（例如 {example.label(field_names)}："
+             + "、".join(f"「{plain(entry.name)}」為 {plain(entry.text)}" for entry in example.entries)
+             + "）。請在下方決定以哪個檔案為準；決定之前，所有檔案都不會儲存。", icon=":material/difference:")
+    st.dataframe(conflict_table(conflicts, names, field_names), hide_index=True, width="stretch",
+                 key="upload_conflicts")
+    st.markdown("**方法一：整個檔案為準，或不使用某個檔案**")
+    for file in involved:
+        text, keep, drop = st.columns([3, 2, 2], vertical_alignment="center")
+        text.markdown(f"「{plain(headers[file])}」")
+        keep.button(f"以「{plain(headers[file])}」為準", key=f"conflict_keep_{file}_{digests[file][:12]}",
+                    on_click=choose_everywhere, args=(conflicts, digests, file),
+                    help="下方每一個不一致的數字都選這個檔案的數值（此檔案沒有的數字仍須另外選擇）；之後仍可逐項更改。")
+        drop.button("不使用此檔", key=f"conflict_drop_{file}_{digests[file][:12]}", on_click=set_aside,
+                    args=(digests[file], True), help="此檔案的所有數字都不儲存；可再按「恢復使用」。")
+    st.markdown("**方法二：逐項選擇以哪個檔案的數值為準**")
+    choices: dict[Key, int] = {}
+    several_units = len({conflict.unit for conflict in conflicts}) > 1
+    for conflict in conflicts:
+        by_digest = {digests[entry.file]: entry for entry in conflict.entries}
+        picked = st.radio(plain(conflict.label(field_names) + (f"（{conflict.unit}）" if several_units else "")),
+                          list(by_digest), index=None, horizontal=True, key=conflict_widget_key(conflict, digests),
+                          format_func=lambda digest, by_digest=by_digest: plain(
+                              f"「{headers[by_digest[digest].file]}」的 {by_digest[digest].text}"))
+        if picked in by_digest:
+            choices[conflict.key] = by_digest[picked].file
+    still_open = unresolved(conflicts, choices)
+    st.caption("未選用的數值不會儲存；同一檔案中的其他數字照常儲存。您的選擇會記入操作紀錄。")
+    if still_open:
+        st.warning(f"尚有 {len(still_open):,} 個數字未決定以哪個檔案為準（已決定 {len(conflicts) - len(still_open):,} 個）；"
+                   "全部決定後才能儲存。", icon=":material/pending:")
+        return None
+    st.success(f"{len(conflicts):,} 個不一致的數字都已決定以哪個檔案為準，下方預覽即為將儲存的數字。")
+    return Settled(choices, resolve([read.frame for read in files], conflicts, choices))
 
 
 def uploader_key() -> str:
