@@ -179,6 +179,7 @@ def _csv_text(data: bytes, filename: str) -> str:
                                  "請上傳 Excel 活頁簿（.xlsx）或從 Excel 另存的 CSV 檔", file=filename))
     if not text.strip():
         raise InputError(Problem("檔案是空的（沒有任何文字）；請確認已存檔後再上傳", file=filename))
+    safety.check_csv_lines(text, filename)
     return text
 
 
