@@ -174,12 +174,12 @@ def _csv_text(data: bytes, filename: str) -> str:
                                  "另存後再上傳", file=filename)) from None
     except ValueError as error:
         raise InputError(Problem(str(error), file=filename)) from None
+    safety.check_csv_lines(text, filename)
     if safety.control_character_count(text):
         raise InputError(Problem("內容不是文字（CSV）檔，可能是其他格式的檔案被改了副檔名；"
                                  "請上傳 Excel 活頁簿（.xlsx）或從 Excel 另存的 CSV 檔", file=filename))
     if not text.strip():
         raise InputError(Problem("檔案是空的（沒有任何文字）；請確認已存檔後再上傳", file=filename))
-    safety.check_csv_lines(text, filename)
     return text
 
 

@@ -20,7 +20,6 @@ import itertools
 import posixpath
 import re
 import struct
-import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,9 +207,11 @@ def looks_like_csv_table(data: bytes) -> bool:
     return False
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # category Cc but tab, line breaks, form feed
+
+
 def control_character_count(text: str) -> int:
-    return sum(1 for character in text
-               if character not in "\t\r\n\f" and unicodedata.category(character) == "Cc")
+    return sum(1 for _ in _CONTROL_CHARACTER.finditer(text))
 
 
 def _megabytes(size: int) -> str:
@@ -441,7 +442,9 @@ def _sheet_count(archive: zipfile.ZipFile) -> int:
     return len(re.findall(rb"<(?:[A-Za-z_][\w.-]*:)?sheet[\s/>]", workbook))
 
 
-_SHARED_STRING_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?si\s*>|<(?:[A-Za-z_][\w.-]*:)?si\s*/>")
+def _shared_string_ends(xml: bytes) -> int:
+    """</si>, </x:si> and <si/>: bytes.count is several times faster than a regular expression here."""
+    return xml.count(b"</si>") + xml.count(b":si>") + xml.count(b"si/>")
 
 
 def check_shared_strings(archive: zipfile.ZipFile, file_bytes: int, filename: str) -> None:
@@ -451,16 +454,16 @@ def check_shared_strings(archive: zipfile.ZipFile, file_bytes: int, filename: st
         return
     limit = allowed_shared_strings(file_bytes)
     count = 0
-    tail = b""
     with archive.open(path) as stream:
+        tail = b""
         while chunk := stream.read(1 << 22):
             window = tail + chunk
-            cut = max(0, len(window) - 16)
-            count += len(_SHARED_STRING_END.findall(window, 0, cut))
+            cut = max(0, len(window) - 8)  # an end tag cut in two is counted with the next chunk
+            count += _shared_string_ends(window[:cut])
             tail = window[cut:]
             if count > limit:
                 break
-    count += len(_SHARED_STRING_END.findall(tail))
+        count += _shared_string_ends(tail)
     if count > limit:
         raise InputError(Problem(
             f"活頁簿的共用字串超過 {limit:,} 個（檔案只有 {_file_size(file_bytes)}，不像一般的 Excel 檔），"
