@@ -30,7 +30,7 @@ from metrics.errors import InputError, NoTableError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.catalogue import Catalogue
 from metrics.plan import MonthlyField
-from metrics.safety import cell_name
+from metrics.safety import cell_name, column_letters
 
 HEADER_SCAN_ROWS = 30
 TEMPLATE_SHEET = "月報"
@@ -542,10 +542,33 @@ class _Reader:
     def read_long(self) -> None:
         columns = self.table.columns
         value_column = columns["value"]
-        for row in range(self.table.header_row + 1, len(self.sheet.rows)):
+        # A long table repeats few years, months, units and fields, and its values repeat too: a row whose
+        # (year, month, unit, field) cells and whose value cell were each read cleanly before is read from
+        # those results. Only sheets where every cell reads as itself (no formula or error cells) take this path.
+        plain = not (self.sheet.uncached or self.sheet.errors or self.sheet.not_numbers)
+        context_columns = [columns.get(role) for role in ("year", "month", "unit", "code", "name")]
+        contexts: dict[tuple, tuple[int, int, str, str]] = {}  # text cells only: 1 == 1.0 == True would mix types
+        values: dict[str, Decimal] = {}
+        sheet_name = self.sheet.name
+        letters = column_letters(value_column)
+        rows = self.sheet.rows
+        for row in range(self.table.header_row + 1, len(rows)):
+            cells = rows[row]
+            if plain:
+                raw = cells[value_column] if value_column < len(cells) else None
+                known_value = values.get(raw) if type(raw) is str else None
+                if known_value is not None:
+                    context = contexts.get(tuple(cells[column] if column is not None and column < len(cells) else None
+                                                 for column in context_columns))
+                    if context is not None:
+                        year, month, unit, code = context
+                        self.records.append(Record(year, month, unit, code, known_value, sheet_name,
+                                                   f"{letters}{row + 1}"))
+                        continue
             if not self.is_filled(row, value_column):
                 continue
             before = len(self.problems)
+            added = len(self.records)
             monthly_field = self.resolve_field(row)
             name = monthly_field.name if monthly_field else ""
             year = self._long_year(row, columns.get("year"), name)
@@ -554,6 +577,13 @@ class _Reader:
             value = self.number(row, value_column, monthly_field) if monthly_field else None
             if len(self.problems) == before and monthly_field and year and month and unit and value is not None:
                 self.add(year, month, unit, monthly_field, value, row, value_column)
+            if plain and len(self.problems) == before and len(self.records) == added + 1:
+                context_cells = tuple(cells[column] if column is not None and column < len(cells) else None
+                                      for column in context_columns)
+                if type(raw) is str and all(cell is None or type(cell) is str for cell in context_cells):
+                    record = self.records[-1]
+                    values[raw] = record.value
+                    contexts[context_cells] = (record.year, record.month, record.unit, record.field)
 
     def _long_year(self, row: int, column: int | None, name: str) -> int | None:
         if not self.is_filled(row, column):

@@ -116,14 +116,15 @@ def long_line(characters: int = 2 * 1024 * 1024) -> bytes:
     return ("年度,月份,單位,項目代碼,數值\r\n112,1,政風處,procurement_audits," + "9" * characters + "\r\n").encode("utf-8")
 
 
-def long_table_csv(values: int = 499_000, codes: tuple[str, ...] = ("procurement_audits",)) -> bytes:
-    """A long CSV of `values` rows (the issue's 20 MB file). A plan has a few hundred (month, field) figures, so
-    rows repeat them, each time with the same value (a repeat with an equal value is merged, not an error)."""
-    lines = ["年度,月份,單位,項目代碼,數值"]
-    for index in range(values):
-        month = index % 12 + 1
-        lines.append(f"112,{month},政風處,{codes[index // 12 % len(codes)]},{month}")
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+def long_table_csv(rows: int = 499_000, sample: str = "sample_data/112-full-year.csv") -> bytes:
+    """A long CSV of `rows` figures (the issue's 20 MB file): the sample year's long table repeated, so each
+    (month, field) comes back with its same value (merged, not an error) and the figures stay consistent."""
+    from pathlib import Path
+
+    lines = (Path(__file__).resolve().parent.parent / sample).read_text(encoding="utf-8-sig").splitlines()
+    header, body = lines[0], [line for line in lines[1:] if line.strip()]
+    repeated = [body[index % len(body)] for index in range(rows)]
+    return ("\r\n".join([header, *repeated]) + "\r\n").encode("utf-8")
 
 
 def with_external_formula(template: bytes, value: Decimal | int, target: str = "file:///C:\\預算\\預算.xlsx"

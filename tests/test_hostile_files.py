@@ -128,12 +128,11 @@ def test_a_document_log_with_a_row_of_millions_of_fields_is_refused_by_the_expor
         read_export(corpus.document_log_wide_row(), "公文清單.csv", PLAN_112, source="document_log")
 
 
-def test_a_long_table_of_half_a_million_values_is_read_not_refused():
-    data = corpus.long_table_csv(20_000, (FIELD,))  # the benchmark reads the full 499,000
-    frame = read_upload(data, "長表.csv", CATALOGUE, year=112, unit="政風處")
-    # 20,000 rows over the 12 months of one field, each month's value its number: merged to 12 figures
-    assert frame["month"].tolist() == list(range(1, 13))
-    assert frame["value"].tolist() == [Decimal(month) for month in range(1, 13)]
+def test_a_long_table_of_many_rows_is_read_not_refused():
+    sample = read_upload((ROOT / "sample_data" / "112-full-year.csv").read_bytes(), "長表.csv", CATALOGUE)
+    frame = read_upload(corpus.long_table_csv(3 * len(sample) + 5), "長表.csv", CATALOGUE)  # the benchmark: 499,000
+    # the sample year three times and a bit: every repeat has the same value, so the same figures come out
+    assert frame[["year", "month", "unit", "field", "value"]].equals(sample[["year", "month", "unit", "field", "value"]])
 
 
 # ---- formulas taken from another workbook ------------------------------------------------------------
@@ -212,3 +211,28 @@ def test_the_command_line_refuses_a_file_over_the_largest_limit_without_reading_
     assert completed.returncode != 0
     assert "檔案「公文清單.csv」：檔案大小 197.0 MB，超過上限 100.0 MB（系統匯出檔上限 100 MB，月報範本與長表上限 20 MB）" \
         in completed.stderr
+
+
+def test_rows_repeating_earlier_ones_are_read_alike_and_each_bad_row_is_named():
+    # rows 2 and 3 are clean and repeated in 4 and 5; rows 6 and 7 repeat a bad value, rows 8 and 9 a bad month
+    data = (f"年度,月份,單位,項目代碼,數值\n112,1,政風處,{FIELD},3\n112,2,政風處,{FIELD},4\n"
+            f"112,1,政風處,{FIELD},3\n112,2,政風處,{FIELD},4\n112,3,政風處,{FIELD},x\n112,3,政風處,{FIELD},x\n"
+            f"112,13,政風處,{FIELD},3\n112,13,政風處,{FIELD},3\n").encode()
+    with pytest.raises(InputError) as caught:
+        read_upload(data, "長表.csv", CATALOGUE)
+    cells = [problem.cell for problem in caught.value.problems]
+    assert cells == ["E6", "E7", "B8", "B9"]
+    clean = b"\n".join(data.splitlines()[:5]) + b"\n"
+    frame = read_upload(clean, "長表.csv", CATALOGUE)
+    assert frame[["month", "value", "source_cell"]].values.tolist() == [[1, Decimal(3), "E2"], [2, Decimal(4), "E3"]]
+
+
+def test_the_hostile_benchmark_runs_small_and_prints_every_figure():
+    completed = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_hostile.py"), "--small"],
+                               capture_output=True, text=True, timeout=900)  # only against a hang: nothing timed
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout
+    for name in corpus.REFUSED:
+        assert name in output
+    assert output.count("refused:") == len(corpus.REFUSED)
+    assert "MB per MB" in output and "Long table: read_any" in output
