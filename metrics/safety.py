@@ -395,16 +395,33 @@ def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_C
                 f"{_size_note(total_limit, max_cells if max_total_cells is None else max_total_cells, len(data))}；"
                 "請只保留需要的工作表，並刪除表格以外遠處的儲存格內容或格式後重新存檔", file=filename))
             break
-        problems.extend(Problem(
-            f"公式取自另一個活頁簿（{links.get(number, f'外部連結 [{number}]')}），上傳前請將公式改為數值"
-            "（複製→選擇性貼上→值）", file=filename, sheet=name, cell=cell_name(row, column))
-            for row, column, number in scan.external_formulas)
+        problems.extend(_external_problems(scan, links, filename))
         scans.append(scan)
     if problems:
         raise InputError(problems[:MAX_LISTED_PROBLEMS] + (
             [Problem(f"…另有 {len(problems) - MAX_LISTED_PROBLEMS:,} 個問題", file=filename)]
             if len(problems) > MAX_LISTED_PROBLEMS else []))
     return scans
+
+
+def _external_problems(scan: SheetScan, links: dict[int, str], filename: str) -> list[Problem]:
+    return [Problem(f"公式取自另一個活頁簿（{links.get(number, f'外部連結 [{number}]')}），上傳前請將公式改為數值"
+                    "（複製→選擇性貼上→值）", file=filename, sheet=scan.name, cell=cell_name(row, column))
+            for row, column, number in scan.external_formulas]
+
+
+def refuse_external_formulas(data: bytes, filename: str, sheet: str) -> None:
+    """For a reader that does not run `inspect_workbook` (system exports): refuse the sheet's formulas taken
+    from another workbook. A workbook without external links (every system export) costs one small parse."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    links = external_link_targets(archive)
+    if not links:
+        return
+    for name, path in _worksheet_parts(archive):
+        if name == sheet:
+            problems = _external_problems(_scan_sheet(archive, name, path), links, filename)
+            if problems:
+                raise InputError(problems[:MAX_LISTED_PROBLEMS])
 
 
 MAX_LISTED_PROBLEMS = 20
@@ -453,6 +470,8 @@ def check_shared_strings(archive: zipfile.ZipFile, file_bytes: int, filename: st
     if path is None:
         return
     limit = allowed_shared_strings(file_bytes)
+    if archive.getinfo(path).file_size <= limit * len(b"<si/>"):
+        return  # too few bytes to hold more strings than allowed: no need to count them
     count = 0
     with archive.open(path) as stream:
         tail = b""

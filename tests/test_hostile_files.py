@@ -236,3 +236,13 @@ def test_the_hostile_benchmark_runs_small_and_prints_every_figure():
         assert name in output
     assert output.count("refused:") == len(corpus.REFUSED)
     assert "MB per MB" in output and "Long table: read_any" in output
+
+
+def test_an_export_with_a_formula_from_another_workbook_is_refused_too():
+    from metrics.exports.synthetic import xlsx_bytes
+
+    rows = [corpus.DOCUMENT_HEADER.split(","),
+            ["府政字第1120000001號", "發文", None, "112/01/05", None, "電子交換", None, "普通", 4321, "王大明"]]
+    data, cell = corpus.with_external_formula(xlsx_bytes(rows), 4321)  # the 主旨 cell
+    with pytest.raises(InputError, match=f"儲存格 {cell}：公式取自另一個活頁簿"):
+        read_export(data, "公文清單.xlsx", PLAN_112, source="document_log", month=1)

@@ -260,6 +260,7 @@ def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[st
 
     check_true_extent(data, sheet, filename)
     safety.check_shared_strings(zipfile.ZipFile(io.BytesIO(data)), len(data), filename)
+    safety.refuse_external_formulas(data, filename, sheet)
     wanted = set(columns.values())
     try:
         reader = fastexcel.read_excel(data)
