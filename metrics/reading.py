@@ -96,7 +96,7 @@ class Table:
     bad_months: list[tuple[int, str]] = field(default_factory=list)  # headers naming no real month
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per figure read: half a million in a long table
 class Record:
     year: int
     month: int
@@ -185,7 +185,7 @@ def _csv_text(data: bytes, filename: str) -> str:
 
 def _csv_rows(text: str, delimiter: str, filename: str) -> list[list[object]]:
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))  # each row a new list already
     except csv.Error as error:
         raise InputError(Problem(f"CSV 格式有誤，無法讀取（{error}）；請在 Excel 開啟後另存為「CSV UTF-8（逗號分隔）」"
                                  "再上傳", file=filename)) from None
