@@ -459,6 +459,9 @@ def _sheet_count(archive: zipfile.ZipFile) -> int:
     return len(re.findall(rb"<(?:[A-Za-z_][\w.-]*:)?sheet[\s/>]", workbook))
 
 
+_UNIQUE_COUNT = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sst\s[^>]*?\buniqueCount="([0-9]{1,12})"')
+
+
 def _shared_string_ends(xml: bytes) -> int:
     """</si>, </x:si> and <si/>: bytes.count is several times faster than a regular expression here."""
     return xml.count(b"</si>") + xml.count(b":si>") + xml.count(b"si/>")
@@ -475,7 +478,10 @@ def check_shared_strings(archive: zipfile.ZipFile, file_bytes: int, filename: st
     count = 0
     with archive.open(path) as stream:
         tail = b""
-        while chunk := stream.read(1 << 22):
+        declared = _UNIQUE_COUNT.search(stream.peek(4096)[:4096])
+        if declared and int(declared.group(1)) > limit:  # as Excel writes it; a file that understates is counted
+            count = int(declared.group(1))
+        while count <= limit and (chunk := stream.read(1 << 22)):
             window = tail + chunk
             cut = max(0, len(window) - 8)  # an end tag cut in two is counted with the next chunk
             count += _shared_string_ends(window[:cut])

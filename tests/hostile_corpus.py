@@ -90,12 +90,13 @@ def sparse_column(corner: str = "Z999999") -> bytes:
                                "</row>")])
 
 
-def many_shared_strings(count: int = 2_000_000, seed: int = 13) -> bytes:
-    """Millions of short shared strings, varied enough to pass the compression-ratio check."""
+def many_shared_strings(count: int = 2_000_000, seed: int = 13, declared: int | None = None) -> bytes:
+    """Millions of short shared strings, varied enough to pass the compression-ratio check; `declared` is the
+    count the part claims (Excel writes the true one)."""
     generator = random.Random(seed)
     letters = "abcdefghijklmnopqrstuvwxyz"
     strings = "".join(f"<si><t>{''.join(generator.choices(letters, k=3))}</t></si>" for _ in range(count))
-    shared = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}" count="{count}" uniqueCount="{count}">'
+    shared = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}" count="{declared or count}" uniqueCount="{declared or count}">'
               f"{strings}</sst>")
     return workbook([sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row>')],
                     {"xl/sharedStrings.xml": shared})

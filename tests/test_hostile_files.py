@@ -246,3 +246,11 @@ def test_an_export_with_a_formula_from_another_workbook_is_refused_too():
     data, cell = corpus.with_external_formula(xlsx_bytes(rows), 4321)  # the 主旨 cell
     with pytest.raises(InputError, match=f"儲存格 {cell}：公式取自另一個活頁簿"):
         read_export(data, "公文清單.xlsx", PLAN_112, source="document_log", month=1)
+
+
+def test_shared_strings_are_counted_when_the_file_understates_them():
+    data = corpus.many_shared_strings(1_000_000, declared=10)
+    limit = safety.allowed_shared_strings(len(data))
+    assert limit < 1_000_000
+    with pytest.raises(InputError, match=f"共用字串超過 {limit:,} 個"):
+        safety.inspect_workbook(data, "字串.xlsx")
