@@ -413,15 +413,21 @@ def _external_problems(scan: SheetScan, links: dict[int, str], filename: str) ->
 def refuse_external_formulas(data: bytes, filename: str, sheet: str) -> None:
     """For a reader that does not run `inspect_workbook` (system exports): refuse the sheet's formulas taken
     from another workbook. A workbook without external links (every system export) costs one small parse."""
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    links = external_link_targets(archive)
-    if not links:
-        return
-    for name, path in _worksheet_parts(archive):
-        if name == sheet:
-            problems = _external_problems(_scan_sheet(archive, name, path), links, filename)
-            if problems:
-                raise InputError(problems[:MAX_LISTED_PROBLEMS])
+    problems: list[Problem] = []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        links = external_link_targets(archive)
+        if not links:
+            return
+        for name, path in _worksheet_parts(archive):
+            if name == sheet:
+                problems = _external_problems(_scan_sheet(archive, name, path), links, filename)
+    except InputError:
+        raise
+    except Exception as error:  # malformed parts: the same sentence inspect_workbook gives
+        raise InputError(Problem(f"{NOT_A_WORKBOOK}（活頁簿結構有誤）；{SAVE_AS_XLSX}", file=filename)) from error
+    if problems:
+        raise InputError(problems[:MAX_LISTED_PROBLEMS])
 
 
 MAX_LISTED_PROBLEMS = 20
