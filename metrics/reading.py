@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import operator
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -546,20 +547,25 @@ class _Reader:
         # (year, month, unit, field) cells and whose value cell were each read cleanly before is read from
         # those results. Only sheets where every cell reads as itself (no formula or error cells) take this path.
         plain = not (self.sheet.uncached or self.sheet.errors or self.sheet.not_numbers)
-        context_columns = [columns.get(role) for role in ("year", "month", "unit", "code", "name")]
-        contexts: dict[tuple, tuple[int, int, str, str]] = {}  # text cells only: 1 == 1.0 == True would mix types
+        context_columns = [column for column in (columns.get(role) for role in ("year", "month", "unit", "code", "name"))
+                           if column is not None]
+        context_of = operator.itemgetter(*context_columns, value_column)  # a tuple whose last item is the value
+        contexts: dict[tuple, tuple[int, int, str, str]] = {}
         values: dict[str, Decimal] = {}
         sheet_name = self.sheet.name
         letters = column_letters(value_column)
         rows = self.sheet.rows
         for row in range(self.table.header_row + 1, len(rows)):
             cells = rows[row]
+            key = None
             if plain:
-                raw = cells[value_column] if value_column < len(cells) else None
-                known_value = values.get(raw) if type(raw) is str else None
-                if known_value is not None:
-                    context = contexts.get(tuple(cells[column] if column is not None and column < len(cells) else None
-                                                 for column in context_columns))
+                try:
+                    key = context_of(cells)
+                except IndexError:  # a row shorter than the table: read the slow way, never remembered
+                    key = None
+                else:
+                    known_value = values.get(key[-1])
+                    context = contexts.get(key[:-1]) if known_value is not None else None
                     if context is not None:
                         year, month, unit, code = context
                         self.records.append(Record(year, month, unit, code, known_value, sheet_name,
@@ -577,13 +583,11 @@ class _Reader:
             value = self.number(row, value_column, monthly_field) if monthly_field else None
             if len(self.problems) == before and monthly_field and year and month and unit and value is not None:
                 self.add(year, month, unit, monthly_field, value, row, value_column)
-            if plain and len(self.problems) == before and len(self.records) == added + 1:
-                context_cells = tuple(cells[column] if column is not None and column < len(cells) else None
-                                      for column in context_columns)
-                if type(raw) is str and all(cell is None or type(cell) is str for cell in context_cells):
-                    record = self.records[-1]
-                    values[raw] = record.value
-                    contexts[context_cells] = (record.year, record.month, record.unit, record.field)
+            if key is not None and len(self.problems) == before and len(self.records) == added + 1 and all(
+                    type(cell) is str for cell in key):  # text only: 1 == 1.0 == True would mix cell types
+                record = self.records[-1]
+                values[key[-1]] = record.value
+                contexts[key[:-1]] = (record.year, record.month, record.unit, record.field)
 
     def _long_year(self, row: int, column: int | None, name: str) -> int | None:
         if not self.is_filled(row, column):
