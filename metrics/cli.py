@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from metrics import safety
 from metrics.catalogue import Catalogue
 from metrics.errors import InputError, KpiError, StoreError
 from metrics.evaluation import Evaluation, MultiYearPoints, evaluate, parse_target
@@ -225,6 +226,10 @@ def read_files(paths: Sequence[str], catalogue: Catalogue, defaults: Defaults, *
     for path_text in paths:
         path = Path(path_text)
         try:
+            size = path.stat().st_size
+            if size > safety.EXPORT_MAX_BYTES:  # refused before a byte is read: no file kind is allowed this size
+                problems.append(f"檔案「{path.name}」：{safety.too_large_message(size, safety.EXPORT_MAX_BYTES)}")
+                continue
             data = path.read_bytes()
         except OSError as error:
             problems.append(f"檔案「{path_text}」無法讀取：{error.strerror or error}")

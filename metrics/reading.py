@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import operator
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,7 +31,7 @@ from metrics.errors import InputError, NoTableError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.catalogue import Catalogue
 from metrics.plan import MonthlyField
-from metrics.safety import cell_name
+from metrics.safety import cell_name, column_letters
 
 HEADER_SCAN_ROWS = 30
 TEMPLATE_SHEET = "月報"
@@ -96,7 +97,7 @@ class Table:
     bad_months: list[tuple[int, str]] = field(default_factory=list)  # headers naming no real month
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per figure read: half a million in a long table
 class Record:
     year: int
     month: int
@@ -174,6 +175,7 @@ def _csv_text(data: bytes, filename: str) -> str:
                                  "另存後再上傳", file=filename)) from None
     except ValueError as error:
         raise InputError(Problem(str(error), file=filename)) from None
+    safety.check_csv_lines(text, filename)
     if safety.control_character_count(text):
         raise InputError(Problem("內容不是文字（CSV）檔，可能是其他格式的檔案被改了副檔名；"
                                  "請上傳 Excel 活頁簿（.xlsx）或從 Excel 另存的 CSV 檔", file=filename))
@@ -184,7 +186,7 @@ def _csv_text(data: bytes, filename: str) -> str:
 
 def _csv_rows(text: str, delimiter: str, filename: str) -> list[list[object]]:
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))  # each row a new list already
     except csv.Error as error:
         raise InputError(Problem(f"CSV 格式有誤，無法讀取（{error}）；請在 Excel 開啟後另存為「CSV UTF-8（逗號分隔）」"
                                  "再上傳", file=filename)) from None
@@ -541,10 +543,38 @@ class _Reader:
     def read_long(self) -> None:
         columns = self.table.columns
         value_column = columns["value"]
-        for row in range(self.table.header_row + 1, len(self.sheet.rows)):
+        # A long table repeats few years, months, units and fields, and its values repeat too: a row whose
+        # (year, month, unit, field) cells and whose value cell were each read cleanly before is read from
+        # those results. Only sheets where every cell reads as itself (no formula or error cells) take this path.
+        plain = not (self.sheet.uncached or self.sheet.errors or self.sheet.not_numbers)
+        context_columns = [column for column in (columns.get(role) for role in ("year", "month", "unit", "code", "name"))
+                           if column is not None]
+        context_of = operator.itemgetter(*context_columns, value_column)  # a tuple whose last item is the value
+        contexts: dict[tuple, tuple[int, int, str, str]] = {}
+        values: dict[str, Decimal] = {}
+        sheet_name = self.sheet.name
+        letters = column_letters(value_column)
+        rows = self.sheet.rows
+        for row in range(self.table.header_row + 1, len(rows)):
+            cells = rows[row]
+            key = None
+            if plain:
+                try:
+                    key = context_of(cells)
+                except IndexError:  # a row shorter than the table: read the slow way, never remembered
+                    key = None
+                else:
+                    known_value = values.get(key[-1])
+                    context = contexts.get(key[:-1]) if known_value is not None else None
+                    if context is not None:
+                        year, month, unit, code = context
+                        self.records.append(Record(year, month, unit, code, known_value, sheet_name,
+                                                   f"{letters}{row + 1}"))
+                        continue
             if not self.is_filled(row, value_column):
                 continue
             before = len(self.problems)
+            added = len(self.records)
             monthly_field = self.resolve_field(row)
             name = monthly_field.name if monthly_field else ""
             year = self._long_year(row, columns.get("year"), name)
@@ -553,6 +583,11 @@ class _Reader:
             value = self.number(row, value_column, monthly_field) if monthly_field else None
             if len(self.problems) == before and monthly_field and year and month and unit and value is not None:
                 self.add(year, month, unit, monthly_field, value, row, value_column)
+            if key is not None and len(self.problems) == before and len(self.records) == added + 1 and all(
+                    type(cell) is str for cell in key):  # text only: 1 == 1.0 == True would mix cell types
+                record = self.records[-1]
+                values[key[-1]] = record.value
+                contexts[key[:-1]] = (record.year, record.month, record.unit, record.field)
 
     def _long_year(self, row: int, column: int | None, name: str) -> int | None:
         if not self.is_filled(row, column):

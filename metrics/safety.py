@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import posixpath
 import re
 import struct
-import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +32,20 @@ from defusedxml import DefusedXmlException
 from metrics.errors import InputError, Problem
 from metrics.parsing import decode_text
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# One size limit per kind of file, used by the app, the command line and README (tests/test_hostile_files.py compares).
+TEMPLATE_MAX_BYTES = 20 * 1024 * 1024  # 月報範本與長表
+EXPORT_MAX_BYTES = 100 * 1024 * 1024  # 系統匯出檔 (a synthetic year of 公文清單 is 25 MB as .xlsx, 45 MB as CP950 .csv)
+MAX_UPLOAD_BYTES = TEMPLATE_MAX_BYTES
+# Limits on a file's structure, checked from the zip directory and the XML bytes before any reader allocates
+# cells: a few kilobytes can otherwise claim gigabytes. Real files stay far below them.
+MAX_SHEETS = 50  # worksheets in one workbook; the template has 1, exports a handful
+MAX_WORKBOOK_CELLS = 20_000_000  # rows × columns summed over the sheets read, as the readers allocate them
+SPARSE_BASE_CELLS = 2_000_000  # a grid of this many cells is allowed from any file, however small
+CELLS_PER_FILE_BYTE = 1  # beyond the base, one cell per byte on disk: a real export has about 0.3
+SHARED_STRINGS_BASE = 200_000
+SHARED_STRINGS_PER_FILE_BYTE = 0.25  # a real string costs several compressed bytes; readers keep every one
+MAX_CSV_FIELDS = 500  # fields in one CSV line: the template has about 15, a 公文清單 about 15 to 40
+MAX_CSV_LINE_BYTES = 1024 * 1024
 MAX_ZIP_MEMBERS = 1_000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
@@ -79,7 +92,7 @@ def describe_mismatch(filename: str, kind: str) -> str | None:
     return None
 
 
-def check_upload(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTES,
+def check_upload(data: bytes, filename: str, *, max_bytes: int = TEMPLATE_MAX_BYTES,
                  max_uncompressed_bytes: int | None = None) -> str:
     """'xlsx' or 'csv', judged by content; raises InputError for anything unsafe or unusable.
 
@@ -95,8 +108,7 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTE
     if len(data) == 0:
         raise refuse("檔案是空的（0 位元組）；請確認已存檔後再上傳")
     if len(data) > max_bytes:
-        raise refuse(f"檔案大小 {_megabytes(len(data))}，超過上限 {_megabytes(max_bytes)}；"
-                     "請只保留需要的工作表與資料後再上傳")
+        raise refuse(too_large_message(len(data), max_bytes))
     extension = extension_of(filename)
     shown = f".{extension}" if extension else "（沒有副檔名）"
     if extension == "xls":
@@ -126,6 +138,32 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int = MAX_UPLOAD_BYTE
     if data.startswith(b"%PDF"):
         raise refuse("內容是 PDF 檔，不是 CSV 文字檔；請上傳 Excel 活頁簿（.xlsx）或 CSV 檔")
     return "csv"
+
+
+def limits_sentence() -> str:
+    """The size limits as README and the pages state them."""
+    return (f"上傳檔案大小上限：月報範本與長表 {TEMPLATE_MAX_BYTES // 1024 // 1024} MB，"
+            f"系統匯出檔 {EXPORT_MAX_BYTES // 1024 // 1024} MB。")
+
+
+def too_large_message(size: int, max_bytes: int) -> str:
+    """「檔案大小 197.0 MB，超過上限 100.0 MB（系統匯出檔上限 100 MB，月報範本與長表上限 20 MB）」."""
+    kinds = {EXPORT_MAX_BYTES: "系統匯出檔", TEMPLATE_MAX_BYTES: "月報範本與長表"}
+    named = ""
+    if max_bytes in kinds:
+        named = "（" + "，".join(f"{kind}上限 {limit // 1024 // 1024} MB"
+                                for limit, kind in sorted(kinds.items(), key=lambda item: item[0] != max_bytes)) + "）"
+    return f"檔案大小 {_megabytes(size)}，超過上限 {_megabytes(max_bytes)}{named}；請只保留需要的工作表與資料後再上傳"
+
+
+def allowed_cells(file_bytes: int, ceiling: int) -> int:
+    """How many grid cells a file of this size may make a reader allocate: a sparse file naming far cells
+    gets the base, a dense one about a cell per byte, never more than `ceiling`."""
+    return min(ceiling, SPARSE_BASE_CELLS + CELLS_PER_FILE_BYTE * file_bytes)
+
+
+def allowed_shared_strings(file_bytes: int) -> int:
+    return SHARED_STRINGS_BASE + int(SHARED_STRINGS_PER_FILE_BYTE * file_bytes)
 
 
 def looks_like_text(data: bytes) -> bool:
@@ -169,9 +207,11 @@ def looks_like_csv_table(data: bytes) -> bool:
     return False
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # category Cc but tab, line breaks, form feed
+
+
 def control_character_count(text: str) -> int:
-    return sum(1 for character in text
-               if character not in "\t\r\n\f" and unicodedata.category(character) == "Cc")
+    return sum(1 for _ in _CONTROL_CHARACTER.finditer(text))
 
 
 def _megabytes(size: int) -> str:
@@ -229,6 +269,40 @@ def _declared_member_count(data: bytes) -> int | None:
     return None if count == 0xFFFF else count
 
 
+def check_csv_lines(text: str | bytes, filename: str, delimiters: str = ",\t;",
+                    max_fields: int = MAX_CSV_FIELDS, max_line_bytes: int = MAX_CSV_LINE_BYTES) -> None:
+    """Refuse a CSV with a line of too many fields or too many characters, before a parser allocates them.
+
+    A line can only hold more than `max_fields` fields when it is longer than that, so only such lines are
+    counted (a regular expression finds them at scanning speed). A delimiter inside quotes is counted too:
+    the limit is far above what a real table needs.
+    """
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    carriage = b"\r" if isinstance(text, bytes) else "\r"
+    if newline not in text and carriage in text:  # lines ended by CR alone (old Mac)
+        text = text.replace(carriage, newline)
+    pattern = rb"\n[^\n]{%d,}" % max_fields if isinstance(text, bytes) else r"\n[^\n]{%d,}" % max_fields
+    first_end = text.find(newline)
+    first_end = len(text) if first_end < 0 else first_end
+    candidates = itertools.chain(
+        [(0, text[:first_end])] if first_end >= max_fields else [],
+        ((match.start() + 1, match.group(0)[1:]) for match in re.finditer(pattern, text)))  # the literal \n is fast
+    for start, line in candidates:
+        fields = max(line.count(delimiter.encode() if isinstance(text, bytes) else delimiter)
+                     for delimiter in delimiters) + 1
+        size = len(line)
+        if fields <= max_fields and size <= max_line_bytes:
+            continue
+        number = text.count(newline, 0, start) + 1
+        if fields > max_fields:
+            message = (f"第 {number:,} 列有 {fields:,} 個欄位，超過上限 {max_fields:,} 個；"
+                       "請確認檔案是否正確（可在 Excel 開啟後刪除多餘的欄，再另存為 CSV）")
+        else:
+            message = (f"第 {number:,} 列長達 {size:,} 個字元，超過每列上限 {max_line_bytes:,} 個；"
+                       "請確認檔案是否正確（可在 Excel 開啟後另存為 CSV）")
+        raise InputError(Problem(message, file=filename))
+
+
 # Worksheet inspection -------------------------------------------------------------------------------
 
 _RELATIONSHIP_NAMESPACES = (
@@ -248,6 +322,7 @@ class SheetScan:
     columns: int  # the farthest column holding a cell, 1-based
     uncached_formulas: tuple[tuple[int, int], ...]  # 0-based (row, column) of formulas without a result
     error_cells: tuple[tuple[int, int], ...] = ()  # 0-based cells holding an Excel error (#DIV/0!, #REF!, …)
+    external_formulas: tuple[tuple[int, int, int], ...] = ()  # 0-based (row, column, link number) of =[1]Sheet!A1
 
 
 def column_letters(column: int) -> str:
@@ -265,26 +340,35 @@ def cell_name(row: int, column: int) -> str:
     return f"{column_letters(column)}{row + 1}"
 
 
-def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_CELLS) -> list[SheetScan]:
+def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_CELLS,
+                     max_total_cells: int | None = None) -> list[SheetScan]:
     """Every worksheet's name, XML part, extent and uncalculated formulas, in workbook order.
 
-    Call after `check_upload` returned 'xlsx'. Raises InputError when a sheet reaches too far (it would
-    exhaust memory when read) or the workbook's XML is malformed or unsafe.
+    Call after `check_upload` returned 'xlsx'. Raises InputError when the workbook has too many sheets or
+    shared strings, a sheet (or all of them together) reaches too far for the file's size (it would exhaust
+    memory when read), a formula takes its value from another workbook, or the XML is malformed or unsafe.
+    `max_total_cells` (default `max_cells`) bounds the sheets together, and both shrink for a small file.
     """
     def refuse(message: str, sheet: str = "") -> InputError:
         return InputError(Problem(message, file=filename, sheet=sheet))
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
+        check_sheet_count(_sheet_count(archive), filename)
         sheets = _worksheet_parts(archive)
+        links = external_link_targets(archive)
+        check_shared_strings(archive, len(data), filename)
     except InputError:
         raise
     except DefusedXmlException as error:
         raise refuse("檔案含有不安全的 XML 宣告（DTD 或實體），為安全起見不予讀取；請在 Excel 重新存檔後再上傳") from error
     except Exception as error:
         raise refuse(f"{NOT_A_WORKBOOK}（活頁簿結構有誤）；{SAVE_AS_XLSX}") from error
+    sheet_limit = allowed_cells(len(data), max_cells)
+    total_limit = allowed_cells(len(data), max_cells if max_total_cells is None else max_total_cells)
     scans = []
     problems = []
+    total = 0
     for name, path in sheets:
         try:
             scan = _scan_sheet(archive, name, path)
@@ -296,16 +380,163 @@ def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_C
             continue
         except Exception as error:  # corrupt deflate data, bad XML, bad references
             raise refuse(f"{NOT_A_WORKBOOK}（工作表內容有誤，檔案可能已損毀）；{SAVE_AS_XLSX}", name) from error
-        if scan.rows * scan.columns > max_cells:
+        cells = scan.rows * scan.columns
+        if cells > sheet_limit:
             problems.append(Problem(
                 f"工作表的儲存格範圍從 A1 延伸到 {cell_name(scan.rows - 1, scan.columns - 1)}"
-                f"（{scan.rows:,} 列 × {scan.columns:,} 欄），超過可讀取的上限 {max_cells:,} 格；"
+                f"（{scan.rows:,} 列 × {scan.columns:,} 欄），超過可讀取的上限 {sheet_limit:,} 格"
+                f"{_size_note(sheet_limit, max_cells, len(data))}；"
                 "請刪除表格以外遠處的儲存格內容或格式後重新存檔", file=filename, sheet=name))
             continue
+        total += cells
+        if total > total_limit and not problems:
+            problems.append(Problem(
+                f"活頁簿各工作表的儲存格範圍合計超過 {total_limit:,} 格（讀到工作表「{name}」時已有 {total:,} 格）"
+                f"{_size_note(total_limit, max_cells if max_total_cells is None else max_total_cells, len(data))}；"
+                "請只保留需要的工作表，並刪除表格以外遠處的儲存格內容或格式後重新存檔", file=filename))
+            break
+        problems.extend(_external_problems(scan, links, filename))
         scans.append(scan)
     if problems:
-        raise InputError(problems)
+        raise InputError(problems[:MAX_LISTED_PROBLEMS] + (
+            [Problem(f"…另有 {len(problems) - MAX_LISTED_PROBLEMS:,} 個問題", file=filename)]
+            if len(problems) > MAX_LISTED_PROBLEMS else []))
     return scans
+
+
+def _external_problems(scan: SheetScan, links: dict[int, str], filename: str) -> list[Problem]:
+    return [Problem(f"公式取自另一個活頁簿（{links.get(number, f'外部連結 [{number}]')}），上傳前請將公式改為數值"
+                    "（複製→選擇性貼上→值）", file=filename, sheet=scan.name, cell=cell_name(row, column))
+            for row, column, number in scan.external_formulas]
+
+
+def refuse_external_formulas(data: bytes, filename: str, sheet: str) -> None:
+    """For a reader that does not run `inspect_workbook` (system exports): refuse the sheet's formulas taken
+    from another workbook. A workbook without external links (every system export) costs one small parse."""
+    problems: list[Problem] = []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        links = external_link_targets(archive)
+        if not links:
+            return
+        for name, path in _worksheet_parts(archive):
+            if name == sheet:
+                problems = _external_problems(_scan_sheet(archive, name, path), links, filename)
+    except InputError:
+        raise
+    except Exception as error:  # malformed parts: the same sentence inspect_workbook gives
+        raise InputError(Problem(f"{NOT_A_WORKBOOK}（活頁簿結構有誤）；{SAVE_AS_XLSX}", file=filename)) from error
+    if problems:
+        raise InputError(problems[:MAX_LISTED_PROBLEMS])
+
+
+MAX_LISTED_PROBLEMS = 20
+CONNECTIONS_NOTE = "活頁簿含外部資料連線，已忽略；只讀取儲存格中的數值"
+
+
+def workbook_notes(data: bytes) -> list[str]:
+    """What the user should know about an accepted workbook's parts that are not read (data connections)."""
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except Exception:  # not a workbook: nothing to say
+        return []
+    return [CONNECTIONS_NOTE] if "xl/connections.xml" in names else []
+
+
+def _size_note(limit: int, ceiling: int, file_bytes: int) -> str:
+    if limit >= ceiling:
+        return ""
+    return f"（檔案只有 {_file_size(file_bytes)}，可讀取的範圍依檔案大小而定，內容稀疏卻延伸很遠的工作表不予讀取）"
+
+
+def _file_size(size: int) -> str:
+    return _megabytes(size) if size >= 1024 * 1024 else f"{max(1, round(size / 1024)):,} KB"
+
+
+def check_sheet_count(count: int, filename: str) -> None:
+    if count > MAX_SHEETS:
+        raise InputError(Problem(f"活頁簿有 {count:,} 個工作表，超過上限 {MAX_SHEETS} 個；"
+                                 "請只保留需要的工作表後重新存檔再上傳", file=filename))
+
+
+def _sheet_count(archive: zipfile.ZipFile) -> int:
+    """Sheets declared in workbook.xml, counted on the bytes before anything is parsed."""
+    workbook = _read_small(archive, "xl/workbook.xml")
+    return len(re.findall(rb"<(?:[A-Za-z_][\w.-]*:)?sheet[\s/>]", workbook))
+
+
+_UNIQUE_COUNT = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sst\s[^>]*?\buniqueCount="([0-9]{1,12})"')
+
+
+def _shared_string_ends(xml: bytes) -> int:
+    """</si>, </x:si> and <si/>: bytes.count is several times faster than a regular expression here."""
+    return xml.count(b"</si>") + xml.count(b":si>") + xml.count(b"si/>")
+
+
+def check_shared_strings(archive: zipfile.ZipFile, file_bytes: int, filename: str) -> None:
+    """Readers keep every shared string in memory: a small file may not declare millions of them."""
+    path = next((name for name in archive.namelist() if name.lower() == "xl/sharedstrings.xml"), None)
+    if path is None:
+        return
+    limit = allowed_shared_strings(file_bytes)
+    if archive.getinfo(path).file_size <= limit * len(b"<si/>"):
+        return  # too few bytes to hold more strings than allowed: no need to count them
+    count = 0
+    with archive.open(path) as stream:
+        tail = b""
+        declared = _UNIQUE_COUNT.search(stream.peek(4096)[:4096])
+        if declared and int(declared.group(1)) > limit:  # as Excel writes it; a file that understates is counted
+            count = int(declared.group(1))
+        while count <= limit and (chunk := stream.read(1 << 22)):
+            window = tail + chunk
+            cut = max(0, len(window) - 8)  # an end tag cut in two is counted with the next chunk
+            count += _shared_string_ends(window[:cut])
+            tail = window[cut:]
+            if count > limit:
+                break
+        count += _shared_string_ends(tail)
+    if count > limit:
+        raise InputError(Problem(
+            f"活頁簿的共用字串超過 {limit:,} 個（檔案只有 {_file_size(file_bytes)}，不像一般的 Excel 檔），"
+            "為安全起見不予讀取；請在 Excel 開啟後只保留需要的資料重新存檔", file=filename))
+
+
+def external_link_targets(archive: zipfile.ZipFile) -> dict[int, str]:
+    """Link number (the 1 of =[1]Sheet1!A1) → the other workbook's file name, from workbook.xml's
+    externalReferences and each external link's relationships."""
+    workbook = safe_xml.fromstring(_read_small(archive, "xl/workbook.xml"), forbid_dtd=True)
+    references = [next((element.get(f"{{{namespace}}}id") for namespace in _RELATIONSHIP_NAMESPACES
+                        if element.get(f"{{{namespace}}}id")), "")
+                  for element in workbook.iter() if _local(element.tag) == "externalReference"]
+    if not references:
+        return {}
+    targets = _relationship_targets(archive, "xl/_rels/workbook.xml.rels")
+    names = set(archive.namelist())
+    found: dict[int, str] = {}
+    for number, relationship in enumerate(references, start=1):
+        part = _resolve(targets.get(relationship, ""))
+        link_relationships = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+        if link_relationships in names:
+            external = [target for target in _relationship_targets(archive, link_relationships).values() if target]
+            if external:
+                found[number] = _shown_path(external[0])
+    return found
+
+
+def _relationship_targets(archive: zipfile.ZipFile, path: str) -> dict[str, str]:
+    if path not in archive.namelist():
+        return {}
+    root = safe_xml.fromstring(_read_small(archive, path), forbid_dtd=True)
+    return {element.get("Id"): element.get("Target", "") for element in root.iter()
+            if _local(element.tag) == "Relationship" and element.get("Id")}
+
+
+def _shown_path(target: str) -> str:
+    """'file:///C:\\預算\\預算.xlsx' → 'C:\\預算\\預算.xlsx'; a long path keeps its end."""
+    from urllib.parse import unquote
+
+    text = unquote(target.removeprefix("file:///").removeprefix("file://"))
+    return text if len(text) <= 60 else "…" + text[-59:]
 
 
 class _SheetTooLarge(Exception):
@@ -411,6 +642,7 @@ def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetSca
     letters: set[bytes] = set()
     uncached: list[tuple[int, int]] = []
     errors: list[tuple[int, int]] = []
+    external: list[tuple[int, int, int]] = []
     with archive.open(path) as stream:
         for piece in _complete_rows(stream):
             if b"<!DOCTYPE" in piece or b"<!ENTITY" in piece:
@@ -427,8 +659,32 @@ def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetSca
             if b't="e"' in piece:
                 errors.extend(_parse_reference(reference.decode("ascii", "replace"))
                               for reference in _ERROR_CELL.findall(piece))
+            if b"[" in piece and b"<f" in piece:
+                external.extend(_external_formulas(piece))
     max_column = max((_column_number(letter.decode("ascii")) for letter in letters), default=0)
-    return SheetScan(name, path, max_row, max_column, tuple(uncached), tuple(errors))
+    return SheetScan(name, path, max_row, max_column, tuple(uncached), tuple(errors), tuple(external))
+
+
+_FORMULA_CELL = re.compile(rb'<c(\s[^>]*)>\s*+<f(?:\s[^>]*)?>([^<]*)</f>')
+_EXTERNAL_LINK = re.compile(r"\[([0-9]+)\]")
+
+
+def _external_formulas(piece: bytes) -> Iterator[tuple[int, int, int]]:
+    for attributes, formula in _FORMULA_CELL.findall(piece):
+        number = external_link_number(formula.decode("utf-8", "replace"))
+        if number is None:
+            continue
+        reference = _ATTRIBUTE_R.search(attributes)
+        if reference is None:
+            raise ValueError("formula cell without a reference")
+        yield (*_parse_reference(reference.group(1).decode("ascii", "replace")), number)
+
+
+def external_link_number(formula: str) -> int | None:
+    """1 for "[1]Sheet1!A1" or "SUM('[1]預算'!B2:B5)"; None for a formula within the workbook (a table's
+    structured reference such as 表1[[#This Row],[數量]] names no number)."""
+    match = _EXTERNAL_LINK.search(formula)
+    return int(match.group(1)) if match else None
 
 
 _SIMPLE_REFERENCE = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
@@ -463,14 +719,17 @@ def _scan_sheet_parsed(archive: zipfile.ZipFile, name: str, path: str) -> SheetS
     max_row = max_column = 0
     uncached: list[tuple[int, int]] = []
     errors: list[tuple[int, int]] = []
-    for row, column, formula_without_result, error in _cells_parsed(archive, path):
+    external: list[tuple[int, int, int]] = []
+    for row, column, formula_without_result, error, link in _cells_parsed(archive, path):
         max_row = max(max_row, row + 1)
         max_column = max(max_column, column + 1)
         if formula_without_result:
             uncached.append((row, column))
         if error:
             errors.append((row, column))
-    return SheetScan(name, path, max_row, max_column, tuple(uncached), tuple(errors))
+        if link is not None:
+            external.append((row, column, link))
+    return SheetScan(name, path, max_row, max_column, tuple(uncached), tuple(errors), tuple(external))
 
 
 _ATTRIBUTE_R = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
@@ -493,7 +752,7 @@ def _parse_reference(reference: str) -> tuple[int, int]:
     return row, _column_number(letters) - 1
 
 
-def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, int, bool, bool]]:
+def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, int, bool, bool, int | None]]:
     row = -1
     column = -1
     parent: Element | None = None
@@ -514,7 +773,9 @@ def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, in
                     row, column = _parse_reference(reference)
                 else:
                     column += 1
-                yield max(row, 0), column, _is_uncached_formula(element), element.get("t") == "e"
+                formula = next((child.text or "" for child in element if _local(child.tag) == "f"), "")
+                yield (max(row, 0), column, _is_uncached_formula(element), element.get("t") == "e",
+                       external_link_number(formula) if formula else None)
                 element.clear()
             elif tag == "row" and parent is not None:
                 parent.remove(element)
@@ -537,6 +798,6 @@ def _is_uncached_formula(cell: Element) -> bool:
 
 
 __all__ = [
-    "MAX_UPLOAD_BYTES", "SheetScan", "cell_name", "check_upload", "column_letters", "describe_mismatch",
+    "EXPORT_MAX_BYTES", "MAX_UPLOAD_BYTES", "TEMPLATE_MAX_BYTES", "check_csv_lines", "limits_sentence", "workbook_notes", "SheetScan", "cell_name", "check_upload", "column_letters", "describe_mismatch",
     "extension_of", "inspect_workbook", "looks_like_text",
 ]

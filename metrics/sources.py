@@ -26,7 +26,7 @@ import pandas as pd
 from metrics import safety
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
-from metrics.exports.common import DEFAULT_MAX_BYTES, ExportRefused, LeftOut, Progress, header_display
+from metrics.exports.common import ExportRefused, LeftOut, Progress, header_display
 from metrics.exports.detect import locate, resolve
 from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_layout, csv_sample
 from metrics.parsing import parse_month_header
@@ -35,8 +35,8 @@ from metrics.plan import Plan
 from metrics.reading import Defaults, read_upload
 from metrics.validation import validate
 
-TEMPLATE_MAX_BYTES = safety.MAX_UPLOAD_BYTES
-EXPORT_MAX_BYTES = DEFAULT_MAX_BYTES
+TEMPLATE_MAX_BYTES = safety.TEMPLATE_MAX_BYTES
+EXPORT_MAX_BYTES = safety.EXPORT_MAX_BYTES
 QUICK_TEMPLATE_BYTES = 2 * 1024 * 1024
 TEMPLATE_LABELS = {"template": "月報範本", "long": "長表"}
 KIND_LABELS: dict[str, str] = {**TEMPLATE_LABELS, **{name: spec.label for name, spec in SOURCES.items()}}
@@ -299,8 +299,8 @@ def _read(data: bytes, filename: str, catalogue: Catalogue, defaults: Defaults, 
             kind = _layout(frame, data, filename)
             if progress:
                 progress(1.0, "完成")
-            return SourceRead(kind, TEMPLATE_LABELS[kind], frame, [f"讀取 {len(frame):,} 筆數字。"], (), None,
-                              len(frame), len(frame))
+            notes = [f"讀取 {len(frame):,} 筆數字。", *(f"{note}。" for note in safety.workbook_notes(data))]
+            return SourceRead(kind, TEMPLATE_LABELS[kind], frame, notes, (), None, len(frame), len(frame))
     if mapping and source is None:  # a mapping's column names mean nothing until the kind of export is known
         raise InputError(Problem("無法判斷這是哪一種系統匯出，請同時指定資料種類（document_log、roster、ledger、"
                                  "case_log）", filename))
@@ -324,7 +324,8 @@ def _read_export(data: bytes, filename: str, plan: Plan, source: str | None,
     result = read_export(data, filename, plan, source=source, mapping=mapping, options=options, month=month,
                          progress=progress, max_bytes=EXPORT_MAX_BYTES)
     validate(result.frame, plan, file=filename)  # the same domain rules as a typed-in template
-    return SourceRead(result.source, KIND_LABELS[result.source], result.frame, list(result.notes), result.applied,
+    notes = [*result.notes, *(f"{note}。" for note in safety.workbook_notes(data))]
+    return SourceRead(result.source, KIND_LABELS[result.source], result.frame, notes, result.applied,
                       result.preview, result.rows_read, result.rows_used, dict(result.mapping), result.signature,
                       left_out=result.left_out)
 

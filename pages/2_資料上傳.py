@@ -6,6 +6,7 @@ import streamlit as st
 
 from metrics.presentation import frame_months, preview_summary, preview_table
 from metrics.accounts import Action
+from metrics.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
 from metrics.sources import distinct_files, repeated_text
 from ui.auth import refusal
 from ui.layout import start_page
@@ -43,7 +44,8 @@ if may_upload.allowed:
     st.caption(f"檔案中未註明單位或年度的數字，以及系統匯出檔，都視為 **{plan.label}** 的數字（可在左側切換年度與單位）；"
                "檔案中註明其他單位或年度的數字，依該單位該年度的計畫檢查。")
     options, month = export_settings(plan.year)
-    uploads = st.file_uploader("月報或系統匯出檔（.xlsx 或 .csv；月報每檔 20 MB、系統匯出每檔 100 MB 以內）", type=["xlsx", "csv"],
+    uploads = st.file_uploader(f"月報或系統匯出檔（.xlsx 或 .csv；月報每檔 {TEMPLATE_MAX_BYTES >> 20} MB、"
+                               f"系統匯出每檔 {EXPORT_MAX_BYTES >> 20} MB 以內）", type=["xlsx", "csv"],
                                accept_multiple_files=True, key=uploader_key())
 if uploads:
     chosen, repeated = distinct_files([(upload.name, upload.getvalue()) for upload in uploads])

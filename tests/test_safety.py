@@ -159,7 +159,8 @@ def test_size_limit():
     data = CSV_TEXT * 10
     assert check_upload(data, "a.csv", max_bytes=len(data)) == "csv"
     assert "超過上限" in message_of(data, "a.csv", max_bytes=len(data) - 1)
-    assert "超過上限 20.0 MB" in message_of(b"x" * (safety.MAX_UPLOAD_BYTES + 1), "a.csv")
+    assert "超過上限 20.0 MB（月報範本與長表上限 20 MB，系統匯出檔上限 100 MB）" in message_of(
+        b"x" * (safety.MAX_UPLOAD_BYTES + 1), "a.csv")
 
 
 @pytest.mark.parametrize("filename, extension", [
@@ -316,7 +317,8 @@ def test_a_sheet_reaching_too_far_is_refused_before_it_is_read():
     with pytest.raises(InputError) as caught:
         inspect_workbook(data, "a.xlsx")
     message = str(caught.value)
-    assert "從 A1 延伸到 ZZ200000（200,000 列 × 702 欄），超過可讀取的上限 10,000,000 格" in message
+    limit = safety.allowed_cells(len(data), safety.MAX_SHEET_CELLS)  # a sparse file is allowed fewer cells
+    assert f"從 A1 延伸到 ZZ200000（200,000 列 × 702 欄），超過可讀取的上限 {limit:,} 格" in message
     with pytest.raises(InputError, match="延伸到 ZZ200000"):
         read_upload(data, "a.xlsx", CATALOGUE, year=112, unit="政風處")
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from metrics import safety
 from metrics.errors import InputError, KpiError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.parsing import normalize_text, parse_date, parse_number
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from metrics.plan import Plan
 
 MAX_PROBLEMS = 50
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_BYTES = safety.EXPORT_MAX_BYTES
 PREVIEW_ROWS = 20
 
 Progress = Callable[[float, str], None]

@@ -26,7 +26,8 @@ from metrics.errors import InputError, Problem
 from metrics.parsing import decode_text
 
 SAMPLE_ROWS = 40
-MAX_SHEET_CELLS = 30_000_000  # the reader allocates the sheet as a grid from its first to its farthest cell
+MAX_SHEET_CELLS = 30_000_000  # the reader allocates the sheet as a grid from its first to its farthest cell,
+# fewer for a small file (metrics.safety.allowed_cells)
 _CSV_SAMPLE_BYTES = 256 * 1024
 
 
@@ -67,6 +68,7 @@ class XlsxSampler:
         import defusedxml.ElementTree as safe_xml
 
         self.filename = filename
+        self.size = len(data)
         self._xml = safe_xml
         self.archive = zipfile.ZipFile(io.BytesIO(data))
         names = set(self.archive.namelist())
@@ -87,6 +89,7 @@ class XlsxSampler:
                 path = relationships.get(relation, ("", ""))[1]
                 visible = element.attrib.get("state", "visible") == "visible"
                 self.sheets.append((element.attrib.get("name", ""), path, visible))
+        safety.check_sheet_count(len(self.sheets), filename)
         self._shared: list[str] = []
         self._shared_iterator = None
 
@@ -179,9 +182,10 @@ class XlsxSampler:
         except ValueError:
             return
         cells = (bottom - top + 1) * (right - left + 1)
-        if cells > MAX_SHEET_CELLS:
+        limit = safety.allowed_cells(self.size, MAX_SHEET_CELLS)
+        if cells > limit:
             raise InputError(Problem(f"工作表的使用範圍 {reference} 約 {cells:,} 格，"
-                                     f"超過可讀取的上限 {MAX_SHEET_CELLS:,} 格；"
+                                     f"超過可讀取的上限 {limit:,} 格；"
                                      "請刪除不需要的欄或表格外遠處的儲存格後重新存檔", self.filename, name))
 
     def samples(self) -> list[SheetSample]:
@@ -194,6 +198,8 @@ class XlsxSampler:
 # costs the exact row count below.
 _SUSPICIOUS = re.compile(rb'r="(?:([A-Z]{2,3})[0-9]|[A-Z]{0,3}([0-9]{7,})")')
 _ANY_ROW = re.compile(rb'<row[^>]*?r="([0-9]+)"')
+_ANY_COLUMN = re.compile(rb'\sr="([A-Z])[0-9]')
+EXCEL_SINGLE_LETTER_CELLS = 26 * 999_999
 _SCAN_CHUNK = 16 * 1024 * 1024
 
 
@@ -227,17 +233,22 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
                 tail = window[-40:]  # a reference cut by the chunk boundary is seen whole next time
         return found
 
+    limit = safety.allowed_cells(len(data), MAX_SHEET_CELLS)
     suspicious = scan(_SUSPICIOUS)
-    if not suspicious:
-        return  # at most column Z and fewer than 1,000,000 rows: under MAX_SHEET_CELLS
-    columns = max((_column_number(letters) for letters, _ in suspicious if letters), default=26)
+    if not suspicious and EXCEL_SINGLE_LETTER_CELLS <= limit:
+        return  # at most column Z and fewer than 1,000,000 rows: under the limit
+    columns = max((_column_number(letters) for letters, _ in suspicious if letters), default=0)
     rows = max((int(number) for _, number in suspicious if number), default=0)
     if not rows:
         rows = max((int(number) for number in scan(_ANY_ROW)), default=1)
+    if not columns:
+        columns = 26
+        if rows * columns > limit:  # a small file: the exact farthest column decides
+            columns = max((_column_number(letter) for letter in set(scan(_ANY_COLUMN))), default=1)
     cells = rows * columns
-    if cells > MAX_SHEET_CELLS:
+    if cells > limit:
         raise InputError(Problem(f"工作表的儲存格實際延伸到第 {rows:,} 列、第 {columns:,} 欄（約 {cells:,} 格），"
-                                 f"超過可讀取的上限 {MAX_SHEET_CELLS:,} 格；"
+                                 f"超過可讀取的上限 {limit:,} 格；"
                                  "請刪除表格以外遠處的儲存格內容或格式後重新存檔", filename, sheet))
 
 
@@ -248,6 +259,8 @@ def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[st
     import fastexcel
 
     check_true_extent(data, sheet, filename)
+    safety.check_shared_strings(zipfile.ZipFile(io.BytesIO(data)), len(data), filename)
+    safety.refuse_external_formulas(data, filename, sheet)
     wanted = set(columns.values())
     try:
         reader = fastexcel.read_excel(data)
@@ -310,7 +323,9 @@ def csv_layout(data: bytes, filename: str) -> tuple[bytes, CsvLayout]:
     first_lines = head.splitlines()[:SAMPLE_ROWS]
     tabs = sum(line.count("\t") for line in first_lines)
     commas = sum(line.count(",") for line in first_lines)
-    return data, CsvLayout(encoding, label, start, "\t" if tabs > commas else ",")
+    delimiter = "\t" if tabs > commas else ","
+    safety.check_csv_lines(data, filename, delimiter)
+    return data, CsvLayout(encoding, label, start, delimiter)
 
 
 def csv_sample(data: bytes, layout: CsvLayout) -> tuple[SheetSample, list[int], list[int]]:
