@@ -198,3 +198,21 @@ def test_on_an_empty_store_the_preview_judges_the_month_by_what_will_be_stored(d
     app = upload(open_app("資料上傳"), [("1月.csv", long_csv([(1, "warning_cases", 1)]))])
     warning = next(warning.value for warning in app.warning if "儲存後下列月份的數字仍不齊全" in warning.value)
     assert "- 112年1月尚缺 25 項：採購稽核案件數" in warning
+
+
+def test_a_busy_store_keeps_the_files_and_offers_to_try_again(database, monkeypatch):
+    from metrics.errors import StoreBusy
+    from metrics.services import Services
+
+    app = upload(open_app("資料上傳"), [("4月.csv", long_csv([(4, "warning_cases", 1)]))])
+
+    def busy(*_arguments, **_keywords):
+        raise StoreBusy("另一位同仁的上傳或修改正在進行中，等候 8 秒仍未輪到；這次未儲存任何資料，請稍候再試一次。")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Services, "upload", busy)
+        app.button(key="confirm_upload").click().run()
+    assert any("稍候再按一次「確認儲存」即可" in seen(warning.value) for warning in app.warning)
+    assert Store(database).is_empty()
+    app.button(key="confirm_upload").click().run()  # the same files, the same button: stored now
+    assert stored_values(database)[(4, "warning_cases")] == 1

@@ -24,7 +24,7 @@ from metrics.batches import undo_effects
 from metrics.completeness import checklist_details, checklist_frame, incomplete_after, lacking_text
 from metrics.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
-from metrics.errors import InputError, KpiError, Problem
+from metrics.errors import InputError, KpiError, Problem, StoreBusy
 from metrics.figures import Figures
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
 from metrics.exports.common import ExportRefused, LeftOut
@@ -320,6 +320,10 @@ def store_files(context: Context, files: Sequence[ReadFile], choices: Mapping[Ke
         try:
             results = context.services.upload(context.actor, [(read.frame, read.name, read.data) for read in files],
                                               choices)
+        except StoreBusy as error:  # the files stay selected: the same button tries again
+            flash("warning", f"{plain(error)}所選的檔案仍在下方，稍候再按一次「確認儲存」即可。")
+            status.update(label="資料庫忙碌中，未儲存", state="error")
+            return False
         except KpiError as error:
             flash("error", f"{plain(error)}（所選檔案均未儲存）")
             status.update(label="儲存失敗", state="error")
