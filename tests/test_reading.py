@@ -646,3 +646,14 @@ def test_problems_are_listed_in_sheet_order():
     mixed = [Problem("b", "b.csv", "", "C2"), Problem("a2", "a.xlsx", "月報", "B3"), Problem("a0", "a.xlsx", "月報"),
              Problem("a1", "a.xlsx", "月報", "C2"), Problem("s", "a.xlsx", "附表", "A1"), Problem("b0", "b.csv", "", "B2")]
     assert [problem.message for problem in in_sheet_order(mixed)] == ["b0", "b", "a0", "a1", "a2", "s"]
+
+
+@pytest.mark.parametrize("unit", ["王小明 A123456789", '=HYPERLINK("http://evil.example","政風處")', "政風"])
+def test_a_unit_not_in_the_catalogue_is_refused_with_its_cell_and_at_most_ten_nearest(unit: str) -> None:
+    text = '年度,月份,單位,項目代碼,數值\n112,1,"' + unit.replace('"', '""') + '",warning_cases,3\n'
+    with pytest.raises(InputError) as raised:
+        read_upload(text.encode(), "月報.csv", CATALOGUE)
+    [problem] = raised.value.problems
+    assert problem.cell == "C2" and f"單位「{unit}」不是本府的單位" in problem.message
+    nearest = problem.message.split("相近的單位：")[1].split("。")[0].split("、") if "相近的單位：" in problem.message else []
+    assert len(nearest) <= 10
