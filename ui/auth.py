@@ -17,6 +17,7 @@ from metrics.accounts import Action, Decision, Roles, load_roles
 from metrics.catalogue import plans_directory
 from metrics.errors import InputError, KpiError
 from metrics.services import Actor, LoginFailed, Services
+from ui import screen
 from ui.data import get_store
 from ui.widgets import plain
 
@@ -143,6 +144,7 @@ def account_box(services: Services, actor: Actor) -> None:
 
 def first_run(services: Services) -> None:
     """A fresh install: the first visitor creates the administrator, then is logged in as them."""
+    screen.install()  # this page stops before the sidebar, which otherwise puts Streamlit's English in Chinese
     st.title("首次使用：建立系統管理者")
     st.info("系統尚無任何帳號。請建立第一位**系統管理者**：之後由系統管理者在「帳號管理」建立填報人、計畫管理者與檢視者的帳號。"
             "此表單只在尚無帳號時出現一次。", icon=":material/admin_panel_settings:")
