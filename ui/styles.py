@@ -31,7 +31,7 @@ PRINT = """
   [data-testid="stColumn"] { min-width: 0 !important; }
   /* the overview (its gauges keyed overview_gauge_…), laid out for the screen, at a bit under half size: the 13
      gauges with their lines on two pages; a goal's box is never cut in two */
-  .block-container:has([class*="st-key-overview_gauge_"]) { zoom: 0.45; }
+  .block-container:has([class*="st-key-overview_gauge_"]) { zoom: 0.45; padding-right: 2.5rem !important; }
   .block-container:has([class*="st-key-overview_gauge_"]) [data-testid="stCaptionContainer"] {
     font-size: 0.95rem !important; line-height: 1.25 !important; }
   .block-container:has([class*="st-key-overview_gauge_"]) h4 { padding: 0 0 0.2rem 0 !important; }
