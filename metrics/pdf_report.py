@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metrics.errors import KpiError, RenderingUnavailable
+from metrics.presentation import CENTRED_COLUMNS, report_columns
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -51,20 +52,8 @@ PADDING = 0.8  # millimetres inside a table cell
 POINT = 25.4 / 72
 
 # (row key, header, width in millimetres): the .xlsx report's columns, 281 mm in all
-COLUMNS: tuple[tuple[str, str, float], ...] = (
-    ("goal", "策略目標", 36),
-    ("indicator", "績效指標", 36),
-    ("weight", "權重", 11),
-    ("target", "目標值", 15),
-    ("actual", "實際值", 15),
-    ("achievement", "達成率", 12),
-    ("status", "狀態", 13),
-    ("gap", "差距", 31),
-    ("projection", "年底預估", 15),
-    ("reason", "落後原因", 48.5),
-    ("action", "改進措施", 48.5),
-)
-CENTRED = frozenset({"weight", "target", "actual", "achievement", "status", "projection"})
+COLUMNS = report_columns({"goal": 36, "indicator": 36, "weight": 11, "target": 15, "actual": 15, "achievement": 12,
+                          "status": 13, "gap": 31, "projection": 15, "reason": 48.5, "action": 48.5})
 NO_LINE_START = frozenset("，。、；：！？）」』】》〉,.;:!?)%")
 NOTE_KEYS = frozenset({"reason", "action"})
 
@@ -420,7 +409,7 @@ def _draw_page(document, page: ReportPage, gauges: bytes | None) -> None:
                 if colour:
                     document.set_fill_color(*(int(colour[index:index + 2], 16) for index in (0, 2, 4)))
                 _cell(document, x, y, width, height, texts[key], table.line_height,
-                      "C" if key in CENTRED else "L", fill=bool(colour))
+                      "C" if key in CENTRED_COLUMNS else "L", fill=bool(colour))
             x += width
         y += height
     goal_width = COLUMNS[0][2]

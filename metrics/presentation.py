@@ -237,6 +237,21 @@ def report_heading(evaluation: Evaluation, *, label: str = "") -> tuple[str, str
     return title, subtitle
 
 
+# The official report's columns in order: (key of a report_rows row, header). Each rendering (the .xlsx, the PDF, the
+# page's table) gives its own widths through report_columns.
+REPORT_HEADERS: tuple[tuple[str, str], ...] = (
+    ("goal", "策略目標"), ("indicator", "績效指標"), ("weight", "權重"), ("target", "目標值"), ("actual", "實際值"),
+    ("achievement", "達成率"), ("status", "狀態"), ("gap", "差距"), ("projection", "年底預估"),
+    ("reason", "落後原因"), ("action", "改進措施"),
+)
+CENTRED_COLUMNS = frozenset({"weight", "target", "actual", "achievement", "status", "projection"})
+
+
+def report_columns(widths: Mapping[str, float]) -> tuple[tuple[str, str, float], ...]:
+    """(key, header, width) for every column of the report, in order; `widths` names each key once."""
+    return tuple((key, header, widths[key]) for key, header in REPORT_HEADERS)
+
+
 def report_rows(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = None) -> list[dict[str, object]]:
     """One dict per indicator with the keys metrics.report.build_report expects."""
     notes = notes or {}
@@ -263,16 +278,6 @@ def behind_without_reason(evaluation: Evaluation, notes: Mapping[str, NoteLike])
     """Ids of the indicators that are behind and have no 落後原因 for the month yet."""
     return [result.indicator.id for result in evaluation.results
             if result.status == "behind" and not (notes.get(result.indicator.id) and notes[result.indicator.id].reason)]
-
-
-def report_table(rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
-    """The report rows as the page shows them before download."""
-    headers = {"goal": "策略目標", "indicator": "績效指標", "weight": "權重", "target": "目標值", "actual": "實際值",
-               "achievement": "達成率", "status": "狀態", "gap": "差距", "projection": "年底預估",
-               "reason": "落後原因", "action": "改進措施"}
-    records = [{headers[key]: (weight_text(row[key]) if key == "weight" else row[key]) for key in headers}
-               for row in rows]
-    return pd.DataFrame(records, columns=list(headers.values()))
 
 
 # ---- what-if (情境模擬) ----

@@ -25,6 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from metrics.formulas import format_number
 from metrics.notes import shortened
+from metrics.presentation import report_columns
 
 if TYPE_CHECKING:
     from metrics.evaluation import Evaluation, IndicatorResult
@@ -37,19 +38,8 @@ HEADER_ROW = 3
 FIRST_DATA_ROW = 4
 
 # (row key, header, column width in Excel characters)
-COLUMNS: tuple[tuple[str, str, float], ...] = (
-    ("goal", "策略目標", 24),
-    ("indicator", "績效指標", 30),
-    ("weight", "權重", 7),
-    ("target", "目標值", 10),
-    ("actual", "實際值", 11),
-    ("achievement", "達成率", 9),
-    ("status", "狀態", 9),
-    ("gap", "差距", 24),
-    ("projection", "年底預估", 14),
-    ("reason", "落後原因", 30),
-    ("action", "改進措施", 30),
-)
+COLUMNS = report_columns({"goal": 24, "indicator": 30, "weight": 7, "target": 10, "actual": 11, "achievement": 9,
+                          "status": 9, "gap": 24, "projection": 14, "reason": 30, "action": 30})
 
 _FORMULA_STARTS = ("=", "+", "@")
 _CONTROL_STARTS = ("\t", "\r")

@@ -16,8 +16,8 @@ from catalogues import PLAN_112
 from metrics.presentation import (additions_table, behind_without_reason, apply_additions, comparison_changes, comparison_table, formula_text, frame_months,
                                   gauge_lines, history_rows, indicator_series, preview_summary, preview_table,
                                   provenance_table, ratio_parts, read_additions_table, read_targets_table,
-                                  report_heading, report_rows, report_table, scenario_from_payload, scenario_month,
-                                  scenario_payload, targets_table, taiwan_time)
+                                  report_heading, report_rows, REPORT_HEADERS, scenario_from_payload, scenario_month,
+                                  scenario_payload, targets_table, taiwan_time, weight_text)
 from metrics.report import build_report
 
 D = Decimal
@@ -131,10 +131,10 @@ def test_report_rows_and_workbook():
     reason_cells = [cell for row in sheet.iter_rows() for cell in row if "HYPERLINK" in str(cell.value or "")]
     assert [cell.data_type for cell in reason_cells] == ["s"]  # typed text, never a live formula
 
-    table = report_table(rows)
-    assert list(table.columns) == ["策略目標", "績效指標", "權重", "目標值", "實際值", "達成率", "狀態", "差距", "年底預估",
-                                   "落後原因", "改進措施"]
-    assert table.loc[1, "權重"] == "12.5%"
+    assert [header for _, header in REPORT_HEADERS] == ["策略目標", "績效指標", "權重", "目標值", "實際值", "達成率", "狀態",
+                                                        "差距", "年底預估", "落後原因", "改進措施"]
+    assert set(rows[0]) == {key for key, _ in REPORT_HEADERS}  # every column has its value in every row
+    assert weight_text(rows[1]["weight"]) == "12.5%"
 
 
 @pytest.mark.parametrize(("notes", "expected"), [

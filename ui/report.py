@@ -13,6 +13,7 @@ import streamlit as st
 
 from metrics.errors import KpiError, RenderingUnavailable
 from metrics.evaluation import Evaluation
+from metrics.presentation import CENTRED_COLUMNS, report_columns
 from metrics.report import STATUS_FILLS, build_report, report_values
 from ui.widgets import plain
 
@@ -20,20 +21,8 @@ if TYPE_CHECKING:
     from ui.layout import Context
 
 # (row key, header, share of the table's width in percent): all eleven columns fit 1440 px without scrolling
-COLUMNS: tuple[tuple[str, str, float], ...] = (
-    ("goal", "策略目標", 13),
-    ("indicator", "績效指標", 13),
-    ("weight", "權重", 5),
-    ("target", "目標值", 6.5),
-    ("actual", "實際值", 6.5),
-    ("achievement", "達成率", 6),
-    ("status", "狀態", 5.5),
-    ("gap", "差距", 10.5),
-    ("projection", "年底預估", 6.5),
-    ("reason", "落後原因", 13.75),
-    ("action", "改進措施", 13.75),
-)
-CENTRED = frozenset({"weight", "target", "actual", "achievement", "status", "projection"})
+COLUMNS = report_columns({"goal": 13, "indicator": 13, "weight": 5, "target": 6.5, "actual": 6.5, "achievement": 6,
+                          "status": 5.5, "gap": 10.5, "projection": 6.5, "reason": 13.75, "action": 13.75})
 TABLE_STYLE = """
 <style>
 .kpi-report { width: 100%; border-collapse: collapse; table-layout: fixed; font-size: 0.82rem; line-height: 1.35; }
@@ -79,7 +68,7 @@ def table_html(rows: Sequence[Mapping[str, object]]) -> str:
                 continue
             value = row.get(key)
             text = _weight_text(value) if key == "weight" else "" if value is None else str(value)
-            attributes = ' class="centred"' if key in CENTRED else ""
+            attributes = ' class="centred"' if key in CENTRED_COLUMNS else ""
             colour = STATUS_FILLS.get(text) if key == "status" else None
             if colour:
                 attributes += f' style="background:#{colour}"'
