@@ -65,3 +65,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch) -> str:
+    """An SQLite store of the test's own, which the pages (AppTest) open through KPI_DB_URL."""
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    monkeypatch.setenv("KPI_DB_URL", url)
+    return url

@@ -22,7 +22,7 @@ from metrics.errors import KpiError
 from metrics.reading import read_upload
 from metrics.store import Store
 from signing import EVERYTHING, services, sign_in, token
-from test_pages import PAGES, SAMPLE, TIMEOUT, database  # noqa: F401  (database is a fixture)
+from test_pages import PAGES, SAMPLE, TIMEOUT
 from ui.widgets import WORD_JOINER, plain
 
 LINK_NAME = "[請點此重新登入](http://evil.example)"

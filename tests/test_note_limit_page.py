@@ -3,7 +3,6 @@ in a caption; a note saved before the limit existed is shown whole, pointed out,
 
 from __future__ import annotations
 
-import pytest
 
 from metrics.notes import NOTE_LIMIT
 from metrics.store import Store
@@ -11,13 +10,6 @@ from test_pages import open_app, store_sample, texts
 from markup import seen
 
 SUFFIX = "10-2_112_政風處_12"
-
-
-@pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    monkeypatch.setenv("KPI_DB_URL", url)
-    return url
 
 
 def detail(database):

@@ -41,13 +41,6 @@ TIMEOUT = 30
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    monkeypatch.setenv("KPI_DB_URL", url)
-    return url
-
-
 def open_app(page: str = "總覽", **account) -> AppTest:
     app = sign_in(AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT), **account).run()
     if page != "總覽":

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from metrics.store import Store
-from test_pages import database, edit_targets, gauge, go, open_app, store_sample, texts  # noqa: F401 (fixture)
+from test_pages import edit_targets, gauge, go, open_app, store_sample, texts
 
 COMPARISON_COLUMNS = ["指標", "目標", "實際值", "達成率", "變化", "狀態", "權重"]
 

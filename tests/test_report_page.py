@@ -126,13 +126,6 @@ def test_status_cells_are_coloured_and_columns_fill_the_width() -> None:
 # ---- the page ----
 
 @pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    monkeypatch.setenv("KPI_DB_URL", url)
-    return url
-
-
-@pytest.fixture
 def drawn(monkeypatch) -> list[int]:
     """build_pdf replaced: each call appends the number of pages it was asked for."""
     calls: list[int] = []

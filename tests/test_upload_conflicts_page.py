@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-import pytest
 
 from metrics.store import Store
 from test_pages import long_csv, open_app, stored_values, texts, upload
@@ -21,13 +20,6 @@ C = long_csv([(3, "warning_cases", 5), (4, "warning_cases", 2)])
 def digest(data: bytes) -> str:
     """A radio's value: the chosen file's content digest (its label names the file, the value and the cell)."""
     return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    monkeypatch.setenv("KPI_DB_URL", url)
-    return url
 
 
 def button(app, label: str):

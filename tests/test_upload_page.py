@@ -14,12 +14,6 @@ from markup import seen
 from test_pages import SAMPLE, long_csv, open_app, store_sample, stored_values, texts, upload
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    monkeypatch.setenv("KPI_DB_URL", url)
-    return url
-
 # 文號, 收發別, 發文日期 (the only date column, used for every letter), 交換方式, 簽核方式
 LETTERS = [["文號", "收發別", "發文日期", "交換方式", "簽核方式", "主旨"],
            ["府政字第1", "發文", "112/01/05", "電子交換", None, "函覆"],
