@@ -66,6 +66,7 @@ class ReadFile:
     needed: MappingNeeded | None = None  # the columns still need the user's choice
     remembered: tuple[MappingNeeded, str, dict] | None = None  # the question a saved mapping answered
     question: MappingNeeded | None = None  # a refused export's header row: its columns may be matched wrongly
+    digest: str = ""  # SHA-256 of data, computed once when the file is read
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -137,22 +138,23 @@ def read_files(files: Sequence[tuple[str, bytes]], context: Context, options: Ex
         outcome = read_one(data, name, options, month, context, digest=digest, progress=report)
         asked = outcome.needed or outcome.question
         if asked is None:
-            results.append(ReadFile(name, data, outcome.read, outcome.problems))
+            results.append(ReadFile(name, data, outcome.read, outcome.problems, digest=digest))
             continue
         try:
             found = remembered_mapping(store, asked, year=context.year, unit=context.unit)
         except KpiError as error:
-            results.append(ReadFile(name, data, None, (Problem(f"無法讀取已儲存的欄位對應：{error}", name),)))
+            results.append(ReadFile(name, data, None, (Problem(f"無法讀取已儲存的欄位對應：{error}", name),),
+                                    digest=digest))
             continue
         if found is None:
             results.append(ReadFile(name, data, None, outcome.problems, needed=outcome.needed,
-                                    question=outcome.question))
+                                    question=outcome.question, digest=digest))
             continue
         source, mapping = found
         mapped = read_one(data, name, options, month, context, digest=digest, source=source, mapping=mapping,
                           progress=report)
         results.append(ReadFile(name, data, mark_remembered(mapped.read) if mapped.read else None, mapped.problems,
-                                mapped.needed, (asked, source, mapping)))
+                                mapped.needed, (asked, source, mapping), digest=digest))
     bar.empty()
     return results
 
@@ -357,7 +359,7 @@ def without_dropped(files: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes
             kept.append((name, data))
             continue
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.info(f"「{name}」已設為不使用：不會讀取，也不會儲存。", icon=":material/block:")
+        text.info(f"「{plain(name)}」已設為不使用：不會讀取，也不會儲存。", icon=":material/block:")
         button.button("恢復使用", key=f"restore_{index}_{digest[:12]}", on_click=set_aside, args=(digest, False))
     return kept
 
@@ -388,7 +390,7 @@ def settle_conflicts(context: Context, files: Sequence[ReadFile]) -> Settled | N
     if not conflicts:
         return Settled({}, [read.frame for read in files])
     field_names = {code: field.name for code, field in context.catalogue.field_by_code.items()}
-    digests = [hashlib.sha256(read.data).hexdigest() for read in files]
+    digests = [read.digest for read in files]
     headers = file_headers(names)
     involved = sorted({file for conflict in conflicts for file in conflict.files})
     st.markdown("##### 檔案之間不一致的數字")
