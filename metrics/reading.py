@@ -16,6 +16,7 @@ Every problem found is collected and raised together as one InputError; nothing 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -26,7 +27,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from metrics import parsing, safety, validation
+from metrics import columnar, parsing, safety, validation
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.catalogue import Catalogue
@@ -135,7 +136,7 @@ def load_grids(data: bytes, filename: str) -> list[tuple[str, list[list[object]]
     """
     kind = safety.check_upload(data, filename)
     if kind == "csv":
-        text = _csv_text(data, filename)
+        text, _utf8 = _csv_text(data, filename)
         return [("", _csv_rows(text, _delimiter_order(text)[0], filename))]
     sheets = _xlsx_sheets(data, filename)
     problems = [sheet.unreadable(filename, row, column)
@@ -155,6 +156,13 @@ def read_upload(data: bytes, filename: str, catalogue: Catalogue, *, year: int |
     InputError listing every problem (capped), PlanNotFound's message among them for a (year, unit)
     without a plan.
     """
+    return read_table(data, filename, catalogue, year=year, unit=unit)[0]
+
+
+def read_table(data: bytes, filename: str, catalogue: Catalogue, *, year: int | None = None,
+               unit: str | None = None) -> tuple[pd.DataFrame, str]:
+    """read_upload's frame and the kind of table it came from: "wide" when any table has a column per
+    month, else "long"."""
     kind = safety.check_upload(data, filename)
     try:
         return _read(data, filename, kind, catalogue, Defaults(year, unit))
@@ -167,21 +175,23 @@ def read_upload(data: bytes, filename: str, catalogue: Catalogue, *, year: int |
 
 # Loading --------------------------------------------------------------------------------------------
 
-def _csv_text(data: bytes, filename: str) -> str:
+def _csv_text(data: bytes, filename: str) -> tuple[str, bytes]:
+    """The decoded text and the same text as UTF-8 without a byte-order mark, after the checks every CSV passes."""
     try:
-        text, _encoding = parsing.decode_text(data)
+        text, encoding = parsing.decode_text(data)
     except UnicodeError:  # a UTF-16 byte-order mark over bytes that are not UTF-16
         raise InputError(Problem("檔案編碼無法辨識（開頭像 UTF-16 但內容無法解讀）；請在 Excel 以「CSV UTF-8（逗號分隔）」"
                                  "另存後再上傳", file=filename)) from None
     except ValueError as error:
         raise InputError(Problem(str(error), file=filename)) from None
     safety.check_csv_lines(text, filename)
-    if safety.control_character_count(text):
+    utf8 = data if encoding == "UTF-8" else data[len(codecs.BOM_UTF8):] if encoding == "UTF-8 (BOM)" else text.encode()
+    if safety.has_control_characters(text, utf8):
         raise InputError(Problem("內容不是文字（CSV）檔，可能是其他格式的檔案被改了副檔名；"
                                  "請上傳 Excel 活頁簿（.xlsx）或從 Excel 另存的 CSV 檔", file=filename))
     if not text.strip():
         raise InputError(Problem("檔案是空的（沒有任何文字）；請確認已存檔後再上傳", file=filename))
-    return text
+    return text, utf8
 
 
 def _csv_rows(text: str, delimiter: str, filename: str) -> list[list[object]]:
@@ -194,9 +204,33 @@ def _csv_rows(text: str, delimiter: str, filename: str) -> list[list[object]]:
 
 def _delimiter_order(text: str) -> list[str]:
     """Comma first unless another delimiter splits more of the first lines."""
-    lines = [line for line in itertools.islice(io.StringIO(text), 50) if line.strip()]
+    lines = [line for line in _LINE_BREAK.split(_first_lines(text, 50)) if line.strip()]
     scores = {delimiter: sum(1 for line in lines if delimiter in line) for delimiter in DELIMITERS}
     return sorted(DELIMITERS, key=lambda delimiter: (-scores[delimiter], DELIMITERS.index(delimiter)))
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _first_lines(text: str, count: int) -> str:
+    """The text up to the end of its `count`-th line (the whole text when it has fewer), without copying the rest."""
+    for number, match in enumerate(_LINE_BREAK.finditer(text), start=1):
+        if number == count:
+            return text[:match.end()]
+    return text
+
+
+def _first_records(text: str, delimiter: str, count: int) -> list[list[str]]:
+    """The first `count` CSV records, read from as few lines as hold them (a quoted cell may span lines)."""
+    lines = count + 1
+    while True:
+        prefix = _first_lines(text, lines)
+        records = list(itertools.islice(csv.reader(io.StringIO(prefix, newline=""), delimiter=delimiter), count + 1))
+        if len(prefix) == len(text):
+            return records[:count]
+        if len(records) > count:  # the last record read may be cut short by the prefix; the first `count` are whole
+            return records[:count]
+        lines *= 2
 
 
 def _xlsx_sheets(data: bytes, filename: str) -> list[Sheet]:
@@ -649,8 +683,18 @@ def _field_lookup(fields: tuple[MonthlyField, ...]) -> dict[str, MonthlyField]:
 
 # Putting it together --------------------------------------------------------------------------------
 
-def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults: Defaults) -> pd.DataFrame:
-    tables = _csv_tables(data, filename) if kind == "csv" else _xlsx_tables(data, filename)
+def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults: Defaults) -> tuple[pd.DataFrame, str]:
+    if kind == "csv":
+        text, utf8 = _csv_text(data, filename)
+        delimiter, head, table = _csv_head(text, filename)
+        frame = _read_columns(utf8, delimiter, head, table, catalogue, defaults, filename)
+        if frame is not None:
+            return frame, table.kind
+        sheet = Sheet("", _csv_rows(text, delimiter, filename))
+        _refuse_overlong_rows(sheet, table, filename)
+        tables = [(sheet, table)]
+    else:
+        tables = _xlsx_tables(data, filename)
     problems: list[Problem] = []
     records: list[Record] = []
     for sheet, table in tables:
@@ -664,6 +708,29 @@ def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults:
     frame = _frame(records, catalogue, filename)
     if records or not problems:
         problems.extend(validate_groups(frame, catalogue, file=filename))
+    if problems:
+        raise InputError(validation.capped(problems))
+    return frame, "wide" if any(table.kind == "wide" for _sheet, table in tables) else "long"
+
+
+def _read_columns(utf8: bytes, delimiter: str, head: list[list[object]], table: Table, catalogue: Catalogue,
+                  defaults: Defaults, filename: str) -> pd.DataFrame | None:
+    """A CSV table read column by column (metrics.columnar), validated; None when only the row-by-row reader
+    can say what is wrong with it."""
+    problems: list[Problem] = []
+    reader = _Reader(Sheet("", head), table, catalogue, defaults, filename, problems)  # the cells above the header
+    if problems:
+        return None
+    cells = columnar.csv_cells(utf8, delimiter, len(head[table.header_row]), head)
+    if cells is None:
+        return None
+    shape = columnar.TableShape(
+        table.header_row, table.columns, [(month.column, month.year, month.month) for month in table.months],
+        [column for column, _text in table.bad_months], reader.year, reader.heading_year, reader.unit)
+    frame = columnar.read(cells, table.kind, shape, catalogue, reader.fields, filename=filename)
+    if frame is None:
+        return None
+    problems = validate_groups(frame, catalogue, file=filename)
     if problems:
         raise InputError(validation.capped(problems))
     return frame
@@ -696,14 +763,17 @@ def validate_groups(frame: pd.DataFrame, catalogue: Catalogue, *, file: str) -> 
     return problems
 
 
-def _csv_tables(data: bytes, filename: str) -> list[tuple[Sheet, Table]]:
-    text = _csv_text(data, filename)
+def _csv_head(text: str, filename: str) -> tuple[str, list[list[object]], Table]:
+    """The delimiter, the records down to the header row and the table: the first delimiter whose records
+    hold a header within the first rows."""
     for delimiter in _delimiter_order(text):
-        sheet = Sheet("", _csv_rows(text, delimiter, filename))
-        table = _find_table(sheet)
+        try:
+            head = _first_records(text, delimiter, HEADER_SCAN_ROWS)
+        except csv.Error:
+            head = _csv_rows(text, delimiter, filename)[:HEADER_SCAN_ROWS]  # names the error as the full read does
+        table = _find_table(Sheet("", head))
         if table is not None:
-            _refuse_overlong_rows(sheet, table, filename)
-            return [(sheet, table)]
+            return delimiter, head[:table.header_row + 1], table
     raise NoTableError(Problem(f"找不到月報表格。{EXPECTED_HEADER}", file=filename))
 
 

@@ -214,6 +214,22 @@ def control_character_count(text: str) -> int:
     return sum(1 for _ in _CONTROL_CHARACTER.finditer(text))
 
 
+_NOT_CONTROL_BYTES = bytes(byte for byte in range(256) if not (byte <= 0x08 or byte == 0x0B or 0x0E <= byte <= 0x1F
+                                                              or byte == 0x7F))
+
+
+def has_control_characters(text: str, utf8: bytes | None = None) -> bool:
+    """Whether the text holds a control character (_CONTROL_CHARACTER). `utf8`, the same text as UTF-8 when
+    at hand, answers a large file several times faster: deleting every other byte leaves the C0 controls,
+    and the C1 controls (U+0080–U+009F) can only be there when a 0xC2 byte is."""
+    if utf8 is not None:
+        if utf8.translate(None, _NOT_CONTROL_BYTES):
+            return True
+        if b"\xc2" not in utf8:
+            return False
+    return _CONTROL_CHARACTER.search(text) is not None
+
+
 def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:,.1f} MB"
 

@@ -16,7 +16,6 @@ system export, the template reader is skipped.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -28,11 +27,10 @@ from metrics.errors import InputError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
 from metrics.exports.common import ExportRefused, LeftOut, Progress, header_display
 from metrics.exports.detect import locate, resolve
-from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_layout, csv_sample
-from metrics.parsing import parse_month_header
+from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_sample, csv_sample_layout
 from metrics.catalogue import Catalogue
 from metrics.plan import Plan
-from metrics.reading import Defaults, read_upload
+from metrics.reading import Defaults, read_table
 from metrics.validation import validate
 
 TEMPLATE_MAX_BYTES = safety.TEMPLATE_MAX_BYTES
@@ -292,11 +290,11 @@ def _read(data: bytes, filename: str, catalogue: Catalogue, defaults: Defaults, 
     small_enough = len(data) <= TEMPLATE_MAX_BYTES
     if small_enough and (len(data) <= QUICK_TEMPLATE_BYTES or not _export_recognized(data, filename, source, mapping)):
         try:
-            frame = read_upload(data, filename, catalogue, year=defaults.year, unit=defaults.unit)
+            frame, table_kind = read_table(data, filename, catalogue, year=defaults.year, unit=defaults.unit)
         except NoTableError:
             pass
         else:
-            kind = _layout(frame, data, filename)
+            kind = "long" if table_kind == "long" else "template"
             if progress:
                 progress(1.0, "完成")
             notes = [f"讀取 {len(frame):,} 筆數字。", *(f"{note}。" for note in safety.workbook_notes(data))]
@@ -334,7 +332,7 @@ def _samples(data: bytes, filename: str) -> list[SheetSample]:
     """The first rows of every visible sheet (or of the CSV), without reading the rest."""
     if check_upload(data, filename, EXPORT_MAX_BYTES) == "xlsx":
         return XlsxSampler(data, filename).samples()
-    data, layout = csv_layout(data, filename)
+    data, layout = csv_sample_layout(data)
     return [csv_sample(data, layout)[0]]
 
 
@@ -347,46 +345,6 @@ def _export_recognized(data: bytes, filename: str, source: str | None,
     except Exception:  # unreadable or refused: let the template reader word the problem
         return False
     return True
-
-
-_CELL = re.compile(r"^([A-Z]+)(\d+)$")
-
-
-def _layout(frame: pd.DataFrame, data: bytes, filename: str) -> str:
-    """'template' (a column per month) or 'long' (a row per figure), from where the figures sat.
-
-    Months side by side put the figures in several columns; otherwise the header of the column
-    holding the topmost figure decides (a month such as 112年1月, or 數值). Between the header and
-    that figure the column is blank, since a filled cell there would be a figure too.
-    """
-    if frame.empty:
-        return "template"
-    sheet = frame["source_sheet"].iloc[0]
-    cells = [_CELL.match(str(cell)) for cell in frame.loc[frame["source_sheet"] == sheet, "source_cell"]]
-    cells = [match for match in cells if match]
-    if not cells:
-        return "template"
-    letters = {match.group(1) for match in cells}
-    if len(letters) > 1:
-        return "template"
-    column = _column_index(letters.pop())
-    top = min(int(match.group(2)) for match in cells) - 1  # 0-based row of the topmost figure
-    try:
-        sample = next((sample for sample in _samples(data, filename) if sample.name == sheet), None)
-    except Exception:  # the file was read moments ago; a failure here only costs the label
-        sample = None
-    if sample is not None:
-        above = [cells_of_row[column] for row, cells_of_row in sample.rows if row < top and column in cells_of_row]
-        if above:
-            return "template" if parse_month_header(above[-1]) is not None else "long"
-    return "long" if sheet == "" else "template"
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - 64
-    return index - 1
 
 
 def _unrecognized(filename: str, headers: list[str], *, too_large: bool) -> Problem:

@@ -387,3 +387,17 @@ def test_garbage_renamed_xlsx_is_not_called_a_csv(data):
     message = message_of(data, "月報.xlsx")
     assert "內容其實是 CSV 文字檔" not in message and "改為 .csv" not in message
     assert "不是有效的 Excel 檔案" in message and "CSV" in message
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("年度,月份\r\n112,1\r\n", False),
+    ("tab\tand form feed\x0c are text", False),
+    ("a\x01b", True),
+    ("a\x7fb", True),
+    ("a\x85b", True),  # C1: 0xC2 0x85 in UTF-8
+    ("溫度 30°C，±1", False),  # 0xC2 0xB0 and 0xC2 0xB1: not controls
+    ("", False),
+])
+def test_control_characters_are_found_with_or_without_the_utf8_bytes(text, expected):
+    assert safety.has_control_characters(text) is expected
+    assert safety.has_control_characters(text, text.encode("utf-8")) is expected

@@ -214,8 +214,8 @@ def test_a_template_with_a_bad_value_keeps_the_templates_own_message() -> None:
 def test_a_large_file_recognized_as_an_export_skips_the_template_reader(monkeypatch) -> None:
     monkeypatch.setattr(sources, "QUICK_TEMPLATE_BYTES", 0)
     calls: list[str] = []
-    real = sources.read_upload
-    monkeypatch.setattr(sources, "read_upload",
+    real = sources.read_table
+    monkeypatch.setattr(sources, "read_table",
                         lambda data, name, catalogue, **period: calls.append(name) or real(data, name, catalogue, **period))
     assert read_any(document_log(), "公文清單.xlsx", CATALOGUE, year=112, unit="政風處").kind == "document_log"
     assert calls == []

@@ -16,6 +16,7 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -308,14 +309,35 @@ def _valid_utf8(data: bytes) -> bool:
 
 
 def csv_layout(data: bytes, filename: str) -> tuple[bytes, CsvLayout]:
-    """The bytes to parse (UTF-16 is re-encoded as UTF-8) and how to parse them."""
+    """The bytes to parse (UTF-16 is re-encoded as UTF-8) and how to parse them, after the whole file's
+    lines were checked."""
+    data, layout = _layout(data, _valid_utf8)
+    safety.check_csv_lines(data, filename, layout.delimiter)
+    return data, layout
+
+
+def csv_sample_layout(data: bytes) -> tuple[bytes, CsvLayout]:
+    """How to read the first records for csv_sample only, judged from the first bytes: recognising a
+    file must not cost a pass over all of it (the read that follows makes that pass)."""
+    def head_is_utf8(data: bytes) -> bool:
+        try:
+            codecs.getincrementaldecoder("utf-8")("strict").decode(data[:_CSV_SAMPLE_BYTES], final=False)
+        except UnicodeDecodeError:
+            return False
+        return True
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return _layout(data, head_is_utf8)  # rare; a cut sample could split a character's bytes
+    return _layout(data[:_CSV_SAMPLE_BYTES + len(codecs.BOM_UTF8)], head_is_utf8)
+
+
+def _layout(data: bytes, is_utf8: Callable[[bytes], bool]) -> tuple[bytes, CsvLayout]:
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         text, _ = decode_text(data)
         data = text.encode("utf-8")
         encoding, label, start = "utf-8", "UTF-16", 0
     elif data.startswith(codecs.BOM_UTF8):
         encoding, label, start = "utf-8", "UTF-8 (BOM)", len(codecs.BOM_UTF8)
-    elif _valid_utf8(data):
+    elif is_utf8(data):
         encoding, label, start = "utf-8", "UTF-8", 0
     else:
         encoding, label, start = "cp950", "CP950 (Big5)", 0
@@ -324,7 +346,6 @@ def csv_layout(data: bytes, filename: str) -> tuple[bytes, CsvLayout]:
     tabs = sum(line.count("\t") for line in first_lines)
     commas = sum(line.count(",") for line in first_lines)
     delimiter = "\t" if tabs > commas else ","
-    safety.check_csv_lines(data, filename, delimiter)
     return data, CsvLayout(encoding, label, start, delimiter)
 
 
