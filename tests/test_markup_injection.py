@@ -237,3 +237,32 @@ def test_a_gauge_title_shows_an_indicator_name_as_text():
                              target=1, status_label="落後", format_value=lambda value: f"{value} 案")
     title = gauge_title(result)
     assert "<a" not in title and "&lt;a href=&quot;http://evil.example&quot;&gt;點我&lt;/a&gt;" in title
+
+
+PLAN_TEXT = "[計畫](http://evil.example)![](http://evil.example/plan.png)<b>粗</b>$x$"
+
+
+def hostile_plan(plan):
+    """Every text a planner can write in a plan file uploaded on 計畫管理 (its own goals and indicators; the common
+    ones and the fields are fixed by plans/common.toml and plans/fields.toml), holding markup."""
+    goals = tuple(goal if goal.common else replace(goal, title=goal.title + PLAN_TEXT, summary=goal.summary + PLAN_TEXT)
+                  for goal in plan.goals)
+    indicators = tuple(indicator if indicator.common else replace(
+        indicator, name=indicator.name + PLAN_TEXT, short_name=indicator.short_name + PLAN_TEXT,
+        method=indicator.method + PLAN_TEXT, measure=indicator.measure + PLAN_TEXT, help=indicator.help + PLAN_TEXT)
+        for indicator in plan.indicators)
+    return replace(plan, goals=goals, indicators=indicators, title=plan.title + PLAN_TEXT,
+                   source=plan.source + PLAN_TEXT)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_shows_a_plans_own_texts_as_text(database, page):
+    store_hostile(database)
+    writer = services(database)
+    actor = writer.actor(token(database, USERNAME, display_name=DISPLAY_NAME))
+    catalogue = stored_catalogue(Store(database), CATALOGUE)
+    writer.save_plan(actor, catalogue, hostile_plan(catalogue.plan(112, "政風處")), note="markup", origin="tests")
+    app = open_hostile(database, page)
+    shown = "\n".join(assert_inert(app))
+    if page in {"總覽", "指標明細", "情境模擬", "計畫管理"}:  # the others show plan texts only in tables and charts
+        assert "[計畫](http://evil.example)" in shown
