@@ -97,7 +97,7 @@ def log_in(page: Page, username: str = TESTER, password: str = PASSWORD) -> None
             raise
         wait_for_app_idle(page)
         submit.click()
-        expect(sidebar.get_by_text("已登入：")).to_be_visible()
+        expect(sidebar.get_by_text("已登入：")).to_be_visible(timeout=20_000)
     wait_for_app_idle(page)
 
 
