@@ -260,3 +260,38 @@ def test_a_sheet_whose_cells_really_reach_too_far_is_refused_before_loading(far_
             check_true_extent(data, "公文", "假.xlsx")
     else:
         check_true_extent(data, "公文", "假.xlsx")
+
+
+def _archive(compression: int, member: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", member)
+        archive.writestr("xl/other.xml", b"<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+@pytest.mark.parametrize("chunk", [7, 1000, 16 * 1024 * 1024])
+def test_the_extent_scan_reads_a_member_exactly_as_zipfile_does(compression, chunk, monkeypatch):
+    from metrics.exports import reading
+
+    member = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (row, row, row * 7) for row in range(1, 3000))
+    data = _archive(compression, member)
+    monkeypatch.setattr(reading, "_SCAN_CHUNK", chunk)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    chunks = list(reading._member_chunks(data, archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
+    assert b"".join(chunks) == member
+    assert max(map(len, chunks)) <= chunk
+
+
+def test_a_damaged_sheet_is_refused_by_the_extent_scan_in_words():
+    from metrics.exports import reading
+
+    member = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (row, row, row) for row in range(1, 3000))
+    data = bytearray(_archive(zipfile.ZIP_DEFLATED, member))
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start:start + 20] = b"\xff" * 20
+    with pytest.raises(InputError, match="公文清單.xlsx.*不是有效的 Excel 檔案"):
+        list(reading._member_chunks(bytes(data), archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))

@@ -16,7 +16,9 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,6 +213,41 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def _member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: str) -> Iterator[bytes]:
+    """A member's bytes, decompressed in chunks of at most _SCAN_CHUNK. A deflated member is inflated straight
+    from the file's bytes, skipping zipfile's CRC (the reader that follows checks the file; this pass only
+    measures); any other kind goes through zipfile."""
+    info = archive.getinfo(path)
+    start = info.header_offset + 30
+    header = data[info.header_offset:start]
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or len(header) < 30 \
+            or header[:4] != b"PK\x03\x04":
+        with archive.open(path) as stream:
+            while chunk := stream.read(_SCAN_CHUNK):
+                yield chunk
+        return
+    start += int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+    compressed = memoryview(data)[start:start + info.compress_size]
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    position = 0
+    try:
+        while not inflater.eof:
+            if inflater.unconsumed_tail:
+                source = inflater.unconsumed_tail
+            elif position < len(compressed):
+                source = compressed[position:position + _SCAN_CHUNK]
+                position += len(source)
+            else:
+                break
+            if chunk := inflater.decompress(source, _SCAN_CHUNK):
+                yield chunk
+        if rest := inflater.flush():
+            yield rest
+    except zlib.error as error:
+        raise InputError(Problem(f"{safety.NOT_A_WORKBOOK}（活頁簿內容有誤，檔案可能已損毀）；{safety.SAVE_AS_XLSX}",
+                                 filename)) from error
+
+
 def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
     """Refuse a sheet whose cells really reach absurdly far, whatever its <dimension> claims.
 
@@ -227,11 +264,10 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
     def scan(pattern: re.Pattern[bytes]) -> list:
         found: list = []
         tail = b""
-        with sampler.archive.open(path) as stream:
-            while chunk := stream.read(_SCAN_CHUNK):
-                window = tail + chunk
-                found.extend(pattern.findall(window))
-                tail = window[-40:]  # a reference cut by the chunk boundary is seen whole next time
+        for chunk in _member_chunks(data, sampler.archive, path, filename):
+            window = tail + chunk
+            found.extend(pattern.findall(window))
+            tail = window[-40:]  # a reference cut by the chunk boundary is seen whole next time
         return found
 
     limit = safety.allowed_cells(len(data), MAX_SHEET_CELLS)
@@ -259,12 +295,22 @@ def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[st
     and their sheet rows."""
     import fastexcel
 
-    check_true_extent(data, sheet, filename)
-    safety.check_shared_strings(zipfile.ZipFile(io.BytesIO(data)), len(data), filename)
-    safety.refuse_external_formulas(data, filename, sheet)
     wanted = set(columns.values())
+    # The extent scan reads the sheet in another thread while this one checks the shared strings and fastexcel
+    # opens the workbook (which loads them): all mostly wait on decompression, and only load_sheet, which
+    # allocates the sheet's grid, must wait for the scan.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        extent = pool.submit(check_true_extent, data, sheet, filename)
+        safety.check_shared_strings(zipfile.ZipFile(io.BytesIO(data)), len(data), filename)
+        safety.refuse_external_formulas(data, filename, sheet)
+        try:
+            reader = fastexcel.read_excel(data)
+        except Exception as error:  # fastexcel raises its own hierarchy; the user needs one sentence
+            extent.result()  # a refusal of the sheet's extent says more than fastexcel's error
+            raise InputError(Problem(f"無法讀取 Excel 工作表（{type(error).__name__}），"
+                                     "請用 Excel 開啟確認後另存為 .xlsx 再上傳", filename, sheet)) from error
+        extent.result()
     try:
-        reader = fastexcel.read_excel(data)
         loaded = reader.load_sheet(sheet, header_row=header_row, dtypes="string", n_rows=head,
                                    use_columns=lambda column: column.absolute_index in wanted)
         frame = loaded.to_pandas()
