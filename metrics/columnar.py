@@ -1,4 +1,5 @@
-"""The column-wise reading of a CSV monthly table (long or wide): each distinct text of a column is parsed once.
+"""The column-wise reading of a monthly table (long or wide, CSV or worksheet): each distinct cell of a column is
+parsed once.
 
 A county-wide long table repeats a handful of years, months and field codes and at most a few thousand
 units over half a million rows. pandas' parser gives each column as categorical codes over its distinct
@@ -65,6 +66,22 @@ def csv_cells(utf8: bytes, delimiter: str, width: int, head: Sequence[Sequence[s
     return cells
 
 
+def grid_cells(rows: Sequence[Sequence[object]], shape: TableShape) -> pd.DataFrame | None:
+    """A worksheet's rows of cell values (as python-calamine gives them) as categorical columns, only those the
+    table uses; None when a column holds a TRUE/FALSE cell (True == 1 == 1.0 would make one category of
+    cells the row-by-row reader tells apart)."""
+    used = sorted({*shape.columns.values(), *(column for column, _year, _month in shape.months),
+                   *shape.bad_month_columns})
+    columns = {}
+    for column in used:
+        values = [row[column] if column < len(row) else "" for row in rows]
+        if any(type(value) is bool for value in values):
+            return None
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+        columns[column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+    return pd.DataFrame(columns, index=range(len(rows)))
+
+
 def read(cells: pd.DataFrame, kind: str, shape: TableShape, catalogue: Catalogue, fields: Mapping[str, MonthlyField],
          *, filename: str, sheet: str = "") -> pd.DataFrame | None:
     """The tidy frame of a long or wide table, as metrics.reading builds it; None for the row-by-row reader."""
@@ -102,7 +119,7 @@ def _per_category(codes: np.ndarray, categories: pd.Index, parse: Callable[[str]
     parsed = np.empty(len(categories), dtype=object)
     for code in np.unique(codes):
         try:
-            parsed[code] = parse(str(categories[code]))
+            parsed[code] = parse(categories[code])
         except (ValueError, ArithmeticError, TypeError):
             raise _Refused from None
     return parsed

@@ -695,6 +695,10 @@ def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults:
         tables = [(sheet, table)]
     else:
         tables = _xlsx_tables(data, filename)
+        if len(tables) == 1:
+            frame = _read_grid(*tables[0], catalogue, defaults, filename)
+            if frame is not None:
+                return frame, tables[0][1].kind
     problems: list[Problem] = []
     records: list[Record] = []
     for sheet, table in tables:
@@ -717,17 +721,43 @@ def _read_columns(utf8: bytes, delimiter: str, head: list[list[object]], table: 
                   defaults: Defaults, filename: str) -> pd.DataFrame | None:
     """A CSV table read column by column (metrics.columnar), validated; None when only the row-by-row reader
     can say what is wrong with it."""
-    problems: list[Problem] = []
-    reader = _Reader(Sheet("", head), table, catalogue, defaults, filename, problems)  # the cells above the header
-    if problems:
+    shape = _shape(Sheet("", head), table, catalogue, defaults, filename)  # the cells above the header
+    if shape is None:
         return None
     cells = columnar.csv_cells(utf8, delimiter, len(head[table.header_row]), head)
-    if cells is None:
+    return None if cells is None else _validated(columnar.read(cells, table.kind, shape, catalogue,
+                                                               _field_lookup(catalogue.fields), filename=filename),
+                                                 catalogue, filename)
+
+
+def _read_grid(sheet: Sheet, table: Table, catalogue: Catalogue, defaults: Defaults,
+               filename: str) -> pd.DataFrame | None:
+    """A worksheet's table read column by column, as _read_columns reads a CSV; only a sheet whose every cell
+    reads as itself (no formula without a result, no error value, no NaN) takes this path."""
+    if sheet.uncached or sheet.errors or sheet.not_numbers:
         return None
-    shape = columnar.TableShape(
+    shape = _shape(sheet, table, catalogue, defaults, filename)
+    if shape is None:
+        return None
+    cells = columnar.grid_cells(sheet.rows, shape)
+    return None if cells is None else _validated(columnar.read(cells, table.kind, shape, catalogue,
+                                                               _field_lookup(catalogue.fields), filename=filename,
+                                                               sheet=sheet.name), catalogue, filename)
+
+
+def _shape(sheet: Sheet, table: Table, catalogue: Catalogue, defaults: Defaults,
+           filename: str) -> columnar.TableShape | None:
+    """What the column-wise reader needs to know of the table; None when the cells above it already hold a problem."""
+    problems: list[Problem] = []
+    reader = _Reader(sheet, table, catalogue, defaults, filename, problems)
+    if problems:
+        return None
+    return columnar.TableShape(
         table.header_row, table.columns, [(month.column, month.year, month.month) for month in table.months],
         [column for column, _text in table.bad_months], reader.year, reader.heading_year, reader.unit)
-    frame = columnar.read(cells, table.kind, shape, catalogue, reader.fields, filename=filename)
+
+
+def _validated(frame: pd.DataFrame | None, catalogue: Catalogue, filename: str) -> pd.DataFrame | None:
     if frame is None:
         return None
     problems = validate_groups(frame, catalogue, file=filename)

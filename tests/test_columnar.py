@@ -15,14 +15,14 @@ from metrics.errors import InputError
 HEADER = "年度,月份,單位,項目代碼,數值"
 
 
-def _outcome(data: bytes, filename: str = "月報.csv") -> tuple[str, object]:
+def _outcome(data: bytes, filename: str) -> tuple[str, object]:
     try:
         return "frame", reading.read_upload(data, filename, SIDE_BY_SIDE, year=112, unit="政風處")
     except InputError as error:
         return "refused", [str(problem) for problem in error.problems]
 
 
-def _both(data: bytes, monkeypatch) -> tuple[tuple[str, object], tuple[str, object], bool]:
+def _both(data: bytes, monkeypatch, filename: str = "月報.csv") -> tuple[tuple[str, object], tuple[str, object], bool]:
     """(column-wise outcome, row-by-row outcome, whether the column-wise reader answered itself)."""
     answered = []
     original = columnar.read
@@ -34,10 +34,10 @@ def _both(data: bytes, monkeypatch) -> tuple[tuple[str, object], tuple[str, obje
 
     with monkeypatch.context() as patch:
         patch.setattr(columnar, "read", watched)
-        fast = _outcome(data)
+        fast = _outcome(data, filename)
     with monkeypatch.context() as patch:
         patch.setattr(columnar, "read", lambda *arguments, **keywords: None)
-        slow = _outcome(data)
+        slow = _outcome(data, filename)
     return fast, slow, any(answered)
 
 
@@ -198,4 +198,66 @@ def _mostly_valid_csv(draw) -> bytes:
 def test_random_readable_tables_read_the_same_either_way(data):
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, slow, _answered = _both(data, monkeypatch)
+    _same(fast, slow)
+
+
+# The same tables as worksheets: numbers typed as numbers, the rest as text.
+
+def _typed(text: str) -> object:
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+
+
+def _workbook(data: bytes, typed: bool = True, extra: object = None) -> bytes:
+    import csv
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "長表"
+    text = data.decode("utf-8")
+    for record in csv.reader(io.StringIO(text, newline="")):
+        sheet.append([_typed(cell) if typed else cell for cell in record])
+    if extra is not None:
+        sheet.cell(row=sheet.max_row, column=5, value=extra)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+XLSX_READ = [name for name in ACCEPTED if "tab separated" not in name and "CR line" not in name]
+
+
+@pytest.mark.parametrize("name", XLSX_READ)
+def test_accepted_worksheets_read_column_wise_give_the_same_frame(name, monkeypatch):
+    fast, slow, answered = _both(_workbook(ACCEPTED[name]), monkeypatch, "月報.xlsx")
+    assert fast[0] == "frame", fast
+    _same(fast, slow)
+    assert answered, "the column-wise reader should have read this worksheet itself"
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_refused_worksheets_give_the_row_by_row_messages(name, monkeypatch):
+    fast, slow, _answered = _both(_workbook(REFUSED[name]), monkeypatch, "月報.xlsx")
+    _same(fast, slow)
+
+
+@pytest.mark.parametrize("extra", [True, False, 1, 1.0, "1", 0.5])
+def test_a_true_false_cell_is_left_to_the_row_by_row_reader(extra, monkeypatch):
+    data = _csv(HEADER, "112,1,政風處,warning_cases,1", "112,2,政風處,warning_cases,1")
+    fast, slow, answered = _both(_workbook(data, extra=extra), monkeypatch, "月報.xlsx")
+    _same(fast, slow)
+    assert answered is (type(extra) is not bool)
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_mostly_valid_csv(), typed=st.booleans())
+def test_random_worksheets_read_the_same_either_way(data, typed):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow, _answered = _both(_workbook(data, typed), monkeypatch, "月報.xlsx")
     _same(fast, slow)
