@@ -189,7 +189,7 @@ def _csv_text(data: bytes, filename: str) -> tuple[str, bytes]:
     if safety.has_control_characters(text, utf8):
         raise InputError(Problem("內容不是文字（CSV）檔，可能是其他格式的檔案被改了副檔名；"
                                  "請上傳 Excel 活頁簿（.xlsx）或從 Excel 另存的 CSV 檔", file=filename))
-    if not text.strip():
+    if not text or text.isspace():  # strip() would copy the whole text
         raise InputError(Problem("檔案是空的（沒有任何文字）；請確認已存檔後再上傳", file=filename))
     return text, utf8
 
