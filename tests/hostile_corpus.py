@@ -90,6 +90,17 @@ def sparse_column(corner: str = "Z999999") -> bytes:
                                "</row>")])
 
 
+def unaddressed_row(columns: int = 16_000, row: int = 60_000) -> bytes:
+    """A 公文清單 whose last row holds `columns` cells written without r="…": a reader places each after the
+    previous one, so this 40 KB file makes a grid of `row` × `columns` cells (a 30 GB allocation)."""
+    header = "".join(f'<c r="{chr(65 + index)}1" t="inlineStr"><is><t>{name}</t></is></c>'
+                     for index, name in enumerate(DOCUMENT_HEADER.split(",")))
+    first = ('<c r="A2" t="inlineStr"><is><t>府政字第1120000001號</t></is></c>'
+             '<c r="B2" t="inlineStr"><is><t>發文</t></is></c><c r="D2"><v>44960</v></c>')
+    return workbook([sheet_xml(f'<row r="1">{header}</row><row r="2">{first}</row>'
+                               f'<row r="{row}">' + "<c><v>1</v></c>" * columns + "</row>")])
+
+
 def many_shared_strings(count: int = 2_000_000, seed: int = 13, declared: int | None = None) -> bytes:
     """Millions of short shared strings, varied enough to pass the compression-ratio check; `declared` is the
     count the part claims (Excel writes the true one)."""
@@ -177,6 +188,7 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "一格在 XFD1048576": (farthest_cell, "最遠.xlsx", "XFD1048576（1,048,576 列 × 16,384 欄），超過可讀取的上限"),
     "稀疏的 Z999999": (sparse_column, "稀疏.xlsx", "超過可讀取的上限"),
     "200 萬個共用字串": (many_shared_strings, "字串.xlsx", "共用字串超過"),
+    "一列 16,000 格未標位置": (unaddressed_row, "公文清單.xlsx", "16,000 欄"),
     "公文清單一列 300 萬個欄位": (document_log_wide_row, "公文清單.csv", "第 2 列有 3,000,000 個欄位，超過上限 500 個"),
     "長表一列 300 萬個欄位": (template_wide_row, "長表.csv", "第 3 列有 3,000,000 個欄位，超過上限 500 個"),
     "長表一列 200 萬個字元": (long_line, "長表.csv", "超過每列上限"),

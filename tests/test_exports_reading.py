@@ -295,3 +295,69 @@ def test_a_damaged_sheet_is_refused_by_the_extent_scan_in_words():
     data[start:start + 20] = b"\xff" * 20
     with pytest.raises(InputError, match="公文清單.xlsx.*不是有效的 Excel 檔案"):
         list(reading._member_chunks(bytes(data), archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
+
+
+@pytest.mark.parametrize("cells, expected", [
+    ('<row r="1"><c r="A1"/></row><row r="5"><c r="C5"/></row>', (5, 3)),
+    ('<row r="3"><c/><c/><c/></row>', (3, 3)),  # cells without r: after the previous cell of the row
+    ('<row r="5"><c r="B5"/></row><row><c/></row>', (6, 2)),  # a row without r: after the previous row
+    ('<row r="2"><c r="D2"/><c/><c t="n"><v>1</v></c></row>', (2, 6)),
+    ('<row><c/></row><row><c/><c/></row>', (2, 2)),
+    ('<x:row r="4"><x:c r="AA4"/></x:row>', (4, 27)),  # a namespace prefix
+    ("<row r='7'><c r='B7'/></row>", (7, 2)),  # single quotes
+    ('<row r="9"><c t="s" r="E9"><v>0</v></c></row>', (9, 5)),  # r not the first attribute
+    ('<row r="2"><c r="A2"/></row><row r="1000000"><c r="A1000000"/></row>', (1_000_000, 1)),
+    ("", (0, 0)),
+])
+@pytest.mark.parametrize("chunk", [5, 1 << 20])
+def test_the_exact_extent_places_every_cell_where_the_reader_does(cells, expected, chunk, monkeypatch):
+    from metrics.exports import reading
+
+    monkeypatch.setattr(reading, "_EXACT_CHUNK", chunk)
+    xml = (f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x="http://schemas.'
+           f'openxmlformats.org/spreadsheetml/2006/main"><sheetData>{cells}</sheetData></worksheet>').encode()
+    data = _archive(zipfile.ZIP_DEFLATED, xml)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    chunks = reading._member_chunks(data, archive, "xl/worksheets/sheet1.xml", "a.xlsx", chunk)
+    assert reading._exact_extent(chunks, "a.xlsx", "工作表1") == expected
+
+
+def test_a_row_of_cells_without_positions_is_refused_before_the_sheet_is_loaded(monkeypatch):
+    """16,000 cells written without r="…" in row 60,000 of a 2 KB export: a 30 GB grid that would abort the server."""
+    from catalogues import CATALOGUE
+    from hostile_corpus import unaddressed_row
+    from metrics import sources
+
+    monkeypatch.setattr(sources, "QUICK_TEMPLATE_BYTES", 0)  # straight to the export reader, as a large file goes
+    with pytest.raises(InputError, match="實際延伸到第 60,000 列、第 16,000 欄"):
+        sources.read_any(unaddressed_row(), "公文清單.xlsx", CATALOGUE, year=112, unit="政風處")
+
+
+def test_an_export_written_without_cell_positions_reads_as_with_them(monkeypatch):
+    """Some programs leave out r="A1" on every cell (each then follows the previous one): the exact count and the
+    reader must agree with the same sheet written with positions."""
+    from catalogues import CATALOGUE
+    from hostile_corpus import DOCUMENT_HEADER, sheet_xml, workbook
+    from metrics import sources
+
+    def text(value: str) -> str:
+        return f'<is><t>{value}</t></is>'
+
+    table = [DOCUMENT_HEADER.split(",")] + [
+        [f"府政字第{1120000000 + number}號", "發文" if number % 3 else "收文", f"112/{number % 12 + 1:02d}/05",
+         f"112/{number % 12 + 1:02d}/06", f"112/{number % 12 + 1:02d}/04", "電子交換" if number % 4 else "紙本",
+         "線上簽核" if number % 5 else "紙本", "普通", f"主旨{number}", "王小明"] for number in range(200)]
+
+    def sheet(positions: bool) -> bytes:
+        rows = []
+        for row_number, values in enumerate(table, start=1):
+            cells = "".join(f'<c{f" r={chr(34)}{chr(65 + column)}{row_number}{chr(34)}" if positions else ""}'
+                            f' t="inlineStr">{text(value)}</c>' for column, value in enumerate(values))
+            rows.append(f'<row r="{row_number}">{cells}</row>')
+        return workbook([sheet_xml("".join(rows))])
+
+    monkeypatch.setattr(sources, "QUICK_TEMPLATE_BYTES", 0)
+    with_positions = sources.read_any(sheet(True), "公文清單.xlsx", CATALOGUE, year=112, unit="政風處")
+    without = sources.read_any(sheet(False), "公文清單.xlsx", CATALOGUE, year=112, unit="政風處")
+    assert with_positions.rows_read == without.rows_read == 200
+    pd.testing.assert_frame_equal(with_positions.frame, without.frame)

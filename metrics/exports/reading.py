@@ -196,14 +196,19 @@ class XlsxSampler:
         return [self.sample(path, name) for name, path in visible]
 
 
-# One pass with a literal prefix (fast): a two- or three-letter column (AA… beyond an export's width) or a
-# seven-digit row (1,000,000 and beyond). Any attribute ending in r=" is looked at; a false match only
-# costs the exact row count below.
-_SUSPICIOUS = re.compile(rb'r="(?:([A-Z]{2,3})[0-9]|[A-Z]{0,3}([0-9]{7,})")')
-_ANY_ROW = re.compile(rb'<row[^>]*?r="([0-9]+)"')
-_ANY_COLUMN = re.compile(rb'\sr="([A-Z])[0-9]')
+# One pass each with a literal prefix (fast). Every cell of an ordinary export is written <c r="A1"…>: a column
+# A–Z and a row below 1,000,000. A cell written any other way (two or three letters, seven digits, no r or r
+# not first, a namespace prefix) sends the sheet to the exact count, which places cells without r="…" where
+# the reader does: after the previous cell of the row.
+_UNUSUAL_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z][0-9]{1,6}")')
+_PREFIXED_CELL = re.compile(rb':c[\s/>]')
+_ORDINARY_CELL = re.compile(rb'<c r="([A-Z])([0-9]{1,6})"')
+_ROW_WITHOUT_REFERENCE = re.compile(rb'<row(?=[\s/>])(?! r="[0-9])')
+_TAG = re.compile(rb'<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>')
+_REFERENCE_ATTRIBUTE = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{0,3})([0-9]{0,9})["\']')
 EXCEL_SINGLE_LETTER_CELLS = 26 * 999_999
 _SCAN_CHUNK = 16 * 1024 * 1024
+_EXACT_CHUNK = 1024 * 1024  # the exact count runs Python for each tag: small windows keep its memory small
 
 
 def _column_number(letters: bytes) -> int:
@@ -213,17 +218,19 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: str) -> Iterator[bytes]:
-    """A member's bytes, decompressed in chunks of at most _SCAN_CHUNK. A deflated member is inflated straight
-    from the file's bytes, skipping zipfile's CRC (the reader that follows checks the file; this pass only
-    measures); any other kind goes through zipfile."""
+def _member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: str,
+                   size: int | None = None) -> Iterator[bytes]:
+    """A member's bytes, decompressed in chunks of at most `size` (_SCAN_CHUNK by default). A deflated member is inflated
+    straight from the file's bytes, skipping zipfile's CRC (the reader that follows checks the file; this pass
+    only measures); any other kind goes through zipfile."""
+    size = size or _SCAN_CHUNK
     info = archive.getinfo(path)
     start = info.header_offset + 30
     header = data[info.header_offset:start]
     if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or len(header) < 30 \
             or header[:4] != b"PK\x03\x04":
         with archive.open(path) as stream:
-            while chunk := stream.read(_SCAN_CHUNK):
+            while chunk := stream.read(size):
                 yield chunk
         return
     start += int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
@@ -235,11 +242,11 @@ def _member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: s
             if inflater.unconsumed_tail:
                 source = inflater.unconsumed_tail
             elif position < len(compressed):
-                source = compressed[position:position + _SCAN_CHUNK]
+                source = compressed[position:position + size]
                 position += len(source)
             else:
                 break
-            if chunk := inflater.decompress(source, _SCAN_CHUNK):
+            if chunk := inflater.decompress(source, size):
                 yield chunk
         if rest := inflater.flush():
             yield rest
@@ -248,40 +255,94 @@ def _member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: s
                                  filename)) from error
 
 
+_LONGEST_TAG_BYTES = 1024 * 1024  # no cell of Excel holds more than 32,767 characters
+
+
+def _complete_tags(window: bytes, filename: str, sheet: str) -> int:
+    """Where the window's last tag ends: what follows waits for the next chunk. A sheet with a megabyte and
+    more without a tag ending is not one a spreadsheet program wrote."""
+    end = window.rfind(b">") + 1
+    if len(window) - end > _LONGEST_TAG_BYTES:
+        raise InputError(Problem("工作表內容有超過 1 MB 沒有分隔的一段，不像試算表程式存出的檔案；"
+                                 f"{safety.SAVE_AS_XLSX}", filename, sheet))
+    return end
+
+
+def _ordinary_extent(window: bytes, end: int, rows: int, columns: int) -> tuple[int, int]:
+    """rows and columns grown to the farthest <c r="A1"> reference of window[:end]."""
+    references = _ORDINARY_CELL.findall(window, 0, end)
+    if not references:
+        return rows, columns
+    letters, numbers = zip(*references)
+    return max(rows, max(map(int, set(numbers)))), max(columns, max(set(letters))[0] - 64)
+
+
+def _exact_extent(chunks: Iterator[bytes], filename: str, sheet: str) -> tuple[int, int]:
+    """(rows, columns) from A1 to the farthest cell, placing each cell where the reader does: at its r="…"
+    reference, or after the previous cell of its row (and a row without r after the previous row).
+
+    Tags are followed one by one only in windows holding an unusual cell or a row without r; elsewhere
+    every position is written out, so the ordinary references are counted at once and only the window's
+    last row is followed (for the cells and rows the next window continues from)."""
+    row = column = -1
+    rows = columns = 0
+    tail = b""
+    for chunk in chunks:
+        window = tail + chunk
+        end = _complete_tags(window, filename, sheet)
+        start = 0
+        if not (_UNUSUAL_CELL.search(window, 0, end) or _PREFIXED_CELL.search(window, 0, end)
+                or _ROW_WITHOUT_REFERENCE.search(window, 0, end)):
+            rows, columns = _ordinary_extent(window, end, rows, columns)
+            start = max(window.rfind(b"<row", 0, end), window.rfind(b"<c ", 0, end), 0)
+        for tag in _TAG.finditer(window, start, end):
+            name, attributes = tag.groups()
+            reference = _REFERENCE_ATTRIBUTE.search(attributes)
+            letters, digits = reference.groups() if reference else (b"", b"")
+            if name == b"row":
+                row = int(digits) - 1 if digits else row + 1
+                column = -1
+                continue
+            column = _column_number(letters.upper()) - 1 if letters else column + 1
+            cell_row = int(digits) - 1 if digits else row
+            rows = max(rows, cell_row + 1)
+            columns = max(columns, column + 1)
+        tail = window[end:]
+    return rows, columns
+
+
 def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
     """Refuse a sheet whose cells really reach absurdly far, whatever its <dimension> claims.
 
     fastexcel allocates the whole grid from the first to the farthest cell before it selects columns,
-    so one cell at XFD1048576 in a tiny file would exhaust memory. A first pass looks only for the rare
-    patterns that can make the grid large (two-letter columns, seven-digit rows), so an ordinary export
-    costs little more than its decompression; only a suspicious sheet gets the exact row count.
+    so one cell at XFD1048576 in a tiny file, or one row of 16,000 cells written without r="…", would
+    exhaust memory. A first pass looks only for cells not written the ordinary way (_UNUSUAL_CELL), so an
+    ordinary export costs little more than its decompression; only an unusual sheet gets the exact count.
     """
     sampler = XlsxSampler(data, filename)
     path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)
     if path is None or path not in sampler.archive.namelist():
         return
 
-    def scan(pattern: re.Pattern[bytes]) -> list:
-        found: list = []
-        tail = b""
-        for chunk in _member_chunks(data, sampler.archive, path, filename):
-            window = tail + chunk
-            found.extend(pattern.findall(window))
-            tail = window[-40:]  # a reference cut by the chunk boundary is seen whole next time
-        return found
-
     limit = safety.allowed_cells(len(data), MAX_SHEET_CELLS)
-    suspicious = scan(_SUSPICIOUS)
-    if not suspicious and EXCEL_SINGLE_LETTER_CELLS <= limit:
+    count_ordinary = limit < EXCEL_SINGLE_LETTER_CELLS  # a small file: even A–Z × 999,999 could pass its limit
+    unusual = False
+    rows = columns = 0
+    tail = b""
+    for chunk in _member_chunks(data, sampler.archive, path, filename):
+        window = tail + chunk
+        end = _complete_tags(window, filename, sheet)  # a tag cut by the chunk boundary is seen whole next time
+        if _UNUSUAL_CELL.search(window, 0, end) or _PREFIXED_CELL.search(window, 0, end):
+            unusual = True
+            break
+        if count_ordinary:
+            rows, columns = _ordinary_extent(window, end, rows, columns)
+        tail = window[end:]
+    if unusual:
+        rows, columns = _exact_extent(_member_chunks(data, sampler.archive, path, filename, _EXACT_CHUNK), filename,
+                                      sheet)
+    elif not count_ordinary:
         return  # at most column Z and fewer than 1,000,000 rows: under the limit
-    columns = max((_column_number(letters) for letters, _ in suspicious if letters), default=0)
-    rows = max((int(number) for _, number in suspicious if number), default=0)
-    if not rows:
-        rows = max((int(number) for number in scan(_ANY_ROW)), default=1)
-    if not columns:
-        columns = 26
-        if rows * columns > limit:  # a small file: the exact farthest column decides
-            columns = max((_column_number(letter) for letter in set(scan(_ANY_COLUMN))), default=1)
     cells = rows * columns
     if cells > limit:
         raise InputError(Problem(f"工作表的儲存格實際延伸到第 {rows:,} 列、第 {columns:,} 欄（約 {cells:,} 格），"
