@@ -202,7 +202,8 @@ class XlsxSampler:
 # the reader does: after the previous cell of the row.
 _UNUSUAL_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z][0-9]{1,6}")')
 _PREFIXED_CELL = re.compile(rb':c[\s/>]')
-_ORDINARY_CELL = re.compile(rb'<c r="([A-Z])([0-9]{1,6})"')
+_ORDINARY_ROW = re.compile(rb'<c r="[A-Z]([0-9]{1,6})"')
+_ORDINARY_COLUMN = re.compile(rb'<c r="([A-Z])[0-9]')
 _ROW_WITHOUT_REFERENCE = re.compile(rb'<row(?=[\s/>])(?! r="[0-9])')
 _TAG = re.compile(rb'<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>')
 _REFERENCE_ATTRIBUTE = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{0,3})([0-9]{0,9})["\']')
@@ -270,11 +271,11 @@ def _complete_tags(window: bytes, filename: str, sheet: str) -> int:
 
 def _ordinary_extent(window: bytes, end: int, rows: int, columns: int) -> tuple[int, int]:
     """rows and columns grown to the farthest <c r="A1"> reference of window[:end]."""
-    references = _ORDINARY_CELL.findall(window, 0, end)
-    if not references:
+    numbers = set(_ORDINARY_ROW.findall(window, 0, end))
+    letters = set(_ORDINARY_COLUMN.findall(window, 0, end))
+    if not numbers:
         return rows, columns
-    letters, numbers = zip(*references)
-    return max(rows, max(map(int, set(numbers)))), max(columns, max(set(letters))[0] - 64)
+    return max(rows, max(map(int, numbers))), max(columns, max(letters)[0] - 64)
 
 
 def _exact_extent(chunks: Iterator[bytes], filename: str, sheet: str) -> tuple[int, int]:
