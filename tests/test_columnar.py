@@ -83,6 +83,7 @@ ACCEPTED = {
 
 REFUSED = {
     "unquoted thousands": _csv(HEADER, "112,1,政風處,procurement_audits,21,288"),
+    "wide, unquoted thousands": _csv("項目代碼,1月,2月", "procurement_audits,21,288,"),
     "unknown unit": _csv(HEADER, "112,1,王小明 A123456789,warning_cases,3"),
     "unknown field": _csv(HEADER, "112,1,政風處,warnings,3"),
     "code and name disagree": _csv("月份,項目代碼,項目名稱,數值", "1,warning_cases,採購稽核案件數,3"),
