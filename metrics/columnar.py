@@ -12,6 +12,7 @@ So the messages stay those of one reader, and the two must give the same frame (
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,10 @@ def csv_cells(utf8: bytes, delimiter: str, width: int, head: Sequence[Sequence[s
     except (ValueError, pd.errors.ParserError, UnicodeError, MemoryError):
         return None
     if len(cells) < len(head):
+        return None
+    longest = max((cells[column].cat.categories.str.len().max() for column in cells if len(cells[column].cat.categories)),
+                  default=0)
+    if longest > csv.field_size_limit():  # the csv module refuses such a field: let it say so
         return None
     for position, record in enumerate(head):  # the records this path and the csv module see must line up
         padded = [*record, *[""] * (width - len(record))]
@@ -152,17 +157,20 @@ def _unit_of(catalogue: Catalogue, default: str | None) -> Callable[[str], str]:
     return unit
 
 
+NO_YEAR = -1
+
+
 def _month(text: str) -> tuple[int, int]:
-    """(month, the year the cell names or 0)."""
+    """(month, the year the cell names or NO_YEAR)."""
     if parsing.is_blank(text):
         raise _Refused
     try:
-        return parsing.parse_month(text), 0
+        return parsing.parse_month(text), NO_YEAR
     except (ValueError, ArithmeticError, TypeError):
         header = parsing.parse_month_header(text)
         if header is None:
             raise _Refused from None
-        return header[1], header[0] or 0
+        return header[1], NO_YEAR if header[0] is None else header[0]
 
 
 def _number(text: str) -> Decimal:
@@ -265,7 +273,7 @@ def _long_entries(rows: pd.DataFrame, shape: TableShape, catalogue: Catalogue,
     pairs = _per_category(used, categories, _month)
     months = _numbers([pair[0] if pair else None for pair in pairs])[used]
     named_years = _numbers([pair[1] if pair else None for pair in pairs])[used]
-    if np.any((named_years != 0) & (named_years != years)):
+    if np.any((named_years != NO_YEAR) & (named_years != years)):
         return None
     units = _row_units(rows, shape, catalogue, positions, tables)
     used = value_codes[positions]

@@ -603,6 +603,29 @@ def _resolve(target: str) -> str:
     return posixpath.normpath(posixpath.join("xl", target))
 
 
+def exact_extent(archive: zipfile.ZipFile, name: str, path: str, filename: str) -> tuple[int, int]:
+    """(rows, columns) from A1 to the farthest cell of a sheet, as an XML parser places them (cells without
+    r="A1" after the previous one): for a reader whose own byte scan found cells it cannot follow. The same
+    refusals as inspect_workbook: too large to parse, outside Excel's grid, or not well-formed."""
+    try:
+        if archive.getinfo(path).file_size > MAX_PARSED_SHEET_BYTES:
+            raise _SheetTooLarge("工作表的寫法特殊（儲存格未標示位置）且內容過大，無法安全讀取；"
+                                 "請在 Excel 開啟後重新存檔再上傳，或另存為 CSV")
+        scan = _scan_sheet_parsed(archive, name, path)
+        if scan.rows > EXCEL_MAX_ROWS or scan.columns > EXCEL_MAX_COLUMNS:
+            raise _SheetTooLarge(f"工作表的儲存格位置超出 Excel 的範圍（第 {scan.rows:,} 列、第 {scan.columns:,} 欄），"
+                                 "檔案可能已損毀")
+    except _SheetTooLarge as error:
+        raise InputError(Problem(str(error), file=filename, sheet=name)) from None
+    except DefusedXmlException as error:
+        raise InputError(Problem("工作表含有不安全的 XML 宣告（DTD 或實體），為安全起見不予讀取；"
+                                 "請在 Excel 重新存檔後再上傳", file=filename, sheet=name)) from error
+    except Exception as error:  # corrupt deflate data, bad XML, bad references
+        raise InputError(Problem(f"{NOT_A_WORKBOOK}（工作表內容有誤，檔案可能已損毀）；{SAVE_AS_XLSX}", file=filename,
+                                 sheet=name)) from error
+    return scan.rows, scan.columns
+
+
 def _scan_sheet(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
     scan = _scan_sheet_fast(archive, name, path)
     if scan is None:  # some cells carry no r="A1" reference: follow positions the slow way
@@ -772,6 +795,7 @@ def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, in
     row = -1
     column = -1
     parent: Element | None = None
+    in_row = False
     with archive.open(path) as stream:
         for event, element in safe_xml.iterparse(stream, events=("start", "end"), forbid_dtd=True):
             tag = _local(element.tag)
@@ -779,6 +803,9 @@ def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, in
                 if tag == "sheetData":
                     parent = element
                 elif tag == "row":
+                    if in_row:  # readers disagree on where the cells after a nested row go
+                        raise ValueError("a row inside a row")
+                    in_row = True
                     reference = element.get("r")
                     row = _parse_row_number(reference) if reference else row + 1
                     column = -1
@@ -786,15 +813,17 @@ def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, in
             if tag == "c":
                 reference = element.get("r")
                 if reference:
-                    row, column = _parse_reference(reference)
-                else:
-                    column += 1
+                    cell_row, column = _parse_reference(reference)
+                else:  # after the previous cell, in the row its <row> element names (not the previous cell's)
+                    cell_row, column = row, column + 1
                 formula = next((child.text or "" for child in element if _local(child.tag) == "f"), "")
-                yield (max(row, 0), column, _is_uncached_formula(element), element.get("t") == "e",
+                yield (max(cell_row, 0), column, _is_uncached_formula(element), element.get("t") == "e",
                        external_link_number(formula) if formula else None)
                 element.clear()
-            elif tag == "row" and parent is not None:
-                parent.remove(element)
+            elif tag == "row":
+                in_row = False
+                if parent is not None:
+                    parent.remove(element)
 
 
 def _is_uncached_formula(cell: Element) -> bool:

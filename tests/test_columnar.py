@@ -254,3 +254,16 @@ def test_a_true_false_cell_is_left_to_the_row_by_row_reader(extra, monkeypatch):
 @given(data=_mostly_valid_csv(), typed=st.booleans())
 def test_random_worksheets_read_the_same_either_way(data, typed):
     _read_the_same(_workbook(data, typed), "月報.xlsx")
+
+
+def test_a_field_longer_than_the_csv_module_reads_is_refused_either_way(monkeypatch):
+    rows = [HEADER + ",備註", *["112,1,政風處,warning_cases,3,ok"] * 35, "112,2,政風處,warning_cases,3," + "x" * 200_000]
+    fast, slow, answered = _both(_csv(*rows), monkeypatch)
+    assert fast[0] == "refused" and not answered
+    _same(fast, slow)
+
+
+def test_a_month_naming_year_0_is_refused_either_way(monkeypatch):
+    fast, slow, _answered = _both(_csv(HEADER, "112,00年1月,政風處,warning_cases,3"), monkeypatch)
+    assert fast[0] == "refused"
+    _same(fast, slow)

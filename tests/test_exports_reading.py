@@ -256,7 +256,7 @@ def test_a_sheet_whose_cells_really_reach_too_far_is_refused_before_loading(far_
 
     data = _workbook_with_cells({"A1": "文號", "B1": "收發別", far_cell: "x"})
     if refused:
-        with pytest.raises(InputError, match="超過可讀取的上限"):
+        with pytest.raises(InputError, match="超過可讀取的上限|超出 Excel 的範圍"):
             check_true_extent(data, "公文", "假.xlsx")
     else:
         check_true_extent(data, "公文", "假.xlsx")
@@ -297,6 +297,12 @@ def test_a_damaged_sheet_is_refused_by_the_extent_scan_in_words():
         list(reading._member_chunks(bytes(data), archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
 
 
+def _sheet_archive(cells: str) -> zipfile.ZipFile:
+    xml = (f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x="http://schemas.'
+           f'openxmlformats.org/spreadsheetml/2006/main"><sheetData>{cells}</sheetData></worksheet>').encode()
+    return zipfile.ZipFile(io.BytesIO(_archive(zipfile.ZIP_DEFLATED, xml)))
+
+
 @pytest.mark.parametrize("cells, expected", [
     ('<row r="1"><c r="A1"/></row><row r="5"><c r="C5"/></row>', (5, 3)),
     ('<row r="3"><c/><c/><c/></row>', (3, 3)),  # cells without r: after the previous cell of the row
@@ -306,20 +312,67 @@ def test_a_damaged_sheet_is_refused_by_the_extent_scan_in_words():
     ('<x:row r="4"><x:c r="AA4"/></x:row>', (4, 27)),  # a namespace prefix
     ("<row r='7'><c r='B7'/></row>", (7, 2)),  # single quotes
     ('<row r="9"><c t="s" r="E9"><v>0</v></c></row>', (9, 5)),  # r not the first attribute
-    ('<row r="2"><c r="A2"/></row><row r="1000000"><c r="A1000000"/></row>', (1_000_000, 1)),
+    ('<row r="900"><c r="A5"/><c/><c/></row>', (900, 3)),  # after a cell naming another row: its <row>'s row
+    ('<row r="3"><c/><!--<c r="A1"/>--><c/></row>', (3, 2)),  # a comment is not a cell
+    ('<row r="3"><c t="str"><v><![CDATA[<c r="A1">]]></v></c><c/></row>', (3, 2)),
+    ('<row r="3"><c foo=" r=&quot;A1&quot;" r="D3"/><c/></row>', (3, 5)),
     ("", (0, 0)),
 ])
-@pytest.mark.parametrize("chunk", [5, 1 << 20])
-def test_the_exact_extent_places_every_cell_where_the_reader_does(cells, expected, chunk, monkeypatch):
+def test_the_exact_extent_places_every_cell_where_the_reader_does(cells, expected):
+    from metrics import safety
+
+    archive = _sheet_archive(cells)
+    assert safety.exact_extent(archive, "工作表1", "xl/worksheets/sheet1.xml", "a.xlsx") == expected
+
+
+@pytest.mark.parametrize("cells, phrase", [
+    ('<row r="3"><c r="ZZZZ3"/></row>', "檔案可能已損毀"),  # beyond Excel's columns
+    ('<row r="3"><c r="A4000000000"/></row>', "檔案可能已損毀"),
+    ('<row r="4000000000"><c/></row>', "超出 Excel 的範圍"),
+    ('<row r="3"><c r="A3" r="XFD3"/></row>', "檔案可能已損毀"),  # an attribute twice: not XML
+    ('<row r="3"><c/><row r="4"><c/></row><c/></row>', "檔案可能已損毀"),  # a row inside a row
+])
+def test_the_exact_extent_refuses_what_a_reader_could_place_anywhere(cells, phrase):
+    from metrics import safety
+
+    with pytest.raises(InputError, match=phrase):
+        safety.exact_extent(_sheet_archive(cells), "工作表1", "xl/worksheets/sheet1.xml", "a.xlsx")
+
+
+@pytest.mark.parametrize("cell", ['<c r="A1" foo="x"><v>1</v></c>', '<c r="A1" r="B1"><v>1</v></c>', "<c><v>1</v></c>",
+                                  '<c t="s" r="A1"><v>1</v></c>', '<c r="AA1"><v>1</v></c>', '<c r="A1000000"/>',
+                                  '<x:c r="A1"><v>1</v></x:c>', '<c r="a1"/>', '<c r="A1" foo=">" r="XFD1"/>',
+                                  '<c r="A1" t="s" t="s" r="XFD1"/>', '<c r="A1" ph="1"/>'])
+def test_the_fast_scan_sends_every_unusual_cell_to_the_exact_count(cell):
     from metrics.exports import reading
 
-    monkeypatch.setattr(reading, "_EXACT_CHUNK", chunk)
-    xml = (f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x="http://schemas.'
-           f'openxmlformats.org/spreadsheetml/2006/main"><sheetData>{cells}</sheetData></worksheet>').encode()
-    data = _archive(zipfile.ZIP_DEFLATED, xml)
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    chunks = reading._member_chunks(data, archive, "xl/worksheets/sheet1.xml", "a.xlsx", chunk)
-    assert reading._exact_extent(chunks, "a.xlsx", "工作表1") == expected
+    window = f'<row r="1">{cell}</row>'.encode()
+    assert reading._UNUSUAL_CELL.search(window) or reading._PREFIXED_CELL.search(window)
+
+
+@pytest.mark.parametrize("cell", ['<c r="A1"><v>1</v></c>', '<c r="Z999999" s="3" t="s"><v>1</v></c>', '<c r="B2"/>',
+                                  '<c r="D4" t="n" s="12"><v>1</v></c>',
+                                  '<c r="C3" t="inlineStr"><is><t>x</t></is></c>'])
+def test_the_fast_scan_lets_ordinary_cells_pass(cell):
+    from metrics.exports import reading
+
+    window = f'<row r="1">{cell}</row>'.encode()
+    assert not (reading._UNUSUAL_CELL.search(window) or reading._PREFIXED_CELL.search(window))
+
+
+def test_the_extent_scan_stops_at_the_size_the_zip_declares():
+    from metrics.exports import reading
+
+    member = b"<row>" + b"<c/>" * 100_000 + b"</row>"
+    data = bytearray(_archive(zipfile.ZIP_DEFLATED, member))
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = archive.getinfo("xl/worksheets/sheet1.xml")
+    # declare a tenth of the real size in the central directory, as a zip bomb would
+    position = bytes(data).index(b"PK\x01\x02")
+    data[position + 24:position + 28] = (info.file_size // 10).to_bytes(4, "little")
+    lying = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    with pytest.raises(InputError, match="檔案可能已損毀"):
+        list(reading._member_chunks(bytes(data), lying, "xl/worksheets/sheet1.xml", "公文清單.xlsx", 4096))
 
 
 def test_a_row_of_cells_without_positions_is_refused_before_the_sheet_is_loaded(monkeypatch):

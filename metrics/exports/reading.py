@@ -196,20 +196,17 @@ class XlsxSampler:
         return [self.sample(path, name) for name, path in visible]
 
 
-# One pass each with a literal prefix (fast). Every cell of an ordinary export is written <c r="A1"…>: a column
-# A–Z and a row below 1,000,000. A cell written any other way (two or three letters, seven digits, no r or r
-# not first, a namespace prefix) sends the sheet to the exact count, which places cells without r="…" where
-# the reader does: after the previous cell of the row.
-_UNUSUAL_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z][0-9]{1,6}")')
+# One pass each with a literal prefix (fast). Every cell of an ordinary export is written <c r="A1" s="…" t="…">:
+# r first, a column A–Z, a row below 1,000,000, then at most a style and a type. A cell written any other way
+# (more letters or digits, no r, r later or twice, which the reader takes the last of, other attributes, a
+# namespace prefix) sends the sheet to metrics.safety.exact_extent, an XML parse that places every cell where
+# the reader does.
+_UNUSUAL_CELL = re.compile(rb'<c(?! r="[A-Z][0-9]{1,6}"(?: [st]="[^"<>]*+")?+(?: [st]="[^"<>]*+")?+/?>)[\s/>]')
 _PREFIXED_CELL = re.compile(rb':c[\s/>]')
 _ORDINARY_ROW = re.compile(rb'<c r="[A-Z]([0-9]{1,6})"')
 _ORDINARY_COLUMN = re.compile(rb'<c r="([A-Z])[0-9]')
-_ROW_WITHOUT_REFERENCE = re.compile(rb'<row(?=[\s/>])(?! r="[0-9])')
-_TAG = re.compile(rb'<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>')
-_REFERENCE_ATTRIBUTE = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{0,3})([0-9]{0,9})["\']')
 EXCEL_SINGLE_LETTER_CELLS = 26 * 999_999
 _SCAN_CHUNK = 16 * 1024 * 1024
-_EXACT_CHUNK = 1024 * 1024  # the exact count runs Python for each tag: small windows keep its memory small
 
 
 def _column_number(letters: bytes) -> int:
@@ -228,16 +225,22 @@ def _member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: s
     info = archive.getinfo(path)
     start = info.header_offset + 30
     header = data[info.header_offset:start]
+    damaged = InputError(Problem(f"{safety.NOT_A_WORKBOOK}（活頁簿內容有誤，檔案可能已損毀）；{safety.SAVE_AS_XLSX}",
+                                 filename))
     if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or len(header) < 30 \
             or header[:4] != b"PK\x03\x04":
-        with archive.open(path) as stream:
-            while chunk := stream.read(size):
-                yield chunk
+        try:
+            with archive.open(path) as stream:
+                while chunk := stream.read(size):
+                    yield chunk
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+            raise damaged from error
         return
     start += int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
     compressed = memoryview(data)[start:start + info.compress_size]
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     position = 0
+    produced = 0
     try:
         while not inflater.eof:
             if inflater.unconsumed_tail:
@@ -247,13 +250,16 @@ def _member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: s
                 position += len(source)
             else:
                 break
-            if chunk := inflater.decompress(source, size):
+            chunk = inflater.decompress(source, size)
+            produced += len(chunk)
+            if produced > info.file_size:  # more than the size the zip checks were made against
+                raise damaged
+            if chunk:
                 yield chunk
         if rest := inflater.flush():
             yield rest
     except zlib.error as error:
-        raise InputError(Problem(f"{safety.NOT_A_WORKBOOK}（活頁簿內容有誤，檔案可能已損毀）；{safety.SAVE_AS_XLSX}",
-                                 filename)) from error
+        raise damaged from error
 
 
 _LONGEST_TAG_BYTES = 1024 * 1024  # no cell of Excel holds more than 32,767 characters
@@ -276,40 +282,6 @@ def _ordinary_extent(window: bytes, end: int, rows: int, columns: int) -> tuple[
     if not numbers:
         return rows, columns
     return max(rows, max(map(int, numbers))), max(columns, max(letters)[0] - 64)
-
-
-def _exact_extent(chunks: Iterator[bytes], filename: str, sheet: str) -> tuple[int, int]:
-    """(rows, columns) from A1 to the farthest cell, placing each cell where the reader does: at its r="…"
-    reference, or after the previous cell of its row (and a row without r after the previous row).
-
-    Tags are followed one by one only in windows holding an unusual cell or a row without r; elsewhere
-    every position is written out, so the ordinary references are counted at once and only the window's
-    last row is followed (for the cells and rows the next window continues from)."""
-    row = column = -1
-    rows = columns = 0
-    tail = b""
-    for chunk in chunks:
-        window = tail + chunk
-        end = _complete_tags(window, filename, sheet)
-        start = 0
-        if not (_UNUSUAL_CELL.search(window, 0, end) or _PREFIXED_CELL.search(window, 0, end)
-                or _ROW_WITHOUT_REFERENCE.search(window, 0, end)):
-            rows, columns = _ordinary_extent(window, end, rows, columns)
-            start = max(window.rfind(b"<row", 0, end), window.rfind(b"<c ", 0, end), 0)
-        for tag in _TAG.finditer(window, start, end):
-            name, attributes = tag.groups()
-            reference = _REFERENCE_ATTRIBUTE.search(attributes)
-            letters, digits = reference.groups() if reference else (b"", b"")
-            if name == b"row":
-                row = int(digits) - 1 if digits else row + 1
-                column = -1
-                continue
-            column = _column_number(letters.upper()) - 1 if letters else column + 1
-            cell_row = int(digits) - 1 if digits else row
-            rows = max(rows, cell_row + 1)
-            columns = max(columns, column + 1)
-        tail = window[end:]
-    return rows, columns
 
 
 def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
@@ -340,8 +312,7 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
             rows, columns = _ordinary_extent(window, end, rows, columns)
         tail = window[end:]
     if unusual:
-        rows, columns = _exact_extent(_member_chunks(data, sampler.archive, path, filename, _EXACT_CHUNK), filename,
-                                      sheet)
+        rows, columns = safety.exact_extent(sampler.archive, sheet, path, filename)
     elif not count_ordinary:
         return  # at most column Z and fewer than 1,000,000 rows: under the limit
     cells = rows * columns
