@@ -608,13 +608,7 @@ def exact_extent(archive: zipfile.ZipFile, name: str, path: str, filename: str) 
     r="A1" after the previous one): for a reader whose own byte scan found cells it cannot follow. The same
     refusals as inspect_workbook: too large to parse, outside Excel's grid, or not well-formed."""
     try:
-        if archive.getinfo(path).file_size > MAX_PARSED_SHEET_BYTES:
-            raise _SheetTooLarge("工作表的寫法特殊（儲存格未標示位置）且內容過大，無法安全讀取；"
-                                 "請在 Excel 開啟後重新存檔再上傳，或另存為 CSV")
-        scan = _scan_sheet_parsed(archive, name, path)
-        if scan.rows > EXCEL_MAX_ROWS or scan.columns > EXCEL_MAX_COLUMNS:
-            raise _SheetTooLarge(f"工作表的儲存格位置超出 Excel 的範圍（第 {scan.rows:,} 列、第 {scan.columns:,} 欄），"
-                                 "檔案可能已損毀")
+        scan = _scan_sheet_exactly(archive, name, path)
     except _SheetTooLarge as error:
         raise InputError(Problem(str(error), file=filename, sheet=name)) from None
     except DefusedXmlException as error:
@@ -629,10 +623,18 @@ def exact_extent(archive: zipfile.ZipFile, name: str, path: str, filename: str) 
 def _scan_sheet(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
     scan = _scan_sheet_fast(archive, name, path)
     if scan is None:  # some cells carry no r="A1" reference: follow positions the slow way
-        if archive.getinfo(path).file_size > MAX_PARSED_SHEET_BYTES:
-            raise _SheetTooLarge("工作表的寫法特殊（儲存格未標示位置）且內容過大，無法安全讀取；"
-                                 "請在 Excel 開啟後重新存檔再上傳")
-        scan = _scan_sheet_parsed(archive, name, path)
+        return _scan_sheet_exactly(archive, name, path)
+    return _within_excel(scan)
+
+
+def _scan_sheet_exactly(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
+    if archive.getinfo(path).file_size > MAX_PARSED_SHEET_BYTES:
+        raise _SheetTooLarge("工作表的寫法特殊（儲存格未標示位置）且內容過大，無法安全讀取；"
+                             "請在 Excel 開啟後重新存檔再上傳，或另存為 CSV")
+    return _within_excel(_scan_sheet_parsed(archive, name, path))
+
+
+def _within_excel(scan: SheetScan) -> SheetScan:
     if scan.rows > EXCEL_MAX_ROWS or scan.columns > EXCEL_MAX_COLUMNS:
         raise _SheetTooLarge(f"工作表的儲存格位置超出 Excel 的範圍（第 {scan.rows:,} 列、第 {scan.columns:,} 欄），"
                              "檔案可能已損毀")
