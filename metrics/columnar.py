@@ -60,8 +60,8 @@ def csv_cells(utf8: bytes, delimiter: str, width: int, head: Sequence[Sequence[s
         return None
     if len(cells) < len(head):
         return None
-    longest = max((cells[column].cat.categories.str.len().max() for column in cells if len(cells[column].cat.categories)),
-                  default=0)
+    longest = max((categories.str.len().max() for categories in (cells[column].cat.categories for column in cells)
+                   if len(categories)), default=0)
     if longest > csv.field_size_limit():  # the csv module refuses such a field: let it say so
         return None
     for position, record in enumerate(head):  # the records this path and the csv module see must line up

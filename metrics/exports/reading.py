@@ -218,9 +218,9 @@ def _column_number(letters: bytes) -> int:
 
 def _member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: str,
                    size: int | None = None) -> Iterator[bytes]:
-    """A member's bytes, decompressed in chunks of at most `size` (_SCAN_CHUNK by default). A deflated member is inflated
-    straight from the file's bytes, skipping zipfile's CRC (the reader that follows checks the file; this pass
-    only measures); any other kind goes through zipfile."""
+    """A member's bytes, decompressed in chunks of at most `size` (_SCAN_CHUNK by default), never more than the
+    size the zip declares. A deflated member is inflated straight from the file's bytes, skipping zipfile's CRC
+    (the reader that follows checks the file; this pass only measures); any other kind goes through zipfile."""
     size = size or _SCAN_CHUNK
     info = archive.getinfo(path)
     start = info.header_offset + 30
