@@ -688,10 +688,10 @@ def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetSca
         for piece in _complete_rows(stream):
             if b"<!DOCTYPE" in piece or b"<!ENTITY" in piece:
                 raise DefusedXmlException("DTD or entity declaration in a worksheet")
-            cells = piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/>")
-            references = _SIMPLE_REFERENCE.findall(piece)
-            if len(references) != cells or b":c " in piece or b":c>" in piece or b":c/>" in piece:
-                return None
+            cells = len(_ANY_CELL.findall(piece))
+            references = _ORDINARY_CELL.findall(piece)
+            if (len(references) != cells or _PREFIXED_CELL.search(piece) or _HIDDEN_TEXT.search(piece)):
+                return None  # a cell written otherwise, or text a byte scan could take for one: the parser decides
             if references:
                 letters.update({reference[0] for reference in references})
                 max_row = max(max_row, max(map(int, {reference[1] for reference in references})))
@@ -728,7 +728,12 @@ def external_link_number(formula: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-_SIMPLE_REFERENCE = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+# A cell as spreadsheet programs write it: r first, then only the usual attributes. A second r (which calamine
+# takes), any other attribute (which could hide r="…" in its value) or other spacing is left to the parser.
+_ORDINARY_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: (?:s|t|cm|vm|ph)="[^"<>]*+")*+ ?/?>')
+_ANY_CELL = re.compile(rb'<c[\s/>]')
+_PREFIXED_CELL = re.compile(rb':c[\s/>]')
+_HIDDEN_TEXT = re.compile(rb'<!--|<!\[CDATA\[|<\?(?!xml\s)')  # comments, CDATA, processing instructions
 # An error value cached in a cell (t="e"), its reference before or after the type.
 _ERROR_CELL = re.compile(rb'<c\s(?=[^>]*\bt="e")[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"')
 
