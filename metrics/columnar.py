@@ -220,7 +220,7 @@ def _row_fields(rows: pd.DataFrame, shape: TableShape, fields: Mapping[str, Mont
             texts.append(parsing.normalize_text(categories[code]))
         known = [fields.get(validation.field_key(text)) for text in reversed(texts) if text]
         found = [monthly_field for monthly_field in known if monthly_field is not None]
-        if not found or (len(found) == 2 and found[0] is not found[1]) or found[0].code not in tables.field_order:
+        if not found or (len(found) == 2 and found[0] is not found[1]):
             raise _Refused
         resolved[index] = tables.field_order[found[0].code]
     return resolved[inverse]

@@ -22,6 +22,7 @@ import io
 import itertools
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -687,7 +688,8 @@ def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults:
     if kind == "csv":
         text, utf8 = _csv_text(data, filename)
         delimiter, head, table = _csv_head(text, filename)
-        frame = _read_columns(utf8, delimiter, head, table, catalogue, defaults, filename)
+        frame = _read_by_column(Sheet("", head), table, catalogue, defaults, filename,  # the cells above the header
+                                lambda _shape: columnar.csv_cells(utf8, delimiter, len(head[table.header_row]), head))
         if frame is not None:
             return frame, table.kind
         sheet = Sheet("", _csv_rows(text, delimiter, filename))
@@ -695,10 +697,14 @@ def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults:
         tables = [(sheet, table)]
     else:
         tables = _xlsx_tables(data, filename)
-        if len(tables) == 1:
-            frame = _read_grid(*tables[0], catalogue, defaults, filename)
+        sheet, table = tables[0]
+        # Only a single table whose every cell reads as itself (no formula without a result, no error value,
+        # no NaN) is read column by column.
+        if len(tables) == 1 and not (sheet.uncached or sheet.errors or sheet.not_numbers):
+            frame = _read_by_column(sheet, table, catalogue, defaults, filename,
+                                    lambda shape: columnar.grid_cells(sheet.rows, shape))
             if frame is not None:
-                return frame, tables[0][1].kind
+                return frame, table.kind
     problems: list[Problem] = []
     records: list[Record] = []
     for sheet, table in tables:
@@ -717,47 +723,20 @@ def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults:
     return frame, "wide" if any(table.kind == "wide" for _sheet, table in tables) else "long"
 
 
-def _read_columns(utf8: bytes, delimiter: str, head: list[list[object]], table: Table, catalogue: Catalogue,
-                  defaults: Defaults, filename: str) -> pd.DataFrame | None:
-    """A CSV table read column by column (metrics.columnar), validated; None when only the row-by-row reader
-    can say what is wrong with it."""
-    shape = _shape(Sheet("", head), table, catalogue, defaults, filename)  # the cells above the header
-    if shape is None:
-        return None
-    cells = columnar.csv_cells(utf8, delimiter, len(head[table.header_row]), head)
-    return None if cells is None else _validated(columnar.read(cells, table.kind, shape, catalogue,
-                                                               _field_lookup(catalogue.fields), filename=filename),
-                                                 catalogue, filename)
-
-
-def _read_grid(sheet: Sheet, table: Table, catalogue: Catalogue, defaults: Defaults,
-               filename: str) -> pd.DataFrame | None:
-    """A worksheet's table read column by column, as _read_columns reads a CSV; only a sheet whose every cell
-    reads as itself (no formula without a result, no error value, no NaN) takes this path."""
-    if sheet.uncached or sheet.errors or sheet.not_numbers:
-        return None
-    shape = _shape(sheet, table, catalogue, defaults, filename)
-    if shape is None:
-        return None
-    cells = columnar.grid_cells(sheet.rows, shape)
-    return None if cells is None else _validated(columnar.read(cells, table.kind, shape, catalogue,
-                                                               _field_lookup(catalogue.fields), filename=filename,
-                                                               sheet=sheet.name), catalogue, filename)
-
-
-def _shape(sheet: Sheet, table: Table, catalogue: Catalogue, defaults: Defaults,
-           filename: str) -> columnar.TableShape | None:
-    """What the column-wise reader needs to know of the table; None when the cells above it already hold a problem."""
+def _read_by_column(sheet: Sheet, table: Table, catalogue: Catalogue, defaults: Defaults, filename: str,
+                    cells_of: Callable[[columnar.TableShape], pd.DataFrame | None]) -> pd.DataFrame | None:
+    """The table read column by column (metrics.columnar) and validated; None when only the row-by-row reader
+    can say what is wrong with it. `cells_of` gives the table's cells as categorical columns."""
     problems: list[Problem] = []
-    reader = _Reader(sheet, table, catalogue, defaults, filename, problems)
+    reader = _Reader(sheet, table, catalogue, defaults, filename, problems)  # what the cells above the table say
     if problems:
         return None
-    return columnar.TableShape(
+    shape = columnar.TableShape(
         table.header_row, table.columns, [(month.column, month.year, month.month) for month in table.months],
         [column for column, _text in table.bad_months], reader.year, reader.heading_year, reader.unit)
-
-
-def _validated(frame: pd.DataFrame | None, catalogue: Catalogue, filename: str) -> pd.DataFrame | None:
+    cells = cells_of(shape)
+    frame = None if cells is None else columnar.read(cells, table.kind, shape, catalogue, reader.fields,
+                                                     filename=filename, sheet=sheet.name)
     if frame is None:
         return None
     problems = validate_groups(frame, catalogue, file=filename)

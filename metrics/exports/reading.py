@@ -202,7 +202,6 @@ class XlsxSampler:
 # namespace prefix) sends the sheet to metrics.safety.exact_extent, an XML parse that places every cell where
 # the reader does.
 _UNUSUAL_CELL = re.compile(rb'<c(?! r="[A-Z][0-9]{1,6}"(?: [st]="[^"<>]*+")?+(?: [st]="[^"<>]*+")?+/?>)[\s/>]')
-_PREFIXED_CELL = re.compile(rb':c[\s/>]')
 _ORDINARY_ROW = re.compile(rb'<c r="[A-Z]([0-9]{1,6})"')
 _ORDINARY_COLUMN = re.compile(rb'<c r="([A-Z])[0-9]')
 EXCEL_SINGLE_LETTER_CELLS = 26 * 999_999
@@ -305,7 +304,7 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
     for chunk in _member_chunks(data, sampler.archive, path, filename):
         window = tail + chunk
         end = _complete_tags(window, filename, sheet)  # a tag cut by the chunk boundary is seen whole next time
-        if _UNUSUAL_CELL.search(window, 0, end) or _PREFIXED_CELL.search(window, 0, end):
+        if _UNUSUAL_CELL.search(window, 0, end) or safety.PREFIXED_CELL.search(window, 0, end):
             unusual = True
             break
         if count_ordinary:
