@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,17 +54,22 @@ def csv_cells(utf8: bytes, delimiter: str, width: int, head: Sequence[Sequence[s
     ('' where a row is shorter); None when pandas' parser cannot read it as the csv module does (a longer
     row, an unclosed quote, records that do not line up with `head`, the csv module's first records)."""
     try:
-        cells = pd.read_csv(io.BytesIO(utf8), sep=delimiter, header=None, names=range(width),
-                            index_col=False, dtype="category", keep_default_na=False, na_values=[],
-                            skip_blank_lines=False, quotechar='"', doublequote=True, engine="c")
-    except (ValueError, pd.errors.ParserError, UnicodeError, MemoryError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # "a loss of data": a row cut short
+            cells = pd.read_csv(io.BytesIO(utf8), sep=delimiter, header=None, names=range(width),
+                                index_col=False, dtype="category", keep_default_na=False, na_values=[],
+                                skip_blank_lines=False, quotechar='"', doublequote=True, engine="c")
+    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning, UnicodeError, MemoryError):
         return None
     if len(cells) < len(head):
         return None
-    longest = max((categories.str.len().max() for categories in (cells[column].cat.categories for column in cells)
-                   if len(categories)), default=0)
-    if longest > csv.field_size_limit():  # the csv module refuses such a field: let it say so
+    categories = [cells[column].cat.categories for column in cells]
+    # A column of numbers only (a wide table whose month headers are 1, 2, 3…) gets number categories: "01"
+    # and "1", "1e3" and "1000" become one, and a long decimal is rounded to a float. Texts only, or none.
+    if not all(pd.api.types.is_string_dtype(texts) for texts in categories):
         return None
+    if max((texts.str.len().max() for texts in categories if len(texts)), default=0) > csv.field_size_limit():
+        return None  # the csv module refuses such a field: let it say so
     for position, record in enumerate(head):  # the records this path and the csv module see must line up
         padded = [*record, *[""] * (width - len(record))]
         if len(record) > width or [str(cells.iat[position, column]) for column in range(width)] != padded:

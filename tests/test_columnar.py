@@ -267,3 +267,17 @@ def test_a_month_naming_year_0_is_refused_either_way(monkeypatch):
     fast, slow, _answered = _both(_csv(HEADER, "112,00年1月,政風處,warning_cases,3"), monkeypatch)
     assert fast[0] == "refused"
     _same(fast, slow)
+
+
+@pytest.mark.parametrize("value", ["1e3", "1234567890.123456789", "01", "3"])
+def test_a_column_of_numbers_only_is_read_as_written(value, monkeypatch):
+    """Month headers 1, 2 make whole columns of numbers, which pandas would read as floats (1e3 as 1000, a long
+    decimal rounded): those columns go to the row-by-row reader, which reads each cell as written."""
+    fast, slow, answered = _both(_csv("項目代碼,1,2", f"procurement_audits,{value},4"), monkeypatch)
+    _same(fast, slow)
+    assert not answered
+
+
+def test_the_first_rows_of_a_random_table_as_csv_need_text_categories(monkeypatch):
+    fast, slow, _answered = _both(_csv("項目代碼,1"), monkeypatch)  # found by tests/test_reading_fuzz.py
+    _same(fast, slow)
