@@ -83,6 +83,7 @@ def add_account(database_url: str, username: str, *, roles: tuple[str, ...], uni
 def log_in(page: Page, username: str = TESTER, password: str = PASSWORD) -> None:
     """Through the sidebar's login form, as a user would; the same browser session stays logged in."""
     sidebar = page.get_by_test_id("stSidebar")
+    wait_for_app_idle(page)  # a form filled while the page still re-renders can lose its fields or the click
     sidebar.get_by_test_id("stExpander").filter(has_text="登入").locator("summary").click()
     sidebar.get_by_label("帳號").fill(username)
     sidebar.get_by_label("密碼").fill(password)
