@@ -690,7 +690,7 @@ def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetSca
                 raise DefusedXmlException("DTD or entity declaration in a worksheet")
             cells = len(_ANY_CELL.findall(piece))
             references = _ORDINARY_CELL.findall(piece)
-            if len(references) != cells or PREFIXED_CELL.search(piece) or _HIDDEN_TEXT.search(piece):
+            if len(references) != cells or PREFIXED_CELL.search(piece) or HIDDEN_TEXT.search(piece):
                 return None  # a cell written otherwise, or text a byte scan could take for one: the parser decides
             if references:
                 letters.update({reference[0] for reference in references})
@@ -733,7 +733,7 @@ def external_link_number(formula: str) -> int | None:
 _ORDINARY_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: (?:s|t|cm|vm|ph)="[^"<>]*+")*+ ?/?>')
 _ANY_CELL = re.compile(rb'<c[\s/>]')
 PREFIXED_CELL = re.compile(rb':c[\s/>]')
-_HIDDEN_TEXT = re.compile(rb'<!--|<!\[CDATA\[|<\?(?!xml\s)')  # comments, CDATA, processing instructions
+HIDDEN_TEXT = re.compile(rb'<!--|<!\[CDATA\[|<\?(?!xml\s)')  # comments, CDATA, processing instructions
 # An error value cached in a cell (t="e"), its reference before or after the type.
 _ERROR_CELL = re.compile(rb'<c\s(?=[^>]*\bt="e")[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"')
 

@@ -279,7 +279,7 @@ def test_the_extent_scan_reads_a_member_exactly_as_zipfile_does(compression, chu
     data = _archive(compression, member)
     monkeypatch.setattr(reading, "_SCAN_CHUNK", chunk)
     archive = zipfile.ZipFile(io.BytesIO(data))
-    chunks = list(reading._member_chunks(data, archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
+    chunks = list(reading.member_chunks(data, archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
     assert b"".join(chunks) == member
     assert max(map(len, chunks)) <= chunk
 
@@ -294,7 +294,7 @@ def test_a_damaged_sheet_is_refused_by_the_extent_scan_in_words():
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     data[start:start + 20] = b"\xff" * 20
     with pytest.raises(InputError, match="公文清單.xlsx.*不是有效的 Excel 檔案"):
-        list(reading._member_chunks(bytes(data), archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
+        list(reading.member_chunks(bytes(data), archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
 
 
 def _sheet_archive(cells: str) -> zipfile.ZipFile:
@@ -348,7 +348,7 @@ def test_the_fast_scan_sends_every_unusual_cell_to_the_exact_count(cell):
     from metrics.exports import reading
 
     window = f'<row r="1">{cell}</row>'.encode()
-    assert reading._UNUSUAL_CELL.search(window) or safety.PREFIXED_CELL.search(window)
+    assert reading.UNUSUAL_CELL.search(window) or safety.PREFIXED_CELL.search(window)
 
 
 @pytest.mark.parametrize("cell", ['<c r="A1"><v>1</v></c>', '<c r="Z999999" s="3" t="s"><v>1</v></c>', '<c r="B2"/>',
@@ -359,7 +359,7 @@ def test_the_fast_scan_lets_ordinary_cells_pass(cell):
     from metrics.exports import reading
 
     window = f'<row r="1">{cell}</row>'.encode()
-    assert not (reading._UNUSUAL_CELL.search(window) or safety.PREFIXED_CELL.search(window))
+    assert not (reading.UNUSUAL_CELL.search(window) or safety.PREFIXED_CELL.search(window))
 
 
 def test_the_extent_scan_stops_at_the_size_the_zip_declares():
@@ -374,7 +374,7 @@ def test_the_extent_scan_stops_at_the_size_the_zip_declares():
     data[position + 24:position + 28] = (info.file_size // 10).to_bytes(4, "little")
     lying = zipfile.ZipFile(io.BytesIO(bytes(data)))
     with pytest.raises(InputError, match="檔案可能已損毀"):
-        list(reading._member_chunks(bytes(data), lying, "xl/worksheets/sheet1.xml", "公文清單.xlsx", 4096))
+        list(reading.member_chunks(bytes(data), lying, "xl/worksheets/sheet1.xml", "公文清單.xlsx", 4096))
 
 
 def test_a_row_of_cells_without_positions_is_refused_before_the_sheet_is_loaded(monkeypatch):

@@ -2,8 +2,9 @@
 used columns of every row.
 
 xlsx: the first rows come from reading the start of the sheet's XML directly (milliseconds,
-exact sheet positions), then fastexcel reads the whole sheet once, only the used columns, as
-text. CSV: the encoding is settled on the bytes (BOM, strict UTF-8, else CP950), the header is
+exact sheet positions), then the used columns are read as text: streamed from the sheet's XML
+(metrics.exports.sheet_stream) when it is written the ordinary way, else by fastexcel, which loads
+the whole sheet once its true extent is known. CSV: the encoding is settled on the bytes (BOM, strict UTF-8, else CP950), the header is
 found in a decoded sample, and pyarrow reads the rest, transcoding as it streams; rows that do
 not fit the header's width send the read to pandas' C parser, which pads them.
 """
@@ -82,6 +83,8 @@ class XlsxSampler:
             (target for kind, target in relationships.values() if kind.endswith("/sharedStrings")), None)
         if self.shared_strings_path is None and "xl/sharedStrings.xml" in names:
             self.shared_strings_path = "xl/sharedStrings.xml"
+        self.styles_path = next((target for kind, target in relationships.values() if kind.endswith("/styles")),
+                                "xl/styles.xml" if "xl/styles.xml" in names else None)
         self.sheets: list[tuple[str, str, bool]] = []  # name, path, visible
         if workbook_path in names:
             root = safe_xml.fromstring(self.archive.read(workbook_path))
@@ -201,7 +204,7 @@ class XlsxSampler:
 # (more letters or digits, no r, r later or twice, which the reader takes the last of, other attributes, a
 # namespace prefix) sends the sheet to metrics.safety.exact_extent, an XML parse that places every cell where
 # the reader does.
-_UNUSUAL_CELL = re.compile(rb'<c(?! r="[A-Z][0-9]{1,6}"(?: [st]="[^"<>]*+")?+(?: [st]="[^"<>]*+")?+/?>)[\s/>]')
+UNUSUAL_CELL = re.compile(rb'<c(?! r="[A-Z][0-9]{1,6}"(?: [st]="[^"<>]*+")?+(?: [st]="[^"<>]*+")?+/?>)[\s/>]')
 _ORDINARY_ROW = re.compile(rb'<c r="[A-Z]([0-9]{1,6})"')
 _ORDINARY_COLUMN = re.compile(rb'<c r="([A-Z])[0-9]')
 EXCEL_SINGLE_LETTER_CELLS = 26 * 999_999
@@ -215,7 +218,7 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: str,
+def member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: str,
                    size: int | None = None) -> Iterator[bytes]:
     """A member's bytes, decompressed in chunks of at most `size` (_SCAN_CHUNK by default), never more than the
     size the zip declares. A deflated member is inflated straight from the file's bytes, skipping zipfile's CRC
@@ -288,7 +291,7 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
 
     fastexcel allocates the whole grid from the first to the farthest cell before it selects columns,
     so one cell at XFD1048576 in a tiny file, or one row of 16,000 cells written without r="…", would
-    exhaust memory. A first pass looks only for cells not written the ordinary way (_UNUSUAL_CELL), so an
+    exhaust memory. A first pass looks only for cells not written the ordinary way (UNUSUAL_CELL), so an
     ordinary export costs little more than its decompression; only an unusual sheet gets the exact count.
     """
     sampler = XlsxSampler(data, filename)
@@ -301,10 +304,10 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
     unusual = False
     rows = columns = 0
     tail = b""
-    for chunk in _member_chunks(data, sampler.archive, path, filename):
+    for chunk in member_chunks(data, sampler.archive, path, filename):
         window = tail + chunk
         end = _complete_tags(window, filename, sheet)  # a tag cut by the chunk boundary is seen whole next time
-        if _UNUSUAL_CELL.search(window, 0, end) or safety.PREFIXED_CELL.search(window, 0, end):
+        if UNUSUAL_CELL.search(window, 0, end) or safety.PREFIXED_CELL.search(window, 0, end):
             unusual = True
             break
         if count_ordinary:
@@ -325,23 +328,34 @@ def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[st
                       head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
     """The given absolute columns of every row below the header (or the first `head`), as text,
     and their sheet rows."""
+    from metrics.exports import sheet_stream
+
+    sampler = XlsxSampler(data, filename)
+    safety.check_shared_strings(sampler.archive, len(data), filename)
+    safety.refuse_external_formulas(data, filename, sheet)
+    path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)
+    if path is not None and sampler.styles_path in (None, *sampler.archive.namelist()):
+        parts = sheet_stream.WorkbookParts(path, sampler.shared_strings_path, sampler.styles_path)
+        read = sheet_stream.read_columns(data, sampler.archive, parts, sheet, header_row, columns, filename,
+                                         safety.allowed_cells(len(data), MAX_SHEET_CELLS), head)
+        if read is not None:
+            return read
+    return _load_with_fastexcel(data, sheet, header_row, columns, filename, head)
+
+
+def _load_with_fastexcel(data: bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str,
+                         head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
+    """A sheet not written the ordinary way: fastexcel loads it whole, once its true extent is known."""
     import fastexcel
 
     wanted = set(columns.values())
-    # The extent scan reads the sheet in another thread while this one checks the shared strings and fastexcel
-    # opens the workbook (which loads them): all mostly wait on decompression, and only load_sheet, which
-    # allocates the sheet's grid, must wait for the scan.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        extent = pool.submit(check_true_extent, data, sheet, filename)
-        safety.check_shared_strings(zipfile.ZipFile(io.BytesIO(data)), len(data), filename)
-        safety.refuse_external_formulas(data, filename, sheet)
-        try:
-            reader = fastexcel.read_excel(data)
-        except Exception as error:  # fastexcel raises its own hierarchy; the user needs one sentence
-            extent.result()  # a refusal of the sheet's extent says more than fastexcel's error
-            raise InputError(Problem(f"無法讀取 Excel 工作表（{type(error).__name__}），"
-                                     "請用 Excel 開啟確認後另存為 .xlsx 再上傳", filename, sheet)) from error
-        extent.result()
+    try:
+        reader = fastexcel.read_excel(data)
+    except Exception as error:  # fastexcel raises its own hierarchy; the user needs one sentence
+        check_true_extent(data, sheet, filename)  # a refusal of the sheet's extent says more than fastexcel's error
+        raise InputError(Problem(f"無法讀取 Excel 工作表（{type(error).__name__}），"
+                                 "請用 Excel 開啟確認後另存為 .xlsx 再上傳", filename, sheet)) from error
+    check_true_extent(data, sheet, filename)
     try:
         loaded = reader.load_sheet(sheet, header_row=header_row, dtypes="string", n_rows=head,
                                    use_columns=lambda column: column.absolute_index in wanted)

@@ -1,0 +1,271 @@
+"""The streaming column reader of large export sheets (metrics.exports.sheet_stream) gives exactly what
+fastexcel gives for the same columns, or declines and leaves the sheet to fastexcel."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from metrics import safety
+from metrics.errors import InputError
+from metrics.exports import reading, sheet_stream
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+# Number formats by style index: general, Excel's built-in date 14, a custom date, a Minguo date, two decimals,
+# text, a time, a date and time.
+STYLES = (
+    '<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="' + MAIN + '"><numFmts count="4">'
+    '<numFmt numFmtId="164" formatCode="yyyy/mm/dd"/><numFmt numFmtId="165" formatCode="[$-404]e/m/d"/>'
+    '<numFmt numFmtId="166" formatCode="h:mm"/><numFmt numFmtId="167" formatCode="yyyy/m/d h:mm"/></numFmts>'
+    '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders>'
+    '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="8"><xf numFmtId="0"/><xf numFmtId="14"/>'
+    '<xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="2"/><xf numFmtId="49"/><xf numFmtId="166"/>'
+    '<xf numFmtId="167"/></cellXfs></styleSheet>')
+
+SHARED = [
+    "<si><t>收文</t></si>",
+    '<si><t xml:space="preserve"> 發文 </t></si>',
+    "<si><r><rPr><b/></rPr><t>電子</t></r><r><t>交換</t></r></si>",
+    '<si><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh><phoneticPr fontId="0"/></si>',
+    "<si><t>A&amp;B &lt;C&gt;</t></si>",
+    "<si><t>第一行_x000D_\n第二行</t></si>",
+    "<si><t/></si>",
+    "<si/>",
+    "<si><t>112/03/31</t></si>",
+    "<si><t>1120331</t></si>",
+]
+
+VALUES = [  # what follows <c r="…"
+    ' t="s"><v>{shared}</v></c>',
+    ' s="0" t="s"><v>{shared}</v></c>',
+    ' t="inlineStr"><is><t>紙本</t></is></c>',
+    ' t="inlineStr"><is><r><t>線上</t></r><r><t>簽核</t></r></is></c>',
+    ' t="inlineStr"><is><t>' + "很長的主旨" * 40 + "</t></is></c>",  # longer than the fixed-width comparison
+    ' t="inlineStr"><is><t></t></is></c>',
+    "><v>1</v></c>",
+    "><v>1.5</v></c>",
+    "><v>1120331</v></c>",
+    "><v>-0</v></c>",
+    "><v>1E-7</v></c>",
+    "><v>3.0000000000000004</v></c>",
+    "><v>123456789012345678</v></c>",
+    ' t="n"><v>44927</v></c>',
+    ' s="1"><v>45016</v></c>',
+    ' s="2"><v>45016.75</v></c>',
+    ' s="3"><v>45016</v></c>',
+    ' s="4"><v>0.125</v></c>',
+    ' s="5"><v>42</v></c>',
+    ' s="6"><v>0.5451388888888888</v></c>',
+    ' s="7"><v>45016.54521990741</v></c>',
+    ' s="2"><v>1E+20</v></c>',
+    ' s="2"><v>12</v></c>',
+    ' t="b"><v>1</v></c>',
+    ' t="b"><v>0</v></c>',
+    ' t="e"><v>#N/A</v></c>',
+    ' t="e"><v>#DIV/0!</v></c>',
+    "><f>A1+1</f><v>3</v></c>",
+    ' t="str"><f>A1&amp;"x"</f><v>公式文字</v></c>',
+    "><f>1+1</f></c>",
+    "><v></v></c>",
+    ' t="d"><v>2023-03-31T00:00:00</v></c>',
+    ' s="1"/>',
+    "/>",
+]
+
+
+def workbook(rows: dict[int, dict[int, str]], *, date1904: bool = False, styles: bool = True) -> bytes:
+    """rows: {1-based row: {0-based column: what follows the cell's reference}} as one sheet, 公文."""
+    sheet_rows = []
+    for row in sorted(rows):
+        cells = "".join(f'<c r="{chr(65 + column)}{row}"{rows[row][column]}' for column in sorted(rows[row]))
+        sheet_rows.append(f'<row r="{row}">{cells}</row>')
+    targets = [f'<Relationship Id="rId1" Type="{RELATIONSHIP}/worksheet" Target="worksheets/sheet1.xml"/>',
+               f'<Relationship Id="rId3" Type="{RELATIONSHIP}/sharedStrings" Target="sharedStrings.xml"/>']
+    if styles:
+        targets.append(f'<Relationship Id="rId2" Type="{RELATIONSHIP}/styles" Target="styles.xml"/>')
+    properties = '<workbookPr date1904="1"/>' if date1904 else ""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.'
+                         'org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>'
+                         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+                         'relationships+xml"/></Types>')
+        archive.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="{PACKAGE}"><Relationship '
+                         f'Id="rId1" Type="{RELATIONSHIP}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        archive.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIP}">'
+                         f'{properties}<sheets><sheet name="公文" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        archive.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="{PACKAGE}">'
+                         + "".join(targets) + "</Relationships>")
+        if styles:
+            archive.writestr("xl/styles.xml", STYLES)
+        archive.writestr("xl/sharedStrings.xml", f'<?xml version="1.0"?><sst xmlns="{MAIN}">{"".join(SHARED)}</sst>')
+        archive.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet xmlns="{MAIN}"><sheetData>'
+                         + "".join(sheet_rows) + "</sheetData></worksheet>")
+    return buffer.getvalue()
+
+
+def streamed(data: bytes, header_row: int, columns: dict[str, int], head: int | None = None):
+    sampler = reading.XlsxSampler(data, "公文清單.xlsx")
+    parts = sheet_stream.WorkbookParts(sampler.sheets[0][1], sampler.shared_strings_path, sampler.styles_path)
+    return sheet_stream.read_columns(data, sampler.archive, parts, "公文", header_row, columns, "公文清單.xlsx",
+                                     safety.allowed_cells(len(data), reading.MAX_SHEET_CELLS), head)
+
+
+def assert_same_as_fastexcel(data: bytes, header_row: int, columns: dict[str, int], head: int | None = None):
+    read = streamed(data, header_row, columns, head)
+    assert read is not None, "an ordinary sheet must take the streaming path"
+    series, rows = read
+    expected_series, expected_rows = reading._load_with_fastexcel(data, "公文", header_row, columns, "公文清單.xlsx",
+                                                                  head)
+    assert rows.tolist() == expected_rows.tolist()
+    for name in columns:
+        got = series[name].tolist()
+        expected = expected_series[name].tolist()
+        assert [None if value != value else value for value in got] == \
+               [None if value != value else value for value in expected], name
+        assert series[name].dtype == expected_series[name].dtype
+
+
+@pytest.mark.parametrize("value", VALUES)
+@pytest.mark.parametrize("date1904", [False, True])
+def test_every_kind_of_cell_reads_as_fastexcel_reads_it(value, date1904):
+    rows = {1: {0: ' t="s"><v>0</v></c>', 1: ' t="s"><v>1</v></c>'},
+            2: {0: value.format(shared=3), 1: "><v>7</v></c>"},
+            3: {1: value.format(shared=5)}}
+    assert_same_as_fastexcel(workbook(rows, date1904=date1904), 0, {"first": 0, "second": 1})
+
+
+@pytest.mark.parametrize("shared", range(len(SHARED)))
+def test_every_kind_of_shared_string_reads_as_fastexcel_reads_it(shared):
+    rows = {1: {0: ' t="s"><v>0</v></c>'}, 2: {0: f' t="s"><v>{shared}</v></c>'}}
+    assert_same_as_fastexcel(workbook(rows), 0, {"only": 0})
+
+
+def test_without_a_style_part_numbers_are_plain():
+    rows = {1: {0: ' t="s"><v>0</v></c>'}, 2: {0: ' s="1"><v>45016</v></c>'}}
+    assert_same_as_fastexcel(workbook(rows, styles=False), 0, {"only": 0})
+
+
+@pytest.mark.parametrize(("header_row", "head"), [(0, None), (2, None), (0, 2), (1, 1), (3, 50), (9, None)])
+def test_the_rows_below_the_header_including_trailing_rows_of_other_columns(header_row, head):
+    """The frame runs to the last row holding any value in any column (a footer in a column not read
+    counts; a styled empty cell does not), as fastexcel's does."""
+    rows = {1: {0: "><v>1</v></c>"}, 3: {1: "><v>2</v></c>", 3: ' s="1"/>'},
+            4: {0: ' t="s"><v>8</v></c>'}, 6: {2: "><v>9</v></c>"}, 8: {4: ' t="s"><v>2</v></c>'},
+            9: {0: ' s="1"/>', 1: "/>"}}
+    assert_same_as_fastexcel(workbook(rows), header_row, {"a": 0, "b": 1, "never": 5}, head)
+
+
+@st.composite
+def _sheets(draw):
+    row_numbers = draw(st.lists(st.integers(1, 40), min_size=1, max_size=25, unique=True))
+    rows = {}
+    for row in row_numbers:
+        columns = draw(st.lists(st.integers(0, 5), max_size=6, unique=True))
+        rows[row] = {column: draw(st.sampled_from(VALUES)).format(shared=draw(st.integers(0, len(SHARED) - 1)))
+                     for column in columns}
+    header_row = draw(st.integers(0, 5))
+    rows.setdefault(header_row + 1, {})[0] = ' t="s"><v>0</v></c>'  # the header is a row with values, as found
+    wanted = {0, *draw(st.lists(st.integers(1, 6), max_size=3, unique=True))}  # the header's column is read
+    return rows, header_row, {f"c{index}": index for index in sorted(wanted)}, \
+        draw(st.one_of(st.none(), st.integers(1, 30))), draw(st.booleans())
+
+
+@given(_sheets())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_sheets_read_as_fastexcel_reads_them(sheet):
+    rows, header_row, columns, head, date1904 = sheet
+    assert_same_as_fastexcel(workbook(rows, date1904=date1904), header_row, columns, head)
+
+
+@given(_sheets())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_sheets_read_in_tiny_chunks_as_in_large_ones(sheet):
+    """Chunk boundaries fall inside cells, tags and shared strings."""
+    rows, header_row, columns, head, date1904 = sheet
+    data = workbook(rows, date1904=date1904)
+    whole = streamed(data, header_row, columns, head)
+    original = sheet_stream._CHUNK
+    sheet_stream._CHUNK = 7
+    try:
+        chunked = streamed(data, header_row, columns, head)
+    finally:
+        sheet_stream._CHUNK = original
+    assert whole is not None and chunked is not None
+    assert whole[1].tolist() == chunked[1].tolist()
+    for name in columns:
+        assert whole[0][name].equals(chunked[0][name])
+
+
+def _raw_sheet(cells: str) -> bytes:
+    data = workbook({1: {0: ' t="s"><v>0</v></c>'}})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = (f'<?xml version="1.0"?><worksheet xmlns="{MAIN}" xmlns:x="{MAIN}"><sheetData>{cells}'
+                           "</sheetData></worksheet>").encode()
+            target.writestr(info, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("cells", [
+    '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="AA2"><v>1</v></c></row>',  # two letters
+    '<row r="1"><c t="s"><v>0</v></c><c><v>1</v></c></row>',  # no positions
+    '<row r="1"><c r="A1" t="s" s="0" s="1"><v>0</v></c></row>',  # an attribute three times
+    '<row r="1"><c r="A1" cm="1"><v>0</v></c></row>',  # another attribute
+    '<row r="1"><c  r="A1"><v>0</v></c></row>',  # two spaces
+    '<row r="1"><c\nr="A1"><v>0</v></c></row>',  # a line break
+    '<row r="2"><c r="A2"><v>2</v></c></row><row r="1"><c r="A1"><v>1</v></c></row>',  # rows out of order
+    '<row r="1"><c r="B1"><v>2</v></c><c r="A1"><v>1</v></c></row>',  # columns out of order
+    '<row r="1"><c r="A1"><v>2</v></c><c r="A1"><v>1</v></c></row>',  # one place twice
+    '<row r="1"><x:c r="A1"><x:v>1</x:v></x:c></row>',  # a namespace prefix
+    '<row r="1"><!-- <c r="A1"><v>1</v></c> --><c r="A1"><v>2</v></c></row>',  # a comment
+    '<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[x]]></t></is></c></row>',  # CDATA
+    '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>99</v></c></row>',  # past the table
+    '<row r="1"><c r="A1234567"><v>1</v></c></row>',  # seven digits
+])
+def test_a_sheet_not_written_the_ordinary_way_is_left_to_fastexcel(cells):
+    data = _raw_sheet(cells)
+    assert streamed(data, 0, {"a": 0}) is None
+    try:
+        reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")  # fastexcel reads or refuses it
+    except InputError:
+        pass
+
+
+def test_an_ordinary_sheet_reaching_too_far_is_refused_naming_its_extent():
+    cells = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="999999"><c r="Z999999"><v>1</v></c></row>'
+    data = _raw_sheet(cells)
+    limit = safety.allowed_cells(len(data), reading.MAX_SHEET_CELLS)
+    with pytest.raises(InputError, match=f"第 999,999 列、第 26 欄（約 25,999,974 格），超過可讀取的上限 {limit:,} 格"):
+        reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
+
+
+def test_a_large_document_log_takes_the_streaming_path_and_gives_fastexcels_columns():
+    from itertools import chain
+
+    from metrics.exports.synthetic import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, \
+        write_large_xlsx
+
+    buffer = io.BytesIO()
+    write_large_xlsx(buffer, chain(DOCUMENT_LOG_TITLES, [DOCUMENT_LOG_HEADER], document_log_rows(30_000)))
+    data = buffer.getvalue()
+    sampler = reading.XlsxSampler(data, "公文清單.xlsx")
+    parts = sheet_stream.WorkbookParts(sampler.sheets[0][1], sampler.shared_strings_path, sampler.styles_path)
+    columns = {name: index for index, name in enumerate(DOCUMENT_LOG_HEADER)}
+    read = sheet_stream.read_columns(data, sampler.archive, parts, "公文清單", 2, columns, "公文清單.xlsx",
+                                     10**8)
+    assert read is not None
+    expected, rows = reading._load_with_fastexcel(data, "公文清單", 2, columns, "公文清單.xlsx")
+    assert read[1].tolist() == rows.tolist()
+    for name in columns:
+        assert read[0][name].equals(expected[name]), name
