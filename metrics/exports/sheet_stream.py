@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics import safety
 from metrics.errors import InputError, Problem
 from metrics.exports.reading import member_chunks
 
