@@ -30,11 +30,22 @@ _CHUNK = 4 * 1024 * 1024
 _LONGEST_WINDOW = 64 * 1024 * 1024  # a single row this long is not an ordinary export
 _GATHER_WIDTH = 96  # cells up to this many bytes are compared as fixed-width byte strings
 _LESS, _GREATER, _SLASH, _QUOTE, _SPACE, _COLON, _BANG, _QUESTION = 60, 62, 47, 34, 32, 58, 33, 63
-_LETTER_C, _ZERO = 99, 48
-_AFTER_NAME = np.frombuffer(b"\t\n\r/>", dtype=np.uint8)  # <c followed by these is a cell, but not ordinary
-_AFTER_NAME_OR_SPACE = np.frombuffer(b" \t\n\r/>", dtype=np.uint8)
+_LETTER_C, _LETTER_I, _LETTER_S, _LETTER_V, _ZERO = 99, 105, 115, 118, 48
+
+
+def _byte_set(members: bytes) -> np.ndarray:
+    """A table answering, for each byte value, whether it is one of `members`: table[array] for a whole array."""
+    table = np.zeros(256, dtype=bool)
+    table[list(members)] = True
+    return table
+
+
+_AFTER_NAME = _byte_set(b"\t\n\r/>")  # <c followed by these is a cell, but not an ordinary one
+_AFTER_NAME_OR_SPACE = _byte_set(b" \t\n\r/>")
+_PLACES = 10 ** np.arange(5, -1, -1, dtype=np.int64)
+_SPACE_OR_GREATER = _byte_set(b" \t\n\r>")
 _REFERENCE_START = np.frombuffer(b'r="', dtype=np.uint8)
-_HOLDS_VALUE = re.compile(rb"<v>[^<]|<is[\s>]")  # a formula without its result, <v></v>: no value to read
+_HOLDS_VALUE = re.compile(rb"<v>[^<]|<is[\s>]")  # as _holding_values, for a few cells
 _ORDINARY_TAIL = re.compile(rb'(?: [st]="[^"<>]*")?(?: [st]="[^"<>]*")?/?>')  # as reading.UNUSUAL_CELL
 _SHARED_KEY = re.compile(rb'(?: s="[^"]*")? t="s"(?: s="[^"]*")?><v>([0-9]{1,9})</v></c>')
 _SHARED_ITEM = re.compile(rb"<si(?:>|\s[^>]*>)(.*?)</si>|<si\s*/>", re.DOTALL)
@@ -76,7 +87,7 @@ def _refuse_hidden_text(window: bytes, less: np.ndarray, second: np.ndarray) -> 
 def _refuse_prefixed_cells(view: np.ndarray) -> None:
     """<x:c …>: a namespace prefix (safety.PREFIXED_CELL)."""
     colons = np.flatnonzero(view[:-2] == _COLON)
-    if colons.size and np.any((view[colons + 1] == _LETTER_C) & np.isin(view[colons + 2], _AFTER_NAME_OR_SPACE)):
+    if colons.size and np.any((view[colons + 1] == _LETTER_C) & _AFTER_NAME_OR_SPACE[view[colons + 2]]):
         raise NotOrdinary
 
 
@@ -86,6 +97,18 @@ def _refuse_unusual_tags(window: bytes, view: np.ndarray, starts: np.ndarray, en
     for tail in np.unique(tails).tolist():
         if not _ORDINARY_TAIL.fullmatch(tail):
             raise NotOrdinary
+
+
+def _holding_values(view: np.ndarray, less: np.ndarray, second: np.ndarray, third: np.ndarray,
+                    tag_ends: np.ndarray, cell_ends: np.ndarray) -> np.ndarray:
+    """Which cells hold a value: a <v> with text or an <is>. A formula without its result (<f>1+1</f>) or an
+    empty <v></v> holds none, and fastexcel's rows end at the last cell holding one."""
+    openings = less[(second == _LETTER_V) & (third == _GREATER)]
+    openings = np.append(openings[view[openings + 3] != _LESS], len(view))
+    inline = less[(second == _LETTER_I) & (third == _LETTER_S) & _SPACE_OR_GREATER[view[less + 3]]]
+    inline = np.append(inline, len(view))
+    return (openings[np.searchsorted(openings, tag_ends)] < cell_ends) \
+        | (inline[np.searchsorted(inline, tag_ends)] < cell_ends)
 
 
 def _row_numbers(view: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,10 +122,9 @@ def _row_numbers(view: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.n
     quote = np.argmax(~digit, axis=1)  # the first byte after the digits
     if np.any(quote == 0) or np.any(window[np.arange(len(starts)), quote] != _QUOTE):
         raise NotOrdinary
-    numbers = np.zeros(len(starts), dtype=np.int64)
-    for position in range(6):
-        inside = position < quote
-        numbers = np.where(inside, numbers * 10 + (window[:, position].astype(np.int64) - _ZERO), numbers)
+    digits = window[:, :6].astype(np.int64) - _ZERO
+    digits[np.arange(6) >= quote[:, None]] = 0
+    numbers = digits @ _PLACES // _PLACES[quote - 1]  # "123" reads 123000 against six places, then / 1000
     return numbers, starts + 8 + quote
 
 
@@ -141,7 +163,7 @@ class _Scan:
         _refuse_hidden_text(window, less, second)
         _refuse_prefixed_cells(view)
         cell = second == _LETTER_C
-        if np.any(cell & np.isin(third, _AFTER_NAME)):
+        if np.any(cell & _AFTER_NAME[third]):
             raise NotOrdinary  # <c> or <c/> or <c followed by a line break
         starts = less[cell & (third == _SPACE)]
         if starts.size == 0:
@@ -163,10 +185,7 @@ class _Scan:
         if np.any(where >= len(closes)):
             raise NotOrdinary
         cell_ends[valued] = closes[where] + 4
-        for position in np.flatnonzero(valued)[::-1].tolist():  # rows ascend: normally the last cell holds a value
-            if _HOLDS_VALUE.search(window, int(tag_ends[position]) + 1, int(cell_ends[position]) - 4):
-                self.last_valued_row = max(self.last_valued_row, int(rows[position]))
-                break
+        self._note_last_value(window, view, less, second, third, rows[valued], tag_ends[valued], cell_ends[valued])
         following = np.append(starts[1:], end)
         if np.any(cell_ends[valued] > following[valued]):
             raise NotOrdinary  # a cell whose end is past the next cell's start
@@ -187,6 +206,16 @@ class _Scan:
             column = self.columns[name]
             column.rows.append(rows[chosen].astype(np.int32))
             column.codes.append(identifiers[inverse.ravel()].astype(np.int32))
+
+    def _note_last_value(self, window: bytes, view: np.ndarray, less: np.ndarray, second: np.ndarray,
+                         third: np.ndarray, rows: np.ndarray, tag_ends: np.ndarray, cell_ends: np.ndarray) -> None:
+        for position in range(len(rows) - 1, max(-1, len(rows) - 65), -1):  # rows ascend: the last cells first
+            if _HOLDS_VALUE.search(window, int(tag_ends[position]) + 1, int(cell_ends[position]) - 4):
+                self.last_valued_row = max(self.last_valued_row, int(rows[position]))
+                return
+        holding = _holding_values(view, less, second, third, tag_ends, cell_ends)  # a window of empty formulas
+        if holding.any():
+            self.last_valued_row = max(self.last_valued_row, int(rows[holding].max()))
 
     @property
     def done(self) -> bool:
@@ -302,7 +331,8 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
                  columns: dict[str, int], filename: str, cell_limit: int,
                  head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray] | None:
     """The given absolute columns (0-based) of every row below the 0-based header row, as fastexcel gives them
-    as text, and their 1-based sheet rows; None when the sheet is not written the ordinary way.
+    as text (a categorical series: few distinct texts over many rows), and their 1-based sheet rows; None when
+    the sheet is not written the ordinary way.
 
     Raises InputError for a sheet whose cells reach past `cell_limit` or a damaged part."""
     import fastexcel
@@ -327,16 +357,18 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
     texts = frame.iloc[:, 0]
     if len(texts) != len(keys) + 1:
         return None
-    values = np.append(texts.to_numpy(dtype=object, na_value=None)[:-1], None)
+    # Distinct cells can give one text (45016 under two date styles): categories are the distinct texts.
+    text_codes, categories = pd.factorize(texts.iloc[:-1], use_na_sentinel=True)
+    lookup = np.append(np.asarray(text_codes, dtype=np.int32), np.int32(-1))
     length = max(0, scan.last_valued_row - first_row + 1)
     if head is not None:
         length = min(length, head)
     series: dict[str, pd.Series] = {}
     for name, column in scan.columns.items():
-        codes = np.full(length, -1, dtype=np.int64)
+        codes = np.full(length, -1, dtype=np.int32)
         if column.rows:
             rows = np.concatenate(column.rows)
             inside = rows < first_row + length
             codes[rows[inside] - first_row] = np.concatenate(column.codes)[inside]
-        series[name] = pd.Series(values[codes], dtype=texts.dtype)
+        series[name] = pd.Series(pd.Categorical.from_codes(lookup[codes], categories=categories))
     return series, np.arange(length, dtype=np.int64) + first_row
