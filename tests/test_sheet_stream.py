@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from metrics import safety
 from metrics.errors import InputError
 from metrics.exports import reading, sheet_stream
+from metrics.exports.common import column_letter
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -84,7 +85,7 @@ def workbook(rows: dict[int, dict[int, str]], *, date1904: bool = False, styles:
     """rows: {1-based row: {0-based column: what follows the cell's reference}} as one sheet, 公文."""
     sheet_rows = []
     for row in sorted(rows):
-        cells = "".join(f'<c r="{chr(65 + column)}{row}"{rows[row][column]}' for column in sorted(rows[row]))
+        cells = "".join(f'<c r="{column_letter(column)}{row}"{rows[row][column]}' for column in sorted(rows[row]))
         sheet_rows.append(f'<row r="{row}">{cells}</row>')
     targets = [f'<Relationship Id="rId1" Type="{RELATIONSHIP}/worksheet" Target="worksheets/sheet1.xml"/>',
                f'<Relationship Id="rId3" Type="{RELATIONSHIP}/sharedStrings" Target="sharedStrings.xml"/>']
@@ -174,17 +175,20 @@ def test_many_trailing_formulas_without_results_do_not_lengthen_the_rows(last_va
     assert_same_as_fastexcel(workbook(rows), 0, {"a": 0, "b": 1, "d": 3})
 
 
+COLUMNS = [0, 1, 2, 3, 4, 5, 25, 26, 27, 701, 702]  # A–F, Z, AA, AB, ZZ, AAA
+
+
 @st.composite
 def _sheets(draw):
     row_numbers = draw(st.lists(st.integers(1, 40), min_size=1, max_size=25, unique=True))
     rows = {}
     for row in row_numbers:
-        columns = draw(st.lists(st.integers(0, 5), max_size=6, unique=True))
+        columns = draw(st.lists(st.sampled_from(COLUMNS), max_size=6, unique=True))
         rows[row] = {column: draw(st.sampled_from(VALUES)).format(shared=draw(st.integers(0, len(SHARED) - 1)))
                      for column in columns}
     header_row = draw(st.integers(0, 5))
     rows.setdefault(header_row + 1, {})[0] = ' t="s"><v>0</v></c>'  # the header is a row with values, as found
-    wanted = {0, *draw(st.lists(st.integers(1, 6), max_size=3, unique=True))}  # the header's column is read
+    wanted = {0, *draw(st.lists(st.sampled_from(COLUMNS[1:] + [6, 30]), max_size=3, unique=True))}  # and the header's
     return rows, header_row, {f"c{index}": index for index in sorted(wanted)}, \
         draw(st.one_of(st.none(), st.integers(1, 30))), draw(st.booleans())
 
@@ -229,7 +233,10 @@ def _raw_sheet(cells: str) -> bytes:
 
 
 @pytest.mark.parametrize("cells", [
-    '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="AA2"><v>1</v></c></row>',  # two letters
+    '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="AAAA2"><v>1</v></c></row>',  # four letters
+    '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="XFE2"><v>1</v></c></row>',  # past Excel
+    '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A1048577"><v>1</v></c></row>',  # past Excel
+    '<row r="1"><c r="a1"><v>1</v></c></row>',  # a small letter
     '<row r="1"><c t="s"><v>0</v></c><c><v>1</v></c></row>',  # no positions
     '<row r="1"><c r="A1" t="s" s="0" s="1"><v>0</v></c></row>',  # an attribute three times
     '<row r="1"><c r="A1" cm="1"><v>0</v></c></row>',  # another attribute
@@ -242,7 +249,7 @@ def _raw_sheet(cells: str) -> bytes:
     '<row r="1"><!-- <c r="A1"><v>1</v></c> --><c r="A1"><v>2</v></c></row>',  # a comment
     '<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[x]]></t></is></c></row>',  # CDATA
     '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>99</v></c></row>',  # past the table
-    '<row r="1"><c r="A1234567"><v>1</v></c></row>',  # seven digits
+    '<row r="1"><c r="A12345678"><v>1</v></c></row>',  # eight digits
 ])
 def test_a_sheet_not_written_the_ordinary_way_is_left_to_fastexcel(cells):
     data = _raw_sheet(cells)
@@ -251,6 +258,24 @@ def test_a_sheet_not_written_the_ordinary_way_is_left_to_fastexcel(cells):
         reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")  # fastexcel reads or refuses it
     except InputError:
         pass
+
+
+@pytest.mark.parametrize(("far_cell", "refused"), [
+    ("ZZ200000", True),  # 200,000 rows × 702 columns in a 1 KB file
+    ("XFD1048576", True),  # Excel's last cell
+    ("A9999999", True),  # a row beyond any worksheet: left to the exact check, which names it
+    ("Z1000", False),
+    ("AB40000", False),  # 40,000 × 28 = 1,120,000 cells: fine
+])
+def test_a_sheet_reaching_too_far_is_refused_before_anything_is_allocated(far_cell, refused):
+    cells = f'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="{far_cell}"><v>1</v></c></row>'
+    data = _raw_sheet(cells)
+    if refused:
+        with pytest.raises(InputError, match="超過可讀取的上限|超出 Excel 的範圍"):
+            reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
+    else:
+        series, rows = reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
+        assert streamed(data, 0, {"a": 0}) is not None
 
 
 def test_an_ordinary_sheet_reaching_too_far_is_refused_naming_its_extent():

@@ -8,8 +8,9 @@ each shared string the used columns refer to; calamine then reads those few cell
 built of them with the original styles, so every value comes out exactly as fastexcel gives it
 (numbers, dates under the workbook's own formats, booleans, rich text).
 
-Only sheets written the ordinary way take this path (each cell `<c r="A1" s="…" t="…">`, columns A–Z,
-rows in order, no comments or CDATA); the caller reads anything else with fastexcel as before.
+Only sheets written the ordinary way take this path (each cell `<c r="AB12" s="…" t="…">` within Excel's
+last cell, rows and columns in order, no comments, CDATA or namespace prefixes); the caller reads anything
+else with fastexcel, as before, once its true extent is known.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def _byte_set(members: bytes) -> np.ndarray:
 
 _AFTER_NAME = _byte_set(b"\t\n\r/>")  # <c followed by these is a cell, but not an ordinary one
 _AFTER_NAME_OR_SPACE = _byte_set(b" \t\n\r/>")
-_PLACES = 10 ** np.arange(5, -1, -1, dtype=np.int64)
 _SPACE_OR_GREATER = _byte_set(b" \t\n\r>")
+_OFFSETS = np.arange(14)
+_EXCEL_ROWS, _EXCEL_COLUMNS = 1_048_576, 16_384
 _REFERENCE_START = np.frombuffer(b'r="', dtype=np.uint8)
 _HOLDS_VALUE = re.compile(rb"<v>[^<]|<is[\s>]")  # as _holding_values, for a few cells
 _ORDINARY_TAIL = re.compile(rb'(?: [st]="[^"<>]*")?(?: [st]="[^"<>]*")?/?>')  # as reading.UNUSUAL_CELL
@@ -111,21 +113,40 @@ def _holding_values(view: np.ndarray, less: np.ndarray, second: np.ndarray, thir
         | (inline[np.searchsorted(inline, tag_ends)] < cell_ends)
 
 
-def _row_numbers(view: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row number of each <c r="A123"> at `starts` and where what follows the reference begins; refuses any
-    cell not written <c r="A123" (a letter A–Z, 1–6 digits)."""
-    prefix = view[np.minimum(starts[:, None] + np.arange(3, 7), len(view) - 1)]
-    if np.any(prefix[:, :3] != _REFERENCE_START) or np.any((prefix[:, 3] < 65) | (prefix[:, 3] > 90)):
+def _rows_of_bytes(view: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """view[start:start + width] for each start, as the rows of a new array (bytes past the end read as 0)."""
+    if starts.size and starts.max() > len(view) - width:  # the last cells of the sheet: pad with zeros
+        view = np.concatenate([view, np.zeros(width, dtype=np.uint8)])
+    return np.lib.stride_tricks.sliding_window_view(view, width)[starts]
+
+
+def _references(view: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row (1-based) and column (0-based) of each <c r="AB123"> at `starts`, and where what follows the
+    reference begins; refuses any cell not written <c r="…" with 1–3 letters A–Z and 1–7 digits."""
+    count = len(starts)
+    every = np.arange(count)
+    window = _rows_of_bytes(view, starts + 3, 14)  # r="XFD1048576"
+    if np.any(window[:, :3] != _REFERENCE_START):
         raise NotOrdinary
-    window = view[np.minimum(starts[:, None] + np.arange(7, 14), len(view) - 1)]
+    capital = (window[:, 3:7] >= 65) & (window[:, 3:7] <= 90)
+    letters = np.argmax(~capital, axis=1)  # how many letters
+    if np.any(letters == 0):
+        raise NotOrdinary  # no letter, or more than three
+    values = window[:, 3:6].astype(np.int64) - 64
+    columns = np.where(letters == 1, values[:, 0],
+                       np.where(letters == 2, values[:, 0] * 26 + values[:, 1],
+                                values[:, 0] * 676 + values[:, 1] * 26 + values[:, 2])) - 1
+    quote = 4 + np.argmax(window[:, 4:] == _QUOTE, axis=1)  # the reference's closing quote
+    inside = (_OFFSETS >= 3 + letters[:, None]) & (_OFFSETS < quote[:, None])  # its digits
     digit = (window >= _ZERO) & (window <= _ZERO + 9)
-    quote = np.argmax(~digit, axis=1)  # the first byte after the digits
-    if np.any(quote == 0) or np.any(window[np.arange(len(starts)), quote] != _QUOTE):
-        raise NotOrdinary
-    digits = window[:, :6].astype(np.int64) - _ZERO
-    digits[np.arange(6) >= quote[:, None]] = 0
-    numbers = digits @ _PLACES // _PLACES[quote - 1]  # "123" reads 123000 against six places, then / 1000
-    return numbers, starts + 8 + quote
+    if np.any(window[every, quote] != _QUOTE) or np.any(quote - letters < 4) or np.any(inside & ~digit):
+        raise NotOrdinary  # no digit, or something else before the quote, or no quote within 7 digits
+    numbers = np.zeros(count, dtype=np.int64)
+    for position in range(4, 14):
+        numbers = np.where(inside[:, position], numbers * 10 + window[:, position] - _ZERO, numbers)
+    if numbers.max() > _EXCEL_ROWS or columns.max() >= _EXCEL_COLUMNS:
+        raise NotOrdinary  # past Excel's last cell: the exact extent check names it
+    return numbers, columns, starts + 4 + quote
 
 
 def _keys(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -135,9 +156,8 @@ def _keys(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray)
     width = int(lengths.max()) if lengths.size else 1
     if width > _GATHER_WIDTH:
         return np.array([window[start:end] for start, end in zip(starts.tolist(), ends.tolist())], dtype=object)
-    offsets = np.arange(width)
-    gathered = view[np.minimum(starts[:, None] + offsets, len(view) - 1)]
-    gathered[offsets >= lengths[:, None]] = 0
+    gathered = _rows_of_bytes(view, starts, width)
+    gathered[np.arange(width) >= lengths[:, None]] = 0
     return np.ascontiguousarray(gathered).view(f"S{width}").ravel()
 
 
@@ -171,12 +191,11 @@ class _Scan:
         closes = less[(second == _SLASH) & (third == _LETTER_C) & (view[less + 3] == _GREATER)]
         greater = np.flatnonzero(view == _GREATER)
         tag_ends = greater[np.searchsorted(greater, starts)]
-        rows, after_reference = _row_numbers(view, starts)
+        rows, letters, after_reference = _references(view, starts)
         _refuse_unusual_tags(window, view, after_reference, tag_ends + 1)
         if np.any(np.diff(rows) < 0) or rows[0] <= self.previous_row:
             raise NotOrdinary  # rows out of order: fastexcel places them
         self.previous_row = int(rows[-1])
-        letters = view[starts + 6].astype(np.int64) - 65
         valued = view[tag_ends - 1] != _SLASH
         self.farthest_row = max(self.farthest_row, int(rows[-1]))
         self.farthest_column = max(self.farthest_column, int(letters.max()) + 1)
@@ -337,7 +356,7 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
     Raises InputError for a sheet whose cells reach past `cell_limit` or a damaged part."""
     import fastexcel
 
-    if any(index > 25 for index in columns.values()) or parts.sheet not in archive.namelist():
+    if parts.sheet not in archive.namelist():
         return None
     first_row = header_row + 2
     scan = _Scan(columns, first_row, None if head is None else first_row + head - 1)
