@@ -305,3 +305,28 @@ def test_a_large_document_log_takes_the_streaming_path_and_gives_fastexcels_colu
     assert read[1].tolist() == rows.tolist()
     for name in columns:
         assert texts(read[0][name].tolist()) == texts(expected[name].tolist()), name
+
+
+def test_a_large_export_reports_its_reading_as_it_goes():
+    """The upload page's bar moves while a large sheet is read, not only before and after."""
+    from itertools import chain
+
+    from catalogues import PLAN_112
+    from metrics.exports import read_export
+    from metrics.exports.synthetic import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, \
+        write_large_xlsx
+
+    buffer = io.BytesIO()
+    write_large_xlsx(buffer, chain(DOCUMENT_LOG_TITLES, [DOCUMENT_LOG_HEADER], document_log_rows(40_000)))
+    original = sheet_stream._CHUNK
+    sheet_stream._CHUNK = 256 * 1024
+    reports: list[tuple[float, str]] = []
+    try:
+        read_export(buffer.getvalue(), "公文清單.xlsx", PLAN_112,
+                    progress=lambda fraction, message: reports.append((fraction, message)))
+    finally:
+        sheet_stream._CHUNK = original
+    while_reading = [fraction for fraction, message in reports if message == "讀取「公文清單（公文管理系統匯出）」的資料列"]
+    assert len(while_reading) > 10 and while_reading == sorted(while_reading)
+    assert 0.1 <= while_reading[0] and while_reading[-1] == pytest.approx(0.6)
+    assert [fraction for fraction, _ in reports] == sorted(fraction for fraction, _ in reports)

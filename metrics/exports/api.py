@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,11 +73,12 @@ def _open(data: bytes, filename: str, max_bytes: int) -> _Opened:
 
 
 def _load(opened: _Opened, located: Located, filename: str, options: ExportOptions,
-          head: int | None = None) -> Table:
+          head: int | None = None, progress: Callable[[float], None] | None = None) -> Table:
     columns = {name: index for name, index in located.resolution.columns.items()
                if located.spec.column(name).needed(options)}
     if opened.kind == "xlsx":
-        series, rows = load_xlsx_columns(opened.data, located.sheet, located.header_row, columns, filename, head)
+        series, rows = load_xlsx_columns(opened.data, located.sheet, located.header_row, columns, filename, head,
+                                         progress)
     else:
         offset = opened.offsets[located.header_row]
         width = max([*opened.widths[located.header_row:], max(columns.values()) + 1])
@@ -141,8 +142,9 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
 
 def _aggregate(opened: _Opened, located: Located, filename: str, plan: Plan, options: ExportOptions,
                month: int | None, report: Progress, preview_rows: int) -> ExportResult:
-    report(0.1, f"讀取「{located.spec.label}」的資料列")
-    table = _load(opened, located, filename, options)
+    reading_rows = f"讀取「{located.spec.label}」的資料列"
+    report(0.1, reading_rows)
+    table = _load(opened, located, filename, options, progress=lambda share: report(0.1 + 0.5 * share, reading_rows))
     rows_read = len(table)
     report(0.6, "整理資料")
     table, blank_rows = _drop_blank_rows(table)

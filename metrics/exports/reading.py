@@ -324,9 +324,10 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
 
 
 def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str,
-                      head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
+                      head: int | None = None, progress: Callable[[float], None] | None = None,
+                      ) -> tuple[dict[str, pd.Series], np.ndarray]:
     """The given absolute columns of every row below the header (or the first `head`), as text,
-    and their sheet rows."""
+    and their sheet rows; progress(share of the sheet read) while the sheet is streamed."""
     from metrics.exports import sheet_stream
 
     sampler = XlsxSampler(data, filename)
@@ -336,7 +337,7 @@ def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[st
     if path is not None and sampler.styles_path in (None, *sampler.archive.namelist()):
         parts = sheet_stream.WorkbookParts(path, sampler.shared_strings_path, sampler.styles_path)
         read = sheet_stream.read_columns(data, sampler.archive, parts, sheet, header_row, columns, filename,
-                                         safety.allowed_cells(len(data), MAX_SHEET_CELLS), head)
+                                         safety.allowed_cells(len(data), MAX_SHEET_CELLS), head, progress)
         if read is not None:
             return read
     return _load_with_fastexcel(data, sheet, header_row, columns, filename, head)

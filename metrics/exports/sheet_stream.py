@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -241,9 +241,15 @@ class _Scan:
         return self.last_row is not None and self.previous_row > self.last_row
 
 
-def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, sheet: str, scan: _Scan) -> None:
+def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, sheet: str, scan: _Scan,
+          progress: Callable[[float], None] | None = None) -> None:
     tail = b""
+    size = max(1, archive.getinfo(path).file_size)
+    produced = 0
     for chunk in _inflated(data, archive, path, filename):
+        produced += len(chunk)
+        if progress is not None:
+            progress(min(1.0, produced / size))
         window = tail + chunk
         end = window.rfind(b"</row>") + len(b"</row>")
         if end < len(b"</row>"):
@@ -347,8 +353,8 @@ def _small_workbook(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts,
 
 
 def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sheet: str, header_row: int,
-                 columns: dict[str, int], filename: str, cell_limit: int,
-                 head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray] | None:
+                 columns: dict[str, int], filename: str, cell_limit: int, head: int | None = None,
+                 progress: Callable[[float], None] | None = None) -> tuple[dict[str, pd.Series], np.ndarray] | None:
     """The given absolute columns (0-based) of every row below the 0-based header row, as fastexcel gives them
     as text (a categorical series: few distinct texts over many rows), and their 1-based sheet rows; None when
     the sheet is not written the ordinary way.
@@ -361,7 +367,7 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
     first_row = header_row + 2
     scan = _Scan(columns, first_row, None if head is None else first_row + head - 1)
     try:
-        _scan(data, archive, parts.sheet, filename, sheet, scan)
+        _scan(data, archive, parts.sheet, filename, sheet, scan, progress)
         if scan.farthest_row * scan.farthest_column > cell_limit:
             cells = scan.farthest_row * scan.farthest_column
             raise InputError(Problem(f"工作表的儲存格實際延伸到第 {scan.farthest_row:,} 列、第 "
