@@ -75,6 +75,17 @@ VALUES = [  # what follows <c r="…"
     ' t="str"><f>A1&amp;"x"</f><v>公式文字</v></c>',
     "><f>1+1</f></c>",
     "><v></v></c>",
+    ' t="str"><f>IF(A1="","",A1)</f><v></v></c>',  # a formula giving "": a value for calamine
+    ' t="str"><v/></c>',
+    ' t="d"><v></v></c>',
+    '><v xml:space="preserve">1</v></c>',
+    "><v >1</v></c>",
+    ' t="inlineStr"><is/></c>',
+    ' t="inlineStr"><v>1</v></c>',  # no value for calamine
+    ' t="inlineStr"><is><t>x</t></is><v>0</v></c>',
+    "><v>&#49;</v></c>",
+    ' t="str"><v>&amp;</v></c>',
+    ' t="e"><v>#N/A</v></c>',
     ' t="d"><v>2023-03-31T00:00:00</v></c>',
     ' s="1"/>',
     "/>",
@@ -114,7 +125,7 @@ def workbook(rows: dict[int, dict[int, str]], *, date1904: bool = False, styles:
 
 def streamed(data: bytes, header_row: int, columns: dict[str, int], head: int | None = None):
     sampler = reading.XlsxSampler(data, "公文清單.xlsx")
-    parts = sheet_stream.WorkbookParts(sampler.sheets[0][1], sampler.shared_strings_path, sampler.styles_path)
+    parts = sheet_stream.WorkbookParts(sampler.sheets[0][1], sampler.date1904)
     return sheet_stream.read_columns(data, sampler.archive, parts, "公文", header_row, columns, "公文清單.xlsx",
                                      safety.allowed_cells(len(data), reading.MAX_SHEET_CELLS), head)
 
@@ -219,17 +230,126 @@ def test_random_sheets_read_in_tiny_chunks_as_in_large_ones(sheet):
         assert texts(whole[0][name].tolist()) == texts(chunked[0][name].tolist())
 
 
-def _raw_sheet(cells: str) -> bytes:
+def _raw_sheet(cells: str, around: tuple[str, str] = ("", ""), **parts: str | None) -> bytes:
+    """A workbook whose sheet's <sheetData> holds `cells` (with `around` before and after it), its other parts
+    replaced or (None) left out as given: parts={"xl/styles.xml": "…"}."""
     data = workbook({1: {0: ' t="s"><v>0</v></c>'}})
+    sheet = (f'<?xml version="1.0"?><worksheet xmlns="{MAIN}" xmlns:x="{MAIN}">{around[0]}<sheetData>{cells}'
+             f"</sheetData>{around[1]}</worksheet>")
+    replaced = {"xl/worksheets/sheet1.xml": sheet} | {name.replace("__", "/"): text for name, text in parts.items()}
     buffer = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
-            content = source.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                content = (f'<?xml version="1.0"?><worksheet xmlns="{MAIN}" xmlns:x="{MAIN}"><sheetData>{cells}'
-                           "</sheetData></worksheet>").encode()
-            target.writestr(info, content)
+            if info.filename not in replaced:
+                target.writestr(info, source.read(info))
+        for name, text in replaced.items():
+            if text is not None:
+                target.writestr(name, text)
     return buffer.getvalue()
+
+
+HEADER_AND_DATE = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>0</v></c></row>'
+                   '<row r="2"><c r="A2" s="1"><v>45016</v></c><c r="B2" t="s"><v>1</v></c></row>')
+
+
+def _workbook_part(properties: str) -> str:
+    return (f'<?xml version="1.0"?><workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIP}">{properties}<sheets>'
+            '<sheet name="公文" sheetId="1" r:id="rId1"/></sheets></workbook>')
+
+
+@pytest.mark.parametrize("properties", [
+    "<workbookPr date1904='1'/>",
+    '<workbookPr date1904 = "1"/>',
+    '<workbookPr a=">" date1904="1"/>',
+    '<!-- <workbookPr date1904="1"/> -->',
+    '<workbookPr x-date1904="1"/>',
+    '<workbookPr date1904="1"/><workbookPr date1904="0"/>',
+    '<workbookPr date1904="0"/><workbookPr date1904="true"/>',
+    "<!--" + "<workbookPr " * 3000 + "-->",  # a regular expression here took quadratic time
+])
+def test_the_date_system_is_read_as_calamine_reads_it(properties):
+    assert_same_as_fastexcel(_raw_sheet(HEADER_AND_DATE, **{"xl__workbook.xml": _workbook_part(properties)}),
+                             0, {"a": 0, "b": 1})
+
+
+def _relationships(styles: str, shared: str) -> str:
+    return (f'<?xml version="1.0"?><Relationships xmlns="{PACKAGE}">'
+            f'<Relationship Id="rId1" Type="{RELATIONSHIP}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{RELATIONSHIP}/styles" Target="{styles}"/>'
+            f'<Relationship Id="rId3" Type="{RELATIONSHIP}/sharedStrings" Target="{shared}"/></Relationships>')
+
+
+OTHER_STRINGS = f'<?xml version="1.0"?><sst xmlns="{MAIN}"><si><t>X0</t></si><si><t>X1</t></si></sst>'
+
+
+@pytest.mark.parametrize("parts", [
+    {"xl__other.xml": STYLES.replace('numFmtId="14"', 'numFmtId="0"'),
+     "xl__workbook.xml.rels": None, "xl___rels__workbook.xml.rels": _relationships("other.xml", "sharedStrings.xml")},
+    {"xl__strings.xml": OTHER_STRINGS, "xl___rels__workbook.xml.rels": _relationships("styles.xml", "strings.xml")},
+    {"xl__Styles.xml": STYLES, "xl__styles.xml": None,
+     "xl___rels__workbook.xml.rels": _relationships("Styles.xml", "sharedStrings.xml")},
+    {"xl__SharedStrings.xml": OTHER_STRINGS, "xl__sharedStrings.xml": None,
+     "xl___rels__workbook.xml.rels": _relationships("styles.xml", "SharedStrings.xml")},
+])
+def test_styles_and_shared_strings_are_the_parts_calamine_reads(parts):
+    """calamine reads xl/styles.xml and xl/sharedStrings.xml, whatever the relationships name."""
+    data = _raw_sheet(HEADER_AND_DATE, **{name: text for name, text in parts.items() if name != "xl__workbook.xml.rels"})
+    read = streamed(data, 0, {"a": 0, "b": 1})
+    if read is not None:
+        assert_same_as_fastexcel(data, 0, {"a": 0, "b": 1})
+
+
+@pytest.mark.parametrize("items", [
+    "<si><t>h</t></si><!-- <si><t>fake</t></si> --><si><t>real1</t></si><si><t>real2</t></si>",
+    "<si><t>h</t></si><?pi <si><t>fake</t></si>?><si><t>real1</t></si><si><t>real2</t></si>",
+    "<si><t>h</t></si><si><t><![CDATA[<si>]]></t></si><si><t>real1</t></si>",
+    "<si><t>h</t></si><si><si><t>inside</t></si></si><si><t>real1</t></si>",
+    "<si><t>h</t></si>" + "<si>" * 20000,  # unclosed items: a regular expression here took quadratic time
+])
+def test_a_shared_string_table_not_written_the_ordinary_way_is_left_to_fastexcel(items):
+    cells = ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>'
+             '<row r="3"><c r="A3" t="s"><v>2</v></c></row>')
+    data = _raw_sheet(cells, **{"xl__sharedStrings.xml": f'<?xml version="1.0"?><sst xmlns="{MAIN}">{items}</sst>'})
+    assert streamed(data, 0, {"a": 0}) is None
+
+
+@pytest.mark.parametrize("around", [
+    ("", '<c r="A3"><v>3</v></c>'),
+    ("", '<sheetData><row r="3"><c r="A3"><v>3</v></c></row></sheetData>'),
+    ('<sheetPr><row r="3"><c r="A3"><v>3</v></c></row></sheetPr>', ""),
+    ("<!-- <sheetData><row r=\"3\"/></sheetData> -->", ""),
+])
+def test_only_the_cells_in_sheet_data_are_read_as_calamine_reads_only_those(around):
+    cells = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>'
+    data = _raw_sheet(cells, around)
+    read = streamed(data, 0, {"a": 0})
+    if read is not None:
+        assert_same_as_fastexcel(data, 0, {"a": 0})
+
+
+def test_a_preview_reads_on_past_rows_of_empty_styled_cells():
+    """The preview's rows end where the sheet's do: a run of cells without values after the header is not
+    the end of the sheet."""
+    cells = ('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+             + "".join(f'<row r="{row}"><c r="A{row}" s="1"/></row>' for row in range(2, 200))
+             + '<row r="200"><c r="B200"><v>9</v></c></row>')
+    data = _raw_sheet(cells)
+    original = sheet_stream._CHUNK
+    sheet_stream._CHUNK = 64
+    try:
+        assert_same_as_fastexcel(data, 0, {"a": 0, "b": 1}, head=2)
+    finally:
+        sheet_stream._CHUNK = original
+
+
+@pytest.mark.parametrize("value", [
+    ' t="e"><v>#SPILL!</v></c>', ' t="e"><v>#CALC!</v></c>', ' t="n"><v>abc</v></c>', ' t=""><v>1</v></c>',
+])
+def test_a_cell_calamine_cannot_read_leaves_the_sheet_to_fastexcel_which_says_so(value):
+    data = _raw_sheet(f'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"{value}</row>')
+    assert streamed(data, 0, {"a": 0}) is None
+    with pytest.raises(InputError, match="無法讀取 Excel 工作表"):
+        reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
 
 
 @pytest.mark.parametrize("cells", [
@@ -296,7 +416,7 @@ def test_a_large_document_log_takes_the_streaming_path_and_gives_fastexcels_colu
     write_large_xlsx(buffer, chain(DOCUMENT_LOG_TITLES, [DOCUMENT_LOG_HEADER], document_log_rows(30_000)))
     data = buffer.getvalue()
     sampler = reading.XlsxSampler(data, "公文清單.xlsx")
-    parts = sheet_stream.WorkbookParts(sampler.sheets[0][1], sampler.shared_strings_path, sampler.styles_path)
+    parts = sheet_stream.WorkbookParts(sampler.sheets[0][1], sampler.date1904)
     columns = {name: index for index, name in enumerate(DOCUMENT_LOG_HEADER)}
     read = sheet_stream.read_columns(data, sampler.archive, parts, "公文清單", 2, columns, "公文清單.xlsx",
                                      10**8)
@@ -330,3 +450,13 @@ def test_a_large_export_reports_its_reading_as_it_goes():
     assert len(while_reading) > 10 and while_reading == sorted(while_reading)
     assert 0.1 <= while_reading[0] and while_reading[-1] == pytest.approx(0.6)
     assert [fraction for fraction, _ in reports] == sorted(fraction for fraction, _ in reports)
+
+
+def test_a_damaged_sheet_part_is_refused_in_a_sentence_whichever_thread_inflates_it():
+    data = bytearray(_raw_sheet('<row r="1"><c r="A1" t="s"><v>0</v></c></row>' * 2000))
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + 20:start + 60] = bytes(40)  # the deflated stream, broken
+    with pytest.raises(InputError, match="檔案可能已損毀"):
+        streamed(bytes(data), 0, {"a": 0})

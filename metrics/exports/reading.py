@@ -82,12 +82,13 @@ class XlsxSampler:
             (target for kind, target in relationships.values() if kind.endswith("/sharedStrings")), None)
         if self.shared_strings_path is None and "xl/sharedStrings.xml" in names:
             self.shared_strings_path = "xl/sharedStrings.xml"
-        self.styles_path = next((target for kind, target in relationships.values() if kind.endswith("/styles")),
-                                "xl/styles.xml" if "xl/styles.xml" in names else None)
         self.sheets: list[tuple[str, str, bool]] = []  # name, path, visible
+        self.date1904 = False
         if workbook_path in names:
             root = safe_xml.fromstring(self.archive.read(workbook_path))
             for element in root.iter():
+                if _local(element.tag) == "workbookPr":  # calamine takes the last
+                    self.date1904 = element.attrib.get("date1904") in ("1", "true")
                 if _local(element.tag) != "sheet":
                     continue
                 relation = next((value for key, value in element.attrib.items() if _local(key) == "id"), "")
@@ -334,8 +335,8 @@ def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[st
     safety.check_shared_strings(sampler.archive, len(data), filename)
     safety.refuse_external_formulas(data, filename, sheet)
     path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)
-    if path is not None and sampler.styles_path in (None, *sampler.archive.namelist()):
-        parts = sheet_stream.WorkbookParts(path, sampler.shared_strings_path, sampler.styles_path)
+    if path is not None:
+        parts = sheet_stream.WorkbookParts(path, sampler.date1904)
         read = sheet_stream.read_columns(data, sampler.archive, parts, sheet, header_row, columns, filename,
                                          safety.allowed_cells(len(data), MAX_SHEET_CELLS), head, progress)
         if read is not None:

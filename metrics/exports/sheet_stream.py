@@ -16,7 +16,9 @@ else with fastexcel, as before, once its true extent is known.
 from __future__ import annotations
 
 import io
+import queue
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,10 +30,13 @@ from metrics.errors import InputError, Problem
 from metrics.exports.reading import member_chunks
 
 _CHUNK = 4 * 1024 * 1024
-_LONGEST_WINDOW = 64 * 1024 * 1024  # a single row this long is not an ordinary export
+_LONGEST_WINDOW = 8 * 1024 * 1024  # a single row (or shared string) this long is not an ordinary export
+_MOST_TRAILING_CELLS = 10_000  # cells after the last one surely holding a value, asked of calamine at the end
+_MOST_PROBES = 64
 _GATHER_WIDTH = 96  # cells up to this many bytes are compared as fixed-width byte strings
 _LESS, _GREATER, _SLASH, _QUOTE, _SPACE, _COLON, _BANG, _QUESTION = 60, 62, 47, 34, 32, 58, 33, 63
 _LETTER_C, _LETTER_I, _LETTER_S, _LETTER_V, _ZERO = 99, 105, 115, 118, 48
+_BYTES_AFTER_SHARED_ITEM_NAME = b" \t\r\n>/"
 
 
 def _byte_set(members: bytes) -> np.ndarray:
@@ -43,15 +48,25 @@ def _byte_set(members: bytes) -> np.ndarray:
 
 _AFTER_NAME = _byte_set(b"\t\n\r/>")  # <c followed by these is a cell, but not an ordinary one
 _AFTER_NAME_OR_SPACE = _byte_set(b" \t\n\r/>")
-_SPACE_OR_GREATER = _byte_set(b" \t\n\r>")
 _OFFSETS = np.arange(14)
 _EXCEL_ROWS, _EXCEL_COLUMNS = 1_048_576, 16_384
 _REFERENCE_START = np.frombuffer(b'r="', dtype=np.uint8)
-_HOLDS_VALUE = re.compile(rb"<v>[^<]|<is[\s>]")  # as _holding_values, for a few cells
 _ORDINARY_TAIL = re.compile(rb'(?: [st]="[^"<>]*")?(?: [st]="[^"<>]*")?/?>')  # as reading.UNUSUAL_CELL
 _SHARED_KEY = re.compile(rb'(?: s="[^"]*")? t="s"(?: s="[^"]*")?><v>([0-9]{1,9})</v></c>')
-_SHARED_ITEM = re.compile(rb"<si(?:>|\s[^>]*>)(.*?)</si>|<si\s*/>", re.DOTALL)
-_DATE_1904 = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"')
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^?>]*\?>")
+_HIDDEN_BEFORE = re.compile(rb"<!|<\?(?!xml\s)")
+_SHEET_DATA = re.compile(rb"<sheetData(?=[\s/>])")
+_NUMBER_START = _byte_set(b"-0123456789")
+_TEXT_START = ~_byte_set(b"<&")
+# Kinds of cell by their type (t="…"): whether one surely holds a value can be read off its bytes for the
+# first three; a cell of any other kind (an error, t="d", …) holding a value is asked of calamine.
+_NUMBER, _TEXT_RESULT, _INLINE, _OTHER = 0, 1, 2, 3
+_KIND_OF_TYPE = {None: _NUMBER, b"n": _NUMBER, b"s": _NUMBER, b"b": _NUMBER, b"str": _TEXT_RESULT,
+                 b"inlineStr": _INLINE}
+_TYPE = re.compile(rb' t="([^"]*)"')
+
+
+_FINISHED = object()
 
 
 class NotOrdinary(Exception):
@@ -66,24 +81,70 @@ class _Column:
 
 @dataclass
 class WorkbookParts:
-    """Paths of the parts the small workbook is built from."""
+    """What the small workbook is built from besides the cells: the sheet's part, the date system, and the
+    styles and shared strings where calamine finds them (xl/styles.xml, xl/sharedStrings.xml, in any case)."""
 
     sheet: str
-    shared_strings: str | None
-    styles: str | None
+    date1904: bool
+    shared_strings: str | None = None
+    styles: str | None = None
+
+    def locate(self, archive: zipfile.ZipFile) -> None:
+        self.shared_strings = _calamine_part(archive, "xl/sharedstrings.xml")
+        self.styles = _calamine_part(archive, "xl/styles.xml")
+
+
+def _calamine_part(archive: zipfile.ZipFile, lowercase: str) -> str | None:
+    names = {name for name in archive.namelist() if name.lower() == lowercase}
+    if len(names) > 1:
+        raise NotOrdinary  # which one calamine reads is not for this reader to guess
+    return names.pop() if names else None
 
 
 def _inflated(data: bytes, archive: zipfile.ZipFile, path: str, filename: str) -> Iterator[bytes]:
     return member_chunks(data, archive, path, filename, _CHUNK)
 
 
-def _refuse_hidden_text(window: bytes, less: np.ndarray, second: np.ndarray) -> None:
-    """Comments, CDATA and processing instructions can hide what looks like a cell: not an ordinary sheet."""
-    if np.any(second == _BANG):
+def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks, the next one inflated in another thread while this one is scanned (zlib lets go of the
+    interpreter while it works, and so does numpy): at most two chunks wait."""
+    waiting: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():  # the reader may have stopped early: never wait for it forever
+            try:
+                waiting.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not offer(chunk):
+                    return
+            offer(_FINISHED)
+        except BaseException as error:  # handed to the reading thread, which raises it
+            offer(error)
+
+    producer = threading.Thread(target=produce, name="sheet-inflate", daemon=True)
+    producer.start()
+    try:
+        while (item := waiting.get()) is not _FINISHED:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join()
+
+
+def _refuse_hidden_text(second: np.ndarray) -> None:
+    """Comments, CDATA and processing instructions in <sheetData> can hide what looks like a cell."""
+    if np.any((second == _BANG) | (second == _QUESTION)):
         raise NotOrdinary
-    for position in less[second == _QUESTION].tolist():
-        if not re.match(rb"<\?xml\s", window[position:position + 6]):
-            raise NotOrdinary
 
 
 def _refuse_prefixed_cells(view: np.ndarray) -> None:
@@ -93,24 +154,34 @@ def _refuse_prefixed_cells(view: np.ndarray) -> None:
         raise NotOrdinary
 
 
-def _refuse_unusual_tags(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
-    """What follows each cell's reference up to the end of its tag must be at most a style and a type."""
+def _tag_kinds(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The kind of each cell by its type; what follows its reference up to the end of its tag must be at most
+    a style and a type."""
     tails = _keys(window, view, starts, ends)
-    for tail in np.unique(tails).tolist():
+    uniques, inverse = np.unique(tails, return_inverse=True)
+    kinds = np.empty(len(uniques), dtype=np.int8)
+    for position, tail in enumerate(uniques.tolist()):
         if not _ORDINARY_TAIL.fullmatch(tail):
             raise NotOrdinary
+        kind = _TYPE.search(tail)
+        kinds[position] = _KIND_OF_TYPE.get(kind.group(1) if kind else None, _OTHER)
+    return kinds[inverse.ravel()]
 
 
-def _holding_values(view: np.ndarray, less: np.ndarray, second: np.ndarray, third: np.ndarray,
-                    tag_ends: np.ndarray, cell_ends: np.ndarray) -> np.ndarray:
-    """Which cells hold a value: a <v> with text or an <is>. A formula without its result (<f>1+1</f>) or an
-    empty <v></v> holds none, and fastexcel's rows end at the last cell holding one."""
-    openings = less[(second == _LETTER_V) & (third == _GREATER)]
-    openings = np.append(openings[view[openings + 3] != _LESS], len(view))
-    inline = less[(second == _LETTER_I) & (third == _LETTER_S) & _SPACE_OR_GREATER[view[less + 3]]]
+def _surely_holding(view: np.ndarray, less: np.ndarray, second: np.ndarray, third: np.ndarray,
+                    kinds: np.ndarray, tag_ends: np.ndarray, cell_ends: np.ndarray) -> np.ndarray:
+    """Cells that surely hold a value as calamine reads them: a number, shared string or boolean with
+    <v>digits…, a formula's text result <v>text…, an inline string <is> (without a <v>). Any other cell (a formula without its
+    result, <v></v>, an error, …) is not known to: calamine is asked about the last of those at the end."""
+    openings = np.append(less[(second == _LETTER_V) & (third == _GREATER)], len(view) - 3)
+    value = openings[np.searchsorted(openings, tag_ends)]
+    first = view[np.minimum(value + 3, len(view) - 1)]
+    has_value = value < cell_ends
+    inline = less[(second == _LETTER_I) & (third == _LETTER_S) & (view[less + 3] == _GREATER)]
     inline = np.append(inline, len(view))
-    return (openings[np.searchsorted(openings, tag_ends)] < cell_ends) \
-        | (inline[np.searchsorted(inline, tag_ends)] < cell_ends)
+    return (has_value & (kinds == _NUMBER) & _NUMBER_START[first]) \
+        | (has_value & (kinds == _TEXT_RESULT) & _TEXT_START[first]) \
+        | ((kinds == _INLINE) & ~has_value & (inline[np.searchsorted(inline, tag_ends)] < cell_ends))
 
 
 def _rows_of_bytes(view: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
@@ -170,7 +241,8 @@ class _Scan:
         self.distinct: dict[bytes, int] = {}
         self.farthest_row = 0
         self.farthest_column = 0
-        self.last_valued_row = 0
+        self.last_sure_row = 0  # the last row with a cell surely holding a value
+        self.trailing: list[tuple[int, bytes]] = []  # (row, cell) after it that may hold one
         self.previous_row = 0
 
     def window(self, window: bytes, end: int) -> None:
@@ -180,7 +252,7 @@ class _Scan:
         less = np.flatnonzero(view[:-3] == _LESS)
         second = view[less + 1]
         third = view[less + 2]
-        _refuse_hidden_text(window, less, second)
+        _refuse_hidden_text(second)
         _refuse_prefixed_cells(view)
         cell = second == _LETTER_C
         if np.any(cell & _AFTER_NAME[third]):
@@ -192,7 +264,7 @@ class _Scan:
         greater = np.flatnonzero(view == _GREATER)
         tag_ends = greater[np.searchsorted(greater, starts)]
         rows, letters, after_reference = _references(view, starts)
-        _refuse_unusual_tags(window, view, after_reference, tag_ends + 1)
+        kinds = _tag_kinds(window, view, after_reference, tag_ends + 1)
         if np.any(np.diff(rows) < 0) or rows[0] <= self.previous_row:
             raise NotOrdinary  # rows out of order: fastexcel places them
         self.previous_row = int(rows[-1])
@@ -204,7 +276,9 @@ class _Scan:
         if np.any(where >= len(closes)):
             raise NotOrdinary
         cell_ends[valued] = closes[where] + 4
-        self._note_last_value(window, view, less, second, third, rows[valued], tag_ends[valued], cell_ends[valued])
+        holding = np.flatnonzero(valued)
+        sure = _surely_holding(view, less, second, third, kinds[holding], tag_ends[holding], cell_ends[holding])
+        self._note_values(window, rows, holding, sure, after_reference, cell_ends)
         following = np.append(starts[1:], end)
         if np.any(cell_ends[valued] > following[valued]):
             raise NotOrdinary  # a cell whose end is past the next cell's start
@@ -226,31 +300,58 @@ class _Scan:
             column.rows.append(rows[chosen].astype(np.int32))
             column.codes.append(identifiers[inverse.ravel()].astype(np.int32))
 
-    def _note_last_value(self, window: bytes, view: np.ndarray, less: np.ndarray, second: np.ndarray,
-                         third: np.ndarray, rows: np.ndarray, tag_ends: np.ndarray, cell_ends: np.ndarray) -> None:
-        for position in range(len(rows) - 1, max(-1, len(rows) - 65), -1):  # rows ascend: the last cells first
-            if _HOLDS_VALUE.search(window, int(tag_ends[position]) + 1, int(cell_ends[position]) - 4):
-                self.last_valued_row = max(self.last_valued_row, int(rows[position]))
-                return
-        holding = _holding_values(view, less, second, third, tag_ends, cell_ends)  # a window of empty formulas
-        if holding.any():
-            self.last_valued_row = max(self.last_valued_row, int(rows[holding].max()))
+    def _note_values(self, window: bytes, rows: np.ndarray, holding: np.ndarray, sure: np.ndarray,
+                     after_reference: np.ndarray, cell_ends: np.ndarray) -> None:
+        """The last row surely holding a value, and the cells after it that may (asked of calamine at the end)."""
+        if sure.any():
+            last = int(np.flatnonzero(sure)[-1])
+            self.last_sure_row = max(self.last_sure_row, int(rows[holding[last]]))
+            self.trailing.clear()
+            holding = holding[last + 1:]
+        if len(self.trailing) + len(holding) > _MOST_TRAILING_CELLS:
+            raise NotOrdinary
+        self.trailing.extend((int(rows[position]), window[after_reference[position]:cell_ends[position]])
+                             for position in holding.tolist())
 
     @property
     def done(self) -> bool:
-        return self.last_row is not None and self.previous_row > self.last_row
+        return self.last_row is not None and self.last_sure_row >= self.last_row
 
 
-def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, sheet: str, scan: _Scan,
+def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan: _Scan,
           progress: Callable[[float], None] | None = None) -> None:
+    """Feeds the scan the rows of the sheet's <sheetData> (calamine reads cells nowhere else), in windows
+    that end with a whole row."""
     tail = b""
     size = max(1, archive.getinfo(path).file_size)
     produced = 0
-    for chunk in _inflated(data, archive, path, filename):
+    inside = False
+    for chunk in _read_ahead(_inflated(data, archive, path, filename)):
         produced += len(chunk)
         if progress is not None:
             progress(min(1.0, produced / size))
         window = tail + chunk
+        if not inside:
+            opening = _SHEET_DATA.search(window)
+            checked = opening.start() if opening else len(window) - len(b"<sheetData ")  # the rest comes again
+            hidden = _HIDDEN_BEFORE.search(window)
+            if hidden is not None and hidden.start() < checked:
+                raise NotOrdinary  # a comment could hold what looks like the cells
+            if opening is None:
+                tail = window[-len(b"<sheetData "):]
+                continue
+            closing = window.find(b">", opening.end())
+            if closing < 0:
+                tail = window[opening.start():]
+                continue
+            if window[closing - 1] == _SLASH:
+                return  # <sheetData/>: no cells
+            inside = True
+            window = window[closing + 1:]
+        finish = window.find(b"</sheetData>")
+        if finish >= 0:
+            scan.window(window, finish)
+            return
         end = window.rfind(b"</row>") + len(b"</row>")
         if end < len(b"</row>"):
             if len(window) > _LONGEST_WINDOW:
@@ -261,94 +362,133 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, sheet
         tail = window[end:]
         if scan.done:
             return
-    if tail.strip(b" \t\r\n"):
-        scan.window(tail + b"</row>", len(tail))  # the end of the sheet: only closing tags, normally
+    raise NotOrdinary  # no <sheetData> or no end to it: calamine says what it makes of that
+
+
+def _after_declaration(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks of an XML part without its declaration (<?xml …?>, after a byte-order mark if any)."""
+    start = b""
+    for chunk in chunks:
+        start += chunk
+        if b"?>" in start or len(start) > 1024:
+            break
+    declaration = _DECLARATION.match(start)
+    yield start[declaration.end():] if declaration else start
+    yield from chunks
 
 
 def _shared_items(data: bytes, archive: zipfile.ZipFile, path: str, filename: str,
                   wanted: set[int]) -> dict[int, bytes]:
     """The raw <si> elements at the wanted positions of the shared-string table."""
     found: dict[int, bytes] = {}
-    if not wanted:
-        return found
     highest = max(wanted)
     index = 0
     tail = b""
-    for chunk in _inflated(data, archive, path, filename):
+    for chunk in _after_declaration(_inflated(data, archive, path, filename)):
         window = tail + chunk
+        if b"<!" in window or b"<?" in window:
+            raise NotOrdinary  # a comment, CDATA or processing instruction: calamine's count of items may differ
         position = 0
-        for match in _SHARED_ITEM.finditer(window):
+        while True:
+            start = window.find(b"<si", position)
+            if start < 0 or start + 3 >= len(window):
+                tail = window[start:] if start >= 0 else window[max(position, len(window) - 2):]
+                break
+            if window[start + 3] not in _BYTES_AFTER_SHARED_ITEM_NAME:
+                position = start + 3
+                continue
+            opened = window.find(b">", start)
+            if opened < 0:
+                tail = window[start:]
+                break
+            if window[opened - 1] == _SLASH:
+                end = opened + 1
+            else:
+                end = window.find(b"</si>", opened)
+                if end < 0:
+                    tail = window[start:]
+                    break
+                if window.find(b"<si", opened, end) >= 0:
+                    raise NotOrdinary  # an item inside an item
+                end += len(b"</si>")
             if index in wanted:
-                found[index] = match.group(0)
+                found[index] = window[start:end]
             index += 1
-            position = match.end()
             if index > highest:
                 return found
-        tail = window[position:]
+            position = end
         if len(tail) > _LONGEST_WINDOW:
             raise NotOrdinary
-    if len(found) != len(wanted):
-        raise NotOrdinary  # a reference past the table: fastexcel says what it makes of it
-    return found
+    raise NotOrdinary  # a reference past the table: fastexcel says what it makes of it
 
 
-def _small_workbook(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, keys: list[bytes],
-                    filename: str) -> bytes:
-    """A workbook holding each distinct cell once (column A, from row 2 under a header), the original styles
-    and date system, and only the shared strings those cells use."""
+_MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIP = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_SENTINEL = b' t="inlineStr"><is><t>v</t></is></c>'
+
+
+def _sheet_xml(cells: list[bytes], closing_sentinel: bool) -> bytes:
+    """Column A: a sentinel header in row 1, then the cells from row 2 (and a sentinel after them)."""
+    rows = [b'<row r="1"><c r="A1"' + _SENTINEL + b"</row>"]
+    rows.extend(b'<row r="%d"><c r="A%d"%s</row>' % (number, number, cell) for number, cell in enumerate(
+        [*cells, _SENTINEL] if closing_sentinel else cells, start=2))
+    return (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="' + _MAIN + b'"><sheetData>' + b"".join(rows)
+            + b"</sheetData></worksheet>")
+
+
+def _small_workbook(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, values: list[bytes],
+                    probes: list[bytes], filename: str) -> bytes:
+    """A workbook of the original styles and date system and only the shared strings the given cells use: its
+    first sheet holds each distinct cell of the used columns once; each further sheet one cell that may or may
+    not hold a value (a sheet's rows end at its last cell holding one)."""
     shared_positions: dict[int, int] = {}
-    cells: list[bytes] = []
-    for key in keys:
-        if b' t="s"' in key[:key.find(b">")]:
-            match = _SHARED_KEY.fullmatch(key)
-            if match is None:
-                raise NotOrdinary
-            old = int(match.group(1))
-            new = shared_positions.setdefault(old, len(shared_positions))
-            key = key[:match.start(1)] + str(new).encode() + key[match.end(1):]
-        cells.append(key)
+
+    def renumbered(key: bytes) -> bytes:
+        if b' t="s"' not in key[:key.find(b">")]:
+            return key
+        match = _SHARED_KEY.fullmatch(key)
+        if match is None:
+            raise NotOrdinary
+        new = shared_positions.setdefault(int(match.group(1)), len(shared_positions))
+        return key[:match.start(1)] + str(new).encode() + key[match.end(1):]
+
+    sheets = [_sheet_xml([renumbered(key) for key in values], closing_sentinel=True)]
+    sheets.extend(_sheet_xml([renumbered(key)], closing_sentinel=False) for key in probes)
     items: dict[int, bytes] = {}
     if shared_positions:
         if parts.shared_strings is None:
             raise NotOrdinary
         items = _shared_items(data, archive, parts.shared_strings, filename, set(shared_positions))
-    workbook = archive.read("xl/workbook.xml") if "xl/workbook.xml" in archive.namelist() else b""
-    properties = b'<workbookPr date1904="1"/>' if _DATE_1904.search(workbook) else b""
-    sheet_rows = [b'<row r="1"><c r="A1" t="inlineStr"><is><t>v</t></is></c></row>']
-    sheet_rows.extend(b'<row r="%d"><c r="A%d"%s</row>' % (number, number, key)
-                      for number, key in enumerate(cells, start=2))
-    number = len(cells) + 2
-    sheet_rows.append(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>v</t></is></c></row>' % (number, number))
-    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    relationship = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = b"http://schemas.openxmlformats.org/package/2006/relationships"
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_STORED) as small:
         small.writestr("[Content_Types].xml", (
             b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
             b'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
             b'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>'))
-        small.writestr("_rels/.rels", (
-            b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            b'package/2006/relationships"><Relationship Id="rId1" Type="' + relationship + b'/officeDocument" '
-            b'Target="xl/workbook.xml"/></Relationships>'))
+        small.writestr("_rels/.rels", b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="' + package
+                       + b'"><Relationship Id="rId1" Type="' + _RELATIONSHIP + b'/officeDocument" '
+                       b'Target="xl/workbook.xml"/></Relationships>')
+        entries = b"".join(b'<sheet name="s%d" sheetId="%d" r:id="rId%d"/>' % (number, number, number)
+                           for number in range(1, len(sheets) + 1))
         small.writestr("xl/workbook.xml", (
-            b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="' + main + b'" xmlns:r="' + relationship
-            + b'">' + properties
-            + b'<sheets><sheet name="v" sheetId="1" r:id="rId1"/></sheets></workbook>'))
-        targets = [b'<Relationship Id="rId1" Type="' + relationship + b'/worksheet" Target="worksheets/sheet1.xml"/>']
+            b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="' + _MAIN + b'" xmlns:r="' + _RELATIONSHIP
+            + b'">' + (b'<workbookPr date1904="1"/>' if parts.date1904 else b"") + b"<sheets>" + entries
+            + b"</sheets></workbook>"))
+        targets = [b'<Relationship Id="rId%d" Type="%s/worksheet" Target="worksheets/sheet%d.xml"/>'
+                   % (number, _RELATIONSHIP, number) for number in range(1, len(sheets) + 1)]
+        for number, sheet in enumerate(sheets, start=1):
+            small.writestr(f"xl/worksheets/sheet{number}.xml", sheet)
         if parts.styles is not None:
             small.writestr("xl/styles.xml", archive.read(parts.styles))
-            targets.append(b'<Relationship Id="rId2" Type="' + relationship + b'/styles" Target="styles.xml"/>')
+            targets.append(b'<Relationship Id="styles" Type="' + _RELATIONSHIP + b'/styles" Target="styles.xml"/>')
         if items:
-            small.writestr("xl/sharedStrings.xml", b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="' + main
+            small.writestr("xl/sharedStrings.xml", b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="' + _MAIN
                            + b'">' + b"".join(items[old] for old in shared_positions) + b"</sst>")
-            targets.append(b'<Relationship Id="rId3" Type="' + relationship
+            targets.append(b'<Relationship Id="strings" Type="' + _RELATIONSHIP
                            + b'/sharedStrings" Target="sharedStrings.xml"/>')
-        small.writestr("xl/_rels/workbook.xml.rels", (
-            b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            b'package/2006/relationships">' + b"".join(targets) + b"</Relationships>"))
-        small.writestr("xl/worksheets/sheet1.xml", b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="'
-                       + main + b'"><sheetData>' + b"".join(sheet_rows) + b"</sheetData></worksheet>")
+        small.writestr("xl/_rels/workbook.xml.rels", b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="'
+                       + package + b'">' + b"".join(targets) + b"</Relationships>")
     return output.getvalue()
 
 
@@ -362,12 +502,13 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
     Raises InputError for a sheet whose cells reach past `cell_limit` or a damaged part."""
     import fastexcel
 
-    if parts.sheet not in archive.namelist():
-        return None
     first_row = header_row + 2
     scan = _Scan(columns, first_row, None if head is None else first_row + head - 1)
     try:
-        _scan(data, archive, parts.sheet, filename, sheet, scan, progress)
+        if parts.sheet not in archive.namelist():
+            return None
+        parts.locate(archive)
+        _scan(data, archive, parts.sheet, filename, scan, progress)
         if scan.farthest_row * scan.farthest_column > cell_limit:
             cells = scan.farthest_row * scan.farthest_column
             raise InputError(Problem(f"工作表的儲存格實際延伸到第 {scan.farthest_row:,} 列、第 "
@@ -375,17 +516,26 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
                                      f"{cell_limit:,} 格；請刪除表格以外遠處的儲存格內容或格式後重新存檔",
                                      filename, sheet))
         keys = list(scan.distinct)  # in the order of their codes
-        small = _small_workbook(data, archive, parts, keys, filename)
+        probes = [] if scan.done else list(dict.fromkeys(cell for _, cell in scan.trailing))
+        if len(probes) > _MOST_PROBES:
+            return None
+        small = _small_workbook(data, archive, parts, keys, probes, filename)
     except NotOrdinary:
         return None
-    frame = fastexcel.read_excel(small).load_sheet(0, header_row=0, dtypes="string").to_pandas()
-    texts = frame.iloc[:, 0]
+    try:
+        reader = fastexcel.read_excel(small)
+        texts = reader.load_sheet(0, header_row=0, dtypes="string").to_pandas().iloc[:, 0]
+        holding = {probe for number, probe in enumerate(probes, start=1)
+                   if reader.load_sheet(number, header_row=0, dtypes="string").height > 0}
+    except Exception:  # a cell calamine cannot read (#SPILL!, a number that is not one): fastexcel names it
+        return None
     if len(texts) != len(keys) + 1:
         return None
+    last_row = max([scan.last_sure_row, *(row for row, cell in scan.trailing if cell in holding)])
     # Distinct cells can give one text (45016 under two date styles): categories are the distinct texts.
     text_codes, categories = pd.factorize(texts.iloc[:-1], use_na_sentinel=True)
     lookup = np.append(np.asarray(text_codes, dtype=np.int32), np.int32(-1))
-    length = max(0, scan.last_valued_row - first_row + 1)
+    length = max(0, last_row - first_row + 1)
     if head is not None:
         length = min(length, head)
     series: dict[str, pd.Series] = {}
