@@ -86,6 +86,11 @@ VALUES = [  # what follows <c r="…"
     "><v>&#49;</v></c>",
     ' t="str"><v>&amp;</v></c>',
     ' t="e"><v>#N/A</v></c>',
+    "><v>1</v><v></v></c>",  # calamine takes the last <v>
+    "><v>1</v><f>1</f></c>",
+    "><f><v>1</v></f></c>",  # a <v> inside the formula is not the cell's
+    ' t="str"><f><v>x</v></f></c>',
+    ' t="inlineStr"><f><is><t>x</t></is></f></c>',
     ' t="d"><v>2023-03-31T00:00:00</v></c>',
     ' s="1"/>',
     "/>",
@@ -460,3 +465,57 @@ def test_a_damaged_sheet_part_is_refused_in_a_sentence_whichever_thread_inflates
     data[start + 20:start + 60] = bytes(40)  # the deflated stream, broken
     with pytest.raises(InputError, match="檔案可能已損毀"):
         streamed(bytes(data), 0, {"a": 0})
+
+
+@pytest.mark.parametrize(("cells", "around", "parts"), [
+    ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>'
+     """<row r="3" x='<c r="A3"><v>9</v></c>'/>""", ("", ""), {}),  # a cell inside a value quoted with '
+    ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2" spans="</sheetData>"><c r="A2"><v>1</v></c></row>',
+     ("", ""), {}),
+    ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>',
+     ("""<sheetPr codeName='<sheetData><row r="3"><c r="A3"><v>9</v></c></row></sheetData>'/>""", ""), {}),
+    ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>',
+     ('<?xml x<sheetData><row r="3"><c r="A3"><v>9</v></c></row></sheetData>?>', ""), {}),
+    ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>', ("", ""),
+     {"xl__sharedStrings.xml": f"""<?xml version="1.0"?><sst xmlns="{MAIN}" x='<si><t>Z</t></si>'>"""
+                               "<si><t>H</t></si><si><t>B</t></si></sst>"}),
+    ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>', ("", ""),
+     {"xl__sharedStrings.xml": f'<?xml version="1.0"?><sst xmlns="{MAIN}" xmlns:x="{MAIN}">'
+                               "<x:si><t>H</t></x:si><si><t>B</t></si><si><t>C</t></si></sst>"}),
+    ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>', ("", ""),
+     {"xl__sharedStrings.xml": f'<?xml version="1.0"?><sst xmlns="{MAIN}"><si><t>H</t></si>'
+                               '<si><t x="</si>">B</t></si><si><t>C</t></si></sst>'}),
+])
+def test_markup_hidden_in_values_or_declarations_never_gives_other_cells_than_fastexcel(cells, around, parts):
+    data = _raw_sheet(cells, around, **parts)
+    read = streamed(data, 0, {"a": 0})
+    if read is not None:
+        assert_same_as_fastexcel(data, 0, {"a": 0})
+
+
+def test_styles_stored_under_a_backslash_name_are_found_as_calamine_finds_them():
+    data = _raw_sheet(HEADER_AND_DATE, **{"xl__styles.xml": None, "xl\\styles.xml": STYLES})
+    read = streamed(data, 0, {"a": 0, "b": 1})
+    if read is not None:
+        assert_same_as_fastexcel(data, 0, {"a": 0, "b": 1})
+
+
+def test_many_long_trailing_cells_without_values_are_not_kept_but_left_to_fastexcel():
+    """3,000 identical 100 KB formulas without results after the last value: each kept would cost 300 MB."""
+    formula = "1+" * 50_000
+    cells = ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>'
+             + "".join(f'<row r="{row}"><c r="B{row}"><f>{formula}</f></c></row>' for row in range(3, 300)))
+    assert streamed(_raw_sheet(cells), 0, {"a": 0}) is None
+
+
+@given(st.lists(st.binary(min_size=1, max_size=40).filter(lambda key: not key.endswith(b"\0")), min_size=1,
+                max_size=30), st.lists(st.integers(0, 29), min_size=64, max_size=400))
+@settings(max_examples=60, deadline=None)
+def test_distinct_keys_are_grouped_exactly(pool, picks):
+    """The hashed grouping of fixed-width keys gives what sorting gives: each key maps back to itself."""
+    import numpy as np
+
+    keys = np.array([pool[pick % len(pool)] for pick in picks])
+    uniques, inverse = sheet_stream._distinct(keys)
+    assert uniques[inverse].tolist() == keys.tolist()
+    assert sorted(uniques.tolist()) == sorted(set(keys.tolist()))

@@ -33,10 +33,12 @@ _CHUNK = 4 * 1024 * 1024
 _LONGEST_WINDOW = 8 * 1024 * 1024  # a single row (or shared string) this long is not an ordinary export
 _MOST_TRAILING_CELLS = 10_000  # cells after the last one surely holding a value, asked of calamine at the end
 _MOST_PROBES = 64
+_LAST_CELLS = 256
+_LONGEST_PROBE = 64 * 1024
 _GATHER_WIDTH = 96  # cells up to this many bytes are compared as fixed-width byte strings
 _LESS, _GREATER, _SLASH, _QUOTE, _SPACE, _COLON, _BANG, _QUESTION = 60, 62, 47, 34, 32, 58, 33, 63
+_APOSTROPHE = 39
 _LETTER_C, _LETTER_I, _LETTER_S, _LETTER_V, _ZERO = 99, 105, 115, 118, 48
-_BYTES_AFTER_SHARED_ITEM_NAME = b" \t\r\n>/"
 
 
 def _byte_set(members: bytes) -> np.ndarray:
@@ -54,8 +56,10 @@ _REFERENCE_START = np.frombuffer(b'r="', dtype=np.uint8)
 _ORDINARY_TAIL = re.compile(rb'(?: [st]="[^"<>]*")?(?: [st]="[^"<>]*")?/?>')  # as reading.UNUSUAL_CELL
 _SHARED_KEY = re.compile(rb'(?: s="[^"]*")? t="s"(?: s="[^"]*")?><v>([0-9]{1,9})</v></c>')
 _DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^?>]*\?>")
-_HIDDEN_BEFORE = re.compile(rb"<!|<\?(?!xml\s)")
-_SHEET_DATA = re.compile(rb"<sheetData(?=[\s/>])")
+_ITEM_START = re.compile(rb"<si[\s/>]")
+_PREFIXED_ITEM = re.compile(rb"<[A-Za-z_][\w.-]*:si[\s/>]")
+_HIDDEN_BEFORE = re.compile(rb"<!|<\?")  # after the declaration, taken off first
+_SHEET_DATA = re.compile(rb"<sheetData(>|/>)")  # exactly so: attributes could hide a > (see _tag_closings)
 _NUMBER_START = _byte_set(b"-0123456789")
 _TEXT_START = ~_byte_set(b"<&")
 # Kinds of cell by their type (t="…"): whether one surely holds a value can be read off its bytes for the
@@ -95,7 +99,7 @@ class WorkbookParts:
 
 
 def _calamine_part(archive: zipfile.ZipFile, lowercase: str) -> str | None:
-    names = {name for name in archive.namelist() if name.lower() == lowercase}
+    names = {name for name in archive.namelist() if name.replace("\\", "/").lower() == lowercase}
     if len(names) > 1:
         raise NotOrdinary  # which one calamine reads is not for this reader to guess
     return names.pop() if names else None
@@ -138,6 +142,11 @@ def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
             yield item
     finally:
         stop.set()
+        while producer.is_alive():  # a producer waiting to hand over a chunk: take it, so it sees the stop
+            try:
+                waiting.get(timeout=0.01)
+            except queue.Empty:
+                continue
         producer.join()
 
 
@@ -157,11 +166,10 @@ def _refuse_prefixed_cells(view: np.ndarray) -> None:
 def _tag_kinds(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """The kind of each cell by its type; what follows its reference up to the end of its tag must be at most
     a style and a type."""
-    tails = _keys(window, view, starts, ends)
-    uniques, inverse = np.unique(tails, return_inverse=True)
+    uniques, inverse = _distinct(_keys(window, view, starts, ends))
     kinds = np.empty(len(uniques), dtype=np.int8)
     for position, tail in enumerate(uniques.tolist()):
-        if not _ORDINARY_TAIL.fullmatch(tail):
+        if not _ORDINARY_TAIL.fullmatch(tail) or tail.count(b' t="') > 1 or tail.count(b' s="') > 1:
             raise NotOrdinary
         kind = _TYPE.search(tail)
         kinds[position] = _KIND_OF_TYPE.get(kind.group(1) if kind else None, _OTHER)
@@ -170,18 +178,61 @@ def _tag_kinds(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.nda
 
 def _surely_holding(view: np.ndarray, less: np.ndarray, second: np.ndarray, third: np.ndarray,
                     kinds: np.ndarray, tag_ends: np.ndarray, cell_ends: np.ndarray) -> np.ndarray:
-    """Cells that surely hold a value as calamine reads them: a number, shared string or boolean with
-    <v>digits…, a formula's text result <v>text…, an inline string <is> (without a <v>). Any other cell (a formula without its
-    result, <v></v>, an error, …) is not known to: calamine is asked about the last of those at the end."""
+    """Cells that surely hold a value as calamine reads them: a number, shared string or boolean ending
+    <v>digits…</v></c>, a formula's text result ending <v>text…</v></c>, an inline string written
+    <is>…</is></c>. Any other cell (a formula without its result, <v></v>, an error, a <v> inside an <f>, …)
+    may or may not: calamine is asked about the last of those at the end."""
     openings = np.append(less[(second == _LETTER_V) & (third == _GREATER)], len(view) - 3)
     value = openings[np.searchsorted(openings, tag_ends)]
     first = view[np.minimum(value + 3, len(view) - 1)]
-    has_value = value < cell_ends
-    inline = less[(second == _LETTER_I) & (third == _LETTER_S) & (view[less + 3] == _GREATER)]
-    inline = np.append(inline, len(view))
-    return (has_value & (kinds == _NUMBER) & _NUMBER_START[first]) \
-        | (has_value & (kinds == _TEXT_RESULT) & _TEXT_START[first]) \
-        | ((kinds == _INLINE) & ~has_value & (inline[np.searchsorted(inline, tag_ends)] < cell_ends))
+    following = np.append(less, len(view))[np.searchsorted(less, value + 3)]  # the first < after the text
+    closes_cell = (following == cell_ends - 8) & _ends_with(view, cell_ends - 4, b"</v>")
+    last_value = (value < cell_ends) & closes_cell
+    inline = _ends_with(view, tag_ends + 5, b"<is>") & _ends_with(view, cell_ends - 4, b"</is>") \
+        & (value >= cell_ends)
+    return (last_value & (kinds == _NUMBER) & _NUMBER_START[first]) \
+        | (last_value & (kinds == _TEXT_RESULT) & _TEXT_START[first]) \
+        | ((kinds == _INLINE) & inline)
+
+
+def _ends_with(view: np.ndarray, ends: np.ndarray, text: bytes) -> np.ndarray:
+    """Whether view[end - len(text):end] == text, for each end."""
+    starts = ends - len(text)
+    inside = (starts >= 0) & (ends <= len(view))
+    found = inside.copy()
+    for offset, byte in enumerate(text):
+        found &= view[np.clip(starts + offset, 0, len(view) - 1)] == byte
+    return found
+
+
+def _follows_tag(window: bytes, position: int) -> bool:
+    """Whether what comes before `position` (line breaks and spaces aside) ends a tag, or is the start of the
+    window (each begins after a tag): a marker such as </sheetData> inside an attribute value follows a quote."""
+    before = window.rfind(b">", 0, position)
+    return not window[before + 1:position].strip(b" \t\r\n")
+
+
+def _tag_closings(view: np.ndarray, less: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of every > and, for each < of `less`, of the > that ends its tag; refuses tags that could
+    make bytes look like a cell or hide one, which the XML parser accepts: a < before the previous tag's >,
+    or a < or > inside an attribute value (an odd number of " in a tag, or any '). It costs a pass over every
+    byte, so it runs only where a ' appears: a value quoted with " cannot hold a cell, which needs a "."""
+    is_greater = view == _GREATER
+    greater = np.flatnonzero(is_greater)
+    if less.size == 0:
+        return greater, less
+    before = np.cumsum(is_greater, dtype=np.int32)[less]  # how many > come before each <
+    if np.any(before[1:] == before[:-1]) or before[-1] >= len(greater):
+        raise NotOrdinary
+    closing = greater[before]
+    quotes = np.cumsum(view == _QUOTE, dtype=np.int32)
+    if np.any((quotes[closing] - quotes[less]) & 1):
+        raise NotOrdinary
+    if _APOSTROPHE in view:
+        apostrophes = np.cumsum(view == _APOSTROPHE, dtype=np.int32)
+        if np.any(apostrophes[closing] != apostrophes[less]):
+            raise NotOrdinary
+    return greater, closing
 
 
 def _rows_of_bytes(view: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
@@ -220,6 +271,30 @@ def _references(view: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
     return numbers, columns, starts + 4 + quote
 
 
+def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_inverse=True) in any order, faster for fixed-width byte strings: each key is
+    hashed to one integer, the integers are factorized, and every key is compared with its group's first
+    (a collision, never expected, falls back to sorting)."""
+    if keys.dtype == object or keys.itemsize > 64 or len(keys) < 64:
+        uniques, inverse = np.unique(keys, return_inverse=True)
+        return uniques, inverse.ravel()
+    width = -(-keys.itemsize // 8) * 8
+    padded = np.zeros((len(keys), width), dtype=np.uint8)
+    padded[:, :keys.itemsize] = keys.view(np.uint8).reshape(len(keys), keys.itemsize)
+    words = padded.view(np.uint64)
+    hashed = words[:, 0].copy()
+    for column in range(1, words.shape[1]):
+        hashed = hashed * np.uint64(0x9E3779B97F4A7C15) + words[:, column]
+    codes, _ = pd.factorize(hashed)
+    first = np.empty(codes.max() + 1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    uniques = keys[first]
+    if not np.array_equal(uniques[codes], keys):
+        uniques, inverse = np.unique(keys, return_inverse=True)
+        return uniques, inverse.ravel()
+    return uniques, codes
+
+
 def _keys(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """The bytes window[start:end] of each cell as one fixed-width byte string each (trailing NULs cannot
     occur in XML, so padding is unambiguous)."""
@@ -242,7 +317,8 @@ class _Scan:
         self.farthest_row = 0
         self.farthest_column = 0
         self.last_sure_row = 0  # the last row with a cell surely holding a value
-        self.trailing: list[tuple[int, bytes]] = []  # (row, cell) after it that may hold one
+        self.trailing: list[tuple[int, int]] = []  # (row, probe) of the cells after it that may hold one
+        self.probes: dict[bytes, int] = {}  # those cells' distinct bytes
         self.previous_row = 0
 
     def window(self, window: bytes, end: int) -> None:
@@ -254,10 +330,13 @@ class _Scan:
         third = view[less + 2]
         _refuse_hidden_text(second)
         _refuse_prefixed_cells(view)
+        if window.find(b"'", 0, end) >= 0:  # a fake cell can hide only in a value quoted with '
+            _tag_closings(view, less)
         cell = second == _LETTER_C
         if np.any(cell & _AFTER_NAME[third]):
             raise NotOrdinary  # <c> or <c/> or <c followed by a line break
-        starts = less[cell & (third == _SPACE)]
+        is_start = cell & (third == _SPACE)
+        starts = less[is_start]
         if starts.size == 0:
             return
         closes = less[(second == _SLASH) & (third == _LETTER_C) & (view[less + 3] == _GREATER)]
@@ -277,8 +356,13 @@ class _Scan:
             raise NotOrdinary
         cell_ends[valued] = closes[where] + 4
         holding = np.flatnonzero(valued)
-        sure = _surely_holding(view, less, second, third, kinds[holding], tag_ends[holding], cell_ends[holding])
-        self._note_values(window, rows, holding, sure, after_reference, cell_ends)
+        last_cells = holding[-_LAST_CELLS:]  # only the last cell surely holding a value matters: look there first
+        sure = _surely_holding(view, less, second, third, kinds[last_cells], tag_ends[last_cells],
+                               cell_ends[last_cells])
+        if not sure.any() and len(holding) > len(last_cells):
+            last_cells = holding
+            sure = _surely_holding(view, less, second, third, kinds[holding], tag_ends[holding], cell_ends[holding])
+        self._note_values(window, rows, last_cells, sure, after_reference, cell_ends)
         following = np.append(starts[1:], end)
         if np.any(cell_ends[valued] > following[valued]):
             raise NotOrdinary  # a cell whose end is past the next cell's start
@@ -292,8 +376,7 @@ class _Scan:
             chosen = np.flatnonzero(keep & (letters == index))
             if chosen.size == 0:
                 continue
-            keys = _keys(window, view, after_reference[chosen], cell_ends[chosen])
-            uniques, inverse = np.unique(keys, return_inverse=True)
+            uniques, inverse = _distinct(_keys(window, view, after_reference[chosen], cell_ends[chosen]))
             identifiers = np.fromiter((self.distinct.setdefault(bytes(key), len(self.distinct))
                                        for key in uniques.tolist()), dtype=np.int64, count=len(uniques))
             column = self.columns[name]
@@ -302,16 +385,25 @@ class _Scan:
 
     def _note_values(self, window: bytes, rows: np.ndarray, holding: np.ndarray, sure: np.ndarray,
                      after_reference: np.ndarray, cell_ends: np.ndarray) -> None:
-        """The last row surely holding a value, and the cells after it that may (asked of calamine at the end)."""
+        """The last row surely holding a value, and the cells after it that may (asked of calamine at the end).
+        `holding` are the window's last cells with content (all of them when none of the last surely holds one)
+        and `sure` says which surely do."""
         if sure.any():
             last = int(np.flatnonzero(sure)[-1])
             self.last_sure_row = max(self.last_sure_row, int(rows[holding[last]]))
             self.trailing.clear()
+            self.probes.clear()
             holding = holding[last + 1:]
         if len(self.trailing) + len(holding) > _MOST_TRAILING_CELLS:
             raise NotOrdinary
-        self.trailing.extend((int(rows[position]), window[after_reference[position]:cell_ends[position]])
-                             for position in holding.tolist())
+        for position in holding.tolist():
+            start, end = int(after_reference[position]), int(cell_ends[position])
+            if end - start > _LONGEST_PROBE:
+                raise NotOrdinary
+            probe = self.probes.setdefault(window[start:end], len(self.probes))
+            if len(self.probes) > _MOST_PROBES:
+                raise NotOrdinary
+            self.trailing.append((int(rows[position]), probe))
 
     @property
     def done(self) -> bool:
@@ -326,31 +418,34 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan:
     size = max(1, archive.getinfo(path).file_size)
     produced = 0
     inside = False
-    for chunk in _read_ahead(_inflated(data, archive, path, filename)):
+    for chunk in _after_declaration(_read_ahead(_inflated(data, archive, path, filename))):
         produced += len(chunk)
         if progress is not None:
             progress(min(1.0, produced / size))
         window = tail + chunk
         if not inside:
             opening = _SHEET_DATA.search(window)
-            checked = opening.start() if opening else len(window) - len(b"<sheetData ")  # the rest comes again
-            hidden = _HIDDEN_BEFORE.search(window)
-            if hidden is not None and hidden.start() < checked:
-                raise NotOrdinary  # a comment could hold what looks like the cells
             if opening is None:
-                tail = window[-len(b"<sheetData "):]
+                if len(window) > _LONGEST_WINDOW:
+                    raise NotOrdinary
+                tail = window
                 continue
-            closing = window.find(b">", opening.end())
-            if closing < 0:
-                tail = window[opening.start():]
-                continue
-            if window[closing - 1] == _SLASH:
+            before = np.frombuffer(window, dtype=np.uint8, count=opening.start())
+            if _HIDDEN_BEFORE.search(window, 0, opening.start()) or b"<sheetData" in window[:opening.start()] \
+                    or not _follows_tag(window, opening.start()):
+                raise NotOrdinary  # a comment, a <sheetData …> with attributes or one inside a value could hide cells
+            _tag_closings(before, np.flatnonzero(before == _LESS))
+            if opening.group(1) == b"/>":
                 return  # <sheetData/>: no cells
             inside = True
-            window = window[closing + 1:]
+            window = window[opening.end():]
         finish = window.find(b"</sheetData>")
         if finish >= 0:
+            if not _follows_tag(window, finish):
+                raise NotOrdinary  # </sheetData> inside a value
             scan.window(window, finish)
+            if progress is not None:
+                progress(1.0)
             return
         end = window.rfind(b"</row>") + len(b"</row>")
         if end < len(b"</row>"):
@@ -379,40 +474,39 @@ def _after_declaration(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 def _shared_items(data: bytes, archive: zipfile.ZipFile, path: str, filename: str,
                   wanted: set[int]) -> dict[int, bytes]:
-    """The raw <si> elements at the wanted positions of the shared-string table."""
+    """The raw <si> elements at the wanted positions of the shared-string table, counted as calamine counts
+    them; anything that could make the count differ (a comment, an item with a prefix, a < inside an
+    attribute, an item inside an item) declines the sheet."""
     found: dict[int, bytes] = {}
     highest = max(wanted)
     index = 0
     tail = b""
     for chunk in _after_declaration(_inflated(data, archive, path, filename)):
         window = tail + chunk
-        if b"<!" in window or b"<?" in window:
-            raise NotOrdinary  # a comment, CDATA or processing instruction: calamine's count of items may differ
+        complete = window.rfind(b">") + 1  # tags before this point are whole
+        if b"<!" in window or b"<?" in window or _PREFIXED_ITEM.search(window):
+            raise NotOrdinary
+        if window.find(b"'", 0, complete) >= 0:
+            view = np.frombuffer(window, dtype=np.uint8, count=complete)
+            _tag_closings(view, np.flatnonzero(view == _LESS))
+        tail = window[complete:]
         position = 0
-        while True:
-            start = window.find(b"<si", position)
-            if start < 0 or start + 3 >= len(window):
-                tail = window[start:] if start >= 0 else window[max(position, len(window) - 2):]
-                break
-            if window[start + 3] not in _BYTES_AFTER_SHARED_ITEM_NAME:
-                position = start + 3
-                continue
-            opened = window.find(b">", start)
-            if opened < 0:
-                tail = window[start:]
-                break
+        while (item := _ITEM_START.search(window, position, complete)) is not None:
+            if not _follows_tag(window, item.start()):
+                raise NotOrdinary  # <si> inside a value
+            opened = window.find(b">", item.start())
             if window[opened - 1] == _SLASH:
                 end = opened + 1
             else:
-                end = window.find(b"</si>", opened)
+                end = window.find(b"</si>", opened, complete)
                 if end < 0:
-                    tail = window[start:]
+                    tail = window[item.start():]
                     break
-                if window.find(b"<si", opened, end) >= 0:
-                    raise NotOrdinary  # an item inside an item
+                if _ITEM_START.search(window, opened, end) or not _follows_tag(window, end):
+                    raise NotOrdinary  # an item inside an item, or </si> inside a value
                 end += len(b"</si>")
             if index in wanted:
-                found[index] = window[start:end]
+                found[index] = window[item.start():end]
             index += 1
             if index > highest:
                 return found
@@ -516,22 +610,20 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
                                      f"{cell_limit:,} 格；請刪除表格以外遠處的儲存格內容或格式後重新存檔",
                                      filename, sheet))
         keys = list(scan.distinct)  # in the order of their codes
-        probes = [] if scan.done else list(dict.fromkeys(cell for _, cell in scan.trailing))
-        if len(probes) > _MOST_PROBES:
-            return None
+        probes = [] if scan.done else list(scan.probes)  # in the order of their numbers
         small = _small_workbook(data, archive, parts, keys, probes, filename)
     except NotOrdinary:
         return None
     try:
         reader = fastexcel.read_excel(small)
         texts = reader.load_sheet(0, header_row=0, dtypes="string").to_pandas().iloc[:, 0]
-        holding = {probe for number, probe in enumerate(probes, start=1)
-                   if reader.load_sheet(number, header_row=0, dtypes="string").height > 0}
+        holding = {number for number in range(len(probes))
+                   if reader.load_sheet(number + 1, header_row=0, dtypes="string").height > 0}
     except Exception:  # a cell calamine cannot read (#SPILL!, a number that is not one): fastexcel names it
         return None
     if len(texts) != len(keys) + 1:
         return None
-    last_row = max([scan.last_sure_row, *(row for row, cell in scan.trailing if cell in holding)])
+    last_row = max([scan.last_sure_row, *(row for row, probe in scan.trailing if probe in holding)])
     # Distinct cells can give one text (45016 under two date styles): categories are the distinct texts.
     text_codes, categories = pd.factorize(texts.iloc[:-1], use_na_sentinel=True)
     lookup = np.append(np.asarray(text_codes, dtype=np.int32), np.int32(-1))
