@@ -253,6 +253,7 @@ def _raw_sheet(cells: str, around: tuple[str, str] = ("", ""), **parts: str | No
     return buffer.getvalue()
 
 
+TWO_ROWS = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>'
 HEADER_AND_DATE = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>0</v></c></row>'
                    '<row r="2"><c r="A2" s="1"><v>45016</v></c><c r="B2" t="s"><v>1</v></c></row>')
 
@@ -465,6 +466,35 @@ def test_a_damaged_sheet_part_is_refused_in_a_sentence_whichever_thread_inflates
     data[start + 20:start + 60] = bytes(40)  # the deflated stream, broken
     with pytest.raises(InputError, match="檔案可能已損毀"):
         streamed(bytes(data), 0, {"a": 0})
+
+
+@pytest.mark.parametrize(("cells", "parts"), [
+    (TWO_ROWS + '<x y="<c r="A3"><v>9</v></c>"/>', {}),  # the fake cell's quotes pair with the value's
+    (TWO_ROWS + '<row r="3" x="<c r="A3"><v>9</v></c>"></row>', {}),
+    (TWO_ROWS + '<x y="z>"z"></sheetData>"/><row r="3"><c r="A3"><v>9</v></c></row>', {}),
+    (TWO_ROWS + '<"></sheetData>"/><row r="3"><c r="A3"><v>9</v></c></row>', {}),
+    (TWO_ROWS + '<row r="3"><c r="B3"><f x="<v>1</v></c>"/></c></row>', {}),
+    ('<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>',
+     {"xl__sharedStrings.xml": f'<?xml version="1.0"?><sst xmlns="{MAIN}"><si><t>H</t></si>'
+                               '<x y="a>"b"><si><t>Z</t></si>"/><si><t>B</t></si></sst>'}),
+])
+def test_markup_hidden_in_double_quoted_values_never_gives_other_cells_than_fastexcel(cells, parts):
+    data = _raw_sheet(cells, **parts)
+    for chunk in (sheet_stream._CHUNK, 7, 150):
+        original = sheet_stream._CHUNK
+        sheet_stream._CHUNK = chunk
+        try:
+            read = streamed(data, 0, {"a": 0})
+        finally:
+            sheet_stream._CHUNK = original
+        assert read is None
+
+
+def test_quotes_in_text_do_not_stop_the_streaming_path():
+    """A text holding a lone " (12" 螢幕) sends its window to the exact check, which passes it."""
+    rows = {1: {0: ' t="s"><v>0</v></c>'}, 2: {0: ' t="inlineStr"><is><t>12" 螢幕</t></is></c>'},
+            3: {0: ' t="inlineStr"><is><t>it\'s "quoted"</t></is></c>'}}
+    assert_same_as_fastexcel(workbook(rows), 0, {"a": 0})
 
 
 @pytest.mark.parametrize(("cells", "around", "parts"), [

@@ -205,6 +205,31 @@ def _ends_with(view: np.ndarray, ends: np.ndarray, text: bytes) -> np.ndarray:
     return found
 
 
+def _markup(window: bytes, view: np.ndarray, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of every < and every > of view, once it is sure the bytes scanner sees the tags the XML
+    parser sees: a < or > inside an attribute value (which the parser accepts) could make bytes look like a
+    cell or a marker, or hide one.
+
+    Cheap test first: with the positions of <, > and " in order, every " pairs with the next one with no
+    < or > between (a quoted value), and no < follows a < without a > between. Text holding an odd " fails
+    it harmlessly, and a ' anywhere could quote a value: then the exact check, tag by tag (_tag_closings)."""
+    marked = view == _LESS
+    marked |= view == _GREATER
+    marked |= view == _QUOTE
+    positions = np.flatnonzero(marked)
+    symbols = view[positions]
+    is_quote = symbols == _QUOTE
+    quotes = np.flatnonzero(is_quote)
+    angles = symbols[~is_quote]
+    opening = angles == _LESS
+    clean = quotes.size % 2 == 0 and np.array_equal(quotes[1::2], quotes[0::2] + 1) \
+        and not np.any(opening[1:] & opening[:-1]) and not (opening.size and opening[-1])
+    every_less = positions[symbols == _LESS]
+    if not clean or window.find(b"'", 0, end) >= 0:
+        _tag_closings(view, every_less)
+    return every_less, positions[symbols == _GREATER]
+
+
 def _follows_tag(window: bytes, position: int) -> bool:
     """Whether what comes before `position` (line breaks and spaces aside) ends a tag, or is the start of the
     window (each begins after a tag): a marker such as </sheetData> inside an attribute value follows a quote."""
@@ -215,8 +240,7 @@ def _follows_tag(window: bytes, position: int) -> bool:
 def _tag_closings(view: np.ndarray, less: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The positions of every > and, for each < of `less`, of the > that ends its tag; refuses tags that could
     make bytes look like a cell or hide one, which the XML parser accepts: a < before the previous tag's >,
-    or a < or > inside an attribute value (an odd number of " in a tag, or any '). It costs a pass over every
-    byte, so it runs only where a ' appears: a value quoted with " cannot hold a cell, which needs a "."""
+    or a < or > inside an attribute value (an odd number of " in a tag, or any ')."""
     is_greater = view == _GREATER
     greater = np.flatnonzero(is_greater)
     if less.size == 0:
@@ -322,16 +346,16 @@ class _Scan:
         self.previous_row = 0
 
     def window(self, window: bytes, end: int) -> None:
+        view = np.frombuffer(window, dtype=np.uint8, count=end)
+        every_less, greater = _markup(window, view, end)  # even a few bytes: they may end a tag begun before
         if end < 4:
             return
-        view = np.frombuffer(window, dtype=np.uint8, count=end)
-        less = np.flatnonzero(view[:-3] == _LESS)
+        less = every_less[every_less < end - 3]
         second = view[less + 1]
         third = view[less + 2]
         _refuse_hidden_text(second)
-        _refuse_prefixed_cells(view)
-        if window.find(b"'", 0, end) >= 0:  # a fake cell can hide only in a value quoted with '
-            _tag_closings(view, less)
+        if window.find(b":c", 0, end) >= 0:
+            _refuse_prefixed_cells(view)
         cell = second == _LETTER_C
         if np.any(cell & _AFTER_NAME[third]):
             raise NotOrdinary  # <c> or <c/> or <c followed by a line break
@@ -340,7 +364,6 @@ class _Scan:
         if starts.size == 0:
             return
         closes = less[(second == _SLASH) & (third == _LETTER_C) & (view[less + 3] == _GREATER)]
-        greater = np.flatnonzero(view == _GREATER)
         tag_ends = greater[np.searchsorted(greater, starts)]
         rows, letters, after_reference = _references(view, starts)
         kinds = _tag_kinds(window, view, after_reference, tag_ends + 1)
@@ -434,7 +457,7 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan:
             if _HIDDEN_BEFORE.search(window, 0, opening.start()) or b"<sheetData" in window[:opening.start()] \
                     or not _follows_tag(window, opening.start()):
                 raise NotOrdinary  # a comment, a <sheetData …> with attributes or one inside a value could hide cells
-            _tag_closings(before, np.flatnonzero(before == _LESS))
+            _markup(window, before, opening.start())
             if opening.group(1) == b"/>":
                 return  # <sheetData/>: no cells
             inside = True
@@ -486,9 +509,7 @@ def _shared_items(data: bytes, archive: zipfile.ZipFile, path: str, filename: st
         complete = window.rfind(b">") + 1  # tags before this point are whole
         if b"<!" in window or b"<?" in window or _PREFIXED_ITEM.search(window):
             raise NotOrdinary
-        if window.find(b"'", 0, complete) >= 0:
-            view = np.frombuffer(window, dtype=np.uint8, count=complete)
-            _tag_closings(view, np.flatnonzero(view == _LESS))
+        _markup(window, np.frombuffer(window, dtype=np.uint8, count=complete), complete)
         tail = window[complete:]
         position = 0
         while (item := _ITEM_START.search(window, position, complete)) is not None:
