@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import io
 import zipfile
+from itertools import chain
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalogues import PLAN_112
 from metrics import safety
 from metrics.errors import InputError
-from metrics.exports import reading, sheet_stream
+from metrics.exports import read_export, reading, sheet_stream
 from metrics.exports.common import column_letter
+from metrics.exports.synthetic import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, write_large_xlsx
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -290,7 +294,7 @@ OTHER_STRINGS = f'<?xml version="1.0"?><sst xmlns="{MAIN}"><si><t>X0</t></si><si
 
 @pytest.mark.parametrize("parts", [
     {"xl__other.xml": STYLES.replace('numFmtId="14"', 'numFmtId="0"'),
-     "xl__workbook.xml.rels": None, "xl___rels__workbook.xml.rels": _relationships("other.xml", "sharedStrings.xml")},
+     "xl___rels__workbook.xml.rels": _relationships("other.xml", "sharedStrings.xml")},
     {"xl__strings.xml": OTHER_STRINGS, "xl___rels__workbook.xml.rels": _relationships("styles.xml", "strings.xml")},
     {"xl__Styles.xml": STYLES, "xl__styles.xml": None,
      "xl___rels__workbook.xml.rels": _relationships("Styles.xml", "sharedStrings.xml")},
@@ -299,7 +303,7 @@ OTHER_STRINGS = f'<?xml version="1.0"?><sst xmlns="{MAIN}"><si><t>X0</t></si><si
 ])
 def test_styles_and_shared_strings_are_the_parts_calamine_reads(parts):
     """calamine reads xl/styles.xml and xl/sharedStrings.xml, whatever the relationships name."""
-    data = _raw_sheet(HEADER_AND_DATE, **{name: text for name, text in parts.items() if name != "xl__workbook.xml.rels"})
+    data = _raw_sheet(HEADER_AND_DATE, **parts)
     read = streamed(data, 0, {"a": 0, "b": 1})
     if read is not None:
         assert_same_as_fastexcel(data, 0, {"a": 0, "b": 1})
@@ -412,43 +416,25 @@ def test_an_ordinary_sheet_reaching_too_far_is_refused_naming_its_extent():
         reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
 
 
-def test_a_large_document_log_takes_the_streaming_path_and_gives_fastexcels_columns():
-    from itertools import chain
-
-    from metrics.exports.synthetic import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, \
-        write_large_xlsx
-
+def _document_log(rows: int) -> bytes:
+    """A synthetic 公文清單 of `rows` rows under two title lines, in a sheet named 公文."""
     buffer = io.BytesIO()
-    write_large_xlsx(buffer, chain(DOCUMENT_LOG_TITLES, [DOCUMENT_LOG_HEADER], document_log_rows(30_000)))
-    data = buffer.getvalue()
-    sampler = reading.XlsxSampler(data, "公文清單.xlsx")
-    parts = sheet_stream.WorkbookParts(sampler.sheets[0][1], sampler.date1904)
-    columns = {name: index for index, name in enumerate(DOCUMENT_LOG_HEADER)}
-    read = sheet_stream.read_columns(data, sampler.archive, parts, "公文清單", 2, columns, "公文清單.xlsx",
-                                     10**8)
-    assert read is not None
-    expected, rows = reading._load_with_fastexcel(data, "公文清單", 2, columns, "公文清單.xlsx")
-    assert read[1].tolist() == rows.tolist()
-    for name in columns:
-        assert texts(read[0][name].tolist()) == texts(expected[name].tolist()), name
+    write_large_xlsx(buffer, chain(DOCUMENT_LOG_TITLES, [DOCUMENT_LOG_HEADER], document_log_rows(rows)), sheet="公文")
+    return buffer.getvalue()
+
+
+def test_a_large_document_log_takes_the_streaming_path_and_gives_fastexcels_columns():
+    assert_same_as_fastexcel(_document_log(30_000), 2, {name: index for index, name in enumerate(DOCUMENT_LOG_HEADER)})
 
 
 def test_a_large_export_reports_its_reading_as_it_goes():
     """The upload page's bar moves while a large sheet is read, not only before and after."""
-    from itertools import chain
-
-    from catalogues import PLAN_112
-    from metrics.exports import read_export
-    from metrics.exports.synthetic import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, \
-        write_large_xlsx
-
-    buffer = io.BytesIO()
-    write_large_xlsx(buffer, chain(DOCUMENT_LOG_TITLES, [DOCUMENT_LOG_HEADER], document_log_rows(40_000)))
+    data = _document_log(40_000)
     original = sheet_stream._CHUNK
     sheet_stream._CHUNK = 256 * 1024
     reports: list[tuple[float, str]] = []
     try:
-        read_export(buffer.getvalue(), "公文清單.xlsx", PLAN_112,
+        read_export(data, "公文清單.xlsx", PLAN_112,
                     progress=lambda fraction, message: reports.append((fraction, message)))
     finally:
         sheet_stream._CHUNK = original
@@ -543,8 +529,6 @@ def test_many_long_trailing_cells_without_values_are_not_kept_but_left_to_fastex
 @settings(max_examples=60, deadline=None)
 def test_distinct_keys_are_grouped_exactly(pool, picks):
     """The hashed grouping of fixed-width keys gives what sorting gives: each key maps back to itself."""
-    import numpy as np
-
     keys = np.array([pool[pick % len(pool)] for pick in picks])
     uniques, inverse = sheet_stream._distinct(keys)
     assert uniques[inverse].tolist() == keys.tolist()

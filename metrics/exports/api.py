@@ -53,6 +53,7 @@ class _Opened:
     offsets: list[int] | None = None  # CSV: byte offset after each sampled record
     widths: list[int] | None = None  # CSV: field count of each sampled record
     encoding: str = ""
+    sampler: XlsxSampler | None = None  # xlsx: the workbook as opened, read again for the used columns
 
 
 def _open(data: bytes, filename: str, max_bytes: int) -> _Opened:
@@ -66,7 +67,7 @@ def _open(data: bytes, filename: str, max_bytes: int) -> _Opened:
         except Exception as error:  # a damaged archive or XML: one sentence for the user
             raise InputError(Problem(f"無法開啟 Excel 檔（{type(error).__name__}），"
                                      "請用 Excel 開啟確認後另存為 .xlsx 再上傳", filename)) from error
-        return _Opened(kind, data, samples)
+        return _Opened(kind, data, samples, sampler=sampler)
     data, layout = csv_layout(data, filename)
     sample, offsets, widths = csv_sample(data, layout)
     return _Opened(kind, data, [sample], layout, offsets, widths, layout.label)
@@ -78,7 +79,7 @@ def _load(opened: _Opened, located: Located, filename: str, options: ExportOptio
                if located.spec.column(name).needed(options)}
     if opened.kind == "xlsx":
         series, rows = load_xlsx_columns(opened.data, located.sheet, located.header_row, columns, filename, head,
-                                         progress)
+                                         progress, opened.sampler)
     else:
         offset = opened.offsets[located.header_row]
         width = max([*opened.widths[located.header_row:], max(columns.values()) + 1])

@@ -4,9 +4,10 @@ used columns of every row.
 xlsx: the first rows come from reading the start of the sheet's XML directly (milliseconds,
 exact sheet positions), then the used columns are read as text: streamed from the sheet's XML
 (metrics.exports.sheet_stream) when it is written the ordinary way, else by fastexcel, which loads
-the whole sheet once its true extent is known. CSV: the encoding is settled on the bytes (BOM, strict UTF-8, else CP950), the header is
-found in a decoded sample, and pyarrow reads the rest, transcoding as it streams; rows that do
-not fit the header's width send the read to pandas' C parser, which pads them.
+the whole sheet once its true extent is known. CSV: the encoding is settled on the bytes (BOM,
+strict UTF-8, else CP950), the header is found in a decoded sample, and pyarrow reads the rest,
+transcoding as it streams; rows that do not fit the header's width send the read to pandas' C
+parser, which pads them.
 """
 
 from __future__ import annotations
@@ -326,12 +327,13 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
 
 def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str,
                       head: int | None = None, progress: Callable[[float], None] | None = None,
-                      ) -> tuple[dict[str, pd.Series], np.ndarray]:
+                      sampler: XlsxSampler | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
     """The given absolute columns of every row below the header (or the first `head`), as text,
-    and their sheet rows; progress(share of the sheet read) while the sheet is streamed."""
+    and their sheet rows; progress(share of the sheet read) while the sheet is streamed. `sampler`: the
+    workbook as already opened for its first rows, if it was."""
     from metrics.exports import sheet_stream
 
-    sampler = XlsxSampler(data, filename)
+    sampler = sampler or XlsxSampler(data, filename)
     safety.check_shared_strings(sampler.archive, len(data), filename)
     safety.refuse_external_formulas(data, filename, sheet)
     path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)

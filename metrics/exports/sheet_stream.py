@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metrics import safety
 from metrics.errors import InputError, Problem
 from metrics.exports.reading import member_chunks
 
@@ -36,7 +37,7 @@ _MOST_PROBES = 64
 _LAST_CELLS = 256
 _LONGEST_PROBE = 64 * 1024
 _GATHER_WIDTH = 96  # cells up to this many bytes are compared as fixed-width byte strings
-_LESS, _GREATER, _SLASH, _QUOTE, _SPACE, _COLON, _BANG, _QUESTION = 60, 62, 47, 34, 32, 58, 33, 63
+_LESS, _GREATER, _SLASH, _QUOTE, _SPACE, _BANG, _QUESTION = 60, 62, 47, 34, 32, 33, 63
 _APOSTROPHE = 39
 _LETTER_C, _LETTER_I, _LETTER_S, _LETTER_V, _ZERO = 99, 105, 115, 118, 48
 
@@ -49,7 +50,6 @@ def _byte_set(members: bytes) -> np.ndarray:
 
 
 _AFTER_NAME = _byte_set(b"\t\n\r/>")  # <c followed by these is a cell, but not an ordinary one
-_AFTER_NAME_OR_SPACE = _byte_set(b" \t\n\r/>")
 _OFFSETS = np.arange(14)
 _EXCEL_ROWS, _EXCEL_COLUMNS = 1_048_576, 16_384
 _REFERENCE_START = np.frombuffer(b'r="', dtype=np.uint8)
@@ -59,7 +59,7 @@ _DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^?>]*\?>")
 _ITEM_START = re.compile(rb"<si[\s/>]")
 _PREFIXED_ITEM = re.compile(rb"<[A-Za-z_][\w.-]*:si[\s/>]")
 _HIDDEN_BEFORE = re.compile(rb"<!|<\?")  # after the declaration, taken off first
-_SHEET_DATA = re.compile(rb"<sheetData(>|/>)")  # exactly so: attributes could hide a > (see _tag_closings)
+_SHEET_DATA = re.compile(rb"<sheetData(>|/>)")  # exactly so: attributes could hide a > (see _markup)
 _NUMBER_START = _byte_set(b"-0123456789")
 _TEXT_START = ~_byte_set(b"<&")
 # Kinds of cell by their type (t="…"): whether one surely holds a value can be read off its bytes for the
@@ -83,22 +83,18 @@ class _Column:
     codes: list[np.ndarray]
 
 
-@dataclass
+@dataclass(frozen=True)
 class WorkbookParts:
-    """What the small workbook is built from besides the cells: the sheet's part, the date system, and the
-    styles and shared strings where calamine finds them (xl/styles.xml, xl/sharedStrings.xml, in any case)."""
+    """What the small workbook is built from besides the cells and the parts calamine always reads (styles,
+    shared strings): the sheet's part and the date system."""
 
     sheet: str
     date1904: bool
-    shared_strings: str | None = None
-    styles: str | None = None
-
-    def locate(self, archive: zipfile.ZipFile) -> None:
-        self.shared_strings = _calamine_part(archive, "xl/sharedstrings.xml")
-        self.styles = _calamine_part(archive, "xl/styles.xml")
 
 
 def _calamine_part(archive: zipfile.ZipFile, lowercase: str) -> str | None:
+    """The part calamine reads as `lowercase` (xl/styles.xml, xl/sharedstrings.xml): matched in any case,
+    whatever the relationships name."""
     names = {name for name in archive.namelist() if name.replace("\\", "/").lower() == lowercase}
     if len(names) > 1:
         raise NotOrdinary  # which one calamine reads is not for this reader to guess
@@ -156,13 +152,6 @@ def _refuse_hidden_text(second: np.ndarray) -> None:
         raise NotOrdinary
 
 
-def _refuse_prefixed_cells(view: np.ndarray) -> None:
-    """<x:c …>: a namespace prefix (safety.PREFIXED_CELL)."""
-    colons = np.flatnonzero(view[:-2] == _COLON)
-    if colons.size and np.any((view[colons + 1] == _LETTER_C) & _AFTER_NAME_OR_SPACE[view[colons + 2]]):
-        raise NotOrdinary
-
-
 def _tag_kinds(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """The kind of each cell by its type; what follows its reference up to the end of its tag must be at most
     a style and a type."""
@@ -212,7 +201,7 @@ def _markup(window: bytes, view: np.ndarray, end: int) -> tuple[np.ndarray, np.n
 
     Cheap test first: with the positions of <, > and " in order, every " pairs with the next one with no
     < or > between (a quoted value), and no < follows a < without a > between. Text holding an odd " fails
-    it harmlessly, and a ' anywhere could quote a value: then the exact check, tag by tag (_tag_closings)."""
+    it harmlessly, and a ' anywhere could quote a value: then the exact check, tag by tag."""
     marked = view == _LESS
     marked |= view == _GREATER
     marked |= view == _QUOTE
@@ -226,25 +215,18 @@ def _markup(window: bytes, view: np.ndarray, end: int) -> tuple[np.ndarray, np.n
         and not np.any(opening[1:] & opening[:-1]) and not (opening.size and opening[-1])
     every_less = positions[symbols == _LESS]
     if not clean or window.find(b"'", 0, end) >= 0:
-        _tag_closings(view, every_less)
+        _refuse_ambiguous_tags(view, every_less)
     return every_less, positions[symbols == _GREATER]
 
 
-def _follows_tag(window: bytes, position: int) -> bool:
-    """Whether what comes before `position` (line breaks and spaces aside) ends a tag, or is the start of the
-    window (each begins after a tag): a marker such as </sheetData> inside an attribute value follows a quote."""
-    before = window.rfind(b">", 0, position)
-    return not window[before + 1:position].strip(b" \t\r\n")
-
-
-def _tag_closings(view: np.ndarray, less: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The positions of every > and, for each < of `less`, of the > that ends its tag; refuses tags that could
-    make bytes look like a cell or hide one, which the XML parser accepts: a < before the previous tag's >,
-    or a < or > inside an attribute value (an odd number of " in a tag, or any ')."""
+def _refuse_ambiguous_tags(view: np.ndarray, less: np.ndarray) -> None:
+    """Refuses tags that could make bytes look like a cell or hide one, which the XML parser accepts: a <
+    (of `less`) before the previous tag's >, or a < or > inside an attribute value (an odd number of " in a
+    tag, or any ')."""
     is_greater = view == _GREATER
     greater = np.flatnonzero(is_greater)
     if less.size == 0:
-        return greater, less
+        return
     before = np.cumsum(is_greater, dtype=np.int32)[less]  # how many > come before each <
     if np.any(before[1:] == before[:-1]) or before[-1] >= len(greater):
         raise NotOrdinary
@@ -256,7 +238,6 @@ def _tag_closings(view: np.ndarray, less: np.ndarray) -> tuple[np.ndarray, np.nd
         apostrophes = np.cumsum(view == _APOSTROPHE, dtype=np.int32)
         if np.any(apostrophes[closing] != apostrophes[less]):
             raise NotOrdinary
-    return greater, closing
 
 
 def _rows_of_bytes(view: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
@@ -332,9 +313,9 @@ def _keys(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray)
 
 
 class _Scan:
-    def __init__(self, letters: dict[str, int], first_row: int, last_row: int | None):
-        self.wanted = {index: name for name, index in letters.items()}
-        self.columns = {name: _Column([], []) for name in letters}
+    def __init__(self, columns: dict[str, int], first_row: int, last_row: int | None):
+        self.wanted = {index: name for name, index in columns.items()}
+        self.columns = {name: _Column([], []) for name in columns}
         self.first_row = first_row  # sheet row (1-based) of the first data row
         self.last_row = last_row  # stop reading after this row (a preview); None reads all
         self.distinct: dict[bytes, int] = {}
@@ -354,8 +335,8 @@ class _Scan:
         second = view[less + 1]
         third = view[less + 2]
         _refuse_hidden_text(second)
-        if window.find(b":c", 0, end) >= 0:
-            _refuse_prefixed_cells(view)
+        if safety.PREFIXED_CELL.search(window, 0, end):
+            raise NotOrdinary  # <x:c …>: a namespace prefix
         cell = second == _LETTER_C
         if np.any(cell & _AFTER_NAME[third]):
             raise NotOrdinary  # <c> or <c/> or <c followed by a line break
@@ -365,14 +346,14 @@ class _Scan:
             return
         closes = less[(second == _SLASH) & (third == _LETTER_C) & (view[less + 3] == _GREATER)]
         tag_ends = greater[np.searchsorted(greater, starts)]
-        rows, letters, after_reference = _references(view, starts)
+        rows, cell_columns, after_reference = _references(view, starts)
         kinds = _tag_kinds(window, view, after_reference, tag_ends + 1)
         if np.any(np.diff(rows) < 0) or rows[0] <= self.previous_row:
             raise NotOrdinary  # rows out of order: fastexcel places them
         self.previous_row = int(rows[-1])
         valued = view[tag_ends - 1] != _SLASH
         self.farthest_row = max(self.farthest_row, int(rows[-1]))
-        self.farthest_column = max(self.farthest_column, int(letters.max()) + 1)
+        self.farthest_column = max(self.farthest_column, int(cell_columns.max()) + 1)
         cell_ends = np.full(len(starts), -1, dtype=np.int64)
         where = np.searchsorted(closes, tag_ends[valued])
         if np.any(where >= len(closes)):
@@ -389,14 +370,14 @@ class _Scan:
         following = np.append(starts[1:], end)
         if np.any(cell_ends[valued] > following[valued]):
             raise NotOrdinary  # a cell whose end is past the next cell's start
-        same_place = (np.diff(rows) == 0) & (np.diff(letters) <= 0)
+        same_place = (np.diff(rows) == 0) & (np.diff(cell_columns) <= 0)
         if same_place.any():
             raise NotOrdinary  # two cells at one place, or columns out of order within a row
         keep = valued & (rows >= self.first_row)
         if self.last_row is not None:
             keep &= rows <= self.last_row
         for index, name in self.wanted.items():
-            chosen = np.flatnonzero(keep & (letters == index))
+            chosen = np.flatnonzero(keep & (cell_columns == index))
             if chosen.size == 0:
                 continue
             uniques, inverse = _distinct(_keys(window, view, after_reference[chosen], cell_ends[chosen]))
@@ -454,19 +435,16 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan:
                 tail = window
                 continue
             before = np.frombuffer(window, dtype=np.uint8, count=opening.start())
-            if _HIDDEN_BEFORE.search(window, 0, opening.start()) or b"<sheetData" in window[:opening.start()] \
-                    or not _follows_tag(window, opening.start()):
-                raise NotOrdinary  # a comment, a <sheetData …> with attributes or one inside a value could hide cells
-            _markup(window, before, opening.start())
+            if _HIDDEN_BEFORE.search(window, 0, opening.start()) or b"<sheetData" in window[:opening.start()]:
+                raise NotOrdinary  # a comment, or a <sheetData …> with attributes, could hide cells
+            _markup(window, before, opening.start())  # and so could a <sheetData> inside a value
             if opening.group(1) == b"/>":
                 return  # <sheetData/>: no cells
             inside = True
             window = window[opening.end():]
         finish = window.find(b"</sheetData>")
         if finish >= 0:
-            if not _follows_tag(window, finish):
-                raise NotOrdinary  # </sheetData> inside a value
-            scan.window(window, finish)
+            scan.window(window, finish)  # a </sheetData> inside a value leaves its tag unended: declined
             if progress is not None:
                 progress(1.0)
             return
@@ -498,8 +476,8 @@ def _after_declaration(chunks: Iterator[bytes]) -> Iterator[bytes]:
 def _shared_items(data: bytes, archive: zipfile.ZipFile, path: str, filename: str,
                   wanted: set[int]) -> dict[int, bytes]:
     """The raw <si> elements at the wanted positions of the shared-string table, counted as calamine counts
-    them; anything that could make the count differ (a comment, an item with a prefix, a < inside an
-    attribute, an item inside an item) declines the sheet."""
+    them; anything that could make the count differ (a comment, an item with a prefix, markup inside an
+    attribute value, see _markup, an item inside an item) declines the sheet."""
     found: dict[int, bytes] = {}
     highest = max(wanted)
     index = 0
@@ -513,8 +491,6 @@ def _shared_items(data: bytes, archive: zipfile.ZipFile, path: str, filename: st
         tail = window[complete:]
         position = 0
         while (item := _ITEM_START.search(window, position, complete)) is not None:
-            if not _follows_tag(window, item.start()):
-                raise NotOrdinary  # <si> inside a value
             opened = window.find(b">", item.start())
             if window[opened - 1] == _SLASH:
                 end = opened + 1
@@ -523,8 +499,8 @@ def _shared_items(data: bytes, archive: zipfile.ZipFile, path: str, filename: st
                 if end < 0:
                     tail = window[item.start():]
                     break
-                if _ITEM_START.search(window, opened, end) or not _follows_tag(window, end):
-                    raise NotOrdinary  # an item inside an item, or </si> inside a value
+                if _ITEM_START.search(window, opened, end):
+                    raise NotOrdinary  # an item inside an item
                 end += len(b"</si>")
             if index in wanted:
                 found[index] = window[item.start():end]
@@ -569,11 +545,13 @@ def _small_workbook(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts,
 
     sheets = [_sheet_xml([renumbered(key) for key in values], closing_sentinel=True)]
     sheets.extend(_sheet_xml([renumbered(key)], closing_sentinel=False) for key in probes)
+    styles = _calamine_part(archive, "xl/styles.xml")
     items: dict[int, bytes] = {}
     if shared_positions:
-        if parts.shared_strings is None:
+        shared_strings = _calamine_part(archive, "xl/sharedstrings.xml")
+        if shared_strings is None:
             raise NotOrdinary
-        items = _shared_items(data, archive, parts.shared_strings, filename, set(shared_positions))
+        items = _shared_items(data, archive, shared_strings, filename, set(shared_positions))
     package = b"http://schemas.openxmlformats.org/package/2006/relationships"
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_STORED) as small:
@@ -594,8 +572,8 @@ def _small_workbook(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts,
                    % (number, _RELATIONSHIP, number) for number in range(1, len(sheets) + 1)]
         for number, sheet in enumerate(sheets, start=1):
             small.writestr(f"xl/worksheets/sheet{number}.xml", sheet)
-        if parts.styles is not None:
-            small.writestr("xl/styles.xml", archive.read(parts.styles))
+        if styles is not None:
+            small.writestr("xl/styles.xml", archive.read(styles))
             targets.append(b'<Relationship Id="styles" Type="' + _RELATIONSHIP + b'/styles" Target="styles.xml"/>')
         if items:
             small.writestr("xl/sharedStrings.xml", b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="' + _MAIN
@@ -622,7 +600,6 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
     try:
         if parts.sheet not in archive.namelist():
             return None
-        parts.locate(archive)
         _scan(data, archive, parts.sheet, filename, scan, progress)
         if scan.farthest_row * scan.farthest_column > cell_limit:
             cells = scan.farthest_row * scan.farthest_column
