@@ -98,7 +98,18 @@ def copy_store(source: Store, target: Store, *, progress: Progress = _quiet) -> 
             progress(f"複製{TABLE_LABELS.get(name, name)}：{len(rows):,} 筆")
             yield name, columns, rows
 
-    return target.load_rows(tables())
+    return target.load_rows(_Restartable(tables))
+
+
+class _Restartable:
+    """Tables that start again from the beginning each time they are iterated: the store retries a transaction
+    that met a deadlock, and a generator half consumed by the first attempt would give the second only the rest."""
+
+    def __init__(self, tables: Callable[[], Iterator[tuple[str, list[str], Any]]]) -> None:
+        self.tables = tables
+
+    def __iter__(self) -> Iterator[tuple[str, list[str], Any]]:
+        return self.tables()
 
 
 def backup_key() -> bytes | None:
@@ -589,13 +600,6 @@ def _open_backup(path: Path) -> IO[bytes]:
         raise BackupRefused(f"無法開啟備份檔「{path}」：{error.strerror or error}") from error
 
 
-def read_backup_header(path: Path, *, accept_unverified: bool = False) -> dict[str, Any]:
-    """The header alone, checked (a newer schema is refused before anything else is read)."""
-    with _open_backup(path) as raw:
-        lines = _Lines(raw, path.name, SHORT_LINE_MAX_BYTES + _CHUNK_BYTES)
-        return _check_header(lines, _first_line(lines)[1], accept_unverified=accept_unverified)
-
-
 def _first_line(lines: _Lines) -> tuple[bytes, Any]:
     """The header line and its JSON; a file that is not gzip, or whose first line is not JSON, is not a backup."""
     try:
@@ -641,7 +645,7 @@ def restore_backup(path: Path, target: Store, *, key: bytes | None = None, accep
         if outcome["sha256"] != checked.sha256 or outcome["counts"] != checked.counts:
             raise BackupRefused(f"備份檔「{path.name}」在檢查之後、還原之中被更換或修改；{REFUSED}")
 
-    return target.load_rows(tables())
+    return target.load_rows(_Restartable(tables))
 
 
 def evaluation_keys(store: Store, catalogue: Catalogue) -> list[tuple[int, str]]:

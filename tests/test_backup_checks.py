@@ -502,3 +502,30 @@ def test_backup_and_restore_with_the_key_from_the_environment(store_url: str, ma
     monkeypatch.setenv("KPI_BACKUP_KEY", OTHER_KEY.decode())
     assert cli.main(["verify-backup", str(path)]) == 2
     assert "來源驗證碼（HMAC）不符" in capsys.readouterr().err
+
+
+def test_a_restore_retried_after_a_deadlock_reads_the_file_again_from_its_start(made, tmp_path: Path,
+                                                                                monkeypatch) -> None:
+    """The store retries a transaction that met a deadlock; the second attempt must write every table, not the
+    rest that the first attempt had not reached."""
+    import sqlalchemy as sa
+
+    from metrics import store as store_module
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    original, calls = store_module._restored, []
+
+    def once_deadlocked(value, kind):
+        calls.append(value)
+        if len(calls) == 40:
+            raise sa.exc.OperationalError("INSERT", {}, Deadlock())
+        return original(value, kind)
+
+    monkeypatch.setattr(store_module, "_restored", once_deadlocked)
+    with Store(f"sqlite:///{made['plain'].parent / 'kpi.sqlite3'}") as source, \
+            Store(f"sqlite:///{tmp_path / 'target.sqlite3'}") as target:
+        restore_backup(made["plain"], target)
+        assert len(calls) > 40
+        assert list(target.table_rows()) == list(source.table_rows())
