@@ -28,6 +28,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import operator
 import os
 import re
 import zlib
@@ -323,6 +324,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"不接受 {name}")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=Decimal)
+
+
 def _parse(lines: _Lines, line: bytes) -> Any:
     """One line as JSON; deep nesting, bad UTF-8, NaN and duplicate keys are refused, not raised raw."""
     try:
@@ -331,7 +335,7 @@ def _parse(lines: _Lines, line: bytes) -> Any:
         raise lines.refuse(f"第 {error.start + 1:,} 個位元組不是 UTF-8 文字；檔案已損壞或遭竄改。", lines.number) \
             from error
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=Decimal)
+        return _DECODER.decode(text)
     except RecursionError as error:
         raise lines.refuse("內容的巢狀層次太深（清單或物件層層相套），不是本系統產生的格式；檔案可能遭竄改。",
                            lines.number) from error
@@ -341,7 +345,7 @@ def _parse(lines: _Lines, line: bytes) -> Any:
 
 
 def _integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is int  # not bool, a subclass of int
 
 
 def _aware_time(value: Any) -> bool:
@@ -417,8 +421,10 @@ class _Column:
 
 def _text_check(length: int | None) -> Check:
     def check(value: Any) -> bool:
-        if not isinstance(value, str) or "\x00" in value or (length is not None and len(value) > length):
+        if type(value) is not str or "\x00" in value or (length is not None and len(value) > length):
             return False
+        if value.isascii():
+            return True
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate from a \\ud800 escape
@@ -461,7 +467,7 @@ def _column(table: sa.Table, column: sa.Column) -> _Column:
         check, expected = (lambda value: isinstance(value, bool)), "true 或 false"
     elif isinstance(kind, sa.Integer):
         low, high = _INTEGER_RANGE
-        check, expected = (lambda value: _integer(value) and low <= value <= high), f"整數（{low:,} 至 {high:,}）"
+        check, expected = (lambda value: type(value) is int and low <= value <= high), f"整數（{low:,} 至 {high:,}）"
     elif isinstance(kind, sa.DateTime):
         check, expected = _datetime_check, "不含時區的日期時間，例如 2026-01-31T08:00:00"
     else:  # String, Text and anything else the store keeps as text
@@ -471,6 +477,16 @@ def _column(table: sa.Table, column: sa.Column) -> _Column:
     if not column.nullable:
         return _Column(column.name, check, expected)
     return _Column(column.name, lambda value, inner=check: value is None or inner(value), expected + "或 null")
+
+
+def _wrong_row(lines: _Lines, row: Any, checks: list[_Column], where: str) -> BackupRefused:
+    """What is wrong with a row that failed the quick check, in words."""
+    if not isinstance(row, list):
+        return lines.refuse(f"{where}應為一列值（清單），卻是{_shown(row)}；可能是筆數與實際不符。", lines.number)
+    if len(row) != len(checks):
+        return lines.refuse(f"{where}應有 {len(checks)} 個值，卻有 {len(row)} 個。", lines.number)
+    column, value = next((column, value) for column, value in zip(checks, row) if not column.check(value))
+    return lines.refuse(f"{where}，欄位 {column.name}：應為{column.expected}，卻是{_shown(value)}。", lines.number)
 
 
 def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_bytes: int,
@@ -522,22 +538,15 @@ def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_byt
             checks = [_column(table, table.columns[column]) for column in columns]
 
             def rows(count: int = count, checks: list[_Column] = checks, words: str = words) -> Iterator[list[Any]]:
+                functions, width = [column.check for column in checks], len(checks)
                 for number in range(1, count + 1):
                     line = take(ROW_LINE_MAX_BYTES)
                     if line is None:
                         raise lines.refuse(f"檔案在此結束：{words} 應有 {count:,} 筆，只讀到 {number - 1:,} 筆"
                                            "（備份檔不完整，可能被截斷）。")
                     row = _parse(lines, line)
-                    where = f"{words} 第 {number:,} 筆"
-                    if not isinstance(row, list):
-                        raise lines.refuse(f"{where}應為一列值（清單），卻是{_shown(row)}；可能是筆數與實際不符。",
-                                           lines.number)
-                    if len(row) != len(checks):
-                        raise lines.refuse(f"{where}應有 {len(checks)} 個值，卻有 {len(row)} 個。", lines.number)
-                    for value, column in zip(row, checks):
-                        if not column.check(value):
-                            raise lines.refuse(f"{where}，欄位 {column.name}：應為{column.expected}，卻是"
-                                               f"{_shown(value)}。", lines.number)
+                    if type(row) is not list or len(row) != width or not all(map(operator.call, functions, row)):
+                        raise _wrong_row(lines, row, checks, f"{words} 第 {number:,} 筆")
                     yield row
 
             pending = rows()
