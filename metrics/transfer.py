@@ -41,7 +41,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from metrics.catalogue import Catalogue
-from metrics.errors import BackupRefused, StoreError
+from metrics.errors import BackupRefused, InputError, StoreError
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
 from metrics.names import printable
@@ -205,8 +205,10 @@ def write_backup(store: Store, path: Path, *, key: bytes | None = None,
                 trailer["hmac_sha256"] = signature.hexdigest()
             stream.write(json.dumps(trailer, ensure_ascii=False).encode("utf-8") + b"\n")
         partial.replace(path)
-    except BaseException:
+    except BaseException as error:
         partial.unlink(missing_ok=True)
+        if isinstance(error, OSError):  # a folder that is not there, a full disk: said, not a traceback
+            raise InputError(f"無法寫入備份檔「{path}」：{error.strerror or error}；未留下任何檔案。") from error
         raise
     return WrittenBackup(counts, digest.hexdigest(), signature is not None)
 
@@ -284,7 +286,7 @@ class _Lines:
                 return line
             pending = len(self.buffer) - self.position
             if pending > limit:
-                raise self.refuse(f"這一行已超過 {limit:,} 位元組仍未結束（上限 {limit:,} 位元組，{_limit_use(limit)}）；"
+                raise self.refuse(f"這一行超過上限 {limit:,} 位元組（{_limit_use(limit)}）仍未結束；"
                                   "檔案可能遭竄改或不是本系統產生的。")
             if self.ended:
                 if pending:

@@ -412,7 +412,7 @@ def test_a_gzip_bomb_is_refused_after_reading_little_of_it(tmp_path: Path, monke
         return readers[-1]
 
     monkeypatch.setattr(transfer, "_open_backup", counting)
-    with pytest.raises(BackupRefused, match=r"不是本系統的備份檔.*第 1 行：這一行已超過 65,536 位元組仍未結束"):
+    with pytest.raises(BackupRefused, match=r"不是本系統的備份檔.*第 1 行：這一行超過上限 65,536 位元組（檔頭、資料表開頭與結尾行）仍未結束"):
         check_backup(bomb)
     assert readers[0].taken <= getattr(transfer, limit) + transfer._CHUNK_BYTES
 
@@ -529,3 +529,9 @@ def test_a_restore_retried_after_a_deadlock_reads_the_file_again_from_its_start(
         restore_backup(made["plain"], target)
         assert len(calls) > 40
         assert list(target.table_rows()) == list(source.table_rows())
+
+
+def test_a_backup_into_a_missing_folder_is_a_message_not_a_traceback(made, tmp_path: Path, capsys) -> None:
+    source = f"sqlite:///{made['plain'].parent / 'kpi.sqlite3'}"
+    assert cli.main(["backup", str(tmp_path / "missing" / "kpi.jsonl.gz"), "--db", source]) == 2
+    assert "無法寫入備份檔" in capsys.readouterr().err and not (tmp_path / "missing").exists()
