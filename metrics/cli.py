@@ -178,9 +178,18 @@ def build_parser() -> argparse.ArgumentParser:
     backup_parser = commands.add_parser("backup", help="將整個資料庫備份為一個壓縮檔（可還原到 SQLite 或 PostgreSQL）")
     backup_parser.add_argument("file", metavar="FILE", help="備份檔名，例如 kpi-1150131.jsonl.gz")
     backup_parser.add_argument("--db", metavar="URL")
-    restore_parser = commands.add_parser("restore", help="將備份檔還原到一個空的資料庫")
+    restore_parser = commands.add_parser("restore", help="將備份檔還原到一個空的資料庫（先完整檢查，有任何問題則什麼都不寫入）")
     restore_parser.add_argument("file", metavar="FILE")
     restore_parser.add_argument("--db", required=True, metavar="URL", help="要還原到的資料庫（必須是空的）")
+    verify_parser = commands.add_parser("verify-backup",
+                                        help="檢查備份檔是否完整、未被修改，並以 KPI_BACKUP_KEY 驗證來源（不寫入任何資料庫）")
+    verify_parser.add_argument("file", metavar="FILE")
+    for sub in (restore_parser, verify_parser):
+        sub.add_argument("--accept-unverified", action="store_true", dest="accept_unverified",
+                         help="接受無法驗證的備份檔：第 1 版（沒有檢查碼）的備份，或已設定 KPI_BACKUP_KEY 時沒有來源驗證碼的"
+                              "備份；格式與筆數仍會檢查，檢查碼或驗證碼不符的一律拒絕")
+        sub.add_argument("--max-mb", type=int, dest="max_mb", metavar="MB",
+                         help="備份檔解壓縮後的大小上限（MB，預設 4096），防範壓縮炸彈")
     return parser
 
 
@@ -897,27 +906,62 @@ def command_copy(arguments: argparse.Namespace) -> int:
 
 
 def command_backup(arguments: argparse.Namespace) -> int:
-    from metrics.transfer import describe_counts, write_backup
+    from metrics.transfer import KEY_VARIABLE, backup_key, describe_counts, write_backup
 
     output = Path(arguments.file)
     if output.is_dir():
         raise InputError(f"「{output}」是資料夾；請給備份檔的檔名，例如 {output / 'kpi-backup.jsonl.gz'}")
+    key = backup_key()
     with open_store(arguments.db, create=False) as store:
-        counts = write_backup(store, output, progress=progress_line)
-        print(f"已備份 {store.display_url()} 到 {output}（{output.stat().st_size:,} 位元組）：{describe_counts(counts)}")
+        written = write_backup(store, output, key=key, progress=progress_line)
+        print(f"已備份 {store.display_url()} 到 {output}（{output.stat().st_size:,} 位元組）："
+              f"{describe_counts(written.counts)}")
+    print(f"內容檢查碼 SHA-256：{written.sha256}")
+    print(f"已以 {KEY_VARIABLE} 加上來源驗證碼（HMAC-SHA256）。" if written.signed else
+          f"未設定 {KEY_VARIABLE}，備份檔沒有來源驗證碼；只能驗證內容完整，不能驗證來源（見 README「備份與還原」）。")
     return 0
 
 
-def command_restore(arguments: argparse.Namespace) -> int:
-    from metrics.transfer import describe_counts, read_backup_header, restore_backup
+def checked_backup(arguments: argparse.Namespace):
+    """The backup of `arguments.file` read through and verified, its warnings shown; refused with the reason."""
+    from metrics.transfer import BACKUP_MAX_BYTES, backup_key, check_backup
 
     path = Path(arguments.file)
     if not path.is_file():
         raise InputError(f"找不到備份檔「{path}」")
-    header = read_backup_header(path)  # a file of a newer schema is refused before any database is created
+    if arguments.max_mb is not None and arguments.max_mb < 1:
+        raise InputError(f"--max-mb「{arguments.max_mb}」須為正整數（MB）")
+    max_bytes = arguments.max_mb * 1024 * 1024 if arguments.max_mb else BACKUP_MAX_BYTES
+    key = backup_key()
+    checked = check_backup(path, key=key, accept_unverified=arguments.accept_unverified, max_bytes=max_bytes,
+                           progress=progress_line)
+    for warning in checked.warnings:
+        print(f"注意：{warning}", file=sys.stderr)
+    return checked, key, max_bytes
+
+
+def command_verify_backup(arguments: argparse.Namespace) -> int:
+    from metrics.transfer import describe_counts
+
+    checked, _key, _max_bytes = checked_backup(arguments)
+    print(f"{Path(arguments.file).name}：{checked.created_at} 備份，資料庫結構第 {checked.header['schema_version']} 版，"
+          f"{describe_counts(checked.counts)}")
+    if checked.sha256:
+        print(f"內容檢查碼 SHA-256：{checked.sha256}")
+    print(f"檢查結果：{checked.verified.value}")
+    return 0
+
+
+def command_restore(arguments: argparse.Namespace) -> int:
+    from metrics.transfer import describe_counts, restore_backup
+
+    path = Path(arguments.file)
+    checked, key, max_bytes = checked_backup(arguments)  # a bad file is refused before any database is created
     with open_store(arguments.db) as store:
-        written = restore_backup(path, store, progress=progress_line)
-        print(f"已將 {path.name}（{header['created_at']} 備份）還原到 {store.display_url()}：{describe_counts(written)}")
+        written = restore_backup(path, store, key=key, accept_unverified=arguments.accept_unverified,
+                                 max_bytes=max_bytes, checked=checked, progress=progress_line)
+        print(f"已將 {path.name}（{checked.created_at} 備份）還原到 {store.display_url()}：{describe_counts(written)}")
+    print(f"檢查結果：{checked.verified.value}")
     return 0
 
 
@@ -946,6 +990,7 @@ COMMANDS = {
     "copy": command_copy,
     "backup": command_backup,
     "restore": command_restore,
+    "verify-backup": command_verify_backup,
 }
 
 

@@ -81,3 +81,8 @@ class StoreBusy(StoreError):
 class RenderingUnavailable(KpiError):
     """This machine cannot draw a PDF report: the Chinese font or the browser that draws the charts is missing;
     the message says what to install."""
+
+
+class BackupRefused(InputError):
+    """A backup file is damaged, incomplete, edited or not verifiable; the message names the line, table, column
+    and what was expected, and nothing was written."""

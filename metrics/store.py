@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import itertools
 import json
 import random
 import re
@@ -719,11 +720,12 @@ class Store:
                 if unknown:
                     raise StoreError(f"資料表「{name}」沒有欄位 {'、'.join(unknown)}：這份資料可能來自較新的版本。")
                 types = [table.columns[column].type for column in columns]
-                records = [{column: _restored(value, kind) for column, value, kind in zip(columns, row, types)}
-                           for row in rows]
-                for start in range(0, len(records), 5_000):
-                    connection.execute(table.insert(), records[start:start + 5_000])
-                written[name] = written.get(name, 0) + len(records)
+                pending = iter(rows)  # in slices, so that a file's rows are never all held at once
+                while records := [{column: _restored(value, kind) for column, value, kind in zip(columns, row, types)}
+                                  for row in itertools.islice(pending, 5_000)]:
+                    connection.execute(table.insert(), records)
+                    written[name] = written.get(name, 0) + len(records)
+                written.setdefault(name, 0)
             if self._dialect == "postgresql":  # explicit ids leave the sequences behind
                 for table in TRANSFER_TABLES:
                     identity = table.columns.get("id")

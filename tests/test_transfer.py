@@ -17,7 +17,7 @@ import pytest
 
 from metrics.accounts import load_roles
 from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
-from metrics.errors import StoreError
+from metrics.errors import BackupRefused, StoreError
 from metrics.figures import TIDY_COLUMNS
 from metrics.services import Services, command_line
 from metrics.store import SCHEMA_VERSION, Store
@@ -137,17 +137,17 @@ def test_restore_refuses_a_newer_schema_and_a_damaged_file(filled_sqlite: str, t
     future = _rewritten(backup, tmp_path / "future.jsonl.gz", newer)
     target = tmp_path / "restored.sqlite3"
     completed = run("restore", str(future), "--db", f"sqlite:///{target}")
-    assert completed.returncode == 1  # a store error
+    assert completed.returncode == 2  # the file is refused, as any invalid input
     assert f"來自資料庫結構第 {SCHEMA_VERSION + 1} 版，比本程式支援的第 {SCHEMA_VERSION} 版新" in completed.stderr
     assert not target.exists()  # refused before any database was created
 
     truncated = _rewritten(backup, tmp_path / "cut.jsonl.gz", lambda lines: lines[:-3])
     with Store(f"sqlite:///{target}") as store:
-        with pytest.raises(StoreError, match="不完整|無法讀取"):
+        with pytest.raises(BackupRefused, match="不完整"):
             restore_backup(truncated, store)
         assert not any(store.row_counts().values())  # all or nothing
 
     not_a_backup = tmp_path / "notes.txt"
     not_a_backup.write_text("hello")
     completed = run("restore", str(not_a_backup), "--db", f"sqlite:///{tmp_path / 'x.sqlite3'}")
-    assert completed.returncode == 1 and "不是本系統的備份檔" in completed.stderr
+    assert completed.returncode == 2 and "不是本系統的備份檔" in completed.stderr
