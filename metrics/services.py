@@ -276,19 +276,24 @@ class Services:
             raise InputError([Problem(problem) for problem in problems])
 
     def _keep_an_administrator(self, account_id: int, *, roles: Sequence[str] | None = None,
-                               active: bool | None = None) -> None:
-        """A change that takes away the last active administrator (nobody could manage accounts any more): refused."""
+                               active: bool | None = None) -> Callable[[Sequence[StoredAccount]], None]:
+        """The check, run by the store on the accounts as they are once the write lock is held (two administrators
+        disabling each other at the same moment must not both succeed), that refuses a change taking away the last
+        active administrator (nobody could manage accounts any more)."""
         def manages(names: Sequence[str]) -> bool:
             return any(Action.MANAGE_ACCOUNTS in self.roles.roles[name].can for name in names if name in self.roles.roles)
 
-        target = self.store.account(account_id=account_id)
-        if target is None or not (target.active and manages(target.roles)):
-            return
-        remaining = [stored for stored in self.store.accounts()
-                     if (stored.active if stored.id != account_id or active is None else active)
-                     and manages(stored.roles if stored.id != account_id or roles is None else roles)]
-        if not remaining:
-            raise InputError("至少要保留一位啟用中的系統管理者；請先將另一個帳號設為系統管理者，再變更此帳號。")
+        def check(accounts: Sequence[StoredAccount]) -> None:
+            target = next((stored for stored in accounts if stored.id == account_id), None)
+            if target is None or not (target.active and manages(target.roles)):
+                return
+            remaining = [stored for stored in accounts
+                         if (stored.active if stored.id != account_id or active is None else active)
+                         and manages(stored.roles if stored.id != account_id or roles is None else roles)]
+            if not remaining:
+                raise InputError("至少要保留一位啟用中的系統管理者；請先將另一個帳號設為系統管理者，再變更此帳號。")
+
+        return check
 
     def _target(self, username: str) -> StoredAccount:
         stored = self.store.account(username=username)
@@ -306,14 +311,14 @@ class Services:
         self._check_roles(values.get("roles", stored.roles), values.get("units", stored.units),
                           stored.password_hash is not None or bool(values.get("email", stored.email)),
                           email=values.get("email", stored.email), account_id=stored.id)
-        if "roles" in values:
-            self._keep_an_administrator(stored.id, roles=values["roles"])
         labels = {"roles": "角色", "units": "單位", "display_name": "姓名", "email": "電子郵件"}
         changes = [f"{labels[name]}：{_listed(getattr(stored, name))} → {_listed(value)}"
                    for name, value in values.items() if tuple(value) != tuple(getattr(stored, name))
                    or isinstance(value, str) and value != getattr(stored, name)]
         self.store.update_account(stored.id, audit=[AuditEntry(actor.label, "修改帳號", ALLOWED, stored.username,
-                                                               "；".join(changes) or "無變更")], **values)
+                                                               "；".join(changes) or "無變更")],
+                                  check=self._keep_an_administrator(stored.id, roles=values["roles"])
+                                  if "roles" in values else None, **values)
 
     def set_active(self, actor: Actor, username: str, active: bool) -> None:
         word = "啟用帳號" if active else "停用帳號"
@@ -321,10 +326,9 @@ class Services:
         stored = self._target(username)
         if not active and actor.account is not None and stored.id == actor.account.id:
             raise InputError("不能停用自己目前登入的帳號。")
-        if not active:
-            self._keep_an_administrator(stored.id, active=False)
         self.store.update_account(stored.id, active=active, audit=[AuditEntry(actor.label, word, ALLOWED,
-                                                                              stored.username)])
+                                                                              stored.username)],
+                                  check=None if active else self._keep_an_administrator(stored.id, active=False))
         if not active:
             self.store.end_sessions_of(stored.id)
 

@@ -1284,8 +1284,11 @@ class Store:
         with self._errors(f"建立帳號「{username}」"):
             return self._write(write, audit)
 
-    def update_account(self, account_id: int, *, audit: Audit = None, **values: Any) -> None:
-        """Change an account's roles, units, names, active flag or password hash (never its username)."""
+    def update_account(self, account_id: int, *, audit: Audit = None,
+                       check: Callable[[list[StoredAccount]], None] | None = None, **values: Any) -> None:
+        """Change an account's roles, units, names, active flag or password hash (never its username). `check` is
+        given every account as stored once the write lock is held, and raises to refuse: a rule about all
+        accounts (an administrator remains) holds even when two servers change accounts at the same moment."""
         allowed_columns = {"display_name", "email", "roles", "units", "active", "password_hash", "failed_logins",
                            "locked_until"}
         unknown = set(values) - allowed_columns
@@ -1296,9 +1299,14 @@ class Store:
                 values[name] = json.dumps(list(values[name]), ensure_ascii=False)
         values["updated_at"] = _now()
         table = accounts_table
+
+        def write(connection: Connection) -> None:
+            if check is not None:
+                check([_stored_account(row) for row in connection.execute(sa.select(table).order_by(table.c.id))])
+            connection.execute(table.update().where(table.c.id == account_id).values(**values))
+
         with self._errors("更新帳號"):
-            self._write(lambda connection: connection.execute(table.update().where(table.c.id == account_id)
-                                                              .values(**values)), audit)
+            self._write(write, audit)
 
     def failed_login(self, account_id: int, *, lock_after: int, lock_for: dt.timedelta, now: dt.datetime | None = None,
                      audit: Audit = None) -> int:
