@@ -28,14 +28,15 @@ from metrics.errors import InputError, KpiError, Problem
 from metrics.names import clean_file_name
 from metrics.notes import check_note
 from metrics.plan import Plan
-from metrics.store import (AuditEntry, IngestResult, Outcome, Store, StoredAccount, StoredPlan, UndoResult,
-                           format_taiwan_time)
+from metrics.store import (AuditEntry, IngestResult, LoginAttempt, Outcome, Store, StoredAccount, StoredPlan,
+                           UndoResult, format_taiwan_time)
 
 LOCK_AFTER = 5  # failed logins in a row
 LOCK_FOR = dt.timedelta(minutes=15)
-# The same words whether or not the account exists (the count of failures would tell).
-WRONG_PASSWORD = (f"帳號或密碼錯誤。同一帳號連續錯誤 {LOCK_AFTER} 次將暫時鎖定 {int(LOCK_FOR.total_seconds() // 60)} 分鐘；"
-                  "忘記密碼請洽系統管理者重設。")
+# The same words for an unknown name, a wrong password and a locked account (anything else tells an outsider
+# which names exist); the audit trail records which it was.
+WRONG_PASSWORD = (f"帳號或密碼錯誤。同一帳號連續錯誤 {LOCK_AFTER} 次將暫時鎖定 {int(LOCK_FOR.total_seconds() // 60)} 分鐘，"
+                  "鎖定期間密碼正確也無法登入；忘記密碼或需要立即解除鎖定，請洽系統管理者重設密碼。")
 TOUCH_EVERY = dt.timedelta(seconds=60)  # how often a session's last activity is written (not on every rerun)
 ALLOWED, DENIED, FAILED = Outcome.ALLOWED, Outcome.DENIED, Outcome.FAILED
 SYSTEM_ID = 0
@@ -174,35 +175,40 @@ class Services:
 
     def login(self, username: str, password: str) -> tuple[str, Account]:
         """A new login session for a password login; LoginFailed says why not (without telling which of account
-        and password was wrong); lock-out after LOCK_AFTER failures in a row."""
-        stored = self.store.account(username=username)
-        if stored is None or stored.password_hash is None:
-            try:
-                self.hasher.verify(self._dummy_hash, password)  # the same time whether or not the account exists
-            except VerificationError:
-                pass
-            # What was typed is not recorded: people type their password into the account field.
-            self.store.record([AuditEntry("（不存在的帳號）", "登入", FAILED, "", "帳號或密碼錯誤")])
+        and password was wrong, or that the account is locked); lock-out after LOCK_AFTER failures in a row.
+
+        Each attempt is counted as failed before its password is checked (metrics.store.Store.reserve_login), so
+        parallel attempts cannot all be checked; an unknown name and a locked account get a check against a
+        dummy hash, so every answer costs the same."""
+        attempt = self.store.reserve_login(username, lock_after=LOCK_AFTER, lock_for=LOCK_FOR, now=self.clock())
+        stored = attempt.account
+        if not attempt.number:
+            self._matches(self._dummy_hash, password)
+            if stored is None or stored.password_hash is None:
+                # What was typed is not recorded: people type their password into the account field.
+                entry = AuditEntry("（不存在的帳號）", "登入", FAILED, "", "帳號或密碼錯誤")
+            else:
+                entry = AuditEntry(_account(stored).shown, "登入", DENIED, "",
+                                   f"帳號暫時鎖定至 {format_taiwan_time(stored.locked_until)}，未檢查密碼")
+            self.store.record([entry])
             raise LoginFailed(WRONG_PASSWORD)
-        if stored.locked_until is not None and stored.locked_until > self.clock():
-            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號暫時鎖定")])
-            raise LoginFailed(f"登入失敗次數過多，帳號暫時鎖定至 {format_taiwan_time(stored.locked_until)}；"
-                              "請稍後再試，或請系統管理者重設密碼。")
-        try:
-            self.hasher.verify(stored.password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            failures = self.store.failed_login(stored.id, lock_after=LOCK_AFTER, lock_for=LOCK_FOR, now=self.clock(),
-                                               audit=[AuditEntry(_account(stored).shown, "登入", FAILED, "", "密碼錯誤")])
-            if failures >= LOCK_AFTER:
-                raise LoginFailed(f"帳號或密碼錯誤。已連續失敗 {failures} 次，帳號鎖定 "
-                                  f"{int(LOCK_FOR.total_seconds() // 60)} 分鐘。") from None
-            raise LoginFailed(WRONG_PASSWORD) from None
+        if not self._matches(stored.password_hash, password):
+            detail = "密碼錯誤" if attempt.number < LOCK_AFTER else (
+                f"密碼錯誤，已連續 {attempt.number} 次，帳號鎖定至 {format_taiwan_time(attempt.locked_until)}")
+            self.store.record([AuditEntry(_account(stored).shown, "登入", FAILED, "", detail)])
+            raise LoginFailed(WRONG_PASSWORD)
         if not stored.active:
-            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號已停用")])
+            self.store.take_back_login(attempt, audit=[AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號已停用")])
             raise LoginFailed("此帳號已停用，請洽系統管理者。")
         if self.hasher.check_needs_rehash(stored.password_hash):
             self.store.update_account(stored.id, password_hash=self.hasher.hash(password))
-        return self._start(stored, "密碼")
+        return self._start(stored, "密碼", attempt)
+
+    def _matches(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
     def login_by_email(self, email: str, method: str = "單一登入") -> tuple[str, Account]:
         """A login the deployment's identity provider vouched for, matched to an account by e-mail."""
@@ -212,9 +218,9 @@ class Services:
             raise LoginFailed(f"{method}的電子郵件 {email or '（無）'} 沒有對應的啟用帳號；請系統管理者在帳號中填入此電子郵件。")
         return self._start(stored, method)
 
-    def _start(self, stored: StoredAccount, method: str) -> tuple[str, Account]:
+    def _start(self, stored: StoredAccount, method: str, attempt: LoginAttempt | None = None) -> tuple[str, Account]:
         token = secrets.token_urlsafe(32)
-        self.store.start_session(stored.id, _token_hash(token), method,
+        self.store.start_session(stored.id, _token_hash(token), method, attempt=attempt,
                                  audit=[AuditEntry(_account(stored).shown, "登入", ALLOWED, "", f"以{method}登入")])
         return token, _account(stored)
 

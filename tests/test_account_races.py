@@ -1,6 +1,11 @@
 """Logins and account changes made at the same moment, on SQLite and PostgreSQL, with real threads each holding a
 store of its own (as several app servers would):
 
+- lock-out: of 21 parallel wrong passwords exactly 5 are checked and counted, the account locks, and the right
+  password is refused once the fifth has been reserved; a right password reserved before keeps only the failures
+  reserved after it;
+- enumeration: an unknown name, a locked account and a wrong password get the same words and one password check
+  each, with the same hash parameters;
 - the last administrator: two administrators disabling or demoting each other at once cannot both succeed.
 
 The hasher below counts each check and can hold it, so that the attempts overlap however the threads are
@@ -70,6 +75,116 @@ def url(store_url: str) -> str:
 def login_rows(url: str) -> list[tuple[str, str]]:
     with Store(url) as store:
         return [(row.outcome.value, row.detail) for row in store.audit_log(action="登入")]
+
+
+def test_of_21_parallel_wrong_passwords_exactly_5_are_checked_and_the_account_locks(url):
+    hasher = SpyHasher()
+    everyone_checking = threading.Barrier(21, timeout=WAIT)  # every attempt reserved before any is counted
+    hasher.hold = lambda password: everyone_checking.wait()
+    stored_hash = account_hash(url)
+    with ThreadPoolExecutor(21) as pool:
+        answers = list(pool.map(lambda _: attempt(url, hasher, WRONG), range(21)))
+    assert hasher.checked.count(stored_hash) == LOCK_AFTER == 5  # the other 16 against the dummy hash
+    assert answers == [WRONG_PASSWORD] * 21
+    with Store(url) as store:
+        stored = store.account(username="admin")
+    assert stored.failed_logins == 5 and stored.locked_until is not None
+    rows = login_rows(url)
+    assert sorted(outcome for outcome, _ in rows) == ["失敗"] * 5 + ["拒絕"] * 16
+    assert [detail for outcome, detail in rows if outcome == "失敗"].count("密碼錯誤") == 4
+    assert attempt(url, SpyHasher(), PASSWORD) == WRONG_PASSWORD  # locked: the right password does not help
+
+
+def test_the_right_password_during_a_burst_is_refused_once_the_lock_is_reached(url):
+    """20 wrong passwords are being checked (held) when the right one arrives: 5 of them are already counted,
+    so the account is locked and the right password is not even checked."""
+    hasher = SpyHasher()
+    checking = threading.Semaphore(0)
+    release = threading.Event()
+
+    def hold(password: str) -> None:
+        if password == WRONG:
+            checking.release()
+            assert release.wait(WAIT)
+
+    hasher.hold = hold
+    stored_hash = account_hash(url)
+    with ThreadPoolExecutor(20) as pool:
+        wrong = [pool.submit(attempt, url, hasher, WRONG) for _ in range(20)]
+        for _ in range(20):
+            assert checking.acquire(timeout=WAIT)  # all 20 are in their check: every one has been reserved
+        try:
+            assert attempt(url, hasher, PASSWORD) == WRONG_PASSWORD
+        finally:
+            release.set()
+        assert [future.result() for future in wrong] == [WRONG_PASSWORD] * 20
+    assert hasher.checked.count(stored_hash) == 5
+    with Store(url) as store:
+        stored = store.account(username="admin")
+    assert stored.failed_logins == 5 and stored.locked_until is not None
+    assert sorted(outcome for outcome, _ in login_rows(url)) == ["失敗"] * 5 + ["拒絕"] * 16
+
+
+def test_a_right_password_reserved_before_the_burst_keeps_only_the_failures_after_it(url):
+    """In the order attempts are reserved: the right password, then 4 wrong ones (the fifth attempt locks), then
+    16 refused. The login succeeds and the account is left with exactly the 4 failures after it, unlocked."""
+    hasher = SpyHasher()
+    right_checking, burst_done = threading.Event(), threading.Event()
+    wrong_checking = threading.Barrier(20, timeout=WAIT)
+
+    def hold(password: str) -> None:
+        if password == PASSWORD:
+            right_checking.set()
+            assert burst_done.wait(WAIT)
+        else:
+            wrong_checking.wait()
+
+    hasher.hold = hold
+    stored_hash = account_hash(url)
+    with ThreadPoolExecutor(21) as pool:
+        right = pool.submit(attempt, url, hasher, PASSWORD)
+        assert right_checking.wait(WAIT)
+        try:
+            wrong = [future.result() for future in [pool.submit(attempt, url, hasher, WRONG) for _ in range(20)]]
+        finally:
+            burst_done.set()
+        assert right.result() == "ok"
+    assert hasher.checked.count(stored_hash) == 1 + 4
+    assert wrong == [WRONG_PASSWORD] * 20
+    with Store(url) as store:
+        stored = store.account(username="admin")
+    assert (stored.failed_logins, stored.locked_until) == (4, None)
+    assert attempt(url, SpyHasher(), WRONG) == WRONG_PASSWORD  # the fifth failure in a row locks
+    assert attempt(url, SpyHasher(), PASSWORD) == WRONG_PASSWORD
+
+
+@pytest.mark.parametrize(("case", "username", "outcome", "detail"), [
+    ("unknown name", "nobody", "失敗", "帳號或密碼錯誤"),
+    ("the password typed as the name", PASSWORD, "失敗", "帳號或密碼錯誤"),
+    ("a single sign-on account without a password", "sso", "失敗", "帳號或密碼錯誤"),
+    ("wrong password", "admin", "失敗", "密碼錯誤"),
+    ("locked account", "admin", "拒絕", "帳號暫時鎖定至"),
+    ("locked account, right password", "admin", "拒絕", "帳號暫時鎖定至"),
+])
+def test_unknown_locked_and_wrong_get_the_same_words_after_the_same_work(url, case, username, outcome, detail):
+    hasher = SpyHasher()
+    with Store(url) as store:
+        services = Services(store, ROLES, hasher=hasher)
+        services.add_account(SYSTEM, "sso", display_name="單一登入", roles=["viewer"], email="sso@example.gov.tw")
+        if case.startswith("locked"):
+            for _ in range(LOCK_AFTER):
+                with pytest.raises(LoginFailed):
+                    services.login("admin", WRONG)
+        hasher.checked.clear()
+        with pytest.raises(LoginFailed) as failed:
+            services.login(username, PASSWORD if case.endswith("right password") else WRONG)
+        assert str(failed.value) == WRONG_PASSWORD
+        assert len(hasher.checked) == 1  # one check, whether or not there is an account or it is locked
+        parameters = store.account(username="admin").password_hash.rsplit("$", 2)[0]
+        assert hasher.checked[0].startswith(parameters + "$")  # the dummy hash costs what a real one does
+        row = store.audit_log(action="登入", limit=1)[0]
+    assert row.outcome.value == outcome and row.detail.startswith(detail)
+    assert PASSWORD not in repr(row) and WRONG not in repr(row)
 
 
 @pytest.mark.parametrize(("first", "second"), [
