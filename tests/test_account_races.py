@@ -226,3 +226,25 @@ def test_two_administrators_taking_each_other_away_at_once_leave_one(url, first,
         administrators = [stored.username for stored in store.accounts()
                           if stored.active and "administrator" in stored.roles]
     assert len(administrators) == 1
+
+
+@pytest.mark.parametrize(("wrong_before", "active", "answer", "left"), [
+    (0, True, "ok", 0),
+    (3, True, "ok", 0),  # a right password ends the run of failures before it
+    (4, True, "ok", 0),
+    (3, False, "此帳號已停用，請洽系統管理者。", 0),  # right but disabled: not a failure, and no session
+    (5, True, WRONG_PASSWORD, 5),  # locked: not checked, not counted
+])
+def test_what_a_right_password_leaves_of_the_count(url, wrong_before, active, answer, left):
+    hasher = SpyHasher()
+    with Store(url) as store:
+        services = Services(store, ROLES, hasher=hasher)
+        services.add_account(SYSTEM, "wang", display_name="王小明", roles=["viewer"], password=PASSWORD)
+        for _ in range(wrong_before):
+            with pytest.raises(LoginFailed):
+                services.login("wang", WRONG)
+        if not active:
+            services.set_active(SYSTEM, "wang", False)
+        assert attempt(url, hasher, PASSWORD, "wang") == answer
+        stored = store.account(username="wang")
+    assert stored.failed_logins == left and (stored.locked_until is not None) == (left >= LOCK_AFTER)
