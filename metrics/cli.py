@@ -359,12 +359,21 @@ def services_of(store, arguments: argparse.Namespace):
 
 
 def operating_system_user() -> str:
-    import getpass
+    """The account the process runs as, never what LOGNAME or USER say (anyone can set them)."""
+    import os
 
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # a container without a user name
-        return "未知使用者"
+        import pwd
+    except ImportError:  # Windows: the account of the process's token
+        try:
+            return os.getlogin()
+        except OSError:
+            return "未知使用者"
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a container whose user id has no name
+        return f"未知使用者（uid {uid}）"
 
 
 def command_line_actor(on_behalf: str = ""):

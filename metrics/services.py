@@ -28,14 +28,15 @@ from metrics.errors import InputError, KpiError, Problem
 from metrics.names import clean_file_name
 from metrics.notes import check_note
 from metrics.plan import Plan
-from metrics.store import (AuditEntry, IngestResult, Outcome, Store, StoredAccount, StoredPlan, UndoResult,
-                           format_taiwan_time)
+from metrics.store import (AuditEntry, IngestResult, LoginAttempt, Outcome, Store, StoredAccount, StoredPlan,
+                           UndoResult, format_taiwan_time)
 
 LOCK_AFTER = 5  # failed logins in a row
 LOCK_FOR = dt.timedelta(minutes=15)
-# The same words whether or not the account exists (the count of failures would tell).
-WRONG_PASSWORD = (f"帳號或密碼錯誤。同一帳號連續錯誤 {LOCK_AFTER} 次將暫時鎖定 {int(LOCK_FOR.total_seconds() // 60)} 分鐘；"
-                  "忘記密碼請洽系統管理者重設。")
+# The same words for an unknown name, a wrong password and a locked account (anything else tells an outsider
+# which names exist); the audit trail records which it was.
+WRONG_PASSWORD = (f"帳號或密碼錯誤。同一帳號連續錯誤 {LOCK_AFTER} 次將暫時鎖定 {int(LOCK_FOR.total_seconds() // 60)} 分鐘，"
+                  "鎖定期間密碼正確也無法登入；忘記密碼或需要立即解除鎖定，請洽系統管理者重設密碼。")
 TOUCH_EVERY = dt.timedelta(seconds=60)  # how often a session's last activity is written (not on every rerun)
 ALLOWED, DENIED, FAILED = Outcome.ALLOWED, Outcome.DENIED, Outcome.FAILED
 SYSTEM_ID = 0
@@ -174,35 +175,40 @@ class Services:
 
     def login(self, username: str, password: str) -> tuple[str, Account]:
         """A new login session for a password login; LoginFailed says why not (without telling which of account
-        and password was wrong); lock-out after LOCK_AFTER failures in a row."""
-        stored = self.store.account(username=username)
-        if stored is None or stored.password_hash is None:
-            try:
-                self.hasher.verify(self._dummy_hash, password)  # the same time whether or not the account exists
-            except VerificationError:
-                pass
-            # What was typed is not recorded: people type their password into the account field.
-            self.store.record([AuditEntry("（不存在的帳號）", "登入", FAILED, "", "帳號或密碼錯誤")])
+        and password was wrong, or that the account is locked); lock-out after LOCK_AFTER failures in a row.
+
+        Each attempt is counted as failed before its password is checked (metrics.store.Store.reserve_login), so
+        parallel attempts cannot all be checked; an unknown name and a locked account get a check against a
+        dummy hash, so every answer costs the same."""
+        attempt = self.store.reserve_login(username, lock_after=LOCK_AFTER, lock_for=LOCK_FOR, now=self.clock())
+        stored = attempt.account
+        if not attempt.number:
+            self._matches(self._dummy_hash, password)
+            if stored is None or stored.password_hash is None:
+                # What was typed is not recorded: people type their password into the account field.
+                entry = AuditEntry("（不存在的帳號）", "登入", FAILED, "", "帳號或密碼錯誤")
+            else:
+                entry = AuditEntry(_account(stored).shown, "登入", DENIED, "",
+                                   f"帳號暫時鎖定至 {format_taiwan_time(stored.locked_until)}，未檢查密碼")
+            self.store.record([entry])
             raise LoginFailed(WRONG_PASSWORD)
-        if stored.locked_until is not None and stored.locked_until > self.clock():
-            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號暫時鎖定")])
-            raise LoginFailed(f"登入失敗次數過多，帳號暫時鎖定至 {format_taiwan_time(stored.locked_until)}；"
-                              "請稍後再試，或請系統管理者重設密碼。")
-        try:
-            self.hasher.verify(stored.password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            failures = self.store.failed_login(stored.id, lock_after=LOCK_AFTER, lock_for=LOCK_FOR, now=self.clock(),
-                                               audit=[AuditEntry(_account(stored).shown, "登入", FAILED, "", "密碼錯誤")])
-            if failures >= LOCK_AFTER:
-                raise LoginFailed(f"帳號或密碼錯誤。已連續失敗 {failures} 次，帳號鎖定 "
-                                  f"{int(LOCK_FOR.total_seconds() // 60)} 分鐘。") from None
-            raise LoginFailed(WRONG_PASSWORD) from None
+        if not self._matches(stored.password_hash, password):
+            detail = "密碼錯誤" if attempt.number < LOCK_AFTER else (
+                f"密碼錯誤，已連續 {attempt.number} 次，帳號鎖定至 {format_taiwan_time(attempt.locked_until)}")
+            self.store.record([AuditEntry(_account(stored).shown, "登入", FAILED, "", detail)])
+            raise LoginFailed(WRONG_PASSWORD)
         if not stored.active:
-            self.store.record([AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號已停用")])
+            self.store.take_back_login(attempt, audit=[AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號已停用")])
             raise LoginFailed("此帳號已停用，請洽系統管理者。")
         if self.hasher.check_needs_rehash(stored.password_hash):
             self.store.update_account(stored.id, password_hash=self.hasher.hash(password))
-        return self._start(stored, "密碼")
+        return self._start(stored, "密碼", attempt)
+
+    def _matches(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
     def login_by_email(self, email: str, method: str = "單一登入") -> tuple[str, Account]:
         """A login the deployment's identity provider vouched for, matched to an account by e-mail."""
@@ -212,9 +218,9 @@ class Services:
             raise LoginFailed(f"{method}的電子郵件 {email or '（無）'} 沒有對應的啟用帳號；請系統管理者在帳號中填入此電子郵件。")
         return self._start(stored, method)
 
-    def _start(self, stored: StoredAccount, method: str) -> tuple[str, Account]:
+    def _start(self, stored: StoredAccount, method: str, attempt: LoginAttempt | None = None) -> tuple[str, Account]:
         token = secrets.token_urlsafe(32)
-        self.store.start_session(stored.id, _token_hash(token), method,
+        self.store.start_session(stored.id, _token_hash(token), method, attempt=attempt,
                                  audit=[AuditEntry(_account(stored).shown, "登入", ALLOWED, "", f"以{method}登入")])
         return token, _account(stored)
 
@@ -276,19 +282,24 @@ class Services:
             raise InputError([Problem(problem) for problem in problems])
 
     def _keep_an_administrator(self, account_id: int, *, roles: Sequence[str] | None = None,
-                               active: bool | None = None) -> None:
-        """A change that takes away the last active administrator (nobody could manage accounts any more): refused."""
+                               active: bool | None = None) -> Callable[[Sequence[StoredAccount]], None]:
+        """The check, run by the store on the accounts as they are once the write lock is held (two administrators
+        disabling each other at the same moment must not both succeed), that refuses a change taking away the last
+        active administrator (nobody could manage accounts any more)."""
         def manages(names: Sequence[str]) -> bool:
             return any(Action.MANAGE_ACCOUNTS in self.roles.roles[name].can for name in names if name in self.roles.roles)
 
-        target = self.store.account(account_id=account_id)
-        if target is None or not (target.active and manages(target.roles)):
-            return
-        remaining = [stored for stored in self.store.accounts()
-                     if (stored.active if stored.id != account_id or active is None else active)
-                     and manages(stored.roles if stored.id != account_id or roles is None else roles)]
-        if not remaining:
-            raise InputError("至少要保留一位啟用中的系統管理者；請先將另一個帳號設為系統管理者，再變更此帳號。")
+        def check(accounts: Sequence[StoredAccount]) -> None:
+            target = next((stored for stored in accounts if stored.id == account_id), None)
+            if target is None or not (target.active and manages(target.roles)):
+                return
+            remaining = [stored for stored in accounts
+                         if (stored.active if stored.id != account_id or active is None else active)
+                         and manages(stored.roles if stored.id != account_id or roles is None else roles)]
+            if not remaining:
+                raise InputError("至少要保留一位啟用中的系統管理者；請先將另一個帳號設為系統管理者，再變更此帳號。")
+
+        return check
 
     def _target(self, username: str) -> StoredAccount:
         stored = self.store.account(username=username)
@@ -306,14 +317,14 @@ class Services:
         self._check_roles(values.get("roles", stored.roles), values.get("units", stored.units),
                           stored.password_hash is not None or bool(values.get("email", stored.email)),
                           email=values.get("email", stored.email), account_id=stored.id)
-        if "roles" in values:
-            self._keep_an_administrator(stored.id, roles=values["roles"])
         labels = {"roles": "角色", "units": "單位", "display_name": "姓名", "email": "電子郵件"}
         changes = [f"{labels[name]}：{_listed(getattr(stored, name))} → {_listed(value)}"
                    for name, value in values.items() if tuple(value) != tuple(getattr(stored, name))
                    or isinstance(value, str) and value != getattr(stored, name)]
         self.store.update_account(stored.id, audit=[AuditEntry(actor.label, "修改帳號", ALLOWED, stored.username,
-                                                               "；".join(changes) or "無變更")], **values)
+                                                               "；".join(changes) or "無變更")],
+                                  check=self._keep_an_administrator(stored.id, roles=values["roles"])
+                                  if "roles" in values else None, **values)
 
     def set_active(self, actor: Actor, username: str, active: bool) -> None:
         word = "啟用帳號" if active else "停用帳號"
@@ -321,10 +332,9 @@ class Services:
         stored = self._target(username)
         if not active and actor.account is not None and stored.id == actor.account.id:
             raise InputError("不能停用自己目前登入的帳號。")
-        if not active:
-            self._keep_an_administrator(stored.id, active=False)
         self.store.update_account(stored.id, active=active, audit=[AuditEntry(actor.label, word, ALLOWED,
-                                                                              stored.username)])
+                                                                              stored.username)],
+                                  check=None if active else self._keep_an_administrator(stored.id, active=False))
         if not active:
             self.store.end_sessions_of(stored.id)
 

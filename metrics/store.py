@@ -416,6 +416,16 @@ class StoredAccount:
 
 
 @dataclass(frozen=True)
+class LoginAttempt:
+    """A password login reserved before its password is checked (see `Store.reserve_login`)."""
+
+    account: StoredAccount | None  # None: no account of that name
+    number: int  # this attempt's place in the run of failures; 0: not reserved (no account, no password, locked)
+    lock_after: int
+    locked_until: dt.datetime | None = None  # as this attempt left it (aware UTC)
+
+
+@dataclass(frozen=True)
 class StoredPlan:
     """One stored version of a plan: the TOML document and who saved it, when and why."""
 
@@ -1286,8 +1296,11 @@ class Store:
         with self._errors(f"建立帳號「{username}」"):
             return self._write(write, audit)
 
-    def update_account(self, account_id: int, *, audit: Audit = None, **values: Any) -> None:
-        """Change an account's roles, units, names, active flag or password hash (never its username)."""
+    def update_account(self, account_id: int, *, audit: Audit = None,
+                       check: Callable[[list[StoredAccount]], None] | None = None, **values: Any) -> None:
+        """Change an account's roles, units, names, active flag or password hash (never its username). `check` is
+        given every account as stored once the write lock is held, and raises to refuse: a rule about all
+        accounts (an administrator remains) holds even when two servers change accounts at the same moment."""
         allowed_columns = {"display_name", "email", "roles", "units", "active", "password_hash", "failed_logins",
                            "locked_until"}
         unknown = set(values) - allowed_columns
@@ -1298,35 +1311,58 @@ class Store:
                 values[name] = json.dumps(list(values[name]), ensure_ascii=False)
         values["updated_at"] = _now()
         table = accounts_table
-        with self._errors("更新帳號"):
-            self._write(lambda connection: connection.execute(table.update().where(table.c.id == account_id)
-                                                              .values(**values)), audit)
 
-    def failed_login(self, account_id: int, *, lock_after: int, lock_for: dt.timedelta, now: dt.datetime | None = None,
-                     audit: Audit = None) -> int:
-        """Count a failed login; at `lock_after` failures in a row the account is locked for `lock_for`. A lock
-        that has run out starts the count again."""
+        def write(connection: Connection) -> None:
+            if check is not None:
+                check([_stored_account(row) for row in connection.execute(sa.select(table).order_by(table.c.id))])
+            connection.execute(table.update().where(table.c.id == account_id).values(**values))
+
+        with self._errors("更新帳號"):
+            self._write(write, audit)
+
+    def reserve_login(self, username: str, *, lock_after: int, lock_for: dt.timedelta,
+                      now: dt.datetime | None = None) -> LoginAttempt:
+        """Count a password login as failed before its password is checked, in one short transaction holding the
+        account's row (PostgreSQL: FOR UPDATE; SQLite: the write lock): of any number of parallel attempts only
+        `lock_after` in a row are checked; the one that reaches it locks the account for `lock_for`, and while
+        locked nothing is reserved. A lock that has run out starts the count again. A success takes its attempt
+        and those before it back (`start_session(attempt=…)`); the failures reserved after it stay counted."""
         table = accounts_table
         now = now.astimezone(dt.timezone.utc).replace(tzinfo=None) if now is not None else _now()
 
-        def write(connection: Connection) -> int:
-            row = connection.execute(sa.select(table.c.failed_logins, table.c.locked_until)
-                                     .where(table.c.id == account_id)).one()
-            expired = row.locked_until is not None and row.locked_until <= now
-            failures = (0 if expired else row.failed_logins) + 1
-            locked = now + lock_for if failures >= lock_after else None
-            connection.execute(table.update().where(table.c.id == account_id)
-                               .values(failed_logins=failures, locked_until=locked))
-            return failures
+        def write(connection: Connection) -> LoginAttempt:
+            row = connection.execute(sa.select(table).where(
+                sa.func.lower(table.c.username) == username.strip().lower()).with_for_update()).first()
+            if row is None:
+                return LoginAttempt(None, 0, lock_after)
+            stored = _stored_account(row)
+            if row.password_hash is None or (row.locked_until is not None and row.locked_until > now):
+                return LoginAttempt(stored, 0, lock_after, stored.locked_until)
+            number = (0 if row.locked_until is not None else row.failed_logins) + 1
+            locked = now + lock_for if number >= lock_after else None
+            connection.execute(table.update().where(table.c.id == row.id)
+                               .values(failed_logins=number, locked_until=locked))
+            return LoginAttempt(stored, number, lock_after, _aware(locked))
 
-        with self._errors("記錄登入失敗"):
-            return self._write(write, audit)
+        with self._errors("登入"):
+            return self._write(write, store_lock=False)
 
-    def start_session(self, account_id: int, token_hash: str, method: str, *, audit: Audit = None) -> None:
+    def take_back_login(self, attempt: LoginAttempt, *, audit: Audit = None) -> None:
+        """A reserved attempt whose password was right but that starts no session (a disabled account)."""
+        with self._errors("登入"):
+            self._write(lambda connection: _take_back(connection, attempt), audit)
+
+    def start_session(self, account_id: int, token_hash: str, method: str, *, audit: Audit = None,
+                      attempt: LoginAttempt | None = None) -> None:
+        """attempt: the reserved password login this session is for; without one (single sign-on) the count of
+        failures starts again."""
         def write(connection: Connection) -> None:
             now = _now()
-            connection.execute(accounts_table.update().where(accounts_table.c.id == account_id)
-                               .values(failed_logins=0, locked_until=None))
+            if attempt is None:
+                connection.execute(accounts_table.update().where(accounts_table.c.id == account_id)
+                                   .values(failed_logins=0, locked_until=None))
+            else:
+                _take_back(connection, attempt)
             connection.execute(login_sessions_table.insert().values(
                 token_hash=token_hash, account_id=account_id, method=method, created_at=now, last_seen_at=now))
 
@@ -1429,6 +1465,20 @@ def _insert_audit(connection: Connection, entries: Sequence[AuditEntry]) -> None
         "at": now, "account": entry.account, "action": entry.action, "outcome": Outcome(entry.outcome).value,
         "unit": entry.unit or "", "year": entry.year, "subject": entry.subject[:500], "detail": entry.detail[:20_000],
     } for entry in entries])
+
+
+def _take_back(connection: Connection, attempt: LoginAttempt) -> None:
+    """A right password ends the run of failures up to and including its own reserved attempt; the attempts
+    reserved after it (checked in parallel) stay counted. Only the right password checked twice at the same
+    moment (the owner, never a guesser) can take back more than the failures before it."""
+    if attempt.account is None or not attempt.number:
+        return
+    table = accounts_table
+    row = connection.execute(sa.select(table.c.failed_logins, table.c.locked_until)
+                             .where(table.c.id == attempt.account.id).with_for_update()).one()
+    failures = max(0, row.failed_logins - attempt.number)
+    connection.execute(table.update().where(table.c.id == attempt.account.id).values(
+        failed_logins=failures, locked_until=row.locked_until if failures >= attempt.lock_after else None))
 
 
 def _stored_account(row: sa.Row) -> StoredAccount:

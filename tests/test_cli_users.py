@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import subprocess
 import sys
 from pathlib import Path
@@ -65,7 +66,7 @@ def test_users_and_audit_end_to_end(store_url):
     assert login(store_url, "wang", "another good password").username == "wang"
 
     audit = json.loads(run("audit", "--json", url=store_url).stdout)
-    user = os.environ.get("USER") or __import__("getpass").getuser()
+    user = pwd.getpwuid(os.getuid()).pw_name
     assert [(row["action"], row["outcome"], row["subject"] or row["detail"]) for row in audit] == [
         ("登入", "允許", "以密碼登入"), ("登入", "失敗", "密碼錯誤"), ("重設密碼", "允許", "wang"),
         ("啟用帳號", "允許", "wang"), ("登入", "拒絕", "帳號已停用"), ("停用帳號", "允許", "wang"),
@@ -113,3 +114,17 @@ def test_a_user_name_taken_is_refused_whatever_its_case(tmp_path):
     completed = run("users", "add", "admin", "--name", "管理者", "--role", "administrator", "--password-stdin",
                     url=url, stdin=PASSWORD)
     assert "帳號「admin」已經存在" in completed.stderr
+
+
+@pytest.mark.parametrize("variable", ["LOGNAME", "USER", "LNAME", "USERNAME"])
+def test_the_command_line_records_the_account_of_the_process_not_what_the_environment_says(tmp_path, variable):
+    """getpass.getuser() reads these variables first: anyone could sign a write as 王處長."""
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    names = {"LOGNAME", "USER", "LNAME", "USERNAME", "KPI_DB_URL"}
+    environment = {key: value for key, value in os.environ.items() if key not in names} | {variable: "王處長"}
+    completed = subprocess.run([sys.executable, "-m", "metrics", "users", "add", "admin", "--name", "管理者",
+                                "--role", "administrator", "--password-stdin", "--db", url], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120, env=environment, input=PASSWORD)
+    assert completed.returncode == 0, completed.stderr
+    [row] = json.loads(run("audit", "--json", url=url).stdout)
+    assert row["account"] == f"命令列（{pwd.getpwuid(os.getuid()).pw_name}）"
