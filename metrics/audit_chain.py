@@ -17,9 +17,9 @@ import datetime as dt
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 # What the first row chains to.
 GENESIS = hashlib.sha256(b"kpi-audit-log").hexdigest()
@@ -87,10 +87,22 @@ def _ids(first: int, last: int) -> str:
     return f"編號 {first:,}" if first == last else f"編號 {first:,}～{last:,}"
 
 
-def walk(rows: Iterable[ChainRow], holder_of: Callable[[str], int | None],
-         anchor: tuple[int, str] | None = None, anchor_row: Callable[[int], str | None] | None = None) -> ChainReport:
-    """Walk `rows` (in id order) and stop at the first broken one. `holder_of(hash)`: the id of the row whose
-    row_hash that is, if any (to tell a moved row from a deleted one)."""
+class Lookup(Protocol):
+    """What the walk asks of the table once it has found a broken link."""
+
+    def holder_of(self, hashed: str) -> int | None:
+        """The id of the row whose row_hash this is (the lowest, should there be two)."""
+
+    def row_after(self, row_id: int) -> ChainRow | None:
+        """The row with the lowest id above `row_id`."""
+
+    def hash_of(self, row_id: int) -> str | None:
+        """The row_hash of row `row_id`; None when there is no such row."""
+
+
+def walk(rows: Iterable[ChainRow], lookup: Lookup, anchor: tuple[int, str] | None = None) -> ChainReport:
+    """Walk `rows` (in id order) and stop at the first broken one; `anchor` (id, row_hash) written down after an
+    earlier walk must still be there, or rows after it were deleted or the chain was recomputed."""
     expected, before, count, first = GENESIS, None, 0, None
 
     def broken(row: ChainRow, kind: BreakKind, explanation: str) -> ChainReport:
@@ -113,34 +125,39 @@ def walk(rows: Iterable[ChainRow], holder_of: Callable[[str], int | None],
             return broken(row, BreakKind.INSERTED,
                           "這筆的雜湊值與內容、與前一筆都對不上：不是由本系統寫入的，是後來插入或整筆替換的紀錄。")
         if not link_ok:
-            holder = holder_of(row.previous_hash or "")
+            holder = lookup.holder_of(row.previous_hash or "")
             gap = before is not None and row.id > before.id + 1
             if holder is not None and holder > row.id:
                 return broken(row, BreakKind.REORDERED,
                               f"這筆寫入時緊接在現在的編號 {holder:,} 之後，現在卻排在它前面：紀錄的編號被改過、順序被調動。")
             if holder is not None and before is not None and holder < before.id:
-                return broken(row, BreakKind.INSERTED,
-                              f"這筆寫入時緊接在編號 {holder:,} 之後；{_ids(holder + 1, row.id - 1)} 不在原本的鏈結中，"
-                              "是後來插入的紀錄。")
+                inserted = lookup.row_after(holder) or row
+                return broken(inserted, BreakKind.INSERTED,
+                              f"編號 {holder:,} 之後原本緊接的是編號 {row.id:,}；{_ids(inserted.id, before.id)} "
+                              "不在原本的鏈結中，是後來插入的紀錄。")
             if row.previous_hash == GENESIS:
                 return broken(row, BreakKind.INSERTED,
                               "這筆自稱是第一筆紀錄，但前面還有紀錄：是後來另起一條鏈插入的紀錄。")
             if before is None:
                 return broken(row, BreakKind.MISSING,
                               "這筆之前原本還有紀錄，現在已不在資料表中：最早的紀錄被刪除了。")
-            missing = f"（{_ids(before.id + 1, row.id - 1)} 不見了）" if gap else ""
+            if not gap:  # the row before is self-consistent but not what this one was chained to
+                return broken(before, BreakKind.CHANGED,
+                              f"這筆寫入後被修改過，雜湊值也被重新計算：下一筆（編號 {row.id:,}）寫入時記下的前一筆雜湊值"
+                              "與它不同（或它與下一筆之間的紀錄被刪除後重新編號）。")
             return broken(row, BreakKind.MISSING,
-                          f"這筆原本的前一筆已不在資料表中{missing}：編號 {before.id:,} 與這筆之間的紀錄被刪除了。")
+                          f"這筆原本的前一筆已不在資料表中（{_ids(before.id + 1, row.id - 1)} 不見了）："
+                          f"編號 {before.id:,} 與這筆之間的紀錄被刪除了。")
         expected, before = row.row_hash, row
-    if anchor is not None and anchor_row is not None:
+    if anchor is not None:
         anchor_id, anchor_hash = anchor
-        stored = anchor_row(anchor_id)
+        stored = lookup.hash_of(anchor_id)
         if stored is None or stored != anchor_hash:
-            state = "已不在資料表中" if stored is None else "的雜湊值已不同"
+            state = ("已不在資料表中：這一筆與其後的紀錄被刪除了" if stored is None
+                     else "的雜湊值已不同：這一筆或更早的紀錄被改動過，整條鏈又被重新計算")
             return ChainReport(count, first, before.id if before else None, before.at if before else None,
                                before.row_hash if before else None,
                                ChainBreak(BreakKind.ANCHOR, anchor_id, None, "",
-                                          f"先前記下的編號 {anchor_id:,}（雜湊值 {anchor_hash[:16]}…）{state}："
-                                          "其後的紀錄被刪除，或整條鏈被重新計算過。"))
+                                          f"先前記下的編號 {anchor_id:,}（雜湊值 {anchor_hash[:16]}…）{state}。"))
     return ChainReport(count, first, before.id if before else None, before.at if before else None,
                        before.row_hash if before else None, None)

@@ -907,6 +907,7 @@ def parse_anchor(text: str | None) -> tuple[int, str] | None:
 
 
 def verify_audit(arguments: argparse.Namespace) -> int:
+    from metrics.audit_chain import BreakKind
     from metrics.store import format_taiwan_time
 
     anchor = parse_anchor(arguments.anchor)
@@ -916,9 +917,13 @@ def verify_audit(arguments: argparse.Namespace) -> int:
     broken = report.broken
     if broken is not None:
         when = f"（{format_taiwan_time(broken.at)}" + (f"　{broken.what}）" if broken.what else "）") if broken.at else ""
-        print(printable(f"操作紀錄驗證未通過（{where}）：第一個有問題的是編號 {broken.row_id:,}{when}，"
-                        f"{broken.kind.value}。{broken.explanation}"))
-        print(f"在這之前的 {report.rows - 1:,} 筆鏈結完整。請保留資料庫現狀（先備份），並向資料庫管理者查明誰能直接修改資料表。")
+        if broken.kind is BreakKind.ANCHOR:
+            print(f"操作紀錄驗證未通過（{where}）：{broken.kind.value}。{broken.explanation}"
+                  f"（目前的 {report.rows:,} 筆本身環環相扣。）")
+        else:
+            print(printable(f"操作紀錄驗證未通過（{where}）：第一個有問題的是編號 {broken.row_id:,}{when}，"
+                            f"{broken.kind.value}。{broken.explanation}"))
+        print("請保留資料庫現狀（先備份），並向資料庫管理者查明誰能直接修改資料表。")
         return EXIT_STORE
     if report.last_id is None:
         print(f"操作紀錄是空的（{where}），沒有可驗證的紀錄。")

@@ -41,6 +41,7 @@ def grant_runtime_role(store: Store, role: str) -> list[str]:
     Refused for a role that owns the tables or is a superuser: no grant can hold such a role back."""
     if store.dialect != "postgresql":
         raise InputError("--grant 只適用於 PostgreSQL；SQLite 沒有資料庫帳號，請以檔案權限保護資料庫檔。")
+    runtime_grants(role, "public")  # the name is checked before anything is asked of the database
 
     def write(connection: Connection) -> list[str]:
         found = connection.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"),

@@ -1473,21 +1473,12 @@ class Store:
         table = audit_table
 
         def rows(connection: Connection) -> Iterator[audit_chain.ChainRow]:
-            result = connection.execution_options(yield_per=2_000).execute(sa.select(table).order_by(table.c.id))
+            result = connection.execute(sa.select(table).order_by(table.c.id), execution_options={"yield_per": 2_000})
             for row in result.mappings():
-                computed = audit_chain.row_hash(row["previous_hash"], row) if row["previous_hash"] else None
-                yield audit_chain.ChainRow(row["id"], _aware(row["at"]), row["account"], row["action"],
-                                           row["previous_hash"], row["row_hash"], computed)
-
-        def holder_of(connection: Connection, hashed: str) -> int | None:
-            return connection.execute(sa.select(sa.func.min(table.c.id)).where(table.c.row_hash == hashed)).scalar()
-
-        def anchor_row(connection: Connection, row_id: int) -> str | None:
-            return connection.execute(sa.select(table.c.row_hash).where(table.c.id == row_id)).scalar()
+                yield _chain_row(row)
 
         with self._errors("驗證操作紀錄"), self._reading() as connection:
-            return audit_chain.walk(rows(connection), lambda hashed: holder_of(connection, hashed), anchor,
-                                    lambda row_id: anchor_row(connection, row_id))
+            return audit_chain.walk(rows(connection), _ChainLookup(connection), anchor)
 
     def data_version(self) -> tuple[int, int, int]:
         """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or
@@ -1532,6 +1523,33 @@ def _chain_audit(connection: Connection, records: list[dict[str, Any]]) -> None:
         record["previous_hash"] = previous
         record["row_hash"] = previous = audit_chain.row_hash(previous, record)
         next_id += 1
+
+
+def _chain_row(row: Mapping[str, Any]) -> audit_chain.ChainRow:
+    computed = audit_chain.row_hash(row["previous_hash"], row) if row["previous_hash"] else None
+    return audit_chain.ChainRow(row["id"], _aware(row["at"]), row["account"], row["action"], row["previous_hash"],
+                                row["row_hash"], computed)
+
+
+class _ChainLookup:
+    """audit_chain.Lookup on an open connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def holder_of(self, hashed: str) -> int | None:
+        table = audit_table
+        return self.connection.execute(sa.select(sa.func.min(table.c.id)).where(table.c.row_hash == hashed)).scalar()
+
+    def row_after(self, row_id: int) -> audit_chain.ChainRow | None:
+        table = audit_table
+        row = self.connection.execute(sa.select(table).where(table.c.id > row_id).order_by(table.c.id).limit(1))
+        found = row.mappings().first()
+        return None if found is None else _chain_row(found)
+
+    def hash_of(self, row_id: int) -> str | None:
+        table = audit_table
+        return self.connection.execute(sa.select(table.c.row_hash).where(table.c.id == row_id)).scalar()
 
 
 def _stored_account(row: sa.Row) -> StoredAccount:
