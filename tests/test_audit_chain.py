@@ -455,3 +455,14 @@ def test_grant_refuses_a_role_it_cannot_hold_back(postgres_url: str, runtime_rol
 def test_grant_is_for_postgresql_only(tmp_path) -> None:
     completed = run_cli("migrate", "--db", f"sqlite:///{tmp_path / 'kpi.sqlite3'}", "--grant", "kpi_app")
     assert completed.returncode == 2 and "--grant 只適用於 PostgreSQL" in completed.stderr
+
+
+def test_the_readme_shows_the_grants_migrate_runs() -> None:
+    import re
+
+    from metrics.runtime_role import runtime_grants
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("它執行的是（`kpi` 是 schema）：", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    shown = [" ".join(re.sub(r"--.*", "", statement).split()) for statement in block.split(";") if statement.strip()]
+    assert shown == runtime_grants("kpi_app", "kpi")
