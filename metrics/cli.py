@@ -171,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit_parser.add_argument("--limit", type=int, metavar="N", help="最多列出 N 筆")
     audit_parser.add_argument("--json", action="store_true")
     audit_parser.add_argument("--db", metavar="URL")
+    audit_parser.add_argument("--verify", action="store_true",
+                              help="驗證操作紀錄的雜湊鏈：找出第一筆被修改、刪除、插入或調動順序的紀錄（有問題時結束代碼為 1）")
+    audit_parser.add_argument("--anchor", metavar="編號:雜湊值",
+                              help="與 --verify 併用：先前驗證時記下的最後一筆，確認它仍在且未被改動（其後的紀錄未被截斷）")
+
+    migrate_parser = commands.add_parser("migrate", help="建立資料表或升級資料庫結構（由擁有資料表的資料庫帳號執行）")
+    migrate_parser.add_argument("--db", metavar="URL", help="擁有者帳號的資料庫位址")
+    migrate_parser.add_argument("--grant", metavar="ROLE",
+                                help="PostgreSQL：同時授權執行時使用的角色（只能讀寫資料表、只能讀取與新增操作紀錄）")
 
     copy_parser = commands.add_parser("copy", help="將整個資料庫複製到另一個空的資料庫（例如 SQLite → PostgreSQL），並驗證結果一致")
     copy_parser.add_argument("--from", dest="source", required=True, metavar="URL", help="來源資料庫")
@@ -877,6 +886,10 @@ def command_audit(arguments: argparse.Namespace) -> int:
 
     from metrics.store import TAIWAN, format_taiwan_time
 
+    if arguments.verify:
+        return verify_audit(arguments)
+    if arguments.anchor:
+        raise InputError("--anchor 只能與 --verify 一起使用")
     files = file_catalogue(arguments)
     store = open_store(arguments.db, create=False, catalogue=files)
     since, until = parse_day(arguments.since, "--since"), parse_day(arguments.until, "--until")
@@ -896,6 +909,64 @@ def command_audit(arguments: argparse.Namespace) -> int:
         where = "　".join(part for part in (f"{row.year}年" if row.year else "", row.unit) if part)
         print(printable(f"{format_taiwan_time(row.at)}　{row.account}　{row.action}（{row.outcome.value}）"
                         f"{'　' + where if where else ''}　{row.subject}{'：' + row.detail if row.detail else ''}"))
+    return 0
+
+
+def parse_anchor(text: str | None) -> tuple[int, str] | None:
+    import re
+
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*[:：]\s*([0-9a-fA-F]{64})\s*", text)
+    if not match:
+        raise InputError(f"--anchor「{text}」格式不正確；請寫成 編號:雜湊值（64 個十六進位字元），"
+                         "即先前 audit --verify 印出的最後一筆")
+    return int(match.group(1)), match.group(2).lower()
+
+
+def verify_audit(arguments: argparse.Namespace) -> int:
+    from metrics.audit_chain import BreakKind
+    from metrics.store import format_taiwan_time
+
+    anchor = parse_anchor(arguments.anchor)
+    with open_store(arguments.db, create=False) as store:
+        report = store.verify_audit_chain(anchor)
+        where = store.display_url()
+    broken = report.broken
+    if broken is not None:
+        when = f"（{format_taiwan_time(broken.at)}" + (f"　{broken.what}）" if broken.what else "）") if broken.at else ""
+        if broken.kind is BreakKind.ANCHOR:
+            print(f"操作紀錄驗證未通過（{where}）：{broken.kind.value}。{broken.explanation}"
+                  f"（目前的 {report.rows:,} 筆本身環環相扣。）")
+        else:
+            print(printable(f"操作紀錄驗證未通過（{where}）：第一個有問題的是編號 {broken.row_id:,}{when}，"
+                            f"{broken.kind.value}。{broken.explanation}"))
+        print("請保留資料庫現狀（先備份），並向資料庫管理者查明誰能直接修改資料表。")
+        return EXIT_STORE
+    if report.last_id is None:
+        print(f"操作紀錄是空的（{where}），沒有可驗證的紀錄。")
+        return 0
+    print(f"操作紀錄驗證通過（{where}）：共 {report.rows:,} 筆，從編號 {report.first_id:,} 到編號 {report.last_id:,} "
+          "環環相扣，沒有被修改、刪除、插入或調動順序的紀錄。")
+    print(f"最後一筆：編號 {report.last_id:,}（{format_taiwan_time(report.last_at)}），雜湊值 {report.last_hash}")
+    print(f"請把這一行記在資料庫以外的地方；下次以 --anchor {report.last_id}:{report.last_hash} 驗證，"
+          "可確認這一筆以前的紀錄未被刪除或重新計算。")
+    return 0
+
+
+def command_migrate(arguments: argparse.Namespace) -> int:
+    from metrics.store import SCHEMA_VERSION
+
+    store = open_store(arguments.db)  # opening creates the tables or upgrades them
+    with store:
+        print(f"資料庫 {store.display_url()} 的結構為第 {SCHEMA_VERSION} 版（最新）。")
+        if arguments.grant:
+            from metrics.runtime_role import grant_runtime_role
+
+            for statement in grant_runtime_role(store, arguments.grant):
+                print(f"  {statement};")
+            print(f"已授權角色 {arguments.grant}：可讀寫資料表、讀取與新增操作紀錄，不能修改或刪除操作紀錄、"
+                  "不能變更資料表或停用觸發程序。儀表板請以此角色連線（KPI_DB_URL）。")
     return 0
 
 
@@ -996,6 +1067,7 @@ COMMANDS = {
     "plans": command_plans,
     "users": command_users,
     "audit": command_audit,
+    "migrate": command_migrate,
     "copy": command_copy,
     "backup": command_backup,
     "restore": command_restore,

@@ -41,6 +41,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from metrics import audit_chain
 from metrics.errors import InputError, Problem, StoreBusy, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.location import default_url
@@ -48,7 +49,7 @@ from metrics.names import clean_file_name, without_controls
 from metrics.parsing import TAIWAN, format_taiwan_time  # noqa: F401 (also imported from here)
 from metrics.plan import plain_number
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 CHANGE_ADDED = "新增"
 CHANGE_CHANGED = "修改"
@@ -230,6 +231,9 @@ audit_table = sa.Table(
     sa.Column("year", sa.Integer, nullable=True),
     sa.Column("subject", sa.String, nullable=False, server_default=""),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    # The hash chain (metrics/audit_chain.py): the row before's row_hash, and a hash over that and this row.
+    sa.Column("previous_hash", sa.String(64), nullable=True),
+    sa.Column("row_hash", sa.String(64), nullable=True),
 )
 
 notes_history_table = sa.Table(
@@ -248,6 +252,7 @@ notes_history_table = sa.Table(
 
 
 APPEND_ONLY_MESSAGE = "操作紀錄只能新增，不能修改或刪除"
+REPLACE_MESSAGE = "操作紀錄只能新增，不能以相同編號取代既有的紀錄"
 
 
 def _guard_audit(connection: Connection) -> None:
@@ -264,6 +269,49 @@ def _guard_audit(connection: Connection) -> None:
     for event in ("UPDATE", "DELETE"):
         connection.execute(sa.text(f"CREATE TRIGGER audit_log_no_{event.lower()} BEFORE {event} ON audit_log "
                                    f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"))
+    # INSERT OR REPLACE / REPLACE INTO delete the row they replace without firing the DELETE trigger.
+    connection.execute(sa.text(
+        "CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log "
+        "WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id) "
+        f"BEGIN SELECT RAISE(ABORT, '{REPLACE_MESSAGE}'); END"))
+
+
+def _unguard_audit(connection: Connection) -> None:
+    """The triggers of _guard_audit dropped, for a migration that must fill in a column of every row."""
+    if connection.dialect.name == "postgresql":
+        for trigger in ("audit_log_append_only", "audit_log_no_truncate"):
+            connection.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger} ON audit_log"))
+        return
+    for trigger in ("audit_log_no_update", "audit_log_no_delete", "audit_log_no_replace"):
+        connection.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}"))
+
+
+def _migrate_3_to_4(connection: Connection) -> None:
+    """The audit trail's hash chain, computed over the rows already there in id order."""
+    present = {column["name"] for column in sa.inspect(connection).get_columns("audit_log")}
+    for column in ("previous_hash", "row_hash"):  # a store of schema 2 got them already from today's table
+        if column not in present:
+            connection.execute(sa.text(f"ALTER TABLE audit_log ADD COLUMN {column} VARCHAR(64)"))
+    _unguard_audit(connection)
+    table = audit_table
+    update = (table.update().where(table.c.id == sa.bindparam("row_id"))
+              .values(previous_hash=sa.bindparam("previous"), row_hash=sa.bindparam("hash")))
+    previous, last_id = audit_chain.GENESIS, None
+    while True:
+        query = sa.select(table).order_by(table.c.id).limit(5_000)
+        if last_id is not None:
+            query = query.where(table.c.id > last_id)
+        rows = connection.execute(query).mappings().all()
+        if not rows:
+            break
+        records = []
+        for row in rows:
+            hashed = audit_chain.row_hash(previous, row)
+            records.append({"row_id": row["id"], "previous": previous, "hash": hashed})
+            previous = hashed
+        connection.execute(update, records)
+        last_id = rows[-1]["id"]
+    _guard_audit(connection)
 
 
 def _migrate_2_to_3(connection: Connection) -> None:
@@ -297,7 +345,7 @@ def _migrate_1_to_2(connection: Connection) -> None:
 
 
 # version n → the function that upgrades a store from n to n + 1, run under the write lock.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
 # What each table holds, in the words of the messages about copies, backups and restores.
 TABLE_LABELS = {
     "accounts": "帳號", "audit_log": "操作紀錄", "batches": "上傳批次", "column_mappings": "欄位對應",
@@ -647,8 +695,10 @@ class Store:
     def _prepare(self) -> None:
         if self._dialect == "postgresql":
             if self.schema is not None:
-                with self._engine.begin() as connection:
-                    connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                with self._engine.begin() as connection:  # a role that may not create schemas uses an existing one
+                    if connection.execute(sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :name"),
+                                          {"name": self.schema}).first() is None:
+                        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             with self._reading() as connection:
                 current_schema = connection.execute(sa.text("SELECT current_schema()")).scalar()
             if current_schema is None:
@@ -657,10 +707,19 @@ class Store:
             self._lock_key = zlib.crc32(f"kpi-store:{current_schema}".encode())
         with self._reading() as connection:
             version = self._stored_version(connection)
-        if version == SCHEMA_VERSION:
+        if version == SCHEMA_VERSION:  # nothing to create: a role that does not own the tables opens it too
             return
         self._check_not_newer(version)
-        self._write(self._create_or_migrate)
+        try:
+            self._write(self._create_or_migrate)
+        except sa.exc.ProgrammingError as error:
+            if getattr(error.orig, "sqlstate", None) != "42501":  # insufficient privilege
+                raise
+            doing = "建立資料表" if version is None else f"將資料庫結構由第 {version} 版升級到第 {SCHEMA_VERSION} 版"
+            raise StoreError(
+                f"資料庫 {self.display_url()} 需要{doing}，但目前的資料庫帳號沒有權限（執行時使用的帳號不擁有資料表）；"
+                "請由擁有資料表的帳號執行 python -m metrics migrate --db 擁有者的資料庫位址，再啟動本程式。"
+                "未寫入任何資料。") from error
 
     def _stored_version(self, connection: Connection) -> int | None:
         if not sa.inspect(connection).has_table("schema_version"):
@@ -1446,6 +1505,19 @@ class Store:
         with self._errors("讀取操作紀錄"), self._reading() as connection:
             return sorted(connection.execute(sa.select(audit_table.c.action).distinct()).scalars())
 
+    def verify_audit_chain(self, anchor: tuple[int, str] | None = None) -> audit_chain.ChainReport:
+        """Walk the audit trail's hash chain in id order, streamed, up to the first broken row; `anchor`
+        (id, row_hash) written down earlier must still be there."""
+        table = audit_table
+
+        def rows(connection: Connection) -> Iterator[audit_chain.ChainRow]:
+            result = connection.execute(sa.select(table).order_by(table.c.id), execution_options={"yield_per": 2_000})
+            for row in result.mappings():
+                yield _chain_row(row)
+
+        with self._errors("驗證操作紀錄"), self._reading() as connection:
+            return audit_chain.walk(rows(connection), _ChainLookup(connection), anchor)
+
     def data_version(self) -> tuple[int, int, int]:
         """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or
         plan version changes it, whichever process made it."""
@@ -1461,10 +1533,61 @@ class Store:
 
 def _insert_audit(connection: Connection, entries: Sequence[AuditEntry]) -> None:
     now = _now()
-    connection.execute(audit_table.insert(), [{
+    records = [{
         "at": now, "account": entry.account, "action": entry.action, "outcome": Outcome(entry.outcome).value,
         "unit": entry.unit or "", "year": entry.year, "subject": entry.subject[:500], "detail": entry.detail[:20_000],
-    } for entry in entries])
+    } for entry in entries]
+    if not records:
+        return
+    _chain_audit(connection, records)
+    connection.execute(audit_table.insert(), records)
+
+
+def _chain_audit(connection: Connection, records: list[dict[str, Any]]) -> None:
+    """Give the rows about to be written their ids and hashes, following the last row written. Every writer of
+    the audit trail holds the store's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the advisory lock) until
+    it commits, so no two read the same last row and the chain never forks; on PostgreSQL a lock of the audit
+    trail's own is taken too, in case a writer without the store's lock ever writes an audit row. Ids are
+    counted here rather than by a sequence, which a rolled-back transaction would leave with a gap that looks
+    like a deleted row."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('kpi-audit-chain:' || current_schema()))"))
+    table = audit_table
+    last = connection.execute(sa.select(table.c.id, table.c.row_hash).order_by(table.c.id.desc()).limit(1)).first()
+    next_id = (last.id if last is not None else 0) + 1
+    previous = (last.row_hash if last is not None else None) or audit_chain.GENESIS
+    for record in records:
+        record["id"] = next_id
+        record["previous_hash"] = previous
+        record["row_hash"] = previous = audit_chain.row_hash(previous, record)
+        next_id += 1
+
+
+def _chain_row(row: Mapping[str, Any]) -> audit_chain.ChainRow:
+    computed = audit_chain.row_hash(row["previous_hash"], row) if row["previous_hash"] else None
+    return audit_chain.ChainRow(row["id"], _aware(row["at"]), row["account"], row["action"], row["previous_hash"],
+                                row["row_hash"], computed)
+
+
+class _ChainLookup:
+    """audit_chain.Lookup on an open connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def holder_of(self, hashed: str) -> int | None:
+        table = audit_table
+        return self.connection.execute(sa.select(sa.func.min(table.c.id)).where(table.c.row_hash == hashed)).scalar()
+
+    def row_after(self, row_id: int) -> audit_chain.ChainRow | None:
+        table = audit_table
+        row = self.connection.execute(sa.select(table).where(table.c.id > row_id).order_by(table.c.id).limit(1))
+        found = row.mappings().first()
+        return None if found is None else _chain_row(found)
+
+    def hash_of(self, row_id: int) -> str | None:
+        table = audit_table
+        return self.connection.execute(sa.select(table.c.row_hash).where(table.c.id == row_id)).scalar()
 
 
 def _take_back(connection: Connection, attempt: LoginAttempt) -> None:
