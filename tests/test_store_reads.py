@@ -127,7 +127,7 @@ def test_evaluate_from_the_store_says_it_is_busy(store_url: str) -> None:
         completed = subprocess.run([sys.executable, "-m", "metrics", "evaluate", "--db", store_url], cwd=ROOT,
                                    capture_output=True, text=True, timeout=120, env=environment)
         waited = time.monotonic() - started
-    assert completed.returncode != 0
+    assert completed.returncode == 1  # EXIT_STORE
     assert completed.stderr.strip() == f"資料庫錯誤：{BUSY}"
     assert "Traceback" not in completed.stderr
     assert waited < 30  # a process start, the plans read and one wait of 1 s
