@@ -227,3 +227,13 @@ def test_a_plan_for_year_999_is_refused(services):
 def test_an_idle_setting_must_be_whole_minutes(services, minutes):
     refused(services, lambda: services.save_settings(SYSTEM, view_needs_login=False, idle_minutes=minutes),
             "閒置自動登出須為 1 至 1,440 分鐘")
+
+
+@pytest.mark.parametrize("batch_id", [0, 1, -1, 10**12])
+def test_undoing_a_batch_that_is_not_there_records_nothing(services, batch_id):
+    from metrics.errors import StoreError
+
+    before = written(services)
+    with pytest.raises(StoreError, match=f"找不到第 {batch_id:,} 批上傳紀錄。"):
+        services.undo(SYSTEM, batch_id)
+    assert written(services) == before
