@@ -25,6 +25,7 @@ from metrics.accounts import (Account, Action, Decision, PermissionDenied, Roles
 from metrics.catalogue import Catalogue
 from metrics.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
+from metrics import inputs
 from metrics.names import clean_file_name
 from metrics.notes import check_note
 from metrics.plan import Plan
@@ -350,7 +351,7 @@ class Services:
 
     def save_settings(self, actor: Actor, *, view_needs_login: bool, idle_minutes: int) -> None:
         self._require(actor, Action.MANAGE_SETTINGS, "系統設定", subject="系統設定")
-        if not 1 <= idle_minutes <= 24 * 60:
+        if isinstance(idle_minutes, bool) or not isinstance(idle_minutes, int) or not 1 <= idle_minutes <= 24 * 60:
             raise InputError("閒置自動登出須為 1 至 1,440 分鐘")
         before = self.settings()
         changes = []
@@ -442,6 +443,8 @@ class Services:
     def save_mapping(self, actor: Actor, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
         """A column mapping is part of uploading that unit's figures."""
         self._require(actor, Action.UPLOAD, "欄位對應", unit=unit, year=year, subject=source)
+        inputs.planned(self.store, year, unit)
+        inputs.check_mapping(source, signature, mapping)
         self.store.save_mapping(source, signature, mapping, year=year, unit=unit, audit=[AuditEntry(
             actor.label, "欄位對應", ALLOWED, source, "；".join(f"{key}＝{value or '（無）'}"
                                                                for key, value in mapping.items()), unit, year)])
@@ -454,6 +457,8 @@ class Services:
                   action: str) -> None:
         subject = f"{year}年{month}月 指標 {indicator_id}"
         self._require(actor, Action.WRITE_NOTE, "落後說明", unit=unit, year=year, subject=subject)
+        inputs.check_month(month)
+        inputs.check_indicator(inputs.planned(self.store, year, unit), indicator_id)
         check_note(reason, action)
         before = self.store.notes(year, unit, month).get(indicator_id)
         old_reason, old_action = (before.reason, before.action) if before else ("", "")
@@ -468,7 +473,9 @@ class Services:
     def save_scenario(self, actor: Actor, year: int, unit: str, name: str, payload: dict, *,
                       overwrite: bool = False) -> None:
         """Save a what-if scenario; an existing one of the same name is replaced only when `overwrite` says so."""
-        self._require(actor, Action.SAVE_SCENARIO, "儲存情境", unit=unit, year=year, subject=f"情境「{name}」")
+        self._require(actor, Action.SAVE_SCENARIO, "儲存情境", unit=unit, year=year,
+                      subject=f"情境「{inputs.check_scenario_name(name)}」")
+        inputs.check_scenario(inputs.planned(self.store, year, unit), name, payload)
         exists = name.strip() in self.store.scenarios(year, unit)
         if exists and not overwrite:
             raise InputError(f"已有名為「{name.strip()}」的情境；請確認要覆蓋，或換一個名稱。")
@@ -478,20 +485,28 @@ class Services:
             actor.label, "儲存情境", ALLOWED, f"情境「{name.strip()}」", detail, unit, year)])
 
     def delete_scenario(self, actor: Actor, year: int, unit: str, name: str) -> None:
-        self._require(actor, Action.DELETE_SCENARIO, "刪除情境", unit=unit, year=year, subject=f"情境「{name}」")
+        self._require(actor, Action.DELETE_SCENARIO, "刪除情境", unit=unit, year=year,
+                      subject=f"情境「{inputs.check_scenario_name(name)}」")
         try:
             before = _scenario_text(self.store.load_scenario(year, unit, name))
         except KpiError:
             before = ""
-        self.store.delete_scenario(year, unit, name, audit=[AuditEntry(actor.label, "刪除情境", ALLOWED,
-                                                                       f"情境「{name}」", f"刪除前：{before}" if before else "",
-                                                                       unit, year)])
+
+        def audit(deleted) -> list[AuditEntry]:  # in the deleting transaction: a refusal here deletes nothing
+            if not deleted.rowcount:
+                raise InputError(Problem(f"找不到 {unit} {year} 年度名為「{name.strip()}」的情境，可能已被刪除；"
+                                         "請重新整理頁面後再選擇。", field="情境名稱", value=name.strip()))
+            return [AuditEntry(actor.label, "刪除情境", ALLOWED, f"情境「{name}」",
+                               f"刪除前：{before}" if before else "", unit, year)]
+
+        self.store.delete_scenario(year, unit, name, audit=audit)
 
     def save_plan(self, actor: Actor, catalogue: Catalogue, plan: Plan, *, note: str = "",
                   origin: str = "系統內編修") -> StoredPlan:
         from metrics.planning import save_plan
 
         self._require(actor, Action.EDIT_PLAN, "計畫版本", unit=plan.unit, year=plan.year, subject=f"{plan.label}計畫")
+        inputs.check_plan_year(plan.year)
         return save_plan(self.store, catalogue, plan, author=actor.label, note=note, origin=origin,
                          audit=lambda stored: [AuditEntry(actor.label, "計畫版本", ALLOWED,
                                                           f"{plan.label}計畫第 {stored.number} 版",

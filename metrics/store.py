@@ -25,6 +25,7 @@ import enum
 import hashlib
 import itertools
 import json
+import os
 import random
 import re
 import time
@@ -61,6 +62,12 @@ _WRITE_ATTEMPTS = 5
 LOCK_WAIT_SECONDS = 8.0
 # A statement that runs longer than this is cut off (PostgreSQL), rather than holding the lock for ever.
 STATEMENT_SECONDS = 300
+# A read (a page, a report, evaluate --db) waits for a lock held by another transaction at most the store's lock wait,
+# and runs at most this long (PostgreSQL), rather than leaving a person before a page that never ends.
+READ_SECONDS = 60.0
+# The deployment's choice of both, in seconds (read once when a store is opened).
+LOCK_WAIT_ENVIRONMENT = "KPI_DB_LOCK_WAIT_SECONDS"
+READ_ENVIRONMENT = "KPI_DB_READ_SECONDS"
 _MAX_PROBLEMS = 50
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -570,10 +577,14 @@ class Store:
     """The KPI store at one database URL (default: env KPI_DB_URL, else data/kpi.sqlite3)."""
 
     def __init__(self, url: str | None = None, *, schema: str | None = None,
-                 field_names: Mapping[str, str] | None = None, lock_wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
-        """field_names: code → Chinese name, for messages (codes are shown without it)."""
+                 field_names: Mapping[str, str] | None = None, lock_wait_seconds: float | None = None,
+                 read_seconds: float | None = None) -> None:
+        """field_names: code → Chinese name, for messages (codes are shown without it). lock_wait_seconds: how long
+        a read or a write waits for another transaction's lock (default: env KPI_DB_LOCK_WAIT_SECONDS, else 8);
+        read_seconds: how long one read statement may run on PostgreSQL (env KPI_DB_READ_SECONDS, else 60)."""
         self.url: str = url or default_url()
-        self.lock_wait_seconds = lock_wait_seconds
+        self.lock_wait_seconds = _seconds(lock_wait_seconds, LOCK_WAIT_ENVIRONMENT, LOCK_WAIT_SECONDS)
+        self.read_seconds = _seconds(read_seconds, READ_ENVIRONMENT, READ_SECONDS)
         self.schema = schema
         self.field_names = dict(field_names or {})
         try:
@@ -625,7 +636,11 @@ class Store:
             if not _SCHEMA_NAME.match(self.schema):
                 raise StoreError(f"schema 名稱「{self.schema}」不合法：只能用英文字母、數字與底線。")
             connect_args["options"] = f"-csearch_path={self.schema}"
-        return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+        engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+        # Per connection, not in the URL's options (which carry the search_path): a write's SET LOCAL overrides both.
+        timeouts = (int(self.lock_wait_seconds * 1000), int(self.read_seconds * 1000))
+        sa.event.listen(engine, "connect", lambda connection, _record: _postgresql_on_connect(connection, *timeouts))
+        return engine
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -656,6 +671,12 @@ class Store:
         except sa.exc.DBAPIError as error:
             if _connection_lost(error):  # the pool has dropped that connection; the next read makes a new one
                 raise self._lost() from error
+            if isinstance(error, sa.exc.OperationalError) and _is_lock_wait(error):
+                raise StoreBusy(f"資料庫忙碌中（另一項作業正在寫入或鎖定資料），已等待 {self.lock_wait_seconds:g} 秒仍無法讀取；"
+                                "未變更任何資料，請稍候再試。") from error
+            if getattr(error.orig, "sqlstate", None) == "57014":  # statement_timeout
+                raise StoreBusy(f"資料庫忙碌中，讀取超過 {self.read_seconds:g} 秒仍未完成，已中止；"
+                                "未變更任何資料，請稍候再試。") from error
             raise
 
     def _write(self, action: Callable[[Connection], T], audit: Audit = None, *, store_lock: bool = True) -> T:
@@ -1618,6 +1639,33 @@ def _sqlite_on_connect(dbapi_connection: Any, busy_milliseconds: int) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def _postgresql_on_connect(dbapi_connection: Any, lock_milliseconds: int, statement_milliseconds: int) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"SET lock_timeout = {lock_milliseconds}")
+    cursor.execute(f"SET statement_timeout = {statement_milliseconds}")
+    cursor.close()
+    dbapi_connection.autocommit = autocommit
+
+
+def _seconds(given: float | None, environment: str, default: float) -> float:
+    """A wait in seconds: the one given, else the environment's, else the default; nothing that is not a positive
+    number up to a day."""
+    if given is not None:
+        return float(given)
+    text = os.environ.get(environment, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 86_400:  # also refuses nan and inf
+        raise StoreError(f"環境變數 {environment} 的值「{text}」不是有效的秒數：應為大於 0、至多 86400 的數字（例如 8）。")
+    return value
 
 
 def _sqlite_on_begin(connection: Connection) -> None:

@@ -9,7 +9,7 @@ from metrics.accounts import Action
 from metrics.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
 from metrics.sources import distinct_files, repeated_text
 from ui.auth import refusal
-from ui.layout import start_page
+from ui.layout import reading, start_page
 from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, incomplete_warning,
                        month_checklist, permission_problems, read_files, remap_expander, settle_conflicts,
                        show_mapping_needed, show_read, store_files, template_bytes, uploader_key, without_dropped)
@@ -78,7 +78,8 @@ if uploads:
     else:
         st.markdown("##### 3. 確認將儲存的數字")
         for index, (read, frame) in enumerate(zip(files, settled.frames)):
-            preview = store.preview(frame)
+            with reading():
+                preview = store.preview(frame)
             counts = preview_summary(preview)
             with st.container(border=True):
                 st.markdown(f"**{plain(read.name)}**：{frame_months(frame)}，共 {len(preview):,} 筆"

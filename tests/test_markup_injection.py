@@ -132,10 +132,10 @@ def store_hostile(url: str) -> None:
     data = SAMPLE.read_bytes()
     writer.upload(actor, [(read_upload(data, SAMPLE.name, CATALOGUE), FILE_NAME, data)])
     first = CATALOGUE.plan(112, "政風處").indicators[0].id
+    seed_store(Store(url), CATALOGUE)  # as the app does on opening a store: notes and scenarios need the plan
     writer.save_note(actor, 112, "政風處", 12, first, "上月：" + REASON, ACTION)
     writer.save_note(actor, 112, "政風處", 12, first, REASON, ACTION)  # a history of two: the expander shows
     writer.save_scenario(actor, 112, "政風處", SCENARIO, {"targets": {first: "9"}})
-    seed_store(Store(url), CATALOGUE)
     catalogue = stored_catalogue(Store(url), CATALOGUE)
     plan = catalogue.plan(112, "政風處")
     writer.save_plan(actor, catalogue, replace(plan, title=plan.title + "（修訂）"), note=PLAN_NOTE, origin=PLAN_ORIGIN)

@@ -3,8 +3,11 @@ the sample-data banner and messages left by the previous run."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +15,7 @@ import streamlit as st
 from metrics.accounts import Action, Decision, Settings
 from metrics.catalogue import Catalogue
 from metrics.completeness import latest_complete_month, period_notice
-from metrics.errors import KpiError, PlanError
+from metrics.errors import KpiError, PlanError, StoreBusy
 from metrics.evaluation import Evaluation, evaluate
 from metrics.figures import Figures
 from metrics.plan import Plan
@@ -195,11 +198,33 @@ def freshness(source: Source, plan: Plan, figures: Figures, month: int) -> None:
         st.caption(f"⚠ 尚未填報任何數字的月份：{months_text(unreported)}")
 
 
+RETRY_KEY = "store_busy_retry"
+
+
+def store_busy(error: StoreBusy) -> NoReturn:
+    """Every page's answer to a store that another transaction keeps locked: what happened, and a button that
+    reads again (a click reruns the page); nothing below it is shown with figures that could not be read."""
+    st.error(plain(error), icon=":material/hourglass_top:")
+    st.button("重試", key=RETRY_KEY, type="primary", icon=":material/refresh:")
+    st.stop()
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Around a page's read of the store (also a decorator): a busy store stops the page with `store_busy`."""
+    try:
+        yield
+    except StoreBusy as error:
+        store_busy(error)
+
+
 def start_page(title: str) -> Context:
     st.set_page_config(page_title=f"{title}｜施政計畫績效指標", page_icon=FAVICON, layout="wide")
     st.markdown(page_style(), unsafe_allow_html=True)
     try:
         source = current_source()
+    except StoreBusy as error:
+        store_busy(error)
     except PlanError as error:
         st.error(f"計畫目錄有誤，系統無法啟動。請管理者修正計畫檔後重新啟動：\n\n{plain(error)}")
         st.stop()
@@ -250,6 +275,8 @@ def sign_in() -> tuple[Services, Actor, Settings]:
             st.stop()
         actor = current_actor(services)
         settings = services.settings()
+    except StoreBusy as error:
+        store_busy(error)
     except PlanError as error:
         st.error(f"角色檔（plans/roles.toml）有誤，系統無法啟動。請管理者修正後重新啟動：\n\n{plain(error)}")
         st.stop()

@@ -1,0 +1,187 @@
+"""What the service layer accepts besides permissions: a year and a unit that have a plan in the store, a month of
+the year, an indicator or a field of that plan, and sizes a person could have typed. A refusal is an InputError
+naming the field, the value and what was expected, and nothing is written.
+
+Texts are cleaned elsewhere; this module checks ranges, ids, shapes and sizes only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from metrics.errors import InputError, Problem
+from metrics.presentation import SCENARIO_VERSION
+from metrics.store import Store
+
+SCENARIO_NAME_MAX = 100  # characters
+SCENARIO_PAYLOAD_MAX = 64 * 1024  # bytes of its JSON: a county plan's targets, weights and a year of additions fit
+SCENARIO_KEYS = ("version", "targets", "weights", "additions")  # what the what-if editor writes
+ADDITION_KEYS = ("field", "month", "amount")
+NUMBER_MAX = 40  # characters of one number as text
+MAPPING_HEADER_MAX = 200  # characters of one header a mapping names
+PLAN_YEARS = range(100, 200)  # ROC years (民國 100 = 2011) a plan may be for
+_SIGNATURE = re.compile(r"^[0-9a-f]{16}$")  # metrics.exports.common.mapping_signature
+_PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text):,} 字）"
+
+
+def _refuse(message: str, field: str, value: object) -> InputError:
+    return InputError(Problem(message, field=field, value=_shown(value)))
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """What the checks need of the plan in force for one (year, unit)."""
+
+    year: int
+    unit: str
+    indicators: tuple[str, ...]
+    fields: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.unit} {self.year} 年度計畫"
+
+
+def _integer(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _refuse(f"「{_shown(value)}」不是整數。", field, value)
+    return value
+
+
+def planned(store: Store, year: object, unit: object) -> PlanFacts:
+    """The plan in force (the store's latest version) of (year, unit); an InputError says which years or units
+    have one when there is none."""
+    year = _integer(year, "年度")
+    if not isinstance(unit, str) or not unit.strip():
+        raise _refuse(f"單位「{_shown(unit)}」不是單位名稱。", "單位", unit)
+    stored = store.plan_version(year, unit)
+    if stored is None:
+        plans = [(version.year, version.unit) for version in store.plan_versions(latest_only=True)]
+        units_of_year = sorted(name for plan_year, name in plans if plan_year == year)
+        years_of_unit = sorted({plan_year for plan_year, name in plans if name == unit})
+        if years_of_unit:
+            raise _refuse(f"{_shown(unit)}沒有 {year} 年度的計畫；資料庫中此單位有計畫的年度："
+                          f"{'、'.join(map(str, years_of_unit))}。", "年度", year)
+        if units_of_year:
+            raise _refuse(f"單位「{_shown(unit)}」沒有 {year} 年度的計畫；{year} 年度有計畫的單位："
+                          f"{'、'.join(units_of_year)}。", "單位", unit)
+        years = sorted({plan_year for plan_year, _ in plans})
+        raise _refuse(f"{year} 年度沒有任何計畫；資料庫中有計畫的年度：{'、'.join(map(str, years)) or '（無）'}。",
+                      "年度", year)
+    document = tomllib.loads(stored.document)  # self-contained (metrics.catalogue.plan_document)
+    return PlanFacts(year, unit, tuple(str(item.get("id")) for item in document.get("indicator", [])),
+                     tuple(str(item.get("code")) for item in document.get("field", [])))
+
+
+def check_month(month: object) -> int:
+    month = _integer(month, "月份")
+    if not 1 <= month <= 12:
+        raise _refuse(f"「{month}」不是月份：應為 1 至 12。", "月份", month)
+    return month
+
+
+def check_indicator(facts: PlanFacts, indicator_id: object) -> str:
+    if not isinstance(indicator_id, str) or indicator_id not in facts.indicators:
+        raise _refuse(f"指標「{_shown(indicator_id)}」不在{facts.label}中；計畫的指標：{'、'.join(facts.indicators)}。",
+                      "指標", indicator_id)
+    return indicator_id
+
+
+def check_plan_year(year: object) -> int:
+    year = _integer(year, "年度")
+    if year not in PLAN_YEARS:
+        raise _refuse(f"「{year}」不是可用的年度：應為民國 {PLAN_YEARS.start} 至 {PLAN_YEARS.stop - 1} 年（例如 112）。",
+                      "年度", year)
+    return year
+
+
+def _number(value: object, field: str, *, at_least: Decimal | None = None) -> Decimal:
+    """A number as the what-if editor writes it: exact decimal text (or an integer), finite."""
+    text = str(value).strip()
+    number = None
+    if isinstance(value, (str, int, Decimal)) and not isinstance(value, bool) and len(text) <= NUMBER_MAX \
+            and _PLAIN_NUMBER.match(text):  # no exponent: 1e999999 would cost the evaluation a million digits
+        number = Decimal(text)
+    if number is None:
+        raise _refuse(f"「{_shown(value)}」不是數字：應為十進位數字，例如 95 或 12.5。", field, value)
+    if at_least is not None and number < at_least:
+        raise _refuse(f"「{_shown(value)}」不可小於 {at_least}。", field, value)
+    return number
+
+
+def check_scenario_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise _refuse(f"「{_shown(name)}」不是文字。", "情境名稱", name)
+    if len(name.strip()) > SCENARIO_NAME_MAX:
+        raise _refuse(f"名稱有 {len(name.strip()):,} 個字，超過上限 {SCENARIO_NAME_MAX} 個字；請縮短名稱。", "情境名稱", name)
+    return name
+
+
+def check_scenario(facts: PlanFacts, name: object, payload: object) -> None:
+    """A scenario as the what-if editor saves it (metrics.presentation.scenario_payload), for this plan."""
+    check_scenario_name(name)
+    if not isinstance(payload, Mapping):
+        raise _refuse("情境內容應為目標、權重與假設增加數字的表格。", "情境內容", type(payload).__name__)
+    unknown = [key for key in payload if key not in SCENARIO_KEYS]
+    if unknown:
+        raise _refuse(f"不認得的項目「{_shown('、'.join(map(str, unknown)))}」：情境只含 {'、'.join(SCENARIO_KEYS)}。",
+                      "情境內容", unknown[0])
+    try:
+        size = len(json.dumps(payload, ensure_ascii=False, default=str).encode())
+    except (TypeError, ValueError, RecursionError):
+        raise _refuse("情境內容無法儲存（格式不正確）。", "情境內容", type(payload).__name__) from None
+    if size > SCENARIO_PAYLOAD_MAX:
+        raise _refuse(f"情境內容有 {size:,} 位元組，超過上限 {SCENARIO_PAYLOAD_MAX:,} 位元組。", "情境內容", f"{size:,} 位元組")
+    if "version" in payload and (isinstance(payload["version"], bool) or payload["version"] != SCENARIO_VERSION):
+        raise _refuse(f"格式版本「{_shown(payload['version'])}」不是本程式的 {SCENARIO_VERSION}。", "情境格式版本",
+                      payload["version"])
+    for key, label in (("targets", "目標"), ("weights", "權重")):
+        values = payload.get(key) or {}
+        if not isinstance(values, Mapping):
+            raise _refuse(f"{label}應為「指標 → 數字」的表格。", f"情境{label}", type(values).__name__)
+        for indicator_id, value in values.items():
+            check_indicator(facts, indicator_id)
+            _number(value, f"指標 {indicator_id} 的{label}", at_least=Decimal(0) if key == "weights" else None)
+    additions = payload.get("additions") or []
+    if not isinstance(additions, list):
+        raise _refuse("假設增加的數字應為清單。", "假設增加", type(additions).__name__)
+    for position, item in enumerate(additions, start=1):
+        where = f"假設增加第 {position} 筆"
+        if not isinstance(item, Mapping) or sorted(item) != sorted(ADDITION_KEYS):
+            raise _refuse(f"應含且只含 {'、'.join(ADDITION_KEYS)}。", where, item)
+        if item["field"] not in facts.fields:
+            raise _refuse(f"填報項目「{_shown(item['field'])}」不在{facts.label}中。", where, item["field"])
+        try:
+            check_month(item["month"])
+        except InputError:
+            raise _refuse(f"月份「{_shown(item['month'])}」應為 1 至 12 的整數。", where, item["month"]) from None
+        _number(item["amount"], where)
+
+
+def check_mapping(source: object, signature: object, mapping: object) -> None:
+    """A column mapping as metrics.sources.remember_mapping saves it: a known kind of export, a header row's
+    fingerprint, and that kind's columns → headers of a sane length (or None)."""
+    from metrics.exports import SOURCES
+
+    if not isinstance(source, str) or source not in SOURCES:
+        raise _refuse(f"未知的資料種類「{_shown(source)}」；可用：{'、'.join(SOURCES)}。", "資料種類", source)
+    if not isinstance(signature, str) or not _SIGNATURE.match(signature):
+        raise _refuse(f"標題列識別碼「{_shown(signature)}」應為 16 位十六進位字元。", "標題列識別碼", signature)
+    if not isinstance(mapping, Mapping):
+        raise _refuse("欄位對應應為「欄位 → 標題」的表格。", "欄位對應", type(mapping).__name__)
+    columns = {column.name: column.label for column in SOURCES[source].columns}
+    for name, header in mapping.items():
+        if name not in columns:
+            raise _refuse(f"「{_shown(name)}」不是{SOURCES[source].label}的欄位；可用：{'、'.join(columns)}。", "欄位對應", name)
+        if header is not None and (not isinstance(header, str) or len(header) > MAPPING_HEADER_MAX):
+            raise _refuse(f"「{columns[name]}」對應的標題應為至多 {MAPPING_HEADER_MAX} 字的文字。", "欄位對應", header)
