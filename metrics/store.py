@@ -664,10 +664,19 @@ class Store:
                           "也未寫入任何資料；請重新整理頁面或再操作一次，系統會自動重新連線。")
 
     @contextmanager
-    def _reading(self) -> Iterator[Connection]:
+    def _reading(self, *, whole: bool = False) -> Iterator[Connection]:
+        """A read transaction. `whole` reads the entire store (backup, copy, audit verification): on PostgreSQL one
+        REPEATABLE READ snapshot, so tables read one after another agree with each other while others write, and
+        no statement limit, since such a read is long by nature (lock waits still time out). SQLite's read
+        transaction is a snapshot already."""
         try:
-            with self._engine.connect() as connection, connection.begin():
-                yield connection
+            with self._engine.connect() as connection:
+                if whole and self._dialect == "postgresql":
+                    connection.execution_options(isolation_level="REPEATABLE READ")
+                with connection.begin():
+                    if whole and self._dialect == "postgresql":
+                        connection.execute(sa.text("SET LOCAL statement_timeout = 0"))
+                    yield connection
         except sa.exc.DBAPIError as error:
             if _connection_lost(error):  # the pool has dropped that connection; the next read makes a new one
                 raise self._lost() from error
@@ -778,8 +787,9 @@ class Store:
             return int(self._stored_version(connection) or 0)
 
     def table_rows(self) -> Iterator[tuple[str, list[str], list[tuple]]]:
-        """Every table but schema_version: (name, columns, rows in primary-key order), parents before children."""
-        with self._reading() as connection:
+        """Every table but schema_version: (name, columns, rows in primary-key order), parents before children,
+        all from one snapshot."""
+        with self._reading(whole=True) as connection:
             for table in TRANSFER_TABLES:
                 columns = [column.name for column in table.columns]
                 order = list(table.primary_key.columns) or list(table.columns)
@@ -1536,7 +1546,7 @@ class Store:
             for row in result.mappings():
                 yield _chain_row(row)
 
-        with self._errors("驗證操作紀錄"), self._reading() as connection:
+        with self._errors("驗證操作紀錄"), self._reading(whole=True) as connection:
             return audit_chain.walk(rows(connection), _ChainLookup(connection), anchor)
 
     def data_version(self) -> tuple[int, int, int]:

@@ -151,3 +151,16 @@ def test_restore_refuses_a_newer_schema_and_a_damaged_file(filled_sqlite: str, t
     not_a_backup.write_text("hello")
     completed = run("restore", str(not_a_backup), "--db", f"sqlite:///{tmp_path / 'x.sqlite3'}")
     assert completed.returncode == 2 and "不是本系統的備份檔" in completed.stderr
+
+
+def test_a_whole_store_read_is_one_snapshot_while_another_server_writes(store_url: str) -> None:
+    """A backup taken while people upload: tables read after another process committed still agree with the
+    ones read before (no value whose batch is missing)."""
+    with Store(store_url, read_seconds=1) as reader, Store(store_url) as writer:
+        writer.ingest(one_value(), file_name="a.csv", file_bytes=b"a")
+        rows = reader.table_rows()
+        first_name, _columns, _rows = next(rows)
+        writer.ingest(one_value().assign(month=2), file_name="b.csv", file_bytes=b"b")
+        read = {first_name: _rows, **{name: table for name, _, table in rows}}
+        assert len(read["batches"]) == 1 and len(read["current_values"]) == 1
+        assert len(writer.current_frame()) == 2
