@@ -201,9 +201,10 @@ class Services:
         if not stored.active:
             self.store.take_back_login(attempt, audit=[AuditEntry(_account(stored).shown, "登入", DENIED, "", "帳號已停用")])
             raise LoginFailed("此帳號已停用，請洽系統管理者。")
+        started = self._start(stored, "密碼", attempt)
         if self.hasher.check_needs_rehash(stored.password_hash):
             self.store.update_account(stored.id, password_hash=self.hasher.hash(password))
-        return self._start(stored, "密碼", attempt)
+        return started
 
     def _matches(self, password_hash: str, password: str) -> bool:
         try:
@@ -221,8 +222,12 @@ class Services:
 
     def _start(self, stored: StoredAccount, method: str, attempt: LoginAttempt | None = None) -> tuple[str, Account]:
         token = secrets.token_urlsafe(32)
-        self.store.start_session(stored.id, _token_hash(token), method, attempt=attempt,
-                                 audit=[AuditEntry(_account(stored).shown, "登入", ALLOWED, "", f"以{method}登入")])
+        shown = _account(stored).shown
+        if not self.store.start_session(
+                stored.id, _token_hash(token), method, attempt=attempt,
+                audit=lambda started: [AuditEntry(shown, "登入", ALLOWED, "", f"以{method}登入")] if started else
+                [AuditEntry(shown, "登入", DENIED, "", "檢查密碼期間密碼已被重設或帳號已停用")]):
+            raise LoginFailed(WRONG_PASSWORD)
         return token, _account(stored)
 
     def actor(self, token: str | None) -> Actor:

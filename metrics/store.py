@@ -1443,21 +1443,27 @@ class Store:
             self._write(lambda connection: _take_back(connection, attempt), audit)
 
     def start_session(self, account_id: int, token_hash: str, method: str, *, audit: Audit = None,
-                      attempt: LoginAttempt | None = None) -> None:
+                      attempt: LoginAttempt | None = None) -> bool:
         """attempt: the reserved password login this session is for; without one (single sign-on) the count of
-        failures starts again."""
-        def write(connection: Connection) -> None:
+        failures starts again. False, and no session, when the account's password was changed or the account
+        disabled while the password was being checked (a reset ends every session; this one must not slip in)."""
+        def write(connection: Connection) -> bool:
             now = _now()
             if attempt is None:
                 connection.execute(accounts_table.update().where(accounts_table.c.id == account_id)
                                    .values(failed_logins=0, locked_until=None))
             else:
+                row = connection.execute(sa.select(accounts_table.c.password_hash, accounts_table.c.active)
+                                         .where(accounts_table.c.id == account_id).with_for_update()).first()
+                if row is None or not row.active or row.password_hash != attempt.account.password_hash:
+                    return False
                 _take_back(connection, attempt)
             connection.execute(login_sessions_table.insert().values(
                 token_hash=token_hash, account_id=account_id, method=method, created_at=now, last_seen_at=now))
+            return True
 
         with self._errors("登入"):
-            self._write(write, audit)
+            return self._write(write, audit)
 
     def session(self, token_hash: str) -> tuple[StoredAccount, dt.datetime, dt.datetime | None] | None:
         """(account, last seen, ended) of a login session, or None for a token that was never issued."""

@@ -19,13 +19,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from catalogues import FIXTURE_PLANS
 from metrics.accounts import load_roles
 from metrics.errors import InputError
 from metrics.services import LOCK_AFTER, WRONG_PASSWORD, LoginFailed, Services, command_line
-from metrics.store import Store
+from metrics.store import Store, login_sessions_table
 
 ROLES = load_roles(FIXTURE_PLANS)
 PASSWORD = "correct horse battery"
@@ -248,3 +249,29 @@ def test_what_a_right_password_leaves_of_the_count(url, wrong_before, active, an
         assert attempt(url, hasher, PASSWORD, "wang") == answer
         stored = store.account(username="wang")
     assert stored.failed_logins == left and (stored.locked_until is not None) == (left >= LOCK_AFTER)
+
+
+@pytest.mark.parametrize(("change", "detail"), [
+    pytest.param(lambda services: services.reset_password(SYSTEM, "admin", "a brand new passphrase"),
+                 "檢查密碼期間密碼已被重設或帳號已停用", id="password reset"),
+    pytest.param(lambda services: services.set_active(SYSTEM, "admin", False),
+                 "檢查密碼期間密碼已被重設或帳號已停用", id="account disabled"),
+])
+def test_a_password_reset_or_disable_during_the_check_starts_no_session(url, change, detail):
+    """An administrator resets the password (or disables the account) while the old password is being checked:
+    the reset ends every session, and the login under way must not start one after it."""
+    with Store(url) as store:
+        second = Services(store, ROLES, hasher=SpyHasher())
+        second.add_account(SYSTEM, "other.admin", display_name="另一位管理者", roles=["administrator"], password=PASSWORD)
+    hasher = SpyHasher()
+
+    def during_check(_password: str) -> None:
+        hasher.hold = lambda password: None
+        with Store(url) as other:
+            change(Services(other, ROLES, hasher=SpyHasher()))
+
+    hasher.hold = during_check
+    assert attempt(url, hasher, PASSWORD) == WRONG_PASSWORD
+    with Store(url) as store, store._reading() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(login_sessions_table)).scalar() == 0
+    assert login_rows(url)[0] == ("拒絕", detail)
