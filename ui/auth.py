@@ -218,24 +218,32 @@ def account_box(services: Services, actor: Actor) -> None:
 
 def _account_fragment(services: Services, state: dict) -> None:
     """Drawn with the page, then again alone by its timer or by its own login or logout."""
-    shown: Actor = state["actor"]
     if state["drawn"]:
-        token = st.session_state.get(TOKEN_KEY)
-        if token != shown.token:
-            st.rerun()  # a login or logout in the box: the whole page changes with it
-        if token:
-            actor = services.actor(token, touch=False)  # the timer is not the person's activity
-            if actor.account is None:
-                # The rest of the page is left as it is until the person does something (a note being typed
-                # is not lost); the next run of the page shows it logged out, and a write is refused anyway.
-                _ended(token, actor)
-                write_cookie()
-                shown = state["actor"] = actor
-            else:
-                st.session_state[QUIET_KEY] = True
-                st.rerun()  # activity in another tab moved the expiry: the page again, to time the next check
+        _check_again(services, state)
     state["drawn"] = True
-    _account_details(services, shown)
+    _account_details(services, state["actor"])
+
+
+def _check_again(services: Services, state: dict) -> None:
+    """The box's own run: a login or logout in it redraws the page; at the expiry, an ended login is shown
+    ended. The rest of the page stays as it is until the person does something (a note being typed is not
+    lost); the page's next run shows it logged out, and a write is refused anyway."""
+    shown: Actor = state["actor"]
+    token = st.session_state.get(TOKEN_KEY)
+    if token != shown.token:
+        st.rerun()
+    if not token:
+        return
+    try:
+        actor = services.actor(token, touch=False)  # the timer is not the person's activity
+    except KpiError:
+        return  # the store does not answer now: the page's next run says so
+    if actor.account is not None:
+        st.session_state[QUIET_KEY] = True
+        st.rerun()  # activity in another tab moved the expiry: the page again, to time the next check
+    _ended(token, actor)
+    write_cookie()
+    state["actor"] = actor
 
 
 def expiry_text(actor: Actor, now: dt.datetime) -> str:
