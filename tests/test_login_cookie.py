@@ -40,6 +40,7 @@ services = get_services()
 if st.session_state.pop("timer", False):  # the box alone, as its timer runs it: the page's run is not repeated
     state = st.session_state["box"]
 else:
+    st.session_state["page_runs"] = st.session_state.get("page_runs", 0) + 1
     state = st.session_state["box"] = {"actor": current_actor(services), "drawn": False}
 with st.sidebar:
     _account_fragment(services, state)
@@ -250,6 +251,7 @@ def test_the_box_run_by_its_timer_shows_an_ended_login_without_a_click(database,
     assert "login_token" not in app.session_state
     [ended] = Store(database).audit_log(action="登出")
     assert (ended.account, ended.detail) == ("王小明（wang）", "閒置超過 30 分鐘")
+    assert app.session_state["page_runs"] == 1  # the rest of the page is not redrawn (a note being typed stays)
 
     app.session_state["timer"] = True  # the timer again: nothing more happens
     app.run()
@@ -275,3 +277,19 @@ def test_the_box_run_by_its_timer_is_not_activity(database, cookies):
     assert "login_quiet_run" not in app.session_state
     app.run()  # the person's next run is activity again
     assert session_row(database, value).last_seen_at > before
+
+
+def test_when_viewing_needs_a_login_the_timer_redraws_the_whole_page_at_the_expiry(database, cookies):
+    make_account(database, **REPORTER)
+    services(database).save_settings(command_line("tests"), view_needs_login=True, idle_minutes=30)
+    value = token(database, **REPORTER)
+    cookies[COOKIE] = value
+    app = AppTest.from_string(BOX_SCRIPT, default_timeout=TIMEOUT).run()
+    assert LOGGED_IN in texts(app) and app.session_state["page_runs"] == 1
+    idle(database, value)
+    app.session_state["timer"] = True
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert app.session_state["page_runs"] == 2  # the page's own run followed, which hides what needs a login
+    assert LOGGED_OUT in texts(app) and [error.value for error in app.sidebar.error] == [IDLE]
+    assert cookie_actions(app) == [{"clear": value}]

@@ -227,7 +227,8 @@ def _account_fragment(services: Services, state: dict) -> None:
 def _check_again(services: Services, state: dict) -> None:
     """The box's own run: a login or logout in it redraws the page; at the expiry, an ended login is shown
     ended. The rest of the page stays as it is until the person does something (a note being typed is not
-    lost); the page's next run shows it logged out, and a write is refused anyway."""
+    lost; the page's next run shows it logged out, and a write is refused anyway), unless viewing needs a
+    login: then the page is redrawn at once, and shows only the login form."""
     shown: Actor = state["actor"]
     token = st.session_state.get(TOKEN_KEY)
     if token != shown.token:
@@ -242,6 +243,8 @@ def _check_again(services: Services, state: dict) -> None:
         st.session_state[QUIET_KEY] = True
         st.rerun()  # activity in another tab moved the expiry: the page again, to time the next check
     _ended(token, actor)
+    if services.settings().view_needs_login:
+        st.rerun()
     write_cookie()
     state["actor"] = actor
 
