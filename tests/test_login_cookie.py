@@ -21,7 +21,7 @@ from streamlit.runtime.context import ContextProxy
 from streamlit.testing.v1 import AppTest
 
 from markup import seen
-from metrics.parsing import TAIWAN
+from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.services import command_line
 from metrics.store import Store, login_sessions_table
 from signing import PASSWORD, make_account, services, token
@@ -62,6 +62,12 @@ def dashboard() -> AppTest:
 def texts(app: AppTest) -> str:
     return "\n".join(seen(element.value) for kind in ("markdown", "caption", "warning", "info", "error", "success",
                                                      "title") for element in getattr(app, kind))
+
+
+def shown(end: dt.datetime) -> str:
+    """How the box writes a time: the hour and minute today (Taiwan time), else with the date."""
+    end = end.astimezone(TAIWAN)
+    return f"{end:%H:%M}" if end.date() == dt.datetime.now(TAIWAN).date() else format_taiwan_time(end)
 
 
 def cookie_actions(app: AppTest) -> list[dict[str, str]]:
@@ -213,14 +219,14 @@ def test_the_account_box_says_when_the_login_ends(database, cookies):
     last_seen = session_row(database, value).last_seen_at.replace(tzinfo=dt.timezone.utc)
     end = (last_seen + dt.timedelta(minutes=30)).astimezone(TAIWAN)
     [caption] = [caption.value for caption in app.sidebar.caption if "已登入" in caption.value]
-    assert caption.endswith(f"若無操作，將於 {end:%H:%M} 自動登出")
+    assert caption.endswith(f"若無操作，將於 {shown(end)} 自動登出")
 
     backdate(database, value, last_seen=dt.timedelta(minutes=5), created=dt.timedelta(hours=11, minutes=50))
     app.run()  # the login's 12 hours end before the idle time would: said so
     end = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=10)).astimezone(TAIWAN)
     [caption] = [caption.value for caption in app.sidebar.caption if "已登入" in caption.value]
-    assert re.search(r"將於 (\d\d:\d\d) 自動登出（登入時間上限）$", caption).group(1) in (
-        f"{end:%H:%M}", f"{end - dt.timedelta(minutes=1):%H:%M}")
+    assert re.search(r"將於 (.+) 自動登出（登入時間上限）$", caption).group(1) in (
+        shown(end), shown(end - dt.timedelta(minutes=1)))
 
 
 def test_any_run_after_the_idle_time_shows_the_logout_in_the_box(database, cookies):
@@ -273,7 +279,7 @@ def test_the_box_run_by_its_timer_is_not_activity(database, cookies):
     assert session_row(database, value).last_seen_at == before
     end = (before.replace(tzinfo=dt.timezone.utc) + dt.timedelta(minutes=30)).astimezone(TAIWAN)
     [caption] = [caption.value for caption in app.sidebar.caption if "已登入" in caption.value]
-    assert caption.endswith(f"若無操作，將於 {end:%H:%M} 自動登出")
+    assert caption.endswith(f"若無操作，將於 {shown(end)} 自動登出")
     assert "login_quiet_run" not in app.session_state
     app.run()  # the person's next run is activity again
     assert session_row(database, value).last_seen_at > before

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from metrics.parsing import TAIWAN
+from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.store import login_sessions_table
 
 from .helpers import TESTER, Page, StreamlitApp, expect, log_in, log_out, open_page, title, wait_for_app_idle
@@ -102,7 +102,8 @@ def test_the_account_box_logs_out_by_itself_when_the_idle_time_is_over(fresh_app
     [session] = sessions(fresh_app.database_url)
     end = (session.last_seen_at.replace(tzinfo=dt.timezone.utc) + dt.timedelta(minutes=1)).astimezone(TAIWAN)
     sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_text(LOGGED_IN)).to_contain_text(f"若無操作，將於 {end:%H:%M} 自動登出")
+    when = f"{end:%H:%M}" if end.date() == dt.datetime.now(TAIWAN).date() else format_taiwan_time(end)
+    expect(sidebar.get_by_text(LOGGED_IN)).to_contain_text(f"若無操作，將於 {when} 自動登出")
 
     # Nothing is clicked from here on: the box's own timer, just after the minute, finds the login ended.
     expect(sidebar.get_by_text(LOGGED_OUT)).to_be_visible(timeout=120_000)
