@@ -39,6 +39,9 @@ LOCK_FOR = dt.timedelta(minutes=15)
 WRONG_PASSWORD = (f"帳號或密碼錯誤。同一帳號連續錯誤 {LOCK_AFTER} 次將暫時鎖定 {int(LOCK_FOR.total_seconds() // 60)} 分鐘，"
                   "鎖定期間密碼正確也無法登入；忘記密碼或需要立即解除鎖定，請洽系統管理者重設密碼。")
 TOUCH_EVERY = dt.timedelta(seconds=60)  # how often a session's last activity is written (not on every rerun)
+# However active, a login ends this long after it started (or after the idle setting, when that is longer): a
+# token kept by a browser across reloads is worth nothing after a working day.
+LOGIN_LIFETIME = dt.timedelta(hours=12)
 ALLOWED, DENIED, FAILED = Outcome.ALLOWED, Outcome.DENIED, Outcome.FAILED
 SYSTEM_ID = 0
 # The command line's actor carries this token, made fresh in each process: nothing a browser sends can equal it.
@@ -57,6 +60,8 @@ class Actor:
     token: str | None = None
     channel: str = "網頁"
     ended: str = ""  # why a login is no longer valid (idle, disabled), for the page to say
+    expires_at: dt.datetime | None = None  # when the login ends (unless there is activity before, when by_idle)
+    by_idle: bool = True  # expires_at is the idle limit, not the end of the login's lifetime
 
     @property
     def label(self) -> str:
@@ -230,14 +235,15 @@ class Services:
             raise LoginFailed(WRONG_PASSWORD)
         return token, _account(stored)
 
-    def actor(self, token: str | None) -> Actor:
-        """The account a browser session's token proves, or nobody (with why, when a login just ended)."""
+    def actor(self, token: str | None, *, touch: bool = True) -> Actor:
+        """The account a browser session's token proves, or nobody (with why, when a login just ended).
+        `touch=False` asks without counting it as activity (a check made by a timer, not by the person)."""
         if not token:
             return Actor(None)
         found = self.store.session(_token_hash(token))
         if found is None:
             return Actor(None)
-        stored, last_seen, ended = found
+        stored, last_seen, ended, started = found
         if ended is not None:
             return Actor(None, ended="已登出")
         if not stored.active:
@@ -245,13 +251,21 @@ class Services:
             return Actor(None, ended="此帳號已停用，已自動登出")
         idle = self.settings().idle_minutes
         now = self.clock()
+        lifetime = max(LOGIN_LIFETIME, dt.timedelta(minutes=idle))
+        if now - started > lifetime:
+            limit = f"{LOGIN_LIFETIME // dt.timedelta(hours=1)} 小時" if lifetime == LOGIN_LIFETIME else f"{idle} 分鐘"
+            self.store.end_session(_token_hash(token), audit=[AuditEntry(_account(stored).shown, "登出", ALLOWED, "",
+                                                                          f"登入超過 {limit}")])
+            return Actor(None, ended=f"登入已超過 {limit}，已自動登出，請重新登入")
         if now - last_seen > dt.timedelta(minutes=idle):
             self.store.end_session(_token_hash(token), audit=[AuditEntry(_account(stored).shown, "登出", ALLOWED, "",
                                                                           f"閒置超過 {idle} 分鐘")])
             return Actor(None, ended=f"閒置超過 {idle} 分鐘，已自動登出，請重新登入")
-        if now - last_seen > TOUCH_EVERY:
+        if touch and now - last_seen > TOUCH_EVERY:
             self.store.touch_session(_token_hash(token))
-        return Actor(_account(stored), token)
+            last_seen = now
+        idle_end, end = last_seen + dt.timedelta(minutes=idle), started + lifetime
+        return Actor(_account(stored), token, expires_at=min(idle_end, end), by_idle=idle_end <= end)
 
     def logout(self, actor: Actor) -> None:
         if actor.token:

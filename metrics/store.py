@@ -1465,16 +1465,18 @@ class Store:
         with self._errors("登入"):
             return self._write(write, audit)
 
-    def session(self, token_hash: str) -> tuple[StoredAccount, dt.datetime, dt.datetime | None] | None:
-        """(account, last seen, ended) of a login session, or None for a token that was never issued."""
+    def session(self, token_hash: str
+                ) -> tuple[StoredAccount, dt.datetime, dt.datetime | None, dt.datetime] | None:
+        """(account, last seen, ended, started) of a login session, or None for a token that was never issued."""
         sessions, table = login_sessions_table, accounts_table
-        query = (sa.select(table, sessions.c.last_seen_at, sessions.c.ended_at)
+        query = (sa.select(table, sessions.c.last_seen_at, sessions.c.ended_at,
+                           sessions.c.created_at.label("session_started_at"))
                  .join(sessions, sessions.c.account_id == table.c.id).where(sessions.c.token_hash == token_hash))
         with self._errors("讀取登入狀態"), self._reading() as connection:
             row = connection.execute(query).first()
         if row is None:
             return None
-        return _stored_account(row), _aware(row.last_seen_at), _aware(row.ended_at)
+        return _stored_account(row), _aware(row.last_seen_at), _aware(row.ended_at), _aware(row.session_started_at)
 
     def touch_session(self, token_hash: str) -> None:
         table = login_sessions_table

@@ -5,10 +5,18 @@ box with 登出 in the sidebar.
 The session holds only the random token of a login; every run asks the core (Services.actor) who it proves,
 and every write asks again. Nothing here decides a permission: pages ask `Services.can` only to hide what an
 account may not do and say why.
+
+A password login is kept across reloads, new tabs and bookmarks by a cookie holding the same token (written by
+a script, as Streamlit cannot set cookies; docs/帳號與權限.md says what is stored where and why). A new session
+(a reload) reads it once, from the request that opened the session, and asks the core as for any token: an
+ended, expired, unknown or disabled account's token is refused and the cookie cleared.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -16,6 +24,7 @@ import streamlit as st
 from metrics.accounts import Action, Decision, Roles, load_roles
 from metrics.catalogue import plans_directory
 from metrics.errors import InputError, KpiError
+from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.services import Actor, LoginFailed, Services
 from ui import screen
 from ui.data import get_store
@@ -24,6 +33,27 @@ from ui.widgets import plain
 TOKEN_KEY = "login_token"
 NOTICE_KEY = "login_notice"
 SSO_TRIED_KEY = "sso_tried_email"
+COOKIE = "kpi_login"
+COOKIE_TRIED_KEY = "login_cookie_tried"  # the cookie's token already tried by this session: never again
+COOKIE_ACTION_KEY = "login_cookie_action"  # {"set": token} or {"clear": token}, written by the next run
+QUIET_KEY = "login_quiet_run"  # the next run is the account box's timer's, not the person's: no activity
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")  # secrets.token_urlsafe(32); anything else is not ours
+EXPIRY_MARGIN_SECONDS = 2  # the box checks just after the expiry, when the core surely says it has ended
+
+# Written only when a login starts or ends here. SameSite=Strict: no other site's page or request carries it,
+# not even a cross-site WebSocket; Secure over https; no Max-Age: the browser forgets it when it closes. It is
+# cleared only while it still holds the token that ended, so that another tab's newer login is kept.
+COOKIE_SCRIPT = """
+(() => {
+  const action = %(action)s;
+  const attributes = "; Path=" + %(path)s + "; SameSite=Strict" + (location.protocol === "https:" ? "; Secure" : "");
+  if (action.set) {
+    document.cookie = %(name)s + "=" + action.set + attributes;
+  } else if (document.cookie.split("; ").includes(%(name)s + "=" + action.clear)) {
+    document.cookie = %(name)s + "=" + attributes + "; Max-Age=0";
+  }
+})();
+"""
 
 
 @st.cache_resource(show_spinner=False)
@@ -65,7 +95,8 @@ def _sso_user_email() -> str | None:
 
 
 def current_actor(services: Services) -> Actor:
-    """The account this browser session proved, or nobody; a login that ended (idle, disabled) says why once."""
+    """The account this browser session proved, or nobody; a login that ended (idle, disabled) says why once.
+    A new session without a login resumes the one whose token the browser's cookie holds, if it is still valid."""
     if single_sign_on() and not st.session_state.get(TOKEN_KEY):
         email = _sso_user_email()
         if email is not None and st.session_state.get(SSO_TRIED_KEY) != email:
@@ -74,13 +105,59 @@ def current_actor(services: Services) -> Actor:
                 st.session_state[TOKEN_KEY], _ = services.login_by_email(email)
             except LoginFailed as error:
                 st.session_state[NOTICE_KEY] = plain(error)
+    if not st.session_state.get(TOKEN_KEY):
+        cookie = browser_token()
+        if cookie is not None and st.session_state.get(COOKIE_TRIED_KEY) != cookie:
+            # The cookie stays as the session was opened with it: after a logout here it must not log in again.
+            st.session_state[COOKIE_TRIED_KEY] = cookie
+            st.session_state[TOKEN_KEY] = cookie
     token = st.session_state.get(TOKEN_KEY)
-    actor = services.actor(token if isinstance(token, str) else None)
+    actor = services.actor(token if isinstance(token, str) else None,
+                           touch=not st.session_state.pop(QUIET_KEY, False))
     if token and actor.account is None:
-        st.session_state.pop(TOKEN_KEY, None)
-        if actor.ended and actor.ended != "已登出":
-            st.session_state[NOTICE_KEY] = actor.ended
+        _ended(token, actor)
+    write_cookie()
     return actor
+
+
+def browser_token() -> str | None:
+    """The login token in the cookie the browser sent when this session connected, if it has our shape."""
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this session (a script run without a client)
+        return None
+    return value if isinstance(value, str) and TOKEN_SHAPE.fullmatch(value) else None
+
+
+def _ended(token: str, actor: Actor) -> None:
+    """A login this session held is no longer valid: forget it here and in the browser, and say why once."""
+    st.session_state.pop(TOKEN_KEY, None)
+    _cookie("clear", token)
+    if actor.ended and actor.ended != "已登出":
+        st.session_state[NOTICE_KEY] = actor.ended
+
+
+def _cookie(action: str, token: str) -> None:
+    st.session_state[COOKIE_ACTION_KEY] = {action: token}
+
+
+def cookie_path() -> str:
+    """The app's own path: the cookie is not sent to other applications on the same server."""
+    return "/" + str(st.get_option("server.baseUrlPath") or "").strip("/")
+
+
+def write_cookie() -> None:
+    """The browser's copy of the login, set or cleared as the last login or logout here left it (nothing
+    when neither happened since the last run). The script is kept out of the layout."""
+    action = st.session_state.pop(COOKIE_ACTION_KEY, None)
+    if not action:
+        return
+
+    def literal(value: object) -> str:
+        return json.dumps(value).replace("<", "\\u003c")
+
+    script = COOKIE_SCRIPT % {"action": literal(action), "name": literal(COOKIE), "path": literal(cookie_path())}
+    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
 
 
 def _log_in(services: Services, username_key: str, password_key: str) -> None:
@@ -94,6 +171,7 @@ def _log_in(services: Services, username_key: str, password_key: str) -> None:
     except KpiError as error:
         st.session_state[NOTICE_KEY] = f"無法登入：{plain(error)}"
     else:
+        _cookie("set", st.session_state[TOKEN_KEY])
         st.session_state.pop(NOTICE_KEY, None)
         st.session_state["login_welcome"] = f"歡迎，{plain(account.display_name or account.username)}。"
 
@@ -103,6 +181,8 @@ def _log_out(services: Services, actor: Actor) -> None:
         services.logout(actor)
     finally:
         st.session_state.pop(TOKEN_KEY, None)
+        if actor.token:
+            _cookie("clear", actor.token)
         st.session_state["login_welcome"] = "已登出。"
     if single_sign_on() and _sso_user_email():
         st.logout()
@@ -127,7 +207,58 @@ def login_form(services: Services, *, where: str) -> None:
 
 
 def account_box(services: Services, actor: Actor) -> None:
-    """The sidebar's account: who is logged in and what they may do, or the login form."""
+    """The sidebar's account: who is logged in, what they may do and when the login ends, or the login form.
+    It is a fragment that reruns by itself just after the login's expiry, so that it never says 已登入 for a
+    login that has ended (one short run per idle period, not a poll)."""
+    seconds = None
+    if actor.account is not None and actor.expires_at is not None:
+        seconds = max((actor.expires_at - services.clock()).total_seconds(), 0) + EXPIRY_MARGIN_SECONDS
+    st.fragment(_account_fragment, run_every=seconds)(services, {"actor": actor, "drawn": False})
+
+
+def _account_fragment(services: Services, state: dict) -> None:
+    """Drawn with the page, then again alone by its timer or by its own login or logout."""
+    if state["drawn"]:
+        _check_again(services, state)
+    state["drawn"] = True
+    _account_details(services, state["actor"])
+
+
+def _check_again(services: Services, state: dict) -> None:
+    """The box's own run: a login or logout in it redraws the page; at the expiry, an ended login is shown
+    ended. The rest of the page stays as it is until the person does something (a note being typed is not
+    lost; the page's next run shows it logged out, and a write is refused anyway), unless viewing needs a
+    login: then the page is redrawn at once, and shows only the login form."""
+    shown: Actor = state["actor"]
+    token = st.session_state.get(TOKEN_KEY)
+    if token != shown.token:
+        st.rerun()
+    if not token:
+        return
+    try:
+        actor = services.actor(token, touch=False)  # the timer is not the person's activity
+    except KpiError:
+        return  # the store does not answer now: the page's next run says so
+    if actor.account is not None:
+        st.session_state[QUIET_KEY] = True
+        st.rerun()  # activity in another tab moved the expiry: the page again, to time the next check
+    _ended(token, actor)
+    if services.settings().view_needs_login:
+        st.rerun()
+    write_cookie()
+    state["actor"] = actor
+
+
+def expiry_text(actor: Actor, now: dt.datetime) -> str:
+    """When the login ends, in Taiwan time (with the date when it is not today)."""
+    if actor.expires_at is None:
+        return ""
+    end = actor.expires_at.astimezone(TAIWAN)
+    when = end.strftime("%H:%M") if end.date() == now.astimezone(TAIWAN).date() else format_taiwan_time(end)
+    return f"若無操作，將於 {when} 自動登出" if actor.by_idle else f"將於 {when} 自動登出（登入時間上限）"
+
+
+def _account_details(services: Services, actor: Actor) -> None:
     welcome = st.session_state.pop("login_welcome", None)
     if welcome:
         st.toast(welcome)
@@ -138,7 +269,9 @@ def account_box(services: Services, actor: Actor) -> None:
         st.caption("未登入：可檢視，不能上傳或修改。")
         return
     units = f"｜單位：{plain('、'.join(account.units))}" if account.units else ""
-    st.caption(f"已登入：**{plain(account.shown)}**  \n{services.roles.labels(account.roles)}{units}")
+    expiry = expiry_text(actor, services.clock())
+    st.caption(f"已登入：**{plain(account.shown)}**  \n{services.roles.labels(account.roles)}{units}"
+               + (f"  \n{expiry}" if expiry else ""))
     st.button("登出", key="logout", on_click=_log_out, args=(services, actor), icon=":material/logout:")
 
 
@@ -164,6 +297,7 @@ def first_run(services: Services) -> None:
     try:
         services.create_first_administrator(username, display_name, password, email)
         st.session_state[TOKEN_KEY], _ = services.login(username, password)
+        _cookie("set", st.session_state[TOKEN_KEY])
     except InputError as error:
         st.error("未建立帳號，請修正：\n\n" + "\n".join(f"- {plain(problem)}" for problem in error.problems))
         return
