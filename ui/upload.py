@@ -301,17 +301,24 @@ def month_checklist(context: Context) -> None:
             st.markdown("\n".join(f"- {line}" for line in details))
 
 
-def permission_problems(context: Context, files: Sequence[ReadFile]) -> list[str]:
-    """Files with figures of a unit the account may not report, each named with the core's reason."""
-    problems = []
+def permission_problems(context: Context, files: Sequence[ReadFile]) -> dict[str, list[str]]:
+    """Files with figures of a unit the account may not report (by file name), each named with the core's reason."""
+    problems: dict[str, list[str]] = {}
     for read in files:
         if read.read is None:
             continue
         for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(read.frame["year"], read.frame["unit"])}):
             decision = context.can(Action.UPLOAD, unit)
             if not decision.allowed:
-                problems.append(f"「{plain(read.name)}」含有{plain(unit)} {year}年的數字：{plain(decision.reason)}。")
+                problems.setdefault(read.name, []).append(
+                    f"「{plain(read.name)}」含有{plain(unit)} {year}年的數字：{plain(decision.reason)}。")
     return problems
+
+
+def files_without_problems(files: Sequence[ReadFile], not_permitted: Mapping[str, object]) -> list[str]:
+    """The names of the files read cleanly that the account may store: a refused file is never one of them."""
+    return [read.name for read in files
+            if read.read is not None and not read.problems and read.needed is None and read.name not in not_permitted]
 
 
 def store_files(context: Context, files: Sequence[ReadFile], choices: Mapping[Key, int] | None = None) -> bool:
