@@ -114,6 +114,27 @@ def test_the_undo_confirmation_names_the_batch_and_what_goes_back(database):
     assert stored_values(database) == {(3, "warning_cases"): 1, (3, "procurement_audits"): 10}
 
 
+def test_the_undo_confirmation_and_its_result_give_the_same_counts_in_the_same_words(database):
+    store = Store(database)
+    first = long_csv([(3, "warning_cases", 1), (3, "procurement_audits", 10), (3, "complaints_completed", 4)])
+    store.ingest(read_upload(first, "3月.csv", CATALOGUE), file_name="3月.csv", file_bytes=first)
+    # batch 2: one March figure changed (1 → 2), two re-sent unchanged, one new in April
+    second = long_csv([(3, "warning_cases", 2), (3, "procurement_audits", 10), (3, "complaints_completed", 4),
+                       (4, "warning_cases", 0)])
+    store.ingest(read_upload(second, "3月更正.csv", CATALOGUE), file_name="3月更正.csv", file_bytes=second)
+    app = open_app("資料上傳")
+    app.button(key="undo_2").click().run()
+    page = texts(app)
+    assert ("**復原後**：\n- 112年3月 1 個數字恢復為上一次上傳的值，2 個數字與上一次上傳相同，不變\n"
+            "- 112年4月 1 個數字將變為未填報") in page
+    assert "合計：1 個數字恢復為上一次上傳的值，1 個數字將變為未填報，2 個數字與上一次上傳相同，不變" in page
+    app.button(key="undo_confirm_2").click().run()
+    assert [seen(success.value) for success in app.success] == [
+        "已復原第 2 批「3月更正.csv」：1 個數字恢復為上一次上傳的值，1 個數字已變為未填報，2 個數字與上一次上傳相同，不變。"]
+    assert stored_values(database) == {(3, "warning_cases"): 1, (3, "procurement_audits"): 10,
+                                       (3, "complaints_completed"): 4}
+
+
 def test_the_same_file_chosen_twice_is_read_once(database):
 
     bad = long_csv([(1, "procurement_audits", 11), (1, "complaints_completed", "abc")])

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.accounts import Action
-from metrics.batches import undo_effects
+from metrics.batches import counts_text, undo_effects
 from metrics.completeness import checklist_details, checklist_frame, incomplete_after, lacking_text
 from metrics.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
@@ -469,6 +469,9 @@ def confirm_undo(services: Services, actor: Actor, batch: BatchInfo) -> None:
                 f"- 上傳時間：{taiwan_time(batch.uploaded_at)}")
     st.markdown("**復原後**：\n" + ("\n".join(f"- {plain(effect.text(with_unit=several_units))}" for effect in effects)
                                     or "- 此批沒有改變任何數字"))
+    if len(effects) > 1:  # the result names the batch's totals: the same counts, in the same words
+        st.markdown("合計：" + counts_text(*(sum(getattr(effect, count) for effect in effects)
+                                           for count in ("restored", "removed", "unchanged"))))
     st.caption("復原會記入操作紀錄；復原後若要再用這些數字，請重新上傳檔案。")
     confirmation_buttons("確認復原", f"undo_confirm_{batch.id}", f"undo_cancel_{batch.id}",
                          lambda: plain(services.undo(actor, batch.id).message))

@@ -233,7 +233,7 @@ def test_undo_restores_the_previous_numbers(fresh_app: StreamlitApp, page: Page)
     save_screenshot(page, "04-undo-confirm")
     dialog.get_by_role("button", name="確認復原").click()
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
-        "已復原第 2 批「112-02.xlsx」：1 筆數值恢復為上傳前的數值，3 筆該批新增的數值已移除（恢復為未填報）。")
+        "已復原第 2 批「112-02.xlsx」：1 個數字恢復為上一次上傳的值，3 個數字已變為未填報。")
     wait_for_app_idle(page)
     undone = history_lines(page).filter(has_text="第 2 批｜")
     expect(undone).to_contain_text("復原）")
