@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 
 MAPPING_ACTION = "欄位對應"
+ACCOUNT_ACTION = "修改帳號"
+ROLES_CHANGE = re.compile(r"^角色：(?P<before>.*) → (?P<after>.*)$", re.DOTALL)
 NO_COLUMN = "（無）"  # how metrics.services writes an unmapped column
 # "112年3月 procurement_audits：11 → 20", as metrics.store writes a changed value into an upload's detail
 CHANGED_FIELD = re.compile(r"(?P<period>\d{2,4}年\d{1,2}月) (?P<code>[A-Za-z][A-Za-z0-9_]*)：")
@@ -45,10 +47,26 @@ def mapping_text(source: str, detail: str) -> str:
     return "；".join(parts)
 
 
-def readable(action: str, subject: str, detail: str, field_names: Mapping[str, str]) -> tuple[str, str]:
-    """A row's subject and detail as users read them (field_names: the monthly fields' code → Chinese name)."""
+def roles_text(detail: str, role_names: Mapping[str, str]) -> str:
+    """「角色：reporter → reporter、planner」 → 「角色：填報人 → 填報人、計畫管理者」."""
+    def names(text: str) -> str:
+        return "、".join(role_names.get(role, role) for role in text.split("、"))
+
+    parts = []
+    for part in detail.split("；"):
+        match = ROLES_CHANGE.match(part)
+        parts.append(f"角色：{names(match['before'])} → {names(match['after'])}" if match else part)
+    return "；".join(parts)
+
+
+def readable(action: str, subject: str, detail: str, field_names: Mapping[str, str],
+             role_names: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """A row's subject and detail as users read them (field_names: the monthly fields' code → Chinese name;
+    role_names: a role's name → its label)."""
     if action == MAPPING_ACTION:
         return source_name(subject), mapping_text(subject, detail)
+    if action == ACCOUNT_ACTION:
+        return subject, roles_text(detail, role_names or {})
     detail = CHANGED_FIELD.sub(lambda match: f"{match['period']} {field_names.get(match['code'], match['code'])}：",
                                detail)
     return subject, detail

@@ -382,26 +382,28 @@ AUDIT_COLUMNS = (("時間", 17), ("帳號", 22), ("動作", 12), ("結果", 7), 
                  ("內容", 70))
 
 
-def audit_records(rows, field_names: Mapping[str, str] | None = None) -> list[list[object]]:
+def audit_records(rows, field_names: Mapping[str, str] | None = None,
+                  role_names: Mapping[str, str] | None = None) -> list[list[object]]:
     """Rows of the audit trail (metrics.store.AuditRow) as the page and the workbook show them: internal names
-    (kinds of export, their columns, fields' codes → field_names) in users' words."""
+    (kinds of export, their columns, fields' codes → field_names, roles → role_names) in users' words."""
     from metrics.audit_names import readable
     from metrics.store import format_taiwan_time
 
     records = []
     for row in rows:
-        subject, detail = readable(row.action, row.subject, row.detail, field_names or {})
+        subject, detail = readable(row.action, row.subject, row.detail, field_names or {}, role_names)
         records.append([format_taiwan_time(row.at), row.account, row.action, row.outcome.value, row.year, row.unit,
                         subject, detail])
     return records
 
 
-def build_audit_report(rows, *, title: str, subtitle: str, field_names: Mapping[str, str] | None = None) -> bytes:
+def build_audit_report(rows, *, title: str, subtitle: str, field_names: Mapping[str, str] | None = None,
+                       role_names: Mapping[str, str] | None = None) -> bytes:
     """The audit trail as filtered on the page, one row per entry, newest first; every text neutralised."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "操作紀錄"
     _heading(sheet, title, subtitle, AUDIT_COLUMNS)
-    _table(sheet, audit_records(rows, field_names), [None, None, None, None, "0", None, None, None])
+    _table(sheet, audit_records(rows, field_names, role_names), [None, None, None, None, "0", None, None, None])
     _print_setup(sheet)
     return _saved(workbook)

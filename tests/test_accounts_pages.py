@@ -326,14 +326,18 @@ def test_the_audit_page_and_its_export_name_sources_columns_and_fields_as_users_
                                            "更正.csv", corrected)])
     writer.save_mapping(command_line("tests"), "document_log", "signature", {"kind": "收發文別", "sign": None},
                         year=112, unit="政風處")
+    make_account(database, **REPORTER)
+    writer.update_account(command_line("tests"), "wang", roles=["reporter", "planner"])
     app = page(database, AUDIT, username="admin", roles=("administrator",))
     table = app.dataframe[0].value
+    roles = table[table["動作"] == "修改帳號"].iloc[0]
+    assert roles["內容"] == "角色：填報人 → 填報人、計畫管理者"
     mapping = table[table["動作"] == "欄位對應"].iloc[0]
     assert (mapping["對象"], mapping["內容"]) == ("公文清單", "「收發別」對應「收發文別」欄；「簽核方式」不使用")
     correction = table[table["對象"] == "「更正.csv」第 2 批"].iloc[0]
     assert "112年1月 發文總件數：11 → 12" in correction["內容"]
     shown = " ".join(str(value) for value in table.values.ravel())
-    assert "document_log" not in shown and "edoc_sent_total" not in shown and "kind＝" not in shown
+    assert not [name for name in ("document_log", "edoc_sent_total", "kind＝", "reporter", "planner") if name in shown]
 
     field_names = {code: field.name for code, field in load_catalogue(plans_directory()).field_by_code.items()}
     exported = build_audit_report(Store(database).audit_log(), title="操作紀錄", subtitle="", field_names=field_names)

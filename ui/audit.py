@@ -76,7 +76,8 @@ def audit_view(context: Context) -> None:
     st.markdown(f"最近 {SHOWN:,} 筆（新的在前），完整內容請下載 Excel：" if len(rows) > SHOWN
                 else f"共 **{len(rows):,}** 筆（新的在前）。")
     field_names = {code: monthly_field.name for code, monthly_field in context.catalogue.field_by_code.items()}
-    frame = pd.DataFrame(audit_records(rows[:SHOWN], field_names), columns=[column for column, _ in AUDIT_COLUMNS])
+    role_names = {name: role.label for name, role in context.services.roles.roles.items()}
+    frame = pd.DataFrame(audit_records(rows[:SHOWN], field_names, role_names), columns=[column for column, _ in AUDIT_COLUMNS])
     frame["年度"] = frame["年度"].map(lambda year: "" if pd.isna(year) else f"{int(year)}年")
     st.dataframe(frame, hide_index=True, width="stretch", key="audit_table")
     conditions = [f"{format_roc_date(start)}～{format_roc_date(end)}", f"帳號：{name.strip()}" if name.strip() else "",
@@ -90,7 +91,7 @@ def audit_view(context: Context) -> None:
                  else f"共 {len(exported):,} 筆")
         return build_audit_report(exported[:EXPORTED], title="施政計畫績效指標系統 操作紀錄",
                                   subtitle="；".join(part for part in [*conditions, count] if part),
-                                  field_names=field_names)
+                                  field_names=field_names, role_names=role_names)
 
     days = f"{format_roc_date(start).replace('/', '')}-{format_roc_date(end).replace('/', '')}"
     st.download_button("下載操作紀錄（.xlsx）", key="audit_download", data=workbook, file_name=f"操作紀錄_{days}.xlsx",
