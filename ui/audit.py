@@ -77,7 +77,8 @@ def audit_view(context: Context) -> None:
                 else f"共 **{len(rows):,}** 筆（新的在前）。")
     field_names = {code: monthly_field.name for code, monthly_field in context.catalogue.field_by_code.items()}
     role_names = {name: role.label for name, role in context.services.roles.roles.items()}
-    frame = pd.DataFrame(audit_records(rows[:SHOWN], field_names, role_names), columns=[column for column, _ in AUDIT_COLUMNS])
+    frame = pd.DataFrame(audit_records(rows[:SHOWN], field_names, role_names),
+                         columns=[column for column, _ in AUDIT_COLUMNS])
     frame["年度"] = frame["年度"].map(lambda year: "" if pd.isna(year) else f"{int(year)}年")
     st.dataframe(frame, hide_index=True, width="stretch", key="audit_table")
     conditions = [f"{format_roc_date(start)}～{format_roc_date(end)}", f"帳號：{name.strip()}" if name.strip() else "",
