@@ -120,8 +120,11 @@ def test_missing_values_are_a_dash_never_none(county):
     assert display(comparison) == [["舊甲處", "1", "100 分", "60%"], ["乙處", "—", "—", "—"], ["丙處", "—", "—", "—"]]
     # goal 9: 乙處 and 丙處 never met → no first year; 113 not yet decided for them
     assert display(points) == [["舊甲處", "112", "10", "10"], ["乙處", "—", "0", "—"], ["丙處", "—", "0", "—"]]
+    # the grid draws an empty cell with the table's placeholder (without one: "None"), whatever the Styler says
+    assert [table.proto.placeholder for table in app.dataframe] == ["—", "—", "—"]
     app.toggle(key="county_parts").set_value(True).run()
     assert display(app.dataframe[0])[1] == ["乙處", "—", "—", "無資料"]
+    assert app.dataframe[0].proto.placeholder == "—"
 
 
 def test_a_link_to_another_unit_keeps_the_county_pages_month(county):

@@ -25,7 +25,8 @@ DETAIL = "pages/1_指標明細.py"
 TABLE_KEY = "county_table"
 TARGET = "county_target"  # where a click on the table asked to go: (page, query parameters)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MISSING = "—"  # what the legend calls 尚無資料 or 尚無法判定, in every table of the page
+MISSING = "—"  # what the legend calls 尚無資料 or 尚無法判定, in every table of the page (the grid draws an empty
+# cell's placeholder, not the Styler's text: both are set)
 SCORE_LABEL = "加權分數"
 OVERVIEW_CHOICE = "（總覽）"
 # A header is drawn on a canvas in one line: a column is as wide as its header (glyphs of a 14-pixel font, a CJK
@@ -151,7 +152,7 @@ def comparison(context: Context, county: CountyView) -> None:
         columns[label] = number_or_text(width=column_width(label, shown[label]), help=names[indicator_id])
     st.dataframe(_styled(county, context, parts=parts), hide_index=True, width="stretch", key=TABLE_KEY,
                  on_select=lambda: _clicked(county), selection_mode="single-row", column_config=columns,
-                 height=min(35 * (len(county.standings) + 1) + 3, 720))
+                 height=min(35 * (len(county.standings) + 1) + 3, 720), placeholder=MISSING)
     names = {standing.unit: standing.plan.unit_name + ("（範例）" if standing.plan.sample else "")
              for standing in county.standings}
     indicators = dict(zip(county.indicator_ids, county.indicator_names))
@@ -187,7 +188,7 @@ def missing(context: Context, county: CountyView) -> None:
         st.success(f"所有單位都已填報 {month_label(county.year, county.month)} 的全部項目。")
         return
     st.caption(f"以下單位的 {month_label(county.year, county.month)} 還有項目沒有填報（空白不是 0）：")
-    st.dataframe(frame, hide_index=True, width="stretch", key="county_missing",
+    st.dataframe(frame, hide_index=True, width="stretch", key="county_missing", placeholder=MISSING,
                  column_config={"未填報的項目": st.column_config.TextColumn(width="large")})
 
 
@@ -201,7 +202,7 @@ def multi_year(context: Context, unit_points: list[MultiYearPoints]) -> None:
                + "）；「—」為尚無法判定（沒有該年度計畫或數字）。")
     frame = _points_frame(context.source.key, context.year, context, unit_points)
     st.dataframe(frame.style.format(_shown(""), subset=list(frame.columns[1:])), hide_index=True,
-                 width="stretch", key="county_multi_year")
+                 width="stretch", key="county_multi_year", placeholder=MISSING)
 
 
 def report_button(context: Context, county: CountyView, unit_points: list[MultiYearPoints]) -> None:
