@@ -367,7 +367,8 @@ def build_county_report(view, points, catalogue, *, title: str) -> bytes:
     rule = points[0].rule if points else None
     _heading(multi, title, f"指標 {rule.indicator} 跨年度計分（{rule.source}）；「—」為尚無法判定" if rule else "跨年度計分",
              [(column, 16 if column == "單位" else 11) for column in multi_rows.columns])
-    _table(multi, [[COUNTY_MISSING if pd_isna(value) else value for value in row] for row in multi_rows.values.tolist()],
+    _table(multi, [[COUNTY_MISSING if pd_isna(value) else value for value in row]
+                   for row in multi_rows.values.tolist()],
            [None, "0", *["0.##"] * (len(multi_rows.columns) - 2)])
     _print_setup(multi)
     return _saved(workbook)
