@@ -22,15 +22,21 @@ class UndoEffect:
     unchanged: int
 
     def text(self, *, with_unit: bool = False) -> str:
-        parts = []
-        if self.restored:
-            parts.append(f"{self.restored:,} 個數字恢復為上一次上傳的值")
-        if self.removed:
-            parts.append(f"{self.removed:,} 個數字將變為未填報")
-        if self.unchanged:
-            parts.append(f"{self.unchanged:,} 個數字與上一次上傳相同，不變")
         where = (f"{self.unit} " if with_unit else "") + month_label(self.year, self.month)
-        return f"{where} " + "，".join(parts)
+        return f"{where} " + counts_text(self.restored, self.removed, self.unchanged)
+
+
+def counts_text(restored: int, removed: int, unchanged: int, *, done: bool = False) -> str:
+    """What an undo does to a batch's values, in the same words before (the confirmation) and after (the result):
+    a value re-sent unchanged is counted as unchanged, never as restored."""
+    parts = []
+    if restored:
+        parts.append(f"{restored:,} 個數字恢復為上一次上傳的值")
+    if removed:
+        parts.append(f"{removed:,} 個數字{'已' if done else '將'}變為未填報")
+    if unchanged:
+        parts.append(f"{unchanged:,} 個數字與上一次上傳相同，不變")
+    return "，".join(parts) or "沒有任何數字改變"
 
 
 def undo_effects(values: pd.DataFrame) -> list[UndoEffect]:

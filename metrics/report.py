@@ -324,6 +324,9 @@ def _table(sheet: Worksheet, rows: Sequence[Sequence[object]], formats: Sequence
                 cell.fill = PatternFill("solid", fgColor=colour.lstrip("#"))
 
 
+COUNTY_MISSING = "—"  # as the 全府比較 page shows a missing rank, score or value
+
+
 def build_county_report(view, points, catalogue, *, title: str) -> bytes:
     """Three sheets: 全府比較 (units × common indicators, score and rank), 未填報單位, 跨年度計分.
 
@@ -336,7 +339,7 @@ def build_county_report(view, points, catalogue, *, title: str) -> bytes:
     units = [indicator for indicator in catalogue.common.indicators]
     headers = [("名次", 6), ("單位", 16), ("共同性指標加權分數", 11)] + [
         (f"{indicator.id} {indicator.short_name}", 12) for indicator in units]
-    subtitle = f"統計至 {view.year} 年 {view.month} 月｜各單位依其本年度計畫計算；加權分數只計共同性指標"
+    subtitle = f"統計至 {view.year} 年 {view.month} 月｜各單位依其本年度計畫計算；加權分數只計共同性指標；「—」為尚無資料"
     _heading(comparison, title, subtitle, headers)
     rows, fills = [], []
     for standing in view.standings:
@@ -344,7 +347,9 @@ def build_county_report(view, points, catalogue, *, title: str) -> bytes:
         score = None if standing.common_score is None else round(float(standing.common_score), 2)
         values = [result.actual if result is not None and result.actual is not None else None
                   for result in standing.common]
-        rows.append([standing.rank, name, score, *(None if value is None else float(value) for value in values)])
+        rows.append([COUNTY_MISSING if standing.rank is None else standing.rank, name,
+                     COUNTY_MISSING if score is None else score,
+                     *(COUNTY_MISSING if value is None else float(value) for value in values)])
         fills.append([None, None, None, *(STATUS_COLOURS.get(result.status) if result is not None else None
                                           for result in standing.common)])
     _table(comparison, rows, [None, None, "0.00", *(_number_format(indicator.unit) for indicator in units)], fills)
@@ -360,9 +365,10 @@ def build_county_report(view, points, catalogue, *, title: str) -> bytes:
     multi = workbook.create_sheet("跨年度計分")
     multi_rows = multi_year_frame(catalogue, points, view.year)
     rule = points[0].rule if points else None
-    _heading(multi, title, f"指標 {rule.indicator} 跨年度計分（{rule.source}）" if rule else "跨年度計分",
+    _heading(multi, title, f"指標 {rule.indicator} 跨年度計分（{rule.source}）；「—」為尚無法判定" if rule else "跨年度計分",
              [(column, 16 if column == "單位" else 11) for column in multi_rows.columns])
-    _table(multi, [[None if pd_isna(value) else value for value in row] for row in multi_rows.values.tolist()],
+    _table(multi, [[COUNTY_MISSING if pd_isna(value) else value for value in row]
+                   for row in multi_rows.values.tolist()],
            [None, "0", *["0.##"] * (len(multi_rows.columns) - 2)])
     _print_setup(multi)
     return _saved(workbook)
@@ -377,20 +383,28 @@ AUDIT_COLUMNS = (("時間", 17), ("帳號", 22), ("動作", 12), ("結果", 7), 
                  ("內容", 70))
 
 
-def audit_records(rows) -> list[list[object]]:
-    """Rows of the audit trail (metrics.store.AuditRow) as the page and the workbook show them."""
+def audit_records(rows, field_names: Mapping[str, str] | None = None,
+                  role_names: Mapping[str, str] | None = None) -> list[list[object]]:
+    """Rows of the audit trail (metrics.store.AuditRow) as the page and the workbook show them: internal names
+    (kinds of export, their columns, fields' codes → field_names, roles → role_names) in users' words."""
+    from metrics.audit_names import readable
     from metrics.store import format_taiwan_time
 
-    return [[format_taiwan_time(row.at), row.account, row.action, row.outcome.value, row.year, row.unit, row.subject,
-             row.detail] for row in rows]
+    records = []
+    for row in rows:
+        subject, detail = readable(row.action, row.subject, row.detail, field_names or {}, role_names)
+        records.append([format_taiwan_time(row.at), row.account, row.action, row.outcome.value, row.year, row.unit,
+                        subject, detail])
+    return records
 
 
-def build_audit_report(rows, *, title: str, subtitle: str) -> bytes:
+def build_audit_report(rows, *, title: str, subtitle: str, field_names: Mapping[str, str] | None = None,
+                       role_names: Mapping[str, str] | None = None) -> bytes:
     """The audit trail as filtered on the page, one row per entry, newest first; every text neutralised."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "操作紀錄"
     _heading(sheet, title, subtitle, AUDIT_COLUMNS)
-    _table(sheet, audit_records(rows), [None, None, None, None, "0", None, None, None])
+    _table(sheet, audit_records(rows, field_names, role_names), [None, None, None, None, "0", None, None, None])
     _print_setup(sheet)
     return _saved(workbook)

@@ -43,6 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from metrics import audit_chain
+from metrics.batches import counts_text
 from metrics.errors import InputError, Problem, StoreBusy, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.location import default_url
@@ -383,9 +384,10 @@ CHANGES_SHOWN = 50
 @dataclass(frozen=True)
 class UndoResult:
     batch_id: int
-    restored: int  # values set back to what they were before the batch
+    restored: int  # values set back to a different value they had before the batch
     removed: int  # values the batch had created, now "not reported" again
     message: str
+    unchanged: int = 0  # values the batch had re-sent unchanged: their provenance goes back, the number stays
 
 
 @dataclass(frozen=True)
@@ -1132,9 +1134,10 @@ class Store:
                 [_bound_key((c.year, c.unit, c.field, c.month)) for c in removals],
             )
         self._mark_undone(connection, batch_id, user)
-        message = (f"已復原{label}：{len(restores):,} 筆數值恢復為上傳前的數值，"
-                   f"{len(removals):,} 筆該批新增的數值已移除（恢復為未填報）。")
-        return UndoResult(batch_id, len(restores), len(removals), message)
+        unchanged = sum(Decimal(change.previous_value) == Decimal(change.value) for change in restores)
+        restored = len(restores) - unchanged
+        message = f"已復原{label}：{counts_text(restored, len(removals), unchanged, done=True)}。"
+        return UndoResult(batch_id, restored, len(removals), message, unchanged)
 
     def _mark_undone(self, connection: Connection, batch_id: int, user: str) -> None:
         connection.execute(batches_table.update().where(batches_table.c.id == batch_id)

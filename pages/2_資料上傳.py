@@ -10,9 +10,9 @@ from metrics.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
 from metrics.sources import distinct_files, repeated_text
 from ui.auth import refusal
 from ui.layout import reading, start_page
-from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list, incomplete_warning,
-                       month_checklist, permission_problems, read_files, remap_expander, settle_conflicts,
-                       show_mapping_needed, show_read, store_files, template_bytes, uploader_key, without_dropped)
+from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, files_without_problems, history_list,
+                       incomplete_warning, month_checklist, permission_problems, read_files, remap_expander,
+                       settle_conflicts, show_mapping_needed, show_read, store_files, template_bytes, uploader_key, without_dropped)
 from ui.widgets import plain, show_problems
 
 context = start_page("資料上傳")
@@ -63,9 +63,10 @@ if uploads:
         elif read.needed is not None:
             show_mapping_needed(context, index, read)
     if not_permitted:
-        st.error("**沒有權限儲存下列數字**：\n\n" + "\n".join(f"- {problem}" for problem in not_permitted))
+        st.error("**沒有權限儲存下列數字**：\n\n" + "\n".join(f"- {problem}" for problems in not_permitted.values()
+                                                              for problem in problems))
     if refused or not_permitted:
-        good = [read.name for read in files if read.read is not None]
+        good = files_without_problems(files, not_permitted)
         st.warning("所有選取的檔案都未儲存（任一檔案有誤即全部不儲存）。"
                    + (f"沒有問題的檔案：{plain('、'.join(good))}。" if good else "") + "請修正後重新選擇檔案。")
     elif waiting:

@@ -313,3 +313,51 @@ def test_a_note_sent_after_the_login_ended_is_kept_until_the_person_logs_in_agai
     next(button for button in app.button if button.label == "儲存說明").click().run()
     note = Store(database).notes(112, "政風處", 1)["1"]
     assert (note.reason, note.action, note.author) == ("人力不足", "增派人力", "周填報（chou）")
+
+
+def test_the_audit_page_and_its_export_name_sources_columns_and_fields_as_users_do(database):
+    from metrics.catalogue import load_catalogue, plans_directory
+    from metrics.reading import read_upload
+
+    writer = services(database)
+    stored(database, "政風處")  # 發文總件數 112年1月 = 11
+    corrected = long_csv("政風處", value=12)
+    writer.upload(command_line("tests"), [(read_upload(corrected, "更正.csv", load_catalogue(plans_directory())),
+                                           "更正.csv", corrected)])
+    writer.save_mapping(command_line("tests"), "document_log", "signature", {"kind": "收發文別", "sign": None},
+                        year=112, unit="政風處")
+    make_account(database, **REPORTER)
+    writer.update_account(command_line("tests"), "wang", roles=["reporter", "planner"])
+    app = page(database, AUDIT, username="admin", roles=("administrator",))
+    table = app.dataframe[0].value
+    roles = table[table["動作"] == "修改帳號"].iloc[0]
+    assert roles["內容"] == "角色：填報人 → 填報人、計畫管理者"
+    mapping = table[table["動作"] == "欄位對應"].iloc[0]
+    assert (mapping["對象"], mapping["內容"]) == ("公文清單", "「收發別」對應「收發文別」欄；「簽核方式」不使用")
+    correction = table[table["對象"] == "「更正.csv」第 2 批"].iloc[0]
+    assert "112年1月 發文總件數：11 → 12" in correction["內容"]
+    shown = " ".join(str(value) for value in table.values.ravel())
+    assert not [name for name in ("document_log", "edoc_sent_total", "kind＝", "reporter", "planner") if name in shown]
+
+    field_names = {code: field.name for code, field in load_catalogue(plans_directory()).field_by_code.items()}
+    exported = build_audit_report(Store(database).audit_log(), title="操作紀錄", subtitle="", field_names=field_names)
+    cells = " ".join(str(cell.value) for row in openpyxl.load_workbook(io.BytesIO(exported))["操作紀錄"].iter_rows()
+                     for cell in row)
+    assert "公文清單" in cells and "「收發別」對應「收發文別」欄" in cells and "發文總件數：11 → 12" in cells
+    assert "document_log" not in cells and "edoc_sent_total" not in cells
+    assert [row.subject for row in Store(database).audit_log(action="欄位對應")] == ["document_log"]  # stored as written
+
+
+@pytest.mark.parametrize(("since", "until", "shown"), [
+    ("", "", "請填寫起日（民國年/月/日，例如 113/03/05）。"),
+    ("113/02/30", "113/03/31", "起日：日期「113/02/30」不存在（月或日超出範圍）。"),
+    ("113/03/05", "abc", "迄日：日期「abc」無法辨識"),
+    ("113/03/31", "113/03/05", "起日 113/03/31 晚於迄日 113/03/05，請對調或修改。"),
+    ("113/03/05", "1130331", "期間：113/03/05 至 113/03/31（臺灣時間，含迄日）"),
+])
+def test_the_audit_period_is_typed_in_roc_dates(database, since, until, shown):
+    app = page(database, AUDIT, username="admin", roles=("administrator",))
+    assert app.text_input(key="audit_since").label == "起日（民國）"
+    app.text_input(key="audit_since").input(since)
+    app.text_input(key="audit_until").input(until).run()
+    assert any(shown in seen(element.value) for kind in ("error", "caption") for element in getattr(app, kind))

@@ -120,5 +120,12 @@ def test_the_county_report_holds_numbers_excel_can_sum():
     missing = [[cell.value for cell in row] for row in book["未填報單位"].iter_rows(min_row=4)]
     assert missing == [["舊甲處", 2, 1, "認證人數、現職人數"], ["丙處", 2, 0, "認證人數、現職人數"]]
     points = [[cell.value for cell in row] for row in book["跨年度計分"].iter_rows(min_row=4)]
-    assert points == [["舊甲處", 112, 10, 10], ["乙處", None, 0, None], ["丙處", None, 0, None]]
+    assert points == [["舊甲處", 112, 10, 10], ["乙處", "—", 0, "—"], ["丙處", "—", 0, "—"]]
     assert all(isinstance(value, (int, float)) for row in rows for value in row[2:])
+
+
+def test_the_county_report_writes_a_dash_where_the_page_does():
+    view = county_view(CATALOGUE, tidy(), 112, 1)  # only 甲處 has reported
+    book = load_workbook(io.BytesIO(build_county_report(view, [], CATALOGUE, title="測試")))
+    rows = [[cell.value for cell in row] for row in book["全府比較"].iter_rows(min_row=4)]
+    assert rows == [[1, "舊甲處", 100, 60], ["—", "乙處", "—", "—"], ["—", "丙處", "—", "—"]]

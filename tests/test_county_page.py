@@ -103,3 +103,62 @@ def test_over_time_last_month_and_last_year(county):
     assert "去年同期 60%（達標，目標 50%）" in texts(app)
     january = open_page("dashboard.py", year="112", unit="甲處", month="3")
     assert "較上月 -2 案" not in texts(january) and "較上月 +2 案" in texts(january)  # cases: 7 → 9
+
+
+def display(table) -> list[list[str]]:
+    """The cells as the grid draws them (a Styler's display values)."""
+    from streamlit import dataframe_util
+
+    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(table.proto.arrow_data.styler.display_values)
+    return shown.values.tolist()
+
+
+def test_missing_values_are_a_dash_never_none(county):
+    # as of 112年1月 only 甲處 has reported: 乙處 and 丙處 have no score, no rank and no 認證率
+    app = open_page(COUNTY, year="112", month="1")
+    comparison, _, points = app.dataframe
+    assert display(comparison) == [["舊甲處", "1", "100 分", "60%"], ["乙處", "—", "—", "—"], ["丙處", "—", "—", "—"]]
+    # goal 9: 乙處 and 丙處 never met → no first year; 113 not yet decided for them
+    assert display(points) == [["舊甲處", "112", "10", "10"], ["乙處", "—", "0", "—"], ["丙處", "—", "0", "—"]]
+    # the grid draws an empty cell with the table's placeholder (without one: "None"), whatever the Styler says
+    assert [table.proto.placeholder for table in app.dataframe] == ["—", "—", "—"]
+    app.toggle(key="county_parts").set_value(True).run()
+    assert display(app.dataframe[0])[1] == ["乙處", "—", "—", "無資料"]
+    assert app.dataframe[0].proto.placeholder == "—"
+
+
+def test_a_link_to_another_unit_keeps_the_county_pages_month(county):
+    # 甲處's default month is 1 (its last month with every figure), 乙處's is 3: the link's month 1 is meant
+    app = open_page(COUNTY, year="112", unit="甲處")
+    assert "統計至 112年1月" in texts(app)
+    app.switch_page("dashboard.py")
+    app.query_params.update(year="112", unit="乙處", month="1")
+    app.run()
+    assert "乙處｜統計至 112年1月" in texts(app)
+    assert app.sidebar.selectbox(key="period_month").value == 1
+
+
+def test_a_chosen_row_opens_that_unit_at_the_pages_year_and_month():
+    from test_county import CATALOGUE, tidy
+    from metrics.county import county_view
+    from ui.county import OVERVIEW, target_of
+
+    view = county_view(CATALOGUE, tidy(), 112, 3)  # ranked 甲處, 丙處, 乙處
+    assert target_of(view, [2]) == (OVERVIEW, {"year": "112", "unit": "乙處", "month": "3"})
+    assert target_of(view, []) is None and target_of(view, [3]) is None
+
+
+def test_every_header_of_the_sample_comparison_fits_its_column(database):
+    import json
+
+    from test_pages import open_app
+
+    app = open_app("全府比較")
+    config = json.loads(app.dataframe[0].proto.columns)
+    widths = {settings.get("label") or column: settings["width"] for column, settings in config.items()
+              if not settings.get("hidden")}
+    # a 14-pixel CJK glyph is 14 pixels wide, a digit or a hyphen about 8; 16 pixels of padding and 20 of sort arrow
+    assert widths["10-2 公文線上簽核比率"] >= 5 * 8 + 8 * 14 + 36
+    assert widths["6 聘僱臨時人力精簡率"] >= 2 * 8 + 8 * 14 + 36
+    assert widths["加權分數"] >= 4 * 14 + 36 and widths["名次"] >= 2 * 14 + 36
+    assert all(width >= 2 * 14 + 36 for width in widths.values())

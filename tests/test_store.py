@@ -255,7 +255,10 @@ def test_scenario_january_february_correction_undo(store: Store) -> None:
     assert store.value_provenance(112, UNIT, "procurement_audits", 1).batch_id == correction.batch_id
 
     undone = store.undo(correction.batch_id)
-    assert (undone.restored, undone.removed) == (3, 1)
+    # 1 changed (procurement_audits 11 → 10), 1 added (payables), 2 re-sent unchanged: counted as unchanged
+    assert (undone.restored, undone.removed, undone.unchanged) == (1, 1, 2)
+    assert undone.message == (f"已復原第 {correction.batch_id} 批「1月更正.xlsx」：1 個數字恢復為上一次上傳的值，"
+                              "1 個數字已變為未填報，2 個數字與上一次上傳相同，不變。")
     assert current(store) == after_february
     assert store.value_provenance(112, UNIT, "procurement_audits", 1).batch_id == january
     assert store.value_provenance(112, UNIT, "warning_cases", 2).batch_id == february
@@ -283,7 +286,7 @@ def test_undo_of_the_only_batch_leaves_nothing_reported(store: Store) -> None:
     batch = ingest(store, tidy((1, "warning_cases", "1"), (2, "warning_cases", "2")), "a.xlsx")
     result = store.undo(batch)
     assert (result.restored, result.removed) == (0, 2)
-    assert "恢復為未填報" in result.message
+    assert result.message == "已復原第 1 批「a.xlsx」：2 個數字已變為未填報。"
     assert store.is_empty() and store.years_and_units() == [] and current(store) == {}
     assert len(store.history()) == 1
 

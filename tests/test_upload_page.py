@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from catalogues import CATALOGUE
+from streamlit.testing.v1 import AppTest
+
+from catalogues import CATALOGUE, FIXTURE_PLANS
+from signing import sign_in
 from metrics.exports.synthetic import xlsx_bytes
 from metrics.reading import read_upload
 from metrics.store import Store
@@ -111,6 +114,27 @@ def test_the_undo_confirmation_names_the_batch_and_what_goes_back(database):
     assert stored_values(database) == {(3, "warning_cases"): 1, (3, "procurement_audits"): 10}
 
 
+def test_the_undo_confirmation_and_its_result_give_the_same_counts_in_the_same_words(database):
+    store = Store(database)
+    first = long_csv([(3, "warning_cases", 1), (3, "procurement_audits", 10), (3, "complaints_completed", 4)])
+    store.ingest(read_upload(first, "3月.csv", CATALOGUE), file_name="3月.csv", file_bytes=first)
+    # batch 2: one March figure changed (1 → 2), two re-sent unchanged, one new in April
+    second = long_csv([(3, "warning_cases", 2), (3, "procurement_audits", 10), (3, "complaints_completed", 4),
+                       (4, "warning_cases", 0)])
+    store.ingest(read_upload(second, "3月更正.csv", CATALOGUE), file_name="3月更正.csv", file_bytes=second)
+    app = open_app("資料上傳")
+    app.button(key="undo_2").click().run()
+    page = texts(app)
+    assert ("**復原後**：\n- 112年3月 1 個數字恢復為上一次上傳的值，2 個數字與上一次上傳相同，不變\n"
+            "- 112年4月 1 個數字將變為未填報") in page
+    assert "合計：1 個數字恢復為上一次上傳的值，1 個數字將變為未填報，2 個數字與上一次上傳相同，不變" in page
+    app.button(key="undo_confirm_2").click().run()
+    assert [seen(success.value) for success in app.success] == [
+        "已復原第 2 批「3月更正.csv」：1 個數字恢復為上一次上傳的值，1 個數字已變為未填報，2 個數字與上一次上傳相同，不變。"]
+    assert stored_values(database) == {(3, "warning_cases"): 1, (3, "procurement_audits"): 10,
+                                       (3, "complaints_completed"): 4}
+
+
 def test_the_same_file_chosen_twice_is_read_once(database):
 
     bad = long_csv([(1, "procurement_audits", 11), (1, "complaints_completed", "abc")])
@@ -210,3 +234,40 @@ def test_a_busy_store_keeps_the_files_and_offers_to_try_again(database, monkeypa
     assert Store(database).is_empty()
     app.button(key="confirm_upload").click().run()  # the same files, the same button: stored now
     assert stored_values(database)[(4, "warning_cases")] == 1
+
+
+
+def refusal_warning(app) -> str:
+    return next(seen(warning.value) for warning in app.warning if "所有選取的檔案都未儲存" in seen(warning.value))
+
+
+def unit_csv(unit: str, rows: list[tuple[int, str, object]]) -> bytes:
+    return ("年度,月份,單位,項目代碼,數值\n" + "".join(f"112,{month},{unit},{code},{value}\n" for month, code, value in rows)
+            ).encode("utf-8-sig")
+
+
+A_CASES = ("甲.csv", unit_csv("甲處", [(1, "cases", 3)]))
+B_RATIO = ("乙.csv", unit_csv("乙處", [(1, "done", 4), (1, "total", 5)]))
+A_WRONG = ("甲錯.csv", unit_csv("甲處", [(2, "cases", "abc")]))
+
+
+@pytest.mark.parametrize(("files", "good"), [
+    ([A_CASES, B_RATIO], ["甲.csv"]),  # 乙處's figures are refused to a reporter of 甲處 only
+    ([B_RATIO], []),
+    ([A_WRONG, A_CASES], ["甲.csv"]),
+    ([A_WRONG, B_RATIO], []),
+])
+def test_a_refused_file_is_never_listed_among_the_files_without_problems(database, monkeypatch, files, good):
+    monkeypatch.setenv("KPI_PLANS_DIR", str(FIXTURE_PLANS))
+    app = sign_in(AppTest.from_file("../dashboard.py", default_timeout=30), roles=("reporter",), units=["甲處"],
+                  username="clerk")
+    app.query_params.update(year="112", unit="甲處")
+    app.run()
+    app.switch_page("pages/2_資料上傳.py").run()
+    app = upload(app, files)
+    warning = refusal_warning(app)
+    if good:
+        assert f"沒有問題的檔案：{'、'.join(good)}。" in warning
+    else:
+        assert "沒有問題的檔案" not in warning
+    assert Store(database).is_empty()

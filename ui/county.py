@@ -1,8 +1,9 @@
-"""The 全府比較 page's parts: the comparison table (colours, hover, sortable, a click opens the unit or the
-indicator), the units that have not reported, goal 6's multi-year points, links and the county report."""
+"""The 全府比較 page's parts: the comparison table (colours, sortable by its headers, a ticked row opens the unit),
+the units that have not reported, goal 6's multi-year points, links to a unit or an indicator and the county report."""
 
 from __future__ import annotations
 
+import unicodedata
 from fractions import Fraction
 
 import pandas as pd
@@ -24,8 +25,23 @@ DETAIL = "pages/1_指標明細.py"
 TABLE_KEY = "county_table"
 TARGET = "county_target"  # where a click on the table asked to go: (page, query parameters)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Column widths in pixels: the whole comparison fits a 1400-pixel screen with the sidebar open.
-WIDTHS = {"單位": 100, "名次": 45, "共同性指標加權分數": 80, "indicator": 88}
+MISSING = "—"  # what the legend calls 尚無資料 or 尚無法判定, in every table of the page (the grid draws an empty
+# cell's placeholder, not the Styler's text: both are set)
+SCORE_LABEL = "加權分數"
+OVERVIEW_CHOICE = "（總覽）"
+# A header is drawn on a canvas in one line: a column is as wide as its header (glyphs of a 14-pixel font, a CJK
+# one 14 pixels, others about 8) plus the cell padding and the sort arrow, or its widest value.
+WIDE_PIXELS, NARROW_PIXELS, PADDING_PIXELS = 15, 8, 40
+
+
+def text_width(text: str) -> int:
+    """Pixels a header or cell text needs in the grid, padding and sort arrow included."""
+    return PADDING_PIXELS + sum(WIDE_PIXELS if unicodedata.east_asian_width(character) in "WF" else NARROW_PIXELS
+                                for character in text)
+
+
+def column_width(label: str, texts: list[str]) -> int:
+    return max([text_width(label), *(text_width(text) - PADDING_PIXELS // 2 for text in texts)])
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -72,13 +88,19 @@ def _tables(source_key: tuple, year: int, month: int, _county: CountyView,
 
 
 def _shown(unit: str):
-    """A cell's number as the gauges write it: 50%, 40.74%, 134 案, 99.12 分."""
+    """A cell's number as the gauges write it: 50%, 40.74%, 134 案, 99.12 分; 「—」 when there is none."""
     def text(value: object) -> str:
-        if value is None or value != value:
-            return "—"
+        if _missing(value):
+            return MISSING
         number = format_number(Fraction(str(value)))
+        if not unit:
+            return number
         return f"{number}%" if unit == "%" else f"{number} {unit}"
     return text
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value != value
 
 
 def _styled(county: CountyView, context: Context, *, parts: bool) -> Styler:
@@ -86,23 +108,23 @@ def _styled(county: CountyView, context: Context, *, parts: bool) -> Styler:
     (st.dataframe shows no Styler tooltips, so the parts are a view of their own rather than a hover.)"""
     frame, colours, formats, texts = _tables(context.source.key, county.year, county.month, county, context)
     if parts:
-        return texts.style.apply(lambda _: colours, axis=None)
-    return frame.style.apply(lambda _: colours, axis=None).format(formats)
+        return texts.style.apply(lambda _: colours, axis=None).format(na_rep=MISSING)
+    return frame.style.apply(lambda _: colours, axis=None).format(formats, na_rep=MISSING).format(
+        _shown(""), subset=["名次"])
+
+
+def target_of(county: CountyView, rows: list[int]) -> tuple[str, dict[str, str]] | None:
+    """The row chosen in the table (its position in the unsorted table): that unit's overview for the page's year
+    and month. A click on a header only sorts: it chooses no row."""
+    if not rows or not 0 <= rows[0] < len(county.standings):
+        return None
+    return OVERVIEW, period_params(county.year, county.standings[rows[0]].unit, county.month)
 
 
 def _clicked(county: CountyView) -> None:
-    """A cell chosen in the table: the unit's overview, or that indicator's detail, for the same year and month."""
-    cells = st.session_state[TABLE_KEY].selection.cells
-    if not cells:
-        return
-    row, column = cells[0]
-    standing = county.standings[row]
-    params = period_params(county.year, standing.unit, county.month)
-    indicator = column.split(" ", 1)[0]
-    if indicator in county.indicator_ids:
-        st.session_state[TARGET] = (DETAIL, {**params, "indicator": indicator})
-    else:
-        st.session_state[TARGET] = (OVERVIEW, params)
+    target = target_of(county, list(st.session_state[TABLE_KEY].selection.rows))
+    if target is not None:
+        st.session_state[TARGET] = target
 
 
 def comparison(context: Context, county: CountyView) -> None:
@@ -110,30 +132,44 @@ def comparison(context: Context, county: CountyView) -> None:
     if target is not None:
         st.switch_page(target[0], query_params=target[1])
     st.caption(f"各單位依其 {county.year} 年度計畫計算，統計至 {month_label(county.year, county.month)}；"
-               "「共同性指標加權分數」只計共同性指標：各項達成率（超過 100% 者以 100% 計）乘以權重後加總，再除以權重合計，名次依此排列。"
-               "顏色：綠＝達標、藍＝符合進度、紅＝落後、灰＝無資料或不適用。點選欄位標題可排序；"
-               "點選單位或分數開啟該單位的總覽，點選指標數字開啟該指標的明細。")
+               "「加權分數」只計共同性指標：各項達成率（超過 100% 者以 100% 計）乘以權重後加總，再除以權重合計，名次依此排列。"
+               "顏色：綠＝達標、藍＝符合進度、紅＝落後、灰＝無資料或不適用；「—」為尚無資料。點選欄位標題可排序；"
+               "勾選單位左側的方框，開啟該單位同一年度、同一月份的總覽；各指標的明細可由下方「前往單位」開啟。")
     parts = st.toggle("數字旁顯示分子與分母（文字，不依數值排序）", key="county_parts")
+    frame, _, formats, texts = _tables(context.source.key, county.year, county.month, county, context)
+    shown = {column: [value if column == "單位" or isinstance(value, str) else
+                      formats.get(column, _shown(""))(value) for value in (texts if parts else frame)[column]]
+             for column in frame.columns}
     names = dict(zip(county.indicator_ids, (indicator.name for indicator in context.catalogue.common.indicators)))
-    columns = {"單位": st.column_config.TextColumn(width=WIDTHS["單位"]),
-               "名次": st.column_config.NumberColumn(width=WIDTHS["名次"]),
-               "共同性指標加權分數": (st.column_config.TextColumn if parts else st.column_config.NumberColumn)(
-                   "加權分數", width=WIDTHS["共同性指標加權分數"],
-                                                         help="只計共同性指標：各項達成率（超過 100% 者以 100% 計）乘以權重後加總，再除以權重合計，乘以 100")}
+    number_or_text = st.column_config.TextColumn if parts else st.column_config.NumberColumn
+    columns = {"單位": st.column_config.TextColumn(width=column_width("單位", shown["單位"]), pinned=True),
+               "名次": st.column_config.NumberColumn(width=column_width("名次", shown["名次"])),
+               "共同性指標加權分數": number_or_text(
+                   SCORE_LABEL, width=column_width(SCORE_LABEL, shown["共同性指標加權分數"]),
+                   help="只計共同性指標：各項達成率（超過 100% 者以 100% 計）乘以權重後加總，再除以權重合計，乘以 100")}
     for indicator_id, name in zip(county.indicator_ids, county.indicator_names):
-        column_type = st.column_config.TextColumn if parts else st.column_config.NumberColumn
-        columns[f"{indicator_id} {name}"] = column_type(width=WIDTHS["indicator"] * (2 if parts else 1),
-                                                        help=names[indicator_id])
+        label = f"{indicator_id} {name}"
+        columns[label] = number_or_text(width=column_width(label, shown[label]), help=names[indicator_id])
     st.dataframe(_styled(county, context, parts=parts), hide_index=True, width="stretch", key=TABLE_KEY,
-                 on_select=lambda: _clicked(county), selection_mode="single-cell", column_config=columns,
-                 height=min(35 * (len(county.standings) + 1) + 3, 720))
+                 on_select=lambda: _clicked(county), selection_mode="single-row", column_config=columns,
+                 height=min(35 * (len(county.standings) + 1) + 3, 720), placeholder=MISSING)
     names = {standing.unit: standing.plan.unit_name + ("（範例）" if standing.plan.sample else "")
              for standing in county.standings}
-    chosen, link = st.columns([2, 3], vertical_alignment="bottom")
+    indicators = dict(zip(county.indicator_ids, county.indicator_names))
+    chosen, which, link = st.columns([2, 2, 3], vertical_alignment="bottom")
     unit = chosen.selectbox("前往單位", list(names), format_func=names.get, key="county_unit")
+    indicator = which.selectbox("開啟", [OVERVIEW_CHOICE, *indicators], key="county_indicator",
+                                format_func=lambda value: value if value == OVERVIEW_CHOICE
+                                else f"{value} {indicators[value]} 明細")
     if unit is not None:
-        link.page_link(OVERVIEW, label=f"開啟{names[unit]}的總覽（{month_label(county.year, county.month)}）",
-                       icon=":material/speed:", query_params=period_params(county.year, unit, county.month))
+        when = month_label(county.year, county.month)
+        if indicator in indicators:
+            link.page_link(DETAIL, label=f"開啟{names[unit]}的指標 {indicator} 明細（{when}）",
+                           icon=":material/query_stats:",
+                           query_params=period_params(county.year, unit, county.month, indicator=indicator))
+        else:
+            link.page_link(OVERVIEW, label=f"開啟{names[unit]}的總覽（{when}）", icon=":material/speed:",
+                           query_params=period_params(county.year, unit, county.month))
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -152,7 +188,7 @@ def missing(context: Context, county: CountyView) -> None:
         st.success(f"所有單位都已填報 {month_label(county.year, county.month)} 的全部項目。")
         return
     st.caption(f"以下單位的 {month_label(county.year, county.month)} 還有項目沒有填報（空白不是 0）：")
-    st.dataframe(frame, hide_index=True, width="stretch", key="county_missing",
+    st.dataframe(frame, hide_index=True, width="stretch", key="county_missing", placeholder=MISSING,
                  column_config={"未填報的項目": st.column_config.TextColumn(width="large")})
 
 
@@ -164,8 +200,9 @@ def multi_year(context: Context, unit_points: list[MultiYearPoints]) -> None:
     st.caption(f"指標 {rule.indicator} 依{rule.source}：{rule.years[0]}～{rule.years[-1]} 年間第一次達標的年度決定該年及以後各年的分數"
                "（" + "、".join(f"{year} 年 {value:g} 分" for year, value in rule.points_by_first_year)
                + "）；「—」為尚無法判定（沒有該年度計畫或數字）。")
-    st.dataframe(_points_frame(context.source.key, context.year, context, unit_points), hide_index=True,
-                 width="stretch", key="county_multi_year")
+    frame = _points_frame(context.source.key, context.year, context, unit_points)
+    st.dataframe(frame.style.format(_shown(""), subset=list(frame.columns[1:])), hide_index=True,
+                 width="stretch", key="county_multi_year", placeholder=MISSING)
 
 
 def report_button(context: Context, county: CountyView, unit_points: list[MultiYearPoints]) -> None:

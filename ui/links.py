@@ -32,6 +32,11 @@ def apply_period(catalogue: Catalogue) -> list[str]:
     """Take the year, unit and month a link or bookmark asks for; problems say what could not be shown."""
     problems = []
     year_text, unit_text, month_text = (_new_in_url(key) for key in PERIOD)
+    if unit_text is not None:
+        # A link to another unit names its whole period: the month it carries is meant even when this session
+        # wrote the same month (the other unit's default month may differ).
+        url = _url()
+        year_text, month_text = url["year"], url["month"]
     year = None
     if year_text is not None:
         year = int(year_text) if year_text.strip().isdigit() else None

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.accounts import Action
-from metrics.batches import undo_effects
+from metrics.batches import counts_text, undo_effects
 from metrics.completeness import checklist_details, checklist_frame, incomplete_after, lacking_text
 from metrics.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
@@ -301,17 +301,24 @@ def month_checklist(context: Context) -> None:
             st.markdown("\n".join(f"- {line}" for line in details))
 
 
-def permission_problems(context: Context, files: Sequence[ReadFile]) -> list[str]:
-    """Files with figures of a unit the account may not report, each named with the core's reason."""
-    problems = []
+def permission_problems(context: Context, files: Sequence[ReadFile]) -> dict[str, list[str]]:
+    """Files with figures of a unit the account may not report (by file name), each named with the core's reason."""
+    problems: dict[str, list[str]] = {}
     for read in files:
         if read.read is None:
             continue
         for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(read.frame["year"], read.frame["unit"])}):
             decision = context.can(Action.UPLOAD, unit)
             if not decision.allowed:
-                problems.append(f"「{plain(read.name)}」含有{plain(unit)} {year}年的數字：{plain(decision.reason)}。")
+                problems.setdefault(read.name, []).append(
+                    f"「{plain(read.name)}」含有{plain(unit)} {year}年的數字：{plain(decision.reason)}。")
     return problems
+
+
+def files_without_problems(files: Sequence[ReadFile], not_permitted: Mapping[str, object]) -> list[str]:
+    """The names of the files read cleanly that the account may store: a refused file is never one of them."""
+    return [read.name for read in files
+            if read.read is not None and not read.problems and read.needed is None and read.name not in not_permitted]
 
 
 def store_files(context: Context, files: Sequence[ReadFile], choices: Mapping[Key, int] | None = None) -> bool:
@@ -462,6 +469,9 @@ def confirm_undo(services: Services, actor: Actor, batch: BatchInfo) -> None:
                 f"- 上傳時間：{taiwan_time(batch.uploaded_at)}")
     st.markdown("**復原後**：\n" + ("\n".join(f"- {plain(effect.text(with_unit=several_units))}" for effect in effects)
                                     or "- 此批沒有改變任何數字"))
+    if len(effects) > 1:  # the result names the batch's totals: the same counts, in the same words
+        st.markdown("合計：" + counts_text(*(sum(getattr(effect, count) for effect in effects)
+                                           for count in ("restored", "removed", "unchanged"))))
     st.caption("復原會記入操作紀錄；復原後若要再用這些數字，請重新上傳檔案。")
     confirmation_buttons("確認復原", f"undo_confirm_{batch.id}", f"undo_cancel_{batch.id}",
                          lambda: plain(services.undo(actor, batch.id).message))

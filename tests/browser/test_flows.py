@@ -29,7 +29,6 @@ from metrics.template import build_template
 from .helpers import (XLSX, Locator, Page, StreamlitApp, assert_no_error_shown, button, edit_grid_number, expect,
                       gauge, gauge_caption, gauge_number, go_to, grid_cell, grid_row_count, log_in, metric_delta,
                       metric_value, open_page, save_screenshot, table_with_column, title, wait_for_app_idle)
-from .helpers import GRID_ROW_PIXELS, column_index
 
 pytestmark = pytest.mark.browser
 
@@ -233,7 +232,7 @@ def test_undo_restores_the_previous_numbers(fresh_app: StreamlitApp, page: Page)
     save_screenshot(page, "04-undo-confirm")
     dialog.get_by_role("button", name="確認復原").click()
     expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
-        "已復原第 2 批「112-02.xlsx」：1 筆數值恢復為上傳前的數值，3 筆該批新增的數值已移除（恢復為未填報）。")
+        "已復原第 2 批「112-02.xlsx」：1 個數字恢復為上一次上傳的值，3 個數字已變為未填報。")
     wait_for_app_idle(page)
     undone = history_lines(page).filter(has_text="第 2 批｜")
     expect(undone).to_contain_text("復原）")
@@ -381,17 +380,14 @@ def test_county_page_links_to_a_units_overview_for_the_same_year_and_month(share
     assert_no_error_shown(page)
 
 
-def test_a_click_on_a_county_cell_opens_that_indicators_detail(shared_app: StreamlitApp, page: Page) -> None:
+def test_the_county_page_opens_an_indicators_detail_for_the_same_month(shared_app: StreamlitApp, page: Page) -> None:
     open_page(page, shared_app.page_url("全府比較") + "?year=112&month=12", "全府比較")
-    table = table_with_column(page, "10-2 公文線上簽核比率")
-    assert column_index(table, "10-2 公文線上簽核比率") == 9  # the last column
-    grid = table.get_by_test_id("stDataFrameResizable")
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    assert box is not None
-    # the grid is a canvas: the cell is clicked where it is drawn, in the last column of the first row
-    page.mouse.click(box["x"] + box["width"] - 25, box["y"] + GRID_ROW_PIXELS * 1.5)
+    page.locator(".st-key-county_unit").click()
+    page.get_by_role("option", name="主計處（範例）").click()
+    page.locator(".st-key-county_indicator").click()
+    page.get_by_role("option", name="10-2 公文線上簽核比率 明細").click()
+    page.get_by_role("link", name="開啟主計處（範例）的指標 10-2 明細（112年12月）").click()
     expect(title(page, "指標明細")).to_be_visible()
     wait_for_app_idle(page)
-    assert "indicator=10-2" in page.url and "month=12" in page.url
+    assert "indicator=10-2" in page.url and "month=12" in page.url and "unit=%E4%B8%BB%E8%A8%88%E8%99%95" in page.url
     expect(page.get_by_text("指標 10-2：公文線上簽核比率")).to_be_visible()
