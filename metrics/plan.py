@@ -241,6 +241,8 @@ def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fiel
             issue("有替代分母（alternative_denominator）但沒有分母", "alternative_denominator")
         if not isinstance(indicator.weight, Decimal) or not indicator.weight.is_finite() or indicator.weight <= 0:
             issue(f"權重缺漏或不大於 0（目前是 {plain_number(indicator.weight)}）", "weight")
+        elif indicator.weight > 100:
+            issue(f"權重 {plain_number(indicator.weight)}% 超過 100%（權重是占全部指標的百分比）", "weight")
         if not isinstance(indicator.target, Decimal) or not indicator.target.is_finite() or indicator.target <= 0:
             issue(f"目標值缺漏或不大於 0（目前是 {plain_number(indicator.target)}）", "target")
         if not indicator.numerator:
