@@ -542,6 +542,8 @@ def render_table(evaluation: Evaluation, points: MultiYearPoints | None = None) 
         lines.append("  ".join(pad(cell, widths[index], index in numeric) for index, cell in enumerate(row)).rstrip())
     notes = [f"指標 {result.indicator.id}：{result.computation.note}" for result in evaluation.results
              if result.computation.note and result.status not in ("no_data",)]
+    notes += [f"指標 {result.indicator.id}：年底預估 {result.projection_text}" for result in evaluation.results
+              if result.projection_capped]
     if notes:
         lines += ["", *notes]
     if points is not None:

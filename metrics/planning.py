@@ -168,6 +168,9 @@ def _indicator_changes(before: Indicator, after: Indicator, old: Plan, new: Plan
     for name, text in (("numerator", "分子"), ("denominator", "分母"), ("alternative_denominator", "替代分母")):
         if getattr(before, name) != getattr(after, name):
             changes.append(f"{label} {text}「{_terms(getattr(before, name), old)}」→「{_terms(getattr(after, name), new)}」")
+    if before.upper_bound != after.upper_bound:
+        changes.append(f"{label} 上限 {'無' if before.upper_bound is None else _number(before.upper_bound, before.unit)} → "
+                       f"{'無' if after.upper_bound is None else _number(after.upper_bound, after.unit)}")
     if before.accrues != after.accrues:
         changes.append(f"{label} 逐月累計 {'是' if before.accrues else '否'} → {'是' if after.accrues else '否'}")
     return changes
@@ -317,7 +320,7 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
             accrues=bool(row.get("逐月累計")), gap_rule=_text(row.get("差距規則")) or "count",
             gap_template=known.gap_template if known else "還需 {amount} {unit}",
             gap_unit=known.gap_unit if known else "", help=_text(row.get("說明")),
-            common=indicator_id in catalogue.common.indicator_by_id)
+            common=indicator_id in catalogue.common.indicator_by_id, upper_bound=known.upper_bound if known else None)
         if not indicator.name:
             problems.append(f"{label}：請填名稱")
         if indicator.formula and indicator.formula != "count" and not _text(row.get("差距規則")):

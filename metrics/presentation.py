@@ -147,7 +147,7 @@ def gauge_lines(result: IndicatorResult, figures: Figures) -> list[str]:
     if result.gap_text:
         lines.append(f"差距：{result.gap_text}")
     if result.projection is not None:
-        lines.append(f"年底預估：{result.format_value(result.projection)}")
+        lines.append(f"年底預估：{result.projection_text}")
     if result.computation.note and result.status != "no_data":
         lines.append(result.computation.note)
     if result.missing_months:
