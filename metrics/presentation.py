@@ -150,7 +150,7 @@ def gauge_lines(result: IndicatorResult, figures: Figures) -> list[str]:
         lines.append(f"年底預估：{result.projection_text}")
     if result.computation.note and result.status != "no_data":
         lines.append(result.computation.note)
-    if result.missing_months:
+    if result.missing_months and figures.reported_months():  # a year with nothing uploaded is said once, not per gauge
         lines.append(f"⚠ 尚未填報：{months_text(result.missing_months)}")
     return lines
 
