@@ -296,7 +296,7 @@ def test_what_if_additional_figures(database):
 
 def test_what_if_rejects_a_bad_target_in_plain_words(database):
     app = edit_targets(open_app("情境模擬"), 0, "模擬目標值", 0)
-    assert any("模擬目標值須為大於 0 的數字" in warning.value for warning in app.warning)
+    assert any("模擬目標值（目前是 0）須為大於 0 的數字" in warning.value for warning in app.warning)
     assert gauge(app, "whatif_gauge_1")["gauge"]["threshold"]["value"] == 2
 
 

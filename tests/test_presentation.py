@@ -77,7 +77,10 @@ def test_formula_text(values, month, indicator_id, expected):
       "⚠ 尚未填報：3月"]),
     (EDOC, 1, "10-1", ["電子發文件數 1,180 / 發文總件數 1,216 件", "狀態：達標｜目標 97%｜達成率 100%",
                        "差距：已達標", "年底預估：97.04%"]),
-    ({}, 2, "1", ["狀態：無資料｜目標 2 案（至 2 月進度 0.33 案）｜達成率 —", "⚠ 尚未填報：1月、2月"]),
+    # nothing uploaded for the year at all: said once on the page, not as months missing under every gauge
+    ({}, 2, "1", ["狀態：無資料｜目標 2 案（至 2 月進度 0.33 案）｜達成率 —"]),
+    ({"procurement_audits": {1: 3}}, 2, "1", ["狀態：無資料｜目標 2 案（至 2 月進度 0.33 案）｜達成率 —",
+                                             "⚠ 尚未填報：1月、2月"]),
 ])
 def test_gauge_lines(values, month, indicator_id, expected):
     assert gauge_lines(result_of(values, month, indicator_id), figures(values)) == expected
