@@ -337,6 +337,10 @@ def read_targets_table(table: pd.DataFrame, plan: Plan) -> tuple[dict[str, Decim
         if target is None or target <= 0:
             problems.append(Problem(f"{name}的模擬目標值{_typed(row['模擬目標值'])}須為大於 0 的數字，"
                                     f"暫以計畫目標值 {format_number(Fraction(indicator.target))} 計算。", field="模擬目標值"))
+        elif indicator.upper_bound is not None and target > indicator.upper_bound:
+            problems.append(Problem(f"{name}的模擬目標值（目前是 {format_number(Fraction(target))}）超過此指標的上限 "
+                                    f"{format_number(Fraction(indicator.upper_bound))}，無法達成，"
+                                    f"暫以計畫目標值 {format_number(Fraction(indicator.target))} 計算。", field="模擬目標值"))
         elif target != indicator.target:
             targets[indicator.id] = target
         weight = _exact(row["模擬權重"])

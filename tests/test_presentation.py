@@ -172,6 +172,7 @@ def edited_targets(changes):
     ({("1", "模擬目標值"): float("nan")}, {}, {}, ["模擬目標值"]),  # a cleared cell
     ({("8", "模擬權重"): -1}, {}, {}, ["模擬權重"]),
     ({("8", "模擬權重"): 100}, {}, {"8": D(100)}, []),  # the boundary is allowed
+    ({("8", "模擬目標值"): 100}, {"8": D(100)}, {}, []),  # a target at the indicator's upper bound is allowed
     ({("8", "模擬權重"): 120}, {}, {}, ["模擬權重"]),  # was kept as 100 by the grid without a word (issue 19)
 ])
 def test_read_targets_table(changes, targets, weights, problem_fields):
@@ -185,6 +186,7 @@ def test_read_targets_table(changes, targets, weights, problem_fields):
     ({("8", "模擬權重"): 120}, "指標 8（預算執行率）的模擬權重（目前是 120）須為 0 至 100 的數字，暫以計畫權重 10 計算。"),
     ({("8", "模擬權重"): -5}, "指標 8（預算執行率）的模擬權重（目前是 -5）須為 0 至 100 的數字，暫以計畫權重 10 計算。"),
     ({("1", "模擬目標值"): float("nan")}, "指標 1（辦理預警案件）的模擬目標值（目前空白）須為大於 0 的數字，暫以計畫目標值 2 計算。"),
+    ({("8", "模擬目標值"): 120}, "指標 8（預算執行率）的模擬目標值（目前是 120）超過此指標的上限 100，無法達成，暫以計畫目標值 85 計算。"),
 ])
 def test_a_what_if_number_out_of_range_is_named_with_its_value(changes, message):
     _, _, problems = read_targets_table(edited_targets(changes), PLAN_112)
