@@ -54,7 +54,9 @@ class IndicatorResult:
 
     @property
     def projection_capped(self) -> bool:
-        return self.trend is not None and self.projection is not None and self.trend != self.projection
+        """The run rate passes the indicator's upper bound, by more than the shown decimals hide."""
+        return (self.trend is not None and self.projection is not None and self.trend > self.projection
+                and self.format_value(self.trend) != self.format_value(self.projection))
 
     @property
     def projection_text(self) -> str:

@@ -123,6 +123,8 @@ def test_pace_and_projection(values, as_of, indicator_id, pace, projection):
     # 521.9 of 1,000 千元 by May: 52.19 % × 12 ÷ 5 = 125.256 %, but an execution rate cannot pass 100 %
     (521.9, 5, 100, F("125.256"), "100%（依趨勢推估為 125.26%，預算執行率不會超過 100%）"),
     (500, 6, 100, 100, "100%"),  # exactly at the bound: nothing capped, nothing to say
+    (916.7, 11, 100, F("91.67") * 12 / 11, "100%"),  # 100.0036 % shows as 100 %: nothing to say
+    (250.2, 3, 100, F("100.08"), "100%（依趨勢推估為 100.08%，預算執行率不會超過 100%）"),
     (400, 6, 80, 80, "80%"),  # 40 % × 12 ÷ 6
     (1000, 12, 100, 100, "100%"),
     (None, 6, None, None, "—"),
