@@ -13,8 +13,6 @@ from ui.layout import start_page
 context = start_page("總覽")
 latest = f"（最新填報：{month_label(context.year, context.latest_month)}）" if context.latest_month else ""
 st.subheader(f"{context.plan.unit_name}｜統計至 {context.period}{latest}")
-if context.latest_month is None:
-    st.info("此年度尚無任何填報數字，請至「資料上傳」上傳月報。")
 score_metrics(context.evaluation)
 score_chart(context, key="overview")
 multi_year_section(context)

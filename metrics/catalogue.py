@@ -167,9 +167,10 @@ class CommonSet:
         if common is None:
             return []
         compared = ("goal", "name", "formula", "numerator", "denominator", "alternative_denominator", "unit",
-                    "gap_rule", "accrues")
+                    "gap_rule", "accrues", "upper_bound")
         labels = {"goal": "所屬目標", "name": "名稱", "formula": "公式", "numerator": "分子", "denominator": "分母",
-                  "alternative_denominator": "替代分母", "unit": "單位", "gap_rule": "差距規則", "accrues": "逐月累計"}
+                  "alternative_denominator": "替代分母", "unit": "單位", "gap_rule": "差距規則", "accrues": "逐月累計",
+                  "upper_bound": "上限"}
         return [labels[name] for name in compared if getattr(indicator, name) != getattr(common, name)]
 
 
@@ -531,7 +532,7 @@ def _strings(entry: _Entry, key: str) -> tuple[str, ...]:
 GOAL_KEYS = ("number", "title", "kind", "summary", "common")
 INDICATOR_KEYS = ("id", "goal", "name", "short_name", "method", "measure", "weight", "target", "unit", "formula",
                   "numerator", "denominator", "alternative_denominator", "alternative_reason", "accrues",
-                  "gap_rule", "gap_template", "gap_unit", "help", "common")
+                  "gap_rule", "gap_template", "gap_unit", "help", "common", "upper_bound")
 
 
 def _parse_goals(document: _Document, common: bool) -> list[tuple[int, Goal]]:
@@ -586,6 +587,7 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
             alternative_reason=entry.text("alternative_reason", ""), accrues=entry.flag("accrues", formula == "count"),
             gap_rule=gap_rule, gap_template=entry.text("gap_template", DEFAULT_GAP_TEMPLATE),
             gap_unit=entry.text("gap_unit", ""), help=entry.text("help"), common=entry.flag("common", common),
+            upper_bound=entry.number("upper_bound") if "upper_bound" in data else None,
         )
         if not indicator.numerator and "numerator" in data:
             entry.failed = True
@@ -759,6 +761,12 @@ def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str
     codes = {f.code for f in fields}
     goal_entries = _parse_goals(document, False)
     indicator_entries = _parse_indicators(document, codes, common=False, with_values=True)
+    # A common indicator's natural limit is part of its one declaration: a copy saved before upper_bound
+    # existed (an older stored version or export) takes it from common.toml rather than going uncapped.
+    indicator_entries = [(index, replace(indicator, upper_bound=parts.common.indicator_by_id[indicator.id].upper_bound))
+                         if indicator.common and indicator.upper_bound is None
+                         and indicator.id in parts.common.indicator_by_id else (index, indicator)
+                         for index, indicator in indicator_entries]
     goals = [goal for _, goal in goal_entries]
     indicators = [indicator for _, indicator in indicator_entries]
     multi_year = _parse_multi_year(document) if "multi_year" in document.data else None
@@ -965,6 +973,8 @@ def plan_document(plan: Plan) -> str:
                   f"gap_template = {_toml_string(indicator.gap_template)}"]
         if indicator.gap_unit:
             lines.append(f"gap_unit = {_toml_string(indicator.gap_unit)}")
+        if indicator.upper_bound is not None:
+            lines.append(f"upper_bound = {_toml_number(indicator.upper_bound)}")
         lines.append(f"help = {_toml_string(indicator.help)}")
         if indicator.common:
             lines.append("common = true")

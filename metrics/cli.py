@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate_parser = commands.add_parser("evaluate", help="計算各項指標（來源：檔案或資料庫）")
     evaluate_parser.add_argument("files", nargs="*", metavar="FILE",
-                                 help="月報 .xlsx 或 .csv，或系統匯出（公文清單、人員名冊、歲出預算執行表、案件登記簿），可多個")
+                                 help="月報 .xlsx 或 .csv，或系統匯出（公文清單、人事名冊、歲出預算執行表、政風案件紀錄），可多個")
     evaluate_parser.add_argument("--as-of", type=int, dest="as_of", metavar="M", help="統計至第 M 月（預設：最新填報月份）")
     evaluate_parser.add_argument("--target", action="append", default=[], metavar="ID=VALUE",
                                  help="情境模擬：改用此目標值，例如 --target 10-1=98")
@@ -210,13 +210,13 @@ def add_period_arguments(parser: argparse.ArgumentParser, what: str) -> None:
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     # The kinds are spelled out rather than read from metrics.exports, which every command would then import.
     parser.add_argument("--source", metavar="KIND",
-                        help="系統匯出的種類：document_log（公文清單）、roster（人員名冊）、ledger（歲出預算執行表）、"
-                             "case_log（案件登記簿）；套用於每個系統匯出檔，不同種類請分次執行")
+                        help="系統匯出的種類：document_log（公文清單）、roster（人事名冊）、ledger（歲出預算執行表）、"
+                             "case_log（政風案件紀錄）；套用於每個系統匯出檔，不同種類請分次執行")
     parser.add_argument("--mapping", action="append", default=[], metavar="LOGICAL=HEADER",
                         help="欄位對應（可多個），例如 --mapping kind=收發別；欄位可寫代號或中文名稱，"
                              "檔案沒有的欄位寫成 --mapping status=")
     parser.add_argument("--month", type=int, metavar="M",
-                        help="資料截至月份：名冊或預算執行表的標題沒有資料日期時使用")
+                        help="資料截至月份：人事名冊或預算執行表的標題沒有資料日期時使用")
 
 
 @dataclass(frozen=True)
@@ -569,6 +569,8 @@ def render_table(evaluation: Evaluation, points: MultiYearPoints | None = None) 
         lines.append("  ".join(pad(cell, widths[index], index in numeric) for index, cell in enumerate(row)).rstrip())
     notes = [f"指標 {result.indicator.id}：{result.computation.note}" for result in evaluation.results
              if result.computation.note and result.status not in ("no_data",)]
+    notes += [f"指標 {result.indicator.id}：年底預估 {result.projection_text}" for result in evaluation.results
+              if result.projection_capped]
     if notes:
         lines += ["", *notes]
     if points is not None:

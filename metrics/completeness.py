@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from metrics.exports import SOURCES
+from metrics.exports.common import SOURCE_NAMES
 from metrics.figures import Figures
 from metrics.plan import Aggregation, Plan
 from metrics.presentation import month_label
@@ -29,13 +30,7 @@ from metrics.presentation import month_label
 MONTHS = tuple(range(1, 13))
 TEMPLATE_SOURCE = "template"
 # The checklist's columns, as users call them; the template delivers what no export does.
-SOURCE_LABELS: dict[str, str] = {
-    TEMPLATE_SOURCE: "月報範本",
-    "document_log": "公文清單",
-    "roster": "人事名冊",
-    "ledger": "歲出預算執行表",
-    "case_log": "政風案件紀錄",
-}
+SOURCE_LABELS: dict[str, str] = {TEMPLATE_SOURCE: "月報範本", **SOURCE_NAMES}
 
 
 class Delivery(enum.Enum):

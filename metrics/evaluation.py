@@ -50,6 +50,22 @@ class IndicatorResult:
     reported_months: tuple[int, ...]  # months 1..M in which any of its fields was reported
     numerator_label: str
     denominator_label: str
+    trend: Fraction | None = None  # the projection at the run rate before the indicator's upper bound caps it
+
+    @property
+    def projection_capped(self) -> bool:
+        """The run rate passes the indicator's upper bound, by more than the shown decimals hide."""
+        return (self.trend is not None and self.projection is not None and self.trend > self.projection
+                and self.format_value(self.trend) != self.format_value(self.projection))
+
+    @property
+    def projection_text(self) -> str:
+        """'100%（依趨勢推估為 125.26%，預算執行率不會超過 100%）' when capped, else the projection as a value."""
+        shown = self.format_value(self.projection)
+        if not self.projection_capped:
+            return shown
+        return (f"{shown}（依趨勢推估為 {self.format_value(self.trend)}，{self.indicator.short_name}不會超過 "
+                f"{self.format_value(self.projection)}）")
 
     @property
     def actual(self) -> Fraction | None:
@@ -83,6 +99,7 @@ class IndicatorResult:
             "status_label": self.status_label,
             "pace": json_number(self.pace),
             "projection": json_number(self.projection),
+            "projection_trend": json_number(self.trend),
             "gap": json_number(self.gap),
             "gap_text": self.gap_text,
             "numerator": json_number(self.computation.numerator),
@@ -230,7 +247,7 @@ def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month
     values = {code: figures.as_of(code, month) for code in indicator.fields}
     computation = FORMULAS[indicator.formula](indicator, values, figures.plan.field_by_code)
     pace = target * month / 12 if indicator.accrues else None
-    achievement = projection = gap = None
+    achievement = projection = trend = gap = None
     gap_text = ""
     if computation.actual is None:
         status = computation.status or NO_DATA
@@ -243,7 +260,9 @@ def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month
             status = ON_TRACK
         else:
             status = BEHIND
-        projection = actual * 12 / month if indicator.accrues else actual
+        trend = actual * 12 / month if indicator.accrues else actual
+        bound = indicator.upper_bound
+        projection = trend if bound is None else min(trend, Fraction(bound))
         if status == MET:
             gap, gap_text = Fraction(0), "已達標"
         else:
@@ -254,7 +273,7 @@ def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month
     return IndicatorResult(indicator, goal, month, target, weight, computation, achievement, status, pace,
                            projection, gap, gap_text, reported,
                            terms_label(indicator.numerator, figures.plan.field_by_code),
-                           terms_label(indicator.denominator, figures.plan.field_by_code))
+                           terms_label(indicator.denominator, figures.plan.field_by_code), trend)
 
 
 # ---- multi-year scoring (the plan's 計分說明 (四) of goal 6) ----

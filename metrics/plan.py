@@ -71,6 +71,8 @@ class Indicator:
     gap_unit: str = ""
     help: str = ""
     common: bool = False  # one of the county's common indicators, declared once for every unit
+    # The most the quantity can be (100 for a share of a whole, e.g. 預算執行率): a year-end projection is capped at it.
+    upper_bound: Decimal | None = None
 
     @property
     def is_ratio(self) -> bool:
@@ -241,8 +243,19 @@ def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fiel
             issue("有替代分母（alternative_denominator）但沒有分母", "alternative_denominator")
         if not isinstance(indicator.weight, Decimal) or not indicator.weight.is_finite() or indicator.weight <= 0:
             issue(f"權重缺漏或不大於 0（目前是 {plain_number(indicator.weight)}）", "weight")
+        elif indicator.weight > 100:
+            issue(f"權重 {plain_number(indicator.weight)}% 超過 100%（權重是占全部指標的百分比）", "weight")
         if not isinstance(indicator.target, Decimal) or not indicator.target.is_finite() or indicator.target <= 0:
             issue(f"目標值缺漏或不大於 0（目前是 {plain_number(indicator.target)}）", "target")
+        if indicator.upper_bound is not None:
+            if not isinstance(indicator.upper_bound, Decimal) or not indicator.upper_bound.is_finite() \
+                    or indicator.upper_bound <= 0:
+                issue(f"的上限（upper_bound）須為大於 0 的數字（目前是 {plain_number(indicator.upper_bound)}）",
+                      "upper_bound")
+            elif isinstance(indicator.target, Decimal) and indicator.target.is_finite() \
+                    and indicator.target > indicator.upper_bound:
+                issue(f"目標值 {plain_number(indicator.target)} 超過此指標的上限 {plain_number(indicator.upper_bound)}"
+                      "（upper_bound），無法達成", "target")
         if not indicator.numerator:
             issue("沒有分子項目", "numerator")
         if not indicator.help:

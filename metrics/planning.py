@@ -168,6 +168,9 @@ def _indicator_changes(before: Indicator, after: Indicator, old: Plan, new: Plan
     for name, text in (("numerator", "分子"), ("denominator", "分母"), ("alternative_denominator", "替代分母")):
         if getattr(before, name) != getattr(after, name):
             changes.append(f"{label} {text}「{_terms(getattr(before, name), old)}」→「{_terms(getattr(after, name), new)}」")
+    if before.upper_bound != after.upper_bound:
+        changes.append(f"{label} 上限 {'無' if before.upper_bound is None else _number(before.upper_bound, before.unit)} → "
+                       f"{'無' if after.upper_bound is None else _number(after.upper_bound, after.unit)}")
     if before.accrues != after.accrues:
         changes.append(f"{label} 逐月累計 {'是' if before.accrues else '否'} → {'是' if after.accrues else '否'}")
     return changes
@@ -272,7 +275,7 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
             continue
         goal_number = _decimal(row.get("目標編號"))
         if goal_number is None or goal_number != goal_number.to_integral_value() or goal_number <= 0:
-            problems.append(f"策略目標第 {number} 列：目標編號須為正整數")
+            problems.append(f"策略目標第 {number} 列：目標編號須為正整數（目前是 {_text(row.get('目標編號')) or '空白'}）")
             continue
         if not _text(row.get("目標名稱")):
             problems.append(f"策略目標 {int(goal_number)}：請填目標名稱")
@@ -291,6 +294,11 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
         known = base.indicator_by_id.get(indicator_id) or catalogue.common.indicator_by_id.get(indicator_id)
         goal = _decimal(row.get("策略目標"))
         weight, target = _decimal(row.get("權重")), _decimal(row.get("目標值"))
+        # A blank or unreadable number is refused as such, never read as 0 (「目前是 0」 would be a number nobody typed).
+        unread = [f"{label}：請填{name}" if _blank(row.get(column)) else
+                  f"{label}：{name}「{_text(row.get(column))}」不是數字" for column, name, number in
+                  (("權重", "權重（%）", weight), ("目標值", "目標值", target)) if number is None]
+        problems += unread
         try:
             numerator, denominator = parse_terms(row.get("分子")), parse_terms(row.get("分母"))
         except ValueError as error:
@@ -299,18 +307,20 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
         if goal is None or goal != goal.to_integral_value():
             problems.append(f"{label}：所屬策略目標須為目標編號（整數）")
             continue
+        if unread:
+            continue
         indicator = Indicator(
             id=indicator_id, goal=int(goal), name=_text(row.get("名稱")),
             short_name=_text(row.get("簡稱")) or _text(row.get("名稱")),
             method=known.method if known else "統計數據", measure=_text(row.get("衡量標準")),
-            weight=weight if weight is not None else Decimal(0), target=target if target is not None else Decimal(0),
+            weight=weight, target=target,
             unit=_text(row.get("單位")), formula=_text(row.get("公式")), numerator=numerator, denominator=denominator,
             alternative_denominator=known.alternative_denominator if known and known.denominator == denominator else (),
             alternative_reason=known.alternative_reason if known and known.denominator == denominator else "",
             accrues=bool(row.get("逐月累計")), gap_rule=_text(row.get("差距規則")) or "count",
             gap_template=known.gap_template if known else "還需 {amount} {unit}",
             gap_unit=known.gap_unit if known else "", help=_text(row.get("說明")),
-            common=indicator_id in catalogue.common.indicator_by_id)
+            common=indicator_id in catalogue.common.indicator_by_id, upper_bound=known.upper_bound if known else None)
         if not indicator.name:
             problems.append(f"{label}：請填名稱")
         if indicator.formula and indicator.formula != "count" and not _text(row.get("差距規則")):

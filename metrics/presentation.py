@@ -147,10 +147,10 @@ def gauge_lines(result: IndicatorResult, figures: Figures) -> list[str]:
     if result.gap_text:
         lines.append(f"差距：{result.gap_text}")
     if result.projection is not None:
-        lines.append(f"年底預估：{result.format_value(result.projection)}")
+        lines.append(f"年底預估：{result.projection_text}")
     if result.computation.note and result.status != "no_data":
         lines.append(result.computation.note)
-    if result.missing_months:
+    if result.missing_months and figures.reported_months():  # a year with nothing uploaded is said once, not per gauge
         lines.append(f"⚠ 尚未填報：{months_text(result.missing_months)}")
     return lines
 
@@ -332,19 +332,32 @@ def read_targets_table(table: pd.DataFrame, plan: Plan) -> tuple[dict[str, Decim
         indicator = plan.indicator_by_id.get(str(row["指標"]))
         if indicator is None:
             continue
+        name = f"指標 {indicator.id}（{indicator.short_name}）"
         target = _exact(row["模擬目標值"])
         if target is None or target <= 0:
-            problems.append(Problem(f"指標 {indicator.id}（{indicator.short_name}）的模擬目標值須為大於 0 的數字，"
+            problems.append(Problem(f"{name}的模擬目標值{_typed(row['模擬目標值'])}須為大於 0 的數字，"
+                                    f"暫以計畫目標值 {format_number(Fraction(indicator.target))} 計算。", field="模擬目標值"))
+        elif indicator.upper_bound is not None and target > indicator.upper_bound:
+            problems.append(Problem(f"{name}的模擬目標值（目前是 {format_number(Fraction(target))}）超過此指標的上限 "
+                                    f"{format_number(Fraction(indicator.upper_bound))}，無法達成，"
                                     f"暫以計畫目標值 {format_number(Fraction(indicator.target))} 計算。", field="模擬目標值"))
         elif target != indicator.target:
             targets[indicator.id] = target
         weight = _exact(row["模擬權重"])
-        if weight is None or weight < 0:
-            problems.append(Problem(f"指標 {indicator.id}（{indicator.short_name}）的模擬權重須為 0 以上的數字，"
+        if weight is None or not 0 <= weight <= 100:
+            problems.append(Problem(f"{name}的模擬權重{_typed(row['模擬權重'])}須為 0 至 100 的數字，"
                                     f"暫以計畫權重 {format_number(Fraction(indicator.weight))} 計算。", field="模擬權重"))
         elif weight != indicator.weight:
             weights[indicator.id] = weight
     return targets, weights, problems
+
+
+def _typed(value: object) -> str:
+    """What was typed, quoted for a message (「目前是 120」), or that nothing was."""
+    exact = _exact(value)
+    if exact is not None:
+        return f"（目前是 {format_number(Fraction(exact))}）"
+    return "（目前空白）" if value is None or pd.isna(value) or str(value).strip() == "" else f"（目前是「{value}」）"
 
 
 def read_additions_table(table: pd.DataFrame, plan: Plan) -> tuple[list[tuple[str, int, Decimal]], list[Problem]]:
@@ -361,13 +374,16 @@ def read_additions_table(table: pd.DataFrame, plan: Plan) -> tuple[list[tuple[st
             problems.append(Problem(f"{place}：請選擇項目。", field="項目"))
             continue
         if month is None or month != month.to_integral_value() or not 1 <= month <= 12:
-            problems.append(Problem(f"{place}（{monthly_field.name}）：月份須為 1 至 12。", field="月份"))
+            problems.append(Problem(f"{place}（{monthly_field.name}）：月份須為 1 至 12{_typed(row.get('月份'))}。",
+                                    field="月份"))
             continue
         if amount is None or amount < 0:
-            problems.append(Problem(f"{place}（{monthly_field.name}）：數量須為 0 以上的數字。", field="數量"))
+            problems.append(Problem(f"{place}（{monthly_field.name}）：數量須為 0 以上的數字{_typed(row.get('數量'))}。",
+                                    field="數量"))
             continue
         if monthly_field.quantity is Quantity.COUNT and amount != amount.to_integral_value():
-            problems.append(Problem(f"{place}（{monthly_field.name}）：數量須為整數（{monthly_field.unit}）。",
+            problems.append(Problem(f"{place}（{monthly_field.name}）：數量須為整數（{monthly_field.unit}）"
+                                    f"{_typed(row.get('數量'))}。",
                                     field="數量"))
             continue
         additions.append((monthly_field.code, int(month), amount))

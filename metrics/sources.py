@@ -181,7 +181,7 @@ def remember_mapping(store: MappingStore, needed: MappingNeeded, mapping: Mappin
     """
     name = source or needed.source or needed.source_guess
     if name not in SOURCES:
-        raise InputError(Problem("請先選擇資料種類（公文清單、人員名冊、歲出預算執行表或案件登記簿）", needed.filename))
+        raise InputError(Problem("請先選擇資料種類（公文清單、人事名冊、歲出預算執行表或政風案件紀錄）", needed.filename))
     problems = mapping_problems(name, mapping, needed.headers, needed.filename,
                                 guesses=mapping_choices(needed, name).guesses)
     if problems:

@@ -35,7 +35,7 @@ columns[1].metric("目標值", result.format_value(result.target))
 columns[2].metric("達成率", achievement_text(result))
 columns[3].metric("狀態", result.status_label)
 if result.gap_text:
-    st.caption(f"差距：{result.gap_text}｜年底預估：{result.format_value(result.projection)}")
+    st.caption(f"差距：{result.gap_text}｜年底預估：{result.projection_text}")
 comparisons = [line for line in over_time(context)[indicator_id] if line]
 if comparisons:
     st.caption("｜".join(comparisons))

@@ -25,7 +25,7 @@ st.download_button(f"下載{plan.label}月報範本（.xlsx）",
                    file_name=f"月報範本_{plan.unit_name}_{plan.year}年.xlsx", key="template_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 st.caption("範本每列一個項目、每欄一個月；空白表示未填報（不是 0）。也接受長表格式（年度、月份、單位、項目代碼、數值）的 .csv 或 .xlsx，"
-           "以及系統匯出檔：公文清單（公文管理系統）、人員名冊（人事系統）、歲出預算執行表（會計系統）、案件登記簿，"
+           "以及系統匯出檔：公文清單（公文管理系統）、人事名冊（人事系統）、歲出預算執行表（會計系統）、政風案件紀錄，"
            "系統會自動辨識並換算成每月數字。")
 
 st.markdown("##### 2. 選擇檔案（可一次選多個）")

@@ -9,7 +9,7 @@ from ui.auth import refusal
 from ui.layout import start_page
 from ui.widgets import plain
 
-context = start_page("計畫管理")
+context = start_page("計畫管理", about_data=False)
 st.caption(plans.PERMISSION_NOTE)
 overview, history, edit, create = st.tabs(["計畫一覽", f"{context.plan.label}：版本與修改紀錄", "編修計畫", "新增年度計畫"])
 with overview:

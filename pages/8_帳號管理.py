@@ -9,7 +9,7 @@ from ui.auth import refusal
 from ui.layout import page_requires, start_page
 from ui.widgets import plain
 
-context = start_page("帳號管理")
+context = start_page("帳號管理", about_data=False)
 page_requires(context, Action.MANAGE_ACCOUNTS)
 try:
     stored = context.source.store.accounts()

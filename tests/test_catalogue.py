@@ -150,6 +150,14 @@ BROKEN = [
     ("the same plan in two files", PLANS_DIRECTORY,
      {"112/新竹縣政府政風處.toml": (PLANS_DIRECTORY / OWN).read_text(encoding="utf-8")},
      ["同一單位同一年度只能有一個計畫檔"]),
+    ("a weight over 100 %", PLANS_DIRECTORY, {OWN: ("weight = 12.5", "weight = 120")},
+     ["指標 1 權重 120% 超過 100%"]),
+    ("a target above the indicator's upper bound", PLANS_DIRECTORY, {"common.toml": ('"8" = 85', '"8" = 120')},
+     ["指標 8 目標值 120 超過此指標的上限 100（upper_bound），無法達成"]),
+    ("an upper bound of 0", PLANS_DIRECTORY, {"common.toml": ("upper_bound = 100", "upper_bound = 0")},
+     ["common.toml", "指標 7）的 upper_bound", "應為大於 0 的數字，卻是 0"]),
+    ("an upper bound as text", PLANS_DIRECTORY, {"common.toml": ("upper_bound = 100", 'upper_bound = "100%"')},
+     ["指標 7）的 upper_bound", "應為數字（不要加引號或 %）"]),
     ("a duplicate field code", FIXTURE_PLANS, {"fields.toml": ('code = "done"', 'code = "cases"')},
      ["fields.toml", "項目代碼 cases 重複宣告"]),
     ("a common year missing a weight", FIXTURE_PLANS, {"common.toml": ('weights = { "9" = 10 }\n\n[years.113]',
@@ -205,3 +213,21 @@ def test_every_problem_of_every_file_is_listed_at_once(tmp_path):
     with pytest.raises(PlanError) as caught:
         load_catalogue(folder)
     assert "公式「median」不存在" in str(caught.value) and "單位「法制處」不在 units.toml 中" in str(caught.value)
+
+
+def _budget_block(document: str) -> tuple[int, int]:
+    start = document.index('[[indicator]]\nid = "8"')
+    return start, document.index("[[indicator]]", start + 1)
+
+
+def test_a_common_indicators_upper_bound_is_kept_through_its_document_and_cannot_be_changed():
+    plan = CATALOGUE.plan(112, "政風處")
+    document = plan_document(plan)
+    start, end = _budget_block(document)
+    assert "upper_bound = 100" in document[start:end]
+    assert parse_plan(document, CATALOGUE).indicator_by_id["8"].upper_bound == 100
+    older = document[:start] + document[start:end].replace("upper_bound = 100\n", "") + document[end:]
+    assert parse_plan(older, CATALOGUE).indicator_by_id["8"].upper_bound == 100  # saved before upper_bound existed
+    changed = document[:start] + document[start:end].replace("upper_bound = 100", "upper_bound = 120") + document[end:]
+    with pytest.raises(PlanError, match="共同性指標 8 不可改變上限"):
+        parse_plan(changed, CATALOGUE)

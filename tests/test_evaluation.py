@@ -119,6 +119,32 @@ def test_pace_and_projection(values, as_of, indicator_id, pace, projection):
     assert outcome.projection == F(projection)
 
 
+@pytest.mark.parametrize(("spent", "as_of", "projection", "trend", "text"), [
+    # 521.9 of 1,000 千元 by May: 52.19 % × 12 ÷ 5 = 125.256 %, but an execution rate cannot pass 100 %
+    (521.9, 5, 100, F("125.256"), "100%（依趨勢推估為 125.26%，預算執行率不會超過 100%）"),
+    (500, 6, 100, 100, "100%"),  # exactly at the bound: nothing capped, nothing to say
+    (916.7, 11, 100, F("91.67") * 12 / 11, "100%"),  # 100.0036 % shows as 100 %: nothing to say
+    (250.2, 3, 100, F("100.08"), "100%（依趨勢推估為 100.08%，預算執行率不會超過 100%）"),
+    (400, 6, 80, 80, "80%"),  # 40 % × 12 ÷ 6
+    (1000, 12, 100, 100, "100%"),
+    (None, 6, None, None, "—"),
+])
+def test_a_projection_is_capped_at_the_indicators_upper_bound_and_says_so(spent, as_of, projection, trend, text):
+    values = {"budget_amount": {1: 1000}, **({"actual_spent": {as_of: spent}} if spent is not None else {})}
+    outcome = result(values, as_of, "8")
+    assert PLAN_112.indicator_by_id["8"].upper_bound == 100
+    assert (outcome.projection, outcome.trend) == (None if projection is None else F(projection),
+                                                   None if trend is None else F(trend))
+    assert outcome.projection_text == text
+    assert outcome.projection_capped == (text != "—" and "依趨勢" in text)
+
+
+def test_an_indicator_without_a_bound_projects_past_its_target():
+    outcome = result({"procurement_audits": {month: 11 for month in range(1, 7)}}, 6, "2")
+    assert PLAN_112.indicator_by_id["2"].upper_bound is None
+    assert (outcome.projection, outcome.projection_text) == (132, "132 案")
+
+
 FULL_YEAR = {
     "warning_cases": {3: 1, 9: 1},  # 2 of 2: achievement 1
     "procurement_audits": {month: 10 for month in range(1, 13)},  # 120 of 130

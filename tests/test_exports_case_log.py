@@ -1,4 +1,4 @@
-"""案件登記簿 → the eight case-count fields, by completion or by the date the work was done."""
+"""政風案件紀錄 → the eight case-count fields, by completion or by the date the work was done."""
 
 from __future__ import annotations
 

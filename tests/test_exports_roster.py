@@ -1,4 +1,4 @@
-"""人員名冊 → staff_headcount and hakka_certified on every month's last day, hand-counted."""
+"""人事名冊 → staff_headcount and hakka_certified on every month's last day, hand-counted."""
 
 from __future__ import annotations
 

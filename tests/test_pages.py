@@ -296,7 +296,7 @@ def test_what_if_additional_figures(database):
 
 def test_what_if_rejects_a_bad_target_in_plain_words(database):
     app = edit_targets(open_app("情境模擬"), 0, "模擬目標值", 0)
-    assert any("模擬目標值須為大於 0 的數字" in warning.value for warning in app.warning)
+    assert any("模擬目標值（目前是 0）須為大於 0 的數字" in warning.value for warning in app.warning)
     assert gauge(app, "whatif_gauge_1")["gauge"]["threshold"]["value"] == 2
 
 
@@ -491,7 +491,7 @@ def test_a_roster_without_a_date_takes_the_month_chosen_on_the_page(database):
     assert any("請在上傳時選擇資料月份" in error.value for error in app.error)
     app.selectbox(key="export_month").select(2).run()
     assert not app.error
-    assert "辨識為：人員名冊（人事系統匯出）" in texts(app)
+    assert "辨識為：人事名冊（人事系統匯出）" in texts(app)
     app.button(key="confirm_upload").click().run()
     assert stored_values(database) == {(1, "staff_headcount"): 1, (1, "hakka_certified"): 1,
                                        (2, "staff_headcount"): 2, (2, "hakka_certified"): 1}

@@ -119,7 +119,7 @@ def test_a_common_indicator_keeps_its_formula(database):
 def test_next_years_plan_is_drafted_from_this_years_and_appears_in_the_sidebar(database):
     app = open_page()
     assert app.selectbox(key="new_plan_unit").value == "政風處"
-    assert app.number_input(key="new_plan_year").value == 113
+    assert app.text_input(key="new_plan_year").value == "113"
     assert "common.toml 尚未訂定 113 年度共同性指標的目標值與權重，暫以 政風處 112 年度計畫的數值填入，請確認。" in texts(app)
     assert "新增政風處 113 年度計畫（13 項指標）" in texts(app)
     next(button for button in app.button if button.form_id.startswith("new_plan_save")).click().run()
@@ -177,8 +177,38 @@ def test_in_sample_mode_figures_are_still_checked_against_official_plans_only(tm
 def test_a_sample_plan_is_never_the_draft_of_an_official_one(tmp_path, monkeypatch):
     monkeypatch.setenv("KPI_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     app = open_page()
-    assert app.number_input(key="new_plan_year").value == 113  # the official 112 plan is the latest 政風處 has
+    assert app.text_input(key="new_plan_year").value == "113"  # the official 112 plan is the latest 政風處 has
     assert app.selectbox(key="new_plan_base").options == ["政風處 112 年度計畫"]
     app.selectbox(key="new_plan_unit").select("人事處").run()
     assert app.selectbox(key="new_plan_base").options == ["政風處 112 年度計畫"]
     assert "以政風處 112 年度計畫的共同性指標為底稿（該單位自訂的指標不帶入）" in texts(app)
+
+
+@pytest.mark.parametrize(("edits", "message"), [
+    ({"權重": -5}, "指標 1 權重缺漏或不大於 0（目前是 -5）"),
+    ({"權重": 120}, "指標 1 權重 120% 超過 100%"),
+    ({"目標值": None}, "指標 1：請填目標值"),
+])
+def test_a_wrong_number_is_refused_naming_indicator_and_value(database, edits, message):
+    app = open_page()
+    edit(app, in_force(database), "edit_plan", {0: edits})
+    errors = "\n".join(seen(error.value) for error in app.error)
+    assert "尚不能儲存" in errors and message in errors and "目前是 0" not in errors
+    assert not [button for button in app.button if button.form_id.startswith("edit_plan_save")]
+
+
+def test_no_number_column_of_the_editor_clamps_what_is_typed(database):
+    app = open_page()
+    configs = [element.proto.columns for element in app.data_editor]
+    assert configs and all('"min_value"' not in config and '"max_value"' not in config and '"step"' not in config
+                           for config in configs)  # the grid moved −5 to 5 without a word
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("abc", "年度「abc」不是整數"), ("", "年度「空白」不是整數"), ("300", "年度 300 不在民國 100～200 年之間"),
+])
+def test_a_wrong_year_for_a_new_plan_is_refused_not_moved_into_range(database, typed, message):
+    app = open_page()
+    app.text_input(key="new_plan_year").input(typed).run()
+    assert any(message in seen(error.value) for error in app.error)
+    assert not [button for button in app.button if button.form_id.startswith("new_plan_save")]

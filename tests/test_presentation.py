@@ -77,7 +77,10 @@ def test_formula_text(values, month, indicator_id, expected):
       "⚠ 尚未填報：3月"]),
     (EDOC, 1, "10-1", ["電子發文件數 1,180 / 發文總件數 1,216 件", "狀態：達標｜目標 97%｜達成率 100%",
                        "差距：已達標", "年底預估：97.04%"]),
-    ({}, 2, "1", ["狀態：無資料｜目標 2 案（至 2 月進度 0.33 案）｜達成率 —", "⚠ 尚未填報：1月、2月"]),
+    # nothing uploaded for the year at all: said once on the page, not as months missing under every gauge
+    ({}, 2, "1", ["狀態：無資料｜目標 2 案（至 2 月進度 0.33 案）｜達成率 —"]),
+    ({"procurement_audits": {1: 3}}, 2, "1", ["狀態：無資料｜目標 2 案（至 2 月進度 0.33 案）｜達成率 —",
+                                             "⚠ 尚未填報：1月、2月"]),
 ])
 def test_gauge_lines(values, month, indicator_id, expected):
     assert gauge_lines(result_of(values, month, indicator_id), figures(values)) == expected
@@ -168,12 +171,26 @@ def edited_targets(changes):
     ({("1", "模擬目標值"): 0}, {}, {}, ["模擬目標值"]),  # a target of 0 would divide by 0
     ({("1", "模擬目標值"): float("nan")}, {}, {}, ["模擬目標值"]),  # a cleared cell
     ({("8", "模擬權重"): -1}, {}, {}, ["模擬權重"]),
+    ({("8", "模擬權重"): 100}, {}, {"8": D(100)}, []),  # the boundary is allowed
+    ({("8", "模擬目標值"): 100}, {"8": D(100)}, {}, []),  # a target at the indicator's upper bound is allowed
+    ({("8", "模擬權重"): 120}, {}, {}, ["模擬權重"]),  # was kept as 100 by the grid without a word (issue 19)
 ])
 def test_read_targets_table(changes, targets, weights, problem_fields):
     table = edited_targets(changes)
     read_targets, read_weights, problems = read_targets_table(table, PLAN_112)
     assert (read_targets, read_weights) == (targets, weights)
     assert [problem.field for problem in problems] == problem_fields
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({("8", "模擬權重"): 120}, "指標 8（預算執行率）的模擬權重（目前是 120）須為 0 至 100 的數字，暫以計畫權重 10 計算。"),
+    ({("8", "模擬權重"): -5}, "指標 8（預算執行率）的模擬權重（目前是 -5）須為 0 至 100 的數字，暫以計畫權重 10 計算。"),
+    ({("1", "模擬目標值"): float("nan")}, "指標 1（辦理預警案件）的模擬目標值（目前空白）須為大於 0 的數字，暫以計畫目標值 2 計算。"),
+    ({("8", "模擬目標值"): 120}, "指標 8（預算執行率）的模擬目標值（目前是 120）超過此指標的上限 100，無法達成，暫以計畫目標值 85 計算。"),
+])
+def test_a_what_if_number_out_of_range_is_named_with_its_value(changes, message):
+    _, _, problems = read_targets_table(edited_targets(changes), PLAN_112)
+    assert [problem.message for problem in problems] == [message]
 
 
 def test_targets_table_shows_plan_and_what_if():
@@ -189,9 +206,9 @@ def test_targets_table_shows_plan_and_what_if():
     ([{"項目": None, "月份": None, "數量": None}], [], []),  # the editor's empty new row
     ([{"項目": "採購稽核案件數", "月份": 12, "數量": 5}], [("procurement_audits", 12, D(5))], []),
     ([{"項目": "actual_spent", "月份": 11, "數量": 1.5}], [("actual_spent", 11, D("1.5"))], []),  # amounts may be fractional
-    ([{"項目": "採購稽核案件數", "月份": 13, "數量": 5}], [], ["第 1 列（採購稽核案件數）：月份須為 1 至 12。"]),
-    ([{"項目": "採購稽核案件數", "月份": 12, "數量": 1.5}], [], ["第 1 列（採購稽核案件數）：數量須為整數（案）。"]),
-    ([{"項目": "預算數", "月份": 12, "數量": -1}], [], ["第 1 列（預算數）：數量須為 0 以上的數字。"]),
+    ([{"項目": "採購稽核案件數", "月份": 13, "數量": 5}], [], ["第 1 列（採購稽核案件數）：月份須為 1 至 12（目前是 13）。"]),
+    ([{"項目": "採購稽核案件數", "月份": 12, "數量": 1.5}], [], ["第 1 列（採購稽核案件數）：數量須為整數（案）（目前是 1.5）。"]),
+    ([{"項目": "預算數", "月份": 12, "數量": -1}], [], ["第 1 列（預算數）：數量須為 0 以上的數字（目前是 -1）。"]),
     ([{"項目": None, "月份": 12, "數量": 3}], [], ["第 1 列：請選擇項目。"]),
 ])
 def test_read_additions_table(rows, additions, problems):

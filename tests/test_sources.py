@@ -139,7 +139,7 @@ def test_every_kind_of_file_reads_through_one_entry_point(make, name, kind, expe
 
 @pytest.mark.parametrize(("kind", "label"), [
     ("template", "月報範本"), ("long", "長表"), ("document_log", "公文清單（公文管理系統匯出）"),
-    ("roster", "人員名冊（人事系統匯出）"), ("ledger", "歲出預算執行表（會計系統匯出）"), ("case_log", "案件登記簿"),
+    ("roster", "人事名冊（人事系統匯出）"), ("ledger", "歲出預算執行表（會計系統匯出）"), ("case_log", "政風案件紀錄"),
 ])
 def test_labels(kind: str, label: str) -> None:
     assert KIND_LABELS[kind] == label
@@ -198,7 +198,7 @@ def test_an_unrecognizable_file_says_what_was_expected(data: bytes, name: str, f
     if data:
         assert "既不是月報範本或長表，也不是可辨識的系統匯出" in text
         for expected in ["項目代碼", "年度、月份、單位、項目代碼、數值", "公文清單（公文管理系統匯出）要有「收發別」、「交換方式」",
-                         "人員名冊", "歲出預算執行表", "案件登記簿", *fragments]:
+                         "人事名冊", "歲出預算執行表", "政風案件紀錄", *fragments]:
             assert expected in text
     assert "Traceback" not in text
 
@@ -241,7 +241,7 @@ def test_a_mapping_is_asked_for_then_remembered(tmp_path) -> None:
     needed = caught.value
     assert (needed.source, needed.source_guess) == (None, "document_log")
     assert "方向" in needed.headers and "kind" in needed.missing
-    assert mapping_reason(needed) == ("無法判斷這是哪一種系統匯出（公文清單、人員名冊、歲出預算執行表或案件登記簿）；"
+    assert mapping_reason(needed) == ("無法判斷這是哪一種系統匯出（公文清單、人事名冊、歲出預算執行表或政風案件紀錄）；"
                                       "找不到「收發別」欄。")
     assert remembered_mapping(store, needed, year=112, unit="政風處") is None
 

@@ -91,6 +91,7 @@ def load_sample_clicked(services: Services, actor: Actor) -> None:
 
 
 UPLOAD_PAGE = "資料上傳"
+UPLOAD_PATH = "pages/2_資料上傳.py"
 
 
 def sample_banner(context: Context, page: str) -> None:
@@ -183,8 +184,10 @@ def unplanned_notice(source: Source) -> None:
                    icon=":material/warning:")
 
 
-def freshness(source: Source, plan: Plan, figures: Figures, month: int) -> None:
-    """Whose figures these are, by which plan, from where, and which months are still empty."""
+def freshness(source: Source, plan: Plan, figures: Figures, month: int, *, title: str = "",
+              params: dict[str, str] | None = None, about_data: bool = True) -> None:
+    """Whose figures these are, by which plan, from where, and (on pages about the figures) which months are
+    still empty; a year with nothing uploaded is said once, with the way to 資料上傳, not as 「1月」 missing."""
     if source.is_sample:
         where = "資料來源：內建範例資料（未儲存）"
     elif (batch := source.latest_batch(plan.year, plan.unit)) is not None:
@@ -192,7 +195,16 @@ def freshness(source: Source, plan: Plan, figures: Figures, month: int) -> None:
     else:
         where = f"{plan.unit_name} {plan.year} 年度尚無上傳紀錄"
     st.caption(f"{plain(plan.organisation)} {plan.year} 年度｜{plain(plan.version_text)}｜{where}")
+    if not about_data:
+        return
     reported = set(figures.reported_months())
+    if not reported:
+        where = "請在本頁下方上傳" if title == UPLOAD_PAGE else f"請至「{UPLOAD_PAGE}」上傳"
+        st.info(f"{plain(plan.unit_name)} {plan.year} 年度尚未上傳任何數字；{where}月報或系統匯出檔，上傳後這裡就會顯示。",
+                icon=":material/upload_file:")
+        if title != UPLOAD_PAGE:
+            st.page_link(UPLOAD_PATH, label=f"前往{UPLOAD_PAGE}", icon=":material/upload_file:", query_params=params or {})
+        return
     unreported = [m for m in range(1, month + 1) if m not in reported]
     if unreported:
         st.caption(f"⚠ 尚未填報任何數字的月份：{months_text(unreported)}")
@@ -218,7 +230,9 @@ def reading() -> Iterator[None]:
         store_busy(error)
 
 
-def start_page(title: str) -> Context:
+def start_page(title: str, *, about_data: bool = True) -> Context:
+    """The page's frame: period, login, navigation and what to know about the figures shown. A page not about
+    the figures (the plan, the accounts, the audit) passes about_data=False: no months-not-reported notes there."""
     st.set_page_config(page_title=f"{title}｜施政計畫績效指標", page_icon=FAVICON, layout="wide")
     st.markdown(page_style(), unsafe_allow_html=True)
     try:
@@ -256,7 +270,7 @@ def start_page(title: str) -> Context:
                    icon=":material/link_off:")
     if plan.sample:
         st.info(f"**{plan.label}是範例計畫**：目標值為虛構，僅供試用，不是正式計畫。", icon=":material/science:")
-    freshness(source, plan, figures, month)
+    freshness(source, plan, figures, month, title=title, params=params, about_data=about_data)
     show_flash()
     context = Context(source, plan, month, latest, figures,
                       official_evaluation(source.key, plan.year, plan.unit, month, figures), services, actor, settings)

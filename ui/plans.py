@@ -4,6 +4,7 @@ editor (goals and indicators in tables, checked on every edit, saved as a new ve
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 import pandas as pd
 import streamlit as st
@@ -20,6 +21,7 @@ from ui.layout import Context, flash
 from ui.widgets import plain
 
 TOML = "application/toml"
+YEARS = range(100, 201)  # the ROC years a plan can be made for
 PERMISSION_NOTE = "計畫由計畫管理者編修；每個版本都記錄修改人、時間與修改內容，舊版本不會被覆蓋。"
 FORMULA_LABELS = {"count": "count（各月件數加總）", "percent": "percent（合計後相除×100%，四捨五入至小數 2 位）",
                   "reduction_rate": "reduction_rate（同 percent，無條件進位至整數）"}
@@ -89,9 +91,11 @@ def _column_config(context: Context) -> dict:
     codes = [monthly_field.code for monthly_field in context.catalogue.fields]
     return {
         "指標代號": st.column_config.TextColumn(required=True, width="small"),
-        "策略目標": st.column_config.NumberColumn(min_value=1, step=1, required=True, width="small"),
-        "權重": st.column_config.NumberColumn("權重（%）", min_value=0, format="localized", width="small"),
-        "目標值": st.column_config.NumberColumn(min_value=0, format="localized", width="small"),
+        # No min_value, max_value or step on any number: the grid would clamp or round what is typed (−5 became 5)
+        # without a word; plan_from_tables refuses a wrong number naming the indicator and the value instead.
+        "策略目標": st.column_config.NumberColumn(required=True, width="small"),
+        "權重": st.column_config.NumberColumn("權重（%）", format="localized", width="small"),
+        "目標值": st.column_config.NumberColumn(format="localized", width="small"),
         "公式": st.column_config.SelectboxColumn(options=sorted(FORMULAS), required=True, width="small"),
         "差距規則": st.column_config.SelectboxColumn(options=sorted(GAP_RULES), width="small"),
         "分子": st.column_config.TextColumn(help="項目代碼，多項以 + 相加，例如 " + " + ".join(codes[:2])),
@@ -109,7 +113,7 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
     st.markdown("###### 策略目標")
     goals = st.data_editor(goals_table(base), key=editor_key(prefix, base, "goals"), num_rows="dynamic", hide_index=True,
                            width="stretch", column_config={
-                               "目標編號": st.column_config.NumberColumn(min_value=1, step=1, required=True),
+                               "目標編號": st.column_config.NumberColumn(required=True),
                                "共同性指標": st.column_config.CheckboxColumn(disabled=True)})
     st.markdown("###### 績效指標")
     indicators = st.data_editor(indicators_table(base), key=editor_key(prefix, base, "indicators"), num_rows="dynamic",
@@ -162,6 +166,18 @@ def upload_plan(context: Context, *, key: str = "plan_file") -> Plan | None:
     return None
 
 
+def _year(text: str) -> int | None:
+    """The typed ROC year, or None with the reason shown: a wrong year is refused, never moved into range."""
+    cleaned = unicodedata.normalize("NFKC", text).strip().removeprefix("民國").removesuffix("年度").removesuffix("年").strip()
+    if not cleaned.isascii() or not cleaned.isdigit():
+        st.error(f"年度「{plain(text.strip()) or '空白'}」不是整數；請填民國年，例如 {YEARS.start + 14}。")
+        return None
+    if int(cleaned) not in YEARS:
+        st.error(f"年度 {int(cleaned)} 不在民國 {YEARS.start}～{YEARS.stop - 1} 年之間；請填民國年（例如 2025 年是 114 年）。")
+        return None
+    return int(cleaned)
+
+
 def new_plan(context: Context) -> None:
     """A plan for a (year, unit) that has none: drafted from an earlier official plan, or read from a plan file."""
     catalogue = context.catalogue.official()  # a 範例 plan never becomes the draft of an official one
@@ -169,9 +185,10 @@ def new_plan(context: Context) -> None:
     unit = st.selectbox("單位", units, index=units.index(context.unit) if context.unit in units else 0,
                         key="new_plan_unit")
     earlier = [year for year, name in catalogue.keys() if name == unit]
-    year = st.number_input("年度（民國）", min_value=100, max_value=200, step=1,
-                           value=(max(earlier) + 1) if earlier else context.year, key="new_plan_year")
-    year = int(year)
+    year = _year(st.text_input("年度（民國）", value=str((max(earlier) + 1) if earlier else context.year),
+                               key="new_plan_year"))
+    if year is None:
+        return
     if catalogue.find(year, unit) is not None:
         st.info(f"{unit} {year} 年度已有計畫，請在左側選擇該年度與單位後，於「編修計畫」修改。")
         return

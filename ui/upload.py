@@ -43,7 +43,7 @@ UPLOADER_GENERATION = "upload_generation"
 NO_COLUMN = "（無此欄位）"
 CACHE_ENTRIES = 32
 PRIVACY_NOTICE = (
-    "**個人資料保護**：系統匯出檔（公文清單、人員名冊、歲出預算執行表、案件登記簿）只在讀取時使用，"
+    "**個人資料保護**：系統匯出檔（公文清單、人事名冊、歲出預算執行表、政風案件紀錄）只在讀取時使用，"
     "資料庫只儲存每月的合計數字。姓名、身分證字號、陳情人、案由與公文主旨等內容，以及原始檔案本身，"
     "都不會儲存，也不會寫入任何紀錄。下方的預覽只列出計算用到的欄位，可識別個人的欄位已遮蔽（例如 王○明、A12****789）。"
 )
@@ -165,7 +165,7 @@ def export_settings(year: int) -> tuple[ExportOptions, int | None]:
         flags = {name: st.checkbox(label, key=f"export_option_{name}") for name, label in OPTION_LABELS.items()}
         unit = st.selectbox("預算執行表未標示金額單位時，金額的單位", [None, *AMOUNT_UNITS], key="export_amount_unit",
                             format_func=lambda value: "（依檔案標示）" if value is None else value)
-        month = st.selectbox("資料截至月份（人員名冊或預算執行表的標題沒有資料日期時使用）", [None, *range(1, 13)],
+        month = st.selectbox("資料截至月份（人事名冊或預算執行表的標題沒有資料日期時使用）", [None, *range(1, 13)],
                              key="export_month",
                              format_func=lambda value: "（依檔案標題）" if value is None else month_label(year, value))
     return ExportOptions(**flags, amount_unit=unit), month

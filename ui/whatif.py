@@ -81,9 +81,10 @@ def editors(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
         column_config={
             "指標": st.column_config.TextColumn("指標", width=40, pinned=True),
             "名稱": st.column_config.TextColumn("名稱", width=110, pinned=True),
-            "模擬目標值": st.column_config.NumberColumn("模擬目標值", min_value=0.01, format="localized", width=100),
-            "模擬權重": st.column_config.NumberColumn("模擬權重", min_value=0, max_value=100, format="localized",
-                                                      width=80),
+            # No min_value or max_value: the grid would clamp what is typed (120 became 100) without a word;
+            # read_targets_table warns about a number out of range, naming the indicator and the value.
+            "模擬目標值": st.column_config.NumberColumn("模擬目標值", format="localized", width=100),
+            "模擬權重": st.column_config.NumberColumn("模擬權重", format="localized", width=80),
         })
     st.markdown("##### 假設今年其餘月份再增加的數字（選填）")
     left, right = st.columns([3, 2])
@@ -94,8 +95,8 @@ def editors(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
             column_config={
                 "項目": st.column_config.SelectboxColumn("項目", options=[field.name for field in plan.fields],
                                                          required=True, width="medium"),
-                "月份": st.column_config.NumberColumn("月份", min_value=1, max_value=12, step=1, required=True),
-                "數量": st.column_config.NumberColumn("數量", min_value=0, format="localized", required=True),
+                "月份": st.column_config.NumberColumn("月份", required=True),  # checked by read_additions_table
+                "數量": st.column_config.NumberColumn("數量", format="localized", required=True),
             })
     right.caption("例如「採購稽核案件數、12 月、5」表示假設 12 月再多 5 案。件數類為當月增加數；"
                   "人數、金額類（月底數）自該月起增加。加入後，模擬結果統計至最後一個假設的月份。")

@@ -1,4 +1,4 @@
-"""政風處自己的案件登記簿（每列一案）→ 八個案件數欄位。
+"""政風處自己的政風案件紀錄（每列一案）→ 八個案件數欄位。
 
 依「案件類別」把每一案歸入一個欄位（見 CASE_TYPES，可在設定中增加同義詞），再依日期計入月份：
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from metrics.exports.common import (
+    SOURCE_NAMES,
     Aggregate,
     ColumnSpec,
     drop_repeated,
@@ -198,7 +199,7 @@ def _note_other_types(values: list[str], classified: list[str | None], row_codes
 
 SPEC = SourceSpec(
     name="case_log",
-    label="案件登記簿",
+    label=SOURCE_NAMES["case_log"],
     columns=COLUMNS,
     fields=FIELDS,
     aggregate=aggregate,

@@ -63,6 +63,16 @@ class ColumnSpec:
         return tuple(header_key(synonym) for synonym in self.synonyms)
 
 
+# The one name of each source, used on every page, message, report and document (issue 19: the same source went
+# by two names). The template (月報範本) is not an export; its name is completeness.TEMPLATE_SOURCE's label.
+SOURCE_NAMES: dict[str, str] = {
+    "document_log": "公文清單",
+    "roster": "人事名冊",
+    "ledger": "歲出預算執行表",
+    "case_log": "政風案件紀錄",
+}
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     """A kind of system export: its columns and the function that turns it into monthly figures."""

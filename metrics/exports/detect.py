@@ -248,7 +248,7 @@ def locate(samples: list[SheetSample], filename: str, source: str | None = None,
             guesses=_guesses(guess_resolution, headers) if guess_resolution else {},
             missing=guess_resolution.missing if guess_resolution else [], ambiguous={}, one_of=[],
             source_guess=guess,
-            reason="無法判斷這是哪一種系統匯出（公文清單、人員名冊、歲出預算執行表或案件登記簿）")
+            reason="無法判斷這是哪一種系統匯出（公文清單、人事名冊、歲出預算執行表或政風案件紀錄）")
     spec = resolution.spec
     raise MappingNeeded(
         filename=filename, source=spec.name, headers=header_list, signature=signature,

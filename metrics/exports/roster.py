@@ -1,4 +1,4 @@
-"""人事系統匯出的人員名冊（每列一人）→ 指標 7 的兩個月底人數。
+"""人事系統匯出的人事名冊（每列一人）→ 指標 7 的兩個月底人數。
 
 計算方式（每月最後一日，依計畫年度）：
 
@@ -19,6 +19,7 @@ from decimal import Decimal
 import numpy as np
 
 from metrics.exports.common import (
+    SOURCE_NAMES,
     Aggregate,
     ColumnSpec,
     Context,
@@ -168,7 +169,7 @@ def _repeated_people(keys: np.ndarray) -> int:
 
 SPEC = SourceSpec(
     name="roster",
-    label="人員名冊（人事系統匯出）",
+    label=f"{SOURCE_NAMES['roster']}（人事系統匯出）",
     columns=COLUMNS,
     fields=FIELDS,
     aggregate=aggregate,

@@ -80,6 +80,10 @@ def test_first_run_then_a_reporter_uploads_and_a_viewer_cannot_write(first_run_a
     expect(history_lines(page)).to_have_count(1)
     save_screenshot(page, "10-viewer-upload-page")
     go_to(page, "指標明細")
+    page.locator(".st-key-detail_indicator input").click()  # no figures for 3 in January: a reason is asked for
+    page.get_by_role("option", name="3 陳情檢舉完成", exact=True).click()
+    expect(page.get_by_text("指標 3：")).to_be_visible()
+    wait_for_app_idle(page)
     expect(page.get_by_text("您沒有填寫政風處落後原因與改進措施的權限（您的角色：檢視者）。如需此權限，請洽系統管理者。")
            ).to_be_visible()
     expect(page.get_by_role("button", name="儲存說明")).to_have_count(0)
