@@ -435,10 +435,11 @@ class Services:
             for year, unit in batch.periods or [(None, "")]])
 
     def save_mapping(self, actor: Actor, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
-        """A column mapping is part of uploading that unit's figures."""
+        """A column mapping is part of uploading that unit's figures. Its values are the file's own headers, kept
+        as they are so that the next file with the same headers matches; the audit row quotes them escaped."""
         self._require(actor, Action.UPLOAD, "欄位對應", unit=unit, year=year, subject=source)
         self.store.save_mapping(source, signature, mapping, year=year, unit=unit, audit=[AuditEntry(
-            actor.label, "欄位對應", ALLOWED, source, "；".join(f"{key}＝{value or '（無）'}"
+            actor.label, "欄位對應", ALLOWED, source, "；".join(f"{key}＝{escaped(value or '（無）')}"
                                                                for key, value in mapping.items()), unit, year)])
 
     def mappings_for(self, actor: Actor) -> "ActorMappings":
@@ -494,7 +495,8 @@ class Services:
                   origin: str = "系統內編修") -> StoredPlan:
         from metrics.planning import save_plan
 
-        self._require(actor, Action.EDIT_PLAN, "計畫版本", unit=plan.unit, year=plan.year, subject=f"{escaped(plan.label)}計畫")
+        self._require(actor, Action.EDIT_PLAN, "計畫版本", unit=plan.unit, year=plan.year,
+                      subject=f"{escaped(plan.label)}計畫")
         check_plan_texts(plan)
         check_texts([(note, TextKind.LINE, "修改說明")])
         return save_plan(self.store, catalogue, plan, author=actor.label, note=note, origin=origin,
