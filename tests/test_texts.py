@@ -30,6 +30,7 @@ from metrics.planning import seed_store, stored_catalogue
 from metrics.report import build_audit_report, build_county_report, build_report, report_values
 from metrics.services import Services, command_line
 from metrics.store import AuditEntry, Outcome, Store
+from metrics.template import build_template
 from metrics.texts import (UNWANTED_RANGES, TextKind, VisibleStream, clean_text, escaped, is_unwanted, terminal,
                            visible)
 
@@ -231,7 +232,9 @@ def test_rows_stored_before_the_rule_still_export_to_every_workbook(services):
     catalogue = stored_catalogue(store, FILES)
     county = opened(build_county_report(county_view(catalogue, tidy, 113, 3),
                                         county_multi_year(catalogue, tidy, 113), catalogue, title="全府"))
-    for book in (report, audit, county):
+    template = opened(build_template(evaluation.plan))
+    assert "辦理\n案件\\u001b[31m" in all_text(template)
+    for book in (report, audit, county, template):
         text = all_text(book)
         assert not any(is_unwanted(character) for character in text if character not in "\n\t")
     assert "逾期\n第二行\\u001b[31m紅字\\u001b[0m\\u202e反向\\u007f\\u009b" in all_text(report)
