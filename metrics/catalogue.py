@@ -911,6 +911,12 @@ def _load_plans(directory: Path, parts: _Parts, plans: dict[PlanKey, Plan], prob
                                expected=(int(folder.name), path.stem), file_unit=path.stem)
             if plan is None or len(problems) > before:
                 continue
+            from metrics.texts import plan_text_problems  # the rule every text of the store follows
+
+            texts = plan_text_problems(plan)
+            if texts:
+                problems.extend(f"{_shown(path)}：{problem}" for problem in texts)
+                continue
             if plan.key in plans:
                 problems.append(f"{_shown(path)}：{plan.unit} {plan.year} 年度的計畫已由 {plans[plan.key].origin} "
                                 "宣告；同一單位同一年度只能有一個計畫檔")
@@ -998,7 +1004,7 @@ def plan_document(plan: Plan) -> str:
 
 def _toml_string(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    escaped = "".join(character if ord(character) >= 0x20 or character in "\\" else f"\\u{ord(character):04x}"
+    escaped = "".join(character if ord(character) >= 0x20 and ord(character) != 0x7F else f"\\u{ord(character):04x}"
                       for character in escaped)
     return f'"{escaped}"'
 

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from metrics.evaluation import BEHIND, MET, ON_TRACK, IndicatorResult
 from metrics.formulas import NO_DATA, NOT_APPLICABLE
 from metrics.plan import Indicator
+from metrics.texts import escaped
 
 STATUS_COLOURS: dict[str, str] = {
     MET: "#2e7d32",
@@ -35,7 +36,7 @@ VALUE_FORMAT = ",.2~f"  # thousands separators, up to two decimals, trailing zer
 
 
 def value_suffix(indicator: Indicator) -> str:
-    return "%" if indicator.unit == "%" else f" {indicator.unit}"
+    return "%" if indicator.unit == "%" else f" {escaped(indicator.unit)}"
 
 
 def axis_maximum(result: IndicatorResult) -> float:
@@ -61,8 +62,15 @@ def gauge_bands(result: IndicatorResult, maximum: float) -> list[dict[str, objec
 
 def gauge_title(result: IndicatorResult) -> str:
     indicator = result.indicator  # Plotly reads HTML (links too) in titles: a plan's names are escaped as text
-    return (f"<b>{html.escape(indicator.id)} {html.escape(indicator.short_name)}</b><br>"
-            f"<span style='font-size:0.75em'>目標 {result.format_value(result.target)}｜{result.status_label}</span>")
+    return (f"<b>{_label(indicator.id)} {_label(indicator.short_name)}</b><br>"
+            f"<span style='font-size:0.75em'>目標 {_label(result.format_value(result.target))}｜{result.status_label}"
+            "</span>")
+
+
+def _label(text: str) -> str:
+    """A plan's text inside a chart: HTML escaped, and any control character a plan saved before the cleaning
+    rule holds shown as an escape (an SVG cannot hold it: the PDF's gauges would fail to draw)."""
+    return html.escape(escaped(text))
 
 
 def delta_reference(result: IndicatorResult) -> tuple[float, str] | None:
@@ -82,7 +90,7 @@ def delta_reference(result: IndicatorResult) -> tuple[float, str] | None:
 
 def delta_suffix(indicator: Indicator) -> str:
     """A difference of two percentages is in percentage points, not percent."""
-    return " 個百分點" if indicator.unit == "%" else f" {indicator.unit}"
+    return " 個百分點" if indicator.unit == "%" else f" {escaped(indicator.unit)}"
 
 
 def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
@@ -153,12 +161,12 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
     # The months need no axis title (the year is in the chart's title), so the legend below has the room to
     # itself; the unit stands level above the value axis instead of rotated along it.
     figure.update_layout(
-        title={"text": f"{year}年 {html.escape(indicator.id)} {html.escape(indicator.short_name)}：每月趨勢"}, height=height,
+        title={"text": f"{year}年 {_label(indicator.id)} {_label(indicator.short_name)}：每月趨勢"}, height=height,
         font={"family": FONT_FAMILY}, legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top"},
         margin={"l": 50, "r": 20, "t": 80, "b": 60}, yaxis={"tickformat": ",~f", "rangemode": "tozero"},
         xaxis=MONTH_AXIS,
     )
-    figure.add_annotation(text=f"單位：{indicator.unit}", xref="paper", yref="paper", x=0, y=1, xanchor="left",
+    figure.add_annotation(text=f"單位：{_label(indicator.unit)}", xref="paper", yref="paper", x=0, y=1, xanchor="left",
                           yanchor="bottom", yshift=8, showarrow=False, font={"size": 13})
     if not indicator.is_ratio and indicator.target <= 10:
         figure.update_yaxes(dtick=1)  # counts: no half cases on the scale

@@ -28,6 +28,7 @@ from metrics.location import default_url, store_exists
 from metrics.names import printable
 from metrics.plan import Plan
 from metrics.reading import Defaults
+from metrics.texts import VisibleStream
 
 if TYPE_CHECKING:
     from metrics.exports import MappingNeeded
@@ -1078,6 +1079,18 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every line any command prints goes through metrics.texts.terminal: a control character the store holds
+    (an escape sequence in an old plan's name) is shown as \\u001b, never obeyed by the terminal."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (VisibleStream(stream) if stream is not None else None for stream in streams)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout = streams[0] if sys.stdout is not None else None  # None: `… | head` closed the pipe
+        sys.stderr = streams[1]
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
         return COMMANDS[arguments.command](arguments)

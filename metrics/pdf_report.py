@@ -221,6 +221,7 @@ def build_pdf(pages: Sequence[ReportPage], *, font: str | os.PathLike | None = N
 
     font_file = find_font(font)
     browser_path = find_browser(browser)
+    pages = [shown_page(page) for page in pages]
     _check_glyphs(font_file, pages)
     drawn = iter(render_images([gauge_sheet(page.gauges) for page in pages if page.gauges], browser_path))
 
@@ -235,6 +236,26 @@ def build_pdf(pages: Sequence[ReportPage], *, font: str | os.PathLike | None = N
         document.set_title(page.title)
         _draw_page(document, page, next(drawn) if page.gauges else None)
     return bytes(document.output())
+
+
+def shown_page(page: ReportPage) -> ReportPage:
+    """The page's texts as a PDF can print them, whatever the store holds: a control character saved before the
+    cleaning rule (U+000B, ESC) shown as a line break or a visible escape (metrics.texts.visible), never
+    refused as a glyph the font lacks; a tab as spaces."""
+    from dataclasses import replace
+
+    from metrics.report import Quantity
+    from metrics.texts import visible
+
+    def shown(value: object) -> object:
+        if isinstance(value, str):
+            return visible(value).replace("\t", "  ")
+        if isinstance(value, Quantity):
+            return replace(value, text=visible(value.text).replace("\t", "  "))
+        return value
+
+    return replace(page, title=shown(page.title), subtitle=shown(page.subtitle),
+                   rows=[{key: shown(value) for key, value in row.items()} for row in page.rows])
 
 
 def _check_glyphs(font_file: FontFile, pages: Sequence[ReportPage]) -> None:

@@ -24,6 +24,7 @@ from metrics.figures import Figures
 from metrics.formulas import FORMULAS, Term, format_number, sum_terms, terms_label
 from metrics.parsing import format_taiwan_time
 from metrics.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
+from metrics.texts import visible
 
 
 class NoteLike(Protocol):
@@ -259,8 +260,9 @@ def report_rows(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = N
     for result in evaluation.results:
         note = notes.get(result.indicator.id)
         rows.append({
-            "goal": f"{result.goal.number}. {result.goal.title}",
-            "indicator": f"{result.indicator.id} {result.indicator.name}",
+            # Texts stored before the cleaning rule may hold control characters: shown visibly everywhere.
+            "goal": visible(f"{result.goal.number}. {result.goal.title}"),
+            "indicator": visible(f"{result.indicator.id} {result.indicator.name}"),
             "weight": Decimal(result.weight.numerator) / Decimal(result.weight.denominator),
             "target": result.format_value(result.target),
             "actual": result.format_value(result.actual),
@@ -268,8 +270,8 @@ def report_rows(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = N
             "status": result.status_label,
             "gap": result.gap_text or "—",
             "projection": result.format_value(result.projection),
-            "reason": note.reason if note else "",
-            "action": note.action if note else "",
+            "reason": visible(note.reason) if note else "",
+            "action": visible(note.action) if note else "",
         })
     return rows
 

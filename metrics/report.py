@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from metrics.formulas import format_number
 from metrics.notes import shortened
 from metrics.presentation import report_columns
+from metrics.texts import escaped, visible
 
 if TYPE_CHECKING:
     from metrics.evaluation import Evaluation, IndicatorResult
@@ -137,7 +138,7 @@ def _number_code(digits: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    return text.replace('"', "")
+    return escaped(text).replace('"', "")
 
 
 def _literal(text: str) -> str:
@@ -165,11 +166,13 @@ def formula_like(text: str) -> bool:
 
 def neutralize(cell: Cell, text: str) -> None:
     """The text into the cell as text (never a formula), with quotePrefix where Excel would otherwise read it as a
-    formula; a text longer than a cell holds is cut with a visible note rather than silently by Excel."""
-    text = shortened(text, EXCEL_TEXT_LIMIT)
-    cell.value = text
+    formula; a text longer than a cell holds is cut with a visible note rather than silently by Excel. Whatever
+    the store holds (a note saved before the cleaning rule, with U+000B or ESC) is shown visibly
+    (metrics.texts.visible): a character the file format cannot hold would fail the whole workbook."""
+    shown = shortened(visible(text), EXCEL_TEXT_LIMIT)
+    cell.value = shown
     cell.data_type = "s"
-    cell.quotePrefix = formula_like(text)
+    cell.quotePrefix = formula_like(shown) or formula_like(text)
 
 
 def _height(sheet: Worksheet, row: int, points: float) -> None:
@@ -393,8 +396,9 @@ def audit_records(rows, field_names: Mapping[str, str] | None = None,
     records = []
     for row in rows:
         subject, detail = readable(row.action, row.subject, row.detail, field_names or {}, role_names)
-        records.append([format_taiwan_time(row.at), row.account, row.action, row.outcome.value, row.year, row.unit,
-                        subject, detail])
+        # Rows written before the cleaning rule may hold control characters: shown visibly on the page too.
+        records.append([format_taiwan_time(row.at), visible(row.account), visible(row.action), row.outcome.value,
+                        row.year, visible(row.unit), visible(subject), visible(detail)])
     return records
 
 

@@ -31,6 +31,7 @@ from metrics.notes import check_note
 from metrics.plan import Plan
 from metrics.store import (AuditEntry, IngestResult, LoginAttempt, Outcome, Store, StoredAccount, StoredPlan,
                            UndoResult, format_taiwan_time)
+from metrics.texts import TextKind, check_plan_texts, check_texts, clean_text, escaped, visible
 
 LOCK_AFTER = 5  # failed logins in a row
 LOCK_FOR = dt.timedelta(minutes=15)
@@ -76,7 +77,8 @@ SELF_GRANT = "您是系統管理者，可至「帳號管理」為自己的帳號
 def command_line(user: str, on_behalf: str = "") -> Actor:
     """The command line: direct access to the database is already the administrator's; every write it makes is
     recorded under the operating-system user that ran it (and the person named for, when one is)."""
-    channel = f"命令列（{user}{'，代 ' + on_behalf.strip() if on_behalf.strip() else ''}）"
+    check_texts([(on_behalf, TextKind.LINE, "代理的對象（--author）")])
+    channel = f"命令列（{escaped(user)}{'，代 ' + on_behalf.strip() if on_behalf.strip() else ''}）"
     return Actor(Account(SYSTEM_ID, f"命令列:{user}", channel, ("system",)), _COMMAND_LINE_TOKEN, channel=channel)
 
 
@@ -165,6 +167,7 @@ class Services:
                                    email: str = "") -> Account:
         """The first account of a fresh install; refused once any account exists."""
         self._check_new(username, password)
+        _check_account_texts(display_name=display_name, email=email)
         stored = self.store.add_account(
             username.strip(), display_name=display_name.strip(), email=email.strip(), roles=("administrator",),
             units=(), password_hash=self.hasher.hash(password), only_if_none=True,
@@ -221,7 +224,7 @@ class Services:
         """A login the deployment's identity provider vouched for, matched to an account by e-mail."""
         stored = self.store.account(email=email) if email else None
         if stored is None or not stored.active:
-            self.store.record([AuditEntry(email or "（無電子郵件）", "登入", DENIED, "", f"{method}：沒有對應的帳號")])
+            self.store.record([AuditEntry(escaped(email) or "（無電子郵件）", "登入", DENIED, "", f"{method}：沒有對應的帳號")])
             raise LoginFailed(f"{method}的電子郵件 {email or '（無）'} 沒有對應的啟用帳號；請系統管理者在帳號中填入此電子郵件。")
         return self._start(stored, method)
 
@@ -277,6 +280,7 @@ class Services:
                     units: Sequence[str] = (), password: str | None = None, email: str = "") -> Account:
         self._require(actor, Action.MANAGE_ACCOUNTS, "建立帳號", subject=username)
         self._check_new(username, password)
+        _check_account_texts(display_name=display_name, email=email, units=units)
         self._check_roles(roles, units, password is not None or bool(email), email=email)
         stored = self.store.add_account(
             username.strip(), display_name=display_name.strip(), email=email.strip(), roles=list(roles),
@@ -334,6 +338,7 @@ class Services:
         stored = self._target(username)
         values = {name: value for name, value in (("roles", roles), ("units", units), ("display_name", display_name),
                                                   ("email", email)) if value is not None}
+        _check_account_texts(display_name=display_name or "", email=email or "", units=units or ())
         self._check_roles(values.get("roles", stored.roles), values.get("units", stored.units),
                           stored.password_hash is not None or bool(values.get("email", stored.email)),
                           email=values.get("email", stored.email), account_id=stored.id)
@@ -460,12 +465,13 @@ class Services:
             for year, unit in batch.periods or [(None, "")]])
 
     def save_mapping(self, actor: Actor, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
-        """A column mapping is part of uploading that unit's figures."""
+        """A column mapping is part of uploading that unit's figures. Its values are the file's own headers, kept
+        as they are so that the next file with the same headers matches; the audit row quotes them escaped."""
         self._require(actor, Action.UPLOAD, "欄位對應", unit=unit, year=year, subject=source)
         inputs.planned(self.store, year, unit)
         inputs.check_mapping(source, signature, mapping)
         self.store.save_mapping(source, signature, mapping, year=year, unit=unit, audit=[AuditEntry(
-            actor.label, "欄位對應", ALLOWED, source, "；".join(f"{key}＝{value or '（無）'}"
+            actor.label, "欄位對應", ALLOWED, source, "；".join(f"{key}＝{escaped(value or '（無）')}"
                                                                for key, value in mapping.items()), unit, year)])
 
     def mappings_for(self, actor: Actor) -> "ActorMappings":
@@ -473,19 +479,25 @@ class Services:
         return ActorMappings(self, actor)
 
     def save_note(self, actor: Actor, year: int, unit: str, month: int, indicator_id: str, reason: str,
-                  action: str) -> None:
-        subject = f"{year}年{month}月 指標 {indicator_id}"
+                  action: str) -> str:
+        """Saves the note cleaned (metrics.texts, TextKind.NOTE); returns what the cleaning changed, to tell the
+        person ('' when the texts were kept as typed)."""
+        subject = f"{year}年{month}月 指標 {escaped(indicator_id)}"
         self._require(actor, Action.WRITE_NOTE, "落後說明", unit=unit, year=year, subject=subject)
         inputs.check_month(month)
         inputs.check_indicator(inputs.planned(self.store, year, unit), indicator_id)
+        cleaned = [clean_text(reason, TextKind.NOTE, "落後原因"), clean_text(action, TextKind.NOTE, "改進措施")]
+        reason, action = (text.text for text in cleaned)
         check_note(reason, action)
         before = self.store.notes(year, unit, month).get(indicator_id)
-        old_reason, old_action = (before.reason, before.action) if before else ("", "")
+        # A note saved before the cleaning rule may hold anything: the audit row quotes it as it can be shown.
+        old_reason, old_action = (visible(before.reason), visible(before.action)) if before else ("", "")
         changes = [f"{label}：「{old}」→「{new.strip()}」" for label, old, new in
                    (("落後原因", old_reason, reason), ("改進措施", old_action, action)) if old != new.strip()]
         self.store.save_note(year, unit, month, indicator_id, reason, action, author=actor.label,
                              audit=[AuditEntry(actor.label, "落後說明", ALLOWED, subject, "；".join(changes) or "無變更",
                                                unit, year)])
+        return "".join(text.notice() for text in cleaned)
 
     # ---- scenarios and plans (planners) ----
 
@@ -493,8 +505,9 @@ class Services:
                       overwrite: bool = False) -> None:
         """Save a what-if scenario; an existing one of the same name is replaced only when `overwrite` says so."""
         self._require(actor, Action.SAVE_SCENARIO, "儲存情境", unit=unit, year=year,
-                      subject=f"情境「{inputs.check_scenario_name(name)}」")
+                      subject=f"情境「{escaped(inputs.check_scenario_name(name))}」")
         inputs.check_scenario(inputs.planned(self.store, year, unit), name, payload)
+        check_texts([(name.strip(), TextKind.LINE, "情境名稱")])
         exists = name.strip() in self.store.scenarios(year, unit)
         if exists and not overwrite:
             raise InputError(f"已有名為「{name.strip()}」的情境；請確認要覆蓋，或換一個名稱。")
@@ -504,8 +517,9 @@ class Services:
             actor.label, "儲存情境", ALLOWED, f"情境「{name.strip()}」", detail, unit, year)])
 
     def delete_scenario(self, actor: Actor, year: int, unit: str, name: str) -> None:
+        # The name is one already stored (perhaps before the cleaning rule): found as it is, quoted escaped.
         self._require(actor, Action.DELETE_SCENARIO, "刪除情境", unit=unit, year=year,
-                      subject=f"情境「{inputs.check_scenario_name(name)}」")
+                      subject=f"情境「{escaped(inputs.check_scenario_name(name))}」")
         try:
             before = _scenario_text(self.store.load_scenario(year, unit, name))
         except KpiError:
@@ -513,9 +527,9 @@ class Services:
 
         def audit(deleted) -> list[AuditEntry]:  # in the deleting transaction: a refusal here deletes nothing
             if not deleted.rowcount:
-                raise InputError(Problem(f"找不到 {unit} {year} 年度名為「{name.strip()}」的情境，可能已被刪除；"
+                raise InputError(Problem(f"找不到 {unit} {year} 年度名為「{escaped(name.strip())}」的情境，可能已被刪除；"
                                          "請重新整理頁面後再選擇。", field="情境名稱", value=name.strip()))
-            return [AuditEntry(actor.label, "刪除情境", ALLOWED, f"情境「{name}」",
+            return [AuditEntry(actor.label, "刪除情境", ALLOWED, f"情境「{escaped(name)}」",
                                f"刪除前：{before}" if before else "", unit, year)]
 
         self.store.delete_scenario(year, unit, name, audit=audit)
@@ -524,8 +538,11 @@ class Services:
                   origin: str = "系統內編修") -> StoredPlan:
         from metrics.planning import save_plan
 
-        self._require(actor, Action.EDIT_PLAN, "計畫版本", unit=plan.unit, year=plan.year, subject=f"{plan.label}計畫")
+        self._require(actor, Action.EDIT_PLAN, "計畫版本", unit=plan.unit, year=plan.year,
+                      subject=f"{escaped(plan.label)}計畫")
         inputs.check_plan_year(plan.year)
+        check_plan_texts(plan)
+        check_texts([(note, TextKind.LINE, "修改說明")])
         return save_plan(self.store, catalogue, plan, author=actor.label, note=note, origin=origin,
                          audit=lambda stored: [AuditEntry(actor.label, "計畫版本", ALLOWED,
                                                           f"{plan.label}計畫第 {stored.number} 版",
@@ -551,6 +568,11 @@ class ActorMappings:
 
     def save_mapping(self, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
         self.services.save_mapping(self.actor, source, signature, mapping, year=year, unit=unit)
+
+
+def _check_account_texts(*, display_name: str = "", email: str = "", units: Sequence[str] = ()) -> None:
+    check_texts([(display_name.strip(), TextKind.LINE, "姓名"), (email.strip(), TextKind.LINE, "電子郵件"),
+                 *((str(unit), TextKind.LINE, "負責單位") for unit in units)])
 
 
 def _listed(value: object) -> str:

@@ -19,6 +19,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from metrics.plan import Aggregation, MonthlyField, Plan, Quantity
+from metrics.texts import visible
 
 SHEET_NAME = "月報"
 GUIDE_SHEET_NAME = "說明"
@@ -92,10 +93,11 @@ def _cell_value(value: Decimal) -> int | float:
 def _write_report_sheet(sheet: Worksheet, plan: Plan, year: int, unit: str,
                         values: Mapping[tuple[str, int], Decimal]) -> None:
     last_column = HELP_COLUMN
-    sheet["A1"] = f"{plan.organisation} {year} 年度施政計畫績效指標月報" + ("（範例計畫）" if plan.sample else "")
+    # A plan version stored before the cleaning rule may hold control characters: shown visibly (metrics.texts).
+    sheet["A1"] = visible(f"{plan.organisation} {year} 年度施政計畫績效指標月報" + ("（範例計畫）" if plan.sample else ""))
     sheet["A1"].font = Font(size=14, bold=True)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_column)
-    sheet["A2"] = f"單位：{unit}"
+    sheet["A2"] = visible(f"單位：{unit}")
     sheet["D2"] = f"年度：{year}"
     sheet["A2"].font = sheet["D2"].font = Font(bold=True)
     sheet["A3"] = NOTE
@@ -127,7 +129,7 @@ def _write_report_sheet(sheet: Worksheet, plan: Plan, year: int, unit: str,
     for offset, monthly_field in enumerate(plan.fields):
         row = FIRST_FIELD_ROW + offset
         for column, text in ((1, monthly_field.code), (2, monthly_field.name), (3, monthly_field.unit)):
-            cell = sheet.cell(row=row, column=column, value=text)
+            cell = sheet.cell(row=row, column=column, value=visible(text))
             cell.border = _BORDER
             cell.alignment = Alignment(vertical="center", wrap_text=column == 2)
         number_format = AMOUNT_FORMAT if monthly_field.quantity is Quantity.AMOUNT else COUNT_FORMAT
@@ -144,7 +146,7 @@ def _write_report_sheet(sheet: Worksheet, plan: Plan, year: int, unit: str,
         last = sheet.cell(row=row, column=month_column(12)).coordinate
         validation = amount_validation if monthly_field.quantity is Quantity.AMOUNT else count_validation
         validation.add(f"{first}:{last}")
-        help_cell = sheet.cell(row=row, column=HELP_COLUMN, value=monthly_field.help)
+        help_cell = sheet.cell(row=row, column=HELP_COLUMN, value=visible(monthly_field.help))
         help_cell.border = _BORDER
         help_cell.alignment = Alignment(vertical="center", wrap_text=True)
 
@@ -177,7 +179,7 @@ def _aggregation_text(monthly_field: MonthlyField) -> str:
 
 
 def _write_guide_sheet(sheet: Worksheet, plan: Plan, year: int) -> None:
-    sheet["A1"] = f"{plan.organisation} {year} 年度施政計畫績效指標月報　填寫說明"
+    sheet["A1"] = visible(f"{plan.organisation} {year} 年度施政計畫績效指標月報　填寫說明")
     sheet["A1"].font = Font(size=14, bold=True)
     instructions = (
         "一、請在「月報」工作表中，於該月份欄位（例如「" + month_header(year, 3) + "」）填入數字，其他欄位請勿修改。",
@@ -204,7 +206,7 @@ def _write_guide_sheet(sheet: Worksheet, plan: Plan, year: int) -> None:
         texts = (monthly_field.code, monthly_field.name, monthly_field.unit, _aggregation_text(monthly_field),
                  monthly_field.help, "、".join(users) if users else "（無）")
         for column, text in enumerate(texts, start=1):
-            cell = sheet.cell(row=row, column=column, value=text)
+            cell = sheet.cell(row=row, column=column, value=visible(text))
             cell.border = _BORDER
             cell.alignment = Alignment(vertical="top", wrap_text=True)
     for letter, width in {"A": 28, "B": 30, "C": 6, "D": 40, "E": 50, "F": 36}.items():

@@ -95,14 +95,14 @@ def note_form(context: Context, result: IndicatorResult) -> None:
         st.caption(f"上次儲存：{taiwan_time(note.updated_at)}{'，' + plain(note.author) if note.author else ''}")
     if submitted:
         try:
-            context.services.save_note(context.actor, context.year, context.unit, context.month, indicator_id,
-                                       reason, action)
+            cleaned = context.services.save_note(context.actor, context.year, context.unit, context.month,
+                                                 indicator_id, reason, action)
         except KpiError as error:
             st.error(plain(error))
         else:
             st.session_state.pop(draft_key, None)
-            flash("success", "已儲存說明。" if reason.strip() or action.strip() else
-                  "已清除本月說明（先前的內容保留於修改紀錄）。")
+            flash("success", ("已儲存說明。" if reason.strip() or action.strip() else
+                              "已清除本月說明（先前的內容保留於修改紀錄）。") + plain(cleaned))
             st.rerun()
     _history(history, note)
 

@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from metrics.errors import KpiError, Problem
+from metrics.texts import visible
 
 INDICATOR_TABLE_HEIGHT = 35 * 14 + 3  # a header and the 13 indicators, without scrolling
 FLASH_KEY = "flash_messages"
@@ -28,7 +29,8 @@ def plain(text: object) -> str:
     directives), bare addresses kept from becoming links, and line breaks kept. None is ''."""
     if text is None:
         return ""
-    joined = AUTOLINK_START.sub(lambda match: match.group(0) + WORD_JOINER, str(text))
+    # A control or bidirectional character stored before the cleaning rule is shown as \u001b, never obeyed.
+    joined = AUTOLINK_START.sub(lambda match: match.group(0) + WORD_JOINER, visible(str(text)))
     escaped = "".join(f"\\{character}" if character in MARKDOWN_SPECIALS else character for character in joined)
     return escaped.replace("\r\n", "\n").replace("\n", "  \n")
 
