@@ -174,7 +174,8 @@ def check_mapping(source: object, signature: object, mapping: object) -> None:
     from metrics.exports import SOURCES
 
     if not isinstance(source, str) or source not in SOURCES:
-        raise _refuse(f"未知的資料種類「{_shown(source)}」；可用：{'、'.join(SOURCES)}。", "資料種類", source)
+        known = "、".join(f"{kind.label}（{name}）" for name, kind in SOURCES.items())
+        raise _refuse(f"未知的資料種類「{_shown(source)}」；可用：{known}。", "資料種類", source)
     if not isinstance(signature, str) or not _SIGNATURE.match(signature):
         raise _refuse(f"標題列識別碼「{_shown(signature)}」應為 16 位十六進位字元。", "標題列識別碼", signature)
     if not isinstance(mapping, Mapping):
@@ -182,6 +183,7 @@ def check_mapping(source: object, signature: object, mapping: object) -> None:
     columns = {column.name: column.label for column in SOURCES[source].columns}
     for name, header in mapping.items():
         if name not in columns:
-            raise _refuse(f"「{_shown(name)}」不是{SOURCES[source].label}的欄位；可用：{'、'.join(columns)}。", "欄位對應", name)
+            known = "、".join(f"{label}（{code}）" for code, label in columns.items())
+            raise _refuse(f"「{_shown(name)}」不是{SOURCES[source].label}的欄位；可用：{known}。", "欄位對應", name)
         if header is not None and (not isinstance(header, str) or len(header) > MAPPING_HEADER_MAX):
             raise _refuse(f"「{columns[name]}」對應的標題應為至多 {MAPPING_HEADER_MAX} 字的文字。", "欄位對應", header)

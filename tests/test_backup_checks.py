@@ -22,9 +22,10 @@ import pytest
 
 from metrics import cli, transfer
 from metrics.accounts import load_roles
-from metrics.catalogue import PLANS_DIRECTORY
+from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
 from metrics.errors import BackupRefused
 from metrics.figures import TIDY_COLUMNS
+from metrics.planning import seed_store
 from metrics.services import Services, command_line
 from metrics.store import TRANSFER_TABLES, Store
 from metrics.transfer import (BackupCheck, Verified, backup_key, check_backup, restore_backup,
@@ -47,6 +48,7 @@ def made(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("backups")
     with Store(f"sqlite:///{folder / 'kpi.sqlite3'}") as store:
         store.ingest(one_value(), file_name="a.csv", file_bytes=b"a")
+        seed_store(store, load_catalogue(PLANS_DIRECTORY))  # as the app does: a note needs the plan
         services = Services(store, load_roles(PLANS_DIRECTORY))
         operator = command_line("tester")
         services.save_note(operator, 112, "政風處", 2, "10-1", "系統轉換期間人工收文", "3 月起全面線上簽核")

@@ -186,11 +186,13 @@ def test_deleting_a_scenario_that_is_not_there_is_refused_and_records_nothing(se
     pytest.param("case_log", SIGNATURE, {}, 999,
                  "（項目：年度）：甲處沒有 999 年度的計畫；資料庫中此單位有計畫的年度：112、113。", id="year 999"),
     pytest.param("evil", SIGNATURE, {}, 112,
-                 "（項目：資料種類）：未知的資料種類「evil」；可用：document_log、roster、ledger、case_log。", id="unknown source"),
+                 "（項目：資料種類）：未知的資料種類「evil」；可用：公文清單（公文管理系統匯出）（document_log）、人事名冊（人事系統匯出）（roster）、"
+                 "歲出預算執行表（會計系統匯出）（ledger）、政風案件紀錄（case_log）。", id="unknown source"),
     pytest.param("case_log", "x" * 16, {}, 112, "（項目：標題列識別碼）：標題列識別碼「xxxxxxxxxxxxxxxx」應為 16 位十六進位字元。",
                  id="not a signature"),
     pytest.param("case_log", SIGNATURE, {"evil": "方向"}, 112,
-                 "（項目：欄位對應）：「evil」不是案件登記簿的欄位；可用：case_number、case_type、completed_date、held_date。",
+                 "（項目：欄位對應）：「evil」不是政風案件紀錄的欄位；可用：案號（case_number）、案件類別（case_type）、"
+                 "結案日期（completed_date）、辦理日期（held_date）。",
                  id="unknown column"),
     pytest.param("case_log", SIGNATURE, {"case_type": "方" * 201}, 112,
                  "（項目：欄位對應）：「案件類別」對應的標題應為至多 200 字的文字。", id="header one over"),
