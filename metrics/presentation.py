@@ -269,7 +269,7 @@ def report_rows(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = N
             "achievement": achievement_text(result),
             "status": result.status_label,
             "gap": result.gap_text or "—",
-            "projection": result.format_value(result.projection),
+            "projection": result.projection_text,  # a capped projection says so, on the page and in the PDF
             "reason": visible(note.reason) if note else "",
             "action": visible(note.action) if note else "",
         })

@@ -118,7 +118,9 @@ def report_values(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None =
         unit = result.indicator.unit
         row["target"] = measured(result.target, unit)
         row["actual"] = measured(result.actual, unit)
-        row["projection"] = measured(result.projection, unit)
+        # A projection capped at the indicator's bound stays the sentence that says so, as text, rather than a
+        # bare 100 that looks like the run rate.
+        row["projection"] = result.projection_text if result.projection_capped else measured(result.projection, unit)
         row["achievement"] = achieved(result.achievement)
         row["gap"] = gap_quantity(result)
         for key in ("reason", "action"):  # a note saved before the limit existed: cut, and said so

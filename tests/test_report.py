@@ -336,3 +336,18 @@ def test_missing_keys_leave_blank_cells() -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     assert [sheet.cell(row=4, column=column).value for column in range(1, 12)] == \
         ["1. 目標", "1 指標", *[None] * 9]
+
+
+@pytest.mark.parametrize(("spent", "shown"), [
+    # 521.9 of 1,000 千元 by May: 52.19 % × 12 ÷ 5 = 125.256 %, capped at 100 %: the report says so
+    (521.9, "100%（依趨勢推估為 125.26%，預算執行率不會超過 100%）"),
+    (400, 96.0),  # 40 % × 12 ÷ 5 = 96 %: under the bound, a number as before
+])
+def test_a_capped_projection_is_explained_in_the_report_not_shown_as_a_bare_100(spent, shown):
+    evaluation = evaluate(Figures.from_mapping(PLAN_112, {"budget_amount": {1: 1000}, "actual_spent": {5: spent}}), 5)
+    row = next(row for row in report_values(evaluation) if row["indicator"].startswith("8 "))
+    assert str(row["projection"]) == (shown if isinstance(shown, str) else "96%")
+    sheet = openpyxl.load_workbook(io.BytesIO(build_report(report_values(evaluation), title=TITLE,
+                                                           subtitle=SUBTITLE))).active
+    cell = next(cell for cell in sheet["I"] if cell.row > 3 and str(sheet.cell(cell.row, 2).value).startswith("8 "))
+    assert cell.value == shown
