@@ -150,13 +150,14 @@ def write_cookie() -> None:
     """The browser's copy of the login, set or cleared as the last login or logout here left it (nothing
     when neither happened since the last run). The script is kept out of the layout."""
     action = st.session_state.pop(COOKIE_ACTION_KEY, None)
-    if not action:
-        return
 
     def literal(value: object) -> str:
         return json.dumps(value).replace("<", "\\u003c")
 
-    script = COOKIE_SCRIPT % {"action": literal(action), "name": literal(COOKIE), "path": literal(cookie_path())}
+    # An element on every run, even without an action: one that came and went would shift the page's elements
+    # after it, and Streamlit would draw them anew (a chosen tab jumped back to the first after a login).
+    script = COOKIE_SCRIPT % {"action": literal(action), "name": literal(COOKIE), "path": literal(cookie_path())} \
+        if action else ""
     st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
 
 

@@ -147,10 +147,10 @@ def test_a_scenario_keeps_its_name_and_names_its_downloads(fresh_app: StreamlitA
     assert saved_box and button_box and abs(saved_box["y"] - button_box["y"]) < 250, (saved_box, button_box)
     expect(name_box).to_have_value("採購目標 140")
 
-    page.reload()  # a new session: the name is gone until the scenario is loaded again
+    page.reload()  # a new session: still logged in, but the name is gone until the scenario is loaded again
     expect(title(page, "情境模擬")).to_be_visible()
     wait_for_app_idle(page)
-    log_in(page)
+    expect(page.get_by_test_id("stSidebar").get_by_text("已登入：")).to_be_visible()
     expect(name_box).to_have_value("")
     button(page, "whatif_load").click()
     loaded = page.get_by_text("已載入情境「採購目標 140」。")
