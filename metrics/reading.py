@@ -348,8 +348,8 @@ def table_problems(data: bytes, filename: str, kind: str) -> list[Problem]:
                         roles[role] = column
             months = [column for column, raw in enumerate(rows[row]) if column not in roles.values()
                       and not parsing.is_blank(raw) and _month_header(raw) is not None]
-            if kind == "template":
-                score = ("code" in roles or "name" in roles) + bool(months)
+            if kind == "template":  # a lone number in a data row is no month header
+                score = ("code" in roles or "name" in roles) + (len(months) >= 2 or bool(months) and bool(roles))
             else:
                 score = len({"code" if role == "name" else role for role in roles} & {"code", "month", "value"})
             if score and (best is None or score > best[0]):
