@@ -220,3 +220,13 @@ def test_one_path_applies_a_remembered_mapping_for_the_page_and_the_command_line
     command_line = read_any(data, "公文清單.xlsx", CATALOGUE, year=112, unit="政風處", store=store)
     assert values_of(command_line.frame) == values_of(page.read.frame) == DOCUMENT_EXPECTED
     assert command_line.notes == page.read.notes
+
+
+def test_examples_of_a_column_whose_every_value_differs_are_masked() -> None:
+    rows = [["工作內容", "完成時點", "陳情者"], ["預警案件", "112/01/10", "王大明"], ["預警案件", "112/01/11", "陳美玲"],
+            ["陳情檢舉", "112/01/12", "林小華"], ["陳情檢舉", "112/01/13", "張志強"]]
+    with pytest.raises(KindNeeded) as caught:
+        read_any(xlsx(rows), "案件.xlsx", CATALOGUE, year=112, unit="政風處")
+    assert caught.value.samples == {"工作內容": ("預警案件", "陳情檢舉"),  # repeated values: categories, shown
+                                    "完成時點": ("112/01/10", "112/01/11", "112/01/12"),  # dates: shown
+                                    "陳情者": ("王*明", "陳*玲", "林*華")}  # all different words: masked

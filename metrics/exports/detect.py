@@ -9,13 +9,14 @@ well, or a required column has no header, the caller gets MappingNeeded instead 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from metrics.errors import InputError, Problem
 from metrics.exports import case_log, document_log, ledger, roster
 from metrics.exports.common import (ColumnSpec, MappingNeeded, SourceSpec, header_display, header_key, mapping_signature,
-                                    mask_value)
+                                    mask_partial, mask_value)
 from metrics.exports.reading import SheetSample
 
 SOURCES: dict[str, SourceSpec] = {
@@ -297,7 +298,7 @@ def column_samples(sample: SheetSample, position: int) -> dict[str, tuple[str, .
         for index, text in cells.items():
             values = found.get(index)
             value = header_display(text)
-            if values is not None and value and value not in values and len(values) < SAMPLE_VALUES:
+            if values is not None and value:
                 values.append(value)
     shown: dict[str, tuple[str, ...]] = {}
     for index, values in found.items():
@@ -305,18 +306,25 @@ def column_samples(sample: SheetSample, position: int) -> dict[str, tuple[str, .
         key = header_key(header)
         personal = max(((match_score(column, key), column) for column in _PERSONAL
                         if match_score(column, key) is not None), key=lambda pair: pair[0], default=None)
+        # Every value different and not a date or number (names, 陳情人, 主旨 under a header no source knows):
+        # taken as identifying, masked like a document number.
+        identifying = (len(values) >= 4 and len(set(values)) == len(values)
+                       and not all(_DATE_OR_NUMBER.match(value) for value in values))
         masked = []
-        for value in values:
+        for value in list(dict.fromkeys(values))[:SAMPLE_VALUES]:
             if personal is not None:
                 value = mask_value(personal[1], value)
             elif _looks_like_id(value):
                 value = mask_value(_ID_COLUMN, value)
+            elif identifying:
+                value = mask_partial(value)
             masked.append(value if len(value) <= SAMPLE_CHARACTERS else value[:SAMPLE_CHARACTERS] + "…")
         shown.setdefault(header, tuple(masked))
     return shown
 
 
 _ID_COLUMN = next(column for column in _PERSONAL if column.mask == "id")
+_DATE_OR_NUMBER = re.compile(r"^[\d\s/.\-:,年月日時分秒上下午]+$")
 
 
 def _looks_like_id(value: str) -> bool:
