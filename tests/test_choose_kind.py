@@ -131,6 +131,7 @@ def test_an_unrecognized_file_asks_for_its_kind_then_reads_with_the_mapping_reme
     assert remember_mapping(store, needed, mapping, year=112, unit="政風處", source=source) == source
     read = read_any(data, name, CATALOGUE, year=112, unit="政風處", store=store)  # the same headers: no question
     assert (read.kind, read.remembered) == (source, True)
+    assert read.signature == needed.signature  # what the command line saves after --mapping is what the page looks up
     assert read.notes[0].startswith(REMEMBERED_NOTE)
     assert values_of(read.frame) == expected
     assert read.mapping == {key: value for key, value in mapping.items()
