@@ -104,14 +104,12 @@ class MappingChoices:
 
 class KindNeeded(MappingNeeded):
     """Nothing recognized the file (neither a template nor a long table, no export's columns): the user chooses
-    its kind (KIND_NAMES) and, for an export, maps its columns. `summary` is the one-line reason; the message
-    also says what each kind must have."""
+    its kind (KIND_NAMES) and, for an export, maps its columns. The message says what each kind must have."""
 
     def __init__(self, needed: MappingNeeded, explanation: str):
         super().__init__(filename=needed.filename, source=None, headers=needed.headers, signature=needed.signature,
                          required={}, optional={}, guesses={}, missing=[], ambiguous={}, one_of=[],
                          reason=explanation, samples=needed.samples)
-        self.summary = UNRECOGNIZED
 
 
 @dataclass(frozen=True)
@@ -178,7 +176,7 @@ def kind_problems(data: bytes, filename: str, kind: str, catalogue: Catalogue, *
     try:
         read_table(data, filename, catalogue, year=year, unit=unit)
     except NoTableError:
-        return table_problems(data, filename, "template" if kind == "template" else "long")
+        return table_problems(data, filename, kind)
     except InputError as error:
         return list(error.problems)
     return []

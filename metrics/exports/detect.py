@@ -291,7 +291,7 @@ _PERSONAL = tuple(column for spec in SOURCES.values() for column in spec.columns
 def column_samples(sample: SheetSample, position: int) -> dict[str, tuple[str, ...]]:
     """Header → up to SAMPLE_VALUES distinct values below it in the sampled rows, for the mapping form. A column
     whose header names a personal column of any source (姓名, 身分證字號, 文號), or a value shaped like a national ID,
-    is masked as the preview masks it."""
+    is masked as the preview masks it; so is a column whose every value differs and is not a date or number."""
     _, header_cells = sample.rows[position]
     found: dict[int, list[str]] = {index: [] for index, text in header_cells.items() if header_key(text)}
     for _, cells in sample.rows[position + 1:]:
@@ -306,8 +306,7 @@ def column_samples(sample: SheetSample, position: int) -> dict[str, tuple[str, .
         key = header_key(header)
         personal = max(((match_score(column, key), column) for column in _PERSONAL
                         if match_score(column, key) is not None), key=lambda pair: pair[0], default=None)
-        # Every value different and not a date or number (names, 陳情人, 主旨 under a header no source knows):
-        # taken as identifying, masked like a document number.
+        # names, 陳情人 or 主旨 under a header no source knows: taken as identifying, masked like a document number
         identifying = (len(values) >= 4 and len(set(values)) == len(values)
                        and not all(_DATE_OR_NUMBER.match(value) for value in values))
         masked = []
