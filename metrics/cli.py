@@ -286,6 +286,13 @@ def mapping_help(needed: MappingNeeded) -> str:
     source = needed.source or needed.source_guess
     lines = [f"檔案「{needed.filename}」：{mapping_reason(needed)}"]
     if source is None:
+        if needed.headers:  # nothing recognized it: the same choice the page offers, as options
+            from metrics.exports.common import SOURCE_NAMES
+
+            kinds = "、".join(f"{name}（{label}）" for name, label in SOURCE_NAMES.items())
+            lines.append(f"  若是系統匯出檔，請以 --source 指定種類（{kinds}），再為每個必要欄位加上 --mapping 欄位=標題"
+                         "（指定後會記住，之後標題相同的檔案自動套用）")
+            lines.append("  檔案中的標題：" + "、".join(f"「{header}」" for header in dict.fromkeys(needed.headers)))
         return "\n".join(lines)
     choices = mapping_choices(needed, source)
     labels = {**choices.required, **choices.optional}

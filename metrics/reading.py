@@ -325,6 +325,74 @@ def _classify(sheet: Sheet, row: int) -> Table | None:
     return None
 
 
+_ROLE_LABELS = {"year": "年度", "month": "月份", "unit": "單位", "code": "項目代碼", "name": "項目名稱", "value": "數值"}
+TABLE_PROBLEM_SHEETS = 5
+
+
+def table_problems(data: bytes, filename: str, kind: str) -> list[Problem]:
+    """Why a file the user says is a monthly template ("template") or a long table ("long") cannot be read as
+    one: per sheet, the row that looks most like that kind's header row, what it lacks and how to fix it."""
+    try:
+        grids = load_grids(data, filename)
+    except InputError as error:
+        return error.problems
+    problems = []
+    for name, rows in grids[:TABLE_PROBLEM_SHEETS]:
+        best: tuple[int, int, dict[str, int], list[int]] | None = None
+        for row in range(min(HEADER_SCAN_ROWS, len(rows))):
+            roles: dict[str, int] = {}
+            for column, raw in enumerate(rows[row]):
+                key = _header_key(raw)
+                for role, synonyms in _ROLE_SYNONYMS.items():
+                    if key in synonyms and role not in roles:
+                        roles[role] = column
+            months = [column for column, raw in enumerate(rows[row]) if column not in roles.values()
+                      and not parsing.is_blank(raw) and _month_header(raw) is not None]
+            if kind == "template":  # a lone number in a data row is no month header
+                score = ("code" in roles or "name" in roles) + (len(months) >= 2 or bool(months) and bool(roles))
+            else:
+                score = len({"code" if role == "name" else role for role in roles} & {"code", "month", "value"})
+            if score and (best is None or score > best[0]):
+                best = (score, row, roles, months)
+        end = 0 if best is None else max((column + 1 for column, raw in enumerate(rows[best[1]])
+                                          if not parsing.is_blank(raw)), default=0)
+        problems.append(_table_problem(filename, name, kind, best, end))
+    return problems
+
+
+def _table_problem(filename: str, sheet: str, kind: str,
+                   best: tuple[int, int, dict[str, int], list[int]] | None, end: int) -> Problem:
+    if best is None:
+        wanted = ("「項目代碼」或「項目名稱」欄，以及每月一欄（如「112年1月」）" if kind == "template"
+                  else "「年度、月份、單位、項目代碼、數值」欄（單位可省略）")
+        fix = ("請下載月報範本，把數字貼進範本後上傳" if kind == "template"
+               else "請在第一列寫上這些標題，每列一個數字")
+        return Problem(f"前 {HEADER_SCAN_ROWS} 列中找不到{'月報範本' if kind == 'template' else '長表'}的標題列："
+                       f"須有{wanted}。{fix}", filename, sheet)
+    _, row, roles, months = best
+    found = "、".join(f"「{_ROLE_LABELS[role]}」" for role in roles)
+    if kind == "template":
+        if not months:
+            after = end
+            return Problem(f"第 {row + 1} 列有{found}欄，但沒有任何月份欄：範本每月一欄，請從儲存格 "
+                           f"{cell_name(row, after)} 起把標題寫成「112年1月」「1月」或「112/01」", filename, sheet,
+                           cell_name(row, after))
+        first = min(months)
+        free = next((column for column in range(first) if column not in roles.values()), None)
+        where = (f"請在儲存格 {cell_name(row, free)} 寫上「項目代碼」或「項目名稱」，其下各列填項目的代碼或名稱"
+                 if free is not None else "請在月份欄左邊插入一欄，標題寫「項目代碼」或「項目名稱」，其下各列填項目的代碼或名稱")
+        return Problem(f"第 {row + 1} 列有 {len(months)} 個月份欄，但沒有「項目代碼」或「項目名稱」欄。{where}", filename,
+                       sheet, cell_name(row, free if free is not None else first))
+    missing = [label for role, label in (("month", "月份"), ("value", "數值")) if role not in roles]
+    if "code" not in roles and "name" not in roles:
+        missing.insert(0, "項目代碼")
+    after = end
+    return Problem(f"第 {row + 1} 列有{found}欄，缺少" + "、".join(f"「{label}」" for label in missing)
+                   + f"欄：長表的標題列要有「年度、月份、單位、項目代碼、數值」（單位可省略）。請從儲存格 "
+                   f"{cell_name(row, after)} 起補上缺少的標題，或把現有標題改成這些名稱", filename, sheet,
+                   cell_name(row, after))
+
+
 def _find_table(sheet: Sheet) -> Table | None:
     for row in range(min(HEADER_SCAN_ROWS, len(sheet.rows))):
         table = _classify(sheet, row)

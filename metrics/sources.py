@@ -16,21 +16,21 @@ system export, the template reader is skipped.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import pandas as pd
 
 from metrics import safety
-from metrics.errors import InputError, NoTableError, Problem
+from metrics.errors import InputError, KpiError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
-from metrics.exports.common import ExportRefused, LeftOut, Progress, header_display
+from metrics.exports.common import SOURCE_NAMES, ExportRefused, LeftOut, Progress, header_display
 from metrics.exports.detect import locate, resolve
 from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_sample, csv_sample_layout
 from metrics.catalogue import Catalogue
 from metrics.plan import Plan
-from metrics.reading import Defaults, read_table
+from metrics.reading import Defaults, read_table, table_problems
 from metrics.validation import validate
 
 TEMPLATE_MAX_BYTES = safety.TEMPLATE_MAX_BYTES
@@ -38,6 +38,8 @@ EXPORT_MAX_BYTES = safety.EXPORT_MAX_BYTES
 QUICK_TEMPLATE_BYTES = 2 * 1024 * 1024
 TEMPLATE_LABELS = {"template": "月報範本", "long": "長表"}
 KIND_LABELS: dict[str, str] = {**TEMPLATE_LABELS, **{name: spec.label for name, spec in SOURCES.items()}}
+# The kinds a user may choose for a file nothing recognized, in the project's one name for each (SOURCE_NAMES).
+KIND_NAMES: dict[str, str] = {**TEMPLATE_LABELS, **SOURCE_NAMES}
 REMEMBERED_NOTE = "已套用先前儲存的欄位對應"
 
 # The ExportOptions switches an office may turn on, as the page and the command line offer them.
@@ -92,6 +94,92 @@ class MappingChoices:
     optional: dict[str, str]
     guesses: dict[str, str | None]
     one_of: tuple[tuple[str, ...], ...]  # at least one column of each group must be given
+    samples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # header → example values (masked)
+
+    def shown(self, header: str) -> str:
+        """A header as the form lists it: 「公文性質（例：收文、發文）」."""
+        examples = self.samples.get(header)
+        return f"{header}（例：{'、'.join(examples)}）" if examples else header
+
+
+class KindNeeded(MappingNeeded):
+    """Nothing recognized the file (neither a template nor a long table, no export's columns): the user chooses
+    its kind (KIND_NAMES) and, for an export, maps its columns. The message says what each kind must have."""
+
+    def __init__(self, needed: MappingNeeded, explanation: str):
+        super().__init__(filename=needed.filename, source=None, headers=needed.headers, signature=needed.signature,
+                         required={}, optional={}, guesses={}, missing=[], ambiguous={}, one_of=[],
+                         reason=explanation, samples=needed.samples)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One read as the page and the command line act on it: the figures, or the problems, or the question."""
+
+    read: SourceRead | None = None
+    problems: tuple[Problem, ...] = ()
+    needed: MappingNeeded | None = None  # the columns (or the kind of file) need the user's choice
+    question: MappingNeeded | None = None  # a refused export's header row, for a mapping form
+    remembered: tuple[MappingNeeded, str, dict] | None = None  # the question a saved mapping answered
+    error: KpiError | None = field(default=None, compare=False)  # what the read raised, as raised
+
+    def result(self) -> SourceRead:
+        """The read, or the exception it ended with."""
+        if self.read is not None:
+            return self.read
+        if self.error is not None:
+            raise self.error
+        raise InputError(list(self.problems))
+
+
+def attempt(read: Callable[[], SourceRead]) -> Attempt:
+    """A read's result or the problem it ended with (cacheable; nothing is raised)."""
+    try:
+        return Attempt(read=read())
+    except MappingNeeded as needed:
+        return Attempt(needed=needed, error=needed)
+    except ExportRefused as error:
+        return Attempt(problems=tuple(error.problems), question=error.question, error=error)
+    except InputError as error:
+        return Attempt(problems=tuple(error.problems), error=error)
+
+
+def with_remembered(read: Callable[[str | None, Mapping[str, str | None] | None], Attempt], store: MappingStore,
+                    *, year: int, unit: str, source: str | None = None) -> Attempt:
+    """The one way a remembered column mapping is applied, on the page and on the command line: read the file
+    (`read(source, mapping)`); when it asks for a mapping (or was refused with its header row known), the
+    mapping saved for that header row and unit, if any, is applied and the file read again with it.
+    A store error while looking the mapping up propagates (StoreError)."""
+    first = read(source, None)
+    asked = first.needed or first.question
+    if asked is None:
+        return first
+    found = remembered_mapping(store, asked, source, year=year, unit=unit)
+    if found is None:
+        return first
+    name, mapping = found
+    second = read(name, mapping)
+    return replace(second, read=mark_remembered(second.read) if second.read is not None else None,
+                   remembered=(asked, name, mapping))
+
+
+def kind_problems(data: bytes, filename: str, kind: str, catalogue: Catalogue, *, year: int | None = None,
+                  unit: str | None = None) -> list[Problem]:
+    """Why a file the user says is a monthly template or a long table cannot be read as one (file, sheet, cell
+    and the fix); [] when it can."""
+    if kind not in TEMPLATE_LABELS:
+        raise ValueError(kind)
+    if len(data) > TEMPLATE_MAX_BYTES:
+        return [Problem(f"檔案超過 {TEMPLATE_MAX_BYTES // 1024 // 1024} MB，不會是{TEMPLATE_LABELS[kind]}"
+                        f"（{TEMPLATE_LABELS[kind]}每檔 {TEMPLATE_MAX_BYTES // 1024 // 1024} MB 以內）；"
+                        "若是系統匯出檔，請選擇它是哪一種系統匯出", filename)]
+    try:
+        read_table(data, filename, catalogue, year=year, unit=unit)
+    except NoTableError:
+        return table_problems(data, filename, kind)
+    except InputError as error:
+        return list(error.problems)
+    return []
 
 
 def distinct_files(files: Sequence[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
@@ -135,18 +223,11 @@ def read_any(data: bytes, filename: str, catalogue: Catalogue, *, year: int | No
     if source is not None and source not in SOURCES:
         raise InputError(Problem(f"未知的資料種類「{source}」（可用：{'、'.join(SOURCES)}）", filename))
     defaults = Defaults(year, unit)
-    try:
+    if store is None or mapping or year is None or unit is None:
         return _read(data, filename, catalogue, defaults, source, mapping, options, month, progress)
-    except (MappingNeeded, ExportRefused) as asked:
-        if store is None or mapping or year is None or unit is None:
-            raise
-        needed = asked.question if isinstance(asked, ExportRefused) else asked
-        found = remembered_mapping(store, needed, source, year=year, unit=unit)
-        if found is None:
-            raise
-        remembered_source, remembered = found
-        return mark_remembered(_read_export(data, filename, export_plan(catalogue, defaults, filename),
-                                            remembered_source, remembered, options, month, progress))
+    return with_remembered(lambda kind, columns: attempt(lambda: _read(data, filename, catalogue, defaults, kind, columns,
+                                                                        options, month, progress)),
+                           store, year=year, unit=unit, source=source).result()
 
 
 def export_plan(catalogue: Catalogue, defaults: Defaults, filename: str) -> Plan:
@@ -219,7 +300,7 @@ def mapping_choices(needed: MappingNeeded, source: str | None = None) -> Mapping
         source=name, label=spec.label, headers=headers,
         required={column.name: column.label for column in spec.columns if column.required},
         optional={column.name: column.label for column in spec.columns if not column.required},
-        guesses=guesses, one_of=spec.one_of)
+        guesses=guesses, one_of=spec.one_of, samples=dict(needed.samples))
 
 
 def mapping_problems(source: str, mapping: Mapping[str, str | None], headers: list[str] | tuple[str, ...],
@@ -313,7 +394,10 @@ def _read(data: bytes, filename: str, catalogue: Catalogue, defaults: Defaults, 
     except MappingNeeded as needed:
         if needed.source or needed.source_guess:
             raise
-        raise InputError(_unrecognized(filename, needed.headers, too_large=not small_enough)) from None
+        unrecognized = _unrecognized(filename, needed.headers, too_large=not small_enough)
+        if not needed.headers:  # not a word to map a column from: say what is accepted
+            raise InputError(unrecognized) from None
+        raise KindNeeded(needed, unrecognized.message.removesuffix(_UNRECOGNIZED_FIX).rstrip("。")) from None
 
 
 def _read_export(data: bytes, filename: str, plan: Plan, source: str | None,
@@ -358,8 +442,11 @@ def _unrecognized(filename: str, headers: list[str], *, too_large: bool) -> Prob
     found = f"檔案中看似標題的內容：{shown}。" if headers else ""
     size = f"（檔案超過 {TEMPLATE_MAX_BYTES // 1024 // 1024} MB，不會是月報範本或長表）" if too_large else ""
     return Problem(
-        f"無法辨識檔案內容：既不是月報範本或長表，也不是可辨識的系統匯出{size}。"
+        f"{UNRECOGNIZED}{size}。"
         "月報範本要有「項目代碼」或「項目名稱」欄及每月一欄（如「112年1月」）；"
         "長表要有「年度、月份、單位、項目代碼、數值」欄；"
-        f"系統匯出：{'；'.join(expected)}。{found}"
-        "請確認選對檔案（標題列須在前 40 列內），或下載月報範本填寫。", filename)
+        f"系統匯出：{'；'.join(expected)}。{found}" + _UNRECOGNIZED_FIX, filename)
+
+
+UNRECOGNIZED = "無法辨識檔案內容：既不是月報範本或長表，也不是可辨識的系統匯出"
+_UNRECOGNIZED_FIX = "請確認選對檔案（標題列須在前 40 列內），或下載月報範本填寫。"

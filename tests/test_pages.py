@@ -497,10 +497,14 @@ def test_a_roster_without_a_date_takes_the_month_chosen_on_the_page(database):
                                        (2, "staff_headcount"): 2, (2, "hakka_certified"): 1}
 
 
-def test_an_unrecognizable_file_is_refused_in_plain_words(database):
+def test_an_unrecognizable_file_is_explained_in_plain_words_and_its_kind_asked(database):
     app = upload(open_app("資料上傳"), [("會議.csv", "出席,請假\n3,1\n".encode())])
-    errors = [error.value for error in app.error]
-    assert len(errors) == 1 and "既不是月報範本或長表，也不是可辨識的系統匯出" in errors[0]
+    assert not app.error  # not a dead end (issue 20): the kind of file is asked for
+    assert any("無法辨識檔案內容：既不是月報範本或長表，也不是可辨識的系統匯出" in seen(warning.value)
+               for warning in app.warning)
+    assert "長表要有「年度、月份、單位、項目代碼、數值」欄" in texts(app)  # what each kind must have
+    assert next(box for box in app.selectbox if box.label == "檔案種類").value is None
+    assert not [button for button in app.button if button.key == "confirm_upload"]
     assert Store(database).is_empty()
 
 

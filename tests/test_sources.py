@@ -13,7 +13,7 @@ from metrics.errors import InputError
 from metrics.exports import ExportOptions, MappingNeeded
 from metrics.exports.synthetic import csv_bytes, xlsx_bytes
 from catalogues import CATALOGUE, PLAN_112
-from metrics.sources import (KIND_LABELS, REMEMBERED_NOTE, logical_names, mapping_choices, mapping_problems,
+from metrics.sources import (KIND_LABELS, REMEMBERED_NOTE, KindNeeded, logical_names, mapping_choices, mapping_problems,
                              mapping_reason, read_any, remember_mapping, remembered_mapping)
 from metrics.store import Store
 from metrics.template import build_template
@@ -185,13 +185,14 @@ def test_progress_is_reported_to_the_end() -> None:
         assert reports[-1] == 1.0 and reports == sorted(reports)
 
 
-@pytest.mark.parametrize(("data", "name", "fragments"), [
-    (b"a,b,c\n1,2,3\n", "x.csv", ["「a」、「b」、「c」"]),
-    (xlsx_bytes([["會議紀錄"], ["出席", "請假"], ["3", "1"]]), "會議.xlsx", ["「出席」、「請假」"]),
-    (b"", "empty.csv", []),
+@pytest.mark.parametrize(("data", "name", "fragments", "refused"), [
+    (b"a,b,c\n1,2,3\n", "x.csv", ["「a」、「b」、「c」"], KindNeeded),  # headers to map: the kind is asked for
+    (xlsx_bytes([["會議紀錄"], ["出席", "請假"], ["3", "1"]]), "會議.xlsx", ["「出席」、「請假」"], KindNeeded),
+    (b"", "empty.csv", [], InputError),  # nothing to map a column from
 ])
-def test_an_unrecognizable_file_says_what_was_expected(data: bytes, name: str, fragments: list[str]) -> None:
-    with pytest.raises(InputError) as caught:
+def test_an_unrecognizable_file_says_what_was_expected(data: bytes, name: str, fragments: list[str],
+                                                       refused: type) -> None:
+    with pytest.raises(refused) as caught:
         read_any(data, name, CATALOGUE, year=112, unit="政風處")
     text = str(caught.value)
     assert f"檔案「{name}」" in text
@@ -226,8 +227,10 @@ def test_a_large_file_recognized_as_an_export_skips_the_template_reader(monkeypa
 def test_a_file_over_the_template_limit_is_only_tried_as_an_export(monkeypatch) -> None:
     monkeypatch.setattr(sources, "TEMPLATE_MAX_BYTES", 100)
     assert read_any(document_log(), "公文清單.xlsx", CATALOGUE, year=112, unit="政風處").kind == "document_log"
-    with pytest.raises(InputError, match="不會是月報範本或長表"):
+    with pytest.raises(KindNeeded, match="不會是月報範本或長表"):  # still a choice: it may be an export to map
         read_any(template({("warning_cases", 1): 1}), "t.xlsx", CATALOGUE, year=112, unit="政風處")
+    assert "不會是月報範本" in str(sources.kind_problems(template({("warning_cases", 1): 1}), "t.xlsx", "template",
+                                                         CATALOGUE)[0])
 
 
 def odd_log() -> bytes:

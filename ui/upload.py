@@ -27,10 +27,11 @@ from metrics.conflicts import (Conflict, Key, choose_file, conflict_table, file_
 from metrics.errors import InputError, KpiError, Problem, StoreBusy
 from metrics.figures import Figures
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
-from metrics.exports.common import ExportRefused, LeftOut
+from metrics.exports.common import LeftOut
 from metrics.presentation import history_rows, month_label, taiwan_time
-from metrics.sources import (AMOUNT_UNITS, OPTION_LABELS, SourceRead, mapping_choices, mapping_reason, mark_remembered,
-                             read_any, remember_mapping, remembered_mapping)
+from metrics.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, Attempt, KindNeeded, SourceRead,
+                             attempt, kind_problems, mapping_choices, mapping_reason, read_any, remember_mapping,
+                             with_remembered)
 from metrics.plan import Plan
 from metrics.services import Actor, Services
 from metrics.store import BatchInfo
@@ -47,14 +48,6 @@ PRIVACY_NOTICE = (
     "資料庫只儲存每月的合計數字。姓名、身分證字號、陳情人、案由與公文主旨等內容，以及原始檔案本身，"
     "都不會儲存，也不會寫入任何紀錄。下方的預覽只列出計算用到的欄位，可識別個人的欄位已遮蔽（例如 王○明、A12****789）。"
 )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    read: SourceRead | None = None
-    problems: tuple[Problem, ...] = ()
-    needed: MappingNeeded | None = None
-    question: MappingNeeded | None = None  # a refused export's header row, for a mapping form
 
 
 @dataclass(frozen=True)
@@ -79,16 +72,16 @@ class ReadCache:
     def __init__(self, entries: int = CACHE_ENTRIES):
         self.entries = entries
         self.lock = threading.Lock()
-        self.outcomes: OrderedDict[tuple, Outcome] = OrderedDict()
+        self.outcomes: OrderedDict[tuple, Attempt] = OrderedDict()
 
-    def get(self, key: tuple) -> Outcome | None:
+    def get(self, key: tuple) -> Attempt | None:
         with self.lock:
             outcome = self.outcomes.get(key)
             if outcome is not None:
                 self.outcomes.move_to_end(key)
             return outcome
 
-    def put(self, key: tuple, outcome: Outcome) -> None:
+    def put(self, key: tuple, outcome: Attempt) -> None:
         with self.lock:
             self.outcomes[key] = outcome
             while len(self.outcomes) > self.entries:
@@ -102,23 +95,16 @@ def read_cache() -> ReadCache:
 
 def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, context: Context, *, digest: str,
              source: str | None = None, mapping: Mapping[str, str | None] | None = None,
-             progress: Callable[[float, str], None] | None = None) -> Outcome:
+             progress: Callable[[float, str], None] | None = None) -> Attempt:
     """One file read for the page's (year, unit) against the plans in force (their data version is in the key)."""
     key = (digest, name, options, month, source, tuple(sorted((mapping or {}).items())), context.source.key,
            context.year, context.unit)
     cache = read_cache()
     outcome = cache.get(key)
     if outcome is None:
-        try:
-            outcome = Outcome(read=read_any(data, name, context.source.official, year=context.year, unit=context.unit,
-                                            source=source, mapping=mapping, options=options, month=month,
-                                            progress=progress))
-        except MappingNeeded as needed:
-            outcome = Outcome(needed=needed)
-        except ExportRefused as error:
-            outcome = Outcome(problems=tuple(error.problems), question=error.question)
-        except InputError as error:
-            outcome = Outcome(problems=tuple(error.problems))
+        outcome = attempt(lambda: read_any(data, name, context.source.official, year=context.year, unit=context.unit,
+                                           source=source, mapping=mapping, options=options, month=month,
+                                           progress=progress))
         cache.put(key, outcome)
     return outcome
 
@@ -135,26 +121,18 @@ def read_files(files: Sequence[tuple[str, bytes]], context: Context, options: Ex
 
         report(0.0, "開始")
         digest = hashlib.sha256(data).hexdigest()
-        outcome = read_one(data, name, options, month, context, digest=digest, progress=report)
-        asked = outcome.needed or outcome.question
-        if asked is None:
-            results.append(ReadFile(name, data, outcome.read, outcome.problems, digest=digest))
-            continue
-        try:
-            found = remembered_mapping(store, asked, year=context.year, unit=context.unit)
+        try:  # the command line's path too (metrics.sources.with_remembered): a saved mapping applies at once
+            outcome = with_remembered(
+                lambda source, mapping, data=data, name=name, digest=digest, report=report: read_one(
+                    data, name, options, month, context, digest=digest, source=source, mapping=mapping,
+                    progress=report),
+                store, year=context.year, unit=context.unit)
         except KpiError as error:
             results.append(ReadFile(name, data, None, (Problem(f"無法讀取已儲存的欄位對應：{error}", name),),
                                     digest=digest))
             continue
-        if found is None:
-            results.append(ReadFile(name, data, None, outcome.problems, needed=outcome.needed,
-                                    question=outcome.question, digest=digest))
-            continue
-        source, mapping = found
-        mapped = read_one(data, name, options, month, context, digest=digest, source=source, mapping=mapping,
-                          progress=report)
-        results.append(ReadFile(name, data, mark_remembered(mapped.read) if mapped.read else None, mapped.problems,
-                                mapped.needed, (asked, source, mapping), digest=digest))
+        results.append(ReadFile(name, data, outcome.read, outcome.problems, outcome.needed, outcome.remembered,
+                                None if outcome.remembered else outcome.question, digest=digest))
     bar.empty()
     return results
 
@@ -202,21 +180,34 @@ def show_left_out(left_out: LeftOut) -> None:
 
 
 def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
-                 current: tuple[str, dict] | None = None) -> None:
-    """Which header is which column: a selectbox of the file's headers per column, saved in the store."""
-    names = list(SOURCES)
+                 current: tuple[str, dict] | None = None, data: bytes | None = None) -> None:
+    """Which header is which column: a selectbox of the file's headers (with example values) per column, saved in
+    the store. For a file nothing recognized, the kind of file is chosen first, the template and the long table
+    among them: for those, what the file lacks to be read as one."""
+    choose_kind = isinstance(needed, KindNeeded)
+    names = list(KIND_NAMES) if choose_kind else list(SOURCES)
     default = current[0] if current else needed.source or needed.source_guess
-    source = st.selectbox("資料種類", names, index=names.index(default) if default in names else None,
-                          format_func=lambda value: SOURCES[value].label, placeholder="請選擇資料種類",
+    source = st.selectbox("檔案種類" if choose_kind else "資料種類", names,
+                          index=names.index(default) if default in names else None,
+                          format_func=lambda value: KIND_NAMES[value] if choose_kind else SOURCES[value].label,
+                          placeholder="請選擇檔案種類" if choose_kind else "請選擇資料種類",
                           key=f"mapping_source_{index}_{needed.signature}")
     if source is None:
-        st.info("請先選擇這個檔案是哪一種系統匯出。")
+        st.info("請先選擇這個檔案是哪一種檔案。" if choose_kind else "請先選擇這個檔案是哪一種系統匯出。")
+        return
+    if source not in SOURCES:
+        if data is not None:
+            problems = kind_problems(data, name, source, context.source.official, year=context.year,
+                                     unit=context.unit)
+            show_problems(name, problems or [Problem(f"此檔案可以讀成{KIND_NAMES[source]}，請重新選擇檔案", name)])
         return
     choices = mapping_choices(needed, source)
     guesses = {**choices.guesses, **(current[1] if current and current[0] == source else {})}
     labels = {**choices.required, **choices.optional}
     prefix = f"mapping_{index}_{needed.signature}_{source}"
     with st.form(key=f"mapping_form_{index}_{needed.signature}"):
+        if choices.samples:
+            st.caption("每個標題後的括號內是檔案中該欄的例子（個人資料已遮蔽）。")
         for group in choices.one_of:
             st.caption("下列欄位至少要指定一個：" + "、".join(labels[column] for column in group))
         selections: dict[str, str | None] = {}
@@ -225,12 +216,13 @@ def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
             guess = guesses.get(column)
             selections[column] = st.selectbox(f"{label}（必要）", options, key=f"{prefix}_{column}",
                                               index=options.index(guess) if guess in options else None,
-                                              placeholder="請選擇對應的標題")
+                                              format_func=choices.shown, placeholder="請選擇對應的標題")
         for column, label in choices.optional.items():
             options = [NO_COLUMN, *choices.headers]
             guess = guesses.get(column)
             selections[column] = st.selectbox(label, options, key=f"{prefix}_{column}",
-                                              index=options.index(guess) if guess in options else 0)
+                                              index=options.index(guess) if guess in options else 0,
+                                              format_func=choices.shown)
         submitted = st.form_submit_button("儲存欄位對應並重新讀取", type="primary")
     if not submitted:
         return
@@ -251,9 +243,15 @@ def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
 def show_mapping_needed(context: Context, index: int, read_file: ReadFile) -> None:
     needed = read_file.needed
     with st.container(border=True):
-        st.warning(f"**{plain(read_file.name)}**：需要指定欄位對應。{plain(mapping_reason(needed))}"
-                   "請選擇資料種類與各欄位對應的標題，儲存後會自動重新讀取（只需設定一次）。")
-        mapping_form(context, index, read_file.name, needed)
+        if isinstance(needed, KindNeeded):
+            st.warning(f"**{plain(read_file.name)}**：{UNRECOGNIZED}。請選擇這個檔案的種類；系統匯出檔再指定各欄位"
+                       "對應的標題，儲存後會自動重新讀取，之後標題相同的檔案會自動套用（只需設定一次）。")
+            with st.expander("各種檔案須有的欄位"):
+                st.markdown(plain(mapping_reason(needed)))
+        else:
+            st.warning(f"**{plain(read_file.name)}**：需要指定欄位對應。{plain(mapping_reason(needed))}"
+                       "請選擇資料種類與各欄位對應的標題，儲存後會自動重新讀取（只需設定一次）。")
+        mapping_form(context, index, read_file.name, needed, data=read_file.data)
 
 
 def remap_expander(context: Context, index: int, read_file: ReadFile) -> None:
@@ -261,11 +259,12 @@ def remap_expander(context: Context, index: int, read_file: ReadFile) -> None:
     if read_file.remembered is not None:
         needed, source, mapping = read_file.remembered
         with st.expander("重新指定欄位對應（目前套用先前儲存的對應）"):
-            mapping_form(context, index, read_file.name, needed, (source, mapping))
+            mapping_form(context, index, read_file.name, needed, (source, mapping), data=read_file.data)
     elif read_file.question is not None:
         question = read_file.question
         with st.expander("欄位辨識有誤？重新指定欄位對應（目前為系統自動辨識的對應）"):
-            mapping_form(context, index, read_file.name, question, (question.source, question.guesses))
+            mapping_form(context, index, read_file.name, question, (question.source, question.guesses),
+                         data=read_file.data)
 
 
 def incomplete_warning(context: Context, files: Sequence[ReadFile]) -> None:

@@ -149,14 +149,16 @@ class MappingNeeded(KpiError):
     """The source or some of its columns cannot be told apart with confidence.
 
     Carries what a mapping form needs: the kind of source (None when even that is unknown), every
-    header found, the logical columns (required and optional, with labels), the best guesses and
-    the signature under which a confirmed mapping can be remembered. Only headers, never rows.
+    header found, the logical columns (required and optional, with labels), the best guesses, the
+    signature under which a confirmed mapping can be remembered and, for the form only, a few
+    example values per header (masked where personal). No rows are kept.
     """
 
     def __init__(self, *, filename: str, source: str | None, headers: list[str], signature: str,
                  required: dict[str, str], optional: dict[str, str], guesses: dict[str, str | None],
                  missing: list[str], ambiguous: dict[str, list[str]], one_of: list[list[str]],
-                 source_guess: str | None = None, reason: str = ""):
+                 source_guess: str | None = None, reason: str = "",
+                 samples: Mapping[str, tuple[str, ...]] | None = None):
         self.filename = filename
         self.source = source
         self.headers = headers
@@ -168,6 +170,10 @@ class MappingNeeded(KpiError):
         self.ambiguous = ambiguous
         self.one_of = one_of
         self.source_guess = source_guess
+        self.reason = reason
+        # header → a few distinct values from the rows below it, personal-looking ones masked: shown next to each
+        # header in the mapping form so the user can tell which column is which
+        self.samples: dict[str, tuple[str, ...]] = dict(samples or {})
         labels = {**required, **optional}
         parts: list[str] = []
         if reason:

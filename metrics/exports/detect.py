@@ -9,12 +9,14 @@ well, or a required column has no header, the caller gets MappingNeeded instead 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from metrics.errors import InputError, Problem
 from metrics.exports import case_log, document_log, ledger, roster
-from metrics.exports.common import ColumnSpec, MappingNeeded, SourceSpec, header_display, header_key, mapping_signature
+from metrics.exports.common import (ColumnSpec, MappingNeeded, SourceSpec, header_display, header_key, mapping_signature,
+                                    mask_partial, mask_value)
 from metrics.exports.reading import SheetSample
 
 SOURCES: dict[str, SourceSpec] = {
@@ -222,7 +224,8 @@ def locate(samples: list[SheetSample], filename: str, source: str | None = None,
             guess = name or _best_guess(headers)
             first_failure = (sample, position, resolution, guess)
     if first_failure is None:
-        headers = _likeliest_headers(samples)
+        sample, position = _likeliest_row(samples)
+        headers = _row_headers(sample, position) if sample else []
         spec = SOURCES[source] if source else None
         raise MappingNeeded(filename=filename, source=source, headers=headers, signature=mapping_signature(headers),
                             required={column.name: column.label for column in spec.required} if spec else {},
@@ -230,7 +233,7 @@ def locate(samples: list[SheetSample], filename: str, source: str | None = None,
                             if spec else {},
                             guesses={column.name: None for column in spec.columns} if spec else {},
                             missing=[column.name for column in spec.required] if spec else [],
-                            ambiguous={}, one_of=[],
+                            ambiguous={}, one_of=[], samples=column_samples(sample, position) if sample else {},
                             reason="在前 40 列中找不到可辨識的標題列"
                                    "（例如「收發別」「收文日期」「到職日期」「預算數」「案件類別」）")
     sample, position, resolution, guess = first_failure
@@ -238,6 +241,7 @@ def locate(samples: list[SheetSample], filename: str, source: str | None = None,
     headers = {index: header_display(text) for index, text in sorted(cells.items()) if header_key(text)}
     header_list = list(headers.values())
     signature = mapping_signature(header_list)
+    shown = column_samples(sample, position)
     if resolution is None:
         spec = SOURCES[guess] if guess else None
         guess_resolution = resolve(spec, headers) if spec else None
@@ -247,7 +251,7 @@ def locate(samples: list[SheetSample], filename: str, source: str | None = None,
             optional={column.name: column.label for column in spec.columns if not column.required} if spec else {},
             guesses=_guesses(guess_resolution, headers) if guess_resolution else {},
             missing=guess_resolution.missing if guess_resolution else [], ambiguous={}, one_of=[],
-            source_guess=guess,
+            source_guess=guess, samples=shown,
             reason="無法判斷這是哪一種系統匯出（公文清單、人事名冊、歲出預算執行表或政風案件紀錄）")
     spec = resolution.spec
     raise MappingNeeded(
@@ -256,21 +260,75 @@ def locate(samples: list[SheetSample], filename: str, source: str | None = None,
         optional={column.name: column.label for column in spec.columns if not column.required},
         guesses=_guesses(resolution, headers), missing=resolution.missing,
         ambiguous={name: [headers[index] for index in indexes] for name, indexes in resolution.ambiguous.items()},
-        one_of=resolution.one_of_unmet, source_guess=spec.name, reason=f"{spec.label}的欄位無法自動對應")
+        one_of=resolution.one_of_unmet, source_guess=spec.name, reason=f"{spec.label}的欄位無法自動對應",
+        samples=shown)
 
 
-def _likeliest_headers(samples: list[SheetSample]) -> list[str]:
+def _row_headers(sample: SheetSample, position: int) -> list[str]:
+    _, cells = sample.rows[position]
+    return [header_display(text) for _, text in sorted(cells.items())
+            if header_key(text) and not header_key(text).replace(".", "").isdigit()]
+
+
+def _likeliest_row(samples: list[SheetSample]) -> tuple[SheetSample | None, int]:
     """Without a recognizable header row, the first row with the most text cells stands in."""
-    best: list[str] = []
+    best: tuple[SheetSample | None, int, int] = (None, 0, 0)
     for sample in samples:
-        for _, cells in sample.rows:
-            texts = [header_display(text) for _, text in sorted(cells.items())
-                     if header_key(text) and not header_key(text).replace(".", "").isdigit()]
-            if len(texts) > len(best):
-                best = texts
-        if best:
+        for position in range(len(sample.rows)):
+            count = len(_row_headers(sample, position))
+            if count > best[2]:
+                best = (sample, position, count)
+        if best[0] is not None:
             break
-    return best
+    return best[0], best[1]
+
+
+SAMPLE_VALUES = 3
+SAMPLE_CHARACTERS = 20
+_PERSONAL = tuple(column for spec in SOURCES.values() for column in spec.columns if column.mask)
+
+
+def column_samples(sample: SheetSample, position: int) -> dict[str, tuple[str, ...]]:
+    """Header → up to SAMPLE_VALUES distinct values below it in the sampled rows, for the mapping form. A column
+    whose header names a personal column of any source (姓名, 身分證字號, 文號), or a value shaped like a national ID,
+    is masked as the preview masks it; so is a column whose every value differs and is not a date or number."""
+    _, header_cells = sample.rows[position]
+    found: dict[int, list[str]] = {index: [] for index, text in header_cells.items() if header_key(text)}
+    for _, cells in sample.rows[position + 1:]:
+        for index, text in cells.items():
+            values = found.get(index)
+            value = header_display(text)
+            if values is not None and value:
+                values.append(value)
+    shown: dict[str, tuple[str, ...]] = {}
+    for index, values in found.items():
+        header = header_display(header_cells[index])
+        key = header_key(header)
+        personal = max(((match_score(column, key), column) for column in _PERSONAL
+                        if match_score(column, key) is not None), key=lambda pair: pair[0], default=None)
+        # names, 陳情人 or 主旨 under a header no source knows: taken as identifying, masked like a document number
+        identifying = (len(values) >= 4 and len(set(values)) == len(values)
+                       and not all(_DATE_OR_NUMBER.match(value) for value in values))
+        masked = []
+        for value in list(dict.fromkeys(values))[:SAMPLE_VALUES]:
+            if personal is not None:
+                value = mask_value(personal[1], value)
+            elif _looks_like_id(value):
+                value = mask_value(_ID_COLUMN, value)
+            elif identifying:
+                value = mask_partial(value)
+            masked.append(value if len(value) <= SAMPLE_CHARACTERS else value[:SAMPLE_CHARACTERS] + "…")
+        shown.setdefault(header, tuple(masked))
+    return shown
+
+
+_ID_COLUMN = next(column for column in _PERSONAL if column.mask == "id")
+_DATE_OR_NUMBER = re.compile(r"^[\d\s/.\-:,年月日時分秒上下午]+$")
+
+
+def _looks_like_id(value: str) -> bool:
+    text = value.strip().upper()
+    return len(text) == 10 and text[0].isalpha() and text[1:].isalnum() and text[2:].isdigit()
 
 
 def _best_guess(headers: Mapping[int, str]) -> str | None:
