@@ -8,6 +8,7 @@ recompute the trailer's counts and SHA-256 (as anyone can), so what refuses them
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import hmac
@@ -22,6 +23,7 @@ import pytest
 
 from metrics import cli, transfer
 from metrics.accounts import load_roles
+from metrics.audit_chain import GENESIS, row_hash
 from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
 from metrics.errors import BackupRefused
 from metrics.figures import TIDY_COLUMNS
@@ -154,8 +156,22 @@ def declare_rows(table: str, delta: int) -> Callable[[Lines], Lines]:
     return change
 
 
+def rechain(lines: Lines) -> Lines:
+    """The audit rows' hash chain recomputed over their (edited) content, as anyone can: the chain has no secret."""
+    start, columns, count = section(lines, "audit_log")
+    previous, out = GENESIS, list(lines)
+    for index in range(start + 1, start + 1 + count):
+        row = json.loads(out[index])
+        record = dict(zip(columns, row))
+        record["at"] = dt.datetime.fromisoformat(record["at"])
+        row[columns.index("previous_hash")] = previous
+        row[columns.index("row_hash")] = previous = row_hash(previous, record)
+        out[index] = json.dumps(row, ensure_ascii=False)
+    return out
+
+
 def forged_administrator(lines: Lines) -> Lines:
-    """The attack of the issue: an administrator account added, the audit rows rewritten to hide it."""
+    """The attack of the issue: an administrator added, the audit rows rewritten to hide it (chain recomputed)."""
     start, columns, count = section(lines, "accounts")
     row = json.loads(lines[start + 1])
     row[columns.index("id")] = 99
@@ -170,7 +186,7 @@ def forged_administrator(lines: Lines) -> Lines:
         row = json.loads(lines[index])
         row[audit_columns.index("account")] = "命令列（系統）"
         lines[index] = json.dumps(row, ensure_ascii=False)
-    return lines
+    return rechain(lines)
 
 
 def cut_after_accounts(lines: Lines) -> Lines:
@@ -196,6 +212,30 @@ def surrogate_row(lines: Lines) -> Lines:
     row[columns.index("file_name")] = "X"
     text = json.dumps(row, ensure_ascii=False).replace('"X"', '"\\ud800"')
     return [*lines[:start + 1], text, *lines[start + 2:]]
+
+
+def duplicated(table: str, **changes) -> Callable[[Lines], Lines]:
+    """The first row of `table` once more at its end, with `changes` (same primary key unless changed)."""
+    def change(lines: Lines) -> Lines:
+        start, columns, count = section(lines, table)
+        row = json.loads(lines[start + 1])
+        for column, value in changes.items():
+            row[columns.index(column)] = value
+        return declare_rows(table, 1)([*lines[:start + 1 + count], json.dumps(row, ensure_ascii=False),
+                                       *lines[start + 1 + count:]])
+    return change
+
+
+def session_of(account_id: int) -> Callable[[Lines], Lines]:
+    """A login session added for account `account_id`."""
+    def change(lines: Lines) -> Lines:
+        start, columns, count = section(lines, "login_sessions")
+        values = {"token_hash": "f" * 64, "account_id": account_id, "method": "password",
+                  "created_at": "2026-01-01T08:00:00", "last_seen_at": "2026-01-01T08:00:00", "ended_at": None}
+        row = [values[column] for column in columns]
+        return declare_rows("login_sessions", 1)([*lines[:start + 1 + count], json.dumps(row),
+                                                  *lines[start + 1 + count:]])
+    return change
 
 
 def deep(depth: int) -> str:
@@ -293,7 +333,7 @@ REFUSED = [
     ("a NUL in a text", "plain", edit_row("notes", "reason", "a\u0000b"), True, None, False,
      r"欄位 reason：應為文字（不含 NUL 字元）.*卻是文字「a\\x00b」"),
     ("a lone surrogate in a text", "plain", surrogate_row, True, None, False,
-     "欄位 file_name：應為文字"),
+     r"欄位 file_name：文字中有不成對的代理字元（以 \\ud800 這類跳脫碼寫成），不是有效的 Unicode 文字"),
     ("a NaN", "plain", edit_row("notes", "month", float("nan")), True, None, False, "不是正確的 JSON（不接受 NaN）"),
     ("a row with a value too few", "plain", lambda lines: replace_row("notes", "[1]")(lines), True, None, False,
      r"落後說明（notes） 第 1 筆應有 8 個值，卻有 1 個"),
@@ -301,6 +341,40 @@ REFUSED = [
      lambda lines: [line.replace('"reason"', '"excuse"') if line.startswith('{"table": "notes"') else line
                     for line in lines], True, None, False, "落後說明（notes） 資料表的欄位應為"),
     ("not UTF-8", "plain", lambda lines: lines, "latin", None, False, "不是 UTF-8 文字"),
+    # what the database would refuse at the end of a restore, refused at the line (issue 19, B3)
+    ("a duplicate account id", "plain", duplicated("accounts", username="intruder"), True, None, False,
+     r"第 \d+ 行：帳號（accounts） 第 2 筆：主鍵 id＝1 與前面的一筆重複"),
+    ("a duplicate user name in another case", "plain", duplicated("accounts", id=2, username="REPORTER.A"), True,
+     None, False, r"帳號（accounts） 第 2 筆：唯一索引 lower\(username\)＝reporter.a 與前面的一筆重複"),
+    ("a duplicate e-mail", "plain", lambda lines: duplicated("accounts", id=2, username="other")(
+        edit_row("accounts", "email", "a@example.org")(lines)), True, None, False,
+     r"帳號（accounts） 第 2 筆：唯一索引（部分） lower\(email\)＝a@example.org 與前面的一筆重複"),
+    ("a duplicate value key", "plain", duplicated("current_values", value="9"), True, None, False,
+     r"現行數值（current_values） 第 2 筆：主鍵 year＝112、unit＝政風處、field＝warning_cases、month＝1 與前面的一筆重複"),
+    ("a duplicate plan version number", "plain", duplicated("plan_versions", id=999), True, None, False,
+     r"計畫版本（plan_versions） 第 \d+ 筆：唯一鍵 year＝\d+、unit＝.*、number＝1 與前面的一筆重複"),
+    ("a login session of a missing account", "plain", session_of(777), True, None, False,
+     r"登入紀錄（login_sessions） 第 1 筆：欄位 account_id＝777 指向的帳號（accounts）不存在"),
+    ("a value of a missing batch", "plain", edit_row("current_values", "batch_id", 55), True, None, False,
+     r"現行數值（current_values） 第 1 筆：欄位 batch_id＝55 指向的上傳批次（batches）不存在"),
+    ("a change of a missing previous batch", "plain", edit_row("value_changes", "previous_batch_id", 56), True,
+     None, False, r"數值異動紀錄（value_changes） 第 1 筆：欄位 previous_batch_id＝56 指向的上傳批次（batches）不存在"),
+    # the audit chain and the plans, checked as they are read (B4)
+    ("an audit row rewritten, checksum recomputed, chain not", "plain",
+     edit_row("audit_log", "detail", "什麼也沒發生"), True, None, False,
+     r"操作紀錄（audit_log） 第 1 筆：操作紀錄的雜湊鏈在編號 1（.*）中斷，內容被修改"),
+    ("an audit row deleted, checksum recomputed", "plain",
+     lambda lines: declare_rows("audit_log", -1)(
+         [line for index, line in enumerate(lines) if index != section(lines, "audit_log")[0] + 1]), True, None,
+     False, r"操作紀錄（audit_log） 第 1 筆：操作紀錄的雜湊鏈在編號 2.*中斷，紀錄遺失（被刪除）"),
+    ("audit rows without hashes", "plain",
+     lambda lines: edit_row("audit_log", "row_hash", None)(edit_row("audit_log", "previous_hash", None)(lines)),
+     True, None, False, r"操作紀錄（audit_log） 第 1 筆：沒有雜湊值.*--accept-unverified"),
+    ("a plan version that is not TOML", "plain", edit_row("plan_versions", "document", "這不是 [TOML"), True, None,
+     False, r"計畫版本（plan_versions） 第 1 筆：欄位 document：計畫內容不是正確的 TOML"),
+    ("a trailer's audit anchor not the chain's end", "plain",
+     lambda lines: [*lines[:-1], json.dumps({**json.loads(lines[-1]), "audit_anchor": {"id": 1, "row_hash": "0" * 64}})],
+     False, None, False, "結尾行記載的操作紀錄最後一筆（audit_anchor）與備份內容的操作紀錄不符"),
 ]
 
 
