@@ -4,7 +4,8 @@ content, so a row changed, deleted, moved or slipped in after it was written is 
 Triggers refuse UPDATE, DELETE and a REPLACE of an existing id, but the owner of the tables can drop (SQLite) or
 disable (PostgreSQL) them; the chain is what is left to show that it happened. It has no secret: whoever rewrites
 the table and recomputes every hash after the change hides it, unless the last row's hash was written down
-elsewhere before (`audit --verify` prints it; `--anchor ID:HASH` checks it later).
+elsewhere before (`audit --verify` and every `backup` print it, each backup's trailer keeps it; `--anchor ID:HASH`
+or `--anchor-from BACKUP` checks it later).
 
     row_hash = SHA-256( JSON [previous_hash, at, account, action, outcome, unit, year, subject, detail] )
 

@@ -9,15 +9,20 @@ supports, and it carries its own format and schema version, so a newer dump is r
     {"table": "batches", "columns": ["id", "file_name", …], "rows": 12}
     [1, "112-01.xlsx", …]                                           one line per row, in primary-key order
     …
-    {"end": "kpi-store-backup", "lines": 250, "rows": {"batches": 12, …}, "sha256": "…", "hmac_sha256": "…"}
+    {"end": "kpi-store-backup", "lines": 250, "rows": {"batches": 12, …}, "sha256": "…", "hmac_sha256": "…",
+     "audit_anchor": {"id": 1234, "row_hash": "…"}}
 
 The last line (the trailer) holds the SHA-256 of every byte before it, and, when the backup was made with the key
 in KPI_BACKUP_KEY, their HMAC-SHA256: `zcat FILE | head -n -1 | sha256sum` gives the same digest. The counts are in
 the trailer because the rows are read while they are written; the header names the tables, so a missing section or
 a file cut short is refused. A restore reads the file twice: once to check everything before the target is touched,
 then again inside the one transaction that writes, checking all of it again (the file could change in between),
-so nothing is stored unless every check passed. Format 1 (no trailer, counts in the header) is read only when the
-operator accepts, in so many words, that it cannot be verified.
+so nothing is stored unless every check passed. Besides each value's type, the reading checks what the database
+would refuse (keys, unique constraints, references to rows earlier in the file), the audit trail's hash chain and
+that every plan version is TOML. The trailer's audit_anchor is the chain's last row (id, row_hash): kept outside
+the database with every backup, it shows later whether the newest audit rows were deleted (audit --verify
+--anchor-from); older backups without it are still read. Format 1 (no trailer, counts in the header) is read only
+when the operator accepts, in so many words, that it cannot be verified.
 """
 
 from __future__ import annotations
@@ -592,8 +597,8 @@ class _Integrity:
 
     def checks(self, table: sa.Table, columns: list[str]) -> RowProblem:
         uniques = _uniques(table, columns)
-        references = [(key.parent.name, operator.itemgetter(columns.index(key.parent.name)),
-                       key.column.table.name, key.column.name, self.referenced[(key.column.table.name, key.column.name)])
+        references = [(key.parent.name, operator.itemgetter(columns.index(key.parent.name)), key.column.table.name,
+                       key.column.name, self.referenced[(key.column.table.name, key.column.name)])
                       for key in sorted(table.foreign_keys, key=lambda key: key.parent.name)]
         kept = [(operator.itemgetter(columns.index(column)), held) for (name, column), held in self.referenced.items()
                 if name == table.name]
@@ -607,7 +612,8 @@ class _Integrity:
                     continue
                 digest = _key_digest(values)
                 if digest in unique.seen:
-                    shown = "、".join(f"{name}＝{printable(str(value))[:80]}" for name, value in zip(unique.names, values))
+                    shown = "、".join(f"{name}＝{printable(str(value))[:80]}"
+                                     for name, value in zip(unique.names, values))
                     return f"{unique.words} {shown} 與前面的一筆重複（同一個資料表中不能有兩筆）"
                 unique.seen.add(digest)
             for name, value, parent, parent_column, held in references:

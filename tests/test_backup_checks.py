@@ -373,7 +373,8 @@ REFUSED = [
     ("a plan version that is not TOML", "plain", edit_row("plan_versions", "document", "這不是 [TOML"), True, None,
      False, r"計畫版本（plan_versions） 第 1 筆：欄位 document：計畫內容不是正確的 TOML"),
     ("a trailer's audit anchor not the chain's end", "plain",
-     lambda lines: [*lines[:-1], json.dumps({**json.loads(lines[-1]), "audit_anchor": {"id": 1, "row_hash": "0" * 64}})],
+     lambda lines: [*lines[:-1],
+                    json.dumps({**json.loads(lines[-1]), "audit_anchor": {"id": 1, "row_hash": "0" * 64}})],
      False, None, False, "結尾行記載的操作紀錄最後一筆（audit_anchor）與備份內容的操作紀錄不符"),
 ]
 
@@ -419,8 +420,12 @@ def test_the_command_line_refuses_with_the_message_and_creates_no_database(made,
             ("created_at missing", edit_header(created_at=DELETE), "檔頭的 created_at 應為"),
             ("schema_version as text", edit_header(schema_version="3"), "schema_version 應為整數"),
             ("a bad date", edit_row("audit_log", "at", "2026-02-30T00:00:00"), "欄位 at：應為不含時區的日期時間"),
-            ("a deeply nested row", replace_row("notes", deep(50_000)), "巢狀層次太深")):
+            ("a deeply nested row", replace_row("notes", deep(50_000)), "巢狀層次太深"),
+            ("a duplicate account id", duplicated("accounts", username="intruder"), "主鍵 id＝1 與前面的一筆重複"),
+            ("a value of a missing batch", edit_row("current_values", "batch_id", 55), "指向的上傳批次（batches）不存在")):
         path = write_lines(seal(change(read_lines(made["plain"]))), tmp_path / "edited.jsonl.gz")
+        assert cli.main(["verify-backup", str(path)]) == 2, what  # the check an operator runs says what restore says
+        assert expected in capsys.readouterr().err, what
         target = tmp_path / "target.sqlite3"
         assert cli.main(["restore", str(path), "--db", f"sqlite:///{target}"]) == 2, what
         error = capsys.readouterr().err
@@ -514,6 +519,9 @@ ACCEPTED = [
     ("a plain backup with the key, accepted unverified", "plain", unchanged, KEY, True, Verified.CHECKSUM,
      "沒有來源驗證碼（HMAC），是依 --accept-unverified 接受的"),
     ("format 1, accepted unverified", "plain", as_format_1, None, True, Verified.NONE, "第 1 版的備份檔，沒有檢查碼"),
+    ("a trailer without the audit anchor (an older backup)", "plain",
+     lambda lines: [*lines[:-1], json.dumps({key: value for key, value in json.loads(lines[-1]).items()
+                                             if key != "audit_anchor"})], None, False, Verified.CHECKSUM, None),
 ]
 
 
@@ -530,6 +538,29 @@ def test_a_whole_backup_restores_as_far_as_it_can_be_verified(made, tmp_path: Pa
         written = restore_backup(path, target, key=key, accept_unverified=accept, checked=checked)
         assert written == source.row_counts() == checked.counts
         assert list(target.table_rows()) == list(source.table_rows())
+        report = source.verify_audit_chain()
+        assert checked.anchor == (report.last_id, report.last_hash)
+
+
+def test_audit_rows_from_before_the_chain_restore_only_accepted_unverified(made, tmp_path: Path) -> None:
+    def unchained(lines: Lines) -> Lines:
+        start, columns, count = section(lines, "audit_log")
+        for index in range(start + 1, start + 1 + count):
+            row = json.loads(lines[index])
+            row[columns.index("previous_hash")] = row[columns.index("row_hash")] = None
+            lines[index] = json.dumps(row, ensure_ascii=False)
+        return lines
+
+    path = write_lines(seal(unchained(read_lines(made["plain"]))), tmp_path / "old.jsonl.gz")
+    with pytest.raises(BackupRefused, match="操作紀錄（audit_log） 第 1 筆：沒有雜湊值"):
+        check_backup(path)
+    checked = check_backup(path, accept_unverified=True)
+    assert checked.anchor is None and any("操作紀錄沒有雜湊鏈" in warning for warning in checked.warnings)
+    first_unchained = edit_row("audit_log", "row_hash", None)(edit_row("audit_log", "previous_hash", None)(
+        read_lines(made["plain"])))
+    mixed = write_lines(seal(first_unchained), tmp_path / "mixed.jsonl.gz")
+    with pytest.raises(BackupRefused, match="操作紀錄（audit_log） 第 2 筆：有雜湊值，但前面的紀錄沒有"):
+        check_backup(mixed, accept_unverified=True)
 
 
 def test_the_trailer_is_what_standard_tools_compute(made) -> None:
@@ -542,6 +573,10 @@ def test_the_trailer_is_what_standard_tools_compute(made) -> None:
         assert trailer["sha256"] == hashlib.sha256(content).hexdigest() == check_backup(made[which]).sha256
         assert trailer.get("hmac_sha256") == (hmac.new(key, content, hashlib.sha256).hexdigest() if key else None)
         assert trailer["lines"] == content.count(b"\n")
+        with Store(f"sqlite:///{made['plain'].parent / 'kpi.sqlite3'}") as source:
+            report = source.verify_audit_chain()
+        assert trailer["audit_anchor"] == {"id": report.last_id, "row_hash": report.last_hash}
+        assert check_backup(made[which], key=key).anchor == (report.last_id, report.last_hash)
 
 
 @pytest.mark.parametrize(("value", "expected"), [
