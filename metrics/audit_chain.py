@@ -4,7 +4,8 @@ content, so a row changed, deleted, moved or slipped in after it was written is 
 Triggers refuse UPDATE, DELETE and a REPLACE of an existing id, but the owner of the tables can drop (SQLite) or
 disable (PostgreSQL) them; the chain is what is left to show that it happened. It has no secret: whoever rewrites
 the table and recomputes every hash after the change hides it, unless the last row's hash was written down
-elsewhere before (`audit --verify` prints it; `--anchor ID:HASH` checks it later).
+elsewhere before (`audit --verify` and every `backup` print it, each backup's trailer keeps it; `--anchor ID:HASH`
+or `--anchor-from BACKUP` checks it later).
 
     row_hash = SHA-256( JSON [previous_hash, at, account, action, outcome, unit, year, subject, detail] )
 
@@ -103,16 +104,34 @@ class Lookup(Protocol):
 def walk(rows: Iterable[ChainRow], lookup: Lookup, anchor: tuple[int, str] | None = None) -> ChainReport:
     """Walk `rows` (in id order) and stop at the first broken one; `anchor` (id, row_hash) written down after an
     earlier walk must still be there, or rows after it were deleted or the chain was recomputed."""
-    expected, before, count, first = GENESIS, None, 0, None
+    walker = Walker(lookup)
+    for row in rows:
+        report = walker.step(row)
+        if report is not None:
+            return report
+    return walker.end(anchor)
 
-    def broken(row: ChainRow, kind: BreakKind, explanation: str) -> ChainReport:
+
+class Walker:
+    """The walk one row at a time, for a reader that hands rows on as it reads them (a backup being restored)."""
+
+    def __init__(self, lookup: Lookup) -> None:
+        self.lookup = lookup
+        self.expected: str = GENESIS
+        self.before: ChainRow | None = None
+        self.count = 0
+        self.first: int | None = None
+
+    def _broken(self, row: ChainRow, kind: BreakKind, explanation: str) -> ChainReport:
         what = "　".join(part for part in (row.account, row.action) if part)
-        return ChainReport(count, first, row.id, row.at, row.row_hash,
+        return ChainReport(self.count, self.first, row.id, row.at, row.row_hash,
                            ChainBreak(kind, row.id, row.at, what, explanation))
 
-    for row in rows:
-        count += 1
-        first = row.id if first is None else first
+    def step(self, row: ChainRow) -> ChainReport | None:
+        """None while the chain holds; the report of the first broken link otherwise."""
+        lookup, expected, before, broken = self.lookup, self.expected, self.before, self._broken
+        self.count += 1
+        self.first = row.id if self.first is None else self.first
         content_ok = row.row_hash is not None and row.computed == row.row_hash
         link_ok = row.previous_hash == expected
         if not content_ok:
@@ -148,16 +167,21 @@ def walk(rows: Iterable[ChainRow], lookup: Lookup, anchor: tuple[int, str] | Non
             return broken(row, BreakKind.MISSING,
                           f"這筆原本的前一筆已不在資料表中（{_ids(before.id + 1, row.id - 1)} 不見了）："
                           f"編號 {before.id:,} 與這筆之間的紀錄被刪除了。")
-        expected, before = row.row_hash, row
-    if anchor is not None:
-        anchor_id, anchor_hash = anchor
-        stored = lookup.hash_of(anchor_id)
-        if stored is None or stored != anchor_hash:
-            state = ("已不在資料表中：這一筆與其後的紀錄被刪除了" if stored is None
-                     else "的雜湊值已不同：這一筆或更早的紀錄被改動過，整條鏈又被重新計算")
-            return ChainReport(count, first, before.id if before else None, before.at if before else None,
-                               before.row_hash if before else None,
-                               ChainBreak(BreakKind.ANCHOR, anchor_id, None, "",
-                                          f"先前記下的編號 {anchor_id:,}（雜湊值 {anchor_hash[:16]}…）{state}。"))
-    return ChainReport(count, first, before.id if before else None, before.at if before else None,
-                       before.row_hash if before else None, None)
+        self.expected, self.before = row.row_hash, row
+        return None
+
+    def end(self, anchor: tuple[int, str] | None = None) -> ChainReport:
+        """The report after the last row: intact, unless `anchor` is no longer what it was."""
+        count, first, before = self.count, self.first, self.before
+        if anchor is not None:
+            anchor_id, anchor_hash = anchor
+            stored = self.lookup.hash_of(anchor_id)
+            if stored is None or stored != anchor_hash:
+                state = ("已不在資料表中：這一筆與其後的紀錄被刪除了" if stored is None
+                         else "的雜湊值已不同：這一筆或更早的紀錄被改動過，整條鏈又被重新計算")
+                return ChainReport(count, first, before.id if before else None, before.at if before else None,
+                                   before.row_hash if before else None,
+                                   ChainBreak(BreakKind.ANCHOR, anchor_id, None, "",
+                                              f"先前記下的編號 {anchor_id:,}（雜湊值 {anchor_hash[:16]}…）{state}。"))
+        return ChainReport(count, first, before.id if before else None, before.at if before else None,
+                           before.row_hash if before else None, None)

@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
                               help="驗證操作紀錄的雜湊鏈：找出第一筆被修改、刪除、插入或調動順序的紀錄（有問題時結束代碼為 1）")
     audit_parser.add_argument("--anchor", metavar="編號:雜湊值",
                               help="與 --verify 併用：先前驗證時記下的最後一筆，確認它仍在且未被改動（其後的紀錄未被截斷）")
+    audit_parser.add_argument("--anchor-from", dest="anchor_from", metavar="BACKUP",
+                              help="與 --verify 併用：以一份備份檔（先完整檢查）記下的操作紀錄最後一筆為準，確認它仍在且"
+                                   "未被改動；備份檔存放在資料庫以外，資料表的擁有者也改不了")
 
     migrate_parser = commands.add_parser("migrate", help="建立資料表或升級資料庫結構（由擁有資料表的資料庫帳號執行）")
     migrate_parser.add_argument("--db", metavar="URL", help="擁有者帳號的資料庫位址")
@@ -898,8 +901,8 @@ def command_audit(arguments: argparse.Namespace) -> int:
 
     if arguments.verify:
         return verify_audit(arguments)
-    if arguments.anchor:
-        raise InputError("--anchor 只能與 --verify 一起使用")
+    if arguments.anchor or arguments.anchor_from:
+        raise InputError(f"{'--anchor' if arguments.anchor else '--anchor-from'} 只能與 --verify 一起使用")
     files = file_catalogue(arguments)
     store = open_store(arguments.db, create=False, catalogue=files)
     since, until = parse_day(arguments.since, "--since"), parse_day(arguments.until, "--until")
@@ -934,11 +937,35 @@ def parse_anchor(text: str | None) -> tuple[int, str] | None:
     return int(match.group(1)), match.group(2).lower()
 
 
+def anchor_of_backup(path: Path) -> tuple[int, str]:
+    """The audit trail's last row as a backup recorded it, the backup checked through first (chain included)."""
+    from metrics.transfer import backup_key, check_backup
+
+    if not path.is_file():
+        raise InputError(f"找不到備份檔「{path}」")
+    checked = check_backup(path, key=backup_key(), progress=progress_line)
+    if checked.anchor is None:
+        raise InputError(f"備份檔「{path.name}」沒有操作紀錄，沒有可比對的最後一筆")
+    print(f"以備份檔 {path.name}（{checked.created_at} 備份，{checked.verified.value}）記下的操作紀錄最後一筆為準："
+          f"編號 {checked.anchor[0]:,}，雜湊值 {checked.anchor[1]}")
+    return checked.anchor
+
+
+def anchor_line(anchor: tuple[int, str] | None) -> str:
+    if anchor is None:
+        return "操作紀錄：沒有紀錄（沒有可記下的最後一筆）。"
+    return f"操作紀錄最後一筆：編號 {anchor[0]}，雜湊值 {anchor[1]}（audit --verify --anchor {anchor[0]}:{anchor[1]}）"
+
+
 def verify_audit(arguments: argparse.Namespace) -> int:
     from metrics.audit_chain import BreakKind
     from metrics.store import format_taiwan_time
 
     anchor = parse_anchor(arguments.anchor)
+    if arguments.anchor_from:
+        if anchor is not None:
+            raise InputError("--anchor 與 --anchor-from 請擇一使用")
+        anchor = anchor_of_backup(Path(arguments.anchor_from))
     with open_store(arguments.db, create=False) as store:
         report = store.verify_audit_chain(anchor)
         where = store.display_url()
@@ -1007,6 +1034,7 @@ def command_backup(arguments: argparse.Namespace) -> int:
         print(f"已備份 {store.display_url()} 到 {output}（{output.stat().st_size:,} 位元組）："
               f"{describe_counts(written.counts)}")
     print(f"內容檢查碼 SHA-256：{written.sha256}")
+    print(anchor_line(written.anchor))
     print(f"已以 {KEY_VARIABLE} 加上來源驗證碼（HMAC-SHA256）。" if written.signed else
           f"未設定 {KEY_VARIABLE}，備份檔沒有來源驗證碼；只能驗證內容完整，不能驗證來源（見 README「備份與還原」）。")
     return 0
@@ -1038,6 +1066,7 @@ def command_verify_backup(arguments: argparse.Namespace) -> int:
           f"{describe_counts(checked.counts)}")
     if checked.sha256:
         print(f"內容檢查碼 SHA-256：{checked.sha256}")
+    print(anchor_line(checked.anchor) + ("；雜湊鏈環環相扣" if checked.anchor else ""))
     print(f"檢查結果：{checked.verified.value}")
     return 0
 
@@ -1051,6 +1080,7 @@ def command_restore(arguments: argparse.Namespace) -> int:
         written = restore_backup(path, store, key=key, accept_unverified=arguments.accept_unverified,
                                  max_bytes=max_bytes, checked=checked, progress=progress_line)
         print(f"已將 {path.name}（{checked.created_at} 備份）還原到 {store.display_url()}：{describe_counts(written)}")
+    print(anchor_line(checked.anchor) + ("；雜湊鏈環環相扣" if checked.anchor else ""))
     print(f"檢查結果：{checked.verified.value}")
     return 0
 

@@ -47,7 +47,7 @@ from metrics.batches import counts_text
 from metrics.errors import InputError, Problem, StoreBusy, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.location import default_url
-from metrics.names import clean_file_name, without_controls
+from metrics.names import clean_file_name, printable, without_controls
 from metrics.parsing import TAIWAN, format_taiwan_time  # noqa: F401 (also imported from here)
 from metrics.plan import plain_number
 
@@ -837,7 +837,11 @@ class Store:
                 pending = iter(rows)  # in slices, so that a file's rows are never all held at once
                 while records := [{column: _restored(value, kind) for column, value, kind in zip(columns, row, types)}
                                   for row in itertools.islice(pending, 5_000)]:
-                    connection.execute(table.insert(), records)
+                    first = written.get(name, 0) + 1
+                    try:
+                        connection.execute(table.insert(), records)
+                    except (sa.exc.IntegrityError, sa.exc.DataError, sa.exc.ProgrammingError) as error:
+                        raise _refused_rows(name, first, first + len(records) - 1, error) from error
                     written[name] = written.get(name, 0) + len(records)
                 written.setdefault(name, 0)
             if self._dialect == "postgresql":  # explicit ids leave the sequences behind
@@ -1708,6 +1712,21 @@ def _sqlite_on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         connection.exec_driver_sql("BEGIN")
+
+
+def _refused_rows(name: str, first: int, last: int, error: sa.exc.DBAPIError) -> StoreError:
+    """The database refused rows being loaded: said in words naming the table and the rows, its own text last."""
+    label = TABLE_LABELS.get(name, name)
+    if isinstance(error, sa.exc.IntegrityError):
+        why = "違反唯一性或關聯的限制（有重複的編號或鍵值，或指向不存在的資料）"
+    elif isinstance(error, sa.exc.DataError):
+        why = "有值的型態、長度或範圍不合這個資料表的欄位"
+    else:
+        why = "資料表的結構與資料不合"
+    rows = f"第 {first:,} 筆" if first == last else f"第 {first:,}～{last:,} 筆中的一筆"
+    detail = printable(str(getattr(error, "orig", None) or error).splitlines()[0])[:300]
+    return StoreError(f"寫入{label}（{name}）{rows}時，資料庫拒絕寫入：{why}；所有資料均未寫入，資料庫仍是空的。"
+                      f"（資料庫的原文：{detail}）")
 
 
 def _restored(value: Any, kind: sa.types.TypeEngine) -> Any:

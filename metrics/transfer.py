@@ -9,15 +9,20 @@ supports, and it carries its own format and schema version, so a newer dump is r
     {"table": "batches", "columns": ["id", "file_name", …], "rows": 12}
     [1, "112-01.xlsx", …]                                           one line per row, in primary-key order
     …
-    {"end": "kpi-store-backup", "lines": 250, "rows": {"batches": 12, …}, "sha256": "…", "hmac_sha256": "…"}
+    {"end": "kpi-store-backup", "lines": 250, "rows": {"batches": 12, …}, "sha256": "…", "hmac_sha256": "…",
+     "audit_anchor": {"id": 1234, "row_hash": "…"}}
 
 The last line (the trailer) holds the SHA-256 of every byte before it, and, when the backup was made with the key
 in KPI_BACKUP_KEY, their HMAC-SHA256: `zcat FILE | head -n -1 | sha256sum` gives the same digest. The counts are in
 the trailer because the rows are read while they are written; the header names the tables, so a missing section or
 a file cut short is refused. A restore reads the file twice: once to check everything before the target is touched,
 then again inside the one transaction that writes, checking all of it again (the file could change in between),
-so nothing is stored unless every check passed. Format 1 (no trailer, counts in the header) is read only when the
-operator accepts, in so many words, that it cannot be verified.
+so nothing is stored unless every check passed. Besides each value's type, the reading checks what the database
+would refuse (keys, unique constraints, references to rows earlier in the file), the audit trail's hash chain and
+that every plan version is TOML. The trailer's audit_anchor is the chain's last row (id, row_hash): kept outside
+the database with every backup, it shows later whether the newest audit rows were deleted (audit --verify
+--anchor-from); older backups without it are still read. Format 1 (no trailer, counts in the header) is read only
+when the operator accepts, in so many words, that it cannot be verified.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import json
 import operator
 import os
 import re
+import tomllib
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,6 +46,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
+from metrics import audit_chain
 from metrics.catalogue import Catalogue
 from metrics.errors import BackupRefused, InputError, StoreError
 from metrics.evaluation import evaluate
@@ -139,6 +146,7 @@ class WrittenBackup:
     counts: dict[str, int]  # rows per table
     sha256: str  # of every byte before the trailer, as `zcat FILE | head -n -1 | sha256sum` shows it
     signed: bool  # an HMAC with KPI_BACKUP_KEY is in the trailer
+    anchor: tuple[int, str] | None = None  # the audit trail's last (id, row_hash); None when it is empty
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,7 @@ class BackupCheck:
     sha256: str | None  # None for format 1
     verified: Verified
     warnings: tuple[str, ...]
+    anchor: tuple[int, str] | None = None  # the audit trail's last (id, row_hash), its chain walked; None: empty
 
     @property
     def created_at(self) -> str:
@@ -171,6 +180,7 @@ def write_backup(store: Store, path: Path, *, key: bytes | None = None,
     counts: dict[str, int] = {}
     lines = 0
     names = [table.name for table in TRANSFER_TABLES]
+    anchor: tuple[int, str] | None = None
     partial = path.with_name(path.name + ".partial")
 
     def line(stream: IO[bytes], document: Any, limit: int) -> None:
@@ -199,8 +209,12 @@ def write_backup(store: Store, path: Path, *, key: bytes | None = None,
                 for row in rows:
                     line(stream, [_json_value(value) for value in row], ROW_LINE_MAX_BYTES)
                 counts[name] = len(rows)
+                if name == AUDIT_TABLE and rows:
+                    last = dict(zip(columns, rows[-1]))
+                    anchor = (last["id"], last["row_hash"]) if last["row_hash"] else None
             trailer: dict[str, Any] = {"end": BACKUP_FORMAT, "lines": lines, "rows": counts,
-                                       "sha256": digest.hexdigest()}
+                                       "sha256": digest.hexdigest(),
+                                       "audit_anchor": {"id": anchor[0], "row_hash": anchor[1]} if anchor else None}
             if signature is not None:
                 trailer["hmac_sha256"] = signature.hexdigest()
             stream.write(json.dumps(trailer, ensure_ascii=False).encode("utf-8") + b"\n")
@@ -210,7 +224,7 @@ def write_backup(store: Store, path: Path, *, key: bytes | None = None,
         if isinstance(error, OSError):  # a folder that is not there, a full disk: said, not a traceback
             raise InputError(f"無法寫入備份檔「{path}」：{error.strerror or error}；未留下任何檔案。") from error
         raise
-    return WrittenBackup(counts, digest.hexdigest(), signature is not None)
+    return WrittenBackup(counts, digest.hexdigest(), signature is not None, anchor)
 
 
 # ---- reading a backup: every byte checked before it is believed ----
@@ -218,6 +232,9 @@ def write_backup(store: Store, path: Path, *, key: bytes | None = None,
 REFUSED = "已拒絕此備份檔，未寫入任何資料。"
 _HEADER_KEYS = {"format", "format_version", "schema_version", "created_at", "database", "tables"}
 _TRAILER_KEYS = {"end", "lines", "rows", "sha256"}
+_TRAILER_OPTIONAL = {"hmac_sha256", "audit_anchor"}  # audit_anchor: written since the anchor was kept in the trailer
+AUDIT_TABLE = "audit_log"
+PLAN_TABLE = "plan_versions"
 _INTEGER_RANGE = (-2**31, 2**31 - 1)  # the portable INTEGER of SQLite and PostgreSQL
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?")
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
@@ -488,7 +505,198 @@ def _wrong_row(lines: _Lines, row: Any, checks: list[_Column], where: str) -> Ba
     if len(row) != len(checks):
         return lines.refuse(f"{where}應有 {len(checks)} 個值，卻有 {len(row)} 個。", lines.number)
     column, value = next((column, value) for column, value in zip(checks, row) if not column.check(value))
+    if _surrogate(value):
+        return lines.refuse(f"{where}，欄位 {column.name}：文字中有不成對的代理字元（以 \\ud800 這類跳脫碼寫成），"
+                            "不是有效的 Unicode 文字，無法儲存；檔案已損壞或遭竄改。", lines.number)
     return lines.refuse(f"{where}，欄位 {column.name}：應為{column.expected}，卻是{_shown(value)}。", lines.number)
+
+
+
+def _surrogate(value: Any) -> bool:
+    return isinstance(value, str) and not value.isascii() and any("\ud800" <= char <= "\udfff" for char in value)
+
+
+# ---- what the database would refuse, found while the file is read: keys, unique constraints, references ----
+
+RowProblem = Callable[[list[Any]], str | None]
+
+
+def _key_digest(values: tuple) -> bytes:
+    """A key as 16 bytes: a table of a million rows keeps 16 MB of keys, not its texts."""
+    return hashlib.blake2b(repr(values).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _expression_value(expression: Any, columns: list[str]) -> Callable[[list[Any]], Any]:
+    """How a row (in the file's column order) gives the value of an index expression the store declares."""
+    if isinstance(expression, sa.Column):
+        return operator.itemgetter(columns.index(expression.name))
+    if isinstance(expression, sa.sql.functions.Function) and expression.name == "lower":
+        (inner,) = expression.clauses.clauses
+        value = _expression_value(inner, columns)
+        return lambda row: None if (found := value(row)) is None else str(found).lower()
+    raise NotImplementedError(f"backup check: index expression {expression!r} is not understood")
+
+
+def _condition(where: Any, columns: list[str]) -> Callable[[list[Any]], bool]:
+    """Whether a row is in a partial index, for the conditions the store declares (column = / != a value)."""
+    if where is None:
+        return lambda row: True
+    if isinstance(where, sa.sql.elements.BinaryExpression) and isinstance(where.left, sa.Column) \
+            and isinstance(where.right, sa.sql.elements.BindParameter) and where.operator in (operator.eq, operator.ne):
+        value, compare, wanted = _expression_value(where.left, columns), where.operator, where.right.value
+        return lambda row: (found := value(row)) is not None and compare(found, wanted)
+    raise NotImplementedError(f"backup check: index condition {where!r} is not understood")
+
+
+@dataclass
+class _Unique:
+    words: str  # 主鍵 id / 唯一的 username …, as a message names it
+    names: tuple[str, ...]
+    values: Callable[[list[Any]], tuple]
+    applies: Callable[[list[Any]], bool]
+    primary: bool  # NULL in a unique key is never a conflict; a primary key has none (checked as NOT NULL)
+    seen: set[bytes]
+
+
+def _uniques(table: sa.Table, columns: list[str]) -> list[_Unique]:
+    """The primary key, unique constraints and unique indexes `table` declares, as checks of a row."""
+    found: list[_Unique] = []
+
+    def add(words: str, expressions: list[Any], where: Any = None, primary: bool = False) -> None:
+        getters = [_expression_value(expression, columns) for expression in expressions]
+        names = tuple(str(getattr(expression, "name", expression)) if isinstance(expression, sa.Column)
+                      else f"{expression.name}({', '.join(column.name for column in expression.clauses.clauses)})"
+                      for expression in expressions)
+        found.append(_Unique(words, names, lambda row: tuple(get(row) for get in getters), _condition(where, columns),
+                             primary, set()))
+
+    add("主鍵", list(table.primary_key.columns), primary=True)
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint):
+            add("唯一鍵", list(constraint.columns))
+    for index in table.indexes:
+        if index.unique:
+            where = index.dialect_options["sqlite"].get("where") or index.dialect_options["postgresql"].get("where")
+            add("唯一索引" if where is None else "唯一索引（部分）", list(index.expressions), where)
+    return found
+
+
+class _Integrity:
+    """Keys unique per table and every reference to a row present earlier in the file (TRANSFER_TABLES puts
+    parents before children), from the store's own declarations; what the database would refuse with its own
+    English text at the end of a restore, refused here at the line. Memory: 16 bytes per key of the table being
+    read, and the referenced keys (ids) of parent tables."""
+
+    def __init__(self) -> None:
+        self.referenced: dict[tuple[str, str], set[Any]] = {
+            (key.column.table.name, key.column.name): set() for table in TRANSFER_TABLES for key in table.foreign_keys}
+        order = [table.name for table in TRANSFER_TABLES]
+        for table in TRANSFER_TABLES:
+            for key in table.foreign_keys:
+                assert order.index(key.column.table.name) < order.index(table.name), "parents before children"
+
+    def checks(self, table: sa.Table, columns: list[str]) -> RowProblem:
+        uniques = _uniques(table, columns)
+        references = [(key.parent.name, operator.itemgetter(columns.index(key.parent.name)), key.column.table.name,
+                       key.column.name, self.referenced[(key.column.table.name, key.column.name)])
+                      for key in sorted(table.foreign_keys, key=lambda key: key.parent.name)]
+        kept = [(operator.itemgetter(columns.index(column)), held) for (name, column), held in self.referenced.items()
+                if name == table.name]
+
+        def problem(row: list[Any]) -> str | None:
+            for unique in uniques:
+                if not unique.applies(row):
+                    continue
+                values = unique.values(row)
+                if not unique.primary and any(value is None for value in values):
+                    continue
+                digest = _key_digest(values)
+                if digest in unique.seen:
+                    shown = "、".join(f"{name}＝{printable(str(value))[:80]}"
+                                     for name, value in zip(unique.names, values))
+                    return f"{unique.words} {shown} 與前面的一筆重複（同一個資料表中不能有兩筆）"
+                unique.seen.add(digest)
+            for name, value, parent, parent_column, held in references:
+                found = value(row)
+                if found is not None and found not in held:
+                    return (f"欄位 {name}＝{printable(str(found))[:80]} 指向的{_table_words(parent)}不存在（備份檔中"
+                            f"沒有 {parent_column}＝{printable(str(found))[:80]} 的那一筆）")
+            for value, held in kept:
+                held.add(value(row))
+            return None
+        return problem
+
+
+def _plan_document(columns: list[str]) -> RowProblem:
+    """A plan version's document is TOML, as every reader of the plans will parse it."""
+    index = columns.index("document")
+
+    def problem(row: list[Any]) -> str | None:
+        try:
+            tomllib.loads(row[index], parse_float=Decimal)
+        except tomllib.TOMLDecodeError as error:
+            return f"欄位 document：計畫內容不是正確的 TOML（{printable(str(error))[:200]}），這一版計畫將無法讀取"
+        except RecursionError:
+            return "欄位 document：計畫內容的巢狀層次太深，不是正確的計畫"
+        return None
+    return problem
+
+
+class _NothingKnown:
+    """audit_chain.Lookup for a chain read once from a file: no row is looked up again, so a break is named from
+    the rows around it (the walk's explanation without the holder of a hash)."""
+
+    def holder_of(self, hashed: str) -> int | None:
+        return None
+
+    def row_after(self, row_id: int) -> audit_chain.ChainRow | None:
+        return None
+
+    def hash_of(self, row_id: int) -> str | None:
+        return None
+
+
+class _AuditChain:
+    """The audit trail's hash chain walked as its rows are read; its last (id, row_hash) is the backup's anchor.
+    Rows without hashes at all are from before the chain: accepted only with --accept-unverified."""
+
+    def __init__(self, columns: list[str], accept_unverified: bool, warnings: list[str]) -> None:
+        self.columns, self.accept, self.warnings = columns, accept_unverified, warnings
+        self.walker = audit_chain.Walker(_NothingKnown())
+        self.unchained: bool | None = None  # decided by the first row
+
+    def __call__(self, row: list[Any]) -> str | None:
+        record = dict(zip(self.columns, row))
+        record["at"] = dt.datetime.fromisoformat(record["at"])
+        if self.unchained is None:
+            self.unchained = record["previous_hash"] is None and record["row_hash"] is None
+            if self.unchained and not self.accept:
+                return ("沒有雜湊值：這份備份的操作紀錄沒有雜湊鏈，無法確認未被改寫。若確定這是雜湊鏈啟用之前的備份且"
+                        "未經他人經手，可加上 --accept-unverified 還原")
+            if self.unchained:
+                self.warnings.append("操作紀錄沒有雜湊鏈（雜湊鏈啟用之前的紀錄），無法驗證是否被改寫；"
+                                     "是依 --accept-unverified 接受的。")
+        if self.unchained:
+            if record["previous_hash"] is not None or record["row_hash"] is not None:
+                return "有雜湊值，但前面的紀錄沒有：操作紀錄的雜湊鏈不完整，檔案可能遭竄改"
+            return None
+        computed = audit_chain.row_hash(record["previous_hash"], record) if record["previous_hash"] else None
+        report = self.walker.step(audit_chain.ChainRow(
+            record["id"], record["at"], record["account"], record["action"], record["previous_hash"],
+            record["row_hash"], computed))
+        if report is None or report.broken is None:
+            return None
+        broken = report.broken
+        return (f"操作紀錄的雜湊鏈在編號 {broken.row_id:,}"
+                f"{'（' + printable(broken.what)[:80] + '）' if broken.what else ''}中斷，{broken.kind.value}："
+                f"{broken.explanation}備份檔中的操作紀錄被改寫過，不能據以還原")
+
+    @property
+    def anchor(self) -> tuple[int, str] | None:
+        if self.unchained:
+            return None
+        before = self.walker.before
+        return (before.id, before.row_hash) if before is not None and before.row_hash else None
 
 
 def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_bytes: int,
@@ -505,6 +713,9 @@ def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_byt
         digest = hashlib.sha256(first)
         signature = hmac.new(key, first, hashlib.sha256) if key is not None else None
         counts: dict[str, int] = {}
+        warnings: list[str] = []
+        integrity = _Integrity()
+        chain: _AuditChain | None = None
 
         def take(limit: int) -> bytes | None:
             line = lines.next(limit)
@@ -538,8 +749,15 @@ def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_byt
                 raise lines.refuse(f"{words} 資料表的欄位應為 {'、'.join(declared)}，卻是"
                                    f"{printable(json.dumps(columns, ensure_ascii=False))[:300]}。", lines.number)
             checks = [_column(table, table.columns[column]) for column in columns]
+            problems = [integrity.checks(table, columns)]
+            if table.name == PLAN_TABLE:
+                problems.append(_plan_document(columns))
+            if table.name == AUDIT_TABLE:
+                chain = _AuditChain(columns, accept_unverified, warnings)
+                problems.append(chain)
 
-            def rows(count: int = count, checks: list[_Column] = checks, words: str = words) -> Iterator[list[Any]]:
+            def rows(count: int = count, checks: list[_Column] = checks, words: str = words,
+                     problems: list[RowProblem] = problems) -> Iterator[list[Any]]:
                 functions, width = [column.check for column in checks], len(checks)
                 for number in range(1, count + 1):
                     line = take(ROW_LINE_MAX_BYTES)
@@ -549,6 +767,10 @@ def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_byt
                     row = _parse(lines, line)
                     if type(row) is not list or len(row) != width or not all(map(operator.call, functions, row)):
                         raise _wrong_row(lines, row, checks, f"{words} 第 {number:,} 筆")
+                    for problem in problems:
+                        found = problem(row)
+                        if found is not None:
+                            raise lines.refuse(f"{words} 第 {number:,} 筆：{found}。", lines.number)
                     yield row
 
             pending = rows()
@@ -557,12 +779,13 @@ def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_byt
                 pass
             counts[table.name] = count
 
-        warnings: list[str] = []
+        anchor = chain.anchor if chain is not None else None
         if version == UNVERIFIABLE_FORMAT_VERSION:
             if lines.next(SHORT_LINE_MAX_BYTES) is not None:
                 raise lines.refuse("最後一個資料表之後還有資料（檔頭沒有列出）；檔案已損壞或遭竄改。", lines.number)
             warnings.append(f"「{path.name}」是第 1 版的備份檔，沒有檢查碼：內容未經驗證，是依 --accept-unverified 接受的。")
-            outcome.update(header=header, counts=counts, sha256=None, verified=Verified.NONE, warnings=warnings)
+            outcome.update(header=header, counts=counts, sha256=None, verified=Verified.NONE, warnings=warnings,
+                           anchor=anchor)
             return
         before = lines.number
         line = lines.next(SHORT_LINE_MAX_BYTES)
@@ -572,10 +795,11 @@ def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_byt
         if not isinstance(trailer, dict) or trailer.get("end") != BACKUP_FORMAT:
             raise lines.refuse(f"最後一個資料表之後應為結尾的檢查碼行，卻是{_shown(trailer)}；可能多了檔頭沒有列出的資料，"
                                "或筆數與實際不符。", lines.number)
-        if set(trailer) - {"hmac_sha256"} != _TRAILER_KEYS \
+        if set(trailer) - _TRAILER_OPTIONAL != _TRAILER_KEYS \
                 or not all(isinstance(trailer.get(field), str) and _HEX_DIGEST.fullmatch(trailer[field])
                            for field in ("sha256", "hmac_sha256") if field in trailer):
-            raise lines.refuse("結尾行應有 end、lines、rows、sha256（64 位十六進位）與選用的 hmac_sha256。", lines.number)
+            raise lines.refuse("結尾行應有 end、lines、rows、sha256（64 位十六進位）與選用的 hmac_sha256、audit_anchor。",
+                               lines.number)
         if lines.next(SHORT_LINE_MAX_BYTES) is not None:
             raise lines.refuse("結尾的檢查碼行之後還有資料；檔案已損壞或遭竄改。", lines.number)
         if not hmac.compare_digest(trailer["sha256"], digest.hexdigest()):
@@ -590,6 +814,10 @@ def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_byt
                                    "之後被修改（即使重新計算了 SHA-256 檢查碼）。請確認金鑰與檔案來源。", before + 1)
         if trailer["lines"] != before or trailer["rows"] != counts:
             raise lines.refuse("結尾行記載的行數或各資料表筆數與實際內容不符；檔案已損壞或遭竄改。", before + 1)
+        if "audit_anchor" in trailer and trailer["audit_anchor"] != (
+                {"id": anchor[0], "row_hash": anchor[1]} if anchor else None):
+            raise lines.refuse("結尾行記載的操作紀錄最後一筆（audit_anchor）與備份內容的操作紀錄不符；檔案已損壞或遭竄改。",
+                               before + 1)
         if signature is not None and "hmac_sha256" in trailer:
             verified = Verified.HMAC
         else:
@@ -601,7 +829,7 @@ def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_byt
                 warnings.append(f"「{path.name}」帶有來源驗證碼（HMAC），但未設定 {KEY_VARIABLE}，無法驗證來源；"
                                 "只驗證了內容完整（SHA-256）。")
         outcome.update(header=header, counts=counts, sha256=digest.hexdigest(), verified=verified,
-                       warnings=warnings)
+                       warnings=warnings, anchor=anchor)
 
 
 def _open_backup(path: Path) -> IO[bytes]:
@@ -634,7 +862,7 @@ def check_backup(path: Path, *, key: bytes | None = None, accept_unverified: boo
         for _ in rows:
             pass
     return BackupCheck(outcome["header"], outcome["counts"], outcome["sha256"], outcome["verified"],
-                       tuple(outcome["warnings"]))
+                       tuple(outcome["warnings"]), outcome["anchor"])
 
 
 def restore_backup(path: Path, target: Store, *, key: bytes | None = None, accept_unverified: bool = False,

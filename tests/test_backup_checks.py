@@ -8,6 +8,7 @@ recompute the trailer's counts and SHA-256 (as anyone can), so what refuses them
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import hmac
@@ -22,6 +23,7 @@ import pytest
 
 from metrics import cli, transfer
 from metrics.accounts import load_roles
+from metrics.audit_chain import GENESIS, row_hash
 from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
 from metrics.errors import BackupRefused
 from metrics.figures import TIDY_COLUMNS
@@ -154,8 +156,22 @@ def declare_rows(table: str, delta: int) -> Callable[[Lines], Lines]:
     return change
 
 
+def rechain(lines: Lines) -> Lines:
+    """The audit rows' hash chain recomputed over their (edited) content, as anyone can: the chain has no secret."""
+    start, columns, count = section(lines, "audit_log")
+    previous, out = GENESIS, list(lines)
+    for index in range(start + 1, start + 1 + count):
+        row = json.loads(out[index])
+        record = dict(zip(columns, row))
+        record["at"] = dt.datetime.fromisoformat(record["at"])
+        row[columns.index("previous_hash")] = previous
+        row[columns.index("row_hash")] = previous = row_hash(previous, record)
+        out[index] = json.dumps(row, ensure_ascii=False)
+    return out
+
+
 def forged_administrator(lines: Lines) -> Lines:
-    """The attack of the issue: an administrator account added, the audit rows rewritten to hide it."""
+    """The attack of the issue: an administrator added, the audit rows rewritten to hide it (chain recomputed)."""
     start, columns, count = section(lines, "accounts")
     row = json.loads(lines[start + 1])
     row[columns.index("id")] = 99
@@ -170,7 +186,7 @@ def forged_administrator(lines: Lines) -> Lines:
         row = json.loads(lines[index])
         row[audit_columns.index("account")] = "命令列（系統）"
         lines[index] = json.dumps(row, ensure_ascii=False)
-    return lines
+    return rechain(lines)
 
 
 def cut_after_accounts(lines: Lines) -> Lines:
@@ -196,6 +212,30 @@ def surrogate_row(lines: Lines) -> Lines:
     row[columns.index("file_name")] = "X"
     text = json.dumps(row, ensure_ascii=False).replace('"X"', '"\\ud800"')
     return [*lines[:start + 1], text, *lines[start + 2:]]
+
+
+def duplicated(table: str, **changes) -> Callable[[Lines], Lines]:
+    """The first row of `table` once more at its end, with `changes` (same primary key unless changed)."""
+    def change(lines: Lines) -> Lines:
+        start, columns, count = section(lines, table)
+        row = json.loads(lines[start + 1])
+        for column, value in changes.items():
+            row[columns.index(column)] = value
+        return declare_rows(table, 1)([*lines[:start + 1 + count], json.dumps(row, ensure_ascii=False),
+                                       *lines[start + 1 + count:]])
+    return change
+
+
+def session_of(account_id: int) -> Callable[[Lines], Lines]:
+    """A login session added for account `account_id`."""
+    def change(lines: Lines) -> Lines:
+        start, columns, count = section(lines, "login_sessions")
+        values = {"token_hash": "f" * 64, "account_id": account_id, "method": "password",
+                  "created_at": "2026-01-01T08:00:00", "last_seen_at": "2026-01-01T08:00:00", "ended_at": None}
+        row = [values[column] for column in columns]
+        return declare_rows("login_sessions", 1)([*lines[:start + 1 + count], json.dumps(row),
+                                                  *lines[start + 1 + count:]])
+    return change
 
 
 def deep(depth: int) -> str:
@@ -293,7 +333,7 @@ REFUSED = [
     ("a NUL in a text", "plain", edit_row("notes", "reason", "a\u0000b"), True, None, False,
      r"欄位 reason：應為文字（不含 NUL 字元）.*卻是文字「a\\x00b」"),
     ("a lone surrogate in a text", "plain", surrogate_row, True, None, False,
-     "欄位 file_name：應為文字"),
+     r"欄位 file_name：文字中有不成對的代理字元（以 \\ud800 這類跳脫碼寫成），不是有效的 Unicode 文字"),
     ("a NaN", "plain", edit_row("notes", "month", float("nan")), True, None, False, "不是正確的 JSON（不接受 NaN）"),
     ("a row with a value too few", "plain", lambda lines: replace_row("notes", "[1]")(lines), True, None, False,
      r"落後說明（notes） 第 1 筆應有 8 個值，卻有 1 個"),
@@ -301,6 +341,41 @@ REFUSED = [
      lambda lines: [line.replace('"reason"', '"excuse"') if line.startswith('{"table": "notes"') else line
                     for line in lines], True, None, False, "落後說明（notes） 資料表的欄位應為"),
     ("not UTF-8", "plain", lambda lines: lines, "latin", None, False, "不是 UTF-8 文字"),
+    # what the database would refuse at the end of a restore, refused at the line (issue 19, B3)
+    ("a duplicate account id", "plain", duplicated("accounts", username="intruder"), True, None, False,
+     r"第 \d+ 行：帳號（accounts） 第 2 筆：主鍵 id＝1 與前面的一筆重複"),
+    ("a duplicate user name in another case", "plain", duplicated("accounts", id=2, username="REPORTER.A"), True,
+     None, False, r"帳號（accounts） 第 2 筆：唯一索引 lower\(username\)＝reporter.a 與前面的一筆重複"),
+    ("a duplicate e-mail", "plain", lambda lines: duplicated("accounts", id=2, username="other")(
+        edit_row("accounts", "email", "a@example.org")(lines)), True, None, False,
+     r"帳號（accounts） 第 2 筆：唯一索引（部分） lower\(email\)＝a@example.org 與前面的一筆重複"),
+    ("a duplicate value key", "plain", duplicated("current_values", value="9"), True, None, False,
+     r"現行數值（current_values） 第 2 筆：主鍵 year＝112、unit＝政風處、field＝warning_cases、month＝1 與前面的一筆重複"),
+    ("a duplicate plan version number", "plain", duplicated("plan_versions", id=999), True, None, False,
+     r"計畫版本（plan_versions） 第 \d+ 筆：唯一鍵 year＝\d+、unit＝.*、number＝1 與前面的一筆重複"),
+    ("a login session of a missing account", "plain", session_of(777), True, None, False,
+     r"登入紀錄（login_sessions） 第 1 筆：欄位 account_id＝777 指向的帳號（accounts）不存在"),
+    ("a value of a missing batch", "plain", edit_row("current_values", "batch_id", 55), True, None, False,
+     r"現行數值（current_values） 第 1 筆：欄位 batch_id＝55 指向的上傳批次（batches）不存在"),
+    ("a change of a missing previous batch", "plain", edit_row("value_changes", "previous_batch_id", 56), True,
+     None, False, r"數值異動紀錄（value_changes） 第 1 筆：欄位 previous_batch_id＝56 指向的上傳批次（batches）不存在"),
+    # the audit chain and the plans, checked as they are read (B4)
+    ("an audit row rewritten, checksum recomputed, chain not", "plain",
+     edit_row("audit_log", "detail", "什麼也沒發生"), True, None, False,
+     r"操作紀錄（audit_log） 第 1 筆：操作紀錄的雜湊鏈在編號 1（.*）中斷，內容被修改"),
+    ("an audit row deleted, checksum recomputed", "plain",
+     lambda lines: declare_rows("audit_log", -1)(
+         [line for index, line in enumerate(lines) if index != section(lines, "audit_log")[0] + 1]), True, None,
+     False, r"操作紀錄（audit_log） 第 1 筆：操作紀錄的雜湊鏈在編號 2.*中斷，紀錄遺失（被刪除）"),
+    ("audit rows without hashes", "plain",
+     lambda lines: edit_row("audit_log", "row_hash", None)(edit_row("audit_log", "previous_hash", None)(lines)),
+     True, None, False, r"操作紀錄（audit_log） 第 1 筆：沒有雜湊值.*--accept-unverified"),
+    ("a plan version that is not TOML", "plain", edit_row("plan_versions", "document", "這不是 [TOML"), True, None,
+     False, r"計畫版本（plan_versions） 第 1 筆：欄位 document：計畫內容不是正確的 TOML"),
+    ("a trailer's audit anchor not the chain's end", "plain",
+     lambda lines: [*lines[:-1],
+                    json.dumps({**json.loads(lines[-1]), "audit_anchor": {"id": 1, "row_hash": "0" * 64}})],
+     False, None, False, "結尾行記載的操作紀錄最後一筆（audit_anchor）與備份內容的操作紀錄不符"),
 ]
 
 
@@ -345,8 +420,12 @@ def test_the_command_line_refuses_with_the_message_and_creates_no_database(made,
             ("created_at missing", edit_header(created_at=DELETE), "檔頭的 created_at 應為"),
             ("schema_version as text", edit_header(schema_version="3"), "schema_version 應為整數"),
             ("a bad date", edit_row("audit_log", "at", "2026-02-30T00:00:00"), "欄位 at：應為不含時區的日期時間"),
-            ("a deeply nested row", replace_row("notes", deep(50_000)), "巢狀層次太深")):
+            ("a deeply nested row", replace_row("notes", deep(50_000)), "巢狀層次太深"),
+            ("a duplicate account id", duplicated("accounts", username="intruder"), "主鍵 id＝1 與前面的一筆重複"),
+            ("a value of a missing batch", edit_row("current_values", "batch_id", 55), "指向的上傳批次（batches）不存在")):
         path = write_lines(seal(change(read_lines(made["plain"]))), tmp_path / "edited.jsonl.gz")
+        assert cli.main(["verify-backup", str(path)]) == 2, what  # the check an operator runs says what restore says
+        assert expected in capsys.readouterr().err, what
         target = tmp_path / "target.sqlite3"
         assert cli.main(["restore", str(path), "--db", f"sqlite:///{target}"]) == 2, what
         error = capsys.readouterr().err
@@ -440,6 +519,9 @@ ACCEPTED = [
     ("a plain backup with the key, accepted unverified", "plain", unchanged, KEY, True, Verified.CHECKSUM,
      "沒有來源驗證碼（HMAC），是依 --accept-unverified 接受的"),
     ("format 1, accepted unverified", "plain", as_format_1, None, True, Verified.NONE, "第 1 版的備份檔，沒有檢查碼"),
+    ("a trailer without the audit anchor (an older backup)", "plain",
+     lambda lines: [*lines[:-1], json.dumps({key: value for key, value in json.loads(lines[-1]).items()
+                                             if key != "audit_anchor"})], None, False, Verified.CHECKSUM, None),
 ]
 
 
@@ -456,6 +538,29 @@ def test_a_whole_backup_restores_as_far_as_it_can_be_verified(made, tmp_path: Pa
         written = restore_backup(path, target, key=key, accept_unverified=accept, checked=checked)
         assert written == source.row_counts() == checked.counts
         assert list(target.table_rows()) == list(source.table_rows())
+        report = source.verify_audit_chain()
+        assert checked.anchor == (report.last_id, report.last_hash)
+
+
+def test_audit_rows_from_before_the_chain_restore_only_accepted_unverified(made, tmp_path: Path) -> None:
+    def unchained(lines: Lines) -> Lines:
+        start, columns, count = section(lines, "audit_log")
+        for index in range(start + 1, start + 1 + count):
+            row = json.loads(lines[index])
+            row[columns.index("previous_hash")] = row[columns.index("row_hash")] = None
+            lines[index] = json.dumps(row, ensure_ascii=False)
+        return lines
+
+    path = write_lines(seal(unchained(read_lines(made["plain"]))), tmp_path / "old.jsonl.gz")
+    with pytest.raises(BackupRefused, match="操作紀錄（audit_log） 第 1 筆：沒有雜湊值"):
+        check_backup(path)
+    checked = check_backup(path, accept_unverified=True)
+    assert checked.anchor is None and any("操作紀錄沒有雜湊鏈" in warning for warning in checked.warnings)
+    first_unchained = edit_row("audit_log", "row_hash", None)(edit_row("audit_log", "previous_hash", None)(
+        read_lines(made["plain"])))
+    mixed = write_lines(seal(first_unchained), tmp_path / "mixed.jsonl.gz")
+    with pytest.raises(BackupRefused, match="操作紀錄（audit_log） 第 2 筆：有雜湊值，但前面的紀錄沒有"):
+        check_backup(mixed, accept_unverified=True)
 
 
 def test_the_trailer_is_what_standard_tools_compute(made) -> None:
@@ -468,6 +573,10 @@ def test_the_trailer_is_what_standard_tools_compute(made) -> None:
         assert trailer["sha256"] == hashlib.sha256(content).hexdigest() == check_backup(made[which]).sha256
         assert trailer.get("hmac_sha256") == (hmac.new(key, content, hashlib.sha256).hexdigest() if key else None)
         assert trailer["lines"] == content.count(b"\n")
+        with Store(f"sqlite:///{made['plain'].parent / 'kpi.sqlite3'}") as source:
+            report = source.verify_audit_chain()
+        assert trailer["audit_anchor"] == {"id": report.last_id, "row_hash": report.last_hash}
+        assert check_backup(made[which], key=key).anchor == (report.last_id, report.last_hash)
 
 
 @pytest.mark.parametrize(("value", "expected"), [

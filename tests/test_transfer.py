@@ -164,3 +164,32 @@ def test_a_whole_store_read_is_one_snapshot_while_another_server_writes(store_ur
         read = {first_name: _rows, **{name: table for name, _, table in rows}}
         assert len(read["batches"]) == 1 and len(read["current_values"]) == 1
         assert len(writer.current_frame()) == 2
+
+
+ACCOUNT_COLUMNS = ["id", "username", "display_name", "email", "roles", "units", "active", "password_hash",
+                   "failed_logins", "locked_until", "created_at", "updated_at"]
+
+
+def account_row(account_id: int, username: str) -> list:
+    return [account_id, username, "", "", "[]", "[]", True, None, 0, None, "2026-01-01T08:00:00",
+            "2026-01-01T08:00:00"]
+
+
+@pytest.mark.parametrize(("what", "tables", "expected"), [
+    ("a duplicate account id", [("accounts", ACCOUNT_COLUMNS, [account_row(1, "a.b"), account_row(1, "c.d")])],
+     r"寫入帳號（accounts）第 1～2 筆中的一筆時，資料庫拒絕寫入：違反唯一性或關聯的限制"),
+    ("a session of a missing account",
+     [("accounts", ACCOUNT_COLUMNS, []),
+      ("login_sessions", ["token_hash", "account_id", "method", "created_at", "last_seen_at", "ended_at"],
+       [["f" * 64, 777, "password", "2026-01-01T08:00:00", "2026-01-01T08:00:00", None]])],
+     r"寫入登入紀錄（login_sessions）第 1 筆時，資料庫拒絕寫入：違反唯一性或關聯的限制"),
+])
+def test_what_the_database_refuses_in_a_load_is_said_naming_the_table(store_url: str, what, tables,
+                                                                       expected) -> None:
+    """The checks of a backup find these first; a copy from another store, or anything they miss, still gets a
+    message in words naming the table and the rows, with the database's own text only after it."""
+    with Store(store_url) as target:
+        with pytest.raises(StoreError, match=expected) as refused:
+            target.load_rows(tables)
+        assert "所有資料均未寫入" in str(refused.value) and "資料庫的原文：" in str(refused.value)
+        assert not any(target.row_counts().values())
