@@ -18,7 +18,8 @@ from metrics.catalogue import ROLES_FILE
 from metrics.errors import KpiError, PlanError
 
 MINIMUM_PASSWORD_LENGTH = 10
-USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+USERNAME_MAX = 64
+USERNAME = re.compile(rf"^[A-Za-z0-9_.@-]{{2,{USERNAME_MAX}}}$")
 # Characters of a person's name as accounts show it: a name with a title fits; the name labels every audit row
 # the account writes, so a longer one (kept from before the limit) is shortened there with 「…」.
 DISPLAY_NAME_MAX = 50
