@@ -11,14 +11,18 @@ import enum
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from metrics.catalogue import ROLES_FILE
 from metrics.errors import KpiError, PlanError
 
 MINIMUM_PASSWORD_LENGTH = 10
-USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+USERNAME_MAX = 64
+USERNAME = re.compile(rf"^[A-Za-z0-9_.@-]{{2,{USERNAME_MAX}}}$")
+# Characters of a person's name as accounts show it: a name with a title fits; the name labels every audit row
+# the account writes, so a longer one (kept from before the limit) is shortened there with 「…」.
+DISPLAY_NAME_MAX = 50
 
 
 class Action(enum.Enum):
@@ -73,6 +77,7 @@ class Role:
 @dataclass(frozen=True)
 class Roles:
     roles: Mapping[str, Role]
+    directory: Path | None = field(default=None, compare=False)  # the catalogue folder they were read from
 
     def get(self, name: str) -> Role | None:
         return self.roles.get(name)
@@ -95,7 +100,11 @@ class Account:
     @property
     def shown(self) -> str:
         """'王小明（wang）' as the history and the audit trail name an account."""
-        return f"{self.display_name}（{self.username}）" if self.display_name else self.username
+        if not self.display_name:
+            return self.username
+        name = self.display_name if len(self.display_name) <= DISPLAY_NAME_MAX else \
+            self.display_name[:DISPLAY_NAME_MAX - 1] + "…"
+        return f"{name}（{self.username}）"
 
 
 @dataclass(frozen=True)
@@ -162,7 +171,7 @@ def load_roles(directory: Path) -> Roles:
                            bool(table.get("units_only", False)))
     if problems:
         raise PlanError("角色檔有誤：\n" + "\n".join(problems))
-    return Roles(roles)
+    return Roles(roles, Path(directory))
 
 
 def password_problem(password: str, username: str = "") -> str | None:

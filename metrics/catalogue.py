@@ -861,6 +861,20 @@ def load_catalogue(directory: Path = PLANS_DIRECTORY, *, samples: Path | None = 
     return Catalogue(parts.fields, parts.units, parts.common, plans)
 
 
+def load_units(directory: Path = PLANS_DIRECTORY) -> Units:
+    """The county's units (units.toml of `directory`) alone: what an account's units are checked against."""
+    problems: list[str] = []
+    path = Path(directory) / UNITS_FILE
+    if not path.exists():
+        raise PlanError(f"{_shown(path)}：找不到此檔案（計畫目錄必須有 {UNITS_FILE}）")
+    document = _read_document(path, problems)
+    units = _parse_units(document) if document is not None and document.parsed else Units(())
+    if problems:
+        raise PlanError("單位目錄有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
+                        issues=problems)
+    return units
+
+
 def _load_parts(directory: Path, problems: list[str]) -> _Parts:
     documents = {}
     for name in (FIELDS_FILE, UNITS_FILE, COMMON_FILE):

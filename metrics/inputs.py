@@ -1,6 +1,7 @@
 """What the service layer accepts besides permissions: a year and a unit that have a plan in the store, a month of
-the year, an indicator or a field of that plan, and sizes a person could have typed. A refusal is an InputError
-naming the field, the value and what was expected, and nothing is written.
+the year, an indicator or a field of that plan, an account's name, e-mail, roles and units, the types every
+service takes, and sizes a person could have typed. A refusal is an InputError naming the field, the value and
+what was expected, and nothing is written.
 
 Texts are cleaned elsewhere; this module checks ranges, ids, shapes and sizes only.
 """
@@ -8,15 +9,19 @@ Texts are cleaned elsewhere; this module checks ranges, ids, shapes and sizes on
 from __future__ import annotations
 
 import json
+import numbers
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from metrics.accounts import DISPLAY_NAME_MAX
+from metrics.catalogue import Units
 from metrics.errors import InputError, Problem
 from metrics.presentation import SCENARIO_VERSION
 from metrics.store import Store
+from metrics.texts import TextKind, text_problems
 
 SCENARIO_NAME_MAX = 100  # characters
 SCENARIO_PAYLOAD_MAX = 64 * 1024  # bytes of its JSON: a county plan's targets, weights and a year of additions fit
@@ -27,11 +32,17 @@ MAPPING_HEADER_MAX = 200  # characters of one header a mapping names
 PLAN_YEARS = range(100, 200)  # ROC years (民國 100 = 2011) a plan may be for
 _SIGNATURE = re.compile(r"^[0-9a-f]{16}$")  # metrics.exports.common.mapping_signature
 _PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+EMAIL_MAX = 254  # characters (RFC 5321's limit of a forward path)
+# A simple shape, not RFC 5322: local@domain.tld, no spaces, brackets, quotes or commas; letters of any script.
+EMAIL = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]+(\.[\w-]+)*\.[^\W\d_]{2,}$")
 
 
 def _shown(value: object, limit: int = 40) -> str:
     text = str(value)
     return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text):,} 字）"
+
+
+shown = _shown
 
 
 def _refuse(message: str, field: str, value: object) -> InputError:
@@ -53,9 +64,97 @@ class PlanFacts:
 
 
 def _integer(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    # numbers.Integral: a year or month taken from a DataFrame is a numpy integer; a bool (numpy's too) is not one.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise _refuse(f"「{_shown(value)}」不是整數。", field, value)
+    return int(value)
+
+
+check_integer = _integer
+
+
+def check_text(value: object, field: str) -> str:
+    """A text argument (what is in it is checked by its own rule); None, a number or a list is refused."""
+    if not isinstance(value, str):
+        raise _refuse(f"「{_shown(value)}」不是文字。", field, value)
     return value
+
+
+def check_optional_text(value: object, field: str) -> str | None:
+    return None if value is None else check_text(value, field)
+
+
+def check_flag(value: object, field: str) -> bool:
+    """是／否: True or False only (a text 「否」 or the number 0 would be read as one or the other)."""
+    if not isinstance(value, bool):
+        raise _refuse(f"應為 True（是）或 False（否），收到的是 {type(value).__name__}「{_shown(value)}」。", field, value)
+    return value
+
+
+def check_instance(value: object, kind: type, field: str, expected: str) -> None:
+    if not isinstance(value, kind):
+        raise _refuse(f"應為{expected}，收到的是 {type(value).__name__}。", field, type(value).__name__)
+
+
+# ---- accounts ----
+
+def check_display_name(name: object) -> str:
+    """A person's name as the account shows it (may be empty: the username is shown then), stripped."""
+    name = check_text(name, "姓名").strip()
+    if len(name) > DISPLAY_NAME_MAX:
+        raise _refuse(f"姓名「{_shown(name)}」有 {len(name):,} 個字，超過上限 {DISPLAY_NAME_MAX} 個字；請縮短。", "姓名", name)
+    return name
+
+
+def check_email(email: object) -> str:
+    """An e-mail address (single sign-on finds the account by it), stripped; '' for none."""
+    email = check_text(email, "電子郵件").strip()
+    if len(email) > EMAIL_MAX:
+        raise _refuse(f"電子郵件「{_shown(email)}」有 {len(email):,} 個字，超過上限 {EMAIL_MAX} 個字。", "電子郵件", email)
+    problems = text_problems(email, TextKind.LINE, "電子郵件")  # an invisible character: say which one
+    if problems:
+        raise InputError(problems)
+    if email and not EMAIL.match(email):
+        raise _refuse(f"「{_shown(email)}」不是電子郵件地址：應寫成 名稱@網域，例如 wang@mail.hsinchu.gov.tw，"
+                      "不含空格、括號或逗號；留空表示不用單一登入。", "電子郵件", email)
+    return email
+
+
+def check_names(values: object, field: str, limit: int) -> tuple[str, ...]:
+    """A list of names (roles, units): a list of texts, each once, at most `limit` of them."""
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
+        raise _refuse(f"應為{field}的清單，收到的是 {type(values).__name__}「{_shown(values)}」。", field, values)
+    values = list(values)
+    if len(values) > limit:
+        raise _refuse(f"共 {len(values):,} 個，超過上限 {limit} 個（可選的{field}只有 {limit} 個）。", field,
+                      "、".join(map(str, values)))
+    for value in values:
+        check_text(value, field)
+    repeated = sorted({value for value in values if values.count(value) > 1}, key=values.index)
+    if repeated:
+        raise _refuse(f"「{_shown('、'.join(repeated))}」重複；每個{field}只列一次。", field, "、".join(repeated))
+    return tuple(values)
+
+
+def check_units(units: object, known: Units) -> tuple[str, ...]:
+    """An account's units: each a unit of the county's catalogue (units.toml), by the name the store keys it by."""
+    units = check_names(units, "負責單位", len(known.units))
+    problems = []
+    for unit in units:
+        if unit in known.by_name:
+            continue
+        found = known.resolve(unit)
+        if found is not None:
+            hint = f"請改用單位目錄中的名稱「{found.name}」"
+        else:
+            nearest = known.nearest(unit, limit=3)
+            hint = (f"最接近的是：{'、'.join(nearest)}" if nearest else
+                    f"本府的單位：{'、'.join(item.name for item in known.units[:10])}"
+                    f"{'等' if len(known.units) > 10 else ''}") + "；單位目錄見計畫目錄中的 units.toml"
+        problems.append(Problem(f"「{_shown(unit)}」不是單位目錄中的單位名稱；{hint}。", field="負責單位", value=_shown(unit)))
+    if problems:
+        raise InputError(problems)
+    return units
 
 
 def planned(store: Store, year: object, unit: object) -> PlanFacts:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import numbers
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -22,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from metrics.accounts import (Account, Action, Decision, PermissionDenied, Roles, Settings, allowed, password_problem,
                               username_problem)
-from metrics.catalogue import Catalogue
+from metrics.catalogue import Catalogue, Units, load_units, plans_directory
 from metrics.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
 from metrics import inputs
@@ -106,13 +107,22 @@ class Services:
     """The write layer over one store, with the roles of the deployment."""
 
     def __init__(self, store: Store, roles: Roles, *, hasher: PasswordHasher | None = None,
-                 clock: Callable[[], dt.datetime] = _now):
+                 clock: Callable[[], dt.datetime] = _now, units: Units | None = None):
         self.store = store
         self.roles = roles
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
+        self._units = units
         self._dummy_hash = self.hasher.hash("not the password of anybody")
         self._has_accounts = False  # once true, true for good: no account is ever deleted, by any server
+
+    @property
+    def units(self) -> Units:
+        """The county's units an account may be given: units.toml of the catalogue the roles came from (a file,
+        like the roles: no other server changes it under this one)."""
+        if self._units is None:
+            self._units = load_units(self.roles.directory or plans_directory())
+        return self._units
 
     # ---- deciding ----
 
@@ -125,6 +135,9 @@ class Services:
     def can(self, actor: Actor, action: Action, unit: str | None = None,
             settings: Settings | None = None) -> Decision:
         """What a page shows or hides; it decides nothing, every write checks again (`_require`)."""
+        _check_actor(actor)
+        inputs.check_instance(action, Action, "動作", "一個動作（metrics.accounts.Action）")
+        inputs.check_optional_text(unit, "單位")
         if _is_command_line(actor):
             return Decision(True)
         settings = settings or self.settings()
@@ -140,6 +153,7 @@ class Services:
         """The one check before every write, on the account as the store has it now (roles changed or the
         account disabled by another server count at once); an Actor made by hand rather than by `actor`
         proves nothing."""
+        _check_actor(actor)
         if _is_command_line(actor):
             return
         account = None
@@ -166,7 +180,9 @@ class Services:
     def create_first_administrator(self, username: str, display_name: str, password: str,
                                    email: str = "") -> Account:
         """The first account of a fresh install; refused once any account exists."""
+        username, password = inputs.check_text(username, "帳號"), inputs.check_text(password, "密碼")
         self._check_new(username, password)
+        display_name, email = inputs.check_display_name(display_name), inputs.check_email(email)
         _check_account_texts(display_name=display_name, email=email)
         stored = self.store.add_account(
             username.strip(), display_name=display_name.strip(), email=email.strip(), roles=("administrator",),
@@ -189,6 +205,8 @@ class Services:
         Each attempt is counted as failed before its password is checked (metrics.store.Store.reserve_login), so
         parallel attempts cannot all be checked; an unknown name and a locked account get a check against a
         dummy hash, so every answer costs the same."""
+        inputs.check_text(username, "帳號")
+        inputs.check_text(password, "密碼")
         attempt = self.store.reserve_login(username, lock_after=LOCK_AFTER, lock_for=LOCK_FOR, now=self.clock())
         stored = attempt.account
         if not attempt.number:
@@ -222,6 +240,8 @@ class Services:
 
     def login_by_email(self, email: str, method: str = "單一登入") -> tuple[str, Account]:
         """A login the deployment's identity provider vouched for, matched to an account by e-mail."""
+        inputs.check_text(email, "電子郵件")
+        inputs.check_text(method, "登入方式")
         stored = self.store.account(email=email) if email else None
         if stored is None or not stored.active:
             self.store.record([AuditEntry(escaped(email) or "（無電子郵件）", "登入", DENIED, "", f"{method}：沒有對應的帳號")])
@@ -241,7 +261,7 @@ class Services:
     def actor(self, token: str | None, *, touch: bool = True) -> Actor:
         """The account a browser session's token proves, or nobody (with why, when a login just ended).
         `touch=False` asks without counting it as activity (a check made by a timer, not by the person)."""
-        if not token:
+        if not token or not isinstance(token, str):  # anything but a token of ours proves nobody
             return Actor(None)
         found = self.store.session(_token_hash(token))
         if found is None:
@@ -271,19 +291,25 @@ class Services:
         return Actor(_account(stored), token, expires_at=min(idle_end, end), by_idle=idle_end <= end)
 
     def logout(self, actor: Actor) -> None:
-        if actor.token:
+        _check_actor(actor)
+        if actor.token and isinstance(actor.token, str):
             self.store.end_session(_token_hash(actor.token), audit=[AuditEntry(actor.label, "登出", ALLOWED)])
 
     # ---- accounts and settings (administrators) ----
 
     def add_account(self, actor: Actor, username: str, *, display_name: str, roles: Sequence[str],
                     units: Sequence[str] = (), password: str | None = None, email: str = "") -> Account:
+        username = inputs.check_text(username, "帳號")
         self._require(actor, Action.MANAGE_ACCOUNTS, "建立帳號", subject=username)
+        password = inputs.check_optional_text(password, "密碼")
         self._check_new(username, password)
+        roles = inputs.check_names(roles, "角色", len(self.roles.roles))
+        display_name, email = inputs.check_display_name(display_name), inputs.check_email(email)
+        units = inputs.check_units(units, self.units)
         _check_account_texts(display_name=display_name, email=email, units=units)
         self._check_roles(roles, units, password is not None or bool(email), email=email)
         stored = self.store.add_account(
-            username.strip(), display_name=display_name.strip(), email=email.strip(), roles=list(roles),
+            username.strip(), display_name=display_name, email=email, roles=list(roles),
             units=list(units), password_hash=self.hasher.hash(password) if password else None,
             audit=[AuditEntry(actor.label, "建立帳號", ALLOWED, username.strip(),
                               f"角色：{self.roles.labels(roles)}；單位：{'、'.join(units) or '—'}")])
@@ -326,6 +352,7 @@ class Services:
         return check
 
     def _target(self, username: str) -> StoredAccount:
+        inputs.check_text(username, "帳號")
         stored = self.store.account(username=username)
         if stored is None:
             raise InputError(f"找不到帳號「{username}」")
@@ -334,11 +361,16 @@ class Services:
     def update_account(self, actor: Actor, username: str, *, roles: Sequence[str] | None = None,
                        units: Sequence[str] | None = None, display_name: str | None = None,
                        email: str | None = None) -> None:
+        username = inputs.check_text(username, "帳號")
         self._require(actor, Action.MANAGE_ACCOUNTS, "修改帳號", subject=username)
         stored = self._target(username)
-        values = {name: value for name, value in (("roles", roles), ("units", units), ("display_name", display_name),
-                                                  ("email", email)) if value is not None}
-        _check_account_texts(display_name=display_name or "", email=email or "", units=units or ())
+        values = {name: check(value) for name, value, check in (
+            ("roles", roles, lambda names: inputs.check_names(names, "角色", len(self.roles.roles))),
+            ("units", units, lambda names: inputs.check_units(names, self.units)),
+            ("display_name", display_name, inputs.check_display_name), ("email", email, inputs.check_email))
+            if value is not None}
+        _check_account_texts(display_name=values.get("display_name", ""), email=values.get("email", ""),
+                             units=values.get("units", ()))
         self._check_roles(values.get("roles", stored.roles), values.get("units", stored.units),
                           stored.password_hash is not None or bool(values.get("email", stored.email)),
                           email=values.get("email", stored.email), account_id=stored.id)
@@ -352,6 +384,7 @@ class Services:
                                   if "roles" in values else None, **values)
 
     def set_active(self, actor: Actor, username: str, active: bool) -> None:
+        username, active = inputs.check_text(username, "帳號"), inputs.check_flag(active, "啟用")
         word = "啟用帳號" if active else "停用帳號"
         self._require(actor, Action.MANAGE_ACCOUNTS, word, subject=username)
         stored = self._target(username)
@@ -364,6 +397,7 @@ class Services:
             self.store.end_sessions_of(stored.id)
 
     def reset_password(self, actor: Actor, username: str, password: str) -> None:
+        username, password = inputs.check_text(username, "帳號"), inputs.check_text(password, "密碼")
         self._require(actor, Action.MANAGE_ACCOUNTS, "重設密碼", subject=username)
         stored = self._target(username)
         problem = password_problem(password, stored.username)
@@ -375,8 +409,12 @@ class Services:
 
     def save_settings(self, actor: Actor, *, view_needs_login: bool, idle_minutes: int) -> None:
         self._require(actor, Action.MANAGE_SETTINGS, "系統設定", subject="系統設定")
-        if isinstance(idle_minutes, bool) or not isinstance(idle_minutes, int) or not 1 <= idle_minutes <= 24 * 60:
-            raise InputError("閒置自動登出須為 1 至 1,440 分鐘")
+        view_needs_login = inputs.check_flag(view_needs_login, SETTING_KEYS["view_needs_login"])
+        whole = isinstance(idle_minutes, numbers.Integral) and not isinstance(idle_minutes, bool)
+        if not whole or not 1 <= idle_minutes <= 24 * 60:
+            raise InputError(Problem(f"「{inputs.shown(idle_minutes)}」不是可用的分鐘數：應為 1 至 1,440 的整數。",
+                                     field=SETTING_KEYS["idle_minutes"], value=inputs.shown(idle_minutes)))
+        idle_minutes = int(idle_minutes)
         before = self.settings()
         changes = []
         if before.view_needs_login != view_needs_login:
@@ -396,6 +434,9 @@ class Services:
         Files that give different values for the same month and field are refused (FilesConflict) unless
         `choices` says, for each such key, which file's value is kept (the file's position in `files`): the
         others' values for that key are left out and the choice is written in their audit rows."""
+        _check_files(files)
+        if choices is not None:
+            inputs.check_instance(choices, Mapping, "檔案的選擇", "「數字 → 採用的檔案」的表格")
         periods = sorted({(int(year), str(unit)) for frame, _, _ in files
                           for year, unit in zip(frame["year"], frame["unit"])})
         if not periods:  # nothing to store, nothing written: the store is not touched
@@ -452,10 +493,14 @@ class Services:
         from metrics.planning import seed_store
 
         self._require(actor, Action.MANAGE_SETTINGS, "載入範例資料", subject="範例資料")
+        inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.catalogue.Catalogue）")
+        _check_files(files)
         seed_store(self.store, catalogue, samples=True)
         return self._ingest(actor, files, "載入範例資料")
 
     def undo(self, actor: Actor, batch_id: int) -> UndoResult:
+        _check_actor(actor)
+        batch_id = inputs.check_integer(batch_id, "批次編號")
         batch = self.store.batch(batch_id)
         for year, unit in batch.periods or ((None, ""),):
             self._require(actor, Action.UNDO, "復原", unit=unit or None, year=year,
@@ -467,6 +512,8 @@ class Services:
     def save_mapping(self, actor: Actor, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
         """A column mapping is part of uploading that unit's figures. Its values are the file's own headers, kept
         as they are so that the next file with the same headers matches; the audit row quotes them escaped."""
+        year, unit = _period(year, unit)
+        inputs.check_text(source, "資料種類")
         self._require(actor, Action.UPLOAD, "欄位對應", unit=unit, year=year, subject=source)
         inputs.planned(self.store, year, unit)
         inputs.check_mapping(source, signature, mapping)
@@ -482,6 +529,9 @@ class Services:
                   action: str) -> str:
         """Saves the note cleaned (metrics.texts, TextKind.NOTE); returns what the cleaning changed, to tell the
         person ('' when the texts were kept as typed)."""
+        year, unit = _period(year, unit)
+        month, indicator_id = inputs.check_integer(month, "月份"), inputs.check_text(indicator_id, "指標")
+        reason, action = inputs.check_text(reason, "落後原因"), inputs.check_text(action, "改進措施")
         subject = f"{year}年{month}月 指標 {escaped(indicator_id)}"
         self._require(actor, Action.WRITE_NOTE, "落後說明", unit=unit, year=year, subject=subject)
         inputs.check_month(month)
@@ -504,6 +554,8 @@ class Services:
     def save_scenario(self, actor: Actor, year: int, unit: str, name: str, payload: dict, *,
                       overwrite: bool = False) -> None:
         """Save a what-if scenario; an existing one of the same name is replaced only when `overwrite` says so."""
+        year, unit = _period(year, unit)
+        overwrite = inputs.check_flag(overwrite, "覆蓋既有情境")
         self._require(actor, Action.SAVE_SCENARIO, "儲存情境", unit=unit, year=year,
                       subject=f"情境「{escaped(inputs.check_scenario_name(name))}」")
         inputs.check_scenario(inputs.planned(self.store, year, unit), name, payload)
@@ -518,6 +570,7 @@ class Services:
 
     def delete_scenario(self, actor: Actor, year: int, unit: str, name: str) -> None:
         # The name is one already stored (perhaps before the cleaning rule): found as it is, quoted escaped.
+        year, unit = _period(year, unit)
         self._require(actor, Action.DELETE_SCENARIO, "刪除情境", unit=unit, year=year,
                       subject=f"情境「{escaped(inputs.check_scenario_name(name))}」")
         try:
@@ -538,6 +591,9 @@ class Services:
                   origin: str = "系統內編修") -> StoredPlan:
         from metrics.planning import save_plan
 
+        inputs.check_instance(plan, Plan, "計畫", "一份計畫（metrics.plan.Plan）")
+        inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.catalogue.Catalogue）")
+        note, origin = inputs.check_text(note, "修改說明"), inputs.check_text(origin, "計畫來源")
         self._require(actor, Action.EDIT_PLAN, "計畫版本", unit=plan.unit, year=plan.year,
                       subject=f"{escaped(plan.label)}計畫")
         inputs.check_plan_year(plan.year)
@@ -552,6 +608,9 @@ class Services:
                     origin: str = "") -> StoredPlan:
         from metrics.catalogue import parse_plan
 
+        text, note, origin = (inputs.check_text(text, "計畫檔內容"), inputs.check_text(note, "修改說明"),
+                              inputs.check_text(origin, "計畫來源"))
+        inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.catalogue.Catalogue）")
         plan = parse_plan(text, catalogue, origin=origin or "上傳的計畫檔")
         return self.save_plan(actor, catalogue, plan, note=note, origin=origin or "上傳的計畫檔")
 
@@ -568,6 +627,27 @@ class ActorMappings:
 
     def save_mapping(self, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
         self.services.save_mapping(self.actor, source, signature, mapping, year=year, unit=unit)
+
+
+def _check_actor(actor: object) -> None:
+    inputs.check_instance(actor, Actor, "操作者", "登入後取得的操作者（Services.actor）或命令列（command_line）")
+
+
+def _period(year: object, unit: object) -> tuple[int, str]:
+    """The year and unit a write concerns, as types (whether a plan exists is checked after the permission)."""
+    return inputs.check_integer(year, "年度"), inputs.check_text(unit, "單位")
+
+
+def _check_files(files: object) -> None:
+    """Files as the readers give them: (the figures, the file's name, its bytes) each."""
+    if isinstance(files, (str, bytes)) or not isinstance(files, Sequence):
+        raise InputError(Problem(f"應為檔案的清單，收到的是 {type(files).__name__}。", field="上傳檔案",
+                                 value=type(files).__name__))
+    for position, item in enumerate(files, start=1):
+        if not (isinstance(item, tuple) and len(item) == 3 and isinstance(item[0], pd.DataFrame)
+                and isinstance(item[1], str) and isinstance(item[2], (bytes, bytearray, memoryview))):
+            raise InputError(Problem("應為（讀出的數字表、檔名、檔案內容）。", field=f"上傳檔案第 {position} 個",
+                                     value=inputs.shown(type(item).__name__)))
 
 
 def _check_account_texts(*, display_name: str = "", email: str = "", units: Sequence[str] = ()) -> None:

@@ -364,3 +364,29 @@ def test_the_audit_period_is_typed_in_roc_dates(database, since, until, shown):
     app.text_input(key="audit_since").input(since)
     app.text_input(key="audit_until").input(until).run()
     assert any(shown in seen(element.value) for kind in ("error", "caption") for element in getattr(app, kind))
+
+
+def test_the_account_forms_take_no_more_than_the_core_accepts(database):
+    from metrics.accounts import DISPLAY_NAME_MAX, USERNAME_MAX
+    from metrics.inputs import EMAIL_MAX
+
+    # An account named before the limit: shown whole so that it can be shortened; saving it says so.
+    Store(database).add_account("old", display_name="舊" * 60, email="", roles=["viewer"], units=[],
+                                password_hash="not checked here")
+    app = page(database, ACCOUNTS, username="admin", roles=("administrator",))
+    limits = {key: app.text_input(key=key).proto.max_chars
+              for key in ("new_username_0", "new_display_name_0", "new_email_0")}
+    assert limits == {"new_username_0": USERNAME_MAX, "new_display_name_0": DISPLAY_NAME_MAX,
+                      "new_email_0": EMAIL_MAX}
+    app.selectbox(key="edit_account").select("old").run()
+    assert app.text_input(key="edit_name_old").value == "舊" * 60
+    assert (app.text_input(key="edit_name_old").proto.max_chars, app.text_input(key="edit_email_old").proto.max_chars) \
+        == (60, EMAIL_MAX)
+    next(button for button in app.button if button.form_id == "edit_account_old").click().run()
+    assert not app.exception
+    assert any("姓名「" + "舊" * 40 + "…（共 60 字）」有 60 個字，超過上限 50 個字；請縮短。" in error.value
+               for error in app.error)
+    app.text_input(key="edit_name_old").input("舊" * DISPLAY_NAME_MAX)
+    next(button for button in app.button if button.form_id == "edit_account_old").click().run()
+    assert [error.value for error in app.error] == []
+    assert Store(database).account(username="old").display_name == "舊" * DISPLAY_NAME_MAX

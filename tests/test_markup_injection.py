@@ -28,7 +28,7 @@ from ui.widgets import WORD_JOINER, plain
 LINK_NAME = "[請點此重新登入](http://evil.example)"
 FILE_NAME = (f"{LINK_NAME}![](http://evil.example/file.png)<img src=x onerror=alert(1)>"
              "**粗體**$x$:red[紅]:material/home:.csv")
-DISPLAY_NAME = "![](http://evil.example/avatar.png)王[小明](http://evil.example)"
+DISPLAY_NAME = "![](http://evil.example)王[明](http://evil.tw)"  # with 「二號」 within the 50 characters of a name
 USERNAME = "mallory@evil.example"
 OTHER_USERNAME = "eve.evil"
 REASON = "[請點此重新登入](http://evil.example) <img src=http://evil.example/reason.png>"

@@ -225,10 +225,10 @@ def test_a_plan_for_year_999_is_refused(services):
             "（項目：年度）：「999」不是可用的年度：應為民國 100 至 199 年（例如 112）。")
 
 
-@pytest.mark.parametrize("minutes", [1.5, "30", True])
+@pytest.mark.parametrize("minutes", [1.5, "30", True, 0, 1441])
 def test_an_idle_setting_must_be_whole_minutes(services, minutes):
     refused(services, lambda: services.save_settings(SYSTEM, view_needs_login=False, idle_minutes=minutes),
-            "閒置自動登出須為 1 至 1,440 分鐘")
+            f"（項目：閒置自動登出（分鐘））：「{minutes}」不是可用的分鐘數：應為 1 至 1,440 的整數。")
 
 
 @pytest.mark.parametrize("batch_id", [0, 1, -1, 10**12])

@@ -148,6 +148,9 @@ def test_permission_matrix(services, role, action, where):
 
 
 def test_the_reporters_refusal_names_the_unit_as_the_issue_asks(services):
+    from metrics.catalogue import PLANS_DIRECTORY, load_units
+
+    services = Services(services.store, ROLES, hasher=FAST, units=load_units(PLANS_DIRECTORY))  # the county's units
     reporter = sign_in(services, "reporter", units=("人事處",))
     decision = services.can(reporter, Action.UPLOAD, "政風處")
     assert decision.reason == "您沒有上傳政風處資料的權限（您負責的單位：人事處）"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from metrics.accounts import DISPLAY_NAME_MAX, USERNAME_MAX
 from metrics.errors import InputError, KpiError
+from metrics.inputs import EMAIL_MAX
 from metrics.store import StoredAccount
 from ui.layout import Context, flash
 from ui.widgets import ask_confirmation, confirmation_buttons, pending_confirmation, plain, settle_confirmation
@@ -49,11 +51,13 @@ def new_account(context: Context) -> None:
     generation = st.session_state.get(NEW_ACCOUNT_GENERATION, 0)  # a new one empties the form after a success
     with st.form("new_account"):
         left, right = st.columns(2)
-        username = left.text_input("帳號（英文字母、數字與 _ . @ -）", key=f"new_username_{generation}")
-        display_name = right.text_input("姓名", key=f"new_display_name_{generation}")
+        username = left.text_input("帳號（英文字母、數字與 _ . @ -）", key=f"new_username_{generation}",
+                                   max_chars=USERNAME_MAX)
+        display_name = right.text_input("姓名", key=f"new_display_name_{generation}", max_chars=DISPLAY_NAME_MAX)
         roles = _role_choice(context, f"new_roles_{generation}")
         units = _unit_choice(context, f"new_units_{generation}")
-        email = st.text_input("電子郵件（選填；使用單一登入時以此對應帳號）", key=f"new_email_{generation}")
+        email = st.text_input("電子郵件（選填；使用單一登入時以此對應帳號）", key=f"new_email_{generation}",
+                              max_chars=EMAIL_MAX)
         left, right = st.columns(2)
         password = left.text_input("初始密碼（至少 10 個字元；只用單一登入者可留空）", type="password",
                                    key=f"new_password_{generation}", autocomplete="new-password")
@@ -94,10 +98,14 @@ def change_account(context: Context, accounts: list[StoredAccount]) -> None:
         for account in accounts if account.username == name))
     account = next(account for account in accounts if account.username == chosen)
     with st.form(f"edit_account_{account.username}"):
-        display_name = st.text_input("姓名", value=account.display_name, key=f"edit_name_{account.username}")
+        # A name or address kept from before the limits is shown whole (Streamlit refuses a longer value); saving
+        # it says what to shorten.
+        display_name = st.text_input("姓名", value=account.display_name, key=f"edit_name_{account.username}",
+                                     max_chars=max(DISPLAY_NAME_MAX, len(account.display_name)))
         roles = _role_choice(context, f"edit_roles_{account.username}", account.roles)
         units = _unit_choice(context, f"edit_units_{account.username}", account.units)
-        email = st.text_input("電子郵件", value=account.email, key=f"edit_email_{account.username}")
+        email = st.text_input("電子郵件", value=account.email, key=f"edit_email_{account.username}",
+                              max_chars=max(EMAIL_MAX, len(account.email)))
         submitted = st.form_submit_button("儲存變更")
     if submitted:
         try:

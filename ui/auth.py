@@ -21,9 +21,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.accounts import Action, Decision, Roles, load_roles
+from metrics.accounts import DISPLAY_NAME_MAX, USERNAME_MAX, Action, Decision, Roles, load_roles
 from metrics.catalogue import plans_directory
 from metrics.errors import InputError, KpiError
+from metrics.inputs import EMAIL_MAX
 from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.services import Actor, LoginFailed, Services
 from ui import screen
@@ -283,9 +284,10 @@ def first_run(services: Services) -> None:
     st.info("系統尚無任何帳號。請建立第一位**系統管理者**：之後由系統管理者在「帳號管理」建立填報人、計畫管理者與檢視者的帳號。"
             "此表單只在尚無帳號時出現一次。", icon=":material/admin_panel_settings:")
     with st.form(key="first_run"):
-        username = st.text_input("帳號（英文字母、數字與 _ . @ -）", key="first_username", autocomplete="username")
-        display_name = st.text_input("姓名", key="first_name")
-        email = st.text_input("電子郵件（選填；使用單一登入時以此對應帳號）", key="first_email")
+        username = st.text_input("帳號（英文字母、數字與 _ . @ -）", key="first_username", autocomplete="username",
+                                 max_chars=USERNAME_MAX)
+        display_name = st.text_input("姓名", key="first_name", max_chars=DISPLAY_NAME_MAX)
+        email = st.text_input("電子郵件（選填；使用單一登入時以此對應帳號）", key="first_email", max_chars=EMAIL_MAX)
         password = st.text_input("密碼（至少 10 個字元）", type="password", key="first_password",
                                  autocomplete="new-password")
         again = st.text_input("再輸入一次密碼", type="password", key="first_password_again", autocomplete="new-password")
