@@ -45,7 +45,7 @@ def test_every_page_shows_hostile_strings_as_text(fresh_app: StreamlitApp, page:
     open_page(page, fresh_app.page_url() + "?year=112&unit=%E6%94%BF%E9%A2%A8%E8%99%95&month=12", "總覽")
     log_in(page, USERNAME, HOSTILE_PASSWORD)
     sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_text("已登入：")).to_contain_text("王[小明](http")
+    expect(sidebar.get_by_text("已登入：")).to_contain_text("王[明](http")
     for title in PAGES:
         if title != "總覽":
             go_to(page, title)
