@@ -31,7 +31,7 @@ import re
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -56,29 +56,15 @@ from metrics.store.schema import (  # noqa: F401 (also imported from here)
     _unguard_audit, accounts_table, audit_table, batches_table, canonical_decimal, column_mappings_table,
     current_values_table, login_sessions_table, metadata, notes_history_table, notes_table, plan_versions_table,
     scenarios_table, schema_version_table, settings_table, value_changes_table)
-
+from metrics.store.engine import (LOCK_WAIT_ENVIRONMENT, LOCK_WAIT_SECONDS, READ_ENVIRONMENT, READ_SECONDS,
+                                  STATEMENT_SECONDS, Database, masked_url)
+from metrics.store.audit import Audit, AuditEntry, AuditLog, AuditRow, Outcome
 
 CHANGE_ADDED = "新增"
 CHANGE_CHANGED = "修改"
 CHANGE_SAME = "相同"
-
-_WRITE_ATTEMPTS = 5
-# How long a writer waits for another writer's transaction before giving up with StoreBusy: longer than any
-# ordinary upload holds the lock, short enough that a person is told rather than left waiting.
-LOCK_WAIT_SECONDS = 8.0
-# A statement that runs longer than this is cut off (PostgreSQL), rather than holding the lock for ever.
-STATEMENT_SECONDS = 300
-# A read (a page, a report, evaluate --db) waits for a lock held by another transaction at most the store's lock wait,
-# and runs at most this long (PostgreSQL), rather than leaving a person before a page that never ends.
-READ_SECONDS = 60.0
-# The deployment's choice of both, in seconds (read once when a store is opened).
-LOCK_WAIT_ENVIRONMENT = "KPI_DB_LOCK_WAIT_SECONDS"
-READ_ENVIRONMENT = "KPI_DB_READ_SECONDS"
 _MAX_PROBLEMS = 50
-_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
 T = TypeVar("T")
-
 
 
 @dataclass(frozen=True)
@@ -141,36 +127,6 @@ class Provenance:
     source_cell: str
     uploaded_at: dt.datetime
     uploader: str
-
-
-class Outcome(str, enum.Enum):
-    """How an attempt ended, as the audit trail shows it."""
-
-    ALLOWED = "允許"
-    DENIED = "拒絕"
-    FAILED = "失敗"
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One row of the audit trail: who did (or tried) what, to which unit and year, and what changed."""
-
-    account: str
-    action: str
-    outcome: Outcome
-    subject: str = ""
-    detail: str = ""
-    unit: str = ""
-    year: int | None = None
-
-
-@dataclass(frozen=True)
-class AuditRow(AuditEntry):
-    id: int = 0
-    at: dt.datetime | None = None
-
-
-Audit = Sequence[AuditEntry] | Callable[[Any], Sequence[AuditEntry]] | None
 
 
 @dataclass(frozen=True)
@@ -239,10 +195,6 @@ class _Incoming:
         return (self.year, self.unit, self.field, self.month)
 
 
-def masked_url(url: str) -> str:
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
-
-
 def _describe_key(year: int, unit: str, field: str, month: int, names: Mapping[str, str] | None = None) -> str:
     return f"{year}年{month}月 {unit}「{(names or {}).get(field, field)}」"
 
@@ -250,6 +202,150 @@ def _describe_key(year: int, unit: str, field: str, month: int, names: Mapping[s
 def _batch_label(batch_id: int, file_name: str) -> str:
     return f"第 {batch_id:,} 批「{file_name}」"
 
+
+def _take_back(connection: Connection, attempt: LoginAttempt) -> None:
+    """A right password ends the run of failures up to and including its own reserved attempt; the attempts
+    reserved after it (checked in parallel) stay counted. Only the right password checked twice at the same
+    moment (the owner, never a guesser) can take back more than the failures before it."""
+    if attempt.account is None or not attempt.number:
+        return
+    table = accounts_table
+    row = connection.execute(sa.select(table.c.failed_logins, table.c.locked_until)
+                             .where(table.c.id == attempt.account.id).with_for_update()).one()
+    failures = max(0, row.failed_logins - attempt.number)
+    connection.execute(table.update().where(table.c.id == attempt.account.id).values(
+        failed_logins=failures, locked_until=row.locked_until if failures >= attempt.lock_after else None))
+
+
+def _stored_account(row: sa.Row) -> StoredAccount:
+    return StoredAccount(row.id, row.username, row.display_name, row.email, tuple(json.loads(row.roles)),
+                         tuple(json.loads(row.units)), bool(row.active), row.password_hash, row.failed_logins,
+                         _aware(row.locked_until))
+
+
+def _restored(value: Any, kind: sa.types.TypeEngine) -> Any:
+    """A value from a backup file (JSON) or another store, as this store's column takes it."""
+    if value is None:
+        return None
+    if isinstance(kind, sa.DateTime) and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(kind, sa.Boolean):
+        return bool(value)
+    return value
+
+
+def _change_kind(before: Decimal | None, incoming: Decimal) -> str:
+    if before is None:
+        return CHANGE_ADDED
+    return CHANGE_SAME if before == incoming else CHANGE_CHANGED
+
+
+def _key_record(row: _Incoming) -> dict[str, Any]:
+    return {"year": row.year, "unit": row.unit, "field": row.field, "month": row.month}
+
+
+def _value_record(row: _Incoming) -> dict[str, Any]:
+    return {"value": canonical_decimal(row.value), "source_file": row.source_file,
+            "source_sheet": row.source_sheet, "source_cell": row.source_cell}
+
+
+def _bound_key(key: tuple[int, str, str, int]) -> dict[str, Any]:
+    year, unit, field, month = key
+    return {"key_year": year, "key_unit": unit, "key_field": field, "key_month": month}
+
+
+def _update_current() -> sa.Update:
+    table = current_values_table
+    return (table.update()
+            .where(table.c.year == sa.bindparam("key_year"), table.c.unit == sa.bindparam("key_unit"),
+                   table.c.field == sa.bindparam("key_field"), table.c.month == sa.bindparam("key_month"))
+            .values(value=sa.bindparam("value"), batch_id=sa.bindparam("batch_id"),
+                    source_file=sa.bindparam("source_file"), source_sheet=sa.bindparam("source_sheet"),
+                    source_cell=sa.bindparam("source_cell")))
+
+
+def _change_record(batch_id: int, row: _Incoming, existing: sa.Row | None) -> dict[str, Any]:
+    record = {"batch_id": batch_id, **_key_record(row), **_value_record(row),
+              "previous_value": None, "previous_batch_id": None, "previous_source_file": None,
+              "previous_source_sheet": None, "previous_source_cell": None}
+    if existing is not None:
+        record.update(previous_value=existing.value, previous_batch_id=existing.batch_id,
+                      previous_source_file=existing.source_file, previous_source_sheet=existing.source_sheet,
+                      previous_source_cell=existing.source_cell)
+    return record
+
+
+def _stored_plan(row: sa.Row) -> StoredPlan:
+    return StoredPlan(row.id, row.year, row.unit, row.number, row.document, _aware(row.created_at), row.author,
+                      row.note, row.origin, tuple(_load_json(row.changes)), bool(row.sample))
+
+
+def _batch_info(row: sa.Row, periods: tuple[tuple[int, str], ...] = ()) -> BatchInfo:
+    return BatchInfo(row.id, row.file_name, row.sha256, _aware(row.uploaded_at), row.uploader, row.row_count,
+                     _aware(row.undone_at), row.undone_by or "", int(row.values_set), periods)
+
+
+def _text(raw: object) -> str:
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return ""
+    return str(raw)
+
+
+def _incoming_rows(frame: pd.DataFrame, names: Mapping[str, str]) -> list[_Incoming]:
+    """The frame's rows as exact, typed values; a frame the readers should never produce is refused."""
+    missing = [column for column in TIDY_COLUMNS if column not in frame.columns]
+    if missing:
+        raise InputError(Problem(f"資料表缺少欄位：{'、'.join(missing)}（程式內部錯誤，請回報）"))
+    problems: list[Problem] = []
+    rows: list[_Incoming] = []
+    seen: dict[tuple, _Incoming] = {}
+    columns = [frame[column].tolist() for column in TIDY_COLUMNS]
+    names_seen: dict[str, str] = {}
+
+    def stored_name(name: str) -> str:  # one file name repeats on every row
+        if name not in names_seen:
+            names_seen[name] = clean_file_name(name).text if name else ""
+        return names_seen[name]
+
+    for year, month, unit, field, value, source_file, source_sheet, source_cell in zip(*columns):
+        place = {"file": _text(source_file), "sheet": _text(source_sheet), "cell": _text(source_cell),
+                 "field": _text(field)}
+        try:
+            exact = _exact_value(value)
+            row = _Incoming(int(year), _text(unit).strip(), _text(field).strip(), int(month), exact,
+                            stored_name(place["file"]), without_controls(place["sheet"]), place["cell"])
+        except (TypeError, ValueError, InvalidOperation, OverflowError) as error:
+            problems.append(Problem(f"數值「{_text(value)}」無法儲存：{error}", value=_text(value), **place))
+            continue
+        if not row.unit or not row.field:
+            problems.append(Problem("缺少單位或項目代碼，無法儲存", value=_text(value), **place))
+            continue
+        earlier = seen.get(row.key)
+        if earlier is not None:
+            where = f"{earlier.source_sheet} {earlier.source_cell}".strip() or "前面的列"
+            problems.append(Problem(
+                f"{_describe_key(*row.key, names)} 在同一個檔案中出現兩次（另一次在 {where}），請只保留一個數值",
+                value=_text(value), **place))
+            continue
+        seen[row.key] = row
+        rows.append(row)
+    if problems:
+        raise InputError(problems[:_MAX_PROBLEMS])
+    return rows
+
+
+def _exact_value(value: object) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError("必須是精確的十進位數（Decimal），不接受浮點數")
+    if isinstance(value, Decimal):
+        exact = value
+    elif isinstance(value, (int, str)):
+        exact = Decimal(str(value).strip())
+    else:
+        exact = Decimal(int(value))  # numpy integers
+    if not exact.is_finite():
+        raise ValueError("不是有限的數字")
+    return Decimal(canonical_decimal(exact))
 
 
 class Store:
@@ -261,180 +357,65 @@ class Store:
         """field_names: code → Chinese name, for messages (codes are shown without it). lock_wait_seconds: how long
         a read or a write waits for another transaction's lock (default: env KPI_DB_LOCK_WAIT_SECONDS, else 8);
         read_seconds: how long one read statement may run on PostgreSQL (env KPI_DB_READ_SECONDS, else 60)."""
-        self.url: str = url or default_url()
-        self.lock_wait_seconds = _seconds(lock_wait_seconds, LOCK_WAIT_ENVIRONMENT, LOCK_WAIT_SECONDS)
-        self.read_seconds = _seconds(read_seconds, READ_ENVIRONMENT, READ_SECONDS)
-        self.schema = schema
+        self.database = Database(url, schema=schema, lock_wait_seconds=lock_wait_seconds, read_seconds=read_seconds)
         self.field_names = dict(field_names or {})
-        try:
-            parsed = sa.engine.make_url(self.url)
-        except sa.exc.ArgumentError as error:
-            raise StoreError(f"資料庫位址「{self.url}」格式不正確：{error}") from error
-        self._dialect = parsed.get_backend_name()
-        if self._dialect not in {"sqlite", "postgresql"}:
-            raise StoreError(f"不支援的資料庫「{self._dialect}」：請使用 SQLite 或 PostgreSQL（postgresql+psycopg://…）。")
-        self._engine = self._create_engine(parsed)
-        self._lock_key = 0
-        try:
-            with self._errors("開啟資料庫"):
-                self._prepare()
-        except BaseException:
-            self._engine.dispose()
-            raise
+        self._audit = AuditLog(self.database)
 
-    # ---- connection machinery ----
+    # ---- the database ----
+
+    @property
+    def url(self) -> str:
+        return self.database.url
+
+    @property
+    def schema(self) -> str | None:
+        return self.database.schema
+
+    @property
+    def lock_wait_seconds(self) -> float:
+        return self.database.lock_wait_seconds
+
+    @property
+    def read_seconds(self) -> float:
+        return self.database.read_seconds
+
+    @property
+    def dialect(self) -> str:
+        return self.database.dialect
+
+    @property
+    def _dialect(self) -> str:
+        return self.database._dialect
+
+    @property
+    def _engine(self) -> Engine:
+        return self.database._engine
+
+    @property
+    def _lock_key(self) -> int:
+        return self.database._lock_key
+
+    def _errors(self, doing: str) -> AbstractContextManager[None]:
+        return self.database._errors(doing)
+
+    def _reading(self, *, whole: bool = False) -> AbstractContextManager[Connection]:
+        return self.database._reading(whole=whole)
+
+    def _write(self, action: Callable[[Connection], T], audit: Audit = None, *, store_lock: bool = True) -> T:
+        return self.database._write(action, audit, store_lock=store_lock)
 
     def display_url(self) -> str:
         """The URL with any password masked, for showing to users."""
-        return masked_url(self.url)
+        return self.database.display_url()
 
     def close(self) -> None:
-        self._engine.dispose()
+        self.database.close()
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _create_engine(self, parsed: sa.URL) -> Engine:
-        if self._dialect == "sqlite":
-            if self.schema is not None:
-                raise StoreError("schema 選項只適用於 PostgreSQL，SQLite 請改用不同的資料庫檔案。")
-            database = parsed.database or ""
-            if database and database != ":memory:" and not database.startswith("file:"):
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(parsed, connect_args={"timeout": self.lock_wait_seconds})
-            busy_milliseconds = int(self.lock_wait_seconds * 1000)
-            sa.event.listen(engine, "connect", lambda connection, _record: _sqlite_on_connect(connection,
-                                                                                            busy_milliseconds))
-            sa.event.listen(engine, "begin", _sqlite_on_begin)
-            return engine
-        connect_args: dict[str, Any] = {"connect_timeout": 10}
-        if self.schema is not None:
-            if not _SCHEMA_NAME.match(self.schema):
-                raise StoreError(f"schema 名稱「{self.schema}」不合法：只能用英文字母、數字與底線。")
-            connect_args["options"] = f"-csearch_path={self.schema}"
-        engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
-        # Per connection, not in the URL's options (which carry the search_path): a write's SET LOCAL overrides both.
-        timeouts = (int(self.lock_wait_seconds * 1000), int(self.read_seconds * 1000))
-        sa.event.listen(engine, "connect", lambda connection, _record: _postgresql_on_connect(connection, *timeouts))
-        return engine
-
-    @contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except (StoreError, InputError):
-            raise
-        except sa.exc.DBAPIError as error:
-            if _connection_lost(error):
-                raise self._lost(doing) from error
-            if isinstance(error, sa.exc.IntegrityError):
-                raise StoreError(f"{doing}失敗，資料庫拒絕寫入，所有數值均未儲存：{error.orig}") from error
-            detail = getattr(error, "orig", None) or error
-            raise StoreError(f"{doing}失敗（資料庫 {self.display_url()}）：{detail}") from error
-        except sa.exc.SQLAlchemyError as error:
-            detail = getattr(error, "orig", None) or error
-            raise StoreError(f"{doing}失敗（資料庫 {self.display_url()}）：{detail}") from error
-
-    def _lost(self, doing: str = "讀取資料") -> StoreError:
-        return StoreError(f"與資料庫 {self.display_url()} 的連線中斷（資料庫重新啟動或網路中斷），{doing}未完成，"
-                          "也未寫入任何資料；請重新整理頁面或再操作一次，系統會自動重新連線。")
-
-    @contextmanager
-    def _reading(self, *, whole: bool = False) -> Iterator[Connection]:
-        """A read transaction. `whole` reads the entire store (backup, copy, audit verification): on PostgreSQL one
-        REPEATABLE READ snapshot, so tables read one after another agree with each other while others write, and
-        no statement limit, since such a read is long by nature (lock waits still time out). SQLite's read
-        transaction is a snapshot already."""
-        try:
-            with self._engine.connect() as connection:
-                if whole and self._dialect == "postgresql":
-                    connection.execution_options(isolation_level="REPEATABLE READ")
-                with connection.begin():
-                    if whole and self._dialect == "postgresql":
-                        connection.execute(sa.text("SET LOCAL statement_timeout = 0"))
-                    yield connection
-        except sa.exc.DBAPIError as error:
-            if _connection_lost(error):  # the pool has dropped that connection; the next read makes a new one
-                raise self._lost() from error
-            if isinstance(error, sa.exc.OperationalError) and _is_lock_wait(error):
-                raise StoreBusy(f"資料庫忙碌中（另一項作業正在寫入或鎖定資料），已等待 {self.lock_wait_seconds:g} 秒仍無法讀取；"
-                                "未變更任何資料，請稍候再試。") from error
-            if getattr(error.orig, "sqlstate", None) == "57014":  # statement_timeout
-                raise StoreBusy(f"資料庫忙碌中，讀取超過 {self.read_seconds:g} 秒仍未完成，已中止；"
-                                "未變更任何資料，請稍候再試。") from error
-            raise
-
-    def _write(self, action: Callable[[Connection], T], audit: Audit = None, *, store_lock: bool = True) -> T:
-        """Run `action` in one transaction under the store-wide write lock, retrying lock errors; the audit rows
-        (given, or made from the action's result) are written in the same transaction: no write without its row.
-        `store_lock=False` for a one-row update that never races with figures (a login session's last activity)."""
-        for attempt in range(1, _WRITE_ATTEMPTS + 1):
-            try:
-                with self._engine.connect() as connection:
-                    connection.execution_options(kpi_write=True)
-                    with connection.begin():
-                        if self._dialect == "postgresql":
-                            # Without a lock timeout the advisory lock waits for ever, even for a killed client.
-                            wait = int(self.lock_wait_seconds * 1000)
-                            connection.execute(sa.text(f"SET LOCAL lock_timeout = {wait}"))
-                            connection.execute(sa.text(f"SET LOCAL statement_timeout = {STATEMENT_SECONDS * 1000}"))
-                            if store_lock:
-                                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
-                                                   {"key": self._lock_key})
-                        result = action(connection)
-                        entries = audit(result) if callable(audit) else audit
-                        if entries:
-                            _insert_audit(connection, entries)
-                        return result
-            except sa.exc.OperationalError as error:
-                if _connection_lost(error):  # rolled back by the server: nothing was written
-                    raise self._lost("儲存") from error
-                if _is_lock_wait(error):  # the wait has already lasted lock_wait_seconds: tell the person now
-                    raise StoreBusy(
-                        f"另一位同仁的上傳或修改正在進行中，等候 {self.lock_wait_seconds:g} 秒仍未輪到；"
-                        "這次未儲存任何資料，請稍候再試一次。") from error
-                if attempt == _WRITE_ATTEMPTS or not _is_transient(error):
-                    raise
-                time.sleep(random.uniform(0.05, 0.25) * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _prepare(self) -> None:
-        if self._dialect == "postgresql":
-            if self.schema is not None:
-                with self._engine.begin() as connection:  # a role that may not create schemas uses an existing one
-                    if connection.execute(sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :name"),
-                                          {"name": self.schema}).first() is None:
-                        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-            with self._reading() as connection:
-                current_schema = connection.execute(sa.text("SELECT current_schema()")).scalar()
-            if current_schema is None:
-                raise StoreError(f"資料庫 {self.display_url()} 的 search_path 沒有可用的 schema，請先建立 schema。")
-            # Stores in different schemas of one database must not wait on each other.
-            self._lock_key = zlib.crc32(f"kpi-store:{current_schema}".encode())
-        with self._reading() as connection:
-            version = _stored_version(connection)
-        if version == SCHEMA_VERSION:  # nothing to create: a role that does not own the tables opens it too
-            return
-        _check_not_newer(version, self.display_url())
-        try:
-            self._write(lambda connection: _create_or_migrate(connection, self.display_url()))
-        except sa.exc.ProgrammingError as error:
-            if getattr(error.orig, "sqlstate", None) != "42501":  # insufficient privilege
-                raise
-            doing = "建立資料表" if version is None else f"將資料庫結構由第 {version} 版升級到第 {SCHEMA_VERSION} 版"
-            raise StoreError(
-                f"資料庫 {self.display_url()} 需要{doing}，但目前的資料庫帳號沒有權限（執行時使用的帳號不擁有資料表）；"
-                "請由擁有資料表的帳號執行 python -m metrics migrate --db 擁有者的資料庫位址，再啟動本程式。"
-                "未寫入任何資料。") from error
-
-    # ---- the whole store, for copying, backing up and restoring ----
-
-    @property
-    def dialect(self) -> str:
-        return self._dialect
 
     def stored_schema_version(self) -> int:
         with self._reading() as connection:
@@ -495,8 +476,6 @@ class Store:
     def _counts(self, connection: Connection) -> dict[str, int]:
         return {table.name: int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
                 for table in TRANSFER_TABLES}
-
-    # ---- monthly values ----
 
     def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
         """What ingesting `frame` would do, per incoming row: current, incoming and 新增/修改/相同."""
@@ -683,8 +662,6 @@ class Store:
         with self._errors("讀取資料"), self._reading() as connection:
             return connection.execute(sa.select(current_values_table.c.year).limit(1)).first() is None
 
-    # ---- batches ----
-
     def history(self, *, year: int | None = None, unit: str | None = None) -> list[BatchInfo]:
         """Every batch, newest first; with `year` or `unit`, only the batches that set figures of them."""
         changes = value_changes_table
@@ -811,8 +788,6 @@ class Store:
         return (f"無法復原{label}：之後的" + "；".join(parts) +
                 f"。請先復原{order}，再復原第 {batch_id:,} 批。")
 
-    # ---- notes, scenarios, column mappings ----
-
     def save_note(self, year: int, unit: str, month: int, indicator_id: str, reason: str, action: str,
                   author: str = "", audit: Audit = None) -> None:
         """Save 落後原因 and 改進措施 of one indicator in one month (both empty clears it); every text saved stays
@@ -921,8 +896,6 @@ class Store:
             text = connection.execute(query).scalar()
         return None if text is None else _load_json(text)
 
-    # ---- plan versions ----
-
     def save_plan_version(self, year: int, unit: str, document: str, *, author: str = "", note: str = "",
                           origin: str = "", changes: Sequence[str] = (), sample: bool = False,
                           audit: Audit = None) -> StoredPlan:
@@ -987,12 +960,8 @@ class Store:
             return versions[-1] if versions else None
         return next((version for version in versions if version.number == number), None)
 
-    # ---- accounts, login sessions, settings, the audit trail ----
-
     def record(self, entries: Sequence[AuditEntry]) -> None:
-        """Audit rows on their own: a denial, a failed login (nothing else is written with them)."""
-        with self._errors("寫入操作紀錄"):
-            self._write(lambda connection: _insert_audit(connection, entries))
+        return self._audit.record(entries)
 
     def account_count(self) -> int:
         with self._errors("讀取帳號"), self._reading() as connection:
@@ -1171,46 +1140,14 @@ class Store:
     def audit_log(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
                   account: str | None = None, action: str | None = None, unit: str | None = None,
                   outcome: Outcome | None = None, limit: int | None = None) -> list[AuditRow]:
-        """The audit trail, newest first, filtered; there is no way to change or delete a row of it. `account`
-        matches what an account did (part of its name) and what was done to it (an account change names it)."""
-        table = audit_table
-        query = sa.select(table).order_by(table.c.id.desc())
-        if since is not None:
-            query = query.where(table.c.at >= since.astimezone(dt.timezone.utc).replace(tzinfo=None))
-        if until is not None:
-            query = query.where(table.c.at < until.astimezone(dt.timezone.utc).replace(tzinfo=None))
-        if account:
-            query = query.where(sa.or_(table.c.account.icontains(account, autoescape=True),
-                                       sa.func.lower(table.c.subject) == account.strip().lower()))
-        if action:
-            query = query.where(table.c.action == action)
-        if unit:
-            query = query.where(table.c.unit == unit)
-        if outcome is not None:
-            query = query.where(table.c.outcome == Outcome(outcome).value)
-        if limit is not None:
-            query = query.limit(limit)
-        with self._errors("讀取操作紀錄"), self._reading() as connection:
-            return [AuditRow(row.account, row.action, Outcome(row.outcome), row.subject, row.detail, row.unit,
-                             row.year, row.id, _aware(row.at)) for row in connection.execute(query)]
+        return self._audit.audit_log(since=since, until=until, account=account, action=action, unit=unit,
+                                     outcome=outcome, limit=limit)
 
     def audit_actions(self) -> list[str]:
-        """The actions the audit trail holds, for a filter's choices."""
-        with self._errors("讀取操作紀錄"), self._reading() as connection:
-            return sorted(connection.execute(sa.select(audit_table.c.action).distinct()).scalars())
+        return self._audit.audit_actions()
 
     def verify_audit_chain(self, anchor: tuple[int, str] | None = None) -> audit_chain.ChainReport:
-        """Walk the audit trail's hash chain in id order, streamed, up to the first broken row; `anchor`
-        (id, row_hash) written down earlier must still be there."""
-        table = audit_table
-
-        def rows(connection: Connection) -> Iterator[audit_chain.ChainRow]:
-            result = connection.execute(sa.select(table).order_by(table.c.id), execution_options={"yield_per": 2_000})
-            for row in result.mappings():
-                yield _chain_row(row)
-
-        with self._errors("驗證操作紀錄"), self._reading(whole=True) as connection:
-            return audit_chain.walk(rows(connection), _ChainLookup(connection), anchor)
+        return self._audit.verify_audit_chain(anchor)
 
     def data_version(self) -> tuple[int, int, int]:
         """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or
@@ -1223,274 +1160,3 @@ class Store:
         with self._errors("讀取資料"), self._reading() as connection:
             row = connection.execute(query).one()
         return int(row[0]), int(row[1]), int(row[2])
-
-
-def _insert_audit(connection: Connection, entries: Sequence[AuditEntry]) -> None:
-    now = _now()
-    records = [{
-        "at": now, "account": entry.account, "action": entry.action, "outcome": Outcome(entry.outcome).value,
-        "unit": entry.unit or "", "year": entry.year, "subject": entry.subject[:500], "detail": entry.detail[:20_000],
-    } for entry in entries]
-    if not records:
-        return
-    _chain_audit(connection, records)
-    connection.execute(audit_table.insert(), records)
-
-
-def _chain_audit(connection: Connection, records: list[dict[str, Any]]) -> None:
-    """Give the rows about to be written their ids and hashes, following the last row written. Every writer of
-    the audit trail holds the store's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the advisory lock) until
-    it commits, so no two read the same last row and the chain never forks; on PostgreSQL a lock of the audit
-    trail's own is taken too, in case a writer without the store's lock ever writes an audit row. Ids are
-    counted here rather than by a sequence, which a rolled-back transaction would leave with a gap that looks
-    like a deleted row."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('kpi-audit-chain:' || current_schema()))"))
-    table = audit_table
-    last = connection.execute(sa.select(table.c.id, table.c.row_hash).order_by(table.c.id.desc()).limit(1)).first()
-    next_id = (last.id if last is not None else 0) + 1
-    previous = (last.row_hash if last is not None else None) or audit_chain.GENESIS
-    for record in records:
-        record["id"] = next_id
-        record["previous_hash"] = previous
-        record["row_hash"] = previous = audit_chain.row_hash(previous, record)
-        next_id += 1
-
-
-def _chain_row(row: Mapping[str, Any]) -> audit_chain.ChainRow:
-    computed = audit_chain.row_hash(row["previous_hash"], row) if row["previous_hash"] else None
-    return audit_chain.ChainRow(row["id"], _aware(row["at"]), row["account"], row["action"], row["previous_hash"],
-                                row["row_hash"], computed)
-
-
-class _ChainLookup:
-    """audit_chain.Lookup on an open connection."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    def holder_of(self, hashed: str) -> int | None:
-        table = audit_table
-        return self.connection.execute(sa.select(sa.func.min(table.c.id)).where(table.c.row_hash == hashed)).scalar()
-
-    def row_after(self, row_id: int) -> audit_chain.ChainRow | None:
-        table = audit_table
-        row = self.connection.execute(sa.select(table).where(table.c.id > row_id).order_by(table.c.id).limit(1))
-        found = row.mappings().first()
-        return None if found is None else _chain_row(found)
-
-    def hash_of(self, row_id: int) -> str | None:
-        table = audit_table
-        return self.connection.execute(sa.select(table.c.row_hash).where(table.c.id == row_id)).scalar()
-
-
-def _take_back(connection: Connection, attempt: LoginAttempt) -> None:
-    """A right password ends the run of failures up to and including its own reserved attempt; the attempts
-    reserved after it (checked in parallel) stay counted. Only the right password checked twice at the same
-    moment (the owner, never a guesser) can take back more than the failures before it."""
-    if attempt.account is None or not attempt.number:
-        return
-    table = accounts_table
-    row = connection.execute(sa.select(table.c.failed_logins, table.c.locked_until)
-                             .where(table.c.id == attempt.account.id).with_for_update()).one()
-    failures = max(0, row.failed_logins - attempt.number)
-    connection.execute(table.update().where(table.c.id == attempt.account.id).values(
-        failed_logins=failures, locked_until=row.locked_until if failures >= attempt.lock_after else None))
-
-
-def _stored_account(row: sa.Row) -> StoredAccount:
-    return StoredAccount(row.id, row.username, row.display_name, row.email, tuple(json.loads(row.roles)),
-                         tuple(json.loads(row.units)), bool(row.active), row.password_hash, row.failed_logins,
-                         _aware(row.locked_until))
-
-
-def _sqlite_on_connect(dbapi_connection: Any, busy_milliseconds: int) -> None:
-    # pysqlite's own implicit BEGIN is disabled so that _sqlite_on_begin decides the BEGIN kind.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {busy_milliseconds}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
-
-
-def _postgresql_on_connect(dbapi_connection: Any, lock_milliseconds: int, statement_milliseconds: int) -> None:
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"SET lock_timeout = {lock_milliseconds}")
-    cursor.execute(f"SET statement_timeout = {statement_milliseconds}")
-    cursor.close()
-    dbapi_connection.autocommit = autocommit
-
-
-def _seconds(given: float | None, environment: str, default: float) -> float:
-    """A wait in seconds: the one given, else the environment's, else the default; nothing that is not a positive
-    number up to a day."""
-    if given is not None:
-        return float(given)
-    text = os.environ.get(environment, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 86_400:  # also refuses nan and inf
-        raise StoreError(f"環境變數 {environment} 的值「{text}」不是有效的秒數：應為大於 0、至多 86400 的數字（例如 8）。")
-    return value
-
-
-def _sqlite_on_begin(connection: Connection) -> None:
-    # A writer takes the write lock up front: a deferred transaction that later upgrades can
-    # fail with SQLITE_BUSY at once in WAL mode, without waiting for the busy timeout.
-    if connection.get_execution_options().get("kpi_write"):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        connection.exec_driver_sql("BEGIN")
-
-
-def _restored(value: Any, kind: sa.types.TypeEngine) -> Any:
-    """A value from a backup file (JSON) or another store, as this store's column takes it."""
-    if value is None:
-        return None
-    if isinstance(kind, sa.DateTime) and isinstance(value, str):
-        return dt.datetime.fromisoformat(value)
-    if isinstance(kind, sa.Boolean):
-        return bool(value)
-    return value
-
-
-def _connection_lost(error: sa.exc.DBAPIError) -> bool:
-    """The server went away mid-session (restart, administrator, network), as opposed to a bad statement."""
-    if error.connection_invalidated:
-        return True
-    state = getattr(error.orig, "sqlstate", None) or ""
-    return state.startswith("08") or state in {"57P01", "57P02", "57P03"}
-
-
-def _is_lock_wait(error: sa.exc.OperationalError) -> bool:
-    """The lock wait ran out: PostgreSQL's lock_timeout (55P03), SQLite's busy timeout."""
-    original = error.orig
-    if getattr(original, "sqlstate", None) == "55P03":
-        return True
-    text = str(original).lower()
-    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
-
-
-def _is_transient(error: sa.exc.OperationalError) -> bool:
-    return getattr(error.orig, "sqlstate", None) in {"40001", "40P01"}  # serialization failure, deadlock
-
-
-def _change_kind(before: Decimal | None, incoming: Decimal) -> str:
-    if before is None:
-        return CHANGE_ADDED
-    return CHANGE_SAME if before == incoming else CHANGE_CHANGED
-
-
-def _key_record(row: _Incoming) -> dict[str, Any]:
-    return {"year": row.year, "unit": row.unit, "field": row.field, "month": row.month}
-
-
-def _value_record(row: _Incoming) -> dict[str, Any]:
-    return {"value": canonical_decimal(row.value), "source_file": row.source_file,
-            "source_sheet": row.source_sheet, "source_cell": row.source_cell}
-
-
-def _bound_key(key: tuple[int, str, str, int]) -> dict[str, Any]:
-    year, unit, field, month = key
-    return {"key_year": year, "key_unit": unit, "key_field": field, "key_month": month}
-
-
-def _update_current() -> sa.Update:
-    table = current_values_table
-    return (table.update()
-            .where(table.c.year == sa.bindparam("key_year"), table.c.unit == sa.bindparam("key_unit"),
-                   table.c.field == sa.bindparam("key_field"), table.c.month == sa.bindparam("key_month"))
-            .values(value=sa.bindparam("value"), batch_id=sa.bindparam("batch_id"),
-                    source_file=sa.bindparam("source_file"), source_sheet=sa.bindparam("source_sheet"),
-                    source_cell=sa.bindparam("source_cell")))
-
-
-def _change_record(batch_id: int, row: _Incoming, existing: sa.Row | None) -> dict[str, Any]:
-    record = {"batch_id": batch_id, **_key_record(row), **_value_record(row),
-              "previous_value": None, "previous_batch_id": None, "previous_source_file": None,
-              "previous_source_sheet": None, "previous_source_cell": None}
-    if existing is not None:
-        record.update(previous_value=existing.value, previous_batch_id=existing.batch_id,
-                      previous_source_file=existing.source_file, previous_source_sheet=existing.source_sheet,
-                      previous_source_cell=existing.source_cell)
-    return record
-
-
-def _stored_plan(row: sa.Row) -> StoredPlan:
-    return StoredPlan(row.id, row.year, row.unit, row.number, row.document, _aware(row.created_at), row.author,
-                      row.note, row.origin, tuple(_load_json(row.changes)), bool(row.sample))
-
-
-def _batch_info(row: sa.Row, periods: tuple[tuple[int, str], ...] = ()) -> BatchInfo:
-    return BatchInfo(row.id, row.file_name, row.sha256, _aware(row.uploaded_at), row.uploader, row.row_count,
-                     _aware(row.undone_at), row.undone_by or "", int(row.values_set), periods)
-
-
-def _text(raw: object) -> str:
-    if raw is None or (isinstance(raw, float) and raw != raw):
-        return ""
-    return str(raw)
-
-
-def _incoming_rows(frame: pd.DataFrame, names: Mapping[str, str]) -> list[_Incoming]:
-    """The frame's rows as exact, typed values; a frame the readers should never produce is refused."""
-    missing = [column for column in TIDY_COLUMNS if column not in frame.columns]
-    if missing:
-        raise InputError(Problem(f"資料表缺少欄位：{'、'.join(missing)}（程式內部錯誤，請回報）"))
-    problems: list[Problem] = []
-    rows: list[_Incoming] = []
-    seen: dict[tuple, _Incoming] = {}
-    columns = [frame[column].tolist() for column in TIDY_COLUMNS]
-    names_seen: dict[str, str] = {}
-
-    def stored_name(name: str) -> str:  # one file name repeats on every row
-        if name not in names_seen:
-            names_seen[name] = clean_file_name(name).text if name else ""
-        return names_seen[name]
-
-    for year, month, unit, field, value, source_file, source_sheet, source_cell in zip(*columns):
-        place = {"file": _text(source_file), "sheet": _text(source_sheet), "cell": _text(source_cell),
-                 "field": _text(field)}
-        try:
-            exact = _exact_value(value)
-            row = _Incoming(int(year), _text(unit).strip(), _text(field).strip(), int(month), exact,
-                            stored_name(place["file"]), without_controls(place["sheet"]), place["cell"])
-        except (TypeError, ValueError, InvalidOperation, OverflowError) as error:
-            problems.append(Problem(f"數值「{_text(value)}」無法儲存：{error}", value=_text(value), **place))
-            continue
-        if not row.unit or not row.field:
-            problems.append(Problem("缺少單位或項目代碼，無法儲存", value=_text(value), **place))
-            continue
-        earlier = seen.get(row.key)
-        if earlier is not None:
-            where = f"{earlier.source_sheet} {earlier.source_cell}".strip() or "前面的列"
-            problems.append(Problem(
-                f"{_describe_key(*row.key, names)} 在同一個檔案中出現兩次（另一次在 {where}），請只保留一個數值",
-                value=_text(value), **place))
-            continue
-        seen[row.key] = row
-        rows.append(row)
-    if problems:
-        raise InputError(problems[:_MAX_PROBLEMS])
-    return rows
-
-
-def _exact_value(value: object) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise TypeError("必須是精確的十進位數（Decimal），不接受浮點數")
-    if isinstance(value, Decimal):
-        exact = value
-    elif isinstance(value, (int, str)):
-        exact = Decimal(str(value).strip())
-    else:
-        exact = Decimal(int(value))  # numpy integers
-    if not exact.is_finite():
-        raise ValueError("不是有限的數字")
-    return Decimal(canonical_decimal(exact))
