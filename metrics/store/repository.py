@@ -21,6 +21,10 @@ class Repository:
     def __init__(self, database: Database) -> None:
         self.database = database
 
+    @property
+    def _dialect(self) -> str:
+        return self.database._dialect
+
     def display_url(self) -> str:
         return self.database.display_url()
 
