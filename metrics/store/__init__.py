@@ -16,6 +16,13 @@ One SQLAlchemy Core schema serves SQLite (the default, a file under data/) and P
   file that reported them, and so also stand in the way of undoing an earlier batch.
 - Times are stored as naive UTC and returned as aware UTC datetimes; `format_taiwan_time`
   turns them into what users read.
+
+The package: `schema` (tables, migrations, how values and times are stored), `engine` (the Database: connections,
+transactions, the write lock, retries, timeouts, database errors in users' words), and the repositories on one shared
+Database: `figures` (uploads, values in effect, batches, undo), `plans` (plan versions), `accounts` (accounts, logins,
+sessions, settings), `audit` (the audit trail and its hash chain), `workspace` (notes, scenarios, column mappings) and
+`copying` (the whole store, for copies, backups and restores). `Store` (`facade`) is what callers hold; this module
+re-exports the names they import.
 """
 
 from metrics.location import default_url
