@@ -621,7 +621,7 @@ def test_a_restore_retried_after_a_deadlock_reads_the_file_again_from_its_start(
     rest that the first attempt had not reached."""
     import sqlalchemy as sa
 
-    from metrics import store as store_module
+    from metrics.store import copying as store_module
 
     class Deadlock(Exception):
         sqlstate = "40P01"

@@ -24,9 +24,10 @@ from decimal import Decimal
 import pandas as pd
 from metrics.figures import TIDY_COLUMNS
 from metrics.store import Store
+from metrics.store.figures import Figures
 
 url, attempt = sys.argv[1], int(sys.argv[2])
-original = Store._apply_to_current
+original = Figures._apply_to_current
 
 def slow(self, connection, batch_id, additions, replacements):
     print("in transaction", flush=True)
@@ -34,7 +35,7 @@ def slow(self, connection, batch_id, additions, replacements):
     original(self, connection, batch_id, additions, replacements)
     time.sleep(0.4)
 
-Store._apply_to_current = slow
+Figures._apply_to_current = slow
 rows = [(112, month, "政風處", field, Decimal(attempt * 100 + month), "f.csv", "", f"B{month}")
         for month in range(1, 13) for field in ("warning_cases", "procurement_audits", "edoc_sent_total")]
 with Store(url) as store:

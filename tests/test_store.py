@@ -26,6 +26,7 @@ from metrics.store import (
     format_taiwan_time,
     masked_url,
 )
+from metrics.store.figures import Figures
 
 UNIT = "政風處"
 
@@ -369,13 +370,13 @@ def test_several_files_are_stored_all_or_nothing(store: Store) -> None:
 def test_a_failure_after_every_write_stores_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     ingest(store, tidy((1, "warning_cases", "1")), "1月.xlsx")
     before = snapshot(store)
-    original = Store._apply_to_current
+    original = Figures._apply_to_current
 
-    def apply_then_fail(self: Store, *args: object) -> None:
+    def apply_then_fail(self: Figures, *args: object) -> None:
         original(self, *args)
         raise sa.exc.OperationalError("COMMIT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(Store, "_apply_to_current", apply_then_fail)
+    monkeypatch.setattr(Figures, "_apply_to_current", apply_then_fail)
     with pytest.raises(StoreError, match="disk I/O error"):
         store.ingest(tidy((1, "warning_cases", "5"), (2, "warning_cases", "2")), file_name="2月.xlsx", file_bytes=b"2")
     monkeypatch.undo()
@@ -390,7 +391,7 @@ def test_a_failed_undo_changes_nothing(store: Store, monkeypatch: pytest.MonkeyP
     def fail(*args: object) -> None:
         raise sa.exc.OperationalError("UPDATE batches", {}, Exception("connection lost"))
 
-    monkeypatch.setattr(Store, "_mark_undone", fail)  # runs after the values were restored
+    monkeypatch.setattr(Figures, "_mark_undone", fail)  # runs after the values were restored
     with pytest.raises(StoreError, match="connection lost"):
         store.undo(batch)
     monkeypatch.undo()
@@ -672,7 +673,7 @@ def test_batch_numbers_have_no_gap_after_a_failed_write(store: Store, monkeypatc
     def fail(*_arguments, **_keywords):
         raise sa.exc.IntegrityError("INSERT", {}, Exception("磁碟已滿"))
 
-    monkeypatch.setattr(Store, "_record_changes", fail)
+    monkeypatch.setattr(Figures, "_record_changes", fail)
     with pytest.raises(StoreError):
         ingest(store, tidy((2, "warning_cases", "1")), "二月.csv")
     monkeypatch.undo()

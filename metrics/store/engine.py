@@ -1,0 +1,279 @@
+"""The store's engine: one SQLAlchemy engine per store (SQLite or PostgreSQL, each with its connect hooks), its
+read and write transactions, the store-wide write lock, retries and timeouts, and database errors translated into
+what a person is told (StoreError, StoreBusy)."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from metrics.errors import InputError, StoreBusy, StoreError
+from metrics.location import default_url
+from metrics.store.audit import Audit, _insert_audit
+from metrics.store.schema import SCHEMA_VERSION, _check_not_newer, _create_or_migrate, _stored_version
+
+_WRITE_ATTEMPTS = 5
+# How long a writer waits for another writer's transaction before giving up with StoreBusy: longer than any
+# ordinary upload holds the lock, short enough that a person is told rather than left waiting.
+LOCK_WAIT_SECONDS = 8.0
+# A statement that runs longer than this is cut off (PostgreSQL), rather than holding the lock for ever.
+STATEMENT_SECONDS = 300
+# A read (a page, a report, evaluate --db) waits for a lock held by another transaction at most the store's lock wait,
+# and runs at most this long (PostgreSQL), rather than leaving a person before a page that never ends.
+READ_SECONDS = 60.0
+# The deployment's choice of both, in seconds (read once when a store is opened).
+LOCK_WAIT_ENVIRONMENT = "KPI_DB_LOCK_WAIT_SECONDS"
+READ_ENVIRONMENT = "KPI_DB_READ_SECONDS"
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+T = TypeVar("T")
+
+
+def masked_url(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+class Database:
+    """The connection to the store's database at one URL, shared by every repository of a Store."""
+
+    def __init__(self, url: str | None = None, *, schema: str | None = None, lock_wait_seconds: float | None = None,
+                 read_seconds: float | None = None) -> None:
+        self.url: str = url or default_url()
+        self.lock_wait_seconds = _seconds(lock_wait_seconds, LOCK_WAIT_ENVIRONMENT, LOCK_WAIT_SECONDS)
+        self.read_seconds = _seconds(read_seconds, READ_ENVIRONMENT, READ_SECONDS)
+        self.schema = schema
+        try:
+            parsed = sa.engine.make_url(self.url)
+        except sa.exc.ArgumentError as error:
+            raise StoreError(f"資料庫位址「{self.url}」格式不正確：{error}") from error
+        self._dialect = parsed.get_backend_name()
+        if self._dialect not in {"sqlite", "postgresql"}:
+            raise StoreError(f"不支援的資料庫「{self._dialect}」：請使用 SQLite 或 PostgreSQL（postgresql+psycopg://…）。")
+        self._engine = self._create_engine(parsed)
+        self._lock_key = 0
+        try:
+            with self._errors("開啟資料庫"):
+                self._prepare()
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    def display_url(self) -> str:
+        """The URL with any password masked, for showing to users."""
+        return masked_url(self.url)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _create_engine(self, parsed: sa.URL) -> Engine:
+        if self._dialect == "sqlite":
+            if self.schema is not None:
+                raise StoreError("schema 選項只適用於 PostgreSQL，SQLite 請改用不同的資料庫檔案。")
+            database = parsed.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(parsed, connect_args={"timeout": self.lock_wait_seconds})
+            busy_milliseconds = int(self.lock_wait_seconds * 1000)
+            sa.event.listen(engine, "connect", lambda connection, _record: _sqlite_on_connect(connection,
+                                                                                            busy_milliseconds))
+            sa.event.listen(engine, "begin", _sqlite_on_begin)
+            return engine
+        connect_args: dict[str, Any] = {"connect_timeout": 10}
+        if self.schema is not None:
+            if not _SCHEMA_NAME.match(self.schema):
+                raise StoreError(f"schema 名稱「{self.schema}」不合法：只能用英文字母、數字與底線。")
+            connect_args["options"] = f"-csearch_path={self.schema}"
+        engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+        # Per connection, not in the URL's options (which carry the search_path): a write's SET LOCAL overrides both.
+        timeouts = (int(self.lock_wait_seconds * 1000), int(self.read_seconds * 1000))
+        sa.event.listen(engine, "connect", lambda connection, _record: _postgresql_on_connect(connection, *timeouts))
+        return engine
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except (StoreError, InputError):
+            raise
+        except sa.exc.DBAPIError as error:
+            if _connection_lost(error):
+                raise self._lost(doing) from error
+            if isinstance(error, sa.exc.IntegrityError):
+                raise StoreError(f"{doing}失敗，資料庫拒絕寫入，所有數值均未儲存：{error.orig}") from error
+            detail = getattr(error, "orig", None) or error
+            raise StoreError(f"{doing}失敗（資料庫 {self.display_url()}）：{detail}") from error
+        except sa.exc.SQLAlchemyError as error:
+            detail = getattr(error, "orig", None) or error
+            raise StoreError(f"{doing}失敗（資料庫 {self.display_url()}）：{detail}") from error
+
+    def _lost(self, doing: str = "讀取資料") -> StoreError:
+        return StoreError(f"與資料庫 {self.display_url()} 的連線中斷（資料庫重新啟動或網路中斷），{doing}未完成，"
+                          "也未寫入任何資料；請重新整理頁面或再操作一次，系統會自動重新連線。")
+
+    @contextmanager
+    def _reading(self, *, whole: bool = False) -> Iterator[Connection]:
+        """A read transaction. `whole` reads the entire store (backup, copy, audit verification): on PostgreSQL one
+        REPEATABLE READ snapshot, so tables read one after another agree with each other while others write, and
+        no statement limit, since such a read is long by nature (lock waits still time out). SQLite's read
+        transaction is a snapshot already."""
+        try:
+            with self._engine.connect() as connection:
+                if whole and self._dialect == "postgresql":
+                    connection.execution_options(isolation_level="REPEATABLE READ")
+                with connection.begin():
+                    if whole and self._dialect == "postgresql":
+                        connection.execute(sa.text("SET LOCAL statement_timeout = 0"))
+                    yield connection
+        except sa.exc.DBAPIError as error:
+            if _connection_lost(error):  # the pool has dropped that connection; the next read makes a new one
+                raise self._lost() from error
+            if isinstance(error, sa.exc.OperationalError) and _is_lock_wait(error):
+                raise StoreBusy(f"資料庫忙碌中（另一項作業正在寫入或鎖定資料），已等待 {self.lock_wait_seconds:g} 秒仍無法讀取；"
+                                "未變更任何資料，請稍候再試。") from error
+            if getattr(error.orig, "sqlstate", None) == "57014":  # statement_timeout
+                raise StoreBusy(f"資料庫忙碌中，讀取超過 {self.read_seconds:g} 秒仍未完成，已中止；"
+                                "未變更任何資料，請稍候再試。") from error
+            raise
+
+    def _write(self, action: Callable[[Connection], T], audit: Audit = None, *, store_lock: bool = True) -> T:
+        """Run `action` in one transaction under the store-wide write lock, retrying lock errors; the audit rows
+        (given, or made from the action's result) are written in the same transaction: no write without its row.
+        `store_lock=False` for a one-row update that never races with figures (a login session's last activity)."""
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with self._engine.connect() as connection:
+                    connection.execution_options(kpi_write=True)
+                    with connection.begin():
+                        if self._dialect == "postgresql":
+                            # Without a lock timeout the advisory lock waits for ever, even for a killed client.
+                            wait = int(self.lock_wait_seconds * 1000)
+                            connection.execute(sa.text(f"SET LOCAL lock_timeout = {wait}"))
+                            connection.execute(sa.text(f"SET LOCAL statement_timeout = {STATEMENT_SECONDS * 1000}"))
+                            if store_lock:
+                                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                                   {"key": self._lock_key})
+                        result = action(connection)
+                        entries = audit(result) if callable(audit) else audit
+                        if entries:
+                            _insert_audit(connection, entries)
+                        return result
+            except sa.exc.OperationalError as error:
+                if _connection_lost(error):  # rolled back by the server: nothing was written
+                    raise self._lost("儲存") from error
+                if _is_lock_wait(error):  # the wait has already lasted lock_wait_seconds: tell the person now
+                    raise StoreBusy(
+                        f"另一位同仁的上傳或修改正在進行中，等候 {self.lock_wait_seconds:g} 秒仍未輪到；"
+                        "這次未儲存任何資料，請稍候再試一次。") from error
+                if attempt == _WRITE_ATTEMPTS or not _is_transient(error):
+                    raise
+                time.sleep(random.uniform(0.05, 0.25) * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _prepare(self) -> None:
+        if self._dialect == "postgresql":
+            if self.schema is not None:
+                with self._engine.begin() as connection:  # a role that may not create schemas uses an existing one
+                    if connection.execute(sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :name"),
+                                          {"name": self.schema}).first() is None:
+                        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            with self._reading() as connection:
+                current_schema = connection.execute(sa.text("SELECT current_schema()")).scalar()
+            if current_schema is None:
+                raise StoreError(f"資料庫 {self.display_url()} 的 search_path 沒有可用的 schema，請先建立 schema。")
+            # Stores in different schemas of one database must not wait on each other.
+            self._lock_key = zlib.crc32(f"kpi-store:{current_schema}".encode())
+        with self._reading() as connection:
+            version = _stored_version(connection)
+        if version == SCHEMA_VERSION:  # nothing to create: a role that does not own the tables opens it too
+            return
+        _check_not_newer(version, self.display_url())
+        try:
+            self._write(lambda connection: _create_or_migrate(connection, self.display_url()))
+        except sa.exc.ProgrammingError as error:
+            if getattr(error.orig, "sqlstate", None) != "42501":  # insufficient privilege
+                raise
+            doing = "建立資料表" if version is None else f"將資料庫結構由第 {version} 版升級到第 {SCHEMA_VERSION} 版"
+            raise StoreError(
+                f"資料庫 {self.display_url()} 需要{doing}，但目前的資料庫帳號沒有權限（執行時使用的帳號不擁有資料表）；"
+                "請由擁有資料表的帳號執行 python -m metrics migrate --db 擁有者的資料庫位址，再啟動本程式。"
+                "未寫入任何資料。") from error
+
+    @property
+    def dialect(self) -> str:
+        return self._dialect
+
+
+def _sqlite_on_connect(dbapi_connection: Any, busy_milliseconds: int) -> None:
+    # pysqlite's own implicit BEGIN is disabled so that _sqlite_on_begin decides the BEGIN kind.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {busy_milliseconds}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _postgresql_on_connect(dbapi_connection: Any, lock_milliseconds: int, statement_milliseconds: int) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"SET lock_timeout = {lock_milliseconds}")
+    cursor.execute(f"SET statement_timeout = {statement_milliseconds}")
+    cursor.close()
+    dbapi_connection.autocommit = autocommit
+
+
+def _seconds(given: float | None, environment: str, default: float) -> float:
+    """A wait in seconds: the one given, else the environment's, else the default; nothing that is not a positive
+    number up to a day."""
+    if given is not None:
+        return float(given)
+    text = os.environ.get(environment, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 86_400:  # also refuses nan and inf
+        raise StoreError(f"環境變數 {environment} 的值「{text}」不是有效的秒數：應為大於 0、至多 86400 的數字（例如 8）。")
+    return value
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    # A writer takes the write lock up front: a deferred transaction that later upgrades can
+    # fail with SQLITE_BUSY at once in WAL mode, without waiting for the busy timeout.
+    if connection.get_execution_options().get("kpi_write"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _connection_lost(error: sa.exc.DBAPIError) -> bool:
+    """The server went away mid-session (restart, administrator, network), as opposed to a bad statement."""
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None) or ""
+    return state.startswith("08") or state in {"57P01", "57P02", "57P03"}
+
+
+def _is_lock_wait(error: sa.exc.OperationalError) -> bool:
+    """The lock wait ran out: PostgreSQL's lock_timeout (55P03), SQLite's busy timeout."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "55P03":
+        return True
+    text = str(original).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def _is_transient(error: sa.exc.OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in {"40001", "40P01"}  # serialization failure, deadlock

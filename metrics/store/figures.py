@@ -1,0 +1,559 @@
+"""The monthly figures: what an upload would change (preview), ingesting it as a batch, the values in effect and
+their provenance, the batches' history and undoing a batch."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from metrics.batches import counts_text
+from metrics.errors import InputError, Problem, StoreError
+from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
+from metrics.names import clean_file_name, without_controls
+from metrics.parsing import format_taiwan_time
+from metrics.plan import plain_number
+from metrics.store.audit import Audit
+from metrics.store.engine import Database
+from metrics.store.repository import Repository
+from metrics.store.schema import (_aware, _now, batches_table, canonical_decimal, current_values_table,
+                                  plan_versions_table, value_changes_table)
+
+CHANGE_ADDED = "新增"
+CHANGE_CHANGED = "修改"
+CHANGE_SAME = "相同"
+_MAX_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    batch_id: int | None
+    unchanged: bool
+    added: int
+    changed: int
+    same: int
+    duplicate_of: int | None
+    message: str
+    changes: tuple[str, ...] = ()  # "112年3月 field：old → new" for values replaced, the first CHANGES_SHOWN
+
+
+CHANGES_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    batch_id: int
+    restored: int  # values set back to a different value they had before the batch
+    removed: int  # values the batch had created, now "not reported" again
+    message: str
+    unchanged: int = 0  # values the batch had re-sent unchanged: their provenance goes back, the number stays
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    id: int
+    file_name: str
+    sha256: str
+    uploaded_at: dt.datetime
+    uploader: str
+    row_count: int
+    undone_at: dt.datetime | None
+    undone_by: str
+    values_set: int
+    periods: tuple[tuple[int, str], ...] = ()  # the (year, unit)s whose figures the batch set
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
+    @property
+    def periods_text(self) -> str:
+        return "、".join(f"{unit} {year}年" for year, unit in self.periods)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    year: int
+    unit: str
+    field: str
+    month: int
+    value: Decimal
+    batch_id: int
+    file_name: str  # the uploaded file as the batch recorded it
+    source_file: str
+    source_sheet: str
+    source_cell: str
+    uploaded_at: dt.datetime
+    uploader: str
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    year: int
+    unit: str
+    field: str
+    month: int
+    value: Decimal
+    source_file: str
+    source_sheet: str
+    source_cell: str
+
+    @property
+    def key(self) -> tuple[int, str, str, int]:
+        return (self.year, self.unit, self.field, self.month)
+
+
+def _describe_key(year: int, unit: str, field: str, month: int, names: Mapping[str, str] | None = None) -> str:
+    return f"{year}年{month}月 {unit}「{(names or {}).get(field, field)}」"
+
+
+def _batch_label(batch_id: int, file_name: str) -> str:
+    return f"第 {batch_id:,} 批「{file_name}」"
+
+
+class Figures(Repository):
+    """The monthly values, their batches and undo; field_names: code → Chinese name, for messages."""
+
+    def __init__(self, database: Database, field_names: Mapping[str, str]) -> None:
+        super().__init__(database)
+        self.field_names = field_names
+
+    def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """What ingesting `frame` would do, per incoming row: current, incoming and 新增/修改/相同."""
+        incoming = _incoming_rows(frame, self.field_names)
+        with self._errors("讀取資料"), self._reading() as connection:
+            current = self._current_rows(connection, incoming)
+        records = []
+        for row in incoming:
+            existing = current.get(row.key)
+            before = Decimal(existing.value) if existing is not None else None
+            records.append({
+                "year": row.year, "month": row.month, "unit": row.unit, "field": row.field,
+                "current": before, "incoming": row.value, "change": _change_kind(before, row.value),
+            })
+        columns = ["year", "month", "unit", "field", "current", "incoming", "change"]
+        if not records:
+            return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+        return pd.DataFrame.from_records(records, columns=columns)
+
+    def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes, uploader: str = "",
+               audit: Audit = None) -> IngestResult:
+        """Upsert an already-validated tidy frame as one batch, all or nothing."""
+        return self.ingest_many([(frame, file_name, file_bytes)], uploader=uploader, audit=audit)[0]
+
+    def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes]], *, uploader: str = "",
+                    audit: Audit = None) -> list[IngestResult]:
+        """Several (frame, file name, file bytes) as one batch each, in order, in ONE transaction:
+        either every file is stored or none is."""
+        # Names are cleaned here, where every upload enters the store: no control character and no identity
+        # number reaches the history, the provenance of a value or a terminal.
+        cleaned = [clean_file_name(file_name) for _, file_name, _ in files]
+        prepared = [(_incoming_rows(frame, self.field_names), clean.text, hashlib.sha256(file_bytes).hexdigest(),
+                     clean.notice(file_name))
+                    for (frame, file_name, file_bytes), clean in zip(files, cleaned)]
+
+        def write(connection: Connection) -> list[IngestResult]:
+            results = []
+            for incoming, file_name, sha256, notice in prepared:
+                result = self._ingest(connection, incoming, file_name, sha256, without_controls(uploader).strip())
+                results.append(dataclasses.replace(result, message=notice + result.message) if notice else result)
+            return results
+
+        names = "、".join(f"「{file_name}」" for _, file_name, _, _ in prepared)
+        with self._errors(f"儲存{names}"):
+            return self._write(write, audit)
+
+    def _ingest(self, connection: Connection, incoming: list[_Incoming], file_name: str, sha256: str,
+                uploader: str) -> IngestResult:
+        current = self._current_rows(connection, incoming)
+        additions: list[_Incoming] = []
+        replacements: list[tuple[_Incoming, sa.Row]] = []  # changed and same values alike
+        changed = 0
+        changes: list[str] = []
+        for row in incoming:
+            existing = current.get(row.key)
+            if existing is None:
+                additions.append(row)
+                continue
+            replacements.append((row, existing))
+            if Decimal(existing.value) != row.value:
+                changed += 1
+                if len(changes) < CHANGES_SHOWN:
+                    changes.append(f"{row.year}年{row.month}月 {row.field}：{plain_number(Decimal(existing.value))} → "
+                                   f"{plain_number(row.value)}")
+        same = len(replacements) - changed
+        duplicate = connection.execute(
+            sa.select(batches_table.c.id, batches_table.c.uploaded_at)
+            .where(batches_table.c.sha256 == sha256).order_by(batches_table.c.id.desc()).limit(1)
+        ).first()
+        duplicate_of = duplicate.id if duplicate else None
+        if not additions and not changed:
+            if not incoming:
+                message = f"「{file_name}」沒有任何數值，未建立新的上傳批次。"
+            else:
+                message = f"「{file_name}」的 {same:,} 筆數值與資料庫目前的數值完全相同，未建立新的上傳批次。"
+            if duplicate is not None:
+                message += f"此檔案與第 {duplicate.id:,} 批（{format_taiwan_time(_aware(duplicate.uploaded_at))} 上傳）內容相同。"
+            return IngestResult(None, True, 0, 0, same, duplicate_of, message)
+
+        batch_id = self._insert_batch(connection, file_name, sha256, uploader, len(incoming))
+        self._record_changes(connection, batch_id, additions, replacements)
+        self._apply_to_current(connection, batch_id, additions, replacements)
+        message = (f"已儲存「{file_name}」為第 {batch_id:,} 批：新增 {len(additions):,} 筆、"
+                   f"修改 {changed:,} 筆、相同 {same:,} 筆。")
+        if duplicate is not None:
+            message += f"此檔案曾於第 {duplicate.id:,} 批上傳過。"
+        if changed > len(changes):
+            changes.append(f"…另 {changed - len(changes):,} 筆修改")
+        return IngestResult(batch_id, False, len(additions), changed, same, duplicate_of, message, tuple(changes))
+
+    def _insert_batch(self, connection: Connection, file_name: str, sha256: str, uploader: str,
+                      row_count: int) -> int:
+        # Numbered here, under the store's write lock, rather than by a PostgreSQL sequence: a sequence skips the
+        # numbers of failed writes, and people read 「第 3 批」 as the third batch.
+        batch_id = connection.execute(sa.select(sa.func.coalesce(sa.func.max(batches_table.c.id), 0) + 1)).scalar_one()
+        connection.execute(batches_table.insert().values(
+            id=batch_id, file_name=file_name, sha256=sha256, uploaded_at=_now(), uploader=uploader,
+            row_count=row_count,
+        ))
+        return int(batch_id)
+
+    def _record_changes(self, connection: Connection, batch_id: int, additions: list[_Incoming],
+                        replacements: list[tuple[_Incoming, sa.Row]]) -> None:
+        records = [_change_record(batch_id, row, None) for row in additions]
+        records += [_change_record(batch_id, row, existing) for row, existing in replacements]
+        connection.execute(value_changes_table.insert(), records)
+
+    def _apply_to_current(self, connection: Connection, batch_id: int, additions: list[_Incoming],
+                          replacements: list[tuple[_Incoming, sa.Row]]) -> None:
+        if additions:
+            connection.execute(current_values_table.insert(), [
+                {**_key_record(row), **_value_record(row), "batch_id": batch_id} for row in additions
+            ])
+        if replacements:
+            connection.execute(_update_current(), [
+                {**_bound_key(row.key), **_value_record(row), "batch_id": batch_id} for row, _ in replacements
+            ])
+
+    def _current_rows(self, connection: Connection, incoming: list[_Incoming]) -> dict[tuple, sa.Row]:
+        if not incoming:
+            return {}
+        table = current_values_table
+        years = sorted({row.year for row in incoming})
+        units = sorted({row.unit for row in incoming})
+        wanted = {row.key for row in incoming}
+        result = connection.execute(sa.select(table).where(table.c.year.in_(years), table.c.unit.in_(units)))
+        rows = {}
+        for row in result:
+            key = (row.year, row.unit, row.field, row.month)
+            if key in wanted:
+                rows[key] = row
+        return rows
+
+    def current_frame(self, year: int | None = None, unit: str | None = None) -> pd.DataFrame:
+        """The values now in effect as a tidy frame, plus batch_id, uploaded_at, uploader."""
+        table = current_values_table
+        query = (sa.select(table, batches_table.c.uploaded_at, batches_table.c.uploader)
+                 .join(batches_table, batches_table.c.id == table.c.batch_id)
+                 .order_by(table.c.year, table.c.unit, table.c.month, table.c.field))
+        if year is not None:
+            query = query.where(table.c.year == year)
+        if unit is not None:
+            query = query.where(table.c.unit == unit)
+        with self._errors("讀取資料"), self._reading() as connection:
+            rows = connection.execute(query).all()
+        columns = [*TIDY_COLUMNS, "batch_id", "uploaded_at", "uploader"]
+        if not rows:
+            frame = empty_tidy_frame()
+            for column in ("batch_id", "uploaded_at", "uploader"):
+                frame[column] = pd.Series(dtype=object)
+            return frame[columns]
+        records = [{
+            "year": row.year, "month": row.month, "unit": row.unit, "field": row.field,
+            "value": Decimal(row.value), "source_file": row.source_file, "source_sheet": row.source_sheet,
+            "source_cell": row.source_cell, "batch_id": row.batch_id,
+            "uploaded_at": _aware(row.uploaded_at), "uploader": row.uploader,
+        } for row in rows]
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        frame["value"] = frame["value"].astype(object)
+        return frame
+
+    def value_provenance(self, year: int, unit: str, field: str, month: int) -> Provenance | None:
+        table = current_values_table
+        query = (sa.select(table, batches_table.c.file_name, batches_table.c.uploaded_at, batches_table.c.uploader)
+                 .join(batches_table, batches_table.c.id == table.c.batch_id)
+                 .where(table.c.year == year, table.c.unit == unit, table.c.field == field,
+                        table.c.month == month))
+        with self._errors("讀取資料"), self._reading() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return Provenance(row.year, row.unit, row.field, row.month, Decimal(row.value), row.batch_id,
+                          row.file_name, row.source_file, row.source_sheet, row.source_cell,
+                          _aware(row.uploaded_at), row.uploader)
+
+    def years_and_units(self) -> list[tuple[int, str]]:
+        table = current_values_table
+        query = sa.select(table.c.year, table.c.unit).distinct().order_by(table.c.year, table.c.unit)
+        with self._errors("讀取資料"), self._reading() as connection:
+            return [(row.year, row.unit) for row in connection.execute(query)]
+
+    def is_empty(self) -> bool:
+        """True while no value is in effect (nothing uploaded, or everything undone)."""
+        with self._errors("讀取資料"), self._reading() as connection:
+            return connection.execute(sa.select(current_values_table.c.year).limit(1)).first() is None
+
+    def history(self, *, year: int | None = None, unit: str | None = None) -> list[BatchInfo]:
+        """Every batch, newest first; with `year` or `unit`, only the batches that set figures of them."""
+        changes = value_changes_table
+        counts = (sa.select(changes.c.batch_id, sa.func.count().label("values_set"))
+                  .group_by(changes.c.batch_id).subquery())
+        query = (sa.select(batches_table, sa.func.coalesce(counts.c.values_set, 0).label("values_set"))
+                 .outerjoin(counts, counts.c.batch_id == batches_table.c.id)
+                 .order_by(batches_table.c.id.desc()))
+        periods_query = sa.select(changes.c.batch_id, changes.c.year, changes.c.unit).distinct()
+        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+            rows = connection.execute(query).all()
+            periods: dict[int, list[tuple[int, str]]] = {}
+            for row in connection.execute(periods_query):
+                periods.setdefault(row.batch_id, []).append((row.year, row.unit))
+        batches = [_batch_info(row, tuple(sorted(periods.get(row.id, [])))) for row in rows]
+        if year is not None or unit is not None:
+            batches = [batch for batch in batches
+                       if any((year is None or batch_year == year) and (unit is None or batch_unit == unit)
+                              for batch_year, batch_unit in batch.periods)]
+        return batches
+
+    def batch(self, batch_id: int) -> BatchInfo:
+        for info in self.history():
+            if info.id == batch_id:
+                return info
+        raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄。")
+
+    def batch_values(self, batch_id: int) -> pd.DataFrame:
+        """What a batch set (value) and what it replaced (previous; None where it created the value)."""
+        table = value_changes_table
+        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+            if connection.execute(sa.select(batches_table.c.id).where(batches_table.c.id == batch_id)).first() is None:
+                raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄。")
+            rows = connection.execute(sa.select(table).where(table.c.batch_id == batch_id).order_by(table.c.id)).all()
+        columns = ["year", "month", "unit", "field", "value", "previous", "previous_batch_id", "change",
+                   "source_file", "source_sheet", "source_cell"]
+        records = [{
+            "year": row.year, "month": row.month, "unit": row.unit, "field": row.field,
+            "value": Decimal(row.value),
+            "previous": Decimal(row.previous_value) if row.previous_value is not None else None,
+            "previous_batch_id": row.previous_batch_id,
+            "change": _change_kind(None if row.previous_value is None else Decimal(row.previous_value),
+                                   Decimal(row.value)),
+            "source_file": row.source_file, "source_sheet": row.source_sheet, "source_cell": row.source_cell,
+        } for row in rows]
+        if not records:
+            return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        frame["previous_batch_id"] = frame["previous_batch_id"].astype(object)
+        return frame
+
+    def undo(self, batch_id: int, *, user: str = "", audit: Audit = None) -> UndoResult:
+        """Restore exactly what was there before the batch; refused if a later batch changed the same values."""
+        with self._errors(f"復原第 {batch_id:,} 批"):
+            return self._write(lambda connection: self._undo(connection, batch_id, user.strip()), audit)
+
+    def _undo(self, connection: Connection, batch_id: int, user: str) -> UndoResult:
+        batch = connection.execute(sa.select(batches_table).where(batches_table.c.id == batch_id)).first()
+        if batch is None:
+            raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄，無法復原。")
+        label = _batch_label(batch.id, batch.file_name)
+        if batch.undone_at is not None:
+            raise StoreError(f"{label}已於 {format_taiwan_time(_aware(batch.undone_at))} 復原過，不能重複復原。")
+        changes = connection.execute(
+            sa.select(value_changes_table).where(value_changes_table.c.batch_id == batch_id)
+            .order_by(value_changes_table.c.id)
+        ).all()
+        table = current_values_table
+        current = {
+            (row.year, row.unit, row.field, row.month): row
+            for row in connection.execute(
+                sa.select(table.c.year, table.c.unit, table.c.field, table.c.month, table.c.batch_id)
+                .where(table.c.year.in_(sorted({c.year for c in changes})),
+                       table.c.unit.in_(sorted({c.unit for c in changes})))
+            )
+        }
+        blocked: dict[int, list[tuple]] = {}
+        for change in changes:
+            key = (change.year, change.unit, change.field, change.month)
+            holder = current.get(key)
+            if holder is None or holder.batch_id != batch_id:
+                blocked.setdefault(holder.batch_id if holder is not None else 0, []).append(key)
+        if blocked:
+            raise StoreError(self._blocked_message(connection, label, batch_id, blocked))
+
+        restores = [change for change in changes if change.previous_value is not None]
+        removals = [change for change in changes if change.previous_value is None]
+        if restores:
+            connection.execute(_update_current(), [{
+                **_bound_key((c.year, c.unit, c.field, c.month)), "value": c.previous_value,
+                "batch_id": c.previous_batch_id, "source_file": c.previous_source_file or "",
+                "source_sheet": c.previous_source_sheet or "", "source_cell": c.previous_source_cell or "",
+            } for c in restores])
+        if removals:
+            connection.execute(
+                table.delete().where(table.c.year == sa.bindparam("key_year"), table.c.unit == sa.bindparam("key_unit"),
+                                     table.c.field == sa.bindparam("key_field"),
+                                     table.c.month == sa.bindparam("key_month")),
+                [_bound_key((c.year, c.unit, c.field, c.month)) for c in removals],
+            )
+        self._mark_undone(connection, batch_id, user)
+        unchanged = sum(Decimal(change.previous_value) == Decimal(change.value) for change in restores)
+        restored = len(restores) - unchanged
+        message = f"已復原{label}：{counts_text(restored, len(removals), unchanged, done=True)}。"
+        return UndoResult(batch_id, restored, len(removals), message, unchanged)
+
+    def _mark_undone(self, connection: Connection, batch_id: int, user: str) -> None:
+        connection.execute(batches_table.update().where(batches_table.c.id == batch_id)
+                           .values(undone_at=_now(), undone_by=user))
+
+    def _blocked_message(self, connection: Connection, label: str, batch_id: int,
+                         blocked: dict[int, list[tuple]]) -> str:
+        if 0 in blocked:  # the stack discipline makes this impossible; say so rather than guess
+            return f"無法復原{label}：資料庫中的數值與上傳紀錄不一致（{_describe_key(*blocked[0][0], self.field_names)}），請聯絡系統管理者。"
+        later = connection.execute(
+            sa.select(batches_table).where(batches_table.c.id.in_(sorted(blocked))).order_by(batches_table.c.id.desc())
+        ).all()
+        parts = []
+        for batch in later:
+            keys = blocked[batch.id]
+            parts.append(f"{_batch_label(batch.id, batch.file_name)}（{format_taiwan_time(_aware(batch.uploaded_at))} 上傳）"
+                         f"也填報了其中 {len(keys):,} 筆數值，例如 {_describe_key(*keys[0], self.field_names)}")
+        order = "、".join(f"第 {batch.id:,} 批" for batch in later)
+        return (f"無法復原{label}：之後的" + "；".join(parts) +
+                f"。請先復原{order}，再復原第 {batch_id:,} 批。")
+
+    def data_version(self) -> tuple[int, int, int]:
+        """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or
+        plan version changes it, whichever process made it."""
+        query = sa.select(
+            sa.select(sa.func.coalesce(sa.func.max(batches_table.c.id), 0)).scalar_subquery(),
+            sa.select(sa.func.count(batches_table.c.undone_at)).scalar_subquery(),
+            sa.select(sa.func.coalesce(sa.func.max(plan_versions_table.c.id), 0)).scalar_subquery(),
+        )
+        with self._errors("讀取資料"), self._reading() as connection:
+            row = connection.execute(query).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+
+def _change_kind(before: Decimal | None, incoming: Decimal) -> str:
+    if before is None:
+        return CHANGE_ADDED
+    return CHANGE_SAME if before == incoming else CHANGE_CHANGED
+
+
+def _key_record(row: _Incoming) -> dict[str, Any]:
+    return {"year": row.year, "unit": row.unit, "field": row.field, "month": row.month}
+
+
+def _value_record(row: _Incoming) -> dict[str, Any]:
+    return {"value": canonical_decimal(row.value), "source_file": row.source_file,
+            "source_sheet": row.source_sheet, "source_cell": row.source_cell}
+
+
+def _bound_key(key: tuple[int, str, str, int]) -> dict[str, Any]:
+    year, unit, field, month = key
+    return {"key_year": year, "key_unit": unit, "key_field": field, "key_month": month}
+
+
+def _update_current() -> sa.Update:
+    table = current_values_table
+    return (table.update()
+            .where(table.c.year == sa.bindparam("key_year"), table.c.unit == sa.bindparam("key_unit"),
+                   table.c.field == sa.bindparam("key_field"), table.c.month == sa.bindparam("key_month"))
+            .values(value=sa.bindparam("value"), batch_id=sa.bindparam("batch_id"),
+                    source_file=sa.bindparam("source_file"), source_sheet=sa.bindparam("source_sheet"),
+                    source_cell=sa.bindparam("source_cell")))
+
+
+def _change_record(batch_id: int, row: _Incoming, existing: sa.Row | None) -> dict[str, Any]:
+    record = {"batch_id": batch_id, **_key_record(row), **_value_record(row),
+              "previous_value": None, "previous_batch_id": None, "previous_source_file": None,
+              "previous_source_sheet": None, "previous_source_cell": None}
+    if existing is not None:
+        record.update(previous_value=existing.value, previous_batch_id=existing.batch_id,
+                      previous_source_file=existing.source_file, previous_source_sheet=existing.source_sheet,
+                      previous_source_cell=existing.source_cell)
+    return record
+
+
+def _batch_info(row: sa.Row, periods: tuple[tuple[int, str], ...] = ()) -> BatchInfo:
+    return BatchInfo(row.id, row.file_name, row.sha256, _aware(row.uploaded_at), row.uploader, row.row_count,
+                     _aware(row.undone_at), row.undone_by or "", int(row.values_set), periods)
+
+
+def _text(raw: object) -> str:
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return ""
+    return str(raw)
+
+
+def _incoming_rows(frame: pd.DataFrame, names: Mapping[str, str]) -> list[_Incoming]:
+    """The frame's rows as exact, typed values; a frame the readers should never produce is refused."""
+    missing = [column for column in TIDY_COLUMNS if column not in frame.columns]
+    if missing:
+        raise InputError(Problem(f"資料表缺少欄位：{'、'.join(missing)}（程式內部錯誤，請回報）"))
+    problems: list[Problem] = []
+    rows: list[_Incoming] = []
+    seen: dict[tuple, _Incoming] = {}
+    columns = [frame[column].tolist() for column in TIDY_COLUMNS]
+    names_seen: dict[str, str] = {}
+
+    def stored_name(name: str) -> str:  # one file name repeats on every row
+        if name not in names_seen:
+            names_seen[name] = clean_file_name(name).text if name else ""
+        return names_seen[name]
+
+    for year, month, unit, field, value, source_file, source_sheet, source_cell in zip(*columns):
+        place = {"file": _text(source_file), "sheet": _text(source_sheet), "cell": _text(source_cell),
+                 "field": _text(field)}
+        try:
+            exact = _exact_value(value)
+            row = _Incoming(int(year), _text(unit).strip(), _text(field).strip(), int(month), exact,
+                            stored_name(place["file"]), without_controls(place["sheet"]), place["cell"])
+        except (TypeError, ValueError, InvalidOperation, OverflowError) as error:
+            problems.append(Problem(f"數值「{_text(value)}」無法儲存：{error}", value=_text(value), **place))
+            continue
+        if not row.unit or not row.field:
+            problems.append(Problem("缺少單位或項目代碼，無法儲存", value=_text(value), **place))
+            continue
+        earlier = seen.get(row.key)
+        if earlier is not None:
+            where = f"{earlier.source_sheet} {earlier.source_cell}".strip() or "前面的列"
+            problems.append(Problem(
+                f"{_describe_key(*row.key, names)} 在同一個檔案中出現兩次（另一次在 {where}），請只保留一個數值",
+                value=_text(value), **place))
+            continue
+        seen[row.key] = row
+        rows.append(row)
+    if problems:
+        raise InputError(problems[:_MAX_PROBLEMS])
+    return rows
+
+
+def _exact_value(value: object) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError("必須是精確的十進位數（Decimal），不接受浮點數")
+    if isinstance(value, Decimal):
+        exact = value
+    elif isinstance(value, (int, str)):
+        exact = Decimal(str(value).strip())
+    else:
+        exact = Decimal(int(value))  # numpy integers
+    if not exact.is_finite():
+        raise ValueError("不是有限的數字")
+    return Decimal(canonical_decimal(exact))

@@ -1,0 +1,136 @@
+"""What people keep beside the figures: notes on indicators behind plan (and their history), what-if scenarios
+and the column mappings remembered for exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from metrics.errors import InputError, Problem, StoreError
+from metrics.store.audit import Audit
+from metrics.store.repository import Repository
+from metrics.store.schema import (_aware, _dump_json, _load_json, _now, column_mappings_table, notes_history_table,
+                                  notes_table, scenarios_table)
+
+@dataclass(frozen=True)
+class Note:
+    indicator_id: str
+    reason: str  # 落後原因
+    action: str  # 改進措施
+    author: str
+    updated_at: dt.datetime
+
+
+class Workspace(Repository):
+    """Notes, scenarios and column mappings."""
+
+    def save_note(self, year: int, unit: str, month: int, indicator_id: str, reason: str, action: str,
+                  author: str = "", audit: Audit = None) -> None:
+        """Save 落後原因 and 改進措施 of one indicator in one month (both empty clears it); every text saved stays
+        in the notes' history, so replacing a note never loses what it said."""
+        key = {"year": int(year), "unit": unit, "month": int(month), "indicator_id": str(indicator_id)}
+        now = _now()
+        values = {"reason": reason.strip(), "action": action.strip(), "author": author.strip(), "updated_at": now}
+        table = notes_table
+        where = sa.and_(*(table.c[name] == value for name, value in key.items()))
+
+        def write(connection: Connection) -> None:
+            connection.execute(table.delete().where(where))
+            if values["reason"] or values["action"]:
+                connection.execute(table.insert().values(**key, **values))
+            connection.execute(notes_history_table.insert().values(
+                **key, reason=values["reason"], action=values["action"], author=values["author"], saved_at=now))
+
+        with self._errors("儲存說明"):
+            self._write(write, audit)
+
+    def note_history(self, year: int, unit: str, month: int, indicator_id: str) -> list[Note]:
+        """Every text saved for one indicator in one month, newest first."""
+        table = notes_history_table
+        query = (sa.select(table).where(table.c.year == int(year), table.c.unit == unit, table.c.month == int(month),
+                                        table.c.indicator_id == str(indicator_id))
+                 .order_by(table.c.id.desc()))
+        with self._errors("讀取說明"), self._reading() as connection:
+            return [Note(row.indicator_id, row.reason, row.action, row.author, _aware(row.saved_at))
+                    for row in connection.execute(query)]
+
+    def notes(self, year: int, unit: str, month: int) -> dict[str, Note]:
+        table = notes_table
+        query = sa.select(table).where(table.c.year == year, table.c.unit == unit, table.c.month == month)
+        with self._errors("讀取說明"), self._reading() as connection:
+            return {row.indicator_id: Note(row.indicator_id, row.reason, row.action, row.author,
+                                           _aware(row.updated_at))
+                    for row in connection.execute(query)}
+
+    def save_scenario(self, year: int, unit: str, name: str, payload: dict, *, audit: Audit = None) -> None:
+        name = name.strip()
+        if not name:
+            raise InputError(Problem("情境名稱不可空白，請輸入名稱後再儲存。", field="情境名稱"))
+        text = _dump_json(payload)
+        table = scenarios_table
+        where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.name == name)
+
+        def write(connection: Connection) -> None:
+            now = _now()
+            updated = connection.execute(table.update().where(where).values(payload=text, updated_at=now))
+            if updated.rowcount == 0:
+                connection.execute(table.insert().values(year=int(year), unit=unit, name=name, payload=text,
+                                                         created_at=now, updated_at=now))
+
+        with self._errors(f"儲存情境「{name}」"):
+            self._write(write, audit)
+
+    def scenarios(self, year: int, unit: str) -> list[str]:
+        """The names of the scenarios saved for one unit's plan of one year."""
+        table = scenarios_table
+        query = (sa.select(table.c.name).where(table.c.year == int(year), table.c.unit == unit)
+                 .order_by(table.c.name))
+        with self._errors("讀取情境"), self._reading() as connection:
+            return list(connection.execute(query).scalars())
+
+    def load_scenario(self, year: int, unit: str, name: str) -> dict:
+        table = scenarios_table
+        query = sa.select(table.c.payload).where(table.c.year == int(year), table.c.unit == unit,
+                                                 table.c.name == name.strip())
+        with self._errors(f"讀取情境「{name}」"), self._reading() as connection:
+            text = connection.execute(query).scalar()
+        if text is None:
+            raise StoreError(f"找不到 {unit} {year} 年度名為「{name}」的情境，可能已被刪除。")
+        return _load_json(text)
+
+    def delete_scenario(self, year: int, unit: str, name: str, *, audit: Audit = None) -> None:
+        """Delete a scenario; deleting one that is already gone does nothing."""
+        table = scenarios_table
+        where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.name == name.strip())
+        with self._errors(f"刪除情境「{name}」"):
+            self._write(lambda connection: connection.execute(table.delete().where(where)), audit)
+
+    def save_mapping(self, source: str, signature: str, mapping: dict, *, year: int, unit: str,
+                     audit: Audit = None) -> None:
+        table = column_mappings_table
+        text = _dump_json(mapping)
+        where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.source == source,
+                        table.c.signature == signature)
+
+        def write(connection: Connection) -> None:
+            connection.execute(table.delete().where(where))
+            connection.execute(table.insert().values(year=int(year), unit=unit, source=source, signature=signature,
+                                                     mapping=text, updated_at=_now()))
+
+        with self._errors("儲存欄位對應"):
+            self._write(write, audit)
+
+    def load_mapping(self, source: str, signature: str, *, year: int, unit: str) -> dict | None:
+        """The unit's mapping for this header row: the one saved for that year, else its latest earlier one
+        (an export keeps its layout from one year to the next)."""
+        table = column_mappings_table
+        query = (sa.select(table.c.mapping)
+                 .where(table.c.unit == unit, table.c.source == source, table.c.signature == signature,
+                        table.c.year <= int(year))
+                 .order_by(table.c.year.desc()).limit(1))
+        with self._errors("讀取欄位對應"), self._reading() as connection:
+            text = connection.execute(query).scalar()
+        return None if text is None else _load_json(text)
