@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from metrics import audit_chain
 from metrics.store.accounts import Accounts, LoginAttempt, StoredAccount
@@ -17,13 +16,12 @@ from metrics.store.copying import Contents
 from metrics.store.engine import Database
 from metrics.store.figures import BatchInfo, Figures, IngestResult, Provenance, UndoResult
 from metrics.store.plans import Plans, StoredPlan
+from metrics.store.repository import Repository
 from metrics.store.workspace import Note, Workspace
 
-T = TypeVar("T")
-
-
-class Store:
-    """The KPI store at one database URL (default: env KPI_DB_URL, else data/kpi.sqlite3)."""
+class Store(Repository):
+    """The KPI store at one database URL (default: env KPI_DB_URL, else data/kpi.sqlite3). Its own transactions
+    (`_errors`, `_reading`, `_write`) and `display_url` are the Repository's, on the Database it shares."""
 
     def __init__(self, url: str | None = None, *, schema: str | None = None,
                  field_names: Mapping[str, str] | None = None, lock_wait_seconds: float | None = None,
@@ -63,29 +61,12 @@ class Store:
         return self.database.dialect
 
     @property
-    def _dialect(self) -> str:
-        return self.database._dialect
-
-    @property
     def _engine(self) -> Engine:
         return self.database._engine
 
     @property
     def _lock_key(self) -> int:
         return self.database._lock_key
-
-    def _errors(self, doing: str) -> AbstractContextManager[None]:
-        return self.database._errors(doing)
-
-    def _reading(self, *, whole: bool = False) -> AbstractContextManager[Connection]:
-        return self.database._reading(whole=whole)
-
-    def _write(self, action: Callable[[Connection], T], audit: Audit = None, *, store_lock: bool = True) -> T:
-        return self.database._write(action, audit, store_lock=store_lock)
-
-    def display_url(self) -> str:
-        """The URL with any password masked, for showing to users."""
-        return self.database.display_url()
 
     def close(self) -> None:
         self.database.close()
