@@ -212,9 +212,12 @@ def account_box(services: Services, actor: Actor) -> None:
     """The sidebar's account: who is logged in, what they may do and when the login ends, or the login form.
     It is a fragment that reruns by itself just after the login's expiry, so that it never says 已登入 for a
     login that has ended (one short run per idle period, not a poll)."""
-    seconds = None
-    if actor.account is not None and actor.expires_at is not None:
-        seconds = max((actor.expires_at - services.clock()).total_seconds(), 0) + EXPIRY_MARGIN_SECONDS
+    if actor.account is None or actor.expires_at is None:
+        # Nothing to time: the login form submits with the page itself, one run (a fragment's own run would
+        # first have to ask for the page's, and a loaded server made that second wait long).
+        _account_details(services, actor)
+        return
+    seconds = max((actor.expires_at - services.clock()).total_seconds(), 0) + EXPIRY_MARGIN_SECONDS
     st.fragment(_account_fragment, run_every=seconds)(services, {"actor": actor, "drawn": False})
 
 
