@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from metrics.errors import StoreError
+from metrics.names import printable
 from metrics.store.repository import Repository
 from metrics.store.schema import TABLE_LABELS, TRANSFER_TABLES, _stored_version
 
@@ -60,7 +61,11 @@ class Contents(Repository):
                 pending = iter(rows)  # in slices, so that a file's rows are never all held at once
                 while records := [{column: _restored(value, kind) for column, value, kind in zip(columns, row, types)}
                                   for row in itertools.islice(pending, 5_000)]:
-                    connection.execute(table.insert(), records)
+                    first = written.get(name, 0) + 1
+                    try:
+                        connection.execute(table.insert(), records)
+                    except (sa.exc.IntegrityError, sa.exc.DataError, sa.exc.ProgrammingError) as error:
+                        raise _refused_rows(name, first, first + len(records) - 1, error) from error
                     written[name] = written.get(name, 0) + len(records)
                 written.setdefault(name, 0)
             if self._dialect == "postgresql":  # explicit ids leave the sequences behind
@@ -78,6 +83,21 @@ class Contents(Repository):
     def _counts(self, connection: Connection) -> dict[str, int]:
         return {table.name: int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
                 for table in TRANSFER_TABLES}
+
+
+def _refused_rows(name: str, first: int, last: int, error: sa.exc.DBAPIError) -> StoreError:
+    """The database refused rows being loaded: said in words naming the table and the rows, its own text last."""
+    label = TABLE_LABELS.get(name, name)
+    if isinstance(error, sa.exc.IntegrityError):
+        why = "違反唯一性或關聯的限制（有重複的編號或鍵值，或指向不存在的資料）"
+    elif isinstance(error, sa.exc.DataError):
+        why = "有值的型態、長度或範圍不合這個資料表的欄位"
+    else:
+        why = "資料表的結構與資料不合"
+    rows = f"第 {first:,} 筆" if first == last else f"第 {first:,}～{last:,} 筆中的一筆"
+    detail = printable(str(getattr(error, "orig", None) or error).splitlines()[0])[:300]
+    return StoreError(f"寫入{label}（{name}）{rows}時，資料庫拒絕寫入：{why}；所有資料均未寫入，資料庫仍是空的。"
+                      f"（資料庫的原文：{detail}）")
 
 
 def _restored(value: Any, kind: sa.types.TypeEngine) -> Any:

@@ -191,13 +191,25 @@ class Database:
                 raise StoreError(f"資料庫 {self.display_url()} 的 search_path 沒有可用的 schema，請先建立 schema。")
             # Stores in different schemas of one database must not wait on each other.
             self._lock_key = zlib.crc32(f"kpi-store:{current_schema}".encode())
-        with self._reading() as connection:
-            version = _stored_version(connection)
+        unread: StoreBusy | None = None
+        try:
+            with self._reading() as connection:
+                version = _stored_version(connection)
+        except StoreBusy as busy:
+            if self._dialect != "sqlite":
+                raise
+            # Several processes opening a new SQLite file at once: a reader can be told "locked" at once while
+            # another switches the file to WAL, without waiting. The write below waits its turn and checks again.
+            unread, version = busy, None
         if version == SCHEMA_VERSION:  # nothing to create: a role that does not own the tables opens it too
             return
         _check_not_newer(version, self.display_url())
         try:
             self._write(lambda connection: _create_or_migrate(connection, self.display_url()))
+        except StoreBusy:
+            if unread is not None:  # still locked: the person asked to read, so say that
+                raise unread from None
+            raise
         except sa.exc.ProgrammingError as error:
             if getattr(error.orig, "sqlstate", None) != "42501":  # insufficient privilege
                 raise
