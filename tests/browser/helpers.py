@@ -218,18 +218,22 @@ def grid_row_count(table: Locator) -> int:
     return int(table.locator('table[role="grid"]').get_attribute("aria-rowcount")) - 1
 
 
-def edit_grid_number(page: Page, table: Locator, column: str, row: int, value: str) -> None:
+def edit_grid_number(page: Page, table: Locator, column: str, row: int, value: str, *,
+                     first: str | None = None, row_markers: int = 0) -> None:
     """Type a number into a cell of an st.data_editor. The grid is a canvas: select a cell with a click,
     walk to the wanted one with the arrow keys (from the top-left corner, so where the click landed does
-    not matter), open the cell's editor with Enter, replace its text and commit with Enter."""
-    target_column = column_index(table, column)
-    columns = table.locator('th[role="columnheader"]').count()
+    not matter), open the cell's editor with Enter, replace its text and commit with Enter. An editor with
+    num_rows="dynamic" has a row-selection column `row_markers` pixels wide (a click there selects a row):
+    the click lands past it, and the steps right are counted from its first data column `first`."""
+    origin = column_index(table, first) if first is not None else 0
+    target_column = column_index(table, column) - origin
+    columns = target_column + 1 if first is not None else table.locator('th[role="columnheader"]').count()
     rows = grid_row_count(table)
     grid = table.get_by_test_id("stDataFrameResizable")
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     assert box is not None, "the data editor is not on screen"
-    page.mouse.click(box["x"] + 8, box["y"] + GRID_ROW_PIXELS * 2.5)
+    page.mouse.click(box["x"] + row_markers + 8, box["y"] + GRID_ROW_PIXELS * 2.5)
     for key, times in (("ArrowLeft", columns), ("ArrowUp", rows), ("ArrowRight", target_column), ("ArrowDown", row)):
         for _ in range(times):
             page.keyboard.press(key)
