@@ -150,9 +150,12 @@ def shared_app(tmp_path_factory) -> Iterator[StreamlitApp]:
 
 
 @pytest.fixture
-def fresh_app(tmp_path) -> Iterator[StreamlitApp]:
+def fresh_app(tmp_path, request) -> Iterator[StreamlitApp]:
     with running_app(tmp_path) as app:
         yield app
+        call = request.node.stash.get(REPORTS, {}).get("call")
+        if call is not None and call.failed:
+            print("The server's log (its end):", app.log_tail(), sep="\n")
 
 
 @pytest.fixture
@@ -183,6 +186,21 @@ def page(chromium, request):
     browser_page = context.new_page()
     errors: list[str] = []
     browser_page.on("pageerror", lambda error: errors.append(str(error)))
+    # What went over the app's WebSocket, printed when the test fails: it tells a click the browser never sent
+    # from one the server did not answer.
+    frames: list[str] = []
+    started = time.monotonic()
+
+    def watch(socket) -> None:
+        def record(direction: str):
+            def add(payload: bytes | str) -> None:
+                data = payload if isinstance(payload, bytes) else payload.encode()
+                frames.append(f"{time.monotonic() - started:8.2f}s {direction} {len(data)} bytes")
+            return add
+        socket.on("framesent", record("sent"))
+        socket.on("framereceived", record("received"))
+        socket.on("close", lambda _socket: frames.append(f"{time.monotonic() - started:8.2f}s closed"))
+    browser_page.on("websocket", watch)
     try:
         yield browser_page
         call = request.node.stash.get(REPORTS, {}).get("call")
@@ -190,6 +208,7 @@ def page(chromium, request):
             safe_name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
             with suppress(PlaywrightError):  # a crashed page must not hide the test's own failure
                 save_screenshot(browser_page, f"FAILED-{safe_name}", wait=False)
+            print("WebSocket frames (the last 300):", *frames[-300:], sep="\n")
         assert not errors, f"JavaScript errors on the page: {errors}"
     finally:
         context.close()

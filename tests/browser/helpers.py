@@ -94,8 +94,9 @@ def log_in(page: Page, username: str = TESTER, password: str = PASSWORD) -> None
     except AssertionError:
         # On a loaded machine a click landing while the page re-renders can be lost (the form still holds both
         # fields and no message says why); a person would press the button again, and so does the test.
-        if sidebar.get_by_test_id("stAlert").count() or not submit.is_visible():
-            raise
+        login_box = sidebar.get_by_test_id("stExpander").filter(has_text="登入")
+        if login_box.get_by_test_id("stAlert").count() or not submit.is_visible():
+            raise  # the login answered (a refusal), or the form is gone: not a lost click
         wait_for_app_idle(page)
         submit.click()
         expect(sidebar.get_by_text("已登入：")).to_be_visible(timeout=20_000)
@@ -209,6 +210,10 @@ def column_index(table: Locator, column: str) -> int:
     return int(column_header.get_attribute("aria-colindex")) - 1
 
 
+GRID_FOCUS_ATTEMPTS = 3
+GRID_FOCUS_MS = 5_000
+
+
 def grid_cell(table: Locator, column: str, row: int) -> Locator:
     return table.get_by_test_id(f"glide-cell-{column_index(table, column)}-{row}")
 
@@ -216,6 +221,25 @@ def grid_cell(table: Locator, column: str, row: int) -> Locator:
 def grid_row_count(table: Locator) -> int:
     """Data rows, from the accessibility table's aria-rowcount (which counts the header row too)."""
     return int(table.locator('table[role="grid"]').get_attribute("aria-rowcount")) - 1
+
+
+def focus_grid(page: Page, table: Locator, row_markers: int = 0) -> None:
+    """Click into the grid's first data rows and wait until its canvas has the keyboard. A click measured
+    while the grid still settles its size can land beside it; the keys would then move whatever had the
+    focus (a tab list switches tabs), so the click is measured and made again until the grid has it."""
+    grid = table.get_by_test_id("stDataFrameResizable")
+    canvas = table.get_by_test_id("data-grid-canvas")
+    for _attempt in range(GRID_FOCUS_ATTEMPTS):
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        assert box is not None, "the data editor is not on screen"
+        page.mouse.click(box["x"] + row_markers + 8, box["y"] + GRID_ROW_PIXELS * 2.5)
+        try:
+            expect(canvas).to_be_focused(timeout=GRID_FOCUS_MS)
+            return
+        except AssertionError:
+            wait_for_app_idle(page)
+    expect(canvas).to_be_focused()
 
 
 def edit_grid_number(page: Page, table: Locator, column: str, row: int, value: str, *,
@@ -229,11 +253,7 @@ def edit_grid_number(page: Page, table: Locator, column: str, row: int, value: s
     target_column = column_index(table, column) - origin
     columns = target_column + 1 if first is not None else table.locator('th[role="columnheader"]').count()
     rows = grid_row_count(table)
-    grid = table.get_by_test_id("stDataFrameResizable")
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    assert box is not None, "the data editor is not on screen"
-    page.mouse.click(box["x"] + row_markers + 8, box["y"] + GRID_ROW_PIXELS * 2.5)
+    focus_grid(page, table, row_markers)
     for key, times in (("ArrowLeft", columns), ("ArrowUp", rows), ("ArrowRight", target_column), ("ArrowDown", row)):
         for _ in range(times):
             page.keyboard.press(key)
