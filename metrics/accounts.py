@@ -18,6 +18,8 @@ from metrics.catalogue import ROLES_FILE
 from metrics.errors import KpiError, PlanError
 
 MINIMUM_PASSWORD_LENGTH = 10
+# A bound on what is hashed: a pasted megabyte would otherwise be hashed on every login attempt.
+MAXIMUM_PASSWORD_LENGTH = 256
 USERNAME_MAX = 64
 USERNAME = re.compile(rf"^[A-Za-z0-9_.@-]{{2,{USERNAME_MAX}}}$")
 # Characters of a person's name as accounts show it: a name with a title fits; the name labels every audit row
@@ -178,6 +180,8 @@ def password_problem(password: str, username: str = "") -> str | None:
     """What is wrong with a new password, or None."""
     if len(password) < MINIMUM_PASSWORD_LENGTH:
         return f"密碼至少要 {MINIMUM_PASSWORD_LENGTH} 個字元"
+    if len(password) > MAXIMUM_PASSWORD_LENGTH:
+        return f"密碼最多 {MAXIMUM_PASSWORD_LENGTH} 個字元（輸入的有 {len(password):,} 個）"
     if username and password.lower() == username.lower():
         return "密碼不可與帳號相同"
     return None

@@ -21,8 +21,8 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from metrics.accounts import (Account, Action, Decision, PermissionDenied, Roles, Settings, allowed, password_problem,
-                              username_problem)
+from metrics.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Action, Decision, PermissionDenied, Roles, Settings,
+                              allowed, password_problem, username_problem)
 from metrics.catalogue import Catalogue, Units, load_units, plans_directory
 from metrics.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
@@ -233,6 +233,8 @@ class Services:
         return started
 
     def _matches(self, password_hash: str, password: str) -> bool:
+        if len(password) > MAXIMUM_PASSWORD_LENGTH:
+            return False  # no stored password is that long; not hashed, for a known and an unknown name alike
         try:
             return self.hasher.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

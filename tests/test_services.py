@@ -217,6 +217,7 @@ def test_the_first_administrator_is_created_once(services):
     ("王小明", PASSWORD, "帳號只能用英文字母"),
     ("samename12", "samename12", "密碼不可與帳號相同"),
     ("okay", "123456789", "密碼至少要 10 個字元"),
+    ("okay", "x" * 256 + "y", "密碼最多 256 個字元（輸入的有 257 個）"),
 ])
 def test_new_accounts_are_checked(services, username, password, message):
     with pytest.raises(InputError, match=message):
@@ -267,6 +268,26 @@ def test_lock_out_after_five_failures_and_unlock_after_fifteen_minutes(services)
     outcomes = [(row.action, row.outcome) for row in services.store.audit_log() if row.action == "登入"]
     assert outcomes[:3] == [("登入", "允許"), ("登入", "失敗"), ("登入", "拒絕")]
     assert outcomes.count(("登入", "失敗")) == 6
+
+
+def test_the_longest_password_works_and_a_longer_one_is_a_failed_attempt_never_hashed(services):
+    longest = "長" * 256
+    services.create_first_administrator("admin", "系統管理者", longest)
+    hashed = []
+
+    class Counting(PasswordHasher):
+        def verify(self, stored, password):
+            hashed.append(len(password))
+            return super().verify(stored, password)
+    services.hasher = Counting(time_cost=1, memory_cost=8, parallelism=1)
+    for name in ("admin", "nobody"):  # a known and an unknown name alike: nothing to time
+        with pytest.raises(LoginFailed) as failed:
+            services.login(name, longest + "長")
+        assert str(failed.value) == WRONG_PASSWORD
+    assert hashed == []
+    assert services.store.account(username="admin").failed_logins == 1
+    services.login("admin", longest)
+    assert hashed == [256]
 
 
 def test_an_unknown_account_fails_like_a_wrong_password(services):

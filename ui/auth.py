@@ -202,7 +202,7 @@ def login_form(services: Services, *, where: str) -> None:
     if notice:
         st.error(notice)
     with st.form(key=f"login_form_{where}", enter_to_submit=True):
-        st.text_input("帳號", key=f"login_username_{where}", autocomplete="username")
+        st.text_input("帳號", key=f"login_username_{where}", autocomplete="username", max_chars=USERNAME_MAX)
         st.text_input("密碼", type="password", key=f"login_password_{where}", autocomplete="current-password")
         st.form_submit_button("登入", on_click=_log_in,
                               args=(services, f"login_username_{where}", f"login_password_{where}"))
