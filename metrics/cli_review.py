@@ -18,7 +18,8 @@ from metrics.cli import (command_line_actor, display_width, file_catalogue, open
 from metrics.names import printable
 from metrics.store import format_taiwan_time
 
-STEPS = {"submit": "送出自評", "return": "退回修正", "pass": "初核通過", "approve": "核定", "reopen": "重新開放（須以 --comment 說明理由）"}
+DONE = {"submit": "送出自評", "return": "退回修正", "pass": "初核通過", "approve": "核定", "reopen": "重新開放"}
+STEPS = {**DONE, "return": "退回修正（須以 --comment 說明原因）", "reopen": "重新開放已核定的自評（須以 --comment 說明理由）"}
 
 
 def add_review_parser(commands: argparse._SubParsersAction) -> None:
@@ -58,8 +59,8 @@ def command_review(arguments: argparse.Namespace) -> int:
     step = {"submit": review.submit, "return": review.return_, "pass": review.pass_, "approve": review.approve,
             "reopen": review.reopen}[arguments.review_command]
     stored = step(actor, arguments.year, unit, arguments.checkpoint, arguments.comment)
-    print(printable(f"{stored.unit} {stored.year} 年度{stored.checkpoint_name}自評：{STEPS[arguments.review_command].split('（')[0]}"
-                    f"完成，目前狀態「{stored.state.value}」。"))
+    print(printable(f"{stored.unit} {stored.year} 年度{stored.checkpoint_name}自評：{DONE[arguments.review_command]}完成，"
+                    f"目前狀態「{stored.state.value}」。"))
     return 0
 
 

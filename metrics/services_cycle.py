@@ -42,6 +42,9 @@ NEXT = {
     State.APPROVED: "已核定；如需修改須先重新開放",
 }
 COMMENT_MAX = 2_000
+# The [steps] key of the cycle file whose roles do each step.
+STEP_KEYS = {Step.SUBMIT: "submit", Step.PASS: "review", Step.RETURN: "review", Step.APPROVE: "approve",
+             Step.REOPEN: "reopen"}
 
 
 @dataclass(frozen=True)
@@ -214,10 +217,10 @@ class Review:
         self._expect(actor, step, year, unit, point, current, (source,))
         account_id = self._account_id(actor)
         if account_id is not None and current.submitted_by_id == account_id:
+            others = self.cycle.step_roles(STEP_KEYS[step], self.services.roles)
             self._refuse(actor, step, year, unit, subject, PermissionDenied(
                 f"您不能{step.label}自己送出的自評（{unit} {point.label(year)}，由您於 "
-                f"{format_taiwan_time(current.submitted_at)} 送出）；請由其他具「{self.cycle.step_roles(_key(step), self.services.roles)}」"
-                "角色的同仁辦理。"))
+                f"{format_taiwan_time(current.submitted_at)} 送出）；請由其他具「{others}」角色的同仁辦理。"))
         return self._write(actor, self._change(actor, step, current, target, comment,
                                                self._comments(current, comments)), point, subject, comment)
 
@@ -299,9 +302,10 @@ class Review:
                 explanation = "；".join(part for part in (
                     f"落後原因：{note.reason}" if note and note.reason else "",
                     f"改進措施：{note.action}" if note and note.action else "") if part)
-            achievement = None if result.achievement is None else canonical_decimal(
-                Decimal(round_half_up(result.achievement * 100, 2).numerator)
-                / Decimal(round_half_up(result.achievement * 100, 2).denominator))
+            achievement = None
+            if result.achievement is not None:
+                percent = round_half_up(result.achievement * 100, 2)  # a denominator of 100: exact as a decimal
+                achievement = canonical_decimal(Decimal(percent.numerator) / Decimal(percent.denominator))
             items.append(AssessmentItem(indicator, result.indicator.short_name, result.format_value(result.actual),
                                         achievement, self.cycle.light(result.achievement).value, explanation))
         return items
@@ -327,10 +331,3 @@ class _Raced(KpiError):
 
     def __init__(self, current: StoredAssessment | None):
         super().__init__(current.state.value if current else "")
-
-
-def _key(step: Step) -> str:
-    """The [steps] key of the cycle file whose roles do `step`."""
-    return {Step.SUBMIT: "submit", Step.PASS: "review", Step.RETURN: "review", Step.APPROVE: "approve",
-            Step.REOPEN: "reopen"}[step]
-

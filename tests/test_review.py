@@ -270,12 +270,13 @@ def test_comments_on_an_indicator_the_assessment_does_not_have_are_refused(revie
 # ---- the status of every unit ----
 
 @pytest.mark.parametrize(("now", "uploads", "expected"), [
-    # 112/03/01: no month of q1 due yet (January's figures are due 112/02/10 — already past on 03/01)
+    # 112/02/01: no month of q1 due yet (January's figures are due 112/02/10)
     (dt.datetime(2023, 2, 1, tzinfo=dt.timezone.utc), {}, {OWN: State.NOT_STARTED, OTHER: State.NOT_STARTED}),
-    (dt.datetime(2023, 2, 1, tzinfo=dt.timezone.utc), {OWN: {1: "1"}}, {OWN: State.REPORTING, OTHER: State.NOT_STARTED}),
+    (dt.datetime(2023, 2, 1, tzinfo=dt.timezone.utc), {OWN: {1: "1"}},
+     {OWN: State.REPORTING, OTHER: State.NOT_STARTED}),
     # 112/02/11: January's figures are a day late
     (dt.datetime(2023, 2, 11, tzinfo=dt.timezone.utc), {OWN: {1: "1"}}, {OWN: State.REPORTING, OTHER: State.OVERDUE}),
-    (dt.datetime(2023, 2, 10, tzinfo=dt.timezone.utc), {}, {OWN: State.NOT_STARTED, OTHER: State.NOT_STARTED}),
+    (dt.datetime(2023, 2, 10, tzinfo=dt.timezone.utc), {}, {OWN: State.NOT_STARTED, OTHER: State.NOT_STARTED}),  # the day due
     # 112/04/16: the 自評 itself is a day late, though every figure is in
     (dt.datetime(2023, 4, 16, tzinfo=dt.timezone.utc), {OWN: {1: "1", 2: "1", 3: "1"}},
      {OWN: State.OVERDUE, OTHER: State.OVERDUE}),

@@ -217,7 +217,8 @@ def _transition(connection: Connection, change: AssessmentChange,
             [{"key_indicator": indicator, "comment": comment, "by": change.account}
              for indicator, comment in change.comments.items()])
     connection.execute(assessment_transitions_table.insert().values(
-        assessment_id=assessment_id, at=now, account=change.account, account_id=change.account_id, step=change.step.value,
+        assessment_id=assessment_id, at=now, account=change.account, account_id=change.account_id,
+        step=change.step.value,
         from_state=change.expected.value if change.expected else NONE_YET, to_state=change.to_state.value,
         comment=change.comment))
     return _assessment(connection.execute(sa.select(table).where(table.c.id == assessment_id)).one())
