@@ -38,6 +38,10 @@ class Action(enum.Enum):
     EDIT_PLAN = "edit_plan"
     MANAGE_ACCOUNTS = "manage_accounts"
     MANAGE_SETTINGS = "manage_settings"
+    SUBMIT_ASSESSMENT = "submit_assessment"
+    REVIEW_ASSESSMENT = "review_assessment"
+    APPROVE_ASSESSMENT = "approve_assessment"
+    REOPEN_ASSESSMENT = "reopen_assessment"
 
     @property
     def label(self) -> str:
@@ -53,11 +57,15 @@ ACTION_LABELS = {
     Action.VIEW: "檢視", Action.VIEW_AUDIT: "查看操作紀錄", Action.UPLOAD: "上傳數字", Action.UNDO: "復原上傳",
     Action.WRITE_NOTE: "填寫落後原因與改進措施", Action.SAVE_SCENARIO: "儲存情境", Action.DELETE_SCENARIO: "刪除情境",
     Action.EDIT_PLAN: "編修計畫", Action.MANAGE_ACCOUNTS: "管理帳號", Action.MANAGE_SETTINGS: "變更系統設定",
+    Action.SUBMIT_ASSESSMENT: "送出自評", Action.REVIEW_ASSESSMENT: "初核自評", Action.APPROVE_ASSESSMENT: "複核自評",
+    Action.REOPEN_ASSESSMENT: "重新開放已核定的自評",
 }
 
 UNIT_PHRASES = {
     Action.UPLOAD: "上傳{unit}資料", Action.UNDO: "復原{unit}上傳資料", Action.WRITE_NOTE: "填寫{unit}落後原因與改進措施",
     Action.SAVE_SCENARIO: "儲存{unit}情境", Action.DELETE_SCENARIO: "刪除{unit}情境", Action.EDIT_PLAN: "編修{unit}計畫",
+    Action.SUBMIT_ASSESSMENT: "送出{unit}自評", Action.REVIEW_ASSESSMENT: "初核{unit}自評",
+    Action.APPROVE_ASSESSMENT: "複核{unit}自評", Action.REOPEN_ASSESSMENT: "重新開放{unit}已核定的自評",
 }
 # The actions that concern one unit's figures or plan: a role limited to its units may do them only for a unit named
 # and among the account's; every other action of such a role (view, …) is not about a unit.

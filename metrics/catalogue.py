@@ -44,6 +44,7 @@ FIELDS_FILE = "fields.toml"
 UNITS_FILE = "units.toml"
 COMMON_FILE = "common.toml"
 ROLES_FILE = "roles.toml"  # the roles of the accounts (metrics.accounts), kept with the catalogue
+CYCLE_FILE = "cycle.toml"  # the performance cycle (metrics.cycle): checkpoints, deadlines, lights, steps
 DEFAULT_METHOD = "統計數據"
 DEFAULT_GAP_TEMPLATE = "還需 {amount} {unit}"
 SAMPLE_LABEL = "範例"
@@ -903,7 +904,7 @@ def _load_parts(directory: Path, problems: list[str]) -> _Parts:
 
 def _load_plans(directory: Path, parts: _Parts, plans: dict[PlanKey, Plan], problems: list[str], *,
                 sample: bool) -> None:
-    allowed = {COMMON_FILE} if sample else {FIELDS_FILE, UNITS_FILE, COMMON_FILE, ROLES_FILE}
+    allowed = {COMMON_FILE} if sample else {FIELDS_FILE, UNITS_FILE, COMMON_FILE, ROLES_FILE, CYCLE_FILE}
     for path in sorted(directory.iterdir()):
         if path.is_file() and path.suffix == ".toml" and path.name not in allowed:
             problems.append(f"{_shown(path)}：計畫檔須放在年度資料夾中（例如 plans/113/政風處.toml）；"

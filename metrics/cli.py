@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "備份；格式與筆數仍會檢查，檢查碼或驗證碼不符的一律拒絕")
         sub.add_argument("--max-mb", type=int, dest="max_mb", metavar="MB",
                          help="備份檔解壓縮後的大小上限（MB，預設 4096），防範壓縮炸彈")
+    from metrics.cli_review import add_review_parser
+
+    add_review_parser(commands)
     return parser
 
 
@@ -730,6 +733,9 @@ def command_plans_check(arguments: argparse.Namespace) -> int:
     if directory.resolve() == PLANS_DIRECTORY.resolve():  # the app loads the sample plans on top: check them too
         with_samples = load_catalogue(directory, samples=SAMPLE_PLANS_DIRECTORY)
         print(f"範例計畫（sample_data/plans/）無誤：{len(with_samples.plans) - len(catalogue.plans)} 個。")
+    from metrics.cli_review import cycle_check_line
+
+    print(cycle_check_line(directory))
     return 0
 
 
@@ -1085,6 +1091,12 @@ def command_restore(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_review(arguments: argparse.Namespace) -> int:
+    from metrics.cli_review import command_review as review
+
+    return review(arguments)
+
+
 def progress_line(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -1112,6 +1124,7 @@ COMMANDS = {
     "backup": command_backup,
     "restore": command_restore,
     "verify-backup": command_verify_backup,
+    "review": command_review,
 }
 
 

@@ -14,7 +14,8 @@ import datetime as dt
 import hashlib
 import numbers
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -26,12 +27,13 @@ from metrics.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Action, Decision
 from metrics.catalogue import Catalogue, Units, load_units, plans_directory
 from metrics.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
-from metrics import inputs
+from metrics import inputs, locks
 from metrics.names import clean_file_name
 from metrics.notes import check_note
 from metrics.plan import Plan
 from metrics.store import (AuditEntry, IngestResult, LoginAttempt, Outcome, Store, StoredAccount, StoredPlan,
-                           UndoResult, format_taiwan_time)
+                           UndoResult, format_taiwan_time, guarded)
+from metrics.store.engine import Guard
 from metrics.texts import TextKind, check_plan_texts, check_texts, clean_text, escaped, visible
 
 LOCK_AFTER = 5  # failed logins in a row
@@ -168,6 +170,17 @@ class Services:
                 "未登入" if actor.account is None else f"未登入（自稱 {actor.account.username}）")
             self.store.record([AuditEntry(who, word, DENIED, subject, decision.reason, unit or "", year)])
             raise PermissionDenied(decision.reason)
+
+    @contextmanager
+    def _unless_locked(self, actor: Actor, word: str, subject: str, guard: Guard) -> Iterator[None]:
+        """The store write inside runs `guard` in its transaction (metrics.locks): a change to a month an approved
+        自評 locked is rolled back, and the refusal recorded."""
+        try:
+            with guarded(guard):
+                yield
+        except locks.MonthLocked as locked:
+            self.store.record([AuditEntry(actor.label, word, DENIED, subject, str(locked), locked.unit, locked.year)])
+            raise
 
     # ---- identity ----
 
@@ -486,7 +499,9 @@ class Services:
                             for year, unit in file_periods or [(None, "")]]
             return entries
 
-        return self.store.ingest_many(list(files), uploader=actor.label, audit=audit)
+        with self._unless_locked(actor, word, "、".join(f"「{clean_file_name(name).text}」" for _, name, _ in files),
+                                 locks.upload_guard(self.roles)):
+            return self.store.ingest_many(list(files), uploader=actor.label, audit=audit)
 
     def load_sample(self, actor: Actor, catalogue: Catalogue,
                     files: Sequence[tuple[pd.DataFrame, str, bytes]]) -> list[IngestResult]:
@@ -507,9 +522,11 @@ class Services:
         for year, unit in batch.periods or ((None, ""),):
             self._require(actor, Action.UNDO, "復原", unit=unit or None, year=year,
                           subject=f"第 {batch_id} 批「{batch.file_name}」")
-        return self.store.undo(batch_id, user=actor.label, audit=lambda result: [AuditEntry(
-            actor.label, "復原", ALLOWED, f"第 {batch_id} 批「{batch.file_name}」", result.message, unit, year)
-            for year, unit in batch.periods or [(None, "")]])
+        with self._unless_locked(actor, "復原", f"第 {batch_id} 批「{batch.file_name}」",
+                                 locks.undo_guard(self.roles, batch_id)):
+            return self.store.undo(batch_id, user=actor.label, audit=lambda result: [AuditEntry(
+                actor.label, "復原", ALLOWED, f"第 {batch_id} 批「{batch.file_name}」", result.message, unit, year)
+                for year, unit in batch.periods or [(None, "")]])
 
     def save_mapping(self, actor: Actor, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
         """A column mapping is part of uploading that unit's figures. Its values are the file's own headers, kept
@@ -546,9 +563,10 @@ class Services:
         old_reason, old_action = (visible(before.reason), visible(before.action)) if before else ("", "")
         changes = [f"{label}：「{old}」→「{new.strip()}」" for label, old, new in
                    (("落後原因", old_reason, reason), ("改進措施", old_action, action)) if old != new.strip()]
-        self.store.save_note(year, unit, month, indicator_id, reason, action, author=actor.label,
-                             audit=[AuditEntry(actor.label, "落後說明", ALLOWED, subject, "；".join(changes) or "無變更",
-                                               unit, year)])
+        with self._unless_locked(actor, "落後說明", subject, locks.note_guard(self.roles, year, unit, month)):
+            self.store.save_note(year, unit, month, indicator_id, reason, action, author=actor.label,
+                                 audit=[AuditEntry(actor.label, "落後說明", ALLOWED, subject, "；".join(changes) or "無變更",
+                                                   unit, year)])
         return "".join(text.notice() for text in cleaned)
 
     # ---- scenarios and plans (planners) ----
@@ -601,10 +619,12 @@ class Services:
         inputs.check_plan_year(plan.year)
         check_plan_texts(plan)
         check_texts([(note, TextKind.LINE, "修改說明")])
-        return save_plan(self.store, catalogue, plan, author=actor.label, note=note, origin=origin,
-                         audit=lambda stored: [AuditEntry(actor.label, "計畫版本", ALLOWED,
-                                                          f"{plan.label}計畫第 {stored.number} 版",
-                                                          "；".join(stored.changes) or note, plan.unit, plan.year)])
+        with self._unless_locked(actor, "計畫版本", f"{escaped(plan.label)}計畫",
+                                 locks.plan_guard(self.roles, plan.year, plan.unit)):
+            return save_plan(self.store, catalogue, plan, author=actor.label, note=note, origin=origin,
+                             audit=lambda stored: [AuditEntry(actor.label, "計畫版本", ALLOWED,
+                                                              f"{plan.label}計畫第 {stored.number} 版",
+                                                              "；".join(stored.changes) or note, plan.unit, plan.year)])
 
     def import_plan(self, actor: Actor, catalogue: Catalogue, text: str, *, note: str = "",
                     origin: str = "") -> StoredPlan:

@@ -125,7 +125,7 @@ FIELDS = [
     pytest.param("王小明", "", ["reporter"], [None], "（項目：負責單位）：「None」不是文字。", id="a unit None"),
     pytest.param("王小明", "", ["viewer", "reporter", "planner", "administrator"], ["甲處"], None, id="every role"),
     pytest.param("王小明", "", ["viewer", "viewer"], [], "（項目：角色）：「viewer」重複；每個角色只列一次。", id="a role twice"),
-    pytest.param("王小明", "", ["viewer"] * 5, [], "（項目：角色）：共 5 個，超過上限 4 個（可選的角色只有 4 個）。",
+    pytest.param("王小明", "", ["viewer"] * 7, [], "（項目：角色）：共 7 個，超過上限 6 個（可選的角色只有 6 個）。",
                  id="one role more than there are"),
     pytest.param("王小明", "", "viewer", [], "（項目：角色）：應為角色的清單，收到的是 str「viewer」。", id="roles a text"),
 ]

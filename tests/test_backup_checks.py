@@ -245,7 +245,7 @@ def deep(depth: int) -> str:
 # (what, which backup, edit, sealed, restore key, accept_unverified, message expected)
 REFUSED = [
     ("cut after the accounts", "plain", cut_after_accounts, False, None, False,
-     r"第 \d+ 行：檔案在此結束，缺少 操作紀錄（audit_log） 與之後的資料表"),
+     r"第 \d+ 行：檔案在此結束，缺少 考核自評（assessments） 與之後的資料表"),
     ("cut after the last table", "plain", lambda lines: lines[:-1], False, None, False, "缺少結尾的檢查碼行"),
     ("cut inside a row", "plain", lambda lines: [*lines[:5], lines[5][:10]], "unended", None, False,
      "檔案在這一行的中途結束"),

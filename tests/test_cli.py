@@ -271,7 +271,8 @@ def test_ingest_stores_nothing_when_one_export_needs_a_mapping(tmp_path):
     assert json.loads(run_for_政風處_112("history", "--db", url, "--json").stdout) == []
 
 
-@pytest.mark.parametrize("arguments", [["--help"], ["report", "--help"], ["users", "add", "--help"]])
+@pytest.mark.parametrize("arguments", [["--help"], ["report", "--help"], ["users", "add", "--help"],
+                                       ["review", "submit", "--help"]])
 def test_help_is_in_chinese(arguments: list[str]) -> None:
     completed = subprocess.run([sys.executable, "-m", "metrics", *arguments], capture_output=True, text=True,
                                cwd=Path(__file__).resolve().parent.parent, timeout=120)

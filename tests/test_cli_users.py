@@ -84,7 +84,7 @@ def test_users_and_audit_end_to_end(store_url):
     (("users", "add", "short", "--name", "X", "--role", "administrator", "--password-stdin"), "abc",
      "密碼至少要 10 個字元"),
     (("users", "add", "boss", "--name", "X", "--role", "king", "--password-stdin"), PASSWORD,
-     "角色「king」不存在（可用：viewer、reporter、planner、administrator）"),
+     "角色「king」不存在（可用：viewer、reporter、planner、administrator、reviewer、board）"),
     (("users", "add", "rep", "--name", "X", "--role", "reporter", "--password-stdin"), PASSWORD,
      "填報人須指定負責的單位"),
     (("users", "add", "rep", "--name", "X", "--role", "reporter", "--unit", "魔法部", "--password-stdin"), PASSWORD,

@@ -28,9 +28,10 @@ re-exports the names they import.
 from metrics.location import default_url
 from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.store.accounts import LoginAttempt, StoredAccount
+from metrics.store.assessments import AssessmentChange, AssessmentItem, State, Step, StoredAssessment, Transition
 from metrics.store.audit import Audit, AuditEntry, AuditRow, Outcome
 from metrics.store.engine import (LOCK_WAIT_ENVIRONMENT, LOCK_WAIT_SECONDS, READ_ENVIRONMENT, READ_SECONDS,
-                                  STATEMENT_SECONDS, masked_url)
+                                  STATEMENT_SECONDS, guarded, masked_url)
 from metrics.store.facade import Store
 from metrics.store.figures import (CHANGE_ADDED, CHANGE_CHANGED, CHANGE_SAME, CHANGES_SHOWN, BatchInfo, IngestResult,
                                    Provenance, UndoResult)
@@ -43,6 +44,7 @@ from metrics.store.schema import (APPEND_ONLY_MESSAGE, MIGRATIONS, REPLACE_MESSA
 from metrics.store.workspace import Note
 
 __all__ = [
+    "AssessmentChange", "AssessmentItem", "State", "Step", "StoredAssessment", "Transition", "guarded",
     "APPEND_ONLY_MESSAGE", "Audit", "AuditEntry", "AuditRow", "BatchInfo", "CHANGES_SHOWN", "CHANGE_ADDED",
     "CHANGE_CHANGED", "CHANGE_SAME", "IngestResult", "LOCK_WAIT_ENVIRONMENT", "LOCK_WAIT_SECONDS", "LoginAttempt",
     "MIGRATIONS", "Note", "Outcome", "Provenance", "READ_ENVIRONMENT", "READ_SECONDS", "REPLACE_MESSAGE",

@@ -11,6 +11,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +37,21 @@ LOCK_WAIT_ENVIRONMENT = "KPI_DB_LOCK_WAIT_SECONDS"
 READ_ENVIRONMENT = "KPI_DB_READ_SECONDS"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 T = TypeVar("T")
+# Checks every write made in a `guarded` block runs in its own transaction, after its change and before its audit
+# rows: a refusal there (a month locked by an approval, metrics.services_cycle) rolls the change back, and no
+# approval can commit between the check and the change, since both hold the store's write lock.
+Guard = Callable[[Connection, Any], None]
+_GUARDS: ContextVar[tuple[Guard, ...]] = ContextVar("kpi_write_guards", default=())
+
+
+@contextmanager
+def guarded(*guards: Guard) -> Iterator[None]:
+    """Every store write inside the block runs `guards(connection, its result)` in its transaction."""
+    token = _GUARDS.set(_GUARDS.get() + guards)
+    try:
+        yield
+    finally:
+        _GUARDS.reset(token)
 
 
 def masked_url(url: str) -> str:
@@ -162,6 +178,8 @@ class Database:
                                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
                                                    {"key": self._lock_key})
                         result = action(connection)
+                        for guard in _GUARDS.get():
+                            guard(connection, result)
                         entries = audit(result) if callable(audit) else audit
                         if entries:
                             _insert_audit(connection, entries)

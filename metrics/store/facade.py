@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 
 from metrics import audit_chain
 from metrics.store.accounts import Accounts, LoginAttempt, StoredAccount
+from metrics.store.assessments import (AssessmentChange, AssessmentItem, Assessments, StoredAssessment,
+                                       Transition)
 from metrics.store.audit import Audit, AuditEntry, AuditLog, AuditRow, Outcome
 from metrics.store.copying import Contents
 from metrics.store.engine import Database
@@ -37,6 +39,7 @@ class Store(Repository):
         self._plans = Plans(self.database)
         self._accounts = Accounts(self.database)
         self._audit = AuditLog(self.database)
+        self._assessments = Assessments(self.database)
 
     # ---- the database ----
 
@@ -177,6 +180,25 @@ class Store(Repository):
 
     def plan_version(self, year: int, unit: str, number: int | None = None) -> StoredPlan | None:
         return self._plans.plan_version(year, unit, number)
+
+    # ---- the performance cycle's assessments ----
+
+    def assessment(self, year: int, unit: str, checkpoint: str) -> StoredAssessment | None:
+        return self._assessments.assessment(year, unit, checkpoint)
+
+    def assessments(self, year: int | None = None, unit: str | None = None) -> list[StoredAssessment]:
+        return self._assessments.assessments(year, unit)
+
+    def assessment_items(self, assessment_id: int) -> list[AssessmentItem]:
+        return self._assessments.assessment_items(assessment_id)
+
+    def assessment_transitions(self, assessment_id: int) -> list[Transition]:
+        return self._assessments.assessment_transitions(assessment_id)
+
+    def transition_assessment(self, change: AssessmentChange, *,
+                              refuse: Callable[[StoredAssessment | None], Exception],
+                              audit: Audit = None) -> StoredAssessment:
+        return self._assessments.transition_assessment(change, refuse=refuse, audit=audit)
 
     # ---- the audit trail ----
 

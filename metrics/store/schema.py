@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from metrics import audit_chain
 from metrics.errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = sa.MetaData()
 
@@ -201,6 +201,58 @@ notes_history_table = sa.Table(
     sa.Index("notes_history_key", "year", "unit", "month", "indicator_id"),
 )
 
+# The performance cycle (metrics.cycle): one row per (year, unit, checkpoint) once a 自評 is sent, holding its state
+# and the months it covers as they were then (what an approval locks); its indicators' 自評 and the reviewers'
+# comments; and every transition (who, when, from, to, why), reopenings included.
+assessments_table = sa.Table(
+    "assessments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String, nullable=False),
+    sa.Column("checkpoint", sa.String, nullable=False),
+    sa.Column("checkpoint_name", sa.String, nullable=False, server_default=""),
+    sa.Column("months", sa.Text, nullable=False, server_default="[]"),  # JSON list of month numbers
+    sa.Column("state", sa.String, nullable=False),
+    sa.Column("submitted_by", sa.String, nullable=False, server_default=""),
+    sa.Column("submitted_by_id", sa.Integer, nullable=True),
+    sa.Column("submitted_at", sa.DateTime, nullable=True),
+    sa.Column("passed_by", sa.String, nullable=False, server_default=""),
+    sa.Column("passed_at", sa.DateTime, nullable=True),
+    sa.Column("approved_by", sa.String, nullable=False, server_default=""),
+    sa.Column("approved_at", sa.DateTime, nullable=True),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),  # +1 at every transition
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("year", "unit", "checkpoint", name="assessments_key"),
+)
+
+assessment_items_table = sa.Table(
+    "assessment_items", metadata,
+    sa.Column("assessment_id", sa.Integer, sa.ForeignKey("assessments.id"), nullable=False),
+    sa.Column("indicator_id", sa.String, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("name", sa.String, nullable=False, server_default=""),
+    sa.Column("result", sa.String, nullable=False, server_default=""),  # as people read it: 95.2%
+    sa.Column("achievement", sa.String, nullable=True),  # canonical decimal, percent
+    sa.Column("light", sa.String, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False, server_default=""),
+    sa.Column("review_comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("reviewed_by", sa.String, nullable=False, server_default=""),
+    sa.PrimaryKeyConstraint("assessment_id", "indicator_id"),
+)
+
+assessment_transitions_table = sa.Table(
+    "assessment_transitions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("assessment_id", sa.Integer, sa.ForeignKey("assessments.id"), nullable=False, index=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("account", sa.String, nullable=False),
+    sa.Column("account_id", sa.Integer, nullable=True),
+    sa.Column("step", sa.String, nullable=False),
+    sa.Column("from_state", sa.String, nullable=False),
+    sa.Column("to_state", sa.String, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+)
+
 
 APPEND_ONLY_MESSAGE = "操作紀錄只能新增，不能修改或刪除"
 REPLACE_MESSAGE = "操作紀錄只能新增，不能以相同編號取代既有的紀錄"
@@ -235,6 +287,12 @@ def _unguard_audit(connection: Connection) -> None:
         return
     for trigger in ("audit_log_no_update", "audit_log_no_delete", "audit_log_no_replace"):
         connection.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}"))
+
+
+def _migrate_4_to_5(connection: Connection) -> None:
+    """The performance cycle's assessments, their indicators and their transitions."""
+    for table in (assessments_table, assessment_items_table, assessment_transitions_table):
+        table.create(connection)
 
 
 def _migrate_3_to_4(connection: Connection) -> None:
@@ -296,12 +354,14 @@ def _migrate_1_to_2(connection: Connection) -> None:
 
 
 # version n → the function that upgrades a store from n to n + 1, run under the write lock.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4,
+                                                     4: _migrate_4_to_5}
 # What each table holds, in the words of the messages about copies, backups and restores.
 TABLE_LABELS = {
     "accounts": "帳號", "audit_log": "操作紀錄", "batches": "上傳批次", "column_mappings": "欄位對應",
     "notes": "落後說明", "notes_history": "說明修改歷程", "plan_versions": "計畫版本", "scenarios": "情境",
     "settings": "系統設定", "current_values": "現行數值", "login_sessions": "登入紀錄", "value_changes": "數值異動紀錄",
+    "assessments": "考核自評", "assessment_items": "自評指標", "assessment_transitions": "自評流程紀錄",
 }
 
 # What a copy or a backup carries: every table but schema_version, parents before children.

@@ -1,0 +1,333 @@
+"""The performance cycle's writes and its status, over the one write layer (metrics.services): a unit submits its
+自評 for a checkpoint, 研考 returns it or passes it (初核), the board approves it (核定) or returns it, and an approved
+自評 is reopened only with a reason. Every step takes the acting account, is checked in the one place
+(Services._require, roles.toml), validated, and written with its audit row in one transaction; a refusal is
+recorded too.
+
+    review = Review(services, load_cycle(directory, roles), catalogue)
+    review.status(112)                                    # every unit of units.toml, with its state
+    review.submit(actor, 112, "政風處", "half", "…")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from metrics import inputs
+from metrics.accounts import Action, PermissionDenied
+from metrics.catalogue import Catalogue
+from metrics.completeness import lacking_text, month_completeness
+from metrics.cycle import Checkpoint, Cycle
+from metrics.errors import InputError, KpiError, PlanNotFound, Problem
+from metrics.evaluation import evaluate
+from metrics.figures import Figures
+from metrics.formulas import round_half_up
+from metrics.parsing import TAIWAN, format_taiwan_time
+from metrics.plan import Plan
+from metrics.services import ALLOWED, DENIED, Actor, Services, _is_command_line
+from metrics.store import AssessmentChange, AssessmentItem, AuditEntry, State, Step, StoredAssessment, canonical_decimal
+from metrics.texts import TextKind, clean_text, escaped
+
+AUDIT_WORDS = {Step.SUBMIT: "送出自評", Step.RETURN: "退回自評", Step.PASS: "初核自評", Step.APPROVE: "核定自評",
+               Step.REOPEN: "重新開放自評"}
+# What each stored state waits for, for the message of a step tried from the wrong state.
+NEXT = {
+    None: "尚未送出自評，須先由單位送出",
+    State.SUBMITTED: "正等待研考初核（初核通過或退回）",
+    State.RETURNED: "已退回，正等待單位修正後重新送出",
+    State.PASSED: "已初核通過，正等待複核（核定或退回）",
+    State.APPROVED: "已核定；如需修改須先重新開放",
+}
+COMMENT_MAX = 2_000
+# The [steps] key of the cycle file whose roles do each step.
+STEP_KEYS = {Step.SUBMIT: "submit", Step.PASS: "review", Step.RETURN: "review", Step.APPROVE: "approve",
+             Step.REOPEN: "reopen"}
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """One unit at one checkpoint of a year, as the status lists it."""
+
+    year: int
+    unit: str
+    checkpoint: Checkpoint
+    state: State
+    deadline: dt.date
+    overdue_months: tuple[int, ...] = ()  # months past their monthly deadline without every figure
+    assessment: StoredAssessment | None = None
+
+    def to_json(self) -> dict[str, object]:
+        stored = self.assessment
+        return {
+            "unit": self.unit, "year": self.year, "checkpoint": self.checkpoint.id, "state": self.state.value,
+            "has_plan": self.state is not State.NO_PLAN, "deadline": self.deadline.isoformat(),
+            "overdue_months": list(self.overdue_months),
+            "submitted_by": stored.submitted_by if stored else None,
+            "submitted_at": stored.submitted_at.isoformat() if stored and stored.submitted_at else None,
+            "passed_by": stored.passed_by or None if stored else None,
+            "approved_by": stored.approved_by or None if stored else None,
+            "approved_at": stored.approved_at.isoformat() if stored and stored.approved_at else None,
+        }
+
+
+class Review:
+    """The cycle's steps over one Services (its store and roles), with the cycle and the plan files."""
+
+    def __init__(self, services: Services, cycle: Cycle, files: Catalogue):
+        self.services = services
+        self.store = services.store
+        self.cycle = cycle
+        self.files = files
+
+    # ---- reading ----
+
+    def today(self) -> dt.date:
+        return self.services.clock().astimezone(TAIWAN).date()
+
+    def plans(self) -> Catalogue:
+        from metrics.planning import stored_catalogue
+
+        return stored_catalogue(self.store, self.files)
+
+    def units_of(self, year: int) -> list[str]:
+        """Every unit of units.toml that exists in `year`, in the file's order."""
+        return [unit.name for unit in self.files.units.units if unit.since is None or unit.since <= year]
+
+    def status(self, year: int, checkpoint: str | None = None) -> list[UnitStatus]:
+        """Every unit of the year at the checkpoint (every checkpoint when none is named)."""
+        year = inputs.check_integer(year, "年度")
+        checkpoints = [self.cycle.checkpoint(checkpoint)] if checkpoint is not None else list(self.cycle.checkpoints)
+        catalogue = self.plans()
+        frame = self.store.current_frame(year)
+        stored = {(item.unit, item.checkpoint): item for item in self.store.assessments(year)}
+        plans = [plan for plan in (catalogue.find(year, unit) for unit in self.units_of(year)) if plan is not None]
+        figures = Figures.for_plans(plans, frame)
+        today = self.today()
+        rows = []
+        for point in checkpoints:
+            for unit in self.units_of(year):
+                plan = catalogue.find(year, unit)
+                rows.append(self._unit_status(year, unit, point, plan, figures.get((year, unit)),
+                                              stored.get((unit, point.id)), today))
+        return rows
+
+    def _unit_status(self, year: int, unit: str, point: Checkpoint, plan: Plan | None, figures: Figures | None,
+                     stored: StoredAssessment | None, today: dt.date) -> UnitStatus:
+        deadline = point.due(year)
+        if stored is not None:
+            return UnitStatus(year, unit, point, stored.state, deadline, (), stored)
+        if plan is None or figures is None:
+            return UnitStatus(year, unit, point, State.NO_PLAN, deadline)
+        incomplete = [month for month in point.months if not month_completeness(figures, month).complete]
+        overdue = tuple(month for month in incomplete if self.cycle.month_due(year, month) < today)
+        reported = any(month in by_month for by_month in figures.values.values() for month in point.months)
+        if overdue or today > deadline:
+            state = State.OVERDUE
+        else:
+            state = State.REPORTING if reported else State.NOT_STARTED
+        return UnitStatus(year, unit, point, state, deadline, overdue)
+
+    def unit_status(self, year: int, unit: str, checkpoint: str) -> UnitStatus:
+        return next(row for row in self.status(year, checkpoint) if row.unit == unit)
+
+    # ---- the steps ----
+
+    def submit(self, actor: Actor, year: int, unit: str, checkpoint: str, comment: str = "",
+               explanations: Mapping[str, str] | None = None) -> StoredAssessment:
+        """The unit's 自評: each indicator's result as of the checkpoint's last month, its light and explanation
+        (given, else the notes already written for that month); refused while a figure of its months is missing."""
+        year, unit, point, comment = self._arguments(year, unit, checkpoint, comment)
+        subject = f"{point.label(year)}自評"
+        self.services._require(actor, Action.SUBMIT_ASSESSMENT, AUDIT_WORDS[Step.SUBMIT], unit=unit, year=year,
+                               subject=subject)
+        current = self.store.assessment(year, unit, point.id)
+        expected = current.state if current else None
+        if expected not in (None, State.RETURNED):
+            self._refuse(actor, Step.SUBMIT, year, unit, subject, self._wrong_state(Step.SUBMIT, year, unit, point,
+                                                                                     current))
+        try:
+            plan = self.plans().plan(year, unit)
+        except PlanNotFound as missing:
+            self._refuse(actor, Step.SUBMIT, year, unit, subject, missing)
+        figures = Figures.from_frame(plan, self.store.current_frame(year, unit))
+        lacking = [month_completeness(figures, month) for month in point.months]
+        lacking = [entry for entry in lacking if not entry.complete]
+        if lacking:
+            self._refuse(actor, Step.SUBMIT, year, unit, subject, InputError(
+                [Problem(f"{unit} {point.label(year)}的數字尚未齊全，不能送出自評；請先補齊下列月份後再送出：")]
+                + [Problem(lacking_text(plan, entry, limit=100)) for entry in lacking]))
+        items = self._items(plan, figures, point, explanations or {})
+        change = AssessmentChange(year, unit, point.id, Step.SUBMIT, expected, State.SUBMITTED, actor.label,
+                                  self._account_id(actor), comment, point.name, point.months, items)
+        detail = "；".join(f"{item.indicator_id} {item.result}（{item.light}燈）" for item in items)
+        return self._write(actor, change, point, subject, (comment + "；" if comment else "") + detail)
+
+    def return_(self, actor: Actor, year: int, unit: str, checkpoint: str, comment: str,
+                comments: Mapping[str, str] | None = None) -> StoredAssessment:
+        """Back to the unit, with a reason (and comments per indicator): by 研考 from 已送自評, by the board from
+        初核通過."""
+        year, unit, point, comment = self._arguments(year, unit, checkpoint, comment)
+        subject = f"{point.label(year)}自評"
+        current = self.store.assessment(year, unit, point.id)
+        action = Action.APPROVE_ASSESSMENT if current and current.state is State.PASSED else Action.REVIEW_ASSESSMENT
+        self.services._require(actor, action, AUDIT_WORDS[Step.RETURN], unit=unit, year=year, subject=subject)
+        self._expect(actor, Step.RETURN, year, unit, point, current, (State.SUBMITTED, State.PASSED))
+        if not comment:
+            self._refuse(actor, Step.RETURN, year, unit, subject, InputError(Problem(
+                "退回須說明原因，讓單位知道要修正什麼。", field="說明", value="（空白）")))
+        return self._write(actor, self._change(actor, Step.RETURN, current, State.RETURNED, comment,
+                                               self._comments(current, comments)), point, subject, comment)
+
+    def pass_(self, actor: Actor, year: int, unit: str, checkpoint: str, comment: str = "",
+              comments: Mapping[str, str] | None = None) -> StoredAssessment:
+        """初核通過: 研考 sends a submitted 自評 on to the board; never by the account that submitted it."""
+        return self._review(actor, Step.PASS, Action.REVIEW_ASSESSMENT, State.SUBMITTED, State.PASSED, year, unit,
+                            checkpoint, comment, comments)
+
+    def approve(self, actor: Actor, year: int, unit: str, checkpoint: str, comment: str = "") -> StoredAssessment:
+        """核定: the months of the checkpoint are locked from now on; never by the account that submitted it."""
+        return self._review(actor, Step.APPROVE, Action.APPROVE_ASSESSMENT, State.PASSED, State.APPROVED, year, unit,
+                            checkpoint, comment, None)
+
+    def reopen(self, actor: Actor, year: int, unit: str, checkpoint: str, reason: str) -> StoredAssessment:
+        """An approved 自評 back to the unit, its months unlocked: only with a reason, which the history keeps."""
+        year, unit, point, reason = self._arguments(year, unit, checkpoint, reason, field="重新開放的理由")
+        subject = f"{point.label(year)}自評"
+        self.services._require(actor, Action.REOPEN_ASSESSMENT, AUDIT_WORDS[Step.REOPEN], unit=unit, year=year,
+                               subject=subject)
+        current = self.store.assessment(year, unit, point.id)
+        self._expect(actor, Step.REOPEN, year, unit, point, current, (State.APPROVED,))
+        if not reason:
+            self._refuse(actor, Step.REOPEN, year, unit, subject, InputError(Problem(
+                "重新開放已核定的自評須說明理由（將記入操作紀錄）。", field="重新開放的理由", value="（空白）")))
+        return self._write(actor, self._change(actor, Step.REOPEN, current, State.RETURNED, reason), point, subject,
+                           f"理由：{reason}；{point.name}月份解除鎖定")
+
+    # ---- helpers ----
+
+    def _review(self, actor: Actor, step: Step, action: Action, source: State, target: State, year: int, unit: str,
+                checkpoint: str, comment: str, comments: Mapping[str, str] | None) -> StoredAssessment:
+        year, unit, point, comment = self._arguments(year, unit, checkpoint, comment)
+        subject = f"{point.label(year)}自評"
+        self.services._require(actor, action, AUDIT_WORDS[step], unit=unit, year=year, subject=subject)
+        current = self.store.assessment(year, unit, point.id)
+        self._expect(actor, step, year, unit, point, current, (source,))
+        account_id = self._account_id(actor)
+        if account_id is not None and current.submitted_by_id == account_id:
+            others = self.cycle.step_roles(STEP_KEYS[step], self.services.roles)
+            self._refuse(actor, step, year, unit, subject, PermissionDenied(
+                f"您不能{step.label}自己送出的自評（{unit} {point.label(year)}，由您於 "
+                f"{format_taiwan_time(current.submitted_at)} 送出）；請由其他具「{others}」角色的同仁辦理。"))
+        return self._write(actor, self._change(actor, step, current, target, comment,
+                                               self._comments(current, comments)), point, subject, comment)
+
+    def _arguments(self, year: object, unit: object, checkpoint: object, comment: object,
+                   field: str = "說明") -> tuple[int, str, Checkpoint, str]:
+        year, unit = inputs.check_integer(year, "年度"), inputs.check_text(unit, "單位").strip()
+        point = self.cycle.checkpoint(inputs.check_text(checkpoint, "檢核點").strip())
+        text = clean_text(inputs.check_text(comment, field), TextKind.NOTE, field).text.strip()
+        if len(text) > COMMENT_MAX:
+            raise InputError(Problem(f"至多 {COMMENT_MAX:,} 字，卻有 {len(text):,} 字。", field=field,
+                                     value=text[:20] + "…"))
+        if unit not in self.units_of(year):
+            raise InputError(Problem(f"「{escaped(unit)}」不是 {year} 年度的單位（單位名稱見 plans/units.toml）。",
+                                     field="單位", value=unit))
+        return year, unit, point, text
+
+    def _expect(self, actor: Actor, step: Step, year: int, unit: str, point: Checkpoint,
+                current: StoredAssessment | None, states: tuple[State, ...]) -> None:
+        if current is None or current.state not in states:
+            self._refuse(actor, step, year, unit, f"{point.label(year)}自評",
+                         self._wrong_state(step, year, unit, point, current))
+
+    def _wrong_state(self, step: Step, year: int, unit: str, point: Checkpoint,
+                     current: StoredAssessment | None) -> InputError:
+        if current is None:
+            state = self.unit_status(year, unit, point.id).state.value
+            return InputError(f"{unit} {point.label(year)}的自評目前為「{state}」（{NEXT[None]}），不能{step.label}。")
+        last = self.store.assessment_transitions(current.id)[-1]
+        return InputError(f"{unit} {point.label(year)}的自評目前為「{current.state.value}」（{NEXT[current.state]}；"
+                          f"最近一次由 {last.account} 於 {format_taiwan_time(last.at)} {last.step.label}），"
+                          f"不能{step.label}；請重新整理後再確認。")
+
+    def _refuse(self, actor: Actor, step: Step, year: int, unit: str, subject: str, error: KpiError) -> None:
+        self.store.record([AuditEntry(actor.label, AUDIT_WORDS[step], DENIED, subject, str(error), unit, year)])
+        raise error
+
+    def _account_id(self, actor: Actor) -> int | None:
+        """None for the command line: the machine's administrator, recorded as such, not an account."""
+        return None if _is_command_line(actor) or actor.account is None else actor.account.id
+
+    def _change(self, actor: Actor, step: Step, current: StoredAssessment, target: State, comment: str,
+                comments: Mapping[str, str] | None = None) -> AssessmentChange:
+        return AssessmentChange(current.year, current.unit, current.checkpoint, step, current.state, target,
+                                actor.label, self._account_id(actor), comment, comments=dict(comments or {}))
+
+    def _comments(self, current: StoredAssessment, comments: Mapping[str, str] | None) -> dict[str, str]:
+        if not comments:
+            return {}
+        inputs.check_instance(comments, Mapping, "各指標意見", "「指標代碼 → 意見」的表格")
+        known = {item.indicator_id for item in self.store.assessment_items(current.id)}
+        problems, cleaned = [], {}
+        for indicator, text in comments.items():
+            if indicator not in known:
+                problems.append(Problem(f"指標「{escaped(indicator)}」不在此自評中（自評的指標：{'、'.join(sorted(known))}）。",
+                                        field="各指標意見", value=str(indicator)))
+                continue
+            cleaned[indicator] = clean_text(inputs.check_text(text, "意見"), TextKind.NOTE, f"指標 {indicator} 的意見"
+                                            ).text.strip()
+        if problems:
+            raise InputError(problems)
+        return cleaned
+
+    def _items(self, plan: Plan, figures: Figures, point: Checkpoint,
+               explanations: Mapping[str, str]) -> list[AssessmentItem]:
+        evaluation = evaluate(figures, point.last_month)
+        notes = self.store.notes(plan.year, plan.unit, point.last_month)
+        unknown = sorted(set(explanations) - {indicator.id for indicator in plan.indicators})
+        if unknown:
+            raise InputError(Problem(f"指標 {'、'.join(map(escaped, unknown))} 不在 {plan.label}計畫中。",
+                                     field="自評說明", value="、".join(unknown)))
+        items = []
+        for result in evaluation.results:
+            indicator = result.indicator.id
+            if indicator in explanations:
+                explanation = clean_text(inputs.check_text(explanations[indicator], "自評說明"), TextKind.NOTE,
+                                         f"指標 {indicator} 的自評說明").text.strip()
+            else:
+                note = notes.get(indicator)
+                explanation = "；".join(part for part in (
+                    f"落後原因：{note.reason}" if note and note.reason else "",
+                    f"改進措施：{note.action}" if note and note.action else "") if part)
+            achievement = None
+            if result.achievement is not None:
+                percent = round_half_up(result.achievement * 100, 2)  # a denominator of 100: exact as a decimal
+                achievement = canonical_decimal(Decimal(percent.numerator) / Decimal(percent.denominator))
+            items.append(AssessmentItem(indicator, result.indicator.short_name, result.format_value(result.actual),
+                                        achievement, self.cycle.light(result.achievement).value, explanation))
+        return items
+
+    def _write(self, actor: Actor, change: AssessmentChange, point: Checkpoint, subject: str,
+               detail: str) -> StoredAssessment:
+        """The transition, conditional on the state read before: of two at once the second is refused, recorded."""
+        entry = AuditEntry(actor.label, AUDIT_WORDS[change.step], ALLOWED, subject,
+                           f"{change.expected.value if change.expected else '尚未送出'} → {change.to_state.value}"
+                           + (f"；{detail}" if detail else ""), change.unit, change.year)
+        try:
+            return self.store.transition_assessment(change, refuse=_Raced, audit=[entry])
+        except _Raced:
+            # Read again outside the rolled-back transaction: the winner's transition is committed by now.
+            now = self.store.assessment(change.year, change.unit, change.checkpoint)
+            self._refuse(actor, change.step, change.year, change.unit, subject,
+                         self._wrong_state(change.step, change.year, change.unit, point, now))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _Raced(KpiError):
+    """The assessment moved between the service's read and its write (another reviewer, at the same moment)."""
+
+    def __init__(self, current: StoredAssessment | None):
+        super().__init__(current.state.value if current else "")
