@@ -21,7 +21,7 @@ store = context.source.store  # read-only here: every write goes through context
 st.markdown("##### 1. 下載月報範本")
 plan = context.plan
 st.download_button(f"下載{plan.label}月報範本（.xlsx）",
-                   data=template_bytes(context.source.key, plan.year, plan.unit, plan),
+                   data=template_bytes(context.source, plan.year, plan.unit),
                    file_name=f"月報範本_{plan.unit_name}_{plan.year}年.xlsx", key="template_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 st.caption("範本每列一個項目、每欄一個月；空白表示未填報（不是 0）。也接受長表格式（年度、月份、單位、項目代碼、數值）的 .csv 或 .xlsx，"

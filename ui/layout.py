@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-import pandas as pd
 import streamlit as st
 
 from metrics.accounts import Action, Decision, Settings
@@ -23,7 +22,7 @@ from metrics.presentation import month_label, months_text, taiwan_time
 from metrics.services import Actor, Services
 from ui import links, screen
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
-from ui.data import Source, current_source, load_sample_into_store
+from ui.data import Source, cached_on_source, current_source, load_sample_into_store
 from ui.styles import page_style
 from ui.widgets import flash, plain, remembered_selectbox, show_flash
 
@@ -75,11 +74,6 @@ class Context:
     def period(self) -> str:
         return month_label(self.year, self.month)
 
-    @property
-    def key(self) -> tuple:
-        """What the official figures and evaluation depend on (the cache key of what is computed from them)."""
-        return self.source.key, self.year, self.unit, self.month
-
 
 def load_sample_clicked(services: Services, actor: Actor) -> None:
     try:
@@ -117,32 +111,34 @@ def navigation(params: dict[str, str], allowed: set[Action]) -> None:
     screen.install()
 
 
-# Computed once per content of the figures (Source.key) and shared between sessions and reruns, so a rerun
-# (a what-if edit, a page switch) neither reads the frame again nor re-evaluates the official figures.
+# Computed once per data version of the source and shared between sessions and reruns, so a rerun (a what-if
+# edit, a page switch) neither reads the frame again nor re-evaluates the official figures.
 # Whatever these return is shared: never modify it (what-if works on copies, see apply_additions).
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def figure_counts(source_key: tuple, _frame: pd.DataFrame) -> dict[tuple[int, str], int]:
+@cached_on_source(max_entries=32)
+def figure_counts(source: Source) -> dict[tuple[int, str], int]:
     """How many figures each (year, unit) has: the default period is the one with figures."""
-    if _frame.empty:
+    frame = source.frame
+    if frame.empty:
         return {}
-    return {(int(year), str(unit)): int(count) for (year, unit), count in _frame.groupby(["year", "unit"]).size().items()}
+    return {(int(year), str(unit)): int(count) for (year, unit), count in frame.groupby(["year", "unit"]).size().items()}
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def period_figures(source_key: tuple, year: int, unit: str, _frame: pd.DataFrame, _plan: Plan) -> Figures:
-    return Figures.from_frame(_plan, _frame)
+@cached_on_source(max_entries=64)
+def period_figures(source: Source, year: int, unit: str) -> Figures:
+    """The figures of a plan of the source's plans in force."""
+    return Figures.from_frame(source.catalogue.plan(year, unit), source.frame)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def official_evaluation(source_key: tuple, year: int, unit: str, month: int, _figures: Figures) -> Evaluation:
-    return evaluate(_figures, month)
+@cached_on_source(max_entries=256)
+def official_evaluation(source: Source, year: int, unit: str, month: int) -> Evaluation:
+    return evaluate(period_figures(source, year, unit), month)
 
 
 def choose_period(source: Source) -> tuple[Plan, int, Figures, int | None]:
     """Year and unit among the plans that exist, then the month; the default is a period that has figures."""
     catalogue = source.catalogue
-    counts = figure_counts(source.key, source.frame)
+    counts = figure_counts(source)
     years = catalogue.years()
 
     def preference(key: tuple[int, str]) -> tuple[bool, bool, int]:  # an official plan with figures comes first
@@ -156,7 +152,7 @@ def choose_period(source: Source) -> tuple[Plan, int, Figures, int | None]:
     busiest = max(units, key=lambda unit: preference((year, unit)))
     unit = remembered_selectbox("單位", units, "period_unit", default=busiest, format_func=lambda value: names[value])
     plan = catalogue.plan(year, unit)
-    figures = period_figures(source.key, year, unit, source.frame, plan)
+    figures = period_figures(source, year, unit)
     latest = figures.latest_month()
     # A month is shown by default only once every figure of it is in: one early April figure must not
     # turn the overview into 統計至 4月 with indicators behind for want of the rest.
@@ -273,7 +269,7 @@ def start_page(title: str, *, about_data: bool = True) -> Context:
     freshness(source, plan, figures, month, title=title, params=params, about_data=about_data)
     show_flash()
     context = Context(source, plan, month, latest, figures,
-                      official_evaluation(source.key, plan.year, plan.unit, month, figures), services, actor, settings)
+                      official_evaluation(source, plan.year, plan.unit, month), services, actor, settings)
     sample_banner(context, title)
     unplanned_notice(source)
     return context
@@ -309,20 +305,18 @@ def page_requires(context: Context, action: Action) -> None:
         st.stop()
 
 
-def previous_month(context: Context) -> Evaluation | None:
+def previous_month(source: Source, year: int, unit: str, month: int) -> Evaluation | None:
     """The same plan and figures as of the month before (None in January)."""
-    if context.month <= 1:
+    if month <= 1:
         return None
-    return official_evaluation(context.source.key, context.year, context.unit, context.month - 1, context.figures)
+    return official_evaluation(source, year, unit, month - 1)
 
 
-def previous_year(context: Context) -> Evaluation | None:
+def previous_year(source: Source, year: int, unit: str, month: int) -> Evaluation | None:
     """The same unit in the same month of the previous year, judged by that year's own plan; None without one
     or without its figures."""
-    plan = context.catalogue.find(context.year - 1, context.unit)
-    if plan is None:
+    if source.catalogue.find(year - 1, unit) is None:
         return None
-    figures = period_figures(context.source.key, plan.year, plan.unit, context.source.frame, plan)
-    if figures.latest_month() is None:
+    if period_figures(source, year - 1, unit).latest_month() is None:
         return None
-    return official_evaluation(context.source.key, plan.year, plan.unit, context.month, figures)
+    return official_evaluation(source, year - 1, unit, month)

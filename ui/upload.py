@@ -32,10 +32,10 @@ from metrics.presentation import history_rows, month_label, taiwan_time
 from metrics.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, Attempt, KindNeeded, SourceRead,
                              attempt, kind_problems, mapping_choices, mapping_reason, read_any, remember_mapping,
                              with_remembered)
-from metrics.plan import Plan
 from metrics.services import Actor, Services
 from metrics.store import BatchInfo
 from metrics.template import build_template
+from ui.data import Source, cached_on_source
 from ui.layout import Context, flash
 from ui.widgets import (ask_confirmation, confirmation_buttons, pending_confirmation, plain, settle_confirmation,
                         show_problems)
@@ -97,7 +97,7 @@ def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, 
              source: str | None = None, mapping: Mapping[str, str | None] | None = None,
              progress: Callable[[float, str], None] | None = None) -> Attempt:
     """One file read for the page's (year, unit) against the plans in force (their data version is in the key)."""
-    key = (digest, name, options, month, source, tuple(sorted((mapping or {}).items())), context.source.key,
+    key = (digest, name, options, month, source, tuple(sorted((mapping or {}).items())), context.source.data_version,
            context.year, context.unit)
     cache = read_cache()
     outcome = cache.get(key)
@@ -445,10 +445,10 @@ def clear_uploader() -> None:
     st.session_state[UPLOADER_GENERATION] = st.session_state.get(UPLOADER_GENERATION, 0) + 1
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def template_bytes(source_key: tuple, year: int, unit: str, _plan: Plan) -> bytes:
-    """The plan's template, made once per plan in force (source_key carries the plan versions)."""
-    return build_template(_plan)
+@cached_on_source(max_entries=16)
+def template_bytes(source: Source, year: int, unit: str) -> bytes:
+    """The template of a plan in force, made once per data version (which carries the plan versions)."""
+    return build_template(source.catalogue.plan(year, unit))
 
 
 @st.dialog("確認復原上傳", width="large", on_dismiss=settle_confirmation)

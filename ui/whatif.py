@@ -22,7 +22,8 @@ from metrics.report import build_report
 from metrics.store import Store
 from metrics.plan import Plan
 from ui.auth import refusal_text
-from ui.layout import Context
+from ui.data import Source, cached_on_source
+from ui.layout import Context, period_figures
 from ui.widgets import (INDICATOR_TABLE_HEIGHT, ask_confirmation, confirmation_buttons, pending_confirmation, plain,
                         settle_confirmation)
 
@@ -119,22 +120,22 @@ class Scenario:
         return scenario_payload(self.targets, self.weights, self.additions)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _evaluate_scenario(context_key: tuple, targets: tuple[tuple[str, Decimal], ...],
-                       weights: tuple[tuple[str, Decimal], ...], additions: tuple[tuple[str, int, Decimal], ...],
-                       _figures: Figures, _month: int) -> tuple[Figures, Evaluation]:
-    """The scenario on the official figures and month that context_key names (Context.key); shared between
-    sessions like the official evaluation, so never modified."""
-    figures = apply_additions(_figures, additions)
-    evaluation = evaluate(figures, scenario_month(_month, additions), targets=dict(targets), weights=dict(weights))
+@cached_on_source(max_entries=64)
+def _evaluate_scenario(source: Source, year: int, unit: str, month: int, targets: tuple[tuple[str, Decimal], ...],
+                       weights: tuple[tuple[str, Decimal], ...],
+                       additions: tuple[tuple[str, int, Decimal], ...]) -> tuple[Figures, Evaluation]:
+    """The scenario on a period's official figures; shared between sessions like the official evaluation, so
+    never modified."""
+    figures = apply_additions(period_figures(source, year, unit), additions)
+    evaluation = evaluate(figures, scenario_month(month, additions), targets=dict(targets), weights=dict(weights))
     return figures, evaluation
 
 
 def compute(context: Context, targets_frame: pd.DataFrame, additions_frame: pd.DataFrame) -> Scenario:
     targets, weights, problems = read_targets_table(targets_frame, context.plan)
     additions, addition_problems = read_additions_table(additions_frame, context.plan)
-    figures, evaluation = _evaluate_scenario(context.key, tuple(targets.items()), tuple(weights.items()),
-                                             tuple(additions), context.figures, context.month)
+    figures, evaluation = _evaluate_scenario(context.source, context.year, context.unit, context.month,
+                                             tuple(targets.items()), tuple(weights.items()), tuple(additions))
     return Scenario(targets, weights, additions, figures, evaluation, problems + addition_problems)
 
 
