@@ -17,7 +17,7 @@ from metrics.presentation import (achievement_text, gauge_lines, multi_year_summ
                                   score_text, weight_text)
 from ui.data import Source, cached_on_source
 from ui.layout import Context, official_evaluation, period_figures, previous_month, previous_year
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 DETAIL_PAGE = "pages/1_指標明細.py"
@@ -133,8 +133,8 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
             goal = plan.goal_by_number[number]
             with column.container(border=True):
                 common = "，共同性指標" if goal.common else ""
-                st.markdown(f"#### 目標 {goal.number}　{plain(goal.title)}")
-                st.caption(f"{plain(goal.kind)}{common}｜權重 {weight_text(plan.goal_weight(goal.number))}")
+                st.markdown(f"#### 目標 {goal.number}　{escape_markdown(goal.title)}")
+                st.caption(f"{escape_markdown(goal.kind)}{common}｜權重 {weight_text(plan.goal_weight(goal.number))}")
                 results = evaluation.of_goal(goal.number)
                 for inner, result in zip(st.columns(len(results)), results):
                     with inner:
@@ -146,9 +146,9 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
                             lines.insert(0, f"官方：{before.format_value(before.actual)}，達成率 "
                                             f"{achievement_text(before)}，{before.status_label}")
                         lines += [line for line in (extra or {}).get(result.indicator.id, ()) if line]
-                        st.caption("  \n".join(plain(line) for line in lines))
+                        st.caption("  \n".join(escape_markdown(line) for line in lines))
                         if detail_params is not None:
-                            st.page_link(DETAIL_PAGE, label=f"{plain(result.indicator.id)} 指標明細",
+                            st.page_link(DETAIL_PAGE, label=f"{escape_markdown(result.indicator.id)} 指標明細",
                                          query_params={**detail_params, "indicator": result.indicator.id})
 
 
@@ -167,8 +167,8 @@ def multi_year_section(context: Context) -> None:
         return
     points, table = _multi_year(context.source, context.year, context.unit)
     indicator = context.plan.indicator_by_id[rule.indicator]
-    name = plain(indicator.short_name)
-    with st.expander(f"指標 {plain(rule.indicator)}「{name}」跨年度計分（{rule.years[0]}～{rule.years[-1]} 年）："
+    name = escape_markdown(indicator.short_name)
+    with st.expander(f"指標 {escape_markdown(rule.indicator)}「{name}」跨年度計分（{rule.years[0]}～{rule.years[-1]} 年）："
                      f"{multi_year_summary(points)}"):
         st.caption(f"依{rule.source}：{rule.years[0]}～{rule.years[-1]} 年間第一次達標的年度決定該年及以後各年的分數"
                    "（" + "、".join(f"{year} 年首次達標 {format_number(value)} 分" for year, value in rule.points_by_first_year)

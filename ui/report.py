@@ -16,7 +16,7 @@ from metrics.errors import KpiError, RenderingUnavailable
 from metrics.presentation import CENTRED_COLUMNS, NoteLike, report_columns
 from metrics.report import STATUS_FILLS, build_report, report_values
 from ui.data import Source, cached_on_source
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 
 if TYPE_CHECKING:
     from ui.layout import Context
@@ -144,7 +144,7 @@ def downloads(context: Context, notes: Mapping[str, object], title: str, subtitl
             with st.spinner("正在繪製儀表圖並排版 PDF 報表（約 5～10 秒）…"):
                 data = pdf_bytes(context.source, context.year, context.unit, context.month, shown, label)
         except KpiError as error:
-            st.error(f"PDF 報表產生失敗：{plain(error)}")
+            st.error(f"PDF 報表產生失敗：{escape_markdown(error)}")
             return
         st.session_state[PDF_STATE] = made
         st.download_button("下載 PDF 報表", data=data, mime=PDF_MIME, key="report_pdf_download", type="primary",

@@ -24,8 +24,8 @@ from metrics.plan import Plan
 from ui.auth import refusal_text
 from ui.data import Source, cached_on_source
 from ui.layout import Context, period_figures
-from ui.widgets import (INDICATOR_TABLE_HEIGHT, ask_confirmation, confirmation_buttons, pending_confirmation, plain,
-                        settle_confirmation)
+from ui.widgets import (INDICATOR_TABLE_HEIGHT, ask_confirmation, confirmation_buttons, escape_markdown,
+                        pending_confirmation, settle_confirmation)
 
 GENERATION = "whatif_generation"
 TARGETS = "whatif_targets"
@@ -148,7 +148,7 @@ def _said(place: str) -> None:
     message = st.session_state.get(MESSAGE)
     if message is not None and message[0] == place:
         del st.session_state[MESSAGE]
-        getattr(st, message[1])(plain(message[2]))
+        getattr(st, message[1])(escape_markdown(message[2]))
 
 
 def scenario_name() -> str:
@@ -189,7 +189,7 @@ def _load(store: Store, plan: Plan, name: str) -> None:
 
 @st.dialog("確認覆蓋情境", on_dismiss=settle_confirmation)
 def confirm_overwrite(context: Context, name: str, payload: dict[str, object]) -> None:
-    st.markdown(f"{context.plan.label}已有名為「**{plain(name)}**」的情境。要以目前的設定覆蓋它嗎？原本的設定將被取代"
+    st.markdown(f"{context.plan.label}已有名為「**{escape_markdown(name)}**」的情境。要以目前的設定覆蓋它嗎？原本的設定將被取代"
                 "（操作紀錄會記下覆蓋）。")
     confirmation_buttons("確認覆蓋", "whatif_overwrite_confirm", "whatif_overwrite_cancel",
                          lambda: _save(context, name, payload, overwrite=True))
@@ -197,7 +197,7 @@ def confirm_overwrite(context: Context, name: str, payload: dict[str, object]) -
 
 @st.dialog("確認刪除情境", on_dismiss=settle_confirmation)
 def confirm_delete(context: Context, name: str) -> None:
-    st.markdown(f"確定要刪除{context.plan.label}的情境「**{plain(name)}**」嗎？刪除後無法復原（操作紀錄會記下刪除）。")
+    st.markdown(f"確定要刪除{context.plan.label}的情境「**{escape_markdown(name)}**」嗎？刪除後無法復原（操作紀錄會記下刪除）。")
 
     def delete() -> None:
         context.services.delete_scenario(context.actor, context.plan.year, context.plan.unit, name)
@@ -234,7 +234,7 @@ def manager(context: Context, scenario: Scenario) -> None:
     try:
         names = store.scenarios(context.year, context.unit)  # read each run: another server may have saved one
     except KpiError as error:
-        st.error(plain(error))
+        st.error(escape_markdown(error))
         names = []
     with save:
         may_save = context.can(Action.SAVE_SCENARIO, context.unit)
