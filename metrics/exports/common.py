@@ -531,10 +531,6 @@ def date_problems(problems: Problems, column: CodedColumn, rows: np.ndarray, dat
                           column.spec.label, shown)
 
 
-def date_to_date(number: int) -> dt.date:
-    return dt.date(number // 10000, number // 100 % 100, number % 100)
-
-
 def roc_year_of(dates: np.ndarray) -> np.ndarray:
     return dates // 10000 - 1911
 
