@@ -2,6 +2,9 @@
 version travels inside the Source passed: a change made elsewhere (another app server sharing the store) is shown
 on the next run, and an unchanged version computes nothing again."""
 
+import ast
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -11,6 +14,7 @@ from metrics.store import Store
 from test_pages import long_csv, metrics, open_app, texts
 from ui.data import DataVersion, Source, cached_on_source
 
+ROOT = Path(__file__).resolve().parent.parent
 CALLS: list[tuple[DataVersion, int]] = []
 
 
@@ -70,3 +74,34 @@ def test_a_change_made_by_another_server_is_shown_on_the_next_run(database):
     app.run()
     assert "尚未填報任何數字的月份：2月" in texts(app)
     assert metrics(app)["無資料"] == "12 項"
+
+
+def cached_functions() -> list[tuple[str, str, ast.FunctionDef]]:
+    """(file, decorator, function) of every cached function of ui/ and pages/."""
+    found = []
+    for path in sorted([*ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                for decorator in node.decorator_list:
+                    called = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    name = ast.unparse(called)
+                    if name in ("st.cache_resource", "st.cache_data", "cached_on_source"):
+                        found.append((path.name, name, node))
+    return found
+
+
+def test_no_cached_function_takes_a_key_by_hand():
+    """What is computed from the figures takes the Source (its version is the key) and nothing unhashed beside it;
+    Streamlit's own decorators never see a Source or a page Context, which they would hash field by field."""
+    functions = cached_functions()
+    assert len([name for _, name, _ in functions if name == "cached_on_source"]) >= 15
+    for file, decorator, function in functions:
+        arguments = function.args.args
+        annotations = {argument.arg: ast.unparse(argument.annotation) if argument.annotation else ""
+                       for argument in arguments}
+        assert not any(name.endswith("key") and name != "key" for name in annotations), (file, function.name)
+        if decorator == "cached_on_source":
+            assert annotations and next(iter(annotations.values())) == "Source", (file, function.name)
+            assert not [name for name in annotations if name.startswith("_")], (file, function.name)
+        else:
+            assert not {"Source", "Context"} & set(annotations.values()), (file, function.name)

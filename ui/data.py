@@ -97,6 +97,9 @@ def _load_sample(directory: str) -> tuple[tuple[tuple[str, bytes], ...], pd.Data
 
 @dataclass(frozen=True)
 class Source:
+    """The figures and plans a run shows and the store they come from; passed to a cached_on_source function, it
+    is hashed by its data version."""
+
     store: Store
     history: list[BatchInfo]
     frame: pd.DataFrame
