@@ -97,7 +97,7 @@ def main() -> None:
     from decimal import Decimal
     from itertools import chain
 
-    from metrics.exports.synthetic import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, write_large_csv, \
+    from synthetic_exports import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, write_large_csv, \
         write_large_xlsx
     from metrics.template import build_template
 

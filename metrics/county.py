@@ -37,10 +37,6 @@ class UnitStanding:
     def unit(self) -> str:
         return self.plan.unit
 
-    @property
-    def has_reported(self) -> bool:
-        return not self.missing_fields
-
 
 @dataclass(frozen=True)
 class CountyView:

@@ -1,7 +1,7 @@
 """Evaluation of the plan as of a month: actual, achievement, status, pace, projection, gap, score.
 
-The rules are the data contract's §3; everything is exact (Fraction) until `to_json` or the
-formatting helpers turn it into what people read.
+The rules are the data contract's §3, docs/資料規格.md 第六節 (評核規則) for users; everything is exact (Fraction)
+until `to_json` or the formatting helpers turn it into what people read.
 """
 
 from __future__ import annotations

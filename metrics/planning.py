@@ -84,13 +84,6 @@ def save_plan(store: Store, catalogue: Catalogue, plan: Plan, *, author: str, no
                                    changes=changes, sample=checked.sample, audit=audit)
 
 
-def import_plan_text(store: Store, catalogue: Catalogue, text: str, *, author: str, note: str = "",
-                     origin: str = "") -> StoredPlan:
-    """A plan file's text (a file of plans/ or an exported version) as the next version of its (year, unit)."""
-    plan = parse_plan(text, catalogue, origin=origin or "上傳的計畫檔")
-    return save_plan(store, catalogue, plan, author=author, note=note, origin=origin or "上傳的計畫檔")
-
-
 def file_differences(stored: Catalogue, files: Catalogue) -> list[str]:
     """Where plans/ and the store disagree: files not yet stored, and stored plans whose file says otherwise."""
     notes = []

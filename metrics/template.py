@@ -50,14 +50,6 @@ def month_column(month: int) -> int:
     return FIRST_MONTH_COLUMN + month - 1
 
 
-def field_row(plan: Plan, code: str) -> int:
-    """The worksheet row of a field, in plan order from row 5."""
-    for offset, monthly_field in enumerate(plan.fields):
-        if monthly_field.code == code:
-            return FIRST_FIELD_ROW + offset
-    raise KeyError(code)
-
-
 def build_template(plan: Plan, values: Mapping[tuple[str, int], Decimal] | None = None) -> bytes:
     """The 月報 workbook of one plan (its unit, its year, its fields) as .xlsx bytes; `values` maps
     (field code, month) to a pre-filled figure."""

@@ -10,14 +10,14 @@ from ui import links
 from ui.gauges import CHART_CONFIG, over_time, score_chart
 from ui.layout import start_page
 from ui.notes import note_form
-from ui.widgets import plain, remembered_selectbox
+from ui.widgets import escape_markdown, remembered_selectbox
 
 context = start_page("指標明細")
 plan = context.evaluation.plan
 identifiers = [indicator.id for indicator in plan.indicators]
 wrong_link = links.choice_from_url("indicator", identifiers, "detail_indicator_chosen", "指標")
 if wrong_link:
-    st.warning(plain(wrong_link), icon=":material/link_off:")
+    st.warning(escape_markdown(wrong_link), icon=":material/link_off:")
 indicator_id = remembered_selectbox(
     "指標", identifiers, "detail_indicator", default=identifiers[0],
     format_func=lambda value: f"{value} {plan.indicator_by_id[value].short_name}")
@@ -25,9 +25,9 @@ links.write({"indicator": indicator_id})
 result = context.evaluation.result(indicator_id)
 indicator, goal = result.indicator, result.goal
 
-st.markdown(f"#### 目標 {goal.number}　{plain(goal.title)}")
-st.markdown(f"**指標 {plain(indicator.id)}：{plain(indicator.name)}**（{plain(goal.kind)}，權重 {weight_text(indicator.weight)}）")
-st.caption(f"衡量標準：{plain(indicator.measure)}")
+st.markdown(f"#### 目標 {goal.number}　{escape_markdown(goal.title)}")
+st.markdown(f"**指標 {escape_markdown(indicator.id)}：{escape_markdown(indicator.name)}**（{escape_markdown(goal.kind)}，權重 {weight_text(indicator.weight)}）")
+st.caption(f"衡量標準：{escape_markdown(indicator.measure)}")
 
 columns = st.columns(4)
 columns[0].metric(f"實際值（至 {context.month} 月）", result.format_value(result.actual))
@@ -49,8 +49,8 @@ score_chart(context, key="detail")
 st.markdown("##### 計算方式（代入本月數字）")
 st.markdown(f"> {formula_text(result, context.figures)}")
 if result.computation.note:
-    st.caption(plain(result.computation.note))
-st.caption(plain(indicator.help))
+    st.caption(escape_markdown(result.computation.note))
+st.caption(escape_markdown(indicator.help))
 
 st.markdown("##### 數字來源")
 sources = provenance_table(context.source.frame, indicator, plan, as_of_month=context.month)

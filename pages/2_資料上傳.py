@@ -13,7 +13,7 @@ from ui.layout import reading, start_page
 from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, files_without_problems, history_list,
                        incomplete_warning, month_checklist, permission_problems, read_files, remap_expander,
                        settle_conflicts, show_mapping_needed, show_read, store_files, template_bytes, uploader_key, without_dropped)
-from ui.widgets import plain, show_problems
+from ui.widgets import escape_markdown, show_problems
 
 context = start_page("資料上傳")
 store = context.source.store  # read-only here: every write goes through context.services
@@ -21,7 +21,7 @@ store = context.source.store  # read-only here: every write goes through context
 st.markdown("##### 1. 下載月報範本")
 plan = context.plan
 st.download_button(f"下載{plan.label}月報範本（.xlsx）",
-                   data=template_bytes(context.source.key, plan.year, plan.unit, plan),
+                   data=template_bytes(context.source, plan.year, plan.unit),
                    file_name=f"月報範本_{plan.unit_name}_{plan.year}年.xlsx", key="template_download",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 st.caption("範本每列一個項目、每欄一個月；空白表示未填報（不是 0）。也接受長表格式（年度、月份、單位、項目代碼、數值）的 .csv 或 .xlsx，"
@@ -34,7 +34,7 @@ if not may_upload.allowed:
     refusal(may_upload)
     account = context.actor.account
     if account is not None and account.units and context.can(Action.UPLOAD, account.units[0]).allowed:
-        st.caption(f"要上傳 {plain('、'.join(account.units))} 的數字，請在左側將單位切換為您負責的單位。")
+        st.caption(f"要上傳 {escape_markdown('、'.join(account.units))} 的數字，請在左側將單位切換為您負責的單位。")
 elif plan.sample:
     st.warning(f"左側選擇的是範例計畫（{plan.label}）：範例的目標值是虛構的，不接受上傳。檔案中的數字只依正式計畫檢查"
                f"（{context.source.official.available_text()}）", icon=":material/science:")
@@ -50,7 +50,7 @@ if may_upload.allowed:
 if uploads:
     chosen, repeated = distinct_files([(upload.name, upload.getvalue()) for upload in uploads])
     if repeated:
-        st.info(plain(repeated_text(repeated)), icon=":material/content_copy:")
+        st.info(escape_markdown(repeated_text(repeated)), icon=":material/content_copy:")
     chosen = without_dropped(chosen)
     files = read_files(chosen, context, options, month) if chosen else []
     not_permitted = permission_problems(context, files)
@@ -68,7 +68,7 @@ if uploads:
     if refused or not_permitted:
         good = files_without_problems(files, not_permitted)
         st.warning("所有選取的檔案都未儲存（任一檔案有誤即全部不儲存）。"
-                   + (f"沒有問題的檔案：{plain('、'.join(good))}。" if good else "") + "請修正後重新選擇檔案。")
+                   + (f"沒有問題的檔案：{escape_markdown('、'.join(good))}。" if good else "") + "請修正後重新選擇檔案。")
     elif waiting:
         st.warning("請先完成上方的欄位對應；完成前，所選的檔案都不會儲存。")
     elif not files:
@@ -83,7 +83,7 @@ if uploads:
                 preview = store.preview(frame)
             counts = preview_summary(preview)
             with st.container(border=True):
-                st.markdown(f"**{plain(read.name)}**：{frame_months(frame)}，共 {len(preview):,} 筆"
+                st.markdown(f"**{escape_markdown(read.name)}**：{frame_months(frame)}，共 {len(preview):,} 筆"
                             f"（新增 {counts['新增']:,}、修改 {counts['修改']:,}、相同 {counts['相同']:,}）")
                 show_read(read)
                 remap_expander(context, index, read)
@@ -93,7 +93,7 @@ if uploads:
                 with st.expander("全部數字"):
                     st.dataframe(preview_table(preview, context.catalogue.field_by_code), hide_index=True, width="stretch")
         incomplete_warning(context, files)
-        st.caption(f"上傳者：{plain(context.actor.label)}（記入上傳紀錄與操作紀錄）")
+        st.caption(f"上傳者：{escape_markdown(context.actor.label)}（記入上傳紀錄與操作紀錄）")
         if st.button(f"確認儲存 {len(files):,} 個檔案", type="primary", key="confirm_upload"):
             if store_files(context, files, settled.choices):
                 clear_uploader()

@@ -7,14 +7,14 @@ from metrics.presentation import month_label
 from ui import whatif
 from ui.gauges import goal_sections, score_metrics
 from ui.layout import start_page
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 
 context = start_page("情境模擬")
 st.info("情境模擬只在此頁試算，不會改變計畫目標、權重或資料庫中的月報數字。", icon=":material/science:")
 targets, additions = whatif.editors(context.plan)
 scenario = whatif.compute(context, targets, additions)
 for problem in scenario.problems:
-    st.warning(plain(problem))
+    st.warning(escape_markdown(problem))
 
 month = scenario.evaluation.as_of_month
 official = f"官方數字統計至 {context.period}"

@@ -5,14 +5,14 @@ import streamlit as st
 from metrics.errors import KpiError
 from metrics.presentation import behind_without_reason, report_heading, report_rows
 from ui.layout import start_page
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 from ui.report import downloads, show_table
 
 context = start_page("報表匯出")
 try:
     notes = context.source.store.notes(context.year, context.unit, context.month)
 except KpiError as error:
-    st.error(plain(error))
+    st.error(escape_markdown(error))
     notes = {}
 label = "範例資料" if context.source.is_sample else ""
 title, subtitle = report_heading(context.evaluation, label=label)

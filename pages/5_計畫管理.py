@@ -7,7 +7,7 @@ from metrics.accounts import Action
 from ui import plans
 from ui.auth import refusal
 from ui.layout import start_page
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 
 context = start_page("計畫管理", about_data=False)
 st.caption(plans.PERMISSION_NOTE)
@@ -21,7 +21,7 @@ with edit:
     if not may_edit.allowed:
         refusal(may_edit)
     else:
-        st.markdown(f"編修 **{context.plan.label}** 計畫（{plain(context.plan.version_text)}）；儲存後成為新版本，舊版本保留可查。")
+        st.markdown(f"編修 **{context.plan.label}** 計畫（{escape_markdown(context.plan.version_text)}）；儲存後成為新版本，舊版本保留可查。")
         uploaded = plans.upload_plan(context)
         if uploaded is not None and uploaded.key != context.plan.key:
             st.error(f"上傳的計畫是 {uploaded.label}，與左側選擇的 {context.plan.label} 不同；請先在左側切換年度與單位。")

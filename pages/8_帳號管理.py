@@ -7,14 +7,14 @@ from metrics.errors import KpiError
 from ui import accounts
 from ui.auth import refusal
 from ui.layout import page_requires, start_page
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 
 context = start_page("帳號管理", about_data=False)
 page_requires(context, Action.MANAGE_ACCOUNTS)
 try:
     stored = context.source.store.accounts()
 except KpiError as error:
-    st.error(plain(error))
+    st.error(escape_markdown(error))
     st.stop()
 listing, create, change, settings = st.tabs(["帳號一覽", "新增帳號", "修改帳號", "系統設定"])
 with listing:

@@ -193,7 +193,7 @@ class Result:
 
 
 def evaluate(figures: Figures, indicator: Indicator, month: int) -> Result:
-    """The contract's §3 rules, applied to one indicator as of `month`."""
+    """The data contract's §3 rules (docs/資料規格.md 第六節), applied to one indicator as of `month`."""
     values = {code: figures.as_of(code, month) for code in indicator.fields}
     computation = FORMULAS[indicator.formula](indicator, values, figures.plan.field_by_code)
     target = Fraction(indicator.target)

@@ -1,5 +1,5 @@
-"""What a reader sees of Markdown that ui.widgets.plain escaped: the backslash escapes resolved, the invisible word
-joiners (which keep bare addresses from becoming links) dropped. Page tests
+"""What a reader sees of Markdown that ui.widgets.escape_markdown escaped: the backslash escapes resolved, the invisible
+word joiners (which keep bare addresses from becoming links) dropped. Page tests
 compare that with the text they expect, as a person would read it."""
 
 from __future__ import annotations

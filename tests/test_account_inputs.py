@@ -21,11 +21,11 @@ from argon2 import PasswordHasher
 from catalogues import FIXTURE_PLANS
 from metrics.accounts import DISPLAY_NAME_MAX, Account, Action, load_roles
 from metrics.catalogue import load_catalogue
-from metrics.errors import InputError
 from metrics.inputs import EMAIL_MAX, check_integer
 from metrics.planning import seed_store
 from metrics.services import Actor, Services, command_line
 from metrics.store import Outcome, Store
+from refusals import refused, written
 
 FILES = load_catalogue(FIXTURE_PLANS)
 ROLES = load_roles(FIXTURE_PLANS)
@@ -49,23 +49,6 @@ def services(store_url: str) -> Services:
     with Store(store_url) as store:
         seed_store(store, FILES)
         yield Services(store, ROLES, hasher=FAST)
-
-
-def written(services: Services) -> tuple:
-    """Everything a refused call must leave as it was."""
-    counts = services.store.row_counts()
-    return (counts["accounts"], counts["audit_log"], counts["notes"], counts["scenarios"], counts["column_mappings"],
-            counts["plan_versions"], counts["batches"], services.store.settings(),
-            [(account.username, account.display_name, account.email, account.roles, account.units, account.active)
-             for account in services.store.accounts()])
-
-
-def refused(services: Services, call, expected: str) -> None:
-    before = written(services)
-    with pytest.raises(InputError) as raised:
-        call()
-    assert str(raised.value) == expected
-    assert written(services) == before
 
 
 # ---- B1: an account's fields ----

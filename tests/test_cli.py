@@ -170,7 +170,7 @@ EXPORT_INDICATORS = {"10-1": 50, "10-2": 66.67}
 
 
 def export_file(tmp_path: Path, name: str = "公文清單.csv", kind_header: str = "收發別") -> Path:
-    from metrics.exports.synthetic import csv_bytes
+    from synthetic_exports import csv_bytes
 
     header = [kind_header if column == "收發別" else column for column in EXPORT_HEADER]
     path = tmp_path / name
@@ -179,7 +179,7 @@ def export_file(tmp_path: Path, name: str = "公文清單.csv", kind_header: str
 
 
 def roster_without_date(tmp_path: Path) -> Path:
-    from metrics.exports.synthetic import csv_bytes
+    from synthetic_exports import csv_bytes
 
     path = tmp_path / "名冊.csv"
     path.write_bytes(csv_bytes([["姓名", "人員類別", "到職日期", "客語認證級別"],

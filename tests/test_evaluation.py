@@ -1,4 +1,4 @@
-"""Evaluation as of a month (data contract §3), against hand calculations."""
+"""Evaluation as of a month (data contract §3; docs/資料規格.md 第六節), against hand calculations."""
 
 from fractions import Fraction
 

@@ -7,7 +7,7 @@ import pytest
 from catalogues import PLAN_112
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, read_export
-from metrics.exports.synthetic import csv_bytes, xlsx_bytes
+from synthetic_exports import csv_bytes, xlsx_bytes
 
 HEADER = ["案號", "案件類別", "案由", "陳情人", "辦理日期", "結案日期"]
 CASES = [  # rows 2..15

@@ -9,7 +9,7 @@ import pytest
 
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, read_export
-from metrics.exports.synthetic import csv_bytes, xlsx_bytes
+from synthetic_exports import csv_bytes, xlsx_bytes
 from metrics.figures import TIDY_COLUMNS, Figures
 from catalogues import PLAN_112
 

@@ -10,7 +10,7 @@ from catalogues import PLAN_112
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, read_export
 from metrics.exports.common import period_in_titles
-from metrics.exports.synthetic import csv_bytes, xlsx_bytes
+from synthetic_exports import csv_bytes, xlsx_bytes
 
 TITLES = [["新竹縣政府政風處 112年度歲出預算執行表"], ["112年1月至10月", None, None, None, None, None, "單位：元"]]
 HEADER = ["科目代碼", "科目名稱", "預算數", "累計實支數", "應付數", "節餘數", "控留數"]

@@ -7,7 +7,7 @@ import pytest
 from catalogues import CATALOGUE, PLAN_112
 from metrics.errors import InputError
 from metrics.exports import SOURCES, MappingNeeded, detect_source, mapping_signature, read_export
-from metrics.exports.synthetic import csv_bytes, xlsx_bytes
+from synthetic_exports import csv_bytes, xlsx_bytes
 
 
 @pytest.mark.parametrize(("headers", "source"), [

@@ -239,7 +239,7 @@ def test_the_hostile_benchmark_runs_small_and_prints_every_figure():
 
 
 def test_an_export_with_a_formula_from_another_workbook_is_refused_too():
-    from metrics.exports.synthetic import xlsx_bytes
+    from synthetic_exports import xlsx_bytes
 
     rows = [corpus.DOCUMENT_HEADER.split(","),
             ["府政字第1120000001號", "發文", None, "112/01/05", None, "電子交換", None, "普通", 4321, "王大明"]]

@@ -1,6 +1,6 @@
 """No user-supplied string is ever rendered as Markdown or HTML (issue 13, item 8).
 
-ui.widgets.plain escapes what a person typed or a file held (file names, names, notes, scenario names, plan
+ui.widgets.escape_markdown escapes what a person typed or a file held (file names, names, notes, scenario names, plan
 version notes, messages quoting cells) so Streamlit shows it literally: a file name `[請點此重新登入](http://…)`
 must not become a live link, `![](http://…)` must not make every viewer's browser fetch an outside address.
 The walk stores such strings everywhere a user can put them and opens every page as an account with every role.
@@ -23,7 +23,7 @@ from metrics.reading import read_upload
 from metrics.store import Store
 from signing import EVERYTHING, services, sign_in, token
 from test_pages import PAGES, SAMPLE, TIMEOUT
-from ui.widgets import WORD_JOINER, plain
+from ui.widgets import WORD_JOINER, escape_markdown
 
 LINK_NAME = "[請點此重新登入](http://evil.example)"
 FILE_NAME = (f"{LINK_NAME}![](http://evil.example/file.png)<img src=x onerror=alert(1)>"
@@ -69,7 +69,7 @@ LIVE = re.compile(r"(?<!\\)\]\(|(?<!\\)!\[|(?<!\\)<|(?<!\\)\$|(?<!\\):[a-z]+\[|(
     ("1. 項目", r"1\. 項目"),
 ])
 def test_plain_escapes_by_hand(text, expected):
-    assert plain(text) == expected
+    assert escape_markdown(text) == expected
 
 
 ATTACKS = [LINK_NAME, FILE_NAME, DISPLAY_NAME, REASON, ACTION, SCENARIO, PLAN_NOTE, PLAN_ORIGIN, UNIT,
@@ -79,7 +79,7 @@ ATTACKS = [LINK_NAME, FILE_NAME, DISPLAY_NAME, REASON, ACTION, SCENARIO, PLAN_NO
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_plain_reads_as_the_text_and_nothing_is_live(attack):
-    escaped = plain(attack)
+    escaped = escape_markdown(attack)
     assert seen(escaped).replace("  \n", "\n").replace("\r\n", "\n") == attack.replace("\r\n", "\n")
     assert not LIVE.search(escaped), escaped
 
@@ -96,10 +96,10 @@ def _shows(text: str) -> None:
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_streamlit_receives_the_escaped_text_in_every_kind_of_element(attack):
-    app = AppTest.from_function(_shows, args=(plain(attack),), default_timeout=TIMEOUT).run()
+    app = AppTest.from_function(_shows, args=(escape_markdown(attack),), default_timeout=TIMEOUT).run()
     assert not app.exception
     shown = [node for node in elements(app) if node]
-    assert len(shown) == 6 and set(shown) == {plain(attack)}
+    assert len(shown) == 6 and set(shown) == {escape_markdown(attack)}
 
 
 def elements(app: AppTest) -> Iterator[str]:

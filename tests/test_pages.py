@@ -409,7 +409,7 @@ EXPORT_VALUES = {
 
 
 def export_bytes(kind_header: str = "收發別", kind: str = "xlsx") -> bytes:
-    from metrics.exports.synthetic import csv_bytes, xlsx_bytes
+    from synthetic_exports import csv_bytes, xlsx_bytes
 
     header = [kind_header if column == "收發別" else column for column in EXPORT_HEADER]
     rows = [["公文清單"], ["查詢期間：112/01/01-112/02/28"], header, *EXPORT_ROWS]
@@ -483,7 +483,7 @@ def test_an_export_needing_a_mapping_shows_a_form_and_is_remembered(database):
 
 
 def test_a_roster_without_a_date_takes_the_month_chosen_on_the_page(database):
-    from metrics.exports.synthetic import csv_bytes
+    from synthetic_exports import csv_bytes
 
     roster = csv_bytes([["姓名", "人員類別", "到職日期", "客語認證級別"], ["王大明", "公務人員", "100/01/01", "初級"],
                         ["陳美玲", "約僱人員", "112/02/15", None]], encoding="cp950")

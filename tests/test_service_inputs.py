@@ -24,6 +24,7 @@ from metrics.planning import seed_store
 from metrics.presentation import scenario_payload
 from metrics.services import Services, command_line
 from metrics.store import Outcome, Store
+from refusals import refused, written
 
 FILES = load_catalogue(FIXTURE_PLANS)
 ROLES = load_roles(FIXTURE_PLANS)
@@ -37,21 +38,6 @@ def services(store_url: str) -> Services:
     with Store(store_url) as store:
         seed_store(store, FILES)
         yield Services(store, ROLES)
-
-
-def written(services: Services) -> tuple:
-    """Everything a refused call must leave as it was."""
-    counts = services.store.row_counts()
-    return (counts["notes"], counts["notes_history"], counts["scenarios"], counts["column_mappings"],
-            counts["plan_versions"], counts["audit_log"], services.store.settings())
-
-
-def refused(services: Services, call, expected: str) -> None:
-    before = written(services)
-    with pytest.raises(InputError) as raised:
-        call()
-    assert str(raised.value) == expected
-    assert written(services) == before
 
 
 # ---- notes ----

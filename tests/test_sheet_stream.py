@@ -17,7 +17,7 @@ from metrics import safety
 from metrics.errors import InputError
 from metrics.exports import read_export, reading, sheet_stream
 from metrics.exports.common import column_letter
-from metrics.exports.synthetic import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, write_large_xlsx
+from synthetic_exports import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, write_large_xlsx
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

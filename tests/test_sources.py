@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from metrics import sources
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, MappingNeeded
-from metrics.exports.synthetic import csv_bytes, xlsx_bytes
+from synthetic_exports import csv_bytes, xlsx_bytes
 from catalogues import CATALOGUE, PLAN_112
 from metrics.sources import (KIND_LABELS, REMEMBERED_NOTE, KindNeeded, logical_names, mapping_choices, mapping_problems,
                              mapping_reason, read_any, remember_mapping, remembered_mapping)

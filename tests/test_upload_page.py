@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from catalogues import CATALOGUE, FIXTURE_PLANS
 from signing import sign_in
-from metrics.exports.synthetic import xlsx_bytes
+from synthetic_exports import xlsx_bytes
 from metrics.reading import read_upload
 from metrics.store import Store
 from markup import seen

@@ -11,13 +11,14 @@ from metrics.errors import InputError, KpiError
 from metrics.inputs import EMAIL_MAX
 from metrics.store import StoredAccount
 from ui.layout import Context, flash
-from ui.widgets import ask_confirmation, confirmation_buttons, pending_confirmation, plain, settle_confirmation
+from ui.widgets import (ask_confirmation, confirmation_buttons, escape_markdown, pending_confirmation,
+                        settle_confirmation)
 
 
 def _problems(error: KpiError) -> str:
     if isinstance(error, InputError):
-        return "\n".join(f"- {plain(problem)}" for problem in error.problems)
-    return plain(error)
+        return "\n".join(f"- {escape_markdown(problem)}" for problem in error.problems)
+    return escape_markdown(error)
 
 
 def account_table(context: Context, accounts: list[StoredAccount]) -> None:
@@ -75,18 +76,19 @@ def new_account(context: Context) -> None:
     except KpiError as error:
         st.error("未建立帳號，請修正：\n\n" + _problems(error))
         return
-    flash("success", f"已建立帳號 {plain(account.username)}（{plain(account.display_name)}）。請將帳號與初始密碼交給本人，並請其登入後保管。")
+    flash("success", f"已建立帳號 {escape_markdown(account.username)}（{escape_markdown(account.display_name)}）。"
+                     "請將帳號與初始密碼交給本人，並請其登入後保管。")
     st.session_state[NEW_ACCOUNT_GENERATION] = generation + 1
     st.rerun()
 
 
 @st.dialog("確認停用帳號", on_dismiss=settle_confirmation)
 def confirm_disable(context: Context, account: StoredAccount) -> None:
-    st.markdown(f"確定要停用 **{plain(account.display_name)}（{plain(account.username)}）** 嗎？")
+    st.markdown(f"確定要停用 **{escape_markdown(account.display_name)}（{escape_markdown(account.username)}）** 嗎？")
     st.markdown("- 此帳號目前的登入立即結束，之後無法登入\n- 此帳號過去的上傳、說明與操作紀錄都保留\n- 之後可再啟用")
     def disable() -> str:
         context.services.set_active(context.actor, account.username, False)
-        return f"已停用帳號 {plain(account.username)}。"
+        return f"已停用帳號 {escape_markdown(account.username)}。"
 
     confirmation_buttons("確認停用", "disable_confirm", "disable_cancel", disable, describe=_problems)
 
@@ -114,7 +116,7 @@ def change_account(context: Context, accounts: list[StoredAccount]) -> None:
         except KpiError as error:
             st.error("未儲存，請修正：\n\n" + _problems(error))
         else:
-            flash("success", f"已更新帳號 {plain(account.username)}。")
+            flash("success", f"已更新帳號 {escape_markdown(account.username)}。")
             st.rerun()
     left, right = st.columns(2)
     with left:
@@ -131,7 +133,7 @@ def change_account(context: Context, accounts: list[StoredAccount]) -> None:
             except KpiError as error:
                 st.error(_problems(error))
             else:
-                flash("success", f"已重新啟用帳號 {plain(account.username)}。")
+                flash("success", f"已重新啟用帳號 {escape_markdown(account.username)}。")
                 st.rerun()
     with right, st.form(f"reset_password_{account.username}", clear_on_submit=True):
         password = st.text_input("新密碼（至少 10 個字元）", type="password", key=f"reset_{account.username}",
@@ -147,7 +149,7 @@ def change_account(context: Context, accounts: list[StoredAccount]) -> None:
                 except KpiError as error:
                     st.error(_problems(error))
                 else:
-                    flash("success", f"已重設 {plain(account.username)} 的密碼；其原有登入已結束，鎖定已解除。")
+                    flash("success", f"已重設 {escape_markdown(account.username)} 的密碼；其原有登入已結束，鎖定已解除。")
                     st.rerun()
 
 

@@ -12,7 +12,7 @@ from metrics.parsing import format_roc_date, parse_date
 from metrics.report import AUDIT_COLUMNS, audit_records, build_audit_report
 from metrics.store import TAIWAN, Outcome
 from ui.layout import Context
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 
 SHOWN = 1_000
 EXPORTED = 100_000
@@ -47,7 +47,7 @@ def audit_view(context: Context) -> None:
     try:
         actions = store.audit_actions()
     except KpiError as error:
-        st.error(plain(error))
+        st.error(escape_markdown(error))
         return
     chosen_action = action.selectbox("動作", [ALL, *actions], key="audit_action")
     units = [ALL, *(unit.name for unit in context.catalogue.units.units)]
@@ -68,7 +68,7 @@ def audit_view(context: Context) -> None:
     try:
         rows = store.audit_log(**filters, limit=SHOWN + 1)  # the page's rows; the export reads when clicked
     except KpiError as error:
-        st.error(plain(error))
+        st.error(escape_markdown(error))
         return
     if not rows:
         st.info("此期間沒有符合條件的操作紀錄。")

@@ -29,7 +29,7 @@ from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.services import Actor, LoginFailed, Services
 from ui import screen
 from ui.data import get_store
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 
 TOKEN_KEY = "login_token"
 NOTICE_KEY = "login_notice"
@@ -105,7 +105,7 @@ def current_actor(services: Services) -> Actor:
             try:
                 st.session_state[TOKEN_KEY], _ = services.login_by_email(email)
             except LoginFailed as error:
-                st.session_state[NOTICE_KEY] = plain(error)
+                st.session_state[NOTICE_KEY] = escape_markdown(error)
     if not st.session_state.get(TOKEN_KEY):
         cookie = browser_token()
         if cookie is not None and st.session_state.get(COOKIE_TRIED_KEY) != cookie:
@@ -169,13 +169,13 @@ def _log_in(services: Services, username_key: str, password_key: str) -> None:
     try:
         st.session_state[TOKEN_KEY], account = services.login(username, password)
     except LoginFailed as error:
-        st.session_state[NOTICE_KEY] = plain(error)
+        st.session_state[NOTICE_KEY] = escape_markdown(error)
     except KpiError as error:
-        st.session_state[NOTICE_KEY] = f"無法登入：{plain(error)}"
+        st.session_state[NOTICE_KEY] = f"無法登入：{escape_markdown(error)}"
     else:
         _cookie("set", st.session_state[TOKEN_KEY])
         st.session_state.pop(NOTICE_KEY, None)
-        st.session_state["login_welcome"] = f"歡迎，{plain(account.display_name or account.username)}。"
+        st.session_state["login_welcome"] = f"歡迎，{escape_markdown(account.display_name or account.username)}。"
 
 
 def _log_out(services: Services, actor: Actor) -> None:
@@ -273,9 +273,9 @@ def _account_details(services: Services, actor: Actor) -> None:
             login_form(services, where="sidebar")
         st.caption("未登入：可檢視，不能上傳或修改。")
         return
-    units = f"｜單位：{plain('、'.join(account.units))}" if account.units else ""
+    units = f"｜單位：{escape_markdown('、'.join(account.units))}" if account.units else ""
     expiry = expiry_text(actor, services.clock())
-    st.caption(f"已登入：**{plain(account.shown)}**  \n{services.roles.labels(account.roles)}{units}"
+    st.caption(f"已登入：**{escape_markdown(account.shown)}**  \n{services.roles.labels(account.roles)}{units}"
                + (f"  \n{expiry}" if expiry else ""))
     st.button("登出", key="logout", on_click=_log_out, args=(services, actor), icon=":material/logout:")
 
@@ -305,12 +305,12 @@ def first_run(services: Services) -> None:
         st.session_state[TOKEN_KEY], _ = services.login(username, password)
         _cookie("set", st.session_state[TOKEN_KEY])
     except InputError as error:
-        st.error("未建立帳號，請修正：\n\n" + "\n".join(f"- {plain(problem)}" for problem in error.problems))
+        st.error("未建立帳號，請修正：\n\n" + "\n".join(f"- {escape_markdown(problem)}" for problem in error.problems))
         return
     except KpiError as error:
-        st.error(f"未建立帳號：{plain(error)}")
+        st.error(f"未建立帳號：{escape_markdown(error)}")
         return
-    st.session_state["login_welcome"] = f"已建立系統管理者 {plain(username.strip())}，並已登入。"
+    st.session_state["login_welcome"] = f"已建立系統管理者 {escape_markdown(username.strip())}，並已登入。"
     st.rerun()
 
 
@@ -327,7 +327,7 @@ def require_view(services: Services, actor: Actor) -> None:
 
 def refusal_text(decision: Decision) -> str:
     """Why a control is not shown, in the words of the core's decision, and whom to ask."""
-    text = plain(decision.reason.rstrip("。")) + "。"
+    text = escape_markdown(decision.reason.rstrip("。")) + "。"
     if not text.startswith("請先登入") and "帳號管理" not in text:
         text += "如需此權限，請洽系統管理者。"
     return text

@@ -17,6 +17,7 @@ from metrics.evaluation import MultiYearPoints
 from metrics.formulas import format_number
 from metrics.presentation import month_label
 from metrics.report import build_county_report
+from ui.data import Source, cached_on_source
 from ui.layout import Context
 from ui.links import period_params
 
@@ -44,47 +45,46 @@ def column_width(label: str, texts: list[str]) -> int:
     return max([text_width(label), *(text_width(text) - PADDING_PIXELS // 2 for text in texts)])
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _figures(source_key: tuple, year: int, _context: Context) -> dict[tuple[int, str], Figures]:
+@cached_on_source(max_entries=8)
+def _figures(source: Source, year: int) -> dict[tuple[int, str], Figures]:
     """Every unit's figures of a year, split once per data version: a month change only evaluates again."""
-    return year_figures(_context.catalogue, _context.source.frame, year)
+    return year_figures(source.catalogue, source.frame, year)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _view(source_key: tuple, year: int, month: int, _context: Context) -> CountyView:
+@cached_on_source(max_entries=32)
+def _view(source: Source, year: int, month: int) -> CountyView:
     """Every unit's evaluation for a year and month, once per data version (shared, never modified)."""
-    return county_view(_context.catalogue, _context.source.frame, year, month,
-                       figures=_figures(source_key, year, _context))
+    return county_view(source.catalogue, source.frame, year, month, figures=_figures(source, year))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _points(source_key: tuple, year: int, _context: Context) -> list[MultiYearPoints]:
-    return county_multi_year(_context.catalogue, _context.source.frame, year)
+@cached_on_source(max_entries=16)
+def _points(source: Source, year: int) -> list[MultiYearPoints]:
+    return county_multi_year(source.catalogue, source.frame, year)
 
 
 def view(context: Context) -> CountyView:
-    return _view(context.source.key, context.year, context.month, context)
+    return _view(context.source, context.year, context.month)
 
 
 def points(context: Context) -> list[MultiYearPoints]:
-    return _points(context.source.key, context.year, context)
+    return _points(context.source, context.year)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _tables(source_key: tuple, year: int, month: int, _county: CountyView,
-            _context: Context) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], pd.DataFrame]:
+@cached_on_source(max_entries=32)
+def _tables(source: Source, year: int, month: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], pd.DataFrame]:
     """The comparison's values, cell colours, number formats, and the same cells as text with their parts."""
-    frame = comparison_frame(_county)
-    statuses = comparison_statuses(_county)
+    county = _view(source, year, month)
+    frame = comparison_frame(county)
+    statuses = comparison_statuses(county)
     colours = pd.DataFrame("", index=frame.index, columns=frame.columns)
     for column in statuses.columns:
         colours[column] = [f"background-color: {STATUS_COLOURS[status]}" if status else ""
                            for status in statuses[column]]
-    units = {indicator.id: indicator.unit for indicator in _context.catalogue.common.indicators}
+    units = {indicator.id: indicator.unit for indicator in source.catalogue.common.indicators}
     formats = {"共同性指標加權分數": _shown("分")}
     for column in statuses.columns:
         formats[column] = _shown(units[column.split(" ", 1)[0]])
-    return frame, colours, formats, comparison_parts(_county)
+    return frame, colours, formats, comparison_parts(county)
 
 
 def _shown(unit: str):
@@ -106,7 +106,7 @@ def _missing(value: object) -> bool:
 def _styled(county: CountyView, context: Context, *, parts: bool) -> Styler:
     """Coloured by status; numbers (sortable), or with each ratio's numerator and denominator as text.
     (st.dataframe shows no Styler tooltips, so the parts are a view of their own rather than a hover.)"""
-    frame, colours, formats, texts = _tables(context.source.key, county.year, county.month, county, context)
+    frame, colours, formats, texts = _tables(context.source, county.year, county.month)
     if parts:
         return texts.style.apply(lambda _: colours, axis=None).format(na_rep=MISSING)
     return frame.style.apply(lambda _: colours, axis=None).format(formats, na_rep=MISSING).format(
@@ -136,7 +136,7 @@ def comparison(context: Context, county: CountyView) -> None:
                "顏色：綠＝達標、藍＝符合進度、紅＝落後、灰＝無資料或不適用；「—」為尚無資料。點選欄位標題可排序；"
                "勾選單位左側的方框，開啟該單位同一年度、同一月份的總覽；各指標的明細可由下方「前往單位」開啟。")
     parts = st.toggle("數字旁顯示分子與分母（文字，不依數值排序）", key="county_parts")
-    frame, _, formats, texts = _tables(context.source.key, county.year, county.month, county, context)
+    frame, _, formats, texts = _tables(context.source, county.year, county.month)
     shown = {column: [value if column == "單位" or isinstance(value, str) else
                       formats.get(column, _shown(""))(value) for value in (texts if parts else frame)[column]]
              for column in frame.columns}
@@ -172,18 +172,18 @@ def comparison(context: Context, county: CountyView) -> None:
                            query_params=period_params(county.year, unit, county.month))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _missing_frame(source_key: tuple, year: int, month: int, _county: CountyView) -> pd.DataFrame:
-    return missing_frame(_county)
+@cached_on_source(max_entries=32)
+def _missing_frame(source: Source, year: int, month: int) -> pd.DataFrame:
+    return missing_frame(_view(source, year, month))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _points_frame(source_key: tuple, year: int, _context: Context, _points: list[MultiYearPoints]) -> pd.DataFrame:
-    return multi_year_frame(_context.catalogue, _points, year)
+@cached_on_source(max_entries=16)
+def _points_frame(source: Source, year: int) -> pd.DataFrame:
+    return multi_year_frame(source.catalogue, _points(source, year), year)
 
 
 def missing(context: Context, county: CountyView) -> None:
-    frame = _missing_frame(context.source.key, county.year, county.month, county)
+    frame = _missing_frame(context.source, county.year, county.month)
     if frame.empty:
         st.success(f"所有單位都已填報 {month_label(county.year, county.month)} 的全部項目。")
         return
@@ -200,7 +200,7 @@ def multi_year(context: Context, unit_points: list[MultiYearPoints]) -> None:
     st.caption(f"指標 {rule.indicator} 依{rule.source}：{rule.years[0]}～{rule.years[-1]} 年間第一次達標的年度決定該年及以後各年的分數"
                "（" + "、".join(f"{year} 年 {value:g} 分" for year, value in rule.points_by_first_year)
                + "）；「—」為尚無法判定（沒有該年度計畫或數字）。")
-    frame = _points_frame(context.source.key, context.year, context, unit_points)
+    frame = _points_frame(context.source, context.year)
     st.dataframe(frame.style.format(_shown(""), subset=list(frame.columns[1:])), hide_index=True,
                  width="stretch", key="county_multi_year", placeholder=MISSING)
 

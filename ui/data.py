@@ -4,8 +4,10 @@ held in memory only, with the sample plans they belong to."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -47,23 +49,34 @@ def get_store() -> Store:
     return open_store(default_url())
 
 
+@dataclass(frozen=True)
+class DataVersion:
+    """Which figures and plans a run shows: the store, its data version (read from the store on every run, so a
+    change made by any app server sharing it counts) and whether the built-in sample is shown instead. Equal
+    versions, equal content: what is computed from them is cached under it."""
+
+    url: str
+    version: tuple[int, ...]
+    sample: bool = False
+
+
 # Shared between sessions and never modified (a copy per rerun would cost more than the rest of a rerun at county
 # scale); a new data version reads them again.
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def load_history(url: str, version: tuple[int, ...]) -> list[BatchInfo]:
-    return open_store(url).history()
+def load_history(data_version: DataVersion) -> list[BatchInfo]:
+    return open_store(data_version.url).history()
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def load_frame(url: str, version: tuple[int, ...]) -> pd.DataFrame:
-    return open_store(url).current_frame()
+def load_frame(data_version: DataVersion) -> pd.DataFrame:
+    return open_store(data_version.url).current_frame()
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def load_catalogue_in_force(url: str, version: tuple[int, ...], samples: bool) -> Catalogue:
+def load_catalogue_in_force(data_version: DataVersion) -> Catalogue:
     """The plans in force for a data version (shared between sessions, never modified)."""
-    return stored_catalogue(open_store(url), plan_files(), samples=samples)
+    return stored_catalogue(open_store(data_version.url), plan_files(), samples=data_version.sample)
 
 
 def load_sample() -> tuple[tuple[tuple[str, bytes], ...], pd.DataFrame] | None:
@@ -84,60 +97,78 @@ def _load_sample(directory: str) -> tuple[tuple[tuple[str, bytes], ...], pd.Data
 
 @dataclass(frozen=True)
 class Source:
+    """The figures and plans a run shows and the store they come from; passed to a cached_on_source function, it
+    is hashed by its data version."""
+
     store: Store
     history: list[BatchInfo]
     frame: pd.DataFrame
     catalogue: Catalogue
-    is_sample: bool
-    version: tuple[int, ...]
+    data_version: DataVersion
+
+    @property
+    def is_sample(self) -> bool:
+        return self.data_version.sample
 
     def latest_batch(self, year: int, unit: str) -> BatchInfo | None:
         """The newest batch in effect that set figures of this unit's year."""
         return next((batch for batch in self.history if not batch.is_undone and (year, unit) in batch.periods), None)
 
     @property
-    def key(self) -> tuple[str, tuple[int, ...], bool]:
-        """What the frame's and the plans' content depend on: equal keys, equal content (the cache key of what
-        is computed from them)."""
-        return self.store.url, self.version, self.is_sample
-
-    @property
     def official(self) -> Catalogue:
         """The plans uploads are checked against: never a 範例 plan, whatever the page shows."""
-        return _official(self.key, self.catalogue)
+        return _official(self)
 
     @property
     def unplanned(self) -> list[tuple[int, str]]:
         """(year, unit)s that have figures but no plan: never shown, never scored against another plan."""
-        return _unplanned(self.key, self.frame, self.catalogue)
+        return _unplanned(self)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _official(source_key: tuple, _catalogue: Catalogue) -> Catalogue:
-    return _catalogue.official()
+Cached = TypeVar("Cached", bound=Callable)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _unplanned(source_key: tuple, _frame: pd.DataFrame, _catalogue: Catalogue) -> list[tuple[int, str]]:
-    if _frame.empty:
+def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cached], Cached]:
+    """Caches what is computed from a Source's figures and plans (and the other arguments): a Source argument is
+    hashed by its data version, so the data passed is the key and no caller can forget the key or pass one of
+    other data. st.cache_resource, shared between sessions (never modify what it returns), or with `copied`
+    st.cache_data (a copy for each caller)."""
+    cache = st.cache_data if copied else st.cache_resource
+    return cache(max_entries=max_entries, show_spinner=False, hash_funcs={Source: _source_hash})
+
+
+def _source_hash(source: Source) -> DataVersion:
+    return source.data_version
+
+
+@cached_on_source(max_entries=8)
+def _official(source: Source) -> Catalogue:
+    return source.catalogue.official()
+
+
+@cached_on_source(max_entries=8)
+def _unplanned(source: Source) -> list[tuple[int, str]]:
+    frame, catalogue = source.frame, source.catalogue
+    if frame.empty:
         return []
-    present = _frame[["year", "unit"]].drop_duplicates()
+    present = frame[["year", "unit"]].drop_duplicates()
     return sorted(key for key in ((int(year), str(unit)) for year, unit in zip(present["year"], present["unit"]))
-                  if _catalogue.find(*key) is None)
+                  if catalogue.find(*key) is None)
 
 
 def current_source() -> Source:
     """The store's figures and plans, or the sample figures (with the sample plans) while the store holds no
     figure. Raises KpiError (StoreError, PlanError)."""
     store = get_store()
-    version = store.data_version()
-    history = load_history(store.url, version) if version[0] else []
-    frame = load_frame(store.url, version) if history else empty_tidy_frame()
+    stored = DataVersion(store.url, store.data_version())
+    history = load_history(stored) if stored.version[0] else []
+    frame = load_frame(stored) if history else empty_tidy_frame()
     if frame.empty:
         sample = load_sample()
         if sample is not None:
-            return Source(store, history, sample[1], load_catalogue_in_force(store.url, version, True), True, version)
-    return Source(store, history, frame, load_catalogue_in_force(store.url, version, False), False, version)
+            shown = replace(stored, sample=True)
+            return Source(store, history, sample[1], load_catalogue_in_force(shown), shown)
+    return Source(store, history, frame, load_catalogue_in_force(stored), stored)
 
 
 def load_sample_into_store(services, actor) -> list[str]:

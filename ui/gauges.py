@@ -15,8 +15,9 @@ from metrics.figures import Figures
 from metrics.formulas import format_number
 from metrics.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
-from ui.layout import Context, previous_month, previous_year
-from ui.widgets import plain
+from ui.data import Source, cached_on_source
+from ui.layout import Context, official_evaluation, period_figures, previous_month, previous_year
+from ui.widgets import escape_markdown
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 DETAIL_PAGE = "pages/1_指標明細.py"
@@ -27,32 +28,33 @@ SCORE_HELP = ("各項指標的達成率（超過 100% 者以 100% 計）乘以�
 
 def over_time(context: Context) -> dict[str, list[str]]:
     """Per indicator, the lines that compare it with last month and with the same month last year."""
-    return _over_time(context.source.key, context.year, context.unit, context.month, context)
+    return _over_time(context.source, context.year, context.unit, context.month)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def _over_time(source_key: tuple, year: int, unit: str, month: int, _context: Context) -> dict[str, list[str]]:
+@cached_on_source(max_entries=256)
+def _over_time(source: Source, year: int, unit: str, month: int) -> dict[str, list[str]]:
     from metrics.trends import last_month, last_year
 
-    this_month = last_month(_context.evaluation, previous_month(_context))
-    this_year = last_year(_context.evaluation, previous_year(_context))
+    evaluation = official_evaluation(source, year, unit, month)
+    this_month = last_month(evaluation, previous_month(source, year, unit, month))
+    this_year = last_year(evaluation, previous_year(source, year, unit, month))
     return {result.indicator.id: [this_month.get(result.indicator.id, ""), this_year.get(result.indicator.id, "")]
-            for result in _context.evaluation.results}
+            for result in evaluation.results}
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _score_figure(source_key: tuple, year: int, unit: str, month: int, _figures: Figures) -> go.Figure:
+@cached_on_source(max_entries=64)
+def _score_figure(source: Source, year: int, unit: str, month: int) -> go.Figure:
     from metrics.charts import score_figure
     from metrics.trends import score_series
 
-    return score_figure(score_series(_figures, month), year=year)
+    return score_figure(score_series(period_figures(source, year, unit), month), year=year)
 
 
 def score_chart(context: Context, *, key: str) -> None:
     """The weighted score month by month up to the month shown, with the pace line; drawn when asked for (a chart
     costs as much as a gauge on every rerun)."""
     if st.toggle("顯示加權分數逐月變化（對照進度線）", key=f"{key}_score_toggle"):
-        st.plotly_chart(_score_figure(context.source.key, context.year, context.unit, context.month, context.figures),
+        st.plotly_chart(_score_figure(context.source, context.year, context.unit, context.month),
                         key=f"{key}_score_chart", config=CHART_CONFIG)
 
 
@@ -131,8 +133,8 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
             goal = plan.goal_by_number[number]
             with column.container(border=True):
                 common = "，共同性指標" if goal.common else ""
-                st.markdown(f"#### 目標 {goal.number}　{plain(goal.title)}")
-                st.caption(f"{plain(goal.kind)}{common}｜權重 {weight_text(plan.goal_weight(goal.number))}")
+                st.markdown(f"#### 目標 {goal.number}　{escape_markdown(goal.title)}")
+                st.caption(f"{escape_markdown(goal.kind)}{common}｜權重 {weight_text(plan.goal_weight(goal.number))}")
                 results = evaluation.of_goal(goal.number)
                 for inner, result in zip(st.columns(len(results)), results):
                     with inner:
@@ -144,17 +146,17 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
                             lines.insert(0, f"官方：{before.format_value(before.actual)}，達成率 "
                                             f"{achievement_text(before)}，{before.status_label}")
                         lines += [line for line in (extra or {}).get(result.indicator.id, ()) if line]
-                        st.caption("  \n".join(plain(line) for line in lines))
+                        st.caption("  \n".join(escape_markdown(line) for line in lines))
                         if detail_params is not None:
-                            st.page_link(DETAIL_PAGE, label=f"{plain(result.indicator.id)} 指標明細",
+                            st.page_link(DETAIL_PAGE, label=f"{escape_markdown(result.indicator.id)} 指標明細",
                                          query_params={**detail_params, "indicator": result.indicator.id})
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _multi_year(source_key: tuple, unit: str, _context: Context) -> tuple[MultiYearPoints, pd.DataFrame]:
-    plan = _context.plan
-    plans = {year: _context.catalogue.find(year, unit) for year in plan.multi_year.years}
-    points = multi_year_points(plan.multi_year, unit, plans, _context.source.frame)
+@cached_on_source(max_entries=64)
+def _multi_year(source: Source, year: int, unit: str) -> tuple[MultiYearPoints, pd.DataFrame]:
+    rule = source.catalogue.plan(year, unit).multi_year
+    plans = {year: source.catalogue.find(year, unit) for year in rule.years}
+    points = multi_year_points(rule, unit, plans, source.frame)
     return points, multi_year_table(points)
 
 
@@ -163,10 +165,10 @@ def multi_year_section(context: Context) -> None:
     rule = context.plan.multi_year
     if rule is None:
         return
-    points, table = _multi_year(context.source.key, context.unit, context)
+    points, table = _multi_year(context.source, context.year, context.unit)
     indicator = context.plan.indicator_by_id[rule.indicator]
-    name = plain(indicator.short_name)
-    with st.expander(f"指標 {plain(rule.indicator)}「{name}」跨年度計分（{rule.years[0]}～{rule.years[-1]} 年）："
+    name = escape_markdown(indicator.short_name)
+    with st.expander(f"指標 {escape_markdown(rule.indicator)}「{name}」跨年度計分（{rule.years[0]}～{rule.years[-1]} 年）："
                      f"{multi_year_summary(points)}"):
         st.caption(f"依{rule.source}：{rule.years[0]}～{rule.years[-1]} 年間第一次達標的年度決定該年及以後各年的分數"
                    "（" + "、".join(f"{year} 年首次達標 {format_number(value)} 分" for year, value in rule.points_by_first_year)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-import pandas as pd
 import streamlit as st
 
 from metrics.accounts import Action, Decision, Settings
@@ -23,9 +22,9 @@ from metrics.presentation import month_label, months_text, taiwan_time
 from metrics.services import Actor, Services
 from ui import links, screen
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
-from ui.data import Source, current_source, load_sample_into_store
+from ui.data import Source, cached_on_source, current_source, load_sample_into_store
 from ui.styles import page_style
-from ui.widgets import flash, plain, remembered_selectbox, show_flash
+from ui.widgets import escape_markdown, flash, remembered_selectbox, show_flash
 
 PAGES: tuple[tuple[str, str, str, Action], ...] = (  # a page's link shows to those who may use it
     ("dashboard.py", "總覽", ":material/speed:", Action.VIEW),
@@ -75,19 +74,14 @@ class Context:
     def period(self) -> str:
         return month_label(self.year, self.month)
 
-    @property
-    def key(self) -> tuple:
-        """What the official figures and evaluation depend on (the cache key of what is computed from them)."""
-        return self.source.key, self.year, self.unit, self.month
-
 
 def load_sample_clicked(services: Services, actor: Actor) -> None:
     try:
         messages = load_sample_into_store(services, actor)
     except KpiError as error:
-        flash("error", plain(error))
+        flash("error", escape_markdown(error))
     else:
-        flash("success", "範例資料已存入資料庫：" + "".join(plain(message) for message in messages))
+        flash("success", "範例資料已存入資料庫：" + "".join(escape_markdown(message) for message in messages))
 
 
 UPLOAD_PAGE = "資料上傳"
@@ -117,32 +111,34 @@ def navigation(params: dict[str, str], allowed: set[Action]) -> None:
     screen.install()
 
 
-# Computed once per content of the figures (Source.key) and shared between sessions and reruns, so a rerun
-# (a what-if edit, a page switch) neither reads the frame again nor re-evaluates the official figures.
+# Computed once per data version of the source and shared between sessions and reruns, so a rerun (a what-if
+# edit, a page switch) neither reads the frame again nor re-evaluates the official figures.
 # Whatever these return is shared: never modify it (what-if works on copies, see apply_additions).
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def figure_counts(source_key: tuple, _frame: pd.DataFrame) -> dict[tuple[int, str], int]:
+@cached_on_source(max_entries=32)
+def figure_counts(source: Source) -> dict[tuple[int, str], int]:
     """How many figures each (year, unit) has: the default period is the one with figures."""
-    if _frame.empty:
+    frame = source.frame
+    if frame.empty:
         return {}
-    return {(int(year), str(unit)): int(count) for (year, unit), count in _frame.groupby(["year", "unit"]).size().items()}
+    return {(int(year), str(unit)): int(count) for (year, unit), count in frame.groupby(["year", "unit"]).size().items()}
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def period_figures(source_key: tuple, year: int, unit: str, _frame: pd.DataFrame, _plan: Plan) -> Figures:
-    return Figures.from_frame(_plan, _frame)
+@cached_on_source(max_entries=64)
+def period_figures(source: Source, year: int, unit: str) -> Figures:
+    """The figures of a plan of the source's plans in force."""
+    return Figures.from_frame(source.catalogue.plan(year, unit), source.frame)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def official_evaluation(source_key: tuple, year: int, unit: str, month: int, _figures: Figures) -> Evaluation:
-    return evaluate(_figures, month)
+@cached_on_source(max_entries=256)
+def official_evaluation(source: Source, year: int, unit: str, month: int) -> Evaluation:
+    return evaluate(period_figures(source, year, unit), month)
 
 
 def choose_period(source: Source) -> tuple[Plan, int, Figures, int | None]:
     """Year and unit among the plans that exist, then the month; the default is a period that has figures."""
     catalogue = source.catalogue
-    counts = figure_counts(source.key, source.frame)
+    counts = figure_counts(source)
     years = catalogue.years()
 
     def preference(key: tuple[int, str]) -> tuple[bool, bool, int]:  # an official plan with figures comes first
@@ -156,7 +152,7 @@ def choose_period(source: Source) -> tuple[Plan, int, Figures, int | None]:
     busiest = max(units, key=lambda unit: preference((year, unit)))
     unit = remembered_selectbox("單位", units, "period_unit", default=busiest, format_func=lambda value: names[value])
     plan = catalogue.plan(year, unit)
-    figures = period_figures(source.key, year, unit, source.frame, plan)
+    figures = period_figures(source, year, unit)
     latest = figures.latest_month()
     # A month is shown by default only once every figure of it is in: one early April figure must not
     # turn the overview into 統計至 4月 with indicators behind for want of the rest.
@@ -179,7 +175,7 @@ def unplanned_notice(source: Source) -> None:
     """Figures that have no plan are not shown anywhere: say so, with what to do."""
     unplanned = source.unplanned
     if unplanned:
-        listed = "、".join(f"{plain(unit)} {year}年" for year, unit in unplanned)
+        listed = "、".join(f"{escape_markdown(unit)} {year}年" for year, unit in unplanned)
         st.warning(f"資料庫中有 {listed} 的數字，但沒有該年度該單位的計畫，因此不顯示也不計分。請管理者至「計畫管理」新增計畫。",
                    icon=":material/warning:")
 
@@ -191,16 +187,16 @@ def freshness(source: Source, plan: Plan, figures: Figures, month: int, *, title
     if source.is_sample:
         where = "資料來源：內建範例資料（未儲存）"
     elif (batch := source.latest_batch(plan.year, plan.unit)) is not None:
-        where = f"最近上傳：{taiwan_time(batch.uploaded_at)}（第 {batch.id:,} 批，{plain(batch.file_name)}）"
+        where = f"最近上傳：{taiwan_time(batch.uploaded_at)}（第 {batch.id:,} 批，{escape_markdown(batch.file_name)}）"
     else:
         where = f"{plan.unit_name} {plan.year} 年度尚無上傳紀錄"
-    st.caption(f"{plain(plan.organisation)} {plan.year} 年度｜{plain(plan.version_text)}｜{where}")
+    st.caption(f"{escape_markdown(plan.organisation)} {plan.year} 年度｜{escape_markdown(plan.version_text)}｜{where}")
     if not about_data:
         return
     reported = set(figures.reported_months())
     if not reported:
         where = "請在本頁下方上傳" if title == UPLOAD_PAGE else f"請至「{UPLOAD_PAGE}」上傳"
-        st.info(f"{plain(plan.unit_name)} {plan.year} 年度尚未上傳任何數字；{where}月報或系統匯出檔，上傳後這裡就會顯示。",
+        st.info(f"{escape_markdown(plan.unit_name)} {plan.year} 年度尚未上傳任何數字；{where}月報或系統匯出檔，上傳後這裡就會顯示。",
                 icon=":material/upload_file:")
         if title != UPLOAD_PAGE:
             st.page_link(UPLOAD_PATH, label=f"前往{UPLOAD_PAGE}", icon=":material/upload_file:", query_params=params or {})
@@ -216,7 +212,7 @@ RETRY_KEY = "store_busy_retry"
 def store_busy(error: StoreBusy) -> NoReturn:
     """Every page's answer to a store that another transaction keeps locked: what happened, and a button that
     reads again (a click reruns the page); nothing below it is shown with figures that could not be read."""
-    st.error(plain(error), icon=":material/hourglass_top:")
+    st.error(escape_markdown(error), icon=":material/hourglass_top:")
     st.button("重試", key=RETRY_KEY, type="primary", icon=":material/refresh:")
     st.stop()
 
@@ -240,10 +236,10 @@ def start_page(title: str, *, about_data: bool = True) -> Context:
     except StoreBusy as error:
         store_busy(error)
     except PlanError as error:
-        st.error(f"計畫目錄有誤，系統無法啟動。請管理者修正計畫檔後重新啟動：\n\n{plain(error)}")
+        st.error(f"計畫目錄有誤，系統無法啟動。請管理者修正計畫檔後重新啟動：\n\n{escape_markdown(error)}")
         st.stop()
     except KpiError as error:
-        st.error(f"無法開啟資料庫：{plain(error)}")
+        st.error(f"無法開啟資料庫：{escape_markdown(error)}")
         st.stop()
     if not source.catalogue.plans:
         st.error(f"沒有任何計畫。{source.catalogue.available_text()}")
@@ -255,9 +251,9 @@ def start_page(title: str, *, about_data: bool = True) -> Context:
         menu = st.container()
         st.divider()
         plan, month, figures, latest = choose_period(source)
-        st.caption(f"{plain(plan.organisation)}｜{plain(plan.version_text)}")
+        st.caption(f"{escape_markdown(plan.organisation)}｜{escape_markdown(plan.version_text)}")
         if source.unplanned:
-            st.caption("⚠ 有數字但沒有計畫：" + "、".join(f"{plain(unit)} {year}年" for year, unit in source.unplanned))
+            st.caption("⚠ 有數字但沒有計畫：" + "、".join(f"{escape_markdown(unit)} {year}年" for year, unit in source.unplanned))
         st.divider()
         account_box(services, actor)
     params = links.period_params(plan.year, plan.unit, month)
@@ -266,14 +262,14 @@ def start_page(title: str, *, about_data: bool = True) -> Context:
         navigation(params, {action for *_, action in PAGES if services.can(actor, action, settings=settings).allowed})
     st.title(title)
     for problem in url_problems:
-        st.warning(f"{plain(problem)}以下顯示 {plan.label}（統計至 {month_label(plan.year, month)}）。",
+        st.warning(f"{escape_markdown(problem)}以下顯示 {plan.label}（統計至 {month_label(plan.year, month)}）。",
                    icon=":material/link_off:")
     if plan.sample:
         st.info(f"**{plan.label}是範例計畫**：目標值為虛構，僅供試用，不是正式計畫。", icon=":material/science:")
     freshness(source, plan, figures, month, title=title, params=params, about_data=about_data)
     show_flash()
     context = Context(source, plan, month, latest, figures,
-                      official_evaluation(source.key, plan.year, plan.unit, month, figures), services, actor, settings)
+                      official_evaluation(source, plan.year, plan.unit, month), services, actor, settings)
     sample_banner(context, title)
     unplanned_notice(source)
     return context
@@ -292,10 +288,10 @@ def sign_in() -> tuple[Services, Actor, Settings]:
     except StoreBusy as error:
         store_busy(error)
     except PlanError as error:
-        st.error(f"角色檔（plans/roles.toml）有誤，系統無法啟動。請管理者修正後重新啟動：\n\n{plain(error)}")
+        st.error(f"角色檔（plans/roles.toml）有誤，系統無法啟動。請管理者修正後重新啟動：\n\n{escape_markdown(error)}")
         st.stop()
     except KpiError as error:
-        st.error(f"無法讀取帳號：{plain(error)}")
+        st.error(f"無法讀取帳號：{escape_markdown(error)}")
         st.stop()
     require_view(services, actor)
     return services, actor, settings
@@ -309,20 +305,18 @@ def page_requires(context: Context, action: Action) -> None:
         st.stop()
 
 
-def previous_month(context: Context) -> Evaluation | None:
+def previous_month(source: Source, year: int, unit: str, month: int) -> Evaluation | None:
     """The same plan and figures as of the month before (None in January)."""
-    if context.month <= 1:
+    if month <= 1:
         return None
-    return official_evaluation(context.source.key, context.year, context.unit, context.month - 1, context.figures)
+    return official_evaluation(source, year, unit, month - 1)
 
 
-def previous_year(context: Context) -> Evaluation | None:
+def previous_year(source: Source, year: int, unit: str, month: int) -> Evaluation | None:
     """The same unit in the same month of the previous year, judged by that year's own plan; None without one
     or without its figures."""
-    plan = context.catalogue.find(context.year - 1, context.unit)
-    if plan is None:
+    if source.catalogue.find(year - 1, unit) is None:
         return None
-    figures = period_figures(context.source.key, plan.year, plan.unit, context.source.frame, plan)
-    if figures.latest_month() is None:
+    if period_figures(source, year - 1, unit).latest_month() is None:
         return None
-    return official_evaluation(context.source.key, plan.year, plan.unit, context.month, figures)
+    return official_evaluation(source, year - 1, unit, month)

@@ -14,7 +14,7 @@ from metrics.notes import NOTE_LIMIT
 from metrics.presentation import taiwan_time
 from ui.auth import refusal
 from ui.layout import Context, flash
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 
 
 # The form is offered where a reason is asked for: behind, or without figures (which scores 0 like a miss). A met or
@@ -23,8 +23,8 @@ ASKED = frozenset({BEHIND, NO_DATA})
 
 
 def _shown(note) -> None:
-    st.markdown(f"**落後原因**：{plain(note.reason) or '—'}  \n**改進措施**：{plain(note.action) or '—'}")
-    st.caption(f"{taiwan_time(note.updated_at)}，{plain(note.author) or '—'}")
+    st.markdown(f"**落後原因**：{escape_markdown(note.reason) or '—'}  \n**改進措施**：{escape_markdown(note.action) or '—'}")
+    st.caption(f"{taiwan_time(note.updated_at)}，{escape_markdown(note.author) or '—'}")
 
 
 def note_form(context: Context, result: IndicatorResult) -> None:
@@ -40,7 +40,7 @@ def note_form(context: Context, result: IndicatorResult) -> None:
         note = store.notes(context.year, context.unit, context.month).get(indicator_id)
         history = store.note_history(context.year, context.unit, context.month, indicator_id)
     except KpiError as error:
-        st.error(plain(error))
+        st.error(escape_markdown(error))
         return
     carried = previous_note(context, result) if note is None and not history else None  # a cleared note stays cleared
     suffix = f"{indicator_id}_{context.year}_{context.unit}_{context.month}"
@@ -54,7 +54,7 @@ def note_form(context: Context, result: IndicatorResult) -> None:
         draft = st.session_state.get(draft_key)
         if draft:
             st.warning("**尚未儲存**：登入已結束，您剛才輸入的說明已暫時保留，請在左側重新登入後按「儲存說明」。\n\n"
-                       f"落後原因：{plain(draft[0]) or '（空白）'}  \n改進措施：{plain(draft[1]) or '（空白）'}",
+                       f"落後原因：{escape_markdown(draft[0]) or '（空白）'}  \n改進措施：{escape_markdown(draft[1]) or '（空白）'}",
                        icon=":material/edit_note:")
         elif note:
             _shown(note)
@@ -87,22 +87,22 @@ def note_form(context: Context, result: IndicatorResult) -> None:
         action = st.text_area("改進措施", value=offered[1], key=action_key,
                               max_chars=max(NOTE_LIMIT, len(offered[1])))
         st.caption(f"落後原因與改進措施各以 {NOTE_LIMIT:,} 字為限（約一頁 A4），詳細資料請另以附件或公文說明。"
-                   f"填寫人：{plain(context.actor.label)}")
+                   f"填寫人：{escape_markdown(context.actor.label)}")
         submitted = st.form_submit_button("儲存說明")
     if draft and not submitted:
         st.info("表單中是登入結束前輸入、尚未儲存的說明；請確認後按「儲存說明」。", icon=":material/edit_note:")
     if note and (asked or draft):  # otherwise the note is shown above the form already
-        st.caption(f"上次儲存：{taiwan_time(note.updated_at)}{'，' + plain(note.author) if note.author else ''}")
+        st.caption(f"上次儲存：{taiwan_time(note.updated_at)}{'，' + escape_markdown(note.author) if note.author else ''}")
     if submitted:
         try:
             cleaned = context.services.save_note(context.actor, context.year, context.unit, context.month,
                                                  indicator_id, reason, action)
         except KpiError as error:
-            st.error(plain(error))
+            st.error(escape_markdown(error))
         else:
             st.session_state.pop(draft_key, None)
             flash("success", ("已儲存說明。" if reason.strip() or action.strip() else
-                              "已清除本月說明（先前的內容保留於修改紀錄）。") + plain(cleaned))
+                              "已清除本月說明（先前的內容保留於修改紀錄）。") + escape_markdown(cleaned))
             st.rerun()
     _history(history, note)
 
@@ -111,8 +111,9 @@ def _history(history, note) -> None:
     if len(history) > 1 or (history and not note):
         with st.expander(f"說明的修改紀錄（{len(history):,} 次）"):
             for entry in history:
-                st.markdown(f"**{taiwan_time(entry.updated_at)}｜{plain(entry.author) or '—'}**  \n"
-                            f"落後原因：{plain(entry.reason) or '（空白）'}  \n改進措施：{plain(entry.action) or '（空白）'}")
+                st.markdown(f"**{taiwan_time(entry.updated_at)}｜{escape_markdown(entry.author) or '—'}**  \n"
+                            f"落後原因：{escape_markdown(entry.reason) or '（空白）'}  \n"
+                            f"改進措施：{escape_markdown(entry.action) or '（空白）'}")
 
 
 def previous_note(context: Context, result: IndicatorResult) -> tuple[str, str] | None:

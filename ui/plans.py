@@ -18,7 +18,7 @@ from metrics.planning import (COMMON_LOCKED, file_differences, goals_table, indi
 from metrics.presentation import taiwan_time, weight_text
 from ui.data import plan_files
 from ui.layout import Context, flash
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 
 TOML = "application/toml"
 YEARS = range(100, 201)  # the ROC years a plan can be made for
@@ -43,7 +43,7 @@ def overview(context: Context) -> None:
     st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key="plans_overview")
     if not context.source.is_sample:
         for note in file_differences(catalogue, plan_files()):
-            st.caption(f"⚠ {plain(note)}")
+            st.caption(f"⚠ {escape_markdown(note)}")
 
 
 def versions(context: Context) -> None:
@@ -53,27 +53,27 @@ def versions(context: Context) -> None:
     try:
         stored = store.plan_versions(plan.year, plan.unit)
     except KpiError as error:
-        st.error(plain(error))
+        st.error(escape_markdown(error))
         return
     if not stored:
-        st.info(f"{plan.label}的計畫目前取自計畫檔 {plain(plan.origin)}，資料庫中尚無版本。")
+        st.info(f"{plan.label}的計畫目前取自計畫檔 {escape_markdown(plan.origin)}，資料庫中尚無版本。")
         return
     for version in reversed(stored):
         with st.container(border=True):
             current = "（現行）" if version.number == stored[-1].number else ""
             st.markdown(f"**第 {version.number} 版{current}**｜{taiwan_time(version.created_at)}｜"
-                        f"修改人：{plain(version.author) or '—'}｜來源：{plain(version.origin) or '—'}")
+                        f"修改人：{escape_markdown(version.author) or '—'}｜來源：{escape_markdown(version.origin) or '—'}")
             if version.note:
-                st.caption(f"說明：{plain(version.note)}")
+                st.caption(f"說明：{escape_markdown(version.note)}")
             if version.changes:
-                st.markdown("\n".join(f"- {plain(change)}" for change in version.changes))
+                st.markdown("\n".join(f"- {escape_markdown(change)}" for change in version.changes))
     numbers = [version.number for version in stored]
     chosen = st.selectbox("檢視版本", list(reversed(numbers)), key=f"plan_version_{plan.year}_{plan.unit}",
                           format_func=lambda number: f"第 {number} 版")
     try:
         shown = plan_version(store, plan_files(), plan.year, plan.unit, chosen)
     except KpiError as error:
-        st.error(plain(error))
+        st.error(escape_markdown(error))
         return
     st.dataframe(indicators_table(shown), hide_index=True, width="stretch", key="plan_version_table")
     st.download_button(f"下載第 {chosen} 版計畫檔（.toml）", data=plan_document(shown).encode("utf-8"),
@@ -106,7 +106,7 @@ def _column_config(context: Context) -> dict:
 def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, notes: list[str] = ()) -> None:
     """Goals and indicators of `base` in tables; every edit is checked at once; saved as the next version."""
     for note in notes:
-        st.caption(plain(note))
+        st.caption(escape_markdown(note))
     title = st.text_input("計畫名稱", value=base.title, key=editor_key(prefix, base, "title"))
     source = st.text_input("依據（例如：某某處 114 年度施政計畫「參、年度績效指標」）", value=base.source,
                            key=editor_key(prefix, base, "source"))
@@ -128,7 +128,7 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
                                    for field in context.catalogue.fields]), hide_index=True, width="stretch")
     draft, problems = plan_from_tables(base, goals, indicators, context.catalogue, title=title, source=source)
     if problems:
-        st.error("**尚不能儲存，請修正：**\n\n" + "\n".join(f"- {plain(problem)}" for problem in problems))
+        st.error("**尚不能儲存，請修正：**\n\n" + "\n".join(f"- {escape_markdown(problem)}" for problem in problems))
         return
     changes = plan_changes(current, draft)
     st.success(f"檢查通過：{len(draft.goals)} 項策略目標、{len(draft.indicators)} 項指標，權重合計 "
@@ -136,16 +136,16 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
     if current is not None and not changes:
         st.info("與目前的版本相同，尚未修改。")
         return
-    st.markdown("**將記錄的修改：**\n\n" + "\n".join(f"- {plain(change)}" for change in changes))
+    st.markdown("**將記錄的修改：**\n\n" + "\n".join(f"- {escape_markdown(change)}" for change in changes))
     with st.form(key=editor_key(prefix, base, "save")):
-        st.caption(f"修改人：{plain(context.actor.label)}")
+        st.caption(f"修改人：{escape_markdown(context.actor.label)}")
         note = st.text_input("修改說明（例如：依 114 年度施政計畫核定本）", key=f"{prefix}_note")
         submitted = st.form_submit_button("儲存為新版本", type="primary")
     if submitted:
         try:
             stored = context.services.save_plan(context.actor, context.catalogue, draft, note=note)
         except KpiError as error:
-            st.error(plain(error))
+            st.error(escape_markdown(error))
             return
         flash("success", f"已儲存 {stored.unit} {stored.year} 年度計畫第 {stored.number} 版（{len(stored.changes)} 項修改）。")
         st.rerun()
@@ -160,9 +160,9 @@ def upload_plan(context: Context, *, key: str = "plan_file") -> Plan | None:
         text = upload.getvalue().decode("utf-8")
         return parse_plan(text, context.catalogue, origin=upload.name)
     except UnicodeDecodeError:
-        st.error(f"「{plain(upload.name)}」不是 UTF-8 文字檔，請以 UTF-8 編碼存檔後再上傳。")
+        st.error(f"「{escape_markdown(upload.name)}」不是 UTF-8 文字檔，請以 UTF-8 編碼存檔後再上傳。")
     except PlanError as error:
-        st.error(plain(error))
+        st.error(escape_markdown(error))
     return None
 
 
@@ -170,7 +170,7 @@ def _year(text: str) -> int | None:
     """The typed ROC year, or None with the reason shown: a wrong year is refused, never moved into range."""
     cleaned = unicodedata.normalize("NFKC", text).strip().removeprefix("民國").removesuffix("年度").removesuffix("年").strip()
     if not cleaned.isascii() or not cleaned.isdigit():
-        st.error(f"年度「{plain(text.strip()) or '空白'}」不是整數；請填民國年，例如 {YEARS.start + 14}。")
+        st.error(f"年度「{escape_markdown(text.strip()) or '空白'}」不是整數；請填民國年，例如 {YEARS.start + 14}。")
         return None
     if int(cleaned) not in YEARS:
         st.error(f"年度 {int(cleaned)} 不在民國 {YEARS.start}～{YEARS.stop - 1} 年之間；請填民國年（例如 2025 年是 114 年）。")

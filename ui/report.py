@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from metrics.errors import KpiError, RenderingUnavailable
-from metrics.evaluation import Evaluation
-from metrics.presentation import CENTRED_COLUMNS, report_columns
+from metrics.presentation import CENTRED_COLUMNS, NoteLike, report_columns
 from metrics.report import STATUS_FILLS, build_report, report_values
-from ui.widgets import plain
+from ui.data import Source, cached_on_source
+from ui.widgets import escape_markdown
 
 if TYPE_CHECKING:
     from ui.layout import Context
@@ -86,24 +87,26 @@ def report_file_name(unit_name: str, year: int, month: int, suffix: str) -> str:
     return f"績效指標執行情形_{unit_name}_{year}年{month}月{suffix}"
 
 
-def notes_key(notes: Mapping[str, object]) -> tuple[tuple[str, str, str], ...]:
-    """The notes' content, for a cache key: a changed note makes a new PDF."""
-    return tuple(sorted((str(indicator), str(getattr(note, "reason", "")), str(getattr(note, "action", "")))
-                        for indicator, note in notes.items()))
+@dataclass(frozen=True)
+class PdfNote:
+    """What of a note the report shows: a note saved again with the same words makes no new PDF."""
+
+    reason: str
+    action: str
 
 
-def pdf_cache_key(source_key: tuple, evaluation: Evaluation, notes: Mapping[str, object], label: str) -> tuple:
-    plan = evaluation.plan
-    return (source_key, plan.year, plan.unit, evaluation.as_of_month, plan.version_text, notes_key(notes), label)
+def pdf_notes(notes: Mapping[str, NoteLike]) -> tuple[tuple[str, PdfNote], ...]:
+    return tuple(sorted((str(indicator), PdfNote(note.reason, note.action)) for indicator, note in notes.items()))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def pdf_bytes(key: tuple, _evaluation: Evaluation, _notes: Mapping[str, object], label: str) -> bytes:
-    """Drawn once per data version, period, plan version and notes (the key); every argument after the key
-    is what the key stands for."""
+@cached_on_source(max_entries=16, copied=True)
+def pdf_bytes(source: Source, year: int, unit: str, month: int, notes: tuple[tuple[str, PdfNote], ...],
+              label: str) -> bytes:
+    """Drawn once per data version, period, notes' words and label."""
     from metrics.pdf_report import build_pdf, report_page
+    from ui.layout import official_evaluation
 
-    return build_pdf([report_page(_evaluation, _notes, label=label)])
+    return build_pdf([report_page(official_evaluation(source, year, unit, month), dict(notes), label=label)])
 
 
 def renderer_problem() -> str | None:
@@ -132,16 +135,17 @@ def downloads(context: Context, notes: Mapping[str, object], title: str, subtitl
         if problem:
             st.warning(f"本伺服器目前無法產生 PDF 報表：{problem}。請洽系統管理者；.xlsx 報表不受影響。")
             return
-        key = pdf_cache_key(context.source.key, evaluation, notes, label)
-        if st.session_state.get(PDF_STATE) != key:
+        shown = pdf_notes(notes)
+        made = context.source.data_version, context.year, context.unit, context.month, shown, label
+        if st.session_state.get(PDF_STATE) != made:
             if not st.button("產生 PDF 報表", key="report_pdf_make", help="繪製儀表圖並排成一頁 A4 橫式，約需 5～10 秒"):
                 return
         try:
             with st.spinner("正在繪製儀表圖並排版 PDF 報表（約 5～10 秒）…"):
-                data = pdf_bytes(key, evaluation, notes, label)
+                data = pdf_bytes(context.source, context.year, context.unit, context.month, shown, label)
         except KpiError as error:
-            st.error(f"PDF 報表產生失敗：{plain(error)}")
+            st.error(f"PDF 報表產生失敗：{escape_markdown(error)}")
             return
-        st.session_state[PDF_STATE] = key
+        st.session_state[PDF_STATE] = made
         st.download_button("下載 PDF 報表", data=data, mime=PDF_MIME, key="report_pdf_download", type="primary",
                            file_name=report_file_name(plan.unit_name, context.year, context.month, ".pdf"))

@@ -32,13 +32,13 @@ from metrics.presentation import history_rows, month_label, taiwan_time
 from metrics.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, Attempt, KindNeeded, SourceRead,
                              attempt, kind_problems, mapping_choices, mapping_reason, read_any, remember_mapping,
                              with_remembered)
-from metrics.plan import Plan
 from metrics.services import Actor, Services
 from metrics.store import BatchInfo
 from metrics.template import build_template
+from ui.data import Source, cached_on_source
 from ui.layout import Context, flash
-from ui.widgets import (ask_confirmation, confirmation_buttons, pending_confirmation, plain, settle_confirmation,
-                        show_problems)
+from ui.widgets import (ask_confirmation, confirmation_buttons, escape_markdown, pending_confirmation,
+                        settle_confirmation, show_problems)
 
 UPLOADER_GENERATION = "upload_generation"
 NO_COLUMN = "（無此欄位）"
@@ -97,7 +97,7 @@ def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, 
              source: str | None = None, mapping: Mapping[str, str | None] | None = None,
              progress: Callable[[float, str], None] | None = None) -> Attempt:
     """One file read for the page's (year, unit) against the plans in force (their data version is in the key)."""
-    key = (digest, name, options, month, source, tuple(sorted((mapping or {}).items())), context.source.key,
+    key = (digest, name, options, month, source, tuple(sorted((mapping or {}).items())), context.source.data_version,
            context.year, context.unit)
     cache = read_cache()
     outcome = cache.get(key)
@@ -117,7 +117,7 @@ def read_files(files: Sequence[tuple[str, bytes]], context: Context, options: Ex
     for number, (name, data) in enumerate(files, start=1):
         def report(fraction: float, message: str, number: int = number, name: str = name) -> None:
             bar.progress(min((number - 1 + fraction) / len(files), 1.0),
-                         text=f"讀取第 {number:,} / {len(files):,} 個檔案「{plain(name)}」：{plain(message)}")
+                         text=f"讀取第 {number:,} / {len(files):,} 個檔案「{escape_markdown(name)}」：{escape_markdown(message)}")
 
         report(0.0, "開始")
         digest = hashlib.sha256(data).hexdigest()
@@ -156,7 +156,7 @@ def show_read(read_file: ReadFile) -> None:
         st.caption(f"辨識為：{read.label}")
         return
     st.caption(f"辨識為：{read.label}｜讀取 {read.rows_read:,} 列，計入 {read.rows_used:,} 列")
-    st.markdown("\n".join(f"- {plain(note)}" for note in read.notes))
+    st.markdown("\n".join(f"- {escape_markdown(note)}" for note in read.notes))
     show_left_out(read.left_out)
     if read.applied:
         st.caption("已套用的排除設定：" + "；".join(read.applied))
@@ -172,7 +172,7 @@ def show_left_out(left_out: LeftOut) -> None:
     if not left_out.total:
         return
     with st.expander(f"未計入的 {left_out.total:,} 列及原因"):
-        st.caption("；".join(f"{plain(reason)} {count:,} 列" for reason, count in left_out.by_reason))
+        st.caption("；".join(f"{escape_markdown(reason)} {count:,} 列" for reason, count in left_out.by_reason))
         st.dataframe(pd.DataFrame(left_out.rows, columns=["列（同 Excel 列號）", "未計入原因"]), hide_index=True,
                      width="stretch")
         if left_out.more:
@@ -234,9 +234,9 @@ def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
         show_problems(name, error.problems)
         return
     except KpiError as error:
-        st.error(f"欄位對應未能儲存：{plain(error)}")
+        st.error(f"欄位對應未能儲存：{escape_markdown(error)}")
         return
-    flash("success", f"已儲存「{plain(name)}」的欄位對應（{SOURCES[source].label}），之後標題相同的檔案會自動套用。")
+    flash("success", f"已儲存「{escape_markdown(name)}」的欄位對應（{SOURCES[source].label}），之後標題相同的檔案會自動套用。")
     st.rerun()
 
 
@@ -244,12 +244,12 @@ def show_mapping_needed(context: Context, index: int, read_file: ReadFile) -> No
     needed = read_file.needed
     with st.container(border=True):
         if isinstance(needed, KindNeeded):
-            st.warning(f"**{plain(read_file.name)}**：{UNRECOGNIZED}。請選擇這個檔案的種類；系統匯出檔再指定各欄位"
+            st.warning(f"**{escape_markdown(read_file.name)}**：{UNRECOGNIZED}。請選擇這個檔案的種類；系統匯出檔再指定各欄位"
                        "對應的標題，儲存後會自動重新讀取，之後標題相同的檔案會自動套用（只需設定一次）。")
             with st.expander("各種檔案須有的欄位"):
-                st.markdown(plain(mapping_reason(needed)))
+                st.markdown(escape_markdown(mapping_reason(needed)))
         else:
-            st.warning(f"**{plain(read_file.name)}**：需要指定欄位對應。{plain(mapping_reason(needed))}"
+            st.warning(f"**{escape_markdown(read_file.name)}**：需要指定欄位對應。{escape_markdown(mapping_reason(needed))}"
                        "請選擇資料種類與各欄位對應的標題，儲存後會自動重新讀取（只需設定一次）。")
         mapping_form(context, index, read_file.name, needed, data=read_file.data)
 
@@ -310,7 +310,7 @@ def permission_problems(context: Context, files: Sequence[ReadFile]) -> dict[str
             decision = context.can(Action.UPLOAD, unit)
             if not decision.allowed:
                 problems.setdefault(read.name, []).append(
-                    f"「{plain(read.name)}」含有{plain(unit)} {year}年的數字：{plain(decision.reason)}。")
+                    f"「{escape_markdown(read.name)}」含有{escape_markdown(unit)} {year}年的數字：{escape_markdown(decision.reason)}。")
     return problems
 
 
@@ -329,16 +329,16 @@ def store_files(context: Context, files: Sequence[ReadFile], choices: Mapping[Ke
             results = context.services.upload(context.actor, [(read.frame, read.name, read.data) for read in files],
                                               choices)
         except StoreBusy as error:  # the files stay selected: the same button tries again
-            flash("warning", f"{plain(error)}所選的檔案仍在下方，稍候再按一次「確認儲存」即可。")
+            flash("warning", f"{escape_markdown(error)}所選的檔案仍在下方，稍候再按一次「確認儲存」即可。")
             status.update(label="資料庫忙碌中，未儲存", state="error")
             return False
         except KpiError as error:
-            flash("error", f"{plain(error)}（所選檔案均未儲存）")
+            flash("error", f"{escape_markdown(error)}（所選檔案均未儲存）")
             status.update(label="儲存失敗", state="error")
             return False
         for read, result in zip(files, results):
-            flash("info" if result.unchanged else "success", plain(result.message))  # the message names the file
-            status.write(plain(result.message))
+            flash("info" if result.unchanged else "success", escape_markdown(result.message))  # the message names the file
+            status.write(escape_markdown(result.message))
         status.update(label="儲存完成", state="complete")
     return True
 
@@ -365,7 +365,7 @@ def without_dropped(files: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes
             kept.append((name, data))
             continue
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.info(f"「{plain(name)}」已設為不使用：不會讀取，也不會儲存。", icon=":material/block:")
+        text.info(f"「{escape_markdown(name)}」已設為不使用：不會讀取，也不會儲存。", icon=":material/block:")
         button.button("恢復使用", key=f"restore_{index}_{digest[:12]}", on_click=set_aside, args=(digest, False))
     return kept
 
@@ -403,15 +403,15 @@ def settle_conflicts(context: Context, files: Sequence[ReadFile]) -> Settled | N
     example = conflicts[0]
     st.error(f"**所選的檔案中有 {len(conflicts):,} 個數字互相矛盾**：同一個月份的同一個項目，在不同檔案中的數值不同"
              f"（例如 {example.label(field_names)}："
-             + "、".join(f"「{plain(entry.name)}」為 {plain(entry.text)}" for entry in example.entries)
+             + "、".join(f"「{escape_markdown(entry.name)}」為 {escape_markdown(entry.text)}" for entry in example.entries)
              + "）。請在下方決定以哪個檔案為準；決定之前，所有檔案都不會儲存。", icon=":material/difference:")
     st.dataframe(conflict_table(conflicts, names, field_names), hide_index=True, width="stretch",
                  key="upload_conflicts")
     st.markdown("**方法一：整個檔案為準，或不使用某個檔案**")
     for file in involved:
         text, keep, drop = st.columns([3, 2, 2], vertical_alignment="center")
-        text.markdown(f"「{plain(headers[file])}」")
-        keep.button(f"以「{plain(headers[file])}」為準", key=f"conflict_keep_{file}_{digests[file][:12]}",
+        text.markdown(f"「{escape_markdown(headers[file])}」")
+        keep.button(f"以「{escape_markdown(headers[file])}」為準", key=f"conflict_keep_{file}_{digests[file][:12]}",
                     on_click=choose_everywhere, args=(conflicts, digests, file),
                     help="下方每一個不一致的數字都選這個檔案的數值（此檔案沒有的數字仍須另外選擇）；之後仍可逐項更改。")
         drop.button("不使用此檔", key=f"conflict_drop_{file}_{digests[file][:12]}", on_click=set_aside,
@@ -421,9 +421,9 @@ def settle_conflicts(context: Context, files: Sequence[ReadFile]) -> Settled | N
     several_units = len({conflict.unit for conflict in conflicts}) > 1
     for conflict in conflicts:
         by_digest = {digests[entry.file]: entry for entry in conflict.entries}
-        picked = st.radio(plain(conflict.label(field_names) + (f"（{conflict.unit}）" if several_units else "")),
+        picked = st.radio(escape_markdown(conflict.label(field_names) + (f"（{conflict.unit}）" if several_units else "")),
                           list(by_digest), index=None, horizontal=True, key=conflict_widget_key(conflict, digests),
-                          format_func=lambda digest, by_digest=by_digest: plain(
+                          format_func=lambda digest, by_digest=by_digest: escape_markdown(
                               f"「{headers[by_digest[digest].file]}」的 {by_digest[digest].text}"))
         if picked in by_digest:
             choices[conflict.key] = by_digest[picked].file
@@ -445,10 +445,10 @@ def clear_uploader() -> None:
     st.session_state[UPLOADER_GENERATION] = st.session_state.get(UPLOADER_GENERATION, 0) + 1
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def template_bytes(source_key: tuple, year: int, unit: str, _plan: Plan) -> bytes:
-    """The plan's template, made once per plan in force (source_key carries the plan versions)."""
-    return build_template(_plan)
+@cached_on_source(max_entries=16)
+def template_bytes(source: Source, year: int, unit: str) -> bytes:
+    """The template of a plan in force, made once per data version (which carries the plan versions)."""
+    return build_template(source.catalogue.plan(year, unit))
 
 
 @st.dialog("確認復原上傳", width="large", on_dismiss=settle_confirmation)
@@ -457,23 +457,23 @@ def confirm_undo(services: Services, actor: Actor, batch: BatchInfo) -> None:
     try:
         values = services.store.batch_values(batch.id)
     except KpiError as error:
-        st.error(plain(error))
+        st.error(escape_markdown(error))
         return
     effects = undo_effects(values)
     several_units = len({effect.unit for effect in effects}) > 1
-    st.markdown(f"確定要復原**第 {batch.id:,} 批「{plain(batch.file_name)}」**？")
-    st.markdown(f"- 檔案：{plain(batch.file_name)}（{batch.row_count:,} 筆）\n"
-                f"- 單位與年度：{plain(batch.periods_text) or '—'}\n"
-                f"- 上傳者：{plain(batch.uploader) or '—'}\n"
+    st.markdown(f"確定要復原**第 {batch.id:,} 批「{escape_markdown(batch.file_name)}」**？")
+    st.markdown(f"- 檔案：{escape_markdown(batch.file_name)}（{batch.row_count:,} 筆）\n"
+                f"- 單位與年度：{escape_markdown(batch.periods_text) or '—'}\n"
+                f"- 上傳者：{escape_markdown(batch.uploader) or '—'}\n"
                 f"- 上傳時間：{taiwan_time(batch.uploaded_at)}")
-    st.markdown("**復原後**：\n" + ("\n".join(f"- {plain(effect.text(with_unit=several_units))}" for effect in effects)
+    st.markdown("**復原後**：\n" + ("\n".join(f"- {escape_markdown(effect.text(with_unit=several_units))}" for effect in effects)
                                     or "- 此批沒有改變任何數字"))
     if len(effects) > 1:  # the result names the batch's totals: the same counts, in the same words
         st.markdown("合計：" + counts_text(*(sum(getattr(effect, count) for effect in effects)
                                            for count in ("restored", "removed", "unchanged"))))
     st.caption("復原會記入操作紀錄；復原後若要再用這些數字，請重新上傳檔案。")
     confirmation_buttons("確認復原", f"undo_confirm_{batch.id}", f"undo_cancel_{batch.id}",
-                         lambda: plain(services.undo(actor, batch.id).message))
+                         lambda: escape_markdown(services.undo(actor, batch.id).message))
 
 
 def history_list(context: Context, batches: Sequence[BatchInfo], *, limit: int = 30) -> None:
@@ -485,7 +485,7 @@ def history_list(context: Context, batches: Sequence[BatchInfo], *, limit: int =
     shown = batches[:limit]
     for batch, row in zip(shown, history_rows(shown)):
         text, button = st.columns([6, 1], vertical_alignment="center")
-        text.markdown(f"~~{plain(row.text)}~~" if row.undone else plain(row.text))
+        text.markdown(f"~~{escape_markdown(row.text)}~~" if row.undone else escape_markdown(row.text))
         if row.undone:
             continue
         if all(context.can(Action.UNDO, unit).allowed for _, unit in batch.periods or ((None, None),)):

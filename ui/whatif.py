@@ -22,9 +22,10 @@ from metrics.report import build_report
 from metrics.store import Store
 from metrics.plan import Plan
 from ui.auth import refusal_text
-from ui.layout import Context
-from ui.widgets import (INDICATOR_TABLE_HEIGHT, ask_confirmation, confirmation_buttons, pending_confirmation, plain,
-                        settle_confirmation)
+from ui.data import Source, cached_on_source
+from ui.layout import Context, period_figures
+from ui.widgets import (INDICATOR_TABLE_HEIGHT, ask_confirmation, confirmation_buttons, escape_markdown,
+                        pending_confirmation, settle_confirmation)
 
 GENERATION = "whatif_generation"
 TARGETS = "whatif_targets"
@@ -119,22 +120,22 @@ class Scenario:
         return scenario_payload(self.targets, self.weights, self.additions)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _evaluate_scenario(context_key: tuple, targets: tuple[tuple[str, Decimal], ...],
-                       weights: tuple[tuple[str, Decimal], ...], additions: tuple[tuple[str, int, Decimal], ...],
-                       _figures: Figures, _month: int) -> tuple[Figures, Evaluation]:
-    """The scenario on the official figures and month that context_key names (Context.key); shared between
-    sessions like the official evaluation, so never modified."""
-    figures = apply_additions(_figures, additions)
-    evaluation = evaluate(figures, scenario_month(_month, additions), targets=dict(targets), weights=dict(weights))
+@cached_on_source(max_entries=64)
+def _evaluate_scenario(source: Source, year: int, unit: str, month: int, targets: tuple[tuple[str, Decimal], ...],
+                       weights: tuple[tuple[str, Decimal], ...],
+                       additions: tuple[tuple[str, int, Decimal], ...]) -> tuple[Figures, Evaluation]:
+    """The scenario on a period's official figures; shared between sessions like the official evaluation, so
+    never modified."""
+    figures = apply_additions(period_figures(source, year, unit), additions)
+    evaluation = evaluate(figures, scenario_month(month, additions), targets=dict(targets), weights=dict(weights))
     return figures, evaluation
 
 
 def compute(context: Context, targets_frame: pd.DataFrame, additions_frame: pd.DataFrame) -> Scenario:
     targets, weights, problems = read_targets_table(targets_frame, context.plan)
     additions, addition_problems = read_additions_table(additions_frame, context.plan)
-    figures, evaluation = _evaluate_scenario(context.key, tuple(targets.items()), tuple(weights.items()),
-                                             tuple(additions), context.figures, context.month)
+    figures, evaluation = _evaluate_scenario(context.source, context.year, context.unit, context.month,
+                                             tuple(targets.items()), tuple(weights.items()), tuple(additions))
     return Scenario(targets, weights, additions, figures, evaluation, problems + addition_problems)
 
 
@@ -147,7 +148,7 @@ def _said(place: str) -> None:
     message = st.session_state.get(MESSAGE)
     if message is not None and message[0] == place:
         del st.session_state[MESSAGE]
-        getattr(st, message[1])(plain(message[2]))
+        getattr(st, message[1])(escape_markdown(message[2]))
 
 
 def scenario_name() -> str:
@@ -188,7 +189,7 @@ def _load(store: Store, plan: Plan, name: str) -> None:
 
 @st.dialog("確認覆蓋情境", on_dismiss=settle_confirmation)
 def confirm_overwrite(context: Context, name: str, payload: dict[str, object]) -> None:
-    st.markdown(f"{context.plan.label}已有名為「**{plain(name)}**」的情境。要以目前的設定覆蓋它嗎？原本的設定將被取代"
+    st.markdown(f"{context.plan.label}已有名為「**{escape_markdown(name)}**」的情境。要以目前的設定覆蓋它嗎？原本的設定將被取代"
                 "（操作紀錄會記下覆蓋）。")
     confirmation_buttons("確認覆蓋", "whatif_overwrite_confirm", "whatif_overwrite_cancel",
                          lambda: _save(context, name, payload, overwrite=True))
@@ -196,7 +197,7 @@ def confirm_overwrite(context: Context, name: str, payload: dict[str, object]) -
 
 @st.dialog("確認刪除情境", on_dismiss=settle_confirmation)
 def confirm_delete(context: Context, name: str) -> None:
-    st.markdown(f"確定要刪除{context.plan.label}的情境「**{plain(name)}**」嗎？刪除後無法復原（操作紀錄會記下刪除）。")
+    st.markdown(f"確定要刪除{context.plan.label}的情境「**{escape_markdown(name)}**」嗎？刪除後無法復原（操作紀錄會記下刪除）。")
 
     def delete() -> None:
         context.services.delete_scenario(context.actor, context.plan.year, context.plan.unit, name)
@@ -233,7 +234,7 @@ def manager(context: Context, scenario: Scenario) -> None:
     try:
         names = store.scenarios(context.year, context.unit)  # read each run: another server may have saved one
     except KpiError as error:
-        st.error(plain(error))
+        st.error(escape_markdown(error))
         names = []
     with save:
         may_save = context.can(Action.SAVE_SCENARIO, context.unit)

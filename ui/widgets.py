@@ -23,7 +23,7 @@ WORD_JOINER = "\u2060"
 AUTOLINK_START = re.compile(r"(?i)https?(?=:)|www(?=\.)|@")
 
 
-def plain(text: object) -> str:
+def escape_markdown(text: object) -> str:
     """`text` (typed by a user or read from a file) as Markdown that Streamlit shows literally: every ASCII
     punctuation mark backslash-escaped (links, images, HTML, emphasis, LaTeX `$`, `:red[…]` and `:material/…:`
     directives), bare addresses kept from becoming links, and line breaks kept. None is ''."""
@@ -62,10 +62,10 @@ def remembered_selectbox(label: str, options: Sequence[Any], key: str, *, defaul
 
 def show_problems(file_name: str, problems: Sequence[Problem], *, limit: int = 50) -> None:
     """A file's problems as one error box: where, what, and how to fix it."""
-    lines = [f"- {plain(problem)}" for problem in problems[:limit]]
+    lines = [f"- {escape_markdown(problem)}" for problem in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"- …另有 {len(problems) - limit:,} 項問題未列出")
-    st.error(f"**{plain(file_name)}**：有 {len(problems):,} 項問題，請修正後重新上傳。\n\n" + "\n".join(lines))
+    st.error(f"**{escape_markdown(file_name)}**：有 {len(problems):,} 項問題，請修正後重新上傳。\n\n" + "\n".join(lines))
 
 
 CONFIRMATION_KEY = "pending_confirmation"
@@ -88,7 +88,7 @@ def settle_confirmation() -> None:
 
 
 def confirmation_buttons(label: str, confirm_key: str, cancel_key: str, act: Callable[[], str | None], *,
-                         describe: Callable[[KpiError], str] = plain) -> None:
+                         describe: Callable[[KpiError], str] = escape_markdown) -> None:
     """The two buttons of a confirmation dialog: either answer closes it. `act` makes the change and returns the
     message to show (None: it said so itself); a KpiError it raises is shown instead."""
     confirm, cancel = st.columns(2)

@@ -15,12 +15,12 @@ from metrics.exports.common import (
     Aggregate,
     CodedColumn,
     ColumnsNeeded,
-    Context,
-    ExportRefused,
+    ExportContext,
     ExportOptions,
+    ExportRefused,
     ExportResult,
+    ExportTable,
     Progress,
-    Table,
     build_frame,
     column_letter,
     left_out_rows,
@@ -74,7 +74,7 @@ def _open(data: bytes, filename: str, max_bytes: int) -> _Opened:
 
 
 def _load(opened: _Opened, located: Located, filename: str, options: ExportOptions,
-          head: int | None = None, progress: Callable[[float], None] | None = None) -> Table:
+          head: int | None = None, progress: Callable[[float], None] | None = None) -> ExportTable:
     columns = {name: index for name, index in located.resolution.columns.items()
                if located.spec.column(name).needed(options)}
     if opened.kind == "xlsx":
@@ -88,10 +88,10 @@ def _load(opened: _Opened, located: Located, filename: str, options: ExportOptio
     coded = {name: CodedColumn.from_series(located.spec.column(name), column_letter(index), located.headers[index],
                                            series.pop(name))
              for name, index in columns.items()}
-    return Table(filename, located.sheet, located.header_row + 1, coded, rows, opened.encoding)
+    return ExportTable(filename, located.sheet, located.header_row + 1, coded, rows, opened.encoding)
 
 
-def _drop_blank_rows(table: Table) -> tuple[Table, np.ndarray]:
+def _drop_blank_rows(table: ExportTable) -> tuple[ExportTable, np.ndarray]:
     """Blank rows anywhere and notes below the data (a footer such as 共 1,204 筆) are not data; returns the
     table without them and their sheet rows."""
     if len(table) == 0:
@@ -152,7 +152,7 @@ def _aggregate(opened: _Opened, located: Located, filename: str, plan: Plan, opt
     if len(table) == 0:
         raise InputError(Problem("標題列之下沒有資料列，請確認匯出的期間與內容", filename, located.sheet,
                                  f"第 {located.header_row + 1} 列"))
-    context = Context(plan, options, month, filename, located.sheet, located.title_lines,
+    context = ExportContext(plan, options, month, filename, located.sheet, located.title_lines,
                       {name: located.headers[index] for name, index in located.resolution.columns.items()})
     report(0.7, "計算每月數字")
     aggregate = located.spec.aggregate(table, context)

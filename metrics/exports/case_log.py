@@ -19,16 +19,16 @@ from metrics.exports.common import (
     SOURCE_NAMES,
     Aggregate,
     ColumnSpec,
-    drop_repeated,
-    Context,
-    MonthlyValue,
+    ExportContext,
+    ExportTable,
     MonthMasks,
+    MonthlyValue,
     Problems,
     SourceSpec,
-    Table,
     character_pairs,
     covered_months,
     date_problems,
+    drop_repeated,
     fold,
     month_of,
     parse_date_column,
@@ -75,7 +75,7 @@ COLUMNS = (
 )
 
 
-def _type_table(context: Context) -> dict[str, str]:
+def _type_table(context: ExportContext) -> dict[str, str]:
     table = {fold(word): code for code, words in CASE_TYPES.items() for word in words}
     for word, code in context.options.case_types:
         if code in CASE_TYPES:
@@ -96,7 +96,7 @@ def _classify_types(values: list[str], table: dict[str, str]) -> list[str | None
     return found
 
 
-def aggregate(table: Table, context: Context) -> Aggregate:
+def aggregate(table: ExportTable, context: ExportContext) -> Aggregate:
     problems = Problems(table.filename, table.sheet)
     notes: list[str] = []
     applied: list[str] = []

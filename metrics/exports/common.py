@@ -81,7 +81,7 @@ class SourceSpec:
     label: str
     columns: tuple[ColumnSpec, ...]
     fields: tuple[str, ...]
-    aggregate: Callable[[Table, Context], Aggregate]
+    aggregate: Callable[[ExportTable, ExportContext], Aggregate]
     one_of: tuple[tuple[str, ...], ...] = ()  # at least one column of each group must be mapped
     unused_when: tuple[tuple[str, str], ...] = ()  # (column, other): column is not read when other is mapped
     unused_reason: str = "不屬任何計算項目"  # why a row no field counted was left out, when no rule says more
@@ -210,7 +210,10 @@ class ColumnsNeeded(Exception):
 
 
 @dataclass(frozen=True)
-class Context:
+class ExportContext:
+    """What an export's aggregation knows besides its table: the plan, the caller's options and month, and where
+    the table came from (file, sheet, the lines above its header, its headers as written)."""
+
     plan: Plan
     options: ExportOptions
     month: int | None  # the caller's 資料截至月份
@@ -451,7 +454,7 @@ def _fold_times(codes: np.ndarray, values: list[str]) -> tuple[np.ndarray, list[
 
 
 @dataclass
-class Table:
+class ExportTable:
     """The used columns of one export, coded, with the sheet row of every data row."""
 
     filename: str
@@ -467,8 +470,8 @@ class Table:
     def has(self, name: str) -> bool:
         return name in self.columns
 
-    def take(self, keep: np.ndarray) -> Table:
-        return Table(self.filename, self.sheet, self.header_row,
+    def take(self, keep: np.ndarray) -> ExportTable:
+        return ExportTable(self.filename, self.sheet, self.header_row,
                      {name: column.take(keep) for name, column in self.columns.items()},
                      self.rows[keep], self.encoding)
 
@@ -529,10 +532,6 @@ def date_problems(problems: Problems, column: CodedColumn, rows: np.ndarray, dat
         problems.add_rows(column.letter, at,
                           f"{column.header}欄的{what}無法辨識為日期，請改為 112/03/31、1120331 或 2023-03-31 等格式",
                           column.spec.label, shown)
-
-
-def date_to_date(number: int) -> dt.date:
-    return dt.date(number // 10000, number // 100 % 100, number % 100)
 
 
 def roc_year_of(dates: np.ndarray) -> np.ndarray:
@@ -665,7 +664,7 @@ def period_in_titles(lines: Iterable[str]) -> tuple[int, int] | None:
     return max(found) if found else None
 
 
-def data_month(context: Context, problems: Problems, what: str, fallback: int | None = None) -> int | None:
+def data_month(context: ExportContext, problems: Problems, what: str, fallback: int | None = None) -> int | None:
     """The month a snapshot speaks for: the caller's, else the one its title states, else `fallback`."""
     if context.month is not None:
         return context.month
@@ -691,7 +690,7 @@ def month_end(plan_year: int, month: int) -> int:
     return last.year * 10000 + last.month * 100 + last.day
 
 
-def year_check(problems: Problems, notes: list[str], context: Context, letters: np.ndarray | str,
+def year_check(problems: Problems, notes: list[str], context: ExportContext, letters: np.ndarray | str,
                rows: np.ndarray, years: np.ndarray, considered: np.ndarray, what: str) -> np.ndarray:
     """Rows dated outside the plan's year: an error, or (option) left out with a note.
 
@@ -744,7 +743,7 @@ class MonthMasks:
         return values
 
 
-def covered_months(months: np.ndarray, considered: np.ndarray, context: Context, notes: list[str],
+def covered_months(months: np.ndarray, considered: np.ndarray, context: ExportContext, notes: list[str],
                    label: str) -> tuple[list[int], np.ndarray]:
     """The months a flow export speaks for: from its first to its last dated row (or the caller's
     month); returns them and the mask of rows inside them."""
@@ -823,7 +822,7 @@ def mask_value(spec: ColumnSpec, value: str) -> str:
     return MASKS[spec.mask](value)
 
 
-def preview_frame(table: Table, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
+def preview_frame(table: ExportTable, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
     """The first rows of the used columns only, personal columns masked; headers as in the file."""
     count = min(rows, len(table))
     data: dict[str, list[object]] = {"列": [int(row) for row in table.rows[:count]]}

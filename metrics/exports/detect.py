@@ -184,9 +184,6 @@ class Located:
     title_lines: tuple[str, ...]
     signature: str
 
-    def header_of(self, name: str) -> str:
-        return self.headers[self.resolution.columns[name]]
-
 
 def _header_row(sample: SheetSample, specs: list[SourceSpec], wanted: set[str]) -> tuple[int, int] | None:
     """(position in the sample, score) of the likeliest header row."""

@@ -32,16 +32,16 @@ from metrics.exports.common import (
     Aggregate,
     ColumnSpec,
     ColumnsNeeded,
-    drop_repeated,
-    Context,
-    MonthlyValue,
+    ExportContext,
+    ExportTable,
     MonthMasks,
+    MonthlyValue,
     Problems,
     SourceSpec,
-    Table,
     classifier,
     covered_months,
     date_problems,
+    drop_repeated,
     month_of,
     parse_date_column,
     roc_year_of,
@@ -109,7 +109,7 @@ _DATE_COLUMNS = {RECEIVED: "received_date", SENT: "sent_date", DRAFT: "created_d
 _KIND_LABELS = {RECEIVED: "收文", SENT: "發文", DRAFT: "創稿、簽稿"}
 
 
-def aggregate(table: Table, context: Context) -> Aggregate:
+def aggregate(table: ExportTable, context: ExportContext) -> Aggregate:
     problems = Problems(table.filename, table.sheet)
     notes: list[str] = []
     applied: list[str] = []
@@ -257,7 +257,7 @@ def aggregate(table: Table, context: Context) -> Aggregate:
     return Aggregate(values, int(used.sum()), notes, applied, used, reasons)
 
 
-def _shared_date_guess(context: Context) -> dict[str, str | None]:
+def _shared_date_guess(context: ExportContext) -> dict[str, str | None]:
     """The one date column found is likely shared by every kind of row: offer it as the generic 日期."""
     found = [name for name in ("received_date", "sent_date", "created_date") if name in context.raw_headers]
     if len(found) != 1:

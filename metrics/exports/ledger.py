@@ -23,11 +23,11 @@ import numpy as np
 from metrics.exports.common import (
     Aggregate,
     ColumnSpec,
-    Context,
+    ExportContext,
+    ExportTable,
     MonthlyValue,
     Problems,
     SourceSpec,
-    Table,
     data_month,
     describe_rows,
     echo,
@@ -81,7 +81,7 @@ def _unit_of(text: str, pattern: re.Pattern[str]) -> str | None:
     return next(group for group in match.groups() if group)
 
 
-def _units(table: Table, context: Context, problems: Problems) -> dict[str, Decimal]:
+def _units(table: ExportTable, context: ExportContext, problems: Problems) -> dict[str, Decimal]:
     title_units = {unit for line in context.title_lines if (unit := _unit_of(line, _UNIT_IN_TITLE))}
     if len(title_units) > 1:
         problems.add(f"標題中的金額單位不一致（{'、'.join(sorted(title_units))}），請只保留一個「單位：」說明")
@@ -103,7 +103,7 @@ def _units(table: Table, context: Context, problems: Problems) -> dict[str, Deci
     return factors
 
 
-def _labels(table: Table) -> list[str]:
+def _labels(table: ExportTable) -> list[str]:
     """Per row, the text that may say 合計 or 小計: the name, else the code."""
     size = len(table)
     labels = [""] * size
@@ -122,7 +122,7 @@ def _is_subtotal(label: str) -> bool:
     return "小計" in label or (label.endswith(("合計", "總計")) and label not in _GRAND_TOTALS + _TOTALS)
 
 
-def _leaves_by_level(table: Table, subtotal: np.ndarray, problems: Problems) -> np.ndarray | None:
+def _leaves_by_level(table: ExportTable, subtotal: np.ndarray, problems: Problems) -> np.ndarray | None:
     column = table.columns["level"]
     numbers: list[int | None] = []
     for value in column.values:
@@ -149,7 +149,7 @@ def _leaves_by_level(table: Table, subtotal: np.ndarray, problems: Problems) -> 
 _SEPARATED = re.compile(r"[-.\s_/]")
 
 
-def _leaves_by_code(table: Table, subtotal: np.ndarray) -> np.ndarray:
+def _leaves_by_code(table: ExportTable, subtotal: np.ndarray) -> np.ndarray:
     column = table.columns["code"]
     keys = [fold(value) for value in column.values]
     present = sorted({keys[code] for code, sub in zip(column.codes, subtotal) if code >= 0 and not sub})
@@ -171,7 +171,7 @@ def _sum(amounts: list[Decimal | None], codes: np.ndarray, selected: np.ndarray)
                 if count and amounts[code] is not None), Decimal(0))
 
 
-def aggregate(table: Table, context: Context) -> Aggregate:
+def aggregate(table: ExportTable, context: ExportContext) -> Aggregate:
     problems = Problems(table.filename, table.sheet)
     notes: list[str] = []
     rows = table.rows

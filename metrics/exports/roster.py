@@ -22,11 +22,11 @@ from metrics.exports.common import (
     SOURCE_NAMES,
     Aggregate,
     ColumnSpec,
-    Context,
+    ExportContext,
+    ExportTable,
     MonthlyValue,
     Problems,
     SourceSpec,
-    Table,
     classifier,
     data_month,
     date_problems,
@@ -77,7 +77,7 @@ def _level(value: str) -> int:
     return 0 if fold(value) in NO_LEVEL else 1
 
 
-def _person_keys(table: Table) -> np.ndarray:
+def _person_keys(table: ExportTable) -> np.ndarray:
     """An integer per person: the ID (or name) code, or a unique negative number when blank."""
     size = len(table)
     own = -(np.arange(size, dtype=np.int64) + 1)
@@ -88,7 +88,7 @@ def _person_keys(table: Table) -> np.ndarray:
     return own
 
 
-def aggregate(table: Table, context: Context) -> Aggregate:
+def aggregate(table: ExportTable, context: ExportContext) -> Aggregate:
     problems = Problems(table.filename, table.sheet)
     notes: list[str] = []
     rows = table.rows

@@ -70,19 +70,20 @@ ATTACK_SCRIPT = """
 import json
 import pathlib
 import streamlit as st
-from ui.widgets import plain
+from ui.widgets import escape_markdown
 ATTACKS = json.loads((pathlib.Path(__file__).parent / "attacks.json").read_text(encoding="utf-8"))
 for number, attack in enumerate(ATTACKS):
     with st.container(key=f"attack_{number}"):
-        st.markdown(plain(attack))
+        st.markdown(escape_markdown(attack))
     with st.container(key=f"alert_{number}"):
-        st.error(plain(attack))
+        st.error(escape_markdown(attack))
 st.caption("done")
 """
 
 
 def test_each_escaped_attack_reads_as_its_text(tmp_path, page: Page):
-    """plain()'s table, rendered by Streamlit's own Markdown in Chromium: the text a person reads is the string."""
+    """escape_markdown()'s table, rendered by Streamlit's own Markdown in Chromium: the text a person reads is the
+    string."""
     script = tmp_path / "attacks.py"
     script.write_text(ATTACK_SCRIPT, encoding="utf-8")
     (tmp_path / "attacks.json").write_text(json.dumps(ATTACKS, ensure_ascii=False), encoding="utf-8")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from catalogues import CATALOGUE
-from metrics.exports.synthetic import xlsx_bytes
+from synthetic_exports import xlsx_bytes
 from metrics.reading import read_upload
 from metrics.store import Store
 
