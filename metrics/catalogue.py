@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from metrics.errors import PlanError, PlanNotFound, Problem
-from metrics.formulas import FORMULAS, GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.kinds import KINDS, Direction
 from metrics.plan import (Aggregation, Goal, Indicator, MonthlyField, MultiYearScoring, Plan, Quantity, build_plan,
                           plan_issues)
 
@@ -45,7 +46,6 @@ UNITS_FILE = "units.toml"
 COMMON_FILE = "common.toml"
 ROLES_FILE = "roles.toml"  # the roles of the accounts (metrics.accounts), kept with the catalogue
 DEFAULT_METHOD = "統計數據"
-DEFAULT_GAP_TEMPLATE = "還需 {amount} {unit}"
 SAMPLE_LABEL = "範例"
 
 PlanKey = tuple[int, str]  # (ROC year, the unit's canonical name)
@@ -167,10 +167,10 @@ class CommonSet:
         if common is None:
             return []
         compared = ("goal", "name", "formula", "numerator", "denominator", "alternative_denominator", "unit",
-                    "gap_rule", "accrues", "upper_bound")
+                    "gap_rule", "accrues", "upper_bound", "direction", "scale", "places")
         labels = {"goal": "所屬目標", "name": "名稱", "formula": "公式", "numerator": "分子", "denominator": "分母",
                   "alternative_denominator": "替代分母", "unit": "單位", "gap_rule": "差距規則", "accrues": "逐月累計",
-                  "upper_bound": "上限"}
+                  "upper_bound": "上限", "direction": "方向", "scale": "倍數", "places": "小數位數"}
         return [labels[name] for name in compared if getattr(indicator, name) != getattr(common, name)]
 
 
@@ -532,7 +532,8 @@ def _strings(entry: _Entry, key: str) -> tuple[str, ...]:
 GOAL_KEYS = ("number", "title", "kind", "summary", "common")
 INDICATOR_KEYS = ("id", "goal", "name", "short_name", "method", "measure", "weight", "target", "unit", "formula",
                   "numerator", "denominator", "alternative_denominator", "alternative_reason", "accrues",
-                  "gap_rule", "gap_template", "gap_unit", "help", "common", "upper_bound")
+                  "gap_rule", "gap_template", "gap_unit", "help", "common", "upper_bound", "direction", "scale",
+                  "places")
 
 
 def _parse_goals(document: _Document, common: bool) -> list[tuple[int, Goal]]:
@@ -566,9 +567,11 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
         goal = entry.integer("goal")
         name = entry.text("name")
         formula = entry.text("formula")
-        if formula and formula not in FORMULAS:
-            entry.problem(f"公式「{formula}」不存在（可用：{'、'.join(sorted(FORMULAS))}）", "formula")
-        default_gap = "count" if formula == "count" or formula not in FORMULAS else None  # ratios must say theirs
+        kind = KINDS.get(formula)
+        if formula and kind is None:
+            entry.problem(f"公式「{formula}」不存在（可用：{'、'.join(sorted(KINDS))}）", "formula")
+        direction = _direction(entry)
+        default_gap = kind.default_gap_rule(direction) if kind is not None else "count"  # percent must say its own
         gap_rule = entry.text("gap_rule", default_gap)
         if gap_rule and gap_rule not in GAP_RULES:
             entry.problem(f"差距規則「{gap_rule}」不存在（可用：{'、'.join(sorted(GAP_RULES))}）", "gap_rule")
@@ -584,10 +587,13 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
             target=target or Decimal(0), unit=entry.text("unit"), formula=formula,
             numerator=entry.terms("numerator", codes), denominator=entry.terms("denominator", codes),
             alternative_denominator=entry.terms("alternative_denominator", codes),
-            alternative_reason=entry.text("alternative_reason", ""), accrues=entry.flag("accrues", formula == "count"),
-            gap_rule=gap_rule, gap_template=entry.text("gap_template", DEFAULT_GAP_TEMPLATE),
+            alternative_reason=entry.text("alternative_reason", ""),
+            accrues=entry.flag("accrues", kind.accrues if kind is not None else False),
+            gap_rule=gap_rule, gap_template=entry.text("gap_template", direction.default_gap_template),
             gap_unit=entry.text("gap_unit", ""), help=entry.text("help"), common=entry.flag("common", common),
             upper_bound=entry.number("upper_bound") if "upper_bound" in data else None,
+            direction=direction, scale=entry.integer("scale", 1) or 1,
+            places=entry.integer("places") if "places" in data else None,
         )
         if not indicator.numerator and "numerator" in data:
             entry.failed = True
@@ -596,6 +602,16 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
         if not entry.failed:
             indicators.append((index, indicator))
     return indicators
+
+
+def _direction(entry: _Entry) -> Direction:
+    text = entry.text("direction", Direction.AT_LEAST.value)
+    try:
+        return Direction(text)
+    except ValueError:
+        entry.problem(f"方向「{text}」不存在（可用：{'、'.join(d.value for d in Direction)}；"
+                      "at_most 表示目標為上限的反向指標）", "direction")
+        return Direction.AT_LEAST
 
 
 def _parse_multi_year(document: _Document, table: str = "multi_year") -> MultiYearScoring | None:
@@ -995,6 +1011,12 @@ def plan_document(plan: Plan) -> str:
             lines.append(f"gap_unit = {_toml_string(indicator.gap_unit)}")
         if indicator.upper_bound is not None:
             lines.append(f"upper_bound = {_toml_number(indicator.upper_bound)}")
+        if indicator.direction is not Direction.AT_LEAST:
+            lines.append(f"direction = {_toml_string(indicator.direction.value)}")
+        if indicator.scale != 1:
+            lines.append(f"scale = {indicator.scale}")
+        if indicator.places is not None:
+            lines.append(f"places = {indicator.places}")
         lines.append(f"help = {_toml_string(indicator.help)}")
         if indicator.common:
             lines.append("common = true")

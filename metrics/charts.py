@@ -50,12 +50,8 @@ def axis_maximum(result: IndicatorResult) -> float:
 
 def gauge_bands(result: IndicatorResult, maximum: float) -> list[dict[str, object]]:
     """Below pace / on pace / met where a pace applies; below target / met otherwise."""
-    target = float(result.target)
-    if result.pace is not None and result.pace < result.target:
-        pace = float(result.pace)
-        spans = ((BEHIND, 0.0, pace), (ON_TRACK, pace, target), (MET, target, maximum))
-    else:
-        spans = ((BEHIND, 0.0, target), (MET, target, maximum))
+    pace = None if result.pace is None else float(result.pace)
+    spans = result.indicator.direction.bands(float(result.target), pace, maximum)
     return [{"range": [start, end], "color": BAND_COLOURS[status], "name": status}
             for status, start, end in spans if end > start]
 
@@ -79,7 +75,8 @@ def delta_reference(result: IndicatorResult) -> tuple[float, str] | None:
     thus reads green, not a red shortfall against the whole year's target. None when there is nothing to compare."""
     if result.actual is None:
         return None
-    if result.pace is not None and result.pace < result.target and result.actual < result.target:
+    direction = result.indicator.direction
+    if result.pace is not None and result.pace < result.target and not direction.passed(result.actual, result.target):
         reference, words = result.pace, "較進度 "
     else:
         reference, words = result.target, "較目標 "
@@ -107,11 +104,14 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
     delta: dict[str, object] = {}
     if compared is not None:
         reference, words = compared
+        better, worse = STATUS_COLOURS[MET], STATUS_COLOURS[BEHIND]
+        if not result.indicator.direction.higher_is_better:  # a ceiling: more is worse
+            better, worse = worse, better
         # The sign is the number's own ("+3", "−97"): Plotly's ▲/▼ symbols would stand next to a minus sign.
         delta = {"reference": reference, "prefix": words, "suffix": delta_suffix(result.indicator),
                  "valueformat": "+" + VALUE_FORMAT, "font": {"size": 13},
-                 "increasing": {"color": STATUS_COLOURS[MET], "symbol": ""},
-                 "decreasing": {"color": STATUS_COLOURS[BEHIND], "symbol": ""}}
+                 "increasing": {"color": better, "symbol": ""},
+                 "decreasing": {"color": worse, "symbol": ""}}
     indicator = go.Indicator(
         mode=mode if has_value else "gauge",
         value=float(result.actual) if has_value else None,
@@ -149,7 +149,7 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
     hover = f"%{{x}}月：%{{y:{VALUE_FORMAT}}}{suffix}<extra>%{{fullData.name}}</extra>"
     figure = go.Figure()
     if series["monthly"].notna().any():
-        figure.add_bar(x=series["month"], y=series["monthly"], name="當月比率" if indicator.is_ratio else "當月數",
+        figure.add_bar(x=series["month"], y=series["monthly"], name=indicator.kind.monthly_label,
                        marker_color="#90caf9", hovertemplate=hover)
     figure.add_scatter(x=series["month"], y=series["actual"], name="年初至當月實際值", mode="lines+markers",
                        line={"color": "#1565c0", "width": 3}, hovertemplate=hover)
@@ -168,7 +168,7 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
     )
     figure.add_annotation(text=f"單位：{_label(indicator.unit)}", xref="paper", yref="paper", x=0, y=1, xanchor="left",
                           yanchor="bottom", yshift=8, showarrow=False, font={"size": 13})
-    if not indicator.is_ratio and indicator.target <= 10:
+    if not indicator.kind.has_denominator and indicator.target <= 10:
         figure.update_yaxes(dtick=1)  # counts: no half cases on the scale
     return figure
 

@@ -15,7 +15,8 @@ from decimal import Decimal
 from functools import cached_property
 
 from metrics.errors import PlanError
-from metrics.formulas import FORMULAS, GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.kinds import KINDS, Direction, Kind
 
 
 class Aggregation(enum.Enum):
@@ -60,7 +61,7 @@ class Indicator:
     weight: Decimal  # percent of the plan's total
     target: Decimal  # in `unit`
     unit: str  # 案 / 次 / 件 / %
-    formula: str  # key of formulas.FORMULAS
+    formula: str  # key of kinds.KINDS
     numerator: tuple[Term, ...]
     denominator: tuple[Term, ...] = ()
     alternative_denominator: tuple[Term, ...] = ()  # used instead of the denominator when reported and smaller
@@ -73,10 +74,18 @@ class Indicator:
     common: bool = False  # one of the county's common indicators, declared once for every unit
     # The most the quantity can be (100 for a share of a whole, e.g. 預算執行率): a year-end projection is capped at it.
     upper_bound: Decimal | None = None
+    direction: Direction = Direction.AT_LEAST  # at_most: the target is a ceiling (反向指標)
+    scale: int = 1  # a quotient's multiplier (每萬人口: 10000)
+    places: int | None = None  # decimals the value is shown to; None: the kind's default
+
+    @property
+    def kind(self) -> Kind:
+        """The registered kind of its formula (a plan is only built when the formula is known)."""
+        return KINDS[self.formula]
 
     @property
     def is_ratio(self) -> bool:
-        return bool(self.denominator)
+        return self.kind.has_denominator
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -233,12 +242,12 @@ def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fiel
                     issue(f"的項目 {term.field} 係數須大於 0", part)
         if indicator.gap_rule not in GAP_RULES:
             issue(f"的差距規則 {indicator.gap_rule} 不存在（可用：{'、'.join(sorted(GAP_RULES))}）", "gap_rule")
-        if indicator.formula not in FORMULAS:
-            issue(f"的公式 {indicator.formula} 不存在（可用：{'、'.join(sorted(FORMULAS))}）", "formula")
-        elif indicator.formula == "count" and indicator.denominator:
-            issue("的公式 count 是件數加總，不可有分母", "denominator")
-        elif indicator.formula != "count" and not indicator.denominator:
-            issue(f"的公式 {indicator.formula} 是比率，須有分母項目（denominator）", "denominator")
+        kind = KINDS.get(indicator.formula)
+        if kind is None:
+            issue(f"的公式 {indicator.formula} 不存在（可用：{'、'.join(sorted(KINDS))}）", "formula")
+        else:
+            for message, key in kind.checks(indicator):
+                issue(message, key)
         if indicator.alternative_denominator and not indicator.denominator:
             issue("有替代分母（alternative_denominator）但沒有分母", "alternative_denominator")
         if not isinstance(indicator.weight, Decimal) or not indicator.weight.is_finite() or indicator.weight <= 0:

@@ -121,7 +121,7 @@ def checked_ratios(plan: Plan) -> tuple[Indicator, ...]:
     rate, which can pass 100 %) is left out, so a new ratio indicator is checked without code changes.
     """
     return tuple(indicator for indicator in plan.indicators
-                 if indicator.is_ratio and indicator.formula == "percent" and indicator.target <= 100)
+                 if indicator.kind.share_of_whole and indicator.target <= 100)
 
 
 # No count or 千元 amount of a county office comes near these; beyond them a value is a typo or an attack.

@@ -118,7 +118,7 @@ BROKEN = [
     ("weight as text", PLANS_DIRECTORY, {OWN: ("weight = 12.5", 'weight = "12.5%"')},
      ["指標 1）的 weight", "應為數字（不要加引號或 %）"]),
     ("a formula that does not exist", PLANS_DIRECTORY, {OWN: ('formula = "count"', 'formula = "median"')},
-     ["指標 1）的 formula", "公式「median」不存在（可用：count、percent、reduction_rate）"]),
+     ["指標 1）的 formula", "公式「median」不存在（可用：count、percent、quotient、reduction_rate）"]),
     ("a misspelt key", PLANS_DIRECTORY, {OWN: ("weight = 12.5", "wieght = 12.5")},
      ["未知的設定「wieght」；是不是「weight」？"]),
     ("an alias claimed by two units", PLANS_DIRECTORY,

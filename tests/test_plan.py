@@ -8,7 +8,8 @@ import pytest
 
 from catalogues import PLAN_112
 from metrics.errors import PlanError
-from metrics.formulas import FORMULAS, GAP_RULES
+from metrics.formulas import GAP_RULES
+from metrics.kinds import KINDS
 from metrics.formulas import Term
 from metrics.plan import Aggregation, Quantity, build_plan
 
@@ -67,7 +68,7 @@ def test_goal_kinds(number, kind, common):
 
 @pytest.mark.parametrize("indicator", INDICATORS, ids=lambda indicator: indicator.id)
 def test_every_indicator_is_complete(indicator):
-    assert indicator.formula in FORMULAS
+    assert indicator.formula in KINDS
     assert indicator.gap_rule in GAP_RULES
     assert indicator.help and indicator.measure and indicator.name and indicator.short_name
     assert indicator.target > 0 and indicator.weight > 0

@@ -1,0 +1,230 @@
+"""Every kind of indicator a plan may use, each one registered object, and the two directions a target points.
+
+A kind (`formula = "percent"` in a plan file) is everything that depends on it: how it computes (exact
+Fractions, `metrics.formulas`), how its formula reads with the month's numbers, whether it accrues by default,
+its default gap rule, which plan checks apply, what its month value is called, and whether the upload checks
+its numerator against its denominator. A direction (`direction = "at_most"`, 反向指標) is how status,
+achievement, pace, the gap's wording and the gauge's bands follow from the value and the target
+(shared/spec/indicator-kinds.md §1).
+
+Pages, the what-if editor, the template, the reports, the county view, `plans check` and `evaluate --json` ask
+these objects; no other module compares kind names (tests/test_kinds.py scans the source for it). Adding a kind
+is one `Kind(...)` in KINDS plus its tests.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Protocol
+
+from metrics.formulas import (BEHIND, GAP_RULES, MET, ON_TRACK, Computation, Formula, Term, count, format_number,
+                              quotient, ratio, reduction_rate)
+
+# The scales a quotient may use: 平均處理日數 (1), 每千人 (1000), 每萬人口 (10000), 每十萬人口 (100000).
+QUOTIENT_SCALES = (1, 1000, 10000, 100000)
+MOST_PLACES = 6
+
+
+class Direction(enum.Enum):
+    """Which side of the target is good."""
+
+    AT_LEAST = "at_least"  # 正向指標: met when the value reaches the target
+    AT_MOST = "at_most"  # 反向指標: the target is a ceiling
+
+    @property
+    def label(self) -> str:
+        return "越高越好" if self is Direction.AT_LEAST else "越低越好（反向指標，目標為上限）"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self is Direction.AT_LEAST
+
+    @property
+    def default_gap_template(self) -> str:
+        return "還需 {amount} {unit}" if self is Direction.AT_LEAST else "超出 {amount} {unit}"
+
+    def achievement(self, actual: Fraction, target: Fraction) -> Fraction:
+        """達成度: value ÷ target; for a ceiling target ÷ value, capped at 1, and 1 at value 0."""
+        if self is Direction.AT_LEAST:
+            return actual / target
+        if actual <= 0:
+            return Fraction(1)
+        return min(target / actual, Fraction(1))
+
+    def status(self, actual: Fraction, target: Fraction, pace: Fraction | None, month: int) -> str:
+        """Met / on pace / behind. An accruing ceiling is only met at month 12: later months still add to it."""
+        if self is Direction.AT_LEAST:
+            if actual >= target:
+                return MET
+            return ON_TRACK if pace is not None and actual >= pace else BEHIND
+        if pace is not None and month < 12:
+            return ON_TRACK if actual <= pace else BEHIND
+        return MET if actual <= target else BEHIND
+
+    def pace_share(self, accrues: bool, month: int) -> Fraction:
+        """The achievement of a unit exactly on pace in `month` (the line a month-by-month score is read against):
+        an accruing count at target × M ÷ 12 has M ÷ 12 of a rising target, and all of a ceiling."""
+        return Fraction(month, 12) if accrues and self is Direction.AT_LEAST else Fraction(1)
+
+    def passed(self, actual: Fraction, target: Fraction) -> bool:
+        """The value is on the target's good side (for the gauge's comparison)."""
+        return actual >= target if self is Direction.AT_LEAST else actual <= target
+
+    def bands(self, target: float, pace: float | None, maximum: float) -> list[tuple[str, float, float]]:
+        """(status, start, end) of a gauge's coloured background: a ceiling is green below the target, red above."""
+        if self is Direction.AT_LEAST:
+            if pace is not None and pace < target:
+                return [(BEHIND, 0.0, pace), (ON_TRACK, pace, target), (MET, target, maximum)]
+            return [(BEHIND, 0.0, target), (MET, target, maximum)]
+        if pace is not None and pace < target:
+            return [(MET, 0.0, pace), (ON_TRACK, pace, target), (BEHIND, target, maximum)]
+        return [(MET, 0.0, target), (BEHIND, target, maximum)]
+
+    def gap(self, indicator: Gapped, target: Fraction, pace: Fraction | None, computation: Computation,
+            status: str) -> tuple[Fraction, str]:
+        """How far from the target, in the gap's unit, and its wording; (0, '已達標') when met."""
+        if status == MET:
+            return Fraction(0), "已達標"
+        unit = indicator.gap_unit or indicator.unit
+        rule = GAP_RULES[indicator.gap_rule]
+        if self is Direction.AT_LEAST:
+            gap = max(rule(target, computation), Fraction(0))
+            return gap, indicator.gap_template.format(amount=format_number(gap), unit=unit)
+        # A ceiling's gap is the excess over it: the rule applied to the negated value and bound.
+        actual = computation.actual
+        if actual > target:
+            excess = max(rule(-target, _negated(computation)), Fraction(0))
+            return excess, indicator.gap_template.format(amount=format_number(excess), unit=unit)
+        if status == BEHIND and pace is not None:
+            excess = max(rule(-pace, _negated(computation)), Fraction(0))
+            return excess, f"超出進度 {format_number(excess)} {unit}"
+        return Fraction(0), "未超出進度"
+
+
+# Gap rules that read a ceiling's excess; the others count what a share still needs.
+CEILING_GAP_RULES = ("count", "difference")
+
+
+def _negated(computation: Computation) -> Computation:
+    return Computation(-computation.actual, computation.numerator, computation.denominator, computation.status,
+                       computation.note, computation.places)
+
+
+class Gapped(Protocol):
+    unit: str
+    gap_rule: str
+    gap_template: str
+    gap_unit: str
+
+
+class Declared(Protocol):
+    """What a kind checks of an indicator."""
+
+    formula: str
+    numerator: tuple[Term, ...]
+    denominator: tuple[Term, ...]
+    alternative_denominator: tuple[Term, ...]
+    direction: Direction
+    gap_rule: str
+    scale: int
+    places: int | None
+
+
+class Reading(Protocol):
+    """The month's numbers as a formula's text needs them (metrics.presentation gives them)."""
+
+    result: str  # the shown value with its unit
+
+    def sum_text(self, terms: Sequence[Term], sigma: bool = False) -> str: ...
+
+    def months_text(self, code: str) -> str: ...
+
+    def denominator_used(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str  # what the plan editor lists
+    compute: Formula
+    reads: Callable[[Declared, Reading], str]  # the formula with the month's numbers
+    has_denominator: bool  # a ratio of sums (needs a denominator) or a sum (refuses one)
+    accrues: bool  # the default of `accrues`: grows over the year, so a pace applies
+    gap_rule: str | None  # the default gap rule of a rising target; None: the plan must name one
+    share_of_whole: bool = False  # a percent of a whole: the upload checks numerator ≤ denominator (target ≤ 100)
+    scaled: bool = False  # accepts `scale`
+    rounded: bool = False  # accepts `places`
+
+    @property
+    def monthly_label(self) -> str:
+        return "當月比率" if self.has_denominator else "當月數"
+
+    def default_gap_rule(self, direction: Direction) -> str | None:
+        if direction is Direction.AT_MOST:
+            return self.gap_rule or "difference"
+        return self.gap_rule
+
+    def formula_text(self, indicator: Declared, reading: Reading) -> str:
+        return self.reads(indicator, reading)
+
+    def shows_parts(self, computation: Computation) -> bool:
+        """Whether '分子 n / 分母 d' is worth saying under a value."""
+        return self.has_denominator and computation.numerator is not None and computation.denominator is not None
+
+    def checks(self, indicator: Declared) -> list[tuple[str, str]]:
+        """(message, key) for each way the indicator's declaration does not fit this kind."""
+        issues = []
+        if not self.has_denominator and indicator.denominator:
+            issues.append((f"的公式 {self.key} 是件數加總，不可有分母", "denominator"))
+        if self.has_denominator and not indicator.denominator:
+            issues.append((f"的公式 {self.key} 是比率，須有分母項目（denominator）", "denominator"))
+        if self.scaled and indicator.scale not in QUOTIENT_SCALES:
+            issues.append((f"的 scale {indicator.scale} 不可用（可用：{'、'.join(map(str, QUOTIENT_SCALES))}）", "scale"))
+        if not self.scaled and indicator.scale != 1:
+            issues.append((f"的公式 {self.key} 不用 scale（只有 quotient 可乘以 1000、10000 等）", "scale"))
+        if indicator.places is not None:
+            if not self.rounded:
+                issues.append((f"的公式 {self.key} 不用 places（只有 percent 與 quotient 可指定小數位數）", "places"))
+            elif not 0 <= indicator.places <= MOST_PLACES:
+                issues.append((f"的 places 須為 0 至 {MOST_PLACES} 的整數（目前是 {indicator.places}）", "places"))
+        if indicator.direction is Direction.AT_MOST and indicator.gap_rule not in CEILING_GAP_RULES:
+            issues.append((f"是反向指標（direction = \"at_most\"），差距規則須為 {' 或 '.join(CEILING_GAP_RULES)}"
+                           f"（目前是 {indicator.gap_rule}）", "gap_rule"))
+        return issues
+
+
+def _reads_count(indicator: Declared, reading: Reading) -> str:
+    return f"{reading.months_text(indicator.numerator[0].field)} ＝ {reading.result}"
+
+
+def _reads_percent(indicator: Declared, reading: Reading) -> str:
+    return (f"{reading.sum_text(indicator.numerator)} ÷ {reading.sum_text(indicator.denominator)} × 100% ＝ "
+            f"{reading.result}")
+
+
+def _reads_reduction(indicator: Declared, reading: Reading) -> str:
+    return f"{reading.sum_text(indicator.numerator)} ÷ {reading.denominator_used()} × 100%，無條件進位 ＝ {reading.result}"
+
+
+def _reads_quotient(indicator: Declared, reading: Reading) -> str:
+    scale = f" × {indicator.scale:,}" if indicator.scale != 1 else ""
+    return (f"{reading.sum_text(indicator.numerator, sigma=True)} ÷ {reading.sum_text(indicator.denominator, sigma=True)}"
+            f"{scale} ＝ {reading.result}")
+
+
+KINDS: dict[str, Kind] = {kind.key: kind for kind in (
+    Kind("count", "count（各月件數加總）", count, _reads_count, has_denominator=False, accrues=True, gap_rule="count"),
+    Kind("percent", "percent（合計後相除×100%，四捨五入至小數 2 位）", ratio, _reads_percent, has_denominator=True,
+         accrues=False, gap_rule=None, share_of_whole=True, rounded=True),
+    Kind("reduction_rate", "reduction_rate（同 percent，無條件進位至整數）", reduction_rate, _reads_reduction,
+         has_denominator=True, accrues=False, gap_rule=None),
+    Kind("quotient", "quotient（合計後相除×scale，四捨五入至 places 位，如平均處理日數、每萬人口）", quotient,
+         _reads_quotient, has_denominator=True, accrues=False, gap_rule="difference", scaled=True, rounded=True),
+)}
+
+
+def kind_of(key: str) -> Kind | None:
+    return KINDS.get(key)
