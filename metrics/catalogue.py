@@ -295,6 +295,11 @@ def _decode_error(error: tomllib.TOMLDecodeError) -> str:
     return text
 
 
+def _issue_label(where: str, key: str) -> str:
+    """「指標 2 的 denominator」: what a plan check is about, so that a message names the key as well as the line."""
+    return f"{where} 的 {key}" if key else where
+
+
 def _key_label(table: str | None, key: str | None) -> str:
     return ".".join(part for part in (table, key) if part)
 
@@ -826,10 +831,10 @@ def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str
         goal_own = [index for index, goal in goal_entries if goal.number == issue.goal]
         if own:
             document.problem(issue.message, table="indicator", index=own[-1], key=issue.key or None,
-                             label=f"指標 {issue.indicator}")
+                             label=_issue_label(f"指標 {issue.indicator}", issue.key))
         elif goal_own:
             document.problem(issue.message, table="goal", index=goal_own[-1], key=issue.key or None,
-                             label=f"策略目標 {issue.goal}")
+                             label=_issue_label(f"策略目標 {issue.goal}", issue.key))
         else:
             document.problem(issue.message)
     if issues:
@@ -910,7 +915,8 @@ def _load_parts(directory: Path, problems: list[str]) -> _Parts:
         for issue in plan_issues(common.goals, with_values, fields):
             index = ids.index(issue.indicator) if issue.indicator in ids else None
             document.problem(issue.message, table="indicator" if index is not None else None, index=index,
-                             key=issue.key or None, label=f"指標 {issue.indicator}" if index is not None else "")
+                             key=issue.key or None,
+                             label=_issue_label(f"指標 {issue.indicator}", issue.key) if index is not None else "")
         if common.multi_year is not None and common.multi_year.indicator not in common.indicator_by_id:
             document.problem(f"跨年度計分的指標 {common.multi_year.indicator} 不是共同性指標", table="multi_year",
                              key="indicator")

@@ -174,6 +174,12 @@ def _indicator_changes(before: Indicator, after: Indicator, old: Plan, new: Plan
                        f"{'無' if after.upper_bound is None else _number(after.upper_bound, after.unit)}")
     if before.accrues != after.accrues:
         changes.append(f"{label} 逐月累計 {'是' if before.accrues else '否'} → {'是' if after.accrues else '否'}")
+    if before.direction is not after.direction:
+        changes.append(f"{label} 方向 {before.direction.label} → {after.direction.label}")
+    for name, text in (("scale", "倍數（scale）"), ("places", "小數位數（places）")):
+        if getattr(before, name) != getattr(after, name):
+            shown = ["預設" if value is None else str(value) for value in (getattr(before, name), getattr(after, name))]
+            changes.append(f"{label} {text} {shown[0]} → {shown[1]}")
     return changes
 
 

@@ -1,0 +1,81 @@
+"""Plan files with ceilings and quotients: accepted as the spec writes them, every mistake refused naming the
+file, the key and the line (tests/fixture_kinds/114/丁處.toml edited in a copy)."""
+
+from pathlib import Path
+
+import pytest
+
+from metrics import cli
+from metrics.catalogue import load_catalogue, parse_plan, plan_document
+from metrics.errors import PlanError
+from test_catalogue import broken_copy
+
+KINDS_PLANS = Path(__file__).resolve().parent / "fixture_kinds"
+OWN = "114/丁處.toml"
+FILE = "114/丁處.toml"
+
+BROKEN = [
+    ("a quotient without a denominator", ('denominator = ["cases_closed"]\nhelp = "合計後相除', 'help = "合計後相除'),
+     ["（指標 2 的 denominator", "指標 2 的公式 quotient 是比率，須有分母項目（denominator）"]),
+    ("a scale a quotient does not use", ("scale = 10000\nplaces = 2", "scale = 100\nplaces = 2"),
+     ["（指標 3 的 scale，第 ", "指標 3 的 scale 100 不可用（可用：1、1000、10000、100000）"]),
+    ("a scale on a count", ('direction = "at_most"\nnumerator = ["deaths"]', 'scale = 1000\ndirection = "at_most"\n'
+                                                                            'numerator = ["deaths"]'),
+     ["（指標 1 的 scale，第 ", "指標 1 的公式 count 不用 scale"]),
+    ("scale as text", ("scale = 10000\nplaces = 2", 'scale = "萬"\nplaces = 2'),
+     ["指標 3）的 scale，第 ", "應為整數，卻是 '萬'"]),
+    ("places out of range", ("places = 1\ndirection", "places = 9\ndirection"),
+     ["（指標 2 的 places，第 ", "指標 2 的 places 須為 0 至 6 的整數（目前是 9）"]),
+    ("places on a count", ('direction = "at_most"\nnumerator = ["deaths"]', 'places = 1\ndirection = "at_most"\n'
+                                                                           'numerator = ["deaths"]'),
+     ["（指標 1 的 places，第 ", "指標 1 的公式 count 不用 places"]),
+    ("a direction that does not exist", ('direction = "at_most"\nnumerator = ["deaths"]',
+                                          'direction = "below"\nnumerator = ["deaths"]'),
+     ["（第 1 個 indicator（指標 1）的 direction，第 ", "方向「below」不存在（可用：at_least、at_most"]),
+    ("a ceiling with a gap rule for shares", ('direction = "at_most"\nnumerator = ["overdue"]',
+                                              'direction = "at_most"\ngap_rule = "growing_denominator"\n'
+                                              'numerator = ["overdue"]'),
+     ["（指標 5 的 gap_rule，第 ", "指標 5 是反向指標（direction = \"at_most\"），差距規則須為 count 或 "
+                                                  "difference（目前是 growing_denominator）"]),
+]
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=[case[0] for case in BROKEN])
+def test_every_mistake_names_the_file_the_key_and_the_line(case, tmp_path):
+    _, edit, fragments = case
+    folder = broken_copy(tmp_path, KINDS_PLANS, {OWN: edit})
+    with pytest.raises(PlanError) as caught:
+        load_catalogue(folder)
+    message = str(caught.value)
+    assert FILE in message, message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_plans_check_refuses_a_quotient_without_a_denominator(tmp_path, capsys):
+    folder = broken_copy(tmp_path, KINDS_PLANS, {OWN: BROKEN[0][1]})
+    assert cli.main(["--plans", str(folder), "plans", "check"]) == 2
+    error = capsys.readouterr().err
+    assert "須有分母項目（denominator）" in error and FILE in error and "Traceback" not in error
+
+
+def test_a_plan_with_every_new_key_survives_export_and_import():
+    catalogue = load_catalogue(KINDS_PLANS)
+    plan = catalogue.plan(114, "丁處")
+    again = parse_plan(plan_document(plan), catalogue, origin="匯出再匯入")
+    assert [(i.formula, i.direction, i.scale, i.places, i.gap_rule, i.gap_template) for i in again.indicators] == \
+        [(i.formula, i.direction, i.scale, i.places, i.gap_rule, i.gap_template) for i in plan.indicators]
+
+
+def test_a_new_version_says_when_the_direction_scale_or_places_changed():
+    from dataclasses import replace
+
+    from metrics.kinds import Direction
+    from metrics.planning import plan_changes
+
+    plan = load_catalogue(KINDS_PLANS).plan(114, "丁處")
+    edited = replace(plan, indicators=tuple(
+        replace(indicator, direction=Direction.AT_LEAST, places=None, scale=1000) if indicator.id == "3" else indicator
+        for indicator in plan.indicators))
+    assert plan_changes(plan, edited) == ["指標 3 方向 越低越好（反向指標，目標為上限） → 越高越好",
+                                          "指標 3 倍數（scale） 10000 → 1000", "指標 3 小數位數（places） 2 → 預設"]
