@@ -242,7 +242,7 @@ def pace_score(plan: Plan, month: int) -> Fraction | None:
 
 def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month: int, target: Fraction,
                        weight: Fraction) -> IndicatorResult:
-    values = {code: figures.as_of(code, month) for code in indicator.fields}
+    values = indicator.kind.values(indicator, figures, month)
     computation = indicator.kind.compute(indicator, values, figures.plan.field_by_code)
     direction = indicator.direction
     pace = target * month / 12 if indicator.accrues else None

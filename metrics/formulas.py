@@ -186,6 +186,16 @@ def quotient(indicator: Formulated, values: Values, fields: Fields) -> Computati
                   lambda n, d: round_half_up(Fraction(n) / Fraction(d) * scale, places), note, places)
 
 
+def latest(indicator: Formulated, values: Values, fields: Fields) -> Computation:
+    """The one field's latest reported value (問卷調查, 滿意度, 現況數), half up to the shown places (default 2)."""
+    value = values.get(indicator.numerator[0].field)
+    places = shown_places(indicator, 2)
+    if value is None:
+        return Computation(None, status=NO_DATA, note="尚無填報資料", places=places)
+    shown = round_half_up(Fraction(value), places)
+    return Computation(shown, numerator=Fraction(value), places=places)
+
+
 Formula = Callable[[Formulated, Values, Fields], Computation]
 
 

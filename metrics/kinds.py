@@ -17,11 +17,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
-from metrics.formulas import (BEHIND, GAP_RULES, MET, ON_TRACK, Computation, Formula, Term, count, format_number,
-                              quotient, ratio, reduction_rate)
+from metrics.formulas import (BEHIND, GAP_RULES, MET, ON_TRACK, Computation, Formula, Term, Values, count,
+                              format_number, latest, quotient, ratio, reduction_rate)
 
 # The scales a quotient may use: 平均處理日數 (1), 每千人 (1000), 每萬人口 (10000), 每十萬人口 (100000).
 QUOTIENT_SCALES = (1, 1000, 10000, 100000)
@@ -142,7 +143,32 @@ class Reading(Protocol):
 
     def months_text(self, code: str) -> str: ...
 
+    def latest_text(self, code: str) -> str: ...
+
     def denominator_used(self) -> str: ...
+
+
+class Reported(Protocol):
+    """What a kind reads of the figures (metrics.figures.Figures)."""
+
+    def as_of(self, code: str, month: int) -> Fraction | None: ...
+
+    def monthly(self, code: str, month: int) -> Decimal | None: ...
+
+
+def as_of_values(indicator: Declared, figures: Reported, month: int) -> Values:
+    """Each field as of the month by its own rule: flows add up months 1..M, stocks take the latest month."""
+    codes = dict.fromkeys(term.field for term in (*indicator.numerator, *indicator.denominator,
+                                                  *indicator.alternative_denominator))
+    return {code: figures.as_of(code, month) for code in codes}
+
+
+def latest_values(indicator: Declared, figures: Reported, month: int) -> Values:
+    """The field's latest reported month ≤ M, whatever its aggregation: a survey score is never summed."""
+    code = indicator.numerator[0].field
+    reported = (figures.monthly(code, m) for m in range(month, 0, -1))
+    value = next((value for value in reported if value is not None), None)
+    return {code: None if value is None else Fraction(value)}
 
 
 @dataclass(frozen=True)
@@ -157,6 +183,8 @@ class Kind:
     share_of_whole: bool = False  # a percent of a whole: the upload checks numerator ≤ denominator (target ≤ 100)
     scaled: bool = False  # accepts `scale`
     rounded: bool = False  # accepts `places`
+    reads_values: Callable[[Declared, Reported, int], Values] = as_of_values  # the figures it computes from
+    single_field: bool = False  # reads exactly one field as it is (no coefficient)
 
     @property
     def monthly_label(self) -> str:
@@ -170,6 +198,9 @@ class Kind:
     def formula_text(self, indicator: Declared, reading: Reading) -> str:
         return self.reads(indicator, reading)
 
+    def values(self, indicator: Declared, figures: Reported, month: int) -> Values:
+        return self.reads_values(indicator, figures, month)
+
     def shows_parts(self, computation: Computation) -> bool:
         """Whether '分子 n / 分母 d' is worth saying under a value."""
         return self.has_denominator and computation.numerator is not None and computation.denominator is not None
@@ -178,9 +209,12 @@ class Kind:
         """(message, key) for each way the indicator's declaration does not fit this kind."""
         issues = []
         if not self.has_denominator and indicator.denominator:
-            issues.append((f"的公式 {self.key} 是件數加總，不可有分母", "denominator"))
+            issues.append((f"的公式 {self.key} {'取最近一個月的填報值' if self.single_field else '是件數加總'}，不可有分母",
+                           "denominator"))
         if self.has_denominator and not indicator.denominator:
             issues.append((f"的公式 {self.key} 是比率，須有分母項目（denominator）", "denominator"))
+        if self.single_field and (len(indicator.numerator) != 1 or indicator.numerator[0].coefficient != 1):
+            issues.append((f"的公式 {self.key} 取一個項目最近一個月的填報值，分子須恰為一個項目（不加係數）", "numerator"))
         if self.scaled and indicator.scale not in QUOTIENT_SCALES:
             issues.append((f"的 scale {indicator.scale} 不可用（可用：{'、'.join(map(str, QUOTIENT_SCALES))}）", "scale"))
         if not self.scaled and indicator.scale != 1:
@@ -209,6 +243,10 @@ def _reads_reduction(indicator: Declared, reading: Reading) -> str:
     return f"{reading.sum_text(indicator.numerator)} ÷ {reading.denominator_used()} × 100%，無條件進位 ＝ {reading.result}"
 
 
+def _reads_latest(indicator: Declared, reading: Reading) -> str:
+    return f"{reading.latest_text(indicator.numerator[0].field)} ＝ {reading.result}"
+
+
 def _reads_quotient(indicator: Declared, reading: Reading) -> str:
     scale = f" × {indicator.scale:,}" if indicator.scale != 1 else ""
     return (f"{reading.sum_text(indicator.numerator, sigma=True)} ÷ {reading.sum_text(indicator.denominator, sigma=True)}"
@@ -223,6 +261,9 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
          has_denominator=True, accrues=False, gap_rule=None),
     Kind("quotient", "quotient（合計後相除×scale，四捨五入至 places 位，如平均處理日數、每萬人口）", quotient,
          _reads_quotient, has_denominator=True, accrues=False, gap_rule="difference", scaled=True, rounded=True),
+    Kind("latest", "latest（最近一個月的填報值，不加總，如滿意度、現況數）", latest, _reads_latest,
+         has_denominator=False, accrues=False, gap_rule="difference", rounded=True, reads_values=latest_values,
+         single_field=True),
 )}
 
 

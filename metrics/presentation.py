@@ -131,6 +131,12 @@ class _Reading:
         name = self.figures.plan.field_by_code[code].name
         return f"{name}（{year}年1月至{month}月合計）＝ " + " ＋ ".join(reported)
 
+    def latest_text(self, code: str) -> str:
+        month, year = self.result_.as_of_month, self.figures.plan.year
+        reported = next(m for m in range(month, 0, -1) if self.figures.monthly(code, m) is not None)
+        name = self.figures.plan.field_by_code[code].name
+        return f"{name}（{year}年{reported}月填報，取最近一個月）{format_number(self.figures.monthly(code, reported))}"
+
     def denominator_used(self) -> str:
         return f"{denominator_label(self.result_, self.figures)} {format_number(self.result_.computation.denominator)}"
 

@@ -24,7 +24,7 @@ CATALOGUE = load_catalogue(KINDS_PLANS)
 PLAN = CATALOGUE.plan(114, "丁處")
 
 
-def figures(**fields: dict[int, int]) -> Figures:
+def figures(**fields: dict[int, int | Decimal]) -> Figures:
     return Figures(PLAN, {code: {month: Decimal(value) for month, value in months.items()}
                           for code, months in fields.items()})
 
@@ -182,16 +182,58 @@ def test_the_formula_reads_with_the_months_numbers(indicator_id, month, fields, 
 def test_evaluate_json_names_the_kind_and_the_direction():
     evaluation = evaluate(figures(deaths=months(2), days_spent=months(10), cases_closed=months(4)), 1)
     rows = {row["id"]: row for row in (result.to_json() for result in evaluation.results)}
-    assert [(rows[key]["kind"], rows[key]["direction"]) for key in "12345"] == [
+    assert [(rows[key]["kind"], rows[key]["direction"]) for key in "1234567"] == [
         ("count", "at_most"), ("quotient", "at_most"), ("quotient", "at_most"), ("quotient", "at_least"),
-        ("percent", "at_most")]
+        ("percent", "at_most"), ("latest", "at_least"), ("latest", "at_most")]
     assert rows["2"]["actual"] == 2.5  # 10 ÷ 4 = 2.5 日
 
 
 def test_the_directions_of_the_plan():
     assert [indicator.direction for indicator in PLAN.indicators] == [
-        Direction.AT_MOST, Direction.AT_MOST, Direction.AT_MOST, Direction.AT_LEAST, Direction.AT_MOST]
-    assert [indicator.accrues for indicator in PLAN.indicators] == [True, False, False, False, False]
+        Direction.AT_MOST, Direction.AT_MOST, Direction.AT_MOST, Direction.AT_LEAST, Direction.AT_MOST,
+        Direction.AT_LEAST, Direction.AT_MOST]
+    assert [indicator.accrues for indicator in PLAN.indicators] == [True, False, False, False, False, False, False]
+
+
+# ---- §4 the latest value: never summed, not accruing ----
+
+@pytest.mark.parametrize(("month", "scores", "actual", "status", "achievement", "gap", "gap_text"), [
+    # a flow field, yet not summed: March's 4.3 is the value as of March
+    (3, {1: "4.1", 3: "4.3"}, F(43, 10), MET, F(43, 42), F(0), "已達標"),
+    # as of February the latest reported month is January
+    (2, {1: "4.1", 3: "4.3"}, F(41, 10), BEHIND, F(41, 42), F(1, 10), "還需 0.1 分"),
+    # 4.195 → 4.20 (half up to 2 places): met as shown; achievement 4.2 ÷ 4.2
+    (5, {5: "4.195"}, F(42, 10), MET, F(1), F(0), "已達標"),
+    (5, {5: "4.194"}, F(419, 100), BEHIND, F(419, 420), F(1, 100), "還需 0.01 分"),
+    # the same rule in December: no pace, no accrual
+    (12, {12: "4.2"}, F(42, 10), MET, F(1), F(0), "已達標"),
+    (12, {4: "0"}, F(0), BEHIND, F(0), F(42, 10), "還需 4.2 分"),
+])
+def test_a_latest_value(month, scores, actual, status, achievement, gap, gap_text):
+    found = result("6", month, satisfaction={m: Decimal(v) for m, v in scores.items()})
+    check(found, actual, status, achievement, gap, gap_text)
+    assert found.pace is None
+
+
+@pytest.mark.parametrize(("month", "waiting", "actual", "status", "achievement", "gap", "gap_text"), [
+    (2, {1: 130, 2: 90}, F(90), MET, F(1), F(0), "已達標"),  # a ceiling on a stock: February's 90 ≤ 100
+    (3, {1: 90, 3: 125}, F(125), BEHIND, F(100, 125), F(25), "超出 25 人"),
+    (3, {1: 0}, F(0), MET, F(1), F(0), "已達標"),  # value 0 → achievement 1
+])
+def test_a_latest_value_under_a_ceiling(month, waiting, actual, status, achievement, gap, gap_text):
+    check(result("7", month, waiting=waiting), actual, status, achievement, gap, gap_text)
+
+
+@pytest.mark.parametrize(("month", "scores"), [(3, {}), (2, {3: "4.5"})])
+def test_a_latest_value_blank_up_to_the_month_has_no_data(month, scores):
+    found = result("6", month, satisfaction={m: Decimal(v) for m, v in scores.items()})
+    assert (found.actual, found.status, found.gap_text) == (None, NO_DATA, "")
+
+
+def test_a_latest_value_reads_as_the_month_it_came_from():
+    fields = {"satisfaction": {1: Decimal("4.1"), 3: Decimal("4.35")}}
+    assert formula_text(result("6", 4, **fields), figures(**fields)) == \
+        "滿意度（114年3月填報，取最近一個月）4.35 ＝ 4.35 分"
 
 
 # ---- property: for any figures, the shown value, status and achievement follow the spec's formulas ----

@@ -37,6 +37,11 @@ BROKEN = [
                                               'numerator = ["overdue"]'),
      ["（指標 5 的 gap_rule，第 ", "指標 5 是反向指標（direction = \"at_most\"），差距規則須為 count 或 "
                                                   "difference（目前是 growing_denominator）"]),
+    ("a latest value of two fields", ('numerator = ["satisfaction"]', 'numerator = ["satisfaction", "waiting"]'),
+     ["（指標 6 的 numerator，第 ", "指標 6 的公式 latest 取一個項目最近一個月的填報值，分子須恰為一個項目（不加係數）"]),
+    ("a latest value with a denominator", ('numerator = ["satisfaction"]',
+                                           'numerator = ["satisfaction"]\ndenominator = ["waiting"]'),
+     ["（指標 6 的 denominator，第 ", "指標 6 的公式 latest 取最近一個月的填報值，不可有分母"]),
 ]
 
 
