@@ -34,7 +34,7 @@ from typing import Any
 
 from metrics.errors import PlanError, PlanNotFound, Problem
 from metrics.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
-from metrics.kinds import KINDS, Direction
+from metrics.kinds import KINDS, Direction, Stage
 from metrics.plan import (Aggregation, Goal, Indicator, MonthlyField, MultiYearScoring, Plan, Quantity, build_plan,
                           plan_issues)
 
@@ -392,6 +392,8 @@ class _Entry:
 
     def terms(self, key: str, codes: set[str] | None) -> tuple[Term, ...]:
         raw = self.data.get(key, [])
+        if key == "field" and isinstance(raw, str):  # field = "code": the one field a milestone or latest reads
+            raw = [raw]
         if not isinstance(raw, list):
             self.problem('應為項目代碼的清單，例如 ["edoc_sent_total"]', key)
             return ()
@@ -538,7 +540,8 @@ GOAL_KEYS = ("number", "title", "kind", "summary", "common")
 INDICATOR_KEYS = ("id", "goal", "name", "short_name", "method", "measure", "weight", "target", "unit", "formula",
                   "numerator", "denominator", "alternative_denominator", "alternative_reason", "accrues",
                   "gap_rule", "gap_template", "gap_unit", "help", "common", "upper_bound", "direction", "scale",
-                  "places")
+                  "places", "field", "stage")
+STAGE_KEYS = ("name", "percent", "planned_month")
 
 
 def _parse_goals(document: _Document, common: bool) -> list[tuple[int, Goal]]:
@@ -562,6 +565,7 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
                       with_values: bool) -> list[tuple[int, Indicator]]:
     """[[indicator]] tables; `with_values` False for the common set, whose targets and weights are per year."""
     indicators = []
+    stage_count = 0  # [[indicator.stage]] tables are counted through the file, to point at their lines
     for index, data in enumerate(_entries(document, "indicator")):
         raw_id = data.get("id", "?")
         entry = _Entry(document, "indicator", index, data, f"第 {index + 1} 個 indicator（指標 {raw_id}）",
@@ -590,7 +594,8 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
             id=indicator_id, goal=goal or 0, name=name, short_name=entry.text("short_name", name),
             method=entry.text("method", DEFAULT_METHOD), measure=entry.text("measure"), weight=weight or Decimal(0),
             target=target or Decimal(0), unit=entry.text("unit"), formula=formula,
-            numerator=entry.terms("numerator", codes), denominator=entry.terms("denominator", codes),
+            numerator=entry.terms("field" if "field" in data else "numerator", codes),
+            denominator=entry.terms("denominator", codes),
             alternative_denominator=entry.terms("alternative_denominator", codes),
             alternative_reason=entry.text("alternative_reason", ""),
             accrues=entry.flag("accrues", kind.accrues if kind is not None else False),
@@ -599,14 +604,36 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
             upper_bound=entry.number("upper_bound") if "upper_bound" in data else None,
             direction=direction, scale=entry.integer("scale", 1) or 1,
             places=entry.integer("places") if "places" in data else None,
+            stages=_stages(document, entry, stage_count, indicator_id),
         )
-        if not indicator.numerator and "numerator" in data:
+        stage_count += len(data.get("stage", [])) if isinstance(data.get("stage"), list) else 0
+        if "field" in data and "numerator" in data:
+            entry.problem("field 與 numerator 只能擇一（field 是 milestone、latest 所讀的一個項目）", "field")
+        if not indicator.numerator and ("numerator" in data or "field" in data):
             entry.failed = True
-        elif "numerator" not in data:
+        elif "numerator" not in data and "field" not in data:
             entry.problem('缺少分子項目，例如 numerator = ["warning_cases"]', "numerator")
         if not entry.failed:
             indicators.append((index, indicator))
     return indicators
+
+
+def _stages(document: _Document, entry: _Entry, first: int, indicator_id: str) -> tuple[Stage, ...]:
+    """[[indicator.stage]] tables of one indicator (a milestone's stages); each mistake points at its line."""
+    raw = entry.data.get("stage", [])
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        entry.problem('應寫成 [[indicator.stage]] 表格，每個有 name、percent（與選填的 planned_month）', "stage")
+        return ()
+    stages = []
+    for number, data in enumerate(raw, start=1):
+        stage = _Entry(document, "indicator.stage", first + number - 1, data,
+                       f"指標 {indicator_id} 的第 {number} 個階段（stage）", STAGE_KEYS)
+        name, percent = stage.text("name"), stage.number("percent")
+        month = stage.integer("planned_month") if "planned_month" in data else None
+        entry.failed = entry.failed or stage.failed
+        if not stage.failed:
+            stages.append(Stage(name, percent, month))
+    return tuple(stages)
 
 
 def _direction(entry: _Entry) -> Direction:
@@ -1023,9 +1050,16 @@ def plan_document(plan: Plan) -> str:
             lines.append(f"scale = {indicator.scale}")
         if indicator.places is not None:
             lines.append(f"places = {indicator.places}")
+        stage_lines = []
+        for stage in indicator.stages:  # sub-tables come after every key of the indicator
+            stage_lines += ["[[indicator.stage]]", f"name = {_toml_string(stage.name)}",
+                            f"percent = {_toml_number(stage.percent)}"]
+            if stage.planned_month is not None:
+                stage_lines.append(f"planned_month = {stage.planned_month}")
         lines.append(f"help = {_toml_string(indicator.help)}")
         if indicator.common:
             lines.append("common = true")
+        lines += stage_lines
         lines.append("")
     for monthly_field in plan.fields:
         lines += ["[[field]]", f"code = {_toml_string(monthly_field.code)}", f"name = {_toml_string(monthly_field.name)}",

@@ -101,6 +101,10 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
     axis: dict[str, object] = {"range": [0, maximum], "tickformat": ",~f", "ticksuffix": "%" if suffix == "%" else ""}
     if suffix != "%" and maximum <= 10:
         axis["dtick"] = 1  # counts: no half cases on the scale
+    ticks = result.indicator.kind.axis_ticks(result.indicator)
+    if ticks:  # a milestone's stage names along the axis
+        axis.update(tickmode="array", tickvals=[value for value, _ in ticks],
+                    ticktext=[_label(text) for _, text in ticks])
     delta: dict[str, object] = {}
     if compared is not None:
         reference, words = compared

@@ -104,6 +104,7 @@ class IndicatorResult:
             "denominator": json_number(self.computation.denominator),
             "note": self.computation.note,
             "missing_months": list(self.missing_months),
+            **self.indicator.kind.json_fields(self.computation),
         }
 
 
@@ -244,7 +245,6 @@ def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month
                        weight: Fraction) -> IndicatorResult:
     values = indicator.kind.values(indicator, figures, month)
     computation = indicator.kind.compute(indicator, values, figures.plan.field_by_code)
-    direction = indicator.direction
     pace = target * month / 12 if indicator.accrues else None
     achievement = projection = trend = gap = None
     gap_text = ""
@@ -252,12 +252,12 @@ def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month
         status = computation.status or NO_DATA
     else:
         actual = computation.actual
-        achievement = direction.achievement(actual, target)
-        status = direction.status(actual, target, pace, month)
+        achievement = indicator.kind.achievement(indicator, actual, target)
+        status = indicator.kind.status(indicator, computation, target, pace, month)
         trend = actual * 12 / month if indicator.accrues else actual
         bound = indicator.upper_bound
         projection = trend if bound is None else min(trend, Fraction(bound))
-        gap, gap_text = direction.gap(indicator, target, pace, computation, status)
+        gap, gap_text = indicator.kind.gap(indicator, target, pace, computation, status)
     reported = tuple(month_number for month_number in figures.reported_months(indicator.fields) if month_number <= month)
     return IndicatorResult(indicator, goal, month, target, weight, computation, achievement, status, pace,
                            projection, gap, gap_text, reported,

@@ -196,6 +196,20 @@ def latest(indicator: Formulated, values: Values, fields: Fields) -> Computation
     return Computation(shown, numerator=Fraction(value), places=places)
 
 
+def milestone(indicator: Formulated, values: Values, fields: Fields) -> Computation:
+    """完成工作項目: the percent of the highest stage completed (the field holds its number; 0 is none yet).
+    The numerator carries the stage number; a number that is no stage (refused at upload) is 無資料, said so."""
+    stages = getattr(indicator, "stages", ())
+    value = values.get(indicator.numerator[0].field)
+    if value is None:
+        return Computation(None, status=NO_DATA, note="尚無填報資料")
+    if value != int(value) or not 0 <= value <= len(stages):
+        return Computation(None, numerator=Fraction(value), status=NO_DATA,
+                           note=f"填報的階段編號 {format_number(value)} 不在 0～{len(stages)} 之間")
+    stage = int(value)
+    return Computation(Fraction(stages[stage - 1].percent) if stage else Fraction(0), numerator=Fraction(stage))
+
+
 Formula = Callable[[Formulated, Values, Fields], Computation]
 
 

@@ -22,7 +22,17 @@ from fractions import Fraction
 from typing import Protocol
 
 from metrics.formulas import (BEHIND, GAP_RULES, MET, ON_TRACK, Computation, Formula, Term, Values, count,
-                              format_number, latest, quotient, ratio, reduction_rate)
+                              format_number, latest, milestone, quotient, ratio, reduction_rate)
+
+@dataclass(frozen=True)
+class Stage:
+    """One cumulative stage of a milestone indicator (完成工作項目): its name, the percent it stands for, and the
+    month it is planned by (optional)."""
+
+    name: str
+    percent: Decimal
+    planned_month: int | None = None
+
 
 # The scales a quotient may use: 平均處理日數 (1), 每千人 (1000), 每萬人口 (10000), 每十萬人口 (100000).
 QUOTIENT_SCALES = (1, 1000, 10000, 100000)
@@ -132,12 +142,15 @@ class Declared(Protocol):
     gap_rule: str
     scale: int
     places: int | None
+    stages: tuple[Stage, ...]
+    target: Decimal
 
 
 class Reading(Protocol):
     """The month's numbers as a formula's text needs them (metrics.presentation gives them)."""
 
     result: str  # the shown value with its unit
+    computation: Computation
 
     def sum_text(self, terms: Sequence[Term], sigma: bool = False) -> str: ...
 
@@ -163,6 +176,13 @@ def as_of_values(indicator: Declared, figures: Reported, month: int) -> Values:
     return {code: figures.as_of(code, month) for code in codes}
 
 
+def highest_values(indicator: Declared, figures: Reported, month: int) -> Values:
+    """The highest value reported in months 1..M: a stage once completed stays completed."""
+    code = indicator.numerator[0].field
+    reported = [value for value in (figures.monthly(code, m) for m in range(1, month + 1)) if value is not None]
+    return {code: Fraction(max(reported)) if reported else None}
+
+
 def latest_values(indicator: Declared, figures: Reported, month: int) -> Values:
     """The field's latest reported month ≤ M, whatever its aggregation: a survey score is never summed."""
     code = indicator.numerator[0].field
@@ -185,6 +205,67 @@ class Kind:
     rounded: bool = False  # accepts `places`
     reads_values: Callable[[Declared, Reported, int], Values] = as_of_values  # the figures it computes from
     single_field: bool = False  # reads exactly one field as it is (no coefficient)
+    stock_field: bool = False  # that field must be a month-end position (a stage reached stays reached)
+    staged: bool = False  # lists [[indicator.stage]]: milestones
+
+    def pace_met(self, indicator: Declared, computation: Computation, month: int) -> bool | None:
+        """Whether a value below target is on pace by the kind's own rule (None: the kind has none; an accruing
+        indicator's target × M ÷ 12 is the direction's). A milestone is on pace when the completed stage reaches
+        the last stage planned by month M."""
+        if not self.staged or not any(stage.planned_month for stage in indicator.stages):
+            return None
+        return computation.numerator >= planned_stage(indicator.stages, month)
+
+    def achievement(self, indicator: Declared, actual: Fraction, target: Fraction) -> Fraction:
+        """The direction's 達成度; a milestone's is capped at 1 (its stages never pass the whole)."""
+        achievement = indicator.direction.achievement(actual, target)
+        return min(achievement, Fraction(1)) if self.staged else achievement
+
+    def status(self, indicator: Declared, computation: Computation, target: Fraction, pace: Fraction | None,
+               month: int) -> str:
+        status = indicator.direction.status(computation.actual, target, pace, month)
+        if status == BEHIND and self.pace_met(indicator, computation, month):
+            return ON_TRACK
+        return status
+
+    def gap(self, indicator: Declared, target: Fraction, pace: Fraction | None, computation: Computation,
+            status: str) -> tuple[Fraction, str]:
+        gap, text = indicator.direction.gap(indicator, target, pace, computation, status)
+        if self.staged and status != MET:
+            following = indicator.stages[int(computation.numerator):]
+            if following:
+                stage = following[0]
+                month = f"（預定 {stage.planned_month} 月）" if stage.planned_month else ""
+                text = f"下一階段：{stage.name}{month}"
+        return gap, text
+
+    def json_fields(self, computation: Computation) -> dict[str, object]:
+        """What `evaluate --json` adds for this kind: a milestone's completed stage number."""
+        if self.staged:
+            return {"stage": None if computation.actual is None else int(computation.numerator)}
+        return {}
+
+    def axis_ticks(self, indicator: Declared) -> list[tuple[float, str]]:
+        """Labels along a gauge's axis: a milestone's stage names at their percentages."""
+        if not self.staged:
+            return []
+        return [(0.0, "0")] + [(float(stage.percent), stage.name) for stage in indicator.stages]
+
+    def reported_value_problem(self, indicator: Declared, value: Decimal) -> str:
+        """Why an uploaded value of the indicator's field cannot be (a stage number outside 0..n); '' when sound."""
+        if not self.staged:
+            return ""
+        count = len(indicator.stages)
+        if value != value.to_integral_value() or not 0 <= value <= count:
+            return (f"是指標 {indicator.id} 的完成階段編號，須為 0 至 {count} 的整數"
+                    f"（{stage_list(indicator.stages)}）")
+        return ""
+
+    def template_note(self, indicator: Declared) -> str:
+        """What the month template says to type in the indicator's row; '' when the field's own help says it."""
+        if not self.staged:
+            return ""
+        return f"指標 {indicator.id}：請填已完成的階段編號（{stage_list(indicator.stages)}）"
 
     @property
     def monthly_label(self) -> str:
@@ -224,10 +305,71 @@ class Kind:
                 issues.append((f"的公式 {self.key} 不用 places（只有 percent 與 quotient 可指定小數位數）", "places"))
             elif not 0 <= indicator.places <= MOST_PLACES:
                 issues.append((f"的 places 須為 0 至 {MOST_PLACES} 的整數（目前是 {indicator.places}）", "places"))
+        issues += self._stage_checks(indicator)
         if indicator.direction is Direction.AT_MOST and indicator.gap_rule not in CEILING_GAP_RULES:
             issues.append((f"是反向指標（direction = \"at_most\"），差距規則須為 {' 或 '.join(CEILING_GAP_RULES)}"
                            f"（目前是 {indicator.gap_rule}）", "gap_rule"))
         return issues
+
+
+    def _stage_checks(self, indicator: Declared) -> list[tuple[str, str]]:
+        stages = indicator.stages
+        if not self.staged:
+            return [(f"的公式 {self.key} 不用階段（只有 milestone 可列 [[indicator.stage]]）", "stage")] if stages else []
+        if not stages:
+            return [("的公式 milestone 須列出各階段（[[indicator.stage]]，每階段有 name 與 percent）", "stage")]
+        issues = []
+        if indicator.direction is not Direction.AT_LEAST:
+            issues.append(("的公式 milestone 是完成進度，不可為反向指標（direction = \"at_most\"）", "direction"))
+        previous, previous_month = Decimal(0), 0
+        for number, stage in enumerate(stages, start=1):
+            where = f"的第 {number} 階段「{stage.name}」"
+            if not stage.name:
+                issues.append((f"的第 {number} 階段缺少名稱（name）", "stage"))
+            if stage.percent <= previous:
+                issues.append((f"{where}的 percent {_plain(stage.percent)} 須大於前一階段的 {_plain(previous)}"
+                               "（各階段的百分比須逐階增加）", "stage"))
+            if stage.planned_month is not None:
+                if not 1 <= stage.planned_month <= 12:
+                    issues.append((f"{where}的 planned_month {stage.planned_month} 須為 1 至 12", "stage"))
+                elif stage.planned_month < previous_month:
+                    issues.append((f"{where}的 planned_month {stage.planned_month} 早於前一階段的 {previous_month} 月",
+                                   "stage"))
+                else:
+                    previous_month = stage.planned_month
+            previous = max(previous, stage.percent)
+        if stages[-1].percent > 100:
+            issues.append((f"最後一個階段的 percent {_plain(stages[-1].percent)} 超過 100", "stage"))
+        if indicator.target > stages[-1].percent:
+            issues.append((f"目標值 {_plain(indicator.target)}% 超過最後一個階段的 {_plain(stages[-1].percent)}%，無法達成",
+                           "target"))
+        return issues
+
+
+def planned_stage(stages: Sequence[Stage], month: int) -> int:
+    """The number of the last stage planned by `month` (0 when none is)."""
+    return max((number for number, stage in enumerate(stages, start=1)
+                if stage.planned_month is not None and stage.planned_month <= month), default=0)
+
+
+def stage_list(stages: Sequence[Stage]) -> str:
+    """'0＝尚未完成；1＝完成專業規劃委託服務（25%）；2＝…', as a template row and an upload refusal list them."""
+    return "；".join(["0＝尚未完成任何階段"] + [f"{number}＝{stage.name}（{_plain(stage.percent)}%）"
+                                          for number, stage in enumerate(stages, start=1)])
+
+
+def _plain(value: Decimal | Fraction) -> str:
+    return format_number(Fraction(value))
+
+
+def _reads_milestone(indicator: Declared, reading: Reading) -> str:
+    stages = indicator.stages
+    stage = int(reading.computation.numerator)
+    if len(stages) == 1 and stages[0].percent == 100:  # a yes/no indicator
+        return f"{'已完成' if stage else '未完成'}「{stages[0].name}」＝ {reading.result}"
+    if stage == 0:
+        return f"尚未完成任何階段（共 {len(stages)} 階段）＝ {reading.result}"
+    return f"已完成第 {stage} 階段「{stages[stage - 1].name}」（共 {len(stages)} 階段）＝ {reading.result}"
 
 
 def _reads_count(indicator: Declared, reading: Reading) -> str:
@@ -264,6 +406,9 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
     Kind("latest", "latest（最近一個月的填報值，不加總，如滿意度、現況數）", latest, _reads_latest,
          has_denominator=False, accrues=False, gap_rule="difference", rounded=True, reads_values=latest_values,
          single_field=True),
+    Kind("milestone", "milestone（完成工作項目：填已完成的階段編號，以該階段的百分比計）", milestone,
+         _reads_milestone, has_denominator=False, accrues=False, gap_rule="difference", reads_values=highest_values,
+         single_field=True, stock_field=True, staged=True),
 )}
 
 

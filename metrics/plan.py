@@ -16,7 +16,7 @@ from functools import cached_property
 
 from metrics.errors import PlanError
 from metrics.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
-from metrics.kinds import KINDS, Direction, Kind
+from metrics.kinds import KINDS, Direction, Kind, Stage
 
 
 class Aggregation(enum.Enum):
@@ -77,6 +77,7 @@ class Indicator:
     direction: Direction = Direction.AT_LEAST  # at_most: the target is a ceiling (反向指標)
     scale: int = 1  # a quotient's multiplier (每萬人口: 10000)
     places: int | None = None  # decimals the value is shown to; None: the kind's default
+    stages: tuple[Stage, ...] = ()  # a milestone's cumulative stages (完成工作項目)
 
     @property
     def kind(self) -> Kind:
@@ -248,6 +249,11 @@ def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fiel
         else:
             for message, key in kind.checks(indicator):
                 issue(message, key)
+            stocks = [term.field for term in indicator.numerator if term.field in codes
+                      and next(f for f in fields if f.code == term.field).aggregation is not Aggregation.STOCK]
+            if kind.stock_field and stocks:
+                issue(f"的公式 {indicator.formula} 讀月底數，項目 {stocks[0]} 須為月底數（aggregation = \"stock\"）",
+                      "numerator")
         if indicator.alternative_denominator and not indicator.denominator:
             issue("有替代分母（alternative_denominator）但沒有分母", "alternative_denominator")
         if not isinstance(indicator.weight, Decimal) or not indicator.weight.is_finite() or indicator.weight <= 0:

@@ -21,7 +21,7 @@ import pandas as pd
 from metrics.errors import Problem
 from metrics.evaluation import Evaluation, IndicatorResult, MultiYearPoints, evaluate_indicator
 from metrics.figures import Figures
-from metrics.formulas import Term, format_number, sum_terms, terms_label
+from metrics.formulas import Computation, Term, format_number, sum_terms, terms_label
 from metrics.parsing import format_taiwan_time
 from metrics.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
 from metrics.texts import visible
@@ -119,6 +119,10 @@ class _Reading:
     @property
     def result(self) -> str:
         return self.result_.format_value(self.result_.actual)
+
+    @property
+    def computation(self) -> Computation:
+        return self.result_.computation
 
     def sum_text(self, terms: Sequence[Term], sigma: bool = False) -> str:
         parts = [_term_text(term, self.figures, self.result_.as_of_month, sigma) for term in terms]

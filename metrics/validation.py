@@ -175,6 +175,12 @@ def validate(frame: pd.DataFrame, plan: Plan | None, *, file: str) -> None:
         elif monthly_field.quantity is Quantity.COUNT and value != value.to_integral_value():
             row_problems.append(problem(f"數值 {show(value)} 有小數；{name}是{monthly_field.unit}數，須為整數",
                                         name, value))
+        else:
+            for indicator in plan.indicators:  # a kind may limit what its field holds (a milestone's stage number)
+                if code in indicator.fields:
+                    refusal = indicator.kind.reported_value_problem(indicator, value)
+                    if refusal:
+                        row_problems.append(problem(f"數值 {show(value)} 不合：{name}{refusal}", name, value))
         if row_problems:
             problems.extend(row_problems)
             continue

@@ -84,3 +84,54 @@ def test_a_new_version_says_when_the_direction_scale_or_places_changed():
         for indicator in plan.indicators))
     assert plan_changes(plan, edited) == ["指標 3 方向 越低越好（反向指標，目標為上限） → 越高越好",
                                           "指標 3 倍數（scale） 10000 → 1000", "指標 3 小數位數（places） 2 → 預設"]
+
+
+MILESTONE_BROKEN = [
+    ("stages that do not increase", ("name = \"完成土地規劃\"\npercent = 50", "name = \"完成土地規劃\"\npercent = 25"),
+     ["（指標 8 的 stage，第 ", "指標 8 的第 2 階段「完成土地規劃」的 percent 25 須大於前一階段的 25"]),
+    ("a last stage over 100", ("name = \"完成遷建\"\npercent = 100", "name = \"完成遷建\"\npercent = 120"),
+     ["指標 8 最後一個階段的 percent 120 超過 100"]),
+    ("a planned month of 13", ("percent = 100\nplanned_month = 12", "percent = 100\nplanned_month = 13"),
+     ["指標 8 的第 4 階段「完成遷建」的 planned_month 13 須為 1 至 12"]),
+    ("a stage without a name", ("name = \"完成招標\"\npercent = 75", "percent = 75"),
+     ["（指標 8 的第 3 個階段（stage）的 name，第 ", "缺少此設定"]),
+    ("a stage percent as text", ("name = \"完成招標\"\npercent = 75", "name = \"完成招標\"\npercent = \"75%\""),
+     ["（指標 8 的第 3 個階段（stage）的 percent，第 ", "應為數字（不要加引號或 %），卻是 '75%'"]),
+    ("a milestone on a flow field", ('field = "relocation_stage"', 'field = "deaths"'),
+     ["（指標 8 的 numerator，第 ", "指標 8 的公式 milestone 讀月底數，項目 deaths 須為月底數（aggregation = \"stock\"）"]),
+    ("a milestone without stages", ("[[indicator.stage]]\nname = \"系統上線\"\npercent = 100\n", ""),
+     ["（指標 9 的 stage，第 ", "指標 9 的公式 milestone 須列出各階段"]),
+    ("a ceiling milestone", ('formula = "milestone"\nfield = "system_done"',
+                            'formula = "milestone"\ndirection = "at_most"\nfield = "system_done"'),
+     ["指標 9 的公式 milestone 是完成進度，不可為反向指標"]),
+    ("field and numerator both", ('field = "system_done"', 'field = "system_done"\nnumerator = ["system_done"]'),
+     ["（第 9 個 indicator（指標 9）的 field，第 ", "field 與 numerator 只能擇一"]),
+]
+
+
+@pytest.mark.parametrize("case", MILESTONE_BROKEN, ids=lambda case: case[0])
+def test_every_milestone_mistake_names_the_file_the_key_and_the_line(case, tmp_path):
+    _, edit, fragments = case
+    folder = broken_copy(tmp_path, KINDS_PLANS, {OWN: edit})
+    with pytest.raises(PlanError) as caught:
+        load_catalogue(folder)
+    message = str(caught.value)
+    assert FILE in message, message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_a_milestone_target_above_its_last_stage_is_refused(tmp_path):
+    folder = broken_copy(tmp_path, KINDS_PLANS, {OWN: ('name = "完成遷建"\npercent = 100', 'name = "完成遷建"\npercent = 60')})
+    with pytest.raises(PlanError) as caught:
+        load_catalogue(folder)
+    assert "指標 8 目標值 70% 超過最後一個階段的 60%，無法達成" in str(caught.value)
+
+
+def test_stages_on_another_kind_are_refused(tmp_path):
+    folder = broken_copy(tmp_path, KINDS_PLANS, {OWN: ('help = "各月合計，越少越好。"',
+                                                       'help = "各月合計，越少越好。"\n[[indicator.stage]]\nname = "x"\n'
+                                                       'percent = 10')})
+    with pytest.raises(PlanError) as caught:
+        load_catalogue(folder)
+    assert "指標 1 的公式 count 不用階段（只有 milestone 可列 [[indicator.stage]]）" in str(caught.value)
