@@ -57,6 +57,15 @@ def plans_directory() -> Path:
     return Path(configured) if configured else PLANS_DIRECTORY
 
 
+def sample_plans_for(directory: Path) -> Path | None:
+    """The sample plans (sample_data/plans/) to load on top of a catalogue: only on the one they were written for,
+    whose fields and common set they build on — the project's plans/, or the copy of it env KPI_SAMPLE_PLANS_BASE
+    names (the tests' frozen tests/golden_plans/)."""
+    configured = os.environ.get("KPI_SAMPLE_PLANS_BASE")
+    base = Path(configured) if configured else PLANS_DIRECTORY
+    return SAMPLE_PLANS_DIRECTORY if Path(directory).resolve() == base.resolve() else None
+
+
 # ---- units ------------------------------------------------------------------------------------------
 
 def unit_key(text: object) -> str:

@@ -202,7 +202,9 @@ def test_plans_check_exits_2_with_the_message(case, tmp_path, capsys):
     assert error.startswith("錯誤：計畫目錄有誤") and fragments[-1] in error and "Traceback" not in error
 
 
-def test_plans_check_on_the_shipped_catalogue(capsys):
+def test_plans_check_on_the_shipped_catalogue(capsys, monkeypatch):
+    monkeypatch.delenv("KPI_PLANS_DIR")  # the deployment's plans/ itself, with the sample plans on top
+    monkeypatch.delenv("KPI_SAMPLE_PLANS_BASE")
     assert cli.main(["plans", "check"]) == 0
     assert "計畫目錄無誤" in capsys.readouterr().out
 
@@ -232,3 +234,14 @@ def test_a_common_indicators_upper_bound_is_kept_through_its_document_and_cannot
     changed = document[:start] + document[start:end].replace("upper_bound = 100", "upper_bound = 120") + document[end:]
     with pytest.raises(PlanError, match="共同性指標 8 不可改變上限"):
         parse_plan(changed, CATALOGUE)
+
+
+def test_the_sample_plans_go_only_on_the_catalogue_they_were_written_for(monkeypatch):
+    from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, sample_plans_for
+
+    monkeypatch.delenv("KPI_SAMPLE_PLANS_BASE")
+    assert sample_plans_for(PLANS_DIRECTORY) == SAMPLE_PLANS_DIRECTORY
+    assert sample_plans_for(GOLDEN_PLANS) is None and sample_plans_for(FIXTURE_PLANS) is None
+    monkeypatch.setenv("KPI_SAMPLE_PLANS_BASE", str(GOLDEN_PLANS))  # the tests' frozen copy of plans/
+    assert sample_plans_for(GOLDEN_PLANS) == SAMPLE_PLANS_DIRECTORY
+    assert sample_plans_for(PLANS_DIRECTORY) is None and sample_plans_for(FIXTURE_PLANS) is None
