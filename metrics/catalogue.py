@@ -381,6 +381,16 @@ class _Entry:
             return None
         return self.checked_number(value, key)
 
+    def signed_number(self, key: str) -> Decimal | None:
+        """A number that may be 0 or negative (a growth target: 較基準年減少 10 % is −10)."""
+        value = self.data.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or not Decimal(value).is_finite():
+            hint = "（不要加引號或 %）" if isinstance(value, str) else ""
+            self.problem(f"應為數字{hint}，卻是 {value!r}" if value is not None else "缺少此設定（應為數字，例如 5 或 -10）",
+                         key)
+            return None
+        return Decimal(value)
+
     def checked_number(self, value: object, key: str) -> Decimal | None:
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             hint = "（不要加引號或 %）" if isinstance(value, str) else ""
@@ -549,7 +559,7 @@ GOAL_KEYS = ("number", "title", "kind", "summary", "common")
 INDICATOR_KEYS = ("id", "goal", "name", "short_name", "method", "measure", "weight", "target", "unit", "formula",
                   "numerator", "denominator", "alternative_denominator", "alternative_reason", "accrues",
                   "gap_rule", "gap_template", "gap_unit", "help", "common", "upper_bound", "direction", "scale",
-                  "places", "field", "stage")
+                  "places", "field", "stage", "base_year", "base_value")
 STAGE_KEYS = ("name", "percent", "planned_month")
 
 
@@ -594,7 +604,12 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
         if gap_rule and gap_rule not in GAP_RULES:
             entry.problem(f"差距規則「{gap_rule}」不存在（可用：{'、'.join(sorted(GAP_RULES))}）", "gap_rule")
         weight = entry.number("weight") if with_values else Decimal(0)
-        target = entry.number("target") if with_values else Decimal(0)
+        if not with_values:
+            target = Decimal(0)
+        elif kind is not None and kind.signed_target:  # 較基準年減少 10 %: target −10
+            target = entry.signed_number("target")
+        else:
+            target = entry.number("target")
         if not with_values:
             for key in ("weight", "target"):
                 if key in data:
@@ -614,6 +629,8 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
             direction=direction, scale=entry.integer("scale", 1) or 1,
             places=entry.integer("places") if "places" in data else None,
             stages=_stages(document, entry, stage_count, indicator_id),
+            base_year=entry.integer("base_year") if "base_year" in data else None,
+            base_value=entry.signed_number("base_value") if "base_value" in data else None,
         )
         stage_count += len(data.get("stage", [])) if isinstance(data.get("stage"), list) else 0
         if "field" in data and "numerator" in data:
@@ -861,7 +878,7 @@ def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str
             is_sample = is_sample or parts.common.years[year].sample
     if document.failed or top.failed or unit is None or year is None:
         return None
-    issues = plan_issues(tuple(goals), tuple(indicators), fields, multi_year)
+    issues = plan_issues(tuple(goals), tuple(indicators), fields, multi_year, year)
     for issue in issues:
         own = [index for index, indicator in indicator_entries if indicator.id == issue.indicator]
         goal_own = [index for index, goal in goal_entries if goal.number == issue.goal]
@@ -1059,6 +1076,10 @@ def plan_document(plan: Plan) -> str:
             lines.append(f"scale = {indicator.scale}")
         if indicator.places is not None:
             lines.append(f"places = {indicator.places}")
+        if indicator.base_year is not None:
+            lines.append(f"base_year = {indicator.base_year}")
+        if indicator.base_value is not None:
+            lines.append(f"base_value = {_toml_number(indicator.base_value)}")
         stage_lines = []
         for stage in indicator.stages:  # sub-tables come after every key of the indicator
             stage_lines += ["[[indicator.stage]]", f"name = {_toml_string(stage.name)}",

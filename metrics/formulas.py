@@ -210,6 +210,38 @@ def milestone(indicator: Formulated, values: Values, fields: Fields) -> Computat
     return Computation(Fraction(stages[stage - 1].percent) if stage else Fraction(0), numerator=Fraction(stage))
 
 
+# Keys a growth indicator's values carry besides its field: the base figure, and the month a plan's whole-year
+# base_value was pro-rated to (absent when the base came from the store).
+BASE = "\0base"
+BASE_FROM_PLAN = "\0base_from_plan"
+
+
+def growth(indicator: Formulated, values: Values, fields: Fields) -> Computation:
+    """成長率 over a base year: (S_this − S_base) ÷ S_base × 100, half up to 2 decimals; the note says where the
+    base came from. Numerator and denominator carry S_this and S_base."""
+    code = indicator.numerator[0].field
+    this, base = values.get(code), values.get(BASE)
+    year = getattr(indicator, "base_year", None)
+    unit = fields[code].unit
+    if base is None:
+        return Computation(None, this, None, NO_DATA, f"缺少 {year} 年（基準年度）的{fields[code].name}，"
+                                                      "計畫也沒有基準值（base_value）")
+    months = values.get(BASE_FROM_PLAN)
+    if months is None:
+        note = f"基準：{year} 年同期{fields[code].name} {format_number(base)} {unit}（資料庫）"
+    elif months == 0:
+        note = f"基準：計畫所訂 {year} 年{fields[code].name} {format_number(base)} {unit}"
+    else:
+        whole = base * 12 / months
+        note = (f"基準：計畫所訂 {year} 年全年{fields[code].name} {format_number(whole)} {unit} × {months} ÷ 12 ＝ "
+                f"{format_number(base)} {unit}")
+    if base == 0:
+        return Computation(None, this, base, NOT_APPLICABLE, f"{note}；基準為 0，本指標不適用")
+    if this is None:
+        return Computation(None, None, base, NO_DATA, f"{note}；本年度尚無填報資料")
+    return Computation(round_half_up((this - base) / base * 100, 2), this, base, None, note)
+
+
 Formula = Callable[[Formulated, Values, Fields], Computation]
 
 

@@ -21,8 +21,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
-from metrics.formulas import (BEHIND, GAP_RULES, MET, ON_TRACK, Computation, Formula, Term, Values, count,
-                              format_number, latest, milestone, quotient, ratio, reduction_rate)
+from metrics.formulas import (BASE, BASE_FROM_PLAN, BEHIND, GAP_RULES, MET, ON_TRACK, Computation, Formula, Term,
+                              Values, count, format_number, growth, latest, milestone, quotient, ratio, reduction_rate)
 
 @dataclass(frozen=True)
 class Stage:
@@ -144,6 +144,8 @@ class Declared(Protocol):
     places: int | None
     stages: tuple[Stage, ...]
     target: Decimal
+    base_year: int | None
+    base_value: Decimal | None
 
 
 class Reading(Protocol):
@@ -158,6 +160,8 @@ class Reading(Protocol):
 
     def latest_text(self, code: str) -> str: ...
 
+    def field_name(self, code: str) -> str: ...
+
     def denominator_used(self) -> str: ...
 
 
@@ -167,6 +171,10 @@ class Reported(Protocol):
     def as_of(self, code: str, month: int) -> Fraction | None: ...
 
     def monthly(self, code: str, month: int) -> Decimal | None: ...
+
+    def base_as_of(self, year: int, code: str, month: int) -> Fraction | None: ...
+
+    def is_flow(self, code: str) -> bool: ...
 
 
 def as_of_values(indicator: Declared, figures: Reported, month: int) -> Values:
@@ -181,6 +189,19 @@ def highest_values(indicator: Declared, figures: Reported, month: int) -> Values
     code = indicator.numerator[0].field
     reported = [value for value in (figures.monthly(code, m) for m in range(1, month + 1)) if value is not None]
     return {code: Fraction(max(reported)) if reported else None}
+
+
+def growth_values(indicator: Declared, figures: Reported, month: int) -> Values:
+    """The field as of M this year and in the base year (the store's figures), else the plan's base_value: a flow's
+    whole-year base_value pro-rated to M ÷ 12, a stock's as it is."""
+    code = indicator.numerator[0].field
+    values: dict[str, Fraction | None] = {code: figures.as_of(code, month),
+                                          BASE: figures.base_as_of(indicator.base_year, code, month)}
+    if values[BASE] is None and indicator.base_value is not None:
+        flow = figures.is_flow(code)
+        values[BASE] = Fraction(indicator.base_value) * (Fraction(month, 12) if flow else 1)
+        values[BASE_FROM_PLAN] = Fraction(month if flow else 0)
+    return values
 
 
 def latest_values(indicator: Declared, figures: Reported, month: int) -> Values:
@@ -207,6 +228,12 @@ class Kind:
     single_field: bool = False  # reads exactly one field as it is (no coefficient)
     stock_field: bool = False  # that field must be a month-end position (a stage reached stays reached)
     staged: bool = False  # lists [[indicator.stage]]: milestones
+    based: bool = False  # compares with a base year (base_year, base_value): growth; its target may be 0 or less
+
+    @property
+    def signed_target(self) -> bool:
+        """Whether the target may be 0 or negative (事故件數較基準年減少 10 %: target −10, at_most)."""
+        return self.based
 
     def pace_met(self, indicator: Declared, computation: Computation, month: int) -> bool | None:
         """Whether a value below target is on pace by the kind's own rule (None: the kind has none; an accruing
@@ -218,6 +245,10 @@ class Kind:
 
     def achievement(self, indicator: Declared, actual: Fraction, target: Fraction) -> Fraction:
         """The direction's 達成度; a milestone's is capped at 1 (its stages never pass the whole)."""
+        if self.based:  # value ÷ target clamped to [0, 1] either way; a target of 0 is all or nothing
+            if target == 0:
+                return Fraction(1) if indicator.direction.passed(actual, target) else Fraction(0)
+            return min(max(actual / target, Fraction(0)), Fraction(1))
         achievement = indicator.direction.achievement(actual, target)
         return min(achievement, Fraction(1)) if self.staged else achievement
 
@@ -306,6 +337,13 @@ class Kind:
             elif not 0 <= indicator.places <= MOST_PLACES:
                 issues.append((f"的 places 須為 0 至 {MOST_PLACES} 的整數（目前是 {indicator.places}）", "places"))
         issues += self._stage_checks(indicator)
+        if self.based and indicator.base_year is None:
+            issues.append(("的公式 growth 須寫基準年度（base_year，例如 111）", "base_year"))
+        if not self.based:
+            issues += [(f"的公式 {self.key} 不用 {key}（只有 growth 比較基準年度）", key)
+                       for key in ("base_year", "base_value") if getattr(indicator, key) is not None]
+        if indicator.base_value is not None and indicator.base_value <= 0:
+            issues.append((f"的基準值 base_value 須大於 0（目前是 {_plain(indicator.base_value)}）", "base_value"))
         if indicator.direction is Direction.AT_MOST and indicator.gap_rule not in CEILING_GAP_RULES:
             issues.append((f"是反向指標（direction = \"at_most\"），差距規則須為 {' 或 '.join(CEILING_GAP_RULES)}"
                            f"（目前是 {indicator.gap_rule}）", "gap_rule"))
@@ -372,6 +410,14 @@ def _reads_milestone(indicator: Declared, reading: Reading) -> str:
     return f"已完成第 {stage} 階段「{stages[stage - 1].name}」（共 {len(stages)} 階段）＝ {reading.result}"
 
 
+def _reads_growth(indicator: Declared, reading: Reading) -> str:
+    computation = reading.computation
+    name = reading.field_name(indicator.numerator[0].field)
+    this, base = format_number(computation.numerator), format_number(computation.denominator)
+    return (f"({name} {this} − {indicator.base_year} 年基準 {base}) ÷ {base} × 100% ＝ {reading.result}"
+            f"（較 {indicator.base_year} 年）")
+
+
 def _reads_count(indicator: Declared, reading: Reading) -> str:
     return f"{reading.months_text(indicator.numerator[0].field)} ＝ {reading.result}"
 
@@ -409,6 +455,9 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
     Kind("milestone", "milestone（完成工作項目：填已完成的階段編號，以該階段的百分比計）", milestone,
          _reads_milestone, has_denominator=False, accrues=False, gap_rule="difference", reads_values=highest_values,
          single_field=True, stock_field=True, staged=True),
+    Kind("growth", "growth（較基準年度 base_year 同期的成長率 %，基準取資料庫或 base_value）", growth, _reads_growth,
+         has_denominator=False, accrues=False, gap_rule="difference", reads_values=growth_values, single_field=True,
+         based=True),
 )}
 
 

@@ -78,6 +78,8 @@ class Indicator:
     scale: int = 1  # a quotient's multiplier (每萬人口: 10000)
     places: int | None = None  # decimals the value is shown to; None: the kind's default
     stages: tuple[Stage, ...] = ()  # a milestone's cumulative stages (完成工作項目)
+    base_year: int | None = None  # a growth indicator's base year (its figures come from the store)
+    base_value: Decimal | None = None  # the base year's whole-year value, when that year was never uploaded
 
     @property
     def kind(self) -> Kind:
@@ -209,7 +211,7 @@ class PlanIssue:
 
 
 def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fields: tuple[MonthlyField, ...],
-                multi_year: MultiYearScoring | None = None) -> list[PlanIssue]:
+                multi_year: MultiYearScoring | None = None, year: int | None = None) -> list[PlanIssue]:
     """Everything inconsistent in a plan's declarations; empty when it is sound."""
     issues: list[PlanIssue] = []
 
@@ -251,6 +253,8 @@ def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fiel
                 issue(message, key)
             stocks = [term.field for term in indicator.numerator if term.field in codes
                       and next(f for f in fields if f.code == term.field).aggregation is not Aggregation.STOCK]
+            if year is not None and indicator.base_year is not None and indicator.base_year >= year:
+                issue(f"的基準年度 {indicator.base_year} 須早於計畫年度 {year}", "base_year")
             if kind.stock_field and stocks:
                 issue(f"的公式 {indicator.formula} 讀月底數，項目 {stocks[0]} 須為月底數（aggregation = \"stock\"）",
                       "numerator")
@@ -260,7 +264,9 @@ def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fiel
             issue(f"權重缺漏或不大於 0（目前是 {plain_number(indicator.weight)}）", "weight")
         elif indicator.weight > 100:
             issue(f"權重 {plain_number(indicator.weight)}% 超過 100%（權重是占全部指標的百分比）", "weight")
-        if not isinstance(indicator.target, Decimal) or not indicator.target.is_finite() or indicator.target <= 0:
+        signed = kind is not None and kind.signed_target
+        if not isinstance(indicator.target, Decimal) or not indicator.target.is_finite() or \
+                (indicator.target <= 0 and not signed):
             issue(f"目標值缺漏或不大於 0（目前是 {plain_number(indicator.target)}）", "target")
         if indicator.upper_bound is not None:
             if not isinstance(indicator.upper_bound, Decimal) or not indicator.upper_bound.is_finite() \
@@ -307,7 +313,7 @@ def build_plan(*, year: int, unit: str, organisation: str, goals: tuple[Goal, ..
                indicators: tuple[Indicator, ...], fields: tuple[MonthlyField, ...], **details) -> Plan:
     """Validate the declarations and index them; every mistake is named. Goals are put in number order and
     indicators in the order of their goals; only the fields the indicators use are kept, in the given order."""
-    issues = plan_issues(goals, indicators, fields, details.get("multi_year"))
+    issues = plan_issues(goals, indicators, fields, details.get("multi_year"), year)
     if issues:
         raise PlanError("計畫宣告有誤：\n" + "\n".join(issue.message for issue in issues), issues=issues)
     ordered_goals = tuple(sorted(goals, key=lambda goal: goal.number))

@@ -333,7 +333,8 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
             gap_unit=known.gap_unit if known else "", help=_text(row.get("說明")),
             common=indicator_id in catalogue.common.indicator_by_id, upper_bound=known.upper_bound if known else None,
             direction=direction, scale=known.scale if known else 1, places=known.places if known else None,
-            stages=known.stages if known else ())
+            stages=known.stages if known else (), base_year=known.base_year if known else None,
+            base_value=known.base_value if known else None)
         if not indicator.name:
             problems.append(f"{label}：請填名稱")
         if kind is not None and default_gap is None and not _text(row.get("差距規則")):

@@ -135,6 +135,9 @@ class _Reading:
         name = self.figures.plan.field_by_code[code].name
         return f"{name}（{year}年1月至{month}月合計）＝ " + " ＋ ".join(reported)
 
+    def field_name(self, code: str) -> str:
+        return self.figures.plan.field_by_code[code].name
+
     def latest_text(self, code: str) -> str:
         month, year = self.result_.as_of_month, self.figures.plan.year
         reported = next(m for m in range(month, 0, -1) if self.figures.monthly(code, m) is not None)
@@ -353,7 +356,7 @@ def read_targets_table(table: pd.DataFrame, plan: Plan) -> tuple[dict[str, Decim
             continue
         name = f"指標 {indicator.id}（{indicator.short_name}）"
         target = _exact(row["模擬目標值"])
-        if target is None or target <= 0:
+        if target is None or (target <= 0 and not indicator.kind.signed_target):
             problems.append(Problem(f"{name}的模擬目標值{_typed(row['模擬目標值'])}須為大於 0 的數字，"
                                     f"暫以計畫目標值 {format_number(Fraction(indicator.target))} 計算。", field="模擬目標值"))
         elif indicator.upper_bound is not None and target > indicator.upper_bound:

@@ -135,3 +135,32 @@ def test_stages_on_another_kind_are_refused(tmp_path):
     with pytest.raises(PlanError) as caught:
         load_catalogue(folder)
     assert "指標 1 的公式 count 不用階段（只有 milestone 可列 [[indicator.stage]]）" in str(caught.value)
+
+
+GROWTH_BROKEN = [
+    ("growth without a base year", ("base_year = 113\n", ""),
+     ["（指標 10 的 base_year，第 ", "指標 10 的公式 growth 須寫基準年度（base_year，例如 111）"]),
+    ("a base year not before the plan's", ("base_year = 113\n", "base_year = 114\n"),
+     ["（指標 10 的 base_year，第 ", "指標 10 的基準年度 114 須早於計畫年度 114"]),
+    ("a base value of 0", ("base_value = 40\n", "base_value = 0\n"),
+     ["（指標 12 的 base_value，第 ", "指標 12 的基準值 base_value 須大於 0（目前是 0）"]),
+    ("a base value on a count", ('direction = "at_most"\nnumerator = ["deaths"]',
+                                 'direction = "at_most"\nbase_value = 5\nnumerator = ["deaths"]'),
+     ["（指標 1 的 base_value，第 ", "指標 1 的公式 count 不用 base_value（只有 growth 比較基準年度）"]),
+    ("a growth target as text", ("target = -10\n", 'target = "-10%"\n'),
+     ["（第 11 個 indicator（指標 11）的 target，第 ", "應為數字（不要加引號或 %），卻是 '-10%'"]),
+    ("a negative target where it means nothing", ("target = 24\n", "target = -24\n"),
+     ["（第 1 個 indicator（指標 1）的 target，第 ", "應為大於 0 的數字，卻是 -24"]),
+]
+
+
+@pytest.mark.parametrize("case", GROWTH_BROKEN, ids=lambda case: case[0])
+def test_every_growth_mistake_names_the_file_the_key_and_the_line(case, tmp_path):
+    _, edit, fragments = case
+    folder = broken_copy(tmp_path, KINDS_PLANS, {OWN: edit})
+    with pytest.raises(PlanError) as caught:
+        load_catalogue(folder)
+    message = str(caught.value)
+    assert FILE in message, message
+    for fragment in fragments:
+        assert fragment in message, message
