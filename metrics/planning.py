@@ -176,11 +176,18 @@ def _indicator_changes(before: Indicator, after: Indicator, old: Plan, new: Plan
         changes.append(f"{label} 逐月累計 {'是' if before.accrues else '否'} → {'是' if after.accrues else '否'}")
     if before.direction is not after.direction:
         changes.append(f"{label} 方向 {before.direction.label} → {after.direction.label}")
-    for name, text in (("scale", "倍數（scale）"), ("places", "小數位數（places）")):
+    if before.stages != after.stages:
+        changes.append(f"{label} 階段「{_stages(before)}」→「{_stages(after)}」")
+    for name, text in (("scale", "倍數（scale）"), ("places", "小數位數（places）"), ("base_year", "基準年度（base_year）"),
+                       ("base_value", "基準值（base_value）")):
         if getattr(before, name) != getattr(after, name):
             shown = ["預設" if value is None else str(value) for value in (getattr(before, name), getattr(after, name))]
             changes.append(f"{label} {text} {shown[0]} → {shown[1]}")
     return changes
+
+
+def _stages(indicator: Indicator) -> str:
+    return "、".join(f"{stage.name} {format_number(Fraction(stage.percent))}%" for stage in indicator.stages) or "（無）"
 
 
 def _terms(terms: Sequence, plan: Plan) -> str:

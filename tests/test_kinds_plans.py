@@ -1,6 +1,7 @@
 """Plan files with ceilings and quotients: accepted as the spec writes them, every mistake refused naming the
 file, the key and the line (tests/fixture_kinds/114/丁處.toml edited in a copy)."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,18 @@ def test_every_growth_mistake_names_the_file_the_key_and_the_line(case, tmp_path
     assert FILE in message, message
     for fragment in fragments:
         assert fragment in message, message
+
+
+def test_a_new_version_says_when_stages_or_the_base_changed():
+    from dataclasses import replace
+
+    from metrics.planning import plan_changes
+
+    plan = load_catalogue(KINDS_PLANS).plan(114, "丁處")
+    edited = replace(plan, indicators=tuple(
+        replace(indicator, stages=indicator.stages[:1]) if indicator.id == "8" else
+        replace(indicator, base_year=111, base_value=Decimal(1300)) if indicator.id == "11" else indicator
+        for indicator in plan.indicators))
+    assert plan_changes(plan, edited) == [
+        "指標 8 階段「完成專業規劃委託服務 25%、完成土地規劃 50%、完成招標 75%、完成遷建 100%」→「完成專業規劃委託服務 25%」",
+        "指標 11 基準年度（base_year） 110 → 111", "指標 11 基準值（base_value） 1200 → 1300"]
