@@ -1,9 +1,10 @@
 """Every kind of indicator a plan may use, each one registered object, and the two directions a target points.
 
 A kind (`formula = "percent"` in a plan file) is everything that depends on it: how it computes (exact
-Fractions, `metrics.formulas`), how its formula reads with the month's numbers, whether it accrues by default,
-its default gap rule, which plan checks apply, what its month value is called, and whether the upload checks
-its numerator against its denominator. A direction (`direction = "at_most"`, 反向指標) is how status,
+Fractions, `metrics.formulas`) and from which figures, how its formula reads with the month's numbers, whether it
+accrues by default, its default gap rule and wording, its status, achievement and pace where they differ from
+its direction's, which plan checks apply, what an upload may hold for it, what the month template says in its
+row, what a gauge's axis shows and what `evaluate --json` adds. A direction (`direction = "at_most"`, 反向指標) is how status,
 achievement, pace, the gap's wording and the gauge's bands follow from the value and the target
 (shared/spec/indicator-kinds.md §1).
 
@@ -23,6 +24,7 @@ from typing import Protocol
 
 from metrics.formulas import (BASE, BASE_FROM_PLAN, BEHIND, GAP_RULES, MET, ON_TRACK, Computation, Formula, Term,
                               Values, count, format_number, growth, latest, milestone, quotient, ratio, reduction_rate)
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -134,6 +136,7 @@ class Gapped(Protocol):
 class Declared(Protocol):
     """What a kind checks of an indicator."""
 
+    id: str
     formula: str
     numerator: tuple[Term, ...]
     denominator: tuple[Term, ...]
