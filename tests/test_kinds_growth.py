@@ -3,6 +3,7 @@ tests/fixture_kinds/114/丁處.toml: 10 觀光人次較 113 年成長 5 % (a flo
 減少 10 % (a flow ceiling, target −10, base_value 1,200 pro-rated), 12 充電站數較 110 年成長 0 % 以上 (a stock,
 base_value 40 as it is)."""
 
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction as F
 
@@ -128,3 +129,39 @@ def test_the_what_if_editor_takes_a_growth_target_of_0_or_less_and_refuses_it_el
     assert targets == {"11": Decimal(-15)}  # 12's 0 is its plan target already
     assert [problem.message for problem in problems] == [
         "指標 1（死亡人數上限）的模擬目標值（目前是 -5）須為大於 0 的數字，暫以計畫目標值 24 計算。"]
+
+
+# ---- property: for any figures, the shown value, status and achievement follow §5 exactly ----
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def half_up(value: F, places: int) -> F:
+    shifted = value * 10**places + F(1, 2)
+    return F(shifted.numerator // shifted.denominator, 10**places)
+
+
+@settings(max_examples=200, deadline=None)
+@given(this=st.lists(st.integers(0, 500), min_size=1, max_size=12), base=st.integers(1, 20_000))
+def test_a_fall_against_a_planned_base_follows_the_spec(this, base):
+    month = len(this)
+    indicator = PLAN.indicator_by_id["11"]
+    found = evaluate_indicator(replace(indicator, base_value=Decimal(base)), PLAN.goal_by_number[1],
+                               figures({"accidents": months(*this)}), month, F(-10), F(indicator.weight))
+    base_then = F(base) * month / 12
+    shown = half_up((sum(this) - base_then) / base_then * 100, 2)
+    assert found.actual == shown
+    assert found.status == (MET if shown <= -10 else BEHIND)
+    assert found.achievement == min(max(shown / -10, F(0)), F(1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(stations=st.integers(0, 200), target=st.integers(-50, 50))
+def test_growth_of_a_stock_follows_the_spec(stations, target):
+    found = evaluate_indicator(PLAN.indicator_by_id["12"], PLAN.goal_by_number[1], figures({"stations": {4: stations}}),
+                               4, F(target), F(10))
+    shown = half_up(F(stations - 40, 40) * 100, 2)
+    assert (found.actual, found.status) == (shown, MET if shown >= target else BEHIND)
+    expected = (F(1) if shown >= 0 else F(0)) if target == 0 else min(max(shown / target, F(0)), F(1))
+    assert found.achievement == expected

@@ -109,3 +109,22 @@ def test_the_gauge_names_the_stages_along_its_axis():
     axis = gauge_figure(result("8", 4, relocation_stage={2: 1})).data[0].gauge.axis
     assert list(axis.tickvals) == [0, 25, 50, 75, 100]
     assert list(axis.ticktext) == ["0", "完成專業規劃委託服務", "完成土地規劃", "完成招標", "完成遷建"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(reported=st.dictionaries(st.integers(1, 12), st.integers(0, 4), min_size=1), month=st.integers(1, 12))
+def test_a_milestone_follows_the_spec(reported, month):
+    found = result("8", month, relocation_stage=reported)
+    earlier = [stage for reported_month, stage in reported.items() if reported_month <= month]
+    if not earlier:
+        assert found.status == NO_DATA
+        return
+    stage = max(earlier)
+    value = F((0, 25, 50, 75, 100)[stage])
+    planned = sum(1 for planned_month in (3, 6, 9, 12) if planned_month <= month)
+    assert found.actual == value and found.achievement == min(value / 70, F(1))
+    assert found.status == (MET if value >= 70 else ON_TRACK if stage >= planned else BEHIND)
