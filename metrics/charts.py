@@ -48,10 +48,16 @@ def axis_maximum(result: IndicatorResult) -> float:
     return float(math.ceil(max(target * 1.25, actual * 1.05, target + 1)))
 
 
-def gauge_bands(result: IndicatorResult, maximum: float) -> list[dict[str, object]]:
+def axis_minimum(result: IndicatorResult) -> float:
+    """The gauge's start: 0, or room below a negative value or target (a growth rate that fell, a target of −10 %)."""
+    lowest = min(0.0, float(result.target), float(result.actual) if result.actual is not None else 0.0)
+    return 0.0 if lowest >= 0 else float(math.floor(lowest * 1.25))
+
+
+def gauge_bands(result: IndicatorResult, maximum: float, minimum: float = 0.0) -> list[dict[str, object]]:
     """Below pace / on pace / met where a pace applies; below target / met otherwise."""
     pace = None if result.pace is None else float(result.pace)
-    spans = result.indicator.direction.bands(float(result.target), pace, maximum)
+    spans = result.indicator.direction.bands(float(result.target), pace, maximum, minimum)
     return [{"range": [start, end], "color": BAND_COLOURS[status], "name": status}
             for status, start, end in spans if end > start]
 
@@ -94,11 +100,11 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
     """One indicator as a gauge: the value in its unit, the target as the threshold line,
     coloured bands, and the difference from the pace or the target."""
     suffix = value_suffix(result.indicator)
-    maximum = axis_maximum(result)
+    maximum, minimum = axis_maximum(result), axis_minimum(result)
     has_value = result.actual is not None
     compared = delta_reference(result)
     mode = "gauge+number+delta" if compared is not None else "gauge+number"
-    axis: dict[str, object] = {"range": [0, maximum], "tickformat": ",~f", "ticksuffix": "%" if suffix == "%" else ""}
+    axis: dict[str, object] = {"range": [minimum, maximum], "tickformat": ",~f", "ticksuffix": "%" if suffix == "%" else ""}
     if suffix != "%" and maximum <= 10:
         axis["dtick"] = 1  # counts: no half cases on the scale
     ticks = result.indicator.kind.axis_ticks(result.indicator)
@@ -127,7 +133,7 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
             "shape": "angular",
             "axis": axis,
             "bar": {"color": STATUS_COLOURS[result.status], "thickness": 0.35},
-            "steps": gauge_bands(result, maximum),
+            "steps": gauge_bands(result, maximum, minimum),
             "threshold": {"line": {"color": TARGET_COLOUR, "width": 4}, "thickness": 0.9,
                           "value": float(result.target)},
         },

@@ -86,15 +86,16 @@ class Direction(enum.Enum):
         """The value is on the target's good side (for the gauge's comparison)."""
         return actual >= target if self is Direction.AT_LEAST else actual <= target
 
-    def bands(self, target: float, pace: float | None, maximum: float) -> list[tuple[str, float, float]]:
+    def bands(self, target: float, pace: float | None, maximum: float,
+              minimum: float = 0.0) -> list[tuple[str, float, float]]:
         """(status, start, end) of a gauge's coloured background: a ceiling is green below the target, red above."""
         if self is Direction.AT_LEAST:
             if pace is not None and pace < target:
-                return [(BEHIND, 0.0, pace), (ON_TRACK, pace, target), (MET, target, maximum)]
-            return [(BEHIND, 0.0, target), (MET, target, maximum)]
+                return [(BEHIND, minimum, pace), (ON_TRACK, pace, target), (MET, target, maximum)]
+            return [(BEHIND, minimum, target), (MET, target, maximum)]
         if pace is not None and pace < target:
-            return [(MET, 0.0, pace), (ON_TRACK, pace, target), (BEHIND, target, maximum)]
-        return [(MET, 0.0, target), (BEHIND, target, maximum)]
+            return [(MET, minimum, pace), (ON_TRACK, pace, target), (BEHIND, target, maximum)]
+        return [(MET, minimum, target), (BEHIND, target, maximum)]
 
     def gap(self, indicator: Gapped, target: Fraction, pace: Fraction | None, computation: Computation,
             status: str) -> tuple[Fraction, str]:

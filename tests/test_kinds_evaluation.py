@@ -283,3 +283,14 @@ def test_an_accruing_ceiling_follows_the_spec(deaths, target):
         expected = ON_TRACK if value <= pace else BEHIND
     assert found.status == expected
     assert found.achievement == (F(1) if value == 0 else min(F(target) / value, F(1)))
+
+
+def test_a_ceilings_gauge_is_green_below_the_target_and_red_above():
+    from metrics.charts import gauge_figure
+
+    found = result("1", 3, deaths=months(3, 2, 2))  # pace 6, ceiling 24
+    steps = gauge_figure(found).data[0].gauge.steps
+    assert [(step.name, list(step.range)) for step in steps] == [("met", [0, 6]), ("on_track", [6, 24]),
+                                                                  ("behind", [24, 30])]
+    delta = gauge_figure(found).data[0].delta
+    assert (delta.increasing.color, delta.decreasing.color) == ("#c62828", "#2e7d32")  # more is worse

@@ -165,3 +165,12 @@ def test_growth_of_a_stock_follows_the_spec(stations, target):
     assert (found.actual, found.status) == (shown, MET if shown >= target else BEHIND)
     expected = (F(1) if shown >= 0 else F(0)) if target == 0 else min(max(shown / target, F(0)), F(1))
     assert found.achievement == expected
+
+
+def test_a_gauge_makes_room_below_0_for_a_fall():
+    from metrics.charts import gauge_figure
+
+    found = result("11", 6, {"accidents": {6: 480}})  # −20 % against a ceiling of −10 %
+    gauge = gauge_figure(found).data[0].gauge
+    assert list(gauge.axis.range) == [-25, 100]
+    assert [(step.name, list(step.range)) for step in gauge.steps] == [("met", [-25, -10]), ("behind", [-10, 100])]
