@@ -65,7 +65,7 @@ def gauge_bands(result: IndicatorResult, maximum: float, minimum: float = 0.0) -
 def gauge_title(result: IndicatorResult) -> str:
     indicator = result.indicator  # Plotly reads HTML (links too) in titles: a plan's names are escaped as text
     return (f"<b>{_label(indicator.id)} {_label(indicator.short_name)}</b><br>"
-            f"<span style='font-size:0.75em'>目標 {_label(result.format_value(result.target))}｜{result.status_label}"
+            f"<span style='font-size:0.75em'>目標 {_label(result.target_text)}｜{result.status_label}"
             "</span>")
 
 

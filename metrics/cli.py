@@ -571,7 +571,7 @@ def render_table(evaluation: Evaluation, points: MultiYearPoints | None = None) 
         achievement = f"{format_number(result.achievement * 100, 1)}%" if result.achievement is not None else "—"
         rows.append((
             result.indicator.id, result.indicator.short_name, f"{format_number(result.weight)}%",
-            result.format_value(result.target), result.format_value(result.actual), achievement,
+            result.target_text, result.format_value(result.actual), achievement,
             result.status_label, result.gap_text or "—", result.format_value(result.projection),
         ))
     widths = [max(display_width(row[index]) for row in (headers, *rows)) for index in range(len(headers))]

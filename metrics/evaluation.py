@@ -75,6 +75,11 @@ class IndicatorResult:
     def missing_months(self) -> tuple[int, ...]:
         return tuple(month for month in range(1, self.as_of_month + 1) if month not in self.reported_months)
 
+    @property
+    def target_text(self) -> str:
+        """'≤ 5 日' for a ceiling, '150 案' otherwise."""
+        return self.indicator.direction.target_text(self.format_value(self.target))
+
     def format_value(self, value: Fraction | None) -> str:
         if value is None:
             return "—"

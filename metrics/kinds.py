@@ -59,6 +59,10 @@ class Direction(enum.Enum):
     def default_gap_template(self) -> str:
         return "還需 {amount} {unit}" if self is Direction.AT_LEAST else "超出 {amount} {unit}"
 
+    def target_text(self, shown: str) -> str:
+        """The target as people read it: a ceiling with ≤ before it (≤ 5 日), a rising target as it is."""
+        return shown if self is Direction.AT_LEAST else f"≤ {shown}"
+
     def achievement(self, actual: Fraction, target: Fraction) -> Fraction:
         """達成度: value ÷ target; for a ceiling target ÷ value, capped at 1, and 1 at value 0."""
         if self is Direction.AT_LEAST:

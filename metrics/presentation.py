@@ -161,7 +161,7 @@ def gauge_lines(result: IndicatorResult, figures: Figures) -> list[str]:
     parts = ratio_parts(result, figures)
     if parts:
         lines.append(parts)
-    target = result.format_value(result.target)
+    target = result.target_text
     if result.pace is not None and result.pace < result.target and result.status not in ("met", "not_applicable"):
         target += f"（至 {result.as_of_month} 月進度 {result.format_value(result.pace)}）"
     lines.append(f"狀態：{result.status_label}｜目標 {target}｜達成率 {achievement_text(result)}")
@@ -284,7 +284,7 @@ def report_rows(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = N
             "goal": visible(f"{result.goal.number}. {result.goal.title}"),
             "indicator": visible(f"{result.indicator.id} {result.indicator.name}"),
             "weight": Decimal(result.weight.numerator) / Decimal(result.weight.denominator),
-            "target": result.format_value(result.target),
+            "target": result.target_text,
             "actual": result.format_value(result.actual),
             "achievement": achievement_text(result),
             "status": result.status_label,

@@ -294,3 +294,17 @@ def test_a_ceilings_gauge_is_green_below_the_target_and_red_above():
                                                                   ("behind", [24, 30])]
     delta = gauge_figure(found).data[0].delta
     assert (delta.increasing.color, delta.decreasing.color) == ("#c62828", "#2e7d32")  # more is worse
+
+
+def test_a_ceiling_reads_as_one_wherever_its_target_is_shown():
+    from metrics.charts import gauge_title
+    from metrics.presentation import gauge_lines, report_rows
+
+    fields = {"days_spent": months(101), "cases_closed": months(20)}
+    found = result("2", 1, **fields)
+    assert found.target_text == "≤ 5 日"
+    assert "目標 ≤ 5 日｜落後" in gauge_title(found)
+    assert "狀態：落後｜目標 ≤ 5 日｜達成率 98%" in gauge_lines(found, figures(**fields))
+    row = next(row for row in report_rows(evaluate(figures(**fields), 1)) if row["indicator"].startswith("2 "))
+    assert (row["target"], row["actual"], row["gap"]) == ("≤ 5 日", "5.1 日", "超出 0.1 日")
+    assert result("4", 1, volunteers={1: 5}, population={1: 4000}).target_text == "12.5 人"
