@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from metrics.errors import PlanError, PlanNotFound, Problem
-from metrics.formulas import FORMULAS, GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.kinds import KINDS, Direction, Stage
 from metrics.plan import (Aggregation, Goal, Indicator, MonthlyField, MultiYearScoring, Plan, Quantity, build_plan,
                           plan_issues)
 
@@ -46,7 +47,6 @@ COMMON_FILE = "common.toml"
 ROLES_FILE = "roles.toml"  # the roles of the accounts (metrics.accounts), kept with the catalogue
 CYCLE_FILE = "cycle.toml"  # the performance cycle (metrics.cycle): checkpoints, deadlines, lights, steps
 DEFAULT_METHOD = "統計數據"
-DEFAULT_GAP_TEMPLATE = "還需 {amount} {unit}"
 SAMPLE_LABEL = "範例"
 
 PlanKey = tuple[int, str]  # (ROC year, the unit's canonical name)
@@ -56,6 +56,15 @@ def plans_directory() -> Path:
     """The catalogue a deployment uses: env KPI_PLANS_DIR, else the project's plans/."""
     configured = os.environ.get("KPI_PLANS_DIR")
     return Path(configured) if configured else PLANS_DIRECTORY
+
+
+def sample_plans_for(directory: Path) -> Path | None:
+    """The sample plans (sample_data/plans/) to load on top of a catalogue: only on the one they were written for,
+    whose fields and common set they build on — the project's plans/, or the copy of it env KPI_SAMPLE_PLANS_BASE
+    names (the tests' frozen tests/golden_plans/)."""
+    configured = os.environ.get("KPI_SAMPLE_PLANS_BASE")
+    base = Path(configured) if configured else PLANS_DIRECTORY
+    return SAMPLE_PLANS_DIRECTORY if Path(directory).resolve() == base.resolve() else None
 
 
 # ---- units ------------------------------------------------------------------------------------------
@@ -168,10 +177,10 @@ class CommonSet:
         if common is None:
             return []
         compared = ("goal", "name", "formula", "numerator", "denominator", "alternative_denominator", "unit",
-                    "gap_rule", "accrues", "upper_bound")
+                    "gap_rule", "accrues", "upper_bound", "direction", "scale", "places")
         labels = {"goal": "所屬目標", "name": "名稱", "formula": "公式", "numerator": "分子", "denominator": "分母",
                   "alternative_denominator": "替代分母", "unit": "單位", "gap_rule": "差距規則", "accrues": "逐月累計",
-                  "upper_bound": "上限"}
+                  "upper_bound": "上限", "direction": "方向", "scale": "倍數", "places": "小數位數"}
         return [labels[name] for name in compared if getattr(indicator, name) != getattr(common, name)]
 
 
@@ -296,6 +305,11 @@ def _decode_error(error: tomllib.TOMLDecodeError) -> str:
     return text
 
 
+def _issue_label(where: str, key: str) -> str:
+    """「指標 2 的 denominator」: what a plan check is about, so that a message names the key as well as the line."""
+    return f"{where} 的 {key}" if key else where
+
+
 def _key_label(table: str | None, key: str | None) -> str:
     return ".".join(part for part in (table, key) if part)
 
@@ -368,6 +382,16 @@ class _Entry:
             return None
         return self.checked_number(value, key)
 
+    def signed_number(self, key: str) -> Decimal | None:
+        """A number that may be 0 or negative (a growth target: 較基準年減少 10 % is −10)."""
+        value = self.data.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or not Decimal(value).is_finite():
+            hint = "（不要加引號或 %）" if isinstance(value, str) else ""
+            self.problem(f"應為數字{hint}，卻是 {value!r}" if value is not None else "缺少此設定（應為數字，例如 5 或 -10）",
+                         key)
+            return None
+        return Decimal(value)
+
     def checked_number(self, value: object, key: str) -> Decimal | None:
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             hint = "（不要加引號或 %）" if isinstance(value, str) else ""
@@ -388,6 +412,8 @@ class _Entry:
 
     def terms(self, key: str, codes: set[str] | None) -> tuple[Term, ...]:
         raw = self.data.get(key, [])
+        if key == "field" and isinstance(raw, str):  # field = "code": the one field a milestone or latest reads
+            raw = [raw]
         if not isinstance(raw, list):
             self.problem('應為項目代碼的清單，例如 ["edoc_sent_total"]', key)
             return ()
@@ -533,7 +559,9 @@ def _strings(entry: _Entry, key: str) -> tuple[str, ...]:
 GOAL_KEYS = ("number", "title", "kind", "summary", "common")
 INDICATOR_KEYS = ("id", "goal", "name", "short_name", "method", "measure", "weight", "target", "unit", "formula",
                   "numerator", "denominator", "alternative_denominator", "alternative_reason", "accrues",
-                  "gap_rule", "gap_template", "gap_unit", "help", "common", "upper_bound")
+                  "gap_rule", "gap_template", "gap_unit", "help", "common", "upper_bound", "direction", "scale",
+                  "places", "field", "stage", "base_year", "base_value")
+STAGE_KEYS = ("name", "percent", "planned_month")
 
 
 def _parse_goals(document: _Document, common: bool) -> list[tuple[int, Goal]]:
@@ -557,6 +585,7 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
                       with_values: bool) -> list[tuple[int, Indicator]]:
     """[[indicator]] tables; `with_values` False for the common set, whose targets and weights are per year."""
     indicators = []
+    stage_count = 0  # [[indicator.stage]] tables are counted through the file, to point at their lines
     for index, data in enumerate(_entries(document, "indicator")):
         raw_id = data.get("id", "?")
         entry = _Entry(document, "indicator", index, data, f"第 {index + 1} 個 indicator（指標 {raw_id}）",
@@ -567,14 +596,21 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
         goal = entry.integer("goal")
         name = entry.text("name")
         formula = entry.text("formula")
-        if formula and formula not in FORMULAS:
-            entry.problem(f"公式「{formula}」不存在（可用：{'、'.join(sorted(FORMULAS))}）", "formula")
-        default_gap = "count" if formula == "count" or formula not in FORMULAS else None  # ratios must say theirs
+        kind = KINDS.get(formula)
+        if formula and kind is None:
+            entry.problem(f"公式「{formula}」不存在（可用：{'、'.join(sorted(KINDS))}）", "formula")
+        direction = _direction(entry)
+        default_gap = kind.default_gap_rule(direction) if kind is not None else "count"  # percent must say its own
         gap_rule = entry.text("gap_rule", default_gap)
         if gap_rule and gap_rule not in GAP_RULES:
             entry.problem(f"差距規則「{gap_rule}」不存在（可用：{'、'.join(sorted(GAP_RULES))}）", "gap_rule")
         weight = entry.number("weight") if with_values else Decimal(0)
-        target = entry.number("target") if with_values else Decimal(0)
+        if not with_values:
+            target = Decimal(0)
+        elif kind is not None and kind.signed_target:  # 較基準年減少 10 %: target −10
+            target = entry.signed_number("target")
+        else:
+            target = entry.number("target")
         if not with_values:
             for key in ("weight", "target"):
                 if key in data:
@@ -583,20 +619,58 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
             id=indicator_id, goal=goal or 0, name=name, short_name=entry.text("short_name", name),
             method=entry.text("method", DEFAULT_METHOD), measure=entry.text("measure"), weight=weight or Decimal(0),
             target=target or Decimal(0), unit=entry.text("unit"), formula=formula,
-            numerator=entry.terms("numerator", codes), denominator=entry.terms("denominator", codes),
+            numerator=entry.terms("field" if "field" in data else "numerator", codes),
+            denominator=entry.terms("denominator", codes),
             alternative_denominator=entry.terms("alternative_denominator", codes),
-            alternative_reason=entry.text("alternative_reason", ""), accrues=entry.flag("accrues", formula == "count"),
-            gap_rule=gap_rule, gap_template=entry.text("gap_template", DEFAULT_GAP_TEMPLATE),
+            alternative_reason=entry.text("alternative_reason", ""),
+            accrues=entry.flag("accrues", kind.accrues if kind is not None else False),
+            gap_rule=gap_rule, gap_template=entry.text("gap_template", direction.default_gap_template),
             gap_unit=entry.text("gap_unit", ""), help=entry.text("help"), common=entry.flag("common", common),
             upper_bound=entry.number("upper_bound") if "upper_bound" in data else None,
+            direction=direction, scale=entry.integer("scale", 1) or 1,
+            places=entry.integer("places") if "places" in data else None,
+            stages=_stages(document, entry, stage_count, indicator_id),
+            base_year=entry.integer("base_year") if "base_year" in data else None,
+            base_value=entry.signed_number("base_value") if "base_value" in data else None,
         )
-        if not indicator.numerator and "numerator" in data:
+        stage_count += len(data.get("stage", [])) if isinstance(data.get("stage"), list) else 0
+        if "field" in data and "numerator" in data:
+            entry.problem("field 與 numerator 只能擇一（field 是 milestone、latest 所讀的一個項目）", "field")
+        if not indicator.numerator and ("numerator" in data or "field" in data):
             entry.failed = True
-        elif "numerator" not in data:
+        elif "numerator" not in data and "field" not in data:
             entry.problem('缺少分子項目，例如 numerator = ["warning_cases"]', "numerator")
         if not entry.failed:
             indicators.append((index, indicator))
     return indicators
+
+
+def _stages(document: _Document, entry: _Entry, first: int, indicator_id: str) -> tuple[Stage, ...]:
+    """[[indicator.stage]] tables of one indicator (a milestone's stages); each mistake points at its line."""
+    raw = entry.data.get("stage", [])
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        entry.problem('應寫成 [[indicator.stage]] 表格，每個有 name、percent（與選填的 planned_month）', "stage")
+        return ()
+    stages = []
+    for number, data in enumerate(raw, start=1):
+        stage = _Entry(document, "indicator.stage", first + number - 1, data,
+                       f"指標 {indicator_id} 的第 {number} 個階段（stage）", STAGE_KEYS)
+        name, percent = stage.text("name"), stage.number("percent")
+        month = stage.integer("planned_month") if "planned_month" in data else None
+        entry.failed = entry.failed or stage.failed
+        if not stage.failed:
+            stages.append(Stage(name, percent, month))
+    return tuple(stages)
+
+
+def _direction(entry: _Entry) -> Direction:
+    text = entry.text("direction", Direction.AT_LEAST.value)
+    try:
+        return Direction(text)
+    except ValueError:
+        entry.problem(f"方向「{text}」不存在（可用：{'、'.join(d.value for d in Direction)}；"
+                      "at_most 表示目標為上限的反向指標）", "direction")
+        return Direction.AT_LEAST
 
 
 def _parse_multi_year(document: _Document, table: str = "multi_year") -> MultiYearScoring | None:
@@ -805,16 +879,16 @@ def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str
             is_sample = is_sample or parts.common.years[year].sample
     if document.failed or top.failed or unit is None or year is None:
         return None
-    issues = plan_issues(tuple(goals), tuple(indicators), fields, multi_year)
+    issues = plan_issues(tuple(goals), tuple(indicators), fields, multi_year, year)
     for issue in issues:
         own = [index for index, indicator in indicator_entries if indicator.id == issue.indicator]
         goal_own = [index for index, goal in goal_entries if goal.number == issue.goal]
         if own:
             document.problem(issue.message, table="indicator", index=own[-1], key=issue.key or None,
-                             label=f"指標 {issue.indicator}")
+                             label=_issue_label(f"指標 {issue.indicator}", issue.key))
         elif goal_own:
             document.problem(issue.message, table="goal", index=goal_own[-1], key=issue.key or None,
-                             label=f"策略目標 {issue.goal}")
+                             label=_issue_label(f"策略目標 {issue.goal}", issue.key))
         else:
             document.problem(issue.message)
     if issues:
@@ -895,7 +969,8 @@ def _load_parts(directory: Path, problems: list[str]) -> _Parts:
         for issue in plan_issues(common.goals, with_values, fields):
             index = ids.index(issue.indicator) if issue.indicator in ids else None
             document.problem(issue.message, table="indicator" if index is not None else None, index=index,
-                             key=issue.key or None, label=f"指標 {issue.indicator}" if index is not None else "")
+                             key=issue.key or None,
+                             label=_issue_label(f"指標 {issue.indicator}", issue.key) if index is not None else "")
         if common.multi_year is not None and common.multi_year.indicator not in common.indicator_by_id:
             document.problem(f"跨年度計分的指標 {common.multi_year.indicator} 不是共同性指標", table="multi_year",
                              key="indicator")
@@ -996,9 +1071,26 @@ def plan_document(plan: Plan) -> str:
             lines.append(f"gap_unit = {_toml_string(indicator.gap_unit)}")
         if indicator.upper_bound is not None:
             lines.append(f"upper_bound = {_toml_number(indicator.upper_bound)}")
+        if indicator.direction is not Direction.AT_LEAST:
+            lines.append(f"direction = {_toml_string(indicator.direction.value)}")
+        if indicator.scale != 1:
+            lines.append(f"scale = {indicator.scale}")
+        if indicator.places is not None:
+            lines.append(f"places = {indicator.places}")
+        if indicator.base_year is not None:
+            lines.append(f"base_year = {indicator.base_year}")
+        if indicator.base_value is not None:
+            lines.append(f"base_value = {_toml_number(indicator.base_value)}")
+        stage_lines = []
+        for stage in indicator.stages:  # sub-tables come after every key of the indicator
+            stage_lines += ["[[indicator.stage]]", f"name = {_toml_string(stage.name)}",
+                            f"percent = {_toml_number(stage.percent)}"]
+            if stage.planned_month is not None:
+                stage_lines.append(f"planned_month = {stage.planned_month}")
         lines.append(f"help = {_toml_string(indicator.help)}")
         if indicator.common:
             lines.append("common = true")
+        lines += stage_lines
         lines.append("")
     for monthly_field in plan.fields:
         lines += ["[[field]]", f"code = {_toml_string(monthly_field.code)}", f"name = {_toml_string(monthly_field.name)}",

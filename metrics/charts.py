@@ -48,14 +48,16 @@ def axis_maximum(result: IndicatorResult) -> float:
     return float(math.ceil(max(target * 1.25, actual * 1.05, target + 1)))
 
 
-def gauge_bands(result: IndicatorResult, maximum: float) -> list[dict[str, object]]:
+def axis_minimum(result: IndicatorResult) -> float:
+    """The gauge's start: 0, or room below a negative value or target (a growth rate that fell, a target of −10 %)."""
+    lowest = min(0.0, float(result.target), float(result.actual) if result.actual is not None else 0.0)
+    return 0.0 if lowest >= 0 else float(math.floor(lowest * 1.25))
+
+
+def gauge_bands(result: IndicatorResult, maximum: float, minimum: float = 0.0) -> list[dict[str, object]]:
     """Below pace / on pace / met where a pace applies; below target / met otherwise."""
-    target = float(result.target)
-    if result.pace is not None and result.pace < result.target:
-        pace = float(result.pace)
-        spans = ((BEHIND, 0.0, pace), (ON_TRACK, pace, target), (MET, target, maximum))
-    else:
-        spans = ((BEHIND, 0.0, target), (MET, target, maximum))
+    pace = None if result.pace is None else float(result.pace)
+    spans = result.indicator.direction.bands(float(result.target), pace, maximum, minimum)
     return [{"range": [start, end], "color": BAND_COLOURS[status], "name": status}
             for status, start, end in spans if end > start]
 
@@ -63,7 +65,7 @@ def gauge_bands(result: IndicatorResult, maximum: float) -> list[dict[str, objec
 def gauge_title(result: IndicatorResult) -> str:
     indicator = result.indicator  # Plotly reads HTML (links too) in titles: a plan's names are escaped as text
     return (f"<b>{_label(indicator.id)} {_label(indicator.short_name)}</b><br>"
-            f"<span style='font-size:0.75em'>目標 {_label(result.format_value(result.target))}｜{result.status_label}"
+            f"<span style='font-size:0.75em'>目標 {_label(result.target_text)}｜{result.status_label}"
             "</span>")
 
 
@@ -79,7 +81,8 @@ def delta_reference(result: IndicatorResult) -> tuple[float, str] | None:
     thus reads green, not a red shortfall against the whole year's target. None when there is nothing to compare."""
     if result.actual is None:
         return None
-    if result.pace is not None and result.pace < result.target and result.actual < result.target:
+    direction = result.indicator.direction
+    if result.pace is not None and result.pace < result.target and not direction.passed(result.actual, result.target):
         reference, words = result.pace, "較進度 "
     else:
         reference, words = result.target, "較目標 "
@@ -97,21 +100,28 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
     """One indicator as a gauge: the value in its unit, the target as the threshold line,
     coloured bands, and the difference from the pace or the target."""
     suffix = value_suffix(result.indicator)
-    maximum = axis_maximum(result)
+    maximum, minimum = axis_maximum(result), axis_minimum(result)
     has_value = result.actual is not None
     compared = delta_reference(result)
     mode = "gauge+number+delta" if compared is not None else "gauge+number"
-    axis: dict[str, object] = {"range": [0, maximum], "tickformat": ",~f", "ticksuffix": "%" if suffix == "%" else ""}
+    axis: dict[str, object] = {"range": [minimum, maximum], "tickformat": ",~f", "ticksuffix": "%" if suffix == "%" else ""}
     if suffix != "%" and maximum <= 10:
         axis["dtick"] = 1  # counts: no half cases on the scale
+    ticks = result.indicator.kind.axis_ticks(result.indicator)
+    if ticks:  # a milestone's stage names along the axis
+        axis.update(tickmode="array", tickvals=[value for value, _ in ticks],
+                    ticktext=[_label(text) for _, text in ticks])
     delta: dict[str, object] = {}
     if compared is not None:
         reference, words = compared
+        better, worse = STATUS_COLOURS[MET], STATUS_COLOURS[BEHIND]
+        if not result.indicator.direction.higher_is_better:  # a ceiling: more is worse
+            better, worse = worse, better
         # The sign is the number's own ("+3", "−97"): Plotly's ▲/▼ symbols would stand next to a minus sign.
         delta = {"reference": reference, "prefix": words, "suffix": delta_suffix(result.indicator),
                  "valueformat": "+" + VALUE_FORMAT, "font": {"size": 13},
-                 "increasing": {"color": STATUS_COLOURS[MET], "symbol": ""},
-                 "decreasing": {"color": STATUS_COLOURS[BEHIND], "symbol": ""}}
+                 "increasing": {"color": better, "symbol": ""},
+                 "decreasing": {"color": worse, "symbol": ""}}
     indicator = go.Indicator(
         mode=mode if has_value else "gauge",
         value=float(result.actual) if has_value else None,
@@ -123,7 +133,7 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
             "shape": "angular",
             "axis": axis,
             "bar": {"color": STATUS_COLOURS[result.status], "thickness": 0.35},
-            "steps": gauge_bands(result, maximum),
+            "steps": gauge_bands(result, maximum, minimum),
             "threshold": {"line": {"color": TARGET_COLOUR, "width": 4}, "thickness": 0.9,
                           "value": float(result.target)},
         },
@@ -149,7 +159,7 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
     hover = f"%{{x}}月：%{{y:{VALUE_FORMAT}}}{suffix}<extra>%{{fullData.name}}</extra>"
     figure = go.Figure()
     if series["monthly"].notna().any():
-        figure.add_bar(x=series["month"], y=series["monthly"], name="當月比率" if indicator.is_ratio else "當月數",
+        figure.add_bar(x=series["month"], y=series["monthly"], name=indicator.kind.monthly_label,
                        marker_color="#90caf9", hovertemplate=hover)
     figure.add_scatter(x=series["month"], y=series["actual"], name="年初至當月實際值", mode="lines+markers",
                        line={"color": "#1565c0", "width": 3}, hovertemplate=hover)
@@ -168,7 +178,7 @@ def series_figure(series: pd.DataFrame, indicator: Indicator, *, year: int, heig
     )
     figure.add_annotation(text=f"單位：{_label(indicator.unit)}", xref="paper", yref="paper", x=0, y=1, xanchor="left",
                           yanchor="bottom", yshift=8, showarrow=False, font={"size": 13})
-    if not indicator.is_ratio and indicator.target <= 10:
+    if not indicator.kind.has_denominator and indicator.target <= 10:
         figure.update_yaxes(dtick=1)  # counts: no half cases on the scale
     return figure
 

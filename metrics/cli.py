@@ -574,7 +574,7 @@ def render_table(evaluation: Evaluation, points: MultiYearPoints | None = None) 
         achievement = f"{format_number(result.achievement * 100, 1)}%" if result.achievement is not None else "—"
         rows.append((
             result.indicator.id, result.indicator.short_name, f"{format_number(result.weight)}%",
-            result.format_value(result.target), result.format_value(result.actual), achievement,
+            result.target_text, result.format_value(result.actual), achievement,
             result.status_label, result.gap_text or "—", result.format_value(result.projection),
         ))
     widths = [max(display_width(row[index]) for row in (headers, *rows)) for index in range(len(headers))]
@@ -723,15 +723,16 @@ def command_plans(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_check(arguments: argparse.Namespace) -> int:
-    from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue, plans_directory
+    from metrics.catalogue import load_catalogue, plans_directory, sample_plans_for
 
     catalogue = file_catalogue(arguments)
     print(f"計畫目錄無誤：{len(catalogue.fields)} 個填報項目、{len(catalogue.units.units)} 個單位、"
           f"共同性指標 {len(catalogue.common.indicators)} 項（年度：{'、'.join(map(str, sorted(catalogue.common.years)))}）、"
           f"計畫 {len(catalogue.plans)} 個。{catalogue.available_text()}")
     directory = Path(arguments.plans) if arguments.plans else plans_directory()
-    if directory.resolve() == PLANS_DIRECTORY.resolve():  # the app loads the sample plans on top: check them too
-        with_samples = load_catalogue(directory, samples=SAMPLE_PLANS_DIRECTORY)
+    samples = sample_plans_for(directory)
+    if samples is not None:  # the app loads the sample plans on top: check them too
+        with_samples = load_catalogue(directory, samples=samples)
         print(f"範例計畫（sample_data/plans/）無誤：{len(with_samples.plans) - len(catalogue.plans)} 個。")
     from metrics.cli_review import cycle_check_line
 

@@ -152,7 +152,7 @@ def comparison_parts(view: CountyView) -> pd.DataFrame:
                 continue
             text = result.format_value(result.actual) if result.actual is not None else result.status_label
             computation = result.computation
-            if result.indicator.is_ratio and computation.numerator is not None and computation.denominator is not None:
+            if result.indicator.kind.shows_parts(computation):
                 text += f"（{format_number(computation.numerator)} / {format_number(computation.denominator)}）"
             texts.append(text)
         frame[column] = texts

@@ -15,13 +15,9 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.figures import Figures
-from metrics.formulas import (FORMULAS, GAP_RULES, MULTI_YEAR_RULES, NO_DATA, NOT_APPLICABLE, Computation, format_number, round_half_up,
-                              terms_label)
+from metrics.formulas import (BEHIND, MET, MULTI_YEAR_RULES, NO_DATA, NOT_APPLICABLE, ON_TRACK, Computation,
+                              format_number, round_half_up, terms_label)
 from metrics.plan import Goal, Indicator, MultiYearScoring, Plan
-
-MET = "met"
-ON_TRACK = "on_track"
-BEHIND = "behind"
 
 STATUSES: tuple[str, ...] = (MET, ON_TRACK, BEHIND, NO_DATA, NOT_APPLICABLE)
 STATUS_LABELS: dict[str, str] = {
@@ -79,6 +75,11 @@ class IndicatorResult:
     def missing_months(self) -> tuple[int, ...]:
         return tuple(month for month in range(1, self.as_of_month + 1) if month not in self.reported_months)
 
+    @property
+    def target_text(self) -> str:
+        """'≤ 5 日' for a ceiling, '150 案' otherwise."""
+        return self.indicator.direction.target_text(self.format_value(self.target))
+
     def format_value(self, value: Fraction | None) -> str:
         if value is None:
             return "—"
@@ -93,6 +94,8 @@ class IndicatorResult:
             "weight": json_number(self.weight),
             "target": json_number(self.target),
             "unit": self.indicator.unit,
+            "kind": self.indicator.formula,
+            "direction": self.indicator.direction.value,
             "actual": json_number(self.actual),
             "achievement": json_number(self.achievement, 4),
             "status": self.status,
@@ -106,6 +109,7 @@ class IndicatorResult:
             "denominator": json_number(self.computation.denominator),
             "note": self.computation.note,
             "missing_months": list(self.missing_months),
+            **self.indicator.kind.json_fields(self.computation),
         }
 
 
@@ -236,7 +240,7 @@ def weighted_score(results: Iterable[IndicatorResult]) -> tuple[Fraction | None,
 def pace_score(plan: Plan, month: int) -> Fraction | None:
     """The weighted score of a unit exactly on pace in `month`: each accruing indicator at target × M ÷ 12,
     every other indicator at its target (the line a month-by-month score is read against)."""
-    weights = [(Fraction(indicator.weight), Fraction(month, 12) if indicator.accrues else Fraction(1))
+    weights = [(Fraction(indicator.weight), indicator.direction.pace_share(indicator.accrues, month))
                for indicator in plan.indicators]
     total = sum((weight for weight, _ in weights), Fraction(0))
     return None if total <= 0 else sum((weight * share for weight, share in weights), Fraction(0)) / total * 100
@@ -244,8 +248,8 @@ def pace_score(plan: Plan, month: int) -> Fraction | None:
 
 def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month: int, target: Fraction,
                        weight: Fraction) -> IndicatorResult:
-    values = {code: figures.as_of(code, month) for code in indicator.fields}
-    computation = FORMULAS[indicator.formula](indicator, values, figures.plan.field_by_code)
+    values = indicator.kind.values(indicator, figures, month)
+    computation = indicator.kind.compute(indicator, values, figures.plan.field_by_code)
     pace = target * month / 12 if indicator.accrues else None
     achievement = projection = trend = gap = None
     gap_text = ""
@@ -253,22 +257,12 @@ def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month
         status = computation.status or NO_DATA
     else:
         actual = computation.actual
-        achievement = actual / target
-        if actual >= target:
-            status = MET
-        elif indicator.accrues and actual >= pace:
-            status = ON_TRACK
-        else:
-            status = BEHIND
+        achievement = indicator.kind.achievement(indicator, actual, target)
+        status = indicator.kind.status(indicator, computation, target, pace, month)
         trend = actual * 12 / month if indicator.accrues else actual
         bound = indicator.upper_bound
         projection = trend if bound is None else min(trend, Fraction(bound))
-        if status == MET:
-            gap, gap_text = Fraction(0), "已達標"
-        else:
-            gap = max(GAP_RULES[indicator.gap_rule](target, computation), Fraction(0))
-            gap_text = indicator.gap_template.format(
-                amount=format_number(gap), unit=indicator.gap_unit or indicator.unit)
+        gap, gap_text = indicator.kind.gap(indicator, target, pace, computation, status)
     reported = tuple(month_number for month_number in figures.reported_months(indicator.fields) if month_number <= month)
     return IndicatorResult(indicator, goal, month, target, weight, computation, achievement, status, pace,
                            projection, gap, gap_text, reported,

@@ -32,6 +32,11 @@ TIDY_COLUMNS: tuple[str, ...] = (
 EXACT = Context(prec=80)
 
 
+def base_years(plan: Plan) -> set[int]:
+    """The years a plan's growth indicators compare with (an indicator without one has None)."""
+    return {indicator.base_year for indicator in plan.indicators if indicator.base_year is not None}
+
+
 def empty_tidy_frame() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in TIDY_COLUMNS})
 
@@ -42,6 +47,8 @@ class Figures:
 
     plan: Plan
     values: dict[str, dict[int, Decimal]] = field(default_factory=dict)
+    # The same unit's figures of the base years its growth indicators compare with: year -> field -> month -> value.
+    base_values: dict[int, dict[str, dict[int, Decimal]]] = field(default_factory=dict)
 
     @classmethod
     def from_frame(cls, plan: Plan, frame: pd.DataFrame) -> Figures:
@@ -53,6 +60,10 @@ class Figures:
         rows = frame[(frame["year"] == plan.year) & (frame["unit"] == plan.unit) & frame["field"].isin(plan.field_by_code)]
         for code, month, value in zip(rows["field"], rows["month"], rows["value"]):
             figures.values.setdefault(code, {})[int(month)] = Decimal(value)
+        for year in base_years(plan):
+            rows = frame[(frame["year"] == year) & (frame["unit"] == plan.unit) & frame["field"].isin(plan.field_by_code)]
+            for code, month, value in zip(rows["field"], rows["month"], rows["value"]):
+                figures.base_values.setdefault(year, {}).setdefault(code, {})[int(month)] = Decimal(value)
         return figures
 
     @classmethod
@@ -63,6 +74,8 @@ class Figures:
         if frame.empty or not plans:
             return result
         by_key = {plan.key: plan for plan in plans}
+        if any(base_years(plan) for plan in plans):  # a base year may be no plan's own year: read it per plan
+            return {plan.key: cls.from_frame(plan, frame) for plan in plans}
         rows = frame[frame["year"].isin({plan.year for plan in plans})]
         for (year, unit), group in rows.groupby(["year", "unit"], sort=False):
             plan = by_key.get((int(year), str(unit)))
@@ -102,10 +115,24 @@ class Figures:
                 return Fraction(sum((by_month[m] for m in reported), Decimal(0)))
         return Fraction(by_month[max(reported)])
 
+    def base_as_of(self, year: int, code: str, month: int) -> Fraction | None:
+        """A base year's value of the field as of `month`, by the field's flow or stock rule; None if unreported."""
+        by_month = self.base_values.get(year, {}).get(code, {})
+        reported = [m for m in by_month if m <= month]
+        if not reported:
+            return None
+        if self.is_flow(code):
+            with localcontext(EXACT):
+                return Fraction(sum((by_month[m] for m in reported), Decimal(0)))
+        return Fraction(by_month[max(reported)])
+
+    def is_flow(self, code: str) -> bool:
+        return self.plan.field_by_code[code].aggregation is Aggregation.FLOW
+
     def with_additions(self, additions: Mapping[str, Mapping[int, Decimal]]) -> Figures:
         """A copy with assumed extra figures added on top (for what-if scenarios)."""
         values = {code: dict(months) for code, months in self.values.items()}
         for code, months in additions.items():
             for month, amount in months.items():
                 values.setdefault(code, {})[month] = values.get(code, {}).get(month, Decimal(0)) + amount
-        return Figures(self.plan, values)
+        return Figures(self.plan, values, self.base_values)

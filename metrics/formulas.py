@@ -1,7 +1,8 @@
 """The registry of rules a plan may name: formulas, gap rules and multi-year scoring rules.
 
 A plan file names a rule by its key (`formula = "percent"`, `gap_rule = "count"`, `rule =
-"first_year_met"`); the functions live here, as small exact functions. This module knows nothing
+"first_year_met"`); the functions live here, as small exact functions. What a kind of indicator
+means as a whole (which formula, its direction, pace, gap wording, checks) is `metrics.kinds`. This module knows nothing
 of plans: a formula reads the terms an indicator declares (numerator, denominator, alternative
 denominator) and the names of the fields it is given, so a new indicator that fits an existing
 rule is an edit of plan data only.
@@ -39,16 +40,22 @@ class Named(Protocol):
 
 
 class Formulated(Protocol):
-    """What a formula needs to know of an indicator: the sums it declares."""
+    """What a formula needs to know of an indicator: the sums it declares, its scale and shown decimals."""
 
     numerator: tuple[Term, ...]
     denominator: tuple[Term, ...]
     alternative_denominator: tuple[Term, ...]
     alternative_reason: str
+    unit: str
+    scale: int
+    places: int | None
 
 
 Fields = Mapping[str, Named]
 
+MET = "met"
+ON_TRACK = "on_track"
+BEHIND = "behind"
 NO_DATA = "no_data"
 NOT_APPLICABLE = "not_applicable"
 
@@ -60,6 +67,7 @@ class Computation:
     denominator: Fraction | None = None
     status: str | None = None  # NO_DATA or NOT_APPLICABLE when there is no actual
     note: str = ""
+    places: int = 2  # the decimals the actual is shown to: a gap is judged on the shown value too
 
 
 def sum_terms(terms: tuple[Term, ...], values: Values) -> Fraction | None:
@@ -132,38 +140,109 @@ def count(indicator: Formulated, values: Values, fields: Fields) -> Computation:
 
 
 def _ratio(numerator: Fraction | None, denominator: Fraction | None,
-           rounding: Callable[[Fraction, Fraction], Fraction], note: str = "") -> Computation:
+           rounding: Callable[[Fraction, Fraction], Fraction], note: str = "", places: int = 2) -> Computation:
     if denominator == 0:
-        return Computation(None, numerator, denominator, NOT_APPLICABLE, note or "分母為 0，本指標不適用")
+        return Computation(None, numerator, denominator, NOT_APPLICABLE, note or "分母為 0，本指標不適用", places)
     if numerator is None:
-        return Computation(None, None, denominator, NO_DATA, note or "分子尚無填報資料")
+        return Computation(None, None, denominator, NO_DATA, note or "分子尚無填報資料", places)
     if denominator is None:
-        return Computation(None, numerator, None, NO_DATA, note or "分母尚無填報資料")
-    return Computation(rounding(numerator, denominator), numerator, denominator, None, note)
+        return Computation(None, numerator, None, NO_DATA, note or "分母尚無填報資料", places)
+    return Computation(rounding(numerator, denominator), numerator, denominator, None, note, places)
 
 
 def percent_two_decimals(numerator: Fraction, denominator: Fraction) -> Fraction:
     return round_half_up(percent(numerator, denominator), 2)
 
 
+def shown_places(indicator: Formulated, default: int | None = None) -> int:
+    """The decimals a share or quotient is shown to: the plan's `places`, else `default`, else 2 for % and 0 for
+    whole units."""
+    places = getattr(indicator, "places", None)
+    if places is not None:
+        return places
+    if default is not None:
+        return default
+    return 2 if indicator.unit == "%" else 0
+
+
 def ratio(indicator: Formulated, values: Values, fields: Fields) -> Computation:
     denominator, note = alternative_denominator(indicator, values, fields)
-    return _ratio(sum_terms(indicator.numerator, values), denominator, percent_two_decimals, note)
+    places = shown_places(indicator, 2)
+    return _ratio(sum_terms(indicator.numerator, values), denominator,
+                  lambda n, d: round_half_up(percent(n, d), places), note, places)
 
 
 def reduction_rate(indicator: Formulated, values: Values, fields: Fields) -> Computation:
     """The plan's 計算結果如有小數點，應無條件進位: a whole percent, rounded up."""
     denominator, note = alternative_denominator(indicator, values, fields)
-    return _ratio(sum_terms(indicator.numerator, values), denominator, percent_rounded_up, note)
+    return _ratio(sum_terms(indicator.numerator, values), denominator, percent_rounded_up, note, 0)
+
+
+def quotient(indicator: Formulated, values: Values, fields: Fields) -> Computation:
+    """Σnumerator ÷ Σdenominator × scale, half up to the shown places (平均處理日數, 每萬人口…)."""
+    denominator, note = alternative_denominator(indicator, values, fields)
+    scale, places = getattr(indicator, "scale", 1), shown_places(indicator)
+    return _ratio(sum_terms(indicator.numerator, values), denominator,
+                  lambda n, d: round_half_up(Fraction(n) / Fraction(d) * scale, places), note, places)
+
+
+def latest(indicator: Formulated, values: Values, fields: Fields) -> Computation:
+    """The one field's latest reported value (問卷調查, 滿意度, 現況數), half up to the shown places (default 2)."""
+    value = values.get(indicator.numerator[0].field)
+    places = shown_places(indicator, 2)
+    if value is None:
+        return Computation(None, status=NO_DATA, note="尚無填報資料", places=places)
+    shown = round_half_up(Fraction(value), places)
+    return Computation(shown, numerator=Fraction(value), places=places)
+
+
+def milestone(indicator: Formulated, values: Values, fields: Fields) -> Computation:
+    """完成工作項目: the percent of the highest stage completed (the field holds its number; 0 is none yet).
+    The numerator carries the stage number; a number that is no stage (refused at upload) is 無資料, said so."""
+    stages = getattr(indicator, "stages", ())
+    value = values.get(indicator.numerator[0].field)
+    if value is None:
+        return Computation(None, status=NO_DATA, note="尚無填報資料")
+    if value != int(value) or not 0 <= value <= len(stages):
+        return Computation(None, numerator=Fraction(value), status=NO_DATA,
+                           note=f"填報的階段編號 {format_number(value)} 不在 0～{len(stages)} 之間")
+    stage = int(value)
+    return Computation(Fraction(stages[stage - 1].percent) if stage else Fraction(0), numerator=Fraction(stage))
+
+
+# Keys a growth indicator's values carry besides its field: the base figure, and the month a plan's whole-year
+# base_value was pro-rated to (absent when the base came from the store).
+BASE = "\0base"
+BASE_FROM_PLAN = "\0base_from_plan"
+
+
+def growth(indicator: Formulated, values: Values, fields: Fields) -> Computation:
+    """成長率 over a base year: (S_this − S_base) ÷ S_base × 100, half up to 2 decimals; the note says where the
+    base came from. Numerator and denominator carry S_this and S_base."""
+    code = indicator.numerator[0].field
+    this, base = values.get(code), values.get(BASE)
+    year = getattr(indicator, "base_year", None)
+    unit = fields[code].unit
+    if base is None:
+        return Computation(None, this, None, NO_DATA, f"缺少 {year} 年（基準年度）的{fields[code].name}，"
+                                                      "計畫也沒有基準值（base_value）")
+    months = values.get(BASE_FROM_PLAN)
+    if months is None:
+        note = f"基準：{year} 年同期{fields[code].name} {format_number(base)} {unit}（資料庫）"
+    elif months == 0:
+        note = f"基準：計畫所訂 {year} 年{fields[code].name} {format_number(base)} {unit}"
+    else:
+        whole = base * 12 / months
+        note = (f"基準：計畫所訂 {year} 年全年{fields[code].name} {format_number(whole)} {unit} × {months} ÷ 12 ＝ "
+                f"{format_number(base)} {unit}")
+    if base == 0:
+        return Computation(None, this, base, NOT_APPLICABLE, f"{note}；基準為 0，本指標不適用")
+    if this is None:
+        return Computation(None, None, base, NO_DATA, f"{note}；本年度尚無填報資料")
+    return Computation(round_half_up((this - base) / base * 100, 2), this, base, None, note)
 
 
 Formula = Callable[[Formulated, Values, Fields], Computation]
-
-FORMULAS: dict[str, Formula] = {
-    "count": count,
-    "percent": ratio,
-    "reduction_rate": reduction_rate,
-}
 
 
 # How far an indicator is from its target, in its natural unit (None when met or not computable).
@@ -171,28 +250,35 @@ def gap_count(target: Fraction, computation: Computation) -> Fraction:
     return Fraction(math.ceil(target - computation.actual))
 
 
-def met_threshold(target: Fraction) -> Fraction:
-    """The exact share (in percent) from which the two-decimal, half-up actual reaches the target.
+def gap_difference(target: Fraction, computation: Computation) -> Fraction:
+    """The shown value's distance from the target, in the indicator's unit (a quotient, a ceiling's excess)."""
+    return Fraction(target) - computation.actual
+
+
+def met_threshold(target: Fraction, places: int = 2) -> Fraction:
+    """The exact share (in percent) from which the half-up actual, shown to `places` decimals, reaches the target.
 
     Status is judged on the shown value, so the gap must be too: 35 ÷ 86 = 40.698…% shows as 40.70 and
     meets 40.7. rounded ≥ T ⟺ exact ≥ (T rounded up to 2 decimals) − 0.005.
     """
-    return Fraction(math.ceil(Fraction(target) * 100), 100) - Fraction(1, 200)
+    scale = 10**places
+    return Fraction(math.ceil(Fraction(target) * scale), scale) - Fraction(1, 2 * scale)
 
 
 def gap_whole_fixed_denominator(target: Fraction, computation: Computation) -> Fraction:
     """People still to certify, the headcount staying as it is: ceil(threshold × headcount) − certified."""
-    return Fraction(math.ceil(met_threshold(target) / 100 * computation.denominator) - computation.numerator)
+    threshold = met_threshold(target, computation.places) / 100
+    return Fraction(math.ceil(threshold * computation.denominator) - computation.numerator)
 
 
 def gap_amount_fixed_denominator(target: Fraction, computation: Computation) -> Fraction:
     """Amount still to execute against a fixed budget: threshold × budget − executed."""
-    return met_threshold(target) / 100 * computation.denominator - computation.numerator
+    return met_threshold(target, computation.places) / 100 * computation.denominator - computation.numerator
 
 
 def gap_growing_denominator(target: Fraction, computation: Computation) -> Fraction:
     """Items still needed when each new one adds to both sides: smallest k with (n+k)/(d+k) ≥ threshold."""
-    share = met_threshold(target) / 100
+    share = met_threshold(target, computation.places) / 100
     if share >= 1:
         return Fraction(math.ceil(computation.denominator - computation.numerator)) if share == 1 else Fraction(0)
     return Fraction(math.ceil((share * computation.denominator - computation.numerator) / (1 - share)))
@@ -211,6 +297,7 @@ def gap_reduction(target: Fraction, computation: Computation) -> Fraction:
 
 GAP_RULES: dict[str, Callable[[Fraction, Computation], Fraction]] = {
     "count": gap_count,
+    "difference": gap_difference,
     "whole_fixed_denominator": gap_whole_fixed_denominator,
     "amount_fixed_denominator": gap_amount_fixed_denominator,
     "growing_denominator": gap_growing_denominator,

@@ -15,7 +15,8 @@ from decimal import Decimal
 from functools import cached_property
 
 from metrics.errors import PlanError
-from metrics.formulas import FORMULAS, GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.kinds import KINDS, Direction, Kind, Stage
 
 
 class Aggregation(enum.Enum):
@@ -60,7 +61,7 @@ class Indicator:
     weight: Decimal  # percent of the plan's total
     target: Decimal  # in `unit`
     unit: str  # 案 / 次 / 件 / %
-    formula: str  # key of formulas.FORMULAS
+    formula: str  # key of kinds.KINDS
     numerator: tuple[Term, ...]
     denominator: tuple[Term, ...] = ()
     alternative_denominator: tuple[Term, ...] = ()  # used instead of the denominator when reported and smaller
@@ -73,10 +74,21 @@ class Indicator:
     common: bool = False  # one of the county's common indicators, declared once for every unit
     # The most the quantity can be (100 for a share of a whole, e.g. 預算執行率): a year-end projection is capped at it.
     upper_bound: Decimal | None = None
+    direction: Direction = Direction.AT_LEAST  # at_most: the target is a ceiling (反向指標)
+    scale: int = 1  # a quotient's multiplier (每萬人口: 10000)
+    places: int | None = None  # decimals the value is shown to; None: the kind's default
+    stages: tuple[Stage, ...] = ()  # a milestone's cumulative stages (完成工作項目)
+    base_year: int | None = None  # a growth indicator's base year (its figures come from the store)
+    base_value: Decimal | None = None  # the base year's whole-year value, when that year was never uploaded
+
+    @property
+    def kind(self) -> Kind:
+        """The registered kind of its formula (a plan is only built when the formula is known)."""
+        return KINDS[self.formula]
 
     @property
     def is_ratio(self) -> bool:
-        return bool(self.denominator)
+        return self.kind.has_denominator
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -199,7 +211,7 @@ class PlanIssue:
 
 
 def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fields: tuple[MonthlyField, ...],
-                multi_year: MultiYearScoring | None = None) -> list[PlanIssue]:
+                multi_year: MultiYearScoring | None = None, year: int | None = None) -> list[PlanIssue]:
     """Everything inconsistent in a plan's declarations; empty when it is sound."""
     issues: list[PlanIssue] = []
 
@@ -233,19 +245,28 @@ def plan_issues(goals: tuple[Goal, ...], indicators: tuple[Indicator, ...], fiel
                     issue(f"的項目 {term.field} 係數須大於 0", part)
         if indicator.gap_rule not in GAP_RULES:
             issue(f"的差距規則 {indicator.gap_rule} 不存在（可用：{'、'.join(sorted(GAP_RULES))}）", "gap_rule")
-        if indicator.formula not in FORMULAS:
-            issue(f"的公式 {indicator.formula} 不存在（可用：{'、'.join(sorted(FORMULAS))}）", "formula")
-        elif indicator.formula == "count" and indicator.denominator:
-            issue("的公式 count 是件數加總，不可有分母", "denominator")
-        elif indicator.formula != "count" and not indicator.denominator:
-            issue(f"的公式 {indicator.formula} 是比率，須有分母項目（denominator）", "denominator")
+        kind = KINDS.get(indicator.formula)
+        if kind is None:
+            issue(f"的公式 {indicator.formula} 不存在（可用：{'、'.join(sorted(KINDS))}）", "formula")
+        else:
+            for message, key in kind.checks(indicator):
+                issue(message, key)
+            stocks = [term.field for term in indicator.numerator if term.field in codes
+                      and next(f for f in fields if f.code == term.field).aggregation is not Aggregation.STOCK]
+            if year is not None and indicator.base_year is not None and indicator.base_year >= year:
+                issue(f"的基準年度 {indicator.base_year} 須早於計畫年度 {year}", "base_year")
+            if kind.stock_field and stocks:
+                issue(f"的公式 {indicator.formula} 讀月底數，項目 {stocks[0]} 須為月底數（aggregation = \"stock\"）",
+                      "numerator")
         if indicator.alternative_denominator and not indicator.denominator:
             issue("有替代分母（alternative_denominator）但沒有分母", "alternative_denominator")
         if not isinstance(indicator.weight, Decimal) or not indicator.weight.is_finite() or indicator.weight <= 0:
             issue(f"權重缺漏或不大於 0（目前是 {plain_number(indicator.weight)}）", "weight")
         elif indicator.weight > 100:
             issue(f"權重 {plain_number(indicator.weight)}% 超過 100%（權重是占全部指標的百分比）", "weight")
-        if not isinstance(indicator.target, Decimal) or not indicator.target.is_finite() or indicator.target <= 0:
+        signed = kind is not None and kind.signed_target
+        if not isinstance(indicator.target, Decimal) or not indicator.target.is_finite() or \
+                (indicator.target <= 0 and not signed):
             issue(f"目標值缺漏或不大於 0（目前是 {plain_number(indicator.target)}）", "target")
         if indicator.upper_bound is not None:
             if not isinstance(indicator.upper_bound, Decimal) or not indicator.upper_bound.is_finite() \
@@ -292,7 +313,7 @@ def build_plan(*, year: int, unit: str, organisation: str, goals: tuple[Goal, ..
                indicators: tuple[Indicator, ...], fields: tuple[MonthlyField, ...], **details) -> Plan:
     """Validate the declarations and index them; every mistake is named. Goals are put in number order and
     indicators in the order of their goals; only the fields the indicators use are kept, in the given order."""
-    issues = plan_issues(goals, indicators, fields, details.get("multi_year"))
+    issues = plan_issues(goals, indicators, fields, details.get("multi_year"), year)
     if issues:
         raise PlanError("計畫宣告有誤：\n" + "\n".join(issue.message for issue in issues), issues=issues)
     ordered_goals = tuple(sorted(goals, key=lambda goal: goal.number))

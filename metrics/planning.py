@@ -19,6 +19,7 @@ import pandas as pd
 from metrics.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan, plan_document, plan_problems
 from metrics.errors import PlanError, PlanNotFound, Problem
 from metrics.formulas import Term, format_number, terms_label
+from metrics.kinds import KINDS, Direction
 from metrics.plan import Goal, Indicator, Plan, PlanVersion, build_plan
 from metrics.store import Audit, AuditEntry, Outcome, Store, StoredPlan
 
@@ -166,7 +167,20 @@ def _indicator_changes(before: Indicator, after: Indicator, old: Plan, new: Plan
                        f"{'無' if after.upper_bound is None else _number(after.upper_bound, after.unit)}")
     if before.accrues != after.accrues:
         changes.append(f"{label} 逐月累計 {'是' if before.accrues else '否'} → {'是' if after.accrues else '否'}")
+    if before.direction is not after.direction:
+        changes.append(f"{label} 方向 {before.direction.label} → {after.direction.label}")
+    if before.stages != after.stages:
+        changes.append(f"{label} 階段「{_stages(before)}」→「{_stages(after)}」")
+    for name, text in (("scale", "倍數（scale）"), ("places", "小數位數（places）"), ("base_year", "基準年度（base_year）"),
+                       ("base_value", "基準值（base_value）")):
+        if getattr(before, name) != getattr(after, name):
+            shown = ["預設" if value is None else str(value) for value in (getattr(before, name), getattr(after, name))]
+            changes.append(f"{label} {text} {shown[0]} → {shown[1]}")
     return changes
+
+
+def _stages(indicator: Indicator) -> str:
+    return "、".join(f"{stage.name} {format_number(Fraction(stage.percent))}%" for stage in indicator.stages) or "（無）"
 
 
 def _terms(terms: Sequence, plan: Plan) -> str:
@@ -302,6 +316,10 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
             continue
         if unread:
             continue
+        # What the table has no column for (direction, scale, places) is kept from the indicator it edits.
+        direction = known.direction if known else Direction.AT_LEAST
+        kind = KINDS.get(_text(row.get("公式")))
+        default_gap = kind.default_gap_rule(direction) if kind is not None else None
         indicator = Indicator(
             id=indicator_id, goal=int(goal), name=_text(row.get("名稱")),
             short_name=_text(row.get("簡稱")) or _text(row.get("名稱")),
@@ -310,13 +328,16 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
             unit=_text(row.get("單位")), formula=_text(row.get("公式")), numerator=numerator, denominator=denominator,
             alternative_denominator=known.alternative_denominator if known and known.denominator == denominator else (),
             alternative_reason=known.alternative_reason if known and known.denominator == denominator else "",
-            accrues=bool(row.get("逐月累計")), gap_rule=_text(row.get("差距規則")) or "count",
-            gap_template=known.gap_template if known else "還需 {amount} {unit}",
+            accrues=bool(row.get("逐月累計")), gap_rule=_text(row.get("差距規則")) or default_gap or "count",
+            gap_template=known.gap_template if known else direction.default_gap_template,
             gap_unit=known.gap_unit if known else "", help=_text(row.get("說明")),
-            common=indicator_id in catalogue.common.indicator_by_id, upper_bound=known.upper_bound if known else None)
+            common=indicator_id in catalogue.common.indicator_by_id, upper_bound=known.upper_bound if known else None,
+            direction=direction, scale=known.scale if known else 1, places=known.places if known else None,
+            stages=known.stages if known else (), base_year=known.base_year if known else None,
+            base_value=known.base_value if known else None)
         if not indicator.name:
             problems.append(f"{label}：請填名稱")
-        if indicator.formula and indicator.formula != "count" and not _text(row.get("差距規則")):
+        if kind is not None and default_gap is None and not _text(row.get("差距規則")):
             problems.append(f"{label}：比率指標請選擇差距規則（人數用 whole_fixed_denominator、金額用 "
                             "amount_fixed_denominator、件數比率用 growing_denominator）")
         indicator_list.append(indicator)

@@ -21,7 +21,7 @@ import pandas as pd
 from metrics.errors import Problem
 from metrics.evaluation import Evaluation, IndicatorResult, MultiYearPoints, evaluate_indicator
 from metrics.figures import Figures
-from metrics.formulas import FORMULAS, Term, format_number, sum_terms, terms_label
+from metrics.formulas import Computation, Term, format_number, sum_terms, terms_label
 from metrics.parsing import format_taiwan_time
 from metrics.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
 from metrics.texts import visible
@@ -86,7 +86,7 @@ def ratio_parts(result: IndicatorResult, figures: Figures) -> str:
     """'電子發文件數 1,180 / 發文總件數 1,216 件' for a ratio; '' for a count or without numbers."""
     indicator = result.indicator
     computation = result.computation
-    if not indicator.is_ratio or computation.numerator is None or computation.denominator is None:
+    if not indicator.kind.shows_parts(computation):
         return ""
     unit = field_unit(figures.plan, indicator.numerator)
     numerator = result.numerator_label if len(indicator.numerator) == 1 else f"({result.numerator_label})"
@@ -97,42 +97,62 @@ def ratio_parts(result: IndicatorResult, figures: Figures) -> str:
             f"{denominator} {format_number(computation.denominator)} {unit}")
 
 
-def _term_text(term: Term, figures: Figures, month: int) -> str:
+def _term_text(term: Term, figures: Figures, month: int, sigma: bool = False) -> str:
     monthly_field = figures.plan.field_by_code[term.field]
     value = figures.as_of(term.field, month)
     shown = "未填報（以 0 計）" if value is None else format_number(value)
-    text = f"{monthly_field.name} {shown}"
+    sign = "Σ" if sigma and monthly_field.aggregation is Aggregation.FLOW else ""
+    text = f"{sign}{monthly_field.name} {shown}"
     if term.coefficient != 1:
         text += f" ÷ {format_number(1 / term.coefficient)}" if term.coefficient.numerator == 1 \
             else f" × {format_number(term.coefficient)}"
     return text
 
 
-def _sum_text(terms: Sequence[Term], figures: Figures, month: int) -> str:
-    parts = [_term_text(term, figures, month) for term in terms]
-    return parts[0] if len(parts) == 1 else "(" + " ＋ ".join(parts) + ")"
+@dataclass(frozen=True)
+class _Reading:
+    """The month's numbers of one result, as a kind's formula text asks for them (metrics.kinds.Reading)."""
+
+    result_: IndicatorResult
+    figures: Figures
+
+    @property
+    def result(self) -> str:
+        return self.result_.format_value(self.result_.actual)
+
+    @property
+    def computation(self) -> Computation:
+        return self.result_.computation
+
+    def sum_text(self, terms: Sequence[Term], sigma: bool = False) -> str:
+        parts = [_term_text(term, self.figures, self.result_.as_of_month, sigma) for term in terms]
+        return parts[0] if len(parts) == 1 else "(" + " ＋ ".join(parts) + ")"
+
+    def months_text(self, code: str) -> str:
+        month, year = self.result_.as_of_month, self.figures.plan.year
+        monthly = [self.figures.monthly(code, m) for m in range(1, month + 1)]
+        reported = [format_number(value) for value in monthly if value is not None]
+        name = self.figures.plan.field_by_code[code].name
+        return f"{name}（{year}年1月至{month}月合計）＝ " + " ＋ ".join(reported)
+
+    def field_name(self, code: str) -> str:
+        return self.figures.plan.field_by_code[code].name
+
+    def latest_text(self, code: str) -> str:
+        month, year = self.result_.as_of_month, self.figures.plan.year
+        reported = next(m for m in range(month, 0, -1) if self.figures.monthly(code, m) is not None)
+        name = self.figures.plan.field_by_code[code].name
+        return f"{name}（{year}年{reported}月填報，取最近一個月）{format_number(self.figures.monthly(code, reported))}"
+
+    def denominator_used(self) -> str:
+        return f"{denominator_label(self.result_, self.figures)} {format_number(self.result_.computation.denominator)}"
 
 
 def formula_text(result: IndicatorResult, figures: Figures) -> str:
     """The plan's formula with the numbers as of the month substituted, ending in the result."""
-    indicator = result.indicator
-    month = result.as_of_month
-    year = figures.plan.year
     if result.actual is None:
         return f"尚無結果：{result.computation.note or result.status_label}"
-    if not indicator.is_ratio:
-        code = indicator.numerator[0].field
-        monthly = [(m, figures.monthly(code, m)) for m in range(1, month + 1)]
-        reported = [format_number(value) for _, value in monthly if value is not None]
-        name = figures.plan.field_by_code[code].name
-        return (f"{name}（{year}年1月至{month}月合計）＝ " + " ＋ ".join(reported) +
-                f" ＝ {result.format_value(result.actual)}")
-    numerator = _sum_text(indicator.numerator, figures, month)
-    if indicator.formula == "reduction_rate":
-        denominator = f"{denominator_label(result, figures)} {format_number(result.computation.denominator)}"
-        return f"{numerator} ÷ {denominator} × 100%，無條件進位 ＝ {result.format_value(result.actual)}"
-    denominator = _sum_text(indicator.denominator, figures, month)
-    return f"{numerator} ÷ {denominator} × 100% ＝ {result.format_value(result.actual)}"
+    return result.indicator.kind.formula_text(result.indicator, _Reading(result, figures))
 
 
 def gauge_lines(result: IndicatorResult, figures: Figures) -> list[str]:
@@ -141,7 +161,7 @@ def gauge_lines(result: IndicatorResult, figures: Figures) -> list[str]:
     parts = ratio_parts(result, figures)
     if parts:
         lines.append(parts)
-    target = result.format_value(result.target)
+    target = result.target_text
     if result.pace is not None and result.pace < result.target and result.status not in ("met", "not_applicable"):
         target += f"（至 {result.as_of_month} 月進度 {result.format_value(result.pace)}）"
     lines.append(f"狀態：{result.status_label}｜目標 {target}｜達成率 {achievement_text(result)}")
@@ -169,7 +189,7 @@ def monthly_value(indicator: Indicator, figures: Figures, month: int) -> Fractio
         return None
     values = {code: (None if figures.monthly(code, month) is None else Fraction(figures.monthly(code, month)))
               for code in indicator.fields}
-    return FORMULAS[indicator.formula](indicator, values, plan.field_by_code).actual
+    return indicator.kind.compute(indicator, values, plan.field_by_code).actual
 
 
 def indicator_series(figures: Figures, indicator_id: str, as_of_month: int,
@@ -264,7 +284,7 @@ def report_rows(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = N
             "goal": visible(f"{result.goal.number}. {result.goal.title}"),
             "indicator": visible(f"{result.indicator.id} {result.indicator.name}"),
             "weight": Decimal(result.weight.numerator) / Decimal(result.weight.denominator),
-            "target": result.format_value(result.target),
+            "target": result.target_text,
             "actual": result.format_value(result.actual),
             "achievement": achievement_text(result),
             "status": result.status_label,
@@ -336,7 +356,7 @@ def read_targets_table(table: pd.DataFrame, plan: Plan) -> tuple[dict[str, Decim
             continue
         name = f"指標 {indicator.id}（{indicator.short_name}）"
         target = _exact(row["模擬目標值"])
-        if target is None or target <= 0:
+        if target is None or (target <= 0 and not indicator.kind.signed_target):
             problems.append(Problem(f"{name}的模擬目標值{_typed(row['模擬目標值'])}須為大於 0 的數字，"
                                     f"暫以計畫目標值 {format_number(Fraction(indicator.target))} 計算。", field="模擬目標值"))
         elif indicator.upper_bound is not None and target > indicator.upper_bound:

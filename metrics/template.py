@@ -138,7 +138,10 @@ def _write_report_sheet(sheet: Worksheet, plan: Plan, year: int, unit: str,
         last = sheet.cell(row=row, column=month_column(12)).coordinate
         validation = amount_validation if monthly_field.quantity is Quantity.AMOUNT else count_validation
         validation.add(f"{first}:{last}")
-        help_cell = sheet.cell(row=row, column=HELP_COLUMN, value=visible(monthly_field.help))
+        notes = [indicator.kind.template_note(indicator) for indicator in plan.indicators
+                 if monthly_field.code in indicator.fields]
+        help_text = "\n".join([monthly_field.help, *(note for note in notes if note)])
+        help_cell = sheet.cell(row=row, column=HELP_COLUMN, value=visible(help_text))
         help_cell.border = _BORDER
         help_cell.alignment = Alignment(vertical="center", wrap_text=True)
 
@@ -195,8 +198,10 @@ def _write_guide_sheet(sheet: Worksheet, plan: Plan, year: int) -> None:
         row = header_row + 1 + offset
         users = [f"{indicator.id} {indicator.short_name}" for indicator in plan.indicators
                  if monthly_field.code in indicator.fields]
+        notes = [indicator.kind.template_note(indicator) for indicator in plan.indicators
+                 if monthly_field.code in indicator.fields]
         texts = (monthly_field.code, monthly_field.name, monthly_field.unit, _aggregation_text(monthly_field),
-                 monthly_field.help, "、".join(users) if users else "（無）")
+                 "\n".join([monthly_field.help, *(note for note in notes if note)]), "、".join(users) if users else "（無）")
         for column, text in enumerate(texts, start=1):
             cell = sheet.cell(row=row, column=column, value=visible(text))
             cell.border = _BORDER

@@ -259,6 +259,8 @@ def plan_text_problems(plan) -> list[Problem]:
         add(goal, _GOAL_TEXTS, f"目標 {goal.number} 的")
     for indicator in plan.indicators:
         add(indicator, _INDICATOR_TEXTS, f"指標 {terminal(indicator.id)} 的")
+        for number, stage in enumerate(getattr(indicator, "stages", ()), start=1):
+            texts.append((stage.name, TextKind.LINE, f"指標 {terminal(indicator.id)} 的第 {number} 階段名稱（stage.name）"))
     for monthly_field in plan.fields:
         add(monthly_field, _FIELD_TEXTS, f"填報項目 {terminal(monthly_field.code)} 的")
     if plan.multi_year is not None:

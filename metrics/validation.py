@@ -121,7 +121,7 @@ def checked_ratios(plan: Plan) -> tuple[Indicator, ...]:
     rate, which can pass 100 %) is left out, so a new ratio indicator is checked without code changes.
     """
     return tuple(indicator for indicator in plan.indicators
-                 if indicator.is_ratio and indicator.formula == "percent" and indicator.target <= 100)
+                 if indicator.kind.share_of_whole and indicator.target <= 100)
 
 
 # No count or 千元 amount of a county office comes near these; beyond them a value is a typo or an attack.
@@ -175,6 +175,12 @@ def validate(frame: pd.DataFrame, plan: Plan | None, *, file: str) -> None:
         elif monthly_field.quantity is Quantity.COUNT and value != value.to_integral_value():
             row_problems.append(problem(f"數值 {show(value)} 有小數；{name}是{monthly_field.unit}數，須為整數",
                                         name, value))
+        else:
+            for indicator in plan.indicators:  # a kind may limit what its field holds (a milestone's stage number)
+                if code in indicator.fields:
+                    refusal = indicator.kind.reported_value_problem(indicator, value)
+                    if refusal:
+                        row_problems.append(problem(f"數值 {show(value)} 不合：{name}{refusal}", name, value))
         if row_problems:
             problems.extend(row_problems)
             continue

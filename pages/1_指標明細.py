@@ -31,7 +31,7 @@ st.caption(f"衡量標準：{escape_markdown(indicator.measure)}")
 
 columns = st.columns(4)
 columns[0].metric(f"實際值（至 {context.month} 月）", result.format_value(result.actual))
-columns[1].metric("目標值", result.format_value(result.target))
+columns[1].metric("目標值", result.target_text)
 columns[2].metric("達成率", achievement_text(result))
 columns[3].metric("狀態", result.status_label)
 if result.gap_text:

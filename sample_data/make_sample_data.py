@@ -27,7 +27,7 @@ if str(HERE.parent) not in sys.path:
 
 from metrics.catalogue import SAMPLE_PLANS_DIRECTORY, Catalogue, load_catalogue  # noqa: E402
 from metrics.figures import Figures  # noqa: E402
-from metrics.formulas import FORMULAS, format_number  # noqa: E402
+from metrics.formulas import format_number  # noqa: E402
 from metrics.plan import Indicator, Plan  # noqa: E402
 from metrics.template import build_template  # noqa: E402
 
@@ -195,7 +195,7 @@ class Result:
 def evaluate(figures: Figures, indicator: Indicator, month: int) -> Result:
     """The data contract's §3 rules (docs/資料規格.md 第六節), applied to one indicator as of `month`."""
     values = {code: figures.as_of(code, month) for code in indicator.fields}
-    computation = FORMULAS[indicator.formula](indicator, values, figures.plan.field_by_code)
+    computation = indicator.kind.compute(indicator, values, figures.plan.field_by_code)
     target = Fraction(indicator.target)
     if computation.actual is None:
         status = computation.status or "no_data"
@@ -219,7 +219,7 @@ def _expression(indicator: Indicator, values: dict[str, Fraction | None]) -> str
 
     if not indicator.is_ratio:
         return f"各月合計 {_amount(values.get(indicator.numerator[0].field))}"
-    if indicator.formula == "reduction_rate":
+    if indicator.id == "6":  # the plan's reduction rate, written out with its own terms
         return (f"({term_text('reduced_contract')} + {term_text('reduced_temp')} ÷ 2) ÷ "
                 f"{term_text('new_positions')} × 100，無條件進位")
     numerator = " + ".join(term_text(term.field) for term in indicator.numerator)

@@ -1,21 +1,22 @@
 """The plans the tests use.
 
-Golden tests pin the real plan of 政風處 for 112 exactly as the seed states it (`PLAN_112`, read from
-plans/ like the app reads it). Mechanism tests (reading, templates, the store, pages) run on small
-fixture plans in tests/fixture_plans/, or on every plan of the catalogue, so that adding an indicator
-or a unit to plans/ breaks no test that is not about that plan.
+Golden tests pin the real plan of 政風處 for 112 exactly as the seed states it (`PLAN_112`), read from a
+frozen copy of plans/ in tests/golden_plans/ the way the app reads plans/: plans/ is deployment data that no
+test depends on. Mechanism tests (reading, templates, the store, pages) run on small fixture plans in
+tests/fixture_plans/, or on the frozen copy, so that adding an indicator or a unit to plans/ breaks no test.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue
+from metrics.catalogue import SAMPLE_PLANS_DIRECTORY, load_catalogue
 
 FIXTURE_PLANS = Path(__file__).resolve().parent / "fixture_plans"
+GOLDEN_PLANS = Path(__file__).resolve().parent / "golden_plans"  # plans/ as of the 政風處 112 golden numbers
 
-CATALOGUE = load_catalogue(PLANS_DIRECTORY)
-SAMPLE_CATALOGUE = load_catalogue(PLANS_DIRECTORY, samples=SAMPLE_PLANS_DIRECTORY)
+CATALOGUE = load_catalogue(GOLDEN_PLANS)
+SAMPLE_CATALOGUE = load_catalogue(GOLDEN_PLANS, samples=SAMPLE_PLANS_DIRECTORY)
 PLAN_112 = CATALOGUE.plan(112, "政風處")
 
 

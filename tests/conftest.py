@@ -15,11 +15,23 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
+GOLDEN_PLANS = Path(__file__).resolve().parent / "golden_plans"
+
+
+@pytest.fixture(autouse=True)
+def golden_plans_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app and the command line read tests/golden_plans/ (plans/ frozen with the 政風處 112 golden numbers),
+    with the sample plans on top, unless a test names its own catalogue: plans/ is deployment data that no test
+    depends on (tests/catalogues.py)."""
+    if not os.environ.get("KPI_PLANS_DIR"):
+        monkeypatch.setenv("KPI_PLANS_DIR", str(GOLDEN_PLANS))
+    monkeypatch.setenv("KPI_SAMPLE_PLANS_BASE", str(GOLDEN_PLANS))
 
 
 def postgres_required() -> bool:

@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY
+from catalogues import GOLDEN_PLANS
+from metrics.catalogue import SAMPLE_PLANS_DIRECTORY
 from metrics.report import build_audit_report
 from metrics.services import command_line
 from metrics.store import Store
@@ -35,7 +36,7 @@ def long_csv(unit: str, value: int = 11, month: int = 1) -> bytes:
 @pytest.fixture
 def database(tmp_path, monkeypatch) -> str:
     plans = tmp_path / "plans"
-    shutil.copytree(PLANS_DIRECTORY, plans)
+    shutil.copytree(GOLDEN_PLANS, plans)
     text = (SAMPLE_PLANS_DIRECTORY / "112" / "人事處.toml").read_text(encoding="utf-8")
     (plans / "112" / "人事處.toml").write_text(text.replace("sample = true\n", ""), encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"

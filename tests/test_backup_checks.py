@@ -24,7 +24,8 @@ import pytest
 from metrics import cli, transfer
 from metrics.accounts import load_roles
 from metrics.audit_chain import GENESIS, row_hash
-from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
+from catalogues import GOLDEN_PLANS
+from metrics.catalogue import load_catalogue
 from metrics.errors import BackupRefused
 from metrics.figures import TIDY_COLUMNS
 from metrics.planning import seed_store
@@ -50,8 +51,8 @@ def made(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("backups")
     with Store(f"sqlite:///{folder / 'kpi.sqlite3'}") as store:
         store.ingest(one_value(), file_name="a.csv", file_bytes=b"a")
-        seed_store(store, load_catalogue(PLANS_DIRECTORY))  # as the app does: a note needs the plan
-        services = Services(store, load_roles(PLANS_DIRECTORY))
+        seed_store(store, load_catalogue(GOLDEN_PLANS))  # as the app does: a note needs the plan
+        services = Services(store, load_roles(GOLDEN_PLANS))
         operator = command_line("tester")
         services.save_note(operator, 112, "政風處", 2, "10-1", "系統轉換期間人工收文", "3 月起全面線上簽核")
         services.add_account(operator, "reporter.a", display_name="王填報", roles=["reporter"], units=["政風處"],

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from catalogues import CATALOGUE, FIXTURE_PLANS, PLAN_112, SAMPLE_CATALOGUE
+from catalogues import CATALOGUE, FIXTURE_PLANS, GOLDEN_PLANS, PLAN_112, SAMPLE_CATALOGUE
 from metrics import cli
-from metrics.catalogue import PLANS_DIRECTORY, load_catalogue, parse_plan, plan_document
+from metrics.catalogue import load_catalogue, parse_plan, plan_document
+from metrics.kinds import KINDS
 from metrics.errors import PlanError, PlanNotFound
 
 # ---- what ships ----
@@ -104,59 +105,59 @@ OWN = "112/政風處.toml"
 FIXTURE_OWN = "112/乙處.toml"
 BROKEN = [
     # (id, catalogue, edits, fragments expected in the one message)
-    ("unknown field", PLANS_DIRECTORY, {OWN: ('numerator = ["warning_cases"]', 'numerator = ["warning_case"]')},
+    ("unknown field", GOLDEN_PLANS, {OWN: ('numerator = ["warning_cases"]', 'numerator = ["warning_case"]')},
      ["plans/112/政風處.toml", "indicator（指標 1）的 numerator，第 51 行", "項目「warning_case」不在 fields.toml 中",
       "是不是「warning_cases」"]),
-    ("duplicate indicator id", PLANS_DIRECTORY, {OWN: ('id = "2"', 'id = "1"')},
+    ("duplicate indicator id", GOLDEN_PLANS, {OWN: ('id = "2"', 'id = "1"')},
      ["plans/112/政風處.toml（指標 1", "指標 1 重複宣告"]),
-    ("missing weight", PLANS_DIRECTORY, {OWN: ("weight = 12.5\ntarget = 130", "target = 130")},
+    ("missing weight", GOLDEN_PLANS, {OWN: ("weight = 12.5\ntarget = 130", "target = 130")},
      ["第 2 個 indicator（指標 2）的 weight，第 55 行", "缺少此設定（應為大於 0 的數字"]),
-    ("missing target", PLANS_DIRECTORY, {OWN: ("target = 150\n", "")},
+    ("missing target", GOLDEN_PLANS, {OWN: ("target = 150\n", "")},
      ["第 3 個 indicator（指標 3）的 target", "缺少此設定"]),
-    ("zero target", PLANS_DIRECTORY, {OWN: ("target = 150\n", "target = 0\n")},
+    ("zero target", GOLDEN_PLANS, {OWN: ("target = 150\n", "target = 0\n")},
      ["指標 3）的 target", "應為大於 0 的數字，卻是 0"]),
-    ("weight as text", PLANS_DIRECTORY, {OWN: ("weight = 12.5", 'weight = "12.5%"')},
+    ("weight as text", GOLDEN_PLANS, {OWN: ("weight = 12.5", 'weight = "12.5%"')},
      ["指標 1）的 weight", "應為數字（不要加引號或 %）"]),
-    ("a formula that does not exist", PLANS_DIRECTORY, {OWN: ('formula = "count"', 'formula = "median"')},
-     ["指標 1）的 formula", "公式「median」不存在（可用：count、percent、reduction_rate）"]),
-    ("a misspelt key", PLANS_DIRECTORY, {OWN: ("weight = 12.5", "wieght = 12.5")},
+    ("a formula that does not exist", GOLDEN_PLANS, {OWN: ('formula = "count"', 'formula = "median"')},
+     ["指標 1）的 formula", f"公式「median」不存在（可用：{'、'.join(sorted(KINDS))}）"]),
+    ("a misspelt key", GOLDEN_PLANS, {OWN: ("weight = 12.5", "wieght = 12.5")},
      ["未知的設定「wieght」；是不是「weight」？"]),
-    ("an alias claimed by two units", PLANS_DIRECTORY,
+    ("an alias claimed by two units", GOLDEN_PLANS,
      {"units.toml": ('name = "人事處"', 'name = "人事處"\naliases = ["政風處"]')},
      ["plans/units.toml", "名稱「政風處」同時屬於單位「人事處」與「政風處」"]),
-    ("a common indicator redeclared with another formula", PLANS_DIRECTORY,
+    ("a common indicator redeclared with another formula", GOLDEN_PLANS,
      {OWN: ("[[indicator]]\nid = \"1\"", "[[indicator]]\nid = \"7\"\ngoal = 5\nname = \"客語\"\nmeasure = \"x\"\n"
                                         "weight = 1\ntarget = 1\nunit = \"人\"\nformula = \"count\"\n"
                                         "numerator = [\"hakka_certified\"]\nhelp = \"x\"\n\n[[indicator]]\nid = \"1\"")},
      ["指標 7 是共同性指標，已在 common.toml 宣告，單位計畫不可重新宣告", "公式"]),
-    ("a common goal redeclared", PLANS_DIRECTORY,
+    ("a common goal redeclared", GOLDEN_PLANS,
      {OWN: ("[[goal]]\nnumber = 5", "[[goal]]\nnumber = 6\ntitle = \"x\"\n\n[[goal]]\nnumber = 5")},
      ["策略目標 6 是共同性目標"]),
-    ("a goal without indicators", PLANS_DIRECTORY,
+    ("a goal without indicators", GOLDEN_PLANS,
      {OWN: ("[[goal]]\nnumber = 5", "[[goal]]\nnumber = 11\ntitle = \"新目標\"\n\n[[goal]]\nnumber = 5")},
      ["策略目標 11 沒有任何指標"]),
-    ("TOML that does not parse", PLANS_DIRECTORY, {OWN: ("weight = 12.5", "weight = = 12.5")},
+    ("TOML that does not parse", GOLDEN_PLANS, {OWN: ("weight = 12.5", "weight = = 12.5")},
      ["plans/112/政風處.toml：TOML 格式錯誤（第 47 行第 10 字"]),
-    ("a unit that is not the county's", PLANS_DIRECTORY, {"112/法制處.toml": 'year = 112\nunit = "法制處"\n'},
+    ("a unit that is not the county's", GOLDEN_PLANS, {"112/法制處.toml": 'year = 112\nunit = "法制處"\n'},
      ["plans/112/法制處.toml", "單位「法制處」不在 units.toml 中"]),
-    ("a file in another year's folder", PLANS_DIRECTORY, {"113/政風處.toml": 'year = 112\nunit = "政風處"\n'},
+    ("a file in another year's folder", GOLDEN_PLANS, {"113/政風處.toml": 'year = 112\nunit = "政風處"\n'},
      ["plans/113/政風處.toml", "year = 112，但檔案放在 113 年度的資料夾"]),
-    ("a copied file whose unit was not changed", PLANS_DIRECTORY, {"112/人事處.toml": 'year = 112\nunit = "政風處"\n'},
+    ("a copied file whose unit was not changed", GOLDEN_PLANS, {"112/人事處.toml": 'year = 112\nunit = "政風處"\n'},
      ["plans/112/人事處.toml", "但檔名是「人事處」"]),
-    ("a year the common set has no targets for", PLANS_DIRECTORY, {"113/人事處.toml": 'year = 113\nunit = "人事處"\n'},
+    ("a year the common set has no targets for", GOLDEN_PLANS, {"113/人事處.toml": 'year = 113\nunit = "人事處"\n'},
      ["plans/113/人事處.toml", "common.toml 沒有 113 年度的共同性指標目標值與權重"]),
-    ("a unit before it existed", PLANS_DIRECTORY, {"112/數位發展處.toml": 'year = 112\nunit = "數位發展處"\n'},
+    ("a unit before it existed", GOLDEN_PLANS, {"112/數位發展處.toml": 'year = 112\nunit = "數位發展處"\n'},
      ["數位發展處自 115 年度起才設立"]),
-    ("the same plan in two files", PLANS_DIRECTORY,
-     {"112/新竹縣政府政風處.toml": (PLANS_DIRECTORY / OWN).read_text(encoding="utf-8")},
+    ("the same plan in two files", GOLDEN_PLANS,
+     {"112/新竹縣政府政風處.toml": (GOLDEN_PLANS / OWN).read_text(encoding="utf-8")},
      ["同一單位同一年度只能有一個計畫檔"]),
-    ("a weight over 100 %", PLANS_DIRECTORY, {OWN: ("weight = 12.5", "weight = 120")},
+    ("a weight over 100 %", GOLDEN_PLANS, {OWN: ("weight = 12.5", "weight = 120")},
      ["指標 1 權重 120% 超過 100%"]),
-    ("a target above the indicator's upper bound", PLANS_DIRECTORY, {"common.toml": ('"8" = 85', '"8" = 120')},
+    ("a target above the indicator's upper bound", GOLDEN_PLANS, {"common.toml": ('"8" = 85', '"8" = 120')},
      ["指標 8 目標值 120 超過此指標的上限 100（upper_bound），無法達成"]),
-    ("an upper bound of 0", PLANS_DIRECTORY, {"common.toml": ("upper_bound = 100", "upper_bound = 0")},
+    ("an upper bound of 0", GOLDEN_PLANS, {"common.toml": ("upper_bound = 100", "upper_bound = 0")},
      ["common.toml", "指標 7）的 upper_bound", "應為大於 0 的數字，卻是 0"]),
-    ("an upper bound as text", PLANS_DIRECTORY, {"common.toml": ("upper_bound = 100", 'upper_bound = "100%"')},
+    ("an upper bound as text", GOLDEN_PLANS, {"common.toml": ("upper_bound = 100", 'upper_bound = "100%"')},
      ["指標 7）的 upper_bound", "應為數字（不要加引號或 %）"]),
     ("a duplicate field code", FIXTURE_PLANS, {"fields.toml": ('code = "done"', 'code = "cases"')},
      ["fields.toml", "項目代碼 cases 重複宣告"]),
@@ -201,13 +202,15 @@ def test_plans_check_exits_2_with_the_message(case, tmp_path, capsys):
     assert error.startswith("錯誤：計畫目錄有誤") and fragments[-1] in error and "Traceback" not in error
 
 
-def test_plans_check_on_the_shipped_catalogue(capsys):
+def test_plans_check_on_the_shipped_catalogue(capsys, monkeypatch):
+    monkeypatch.delenv("KPI_PLANS_DIR")  # the deployment's plans/ itself, with the sample plans on top
+    monkeypatch.delenv("KPI_SAMPLE_PLANS_BASE")
     assert cli.main(["plans", "check"]) == 0
     assert "計畫目錄無誤" in capsys.readouterr().out
 
 
 def test_every_problem_of_every_file_is_listed_at_once(tmp_path):
-    folder = broken_copy(tmp_path, PLANS_DIRECTORY, {
+    folder = broken_copy(tmp_path, GOLDEN_PLANS, {
         OWN: ('formula = "count"', 'formula = "median"'),
         "112/法制處.toml": 'year = 112\nunit = "法制處"\n'})
     with pytest.raises(PlanError) as caught:
@@ -231,3 +234,14 @@ def test_a_common_indicators_upper_bound_is_kept_through_its_document_and_cannot
     changed = document[:start] + document[start:end].replace("upper_bound = 100", "upper_bound = 120") + document[end:]
     with pytest.raises(PlanError, match="共同性指標 8 不可改變上限"):
         parse_plan(changed, CATALOGUE)
+
+
+def test_the_sample_plans_go_only_on_the_catalogue_they_were_written_for(monkeypatch):
+    from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, sample_plans_for
+
+    monkeypatch.delenv("KPI_SAMPLE_PLANS_BASE")
+    assert sample_plans_for(PLANS_DIRECTORY) == SAMPLE_PLANS_DIRECTORY
+    assert sample_plans_for(GOLDEN_PLANS) is None and sample_plans_for(FIXTURE_PLANS) is None
+    monkeypatch.setenv("KPI_SAMPLE_PLANS_BASE", str(GOLDEN_PLANS))  # the tests' frozen copy of plans/
+    assert sample_plans_for(GOLDEN_PLANS) == SAMPLE_PLANS_DIRECTORY
+    assert sample_plans_for(PLANS_DIRECTORY) is None and sample_plans_for(FIXTURE_PLANS) is None

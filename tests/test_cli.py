@@ -20,12 +20,12 @@ MONTHLY = sorted(SAMPLE.glob("112-[01][0-9].xlsx"))
 
 
 # No store unless a test names one: evaluating files then uses plans/ alone, whatever a local data/ holds.
-NO_STORE = {**os.environ, "KPI_DB_URL": "sqlite:////nonexistent-kpi-test/kpi.sqlite3"}
+NO_STORE = {"KPI_DB_URL": "sqlite:////nonexistent-kpi-test/kpi.sqlite3"}
 
 
 def run(*arguments: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "metrics", *arguments], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=env or NO_STORE)
+                          timeout=120, env={**os.environ, **(env or NO_STORE)})  # the test's environment, as it is now
 
 
 def evaluate_json(*arguments: str) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from metrics.accounts import load_roles
-from metrics.catalogue import PLANS_DIRECTORY
+from catalogues import GOLDEN_PLANS
 from metrics.services import LoginFailed, Services
 from metrics.store import Store
 
@@ -30,7 +30,7 @@ def run(*arguments: str, url: str, stdin: str | None = None) -> subprocess.Compl
 
 def login(url: str, username: str, password: str):
     with Store(url) as store:
-        services = Services(store, load_roles(PLANS_DIRECTORY))
+        services = Services(store, load_roles(GOLDEN_PLANS))
         token, account = services.login(username, password)
         return account
 

@@ -6,7 +6,6 @@ import pytest
 
 from catalogues import PLAN_112
 from metrics.formulas import (
-    FORMULAS,
     NO_DATA,
     NOT_APPLICABLE,
     Term,
@@ -79,7 +78,7 @@ def compute(indicator_id, **values):
     indicator = PLAN_112.indicator_by_id[indicator_id]
     full = {code: None for code in indicator.fields}
     full.update({code: F(value) for code, value in values.items()})
-    return FORMULAS[indicator.formula](indicator, full, PLAN_112.field_by_code)
+    return indicator.kind.compute(indicator, full, PLAN_112.field_by_code)
 
 
 @pytest.mark.parametrize(("indicator_id", "values", "actual", "status"), [

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from metrics import cli
 from metrics import pdf_report
-from metrics.catalogue import SAMPLE_PLANS_DIRECTORY, load_catalogue, plans_directory
+from catalogues import SAMPLE_CATALOGUE
 from metrics.errors import RenderingUnavailable
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
@@ -54,7 +54,7 @@ def page_text(data: bytes) -> list[str]:
 
 @pytest.fixture(scope="module")
 def evaluations():
-    catalogue = load_catalogue(plans_directory(), samples=SAMPLE_PLANS_DIRECTORY)
+    catalogue = SAMPLE_CATALOGUE
     plan = catalogue.plan(112, "政風處")
     figures = Figures.from_frame(plan, read_upload(SAMPLE.read_bytes(), SAMPLE.name, catalogue))
     return evaluate(figures, 6), evaluate(figures, 12)

@@ -8,7 +8,8 @@ import pytest
 
 from catalogues import PLAN_112
 from metrics.errors import PlanError
-from metrics.formulas import FORMULAS, GAP_RULES
+from metrics.formulas import GAP_RULES
+from metrics.kinds import KINDS
 from metrics.formulas import Term
 from metrics.plan import Aggregation, Quantity, build_plan
 
@@ -67,7 +68,7 @@ def test_goal_kinds(number, kind, common):
 
 @pytest.mark.parametrize("indicator", INDICATORS, ids=lambda indicator: indicator.id)
 def test_every_indicator_is_complete(indicator):
-    assert indicator.formula in FORMULAS
+    assert indicator.formula in KINDS
     assert indicator.gap_rule in GAP_RULES
     assert indicator.help and indicator.measure and indicator.name and indicator.short_name
     assert indicator.target > 0 and indicator.weight > 0
@@ -78,7 +79,7 @@ def test_every_indicator_is_complete(indicator):
 def test_the_plan_is_the_file_of_政風處_for_112_with_the_common_set():
     assert (PLAN_112.year, PLAN_112.unit, PLAN_112.organisation) == (112, "政風處", "新竹縣政府政風處")
     assert not PLAN_112.sample
-    assert PLAN_112.origin == "plans/112/政風處.toml"
+    assert PLAN_112.origin == "tests/golden_plans/112/政風處.toml"
     assert [indicator.id for indicator in PLAN_112.common_indicators] == ["6", "7", "8", "9-1", "9-2", "10-1", "10-2"]
     assert [goal.number for goal in PLAN_112.goals if goal.common] == [6, 7, 8, 9, 10]
 

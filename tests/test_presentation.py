@@ -126,7 +126,7 @@ def test_report_rows_and_workbook():
     title, subtitle = report_heading(evaluation)
     assert title == "新竹縣政府政風處 112 年度施政計畫績效指標執行情形"
     assert subtitle.startswith("政風處｜統計至 112 年 6 月｜加權分數 ")
-    assert "計畫權重合計 95%" in subtitle and subtitle.endswith("｜計畫檔 plans/112/政風處.toml")
+    assert "計畫權重合計 95%" in subtitle and subtitle.endswith("｜計畫檔 tests/golden_plans/112/政風處.toml")
 
     sheet = load_workbook(io.BytesIO(build_report(rows, title=title, subtitle=subtitle))).active
     texts = [cell.value for row in sheet.iter_rows() for cell in row if cell.value is not None]

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from metrics.accounts import load_roles
-from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
+from catalogues import GOLDEN_PLANS
+from metrics.catalogue import load_catalogue
 from metrics.errors import BackupRefused, StoreError
 from metrics.figures import TIDY_COLUMNS
 from metrics.services import Services, command_line
@@ -25,7 +26,7 @@ from metrics.transfer import copy_store, restore_backup, verify, write_backup
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
-FILES = load_catalogue(PLANS_DIRECTORY)
+FILES = load_catalogue(GOLDEN_PLANS)
 
 
 def run(*arguments: str) -> subprocess.CompletedProcess:
@@ -39,7 +40,7 @@ def fill(url: str) -> None:
                     "--db", url)
     assert completed.returncode == 0, completed.stderr
     with Store(url) as store:
-        services = Services(store, load_roles(PLANS_DIRECTORY))
+        services = Services(store, load_roles(GOLDEN_PLANS))
         operator = command_line("tester")
         services.undo(operator, 3)
         services.save_note(operator, 112, "政風處", 2, "10-1", "系統轉換期間人工收文", "3 月起全面線上簽核")
@@ -76,7 +77,7 @@ def test_sqlite_to_postgresql_and_back_is_identical(filled_sqlite: str, postgres
         # 政風處 112 evaluated for 12 months (the sample plans are not official: not in the store's catalogue)
         assert verify(original, returned, FILES).evaluations == 12
         # the copy goes on working: new rows take the next numbers
-        services = Services(middle, load_roles(PLANS_DIRECTORY))
+        services = Services(middle, load_roles(GOLDEN_PLANS))
         services.save_note(command_line("tester"), 112, "政風處", 3, "10-1", "原因", "措施")
         assert middle.row_counts()["notes_history"] == counts["notes_history"] + 1
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, Catalogue, load_catalogue, plans_directory
+from metrics.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
 from metrics.errors import InputError, KpiError
 from metrics.figures import empty_tidy_frame
 from metrics.planning import seed_store, stored_catalogue
@@ -32,7 +32,7 @@ def plan_files() -> Catalogue:
 @st.cache_resource(show_spinner=False)
 def _plan_files(directory: str) -> Catalogue:
     """Read and checked once per server and folder: the files are the seed, the store is the truth."""
-    samples = SAMPLE_PLANS_DIRECTORY if Path(directory).resolve() == PLANS_DIRECTORY.resolve() else None
+    samples = sample_plans_for(Path(directory))
     return load_catalogue(Path(directory), samples=samples)  # the sample plans build on the project's own plans
 
 

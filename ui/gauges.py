@@ -61,8 +61,8 @@ def score_chart(context: Context, *, key: str) -> None:
 def gauge_key(result: IndicatorResult) -> tuple[str, ...]:
     """Everything gauge_figure draws, as text: equal keys draw equal gauges."""
     indicator = result.indicator
-    return (indicator.id, indicator.short_name, indicator.unit, str(result.target), str(result.actual),
-            str(result.pace), result.status)
+    return (indicator.id, indicator.short_name, indicator.unit, indicator.direction.value, str(result.target),
+            str(result.actual), str(result.pace), result.status)
 
 
 @st.cache_resource(max_entries=1024, show_spinner=False)

@@ -11,7 +11,8 @@ import streamlit as st
 
 from metrics.catalogue import parse_plan, plan_document
 from metrics.errors import KpiError, PlanError
-from metrics.formulas import FORMULAS, GAP_RULES
+from metrics.formulas import GAP_RULES
+from metrics.kinds import KINDS
 from metrics.plan import Plan
 from metrics.planning import (COMMON_LOCKED, file_differences, goals_table, indicators_table, plan_changes,
                               draft_plan, plan_from_tables, plan_version)
@@ -23,8 +24,6 @@ from ui.widgets import escape_markdown
 TOML = "application/toml"
 YEARS = range(100, 201)  # the ROC years a plan can be made for
 PERMISSION_NOTE = "計畫由計畫管理者編修；每個版本都記錄修改人、時間與修改內容，舊版本不會被覆蓋。"
-FORMULA_LABELS = {"count": "count（各月件數加總）", "percent": "percent（合計後相除×100%，四捨五入至小數 2 位）",
-                  "reduction_rate": "reduction_rate（同 percent，無條件進位至整數）"}
 
 
 def overview(context: Context) -> None:
@@ -96,7 +95,7 @@ def _column_config(context: Context) -> dict:
         "策略目標": st.column_config.NumberColumn(required=True, width="small"),
         "權重": st.column_config.NumberColumn("權重（%）", format="localized", width="small"),
         "目標值": st.column_config.NumberColumn(format="localized", width="small"),
-        "公式": st.column_config.SelectboxColumn(options=sorted(FORMULAS), required=True, width="small"),
+        "公式": st.column_config.SelectboxColumn(options=sorted(KINDS), required=True, width="small"),
         "差距規則": st.column_config.SelectboxColumn(options=sorted(GAP_RULES), width="small"),
         "分子": st.column_config.TextColumn(help="項目代碼，多項以 + 相加，例如 " + " + ".join(codes[:2])),
         "共同性指標": st.column_config.CheckboxColumn(disabled=True),
@@ -119,7 +118,7 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
     indicators = st.data_editor(indicators_table(base), key=editor_key(prefix, base, "indicators"), num_rows="dynamic",
                                 hide_index=True, width="stretch", column_config=_column_config(context))
     with st.expander("填寫說明：公式、分子分母與可用的填報項目"):
-        st.markdown("\n".join(f"- {label}" for label in FORMULA_LABELS.values()))
+        st.markdown("\n".join(f"- {kind.label}" for kind in KINDS.values()))
         st.caption("分子、分母寫項目代碼，多項以「+」相加；「÷2」表示該項除以 2（例如臨時人員 2 人計 1 人），"
                    "「(必填)」表示該項未填報時本指標為無資料。共同性指標（目標 6～10）只能調整目標值與權重，"
                    f"其他欄位（{'、'.join(COMMON_LOCKED)}）由全府共同性指標統一訂定。")
