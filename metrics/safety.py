@@ -30,6 +30,7 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
 from metrics.errors import InputError, Problem
+from metrics.intake.upload import Upload
 from metrics.parsing import decode_text
 
 # One size limit per kind of file, used by the app, the command line and README (tests/test_hostile_files.py compares).
@@ -92,15 +93,23 @@ def describe_mismatch(filename: str, kind: str) -> str | None:
     return None
 
 
-def check_upload(data: bytes, filename: str, *, max_bytes: int = TEMPLATE_MAX_BYTES,
+def check_upload(upload: Upload | bytes, filename: str = "", *, max_bytes: int = TEMPLATE_MAX_BYTES,
                  max_uncompressed_bytes: int | None = None) -> str:
-    """'xlsx' or 'csv', judged by content; raises InputError for anything unsafe or unusable.
+    """'xlsx' or 'csv', judged by content; raises InputError for anything unsafe or unusable. The answer is
+    kept on the upload: each limit is checked once per file, however many readers ask.
 
     `max_uncompressed_bytes` defaults to 200 MB, or ten times `max_bytes` when that is larger (system
     exports are allowed bigger files).
     """
+    upload = Upload.of(upload, filename)
     if max_uncompressed_bytes is None:
         max_uncompressed_bytes = max(MAX_UNCOMPRESSED_BYTES, 10 * max_bytes)
+    limit = max_uncompressed_bytes
+    return upload.once(("check_upload", max_bytes, limit), lambda: _check_upload(upload, max_bytes, limit))
+
+
+def _check_upload(upload: Upload, max_bytes: int, max_uncompressed_bytes: int) -> str:
+    data, filename = upload.data, upload.name
 
     def refuse(message: str) -> InputError:
         return InputError(Problem(message, file=filename))
@@ -122,7 +131,7 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int = TEMPLATE_MAX_BY
 
     note = "（檔名的副檔名是 .csv，但內容是 ZIP 壓縮檔，不是 CSV 文字檔）" if extension == "csv" else ""
     if data.startswith(ZIP_MAGIC) or data.startswith(EMPTY_ZIP_MAGIC):
-        _check_zip(data, filename, note, max_uncompressed_bytes)
+        _check_zip(upload, note, max_uncompressed_bytes)
         return "xlsx"
     if data.startswith(OLE2_MAGIC):
         raise refuse(f"這個檔案是舊版 Excel（.xls）格式，或是設有開啟密碼的活頁簿，無法讀取；"
@@ -234,17 +243,16 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:,.1f} MB"
 
 
-def _check_zip(data: bytes, filename: str, note: str, max_uncompressed_bytes: int) -> None:
+def _check_zip(upload: Upload, note: str, max_uncompressed_bytes: int) -> None:
     def refuse(message: str) -> InputError:
-        return InputError(Problem(message + note, file=filename))
+        return InputError(Problem(message + note, file=upload.name))
 
     not_workbook = f"{NOT_A_WORKBOOK}（壓縮檔結構有誤或已損毀）；{SAVE_AS_XLSX}"
-    declared = _declared_member_count(data)
+    declared = _declared_member_count(upload.data)
     if declared is not None and declared > MAX_ZIP_MEMBERS:
         raise refuse(_too_many_members(declared))
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
+        members = upload.archive.infolist()
     except Exception as error:  # zipfile raises many kinds on corrupt directories
         raise refuse(not_workbook) from error
     if len(members) > MAX_ZIP_MEMBERS:
@@ -356,7 +364,7 @@ def cell_name(row: int, column: int) -> str:
     return f"{column_letters(column)}{row + 1}"
 
 
-def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_CELLS,
+def inspect_workbook(upload: Upload | bytes, filename: str = "", *, max_cells: int = MAX_SHEET_CELLS,
                      max_total_cells: int | None = None) -> list[SheetScan]:
     """Every worksheet's name, XML part, extent and uncalculated formulas, in workbook order.
 
@@ -365,11 +373,19 @@ def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_C
     memory when read), a formula takes its value from another workbook, or the XML is malformed or unsafe.
     `max_total_cells` (default `max_cells`) bounds the sheets together, and both shrink for a small file.
     """
+    upload = Upload.of(upload, filename)
+    return list(upload.once(("inspect_workbook", max_cells, max_total_cells),
+                            lambda: tuple(_inspect_workbook(upload, max_cells, max_total_cells))))
+
+
+def _inspect_workbook(upload: Upload, max_cells: int, max_total_cells: int | None) -> list[SheetScan]:
+    data, filename = upload.data, upload.name
+
     def refuse(message: str, sheet: str = "") -> InputError:
         return InputError(Problem(message, file=filename, sheet=sheet))
 
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = upload.archive
         check_sheet_count(_sheet_count(archive), filename)
         sheets = _worksheet_parts(archive)
         links = external_link_targets(archive)
@@ -426,12 +442,13 @@ def _external_problems(scan: SheetScan, links: dict[int, str], filename: str) ->
             for row, column, number in scan.external_formulas]
 
 
-def refuse_external_formulas(data: bytes, filename: str, sheet: str) -> None:
+def refuse_external_formulas(upload: Upload, sheet: str) -> None:
     """For a reader that does not run `inspect_workbook` (system exports): refuse the sheet's formulas taken
     from another workbook. A workbook without external links (every system export) costs one small parse."""
     problems: list[Problem] = []
+    filename = upload.name
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = upload.archive
         links = external_link_targets(archive)
         if not links:
             return
@@ -450,10 +467,12 @@ MAX_LISTED_PROBLEMS = 20
 CONNECTIONS_NOTE = "活頁簿含外部資料連線，已忽略；只讀取儲存格中的數值"
 
 
-def workbook_notes(data: bytes) -> list[str]:
+def workbook_notes(upload: Upload) -> list[str]:
     """What the user should know about an accepted workbook's parts that are not read (data connections)."""
+    if not upload.data.startswith(ZIP_MAGIC):
+        return []
     try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        names = set(upload.archive.namelist())
     except Exception:  # not a workbook: nothing to say
         return []
     return [CONNECTIONS_NOTE] if "xl/connections.xml" in names else []

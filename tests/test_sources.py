@@ -375,7 +375,7 @@ def test_distinct_files(files, kept, repeated) -> None:
     from metrics.sources import distinct_files
 
     found, skipped = distinct_files(files)
-    assert [name for name, _ in found] == kept and skipped == repeated
+    assert [upload.name for upload in found] == kept and skipped == repeated
 
 
 def test_repeated_text() -> None:

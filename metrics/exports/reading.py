@@ -27,17 +27,13 @@ import pandas as pd
 
 from metrics import safety
 from metrics.errors import InputError, Problem
+from metrics.intake.upload import Upload
 from metrics.parsing import decode_text
 
 SAMPLE_ROWS = 40
 MAX_SHEET_CELLS = 30_000_000  # the reader allocates the sheet as a grid from its first to its farthest cell,
 # fewer for a small file (metrics.safety.allowed_cells)
 _CSV_SAMPLE_BYTES = 256 * 1024
-
-
-def check_upload(data: bytes, filename: str, max_bytes: int) -> str:
-    """'xlsx' or 'csv' for an acceptable upload (zip bombs, macros, encryption, disguised files refused)."""
-    return safety.check_upload(data, filename, max_bytes=max_bytes)
 
 
 @dataclass
@@ -65,16 +61,28 @@ def _cell_position(reference: str) -> tuple[int, int]:
     return int(digits) - 1, column - 1
 
 
+def sampler_of(upload: Upload) -> XlsxSampler:
+    """The workbook's sheet list and first rows, opened once per upload."""
+    return upload.once(XlsxSampler, lambda: XlsxSampler(upload))
+
+
+def samples_of(upload: Upload) -> list[SheetSample]:
+    """The first rows of every visible sheet, sampled once per upload."""
+    return upload.once("samples", lambda: sampler_of(upload).samples())
+
+
 class XlsxSampler:
     """Reads the workbook's sheet list and the first rows of a sheet without loading the sheet."""
 
-    def __init__(self, data: bytes, filename: str = ""):
+    def __init__(self, upload: Upload | bytes, filename: str = ""):
         import defusedxml.ElementTree as safe_xml
 
-        self.filename = filename
-        self.size = len(data)
+        upload = Upload.of(upload, filename)
+        self.filename = upload.name
+        self.size = len(upload)
         self._xml = safe_xml
-        self.archive = zipfile.ZipFile(io.BytesIO(data))
+        self.archive = upload.archive
+        filename = upload.name
         names = set(self.archive.namelist())
         workbook_path = "xl/workbook.xml"
         relationships_path = "xl/_rels/workbook.xml.rels"
@@ -287,7 +295,7 @@ def _ordinary_extent(window: bytes, end: int, rows: int, columns: int) -> tuple[
     return max(rows, max(map(int, numbers))), max(columns, max(letters)[0] - 64)
 
 
-def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
+def check_true_extent(upload: Upload | bytes, sheet: str, filename: str = "") -> None:
     """Refuse a sheet whose cells really reach absurdly far, whatever its <dimension> claims.
 
     fastexcel allocates the whole grid from the first to the farthest cell before it selects columns,
@@ -295,7 +303,9 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
     exhaust memory. A first pass looks only for cells not written the ordinary way (UNUSUAL_CELL), so an
     ordinary export costs little more than its decompression; only an unusual sheet gets the exact count.
     """
-    sampler = XlsxSampler(data, filename)
+    upload = Upload.of(upload, filename)
+    data, filename = upload.data, upload.name
+    sampler = sampler_of(upload)
     path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)
     if path is None or path not in sampler.archive.namelist():
         return
@@ -325,17 +335,18 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
                                  "請刪除表格以外遠處的儲存格內容或格式後重新存檔", filename, sheet))
 
 
-def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str,
-                      head: int | None = None, progress: Callable[[float], None] | None = None,
-                      sampler: XlsxSampler | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
+def load_xlsx_columns(upload: Upload | bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str = "",
+                      head: int | None = None,
+                      progress: Callable[[float], None] | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
     """The given absolute columns of every row below the header (or the first `head`), as text,
-    and their sheet rows; progress(share of the sheet read) while the sheet is streamed. `sampler`: the
-    workbook as already opened for its first rows, if it was."""
+    and their sheet rows; progress(share of the sheet read) while the sheet is streamed."""
     from metrics.exports import sheet_stream
 
-    sampler = sampler or XlsxSampler(data, filename)
+    upload = Upload.of(upload, filename)
+    data, filename = upload.data, upload.name
+    sampler = sampler_of(upload)
     safety.check_shared_strings(sampler.archive, len(data), filename)
-    safety.refuse_external_formulas(data, filename, sheet)
+    safety.refuse_external_formulas(upload, sheet)
     path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)
     if path is not None:
         parts = sheet_stream.WorkbookParts(path, sampler.date1904)
@@ -343,22 +354,24 @@ def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[st
                                          safety.allowed_cells(len(data), MAX_SHEET_CELLS), head, progress)
         if read is not None:
             return read
-    return _load_with_fastexcel(data, sheet, header_row, columns, filename, head)
+    return _load_with_fastexcel(upload, sheet, header_row, columns, head=head)
 
 
-def _load_with_fastexcel(data: bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str,
-                         head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
+def _load_with_fastexcel(upload: Upload | bytes, sheet: str, header_row: int, columns: dict[str, int],
+                         filename: str = "", head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
     """A sheet not written the ordinary way: fastexcel loads it whole, once its true extent is known."""
     import fastexcel
 
     wanted = set(columns.values())
+    upload = Upload.of(upload, filename)
+    filename = upload.name
     try:
-        reader = fastexcel.read_excel(data)
+        reader = fastexcel.read_excel(upload.data)
     except Exception as error:  # fastexcel raises its own hierarchy; the user needs one sentence
-        check_true_extent(data, sheet, filename)  # a refusal of the sheet's extent says more than fastexcel's error
+        check_true_extent(upload, sheet)  # a refusal of the sheet's extent says more than fastexcel's error
         raise InputError(Problem(f"無法讀取 Excel 工作表（{type(error).__name__}），"
                                  "請用 Excel 開啟確認後另存為 .xlsx 再上傳", filename, sheet)) from error
-    check_true_extent(data, sheet, filename)
+    check_true_extent(upload, sheet)
     try:
         loaded = reader.load_sheet(sheet, header_row=header_row, dtypes="string", n_rows=head,
                                    use_columns=lambda column: column.absolute_index in wanted)
@@ -409,6 +422,19 @@ def csv_layout(data: bytes, filename: str) -> tuple[bytes, CsvLayout]:
     data, layout = _layout(data, _valid_utf8)
     safety.check_csv_lines(data, filename, layout.delimiter)
     return data, layout
+
+
+def csv_layout_of(upload: Upload) -> tuple[bytes, CsvLayout]:
+    """csv_layout, worked out once per upload."""
+    return upload.once("csv_layout", lambda: csv_layout(upload.data, upload.name))
+
+
+def csv_first_look(upload: Upload) -> SheetSample:
+    """The first records as csv_sample_layout sees them (no pass over the whole file), once per upload."""
+    def look() -> SheetSample:
+        data, layout = csv_sample_layout(upload.data)
+        return csv_sample(data, layout)[0]
+    return upload.once("csv_first_look", look)
 
 
 def csv_sample_layout(data: bytes) -> tuple[bytes, CsvLayout]:
