@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from metrics import safety
+from metrics.intake import safety
 from metrics.catalogue import Catalogue
 from metrics.errors import InputError, KpiError, StoreError
 from metrics.evaluation import Evaluation, MultiYearPoints, evaluate, parse_target
@@ -26,12 +26,12 @@ from metrics.formulas import format_number
 from metrics.location import default_url, store_exists
 from metrics.names import printable
 from metrics.plan import Plan
-from metrics.reading import Defaults
+from metrics.intake.monthly import Defaults
 from metrics.texts import VisibleStream
 
 if TYPE_CHECKING:
     from metrics.exports import MappingNeeded
-    from metrics.sources import FileRead, MappingStore
+    from metrics.intake.sources import FileRead, MappingStore
 
 EXIT_INVALID = 2
 EXIT_STORE = 1
@@ -232,7 +232,7 @@ def read_files(paths: Sequence[str], catalogue: Catalogue, defaults: Defaults, *
     """
     from metrics.exports import MappingNeeded
     from metrics.intake import Upload
-    from metrics.sources import FileRead, read_upload
+    from metrics.intake.sources import FileRead, read_upload
 
     results = []
     problems = []
@@ -278,7 +278,7 @@ def parse_mapping(texts: Sequence[str]) -> dict[str, str | None] | None:
 
 def mapping_help(needed: MappingNeeded) -> str:
     """A MappingNeeded as the command line says it: what is missing, the headers found, how to map them."""
-    from metrics.sources import mapping_choices, mapping_reason
+    from metrics.intake.sources import mapping_choices, mapping_reason
 
     source = needed.source or needed.source_guess
     lines = [f"檔案「{needed.filename}」：{mapping_reason(needed)}"]
@@ -608,7 +608,7 @@ def command_ingest(arguments: argparse.Namespace) -> int:
         print(printable(f"{read_file.name}（{read_file.read.label}）：{result.message}"))
     show_notes(read, sys.stdout)
     if mapping:
-        from metrics.sources import logical_names
+        from metrics.intake.sources import logical_names
 
         remembered = [read_file for read_file in read if read_file.read.is_export]
         for read_file in remembered:  # what was resolved plus what the user said is absent, so next time reads alike

@@ -523,7 +523,7 @@ class Services:
                                                                for key, value in mapping.items()), unit, year)])
 
     def mappings_for(self, actor: Actor) -> "ActorMappings":
-        """The store's column mappings as metrics.sources reads and saves them, every save as `actor`."""
+        """The store's column mappings as metrics.intake.sources reads and saves them, every save as `actor`."""
         return ActorMappings(self, actor)
 
     def save_note(self, actor: Actor, year: int, unit: str, month: int, indicator_id: str, reason: str,
@@ -618,7 +618,7 @@ class Services:
 
 @dataclass(frozen=True)
 class ActorMappings:
-    """metrics.sources.MappingStore for one acting account: reads from the store, saves through the checks."""
+    """metrics.intake.sources.MappingStore for one acting account: reads from the store, saves through the checks."""
 
     services: Services
     actor: Actor

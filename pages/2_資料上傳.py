@@ -6,8 +6,8 @@ import streamlit as st
 
 from metrics.presentation import frame_months, preview_summary, preview_table
 from metrics.accounts import Action
-from metrics.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
-from metrics.sources import distinct_files, repeated_text
+from metrics.intake.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
+from metrics.intake.sources import distinct_files, repeated_text
 from ui.auth import refusal
 from ui.layout import reading, start_page
 from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, files_without_problems, history_list,

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from catalogues import CATALOGUE, FIXTURE_PLANS
 from metrics.accounts import load_roles
 from metrics.services import Services, command_line
-from metrics.sources import distinct_files, read_file
+from metrics.intake.sources import distinct_files, read_file
 from metrics.store import Store
 from test_sources import FILES
 

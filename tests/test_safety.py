@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 
 from catalogues import CATALOGUE
-from metrics import safety
+from metrics.intake import safety
 from metrics.errors import InputError
-from metrics.reading import read_upload
-from metrics.safety import cell_name, check_upload, column_letters, describe_mismatch, extension_of, inspect_workbook
+from metrics.intake.monthly import read_upload
+from metrics.intake.safety import cell_name, check_upload, column_letters, describe_mismatch, extension_of, inspect_workbook
 
 MAIN_NAMESPACE = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 

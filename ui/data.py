@@ -14,7 +14,7 @@ from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, Catalogue
 from metrics.errors import InputError, KpiError
 from metrics.figures import empty_tidy_frame
 from metrics.planning import seed_store, stored_catalogue
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.store import BatchInfo, Store, default_url
 
 ROOT = Path(__file__).resolve().parent.parent

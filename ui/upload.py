@@ -3,7 +3,7 @@ export — refuse them all if any has a problem or still needs a column mapping,
 change, then store each file as one batch.
 
 Reads are cached on content (the bytes' digest, the name, the export options and the mapping) in a
-cache of our own (metrics.sources.ReadCache) rather than st.cache_data: a read reports progress to a bar
+cache of our own (metrics.intake.sources.ReadCache) rather than st.cache_data: a read reports progress to a bar
 drawn outside it, which st.cache_data would try to replay on a cache hit. A remembered mapping is looked
 up in the store on every run, outside the cache, so a mapping saved a moment ago applies at once.
 """
@@ -28,7 +28,7 @@ from metrics.exports import SOURCES, ExportOptions, MappingNeeded
 from metrics.exports.common import LeftOut
 from metrics.presentation import history_rows, month_label, taiwan_time
 from metrics.intake import Upload
-from metrics.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, FileRead, KindNeeded, ReadCache,
+from metrics.intake.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, FileRead, KindNeeded, ReadCache,
                              kind_problems, mapping_choices, mapping_reason, read_file, remember_mapping)
 from metrics.plan import Plan
 from metrics.services import Actor, Services
@@ -55,7 +55,7 @@ def read_cache() -> ReadCache:
 def read_files(files: Sequence[Upload], context: Context, options: ExportOptions,
                month: int | None) -> list[FileRead]:
     """Each file read for the page's (year, unit) against the plans in force (their data version is in the
-    cache key), with a progress bar; the command line's path too (metrics.sources.read_upload)."""
+    cache key), with a progress bar; the command line's path too (metrics.intake.sources.read_upload)."""
     bar = st.progress(0.0, text="讀取檔案中…")
     results = []
     for number, upload in enumerate(files, start=1):

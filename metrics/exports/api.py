@@ -27,7 +27,7 @@ from metrics.exports.common import (
     preview_frame,
 )
 from metrics.exports.detect import Located, locate, located_mapping_needed
-from metrics.exports.reading import (
+from metrics.intake.extract import (
     CsvLayout,
     SheetSample,
     csv_layout_of,
@@ -38,7 +38,7 @@ from metrics.exports.reading import (
 )
 from metrics.intake.upload import Upload
 from metrics.plan import Plan
-from metrics.safety import check_upload
+from metrics.intake.safety import check_upload
 
 
 def _ignore(fraction: float, message: str) -> None:

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics import safety
+from metrics.intake import safety
 from metrics.errors import InputError, Problem
-from metrics.exports.reading import member_chunks
+from metrics.intake.extract import member_chunks
 
 _CHUNK = 4 * 1024 * 1024
 _LONGEST_WINDOW = 8 * 1024 * 1024  # a single row (or shared string) this long is not an ordinary export

@@ -3,7 +3,7 @@ used columns of every row.
 
 xlsx: the first rows come from reading the start of the sheet's XML directly (milliseconds,
 exact sheet positions), then the used columns are read as text: streamed from the sheet's XML
-(metrics.exports.sheet_stream) when it is written the ordinary way, else by fastexcel, which loads
+(metrics.intake.sheet_stream) when it is written the ordinary way, else by fastexcel, which loads
 the whole sheet once its true extent is known. CSV: the encoding is settled on the bytes (BOM,
 strict UTF-8, else CP950), the header is found in a decoded sample, and pyarrow reads the rest,
 transcoding as it streams; rows that do not fit the header's width send the read to pandas' C
@@ -25,14 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics import safety
+from metrics.intake import safety
 from metrics.errors import InputError, Problem
 from metrics.intake.upload import Upload
 from metrics.parsing import decode_text
 
 SAMPLE_ROWS = 40
 MAX_SHEET_CELLS = 30_000_000  # the reader allocates the sheet as a grid from its first to its farthest cell,
-# fewer for a small file (metrics.safety.allowed_cells)
+# fewer for a small file (metrics.intake.safety.allowed_cells)
 _CSV_SAMPLE_BYTES = 256 * 1024
 
 
@@ -211,7 +211,7 @@ class XlsxSampler:
 # One pass each with a literal prefix (fast). Every cell of an ordinary export is written <c r="A1" s="…" t="…">:
 # r first, a column A–Z, a row below 1,000,000, then at most a style and a type. A cell written any other way
 # (more letters or digits, no r, r later or twice, which the reader takes the last of, other attributes, a
-# namespace prefix) sends the sheet to metrics.safety.exact_extent, an XML parse that places every cell where
+# namespace prefix) sends the sheet to metrics.intake.safety.exact_extent, an XML parse that places every cell where
 # the reader does.
 UNUSUAL_CELL = re.compile(rb'<c(?! r="[A-Z][0-9]{1,6}"(?: [st]="[^"<>]*+")?+(?: [st]="[^"<>]*+")?+/?>)[\s/>]')
 _ORDINARY_ROW = re.compile(rb'<c r="[A-Z]([0-9]{1,6})"')
@@ -340,7 +340,7 @@ def load_xlsx_columns(upload: Upload | bytes, sheet: str, header_row: int, colum
                       progress: Callable[[float], None] | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
     """The given absolute columns of every row below the header (or the first `head`), as text,
     and their sheet rows; progress(share of the sheet read) while the sheet is streamed."""
-    from metrics.exports import sheet_stream
+    from metrics.intake import sheet_stream
 
     upload = Upload.of(upload, filename)
     data, filename = upload.data, upload.name

@@ -28,13 +28,14 @@ from decimal import Decimal
 
 import pandas as pd
 
-from metrics import columnar, parsing, safety, validation
+from metrics import columnar, parsing, validation
+from metrics.intake import safety
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.catalogue import Catalogue
 from metrics.intake.upload import Upload
 from metrics.plan import MonthlyField
-from metrics.safety import cell_name, column_letters
+from metrics.intake.safety import cell_name, column_letters
 
 HEADER_SCAN_ROWS = 30
 TEMPLATE_SHEET = "月報"

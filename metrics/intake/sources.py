@@ -1,5 +1,5 @@
 """Any uploaded file in, the tidy frame of monthly figures out: the monthly template or a long
-table (metrics.reading), or a raw system export (metrics.exports).
+table (metrics.intake.monthly), or a raw system export (metrics.exports).
 
     read = read_any(data, "公文清單.xlsx", catalogue, year=112, unit="政風處", store=store)
                                                         # a remembered column mapping is applied
@@ -23,16 +23,16 @@ from typing import Protocol
 
 import pandas as pd
 
-from metrics import safety
+from metrics.intake import safety
 from metrics.errors import InputError, KpiError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
 from metrics.exports.common import SOURCE_NAMES, ExportRefused, LeftOut, Progress, header_display
 from metrics.exports.detect import locate, resolve
-from metrics.exports.reading import SheetSample, csv_first_look, samples_of
+from metrics.intake.extract import SheetSample, csv_first_look, samples_of
 from metrics.catalogue import Catalogue
 from metrics.intake.upload import FileDigest, Upload
 from metrics.plan import Plan
-from metrics.reading import Defaults, read_table, table_problems
+from metrics.intake.monthly import Defaults, read_table, table_problems
 from metrics.validation import validate
 
 TEMPLATE_MAX_BYTES = safety.TEMPLATE_MAX_BYTES
