@@ -27,7 +27,7 @@ from metrics import parsing, validation
 from metrics.catalogue import Catalogue
 from metrics.figures import TIDY_COLUMNS
 from metrics.plan import MonthlyField
-from metrics.intake.safety import column_letters
+from metrics.intake.sheet_xml import column_letters
 
 Parsed = TypeVar("Parsed")
 

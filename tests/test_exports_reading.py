@@ -273,19 +273,19 @@ def _archive(compression: int, member: bytes) -> bytes:
 @pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
 @pytest.mark.parametrize("chunk", [7, 1000, 16 * 1024 * 1024])
 def test_the_extent_scan_reads_a_member_exactly_as_zipfile_does(compression, chunk, monkeypatch):
-    from metrics.intake import extract
+    from metrics.intake import sheet_xml
 
     member = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (row, row, row * 7) for row in range(1, 3000))
     data = _archive(compression, member)
-    monkeypatch.setattr(extract, "_SCAN_CHUNK", chunk)
+    monkeypatch.setattr(sheet_xml, "SCAN_CHUNK", chunk)
     archive = zipfile.ZipFile(io.BytesIO(data))
-    chunks = list(extract.member_chunks(data, archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
+    chunks = list(sheet_xml.member_chunks(data, archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
     assert b"".join(chunks) == member
     assert max(map(len, chunks)) <= chunk
 
 
 def test_a_damaged_sheet_is_refused_by_the_extent_scan_in_words():
-    from metrics.intake import extract
+    from metrics.intake import sheet_xml
 
     member = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (row, row, row) for row in range(1, 3000))
     data = bytearray(_archive(zipfile.ZIP_DEFLATED, member))
@@ -294,7 +294,7 @@ def test_a_damaged_sheet_is_refused_by_the_extent_scan_in_words():
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     data[start:start + 20] = b"\xff" * 20
     with pytest.raises(InputError, match="公文清單.xlsx.*不是有效的 Excel 檔案"):
-        list(extract.member_chunks(bytes(data), archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
+        list(sheet_xml.member_chunks(bytes(data), archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
 
 
 def _sheet_archive(cells: str) -> zipfile.ZipFile:
@@ -344,26 +344,24 @@ def test_the_exact_extent_refuses_what_a_reader_could_place_anywhere(cells, phra
                                   '<x:c r="A1"><v>1</v></x:c>', '<c r="a1"/>', '<c r="A1" foo=">" r="XFD1"/>',
                                   '<c r="A1" t="s" t="s" r="XFD1"/>', '<c r="A1" ph="1"/>'])
 def test_the_fast_scan_sends_every_unusual_cell_to_the_exact_count(cell):
-    from metrics.intake import safety
-    from metrics.intake import extract
+    from metrics.intake import sheet_xml
 
     window = f'<row r="1">{cell}</row>'.encode()
-    assert extract.UNUSUAL_CELL.search(window) or safety.PREFIXED_CELL.search(window)
+    assert sheet_xml.UNUSUAL_CELL.search(window) or sheet_xml.PREFIXED_CELL.search(window)
 
 
 @pytest.mark.parametrize("cell", ['<c r="A1"><v>1</v></c>', '<c r="Z999999" s="3" t="s"><v>1</v></c>', '<c r="B2"/>',
                                   '<c r="D4" t="n" s="12"><v>1</v></c>',
                                   '<c r="C3" t="inlineStr"><is><t>x</t></is></c>'])
 def test_the_fast_scan_lets_ordinary_cells_pass(cell):
-    from metrics.intake import safety
-    from metrics.intake import extract
+    from metrics.intake import sheet_xml
 
     window = f'<row r="1">{cell}</row>'.encode()
-    assert not (extract.UNUSUAL_CELL.search(window) or safety.PREFIXED_CELL.search(window))
+    assert not (sheet_xml.UNUSUAL_CELL.search(window) or sheet_xml.PREFIXED_CELL.search(window))
 
 
 def test_the_extent_scan_stops_at_the_size_the_zip_declares():
-    from metrics.intake import extract
+    from metrics.intake import sheet_xml
 
     member = b"<row>" + b"<c/>" * 100_000 + b"</row>"
     data = bytearray(_archive(zipfile.ZIP_DEFLATED, member))
@@ -374,7 +372,7 @@ def test_the_extent_scan_stops_at_the_size_the_zip_declares():
     data[position + 24:position + 28] = (info.file_size // 10).to_bytes(4, "little")
     lying = zipfile.ZipFile(io.BytesIO(bytes(data)))
     with pytest.raises(InputError, match="檔案可能已損毀"):
-        list(extract.member_chunks(bytes(data), lying, "xl/worksheets/sheet1.xml", "公文清單.xlsx", 4096))
+        list(sheet_xml.member_chunks(bytes(data), lying, "xl/worksheets/sheet1.xml", "公文清單.xlsx", 4096))
 
 
 def test_a_row_of_cells_without_positions_is_refused_before_the_sheet_is_loaded(monkeypatch):

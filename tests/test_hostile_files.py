@@ -19,8 +19,9 @@ from catalogues import CATALOGUE, PLAN_112
 from metrics.intake import safety
 from metrics.errors import InputError
 from metrics.exports import read_export
-from metrics.intake.extract import MAX_SHEET_CELLS as EXPORT_SHEET_CELLS
-from metrics.intake.monthly import MAX_SHEET_CELLS as TEMPLATE_SHEET_CELLS, read_upload
+from metrics.intake.monthly import read_upload
+from metrics.intake import sheet_xml
+from metrics.intake.safety import EXPORT_SHEET_CELLS, TEMPLATE_SHEET_CELLS
 from metrics.intake.sources import read_any
 from metrics.template import build_template
 
@@ -161,7 +162,7 @@ def test_the_same_template_without_the_external_formula_is_read():
     ("", None),
 ])
 def test_external_link_number(formula, expected):
-    assert safety.external_link_number(formula) == expected
+    assert sheet_xml.external_link_number(formula) == expected
 
 
 def test_data_connections_are_ignored_and_said_so():

@@ -137,7 +137,7 @@ def streamed(data: bytes, header_row: int, columns: dict[str, int], head: int | 
     sampler = extract.XlsxSampler(data, "公文清單.xlsx")
     parts = sheet_stream.WorkbookParts(sampler.sheets[0][1], sampler.date1904)
     return sheet_stream.read_columns(data, sampler.archive, parts, "公文", header_row, columns, "公文清單.xlsx",
-                                     safety.allowed_cells(len(data), extract.MAX_SHEET_CELLS), head)
+                                     safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS), head)
 
 
 def assert_same_as_fastexcel(data: bytes, header_row: int, columns: dict[str, int], head: int | None = None):
@@ -412,7 +412,7 @@ def test_a_sheet_reaching_too_far_is_refused_before_anything_is_allocated(far_ce
 def test_an_ordinary_sheet_reaching_too_far_is_refused_naming_its_extent():
     cells = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="999999"><c r="Z999999"><v>1</v></c></row>'
     data = _raw_sheet(cells)
-    limit = safety.allowed_cells(len(data), extract.MAX_SHEET_CELLS)
+    limit = safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS)
     with pytest.raises(InputError, match=f"第 999,999 列、第 26 欄（約 25,999,974 格），超過可讀取的上限 {limit:,} 格"):
         extract.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
 

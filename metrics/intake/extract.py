@@ -15,24 +15,21 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import posixpath
 import re
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from metrics.intake import safety
 from metrics.errors import InputError, Problem
+from metrics.intake import safety, sheet_xml
+from metrics.intake.sheet_xml import (EXCEL_SINGLE_LETTER_CELLS, PREFIXED_CELL, UNUSUAL_CELL, cell_position,
+                                      complete_tags, local, member_chunks, ordinary_extent, resolve_target)
 from metrics.intake.upload import Upload
 from metrics.parsing import decode_text
 
 SAMPLE_ROWS = 40
-MAX_SHEET_CELLS = 30_000_000  # the reader allocates the sheet as a grid from its first to its farthest cell,
-# fewer for a small file (metrics.intake.safety.allowed_cells)
 _CSV_SAMPLE_BYTES = 256 * 1024
 
 
@@ -46,19 +43,6 @@ class SheetSample:
 
 # ---------------------------------------------------------------------------------------------
 # xlsx
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _cell_position(reference: str) -> tuple[int, int]:
-    letters = "".join(character for character in reference if character.isalpha())
-    digits = "".join(character for character in reference if character.isdigit())
-    column = 0
-    for character in letters.upper():
-        column = column * 26 + ord(character) - 64
-    return int(digits) - 1, column - 1
 
 
 def sampler_of(upload: Upload) -> XlsxSampler:
@@ -85,8 +69,8 @@ class XlsxSampler:
         filename = upload.name
         names = set(self.archive.namelist())
         workbook_path = "xl/workbook.xml"
-        relationships_path = "xl/_rels/workbook.xml.rels"
-        relationships = self._relationships(relationships_path) if relationships_path in names else {}
+        relationships = {identifier: (kind, resolve_target(target)) for identifier, (kind, target)
+                         in sheet_xml.relationships(self.archive, "xl/_rels/workbook.xml.rels").items()}
         self.shared_strings_path = next(
             (target for kind, target in relationships.values() if kind.endswith("/sharedStrings")), None)
         if self.shared_strings_path is None and "xl/sharedStrings.xml" in names:
@@ -96,29 +80,17 @@ class XlsxSampler:
         if workbook_path in names:
             root = safe_xml.fromstring(self.archive.read(workbook_path))
             for element in root.iter():
-                if _local(element.tag) == "workbookPr":  # calamine takes the last
+                if local(element.tag) == "workbookPr":  # calamine takes the last
                     self.date1904 = element.attrib.get("date1904") in ("1", "true")
-                if _local(element.tag) != "sheet":
+                if local(element.tag) != "sheet":
                     continue
-                relation = next((value for key, value in element.attrib.items() if _local(key) == "id"), "")
+                relation = next((value for key, value in element.attrib.items() if local(key) == "id"), "")
                 path = relationships.get(relation, ("", ""))[1]
                 visible = element.attrib.get("state", "visible") == "visible"
                 self.sheets.append((element.attrib.get("name", ""), path, visible))
         safety.check_sheet_count(len(self.sheets), filename)
         self._shared: list[str] = []
         self._shared_iterator = None
-
-    def _relationships(self, path: str) -> dict[str, tuple[str, str]]:
-        root = self._xml.fromstring(self.archive.read(path))
-        found: dict[str, tuple[str, str]] = {}
-        for element in root:
-            target = element.attrib.get("Target", "")
-            if target.startswith("/"):
-                target = target.lstrip("/")
-            else:
-                target = posixpath.normpath(posixpath.join("xl", target))
-            found[element.attrib.get("Id", "")] = (element.attrib.get("Type", ""), target)
-        return found
 
     def _shared_string(self, index: int) -> str:
         if self.shared_strings_path is None:
@@ -130,15 +102,15 @@ class XlsxSampler:
                 _, element = next(self._shared_iterator)
             except StopIteration:
                 return ""
-            if _local(element.tag) != "si":
+            if local(element.tag) != "si":
                 continue
             parts: list[str] = []
             for child in element:
-                tag = _local(child.tag)
+                tag = local(child.tag)
                 if tag == "t":
                     parts.append(child.text or "")
                 elif tag == "r":
-                    parts.extend(run.text or "" for run in child if _local(run.tag) == "t")
+                    parts.extend(run.text or "" for run in child if local(run.tag) == "t")
             self._shared.append("".join(parts))
             element.clear()
         return self._shared[index]
@@ -151,7 +123,7 @@ class XlsxSampler:
         row_number = -1
         with self.archive.open(path) as stream:
             for _, element in self._xml.iterparse(stream, events=("end",)):
-                tag = _local(element.tag)
+                tag = local(element.tag)
                 if tag == "dimension":
                     self._check_extent(element.attrib.get("ref", ""), name)
                 if tag != "row":
@@ -161,18 +133,18 @@ class XlsxSampler:
                 cells: dict[int, str] = {}
                 column_number = -1
                 for cell in element:
-                    if _local(cell.tag) != "c":
+                    if local(cell.tag) != "c":
                         continue
                     cell_reference = cell.attrib.get("r")
-                    column_number = _cell_position(cell_reference)[1] if cell_reference else column_number + 1
+                    column_number = cell_position(cell_reference)[1] if cell_reference else column_number + 1
                     kind = cell.attrib.get("t", "n")
                     text = ""
                     for child in cell:
-                        tag = _local(child.tag)
+                        tag = local(child.tag)
                         if tag == "v":
                             text = child.text or ""
                         elif tag == "is":
-                            text = "".join(node.text or "" for node in child.iter() if _local(node.tag) == "t")
+                            text = "".join(node.text or "" for node in child.iter() if local(node.tag) == "t")
                     if kind == "s" and text.strip().isdigit():
                         pending_shared.append((cells, column_number, int(text)))
                         text = ""
@@ -193,11 +165,11 @@ class XlsxSampler:
         if len(corners) != 2:
             return
         try:
-            (top, left), (bottom, right) = (_cell_position(corner) for corner in corners)
+            (top, left), (bottom, right) = (cell_position(corner) for corner in corners)
         except ValueError:
             return
         cells = (bottom - top + 1) * (right - left + 1)
-        limit = safety.allowed_cells(self.size, MAX_SHEET_CELLS)
+        limit = safety.allowed_cells(self.size, safety.EXPORT_SHEET_CELLS)
         if cells > limit:
             raise InputError(Problem(f"工作表的使用範圍 {reference} 約 {cells:,} 格，"
                                      f"超過可讀取的上限 {limit:,} 格；"
@@ -206,93 +178,6 @@ class XlsxSampler:
     def samples(self) -> list[SheetSample]:
         visible = [(name, path) for name, path, shown in self.sheets if shown]
         return [self.sample(path, name) for name, path in visible]
-
-
-# One pass each with a literal prefix (fast). Every cell of an ordinary export is written <c r="A1" s="…" t="…">:
-# r first, a column A–Z, a row below 1,000,000, then at most a style and a type. A cell written any other way
-# (more letters or digits, no r, r later or twice, which the reader takes the last of, other attributes, a
-# namespace prefix) sends the sheet to metrics.intake.safety.exact_extent, an XML parse that places every cell where
-# the reader does.
-UNUSUAL_CELL = re.compile(rb'<c(?! r="[A-Z][0-9]{1,6}"(?: [st]="[^"<>]*+")?+(?: [st]="[^"<>]*+")?+/?>)[\s/>]')
-_ORDINARY_ROW = re.compile(rb'<c r="[A-Z]([0-9]{1,6})"')
-_ORDINARY_COLUMN = re.compile(rb'<c r="([A-Z])[0-9]')
-EXCEL_SINGLE_LETTER_CELLS = 26 * 999_999
-_SCAN_CHUNK = 16 * 1024 * 1024
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-def member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: str,
-                   size: int | None = None) -> Iterator[bytes]:
-    """A member's bytes, decompressed in chunks of at most `size` (_SCAN_CHUNK by default), never more than the
-    size the zip declares. A deflated member is inflated straight from the file's bytes, skipping zipfile's CRC
-    (the reader that follows checks the file; this pass only measures); any other kind goes through zipfile."""
-    size = size or _SCAN_CHUNK
-    info = archive.getinfo(path)
-    start = info.header_offset + 30
-    header = data[info.header_offset:start]
-    damaged = InputError(Problem(f"{safety.NOT_A_WORKBOOK}（活頁簿內容有誤，檔案可能已損毀）；{safety.SAVE_AS_XLSX}",
-                                 filename))
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or len(header) < 30 \
-            or header[:4] != b"PK\x03\x04":
-        try:
-            with archive.open(path) as stream:
-                while chunk := stream.read(size):
-                    yield chunk
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
-            raise damaged from error
-        return
-    start += int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
-    compressed = memoryview(data)[start:start + info.compress_size]
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    position = 0
-    produced = 0
-    try:
-        while not inflater.eof:
-            if inflater.unconsumed_tail:
-                source = inflater.unconsumed_tail
-            elif position < len(compressed):
-                source = compressed[position:position + size]
-                position += len(source)
-            else:
-                break
-            chunk = inflater.decompress(source, size)
-            produced += len(chunk)
-            if produced > info.file_size:  # more than the size the zip checks were made against
-                raise damaged
-            if chunk:
-                yield chunk
-        if rest := inflater.flush():
-            yield rest
-    except zlib.error as error:
-        raise damaged from error
-
-
-_LONGEST_TAG_BYTES = 1024 * 1024  # no cell of Excel holds more than 32,767 characters
-
-
-def _complete_tags(window: bytes, filename: str, sheet: str) -> int:
-    """Where the window's last tag ends: what follows waits for the next chunk. A sheet with a megabyte and
-    more without a tag ending is not one a spreadsheet program wrote."""
-    end = window.rfind(b">") + 1
-    if len(window) - end > _LONGEST_TAG_BYTES:
-        raise InputError(Problem("工作表內容有超過 1 MB 沒有分隔的一段，不像試算表程式存出的檔案；"
-                                 f"{safety.SAVE_AS_XLSX}", filename, sheet))
-    return end
-
-
-def _ordinary_extent(window: bytes, end: int, rows: int, columns: int) -> tuple[int, int]:
-    """rows and columns grown to the farthest <c r="A1"> reference of window[:end]."""
-    numbers = set(_ORDINARY_ROW.findall(window, 0, end))
-    letters = set(_ORDINARY_COLUMN.findall(window, 0, end))
-    if not numbers:
-        return rows, columns
-    return max(rows, max(map(int, numbers))), max(columns, max(letters)[0] - 64)
 
 
 def check_true_extent(upload: Upload | bytes, sheet: str, filename: str = "") -> None:
@@ -310,19 +195,19 @@ def check_true_extent(upload: Upload | bytes, sheet: str, filename: str = "") ->
     if path is None or path not in sampler.archive.namelist():
         return
 
-    limit = safety.allowed_cells(len(data), MAX_SHEET_CELLS)
+    limit = safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS)
     count_ordinary = limit < EXCEL_SINGLE_LETTER_CELLS  # a small file: even A–Z × 999,999 could pass its limit
     unusual = False
     rows = columns = 0
     tail = b""
     for chunk in member_chunks(data, sampler.archive, path, filename):
         window = tail + chunk
-        end = _complete_tags(window, filename, sheet)  # a tag cut by the chunk boundary is seen whole next time
-        if UNUSUAL_CELL.search(window, 0, end) or safety.PREFIXED_CELL.search(window, 0, end):
+        end = complete_tags(window, filename, sheet)  # a tag cut by the chunk boundary is seen whole next time
+        if UNUSUAL_CELL.search(window, 0, end) or PREFIXED_CELL.search(window, 0, end):
             unusual = True
             break
         if count_ordinary:
-            rows, columns = _ordinary_extent(window, end, rows, columns)
+            rows, columns = ordinary_extent(window, end, rows, columns)
         tail = window[end:]
     if unusual:
         rows, columns = safety.exact_extent(sampler.archive, sheet, path, filename)
@@ -351,7 +236,7 @@ def load_xlsx_columns(upload: Upload | bytes, sheet: str, header_row: int, colum
     if path is not None:
         parts = sheet_stream.WorkbookParts(path, sampler.date1904)
         read = sheet_stream.read_columns(data, sampler.archive, parts, sheet, header_row, columns, filename,
-                                         safety.allowed_cells(len(data), MAX_SHEET_CELLS), head, progress)
+                                         safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS), head, progress)
         if read is not None:
             return read
     return _load_with_fastexcel(upload, sheet, header_row, columns, head=head)

@@ -35,12 +35,11 @@ from metrics.figures import TIDY_COLUMNS
 from metrics.catalogue import Catalogue
 from metrics.intake.upload import Upload
 from metrics.plan import MonthlyField
-from metrics.intake.safety import cell_name, column_letters
+from metrics.intake.sheet_xml import cell_name, column_letters
 
 HEADER_SCAN_ROWS = 30
 TEMPLATE_SHEET = "月報"
 DELIMITERS = (",", "\t", ";")
-MAX_SHEET_CELLS = 2_000_000  # a monthly report needs about a thousand; reading 2 million numbers peaks near 160 MB
 
 _ROLE_SYNONYMS: dict[str, frozenset[str]] = {
     "year": frozenset({"年度", "年", "year", "民國年", "年別"}),
@@ -242,7 +241,7 @@ def _first_records(text: str, delimiter: str, count: int) -> list[list[str]]:
 
 def _xlsx_sheets(upload: Upload) -> list[Sheet]:
     data, filename = upload.data, upload.name
-    scans = {scan.name: scan for scan in safety.inspect_workbook(upload, max_cells=MAX_SHEET_CELLS)}
+    scans = {scan.name: scan for scan in safety.inspect_workbook(upload, max_cells=safety.TEMPLATE_SHEET_CELLS)}
     try:
         import python_calamine
 
