@@ -12,7 +12,8 @@ from argon2 import PasswordHasher
 from catalogues import CATALOGUE, FIXTURE_PLANS
 from metrics.accounts import load_roles
 from metrics.services import Services, command_line
-from metrics.intake.sources import distinct_files, read_file
+from metrics.intake.selection import distinct_files
+from metrics.intake.sources import read_file
 from metrics.store import Store
 from test_sources import FILES
 

@@ -19,17 +19,18 @@ import streamlit as st
 
 from metrics.accounts import Action
 from metrics.batches import counts_text, undo_effects
-from metrics.completeness import checklist_details, checklist_frame, incomplete_after, lacking_text
+from metrics.completeness import checklist_details, checklist_frame
 from metrics.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
 from metrics.errors import InputError, KpiError, Problem, StoreBusy
-from metrics.figures import Figures
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
 from metrics.exports.common import LeftOut
 from metrics.presentation import history_rows, month_label, taiwan_time
 from metrics.intake import Upload
-from metrics.intake.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, FileRead, KindNeeded, ReadCache,
-                             kind_problems, mapping_choices, mapping_reason, read_file, remember_mapping)
+from metrics.intake.selection import incomplete_lines, unpermitted
+from metrics.intake.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, FileRead, KindNeeded,
+                                    ReadCache, kind_problems, mapping_choices, mapping_reason, read_file,
+                                    remember_mapping)
 from metrics.plan import Plan
 from metrics.services import Actor, Services
 from metrics.store import BatchInfo
@@ -202,24 +203,13 @@ def remap_expander(context: Context, index: int, read_file: FileRead) -> None:
 
 
 def incomplete_warning(context: Context, files: Sequence[FileRead]) -> None:
-    """Months the selected files bring figures for that would still be incomplete once stored, by the plan of
-    each (year, unit) the files speak for."""
-    frame = pd.concat([read.frame for read in files if read.read is not None], ignore_index=True)
-    if frame.empty:
-        return
-    stored = context.source.frame if not context.source.is_sample else frame.iloc[0:0]  # the sample is not stored
-    lines = []
-    for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])}):
-        plan = context.source.official.find(year, unit)
-        if plan is None:
-            continue
-        current = Figures.from_frame(plan, stored)
-        prefix = "" if plan.key == context.plan.key else f"{plan.unit_name} "
-        lines += [f"- {prefix}{lacking_text(plan, entry, limit=12)}" for entry in incomplete_after(current, frame)]
+    """Months the selected files bring figures for that would still be incomplete once stored."""
+    lines = incomplete_lines(files, context.source.official, None if context.source.is_sample else context.source.frame,
+                             context.plan.key)
     if lines:
         st.warning("**儲存後下列月份的數字仍不齊全**：這些月份不會成為預設的「統計至」月份；"
                    "若以它們為統計月份，缺少的項目會使指標顯示落後。請一併上傳其餘的檔案，或確認後仍可儲存。\n\n"
-                   + "\n".join(lines), icon=":material/rule:")
+                   + "\n".join(f"- {line}" for line in lines), icon=":material/rule:")
 
 
 def month_checklist(context: Context) -> None:
@@ -236,22 +226,9 @@ def month_checklist(context: Context) -> None:
 
 def permission_problems(context: Context, files: Sequence[FileRead]) -> dict[str, list[str]]:
     """Files with figures of a unit the account may not report (by file name), each named with the core's reason."""
-    problems: dict[str, list[str]] = {}
-    for read in files:
-        if read.read is None:
-            continue
-        for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(read.frame["year"], read.frame["unit"])}):
-            decision = context.can(Action.UPLOAD, unit)
-            if not decision.allowed:
-                problems.setdefault(read.name, []).append(
-                    f"「{plain(read.name)}」含有{plain(unit)} {year}年的數字：{plain(decision.reason)}。")
-    return problems
-
-
-def files_without_problems(files: Sequence[FileRead], not_permitted: Mapping[str, object]) -> list[str]:
-    """The names of the files read cleanly that the account may store: a refused file is never one of them."""
-    return [read.name for read in files
-            if read.read is not None and not read.problems and read.needed is None and read.name not in not_permitted]
+    refused = unpermitted(files, lambda unit: context.can(Action.UPLOAD, unit))
+    return {name: [f"「{plain(name)}」含有{plain(unit)} {year}年的數字：{plain(reason)}。" for year, unit, reason in periods]
+            for name, periods in refused.items()}
 
 
 def store_files(context: Context, files: Sequence[FileRead], choices: Mapping[Key, int] | None = None) -> bool:

@@ -113,7 +113,8 @@ def _drop_blank_rows(table: Table) -> tuple[Table, np.ndarray]:
 def read_export(data: bytes | Upload, filename: str, plan: Plan, *, source: str | None = None,
                 mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
                 month: int | None = None, progress: Progress | None = None,
-                max_bytes: int = DEFAULT_MAX_BYTES, preview_rows: int = PREVIEW_ROWS) -> ExportResult:
+                max_bytes: int = DEFAULT_MAX_BYTES, preview_rows: int = PREVIEW_ROWS,
+                located: Located | None = None) -> ExportResult:
     """Turn one uploaded system export into the tidy frame of monthly figures.
 
     source: 'document_log' | 'roster' | 'ledger' | 'case_log', detected from the headers when None.
@@ -123,6 +124,8 @@ def read_export(data: bytes | Upload, filename: str, plan: Plan, *, source: str 
         read from the title), and the last month a log speaks for.
     plan: the plan of the unit and year the export speaks for (an export names neither): its rows must
         fall in the plan's year, and its figures are the plan's unit's.
+    located: where the first look found the header and columns for this source and mapping, when it was
+        taken already (metrics.intake.readers.first_look); else the first rows are looked at here.
     Raises MappingNeeded when the source or its columns are uncertain, InputError for bad content
     (ExportRefused, carrying the mapping question, once the header row is known).
     """
@@ -133,7 +136,7 @@ def read_export(data: bytes | Upload, filename: str, plan: Plan, *, source: str 
     report(0.0, "檢查檔案")
     opened = _open(Upload.of(data, filename), max_bytes)
     report(0.05, "尋找標題列與欄位")
-    located = locate(opened.samples, filename, source, mapping)
+    located = located or locate(opened.samples, filename, source, mapping)
     try:
         return _aggregate(opened, located, filename, plan, options, month, report, preview_rows)
     except ColumnsNeeded as needed:

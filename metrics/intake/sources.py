@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -27,8 +27,8 @@ from metrics.intake import safety
 from metrics.errors import InputError, KpiError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
 from metrics.exports.common import SOURCE_NAMES, ExportRefused, LeftOut, Progress, header_display
-from metrics.exports.detect import locate, resolve
-from metrics.intake.extract import SheetSample, csv_first_look, samples_of
+from metrics.exports.detect import resolve
+from metrics.intake.readers import READERS, TABLE_KINDS, best_export, export_fits, first_look
 from metrics.catalogue import Catalogue
 from metrics.intake.upload import FileDigest, Upload
 from metrics.plan import Plan
@@ -38,10 +38,10 @@ from metrics.validation import validate
 TEMPLATE_MAX_BYTES = safety.TEMPLATE_MAX_BYTES
 EXPORT_MAX_BYTES = safety.EXPORT_MAX_BYTES
 QUICK_TEMPLATE_BYTES = 2 * 1024 * 1024
-TEMPLATE_LABELS = {"template": "月報範本", "long": "長表"}
-KIND_LABELS: dict[str, str] = {**TEMPLATE_LABELS, **{name: spec.label for name, spec in SOURCES.items()}}
+TEMPLATE_LABELS = {kind: READERS[kind].label for kind in TABLE_KINDS}
+KIND_LABELS: dict[str, str] = {kind: reader.label for kind, reader in READERS.items()}
 # The kinds a user may choose for a file nothing recognized, in the project's one name for each (SOURCE_NAMES).
-KIND_NAMES: dict[str, str] = {**TEMPLATE_LABELS, **SOURCE_NAMES}
+KIND_NAMES: dict[str, str] = {kind: READERS[kind].name for kind in (*TABLE_KINDS, *SOURCE_NAMES)}
 REMEMBERED_NOTE = "已套用先前儲存的欄位對應"
 
 # The ExportOptions switches an office may turn on, as the page and the command line offer them.
@@ -288,29 +288,6 @@ def kind_problems(data: bytes | Upload, filename: str, kind: str, catalogue: Cat
     return []
 
 
-def distinct_files(files: Sequence[tuple[str, bytes] | Upload]) -> tuple[list[Upload], list[tuple[str, str]]]:
-    """The files of one selection made into uploads, each content once (the first name it came under), and the
-    (name, first name) of every repeat: the same file chosen twice is read, checked and stored once."""
-    seen: dict[str, str] = {}
-    kept: list[Upload] = []
-    repeated: list[tuple[str, str]] = []
-    for file in files:
-        upload = file if isinstance(file, Upload) else Upload(*file)
-        if upload.digest in seen:
-            repeated.append((upload.name, seen[upload.digest]))
-            continue
-        seen[upload.digest] = upload.name
-        kept.append(upload)
-    return kept, repeated
-
-
-def repeated_text(repeated: Sequence[tuple[str, str]]) -> str:
-    """「已略過重複選取的檔案：「月報 (1).xlsx」（與「月報.xlsx」內容相同）」."""
-    parts = [f"「{name}」（與「{first}」內容相同）" if name != first else f"「{name}」（選取了兩次）"
-             for name, first in repeated]
-    return "已略過重複選取的檔案：" + "、".join(parts) + "；每個檔案只讀取與儲存一次。"
-
-
 def read_any(data: bytes | Upload, filename: str, catalogue: Catalogue, *, year: int | None = None, unit: str | None = None,
              store: MappingStore | None = None, source: str | None = None,
              mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
@@ -449,14 +426,7 @@ def logical_names(source: str, mapping: Mapping[str, str | None], filename: str 
 
 def detected_source(data: bytes | Upload, filename: str = "") -> str | None:
     """The kind of export the first rows suggest (detected or best guess); None when none fits."""
-    upload = Upload.of(data, filename)
-    try:
-        located = locate(_samples(upload), upload.name)
-    except MappingNeeded as needed:
-        return needed.source or needed.source_guess
-    except Exception:  # unreadable or refused: the readers proper word the problem for the user
-        return None
-    return located.spec.name
+    return best_export(Upload.of(data, filename))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,7 +476,8 @@ def _read_export(upload: Upload, plan: Plan, source: str | None,
                  mapping: Mapping[str, str | None] | None, options: ExportOptions | None, month: int | None,
                  progress: Progress | None) -> SourceRead:
     result = read_export(upload, upload.name, plan, source=source, mapping=mapping, options=options, month=month,
-                         progress=progress, max_bytes=EXPORT_MAX_BYTES)
+                         progress=progress, max_bytes=EXPORT_MAX_BYTES,
+                         located=first_look(upload, source, mapping).located)  # the first look, taken once
     validate(result.frame, plan, file=upload.name)  # the same domain rules as a typed-in template
     notes = [*result.notes, *(f"{note}。" for note in safety.workbook_notes(upload))]
     return SourceRead(result.source, KIND_LABELS[result.source], result.frame, notes, result.applied,
@@ -514,21 +485,8 @@ def _read_export(upload: Upload, plan: Plan, source: str | None,
                       left_out=result.left_out)
 
 
-def _samples(upload: Upload) -> list[SheetSample]:
-    """The first rows of every visible sheet (or of the CSV), without reading the rest."""
-    if safety.check_upload(upload, max_bytes=EXPORT_MAX_BYTES) == "xlsx":
-        return samples_of(upload)
-    return [csv_first_look(upload)]
-
-
 def _export_recognized(upload: Upload, source: str | None, mapping: Mapping[str, str | None] | None) -> bool:
-    try:
-        locate(_samples(upload), upload.name, source, mapping)
-    except MappingNeeded as needed:
-        return bool(needed.source or needed.source_guess)
-    except Exception:  # unreadable or refused: let the template reader word the problem
-        return False
-    return True
+    return bool(export_fits(upload, source, mapping))
 
 
 def _unrecognized(filename: str, headers: list[str], *, too_large: bool) -> Problem:
