@@ -1,16 +1,16 @@
 """Any uploaded file in, the tidy frame of monthly figures out: the monthly template or a long
 table (metrics.intake.monthly), or a raw system export (metrics.exports).
 
-    read = read_any(data, "公文清單.xlsx", catalogue, year=112, unit="政風處", store=store)
-                                                        # a remembered column mapping is applied
+    attempt = read_upload(upload, catalogue, year=112, unit="政風處", mappings=store)   # page and command line
+    read = read_any(data, "公文清單.xlsx", catalogue, year=112, unit="政風處", store=store)  # the same, raising
     read.kind, read.label, read.frame, read.notes
     except MappingNeeded as needed: ... remember_mapping(store, needed, {...}); read_any(...) again
 
-The template reader goes first: it is strict, so it refuses anything that is not a monthly table.
-It is not fast to refuse a large export, though (a 19 MB document log took it 8 s, the export
-reader needs 5 s for the whole file), so a file over QUICK_TEMPLATE_BYTES is first peeked at by
-the export detector, which reads only the first rows (milliseconds); when that recognizes a
-system export, the template reader is skipped.
+Which reader reads a file is the registry's (metrics.intake.readers). The template reader goes first: it is
+strict, so it refuses anything that is not a monthly table. It is not fast to refuse a large export, though
+(a 19 MB document log took it 8 s, the export reader needs 5 s for the whole file), so a file over
+QUICK_TEMPLATE_BYTES is first looked at by the export readers, from the first rows only (milliseconds); when
+one recognizes it, the template reader is skipped. Nothing recognized: the user chooses the kind (KindNeeded).
 """
 
 from __future__ import annotations
