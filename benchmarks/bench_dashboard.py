@@ -101,7 +101,7 @@ def right(text: str, columns: int) -> str:
 def store_sample_year(folder: Path) -> str:
     """A SQLite store in `folder` holding the sample year as one upload; returns its URL."""
     from metrics.catalogue import load_catalogue
-    from metrics.reading import read_upload
+    from metrics.intake.monthly import read_upload
     from metrics.store import Store
 
     url = f"sqlite:///{folder / 'kpi.sqlite3'}"

@@ -3,7 +3,7 @@ long-table read against a bare pandas.read_csv of the same file.
 
     python benchmarks/bench_hostile.py [--small]
 
-Each file is read in its own fresh process through metrics.sources.read_any (what the page and the command
+Each file is read in its own fresh process through metrics.intake.sources.read_any (what the page and the command
 line call), its peak resident memory taken from the kernel (VmHWM). The corpus is tests/hostile_corpus.py.
 Targets (issue 13): every refusal within a second and under 200 MB; an accepted file's peak at most
 8 × its size on disk plus a fixed base (the interpreter with its libraries, and the 2-million-cell grid any
@@ -48,7 +48,7 @@ def _measure(kind: str, path: str) -> dict[str, object]:
 
     from catalogues import CATALOGUE
     from metrics.errors import InputError
-    from metrics.sources import read_any
+    from metrics.intake.sources import read_any
     import metrics.exports  # noqa: F401  # every library imported before the baseline and the clock
     import python_calamine  # noqa: F401
     import fastexcel  # noqa: F401

@@ -168,7 +168,7 @@ def fill(url: str) -> None:
     """The 112 sample year of 政風處 as one upload, and one administrator (not a fresh install)."""
     from metrics.accounts import load_roles
     from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
-    from metrics.reading import read_upload
+    from metrics.intake.monthly import read_upload
     from metrics.services import Services, command_line
     from metrics.store import Store
 
@@ -244,7 +244,7 @@ def report(url: str, number: int, reporters: int, first_value: int, interval: fl
     from metrics.accounts import load_roles
     from metrics.catalogue import PLANS_DIRECTORY, load_catalogue
     from metrics.errors import KpiError, StoreBusy
-    from metrics.reading import read_upload
+    from metrics.intake.monthly import read_upload
     from metrics.services import Services, command_line
     from metrics.store import Store
 

@@ -11,14 +11,13 @@ import json
 import sys
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from metrics import safety
+from metrics.intake import safety
 from metrics.catalogue import Catalogue
 from metrics.errors import InputError, KpiError, StoreError
 from metrics.evaluation import Evaluation, MultiYearPoints, evaluate, parse_target
@@ -27,12 +26,12 @@ from metrics.formulas import format_number
 from metrics.location import default_url, store_exists
 from metrics.names import printable
 from metrics.plan import Plan
-from metrics.reading import Defaults
+from metrics.intake.monthly import Defaults
 from metrics.texts import VisibleStream
 
 if TYPE_CHECKING:
     from metrics.exports import MappingNeeded
-    from metrics.sources import MappingStore, SourceRead
+    from metrics.intake.sources import FileRead, MappingStore
 
 EXIT_INVALID = 2
 EXIT_STORE = 1
@@ -226,23 +225,17 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
                         help="資料截至月份：人事名冊或預算執行表的標題沒有資料日期時使用")
 
 
-@dataclass(frozen=True)
-class ReadFile:
-    name: str
-    data: bytes
-    read: SourceRead
-
-
 def read_files(paths: Sequence[str], catalogue: Catalogue, defaults: Defaults, *, store: MappingStore | None = None,
                source: str | None = None, mapping: dict[str, str | None] | None = None,
-               month: int | None = None) -> list[ReadFile]:
+               month: int | None = None) -> list[FileRead]:
     """Read and validate every file before anything is stored; all problems of all files are reported.
 
     Exports use `store`'s remembered column mappings unless `mapping` is given; an export whose columns
     need a mapping is a problem that says how to give one.
     """
     from metrics.exports import MappingNeeded
-    from metrics.sources import read_any
+    from metrics.intake import Upload
+    from metrics.intake.sources import FileRead, read_upload
 
     results = []
     problems = []
@@ -259,10 +252,11 @@ def read_files(paths: Sequence[str], catalogue: Catalogue, defaults: Defaults, *
         except OSError as error:
             problems.append(f"檔案「{path_text}」無法讀取：{error.strerror or error}")
             continue
-        try:
-            results.append(ReadFile(path.name, data, read_any(
-                data, path.name, catalogue, year=defaults.year, unit=defaults.unit, store=store, source=source,
-                mapping=mapping, month=month)))
+        upload = Upload(path.name, data)
+        try:  # the page's path too: a remembered column mapping applies the same way
+            results.append(FileRead(upload, read_upload(upload, catalogue, year=defaults.year, unit=defaults.unit,
+                                                        mappings=store, source=source, mapping=mapping,
+                                                        month=month).result()))
         except MappingNeeded as needed:
             problems.append(mapping_help(needed))
         except InputError as error:
@@ -287,7 +281,7 @@ def parse_mapping(texts: Sequence[str]) -> dict[str, str | None] | None:
 
 def mapping_help(needed: MappingNeeded) -> str:
     """A MappingNeeded as the command line says it: what is missing, the headers found, how to map them."""
-    from metrics.sources import mapping_choices, mapping_reason
+    from metrics.intake.sources import mapping_choices, mapping_reason
 
     source = needed.source or needed.source_guess
     lines = [f"檔案「{needed.filename}」：{mapping_reason(needed)}"]
@@ -320,7 +314,7 @@ def mapping_help(needed: MappingNeeded) -> str:
     return "\n".join(lines)
 
 
-def show_notes(files: Sequence[ReadFile], stream) -> None:
+def show_notes(files: Sequence[FileRead], stream) -> None:
     for read_file in files:
         if not read_file.read.is_export:
             continue
@@ -612,12 +606,12 @@ def command_ingest(arguments: argparse.Namespace) -> int:
     refuse_conflicts(read, store.field_names)
     services = services_of(store, arguments)
     actor = command_line_actor(arguments.uploader)
-    results = services.upload(actor, [(read_file.read.frame, read_file.name, read_file.data) for read_file in read])
+    results = services.upload(actor, [read_file.stored() for read_file in read])
     for read_file, result in zip(read, results):
         print(printable(f"{read_file.name}（{read_file.read.label}）：{result.message}"))
     show_notes(read, sys.stdout)
     if mapping:
-        from metrics.sources import logical_names
+        from metrics.intake.sources import logical_names
 
         remembered = [read_file for read_file in read if read_file.read.is_export]
         for read_file in remembered:  # what was resolved plus what the user said is absent, so next time reads alike
@@ -630,7 +624,7 @@ def command_ingest(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def refuse_conflicts(read: Sequence[ReadFile], field_names: dict[str, str]) -> None:
+def refuse_conflicts(read: Sequence[FileRead], field_names: dict[str, str]) -> None:
     """Files given together that disagree on a month's value are refused, side by side: on the command line there
     is nobody to ask which one is right, and storing them in order would keep the last one silently."""
     from metrics.conflicts import conflict_table, find_conflicts

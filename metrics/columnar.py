@@ -6,7 +6,7 @@ units over half a million rows. pandas' parser gives each column as categorical 
 texts; those texts go through the same parsing functions the row-by-row reader uses, and the results are
 spread back over the rows with numpy. This path only ever accepts a file: whenever a text does not parse,
 a unit is unknown, a year is missing or two figures of one month collide, it answers None and
-metrics.reading's row-by-row reader reads the same decoded text and names every problem with its cell.
+metrics.intake.monthly's row-by-row reader reads the same decoded text and names every problem with its cell.
 So the messages stay those of one reader, and the two must give the same frame (tests/test_columnar.py).
 """
 
@@ -27,7 +27,7 @@ from metrics import parsing, validation
 from metrics.catalogue import Catalogue
 from metrics.figures import TIDY_COLUMNS
 from metrics.plan import MonthlyField
-from metrics.safety import column_letters
+from metrics.intake.sheet_xml import column_letters
 
 Parsed = TypeVar("Parsed")
 
@@ -38,7 +38,7 @@ class _Refused(Exception):
 
 @dataclass(frozen=True)
 class TableShape:
-    """What metrics.reading found about the table and the cells above it."""
+    """What metrics.intake.monthly found about the table and the cells above it."""
 
     header_row: int
     columns: Mapping[str, int]  # role (year, month, unit, code, name, value) -> column
@@ -95,7 +95,7 @@ def grid_cells(rows: Sequence[Sequence[object]], shape: TableShape) -> pd.DataFr
 
 def read(cells: pd.DataFrame, kind: str, shape: TableShape, catalogue: Catalogue, fields: Mapping[str, MonthlyField],
          *, filename: str, sheet: str = "") -> pd.DataFrame | None:
-    """The tidy frame of a long or wide table, as metrics.reading builds it; None for the row-by-row reader."""
+    """The tidy frame of a long or wide table, as metrics.intake.monthly builds it; None for the row-by-row reader."""
     rows = cells.iloc[shape.header_row + 1:]
     tables = _Tables(catalogue)
     try:

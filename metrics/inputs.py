@@ -268,7 +268,7 @@ def check_scenario(facts: PlanFacts, name: object, payload: object) -> None:
 
 
 def check_mapping(source: object, signature: object, mapping: object) -> None:
-    """A column mapping as metrics.sources.remember_mapping saves it: a known kind of export, a header row's
+    """A column mapping as metrics.intake.sources.remember_mapping saves it: a known kind of export, a header row's
     fingerprint, and that kind's columns → headers of a sane length (or None)."""
     from metrics.exports import SOURCES
 

@@ -28,6 +28,7 @@ from metrics.catalogue import Catalogue, Units, load_units, plans_directory
 from metrics.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
 from metrics import inputs, locks
+from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name
 from metrics.notes import check_note
 from metrics.plan import Plan
@@ -442,7 +443,7 @@ class Services:
 
     # ---- figures ----
 
-    def upload(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, bytes]],
+    def upload(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, FileDigest | bytes]],
                choices: Mapping[Key, int] | None = None) -> list[IngestResult]:
         """Each file as one batch, all in one transaction; every (year, unit) in them must be the actor's to report.
 
@@ -479,7 +480,7 @@ class Services:
                                                           "已記入操作紀錄）") if left_out[position] else result
                 for position, result in enumerate(results)]
 
-    def _ingest(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, bytes]], word: str,
+    def _ingest(self, actor: Actor, files: Sequence[tuple[pd.DataFrame, str, FileDigest | bytes]], word: str,
                 chosen: Mapping[int, Sequence[str]] | None = None,
                 read: Sequence[pd.DataFrame] | None = None) -> list[IngestResult]:
         """read: the frames as read, when a choice left values out of `files` (their periods name the audit rows)."""
@@ -541,7 +542,7 @@ class Services:
                                                                for key, value in mapping.items()), unit, year)])
 
     def mappings_for(self, actor: Actor) -> "ActorMappings":
-        """The store's column mappings as metrics.sources reads and saves them, every save as `actor`."""
+        """The store's column mappings as metrics.intake.sources reads and saves them, every save as `actor`."""
         return ActorMappings(self, actor)
 
     def save_note(self, actor: Actor, year: int, unit: str, month: int, indicator_id: str, reason: str,
@@ -639,7 +640,7 @@ class Services:
 
 @dataclass(frozen=True)
 class ActorMappings:
-    """metrics.sources.MappingStore for one acting account: reads from the store, saves through the checks."""
+    """metrics.intake.sources.MappingStore for one acting account: reads from the store, saves through the checks."""
 
     services: Services
     actor: Actor
@@ -661,13 +662,13 @@ def _period(year: object, unit: object) -> tuple[int, str]:
 
 
 def _check_files(files: object) -> None:
-    """Files as the readers give them: (the figures, the file's name, its bytes) each."""
+    """Files as the readers give them: (the figures, the file's name, its digest or bytes) each."""
     if isinstance(files, (str, bytes)) or not isinstance(files, Sequence):
         raise InputError(Problem(f"應為檔案的清單，收到的是 {type(files).__name__}。", field="上傳檔案",
                                  value=type(files).__name__))
     for position, item in enumerate(files, start=1):
         if not (isinstance(item, tuple) and len(item) == 3 and isinstance(item[0], pd.DataFrame)
-                and isinstance(item[1], str) and isinstance(item[2], (bytes, bytearray, memoryview))):
+                and isinstance(item[1], str) and isinstance(item[2], (FileDigest, bytes, bytearray, memoryview))):
             raise InputError(Problem("應為（讀出的數字表、檔名、檔案內容）。", field=f"上傳檔案第 {position} 個",
                                      value=inputs.shown(type(item).__name__)))
 

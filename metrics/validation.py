@@ -132,7 +132,7 @@ SMALLEST_VALUE = Decimal(10) ** -6
 def validate(frame: pd.DataFrame, plan: Plan | None, *, file: str) -> None:
     """Raise InputError listing every rule the tidy frame breaks (capped); return None when it is sound.
 
-    The frame holds the figures of the plan's own (year, unit); metrics.reading.validate_groups splits
+    The frame holds the figures of the plan's own (year, unit); metrics.intake.monthly.validate_groups splits
     an upload by (year, unit) and finds each group's plan."""
     if frame is None or frame.empty:
         raise InputError(Problem("檔案中沒有任何填報數值（表格內的數字欄都是空白）；請在當月欄位填入數字後再上傳",

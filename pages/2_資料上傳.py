@@ -6,11 +6,11 @@ import streamlit as st
 
 from metrics.presentation import frame_months, preview_summary, preview_table
 from metrics.accounts import Action
-from metrics.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
-from metrics.sources import distinct_files, repeated_text
+from metrics.intake.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
+from metrics.intake.selection import distinct_files, files_without_problems, repeated_text
 from ui.auth import refusal
 from ui.layout import reading, start_page
-from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, files_without_problems, history_list,
+from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list,
                        incomplete_warning, month_checklist, permission_problems, read_files, remap_expander,
                        settle_conflicts, show_mapping_needed, show_read, store_files, template_bytes, uploader_key, without_dropped)
 from ui.widgets import escape_markdown, show_problems

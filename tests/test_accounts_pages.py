@@ -48,7 +48,7 @@ def database(tmp_path, monkeypatch) -> str:
 def stored(url: str, unit: str) -> None:
     """A batch of `unit`'s figures, uploaded from the command line."""
     from metrics.catalogue import load_catalogue, plans_directory
-    from metrics.reading import read_upload
+    from metrics.intake.monthly import read_upload
 
     data = long_csv(unit)
     frame = read_upload(data, f"{unit}.csv", load_catalogue(plans_directory()))
@@ -318,7 +318,7 @@ def test_a_note_sent_after_the_login_ended_is_kept_until_the_person_logs_in_agai
 
 def test_the_audit_page_and_its_export_name_sources_columns_and_fields_as_users_do(database):
     from metrics.catalogue import load_catalogue, plans_directory
-    from metrics.reading import read_upload
+    from metrics.intake.monthly import read_upload
 
     writer = services(database)
     stored(database, "政風處")  # 發文總件數 112年1月 = 11

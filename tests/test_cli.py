@@ -147,7 +147,7 @@ def test_a_bad_file_is_named_with_its_cell(tmp_path):
     assert "Traceback" not in completed.stderr
 
 
-# ---- system exports through the command line (metrics.sources.read_any) ----
+# ---- system exports through the command line (metrics.intake.sources.read_any) ----
 
 # An export names neither its unit nor its year: the command line is told them, as the page's sidebar tells the app.
 PERIOD = ("--year", "112", "--unit", "政風處")

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalogues import SIDE_BY_SIDE
-from metrics import columnar, reading
+from metrics import columnar
+from metrics.intake import monthly
 from metrics.errors import InputError
 
 HEADER = "年度,月份,單位,項目代碼,數值"
@@ -17,7 +18,7 @@ HEADER = "年度,月份,單位,項目代碼,數值"
 
 def _outcome(data: bytes, filename: str) -> tuple[str, object]:
     try:
-        return "frame", reading.read_upload(data, filename, SIDE_BY_SIDE, year=112, unit="政風處")
+        return "frame", monthly.read_upload(data, filename, SIDE_BY_SIDE, year=112, unit="政風處")
     except InputError as error:
         return "refused", [str(problem) for problem in error.problems]
 

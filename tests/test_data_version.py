@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from catalogues import CATALOGUE
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.store import Store
 from test_pages import long_csv, metrics, open_app, texts
 from ui.data import DataVersion, Source, cached_on_source

@@ -197,7 +197,7 @@ def test_a_refused_export_carries_its_mapping_question() -> None:
 
 def test_a_saved_mapping_is_applied_to_an_export_that_was_refused(tmp_path) -> None:
     from metrics.exports.common import ExportRefused
-    from metrics.sources import read_any, remember_mapping
+    from metrics.intake.sources import read_any, remember_mapping
     from metrics.store import Store
 
     store = Store(f"sqlite:///{tmp_path / 'kpi.sqlite3'}")

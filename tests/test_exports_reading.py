@@ -146,7 +146,7 @@ def test_undecodable_bytes_are_explained() -> None:
     (b"x" * 2000, "a.csv", "超過上限"),
 ])
 def test_unacceptable_uploads(data: bytes, name: str, words: str) -> None:
-    """Refused by metrics.safety.check_upload (or the fallback check before it existed)."""
+    """Refused by metrics.intake.safety.check_upload (or the fallback check before it existed)."""
     with pytest.raises(InputError) as caught:
         read_export(data, name, PLAN_112, max_bytes=1000)
     assert words in str(caught.value)
@@ -252,7 +252,7 @@ def _workbook_with_cells(cells: dict[str, str], dimension: str = "A1:F2") -> byt
     ("AB40000", False),  # 40,000 × 28 = 1,120,000 cells: fine
 ])
 def test_a_sheet_whose_cells_really_reach_too_far_is_refused_before_loading(far_cell, refused):
-    from metrics.exports.reading import check_true_extent
+    from metrics.intake.extract import check_true_extent
 
     data = _workbook_with_cells({"A1": "文號", "B1": "收發別", far_cell: "x"})
     if refused:
@@ -273,19 +273,19 @@ def _archive(compression: int, member: bytes) -> bytes:
 @pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
 @pytest.mark.parametrize("chunk", [7, 1000, 16 * 1024 * 1024])
 def test_the_extent_scan_reads_a_member_exactly_as_zipfile_does(compression, chunk, monkeypatch):
-    from metrics.exports import reading
+    from metrics.intake import sheet_xml
 
     member = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (row, row, row * 7) for row in range(1, 3000))
     data = _archive(compression, member)
-    monkeypatch.setattr(reading, "_SCAN_CHUNK", chunk)
+    monkeypatch.setattr(sheet_xml, "SCAN_CHUNK", chunk)
     archive = zipfile.ZipFile(io.BytesIO(data))
-    chunks = list(reading.member_chunks(data, archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
+    chunks = list(sheet_xml.member_chunks(data, archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
     assert b"".join(chunks) == member
     assert max(map(len, chunks)) <= chunk
 
 
 def test_a_damaged_sheet_is_refused_by_the_extent_scan_in_words():
-    from metrics.exports import reading
+    from metrics.intake import sheet_xml
 
     member = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (row, row, row) for row in range(1, 3000))
     data = bytearray(_archive(zipfile.ZIP_DEFLATED, member))
@@ -294,7 +294,7 @@ def test_a_damaged_sheet_is_refused_by_the_extent_scan_in_words():
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     data[start:start + 20] = b"\xff" * 20
     with pytest.raises(InputError, match="公文清單.xlsx.*不是有效的 Excel 檔案"):
-        list(reading.member_chunks(bytes(data), archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
+        list(sheet_xml.member_chunks(bytes(data), archive, "xl/worksheets/sheet1.xml", "公文清單.xlsx"))
 
 
 def _sheet_archive(cells: str) -> zipfile.ZipFile:
@@ -319,7 +319,7 @@ def _sheet_archive(cells: str) -> zipfile.ZipFile:
     ("", (0, 0)),
 ])
 def test_the_exact_extent_places_every_cell_where_the_reader_does(cells, expected):
-    from metrics import safety
+    from metrics.intake import safety
 
     archive = _sheet_archive(cells)
     assert safety.exact_extent(archive, "工作表1", "xl/worksheets/sheet1.xml", "a.xlsx") == expected
@@ -333,7 +333,7 @@ def test_the_exact_extent_places_every_cell_where_the_reader_does(cells, expecte
     ('<row r="3"><c/><row r="4"><c/></row><c/></row>', "檔案可能已損毀"),  # a row inside a row
 ])
 def test_the_exact_extent_refuses_what_a_reader_could_place_anywhere(cells, phrase):
-    from metrics import safety
+    from metrics.intake import safety
 
     with pytest.raises(InputError, match=phrase):
         safety.exact_extent(_sheet_archive(cells), "工作表1", "xl/worksheets/sheet1.xml", "a.xlsx")
@@ -344,26 +344,24 @@ def test_the_exact_extent_refuses_what_a_reader_could_place_anywhere(cells, phra
                                   '<x:c r="A1"><v>1</v></x:c>', '<c r="a1"/>', '<c r="A1" foo=">" r="XFD1"/>',
                                   '<c r="A1" t="s" t="s" r="XFD1"/>', '<c r="A1" ph="1"/>'])
 def test_the_fast_scan_sends_every_unusual_cell_to_the_exact_count(cell):
-    from metrics import safety
-    from metrics.exports import reading
+    from metrics.intake import sheet_xml
 
     window = f'<row r="1">{cell}</row>'.encode()
-    assert reading.UNUSUAL_CELL.search(window) or safety.PREFIXED_CELL.search(window)
+    assert sheet_xml.UNUSUAL_CELL.search(window) or sheet_xml.PREFIXED_CELL.search(window)
 
 
 @pytest.mark.parametrize("cell", ['<c r="A1"><v>1</v></c>', '<c r="Z999999" s="3" t="s"><v>1</v></c>', '<c r="B2"/>',
                                   '<c r="D4" t="n" s="12"><v>1</v></c>',
                                   '<c r="C3" t="inlineStr"><is><t>x</t></is></c>'])
 def test_the_fast_scan_lets_ordinary_cells_pass(cell):
-    from metrics import safety
-    from metrics.exports import reading
+    from metrics.intake import sheet_xml
 
     window = f'<row r="1">{cell}</row>'.encode()
-    assert not (reading.UNUSUAL_CELL.search(window) or safety.PREFIXED_CELL.search(window))
+    assert not (sheet_xml.UNUSUAL_CELL.search(window) or sheet_xml.PREFIXED_CELL.search(window))
 
 
 def test_the_extent_scan_stops_at_the_size_the_zip_declares():
-    from metrics.exports import reading
+    from metrics.intake import sheet_xml
 
     member = b"<row>" + b"<c/>" * 100_000 + b"</row>"
     data = bytearray(_archive(zipfile.ZIP_DEFLATED, member))
@@ -374,14 +372,14 @@ def test_the_extent_scan_stops_at_the_size_the_zip_declares():
     data[position + 24:position + 28] = (info.file_size // 10).to_bytes(4, "little")
     lying = zipfile.ZipFile(io.BytesIO(bytes(data)))
     with pytest.raises(InputError, match="檔案可能已損毀"):
-        list(reading.member_chunks(bytes(data), lying, "xl/worksheets/sheet1.xml", "公文清單.xlsx", 4096))
+        list(sheet_xml.member_chunks(bytes(data), lying, "xl/worksheets/sheet1.xml", "公文清單.xlsx", 4096))
 
 
 def test_a_row_of_cells_without_positions_is_refused_before_the_sheet_is_loaded(monkeypatch):
     """16,000 cells written without r="…" in row 60,000 of a 2 KB export: a 30 GB grid that would abort the server."""
     from catalogues import CATALOGUE
     from hostile_corpus import unaddressed_row
-    from metrics import sources
+    from metrics.intake import sources
 
     monkeypatch.setattr(sources, "QUICK_TEMPLATE_BYTES", 0)  # straight to the export reader, as a large file goes
     with pytest.raises(InputError, match="實際延伸到第 60,000 列、第 16,000 欄"):
@@ -393,7 +391,7 @@ def test_an_export_written_without_cell_positions_reads_as_with_them(monkeypatch
     reader must agree with the same sheet written with positions."""
     from catalogues import CATALOGUE
     from hostile_corpus import DOCUMENT_HEADER, sheet_xml, workbook
-    from metrics import sources
+    from metrics.intake import sources
 
     def text(value: str) -> str:
         return f'<is><t>{value}</t></is>'

@@ -16,12 +16,13 @@ import pytest
 
 import hostile_corpus as corpus
 from catalogues import CATALOGUE, PLAN_112
-from metrics import safety
+from metrics.intake import safety
 from metrics.errors import InputError
 from metrics.exports import read_export
-from metrics.exports.reading import MAX_SHEET_CELLS as EXPORT_SHEET_CELLS
-from metrics.reading import MAX_SHEET_CELLS as TEMPLATE_SHEET_CELLS, read_upload
-from metrics.sources import read_any
+from metrics.intake.monthly import read_upload
+from metrics.intake import sheet_xml
+from metrics.intake.safety import EXPORT_SHEET_CELLS, TEMPLATE_SHEET_CELLS
+from metrics.intake.sources import read_any
 from metrics.template import build_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,14 +90,14 @@ def test_a_sparse_export_reaching_far_is_refused_before_fastexcel_allocates_it()
     data = corpus.sparse_column("Z999999")  # 26 million cells: under the export ceiling of 30 million
     limit = safety.allowed_cells(len(data), EXPORT_SHEET_CELLS)
     assert 999_999 * 26 < EXPORT_SHEET_CELLS and limit < 999_999 * 26
-    from metrics.exports.reading import check_true_extent
+    from metrics.intake.extract import check_true_extent
 
     with pytest.raises(InputError, match=f"第 999,999 列、第 26 欄（約 25,999,974 格），超過可讀取的上限 {limit:,} 格"):
         check_true_extent(data, "工作表1", "稀疏.xlsx")
 
 
 def test_a_dense_real_sheet_within_the_single_letter_columns_is_not_refused():
-    from metrics.exports.reading import check_true_extent
+    from metrics.intake.extract import check_true_extent
 
     rows = "".join(f'<row r="{row}"><c r="A{row}"><v>{row}</v></c><c r="O{row}"><v>1</v></c></row>'
                    for row in range(1, 3001))
@@ -161,7 +162,7 @@ def test_the_same_template_without_the_external_formula_is_read():
     ("", None),
 ])
 def test_external_link_number(formula, expected):
-    assert safety.external_link_number(formula) == expected
+    assert sheet_xml.external_link_number(formula) == expected
 
 
 def test_data_connections_are_ignored_and_said_so():
@@ -186,7 +187,7 @@ def test_the_app_accepts_uploads_as_large_as_the_largest_kind():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     largest = max(safety.TEMPLATE_MAX_BYTES, safety.EXPORT_MAX_BYTES)
     assert config["server"]["maxUploadSize"] * 1024 * 1024 >= largest
-    from metrics import sources
+    from metrics.intake import sources
     from metrics.exports.common import DEFAULT_MAX_BYTES
 
     assert sources.TEMPLATE_MAX_BYTES == safety.TEMPLATE_MAX_BYTES

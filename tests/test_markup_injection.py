@@ -19,7 +19,7 @@ from catalogues import CATALOGUE
 from markup import seen
 from metrics.planning import seed_store, stored_catalogue
 from metrics.errors import KpiError
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.store import Store
 from signing import EVERYTHING, services, sign_in, token
 from test_pages import PAGES, SAMPLE, TIMEOUT

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
 from catalogues import CATALOGUE, PLAN_112
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.store import Store
 from metrics.template import build_template
 from signing import sign_in
@@ -466,7 +466,7 @@ def test_an_export_needing_a_mapping_shows_a_form_and_is_remembered(database):
     assert not app.exception
 
     from metrics.exports import MappingNeeded
-    from metrics.sources import read_any
+    from metrics.intake.sources import read_any
 
     with pytest.raises(MappingNeeded) as caught:
         read_any(odd, "odd.csv", CATALOGUE, year=112, unit="政風處")
@@ -510,7 +510,7 @@ def test_an_unrecognizable_file_is_explained_in_plain_words_and_its_kind_asked(d
 
 def test_a_remembered_mapping_can_be_changed(database):
     from metrics.exports import MappingNeeded
-    from metrics.sources import read_any, remember_mapping
+    from metrics.intake.sources import read_any, remember_mapping
 
     odd = export_bytes(kind_header="方向", kind="csv")
     with pytest.raises(MappingNeeded) as caught:

@@ -23,7 +23,7 @@ from metrics.errors import RenderingUnavailable
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
 from metrics.pdf_report import TRUNCATED, build_pdf, find_browser, find_font, report_page
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "112-full-year.csv"

@@ -12,7 +12,7 @@ from signing import make_account, sign_in
 
 from catalogues import CATALOGUE
 from metrics.planning import stored_catalogue
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.store import Store
 from ui.plans import editor_key
 from markup import seen

@@ -18,7 +18,7 @@ from metrics.errors import InputError, PlanError
 from metrics.evaluation import evaluate, multi_year_points
 from metrics.figures import Figures
 from metrics.planning import file_differences, plan_version, save_plan, seed_store, stored_catalogue
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.store import Store
 
 FILES = load_catalogue(FIXTURE_PLANS)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from metrics.errors import InputError
 from metrics.figures import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112, SIDE_BY_SIDE
-from metrics.reading import load_grids, read_upload
+from metrics.intake.monthly import load_grids, read_upload
 from metrics.template import build_template
 
 REPOSITORY = Path(__file__).resolve().parent.parent

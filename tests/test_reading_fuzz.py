@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from metrics.errors import KpiError
 from metrics.figures import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.template import build_template
 
 FUZZ = settings(max_examples=34, deadline=None, database=None,

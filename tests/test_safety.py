@@ -15,10 +15,11 @@ import openpyxl
 import pytest
 
 from catalogues import CATALOGUE
-from metrics import safety
+from metrics.intake import safety
 from metrics.errors import InputError
-from metrics.reading import read_upload
-from metrics.safety import cell_name, check_upload, column_letters, describe_mismatch, extension_of, inspect_workbook
+from metrics.intake.monthly import read_upload
+from metrics.intake.safety import check_upload, describe_mismatch, extension_of, inspect_workbook
+from metrics.intake.sheet_xml import cell_name, column_letters
 
 MAIN_NAMESPACE = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -317,7 +318,7 @@ def test_a_sheet_reaching_too_far_is_refused_before_it_is_read():
     with pytest.raises(InputError) as caught:
         inspect_workbook(data, "a.xlsx")
     message = str(caught.value)
-    limit = safety.allowed_cells(len(data), safety.MAX_SHEET_CELLS)  # a sparse file is allowed fewer cells
+    limit = safety.allowed_cells(len(data), safety.TEMPLATE_SHEET_CELLS)  # a sparse file is allowed fewer cells
     assert f"從 A1 延伸到 ZZ200000（200,000 列 × 702 欄），超過可讀取的上限 {limit:,} 格" in message
     with pytest.raises(InputError, match="延伸到 ZZ200000"):
         read_upload(data, "a.xlsx", CATALOGUE, year=112, unit="政風處")

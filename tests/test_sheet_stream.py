@@ -1,4 +1,4 @@
-"""The streaming column reader of large export sheets (metrics.exports.sheet_stream) gives exactly what
+"""The streaming column reader of large export sheets (metrics.intake.sheet_stream) gives exactly what
 fastexcel gives for the same columns, or declines and leaves the sheet to fastexcel."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalogues import PLAN_112
-from metrics import safety
+from metrics.intake import safety
 from metrics.errors import InputError
-from metrics.exports import read_export, reading, sheet_stream
+from metrics.exports import read_export
+from metrics.intake import extract, sheet_stream
 from metrics.exports.common import column_letter
 from synthetic_exports import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, write_large_xlsx
 
@@ -133,17 +134,17 @@ def workbook(rows: dict[int, dict[int, str]], *, date1904: bool = False, styles:
 
 
 def streamed(data: bytes, header_row: int, columns: dict[str, int], head: int | None = None):
-    sampler = reading.XlsxSampler(data, "公文清單.xlsx")
+    sampler = extract.XlsxSampler(data, "公文清單.xlsx")
     parts = sheet_stream.WorkbookParts(sampler.sheets[0][1], sampler.date1904)
     return sheet_stream.read_columns(data, sampler.archive, parts, "公文", header_row, columns, "公文清單.xlsx",
-                                     safety.allowed_cells(len(data), reading.MAX_SHEET_CELLS), head)
+                                     safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS), head)
 
 
 def assert_same_as_fastexcel(data: bytes, header_row: int, columns: dict[str, int], head: int | None = None):
     read = streamed(data, header_row, columns, head)
     assert read is not None, "an ordinary sheet must take the streaming path"
     series, rows = read
-    expected_series, expected_rows = reading._load_with_fastexcel(data, "公文", header_row, columns, "公文清單.xlsx",
+    expected_series, expected_rows = extract._load_with_fastexcel(data, "公文", header_row, columns, "公文清單.xlsx",
                                                                   head)
     assert rows.tolist() == expected_rows.tolist()
     for name in columns:
@@ -359,7 +360,7 @@ def test_a_cell_calamine_cannot_read_leaves_the_sheet_to_fastexcel_which_says_so
     data = _raw_sheet(f'<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"{value}</row>')
     assert streamed(data, 0, {"a": 0}) is None
     with pytest.raises(InputError, match="無法讀取 Excel 工作表"):
-        reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
+        extract.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
 
 
 @pytest.mark.parametrize("cells", [
@@ -385,7 +386,7 @@ def test_a_sheet_not_written_the_ordinary_way_is_left_to_fastexcel(cells):
     data = _raw_sheet(cells)
     assert streamed(data, 0, {"a": 0}) is None
     try:
-        reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")  # fastexcel reads or refuses it
+        extract.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")  # fastexcel reads or refuses it
     except InputError:
         pass
 
@@ -402,18 +403,18 @@ def test_a_sheet_reaching_too_far_is_refused_before_anything_is_allocated(far_ce
     data = _raw_sheet(cells)
     if refused:
         with pytest.raises(InputError, match="超過可讀取的上限|超出 Excel 的範圍"):
-            reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
+            extract.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
     else:
-        series, rows = reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
+        series, rows = extract.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
         assert streamed(data, 0, {"a": 0}) is not None
 
 
 def test_an_ordinary_sheet_reaching_too_far_is_refused_naming_its_extent():
     cells = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="999999"><c r="Z999999"><v>1</v></c></row>'
     data = _raw_sheet(cells)
-    limit = safety.allowed_cells(len(data), reading.MAX_SHEET_CELLS)
+    limit = safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS)
     with pytest.raises(InputError, match=f"第 999,999 列、第 26 欄（約 25,999,974 格），超過可讀取的上限 {limit:,} 格"):
-        reading.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
+        extract.load_xlsx_columns(data, "公文", 0, {"a": 0}, "公文清單.xlsx")
 
 
 def _document_log(rows: int) -> bytes:

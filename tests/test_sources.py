@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from metrics import sources
+from metrics.intake import sources
 from metrics.errors import InputError
 from metrics.exports import ExportOptions, MappingNeeded
 from synthetic_exports import csv_bytes, xlsx_bytes
 from catalogues import CATALOGUE, PLAN_112
-from metrics.sources import (KIND_LABELS, REMEMBERED_NOTE, KindNeeded, logical_names, mapping_choices, mapping_problems,
+from metrics.intake.sources import (KIND_LABELS, REMEMBERED_NOTE, KindNeeded, logical_names, mapping_choices, mapping_problems,
                              mapping_reason, read_any, remember_mapping, remembered_mapping)
 from metrics.store import Store
 from metrics.template import build_template
@@ -372,14 +372,14 @@ def test_a_mapping_meant_for_an_export_leaves_a_template_alone() -> None:
     ([("a.csv", b"1"), ("a.csv", b"2")], ["a.csv", "a.csv"], []),  # same name, other content: both read
 ])
 def test_distinct_files(files, kept, repeated) -> None:
-    from metrics.sources import distinct_files
+    from metrics.intake.selection import distinct_files
 
     found, skipped = distinct_files(files)
-    assert [name for name, _ in found] == kept and skipped == repeated
+    assert [upload.name for upload in found] == kept and skipped == repeated
 
 
 def test_repeated_text() -> None:
-    from metrics.sources import repeated_text
+    from metrics.intake.selection import repeated_text
 
     assert repeated_text([("a.csv", "a.csv"), ("b.csv", "a.csv")]) == (
         "已略過重複選取的檔案：「a.csv」（選取了兩次）、「b.csv」（與「a.csv」內容相同）；每個檔案只讀取與儲存一次。")

@@ -110,7 +110,7 @@ def test_every_plan_gets_its_own_template(plan) -> None:
 
 @pytest.mark.parametrize("plan", EVERY_PLAN, ids=lambda plan: plan.label)
 def test_every_plans_template_once_filled_reads_back_as_that_plans_figures(plan) -> None:
-    from metrics.reading import read_upload
+    from metrics.intake.monthly import read_upload
 
     catalogue = SAMPLE_CATALOGUE.with_plans({**SAMPLE_CATALOGUE.plans, **SIDE_BY_SIDE.plans, TRANSPORT_114.key: TRANSPORT_114})
     values = {(monthly_field.code, 3): Decimal(0) for monthly_field in plan.fields}

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from catalogues import CATALOGUE, FIXTURE_PLANS
 from signing import sign_in
 from synthetic_exports import xlsx_bytes
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.store import Store
 from markup import seen
 from test_pages import SAMPLE, long_csv, open_app, store_sample, stored_values, texts, upload

@@ -16,7 +16,7 @@ from metrics.catalogue import Catalogue, load_catalogue, plans_directory, sample
 from metrics.errors import InputError, KpiError
 from metrics.figures import empty_tidy_frame
 from metrics.planning import seed_store, stored_catalogue
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.store import BatchInfo, Store, default_url
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,17 +3,15 @@ export — refuse them all if any has a problem or still needs a column mapping,
 change, then store each file as one batch.
 
 Reads are cached on content (the bytes' digest, the name, the export options and the mapping) in a
-cache of our own rather than st.cache_data: a read reports progress to a bar drawn outside it, which
-st.cache_data would try to replay on a cache hit. A remembered mapping is looked up in the store on
-every run, outside the cache, so a mapping saved a moment ago applies at once.
+cache of our own (metrics.intake.sources.ReadCache) rather than st.cache_data: a read reports progress to a bar
+drawn outside it, which st.cache_data would try to replay on a cache hit. A remembered mapping is looked
+up in the store on every run, outside the cache, so a mapping saved a moment ago applies at once.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,17 +19,18 @@ import streamlit as st
 
 from metrics.accounts import Action
 from metrics.batches import counts_text, undo_effects
-from metrics.completeness import checklist_details, checklist_frame, incomplete_after, lacking_text
+from metrics.completeness import checklist_details, checklist_frame
 from metrics.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
 from metrics.errors import InputError, KpiError, Problem, StoreBusy
-from metrics.figures import Figures
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded
 from metrics.exports.common import LeftOut
 from metrics.presentation import history_rows, month_label, taiwan_time
-from metrics.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, Attempt, KindNeeded, SourceRead,
-                             attempt, kind_problems, mapping_choices, mapping_reason, read_any, remember_mapping,
-                             with_remembered)
+from metrics.intake import Upload
+from metrics.intake.selection import incomplete_lines, unpermitted
+from metrics.intake.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, FileRead, KindNeeded,
+                                    ReadCache, kind_problems, mapping_choices, mapping_reason, read_file,
+                                    remember_mapping)
 from metrics.services import Actor, Services
 from metrics.store import BatchInfo
 from metrics.template import build_template
@@ -42,7 +41,6 @@ from ui.widgets import (ask_confirmation, confirmation_buttons, escape_markdown,
 
 UPLOADER_GENERATION = "upload_generation"
 NO_COLUMN = "（無此欄位）"
-CACHE_ENTRIES = 32
 PRIVACY_NOTICE = (
     "**個人資料保護**：系統匯出檔（公文清單、人事名冊、歲出預算執行表、政風案件紀錄）只在讀取時使用，"
     "資料庫只儲存每月的合計數字。姓名、身分證字號、陳情人、案由與公文主旨等內容，以及原始檔案本身，"
@@ -50,89 +48,26 @@ PRIVACY_NOTICE = (
 )
 
 
-@dataclass(frozen=True)
-class ReadFile:
-    name: str
-    data: bytes
-    read: SourceRead | None
-    problems: tuple[Problem, ...] = ()
-    needed: MappingNeeded | None = None  # the columns still need the user's choice
-    remembered: tuple[MappingNeeded, str, dict] | None = None  # the question a saved mapping answered
-    question: MappingNeeded | None = None  # a refused export's header row: its columns may be matched wrongly
-    digest: str = ""  # SHA-256 of data, computed once when the file is read
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return self.read.frame
-
-
-class ReadCache:
-    """The latest reads, shared by all sessions; what it holds is never modified (copies are made)."""
-
-    def __init__(self, entries: int = CACHE_ENTRIES):
-        self.entries = entries
-        self.lock = threading.Lock()
-        self.outcomes: OrderedDict[tuple, Attempt] = OrderedDict()
-
-    def get(self, key: tuple) -> Attempt | None:
-        with self.lock:
-            outcome = self.outcomes.get(key)
-            if outcome is not None:
-                self.outcomes.move_to_end(key)
-            return outcome
-
-    def put(self, key: tuple, outcome: Attempt) -> None:
-        with self.lock:
-            self.outcomes[key] = outcome
-            while len(self.outcomes) > self.entries:
-                self.outcomes.popitem(last=False)
-
-
 @st.cache_resource(show_spinner=False)
 def read_cache() -> ReadCache:
     return ReadCache()
 
 
-def read_one(data: bytes, name: str, options: ExportOptions, month: int | None, context: Context, *, digest: str,
-             source: str | None = None, mapping: Mapping[str, str | None] | None = None,
-             progress: Callable[[float, str], None] | None = None) -> Attempt:
-    """One file read for the page's (year, unit) against the plans in force (their data version is in the key)."""
-    key = (digest, name, options, month, source, tuple(sorted((mapping or {}).items())), context.source.data_version,
-           context.year, context.unit)
-    cache = read_cache()
-    outcome = cache.get(key)
-    if outcome is None:
-        outcome = attempt(lambda: read_any(data, name, context.source.official, year=context.year, unit=context.unit,
-                                           source=source, mapping=mapping, options=options, month=month,
-                                           progress=progress))
-        cache.put(key, outcome)
-    return outcome
-
-
-def read_files(files: Sequence[tuple[str, bytes]], context: Context, options: ExportOptions,
-               month: int | None) -> list[ReadFile]:
-    store = context.source.store
+def read_files(files: Sequence[Upload], context: Context, options: ExportOptions,
+               month: int | None) -> list[FileRead]:
+    """Each file read for the page's (year, unit) against the plans in force (their data version is in the
+    cache key), with a progress bar; the command line's path too (metrics.intake.sources.read_upload)."""
     bar = st.progress(0.0, text="讀取檔案中…")
     results = []
-    for number, (name, data) in enumerate(files, start=1):
-        def report(fraction: float, message: str, number: int = number, name: str = name) -> None:
+    for number, upload in enumerate(files, start=1):
+        def report(fraction: float, message: str, number: int = number, name: str = upload.name) -> None:
             bar.progress(min((number - 1 + fraction) / len(files), 1.0),
                          text=f"讀取第 {number:,} / {len(files):,} 個檔案「{escape_markdown(name)}」：{escape_markdown(message)}")
 
         report(0.0, "開始")
-        digest = hashlib.sha256(data).hexdigest()
-        try:  # the command line's path too (metrics.sources.with_remembered): a saved mapping applies at once
-            outcome = with_remembered(
-                lambda source, mapping, data=data, name=name, digest=digest, report=report: read_one(
-                    data, name, options, month, context, digest=digest, source=source, mapping=mapping,
-                    progress=report),
-                store, year=context.year, unit=context.unit)
-        except KpiError as error:
-            results.append(ReadFile(name, data, None, (Problem(f"無法讀取已儲存的欄位對應：{error}", name),),
-                                    digest=digest))
-            continue
-        results.append(ReadFile(name, data, outcome.read, outcome.problems, outcome.needed, outcome.remembered,
-                                None if outcome.remembered else outcome.question, digest=digest))
+        results.append(read_file(upload, context.source.official, year=context.year, unit=context.unit,
+                                 mappings=context.source.store, options=options, month=month, progress=report,
+                                 cache=read_cache(), cache_key=(context.source.data_version,)))
     bar.empty()
     return results
 
@@ -149,7 +84,7 @@ def export_settings(year: int) -> tuple[ExportOptions, int | None]:
     return ExportOptions(**flags, amount_unit=unit), month
 
 
-def show_read(read_file: ReadFile) -> None:
+def show_read(read_file: FileRead) -> None:
     """What a file was recognized as and, for an export, its rows, notes, exclusions and masked preview."""
     read = read_file.read
     if not read.is_export:
@@ -180,7 +115,7 @@ def show_left_out(left_out: LeftOut) -> None:
 
 
 def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
-                 current: tuple[str, dict] | None = None, data: bytes | None = None) -> None:
+                 current: tuple[str, dict] | None = None, upload: Upload | None = None) -> None:
     """Which header is which column: a selectbox of the file's headers (with example values) per column, saved in
     the store. For a file nothing recognized, the kind of file is chosen first, the template and the long table
     among them: for those, what the file lacks to be read as one."""
@@ -196,8 +131,8 @@ def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
         st.info("請先選擇這個檔案是哪一種檔案。" if choose_kind else "請先選擇這個檔案是哪一種系統匯出。")
         return
     if source not in SOURCES:
-        if data is not None:
-            problems = kind_problems(data, name, source, context.source.official, year=context.year,
+        if upload is not None:
+            problems = kind_problems(upload, name, source, context.source.official, year=context.year,
                                      unit=context.unit)
             show_problems(name, problems or [Problem(f"此檔案可以讀成{KIND_NAMES[source]}，請重新選擇檔案", name)])
         return
@@ -240,7 +175,7 @@ def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
     st.rerun()
 
 
-def show_mapping_needed(context: Context, index: int, read_file: ReadFile) -> None:
+def show_mapping_needed(context: Context, index: int, read_file: FileRead) -> None:
     needed = read_file.needed
     with st.container(border=True):
         if isinstance(needed, KindNeeded):
@@ -251,41 +186,30 @@ def show_mapping_needed(context: Context, index: int, read_file: ReadFile) -> No
         else:
             st.warning(f"**{escape_markdown(read_file.name)}**：需要指定欄位對應。{escape_markdown(mapping_reason(needed))}"
                        "請選擇資料種類與各欄位對應的標題，儲存後會自動重新讀取（只需設定一次）。")
-        mapping_form(context, index, read_file.name, needed, data=read_file.data)
+        mapping_form(context, index, read_file.name, needed, upload=read_file.upload)
 
 
-def remap_expander(context: Context, index: int, read_file: ReadFile) -> None:
+def remap_expander(context: Context, index: int, read_file: FileRead) -> None:
     """For a file read with a saved mapping, or an export refused for its content: a way to (re)map its columns."""
     if read_file.remembered is not None:
         needed, source, mapping = read_file.remembered
         with st.expander("重新指定欄位對應（目前套用先前儲存的對應）"):
-            mapping_form(context, index, read_file.name, needed, (source, mapping), data=read_file.data)
+            mapping_form(context, index, read_file.name, needed, (source, mapping), upload=read_file.upload)
     elif read_file.question is not None:
         question = read_file.question
         with st.expander("欄位辨識有誤？重新指定欄位對應（目前為系統自動辨識的對應）"):
             mapping_form(context, index, read_file.name, question, (question.source, question.guesses),
-                         data=read_file.data)
+                         upload=read_file.upload)
 
 
-def incomplete_warning(context: Context, files: Sequence[ReadFile]) -> None:
-    """Months the selected files bring figures for that would still be incomplete once stored, by the plan of
-    each (year, unit) the files speak for."""
-    frame = pd.concat([read.frame for read in files if read.read is not None], ignore_index=True)
-    if frame.empty:
-        return
-    stored = context.source.frame if not context.source.is_sample else frame.iloc[0:0]  # the sample is not stored
-    lines = []
-    for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])}):
-        plan = context.source.official.find(year, unit)
-        if plan is None:
-            continue
-        current = Figures.from_frame(plan, stored)
-        prefix = "" if plan.key == context.plan.key else f"{plan.unit_name} "
-        lines += [f"- {prefix}{lacking_text(plan, entry, limit=12)}" for entry in incomplete_after(current, frame)]
+def incomplete_warning(context: Context, files: Sequence[FileRead]) -> None:
+    """Months the selected files bring figures for that would still be incomplete once stored."""
+    lines = incomplete_lines(files, context.source.official, None if context.source.is_sample else context.source.frame,
+                             context.plan.key)
     if lines:
         st.warning("**儲存後下列月份的數字仍不齊全**：這些月份不會成為預設的「統計至」月份；"
                    "若以它們為統計月份，缺少的項目會使指標顯示落後。請一併上傳其餘的檔案，或確認後仍可儲存。\n\n"
-                   + "\n".join(lines), icon=":material/rule:")
+                   + "\n".join(f"- {line}" for line in lines), icon=":material/rule:")
 
 
 def month_checklist(context: Context) -> None:
@@ -300,34 +224,20 @@ def month_checklist(context: Context) -> None:
             st.markdown("\n".join(f"- {line}" for line in details))
 
 
-def permission_problems(context: Context, files: Sequence[ReadFile]) -> dict[str, list[str]]:
+def permission_problems(context: Context, files: Sequence[FileRead]) -> dict[str, list[str]]:
     """Files with figures of a unit the account may not report (by file name), each named with the core's reason."""
-    problems: dict[str, list[str]] = {}
-    for read in files:
-        if read.read is None:
-            continue
-        for year, unit in sorted({(int(year), str(unit)) for year, unit in zip(read.frame["year"], read.frame["unit"])}):
-            decision = context.can(Action.UPLOAD, unit)
-            if not decision.allowed:
-                problems.setdefault(read.name, []).append(
-                    f"「{escape_markdown(read.name)}」含有{escape_markdown(unit)} {year}年的數字：{escape_markdown(decision.reason)}。")
-    return problems
+    refused = unpermitted(files, lambda unit: context.can(Action.UPLOAD, unit))
+    return {name: [f"「{escape_markdown(name)}」含有{escape_markdown(unit)} {year}年的數字：{escape_markdown(reason)}。" for year, unit, reason in periods]
+            for name, periods in refused.items()}
 
 
-def files_without_problems(files: Sequence[ReadFile], not_permitted: Mapping[str, object]) -> list[str]:
-    """The names of the files read cleanly that the account may store: a refused file is never one of them."""
-    return [read.name for read in files
-            if read.read is not None and not read.problems and read.needed is None and read.name not in not_permitted]
-
-
-def store_files(context: Context, files: Sequence[ReadFile], choices: Mapping[Key, int] | None = None) -> bool:
+def store_files(context: Context, files: Sequence[FileRead], choices: Mapping[Key, int] | None = None) -> bool:
     """Each file as one batch, in the order chosen, all in one transaction: every file is stored or none.
     Nothing reaches here unless every file was read cleanly and every conflict between them settled (`choices`:
     which file's value is kept); the core checks the account and the conflicts once more."""
     with st.status(f"儲存 {len(files):,} 個檔案…", expanded=False) as status:
         try:
-            results = context.services.upload(context.actor, [(read.frame, read.name, read.data) for read in files],
-                                              choices)
+            results = context.services.upload(context.actor, [read.stored() for read in files], choices)
         except StoreBusy as error:  # the files stay selected: the same button tries again
             flash("warning", f"{escape_markdown(error)}所選的檔案仍在下方，稍候再按一次「確認儲存」即可。")
             status.update(label="資料庫忙碌中，未儲存", state="error")
@@ -355,17 +265,17 @@ def set_aside(digest: str, dropped: bool) -> None:
     st.session_state[dropped_key()] = kept_out | {digest} if dropped else kept_out - {digest}
 
 
-def without_dropped(files: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+def without_dropped(files: Sequence[Upload]) -> list[Upload]:
     """The selection less the files the user chose not to use, each of those named with a way to take it back."""
     kept_out = st.session_state.get(dropped_key(), set())
     kept = []
-    for index, (name, data) in enumerate(files):
-        digest = hashlib.sha256(data).hexdigest()
+    for index, upload in enumerate(files):
+        digest = upload.digest
         if digest not in kept_out:
-            kept.append((name, data))
+            kept.append(upload)
             continue
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.info(f"「{escape_markdown(name)}」已設為不使用：不會讀取，也不會儲存。", icon=":material/block:")
+        text.info(f"「{escape_markdown(upload.name)}」已設為不使用：不會讀取，也不會儲存。", icon=":material/block:")
         button.button("恢復使用", key=f"restore_{index}_{digest[:12]}", on_click=set_aside, args=(digest, False))
     return kept
 
@@ -388,7 +298,7 @@ class Settled:
     frames: list[pd.DataFrame]  # each file's figures as they will be stored
 
 
-def settle_conflicts(context: Context, files: Sequence[ReadFile]) -> Settled | None:
+def settle_conflicts(context: Context, files: Sequence[FileRead]) -> Settled | None:
     """The values files of the selection disagree on, side by side, and the ways to settle them: a file not used,
     one file's values for all, or a choice per value. None while any conflict is open (nothing may be stored)."""
     names = [read.name for read in files]

@@ -27,17 +27,18 @@ from metrics.exports.common import (
     preview_frame,
 )
 from metrics.exports.detect import Located, locate, located_mapping_needed
-from metrics.exports.reading import (
+from metrics.intake.extract import (
     CsvLayout,
     SheetSample,
-    XlsxSampler,
-    check_upload,
-    csv_layout,
+    csv_layout_of,
     csv_sample,
     load_csv_columns,
     load_xlsx_columns,
+    samples_of,
 )
+from metrics.intake.upload import Upload
 from metrics.plan import Plan
+from metrics.intake.safety import check_upload
 
 
 def _ignore(fraction: float, message: str) -> None:
@@ -47,30 +48,30 @@ def _ignore(fraction: float, message: str) -> None:
 @dataclass
 class _Opened:
     kind: str  # xlsx | csv
-    data: bytes
+    upload: Upload
     samples: list[SheetSample]
     layout: CsvLayout | None = None
+    data: bytes = b""  # CSV: the bytes to parse (UTF-16 re-encoded as UTF-8)
     offsets: list[int] | None = None  # CSV: byte offset after each sampled record
     widths: list[int] | None = None  # CSV: field count of each sampled record
     encoding: str = ""
-    sampler: XlsxSampler | None = None  # xlsx: the workbook as opened, read again for the used columns
 
 
-def _open(data: bytes, filename: str, max_bytes: int) -> _Opened:
-    kind = check_upload(data, filename, max_bytes)
+def _open(upload: Upload, max_bytes: int) -> _Opened:
+    """The export checked and its first rows sampled, as kept on the upload for every later step."""
+    kind = check_upload(upload, max_bytes=max_bytes)
     if kind == "xlsx":
         try:
-            sampler = XlsxSampler(data, filename)
-            samples = sampler.samples()
+            samples = samples_of(upload)
         except InputError:
             raise
         except Exception as error:  # a damaged archive or XML: one sentence for the user
             raise InputError(Problem(f"無法開啟 Excel 檔（{type(error).__name__}），"
-                                     "請用 Excel 開啟確認後另存為 .xlsx 再上傳", filename)) from error
-        return _Opened(kind, data, samples, sampler=sampler)
-    data, layout = csv_layout(data, filename)
-    sample, offsets, widths = csv_sample(data, layout)
-    return _Opened(kind, data, [sample], layout, offsets, widths, layout.label)
+                                     "請用 Excel 開啟確認後另存為 .xlsx 再上傳", upload.name)) from error
+        return _Opened(kind, upload, samples)
+    data, layout = csv_layout_of(upload)
+    sample, offsets, widths = upload.once("csv_sample", lambda: csv_sample(data, layout))
+    return _Opened(kind, upload, [sample], layout, data, offsets, widths, layout.label)
 
 
 def _load(opened: _Opened, located: Located, filename: str, options: ExportOptions,
@@ -78,8 +79,8 @@ def _load(opened: _Opened, located: Located, filename: str, options: ExportOptio
     columns = {name: index for name, index in located.resolution.columns.items()
                if located.spec.column(name).needed(options)}
     if opened.kind == "xlsx":
-        series, rows = load_xlsx_columns(opened.data, located.sheet, located.header_row, columns, filename, head,
-                                         progress, opened.sampler)
+        series, rows = load_xlsx_columns(opened.upload, located.sheet, located.header_row, columns, head=head,
+                                         progress=progress)
     else:
         offset = opened.offsets[located.header_row]
         width = max([*opened.widths[located.header_row:], max(columns.values()) + 1])
@@ -109,10 +110,11 @@ def _drop_blank_rows(table: ExportTable) -> tuple[ExportTable, np.ndarray]:
     return (table.take(keep), dropped) if dropped.size else (table, dropped)
 
 
-def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = None,
+def read_export(data: bytes | Upload, filename: str, plan: Plan, *, source: str | None = None,
                 mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
                 month: int | None = None, progress: Progress | None = None,
-                max_bytes: int = DEFAULT_MAX_BYTES, preview_rows: int = PREVIEW_ROWS) -> ExportResult:
+                max_bytes: int = DEFAULT_MAX_BYTES, preview_rows: int = PREVIEW_ROWS,
+                located: Located | None = None) -> ExportResult:
     """Turn one uploaded system export into the tidy frame of monthly figures.
 
     source: 'document_log' | 'roster' | 'ledger' | 'case_log', detected from the headers when None.
@@ -122,6 +124,8 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
         read from the title), and the last month a log speaks for.
     plan: the plan of the unit and year the export speaks for (an export names neither): its rows must
         fall in the plan's year, and its figures are the plan's unit's.
+    located: where the first look found the header and columns for this source and mapping, when it was
+        taken already (metrics.intake.readers.first_look); else the first rows are looked at here.
     Raises MappingNeeded when the source or its columns are uncertain, InputError for bad content
     (ExportRefused, carrying the mapping question, once the header row is known).
     """
@@ -130,9 +134,9 @@ def read_export(data: bytes, filename: str, plan: Plan, *, source: str | None = 
     if month is not None and not 1 <= month <= 12:
         raise InputError(Problem(f"資料月份「{month}」須為 1 至 12", filename))
     report(0.0, "檢查檔案")
-    opened = _open(data, filename, max_bytes)
+    opened = _open(Upload.of(data, filename), max_bytes)
     report(0.05, "尋找標題列與欄位")
-    located = locate(opened.samples, filename, source, mapping)
+    located = located or locate(opened.samples, filename, source, mapping)
     try:
         return _aggregate(opened, located, filename, plan, options, month, report, preview_rows)
     except ColumnsNeeded as needed:
@@ -187,14 +191,14 @@ def _used(aggregate: Aggregate, size: int) -> np.ndarray:
     return np.ones(size, dtype=bool)
 
 
-def preview(data: bytes, filename: str, *, source: str | None = None,
+def preview(data: bytes | Upload, filename: str, *, source: str | None = None,
             mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
             rows: int = PREVIEW_ROWS, max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
     """The first rows of the columns that would be used, personal columns masked (王○明, A12****789).
 
     Raises MappingNeeded like read_export when the columns are uncertain.
     """
-    opened = _open(data, filename, max_bytes)
+    opened = _open(Upload.of(data, filename), max_bytes)
     located = locate(opened.samples, filename, source, mapping)
     table = _load(opened, located, filename, options or ExportOptions(), head=rows)
     table, _ = _drop_blank_rows(table)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from metrics import safety
+from metrics.intake import safety
 from metrics.errors import InputError, KpiError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.parsing import normalize_text, parse_date, parse_number

@@ -17,7 +17,7 @@ from metrics.errors import InputError, Problem
 from metrics.exports import case_log, document_log, ledger, roster
 from metrics.exports.common import (ColumnSpec, MappingNeeded, SourceSpec, header_display, header_key, mapping_signature,
                                     mask_partial, mask_value)
-from metrics.exports.reading import SheetSample
+from metrics.intake.extract import SheetSample
 
 SOURCES: dict[str, SourceSpec] = {
     spec.name: spec for spec in (document_log.SPEC, roster.SPEC, ledger.SPEC, case_log.SPEC)

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from metrics import audit_chain
+from metrics.intake.upload import FileDigest
 from metrics.store.accounts import Accounts, LoginAttempt, StoredAccount
 from metrics.store.assessments import (AssessmentChange, AssessmentItem, Assessments, StoredAssessment,
                                        Transition)
@@ -99,11 +100,11 @@ class Store(Repository):
     def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
         return self._figures.preview(frame)
 
-    def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes, uploader: str = "",
+    def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes | FileDigest, uploader: str = "",
                audit: Audit = None) -> IngestResult:
         return self._figures.ingest(frame, file_name=file_name, file_bytes=file_bytes, uploader=uploader, audit=audit)
 
-    def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes]], *, uploader: str = "",
+    def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes | FileDigest]], *, uploader: str = "",
                     audit: Audit = None) -> list[IngestResult]:
         return self._figures.ingest_many(files, uploader=uploader, audit=audit)
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from metrics.batches import counts_text
 from metrics.errors import InputError, Problem, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
+from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
 from metrics.parsing import format_taiwan_time
 from metrics.plan import plain_number
@@ -144,21 +145,20 @@ class Figures(Repository):
             return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
         return pd.DataFrame.from_records(records, columns=columns)
 
-    def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes, uploader: str = "",
+    def ingest(self, frame: pd.DataFrame, *, file_name: str, file_bytes: bytes | FileDigest, uploader: str = "",
                audit: Audit = None) -> IngestResult:
         """Upsert an already-validated tidy frame as one batch, all or nothing."""
         return self.ingest_many([(frame, file_name, file_bytes)], uploader=uploader, audit=audit)[0]
 
-    def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes]], *, uploader: str = "",
+    def ingest_many(self, files: Sequence[tuple[pd.DataFrame, str, bytes | FileDigest]], *, uploader: str = "",
                     audit: Audit = None) -> list[IngestResult]:
-        """Several (frame, file name, file bytes) as one batch each, in order, in ONE transaction:
-        either every file is stored or none is."""
+        """Several (frame, file name, file digest) as one batch each, in order, in ONE transaction:
+        either every file is stored or none is. The digest is the one the intake computed; bytes are hashed here."""
         # Names are cleaned here, where every upload enters the store: no control character and no identity
         # number reaches the history, the provenance of a value or a terminal.
         cleaned = [clean_file_name(file_name) for _, file_name, _ in files]
-        prepared = [(_incoming_rows(frame, self.field_names), clean.text, hashlib.sha256(file_bytes).hexdigest(),
-                     clean.notice(file_name))
-                    for (frame, file_name, file_bytes), clean in zip(files, cleaned)]
+        prepared = [(_incoming_rows(frame, self.field_names), clean.text, _sha256(content), clean.notice(file_name))
+                    for (frame, file_name, content), clean in zip(files, cleaned)]
 
         def write(connection: Connection) -> list[IngestResult]:
             results = []
@@ -557,3 +557,7 @@ def _exact_value(value: object) -> Decimal:
     if not exact.is_finite():
         raise ValueError("不是有限的數字")
     return Decimal(canonical_decimal(exact))
+
+
+def _sha256(content: bytes | FileDigest) -> str:
+    return content.sha256 if isinstance(content, FileDigest) else hashlib.sha256(content).hexdigest()

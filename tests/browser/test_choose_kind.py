@@ -11,7 +11,7 @@ import pytest
 
 from catalogues import CATALOGUE
 from metrics.exports import SOURCES, mapping_signature
-from metrics.sources import KindNeeded, mapping_choices, read_any
+from metrics.intake.sources import KindNeeded, mapping_choices, read_any
 from metrics.store import Store
 from test_choose_kind import DOCUMENT_EXPECTED, DOCUMENT_HEADERS, DOCUMENT_MAPPING, DOCUMENT_ROWS, SAMPLES, xlsx
 

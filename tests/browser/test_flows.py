@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 
 from catalogues import CATALOGUE, PLAN_112
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.report import FIRST_DATA_ROW, HEADER_ROW, SHEET_NAME
 from metrics.store import Store
 from metrics.template import build_template

@@ -14,7 +14,7 @@ import pytest
 
 from catalogues import CATALOGUE
 from synthetic_exports import xlsx_bytes
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.store import Store
 
 from .helpers import (Page, StreamlitApp, assert_no_error_shown, button, expect, go_to, log_in, open_page,

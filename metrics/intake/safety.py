@@ -5,31 +5,35 @@ workbook, the zip directory (member count, declared sizes, compression ratios, m
 decompresses, so a zip bomb is refused in milliseconds. calamine's zip reader also refuses a member that
 inflates beyond its declared size, so the declared sizes checked here bound what it will allocate.
 
-`inspect_workbook` then streams each worksheet's XML to find how far its cells reach and which formula
-cells carry no cached result: a byte scan at about the speed calamine reads, with a defusedxml parse only
-for sheets written in an unusual way; workbook.xml and its relationships always go through defusedxml. calamine allocates a sheet as a dense grid from A1 to the
-farthest cell, so a few kilobytes naming cells A1 and ZZ200000 would otherwise exhaust memory and abort
-the process; and it silently returns a blank for a formula nobody calculated.
+`inspect_workbook` then has each worksheet's XML scanned (metrics.intake.sheet_xml) to find how far its cells
+reach and which formula cells carry no cached result: a byte scan at about the speed calamine reads, with a
+defusedxml parse only for sheets written in an unusual way; workbook.xml and its relationships always go through
+defusedxml. calamine allocates a sheet as a dense grid from A1 to the farthest cell, so a few kilobytes naming
+cells A1 and ZZ200000 would otherwise exhaust memory and abort the process; and it silently returns a blank for
+a formula nobody calculated.
+
+Each check's answer is kept on the upload (metrics.intake.upload.Upload.once): a file is checked once per limit,
+however many readers ask.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import posixpath
 import re
 import struct
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
-from xml.etree.ElementTree import Element
 
 import defusedxml  # noqa: F401  # openpyxl parses through defusedxml whenever it is installed
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
 from metrics.errors import InputError, Problem
+from metrics.intake.sheet_xml import (NOT_A_WORKBOOK, RELATIONSHIP_NAMESPACES, SAVE_AS_XLSX, SheetScan, SheetTooLarge,
+                                      cell_name, local, read_small, relationship_targets, resolve_target, scan_sheet,
+                                      scan_sheet_exactly, worksheet_parts)
+from metrics.intake.upload import Upload
 from metrics.parsing import decode_text
 
 # One size limit per kind of file, used by the app, the command line and README (tests/test_hostile_files.py compares).
@@ -50,18 +54,15 @@ MAX_ZIP_MEMBERS = 1_000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_MIN_BYTES = 1024 * 1024
-MAX_SHEET_CELLS = 10_000_000  # rows × columns of one sheet's used range, as calamine allocates it
-MAX_WORKBOOK_XML_BYTES = 10 * 1024 * 1024
-MAX_PARSED_SHEET_BYTES = 30 * 1024 * 1024  # the slow exact path, for sheets the byte scan cannot follow
-EXCEL_MAX_ROWS = 1_048_576
-EXCEL_MAX_COLUMNS = 16_384
+# Rows × columns of one sheet, from A1 to its farthest cell, as a reader allocates the grid (fewer for a small
+# file: allowed_cells). The README states both.
+TEMPLATE_SHEET_CELLS = 2_000_000  # 月報範本與長表: one needs about a thousand; 2 million numbers peak near 160 MB
+EXPORT_SHEET_CELLS = 30_000_000  # 系統匯出檔: read column by column, only the used columns are kept
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .doc, and password-protected .xlsx
 
-SAVE_AS_XLSX = "請在 Excel 開啟後以「另存新檔」選擇「Excel 活頁簿 (*.xlsx)」存檔，再上傳 .xlsx 檔"
-NOT_A_WORKBOOK = "不是有效的 Excel 檔案"
 MACRO_MESSAGE = ("含有巨集（VBA）的活頁簿不接受上傳；請在 Excel 以「另存新檔」選擇「Excel 活頁簿 (*.xlsx)」"
                  "（不含巨集）存檔後再上傳")
 
@@ -92,15 +93,23 @@ def describe_mismatch(filename: str, kind: str) -> str | None:
     return None
 
 
-def check_upload(data: bytes, filename: str, *, max_bytes: int = TEMPLATE_MAX_BYTES,
+def check_upload(upload: Upload | bytes, filename: str = "", *, max_bytes: int = TEMPLATE_MAX_BYTES,
                  max_uncompressed_bytes: int | None = None) -> str:
-    """'xlsx' or 'csv', judged by content; raises InputError for anything unsafe or unusable.
+    """'xlsx' or 'csv', judged by content; raises InputError for anything unsafe or unusable. The answer is
+    kept on the upload: each limit is checked once per file, however many readers ask.
 
     `max_uncompressed_bytes` defaults to 200 MB, or ten times `max_bytes` when that is larger (system
     exports are allowed bigger files).
     """
+    upload = Upload.of(upload, filename)
     if max_uncompressed_bytes is None:
         max_uncompressed_bytes = max(MAX_UNCOMPRESSED_BYTES, 10 * max_bytes)
+    limit = max_uncompressed_bytes
+    return upload.once(("check_upload", max_bytes, limit), lambda: _check_upload(upload, max_bytes, limit))
+
+
+def _check_upload(upload: Upload, max_bytes: int, max_uncompressed_bytes: int) -> str:
+    data, filename = upload.data, upload.name
 
     def refuse(message: str) -> InputError:
         return InputError(Problem(message, file=filename))
@@ -122,7 +131,7 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int = TEMPLATE_MAX_BY
 
     note = "（檔名的副檔名是 .csv，但內容是 ZIP 壓縮檔，不是 CSV 文字檔）" if extension == "csv" else ""
     if data.startswith(ZIP_MAGIC) or data.startswith(EMPTY_ZIP_MAGIC):
-        _check_zip(data, filename, note, max_uncompressed_bytes)
+        _check_zip(upload, note, max_uncompressed_bytes)
         return "xlsx"
     if data.startswith(OLE2_MAGIC):
         raise refuse(f"這個檔案是舊版 Excel（.xls）格式，或是設有開啟密碼的活頁簿，無法讀取；"
@@ -234,17 +243,16 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:,.1f} MB"
 
 
-def _check_zip(data: bytes, filename: str, note: str, max_uncompressed_bytes: int) -> None:
+def _check_zip(upload: Upload, note: str, max_uncompressed_bytes: int) -> None:
     def refuse(message: str) -> InputError:
-        return InputError(Problem(message + note, file=filename))
+        return InputError(Problem(message + note, file=upload.name))
 
     not_workbook = f"{NOT_A_WORKBOOK}（壓縮檔結構有誤或已損毀）；{SAVE_AS_XLSX}"
-    declared = _declared_member_count(data)
+    declared = _declared_member_count(upload.data)
     if declared is not None and declared > MAX_ZIP_MEMBERS:
         raise refuse(_too_many_members(declared))
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
+        members = upload.archive.infolist()
     except Exception as error:  # zipfile raises many kinds on corrupt directories
         raise refuse(not_workbook) from error
     if len(members) > MAX_ZIP_MEMBERS:
@@ -321,42 +329,8 @@ def check_csv_lines(text: str | bytes, filename: str, delimiters: str = ",\t;",
 
 # Worksheet inspection -------------------------------------------------------------------------------
 
-_RELATIONSHIP_NAMESPACES = (
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "http://purl.oclc.org/ooxml/officeDocument/relationships",
-)
-_CELL_REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 
-
-@dataclass(frozen=True)
-class SheetScan:
-    """One worksheet as its XML declares it, before any cell is read."""
-
-    name: str
-    path: str
-    rows: int  # the farthest row holding a cell, 1-based (0 when the sheet is empty)
-    columns: int  # the farthest column holding a cell, 1-based
-    uncached_formulas: tuple[tuple[int, int], ...]  # 0-based (row, column) of formulas without a result
-    error_cells: tuple[tuple[int, int], ...] = ()  # 0-based cells holding an Excel error (#DIV/0!, #REF!, …)
-    external_formulas: tuple[tuple[int, int, int], ...] = ()  # 0-based (row, column, link number) of =[1]Sheet!A1
-
-
-def column_letters(column: int) -> str:
-    """0 → 'A', 25 → 'Z', 26 → 'AA'."""
-    letters = ""
-    number = column + 1
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
-
-
-def cell_name(row: int, column: int) -> str:
-    """0-based (row, column) → A1-style name as Excel shows it."""
-    return f"{column_letters(column)}{row + 1}"
-
-
-def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_CELLS,
+def inspect_workbook(upload: Upload | bytes, filename: str = "", *, max_cells: int = TEMPLATE_SHEET_CELLS,
                      max_total_cells: int | None = None) -> list[SheetScan]:
     """Every worksheet's name, XML part, extent and uncalculated formulas, in workbook order.
 
@@ -365,13 +339,21 @@ def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_C
     memory when read), a formula takes its value from another workbook, or the XML is malformed or unsafe.
     `max_total_cells` (default `max_cells`) bounds the sheets together, and both shrink for a small file.
     """
+    upload = Upload.of(upload, filename)
+    return list(upload.once(("inspect_workbook", max_cells, max_total_cells),
+                            lambda: tuple(_inspect_workbook(upload, max_cells, max_total_cells))))
+
+
+def _inspect_workbook(upload: Upload, max_cells: int, max_total_cells: int | None) -> list[SheetScan]:
+    data, filename = upload.data, upload.name
+
     def refuse(message: str, sheet: str = "") -> InputError:
         return InputError(Problem(message, file=filename, sheet=sheet))
 
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = upload.archive
         check_sheet_count(_sheet_count(archive), filename)
-        sheets = _worksheet_parts(archive)
+        sheets = worksheet_parts(archive)
         links = external_link_targets(archive)
         check_shared_strings(archive, len(data), filename)
     except InputError:
@@ -387,11 +369,11 @@ def inspect_workbook(data: bytes, filename: str, *, max_cells: int = MAX_SHEET_C
     total = 0
     for name, path in sheets:
         try:
-            scan = _scan_sheet(archive, name, path)
+            scan = scan_sheet(archive, name, path)
         except DefusedXmlException as error:
             raise refuse("工作表含有不安全的 XML 宣告（DTD 或實體），為安全起見不予讀取；"
                          "請在 Excel 重新存檔後再上傳", name) from error
-        except _SheetTooLarge as error:
+        except SheetTooLarge as error:
             problems.append(Problem(str(error), file=filename, sheet=name))
             continue
         except Exception as error:  # corrupt deflate data, bad XML, bad references
@@ -426,18 +408,19 @@ def _external_problems(scan: SheetScan, links: dict[int, str], filename: str) ->
             for row, column, number in scan.external_formulas]
 
 
-def refuse_external_formulas(data: bytes, filename: str, sheet: str) -> None:
+def refuse_external_formulas(upload: Upload, sheet: str) -> None:
     """For a reader that does not run `inspect_workbook` (system exports): refuse the sheet's formulas taken
     from another workbook. A workbook without external links (every system export) costs one small parse."""
     problems: list[Problem] = []
+    filename = upload.name
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = upload.archive
         links = external_link_targets(archive)
         if not links:
             return
-        for name, path in _worksheet_parts(archive):
+        for name, path in worksheet_parts(archive):
             if name == sheet:
-                problems = _external_problems(_scan_sheet(archive, name, path), links, filename)
+                problems = _external_problems(scan_sheet(archive, name, path), links, filename)
     except InputError:
         raise
     except Exception as error:  # malformed parts: the same sentence inspect_workbook gives
@@ -450,10 +433,12 @@ MAX_LISTED_PROBLEMS = 20
 CONNECTIONS_NOTE = "活頁簿含外部資料連線，已忽略；只讀取儲存格中的數值"
 
 
-def workbook_notes(data: bytes) -> list[str]:
+def workbook_notes(upload: Upload) -> list[str]:
     """What the user should know about an accepted workbook's parts that are not read (data connections)."""
+    if not upload.data.startswith(ZIP_MAGIC):
+        return []
     try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        names = set(upload.archive.namelist())
     except Exception:  # not a workbook: nothing to say
         return []
     return [CONNECTIONS_NOTE] if "xl/connections.xml" in names else []
@@ -477,7 +462,7 @@ def check_sheet_count(count: int, filename: str) -> None:
 
 def _sheet_count(archive: zipfile.ZipFile) -> int:
     """Sheets declared in workbook.xml, counted on the bytes before anything is parsed."""
-    workbook = _read_small(archive, "xl/workbook.xml")
+    workbook = read_small(archive, "xl/workbook.xml")
     return len(re.findall(rb"<(?:[A-Za-z_][\w.-]*:)?sheet[\s/>]", workbook))
 
 
@@ -520,31 +505,23 @@ def check_shared_strings(archive: zipfile.ZipFile, file_bytes: int, filename: st
 def external_link_targets(archive: zipfile.ZipFile) -> dict[int, str]:
     """Link number (the 1 of =[1]Sheet1!A1) → the other workbook's file name, from workbook.xml's
     externalReferences and each external link's relationships."""
-    workbook = safe_xml.fromstring(_read_small(archive, "xl/workbook.xml"), forbid_dtd=True)
-    references = [next((element.get(f"{{{namespace}}}id") for namespace in _RELATIONSHIP_NAMESPACES
+    workbook = safe_xml.fromstring(read_small(archive, "xl/workbook.xml"), forbid_dtd=True)
+    references = [next((element.get(f"{{{namespace}}}id") for namespace in RELATIONSHIP_NAMESPACES
                         if element.get(f"{{{namespace}}}id")), "")
-                  for element in workbook.iter() if _local(element.tag) == "externalReference"]
+                  for element in workbook.iter() if local(element.tag) == "externalReference"]
     if not references:
         return {}
-    targets = _relationship_targets(archive, "xl/_rels/workbook.xml.rels")
+    targets = relationship_targets(archive, "xl/_rels/workbook.xml.rels")
     names = set(archive.namelist())
     found: dict[int, str] = {}
     for number, relationship in enumerate(references, start=1):
-        part = _resolve(targets.get(relationship, ""))
+        part = resolve_target(targets.get(relationship, ""))
         link_relationships = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
         if link_relationships in names:
-            external = [target for target in _relationship_targets(archive, link_relationships).values() if target]
+            external = [target for target in relationship_targets(archive, link_relationships).values() if target]
             if external:
                 found[number] = _shown_path(external[0])
     return found
-
-
-def _relationship_targets(archive: zipfile.ZipFile, path: str) -> dict[str, str]:
-    if path not in archive.namelist():
-        return {}
-    root = safe_xml.fromstring(_read_small(archive, path), forbid_dtd=True)
-    return {element.get("Id"): element.get("Target", "") for element in root.iter()
-            if _local(element.tag) == "Relationship" and element.get("Id")}
 
 
 def _shown_path(target: str) -> str:
@@ -555,61 +532,13 @@ def _shown_path(target: str) -> str:
     return text if len(text) <= 60 else "…" + text[-59:]
 
 
-class _SheetTooLarge(Exception):
-    pass
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _worksheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
-    """(sheet name, XML part path) of each worksheet, from xl/workbook.xml and its relationships."""
-    workbook = _read_small(archive, "xl/workbook.xml")
-    relationships_path = "xl/_rels/workbook.xml.rels"
-    relationships = _read_small(archive, relationships_path) if relationships_path in archive.namelist() else b""
-    targets: dict[str, tuple[str, str]] = {}
-    if relationships:
-        for element in safe_xml.fromstring(relationships, forbid_dtd=True).iter():
-            if _local(element.tag) == "Relationship" and element.get("Id") and element.get("Target"):
-                targets[element.get("Id")] = (element.get("Target"), element.get("Type", ""))
-    names = set(archive.namelist())
-    parts = []
-    for element in safe_xml.fromstring(workbook, forbid_dtd=True).iter():
-        if _local(element.tag) != "sheet":
-            continue
-        name = element.get("name", "")
-        relationship = next((element.get(f"{{{namespace}}}id") for namespace in _RELATIONSHIP_NAMESPACES
-                             if element.get(f"{{{namespace}}}id")), None)
-        target, kind = targets.get(relationship or "", ("", ""))
-        if kind and not kind.endswith("/worksheet"):
-            continue  # chart sheets and dialog sheets hold no cells
-        path = _resolve(target)
-        if path not in names:
-            raise ValueError(f"worksheet part for {name!r} not found")
-        parts.append((name, path))
-    return parts
-
-
-def _read_small(archive: zipfile.ZipFile, name: str) -> bytes:
-    if archive.getinfo(name).file_size > MAX_WORKBOOK_XML_BYTES:
-        raise ValueError(f"{name} is implausibly large")
-    return archive.read(name)
-
-
-def _resolve(target: str) -> str:
-    if target.startswith("/"):
-        return posixpath.normpath(target.lstrip("/"))
-    return posixpath.normpath(posixpath.join("xl", target))
-
-
 def exact_extent(archive: zipfile.ZipFile, name: str, path: str, filename: str) -> tuple[int, int]:
     """(rows, columns) from A1 to the farthest cell of a sheet, as an XML parser places them (cells without
     r="A1" after the previous one): for a reader whose own byte scan found cells it cannot follow. The same
     refusals as inspect_workbook: too large to parse, outside Excel's grid, or not well-formed."""
     try:
-        scan = _scan_sheet_exactly(archive, name, path)
-    except _SheetTooLarge as error:
+        scan = scan_sheet_exactly(archive, name, path)
+    except SheetTooLarge as error:
         raise InputError(Problem(str(error), file=filename, sheet=name)) from None
     except DefusedXmlException as error:
         raise InputError(Problem("工作表含有不安全的 XML 宣告（DTD 或實體），為安全起見不予讀取；"
@@ -620,236 +549,8 @@ def exact_extent(archive: zipfile.ZipFile, name: str, path: str, filename: str) 
     return scan.rows, scan.columns
 
 
-def _scan_sheet(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
-    scan = _scan_sheet_fast(archive, name, path)
-    if scan is None:  # some cells carry no r="A1" reference: follow positions the slow way
-        return _scan_sheet_exactly(archive, name, path)
-    return _within_excel(scan)
-
-
-def _scan_sheet_exactly(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
-    if archive.getinfo(path).file_size > MAX_PARSED_SHEET_BYTES:
-        raise _SheetTooLarge("工作表的寫法特殊（儲存格未標示位置）且內容過大，無法安全讀取；"
-                             "請在 Excel 開啟後重新存檔再上傳，或另存為 CSV")
-    return _within_excel(_scan_sheet_parsed(archive, name, path))
-
-
-def _within_excel(scan: SheetScan) -> SheetScan:
-    if scan.rows > EXCEL_MAX_ROWS or scan.columns > EXCEL_MAX_COLUMNS:
-        raise _SheetTooLarge(f"工作表的儲存格位置超出 Excel 的範圍（第 {scan.rows:,} 列、第 {scan.columns:,} 欄），"
-                             "檔案可能已損毀")
-    return scan
-
-
-_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
-_TYPE = re.compile(rb"""\st\s*=\s*["']([^"']*)["']""")
-_ROW_CLOSE = re.compile(rb"</" + _PREFIX + rb"row\s*>")
-
-
-def _complete_rows(stream: io.BufferedIOBase) -> Iterator[bytes]:
-    """The XML in pieces that end after a closing row tag, so no cell is ever cut in two."""
-    pending: list[bytes] = []
-    while chunk := stream.read(1 << 20):
-        cut = _last_row_close(chunk)
-        if cut < 0:
-            pending.append(chunk)
-            continue
-        yield b"".join([*pending, chunk[:cut]])
-        pending = [chunk[cut:]]
-    if pending:
-        yield b"".join(pending)
-
-
-def _last_row_close(chunk: bytes) -> int:
-    """The offset just after the chunk's last </row> (any prefix), or -1."""
-    position = chunk.rfind(b"row>")
-    while position >= 0:
-        opening = chunk.rfind(b"</", 0, position)
-        if opening >= 0 and _ROW_CLOSE.fullmatch(chunk, opening, position + 4):
-            return position + 4
-        position = chunk.rfind(b"row>", 0, position)
-    return -1
-
-
-def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan | None:
-    """Extent and uncalculated formulas by scanning the bytes, or None when the sheet is written in a way
-    this scan does not follow (cells without r="A1", namespace prefixes, single quotes): the caller then
-    parses it. The whole part is scanned, not just the first <sheetData>, so no cell escapes the count.
-
-    No XML parser runs here (nothing is expanded or resolved); a DTD or entity declaration is refused all
-    the same, as defusedxml would.
-    """
-    max_row = 0
-    letters: set[bytes] = set()
-    uncached: list[tuple[int, int]] = []
-    errors: list[tuple[int, int]] = []
-    external: list[tuple[int, int, int]] = []
-    with archive.open(path) as stream:
-        for piece in _complete_rows(stream):
-            if b"<!DOCTYPE" in piece or b"<!ENTITY" in piece:
-                raise DefusedXmlException("DTD or entity declaration in a worksheet")
-            cells = len(_ANY_CELL.findall(piece))
-            references = _ORDINARY_CELL.findall(piece)
-            if len(references) != cells or PREFIXED_CELL.search(piece) or HIDDEN_TEXT.search(piece):
-                return None  # a cell written otherwise, or text a byte scan could take for one: the parser decides
-            if references:
-                letters.update({reference[0] for reference in references})
-                max_row = max(max_row, max(map(int, {reference[1] for reference in references})))
-            if b"<f" in piece:
-                uncached.extend(_uncached_formulas(piece))
-            if b't="e"' in piece:
-                errors.extend(_parse_reference(reference.decode("ascii", "replace"))
-                              for reference in _ERROR_CELL.findall(piece))
-            if b"[" in piece and b"<f" in piece:
-                external.extend(_external_formulas(piece))
-    max_column = max((_column_number(letter.decode("ascii")) for letter in letters), default=0)
-    return SheetScan(name, path, max_row, max_column, tuple(uncached), tuple(errors), tuple(external))
-
-
-_FORMULA_CELL = re.compile(rb'<c(\s[^>]*)>\s*+<f(?:\s[^>]*)?>([^<]*)</f>')
-_EXTERNAL_LINK = re.compile(r"\[([0-9]+)\]")
-
-
-def _external_formulas(piece: bytes) -> Iterator[tuple[int, int, int]]:
-    for attributes, formula in _FORMULA_CELL.findall(piece):
-        number = external_link_number(formula.decode("utf-8", "replace"))
-        if number is None:
-            continue
-        reference = _ATTRIBUTE_R.search(attributes)
-        if reference is None:
-            raise ValueError("formula cell without a reference")
-        yield (*_parse_reference(reference.group(1).decode("ascii", "replace")), number)
-
-
-def external_link_number(formula: str) -> int | None:
-    """1 for "[1]Sheet1!A1" or "SUM('[1]預算'!B2:B5)"; None for a formula within the workbook (a table's
-    structured reference such as 表1[[#This Row],[數量]] names no number)."""
-    match = _EXTERNAL_LINK.search(formula)
-    return int(match.group(1)) if match else None
-
-
-# A cell as spreadsheet programs write it: r first, then only the usual attributes. A second r (which calamine
-# takes), any other attribute (which could hide r="…" in its value) or other spacing is left to the parser.
-_ORDINARY_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: (?:s|t|cm|vm|ph)="[^"<>]*+")*+ ?/?>')
-_ANY_CELL = re.compile(rb'<c[\s/>]')
-PREFIXED_CELL = re.compile(rb':c[\s/>]')
-HIDDEN_TEXT = re.compile(rb'<!--|<!\[CDATA\[|<\?(?!xml\s)')  # comments, CDATA, processing instructions
-# An error value cached in a cell (t="e"), its reference before or after the type.
-_ERROR_CELL = re.compile(rb'<c\s(?=[^>]*\bt="e")[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"')
-
-
-# A cell whose formula is not followed by a value with content: a candidate for "never calculated".
-_FORMULA_WITHOUT_VALUE = re.compile(
-    rb'<c(\s[^>]*)>\s*+<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)\s*+(?!<v>[^<])(?!<v\s[^>]*>[^<])')
-
-
-def _uncached_formulas(piece: bytes) -> Iterator[tuple[int, int]]:
-    for attributes in _FORMULA_WITHOUT_VALUE.findall(piece):
-        kind = _TYPE.search(attributes)
-        if kind and kind.group(1) in {b"str", b"s", b"inlineStr"}:
-            continue  # a cached empty text result
-        reference = _ATTRIBUTE_R.search(attributes)
-        if reference is None:
-            raise ValueError("formula cell without a reference")
-        yield _parse_reference(reference.group(1).decode("ascii", "replace"))
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + (ord(letter) - ord("A") + 1)
-    return number
-
-
-def _scan_sheet_parsed(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
-    max_row = max_column = 0
-    uncached: list[tuple[int, int]] = []
-    errors: list[tuple[int, int]] = []
-    external: list[tuple[int, int, int]] = []
-    for row, column, formula_without_result, error, link in _cells_parsed(archive, path):
-        max_row = max(max_row, row + 1)
-        max_column = max(max_column, column + 1)
-        if formula_without_result:
-            uncached.append((row, column))
-        if error:
-            errors.append((row, column))
-        if link is not None:
-            external.append((row, column, link))
-    return SheetScan(name, path, max_row, max_column, tuple(uncached), tuple(errors), tuple(external))
-
-
-_ATTRIBUTE_R = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
-
-
-def _parse_row_number(raw: str) -> int:
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise ValueError(f"bad row number {raw!r}")
-    return int(raw) - 1
-
-
-def _parse_reference(reference: str) -> tuple[int, int]:
-    match = _CELL_REFERENCE.match(reference.strip())
-    if not match:
-        raise ValueError(f"bad cell reference {reference!r}")
-    letters, digits = match.groups()
-    row = int(digits) - 1
-    if row < 0:
-        raise ValueError(f"bad cell reference {reference!r}")
-    return row, _column_number(letters) - 1
-
-
-def _cells_parsed(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, int, bool, bool, int | None]]:
-    row = -1
-    column = -1
-    parent: Element | None = None
-    in_row = False
-    with archive.open(path) as stream:
-        for event, element in safe_xml.iterparse(stream, events=("start", "end"), forbid_dtd=True):
-            tag = _local(element.tag)
-            if event == "start":
-                if tag == "sheetData":
-                    parent = element
-                elif tag == "row":
-                    if in_row:  # readers disagree on where the cells after a nested row go
-                        raise ValueError("a row inside a row")
-                    in_row = True
-                    reference = element.get("r")
-                    row = _parse_row_number(reference) if reference else row + 1
-                    column = -1
-                continue
-            if tag == "c":
-                reference = element.get("r")
-                if reference:
-                    cell_row, column = _parse_reference(reference)
-                else:  # after the previous cell, in the row its <row> element names (not the previous cell's)
-                    cell_row, column = row, column + 1
-                formula = next((child.text or "" for child in element if _local(child.tag) == "f"), "")
-                yield (max(cell_row, 0), column, _is_uncached_formula(element), element.get("t") == "e",
-                       external_link_number(formula) if formula else None)
-                element.clear()
-            elif tag == "row":
-                in_row = False
-                if parent is not None:
-                    parent.remove(element)
-
-
-def _is_uncached_formula(cell: Element) -> bool:
-    formula = value = None
-    for child in cell:
-        tag = _local(child.tag)
-        if tag == "f":
-            formula = child
-        elif tag == "v":
-            value = child
-    if formula is None:
-        return False
-    if value is None:
-        return True
-    # A cached empty text result is written as t="str" with an empty <v>; openpyxl writes <v /> untyped.
-    return not (value.text or "") and cell.get("t") not in {"str", "s", "inlineStr"}
-
-
 __all__ = [
-    "EXPORT_MAX_BYTES", "MAX_UPLOAD_BYTES", "TEMPLATE_MAX_BYTES", "check_csv_lines", "limits_sentence", "workbook_notes", "SheetScan", "cell_name", "check_upload", "column_letters", "describe_mismatch",
-    "extension_of", "inspect_workbook", "looks_like_text",
+    "EXPORT_MAX_BYTES", "EXPORT_SHEET_CELLS", "MAX_UPLOAD_BYTES", "TEMPLATE_MAX_BYTES", "TEMPLATE_SHEET_CELLS",
+    "check_csv_lines", "check_upload", "describe_mismatch", "exact_extent", "extension_of", "inspect_workbook",
+    "limits_sentence", "looks_like_text", "workbook_notes",
 ]

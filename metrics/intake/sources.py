@@ -1,45 +1,47 @@
 """Any uploaded file in, the tidy frame of monthly figures out: the monthly template or a long
-table (metrics.reading), or a raw system export (metrics.exports).
+table (metrics.intake.monthly), or a raw system export (metrics.exports).
 
-    read = read_any(data, "公文清單.xlsx", catalogue, year=112, unit="政風處", store=store)
-                                                        # a remembered column mapping is applied
+    attempt = read_upload(upload, catalogue, year=112, unit="政風處", mappings=store)   # page and command line
+    read = read_any(data, "公文清單.xlsx", catalogue, year=112, unit="政風處", store=store)  # the same, raising
     read.kind, read.label, read.frame, read.notes
     except MappingNeeded as needed: ... remember_mapping(store, needed, {...}); read_any(...) again
 
-The template reader goes first: it is strict, so it refuses anything that is not a monthly table.
-It is not fast to refuse a large export, though (a 19 MB document log took it 8 s, the export
-reader needs 5 s for the whole file), so a file over QUICK_TEMPLATE_BYTES is first peeked at by
-the export detector, which reads only the first rows (milliseconds); when that recognizes a
-system export, the template reader is skipped.
+Which reader reads a file is the registry's (metrics.intake.readers). The template reader goes first: it is
+strict, so it refuses anything that is not a monthly table. It is not fast to refuse a large export, though
+(a 19 MB document log took it 8 s, the export reader needs 5 s for the whole file), so a file over
+QUICK_TEMPLATE_BYTES is first looked at by the export readers, from the first rows only (milliseconds); when
+one recognizes it, the template reader is skipped. Nothing recognized: the user chooses the kind (KindNeeded).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import pandas as pd
 
-from metrics import safety
+from metrics.intake import safety
 from metrics.errors import InputError, KpiError, NoTableError, Problem
 from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
 from metrics.exports.common import SOURCE_NAMES, ExportRefused, LeftOut, Progress, header_display
-from metrics.exports.detect import locate, resolve
-from metrics.exports.reading import SheetSample, XlsxSampler, check_upload, csv_sample, csv_sample_layout
+from metrics.exports.detect import resolve
+from metrics.intake.readers import READERS, TABLE_KINDS, best_export, export_fits, first_look
 from metrics.catalogue import Catalogue
+from metrics.intake.upload import FileDigest, Upload
 from metrics.plan import Plan
-from metrics.reading import Defaults, read_table, table_problems
+from metrics.intake.monthly import Defaults, read_table, table_problems
 from metrics.validation import validate
 
 TEMPLATE_MAX_BYTES = safety.TEMPLATE_MAX_BYTES
 EXPORT_MAX_BYTES = safety.EXPORT_MAX_BYTES
 QUICK_TEMPLATE_BYTES = 2 * 1024 * 1024
-TEMPLATE_LABELS = {"template": "月報範本", "long": "長表"}
-KIND_LABELS: dict[str, str] = {**TEMPLATE_LABELS, **{name: spec.label for name, spec in SOURCES.items()}}
+TEMPLATE_LABELS = {kind: READERS[kind].label for kind in TABLE_KINDS}
+KIND_LABELS: dict[str, str] = {kind: reader.label for kind, reader in READERS.items()}
 # The kinds a user may choose for a file nothing recognized, in the project's one name for each (SOURCE_NAMES).
-KIND_NAMES: dict[str, str] = {**TEMPLATE_LABELS, **SOURCE_NAMES}
+KIND_NAMES: dict[str, str] = {kind: READERS[kind].name for kind in (*TABLE_KINDS, *SOURCE_NAMES)}
 REMEMBERED_NOTE = "已套用先前儲存的欄位對應"
 
 # The ExportOptions switches an office may turn on, as the page and the command line offer them.
@@ -163,12 +165,116 @@ def with_remembered(read: Callable[[str | None, Mapping[str, str | None] | None]
                    remembered=(asked, name, mapping))
 
 
-def kind_problems(data: bytes, filename: str, kind: str, catalogue: Catalogue, *, year: int | None = None,
+@dataclass(frozen=True)
+class FileRead:
+    """One uploaded file as read, on the page and on the command line: the figures, or the problems, or the
+    question its columns (or its kind) still need answered."""
+
+    upload: Upload
+    read: SourceRead | None
+    problems: tuple[Problem, ...] = ()
+    needed: MappingNeeded | None = None  # the columns still need the user's choice
+    remembered: tuple[MappingNeeded, str, dict] | None = None  # the question a saved mapping answered
+    question: MappingNeeded | None = None  # a refused export's header row: its columns may be matched wrongly
+
+    @property
+    def name(self) -> str:
+        return self.upload.name
+
+    @property
+    def digest(self) -> str:
+        return self.upload.digest
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.read.frame
+
+    def stored(self) -> tuple[pd.DataFrame, str, FileDigest]:
+        """What the store is given: the figures, the file's name and its digest (never the bytes)."""
+        return self.read.frame, self.name, self.upload.file_digest
+
+
+CACHE_ENTRIES = 32
+
+
+class ReadCache:
+    """The latest reads, shared by all sessions; what it holds is never modified (copies are made). Keyed on
+    content (the digest), so a file chosen again is not read again."""
+
+    def __init__(self, entries: int = CACHE_ENTRIES):
+        self.entries = entries
+        self.lock = threading.Lock()
+        self.outcomes: OrderedDict[tuple, Attempt] = OrderedDict()
+
+    def get(self, key: tuple) -> Attempt | None:
+        with self.lock:
+            outcome = self.outcomes.get(key)
+            if outcome is not None:
+                self.outcomes.move_to_end(key)
+            return outcome
+
+    def put(self, key: tuple, outcome: Attempt) -> None:
+        with self.lock:
+            self.outcomes[key] = outcome
+            while len(self.outcomes) > self.entries:
+                self.outcomes.popitem(last=False)
+
+
+def read_upload(upload: Upload, catalogue: Catalogue, *, year: int | None = None, unit: str | None = None,
+                mappings: MappingStore | None = None, source: str | None = None,
+                mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
+                month: int | None = None, progress: Progress | None = None, cache: ReadCache | None = None,
+                cache_key: tuple = ()) -> Attempt:
+    """The one read of an upload, for the page and the command line alike (see read_any for the arguments).
+
+    A column mapping saved in `mappings` for the file's header row and (year, unit) is applied when the read
+    asks for one (with_remembered), unless a mapping is given. `cache` keeps attempts by content, options and
+    mapping; `cache_key` adds what else they depend on (the page: the data version of the plans in force).
+    A store error while looking a mapping up propagates (StoreError)."""
+    if source is not None and source not in SOURCES:
+        raise InputError(Problem(f"未知的資料種類「{source}」（可用：{'、'.join(SOURCES)}）", upload.name))
+    defaults = Defaults(year, unit)
+
+    def read(kind: str | None, columns: Mapping[str, str | None] | None) -> Attempt:
+        def fresh() -> Attempt:
+            return attempt(lambda: _read(upload, catalogue, defaults, kind, columns, options, month, progress))
+        if cache is None:
+            return fresh()
+        key = (upload.digest, upload.name, options, month, kind, tuple(sorted((columns or {}).items())), *cache_key,
+               year, unit)
+        outcome = cache.get(key)
+        if outcome is None:
+            outcome = fresh()
+            cache.put(key, outcome)
+        return outcome
+
+    if mappings is None or mapping or year is None or unit is None:
+        return read(source, mapping)
+    return with_remembered(read, mappings, year=year, unit=unit, source=source)
+
+
+def read_file(upload: Upload, catalogue: Catalogue, *, year: int, unit: str, mappings: MappingStore,
+              options: ExportOptions | None = None, month: int | None = None, progress: Progress | None = None,
+              cache: ReadCache | None = None, cache_key: tuple = ()) -> FileRead:
+    """One file of a selection on the page, read_upload's way: nothing is raised, a saved mapping that cannot be
+    looked up is the file's problem."""
+    try:
+        outcome = read_upload(upload, catalogue, year=year, unit=unit, mappings=mappings, options=options, month=month,
+                              progress=progress, cache=cache, cache_key=cache_key)
+    except KpiError as error:
+        return FileRead(upload, None, (Problem(f"無法讀取已儲存的欄位對應：{error}", upload.name),))
+    return FileRead(upload, outcome.read, outcome.problems, outcome.needed, outcome.remembered,
+                    None if outcome.remembered else outcome.question)
+
+
+def kind_problems(data: bytes | Upload, filename: str, kind: str, catalogue: Catalogue, *, year: int | None = None,
                   unit: str | None = None) -> list[Problem]:
     """Why a file the user says is a monthly template or a long table cannot be read as one (file, sheet, cell
     and the fix); [] when it can."""
     if kind not in TEMPLATE_LABELS:
         raise ValueError(kind)
+    data = Upload.of(data, filename)
+    filename = data.name
     if len(data) > TEMPLATE_MAX_BYTES:
         return [Problem(f"檔案超過 {TEMPLATE_MAX_BYTES // 1024 // 1024} MB，不會是{TEMPLATE_LABELS[kind]}"
                         f"（{TEMPLATE_LABELS[kind]}每檔 {TEMPLATE_MAX_BYTES // 1024 // 1024} MB 以內）；"
@@ -182,30 +288,7 @@ def kind_problems(data: bytes, filename: str, kind: str, catalogue: Catalogue, *
     return []
 
 
-def distinct_files(files: Sequence[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
-    """The files of one selection, each content once (the first name it came under), and the (name, first name)
-    of every repeat: the same file chosen twice is read, checked and stored once."""
-    seen: dict[str, str] = {}
-    kept: list[tuple[str, bytes]] = []
-    repeated: list[tuple[str, str]] = []
-    for name, data in files:
-        digest = hashlib.sha256(data).hexdigest()
-        if digest in seen:
-            repeated.append((name, seen[digest]))
-            continue
-        seen[digest] = name
-        kept.append((name, data))
-    return kept, repeated
-
-
-def repeated_text(repeated: Sequence[tuple[str, str]]) -> str:
-    """「已略過重複選取的檔案：「月報 (1).xlsx」（與「月報.xlsx」內容相同）」."""
-    parts = [f"「{name}」（與「{first}」內容相同）" if name != first else f"「{name}」（選取了兩次）"
-             for name, first in repeated]
-    return "已略過重複選取的檔案：" + "、".join(parts) + "；每個檔案只讀取與儲存一次。"
-
-
-def read_any(data: bytes, filename: str, catalogue: Catalogue, *, year: int | None = None, unit: str | None = None,
+def read_any(data: bytes | Upload, filename: str, catalogue: Catalogue, *, year: int | None = None, unit: str | None = None,
              store: MappingStore | None = None, source: str | None = None,
              mapping: Mapping[str, str | None] | None = None, options: ExportOptions | None = None,
              month: int | None = None, progress: Progress | None = None) -> SourceRead:
@@ -220,14 +303,8 @@ def read_any(data: bytes, filename: str, catalogue: Catalogue, *, year: int | No
     Raises MappingNeeded when an export's columns need the user's choice, InputError otherwise
     (ExportRefused for an export whose header row was recognized: its question offers a mapping form).
     """
-    if source is not None and source not in SOURCES:
-        raise InputError(Problem(f"未知的資料種類「{source}」（可用：{'、'.join(SOURCES)}）", filename))
-    defaults = Defaults(year, unit)
-    if store is None or mapping or year is None or unit is None:
-        return _read(data, filename, catalogue, defaults, source, mapping, options, month, progress)
-    return with_remembered(lambda kind, columns: attempt(lambda: _read(data, filename, catalogue, defaults, kind, columns,
-                                                                        options, month, progress)),
-                           store, year=year, unit=unit, source=source).result()
+    return read_upload(Upload.of(data, filename), catalogue, year=year, unit=unit, mappings=store, source=source,
+                       mapping=mapping, options=options, month=month, progress=progress).result()
 
 
 def export_plan(catalogue: Catalogue, defaults: Defaults, filename: str) -> Plan:
@@ -347,38 +424,33 @@ def logical_names(source: str, mapping: Mapping[str, str | None], filename: str 
     return result
 
 
-def detected_source(data: bytes, filename: str) -> str | None:
+def detected_source(data: bytes | Upload, filename: str = "") -> str | None:
     """The kind of export the first rows suggest (detected or best guess); None when none fits."""
-    try:
-        located = locate(_samples(data, filename), filename)
-    except MappingNeeded as needed:
-        return needed.source or needed.source_guess
-    except Exception:  # unreadable or refused: the readers proper word the problem for the user
-        return None
-    return located.spec.name
+    return best_export(Upload.of(data, filename))
 
 
 # ---------------------------------------------------------------------------------------------
 
 
-def _read(data: bytes, filename: str, catalogue: Catalogue, defaults: Defaults, source: str | None,
+def _read(upload: Upload, catalogue: Catalogue, defaults: Defaults, source: str | None,
           mapping: Mapping[str, str | None] | None, options: ExportOptions | None, month: int | None,
           progress: Progress | None) -> SourceRead:
+    filename = upload.name
     if mapping and source is None:
-        source = detected_source(data, filename)
+        source = detected_source(upload)
     if mapping and source is not None:
         mapping = logical_names(source, mapping, filename)
-    small_enough = len(data) <= TEMPLATE_MAX_BYTES
-    if small_enough and (len(data) <= QUICK_TEMPLATE_BYTES or not _export_recognized(data, filename, source, mapping)):
+    small_enough = len(upload) <= TEMPLATE_MAX_BYTES
+    if small_enough and (len(upload) <= QUICK_TEMPLATE_BYTES or not _export_recognized(upload, source, mapping)):
         try:
-            frame, table_kind = read_table(data, filename, catalogue, year=defaults.year, unit=defaults.unit)
+            frame, table_kind = read_table(upload, filename, catalogue, year=defaults.year, unit=defaults.unit)
         except NoTableError:
             pass
         else:
             kind = "long" if table_kind == "long" else "template"
             if progress:
                 progress(1.0, "完成")
-            notes = [f"讀取 {len(frame):,} 筆數字。", *(f"{note}。" for note in safety.workbook_notes(data))]
+            notes = [f"讀取 {len(frame):,} 筆數字。", *(f"{note}。" for note in safety.workbook_notes(upload))]
             return SourceRead(kind, TEMPLATE_LABELS[kind], frame, notes, (), None, len(frame), len(frame))
     if mapping and source is None:  # a mapping's column names mean nothing until the kind of export is known
         raise InputError(Problem("無法判斷這是哪一種系統匯出，請同時指定資料種類（document_log、roster、ledger、"
@@ -386,11 +458,11 @@ def _read(data: bytes, filename: str, catalogue: Catalogue, defaults: Defaults, 
     try:
         plan = export_plan(catalogue, defaults, filename)
     except InputError:
-        if not _export_recognized(data, filename, source, mapping):  # not an export either: say what is accepted
+        if not _export_recognized(upload, source, mapping):  # not an export either: say what is accepted
             raise InputError(_unrecognized(filename, [], too_large=not small_enough)) from None
         raise
     try:
-        return _read_export(data, filename, plan, source, mapping, options, month, progress)
+        return _read_export(upload, plan, source, mapping, options, month, progress)
     except MappingNeeded as needed:
         if needed.source or needed.source_guess:
             raise
@@ -400,35 +472,21 @@ def _read(data: bytes, filename: str, catalogue: Catalogue, defaults: Defaults, 
         raise KindNeeded(needed, unrecognized.message.removesuffix(_UNRECOGNIZED_FIX).rstrip("。")) from None
 
 
-def _read_export(data: bytes, filename: str, plan: Plan, source: str | None,
+def _read_export(upload: Upload, plan: Plan, source: str | None,
                  mapping: Mapping[str, str | None] | None, options: ExportOptions | None, month: int | None,
                  progress: Progress | None) -> SourceRead:
-    result = read_export(data, filename, plan, source=source, mapping=mapping, options=options, month=month,
-                         progress=progress, max_bytes=EXPORT_MAX_BYTES)
-    validate(result.frame, plan, file=filename)  # the same domain rules as a typed-in template
-    notes = [*result.notes, *(f"{note}。" for note in safety.workbook_notes(data))]
+    result = read_export(upload, upload.name, plan, source=source, mapping=mapping, options=options, month=month,
+                         progress=progress, max_bytes=EXPORT_MAX_BYTES,
+                         located=first_look(upload, source, mapping).located)  # the first look, taken once
+    validate(result.frame, plan, file=upload.name)  # the same domain rules as a typed-in template
+    notes = [*result.notes, *(f"{note}。" for note in safety.workbook_notes(upload))]
     return SourceRead(result.source, KIND_LABELS[result.source], result.frame, notes, result.applied,
                       result.preview, result.rows_read, result.rows_used, dict(result.mapping), result.signature,
                       left_out=result.left_out)
 
 
-def _samples(data: bytes, filename: str) -> list[SheetSample]:
-    """The first rows of every visible sheet (or of the CSV), without reading the rest."""
-    if check_upload(data, filename, EXPORT_MAX_BYTES) == "xlsx":
-        return XlsxSampler(data, filename).samples()
-    data, layout = csv_sample_layout(data)
-    return [csv_sample(data, layout)[0]]
-
-
-def _export_recognized(data: bytes, filename: str, source: str | None,
-                       mapping: Mapping[str, str | None] | None) -> bool:
-    try:
-        locate(_samples(data, filename), filename, source, mapping)
-    except MappingNeeded as needed:
-        return bool(needed.source or needed.source_guess)
-    except Exception:  # unreadable or refused: let the template reader word the problem
-        return False
-    return True
+def _export_recognized(upload: Upload, source: str | None, mapping: Mapping[str, str | None] | None) -> bool:
+    return bool(export_fits(upload, source, mapping))
 
 
 def _unrecognized(filename: str, headers: list[str], *, too_large: bool) -> Problem:

@@ -28,17 +28,18 @@ from decimal import Decimal
 
 import pandas as pd
 
-from metrics import columnar, parsing, safety, validation
+from metrics import columnar, parsing, validation
+from metrics.intake import safety
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.figures import TIDY_COLUMNS
 from metrics.catalogue import Catalogue
+from metrics.intake.upload import Upload
 from metrics.plan import MonthlyField
-from metrics.safety import cell_name, column_letters
+from metrics.intake.sheet_xml import cell_name, column_letters
 
 HEADER_SCAN_ROWS = 30
 TEMPLATE_SHEET = "月報"
 DELIMITERS = (",", "\t", ";")
-MAX_SHEET_CELLS = 2_000_000  # a monthly report needs about a thousand; reading 2 million numbers peaks near 160 MB
 
 _ROLE_SYNONYMS: dict[str, frozenset[str]] = {
     "year": frozenset({"年度", "年", "year", "民國年", "年別"}),
@@ -129,17 +130,19 @@ class Heading:
 
 # Public API -----------------------------------------------------------------------------------------
 
-def load_grids(data: bytes, filename: str) -> list[tuple[str, list[list[object]]]]:
+def load_grids(data: bytes | Upload, filename: str = "") -> list[tuple[str, list[list[object]]]]:
     """After the safety checks: every sheet as (sheet name, rows of raw cell values); a CSV is one sheet ''.
 
     Empty cells are '' (rows may differ in length). An .xlsx formula that was never calculated is an
     error naming its sheet and cell, never a silent blank.
     """
-    kind = safety.check_upload(data, filename)
+    upload = Upload.of(data, filename)
+    data, filename = upload.data, upload.name
+    kind = safety.check_upload(upload)
     if kind == "csv":
         text, _utf8 = _csv_text(data, filename)
         return [("", _csv_rows(text, _delimiter_order(text)[0], filename))]
-    sheets = _xlsx_sheets(data, filename)
+    sheets = _xlsx_sheets(upload)
     problems = [sheet.unreadable(filename, row, column)
                 for sheet in sheets for row, column in sorted(sheet.uncached | sheet.errors)]
     if problems:
@@ -147,7 +150,7 @@ def load_grids(data: bytes, filename: str) -> list[tuple[str, list[list[object]]
     return [(sheet.name, sheet.rows) for sheet in sheets]
 
 
-def read_upload(data: bytes, filename: str, catalogue: Catalogue, *, year: int | None = None,
+def read_upload(data: bytes | Upload, filename: str, catalogue: Catalogue, *, year: int | None = None,
                 unit: str | None = None) -> pd.DataFrame:
     """Bytes of an uploaded .xlsx/.csv (long or wide format) -> validated tidy frame.
 
@@ -160,13 +163,15 @@ def read_upload(data: bytes, filename: str, catalogue: Catalogue, *, year: int |
     return read_table(data, filename, catalogue, year=year, unit=unit)[0]
 
 
-def read_table(data: bytes, filename: str, catalogue: Catalogue, *, year: int | None = None,
+def read_table(data: bytes | Upload, filename: str, catalogue: Catalogue, *, year: int | None = None,
                unit: str | None = None) -> tuple[pd.DataFrame, str]:
     """read_upload's frame and the kind of table it came from: "wide" when any table has a column per
     month, else "long"."""
-    kind = safety.check_upload(data, filename)
+    upload = Upload.of(data, filename)
+    filename = upload.name
+    kind = safety.check_upload(upload)
     try:
-        return _read(data, filename, kind, catalogue, Defaults(year, unit))
+        return _read(upload, kind, catalogue, Defaults(year, unit))
     except InputError as error:
         mismatch = safety.describe_mismatch(filename, kind)
         if mismatch:
@@ -234,8 +239,9 @@ def _first_records(text: str, delimiter: str, count: int) -> list[list[str]]:
         lines *= 2
 
 
-def _xlsx_sheets(data: bytes, filename: str) -> list[Sheet]:
-    scans = {scan.name: scan for scan in safety.inspect_workbook(data, filename, max_cells=MAX_SHEET_CELLS)}
+def _xlsx_sheets(upload: Upload) -> list[Sheet]:
+    data, filename = upload.data, upload.name
+    scans = {scan.name: scan for scan in safety.inspect_workbook(upload, max_cells=safety.TEMPLATE_SHEET_CELLS)}
     try:
         import python_calamine
 
@@ -329,11 +335,13 @@ _ROLE_LABELS = {"year": "年度", "month": "月份", "unit": "單位", "code": "
 TABLE_PROBLEM_SHEETS = 5
 
 
-def table_problems(data: bytes, filename: str, kind: str) -> list[Problem]:
+def table_problems(data: bytes | Upload, filename: str, kind: str) -> list[Problem]:
     """Why a file the user says is a monthly template ("template") or a long table ("long") cannot be read as
     one: per sheet, the row that looks most like that kind's header row, what it lacks and how to fix it."""
+    upload = Upload.of(data, filename)
+    filename = upload.name
     try:
-        grids = load_grids(data, filename)
+        grids = load_grids(upload)
     except InputError as error:
         return error.problems
     problems = []
@@ -752,7 +760,8 @@ def _field_lookup(fields: tuple[MonthlyField, ...]) -> dict[str, MonthlyField]:
 
 # Putting it together --------------------------------------------------------------------------------
 
-def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults: Defaults) -> tuple[pd.DataFrame, str]:
+def _read(upload: Upload, kind: str, catalogue: Catalogue, defaults: Defaults) -> tuple[pd.DataFrame, str]:
+    data, filename = upload.data, upload.name
     if kind == "csv":
         text, utf8 = _csv_text(data, filename)
         delimiter, head, table = _csv_head(text, filename)
@@ -764,7 +773,7 @@ def _read(data: bytes, filename: str, kind: str, catalogue: Catalogue, defaults:
         _refuse_overlong_rows(sheet, table, filename)
         tables = [(sheet, table)]
     else:
-        tables = _xlsx_tables(data, filename)
+        tables = _xlsx_tables(upload)
         sheet, table = tables[0]
         # Only a single table whose every cell reads as itself (no formula without a result, no error value,
         # no NaN) is read column by column.
@@ -878,8 +887,9 @@ def _refuse_overlong_rows(sheet: Sheet, table: Table, filename: str) -> None:
         raise InputError(problems)
 
 
-def _xlsx_tables(data: bytes, filename: str) -> list[tuple[Sheet, Table]]:
-    sheets = _xlsx_sheets(data, filename)
+def _xlsx_tables(upload: Upload) -> list[tuple[Sheet, Table]]:
+    filename = upload.name
+    sheets = _xlsx_sheets(upload)
     template = [sheet for sheet in sheets if parsing.normalize_text(sheet.name) == TEMPLATE_SHEET]
     for sheet in template:
         table = _find_table(sheet)

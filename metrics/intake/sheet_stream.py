@@ -26,9 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metrics import safety
 from metrics.errors import InputError, Problem
-from metrics.exports.reading import member_chunks
+from metrics.intake.sheet_xml import EXCEL_MAX_COLUMNS, EXCEL_MAX_ROWS, PREFIXED_CELL, member_chunks
 
 _CHUNK = 4 * 1024 * 1024
 _LONGEST_WINDOW = 8 * 1024 * 1024  # a single row (or shared string) this long is not an ordinary export
@@ -51,9 +50,8 @@ def _byte_set(members: bytes) -> np.ndarray:
 
 _AFTER_NAME = _byte_set(b"\t\n\r/>")  # <c followed by these is a cell, but not an ordinary one
 _OFFSETS = np.arange(14)
-_EXCEL_ROWS, _EXCEL_COLUMNS = 1_048_576, 16_384
 _REFERENCE_START = np.frombuffer(b'r="', dtype=np.uint8)
-_ORDINARY_TAIL = re.compile(rb'(?: [st]="[^"<>]*")?(?: [st]="[^"<>]*")?/?>')  # as reading.UNUSUAL_CELL
+_ORDINARY_TAIL = re.compile(rb'(?: [st]="[^"<>]*")?(?: [st]="[^"<>]*")?/?>')  # as sheet_xml.UNUSUAL_CELL
 _SHARED_KEY = re.compile(rb'(?: s="[^"]*")? t="s"(?: s="[^"]*")?><v>([0-9]{1,9})</v></c>')
 _DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^?>]*\?>")
 _ITEM_START = re.compile(rb"<si[\s/>]")
@@ -271,7 +269,7 @@ def _references(view: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
     numbers = np.zeros(count, dtype=np.int64)
     for position in range(4, 14):
         numbers = np.where(inside[:, position], numbers * 10 + window[:, position] - _ZERO, numbers)
-    if numbers.max() > _EXCEL_ROWS or columns.max() >= _EXCEL_COLUMNS:
+    if numbers.max() > EXCEL_MAX_ROWS or columns.max() >= EXCEL_MAX_COLUMNS:
         raise NotOrdinary  # past Excel's last cell: the exact extent check names it
     return numbers, columns, starts + 4 + quote
 
@@ -335,7 +333,7 @@ class _Scan:
         second = view[less + 1]
         third = view[less + 2]
         _refuse_hidden_text(second)
-        if safety.PREFIXED_CELL.search(window, 0, end):
+        if PREFIXED_CELL.search(window, 0, end):
             raise NotOrdinary  # <x:c …>: a namespace prefix
         cell = second == _LETTER_C
         if np.any(cell & _AFTER_NAME[third]):

@@ -3,7 +3,7 @@ used columns of every row.
 
 xlsx: the first rows come from reading the start of the sheet's XML directly (milliseconds,
 exact sheet positions), then the used columns are read as text: streamed from the sheet's XML
-(metrics.exports.sheet_stream) when it is written the ordinary way, else by fastexcel, which loads
+(metrics.intake.sheet_stream) when it is written the ordinary way, else by fastexcel, which loads
 the whole sheet once its true extent is known. CSV: the encoding is settled on the bytes (BOM,
 strict UTF-8, else CP950), the header is found in a decoded sample, and pyarrow reads the rest,
 transcoding as it streams; rows that do not fit the header's width send the read to pandas' C
@@ -15,29 +15,22 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import posixpath
 import re
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from metrics import safety
 from metrics.errors import InputError, Problem
+from metrics.intake import safety, sheet_xml
+from metrics.intake.sheet_xml import (EXCEL_SINGLE_LETTER_CELLS, PREFIXED_CELL, UNUSUAL_CELL, cell_position,
+                                      complete_tags, local, member_chunks, ordinary_extent, resolve_target)
+from metrics.intake.upload import Upload
 from metrics.parsing import decode_text
 
 SAMPLE_ROWS = 40
-MAX_SHEET_CELLS = 30_000_000  # the reader allocates the sheet as a grid from its first to its farthest cell,
-# fewer for a small file (metrics.safety.allowed_cells)
 _CSV_SAMPLE_BYTES = 256 * 1024
-
-
-def check_upload(data: bytes, filename: str, max_bytes: int) -> str:
-    """'xlsx' or 'csv' for an acceptable upload (zip bombs, macros, encryption, disguised files refused)."""
-    return safety.check_upload(data, filename, max_bytes=max_bytes)
 
 
 @dataclass
@@ -52,33 +45,32 @@ class SheetSample:
 # xlsx
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+def sampler_of(upload: Upload) -> XlsxSampler:
+    """The workbook's sheet list and first rows, opened once per upload."""
+    return upload.once(XlsxSampler, lambda: XlsxSampler(upload))
 
 
-def _cell_position(reference: str) -> tuple[int, int]:
-    letters = "".join(character for character in reference if character.isalpha())
-    digits = "".join(character for character in reference if character.isdigit())
-    column = 0
-    for character in letters.upper():
-        column = column * 26 + ord(character) - 64
-    return int(digits) - 1, column - 1
+def samples_of(upload: Upload) -> list[SheetSample]:
+    """The first rows of every visible sheet, sampled once per upload."""
+    return upload.once("samples", lambda: sampler_of(upload).samples())
 
 
 class XlsxSampler:
     """Reads the workbook's sheet list and the first rows of a sheet without loading the sheet."""
 
-    def __init__(self, data: bytes, filename: str = ""):
+    def __init__(self, upload: Upload | bytes, filename: str = ""):
         import defusedxml.ElementTree as safe_xml
 
-        self.filename = filename
-        self.size = len(data)
+        upload = Upload.of(upload, filename)
+        self.filename = upload.name
+        self.size = len(upload)
         self._xml = safe_xml
-        self.archive = zipfile.ZipFile(io.BytesIO(data))
+        self.archive = upload.archive
+        filename = upload.name
         names = set(self.archive.namelist())
         workbook_path = "xl/workbook.xml"
-        relationships_path = "xl/_rels/workbook.xml.rels"
-        relationships = self._relationships(relationships_path) if relationships_path in names else {}
+        relationships = {identifier: (kind, resolve_target(target)) for identifier, (kind, target)
+                         in sheet_xml.relationships(self.archive, "xl/_rels/workbook.xml.rels").items()}
         self.shared_strings_path = next(
             (target for kind, target in relationships.values() if kind.endswith("/sharedStrings")), None)
         if self.shared_strings_path is None and "xl/sharedStrings.xml" in names:
@@ -88,29 +80,17 @@ class XlsxSampler:
         if workbook_path in names:
             root = safe_xml.fromstring(self.archive.read(workbook_path))
             for element in root.iter():
-                if _local(element.tag) == "workbookPr":  # calamine takes the last
+                if local(element.tag) == "workbookPr":  # calamine takes the last
                     self.date1904 = element.attrib.get("date1904") in ("1", "true")
-                if _local(element.tag) != "sheet":
+                if local(element.tag) != "sheet":
                     continue
-                relation = next((value for key, value in element.attrib.items() if _local(key) == "id"), "")
+                relation = next((value for key, value in element.attrib.items() if local(key) == "id"), "")
                 path = relationships.get(relation, ("", ""))[1]
                 visible = element.attrib.get("state", "visible") == "visible"
                 self.sheets.append((element.attrib.get("name", ""), path, visible))
         safety.check_sheet_count(len(self.sheets), filename)
         self._shared: list[str] = []
         self._shared_iterator = None
-
-    def _relationships(self, path: str) -> dict[str, tuple[str, str]]:
-        root = self._xml.fromstring(self.archive.read(path))
-        found: dict[str, tuple[str, str]] = {}
-        for element in root:
-            target = element.attrib.get("Target", "")
-            if target.startswith("/"):
-                target = target.lstrip("/")
-            else:
-                target = posixpath.normpath(posixpath.join("xl", target))
-            found[element.attrib.get("Id", "")] = (element.attrib.get("Type", ""), target)
-        return found
 
     def _shared_string(self, index: int) -> str:
         if self.shared_strings_path is None:
@@ -122,15 +102,15 @@ class XlsxSampler:
                 _, element = next(self._shared_iterator)
             except StopIteration:
                 return ""
-            if _local(element.tag) != "si":
+            if local(element.tag) != "si":
                 continue
             parts: list[str] = []
             for child in element:
-                tag = _local(child.tag)
+                tag = local(child.tag)
                 if tag == "t":
                     parts.append(child.text or "")
                 elif tag == "r":
-                    parts.extend(run.text or "" for run in child if _local(run.tag) == "t")
+                    parts.extend(run.text or "" for run in child if local(run.tag) == "t")
             self._shared.append("".join(parts))
             element.clear()
         return self._shared[index]
@@ -143,7 +123,7 @@ class XlsxSampler:
         row_number = -1
         with self.archive.open(path) as stream:
             for _, element in self._xml.iterparse(stream, events=("end",)):
-                tag = _local(element.tag)
+                tag = local(element.tag)
                 if tag == "dimension":
                     self._check_extent(element.attrib.get("ref", ""), name)
                 if tag != "row":
@@ -153,18 +133,18 @@ class XlsxSampler:
                 cells: dict[int, str] = {}
                 column_number = -1
                 for cell in element:
-                    if _local(cell.tag) != "c":
+                    if local(cell.tag) != "c":
                         continue
                     cell_reference = cell.attrib.get("r")
-                    column_number = _cell_position(cell_reference)[1] if cell_reference else column_number + 1
+                    column_number = cell_position(cell_reference)[1] if cell_reference else column_number + 1
                     kind = cell.attrib.get("t", "n")
                     text = ""
                     for child in cell:
-                        tag = _local(child.tag)
+                        tag = local(child.tag)
                         if tag == "v":
                             text = child.text or ""
                         elif tag == "is":
-                            text = "".join(node.text or "" for node in child.iter() if _local(node.tag) == "t")
+                            text = "".join(node.text or "" for node in child.iter() if local(node.tag) == "t")
                     if kind == "s" and text.strip().isdigit():
                         pending_shared.append((cells, column_number, int(text)))
                         text = ""
@@ -185,11 +165,11 @@ class XlsxSampler:
         if len(corners) != 2:
             return
         try:
-            (top, left), (bottom, right) = (_cell_position(corner) for corner in corners)
+            (top, left), (bottom, right) = (cell_position(corner) for corner in corners)
         except ValueError:
             return
         cells = (bottom - top + 1) * (right - left + 1)
-        limit = safety.allowed_cells(self.size, MAX_SHEET_CELLS)
+        limit = safety.allowed_cells(self.size, safety.EXPORT_SHEET_CELLS)
         if cells > limit:
             raise InputError(Problem(f"工作表的使用範圍 {reference} 約 {cells:,} 格，"
                                      f"超過可讀取的上限 {limit:,} 格；"
@@ -200,94 +180,7 @@ class XlsxSampler:
         return [self.sample(path, name) for name, path in visible]
 
 
-# One pass each with a literal prefix (fast). Every cell of an ordinary export is written <c r="A1" s="…" t="…">:
-# r first, a column A–Z, a row below 1,000,000, then at most a style and a type. A cell written any other way
-# (more letters or digits, no r, r later or twice, which the reader takes the last of, other attributes, a
-# namespace prefix) sends the sheet to metrics.safety.exact_extent, an XML parse that places every cell where
-# the reader does.
-UNUSUAL_CELL = re.compile(rb'<c(?! r="[A-Z][0-9]{1,6}"(?: [st]="[^"<>]*+")?+(?: [st]="[^"<>]*+")?+/?>)[\s/>]')
-_ORDINARY_ROW = re.compile(rb'<c r="[A-Z]([0-9]{1,6})"')
-_ORDINARY_COLUMN = re.compile(rb'<c r="([A-Z])[0-9]')
-EXCEL_SINGLE_LETTER_CELLS = 26 * 999_999
-_SCAN_CHUNK = 16 * 1024 * 1024
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-def member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: str,
-                   size: int | None = None) -> Iterator[bytes]:
-    """A member's bytes, decompressed in chunks of at most `size` (_SCAN_CHUNK by default), never more than the
-    size the zip declares. A deflated member is inflated straight from the file's bytes, skipping zipfile's CRC
-    (the reader that follows checks the file; this pass only measures); any other kind goes through zipfile."""
-    size = size or _SCAN_CHUNK
-    info = archive.getinfo(path)
-    start = info.header_offset + 30
-    header = data[info.header_offset:start]
-    damaged = InputError(Problem(f"{safety.NOT_A_WORKBOOK}（活頁簿內容有誤，檔案可能已損毀）；{safety.SAVE_AS_XLSX}",
-                                 filename))
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or len(header) < 30 \
-            or header[:4] != b"PK\x03\x04":
-        try:
-            with archive.open(path) as stream:
-                while chunk := stream.read(size):
-                    yield chunk
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
-            raise damaged from error
-        return
-    start += int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
-    compressed = memoryview(data)[start:start + info.compress_size]
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    position = 0
-    produced = 0
-    try:
-        while not inflater.eof:
-            if inflater.unconsumed_tail:
-                source = inflater.unconsumed_tail
-            elif position < len(compressed):
-                source = compressed[position:position + size]
-                position += len(source)
-            else:
-                break
-            chunk = inflater.decompress(source, size)
-            produced += len(chunk)
-            if produced > info.file_size:  # more than the size the zip checks were made against
-                raise damaged
-            if chunk:
-                yield chunk
-        if rest := inflater.flush():
-            yield rest
-    except zlib.error as error:
-        raise damaged from error
-
-
-_LONGEST_TAG_BYTES = 1024 * 1024  # no cell of Excel holds more than 32,767 characters
-
-
-def _complete_tags(window: bytes, filename: str, sheet: str) -> int:
-    """Where the window's last tag ends: what follows waits for the next chunk. A sheet with a megabyte and
-    more without a tag ending is not one a spreadsheet program wrote."""
-    end = window.rfind(b">") + 1
-    if len(window) - end > _LONGEST_TAG_BYTES:
-        raise InputError(Problem("工作表內容有超過 1 MB 沒有分隔的一段，不像試算表程式存出的檔案；"
-                                 f"{safety.SAVE_AS_XLSX}", filename, sheet))
-    return end
-
-
-def _ordinary_extent(window: bytes, end: int, rows: int, columns: int) -> tuple[int, int]:
-    """rows and columns grown to the farthest <c r="A1"> reference of window[:end]."""
-    numbers = set(_ORDINARY_ROW.findall(window, 0, end))
-    letters = set(_ORDINARY_COLUMN.findall(window, 0, end))
-    if not numbers:
-        return rows, columns
-    return max(rows, max(map(int, numbers))), max(columns, max(letters)[0] - 64)
-
-
-def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
+def check_true_extent(upload: Upload | bytes, sheet: str, filename: str = "") -> None:
     """Refuse a sheet whose cells really reach absurdly far, whatever its <dimension> claims.
 
     fastexcel allocates the whole grid from the first to the farthest cell before it selects columns,
@@ -295,24 +188,26 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
     exhaust memory. A first pass looks only for cells not written the ordinary way (UNUSUAL_CELL), so an
     ordinary export costs little more than its decompression; only an unusual sheet gets the exact count.
     """
-    sampler = XlsxSampler(data, filename)
+    upload = Upload.of(upload, filename)
+    data, filename = upload.data, upload.name
+    sampler = sampler_of(upload)
     path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)
     if path is None or path not in sampler.archive.namelist():
         return
 
-    limit = safety.allowed_cells(len(data), MAX_SHEET_CELLS)
+    limit = safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS)
     count_ordinary = limit < EXCEL_SINGLE_LETTER_CELLS  # a small file: even A–Z × 999,999 could pass its limit
     unusual = False
     rows = columns = 0
     tail = b""
     for chunk in member_chunks(data, sampler.archive, path, filename):
         window = tail + chunk
-        end = _complete_tags(window, filename, sheet)  # a tag cut by the chunk boundary is seen whole next time
-        if UNUSUAL_CELL.search(window, 0, end) or safety.PREFIXED_CELL.search(window, 0, end):
+        end = complete_tags(window, filename, sheet)  # a tag cut by the chunk boundary is seen whole next time
+        if UNUSUAL_CELL.search(window, 0, end) or PREFIXED_CELL.search(window, 0, end):
             unusual = True
             break
         if count_ordinary:
-            rows, columns = _ordinary_extent(window, end, rows, columns)
+            rows, columns = ordinary_extent(window, end, rows, columns)
         tail = window[end:]
     if unusual:
         rows, columns = safety.exact_extent(sampler.archive, sheet, path, filename)
@@ -325,40 +220,43 @@ def check_true_extent(data: bytes, sheet: str, filename: str) -> None:
                                  "請刪除表格以外遠處的儲存格內容或格式後重新存檔", filename, sheet))
 
 
-def load_xlsx_columns(data: bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str,
-                      head: int | None = None, progress: Callable[[float], None] | None = None,
-                      sampler: XlsxSampler | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
+def load_xlsx_columns(upload: Upload | bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str = "",
+                      head: int | None = None,
+                      progress: Callable[[float], None] | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
     """The given absolute columns of every row below the header (or the first `head`), as text,
-    and their sheet rows; progress(share of the sheet read) while the sheet is streamed. `sampler`: the
-    workbook as already opened for its first rows, if it was."""
-    from metrics.exports import sheet_stream
+    and their sheet rows; progress(share of the sheet read) while the sheet is streamed."""
+    from metrics.intake import sheet_stream
 
-    sampler = sampler or XlsxSampler(data, filename)
+    upload = Upload.of(upload, filename)
+    data, filename = upload.data, upload.name
+    sampler = sampler_of(upload)
     safety.check_shared_strings(sampler.archive, len(data), filename)
-    safety.refuse_external_formulas(data, filename, sheet)
+    safety.refuse_external_formulas(upload, sheet)
     path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)
     if path is not None:
         parts = sheet_stream.WorkbookParts(path, sampler.date1904)
         read = sheet_stream.read_columns(data, sampler.archive, parts, sheet, header_row, columns, filename,
-                                         safety.allowed_cells(len(data), MAX_SHEET_CELLS), head, progress)
+                                         safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS), head, progress)
         if read is not None:
             return read
-    return _load_with_fastexcel(data, sheet, header_row, columns, filename, head)
+    return _load_with_fastexcel(upload, sheet, header_row, columns, head=head)
 
 
-def _load_with_fastexcel(data: bytes, sheet: str, header_row: int, columns: dict[str, int], filename: str,
-                         head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
+def _load_with_fastexcel(upload: Upload | bytes, sheet: str, header_row: int, columns: dict[str, int],
+                         filename: str = "", head: int | None = None) -> tuple[dict[str, pd.Series], np.ndarray]:
     """A sheet not written the ordinary way: fastexcel loads it whole, once its true extent is known."""
     import fastexcel
 
     wanted = set(columns.values())
+    upload = Upload.of(upload, filename)
+    filename = upload.name
     try:
-        reader = fastexcel.read_excel(data)
+        reader = fastexcel.read_excel(upload.data)
     except Exception as error:  # fastexcel raises its own hierarchy; the user needs one sentence
-        check_true_extent(data, sheet, filename)  # a refusal of the sheet's extent says more than fastexcel's error
+        check_true_extent(upload, sheet)  # a refusal of the sheet's extent says more than fastexcel's error
         raise InputError(Problem(f"無法讀取 Excel 工作表（{type(error).__name__}），"
                                  "請用 Excel 開啟確認後另存為 .xlsx 再上傳", filename, sheet)) from error
-    check_true_extent(data, sheet, filename)
+    check_true_extent(upload, sheet)
     try:
         loaded = reader.load_sheet(sheet, header_row=header_row, dtypes="string", n_rows=head,
                                    use_columns=lambda column: column.absolute_index in wanted)
@@ -409,6 +307,19 @@ def csv_layout(data: bytes, filename: str) -> tuple[bytes, CsvLayout]:
     data, layout = _layout(data, _valid_utf8)
     safety.check_csv_lines(data, filename, layout.delimiter)
     return data, layout
+
+
+def csv_layout_of(upload: Upload) -> tuple[bytes, CsvLayout]:
+    """csv_layout, worked out once per upload."""
+    return upload.once("csv_layout", lambda: csv_layout(upload.data, upload.name))
+
+
+def csv_first_look(upload: Upload) -> SheetSample:
+    """The first records as csv_sample_layout sees them (no pass over the whole file), once per upload."""
+    def look() -> SheetSample:
+        data, layout = csv_sample_layout(upload.data)
+        return csv_sample(data, layout)[0]
+    return upload.once("csv_first_look", look)
 
 
 def csv_sample_layout(data: bytes) -> tuple[bytes, CsvLayout]:

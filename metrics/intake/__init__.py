@@ -1,0 +1,18 @@
+"""The intake: every uploaded file, from its bytes to the monthly figures it gives, in the order a file goes.
+
+    upload.py        an upload, made once per file: name, bytes, digest, the opened workbook, what was learnt
+    selection.py     the files of one selection: each content once, which may be stored, what stays incomplete
+    safety.py        refusing unsafe or unusable files before any parser sees them (sizes, zip, CSV lines)
+    sheet_xml.py     the one scanner of a workbook's XML, used by the safety checks and the readers
+    readers.py       the readers (月報範本, 長表, each system export) and how well each recognises a file
+    monthly.py       the monthly template and the long table, read whole
+    extract.py       a system export's first rows and used columns (metrics.exports aggregates them)
+    sheet_stream.py  an export sheet's used columns streamed from its XML
+    sources.py       one read per file for the page and the command line, remembered column mappings included
+
+The store receives the figures and the digest (FileDigest), never the bytes.
+"""
+
+from metrics.intake.upload import FileDigest, Upload
+
+__all__ = ["FileDigest", "Upload"]
