@@ -234,7 +234,8 @@ def test_a_gauge_title_shows_an_indicator_name_as_text():
     from metrics.charts import gauge_title
 
     result = SimpleNamespace(indicator=SimpleNamespace(id="1", short_name='<a href="http://evil.example">點我</a>'),
-                             target=1, status_label="落後", format_value=lambda value: f"{value} 案")
+                             target=1, target_text="1 案", status_label="落後",
+                             format_value=lambda value: f"{value} 案")
     title = gauge_title(result)
     assert "<a" not in title and "&lt;a href=&quot;http://evil.example&quot;&gt;點我&lt;/a&gt;" in title
 
