@@ -45,6 +45,8 @@ NEXT = {
     State.APPROVED: "已核定；如需修改須先重新開放",
 }
 COMMENT_MAX = 2_000
+# An explanation drafted from a note holds its 落後原因 and 改進措施 (2,000 characters each) with their labels.
+EXPLANATION_MAX = 4_100
 # The [steps] key of the cycle file whose roles do each step.
 STEP_KEYS = {Step.SUBMIT: "submit", Step.PASS: "review", Step.RETURN: "review", Step.APPROVE: "approve",
              Step.REOPEN: "reopen"}
@@ -118,6 +120,13 @@ def _month_end(year: int, month: int) -> dt.date:
     """The last day of `month` of ROC `year`."""
     following = dt.date(year + 1911 + month // 12, month % 12 + 1, 1)
     return following - dt.timedelta(days=1)
+
+
+def _too_long(text: str, limit: int, field: str) -> list[Problem]:
+    if len(text) <= limit:
+        return []
+    return [Problem(f"至多 {limit:,} 字，卻有 {len(text):,} 字；詳細資料請另以附件或公文說明。", field=field,
+                    value=text[:20] + "…")]
 
 
 def _check_inbox_actor(actor: object) -> None:
@@ -476,6 +485,7 @@ class Review:
                 continue
             cleaned[indicator] = clean_text(inputs.check_text(text, "意見"), TextKind.NOTE, f"指標 {indicator} 的意見"
                                             ).text.strip()
+            problems += _too_long(cleaned[indicator], COMMENT_MAX, f"指標 {indicator} 的意見")
         if problems:
             raise InputError(problems)
         return cleaned
@@ -498,6 +508,9 @@ class Review:
             if indicator in explanations:
                 explanation = clean_text(inputs.check_text(explanations[indicator], "自評說明"), TextKind.NOTE,
                                          f"指標 {indicator} 的自評說明").text.strip()
+                problems = _too_long(explanation, EXPLANATION_MAX, f"指標 {indicator} 的自評說明")
+                if problems:
+                    raise InputError(problems)
             else:
                 note = notes.get(indicator)
                 explanation = "；".join(part for part in (

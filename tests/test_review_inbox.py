@@ -175,3 +175,41 @@ def test_no_late_unit_no_reminder(review):
     on_time = make_review(review.store, dt.datetime(2023, 2, 1, 1, tzinfo=dt.timezone.utc))  # 112/02/01
     assert on_time.remind(SYSTEM, 112, dry_run=True) == []
     assert on_time.remind(SYSTEM, 112) == []  # nothing to send: no server needed
+
+
+def test_texts_longer_than_their_limit_are_refused_with_the_field(review):
+    upload(review, {1: "4", 2: "4", 3: "4"})
+    with pytest.raises(InputError) as refused:
+        review.submit(SYSTEM, 112, OWN, "q1", "", {"1": "說" * 4_101})
+    assert [(problem.field, problem.message) for problem in refused.value.problems] == [
+        ("指標 1 的自評說明", "至多 4,100 字，卻有 4,101 字；詳細資料請另以附件或公文說明。")]
+    review.submit(SYSTEM, 112, OWN, "q1", "", {"1": "說" * 4_100})  # exactly the limit
+    with pytest.raises(InputError) as refused:
+        review.return_(SYSTEM, 112, OWN, "q1", "請補充", {"1": "意" * 2_001, "9": "意" * 2_000})
+    assert [problem.field for problem in refused.value.problems] == ["指標 1 的意見"]
+    assert review.store.assessment(112, OWN, "q1").state is State.SUBMITTED
+
+
+def test_the_draft_is_what_a_submission_would_send(review):
+    upload(review, {1: "4", 2: "4"})
+    draft = review.draft(112, OWN, "q1")
+    assert draft.lacking == ("112年3月尚缺 3 項：案件數、認證人數（沿用2月）、現職人數（沿用2月）",)
+    upload(review, {3: "2"})
+    review.services.save_note(SYSTEM, 112, OWN, 3, "1", "人力不足", "")
+    draft = review.draft(112, OWN, "q1")
+    assert draft.lacking == ()
+    assert [(item.indicator_id, item.result, item.achievement, item.light, item.explanation) for item in draft.items] == [
+        ("1", "10 案", "83.33", "黃", "落後原因：人力不足"), ("9", "50%", "100", "綠", "")]
+    assert review.store.assessment(112, OWN, "q1") is None  # a draft writes nothing
+
+
+def test_returned_comments_are_found_per_indicator_until_resubmitted(review):
+    upload(review, {1: "4", 2: "4", 3: "4"})
+    reviewer = sign_in(review, ("reviewer",), ())
+    review.submit(SYSTEM, 112, OWN, "q1", "")
+    assert review.returned_comments(112, OWN) == {}
+    review.return_(reviewer, 112, OWN, "q1", "請補充", {"1": "請說明一月"})
+    [(label, item)] = review.returned_comments(112, OWN)["1"]
+    assert (label, item.review_comment, item.reviewed_by) == ("112 年度第一季", "請說明一月", reviewer.label)
+    review.submit(SYSTEM, 112, OWN, "q1", "")
+    assert review.returned_comments(112, OWN) == {}

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.accounts import Roles
+from metrics.accounts import Action, Roles, Settings
 from metrics.catalogue import Catalogue, plans_directory
 from metrics.cycle import Cycle, load_cycle
 from metrics.errors import KpiError
 from metrics.services import Actor, Services
 from metrics.services_cycle import Review
-from metrics.accounts import Settings
 from ui.data import plan_files
 from ui.widgets import plain
 
@@ -52,8 +51,6 @@ def own_units_without_plan(actor: Actor, services: Services, official: Catalogue
     account = actor.account
     if account is None or not account.units:
         return
-    from metrics.accounts import Action
-
     missing = [unit for unit in account.units if official.find(year, unit) is None
                and services.can(actor, Action.UPLOAD, unit, settings).allowed]
     if missing:

@@ -14,7 +14,7 @@ from metrics.cycle import Checkpoint
 from metrics.errors import InputError, KpiError
 from metrics.parsing import format_taiwan_time
 from metrics.reminders import PASSWORD_VARIABLE
-from metrics.services_cycle import Review, UnitStatus
+from metrics.services_cycle import COMMENT_MAX, EXPLANATION_MAX, Review, UnitStatus
 from metrics.store import AssessmentItem, State, StoredAssessment
 from ui.cycle import review_of
 from ui.layout import Context, flash
@@ -124,10 +124,11 @@ def submit_form(context: Context, review: Review, point: Checkpoint, unit: str, 
                         f"{item.light}燈")
             if item.indicator_id in comments:
                 st.info(f"審核意見：{plain(comments[item.indicator_id])}", icon=":material/rate_review:")
-            explanations[item.indicator_id] = st.text_area(
-                "自評說明", value=before.get(item.indicator_id, item.explanation), key=f"explain_{key}_{item.indicator_id}",
-                max_chars=2000, height=80)
-        comment = st.text_input("送出說明（選填）", key=f"submit_comment_{key}", max_chars=2000)
+            offered = before.get(item.indicator_id, item.explanation)
+            explanations[item.indicator_id] = st.text_area(  # a longer draft (old notes) is shown whole
+                "自評說明", value=offered, key=f"explain_{key}_{item.indicator_id}",
+                max_chars=max(EXPLANATION_MAX, len(offered)), height=80)
+        comment = st.text_input("送出說明（選填）", key=f"submit_comment_{key}", max_chars=COMMENT_MAX)
         sent = st.form_submit_button("送出自評", type="primary")
     st.caption("自評說明預設取自檢核點最後一個月已填寫的落後原因與改進措施；送出後由研考初核。")
     if sent:
@@ -152,8 +153,8 @@ def review_form(context: Context, review: Review, point: Checkpoint, unit: str, 
         if kind == "review":
             for item in items:
                 st.text_area(f"指標 {item.indicator_id} {item.name} 的意見（選填）", value=item.review_comment,
-                             key=f"comment_{key}_{item.indicator_id}", max_chars=2000, height=68)
-        st.text_area("說明（退回時必填：請寫明要修正什麼）", key=f"{kind}_comment_{key}", max_chars=2000, height=80)
+                             key=f"comment_{key}_{item.indicator_id}", max_chars=COMMENT_MAX, height=68)
+        st.text_area("說明（退回時必填：請寫明要修正什麼）", key=f"{kind}_comment_{key}", max_chars=COMMENT_MAX, height=80)
         left, right = st.columns(2)
         forward = "初核通過" if kind == "review" else "核定"
         with left:
@@ -191,7 +192,7 @@ def reopen_form(context: Context, review: Review, point: Checkpoint, unit: str) 
     key = f"{context.year}_{unit}_{point.id}"
     st.markdown("##### 重新開放")
     st.caption("已核定的自評重新開放後，涵蓋月份的數字解除鎖定，狀態回到「退回修正」；理由記入操作紀錄。")
-    st.text_area("重新開放的理由（必填）", key=f"reopen_reason_{key}", max_chars=2000, height=80)
+    st.text_area("重新開放的理由（必填）", key=f"reopen_reason_{key}", max_chars=COMMENT_MAX, height=80)
     st.button("重新開放", key=f"reopen_{key}", on_click=ask_confirmation, args=("review_reopen", key))
     if pending_confirmation("review_reopen") == key:
         confirm_step(context, review, point, unit, "reopen", st.session_state.get(f"reopen_reason_{key}", ""), {})
