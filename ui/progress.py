@@ -134,7 +134,7 @@ def table(context: Context, rows: list[UnitStatus]) -> None:
                  on_select=lambda: _clicked(shown), column_config={
                      "開啟": st.column_config.LinkColumn("開啟", display_text="開啟總覽"),
                      "逾期未齊全的月份": st.column_config.TextColumn(width="medium")},
-                 height=min(35 * (len(shown) + 1) + 3, 720))
+                 height=min(35 * (len(shown) + 1) + 3, 720), placeholder="—")
 
 
 def _clicked(rows: list[UnitStatus]) -> None:

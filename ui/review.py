@@ -95,7 +95,7 @@ def indicator_table(items: list[AssessmentItem]) -> None:
         "指標": f"{item.indicator_id} {item.name}", "實際值": item.result,
         "達成度": f"{item.achievement}%" if item.achievement is not None else "—", "燈號": item.light,
         "自評說明": item.explanation, "審核意見": item.review_comment} for item in items]),
-        hide_index=True, width="stretch", key="review_items",
+        hide_index=True, width="stretch", key="review_items", height=35 * (len(items) + 1) + 3,
         column_config={"自評說明": st.column_config.TextColumn(width="large"),
                        "審核意見": st.column_config.TextColumn(width="large")})
 
