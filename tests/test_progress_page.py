@@ -226,3 +226,43 @@ def test_a_reporter_lands_on_their_own_unit_after_login(database):
     rerun(linked)
     assert any("已登入：**人事承辦（hr）**" in caption.value for caption in linked.sidebar.caption)
     assert linked.sidebar.selectbox(key="period_unit").value == "政風處"
+
+
+def test_the_mail_settings_form_and_the_reminder_button(database):
+    from smtp_server import smtp_server
+
+    make_account(database, **{key: value for key, value in REPORTER.items()})
+    writer = services(database)
+    writer.update_account(command_line("tests"), "wang", email="wang@example.tw")
+    admin = page(database, "pages/8_帳號管理.py", username="admin", roles=("administrator",))
+    with smtp_server() as (port, box):
+        admin.tabs[3].text_input(key="mail_host").input("127.0.0.1")
+        admin.number_input(key="mail_port").set_value(port)
+        admin.checkbox(key="mail_starttls").uncheck()
+        admin.text_input(key="mail_sender").input("kpi@example.tw")
+        button(admin, "儲存郵件設定").click()
+        rerun(admin)
+        assert any("已儲存郵件設定" in success.value for success in admin.success)
+        assert Store(database).settings()["smtp_host"] == "127.0.0.1"
+
+        reviewer = page(database, **REVIEWER)
+        reviewer.selectbox(key="progress_checkpoint").select("half").run()
+        listed = next(frame.value for frame in reviewer.dataframe if "收件人" in frame.value.columns)
+        assert list(zip(listed["單位"], listed["收件人"])) == [
+            ("人事處", "（沒有具電子郵件的填報人帳號）"), ("政風處", "王小明 <wang@example.tw>")]
+        reviewer.button(key="remind").click()
+        rerun(reviewer)
+        assert "將寄出 112 年度上半年的催報通知給 2 個單位的填報人" in texts(reviewer)
+        reviewer.button(key="remind_confirm").click()
+        rerun(reviewer)
+    assert any("已寄出 1 封催報通知。未寄送：人事處（沒有具電子郵件的填報人帳號，未寄送）" in success.value
+               for success in reviewer.success)
+    assert [mail.recipients for mail in box.mails] == [["wang@example.tw"]]
+    assert box.mails[0].message["Subject"] == "【績效考核】政風處 112 年度上半年自評：逾期"
+
+
+def test_who_may_not_send_reminders_sees_no_button(database):
+    for account in ({}, REPORTER, BOARD):
+        app = page(database, **account)
+        assert not [item for item in app.button if item.key == "remind"]
+        assert "催報通知" not in " ".join(expander.label for expander in app.expander)
