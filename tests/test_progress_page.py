@@ -90,7 +90,8 @@ def state(url: str) -> State | None:
 def test_every_unit_with_its_state_counts_filter_sort_and_link(database):
     app = page(database)
     app.selectbox(key="progress_checkpoint").select("half").run()
-    units = [unit.name for unit in load_catalogue(PLANS_DIRECTORY).units.units if unit.since is None or unit.since <= 112]
+    units = [unit.name for unit in load_catalogue(PLANS_DIRECTORY).units.units
+             if unit.since is None or unit.since <= 112]
     rows = table(app)
     assert [unit for unit, _ in rows] == units  # every unit of units.toml, in its order
     states = dict(rows)
@@ -262,7 +263,10 @@ def test_the_mail_settings_form_and_the_reminder_button(database):
 
 
 def test_who_may_not_send_reminders_sees_no_button(database):
-    for account in ({}, REPORTER, BOARD):
+    for account, next_step in (({}, "下一步「送出自評」由「填報人」辦理（負責此單位者）；請先登入。"), (REPORTER, None),
+                               (BOARD, "下一步「送出自評」由「填報人」辦理（負責此單位者）；您目前沒有此權限。")):
         app = page(database, **account)
         assert not [item for item in app.button if item.key == "remind"]
         assert "催報通知" not in " ".join(expander.label for expander in app.expander)
+        if next_step is not None:  # the reporter has the form instead
+            assert next_step in texts(app)

@@ -129,7 +129,8 @@ def test_reminders_go_to_the_reporters_of_late_and_returned_units(review, monkey
     assert [(item.unit, item.sent, item.problem) for item in sent] == [
         (OWN, True, ""), (OTHER, True, ""), ("丙處", False, "沒有具電子郵件的填報人帳號，未寄送")]
     assert [(mail.login, mail.sender, sorted(mail.recipients)) for mail in box.mails] == [
-        ("kpi", "kpi@example.tw", ["chen@example.tw", "wang@example.tw"]), ("kpi", "kpi@example.tw", ["chen@example.tw"])]
+        ("kpi", "kpi@example.tw", ["chen@example.tw", "wang@example.tw"]),
+        ("kpi", "kpi@example.tw", ["chen@example.tw"])]
     returned, late = (mail.message for mail in box.mails)
     assert returned["Subject"] == "【績效考核】甲處 112 年度第一季自評：退回修正"
     body = returned.get_content()
@@ -198,8 +199,8 @@ def test_the_draft_is_what_a_submission_would_send(review):
     review.services.save_note(SYSTEM, 112, OWN, 3, "1", "人力不足", "")
     draft = review.draft(112, OWN, "q1")
     assert draft.lacking == ()
-    assert [(item.indicator_id, item.result, item.achievement, item.light, item.explanation) for item in draft.items] == [
-        ("1", "10 案", "83.33", "黃", "落後原因：人力不足"), ("9", "50%", "100", "綠", "")]
+    assert [(item.indicator_id, item.result, item.achievement, item.light, item.explanation)
+            for item in draft.items] == [("1", "10 案", "83.33", "黃", "落後原因：人力不足"), ("9", "50%", "100", "綠", "")]
     assert review.store.assessment(112, OWN, "q1") is None  # a draft writes nothing
 
 

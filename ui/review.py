@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.accounts import Action
-from metrics.cycle import Checkpoint
+from metrics.cycle import STEP_KEY_LABELS, Checkpoint
 from metrics.errors import InputError, KpiError
 from metrics.parsing import format_taiwan_time
 from metrics.reminders import PASSWORD_VARIABLE
@@ -23,6 +23,9 @@ from ui.widgets import ask_confirmation, confirmation_buttons, pending_confirmat
 
 DONE = {"return": "已退回修正", "pass": "已初核通過，送複核", "approve": "已核定；涵蓋月份的數字已鎖定",
         "reopen": "已重新開放；涵蓋月份的數字已解除鎖定，單位可修正後重新送出"}
+# The state a 自評 is in → the [steps] key of cycle.toml that acts next.
+NEXT_STEP = {None: "submit", State.RETURNED: "submit", State.SUBMITTED: "review", State.PASSED: "approve",
+             State.APPROVED: "reopen"}
 TITLES = {"return": "確認退回修正", "approve": "確認核定", "reopen": "確認重新開放"}
 
 
@@ -71,11 +74,9 @@ def workflow(context: Context, review: Review, point: Checkpoint, rows: list[Uni
         reopen_form(context, review, point, unit)
         acted = True
     if not acted:
-        waiting = {None: "送出自評", State.RETURNED: "送出自評", State.SUBMITTED: "初核", State.PASSED: "複核",
-                   State.APPROVED: "重新開放"}[stored.state if stored else None]
-        step = {"送出自評": "submit", "初核": "review", "複核": "approve", "重新開放": "reopen"}[waiting]
+        step = NEXT_STEP[stored.state if stored else None]
         roles = review.cycle.step_roles(step, context.services.roles)
-        st.caption(f"下一步「{waiting}」由「{roles}」辦理" + ("（負責此單位者）" if step == "submit" else "")
+        st.caption(f"下一步「{STEP_KEY_LABELS[step]}」由「{roles}」辦理" + ("（負責此單位者）" if step == "submit" else "")
                    + ("；您目前沒有此權限。" if context.actor.account is not None else "；請先登入。"))
 
 
