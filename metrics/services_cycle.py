@@ -220,6 +220,11 @@ class Review:
                     found.setdefault(item.indicator_id, []).append((label, item))
         return found
 
+    def locking(self, year: int, unit: str, month: int) -> StoredAssessment | None:
+        """The approved 自評 whose months hold `month` of the unit's year (then its figures and notes are locked)."""
+        return next((stored for stored in self.store.assessments(year, unit)
+                     if stored.state is State.APPROVED and month in stored.months), None)
+
     def inbox(self, actor: Actor, catalogue: Catalogue | None = None,
               settings: Settings | None = None) -> list[InboxItem]:
         """What waits for this account: 自評 to send (checkpoints whose months are over, or returned), to review

@@ -10,7 +10,7 @@ from ui import links
 from ui.gauges import CHART_CONFIG, over_time, score_chart
 from ui.layout import start_page
 from ui.notes import note_form
-from ui.review import returned_notice
+from ui.review import indicator_notices
 from ui.widgets import plain, remembered_selectbox
 
 context = start_page("指標明細")
@@ -29,7 +29,7 @@ indicator, goal = result.indicator, result.goal
 st.markdown(f"#### 目標 {goal.number}　{plain(goal.title)}")
 st.markdown(f"**指標 {plain(indicator.id)}：{plain(indicator.name)}**（{plain(goal.kind)}，權重 {weight_text(indicator.weight)}）")
 st.caption(f"衡量標準：{plain(indicator.measure)}")
-returned_notice(context, indicator_id)
+indicator_notices(context, indicator_id)
 
 columns = st.columns(4)
 columns[0].metric(f"實際值（至 {context.month} 月）", result.format_value(result.actual))

@@ -172,6 +172,12 @@ def test_one_full_cycle_on_the_pages(database):
     rerun(board)
     assert state(database) is State.APPROVED
 
+    detail = page(database, "pages/1_指標明細.py", **REPORTER)
+    assert not any("已鎖定" in seen(info.value) for info in detail.info)  # 12月: not in 上半年
+    detail.sidebar.selectbox(key="period_month").select(6).run()
+    assert any("1月至6月的數字與說明已鎖定；如需修改，須先重新開放該自評" in seen(info.value) and "張複核（chang）" in
+               seen(info.value) for info in detail.info)
+
     upload = page(database, "pages/2_資料上傳.py", **REPORTER)
     data = "年度,月份,單位,項目代碼,數值\n112,3,政風處,procurement_audits,99\n".encode("utf-8")
     upload.file_uploader[0].set_value([("3月更正.csv", data, "text/csv")]).run()

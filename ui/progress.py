@@ -50,7 +50,7 @@ def inbox(context: Context, review: Review) -> None:
     overdue = sum(1 for item in items if item.overdue)
     st.markdown(f"**等待您辦理的事項：{len(items)} 件**" + (f"（其中 {overdue} 件已逾期）" if overdue else ""))
     for index, item in enumerate(items):
-        st.button(item.text, key=f"inbox_{index}", on_click=_open_item, args=(item,),
+        st.button(plain(item.text), key=f"inbox_{index}", on_click=_open_item, args=(item,),
                   icon=":material/priority_high:" if item.overdue else ":material/arrow_forward:",
                   type="tertiary")
 

@@ -296,12 +296,20 @@ def mail_settings_form(context: Context) -> None:
 
 # ---- 指標明細 ----
 
-def returned_notice(context: Context, indicator_id: str) -> None:
-    """The reviewers' comments on this indicator in a returned 自評 of the unit: what to fix, where it is."""
+def indicator_notices(context: Context, indicator_id: str) -> None:
+    """On 指標明細: the reviewers' comments on this indicator in a returned 自評 of the unit (what to fix, where it
+    is), and that the month is locked by an approved one (before anybody types a note that would be refused)."""
     try:
-        found = review_of(context.services).returned_comments(context.year, context.unit).get(indicator_id, [])
+        review = review_of(context.services)
+        found = review.returned_comments(context.year, context.unit).get(indicator_id, [])
+        locking = review.locking(context.year, context.unit, context.month)
     except KpiError:
-        return  # only a notice: the page works without it
+        return  # only notices: the page works without them
+    if locking is not None:
+        st.info(f"{plain(locking.unit)} {locking.year} 年度{plain(locking.checkpoint_name)}自評已於 "
+                f"{format_taiwan_time(locking.approved_at)} 由 {plain(locking.approved_by)} 核定，"
+                f"{min(locking.months)}月至{max(locking.months)}月的數字與說明已鎖定；如需修改，須先重新開放該自評。",
+                icon=":material/lock:")
     for label, item in found:
         st.info(f"**{plain(label)}自評退回修正**，審核意見（{plain(item.reviewed_by)}）：{plain(item.review_comment)}",
                 icon=":material/rate_review:")
