@@ -214,3 +214,16 @@ def test_returned_comments_are_found_per_indicator_until_resubmitted(review):
     assert (label, item.review_comment, item.reviewed_by) == ("112 年度第一季", "請說明一月", reviewer.label)
     review.submit(SYSTEM, 112, OWN, "q1", "")
     assert review.returned_comments(112, OWN) == {}
+
+
+@pytest.mark.parametrize(("month", "locked"), [(1, True), (3, True), (4, False), (12, False)])
+def test_the_month_locked_by_an_approved_self_assessment(review, month, locked):
+    upload(review, {1: "4", 2: "4", 3: "4"})
+    assert review.locking(112, OWN, month) is None
+    review.submit(SYSTEM, 112, OWN, "q1", "")
+    review.pass_(SYSTEM, 112, OWN, "q1", "")
+    assert review.locking(112, OWN, month) is None  # passed is not approved
+    review.approve(SYSTEM, 112, OWN, "q1", "")
+    found = review.locking(112, OWN, month)
+    assert (found is not None and found.checkpoint == "q1") is locked
+    assert review.locking(112, OTHER, month) is None and review.locking(113, OWN, month) is None
