@@ -30,6 +30,12 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
     status_parser.add_argument("--checkpoint", metavar="C", help="檢核點代碼（見 plans/cycle.toml），預設全部")
     status_parser.add_argument("--json", action="store_true")
     status_parser.add_argument("--db", metavar="URL")
+    remind_parser = review_commands.add_parser(
+        "remind", help="以電子郵件通知逾期或退回修正的單位填報人（郵件伺服器於帳號管理設定，密碼取自環境變數 KPI_SMTP_PASSWORD）")
+    remind_parser.add_argument("--year", type=int, metavar="Y", help="民國年度，預設今年與去年")
+    remind_parser.add_argument("--checkpoint", metavar="C", help="檢核點代碼（見 plans/cycle.toml），預設全部")
+    remind_parser.add_argument("--dry-run", action="store_true", help="只列出將寄給誰、寄什麼，不寄送")
+    remind_parser.add_argument("--db", metavar="URL")
     for name, text in STEPS.items():
         step_parser = review_commands.add_parser(name, help=text)
         step_parser.add_argument("--year", type=int, required=True, metavar="Y", help="民國年度，例如 112")
@@ -53,6 +59,8 @@ def review_of(arguments: argparse.Namespace, *, create: bool):
 def command_review(arguments: argparse.Namespace) -> int:
     if arguments.review_command == "status":
         return command_review_status(arguments)
+    if arguments.review_command == "remind":
+        return command_review_remind(arguments)
     review, files = review_of(arguments, create=False)
     unit = resolve_unit(arguments.unit, files)
     actor = command_line_actor()
@@ -96,6 +104,27 @@ def command_review_status(arguments: argparse.Namespace) -> int:
                 who = "逾期未齊全：" + "、".join(f"{month}月" for month in row.overdue_months)
             print(printable(f"  {pad(row.unit, width)}  {pad(row.state.value, 8)}  {who}".rstrip()))
     return 0
+
+
+def command_review_remind(arguments: argparse.Namespace) -> int:
+    review, _ = review_of(arguments, create=False)
+    reminders = review.remind(command_line_actor(), arguments.year, arguments.checkpoint, dry_run=arguments.dry_run)
+    if not reminders:
+        print("沒有逾期或退回修正的單位，不需寄送催報通知。")
+        return 0
+    for reminder in reminders:
+        if arguments.dry_run:
+            print(printable(f"將寄給 {reminder.to_text}：{reminder.subject}"))
+            continue
+        outcome = "已寄給" if reminder.sent else "未寄送"
+        problem = f"（{reminder.problem}）" if reminder.problem else ""
+        print(printable(f"{outcome} {reminder.to_text}：{reminder.subject}{problem}"))
+    if arguments.dry_run:
+        print(f"共 {len(reminders)} 則（僅列出，未寄送）。")
+        return 0
+    unsent = sum(1 for reminder in reminders if not reminder.sent)
+    print(f"共 {len(reminders)} 則，寄出 {len(reminders) - unsent} 則" + (f"，{unsent} 則未寄送" if unsent else "") + "。")
+    return 1 if unsent else 0
 
 
 def cycle_check_line(directory: Path) -> str:

@@ -12,12 +12,13 @@ recorded too.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from metrics import inputs
-from metrics.accounts import Action, PermissionDenied
+from metrics.accounts import Action, PermissionDenied, Settings
 from metrics.catalogue import Catalogue
 from metrics.completeness import lacking_text, month_completeness
 from metrics.cycle import Checkpoint, Cycle
@@ -27,8 +28,10 @@ from metrics.figures import Figures
 from metrics.formulas import round_half_up
 from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.plan import Plan
-from metrics.services import ALLOWED, DENIED, Actor, Services, _is_command_line
-from metrics.store import AssessmentChange, AssessmentItem, AuditEntry, State, Step, StoredAssessment, canonical_decimal
+from metrics.reminders import MAIL_KEYS, REMINDED, MailFailed, MailSettings, Reminder, check_mail_settings, send
+from metrics.services import ALLOWED, DENIED, FAILED, Actor, Services, _is_command_line
+from metrics.store import (AssessmentChange, AssessmentItem, AuditEntry, State, Step, StoredAssessment, Transition,
+                           canonical_decimal)
 from metrics.texts import TextKind, clean_text, escaped
 
 AUDIT_WORDS = {Step.SUBMIT: "送出自評", Step.RETURN: "退回自評", Step.PASS: "初核自評", Step.APPROVE: "核定自評",
@@ -42,6 +45,8 @@ NEXT = {
     State.APPROVED: "已核定；如需修改須先重新開放",
 }
 COMMENT_MAX = 2_000
+# An explanation drafted from a note holds its 落後原因 and 改進措施 (2,000 characters each) with their labels.
+EXPLANATION_MAX = 4_100
 # The [steps] key of the cycle file whose roles do each step.
 STEP_KEYS = {Step.SUBMIT: "submit", Step.PASS: "review", Step.RETURN: "review", Step.APPROVE: "approve",
              Step.REOPEN: "reopen"}
@@ -71,6 +76,61 @@ class UnitStatus:
             "approved_by": stored.approved_by or None if stored else None,
             "approved_at": stored.approved_at.isoformat() if stored and stored.approved_at else None,
         }
+
+
+class Task(enum.Enum):
+    """What an inbox item asks of the account."""
+
+    SUBMIT = "送出自評"
+    REVIEW = "初核"
+    APPROVE = "複核"
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    task: Task
+    year: int
+    unit: str
+    checkpoint: Checkpoint
+    assessment: StoredAssessment | None
+    deadline: dt.date
+    overdue: bool
+
+    @property
+    def text(self) -> str:
+        state = f"（{self.assessment.state.value}）" if self.assessment is not None else ""
+        late = f"，已逾期（期限 {_roc(self.deadline)}）" if self.overdue else f"，期限 {_roc(self.deadline)}" \
+            if self.task is Task.SUBMIT else ""
+        return f"{self.task.value}：{self.unit} {self.checkpoint.label(self.year)}自評{state}{late}"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A submission as it would be sent now, and the months it still lacks (then it would be refused)."""
+
+    items: tuple[AssessmentItem, ...]
+    lacking: tuple[str, ...]
+
+
+def _roc(day: dt.date) -> str:
+    return f"{day.year - 1911}/{day.month:02d}/{day.day:02d}"
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    """The last day of `month` of ROC `year`."""
+    following = dt.date(year + 1911 + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def _too_long(text: str, limit: int, field: str) -> list[Problem]:
+    if len(text) <= limit:
+        return []
+    return [Problem(f"至多 {limit:,} 字，卻有 {len(text):,} 字；詳細資料請另以附件或公文說明。", field=field,
+                    value=text[:20] + "…")]
+
+
+def _check_inbox_actor(actor: object) -> None:
+    inputs.check_instance(actor, Actor, "操作者", "登入後取得的操作者（Services.actor）或命令列（command_line）")
 
 
 class Review:
@@ -133,6 +193,78 @@ class Review:
     def unit_status(self, year: int, unit: str, checkpoint: str) -> UnitStatus:
         return next(row for row in self.status(year, checkpoint) if row.unit == unit)
 
+    def draft(self, year: int, unit: str, checkpoint: str) -> Draft:
+        """What a submission would send now: each indicator's result, light and explanation (the notes already
+        written), and what is still missing (a submission is refused while anything is)."""
+        year, unit, point, _ = self._arguments(year, unit, checkpoint, "")
+        plan = self.plans().plan(year, unit)
+        figures = Figures.from_frame(plan, self.store.current_frame(year, unit))
+        return Draft(tuple(self._items(plan, figures, point, {})), tuple(self._lacking(plan, figures, point)))
+
+    def items_of(self, assessment: StoredAssessment) -> list[AssessmentItem]:
+        return self.store.assessment_items(assessment.id)
+
+    def history_of(self, assessment: StoredAssessment) -> list[Transition]:
+        return self.store.assessment_transitions(assessment.id)
+
+    def returned_comments(self, year: int, unit: str) -> dict[str, list[tuple[str, AssessmentItem]]]:
+        """indicator → (checkpoint label, item) of every returned 自評 of the unit whose reviewer commented on it:
+        what the unit is to fix, shown next to the indicator."""
+        found: dict[str, list[tuple[str, AssessmentItem]]] = {}
+        for stored in self.store.assessments(year, unit):
+            if stored.state is not State.RETURNED:
+                continue
+            label = f"{stored.year} 年度{stored.checkpoint_name or stored.checkpoint}"
+            for item in self.store.assessment_items(stored.id):
+                if item.review_comment:
+                    found.setdefault(item.indicator_id, []).append((label, item))
+        return found
+
+    def locking(self, year: int, unit: str, month: int) -> StoredAssessment | None:
+        """The approved 自評 whose months hold `month` of the unit's year (then its figures and notes are locked)."""
+        return next((stored for stored in self.store.assessments(year, unit)
+                     if stored.state is State.APPROVED and month in stored.months), None)
+
+    def inbox(self, actor: Actor, catalogue: Catalogue | None = None,
+              settings: Settings | None = None) -> list[InboxItem]:
+        """What waits for this account: 自評 to send (checkpoints whose months are over, or returned), to review
+        (已送自評) and to confirm (初核通過), each only where the account may act; overdue first. One read of the
+        store (the assessments) besides the plans, which a page passes in (`catalogue`)."""
+        _check_inbox_actor(actor)
+        if actor.account is None:
+            return []
+        catalogue = catalogue if catalogue is not None else self.plans()
+        settings = settings or self.services.settings()
+        today = self.today()
+        own_id = self._account_id(actor)
+        stored = {(item.year, item.unit, item.checkpoint): item for item in self.store.assessments()}
+        points = {point.id: point for point in self.cycle.checkpoints}
+        items: list[InboxItem] = []
+
+        def may(action: Action, unit: str) -> bool:
+            return self.services.can(actor, action, unit, settings).allowed
+
+        for year, unit in sorted(catalogue.official().keys()):
+            if unit not in self.units_of(year) or not may(Action.SUBMIT_ASSESSMENT, unit):
+                continue
+            for point in self.cycle.checkpoints:
+                current = stored.get((year, unit, point.id))
+                if current is None and today > _month_end(year, point.last_month):
+                    items.append(InboxItem(Task.SUBMIT, year, unit, point, None, point.due(year),
+                                           today > point.due(year)))
+        for (year, unit, checkpoint), current in sorted(stored.items()):
+            point = points.get(checkpoint) or Checkpoint(checkpoint, current.checkpoint_name, current.months, 12, 31)
+            deadline = point.due(year)
+            if current.state is State.RETURNED and may(Action.SUBMIT_ASSESSMENT, unit):
+                items.append(InboxItem(Task.SUBMIT, year, unit, point, current, deadline, today > deadline))
+            elif current.state is State.SUBMITTED and may(Action.REVIEW_ASSESSMENT, unit) and \
+                    (own_id is None or current.submitted_by_id != own_id):
+                items.append(InboxItem(Task.REVIEW, year, unit, point, current, deadline, False))
+            elif current.state is State.PASSED and may(Action.APPROVE_ASSESSMENT, unit) and \
+                    (own_id is None or current.submitted_by_id != own_id):
+                items.append(InboxItem(Task.APPROVE, year, unit, point, current, deadline, False))
+        return sorted(items, key=lambda item: (not item.overdue, item.deadline, item.year, item.unit))
+
     # ---- the steps ----
 
     def submit(self, actor: Actor, year: int, unit: str, checkpoint: str, comment: str = "",
@@ -153,12 +285,11 @@ class Review:
         except PlanNotFound as missing:
             self._refuse(actor, Step.SUBMIT, year, unit, subject, missing)
         figures = Figures.from_frame(plan, self.store.current_frame(year, unit))
-        lacking = [month_completeness(figures, month) for month in point.months]
-        lacking = [entry for entry in lacking if not entry.complete]
+        lacking = self._lacking(plan, figures, point)
         if lacking:
             self._refuse(actor, Step.SUBMIT, year, unit, subject, InputError(
                 [Problem(f"{unit} {point.label(year)}的數字尚未齊全，不能送出自評；請先補齊下列月份後再送出：")]
-                + [Problem(lacking_text(plan, entry, limit=100)) for entry in lacking]))
+                + [Problem(text) for text in lacking]))
         items = self._items(plan, figures, point, explanations or {})
         change = AssessmentChange(year, unit, point.id, Step.SUBMIT, expected, State.SUBMITTED, actor.label,
                                   self._account_id(actor), comment, point.name, point.months, items)
@@ -205,6 +336,86 @@ class Review:
                 "重新開放已核定的自評須說明理由（將記入操作紀錄）。", field="重新開放的理由", value="（空白）")))
         return self._write(actor, self._change(actor, Step.REOPEN, current, State.RETURNED, reason), point, subject,
                            f"理由：{reason}；{point.name}月份解除鎖定")
+
+    # ---- reminders ----
+
+    def mail_settings(self) -> MailSettings:
+        return MailSettings.from_values(self.store.settings())
+
+    def save_mail_settings(self, actor: Actor, *, host: str, port: int, starttls: bool, sender: str,
+                           user: str) -> MailSettings:
+        """The mail server of the reminders (an administrator's setting); the password is never stored: it is
+        read from the environment variable KPI_SMTP_PASSWORD when mails are sent."""
+        self.services._require(actor, Action.MANAGE_SETTINGS, "郵件設定", subject="郵件設定")
+        settings = check_mail_settings(host, port, starttls, sender, user)
+        before = self.mail_settings()
+        changes = [f"{label}：{before.values()[key] or '—'} → {settings.values()[key] or '—'}"
+                   for key, label in MAIL_KEYS.items() if before.values()[key] != settings.values()[key]]
+        self.store.save_settings(settings.values(), audit=[AuditEntry(actor.label, "郵件設定", ALLOWED, "郵件設定",
+                                                                      "；".join(changes) or "無變更")])
+        return settings
+
+    def reminders(self, year: int, checkpoint: str | None = None) -> list[Reminder]:
+        """A reminder for each unit 逾期 or 退回修正 in `year` (at the checkpoint, or at every one), addressed to the
+        active accounts with an e-mail that may submit the unit's 自評."""
+        rows = [row for row in self.status(year, checkpoint) if row.state in REMINDED]
+        submitters = set(self.cycle.steps.get("submit", ()))
+        accounts = [account for account in self.store.accounts()
+                    if account.active and account.email and submitters & set(account.roles)]
+        return [Reminder(row.year, row.unit, row.checkpoint.id, row.state,
+                         tuple((account.display_name or account.username, account.email) for account in accounts
+                               if row.unit in account.units),
+                         f"【績效考核】{row.unit} {row.checkpoint.label(row.year)}自評：{row.state.value}",
+                         self._reminder_body(row)) for row in rows]
+
+    def _reminder_body(self, row: UnitStatus) -> str:
+        point = row.checkpoint
+        lines = [f"{row.unit} 承辦同仁您好：", "",
+                 f"{row.unit} {point.label(row.year)}自評（涵蓋 {point.months[0]}月至{point.last_month}月，"
+                 f"自評期限 {_roc(row.deadline)}）目前狀態為「{row.state.value}」。"]
+        if row.state is State.OVERDUE:
+            if row.overdue_months:
+                lines.append("已過填報期限仍未齊全的月份：" + "、".join(f"{month}月" for month in row.overdue_months)
+                             + f"（每月數字應於次月 {self.cycle.monthly_due_day} 日前填報）。")
+            if self.today() > row.deadline:
+                lines.append("已過自評期限，尚未送出自評。")
+        elif row.assessment is not None:
+            last = self.store.assessment_transitions(row.assessment.id)[-1]
+            lines.append(f"{last.account} 於 {format_taiwan_time(last.at)} {last.step.label}："
+                         f"{last.comment or '（未說明）'}")
+            for item in self.store.assessment_items(row.assessment.id):
+                if item.review_comment:
+                    lines.append(f"- 指標 {item.indicator_id} {item.name}：{item.review_comment}")
+        lines += ["", "請登入績效指標系統，於「填報進度」頁辦理。", "（本信由系統自動寄出，請勿直接回覆。）"]
+        return "\n".join(lines)
+
+    def remind(self, actor: Actor, year: int | None = None, checkpoint: str | None = None, *,
+               dry_run: bool = False) -> list[Reminder]:
+        """E-mail the reminders (研考's task: who may review). Without a year: this year and the last (the 年終
+        自評 is due the next year). A dry run only lists them; otherwise each mail sent, or not, is in the audit."""
+        self.services._require(actor, Action.REVIEW_ASSESSMENT, "催報通知", subject="催報通知")
+        dry_run = inputs.check_flag(dry_run, "僅列出")
+        current = self.today().year - 1911
+        years = [inputs.check_integer(year, "年度")] if year is not None else [current - 1, current]
+        reminders = [reminder for each in years for reminder in self.reminders(each, checkpoint)]
+        if dry_run or not reminders:
+            return reminders
+        settings = self.mail_settings()
+        if not settings.configured:
+            raise InputError(Problem("尚未設定郵件伺服器，無法寄送；請系統管理者至「帳號管理」的「郵件通知」設定。",
+                                     field=MAIL_KEYS["smtp_host"], value="（空白）"))
+        try:
+            results = send(settings, reminders)
+        except MailFailed as failed:
+            self.store.record([AuditEntry(actor.label, "催報通知", FAILED, "催報通知", str(failed))])
+            raise
+        for result in results:
+            outcome = ALLOWED if result.sent else FAILED
+            detail = f"寄給 {result.to_text}：{result.subject}" + (f"；{result.problem}" if result.problem else "")
+            self.store.record([AuditEntry(actor.label, "催報通知", outcome,
+                                          f"{result.unit} {result.year} 年度 {result.checkpoint}", detail,
+                                          result.unit, result.year)])
+        return results
 
     # ---- helpers ----
 
@@ -279,9 +490,14 @@ class Review:
                 continue
             cleaned[indicator] = clean_text(inputs.check_text(text, "意見"), TextKind.NOTE, f"指標 {indicator} 的意見"
                                             ).text.strip()
+            problems += _too_long(cleaned[indicator], COMMENT_MAX, f"指標 {indicator} 的意見")
         if problems:
             raise InputError(problems)
         return cleaned
+
+    def _lacking(self, plan: Plan, figures: Figures, point: Checkpoint) -> list[str]:
+        entries = [month_completeness(figures, month) for month in point.months]
+        return [lacking_text(plan, entry, limit=100) for entry in entries if not entry.complete]
 
     def _items(self, plan: Plan, figures: Figures, point: Checkpoint,
                explanations: Mapping[str, str]) -> list[AssessmentItem]:
@@ -297,6 +513,9 @@ class Review:
             if indicator in explanations:
                 explanation = clean_text(inputs.check_text(explanations[indicator], "自評說明"), TextKind.NOTE,
                                          f"指標 {indicator} 的自評說明").text.strip()
+                problems = _too_long(explanation, EXPLANATION_MAX, f"指標 {indicator} 的自評說明")
+                if problems:
+                    raise InputError(problems)
             else:
                 note = notes.get(indicator)
                 explanation = "；".join(part for part in (

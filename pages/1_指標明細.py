@@ -10,6 +10,7 @@ from ui import links
 from ui.gauges import CHART_CONFIG, over_time, score_chart
 from ui.layout import start_page
 from ui.notes import note_form
+from ui.review import indicator_notices
 from ui.widgets import escape_markdown, remembered_selectbox
 
 context = start_page("指標明細")
@@ -28,6 +29,7 @@ indicator, goal = result.indicator, result.goal
 st.markdown(f"#### 目標 {goal.number}　{escape_markdown(goal.title)}")
 st.markdown(f"**指標 {escape_markdown(indicator.id)}：{escape_markdown(indicator.name)}**（{escape_markdown(goal.kind)}，權重 {weight_text(indicator.weight)}）")
 st.caption(f"衡量標準：{escape_markdown(indicator.measure)}")
+indicator_notices(context, indicator_id)
 
 columns = st.columns(4)
 columns[0].metric(f"實際值（至 {context.month} 月）", result.format_value(result.actual))

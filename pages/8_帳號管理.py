@@ -4,7 +4,7 @@ import streamlit as st
 
 from metrics.accounts import Action
 from metrics.errors import KpiError
-from ui import accounts
+from ui import accounts, review
 from ui.auth import refusal
 from ui.layout import page_requires, start_page
 from ui.widgets import escape_markdown
@@ -26,5 +26,6 @@ with change:
 with settings:
     if context.can(Action.MANAGE_SETTINGS).allowed:
         accounts.settings_form(context)
+        review.mail_settings_form(context)
     else:
         refusal(context.can(Action.MANAGE_SETTINGS))

@@ -120,3 +120,35 @@ def test_plans_check_checks_the_cycle_file(tmp_path):
                                cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0
     assert "考核週期（cycle.toml）無誤：檢核點 第一季（q1）、年終（year），每月數字於次月 10 日前填報。" in completed.stdout
+
+
+def test_remind_lists_or_sends_from_the_command_line(url, tmp_path):
+    """Run on 2026 and later: every q1 of 112 is past its deadline, so each unit with a plan is 逾期."""
+    from smtp_server import smtp_server
+    from test_review import SYSTEM, make_review
+
+    with Store(url) as store:
+        review = make_review(store)
+        review.services.add_account(SYSTEM, "wang", display_name="王小明", roles=["reporter"], units=[OWN],
+                                    password="a password for tests", email="wang@example.tw")
+    listed = run("review", "remind", "--year", "112", "--checkpoint", "q1", "--dry-run", url=url)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "將寄給 王小明 <wang@example.tw>：【績效考核】甲處 112 年度第一季自評：逾期",
+        "將寄給 （沒有具電子郵件的填報人帳號）：【績效考核】乙處 112 年度第一季自評：逾期",
+        "將寄給 （沒有具電子郵件的填報人帳號）：【績效考核】丙處 112 年度第一季自評：逾期",
+        "共 3 則（僅列出，未寄送）。"]
+    refused = run("review", "remind", "--year", "112", "--checkpoint", "q1", url=url)
+    assert refused.returncode == 2 and "尚未設定郵件伺服器" in refused.stderr
+    with smtp_server() as (port, box):
+        with Store(url) as store:
+            make_review(store).save_mail_settings(SYSTEM, host="127.0.0.1", port=port, starttls=False,
+                                                  sender="kpi@example.tw", user="")
+        sent = run("review", "remind", "--year", "112", "--checkpoint", "q1", url=url)
+    assert sent.returncode == 1  # two units have nobody to mail: said, and the exit code tells cron
+    assert sent.stdout.splitlines()[0] == "已寄給 王小明 <wang@example.tw>：【績效考核】甲處 112 年度第一季自評：逾期"
+    assert sent.stdout.splitlines()[-1] == "共 3 則，寄出 1 則，2 則未寄送。"
+    assert [mail.recipients for mail in box.mails] == [["wang@example.tw"]]
+    with Store(url) as store:
+        rows = [(row.action, row.outcome.value, row.unit) for row in store.audit_log(limit=3)]
+    assert sorted(rows) == [("催報通知", "允許", OWN), ("催報通知", "失敗", "丙處"), ("催報通知", "失敗", "乙處")]

@@ -29,6 +29,7 @@ SAMPLE = ROOT / "sample_data" / "112-full-year.csv"
 PAGES = {
     "總覽": "dashboard.py",
     "全府比較": "pages/6_全府比較.py",
+    "填報進度": "pages/9_填報進度.py",
     "指標明細": "pages/1_指標明細.py",
     "資料上傳": "pages/2_資料上傳.py",
     "情境模擬": "pages/3_情境模擬.py",

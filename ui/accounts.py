@@ -76,8 +76,12 @@ def new_account(context: Context) -> None:
     except KpiError as error:
         st.error("未建立帳號，請修正：\n\n" + _problems(error))
         return
-    flash("success", f"已建立帳號 {escape_markdown(account.username)}（{escape_markdown(account.display_name)}）。"
-                     "請將帳號與初始密碼交給本人，並請其登入後保管。")
+    flash("success", f"已建立帳號 {escape_markdown(account.username)}（{escape_markdown(account.display_name)}）。請將帳號與初始密碼交給本人，並請其登入後保管。")
+    unplanned = [unit for unit in account.units if context.source.official.find(context.year, unit) is None]
+    if unplanned and any(context.services.roles.roles[role].units_only for role in account.roles
+                         if role in context.services.roles.roles):
+        flash("warning", f"注意：{escape_markdown('、'.join(unplanned))} 尚無 {context.year} 年度計畫，此帳號在計畫建立前無法選擇該單位、"
+                         "上傳或送出自評；請計畫管理者於「計畫管理」建立計畫。")
     st.session_state[NEW_ACCOUNT_GENERATION] = generation + 1
     st.rerun()
 

@@ -28,6 +28,7 @@ from metrics.inputs import EMAIL_MAX
 from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.services import Actor, LoginFailed, Services
 from ui import screen
+from ui.cycle import LANDING_KEY
 from ui.data import get_store
 from ui.widgets import escape_markdown
 
@@ -103,7 +104,8 @@ def current_actor(services: Services) -> Actor:
         if email is not None and st.session_state.get(SSO_TRIED_KEY) != email:
             st.session_state[SSO_TRIED_KEY] = email  # one attempt (and one audit row) per identity, not per rerun
             try:
-                st.session_state[TOKEN_KEY], _ = services.login_by_email(email)
+                st.session_state[TOKEN_KEY], account = services.login_by_email(email)
+                _land(account)
             except LoginFailed as error:
                 st.session_state[NOTICE_KEY] = escape_markdown(error)
     if not st.session_state.get(TOKEN_KEY):
@@ -176,6 +178,13 @@ def _log_in(services: Services, username_key: str, password_key: str) -> None:
         _cookie("set", st.session_state[TOKEN_KEY])
         st.session_state.pop(NOTICE_KEY, None)
         st.session_state["login_welcome"] = f"歡迎，{escape_markdown(account.display_name or account.username)}。"
+        _land(account)
+
+
+def _land(account) -> None:
+    """A reporter lands on their own unit, unless a link or the sidebar already chose one."""
+    if account.units and "period_unit_chosen" not in st.session_state:
+        st.session_state[LANDING_KEY] = account.units
 
 
 def _log_out(services: Services, actor: Actor) -> None:
@@ -183,6 +192,7 @@ def _log_out(services: Services, actor: Actor) -> None:
         services.logout(actor)
     finally:
         st.session_state.pop(TOKEN_KEY, None)
+        st.session_state.pop(LANDING_KEY, None)
         if actor.token:
             _cookie("clear", actor.token)
         st.session_state["login_welcome"] = "已登出。"

@@ -20,7 +20,7 @@ from metrics.figures import Figures
 from metrics.plan import Plan
 from metrics.presentation import month_label, months_text, taiwan_time
 from metrics.services import Actor, Services
-from ui import links, screen
+from ui import cycle, links, screen
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
 from ui.data import Source, cached_on_source, current_source, load_sample_into_store
 from ui.styles import page_style
@@ -29,6 +29,7 @@ from ui.widgets import escape_markdown, flash, remembered_selectbox, show_flash
 PAGES: tuple[tuple[str, str, str, Action], ...] = (  # a page's link shows to those who may use it
     ("dashboard.py", "總覽", ":material/speed:", Action.VIEW),
     ("pages/6_全府比較.py", "全府比較", ":material/table_view:", Action.VIEW),
+    ("pages/9_填報進度.py", "填報進度", ":material/checklist:", Action.VIEW),
     ("pages/1_指標明細.py", "指標明細", ":material/query_stats:", Action.VIEW),
     ("pages/2_資料上傳.py", "資料上傳", ":material/upload_file:", Action.VIEW),
     ("pages/3_情境模擬.py", "情境模擬", ":material/tune:", Action.VIEW),
@@ -102,12 +103,15 @@ def sample_banner(context: Context, page: str) -> None:
                       args=(context.services, context.actor))
 
 
-def navigation(params: dict[str, str], allowed: set[Action]) -> None:
+def navigation(params: dict[str, str], allowed: set[Action], waiting: int | None = None) -> None:
     """The pages, each link carrying the period shown, so the next page shows the same (and its URL says so);
-    on a phone a tap on a link also closes the sidebar (ui/screen.py)."""
+    on a phone a tap on a link also closes the sidebar (ui/screen.py). Below them, the count of what waits for
+    the account (its list is on 填報進度)."""
     for path, label, icon, action in PAGES:
         if action in allowed:
             st.page_link(path, label=label, icon=icon, query_params=params)
+    if waiting:
+        st.caption(f":material/inbox: 待辦 {waiting} 件（送出自評、初核或複核），請至「填報進度」辦理")
     screen.install()
 
 
@@ -149,7 +153,8 @@ def choose_period(source: Source) -> tuple[Plan, int, Figures, int | None]:
     units = catalogue.units_in(year)
     names = {unit: catalogue.plan(year, unit).unit_name + ("（範例）" if catalogue.plan(year, unit).sample else "")
              for unit in units}
-    busiest = max(units, key=lambda unit: preference((year, unit)))
+    own = [unit for unit in st.session_state.get(cycle.LANDING_KEY, ()) if unit in units]  # a reporter's first
+    busiest = own[0] if own else max(units, key=lambda unit: preference((year, unit)))
     unit = remembered_selectbox("單位", units, "period_unit", default=busiest, format_func=lambda value: names[value])
     plan = catalogue.plan(year, unit)
     figures = period_figures(source, year, unit)
@@ -259,7 +264,8 @@ def start_page(title: str, *, about_data: bool = True) -> Context:
     params = links.period_params(plan.year, plan.unit, month)
     links.write(params)
     with menu:
-        navigation(params, {action for *_, action in PAGES if services.can(actor, action, settings=settings).allowed})
+        navigation(params, {action for *_, action in PAGES if services.can(actor, action, settings=settings).allowed},
+                   cycle.waiting_count(services, actor, source.official, settings))
     st.title(title)
     for problem in url_problems:
         st.warning(f"{escape_markdown(problem)}以下顯示 {plan.label}（統計至 {month_label(plan.year, month)}）。",
@@ -272,6 +278,7 @@ def start_page(title: str, *, about_data: bool = True) -> Context:
                       official_evaluation(source, plan.year, plan.unit, month), services, actor, settings)
     sample_banner(context, title)
     unplanned_notice(source)
+    cycle.own_units_without_plan(actor, services, source.official, plan.year, settings)
     return context
 
 
