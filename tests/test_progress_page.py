@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue
-from metrics.reading import read_upload
+from metrics.intake.monthly import read_upload
 from metrics.services import command_line
 from metrics.store import State, Store
 from markup import seen
