@@ -11,6 +11,7 @@ import streamlit as st
 
 from metrics.catalogue import parse_plan, plan_document
 from metrics.errors import KpiError, PlanError
+from metrics.figures import Figures
 from metrics.formulas import GAP_RULES
 from metrics.kinds import KINDS
 from metrics.plan import Plan
@@ -145,6 +146,8 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
         st.error("**尚不能儲存，請修正：**\n\n" + "\n".join(f"- {escape_markdown(problem)}" for problem in problems))
         return
     changes = plan_changes(current, draft)
+    for message in Figures.from_frame(draft, context.source.frame).missing_bases():
+        st.warning(f"⚠ {escape_markdown(message)}")
     st.success(f"檢查通過：{len(draft.goals)} 項策略目標、{len(draft.indicators)} 項指標，權重合計 "
                f"{weight_text(draft.weight_total)}" + ("（不是 100%，將照實呈現）" if draft.weight_total != 100 else "") + "。")
     if current is not None and not changes:
