@@ -371,7 +371,8 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
             alternative_denominator=known.alternative_denominator if known and known.denominator == denominator else (),
             alternative_reason=known.alternative_reason if known and known.denominator == denominator else "",
             accrues=bool(row.get("逐月累計")), gap_rule=_text(row.get("差距規則")) or default_gap or "count",
-            gap_template=known.gap_template if known and known.direction is direction else direction.default_gap_template,
+            gap_template=(known.gap_template if known and known.direction is direction
+                          else direction.default_gap_template),
             gap_unit=known.gap_unit if known else "", help=_text(row.get("說明")),
             common=indicator_id in catalogue.common.indicator_by_id, upper_bound=known.upper_bound if known else None,
             direction=direction, scale=scale, places=places, stages=stages, base_year=base_year, base_value=base_value)

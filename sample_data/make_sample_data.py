@@ -86,8 +86,8 @@ TERM_LABELS = {
 
 
 # The made-up sample plans (sample_data/plans/): 人事處 and 主計處 112, common indicators only, the whole year (主計處's
-# December in part); 政風處 113 and 工務處 113 (every kind of indicator), January to June. 人事處 misses indicator 6 in 112 (no reduction yet), so its
-# multi-year points start at 0.
+# December in part); 政風處 113 and 工務處 113 (every kind of indicator), January to June. 人事處 misses indicator 6
+# in 112 (no reduction yet), so its multi-year points start at 0.
 SAMPLE_MONTHLY: dict[tuple[int, str], dict[str, tuple[object, ...]]] = {
     (112, "人事處"): {
         #                            1      2      3      4      5      6      7      8      9     10     11     12

@@ -56,7 +56,8 @@ def test_stages_are_read_as_written(text, stages):
 
 @pytest.mark.parametrize(("edits", "check"), [
     ({("1", "方向"): "≥"}, lambda i: i["1"].direction is Direction.AT_LEAST),
-    ({("4", "方向"): "反向指標"}, lambda i: i["4"].direction is Direction.AT_MOST and i["4"].gap_template == "超出 {amount} {unit}"),
+    ({("4", "方向"): "反向指標"},
+     lambda i: i["4"].direction is Direction.AT_MOST and i["4"].gap_template == "超出 {amount} {unit}"),
     ({("4", "方向"): None}, lambda i: i["4"].direction is Direction.AT_LEAST),
     ({("3", "倍數"): 1000.0, ("3", "小數位數"): 1.0}, lambda i: (i["3"].scale, i["3"].places) == (1000, 1)),
     ({("2", "小數位數"): None}, lambda i: i["2"].places is None),
