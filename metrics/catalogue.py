@@ -24,7 +24,7 @@ import os
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -1145,10 +1145,12 @@ def _toml_terms(terms: tuple[Term, ...]) -> str:
 
 # ---- checking a plan made in the app ----
 
-def plan_problems(plan: Plan, catalogue: Catalogue) -> list[str]:
+def plan_problems(plan: Plan, catalogue: Catalogue, where: Callable[[PlanIssue], str] | None = None) -> list[str]:
     """What a plan edited in the app gets wrong against the catalogue as it is today: its unit and year,
-    its fields, the common set, and build_plan's own checks. Empty when it can be saved."""
-    problems = [issue.message for issue in plan_issues(plan.goals, plan.indicators, plan.fields, plan.multi_year)]
+    its fields, the common set, and build_plan's own checks. Empty when it can be saved. `where` says where
+    an issue of build_plan's checks is (the editor's table cell), put before its message."""
+    problems = [(where(issue) if where else "") + issue.message
+                for issue in plan_issues(plan.goals, plan.indicators, plan.fields, plan.multi_year, plan.year)]
     unit = catalogue.units.by_name.get(plan.unit)
     if unit is None:
         problems.append(f"單位「{plan.unit}」不在 {UNITS_FILE} 中")

@@ -123,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     plans_parser = commands.add_parser("plans", help="計畫目錄：檢查、列出、顯示、匯出、匯入")
     plan_commands = plans_parser.add_subparsers(dest="plans_command", required=True, metavar="動作")
-    plan_commands.add_parser("check", help="檢查 plans/ 的所有計畫檔（有錯時結束代碼為 2）")
+    check_parser = plan_commands.add_parser("check", help="檢查 plans/ 的所有計畫檔（有錯時結束代碼為 2）")
+    check_parser.add_argument("--db", metavar="URL", help="核對成長率指標的基準年度在資料庫中有無數字"
+                                                          "（預設：資料庫存在時核對）")
     list_parser = plan_commands.add_parser("list", help="列出現有的計畫（年度、單位、版本）")
     list_parser.add_argument("--db", metavar="URL", help="列出資料庫中的計畫（預設：資料庫存在時使用，否則只列計畫檔）")
     show_parser = plan_commands.add_parser("show", help="顯示一個計畫的目標、指標、權重與版本")
@@ -731,7 +733,25 @@ def command_plans_check(arguments: argparse.Namespace) -> int:
     from metrics.cli_review import cycle_check_line
 
     print(cycle_check_line(directory))
+    for line in base_year_lines(catalogue, arguments.db):
+        print(line)
     return 0
+
+
+def base_year_lines(catalogue: Catalogue, url: str | None) -> list[str]:
+    """A warning for each growth indicator whose base year the store has no figure of and whose plan gives no
+    base_value (its value would be 無資料); not an error: the base year may be uploaded later."""
+    based = [plan for plan in catalogue.plans.values()
+             if any(indicator.kind.based and indicator.base_value is None for indicator in plan.indicators)]
+    if not based:
+        return []
+    url = url or default_url()
+    if not store_exists(url):
+        return [f"注意：找不到資料庫，未核對 {len(based)} 個計畫的成長率指標基準年度是否已上傳（可加 --db 指定資料庫）。"]
+    store = open_store(url, create=False, catalogue=catalogue)
+    lines = [f"注意：{message}" for plan in based
+             for message in Figures.from_frame(plan, store.current_frame(unit=plan.unit)).missing_bases()]
+    return lines or [f"成長率指標的基準年度都已有數字或基準值（{len(based)} 個計畫）。"]
 
 
 def command_plans_list(arguments: argparse.Namespace) -> int:

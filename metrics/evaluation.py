@@ -69,6 +69,9 @@ class IndicatorResult:
 
     @property
     def status_label(self) -> str:
+        """The status in words; the status value itself stays the contract's (behind), only the word differs."""
+        if self.status == BEHIND:
+            return self.indicator.direction.missed_label(self.as_of_month) or STATUS_LABELS[BEHIND]
         return STATUS_LABELS[self.status]
 
     @property

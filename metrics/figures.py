@@ -129,6 +129,23 @@ class Figures:
     def is_flow(self, code: str) -> bool:
         return self.plan.field_by_code[code].aggregation is Aggregation.FLOW
 
+    def missing_bases(self) -> list[str]:
+        """Each growth indicator whose base year has no figure of its field for this unit and whose plan gives no
+        base_value, named with the year: its value will be 無資料 until that year is uploaded or a base_value set."""
+        missing = []
+        for indicator in self.plan.indicators:
+            if not indicator.kind.based or indicator.base_year is None or indicator.base_value is not None:
+                continue
+            code = indicator.numerator[0].field
+            if self.base_values.get(indicator.base_year, {}).get(code):
+                continue
+            name = self.plan.field_by_code[code].name if code in self.plan.field_by_code else code
+            missing.append(f"{self.plan.label}指標 {indicator.id}「{indicator.short_name}」的基準年度 {indicator.base_year} 年："
+                           f"資料庫中沒有{self.plan.unit_name} {indicator.base_year} 年的「{name}」，計畫也沒有基準值"
+                           f"（base_value），成長率將顯示無資料；請上傳 {indicator.base_year} 年的月報，"
+                           f"或填基準值（{indicator.base_year} 年全年的數值）")
+        return missing
+
     def with_additions(self, additions: Mapping[str, Mapping[int, Decimal]]) -> Figures:
         """A copy with assumed extra figures added on top (for what-if scenarios)."""
         values = {code: dict(months) for code, months in self.values.items()}

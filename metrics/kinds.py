@@ -81,6 +81,12 @@ class Direction(enum.Enum):
             return ON_TRACK if actual <= pace else BEHIND
         return MET if actual <= target else BEHIND
 
+    def missed_label(self, month: int) -> str | None:
+        """What a value on the wrong side of the target is called in `month`, when not the data contract's 落後: a
+        ceiling at month 12 is only 達標 or 未達標 (indicator-kinds.md §1), as no later month can bring it back.
+        A rising target keeps 落後 all year (data-contract.md §3 has no year-end word for it)."""
+        return "未達標" if self is Direction.AT_MOST and month >= 12 else None
+
     def pace_share(self, accrues: bool, month: int) -> Fraction:
         """The achievement of a unit exactly on pace in `month` (the line a month-by-month score is read against):
         an accruing count at target × M ÷ 12 has M ÷ 12 of a rising target, and all of a ceiling."""

@@ -19,8 +19,8 @@ import pandas as pd
 from metrics.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan, plan_document, plan_problems
 from metrics.errors import PlanError, PlanNotFound, Problem
 from metrics.formulas import Term, format_number, terms_label
-from metrics.kinds import KINDS, Direction
-from metrics.plan import Goal, Indicator, Plan, PlanVersion, build_plan
+from metrics.kinds import KINDS, Direction, Stage
+from metrics.plan import Goal, Indicator, Plan, PlanIssue, PlanVersion, build_plan
 from metrics.store import Audit, AuditEntry, Outcome, Store, StoredPlan
 
 SEED_AUTHOR = "系統（計畫檔）"
@@ -192,7 +192,19 @@ def _terms(terms: Sequence, plan: Plan) -> str:
 # ---- a plan as the tables the plan editor shows ----
 
 INDICATOR_COLUMNS = ("指標代號", "策略目標", "名稱", "簡稱", "衡量標準", "權重", "目標值", "單位", "公式", "分子", "分母",
-                     "逐月累計", "差距規則", "說明", "共同性指標")
+                     "逐月累計", "差距規則", "方向", "倍數", "小數位數", "基準年度", "基準值", "階段", "說明", "共同性指標")
+# What the direction column shows and accepts (besides at_least / at_most, ≥ / ≤ and 反向指標 as typed).
+DIRECTION_CHOICES = {Direction.AT_LEAST: "≥ 越高越好", Direction.AT_MOST: "≤ 反向指標（目標為上限）"}
+_DIRECTION_WORDS = {**{text: direction for direction, text in DIRECTION_CHOICES.items()},
+                    **{direction.value: direction for direction in Direction},
+                    "≥": Direction.AT_LEAST, ">=": Direction.AT_LEAST, "正向指標": Direction.AT_LEAST,
+                    "≤": Direction.AT_MOST, "<=": Direction.AT_MOST, "反向指標": Direction.AT_MOST}
+# The plan file's key each column edits: an issue of that key is named with the column (the table cell).
+KEY_COLUMNS = {"id": "指標代號", "goal": "策略目標", "name": "名稱", "measure": "衡量標準", "weight": "權重",
+               "target": "目標值", "unit": "單位", "formula": "公式", "numerator": "分子", "denominator": "分母",
+               "accrues": "逐月累計", "gap_rule": "差距規則", "direction": "方向", "scale": "倍數", "places": "小數位數",
+               "base_year": "基準年度", "base_value": "基準值", "stage": "階段", "help": "說明"}
+STAGE_FORMAT = "名稱：百分比：預定月份；名稱：百分比：預定月份（預定月份可省略）"
 GOAL_COLUMNS = ("目標編號", "目標名稱", "類別", "說明", "共同性指標")
 COMMON_LOCKED = ("策略目標", "名稱", "單位", "公式", "分子", "分母", "逐月累計", "差距規則")  # a common indicator keeps these
 _REQUIRED_MARK = "(必填)"
@@ -236,13 +248,38 @@ def parse_terms(text: object) -> tuple[Term, ...]:
     return tuple(terms)
 
 
+def stages_text(stages: Sequence[Stage]) -> str:
+    """'完成規劃：25%：3月；完成招標：50%': a milestone's stages as the editor's 階段 cell writes them."""
+    return "；".join(f"{stage.name}：{format_number(Fraction(stage.percent))}%"
+                    + (f"：{stage.planned_month}月" if stage.planned_month else "") for stage in stages)
+
+
+def parse_stages(text: object) -> tuple[Stage, ...]:
+    """The reverse of stages_text; ValueError naming the part that cannot be read. Whether the percentages
+    increase is the milestone kind's own check (metrics.kinds), as for a plan file."""
+    stages = []
+    for number, raw in enumerate((part.strip() for part in re.split(r"[；;\n]", _text(text))), start=1):
+        if not raw:
+            continue
+        pieces = [piece.strip() for piece in re.split(r"[：:]", raw)]
+        percent = _decimal(pieces[1]) if len(pieces) in (2, 3) else None
+        month = pieces[2].removesuffix("月").strip() if len(pieces) == 3 else ""
+        if percent is None or not pieces[0] or (month and not month.isdigit()):
+            raise ValueError(f"第 {number} 段「{raw}」看不懂；請寫「{STAGE_FORMAT}」，例如「完成規劃：25%：3月；完成招標：50%：6月」")
+        stages.append(Stage(pieces[0], percent, int(month) if month else None))
+    return tuple(stages)
+
+
 def indicators_table(plan: Plan) -> pd.DataFrame:
     records = [{
         "指標代號": indicator.id, "策略目標": indicator.goal, "名稱": indicator.name, "簡稱": indicator.short_name,
         "衡量標準": indicator.measure, "權重": float(indicator.weight), "目標值": float(indicator.target),
         "單位": indicator.unit, "公式": indicator.formula, "分子": terms_text(indicator.numerator),
         "分母": terms_text(indicator.denominator), "逐月累計": indicator.accrues, "差距規則": indicator.gap_rule,
-        "說明": indicator.help, "共同性指標": indicator.common,
+        "方向": DIRECTION_CHOICES[indicator.direction], "倍數": indicator.scale,
+        "小數位數": indicator.places, "基準年度": indicator.base_year,
+        "基準值": None if indicator.base_value is None else float(indicator.base_value),
+        "階段": stages_text(indicator.stages), "說明": indicator.help, "共同性指標": indicator.common,
     } for indicator in plan.indicators]
     return pd.DataFrame(records, columns=list(INDICATOR_COLUMNS))
 
@@ -290,6 +327,7 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
                               bool(row.get("共同性指標")) and int(goal_number) in catalogue.common.goal_numbers,
                               _text(row.get("說明"))))
     indicator_list = []
+    rows: dict[str, int] = {}  # indicator id → its row, to name the cell of a plan check's issue
     for number, row in enumerate(indicators.to_dict("records"), start=1):
         if all(_blank(row.get(column)) for column in INDICATOR_COLUMNS if column not in ("逐月累計", "共同性指標")):
             continue
@@ -314,10 +352,14 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
         if goal is None or goal != goal.to_integral_value():
             problems.append(f"{label}：所屬策略目標須為目標編號（整數）")
             continue
+        kind_columns = _kind_columns(row, f"第 {number} 列（{label}）")
+        if isinstance(kind_columns, list):
+            problems += kind_columns
+            continue
         if unread:
             continue
-        # What the table has no column for (direction, scale, places) is kept from the indicator it edits.
-        direction = known.direction if known else Direction.AT_LEAST
+        rows.setdefault(indicator_id, number)
+        direction, scale, places, base_year, base_value, stages = kind_columns
         kind = KINDS.get(_text(row.get("公式")))
         default_gap = kind.default_gap_rule(direction) if kind is not None else None
         indicator = Indicator(
@@ -329,12 +371,11 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
             alternative_denominator=known.alternative_denominator if known and known.denominator == denominator else (),
             alternative_reason=known.alternative_reason if known and known.denominator == denominator else "",
             accrues=bool(row.get("逐月累計")), gap_rule=_text(row.get("差距規則")) or default_gap or "count",
-            gap_template=known.gap_template if known else direction.default_gap_template,
+            gap_template=(known.gap_template if known and known.direction is direction
+                          else direction.default_gap_template),
             gap_unit=known.gap_unit if known else "", help=_text(row.get("說明")),
             common=indicator_id in catalogue.common.indicator_by_id, upper_bound=known.upper_bound if known else None,
-            direction=direction, scale=known.scale if known else 1, places=known.places if known else None,
-            stages=known.stages if known else (), base_year=known.base_year if known else None,
-            base_value=known.base_value if known else None)
+            direction=direction, scale=scale, places=places, stages=stages, base_year=base_year, base_value=base_value)
         if not indicator.name:
             problems.append(f"{label}：請填名稱")
         if kind is not None and default_gap is None and not _text(row.get("差距規則")):
@@ -346,7 +387,13 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
     fields = tuple(catalogue.fields)
     draft = replace(base, goals=tuple(goal_list), indicators=tuple(indicator_list), fields=fields, title=title.strip(),
                     source=source.strip(), version=None)
-    problems = plan_problems(draft, catalogue)
+    def cell(issue: PlanIssue) -> str:
+        column = KEY_COLUMNS.get(issue.key)
+        if issue.indicator not in rows or column is None:
+            return ""
+        return f"第 {rows[issue.indicator]} 列「{column}」欄："
+
+    problems = plan_problems(draft, catalogue, cell)
     if problems:
         return None, problems
     try:
@@ -356,6 +403,40 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
     except PlanError as error:
         return None, [issue.message for issue in error.issues] or [str(error)]
     return plan, []
+
+
+_KindColumns = tuple[Direction, int, int | None, int | None, Decimal | None, tuple[Stage, ...]]
+
+
+def _kind_columns(row: dict, where: str) -> _KindColumns | list[str]:
+    """方向, 倍數, 小數位數, 基準年度, 基準值 and 階段 of one row; or each cell that cannot be read, named."""
+    problems = []
+
+    def whole(column: str, blank: int | None) -> int | None:
+        if _blank(row.get(column)):
+            return blank
+        number = _decimal(row.get(column))
+        if number is None or number != number.to_integral_value():
+            problems.append(f"{where}「{column}」欄：「{_text(row.get(column))}」須為整數")
+            return blank
+        return int(number)
+
+    typed = _text(row.get("方向"))
+    direction = _DIRECTION_WORDS.get(typed, Direction.AT_LEAST if not typed else None)
+    if direction is None:
+        problems.append(f"{where}「方向」欄：「{typed}」不是可用的方向（請選 {' 或 '.join(DIRECTION_CHOICES.values())}）")
+    scale, places, base_year = whole("倍數", 1), whole("小數位數", None), whole("基準年度", None)
+    base_value = _decimal(row.get("基準值"))
+    if base_value is None and not _blank(row.get("基準值")):
+        problems.append(f"{where}「基準值」欄：「{_text(row.get('基準值'))}」不是數字")
+    try:
+        stages = parse_stages(row.get("階段"))
+    except ValueError as error:
+        problems.append(f"{where}「階段」欄：{error}")
+        stages = ()
+    if problems:
+        return problems
+    return direction, scale, places, base_year, base_value, stages
 
 
 def draft_plan(base: Plan, unit: str, year: int, catalogue: Catalogue) -> tuple[Plan, list[str]]:

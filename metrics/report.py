@@ -52,6 +52,7 @@ STATUS_FILLS = {
     "達標": "E2EFDA",
     "符合進度": "DDEBF7",
     "落後": "FCE4D6",
+    "未達標": "FCE4D6",  # a ceiling missed at month 12
     "無資料": "EDEDED",
     "不適用": "EDEDED",
 }

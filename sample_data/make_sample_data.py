@@ -4,7 +4,7 @@
 
 Outputs: 112-01.xlsx … 112-12.xlsx (the 月報 template of 政風處's real 112 plan, one month filled each,
 as a user uploads it), 112-full-year.csv (the same figures as one long UTF-8-with-BOM table), the
-figures of the made-up sample plans in plans/ (範例-人事處-112.csv, 範例-政風處-113.csv) and README.md
+figures of the made-up sample plans in plans/ (範例-人事處-112.csv, 範例-政風處-113.csv, 範例-工務處-113.csv) and README.md
 (with the year-end values computed here from the same figures, so the README cannot drift from them).
 The figures are fixed below, not random, so every run writes identical bytes.
 """
@@ -86,8 +86,8 @@ TERM_LABELS = {
 
 
 # The made-up sample plans (sample_data/plans/): 人事處 and 主計處 112, common indicators only, the whole year (主計處's
-# December in part); 政風處 113, January to June. 人事處 misses indicator 6 in 112 (no reduction yet), so its
-# multi-year points start at 0.
+# December in part); 政風處 113 and 工務處 113 (every kind of indicator), January to June. 人事處 misses indicator 6
+# in 112 (no reduction yet), so its multi-year points start at 0.
 SAMPLE_MONTHLY: dict[tuple[int, str], dict[str, tuple[object, ...]]] = {
     (112, "人事處"): {
         #                            1      2      3      4      5      6      7      8      9     10     11     12
@@ -166,6 +166,35 @@ SAMPLE_MONTHLY: dict[tuple[int, str], dict[str, tuple[object, ...]]] = {
         "edoc_received_electronic":  (199,   207,   233,   220,   226,   216),
         "paper_received_signed_online": (22,  20,    25,    23,    22,    24),
         "self_created_drafts":       (60,    64,    72,    67,    70,    65),
+    },
+    (113, "工務處"): {
+        # Every kind of indicator (sample_data/plans/113/工務處.toml), January to June; the survey is in March and June.
+        "new_positions":             (3,     3,     3,     3,     3,     3),
+        "reduced_contract":          (1,     1,     1,     1,     2,     2),
+        "reduced_temp":              (0,     0,     0,     0,     0,     0),
+        "contract_budget_positions": (6,     6,     6,     6,     6,     6),
+        "temp_budget_positions":     (4,     4,     4,     4,     4,     4),
+        "hakka_certified":           (40,    40,    41,    41,    42,    42),
+        "staff_headcount":           (118,   118,   119,   119,   120,   120),
+        "budget_amount":             ("356800",) * 6,
+        "actual_spent":              ("18250.6", "39412.8", "66873.1", "95120.4", "126508.9", "160233.7"),
+        "payables":                  ("1210.4", "1655.2", "2130.8", "2410.6", "2880.1", "3312.5"),
+        "savings":                   ("0",) * 6,
+        "reserved":                  ("0",) * 6,
+        "gender_analyses":           (0,     0,     1,     0,     0,     0),
+        "gender_impact_reviews":     (0,     0,     0,     1,     0,     0),
+        "edoc_sent_electronic":      (402,   388,   441,   425,   436,   419),
+        "edoc_sent_total":           (415,   401,   456,   438,   450,   432),
+        "online_signed":             (780,   752,   846,   815,   833,   806),
+        "edoc_received_electronic":  (735,   710,   798,   770,   788,   761),
+        "paper_received_signed_online": (88,  81,    95,    90,    92,    87),
+        "self_created_drafts":       (215,   204,   238,   226,   231,   219),
+        "pothole_reports":           (52,    48,    61,    55,    47,    50),
+        "pothole_repair_days":       (150,   140,   170,   160,   130,   141),
+        "potholes_repaired":         (50,    47,    60,    54,    46,    49),
+        "road_widening_stage":       (0,     1,     1,     1,     2,     2),
+        "works_satisfaction":        (None,  None,  "82.6", None, None,  "86.4"),
+        "sidewalk_metres":           (1100,  950,   1300,  1250,  1020,  1180),
     },
 }
 
@@ -296,9 +325,11 @@ def readme_text(plan: Plan, figures: Figures) -> str:
         "|---|---|",
         "| `112-01.xlsx` … `112-12.xlsx` | 系統提供的「月報」範本，每個檔案只填當月一欄，就像同仁每月上傳的檔案 |",
         f"| `{CSV_NAME}` | 同一年的全部數字，一列一個數值（欄位：{'、'.join(CSV_COLUMNS)}），UTF-8（含 BOM），可用 Excel 開啟 |",
-        f"| `{sample_file_name(112, '人事處')}`、`{sample_file_name(112, '主計處')}`、`{sample_file_name(113, '政風處')}` | "
+        f"| `{sample_file_name(112, '人事處')}`、`{sample_file_name(112, '主計處')}`、`{sample_file_name(113, '政風處')}`、"
+        f"`{sample_file_name(113, '工務處')}` | "
         "「範例計畫」的數字：人事處與主計處 112 年（只有共同性指標；主計處 12 月只填了一部分，全府比較頁可看到「未填報」），"
-        "與政風處 113 年 1 至 6 月。這些計畫（`sample_data/plans/`）的目標值是虛構的，"
+        "政風處 113 年 1 至 6 月，與工務處 113 年 1 至 6 月（反向指標、平均修補日數、完成工作項目、滿意度調查與成長率各一項；"
+        "滿意度只在 3 月與 6 月調查）。這些計畫（`sample_data/plans/`）的目標值是虛構的，"
         "只在範例資料模式與測試中使用，標示為「範例」，不是正式計畫 |",
         "",
         "所有檔案與本說明由 `make_sample_data.py` 產生（在專案根目錄執行 "

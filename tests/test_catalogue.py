@@ -27,7 +27,7 @@ def test_the_official_catalogue_holds_the_real_plan_and_no_sample():
 
 def test_sample_plans_are_labelled_範例_everywhere():
     samples = [SAMPLE_CATALOGUE.plan(*key) for key in SAMPLE_CATALOGUE.keys() if key not in CATALOGUE.plans]
-    assert [(plan.year, plan.unit) for plan in samples] == [(112, "主計處"), (112, "人事處"), (113, "政風處")]
+    assert [(plan.year, plan.unit) for plan in samples] == [(112, "主計處"), (112, "人事處"), (113, "工務處"), (113, "政風處")]
     for plan in samples:
         assert plan.sample and "範例" in plan.label and "範例" in plan.version_text and "範例" in plan.title
     assert SAMPLE_CATALOGUE.official().plans == CATALOGUE.plans
@@ -39,7 +39,7 @@ def test_a_unit_and_year_without_a_plan_names_the_plans_that_exist():
         fixture.plan(114, "乙處")
     assert str(caught.value) == ("沒有 乙處 114 年度的計畫，不能計算或儲存該單位該年度的數字。"
                                  "現有計畫：112 年度 舊甲處、乙處、丙處；113 年度 甲處、丙處。")
-    with pytest.raises(PlanNotFound, match="113 年度 政風處（範例）"):
+    with pytest.raises(PlanNotFound, match="113 年度 工務處（範例）、政風處（範例）"):
         SAMPLE_CATALOGUE.plan(114, "人事處")
 
 

@@ -165,12 +165,14 @@ def test_load_the_sample_into_the_store(database):
     app.button(key="load_sample").click().run()
     store = Store(database)
     # 政風處 112 (312 figures), and the sample plans' figures: 人事處 112 (240), 主計處 112 (236: four December
-    # figures left out) and 政風處 113 (156)
-    assert len(store.current_frame()) == 312 + 240 + 236 + 156
-    assert [batch.file_name for batch in store.history()] == ["範例-政風處-113.csv", "範例-主計處-112.csv",
-                                                              "範例-人事處-112.csv", "112-full-year.csv"]
+    # figures left out), 政風處 113 (156) and 工務處 113 (152: 25 fields × 6 months and the survey in 3月 and 6月)
+    assert len(store.current_frame()) == 312 + 240 + 236 + 156 + 152
+    assert [batch.file_name for batch in store.history()] == ["範例-工務處-113.csv", "範例-政風處-113.csv",
+                                                              "範例-主計處-112.csv", "範例-人事處-112.csv",
+                                                              "112-full-year.csv"]
     assert {(version.year, version.unit, version.sample) for version in store.plan_versions()} >= {
-        (112, "政風處", False), (112, "人事處", True), (112, "主計處", True), (113, "政風處", True)}
+        (112, "政風處", False), (112, "人事處", True), (112, "主計處", True), (113, "政風處", True),
+        (113, "工務處", True)}
     assert any("範例資料已存入資料庫" in message.value for message in app.success)
     assert not any("範例資料" in warning.value for warning in app.warning)
 

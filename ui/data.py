@@ -21,7 +21,8 @@ from metrics.store import BatchInfo, Store, default_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FILES = (ROOT / "sample_data" / "112-full-year.csv", ROOT / "sample_data" / "範例-人事處-112.csv",
-                ROOT / "sample_data" / "範例-主計處-112.csv", ROOT / "sample_data" / "範例-政風處-113.csv")
+                ROOT / "sample_data" / "範例-主計處-112.csv", ROOT / "sample_data" / "範例-政風處-113.csv",
+                ROOT / "sample_data" / "範例-工務處-113.csv")
 
 
 def plan_files() -> Catalogue:

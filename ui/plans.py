@@ -11,11 +11,12 @@ import streamlit as st
 
 from metrics.catalogue import parse_plan, plan_document
 from metrics.errors import KpiError, PlanError
+from metrics.figures import Figures
 from metrics.formulas import GAP_RULES
 from metrics.kinds import KINDS
 from metrics.plan import Plan
-from metrics.planning import (COMMON_LOCKED, file_differences, goals_table, indicators_table, plan_changes,
-                              draft_plan, plan_from_tables, plan_version)
+from metrics.planning import (COMMON_LOCKED, DIRECTION_CHOICES, STAGE_FORMAT, draft_plan, file_differences, goals_table,
+                              indicators_table, plan_changes, plan_from_tables, plan_version)
 from metrics.presentation import taiwan_time, weight_text
 from ui.data import plan_files
 from ui.layout import Context, flash
@@ -98,6 +99,17 @@ def _column_config(context: Context) -> dict:
         "公式": st.column_config.SelectboxColumn(options=sorted(KINDS), required=True, width="small"),
         "差距規則": st.column_config.SelectboxColumn(options=sorted(GAP_RULES), width="small"),
         "分子": st.column_config.TextColumn(help="項目代碼，多項以 + 相加，例如 " + " + ".join(codes[:2])),
+        "方向": st.column_config.SelectboxColumn(options=list(DIRECTION_CHOICES.values()), width="small",
+                                               help="反向指標（如平均處理天數 ≤ 5 日）選「≤」；空白為「≥ 越高越好」"),
+        "倍數": st.column_config.NumberColumn(format="plain", width="small",
+                                            help="只用於 quotient：1、1000（每千人）、10000（每萬人口）、100000"),
+        "小數位數": st.column_config.NumberColumn(format="plain", width="small",
+                                              help="只用於 percent 與 quotient；空白為預設（% 取 2 位）"),
+        "基準年度": st.column_config.NumberColumn(format="plain", width="small",
+                                              help="只用於 growth：比較的基準年度（民國年，例如 111）"),
+        "基準值": st.column_config.NumberColumn(format="localized", width="small",
+                                             help="只用於 growth：基準年度未上傳資料時，該年全年的數值"),
+        "階段": st.column_config.TextColumn(help=f"只用於 milestone：{STAGE_FORMAT}，例如「完成規劃：25%：3月；完成招標：50%：6月」"),
         "共同性指標": st.column_config.CheckboxColumn(disabled=True),
     }
 
@@ -119,6 +131,10 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
                                 hide_index=True, width="stretch", column_config=_column_config(context))
     with st.expander("填寫說明：公式、分子分母與可用的填報項目"):
         st.markdown("\n".join(f"- {kind.label}" for kind in KINDS.values()))
+        st.caption("方向：反向指標（目標為上限，如平均處理天數 ≤ 5 日、死亡人數 ≤ 24 人）選「≤」。"
+                   "倍數（quotient）：每萬人口填 10000；小數位數：顯示值取幾位小數（空白為預設）。"
+                   "基準年度、基準值（growth）：較基準年度成長的百分比；基準年度的數字取自資料庫，未上傳時填基準值（全年）。"
+                   f"階段（milestone，完成工作項目）：{STAGE_FORMAT}；百分比須逐階增加且不超過 100。")
         st.caption("分子、分母寫項目代碼，多項以「+」相加；「÷2」表示該項除以 2（例如臨時人員 2 人計 1 人），"
                    "「(必填)」表示該項未填報時本指標為無資料。共同性指標（目標 6～10）只能調整目標值與權重，"
                    f"其他欄位（{'、'.join(COMMON_LOCKED)}）由全府共同性指標統一訂定。")
@@ -130,6 +146,8 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
         st.error("**尚不能儲存，請修正：**\n\n" + "\n".join(f"- {escape_markdown(problem)}" for problem in problems))
         return
     changes = plan_changes(current, draft)
+    for message in Figures.from_frame(draft, context.source.frame).missing_bases():
+        st.warning(f"⚠ {escape_markdown(message)}")
     st.success(f"檢查通過：{len(draft.goals)} 項策略目標、{len(draft.indicators)} 項指標，權重合計 "
                f"{weight_text(draft.weight_total)}" + ("（不是 100%，將照實呈現）" if draft.weight_total != 100 else "") + "。")
     if current is not None and not changes:
