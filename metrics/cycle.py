@@ -21,7 +21,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from metrics.accounts import Action, Roles
-from metrics.catalogue import CYCLE_FILE, _Document, _Entry, _entries, _read_document, _shown
+from metrics.catalogue import (CYCLE_FILE, _Document, _Entry, _entries, _read_document, _shown, _toml_bool,
+                               _toml_number, _toml_string)
 from metrics.errors import KpiError, PlanError
 from metrics.store.assessments import State, Step
 
@@ -116,6 +117,67 @@ def load_cycle(directory: Path, roles: Roles) -> Cycle:
         raise PlanError("考核週期檔有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
                         issues=problems)
     return cycle
+
+
+def parse_cycle(text: str, roles: Roles, shown: str = "考核週期") -> Cycle:
+    """A cycle document given as text (a stored version, or one an administrator edits), checked as load_cycle
+    checks the file: PlanError lists every mistake, each naming its table, entry and key."""
+    problems: list[str] = []
+    document = _Document(text, shown, problems)
+    cycle = _parse_cycle(document, roles) if document.parsed else None
+    if problems or cycle is None:
+        raise PlanError("考核週期有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
+                        issues=problems)
+    return cycle
+
+
+def cycle_document(cycle: Cycle) -> str:
+    """The cycle as a TOML document load_cycle reads back to an equal cycle (what an edit made on a page stores)."""
+    lines = ["# 績效考核週期（由系統內編修產生；各設定的說明見 plans/cycle.toml）", "", "[monthly]",
+             f"due_day = {cycle.monthly_due_day}", ""]
+    for point in cycle.checkpoints:
+        lines += ["[[checkpoint]]", f"id = {_toml_string(point.id)}", f"name = {_toml_string(point.name)}",
+                  f"months = [{', '.join(str(month) for month in point.months)}]",
+                  f"due = \"{point.due_month:02d}/{point.due_day:02d}\""]
+        if point.due_next_year:
+            lines.append(f"due_next_year = {_toml_bool(True)}")
+        lines.append("")
+    lines += ["[lights]", f"green = {_toml_number(cycle.green)}", f"yellow = {_toml_number(cycle.yellow)}", "",
+              "[steps]"]
+    lines += [f"{key} = [{', '.join(_toml_string(name) for name in cycle.steps.get(key, ()))}]" for key in STEP_ACTIONS]
+    return "\n".join(lines) + "\n"
+
+
+def _point_text(point: Checkpoint) -> str:
+    months = f"{min(point.months)}–{max(point.months)} 月" if point.months == tuple(
+        range(min(point.months), max(point.months) + 1)) else "、".join(str(month) for month in point.months) + " 月"
+    return (f"{point.name}，{months}，期限{'次年' if point.due_next_year else ''} "
+            f"{point.due_month:02d}/{point.due_day:02d}")
+
+
+def cycle_changes(old: Cycle | None, new: Cycle) -> list[str]:
+    """What `new` changes against `old`, one sentence each (old → new), in the order of the file."""
+    if old is None:
+        return []
+    changes: list[str] = []
+    if old.monthly_due_day != new.monthly_due_day:
+        changes.append(f"每月填報期限：次月 {old.monthly_due_day} 日 → 次月 {new.monthly_due_day} 日")
+    before = {point.id: point for point in old.checkpoints}
+    after = {point.id: point for point in new.checkpoints}
+    for point in new.checkpoints:
+        if point.id not in before:
+            changes.append(f"新增檢核點 {point.id}：{_point_text(point)}")
+        elif before[point.id] != point:
+            changes.append(f"檢核點 {point.id}：{_point_text(before[point.id])} → {_point_text(point)}")
+    changes += [f"刪除檢核點 {point.id}（{point.name}）" for point in old.checkpoints if point.id not in after]
+    for label, was, now in (("綠燈門檻", old.green, new.green), ("黃燈門檻", old.yellow, new.yellow)):
+        if was != now:
+            changes.append(f"{label}：{_toml_number(was)}% → {_toml_number(now)}%")
+    for key in STEP_ACTIONS:
+        if tuple(old.steps.get(key, ())) != tuple(new.steps.get(key, ())):
+            changes.append(f"{STEP_KEY_LABELS[key]}的角色：{'、'.join(old.steps.get(key, ())) or '—'} → "
+                           f"{'、'.join(new.steps.get(key, ())) or '—'}")
+    return changes
 
 
 def _parse_cycle(document: _Document, roles: Roles) -> Cycle:
