@@ -131,21 +131,67 @@ def parse_cycle(text: str, roles: Roles, shown: str = "考核週期") -> Cycle:
     return cycle
 
 
-def cycle_document(cycle: Cycle) -> str:
-    """The cycle as a TOML document load_cycle reads back to an equal cycle (what an edit made on a page stores)."""
+@dataclass(frozen=True)
+class CheckpointForm:
+    """One checkpoint as a form or table holds it: texts and a flag, checked only when the document is parsed."""
+
+    id: str
+    name: str
+    months: str  # "1-6", "1, 2, 3" or "1–3, 7"
+    due: str  # "07/20"
+    due_next_year: bool = False
+
+
+def months_text(months: tuple[int, ...]) -> str:
+    """Months as a form shows them: 1-6 for a run, else 1, 3, 5."""
+    if months and months == tuple(range(min(months), max(months) + 1)) and len(months) > 1:
+        return f"{min(months)}-{max(months)}"
+    return ", ".join(str(month) for month in months)
+
+
+def _months_value(text: str) -> str:
+    """The months of a form as a TOML value: a list when every part reads as a month or a run of them, else the
+    text itself (quoted), so that the check names the field and what was typed."""
+    months: list[int] = []
+    for part in re.split(r"[,，、\s]+", str(text).strip()):
+        if not part:
+            continue
+        run = re.fullmatch(r"(\d{1,2})\s*[-–~～至]\s*(\d{1,2})", part)
+        if run and int(run.group(1)) <= int(run.group(2)):
+            months += range(int(run.group(1)), int(run.group(2)) + 1)
+        elif part.isdigit() and len(part) <= 2:
+            months.append(int(part))
+        else:
+            return _toml_string(str(text))
+    return f"[{', '.join(str(month) for month in months)}]"
+
+
+def form_document(due_day: int, checkpoints: list[CheckpointForm], green: Decimal | int | str,
+                  yellow: Decimal | int | str, steps: Mapping[str, list[str]]) -> str:
+    """The TOML document of a cycle as a page's form holds it, for parse_cycle to check like the file."""
     lines = ["# 績效考核週期（由系統內編修產生；各設定的說明見 plans/cycle.toml）", "", "[monthly]",
-             f"due_day = {cycle.monthly_due_day}", ""]
-    for point in cycle.checkpoints:
-        lines += ["[[checkpoint]]", f"id = {_toml_string(point.id)}", f"name = {_toml_string(point.name)}",
-                  f"months = [{', '.join(str(month) for month in point.months)}]",
-                  f"due = \"{point.due_month:02d}/{point.due_day:02d}\""]
+             f"due_day = {int(due_day)}", ""]
+    for point in checkpoints:
+        lines += ["[[checkpoint]]", f"id = {_toml_string(point.id.strip())}", f"name = {_toml_string(point.name.strip())}",
+                  f"months = {_months_value(point.months)}", f"due = {_toml_string(point.due.strip())}"]
         if point.due_next_year:
             lines.append(f"due_next_year = {_toml_bool(True)}")
         lines.append("")
-    lines += ["[lights]", f"green = {_toml_number(cycle.green)}", f"yellow = {_toml_number(cycle.yellow)}", "",
+    lines += ["[lights]", f"green = {_toml_number(Decimal(green))}", f"yellow = {_toml_number(Decimal(yellow))}", "",
               "[steps]"]
-    lines += [f"{key} = [{', '.join(_toml_string(name) for name in cycle.steps.get(key, ()))}]" for key in STEP_ACTIONS]
+    lines += [f"{key} = [{', '.join(_toml_string(name) for name in steps.get(key, []))}]" for key in STEP_ACTIONS]
     return "\n".join(lines) + "\n"
+
+
+def checkpoint_form(point: Checkpoint) -> CheckpointForm:
+    return CheckpointForm(point.id, point.name, months_text(point.months), f"{point.due_month:02d}/{point.due_day:02d}",
+                          point.due_next_year)
+
+
+def cycle_document(cycle: Cycle) -> str:
+    """The cycle as a TOML document that parse_cycle reads back to an equal cycle."""
+    return form_document(cycle.monthly_due_day, [checkpoint_form(point) for point in cycle.checkpoints], cycle.green,
+                         cycle.yellow, {key: list(names) for key, names in cycle.steps.items()})
 
 
 def _point_text(point: Checkpoint) -> str:

@@ -276,3 +276,23 @@ def test_who_may_not_send_reminders_sees_no_button(database):
         assert "催報通知" not in " ".join(expander.label for expander in app.expander)
         if next_step is not None:  # the reporter has the form instead
             assert next_step in texts(app)
+
+
+def test_an_administrator_edits_the_cycle_on_the_settings_tab_and_downloads_it(database):
+    admin = page(database, "pages/8_帳號管理.py", username="admin", roles=("administrator",))
+    admin.number_input(key="settings_cycle_yellow").set_value(120.0)
+    button(admin, "儲存為新版本").click()
+    rerun(admin)
+    assert "黃燈門檻 120 不可高於綠燈門檻 100" in texts(admin)  # refused, naming the field
+    assert [version.number for version in Store(database).cycle_versions()] == [1]
+    admin.number_input(key="settings_cycle_yellow").set_value(70.0)
+    admin.text_input(key="settings_cycle_note").input("依新規定")
+    button(admin, "儲存為新版本").click()
+    rerun(admin)
+    assert "已儲存考核週期第 2 版：黃燈門檻：80% → 70%" in texts(admin)
+    stored = Store(database).cycle_version()
+    assert (stored.number, stored.author, stored.note) == (2, "測試admin（admin）", "依新規定")
+    assert [element.proto.label for element in admin.get("download_button")] == ["下載目前的考核週期（cycle.toml）"]
+    assert "yellow = 70" in stored.document
+    reviewer = page(database, **REVIEWER)  # not an administrator: no form
+    assert not [item for item in reviewer.button if item.label == "儲存為新版本"]
