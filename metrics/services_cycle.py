@@ -32,8 +32,8 @@ from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.plan import Plan
 from metrics.reminders import MAIL_KEYS, REMINDED, MailFailed, MailSettings, Reminder, check_mail_settings, send
 from metrics.services import ALLOWED, DENIED, FAILED, Actor, Services, _is_command_line
-from metrics.store import (AssessmentChange, AssessmentItem, AuditEntry, State, Step, StoredAssessment, StoredCycle,
-                           Transition, canonical_decimal)
+from metrics.store import (AssessmentChange, AssessmentItem, AuditEntry, AuditRow, Outcome, State, Step,
+                           StoredAssessment, StoredCycle, Transition, canonical_decimal)
 from metrics.texts import TextKind, check_texts, clean_text, escaped
 
 AUDIT_WORDS = {Step.SUBMIT: "送出自評", Step.RETURN: "退回自評", Step.PASS: "初核自評", Step.APPROVE: "核定自評",
@@ -107,6 +107,19 @@ class InboxItem:
         late = f"，已逾期（期限 {_roc(self.deadline)}）" if self.overdue else f"，期限 {_roc(self.deadline)}" \
             if self.task is Task.SUBMIT else ""
         return f"{self.task.value}：{self.unit} {self.checkpoint.label(self.year)}自評{state}{late}"
+
+
+# The audit trail's actions that change what an assessment reports: figures, their undo, notes, the plan.
+CHANGE_ACTIONS = frozenset({"上傳", "載入範例資料", "復原", "落後說明", "計畫版本"})
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """An assessment's latest reopening, its approval after it if any, and what changed in between."""
+
+    reopening: Transition
+    approval: Transition | None
+    changes: tuple[AuditRow, ...]
 
 
 @dataclass(frozen=True)
@@ -263,6 +276,21 @@ class Review:
 
     def history_of(self, assessment: StoredAssessment) -> list[Transition]:
         return self.store.assessment_transitions(assessment.id)
+
+    def since_reopening(self, assessment: StoredAssessment) -> Reopened | None:
+        """What changed in the unit's year after the assessment's latest reopening (until it was approved again):
+        the uploads, undos, notes and plan versions of the audit trail, oldest first; None if never reopened."""
+        transitions = self.history_of(assessment)
+        reopenings = [index for index, item in enumerate(transitions) if item.step is Step.REOPEN]
+        if not reopenings:
+            return None
+        reopening = transitions[reopenings[-1]]
+        approval = next((item for item in transitions[reopenings[-1] + 1:] if item.step is Step.APPROVE), None)
+        rows = self.store.audit_log(since=reopening.at, until=approval.at if approval else None,
+                                    unit=assessment.unit, outcome=Outcome.ALLOWED)
+        changes = tuple(row for row in sorted(rows, key=lambda row: row.id)
+                        if row.year == assessment.year and row.action in CHANGE_ACTIONS)
+        return Reopened(reopening, approval, changes)
 
     def returned_comments(self, year: int, unit: str) -> dict[str, list[tuple[str, AssessmentItem]]]:
         """indicator → (checkpoint label, item) of every returned 自評 of the unit whose reviewer commented on it:

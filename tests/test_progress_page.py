@@ -200,6 +200,15 @@ def test_one_full_cycle_on_the_pages(database):
         ("王小明（wang）", "送出自評", "允許"), ("李研考（lee）", "退回自評", "允許"),
         ("王小明（wang）", "送出自評", "允許"), ("命令列（tests）", "上傳", "允許")]
 
+    upload = page(database, "pages/2_資料上傳.py", **REPORTER)  # the correction, now allowed
+    upload.file_uploader[0].set_value([("3月更正.csv", data, "text/csv")]).run()
+    upload.button(key="confirm_upload").click()
+    rerun(upload)
+    rerun(board)
+    [since] = [expander for expander in board.expander if "重新開放後的修改" in expander.label]
+    assert "至今，1 筆）" in since.label
+    assert any("王小明（wang）｜上傳｜「3月更正.csv」" in seen(item.value) for item in since.markdown)
+
 
 def test_an_administrator_creating_a_reporter_for_a_unit_without_a_plan_is_told(database):
     app = page(database, "pages/8_帳號管理.py", username="admin", roles=("administrator",))
