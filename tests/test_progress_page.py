@@ -181,6 +181,9 @@ def test_one_full_cycle_on_the_pages(database):
     upload = page(database, "pages/2_資料上傳.py", **REPORTER)
     data = "年度,月份,單位,項目代碼,數值\n112,3,政風處,procurement_audits,99\n".encode("utf-8")
     upload.file_uploader[0].set_value([("3月更正.csv", data, "text/csv")]).run()
+    [warning] = [seen(item.value) for item in upload.warning if "鎖定的月份" in seen(item.value)]  # before confirming
+    assert "政風處 112 年度上半年的自評已於" in warning and "由 張複核（chang） 核定，1月至6月的數字已鎖定，不能上傳（涉及 3月）" \
+        in warning and "請洽「複核」重新開放該自評" in warning
     upload.button(key="confirm_upload").click()
     rerun(upload)
     assert any("1月至6月的數字已鎖定，不能上傳（涉及 3月）" in seen(error.value) for error in upload.error)
@@ -202,6 +205,7 @@ def test_one_full_cycle_on_the_pages(database):
 
     upload = page(database, "pages/2_資料上傳.py", **REPORTER)  # the correction, now allowed
     upload.file_uploader[0].set_value([("3月更正.csv", data, "text/csv")]).run()
+    assert not [item for item in upload.warning if "鎖定的月份" in seen(item.value)]
     upload.button(key="confirm_upload").click()
     rerun(upload)
     rerun(board)
