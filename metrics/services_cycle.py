@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from metrics import inputs
-from metrics.accounts import Action, PermissionDenied, Settings
+from metrics.accounts import Action, PermissionDenied, Roles, Settings
 from metrics.catalogue import Catalogue
 from metrics.completeness import lacking_text, month_completeness
 from metrics.catalogue import CYCLE_FILE
@@ -32,7 +32,7 @@ from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.plan import Plan
 from metrics.reminders import MAIL_KEYS, REMINDED, MailFailed, MailSettings, Reminder, check_mail_settings, send
 from metrics.services import ALLOWED, DENIED, FAILED, Actor, Services, _is_command_line
-from metrics.store import (AssessmentChange, AssessmentItem, AuditEntry, AuditRow, Outcome, State, Step,
+from metrics.store import (AssessmentChange, AssessmentItem, AuditEntry, AuditRow, Outcome, State, Step, Store,
                            StoredAssessment, StoredCycle, Transition, canonical_decimal)
 from metrics.texts import TextKind, check_texts, clean_text, escaped
 
@@ -147,18 +147,24 @@ def _too_long(text: str, limit: int, field: str) -> list[Problem]:
                     value=text[:20] + "…")]
 
 
+def seed_cycle(store: Store, directory: Path, roles: Roles) -> StoredCycle | None:
+    """The cycle file of `directory` as the store's version 1 when the store has none (checked as load_cycle checks
+    it: PlanError when it is missing or wrong); None when the store has a version already."""
+    if store.cycle_version() is not None:
+        return None
+    load_cycle(Path(directory), roles)
+    text = (Path(directory) / CYCLE_FILE).read_text(encoding="utf-8")
+    return store.save_cycle_version(
+        text, author=CYCLE_SEED_AUTHOR, note="由考核週期檔建立", origin=CYCLE_FILE, seed=True,
+        audit=lambda version: [AuditEntry(CYCLE_SEED_AUTHOR, CYCLE_WORD, ALLOWED, f"考核週期第 {version.number} 版",
+                                          f"由 {CYCLE_FILE} 建立")])
+
+
 def cycle_in_force(services: Services, directory: Path) -> Cycle:
     """The store's latest version of the cycle, the file of `directory` stored first as version 1 when the store has
     none. A PlanError names the version (or file) and every mistake."""
+    seed_cycle(services.store, directory, services.roles)
     stored = services.store.cycle_version()
-    if stored is None:
-        path = Path(directory) / CYCLE_FILE
-        load_cycle(Path(directory), services.roles)  # raises with the file's lines when it is missing or wrong
-        services.store.save_cycle_version(
-            path.read_text(encoding="utf-8"), author=CYCLE_SEED_AUTHOR, note="由考核週期檔建立", origin=CYCLE_FILE,
-            seed=True, audit=lambda version: [AuditEntry(CYCLE_SEED_AUTHOR, CYCLE_WORD, ALLOWED,
-                                                         f"考核週期第 {version.number} 版", f"由 {CYCLE_FILE} 建立")])
-        stored = services.store.cycle_version()
     return parse_cycle(stored.document, services.roles, f"資料庫中的考核週期第 {stored.number} 版")
 
 
