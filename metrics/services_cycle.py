@@ -23,7 +23,7 @@ from metrics.accounts import Action, PermissionDenied, Roles, Settings
 from metrics.catalogue import Catalogue
 from metrics.completeness import lacking_text, month_completeness
 from metrics.catalogue import CYCLE_FILE
-from metrics.cycle import Checkpoint, Cycle, cycle_changes, cycle_document, load_cycle, parse_cycle
+from metrics.cycle import Checkpoint, Cycle, cycle_changes, load_cycle, parse_cycle
 from metrics.errors import InputError, KpiError, PlanError, PlanNotFound, Problem
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
