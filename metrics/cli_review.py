@@ -47,13 +47,12 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def review_of(arguments: argparse.Namespace, *, create: bool):
-    from metrics.cycle import load_cycle
     from metrics.services_cycle import Review
 
     files = file_catalogue(arguments)
     store = open_store(arguments.db, create=create, catalogue=files)
     services = services_of(store, arguments)
-    return Review(services, load_cycle(plans_directory_of(arguments), services.roles), files), files
+    return Review.in_force(services, plans_directory_of(arguments), files), files
 
 
 def command_review(arguments: argparse.Namespace) -> int:

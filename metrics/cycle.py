@@ -21,7 +21,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from metrics.accounts import Action, Roles
-from metrics.catalogue import CYCLE_FILE, _Document, _Entry, _entries, _read_document, _shown
+from metrics.catalogue import (CYCLE_FILE, _Document, _Entry, _entries, _read_document, _shown, _toml_bool,
+                               _toml_number, _toml_string)
 from metrics.errors import KpiError, PlanError
 from metrics.store.assessments import State, Step
 
@@ -116,6 +117,113 @@ def load_cycle(directory: Path, roles: Roles) -> Cycle:
         raise PlanError("考核週期檔有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
                         issues=problems)
     return cycle
+
+
+def parse_cycle(text: str, roles: Roles, shown: str = "考核週期") -> Cycle:
+    """A cycle document given as text (a stored version, or one an administrator edits), checked as load_cycle
+    checks the file: PlanError lists every mistake, each naming its table, entry and key."""
+    problems: list[str] = []
+    document = _Document(text, shown, problems)
+    cycle = _parse_cycle(document, roles) if document.parsed else None
+    if problems or cycle is None:
+        raise PlanError("考核週期有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
+                        issues=problems)
+    return cycle
+
+
+@dataclass(frozen=True)
+class CheckpointForm:
+    """One checkpoint as a form or table holds it: texts and a flag, checked only when the document is parsed."""
+
+    id: str
+    name: str
+    months: str  # "1-6", "1, 2, 3" or "1–3, 7"
+    due: str  # "07/20"
+    due_next_year: bool = False
+
+
+def months_text(months: tuple[int, ...]) -> str:
+    """Months as a form shows them: 1-6 for a run, else 1, 3, 5."""
+    if months and months == tuple(range(min(months), max(months) + 1)) and len(months) > 1:
+        return f"{min(months)}-{max(months)}"
+    return ", ".join(str(month) for month in months)
+
+
+def _months_value(text: str) -> str:
+    """The months of a form as a TOML value: a list when every part reads as a month or a run of them, else the
+    text itself (quoted), so that the check names the field and what was typed."""
+    months: list[int] = []
+    for part in re.split(r"[,，、\s]+", str(text).strip()):
+        if not part:
+            continue
+        run = re.fullmatch(r"(\d{1,2})\s*[-–~～至]\s*(\d{1,2})", part)
+        if run and int(run.group(1)) <= int(run.group(2)):
+            months += range(int(run.group(1)), int(run.group(2)) + 1)
+        elif part.isdigit() and len(part) <= 2:
+            months.append(int(part))
+        else:
+            return _toml_string(str(text))
+    return f"[{', '.join(str(month) for month in months)}]"
+
+
+def form_document(due_day: int, checkpoints: list[CheckpointForm], green: Decimal | int | str,
+                  yellow: Decimal | int | str, steps: Mapping[str, list[str]]) -> str:
+    """The TOML document of a cycle as a page's form holds it, for parse_cycle to check like the file."""
+    lines = ["# 績效考核週期（由系統內編修產生；各設定的說明見 plans/cycle.toml）", "", "[monthly]",
+             f"due_day = {int(due_day)}", ""]
+    for point in checkpoints:
+        lines += ["[[checkpoint]]", f"id = {_toml_string(point.id.strip())}", f"name = {_toml_string(point.name.strip())}",
+                  f"months = {_months_value(point.months)}", f"due = {_toml_string(point.due.strip())}"]
+        if point.due_next_year:
+            lines.append(f"due_next_year = {_toml_bool(True)}")
+        lines.append("")
+    lines += ["[lights]", f"green = {_toml_number(Decimal(green))}", f"yellow = {_toml_number(Decimal(yellow))}", "",
+              "[steps]"]
+    lines += [f"{key} = [{', '.join(_toml_string(name) for name in steps.get(key, []))}]" for key in STEP_ACTIONS]
+    return "\n".join(lines) + "\n"
+
+
+def checkpoint_form(point: Checkpoint) -> CheckpointForm:
+    return CheckpointForm(point.id, point.name, months_text(point.months), f"{point.due_month:02d}/{point.due_day:02d}",
+                          point.due_next_year)
+
+
+def cycle_document(cycle: Cycle) -> str:
+    """The cycle as a TOML document that parse_cycle reads back to an equal cycle."""
+    return form_document(cycle.monthly_due_day, [checkpoint_form(point) for point in cycle.checkpoints], cycle.green,
+                         cycle.yellow, {key: list(names) for key, names in cycle.steps.items()})
+
+
+def _point_text(point: Checkpoint) -> str:
+    months = f"{min(point.months)}–{max(point.months)} 月" if point.months == tuple(
+        range(min(point.months), max(point.months) + 1)) else "、".join(str(month) for month in point.months) + " 月"
+    return (f"{point.name}，{months}，期限{'次年' if point.due_next_year else ''} "
+            f"{point.due_month:02d}/{point.due_day:02d}")
+
+
+def cycle_changes(old: Cycle | None, new: Cycle) -> list[str]:
+    """What `new` changes against `old`, one sentence each (old → new), in the order of the file."""
+    if old is None:
+        return []
+    changes: list[str] = []
+    if old.monthly_due_day != new.monthly_due_day:
+        changes.append(f"每月填報期限：次月 {old.monthly_due_day} 日 → 次月 {new.monthly_due_day} 日")
+    before = {point.id: point for point in old.checkpoints}
+    after = {point.id: point for point in new.checkpoints}
+    for point in new.checkpoints:
+        if point.id not in before:
+            changes.append(f"新增檢核點 {point.id}：{_point_text(point)}")
+        elif before[point.id] != point:
+            changes.append(f"檢核點 {point.id}：{_point_text(before[point.id])} → {_point_text(point)}")
+    changes += [f"刪除檢核點 {point.id}（{point.name}）" for point in old.checkpoints if point.id not in after]
+    for label, was, now in (("綠燈門檻", old.green, new.green), ("黃燈門檻", old.yellow, new.yellow)):
+        if was != now:
+            changes.append(f"{label}：{_toml_number(was)}% → {_toml_number(now)}%")
+    for key in STEP_ACTIONS:
+        if tuple(old.steps.get(key, ())) != tuple(new.steps.get(key, ())):
+            changes.append(f"{STEP_KEY_LABELS[key]}的角色：{'、'.join(old.steps.get(key, ())) or '—'} → "
+                           f"{'、'.join(new.steps.get(key, ())) or '—'}")
+    return changes
 
 
 def _parse_cycle(document: _Document, roles: Roles) -> Cycle:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pandas as pd
 from sqlalchemy.engine import Connection
 
 from metrics.accounts import Action, Roles
 from metrics.errors import KpiError
 from metrics.parsing import format_taiwan_time
-from metrics.store.assessments import StoredAssessment, approved_in, changed_months
+from metrics.store import CHANGE_ADDED, CHANGE_CHANGED, Store
+from metrics.store.assessments import State, StoredAssessment, approved_in, changed_months
 from metrics.store.engine import Guard
 
 ALL_MONTHS = tuple(range(1, 13))
@@ -55,6 +57,23 @@ def check_locked(connection: Connection, roles: Roles, touched: Iterable[tuple[i
             overlap = months & set(assessment.months)
             if overlap:
                 raise MonthLocked(locked_message(assessment, overlap, roles, doing), year, unit)
+
+
+def locked_previews(store: Store, roles: Roles, previews: Iterable[pd.DataFrame]) -> list[str]:
+    """Before an upload is confirmed: a message for each approved assessment whose months the previewed values
+    (Store.preview: 新增 or 修改) would change. Advice only: the upload's own transaction checks again."""
+    touched: dict[tuple[int, str], set[int]] = {}
+    for preview in previews:
+        changing = preview[preview["change"].isin([CHANGE_ADDED, CHANGE_CHANGED])]
+        for year, unit, month in zip(changing["year"], changing["unit"], changing["month"]):
+            touched.setdefault((int(year), str(unit)), set()).add(int(month))
+    messages = []
+    for (year, unit), months in sorted(touched.items()):
+        for assessment in store.assessments(year, unit):
+            overlap = months & set(assessment.months) if assessment.state is State.APPROVED else set()
+            if overlap:
+                messages.append(locked_message(assessment, overlap, roles, "上傳"))
+    return messages
 
 
 def upload_guard(roles: Roles, doing: str = "上傳") -> Guard:

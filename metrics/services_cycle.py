@@ -4,7 +4,7 @@
 (Services._require, roles.toml), validated, and written with its audit row in one transaction; a refusal is
 recorded too.
 
-    review = Review(services, load_cycle(directory, roles), catalogue)
+    review = Review.in_force(services, directory, catalogue)  # the cycle in force: the store's latest version
     review.status(112)                                    # every unit of units.toml, with its state
     review.submit(actor, 112, "政風處", "half", "…")
 """
@@ -16,13 +16,15 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from metrics import inputs
-from metrics.accounts import Action, PermissionDenied, Settings
+from metrics.accounts import Action, PermissionDenied, Roles, Settings
 from metrics.catalogue import Catalogue
 from metrics.completeness import lacking_text, month_completeness
-from metrics.cycle import Checkpoint, Cycle
-from metrics.errors import InputError, KpiError, PlanNotFound, Problem
+from metrics.catalogue import CYCLE_FILE
+from metrics.cycle import Checkpoint, Cycle, cycle_changes, load_cycle, parse_cycle
+from metrics.errors import InputError, KpiError, PlanError, PlanNotFound, Problem
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
 from metrics.formulas import round_half_up
@@ -30,9 +32,9 @@ from metrics.parsing import TAIWAN, format_taiwan_time
 from metrics.plan import Plan
 from metrics.reminders import MAIL_KEYS, REMINDED, MailFailed, MailSettings, Reminder, check_mail_settings, send
 from metrics.services import ALLOWED, DENIED, FAILED, Actor, Services, _is_command_line
-from metrics.store import (AssessmentChange, AssessmentItem, AuditEntry, State, Step, StoredAssessment, Transition,
-                           canonical_decimal)
-from metrics.texts import TextKind, clean_text, escaped
+from metrics.store import (AssessmentChange, AssessmentItem, AuditEntry, AuditRow, Outcome, State, Step, Store,
+                           StoredAssessment, StoredCycle, Transition, canonical_decimal)
+from metrics.texts import TextKind, check_texts, clean_text, escaped
 
 AUDIT_WORDS = {Step.SUBMIT: "送出自評", Step.RETURN: "退回自評", Step.PASS: "初核自評", Step.APPROVE: "核定自評",
                Step.REOPEN: "重新開放自評"}
@@ -48,6 +50,9 @@ COMMENT_MAX = 2_000
 # An explanation drafted from a note holds its 落後原因 and 改進措施 (2,000 characters each) with their labels.
 EXPLANATION_MAX = 4_100
 # The [steps] key of the cycle file whose roles do each step.
+CYCLE_SEED_AUTHOR = "系統（考核週期檔）"
+CYCLE_WORD = "考核週期"
+CYCLE_DOCUMENT_MAX = 20_000
 STEP_KEYS = {Step.SUBMIT: "submit", Step.PASS: "review", Step.RETURN: "review", Step.APPROVE: "approve",
              Step.REOPEN: "reopen"}
 
@@ -104,6 +109,19 @@ class InboxItem:
         return f"{self.task.value}：{self.unit} {self.checkpoint.label(self.year)}自評{state}{late}"
 
 
+# The audit trail's actions that change what an assessment reports: figures, their undo, notes, the plan.
+CHANGE_ACTIONS = frozenset({"上傳", "載入範例資料", "復原", "落後說明", "計畫版本"})
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """An assessment's latest reopening, its approval after it if any, and what changed in between."""
+
+    reopening: Transition
+    approval: Transition | None
+    changes: tuple[AuditRow, ...]
+
+
 @dataclass(frozen=True)
 class Draft:
     """A submission as it would be sent now, and the months it still lacks (then it would be refused)."""
@@ -129,6 +147,27 @@ def _too_long(text: str, limit: int, field: str) -> list[Problem]:
                     value=text[:20] + "…")]
 
 
+def seed_cycle(store: Store, directory: Path, roles: Roles) -> StoredCycle | None:
+    """The cycle file of `directory` as the store's version 1 when the store has none (checked as load_cycle checks
+    it: PlanError when it is missing or wrong); None when the store has a version already."""
+    if store.cycle_version() is not None:
+        return None
+    load_cycle(Path(directory), roles)
+    text = (Path(directory) / CYCLE_FILE).read_text(encoding="utf-8")
+    return store.save_cycle_version(
+        text, author=CYCLE_SEED_AUTHOR, note="由考核週期檔建立", origin=CYCLE_FILE, seed=True,
+        audit=lambda version: [AuditEntry(CYCLE_SEED_AUTHOR, CYCLE_WORD, ALLOWED, f"考核週期第 {version.number} 版",
+                                          f"由 {CYCLE_FILE} 建立")])
+
+
+def cycle_in_force(services: Services, directory: Path) -> Cycle:
+    """The store's latest version of the cycle, the file of `directory` stored first as version 1 when the store has
+    none. A PlanError names the version (or file) and every mistake."""
+    seed_cycle(services.store, directory, services.roles)
+    stored = services.store.cycle_version()
+    return parse_cycle(stored.document, services.roles, f"資料庫中的考核週期第 {stored.number} 版")
+
+
 def _check_inbox_actor(actor: object) -> None:
     inputs.check_instance(actor, Actor, "操作者", "登入後取得的操作者（Services.actor）或命令列（command_line）")
 
@@ -141,6 +180,43 @@ class Review:
         self.store = services.store
         self.cycle = cycle
         self.files = files
+
+    @classmethod
+    def in_force(cls, services: Services, directory: Path, files: Catalogue) -> Review:
+        """The Review with the cycle in force: the store's latest version; a store without any gets the cycle
+        file of `directory` as its version 1 (checked as load_cycle checks it)."""
+        return cls(services, cycle_in_force(services, directory), files)
+
+    # ---- the cycle's versions ----
+
+    def save_cycle(self, actor: Actor, document: str, *, note: str = "", origin: str = "系統內編修") -> StoredCycle:
+        """Store `document` as the next version of the cycle (an administrator's setting), checked with the rules
+        of the cycle file; from then on it is the cycle in force. Assessments already sent keep the checkpoint
+        name and months they were sent with, so what an approval locked does not move."""
+        document, note = inputs.check_text(document, "考核週期內容"), inputs.check_text(note, "修改說明")
+        origin = inputs.check_text(origin, "來源")
+        self.services._require(actor, Action.MANAGE_SETTINGS, CYCLE_WORD, subject=CYCLE_WORD)
+        problems = _too_long(document, CYCLE_DOCUMENT_MAX, "考核週期內容")
+        if problems:
+            raise InputError(problems)
+        document = document.replace("\r\n", "\n")
+        check_texts([(document, TextKind.PROSE, "考核週期內容"), (note, TextKind.LINE, "修改說明")])
+        cycle = parse_cycle(document, self.services.roles, "編修的考核週期")
+        check_texts([(point.name, TextKind.LINE, f"檢核點 {point.id} 的 name") for point in cycle.checkpoints])
+        stored = self.store.cycle_version()
+        current = parse_cycle(stored.document, self.services.roles, "目前的考核週期") if stored else None
+        changes = cycle_changes(current, cycle)
+        if current is not None and not changes:
+            raise PlanError("考核週期與目前的版本完全相同，未建立新版本。")
+        saved = self.store.save_cycle_version(document, author=actor.label, note=note, origin=origin, changes=changes,
+                                              audit=lambda version: [AuditEntry(
+                                                  actor.label, CYCLE_WORD, ALLOWED, f"考核週期第 {version.number} 版",
+                                                  "；".join(version.changes) or note)])
+        self.cycle = cycle
+        return saved
+
+    def cycle_versions(self) -> list[StoredCycle]:
+        return self.store.cycle_versions()
 
     # ---- reading ----
 
@@ -206,6 +282,21 @@ class Review:
 
     def history_of(self, assessment: StoredAssessment) -> list[Transition]:
         return self.store.assessment_transitions(assessment.id)
+
+    def since_reopening(self, assessment: StoredAssessment) -> Reopened | None:
+        """What changed in the unit's year after the assessment's latest reopening (until it was approved again):
+        the uploads, undos, notes and plan versions of the audit trail, oldest first; None if never reopened."""
+        transitions = self.history_of(assessment)
+        reopenings = [index for index, item in enumerate(transitions) if item.step is Step.REOPEN]
+        if not reopenings:
+            return None
+        reopening = transitions[reopenings[-1]]
+        approval = next((item for item in transitions[reopenings[-1] + 1:] if item.step is Step.APPROVE), None)
+        rows = self.store.audit_log(since=reopening.at, until=approval.at if approval else None,
+                                    unit=assessment.unit, outcome=Outcome.ALLOWED)
+        changes = tuple(row for row in sorted(rows, key=lambda row: row.id)
+                        if row.year == assessment.year and row.action in CHANGE_ACTIONS)
+        return Reopened(reopening, approval, changes)
 
     def returned_comments(self, year: int, unit: str) -> dict[str, list[tuple[str, AssessmentItem]]]:
         """indicator → (checkpoint label, item) of every returned 自評 of the unit whose reviewer commented on it:

@@ -235,6 +235,7 @@ _TRAILER_KEYS = {"end", "lines", "rows", "sha256"}
 _TRAILER_OPTIONAL = {"hmac_sha256", "audit_anchor"}  # audit_anchor: written since the anchor was kept in the trailer
 AUDIT_TABLE = "audit_log"
 PLAN_TABLE = "plan_versions"
+CYCLE_TABLE = "cycle_versions"
 _INTEGER_RANGE = (-2**31, 2**31 - 1)  # the portable INTEGER of SQLite and PostgreSQL
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?")
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
@@ -244,7 +245,7 @@ DECIMAL_TEXT_COLUMNS = {("current_values", "value"), ("value_changes", "value"),
                         ("value_changes", "previous_value")}
 JSON_TEXT_COLUMNS: dict[tuple[str, str], type] = {
     ("accounts", "roles"): list, ("accounts", "units"): list, ("scenarios", "payload"): dict,
-    ("column_mappings", "mapping"): dict, ("plan_versions", "changes"): list}
+    ("column_mappings", "mapping"): dict, ("plan_versions", "changes"): list, ("cycle_versions", "changes"): list}
 
 
 def _shown(value: Any) -> str:
@@ -627,17 +628,17 @@ class _Integrity:
         return problem
 
 
-def _plan_document(columns: list[str]) -> RowProblem:
-    """A plan version's document is TOML, as every reader of the plans will parse it."""
+def _plan_document(columns: list[str], what: str = "計畫") -> RowProblem:
+    """A plan's (or the cycle's) version's document is TOML, as every reader of it will parse it."""
     index = columns.index("document")
 
     def problem(row: list[Any]) -> str | None:
         try:
             tomllib.loads(row[index], parse_float=Decimal)
         except tomllib.TOMLDecodeError as error:
-            return f"欄位 document：計畫內容不是正確的 TOML（{printable(str(error))[:200]}），這一版計畫將無法讀取"
+            return f"欄位 document：{what}內容不是正確的 TOML（{printable(str(error))[:200]}），這一版{what}將無法讀取"
         except RecursionError:
-            return "欄位 document：計畫內容的巢狀層次太深，不是正確的計畫"
+            return f"欄位 document：{what}內容的巢狀層次太深，不是正確的{what}"
         return None
     return problem
 
@@ -750,8 +751,8 @@ def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_byt
                                    f"{printable(json.dumps(columns, ensure_ascii=False))[:300]}。", lines.number)
             checks = [_column(table, table.columns[column]) for column in columns]
             problems = [integrity.checks(table, columns)]
-            if table.name == PLAN_TABLE:
-                problems.append(_plan_document(columns))
+            if table.name in (PLAN_TABLE, CYCLE_TABLE):
+                problems.append(_plan_document(columns, "計畫" if table.name == PLAN_TABLE else "考核週期"))
             if table.name == AUDIT_TABLE:
                 chain = _AuditChain(columns, accept_unverified, warnings)
                 problems.append(chain)

@@ -7,6 +7,7 @@ import streamlit as st
 from metrics.presentation import frame_months, preview_summary, preview_table
 from metrics.accounts import Action
 from metrics.intake.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
+from metrics.locks import locked_previews
 from metrics.intake.selection import distinct_files, files_without_problems, repeated_text
 from ui.auth import refusal
 from ui.layout import reading, start_page
@@ -78,9 +79,11 @@ if uploads:
                   help="請先決定上方不一致的數字以哪個檔案為準。")
     else:
         st.markdown("##### 3. 確認將儲存的數字")
+        previews = []
         for index, (read, frame) in enumerate(zip(files, settled.frames)):
             with reading():
                 preview = store.preview(frame)
+            previews.append(preview)
             counts = preview_summary(preview)
             with st.container(border=True):
                 st.markdown(f"**{escape_markdown(read.name)}**：{frame_months(frame)}，共 {len(preview):,} 筆"
@@ -93,6 +96,11 @@ if uploads:
                 with st.expander("全部數字"):
                     st.dataframe(preview_table(preview, context.catalogue.field_by_code), hide_index=True, width="stretch")
         incomplete_warning(context, files)
+        with reading():
+            locked = locked_previews(store, context.services.roles, previews)
+        if locked:
+            st.warning("**選取的檔案會改變已核定而鎖定的月份，按確認也不會儲存**：\n\n"
+                       + "\n".join(f"- {escape_markdown(message)}" for message in locked), icon=":material/lock:")
         st.caption(f"上傳者：{escape_markdown(context.actor.label)}（記入上傳紀錄與操作紀錄）")
         if st.button(f"確認儲存 {len(files):,} 個檔案", type="primary", key="confirm_upload"):
             if store_files(context, files, settled.choices):

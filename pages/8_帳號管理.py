@@ -4,7 +4,8 @@ import streamlit as st
 
 from metrics.accounts import Action
 from metrics.errors import KpiError
-from ui import accounts, review
+from ui import accounts, cycle_editor, review
+from ui.cycle import review_of
 from ui.auth import refusal
 from ui.layout import page_requires, start_page
 from ui.widgets import escape_markdown
@@ -27,5 +28,9 @@ with settings:
     if context.can(Action.MANAGE_SETTINGS).allowed:
         accounts.settings_form(context)
         review.mail_settings_form(context)
+        try:
+            cycle_editor.cycle_settings(context, review_of(context.services), key="settings_cycle")
+        except KpiError as error:
+            st.error(f"考核週期無法讀取：{escape_markdown(error)}")
     else:
         refusal(context.can(Action.MANAGE_SETTINGS))

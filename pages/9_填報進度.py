@@ -4,7 +4,7 @@ the unit), what waits for the account, and the 自評 → 初核 → 複核 → 
 import streamlit as st
 
 from metrics.errors import KpiError, PlanError
-from ui import progress, review as steps
+from ui import cycle_editor, progress, review as steps
 from ui.cycle import review_of
 from ui.layout import reading, start_page
 from ui.widgets import escape_markdown
@@ -32,3 +32,4 @@ steps.remind_section(context, review, point)
 st.markdown("##### 自評與審核")
 with reading():
     steps.workflow(context, review, point, rows)
+cycle_editor.cycle_settings(context, review, key="progress_cycle")

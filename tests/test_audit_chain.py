@@ -290,6 +290,7 @@ def _downgrade_to_schema_3(url: str, dialect: str) -> None:
                 "DELETE FROM audit_log WHERE id = 2", "ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only",
                 "ALTER TABLE audit_log DROP COLUMN previous_hash", "ALTER TABLE audit_log DROP COLUMN row_hash")
     execute(url, "DROP TABLE assessment_transitions", "DROP TABLE assessment_items", "DROP TABLE assessments")  # schema 5
+    execute(url, "DROP TABLE cycle_versions")  # schema 6
     execute(url, "DELETE FROM schema_version", "INSERT INTO schema_version (version, applied_at) "
                                                "VALUES (3, '2024-01-01 00:00:00')")
 
@@ -311,7 +312,7 @@ def test_a_schema_3_store_is_chained_by_the_migration(store_url: str) -> None:
         assert rows(store_url)[-1][0] == 6 and upgraded.verify_audit_chain().intact
         with upgraded._reading() as connection:
             versions = connection.execute(sa.text("SELECT version FROM schema_version ORDER BY version")).scalars()
-            assert list(versions) == [3, 4, SCHEMA_VERSION] == [3, 4, 5]
+            assert list(versions) == [3, 4, 5, SCHEMA_VERSION] == [3, 4, 5, 6]
     with pytest.raises(sa.exc.DBAPIError, match="操作紀錄只能新增"):  # the guards are back after the migration
         execute(store_url, "UPDATE audit_log SET account = '別人' WHERE id = 1")
     if dialect == "sqlite":
@@ -427,7 +428,7 @@ def test_a_runtime_role_that_would_have_to_migrate_is_told_to_ask_the_owner(post
         fill(store, 2)
     assert run_cli("migrate", "--db", postgres_url, "--grant", runtime_role).returncode == 0
     _downgrade_to_schema_3(postgres_url, "postgresql")
-    with pytest.raises(StoreError, match="需要將資料庫結構由第 3 版升級到第 5 版，但目前的資料庫帳號沒有權限.*"
+    with pytest.raises(StoreError, match="需要將資料庫結構由第 3 版升級到第 6 版，但目前的資料庫帳號沒有權限.*"
                                          "python -m metrics migrate --db"):
         Store(_as_role(postgres_url, runtime_role))
     engine = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
@@ -435,7 +436,7 @@ def test_a_runtime_role_that_would_have_to_migrate_is_told_to_ask_the_owner(post
         assert "row_hash" not in {column["name"] for column in sa.inspect(connection).get_columns("audit_log")}
     engine.dispose()
     completed = run_cli("migrate", "--db", postgres_url)
-    assert completed.returncode == 0 and "結構為第 5 版" in completed.stdout
+    assert completed.returncode == 0 and "結構為第 6 版" in completed.stdout
     with Store(_as_role(postgres_url, runtime_role)) as app:
         assert app.verify_audit_chain().intact
 

@@ -30,6 +30,7 @@ from metrics.errors import BackupRefused
 from metrics.figures import TIDY_COLUMNS
 from metrics.planning import seed_store
 from metrics.services import Services, command_line
+from metrics.services_cycle import cycle_in_force
 from metrics.store import TRANSFER_TABLES, Store
 from metrics.transfer import (BackupCheck, Verified, backup_key, check_backup, restore_backup,
                               write_backup)
@@ -57,6 +58,7 @@ def made(tmp_path_factory) -> dict[str, Path]:
         services.save_note(operator, 112, "政風處", 2, "10-1", "系統轉換期間人工收文", "3 月起全面線上簽核")
         services.add_account(operator, "reporter.a", display_name="王填報", roles=["reporter"], units=["政風處"],
                              password="correct horse battery")
+        cycle_in_force(services, GOLDEN_PLANS)  # the cycle's version 1
         plain, signed = folder / "plain.jsonl.gz", folder / "signed.jsonl.gz"
         write_backup(store, plain)
         assert write_backup(store, signed, key=KEY).signed
@@ -373,6 +375,10 @@ REFUSED = [
      True, None, False, r"操作紀錄（audit_log） 第 1 筆：沒有雜湊值.*--accept-unverified"),
     ("a plan version that is not TOML", "plain", edit_row("plan_versions", "document", "這不是 [TOML"), True, None,
      False, r"計畫版本（plan_versions） 第 1 筆：欄位 document：計畫內容不是正確的 TOML"),
+    ("a cycle version that is not TOML", "plain", edit_row("cycle_versions", "document", "[monthly"), True, None,
+     False, r"考核週期版本（cycle_versions） 第 1 筆：欄位 document：考核週期內容不是正確的 TOML"),
+    ("cycle changes not JSON", "plain", edit_row("cycle_versions", "changes", "改了"), True, None, False,
+     "欄位 changes：應為JSON 文字（清單）"),
     ("a trailer's audit anchor not the chain's end", "plain",
      lambda lines: [*lines[:-1],
                     json.dumps({**json.loads(lines[-1]), "audit_anchor": {"id": 1, "row_hash": "0" * 64}})],
@@ -505,10 +511,10 @@ def test_rows_past_the_size_limit_or_a_row_past_the_line_limit_are_refused(made,
     with pytest.raises(BackupRefused, match=f"解壓縮後已超過 {size - 1:,} 位元組，超過備份檔的大小上限.*--max-mb"):
         check_backup(made["plain"], max_bytes=size - 1)
     assert check_backup(made["plain"], max_bytes=size).verified is Verified.CHECKSUM
-    monkeypatch.setattr(transfer, "ROW_LINE_MAX_BYTES", 1024)
+    monkeypatch.setattr(transfer, "ROW_LINE_MAX_BYTES", 2048)  # above the cycle version's row (about 1,700)
     long_note = write_lines(seal(edit_row("notes", "reason", "長" * 1000)(read_lines(made["plain"]))),
                             tmp_path / "long.jsonl.gz")
-    with pytest.raises(BackupRefused, match=r"第 \d+ 行：這一行長 3,\d+ 位元組，超過上限 1,024 位元組（資料列）"):
+    with pytest.raises(BackupRefused, match=r"第 \d+ 行：這一行長 3,\d+ 位元組，超過上限 2,048 位元組（資料列）"):
         check_backup(long_note)
 
 

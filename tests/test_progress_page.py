@@ -181,6 +181,9 @@ def test_one_full_cycle_on_the_pages(database):
     upload = page(database, "pages/2_資料上傳.py", **REPORTER)
     data = "年度,月份,單位,項目代碼,數值\n112,3,政風處,procurement_audits,99\n".encode("utf-8")
     upload.file_uploader[0].set_value([("3月更正.csv", data, "text/csv")]).run()
+    [warning] = [seen(item.value) for item in upload.warning if "鎖定的月份" in seen(item.value)]  # before confirming
+    assert "政風處 112 年度上半年的自評已於" in warning and "由 張複核（chang） 核定，1月至6月的數字已鎖定，不能上傳（涉及 3月）" \
+        in warning and "請洽「複核」重新開放該自評" in warning
     upload.button(key="confirm_upload").click()
     rerun(upload)
     assert any("1月至6月的數字已鎖定，不能上傳（涉及 3月）" in seen(error.value) for error in upload.error)
@@ -199,6 +202,16 @@ def test_one_full_cycle_on_the_pages(database):
         ("張複核（chang）", "核定自評", "允許"), ("李研考（lee）", "初核自評", "允許"),
         ("王小明（wang）", "送出自評", "允許"), ("李研考（lee）", "退回自評", "允許"),
         ("王小明（wang）", "送出自評", "允許"), ("命令列（tests）", "上傳", "允許")]
+
+    upload = page(database, "pages/2_資料上傳.py", **REPORTER)  # the correction, now allowed
+    upload.file_uploader[0].set_value([("3月更正.csv", data, "text/csv")]).run()
+    assert not [item for item in upload.warning if "鎖定的月份" in seen(item.value)]
+    upload.button(key="confirm_upload").click()
+    rerun(upload)
+    rerun(board)
+    [since] = [expander for expander in board.expander if "重新開放後的修改" in expander.label]
+    assert "至今，1 筆）" in since.label
+    assert any("王小明（wang）｜上傳｜「3月更正.csv」" in seen(item.value) for item in since.markdown)
 
 
 def test_an_administrator_creating_a_reporter_for_a_unit_without_a_plan_is_told(database):
@@ -276,3 +289,23 @@ def test_who_may_not_send_reminders_sees_no_button(database):
         assert "催報通知" not in " ".join(expander.label for expander in app.expander)
         if next_step is not None:  # the reporter has the form instead
             assert next_step in texts(app)
+
+
+def test_an_administrator_edits_the_cycle_on_the_settings_tab_and_downloads_it(database):
+    admin = page(database, "pages/8_帳號管理.py", username="admin", roles=("administrator",))
+    admin.number_input(key="settings_cycle_yellow").set_value(120.0)
+    button(admin, "儲存為新版本").click()
+    rerun(admin)
+    assert "黃燈門檻 120 不可高於綠燈門檻 100" in texts(admin)  # refused, naming the field
+    assert [version.number for version in Store(database).cycle_versions()] == [1]
+    admin.number_input(key="settings_cycle_yellow").set_value(70.0)
+    admin.text_input(key="settings_cycle_note").input("依新規定")
+    button(admin, "儲存為新版本").click()
+    rerun(admin)
+    assert "已儲存考核週期第 2 版：黃燈門檻：80% → 70%" in texts(admin)
+    stored = Store(database).cycle_version()
+    assert (stored.number, stored.author, stored.note) == (2, "測試admin（admin）", "依新規定")
+    assert [element.proto.label for element in admin.get("download_button")] == ["下載目前的考核週期（cycle.toml）"]
+    assert "yellow = 70" in stored.document
+    reviewer = page(database, **REVIEWER)  # not an administrator: no form
+    assert not [item for item in reviewer.button if item.label == "儲存為新版本"]

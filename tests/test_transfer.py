@@ -21,6 +21,7 @@ from metrics.catalogue import load_catalogue
 from metrics.errors import BackupRefused, StoreError
 from metrics.figures import TIDY_COLUMNS
 from metrics.services import Services, command_line
+from metrics.services_cycle import Review
 from metrics.store import SCHEMA_VERSION, Store
 from metrics.transfer import copy_store, restore_backup, verify, write_backup
 
@@ -47,6 +48,9 @@ def fill(url: str) -> None:
         services.save_scenario(operator, 112, "政風處", "樂觀", {"targets": {"10-1": "98"}})
         services.add_account(operator, "reporter.a", display_name="王填報", roles=["reporter"], units=["政風處"],
                              password="correct horse battery")
+        review = Review.in_force(services, GOLDEN_PLANS, load_catalogue(GOLDEN_PLANS))  # cycle.toml as version 1
+        review.save_cycle(operator, (GOLDEN_PLANS / "cycle.toml").read_text(encoding="utf-8").replace(
+            "yellow = 80", "yellow = 75"), note="燈號門檻調整")
 
 
 def content(store: Store) -> list:

@@ -1,19 +1,16 @@
 """The performance cycle for every page: the Review over the page's services, the count of what waits for the
 account (shown in the sidebar next to 填報進度), and the notice a reporter gets when their unit has no plan.
 
-Nothing here is cached per process beyond the files (cycle.toml, like the plans, is read once per server and
-folder): the count is read from the store on every run, so every server sharing the database shows the same.
+Nothing here is cached per process: the cycle in force (its latest stored version) and the count are read from the
+store on every run, so every server sharing the database shows the same.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from metrics.accounts import Action, Roles, Settings
+from metrics.accounts import Action, Settings
 from metrics.catalogue import Catalogue, plans_directory
-from metrics.cycle import Cycle, load_cycle
 from metrics.errors import KpiError
 from metrics.services import Actor, Services
 from metrics.services_cycle import Review
@@ -24,14 +21,10 @@ PROGRESS_PAGE = "pages/9_填報進度.py"
 LANDING_KEY = "landing_units"  # a reporter's units, set at login: the default unit of the sidebar
 
 
-@st.cache_resource(show_spinner=False)
-def _cycle(directory: str, _roles: Roles) -> Cycle:
-    return load_cycle(Path(directory), _roles)
-
-
 def review_of(services: Services) -> Review:
-    """Raises PlanError when cycle.toml is missing or wrong (the page says so)."""
-    return Review(services, _cycle(str(plans_directory()), services.roles), plan_files())
+    """The cycle in force is the store's latest version (cycle.toml seeds it); raises PlanError when neither is
+    usable (the page says so)."""
+    return Review.in_force(services, plans_directory(), plan_files())
 
 
 def waiting_count(services: Services, actor: Actor, official: Catalogue, settings: Settings) -> int | None:

@@ -12,11 +12,13 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
+from metrics.accounts import load_roles
 from metrics.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
 from metrics.errors import InputError, KpiError
 from metrics.figures import empty_tidy_frame
 from metrics.planning import seed_store, stored_catalogue
 from metrics.intake.monthly import read_upload
+from metrics.services_cycle import seed_cycle
 from metrics.store import BatchInfo, Store, default_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,10 +41,15 @@ def _plan_files(directory: str) -> Catalogue:
 
 @st.cache_resource(show_spinner=False)
 def open_store(url: str) -> Store:
-    """The store, seeded once per server with the plans of plans/ it does not hold yet."""
+    """The store, seeded once per server with the plans of plans/ it does not hold yet, and with cycle.toml as the
+    cycle's version 1 when it has none (a missing or wrong file is said on 填報進度, not here)."""
     files = plan_files()
     store = Store(url, field_names={monthly_field.code: monthly_field.name for monthly_field in files.fields})
     seed_store(store, files)
+    try:
+        seed_cycle(store, plans_directory(), load_roles(plans_directory()))
+    except KpiError:
+        pass
     return store
 
 

@@ -57,6 +57,7 @@ def workflow(context: Context, review: Review, point: Checkpoint, rows: list[Uni
     items = review.items_of(stored) if stored is not None else []
     if stored is not None:
         history(review, stored)
+        since_reopening(review, stored)
         indicator_table(items)
     may = {action: context.can(action, unit).allowed for action in (
         Action.SUBMIT_ASSESSMENT, Action.REVIEW_ASSESSMENT, Action.APPROVE_ASSESSMENT, Action.REOPEN_ASSESSMENT)}
@@ -87,6 +88,22 @@ def history(review: Review, stored: StoredAssessment) -> None:
             st.markdown(f"- {format_taiwan_time(item.at)}｜{escape_markdown(item.account)}｜{item.step.label}"
                         f"（{item.from_state.value if item.from_state else '尚未送出'} → {item.to_state.value}）"
                         + (f"：{escape_markdown(item.comment)}" if item.comment else ""))
+
+
+def since_reopening(review: Review, stored: StoredAssessment) -> None:
+    """For a reopened 自評: the figures, notes and plan versions changed after the reopening, for the reviewers."""
+    reopened = review.since_reopening(stored)
+    if reopened is None:
+        return
+    when = format_taiwan_time(reopened.reopening.at)
+    until = f"至 {format_taiwan_time(reopened.approval.at)} 再次核定" if reopened.approval else "至今"
+    title = f"重新開放後的修改（{when} {until}，{len(reopened.changes)} 筆）"
+    with st.expander(title, icon=":material/difference:", expanded=reopened.approval is None and bool(reopened.changes)):
+        if not reopened.changes:
+            st.caption("重新開放後沒有上傳、復原、說明或計畫的修改。")
+        for row in reopened.changes:
+            st.markdown(f"- {format_taiwan_time(row.at)}｜{escape_markdown(row.account)}｜{escape_markdown(row.action)}"
+                        f"｜{escape_markdown(row.subject)}" + (f"：{escape_markdown(row.detail)}" if row.detail else ""))
 
 
 def indicator_table(items: list[AssessmentItem]) -> None:

@@ -35,10 +35,10 @@ from metrics.store.engine import (LOCK_WAIT_ENVIRONMENT, LOCK_WAIT_SECONDS, READ
 from metrics.store.facade import Store
 from metrics.store.figures import (CHANGE_ADDED, CHANGE_CHANGED, CHANGE_SAME, CHANGES_SHOWN, BatchInfo, IngestResult,
                                    Provenance, UndoResult)
-from metrics.store.plans import StoredPlan
+from metrics.store.plans import StoredCycle, StoredPlan
 from metrics.store.schema import (APPEND_ONLY_MESSAGE, MIGRATIONS, REPLACE_MESSAGE, SCHEMA_VERSION, TABLE_LABELS,
                                   TRANSFER_TABLES, accounts_table, audit_table, batches_table, canonical_decimal,
-                                  column_mappings_table, current_values_table, login_sessions_table, metadata,
+                                  column_mappings_table, current_values_table, cycle_versions_table, login_sessions_table, metadata,
                                   notes_history_table, notes_table, plan_versions_table, scenarios_table,
                                   schema_version_table, settings_table, value_changes_table)
 from metrics.store.workspace import Note
@@ -48,9 +48,9 @@ __all__ = [
     "APPEND_ONLY_MESSAGE", "Audit", "AuditEntry", "AuditRow", "BatchInfo", "CHANGES_SHOWN", "CHANGE_ADDED",
     "CHANGE_CHANGED", "CHANGE_SAME", "IngestResult", "LOCK_WAIT_ENVIRONMENT", "LOCK_WAIT_SECONDS", "LoginAttempt",
     "MIGRATIONS", "Note", "Outcome", "Provenance", "READ_ENVIRONMENT", "READ_SECONDS", "REPLACE_MESSAGE",
-    "SCHEMA_VERSION", "STATEMENT_SECONDS", "Store", "StoredAccount", "StoredPlan", "TABLE_LABELS", "TAIWAN",
+    "SCHEMA_VERSION", "STATEMENT_SECONDS", "Store", "StoredAccount", "StoredCycle", "StoredPlan", "TABLE_LABELS", "TAIWAN",
     "TRANSFER_TABLES", "UndoResult", "accounts_table", "audit_table", "batches_table", "canonical_decimal",
-    "column_mappings_table", "current_values_table", "default_url", "format_taiwan_time", "login_sessions_table",
+    "column_mappings_table", "current_values_table", "cycle_versions_table", "default_url", "format_taiwan_time", "login_sessions_table",
     "masked_url", "metadata", "notes_history_table", "notes_table", "plan_versions_table", "scenarios_table",
     "schema_version_table", "settings_table", "value_changes_table",
 ]

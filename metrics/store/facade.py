@@ -18,7 +18,7 @@ from metrics.store.audit import Audit, AuditEntry, AuditLog, AuditRow, Outcome
 from metrics.store.copying import Contents
 from metrics.store.engine import Database
 from metrics.store.figures import BatchInfo, Figures, IngestResult, Provenance, UndoResult
-from metrics.store.plans import Plans, StoredPlan
+from metrics.store.plans import Plans, StoredCycle, StoredPlan
 from metrics.store.repository import Repository
 from metrics.store.workspace import Note, Workspace
 
@@ -181,6 +181,19 @@ class Store(Repository):
 
     def plan_version(self, year: int, unit: str, number: int | None = None) -> StoredPlan | None:
         return self._plans.plan_version(year, unit, number)
+
+    # ---- the performance cycle's versions ----
+
+    def save_cycle_version(self, document: str, *, author: str, note: str = "", origin: str = "",
+                           changes: Sequence[str] = (), seed: bool = False, audit: Audit = None) -> StoredCycle | None:
+        return self._plans.save_cycle_version(document, author=author, note=note, origin=origin, changes=changes,
+                                              seed=seed, audit=audit)
+
+    def cycle_versions(self) -> list[StoredCycle]:
+        return self._plans.cycle_versions()
+
+    def cycle_version(self, number: int | None = None) -> StoredCycle | None:
+        return self._plans.cycle_version(number)
 
     # ---- the performance cycle's assessments ----
 

@@ -1,4 +1,5 @@
-"""The plans' versions: every saved TOML document of a (year, unit)'s plan, kept as it was."""
+"""The plans' versions: every saved TOML document of a (year, unit)'s plan, kept as it was; and the same for the
+performance cycle (cycle.toml), one sequence of versions for the whole county."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.store.audit import Audit
+from metrics.store.audit import Audit, AuditEntry
 from metrics.store.repository import Repository
-from metrics.store.schema import _aware, _dump_json, _load_json, _now, plan_versions_table
+from metrics.store.schema import _aware, _dump_json, _load_json, _now, cycle_versions_table, plan_versions_table
+
 
 @dataclass(frozen=True)
 class StoredPlan:
@@ -28,6 +30,20 @@ class StoredPlan:
     origin: str
     changes: tuple[str, ...]
     sample: bool
+
+
+@dataclass(frozen=True)
+class StoredCycle:
+    """One stored version of the performance cycle: the TOML document and who saved it, when and why."""
+
+    id: int
+    number: int
+    document: str
+    created_at: dt.datetime
+    author: str
+    note: str
+    origin: str
+    changes: tuple[str, ...]
 
 
 class Plans(Repository):
@@ -96,6 +112,52 @@ class Plans(Repository):
         if number is None:
             return versions[-1] if versions else None
         return next((version for version in versions if version.number == number), None)
+
+    # ---- the performance cycle ----
+
+    def save_cycle_version(self, document: str, *, author: str, note: str = "", origin: str = "",
+                           changes: Sequence[str] = (), seed: bool = False, audit: Audit = None) -> StoredCycle | None:
+        """Add the next version of the cycle. `seed`: only when the store has none yet (else None, nothing written),
+        decided inside the write transaction so that two servers starting together store one version 1."""
+        table = cycle_versions_table
+
+        def write(connection: Connection) -> StoredCycle | None:
+            latest = connection.execute(sa.select(sa.func.max(table.c.number))).scalar()
+            if seed and latest is not None:
+                return None
+            created_at = _now()
+            number = (latest or 0) + 1
+            result = connection.execute(table.insert().values(
+                number=number, document=document, created_at=created_at, author=author.strip(), note=note.strip(),
+                origin=origin, changes=_dump_json(list(changes))))
+            return StoredCycle(int(result.inserted_primary_key[0]), number, document, _aware(created_at),
+                               author.strip(), note.strip(), origin, tuple(changes))
+
+        def rows(stored: StoredCycle | None) -> Sequence[AuditEntry]:
+            return audit(stored) if callable(audit) and stored is not None else []
+
+        with self._errors("儲存考核週期"):
+            return self._write(write, rows if callable(audit) else audit)
+
+    def cycle_versions(self) -> list[StoredCycle]:
+        """Every stored version of the cycle, oldest first."""
+        table = cycle_versions_table
+        with self._errors("讀取考核週期"), self._reading() as connection:
+            return [_stored_cycle(row) for row in connection.execute(sa.select(table).order_by(table.c.number))]
+
+    def cycle_version(self, number: int | None = None) -> StoredCycle | None:
+        """One version of the cycle (the latest, in force, when `number` is None), or None."""
+        table = cycle_versions_table
+        query = sa.select(table).order_by(table.c.number.desc()).limit(1) if number is None \
+            else sa.select(table).where(table.c.number == int(number))
+        with self._errors("讀取考核週期"), self._reading() as connection:
+            row = connection.execute(query).first()
+        return _stored_cycle(row) if row is not None else None
+
+
+def _stored_cycle(row: sa.Row) -> StoredCycle:
+    return StoredCycle(row.id, row.number, row.document, _aware(row.created_at), row.author, row.note, row.origin,
+                       tuple(_load_json(row.changes)))
 
 
 def _stored_plan(row: sa.Row) -> StoredPlan:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from metrics import audit_chain
 from metrics.errors import StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = sa.MetaData()
 
@@ -130,6 +130,21 @@ plan_versions_table = sa.Table(
     sa.Column("changes", sa.Text, nullable=False, server_default="[]"),  # JSON list of sentences (old → new)
     sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("year", "unit", "number", name="plan_versions_number"),
+)
+
+# Every version of the performance cycle (plans/cycle.toml seeds version 1; an administrator saves the next ones):
+# the latest is the cycle in force. Assessments keep the checkpoint's name and months they had, so an approved
+# 自評 locks what it locked whatever a later version says.
+cycle_versions_table = sa.Table(
+    "cycle_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("number", sa.Integer, nullable=False, unique=True),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("author", sa.String, nullable=False, server_default=""),
+    sa.Column("note", sa.String, nullable=False, server_default=""),
+    sa.Column("origin", sa.String, nullable=False, server_default=""),
+    sa.Column("changes", sa.Text, nullable=False, server_default="[]"),  # JSON list of sentences (old → new)
 )
 
 # Accounts, their login sessions, the settings an administrator changes, the append-only audit trail, and every
@@ -289,6 +304,11 @@ def _unguard_audit(connection: Connection) -> None:
         connection.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}"))
 
 
+def _migrate_5_to_6(connection: Connection) -> None:
+    """The performance cycle's versions (the store seeds version 1 from plans/cycle.toml when it is opened)."""
+    cycle_versions_table.create(connection)
+
+
 def _migrate_4_to_5(connection: Connection) -> None:
     """The performance cycle's assessments, their indicators and their transitions."""
     for table in (assessments_table, assessment_items_table, assessment_transitions_table):
@@ -355,13 +375,14 @@ def _migrate_1_to_2(connection: Connection) -> None:
 
 # version n → the function that upgrades a store from n to n + 1, run under the write lock.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4,
-                                                     4: _migrate_4_to_5}
+                                                     4: _migrate_4_to_5, 5: _migrate_5_to_6}
 # What each table holds, in the words of the messages about copies, backups and restores.
 TABLE_LABELS = {
     "accounts": "帳號", "audit_log": "操作紀錄", "batches": "上傳批次", "column_mappings": "欄位對應",
     "notes": "落後說明", "notes_history": "說明修改歷程", "plan_versions": "計畫版本", "scenarios": "情境",
     "settings": "系統設定", "current_values": "現行數值", "login_sessions": "登入紀錄", "value_changes": "數值異動紀錄",
     "assessments": "考核自評", "assessment_items": "自評指標", "assessment_transitions": "自評流程紀錄",
+    "cycle_versions": "考核週期版本",
 }
 
 # What a copy or a backup carries: every table but schema_version, parents before children.
