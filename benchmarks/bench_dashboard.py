@@ -100,7 +100,7 @@ def right(text: str, columns: int) -> str:
 
 def store_sample_year(folder: Path) -> str:
     """A SQLite store in `folder` holding the sample year as one upload; returns its URL."""
-    from metrics.catalogue import load_catalogue
+    from metrics.plans.catalogue import load_catalogue
     from metrics.intake.monthly import read_upload
     from metrics.store import Store
 
@@ -318,7 +318,7 @@ def county_store(folder: Path, units: list[str], years: tuple[int, ...]) -> str:
 
     import pandas as pd
 
-    from metrics.catalogue import load_catalogue
+    from metrics.plans.catalogue import load_catalogue
     from metrics.figures import TIDY_COLUMNS
     from metrics.store import Store
 
@@ -423,7 +423,7 @@ def measure_county(folder: Path, reruns: int, *, units: int, years: tuple[int, .
     url = county_store(folder, names, years)
     os.environ["KPI_PLANS_DIR"] = str(plans)
     os.environ["KPI_DB_URL"] = url
-    from metrics.catalogue import load_catalogue
+    from metrics.plans.catalogue import load_catalogue
 
     indicators = len(load_catalogue(plans).common.indicators)
     sessions = CountySessions(units, indicators, names[0])

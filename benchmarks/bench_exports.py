@@ -64,7 +64,7 @@ def _measure(kind: str, path: str) -> dict[str, float]:
         import fastexcel  # noqa: F401
         import pyarrow.csv  # noqa: F401
 
-        from metrics.catalogue import load_catalogue
+        from metrics.plans.catalogue import load_catalogue
         from metrics.exports import read_export
 
         plan = load_catalogue().plan(112, "政風處")

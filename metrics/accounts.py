@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from metrics.catalogue import ROLES_FILE
+from metrics.plans.catalogue import ROLES_FILE
 from metrics.errors import KpiError, PlanError
 
 MINIMUM_PASSWORD_LENGTH = 10

@@ -13,8 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics.evaluation import BEHIND, MET, ON_TRACK, IndicatorResult
-from metrics.formulas import NO_DATA, NOT_APPLICABLE
-from metrics.plan import Indicator
+from metrics.plans.formulas import NO_DATA, NOT_APPLICABLE
+from metrics.plans.plan import Indicator
 from metrics.texts import escaped
 
 STATUS_COLOURS: dict[str, str] = {

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from metrics.intake import safety
-from metrics.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue
 from metrics.errors import InputError, KpiError, StoreError
 from metrics.evaluation import Evaluation, MultiYearPoints, evaluate, parse_target
 from metrics.figures import Figures, empty_tidy_frame
-from metrics.formulas import format_number
+from metrics.plans.formulas import format_number
 from metrics.location import default_url, store_exists
 from metrics.names import printable
-from metrics.plan import Plan
+from metrics.plans.plan import Plan
 from metrics.intake.monthly import Defaults
 from metrics.texts import VisibleStream
 
@@ -356,13 +356,13 @@ def open_store(url: str | None, *, create: bool = True, catalogue: Catalogue | N
 
 
 def file_catalogue(arguments: argparse.Namespace) -> Catalogue:
-    from metrics.catalogue import load_catalogue, plans_directory
+    from metrics.plans.catalogue import load_catalogue, plans_directory
 
     return load_catalogue(Path(arguments.plans) if arguments.plans else plans_directory())
 
 
 def plans_directory_of(arguments: argparse.Namespace) -> Path:
-    from metrics.catalogue import plans_directory
+    from metrics.plans.catalogue import plans_directory
 
     return Path(arguments.plans) if arguments.plans else plans_directory()
 
@@ -400,7 +400,7 @@ def command_line_actor(on_behalf: str = ""):
 
 
 def catalogue_of(store, files: Catalogue) -> Catalogue:
-    from metrics.planning import stored_catalogue
+    from metrics.plans.planning import stored_catalogue
 
     return stored_catalogue(store, files)
 
@@ -467,7 +467,7 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
     if arguments.plan_version is not None:
         if store is None:
             raise InputError("--plan-version 需要資料庫（--db）：計畫版本存放在資料庫中")
-        from metrics.planning import plan_version
+        from metrics.plans.planning import plan_version
 
         plan = plan_version(store, files, plan.year, plan.unit, arguments.plan_version)
     targets = dict(parse_target(*split_assignment(text), plan) for text in arguments.target)
@@ -593,7 +593,7 @@ def multi_year_text(points: MultiYearPoints) -> str:
 
 
 def command_ingest(arguments: argparse.Namespace) -> int:
-    from metrics.planning import seed_store
+    from metrics.plans.planning import seed_store
 
     files = file_catalogue(arguments)
     store = open_store(arguments.db, catalogue=files)
@@ -717,7 +717,7 @@ def command_plans(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_check(arguments: argparse.Namespace) -> int:
-    from metrics.catalogue import load_catalogue, plans_directory, sample_plans_for
+    from metrics.plans.catalogue import load_catalogue, plans_directory, sample_plans_for
 
     catalogue = file_catalogue(arguments)
     print(f"計畫目錄無誤：{len(catalogue.fields)} 個填報項目、{len(catalogue.units.units)} 個單位、"
@@ -744,7 +744,7 @@ def command_plans_list(arguments: argparse.Namespace) -> int:
         print(f"{year} 年度　{plan.unit_name}{'（範例）' if plan.sample else ''}：{len(plan.indicators)} 項指標，"
               f"權重合計 {format_number(Fraction(plan.weight_total))}%，{plan.version_text}")
     if store is not None:
-        from metrics.planning import file_differences
+        from metrics.plans.planning import file_differences
 
         for note in file_differences(catalogue, files):
             print(f"註：{note}")
@@ -757,7 +757,7 @@ def chosen_plan(arguments: argparse.Namespace) -> Plan:
     if arguments.version is not None:
         if store is None:
             raise InputError("--version 需要資料庫（--db）：計畫版本存放在資料庫中")
-        from metrics.planning import plan_version
+        from metrics.plans.planning import plan_version
 
         return plan_version(store, files, arguments.year, unit, arguments.version)
     return catalogue.plan(arguments.year, unit)
@@ -785,7 +785,7 @@ def command_plans_show(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_export(arguments: argparse.Namespace) -> int:
-    from metrics.catalogue import plan_document
+    from metrics.plans.catalogue import plan_document
 
     plan = chosen_plan(arguments)
     output = Path(arguments.output or f"{plan.unit_name}_{plan.year}.toml")
@@ -795,7 +795,7 @@ def command_plans_export(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_import(arguments: argparse.Namespace) -> int:
-    from metrics.planning import seed_store
+    from metrics.plans.planning import seed_store
 
     files = file_catalogue(arguments)
     path = Path(arguments.file)

@@ -47,7 +47,7 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def review_of(arguments: argparse.Namespace, *, create: bool):
-    from metrics.cycle import load_cycle
+    from metrics.plans.cycle import load_cycle
     from metrics.services_cycle import Review
 
     files = file_catalogue(arguments)
@@ -130,8 +130,8 @@ def command_review_remind(arguments: argparse.Namespace) -> int:
 def cycle_check_line(directory: Path) -> str:
     """What `plans check` says of cycle.toml (a PlanError when it is wrong)."""
     from metrics.accounts import load_roles
-    from metrics.catalogue import CYCLE_FILE
-    from metrics.cycle import load_cycle
+    from metrics.plans.catalogue import CYCLE_FILE
+    from metrics.plans.cycle import load_cycle
 
     if not (Path(directory) / CYCLE_FILE).exists():
         return f"尚未設定考核週期（{CYCLE_FILE}）：績效考核功能（review 指令）需要此檔。"

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from metrics import parsing, validation
-from metrics.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue
 from metrics.figures import TIDY_COLUMNS
-from metrics.plan import MonthlyField
+from metrics.plans.plan import MonthlyField
 from metrics.intake.sheet_xml import column_letters
 
 Parsed = TypeVar("Parsed")

@@ -24,7 +24,7 @@ import pandas as pd
 from metrics.exports import SOURCES
 from metrics.exports.common import SOURCE_NAMES
 from metrics.figures import Figures
-from metrics.plan import Aggregation, Plan
+from metrics.plans.plan import Aggregation, Plan
 from metrics.presentation import month_label
 
 MONTHS = tuple(range(1, 13))

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pandas as pd
 
 from metrics.errors import InputError, Problem
-from metrics.plan import plain_number
+from metrics.plans.plan import plain_number
 
 Key = tuple[int, int, str, str]  # (year, month, unit, field)
 

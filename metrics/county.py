@@ -14,12 +14,12 @@ from fractions import Fraction
 
 import pandas as pd
 
-from metrics.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue
 from metrics.evaluation import (Evaluation, IndicatorResult, MultiYearPoints, evaluate, multi_year_points,
                                 weighted_score)
 from metrics.figures import Figures
-from metrics.formulas import NO_DATA, format_number
-from metrics.plan import Plan
+from metrics.plans.formulas import NO_DATA, format_number
+from metrics.plans.plan import Plan
 
 
 @dataclass(frozen=True)

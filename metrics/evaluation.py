@@ -15,9 +15,9 @@ import pandas as pd
 
 from metrics.errors import InputError
 from metrics.figures import Figures
-from metrics.formulas import (BEHIND, MET, MULTI_YEAR_RULES, NO_DATA, NOT_APPLICABLE, ON_TRACK, Computation,
+from metrics.plans.formulas import (BEHIND, MET, MULTI_YEAR_RULES, NO_DATA, NOT_APPLICABLE, ON_TRACK, Computation,
                               format_number, round_half_up, terms_label)
-from metrics.plan import Goal, Indicator, MultiYearScoring, Plan
+from metrics.plans.plan import Goal, Indicator, MultiYearScoring, Plan
 
 STATUSES: tuple[str, ...] = (MET, ON_TRACK, BEHIND, NO_DATA, NOT_APPLICABLE)
 STATUS_LABELS: dict[str, str] = {

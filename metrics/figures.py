@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from metrics.plan import Aggregation, Plan
+from metrics.plans.plan import Aggregation, Plan
 
 TIDY_COLUMNS: tuple[str, ...] = (
     "year", "month", "unit", "field", "value", "source_file", "source_sheet", "source_cell",

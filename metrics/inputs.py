@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from metrics.accounts import DISPLAY_NAME_MAX
-from metrics.catalogue import Units
+from metrics.plans.catalogue import Units
 from metrics.errors import InputError, Problem
 from metrics.presentation import SCENARIO_VERSION
 from metrics.store import Store
@@ -177,7 +177,7 @@ def planned(store: Store, year: object, unit: object) -> PlanFacts:
         years = sorted({plan_year for plan_year, _ in plans})
         raise _refuse(f"{year} 年度沒有任何計畫；資料庫中有計畫的年度：{'、'.join(map(str, years)) or '（無）'}。",
                       "年度", year)
-    document = tomllib.loads(stored.document)  # self-contained (metrics.catalogue.plan_document)
+    document = tomllib.loads(stored.document)  # self-contained (metrics.plans.catalogue.plan_document)
     return PlanFacts(year, unit, tuple(str(item.get("id")) for item in document.get("indicator", [])),
                      tuple(str(item.get("code")) for item in document.get("field", [])))
 

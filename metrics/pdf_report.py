@@ -290,7 +290,7 @@ def _cell_text(key: str, value: object) -> str:
     if key == "weight" and value not in (None, ""):
         from fractions import Fraction
 
-        from metrics.formulas import format_number
+        from metrics.plans.formulas import format_number
 
         try:
             return f"{format_number(Fraction(str(value)))}%"

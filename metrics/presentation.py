@@ -21,9 +21,9 @@ import pandas as pd
 from metrics.errors import Problem
 from metrics.evaluation import Evaluation, IndicatorResult, MultiYearPoints, evaluate_indicator
 from metrics.figures import Figures
-from metrics.formulas import Computation, Term, format_number, sum_terms, terms_label
+from metrics.plans.formulas import Computation, Term, format_number, sum_terms, terms_label
 from metrics.parsing import format_taiwan_time
-from metrics.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
+from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
 from metrics.texts import visible
 
 
@@ -111,7 +111,7 @@ def _term_text(term: Term, figures: Figures, month: int, sigma: bool = False) ->
 
 @dataclass(frozen=True)
 class _Reading:
-    """The month's numbers of one result, as a kind's formula text asks for them (metrics.kinds.Reading)."""
+    """The month's numbers of one result, as a kind's formula text asks for them (metrics.plans.kinds.Reading)."""
 
     result_: IndicatorResult
     figures: Figures

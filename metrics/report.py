@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
-from metrics.formulas import format_number
+from metrics.plans.formulas import format_number
 from metrics.notes import shortened
 from metrics.presentation import report_columns
 from metrics.texts import escaped, visible

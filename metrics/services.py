@@ -24,14 +24,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from metrics.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Action, Decision, PermissionDenied, Roles, Settings,
                               allowed, password_problem, username_problem)
-from metrics.catalogue import Catalogue, Units, load_units, plans_directory
+from metrics.plans.catalogue import Catalogue, Units, load_units, plans_directory
 from metrics.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
 from metrics import inputs, locks
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name
 from metrics.notes import check_note
-from metrics.plan import Plan
+from metrics.plans.plan import Plan
 from metrics.store import (AuditEntry, IngestResult, LoginAttempt, Outcome, Store, StoredAccount, StoredPlan,
                            UndoResult, format_taiwan_time, guarded)
 from metrics.store.engine import Guard
@@ -508,10 +508,10 @@ class Services:
                     files: Sequence[tuple[pd.DataFrame, str, bytes]]) -> list[IngestResult]:
         """The sample plans and figures into the store, to practise with (an administrator's decision: they are
         several units' figures at once)."""
-        from metrics.planning import seed_store
+        from metrics.plans.planning import seed_store
 
         self._require(actor, Action.MANAGE_SETTINGS, "載入範例資料", subject="範例資料")
-        inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.catalogue.Catalogue）")
+        inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.plans.catalogue.Catalogue）")
         _check_files(files)
         seed_store(self.store, catalogue, samples=True)
         return self._ingest(actor, files, "載入範例資料")
@@ -610,10 +610,10 @@ class Services:
 
     def save_plan(self, actor: Actor, catalogue: Catalogue, plan: Plan, *, note: str = "",
                   origin: str = "系統內編修") -> StoredPlan:
-        from metrics.planning import save_plan
+        from metrics.plans.planning import save_plan
 
-        inputs.check_instance(plan, Plan, "計畫", "一份計畫（metrics.plan.Plan）")
-        inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.catalogue.Catalogue）")
+        inputs.check_instance(plan, Plan, "計畫", "一份計畫（metrics.plans.plan.Plan）")
+        inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.plans.catalogue.Catalogue）")
         note, origin = inputs.check_text(note, "修改說明"), inputs.check_text(origin, "計畫來源")
         self._require(actor, Action.EDIT_PLAN, "計畫版本", unit=plan.unit, year=plan.year,
                       subject=f"{escaped(plan.label)}計畫")
@@ -629,11 +629,11 @@ class Services:
 
     def import_plan(self, actor: Actor, catalogue: Catalogue, text: str, *, note: str = "",
                     origin: str = "") -> StoredPlan:
-        from metrics.catalogue import parse_plan
+        from metrics.plans.catalogue import parse_plan
 
         text, note, origin = (inputs.check_text(text, "計畫檔內容"), inputs.check_text(note, "修改說明"),
                               inputs.check_text(origin, "計畫來源"))
-        inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.catalogue.Catalogue）")
+        inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.plans.catalogue.Catalogue）")
         plan = parse_plan(text, catalogue, origin=origin or "上傳的計畫檔")
         return self.save_plan(actor, catalogue, plan, note=note, origin=origin or "上傳的計畫檔")
 

@@ -19,15 +19,15 @@ from decimal import Decimal
 
 from metrics import inputs
 from metrics.accounts import Action, PermissionDenied, Settings
-from metrics.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue
 from metrics.completeness import lacking_text, month_completeness
-from metrics.cycle import Checkpoint, Cycle
+from metrics.plans.cycle import Checkpoint, Cycle
 from metrics.errors import InputError, KpiError, PlanNotFound, Problem
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
-from metrics.formulas import round_half_up
+from metrics.plans.formulas import round_half_up
 from metrics.parsing import TAIWAN, format_taiwan_time
-from metrics.plan import Plan
+from metrics.plans.plan import Plan
 from metrics.reminders import MAIL_KEYS, REMINDED, MailFailed, MailSettings, Reminder, check_mail_settings, send
 from metrics.services import ALLOWED, DENIED, FAILED, Actor, Services, _is_command_line
 from metrics.store import (AssessmentChange, AssessmentItem, AuditEntry, State, Step, StoredAssessment, Transition,
@@ -148,7 +148,7 @@ class Review:
         return self.services.clock().astimezone(TAIWAN).date()
 
     def plans(self) -> Catalogue:
-        from metrics.planning import stored_catalogue
+        from metrics.plans.planning import stored_catalogue
 
         return stored_catalogue(self.store, self.files)
 

@@ -18,7 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
-from metrics.plan import Aggregation, MonthlyField, Plan, Quantity
+from metrics.plans.plan import Aggregation, MonthlyField, Plan, Quantity
 from metrics.texts import visible
 
 SHEET_NAME = "月報"

@@ -47,7 +47,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from metrics import audit_chain
-from metrics.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue
 from metrics.errors import BackupRefused, InputError, StoreError
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
@@ -897,7 +897,7 @@ def evaluation_keys(store: Store, catalogue: Catalogue) -> list[tuple[int, str]]
 def verify(source: Store, target: Store, files: Catalogue, *, progress: Progress = _quiet) -> Verification:
     """Whether two stores hold the same rows and evaluate every (year, unit, month) alike, with the plans each
     store has (its stored versions, else the plan files)."""
-    from metrics.planning import stored_catalogue
+    from metrics.plans.planning import stored_catalogue
 
     differences: list[str] = []
     source_counts, target_counts = source.row_counts(), target.row_counts()

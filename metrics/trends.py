@@ -9,7 +9,7 @@ import pandas as pd
 
 from metrics.evaluation import Evaluation, IndicatorResult, evaluate, pace_score
 from metrics.figures import Figures
-from metrics.formulas import format_number
+from metrics.plans.formulas import format_number
 
 
 def score_series(figures: Figures, as_of_month: int) -> pd.DataFrame:

@@ -17,9 +17,9 @@ from fractions import Fraction
 import pandas as pd
 
 from metrics.errors import InputError, Problem
-from metrics.formulas import format_number
-from metrics.formulas import Term, terms_label
-from metrics.plan import Indicator, MonthlyField, Plan, Quantity
+from metrics.plans.formulas import format_number
+from metrics.plans.formulas import Term, terms_label
+from metrics.plans.plan import Indicator, MonthlyField, Plan, Quantity
 
 MAX_PROBLEMS = 50
 

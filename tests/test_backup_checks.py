@@ -25,10 +25,10 @@ from metrics import cli, transfer
 from metrics.accounts import load_roles
 from metrics.audit_chain import GENESIS, row_hash
 from catalogues import GOLDEN_PLANS
-from metrics.catalogue import load_catalogue
+from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused
 from metrics.figures import TIDY_COLUMNS
-from metrics.planning import seed_store
+from metrics.plans.planning import seed_store
 from metrics.services import Services, command_line
 from metrics.store import TRANSFER_TABLES, Store
 from metrics.transfer import (BackupCheck, Verified, backup_key, check_backup, restore_backup,

@@ -21,7 +21,7 @@ import pytest
 from openpyxl import load_workbook
 
 from catalogues import FIXTURE_PLANS
-from metrics.catalogue import load_catalogue
+from metrics.plans.catalogue import load_catalogue
 from metrics.county import (comparison_frame, comparison_parts, comparison_statuses, competition_ranks,
                             county_multi_year, county_view, missing_frame, multi_year_frame)
 from metrics.figures import TIDY_COLUMNS

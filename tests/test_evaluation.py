@@ -6,7 +6,7 @@ import pytest
 
 from metrics.errors import InputError
 from metrics.evaluation import evaluate, json_number, parse_target
-from metrics.formulas import round_half_up
+from metrics.plans.formulas import round_half_up
 from metrics.figures import Figures
 from catalogues import PLAN_112
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from metrics.catalogue import load_catalogue
+from metrics.plans.catalogue import load_catalogue
 from metrics.evaluation import BEHIND, MET, ON_TRACK, evaluate, evaluate_indicator, pace_score
 from metrics.figures import Figures
-from metrics.formulas import NO_DATA, NOT_APPLICABLE
-from metrics.kinds import Direction
+from metrics.plans.formulas import NO_DATA, NOT_APPLICABLE
+from metrics.plans.kinds import Direction
 from metrics.presentation import formula_text
 
 KINDS_PLANS = Path(__file__).resolve().parent / "fixture_kinds"
@@ -244,7 +244,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 def half_up(value: F, places: int) -> F:
-    """Round half up, written independently of metrics.formulas: shift, add ½, take the whole part."""
+    """Round half up, written independently of metrics.plans.formulas: shift, add ½, take the whole part."""
     shifted = value * 10**places + F(1, 2)
     return F(shifted.numerator // shifted.denominator, 10**places)
 

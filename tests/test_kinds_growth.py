@@ -12,7 +12,7 @@ import pytest
 
 from metrics.evaluation import BEHIND, MET, evaluate, evaluate_indicator
 from metrics.figures import Figures
-from metrics.formulas import NO_DATA, NOT_APPLICABLE
+from metrics.plans.formulas import NO_DATA, NOT_APPLICABLE
 from metrics.presentation import formula_text, gauge_lines
 from test_kinds_evaluation import PLAN, months
 

@@ -12,7 +12,7 @@ import pytest
 from metrics.charts import gauge_figure
 from metrics.errors import InputError
 from metrics.evaluation import BEHIND, MET, ON_TRACK, evaluate
-from metrics.formulas import NO_DATA
+from metrics.plans.formulas import NO_DATA
 from metrics.presentation import formula_text
 from metrics.template import FIRST_FIELD_ROW, HELP_COLUMN, SHEET_NAME, build_template
 from metrics.validation import validate

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from metrics.parsing import parse_month_header, parse_number
 from catalogues import PLAN_112, SAMPLE_CATALOGUE, SIDE_BY_SIDE
-from metrics.plan import Aggregation, Quantity
+from metrics.plans.plan import Aggregation, Quantity
 from metrics.template import build_template
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"

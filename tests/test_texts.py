@@ -20,13 +20,13 @@ import pytest
 from catalogues import FIXTURE_PLANS
 from metrics import cli
 from metrics.accounts import load_roles
-from metrics.catalogue import load_catalogue, plan_document
+from metrics.plans.catalogue import load_catalogue, plan_document
 from metrics.county import county_multi_year, county_view
 from metrics.errors import InputError, PlanError
 from metrics.evaluation import evaluate
 from metrics.figures import TIDY_COLUMNS, Figures
 from metrics.pdf_report import ReportPage, shown_page
-from metrics.planning import seed_store, stored_catalogue
+from metrics.plans.planning import seed_store, stored_catalogue
 from metrics.report import build_audit_report, build_county_report, build_report, report_values
 from metrics.services import Services, command_line
 from metrics.store import AuditEntry, Outcome, Store

@@ -17,7 +17,7 @@ import pytest
 
 from metrics.accounts import load_roles
 from catalogues import GOLDEN_PLANS
-from metrics.catalogue import load_catalogue
+from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused, StoreError
 from metrics.figures import TIDY_COLUMNS
 from metrics.services import Services, command_line

@@ -22,7 +22,7 @@ from pathlib import Path
 import streamlit as st
 
 from metrics.accounts import DISPLAY_NAME_MAX, USERNAME_MAX, Action, Decision, Roles, load_roles
-from metrics.catalogue import plans_directory
+from metrics.plans.catalogue import plans_directory
 from metrics.errors import InputError, KpiError
 from metrics.inputs import EMAIL_MAX
 from metrics.parsing import TAIWAN, format_taiwan_time

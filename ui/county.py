@@ -14,7 +14,7 @@ from metrics.county import (STATUS_COLOURS, CountyView, comparison_frame, compar
                             county_multi_year, county_view, missing_frame, multi_year_frame, year_figures)
 from metrics.figures import Figures
 from metrics.evaluation import MultiYearPoints
-from metrics.formulas import format_number
+from metrics.plans.formulas import format_number
 from metrics.presentation import month_label
 from metrics.report import build_county_report
 from ui.data import Source, cached_on_source

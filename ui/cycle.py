@@ -12,8 +12,8 @@ from pathlib import Path
 import streamlit as st
 
 from metrics.accounts import Action, Roles, Settings
-from metrics.catalogue import Catalogue, plans_directory
-from metrics.cycle import Cycle, load_cycle
+from metrics.plans.catalogue import Catalogue, plans_directory
+from metrics.plans.cycle import Cycle, load_cycle
 from metrics.errors import KpiError
 from metrics.services import Actor, Services
 from metrics.services_cycle import Review

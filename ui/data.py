@@ -12,10 +12,10 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from metrics.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
+from metrics.plans.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
 from metrics.errors import InputError, KpiError
 from metrics.figures import empty_tidy_frame
-from metrics.planning import seed_store, stored_catalogue
+from metrics.plans.planning import seed_store, stored_catalogue
 from metrics.intake.monthly import read_upload
 from metrics.store import BatchInfo, Store, default_url
 

@@ -12,7 +12,7 @@ import streamlit as st
 from metrics.charts import gauge_figure
 from metrics.evaluation import Evaluation, IndicatorResult, MultiYearPoints, multi_year_points
 from metrics.figures import Figures
-from metrics.formulas import format_number
+from metrics.plans.formulas import format_number
 from metrics.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
 from ui.data import Source, cached_on_source

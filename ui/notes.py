@@ -9,7 +9,7 @@ import streamlit as st
 from metrics.accounts import Action
 from metrics.errors import KpiError
 from metrics.evaluation import BEHIND, IndicatorResult
-from metrics.formulas import NO_DATA
+from metrics.plans.formulas import NO_DATA
 from metrics.notes import NOTE_LIMIT
 from metrics.presentation import taiwan_time
 from ui.auth import refusal

@@ -9,12 +9,12 @@ import unicodedata
 import pandas as pd
 import streamlit as st
 
-from metrics.catalogue import parse_plan, plan_document
+from metrics.plans.catalogue import parse_plan, plan_document
 from metrics.errors import KpiError, PlanError
-from metrics.formulas import GAP_RULES
-from metrics.kinds import KINDS
-from metrics.plan import Plan
-from metrics.planning import (COMMON_LOCKED, file_differences, goals_table, indicators_table, plan_changes,
+from metrics.plans.formulas import GAP_RULES
+from metrics.plans.kinds import KINDS
+from metrics.plans.plan import Plan
+from metrics.plans.planning import (COMMON_LOCKED, file_differences, goals_table, indicators_table, plan_changes,
                               draft_plan, plan_from_tables, plan_version)
 from metrics.presentation import taiwan_time, weight_text
 from ui.data import plan_files

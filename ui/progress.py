@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from metrics.cycle import Checkpoint
+from metrics.plans.cycle import Checkpoint
 from metrics.parsing import format_taiwan_time
 from metrics.services_cycle import InboxItem, Review, UnitStatus
 from metrics.store import State

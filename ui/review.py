@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.accounts import Action
-from metrics.cycle import STEP_KEY_LABELS, Checkpoint
+from metrics.plans.cycle import STEP_KEY_LABELS, Checkpoint
 from metrics.errors import InputError, KpiError
 from metrics.parsing import format_taiwan_time
 from metrics.reminders import PASSWORD_VARIABLE

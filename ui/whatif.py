@@ -20,7 +20,7 @@ from metrics.presentation import (apply_additions, additions_table, comparison_c
                                   scenario_from_payload, scenario_month, scenario_payload, targets_table)
 from metrics.report import build_report
 from metrics.store import Store
-from metrics.plan import Plan
+from metrics.plans.plan import Plan
 from ui.auth import refusal_text
 from ui.data import Source, cached_on_source
 from ui.layout import Context, period_figures

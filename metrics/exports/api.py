@@ -37,7 +37,7 @@ from metrics.intake.extract import (
     samples_of,
 )
 from metrics.intake.upload import Upload
-from metrics.plan import Plan
+from metrics.plans.plan import Plan
 from metrics.intake.safety import check_upload
 
 

@@ -27,7 +27,7 @@ from metrics.parsing import normalize_text, parse_date, parse_number
 from metrics.validation import in_sheet_order
 
 if TYPE_CHECKING:
-    from metrics.plan import Plan
+    from metrics.plans.plan import Plan
 
 MAX_PROBLEMS = 50
 DEFAULT_MAX_BYTES = safety.EXPORT_MAX_BYTES

@@ -32,9 +32,9 @@ from metrics import columnar, parsing, validation
 from metrics.intake import safety
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.figures import TIDY_COLUMNS
-from metrics.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue
 from metrics.intake.upload import Upload
-from metrics.plan import MonthlyField
+from metrics.plans.plan import MonthlyField
 from metrics.intake.sheet_xml import cell_name, column_letters
 
 HEADER_SCAN_ROWS = 30

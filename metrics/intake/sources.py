@@ -29,9 +29,9 @@ from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
 from metrics.exports.common import SOURCE_NAMES, ExportRefused, LeftOut, Progress, header_display
 from metrics.exports.detect import resolve
 from metrics.intake.readers import READERS, TABLE_KINDS, best_export, export_fits, first_look
-from metrics.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue
 from metrics.intake.upload import FileDigest, Upload
-from metrics.plan import Plan
+from metrics.plans.plan import Plan
 from metrics.intake.monthly import Defaults, read_table, table_problems
 from metrics.validation import validate
 

@@ -114,7 +114,7 @@ column_mappings_table = sa.Table(
     sa.PrimaryKeyConstraint("year", "unit", "source", "signature"),
 )
 
-# Every version of every (year, unit)'s plan, as a self-contained TOML document (metrics.catalogue):
+# Every version of every (year, unit)'s plan, as a self-contained TOML document (metrics.plans.catalogue):
 # the latest one is the plan in force, the earlier ones stay readable so an evaluation can be redone.
 plan_versions_table = sa.Table(
     "plan_versions", metadata,
@@ -201,7 +201,7 @@ notes_history_table = sa.Table(
     sa.Index("notes_history_key", "year", "unit", "month", "indicator_id"),
 )
 
-# The performance cycle (metrics.cycle): one row per (year, unit, checkpoint) once a 自評 is sent, holding its state
+# The performance cycle (metrics.plans.cycle): one row per (year, unit, checkpoint) once a 自評 is sent, holding its state
 # and the months it covers as they were then (what an approval locks); its indicators' 自評 and the reviewers'
 # comments; and every transition (who, when, from, to, why), reopenings included.
 assessments_table = sa.Table(

@@ -70,7 +70,7 @@ def add_account(database_url: str, username: str, *, roles: tuple[str, ...], uni
     from argon2 import PasswordHasher
 
     from metrics.accounts import load_roles
-    from metrics.catalogue import PLANS_DIRECTORY
+    from metrics.plans.catalogue import PLANS_DIRECTORY
     from metrics.services import Services, command_line
     from metrics.store import Store
 

@@ -16,11 +16,11 @@ from fractions import Fraction
 
 import pandas as pd
 
-from metrics.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan, plan_document, plan_problems
+from metrics.plans.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan, plan_document, plan_problems
 from metrics.errors import PlanError, PlanNotFound, Problem
-from metrics.formulas import Term, format_number, terms_label
-from metrics.kinds import KINDS, Direction
-from metrics.plan import Goal, Indicator, Plan, PlanVersion, build_plan
+from metrics.plans.formulas import Term, format_number, terms_label
+from metrics.plans.kinds import KINDS, Direction
+from metrics.plans.plan import Goal, Indicator, Plan, PlanVersion, build_plan
 from metrics.store import Audit, AuditEntry, Outcome, Store, StoredPlan
 
 SEED_AUTHOR = "系統（計畫檔）"

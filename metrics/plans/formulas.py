@@ -2,7 +2,7 @@
 
 A plan file names a rule by its key (`formula = "percent"`, `gap_rule = "count"`, `rule =
 "first_year_met"`); the functions live here, as small exact functions. What a kind of indicator
-means as a whole (which formula, its direction, pace, gap wording, checks) is `metrics.kinds`. This module knows nothing
+means as a whole (which formula, its direction, pace, gap wording, checks) is `metrics.plans.kinds`. This module knows nothing
 of plans: a formula reads the terms an indicator declares (numerator, denominator, alternative
 denominator) and the names of the fields it is given, so a new indicator that fits an existing
 rule is an edit of plan data only.

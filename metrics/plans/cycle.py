@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from metrics.accounts import Action, Roles
-from metrics.catalogue import CYCLE_FILE, _Document, _Entry, _entries, _read_document, _shown
+from metrics.plans.catalogue import CYCLE_FILE, _Document, _Entry, _entries, _read_document, _shown
 from metrics.errors import KpiError, PlanError
 from metrics.store.assessments import State, Step
 

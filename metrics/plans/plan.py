@@ -1,9 +1,9 @@
 """What a plan is: goals, indicators, the monthly fields that feed them, and the checks that make one valid.
 
 This module holds no plan. Plans are data (TOML files under plans/, versions in the store), read by
-`metrics.catalogue`, which builds each (year, unit) into a `Plan` through `build_plan`. A Plan is
+`metrics.plans.catalogue`, which builds each (year, unit) into a `Plan` through `build_plan`. A Plan is
 frozen: a what-if or an edit makes a new one (`dataclasses.replace`), never changes it in place.
-The rules a plan names (formulas, gap rules, multi-year scoring) live in `metrics.formulas`.
+The rules a plan names (formulas, gap rules, multi-year scoring) live in `metrics.plans.formulas`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from decimal import Decimal
 from functools import cached_property
 
 from metrics.errors import PlanError
-from metrics.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
-from metrics.kinds import KINDS, Direction, Kind, Stage
+from metrics.plans.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.plans.kinds import KINDS, Direction, Kind, Stage
 
 
 class Aggregation(enum.Enum):

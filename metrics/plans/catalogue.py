@@ -33,19 +33,19 @@ from pathlib import Path
 from typing import Any
 
 from metrics.errors import PlanError, PlanNotFound, Problem
-from metrics.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
-from metrics.kinds import KINDS, Direction, Stage
-from metrics.plan import (Aggregation, Goal, Indicator, MonthlyField, MultiYearScoring, Plan, Quantity, build_plan,
+from metrics.plans.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.plans.kinds import KINDS, Direction, Stage
+from metrics.plans.plan import (Aggregation, Goal, Indicator, MonthlyField, MultiYearScoring, Plan, Quantity, build_plan,
                           plan_issues)
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 PLANS_DIRECTORY = REPOSITORY_ROOT / "plans"
 SAMPLE_PLANS_DIRECTORY = REPOSITORY_ROOT / "sample_data" / "plans"
 FIELDS_FILE = "fields.toml"
 UNITS_FILE = "units.toml"
 COMMON_FILE = "common.toml"
 ROLES_FILE = "roles.toml"  # the roles of the accounts (metrics.accounts), kept with the catalogue
-CYCLE_FILE = "cycle.toml"  # the performance cycle (metrics.cycle): checkpoints, deadlines, lights, steps
+CYCLE_FILE = "cycle.toml"  # the performance cycle (metrics.plans.cycle): checkpoints, deadlines, lights, steps
 DEFAULT_METHOD = "統計數據"
 SAMPLE_LABEL = "範例"
 

@@ -1,7 +1,7 @@
 """Every kind of indicator a plan may use, each one registered object, and the two directions a target points.
 
 A kind (`formula = "percent"` in a plan file) is everything that depends on it: how it computes (exact
-Fractions, `metrics.formulas`) and from which figures, how its formula reads with the month's numbers, whether it
+Fractions, `metrics.plans.formulas`) and from which figures, how its formula reads with the month's numbers, whether it
 accrues by default, its default gap rule and wording, its status, achievement and pace where they differ from
 its direction's, which plan checks apply, what an upload may hold for it, what the month template says in its
 row, what a gauge's axis shows and what `evaluate --json` adds. A direction (`direction = "at_most"`, 反向指標) is how status,
@@ -22,7 +22,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
-from metrics.formulas import (BASE, BASE_FROM_PLAN, BEHIND, GAP_RULES, MET, ON_TRACK, Computation, Formula, Term,
+from metrics.plans.formulas import (BASE, BASE_FROM_PLAN, BEHIND, GAP_RULES, MET, ON_TRACK, Computation, Formula, Term,
                               Values, count, format_number, growth, latest, milestone, quotient, ratio, reduction_rate)
 
 
