@@ -49,7 +49,7 @@ def _measure(kind: str, path: str) -> dict[str, object]:
     from catalogues import CATALOGUE
     from metrics.errors import InputError
     from metrics.intake.sources import read_any
-    import metrics.exports  # noqa: F401  # every library imported before the baseline and the clock
+    import metrics.intake.exports  # noqa: F401  # every library imported before the baseline and the clock
     import python_calamine  # noqa: F401
     import fastexcel  # noqa: F401
     import pyarrow.csv  # noqa: F401

@@ -18,14 +18,14 @@ MAPPING_ITEM = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_]*)＝(?P<value>.*)$", r
 
 def source_name(code: str) -> str:
     """公文清單 for document_log; an unknown code stays as it is."""
-    from metrics.exports import SOURCES
+    from metrics.intake.exports import SOURCES
 
     spec = SOURCES.get(code)
     return spec.label.split("（", 1)[0] if spec is not None else code
 
 
 def _column_label(source: str, key: str) -> str:
-    from metrics.exports import SOURCES
+    from metrics.intake.exports import SOURCES
 
     spec = SOURCES.get(source)
     for column in spec.columns if spec is not None else ():

@@ -30,7 +30,7 @@ from metrics.intake.monthly import Defaults
 from metrics.texts import VisibleStream
 
 if TYPE_CHECKING:
-    from metrics.exports import MappingNeeded
+    from metrics.intake.exports import MappingNeeded
     from metrics.intake.sources import FileRead, MappingStore
 
 EXIT_INVALID = 2
@@ -214,7 +214,7 @@ def add_period_arguments(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    # The kinds are spelled out rather than read from metrics.exports, which every command would then import.
+    # The kinds are spelled out rather than read from metrics.intake.exports, which every command would then import.
     parser.add_argument("--source", metavar="KIND",
                         help="系統匯出的種類：document_log（公文清單）、roster（人事名冊）、ledger（歲出預算執行表）、"
                              "case_log（政風案件紀錄）；套用於每個系統匯出檔，不同種類請分次執行")
@@ -233,7 +233,7 @@ def read_files(paths: Sequence[str], catalogue: Catalogue, defaults: Defaults, *
     Exports use `store`'s remembered column mappings unless `mapping` is given; an export whose columns
     need a mapping is a problem that says how to give one.
     """
-    from metrics.exports import MappingNeeded
+    from metrics.intake.exports import MappingNeeded
     from metrics.intake import Upload
     from metrics.intake.sources import FileRead, read_upload
 
@@ -287,7 +287,7 @@ def mapping_help(needed: MappingNeeded) -> str:
     lines = [f"檔案「{needed.filename}」：{mapping_reason(needed)}"]
     if source is None:
         if needed.headers:  # nothing recognized it: the same choice the page offers, as options
-            from metrics.exports.common import SOURCE_NAMES
+            from metrics.intake.exports.common import SOURCE_NAMES
 
             kinds = "、".join(f"{name}（{label}）" for name, label in SOURCE_NAMES.items())
             lines.append(f"  若是系統匯出檔，請以 --source 指定種類（{kinds}），再為每個必要欄位加上 --mapping 欄位=標題"
@@ -627,7 +627,7 @@ def command_ingest(arguments: argparse.Namespace) -> int:
 def refuse_conflicts(read: Sequence[FileRead], field_names: dict[str, str]) -> None:
     """Files given together that disagree on a month's value are refused, side by side: on the command line there
     is nobody to ask which one is right, and storing them in order would keep the last one silently."""
-    from metrics.conflicts import conflict_table, find_conflicts
+    from metrics.intake.conflicts import conflict_table, find_conflicts
 
     names = [read_file.name for read_file in read]
     conflicts = find_conflicts([(read_file.name, read_file.read.frame) for read_file in read])

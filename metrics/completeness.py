@@ -10,7 +10,7 @@ out of date (last month's cumulative spending), so the month is not complete: th
 沿用 (carried) rather than 未填報.
 
 The checklist groups the fields by the source that delivers them: each kind of system export
-(metrics.exports) delivers its own fields, the monthly template everything else.
+(metrics.intake.exports) delivers its own fields, the monthly template everything else.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from metrics.exports import SOURCES
-from metrics.exports.common import SOURCE_NAMES
+from metrics.intake.exports import SOURCES
+from metrics.intake.exports.common import SOURCE_NAMES
 from metrics.figures import Figures
 from metrics.plans.plan import Aggregation, Plan
 from metrics.presentation import month_label

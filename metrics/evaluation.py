@@ -185,7 +185,7 @@ def plan_json(plan: Plan) -> dict[str, object]:
 
 def parse_target(indicator_id: str, text: str, plan: Plan) -> tuple[str, Fraction]:
     """A what-if target as typed on the command line or in the editor: '97', '97%', '１３０'."""
-    from metrics.parsing import parse_number
+    from metrics.intake.parsing import parse_number
 
     indicator = plan.indicator_by_id.get(indicator_id.strip())
     if indicator is None:

@@ -28,7 +28,7 @@ TIDY_COLUMNS: tuple[str, ...] = (
 )
 
 
-# Stored values have at most 15 integer and 6 decimal digits (metrics.validation): a year of them sums exactly.
+# Stored values have at most 15 integer and 6 decimal digits (metrics.intake.validation): a year of them sums exactly.
 EXACT = Context(prec=80)
 
 

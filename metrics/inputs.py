@@ -30,7 +30,7 @@ ADDITION_KEYS = ("field", "month", "amount")
 NUMBER_MAX = 40  # characters of one number as text
 MAPPING_HEADER_MAX = 200  # characters of one header a mapping names
 PLAN_YEARS = range(100, 200)  # ROC years (民國 100 = 2011) a plan may be for
-_SIGNATURE = re.compile(r"^[0-9a-f]{16}$")  # metrics.exports.common.mapping_signature
+_SIGNATURE = re.compile(r"^[0-9a-f]{16}$")  # metrics.intake.exports.common.mapping_signature
 _PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 EMAIL_MAX = 254  # characters (RFC 5321's limit of a forward path)
 # A simple shape, not RFC 5322: local@domain.tld, no spaces, brackets, quotes or commas; letters of any script.
@@ -270,7 +270,7 @@ def check_scenario(facts: PlanFacts, name: object, payload: object) -> None:
 def check_mapping(source: object, signature: object, mapping: object) -> None:
     """A column mapping as metrics.intake.sources.remember_mapping saves it: a known kind of export, a header row's
     fingerprint, and that kind's columns → headers of a sane length (or None)."""
-    from metrics.exports import SOURCES
+    from metrics.intake.exports import SOURCES
 
     if not isinstance(source, str) or source not in SOURCES:
         known = "、".join(f"{kind.label}（{name}）" for name, kind in SOURCES.items())

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from metrics.accounts import Action, Roles
 from metrics.errors import KpiError
-from metrics.parsing import format_taiwan_time
+from metrics.intake.parsing import format_taiwan_time
 from metrics.store.assessments import StoredAssessment, approved_in, changed_months
 from metrics.store.engine import Guard
 

@@ -25,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from metrics.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Action, Decision, PermissionDenied, Roles, Settings,
                               allowed, password_problem, username_problem)
 from metrics.plans.catalogue import Catalogue, Units, load_units, plans_directory
-from metrics.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
+from metrics.intake.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
 from metrics import inputs, locks
 from metrics.intake.upload import FileDigest

@@ -26,7 +26,7 @@ from metrics.errors import InputError, KpiError, PlanNotFound, Problem
 from metrics.evaluation import evaluate
 from metrics.figures import Figures
 from metrics.plans.formulas import round_half_up
-from metrics.parsing import TAIWAN, format_taiwan_time
+from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.plans.plan import Plan
 from metrics.reminders import MAIL_KEYS, REMINDED, MailFailed, MailSettings, Reminder, check_mail_settings, send
 from metrics.services import ALLOWED, DENIED, FAILED, Actor, Services, _is_command_line

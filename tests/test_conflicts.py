@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from metrics.conflicts import (FilesConflict, choose_file, conflict_table, file_headers, find_conflicts, resolve,
+from metrics.intake.conflicts import (FilesConflict, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
 from metrics.figures import TIDY_COLUMNS
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from metrics.errors import InputError
-from metrics.exports import ExportOptions, read_export
+from metrics.intake.exports import ExportOptions, read_export
 from synthetic_exports import csv_bytes, xlsx_bytes
 from metrics.figures import TIDY_COLUMNS, Figures
 from catalogues import PLAN_112

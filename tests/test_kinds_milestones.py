@@ -15,7 +15,7 @@ from metrics.evaluation import BEHIND, MET, ON_TRACK, evaluate
 from metrics.plans.formulas import NO_DATA
 from metrics.presentation import formula_text
 from metrics.template import FIRST_FIELD_ROW, HELP_COLUMN, SHEET_NAME, build_template
-from metrics.validation import validate
+from metrics.intake.validation import validate
 from test_kinds_evaluation import PLAN, figures, result
 
 NEXT_1 = "下一階段：完成專業規劃委託服務（預定 3 月）"

@@ -466,7 +466,7 @@ def test_an_export_needing_a_mapping_shows_a_form_and_is_remembered(database):
     next(button for button in app.button if button.label == "儲存欄位對應並重新讀取").click().run()
     assert not app.exception
 
-    from metrics.exports import MappingNeeded
+    from metrics.intake.exports import MappingNeeded
     from metrics.intake.sources import read_any
 
     with pytest.raises(MappingNeeded) as caught:
@@ -510,7 +510,7 @@ def test_an_unrecognizable_file_is_explained_in_plain_words_and_its_kind_asked(d
 
 
 def test_a_remembered_mapping_can_be_changed(database):
-    from metrics.exports import MappingNeeded
+    from metrics.intake.exports import MappingNeeded
     from metrics.intake.sources import read_any, remember_mapping
 
     odd = export_bytes(kind_header="方向", kind="csv")

@@ -627,7 +627,7 @@ def test_problems_are_listed_in_sheet_order():
 
     import openpyxl
     from metrics.template import build_template
-    from metrics.validation import in_sheet_order, cell_position
+    from metrics.intake.validation import in_sheet_order, cell_position
     from metrics.errors import Problem
 
     workbook = openpyxl.load_workbook(io.BytesIO(build_template(PLAN_112)))

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from catalogues import FIXTURE_PLANS
 from metrics.accounts import Action, PermissionDenied, load_roles
 from metrics.plans.catalogue import load_catalogue
-from metrics.conflicts import FilesConflict
+from metrics.intake.conflicts import FilesConflict
 from metrics.errors import InputError
 from metrics.figures import TIDY_COLUMNS
 from metrics.plans.planning import seed_store, stored_catalogue

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from metrics.intake import sources
 from metrics.errors import InputError
-from metrics.exports import ExportOptions, MappingNeeded
+from metrics.intake.exports import ExportOptions, MappingNeeded
 from synthetic_exports import csv_bytes, xlsx_bytes
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake.sources import (KIND_LABELS, REMEMBERED_NOTE, KindNeeded, logical_names, mapping_choices, mapping_problems,

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 from dataclasses import replace
 
-from metrics.parsing import parse_month_header, parse_number
+from metrics.intake.parsing import parse_month_header, parse_number
 from catalogues import PLAN_112, SAMPLE_CATALOGUE, SIDE_BY_SIDE
 from metrics.plans.plan import Aggregation, Quantity
 from metrics.template import build_template

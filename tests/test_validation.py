@@ -14,7 +14,7 @@ from metrics.plans.formulas import Term
 from metrics.plans.plan import Indicator, build_plan
 
 FIELDS, GOALS, INDICATORS = CATALOGUE.fields, PLAN_112.goals, PLAN_112.indicators
-from metrics.validation import capped, checked_ratios, suggest_field, validate
+from metrics.intake.validation import capped, checked_ratios, suggest_field, validate
 
 
 def frame(*rows: tuple) -> pd.DataFrame:

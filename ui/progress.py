@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.plans.cycle import Checkpoint
-from metrics.parsing import format_taiwan_time
+from metrics.intake.parsing import format_taiwan_time
 from metrics.services_cycle import InboxItem, Review, UnitStatus
 from metrics.store import State
 from ui.cycle import PROGRESS_PAGE

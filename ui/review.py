@@ -12,7 +12,7 @@ import streamlit as st
 from metrics.accounts import Action
 from metrics.plans.cycle import STEP_KEY_LABELS, Checkpoint
 from metrics.errors import InputError, KpiError
-from metrics.parsing import format_taiwan_time
+from metrics.intake.parsing import format_taiwan_time
 from metrics.reminders import PASSWORD_VARIABLE
 from metrics.services_cycle import COMMENT_MAX, EXPLANATION_MAX, Review, UnitStatus
 from metrics.store import AssessmentItem, State, StoredAssessment

@@ -20,11 +20,11 @@ import streamlit as st
 from metrics.accounts import Action
 from metrics.batches import counts_text, undo_effects
 from metrics.completeness import checklist_details, checklist_frame
-from metrics.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
+from metrics.intake.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
 from metrics.errors import InputError, KpiError, Problem, StoreBusy
-from metrics.exports import SOURCES, ExportOptions, MappingNeeded
-from metrics.exports.common import LeftOut
+from metrics.intake.exports import SOURCES, ExportOptions, MappingNeeded
+from metrics.intake.exports.common import LeftOut
 from metrics.presentation import history_rows, month_label, taiwan_time
 from metrics.intake import Upload
 from metrics.intake.selection import incomplete_lines, unpermitted

@@ -28,7 +28,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from metrics import columnar, parsing, validation
+from metrics.intake import columnar, parsing, validation
 from metrics.intake import safety
 from metrics.errors import InputError, NoTableError, Problem
 from metrics.figures import TIDY_COLUMNS
@@ -802,7 +802,7 @@ def _read(upload: Upload, kind: str, catalogue: Catalogue, defaults: Defaults) -
 
 def _read_by_column(sheet: Sheet, table: Table, catalogue: Catalogue, defaults: Defaults, filename: str,
                     cells_of: Callable[[columnar.TableShape], pd.DataFrame | None]) -> pd.DataFrame | None:
-    """The table read column by column (metrics.columnar) and validated; None when only the row-by-row reader
+    """The table read column by column (metrics.intake.columnar) and validated; None when only the row-by-row reader
     can say what is wrong with it. `cells_of` gives the table's cells as categorical columns."""
     problems: list[Problem] = []
     reader = _Reader(sheet, table, catalogue, defaults, filename, problems)  # what the cells above the table say

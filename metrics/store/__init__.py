@@ -26,7 +26,7 @@ re-exports the names they import.
 """
 
 from metrics.location import default_url
-from metrics.parsing import TAIWAN, format_taiwan_time
+from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.store.accounts import LoginAttempt, StoredAccount
 from metrics.store.assessments import AssessmentChange, AssessmentItem, State, Step, StoredAssessment, Transition
 from metrics.store.audit import Audit, AuditEntry, AuditRow, Outcome

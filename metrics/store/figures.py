@@ -20,7 +20,7 @@ from metrics.errors import InputError, Problem, StoreError
 from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
-from metrics.parsing import format_taiwan_time
+from metrics.intake.parsing import format_taiwan_time
 from metrics.plans.plan import plain_number
 from metrics.store.audit import Audit
 from metrics.store.engine import Database

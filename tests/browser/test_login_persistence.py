@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from metrics.parsing import TAIWAN, format_taiwan_time
+from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.store import login_sessions_table
 
 from .helpers import TESTER, Page, StreamlitApp, expect, log_in, log_out, open_page, title, wait_for_app_idle

@@ -23,8 +23,8 @@ import pandas as pd
 from metrics.intake import safety
 from metrics.errors import InputError, KpiError, Problem
 from metrics.figures import TIDY_COLUMNS
-from metrics.parsing import normalize_text, parse_date, parse_number
-from metrics.validation import in_sheet_order
+from metrics.intake.parsing import normalize_text, parse_date, parse_number
+from metrics.intake.validation import in_sheet_order
 
 if TYPE_CHECKING:
     from metrics.plans.plan import Plan

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from metrics.errors import InputError, Problem
-from metrics.exports import case_log, document_log, ledger, roster
-from metrics.exports.common import (ColumnSpec, MappingNeeded, SourceSpec, header_display, header_key, mapping_signature,
+from metrics.intake.exports import case_log, document_log, ledger, roster
+from metrics.intake.exports.common import (ColumnSpec, MappingNeeded, SourceSpec, header_display, header_key, mapping_signature,
                                     mask_partial, mask_value)
 from metrics.intake.extract import SheetSample
 

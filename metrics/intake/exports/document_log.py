@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from metrics.exports.common import (
+from metrics.intake.exports.common import (
     Aggregate,
     ColumnSpec,
     ColumnsNeeded,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.errors import InputError, Problem
-from metrics.exports.common import (
+from metrics.intake.exports.common import (
     DEFAULT_MAX_BYTES,
     PREVIEW_ROWS,
     Aggregate,
@@ -26,7 +26,7 @@ from metrics.exports.common import (
     left_out_rows,
     preview_frame,
 )
-from metrics.exports.detect import Located, locate, located_mapping_needed
+from metrics.intake.exports.detect import Located, locate, located_mapping_needed
 from metrics.intake.extract import (
     CsvLayout,
     SheetSample,

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from metrics.exports.common import (
+from metrics.intake.exports.common import (
     SOURCE_NAMES,
     Aggregate,
     ColumnSpec,

@@ -23,7 +23,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from metrics import parsing, validation
+from metrics.intake import parsing, validation
 from metrics.plans.catalogue import Catalogue
 from metrics.figures import TIDY_COLUMNS
 from metrics.plans.plan import MonthlyField

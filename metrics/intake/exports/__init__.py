@@ -10,8 +10,8 @@ ID numbers, case text and raw rows never reach the frame, the notes or any messa
     except MappingNeeded as needed: ... read_export(data, name, source=needed.source, mapping={...})
 """
 
-from metrics.exports.api import preview, read_export
-from metrics.exports.common import (
+from metrics.intake.exports.api import preview, read_export
+from metrics.intake.exports.common import (
     ColumnSpec,
     ExportOptions,
     ExportResult,
@@ -22,7 +22,7 @@ from metrics.exports.common import (
     mask_name,
     mask_partial,
 )
-from metrics.exports.detect import SOURCES, detect_source
+from metrics.intake.exports.detect import SOURCES, detect_source
 
 __all__ = [
     "SOURCES",

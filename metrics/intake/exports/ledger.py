@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from metrics.exports.common import (
+from metrics.intake.exports.common import (
     Aggregate,
     ColumnSpec,
     ExportContext,
@@ -38,7 +38,7 @@ from metrics.exports.common import (
     roc_year_of,
     tidy_decimal,
 )
-from metrics.parsing import normalize_text, parse_number
+from metrics.intake.parsing import normalize_text, parse_number
 
 AMOUNT_FIELDS = ("budget_amount", "actual_spent", "payables", "savings", "reserved")
 _CUMULATIVE_EXCLUDE = ("本月", "當月", "率", "%", "比")
