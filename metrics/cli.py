@@ -940,7 +940,7 @@ def parse_anchor(text: str | None) -> tuple[int, str] | None:
 
 def anchor_of_backup(path: Path) -> tuple[int, str]:
     """The audit trail's last row as a backup recorded it, the backup checked through first (chain included)."""
-    from metrics.transfer import backup_key, check_backup
+    from metrics.store.transfer import backup_key, check_backup
 
     if not path.is_file():
         raise InputError(f"找不到備份檔「{path}」")
@@ -959,7 +959,7 @@ def anchor_line(anchor: tuple[int, str] | None) -> str:
 
 
 def verify_audit(arguments: argparse.Namespace) -> int:
-    from metrics.audit_chain import BreakKind
+    from metrics.store.audit_chain import BreakKind
     from metrics.store import format_taiwan_time
 
     anchor = parse_anchor(arguments.anchor)
@@ -999,7 +999,7 @@ def command_migrate(arguments: argparse.Namespace) -> int:
     with store:
         print(f"資料庫 {store.display_url()} 的結構為第 {SCHEMA_VERSION} 版（最新）。")
         if arguments.grant:
-            from metrics.runtime_role import grant_runtime_role
+            from metrics.store.runtime_role import grant_runtime_role
 
             for statement in grant_runtime_role(store, arguments.grant):
                 print(f"  {statement};")
@@ -1009,7 +1009,7 @@ def command_migrate(arguments: argparse.Namespace) -> int:
 
 
 def command_copy(arguments: argparse.Namespace) -> int:
-    from metrics.transfer import copy_store, describe_counts, verify
+    from metrics.store.transfer import copy_store, describe_counts, verify
 
     if arguments.source == arguments.target:
         raise InputError("--from 與 --to 是同一個資料庫")
@@ -1024,7 +1024,7 @@ def command_copy(arguments: argparse.Namespace) -> int:
 
 
 def command_backup(arguments: argparse.Namespace) -> int:
-    from metrics.transfer import KEY_VARIABLE, backup_key, describe_counts, write_backup
+    from metrics.store.transfer import KEY_VARIABLE, backup_key, describe_counts, write_backup
 
     output = Path(arguments.file)
     if output.is_dir():
@@ -1043,7 +1043,7 @@ def command_backup(arguments: argparse.Namespace) -> int:
 
 def checked_backup(arguments: argparse.Namespace):
     """The backup of `arguments.file` read through and verified, its warnings shown; refused with the reason."""
-    from metrics.transfer import BACKUP_MAX_BYTES, backup_key, check_backup
+    from metrics.store.transfer import BACKUP_MAX_BYTES, backup_key, check_backup
 
     path = Path(arguments.file)
     if not path.is_file():
@@ -1060,7 +1060,7 @@ def checked_backup(arguments: argparse.Namespace):
 
 
 def command_verify_backup(arguments: argparse.Namespace) -> int:
-    from metrics.transfer import describe_counts
+    from metrics.store.transfer import describe_counts
 
     checked, _key, _max_bytes = checked_backup(arguments)
     print(f"{Path(arguments.file).name}：{checked.created_at} 備份，資料庫結構第 {checked.header['schema_version']} 版，"
@@ -1073,7 +1073,7 @@ def command_verify_backup(arguments: argparse.Namespace) -> int:
 
 
 def command_restore(arguments: argparse.Namespace) -> int:
-    from metrics.transfer import describe_counts, restore_backup
+    from metrics.store.transfer import describe_counts, restore_backup
 
     path = Path(arguments.file)
     checked, key, max_bytes = checked_backup(arguments)  # a bad file is refused before any database is created

@@ -22,7 +22,7 @@ from metrics.errors import BackupRefused, StoreError
 from metrics.figures import TIDY_COLUMNS
 from metrics.services import Services, command_line
 from metrics.store import SCHEMA_VERSION, Store
-from metrics.transfer import copy_store, restore_backup, verify, write_backup
+from metrics.store.transfer import copy_store, restore_backup, verify, write_backup
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics import audit_chain
+from metrics.store import audit_chain
 from metrics.errors import StoreError
 
 SCHEMA_VERSION = 5
@@ -182,7 +182,7 @@ audit_table = sa.Table(
     sa.Column("year", sa.Integer, nullable=True),
     sa.Column("subject", sa.String, nullable=False, server_default=""),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
-    # The hash chain (metrics/audit_chain.py): the row before's row_hash, and a hash over that and this row.
+    # The hash chain (metrics/store/audit_chain.py): the row before's row_hash, and a hash over that and this row.
     sa.Column("previous_hash", sa.String(64), nullable=True),
     sa.Column("row_hash", sa.String(64), nullable=True),
 )

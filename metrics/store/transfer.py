@@ -46,7 +46,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from metrics import audit_chain
+from metrics.store import audit_chain
 from metrics.plans.catalogue import Catalogue
 from metrics.errors import BackupRefused, InputError, StoreError
 from metrics.evaluation import evaluate
