@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics.evaluation import BEHIND, MET, ON_TRACK, IndicatorResult
+from metrics.evaluation.core import BEHIND, MET, ON_TRACK, IndicatorResult
 from metrics.plans.formulas import NO_DATA, NOT_APPLICABLE
 from metrics.plans.plan import Indicator
 from metrics.texts import escaped

@@ -20,8 +20,8 @@ import pandas as pd
 from metrics.intake import safety
 from metrics.plans.catalogue import Catalogue
 from metrics.errors import InputError, KpiError, StoreError
-from metrics.evaluation import Evaluation, MultiYearPoints, evaluate, parse_target
-from metrics.figures import Figures, empty_tidy_frame
+from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate, parse_target
+from metrics.evaluation.figures import Figures, empty_tidy_frame
 from metrics.plans.formulas import format_number
 from metrics.location import default_url, store_exists
 from metrics.names import printable
@@ -445,7 +445,7 @@ def choose_plan(catalogue: Catalogue, frame: pd.DataFrame, defaults: Defaults, *
 
 
 def command_evaluate(arguments: argparse.Namespace) -> int:
-    from metrics.evaluation import multi_year_points
+    from metrics.evaluation.core import multi_year_points
 
     explicit = arguments.year is not None and arguments.unit is not None
     if arguments.files:

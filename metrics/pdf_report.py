@@ -25,7 +25,7 @@ from metrics.presentation import CENTRED_COLUMNS, report_columns
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from metrics.evaluation import Evaluation
+    from metrics.evaluation.core import Evaluation
     from metrics.presentation import NoteLike
 
 FONT_ENVIRONMENT = "KPI_PDF_FONT"  # a .ttc/.otf/.ttf with Traditional Chinese, instead of the usual places

@@ -19,8 +19,8 @@ from typing import Protocol
 import pandas as pd
 
 from metrics.errors import Problem
-from metrics.evaluation import Evaluation, IndicatorResult, MultiYearPoints, evaluate_indicator
-from metrics.figures import Figures
+from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, evaluate_indicator
+from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import Computation, Term, format_number, sum_terms, terms_label
 from metrics.intake.parsing import format_taiwan_time
 from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity

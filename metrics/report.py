@@ -29,7 +29,7 @@ from metrics.presentation import report_columns
 from metrics.texts import escaped, visible
 
 if TYPE_CHECKING:
-    from metrics.evaluation import Evaluation, IndicatorResult
+    from metrics.evaluation.core import Evaluation, IndicatorResult
     from metrics.presentation import NoteLike
 
 SHEET_NAME = "績效指標執行情形"
@@ -335,8 +335,8 @@ COUNTY_MISSING = "—"  # as the 全府比較 page shows a missing rank, score o
 def build_county_report(view, points, catalogue, *, title: str) -> bytes:
     """Three sheets: 全府比較 (units × common indicators, score and rank), 未填報單位, 跨年度計分.
 
-    view: metrics.county.CountyView; points: its units' MultiYearPoints; catalogue: for the units' names."""
-    from metrics.county import STATUS_COLOURS, missing_frame, multi_year_frame
+    view: metrics.evaluation.county.CountyView; points: its units' MultiYearPoints; catalogue: for the units' names."""
+    from metrics.evaluation.county import STATUS_COLOURS, missing_frame, multi_year_frame
 
     workbook = Workbook()
     comparison = workbook.active

@@ -20,11 +20,11 @@ from decimal import Decimal
 from metrics import inputs
 from metrics.accounts import Action, PermissionDenied, Settings
 from metrics.plans.catalogue import Catalogue
-from metrics.completeness import lacking_text, month_completeness
+from metrics.evaluation.completeness import lacking_text, month_completeness
 from metrics.plans.cycle import Checkpoint, Cycle
 from metrics.errors import InputError, KpiError, PlanNotFound, Problem
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import round_half_up
 from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.plans.plan import Plan

@@ -26,7 +26,7 @@ if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
 from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY, Catalogue, load_catalogue  # noqa: E402
-from metrics.figures import Figures  # noqa: E402
+from metrics.evaluation.figures import Figures  # noqa: E402
 from metrics.plans.formulas import format_number  # noqa: E402
 from metrics.plans.plan import Indicator, Plan  # noqa: E402
 from metrics.template import build_template  # noqa: E402

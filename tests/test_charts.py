@@ -6,8 +6,8 @@ from fractions import Fraction
 import pytest
 
 from metrics.charts import BAND_COLOURS, STATUS_COLOURS, axis_maximum, gauge_figure, series_figure
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from catalogues import PLAN_112
 from metrics.presentation import indicator_series
 

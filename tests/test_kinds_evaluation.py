@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from metrics.plans.catalogue import load_catalogue
-from metrics.evaluation import BEHIND, MET, ON_TRACK, evaluate, evaluate_indicator, pace_score
-from metrics.figures import Figures
+from metrics.evaluation.core import BEHIND, MET, ON_TRACK, evaluate, evaluate_indicator, pace_score
+from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import NO_DATA, NOT_APPLICABLE
 from metrics.plans.kinds import Direction
 from metrics.presentation import formula_text

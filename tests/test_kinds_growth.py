@@ -10,8 +10,8 @@ from fractions import Fraction as F
 import pandas as pd
 import pytest
 
-from metrics.evaluation import BEHIND, MET, evaluate, evaluate_indicator
-from metrics.figures import Figures
+from metrics.evaluation.core import BEHIND, MET, evaluate, evaluate_indicator
+from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import NO_DATA, NOT_APPLICABLE
 from metrics.presentation import formula_text, gauge_lines
 from test_kinds_evaluation import PLAN, months

@@ -11,7 +11,7 @@ import pytest
 
 from metrics.charts import gauge_figure
 from metrics.errors import InputError
-from metrics.evaluation import BEHIND, MET, ON_TRACK, evaluate
+from metrics.evaluation.core import BEHIND, MET, ON_TRACK, evaluate
 from metrics.plans.formulas import NO_DATA
 from metrics.presentation import formula_text
 from metrics.template import FIRST_FIELD_ROW, HELP_COLUMN, SHEET_NAME, build_template

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake.monthly import read_upload
 from metrics.store import Store

@@ -20,8 +20,8 @@ from metrics import cli
 from metrics import pdf_report
 from catalogues import SAMPLE_CATALOGUE
 from metrics.errors import RenderingUnavailable
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from metrics.pdf_report import TRUNCATED, build_pdf, find_browser, find_font, report_page
 from metrics.intake.monthly import read_upload
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from catalogues import PLAN_112
 from metrics.presentation import (additions_table, behind_without_reason, apply_additions, comparison_changes, comparison_table, formula_text, frame_months,
                                   gauge_lines, history_rows, indicator_series, preview_summary, preview_table,

@@ -15,7 +15,7 @@ import pytest
 from dataclasses import replace
 
 from metrics.errors import InputError
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112, SIDE_BY_SIDE
 from metrics.intake.monthly import load_grids, read_upload
 from metrics.template import build_template

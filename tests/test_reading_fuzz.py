@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics.errors import KpiError
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake.monthly import read_upload
 from metrics.template import build_template

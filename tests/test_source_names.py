@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.completeness import SOURCE_LABELS
+from metrics.evaluation.completeness import SOURCE_LABELS
 from metrics.intake.exports import SOURCES
 from metrics.intake.exports.common import SOURCE_NAMES
 

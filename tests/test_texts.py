@@ -21,10 +21,10 @@ from catalogues import FIXTURE_PLANS
 from metrics import cli
 from metrics.accounts import load_roles
 from metrics.plans.catalogue import load_catalogue, plan_document
-from metrics.county import county_multi_year, county_view
+from metrics.evaluation.county import county_multi_year, county_view
 from metrics.errors import InputError, PlanError
-from metrics.evaluation import evaluate
-from metrics.figures import TIDY_COLUMNS, Figures
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import TIDY_COLUMNS, Figures
 from metrics.pdf_report import ReportPage, shown_page
 from metrics.plans.planning import seed_store, stored_catalogue
 from metrics.report import build_audit_report, build_county_report, build_report, report_values

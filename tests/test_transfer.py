@@ -19,7 +19,7 @@ from metrics.accounts import load_roles
 from catalogues import GOLDEN_PLANS
 from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused, StoreError
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from metrics.services import Services, command_line
 from metrics.store import SCHEMA_VERSION, Store
 from metrics.store.transfer import copy_store, restore_backup, verify, write_backup

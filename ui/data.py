@@ -14,7 +14,7 @@ import streamlit as st
 
 from metrics.plans.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
 from metrics.errors import InputError, KpiError
-from metrics.figures import empty_tidy_frame
+from metrics.evaluation.figures import empty_tidy_frame
 from metrics.plans.planning import seed_store, stored_catalogue
 from metrics.intake.monthly import read_upload
 from metrics.store import BatchInfo, Store, default_url

@@ -13,10 +13,10 @@ import streamlit as st
 
 from metrics.accounts import Action, Decision, Settings
 from metrics.plans.catalogue import Catalogue
-from metrics.completeness import latest_complete_month, period_notice
+from metrics.evaluation.completeness import latest_complete_month, period_notice
 from metrics.errors import KpiError, PlanError, StoreBusy
-from metrics.evaluation import Evaluation, evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import Evaluation, evaluate
+from metrics.evaluation.figures import Figures
 from metrics.plans.plan import Plan
 from metrics.presentation import month_label, months_text, taiwan_time
 from metrics.services import Actor, Services

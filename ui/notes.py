@@ -8,7 +8,7 @@ import streamlit as st
 
 from metrics.accounts import Action
 from metrics.errors import KpiError
-from metrics.evaluation import BEHIND, IndicatorResult
+from metrics.evaluation.core import BEHIND, IndicatorResult
 from metrics.plans.formulas import NO_DATA
 from metrics.notes import NOTE_LIMIT
 from metrics.presentation import taiwan_time

@@ -19,7 +19,7 @@ import streamlit as st
 
 from metrics.accounts import Action
 from metrics.batches import counts_text, undo_effects
-from metrics.completeness import checklist_details, checklist_frame
+from metrics.evaluation.completeness import checklist_details, checklist_frame
 from metrics.intake.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
 from metrics.errors import InputError, KpiError, Problem, StoreBusy

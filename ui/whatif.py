@@ -13,8 +13,8 @@ import streamlit as st
 
 from metrics.accounts import Action
 from metrics.errors import KpiError, Problem
-from metrics.evaluation import Evaluation, evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import Evaluation, evaluate
+from metrics.evaluation.figures import Figures
 from metrics.presentation import (apply_additions, additions_table, comparison_changes, comparison_table,
                                   read_additions_table, read_targets_table, report_heading, report_rows,
                                   scenario_from_payload, scenario_month, scenario_payload, targets_table)

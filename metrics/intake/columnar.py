@@ -25,7 +25,7 @@ import pandas as pd
 
 from metrics.intake import parsing, validation
 from metrics.plans.catalogue import Catalogue
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from metrics.plans.plan import MonthlyField
 from metrics.intake.sheet_xml import column_letters
 

@@ -31,7 +31,7 @@ import pandas as pd
 from metrics.intake import columnar, parsing, validation
 from metrics.intake import safety
 from metrics.errors import InputError, NoTableError, Problem
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from metrics.plans.catalogue import Catalogue
 from metrics.intake.upload import Upload
 from metrics.plans.plan import MonthlyField
@@ -155,7 +155,7 @@ def read_upload(data: bytes | Upload, filename: str, catalogue: Catalogue, *, ye
     """Bytes of an uploaded .xlsx/.csv (long or wide format) -> validated tidy frame.
 
     year, unit: for figures whose file names neither (a canonical unit name).
-    Columns exactly metrics.figures.TIDY_COLUMNS; value is Decimal; year is ROC; unit is canonical; rows
+    Columns exactly metrics.evaluation.figures.TIDY_COLUMNS; value is Decimal; year is ROC; unit is canonical; rows
     sorted by year, month, unit and field order. Blank cells are 'not reported' and produce no row. Raises
     InputError listing every problem (capped), PlanNotFound's message among them for a (year, unit)
     without a plan.

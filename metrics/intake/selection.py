@@ -14,8 +14,8 @@ import pandas as pd
 
 from metrics.accounts import Decision
 from metrics.plans.catalogue import Catalogue
-from metrics.completeness import incomplete_after, lacking_text
-from metrics.figures import Figures
+from metrics.evaluation.completeness import incomplete_after, lacking_text
+from metrics.evaluation.figures import Figures
 from metrics.intake.sources import FileRead
 from metrics.intake.upload import Upload
 

@@ -69,7 +69,7 @@ class SourceRead:
 
     kind: str  # template | long | document_log | roster | ledger | case_log
     label: str  # 月報範本, 長表, or the export's label such as 公文清單（公文管理系統匯出）
-    frame: pd.DataFrame  # metrics.figures.TIDY_COLUMNS
+    frame: pd.DataFrame  # metrics.evaluation.figures.TIDY_COLUMNS
     notes: list[str]
     applied: tuple[str, ...]  # the exclusions that took effect, in Chinese
     preview: pd.DataFrame | None  # the used columns' first rows, personal columns masked; None for a template

@@ -174,7 +174,7 @@ class Reading(Protocol):
 
 
 class Reported(Protocol):
-    """What a kind reads of the figures (metrics.figures.Figures)."""
+    """What a kind reads of the figures (metrics.evaluation.figures.Figures)."""
 
     def as_of(self, code: str, month: int) -> Fraction | None: ...
 

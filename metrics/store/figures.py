@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from metrics.batches import counts_text
 from metrics.errors import InputError, Problem, StoreError
-from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
+from metrics.evaluation.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
 from metrics.intake.parsing import format_taiwan_time

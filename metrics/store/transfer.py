@@ -49,8 +49,8 @@ import sqlalchemy as sa
 from metrics.store import audit_chain
 from metrics.plans.catalogue import Catalogue
 from metrics.errors import BackupRefused, InputError, StoreError
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from metrics.names import printable
 from metrics.store import SCHEMA_VERSION, TABLE_LABELS, TRANSFER_TABLES, Store
 

@@ -1,7 +1,7 @@
 """Raw system exports in, monthly figures out.
 
 Four kinds of export become the contract's monthly fields, as the same tidy frame the template
-reader produces (metrics.figures): the 公文管理系統 document log, the personnel roster, the
+reader produces (metrics.evaluation.figures): the 公文管理系統 document log, the personnel roster, the
 歲出預算執行 ledger and the office's case log. Only monthly aggregates leave this package; names,
 ID numbers, case text and raw rows never reach the frame, the notes or any message.
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from metrics.intake import safety
 from metrics.errors import InputError, KpiError, Problem
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from metrics.intake.parsing import normalize_text, parse_date, parse_number
 from metrics.intake.validation import in_sheet_order
 
@@ -130,7 +130,7 @@ class LeftOut:
 @dataclass(eq=False)
 class ExportResult:
     source: str
-    frame: pd.DataFrame  # the tidy frame (metrics.figures.TIDY_COLUMNS)
+    frame: pd.DataFrame  # the tidy frame (metrics.evaluation.figures.TIDY_COLUMNS)
     rows_read: int
     rows_used: int
     mapping: dict[str, str]  # logical column → header as found in the file

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pandas as pd
 
-from metrics.evaluation import Evaluation, IndicatorResult, evaluate, pace_score
-from metrics.figures import Figures
+from metrics.evaluation.core import Evaluation, IndicatorResult, evaluate, pace_score
+from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import format_number
 
 

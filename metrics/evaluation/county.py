@@ -15,9 +15,9 @@ from fractions import Fraction
 import pandas as pd
 
 from metrics.plans.catalogue import Catalogue
-from metrics.evaluation import (Evaluation, IndicatorResult, MultiYearPoints, evaluate, multi_year_points,
+from metrics.evaluation.core import (Evaluation, IndicatorResult, MultiYearPoints, evaluate, multi_year_points,
                                 weighted_score)
-from metrics.figures import Figures
+from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import NO_DATA, format_number
 from metrics.plans.plan import Plan
 

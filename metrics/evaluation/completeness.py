@@ -5,7 +5,7 @@ does not turn the overview into "統計至 4月" with indicators falling behind 
 
 Both kinds of field are reported every month (docs/資料規格.md 第一節): a 當月數 (flow) for the month's
 own amount, a 月底數 or 累計數 (stock) for the position at the month's end. A stock field without the
-month's figure is still evaluated with the latest earlier one (metrics.figures), but that figure may be
+month's figure is still evaluated with the latest earlier one (metrics.evaluation.figures), but that figure may be
 out of date (last month's cumulative spending), so the month is not complete: the field is listed as
 沿用 (carried) rather than 未填報.
 
@@ -23,7 +23,7 @@ import pandas as pd
 
 from metrics.intake.exports import SOURCES
 from metrics.intake.exports.common import SOURCE_NAMES
-from metrics.figures import Figures
+from metrics.evaluation.figures import Figures
 from metrics.plans.plan import Aggregation, Plan
 from metrics.presentation import month_label
 

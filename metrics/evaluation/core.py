@@ -14,7 +14,7 @@ from fractions import Fraction
 import pandas as pd
 
 from metrics.errors import InputError
-from metrics.figures import Figures
+from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import (BEHIND, MET, MULTI_YEAR_RULES, NO_DATA, NOT_APPLICABLE, ON_TRACK, Computation,
                               format_number, round_half_up, terms_label)
 from metrics.plans.plan import Goal, Indicator, MultiYearScoring, Plan
