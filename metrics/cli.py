@@ -503,7 +503,7 @@ def command_report(arguments: argparse.Namespace) -> int:
     if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
         raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
     if suffix == ".pdf":
-        from metrics.pdf_report import check_renderer
+        from metrics.outputs.pdf_report import check_renderer
 
         check_renderer()  # before reading the store: say what to install first
     files = file_catalogue(arguments)
@@ -515,12 +515,12 @@ def command_report(arguments: argparse.Namespace) -> int:
     evaluation = evaluate(Figures.from_frame(plan, frame), arguments.as_of)
     notes = store.notes(plan.year, plan.unit, evaluation.as_of_month)
     if suffix == ".pdf":
-        from metrics.pdf_report import build_pdf, report_page
+        from metrics.outputs.pdf_report import build_pdf, report_page
 
         data = build_pdf([report_page(evaluation, notes)])
     else:
-        from metrics.presentation import report_heading
-        from metrics.report import build_report, report_values
+        from metrics.outputs.presentation import report_heading
+        from metrics.outputs.report import build_report, report_values
 
         title, subtitle = report_heading(evaluation)
         data = build_report(report_values(evaluation, notes), title=title, subtitle=subtitle)
@@ -587,7 +587,7 @@ def render_table(evaluation: Evaluation, points: MultiYearPoints | None = None) 
 
 
 def multi_year_text(points: MultiYearPoints) -> str:
-    from metrics.presentation import multi_year_summary
+    from metrics.outputs.presentation import multi_year_summary
 
     return f"指標 {points.rule.indicator} 跨年度計分：{multi_year_summary(points)}"
 
@@ -699,7 +699,7 @@ def catalogue_in_force(arguments: argparse.Namespace) -> tuple[Catalogue, Catalo
 
 
 def command_template(arguments: argparse.Namespace) -> int:
-    from metrics.template import build_template
+    from metrics.outputs.template import build_template
 
     _, catalogue, _ = catalogue_in_force(arguments)
     defaults = defaults_of(arguments, catalogue)

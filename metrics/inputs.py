@@ -19,7 +19,7 @@ from decimal import Decimal
 from metrics.accounts import DISPLAY_NAME_MAX
 from metrics.plans.catalogue import Units
 from metrics.errors import InputError, Problem
-from metrics.presentation import SCENARIO_VERSION
+from metrics.outputs.presentation import SCENARIO_VERSION
 from metrics.store import Store
 from metrics.texts import TextKind, text_problems
 
@@ -227,7 +227,7 @@ def check_scenario_name(name: object) -> str:
 
 
 def check_scenario(facts: PlanFacts, name: object, payload: object) -> None:
-    """A scenario as the what-if editor saves it (metrics.presentation.scenario_payload), for this plan."""
+    """A scenario as the what-if editor saves it (metrics.outputs.presentation.scenario_payload), for this plan."""
     check_scenario_name(name)
     if not isinstance(payload, Mapping):
         raise _refuse("情境內容應為目標、權重與假設增加數字的表格。", "情境內容", type(payload).__name__)

@@ -30,7 +30,7 @@ from metrics.errors import InputError, KpiError, Problem
 from metrics import inputs, locks
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name
-from metrics.notes import check_note
+from metrics.outputs.notes import check_note
 from metrics.plans.plan import Plan
 from metrics.store import (AuditEntry, IngestResult, LoginAttempt, Outcome, Store, StoredAccount, StoredPlan,
                            UndoResult, format_taiwan_time, guarded)

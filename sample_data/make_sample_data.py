@@ -29,7 +29,7 @@ from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY, Catalogue, load_cata
 from metrics.evaluation.figures import Figures  # noqa: E402
 from metrics.plans.formulas import format_number  # noqa: E402
 from metrics.plans.plan import Indicator, Plan  # noqa: E402
-from metrics.template import build_template  # noqa: E402
+from metrics.outputs.template import build_template  # noqa: E402
 
 YEAR = 112
 UNIT = "政風處"

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from catalogues import GOLDEN_PLANS
 from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY
-from metrics.report import build_audit_report
+from metrics.outputs.report import build_audit_report
 from metrics.services import command_line
 from metrics.store import Store
 from signing import PASSWORD, make_account, services, sign_in

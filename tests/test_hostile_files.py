@@ -23,7 +23,7 @@ from metrics.intake.monthly import read_upload
 from metrics.intake import sheet_xml
 from metrics.intake.safety import EXPORT_SHEET_CELLS, TEMPLATE_SHEET_CELLS
 from metrics.intake.sources import read_any
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELD = PLAN_112.fields[0].code

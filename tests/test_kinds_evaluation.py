@@ -17,7 +17,7 @@ from metrics.evaluation.core import BEHIND, MET, ON_TRACK, evaluate, evaluate_in
 from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import NO_DATA, NOT_APPLICABLE
 from metrics.plans.kinds import Direction
-from metrics.presentation import formula_text
+from metrics.outputs.presentation import formula_text
 
 KINDS_PLANS = Path(__file__).resolve().parent / "fixture_kinds"
 CATALOGUE = load_catalogue(KINDS_PLANS)
@@ -286,7 +286,7 @@ def test_an_accruing_ceiling_follows_the_spec(deaths, target):
 
 
 def test_a_ceilings_gauge_is_green_below_the_target_and_red_above():
-    from metrics.charts import gauge_figure
+    from metrics.outputs.charts import gauge_figure
 
     found = result("1", 3, deaths=months(3, 2, 2))  # pace 6, ceiling 24
     steps = gauge_figure(found).data[0].gauge.steps
@@ -297,8 +297,8 @@ def test_a_ceilings_gauge_is_green_below_the_target_and_red_above():
 
 
 def test_a_ceiling_reads_as_one_wherever_its_target_is_shown():
-    from metrics.charts import gauge_title
-    from metrics.presentation import gauge_lines, report_rows
+    from metrics.outputs.charts import gauge_title
+    from metrics.outputs.presentation import gauge_lines, report_rows
 
     fields = {"days_spent": months(101), "cases_closed": months(20)}
     found = result("2", 1, **fields)

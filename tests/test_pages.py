@@ -20,7 +20,7 @@ from metrics.evaluation.figures import Figures
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake.monthly import read_upload
 from metrics.store import Store
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 from signing import sign_in
 from markup import seen
 
@@ -332,7 +332,7 @@ def test_scenarios_save_load_delete(database):
 
 
 def test_what_if_exports():
-    from metrics.presentation import scenario_payload
+    from metrics.outputs.presentation import scenario_payload
     from ui.whatif import export_json, export_workbook
 
     figures = Figures.from_mapping(PLAN_112, {"procurement_audits": {12: 134}})

@@ -15,8 +15,8 @@ import pytest
 from catalogues import PLAN_112
 from metrics.evaluation.core import evaluate
 from metrics.evaluation.figures import Figures
-from metrics.notes import NOTE_LIMIT, shortened
-from metrics.report import EXCEL_TEXT_LIMIT, MAX_ROW_HEIGHT, build_report, report_values
+from metrics.outputs.notes import NOTE_LIMIT, shortened
+from metrics.outputs.report import EXCEL_TEXT_LIMIT, MAX_ROW_HEIGHT, build_report, report_values
 from test_report import row
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from metrics.errors import KpiError
 from metrics.intake.parsing import format_roc_date, parse_date
-from metrics.report import AUDIT_COLUMNS, audit_records, build_audit_report
+from metrics.outputs.report import AUDIT_COLUMNS, audit_records, build_audit_report
 from metrics.store import TAIWAN, Outcome
 from ui.layout import Context
 from ui.widgets import escape_markdown

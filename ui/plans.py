@@ -16,7 +16,7 @@ from metrics.plans.kinds import KINDS
 from metrics.plans.plan import Plan
 from metrics.plans.planning import (COMMON_LOCKED, file_differences, goals_table, indicators_table, plan_changes,
                               draft_plan, plan_from_tables, plan_version)
-from metrics.presentation import taiwan_time, weight_text
+from metrics.outputs.presentation import taiwan_time, weight_text
 from ui.data import plan_files
 from ui.layout import Context, flash
 from ui.widgets import escape_markdown

@@ -15,10 +15,10 @@ from metrics.accounts import Action
 from metrics.errors import KpiError, Problem
 from metrics.evaluation.core import Evaluation, evaluate
 from metrics.evaluation.figures import Figures
-from metrics.presentation import (apply_additions, additions_table, comparison_changes, comparison_table,
+from metrics.outputs.presentation import (apply_additions, additions_table, comparison_changes, comparison_table,
                                   read_additions_table, read_targets_table, report_heading, report_rows,
                                   scenario_from_payload, scenario_month, scenario_payload, targets_table)
-from metrics.report import build_report
+from metrics.outputs.report import build_report
 from metrics.store import Store
 from metrics.plans.plan import Plan
 from ui.auth import refusal_text

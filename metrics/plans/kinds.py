@@ -157,7 +157,7 @@ class Declared(Protocol):
 
 
 class Reading(Protocol):
-    """The month's numbers as a formula's text needs them (metrics.presentation gives them)."""
+    """The month's numbers as a formula's text needs them (metrics.outputs.presentation gives them)."""
 
     result: str  # the shown value with its unit
     computation: Computation

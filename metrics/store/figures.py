@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.batches import counts_text
+from metrics.outputs.batches import counts_text
 from metrics.errors import InputError, Problem, StoreError
 from metrics.evaluation.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest

@@ -274,7 +274,7 @@ def report_columns(widths: Mapping[str, float]) -> tuple[tuple[str, str, float],
 
 
 def report_rows(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = None) -> list[dict[str, object]]:
-    """One dict per indicator with the keys metrics.report.build_report expects."""
+    """One dict per indicator with the keys metrics.outputs.report.build_report expects."""
     notes = notes or {}
     rows: list[dict[str, object]] = []
     for result in evaluation.results:

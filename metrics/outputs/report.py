@@ -24,13 +24,13 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from metrics.plans.formulas import format_number
-from metrics.notes import shortened
-from metrics.presentation import report_columns
+from metrics.outputs.notes import shortened
+from metrics.outputs.presentation import report_columns
 from metrics.texts import escaped, visible
 
 if TYPE_CHECKING:
     from metrics.evaluation.core import Evaluation, IndicatorResult
-    from metrics.presentation import NoteLike
+    from metrics.outputs.presentation import NoteLike
 
 SHEET_NAME = "績效指標執行情形"
 TITLE_ROW = 1
@@ -109,9 +109,9 @@ def gap_quantity(result: IndicatorResult) -> Quantity | str:
 
 
 def report_values(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = None) -> list[dict[str, object]]:
-    """The rows of metrics.presentation.report_rows with their numbers as Quantity: the same texts on the screen
+    """The rows of metrics.outputs.presentation.report_rows with their numbers as Quantity: the same texts on the screen
     and in the PDF, numbers a spreadsheet can add up in the .xlsx."""
-    from metrics.presentation import report_rows
+    from metrics.outputs.presentation import report_rows
 
     rows = report_rows(evaluation, notes)
     for row, result in zip(rows, evaluation.results, strict=True):
@@ -392,7 +392,7 @@ def audit_records(rows, field_names: Mapping[str, str] | None = None,
                   role_names: Mapping[str, str] | None = None) -> list[list[object]]:
     """Rows of the audit trail (metrics.store.AuditRow) as the page and the workbook show them: internal names
     (kinds of export, their columns, fields' codes → field_names, roles → role_names) in users' words."""
-    from metrics.audit_names import readable
+    from metrics.outputs.audit_names import readable
     from metrics.store import format_taiwan_time
 
     records = []

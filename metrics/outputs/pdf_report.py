@@ -1,7 +1,7 @@
 """The month's report as a PDF: one A4 landscape page per unit and month, with the unit's gauges, the
 indicator table (the rows of the .xlsx report), the weighted score and the notes, in Traditional Chinese.
 
-The gauges are the dashboard's own figures (metrics.charts.gauge_figure) drawn by Plotly's static export
+The gauges are the dashboard's own figures (metrics.outputs.charts.gauge_figure) drawn by Plotly's static export
 (kaleido, driving an installed Chromium; one browser for the whole report). The text is set by fpdf2 with
 the Noto Sans CJK TC face embedded. A machine without the font or the browser gets RenderingUnavailable,
 saying what to install; the report is never drawn with a fallback font that would print empty boxes.
@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metrics.errors import KpiError, RenderingUnavailable
-from metrics.presentation import CENTRED_COLUMNS, report_columns
+from metrics.outputs.presentation import CENTRED_COLUMNS, report_columns
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from metrics.evaluation.core import Evaluation
-    from metrics.presentation import NoteLike
+    from metrics.outputs.presentation import NoteLike
 
 FONT_ENVIRONMENT = "KPI_PDF_FONT"  # a .ttc/.otf/.ttf with Traditional Chinese, instead of the usual places
 BROWSER_ENVIRONMENT = "BROWSER_PATH"  # kaleido's own variable: the Chromium (or Chrome) to draw the gauges with
@@ -76,9 +76,9 @@ class ReportPage:
 
 def report_page(evaluation: Evaluation, notes: Mapping[str, NoteLike] | None = None, *, label: str = "") -> ReportPage:
     """The page of one unit and month: the same heading and rows as the .xlsx report, the overview's gauges."""
-    from metrics.charts import gauge_figure
-    from metrics.presentation import report_heading
-    from metrics.report import report_values
+    from metrics.outputs.charts import gauge_figure
+    from metrics.outputs.presentation import report_heading
+    from metrics.outputs.report import report_values
 
     title, subtitle = report_heading(evaluation, label=label)
     return ReportPage(title, subtitle, report_values(evaluation, notes),
@@ -244,7 +244,7 @@ def shown_page(page: ReportPage) -> ReportPage:
     refused as a glyph the font lacks; a tab as spaces."""
     from dataclasses import replace
 
-    from metrics.report import Quantity
+    from metrics.outputs.report import Quantity
     from metrics.texts import visible
 
     def shown(value: object) -> object:
@@ -391,7 +391,7 @@ def _fitting_table(document, rows: Sequence[Mapping[str, object]], space: float)
 
 
 def _draw_page(document, page: ReportPage, gauges: bytes | None) -> None:
-    from metrics.report import STATUS_FILLS
+    from metrics.outputs.report import STATUS_FILLS
 
     usable_width = PAGE_WIDTH - 2 * MARGIN
     document.set_text_color(27, 27, 27)
