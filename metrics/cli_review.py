@@ -48,7 +48,7 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
 
 def review_of(arguments: argparse.Namespace, *, create: bool):
     from metrics.plans.cycle import load_cycle
-    from metrics.services_cycle import Review
+    from metrics.services.review import Review
 
     files = file_catalogue(arguments)
     store = open_store(arguments.db, create=create, catalogue=files)
@@ -129,7 +129,7 @@ def command_review_remind(arguments: argparse.Namespace) -> int:
 
 def cycle_check_line(directory: Path) -> str:
     """What `plans check` says of cycle.toml (a PlanError when it is wrong)."""
-    from metrics.accounts import load_roles
+    from metrics.services.accounts import load_roles
     from metrics.plans.catalogue import CYCLE_FILE
     from metrics.plans.cycle import load_cycle
 

@@ -290,7 +290,7 @@ def test_single_sign_on_is_matched_to_an_account_by_email(database, monkeypatch,
 def test_a_note_sent_after_the_login_ended_is_kept_until_the_person_logs_in_again(database):
     import datetime as dt
 
-    from metrics.accounts import load_roles
+    from metrics.services.accounts import load_roles
     from metrics.plans.catalogue import plans_directory
     from metrics.services import Services
 
@@ -368,8 +368,8 @@ def test_the_audit_period_is_typed_in_roc_dates(database, since, until, shown):
 
 
 def test_the_account_forms_take_no_more_than_the_core_accepts(database):
-    from metrics.accounts import DISPLAY_NAME_MAX, USERNAME_MAX
-    from metrics.inputs import EMAIL_MAX
+    from metrics.services.accounts import DISPLAY_NAME_MAX, USERNAME_MAX
+    from metrics.services.inputs import EMAIL_MAX
 
     # An account named before the limit: shown whole so that it can be shortened; saving it says so.
     Store(database).add_account("old", display_name="舊" * 60, email="", roles=["viewer"], units=[],

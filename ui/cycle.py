@@ -11,12 +11,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.accounts import Action, Roles, Settings
+from metrics.services.accounts import Action, Roles, Settings
 from metrics.plans.catalogue import Catalogue, plans_directory
 from metrics.plans.cycle import Cycle, load_cycle
 from metrics.errors import KpiError
 from metrics.services import Actor, Services
-from metrics.services_cycle import Review
+from metrics.services.review import Review
 from ui.data import plan_files
 from ui.widgets import escape_markdown
 

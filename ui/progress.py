@@ -12,7 +12,7 @@ import streamlit as st
 
 from metrics.plans.cycle import Checkpoint
 from metrics.intake.parsing import format_taiwan_time
-from metrics.services_cycle import InboxItem, Review, UnitStatus
+from metrics.services.review import InboxItem, Review, UnitStatus
 from metrics.store import State
 from ui.cycle import PROGRESS_PAGE
 from ui.layout import Context

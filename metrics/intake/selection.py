@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from metrics.accounts import Decision
+from metrics.services.accounts import Decision
 from metrics.plans.catalogue import Catalogue
 from metrics.evaluation.completeness import incomplete_after, lacking_text
 from metrics.evaluation.figures import Figures

@@ -5,7 +5,7 @@ by achievement, and which roles act at each step; with the states an assessment 
     cycle.checkpoint("half").due(112)      # the date 上半年 自評 of 112 is due (Gregorian)
     cycle.light(Fraction(9, 10))           # Light.YELLOW with the default thresholds
 
-Who may do a step is decided in one place, metrics.accounts.allowed, from roles.toml; the [steps] of the cycle
+Who may do a step is decided in one place, metrics.services.accounts.allowed, from roles.toml; the [steps] of the cycle
 file must name exactly the roles that hold the step's action there, so that the two files cannot disagree.
 """
 
@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from metrics.accounts import Action, Roles
+from metrics.services.accounts import Action, Roles
 from metrics.plans.catalogue import CYCLE_FILE, _Document, _Entry, _entries, _read_document, _shown
 from metrics.errors import KpiError, PlanError
 from metrics.store.assessments import State, Step

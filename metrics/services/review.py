@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from metrics import inputs
-from metrics.accounts import Action, PermissionDenied, Settings
+from metrics.services import inputs
+from metrics.services.accounts import Action, PermissionDenied, Settings
 from metrics.plans.catalogue import Catalogue
 from metrics.evaluation.completeness import lacking_text, month_completeness
 from metrics.plans.cycle import Checkpoint, Cycle
@@ -28,8 +28,8 @@ from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import round_half_up
 from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.plans.plan import Plan
-from metrics.reminders import MAIL_KEYS, REMINDED, MailFailed, MailSettings, Reminder, check_mail_settings, send
-from metrics.services import ALLOWED, DENIED, FAILED, Actor, Services, _is_command_line
+from metrics.services.reminders import MAIL_KEYS, REMINDED, MailFailed, MailSettings, Reminder, check_mail_settings, send
+from metrics.services.core import ALLOWED, DENIED, FAILED, Actor, Services, _is_command_line
 from metrics.store import (AssessmentChange, AssessmentItem, AuditEntry, State, Step, StoredAssessment, Transition,
                            canonical_decimal)
 from metrics.texts import TextKind, clean_text, escaped

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.engine import Connection
 
-from metrics.accounts import Action, Roles
+from metrics.services.accounts import Action, Roles
 from metrics.errors import KpiError
 from metrics.intake.parsing import format_taiwan_time
 from metrics.store.assessments import StoredAssessment, approved_in, changed_months

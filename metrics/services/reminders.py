@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr
 
-from metrics import inputs
+from metrics.services import inputs
 from metrics.errors import InputError, KpiError, Problem
 from metrics.store import State
 from metrics.texts import TextKind, check_texts

@@ -1,5 +1,5 @@
 """The one way to change anything: every write takes the acting account, is checked in one place
-(metrics.accounts.allowed) and writes its audit row in the same transaction as the change. A refusal is
+(metrics.services.accounts.allowed) and writes its audit row in the same transaction as the change. A refusal is
 recorded too. Pages and the command line call these functions; they never call the store's write methods.
 
 Identity: a login (password, or the deployment's single sign-on matched by e-mail) starts a login session in
@@ -22,12 +22,12 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from metrics.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Action, Decision, PermissionDenied, Roles, Settings,
+from metrics.services.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Action, Decision, PermissionDenied, Roles, Settings,
                               allowed, password_problem, username_problem)
 from metrics.plans.catalogue import Catalogue, Units, load_units, plans_directory
 from metrics.intake.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
-from metrics import inputs, locks
+from metrics.services import inputs, locks
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name
 from metrics.outputs.notes import check_note
@@ -139,7 +139,7 @@ class Services:
             settings: Settings | None = None) -> Decision:
         """What a page shows or hides; it decides nothing, every write checks again (`_require`)."""
         _check_actor(actor)
-        inputs.check_instance(action, Action, "動作", "一個動作（metrics.accounts.Action）")
+        inputs.check_instance(action, Action, "動作", "一個動作（metrics.services.accounts.Action）")
         inputs.check_optional_text(unit, "單位")
         if _is_command_line(actor):
             return Decision(True)
@@ -174,7 +174,7 @@ class Services:
 
     @contextmanager
     def _unless_locked(self, actor: Actor, word: str, subject: str, guard: Guard) -> Iterator[None]:
-        """The store write inside runs `guard` in its transaction (metrics.locks): a change to a month an approved
+        """The store write inside runs `guard` in its transaction (metrics.services.locks): a change to a month an approved
         自評 locked is rolled back, and the refusal recorded."""
         try:
             with guarded(guard):

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from metrics.accounts import DISPLAY_NAME_MAX
+from metrics.services.accounts import DISPLAY_NAME_MAX
 from metrics.plans.catalogue import Units
 from metrics.errors import InputError, Problem
 from metrics.outputs.presentation import SCENARIO_VERSION
