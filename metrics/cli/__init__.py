@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "備份；格式與筆數仍會檢查，檢查碼或驗證碼不符的一律拒絕")
         sub.add_argument("--max-mb", type=int, dest="max_mb", metavar="MB",
                          help="備份檔解壓縮後的大小上限（MB，預設 4096），防範壓縮炸彈")
-    from metrics.cli_review import add_review_parser
+    from metrics.cli.review import add_review_parser
 
     add_review_parser(commands)
     return parser
@@ -728,7 +728,7 @@ def command_plans_check(arguments: argparse.Namespace) -> int:
     if samples is not None:  # the app loads the sample plans on top: check them too
         with_samples = load_catalogue(directory, samples=samples)
         print(f"範例計畫（sample_data/plans/）無誤：{len(with_samples.plans) - len(catalogue.plans)} 個。")
-    from metrics.cli_review import cycle_check_line
+    from metrics.cli.review import cycle_check_line
 
     print(cycle_check_line(directory))
     return 0
@@ -1087,7 +1087,7 @@ def command_restore(arguments: argparse.Namespace) -> int:
 
 
 def command_review(arguments: argparse.Namespace) -> int:
-    from metrics.cli_review import command_review as review
+    from metrics.cli.review import command_review as review
 
     return review(arguments)
 
