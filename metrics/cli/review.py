@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from metrics.cli import (command_line_actor, display_width, file_catalogue, open_store, pad, plans_directory_of,
-                         resolve_unit, services_of)
+from metrics.cli.common import (command_line_actor, display_width, file_catalogue, open_store, pad, plans_directory_of,
+                                resolve_unit, services_of)
 from metrics.names import printable
 from metrics.store import format_taiwan_time
 
