@@ -100,7 +100,7 @@ def right(text: str, columns: int) -> str:
 
 def store_sample_year(folder: Path) -> str:
     """A SQLite store in `folder` holding the sample year as one upload; returns its URL."""
-    from metrics.catalogue import load_catalogue
+    from metrics.plans.catalogue import load_catalogue
     from metrics.intake.monthly import read_upload
     from metrics.store import Store
 
@@ -115,7 +115,7 @@ def store_sample_year(folder: Path) -> str:
 
 def with_administrator(store) -> None:
     """Not a fresh install (which shows only the setup of the first administrator): one account exists."""
-    from metrics.accounts import load_roles
+    from metrics.services.accounts import load_roles
     from metrics.services import Services, command_line
 
     Services(store, load_roles(ROOT / "plans")).add_account(
@@ -318,8 +318,8 @@ def county_store(folder: Path, units: list[str], years: tuple[int, ...]) -> str:
 
     import pandas as pd
 
-    from metrics.catalogue import load_catalogue
-    from metrics.figures import TIDY_COLUMNS
+    from metrics.plans.catalogue import load_catalogue
+    from metrics.evaluation.figures import TIDY_COLUMNS
     from metrics.store import Store
 
     fields = load_catalogue().plan(112, "政風處").fields
@@ -423,7 +423,7 @@ def measure_county(folder: Path, reruns: int, *, units: int, years: tuple[int, .
     url = county_store(folder, names, years)
     os.environ["KPI_PLANS_DIR"] = str(plans)
     os.environ["KPI_DB_URL"] = url
-    from metrics.catalogue import load_catalogue
+    from metrics.plans.catalogue import load_catalogue
 
     indicators = len(load_catalogue(plans).common.indicators)
     sessions = CountySessions(units, indicators, names[0])

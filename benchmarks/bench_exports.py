@@ -64,8 +64,8 @@ def _measure(kind: str, path: str) -> dict[str, float]:
         import fastexcel  # noqa: F401
         import pyarrow.csv  # noqa: F401
 
-        from metrics.catalogue import load_catalogue
-        from metrics.exports import read_export
+        from metrics.plans.catalogue import load_catalogue
+        from metrics.intake.exports import read_export
 
         plan = load_catalogue().plan(112, "政風處")
     elif kind == "fastexcel":

@@ -49,7 +49,7 @@ def _measure(kind: str, path: str) -> dict[str, object]:
     from catalogues import CATALOGUE
     from metrics.errors import InputError
     from metrics.intake.sources import read_any
-    import metrics.exports  # noqa: F401  # every library imported before the baseline and the clock
+    import metrics.intake.exports  # noqa: F401  # every library imported before the baseline and the clock
     import python_calamine  # noqa: F401
     import fastexcel  # noqa: F401
     import pyarrow.csv  # noqa: F401
@@ -99,7 +99,7 @@ def main() -> None:
 
     from synthetic_exports import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, write_large_csv, \
         write_large_xlsx
-    from metrics.template import build_template
+    from metrics.outputs.template import build_template
 
     long_values = 20_000 if arguments.small else 499_000
     export_rows = 20_000 if arguments.small else 500_000

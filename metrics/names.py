@@ -50,7 +50,7 @@ def _is_name(word: str) -> bool:
 def _mask_identities(text: str) -> str:
     if not _IDENTITY.search(text):
         return text
-    from metrics.exports.common import mask_id, mask_name  # the previews' masks; the readers load only when needed
+    from metrics.intake.exports.common import mask_id, mask_name  # the previews' masks; the readers load only when needed
 
     text = _NAME_LABEL.sub(lambda found: found.group(1) + mask_name(found.group(2)), text)
     pieces: list[str] = []

@@ -246,7 +246,7 @@ _FIELD_TEXTS = (("code", "代碼", TextKind.LINE), ("name", "名稱", TextKind.L
 
 
 def plan_text_problems(plan) -> list[Problem]:
-    """Every text of a plan (metrics.plan.Plan) that holds a character the store does not keep, each named as
+    """Every text of a plan (metrics.plans.plan.Plan) that holds a character the store does not keep, each named as
     「指標 3 的名稱（name）」 so that it can be found in the plan file or on the plan page."""
     texts: list[tuple[str, TextKind, str]] = []
 

@@ -3,8 +3,8 @@ where each number came from, and the 落後原因 / 改進措施 recorded for th
 
 import streamlit as st
 
-from metrics.charts import series_figure
-from metrics.presentation import (achievement_text, formula_text, indicator_series, provenance_table,
+from metrics.outputs.charts import series_figure
+from metrics.outputs.presentation import (achievement_text, formula_text, indicator_series, provenance_table,
                                   weight_text)
 from ui import links
 from ui.gauges import CHART_CONFIG, over_time, score_chart

@@ -4,10 +4,10 @@ confirm button, the problems of a refused file, and the upload history with undo
 
 import streamlit as st
 
-from metrics.presentation import frame_months, preview_summary, preview_table
-from metrics.accounts import Action
+from metrics.outputs.presentation import frame_months, preview_summary, preview_table
+from metrics.services.accounts import Action
 from metrics.intake.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
-from metrics.locks import locked_previews
+from metrics.services.locks import locked_previews
 from metrics.intake.selection import distinct_files, files_without_problems, repeated_text
 from ui.auth import refusal
 from ui.layout import reading, start_page

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics.errors import KpiError
-from metrics.presentation import behind_without_reason, report_heading, report_rows
+from metrics.outputs.presentation import behind_without_reason, report_heading, report_rows
 from ui.layout import start_page
 from ui.widgets import escape_markdown
 from ui.report import downloads, show_table

@@ -3,7 +3,7 @@ version, and next year's plan drafted from the last one. Nothing here changes a 
 
 import streamlit as st
 
-from metrics.accounts import Action
+from metrics.services.accounts import Action
 from ui import plans
 from ui.auth import refusal
 from ui.layout import start_page

@@ -25,11 +25,11 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
-from metrics.catalogue import SAMPLE_PLANS_DIRECTORY, Catalogue, load_catalogue  # noqa: E402
-from metrics.figures import Figures  # noqa: E402
-from metrics.formulas import format_number  # noqa: E402
-from metrics.plan import Indicator, Plan  # noqa: E402
-from metrics.template import build_template  # noqa: E402
+from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY, Catalogue, load_catalogue  # noqa: E402
+from metrics.evaluation.figures import Figures  # noqa: E402
+from metrics.plans.formulas import format_number  # noqa: E402
+from metrics.plans.plan import Indicator, Plan  # noqa: E402
+from metrics.outputs.template import build_template  # noqa: E402
 
 YEAR = 112
 UNIT = "政風處"

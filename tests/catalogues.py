@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from metrics.catalogue import SAMPLE_PLANS_DIRECTORY, load_catalogue
+from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY, load_catalogue
 
 FIXTURE_PLANS = Path(__file__).resolve().parent / "fixture_plans"
 GOLDEN_PLANS = Path(__file__).resolve().parent / "golden_plans"  # plans/ as of the 政風處 112 golden numbers

@@ -9,8 +9,8 @@ import os
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from metrics.accounts import load_roles
-from metrics.catalogue import plans_directory
+from metrics.services.accounts import load_roles
+from metrics.plans.catalogue import plans_directory
 from metrics.services import Services, command_line
 from metrics.store import Store
 
@@ -35,7 +35,7 @@ def make_account(url: str | None = None, username: str = "tester", *, roles=EVER
 
 
 def load_catalogue_units():
-    from metrics.catalogue import load_catalogue
+    from metrics.plans.catalogue import load_catalogue
 
     return load_catalogue(plans_directory()).units.units
 

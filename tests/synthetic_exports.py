@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape
 
-from metrics.exports.common import column_letter
+from metrics.intake.exports.common import column_letter
 
 DOCUMENT_LOG_HEADER = ["文號", "收發別", "收文日期", "發文日期", "創稿日期", "交換方式", "簽核方式", "密等", "主旨",
                        "承辦人"]

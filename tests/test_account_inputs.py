@@ -19,10 +19,10 @@ import pytest
 from argon2 import PasswordHasher
 
 from catalogues import FIXTURE_PLANS
-from metrics.accounts import DISPLAY_NAME_MAX, Account, Action, load_roles
-from metrics.catalogue import load_catalogue
-from metrics.inputs import EMAIL_MAX, check_integer
-from metrics.planning import seed_store
+from metrics.services.accounts import DISPLAY_NAME_MAX, Account, Action, load_roles
+from metrics.plans.catalogue import load_catalogue
+from metrics.services.inputs import EMAIL_MAX, check_integer
+from metrics.plans.planning import seed_store
 from metrics.services import Actor, Services, command_line
 from metrics.store import Outcome, Store
 from refusals import refused, written
@@ -244,13 +244,13 @@ TYPES = [
     pytest.param(lambda services: services.save_plan(SYSTEM, FILES, FILES.plan(112, UNIT), note=None),
                  "（項目：修改說明）：「None」不是文字。", id="save_plan note None"),
     pytest.param(lambda services: services.save_plan(SYSTEM, FILES, "plan"),
-                 "（項目：計畫）：應為一份計畫（metrics.plan.Plan），收到的是 str。", id="save_plan a text for the plan"),
+                 "（項目：計畫）：應為一份計畫（metrics.plans.plan.Plan），收到的是 str。", id="save_plan a text for the plan"),
     pytest.param(lambda services: services.upload(SYSTEM, "月報.csv"),
                  "（項目：上傳檔案）：應為檔案的清單，收到的是 str。", id="upload a text"),
     pytest.param(lambda services: services.upload(SYSTEM, [(pd.DataFrame(), "月報.csv", "not bytes")]),
                  "（項目：上傳檔案第 1 個）：應為（讀出的數字表、檔名、檔案內容）。", id="upload text for bytes"),
     pytest.param(lambda services: services.can(SYSTEM, "upload"),
-                 "（項目：動作）：應為一個動作（metrics.accounts.Action），收到的是 str。", id="can a text for the action"),
+                 "（項目：動作）：應為一個動作（metrics.services.accounts.Action），收到的是 str。", id="can a text for the action"),
     pytest.param(lambda services: services.can(SYSTEM, Action.UPLOAD, unit=3), "（項目：單位）：「3」不是文字。",
                  id="can unit a number"),
 ]

@@ -16,8 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from catalogues import GOLDEN_PLANS
-from metrics.catalogue import SAMPLE_PLANS_DIRECTORY
-from metrics.report import build_audit_report
+from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY
+from metrics.outputs.report import build_audit_report
 from metrics.services import command_line
 from metrics.store import Store
 from signing import PASSWORD, make_account, services, sign_in
@@ -47,7 +47,7 @@ def database(tmp_path, monkeypatch) -> str:
 
 def stored(url: str, unit: str) -> None:
     """A batch of `unit`'s figures, uploaded from the command line."""
-    from metrics.catalogue import load_catalogue, plans_directory
+    from metrics.plans.catalogue import load_catalogue, plans_directory
     from metrics.intake.monthly import read_upload
 
     data = long_csv(unit)
@@ -290,8 +290,8 @@ def test_single_sign_on_is_matched_to_an_account_by_email(database, monkeypatch,
 def test_a_note_sent_after_the_login_ended_is_kept_until_the_person_logs_in_again(database):
     import datetime as dt
 
-    from metrics.accounts import load_roles
-    from metrics.catalogue import plans_directory
+    from metrics.services.accounts import load_roles
+    from metrics.plans.catalogue import plans_directory
     from metrics.services import Services
 
     reporter = {"username": "chou", "roles": ("reporter",), "units": ("政風處",), "display_name": "周填報"}
@@ -317,7 +317,7 @@ def test_a_note_sent_after_the_login_ended_is_kept_until_the_person_logs_in_agai
 
 
 def test_the_audit_page_and_its_export_name_sources_columns_and_fields_as_users_do(database):
-    from metrics.catalogue import load_catalogue, plans_directory
+    from metrics.plans.catalogue import load_catalogue, plans_directory
     from metrics.intake.monthly import read_upload
 
     writer = services(database)
@@ -325,7 +325,7 @@ def test_the_audit_page_and_its_export_name_sources_columns_and_fields_as_users_
     corrected = long_csv("政風處", value=12)
     writer.upload(command_line("tests"), [(read_upload(corrected, "更正.csv", load_catalogue(plans_directory())),
                                            "更正.csv", corrected)])
-    from metrics.planning import seed_store
+    from metrics.plans.planning import seed_store
 
     seed_store(Store(database), load_catalogue(plans_directory()))  # as the app does: a mapping needs the plan
     writer.save_mapping(command_line("tests"), "document_log", "0123456789abcdef", {"kind": "收發文別", "sign": None},
@@ -368,8 +368,8 @@ def test_the_audit_period_is_typed_in_roc_dates(database, since, until, shown):
 
 
 def test_the_account_forms_take_no_more_than_the_core_accepts(database):
-    from metrics.accounts import DISPLAY_NAME_MAX, USERNAME_MAX
-    from metrics.inputs import EMAIL_MAX
+    from metrics.services.accounts import DISPLAY_NAME_MAX, USERNAME_MAX
+    from metrics.services.inputs import EMAIL_MAX
 
     # An account named before the limit: shown whole so that it can be shortened; saving it says so.
     Store(database).add_account("old", display_name="舊" * 60, email="", roles=["viewer"], units=[],

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from metrics import audit_chain
-from metrics.audit_chain import GENESIS, BreakKind
+from metrics.store import audit_chain
+from metrics.store.audit_chain import GENESIS, BreakKind
 from metrics.errors import StoreError
 from metrics.store import SCHEMA_VERSION, AuditEntry, Outcome, Store
 
@@ -353,7 +353,7 @@ def test_two_writers_at_once_keep_one_linear_chain(store_url: str) -> None:
 # ---- backups and copies carry the chain ----
 
 def test_a_backup_and_a_copy_carry_the_chain(store_url: str, tmp_path) -> None:
-    from metrics.transfer import copy_store, restore_backup, write_backup
+    from metrics.store.transfer import copy_store, restore_backup, write_backup
 
     with Store(store_url) as store:
         fill(store)
@@ -464,7 +464,7 @@ def test_grant_is_for_postgresql_only(tmp_path) -> None:
 def test_the_readme_shows_the_grants_migrate_runs() -> None:
     import re
 
-    from metrics.runtime_role import runtime_grants
+    from metrics.store.runtime_role import runtime_grants
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("它執行的是（`kpi` 是 schema）：", 1)[1].split("```sql", 1)[1].split("```", 1)[0]

@@ -21,18 +21,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics import cli, transfer
-from metrics.accounts import load_roles
-from metrics.audit_chain import GENESIS, row_hash
+from metrics import cli
+from metrics.store import transfer
+from metrics.services.accounts import load_roles
+from metrics.store.audit_chain import GENESIS, row_hash
 from catalogues import GOLDEN_PLANS
-from metrics.catalogue import load_catalogue
+from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused
-from metrics.figures import TIDY_COLUMNS
-from metrics.planning import seed_store
+from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.plans.planning import seed_store
 from metrics.services import Services, command_line
-from metrics.services_cycle import cycle_in_force
+from metrics.services.review import cycle_in_force
 from metrics.store import TRANSFER_TABLES, Store
-from metrics.transfer import (BackupCheck, Verified, backup_key, check_backup, restore_backup,
+from metrics.store.transfer import (BackupCheck, Verified, backup_key, check_backup, restore_backup,
                               write_backup)
 
 KEY = b"a-test-key-of-32-characters-long"

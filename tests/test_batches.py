@@ -7,7 +7,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from metrics.batches import UndoEffect, undo_effects
+from metrics.outputs.batches import UndoEffect, undo_effects
 
 
 def values(rows) -> pd.DataFrame:

@@ -12,8 +12,8 @@ import pytest
 
 from catalogues import CATALOGUE, FIXTURE_PLANS, GOLDEN_PLANS, PLAN_112, SAMPLE_CATALOGUE
 from metrics import cli
-from metrics.catalogue import load_catalogue, parse_plan, plan_document
-from metrics.kinds import KINDS
+from metrics.plans.catalogue import load_catalogue, parse_plan, plan_document
+from metrics.plans.kinds import KINDS
 from metrics.errors import PlanError, PlanNotFound
 
 # ---- what ships ----
@@ -237,7 +237,7 @@ def test_a_common_indicators_upper_bound_is_kept_through_its_document_and_cannot
 
 
 def test_the_sample_plans_go_only_on_the_catalogue_they_were_written_for(monkeypatch):
-    from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, sample_plans_for
+    from metrics.plans.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, sample_plans_for
 
     monkeypatch.delenv("KPI_SAMPLE_PLANS_BASE")
     assert sample_plans_for(PLANS_DIRECTORY) == SAMPLE_PLANS_DIRECTORY

@@ -1,15 +1,15 @@
-"""The Plotly figure builders (metrics/charts.py), checked on the figure objects, without a browser."""
+"""The Plotly figure builders (metrics/outputs/charts.py), checked on the figure objects, without a browser."""
 
 import math
 from fractions import Fraction
 
 import pytest
 
-from metrics.charts import BAND_COLOURS, STATUS_COLOURS, axis_maximum, gauge_figure, series_figure
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.outputs.charts import BAND_COLOURS, STATUS_COLOURS, axis_maximum, gauge_figure, series_figure
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from catalogues import PLAN_112
-from metrics.presentation import indicator_series
+from metrics.outputs.presentation import indicator_series
 
 
 def result_of(values, month, indicator_id, **options):

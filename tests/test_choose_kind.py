@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from catalogues import CATALOGUE
-from metrics.cli import mapping_help
+from metrics.cli.evaluate import mapping_help
 from metrics.errors import InputError
-from metrics.exports import MappingNeeded
+from metrics.intake.exports import MappingNeeded
 from metrics.intake.sources import (KIND_NAMES, REMEMBERED_NOTE, Attempt, KindNeeded, attempt, kind_problems,
                              mapping_choices, read_any, remember_mapping, remembered_mapping, with_remembered)
 from metrics.store import Store

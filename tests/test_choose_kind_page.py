@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from markup import seen
-from metrics.exports import SOURCES
+from metrics.intake.exports import SOURCES
 from test_choose_kind import FILES, HEADERS, SAMPLES, cp950_csv, xlsx
 from test_pages import open_app, stored_values, texts, upload
 from test_choose_kind import CASE_HEADERS, CASE_ROWS, DOCUMENT_HEADERS, DOCUMENT_ROWS

@@ -1,4 +1,4 @@
-"""The column-wise CSV reader (metrics.columnar) gives exactly the row-by-row reader's frame, and declines
+"""The column-wise CSV reader (metrics.intake.columnar) gives exactly the row-by-row reader's frame, and declines
 (so the row-by-row reader names the problem) for every file that reader would refuse."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalogues import SIDE_BY_SIDE
-from metrics import columnar
+from metrics.intake import columnar
 from metrics.intake import monthly
 from metrics.errors import InputError
 

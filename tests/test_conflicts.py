@@ -8,9 +8,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from metrics.conflicts import (FilesConflict, choose_file, conflict_table, file_headers, find_conflicts, resolve,
+from metrics.intake.conflicts import (FilesConflict, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 
 NAMES = {"warning_cases": "預警案件數", "procurement_audits": "採購稽核案件數"}
 

@@ -140,7 +140,7 @@ def test_a_link_to_another_unit_keeps_the_county_pages_month(county):
 
 def test_a_chosen_row_opens_that_unit_at_the_pages_year_and_month():
     from test_county import CATALOGUE, tidy
-    from metrics.county import county_view
+    from metrics.evaluation.county import county_view
     from ui.county import OVERVIEW, target_of
 
     view = county_view(CATALOGUE, tidy(), 112, 3)  # ranked 甲處, 丙處, 乙處

@@ -10,9 +10,9 @@ from fractions import Fraction
 import pytest
 
 from catalogues import FIXTURE_PLANS
-from metrics.accounts import load_roles
-from metrics.catalogue import PLANS_DIRECTORY
-from metrics.cycle import Light, load_cycle
+from metrics.services.accounts import load_roles
+from metrics.plans.catalogue import PLANS_DIRECTORY
+from metrics.plans.cycle import Light, load_cycle
 from metrics.errors import PlanError
 
 ROLES = load_roles(FIXTURE_PLANS)

@@ -5,9 +5,9 @@ from fractions import Fraction
 import pytest
 
 from metrics.errors import InputError
-from metrics.evaluation import evaluate, json_number, parse_target
-from metrics.formulas import round_half_up
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate, json_number, parse_target
+from metrics.plans.formulas import round_half_up
+from metrics.evaluation.figures import Figures
 from catalogues import PLAN_112
 
 F = Fraction

@@ -6,7 +6,7 @@ import pytest
 
 from catalogues import PLAN_112
 from metrics.errors import InputError
-from metrics.exports import ExportOptions, read_export
+from metrics.intake.exports import ExportOptions, read_export
 from synthetic_exports import csv_bytes, xlsx_bytes
 
 HEADER = ["案號", "案件類別", "案由", "陳情人", "辦理日期", "結案日期"]

@@ -8,8 +8,8 @@ import pytest
 
 from catalogues import PLAN_112
 from metrics.errors import InputError
-from metrics.exports import ExportOptions, read_export
-from metrics.exports.common import period_in_titles
+from metrics.intake.exports import ExportOptions, read_export
+from metrics.intake.exports.common import period_in_titles
 from synthetic_exports import csv_bytes, xlsx_bytes
 
 TITLES = [["新竹縣政府政風處 112年度歲出預算執行表"], ["112年1月至10月", None, None, None, None, None, "單位：元"]]

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from catalogues import PLAN_112
-from metrics.exports import ExportOptions, read_export
-from metrics.exports.common import LeftOut, left_out_rows
+from metrics.intake.exports import ExportOptions, read_export
+from metrics.intake.exports.common import LeftOut, left_out_rows
 from synthetic_exports import xlsx_bytes
 from test_exports_case_log import CASES, HEADER as CASE_HEADER
 from test_exports_document_log import HEADER as DOCUMENT_HEADER, ROWS as DOCUMENTS, TITLES as DOCUMENT_TITLES

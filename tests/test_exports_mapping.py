@@ -6,7 +6,7 @@ import pytest
 
 from catalogues import CATALOGUE, PLAN_112
 from metrics.errors import InputError
-from metrics.exports import SOURCES, MappingNeeded, detect_source, mapping_signature, read_export
+from metrics.intake.exports import SOURCES, MappingNeeded, detect_source, mapping_signature, read_export
 from synthetic_exports import csv_bytes, xlsx_bytes
 
 
@@ -145,7 +145,7 @@ def test_a_date_column_shared_by_every_kind_of_letter_is_recognized(date_header:
     ("roster", ["人員類別"], "到職年月日", "start"),
 ])
 def test_date_header_variants(source: str, others: list[str], date_header: str, column: str) -> None:
-    from metrics.exports.detect import resolve
+    from metrics.intake.exports.detect import resolve
 
     resolution = resolve(SOURCES[source], dict(enumerate([date_header, *others])))
     assert resolution.columns[column] == 0
@@ -184,7 +184,7 @@ WRONGLY_MATCHED = [["文號", "類別", "方向", "發文日期", "交換方式"
 
 
 def test_a_refused_export_carries_its_mapping_question() -> None:
-    from metrics.exports.common import ExportRefused
+    from metrics.intake.exports.common import ExportRefused
 
     with pytest.raises(ExportRefused) as caught:
         read_export(xlsx_bytes(WRONGLY_MATCHED), "公文.xlsx", PLAN_112)
@@ -196,7 +196,7 @@ def test_a_refused_export_carries_its_mapping_question() -> None:
 
 
 def test_a_saved_mapping_is_applied_to_an_export_that_was_refused(tmp_path) -> None:
-    from metrics.exports.common import ExportRefused
+    from metrics.intake.exports.common import ExportRefused
     from metrics.intake.sources import read_any, remember_mapping
     from metrics.store import Store
 

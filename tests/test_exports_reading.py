@@ -16,8 +16,8 @@ import pytest
 
 from catalogues import PLAN_112
 from metrics.errors import InputError
-from metrics.exports import read_export
-from metrics.exports.common import DATE_BLANK, DATE_INVALID, CodedColumn, ColumnSpec, parse_date_column
+from metrics.intake.exports import read_export
+from metrics.intake.exports.common import DATE_BLANK, DATE_INVALID, CodedColumn, ColumnSpec, parse_date_column
 from synthetic_exports import (
     DOCUMENT_LOG_HEADER,
     csv_bytes,

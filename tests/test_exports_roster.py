@@ -8,7 +8,7 @@ import pytest
 
 from catalogues import PLAN_112
 from metrics.errors import InputError
-from metrics.exports import ExportOptions, read_export
+from metrics.intake.exports import ExportOptions, read_export
 from synthetic_exports import csv_bytes, xlsx_bytes
 
 HEADER = ["姓名", "身分證字號", "人員類別", "到職日期", "離職日期", "客語認證級別", "客語認證通過日期"]

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from catalogues import PLAN_112
-from metrics.formulas import (
+from metrics.plans.formulas import (
     NO_DATA,
     NOT_APPLICABLE,
     Term,

@@ -18,12 +18,12 @@ import hostile_corpus as corpus
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake import safety
 from metrics.errors import InputError
-from metrics.exports import read_export
+from metrics.intake.exports import read_export
 from metrics.intake.monthly import read_upload
 from metrics.intake import sheet_xml
 from metrics.intake.safety import EXPORT_SHEET_CELLS, TEMPLATE_SHEET_CELLS
 from metrics.intake.sources import read_any
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELD = PLAN_112.fields[0].code
@@ -188,7 +188,7 @@ def test_the_app_accepts_uploads_as_large_as_the_largest_kind():
     largest = max(safety.TEMPLATE_MAX_BYTES, safety.EXPORT_MAX_BYTES)
     assert config["server"]["maxUploadSize"] * 1024 * 1024 >= largest
     from metrics.intake import sources
-    from metrics.exports.common import DEFAULT_MAX_BYTES
+    from metrics.intake.exports.common import DEFAULT_MAX_BYTES
 
     assert sources.TEMPLATE_MAX_BYTES == safety.TEMPLATE_MAX_BYTES
     assert sources.EXPORT_MAX_BYTES == DEFAULT_MAX_BYTES == safety.EXPORT_MAX_BYTES

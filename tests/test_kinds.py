@@ -1,14 +1,14 @@
-"""A kind of indicator is one registered object (metrics.kinds): no other module decides by a kind's name."""
+"""A kind of indicator is one registered object (metrics.plans.kinds): no other module decides by a kind's name."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-from metrics.kinds import KINDS
+from metrics.plans.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
-REGISTRY = {ROOT / "metrics" / "kinds.py", ROOT / "metrics" / "formulas.py"}
+REGISTRY = {ROOT / "metrics" / "plans" / "kinds.py", ROOT / "metrics" / "plans" / "formulas.py"}
 SOURCES = sorted(path for folder in ("metrics", "ui", "pages", "sample_data") for path in (ROOT / folder).rglob("*.py")
                  if path not in REGISTRY) + [ROOT / "dashboard.py"]
 NAMES = "|".join(re.escape(key) for key in KINDS)
@@ -22,7 +22,7 @@ FORBIDDEN = {
 
 def test_the_scan_sees_the_sources():
     assert len(SOURCES) > 30
-    assert ROOT / "metrics" / "presentation.py" in SOURCES and ROOT / "ui" / "plans.py" in SOURCES
+    assert ROOT / "metrics" / "outputs" / "presentation.py" in SOURCES and ROOT / "ui" / "plans.py" in SOURCES
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda path: str(path.relative_to(ROOT)))

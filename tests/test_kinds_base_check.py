@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from metrics import cli
-from metrics.figures import Figures, empty_tidy_frame
+from metrics.evaluation.figures import Figures, empty_tidy_frame
 from metrics.store import Store
 from markup import seen
 from test_kinds_evaluation import PLAN

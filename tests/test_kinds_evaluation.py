@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from metrics.catalogue import load_catalogue
-from metrics.evaluation import BEHIND, MET, ON_TRACK, evaluate, evaluate_indicator, pace_score
-from metrics.figures import Figures
-from metrics.formulas import NO_DATA, NOT_APPLICABLE
-from metrics.kinds import Direction
-from metrics.presentation import formula_text
+from metrics.plans.catalogue import load_catalogue
+from metrics.evaluation.core import BEHIND, MET, ON_TRACK, evaluate, evaluate_indicator, pace_score
+from metrics.evaluation.figures import Figures
+from metrics.plans.formulas import NO_DATA, NOT_APPLICABLE
+from metrics.plans.kinds import Direction
+from metrics.outputs.presentation import formula_text
 
 KINDS_PLANS = Path(__file__).resolve().parent / "fixture_kinds"
 CATALOGUE = load_catalogue(KINDS_PLANS)
@@ -244,7 +244,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 def half_up(value: F, places: int) -> F:
-    """Round half up, written independently of metrics.formulas: shift, add ½, take the whole part."""
+    """Round half up, written independently of metrics.plans.formulas: shift, add ½, take the whole part."""
     shifted = value * 10**places + F(1, 2)
     return F(shifted.numerator // shifted.denominator, 10**places)
 
@@ -286,7 +286,7 @@ def test_an_accruing_ceiling_follows_the_spec(deaths, target):
 
 
 def test_a_ceilings_gauge_is_green_below_the_target_and_red_above():
-    from metrics.charts import gauge_figure
+    from metrics.outputs.charts import gauge_figure
 
     found = result("1", 3, deaths=months(3, 2, 2))  # pace 6, ceiling 24
     steps = gauge_figure(found).data[0].gauge.steps
@@ -297,8 +297,8 @@ def test_a_ceilings_gauge_is_green_below_the_target_and_red_above():
 
 
 def test_a_ceiling_reads_as_one_wherever_its_target_is_shown():
-    from metrics.charts import gauge_title
-    from metrics.presentation import gauge_lines, report_rows
+    from metrics.outputs.charts import gauge_title
+    from metrics.outputs.presentation import gauge_lines, report_rows
 
     fields = {"days_spent": months(101), "cases_closed": months(20)}
     found = result("2", 1, **fields)

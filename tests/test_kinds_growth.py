@@ -10,10 +10,10 @@ from fractions import Fraction as F
 import pandas as pd
 import pytest
 
-from metrics.evaluation import BEHIND, MET, evaluate, evaluate_indicator
-from metrics.figures import Figures
-from metrics.formulas import NO_DATA, NOT_APPLICABLE
-from metrics.presentation import formula_text, gauge_lines
+from metrics.evaluation.core import BEHIND, MET, evaluate, evaluate_indicator
+from metrics.evaluation.figures import Figures
+from metrics.plans.formulas import NO_DATA, NOT_APPLICABLE
+from metrics.outputs.presentation import formula_text, gauge_lines
 from test_kinds_evaluation import PLAN, months
 
 STORE_NOTE = "基準：113 年同期觀光人次 {} 人次（資料庫）"
@@ -119,7 +119,7 @@ def test_the_base_year_comes_from_the_same_frame_for_the_same_unit():
 
 
 def test_the_what_if_editor_takes_a_growth_target_of_0_or_less_and_refuses_it_elsewhere():
-    from metrics.presentation import read_targets_table, targets_table
+    from metrics.outputs.presentation import read_targets_table, targets_table
 
     table = targets_table(PLAN)
     table.loc[table["指標"] == "11", "模擬目標值"] = -15.0
@@ -168,7 +168,7 @@ def test_growth_of_a_stock_follows_the_spec(stations, target):
 
 
 def test_a_gauge_makes_room_below_0_for_a_fall():
-    from metrics.charts import gauge_figure
+    from metrics.outputs.charts import gauge_figure
 
     found = result("11", 6, {"accidents": {6: 480}})  # −20 % against a ceiling of −10 %
     gauge = gauge_figure(found).data[0].gauge

@@ -9,13 +9,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from metrics.charts import gauge_figure
+from metrics.outputs.charts import gauge_figure
 from metrics.errors import InputError
-from metrics.evaluation import BEHIND, MET, ON_TRACK, evaluate
-from metrics.formulas import NO_DATA
-from metrics.presentation import formula_text
-from metrics.template import FIRST_FIELD_ROW, HELP_COLUMN, SHEET_NAME, build_template
-from metrics.validation import validate
+from metrics.evaluation.core import BEHIND, MET, ON_TRACK, evaluate
+from metrics.plans.formulas import NO_DATA
+from metrics.outputs.presentation import formula_text
+from metrics.outputs.template import FIRST_FIELD_ROW, HELP_COLUMN, SHEET_NAME, build_template
+from metrics.intake.validation import validate
 from test_kinds_evaluation import PLAN, figures, result
 
 NEXT_1 = "下一階段：完成專業規劃委託服務（預定 3 月）"

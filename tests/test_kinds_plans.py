@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from metrics import cli
-from metrics.catalogue import load_catalogue, parse_plan, plan_document
+from metrics.plans.catalogue import load_catalogue, parse_plan, plan_document
 from metrics.errors import PlanError
 from test_catalogue import broken_copy
 
@@ -64,8 +64,8 @@ def test_a_plan_with_every_new_key_survives_export_and_import():
 def test_a_new_version_says_when_the_direction_scale_or_places_changed():
     from dataclasses import replace
 
-    from metrics.kinds import Direction
-    from metrics.planning import plan_changes
+    from metrics.plans.kinds import Direction
+    from metrics.plans.planning import plan_changes
 
     plan = load_catalogue(KINDS_PLANS).plan(114, "丁處")
     edited = replace(plan, indicators=tuple(
@@ -146,7 +146,7 @@ def test_every_mistake_names_the_file_the_key_and_the_line(case, tmp_path):
 def test_a_new_version_says_when_stages_or_the_base_changed():
     from dataclasses import replace
 
-    from metrics.planning import plan_changes
+    from metrics.plans.planning import plan_changes
 
     plan = load_catalogue(KINDS_PLANS).plan(114, "丁處")
     edited = replace(plan, indicators=tuple(

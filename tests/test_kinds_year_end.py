@@ -7,8 +7,8 @@ from fractions import Fraction as F
 
 import pytest
 
-from metrics.evaluation import BEHIND, MET, ON_TRACK
-from metrics.presentation import gauge_lines
+from metrics.evaluation.core import BEHIND, MET, ON_TRACK
+from metrics.outputs.presentation import gauge_lines
 from test_kinds_evaluation import figures, months, result
 
 TWELVE_ONES = months(*[1] * 12)
@@ -42,7 +42,7 @@ def test_the_detail_page_says_未達標_for_a_ceiling_missed_in_december(tmp_pat
 
     import pandas as pd
 
-    from metrics.figures import empty_tidy_frame
+    from metrics.evaluation.figures import empty_tidy_frame
     from metrics.store import Store
     from test_county_page import open_page
     from test_kinds_evaluation import KINDS_PLANS

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.locks import locked_previews
+from metrics.services.locks import locked_previews
 from test_review import OTHER, OWN, ROLES, SYSTEM, approved, review, tidy  # noqa: F401 (fixtures)
 
 # (what, the months uploaded with their 案件數, the unit) → the months the warning names, or None

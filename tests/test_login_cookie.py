@@ -21,7 +21,7 @@ from streamlit.runtime.context import ContextProxy
 from streamlit.testing.v1 import AppTest
 
 from markup import seen
-from metrics.parsing import TAIWAN, format_taiwan_time
+from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.services import command_line
 from metrics.store import Store, login_sessions_table
 from signing import PASSWORD, make_account, services, token

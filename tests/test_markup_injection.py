@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from catalogues import CATALOGUE
 from markup import seen
-from metrics.planning import seed_store, stored_catalogue
+from metrics.plans.planning import seed_store, stored_catalogue
 from metrics.errors import KpiError
 from metrics.intake.monthly import read_upload
 from metrics.store import Store
@@ -231,7 +231,7 @@ def test_the_report_table_escapes_every_value():
 def test_a_gauge_title_shows_an_indicator_name_as_text():
     from types import SimpleNamespace
 
-    from metrics.charts import gauge_title
+    from metrics.outputs.charts import gauge_title
 
     result = SimpleNamespace(indicator=SimpleNamespace(id="1", short_name='<a href="http://evil.example">點我</a>'),
                              target=1, target_text="1 案", status_label="落後",

@@ -4,7 +4,7 @@ in a caption; a note saved before the limit existed is shown whole, pointed out,
 from __future__ import annotations
 
 
-from metrics.notes import NOTE_LIMIT
+from metrics.outputs.notes import NOTE_LIMIT
 from metrics.store import Store
 from test_pages import open_app, store_sample, texts
 from markup import seen

@@ -15,12 +15,12 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake.monthly import read_upload
 from metrics.store import Store
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 from signing import sign_in
 from markup import seen
 
@@ -334,7 +334,7 @@ def test_scenarios_save_load_delete(database):
 
 
 def test_what_if_exports():
-    from metrics.presentation import scenario_payload
+    from metrics.outputs.presentation import scenario_payload
     from ui.whatif import export_json, export_workbook
 
     figures = Figures.from_mapping(PLAN_112, {"procurement_audits": {12: 134}})
@@ -468,7 +468,7 @@ def test_an_export_needing_a_mapping_shows_a_form_and_is_remembered(database):
     next(button for button in app.button if button.label == "儲存欄位對應並重新讀取").click().run()
     assert not app.exception
 
-    from metrics.exports import MappingNeeded
+    from metrics.intake.exports import MappingNeeded
     from metrics.intake.sources import read_any
 
     with pytest.raises(MappingNeeded) as caught:
@@ -512,7 +512,7 @@ def test_an_unrecognizable_file_is_explained_in_plain_words_and_its_kind_asked(d
 
 
 def test_a_remembered_mapping_can_be_changed(database):
-    from metrics.exports import MappingNeeded
+    from metrics.intake.exports import MappingNeeded
     from metrics.intake.sources import read_any, remember_mapping
 
     odd = export_bytes(kind_header="方向", kind="csv")

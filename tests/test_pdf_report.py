@@ -1,4 +1,4 @@
-"""The PDF report (metrics/pdf_report.py): one A4 landscape page per unit and month, in Chinese, with the gauges.
+"""The PDF report (metrics/outputs/pdf_report.py): one A4 landscape page per unit and month, in Chinese, with the gauges.
 
 One report of two pages (政風處 112, as of June and as of December) is drawn once for the module; the other tests
 need no browser."""
@@ -17,12 +17,12 @@ import pytest
 from pypdf import PdfReader
 
 from metrics import cli
-from metrics import pdf_report
+from metrics.outputs import pdf_report
 from catalogues import SAMPLE_CATALOGUE
 from metrics.errors import RenderingUnavailable
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
-from metrics.pdf_report import TRUNCATED, build_pdf, find_browser, find_font, report_page
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
+from metrics.outputs.pdf_report import TRUNCATED, build_pdf, find_browser, find_font, report_page
 from metrics.intake.monthly import read_upload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,7 +178,7 @@ def test_gauges_stay_on_two_rows(count: int, columns: int) -> None:
 
 def test_the_gauge_sheet_places_each_gauge_in_its_cell() -> None:
     from catalogues import PLAN_112
-    from metrics.charts import gauge_figure
+    from metrics.outputs.charts import gauge_figure
 
     evaluation = evaluate(Figures.from_mapping(PLAN_112, {"warning_cases": {1: 1}}), 1)  # 1 has a value, 2… none
     figures = [gauge_figure(result, height=250) for result in evaluation.results]

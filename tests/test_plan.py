@@ -8,10 +8,10 @@ import pytest
 
 from catalogues import PLAN_112
 from metrics.errors import PlanError
-from metrics.formulas import GAP_RULES
-from metrics.kinds import KINDS
-from metrics.formulas import Term
-from metrics.plan import Aggregation, Quantity, build_plan
+from metrics.plans.formulas import GAP_RULES
+from metrics.plans.kinds import KINDS
+from metrics.plans.formulas import Term
+from metrics.plans.plan import Aggregation, Quantity, build_plan
 
 FIELDS, GOALS, INDICATORS = PLAN_112.fields, PLAN_112.goals, PLAN_112.indicators
 

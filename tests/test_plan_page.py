@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from signing import make_account, sign_in
 
 from catalogues import CATALOGUE
-from metrics.planning import stored_catalogue
+from metrics.plans.planning import stored_catalogue
 from metrics.intake.monthly import read_upload
 from metrics.store import Store
 from ui.plans import editor_key

@@ -3,7 +3,7 @@ with the change named; a milestone's stages typed wrong are refused naming the r
 
 from __future__ import annotations
 
-from metrics.kinds import Direction
+from metrics.plans.kinds import Direction
 from metrics.store import Store
 from markup import seen
 from test_plan_page import database, edit, in_force, open_page, texts  # noqa: F401 (database is a fixture)

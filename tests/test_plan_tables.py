@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from catalogues import CATALOGUE, PLAN_112
-from metrics.planning import goals_table, indicators_table, plan_from_tables
+from metrics.plans.planning import goals_table, indicators_table, plan_from_tables
 
 
 def read(edits: dict[str, object], row: int = 0) -> tuple[object, list[str]]:

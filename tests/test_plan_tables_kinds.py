@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from metrics.catalogue import load_catalogue
-from metrics.kinds import Direction, Stage
-from metrics.planning import goals_table, indicators_table, parse_stages, plan_from_tables, stages_text
+from metrics.plans.catalogue import load_catalogue
+from metrics.plans.kinds import Direction, Stage
+from metrics.plans.planning import goals_table, indicators_table, parse_stages, plan_from_tables, stages_text
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parent / "fixture_kinds")
 PLAN = CATALOGUE.plan(114, "丁處")

@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from catalogues import FIXTURE_PLANS
-from metrics.catalogue import load_catalogue, plan_document
+from metrics.plans.catalogue import load_catalogue, plan_document
 from metrics.errors import InputError, PlanError
-from metrics.evaluation import evaluate, multi_year_points
-from metrics.figures import Figures
-from metrics.planning import file_differences, plan_version, save_plan, seed_store, stored_catalogue
+from metrics.evaluation.core import evaluate, multi_year_points
+from metrics.evaluation.figures import Figures
+from metrics.plans.planning import file_differences, plan_version, save_plan, seed_store, stored_catalogue
 from metrics.intake.monthly import read_upload
 from metrics.store import Store
 

@@ -1,4 +1,4 @@
-"""What the dashboard shows (metrics/presentation.py), against hand-written expectations."""
+"""What the dashboard shows (metrics/outputs/presentation.py), against hand-written expectations."""
 
 import datetime as dt
 import io
@@ -10,15 +10,15 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from catalogues import PLAN_112
-from metrics.presentation import (additions_table, behind_without_reason, apply_additions, comparison_changes, comparison_table, formula_text, frame_months,
+from metrics.outputs.presentation import (additions_table, behind_without_reason, apply_additions, comparison_changes, comparison_table, formula_text, frame_months,
                                   gauge_lines, history_rows, indicator_series, preview_summary, preview_table,
                                   provenance_table, ratio_parts, read_additions_table, read_targets_table,
                                   report_heading, report_rows, REPORT_HEADERS, scenario_from_payload, scenario_month,
                                   scenario_payload, targets_table, taiwan_time, weight_text)
-from metrics.report import build_report
+from metrics.outputs.report import build_report
 
 D = Decimal
 

@@ -15,10 +15,10 @@ import pytest
 from dataclasses import replace
 
 from metrics.errors import InputError
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112, SIDE_BY_SIDE
 from metrics.intake.monthly import load_grids, read_upload
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -532,7 +532,7 @@ def test_an_excel_error_value_is_named_not_read_as_blank(cell_xml, said):
     import zipfile as zip_module
     from io import BytesIO
 
-    from metrics.template import build_template
+    from metrics.outputs.template import build_template
 
     original = zip_module.ZipFile(BytesIO(build_template(PLAN_112)))
     buffer = BytesIO()
@@ -626,8 +626,8 @@ def test_problems_are_listed_in_sheet_order():
     import io
 
     import openpyxl
-    from metrics.template import build_template
-    from metrics.validation import in_sheet_order, cell_position
+    from metrics.outputs.template import build_template
+    from metrics.intake.validation import in_sheet_order, cell_position
     from metrics.errors import Problem
 
     workbook = openpyxl.load_workbook(io.BytesIO(build_template(PLAN_112)))

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics.errors import KpiError
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake.monthly import read_upload
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 
 FUZZ = settings(max_examples=34, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 
 from catalogues import PLAN_112
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
-from metrics.report import COLUMNS, Quantity, build_report, formula_like, report_values
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
+from metrics.outputs.report import COLUMNS, Quantity, build_report, formula_like, report_values
 
 HEADERS = ["策略目標", "績效指標", "權重", "目標值", "實際值", "達成率", "狀態", "差距", "年底預估", "落後原因", "改進措施"]
 TITLE = "新竹縣政府政風處 112 年度施政計畫績效指標執行情形"

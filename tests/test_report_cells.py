@@ -13,10 +13,10 @@ import openpyxl
 import pytest
 
 from catalogues import PLAN_112
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
-from metrics.notes import NOTE_LIMIT, shortened
-from metrics.report import EXCEL_TEXT_LIMIT, MAX_ROW_HEIGHT, build_report, report_values
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
+from metrics.outputs.notes import NOTE_LIMIT, shortened
+from metrics.outputs.report import EXCEL_TEXT_LIMIT, MAX_ROW_HEIGHT, build_report, report_values
 from test_report import row
 
 

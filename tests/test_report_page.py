@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics import pdf_report
+from metrics.outputs import pdf_report
 from metrics.store import Store
 from ui.report import COLUMNS, table_html
 

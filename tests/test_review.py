@@ -21,15 +21,15 @@ import pytest
 from argon2 import PasswordHasher
 
 from catalogues import FIXTURE_PLANS
-from metrics.accounts import PermissionDenied, load_roles
-from metrics.catalogue import load_catalogue
-from metrics.cycle import load_cycle
+from metrics.services.accounts import PermissionDenied, load_roles
+from metrics.plans.catalogue import load_catalogue
+from metrics.plans.cycle import load_cycle
 from metrics.errors import InputError
-from metrics.figures import TIDY_COLUMNS
-from metrics.locks import MonthLocked
-from metrics.planning import seed_store, stored_catalogue
+from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.services.locks import MonthLocked
+from metrics.plans.planning import seed_store, stored_catalogue
 from metrics.services import Actor, Services, command_line
-from metrics.services_cycle import Review
+from metrics.services.review import Review
 from metrics.store import State, Store
 
 FILES = load_catalogue(FIXTURE_PLANS)

@@ -14,10 +14,10 @@ import datetime as dt
 
 import pytest
 
-from metrics.accounts import PermissionDenied
+from metrics.services.accounts import PermissionDenied
 from metrics.errors import InputError
-from metrics.reminders import PASSWORD_VARIABLE, MailFailed
-from metrics.services_cycle import Task
+from metrics.services.reminders import PASSWORD_VARIABLE, MailFailed
+from metrics.services.review import Task
 from metrics.store import State
 from smtp_server import smtp_server
 from test_review import OTHER, OWN, PASSWORD, SYSTEM, make_review, sign_in, upload

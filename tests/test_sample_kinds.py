@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 
 from catalogues import SAMPLE_CATALOGUE
-from metrics.county import county_view
-from metrics.evaluation import evaluate
-from metrics.figures import Figures
+from metrics.evaluation.county import county_view
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import Figures
 from metrics.intake.monthly import read_upload
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "範例-工務處-113.csv"

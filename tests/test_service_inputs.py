@@ -16,12 +16,12 @@ from decimal import Decimal
 import pytest
 
 from catalogues import FIXTURE_PLANS
-from metrics.accounts import load_roles
-from metrics.catalogue import load_catalogue
+from metrics.services.accounts import load_roles
+from metrics.plans.catalogue import load_catalogue
 from metrics.errors import InputError
-from metrics.inputs import SCENARIO_NAME_MAX, SCENARIO_PAYLOAD_MAX, check_plan_year
-from metrics.planning import seed_store
-from metrics.presentation import scenario_payload
+from metrics.services.inputs import SCENARIO_NAME_MAX, SCENARIO_PAYLOAD_MAX, check_plan_year
+from metrics.plans.planning import seed_store
+from metrics.outputs.presentation import scenario_payload
 from metrics.services import Services, command_line
 from metrics.store import Outcome, Store
 from refusals import refused, written

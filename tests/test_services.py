@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from catalogues import FIXTURE_PLANS
-from metrics.accounts import Action, PermissionDenied, load_roles
-from metrics.catalogue import load_catalogue
-from metrics.conflicts import FilesConflict
+from metrics.services.accounts import Action, PermissionDenied, load_roles
+from metrics.plans.catalogue import load_catalogue
+from metrics.intake.conflicts import FilesConflict
 from metrics.errors import InputError
-from metrics.figures import TIDY_COLUMNS
-from metrics.planning import seed_store, stored_catalogue
-from metrics.services import WRONG_PASSWORD, Actor, LoginFailed, Services, command_line
+from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.services.core import WRONG_PASSWORD, Actor, LoginFailed, Services, command_line
 from metrics.store import Store
 
 FILES = load_catalogue(FIXTURE_PLANS)
@@ -148,7 +148,7 @@ def test_permission_matrix(services, role, action, where):
 
 
 def test_the_reporters_refusal_names_the_unit_as_the_issue_asks(services):
-    from metrics.catalogue import PLANS_DIRECTORY, load_units
+    from metrics.plans.catalogue import PLANS_DIRECTORY, load_units
 
     services = Services(services.store, ROLES, hasher=FAST, units=load_units(PLANS_DIRECTORY))  # the county's units
     reporter = sign_in(services, "reporter", units=("人事處",))
@@ -373,7 +373,7 @@ def test_an_administrator_cannot_disable_their_own_login(services):
 
 
 def test_a_reporter_may_not_undo_a_batch_without_a_unit_and_an_empty_upload_writes_nothing(services):
-    from metrics.accounts import allowed
+    from metrics.services.accounts import allowed
 
     reporter = sign_in(services, "reporter")
     assert not allowed(reporter.account, Action.UNDO, ROLES).allowed  # no unit named: not "any unit"

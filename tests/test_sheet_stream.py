@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from catalogues import PLAN_112
 from metrics.intake import safety
 from metrics.errors import InputError
-from metrics.exports import read_export
+from metrics.intake.exports import read_export
 from metrics.intake import extract, sheet_stream
-from metrics.exports.common import column_letter
+from metrics.intake.exports.common import column_letter
 from synthetic_exports import DOCUMENT_LOG_HEADER, DOCUMENT_LOG_TITLES, document_log_rows, write_large_xlsx
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -1,5 +1,5 @@
 """Each source has one name everywhere (issue 19: 人員名冊/人事名冊 and 案件登記簿/政風案件紀錄 named the same
-sources): the names come from metrics.exports.common.SOURCE_NAMES, and no page, message, report or document
+sources): the names come from metrics.intake.exports.common.SOURCE_NAMES, and no page, message, report or document
 uses another name for them."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from metrics.completeness import SOURCE_LABELS
-from metrics.exports import SOURCES
-from metrics.exports.common import SOURCE_NAMES
+from metrics.evaluation.completeness import SOURCE_LABELS
+from metrics.intake.exports import SOURCES
+from metrics.intake.exports.common import SOURCE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 # Other names the same sources went by; a file's own title (e.g. a roster headed 「人員名冊」) is data, not ours.

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 
 from metrics.intake import sources
 from metrics.errors import InputError
-from metrics.exports import ExportOptions, MappingNeeded
+from metrics.intake.exports import ExportOptions, MappingNeeded
 from synthetic_exports import csv_bytes, xlsx_bytes
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake.sources import (KIND_LABELS, REMEMBERED_NOTE, KindNeeded, logical_names, mapping_choices, mapping_problems,
                              mapping_reason, read_any, remember_mapping, remembered_mapping)
 from metrics.store import Store
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 
 DOC_HEADER = ["文號", "收發別", "收文日期", "發文日期", "創稿日期", "交換方式", "簽核方式", "密等", "主旨", "承辦人"]
 DOC_TITLES = [["新竹縣政府政風處 公文清單"], ["查詢期間：112/01/01-112/02/28"]]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from catalogues import CATALOGUE
 from metrics.errors import InputError, StoreError
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from metrics.store import (
     SCHEMA_VERSION,
     Store,

@@ -16,10 +16,10 @@ import openpyxl
 import pytest
 from dataclasses import replace
 
-from metrics.parsing import parse_month_header, parse_number
+from metrics.intake.parsing import parse_month_header, parse_number
 from catalogues import PLAN_112, SAMPLE_CATALOGUE, SIDE_BY_SIDE
-from metrics.plan import Aggregation, Quantity
-from metrics.template import build_template
+from metrics.plans.plan import Aggregation, Quantity
+from metrics.outputs.template import build_template
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 # A renamed unit: 交通處 was 交通旅遊處 until 114, so its 114 template says 交通旅遊處 and still reads as 交通處.

@@ -19,18 +19,18 @@ import pytest
 
 from catalogues import FIXTURE_PLANS
 from metrics import cli
-from metrics.accounts import load_roles
-from metrics.catalogue import load_catalogue, plan_document
-from metrics.county import county_multi_year, county_view
+from metrics.services.accounts import load_roles
+from metrics.plans.catalogue import load_catalogue, plan_document
+from metrics.evaluation.county import county_multi_year, county_view
 from metrics.errors import InputError, PlanError
-from metrics.evaluation import evaluate
-from metrics.figures import TIDY_COLUMNS, Figures
-from metrics.pdf_report import ReportPage, shown_page
-from metrics.planning import seed_store, stored_catalogue
-from metrics.report import build_audit_report, build_county_report, build_report, report_values
+from metrics.evaluation.core import evaluate
+from metrics.evaluation.figures import TIDY_COLUMNS, Figures
+from metrics.outputs.pdf_report import ReportPage, shown_page
+from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.outputs.report import build_audit_report, build_county_report, build_report, report_values
 from metrics.services import Services, command_line
 from metrics.store import AuditEntry, Outcome, Store
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 from metrics.texts import (UNWANTED_RANGES, TextKind, VisibleStream, clean_text, escaped, is_unwanted, terminal,
                            visible)
 
@@ -267,7 +267,7 @@ def test_rows_stored_before_the_rule_print_visibly_in_the_pdf_page(services):
 def test_rows_stored_before_the_rule_still_make_a_pdf(tmp_path):
     import pypdfium2
 
-    from metrics.pdf_report import build_pdf, report_page
+    from metrics.outputs.pdf_report import build_pdf, report_page
 
     with Store(f"sqlite:///{tmp_path / 'kpi.sqlite3'}") as store:
         seed_store(store, FILES)

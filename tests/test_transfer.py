@@ -15,15 +15,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.accounts import load_roles
+from metrics.services.accounts import load_roles
 from catalogues import GOLDEN_PLANS
-from metrics.catalogue import load_catalogue
+from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused, StoreError
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from metrics.services import Services, command_line
-from metrics.services_cycle import Review
+from metrics.services.review import Review
 from metrics.store import SCHEMA_VERSION, Store
-from metrics.transfer import copy_store, restore_backup, verify, write_backup
+from metrics.store.transfer import copy_store, restore_backup, verify, write_backup
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

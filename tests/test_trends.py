@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from catalogues import CATALOGUE, PLAN_112
-from metrics.evaluation import evaluate, pace_score
-from metrics.figures import Figures
+from metrics.evaluation.core import evaluate, pace_score
+from metrics.evaluation.figures import Figures
 from metrics.intake.monthly import read_upload
-from metrics.trends import change_text, last_month, last_year, score_series
+from metrics.evaluation.trends import change_text, last_month, last_year, score_series
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "112-full-year.csv"
 

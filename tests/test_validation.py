@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from metrics.errors import InputError, Problem
-from metrics.figures import TIDY_COLUMNS
+from metrics.evaluation.figures import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112
-from metrics.formulas import Term
-from metrics.plan import Indicator, build_plan
+from metrics.plans.formulas import Term
+from metrics.plans.plan import Indicator, build_plan
 
 FIELDS, GOALS, INDICATORS = CATALOGUE.fields, PLAN_112.goals, PLAN_112.indicators
-from metrics.validation import capped, checked_ratios, suggest_field, validate
+from metrics.intake.validation import capped, checked_ratios, suggest_field, validate
 
 
 def frame(*rows: tuple) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from catalogues import CATALOGUE, PLAN_112
 from markup import seen
-from metrics.planning import draft_plan, save_plan, stored_catalogue
+from metrics.plans.planning import draft_plan, save_plan, stored_catalogue
 from metrics.intake.monthly import read_upload
 from metrics.store import Store
 from signing import sign_in

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics.accounts import DISPLAY_NAME_MAX, USERNAME_MAX
+from metrics.services.accounts import DISPLAY_NAME_MAX, USERNAME_MAX
 from metrics.errors import InputError, KpiError
-from metrics.inputs import EMAIL_MAX
+from metrics.services.inputs import EMAIL_MAX
 from metrics.store import StoredAccount
 from ui.layout import Context, flash
 from ui.widgets import (ask_confirmation, confirmation_buttons, escape_markdown, pending_confirmation,

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from metrics.errors import KpiError
-from metrics.parsing import format_roc_date, parse_date
-from metrics.report import AUDIT_COLUMNS, audit_records, build_audit_report
+from metrics.intake.parsing import format_roc_date, parse_date
+from metrics.outputs.report import AUDIT_COLUMNS, audit_records, build_audit_report
 from metrics.store import TAIWAN, Outcome
 from ui.layout import Context
 from ui.widgets import escape_markdown

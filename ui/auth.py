@@ -21,11 +21,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.accounts import DISPLAY_NAME_MAX, USERNAME_MAX, Action, Decision, Roles, load_roles
-from metrics.catalogue import plans_directory
+from metrics.services.accounts import DISPLAY_NAME_MAX, USERNAME_MAX, Action, Decision, Roles, load_roles
+from metrics.plans.catalogue import plans_directory
 from metrics.errors import InputError, KpiError
-from metrics.inputs import EMAIL_MAX
-from metrics.parsing import TAIWAN, format_taiwan_time
+from metrics.services.inputs import EMAIL_MAX
+from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.services import Actor, LoginFailed, Services
 from ui import screen
 from ui.cycle import LANDING_KEY

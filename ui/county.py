@@ -10,13 +10,13 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from metrics.county import (STATUS_COLOURS, CountyView, comparison_frame, comparison_parts, comparison_statuses,
+from metrics.evaluation.county import (STATUS_COLOURS, CountyView, comparison_frame, comparison_parts, comparison_statuses,
                             county_multi_year, county_view, missing_frame, multi_year_frame, year_figures)
-from metrics.figures import Figures
-from metrics.evaluation import MultiYearPoints
-from metrics.formulas import format_number
-from metrics.presentation import month_label
-from metrics.report import build_county_report
+from metrics.evaluation.figures import Figures
+from metrics.evaluation.core import MultiYearPoints
+from metrics.plans.formulas import format_number
+from metrics.outputs.presentation import month_label
+from metrics.outputs.report import build_county_report
 from ui.data import Source, cached_on_source
 from ui.layout import Context
 from ui.links import period_params

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics.accounts import Action, Settings
-from metrics.catalogue import Catalogue, plans_directory
+from metrics.services.accounts import Action, Settings
+from metrics.plans.catalogue import Catalogue, plans_directory
 from metrics.errors import KpiError
 from metrics.services import Actor, Services
-from metrics.services_cycle import Review
+from metrics.services.review import Review
 from ui.data import plan_files
 from ui.widgets import escape_markdown
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics.accounts import Action
-from metrics.cycle import STEP_KEY_LABELS, CheckpointForm, checkpoint_form, form_document
+from metrics.services.accounts import Action
+from metrics.plans.cycle import STEP_KEY_LABELS, CheckpointForm, checkpoint_form, form_document
 from metrics.errors import KpiError
-from metrics.parsing import format_taiwan_time
-from metrics.services_cycle import Review
+from metrics.intake.parsing import format_taiwan_time
+from metrics.services.review import Review
 from ui.layout import Context, flash
 from ui.widgets import escape_markdown
 

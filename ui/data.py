@@ -12,13 +12,13 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from metrics.accounts import load_roles
-from metrics.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
+from metrics.services.accounts import load_roles
+from metrics.plans.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
 from metrics.errors import InputError, KpiError
-from metrics.figures import empty_tidy_frame
-from metrics.planning import seed_store, stored_catalogue
+from metrics.evaluation.figures import empty_tidy_frame
+from metrics.plans.planning import seed_store, stored_catalogue
 from metrics.intake.monthly import read_upload
-from metrics.services_cycle import seed_cycle
+from metrics.services.review import seed_cycle
 from metrics.store import BatchInfo, Store, default_url
 
 ROOT = Path(__file__).resolve().parent.parent

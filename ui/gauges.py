@@ -9,11 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from metrics.charts import gauge_figure
-from metrics.evaluation import Evaluation, IndicatorResult, MultiYearPoints, multi_year_points
-from metrics.figures import Figures
-from metrics.formulas import format_number
-from metrics.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
+from metrics.outputs.charts import gauge_figure
+from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, multi_year_points
+from metrics.evaluation.figures import Figures
+from metrics.plans.formulas import format_number
+from metrics.outputs.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
 from ui.data import Source, cached_on_source
 from ui.layout import Context, official_evaluation, period_figures, previous_month, previous_year
@@ -33,7 +33,7 @@ def over_time(context: Context) -> dict[str, list[str]]:
 
 @cached_on_source(max_entries=256)
 def _over_time(source: Source, year: int, unit: str, month: int) -> dict[str, list[str]]:
-    from metrics.trends import last_month, last_year
+    from metrics.evaluation.trends import last_month, last_year
 
     evaluation = official_evaluation(source, year, unit, month)
     this_month = last_month(evaluation, previous_month(source, year, unit, month))
@@ -44,8 +44,8 @@ def _over_time(source: Source, year: int, unit: str, month: int) -> dict[str, li
 
 @cached_on_source(max_entries=64)
 def _score_figure(source: Source, year: int, unit: str, month: int) -> go.Figure:
-    from metrics.charts import score_figure
-    from metrics.trends import score_series
+    from metrics.outputs.charts import score_figure
+    from metrics.evaluation.trends import score_series
 
     return score_figure(score_series(period_figures(source, year, unit), month), year=year)
 

@@ -11,14 +11,14 @@ from typing import NoReturn
 
 import streamlit as st
 
-from metrics.accounts import Action, Decision, Settings
-from metrics.catalogue import Catalogue
-from metrics.completeness import latest_complete_month, period_notice
+from metrics.services.accounts import Action, Decision, Settings
+from metrics.plans.catalogue import Catalogue
+from metrics.evaluation.completeness import latest_complete_month, period_notice
 from metrics.errors import KpiError, PlanError, StoreBusy
-from metrics.evaluation import Evaluation, evaluate
-from metrics.figures import Figures
-from metrics.plan import Plan
-from metrics.presentation import month_label, months_text, taiwan_time
+from metrics.evaluation.core import Evaluation, evaluate
+from metrics.evaluation.figures import Figures
+from metrics.plans.plan import Plan
+from metrics.outputs.presentation import month_label, months_text, taiwan_time
 from metrics.services import Actor, Services
 from ui import cycle, links, screen
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view

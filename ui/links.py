@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
-from metrics.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue
 
 PERIOD = ("year", "unit", "month")
 WRITTEN = "url_written"  # what this session last put in the URL

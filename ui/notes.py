@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics.accounts import Action
+from metrics.services.accounts import Action
 from metrics.errors import KpiError
-from metrics.evaluation import BEHIND, IndicatorResult
-from metrics.formulas import NO_DATA
-from metrics.notes import NOTE_LIMIT
-from metrics.presentation import taiwan_time
+from metrics.evaluation.core import BEHIND, IndicatorResult
+from metrics.plans.formulas import NO_DATA
+from metrics.outputs.notes import NOTE_LIMIT
+from metrics.outputs.presentation import taiwan_time
 from ui.auth import refusal
 from ui.layout import Context, flash
 from ui.widgets import escape_markdown

@@ -9,15 +9,15 @@ import unicodedata
 import pandas as pd
 import streamlit as st
 
-from metrics.catalogue import parse_plan, plan_document
+from metrics.plans.catalogue import parse_plan, plan_document
 from metrics.errors import KpiError, PlanError
-from metrics.figures import Figures
-from metrics.formulas import GAP_RULES
-from metrics.kinds import KINDS
-from metrics.plan import Plan
-from metrics.planning import (COMMON_LOCKED, DIRECTION_CHOICES, STAGE_FORMAT, draft_plan, file_differences, goals_table,
+from metrics.evaluation.figures import Figures
+from metrics.plans.formulas import GAP_RULES
+from metrics.plans.kinds import KINDS
+from metrics.plans.plan import Plan
+from metrics.plans.planning import (COMMON_LOCKED, DIRECTION_CHOICES, STAGE_FORMAT, draft_plan, file_differences, goals_table,
                               indicators_table, plan_changes, plan_from_tables, plan_version)
-from metrics.presentation import taiwan_time, weight_text
+from metrics.outputs.presentation import taiwan_time, weight_text
 from ui.data import plan_files
 from ui.layout import Context, flash
 from ui.widgets import escape_markdown

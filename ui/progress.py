@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from metrics.cycle import Checkpoint
-from metrics.parsing import format_taiwan_time
-from metrics.services_cycle import InboxItem, Review, UnitStatus
+from metrics.plans.cycle import Checkpoint
+from metrics.intake.parsing import format_taiwan_time
+from metrics.services.review import InboxItem, Review, UnitStatus
 from metrics.store import State
 from ui.cycle import PROGRESS_PAGE
 from ui.layout import Context

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from metrics.errors import KpiError, RenderingUnavailable
-from metrics.presentation import CENTRED_COLUMNS, NoteLike, report_columns
-from metrics.report import STATUS_FILLS, build_report, report_values
+from metrics.outputs.presentation import CENTRED_COLUMNS, NoteLike, report_columns
+from metrics.outputs.report import STATUS_FILLS, build_report, report_values
 from ui.data import Source, cached_on_source
 from ui.widgets import escape_markdown
 
@@ -42,7 +42,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _weight_text(value: object) -> str:
-    from metrics.presentation import weight_text
+    from metrics.outputs.presentation import weight_text
 
     try:
         return weight_text(value)  # type: ignore[arg-type]
@@ -103,7 +103,7 @@ def pdf_notes(notes: Mapping[str, NoteLike]) -> tuple[tuple[str, PdfNote], ...]:
 def pdf_bytes(source: Source, year: int, unit: str, month: int, notes: tuple[tuple[str, PdfNote], ...],
               label: str) -> bytes:
     """Drawn once per data version, period, notes' words and label."""
-    from metrics.pdf_report import build_pdf, report_page
+    from metrics.outputs.pdf_report import build_pdf, report_page
     from ui.layout import official_evaluation
 
     return build_pdf([report_page(official_evaluation(source, year, unit, month), dict(notes), label=label)])
@@ -111,7 +111,7 @@ def pdf_bytes(source: Source, year: int, unit: str, month: int, notes: tuple[tup
 
 def renderer_problem() -> str | None:
     """What this server lacks to draw the PDF, in Chinese, or None."""
-    from metrics.pdf_report import check_renderer
+    from metrics.outputs.pdf_report import check_renderer
 
     try:
         check_renderer()

@@ -1,4 +1,4 @@
-"""The cycle's steps on the 填報進度 page, each through metrics.services_cycle.Review (which checks the account
+"""The cycle's steps on the 填報進度 page, each through metrics.services.review.Review (which checks the account
 and writes the audit): a reporter sends the unit's 自評, 研考 comments per indicator and returns or passes it,
 the board approves or returns it, an approved 自評 is reopened with a reason. Returning, approving and reopening
 are confirmed in a dialog. Also: the reminders (「寄送催報通知」), the mail settings form for 帳號管理, and the
@@ -9,12 +9,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics.accounts import Action
-from metrics.cycle import STEP_KEY_LABELS, Checkpoint
+from metrics.services.accounts import Action
+from metrics.plans.cycle import STEP_KEY_LABELS, Checkpoint
 from metrics.errors import InputError, KpiError
-from metrics.parsing import format_taiwan_time
-from metrics.reminders import PASSWORD_VARIABLE
-from metrics.services_cycle import COMMENT_MAX, EXPLANATION_MAX, Review, UnitStatus
+from metrics.intake.parsing import format_taiwan_time
+from metrics.services.reminders import PASSWORD_VARIABLE
+from metrics.services.review import COMMENT_MAX, EXPLANATION_MAX, Review, UnitStatus
 from metrics.store import AssessmentItem, State, StoredAssessment
 from ui.cycle import review_of
 from ui.layout import Context, flash

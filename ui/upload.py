@@ -17,15 +17,15 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from metrics.accounts import Action
-from metrics.batches import counts_text, undo_effects
-from metrics.completeness import checklist_details, checklist_frame
-from metrics.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
+from metrics.services.accounts import Action
+from metrics.outputs.batches import counts_text, undo_effects
+from metrics.evaluation.completeness import checklist_details, checklist_frame
+from metrics.intake.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
 from metrics.errors import InputError, KpiError, Problem, StoreBusy
-from metrics.exports import SOURCES, ExportOptions, MappingNeeded
-from metrics.exports.common import LeftOut
-from metrics.presentation import history_rows, month_label, taiwan_time
+from metrics.intake.exports import SOURCES, ExportOptions, MappingNeeded
+from metrics.intake.exports.common import LeftOut
+from metrics.outputs.presentation import history_rows, month_label, taiwan_time
 from metrics.intake import Upload
 from metrics.intake.selection import incomplete_lines, unpermitted
 from metrics.intake.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, FileRead, KindNeeded,
@@ -33,7 +33,7 @@ from metrics.intake.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNR
                                     remember_mapping)
 from metrics.services import Actor, Services
 from metrics.store import BatchInfo
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 from ui.data import Source, cached_on_source
 from ui.layout import Context, flash
 from ui.widgets import (ask_confirmation, confirmation_buttons, escape_markdown, pending_confirmation,

@@ -11,16 +11,16 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from metrics.accounts import Action
+from metrics.services.accounts import Action
 from metrics.errors import KpiError, Problem
-from metrics.evaluation import Evaluation, evaluate
-from metrics.figures import Figures
-from metrics.presentation import (apply_additions, additions_table, comparison_changes, comparison_table,
+from metrics.evaluation.core import Evaluation, evaluate
+from metrics.evaluation.figures import Figures
+from metrics.outputs.presentation import (apply_additions, additions_table, comparison_changes, comparison_table,
                                   read_additions_table, read_targets_table, report_heading, report_rows,
                                   scenario_from_payload, scenario_month, scenario_payload, targets_table)
-from metrics.report import build_report
+from metrics.outputs.report import build_report
 from metrics.store import Store
-from metrics.plan import Plan
+from metrics.plans.plan import Plan
 from ui.auth import refusal_text
 from ui.data import Source, cached_on_source
 from ui.layout import Context, period_figures

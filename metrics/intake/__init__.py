@@ -6,8 +6,13 @@
     sheet_xml.py     the one scanner of a workbook's XML, used by the safety checks and the readers
     readers.py       the readers (月報範本, 長表, each system export) and how well each recognises a file
     monthly.py       the monthly template and the long table, read whole
-    extract.py       a system export's first rows and used columns (metrics.exports aggregates them)
+    extract.py       a system export's first rows and used columns (metrics.intake.exports aggregates them)
     sheet_stream.py  an export sheet's used columns streamed from its XML
+    exports/         each system export (公文清單, 人事名冊, 歲出預算執行表, 政風案件紀錄) to monthly figures
+    parsing.py       the values civil servants type: ROC years and dates, month headers, numbers, Big5/CP950 text
+    columnar.py      a monthly table read column by column, each distinct cell parsed once
+    validation.py    the domain rules every tidy frame satisfies before it is stored
+    conflicts.py     files chosen together that give different values for the same month and field
     sources.py       one read per file for the page and the command line, remembered column mappings included
 
 The store receives the figures and the digest (FileDigest), never the bytes.

@@ -27,7 +27,7 @@ from metrics.intake import safety, sheet_xml
 from metrics.intake.sheet_xml import (EXCEL_SINGLE_LETTER_CELLS, PREFIXED_CELL, UNUSUAL_CELL, cell_position,
                                       complete_tags, local, member_chunks, ordinary_extent, resolve_target)
 from metrics.intake.upload import Upload
-from metrics.parsing import decode_text
+from metrics.intake.parsing import decode_text
 
 SAMPLE_ROWS = 40
 _CSV_SAMPLE_BYTES = 256 * 1024

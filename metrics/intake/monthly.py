@@ -28,13 +28,13 @@ from decimal import Decimal
 
 import pandas as pd
 
-from metrics import columnar, parsing, validation
+from metrics.intake import columnar, parsing, validation
 from metrics.intake import safety
 from metrics.errors import InputError, NoTableError, Problem
-from metrics.figures import TIDY_COLUMNS
-from metrics.catalogue import Catalogue
+from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.plans.catalogue import Catalogue
 from metrics.intake.upload import Upload
-from metrics.plan import MonthlyField
+from metrics.plans.plan import MonthlyField
 from metrics.intake.sheet_xml import cell_name, column_letters
 
 HEADER_SCAN_ROWS = 30
@@ -155,7 +155,7 @@ def read_upload(data: bytes | Upload, filename: str, catalogue: Catalogue, *, ye
     """Bytes of an uploaded .xlsx/.csv (long or wide format) -> validated tidy frame.
 
     year, unit: for figures whose file names neither (a canonical unit name).
-    Columns exactly metrics.figures.TIDY_COLUMNS; value is Decimal; year is ROC; unit is canonical; rows
+    Columns exactly metrics.evaluation.figures.TIDY_COLUMNS; value is Decimal; year is ROC; unit is canonical; rows
     sorted by year, month, unit and field order. Blank cells are 'not reported' and produce no row. Raises
     InputError listing every problem (capped), PlanNotFound's message among them for a (year, unit)
     without a plan.
@@ -802,7 +802,7 @@ def _read(upload: Upload, kind: str, catalogue: Catalogue, defaults: Defaults) -
 
 def _read_by_column(sheet: Sheet, table: Table, catalogue: Catalogue, defaults: Defaults, filename: str,
                     cells_of: Callable[[columnar.TableShape], pd.DataFrame | None]) -> pd.DataFrame | None:
-    """The table read column by column (metrics.columnar) and validated; None when only the row-by-row reader
+    """The table read column by column (metrics.intake.columnar) and validated; None when only the row-by-row reader
     can say what is wrong with it. `cells_of` gives the table's cells as categorical columns."""
     problems: list[Problem] = []
     reader = _Reader(sheet, table, catalogue, defaults, filename, problems)  # what the cells above the table say

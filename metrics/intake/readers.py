@@ -1,7 +1,7 @@
 """The readers an upload may be read by, and how well each recognises it.
 
     READERS["template"], READERS["long"]       the monthly template and the long table (metrics.intake.monthly)
-    READERS["document_log"], …                  each system export (metrics.exports)
+    READERS["document_log"], …                  each system export (metrics.intake.exports)
 
 An export reader recognises a file from the first look alone (the first rows of its sheets, kept on the upload):
 its header row and columns found (SURE), its header row found but columns uncertain (COLUMNS), or only its words
@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
-from metrics.exports import SOURCES, MappingNeeded
-from metrics.exports.common import SOURCE_NAMES
-from metrics.exports.detect import Located, locate
+from metrics.intake.exports import SOURCES, MappingNeeded
+from metrics.intake.exports.common import SOURCE_NAMES
+from metrics.intake.exports.detect import Located, locate
 from metrics.intake import safety
 from metrics.intake.extract import SheetSample, csv_first_look, samples_of
 from metrics.intake.upload import Upload

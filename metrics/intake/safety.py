@@ -34,7 +34,7 @@ from metrics.intake.sheet_xml import (NOT_A_WORKBOOK, RELATIONSHIP_NAMESPACES, S
                                       cell_name, local, read_small, relationship_targets, resolve_target, scan_sheet,
                                       scan_sheet_exactly, worksheet_parts)
 from metrics.intake.upload import Upload
-from metrics.parsing import decode_text
+from metrics.intake.parsing import decode_text
 
 # One size limit per kind of file, used by the app, the command line and README (tests/test_hostile_files.py compares).
 TEMPLATE_MAX_BYTES = 20 * 1024 * 1024  # 月報範本與長表

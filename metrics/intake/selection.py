@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from metrics.accounts import Decision
-from metrics.catalogue import Catalogue
-from metrics.completeness import incomplete_after, lacking_text
-from metrics.figures import Figures
+from metrics.services.accounts import Decision
+from metrics.plans.catalogue import Catalogue
+from metrics.evaluation.completeness import incomplete_after, lacking_text
+from metrics.evaluation.figures import Figures
 from metrics.intake.sources import FileRead
 from metrics.intake.upload import Upload
 

@@ -1,5 +1,5 @@
 """Any uploaded file in, the tidy frame of monthly figures out: the monthly template or a long
-table (metrics.intake.monthly), or a raw system export (metrics.exports).
+table (metrics.intake.monthly), or a raw system export (metrics.intake.exports).
 
     attempt = read_upload(upload, catalogue, year=112, unit="政風處", mappings=store)   # page and command line
     read = read_any(data, "公文清單.xlsx", catalogue, year=112, unit="政風處", store=store)  # the same, raising
@@ -25,15 +25,15 @@ import pandas as pd
 
 from metrics.intake import safety
 from metrics.errors import InputError, KpiError, NoTableError, Problem
-from metrics.exports import SOURCES, ExportOptions, MappingNeeded, read_export
-from metrics.exports.common import SOURCE_NAMES, ExportRefused, LeftOut, Progress, header_display
-from metrics.exports.detect import resolve
+from metrics.intake.exports import SOURCES, ExportOptions, MappingNeeded, read_export
+from metrics.intake.exports.common import SOURCE_NAMES, ExportRefused, LeftOut, Progress, header_display
+from metrics.intake.exports.detect import resolve
 from metrics.intake.readers import READERS, TABLE_KINDS, best_export, export_fits, first_look
-from metrics.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue
 from metrics.intake.upload import FileDigest, Upload
-from metrics.plan import Plan
+from metrics.plans.plan import Plan
 from metrics.intake.monthly import Defaults, read_table, table_problems
-from metrics.validation import validate
+from metrics.intake.validation import validate
 
 TEMPLATE_MAX_BYTES = safety.TEMPLATE_MAX_BYTES
 EXPORT_MAX_BYTES = safety.EXPORT_MAX_BYTES
@@ -69,7 +69,7 @@ class SourceRead:
 
     kind: str  # template | long | document_log | roster | ledger | case_log
     label: str  # 月報範本, 長表, or the export's label such as 公文清單（公文管理系統匯出）
-    frame: pd.DataFrame  # metrics.figures.TIDY_COLUMNS
+    frame: pd.DataFrame  # metrics.evaluation.figures.TIDY_COLUMNS
     notes: list[str]
     applied: tuple[str, ...]  # the exclusions that took effect, in Chinese
     preview: pd.DataFrame | None  # the used columns' first rows, personal columns masked; None for a template
@@ -299,7 +299,7 @@ def read_any(data: bytes | Upload, filename: str, catalogue: Catalogue, *, year:
 
     source, mapping: the kind of export and its column mapping as confirmed by the user; without a
         mapping, one saved in `store` for the same header row is applied (noted as REMEMBERED_NOTE).
-    options, month: exclusions and the 資料截至月份 of an export (see metrics.exports.read_export).
+    options, month: exclusions and the 資料截至月份 of an export (see metrics.intake.exports.read_export).
     Raises MappingNeeded when an export's columns need the user's choice, InputError otherwise
     (ExportRefused for an export whose header row was recognized: its question offers a mapping form).
     """

@@ -22,11 +22,13 @@ transactions, the write lock, retries, timeouts, database errors in users' words
 Database: `figures` (uploads, values in effect, batches, undo), `plans` (plan versions), `accounts` (accounts, logins,
 sessions, settings), `audit` (the audit trail and its hash chain), `workspace` (notes, scenarios, column mappings) and
 `copying` (the whole store, for copies, backups and restores). `Store` (`facade`) is what callers hold; this module
-re-exports the names they import.
+re-exports the names they import. Beside them: `audit_chain` (the audit trail's hash chain, pure), `transfer` (a
+whole store copied between databases, backed up, checked and restored) and `runtime_role` (PostgreSQL: the role the
+app runs as, which does not own the tables).
 """
 
 from metrics.location import default_url
-from metrics.parsing import TAIWAN, format_taiwan_time
+from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.store.accounts import LoginAttempt, StoredAccount
 from metrics.store.assessments import AssessmentChange, AssessmentItem, State, Step, StoredAssessment, Transition
 from metrics.store.audit import Audit, AuditEntry, AuditRow, Outcome

@@ -22,7 +22,7 @@ from metrics.store.schema import (_aware, _dump_json, _load_json, _now, assessme
 
 class State(enum.Enum):
     """Where a unit stands at one checkpoint. The first four are worked out from the plan, the figures and the
-    date (metrics.services_cycle); the others are what the store holds once a 自評 was sent."""
+    date (metrics.services.review); the others are what the store holds once a 自評 was sent."""
 
     NO_PLAN = "未訂計畫"
     NOT_STARTED = "未填報"

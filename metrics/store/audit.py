@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics import audit_chain
+from metrics.store import audit_chain
 from metrics.store.repository import Repository
 from metrics.store.schema import _aware, _now, audit_table
 

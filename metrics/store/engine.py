@@ -38,7 +38,7 @@ READ_ENVIRONMENT = "KPI_DB_READ_SECONDS"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 T = TypeVar("T")
 # Checks every write made in a `guarded` block runs in its own transaction, after its change and before its audit
-# rows: a refusal there (a month locked by an approval, metrics.services_cycle) rolls the change back, and no
+# rows: a refusal there (a month locked by an approval, metrics.services.review) rolls the change back, and no
 # approval can commit between the check and the change, since both hold the store's write lock.
 Guard = Callable[[Connection, Any], None]
 _GUARDS: ContextVar[tuple[Guard, ...]] = ContextVar("kpi_write_guards", default=())

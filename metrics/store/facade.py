@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from metrics import audit_chain
+from metrics.store import audit_chain
 from metrics.intake.upload import FileDigest
 from metrics.store.accounts import Accounts, LoginAttempt, StoredAccount
 from metrics.store.assessments import (AssessmentChange, AssessmentItem, Assessments, StoredAssessment,

@@ -15,13 +15,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.batches import counts_text
+from metrics.outputs.batches import counts_text
 from metrics.errors import InputError, Problem, StoreError
-from metrics.figures import TIDY_COLUMNS, empty_tidy_frame
+from metrics.evaluation.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
-from metrics.parsing import format_taiwan_time
-from metrics.plan import plain_number
+from metrics.intake.parsing import format_taiwan_time
+from metrics.plans.plan import plain_number
 from metrics.store.audit import Audit
 from metrics.store.engine import Database
 from metrics.store.repository import Repository

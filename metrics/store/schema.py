@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics import audit_chain
+from metrics.store import audit_chain
 from metrics.errors import StoreError
 
 SCHEMA_VERSION = 6
@@ -114,7 +114,7 @@ column_mappings_table = sa.Table(
     sa.PrimaryKeyConstraint("year", "unit", "source", "signature"),
 )
 
-# Every version of every (year, unit)'s plan, as a self-contained TOML document (metrics.catalogue):
+# Every version of every (year, unit)'s plan, as a self-contained TOML document (metrics.plans.catalogue):
 # the latest one is the plan in force, the earlier ones stay readable so an evaluation can be redone.
 plan_versions_table = sa.Table(
     "plan_versions", metadata,
@@ -197,7 +197,7 @@ audit_table = sa.Table(
     sa.Column("year", sa.Integer, nullable=True),
     sa.Column("subject", sa.String, nullable=False, server_default=""),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
-    # The hash chain (metrics/audit_chain.py): the row before's row_hash, and a hash over that and this row.
+    # The hash chain (metrics/store/audit_chain.py): the row before's row_hash, and a hash over that and this row.
     sa.Column("previous_hash", sa.String(64), nullable=True),
     sa.Column("row_hash", sa.String(64), nullable=True),
 )
@@ -216,7 +216,7 @@ notes_history_table = sa.Table(
     sa.Index("notes_history_key", "year", "unit", "month", "indicator_id"),
 )
 
-# The performance cycle (metrics.cycle): one row per (year, unit, checkpoint) once a 自評 is sent, holding its state
+# The performance cycle (metrics.plans.cycle): one row per (year, unit, checkpoint) once a 自評 is sent, holding its state
 # and the months it covers as they were then (what an approval locks); its indicators' 自評 and the reviewers'
 # comments; and every transition (who, when, from, to, why), reopenings included.
 assessments_table = sa.Table(

@@ -69,8 +69,8 @@ def add_account(database_url: str, username: str, *, roles: tuple[str, ...], uni
     """An account made through the core (as `python -m metrics users add` would), with PASSWORD."""
     from argon2 import PasswordHasher
 
-    from metrics.accounts import load_roles
-    from metrics.catalogue import PLANS_DIRECTORY
+    from metrics.services.accounts import load_roles
+    from metrics.plans.catalogue import PLANS_DIRECTORY
     from metrics.services import Services, command_line
     from metrics.store import Store
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from catalogues import CATALOGUE
-from metrics.exports import SOURCES, mapping_signature
+from metrics.intake.exports import SOURCES, mapping_signature
 from metrics.intake.sources import KindNeeded, mapping_choices, read_any
 from metrics.store import Store
 from test_choose_kind import DOCUMENT_EXPECTED, DOCUMENT_HEADERS, DOCUMENT_MAPPING, DOCUMENT_ROWS, SAMPLES, xlsx

@@ -22,9 +22,9 @@ import pytest
 
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake.monthly import read_upload
-from metrics.report import FIRST_DATA_ROW, HEADER_ROW, SHEET_NAME
+from metrics.outputs.report import FIRST_DATA_ROW, HEADER_ROW, SHEET_NAME
 from metrics.store import Store
-from metrics.template import build_template
+from metrics.outputs.template import build_template
 
 from .helpers import (XLSX, Locator, Page, StreamlitApp, assert_no_error_shown, button, edit_grid_number, expect,
                       gauge, gauge_caption, gauge_number, go_to, grid_cell, grid_row_count, log_in, metric_delta,

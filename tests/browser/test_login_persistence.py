@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from metrics.parsing import TAIWAN, format_taiwan_time
+from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.store import login_sessions_table
 
 from .helpers import TESTER, Page, StreamlitApp, expect, log_in, log_out, open_page, title, wait_for_app_idle
@@ -38,8 +38,8 @@ def sessions(database_url: str) -> list:
 
 def set_idle_minutes(database_url: str, minutes: int) -> None:
     """As an administrator would in 帳號管理 → 系統設定 (through the core, from the command line)."""
-    from metrics.accounts import load_roles
-    from metrics.catalogue import PLANS_DIRECTORY
+    from metrics.services.accounts import load_roles
+    from metrics.plans.catalogue import PLANS_DIRECTORY
     from metrics.services import Services, command_line
     from metrics.store import Store
 

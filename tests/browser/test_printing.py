@@ -63,7 +63,7 @@ def test_overview_prints_on_at_most_two_pages(shared_app, page) -> None:
 
 
 def test_report_page_wraps_and_prints_the_note_columns(fresh_app, page) -> None:
-    from metrics.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue
+    from metrics.plans.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue
     from metrics.intake.monthly import read_upload
     from metrics.store import Store
 

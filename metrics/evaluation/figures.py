@@ -1,0 +1,155 @@
+"""Monthly figures: the tidy frame every reader produces and the as-of-month values it yields.
+
+The tidy frame has one row per (year, month, unit, field) with these columns:
+
+    year          int      ROC year (112)
+    month         int      1..12
+    unit          str      the reporting unit (單位), e.g. "政風處"
+    field         str      a field code of the plan (e.g. "warning_cases")
+    value         Decimal  the reported figure, exact
+    source_file   str      the uploaded file's name
+    source_sheet  str      the sheet it came from ("" for a CSV)
+    source_cell   str      A1-style cell of the value, as Excel shows it (CSV too)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Context, Decimal, localcontext
+from fractions import Fraction
+
+import pandas as pd
+
+from metrics.plans.plan import Aggregation, Plan
+
+TIDY_COLUMNS: tuple[str, ...] = (
+    "year", "month", "unit", "field", "value", "source_file", "source_sheet", "source_cell",
+)
+
+
+# Stored values have at most 15 integer and 6 decimal digits (metrics.intake.validation): a year of them sums exactly.
+EXACT = Context(prec=80)
+
+
+def base_years(plan: Plan) -> set[int]:
+    """The years a plan's growth indicators compare with (an indicator without one has None)."""
+    return {indicator.base_year for indicator in plan.indicators if indicator.base_year is not None}
+
+
+def empty_tidy_frame() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in TIDY_COLUMNS})
+
+
+@dataclass
+class Figures:
+    """The reported monthly values of one unit in one year (the plan's): field -> month -> value."""
+
+    plan: Plan
+    values: dict[str, dict[int, Decimal]] = field(default_factory=dict)
+    # The same unit's figures of the base years its growth indicators compare with: year -> field -> month -> value.
+    base_values: dict[int, dict[str, dict[int, Decimal]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_frame(cls, plan: Plan, frame: pd.DataFrame) -> Figures:
+        """The figures of the plan's own unit and year, and only those: no other unit's or year's figure
+        is ever evaluated against this plan."""
+        figures = cls(plan)
+        if frame.empty:
+            return figures
+        rows = frame[(frame["year"] == plan.year) & (frame["unit"] == plan.unit) & frame["field"].isin(plan.field_by_code)]
+        for code, month, value in zip(rows["field"], rows["month"], rows["value"]):
+            figures.values.setdefault(code, {})[int(month)] = Decimal(value)
+        for year in base_years(plan):
+            rows = frame[(frame["year"] == year) & (frame["unit"] == plan.unit) & frame["field"].isin(plan.field_by_code)]
+            for code, month, value in zip(rows["field"], rows["month"], rows["value"]):
+                figures.base_values.setdefault(year, {}).setdefault(code, {})[int(month)] = Decimal(value)
+        return figures
+
+    @classmethod
+    def for_plans(cls, plans: Iterable[Plan], frame: pd.DataFrame) -> dict[tuple[int, str], Figures]:
+        """Each plan's own figures from one frame, split once (the county view holds thirty units)."""
+        plans = list(plans)
+        result = {plan.key: cls(plan) for plan in plans}
+        if frame.empty or not plans:
+            return result
+        by_key = {plan.key: plan for plan in plans}
+        if any(base_years(plan) for plan in plans):  # a base year may be no plan's own year: read it per plan
+            return {plan.key: cls.from_frame(plan, frame) for plan in plans}
+        rows = frame[frame["year"].isin({plan.year for plan in plans})]
+        for (year, unit), group in rows.groupby(["year", "unit"], sort=False):
+            plan = by_key.get((int(year), str(unit)))
+            if plan is None:
+                continue
+            values = result[plan.key].values
+            for code, month, value in zip(group["field"], group["month"], group["value"]):
+                if code in plan.field_by_code:
+                    values.setdefault(code, {})[int(month)] = Decimal(value)
+        return result
+
+    @classmethod
+    def from_mapping(cls, plan: Plan, values: Mapping[str, Mapping[int, object]]) -> Figures:
+        return cls(plan, {code: {int(m): Decimal(str(v)) for m, v in months.items() if v is not None}
+                          for code, months in values.items()})
+
+    def reported_months(self, codes: Iterable[str] | None = None) -> list[int]:
+        codes = self.values.keys() if codes is None else codes
+        months = {month for code in codes for month in self.values.get(code, {})}
+        return sorted(months)
+
+    def latest_month(self) -> int | None:
+        months = self.reported_months()
+        return months[-1] if months else None
+
+    def monthly(self, code: str, month: int) -> Decimal | None:
+        return self.values.get(code, {}).get(month)
+
+    def as_of(self, code: str, month: int) -> Fraction | None:
+        """The field's value as of the end of `month`, by its flow or stock rule; None if unreported."""
+        by_month = self.values.get(code, {})
+        reported = [m for m in by_month if m <= month]
+        if not reported:
+            return None
+        if self.plan.field_by_code[code].aggregation is Aggregation.FLOW:
+            with localcontext(EXACT):  # Decimal sums are exact at this precision and far cheaper than Fractions
+                return Fraction(sum((by_month[m] for m in reported), Decimal(0)))
+        return Fraction(by_month[max(reported)])
+
+    def base_as_of(self, year: int, code: str, month: int) -> Fraction | None:
+        """A base year's value of the field as of `month`, by the field's flow or stock rule; None if unreported."""
+        by_month = self.base_values.get(year, {}).get(code, {})
+        reported = [m for m in by_month if m <= month]
+        if not reported:
+            return None
+        if self.is_flow(code):
+            with localcontext(EXACT):
+                return Fraction(sum((by_month[m] for m in reported), Decimal(0)))
+        return Fraction(by_month[max(reported)])
+
+    def is_flow(self, code: str) -> bool:
+        return self.plan.field_by_code[code].aggregation is Aggregation.FLOW
+
+    def missing_bases(self) -> list[str]:
+        """Each growth indicator whose base year has no figure of its field for this unit and whose plan gives no
+        base_value, named with the year: its value will be 無資料 until that year is uploaded or a base_value set."""
+        missing = []
+        for indicator in self.plan.indicators:
+            if not indicator.kind.based or indicator.base_year is None or indicator.base_value is not None:
+                continue
+            code = indicator.numerator[0].field
+            if self.base_values.get(indicator.base_year, {}).get(code):
+                continue
+            name = self.plan.field_by_code[code].name if code in self.plan.field_by_code else code
+            missing.append(f"{self.plan.label}指標 {indicator.id}「{indicator.short_name}」的基準年度 {indicator.base_year} 年："
+                           f"資料庫中沒有{self.plan.unit_name} {indicator.base_year} 年的「{name}」，計畫也沒有基準值"
+                           f"（base_value），成長率將顯示無資料；請上傳 {indicator.base_year} 年的月報，"
+                           f"或填基準值（{indicator.base_year} 年全年的數值）")
+        return missing
+
+    def with_additions(self, additions: Mapping[str, Mapping[int, Decimal]]) -> Figures:
+        """A copy with assumed extra figures added on top (for what-if scenarios)."""
+        values = {code: dict(months) for code, months in self.values.items()}
+        for code, months in additions.items():
+            for month, amount in months.items():
+                values.setdefault(code, {})[month] = values.get(code, {}).get(month, Decimal(0)) + amount
+        return Figures(self.plan, values, self.base_values)
