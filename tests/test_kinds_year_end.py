@@ -55,3 +55,22 @@ def test_the_detail_page_says_未達標_for_a_ceiling_missed_in_december(tmp_pat
     Store(url).ingest(pd.DataFrame(rows, columns=list(empty_tidy_frame().columns)), file_name="x.csv", file_bytes=b"x")
     app = open_page("pages/1_指標明細.py", year="114", unit="丁處", month="12", indicator="1")
     assert [metric.value for metric in app.metric if metric.label == "狀態"] == ["未達標"]
+
+
+@pytest.mark.parametrize(("month", "expected"), [
+    # June: the ceiling (30 deaths by June, pace 12) and the quotient ceiling (5.1 日) are 落後
+    (6, {"達標": 0, "落後": 2}),
+    # December: the same two are missed targets, counted under 未達標 as their rows say, not under 落後
+    (12, {"達標": 0, "落後": 0, "未達標": 2}),
+])
+def test_the_summary_counts_a_missed_ceiling_under_the_word_its_row_shows(month, expected):
+    from metrics.cli.evaluate import render_table
+    from test_kinds_evaluation import evaluate
+
+    evaluation = evaluate(figures(deaths=months(*[5] * 6), days_spent={month: 56}, cases_closed={month: 11}), month)
+    words = {label: count for _status, label, count in evaluation.status_count_labels()}
+    assert {label: words.get(label, 0) for label in expected} == expected
+    assert ("未達標" in words) == (month == 12)
+    assert sum(words.values()) == len(evaluation.results)
+    summary = render_table(evaluation).splitlines()[3]
+    assert all(f"{label} {count} 項" in summary for label, count in expected.items()), summary

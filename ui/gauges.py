@@ -97,9 +97,13 @@ def score_metrics(evaluation: Evaluation, *, reference: Evaluation | None = None
     plan_total = weight_text(evaluation.plan_weight_total)
     columns[0].caption(f"計畫權重合計 {plan_total}（計畫原訂，未調整為 100%）；"
                        f"本次以適用指標權重 {weight_text(evaluation.weight_total)} 計算。")
-    for column, (status, label) in zip(columns[1:], (("met", "達標"), ("on_track", "符合進度"),
-                                                      ("behind", "落後"), ("no_data", "無資料"))):
-        column.metric(label, f"{counts[status]:,} 項")
+    boxes = {label: count for _status, label, count in evaluation.status_count_labels()}
+    missed = boxes.get("未達標", 0)
+    behind = ("落後／未達標", f"{boxes['落後']:,}／{missed:,} 項") if missed else ("落後", f"{boxes['落後']:,} 項")
+    for column, (label, value) in zip(columns[1:], (("達標", f"{boxes['達標']:,} 項"),
+                                                     ("符合進度", f"{boxes['符合進度']:,} 項"), behind,
+                                                     ("無資料", f"{boxes['無資料']:,} 項"))):
+        column.metric(label, value)
     if counts["not_applicable"]:
         st.caption(f"另有 {counts['not_applicable']:,} 項指標不適用（分母為 0），不計入加權分數。")
 

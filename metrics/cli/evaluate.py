@@ -242,15 +242,12 @@ def command_report(arguments: argparse.Namespace) -> int:
 def render_table(evaluation: Evaluation, points: MultiYearPoints | None = None) -> str:
     plan = evaluation.plan
     score = format_number(evaluation.weighted_score) if evaluation.weighted_score is not None else "—"
-    counts = evaluation.status_counts()
     lines = [
         f"{plan.organisation} {plan.year} 年度施政計畫績效指標（統計至 {plan.year} 年 {evaluation.as_of_month} 月）",
         f"計畫：{plan.version_text}",
         f"加權分數：{score} 分（計畫權重合計 {format_number(Fraction(plan.weight_total))}%，"
         f"以適用指標權重 {format_number(evaluation.weight_total)}% 計算）",
-        "　".join(f"{label} {counts[status]} 項" for status, label in
-                 (("met", "達標"), ("on_track", "符合進度"), ("behind", "落後"), ("no_data", "無資料"),
-                  ("not_applicable", "不適用"))),
+        "　".join(f"{label} {count} 項" for _status, label, count in evaluation.status_count_labels()),
         "",
     ]
     headers = ("指標", "名稱", "權重", "目標值", "實際值", "達成率", "狀態", "差距", "年底預估")

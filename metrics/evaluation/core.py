@@ -143,6 +143,21 @@ class Evaluation:
             counts[result.status] += 1
         return counts
 
+    def missed_count(self) -> int:
+        """Of the behind indicators, those a year-end word calls 未達標 rather than 落後 (a missed ceiling)."""
+        return sum(1 for result in self.results
+                   if result.status == BEHIND and result.status_label != STATUS_LABELS[BEHIND])
+
+    def status_count_labels(self) -> list[tuple[str, str, int]]:
+        """(status, word, count) in the contract's order, as a summary line or the overview's boxes show them:
+        a behind indicator is counted under the word its row shows, 未達標 apart from 落後 (only when there is one)."""
+        counts, missed = self.status_counts(), self.missed_count()
+        rows = [(status, STATUS_LABELS[status], counts[status] - (missed if status == BEHIND else 0))
+                for status in STATUSES]
+        if missed:
+            rows.insert(STATUSES.index(BEHIND) + 1, (BEHIND, "未達標", missed))
+        return rows
+
     def to_json(self) -> dict[str, object]:
         return {
             "organisation": self.plan.organisation,
