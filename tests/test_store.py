@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -714,13 +715,15 @@ def test_a_dropped_connection_is_told_and_the_next_read_reconnects(postgres_url:
     with Store(postgres_url) as store:
         ingest(store, tidy((1, "warning_cases", "1")), "一月.csv")
         admin = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
+        # Only this test's query: another test on the same server may be sleeping at the same moment.
+        marker = f"dropped_sleeper_{uuid.uuid4().hex}"
 
         def drop_the_sleeper() -> None:
             with admin.connect() as connection:
                 for _ in range(100):  # until the sleeping query has started
                     dropped = connection.execute(sa.text(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE query LIKE 'SELECT pg_sleep(30)%' AND pid <> pg_backend_pid()")).scalar()
+                        f"WHERE query LIKE '%{marker}%' AND pid <> pg_backend_pid()")).scalar()
                     if dropped:
                         return
                     connection.execute(sa.text("SELECT pg_sleep(0.05)"))
@@ -729,7 +732,7 @@ def test_a_dropped_connection_is_told_and_the_next_read_reconnects(postgres_url:
         killer.start()
         with pytest.raises(StoreError, match="的連線中斷（資料庫重新啟動或網路中斷），讀取資料未完成") as raised:
             with store._reading() as connection:
-                connection.execute(sa.text("SELECT pg_sleep(30)"))
+                connection.execute(sa.text(f"SELECT pg_sleep(30) AS {marker}"))
         killer.join()
         admin.dispose()
         assert "terminating" not in str(raised.value)
