@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from catalogues import GOLDEN_PLANS
 from metrics.plans.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue
 from metrics.intake.monthly import read_upload
 from metrics.services import command_line
@@ -33,7 +34,7 @@ BOARD = {"username": "chang", "roles": ("board",), "display_name": "張複核"}
 @pytest.fixture
 def database(tmp_path, monkeypatch) -> str:
     plans = tmp_path / "plans"
-    shutil.copytree(PLANS_DIRECTORY, plans)
+    shutil.copytree(GOLDEN_PLANS, plans)
     text = (SAMPLE_PLANS_DIRECTORY / "112" / "人事處.toml").read_text(encoding="utf-8")
     (plans / "112" / "人事處.toml").write_text(text.replace("sample = true\n", ""), encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
@@ -90,7 +91,7 @@ def state(url: str) -> State | None:
 def test_every_unit_with_its_state_counts_filter_sort_and_link(database):
     app = page(database)
     app.selectbox(key="progress_checkpoint").select("half").run()
-    units = [unit.name for unit in load_catalogue(PLANS_DIRECTORY).units.units
+    units = [unit.name for unit in load_catalogue(GOLDEN_PLANS).units.units
              if unit.since is None or unit.since <= 112]
     rows = table(app)
     assert [unit for unit, _ in rows] == units  # every unit of units.toml, in its order
