@@ -170,6 +170,27 @@ def collect_notes(notes_of: NotesOf, year: int, month: int, wanted: Mapping[str,
     return tuple(found)
 
 
+def county_views(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int) -> list[CountyView]:
+    """The county view of each month 1..`month`, the figures split once."""
+    figures = year_figures(catalogue, frame, year)
+    return [county_view(catalogue, frame, year, earlier, figures=figures) for earlier in range(1, month + 1)]
+
+
+def latest_month(frame: pd.DataFrame, year: int) -> int | None:
+    """The latest month of `year` any unit reported, or None."""
+    months = frame.loc[frame["year"] == year, "month"] if not frame.empty else []
+    return int(max(months)) if len(months) else None
+
+
+def briefing_from_store(store, catalogue: Catalogue, year: int, month: int, *, label: str = "") -> Briefing:
+    """The briefing from a store (metrics.store.Store): its figures now in effect and its notes."""
+    read_at = dt.datetime.now(dt.timezone.utc)
+    frame = store.current_frame()
+    views = county_views(catalogue, frame, year, month)
+    notes = collect_notes(store.notes, year, month, behind_ids(views[-1]))
+    return build_briefing(catalogue, frame, year, month, notes=notes, read_at=read_at, label=label, views=views)
+
+
 def build_briefing(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int, *,
                    notes: Mapping[str, Mapping[str, DatedNote]] | Sequence[tuple[str, Sequence[tuple[str, DatedNote]]]]
                    = (), read_at: dt.datetime | None = None, label: str = "",
@@ -181,8 +202,7 @@ def build_briefing(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: 
     if not isinstance(notes, Mapping):
         notes = {unit: dict(unit_notes) for unit, unit_notes in notes}
     if views is None:
-        figures = year_figures(catalogue, frame, year)
-        views = [county_view(catalogue, frame, year, earlier, figures=figures) for earlier in range(1, month + 1)]
+        views = county_views(catalogue, frame, year, month)
     view = views[month - 1]
     common_ids = set(view.indicator_ids)
     by_month = [{standing.unit: standing.common_score for standing in earlier.standings} for earlier in views]

@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from metrics.outputs.briefing.model import BEHIND, MET, NO_DATA, ON_TRACK, Briefing, quarter_score
 from metrics.outputs.report import (_BORDER, FIRST_DATA_ROW, Quantity, _heading, _print_setup, _saved, measured,
                                     neutralize)
+from metrics.plans.formulas import round_half_up
 from metrics.texts import visible
 
 SCORE_FORMAT = '0.00" 分"'
@@ -27,8 +28,8 @@ STATUS_FILLS = {"達標": "E2EFDA", "符合進度": "DDEBF7", "落後": "FCE4D6"
 
 
 def score_value(score: Fraction | None) -> float | str:
-    """A score as the screen rounds it (two decimals), a number; 「—」 without one."""
-    return MISSING if score is None else round(float(score), 2)
+    """A score as the screen rounds it (two decimals, half up: 78.125 is 78.13), a number; 「—」 without one."""
+    return MISSING if score is None else float(round_half_up(score, 2))
 
 
 def build_briefing_xlsx(briefing: Briefing) -> bytes:
