@@ -282,13 +282,13 @@ def briefing_buttons(context: Context, county: CountyView) -> None:
             if notes is not None:
                 st.caption("各單位的落後原因已更新：請重新產生全府簡報。")
             if not st.button("全府簡報（.pdf）", key="county_briefing_make",
-                             help="各單位排名、逐月趨勢圖、落後指標及落後原因、未填報單位、跨年度計分，A4 橫式多頁；約需 10 秒"):
+                             help="各單位排名、逐月趨勢圖、落後指標及落後原因、未填報單位、跨年度計分，A4 橫式多頁；約需 10～30 秒（單位越多越久）"):
                 return
             notes = notes if notes is not None else _briefing_notes(context, county)
             bar = st.progress(0.05, text="計算各單位的逐月分數…")
             try:
                 _briefing(context.source, year, month, notes)
-                bar.progress(0.3, text="繪製各單位的逐月趨勢圖並排版 PDF（約 10 秒）…")
+                bar.progress(0.3, text="繪製各單位的逐月趨勢圖並排版 PDF（約 10～30 秒）…")
                 _briefing_pdf(context.source, year, month, notes)
             except KpiError as error:
                 bar.empty()

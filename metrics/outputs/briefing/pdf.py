@@ -213,7 +213,7 @@ class _Writer:
         self.y = TOP
 
     def section(self, title: str, *, new_page: bool = False) -> None:
-        if new_page or self.y + 25 > BOTTOM:
+        if new_page or self.y + 45 > BOTTOM:  # the title, its words and the table's first rows stay together
             self.page()
         else:
             self.gap(3)
@@ -221,7 +221,8 @@ class _Writer:
         self.gap(1)
 
     def table(self, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, size: float = 8,
-              fills: Sequence[Sequence[str | None]] | None = None) -> None:
+              fills: Sequence[Sequence[str | None]] | None = None, caption: str = "") -> None:
+        """Rows under a header repeated on each page; `caption` (the unit's name) heads a continued table."""
         document = self.document
         document.set_font(FONT, size=size)
         line_height = size * POINT * 1.3
@@ -248,6 +249,8 @@ class _Writer:
             height = max(len(lines) for lines in cells) * line_height + 2 * PADDING
             if self.y + height > BOTTOM:
                 self.page()
+                if caption:
+                    self.text(f"{caption}（續）", size=9.5)
                 document.set_font(FONT, size=size)
                 draw_header()
             x = MARGIN
@@ -294,8 +297,11 @@ class _Writer:
                  *(Column(f"{label}（{month}月）" if "至" not in label else label, 20, "C") for label, month in quarters),
                  Column("本身計畫加權分數", 22, "C"), Column("達標", 12, "C"), Column("符合進度", 14, "C"),
                  Column("落後", 12, "C"), Column("無資料", 13, "C"), Column("未填報項目", 17, "C")]
-        name_width = USABLE - sum(column.width for column in fixed)
-        columns = [column if column.header != "單位" else Column("單位", name_width) for column in fixed]
+        spare = USABLE - sum(column.width for column in fixed)
+        name_width = min(spare, 60.0)
+        widen = 1 + (spare - name_width) / sum(column.width for column in fixed)  # the rest to the numbers
+        columns = [Column("單位", name_width) if column.header == "單位" else
+                   Column(column.header, column.width * widen, column.align) for column in fixed]
         rows = []
         for unit in briefing.units:
             rows.append(["—" if unit.rank is None else str(unit.rank), unit.name, score_text(unit.score),
@@ -344,9 +350,10 @@ class _Writer:
                 rows.append([f"{item.indicator_id} {item.name}" + ("（共同性）" if item.common else ""), item.status,
                              item.actual_text, item.target_text, item.gap_text, reason, action])
                 fills.append([None, STATUS_FILLS.get(item.status), None, None, None, None, None])
-            self.table(columns, rows, fills=fills)
+            self.table(columns, rows, fills=fills, caption=f"{rank}{unit.name}")
+        self.gap(1)
         if without:
-            self.gap(2)
+            self.gap(1)
             self.text(f"統計至 {briefing.month} 月沒有落後指標的單位：{'、'.join(without)}。", size=9)
         self.text(f"落後原因與改進措施為各單位填寫於 {briefing.month} 月者；該月未填寫時，列出本年度較早月份最近一次填寫的內容"
                   "並註明月份。過長的內容只列出開頭，全文見 .xlsx 版全府簡報。", size=7.5)
@@ -360,7 +367,7 @@ class _Writer:
         columns = [Column("單位", 50), Column("未填報項目數", 24, "C"), Column("已填報項目數", 24, "C"),
                    Column("未填報的項目", USABLE - 98)]
         self.table(columns, [[unit.name, str(len(unit.missing_fields)), str(unit.field_count - len(unit.missing_fields)),
-                              "、".join(unit.missing_fields)] for unit in missing])
+                              "、".join(unit.missing_fields)] for unit in missing], caption="四、尚未填報的單位")
 
     def multi_year(self, briefing: Briefing) -> None:
         self.section("五、跨年度計分")
@@ -372,7 +379,7 @@ class _Writer:
         other = min(30.0, (USABLE - 50) / max(count - 1, 1))
         columns = [Column(header, 50 if index == 0 else other, "L" if index == 0 else "C")
                    for index, header in enumerate(briefing.multi_year_columns)]
-        self.table(columns, [[_value(value) for value in row] for row in briefing.multi_year_rows])
+        self.table(columns, [[_value(value) for value in row] for row in briefing.multi_year_rows], caption="五、跨年度計分")
 
 
 def _value(value: object) -> str:
