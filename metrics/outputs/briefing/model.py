@@ -229,7 +229,8 @@ def build_briefing(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: 
             len(plan.fields)))
     points = county_multi_year(catalogue, frame, year)
     table = multi_year_frame(catalogue, points, year)
-    rows = tuple(tuple(None if _missing(value) else value for value in row) for row in table.astype(object).values.tolist())
+    rows = tuple(tuple(None if _missing(value) else value for value in row)
+                 for row in table.astype(object).values.tolist())
     rule = points[0].rule if points else None
     return Briefing(county_name(catalogue, year), year, month, read_at or dt.datetime.now(dt.timezone.utc), label,
                     tuple(zip(view.indicator_ids, view.indicator_names)), tuple(units), tuple(table.columns), rows,

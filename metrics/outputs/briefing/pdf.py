@@ -366,8 +366,9 @@ class _Writer:
             return
         columns = [Column("單位", 50), Column("未填報項目數", 24, "C"), Column("已填報項目數", 24, "C"),
                    Column("未填報的項目", USABLE - 98)]
-        self.table(columns, [[unit.name, str(len(unit.missing_fields)), str(unit.field_count - len(unit.missing_fields)),
-                              "、".join(unit.missing_fields)] for unit in missing], caption="四、尚未填報的單位")
+        rows = [[unit.name, str(len(unit.missing_fields)), str(unit.field_count - len(unit.missing_fields)),
+                 "、".join(unit.missing_fields)] for unit in missing]
+        self.table(columns, rows, caption="四、尚未填報的單位")
 
     def multi_year(self, briefing: Briefing) -> None:
         self.section("五、跨年度計分")

@@ -98,7 +98,8 @@ def _behind(sheet: Worksheet, briefing: Briefing) -> None:
                 target = item.target_text
             rows.append([MISSING if unit.rank is None else unit.rank, unit.name, f"{item.indicator_id} {item.name}",
                          "是" if item.common else "", item.status, measured(item.actual, item.unit), target,
-                         item.gap_text, note.reason if note is not None else "", note.action if note is not None else "",
+                         item.gap_text, note.reason if note is not None else "",
+                         note.action if note is not None else "",
                          f"{note.month}月" if note is not None else "未填寫"])
             fills.append([None] * 4 + [STATUS_FILLS.get(item.status)] + [None] * 6)
     if not rows:
