@@ -387,3 +387,26 @@ def test_county_views_month_by_month() -> None:
     views = county_views(CATALOGUE, tidy(), 112, 3)
     assert [[standing.unit for standing in view.standings] for view in views] == [
         ["甲處", "乙處", "丙處"], ["甲處", "丙處", "乙處"], ["甲處", "丙處", "乙處"]]
+
+
+# ---- what a font or a name cannot do ----
+
+@pytest.mark.skipif(not Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file() or renderer_missing,
+                    reason="需要 DejaVu 字型與 Chromium")
+def test_a_font_without_chinese_is_refused_not_printed_as_boxes(monkeypatch) -> None:
+    from metrics.errors import RenderingUnavailable
+
+    monkeypatch.setattr(briefing_pdf, "render_images", fake_images)
+    briefing = build_briefing(CATALOGUE, tidy(), 112, 3, read_at=READ_AT)
+    with pytest.raises(RenderingUnavailable, match="缺少「.*」等字，印出會是空白方框；請安裝 fonts-noto-cjk"):
+        briefing_pdf.build_briefing_pdf(briefing, font="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def test_a_name_with_markup_is_text_in_the_charts() -> None:
+    plans = dict(CATALOGUE.plans)
+    plans[(112, "丙處")] = replace(plans[(112, "丙處")], unit_name="<b>丙處</b>\x1b")
+    marked = build_briefing(CATALOGUE.with_plans(plans), tidy(), 112, 3, read_at=READ_AT)
+    sheet = briefing_pdf.chart_sheet(marked, marked.units)
+    assert sheet.layout.annotations[1].text == "第 2 名｜&lt;b&gt;丙處&lt;/b&gt;\\u001b｜80 分"
+    figure = briefing_pdf.unit_figure(marked, marked.units[1])
+    assert figure.layout.title.text == "&lt;b&gt;丙處&lt;/b&gt;\\u001b"
