@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.cli.common import catalogue_of, file_catalogue, open_store
+from metrics.cli.common import catalogue_of, file_catalogue, open_store, progress_line
 from metrics.errors import InputError
 
 BRIEFING_SUFFIXES = (".pdf", ".xlsx")
@@ -38,13 +38,18 @@ def command_county_report(arguments: argparse.Namespace) -> int:
     if not catalogue.units_in(year):
         raise InputError(f"{year} 年度沒有任何單位的計畫，無法產生全府簡報。{catalogue.available_text()}")
     month = arguments.as_of or latest_month(store.current_frame(year=year), year) or 12
+    progress_line(f"計算 {len(catalogue.units_in(year))} 個單位 1 至 {month} 月的分數…")
     briefing = briefing_from_store(store, catalogue, year, month)
     if briefing.empty_text:
         print(f"注意：{briefing.empty_text}", file=sys.stderr)
     if suffix == ".pdf":
         from metrics.outputs.briefing.pdf import build_briefing_pdf
 
-        data = build_briefing_pdf(briefing)
+        def said(share: float, words: str) -> None:
+            if share < 1:
+                progress_line(words)
+
+        data = build_briefing_pdf(briefing, progress=said)
     else:
         from metrics.outputs.briefing.xlsx import build_briefing_xlsx
 
