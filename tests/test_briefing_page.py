@@ -24,7 +24,17 @@ def drawn(monkeypatch) -> list:
         return b"%PDF-1.4 fake"
 
     monkeypatch.setattr(briefing_pdf, "build_briefing_pdf", fake)
+    monkeypatch.setattr(briefing_pdf, "render_images", counted_images)
     return calls
+
+
+CHARTS_DRAWN: list[int] = []
+
+
+def counted_images(figures, browser):
+    """The charts' drawing replaced: it records how many pages of charts it was asked for."""
+    CHARTS_DRAWN.append(len(figures))
+    return [b"png"] * len(figures)
 
 
 def download_labels(app) -> list[str]:
@@ -38,6 +48,7 @@ def test_the_briefing_is_made_on_request_kept_then_made_again_when_a_note_change
 
     app.button(key="county_briefing_make").click().run()
     assert not app.exception, [error.value for error in app.exception]
+    assert CHARTS_DRAWN[-1] == 1  # three units: one page of charts
     assert drawn == [[("舊甲處", 1, []), ("丙處", 2, [None]), ("乙處", 3, [None, None])]]
     assert "下載全府簡報（.pdf）" in download_labels(app)
 
@@ -48,8 +59,10 @@ def test_the_briefing_is_made_on_request_kept_then_made_again_when_a_note_change
     app.run()
     assert "下載全府簡報（.pdf）" not in download_labels(app)  # the notes changed: the old briefing is not offered
     assert "各單位的落後原因已更新：請重新產生全府簡報。" in texts(app)
+    charts = len(CHARTS_DRAWN)
     app.button(key="county_briefing_make").click().run()
     assert drawn[-1][2] == ("乙處", 3, [None, "人力不足\x1b[31m"])
+    assert len(CHARTS_DRAWN) == charts  # a note changed, the scores did not: the charts are kept
     assert "下載全府簡報（.pdf）" in download_labels(app)
 
     app.sidebar.selectbox(key="period_month").select(2).run()  # another month: another briefing, on request
@@ -69,10 +82,10 @@ def test_without_a_browser_the_page_says_so_and_the_xlsx_stays(county, drawn, mo
 def test_a_failure_while_drawing_is_said_in_chinese(county, monkeypatch) -> None:
     from metrics.errors import RenderingUnavailable
 
-    def failing(briefing, **options):
+    def failing(figures, browser):
         raise RenderingUnavailable("瀏覽器「x」無法啟動或繪製儀表圖（TimeoutError）")
 
-    monkeypatch.setattr(briefing_pdf, "build_briefing_pdf", failing)
+    monkeypatch.setattr(briefing_pdf, "render_images", failing)
     app = open_page(COUNTY, year="112", month="3")
     app.button(key="county_briefing_make").click().run()
     assert not app.exception

@@ -238,11 +238,20 @@ def _briefing(source: Source, year: int, month: int, notes: tuple):
                           label="範例資料" if source.is_sample else "")
 
 
+@cached_on_source(max_entries=8)
+def _chart_images(source: Source, year: int, month: int) -> list[bytes]:
+    """The trend charts (the slow part: a browser draws them), kept when only a note changes (shared, never
+    modified)."""
+    from metrics.outputs.briefing import pdf
+
+    return pdf.chart_images(_briefing(source, year, month, ()))
+
+
 @cached_on_source(max_entries=8, copied=True)
 def _briefing_pdf(source: Source, year: int, month: int, notes: tuple) -> bytes:
     from metrics.outputs.briefing import pdf
 
-    return pdf.build_briefing_pdf(_briefing(source, year, month, notes))
+    return pdf.build_briefing_pdf(_briefing(source, year, month, notes), images=_chart_images(source, year, month))
 
 
 @cached_on_source(max_entries=8, copied=True)
@@ -288,7 +297,9 @@ def briefing_buttons(context: Context, county: CountyView) -> None:
             bar = st.progress(0.05, text="計算各單位的逐月分數…")
             try:
                 _briefing(context.source, year, month, notes)
-                bar.progress(0.3, text="繪製各單位的逐月趨勢圖並排版 PDF（約 10～30 秒）…")
+                bar.progress(0.2, text="繪製各單位的逐月趨勢圖（約 10～30 秒，單位越多越久）…")
+                _chart_images(context.source, year, month)
+                bar.progress(0.8, text="排版 PDF…")
                 _briefing_pdf(context.source, year, month, notes)
             except KpiError as error:
                 bar.empty()

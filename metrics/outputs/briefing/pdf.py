@@ -119,17 +119,29 @@ def chart_pages(briefing: Briefing) -> list[list[UnitBrief]]:
 
 # ---- the document ----
 
+def chart_images(briefing: Briefing, *, browser: str | os.PathLike | None = None) -> list[bytes]:
+    """The trend charts' pages as PNG images, one browser for all. They depend on the scores and names only, not on
+    the notes: a page may keep them while a note changes."""
+    pages = chart_pages(briefing) if briefing.has_data else []
+    browser_path = find_browser(browser)
+    return render_images([chart_sheet(briefing, units) for units in pages], browser_path) if pages else []
+
+
 def build_briefing_pdf(briefing: Briefing, *, font: str | os.PathLike | None = None,
-                       browser: str | os.PathLike | None = None, progress: Progress | None = None) -> bytes:
-    """The briefing as A4 landscape pages; `progress(share, words)` is told as the charts and pages are made."""
+                       browser: str | os.PathLike | None = None, progress: Progress | None = None,
+                       images: Sequence[bytes] | None = None) -> bytes:
+    """The briefing as A4 landscape pages; `progress(share, words)` is told as the charts and pages are made;
+    `images`: chart_images of the same scores, when the caller has them already."""
     from fpdf import FPDF
 
     say = progress or (lambda share, words: None)
     font_file = find_font(font)
-    browser_path = find_browser(browser)
     pages = chart_pages(briefing) if briefing.has_data else []
-    say(0.1, "繪製各單位的逐月趨勢圖…")
-    images = render_images([chart_sheet(briefing, units) for units in pages], browser_path) if pages else []
+    if images is None:
+        say(0.1, "繪製各單位的逐月趨勢圖…")
+        images = chart_images(briefing, browser=browser)
+    if len(images) != len(pages):
+        raise ValueError(f"{len(images)} chart images for {len(pages)} pages")
     say(0.7, "排版 PDF…")
 
     written: list[str] = []
