@@ -218,6 +218,8 @@ def report_button(context: Context, county: CountyView, unit_points: list[MultiY
 
 BRIEFING_STATE = "county_briefing_made"  # what this session's PDF was made of, so its download shows at once
 PDF = "application/pdf"
+BRIEFING_HELP = ("各單位排名、逐月趨勢圖、落後指標及落後原因、未填報單位、跨年度計分，A4 橫式多頁；"
+                 "約需 10～30 秒（單位越多越久）")
 
 
 def _briefing_notes(context: Context, county: CountyView) -> tuple:
@@ -290,8 +292,7 @@ def briefing_buttons(context: Context, county: CountyView) -> None:
         if notes is None or made != (*base, notes):
             if notes is not None:
                 st.caption("各單位的落後原因已更新：請重新產生全府簡報。")
-            if not st.button("全府簡報（.pdf）", key="county_briefing_make",
-                             help="各單位排名、逐月趨勢圖、落後指標及落後原因、未填報單位、跨年度計分，A4 橫式多頁；約需 10～30 秒（單位越多越久）"):
+            if not st.button("全府簡報（.pdf）", key="county_briefing_make", help=BRIEFING_HELP):
                 return
             notes = notes if notes is not None else _briefing_notes(context, county)
             bar = st.progress(0.05, text="計算各單位的逐月分數…")
