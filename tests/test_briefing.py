@@ -296,7 +296,7 @@ def test_a_year_without_figures_says_so() -> None:
     assert empty.empty_text == "113 年度尚無任何單位填報數字（統計至 113 年 2 月），各單位皆列為未填報。"
     book = load_workbook(io.BytesIO(build_briefing_xlsx(empty)))
     assert book["排名"]["A2"].value.endswith(empty.empty_text)
-    assert sheet_rows(book, "排名")[0][:3] == ["—", "甲處", "—"]  # 113's name of 舊甲處
+    assert sheet_rows(book, "排名")[0][:5] == ["—", "甲處", "—", "—", "—"]  # 113's name of 舊甲處; no score, not 0
     assert sheet_rows(book, "落後指標") == [["—", "統計至 2 月沒有落後的指標", *[None] * 9]]
     none = build_briefing(CATALOGUE, tidy(), 150, 1, read_at=READ_AT)
     assert none.units == () and none.empty_text == "150 年度沒有任何單位的計畫，無法產生全府簡報。"

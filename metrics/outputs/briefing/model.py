@@ -58,7 +58,7 @@ class UnitBrief:
     sample: bool
     rank: int | None
     score: Fraction | None  # the common indicators' weighted score: the ranking's
-    own_score: Fraction | None  # the unit's whole plan's weighted score, as its overview shows it
+    own_score: Fraction | None  # the unit's whole plan's weighted score, as its overview shows it; None: no figure
     counts: tuple[tuple[str, int], ...]  # (status, count) over the plan's indicators, in COUNTED order
     indicator_count: int
     behind: tuple[BehindIndicator, ...]
@@ -220,9 +220,10 @@ def build_briefing(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: 
         own_common = [indicator_id for indicator_id, result in zip(view.indicator_ids, standing.common)
                       if result is not None]
         pace = tuple(pace_score(plan, earlier, own_common) if own_common else None for earlier in range(1, 13))
+        reported = any(result.status not in (NO_DATA, NOT_APPLICABLE) for result in evaluation.results)
         units.append(UnitBrief(
             standing.unit, plan.unit_name + ("（範例）" if plan.sample else ""), plan.sample, standing.rank,
-            standing.common_score, evaluation.weighted_score,
+            standing.common_score, evaluation.weighted_score if reported else None,  # nothing reported: not 0 分
             tuple((status, counts[status]) for status in COUNTED),
             sum(1 for result in evaluation.results if result.status != NOT_APPLICABLE), behind,
             tuple(scores.get(standing.unit) for scores in by_month), pace, standing.missing_fields,
