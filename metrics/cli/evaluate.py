@@ -201,7 +201,12 @@ REPORT_SUFFIXES = (".xlsx", ".pdf")
 
 
 def command_report(arguments: argparse.Namespace) -> int:
-    """The month's official report from the store, with its notes, as the 報表匯出 page makes it."""
+    """The month's official report from the store, with its notes, as the 報表匯出 page makes it; with --county,
+    the county briefing (metrics/cli/briefing.py)."""
+    if getattr(arguments, "county", False):
+        from metrics.cli.briefing import command_county_report
+
+        return command_county_report(arguments)
     output = Path(arguments.output)
     suffix = output.suffix.lower()
     if suffix not in REPORT_SUFFIXES:
