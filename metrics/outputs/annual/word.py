@@ -25,7 +25,7 @@ MARGIN = Mm(20)
 # widths in millimetres, 170 mm in all (A4 less the margins)
 WIDTHS = {"indicator": 28, "measure": 26, "weight": 11, "target": 16, "actual": 16, "achievement": 14, "status": 13,
           "explanation": 46}
-HISTORY_WIDTHS = {"indicator": 30, "month": 18, "reason": 45, "action": 45, "author": 14, "saved_at": 18}
+HISTORY_WIDTHS = {"indicator": 28, "month": 16, "reason": 41, "action": 41, "author": 16, "saved_at": 28}
 HEADER_FILL = "D9E1F2"
 
 
