@@ -202,6 +202,10 @@ REPORT_SUFFIXES = (".xlsx", ".pdf")
 
 def command_report(arguments: argparse.Namespace) -> int:
     """The month's official report from the store, with its notes, as the 報表匯出 page makes it."""
+    if getattr(arguments, "annual", False):
+        from metrics.cli.annual import command_annual_report
+
+        return command_annual_report(arguments)
     output = Path(arguments.output)
     suffix = output.suffix.lower()
     if suffix not in REPORT_SUFFIXES:

@@ -271,3 +271,14 @@ class _Writer:
 
 def _rgb(colour: str) -> tuple[int, int, int]:
     return tuple(int(colour[index:index + 2], 16) for index in (0, 2, 4))  # type: ignore[return-value]
+
+
+def check_renderer(*, font: str | os.PathLike | None = None) -> None:
+    """Raise RenderingUnavailable, with what to install, when this machine cannot set the report's PDF (no browser
+    is needed: the report has no chart)."""
+    import importlib.util
+
+    for package in ("fontTools", "fpdf"):
+        if importlib.util.find_spec(package) is None:
+            raise RenderingUnavailable(f"缺少產生 PDF 報表的套件 {package}；請執行 pip install -r requirements.txt")
+    find_font(font)
