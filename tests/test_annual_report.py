@@ -46,7 +46,7 @@ def flat(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def store_url(tmp_path_factory) -> str:
+def annual_url(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('annual') / 'kpi.sqlite3'}"
     assert cli.main(["ingest", str(SAMPLE), "--db", url]) == 0
     store = Store(url)
@@ -61,21 +61,21 @@ def store_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def catalogue(store_url):
-    return stored_catalogue(Store(store_url), load_catalogue(GOLDEN))
+def catalogue(annual_url):
+    return stored_catalogue(Store(annual_url), load_catalogue(GOLDEN))
 
 
 @pytest.fixture(scope="module")
-def reports(store_url, catalogue):
+def reports(annual_url, catalogue):
     """The report as of June and as of December (the default: the latest month reported)."""
-    store = Store(store_url)
+    store = Store(annual_url)
     return {month: read_annual_report(store, catalogue, 112, "政風處", as_of=month if month != 12 else None,
                                       read_at=READ_AT) for month in (6, 12)}
 
 
-def evaluated(store_url: str, month: int, capsys) -> dict:
+def evaluated(annual_url: str, month: int, capsys) -> dict:
     capsys.readouterr()
-    assert cli.main(["evaluate", "--db", store_url, "--year", "112", "--unit", "政風處", "--as-of", str(month),
+    assert cli.main(["evaluate", "--db", annual_url, "--year", "112", "--unit", "政風處", "--as-of", str(month),
                      "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
@@ -136,10 +136,10 @@ def shown_achievement(value: float) -> str:
 
 @pytest.mark.parametrize("suffix", [".docx", pytest.param(".pdf", marks=needs_font)])
 @pytest.mark.parametrize("month", [6, 12])
-def test_every_indicator_target_and_actual_as_evaluate_gives_them(files, store_url, capsys, month, suffix) -> None:
+def test_every_indicator_target_and_actual_as_evaluate_gives_them(files, annual_url, capsys, month, suffix) -> None:
     data = files[(month, suffix)]
     text = flat(docx_text(data) if suffix == ".docx" else "".join(pdf_pages(data)))
-    document = evaluated(store_url, month, capsys)
+    document = evaluated(annual_url, month, capsys)
     assert len(document["indicators"]) == 13
     for indicator in document["indicators"]:
         assert flat(f"{indicator['id']} {indicator['name']}") in text, indicator["id"]
@@ -375,9 +375,9 @@ def test_a_suffix_without_a_renderer_is_refused() -> None:
 # ---- python -m metrics report --annual ----
 
 @pytest.mark.parametrize("name", ["施政績效報告.docx", pytest.param("施政績效報告.PDF", marks=needs_font)])
-def test_command_line_writes_the_report(store_url, tmp_path, capsys, name) -> None:
+def test_command_line_writes_the_report(annual_url, tmp_path, capsys, name) -> None:
     output = tmp_path / name
-    assert cli.main(["report", "--annual", "--db", store_url, "--year", "112", "--unit", "新竹縣政府政風處",
+    assert cli.main(["report", "--annual", "--db", annual_url, "--year", "112", "--unit", "新竹縣政府政風處",
                      "--as-of", "6", "-o", str(output)]) == 0
     assert f"已產生 政風處 112 年度施政績效報告（統計至 112 年 6 月）：{output}" in capsys.readouterr().out
     data = output.read_bytes()
@@ -392,16 +392,16 @@ def test_command_line_writes_the_report(store_url, tmp_path, capsys, name) -> No
     (["--year", "112"], "年度績效報告須以 --year 與 --unit 指定年度與單位"),
     (["--year", "112", "--unit", "政風處", "--as-of", "13"], "--as-of「13」須為 1 至 12 的月份"),
 ])
-def test_command_line_refusals(store_url, tmp_path, capsys, arguments, message) -> None:
+def test_command_line_refusals(annual_url, tmp_path, capsys, arguments, message) -> None:
     output = tmp_path / "報告.docx"
-    assert cli.main(["report", "--annual", "--db", store_url, *arguments, "-o", str(output)]) == cli.EXIT_INVALID
+    assert cli.main(["report", "--annual", "--db", annual_url, *arguments, "-o", str(output)]) == cli.EXIT_INVALID
     assert message in capsys.readouterr().err
     assert not output.exists()
 
 
 @pytest.mark.parametrize("name", ["報告.xlsx", "報告", "報告.doc"])
-def test_command_line_refuses_other_suffixes(store_url, tmp_path, capsys, name) -> None:
-    assert cli.main(["report", "--annual", "--db", store_url, "--year", "112", "--unit", "政風處",
+def test_command_line_refuses_other_suffixes(annual_url, tmp_path, capsys, name) -> None:
+    assert cli.main(["report", "--annual", "--db", annual_url, "--year", "112", "--unit", "政風處",
                      "-o", str(tmp_path / name)]) == cli.EXIT_INVALID
     assert "無法產生年度績效報告；請使用 .docx（Word 文件）、.pdf（PDF）" in capsys.readouterr().err
     assert not (tmp_path / name).exists()
@@ -418,3 +418,23 @@ def test_command_line_after_every_upload_is_undone(tmp_path, capsys) -> None:
     rows = [row for table in document.tables[:10] for row in table.rows[1:]]
     assert len(rows) == 13
     assert {row.cells[4].text for row in rows} == {NOT_REPORTED}
+
+
+# ---- the store: a year's notes and their history in one query each (SQLite and PostgreSQL) ----
+
+def test_the_notes_of_a_year_and_their_history(store_url) -> None:
+    store = Store(store_url)
+    store.save_note(112, "政風處", 6, "3", reason="甲", action="乙", author="王")
+    store.save_note(112, "政風處", 2, "3", reason="二月", action="", author="王")
+    store.save_note(112, "政風處", 6, "3", reason="甲改", action="乙", author="李")
+    store.save_note(112, "政風處", 6, "4", reason="清除前", action="", author="李")
+    store.save_note(112, "政風處", 6, "4", reason="", action="", author="李")
+    store.save_note(113, "政風處", 6, "3", reason="別的年度", action="", author="王")
+    store.save_note(112, "人事處", 6, "3", reason="別的單位", action="", author="王")
+    current = store.notes_of_year(112, "政風處")
+    assert {month: {key: note.reason for key, note in notes.items()} for month, notes in current.items()} == {
+        2: {"3": "二月"}, 6: {"3": "甲改"}}
+    assert [(month, note.indicator_id, note.reason, note.author) for month, note in
+            store.note_history_of_year(112, "政風處")] == [
+        (2, "3", "二月", "王"), (6, "3", "甲", "王"), (6, "3", "甲改", "李"), (6, "4", "清除前", "李"), (6, "4", "", "李")]
+    assert store.notes_of_year(111, "政風處") == {} and store.note_history_of_year(111, "政風處") == []
