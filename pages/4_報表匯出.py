@@ -28,5 +28,6 @@ downloads(context, notes, title, subtitle, label)
 st.caption("兩種報表皆為 A4 橫式：.xlsx 每頁重複標題列、數字可加總；PDF 為一頁，含各指標儀表圖。"
            "本頁亦可直接以瀏覽器列印（側邊欄與按鈕不會印出）。")
 
-st.divider()
-annual_section(context)
+with st.container(key="annual_report"):  # left off the printed page (ui/styles.py): the month's table prints
+    st.divider()
+    annual_section(context)
