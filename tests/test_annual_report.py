@@ -438,3 +438,13 @@ def test_the_notes_of_a_year_and_their_history(store_url) -> None:
             store.note_history_of_year(112, "政風處")] == [
         (2, "3", "二月", "王"), (6, "3", "甲", "王"), (6, "3", "甲改", "李"), (6, "4", "清除前", "李"), (6, "4", "", "李")]
     assert store.notes_of_year(111, "政風處") == {} and store.note_history_of_year(111, "政風處") == []
+
+
+@needs_font
+def test_a_long_header_is_made_smaller_never_cut(reports) -> None:
+    from dataclasses import replace
+
+    report = replace(reports[6], plan_version="計畫檔 " + "很長的資料夾名稱/" * 12 + "政風處.toml", history=())
+    pages = pdf_pages(render(report, ".pdf"))
+    for text in pages:
+        assert flat(report.header) in flat(text)

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, evaluate, multi_year_points
 from metrics.evaluation.figures import Figures
@@ -29,6 +29,16 @@ NOT_REPORTED = "未填報"
 SAMPLE_MARK = "範例"
 CHINESE_NUMBERS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五",
                    "十六", "十七", "十八", "十九", "二十")
+
+
+class SavedNote(Protocol):
+    """A save of a note as the store's history gives it (metrics.store.Note)."""
+
+    indicator_id: str
+    reason: str
+    action: str
+    author: str
+    updated_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -186,7 +196,7 @@ def latest_notes(notes_by_month: Mapping[int, Mapping[str, NoteLike]], up_to: in
 
 def assemble(plan: Plan, frame: pd.DataFrame, *, as_of: int | None = None,
              notes_by_month: Mapping[int, Mapping[str, NoteLike]] | None = None,
-             history: Sequence[tuple[int, object]] = (), catalogue: Catalogue | None = None,
+             history: Sequence[tuple[int, SavedNote]] = (), catalogue: Catalogue | None = None,
              read_at: dt.datetime | None = None, sample: bool = False) -> AnnualReport:
     """The report of `plan`'s unit and year from the tidy `frame` (the unit's figures; other years feed the
     multi-year points and a growth indicator's base), as of `as_of` (default: the latest month reported, as
@@ -210,7 +220,7 @@ def _points(plan: Plan, frame: pd.DataFrame, catalogue: Catalogue | None) -> Mul
     return multi_year_points(rule, plan.unit, years, frame)
 
 
-def _report(evaluation: Evaluation, notes: Mapping[str, tuple[int, NoteLike]], history: Sequence[tuple[int, object]],
+def _report(evaluation: Evaluation, notes: Mapping[str, tuple[int, NoteLike]], history: Sequence[tuple[int, SavedNote]],
             points: MultiYearPoints | None, as_of_month: int | None, read_at: dt.datetime,
             sample: bool) -> AnnualReport:
     plan = evaluation.plan

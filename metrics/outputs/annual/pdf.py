@@ -49,10 +49,14 @@ def build_pdf(report: AnnualReport, *, font: str | os.PathLike | None = None) ->
 
     class Document(FPDF):
         def header(self) -> None:
-            self.set_font(FONT, size=7.5)
+            text = _printable(report.header)
+            for size in (7.5, 7.0, 6.5, 6.0, 5.5, 5.0):  # a long unit name or plan file: smaller, never cut
+                self.set_font(FONT, size=size)
+                if self.get_string_width(text) <= USABLE:
+                    break
             self.set_text_color(90, 90, 90)
             self.set_xy(MARGIN, 7)
-            self.cell(USABLE, 4, _printable(report.header), align="C")
+            self.multi_cell(USABLE, 3, text, align="C", wrapmode="CHAR")
             self.set_draw_color(160, 160, 160)
             self.set_line_width(0.2)
             self.line(MARGIN, 12, PAGE_WIDTH - MARGIN, 12)
