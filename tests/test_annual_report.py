@@ -215,6 +215,7 @@ def test_the_history_keeps_every_save(reports) -> None:
         ("1", 9, "寫了又清除", "丙", False),
         ("1", 9, "", "丙", True),
     ]
+    assert {entry.month for entry in reports[6].history} == {3, 6}  # the months a June report covers
 
 
 @pytest.mark.parametrize("suffix", [".docx", pytest.param(".pdf", marks=needs_font)])
@@ -267,8 +268,11 @@ def test_libreoffice_converts_the_docx(files, tmp_path) -> None:
 
 
 @needs_font
-@pytest.mark.parametrize("month", [6, 12])
-def test_pdf_pages_are_a4_each_with_the_header_and_its_number(files, month) -> None:
+@pytest.mark.parametrize(("month", "count"), [
+    (6, 3),  # 前言 and the ten goals' tables, the score, the multi-year table and a short history
+    (12, 8),  # and the 2,080-character note of September twice, in goal 3's table and in the history
+])
+def test_pdf_pages_are_a4_each_with_the_header_and_its_number(files, month, count) -> None:
     data = files[(month, ".pdf")]
     document = pypdfium2.PdfDocument(data)
     try:
@@ -276,7 +280,7 @@ def test_pdf_pages_are_a4_each_with_the_header_and_its_number(files, month) -> N
     finally:
         document.close()
     pages = pdf_pages(data)
-    assert len(pages) >= 4  # 前言 and ten goals' tables, the score, the history (and a 2,080-character note)
+    assert len(pages) == count
     for size in sizes:
         assert size == pytest.approx(A4, abs=0.01)
     for number, text in enumerate(pages, start=1):

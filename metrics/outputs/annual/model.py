@@ -200,13 +200,15 @@ def assemble(plan: Plan, frame: pd.DataFrame, *, as_of: int | None = None,
              read_at: dt.datetime | None = None, sample: bool = False) -> AnnualReport:
     """The report of `plan`'s unit and year from the tidy `frame` (the unit's figures; other years feed the
     multi-year points and a growth indicator's base), as of `as_of` (default: the latest month reported, as
-    `evaluate` takes it). A year without figures is evaluated as of December: every indicator 未填報."""
+    `evaluate` takes it). A year without figures is evaluated as of December: every indicator 未填報. The notes'
+    history is that of the months the report covers."""
     figures = Figures.from_frame(plan, frame)
     latest = figures.latest_month()
     evaluation = evaluate(figures, as_of if as_of is not None else latest or 12)
     shown_month = evaluation.as_of_month if latest is not None else None
     notes = latest_notes(notes_by_month or {}, evaluation.as_of_month)
     points = _points(plan, frame, catalogue)
+    history = [(month, note) for month, note in history if month <= evaluation.as_of_month]
     return _report(evaluation, notes, history, points, shown_month,
                    read_at or dt.datetime.now(dt.timezone.utc), sample or plan.sample)
 

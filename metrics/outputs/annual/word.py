@@ -51,7 +51,7 @@ def build_docx(report: AnnualReport) -> bytes:
 
     document.add_paragraph("貳、年度目標達成情形", style="Heading 1")
     if report.as_of_month is None:
-        document.add_paragraph(f"本年度尚無任何填報數字，各項指標實際值均為「未填報」。")
+        document.add_paragraph("本年度尚無任何填報數字，各項指標實際值均為「未填報」。")
     for index, goal in enumerate(report.goals):
         document.add_paragraph(f"{numbered(index)}、{goal.heading}", style="Heading 2")
         table = _table(document, [(header, WIDTHS[key]) for key, header in TABLE_COLUMNS])
