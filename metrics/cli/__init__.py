@@ -12,6 +12,7 @@ The commands live by group, each module under 600 lines:
     users.py     users: accounts through the services
     store.py     history, undo, audit, migrate, copy, backup, verify-backup, restore
     review.py    review: the performance cycle from the command line
+    annual.py    report --annual: the unit's year-end 施政績效報告 (.docx, .pdf)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from metrics.cli.annual import add_annual_argument
 from metrics.cli.common import (ChineseArgumentParser, EXIT_INVALID, EXIT_STORE, add_export_arguments,
                                 add_period_arguments)
 from metrics.cli.evaluate import command_evaluate, command_ingest, command_report
@@ -61,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_parser.add_argument("--county", action="store_true",
                                help="全府簡報：--year 年度所有單位的排名、落後指標與落後原因、逐月趨勢、未填報單位、跨年度計分"
                                     "（不需 --unit；-o 為 .pdf 或 .xlsx）")
+    add_annual_argument(report_parser)
 
     ingest_parser = commands.add_parser("ingest", help="匯入月報或系統匯出到資料庫（任一檔案有誤則全部不匯入）")
     ingest_parser.add_argument("files", nargs="+", metavar="FILE")
