@@ -18,7 +18,7 @@ from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, d
 from metrics.cli.plans import catalogue_in_force
 from metrics.errors import InputError
 from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate, parse_target
-from metrics.evaluation.figures import Figures, empty_tidy_frame
+from metrics.evaluation.figures import Figures, empty_tidy_frame, stored_frame
 from metrics.intake import safety
 from metrics.intake.monthly import Defaults
 from metrics.names import printable
@@ -177,6 +177,8 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
         from metrics.plans.planning import plan_version
 
         plan = plan_version(store, files, plan.year, plan.unit, arguments.plan_version)
+    if not arguments.files:
+        frame = stored_frame(store, [plan], plan.unit)
     targets = dict(parse_target(*split_assignment(text), plan) for text in arguments.target)
     figures = Figures.from_frame(plan, frame)
     if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
@@ -231,7 +233,7 @@ def command_report(arguments: argparse.Namespace) -> int:
     defaults = Defaults(arguments.year, resolve_unit(arguments.unit, catalogue))
     frame = store.current_frame(year=defaults.year, unit=defaults.unit)
     plan = choose_plan(catalogue, frame, defaults, explicit=arguments.year is not None and arguments.unit is not None)
-    evaluation = evaluate(Figures.from_frame(plan, frame), arguments.as_of)
+    evaluation = evaluate(Figures.from_frame(plan, stored_frame(store, [plan], plan.unit)), arguments.as_of)
     notes = store.notes(plan.year, plan.unit, evaluation.as_of_month)
     if suffix == ".pdf":
         from metrics.outputs.pdf_report import build_pdf, report_page

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 
@@ -35,6 +36,27 @@ EXACT = Context(prec=80)
 def base_years(plan: Plan) -> set[int]:
     """The years a plan's growth indicators compare with (an indicator without one has None)."""
     return {indicator.base_year for indicator in plan.indicators if indicator.base_year is not None}
+
+
+class FrameSource(Protocol):
+    def current_frame(self, year: int | None = None, unit: str | None = None) -> pd.DataFrame: ...
+
+
+def years_read(plans: Iterable[Plan]) -> list[int]:
+    """The years whose figures these plans evaluate: their own, and their growth indicators' base years."""
+    years: set[int] = set()
+    for plan in plans:
+        years |= {plan.year} | base_years(plan)
+    return sorted(years)
+
+
+def stored_frame(store: FrameSource, plans: Iterable[Plan], unit: str | None = None) -> pd.DataFrame:
+    """The stored figures these plans evaluate (of one unit, or of every unit): a plan's own year alone would leave
+    a growth indicator without its base year, and the command line would differ from the screen."""
+    frames = [store.current_frame(year=year, unit=unit) for year in years_read(plans)]
+    if not frames:
+        return empty_tidy_frame()
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def empty_tidy_frame() -> pd.DataFrame:

@@ -26,7 +26,7 @@ from metrics.plans.catalogue import CYCLE_FILE
 from metrics.plans.cycle import Checkpoint, Cycle, cycle_changes, load_cycle, parse_cycle
 from metrics.errors import InputError, KpiError, PlanError, PlanNotFound, Problem
 from metrics.evaluation.core import evaluate
-from metrics.evaluation.figures import Figures
+from metrics.evaluation.figures import Figures, stored_frame
 from metrics.plans.formulas import round_half_up
 from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.plans.plan import Plan
@@ -237,9 +237,9 @@ class Review:
         year = inputs.check_integer(year, "年度")
         checkpoints = [self.cycle.checkpoint(checkpoint)] if checkpoint is not None else list(self.cycle.checkpoints)
         catalogue = self.plans()
-        frame = self.store.current_frame(year)
         stored = {(item.unit, item.checkpoint): item for item in self.store.assessments(year)}
         plans = [plan for plan in (catalogue.find(year, unit) for unit in self.units_of(year)) if plan is not None]
+        frame = stored_frame(self.store, plans) if plans else self.store.current_frame(year)
         figures = Figures.for_plans(plans, frame)
         today = self.today()
         rows = []
@@ -274,7 +274,7 @@ class Review:
         written), and what is still missing (a submission is refused while anything is)."""
         year, unit, point, _ = self._arguments(year, unit, checkpoint, "")
         plan = self.plans().plan(year, unit)
-        figures = Figures.from_frame(plan, self.store.current_frame(year, unit))
+        figures = Figures.from_frame(plan, stored_frame(self.store, [plan], unit))
         return Draft(tuple(self._items(plan, figures, point, {})), tuple(self._lacking(plan, figures, point)))
 
     def items_of(self, assessment: StoredAssessment) -> list[AssessmentItem]:
@@ -375,7 +375,7 @@ class Review:
             plan = self.plans().plan(year, unit)
         except PlanNotFound as missing:
             self._refuse(actor, Step.SUBMIT, year, unit, subject, missing)
-        figures = Figures.from_frame(plan, self.store.current_frame(year, unit))
+        figures = Figures.from_frame(plan, stored_frame(self.store, [plan], unit))
         lacking = self._lacking(plan, figures, point)
         if lacking:
             self._refuse(actor, Step.SUBMIT, year, unit, subject, InputError(
