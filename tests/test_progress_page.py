@@ -9,7 +9,9 @@ figures; the clock is the real one (2026 and later: every 112 deadline has passe
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -310,3 +312,33 @@ def test_an_administrator_edits_the_cycle_on_the_settings_tab_and_downloads_it(d
     assert "yellow = 70" in stored.document
     reviewer = page(database, **REVIEWER)  # not an administrator: no form
     assert not [item for item in reviewer.button if item.label == "儲存為新版本"]
+
+
+def test_a_cycle_whose_steps_roles_toml_no_longer_agrees_with_is_fixed_on_the_settings_tab(database):
+    from metrics.services.accounts import load_roles
+    from metrics.services.review import seed_cycle
+
+    plans = Path(os.environ["KPI_PLANS_DIR"])
+    seed_cycle(Store(database), plans, load_roles(plans))  # version 1, under the roles of the time
+    roles = plans / "roles.toml"  # then 初核 moves to a new role
+    text = roles.read_text(encoding="utf-8").replace('can = ["view", "view_audit", "review_assessment"]',
+                                                     'can = ["view", "view_audit"]')
+    roles.write_text(text + '\n[research]\nlabel = "研考科"\ncan = ["view", "view_audit", "review_assessment"]\n',
+                     encoding="utf-8")
+    reviewer = page(database, **REVIEWER)  # the workflow stops and says why; no form for who may not fix it
+    assert "考核流程暫停使用" in texts(reviewer) and "各步驟辦理的角色的 review" in texts(reviewer)
+    assert not [item for item in reviewer.button if item.label == "儲存為新版本"]
+    admin = page(database, username="admin", roles=("administrator",))  # the form opens on 填報進度 too
+    assert "初核**（review）" in texts(admin) and "儲存為新版本" in [item.label for item in admin.button]
+    admin = page(database, "pages/8_帳號管理.py", username="admin", roles=("administrator",))
+    warning = texts(admin)
+    assert "角色「reviewer」（研考初核）在 roles.toml 沒有 review_assessment 權限" in warning
+    assert "表單已預填 roles.toml 中具此權限的角色：研考科" in warning
+    assert admin.multiselect(key="settings_cycle_step_review").value == ["research"]
+    assert admin.multiselect(key="settings_cycle_step_approve").value == ["board"]  # the steps that agree: as stored
+    button(admin, "儲存為新版本").click()
+    rerun(admin)
+    assert "已儲存考核週期第 2 版：初核的角色：reviewer → research" in texts(admin)
+    assert Store(database).cycle_version().number == 2
+    admin = page(database, username="admin", roles=("administrator",))
+    assert "考核流程暫停使用" not in texts(admin) and "各單位狀態" in texts(admin)

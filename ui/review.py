@@ -284,7 +284,7 @@ def mail_settings_form(context: Context) -> None:
     """For 帳號管理 → 系統設定: the mail server of the reminders (the password only from the environment)."""
     st.markdown("##### 郵件通知（催報）")
     try:
-        review = review_of(context.services)
+        review = review_of(context.services, repair=True)  # the mail server does not depend on the cycle's steps
         settings = review.mail_settings()
     except KpiError as error:
         st.error(escape_markdown(error))
@@ -317,7 +317,7 @@ def indicator_notices(context: Context, indicator_id: str) -> None:
     """On 指標明細: the reviewers' comments on this indicator in a returned 自評 of the unit (what to fix, where it
     is), and that the month is locked by an approved one (before anybody types a note that would be refused)."""
     try:
-        review = review_of(context.services)
+        review = review_of(context.services, repair=True)  # comments and locks are stored, whatever the steps
         found = review.returned_comments(context.year, context.unit).get(indicator_id, [])
         locking = review.locking(context.year, context.unit, context.month)
     except KpiError:

@@ -11,6 +11,7 @@ The commands live by group, each module under 600 lines:
     users.py     users: accounts through the services
     store.py     history, undo, audit, migrate, copy, backup, verify-backup, restore
     review.py    review: the performance cycle from the command line
+    cycle.py     review cycle: the cycle's versions shown, exported and imported
 """
 
 from __future__ import annotations
