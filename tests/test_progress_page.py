@@ -213,7 +213,10 @@ def test_one_full_cycle_on_the_pages(database):
     rerun(upload)
     rerun(board)
     [since] = [expander for expander in board.expander if "重新開放後的修改" in expander.label]
-    assert "至今，1 筆）" in since.label
+    assert "至今，數字 1 筆、說明 0 筆）" in since.label
+    figures = since.dataframe[0].value  # 採購稽核案件數 of March: 10 in the sample year, corrected to 99
+    assert figures.to_dict("records") == [{"月份": "3月", "指標": "2 採購稽核案件", "填報項目": "採購稽核案件數",
+                                           "修改前": "10", "修改後": "99"}]
     assert any("王小明（wang）｜上傳｜「3月更正.csv」" in seen(item.value) for item in since.markdown)
 
 

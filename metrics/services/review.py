@@ -114,12 +114,37 @@ CHANGE_ACTIONS = frozenset({"上傳", "載入範例資料", "復原", "落後說
 
 
 @dataclass(frozen=True)
+class FigureChange:
+    """One figure of the unit's year that differs between two moments (None: not reported then)."""
+
+    month: int
+    field: str  # its code
+    field_name: str
+    indicators: tuple[str, ...]  # "1 辦理預警案件": the plan's indicators that use it
+    before: Decimal | None
+    after: Decimal | None
+
+
+@dataclass(frozen=True)
+class NoteChange:
+    """One indicator's 落後原因 and 改進措施 of a month that differ between two moments (None: none written then)."""
+
+    month: int
+    indicator: str  # "1 辦理預警案件"
+    before: tuple[str, str] | None
+    after: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
 class Reopened:
-    """An assessment's latest reopening, its approval after it if any, and what changed in between."""
+    """An assessment's latest reopening, its approval after it if any, and what changed in between: the figures and
+    notes as they stood at the reopening against the approval (or now), and the audit rows of the changes."""
 
     reopening: Transition
     approval: Transition | None
     changes: tuple[AuditRow, ...]
+    figures: tuple[FigureChange, ...] = ()
+    notes: tuple[NoteChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +211,37 @@ def cycle_to_repair(services: Services, directory: Path) -> tuple[Cycle, dict[st
     seed_cycle(services.store, directory, services.roles)
     stored = services.store.cycle_version()
     return read_stored_cycle(stored.document, services.roles, _version_shown(stored))
+
+
+def _indicator_label(plan: Plan | None, indicator_id: str) -> str:
+    indicator = plan.indicator_by_id.get(indicator_id) if plan is not None else None
+    return f"{indicator_id} {indicator.short_name or indicator.name}" if indicator is not None else indicator_id
+
+
+def _figure_changes(plan: Plan | None, before: Mapping[tuple[str, int], Decimal],
+                    after: Mapping[tuple[str, int], Decimal]) -> tuple[FigureChange, ...]:
+    """The figures that differ, by month and in the plan's order of its fields (fields it does not use last)."""
+    order = {code: index for index, code in enumerate(
+        dict.fromkeys(code for indicator in (plan.indicators if plan else ()) for code in indicator.fields))}
+    keys = sorted((key for key in before.keys() | after.keys() if before.get(key) != after.get(key)),
+                  key=lambda key: (key[1], order.get(key[0], len(order)), key[0]))
+    found = []
+    for field, month in keys:
+        known = plan.field(field) if plan is not None else None
+        users = tuple(_indicator_label(plan, indicator.id) for indicator in (plan.indicators if plan else ())
+                      if field in indicator.fields)
+        found.append(FigureChange(month, field, known.name if known else field, users, before.get((field, month)),
+                                  after.get((field, month))))
+    return tuple(found)
+
+
+def _note_changes(plan: Plan | None, before: Mapping[tuple[int, str], tuple[str, str]],
+                  after: Mapping[tuple[int, str], tuple[str, str]]) -> tuple[NoteChange, ...]:
+    order = {indicator.id: index for index, indicator in enumerate(plan.indicators if plan else ())}
+    keys = sorted((key for key in before.keys() | after.keys() if before.get(key) != after.get(key)),
+                  key=lambda key: (key[0], order.get(key[1], len(order)), key[1]))
+    return tuple(NoteChange(month, _indicator_label(plan, indicator), before.get((month, indicator)),
+                            after.get((month, indicator))) for month, indicator in keys)
 
 
 def _check_inbox_actor(actor: object) -> None:
@@ -325,7 +381,11 @@ class Review:
                                     unit=assessment.unit, outcome=Outcome.ALLOWED)
         changes = tuple(row for row in sorted(rows, key=lambda row: row.id)
                         if row.year == assessment.year and row.action in CHANGE_ACTIONS)
-        return Reopened(reopening, approval, changes)
+        moments = [reopening.at, approval.at if approval else None]
+        figures = self.store.values_at(assessment.year, assessment.unit, moments)
+        notes = self.store.notes_at(assessment.year, assessment.unit, moments)
+        plan = self.plans().find(assessment.year, assessment.unit)
+        return Reopened(reopening, approval, changes, _figure_changes(plan, *figures), _note_changes(plan, *notes))
 
     def returned_comments(self, year: int, unit: str) -> dict[str, list[tuple[str, AssessmentItem]]]:
         """indicator → (checkpoint label, item) of every returned 自評 of the unit whose reviewer commented on it:
