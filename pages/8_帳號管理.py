@@ -29,7 +29,7 @@ with settings:
         accounts.settings_form(context)
         review.mail_settings_form(context)
         try:
-            cycle_editor.cycle_settings(context, review_of(context.services), key="settings_cycle")
+            cycle_editor.cycle_settings(context, review_of(context.services, repair=True), key="settings_cycle")
         except KpiError as error:
             st.error(f"考核週期無法讀取：{escape_markdown(error)}")
     else:

@@ -13,7 +13,12 @@ context = start_page("填報進度", about_data=False)
 try:
     review = review_of(context.services)
 except PlanError as error:
-    st.error(f"考核週期檔（plans/cycle.toml）有誤或不存在，請管理者修正：\n\n{escape_markdown(error)}")
+    st.error(f"考核週期有誤或不存在，考核流程暫停使用：\n\n"
+             f"{escape_markdown(error)}")
+    try:
+        cycle_editor.cycle_settings(context, review_of(context.services, repair=True), key="progress_cycle")
+    except KpiError:
+        pass  # not a stored version to repair (cycle.toml missing or wrong): the error above says what to fix
     st.stop()
 st.markdown("##### 我的待辦")
 with reading():

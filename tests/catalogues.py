@@ -3,7 +3,8 @@
 Golden tests pin the real plan of 政風處 for 112 exactly as the seed states it (`PLAN_112`), read from a
 frozen copy of plans/ in tests/golden_plans/ the way the app reads plans/: plans/ is deployment data that no
 test depends on. Mechanism tests (reading, templates, the store, pages) run on small fixture plans in
-tests/fixture_plans/, or on the frozen copy, so that adding an indicator or a unit to plans/ breaks no test.
+tests/fixture_plans/ and tests/fixture_kinds/ (the month template: tests/test_template.py), or on the frozen copy,
+so that adding an indicator or a unit to plans/ breaks no test.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY, load_catalogue
 
 FIXTURE_PLANS = Path(__file__).resolve().parent / "fixture_plans"
+FIXTURE_KINDS = Path(__file__).resolve().parent / "fixture_kinds"  # 丁處 114: one indicator of every kind
 GOLDEN_PLANS = Path(__file__).resolve().parent / "golden_plans"  # plans/ as of the 政風處 112 golden numbers
 
 CATALOGUE = load_catalogue(GOLDEN_PLANS)

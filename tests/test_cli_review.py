@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 USER = pwd.getpwuid(os.getuid()).pw_name
 
 
-def run(*arguments: str, url: str) -> subprocess.CompletedProcess:
+def run(*arguments: str, url: str, plans: Path = FIXTURE_PLANS) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key != "KPI_DB_URL"}
-    return subprocess.run([sys.executable, "-m", "metrics", "--plans", str(FIXTURE_PLANS), *arguments, "--db", url],
+    return subprocess.run([sys.executable, "-m", "metrics", "--plans", str(plans), *arguments, "--db", url],
                           cwd=ROOT, capture_output=True, text=True, timeout=120, env=environment)
 
 
@@ -152,3 +153,70 @@ def test_remind_lists_or_sends_from_the_command_line(url, tmp_path):
     with Store(url) as store:
         rows = [(row.action, row.outcome.value, row.unit) for row in store.audit_log(limit=3)]
     assert sorted(rows) == [("催報通知", "允許", OWN), ("催報通知", "失敗", "丙處"), ("催報通知", "失敗", "乙處")]
+
+
+def test_the_cycle_is_shown_exported_and_imported_as_a_new_version(url, tmp_path):
+    shown = run("review", "cycle", "show", url=url)  # the file seeds version 1
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0].startswith("考核週期第 1 版（")
+    assert "  q1：第一季，1-3 月，自評期限 04/15" in shown.stdout
+    assert "  初核（review）：研考初核（reviewer）" in shown.stdout
+    exported = tmp_path / "cycle.toml"
+    completed = run("review", "cycle", "export", "-o", str(exported), url=url)
+    assert (completed.returncode, completed.stdout.strip()) == (0, f"已匯出 {exported}（考核週期第 1 版）")
+    assert exported.read_text(encoding="utf-8") == (FIXTURE_PLANS / "cycle.toml").read_text(encoding="utf-8")
+    exported.write_text(exported.read_text(encoding="utf-8").replace("yellow = 80", "yellow = 70"), encoding="utf-8")
+    imported = run("review", "cycle", "import", str(exported), "--note", "依新規定", url=url)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.splitlines() == ["已將「cycle.toml」存為考核週期第 2 版。", "  ・黃燈門檻：80% → 70%"]
+    with Store(url) as store:
+        stored = store.cycle_version()
+        assert (stored.number, stored.author, stored.note, stored.origin) == (2, f"命令列（{USER}）", "依新規定", "cycle.toml")
+        row = store.audit_log(action="考核週期")[0]
+        assert (row.account, row.subject, row.detail) == (f"命令列（{USER}）", "考核週期第 2 版", "黃燈門檻：80% → 70%")
+    again = run("review", "cycle", "import", str(exported), url=url)
+    assert again.returncode == 2 and "與目前的版本完全相同" in again.stderr
+    assert run("review", "cycle", "export", "--version", "1", url=url).stdout == (
+        FIXTURE_PLANS / "cycle.toml").read_text(encoding="utf-8")
+    missing = run("review", "cycle", "export", "--version", "5", url=url)
+    assert missing.returncode == 2 and "沒有考核週期第 5 版（現有第 1 至 2 版）" in missing.stderr
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[monthly\n", "cycle.toml：TOML 格式錯誤"),
+    ('[monthly]\ndue_day = 40\n', "cycle.toml（每月填報期限的 due_day，第 2 行）：應為 1 至 28 的整數"),
+])
+def test_a_wrong_cycle_file_is_refused_naming_the_file_and_line(url, tmp_path, text, message):
+    path = tmp_path / "cycle.toml"
+    path.write_text(text, encoding="utf-8")
+    completed = run("review", "cycle", "import", str(path), url=url)
+    assert completed.returncode == 2 and message in completed.stderr, completed.stderr
+    with Store(url) as store:
+        assert [version.number for version in store.cycle_versions()] == [1]
+    unreadable = run("review", "cycle", "import", str(tmp_path / "無此檔.toml"), url=url)
+    assert unreadable.returncode == 2 and "考核週期檔「" in unreadable.stderr and "無法讀取" in unreadable.stderr
+
+
+def test_a_cycle_roles_toml_no_longer_agrees_with_is_named_and_fixed_on_the_command_line(url, tmp_path):
+    assert run("review", "cycle", "show", url=url).returncode == 0  # version 1 under the roles of the time
+    plans = tmp_path / "plans"
+    shutil.copytree(FIXTURE_PLANS, plans)
+    roles = plans / "roles.toml"  # then 初核 moves to a new role
+    roles.write_text(roles.read_text(encoding="utf-8").replace('can = ["view", "view_audit", "review_assessment"]',
+                                                               'can = ["view", "view_audit"]')
+                     + '\n[research]\nlabel = "研考科"\ncan = ["view", "view_audit", "review_assessment"]\n',
+                     encoding="utf-8")
+    status = run("review", "status", "--year", "112", url=url, plans=plans)
+    assert status.returncode == 2 and "review cycle export" in status.stderr
+    shown = run("review", "cycle", "show", url=url, plans=plans)
+    assert shown.returncode == 2
+    assert "  初核（review）：研考初核（reviewer）（與 roles.toml 不一致）" in shown.stdout
+    assert "- 初核（review）：角色「reviewer」（研考初核）在 roles.toml 沒有 review_assessment 權限" in shown.stderr
+    exported = tmp_path / "cycle.toml"
+    assert run("review", "cycle", "export", "-o", str(exported), url=url, plans=plans).returncode == 0
+    exported.write_text(exported.read_text(encoding="utf-8").replace('review = ["reviewer"]', 'review = ["research"]'),
+                        encoding="utf-8")
+    imported = run("review", "cycle", "import", str(exported), url=url, plans=plans)
+    assert imported.stdout.splitlines()[-1] == "  ・初核的角色：reviewer → research", imported.stderr
+    assert run("review", "cycle", "show", url=url, plans=plans).returncode == 0
+    assert run("review", "status", "--year", "112", url=url, plans=plans).returncode == 0

@@ -11,12 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from catalogues import FIXTURE_PLANS
-from metrics.services.accounts import PermissionDenied
+from metrics.services import Services
+from metrics.services.accounts import Action, PermissionDenied, Roles
 from metrics.plans.cycle import cycle_changes, cycle_document, parse_cycle
 from metrics.errors import InputError, PlanError
 from metrics.services.locks import MonthLocked
 from metrics.plans.planning import seed_store
-from metrics.services.review import CYCLE_SEED_AUTHOR, Review
+from metrics.services.review import CYCLE_REPAIR, CYCLE_SEED_AUTHOR, Review
 from metrics.store import SCHEMA_VERSION, Store
 from test_review import CYCLE, FILES, ROLES, SYSTEM, make_review, sign_in, upload
 
@@ -105,6 +106,57 @@ def test_an_approved_lock_keeps_its_months_when_the_cycle_changes(store):
     assert (stored.checkpoint_name, stored.months) == ("第一季", (1, 2, 3))
     with pytest.raises(MonthLocked, match="第一季的自評.*1月至3月.*涉及 3月"):
         upload(changed, {3: "9"})
+
+
+def without(name: str, action: Action | None = None) -> dict:
+    roles = dict(ROLES.roles)
+    if action is None:
+        del roles[name]
+    else:
+        roles[name] = replace(roles[name], can=roles[name].can - {action})
+    return roles
+
+
+def granted(roles: dict, name: str, *actions: Action) -> Roles:
+    return Roles({**roles, name: replace(roles[name], can=roles[name].can | set(actions))})
+
+
+# roles.toml changed after the cycle's version 1 was stored → the steps that no longer agree, and why
+CHANGED_ROLES = [
+    (granted(without("reviewer", Action.REVIEW_ASSESSMENT), "viewer", Action.REVIEW_ASSESSMENT), {"review": [
+        '角色「reviewer」（研考初核）在 roles.toml 沒有 review_assessment 權限；請在其 can 加上 "review_assessment"，或自此刪除',
+        "roles.toml 中具有 review_assessment 權限的角色 viewer 未列在此；兩處須一致"]}),
+    (granted(without("board"), "administrator", Action.APPROVE_ASSESSMENT, Action.REOPEN_ASSESSMENT), {
+        "approve": ["角色「board」不在 roles.toml 中（現有：viewer、reporter、planner、administrator、reviewer）",
+                    "roles.toml 中具有 approve_assessment 權限的角色 administrator 未列在此；兩處須一致"],
+        "reopen": ["角色「board」不在 roles.toml 中（現有：viewer、reporter、planner、administrator、reviewer）",
+                   "roles.toml 中具有 reopen_assessment 權限的角色 administrator 未列在此；兩處須一致"]}),
+]
+
+
+@pytest.mark.parametrize(("roles", "mismatched"), CHANGED_ROLES)
+def test_a_version_roles_toml_no_longer_agrees_with_is_read_to_be_fixed(store, roles, mismatched):
+    in_force(store)  # version 1, stored under the roles of the time
+    services = Services(store, roles)
+    with pytest.raises(PlanError) as raised:
+        Review.in_force(services, FIXTURE_PLANS, FILES)  # the workflow stops, saying where to fix it
+    assert "資料庫中的考核週期第 1 版（各步驟辦理的角色的" in str(raised.value)
+    assert str(raised.value).endswith(CYCLE_REPAIR)
+    review = Review.in_force(services, FIXTURE_PLANS, FILES, repair=True)
+    assert review.mismatched_steps == mismatched
+    assert review.cycle.steps == CYCLE.steps  # read as stored
+    with pytest.raises(PlanError, match="兩處須一致|不在 roles.toml 中"):
+        review.save_cycle(SYSTEM, edited(yellow=Decimal(70)))  # the steps still disagree: refused
+    fixed = {key: tuple(role.name for role in roles.roles.values() if action in role.can)
+             for key, action in (("submit", Action.SUBMIT_ASSESSMENT), ("review", Action.REVIEW_ASSESSMENT),
+                                 ("approve", Action.APPROVE_ASSESSMENT), ("reopen", Action.REOPEN_ASSESSMENT))}
+    stored = review.save_cycle(SYSTEM, edited(steps=fixed), note="依新的角色設定")
+    assert stored.changes == tuple(f"{label}的角色：{'、'.join(CYCLE.steps[key])} → {'、'.join(fixed[key])}"
+                                   for key, label in (("review", "初核"), ("approve", "複核"), ("reopen", "重新開放"))
+                                   if key in mismatched)
+    assert review.mismatched_steps == {}
+    assert Review.in_force(services, FIXTURE_PLANS, FILES).cycle.steps == fixed
+    assert cycle_rows(store)[-1].detail == "；".join(stored.changes)
 
 
 def test_the_document_reads_back_to_the_same_cycle_and_changes_are_listed():

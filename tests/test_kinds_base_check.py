@@ -1,6 +1,6 @@
 """A growth indicator whose base year has no stored figure of its field for the unit, and no base_value, is
-flagged naming the year: by Figures.missing_bases, by `plans check` when a store is there, and on 計畫管理
-(tests/fixture_kinds/114/丁處.toml: indicator 10 compares 觀光人次 with 113 from the store; 11 and 12 have a
+flagged naming the year: by Figures.missing_bases, by `plans check` when a store is there, and on 計畫管理 (the
+editor and 計畫一覽) (tests/fixture_kinds/114/丁處.toml: indicator 10 compares 觀光人次 with 113 from the store; 11 and 12 have a
 base_value and are never flagged)."""
 
 from __future__ import annotations
@@ -77,3 +77,18 @@ def test_the_editor_names_a_base_year_the_store_lacks(database, edits, flagged):
     message = "政風處 112 年度指標 1「辦理預警案件」的基準年度 111 年：資料庫中沒有政風處 111 年的「"
     assert (message in warnings) is flagged, warnings
     assert [button for button in app.button if button.form_id.startswith("edit_plan_save")]  # it may still be saved
+
+
+@pytest.mark.parametrize(("rows", "flagged"), [
+    ([(114, 1, "丁處", "visitors", 110)], True),  # the plan's own year stored, not 113
+    ([(113, 1, "丁處", "visitors", 100), (114, 1, "丁處", "visitors", 110)], False),
+])
+def test_the_plans_overview_names_a_base_year_the_store_lacks(tmp_path, monkeypatch, rows, flagged):
+    monkeypatch.setenv("KPI_DB_URL", sqlite_store(tmp_path, rows))
+    monkeypatch.setenv("KPI_PLANS_DIR", str(KINDS_PLANS))
+    app = open_page()  # 計畫管理, its first tab 計畫一覽
+    warnings = [seen(warning.value) for warning in app.tabs[0].warning]
+    if flagged:
+        assert warnings == [f"**成長率指標的基準年度尚無數字**（可以之後再上傳，計畫仍可使用）：\n\n- {FLAGGED}"]
+    else:
+        assert warnings == []

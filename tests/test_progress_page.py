@@ -3,13 +3,16 @@ to each unit), the inbox and its count in the sidebar, and one full cycle on the
 comment per indicator, shown on 指標明細) → resubmit → pass → approve → an upload of a locked month refused →
 reopen — each step by its own account in its own session, each in the audit.
 
-The plans are plans/ (政風處 112, with the full sample year stored) plus an official 人事處 112 plan without
-figures; the clock is the real one (2026 and later: every 112 deadline has passed).
+The plans are the frozen tests/golden_plans (政風處 112, with the full sample year stored) plus an official 人事處 112
+plan without figures; the clock is the real one (2026 and later: every 112 deadline has passed). The status table,
+the full cycle and the repair of the cycle's steps run on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -31,13 +34,11 @@ REVIEWER = {"username": "lee", "roles": ("reviewer",), "display_name": "李研�
 BOARD = {"username": "chang", "roles": ("board",), "display_name": "張複核"}
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
+def prepared(url: str, tmp_path, monkeypatch) -> str:
     plans = tmp_path / "plans"
     shutil.copytree(GOLDEN_PLANS, plans)
     text = (SAMPLE_PLANS_DIRECTORY / "112" / "人事處.toml").read_text(encoding="utf-8")
     (plans / "112" / "人事處.toml").write_text(text.replace("sample = true\n", ""), encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
     monkeypatch.setenv("KPI_DB_URL", url)
     monkeypatch.setenv("KPI_PLANS_DIR", str(plans))
     data = SAMPLE.read_bytes()
@@ -45,6 +46,18 @@ def database(tmp_path, monkeypatch) -> str:
     services(url).upload(command_line("tests"), [(frame, SAMPLE.name, data)])
     make_account(url, "admin", roles=("administrator",))
     return url
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch) -> str:
+    """The pages' store: an SQLite file of the test's own."""
+    return prepared(f"sqlite:///{tmp_path / 'kpi.sqlite3'}", tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def both_stores(store_url, tmp_path, monkeypatch) -> str:
+    """The same on SQLite and on PostgreSQL (a schema of the test's own), for the tests of the workflow itself."""
+    return prepared(store_url, tmp_path, monkeypatch)
 
 
 def page(url: str, path: str = PROGRESS, **account) -> AppTest:
@@ -88,7 +101,8 @@ def state(url: str) -> State | None:
     return stored.state if stored else None
 
 
-def test_every_unit_with_its_state_counts_filter_sort_and_link(database):
+def test_every_unit_with_its_state_counts_filter_sort_and_link(both_stores):
+    database = both_stores
     app = page(database)
     app.selectbox(key="progress_checkpoint").select("half").run()
     units = [unit.name for unit in load_catalogue(GOLDEN_PLANS).units.units
@@ -123,7 +137,8 @@ def test_county_comparison_names_the_units_without_a_plan(database):
     assert any(link.proto.label.startswith("各單位填報與自評進度") for link in app.get("page_link"))
 
 
-def test_one_full_cycle_on_the_pages(database):
+def test_one_full_cycle_on_the_pages(both_stores):
+    database = both_stores
     reporter = page(database, **REPORTER)
     assert waiting(reporter) == ["待辦 2 件（送出自評、初核或複核），請至「填報進度」辦理"]  # half and year of 112
     reporter.selectbox(key="progress_checkpoint").select("half").run()
@@ -211,7 +226,10 @@ def test_one_full_cycle_on_the_pages(database):
     rerun(upload)
     rerun(board)
     [since] = [expander for expander in board.expander if "重新開放後的修改" in expander.label]
-    assert "至今，1 筆）" in since.label
+    assert "至今，數字 1 筆、說明 0 筆）" in since.label
+    figures = since.dataframe[0].value  # 採購稽核案件數 of March: 10 in the sample year, corrected to 99
+    assert figures.to_dict("records") == [{"月份": "3月", "指標": "2 採購稽核案件", "填報項目": "採購稽核案件數",
+                                           "修改前": "10", "修改後": "99"}]
     assert any("王小明（wang）｜上傳｜「3月更正.csv」" in seen(item.value) for item in since.markdown)
 
 
@@ -310,3 +328,34 @@ def test_an_administrator_edits_the_cycle_on_the_settings_tab_and_downloads_it(d
     assert "yellow = 70" in stored.document
     reviewer = page(database, **REVIEWER)  # not an administrator: no form
     assert not [item for item in reviewer.button if item.label == "儲存為新版本"]
+
+
+def test_a_cycle_whose_steps_roles_toml_no_longer_agrees_with_is_fixed_on_the_settings_tab(both_stores):
+    database = both_stores
+    from metrics.services.accounts import load_roles
+    from metrics.services.review import seed_cycle
+
+    plans = Path(os.environ["KPI_PLANS_DIR"])
+    seed_cycle(Store(database), plans, load_roles(plans))  # version 1, under the roles of the time
+    roles = plans / "roles.toml"  # then 初核 moves to a new role
+    text = roles.read_text(encoding="utf-8").replace('can = ["view", "view_audit", "review_assessment"]',
+                                                     'can = ["view", "view_audit"]')
+    roles.write_text(text + '\n[research]\nlabel = "研考科"\ncan = ["view", "view_audit", "review_assessment"]\n',
+                     encoding="utf-8")
+    reviewer = page(database, **REVIEWER)  # the workflow stops and says why; no form for who may not fix it
+    assert "考核流程暫停使用" in texts(reviewer) and "各步驟辦理的角色的 review" in texts(reviewer)
+    assert not [item for item in reviewer.button if item.label == "儲存為新版本"]
+    admin = page(database, username="admin", roles=("administrator",))  # the form opens on 填報進度 too
+    assert "初核**（review）" in texts(admin) and "儲存為新版本" in [item.label for item in admin.button]
+    admin = page(database, "pages/8_帳號管理.py", username="admin", roles=("administrator",))
+    warning = texts(admin)
+    assert "角色「reviewer」（研考初核）在 roles.toml 沒有 review_assessment 權限" in warning
+    assert "表單已預填 roles.toml 中具此權限的角色：研考科" in warning
+    assert admin.multiselect(key="settings_cycle_step_review").value == ["research"]
+    assert admin.multiselect(key="settings_cycle_step_approve").value == ["board"]  # the steps that agree: as stored
+    button(admin, "儲存為新版本").click()
+    rerun(admin)
+    assert "已儲存考核週期第 2 版：初核的角色：reviewer → research" in texts(admin)
+    assert Store(database).cycle_version().number == 2
+    admin = page(database, username="admin", roles=("administrator",))
+    assert "考核流程暫停使用" not in texts(admin) and "各單位狀態" in texts(admin)

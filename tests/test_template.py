@@ -17,14 +17,19 @@ import pytest
 from dataclasses import replace
 
 from metrics.intake.parsing import parse_month_header, parse_number
-from catalogues import PLAN_112, SAMPLE_CATALOGUE, SIDE_BY_SIDE
+from catalogues import FIXTURE_KINDS, PLAN_112, SAMPLE_CATALOGUE, SIDE_BY_SIDE
+from metrics.plans.catalogue import load_catalogue
 from metrics.plans.plan import Aggregation, Quantity
 from metrics.outputs.template import build_template
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 # A renamed unit: 交通處 was 交通旅遊處 until 114, so its 114 template says 交通旅遊處 and still reads as 交通處.
 TRANSPORT_114 = replace(PLAN_112, year=114, unit="交通處", unit_name="交通旅遊處", organisation="新竹縣政府交通旅遊處")
-CODES = [monthly_field.code for monthly_field in PLAN_112.fields]
+# The mechanism is pinned on a small fixture plan of every kind (tests/fixture_kinds/114/丁處.toml: 14 items, one of
+# them an amount, two milestones), so that no plan file of the deployment moves a cell these tests name.
+PLAN = load_catalogue(FIXTURE_KINDS).plan(114, "丁處")
+CODES = [monthly_field.code for monthly_field in PLAN.fields]
+LAST_ROW = 4 + len(CODES)  # 18
 MONTH_LETTERS = "DEFGHIJKLMNO"
 
 
@@ -34,32 +39,33 @@ def open_book(data: bytes) -> openpyxl.Workbook:
 
 @pytest.fixture(scope="module")
 def blank_book() -> openpyxl.Workbook:
-    return open_book(build_template(PLAN_112))
+    return open_book(build_template(PLAN))
 
 
 # ---------------------------------------------------------------- layout
 
 
 @pytest.mark.parametrize(("cell", "expected"), [
-    ("A1", "新竹縣政府政風處 112 年度施政計畫績效指標月報"),
-    ("A2", "單位：政風處"),
-    ("D2", "年度：112"),
+    ("A1", "測試縣政府丁處 114 年度施政計畫績效指標月報"),
+    ("A2", "單位：丁處"),
+    ("D2", "年度：114"),
     ("A4", "項目代碼"),
     ("B4", "項目名稱"),
     ("C4", "計量"),
-    ("D4", "112年1月"),
-    ("E4", "112年2月"),
-    ("O4", "112年12月"),
+    ("D4", "114年1月"),
+    ("E4", "114年2月"),
+    ("O4", "114年12月"),
     ("P4", "說明"),
-    ("A5", "warning_cases"),
-    ("B5", "預警案件數"),
-    ("C5", "案"),
-    ("P5", "當月辦理完成之預警案件數。"),
-    ("A18", "budget_amount"),
-    ("C18", "千元"),
-    ("A30", "self_created_drafts"),
-    ("B30", "自創簽稿數"),
-    ("A31", None),
+    ("A5", "deaths"),
+    ("B5", "死亡人數"),
+    ("C5", "人"),
+    ("P5", "當月死亡人數。"),
+    ("A12", "satisfaction"),
+    ("C12", "分"),
+    ("P15", "月底是否已上線（0 或 1）。\n指標 9：請填已完成的階段編號（0＝尚未完成任何階段；1＝系統上線（100%））"),
+    ("A18", "stations"),
+    ("B18", "充電站數"),
+    ("A19", None),
 ])
 def test_layout_cells(blank_book: openpyxl.Workbook, cell: str, expected: str | None) -> None:
     assert blank_book.sheetnames == ["月報", "說明"]
@@ -74,12 +80,12 @@ def test_note_is_one_line_and_says_blank_is_not_zero(blank_book: openpyxl.Workbo
 
 def test_fields_in_plan_order_with_names_units_help(blank_book: openpyxl.Workbook) -> None:
     sheet = blank_book["月報"]
-    rows = list(sheet.iter_rows(min_row=5, max_row=30, max_col=16, values_only=True))
-    assert len(rows) == 26
+    rows = list(sheet.iter_rows(min_row=5, max_row=LAST_ROW, max_col=16, values_only=True))
+    assert len(rows) == 14
     assert [row[0] for row in rows] == CODES
-    assert [row[1] for row in rows] == [f.name for f in PLAN_112.fields]
-    assert [row[2] for row in rows] == [f.unit for f in PLAN_112.fields]
-    assert [row[15] for row in rows] == [f.help for f in PLAN_112.fields]
+    assert [row[1] for row in rows] == [f.name for f in PLAN.fields]
+    assert [row[2] for row in rows] == [f.unit for f in PLAN.fields]
+    assert [row[15].split("\n")[0] for row in rows] == [f.help for f in PLAN.fields]  # milestones add a line
     assert all(value is None for row in rows for value in row[3:15])
 
 
@@ -88,7 +94,7 @@ def test_month_headers_are_text_the_parser_reads(blank_book: openpyxl.Workbook) 
     for month, letter in enumerate(MONTH_LETTERS, start=1):
         cell = sheet[f"{letter}4"]
         assert cell.data_type == "s"
-        assert parse_month_header(cell.value) == (112, month)
+        assert parse_month_header(cell.value) == (114, month)
 
 
 EVERY_PLAN = [SAMPLE_CATALOGUE.plan(*key) for key in SAMPLE_CATALOGUE.keys()] + [
@@ -120,7 +126,7 @@ def test_every_plans_template_once_filled_reads_back_as_that_plans_figures(plan)
 
 
 def test_no_cell_holds_a_formula(blank_book: openpyxl.Workbook) -> None:
-    filled = open_book(build_template(PLAN_112, values={(code, 1): Decimal(1) for code in CODES}))
+    filled = open_book(build_template(PLAN, values={(code, 1): Decimal(1) for code in CODES}))
     for book in (blank_book, filled):
         for sheet in book.worksheets:
             for row in sheet.iter_rows():
@@ -142,8 +148,8 @@ def validations_by_range(sheet) -> dict[str, object]:
 
 def test_every_input_row_has_the_right_validation(blank_book: openpyxl.Workbook) -> None:
     validations = validations_by_range(blank_book["月報"])
-    assert len(validations) == 26
-    for row, monthly_field in enumerate(PLAN_112.fields, start=5):
+    assert len(validations) == 14
+    for row, monthly_field in enumerate(PLAN.fields, start=5):
         validation = validations[f"D{row}:O{row}"]
         expected_type = "decimal" if monthly_field.quantity is Quantity.AMOUNT else "whole"
         assert validation.type == expected_type, monthly_field.code
@@ -156,11 +162,10 @@ def test_every_input_row_has_the_right_validation(blank_book: openpyxl.Workbook)
 
 
 @pytest.mark.parametrize(("code", "number_format"), [
-    ("warning_cases", "#,##0"),
-    ("staff_headcount", "#,##0"),
-    ("edoc_sent_total", "#,##0"),
-    ("budget_amount", "#,##0.0##"),
-    ("reserved", "#,##0.0##"),
+    ("deaths", "#,##0"),  # a flow count
+    ("population", "#,##0"),  # a stock count
+    ("relocation_stage", "#,##0"),  # a milestone's stage number
+    ("satisfaction", "#,##0.0##"),  # an amount
 ])
 def test_input_cells_formatted_and_unlocked(blank_book: openpyxl.Workbook, code: str, number_format: str) -> None:
     sheet = blank_book["月報"]
@@ -192,16 +197,16 @@ def test_freeze_panes_and_print_setup(blank_book: openpyxl.Workbook) -> None:
 
 @pytest.mark.parametrize(("values", "expected"), [
     ({}, {}),
-    ({("warning_cases", 3): Decimal(1)}, {"F5": 1}),
-    ({("warning_cases", 1): Decimal(0)}, {"D5": 0}),  # a reported zero stays a zero, not a blank
-    ({("budget_amount", 12): Decimal("21288")}, {"O18": 21288}),
-    ({("actual_spent", 6): Decimal("8951.2"), ("payables", 6): Decimal("143.60")}, {"I19": 8951.2, "I20": 143.6}),
-    ({("self_created_drafts", 7): Decimal("1E+2")}, {"J30": 100}),
-    ({("edoc_sent_total", 2): Decimal("1234"), ("edoc_sent_total", 11): Decimal("98")}, {"E26": 1234, "N26": 98}),
+    ({("deaths", 3): Decimal(1)}, {"F5": 1}),
+    ({("deaths", 1): Decimal(0)}, {"D5": 0}),  # a reported zero stays a zero, not a blank
+    ({("satisfaction", 12): Decimal("4.35")}, {"O12": 4.35}),
+    ({("population", 6): Decimal("567890"), ("volunteers", 6): Decimal("1234.0")}, {"I10": 567890, "I9": 1234}),
+    ({("stations", 7): Decimal("1E+2")}, {"J18": 100}),
+    ({("visitors", 2): Decimal("1234"), ("visitors", 11): Decimal("98")}, {"E16": 1234, "N16": 98}),
 ])
 def test_values_prefilled_and_blank_elsewhere(values: dict, expected: dict[str, float]) -> None:
-    sheet = open_book(build_template(PLAN_112, values=values))["月報"]
-    for row in range(5, 31):
+    sheet = open_book(build_template(PLAN, values=values))["月報"]
+    for row in range(5, LAST_ROW + 1):
         for letter in MONTH_LETTERS:
             coordinate = f"{letter}{row}"
             actual = sheet[coordinate].value
@@ -214,12 +219,12 @@ def test_values_prefilled_and_blank_elsewhere(values: dict, expected: dict[str, 
 
 @pytest.mark.parametrize(("values", "message"), [
     ({("no_such_field", 1): Decimal(1)}, "no_such_field"),
-    ({("warning_cases", 13): Decimal(1)}, "1 至 12"),
-    ({("warning_cases", 0): Decimal(1)}, "1 至 12"),
+    ({("deaths", 13): Decimal(1)}, "1 至 12"),
+    ({("deaths", 0): Decimal(1)}, "1 至 12"),
 ])
 def test_prefill_rejects_unknown_codes_and_months(values: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        build_template(PLAN_112, values=values)
+        build_template(PLAN, values=values)
 
 
 # ---------------------------------------------------------------- 說明 sheet
@@ -236,21 +241,21 @@ def guide_rows(book: openpyxl.Workbook) -> dict[str, tuple]:
 def test_guide_lists_every_field(blank_book: openpyxl.Workbook) -> None:
     rows = guide_rows(blank_book)
     assert list(rows) == CODES
-    for monthly_field in PLAN_112.fields:
+    for monthly_field in PLAN.fields:
         code, name, unit, how, help_text, users = rows[monthly_field.code][:6]
-        assert (name, unit, help_text) == (monthly_field.name, monthly_field.unit, monthly_field.help)
+        assert (name, unit, help_text.split("\n")[0]) == (monthly_field.name, monthly_field.unit, monthly_field.help)
         expected = "當月數" if monthly_field.aggregation is Aggregation.FLOW else "月底數"
         assert how.startswith(expected)
 
 
 @pytest.mark.parametrize(("code", "indicators"), [
-    ("warning_cases", ["1 辦理預警案件"]),
-    ("new_positions", ["6 聘僱臨時人力精簡率"]),
-    ("temp_budget_positions", ["6 聘僱臨時人力精簡率"]),
-    ("staff_headcount", ["7 客語認證完成率"]),
-    ("savings", ["8 預算執行率"]),
-    ("self_created_drafts", ["10-2 公文線上簽核比率"]),
-    ("edoc_sent_total", ["10-1 公文電子交換比率"]),
+    ("deaths", ["1 死亡人數上限"]),
+    ("days_spent", ["2 平均處理天數"]),  # a quotient's numerator
+    ("cases_closed", ["2 平均處理天數", "5 逾期結案比率"]),  # a denominator of two
+    ("population", ["3 每萬人口犯罪率", "4 每萬人口志工數"]),
+    ("satisfaction", ["6 民眾滿意度"]),
+    ("relocation_stage", ["8 市場遷建"]),
+    ("stations", ["12 充電站成長率"]),
 ])
 def test_guide_names_the_indicators_using_a_field(blank_book: openpyxl.Workbook, code: str,
                                                   indicators: list[str]) -> None:
@@ -261,10 +266,13 @@ def test_guide_explains_how_to_fill(blank_book: openpyxl.Workbook) -> None:
     texts = [cell for row in blank_book["說明"].iter_rows(values_only=True) for cell in row if isinstance(cell, str)]
     joined = "\n".join(texts)
     assert "空白表示「未填報」，不是 0" in joined
-    assert "112年3月" in joined
+    assert "114年3月" in joined
 
 
 # ---------------------------------------------------------------- the sample year
+
+# The sample year is made for the golden plan (政風處 112, its 26 items), so this section reads that plan.
+SAMPLE_CODES = [monthly_field.code for monthly_field in PLAN_112.fields]
 
 
 def load_generator():
@@ -282,7 +290,7 @@ def read_month_file(path: Path) -> dict[tuple[str, int], Decimal]:
     sheet = openpyxl.load_workbook(path)["月報"]
     assert sheet["D4"].value == "112年1月"
     values = {}
-    for row in range(5, 31):
+    for row in range(5, 5 + len(SAMPLE_CODES)):
         code = sheet[f"A{row}"].value
         for month, letter in enumerate(MONTH_LETTERS, start=1):
             raw = sheet[f"{letter}{row}"].value
@@ -302,7 +310,7 @@ def read_csv(path: Path) -> tuple[list[dict[str, str]], dict[tuple[str, int], De
 def test_sample_month_file_fills_exactly_its_month(month: int) -> None:
     values = read_month_file(SAMPLE_DIR / f"112-{month:02d}.xlsx")
     assert {m for _, m in values} == {month}
-    assert sorted(code for code, _ in values) == sorted(CODES)
+    assert sorted(code for code, _ in values) == sorted(SAMPLE_CODES)
 
 
 def test_sample_csv_matches_the_month_files() -> None:

@@ -21,10 +21,11 @@ PROGRESS_PAGE = "pages/9_填報進度.py"
 LANDING_KEY = "landing_units"  # a reporter's units, set at login: the default unit of the sidebar
 
 
-def review_of(services: Services) -> Review:
+def review_of(services: Services, *, repair: bool = False) -> Review:
     """The cycle in force is the store's latest version (cycle.toml seeds it); raises PlanError when neither is
-    usable (the page says so)."""
-    return Review.in_force(services, plans_directory(), plan_files())
+    usable (the page says so). With `repair`, a version whose steps disagree with roles.toml is still read, for the
+    administrator's cycle settings (Review.mismatched_steps says which steps to fix)."""
+    return Review.in_force(services, plans_directory(), plan_files(), repair=repair)
 
 
 def waiting_count(services: Services, actor: Actor, official: Catalogue, settings: Settings) -> int | None:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.services.accounts import Action
-from metrics.plans.cycle import STEP_KEY_LABELS, CheckpointForm, checkpoint_form, form_document
+from metrics.plans.cycle import STEP_KEY_LABELS, CheckpointForm, checkpoint_form, form_document, step_holders
 from metrics.errors import KpiError
 from metrics.intake.parsing import format_taiwan_time
 from metrics.services.review import Review
@@ -48,6 +48,9 @@ def cycle_settings(context: Context, review: Review, *, key: str = "cycle") -> N
                          hide_index=True, width="stretch")
     cycle = review.cycle
     roles = list(context.services.roles.roles)
+    defaults = {step: list(cycle.steps.get(step, ())) for step in STEP_KEY_LABELS}
+    if review.mismatched_steps:
+        defaults |= _mismatched(context, review)
     with st.form(f"{key}_form"):
         left, middle, right = st.columns(3)
         due_day = left.number_input("每月數字於次月幾日前填報", min_value=1, max_value=28, value=cycle.monthly_due_day,
@@ -61,8 +64,7 @@ def cycle_settings(context: Context, review: Review, *, key: str = "cycle") -> N
                                 column_config={COLUMNS["months"]: st.column_config.TextColumn(help="例如 1-6 或 1, 2, 3"),
                                                COLUMNS["due_next_year"]: st.column_config.CheckboxColumn()})
         columns = st.columns(len(STEP_KEY_LABELS))
-        steps = {step: column.multiselect(f"{label}的角色", roles, default=list(cycle.steps.get(step, ())),
-                                          key=f"{key}_step_{step}")
+        steps = {step: column.multiselect(f"{label}的角色", roles, default=defaults[step], key=f"{key}_step_{step}")
                  for column, (step, label) in zip(columns, STEP_KEY_LABELS.items())}
         note = st.text_input("修改說明", key=f"{key}_note", max_chars=200)
         submitted = st.form_submit_button("儲存為新版本")
@@ -79,6 +81,24 @@ def cycle_settings(context: Context, review: Review, *, key: str = "cycle") -> N
     else:
         flash("success", f"已儲存考核週期第 {stored.number} 版：{escape_markdown('；'.join(stored.changes))}")
         st.rerun()
+
+
+def _mismatched(context: Context, review: Review) -> dict[str, list[str]]:
+    """Says which steps of the cycle in force disagree with roles.toml (changed since the version was saved) and
+    returns, for those steps, the roles that hold the step's permission now: the form offers them, to be checked and
+    saved as the next version."""
+    roles = context.services.roles
+    lines, proposals = [], {}
+    for step, problems in review.mismatched_steps.items():
+        holders = list(step_holders(step, roles))
+        proposals[step] = holders
+        offered = (f"表單已預填 roles.toml 中具此權限的角色：{roles.labels(holders)}" if holders else
+                   "roles.toml 中沒有任何角色具此權限，須先修改 roles.toml")
+        lines.append(f"- **{STEP_KEY_LABELS[step]}**（{step}）：{escape_markdown('；'.join(problems))}。"
+                     f"{escape_markdown(offered)}")
+    st.warning("角色設定（roles.toml）已變更，目前的考核週期有下列步驟與角色不一致，考核流程暫停使用；請確認下方表單"
+               "各步驟的角色後按「儲存為新版本」：\n" + "\n".join(lines), icon=":material/warning:")
+    return proposals
 
 
 def _number(value: float) -> str:

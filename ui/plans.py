@@ -11,7 +11,7 @@ import streamlit as st
 
 from metrics.plans.catalogue import parse_plan, plan_document
 from metrics.errors import KpiError, PlanError
-from metrics.evaluation.figures import Figures
+from metrics.evaluation.figures import Figures, empty_tidy_frame, missing_bases_of
 from metrics.plans.formulas import GAP_RULES
 from metrics.plans.kinds import KINDS
 from metrics.plans.plan import Plan
@@ -41,9 +41,22 @@ def overview(context: Context) -> None:
             "最後修改": f"{taiwan_time(version.created_at)} {version.author}" if version else plan.origin,
         })
     st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch", key="plans_overview")
+    base_year_warnings(context)
     if not context.source.is_sample:
         for note in file_differences(catalogue, plan_files()):
             st.caption(f"⚠ {escape_markdown(note)}")
+
+
+def base_year_warnings(context: Context) -> None:
+    """The official plans' growth indicators whose base year the store has no figure of (and no base_value), as
+    `plans check --db` warns: the value will read 無資料 until that year is uploaded. In sample mode the store holds
+    no figure at all, so every such indicator is named."""
+    official = [plan for plan in (context.catalogue.plan(*key) for key in context.catalogue.keys()) if not plan.sample]
+    frame = empty_tidy_frame() if context.source.is_sample else context.source.frame
+    messages = missing_bases_of(official, frame)
+    if messages:
+        st.warning("**成長率指標的基準年度尚無數字**（可以之後再上傳，計畫仍可使用）：\n\n"
+                   + "\n".join(f"- {escape_markdown(message)}" for message in messages), icon=":material/warning:")
 
 
 def versions(context: Context) -> None:

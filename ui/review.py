@@ -11,6 +11,7 @@ import streamlit as st
 
 from metrics.services.accounts import Action
 from metrics.plans.cycle import STEP_KEY_LABELS, Checkpoint
+from metrics.plans.plan import plain_number
 from metrics.errors import InputError, KpiError
 from metrics.intake.parsing import format_taiwan_time
 from metrics.services.reminders import PASSWORD_VARIABLE
@@ -91,19 +92,46 @@ def history(review: Review, stored: StoredAssessment) -> None:
 
 
 def since_reopening(review: Review, stored: StoredAssessment) -> None:
-    """For a reopened 自評: the figures, notes and plan versions changed after the reopening, for the reviewers."""
+    """For a reopened 自評: which figures and notes differ from what they were at the reopening (until it was approved
+    again), each with its value before and after, and the changes of the audit trail with who made them."""
     reopened = review.since_reopening(stored)
     if reopened is None:
         return
     when = format_taiwan_time(reopened.reopening.at)
     until = f"至 {format_taiwan_time(reopened.approval.at)} 再次核定" if reopened.approval else "至今"
-    title = f"重新開放後的修改（{when} {until}，{len(reopened.changes)} 筆）"
-    with st.expander(title, icon=":material/difference:", expanded=reopened.approval is None and bool(reopened.changes)):
-        if not reopened.changes:
+    counted = f"數字 {len(reopened.figures)} 筆、說明 {len(reopened.notes)} 筆"
+    title = f"重新開放後的修改（{when} {until}，{counted}）"
+    changed = bool(reopened.figures or reopened.notes or reopened.changes)
+    with st.expander(title, icon=":material/difference:", expanded=reopened.approval is None and changed):
+        if not changed:
             st.caption("重新開放後沒有上傳、復原、說明或計畫的修改。")
+        if reopened.figures:
+            st.markdown("**數字**（重新開放時 → " + ("再次核定時" if reopened.approval else "目前") + "）")
+            st.dataframe(pd.DataFrame([{
+                "月份": f"{item.month}月", "指標": "、".join(item.indicators) or "（計畫未使用）",
+                "填報項目": item.field_name, "修改前": plain_number(item.before) if item.before is not None else "未填報",
+                "修改後": plain_number(item.after) if item.after is not None else "未填報（已復原）"}
+                for item in reopened.figures]), hide_index=True, width="stretch", key=f"reopened_figures_{stored.id}")
+        if reopened.notes:
+            st.markdown("**落後原因與改進措施**")
+            st.dataframe(pd.DataFrame([{
+                "月份": f"{item.month}月", "指標": item.indicator,
+                "修改前": _note_text(item.before), "修改後": _note_text(item.after)} for item in reopened.notes]),
+                hide_index=True, width="stretch", key=f"reopened_notes_{stored.id}",
+                column_config={"修改前": st.column_config.TextColumn(width="large"),
+                               "修改後": st.column_config.TextColumn(width="large")})
+        if reopened.changes:
+            st.markdown("**操作紀錄**（上傳、復原、說明、計畫版本）")
         for row in reopened.changes:
             st.markdown(f"- {format_taiwan_time(row.at)}｜{escape_markdown(row.account)}｜{escape_markdown(row.action)}"
                         f"｜{escape_markdown(row.subject)}" + (f"：{escape_markdown(row.detail)}" if row.detail else ""))
+
+
+def _note_text(note: tuple[str, str] | None) -> str:
+    if note is None:
+        return "（無）"
+    reason, action = note
+    return f"落後原因：{reason or '—'}；改進措施：{action or '—'}"
 
 
 def indicator_table(items: list[AssessmentItem]) -> None:
@@ -284,7 +312,7 @@ def mail_settings_form(context: Context) -> None:
     """For 帳號管理 → 系統設定: the mail server of the reminders (the password only from the environment)."""
     st.markdown("##### 郵件通知（催報）")
     try:
-        review = review_of(context.services)
+        review = review_of(context.services, repair=True)  # the mail server does not depend on the cycle's steps
         settings = review.mail_settings()
     except KpiError as error:
         st.error(escape_markdown(error))
@@ -317,7 +345,7 @@ def indicator_notices(context: Context, indicator_id: str) -> None:
     """On 指標明細: the reviewers' comments on this indicator in a returned 自評 of the unit (what to fix, where it
     is), and that the month is locked by an approved one (before anybody types a note that would be refused)."""
     try:
-        review = review_of(context.services)
+        review = review_of(context.services, repair=True)  # comments and locks are stored, whatever the steps
         found = review.returned_comments(context.year, context.unit).get(indicator_id, [])
         locking = review.locking(context.year, context.unit, context.month)
     except KpiError:

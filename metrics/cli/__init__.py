@@ -13,6 +13,7 @@ The commands live by group, each module under 600 lines:
     store.py     history, undo, audit, migrate, copy, backup, verify-backup, restore
     review.py    review: the performance cycle from the command line
     annual.py    report --annual: the unit's year-end 施政績效報告 (.docx, .pdf)
+    cycle.py     review cycle: the cycle's versions shown, exported and imported
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, file_catalogue, open_store, resolve_unit,
                                 services_of)
 from metrics.errors import InputError
-from metrics.evaluation.figures import Figures
+from metrics.evaluation.figures import missing_bases_of, needs_base_check
 from metrics.location import default_url, store_exists
 from metrics.plans.catalogue import Catalogue
 from metrics.plans.formulas import format_number
@@ -68,8 +68,7 @@ def command_plans_check(arguments: argparse.Namespace) -> int:
 def base_year_lines(catalogue: Catalogue, url: str | None) -> list[str]:
     """A warning for each growth indicator whose base year the store has no figure of and whose plan gives no
     base_value (its value would be 無資料); not an error: the base year may be uploaded later."""
-    based = [plan for plan in catalogue.plans.values()
-             if any(indicator.kind.based and indicator.base_value is None for indicator in plan.indicators)]
+    based = [plan for plan in catalogue.plans.values() if needs_base_check(plan)]
     if not based:
         return []
     url = url or default_url()
@@ -77,7 +76,7 @@ def base_year_lines(catalogue: Catalogue, url: str | None) -> list[str]:
         return [f"注意：找不到資料庫，未核對 {len(based)} 個計畫的成長率指標基準年度是否已上傳（可加 --db 指定資料庫）。"]
     store = open_store(url, create=False, catalogue=catalogue)
     lines = [f"注意：{message}" for plan in based
-             for message in Figures.from_frame(plan, store.current_frame(unit=plan.unit)).missing_bases()]
+             for message in missing_bases_of([plan], store.current_frame(unit=plan.unit))]
     return lines or [f"成長率指標的基準年度都已有數字或基準值（{len(based)} 個計畫）。"]
 
 

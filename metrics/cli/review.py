@@ -2,6 +2,7 @@
 
     review status --year 112 [--checkpoint half] [--json]
     review submit|return|pass|approve|reopen --year 112 --unit 政風處 --checkpoint half --comment "…"
+    review cycle show | export [-o cycle.toml] [--version N] | import cycle.toml [--note "…"]
 
 The command line acts as the machine's administrator (every permission), recorded in the audit trail under the
 operating-system user that ran it; it is not an account, so it is never refused as approving its own submission.
@@ -36,6 +37,19 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
     remind_parser.add_argument("--checkpoint", metavar="C", help="檢核點代碼（見 plans/cycle.toml），預設全部")
     remind_parser.add_argument("--dry-run", action="store_true", help="只列出將寄給誰、寄什麼，不寄送")
     remind_parser.add_argument("--db", metavar="URL")
+    cycle_parser = review_commands.add_parser("cycle", help="考核週期（檢核點、期限、燈號門檻、各步驟角色）：顯示、匯出、匯入新版本")
+    cycle_commands = cycle_parser.add_subparsers(dest="cycle_command", required=True, metavar="動作")
+    cycle_show = cycle_commands.add_parser(
+        "show", help="顯示資料庫中現行的考核週期與歷次版本（步驟的角色與 roles.toml 不一致時結束代碼為 2）")
+    cycle_export = cycle_commands.add_parser("export", help="將考核週期匯出為 cycle.toml（預設：輸出到螢幕）")
+    cycle_export.add_argument("-o", "--output", metavar="FILE", help="輸出檔名，例如 cycle.toml")
+    cycle_export.add_argument("--version", type=int, metavar="N", help="資料庫中的第 N 版（預設：現行版本）")
+    cycle_import = cycle_commands.add_parser("import", help="將 cycle.toml 存入資料庫，成為考核週期的新版本（先檢查，有錯不儲存）")
+    cycle_import.add_argument("file", metavar="FILE")
+    cycle_import.add_argument("--note", default="", help="修改說明")
+    cycle_import.add_argument("--author", default="", help="代誰修改（選填；版本與操作紀錄都記下執行指令的系統帳號）")
+    for sub in (cycle_show, cycle_export, cycle_import):
+        sub.add_argument("--db", metavar="URL")
     for name, text in STEPS.items():
         step_parser = review_commands.add_parser(name, help=text)
         step_parser.add_argument("--year", type=int, required=True, metavar="Y", help="民國年度，例如 112")
@@ -46,13 +60,13 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
         step_parser.add_argument("--db", metavar="URL")
 
 
-def review_of(arguments: argparse.Namespace, *, create: bool):
+def review_of(arguments: argparse.Namespace, *, create: bool, repair: bool = False):
     from metrics.services.review import Review
 
     files = file_catalogue(arguments)
     store = open_store(arguments.db, create=create, catalogue=files)
     services = services_of(store, arguments)
-    return Review.in_force(services, plans_directory_of(arguments), files), files
+    return Review.in_force(services, plans_directory_of(arguments), files, repair=repair), files
 
 
 def command_review(arguments: argparse.Namespace) -> int:
@@ -60,6 +74,10 @@ def command_review(arguments: argparse.Namespace) -> int:
         return command_review_status(arguments)
     if arguments.review_command == "remind":
         return command_review_remind(arguments)
+    if arguments.review_command == "cycle":
+        from metrics.cli.cycle import command_cycle
+
+        return command_cycle(arguments, review_of)
     review, files = review_of(arguments, create=False)
     unit = resolve_unit(arguments.unit, files)
     actor = command_line_actor()

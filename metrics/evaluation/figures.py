@@ -59,6 +59,17 @@ def stored_frame(store: FrameSource, plans: Iterable[Plan], unit: str | None = N
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
+def needs_base_check(plan: Plan) -> bool:
+    """Whether the plan has a growth indicator whose base is to come from the store (no base_value)."""
+    return any(indicator.kind.based and indicator.base_value is None for indicator in plan.indicators)
+
+
+def missing_bases_of(plans: Iterable[Plan], frame: pd.DataFrame) -> list[str]:
+    """Figures.missing_bases of each plan, from one frame of stored figures (every year of the plans' units)."""
+    return [message for plan in plans if needs_base_check(plan)
+            for message in Figures.from_frame(plan, frame).missing_bases()]
+
+
 def empty_tidy_frame() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in TIDY_COLUMNS})
 

@@ -226,7 +226,7 @@ def cycle_changes(old: Cycle | None, new: Cycle) -> list[str]:
     return changes
 
 
-def _parse_cycle(document: _Document, roles: Roles) -> Cycle:
+def _parse_cycle(document: _Document, roles: Roles, check_roles: bool = True) -> Cycle:
     for key in document.data:
         if key not in ("monthly", "checkpoint", "lights", "steps"):
             document.problem(f"未知的設定「{key}」（可用：monthly、checkpoint、lights、steps）", key=key)
@@ -241,7 +241,7 @@ def _parse_cycle(document: _Document, roles: Roles) -> Cycle:
     green, yellow = lights_entry.number("green"), lights_entry.number("yellow")
     if green is not None and yellow is not None and yellow > green:
         lights_entry.problem(f"黃燈門檻 {yellow} 不可高於綠燈門檻 {green}", "yellow")
-    steps = _parse_steps(document, roles)
+    steps = _parse_steps(document, roles, check_roles)
     return Cycle(tuple(checkpoints), due_day or 10, green or Decimal(100), yellow or Decimal(80), steps,
                  document.shown)
 
@@ -294,25 +294,60 @@ def _parse_checkpoints(document: _Document) -> list[Checkpoint]:
     return checkpoints
 
 
-def _parse_steps(document: _Document, roles: Roles) -> dict[str, tuple[str, ...]]:
+def step_holders(key: str, roles: Roles) -> tuple[str, ...]:
+    """The roles of roles.toml that hold the action of a [steps] key: the only list the step may name."""
+    return tuple(role.name for role in roles.roles.values() if STEP_ACTIONS[key] in role.can)
+
+
+def step_problems(key: str, names: tuple[str, ...], roles: Roles) -> list[str]:
+    """Why a step's roles disagree with roles.toml (empty when they agree), one sentence each."""
+    action = STEP_ACTIONS[key]
+    problems: list[str] = []
+    for name in names:
+        role = roles.get(name)
+        if role is None:
+            problems.append(f"角色「{name}」不在 roles.toml 中（現有：{'、'.join(roles.roles)}）")
+        elif action not in role.can:
+            problems.append(f"角色「{name}」（{role.label}）在 roles.toml 沒有 {action.value} 權限；"
+                            f"請在其 can 加上 \"{action.value}\"，或自此刪除")
+    holders = [name for name in step_holders(key, roles) if name not in names]
+    if holders:
+        problems.append(f"roles.toml 中具有 {action.value} 權限的角色 {'、'.join(holders)} 未列在此；兩處須一致")
+    return problems
+
+
+def mismatched_steps(cycle: Cycle, roles: Roles) -> dict[str, list[str]]:
+    """[steps] key → why its roles no longer agree with roles.toml, for the steps that do not (a cycle stored before
+    roles.toml changed)."""
+    found = {key: step_problems(key, tuple(cycle.steps.get(key, ())), roles) for key in STEP_ACTIONS}
+    return {key: problems for key, problems in found.items() if problems}
+
+
+def read_stored_cycle(text: str, roles: Roles, shown: str) -> tuple[Cycle, dict[str, list[str]]]:
+    """A stored version of the cycle, and the steps whose roles disagree with roles.toml as it is now (empty when the
+    version is usable). A version was checked when it was saved, so only roles.toml changing since can make its
+    steps disagree; the cycle is then still read, for an administrator to fix the steps. Any other mistake raises
+    PlanError as parse_cycle does."""
+    problems: list[str] = []
+    document = _Document(text, shown, problems)
+    cycle = _parse_cycle(document, roles, check_roles=False) if document.parsed else None
+    if problems or cycle is None:
+        raise PlanError("考核週期有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
+                        issues=problems)
+    return cycle, mismatched_steps(cycle, roles)
+
+
+def _parse_steps(document: _Document, roles: Roles, check_roles: bool = True) -> dict[str, tuple[str, ...]]:
     table = _table(document, "steps")
     entry = _Entry(document, "steps", None, table, "各步驟辦理的角色", tuple(STEP_ACTIONS))
     steps: dict[str, tuple[str, ...]] = {}
-    for key, action in STEP_ACTIONS.items():
+    for key in STEP_ACTIONS:
         names = table.get(key)
         if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
             entry.problem(f"應為角色名稱的清單，例如 [\"reporter\"]（{STEP_KEY_LABELS[key]}由哪些角色辦理），"
                           f"卻是 {names!r}", key)
             continue
-        for name in names:
-            role = roles.get(name)
-            if role is None:
-                entry.problem(f"角色「{name}」不在 roles.toml 中（現有：{'、'.join(roles.roles)}）", key)
-            elif action not in role.can:
-                entry.problem(f"角色「{name}」（{role.label}）在 roles.toml 沒有 {action.value} 權限；"
-                              f"請在其 can 加上 \"{action.value}\"，或自此刪除", key)
-        holders = [role.name for role in roles.roles.values() if action in role.can and role.name not in names]
-        if holders:
-            entry.problem(f"roles.toml 中具有 {action.value} 權限的角色 {'、'.join(holders)} 未列在此；兩處須一致", key)
+        for problem in step_problems(key, tuple(names), roles) if check_roles else ():
+            entry.problem(problem, key)
         steps[key] = tuple(names)
     return steps

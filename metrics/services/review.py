@@ -23,7 +23,7 @@ from metrics.services.accounts import Action, PermissionDenied, Roles, Settings
 from metrics.plans.catalogue import Catalogue
 from metrics.evaluation.completeness import lacking_text, month_completeness
 from metrics.plans.catalogue import CYCLE_FILE
-from metrics.plans.cycle import Checkpoint, Cycle, cycle_changes, load_cycle, parse_cycle
+from metrics.plans.cycle import Checkpoint, Cycle, cycle_changes, load_cycle, parse_cycle, read_stored_cycle
 from metrics.errors import InputError, KpiError, PlanError, PlanNotFound, Problem
 from metrics.evaluation.core import evaluate
 from metrics.evaluation.figures import Figures, stored_frame
@@ -114,12 +114,37 @@ CHANGE_ACTIONS = frozenset({"上傳", "載入範例資料", "復原", "落後說
 
 
 @dataclass(frozen=True)
+class FigureChange:
+    """One figure of the unit's year that differs between two moments (None: not reported then)."""
+
+    month: int
+    field: str  # its code
+    field_name: str
+    indicators: tuple[str, ...]  # "1 辦理預警案件": the plan's indicators that use it
+    before: Decimal | None
+    after: Decimal | None
+
+
+@dataclass(frozen=True)
+class NoteChange:
+    """One indicator's 落後原因 and 改進措施 of a month that differ between two moments (None: none written then)."""
+
+    month: int
+    indicator: str  # "1 辦理預警案件"
+    before: tuple[str, str] | None
+    after: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
 class Reopened:
-    """An assessment's latest reopening, its approval after it if any, and what changed in between."""
+    """An assessment's latest reopening, its approval after it if any, and what changed in between: the figures and
+    notes as they stood at the reopening against the approval (or now), and the audit rows of the changes."""
 
     reopening: Transition
     approval: Transition | None
     changes: tuple[AuditRow, ...]
+    figures: tuple[FigureChange, ...] = ()
+    notes: tuple[NoteChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,7 +190,58 @@ def cycle_in_force(services: Services, directory: Path) -> Cycle:
     none. A PlanError names the version (or file) and every mistake."""
     seed_cycle(services.store, directory, services.roles)
     stored = services.store.cycle_version()
-    return parse_cycle(stored.document, services.roles, f"資料庫中的考核週期第 {stored.number} 版")
+    try:
+        return parse_cycle(stored.document, services.roles, _version_shown(stored))
+    except PlanError as error:
+        raise PlanError(f"{error}\n{CYCLE_REPAIR}", issues=error.issues) from None
+
+
+# Where a stored version that no longer agrees with roles.toml is fixed (cycle.toml no longer counts once stored).
+CYCLE_REPAIR = ("請系統管理者於「帳號管理」→「系統設定」的考核週期修正後儲存為新版本，或以命令列 "
+                "python -m metrics review cycle export -o cycle.toml 匯出、修改後以 review cycle import cycle.toml 匯入。")
+
+
+def _version_shown(stored: StoredCycle) -> str:
+    return f"資料庫中的考核週期第 {stored.number} 版"
+
+
+def cycle_to_repair(services: Services, directory: Path) -> tuple[Cycle, dict[str, list[str]]]:
+    """The cycle in force and the steps whose roles no longer agree with roles.toml ([steps] key → why), read even
+    when they disagree (roles.toml changed after the version was saved), so that an administrator can fix them."""
+    seed_cycle(services.store, directory, services.roles)
+    stored = services.store.cycle_version()
+    return read_stored_cycle(stored.document, services.roles, _version_shown(stored))
+
+
+def _indicator_label(plan: Plan | None, indicator_id: str) -> str:
+    indicator = plan.indicator_by_id.get(indicator_id) if plan is not None else None
+    return f"{indicator_id} {indicator.short_name or indicator.name}" if indicator is not None else indicator_id
+
+
+def _figure_changes(plan: Plan | None, before: Mapping[tuple[str, int], Decimal],
+                    after: Mapping[tuple[str, int], Decimal]) -> tuple[FigureChange, ...]:
+    """The figures that differ, by month and in the plan's order of its fields (fields it does not use last)."""
+    order = {code: index for index, code in enumerate(
+        dict.fromkeys(code for indicator in (plan.indicators if plan else ()) for code in indicator.fields))}
+    keys = sorted((key for key in before.keys() | after.keys() if before.get(key) != after.get(key)),
+                  key=lambda key: (key[1], order.get(key[0], len(order)), key[0]))
+    found = []
+    for field, month in keys:
+        known = plan.field(field) if plan is not None else None
+        users = tuple(_indicator_label(plan, indicator.id) for indicator in (plan.indicators if plan else ())
+                      if field in indicator.fields)
+        found.append(FigureChange(month, field, known.name if known else field, users, before.get((field, month)),
+                                  after.get((field, month))))
+    return tuple(found)
+
+
+def _note_changes(plan: Plan | None, before: Mapping[tuple[int, str], tuple[str, str]],
+                  after: Mapping[tuple[int, str], tuple[str, str]]) -> tuple[NoteChange, ...]:
+    order = {indicator.id: index for index, indicator in enumerate(plan.indicators if plan else ())}
+    keys = sorted((key for key in before.keys() | after.keys() if before.get(key) != after.get(key)),
+                  key=lambda key: (key[0], order.get(key[1], len(order)), key[1]))
+    return tuple(NoteChange(month, _indicator_label(plan, indicator), before.get((month, indicator)),
+                            after.get((month, indicator))) for month, indicator in keys)
 
 
 def _check_inbox_actor(actor: object) -> None:
@@ -175,16 +251,23 @@ def _check_inbox_actor(actor: object) -> None:
 class Review:
     """The cycle's steps over one Services (its store and roles), with the cycle and the plan files."""
 
-    def __init__(self, services: Services, cycle: Cycle, files: Catalogue):
+    def __init__(self, services: Services, cycle: Cycle, files: Catalogue,
+                 mismatched_steps: Mapping[str, list[str]] | None = None):
         self.services = services
         self.store = services.store
         self.cycle = cycle
         self.files = files
+        # [steps] key → why its roles disagree with roles.toml; only a Review opened to repair the cycle has any
+        self.mismatched_steps: dict[str, list[str]] = dict(mismatched_steps or {})
 
     @classmethod
-    def in_force(cls, services: Services, directory: Path, files: Catalogue) -> Review:
+    def in_force(cls, services: Services, directory: Path, files: Catalogue, *, repair: bool = False) -> Review:
         """The Review with the cycle in force: the store's latest version; a store without any gets the cycle
-        file of `directory` as its version 1 (checked as load_cycle checks it)."""
+        file of `directory` as its version 1 (checked as load_cycle checks it). With `repair`, a version whose steps
+        no longer agree with roles.toml is still read (mismatched_steps says which), for the cycle's settings only."""
+        if repair:
+            cycle, mismatched = cycle_to_repair(services, directory)
+            return cls(services, cycle, files, mismatched)
         return cls(services, cycle_in_force(services, directory), files)
 
     # ---- the cycle's versions ----
@@ -201,10 +284,11 @@ class Review:
             raise InputError(problems)
         document = document.replace("\r\n", "\n")
         check_texts([(document, TextKind.PROSE, "考核週期內容"), (note, TextKind.LINE, "修改說明")])
-        cycle = parse_cycle(document, self.services.roles, "編修的考核週期")
+        cycle = parse_cycle(document, self.services.roles, "編修的考核週期" if origin == "系統內編修" else origin)
         check_texts([(point.name, TextKind.LINE, f"檢核點 {point.id} 的 name") for point in cycle.checkpoints])
         stored = self.store.cycle_version()
-        current = parse_cycle(stored.document, self.services.roles, "目前的考核週期") if stored else None
+        # the version in force is read even when roles.toml changed since, so that the save can fix its steps
+        current = read_stored_cycle(stored.document, self.services.roles, "目前的考核週期")[0] if stored else None
         changes = cycle_changes(current, cycle)
         if current is not None and not changes:
             raise PlanError("考核週期與目前的版本完全相同，未建立新版本。")
@@ -213,6 +297,7 @@ class Review:
                                                   actor.label, CYCLE_WORD, ALLOWED, f"考核週期第 {version.number} 版",
                                                   "；".join(version.changes) or note)])
         self.cycle = cycle
+        self.mismatched_steps = {}
         return saved
 
     def cycle_versions(self) -> list[StoredCycle]:
@@ -296,7 +381,11 @@ class Review:
                                     unit=assessment.unit, outcome=Outcome.ALLOWED)
         changes = tuple(row for row in sorted(rows, key=lambda row: row.id)
                         if row.year == assessment.year and row.action in CHANGE_ACTIONS)
-        return Reopened(reopening, approval, changes)
+        moments = [reopening.at, approval.at if approval else None]
+        figures = self.store.values_at(assessment.year, assessment.unit, moments)
+        notes = self.store.notes_at(assessment.year, assessment.unit, moments)
+        plan = self.plans().find(assessment.year, assessment.unit)
+        return Reopened(reopening, approval, changes, _figure_changes(plan, *figures), _note_changes(plan, *notes))
 
     def returned_comments(self, year: int, unit: str) -> dict[str, list[tuple[str, AssessmentItem]]]:
         """indicator → (checkpoint label, item) of every returned 自評 of the unit whose reviewer commented on it:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -132,6 +133,10 @@ class Store(Repository):
     def undo(self, batch_id: int, *, user: str = "", audit: Audit = None) -> UndoResult:
         return self._figures.undo(batch_id, user=user, audit=audit)
 
+    def values_at(self, year: int, unit: str, moments: Sequence[dt.datetime | None]
+                  ) -> list[dict[tuple[str, int], Decimal]]:
+        return self._figures.values_at(year, unit, moments)
+
     # ---- notes, scenarios, column mappings ----
 
     def save_note(self, year: int, unit: str, month: int, indicator_id: str, reason: str, action: str,
@@ -149,6 +154,10 @@ class Store(Repository):
 
     def note_history_of_year(self, year: int, unit: str) -> list[tuple[int, Note]]:
         return self._workspace.note_history_of_year(year, unit)
+
+    def notes_at(self, year: int, unit: str, moments: list[dt.datetime | None]
+                 ) -> list[dict[tuple[int, str], tuple[str, str]]]:
+        return self._workspace.notes_at(year, unit, moments)
 
     def save_scenario(self, year: int, unit: str, name: str, payload: dict, *, audit: Audit = None) -> None:
         return self._workspace.save_scenario(year, unit, name, payload, audit=audit)

@@ -362,6 +362,31 @@ class Figures(Repository):
         frame["previous_batch_id"] = frame["previous_batch_id"].astype(object)
         return frame
 
+    def values_at(self, year: int, unit: str, moments: Sequence[dt.datetime | None]
+                  ) -> list[dict[tuple[str, int], Decimal]]:
+        """The unit's figures of the year as they stood at each moment (None: now), (field, month) → value, from the
+        batches' history: a value is the one set by the latest batch uploaded by then and not undone by then, since
+        an undo restores exactly what was there before and only the batch holding a value can be undone."""
+        table = value_changes_table
+        query = (sa.select(table.c.field, table.c.month, table.c.value, batches_table.c.uploaded_at,
+                           batches_table.c.undone_at)
+                 .join(batches_table, batches_table.c.id == table.c.batch_id)
+                 .where(table.c.year == int(year), table.c.unit == unit).order_by(table.c.batch_id, table.c.id))
+        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+            rows = connection.execute(query).all()
+        states = []
+        for moment in moments:
+            values: dict[tuple[str, int], Decimal] = {}
+            for row in rows:
+                uploaded, undone = _aware(row.uploaded_at), _aware(row.undone_at)
+                if moment is not None and (uploaded > moment or (undone is not None and undone <= moment)):
+                    continue
+                if moment is None and undone is not None:
+                    continue
+                values[(row.field, row.month)] = Decimal(row.value)
+            states.append(values)
+        return states
+
     def undo(self, batch_id: int, *, user: str = "", audit: Audit = None) -> UndoResult:
         """Restore exactly what was there before the batch; refused if a later batch changed the same values."""
         with self._errors(f"復原第 {batch_id:,} 批"):

@@ -57,6 +57,23 @@ class Workspace(Repository):
             return [Note(row.indicator_id, row.reason, row.action, row.author, _aware(row.saved_at))
                     for row in connection.execute(query)]
 
+    def notes_at(self, year: int, unit: str, moments: list[dt.datetime | None]
+                 ) -> list[dict[tuple[int, str], tuple[str, str]]]:
+        """The unit's notes of the year as they stood at each moment (None: now), (month, indicator) → (落後原因,
+        改進措施), from the notes' history (an empty pair is a cleared note, left out)."""
+        table = notes_history_table
+        query = sa.select(table).where(table.c.year == int(year), table.c.unit == unit).order_by(table.c.id)
+        with self._errors("讀取說明"), self._reading() as connection:
+            rows = connection.execute(query).all()
+        states = []
+        for moment in moments:
+            texts: dict[tuple[int, str], tuple[str, str]] = {}
+            for row in rows:
+                if moment is None or _aware(row.saved_at) <= moment:
+                    texts[(row.month, row.indicator_id)] = (row.reason, row.action)
+            states.append({key: pair for key, pair in texts.items() if pair != ("", "")})
+        return states
+
     def notes(self, year: int, unit: str, month: int) -> dict[str, Note]:
         table = notes_table
         query = sa.select(table).where(table.c.year == year, table.c.unit == unit, table.c.month == month)

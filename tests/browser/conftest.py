@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import ACTION_TIMEOUT_MS, TESTER, VIEWPORT, StreamlitApp, add_account, save_screenshot
+from .helpers import (ACTION_TIMEOUT_MS, GOLDEN_PLANS, TESTER, VIEWPORT, StreamlitApp, add_account, plans_of_tests,
+                      save_screenshot)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("KPI_CHROMIUM") or "/usr/bin/chromium")
@@ -93,6 +94,8 @@ def running_app(directory: Path, *, first_run: bool = False, database_url: str |
                     display_name="測試員")
     environment = {name: value for name, value in os.environ.items() if not name.startswith("STREAMLIT_")}
     environment["KPI_DB_URL"] = app.database_url
+    environment["KPI_PLANS_DIR"] = str(plans_of_tests())  # never plans/, also for servers started per module
+    environment.setdefault("KPI_SAMPLE_PLANS_BASE", str(GOLDEN_PLANS))
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]

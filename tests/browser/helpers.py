@@ -8,6 +8,7 @@ viewport; `save_screenshot` grows the viewport to the content first.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,16 @@ except ImportError:  # the suite is then skipped (or, in CI, failed) by conftest
     Locator = Page = expect = None
 
 ROOT = Path(__file__).resolve().parents[2]
+GOLDEN_PLANS = ROOT / "tests" / "golden_plans"  # plans/ frozen (tests/catalogues.py): no test reads plans/
+
+
+def plans_of_tests() -> Path:
+    """The plans every server of the suite reads (and the accounts and figures written beside it are checked
+    against): tests/golden_plans, as tests/conftest.py sets KPI_PLANS_DIR, unless the run names its own. Read here
+    rather than from that fixture, which module-scoped servers start before."""
+    return Path(os.environ.get("KPI_PLANS_DIR") or GOLDEN_PLANS)
+
+
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 1000}
 ACTION_TIMEOUT_MS = 45_000
@@ -70,12 +81,11 @@ def add_account(database_url: str, username: str, *, roles: tuple[str, ...], uni
     from argon2 import PasswordHasher
 
     from metrics.services.accounts import load_roles
-    from metrics.plans.catalogue import PLANS_DIRECTORY
     from metrics.services import Services, command_line
     from metrics.store import Store
 
     with Store(database_url) as store:
-        Services(store, load_roles(PLANS_DIRECTORY), hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        Services(store, load_roles(plans_of_tests()), hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
                  ).add_account(command_line("browser tests"), username, display_name=display_name or username,
                                roles=list(roles), units=list(units), password=PASSWORD)
 

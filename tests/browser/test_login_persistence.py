@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.store import login_sessions_table
 
-from .helpers import TESTER, Page, StreamlitApp, expect, log_in, log_out, open_page, title, wait_for_app_idle
+from .helpers import (TESTER, Page, StreamlitApp, expect, log_in, log_out, open_page, plans_of_tests, title,
+                      wait_for_app_idle)
 
 pytestmark = pytest.mark.browser
 
@@ -39,12 +40,11 @@ def sessions(database_url: str) -> list:
 def set_idle_minutes(database_url: str, minutes: int) -> None:
     """As an administrator would in 帳號管理 → 系統設定 (through the core, from the command line)."""
     from metrics.services.accounts import load_roles
-    from metrics.plans.catalogue import PLANS_DIRECTORY
     from metrics.services import Services, command_line
     from metrics.store import Store
 
     with Store(database_url) as store:
-        Services(store, load_roles(PLANS_DIRECTORY)).save_settings(command_line("browser tests"),
+        Services(store, load_roles(plans_of_tests())).save_settings(command_line("browser tests"),
                                                                   view_needs_login=False, idle_minutes=minutes)
 
 

@@ -12,7 +12,8 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from .helpers import ROOT, assert_no_error_shown, button, expect, open_page, save_screenshot, wait_for_app_idle
+from .helpers import (ROOT, assert_no_error_shown, button, expect, open_page, plans_of_tests, save_screenshot,
+                      wait_for_app_idle)
 
 pytestmark = pytest.mark.browser
 PRINT_VIEWPORT = {"width": 1440, "height": 900}
@@ -63,12 +64,12 @@ def test_overview_prints_on_at_most_two_pages(shared_app, page) -> None:
 
 
 def test_report_page_wraps_and_prints_the_note_columns(fresh_app, page) -> None:
-    from metrics.plans.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue
+    from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY, load_catalogue
     from metrics.intake.monthly import read_upload
     from metrics.store import Store
 
     sample = ROOT / "sample_data" / "112-full-year.csv"
-    catalogue = load_catalogue(PLANS_DIRECTORY, samples=SAMPLE_PLANS_DIRECTORY)
+    catalogue = load_catalogue(plans_of_tests(), samples=SAMPLE_PLANS_DIRECTORY)
     with Store(fresh_app.database_url) as store:
         store.ingest(read_upload(sample.read_bytes(), sample.name, catalogue), file_name=sample.name,
                      file_bytes=sample.read_bytes())
