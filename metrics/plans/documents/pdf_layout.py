@@ -119,11 +119,9 @@ def _page_rows(page, textpage) -> list[tuple[float, DocumentRow]]:
 
     chars = []
     for index in range(textpage.count_chars()):
-        if pdfium_c.FPDFText_IsGenerated(textpage.raw, index) == 1:
-            continue
         text = textpage.get_text_range(index, 1)
         if not text or text in "\r\n":
-            continue
+            continue  # pdfium's own line ends: lines are rebuilt from the boxes
         chars.append(_Char(text, *textpage.get_charbox(index, loose=True)))
     segments = _segments(page)
     horizontal = [(min(x0, x1), max(x0, x1), (y0 + y1) / 2) for x0, y0, x1, y1 in segments

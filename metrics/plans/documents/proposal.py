@@ -203,7 +203,7 @@ def propose(name: str, method: str, measure: str, target_text: str, fields: Sequ
         notes.append("文字中有「以內／不超過／≤」等字樣：目標值視為上限（反向指標）")
     if any(word in normalised(method + measure) for word in MILESTONE_WORDS):
         stages = tuple(Stage(stage_name, Decimal(percent), int(month) if month else None)
-                       for stage_name, percent, month in STAGE.findall(normalised(measure)))
+                       for stage_name, percent, month in STAGE.findall(unicodedata.normalize("NFKC", measure)))
         match = match_field(f"{name}完成階段", fields, prefer=Aggregation.STOCK)
         if not stages:
             return Proposal(None, (Operand(f"{name}完成階段", match=match),), problem=(

@@ -115,8 +115,8 @@ def _indicator_json(indicator: DraftIndicator) -> dict[str, object]:
         if indicator.scale != 1:
             formula["scale"] = indicator.scale
         if indicator.stages:
-            formula["stages"] = [{"name": stage.name, "percent": _number(stage.percent),
-                                  "planned_month": stage.planned_month} for stage in indicator.stages]
+            formula["stages"] = [dict(name=stage.name, percent=_number(stage.percent), planned_month=stage.planned_month)
+                                 for stage in indicator.stages]
         if indicator.base_year is not None:
             formula["base_year"] = indicator.base_year
     return {"id": indicator.id, "goal": indicator.goal, "name": indicator.name, "method": indicator.method,
