@@ -342,3 +342,11 @@ def test_the_command_line_refuses_an_unreadable_document_with_exit_2(run, tmp_pa
     source.write_bytes(b"%PDF-1.4 broken")
     status, out, err = run(str(source), "--year", "112", "--unit", "政風處")
     assert status == 2 and "檔案「計畫書.pdf」：無法讀取計畫書：不是有效的 PDF 檔" in err and out == ""
+
+
+def test_invisible_characters_from_word_are_taken_out_and_said():
+    text = seed_text().replace("辦理預警案件", "辦理\u200b預警案件").replace("辦理採購稽核案件", "辦理採購\u00ad稽核案件")
+    draft = draft_of(text)
+    assert [indicator.name for indicator in draft.indicators[:2]] == ["辦理預警案件", "辦理採購稽核案件"]
+    assert any("零寬空格" in notice and "軟連字號" in notice for notice in draft.notices)
+    assert draft.needs_decision == ()

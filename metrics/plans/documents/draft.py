@@ -24,6 +24,7 @@ from metrics.plans.documents.tables import (GOAL_START, INDICATOR_START, Strateg
 from metrics.plans.formulas import Term, format_number
 from metrics.plans.kinds import KINDS, Direction, Stage
 from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Quantity
+from metrics.texts import describe
 
 GOAL_KINDS = ("業務", "人力", "經費", "性別平等", "其他")
 COMMON_MARK = "共同"
@@ -325,6 +326,10 @@ def parse_document(rows: list[DocumentRow], catalogue: Catalogue, *, year: int, 
     for duplicate in sorted({value for value in ids if ids.count(value) > 1}):
         plan_decisions.append(Decision(DecisionKind.GOAL, f"指標代號 {duplicate} 重複，請確認各指標的編號"))
     notices = _notices(catalogue, year, goals, indicators, resolved.name)
+    removed = list(dict.fromkeys(character for row in rows for character in row.removed))
+    if removed:
+        notices.append(f"計畫書中看不見的字元 {'、'.join(describe(character) for character in removed)}已移除"
+                       "（常見於從 Word 或網頁複製的文字）")
     title = _document_title(rows) or f"{resolved.organisation_in(year)} {year} 年度施政計畫"
     if str(year) not in title:
         notices.append(f"計畫書標題「{title}」沒有 {year} 年度；請確認匯入的年度")

@@ -26,6 +26,7 @@ from metrics.errors import InputError, Problem
 class DocumentRow:
     cells: tuple[str, ...]
     table: bool = False  # a row of a table (else a paragraph, one cell)
+    removed: tuple[str, ...] = ()  # invisible characters the store's rule took out (zero-width spaces, soft hyphens…)
 
     @property
     def text(self) -> str:
@@ -104,6 +105,7 @@ def read_docx(data: bytes, name: str) -> list[DocumentRow]:
 ODF = {"text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
        "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0"}
+MOST_CONTENT = 50_000_000  # bytes of an .odt's content.xml unpacked: a plan is far smaller; a zip bomb is not
 MOST_REPEATED = 64  # a repeated empty column or row at the end of a sheet-like table: never thousands
 
 
@@ -116,8 +118,12 @@ def read_odt(data: bytes, name: str) -> list[DocumentRow]:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if archive.getinfo("content.xml").file_size > MOST_CONTENT:
+                raise _unreadable(name, f"內容超過 {MOST_CONTENT // 1_000_000} MB，不像是一份計畫書")
             content = archive.read("content.xml")
         root = ElementTree.fromstring(content)
+    except InputError:
+        raise
     except Exception as error:  # a damaged zip, no content.xml, hostile XML: all "not an .odt"
         raise _unreadable(name, f"不是有效的 OpenDocument（.odt）檔（{type(error).__name__}）") from None
     body = root.find(f"{_tag('office', 'body')}/{_tag('office', 'text')}")
@@ -197,4 +203,17 @@ def read_document(data: bytes, name: str) -> list[DocumentRow]:
                                  file=name))
     if not data:
         raise _unreadable(name, "檔案是空的")
-    return reader(data, name)
+    return [_cleaned(row) for row in reader(data, name)]
+
+
+def _cleaned(row: DocumentRow) -> DocumentRow:
+    """The row under the store's rule for texts (metrics.texts): Word's line and page breaks become line breaks,
+    tabs within a cell a space, invisible characters are taken out and remembered, to be said."""
+    from metrics.texts import TextKind, clean_text
+
+    cells, removed = [], []
+    for cell in row.cells:
+        cleaned = clean_text(cell.replace("\t", " "), TextKind.NOTE, "")
+        cells.append(cleaned.text)
+        removed += cleaned.removed
+    return DocumentRow(tuple(cells), row.table, tuple(dict.fromkeys(removed)))
