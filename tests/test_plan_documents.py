@@ -350,3 +350,41 @@ def test_invisible_characters_from_word_are_taken_out_and_said():
     assert [indicator.name for indicator in draft.indicators[:2]] == ["辦理預警案件", "辦理採購稽核案件"]
     assert any("零寬空格" in notice and "軟連字號" in notice for notice in draft.notices)
     assert draft.needs_decision == ()
+
+
+# ---- decisions ----
+
+def test_answers_settle_the_decisions_and_the_plan_then_builds():
+    from metrics.plans.documents.decide import decide
+
+    text = document("新竹縣政府人事處 112 年度施政計畫", "\n".join([
+        "1. 強化人力培訓\t辦理公務人員專業訓練課程\t統計數據\t辦理場次\t20.0%\t12",
+        "2. 推動終身學習(業務)\t公務人員線上學習達成率\t統計數據\t完成線上學習人數÷應參訓人數×100%\t15.0%\t92.5%",
+        COMMON_ROWS]))
+    draft = draft_of(text, unit="人事處")
+    pending = [(d.kind, d.indicator, d.goal) for d in draft.needs_decision]
+    assert pending == [(DecisionKind.GOAL, None, 1), (DecisionKind.UNIT, "1", None), (DecisionKind.OPERAND, "1", None),
+                       (DecisionKind.OPERAND, "2", None), (DecisionKind.OPERAND, "2", None)]
+    assert len(draft.fields) == 3
+    partly = decide(draft, CATALOGUE, {0: "業務", 1: "場", 2: "harassment_courses"})
+    assert [(d.kind, d.indicator) for d in partly.needs_decision] == [(DecisionKind.OPERAND, "2")] * 2
+    assert partly.goals[0].kind == "業務" and partly.indicators[0].unit == "場"
+    assert partly.indicators[0].numerator[0].field == "harassment_courses"
+    assert [f.code for f in partly.fields] == ["new_2_n1", "new_2_d1"]
+    done = decide(partly, CATALOGUE, {0: "hakka_certified", 1: "staff_headcount"})
+    assert done.needs_decision == () and done.fields == ()
+    plan = draft_plan(done, CATALOGUE)
+    assert plan.indicator_by_id["2"].numerator[0].field == "hakka_certified"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ({2: "no_such_field"}, "「no_such_field」不是 fields.toml 中的項目代碼"),
+    ({0: "教育"}, "類別「教育」不是 業務、人力、經費、性別平等、其他 之一"),
+])
+def test_an_answer_that_does_not_fit_is_refused(answer, expected):
+    from metrics.plans.documents.decide import decide
+
+    text = document("新竹縣政府人事處 112 年度施政計畫", "\n".join([
+        "1. 強化人力培訓\t辦理公務人員專業訓練課程\t統計數據\t辦理場次\t20.0%\t12", COMMON_ROWS]))
+    with pytest.raises(InputError, match=expected):
+        decide(draft_of(text, unit="人事處"), CATALOGUE, answer)

@@ -52,6 +52,7 @@ class Decision:
     indicator: str | None = None
     goal: int | None = None
     options: tuple[str, ...] = ()
+    subject: str = ""  # what the decision is about: the proposed field's code of an unmatched operand
 
     @property
     def text(self) -> str:
@@ -264,7 +265,8 @@ class _Reading:
         options = tuple(f"{code_}（{names[code_]}）" for code_ in match.candidates if code_ in names)
         hint = f"；相近的項目：{'、'.join(options)}" if options else ""
         decisions.append(Decision(DecisionKind.OPERAND, f"「{operand.text}」對應不到現有的填報項目，建議新增項目 {code}"
-                                  f"「{field_name}」{hint}", indicator_id, options=(f"新增 {code}", *options)))
+                                  f"「{field_name}」{hint}", indicator_id, options=(f"新增 {code}", *options),
+                                  subject=code))
         return DraftTerm(operand.text, code, operand.coefficient, True, match.score)
 
     def _known(self) -> set[str]:
