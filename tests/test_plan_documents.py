@@ -388,3 +388,57 @@ def test_an_answer_that_does_not_fit_is_refused(answer, expected):
         "1. 強化人力培訓\t辦理公務人員專業訓練課程\t統計數據\t辦理場次\t20.0%\t12", COMMON_ROWS]))
     with pytest.raises(InputError, match=expected):
         decide(draft_of(text, unit="人事處"), CATALOGUE, answer)
+
+
+# ---- merged cells, as word processors write them ----
+
+def test_a_goal_cell_merged_down_over_its_indicators_in_word_is_read_once():
+    import io
+
+    import docx
+
+    document_ = docx.Document()
+    document_.add_paragraph("新竹縣政府政風處 112 年度施政計畫")
+    document_.add_paragraph("參、年度績效指標")
+    rows = [HEADER.split("\t"),
+            ["5. 配合辦理本府 111 年至 113 年推動各機關性別主流化實施計畫，推行「性平好生活」(業務)",
+             "(1)會同本府廳舍安全管理權責單位，每年定期進行廁所及哺集乳室反針孔檢查", "統計數據", "檢查次數", "2.5%", "4 次"],
+            ["", "(2)辦理職場性騷擾防治相關課程，強化同仁之性別意識並提升性別敏感度，增進知能", "統計數據", "辦理場次", "2.5%",
+             "1 次"]]
+    table = document_.add_table(rows=3, cols=6)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            if text:
+                table.cell(r, c).text = text
+    table.cell(1, 0).merge(table.cell(2, 0))  # Word's vertical merge: the second row continues the goal cell
+    buffer = io.BytesIO()
+    document_.save(buffer)
+    draft = draft_of(buffer.getvalue(), name="計畫書.docx")
+    assert [(i.id, i.goal, i.target, i.unit) for i in draft.indicators] == [("5-1", 5, 4, "次"), ("5-2", 5, 1, "次")]
+    assert len(draft.goals) == 1
+
+
+def test_covered_and_repeated_cells_of_an_odt_table_keep_the_columns():
+    import io
+    import zipfile
+
+    header = "".join(f"<table:table-cell><text:p>{cell}</text:p></table:table-cell>" for cell in HEADER.split("\t"))
+    row = ("<table:table-cell><text:p>1. 建立防貪機制，預防機關發生貪瀆不法(業務)</text:p></table:table-cell>"
+           "<table:table-cell><text:p>辦理預警</text:p><text:p>案件</text:p></table:table-cell>"
+           "<table:table-cell><text:p>統計<text:s/>數據</text:p></table:table-cell>"
+           "<table:table-cell><text:p>辦理案件數</text:p></table:table-cell>"
+           "<table:table-cell><text:p>12.5%</text:p></table:table-cell>"
+           "<table:table-cell><text:p>2 案</text:p></table:table-cell>"
+           '<table:table-cell table:number-columns-repeated="3"/>')
+    content = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body><office:text>'
+               "<text:h>新竹縣政府政風處 112 年度施政計畫</text:h><text:p>參、年度績效指標</text:p><table:table>"
+               f"<table:table-row>{header}</table:table-row><table:table-row>{row}</table:table-row>"
+               "</table:table></office:text></office:body></office:document-content>")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("content.xml", content)
+    one = draft_of(buffer.getvalue(), name="計畫書.odt").indicators[0]
+    assert (one.name, one.method, one.weight, one.target, one.numerator[0].field) == (
+        "辦理預警案件", "統計 數據", Decimal("12.5"), 2, "warning_cases")
