@@ -118,8 +118,10 @@ def _page_rows(page, textpage) -> list[tuple[float, DocumentRow]]:
     import pypdfium2.raw as pdfium_c
 
     chars = []
-    for index in range(textpage.count_chars()):
-        text = textpage.get_text_range(index, 1)
+    count = textpage.count_chars()
+    whole = textpage.get_text_range(0, count) if count else ""
+    for index in range(count):
+        text = whole[index] if len(whole) == count else textpage.get_text_range(index, 1)
         if not text or text in "\r\n":
             continue  # pdfium's own line ends: lines are rebuilt from the boxes
         chars.append(_Char(text, *textpage.get_charbox(index, loose=True)))
