@@ -442,3 +442,30 @@ def test_covered_and_repeated_cells_of_an_odt_table_keep_the_columns():
     one = draft_of(buffer.getvalue(), name="計畫書.odt").indicators[0]
     assert (one.name, one.method, one.weight, one.target, one.numerator[0].field) == (
         "辦理預警案件", "統計 數據", Decimal("12.5"), 2, "warning_cases")
+
+
+def test_a_goal_cell_merged_down_in_a_pdf_is_read_with_its_first_row():
+    from fpdf import FPDF
+
+    from plan_documents import FONT
+
+    pdf = FPDF(orientation="L")
+    pdf.add_font("cjk", fname=FONT)
+    pdf.set_font("cjk", size=10)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "新竹縣政府政風處 112 年度施政計畫", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, "參、年度績效指標", new_x="LMARGIN", new_y="NEXT")
+    with pdf.table(col_widths=(45, 75, 22, 85, 15, 20), first_row_as_headings=False, text_align="LEFT") as table:
+        row = table.row()
+        for cell in HEADER.split("\t"):
+            row.cell(cell)
+        row = table.row()
+        row.cell("5. 配合辦理本府 111 年至 113 年推動各機關性別主流化實施計畫，推行「性平好生活」(業務)", rowspan=2)
+        for cell in ("(1)會同本府廳舍安全管理權責單位，每年定期進行廁所及哺集乳室反針孔檢查", "統計數據", "檢查次數", "2.5%", "4 次"):
+            row.cell(cell)
+        row = table.row()
+        for cell in ("(2)辦理職場性騷擾防治相關課程", "統計數據", "辦理場次", "2.5%", "1 次"):
+            row.cell(cell)
+    draft = draft_of(bytes(pdf.output()), name="計畫書.pdf")
+    assert [(i.id, i.goal, i.target, i.unit) for i in draft.indicators] == [("5-1", 5, 4, "次"), ("5-2", 5, 1, "次")]
+    assert draft.goals[0].title == "配合辦理本府 111 年至 113 年推動各機關性別主流化實施計畫，推行「性平好生活」"

@@ -133,14 +133,26 @@ def _page_rows(page, textpage) -> list[tuple[float, DocumentRow]]:
     rules = sorted(_cluster([y for _, _, y in horizontal]), reverse=True)
     rows: list[tuple[float, DocumentRow]] = []
     used: set[int] = set()
-    for top, bottom in zip(rules, rules[1:]):
+
+    def ruled(y: float, x: float) -> bool:
+        """Whether a rule at height y crosses the column at x (a cell merged down has none between its rows)."""
+        return any(abs(rule_y - y) < TOLERANCE and x0 - TOLERANCE <= x <= x1 + TOLERANCE for x0, x1, rule_y in horizontal)
+
+    for number, (top, bottom) in enumerate(zip(rules, rules[1:])):
         crossing = _cluster([x for x, low, high in vertical if low <= bottom + TOLERANCE and high >= top - TOLERANCE])
         if len(crossing) < 2:
             continue
         cells = []
         for left, right in zip(crossing, crossing[1:]):
+            middle = (left + right) / 2
+            if not ruled(top, middle):
+                cells.append("")  # merged with the cell above: its text is read with that row
+                continue
+            low, below = bottom, number + 2
+            while not ruled(low, middle) and below < len(rules):
+                low, below = rules[below], below + 1
             inside = [index for index, char in enumerate(chars) if index not in used and left < char.centre < right
-                      and bottom < char.middle < top]
+                      and low < char.middle < top]
             used.update(inside)
             cells.append(_joined_lines(_lines([chars[index] for index in inside]), right))
         rows.append((top, DocumentRow(tuple(cells), table=True)))
