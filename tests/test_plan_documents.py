@@ -333,8 +333,17 @@ def test_the_command_line_lists_what_needs_a_decision_and_exits_3(run, tmp_path)
     status, out, err = run(str(source), "--year", "112", "--unit", "人事處", "-o", str(tmp_path / "人事處.toml"))
     assert status == 3
     assert "尚待決定 1 項" in err and "new_1「辦理公務人員專業訓練課程場次」" in err
-    assert (tmp_path / "人事處_新增項目.toml").read_text(encoding="utf-8").count("[[field]]") == 1
+    fragment = (tmp_path / "人事處_新增項目.toml").read_text(encoding="utf-8")
+    assert fragment.count("[[field]]") == 1
     assert "指標 1　辦理公務人員專業訓練課程｜權重 20%｜目標值 12 場" in out
+    # once the proposed field is added to fields.toml, the written plan passes the check
+    directory = tmp_path / "plans"
+    shutil.copytree(GOLDEN_PLANS, directory)
+    with (directory / "fields.toml").open("a", encoding="utf-8") as fields:
+        fields.write("\n" + fragment)
+    shutil.copy(tmp_path / "人事處.toml", directory / "112" / "人事處.toml")
+    plan = load_catalogue(directory).plan(112, "人事處")
+    assert plan.indicator_by_id["1"].numerator[0].field == "new_1" and plan.field("new_1").aggregation.value == "flow"
 
 
 def test_the_command_line_refuses_an_unreadable_document_with_exit_2(run, tmp_path):
