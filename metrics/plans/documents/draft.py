@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from metrics.errors import InputError, Problem
 from metrics.plans.catalogue import Catalogue, unit_key
-from metrics.plans.documents.proposal import (MILESTONE, Match, Operand, new_field_details, normalised, propose)
+from metrics.plans.documents.proposal import Match, Operand, new_field_details, normalised, propose
 from metrics.plans.documents.readers import DocumentRow
 from metrics.plans.documents.tables import (GOAL_START, INDICATOR_START, StrategySection, TableRow, indicator_rows,
                                             strategy_sections)
@@ -230,7 +230,8 @@ def _clause(name: str) -> str:
 
 
 def _new_field_name(operand: Operand, name: str, measure: str, formula: str | None) -> str:
-    if formula == MILESTONE or operand.text != f"{name} {measure}":
+    staged = formula in KINDS and KINDS[formula].staged
+    if staged or operand.text != f"{name} {measure}":
         return re.sub(r"^[(（]\d+[)）]", "", operand.text).strip()
     head, tail = _clause(name), normalised(measure)[-2:]
     return head if head.endswith(tail) else f"{head}{tail}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from metrics.plans.kinds import Direction, Stage
+from metrics.plans.kinds import KINDS, Direction, Stage
 from metrics.plans.plan import Aggregation, MonthlyField, Quantity
 
 # The kinds a document's wording leads to (keys of metrics.plans.kinds.KINDS).
@@ -249,6 +249,6 @@ def new_field_details(text: str, formula: str | None) -> tuple[str, Aggregation,
     unit = next((unit for word, unit in (("千元", "千元"), ("元", "元"), ("人數", "人"), ("員額", "人"), ("件數", "件"),
                                           ("案件", "案"), ("次數", "次"), ("場次", "場"), ("公尺", "公尺"), ("階段", "階段"))
                  if word in compact), "件")
-    stock = formula == MILESTONE or any(word in compact for word in STOCK_WORDS)
+    stock = (formula in KINDS and KINDS[formula].stock_field) or any(word in compact for word in STOCK_WORDS)
     amount = any(word in compact for word in AMOUNT_WORDS) and unit not in ("人", "件", "案", "次", "場", "階段")
     return unit, Aggregation.STOCK if stock else Aggregation.FLOW, Quantity.AMOUNT if amount else Quantity.COUNT
