@@ -478,3 +478,23 @@ def test_a_goal_cell_merged_down_in_a_pdf_is_read_with_its_first_row():
     draft = draft_of(bytes(pdf.output()), name="計畫書.pdf")
     assert [(i.id, i.goal, i.target, i.unit) for i in draft.indicators] == [("5-1", 5, 4, "次"), ("5-2", 5, 1, "次")]
     assert draft.goals[0].title == "配合辦理本府 111 年至 113 年推動各機關性別主流化實施計畫，推行「性平好生活」"
+
+
+def test_hostile_or_empty_documents_are_refused_without_harm():
+    import io
+    import zipfile
+
+    from fpdf import FPDF
+
+    bomb = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><d>&c;</d>')
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("content.xml", bomb)
+    with pytest.raises(InputError, match="不是有效的 OpenDocument"):
+        read_document(buffer.getvalue(), "炸彈.odt")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 50, 50, style="F")  # a scanned page: a picture, no text
+    with pytest.raises(InputError, match="PDF 沒有文字層（可能是掃描影像）"):
+        read_document(bytes(pdf.output()), "掃描.pdf")
