@@ -129,3 +129,20 @@ def test_the_county_report_writes_a_dash_where_the_page_does():
     book = load_workbook(io.BytesIO(build_county_report(view, [], CATALOGUE, title="測試")))
     rows = [[cell.value for cell in row] for row in book["全府比較"].iter_rows(min_row=4)]
     assert rows == [[1, "舊甲處", 100, 60], ["—", "乙處", "—", "—"], ["—", "丙處", "—", "—"]]
+
+
+@pytest.mark.parametrize(("score", "shown"), [
+    (Fraction(78125, 1000), 78.13),  # half up, as the overview and the briefing show it (not half to even: 78.12)
+    (Fraction(5, 1000), 0.01),
+    (Fraction(78124999, 1000000), 78.12),
+    (Fraction(0), 0.0),
+    (Fraction(100), 100.0),
+])
+def test_the_county_tables_round_a_score_half_up_as_the_overview_does(score, shown):
+    from dataclasses import replace
+    view = county_view(CATALOGUE, tidy(), 112, 3)
+    view = replace(view, standings=tuple(replace(standing, common_score=score) if index == 0 else standing
+                                         for index, standing in enumerate(view.standings)))
+    assert comparison_frame(view)["共同性指標加權分數"].tolist()[0] == shown
+    book = load_workbook(io.BytesIO(build_county_report(view, [], CATALOGUE, title="測試")))
+    assert book["全府比較"]["C4"].value == shown

@@ -212,3 +212,101 @@ def report_button(context: Context, county: CountyView, unit_points: list[MultiY
     st.download_button("下載全府報表（.xlsx：全府比較、未填報單位、跨年度計分）", type="primary", mime=XLSX,
                        data=lambda: build_county_report(county, unit_points, context.catalogue, title=title),
                        file_name=f"全府比較_{county.year}年{county.month}月.xlsx", key="county_report")
+
+
+# ---- the county briefing (全府簡報): made on request, cached per data version, period and notes' words ----
+
+BRIEFING_STATE = "county_briefing_made"  # what this session's PDF was made of, so its download shows at once
+PDF = "application/pdf"
+BRIEFING_HELP = ("各單位排名、逐月趨勢圖、落後指標及落後原因、未填報單位、跨年度計分，A4 橫式多頁；"
+                 "約需 10～30 秒（單位越多越久）")
+
+
+def _briefing_notes(context: Context, county: CountyView) -> tuple:
+    """The notes of every unit's behind indicators (metrics.outputs.briefing.collect_notes): part of the cache key,
+    since a note written since makes another briefing."""
+    from metrics.outputs.briefing import behind_ids, collect_notes
+
+    return collect_notes(context.source.store.notes, county.year, county.month, behind_ids(county))
+
+
+@cached_on_source(max_entries=8)
+def _briefing(source: Source, year: int, month: int, notes: tuple):
+    """The briefing's model, from the page's own county views (shared, never modified)."""
+    from metrics.outputs.briefing import build_briefing
+
+    views = [_view(source, year, earlier) for earlier in range(1, month + 1)]
+    return build_briefing(source.catalogue, source.frame, year, month, notes=notes, views=views,
+                          label="範例資料" if source.is_sample else "")
+
+
+@cached_on_source(max_entries=8)
+def _chart_images(source: Source, year: int, month: int) -> list[bytes]:
+    """The trend charts (the slow part: a browser draws them), kept when only a note changes (shared, never
+    modified)."""
+    from metrics.outputs.briefing import pdf
+
+    return pdf.chart_images(_briefing(source, year, month, ()))
+
+
+@cached_on_source(max_entries=8, copied=True)
+def _briefing_pdf(source: Source, year: int, month: int, notes: tuple) -> bytes:
+    from metrics.outputs.briefing import pdf
+
+    return pdf.build_briefing_pdf(_briefing(source, year, month, notes), images=_chart_images(source, year, month))
+
+
+@cached_on_source(max_entries=8, copied=True)
+def _briefing_xlsx(source: Source, year: int, month: int, notes: tuple) -> bytes:
+    from metrics.outputs.briefing import xlsx
+
+    return xlsx.build_briefing_xlsx(_briefing(source, year, month, notes))
+
+
+def briefing_file_name(year: int, month: int, suffix: str) -> str:
+    return f"全府簡報_{year}年{month}月{suffix}"
+
+
+def briefing_buttons(context: Context, county: CountyView) -> None:
+    """「全府簡報（.pdf）」: drawn on request (the trend charts take some seconds) with its progress, then kept for
+    the same data version, period and notes; 「全府簡報（.xlsx）」 made when downloaded."""
+    from metrics.errors import KpiError
+    from ui.report import renderer_problem
+    from ui.widgets import escape_markdown
+
+    year, month = county.year, county.month
+    pdf_column, xlsx_column = st.columns(2)
+    with xlsx_column:
+        st.download_button("全府簡報（.xlsx）", mime=XLSX, key="county_briefing_xlsx",
+                           data=lambda: _briefing_xlsx(context.source, year, month, _briefing_notes(context, county)),
+                           file_name=briefing_file_name(year, month, ".xlsx"),
+                           help="排名、逐月分數、落後指標及落後原因（全文）、未填報單位、跨年度計分，數字可加總")
+    with pdf_column:
+        problem = renderer_problem()
+        if problem:
+            st.warning(f"本伺服器目前無法產生 PDF 全府簡報：{escape_markdown(problem)}。請洽系統管理者；.xlsx 不受影響。")
+            return
+        made = st.session_state.get(BRIEFING_STATE)
+        base = (context.source.data_version, year, month)
+        notes = _briefing_notes(context, county) if made is not None and made[:3] == base else None
+        if notes is None or made != (*base, notes):
+            if notes is not None:
+                st.caption("各單位的落後原因已更新：請重新產生全府簡報。")
+            if not st.button("全府簡報（.pdf）", key="county_briefing_make", help=BRIEFING_HELP):
+                return
+            notes = notes if notes is not None else _briefing_notes(context, county)
+            bar = st.progress(0.05, text="計算各單位的逐月分數…")
+            try:
+                _briefing(context.source, year, month, notes)
+                bar.progress(0.2, text="繪製各單位的逐月趨勢圖（約 10～30 秒，單位越多越久）…")
+                _chart_images(context.source, year, month)
+                bar.progress(0.8, text="排版 PDF…")
+                _briefing_pdf(context.source, year, month, notes)
+            except KpiError as error:
+                bar.empty()
+                st.error(f"全府簡報產生失敗：{escape_markdown(error)}")
+                return
+            bar.empty()
+            st.session_state[BRIEFING_STATE] = (*base, notes)
+        st.download_button("下載全府簡報（.pdf）", data=_briefing_pdf(context.source, year, month, notes), mime=PDF,
+                           key="county_briefing_pdf", type="primary", file_name=briefing_file_name(year, month, ".pdf"))

@@ -18,12 +18,12 @@ SCREEN = """
 PRINT = """
 @media print {
   @page { size: A4 landscape; margin: 8mm; }
-  /* controls and navigation: nothing to do on paper */
+  /* controls and navigation: nothing to do on paper (nor 報表匯出's year-end report section: its own files print) */
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
   [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
   [data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-primary"], .stButton, .stDownloadButton,
   [data-testid="stPageLink"], [data-testid="stCheckbox"], [data-testid="stElementToolbar"],
-  footer { display: none !important; }
+  .st-key-annual_report, footer { display: none !important; }
   [data-testid="stMain"], .block-container { padding: 0 !important; margin: 0 !important; max-width: 100% !important; }
   /* Streamlit prints columns one under another, each a full page wide: keep them side by side */
   [data-testid="stHorizontalBlock"] { display: flex !important; flex-direction: row !important;

@@ -7,10 +7,12 @@ The commands live by group, each module under 600 lines:
 
     common.py    exit codes, the parser in Chinese, the store, catalogue and actor a command runs with
     evaluate.py  evaluate, report, ingest: files and figures, column mappings, the table on the terminal
+    briefing.py  report --county: the county briefing (全府簡報) as .pdf or .xlsx
     plans.py     plans check/list/show/export/import and template
     users.py     users: accounts through the services
     store.py     history, undo, audit, migrate, copy, backup, verify-backup, restore
     review.py    review: the performance cycle from the command line
+    annual.py    report --annual: the unit's year-end 施政績效報告 (.docx, .pdf)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from metrics.cli.annual import add_annual_argument
 from metrics.cli.common import (ChineseArgumentParser, EXIT_INVALID, EXIT_STORE, add_export_arguments,
                                 add_period_arguments)
 from metrics.cli.evaluate import command_evaluate, command_ingest, command_report
@@ -57,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     report_parser.add_argument("--as-of", type=int, dest="as_of", metavar="M", help="統計至第 M 月（預設：最新填報月份）")
     report_parser.add_argument("-o", "--output", required=True, metavar="FILE",
                                help="輸出檔：副檔名 .xlsx 為 Excel 報表，.pdf 為 A4 橫式 PDF 報表（含儀表圖）")
+    report_parser.add_argument("--county", action="store_true",
+                               help="全府簡報：--year 年度所有單位的排名、落後指標與落後原因、逐月趨勢、未填報單位、跨年度計分"
+                                    "（不需 --unit；-o 為 .pdf 或 .xlsx）")
+    add_annual_argument(report_parser)
 
     ingest_parser = commands.add_parser("ingest", help="匯入月報或系統匯出到資料庫（任一檔案有誤則全部不匯入）")
     ingest_parser.add_argument("files", nargs="+", metavar="FILE")

@@ -201,7 +201,19 @@ REPORT_SUFFIXES = (".xlsx", ".pdf")
 
 
 def command_report(arguments: argparse.Namespace) -> int:
-    """The month's official report from the store, with its notes, as the 報表匯出 page makes it."""
+    """The month's official report from the store, with its notes, as the 報表匯出 page makes it; with --county,
+    the county briefing (metrics/cli/briefing.py); with --annual, the unit's year-end report (metrics/cli/annual.py)."""
+    if getattr(arguments, "county", False) and getattr(arguments, "annual", False):
+        print("錯誤：--county（全府簡報）與 --annual（年度績效報告）只能擇一。", file=sys.stderr)
+        return 2
+    if getattr(arguments, "county", False):
+        from metrics.cli.briefing import command_county_report
+
+        return command_county_report(arguments)
+    if getattr(arguments, "annual", False):
+        from metrics.cli.annual import command_annual_report
+
+        return command_annual_report(arguments)
     output = Path(arguments.output)
     suffix = output.suffix.lower()
     if suffix not in REPORT_SUFFIXES:

@@ -255,11 +255,13 @@ def weighted_score(results: Iterable[IndicatorResult]) -> tuple[Fraction | None,
     return earned / weight_total * 100, weight_total
 
 
-def pace_score(plan: Plan, month: int) -> Fraction | None:
+def pace_score(plan: Plan, month: int, ids: Iterable[str] | None = None) -> Fraction | None:
     """The weighted score of a unit exactly on pace in `month`: each accruing indicator at target × M ÷ 12,
-    every other indicator at its target (the line a month-by-month score is read against)."""
+    every other indicator at its target (the line a month-by-month score is read against); with `ids`, over
+    those of the plan's indicators only (the county's common set)."""
+    chosen = None if ids is None else set(ids)
     weights = [(Fraction(indicator.weight), indicator.direction.pace_share(indicator.accrues, month))
-               for indicator in plan.indicators]
+               for indicator in plan.indicators if chosen is None or indicator.id in chosen]
     total = sum((weight for weight, _ in weights), Fraction(0))
     return None if total <= 0 else sum((weight * share for weight, share in weights), Fraction(0)) / total * 100
 

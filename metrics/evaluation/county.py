@@ -18,7 +18,7 @@ from metrics.plans.catalogue import Catalogue
 from metrics.evaluation.core import (Evaluation, IndicatorResult, MultiYearPoints, evaluate, multi_year_points,
                                 weighted_score)
 from metrics.evaluation.figures import Figures
-from metrics.plans.formulas import NO_DATA, format_number
+from metrics.plans.formulas import NO_DATA, format_number, round_half_up
 from metrics.plans.plan import Plan
 
 
@@ -125,7 +125,7 @@ def comparison_frame(view: CountyView) -> pd.DataFrame:
     for standing in view.standings:
         record = {"單位": standing.plan.unit_name + ("（範例）" if standing.plan.sample else ""),
                   "名次": standing.rank,
-                  "共同性指標加權分數": None if standing.common_score is None else float(round(standing.common_score, 2))}
+                  "共同性指標加權分數": None if standing.common_score is None else float(round_half_up(standing.common_score))}
         for column, result in zip(columns[3:], standing.common):
             record[column] = None if result is None or result.actual is None else float(result.actual)
         records.append(record)

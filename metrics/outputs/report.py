@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
-from metrics.plans.formulas import format_number
+from metrics.plans.formulas import format_number, round_half_up
 from metrics.outputs.notes import shortened
 from metrics.outputs.presentation import report_columns
 from metrics.texts import escaped, visible
@@ -350,7 +350,7 @@ def build_county_report(view, points, catalogue, *, title: str) -> bytes:
     rows, fills = [], []
     for standing in view.standings:
         name = standing.plan.unit_name + ("（範例）" if standing.plan.sample else "")
-        score = None if standing.common_score is None else round(float(standing.common_score), 2)
+        score = None if standing.common_score is None else float(round_half_up(standing.common_score))
         values = [result.actual if result is not None and result.actual is not None else None
                   for result in standing.common]
         rows.append([COUNTY_MISSING if standing.rank is None else standing.rank, name,

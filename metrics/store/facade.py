@@ -144,6 +144,12 @@ class Store(Repository):
     def notes(self, year: int, unit: str, month: int) -> dict[str, Note]:
         return self._workspace.notes(year, unit, month)
 
+    def notes_of_year(self, year: int, unit: str) -> dict[int, dict[str, Note]]:
+        return self._workspace.notes_of_year(year, unit)
+
+    def note_history_of_year(self, year: int, unit: str) -> list[tuple[int, Note]]:
+        return self._workspace.note_history_of_year(year, unit)
+
     def save_scenario(self, year: int, unit: str, name: str, payload: dict, *, audit: Audit = None) -> None:
         return self._workspace.save_scenario(year, unit, name, payload, audit=audit)
 

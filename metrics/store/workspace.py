@@ -65,6 +65,27 @@ class Workspace(Repository):
                                            _aware(row.updated_at))
                     for row in connection.execute(query)}
 
+    def notes_of_year(self, year: int, unit: str) -> dict[int, dict[str, Note]]:
+        """The notes in force of every month of a unit's year, by month then indicator (one query)."""
+        table = notes_table
+        query = sa.select(table).where(table.c.year == int(year), table.c.unit == unit).order_by(table.c.month)
+        found: dict[int, dict[str, Note]] = {}
+        with self._errors("讀取說明"), self._reading() as connection:
+            for row in connection.execute(query):
+                found.setdefault(int(row.month), {})[row.indicator_id] = Note(
+                    row.indicator_id, row.reason, row.action, row.author, _aware(row.updated_at))
+        return found
+
+    def note_history_of_year(self, year: int, unit: str) -> list[tuple[int, Note]]:
+        """(month, text saved) for every save of every indicator in a unit's year, by month, then in saving
+        order (a cleared note is a save with both texts empty)."""
+        table = notes_history_table
+        query = (sa.select(table).where(table.c.year == int(year), table.c.unit == unit)
+                 .order_by(table.c.month, table.c.id))
+        with self._errors("讀取說明"), self._reading() as connection:
+            return [(int(row.month), Note(row.indicator_id, row.reason, row.action, row.author, _aware(row.saved_at)))
+                    for row in connection.execute(query)]
+
     def save_scenario(self, year: int, unit: str, name: str, payload: dict, *, audit: Audit = None) -> None:
         name = name.strip()
         if not name:
