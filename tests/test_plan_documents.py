@@ -498,3 +498,25 @@ def test_hostile_or_empty_documents_are_refused_without_harm():
     pdf.rect(20, 20, 50, 50, style="F")  # a scanned page: a picture, no text
     with pytest.raises(InputError, match="PDF 沒有文字層（可能是掃描影像）"):
         read_document(bytes(pdf.output()), "掃描.pdf")
+
+
+def test_an_operand_is_matched_by_a_fields_alias():
+    fields = tuple(replace(f, aliases=("風險通報件次",)) if f.code == "warning_cases" else f for f in CATALOGUE.fields)
+    with_alias = replace(CATALOGUE, fields=fields)
+    text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
+        "1. 建立防貪機制，預防機關發生貪瀆不法(業務)\t受理並完成查處\t統計數據\t風險通報件次\t12.5%\t2 案", COMMON_ROWS]))
+    assert draft_of(text).indicators[0].numerator[0].new  # without the alias: a new field is proposed
+    one = draft_of(text, catalogue=with_alias).indicators[0]
+    assert (one.numerator[0].field, one.numerator[0].new, one.decisions) == ("warning_cases", False, ())
+
+
+def test_fields_toml_accepts_aliases_and_a_field_is_the_same_with_or_without_them(tmp_path):
+    directory = tmp_path / "plans"
+    shutil.copytree(GOLDEN_PLANS, directory)
+    text = (directory / "fields.toml").read_text(encoding="utf-8")
+    (directory / "fields.toml").write_text(text.replace('name = "預警案件數"\n', 'name = "預警案件數"\naliases = ["政風預警案件數"]\n'),
+                                           encoding="utf-8")
+    catalogue = load_catalogue(directory)
+    assert catalogue.field_by_code["warning_cases"].aliases == ("政風預警案件數",)
+    assert catalogue.field_by_code["warning_cases"] == CATALOGUE.field_by_code["warning_cases"]
+    assert replace(catalogue.plan(112, "政風處"), origin="") == replace(PLAN_112, origin="")

@@ -468,7 +468,7 @@ def _entries(document: _Document, name: str) -> list[Mapping[str, Any]]:
 
 # ---- fields, units, common set ----------------------------------------------------------------------
 
-FIELD_KEYS = ("code", "name", "unit", "aggregation", "quantity", "help")
+FIELD_KEYS = ("code", "name", "unit", "aggregation", "quantity", "help", "aliases")
 
 
 def _parse_fields(document: _Document) -> tuple[MonthlyField, ...]:
@@ -481,7 +481,7 @@ def _parse_fields(document: _Document) -> tuple[MonthlyField, ...]:
         if code and not re.fullmatch(r"[a-z][a-z0-9_]*", code):
             entry.problem(f"項目代碼「{code}」只能用小寫英文字母、數字與底線，且以字母開頭", "code")
         if not entry.failed:
-            fields.append(MonthlyField(code, name, unit, aggregation, quantity, help_text))
+            fields.append(MonthlyField(code, name, unit, aggregation, quantity, help_text, _strings(entry, "aliases")))
     codes = [f.code for f in fields]
     for code in sorted({code for code in codes if codes.count(code) > 1}):
         document.problem(f"項目代碼 {code} 重複宣告", table="field", index=_last_index(codes, code), key="code")

@@ -64,13 +64,18 @@ class Match:
     candidates: tuple[str, ...]  # the closest fields, best first (what the decision offers)
 
 
+def _names(monthly_field: MonthlyField) -> tuple[str, ...]:
+    return (monthly_field.name, *getattr(monthly_field, "aliases", ()))
+
+
 def exact_field(text: str, fields: Sequence[MonthlyField]) -> Match | None:
-    """The field named `text` outright (a note in parentheses, like 「(累計)」, left aside), or None."""
+    """The field named `text` outright, by its name or one of its aliases (a note in parentheses, like 「(累計)」,
+    left aside), or None."""
     key = re.sub(r"\([^)]*\)", "", normalised(text))
     for monthly_field in fields:
-        if normalised(monthly_field.name) in (normalised(text), key) or \
-                re.sub(r"\([^)]*\)", "", normalised(monthly_field.name)) == key:
-            return Match(monthly_field.code, 1.0, (monthly_field.code,))
+        for name in _names(monthly_field):
+            if normalised(name) in (normalised(text), key) or re.sub(r"\([^)]*\)", "", normalised(name)) == key:
+                return Match(monthly_field.code, 1.0, (monthly_field.code,))
     return None
 
 
@@ -82,14 +87,16 @@ def match_field(text: str, fields: Sequence[MonthlyField], *, prefer: Aggregatio
     if exact is not None:
         return exact
     pool = [f for f in fields if prefer is None or f.aggregation is prefer] or list(fields)
-    frequency = Counter(pair for monthly_field in fields for pair in set(_pairs(monthly_field.name)))
+    frequency = Counter(pair for monthly_field in fields for name in _names(monthly_field) for pair in set(_pairs(name)))
     held = set(_pairs(text))
     scored = []
     for monthly_field in pool:
-        pairs = set(_pairs(monthly_field.name))
-        weights = {pair: math.log((len(fields) + 1) / (frequency[pair] + 0.5)) for pair in pairs}
-        total = sum(weights.values()) or 1.0
-        scored.append((sum(weight for pair, weight in weights.items() if pair in held) / total, monthly_field.code))
+        best = 0.0
+        for name in _names(monthly_field):
+            weights = {pair: math.log((len(fields) + 1) / (frequency[pair] + 0.5)) for pair in set(_pairs(name))}
+            total = sum(weights.values()) or 1.0
+            best = max(best, sum(weight for pair, weight in weights.items() if pair in held) / total)
+        scored.append((best, monthly_field.code))
     scored.sort(key=lambda item: (-item[0], item[1]))
     candidates = tuple(code for score, code in scored[:3] if score > 0.3)
     if scored and scored[0][0] >= CONFIDENT and (len(scored) == 1 or scored[0][0] - scored[1][0] >= MARGIN):
