@@ -520,3 +520,12 @@ def test_fields_toml_accepts_aliases_and_a_field_is_the_same_with_or_without_the
     assert catalogue.field_by_code["warning_cases"].aliases == ("政風預警案件數",)
     assert catalogue.field_by_code["warning_cases"] == CATALOGUE.field_by_code["warning_cases"]
     assert replace(catalogue.plan(112, "政風處"), origin="") == replace(PLAN_112, origin="")
+
+
+def test_a_year_the_common_set_has_no_targets_for_takes_the_documents_own():
+    draft = draft_of(seed_text().replace("112 年度施政計畫", "113 年度施政計畫"), year=113)
+    assert all(indicator.overrides == ("common.toml 沒有 113 年度的目標值與權重：以計畫書的目標值與權重為本單位的共同性指標",)
+               for indicator in draft.indicators if indicator.common)
+    plan = draft_plan(draft, CATALOGUE)
+    assert (plan.year, plan.indicator_by_id["7"].target, plan.indicator_by_id["8"].weight) == (113, Decimal("40.7"), 10)
+    assert plan.multi_year == PLAN_112.multi_year
