@@ -4,14 +4,15 @@ version, and next year's plan drafted from the last one. Nothing here changes a 
 import streamlit as st
 
 from metrics.services.accounts import Action
-from ui import plans
+from ui import plan_documents, plans
 from ui.auth import refusal
 from ui.layout import start_page
 from ui.widgets import escape_markdown
 
 context = start_page("計畫管理", about_data=False)
 st.caption(plans.PERMISSION_NOTE)
-overview, history, edit, create = st.tabs(["計畫一覽", f"{context.plan.label}：版本與修改紀錄", "編修計畫", "新增年度計畫"])
+overview, history, edit, create, document = st.tabs(["計畫一覽", f"{context.plan.label}：版本與修改紀錄", "編修計畫",
+                                                    "新增年度計畫", "由計畫書匯入"])
 with overview:
     plans.overview(context)
 with history:
@@ -30,5 +31,10 @@ with edit:
 with create:
     if may_edit.allowed:
         plans.new_plan(context)
+    else:
+        refusal(may_edit)
+with document:
+    if may_edit.allowed:
+        plan_documents.import_document(context)
     else:
         refusal(may_edit)

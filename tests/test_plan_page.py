@@ -105,7 +105,7 @@ def test_only_planners_see_the_editor(database, account, reason):
         sign_in(app, **account)
     app.run().switch_page("pages/5_計畫管理.py").run()
     assert not app.exception
-    assert [info.value for info in app.info].count(reason) == 2  # the edit and the new-plan tabs
+    assert [info.value for info in app.info].count(reason) == 3  # the edit, new-plan and plan-document tabs
     assert not app.data_editor and not app.get("file_uploader")
     assert "計畫第 1 版" in texts(app)  # the plans and their versions stay readable
 

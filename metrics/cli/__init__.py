@@ -108,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     import_parser.add_argument("--db", metavar="URL")
     import_parser.add_argument("--author", default="", help="代誰修改（選填；版本與操作紀錄都記下執行指令的系統帳號）")
     import_parser.add_argument("--note", default="", help="修改說明")
+    document_parser = plan_commands.add_parser(
+        "import-document", help="由計畫書（.docx、.odt、.pdf、.txt）讀出計畫草稿（結束代碼：0 無待決定事項、3 有待決定事項、"
+                                "2 計畫書無法讀取）")
+    document_parser.add_argument("file", metavar="FILE", help="計畫書檔案")
+    document_parser.add_argument("--year", type=int, required=True, metavar="Y", help="民國年度，例如 112")
+    document_parser.add_argument("--unit", required=True, metavar="U", help="單位，例如 政風處")
+    document_parser.add_argument("--json", action="store_true", help="以 JSON 輸出草稿")
+    document_parser.add_argument("-o", "--output", metavar="PLAN.toml",
+                                 help="寫出計畫檔（plans check 可檢查；有新的填報項目時另寫出「檔名_新增項目.toml」）")
 
     users_parser = commands.add_parser("users", help="帳號：新增、列出、停用、啟用、重設密碼")
     user_commands = users_parser.add_subparsers(dest="users_command", required=True, metavar="動作")

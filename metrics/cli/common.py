@@ -21,6 +21,9 @@ EXIT_INVALID = 2
 EXIT_STORE = 1
 
 
+EXIT_DECIDE = 3  # plans import-document: the draft was read, and some of it needs a person's decision
+
+
 ARGPARSE_WORDS = (  # argparse speaks English; these are the sentences a user meets
     ("the following arguments are required: ", "缺少必要的參數："),
     ("unrecognized arguments: ", "無法辨識的參數："),

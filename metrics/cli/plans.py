@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -160,10 +161,81 @@ def command_plans_import(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_plans_import_document(arguments: argparse.Namespace) -> int:
+    """A unit's 施政計畫 (.docx, .odt, .pdf, .txt) read into a plan draft: printed (or --json), written with -o as a
+    plan file (and a fields fragment for the new fields it proposes). Exit 0 when nothing needs a decision, 3 when
+    something does (each listed), 2 when the document cannot be read."""
+    import json
+
+    from metrics.cli.common import EXIT_DECIDE
+    from metrics.plans.documents import draft_json, fields_toml, parse_document, plan_toml, read_document
+
+    catalogue = file_catalogue(arguments)
+    path = Path(arguments.file)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"計畫書「{arguments.file}」無法讀取：{error.strerror or error}") from None
+    draft = parse_document(read_document(data, path.name), catalogue, year=arguments.year, unit=arguments.unit,
+                           document=path.name)
+    if arguments.json:
+        print(json.dumps(draft_json(draft), ensure_ascii=False, indent=2))
+    else:
+        _print_draft(draft)
+    if arguments.output:
+        output = Path(arguments.output)
+        output.write_text(plan_toml(draft, catalogue), encoding="utf-8")
+        written = [str(output)]
+        if draft.fields:
+            fragment = output.with_name(f"{output.stem}_新增項目.toml")
+            fragment.write_text(fields_toml(draft), encoding="utf-8")
+            written.append(f"{fragment}（{len(draft.fields)} 個新的填報項目，須先加入 fields.toml）")
+        print("已寫出 " + "、".join(written), file=sys.stderr if arguments.json else sys.stdout)
+    pending = draft.needs_decision
+    if pending:
+        print(f"尚待決定 {len(pending)} 項：", file=sys.stderr)
+        for decision in pending:
+            print(f"  ・{decision.text}", file=sys.stderr)
+        return EXIT_DECIDE
+    return 0
+
+
+def _terms_text(terms) -> str:
+    def one(term) -> str:
+        coefficient = Fraction(term.coefficient)
+        if coefficient == 1:
+            return term.field
+        return f"{term.field}÷{coefficient.denominator}" if coefficient.numerator == 1 else \
+            f"{term.field}×{format_number(coefficient)}"
+
+    return "＋".join(one(term) for term in terms)
+
+
+def _print_draft(draft) -> None:
+    print(f"{draft.title}（由「{draft.document}」讀出；{draft.unit} {draft.year} 年度）")
+    print(f"權重合計 {format_number(Fraction(draft.weight_total))}%")
+    for goal in draft.goals:
+        print(f"\n目標 {goal.number}　{goal.title}（{goal.kind or '類別未標示'}{'，共同性指標' if goal.common else ''}）")
+        for indicator in (item for item in draft.indicators if item.goal == goal.number):
+            weight = "—" if indicator.weight is None else f"{format_number(Fraction(indicator.weight))}%"
+            target = "—" if indicator.target is None else format_number(Fraction(indicator.target))
+            unit = indicator.unit if indicator.unit == "%" else f" {indicator.unit}"
+            print(f"  指標 {indicator.id}　{indicator.name}｜權重 {weight}｜目標值 {target}{unit}｜"
+                  f"{indicator.formula or '公式待決定'}：{_terms_text(indicator.numerator)}"
+                  + (f" ÷ {_terms_text(indicator.denominator)}" if indicator.denominator else ""))
+            for note in indicator.overrides + indicator.notes:
+                print(f"      註：{note}")
+    for proposed in draft.fields:
+        print(f"\n建議新增項目 {proposed.code}「{proposed.name}」（{proposed.unit}，{proposed.aggregation.value}）")
+    for notice in draft.notices:
+        print(f"注意：{notice}")
+
+
 PLAN_COMMANDS = {
     "check": command_plans_check,
     "list": command_plans_list,
     "show": command_plans_show,
     "export": command_plans_export,
     "import": command_plans_import,
+    "import-document": command_plans_import_document,
 }

@@ -468,7 +468,7 @@ def _entries(document: _Document, name: str) -> list[Mapping[str, Any]]:
 
 # ---- fields, units, common set ----------------------------------------------------------------------
 
-FIELD_KEYS = ("code", "name", "unit", "aggregation", "quantity", "help")
+FIELD_KEYS = ("code", "name", "unit", "aggregation", "quantity", "help", "aliases")
 
 
 def _parse_fields(document: _Document) -> tuple[MonthlyField, ...]:
@@ -481,7 +481,7 @@ def _parse_fields(document: _Document) -> tuple[MonthlyField, ...]:
         if code and not re.fullmatch(r"[a-z][a-z0-9_]*", code):
             entry.problem(f"項目代碼「{code}」只能用小寫英文字母、數字與底線，且以字母開頭", "code")
         if not entry.failed:
-            fields.append(MonthlyField(code, name, unit, aggregation, quantity, help_text))
+            fields.append(MonthlyField(code, name, unit, aggregation, quantity, help_text, _strings(entry, "aliases")))
     codes = [f.code for f in fields]
     for code in sorted({code for code in codes if codes.count(code) > 1}):
         document.problem(f"項目代碼 {code} 重複宣告", table="field", index=_last_index(codes, code), key="code")
@@ -1048,65 +1048,84 @@ def plan_document(plan: Plan) -> str:
               f"source = {_toml_string(plan.source)}", f"sample = {_toml_bool(plan.sample)}",
               "include_common = false", ""]
     for goal in plan.goals:
-        lines += ["[[goal]]", f"number = {goal.number}", f"title = {_toml_string(goal.title)}",
-                  f"kind = {_toml_string(goal.kind)}", f"summary = {_toml_string(goal.summary)}"]
-        if goal.common:
-            lines.append("common = true")
-        lines.append("")
+        lines += goal_lines(goal)
     for indicator in plan.indicators:
-        lines += ["[[indicator]]", f"id = {_toml_string(indicator.id)}", f"goal = {indicator.goal}",
-                  f"name = {_toml_string(indicator.name)}", f"short_name = {_toml_string(indicator.short_name)}",
-                  f"method = {_toml_string(indicator.method)}", f"measure = {_toml_string(indicator.measure)}",
-                  f"weight = {_toml_number(indicator.weight)}", f"target = {_toml_number(indicator.target)}",
-                  f"unit = {_toml_string(indicator.unit)}", f"formula = {_toml_string(indicator.formula)}",
-                  f"numerator = {_toml_terms(indicator.numerator)}"]
-        if indicator.denominator:
-            lines.append(f"denominator = {_toml_terms(indicator.denominator)}")
-        if indicator.alternative_denominator:
-            lines.append(f"alternative_denominator = {_toml_terms(indicator.alternative_denominator)}")
-            lines.append(f"alternative_reason = {_toml_string(indicator.alternative_reason)}")
-        lines += [f"accrues = {_toml_bool(indicator.accrues)}", f"gap_rule = {_toml_string(indicator.gap_rule)}",
-                  f"gap_template = {_toml_string(indicator.gap_template)}"]
-        if indicator.gap_unit:
-            lines.append(f"gap_unit = {_toml_string(indicator.gap_unit)}")
-        if indicator.upper_bound is not None:
-            lines.append(f"upper_bound = {_toml_number(indicator.upper_bound)}")
-        if indicator.direction is not Direction.AT_LEAST:
-            lines.append(f"direction = {_toml_string(indicator.direction.value)}")
-        if indicator.scale != 1:
-            lines.append(f"scale = {indicator.scale}")
-        if indicator.places is not None:
-            lines.append(f"places = {indicator.places}")
-        if indicator.base_year is not None:
-            lines.append(f"base_year = {indicator.base_year}")
-        if indicator.base_value is not None:
-            lines.append(f"base_value = {_toml_number(indicator.base_value)}")
-        stage_lines = []
-        for stage in indicator.stages:  # sub-tables come after every key of the indicator
-            stage_lines += ["[[indicator.stage]]", f"name = {_toml_string(stage.name)}",
-                            f"percent = {_toml_number(stage.percent)}"]
-            if stage.planned_month is not None:
-                stage_lines.append(f"planned_month = {stage.planned_month}")
-        lines.append(f"help = {_toml_string(indicator.help)}")
-        if indicator.common:
-            lines.append("common = true")
-        lines += stage_lines
-        lines.append("")
+        lines += indicator_lines(indicator)
     for monthly_field in plan.fields:
-        lines += ["[[field]]", f"code = {_toml_string(monthly_field.code)}", f"name = {_toml_string(monthly_field.name)}",
-                  f"unit = {_toml_string(monthly_field.unit)}",
-                  f"aggregation = {_toml_string(monthly_field.aggregation.value)}",
-                  f"quantity = {_toml_string(monthly_field.quantity.value)}", f"help = {_toml_string(monthly_field.help)}",
-                  ""]
+        lines += field_lines(monthly_field)
     if plan.multi_year is not None:
-        rule = plan.multi_year
-        lines += ["[multi_year]", f"indicator = {_toml_string(rule.indicator)}", f"rule = {_toml_string(rule.rule)}",
-                  f"years = [{', '.join(str(year) for year in rule.years)}]",
-                  f"full_points = {_toml_number(rule.full_points)}", f"not_met_points = {_toml_number(rule.not_met_points)}",
-                  f"source = {_toml_string(rule.source)}", "", "[multi_year.points]"]
-        lines += [f'"{year}" = {_toml_number(points)}' for year, points in rule.points_by_first_year]
-        lines.append("")
+        lines += multi_year_lines(plan.multi_year)
     return "\n".join(lines)
+
+
+def goal_lines(goal: Goal) -> list[str]:
+    """One [[goal]] table of a plan document, with the blank line after it."""
+    lines = ["[[goal]]", f"number = {goal.number}", f"title = {_toml_string(goal.title)}",
+             f"kind = {_toml_string(goal.kind)}", f"summary = {_toml_string(goal.summary)}"]
+    if goal.common:
+        lines.append("common = true")
+    return lines + [""]
+
+
+def indicator_lines(indicator: Indicator) -> list[str]:
+    """One [[indicator]] table (with its [[indicator.stage]] tables) of a plan document, every key written."""
+    lines = ["[[indicator]]", f"id = {_toml_string(indicator.id)}", f"goal = {indicator.goal}",
+             f"name = {_toml_string(indicator.name)}", f"short_name = {_toml_string(indicator.short_name)}",
+             f"method = {_toml_string(indicator.method)}", f"measure = {_toml_string(indicator.measure)}",
+             f"weight = {_toml_number(indicator.weight)}", f"target = {_toml_number(indicator.target)}",
+             f"unit = {_toml_string(indicator.unit)}", f"formula = {_toml_string(indicator.formula)}",
+             f"numerator = {_toml_terms(indicator.numerator)}"]
+    if indicator.denominator:
+        lines.append(f"denominator = {_toml_terms(indicator.denominator)}")
+    if indicator.alternative_denominator:
+        lines.append(f"alternative_denominator = {_toml_terms(indicator.alternative_denominator)}")
+        lines.append(f"alternative_reason = {_toml_string(indicator.alternative_reason)}")
+    lines += [f"accrues = {_toml_bool(indicator.accrues)}", f"gap_rule = {_toml_string(indicator.gap_rule)}",
+              f"gap_template = {_toml_string(indicator.gap_template)}"]
+    if indicator.gap_unit:
+        lines.append(f"gap_unit = {_toml_string(indicator.gap_unit)}")
+    if indicator.upper_bound is not None:
+        lines.append(f"upper_bound = {_toml_number(indicator.upper_bound)}")
+    if indicator.direction is not Direction.AT_LEAST:
+        lines.append(f"direction = {_toml_string(indicator.direction.value)}")
+    if indicator.scale != 1:
+        lines.append(f"scale = {indicator.scale}")
+    if indicator.places is not None:
+        lines.append(f"places = {indicator.places}")
+    if indicator.base_year is not None:
+        lines.append(f"base_year = {indicator.base_year}")
+    if indicator.base_value is not None:
+        lines.append(f"base_value = {_toml_number(indicator.base_value)}")
+    stage_lines = []
+    for stage in indicator.stages:  # sub-tables come after every key of the indicator
+        stage_lines += ["[[indicator.stage]]", f"name = {_toml_string(stage.name)}",
+                        f"percent = {_toml_number(stage.percent)}"]
+        if stage.planned_month is not None:
+            stage_lines.append(f"planned_month = {stage.planned_month}")
+    lines.append(f"help = {_toml_string(indicator.help)}")
+    if indicator.common:
+        lines.append("common = true")
+    lines += stage_lines
+    lines.append("")
+    return lines
+
+
+def field_lines(monthly_field: MonthlyField) -> list[str]:
+    """One [[field]] table of a plan document."""
+    return ["[[field]]", f"code = {_toml_string(monthly_field.code)}", f"name = {_toml_string(monthly_field.name)}",
+            f"unit = {_toml_string(monthly_field.unit)}", f"aggregation = {_toml_string(monthly_field.aggregation.value)}",
+            f"quantity = {_toml_string(monthly_field.quantity.value)}", f"help = {_toml_string(monthly_field.help)}", ""]
+
+
+def multi_year_lines(rule: MultiYearScoring) -> list[str]:
+    """The [multi_year] table of a plan document."""
+    lines = ["[multi_year]", f"indicator = {_toml_string(rule.indicator)}", f"rule = {_toml_string(rule.rule)}",
+             f"years = [{', '.join(str(year) for year in rule.years)}]",
+             f"full_points = {_toml_number(rule.full_points)}", f"not_met_points = {_toml_number(rule.not_met_points)}",
+             f"source = {_toml_string(rule.source)}", "", "[multi_year.points]"]
+    lines += [f'"{year}" = {_toml_number(points)}' for year, points in rule.points_by_first_year]
+    lines.append("")
+    return lines
 
 
 def _toml_string(text: str) -> str:

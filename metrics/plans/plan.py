@@ -39,6 +39,9 @@ class MonthlyField:
     aggregation: Aggregation
     quantity: Quantity
     help: str
+    # Other names a plan document calls it by (計畫書匯入 matches operands to them); not part of what a plan
+    # version stores, so a field is the same field with or without them.
+    aliases: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,91 @@
+"""計畫管理 →「由計畫書匯入」through AppTest: the seed document as .docx read beside its rows and saved as a new
+version; another unit's document whose decisions are answered on the page before it can be saved."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from catalogues import CATALOGUE
+from markup import seen
+from metrics.intake.monthly import read_upload
+from metrics.store import Store
+from plan_documents import as_docx, seed_text
+from signing import sign_in
+from test_plan_documents import COMMON_ROWS, document
+
+TIMEOUT = 30
+SAMPLE = "sample_data/112-full-year.csv"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PLANNER = {"username": "wang", "roles": ("planner",), "display_name": "王科長"}
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    monkeypatch.setenv("KPI_DB_URL", url)
+    data = open(SAMPLE, "rb").read()
+    Store(url).ingest(read_upload(data, "112-full-year.csv", CATALOGUE), file_name="112-full-year.csv", file_bytes=data)
+    return url
+
+
+def open_page(**account) -> AppTest:
+    app = sign_in(AppTest.from_file("../dashboard.py", default_timeout=TIMEOUT), **(account or PLANNER)).run()
+    app.switch_page("pages/5_計畫管理.py").run()
+    assert not app.exception, [error.value for error in app.exception]
+    return app
+
+
+def texts(app: AppTest) -> str:
+    return "\n".join(seen(element.value) for kind in ("markdown", "caption", "warning", "info", "error", "success")
+                     for element in getattr(app, kind))
+
+
+def uploader(app: AppTest):
+    return next(item for item in app.get("file_uploader") if item.key == "document_file")
+
+
+def save(app: AppTest):
+    return next(button for button in app.button if button.form_id.startswith("document_"))
+
+
+def test_the_seed_document_is_read_beside_its_rows_and_saved_as_a_new_version(database):
+    app = open_page()
+    uploader(app).set_value([("政風處112年度施政計畫.docx", as_docx(seed_text()), DOCX)]).run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert "沒有需要決定的事項。" in texts(app)
+    assert "權重合計 95%（不是 100%）：照計畫書呈現，系統不自行調整" in texts(app)
+    table = next(frame.value for frame in app.dataframe if "計畫書原文" in frame.value.columns)
+    four = table[table["指標代號"] == "4"].iloc[0]
+    assert "協助機關強化資" in four["計畫書原文"] and "訊機密維護措施" in four["計畫書原文"]
+    assert (four["權重"], four["目標值"], four["公式"]) == ("12.5%", "1 案", "count：infosec_audits")
+    assert "策略目標 1 說明" in texts(app)  # the change a document brings: its summaries in full
+    save(app).click().run()
+    assert not app.exception, [error.value for error in app.exception]
+    versions = Store(database).plan_versions(112, "政風處")
+    assert [(version.number, version.origin) for version in versions] == [
+        (1, "tests/golden_plans/112/政風處.toml"), (2, "計畫書 政風處112年度施政計畫.docx")]
+    assert not any("目標值" in change for change in versions[-1].changes)
+
+
+def test_decisions_are_answered_on_the_page_before_another_units_plan_is_saved(database):
+    app = open_page()
+    app.selectbox(key="document_unit").select("人事處").run()
+    text = document("新竹縣政府人事處 112 年度施政計畫", "\n".join([
+        "1. 強化人力培訓\t辦理公務人員專業訓練課程\t統計數據\t辦理場次\t20.0%\t12", COMMON_ROWS]))
+    uploader(app).set_value([("人事處.docx", as_docx(text), DOCX)]).run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert "尚有 3 項待決定，全部決定後才能儲存。" in texts(app)
+    assert not any(button.form_id.startswith("document_") for button in app.button)
+    decisions = [widget for widget in [*app.selectbox, *app.text_input] if "_decision_" in str(widget.key)]
+    next(w for w in decisions if "沒有標示類別" in w.label).select("業務")
+    next(w for w in decisions if "沒有單位" in w.label).input("場")
+    next(w for w in decisions if "對應不到" in w.label).select("harassment_courses")
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert "尚有" not in texts(app)
+    assert "新增人事處 112 年度計畫" in texts(app)
+    save(app).click().run()
+    assert not app.exception, [error.value for error in app.exception]
+    stored = Store(database).plan_versions(112, "人事處")
+    assert [(version.number, version.author) for version in stored] == [(1, "王科長（wang）")]

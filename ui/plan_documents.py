@@ -1,0 +1,168 @@
+"""計畫管理 →「由計畫書匯入」: a unit's 施政計畫 (.docx, .odt, .pdf, .txt) read into a plan draft, shown beside the
+document's rows, its decisions answered, and saved as a new version (through the services) once none is left."""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+
+import pandas as pd
+import streamlit as st
+
+from metrics.errors import InputError, KpiError
+from metrics.plans.documents import draft_plan, fields_toml, parse_document, plan_toml, read_document
+from metrics.plans.documents.decide import ACCEPT, choosable, decide
+from metrics.plans.documents.draft import GOAL_KINDS, DecisionKind, DraftIndicator, PlanDraft
+from metrics.plans.documents.readers import READERS
+from metrics.plans.formulas import format_number
+from metrics.plans.planning import plan_changes
+from ui.layout import Context, flash
+from ui.plans import TOML, _year
+from ui.widgets import escape_markdown
+
+UNDECIDED = "（請選擇）"
+
+
+def _terms(terms) -> str:
+    def one(term) -> str:
+        coefficient = Fraction(term.coefficient)
+        suffix = "" if coefficient == 1 else (f"÷{coefficient.denominator}" if coefficient.numerator == 1
+                                              else f"×{format_number(coefficient)}")
+        return f"{term.field}{suffix}" + ("（新）" if term.new else "")
+
+    return "＋".join(one(term) for term in terms)
+
+
+def _read(indicator: DraftIndicator) -> str:
+    formula = indicator.formula or "公式待決定"
+    shown = f"{formula}：{_terms(indicator.numerator)}"
+    return shown + (f" ÷ {_terms(indicator.denominator)}" if indicator.denominator else "")
+
+
+def side_by_side(draft: PlanDraft) -> pd.DataFrame:
+    """Each indicator as read, beside the document's rows it was read from."""
+    rows = []
+    for indicator in draft.indicators:
+        target = "" if indicator.target is None else format_number(Fraction(indicator.target))
+        rows.append({
+            "指標代號": indicator.id,
+            "計畫書原文": "｜".join(text.replace("\t", "｜") for text in indicator.source),
+            "讀出的名稱": indicator.name,
+            "權重": "" if indicator.weight is None else f"{format_number(Fraction(indicator.weight))}%",
+            "目標值": f"{target}{indicator.unit}" if indicator.unit == "%" else f"{target} {indicator.unit}".strip(),
+            "公式": _read(indicator),
+            "共同性指標": "是" if indicator.common else "",
+            "說明": "；".join(indicator.overrides + indicator.notes),
+            "待決定": len(indicator.decisions),
+        })
+    return pd.DataFrame(rows)
+
+
+def import_document(context: Context) -> None:
+    catalogue = context.catalogue
+    units = [unit.name for unit in catalogue.units.units]
+    left, right = st.columns(2)
+    unit = left.selectbox("單位", units, index=units.index(context.unit) if context.unit in units else 0,
+                          key="document_unit")
+    with right:
+        year = _year(st.text_input("年度（民國）", value=str(context.year), key="document_year"))
+    upload = st.file_uploader("計畫書（.docx、.odt、.pdf 或 .txt）", type=[suffix.lstrip(".") for suffix in READERS],
+                              key="document_file")
+    if year is None:
+        return
+    if upload is None:
+        st.caption("讀取計畫書「參、年度績效指標」表格（跨頁的列會接回），依衡量標準建議公式與填報項目；"
+                   "需要決定的事項全部決定後才能儲存為新版本。說明見 docs/計畫檔說明.md 第五節。")
+        return
+    data = upload.getvalue()
+    try:
+        draft = parse_document(read_document(data, upload.name), catalogue, year=year, unit=unit,
+                               document=upload.name)
+    except InputError as error:
+        st.error(escape_markdown(error))
+        return
+    prefix = "document_" + hashlib.sha256(data + f"{year}{unit}".encode()).hexdigest()[:12]
+    st.markdown(f"**{escape_markdown(draft.title)}**：{len(draft.goals)} 項策略目標、{len(draft.indicators)} 項指標，"
+                f"權重合計 {format_number(Fraction(draft.weight_total))}%")
+    for notice in draft.notices:
+        st.info(escape_markdown(notice))
+    st.dataframe(side_by_side(draft), hide_index=True, width="stretch", key=f"{prefix}_table")
+    answers = _answers(draft, catalogue, prefix)
+    try:
+        decided = decide(draft, catalogue, answers)
+    except InputError as error:
+        st.error(escape_markdown(error))
+        return
+    left, right = st.columns(2)
+    left.download_button("下載計畫檔（.toml）", plan_toml(decided, catalogue).encode("utf-8"),
+                         file_name=f"{draft.unit}_{draft.year}.toml", mime=TOML, key=f"{prefix}_plan_file")
+    if decided.fields:
+        right.download_button("下載建議新增的填報項目（.toml）", fields_toml(decided).encode("utf-8"),
+                              file_name=f"{draft.unit}_{draft.year}_新增項目.toml", mime=TOML, key=f"{prefix}_fields")
+    pending = decided.needs_decision
+    if pending:
+        st.warning(f"尚有 {len(pending)} 項待決定，全部決定後才能儲存。")
+        return
+    if decided.fields:
+        st.warning("建議新增的填報項目須先加入 fields.toml（請系統管理者以下載的項目檔確認代碼後加入），之後重新匯入；"
+                   "或在上方改選現有的項目。本頁不會寫入 fields.toml。")
+        return
+    _save(context, decided, upload.name, prefix)
+
+
+def _answers(draft: PlanDraft, catalogue, prefix: str) -> dict[int, str]:
+    """A widget for each decision a choice settles; the others say to fix the document."""
+    pending = draft.needs_decision
+    if not pending:
+        st.success("沒有需要決定的事項。")
+        return {}
+    st.markdown(f"###### 需要決定的事項（{len(pending)} 項）")
+    names = {f.code: f.name for f in catalogue.fields}
+    answers: dict[int, str] = {}
+    for index, decision in enumerate(pending):
+        key = f"{prefix}_decision_{index}"
+        label = escape_markdown(decision.text)
+        if not choosable(decision):
+            st.error(f"{label}（請修正計畫書後重新上傳）")
+        elif decision.kind is DecisionKind.OPERAND:
+            candidates = [option.split("（")[0] for option in decision.options[1:]]
+            codes = [UNDECIDED] + candidates + [code for code in names if code not in candidates]
+            choice = st.selectbox(label, codes, key=key,
+                                  format_func=lambda code: code if code == UNDECIDED else f"{code}（{names[code]}）")
+            answers[index] = "" if choice == UNDECIDED else choice
+        elif decision.kind is DecisionKind.UNIT:
+            answers[index] = st.text_input(label, value="", key=key, placeholder=decision.options[0] if decision.options
+                                           else "例如 件、人、%")
+        elif decision.kind is DecisionKind.GOAL:
+            choice = st.selectbox(label, [UNDECIDED, *GOAL_KINDS], key=key)
+            answers[index] = "" if choice == UNDECIDED else choice
+        else:
+            answers[index] = ACCEPT if st.checkbox(f"{label}——{ACCEPT}", key=key) else ""
+    return answers
+
+
+def _save(context: Context, draft: PlanDraft, document: str, prefix: str) -> None:
+    try:
+        plan = draft_plan(draft, context.catalogue)
+    except KpiError as error:
+        st.error(escape_markdown(error))
+        return
+    current = context.catalogue.find(plan.year, plan.unit)
+    changes = plan_changes(current, plan)
+    if current is not None and not changes:
+        st.info("與目前的版本相同，不需要儲存。")
+        return
+    st.markdown("**將記錄的修改：**\n\n" + "\n".join(f"- {escape_markdown(change)}" for change in changes))
+    with st.form(key=f"{prefix}_save"):
+        st.caption(f"修改人：{escape_markdown(context.actor.label)}")
+        note = st.text_input("修改說明", value=f"依計畫書「{document}」匯入", key=f"{prefix}_note")
+        submitted = st.form_submit_button("儲存為新版本", type="primary")
+    if submitted:
+        try:
+            stored = context.services.save_plan(context.actor, context.catalogue, plan, note=note,
+                                                origin=f"計畫書 {document}")
+        except KpiError as error:
+            st.error(escape_markdown(error))
+            return
+        flash("success", f"已儲存 {stored.unit} {stored.year} 年度計畫第 {stored.number} 版（{len(stored.changes)} 項修改）。")
+        st.rerun()
