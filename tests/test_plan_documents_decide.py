@@ -101,3 +101,14 @@ def test_a_new_field_in_force_is_matched_by_name_and_a_code_in_use_is_not_given_
     other = draft_of(TEXT.replace("人事處", "政風處").replace("完成線上學習人數", "完成實體課程人數"),
                      catalogue=in_force)
     assert [f.code for f in other.fields][:1] == ["new_2_n1_2"]
+
+
+def test_a_formula_chosen_without_the_proposed_operand_leaves_no_decision_about_it():
+    text = TEXT.replace("公務人員訓練成效\t統計數據\t訓練完成率×100%\t二成\t十二場",
+                        "公務人員訓練中心遷建\t完成工作項目\t依進度完成\t45%\t100%")
+    draft = draft_of(text, unit="人事處")
+    assert [(d.kind, d.indicator) for d in draft.needs_decision][:2] == [
+        (DecisionKind.FORMULA, "1"), (DecisionKind.OPERAND, "1")]  # stages not listed: a stage field proposed
+    done = decide(draft, CATALOGUE, {0: FormulaAnswer("latest", ("hakka_certified",))})
+    assert [(d.kind, d.indicator) for d in done.needs_decision] == [(DecisionKind.OPERAND, "2")] * 2
+    assert [f.code for f in done.fields] == ["new_2_n1", "new_2_d1"]

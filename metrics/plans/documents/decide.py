@@ -98,10 +98,17 @@ def decide(draft: PlanDraft, catalogue: Catalogue, answers: Mapping[int, str | F
     total = weight_notice(draft.indicators)
     return replace(draft, decisions=tuple(d for d in draft.decisions if id(d) not in chosen),
                    indicators=tuple(replace(indicator, decisions=tuple(d for d in indicator.decisions
-                                                                       if id(d) not in chosen))
+                                                                       if id(d) not in chosen and _open(d, indicator)))
                                     for indicator in draft.indicators),
                    fields=tuple(f for f in draft.fields if f.code in used),
                    notices=((total,) if total else ()) + notices)
+
+
+def _open(decision: Decision, indicator: DraftIndicator) -> bool:
+    """Still to decide: an unmatched operand only while its indicator still reads it (a formula chosen on the page
+    may leave it out)."""
+    return decision.kind is not DecisionKind.OPERAND or decision.subject in {
+        term.field for term in indicator.numerator + indicator.denominator}
 
 
 def _with_indicator(draft: PlanDraft, decision: Decision, change) -> PlanDraft:
