@@ -325,7 +325,7 @@ def test_the_command_line_prints_the_json_draft_and_writes_a_plan_that_checks(ru
     assert cli.main(["--plans", str(tmp_path / "plans"), "plans", "check"]) == 0
 
 
-def test_the_command_line_lists_what_needs_a_decision_and_exits_3(run, tmp_path):
+def test_the_command_line_lists_what_needs_a_decision_and_exits_3(run, tmp_path, capsys):
     source = tmp_path / "人事處.txt"
     source.write_text(document("新竹縣政府人事處 112 年度施政計畫", "\n".join([
         "1. 強化人力培訓(業務)\t辦理公務人員專業訓練課程\t統計數據\t辦理場次\t20.0%\t12 場", COMMON_ROWS])),
@@ -344,6 +344,7 @@ def test_the_command_line_lists_what_needs_a_decision_and_exits_3(run, tmp_path)
     from metrics import cli
 
     assert cli.main(["--plans", str(directory), "plans", "check"]) == 0
+    assert "個填報項目（另有計畫自己的填報項目 1 個）" in capsys.readouterr().out
     catalogue = load_catalogue(directory)
     plan = catalogue.plan(112, "人事處")
     assert plan.indicator_by_id["1"].numerator[0].field == "new_1" and plan.field("new_1").aggregation.value == "flow"

@@ -50,7 +50,8 @@ def command_plans_check(arguments: argparse.Namespace) -> int:
     from metrics.plans.catalogue import load_catalogue, plans_directory, sample_plans_for
 
     catalogue = file_catalogue(arguments)
-    print(f"計畫目錄無誤：{len(catalogue.fields)} 個填報項目、{len(catalogue.units.units)} 個單位、"
+    own = f"（另有計畫自己的填報項目 {len(catalogue.local_fields)} 個）" if catalogue.local_fields else ""
+    print(f"計畫目錄無誤：{len(catalogue.fields)} 個填報項目{own}、{len(catalogue.units.units)} 個單位、"
           f"共同性指標 {len(catalogue.common.indicators)} 項（年度：{'、'.join(map(str, sorted(catalogue.common.years)))}）、"
           f"計畫 {len(catalogue.plans)} 個。{catalogue.available_text()}")
     directory = Path(arguments.plans) if arguments.plans else plans_directory()
