@@ -120,6 +120,7 @@ def test_a_formula_weight_and_target_the_document_did_not_give_are_settled_and_t
     assert "權重於匯入頁輸入為 45%（計畫書寫「二成」）" in one["說明"]
     fields = next(frame.value for frame in app.dataframe if {"項目代碼", "說明"} <= set(frame.value.columns))
     assert list(fields["項目代碼"]) == ["new_2_n1"] and list(fields["累計方式"]) == ["月底數"]  # 人數: a headcount at month end
+    assert "新增填報項目 new_2_n1「完成線上學習人數」（人，月底數）" in texts(app)  # among the changes to be recorded
     save(app).click().run()
     assert not app.exception, [error.value for error in app.exception]
     [stored] = Store(database).plan_versions(112, "人事處")

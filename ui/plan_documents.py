@@ -16,7 +16,7 @@ from metrics.plans.documents.decide import ACCEPT, FormulaAnswer, choosable, dec
 from metrics.plans.documents.draft import GOAL_KINDS, Decision, DecisionKind, DraftIndicator, PlanDraft
 from metrics.plans.documents.readers import READERS
 from metrics.plans.formulas import format_number
-from metrics.plans.planning import plan_changes
+from metrics.plans.planning import new_field_changes, plan_changes
 from ui.layout import Context, flash
 from ui.plans import TOML, _year
 from ui.widgets import escape_markdown
@@ -185,7 +185,7 @@ def _save(context: Context, draft: PlanDraft, document: str, prefix: str) -> Non
         st.error(escape_markdown(error))
         return
     current = context.catalogue.find(plan.year, plan.unit)
-    changes = plan_changes(current, plan)
+    changes = plan_changes(current, plan) + new_field_changes(plan, context.catalogue)
     if current is not None and not changes:
         st.info("與目前的版本相同，不需要儲存。")
         return

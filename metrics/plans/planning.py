@@ -78,15 +78,19 @@ def save_plan(store: Store, catalogue: Catalogue, plan: Plan, *, author: str, no
     document = plan_document(plan)
     checked = parse_plan(document, catalogue, origin=f"{plan.unit} {plan.year} 年度計畫", sample=plan.sample)
     current = catalogue.find(plan.year, plan.unit)
-    changes = plan_changes(current, checked) + [
-        f"新增填報項目 {f.code}「{f.name}」（{f.unit}，{'當月數' if f.aggregation is Aggregation.FLOW else '月底數'}）"
-        for f in checked.fields if f.code not in catalogue.field_by_code]
+    changes = plan_changes(current, checked) + new_field_changes(checked, catalogue)
     if current is not None and not changes:
         raise PlanError(f"{checked.label}計畫與目前的版本完全相同，未建立新版本。")
     if not author.strip():
         raise PlanError("請填寫修改人，計畫的每個版本都記錄由誰修改。")
     return store.save_plan_version(checked.year, checked.unit, document, author=author, note=note, origin=origin,
                                    changes=changes, sample=checked.sample, audit=audit)
+
+
+def new_field_changes(plan: Plan, catalogue: Catalogue) -> list[str]:
+    """The fields of its own a plan brings that no plan in force has yet, each as a change of its version."""
+    return [f"新增填報項目 {f.code}「{f.name}」（{f.unit}，{'當月數' if f.aggregation is Aggregation.FLOW else '月底數'}）"
+            for f in plan.fields if f.code not in catalogue.field_by_code]
 
 
 def file_differences(stored: Catalogue, files: Catalogue) -> list[str]:
