@@ -101,3 +101,23 @@ def test_saving_a_plan_creates_its_new_field_in_the_same_audited_write(store_url
         [row] = [row for row in store.audit_log(action="計畫版本", unit="乙處") if row.account != "系統（計畫檔）"]
         assert row.subject == f"乙處 113 年度計畫第 {stored.number} 版"
         assert row.detail == "新增乙處 113 年度計畫（2 項指標）；新增填報項目 training「訓練場次」（場，當月數）"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("訓練場次", []),
+    ("案件數", ["項目名稱 案件數 重複宣告", "項目 training 的名稱「案件數」已是項目 cases 的名稱；新的項目請用另一個名稱"]),
+])
+def test_a_plan_file_with_its_own_field_uploaded_to_the_editor_is_checked_and_kept(folder, name, expected):
+    from dataclasses import replace as replaced
+
+    from metrics.plans.planning import goals_table, indicators_table, plan_from_tables
+
+    files = load_catalogue(FIXTURE_PLANS)  # the store's catalogue before the plan is saved: training not in force
+    uploaded = load_catalogue(folder).plan(113, "乙處")
+    uploaded = replaced(uploaded, fields=tuple(replaced(f, name=name) if f.code == "training" else f
+                                               for f in uploaded.fields))
+    plan, problems = plan_from_tables(uploaded, goals_table(uploaded), indicators_table(uploaded), files,
+                                      title=uploaded.title, source=uploaded.source)
+    assert problems == expected
+    if not expected:
+        assert plan.field("training") == uploaded.field("training")

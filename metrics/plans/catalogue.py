@@ -1219,10 +1219,13 @@ def plan_problems(plan: Plan, catalogue: Catalogue, where: Callable[[PlanIssue],
         problems.append(f"單位「{plan.unit}」不在 {UNITS_FILE} 中")
     elif unit.since and plan.year < unit.since:
         problems.append(f"{unit.name}自 {unit.since} 年度起才設立，不能有 {plan.year} 年度的計畫")
+    names = {f.name: f.code for f in catalogue.fields_in_force}
     for monthly_field in plan.fields:
         known = catalogue.field_by_code.get(monthly_field.code)
-        if known is None:
-            problems.append(f"項目 {monthly_field.code} 不在 {FIELDS_FILE} 中，也不是現行計畫自己的項目")
+        if known is None:  # a field of its own the plan brings (from its file): named as no field in force is
+            if names.get(monthly_field.name, monthly_field.code) != monthly_field.code:
+                problems.append(f"項目 {monthly_field.code} 的名稱「{monthly_field.name}」已是項目 "
+                                f"{names[monthly_field.name]} 的名稱；新的項目請用另一個名稱")
         elif known != monthly_field:
             problems.append(f"項目 {monthly_field.code} 與 {catalogue.field_owner(monthly_field.code)} 的宣告不同")
     common = catalogue.common
