@@ -103,6 +103,11 @@ def broken_copy(tmp_path: Path, source: Path, edits: dict[str, tuple[str, str] |
 
 OWN = "112/政風處.toml"
 FIXTURE_OWN = "112/乙處.toml"
+def _own_field(code: str, name: str, unit: str = "場") -> str:
+    return (f'[[field]]\ncode = "{code}"\nname = "{name}"\nunit = "{unit}"\naggregation = "flow"\nquantity = "count"\n'
+            'help = "x"\n\n')
+
+
 BROKEN = [
     # (id, catalogue, edits, fragments expected in the one message)
     ("unknown field", GOLDEN_PLANS, {OWN: ('numerator = ["warning_cases"]', 'numerator = ["warning_case"]')},
@@ -175,10 +180,17 @@ BROKEN = [
      ["113年：資料夾名稱須為民國年度數字"]),
     ("a plan file outside a year folder", FIXTURE_PLANS, {"乙處_113.toml": 'year = 113\nunit = "乙處"\n'},
      ["乙處_113.toml：計畫檔須放在年度資料夾中"]),
-    ("a field the catalogue does not have", FIXTURE_PLANS,
-     {FIXTURE_OWN: ("[[goal]]", '[[field]]\ncode = "training"\nname = "訓練場次"\nunit = "場"\naggregation = "flow"\n'
-                                'quantity = "count"\nhelp = "x"\n\n[[goal]]')},
-     ["項目 training 不在 fields.toml 中；新的填報項目請先在"]),
+    ("a plan's own field named like a field of fields.toml", FIXTURE_PLANS,
+     {FIXTURE_OWN: ("[[goal]]", _own_field("training", "案件數") + "[[goal]]")},
+     ["112/乙處.toml", "項目 training 的名稱「案件數」已是項目 cases 的名稱"]),
+    ("a plan redefining a field of fields.toml", FIXTURE_PLANS,
+     {FIXTURE_OWN: ("[[goal]]", _own_field("cases", "案件數") + "[[goal]]")},
+     ["112/乙處.toml", "項目 cases 與 fields.toml 的宣告不同"]),
+    ("two plans giving one new code two definitions", FIXTURE_PLANS,
+     {FIXTURE_OWN: (FIXTURE_PLANS / FIXTURE_OWN).read_text(encoding="utf-8").replace(
+         "[[goal]]", _own_field("training", "訓練場次") + "[[goal]]").replace('numerator = ["done"]', 'numerator = ["training"]'),
+      "112/甲處.toml": ("[[goal]]", _own_field("training", "訓練場次", unit="次") + "[[goal]]")},
+     ["112/甲處.toml", "項目 training 已由其他計畫以不同的定義使用"]),
 ]
 
 

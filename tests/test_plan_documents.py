@@ -325,7 +325,7 @@ def test_the_command_line_prints_the_json_draft_and_writes_a_plan_that_checks(ru
     assert cli.main(["--plans", str(tmp_path / "plans"), "plans", "check"]) == 0
 
 
-def test_the_command_line_lists_what_needs_a_decision_and_exits_3(run, tmp_path):
+def test_the_command_line_lists_what_needs_a_decision_and_exits_3(run, tmp_path, capsys):
     source = tmp_path / "人事處.txt"
     source.write_text(document("新竹縣政府人事處 112 年度施政計畫", "\n".join([
         "1. 強化人力培訓(業務)\t辦理公務人員專業訓練課程\t統計數據\t辦理場次\t20.0%\t12 場", COMMON_ROWS])),
@@ -333,17 +333,22 @@ def test_the_command_line_lists_what_needs_a_decision_and_exits_3(run, tmp_path)
     status, out, err = run(str(source), "--year", "112", "--unit", "人事處", "-o", str(tmp_path / "人事處.toml"))
     assert status == 3
     assert "尚待決定 1 項" in err and "new_1「辦理公務人員專業訓練課程場次」" in err
-    fragment = (tmp_path / "人事處_新增項目.toml").read_text(encoding="utf-8")
-    assert fragment.count("[[field]]") == 1
+    assert not (tmp_path / "人事處_新增項目.toml").exists()  # one file: the new field is the plan's own
     assert "指標 1　辦理公務人員專業訓練課程｜權重 20%｜目標值 12 場" in out
-    # once the proposed field is added to fields.toml, the written plan passes the check
+    written = (tmp_path / "人事處.toml").read_text(encoding="utf-8")
+    assert written.splitlines().count("[[field]]") == 1 and 'code = "new_1"' in written
+    # the written plan passes the check as it is, fields.toml untouched
     directory = tmp_path / "plans"
     shutil.copytree(GOLDEN_PLANS, directory)
-    with (directory / "fields.toml").open("a", encoding="utf-8") as fields:
-        fields.write("\n" + fragment)
     shutil.copy(tmp_path / "人事處.toml", directory / "112" / "人事處.toml")
-    plan = load_catalogue(directory).plan(112, "人事處")
+    from metrics import cli
+
+    assert cli.main(["--plans", str(directory), "plans", "check"]) == 0
+    assert "個填報項目（另有計畫自己的填報項目 1 個）" in capsys.readouterr().out
+    catalogue = load_catalogue(directory)
+    plan = catalogue.plan(112, "人事處")
     assert plan.indicator_by_id["1"].numerator[0].field == "new_1" and plan.field("new_1").aggregation.value == "flow"
+    assert plan.field("new_1").name == "辦理公務人員專業訓練課程場次" and "new_1" not in {f.code for f in catalogue.fields}
 
 
 def test_the_command_line_refuses_an_unreadable_document_with_exit_2(run, tmp_path):
@@ -387,7 +392,7 @@ def test_answers_settle_the_decisions_and_the_plan_then_builds():
 
 
 @pytest.mark.parametrize(("answer", "expected"), [
-    ({2: "no_such_field"}, "「no_such_field」不是 fields.toml 中的項目代碼"),
+    ({2: "no_such_field"}, "「no_such_field」不是 fields.toml 或現行計畫中的項目代碼，也不是建議新增的 new_1"),
     ({0: "教育"}, "類別「教育」不是 業務、人力、經費、性別平等、其他 之一"),
 ])
 def test_an_answer_that_does_not_fit_is_refused(answer, expected):

@@ -1,5 +1,6 @@
 """計畫管理 →「由計畫書匯入」: a unit's 施政計畫 (.docx, .odt, .pdf, .txt) read into a plan draft, shown beside the
-document's rows, its decisions answered, and saved as a new version (through the services) once none is left."""
+document's rows, its decisions answered (a formula, weight or target the document did not let be read typed here),
+and saved as a new version with the new fields it brings, in one write through the services, once none is left."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from metrics.errors import InputError, KpiError
-from metrics.plans.documents import draft_plan, fields_toml, parse_document, plan_toml, read_document
-from metrics.plans.documents.decide import ACCEPT, choosable, decide
-from metrics.plans.documents.draft import GOAL_KINDS, DecisionKind, DraftIndicator, PlanDraft
+from metrics.plans.documents import draft_plan, parse_document, plan_toml, read_document
+from metrics.plans.documents.decide import ACCEPT, FormulaAnswer, choosable, decide, settable_kinds
+from metrics.plans.documents.draft import GOAL_KINDS, Decision, DecisionKind, DraftIndicator, PlanDraft
 from metrics.plans.documents.readers import READERS
 from metrics.plans.formulas import format_number
-from metrics.plans.planning import plan_changes
+from metrics.plans.planning import new_field_changes, plan_changes
 from ui.layout import Context, flash
 from ui.plans import TOML, _year
 from ui.widgets import escape_markdown
@@ -82,53 +83,71 @@ def import_document(context: Context) -> None:
         st.error(escape_markdown(error))
         return
     prefix = "document_" + hashlib.sha256(data + f"{year}{unit}".encode()).hexdigest()[:12]
-    st.markdown(f"**{escape_markdown(draft.title)}**：{len(draft.goals)} 項策略目標、{len(draft.indicators)} 項指標，"
-                f"權重合計 {format_number(Fraction(draft.weight_total))}%")
-    for notice in draft.notices:
-        st.info(escape_markdown(notice))
-    st.dataframe(side_by_side(draft), hide_index=True, width="stretch", key=f"{prefix}_table")
+    read = st.container()  # what was read, drawn above the decisions with what they settled
     answers = _answers(draft, catalogue, prefix)
     try:
-        decided = decide(draft, catalogue, answers)
+        decided, problem = decide(draft, catalogue, answers), None
     except InputError as error:
-        st.error(escape_markdown(error))
+        decided, problem = None, error
+    shown = decided or draft
+    with read:
+        st.markdown(f"**{escape_markdown(draft.title)}**：{len(draft.goals)} 項策略目標、{len(draft.indicators)} 項指標，"
+                    f"權重合計 {format_number(Fraction(shown.weight_total))}%")
+        for notice in shown.notices:
+            st.info(escape_markdown(notice))
+        st.dataframe(side_by_side(shown), hide_index=True, width="stretch", key=f"{prefix}_table")
+    if decided is None:
+        st.error(escape_markdown(problem))
         return
-    left, right = st.columns(2)
-    left.download_button("下載計畫檔（.toml）", plan_toml(decided, catalogue).encode("utf-8"),
-                         file_name=f"{draft.unit}_{draft.year}.toml", mime=TOML, key=f"{prefix}_plan_file")
-    if decided.fields:
-        right.download_button("下載建議新增的填報項目（.toml）", fields_toml(decided).encode("utf-8"),
-                              file_name=f"{draft.unit}_{draft.year}_新增項目.toml", mime=TOML, key=f"{prefix}_fields")
+    st.download_button("下載計畫檔（.toml）", plan_toml(decided, catalogue).encode("utf-8"),
+                       file_name=f"{draft.unit}_{draft.year}.toml", mime=TOML, key=f"{prefix}_plan_file")
     pending = decided.needs_decision
     if pending:
         st.warning(f"尚有 {len(pending)} 項待決定，全部決定後才能儲存。")
         return
     if decided.fields:
-        st.warning("建議新增的填報項目須先加入 fields.toml（請系統管理者以下載的項目檔確認代碼後加入），之後重新匯入；"
-                   "或在上方改選現有的項目。本頁不會寫入 fields.toml。")
-        return
+        st.markdown(f"**儲存時一併新增的填報項目（{len(decided.fields)} 個，屬於本計畫）：**")
+        st.dataframe(pd.DataFrame([{"項目代碼": f.code, "名稱": f.name, "計量": f.unit,
+                                    "累計方式": "當月數" if f.aggregation.value == "flow" else "月底數",
+                                    "說明": f.help} for f in decided.fields]),
+                     hide_index=True, width="stretch", key=f"{prefix}_fields")
     _save(context, decided, upload.name, prefix)
 
 
-def _answers(draft: PlanDraft, catalogue, prefix: str) -> dict[int, str]:
-    """A widget for each decision a choice settles; the others say to fix the document."""
+def _answers(draft: PlanDraft, catalogue, prefix: str) -> dict[int, str | FormulaAnswer]:
+    """A widget for each decision the page settles; the others say to fix the document."""
     pending = draft.needs_decision
     if not pending:
         st.success("沒有需要決定的事項。")
         return {}
     st.markdown(f"###### 需要決定的事項（{len(pending)} 項）")
-    names = {f.code: f.name for f in catalogue.fields}
-    answers: dict[int, str] = {}
+    names = {f.code: f.name for f in catalogue.fields_in_force} | {f.code: f"{f.name}（本次新增）" for f in draft.fields}
+    answers: dict[int, str | FormulaAnswer] = {}
     for index, decision in enumerate(pending):
         key = f"{prefix}_decision_{index}"
         label = escape_markdown(decision.text)
         if not choosable(decision):
             st.error(f"{label}（請修正計畫書後重新上傳）")
+        elif decision.kind is DecisionKind.FORMULA:
+            answers[index] = _formula(decision, label, names, key)
+        elif decision.kind in (DecisionKind.WEIGHT, DecisionKind.TARGET):
+            example = "例如 12.5%" if decision.kind is DecisionKind.WEIGHT else "例如 12 場、40.7%、≤ 5 日"
+            answers[index] = st.text_input(f"{label}——請輸入{decision.kind.value}", value="", key=key,
+                                           placeholder=example)
         elif decision.kind is DecisionKind.OPERAND:
             candidates = [option.split("（")[0] for option in decision.options[1:]]
-            codes = [UNDECIDED] + candidates + [code for code in names if code not in candidates]
-            choice = st.selectbox(label, codes, key=key,
-                                  format_func=lambda code: code if code == UNDECIDED else f"{code}（{names[code]}）")
+            codes = [UNDECIDED, decision.subject] + candidates + [code for code in names if code not in candidates
+                                                                  and code != decision.subject]
+            new = next((f for f in draft.fields if f.code == decision.subject), None)
+
+            def shown(code: str, new=new) -> str:
+                if code == UNDECIDED:
+                    return code
+                if new is not None and code == new.code:
+                    return f"新增項目 {code}「{new.name}」（{new.unit}，{'當月數' if new.aggregation.value == 'flow' else '月底數'}）"
+                return f"{code}（{names[code]}）"
+
+            choice = st.selectbox(label, codes, key=key, format_func=shown)
             answers[index] = "" if choice == UNDECIDED else choice
         elif decision.kind is DecisionKind.UNIT:
             answers[index] = st.text_input(label, value="", key=key, placeholder=decision.options[0] if decision.options
@@ -141,6 +160,24 @@ def _answers(draft: PlanDraft, catalogue, prefix: str) -> dict[int, str]:
     return answers
 
 
+def _formula(decision: Decision, label: str, names: dict[str, str], key: str) -> FormulaAnswer | str:
+    """A kind of indicator and its operands, chosen among the fields; '' until a kind and a numerator are chosen."""
+    kinds = {kind.key: kind for kind in settable_kinds()}
+    st.markdown(f"{label}——請選擇指標種類與項目")
+    left, middle, right = st.columns(3)
+    chosen = left.selectbox("指標種類", [UNDECIDED, *kinds], key=f"{key}_kind",
+                            format_func=lambda code: code if code == UNDECIDED else kinds[code].label)
+    numerator = middle.multiselect("分子項目", list(names), key=f"{key}_numerator",
+                                   format_func=lambda code: f"{code}（{names[code]}）")
+    denominator = []
+    if chosen != UNDECIDED and kinds[chosen].has_denominator:
+        denominator = right.multiselect("分母項目", list(names), key=f"{key}_denominator",
+                                        format_func=lambda code: f"{code}（{names[code]}）")
+    if chosen == UNDECIDED or not numerator:
+        return ""
+    return FormulaAnswer(chosen, tuple(numerator), tuple(denominator))
+
+
 def _save(context: Context, draft: PlanDraft, document: str, prefix: str) -> None:
     try:
         plan = draft_plan(draft, context.catalogue)
@@ -148,7 +185,7 @@ def _save(context: Context, draft: PlanDraft, document: str, prefix: str) -> Non
         st.error(escape_markdown(error))
         return
     current = context.catalogue.find(plan.year, plan.unit)
-    changes = plan_changes(current, plan)
+    changes = plan_changes(current, plan) + new_field_changes(plan, context.catalogue)
     if current is not None and not changes:
         st.info("與目前的版本相同，不需要儲存。")
         return

@@ -101,7 +101,7 @@ def editor_key(prefix: str, plan: Plan, part: str) -> str:
 
 
 def _column_config(context: Context) -> dict:
-    codes = [monthly_field.code for monthly_field in context.catalogue.fields]
+    codes = [monthly_field.code for monthly_field in context.catalogue.fields_in_force]
     return {
         "指標代號": st.column_config.TextColumn(required=True, width="small"),
         # No min_value, max_value or step on any number: the grid would clamp or round what is typed (−5 became 5)
@@ -153,7 +153,7 @@ def editor(context: Context, base: Plan, *, prefix: str, current: Plan | None, n
                    f"其他欄位（{'、'.join(COMMON_LOCKED)}）由全府共同性指標統一訂定。")
         st.dataframe(pd.DataFrame([{"項目代碼": field.code, "名稱": field.name, "計量": field.unit,
                                     "累計方式": "當月數" if field.aggregation.value == "flow" else "月底數"}
-                                   for field in context.catalogue.fields]), hide_index=True, width="stretch")
+                                   for field in context.catalogue.fields_in_force]), hide_index=True, width="stretch")
     draft, problems = plan_from_tables(base, goals, indicators, context.catalogue, title=title, source=source)
     if problems:
         st.error("**尚不能儲存，請修正：**\n\n" + "\n".join(f"- {escape_markdown(problem)}" for problem in problems))

@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     document_parser.add_argument("--unit", required=True, metavar="U", help="單位，例如 政風處")
     document_parser.add_argument("--json", action="store_true", help="以 JSON 輸出草稿")
     document_parser.add_argument("-o", "--output", metavar="PLAN.toml",
-                                 help="寫出計畫檔（plans check 可檢查；有新的填報項目時另寫出「檔名_新增項目.toml」）")
+                                 help="寫出計畫檔（plans check 可檢查；建議新增的填報項目以 [[field]] 寫在同一檔中）")
 
     users_parser = commands.add_parser("users", help="帳號：新增、列出、停用、啟用、重設密碼")
     user_commands = users_parser.add_subparsers(dest="users_command", required=True, metavar="動作")

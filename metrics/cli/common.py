@@ -103,7 +103,7 @@ def open_store(url: str | None, *, create: bool = True, catalogue: Catalogue | N
                          "（postgresql+psycopg://…）")
     if not create and not store_exists(url):
         raise InputError(f"資料庫檔案「{parsed.database}」不存在；請先以 ingest 匯入月報，或確認 --db／KPI_DB_URL")
-    names = {monthly_field.code: monthly_field.name for monthly_field in catalogue.fields} if catalogue else None
+    names = {monthly_field.code: monthly_field.name for monthly_field in catalogue.fields_in_force} if catalogue else None
     return Store(url, field_names=names)
 
 

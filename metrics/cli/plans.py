@@ -50,7 +50,8 @@ def command_plans_check(arguments: argparse.Namespace) -> int:
     from metrics.plans.catalogue import load_catalogue, plans_directory, sample_plans_for
 
     catalogue = file_catalogue(arguments)
-    print(f"計畫目錄無誤：{len(catalogue.fields)} 個填報項目、{len(catalogue.units.units)} 個單位、"
+    own = f"（另有計畫自己的填報項目 {len(catalogue.local_fields)} 個）" if catalogue.local_fields else ""
+    print(f"計畫目錄無誤：{len(catalogue.fields)} 個填報項目{own}、{len(catalogue.units.units)} 個單位、"
           f"共同性指標 {len(catalogue.common.indicators)} 項（年度：{'、'.join(map(str, sorted(catalogue.common.years)))}）、"
           f"計畫 {len(catalogue.plans)} 個。{catalogue.available_text()}")
     directory = Path(arguments.plans) if arguments.plans else plans_directory()
@@ -163,12 +164,12 @@ def command_plans_import(arguments: argparse.Namespace) -> int:
 
 def command_plans_import_document(arguments: argparse.Namespace) -> int:
     """A unit's 施政計畫 (.docx, .odt, .pdf, .txt) read into a plan draft: printed (or --json), written with -o as a
-    plan file (and a fields fragment for the new fields it proposes). Exit 0 when nothing needs a decision, 3 when
+    plan file (with the new fields it proposes as its own [[field]] tables). Exit 0 when nothing needs a decision, 3 when
     something does (each listed), 2 when the document cannot be read."""
     import json
 
     from metrics.cli.common import EXIT_DECIDE
-    from metrics.plans.documents import draft_json, fields_toml, parse_document, plan_toml, read_document
+    from metrics.plans.documents import draft_json, parse_document, plan_toml, read_document
 
     catalogue = file_catalogue(arguments)
     path = Path(arguments.file)
@@ -185,12 +186,8 @@ def command_plans_import_document(arguments: argparse.Namespace) -> int:
     if arguments.output:
         output = Path(arguments.output)
         output.write_text(plan_toml(draft, catalogue), encoding="utf-8")
-        written = [str(output)]
-        if draft.fields:
-            fragment = output.with_name(f"{output.stem}_新增項目.toml")
-            fragment.write_text(fields_toml(draft), encoding="utf-8")
-            written.append(f"{fragment}（{len(draft.fields)} 個新的填報項目，須先加入 fields.toml）")
-        print("已寫出 " + "、".join(written), file=sys.stderr if arguments.json else sys.stdout)
+        added = f"（含 {len(draft.fields)} 個本計畫新增的填報項目）" if draft.fields else ""
+        print(f"已寫出 {output}{added}", file=sys.stderr if arguments.json else sys.stdout)
     pending = draft.needs_decision
     if pending:
         print(f"尚待決定 {len(pending)} 項：", file=sys.stderr)

@@ -190,8 +190,8 @@ class _Tables:
     """The distinct units, fields and values met, each figure holding integers into them."""
 
     def __init__(self, catalogue: Catalogue):
-        self.field_order = {monthly_field.code: index for index, monthly_field in enumerate(catalogue.fields)}
-        self.fields = list(catalogue.fields)
+        self.field_order = {monthly_field.code: index for index, monthly_field in enumerate(catalogue.fields_in_force)}
+        self.fields = list(catalogue.fields_in_force)
         self.units: dict[str, int] = {}
         self.values: list[np.ndarray] = []  # per value column, the Decimal of each category
         self.value_offset = 0

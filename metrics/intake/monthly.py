@@ -494,7 +494,7 @@ class _Reader:
         self.filename = filename
         self.problems = problems
         self.records: list[Record] = []
-        self.fields = _field_lookup(catalogue.fields)
+        self.fields = _field_lookup(catalogue.fields_in_force)
         heading = _heading(sheet, table, catalogue, filename, problems)
         self.year = heading.year if heading.year is not None else defaults.year
         self.heading_year = heading.year  # what the sheet itself says, to hold the month headers against
@@ -554,7 +554,7 @@ class _Reader:
         if found:
             column, text, _ = found[0]
             self.problems.append(validation.unknown_field_problem(
-                text, self.catalogue.fields, file=self.filename, sheet=self.sheet.name, cell=cell_name(row, column)))
+                text, self.catalogue.fields_in_force, file=self.filename, sheet=self.sheet.name, cell=cell_name(row, column)))
             return None
         column = code_column if code_column is not None else name_column
         self.problem("這一列有填數值，但沒有項目代碼或項目名稱；請填上項目代碼（或使用範本）", row, column)
@@ -929,7 +929,7 @@ def _merge_duplicates(records: list[Record], catalogue: Catalogue, filename: str
 
 
 def _frame(records: list[Record], catalogue: Catalogue, filename: str) -> pd.DataFrame:
-    order = {monthly_field.code: index for index, monthly_field in enumerate(catalogue.fields)}
+    order = {monthly_field.code: index for index, monthly_field in enumerate(catalogue.fields_in_force)}
     ordered = sorted(records, key=lambda record: (record.year, record.month, record.unit,
                                                   order.get(record.field, len(order))))
     frame = pd.DataFrame(

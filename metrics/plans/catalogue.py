@@ -5,7 +5,8 @@
     plans/common.toml        the common indicator set (goals 6–10), with targets and weights per year,
                              and the multi-year scoring of goal 6
     plans/<year>/<unit>.toml one unit's plan for one year: its own goals and indicators, and
-                             include_common = true for the common set
+                             include_common = true for the common set; it may declare [[field]] tables of
+                             its own (a unit's new fields, checked like fields.toml's)
 
     catalogue = load_catalogue()                      # plans/ only: what a deployment uses
     catalogue = load_catalogue(samples=SAMPLE_PLANS)  # plus the made-up 範例 plans of the sample mode
@@ -188,7 +189,10 @@ class CommonSet:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Every plan there is, by (year, unit), with the fields, units and common set they are built from."""
+    """Every plan there is, by (year, unit), with the fields, units and common set they are built from.
+
+    `fields` are fields.toml's, shared by every unit; a plan may also declare fields of its own (a unit's new
+    fields, read from its 施政計畫). The fields in force are both: what a month's report is read with."""
 
     fields: tuple[MonthlyField, ...]
     units: Units
@@ -196,8 +200,31 @@ class Catalogue:
     plans: Mapping[PlanKey, Plan]
 
     @cached_property
+    def local_fields(self) -> tuple[MonthlyField, ...]:
+        """The fields the plans declare beyond fields.toml (the first plan's declaration of a code, by key)."""
+        shared = {monthly_field.code for monthly_field in self.fields}
+        found: dict[str, MonthlyField] = {}
+        for key in sorted(self.plans):
+            for monthly_field in self.plans[key].fields:
+                if monthly_field.code not in shared:
+                    found.setdefault(monthly_field.code, monthly_field)
+        return tuple(found.values())
+
+    @cached_property
+    def fields_in_force(self) -> tuple[MonthlyField, ...]:
+        """fields.toml's fields, then the plans' own: every field a month's report may carry."""
+        return self.fields + self.local_fields
+
+    @cached_property
     def field_by_code(self) -> dict[str, MonthlyField]:
-        return {monthly_field.code: monthly_field for monthly_field in self.fields}
+        return {monthly_field.code: monthly_field for monthly_field in self.fields_in_force}
+
+    def field_owner(self, code: str) -> str:
+        """Where a field is declared: fields.toml, or the first plan that declares it as its own."""
+        if any(monthly_field.code == code for monthly_field in self.fields):
+            return FIELDS_FILE
+        owner = next((self.plans[key] for key in sorted(self.plans) if code in self.plans[key].field_by_code), None)
+        return f"{owner.label}計畫" if owner is not None else ""
 
     def find(self, year: int, unit: str) -> Plan | None:
         return self.plans.get((int(year), unit))
@@ -795,6 +822,7 @@ class _Parts:
     fields: tuple[MonthlyField, ...]
     units: Units
     common: CommonSet
+    local: tuple[MonthlyField, ...] = ()  # the fields other plans in force declare as their own
 
 
 def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str,
@@ -822,16 +850,8 @@ def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str
     inline_fields = _parse_fields(document) if "field" in document.data else ()
     fields = parts.fields
     if inline_fields:
-        known = {f.code: f for f in parts.fields}
-        for index, monthly_field in enumerate(inline_fields):
-            if not check_common:
-                continue  # a stored old version keeps the fields it was saved with
-            if monthly_field.code not in known:
-                document.problem(f"項目 {monthly_field.code} 不在 {FIELDS_FILE} 中；新的填報項目請先在 plans/{FIELDS_FILE} "
-                                 "宣告（全府共用同一份項目目錄，月報才能辨識）", table="field", index=index, key="code")
-            elif known[monthly_field.code] != monthly_field:
-                document.problem(f"項目 {monthly_field.code} 與 {FIELDS_FILE} 的宣告不同；計畫檔不可改變項目定義",
-                                 table="field", index=index)
+        if check_common:  # a stored old version keeps the fields it was saved with
+            _check_own_fields(document, inline_fields, parts)
         fields = tuple({**{f.code: f for f in parts.fields}, **{f.code: f for f in inline_fields}}.values())
     codes = {f.code for f in fields}
     goal_entries = _parse_goals(document, False)
@@ -902,6 +922,29 @@ def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str
         title=top.text("title", f"{unit.organisation_in(year)} {year} 年度施政計畫"), source=top.text("source", ""),
         sample=is_sample, origin=origin, multi_year=multi_year,
     )
+
+
+def _check_own_fields(document: _Document, inline: tuple[MonthlyField, ...], parts: _Parts) -> None:
+    """A plan's [[field]] tables: one of fields.toml's is repeated exactly; a field of its own keeps the
+    definition another plan in force gave its code (figures are stored by code) and has a name no other field
+    in force has (a month's report is read by name too)."""
+    shared = {f.code: f for f in parts.fields}
+    local = {f.code: f for f in parts.local if f.code not in shared}
+    names = {f.name: f.code for f in (*parts.fields, *local.values())}
+    for index, monthly_field in enumerate(inline):
+        if monthly_field.code in shared:
+            if shared[monthly_field.code] != monthly_field:
+                document.problem(f"項目 {monthly_field.code} 與 {FIELDS_FILE} 的宣告不同；計畫檔不可改變 {FIELDS_FILE} "
+                                 "的項目定義（本計畫自己的新項目請用另一個代碼）", table="field", index=index)
+        elif monthly_field.code in local:
+            if local[monthly_field.code] != monthly_field:
+                document.problem(f"項目 {monthly_field.code} 已由其他計畫以不同的定義使用（名稱、單位、flow／stock 或說明"
+                                 "不同）；項目代碼一經使用不可改變定義，本計畫的新項目請用另一個代碼",
+                                 table="field", index=index, key="code")
+        elif names.get(monthly_field.name, monthly_field.code) != monthly_field.code:
+            document.problem(f"項目 {monthly_field.code} 的名稱「{monthly_field.name}」已是項目 "
+                             f"{names[monthly_field.name]} 的名稱；月報依名稱辨識項目，新的項目請用另一個名稱",
+                             table="field", index=index, key="name")
 
 
 # ---- loading a folder -------------------------------------------------------------------------------
@@ -997,8 +1040,9 @@ def _load_plans(directory: Path, parts: _Parts, plans: dict[PlanKey, Plan], prob
                                     "include_common = true）")
                 continue
             before = len(problems)
-            plan = _parse_plan(document, parts, sample=sample, origin=_shown(path),
-                               expected=(int(folder.name), path.stem), file_unit=path.stem)
+            local = {f.code: f for existing in plans.values() for f in existing.fields}
+            plan = _parse_plan(document, replace(parts, local=tuple(local.values())), sample=sample,
+                               origin=_shown(path), expected=(int(folder.name), path.stem), file_unit=path.stem)
             if plan is None or len(problems) > before:
                 continue
             from metrics.texts import plan_text_problems  # the rule every text of the store follows
@@ -1024,7 +1068,7 @@ def parse_plan(text: str, catalogue: Catalogue, *, origin: str = "", sample: boo
     """
     problems: list[str] = []
     document = _Document(text, origin or "計畫內容", problems)
-    parts = _Parts(catalogue.fields, catalogue.units, catalogue.common)
+    parts = _Parts(catalogue.fields, catalogue.units, catalogue.common, catalogue.local_fields)
     plan = None
     if document.data:
         plan = _parse_plan(document, parts, sample=sample, origin=origin, check_common=check_common)
@@ -1175,12 +1219,15 @@ def plan_problems(plan: Plan, catalogue: Catalogue, where: Callable[[PlanIssue],
         problems.append(f"單位「{plan.unit}」不在 {UNITS_FILE} 中")
     elif unit.since and plan.year < unit.since:
         problems.append(f"{unit.name}自 {unit.since} 年度起才設立，不能有 {plan.year} 年度的計畫")
+    names = {f.name: f.code for f in catalogue.fields_in_force}
     for monthly_field in plan.fields:
         known = catalogue.field_by_code.get(monthly_field.code)
-        if known is None:
-            problems.append(f"項目 {monthly_field.code} 不在 {FIELDS_FILE} 中")
+        if known is None:  # a field of its own the plan brings (from its file): named as no field in force is
+            if names.get(monthly_field.name, monthly_field.code) != monthly_field.code:
+                problems.append(f"項目 {monthly_field.code} 的名稱「{monthly_field.name}」已是項目 "
+                                f"{names[monthly_field.name]} 的名稱；新的項目請用另一個名稱")
         elif known != monthly_field:
-            problems.append(f"項目 {monthly_field.code} 與 {FIELDS_FILE} 的宣告不同")
+            problems.append(f"項目 {monthly_field.code} 與 {catalogue.field_owner(monthly_field.code)} 的宣告不同")
     common = catalogue.common
     for goal in plan.goals:
         if goal.number in common.goal_numbers and not goal.common:

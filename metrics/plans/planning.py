@@ -20,7 +20,7 @@ from metrics.plans.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan,
 from metrics.errors import PlanError, PlanNotFound, Problem
 from metrics.plans.formulas import Term, format_number, terms_label
 from metrics.plans.kinds import KINDS, Direction, Stage
-from metrics.plans.plan import Goal, Indicator, Plan, PlanIssue, PlanVersion, build_plan
+from metrics.plans.plan import Aggregation, Goal, Indicator, Plan, PlanIssue, PlanVersion, build_plan
 from metrics.store import Audit, AuditEntry, Outcome, Store, StoredPlan
 
 SEED_AUTHOR = "系統（計畫檔）"
@@ -72,17 +72,25 @@ def plan_version(store: Store, files: Catalogue, year: int, unit: str, number: i
 def save_plan(store: Store, catalogue: Catalogue, plan: Plan, *, author: str, note: str = "",
               origin: str = EDIT_ORIGIN, audit: Audit = None) -> StoredPlan:
     """Store `plan` as the next version of its (year, unit), recording what changed against the version in
-    force. The plan is checked as a new file would be: units, fields and the common set as they are today."""
+    force. The plan is checked as a new file would be: units, fields and the common set as they are today. A
+    field of its own that no plan in force has yet is created with it (the version's document carries it), and
+    said among the changes."""
     document = plan_document(plan)
     checked = parse_plan(document, catalogue, origin=f"{plan.unit} {plan.year} 年度計畫", sample=plan.sample)
     current = catalogue.find(plan.year, plan.unit)
-    changes = plan_changes(current, checked)
+    changes = plan_changes(current, checked) + new_field_changes(checked, catalogue)
     if current is not None and not changes:
         raise PlanError(f"{checked.label}計畫與目前的版本完全相同，未建立新版本。")
     if not author.strip():
         raise PlanError("請填寫修改人，計畫的每個版本都記錄由誰修改。")
     return store.save_plan_version(checked.year, checked.unit, document, author=author, note=note, origin=origin,
                                    changes=changes, sample=checked.sample, audit=audit)
+
+
+def new_field_changes(plan: Plan, catalogue: Catalogue) -> list[str]:
+    """The fields of its own a plan brings that no plan in force has yet, each as a change of its version."""
+    return [f"新增填報項目 {f.code}「{f.name}」（{f.unit}，{'當月數' if f.aggregation is Aggregation.FLOW else '月底數'}）"
+            for f in plan.fields if f.code not in catalogue.field_by_code]
 
 
 def file_differences(stored: Catalogue, files: Catalogue) -> list[str]:
@@ -384,7 +392,8 @@ def plan_from_tables(base: Plan, goals: pd.DataFrame, indicators: pd.DataFrame, 
         indicator_list.append(indicator)
     if problems:
         return None, problems
-    fields = tuple(catalogue.fields)
+    in_force = {f.code: f for f in catalogue.fields_in_force}
+    fields = tuple(in_force.values()) + tuple(f for f in base.fields if f.code not in in_force)
     draft = replace(base, goals=tuple(goal_list), indicators=tuple(indicator_list), fields=fields, title=title.strip(),
                     source=source.strip(), version=None)
     def cell(issue: PlanIssue) -> str:

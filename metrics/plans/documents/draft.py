@@ -137,7 +137,7 @@ class DraftIndicator:
             return replace(common, target=self.target or Decimal(0), weight=self.weight or Decimal(0), common=True)
         kind = KINDS.get(self.formula or "")
         gap_rule = kind.default_gap_rule(self.direction) if kind is not None else None
-        fields = {f.code: f for f in catalogue.fields}
+        fields = {f.code: f for f in catalogue.fields_in_force}
         if gap_rule is None:
             gap_rule = _share_gap_rule(self.denominator, fields)
         return Indicator(
@@ -170,7 +170,7 @@ class PlanDraft:
     document: str  # the file it was read from
     goals: tuple[DraftGoal, ...]
     indicators: tuple[DraftIndicator, ...]
-    fields: tuple[ProposedField, ...] = ()  # new fields proposed (not in fields.toml)
+    fields: tuple[ProposedField, ...] = ()  # new fields proposed (in neither fields.toml nor a plan in force)
     notices: tuple[str, ...] = ()
     decisions: tuple[Decision, ...] = ()  # of the plan as a whole (goals, ids)
 
@@ -215,7 +215,13 @@ def _goal_cell(text: str) -> tuple[int | None, str, str, bool]:
     return number, title, kind, common
 
 
-def _target(text: str) -> tuple[Decimal | None, str, bool]:
+def read_weight(text: str) -> Decimal | None:
+    """The percent of 「12.5%」 (or 「12.5」); None when it is not one number."""
+    found = WEIGHT.match(normalised(text))
+    return _number(found.group(1)) if found else None
+
+
+def read_target(text: str) -> tuple[Decimal | None, str, bool]:
     """(number, unit, ceiling) of 「130 案」, 「40.7%」, 「1 件數」 (→ 件), 「≤ 5 日」."""
     found = TARGET.match(normalised(text).replace("≦", "≤"))
     if not found:
@@ -257,12 +263,15 @@ class _Reading:
         code = self.by_text.get(key)
         if code is None:
             code = f"new_{indicator_id.replace('-', '_')}{label}"
+            taken = self._known() | {f.code for f in self.proposed}
+            code = next(f"{code}_{number}" for number in range(2, len(taken) + 3) if f"{code}_{number}" not in taken) \
+                if code in taken else code  # another unit's plan in force has its own new_1
             unit, aggregation, quantity = new_field_details(field_name, formula)
             self.proposed.append(ProposedField(code, field_name, unit, aggregation, quantity,
                                                f"由計畫書匯入：指標 {indicator_id}「{_clause(name)}」的「{operand.text}」"))
             self.by_text[key] = code
             self.fields.append(self.proposed[-1].monthly_field)
-        names = {f.code: f.name for f in self.catalogue.fields}
+        names = {f.code: f.name for f in self.catalogue.fields_in_force}
         options = tuple(f"{code_}（{names[code_]}）" for code_ in match.candidates if code_ in names)
         hint = f"；相近的項目：{'、'.join(options)}" if options else ""
         decisions.append(Decision(DecisionKind.OPERAND, f"「{operand.text}」對應不到現有的填報項目，建議新增項目 {code}"
@@ -271,7 +280,7 @@ class _Reading:
         return DraftTerm(operand.text, code, operand.coefficient, True, match.score)
 
     def _known(self) -> set[str]:
-        return {f.code for f in self.catalogue.fields}
+        return {f.code for f in self.catalogue.fields_in_force}
 
 
 def _document_title(rows: list[DocumentRow]) -> str:
@@ -294,7 +303,7 @@ def parse_document(rows: list[DocumentRow], catalogue: Catalogue, *, year: int, 
         raise InputError(Problem("找不到「參、年度績效指標」表格：表頭須有「績效指標」「衡量標準」「權重」「目標值」等欄",
                                  file=document))
     sections = strategy_sections(rows)
-    reading = _Reading(catalogue, year, list(catalogue.fields), [], {})
+    reading = _Reading(catalogue, year, list(catalogue.fields_in_force), [], {})
     goals: list[DraftGoal] = []
     plan_decisions: list[Decision] = []
     grouped: list[tuple[DraftGoal, list[TableRow]]] = []
@@ -353,11 +362,10 @@ def _indicator(row: TableRow, goal: DraftGoal, position: int, count: int, readin
     name = name_cell[sub.end():].strip() if sub else name_cell
     indicator_id = str(goal.number) if count == 1 and not sub else f"{goal.number}-{sub.group(1) if sub else position}"
     decisions: list[Decision] = []
-    weight_found = WEIGHT.match(normalised(row.get("weight")))
-    weight = _number(weight_found.group(1)) if weight_found else None
+    weight = read_weight(row.get("weight"))
     if weight is None or weight <= 0:
         decisions.append(Decision(DecisionKind.WEIGHT, f"權重「{row.get('weight')}」不是百分比數字", indicator_id))
-    target, unit, ceiling = _target(row.get("target"))
+    target, unit, ceiling = read_target(row.get("target"))
     if target is None:
         decisions.append(Decision(DecisionKind.TARGET, f"目標值「{row.get('target')}」讀不出數字", indicator_id))
     proposal = propose(name, row.get("method"), row.get("measure"), row.get("target"), reading.fields)
@@ -406,7 +414,7 @@ def _linked(draft: DraftIndicator, reading: _Reading, section: StrategySection |
         return replace(draft, common=False, decisions=draft.decisions + (Decision(
             DecisionKind.COMMON, f"計畫書標示「(共同)」，但 common.toml 沒有指標 {draft.id}；"
             "請確認指標編號，或改為單位自訂指標", draft.id),))
-    names = {f.code: f.name for f in catalogue.fields}
+    names = {f.code: f.name for f in catalogue.fields_in_force}
     notes, decisions = list(draft.notes), []
     read = (KINDS.get(draft.formula or ""), [(t.field, t.coefficient) for t in draft.numerator],
             [(t.field, t.coefficient) for t in draft.denominator])
@@ -464,12 +472,18 @@ def _operand_text(read: tuple[DraftTerm, ...], code: str, names: dict[str, str])
     return next((term.text for term in read if term.field == code), names.get(code, code))
 
 
+WEIGHT_NOTICE = "權重合計"
+
+
+def weight_notice(indicators) -> str:
+    """What is said when the weights do not add up to 100 % ('' when they do): shown, never adjusted."""
+    total = sum((indicator.weight or Decimal(0) for indicator in indicators), Decimal(0))
+    return "" if total == 100 else f"{WEIGHT_NOTICE} {format_number(Fraction(total))}%（不是 100%）：照計畫書呈現，系統不自行調整"
+
+
 def _notices(catalogue: Catalogue, year: int, goals: list[DraftGoal], indicators: list[DraftIndicator],
              unit: str) -> list[str]:
-    notices = []
-    total = sum((indicator.weight or Decimal(0) for indicator in indicators), Decimal(0))
-    if total != 100:
-        notices.append(f"權重合計 {format_number(Fraction(total))}%（不是 100%）：照計畫書呈現，系統不自行調整")
+    notices = [notice for notice in (weight_notice(indicators),) if notice]
     read_common = {indicator.id for indicator in indicators if indicator.common}
     declared = set(catalogue.common.indicator_by_id)
     if read_common and read_common != declared:

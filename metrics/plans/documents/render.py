@@ -1,5 +1,5 @@
-"""A PlanDraft written out: the plan TOML `plans check` accepts, the fields fragment of the new fields it proposes,
-the Plan it makes, and the shape `plans import-document --json` prints.
+"""A PlanDraft written out: the plan TOML `plans check` accepts (with the new fields it proposes as its own
+[[field]] tables), the Plan it makes, and the shape `plans import-document --json` prints.
 
 A unit whose (共同) targets and weights are those of common.toml gets `include_common = true`: its plan stays tied
 to the one declaration. One whose document sets another target or weight for a common indicator carries its own
@@ -21,7 +21,8 @@ from metrics.plans.plan import Goal, Plan
 
 
 def _with_fields(catalogue: Catalogue, draft: PlanDraft) -> Catalogue:
-    known = {f.code for f in catalogue.fields}
+    """The catalogue with the draft's new fields, for the gap rule their indicators are written with."""
+    known = {f.code for f in catalogue.fields_in_force}
     extra = tuple(f.monthly_field for f in draft.fields if f.code not in known)
     return replace(catalogue, fields=catalogue.fields + extra) if extra else catalogue
 
@@ -37,7 +38,7 @@ def plan_toml(draft: PlanDraft, catalogue: Catalogue) -> str:
         lines.append(f"# 尚待決定 {len(pending)} 項（決定前此檔不能使用）：")
         lines += [f"#   - {decision.text}" for decision in pending]
     if draft.fields:
-        lines.append(f"# 新的填報項目 {len(draft.fields)} 個須先加入 fields.toml（見同時產生的項目檔）："
+        lines.append(f"# 本計畫新增的填報項目 {len(draft.fields)} 個（寫在檔尾的 [[field]]，隨計畫儲存）："
                      + "、".join(f"{f.code}「{f.name}」" for f in draft.fields))
     include_common = not draft.overridden
     lines += ["", f"year = {draft.year}", f"unit = {_toml_string(draft.unit)}", f"title = {_toml_string(draft.title)}",
@@ -51,6 +52,9 @@ def plan_toml(draft: PlanDraft, catalogue: Catalogue) -> str:
             lines += indicator_lines(indicator.as_indicator(expanded))
     if not include_common:
         lines += _common_lines(draft, catalogue)
+    if draft.fields:
+        lines += ["# 本計畫新增的填報項目：代碼（英文小寫）一經使用不可更改定義", ""]
+        lines += [line for proposed in draft.fields for line in field_lines(proposed.monthly_field)]
     return "\n".join(lines)
 
 
@@ -73,22 +77,10 @@ def _common_lines(draft: PlanDraft, catalogue: Catalogue) -> list[str]:
     return lines
 
 
-def fields_toml(draft: PlanDraft) -> str:
-    """The [[field]] tables of the new fields the draft proposes, to be added to fields.toml ('' when none)."""
-    if not draft.fields:
-        return ""
-    lines = [f"# 由計畫書「{draft.document}」匯入時建議新增的填報項目（{draft.unit} {draft.year} 年度）。",
-             "# 請確認代碼（英文小寫，一經使用不可更改）、名稱、單位、flow／stock 後加入 fields.toml。", ""]
-    for proposed in draft.fields:
-        lines += field_lines(proposed.monthly_field)
-    return "\n".join(lines)
-
-
 def draft_plan(draft: PlanDraft, catalogue: Catalogue) -> Plan:
-    """The Plan the draft makes, checked as `plans check` checks a file (with its proposed fields added);
-    PlanError names what is wrong, as it would for the file."""
-    return parse_plan(plan_toml(draft, catalogue), _with_fields(catalogue, draft),
-                      origin=f"計畫書「{draft.document}」的匯入結果")
+    """The Plan the draft makes (its new fields its own), checked as `plans check` checks a file; PlanError names
+    what is wrong, as it would for the file."""
+    return parse_plan(plan_toml(draft, catalogue), catalogue, origin=f"計畫書「{draft.document}」的匯入結果")
 
 
 # ---- --json ----
