@@ -463,16 +463,20 @@ def measure_county(folder: Path, reruns: int, *, units: int, years: tuple[int, .
 class Server:
     """`streamlit run SCRIPT` in a subprocess; `ready` is set when it prints its URL."""
 
-    def __init__(self, script: Path, url: str, port: int) -> None:
-        command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true",
+    def __init__(self, script: Path, url: str, port: int, *, profile: Path | None = None,
+                 extra: tuple[str, ...] = ()) -> None:
+        # With `profile`, the server samples its own CPU by function (benchmarks/sampled_streamlit.py).
+        launcher = [str(ROOT / "benchmarks" / "sampled_streamlit.py")] if profile else ["-m", "streamlit"]
+        command = [sys.executable, *launcher, "run", str(script), "--server.headless=true",
                    f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
-                   "--server.fileWatcherType=none", "--server.runOnSave=false"]
+                   "--server.fileWatcherType=none", "--server.runOnSave=false", *extra]
         self.port = port
         self.ready = threading.Event()
         self.output: list[str] = []
         self.started = time.perf_counter()
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, env={**os.environ, "KPI_DB_URL": url, "PYTHONUNBUFFERED": "1"})
+                                        text=True, env={**os.environ, "KPI_DB_URL": url, "PYTHONUNBUFFERED": "1",
+                                                        **({"KPI_SAMPLER_OUT": str(profile)} if profile else {})})
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
