@@ -464,7 +464,7 @@ class Server:
     """`streamlit run SCRIPT` in a subprocess; `ready` is set when it prints its URL."""
 
     def __init__(self, script: Path, url: str, port: int, *, profile: Path | None = None,
-                 extra: tuple[str, ...] = ()) -> None:
+                 extra: tuple[str, ...] = (), environment: dict[str, str] | None = None) -> None:
         # With `profile`, the server samples its own CPU by function (benchmarks/sampled_streamlit.py).
         launcher = [str(ROOT / "benchmarks" / "sampled_streamlit.py")] if profile else ["-m", "streamlit"]
         command = [sys.executable, *launcher, "run", str(script), "--server.headless=true",
@@ -476,7 +476,8 @@ class Server:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, env={**os.environ, "KPI_DB_URL": url, "PYTHONUNBUFFERED": "1",
-                                                        **({"KPI_SAMPLER_OUT": str(profile)} if profile else {})})
+                                                        **({"KPI_SAMPLER_OUT": str(profile)} if profile else {}),
+                                                        **(environment or {})})
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 

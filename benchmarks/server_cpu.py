@@ -50,7 +50,8 @@ GAUGES_DRAWN = f"""(count) => ({IDLE})() && document.querySelectorAll('.js-plotl
 
 
 def app_folder(folder: Path, year: int, gauge_floor: str, table_floor: str) -> Path:
-    """A copy of the app's scripts with the floor pages; returns its main script."""
+    """A copy of the app's scripts with the floor pages; returns its main script. A third floor draws the same
+    gauges with values that follow the month: what redrawing 13 changed gauges costs the browser."""
     app = folder / "app"
     (app / "pages").mkdir(parents=True)
     shutil.copy(ROOT / "dashboard.py", app / "dashboard.py")
@@ -61,6 +62,11 @@ def app_folder(folder: Path, year: int, gauge_floor: str, table_floor: str) -> P
     head = FLOOR_HEAD.replace("{YEAR}", str(year))
     (app / "pages" / "97_floor_gauges.py").write_text(head + gauge_floor, encoding="utf-8")
     (app / "pages" / "98_floor_tables.py").write_text(head + table_floor, encoding="utf-8")
+    if "value=80 + number" not in gauge_floor:
+        raise SystemExit("the gauge floor script changed: update server_cpu.app_folder")
+    (app / "pages" / "99_floor_moving.py").write_text(head + gauge_floor.replace("value=80 + number",
+                                                                                "value=30 + number + month * 5"),
+                                                      encoding="utf-8")
     return app / "dashboard.py"
 
 
@@ -185,6 +191,8 @@ class Target:
 
 TARGETS = (
     Target("gauge_floor", "基準：13 個常數儀表＋月份選單 / floor: 13 gauges", "floor_gauges", ""),
+    Target("moving_floor", "　同上，數值隨月份改變 / the same, values following the month", "floor_moving",
+           "gauge_floor"),
     Target("overview", "總覽 換月份 / overview, month change", "", "gauge_floor"),
     Target("detail", "指標明細 換月份 / detail, month change", "指標明細", "gauge_floor"),
     Target("whatif", "情境模擬 換月份 / what-if, month change", "情境模擬", "gauge_floor"),
@@ -213,7 +221,13 @@ def measure(server, *, year: int, unit: str, rounds: int, changes: int, gauges: 
         sessions = {target.key: Session(browser, base, target.path, params, year) for target in TARGETS}
         try:
             for key, session in sessions.items():  # the first visits of the measured months
-                tally = session.batch(pid, WARM_MONTHS[1:] + [12])
+                def warm(session=session) -> Tally:
+                    return session.batch(pid, WARM_MONTHS[1:] + [12])
+
+                if profile is not None and key in {"overview", "county"}:
+                    phase(server, profile, f"{key}: months first shown", warm)
+                    continue
+                tally = warm()
                 if key == "overview":
                     tallies["overview_first"].add(tally)
             if profile is not None:
@@ -255,7 +269,7 @@ def table(tallies: dict[str, Tally], *, target_ratio: float) -> list[str]:
              f"  {left('', 58)}{right('', 8)}{right('server CPU', 14)}{right('ratio', 8)}{right('Chromium', 14)}"
              f"{right('ratio', 8)}{right('wall', 10)}", "  " + "─" * 120]
     rows = [(target.key, target.label, target.floor) for target in TARGETS]
-    rows.insert(2, ("overview_first", "總覽 第一次顯示該月（暖機時，1 輪）/ overview, month first shown", "gauge_floor"))
+    rows.insert(3, ("overview_first", "總覽 第一次顯示該月（暖機時，1 輪）/ overview, month first shown", "gauge_floor"))
     rows.append(("county_first", "全府比較 第一次顯示該月 / county page, month first shown", "table_floor"))
     rows += [("open_floor", "新工作階段開啟基準頁至 13 個儀表畫好 / new session: floor page → 13 gauges drawn", ""),
              ("open_overview", "新工作階段開啟總覽至 13 個儀表畫好 / new session: overview → 13 gauges drawn",
