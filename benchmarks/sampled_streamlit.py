@@ -1,5 +1,5 @@
-"""`streamlit …` with a CPU sampler inside the server process (a py-spy without py-spy): every few milliseconds
-the CPU time each thread used since the last sample (its own thread clock) is charged to the stack it is in.
+"""`streamlit …` measuring itself: CPU seconds by thread (script runs, the event loop, …) and cProfile of the
+script runs.
 
     KPI_SAMPLER_OUT=/tmp/profile.txt python benchmarks/sampled_streamlit.py run dashboard.py [streamlit options]
 
@@ -9,7 +9,10 @@ under the title in KPI_SAMPLER_OUT + ".title" (end of a phase). Used by bench_da
 
 from __future__ import annotations
 
+import cProfile
+import io
 import os
+import pstats
 import signal
 import sys
 import threading
@@ -17,54 +20,42 @@ import time
 from collections import Counter
 from pathlib import Path
 
-INTERVAL = 0.002
-Frame = tuple[str, int, str]
 
 
 class Sampler:
+    """CPU seconds per thread (each thread's own clock: unbiased), and cProfile inside every script run. A sampler
+    of stacks would be biased here: it can look only when it holds the GIL, i.e. where the others release it
+    (socket writes, hashing of large strings), and would charge their time to those places."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.own: Counter[Frame] = Counter()
-        self.total: Counter[Frame] = Counter()
-        self.areas: Counter[str] = Counter()
-        self.cpu = 0.0
-        self.last: dict[int, float] = {}
-        self.thread = threading.Thread(target=self._run, name="kpi-sampler", daemon=True)
+        self.profiler = cProfile.Profile()
+        self.start: dict[int, float] = {}
+        self.names: dict[int, str] = {}
+        self.ended: Counter[str] = Counter()  # CPU of the script runs of the phase
+        self.clear()
 
-    def _run(self) -> None:
-        me = threading.get_ident()
-        while True:
-            time.sleep(INTERVAL)
-            frames = sys._current_frames()
-            with self.lock:
-                for ident, frame in frames.items():
-                    if ident == me:
-                        continue
-                    try:
-                        used = time.clock_gettime(time.pthread_getcpuclockid(ident))
-                    except (OSError, ValueError):
-                        continue
-                    spent = used - self.last.get(ident, used)
-                    self.last[ident] = used
-                    if spent <= 0:
-                        continue
-                    stack: list[Frame] = []
-                    while frame is not None:
-                        code = frame.f_code
-                        stack.append((code.co_filename, code.co_firstlineno, code.co_name))
-                        frame = frame.f_back
-                    self.cpu += spent
-                    self.own[stack[0]] += spent
-                    for key in set(stack):
-                        self.total[key] += spent
-                    self.areas[area(stack)] += spent
+    def _clocks(self) -> dict[int, float]:
+        clocks = {}
+        for thread in threading.enumerate():
+            if thread.ident is None:
+                continue
+            try:
+                clocks[thread.ident] = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+            except (OSError, ValueError):
+                continue
+            self.names[thread.ident] = kind(thread.name)
+        return clocks
 
     def clear(self, *_) -> None:
         with self.lock:
-            self.own.clear()
-            self.total.clear()
-            self.areas.clear()
-            self.cpu = 0.0
+            self.profiler = cProfile.Profile()
+            self.ended.clear()
+            self.start = self._clocks()
+
+    def script_ran(self, used: float) -> None:
+        with self.lock:
+            self.ended[SCRIPT] += used
 
     def dump(self, *_) -> None:
         out = os.environ.get("KPI_SAMPLER_OUT")
@@ -73,44 +64,58 @@ class Sampler:
         title_file = Path(out + ".title")
         title = title_file.read_text(encoding="utf-8") if title_file.exists() else "phase"
         with self.lock:
-            lines = [f"\n==== {title}: {self.cpu:.2f} CPU s sampled ====", "  by area (the innermost frame's package "
-                     "deciding, this project's code counted where it calls in):"]
-            lines += [f"    {seconds / max(self.cpu, 1e-9):6.1%}  {name}" for name, seconds in self.areas.most_common(14)]
-            lines.append("  by function, own time:")
-            lines += [f"    {seconds / max(self.cpu, 1e-9):6.1%}  {short(key)}" for key, seconds in self.own.most_common(25)]
-            lines.append("  by function, including callees:")
-            lines += [f"    {seconds / max(self.cpu, 1e-9):6.1%}  {short(key)}" for key, seconds in self.total.most_common(45)]
+            spent: Counter[str] = Counter(self.ended)
+            for ident, used in self._clocks().items():
+                if self.names[ident] != SCRIPT:  # counted run by run: a script thread may end within the phase
+                    spent[self.names[ident]] += used - self.start.get(ident, 0.0)
+            total = sum(spent.values())
+            text = io.StringIO()
+            stats = pstats.Stats(self.profiler, stream=text)
+            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats("cumulative").print_stats(ROOT, 40)
+        lines = [f"\n==== {title}: {total:.2f} CPU s in the server's threads ===="]
+        lines += [f"    {seconds / max(total, 1e-9):6.1%}  {seconds:6.2f} s  {name}" for name, seconds in spent.most_common()]
+        lines.append("  cProfile of the script runs (deterministic; its overhead inflates Python-heavy code):")
+        lines.append(text.getvalue())
         with open(out, "a", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
+        Path(out + ".done").write_text(title, encoding="utf-8")
+
+
+SCRIPT = "script runs (ScriptRunner threads)"
+
+
+def kind(name: str) -> str:
+    """Script threads are named per session; the event loop is the main thread."""
+    if name.startswith("ScriptRunner"):
+        return SCRIPT
+    if name == "MainThread":
+        return "event loop (MainThread: messages, WebSockets)"
+    return name
 
 
 ROOT = str(Path(__file__).resolve().parents[1])
 
 
-def short(key: Frame) -> str:
-    filename, line, name = key
-    for marker in ("site-packages/", "python3.11/"):
-        if marker in filename:
-            filename = filename.split(marker, 1)[1]
-            break
-    else:
-        filename = filename.replace(ROOT + "/", "")
-    return f"{filename}:{line}({name})"
-
-
-def area(stack: list[Frame]) -> str:
-    """The library the thread is in (innermost), and the first of this project's modules above it."""
-    inner = short(stack[0]).split("/", 1)[0].split(":", 1)[0]
-    ours = next((short(frame).split(":", 1)[0] for frame in stack if frame[0].startswith(ROOT)
-                 and "site-packages" not in frame[0] and "/benchmarks/" not in frame[0]), "")
-    return f"{inner} ← {ours}" if ours else inner
-
-
 def main() -> None:
+    from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
+
     sampler = Sampler()
+    original = ScriptRunner._run_script
+
+    def profiled(runner, rerun_data):
+        profiler = sampler.profiler
+        started = time.thread_time()
+        profiler.enable()
+        try:
+            return original(runner, rerun_data)
+        finally:
+            profiler.disable()
+            sampler.script_ran(time.thread_time() - started)
+
+    ScriptRunner._run_script = profiled
     signal.signal(signal.SIGUSR2, sampler.clear)
     signal.signal(signal.SIGUSR1, sampler.dump)
-    sampler.thread.start()
     from streamlit.web.cli import main as streamlit_main
 
     sys.argv = ["streamlit", *sys.argv[1:]]
