@@ -190,14 +190,14 @@ class Target:
 
 
 TARGETS = (
-    Target("gauge_floor", "基準：13 個常數儀表＋月份選單 / floor: 13 gauges", "floor_gauges", ""),
-    Target("moving_floor", "　同上，數值隨月份改變 / the same, values following the month", "floor_moving",
+    Target("gauge_floor", "基準：13 個常數儀表＋月份選單 / floor page: 13 gauges", "floor_gauges", ""),
+    Target("moving_floor", "　同上，數值隨月份改變 / floor page, values following the month", "floor_moving",
            "gauge_floor"),
-    Target("overview", "總覽 換月份 / overview, month change", "", "gauge_floor"),
-    Target("detail", "指標明細 換月份 / detail, month change", "指標明細", "gauge_floor"),
-    Target("whatif", "情境模擬 換月份 / what-if, month change", "情境模擬", "gauge_floor"),
-    Target("table_floor", "基準：全府大小的表格＋月份選單 / floor: county-size tables", "floor_tables", ""),
-    Target("county", "全府比較 換月份 / county page, month change", "全府比較", "table_floor"),
+    Target("overview", "總覽 換月份 / overview: month change", "", "gauge_floor"),
+    Target("detail", "指標明細 換月份 / detail: month change", "指標明細", "gauge_floor"),
+    Target("whatif", "情境模擬 換月份 / what-if: month change", "情境模擬", "gauge_floor"),
+    Target("table_floor", "基準：全府大小的表格＋月份選單 / floor page: county-size tables", "floor_tables", ""),
+    Target("county", "全府比較 換月份 / county page: month change", "全府比較", "table_floor"),
 )
 WARM_MONTHS = [12, 11, 10, 9, 8, 7]
 FIRST_MONTHS = [1, 2, 3, 4, 5, 6]
@@ -274,8 +274,8 @@ def table(tallies: dict[str, Tally], *, target_ratio: float) -> list[str]:
              f"  {left('', 58)}{right('', 8)}{right('server CPU', 14)}{right('ratio', 8)}{right('Chromium', 14)}"
              f"{right('ratio', 8)}{right('wall', 10)}", "  " + "─" * 120]
     rows = [(target.key, target.label, target.floor) for target in TARGETS]
-    rows.insert(3, ("overview_first", "總覽 第一次顯示該月（暖機時，1 輪）/ overview, month first shown", "gauge_floor"))
-    rows.append(("county_first", "全府比較 第一次顯示該月 / county page, month first shown", "table_floor"))
+    rows.insert(3, ("overview_first", "總覽 第一次顯示該月（暖機時）/ overview: month first shown", "gauge_floor"))
+    rows.append(("county_first", "全府比較 第一次顯示該月 / county page: month first shown", "table_floor"))
     rows += [("open_floor", "新工作階段開啟基準頁至 13 個儀表畫好 / new session: floor page → 13 gauges drawn", ""),
              ("open_overview", "新工作階段開啟總覽至 13 個儀表畫好 / new session: overview → 13 gauges drawn",
               "open_floor")]

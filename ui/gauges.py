@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from metrics.outputs.charts import gauge_figure
@@ -65,13 +67,17 @@ def gauge_key(result: IndicatorResult) -> tuple[str, ...]:
             str(result.actual), str(result.pace), result.status)
 
 
+@functools.lru_cache(maxsize=4)
+def _layout_template(name: str) -> dict:
+    """The layout part of Plotly's default template (`name`). Its per-trace defaults (heatmaps, bars, …) never
+    apply to a gauge, yet they are most of its JSON, copied and serialised on every rerun."""
+    return go.layout.Template(layout=pio.templates[name].layout).to_plotly_json()
+
+
 @st.cache_resource(max_entries=1024, show_spinner=False)
 def _cached_gauge(key: tuple[str, ...], _result: IndicatorResult) -> go.Figure:
-    figure = gauge_figure(_result)
-    # The theme's per-trace defaults (heatmaps, bars, …) never apply to a gauge, yet they are most of its
-    # JSON, copied and serialised on every rerun; the theme's layout part stays.
-    figure.layout.template = go.layout.Template(layout=figure.layout.template.layout)
-    return figure
+    # Given at construction, the template is not the default one copied into the figure and then replaced.
+    return gauge_figure(_result, template=_layout_template(str(pio.templates.default)))
 
 
 def gauge(result: IndicatorResult) -> go.Figure:
