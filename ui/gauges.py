@@ -52,6 +52,34 @@ def _score_figure(source: Source, year: int, unit: str, month: int) -> go.Figure
     return score_figure(score_series(period_figures(source, year, unit), month), year=year)
 
 
+@cached_on_source(max_entries=256)
+def _series_figure(source: Source, year: int, unit: str, month: int, indicator_id: str) -> go.Figure:
+    from metrics.outputs.charts import series_figure
+    from metrics.outputs.presentation import indicator_series
+
+    figures = period_figures(source, year, unit)
+    target = official_evaluation(source, year, unit, month).result(indicator_id).target
+    series = indicator_series(figures, indicator_id, month, target)
+    return series_figure(series, figures.plan.indicator_by_id[indicator_id], year=year)
+
+
+def series_chart(context: Context, indicator_id: str) -> None:
+    """指標明細's monthly series of the indicator, built once per data version, period and indicator (a Plotly
+    figure costs more to build than the rest of the page's rerun). Shared: never modified."""
+    st.plotly_chart(_series_figure(context.source, context.year, context.unit, context.month, indicator_id),
+                    key="detail_series", config=CHART_CONFIG)
+
+
+@cached_on_source(max_entries=256)
+def provenance(source: Source, year: int, unit: str, month: int, indicator_id: str) -> pd.DataFrame:
+    """Each number behind the indicator up to the month, read from the whole frame once per data version
+    (shared: never modified)."""
+    from metrics.outputs.presentation import provenance_table
+
+    plan = source.catalogue.plan(year, unit)
+    return provenance_table(source.frame, plan.indicator_by_id[indicator_id], plan, as_of_month=month)
+
+
 def score_chart(context: Context, *, key: str) -> None:
     """The weighted score month by month up to the month shown, with the pace line; drawn when asked for (a chart
     costs as much as a gauge on every rerun)."""
