@@ -24,6 +24,12 @@
 Prints figures only; asserts nothing. --quick: 3 reruns and no cold start of the floor (used by the
 tests). --profile: cProfile of the reruns inside the script's thread, overall and this project's
 functions, instead of the timings.
+4. Server CPU in a real server (benchmarks/server_cpu.py): `streamlit run` of a copy of the app with floor pages
+   added, one Chromium session per page changing months through the sidebar in turns; the server's CPU per
+   month change (from /proc) for 總覽, 指標明細, 情境模擬 and 全府比較 (a month seen before and a month first
+   shown) against the floors in the same server and run, Chromium's CPU likewise, and a new session's time
+   from opening the URL to the 13 gauges drawn. --server-profile: CPU by thread and cProfile of the script
+   runs per page instead.
 """
 
 from __future__ import annotations
@@ -463,16 +469,21 @@ def measure_county(folder: Path, reruns: int, *, units: int, years: tuple[int, .
 class Server:
     """`streamlit run SCRIPT` in a subprocess; `ready` is set when it prints its URL."""
 
-    def __init__(self, script: Path, url: str, port: int) -> None:
-        command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true",
+    def __init__(self, script: Path, url: str, port: int, *, profile: Path | None = None,
+                 extra: tuple[str, ...] = (), environment: dict[str, str] | None = None) -> None:
+        # With `profile`, the server samples its own CPU by function (benchmarks/sampled_streamlit.py).
+        launcher = [str(ROOT / "benchmarks" / "sampled_streamlit.py")] if profile else ["-m", "streamlit"]
+        command = [sys.executable, *launcher, "run", str(script), "--server.headless=true",
                    f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
-                   "--server.fileWatcherType=none", "--server.runOnSave=false"]
+                   "--server.fileWatcherType=none", "--server.runOnSave=false", *extra]
         self.port = port
         self.ready = threading.Event()
         self.output: list[str] = []
         self.started = time.perf_counter()
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, env={**os.environ, "KPI_DB_URL": url, "PYTHONUNBUFFERED": "1"})
+                                        text=True, env={**os.environ, "KPI_DB_URL": url, "PYTHONUNBUFFERED": "1",
+                                                        **({"KPI_SAMPLER_OUT": str(profile)} if profile else {}),
+                                                        **(environment or {})})
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -615,6 +626,9 @@ def main() -> None:
     parser.add_argument("--no-cold-start", action="store_true", help="no cold start")
     parser.add_argument("--no-county", action="store_true", help="no county-scale measurement")
     parser.add_argument("--profile", action="store_true", help="cProfile the reruns instead of timing them")
+    parser.add_argument("--no-server", action="store_true", help="no server-CPU measurement in a real server")
+    parser.add_argument("--server-profile", action="store_true",
+                        help="CPU by thread and cProfile inside a real server, page by page (section 4 only)")
     arguments = parser.parse_args()
     reruns = 3 if arguments.quick else max(1, arguments.reruns)
     with tempfile.TemporaryDirectory(prefix="bench_dashboard_") as folder:
@@ -628,6 +642,12 @@ def main() -> None:
 
         if arguments.profile:
             profile_reruns(reruns)
+            return
+        if arguments.server_profile:
+            from benchmarks import server_cpu
+
+            for line in server_cpu.run(Path(folder), quick=arguments.quick, target_ratio=TARGET_RATIO, profile=True):
+                print(line)
             return
         print(f"儀表板效能 / dashboard performance — 112 年範例全年已存入 SQLite / sample year stored; "
               f"Python {sys.version.split()[0]}, streamlit {streamlit.__version__}, plotly {plotly.__version__}, "
@@ -651,6 +671,15 @@ def main() -> None:
             print(f"3. 全府規模（AppTest，{reruns:,} 次）/ county scale, server side, {reruns:,} each; "
                   f"target ≤ {TARGET_RATIO}× floor")
             for line in measure_county(Path(folder), reruns, units=units, years=years):
+                print(line)
+        if not arguments.no_server and not arguments.no_browser and Path(CHROMIUM).exists():
+            from benchmarks import server_cpu
+
+            print()
+            print(f"4. 伺服器 CPU（真正的 streamlit run 與 Chromium，基準頁在同一伺服器、同一輪量測）/ server CPU per month "
+                  f"change in a real server, floors served by the same server in the same run; target ≤ "
+                  f"{TARGET_RATIO}× floor")
+            for line in server_cpu.run(Path(folder), quick=arguments.quick, target_ratio=TARGET_RATIO):
                 print(line)
 
 

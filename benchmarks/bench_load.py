@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,18 +148,23 @@ class CpuSnapshot:
     busy: float
     total: float
     wall: float
+    servers: tuple[float, ...] = ()  # each server's own, in the order given
 
 
-def cpu_snapshot(server_pid: int, reporter_pids: set[int]) -> CpuSnapshot:
-    """The server's tree; the browser's: every other descendant of this process but the reporters."""
+def cpu_snapshot(server_pid: int | Collection[int], reporter_pids: set[int]) -> CpuSnapshot:
+    """The servers' trees (one or several app servers, a proxy); the browser's: every other descendant of this
+    process but the reporters."""
     processes = _processes()
-    server = _subtree(processes, server_pid)
+    roots = [server_pid] if isinstance(server_pid, int) else list(server_pid)
+    trees = [_subtree(processes, pid) for pid in roots]
+    server = set().union(*trees)
     ours = _subtree(processes, os.getpid()) - {os.getpid()} - server - set().union(
         *(_subtree(processes, pid) for pid in reporter_pids))
     postgres = sum(cpu for pid, (_, cpu) in processes.items() if _command(pid).startswith("postgres"))
     busy, total = machine_busy()
     return CpuSnapshot(sum(processes[pid][1] for pid in server), sum(processes[pid][1] for pid in ours), postgres,
-                       busy, total, time.perf_counter())
+                       busy, total, time.perf_counter(),
+                       tuple(sum(processes[pid][1] for pid in tree) for tree in trees))
 
 
 # ---- stores ----
@@ -416,8 +421,11 @@ class Ledger:
 
 
 async def measure_row(browser, server: Server, url: str, ledger: Ledger, *, sessions: int, reporters: int,
-                      changes: int, interval: float, row_number: int) -> Row:
-    overview = f"http://127.0.0.1:{server.port}/"
+                      changes: int, interval: float, row_number: int, base: str | None = None,
+                      server_pids: Collection[int] | None = None) -> Row:
+    """One row; `base` and `server_pids`: the sessions go through a proxy to several servers (bench_deploy.py)."""
+    overview = f"{base or f'http://127.0.0.1:{server.port}'}/"
+    pids = list(server_pids) if server_pids else server.process.pid
     team = Reporters(url, reporters, (row_number + 1) * ROW_VALUES, interval) if reporters else None
     contexts = [await browser.new_context(viewport=VIEWPORT, locale="zh-TW", timezone_id="Asia/Taipei")
                 for _ in range(sessions)]
@@ -431,7 +439,7 @@ async def measure_row(browser, server: Server, url: str, ledger: Ledger, *, sess
             asyncio.gather(*(open_overview(context, overview, errors) for context in contexts)),
             asyncio.to_thread(team.wait_ready) if team else asyncio.sleep(0))
         reporter_pids = team.pids if team else set()
-        before = cpu_snapshot(server.process.pid, reporter_pids)
+        before = cpu_snapshot(pids, reporter_pids)
         if team:
             team.start.set()
         try:
@@ -439,7 +447,7 @@ async def measure_row(browser, server: Server, url: str, ledger: Ledger, *, sess
                 tasks = [group.create_task(change_months(page, number, changes))
                          for number, (page, _) in enumerate(opened)]
         finally:
-            after = cpu_snapshot(server.process.pid, reporter_pids)
+            after = cpu_snapshot(pids, reporter_pids)
             # Even when a session failed, what the reporters were told was stored is the ledger's.
             results = team.finish() if team else []
             ledger.record(results)

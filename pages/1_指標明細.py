@@ -3,11 +3,9 @@ where each number came from, and the 落後原因 / 改進措施 recorded for th
 
 import streamlit as st
 
-from metrics.outputs.charts import series_figure
-from metrics.outputs.presentation import (achievement_text, formula_text, indicator_series, provenance_table,
-                                  weight_text)
+from metrics.outputs.presentation import achievement_text, formula_text, weight_text
 from ui import links
-from ui.gauges import CHART_CONFIG, over_time, score_chart
+from ui.gauges import over_time, provenance, score_chart, series_chart
 from ui.layout import start_page
 from ui.notes import note_form
 from ui.review import indicator_notices
@@ -44,8 +42,7 @@ if comparisons:
 if result.missing_months:
     st.warning(f"以下月份尚未填報本指標的數字：{'、'.join(f'{m}月' for m in result.missing_months)}")
 
-series = indicator_series(context.figures, indicator_id, context.month, result.target)
-st.plotly_chart(series_figure(series, indicator, year=context.year), key="detail_series", config=CHART_CONFIG)
+series_chart(context, indicator_id)
 score_chart(context, key="detail")
 
 st.markdown("##### 計算方式（代入本月數字）")
@@ -55,7 +52,7 @@ if result.computation.note:
 st.caption(escape_markdown(indicator.help))
 
 st.markdown("##### 數字來源")
-sources = provenance_table(context.source.frame, indicator, plan, as_of_month=context.month)
+sources = provenance(context.source, context.year, context.unit, context.month, indicator_id)
 if sources.empty:
     st.info("至本月尚無此指標的填報數字。")
 else:

@@ -118,9 +118,12 @@ _STYLES = (
 )
 
 
-def write_large_xlsx(path: str, rows: Iterable[Sequence[object]], sheet: str = "公文清單") -> int:
+def write_large_xlsx(path: str, rows: Iterable[Sequence[object]], sheet: str = "公文清單", *,
+                     inline_strings: bool = False) -> int:
     """Writes rows (str, int, float, date or None) as a one-sheet workbook, streaming; returns
-    the number of rows written. Strings go to the shared-string table as Excel itself does."""
+    the number of rows written. Strings go to the shared-string table as Excel itself does, or with
+    `inline_strings` into each cell (t="inlineStr"), as xlsxwriter's constant-memory mode and many
+    export programs write them."""
     shared: dict[str, int] = {}
     epoch = dt.date(1899, 12, 30)
     written = 0
@@ -135,7 +138,9 @@ def write_large_xlsx(path: str, rows: Iterable[Sequence[object]], sheet: str = "
                     if value is None or value == "":
                         continue
                     reference = f"{column_letter(index)}{number}"
-                    if isinstance(value, str):
+                    if isinstance(value, str) and inline_strings:
+                        cells.append(f'<c r="{reference}" t="inlineStr"><is><t>{escape(value)}</t></is></c>')
+                    elif isinstance(value, str):
                         position = shared.setdefault(value, len(shared))
                         cells.append(f'<c r="{reference}" t="s"><v>{position}</v></c>')
                     elif isinstance(value, dt.date):

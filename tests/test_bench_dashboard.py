@@ -17,6 +17,8 @@ import pytest
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_dashboard.py"
 RERUN_ROWS = ("floor: 13 bare gauges", "overview rerun", "what-if page after an edit", "overview after a what-if edit")
 BROWSER_ROWS = ("start → 13 gauges rendered", "page open → first gauge", "reload, warm server")
+SERVER_ROWS = ("floor page: 13 gauges", "overview: month change", "detail: month change", "what-if: month change",
+               "floor page: county-size tables", "county page: month change", "county page: month first shown")
 COUNTY_ROWS = ("floor: bare tables", "county page, month change", "county page, month first shown",
                "overview, month change")
 
@@ -52,3 +54,7 @@ def test_quick_benchmark_prints_reruns_and_cold_start() -> None:
     assert "5 個單位 × 2 年" in output  # --quick: a small county
     for label in COUNTY_ROWS:
         assert re.search(r"[\d,]+\.\d ms\s+[\d,]+\.\d ms\s+\d+\.\d\d×", row(output, label)), label
+    if "browser skipped" not in output:  # server CPU and Chromium CPU per change, each with its ratio to the floor
+        assert "load average" in output
+        for label in SERVER_ROWS:
+            assert re.search(r"[\d,]+ ms\s+\d+\.\d\d×\s+[\d,]+ ms\s+\d+\.\d\d×", row(output, label)), label

@@ -3,6 +3,7 @@ the units that have not reported, goal 6's multi-year points, links to a unit or
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from fractions import Fraction
 
@@ -87,16 +88,34 @@ def _tables(source: Source, year: int, month: int) -> tuple[pd.DataFrame, pd.Dat
     return frame, colours, formats, comparison_parts(county)
 
 
+@cached_on_source(max_entries=64)
+def _widths(source: Source, year: int, month: int, parts: bool) -> dict[str, int]:
+    """Each column's width in pixels: its header, or its widest cell as shown (once per data version and view)."""
+    frame, _, formats, texts = _tables(source, year, month)
+    shown = {column: [value if column == "單位" or isinstance(value, str) else
+                      formats.get(column, _shown(""))(value) for value in (texts if parts else frame)[column]]
+             for column in frame.columns}
+    labels = {"共同性指標加權分數": SCORE_LABEL}
+    return {column: column_width(labels.get(column, column), shown[column]) for column in frame.columns}
+
+
 def _shown(unit: str):
     """A cell's number as the gauges write it: 50%, 40.74%, 134 案, 99.12 分; 「—」 when there is none."""
     def text(value: object) -> str:
         if _missing(value):
             return MISSING
-        number = format_number(Fraction(str(value)))
-        if not unit:
-            return number
-        return f"{number}%" if unit == "%" else f"{number} {unit}"
+        return _number_text(value, unit)
     return text
+
+
+@functools.lru_cache(maxsize=65_536)
+def _number_text(value: object, unit: str) -> str:
+    """Remembered: the Styler asks for every cell on every rerun, and the same numbers recur month after month
+    (equal values, equal text: Fraction(str(value)) is the same for 5 and 5.0)."""
+    number = format_number(Fraction(str(value)))
+    if not unit:
+        return number
+    return f"{number}%" if unit == "%" else f"{number} {unit}"
 
 
 def _missing(value: object) -> bool:
@@ -136,20 +155,17 @@ def comparison(context: Context, county: CountyView) -> None:
                "顏色：綠＝達標、藍＝符合進度、紅＝落後、灰＝無資料或不適用；「—」為尚無資料。點選欄位標題可排序；"
                "勾選單位左側的方框，開啟該單位同一年度、同一月份的總覽；各指標的明細可由下方「前往單位」開啟。")
     parts = st.toggle("數字旁顯示分子與分母（文字，不依數值排序）", key="county_parts")
-    frame, _, formats, texts = _tables(context.source, county.year, county.month)
-    shown = {column: [value if column == "單位" or isinstance(value, str) else
-                      formats.get(column, _shown(""))(value) for value in (texts if parts else frame)[column]]
-             for column in frame.columns}
+    widths = _widths(context.source, county.year, county.month, parts)
     names = dict(zip(county.indicator_ids, (indicator.name for indicator in context.catalogue.common.indicators)))
     number_or_text = st.column_config.TextColumn if parts else st.column_config.NumberColumn
-    columns = {"單位": st.column_config.TextColumn(width=column_width("單位", shown["單位"]), pinned=True),
-               "名次": st.column_config.NumberColumn(width=column_width("名次", shown["名次"])),
+    columns = {"單位": st.column_config.TextColumn(width=widths["單位"], pinned=True),
+               "名次": st.column_config.NumberColumn(width=widths["名次"]),
                "共同性指標加權分數": number_or_text(
-                   SCORE_LABEL, width=column_width(SCORE_LABEL, shown["共同性指標加權分數"]),
+                   SCORE_LABEL, width=widths["共同性指標加權分數"],
                    help="只計共同性指標：各項達成率（超過 100% 者以 100% 計）乘以權重後加總，再除以權重合計，乘以 100")}
     for indicator_id, name in zip(county.indicator_ids, county.indicator_names):
         label = f"{indicator_id} {name}"
-        columns[label] = number_or_text(width=column_width(label, shown[label]), help=names[indicator_id])
+        columns[label] = number_or_text(width=widths[label], help=names[indicator_id])
     st.dataframe(_styled(county, context, parts=parts), hide_index=True, width="stretch", key=TABLE_KEY,
                  on_select=lambda: _clicked(county), selection_mode="single-row", column_config=columns,
                  height=min(35 * (len(county.standings) + 1) + 3, 720), placeholder=MISSING)

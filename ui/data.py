@@ -145,8 +145,11 @@ def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cac
     return cache(max_entries=max_entries, show_spinner=False, hash_funcs={Source: _source_hash})
 
 
-def _source_hash(source: Source) -> DataVersion:
-    return source.data_version
+def _source_hash(source: Source) -> str:
+    """The data version as one string: Streamlit hashes a string at once, a dataclass field by field (on every
+    call of every cached function, a few dozen a rerun)."""
+    version = source.data_version
+    return repr((version.url, version.version, version.sample))
 
 
 @cached_on_source(max_entries=8)

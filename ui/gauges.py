@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from metrics.outputs.charts import gauge_figure
@@ -50,6 +52,34 @@ def _score_figure(source: Source, year: int, unit: str, month: int) -> go.Figure
     return score_figure(score_series(period_figures(source, year, unit), month), year=year)
 
 
+@cached_on_source(max_entries=256)
+def _series_figure(source: Source, year: int, unit: str, month: int, indicator_id: str) -> go.Figure:
+    from metrics.outputs.charts import series_figure
+    from metrics.outputs.presentation import indicator_series
+
+    figures = period_figures(source, year, unit)
+    target = official_evaluation(source, year, unit, month).result(indicator_id).target
+    series = indicator_series(figures, indicator_id, month, target)
+    return series_figure(series, figures.plan.indicator_by_id[indicator_id], year=year)
+
+
+def series_chart(context: Context, indicator_id: str) -> None:
+    """指標明細's monthly series of the indicator, built once per data version, period and indicator (a Plotly
+    figure costs more to build than the rest of the page's rerun). Shared: never modified."""
+    st.plotly_chart(_series_figure(context.source, context.year, context.unit, context.month, indicator_id),
+                    key="detail_series", config=CHART_CONFIG)
+
+
+@cached_on_source(max_entries=256)
+def provenance(source: Source, year: int, unit: str, month: int, indicator_id: str) -> pd.DataFrame:
+    """Each number behind the indicator up to the month, read from the whole frame once per data version
+    (shared: never modified)."""
+    from metrics.outputs.presentation import provenance_table
+
+    plan = source.catalogue.plan(year, unit)
+    return provenance_table(source.frame, plan.indicator_by_id[indicator_id], plan, as_of_month=month)
+
+
 def score_chart(context: Context, *, key: str) -> None:
     """The weighted score month by month up to the month shown, with the pace line; drawn when asked for (a chart
     costs as much as a gauge on every rerun)."""
@@ -65,13 +95,17 @@ def gauge_key(result: IndicatorResult) -> tuple[str, ...]:
             str(result.actual), str(result.pace), result.status)
 
 
+@functools.lru_cache(maxsize=4)
+def _layout_template(name: str) -> dict:
+    """The layout part of Plotly's default template (`name`). Its per-trace defaults (heatmaps, bars, …) never
+    apply to a gauge, yet they are most of its JSON, copied and serialised on every rerun."""
+    return go.layout.Template(layout=pio.templates[name].layout).to_plotly_json()
+
+
 @st.cache_resource(max_entries=1024, show_spinner=False)
 def _cached_gauge(key: tuple[str, ...], _result: IndicatorResult) -> go.Figure:
-    figure = gauge_figure(_result)
-    # The theme's per-trace defaults (heatmaps, bars, …) never apply to a gauge, yet they are most of its
-    # JSON, copied and serialised on every rerun; the theme's layout part stays.
-    figure.layout.template = go.layout.Template(layout=figure.layout.template.layout)
-    return figure
+    # Given at construction, the template is not the default one copied into the figure and then replaced.
+    return gauge_figure(_result, template=_layout_template(str(pio.templates.default)))
 
 
 def gauge(result: IndicatorResult) -> go.Figure:

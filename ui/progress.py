@@ -15,6 +15,7 @@ from metrics.intake.parsing import format_taiwan_time
 from metrics.services.review import InboxItem, Review, UnitStatus
 from metrics.store import State
 from ui.cycle import PROGRESS_PAGE
+from ui.data import Source, cached_on_source
 from ui.layout import Context
 from ui.links import period_params
 from ui.widgets import escape_markdown
@@ -148,13 +149,20 @@ def _clicked(rows: list[UnitStatus]) -> None:
     st.session_state[TARGET] = period_params(row.year, row.unit, row.checkpoint.last_month)
 
 
+@cached_on_source(max_entries=16)
+def _unit_notes(source: Source, year: int) -> tuple[list[str], list[str]]:
+    """The units of the year without a plan, and those with a plan but no figure (reading the whole frame: once
+    per data version, not on every rerun)."""
+    units = [unit.name for unit in source.catalogue.units.units if unit.since is None or unit.since <= year]
+    without = [unit for unit in units if source.catalogue.find(year, unit) is None]
+    frame = source.frame
+    reported = set(frame.loc[frame["year"] == year, "unit"]) if not frame.empty else set()
+    return without, [unit for unit in units if unit not in without and unit not in reported]
+
+
 def county_note(context: Context) -> None:
     """For 全府比較, which lists only the units with a plan: who has no plan, who has not reported anything."""
-    units = [unit.name for unit in context.catalogue.units.units if unit.since is None or unit.since <= context.year]
-    without = [unit for unit in units if context.catalogue.find(context.year, unit) is None]
-    frame = context.source.frame
-    reported = set(frame.loc[frame["year"] == context.year, "unit"]) if not frame.empty else set()
-    silent = [unit for unit in units if unit not in without and unit not in reported]
+    without, silent = _unit_notes(context.source, context.year)
     parts = []
     if without:
         parts.append(f"尚未訂定 {context.year} 年度計畫的單位（{len(without)} 個，未列入上表）：{escape_markdown('、'.join(without))}")

@@ -168,8 +168,10 @@ def comparison(context: Context, scenario: Scenario) -> None:
     """Official and what-if side by side, one short column per quantity; rows the scenario changed are tinted."""
     changed = comparison_changes(context.evaluation, scenario.evaluation)
     table = comparison_table(context.evaluation, scenario.evaluation)
-    styled = table.style.apply(lambda row: [CHANGED_ROW_STYLE if changed[row.name] else ""] * len(row), axis=1)
     count = sum(changed)
+    # Only a changed row is tinted: with none (as after a month change), no Styler, which costs the most of the table.
+    styled = table.style.apply(lambda row: [CHANGED_ROW_STYLE if changed[row.name] else ""] * len(row),
+                               axis=1) if count else table
     st.caption(f"「官方 → 模擬」表示情境改變的數字；有變動的 {count:,} 項指標以黃底標示。" if count
                else "情境尚未改變任何指標的目標、權重或結果。")
     st.dataframe(styled, hide_index=True, width="stretch", height=INDICATOR_TABLE_HEIGHT, key="whatif_comparison",

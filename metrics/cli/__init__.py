@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from importlib import import_module
 
 from metrics.cli.annual import add_annual_argument
 from metrics.cli.common import (ChineseArgumentParser, EXIT_INVALID, EXIT_STORE, add_export_arguments,
                                 add_period_arguments)
-from metrics.cli.evaluate import command_evaluate, command_ingest, command_report
-from metrics.cli.plans import command_plans, command_template
-from metrics.cli.store import (command_audit, command_backup, command_copy, command_history, command_migrate,
-                               command_restore, command_undo, command_verify_backup)
-from metrics.cli.users import command_users
 from metrics.errors import InputError, KpiError, StoreError
 from metrics.texts import VisibleStream
 
@@ -186,29 +183,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def command_review(arguments: argparse.Namespace) -> int:
-    from metrics.cli.review import command_review as review
-
-    return review(arguments)
-
-
+# Each command's module is imported when the command runs: the help imports none of them (no pandas, no
+# database layer), and `evaluate` on a file imports no store.
 COMMANDS = {
-    "evaluate": command_evaluate,
-    "report": command_report,
-    "ingest": command_ingest,
-    "history": command_history,
-    "undo": command_undo,
-    "template": command_template,
-    "plans": command_plans,
-    "users": command_users,
-    "audit": command_audit,
-    "migrate": command_migrate,
-    "copy": command_copy,
-    "backup": command_backup,
-    "restore": command_restore,
-    "verify-backup": command_verify_backup,
-    "review": command_review,
+    "evaluate": "evaluate", "report": "evaluate", "ingest": "evaluate", "history": "store", "undo": "store",
+    "template": "plans", "plans": "plans", "users": "users", "audit": "store", "migrate": "store",
+    "copy": "store", "backup": "store", "restore": "store", "verify-backup": "store", "review": "review",
 }
+
+
+def command(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs the command `name`, e.g. command_verify_backup of metrics.cli.store."""
+    return getattr(import_module(f"metrics.cli.{COMMANDS[name]}"), f"command_{name.replace('-', '_')}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -226,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
-        return COMMANDS[arguments.command](arguments)
+        return command(arguments.command)(arguments)
     except InputError as error:
         print(f"錯誤：{error}", file=sys.stderr)
         print("未儲存任何資料。" if arguments.command == "ingest" else "", file=sys.stderr, end="")

@@ -8,11 +8,14 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from metrics.errors import InputError
-from metrics.intake.monthly import Defaults
 from metrics.location import default_url, store_exists
-from metrics.plans.catalogue import Catalogue
+
+if TYPE_CHECKING:  # imported where used: `python -m metrics --help` needs neither pandas nor the plans
+    from metrics.intake.monthly import Defaults
+    from metrics.plans.catalogue import Catalogue
 
 
 EXIT_INVALID = 2
@@ -171,6 +174,8 @@ def resolve_unit(text: str | None, catalogue: Catalogue) -> str | None:
 
 def defaults_of(arguments: argparse.Namespace, catalogue: Catalogue) -> Defaults:
     """--year/--unit, for figures whose file names neither (never a plan picked for the user)."""
+    from metrics.intake.monthly import Defaults
+
     return Defaults(arguments.year, resolve_unit(arguments.unit, catalogue))
 
 

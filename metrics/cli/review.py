@@ -17,7 +17,7 @@ from pathlib import Path
 from metrics.cli.common import (command_line_actor, display_width, file_catalogue, open_store, pad, plans_directory_of,
                                 resolve_unit, services_of)
 from metrics.names import printable
-from metrics.store import format_taiwan_time
+from metrics.intake.parsing import format_taiwan_time  # not metrics.store: the parser is built for every command
 
 DONE = {"submit": "送出自評", "return": "退回修正", "pass": "初核通過", "approve": "核定", "reopen": "重新開放"}
 STEPS = {**DONE, "return": "退回修正（須以 --comment 說明原因）", "reopen": "重新開放已核定的自評（須以 --comment 說明理由）"}
