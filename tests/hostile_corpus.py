@@ -156,7 +156,8 @@ def with_external_formula(template: bytes, value: Decimal | int, target: str = "
     workbook_xml = members["xl/workbook.xml"].decode("utf-8")
     workbook_xml = workbook_xml.replace("</sheets>", '</sheets><externalReferences><externalReference r:id="rId99"/>'
                                                      "</externalReferences>", 1)
-    if 'xmlns:r=' not in workbook_xml:
+    root = re.search(r"<workbook[^>]*>", workbook_xml)
+    if "xmlns:r=" not in root.group(0):  # openpyxl with lxml declares it on each <sheet>, not on the root
         workbook_xml = workbook_xml.replace("<workbook ", f'<workbook xmlns:r="{RELATIONSHIPS}" ', 1)
     members["xl/workbook.xml"] = workbook_xml
     members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].decode("utf-8").replace(
