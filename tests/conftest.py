@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import metrics.services  # noqa: F401  installs the words of the store's refusals, as every page and command does
+
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 GOLDEN_PLANS = Path(__file__).resolve().parent / "golden_plans"
 

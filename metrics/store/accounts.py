@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import StoreError
+from metrics.errors import StoreError, StoreProblem
 from metrics.store.audit import Audit
 from metrics.store.repository import Repository
 from metrics.store.schema import _aware, _now, accounts_table, login_sessions_table, settings_table
@@ -74,11 +74,11 @@ class Accounts(Repository):
 
         def write(connection: Connection) -> StoredAccount:
             if only_if_none and connection.execute(sa.select(table.c.id).limit(1)).first() is not None:
-                raise StoreError("已經有帳號，第一位系統管理者已建立；請登入。")
+                raise StoreError(StoreProblem.ACCOUNTS_EXIST)
             taken = connection.execute(sa.select(table.c.id).where(
                 sa.func.lower(table.c.username) == username.lower())).first()
             if taken is not None:
-                raise StoreError(f"帳號「{username}」已經存在，請換一個帳號名稱。")
+                raise StoreError(StoreProblem.USERNAME_TAKEN, username=username)
             now = _now()
             result = connection.execute(table.insert().values(
                 username=username, display_name=display_name, email=email, roles=json.dumps(list(roles)),
@@ -99,7 +99,7 @@ class Accounts(Repository):
                            "locked_until"}
         unknown = set(values) - allowed_columns
         if unknown:
-            raise StoreError(f"帳號沒有這些欄位：{'、'.join(sorted(unknown))}")
+            raise StoreError(StoreProblem.UNKNOWN_ACCOUNT_COLUMNS, columns=sorted(unknown))
         for name in ("roles", "units"):
             if name in values:
                 values[name] = json.dumps(list(values[name]), ensure_ascii=False)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from metrics.outputs.batches import counts_text
-from metrics.errors import InputError, Problem, StoreError
+from metrics.errors import InputError, Problem, StoreError, StoreProblem
 from metrics.evaluation.figures import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
@@ -114,6 +114,18 @@ class _Incoming:
 
 def _describe_key(year: int, unit: str, field: str, month: int, names: Mapping[str, str] | None = None) -> str:
     return f"{year}年{month}月 {unit}「{(names or {}).get(field, field)}」"
+
+
+@dataclass(frozen=True)
+class LaterBatch:
+    """A later batch in the way of an undo: how many of the batch's values it set again, and one of them
+    (year, unit, field as shown, month)."""
+
+    id: int
+    file_name: str
+    uploaded_at: dt.datetime
+    count: int
+    example: tuple[int, str, str, int]
 
 
 def _batch_label(batch_id: int, file_name: str) -> str:
@@ -336,14 +348,14 @@ class Figures(Repository):
         for info in self.history():
             if info.id == batch_id:
                 return info
-        raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄。")
+        raise StoreError(StoreProblem.NO_SUCH_BATCH, batch_id=batch_id)
 
     def batch_values(self, batch_id: int) -> pd.DataFrame:
         """What a batch set (value) and what it replaced (previous; None where it created the value)."""
         table = value_changes_table
         with self._errors("讀取上傳紀錄"), self._reading() as connection:
             if connection.execute(sa.select(batches_table.c.id).where(batches_table.c.id == batch_id)).first() is None:
-                raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄。")
+                raise StoreError(StoreProblem.NO_SUCH_BATCH, batch_id=batch_id)
             rows = connection.execute(sa.select(table).where(table.c.batch_id == batch_id).order_by(table.c.id)).all()
         columns = ["year", "month", "unit", "field", "value", "previous", "previous_batch_id", "change",
                    "source_file", "source_sheet", "source_cell"]
@@ -370,10 +382,11 @@ class Figures(Repository):
     def _undo(self, connection: Connection, batch_id: int, user: str) -> UndoResult:
         batch = connection.execute(sa.select(batches_table).where(batches_table.c.id == batch_id)).first()
         if batch is None:
-            raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄，無法復原。")
+            raise StoreError(StoreProblem.NO_SUCH_BATCH, batch_id=batch_id, undoing=True)
         label = _batch_label(batch.id, batch.file_name)
         if batch.undone_at is not None:
-            raise StoreError(f"{label}已於 {format_taiwan_time(_aware(batch.undone_at))} 復原過，不能重複復原。")
+            raise StoreError(StoreProblem.ALREADY_UNDONE, batch_id=batch.id, file_name=batch.file_name,
+                             undone_at=_aware(batch.undone_at))
         changes = connection.execute(
             sa.select(value_changes_table).where(value_changes_table.c.batch_id == batch_id)
             .order_by(value_changes_table.c.id)
@@ -394,7 +407,7 @@ class Figures(Repository):
             if holder is None or holder.batch_id != batch_id:
                 blocked.setdefault(holder.batch_id if holder is not None else 0, []).append(key)
         if blocked:
-            raise StoreError(self._blocked_message(connection, label, batch_id, blocked))
+            raise self._blocked(connection, batch.id, batch.file_name, blocked)
 
         restores = [change for change in changes if change.previous_value is not None]
         removals = [change for change in changes if change.previous_value is None]
@@ -421,21 +434,22 @@ class Figures(Repository):
         connection.execute(batches_table.update().where(batches_table.c.id == batch_id)
                            .values(undone_at=_now(), undone_by=user))
 
-    def _blocked_message(self, connection: Connection, label: str, batch_id: int,
-                         blocked: dict[int, list[tuple]]) -> str:
+    def _blocked(self, connection: Connection, batch_id: int, file_name: str,
+                 blocked: dict[int, list[tuple]]) -> StoreError:
         if 0 in blocked:  # the stack discipline makes this impossible; say so rather than guess
-            return f"無法復原{label}：資料庫中的數值與上傳紀錄不一致（{_describe_key(*blocked[0][0], self.field_names)}），請聯絡系統管理者。"
+            return StoreError(StoreProblem.UNDO_INCONSISTENT, batch_id=batch_id, file_name=file_name,
+                              key=self._shown_key(blocked[0][0]))
         later = connection.execute(
             sa.select(batches_table).where(batches_table.c.id.in_(sorted(blocked))).order_by(batches_table.c.id.desc())
         ).all()
-        parts = []
-        for batch in later:
-            keys = blocked[batch.id]
-            parts.append(f"{_batch_label(batch.id, batch.file_name)}（{format_taiwan_time(_aware(batch.uploaded_at))} 上傳）"
-                         f"也填報了其中 {len(keys):,} 筆數值，例如 {_describe_key(*keys[0], self.field_names)}")
-        order = "、".join(f"第 {batch.id:,} 批" for batch in later)
-        return (f"無法復原{label}：之後的" + "；".join(parts) +
-                f"。請先復原{order}，再復原第 {batch_id:,} 批。")
+        return StoreError(StoreProblem.UNDO_BLOCKED, batch_id=batch_id, file_name=file_name, later=[
+            LaterBatch(batch.id, batch.file_name, _aware(batch.uploaded_at), len(blocked[batch.id]),
+                       self._shown_key(blocked[batch.id][0])) for batch in later])
+
+    def _shown_key(self, key: tuple[int, str, str, int]) -> tuple[int, str, str, int]:
+        """(year, unit, field, month) with the field's Chinese name where the store knows it."""
+        year, unit, field, month = key
+        return (year, unit, self.field_names.get(field, field), month)
 
     def data_version(self) -> tuple[int, int, int]:
         """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or

@@ -48,7 +48,7 @@ import sqlalchemy as sa
 
 from metrics.store import audit_chain
 from metrics.plans.catalogue import Catalogue
-from metrics.errors import BackupRefused, InputError, StoreError
+from metrics.errors import BackupRefused, InputError, StoreError, StoreProblem
 from metrics.evaluation.core import evaluate
 from metrics.evaluation.figures import Figures
 from metrics.names import printable
@@ -99,7 +99,7 @@ def _quiet(_message: str) -> None:
 def copy_store(source: Store, target: Store, *, progress: Progress = _quiet) -> dict[str, int]:
     """Every row of `source` into the empty `target`, in one transaction of the target."""
     if source.stored_schema_version() != target.stored_schema_version():
-        raise StoreError("來源與目標資料庫的結構版本不同，請以同一版本的程式開啟兩者後再複製。")
+        raise StoreError(StoreProblem.SCHEMA_VERSIONS_DIFFER)
 
     def tables() -> Iterator[tuple[str, list[str], list[tuple]]]:
         for name, columns, rows in source.table_rows():
@@ -187,8 +187,7 @@ def write_backup(store: Store, path: Path, *, key: bytes | None = None,
         nonlocal lines
         data = json.dumps(document, ensure_ascii=False).encode("utf-8")
         if len(data) > limit:  # would be refused on restore: say so now, not on the day it is needed
-            raise StoreError(f"第 {lines + 1:,} 行有 {len(data):,} 位元組，超過備份檔每行的上限 {limit:,} 位元組"
-                             "（可能是一份過大的計畫或情境）；備份未完成，請先縮減該筆資料。")
+            raise StoreError(StoreProblem.BACKUP_LINE_TOO_LONG, line=lines + 1, size=len(data), limit=limit)
         data += b"\n"
         digest.update(data)
         if signature is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import InputError, Problem, StoreError
+from metrics.errors import InputError, Problem, StoreError, StoreProblem
 from metrics.store.audit import Audit
 from metrics.store.repository import Repository
 from metrics.store.schema import (_aware, _dump_json, _load_json, _now, column_mappings_table, notes_history_table,
@@ -98,7 +98,7 @@ class Workspace(Repository):
         with self._errors(f"讀取情境「{name}」"), self._reading() as connection:
             text = connection.execute(query).scalar()
         if text is None:
-            raise StoreError(f"找不到 {unit} {year} 年度名為「{name}」的情境，可能已被刪除。")
+            raise StoreError(StoreProblem.NO_SUCH_SCENARIO, unit=unit, year=year, name=name)
         return _load_json(text)
 
     def delete_scenario(self, year: int, unit: str, name: str, *, audit: Audit = None) -> None:
