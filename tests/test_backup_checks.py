@@ -28,7 +28,7 @@ from metrics.store.audit_chain import GENESIS, row_hash
 from catalogues import GOLDEN_PLANS
 from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.plans.planning import seed_store
 from metrics.services import Services, command_line
 from metrics.services.review import cycle_in_force

@@ -66,7 +66,7 @@ def test_an_upload_is_opened_once_and_hashed_once_from_selection_to_store(make, 
 
 def test_the_digest_given_is_the_one_stored(tmp_path) -> None:
     """The store records the intake's digest as given, and still hashes bytes handed to it directly."""
-    from metrics.evaluation.figures import TIDY_COLUMNS
+    from metrics.intake.tidy import TIDY_COLUMNS
     from metrics.intake import FileDigest
     import pandas as pd
     from decimal import Decimal

@@ -18,7 +18,8 @@ from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, d
 from metrics.cli.plans import catalogue_in_force
 from metrics.errors import InputError
 from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate, parse_target
-from metrics.evaluation.figures import Figures, empty_tidy_frame
+from metrics.evaluation.figures import Figures
+from metrics.intake.tidy import empty_tidy_frame
 from metrics.intake import safety
 from metrics.intake.monthly import Defaults
 from metrics.names import printable

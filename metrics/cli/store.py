@@ -189,7 +189,8 @@ def command_migrate(arguments: argparse.Namespace) -> int:
 
 
 def command_copy(arguments: argparse.Namespace) -> int:
-    from metrics.store.transfer import copy_store, describe_counts, verify
+    from metrics.evaluation.copies import verify
+    from metrics.store.transfer import copy_store, describe_counts
 
     if arguments.source == arguments.target:
         raise InputError("--from 與 --to 是同一個資料庫")

@@ -11,6 +11,7 @@
     exports/         each system export (公文清單, 人事名冊, 歲出預算執行表, 政風案件紀錄) to monthly figures
     parsing.py       the values civil servants type: ROC years and dates, month headers, numbers, Big5/CP950 text
     columnar.py      a monthly table read column by column, each distinct cell parsed once
+    tidy.py          the tidy frame every reader produces: one row per (year, month, unit, field)
     validation.py    the domain rules every tidy frame satisfies before it is stored
     conflicts.py     files chosen together that give different values for the same month and field
     sources.py       one read per file for the page and the command line, remembered column mappings included

@@ -31,7 +31,7 @@ import pandas as pd
 from metrics.intake import columnar, parsing, validation
 from metrics.intake import safety
 from metrics.errors import InputError, NoTableError, Problem
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.plans.catalogue import Catalogue
 from metrics.intake.upload import Upload
 from metrics.plans.plan import MonthlyField

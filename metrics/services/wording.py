@@ -10,8 +10,9 @@ from typing import Any
 
 from metrics.errors import StoreError, StoreProblem
 from metrics.intake.parsing import format_taiwan_time
+from metrics.outputs.batches import counts_text
 from metrics.store.copying import RowsRefused
-from metrics.store.figures import LaterBatch
+from metrics.store.figures import LaterBatch, UndoResult
 from metrics.store.schema import TABLE_LABELS
 
 P = StoreProblem
@@ -107,6 +108,12 @@ _WORDS: dict[StoreProblem, Callable[..., str]] = {
     P.ROLE_OWNS_TABLES: lambda role: (f"角色「{role}」擁有這些資料表（可停用或刪除操作紀錄的保護）；"
                                       "執行時請改用另一個不擁有資料表的角色。"),
 }
+
+
+def undone(result: UndoResult) -> str:
+    """What an undo did, in the words its confirmation used before."""
+    counts = counts_text(result.restored, result.removed, result.unchanged, done=True)
+    return f"已復原{_batch(result.batch_id, result.file_name)}：{counts}。"
 
 
 def words(error: StoreError) -> str:

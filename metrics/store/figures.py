@@ -15,9 +15,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.outputs.batches import counts_text
 from metrics.errors import InputError, Problem, StoreError, StoreProblem
-from metrics.evaluation.figures import TIDY_COLUMNS, empty_tidy_frame
+from metrics.intake.tidy import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
 from metrics.intake.parsing import format_taiwan_time
@@ -54,8 +53,9 @@ class UndoResult:
     batch_id: int
     restored: int  # values set back to a different value they had before the batch
     removed: int  # values the batch had created, now "not reported" again
-    message: str
     unchanged: int = 0  # values the batch had re-sent unchanged: their provenance goes back, the number stays
+    file_name: str = ""
+    message: str = ""  # in people's words, filled by the services (metrics.services.wording.undone)
 
 
 @dataclass(frozen=True)
@@ -126,10 +126,6 @@ class LaterBatch:
     uploaded_at: dt.datetime
     count: int
     example: tuple[int, str, str, int]
-
-
-def _batch_label(batch_id: int, file_name: str) -> str:
-    return f"第 {batch_id:,} 批「{file_name}」"
 
 
 class Figures(Repository):
@@ -383,7 +379,6 @@ class Figures(Repository):
         batch = connection.execute(sa.select(batches_table).where(batches_table.c.id == batch_id)).first()
         if batch is None:
             raise StoreError(StoreProblem.NO_SUCH_BATCH, batch_id=batch_id, undoing=True)
-        label = _batch_label(batch.id, batch.file_name)
         if batch.undone_at is not None:
             raise StoreError(StoreProblem.ALREADY_UNDONE, batch_id=batch.id, file_name=batch.file_name,
                              undone_at=_aware(batch.undone_at))
@@ -427,8 +422,7 @@ class Figures(Repository):
         self._mark_undone(connection, batch_id, user)
         unchanged = sum(Decimal(change.previous_value) == Decimal(change.value) for change in restores)
         restored = len(restores) - unchanged
-        message = f"已復原{label}：{counts_text(restored, len(removals), unchanged, done=True)}。"
-        return UndoResult(batch_id, restored, len(removals), message, unchanged)
+        return UndoResult(batch_id, restored, len(removals), unchanged, batch.file_name)
 
     def _mark_undone(self, connection: Connection, batch_id: int, user: str) -> None:
         connection.execute(batches_table.update().where(batches_table.c.id == batch_id)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from metrics.intake import safety
 from metrics.errors import InputError, KpiError, Problem
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.intake.parsing import normalize_text, parse_date, parse_number
 from metrics.intake.validation import in_sheet_order
 
