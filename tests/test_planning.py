@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from catalogues import FIXTURE_PLANS
-from metrics.plans.catalogue import load_catalogue, plan_document
+from metrics.plans.catalogue import load_catalogue
+from metrics.plans.toml_writing import plan_document
 from metrics.errors import InputError, PlanError
 from metrics.evaluation.core import evaluate, multi_year_points
 from metrics.evaluation.figures import Figures

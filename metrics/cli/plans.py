@@ -132,7 +132,7 @@ def command_plans_show(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_export(arguments: argparse.Namespace) -> int:
-    from metrics.plans.catalogue import plan_document
+    from metrics.plans.toml_writing import plan_document
 
     plan = chosen_plan(arguments)
     output = Path(arguments.output or f"{plan.unit_name}_{plan.year}.toml")

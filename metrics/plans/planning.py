@@ -16,7 +16,9 @@ from fractions import Fraction
 
 import pandas as pd
 
-from metrics.plans.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan, plan_document, plan_problems
+from metrics.plans.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan
+from metrics.plans.plan_checks import plan_problems
+from metrics.plans.toml_writing import plan_document
 from metrics.errors import PlanError, PlanNotFound, Problem
 from metrics.plans.formulas import Term, format_number, terms_label
 from metrics.plans.kinds import KINDS, Direction, Stage
