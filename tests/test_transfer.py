@@ -24,7 +24,8 @@ from metrics.services import Services, command_line
 from metrics.services.review import Review
 from metrics.store import SCHEMA_VERSION, Store
 from metrics.evaluation.copies import verify
-from metrics.store.transfer import copy_store, restore_backup, write_backup
+from metrics.store.transfer.restore import restore_backup
+from metrics.store.transfer.write import copy_store, write_backup
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
