@@ -87,3 +87,19 @@ def database(tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
     monkeypatch.setenv("KPI_DB_URL", url)
     return url
+
+
+@pytest.fixture
+def two_unit_plans(tmp_path, monkeypatch) -> Path:
+    """The golden plans plus an official 人事處 112 plan (the sample one, unmarked), through KPI_PLANS_DIR: two units
+    with official plans side by side, for the pages that show one unit's people another's figures."""
+    import shutil
+
+    from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY
+
+    plans = tmp_path / "plans"
+    shutil.copytree(GOLDEN_PLANS, plans)
+    text = (SAMPLE_PLANS_DIRECTORY / "112" / "人事處.toml").read_text(encoding="utf-8")
+    (plans / "112" / "人事處.toml").write_text(text.replace("sample = true\n", ""), encoding="utf-8")
+    monkeypatch.setenv("KPI_PLANS_DIR", str(plans))
+    return plans

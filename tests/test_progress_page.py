@@ -9,14 +9,13 @@ figures; the clock is the real one (2026 and later: every 112 deadline has passe
 
 from __future__ import annotations
 
-import shutil
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from catalogues import GOLDEN_PLANS
-from metrics.plans.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue
+from metrics.plans.catalogue import PLANS_DIRECTORY, load_catalogue
 from metrics.intake.monthly import read_upload
 from metrics.services import command_line
 from metrics.store import State, Store
@@ -32,19 +31,13 @@ BOARD = {"username": "chang", "roles": ("board",), "display_name": "張複核"}
 
 
 @pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    plans = tmp_path / "plans"
-    shutil.copytree(GOLDEN_PLANS, plans)
-    text = (SAMPLE_PLANS_DIRECTORY / "112" / "人事處.toml").read_text(encoding="utf-8")
-    (plans / "112" / "人事處.toml").write_text(text.replace("sample = true\n", ""), encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    monkeypatch.setenv("KPI_DB_URL", url)
-    monkeypatch.setenv("KPI_PLANS_DIR", str(plans))
+def database(database: str, two_unit_plans) -> str:
+    """conftest's store and two units' plans, with 政風處's full sample year stored and an administrator."""
     data = SAMPLE.read_bytes()
-    frame = read_upload(data, SAMPLE.name, load_catalogue(plans))
-    services(url).upload(command_line("tests"), [(frame, SAMPLE.name, data)])
-    make_account(url, "admin", roles=("administrator",))
-    return url
+    frame = read_upload(data, SAMPLE.name, load_catalogue(two_unit_plans))
+    services(database).upload(command_line("tests"), [(frame, SAMPLE.name, data)])
+    make_account(database, "admin", roles=("administrator",))
+    return database
 
 
 def page(url: str, path: str = PROGRESS, **account) -> AppTest:
