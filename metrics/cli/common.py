@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from metrics.errors import InputError
-from metrics.intake.monthly import Defaults
+from metrics.intake.monthly_table import Defaults
 from metrics.location import default_url, store_exists
 from metrics.plans.catalogue import Catalogue
 

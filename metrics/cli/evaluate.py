@@ -21,7 +21,7 @@ from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate, parse
 from metrics.evaluation.figures import Figures
 from metrics.intake.tidy import empty_tidy_frame
 from metrics.intake import safety
-from metrics.intake.monthly import Defaults
+from metrics.intake.monthly_table import Defaults
 from metrics.names import printable
 from metrics.plans.catalogue import Catalogue
 from metrics.plans.formulas import format_number

@@ -6,6 +6,9 @@
     sheet_xml.py     the one scanner of a workbook's XML, used by the safety checks and the readers
     readers.py       the readers (月報範本, 長表, each system export) and how well each recognises a file
     monthly.py       the monthly template and the long table, read whole
+    monthly_table.py a monthly table in a sheet: its header, what the cells above it say, the reads of one row
+    wide_table.py    the template's layout (one column per month), row by row
+    long_table.py    the long table's layout (one figure per row), row by row
     extract.py       a system export's first rows and used columns (metrics.intake.exports aggregates them)
     sheet_stream.py  an export sheet's used columns streamed from its XML
     exports/         each system export (公文清單, 人事名冊, 歲出預算執行表, 政風案件紀錄) to monthly figures

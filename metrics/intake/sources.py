@@ -32,7 +32,8 @@ from metrics.intake.readers import READERS, TABLE_KINDS, best_export, export_fit
 from metrics.plans.catalogue import Catalogue
 from metrics.intake.upload import FileDigest, Upload
 from metrics.plans.plan import Plan
-from metrics.intake.monthly import Defaults, read_table, table_problems
+from metrics.intake.monthly import read_table, table_problems
+from metrics.intake.monthly_table import Defaults
 from metrics.intake.validation import validate
 
 TEMPLATE_MAX_BYTES = safety.TEMPLATE_MAX_BYTES
