@@ -87,9 +87,9 @@ class StoreProblem(enum.Enum):
     NO_PRIVILEGE_TO_MIGRATE = "no_privilege_to_migrate"  # url, version (None: no tables yet), supported
     BAD_SECONDS = "bad_seconds"  # environment, text
     # any read or write
-    WRITE_REFUSED = "write_refused"  # doing, detail
-    FAILED = "failed"  # doing, url, detail
-    CONNECTION_LOST = "connection_lost"  # url, doing
+    WRITE_REFUSED = "write_refused"  # doing (StoreOperation), about (its values), detail
+    FAILED = "failed"  # doing, about, url, detail
+    CONNECTION_LOST = "connection_lost"  # url, doing, about
     BUSY_READING = "busy_reading"  # seconds
     READ_TIMED_OUT = "read_timed_out"  # seconds
     BUSY_WRITING = "busy_writing"  # seconds
@@ -115,6 +115,49 @@ class StoreProblem(enum.Enum):
     NO_SUCH_ROLE = "no_such_role"  # role
     ROLE_IS_SUPERUSER = "role_is_superuser"  # role
     ROLE_OWNS_TABLES = "role_owns_tables"  # role
+
+
+class StoreOperation(enum.Enum):
+    """What the store was doing when it failed, for the words of the failure (with its values, e.g. the
+    scenario's name)."""
+
+    READ = "read"
+    READ_ASSESSMENTS = "read_assessments"
+    READ_ACCOUNTS = "read_accounts"
+    LOG_IN = "log_in"
+    READ_NOTES = "read_notes"
+    READ_CYCLE = "read_cycle"
+    READ_AUDIT = "read_audit"
+    READ_BATCHES = "read_batches"
+    READ_SCENARIO = "read_scenario"
+    UNDO = "undo"
+    CREATE_ACCOUNT = "create_account"
+    DELETE_SCENARIO = "delete_scenario"
+    SAVE_SCENARIO = "save_scenario"
+    SAVE_FILES = "save_files"
+    SAVE_PLAN = "save_plan"
+    ASSESSMENT = "assessment"
+    VERIFY_AUDIT = "verify_audit"
+    OPEN = "open"
+    READ_SETTINGS = "read_settings"
+    READ_PLANS = "read_plans"
+    READ_ASSESSMENT_STEPS = "read_assessment_steps"
+    READ_LOGIN = "read_login"
+    READ_MAPPINGS = "read_mappings"
+    READ_SCENARIOS = "read_scenarios"
+    GRANT_RUNTIME_ROLE = "grant_runtime_role"
+    END_LOGIN = "end_login"
+    LOG_OUT = "log_out"
+    UPDATE_LOGIN = "update_login"
+    UPDATE_ACCOUNT = "update_account"
+    CREATE_PLANS = "create_plans"
+    LOAD_ROWS = "load_rows"
+    WRITE_AUDIT = "write_audit"
+    SAVE_NOTE = "save_note"
+    SAVE_SETTINGS = "save_settings"
+    SAVE_CYCLE = "save_cycle"
+    SAVE_MAPPING = "save_mapping"
+    SAVE = "save"
 
 
 class StoreError(KpiError):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.errors import StoreBusy, StoreError, StoreProblem
+from metrics.errors import StoreBusy, StoreError, StoreOperation, StoreProblem
 from metrics.services import wording
 from metrics.store.copying import RowsRefused
 from metrics.store.figures import LaterBatch
@@ -48,6 +48,15 @@ CASES = [
     (P.NO_PRIVILEGE_TO_MIGRATE, {"url": "u", "version": 7, "supported": 9},
      "資料庫 u 需要將資料庫結構由第 7 版升級到第 9 版，但目前的資料庫帳號沒有權限（執行時使用的帳號不擁有資料表）；"
      "請由擁有資料表的帳號執行 python -m metrics migrate --db 擁有者的資料庫位址，再啟動本程式。未寫入任何資料。"),
+    (P.CONNECTION_LOST, {"url": "sqlite:///x.db", "doing": StoreOperation.SAVE_SCENARIO, "about": {"name": "年底"}},
+     "與資料庫 sqlite:///x.db 的連線中斷（資料庫重新啟動或網路中斷），儲存情境「年底」未完成，"
+     "也未寫入任何資料；請重新整理頁面或再操作一次，系統會自動重新連線。"),
+    (P.FAILED, {"doing": StoreOperation.SAVE_FILES, "about": {"files": ["a.csv", "b.xlsx"]}, "url": "u", "detail": "x"},
+     "儲存「a.csv」、「b.xlsx」失敗（資料庫 u）：x"),
+    (P.WRITE_REFUSED, {"doing": StoreOperation.UNDO, "about": {"batch_id": 1234}, "detail": "FK"},
+     "復原第 1,234 批失敗，資料庫拒絕寫入，所有數值均未儲存：FK"),
+    (P.FAILED, {"doing": StoreOperation.ASSESSMENT, "about": {"unit": "政風處", "year": 112}, "url": "u", "detail": ""},
+     "政風處 112 年度自評失敗（資料庫 u）："),
     (P.BUSY_WRITING, {"seconds": 8.0}, "另一位同仁的上傳或修改正在進行中，等候 8 秒仍未輪到；這次未儲存任何資料，請稍候再試一次。"),
     (P.READ_TIMED_OUT, {"seconds": 0.5}, "資料庫忙碌中，讀取超過 0.5 秒仍未完成，已中止；未變更任何資料，請稍候再試。"),
     (P.BACKUP_LINE_TOO_LONG, {"line": 12, "size": 70_000_000, "limit": 64_000_000},
@@ -60,8 +69,9 @@ def test_the_services_word_each_refusal(problem, values, expected):
     assert str(StoreError(problem, **values)) == expected
 
 
-def test_every_problem_has_words():
+def test_every_problem_and_operation_has_words():
     missing = [problem for problem in StoreProblem if problem not in wording._WORDS]
+    missing += [operation for operation in StoreOperation if operation not in wording._DOING]
     assert missing == []
 
 
@@ -77,7 +87,8 @@ def test_without_the_services_the_store_says_only_what_happened(monkeypatch):
 
 
 def test_the_store_words_no_refusal():
-    """Every StoreError and StoreBusy the store raises names its problem; none carries a sentence."""
+    """Every StoreError and StoreBusy the store raises names its problem, and every operation it reports a failure
+    of is a StoreOperation; none carries a sentence."""
     worded = []
     for path in sorted(STORE.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -86,5 +97,11 @@ def test_the_store_words_no_refusal():
                 first = node.args[0] if node.args else None
                 if not (isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name)
                         and first.value.id == "StoreProblem"):
+                    worded.append(f"{path.name}:{node.lineno}")
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in {"_errors", "_lost"} and node.args):
+                first = node.args[0]
+                if not (isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name)
+                        and first.value.id == "StoreOperation") and not isinstance(first, ast.Name):
                     worded.append(f"{path.name}:{node.lineno}")
     assert worded == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from metrics.errors import StoreError, StoreProblem
+from metrics.errors import StoreError, StoreOperation, StoreProblem
 from metrics.intake.parsing import format_taiwan_time
 from metrics.outputs.batches import counts_text
 from metrics.store.copying import RowsRefused
@@ -16,6 +16,55 @@ from metrics.store.figures import LaterBatch, UndoResult
 from metrics.store.schema import TABLE_LABELS
 
 P = StoreProblem
+
+
+_DOING: dict[StoreOperation, str] = {
+    StoreOperation.READ: "讀取資料",
+    StoreOperation.READ_ASSESSMENTS: "讀取自評",
+    StoreOperation.READ_ACCOUNTS: "讀取帳號",
+    StoreOperation.LOG_IN: "登入",
+    StoreOperation.READ_NOTES: "讀取說明",
+    StoreOperation.READ_CYCLE: "讀取考核週期",
+    StoreOperation.READ_AUDIT: "讀取操作紀錄",
+    StoreOperation.READ_BATCHES: "讀取上傳紀錄",
+    StoreOperation.READ_SCENARIO: "讀取情境「{name}」",
+    StoreOperation.UNDO: "復原第 {batch_id:,} 批",
+    StoreOperation.CREATE_ACCOUNT: "建立帳號「{username}」",
+    StoreOperation.DELETE_SCENARIO: "刪除情境「{name}」",
+    StoreOperation.SAVE_SCENARIO: "儲存情境「{name}」",
+    StoreOperation.SAVE_FILES: "儲存{files}",
+    StoreOperation.SAVE_PLAN: "儲存 {unit} {year} 年度計畫",
+    StoreOperation.ASSESSMENT: "{unit} {year} 年度自評",
+    StoreOperation.VERIFY_AUDIT: "驗證操作紀錄",
+    StoreOperation.OPEN: "開啟資料庫",
+    StoreOperation.READ_SETTINGS: "讀取設定",
+    StoreOperation.READ_PLANS: "讀取計畫",
+    StoreOperation.READ_ASSESSMENT_STEPS: "讀取自評流程",
+    StoreOperation.READ_LOGIN: "讀取登入狀態",
+    StoreOperation.READ_MAPPINGS: "讀取欄位對應",
+    StoreOperation.READ_SCENARIOS: "讀取情境",
+    StoreOperation.GRANT_RUNTIME_ROLE: "設定執行角色的權限",
+    StoreOperation.END_LOGIN: "結束登入",
+    StoreOperation.LOG_OUT: "登出",
+    StoreOperation.UPDATE_LOGIN: "更新登入狀態",
+    StoreOperation.UPDATE_ACCOUNT: "更新帳號",
+    StoreOperation.CREATE_PLANS: "建立計畫",
+    StoreOperation.LOAD_ROWS: "寫入資料",
+    StoreOperation.WRITE_AUDIT: "寫入操作紀錄",
+    StoreOperation.SAVE_NOTE: "儲存說明",
+    StoreOperation.SAVE_SETTINGS: "儲存設定",
+    StoreOperation.SAVE_CYCLE: "儲存考核週期",
+    StoreOperation.SAVE_MAPPING: "儲存欄位對應",
+    StoreOperation.SAVE: "儲存",
+}
+
+
+def _doing(doing: StoreOperation, about: Mapping[str, Any]) -> str:
+    """What the store was doing, e.g. 「儲存情境「年底」」."""
+    values = dict(about)
+    if "files" in values:
+        values["files"] = "、".join(f"「{name}」" for name in values["files"])
+    return _DOING[doing].format(**values)
 
 
 def _key(key: tuple[int, str, str, int]) -> str:
@@ -75,10 +124,10 @@ _WORDS: dict[StoreProblem, Callable[..., str]] = {
     P.NO_PRIVILEGE_TO_MIGRATE: _no_privilege,
     P.BAD_SECONDS: lambda environment, text: (
         f"環境變數 {environment} 的值「{text}」不是有效的秒數：應為大於 0、至多 86400 的數字（例如 8）。"),
-    P.WRITE_REFUSED: lambda doing, detail: f"{doing}失敗，資料庫拒絕寫入，所有數值均未儲存：{detail}",
-    P.FAILED: lambda doing, url, detail: f"{doing}失敗（資料庫 {url}）：{detail}",
-    P.CONNECTION_LOST: lambda url, doing: (
-        f"與資料庫 {url} 的連線中斷（資料庫重新啟動或網路中斷），{doing}未完成，"
+    P.WRITE_REFUSED: lambda doing, about, detail: f"{_doing(doing, about)}失敗，資料庫拒絕寫入，所有數值均未儲存：{detail}",
+    P.FAILED: lambda doing, about, url, detail: f"{_doing(doing, about)}失敗（資料庫 {url}）：{detail}",
+    P.CONNECTION_LOST: lambda url, doing, about: (
+        f"與資料庫 {url} 的連線中斷（資料庫重新啟動或網路中斷），{_doing(doing, about)}未完成，"
         "也未寫入任何資料；請重新整理頁面或再操作一次，系統會自動重新連線。"),
     P.BUSY_READING: lambda seconds: (f"資料庫忙碌中（另一項作業正在寫入或鎖定資料），已等待 {seconds:g} 秒仍無法讀取；"
                                      "未變更任何資料，請稍候再試。"),

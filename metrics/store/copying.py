@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import StoreError, StoreProblem
+from metrics.errors import StoreError, StoreOperation, StoreProblem
 from metrics.names import printable
 from metrics.store.repository import Repository
 from metrics.store.schema import TRANSFER_TABLES, _stored_version
@@ -84,7 +84,7 @@ class Contents(Repository):
                             f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
             return written
 
-        with self._errors("寫入資料"):
+        with self._errors(StoreOperation.LOAD_ROWS):
             return self._write(write)
 
     def _counts(self, connection: Connection) -> dict[str, int]:

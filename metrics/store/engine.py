@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from metrics.errors import InputError, StoreBusy, StoreError, StoreProblem
+from metrics.errors import InputError, StoreBusy, StoreError, StoreOperation, StoreProblem
 from metrics.location import default_url
 from metrics.store.audit import Audit, _insert_audit
 from metrics.store.schema import SCHEMA_VERSION, _check_not_newer, _create_or_migrate, _stored_version
@@ -77,7 +77,7 @@ class Database:
         self._engine = self._create_engine(parsed)
         self._lock_key = 0
         try:
-            with self._errors("開啟資料庫"):
+            with self._errors(StoreOperation.OPEN):
                 self._prepare()
         except BaseException:
             self._engine.dispose()
@@ -115,26 +115,29 @@ class Database:
         return engine
 
     @contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
+    def _errors(self, doing: StoreOperation, **about: Any) -> Iterator[None]:
+        """Database errors in the block as StoreErrors saying what was being done (`doing`, about what)."""
         try:
             yield
         except (StoreError, InputError):
             raise
         except sa.exc.DBAPIError as error:
             if _connection_lost(error):
-                raise self._lost(doing) from error
+                raise self._lost(doing, about) from error
             if isinstance(error, sa.exc.IntegrityError):
-                raise StoreError(StoreProblem.WRITE_REFUSED, doing=doing, detail=str(error.orig)) from error
-            raise self._failed(doing, error) from error
+                raise StoreError(StoreProblem.WRITE_REFUSED, doing=doing, about=about,
+                                 detail=str(error.orig)) from error
+            raise self._failed(doing, about, error) from error
         except sa.exc.SQLAlchemyError as error:
-            raise self._failed(doing, error) from error
+            raise self._failed(doing, about, error) from error
 
-    def _failed(self, doing: str, error: sa.exc.SQLAlchemyError) -> StoreError:
+    def _failed(self, doing: StoreOperation, about: dict[str, Any], error: sa.exc.SQLAlchemyError) -> StoreError:
         detail = getattr(error, "orig", None) or error
-        return StoreError(StoreProblem.FAILED, doing=doing, url=self.display_url(), detail=str(detail))
+        return StoreError(StoreProblem.FAILED, doing=doing, about=about, url=self.display_url(),
+                          detail=str(detail))
 
-    def _lost(self, doing: str = "讀取資料") -> StoreError:
-        return StoreError(StoreProblem.CONNECTION_LOST, url=self.display_url(), doing=doing)
+    def _lost(self, doing: StoreOperation = StoreOperation.READ, about: dict[str, Any] | None = None) -> StoreError:
+        return StoreError(StoreProblem.CONNECTION_LOST, url=self.display_url(), doing=doing, about=about or {})
 
     @contextmanager
     def _reading(self, *, whole: bool = False) -> Iterator[Connection]:
@@ -185,7 +188,7 @@ class Database:
                         return result
             except sa.exc.OperationalError as error:
                 if _connection_lost(error):  # rolled back by the server: nothing was written
-                    raise self._lost("儲存") from error
+                    raise self._lost(StoreOperation.SAVE) from error
                 if _is_lock_wait(error):  # the wait has already lasted lock_wait_seconds: tell the person now
                     raise StoreBusy(StoreProblem.BUSY_WRITING, seconds=self.lock_wait_seconds) from error
                 if attempt == _WRITE_ATTEMPTS or not _is_transient(error):

@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import InputError, Problem, StoreError, StoreProblem
+from metrics.errors import InputError, Problem, StoreError, StoreOperation, StoreProblem
 from metrics.intake.tidy import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
@@ -138,7 +138,7 @@ class Figures(Repository):
     def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
         """What ingesting `frame` would do, per incoming row: current, incoming and 新增/修改/相同."""
         incoming = _incoming_rows(frame, self.field_names)
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             current = self._current_rows(connection, incoming)
         records = []
         for row in incoming:
@@ -175,8 +175,7 @@ class Figures(Repository):
                 results.append(dataclasses.replace(result, message=notice + result.message) if notice else result)
             return results
 
-        names = "、".join(f"「{file_name}」" for _, file_name, _, _ in prepared)
-        with self._errors(f"儲存{names}"):
+        with self._errors(StoreOperation.SAVE_FILES, files=[file_name for _, file_name, _, _ in prepared]):
             return self._write(write, audit)
 
     def _ingest(self, connection: Connection, incoming: list[_Incoming], file_name: str, sha256: str,
@@ -276,7 +275,7 @@ class Figures(Repository):
             query = query.where(table.c.year == year)
         if unit is not None:
             query = query.where(table.c.unit == unit)
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             rows = connection.execute(query).all()
         columns = [*TIDY_COLUMNS, "batch_id", "uploaded_at", "uploader"]
         if not rows:
@@ -300,7 +299,7 @@ class Figures(Repository):
                  .join(batches_table, batches_table.c.id == table.c.batch_id)
                  .where(table.c.year == year, table.c.unit == unit, table.c.field == field,
                         table.c.month == month))
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             row = connection.execute(query).first()
         if row is None:
             return None
@@ -311,12 +310,12 @@ class Figures(Repository):
     def years_and_units(self) -> list[tuple[int, str]]:
         table = current_values_table
         query = sa.select(table.c.year, table.c.unit).distinct().order_by(table.c.year, table.c.unit)
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             return [(row.year, row.unit) for row in connection.execute(query)]
 
     def is_empty(self) -> bool:
         """True while no value is in effect (nothing uploaded, or everything undone)."""
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             return connection.execute(sa.select(current_values_table.c.year).limit(1)).first() is None
 
     def history(self, *, year: int | None = None, unit: str | None = None) -> list[BatchInfo]:
@@ -328,7 +327,7 @@ class Figures(Repository):
                  .outerjoin(counts, counts.c.batch_id == batches_table.c.id)
                  .order_by(batches_table.c.id.desc()))
         periods_query = sa.select(changes.c.batch_id, changes.c.year, changes.c.unit).distinct()
-        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_BATCHES), self._reading() as connection:
             rows = connection.execute(query).all()
             periods: dict[int, list[tuple[int, str]]] = {}
             for row in connection.execute(periods_query):
@@ -349,7 +348,7 @@ class Figures(Repository):
     def batch_values(self, batch_id: int) -> pd.DataFrame:
         """What a batch set (value) and what it replaced (previous; None where it created the value)."""
         table = value_changes_table
-        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_BATCHES), self._reading() as connection:
             if connection.execute(sa.select(batches_table.c.id).where(batches_table.c.id == batch_id)).first() is None:
                 raise StoreError(StoreProblem.NO_SUCH_BATCH, batch_id=batch_id)
             rows = connection.execute(sa.select(table).where(table.c.batch_id == batch_id).order_by(table.c.id)).all()
@@ -372,7 +371,7 @@ class Figures(Repository):
 
     def undo(self, batch_id: int, *, user: str = "", audit: Audit = None) -> UndoResult:
         """Restore exactly what was there before the batch; refused if a later batch changed the same values."""
-        with self._errors(f"復原第 {batch_id:,} 批"):
+        with self._errors(StoreOperation.UNDO, batch_id=batch_id):
             return self._write(lambda connection: self._undo(connection, batch_id, user.strip()), audit)
 
     def _undo(self, connection: Connection, batch_id: int, user: str) -> UndoResult:
@@ -453,7 +452,7 @@ class Figures(Repository):
             sa.select(sa.func.count(batches_table.c.undone_at)).scalar_subquery(),
             sa.select(sa.func.coalesce(sa.func.max(plan_versions_table.c.id), 0)).scalar_subquery(),
         )
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             row = connection.execute(query).one()
         return int(row[0]), int(row[1]), int(row[2])
 

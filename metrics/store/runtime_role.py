@@ -14,7 +14,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import InputError, StoreError, StoreProblem
+from metrics.errors import InputError, StoreError, StoreOperation, StoreProblem
 from metrics.store import TRANSFER_TABLES, Store, audit_table, schema_version_table
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -60,5 +60,5 @@ def grant_runtime_role(store: Store, role: str) -> list[str]:
             connection.execute(sa.text(statement))
         return statements
 
-    with store._errors("設定執行角色的權限"):
+    with store._errors(StoreOperation.GRANT_RUNTIME_ROLE):
         return store._write(write)
