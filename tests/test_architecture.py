@@ -20,7 +20,6 @@ KNOWN = {
     ("metrics/plans/cycle.py", "metrics.services.accounts"),
     ("metrics/plans/cycle.py", "metrics.store.assessments"),
     ("metrics/plans/planning.py", "metrics.store"),
-    ("metrics/names.py", "metrics.intake.exports.common"),
 }
 
 
