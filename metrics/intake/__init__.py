@@ -1,7 +1,7 @@
 """The intake: every uploaded file, from its bytes to the monthly figures it gives, in the order a file goes.
 
     upload.py        an upload, made once per file: name, bytes, digest, the opened workbook, what was learnt
-    selection.py     the files of one selection: each content once, which may be stored, what stays incomplete
+    selection.py     the files of one selection: each content once (which may be stored: metrics.services.selection)
     safety.py        refusing unsafe or unusable files before any parser sees them (sizes, zip, CSV lines)
     sheet_xml.py     the one scanner of a workbook's XML, used by the safety checks and the readers
     readers.py       the readers (月報範本, 長表, each system export) and how well each recognises a file
