@@ -25,7 +25,6 @@ from metrics.plans.catalogue import CYCLE_FILE
 from metrics.plans.toml_reading import Document, Entry, entries, read_document, shown_path
 from metrics.plans.toml_writing import toml_bool, toml_number, toml_string
 from metrics.errors import KpiError, PlanError
-from metrics.store.assessments import State, Step
 
 ROC_OFFSET = 1911
 CHECKPOINT_ID = re.compile(r"^[A-Za-z0-9_]{1,32}$")
