@@ -313,7 +313,7 @@ def test_the_audit_page_and_its_export_name_sources_columns_and_fields_as_users_
     corrected = long_csv("政風處", value=12)
     writer.upload(command_line("tests"), [(read_upload(corrected, "更正.csv", load_catalogue(plans_directory())),
                                            "更正.csv", corrected)])
-    from metrics.plans.planning import seed_store
+    from metrics.services.seeding import seed_store
 
     seed_store(Store(database), load_catalogue(plans_directory()))  # as the app does: a mapping needs the plan
     writer.save_mapping(command_line("tests"), "document_log", "0123456789abcdef", {"kind": "收發文別", "sign": None},

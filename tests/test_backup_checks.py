@@ -29,7 +29,7 @@ from catalogues import GOLDEN_PLANS
 from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused
 from metrics.intake.tidy import TIDY_COLUMNS
-from metrics.plans.planning import seed_store
+from metrics.services.seeding import seed_store
 from metrics.services import Services, command_line
 from metrics.services.review import cycle_in_force
 from metrics.store import TRANSFER_TABLES, Store

@@ -21,7 +21,8 @@ from metrics.plans.catalogue import load_catalogue
 from metrics.intake.conflicts import FilesConflict
 from metrics.errors import InputError
 from metrics.intake.tidy import TIDY_COLUMNS
-from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.plans.planning import stored_catalogue
+from metrics.services.seeding import seed_store
 from metrics.services.core import WRONG_PASSWORD, Actor, LoginFailed, Services, command_line
 from metrics.store import Store
 

@@ -28,7 +28,8 @@ from metrics.evaluation.core import evaluate
 from metrics.evaluation.figures import Figures
 from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.outputs.pdf_report import ReportPage, shown_page
-from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.plans.planning import stored_catalogue
+from metrics.services.seeding import seed_store
 from metrics.outputs.report import build_audit_report, build_county_report, build_report, report_values
 from metrics.services import Services, command_line
 from metrics.store import AuditEntry, Outcome, Store

@@ -282,7 +282,7 @@ def multi_year_text(points: MultiYearPoints) -> str:
 
 
 def command_ingest(arguments: argparse.Namespace) -> int:
-    from metrics.plans.planning import seed_store
+    from metrics.services.seeding import seed_store
 
     files = file_catalogue(arguments)
     store = open_store(arguments.db, catalogue=files)

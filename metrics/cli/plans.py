@@ -142,7 +142,7 @@ def command_plans_export(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_import(arguments: argparse.Namespace) -> int:
-    from metrics.plans.planning import seed_store
+    from metrics.services.seeding import seed_store
 
     files = file_catalogue(arguments)
     path = Path(arguments.file)

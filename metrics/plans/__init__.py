@@ -7,6 +7,6 @@
     toml_reading.py  TOML read with the line of every key, so that each problem names its file, key and line
     toml_writing.py  a plan written back to TOML, self-contained (the stored version of a plan)
     plan_checks.py   a plan made in the app checked against the catalogue of today
-    planning.py   plans in the store: seeding it from plans/, the catalogue in force, new versions and their changes
+    planning.py   plans in the store: the catalogue in force, new versions and their changes (seeding: services)
     cycle.py      the performance cycle (plans/cycle.toml): checkpoints, deadlines, lights, who acts at each step
 """

@@ -508,7 +508,7 @@ class Services:
                     files: Sequence[tuple[pd.DataFrame, str, bytes]]) -> list[IngestResult]:
         """The sample plans and figures into the store, to practise with (an administrator's decision: they are
         several units' figures at once)."""
-        from metrics.plans.planning import seed_store
+        from metrics.services.seeding import seed_store
 
         self._require(actor, Action.MANAGE_SETTINGS, "載入範例資料", subject="範例資料")
         inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.plans.catalogue.Catalogue）")

@@ -11,26 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from metrics.errors import StoreOperation
+from metrics.plans.plan import StoredPlan
 from metrics.store.audit import Audit, AuditEntry
 from metrics.store.repository import Repository
 from metrics.store.schema import _aware, _dump_json, _load_json, _now, cycle_versions_table, plan_versions_table
-
-
-@dataclass(frozen=True)
-class StoredPlan:
-    """One stored version of a plan: the TOML document and who saved it, when and why."""
-
-    id: int
-    year: int
-    unit: str
-    number: int
-    document: str
-    created_at: dt.datetime
-    author: str
-    note: str
-    origin: str
-    changes: tuple[str, ...]
-    sample: bool
 
 
 @dataclass(frozen=True)
