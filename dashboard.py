@@ -5,7 +5,7 @@ Run with: streamlit run dashboard.py
 
 import streamlit as st
 
-from metrics.outputs.presentation import month_label
+from metrics.intake.parsing import month_label
 from ui import links
 from ui.gauges import goal_sections, multi_year_section, over_time, score_chart, score_metrics
 from ui.layout import start_page

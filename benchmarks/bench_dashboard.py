@@ -325,7 +325,7 @@ def county_store(folder: Path, units: list[str], years: tuple[int, ...]) -> str:
     import pandas as pd
 
     from metrics.plans.catalogue import load_catalogue
-    from metrics.evaluation.figures import TIDY_COLUMNS
+    from metrics.intake.tidy import TIDY_COLUMNS
     from metrics.store import Store
 
     fields = load_catalogue().plan(112, "政風處").fields

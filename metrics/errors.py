@@ -6,7 +6,10 @@ where the problem is (file, sheet, cell or row, field), the value found and what
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 
 class KpiError(Exception):
@@ -69,8 +72,114 @@ class NoTableError(InputError):
     """The file holds no table this reader knows (another reader, e.g. for system exports, may)."""
 
 
+class StoreProblem(enum.Enum):
+    """What the store could not do, as data: the store raises a StoreError with one of these and the values that
+    say which table, field, batch or value and what was expected; the services word it for people
+    (metrics.services.wording)."""
+
+    # opening the database
+    BAD_URL = "bad_url"  # url, detail
+    UNSUPPORTED_DATABASE = "unsupported_database"  # dialect
+    SCHEMA_ONLY_POSTGRESQL = "schema_only_postgresql"
+    BAD_SCHEMA_NAME = "bad_schema_name"  # schema
+    NO_SCHEMA_IN_SEARCH_PATH = "no_schema_in_search_path"  # url
+    NEWER_SCHEMA = "newer_schema"  # url, version, supported
+    NO_PRIVILEGE_TO_MIGRATE = "no_privilege_to_migrate"  # url, version (None: no tables yet), supported
+    BAD_SECONDS = "bad_seconds"  # environment, text
+    # any read or write
+    WRITE_REFUSED = "write_refused"  # doing (StoreOperation), about (its values), detail
+    FAILED = "failed"  # doing, about, url, detail
+    CONNECTION_LOST = "connection_lost"  # url, doing, about
+    BUSY_READING = "busy_reading"  # seconds
+    READ_TIMED_OUT = "read_timed_out"  # seconds
+    BUSY_WRITING = "busy_writing"  # seconds
+    # accounts
+    ACCOUNTS_EXIST = "accounts_exist"
+    USERNAME_TAKEN = "username_taken"  # username
+    UNKNOWN_ACCOUNT_COLUMNS = "unknown_account_columns"  # columns
+    # batches and undo
+    NO_SUCH_BATCH = "no_such_batch"  # batch_id, undoing
+    ALREADY_UNDONE = "already_undone"  # batch_id, file_name, undone_at
+    UNDO_INCONSISTENT = "undo_inconsistent"  # batch_id, file_name, key (year, unit, field, month), field_names
+    UNDO_BLOCKED = "undo_blocked"  # batch_id, file_name, later (LaterBatch, newest first), field_names
+    # notes, scenarios, mappings
+    NO_SUCH_SCENARIO = "no_such_scenario"  # unit, year, name
+    # copies, backups and restores
+    STORE_NOT_EMPTY = "store_not_empty"  # url, filled {table: rows}
+    UNKNOWN_TABLE = "unknown_table"  # table
+    UNKNOWN_COLUMNS = "unknown_columns"  # table, columns
+    ROWS_REFUSED = "rows_refused"  # table, first, last, reason (RowsRefused), detail
+    SCHEMA_VERSIONS_DIFFER = "schema_versions_differ"
+    BACKUP_LINE_TOO_LONG = "backup_line_too_long"  # line, size, limit
+    # PostgreSQL's runtime role
+    NO_SUCH_ROLE = "no_such_role"  # role
+    ROLE_IS_SUPERUSER = "role_is_superuser"  # role
+    ROLE_OWNS_TABLES = "role_owns_tables"  # role
+
+
+class StoreOperation(enum.Enum):
+    """What the store was doing when it failed, for the words of the failure (with its values, e.g. the
+    scenario's name)."""
+
+    READ = "read"
+    READ_ASSESSMENTS = "read_assessments"
+    READ_ACCOUNTS = "read_accounts"
+    LOG_IN = "log_in"
+    READ_NOTES = "read_notes"
+    READ_CYCLE = "read_cycle"
+    READ_AUDIT = "read_audit"
+    READ_BATCHES = "read_batches"
+    READ_SCENARIO = "read_scenario"
+    UNDO = "undo"
+    CREATE_ACCOUNT = "create_account"
+    DELETE_SCENARIO = "delete_scenario"
+    SAVE_SCENARIO = "save_scenario"
+    SAVE_FILES = "save_files"
+    SAVE_PLAN = "save_plan"
+    ASSESSMENT = "assessment"
+    VERIFY_AUDIT = "verify_audit"
+    OPEN = "open"
+    READ_SETTINGS = "read_settings"
+    READ_PLANS = "read_plans"
+    READ_ASSESSMENT_STEPS = "read_assessment_steps"
+    READ_LOGIN = "read_login"
+    READ_MAPPINGS = "read_mappings"
+    READ_SCENARIOS = "read_scenarios"
+    GRANT_RUNTIME_ROLE = "grant_runtime_role"
+    END_LOGIN = "end_login"
+    LOG_OUT = "log_out"
+    UPDATE_LOGIN = "update_login"
+    UPDATE_ACCOUNT = "update_account"
+    CREATE_PLANS = "create_plans"
+    LOAD_ROWS = "load_rows"
+    WRITE_AUDIT = "write_audit"
+    SAVE_NOTE = "save_note"
+    SAVE_SETTINGS = "save_settings"
+    SAVE_CYCLE = "save_cycle"
+    SAVE_MAPPING = "save_mapping"
+    SAVE = "save"
+
+
 class StoreError(KpiError):
-    """The store could not be read or written (connection, schema, unknown batch)."""
+    """The store could not be read or written (connection, schema, unknown batch): a StoreProblem and its values.
+
+    The store says what happened, never in people's words; the words are the services' (metrics.services.wording),
+    which installs them when metrics.services is imported, so every page and command shows them whatever layer
+    caught the error. Without them (the store used alone) the message is the problem's name and its values."""
+
+    wording: ClassVar[Callable[[StoreError], str] | None] = None
+
+    def __init__(self, problem: StoreProblem, **values: Any):
+        self.problem = problem
+        self.values = values
+        super().__init__(problem, values)
+
+    def __str__(self) -> str:
+        words = StoreError.wording
+        if words is not None:
+            return words(self)
+        listed = ", ".join(f"{name}={value!r}" for name, value in self.values.items())
+        return f"{self.problem.value}({listed})"
 
 
 class StoreBusy(StoreError):

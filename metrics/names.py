@@ -3,7 +3,8 @@
 A file name is chosen by whoever saved the file and is shown to every viewer of the upload history, so it is
 cleaned once, where the store takes it in: control characters go (a newline and an escape sequence could forge
 lines in a terminal), and a Taiwanese identity number, with a personal name written next to it, is masked the way
-the previews mask them (A12****789, 王○明)."""
+the previews mask them (A12****789, 王○明): the masks are here (mask_name, mask_id, mask_partial), and the export
+previews use the same."""
 
 from __future__ import annotations
 
@@ -43,6 +44,38 @@ def without_controls(text: str) -> str:
     return "".join(character for character in text if unicodedata.category(character) not in ("Cc", "Cf"))
 
 
+def mask_name(value: str) -> str:
+    """王小明 → 王○明, 王明 → 王○, 歐陽小明 → 歐○○明."""
+    text = value.strip()
+    if len(text) <= 1:
+        return "○" if text else ""
+    if len(text) == 2:
+        return text[0] + "○"
+    return text[0] + "○" * (len(text) - 2) + text[-1]
+
+
+_NATIONAL_ID = re.compile(r"^[A-Z][0-9A-Z]\d{8}$")
+
+
+def mask_id(value: str) -> str:
+    """A123456789 → A12****789; other identifiers keep a third at each end at most."""
+    text = value.strip().upper()
+    if _NATIONAL_ID.match(text):
+        return text[:3] + "****" + text[-3:]
+    return mask_partial(text)
+
+
+def mask_partial(value: str) -> str:
+    """Keeps the first 30 % and the last third of the characters: 府政字第1120000001號 → 府政字第******0001號."""
+    text = value.strip()
+    length = len(text)
+    if length <= 2:
+        return "*" * length
+    keep_start = max(1, length * 3 // 10)
+    keep_end = max(1, length // 3)
+    return text[:keep_start] + "*" * (length - keep_start - keep_end) + text[length - keep_end:]
+
+
 def _is_name(word: str) -> bool:
     return not any(part in word for part in _NOT_NAMES)
 
@@ -50,8 +83,6 @@ def _is_name(word: str) -> bool:
 def _mask_identities(text: str) -> str:
     if not _IDENTITY.search(text):
         return text
-    from metrics.intake.exports.common import mask_id, mask_name  # the previews' masks; the readers load only when needed
-
     text = _NAME_LABEL.sub(lambda found: found.group(1) + mask_name(found.group(2)), text)
     pieces: list[str] = []
     position = 0

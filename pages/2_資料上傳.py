@@ -8,7 +8,8 @@ from metrics.outputs.presentation import frame_months, preview_summary, preview_
 from metrics.services.accounts import Action
 from metrics.intake.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
 from metrics.services.locks import locked_previews
-from metrics.intake.selection import distinct_files, files_without_problems, repeated_text
+from metrics.intake.selection import distinct_files, repeated_text
+from metrics.services.selection import files_without_problems
 from ui.auth import refusal
 from ui.layout import reading, start_page
 from ui.upload import (PRIVACY_NOTICE, clear_uploader, export_settings, history_list,

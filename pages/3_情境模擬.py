@@ -3,7 +3,7 @@ official plan. Nothing here changes the plan or the stored figures."""
 
 import streamlit as st
 
-from metrics.outputs.presentation import month_label
+from metrics.intake.parsing import month_label
 from ui import whatif
 from ui.gauges import goal_sections, score_metrics
 from ui.layout import start_page

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import metrics.services  # noqa: F401  installs the words of the store's refusals, as every page and command does
+
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 GOLDEN_PLANS = Path(__file__).resolve().parent / "golden_plans"
 
@@ -85,3 +87,19 @@ def database(tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
     monkeypatch.setenv("KPI_DB_URL", url)
     return url
+
+
+@pytest.fixture
+def two_unit_plans(tmp_path, monkeypatch) -> Path:
+    """The golden plans plus an official 人事處 112 plan (the sample one, unmarked), through KPI_PLANS_DIR: two units
+    with official plans side by side, for the pages that show one unit's people another's figures."""
+    import shutil
+
+    from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY
+
+    plans = tmp_path / "plans"
+    shutil.copytree(GOLDEN_PLANS, plans)
+    text = (SAMPLE_PLANS_DIRECTORY / "112" / "人事處.toml").read_text(encoding="utf-8")
+    (plans / "112" / "人事處.toml").write_text(text.replace("sample = true\n", ""), encoding="utf-8")
+    monkeypatch.setenv("KPI_PLANS_DIR", str(plans))
+    return plans

@@ -22,7 +22,7 @@ from catalogues import FIXTURE_PLANS
 from metrics.services.accounts import DISPLAY_NAME_MAX, Account, Action, load_roles
 from metrics.plans.catalogue import load_catalogue
 from metrics.services.inputs import EMAIL_MAX, check_integer
-from metrics.plans.planning import seed_store
+from metrics.services.seeding import seed_store
 from metrics.services import Actor, Services, command_line
 from metrics.store import Outcome, Store
 from refusals import refused, written

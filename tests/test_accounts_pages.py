@@ -9,14 +9,11 @@ official plans side by side.
 from __future__ import annotations
 
 import io
-import shutil
 
 import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from catalogues import GOLDEN_PLANS
-from metrics.plans.catalogue import SAMPLE_PLANS_DIRECTORY
 from metrics.outputs.report import build_audit_report
 from metrics.services import command_line
 from metrics.store import Store
@@ -33,16 +30,7 @@ def long_csv(unit: str, value: int = 11, month: int = 1) -> bytes:
     return f"年度,月份,單位,項目代碼,數值\n112,{month},{unit},edoc_sent_total,{value}\n".encode("utf-8")
 
 
-@pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    plans = tmp_path / "plans"
-    shutil.copytree(GOLDEN_PLANS, plans)
-    text = (SAMPLE_PLANS_DIRECTORY / "112" / "人事處.toml").read_text(encoding="utf-8")
-    (plans / "112" / "人事處.toml").write_text(text.replace("sample = true\n", ""), encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    monkeypatch.setenv("KPI_DB_URL", url)
-    monkeypatch.setenv("KPI_PLANS_DIR", str(plans))
-    return url
+pytestmark = pytest.mark.usefixtures("two_unit_plans")  # conftest: the golden plans and an official 人事處 plan
 
 
 def stored(url: str, unit: str) -> None:
@@ -325,7 +313,7 @@ def test_the_audit_page_and_its_export_name_sources_columns_and_fields_as_users_
     corrected = long_csv("政風處", value=12)
     writer.upload(command_line("tests"), [(read_upload(corrected, "更正.csv", load_catalogue(plans_directory())),
                                            "更正.csv", corrected)])
-    from metrics.plans.planning import seed_store
+    from metrics.services.seeding import seed_store
 
     seed_store(Store(database), load_catalogue(plans_directory()))  # as the app does: a mapping needs the plan
     writer.save_mapping(command_line("tests"), "document_log", "0123456789abcdef", {"kind": "收發文別", "sign": None},

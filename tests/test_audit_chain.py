@@ -353,7 +353,8 @@ def test_two_writers_at_once_keep_one_linear_chain(store_url: str) -> None:
 # ---- backups and copies carry the chain ----
 
 def test_a_backup_and_a_copy_carry_the_chain(store_url: str, tmp_path) -> None:
-    from metrics.store.transfer import copy_store, restore_backup, write_backup
+    from metrics.store.transfer.restore import restore_backup
+    from metrics.store.transfer.write import copy_store, write_backup
 
     with Store(store_url) as store:
         fill(store)

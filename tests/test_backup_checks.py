@@ -22,19 +22,21 @@ import pandas as pd
 import pytest
 
 from metrics import cli
-from metrics.store import transfer
+from metrics.store.transfer import check
 from metrics.services.accounts import load_roles
 from metrics.store.audit_chain import GENESIS, row_hash
 from catalogues import GOLDEN_PLANS
 from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused
-from metrics.evaluation.figures import TIDY_COLUMNS
-from metrics.plans.planning import seed_store
+from metrics.intake.tidy import TIDY_COLUMNS
+from metrics.services.seeding import seed_store
 from metrics.services import Services, command_line
 from metrics.services.review import cycle_in_force
 from metrics.store import TRANSFER_TABLES, Store
-from metrics.store.transfer import (BackupCheck, Verified, backup_key, check_backup, restore_backup,
-                              write_backup)
+from metrics.store.transfer.check import check_backup
+from metrics.store.transfer.format import BackupCheck, Verified, backup_key
+from metrics.store.transfer.restore import restore_backup
+from metrics.store.transfer.write import write_backup
 
 KEY = b"a-test-key-of-32-characters-long"
 OTHER_KEY = b"another-key-also-32-characters!!"
@@ -494,16 +496,16 @@ def test_a_gzip_bomb_is_refused_after_reading_little_of_it(tmp_path: Path, monke
     bomb.write_bytes(compressed_repeat(prefix, filler, 200 * 1024 * 1024, b'"}\n'))
     assert bomb.stat().st_size < 1024 * 1024
     readers: list[CountingReader] = []
-    opened = transfer._open_backup
+    opened = check._open_backup
 
     def counting(path: Path) -> CountingReader:
         readers.append(CountingReader(opened(path)))
         return readers[-1]
 
-    monkeypatch.setattr(transfer, "_open_backup", counting)
+    monkeypatch.setattr(check, "_open_backup", counting)
     with pytest.raises(BackupRefused, match=r"不是本系統的備份檔.*第 1 行：這一行超過上限 65,536 位元組（檔頭、資料表開頭與結尾行）仍未結束"):
         check_backup(bomb)
-    assert readers[0].taken <= getattr(transfer, limit) + transfer._CHUNK_BYTES
+    assert readers[0].taken <= getattr(check, limit) + check._CHUNK_BYTES
 
 
 def test_rows_past_the_size_limit_or_a_row_past_the_line_limit_are_refused(made, tmp_path: Path,
@@ -512,7 +514,7 @@ def test_rows_past_the_size_limit_or_a_row_past_the_line_limit_are_refused(made,
     with pytest.raises(BackupRefused, match=f"解壓縮後已超過 {size - 1:,} 位元組，超過備份檔的大小上限.*--max-mb"):
         check_backup(made["plain"], max_bytes=size - 1)
     assert check_backup(made["plain"], max_bytes=size).verified is Verified.CHECKSUM
-    monkeypatch.setattr(transfer, "ROW_LINE_MAX_BYTES", 2048)  # above the cycle version's row (about 1,700)
+    monkeypatch.setattr(check, "ROW_LINE_MAX_BYTES", 2048)  # above the cycle version's row (about 1,700)
     long_note = write_lines(seal(edit_row("notes", "reason", "長" * 1000)(read_lines(made["plain"]))),
                             tmp_path / "long.jsonl.gz")
     with pytest.raises(BackupRefused, match=r"第 \d+ 行：這一行長 3,\d+ 位元組，超過上限 2,048 位元組（資料列）"):

@@ -12,7 +12,8 @@ import pytest
 
 from catalogues import CATALOGUE, FIXTURE_PLANS, GOLDEN_PLANS, PLAN_112, SAMPLE_CATALOGUE
 from metrics import cli
-from metrics.plans.catalogue import load_catalogue, parse_plan, plan_document
+from metrics.plans.catalogue import load_catalogue, parse_plan
+from metrics.plans.toml_writing import plan_document
 from metrics.plans.kinds import KINDS
 from metrics.errors import PlanError, PlanNotFound
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from catalogues import FIXTURE_PLANS
-from metrics.plans.planning import seed_store
+from metrics.services.seeding import seed_store
 from metrics.store import Store
 from test_review import FILES, OWN
 

@@ -12,7 +12,8 @@ from catalogues import PLAN_112
 from metrics.evaluation.completeness import (Delivery, checklist_details, checklist_frame, incomplete_after, latest_complete_month,
                                   lacking_text, month_completeness, needed_fields, period_notice, source_of_fields,
                                   with_frame)
-from metrics.evaluation.figures import TIDY_COLUMNS, Figures
+from metrics.evaluation.figures import Figures
+from metrics.intake.tidy import TIDY_COLUMNS
 
 NEEDED = needed_fields(PLAN_112)
 STOCK = ("new_positions", "reduced_contract", "reduced_temp", "contract_budget_positions", "temp_budget_positions",

@@ -10,7 +10,7 @@ import pytest
 
 from metrics.intake.conflicts import (FilesConflict, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 
 NAMES = {"warning_cases": "預警案件數", "procurement_audits": "採購稽核案件數"}
 

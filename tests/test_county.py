@@ -24,7 +24,7 @@ from catalogues import FIXTURE_PLANS
 from metrics.plans.catalogue import load_catalogue
 from metrics.evaluation.county import (comparison_frame, comparison_parts, comparison_statuses, competition_ranks,
                             county_multi_year, county_view, missing_frame, multi_year_frame)
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.outputs.report import build_county_report
 
 CATALOGUE = load_catalogue(FIXTURE_PLANS)

@@ -16,7 +16,7 @@ from metrics.services.accounts import Action, PermissionDenied, Roles
 from metrics.plans.cycle import cycle_changes, cycle_document, parse_cycle
 from metrics.errors import InputError, PlanError
 from metrics.services.locks import MonthLocked
-from metrics.plans.planning import seed_store
+from metrics.services.seeding import seed_store
 from metrics.services.review import CYCLE_REPAIR, CYCLE_SEED_AUTHOR, Review
 from metrics.store import SCHEMA_VERSION, Store
 from test_review import CYCLE, FILES, ROLES, SYSTEM, make_review, sign_in, upload

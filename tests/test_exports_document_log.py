@@ -10,7 +10,8 @@ import pytest
 from metrics.errors import InputError
 from metrics.intake.exports import ExportOptions, read_export
 from synthetic_exports import csv_bytes, xlsx_bytes
-from metrics.evaluation.figures import TIDY_COLUMNS, Figures
+from metrics.evaluation.figures import Figures
+from metrics.intake.tidy import TIDY_COLUMNS
 from catalogues import PLAN_112
 
 HEADER = ["文號", "收發別", "收文日期", "發文日期", "創稿日期", "交換方式", "簽核方式", "密等", "主旨", "承辦人"]

@@ -7,7 +7,8 @@ import pytest
 
 from catalogues import PLAN_112
 from metrics.errors import InputError
-from metrics.intake.exports import ExportOptions, MappingNeeded, mask_id, mask_name, mask_partial, preview, read_export
+from metrics.intake.exports import ExportOptions, MappingNeeded, preview, read_export
+from metrics.names import mask_id, mask_name, mask_partial
 from synthetic_exports import csv_bytes, xlsx_bytes
 
 SECRETS = ["王大明", "陳美玲", "林志強", "A123456789", "B223456789", "府政字第1120000001號", "函覆議員質詢",

@@ -22,7 +22,7 @@ WRITER = """
 import sys, time
 from decimal import Decimal
 import pandas as pd
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.store import Store
 from metrics.store.figures import Figures
 

@@ -66,7 +66,7 @@ def test_an_upload_is_opened_once_and_hashed_once_from_selection_to_store(make, 
 
 def test_the_digest_given_is_the_one_stored(tmp_path) -> None:
     """The store records the intake's digest as given, and still hashes bytes handed to it directly."""
-    from metrics.evaluation.figures import TIDY_COLUMNS
+    from metrics.intake.tidy import TIDY_COLUMNS
     from metrics.intake import FileDigest
     import pandas as pd
     from decimal import Decimal
@@ -76,3 +76,23 @@ def test_the_digest_given_is_the_one_stored(tmp_path) -> None:
         store.ingest(frame, file_name="a.csv", file_bytes=FileDigest("ab" * 32))
         store.ingest(frame.assign(value=Decimal(2)), file_name="b.csv", file_bytes=b"b")
         assert [batch.sha256 for batch in store.history()] == [hashlib.sha256(b"b").hexdigest(), "ab" * 32]
+
+
+@pytest.mark.parametrize(("make", "name", "kind", "expected"), WALKS.values(), ids=list(WALKS))
+def test_a_recognised_export_is_never_read_as_a_monthly_table_first(make, name, kind, expected, monkeypatch) -> None:
+    """The first look decides: an export whose header row and columns are found in its first rows is not read
+    whole by the monthly-table reader (and thrown away) however small it is; a monthly table still is."""
+    from metrics.intake import sources
+
+    tables_read = []
+    real_read_table = sources.read_table
+
+    def read_table(*arguments, **keywords):
+        tables_read.append(arguments[1])
+        return real_read_table(*arguments, **keywords)
+
+    monkeypatch.setattr(sources, "read_table", read_table)
+    [upload], _repeated = distinct_files([(name, make())])
+    read = read_file(upload, CATALOGUE, year=112, unit="政風處", mappings=None)
+    assert read.read is not None and read.read.kind == kind
+    assert tables_read == ([name] if kind in ("template", "long") else [])

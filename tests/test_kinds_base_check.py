@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from metrics import cli
-from metrics.evaluation.figures import Figures, empty_tidy_frame
+from metrics.evaluation.figures import Figures
+from metrics.intake.tidy import empty_tidy_frame
 from metrics.store import Store
 from markup import seen
 from test_kinds_evaluation import PLAN

@@ -56,7 +56,7 @@ def test_the_reviews_draft_reads_the_base_year(tmp_path):
     from catalogues import FIXTURE_PLANS
     from metrics.plans.catalogue import load_catalogue
     from metrics.plans.cycle import load_cycle
-    from metrics.plans.planning import seed_store
+    from metrics.services.seeding import seed_store
     from metrics.services import Services
     from metrics.services.accounts import load_roles
     from metrics.services.review import Review

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from metrics import cli
-from metrics.plans.catalogue import load_catalogue, parse_plan, plan_document
+from metrics.plans.catalogue import load_catalogue, parse_plan
+from metrics.plans.toml_writing import plan_document
 from metrics.errors import PlanError
 from test_catalogue import broken_copy
 

@@ -42,7 +42,7 @@ def test_the_detail_page_says_未達標_for_a_ceiling_missed_in_december(tmp_pat
 
     import pandas as pd
 
-    from metrics.evaluation.figures import empty_tidy_frame
+    from metrics.intake.tidy import empty_tidy_frame
     from metrics.store import Store
     from test_county_page import open_page
     from test_kinds_evaluation import KINDS_PLANS

@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from catalogues import CATALOGUE
 from markup import seen
-from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.plans.planning import stored_catalogue
+from metrics.services.seeding import seed_store
 from metrics.errors import KpiError
 from metrics.intake.monthly import read_upload
 from metrics.store import Store

@@ -16,9 +16,11 @@ from metrics.evaluation.core import evaluate
 from metrics.evaluation.figures import Figures
 from metrics.intake.monthly import read_upload
 from metrics.outputs.template import build_template
-from metrics.plans.catalogue import load_catalogue, parse_plan, plan_document
+from metrics.plans.catalogue import load_catalogue, parse_plan
+from metrics.plans.toml_writing import plan_document
 from metrics.plans.plan import Aggregation
-from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.plans.planning import stored_catalogue
+from metrics.services.seeding import seed_store
 from metrics.services.core import Services, command_line
 from metrics.services.accounts import load_roles
 from metrics.store import Store

@@ -13,11 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from catalogues import FIXTURE_PLANS
-from metrics.plans.catalogue import load_catalogue, plan_document
+from metrics.plans.catalogue import load_catalogue
+from metrics.plans.toml_writing import plan_document
 from metrics.errors import InputError, PlanError
 from metrics.evaluation.core import evaluate, multi_year_points
 from metrics.evaluation.figures import Figures
-from metrics.plans.planning import file_differences, plan_version, save_plan, seed_store, stored_catalogue
+from metrics.plans.planning import file_differences, plan_version, save_plan, stored_catalogue
+from metrics.services.seeding import seed_store
 from metrics.intake.monthly import read_upload
 from metrics.store import Store
 

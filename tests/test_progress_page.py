@@ -11,7 +11,6 @@ the full cycle and the repair of the cycle's steps run on SQLite and on PostgreS
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -19,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from catalogues import GOLDEN_PLANS
-from metrics.plans.catalogue import PLANS_DIRECTORY, SAMPLE_PLANS_DIRECTORY, load_catalogue
+from metrics.plans.catalogue import PLANS_DIRECTORY, load_catalogue
 from metrics.intake.monthly import read_upload
 from metrics.services import command_line
 from metrics.store import State, Store
@@ -34,13 +33,9 @@ REVIEWER = {"username": "lee", "roles": ("reviewer",), "display_name": "李研�
 BOARD = {"username": "chang", "roles": ("board",), "display_name": "張複核"}
 
 
-def prepared(url: str, tmp_path, monkeypatch) -> str:
-    plans = tmp_path / "plans"
-    shutil.copytree(GOLDEN_PLANS, plans)
-    text = (SAMPLE_PLANS_DIRECTORY / "112" / "人事處.toml").read_text(encoding="utf-8")
-    (plans / "112" / "人事處.toml").write_text(text.replace("sample = true\n", ""), encoding="utf-8")
+def prepared(url: str, plans: Path, monkeypatch) -> str:
+    """The store at `url` with 政風處's full sample year stored and an administrator, the pages opening it."""
     monkeypatch.setenv("KPI_DB_URL", url)
-    monkeypatch.setenv("KPI_PLANS_DIR", str(plans))
     data = SAMPLE.read_bytes()
     frame = read_upload(data, SAMPLE.name, load_catalogue(plans))
     services(url).upload(command_line("tests"), [(frame, SAMPLE.name, data)])
@@ -49,15 +44,15 @@ def prepared(url: str, tmp_path, monkeypatch) -> str:
 
 
 @pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    """The pages' store: an SQLite file of the test's own."""
-    return prepared(f"sqlite:///{tmp_path / 'kpi.sqlite3'}", tmp_path, monkeypatch)
+def database(database: str, two_unit_plans, monkeypatch) -> str:
+    """conftest's SQLite store and two units' plans (conftest's two_unit_plans), prepared."""
+    return prepared(database, two_unit_plans, monkeypatch)
 
 
 @pytest.fixture
-def both_stores(store_url, tmp_path, monkeypatch) -> str:
+def both_stores(store_url, two_unit_plans, monkeypatch) -> str:
     """The same on SQLite and on PostgreSQL (a schema of the test's own), for the tests of the workflow itself."""
-    return prepared(store_url, tmp_path, monkeypatch)
+    return prepared(store_url, two_unit_plans, monkeypatch)
 
 
 def page(url: str, path: str = PROGRESS, **account) -> AppTest:

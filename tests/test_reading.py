@@ -17,7 +17,7 @@ import pytest
 from dataclasses import replace
 
 from metrics.errors import InputError
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112, SIDE_BY_SIDE
 from metrics.intake.monthly import load_grids, read_upload
 from metrics.outputs.template import build_template

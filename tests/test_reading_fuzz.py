@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics.errors import KpiError
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112
 from metrics.intake.monthly import read_upload
 from metrics.outputs.template import build_template

@@ -25,9 +25,10 @@ from metrics.services.accounts import PermissionDenied, load_roles
 from metrics.plans.catalogue import load_catalogue
 from metrics.plans.cycle import load_cycle
 from metrics.errors import InputError
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.services.locks import MonthLocked
-from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.plans.planning import stored_catalogue
+from metrics.services.seeding import seed_store
 from metrics.services import Actor, Services, command_line
 from metrics.services.review import Review
 from metrics.store import State, Store

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from metrics.errors import InputError
-from metrics.plans.planning import seed_store
+from metrics.services.seeding import seed_store
 from metrics.store import State, Store
 from test_review import FILES, OWN, SYSTEM, make_review, sign_in, upload
 

@@ -20,7 +20,7 @@ from metrics.services.accounts import load_roles
 from metrics.plans.catalogue import load_catalogue
 from metrics.errors import InputError
 from metrics.services.inputs import SCENARIO_NAME_MAX, SCENARIO_PAYLOAD_MAX, check_plan_year
-from metrics.plans.planning import seed_store
+from metrics.services.seeding import seed_store
 from metrics.outputs.presentation import scenario_payload
 from metrics.services import Services, command_line
 from metrics.store import Outcome, Store

@@ -20,8 +20,9 @@ from metrics.services.accounts import Action, PermissionDenied, load_roles
 from metrics.plans.catalogue import load_catalogue
 from metrics.intake.conflicts import FilesConflict
 from metrics.errors import InputError
-from metrics.evaluation.figures import TIDY_COLUMNS
-from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.intake.tidy import TIDY_COLUMNS
+from metrics.plans.planning import stored_catalogue
+from metrics.services.seeding import seed_store
 from metrics.services.core import WRONG_PASSWORD, Actor, LoginFailed, Services, command_line
 from metrics.store import Store
 

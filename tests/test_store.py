@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from catalogues import CATALOGUE
 from metrics.errors import InputError, StoreError
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.services import wording
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.store import (
     SCHEMA_VERSION,
     Store,
@@ -259,7 +260,7 @@ def test_scenario_january_february_correction_undo(store: Store) -> None:
     undone = store.undo(correction.batch_id)
     # 1 changed (procurement_audits 11 → 10), 1 added (payables), 2 re-sent unchanged: counted as unchanged
     assert (undone.restored, undone.removed, undone.unchanged) == (1, 1, 2)
-    assert undone.message == (f"已復原第 {correction.batch_id} 批「1月更正.xlsx」：1 個數字恢復為上一次上傳的值，"
+    assert wording.undone(undone) == (f"已復原第 {correction.batch_id} 批「1月更正.xlsx」：1 個數字恢復為上一次上傳的值，"
                               "1 個數字已變為未填報，2 個數字與上一次上傳相同，不變。")
     assert current(store) == after_february
     assert store.value_provenance(112, UNIT, "procurement_audits", 1).batch_id == january
@@ -288,7 +289,7 @@ def test_undo_of_the_only_batch_leaves_nothing_reported(store: Store) -> None:
     batch = ingest(store, tidy((1, "warning_cases", "1"), (2, "warning_cases", "2")), "a.xlsx")
     result = store.undo(batch)
     assert (result.restored, result.removed) == (0, 2)
-    assert result.message == "已復原第 1 批「a.xlsx」：2 個數字已變為未填報。"
+    assert wording.undone(result) == "已復原第 1 批「a.xlsx」：2 個數字已變為未填報。"
     assert store.is_empty() and store.years_and_units() == [] and current(store) == {}
     assert len(store.history()) == 1
 

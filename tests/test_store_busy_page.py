@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.errors import StoreBusy
+from metrics.errors import StoreBusy, StoreProblem
 from metrics.store import Store
 from markup import seen
 from test_pages import PAGES, open_app, store_sample, texts, upload, long_csv
@@ -14,7 +14,7 @@ BUSY = "資料庫忙碌中（另一項作業正在寫入或鎖定資料），已
 
 
 def busy(*_arguments, **_keywords):
-    raise StoreBusy(BUSY)
+    raise StoreBusy(StoreProblem.BUSY_READING, seconds=8.0)
 
 
 def busy_shown(app) -> bool:

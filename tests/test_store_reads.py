@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from metrics.errors import StoreBusy, StoreError
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.location import sqlite_file
 from metrics.store import LOCK_WAIT_ENVIRONMENT, LOCK_WAIT_SECONDS, READ_ENVIRONMENT, READ_SECONDS, Store
 

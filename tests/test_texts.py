@@ -20,13 +20,16 @@ import pytest
 from catalogues import FIXTURE_PLANS
 from metrics import cli
 from metrics.services.accounts import load_roles
-from metrics.plans.catalogue import load_catalogue, plan_document
+from metrics.plans.catalogue import load_catalogue
+from metrics.plans.toml_writing import plan_document
 from metrics.evaluation.county import county_multi_year, county_view
 from metrics.errors import InputError, PlanError
 from metrics.evaluation.core import evaluate
-from metrics.evaluation.figures import TIDY_COLUMNS, Figures
+from metrics.evaluation.figures import Figures
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.outputs.pdf_report import ReportPage, shown_page
-from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.plans.planning import stored_catalogue
+from metrics.services.seeding import seed_store
 from metrics.outputs.report import build_audit_report, build_county_report, build_report, report_values
 from metrics.services import Services, command_line
 from metrics.store import AuditEntry, Outcome, Store

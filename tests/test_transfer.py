@@ -19,11 +19,13 @@ from metrics.services.accounts import load_roles
 from catalogues import GOLDEN_PLANS
 from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused, StoreError
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.services import Services, command_line
 from metrics.services.review import Review
 from metrics.store import SCHEMA_VERSION, Store
-from metrics.store.transfer import copy_store, restore_backup, verify, write_backup
+from metrics.evaluation.copies import verify
+from metrics.store.transfer.restore import restore_backup
+from metrics.store.transfer.write import copy_store, write_backup
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

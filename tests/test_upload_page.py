@@ -223,13 +223,13 @@ def test_on_an_empty_store_the_preview_judges_the_month_by_what_will_be_stored(d
 
 
 def test_a_busy_store_keeps_the_files_and_offers_to_try_again(database, monkeypatch):
-    from metrics.errors import StoreBusy
+    from metrics.errors import StoreBusy, StoreProblem
     from metrics.services import Services
 
     app = upload(open_app("資料上傳"), [("4月.csv", long_csv([(4, "warning_cases", 1)]))])
 
     def busy(*_arguments, **_keywords):
-        raise StoreBusy("另一位同仁的上傳或修改正在進行中，等候 8 秒仍未輪到；這次未儲存任何資料，請稍候再試一次。")
+        raise StoreBusy(StoreProblem.BUSY_WRITING, seconds=8.0)
 
     with monkeypatch.context() as patched:
         patched.setattr(Services, "upload", busy)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from metrics.errors import InputError, Problem
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from catalogues import CATALOGUE, PLAN_112
 from metrics.plans.formulas import Term
 from metrics.plans.plan import Indicator, build_plan

@@ -16,7 +16,7 @@ from metrics.evaluation.county import (STATUS_COLOURS, CountyView, comparison_fr
 from metrics.evaluation.figures import Figures
 from metrics.evaluation.core import MultiYearPoints
 from metrics.plans.formulas import format_number
-from metrics.outputs.presentation import month_label
+from metrics.intake.parsing import month_label
 from metrics.outputs.report import build_county_report
 from ui.data import Source, cached_on_source
 from ui.layout import Context

@@ -15,8 +15,9 @@ import streamlit as st
 from metrics.services.accounts import load_roles
 from metrics.plans.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
 from metrics.errors import InputError, KpiError
-from metrics.evaluation.figures import empty_tidy_frame
-from metrics.plans.planning import seed_store, stored_catalogue
+from metrics.intake.tidy import empty_tidy_frame
+from metrics.plans.planning import stored_catalogue
+from metrics.services.seeding import seed_store
 from metrics.intake.monthly import read_upload
 from metrics.services.review import seed_cycle
 from metrics.store import BatchInfo, Store, default_url

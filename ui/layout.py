@@ -18,7 +18,8 @@ from metrics.errors import KpiError, PlanError, StoreBusy
 from metrics.evaluation.core import Evaluation, evaluate
 from metrics.evaluation.figures import Figures
 from metrics.plans.plan import Plan
-from metrics.outputs.presentation import month_label, months_text, taiwan_time
+from metrics.outputs.presentation import months_text, taiwan_time
+from metrics.intake.parsing import month_label
 from metrics.services import Actor, Services
 from ui import cycle, links, screen
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view

@@ -9,7 +9,8 @@ import unicodedata
 import pandas as pd
 import streamlit as st
 
-from metrics.plans.catalogue import parse_plan, plan_document
+from metrics.plans.catalogue import parse_plan
+from metrics.plans.toml_writing import plan_document
 from metrics.errors import KpiError, PlanError
 from metrics.evaluation.figures import Figures, empty_tidy_frame, missing_bases_of
 from metrics.plans.formulas import GAP_RULES

@@ -25,9 +25,10 @@ from metrics.intake.conflicts import (Conflict, Key, choose_file, conflict_table
 from metrics.errors import InputError, KpiError, Problem, StoreBusy
 from metrics.intake.exports import SOURCES, ExportOptions, MappingNeeded
 from metrics.intake.exports.common import LeftOut
-from metrics.outputs.presentation import history_rows, month_label, taiwan_time
+from metrics.outputs.presentation import history_rows, taiwan_time
+from metrics.intake.parsing import month_label
 from metrics.intake import Upload
-from metrics.intake.selection import incomplete_lines, unpermitted
+from metrics.services.selection import incomplete_lines, unpermitted
 from metrics.intake.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, FileRead, KindNeeded,
                                     ReadCache, kind_problems, mapping_choices, mapping_reason, read_file,
                                     remember_mapping)

@@ -212,7 +212,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
-        return command(arguments.command)(arguments)
+        try:
+            return command(arguments.command)(arguments)
+        except KpiError:
+            # The services word the store's refusals; imported here, since only the commands that write need them.
+            from metrics.services import wording
+            wording.install()
+            raise
     except InputError as error:
         print(f"錯誤：{error}", file=sys.stderr)
         print("未儲存任何資料。" if arguments.command == "ingest" else "", file=sys.stderr, end="")

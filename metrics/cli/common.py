@@ -14,7 +14,7 @@ from metrics.errors import InputError
 from metrics.location import default_url, store_exists
 
 if TYPE_CHECKING:  # imported where used: `python -m metrics --help` needs neither pandas nor the plans
-    from metrics.intake.monthly import Defaults
+    from metrics.intake.monthly_table import Defaults
     from metrics.plans.catalogue import Catalogue
 
 
@@ -174,7 +174,7 @@ def resolve_unit(text: str | None, catalogue: Catalogue) -> str | None:
 
 def defaults_of(arguments: argparse.Namespace, catalogue: Catalogue) -> Defaults:
     """--year/--unit, for figures whose file names neither (never a plan picked for the user)."""
-    from metrics.intake.monthly import Defaults
+    from metrics.intake.monthly_table import Defaults
 
     return Defaults(arguments.year, resolve_unit(arguments.unit, catalogue))
 

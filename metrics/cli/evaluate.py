@@ -18,9 +18,10 @@ from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, d
 from metrics.cli.plans import catalogue_in_force
 from metrics.errors import InputError
 from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate, parse_target
-from metrics.evaluation.figures import Figures, empty_tidy_frame, stored_frame
+from metrics.evaluation.figures import Figures, stored_frame
+from metrics.intake.tidy import empty_tidy_frame
 from metrics.intake import safety
-from metrics.intake.monthly import Defaults
+from metrics.intake.monthly_table import Defaults
 from metrics.names import printable
 from metrics.plans.catalogue import Catalogue
 from metrics.plans.formulas import format_number
@@ -295,7 +296,7 @@ def multi_year_text(points: MultiYearPoints) -> str:
 
 
 def command_ingest(arguments: argparse.Namespace) -> int:
-    from metrics.plans.planning import seed_store
+    from metrics.services.seeding import seed_store
 
     files = file_catalogue(arguments)
     store = open_store(arguments.db, catalogue=files)

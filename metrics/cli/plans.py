@@ -133,7 +133,7 @@ def command_plans_show(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_export(arguments: argparse.Namespace) -> int:
-    from metrics.plans.catalogue import plan_document
+    from metrics.plans.toml_writing import plan_document
 
     plan = chosen_plan(arguments)
     output = Path(arguments.output or f"{plan.unit_name}_{plan.year}.toml")
@@ -143,7 +143,7 @@ def command_plans_export(arguments: argparse.Namespace) -> int:
 
 
 def command_plans_import(arguments: argparse.Namespace) -> int:
-    from metrics.plans.planning import seed_store
+    from metrics.services.seeding import seed_store
 
     files = file_catalogue(arguments)
     path = Path(arguments.file)

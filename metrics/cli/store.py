@@ -120,7 +120,8 @@ def parse_anchor(text: str | None) -> tuple[int, str] | None:
 
 def anchor_of_backup(path: Path) -> tuple[int, str]:
     """The audit trail's last row as a backup recorded it, the backup checked through first (chain included)."""
-    from metrics.store.transfer import backup_key, check_backup
+    from metrics.store.transfer.check import check_backup
+    from metrics.store.transfer.format import backup_key
 
     if not path.is_file():
         raise InputError(f"找不到備份檔「{path}」")
@@ -189,7 +190,9 @@ def command_migrate(arguments: argparse.Namespace) -> int:
 
 
 def command_copy(arguments: argparse.Namespace) -> int:
-    from metrics.store.transfer import copy_store, describe_counts, verify
+    from metrics.evaluation.copies import verify
+    from metrics.store.transfer.format import describe_counts
+    from metrics.store.transfer.write import copy_store
 
     if arguments.source == arguments.target:
         raise InputError("--from 與 --to 是同一個資料庫")
@@ -204,7 +207,8 @@ def command_copy(arguments: argparse.Namespace) -> int:
 
 
 def command_backup(arguments: argparse.Namespace) -> int:
-    from metrics.store.transfer import KEY_VARIABLE, backup_key, describe_counts, write_backup
+    from metrics.store.transfer.format import KEY_VARIABLE, backup_key, describe_counts
+    from metrics.store.transfer.write import write_backup
 
     output = Path(arguments.file)
     if output.is_dir():
@@ -223,7 +227,8 @@ def command_backup(arguments: argparse.Namespace) -> int:
 
 def checked_backup(arguments: argparse.Namespace):
     """The backup of `arguments.file` read through and verified, its warnings shown; refused with the reason."""
-    from metrics.store.transfer import BACKUP_MAX_BYTES, backup_key, check_backup
+    from metrics.store.transfer.check import check_backup
+    from metrics.store.transfer.format import BACKUP_MAX_BYTES, backup_key
 
     path = Path(arguments.file)
     if not path.is_file():
@@ -240,7 +245,7 @@ def checked_backup(arguments: argparse.Namespace):
 
 
 def command_verify_backup(arguments: argparse.Namespace) -> int:
-    from metrics.store.transfer import describe_counts
+    from metrics.store.transfer.format import describe_counts
 
     checked, _key, _max_bytes = checked_backup(arguments)
     print(f"{Path(arguments.file).name}：{checked.created_at} 備份，資料庫結構第 {checked.header['schema_version']} 版，"
@@ -253,7 +258,8 @@ def command_verify_backup(arguments: argparse.Namespace) -> int:
 
 
 def command_restore(arguments: argparse.Namespace) -> int:
-    from metrics.store.transfer import describe_counts, restore_backup
+    from metrics.store.transfer.format import describe_counts
+    from metrics.store.transfer.restore import restore_backup
 
     path = Path(arguments.file)
     checked, key, max_bytes = checked_backup(arguments)  # a bad file is refused before any database is created

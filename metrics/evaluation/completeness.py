@@ -25,7 +25,7 @@ from metrics.intake.exports import SOURCES
 from metrics.intake.exports.common import SOURCE_NAMES
 from metrics.evaluation.figures import Figures
 from metrics.plans.plan import Aggregation, Plan
-from metrics.outputs.presentation import month_label
+from metrics.intake.parsing import month_label
 
 MONTHS = tuple(range(1, 13))
 TEMPLATE_SOURCE = "template"

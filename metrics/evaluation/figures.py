@@ -1,16 +1,5 @@
-"""Monthly figures: the tidy frame every reader produces and the as-of-month values it yields.
-
-The tidy frame has one row per (year, month, unit, field) with these columns:
-
-    year          int      ROC year (112)
-    month         int      1..12
-    unit          str      the reporting unit (單位), e.g. "政風處"
-    field         str      a field code of the plan (e.g. "warning_cases")
-    value         Decimal  the reported figure, exact
-    source_file   str      the uploaded file's name
-    source_sheet  str      the sheet it came from ("" for a CSV)
-    source_cell   str      A1-style cell of the value, as Excel shows it (CSV too)
-"""
+"""Monthly figures: the as-of-month values of one unit's year, from the tidy frame every reader produces
+(metrics.intake.tidy)."""
 
 from __future__ import annotations
 
@@ -22,12 +11,8 @@ from fractions import Fraction
 
 import pandas as pd
 
+from metrics.intake.tidy import empty_tidy_frame
 from metrics.plans.plan import Aggregation, Plan
-
-TIDY_COLUMNS: tuple[str, ...] = (
-    "year", "month", "unit", "field", "value", "source_file", "source_sheet", "source_cell",
-)
-
 
 # Stored values have at most 15 integer and 6 decimal digits (metrics.intake.validation): a year of them sums exactly.
 EXACT = Context(prec=80)
@@ -68,10 +53,6 @@ def missing_bases_of(plans: Iterable[Plan], frame: pd.DataFrame) -> list[str]:
     """Figures.missing_bases of each plan, from one frame of stored figures (every year of the plans' units)."""
     return [message for plan in plans if needs_base_check(plan)
             for message in Figures.from_frame(plan, frame).missing_bases()]
-
-
-def empty_tidy_frame() -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype=object) for column in TIDY_COLUMNS})
 
 
 @dataclass

@@ -25,7 +25,7 @@ import pandas as pd
 
 from metrics.intake import parsing, validation
 from metrics.plans.catalogue import Catalogue
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.plans.plan import MonthlyField
 from metrics.intake.sheet_xml import column_letters
 

@@ -12,6 +12,10 @@ cells such as "單位：政風處" and "年度：112" supply the unit and year t
 does not say at all comes from the caller (the period chosen on the page, or --year/--unit).
 
 Every problem found is collected and raised together as one InputError; nothing is returned half-read.
+
+This module reads a whole file: its sheets or CSV records, the table of each (metrics.intake.monthly_table), its rows
+by the wide or the long reader (wide_table, long_table) or column by column (columnar), and each (year, unit) checked
+against its own plan.
 """
 
 from __future__ import annotations
@@ -20,112 +24,31 @@ import codecs
 import csv
 import io
 import itertools
-import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pandas as pd
 
 from metrics.intake import columnar, parsing, validation
 from metrics.intake import safety
 from metrics.errors import InputError, NoTableError, Problem
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.plans.catalogue import Catalogue
 from metrics.intake.upload import Upload
-from metrics.plans.plan import MonthlyField
-from metrics.intake.sheet_xml import cell_name, column_letters
+from metrics.intake.long_table import LongReader
+from metrics.intake.monthly_table import (HEADER_SCAN_ROWS, ROLE_SYNONYMS, Defaults, Record, RowReader, Sheet, Table,
+                                          find_table, header_key, month_header)
+from metrics.intake.sheet_xml import cell_name
+from metrics.intake.wide_table import WideReader
 
-HEADER_SCAN_ROWS = 30
 TEMPLATE_SHEET = "月報"
 DELIMITERS = (",", "\t", ";")
-
-_ROLE_SYNONYMS: dict[str, frozenset[str]] = {
-    "year": frozenset({"年度", "年", "year", "民國年", "年別"}),
-    "month": frozenset({"月份", "月", "month", "月別"}),
-    "unit": frozenset({"單位", "unit", "單位名稱", "填報單位"}),
-    "code": frozenset({"項目代碼", "field", "code", "代碼", "項目代號", "欄位代碼", "fieldcode"}),
-    "name": frozenset({"項目名稱", "name", "名稱", "項目", "fieldname"}),
-    "value": frozenset({"數值", "value", "值", "數量", "填報數值"}),
-}
 
 EXPECTED_HEADER = (
     "預期的表頭（須在前 30 列內）：範本（寬表）要有「項目代碼」或「項目名稱」欄，以及每月一欄"
     "（如「112年1月」「1月」「01」「112/01」「2023-01」）；長表要有「年度、月份、單位、項目代碼、數值」欄"
     "（單位可省略，也可用英文 year, month, unit, field, value）。建議下載系統提供的範本填寫"
 )
-
-
-@dataclass
-class Sheet:
-    name: str  # "" for a CSV
-    rows: list[list[object]]
-    uncached: frozenset[tuple[int, int]] = frozenset()  # 0-based cells holding a formula never calculated
-    errors: frozenset[tuple[int, int]] = frozenset()  # 0-based cells holding an Excel error value
-    not_numbers: frozenset[tuple[int, int]] = frozenset()  # 0-based number cells holding NaN (no Excel writes one)
-
-    def unreadable(self, filename: str, row: int, column: int, field_name: str = "") -> Problem | None:
-        """The problem with a cell whose value calamine cannot give (it reads both kinds as blank)."""
-        if (row, column) in self.uncached:
-            return _uncached_problem(filename, self.name, row, column, field_name)
-        if (row, column) in self.errors:
-            return Problem("是 Excel 錯誤值（如 #DIV/0!、#REF!、#N/A），請修正公式或改填數值",
-                           file=filename, sheet=self.name, cell=cell_name(row, column), field=field_name)
-        if (row, column) in self.not_numbers:
-            return Problem("是數字格式但內容為 NaN（不是數字，Excel 不會產生這種值，檔案可能由其他程式寫出）；"
-                           "請改填數值，未填報請留空白",
-                           file=filename, sheet=self.name, cell=cell_name(row, column), field=field_name, value="NaN")
-        return None
-
-    def value(self, row: int, column: int | None) -> object:
-        if column is None or row >= len(self.rows) or column >= len(self.rows[row]):
-            return None
-        return self.rows[row][column]
-
-
-@dataclass(frozen=True)
-class MonthColumn:
-    column: int
-    year: int | None  # from the header itself, when it names one
-    month: int
-
-
-@dataclass
-class Table:
-    kind: str  # "long" or "wide"
-    header_row: int
-    columns: dict[str, int]  # role (year, month, unit, code, name, value) -> column
-    months: list[MonthColumn] = field(default_factory=list)
-    bad_months: list[tuple[int, str]] = field(default_factory=list)  # headers naming no real month
-
-
-@dataclass(frozen=True, slots=True)  # one per figure read: half a million in a long table
-class Record:
-    year: int
-    month: int
-    unit: str
-    field: str
-    value: Decimal
-    sheet: str
-    cell: str
-
-
-@dataclass(frozen=True)
-class Defaults:
-    """The unit and year of figures whose file does not say them (the page's period, or --year/--unit)."""
-
-    year: int | None = None
-    unit: str | None = None  # a canonical unit name
-
-
-@dataclass(frozen=True)
-class Heading:
-    """What the cells above a header say: the unit and year for a table that leaves them out."""
-
-    unit: str | None  # canonical
-    year: int | None
-    year_cell: str  # where the year came from ("" when it is the caller's)
 
 
 # Public API -----------------------------------------------------------------------------------------
@@ -267,70 +190,6 @@ def _xlsx_sheets(upload: Upload) -> list[Sheet]:
                                  file=filename)) from error
 
 
-def _uncached_problem(filename: str, sheet: str, row: int, column: int, field_name: str = "") -> Problem:
-    return Problem("是公式但沒有計算結果（可能由程式產生、從未在 Excel 開啟），請在 Excel 開啟後存檔，或改填數值",
-                   file=filename, sheet=sheet, cell=cell_name(row, column), field=field_name)
-
-
-# Finding the table ----------------------------------------------------------------------------------
-
-def _header_key(raw: object) -> str:
-    text = parsing.normalize_text(raw).lower()
-    text = re.sub(r"[(\[【].*?[)\]】]", "", text)
-    return "".join(text.split()).rstrip(":")
-
-
-def _month_header(raw: object) -> tuple[int | None, int] | None:
-    try:
-        return parsing.parse_month_header(raw)
-    except (ValueError, ArithmeticError, TypeError):
-        return None
-
-
-_MONTH_LIKE = (
-    re.compile(r"^(?:民國)?(?:\d{2,4}\s*年\s*)?(\d{1,3})\s*月份?$"),
-    re.compile(r"^\d{2,4}\s*[/\-.]\s*(\d{1,3})$"),
-)
-
-
-def _looks_like_month(raw: object) -> bool:
-    """A header meant as a month that names none (13月, 112/13), so its figures are not dropped silently."""
-    if not isinstance(raw, str):
-        return False
-    text = parsing.normalize_text(raw)
-    return any(pattern.match(text) for pattern in _MONTH_LIKE)
-
-
-def _classify(sheet: Sheet, row: int) -> Table | None:
-    cells = sheet.rows[row]
-    columns: dict[str, int] = {}
-    for column, raw in enumerate(cells):
-        key = _header_key(raw)
-        for role, synonyms in _ROLE_SYNONYMS.items():
-            if key in synonyms and role not in columns:
-                columns[role] = column
-    has_field = "code" in columns or "name" in columns
-    if not has_field:
-        return None
-    if "month" in columns and "value" in columns:
-        return Table("long", row, columns)
-    taken = set(columns.values())
-    months = []
-    bad_months = []
-    for column, raw in enumerate(cells):
-        if column in taken or parsing.is_blank(raw):
-            continue
-        header = _month_header(raw)
-        if header is not None:
-            months.append(MonthColumn(column, header[0], header[1]))
-        elif _looks_like_month(raw):
-            bad_months.append((column, parsing.normalize_text(raw)))
-    if months or bad_months:
-        wide_columns = {role: column for role, column in columns.items() if role in {"code", "name", "year", "unit"}}
-        return Table("wide", row, wide_columns, months, bad_months)
-    return None
-
-
 _ROLE_LABELS = {"year": "年度", "month": "月份", "unit": "單位", "code": "項目代碼", "name": "項目名稱", "value": "數值"}
 TABLE_PROBLEM_SHEETS = 5
 
@@ -350,12 +209,12 @@ def table_problems(data: bytes | Upload, filename: str, kind: str) -> list[Probl
         for row in range(min(HEADER_SCAN_ROWS, len(rows))):
             roles: dict[str, int] = {}
             for column, raw in enumerate(rows[row]):
-                key = _header_key(raw)
-                for role, synonyms in _ROLE_SYNONYMS.items():
+                key = header_key(raw)
+                for role, synonyms in ROLE_SYNONYMS.items():
                     if key in synonyms and role not in roles:
                         roles[role] = column
             months = [column for column, raw in enumerate(rows[row]) if column not in roles.values()
-                      and not parsing.is_blank(raw) and _month_header(raw) is not None]
+                      and not parsing.is_blank(raw) and month_header(raw) is not None]
             if kind == "template":  # a lone number in a data row is no month header
                 score = ("code" in roles or "name" in roles) + (len(months) >= 2 or bool(months) and bool(roles))
             else:
@@ -401,363 +260,6 @@ def _table_problem(filename: str, sheet: str, kind: str,
                    cell_name(row, after))
 
 
-def _find_table(sheet: Sheet) -> Table | None:
-    for row in range(min(HEADER_SCAN_ROWS, len(sheet.rows))):
-        table = _classify(sheet, row)
-        if table is not None:
-            return table
-    return None
-
-
-# Words that follow 「單位：」 above a table to say what the figures are measured in, not who reports them.
-MEASUREMENT_UNITS = frozenset({"千元", "元", "萬元", "新臺幣元", "新台幣元", "新臺幣千元", "新台幣千元", "人", "件", "案",
-                               "次", "場", "%", "百分比"})
-
-
-def _heading(sheet: Sheet, table: Table, catalogue: Catalogue, filename: str, problems: list[Problem]) -> Heading:
-    """The unit and year written above the header ("單位：政風處", "年度：112", "112年度")."""
-    unit: str | None = None
-    unit_seen = False
-    year: int | None = None
-    year_cell = ""
-    title_year: tuple[int, str] | None = None
-    for row in range(table.header_row):
-        cells = sheet.rows[row]
-        for column, raw in enumerate(cells):
-            text = parsing.normalize_text(raw)
-            if not text:
-                continue
-            following_column = next((later for later in range(column + 1, len(cells))
-                                     if not parsing.is_blank(cells[later])), None)
-            following = parsing.normalize_text(cells[following_column]) if following_column is not None else ""
-            unit_match = re.fullmatch(r"(?:填報)?單位\s*:\s*(.*)", text)
-            if unit_match or text == "單位":
-                stated = unit_match.group(1).strip() if unit_match else ""
-                at = column if stated else following_column
-                stated = stated or following
-                if not unit_seen and stated and stated not in MEASUREMENT_UNITS:  # 「單位：千元」 is a note on the figures
-                    unit_seen = True
-                    unit = _known_unit(stated, catalogue, filename, sheet.name, row, at if at is not None else column,
-                                       problems)
-                continue
-            year_text = None
-            year_match = re.fullmatch(r"年度\s*:\s*(.*)", text)
-            if year_match:
-                year_text = year_match.group(1).strip() or following
-            elif re.fullmatch(r"(?:中華)?(?:民國)?\s*\d{2,4}\s*年度", text):
-                year_text = text
-            elif text == "年度":
-                year_text = following
-            if year_text and year is None:
-                try:
-                    year = parsing.parse_year(year_text)
-                    year_cell = cell_name(row, column)
-                except (ValueError, ArithmeticError) as error:
-                    problems.append(Problem(str(error), file=filename, sheet=sheet.name, cell=cell_name(row, column),
-                                            value=text))
-                continue
-            title_match = re.search(r"(?<!\d)(\d{2,4})\s*年度", text)
-            if title_match and title_year is None:
-                try:
-                    title_year = (parsing.parse_year(title_match.group(1)), cell_name(row, column))
-                except ValueError:
-                    pass
-    if year is None and title_year is not None:
-        year, year_cell = title_year
-    return Heading(unit, year, year_cell)
-
-
-def _known_unit(text: str, catalogue: Catalogue, filename: str, sheet: str, row: int, column: int,
-                problems: list[Problem]) -> str | None:
-    """The canonical name of a unit named in a cell; a problem naming the cell and the nearest units if
-    no unit of the catalogue goes by that name."""
-    found = catalogue.units.resolve(text)
-    if found is not None:
-        return found.name
-    nearest = catalogue.units.nearest(text)
-    hint = f"相近的單位：{'、'.join(nearest)}。" if nearest else ""
-    problems.append(Problem(f"單位「{text}」不是本府的單位（單位名稱見 plans/units.toml）；{hint}請填寫正確的單位名稱",
-                            file=filename, sheet=sheet, cell=cell_name(row, column), value=text))
-    return None
-
-
-# Reading the rows -----------------------------------------------------------------------------------
-
-class _Reader:
-    """Reads one table of one sheet into records, collecting problems."""
-
-    def __init__(self, sheet: Sheet, table: Table, catalogue: Catalogue, defaults: Defaults, filename: str,
-                 problems: list[Problem]):
-        self.sheet = sheet
-        self.table = table
-        self.catalogue = catalogue
-        self.filename = filename
-        self.problems = problems
-        self.records: list[Record] = []
-        self.fields = _field_lookup(catalogue.fields_in_force)
-        heading = _heading(sheet, table, catalogue, filename, problems)
-        self.year = heading.year if heading.year is not None else defaults.year
-        self.heading_year = heading.year  # what the sheet itself says, to hold the month headers against
-        self.year_cell = heading.year_cell
-        self.conflicts_reported: set[int] = set()
-        self.unit = heading.unit or defaults.unit
-        self.missing_reported: set[str] = set()
-
-    def problem(self, message: str, row: int, column: int, field_name: str = "", value: object = "") -> None:
-        self.problems.append(Problem(message, file=self.filename, sheet=self.sheet.name,
-                                     cell=cell_name(row, column), field=field_name,
-                                     value=parsing.normalize_text(value)))
-
-    def is_filled(self, row: int, column: int | None) -> bool:
-        if column is None:
-            return False
-        return (self.sheet.unreadable(self.filename, row, column) is not None
-                or not parsing.is_blank(self.sheet.value(row, column)))
-
-    def number(self, row: int, column: int, monthly_field: MonthlyField) -> Decimal | None:
-        unreadable = self.sheet.unreadable(self.filename, row, column, monthly_field.name)
-        if unreadable is not None:
-            self.problems.append(unreadable)
-            return None
-        raw = self.sheet.value(row, column)
-        try:
-            return parsing.parse_number(raw)
-        except (ValueError, ArithmeticError, TypeError) as error:
-            self.problem(f"{_sentence(error)}；請只填數字（可含千分位逗號），未填報請留空白", row, column,
-                         monthly_field.name, raw)
-            return None
-
-    def resolve_field(self, row: int) -> MonthlyField | None:
-        """The row's field from its code and/or name cell; a problem is recorded when there is none."""
-        code_column = self.table.columns.get("code")
-        name_column = self.table.columns.get("name")
-        found: list[tuple[int, str, MonthlyField | None]] = []
-        for column in (code_column, name_column):
-            if column is None:
-                continue
-            unreadable = self.sheet.unreadable(self.filename, row, column)
-            if unreadable is not None:
-                self.problems.append(unreadable)
-                return None
-            text = parsing.normalize_text(self.sheet.value(row, column))
-            if text:
-                found.append((column, text, self.fields.get(validation.field_key(text))))
-        known = [(column, text, monthly_field) for column, text, monthly_field in found if monthly_field]
-        if len(known) == 2 and known[0][2] is not known[1][2]:
-            (code_at, code_text, by_code), (name_at, name_text, by_name) = known
-            self.problem(f"項目代碼「{code_text}」（{by_code.name}）與同列的項目名稱「{name_text}」"
-                         f"（儲存格 {cell_name(row, name_at)}）不一致；請確認這一列是哪個項目", row, code_at,
-                         by_code.name, code_text)
-            return None
-        if known:
-            return known[0][2]
-        if found:
-            column, text, _ = found[0]
-            self.problems.append(validation.unknown_field_problem(
-                text, self.catalogue.fields_in_force, file=self.filename, sheet=self.sheet.name, cell=cell_name(row, column)))
-            return None
-        column = code_column if code_column is not None else name_column
-        self.problem("這一列有填數值，但沒有項目代碼或項目名稱；請填上項目代碼（或使用範本）", row, column)
-        return None
-
-    def add(self, year: int, month: int, unit: str, monthly_field: MonthlyField, value: Decimal, row: int,
-            column: int) -> None:
-        self.records.append(Record(year, month, unit, monthly_field.code, value, self.sheet.name,
-                                   cell_name(row, column)))
-
-    # Year and unit --------------------------------------------------------------------------------
-
-    def missing(self, what: str) -> None:
-        """The file says neither the year nor (what) and the caller gave none: said once per sheet."""
-        if what in self.missing_reported:
-            return
-        self.missing_reported.add(what)
-        if what == "year":
-            message = ("檔案沒有註明年度：請在表格上方填「年度：112」，或使用含年度的月份標題（如「112年1月」），"
-                       "或加上「年度」欄；命令列可加 --year")
-        else:
-            message = ("檔案沒有註明單位：請在表格上方填「單位：政風處」，或加上「單位」欄；"
-                       "命令列可加 --unit")
-        self.problems.append(Problem(message, file=self.filename, sheet=self.sheet.name))
-
-    def row_unit(self, row: int) -> str | None:
-        """The row's own 單位 cell (resolved through the units' names), else the sheet's unit."""
-        column = self.table.columns.get("unit")
-        if column is not None and self.is_filled(row, column):
-            unreadable = self.sheet.unreadable(self.filename, row, column)
-            if unreadable is not None:
-                self.problems.append(unreadable)
-                return None
-            text = parsing.normalize_text(self.sheet.value(row, column))
-            return _known_unit(text, self.catalogue, self.filename, self.sheet.name, row, column, self.problems)
-        if self.unit is None:
-            self.missing("unit")
-        return self.unit
-
-    # Wide -------------------------------------------------------------------------------------------
-
-    def read_wide(self) -> None:
-        table = self.table
-        data_rows = range(table.header_row + 1, len(self.sheet.rows))
-        filled_columns = {column for column in [m.column for m in table.months] + [c for c, _ in table.bad_months]
-                          if any(self.is_filled(row, column) for row in data_rows)}
-        example = f"{self.year or 112}年1月"
-        for column, text in table.bad_months:
-            if column in filled_columns:
-                self.problem(f"月份欄標題「{text}」不是有效的月份（月份須為 1 至 12）；請改成如「{example}」",
-                             table.header_row, column, value=text)
-        usable = [month_column for month_column in table.months if month_column.column in filled_columns]
-        for row in data_rows:
-            filled = [month_column for month_column in usable if self.is_filled(row, month_column.column)]
-            if not filled:
-                continue
-            monthly_field = self.resolve_field(row)
-            if monthly_field is None:
-                continue
-            row_year = None
-            if "year" in table.columns and self.is_filled(row, table.columns["year"]):
-                row_year = self._long_year(row, table.columns["year"], monthly_field.name)
-                if row_year is None:
-                    continue
-            unit = self.row_unit(row)
-            for month_column in filled:
-                year = self._column_year(month_column, row_year, row, monthly_field.name)
-                if year is None or unit is None:
-                    continue
-                value = self.number(row, month_column.column, monthly_field)
-                if value is not None:
-                    self.add(year, month_column.month, unit, monthly_field, value, row, month_column.column)
-
-    def _column_year(self, month_column: MonthColumn, row_year: int | None, row: int, name: str) -> int | None:
-        """A figure's year: its row's 年度 cell, the year its month header names, or the sheet's year."""
-        if row_year is not None and month_column.year is not None and row_year != month_column.year:
-            header = _header_text(self.sheet.value(self.table.header_row, month_column.column))
-            self.problem(f"月份欄標題「{header}」是 {month_column.year} 年，與同列的年度 {row_year} 年不符；"
-                         "請修正欄標題或年度", row, month_column.column, name, header)
-            return None
-        if (month_column.year is not None and self.heading_year is not None and month_column.year != self.heading_year
-                and row_year is None):
-            if month_column.column not in self.conflicts_reported:
-                self.conflicts_reported.add(month_column.column)
-                header = _header_text(self.sheet.value(self.table.header_row, month_column.column))
-                self.problem(f"月份欄標題「{header}」是 {month_column.year} 年，但表格上方（儲存格 {self.year_cell}）"
-                             f"寫的是 {self.heading_year} 年度；兩者不一致，請修正其中之一（複製去年的範本時，"
-                             "年度與每個月份欄標題都要改）", self.table.header_row, month_column.column, value=header)
-            return None
-        year = row_year if row_year is not None else month_column.year if month_column.year is not None else self.year
-        if year is None:
-            self.missing("year")
-        return year
-
-    # Long -------------------------------------------------------------------------------------------
-
-    def read_long(self) -> None:
-        columns = self.table.columns
-        value_column = columns["value"]
-        # A long table repeats few years, months, units and fields, and its values repeat too: a row whose
-        # (year, month, unit, field) cells and whose value cell were each read cleanly before is read from
-        # those results. Only sheets where every cell reads as itself (no formula or error cells) take this path.
-        plain = not (self.sheet.uncached or self.sheet.errors or self.sheet.not_numbers)
-        context_columns = [column for column in (columns.get(role) for role in ("year", "month", "unit", "code", "name"))
-                           if column is not None]
-        context_of = operator.itemgetter(*context_columns, value_column)  # a tuple whose last item is the value
-        contexts: dict[tuple, tuple[int, int, str, str]] = {}
-        values: dict[str, Decimal] = {}
-        sheet_name = self.sheet.name
-        letters = column_letters(value_column)
-        rows = self.sheet.rows
-        for row in range(self.table.header_row + 1, len(rows)):
-            cells = rows[row]
-            key = None
-            if plain:
-                try:
-                    key = context_of(cells)
-                except IndexError:  # a row shorter than the table: read the slow way, never remembered
-                    key = None
-                else:
-                    known_value = values.get(key[-1])
-                    context = contexts.get(key[:-1]) if known_value is not None else None
-                    if context is not None:
-                        year, month, unit, code = context
-                        self.records.append(Record(year, month, unit, code, known_value, sheet_name,
-                                                   f"{letters}{row + 1}"))
-                        continue
-            if not self.is_filled(row, value_column):
-                continue
-            before = len(self.problems)
-            added = len(self.records)
-            monthly_field = self.resolve_field(row)
-            name = monthly_field.name if monthly_field else ""
-            year = self._long_year(row, columns.get("year"), name)
-            month = self._long_month(row, columns["month"], year, name)
-            unit = self.row_unit(row)
-            value = self.number(row, value_column, monthly_field) if monthly_field else None
-            if len(self.problems) == before and monthly_field and year and month and unit and value is not None:
-                self.add(year, month, unit, monthly_field, value, row, value_column)
-            if key is not None and len(self.problems) == before and len(self.records) == added + 1 and all(
-                    type(cell) is str for cell in key):  # text only: 1 == 1.0 == True would mix cell types
-                record = self.records[-1]
-                values[key[-1]] = record.value
-                contexts[key[:-1]] = (record.year, record.month, record.unit, record.field)
-
-    def _long_year(self, row: int, column: int | None, name: str) -> int | None:
-        if not self.is_filled(row, column):
-            if self.year is None:
-                self.missing("year")
-            return self.year
-        unreadable = self.sheet.unreadable(self.filename, row, column, name)
-        if unreadable is not None:
-            self.problems.append(unreadable)
-            return None
-        raw = self.sheet.value(row, column)
-        try:
-            return parsing.parse_year(raw)
-        except (ValueError, ArithmeticError, TypeError) as error:
-            self.problem(_sentence(error), row, column, name, raw)
-            return None
-
-    def _long_month(self, row: int, column: int, year: int | None, name: str) -> int | None:
-        unreadable = self.sheet.unreadable(self.filename, row, column, name)
-        if unreadable is not None:
-            self.problems.append(unreadable)
-            return None
-        raw = self.sheet.value(row, column)
-        if parsing.is_blank(raw):
-            self.problem("月份空白；請填 1 至 12 的月份", row, column, name)
-            return None
-        try:
-            return parsing.parse_month(raw)
-        except (ValueError, ArithmeticError, TypeError) as error:
-            header = _month_header(raw)
-            if header is None:
-                self.problem(_sentence(error), row, column, name, raw)
-                return None
-        month_year, month = header
-        if month_year is not None and year is not None and month_year != year:
-            self.problem(f"月份「{parsing.normalize_text(raw)}」是 {month_year} 年，與同列的年度 {year} 年不符",
-                         row, column, name, raw)
-            return None
-        return month
-
-
-def _header_text(raw: object) -> str:
-    if hasattr(raw, "year") and hasattr(raw, "month"):
-        return f"{raw.year}-{raw.month:02d}"
-    return parsing.normalize_text(raw)
-
-
-def _sentence(error: BaseException) -> str:
-    return str(error) or "無法辨識"
-
-
-def _field_lookup(fields: tuple[MonthlyField, ...]) -> dict[str, MonthlyField]:
-    lookup: dict[str, MonthlyField] = {}
-    for monthly_field in fields:
-        lookup.setdefault(validation.field_key(monthly_field.code), monthly_field)
-        lookup.setdefault(validation.field_key(monthly_field.name), monthly_field)
-    return lookup
-
-
 # Putting it together --------------------------------------------------------------------------------
 
 def _read(upload: Upload, kind: str, catalogue: Catalogue, defaults: Defaults) -> tuple[pd.DataFrame, str]:
@@ -785,11 +287,9 @@ def _read(upload: Upload, kind: str, catalogue: Catalogue, defaults: Defaults) -
     problems: list[Problem] = []
     records: list[Record] = []
     for sheet, table in tables:
-        reader = _Reader(sheet, table, catalogue, defaults, filename, problems)
-        if table.kind == "long":
-            reader.read_long()
-        else:
-            reader.read_wide()
+        reader = (LongReader if table.kind == "long" else WideReader)(sheet, table, catalogue, defaults, filename,
+                                                                       problems)
+        reader.read()
         records.extend(reader.records)
     records = _merge_duplicates(records, catalogue, filename, problems)
     frame = _frame(records, catalogue, filename)
@@ -805,7 +305,7 @@ def _read_by_column(sheet: Sheet, table: Table, catalogue: Catalogue, defaults: 
     """The table read column by column (metrics.intake.columnar) and validated; None when only the row-by-row reader
     can say what is wrong with it. `cells_of` gives the table's cells as categorical columns."""
     problems: list[Problem] = []
-    reader = _Reader(sheet, table, catalogue, defaults, filename, problems)  # what the cells above the table say
+    reader = RowReader(sheet, table, catalogue, defaults, filename, problems)  # what the cells above the table say
     if problems:
         return None
     shape = columnar.TableShape(
@@ -857,7 +357,7 @@ def _csv_head(text: str, filename: str) -> tuple[str, list[list[object]], Table]
             head = _first_records(text, delimiter, HEADER_SCAN_ROWS)
         except csv.Error:
             head = _csv_rows(text, delimiter, filename)[:HEADER_SCAN_ROWS]  # names the error as the full read does
-        table = _find_table(Sheet("", head))
+        table = find_table(Sheet("", head))
         if table is not None:
             return delimiter, head[:table.header_row + 1], table
     raise NoTableError(Problem(f"找不到月報表格。{EXPECTED_HEADER}", file=filename))
@@ -892,12 +392,12 @@ def _xlsx_tables(upload: Upload) -> list[tuple[Sheet, Table]]:
     sheets = _xlsx_sheets(upload)
     template = [sheet for sheet in sheets if parsing.normalize_text(sheet.name) == TEMPLATE_SHEET]
     for sheet in template:
-        table = _find_table(sheet)
+        table = find_table(sheet)
         if table is not None:
             return [(sheet, table)]
     found = []
     for sheet in sheets:
-        table = _find_table(sheet)
+        table = find_table(sheet)
         if table is not None:
             found.append((sheet, table))
     if found:

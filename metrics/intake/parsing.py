@@ -225,6 +225,11 @@ def format_roc_date(value: dt.date) -> str:
 TAIWAN = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")  # no daylight saving since 1979
 
 
+def month_label(year: int, month: int) -> str:
+    """A month as users read it: 112年1月 (the year as given, ROC in this project)."""
+    return f"{year}年{month}月"
+
+
 def format_taiwan_time(moment: dt.datetime) -> str:
     """An aware UTC time as users read it: 112/03/05 14:20 (Taiwan time)."""
     local = moment.astimezone(TAIWAN)

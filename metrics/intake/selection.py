@@ -1,22 +1,15 @@
-"""The files of one selection, before they are stored: each content once, which may be stored, and what they
-leave incomplete. The page (ui/upload.py) shows these; the decisions are here.
+"""The files of one selection, before they are read: each content once, and the words for the repeats.
 
     uploads, repeated = distinct_files([(name, data), …])
     reads = [read_file(upload, …) for upload in uploads]           # metrics.intake.sources
-    not_permitted = unpermitted(reads, lambda unit: services.can(actor, Action.UPLOAD, unit))
+
+Which of them may be stored and what they leave incomplete is metrics.services.selection's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 
-import pandas as pd
-
-from metrics.services.accounts import Decision
-from metrics.plans.catalogue import Catalogue
-from metrics.evaluation.completeness import incomplete_after, lacking_text
-from metrics.evaluation.figures import Figures
-from metrics.intake.sources import FileRead
 from metrics.intake.upload import Upload
 
 
@@ -41,48 +34,3 @@ def repeated_text(repeated: Sequence[tuple[str, str]]) -> str:
     parts = [f"「{name}」（與「{first}」內容相同）" if name != first else f"「{name}」（選取了兩次）"
              for name, first in repeated]
     return "已略過重複選取的檔案：" + "、".join(parts) + "；每個檔案只讀取與儲存一次。"
-
-
-def periods(frame: pd.DataFrame) -> list[tuple[int, str]]:
-    """The (year, unit) pairs a tidy frame holds figures for, in order."""
-    return sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])})
-
-
-def unpermitted(files: Sequence[FileRead],
-                can_upload: Callable[[str], Decision]) -> dict[str, list[tuple[int, str, str]]]:
-    """Files with figures of a unit the account may not report: by file name, each (year, unit, the core's reason)."""
-    refused: dict[str, list[tuple[int, str, str]]] = {}
-    for read in files:
-        if read.read is None:
-            continue
-        for year, unit in periods(read.frame):
-            decision = can_upload(unit)
-            if not decision.allowed:
-                refused.setdefault(read.name, []).append((year, unit, decision.reason))
-    return refused
-
-
-def files_without_problems(files: Sequence[FileRead], not_permitted: Mapping[str, object]) -> list[str]:
-    """The names of the files read cleanly that the account may store: a refused file is never one of them."""
-    return [read.name for read in files
-            if read.read is not None and not read.problems and read.needed is None and read.name not in not_permitted]
-
-
-def incomplete_lines(files: Sequence[FileRead], catalogue: Catalogue, stored: pd.DataFrame | None, shown_plan: object,
-                     *, limit: int = 12) -> list[str]:
-    """Months the files bring figures for that would still be incomplete once stored, by the plan of each (year,
-    unit) they speak for: one line each, the unit named when it is not the plan shown (`shown_plan`, its key).
-    `stored`: the figures in the store (None: nothing is, as for the sample)."""
-    frames = [read.frame for read in files if read.read is not None]
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["year", "unit"])
-    if frame.empty:
-        return []
-    lines = []
-    for year, unit in periods(frame):
-        plan = catalogue.find(year, unit)
-        if plan is None:
-            continue
-        current = Figures.from_frame(plan, stored if stored is not None else frame.iloc[0:0])
-        prefix = "" if plan.key == shown_plan else f"{plan.unit_name} "
-        lines += [f"{prefix}{lacking_text(plan, entry, limit=limit)}" for entry in incomplete_after(current, frame)]
-    return lines

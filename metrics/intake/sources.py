@@ -8,9 +8,10 @@ table (metrics.intake.monthly), or a raw system export (metrics.intake.exports).
 
 Which reader reads a file is the registry's (metrics.intake.readers). The template reader goes first: it is
 strict, so it refuses anything that is not a monthly table. It is not fast to refuse a large export, though
-(a 19 MB document log took it 8 s, the export reader needs 5 s for the whole file), so a file over
-QUICK_TEMPLATE_BYTES is first looked at by the export readers, from the first rows only (milliseconds); when
-one recognizes it, the template reader is skipped. Nothing recognized: the user chooses the kind (KindNeeded).
+(a 19 MB document log took it 8 s, the export reader needs 5 s for the whole file), so every file is first looked
+at by the export readers, from the first rows only (milliseconds, and kept for the export reader): an export whose
+header row and every column are found there is never read as a table; a file over QUICK_TEMPLATE_BYTES is not
+when any export fits. Nothing recognized: the user chooses the kind (KindNeeded).
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from metrics.errors import InputError, KpiError, NoTableError, Problem
 from metrics.intake.exports import SOURCES, ExportOptions, MappingNeeded, read_export
 from metrics.intake.exports.common import SOURCE_NAMES, ExportRefused, LeftOut, Progress, header_display
 from metrics.intake.exports.detect import resolve
-from metrics.intake.readers import READERS, TABLE_KINDS, best_export, export_fits, first_look
+from metrics.intake.readers import READERS, TABLE_KINDS, Fit, best_export, export_fits, first_look
 from metrics.plans.catalogue import Catalogue
 from metrics.intake.upload import FileDigest, Upload
 from metrics.plans.plan import Plan
-from metrics.intake.monthly import Defaults, read_table, table_problems
+from metrics.intake.monthly import read_table, table_problems
+from metrics.intake.monthly_table import Defaults
 from metrics.intake.validation import validate
 
 TEMPLATE_MAX_BYTES = safety.TEMPLATE_MAX_BYTES
@@ -441,7 +443,7 @@ def _read(upload: Upload, catalogue: Catalogue, defaults: Defaults, source: str 
     if mapping and source is not None:
         mapping = logical_names(source, mapping, filename)
     small_enough = len(upload) <= TEMPLATE_MAX_BYTES
-    if small_enough and (len(upload) <= QUICK_TEMPLATE_BYTES or not _export_recognized(upload, source, mapping)):
+    if small_enough and _may_be_table(upload, source, mapping):
         try:
             frame, table_kind = read_table(upload, filename, catalogue, year=defaults.year, unit=defaults.unit)
         except NoTableError:
@@ -487,6 +489,16 @@ def _read_export(upload: Upload, plan: Plan, source: str | None,
 
 def _export_recognized(upload: Upload, source: str | None, mapping: Mapping[str, str | None] | None) -> bool:
     return bool(export_fits(upload, source, mapping))
+
+
+def _may_be_table(upload: Upload, source: str | None, mapping: Mapping[str, str | None] | None) -> bool:
+    """Whether the monthly-table readers (which read the whole workbook) are tried, decided from the first look
+    (the first rows, taken once and used again by the export reader): never for an export whose header row and
+    every column it needs were found, whatever its size; for a large file, only when no export fits at all."""
+    fits = export_fits(upload, source, mapping)
+    if fits and fits[0][0] is Fit.SURE:
+        return False
+    return len(upload) <= QUICK_TEMPLATE_BYTES or not fits
 
 
 def _unrecognized(filename: str, headers: list[str], *, too_large: bool) -> Problem:

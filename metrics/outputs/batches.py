@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from metrics.outputs.presentation import month_label
+from metrics.intake.parsing import month_label
 
 
 @dataclass(frozen=True)

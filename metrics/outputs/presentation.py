@@ -22,7 +22,7 @@ from metrics.errors import Problem
 from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, evaluate_indicator
 from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import Computation, Term, format_number, sum_terms, terms_label
-from metrics.intake.parsing import format_taiwan_time
+from metrics.intake.parsing import format_taiwan_time, month_label
 from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
 from metrics.texts import visible
 
@@ -33,10 +33,6 @@ class NoteLike(Protocol):
 
 
 # ---- small formatting helpers ----
-
-def month_label(year: int, month: int) -> str:
-    return f"{year}年{month}月"
-
 
 def months_text(months: Iterable[int]) -> str:
     return "、".join(f"{month}月" for month in months)

@@ -15,7 +15,10 @@
 Every mistake is reported with the file, the key and the line (PlanError lists all of them at once).
 A stored plan version is the same TOML, self-contained (`plan_document`): it carries its fields and the
 common indicators with that year's targets, so an old version evaluates the same whatever the files say
-later. Reading one back is `parse_plan`.
+later. Reading one back is `parse_plan`; writing one is metrics.plans.toml_writing.plan_document.
+
+Beside it: toml_reading (TOML read with the line of every key, for messages), toml_writing (a plan back to TOML)
+and plan_checks (a plan made in the app checked against the catalogue of today).
 """
 
 from __future__ import annotations
@@ -23,26 +26,23 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tomllib
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from metrics.errors import PlanError, PlanNotFound, Problem
-from metrics.plans.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.plans.formulas import GAP_RULES, MULTI_YEAR_RULES
 from metrics.plans.kinds import KINDS, Direction, Stage
 from metrics.plans.plan import (Aggregation, Goal, Indicator, MonthlyField, MultiYearScoring, Plan, Quantity, build_plan,
                           plan_issues)
+from metrics.plans.toml_reading import (FIELDS_FILE, REPOSITORY_ROOT, Document, Entry, entries, issue_label,
+                                       read_document, shown_path)
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 PLANS_DIRECTORY = REPOSITORY_ROOT / "plans"
 SAMPLE_PLANS_DIRECTORY = REPOSITORY_ROOT / "sample_data" / "plans"
-FIELDS_FILE = "fields.toml"
 UNITS_FILE = "units.toml"
 COMMON_FILE = "common.toml"
 ROLES_FILE = "roles.toml"  # the roles of the accounts (metrics.services.accounts), kept with the catalogue
@@ -270,238 +270,15 @@ class Catalogue:
         return replace(self, plans=dict(plans))
 
 
-# ---- reading TOML with places -----------------------------------------------------------------------
-
-class _Document:
-    """One TOML file (or stored text): its data and how to point at the line of a key in it."""
-
-    def __init__(self, text: str, shown: str, problems: list[str]):
-        self.shown = shown
-        self.problems = problems  # shared by every document of one load, so all are reported together
-        self.start = len(problems)
-        self.lines = text.splitlines()
-        self.data: dict[str, Any] = {}
-        self.parsed = False
-        try:
-            self.data = tomllib.loads(text, parse_float=Decimal)
-            self.parsed = True
-        except tomllib.TOMLDecodeError as error:
-            self.problems.append(f"{shown}：TOML 格式錯誤（{_decode_error(error)}）；"
-                                 "請檢查引號、等號與方括號是否成對")
-
-    @property
-    def failed(self) -> bool:
-        return len(self.problems) > self.start
-
-    def _header_lines(self, header: str) -> list[int]:
-        pattern = re.compile(r"^\s*\[\[?\s*" + re.escape(header) + r"\s*\]\]?\s*(#.*)?$")
-        return [number for number, line in enumerate(self.lines) if pattern.match(line)]
-
-    def line(self, table: str | None = None, index: int | None = None, key: str | None = None) -> int | None:
-        """1-based line of `key` in the index-th [[table]] (or in [table], or at the top), or of that table."""
-        start, end = 0, len(self.lines)
-        if table is not None:
-            headers = self._header_lines(table)
-            position = index if index is not None else 0
-            if position >= len(headers):
-                return None
-            start = headers[position]
-            later = [number for number, line in enumerate(self.lines) if number > start and
-                     re.match(r"^\s*\[", line)]
-            end = later[0] if later else len(self.lines)
-        if key is None:
-            return start + 1
-        pattern = re.compile(r"^\s*(\"?)" + re.escape(key) + r"\1\s*=")
-        for number in range(start, end):
-            if pattern.match(self.lines[number]):
-                return number + 1
-        return start + 1 if table is not None else None
-
-    def problem(self, message: str, *, table: str | None = None, index: int | None = None, key: str | None = None,
-                label: str = "") -> None:
-        line = self.line(table, index, key)
-        where = "，".join(part for part in (label or _key_label(table, key), f"第 {line} 行" if line else "") if part)
-        self.problems.append(f"{self.shown}（{where}）：{message}" if where else f"{self.shown}：{message}")
-
-
-def _decode_error(error: tomllib.TOMLDecodeError) -> str:
-    text = str(error)
-    match = re.search(r"\(at line (\d+), column (\d+)\)", text)
-    if match:
-        return f"第 {match.group(1)} 行第 {match.group(2)} 字"
-    return text
-
-
-def _issue_label(where: str, key: str) -> str:
-    """「指標 2 的 denominator」: what a plan check is about, so that a message names the key as well as the line."""
-    return f"{where} 的 {key}" if key else where
-
-
-def _key_label(table: str | None, key: str | None) -> str:
-    return ".".join(part for part in (table, key) if part)
-
-
-def _shown(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(REPOSITORY_ROOT).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _read_document(path: Path, problems: list[str]) -> _Document | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.append(f"{_shown(path)}：不是 UTF-8 文字檔；請以 UTF-8 編碼存檔")
-        return None
-    except OSError as error:
-        problems.append(f"{_shown(path)}：無法讀取（{error.strerror or error}）")
-        return None
-    return _Document(text, _shown(path), problems)
-
-
-class _Entry:
-    """One table of a document (a [[goal]], an [[indicator]], …): typed reads that report with the line."""
-
-    def __init__(self, document: _Document, table: str | None, index: int | None, data: Mapping[str, Any],
-                 label: str, allowed: Iterable[str]):
-        self.document = document
-        self.table = table
-        self.index = index
-        self.data = data
-        self.label = label
-        self.failed = False
-        unknown = [key for key in data if key not in set(allowed)]
-        for key in unknown:
-            close = difflib.get_close_matches(key, list(allowed), n=1)
-            hint = f"；是不是「{close[0]}」？" if close else f"；可用的設定：{'、'.join(allowed)}"
-            self.problem(f"未知的設定「{key}」{hint}", key)
-
-    def problem(self, message: str, key: str | None = None) -> None:
-        self.failed = True
-        label = f"{self.label}的 {key}" if self.label and key else self.label or key or ""
-        self.document.problem(message, table=self.table, index=self.index, key=key, label=label)
-
-    def text(self, key: str, default: str | None = None) -> str:
-        value = self.data.get(key, default)
-        if value is None:
-            self.problem("缺少此設定（應為文字，以雙引號括住）", key)
-            return ""
-        if not isinstance(value, str):
-            self.problem(f"應為文字（以雙引號括住），卻是 {value!r}", key)
-            return ""
-        return value.strip()
-
-    def integer(self, key: str, default: int | None = None) -> int | None:
-        value = self.data.get(key, default)
-        if value is None:
-            self.problem("缺少此設定（應為整數）", key)
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(f"應為整數，卻是 {value!r}", key)
-            return None
-        return value
-
-    def number(self, key: str, default: Decimal | None = None) -> Decimal | None:
-        value = self.data.get(key, default)
-        if value is None:
-            self.problem("缺少此設定（應為大於 0 的數字，例如 5 或 12.5）", key)
-            return None
-        return self.checked_number(value, key)
-
-    def signed_number(self, key: str) -> Decimal | None:
-        """A number that may be 0 or negative (a growth target: 較基準年減少 10 % is −10)."""
-        value = self.data.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or not Decimal(value).is_finite():
-            hint = "（不要加引號或 %）" if isinstance(value, str) else ""
-            self.problem(f"應為數字{hint}，卻是 {value!r}" if value is not None else "缺少此設定（應為數字，例如 5 或 -10）",
-                         key)
-            return None
-        return Decimal(value)
-
-    def checked_number(self, value: object, key: str) -> Decimal | None:
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            hint = "（不要加引號或 %）" if isinstance(value, str) else ""
-            self.problem(f"應為數字{hint}，卻是 {value!r}", key)
-            return None
-        number = Decimal(value)
-        if not number.is_finite() or number <= 0:
-            self.problem(f"應為大於 0 的數字，卻是 {value}", key)
-            return None
-        return number
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            self.problem(f"應為 true 或 false，卻是 {value!r}", key)
-            return default
-        return value
-
-    def terms(self, key: str, codes: set[str] | None) -> tuple[Term, ...]:
-        raw = self.data.get(key, [])
-        if key == "field" and isinstance(raw, str):  # field = "code": the one field a milestone or latest reads
-            raw = [raw]
-        if not isinstance(raw, list):
-            self.problem('應為項目代碼的清單，例如 ["edoc_sent_total"]', key)
-            return ()
-        terms = []
-        for item in raw:
-            term = self._term(item, key)
-            if term is None:
-                continue
-            if codes is not None and term.field not in codes:
-                close = difflib.get_close_matches(term.field, sorted(codes), n=1)
-                hint = f"；是不是「{close[0]}」？" if close else ""
-                self.problem(f"項目「{term.field}」不在 {FIELDS_FILE} 中{hint}", key)
-                continue
-            terms.append(term)
-        return tuple(terms)
-
-    def _term(self, item: object, key: str) -> Term | None:
-        if isinstance(item, str):
-            return Term(item.strip())
-        if not isinstance(item, dict) or not isinstance(item.get("field"), str):
-            self.problem(f'每一項應為項目代碼，或如 {{ field = "reduced_temp", divide_by = 2 }}，卻是 {item!r}', key)
-            return None
-        unknown = sorted(set(item) - {"field", "divide_by", "multiply_by", "required"})
-        if unknown:
-            self.problem(f"項目「{item['field']}」有未知的設定 {'、'.join(unknown)}（可用：divide_by、multiply_by、required）",
-                         key)
-            return None
-        coefficient = Fraction(1)
-        for name, invert in (("divide_by", True), ("multiply_by", False)):
-            if name in item:
-                number = self.checked_number(item[name], key)
-                if number is None:
-                    return None
-                coefficient *= 1 / Fraction(number) if invert else Fraction(number)
-        required = item.get("required", False)
-        if not isinstance(required, bool):
-            self.problem(f"項目「{item['field']}」的 required 應為 true 或 false", key)
-            return None
-        return Term(item["field"].strip(), coefficient, required)
-
-
-def _entries(document: _Document, name: str) -> list[Mapping[str, Any]]:
-    raw = document.data.get(name, [])
-    if isinstance(raw, dict):
-        document.problem(f"「{name}」應寫成 [[{name}]]（可有多個），而不是 [{name}]", key=name)
-        return []
-    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        document.problem(f"「{name}」應寫成 [[{name}]] 表格", key=name)
-        return []
-    return raw
-
-
 # ---- fields, units, common set ----------------------------------------------------------------------
 
 FIELD_KEYS = ("code", "name", "unit", "aggregation", "quantity", "help", "aliases")
 
 
-def _parse_fields(document: _Document) -> tuple[MonthlyField, ...]:
+def _parse_fields(document: Document) -> tuple[MonthlyField, ...]:
     fields = []
-    for index, data in enumerate(_entries(document, "field")):
-        entry = _Entry(document, "field", index, data, f"第 {index + 1} 個 field「{data.get('code', '')}」", FIELD_KEYS)
+    for index, data in enumerate(entries(document, "field")):
+        entry = Entry(document, "field", index, data, f"第 {index + 1} 個 field「{data.get('code', '')}」", FIELD_KEYS)
         code, name, unit, help_text = (entry.text(key) for key in ("code", "name", "unit", "help"))
         aggregation = _choice(entry, "aggregation", Aggregation)
         quantity = _choice(entry, "quantity", Quantity)
@@ -524,7 +301,7 @@ def _last_index(values: list, value: object) -> int:
     return len(values) - 1 - values[::-1].index(value)
 
 
-def _choice(entry: _Entry, key: str, kind: type[Aggregation] | type[Quantity]):
+def _choice(entry: Entry, key: str, kind: type[Aggregation] | type[Quantity]):
     text = entry.text(key)
     for member in kind:
         if member.value == text:
@@ -534,14 +311,14 @@ def _choice(entry: _Entry, key: str, kind: type[Aggregation] | type[Quantity]):
     return next(iter(kind))
 
 
-def _parse_units(document: _Document) -> Units:
+def _parse_units(document: Document) -> Units:
     county = document.data.get("county", "")
     if not isinstance(county, str):
         document.problem("county 應為文字", key="county")
         county = ""
     units = []
-    for index, data in enumerate(_entries(document, "unit")):
-        entry = _Entry(document, "unit", index, data, f"第 {index + 1} 個 unit「{data.get('name', '')}」",
+    for index, data in enumerate(entries(document, "unit")):
+        entry = Entry(document, "unit", index, data, f"第 {index + 1} 個 unit「{data.get('name', '')}」",
                        ("name", "aliases", "since", "former"))
         name = entry.text("name")
         aliases = _strings(entry, "aliases")
@@ -552,7 +329,7 @@ def _parse_units(document: _Document) -> Units:
             entry.problem("former 應寫成 [[unit.former]] 表格", "former")
             raw_former = []
         for item in raw_former:
-            former_entry = _Entry(document, "unit.former", None, item if isinstance(item, dict) else {},
+            former_entry = Entry(document, "unit.former", None, item if isinstance(item, dict) else {},
                                   f"unit「{name}」的舊名「{item.get('name', '') if isinstance(item, dict) else item}」",
                                   ("name", "until", "aliases"))
             former_name = former_entry.text("name")
@@ -575,7 +352,7 @@ def _parse_units(document: _Document) -> Units:
     return registry
 
 
-def _strings(entry: _Entry, key: str) -> tuple[str, ...]:
+def _strings(entry: Entry, key: str) -> tuple[str, ...]:
     raw = entry.data.get(key, [])
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
         entry.problem('應為文字的清單，例如 ["交旅處"]', key)
@@ -591,10 +368,10 @@ INDICATOR_KEYS = ("id", "goal", "name", "short_name", "method", "measure", "weig
 STAGE_KEYS = ("name", "percent", "planned_month")
 
 
-def _parse_goals(document: _Document, common: bool) -> list[tuple[int, Goal]]:
+def _parse_goals(document: Document, common: bool) -> list[tuple[int, Goal]]:
     goals = []
-    for index, data in enumerate(_entries(document, "goal")):
-        entry = _Entry(document, "goal", index, data, f"第 {index + 1} 個 goal（目標 {data.get('number', '?')}）",
+    for index, data in enumerate(entries(document, "goal")):
+        entry = Entry(document, "goal", index, data, f"第 {index + 1} 個 goal（目標 {data.get('number', '?')}）",
                        GOAL_KEYS)
         number = entry.integer("number")
         title = entry.text("title")
@@ -608,14 +385,14 @@ def _parse_goals(document: _Document, common: bool) -> list[tuple[int, Goal]]:
     return goals
 
 
-def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bool,
+def _parse_indicators(document: Document, codes: set[str] | None, *, common: bool,
                       with_values: bool) -> list[tuple[int, Indicator]]:
     """[[indicator]] tables; `with_values` False for the common set, whose targets and weights are per year."""
     indicators = []
     stage_count = 0  # [[indicator.stage]] tables are counted through the file, to point at their lines
-    for index, data in enumerate(_entries(document, "indicator")):
+    for index, data in enumerate(entries(document, "indicator")):
         raw_id = data.get("id", "?")
-        entry = _Entry(document, "indicator", index, data, f"第 {index + 1} 個 indicator（指標 {raw_id}）",
+        entry = Entry(document, "indicator", index, data, f"第 {index + 1} 個 indicator（指標 {raw_id}）",
                        INDICATOR_KEYS)
         indicator_id = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ""
         if not indicator_id or indicator_id == "?":
@@ -672,7 +449,7 @@ def _parse_indicators(document: _Document, codes: set[str] | None, *, common: bo
     return indicators
 
 
-def _stages(document: _Document, entry: _Entry, first: int, indicator_id: str) -> tuple[Stage, ...]:
+def _stages(document: Document, entry: Entry, first: int, indicator_id: str) -> tuple[Stage, ...]:
     """[[indicator.stage]] tables of one indicator (a milestone's stages); each mistake points at its line."""
     raw = entry.data.get("stage", [])
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
@@ -680,7 +457,7 @@ def _stages(document: _Document, entry: _Entry, first: int, indicator_id: str) -
         return ()
     stages = []
     for number, data in enumerate(raw, start=1):
-        stage = _Entry(document, "indicator.stage", first + number - 1, data,
+        stage = Entry(document, "indicator.stage", first + number - 1, data,
                        f"指標 {indicator_id} 的第 {number} 個階段（stage）", STAGE_KEYS)
         name, percent = stage.text("name"), stage.number("percent")
         month = stage.integer("planned_month") if "planned_month" in data else None
@@ -690,7 +467,7 @@ def _stages(document: _Document, entry: _Entry, first: int, indicator_id: str) -
     return tuple(stages)
 
 
-def _direction(entry: _Entry) -> Direction:
+def _direction(entry: Entry) -> Direction:
     text = entry.text("direction", Direction.AT_LEAST.value)
     try:
         return Direction(text)
@@ -700,14 +477,14 @@ def _direction(entry: _Entry) -> Direction:
         return Direction.AT_LEAST
 
 
-def _parse_multi_year(document: _Document, table: str = "multi_year") -> MultiYearScoring | None:
+def _parse_multi_year(document: Document, table: str = "multi_year") -> MultiYearScoring | None:
     data = document.data.get(table)
     if data is None:
         return None
     if not isinstance(data, dict):
         document.problem(f"{table} 應寫成 [{table}] 表格", key=table)
         return None
-    entry = _Entry(document, table, None, data, table,
+    entry = Entry(document, table, None, data, table,
                    ("indicator", "rule", "years", "full_points", "not_met_points", "source", "points"))
     rule = entry.text("rule")
     if rule and rule not in MULTI_YEAR_RULES:
@@ -747,7 +524,7 @@ def _parse_multi_year(document: _Document, table: str = "multi_year") -> MultiYe
                             entry.text("source", ""))
 
 
-def _parse_common(document: _Document, codes: set[str], *, sample: bool,
+def _parse_common(document: Document, codes: set[str], *, sample: bool,
                   definitions: bool = True) -> CommonSet:
     """common.toml. A samples folder's common.toml may only add years (`definitions` False)."""
     allowed = {"goal", "indicator", "years", "multi_year"} if definitions else {"years"}
@@ -769,7 +546,7 @@ def _parse_common(document: _Document, codes: set[str], *, sample: bool,
     return CommonSet(tuple(goals), tuple(indicators), years, multi_year)
 
 
-def _parse_common_years(document: _Document, ids: list[str] | None, sample: bool) -> dict[int, CommonYear]:
+def _parse_common_years(document: Document, ids: list[str] | None, sample: bool) -> dict[int, CommonYear]:
     raw = document.data.get("years", {})
     if not isinstance(raw, dict):
         document.problem("years 應寫成 [years.年度] 表格", key="years")
@@ -780,7 +557,7 @@ def _parse_common_years(document: _Document, ids: list[str] | None, sample: bool
         if not str(year_text).isdigit() or not isinstance(data, dict):
             document.problem(f"「{year_text}」不是年度；應寫成 [years.113]", table=table)
             continue
-        entry = _Entry(document, table, None, data, table, ("targets", "weights", "source", "sample"))
+        entry = Entry(document, table, None, data, table, ("targets", "weights", "source", "sample"))
         values = {}
         for kind in ("targets", "weights"):
             raw_values = data.get(kind, {})
@@ -789,7 +566,7 @@ def _parse_common_years(document: _Document, ids: list[str] | None, sample: bool
                 continue
             numbers = {}
             for indicator_id, value in raw_values.items():
-                inner = _Entry(document, f"{table}.{kind}", None, {}, f"{table}.{kind}", ())
+                inner = Entry(document, f"{table}.{kind}", None, {}, f"{table}.{kind}", ())
                 number = inner.checked_number(value, str(indicator_id))
                 entry.failed = entry.failed or inner.failed
                 if ids is not None and indicator_id not in ids:
@@ -825,11 +602,11 @@ class _Parts:
     local: tuple[MonthlyField, ...] = ()  # the fields other plans in force declare as their own
 
 
-def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str,
+def _parse_plan(document: Document, parts: _Parts, *, sample: bool, origin: str,
                 expected: PlanKey | None = None, file_unit: str | None = None,
                 check_common: bool = True) -> Plan | None:
     """One plan document into a Plan, or None with its problems added to the document's list."""
-    top = _Entry(document, None, None, document.data, "", PLAN_KEYS)
+    top = Entry(document, None, None, document.data, "", PLAN_KEYS)
     year = top.integer("year")
     unit_text = top.text("unit")
     unit = parts.units.resolve(unit_text) if unit_text else None
@@ -905,10 +682,10 @@ def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str
         goal_own = [index for index, goal in goal_entries if goal.number == issue.goal]
         if own:
             document.problem(issue.message, table="indicator", index=own[-1], key=issue.key or None,
-                             label=_issue_label(f"指標 {issue.indicator}", issue.key))
+                             label=issue_label(f"指標 {issue.indicator}", issue.key))
         elif goal_own:
             document.problem(issue.message, table="goal", index=goal_own[-1], key=issue.key or None,
-                             label=_issue_label(f"策略目標 {issue.goal}", issue.key))
+                             label=issue_label(f"策略目標 {issue.goal}", issue.key))
         else:
             document.problem(issue.message)
     if issues:
@@ -924,7 +701,7 @@ def _parse_plan(document: _Document, parts: _Parts, *, sample: bool, origin: str
     )
 
 
-def _check_own_fields(document: _Document, inline: tuple[MonthlyField, ...], parts: _Parts) -> None:
+def _check_own_fields(document: Document, inline: tuple[MonthlyField, ...], parts: _Parts) -> None:
     """A plan's [[field]] tables: one of fields.toml's is repeated exactly; a field of its own keeps the
     definition another plan in force gave its code (figures are stored by code) and has a name no other field
     in force has (a month's report is read by name too)."""
@@ -957,19 +734,19 @@ def load_catalogue(directory: Path = PLANS_DIRECTORY, *, samples: Path | None = 
     problems: list[str] = []
     directory = Path(directory)
     if not directory.is_dir():
-        raise PlanError(f"找不到計畫目錄 {_shown(directory)}；請確認 plans/ 資料夾存在")
+        raise PlanError(f"找不到計畫目錄 {shown_path(directory)}；請確認 plans/ 資料夾存在")
     parts = _load_parts(directory, problems)
     plans: dict[PlanKey, Plan] = {}
     _load_plans(directory, parts, plans, problems, sample=False)
     if samples is not None and Path(samples).is_dir():
         sample_common = Path(samples) / COMMON_FILE
         if sample_common.exists():
-            document = _read_document(sample_common, problems)
+            document = read_document(sample_common, problems)
             if document is not None and document.data:
                 extra = _parse_common(document, {f.code for f in parts.fields}, sample=True, definitions=False)
                 for year in extra.years:
                     if year in parts.common.years:
-                        document.problem(f"{year} 年度已在 {_shown(directory / COMMON_FILE)} 宣告，範例不可重新宣告",
+                        document.problem(f"{year} 年度已在 {shown_path(directory / COMMON_FILE)} 宣告，範例不可重新宣告",
                                          table=f"years.{year}")
                 parts = replace(parts, common=replace(parts.common, years={**extra.years, **parts.common.years}))
         _load_plans(Path(samples), parts, plans, problems, sample=True)
@@ -984,8 +761,8 @@ def load_units(directory: Path = PLANS_DIRECTORY) -> Units:
     problems: list[str] = []
     path = Path(directory) / UNITS_FILE
     if not path.exists():
-        raise PlanError(f"{_shown(path)}：找不到此檔案（計畫目錄必須有 {UNITS_FILE}）")
-    document = _read_document(path, problems)
+        raise PlanError(f"{shown_path(path)}：找不到此檔案（計畫目錄必須有 {UNITS_FILE}）")
+    document = read_document(path, problems)
     units = _parse_units(document) if document is not None and document.parsed else Units(())
     if problems:
         raise PlanError("單位目錄有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
@@ -998,9 +775,9 @@ def _load_parts(directory: Path, problems: list[str]) -> _Parts:
     for name in (FIELDS_FILE, UNITS_FILE, COMMON_FILE):
         path = directory / name
         if not path.exists():
-            problems.append(f"{_shown(path)}：找不到此檔案（計畫目錄必須有 {name}）")
+            problems.append(f"{shown_path(path)}：找不到此檔案（計畫目錄必須有 {name}）")
             continue
-        documents[name] = _read_document(path, problems)
+        documents[name] = read_document(path, problems)
     fields = _parse_fields(documents[FIELDS_FILE]) if documents.get(FIELDS_FILE) else ()
     units = _parse_units(documents[UNITS_FILE]) if documents.get(UNITS_FILE) else Units(())
     common = CommonSet()
@@ -1013,7 +790,7 @@ def _load_parts(directory: Path, problems: list[str]) -> _Parts:
             index = ids.index(issue.indicator) if issue.indicator in ids else None
             document.problem(issue.message, table="indicator" if index is not None else None, index=index,
                              key=issue.key or None,
-                             label=_issue_label(f"指標 {issue.indicator}", issue.key) if index is not None else "")
+                             label=issue_label(f"指標 {issue.indicator}", issue.key) if index is not None else "")
         if common.multi_year is not None and common.multi_year.indicator not in common.indicator_by_id:
             document.problem(f"跨年度計分的指標 {common.multi_year.indicator} 不是共同性指標", table="multi_year",
                              key="indicator")
@@ -1025,34 +802,34 @@ def _load_plans(directory: Path, parts: _Parts, plans: dict[PlanKey, Plan], prob
     allowed = {COMMON_FILE} if sample else {FIELDS_FILE, UNITS_FILE, COMMON_FILE, ROLES_FILE, CYCLE_FILE}
     for path in sorted(directory.iterdir()):
         if path.is_file() and path.suffix == ".toml" and path.name not in allowed:
-            problems.append(f"{_shown(path)}：計畫檔須放在年度資料夾中（例如 plans/113/政風處.toml）；"
+            problems.append(f"{shown_path(path)}：計畫檔須放在年度資料夾中（例如 plans/113/政風處.toml）；"
                             f"此處只放 {'、'.join(sorted(allowed))}")
         elif path.is_dir() and not path.name.isdigit() and not path.name.startswith((".", "_")):
-            problems.append(f"{_shown(path)}：資料夾名稱須為民國年度數字（例如 113），計畫檔才會被讀取")
+            problems.append(f"{shown_path(path)}：資料夾名稱須為民國年度數字（例如 113），計畫檔才會被讀取")
     for folder in sorted(path for path in directory.iterdir() if path.is_dir() and path.name.isdigit()):
         for path in sorted(folder.glob("*.toml")):
-            document = _read_document(path, problems)
+            document = read_document(path, problems)
             if document is None:
                 continue
             if not document.data:
                 if document.parsed:
-                    problems.append(f"{_shown(path)}：檔案是空的；至少要有 year 與 unit（只有共同性指標的單位再加 "
+                    problems.append(f"{shown_path(path)}：檔案是空的；至少要有 year 與 unit（只有共同性指標的單位再加 "
                                     "include_common = true）")
                 continue
             before = len(problems)
             local = {f.code: f for existing in plans.values() for f in existing.fields}
             plan = _parse_plan(document, replace(parts, local=tuple(local.values())), sample=sample,
-                               origin=_shown(path), expected=(int(folder.name), path.stem), file_unit=path.stem)
+                               origin=shown_path(path), expected=(int(folder.name), path.stem), file_unit=path.stem)
             if plan is None or len(problems) > before:
                 continue
             from metrics.texts import plan_text_problems  # the rule every text of the store follows
 
             texts = plan_text_problems(plan)
             if texts:
-                problems.extend(f"{_shown(path)}：{problem}" for problem in texts)
+                problems.extend(f"{shown_path(path)}：{problem}" for problem in texts)
                 continue
             if plan.key in plans:
-                problems.append(f"{_shown(path)}：{plan.unit} {plan.year} 年度的計畫已由 {plans[plan.key].origin} "
+                problems.append(f"{shown_path(path)}：{plan.unit} {plan.year} 年度的計畫已由 {plans[plan.key].origin} "
                                 "宣告；同一單位同一年度只能有一個計畫檔")
                 continue
             plans[plan.key] = plan
@@ -1067,7 +844,7 @@ def parse_plan(text: str, catalogue: Catalogue, *, origin: str = "", sample: boo
     evaluates as it did.
     """
     problems: list[str] = []
-    document = _Document(text, origin or "計畫內容", problems)
+    document = Document(text, origin or "計畫內容", problems)
     parts = _Parts(catalogue.fields, catalogue.units, catalogue.common, catalogue.local_fields)
     plan = None
     if document.data:
@@ -1077,170 +854,3 @@ def parse_plan(text: str, catalogue: Catalogue, *, origin: str = "", sample: boo
     if problems or plan is None:
         raise PlanError("計畫內容有誤：\n" + "\n".join(f"- {problem}" for problem in problems), issues=problems)
     return plan
-
-
-# ---- writing a plan back to TOML --------------------------------------------------------------------
-
-def plan_document(plan: Plan) -> str:
-    """The plan as a self-contained TOML document: what a stored version holds and what `plans export`
-    writes. It names its fields and carries the common indicators with their targets and weights, so it
-    needs no other file to be evaluated."""
-    lines = [f"# {plan.title or plan.organisation}（{plan.label}）",
-             "# 完整計畫：含填報項目與共同性指標（include_common = false），可直接放入 plans/年度/ 使用。", ""]
-    lines += [f"year = {plan.year}", f"unit = {_toml_string(plan.unit_name)}",
-              f"organisation = {_toml_string(plan.organisation)}", f"title = {_toml_string(plan.title)}",
-              f"source = {_toml_string(plan.source)}", f"sample = {_toml_bool(plan.sample)}",
-              "include_common = false", ""]
-    for goal in plan.goals:
-        lines += goal_lines(goal)
-    for indicator in plan.indicators:
-        lines += indicator_lines(indicator)
-    for monthly_field in plan.fields:
-        lines += field_lines(monthly_field)
-    if plan.multi_year is not None:
-        lines += multi_year_lines(plan.multi_year)
-    return "\n".join(lines)
-
-
-def goal_lines(goal: Goal) -> list[str]:
-    """One [[goal]] table of a plan document, with the blank line after it."""
-    lines = ["[[goal]]", f"number = {goal.number}", f"title = {_toml_string(goal.title)}",
-             f"kind = {_toml_string(goal.kind)}", f"summary = {_toml_string(goal.summary)}"]
-    if goal.common:
-        lines.append("common = true")
-    return lines + [""]
-
-
-def indicator_lines(indicator: Indicator) -> list[str]:
-    """One [[indicator]] table (with its [[indicator.stage]] tables) of a plan document, every key written."""
-    lines = ["[[indicator]]", f"id = {_toml_string(indicator.id)}", f"goal = {indicator.goal}",
-             f"name = {_toml_string(indicator.name)}", f"short_name = {_toml_string(indicator.short_name)}",
-             f"method = {_toml_string(indicator.method)}", f"measure = {_toml_string(indicator.measure)}",
-             f"weight = {_toml_number(indicator.weight)}", f"target = {_toml_number(indicator.target)}",
-             f"unit = {_toml_string(indicator.unit)}", f"formula = {_toml_string(indicator.formula)}",
-             f"numerator = {_toml_terms(indicator.numerator)}"]
-    if indicator.denominator:
-        lines.append(f"denominator = {_toml_terms(indicator.denominator)}")
-    if indicator.alternative_denominator:
-        lines.append(f"alternative_denominator = {_toml_terms(indicator.alternative_denominator)}")
-        lines.append(f"alternative_reason = {_toml_string(indicator.alternative_reason)}")
-    lines += [f"accrues = {_toml_bool(indicator.accrues)}", f"gap_rule = {_toml_string(indicator.gap_rule)}",
-              f"gap_template = {_toml_string(indicator.gap_template)}"]
-    if indicator.gap_unit:
-        lines.append(f"gap_unit = {_toml_string(indicator.gap_unit)}")
-    if indicator.upper_bound is not None:
-        lines.append(f"upper_bound = {_toml_number(indicator.upper_bound)}")
-    if indicator.direction is not Direction.AT_LEAST:
-        lines.append(f"direction = {_toml_string(indicator.direction.value)}")
-    if indicator.scale != 1:
-        lines.append(f"scale = {indicator.scale}")
-    if indicator.places is not None:
-        lines.append(f"places = {indicator.places}")
-    if indicator.base_year is not None:
-        lines.append(f"base_year = {indicator.base_year}")
-    if indicator.base_value is not None:
-        lines.append(f"base_value = {_toml_number(indicator.base_value)}")
-    stage_lines = []
-    for stage in indicator.stages:  # sub-tables come after every key of the indicator
-        stage_lines += ["[[indicator.stage]]", f"name = {_toml_string(stage.name)}",
-                        f"percent = {_toml_number(stage.percent)}"]
-        if stage.planned_month is not None:
-            stage_lines.append(f"planned_month = {stage.planned_month}")
-    lines.append(f"help = {_toml_string(indicator.help)}")
-    if indicator.common:
-        lines.append("common = true")
-    lines += stage_lines
-    lines.append("")
-    return lines
-
-
-def field_lines(monthly_field: MonthlyField) -> list[str]:
-    """One [[field]] table of a plan document."""
-    return ["[[field]]", f"code = {_toml_string(monthly_field.code)}", f"name = {_toml_string(monthly_field.name)}",
-            f"unit = {_toml_string(monthly_field.unit)}", f"aggregation = {_toml_string(monthly_field.aggregation.value)}",
-            f"quantity = {_toml_string(monthly_field.quantity.value)}", f"help = {_toml_string(monthly_field.help)}", ""]
-
-
-def multi_year_lines(rule: MultiYearScoring) -> list[str]:
-    """The [multi_year] table of a plan document."""
-    lines = ["[multi_year]", f"indicator = {_toml_string(rule.indicator)}", f"rule = {_toml_string(rule.rule)}",
-             f"years = [{', '.join(str(year) for year in rule.years)}]",
-             f"full_points = {_toml_number(rule.full_points)}", f"not_met_points = {_toml_number(rule.not_met_points)}",
-             f"source = {_toml_string(rule.source)}", "", "[multi_year.points]"]
-    lines += [f'"{year}" = {_toml_number(points)}' for year, points in rule.points_by_first_year]
-    lines.append("")
-    return lines
-
-
-def _toml_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    escaped = "".join(character if ord(character) >= 0x20 and ord(character) != 0x7F else f"\\u{ord(character):04x}"
-                      for character in escaped)
-    return f'"{escaped}"'
-
-
-def _toml_bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _toml_number(value: Decimal | int) -> str:
-    number = Decimal(value)
-    if number == number.to_integral_value() and "." not in str(value):
-        return str(int(number))
-    return format(number, "f")
-
-
-def _toml_terms(terms: tuple[Term, ...]) -> str:
-    parts = []
-    for term in terms:
-        options = []
-        if term.coefficient != 1:
-            coefficient = Fraction(term.coefficient)
-            if coefficient.numerator == 1:
-                options.append(f"divide_by = {coefficient.denominator}")
-            else:
-                options.append(f"multiply_by = {_toml_number(Decimal(coefficient.numerator) / coefficient.denominator)}")
-        if term.required:
-            options.append("required = true")
-        parts.append(f'{{ field = "{term.field}", {", ".join(options)} }}' if options else f'"{term.field}"')
-    return "[" + ", ".join(parts) + "]"
-
-
-# ---- checking a plan made in the app ----
-
-def plan_problems(plan: Plan, catalogue: Catalogue, where: Callable[[PlanIssue], str] | None = None) -> list[str]:
-    """What a plan edited in the app gets wrong against the catalogue as it is today: its unit and year,
-    its fields, the common set, and build_plan's own checks. Empty when it can be saved. `where` says where
-    an issue of build_plan's checks is (the editor's table cell), put before its message."""
-    problems = [(where(issue) if where else "") + issue.message
-                for issue in plan_issues(plan.goals, plan.indicators, plan.fields, plan.multi_year, plan.year)]
-    unit = catalogue.units.by_name.get(plan.unit)
-    if unit is None:
-        problems.append(f"單位「{plan.unit}」不在 {UNITS_FILE} 中")
-    elif unit.since and plan.year < unit.since:
-        problems.append(f"{unit.name}自 {unit.since} 年度起才設立，不能有 {plan.year} 年度的計畫")
-    names = {f.name: f.code for f in catalogue.fields_in_force}
-    for monthly_field in plan.fields:
-        known = catalogue.field_by_code.get(monthly_field.code)
-        if known is None:  # a field of its own the plan brings (from its file): named as no field in force is
-            if names.get(monthly_field.name, monthly_field.code) != monthly_field.code:
-                problems.append(f"項目 {monthly_field.code} 的名稱「{monthly_field.name}」已是項目 "
-                                f"{names[monthly_field.name]} 的名稱；新的項目請用另一個名稱")
-        elif known != monthly_field:
-            problems.append(f"項目 {monthly_field.code} 與 {catalogue.field_owner(monthly_field.code)} 的宣告不同")
-    common = catalogue.common
-    for goal in plan.goals:
-        if goal.number in common.goal_numbers and not goal.common:
-            problems.append(f"策略目標 {goal.number} 是共同性目標（{COMMON_FILE}），單位自訂目標請用其他編號")
-    for indicator in plan.indicators:
-        if indicator.id in common.indicator_by_id:
-            differences = common.differences(indicator)
-            if differences:
-                problems.append(f"共同性指標 {indicator.id} 不可改變{'、'.join(differences)}（只有目標值與權重可依年度調整）")
-            elif not indicator.common:
-                problems.append(f"指標 {indicator.id} 是共同性指標的代號，單位自訂指標請用其他代號")
-        elif indicator.common:
-            problems.append(f"指標 {indicator.id} 標示為共同性指標，但 {COMMON_FILE} 沒有此指標")
-    if not plan.indicators:
-        problems.append("計畫沒有任何指標")
-    return problems

@@ -21,10 +21,10 @@ from fractions import Fraction
 from pathlib import Path
 
 from metrics.services.accounts import Action, Roles
-from metrics.plans.catalogue import (CYCLE_FILE, _Document, _Entry, _entries, _read_document, _shown, _toml_bool,
-                               _toml_number, _toml_string)
+from metrics.plans.catalogue import CYCLE_FILE
+from metrics.plans.toml_reading import Document, Entry, entries, read_document, shown_path
+from metrics.plans.toml_writing import toml_bool, toml_number, toml_string
 from metrics.errors import KpiError, PlanError
-from metrics.store.assessments import State, Step
 
 ROC_OFFSET = 1911
 CHECKPOINT_ID = re.compile(r"^[A-Za-z0-9_]{1,32}$")
@@ -110,8 +110,8 @@ def load_cycle(directory: Path, roles: Roles) -> Cycle:
     problems: list[str] = []
     path = Path(directory) / CYCLE_FILE
     if not path.exists():
-        raise PlanError(f"{_shown(path)}：找不到此檔案（計畫目錄必須有 {CYCLE_FILE}，宣告考核檢核點與期限）")
-    document = _read_document(path, problems)
+        raise PlanError(f"{shown_path(path)}：找不到此檔案（計畫目錄必須有 {CYCLE_FILE}，宣告考核檢核點與期限）")
+    document = read_document(path, problems)
     cycle = _parse_cycle(document, roles) if document is not None and document.parsed else None
     if problems or cycle is None:
         raise PlanError("考核週期檔有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
@@ -123,7 +123,7 @@ def parse_cycle(text: str, roles: Roles, shown: str = "考核週期") -> Cycle:
     """A cycle document given as text (a stored version, or one an administrator edits), checked as load_cycle
     checks the file: PlanError lists every mistake, each naming its table, entry and key."""
     problems: list[str] = []
-    document = _Document(text, shown, problems)
+    document = Document(text, shown, problems)
     cycle = _parse_cycle(document, roles) if document.parsed else None
     if problems or cycle is None:
         raise PlanError("考核週期有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
@@ -162,7 +162,7 @@ def _months_value(text: str) -> str:
         elif part.isdigit() and len(part) <= 2:
             months.append(int(part))
         else:
-            return _toml_string(str(text))
+            return toml_string(str(text))
     return f"[{', '.join(str(month) for month in months)}]"
 
 
@@ -172,14 +172,14 @@ def form_document(due_day: int, checkpoints: list[CheckpointForm], green: Decima
     lines = ["# 績效考核週期（由系統內編修產生；各設定的說明見 plans/cycle.toml）", "", "[monthly]",
              f"due_day = {int(due_day)}", ""]
     for point in checkpoints:
-        lines += ["[[checkpoint]]", f"id = {_toml_string(point.id.strip())}", f"name = {_toml_string(point.name.strip())}",
-                  f"months = {_months_value(point.months)}", f"due = {_toml_string(point.due.strip())}"]
+        lines += ["[[checkpoint]]", f"id = {toml_string(point.id.strip())}", f"name = {toml_string(point.name.strip())}",
+                  f"months = {_months_value(point.months)}", f"due = {toml_string(point.due.strip())}"]
         if point.due_next_year:
-            lines.append(f"due_next_year = {_toml_bool(True)}")
+            lines.append(f"due_next_year = {toml_bool(True)}")
         lines.append("")
-    lines += ["[lights]", f"green = {_toml_number(Decimal(green))}", f"yellow = {_toml_number(Decimal(yellow))}", "",
+    lines += ["[lights]", f"green = {toml_number(Decimal(green))}", f"yellow = {toml_number(Decimal(yellow))}", "",
               "[steps]"]
-    lines += [f"{key} = [{', '.join(_toml_string(name) for name in steps.get(key, []))}]" for key in STEP_ACTIONS]
+    lines += [f"{key} = [{', '.join(toml_string(name) for name in steps.get(key, []))}]" for key in STEP_ACTIONS]
     return "\n".join(lines) + "\n"
 
 
@@ -218,7 +218,7 @@ def cycle_changes(old: Cycle | None, new: Cycle) -> list[str]:
     changes += [f"刪除檢核點 {point.id}（{point.name}）" for point in old.checkpoints if point.id not in after]
     for label, was, now in (("綠燈門檻", old.green, new.green), ("黃燈門檻", old.yellow, new.yellow)):
         if was != now:
-            changes.append(f"{label}：{_toml_number(was)}% → {_toml_number(now)}%")
+            changes.append(f"{label}：{toml_number(was)}% → {toml_number(now)}%")
     for key in STEP_ACTIONS:
         if tuple(old.steps.get(key, ())) != tuple(new.steps.get(key, ())):
             changes.append(f"{STEP_KEY_LABELS[key]}的角色：{'、'.join(old.steps.get(key, ())) or '—'} → "
@@ -226,18 +226,18 @@ def cycle_changes(old: Cycle | None, new: Cycle) -> list[str]:
     return changes
 
 
-def _parse_cycle(document: _Document, roles: Roles, check_roles: bool = True) -> Cycle:
+def _parse_cycle(document: Document, roles: Roles, check_roles: bool = True) -> Cycle:
     for key in document.data:
         if key not in ("monthly", "checkpoint", "lights", "steps"):
             document.problem(f"未知的設定「{key}」（可用：monthly、checkpoint、lights、steps）", key=key)
     monthly = _table(document, "monthly")
-    monthly_entry = _Entry(document, "monthly", None, monthly, "每月填報期限", ("due_day",))
+    monthly_entry = Entry(document, "monthly", None, monthly, "每月填報期限", ("due_day",))
     due_day = monthly_entry.integer("due_day", 10)
     if due_day is not None and not 1 <= due_day <= 28:
         monthly_entry.problem(f"應為 1 至 28 的整數（每個月都有的日子），卻是 {due_day}", "due_day")
     checkpoints = _parse_checkpoints(document)
     lights = _table(document, "lights")
-    lights_entry = _Entry(document, "lights", None, lights, "燈號門檻", ("green", "yellow"))
+    lights_entry = Entry(document, "lights", None, lights, "燈號門檻", ("green", "yellow"))
     green, yellow = lights_entry.number("green"), lights_entry.number("yellow")
     if green is not None and yellow is not None and yellow > green:
         lights_entry.problem(f"黃燈門檻 {yellow} 不可高於綠燈門檻 {green}", "yellow")
@@ -246,7 +246,7 @@ def _parse_cycle(document: _Document, roles: Roles, check_roles: bool = True) ->
                  document.shown)
 
 
-def _table(document: _Document, name: str) -> Mapping:
+def _table(document: Document, name: str) -> Mapping:
     value = document.data.get(name, {})
     if not isinstance(value, dict):
         document.problem(f"「{name}」應寫成 [{name}] 表格", key=name)
@@ -254,13 +254,13 @@ def _table(document: _Document, name: str) -> Mapping:
     return value
 
 
-def _parse_checkpoints(document: _Document) -> list[Checkpoint]:
+def _parse_checkpoints(document: Document) -> list[Checkpoint]:
     checkpoints: list[Checkpoint] = []
-    raw = _entries(document, "checkpoint")
+    raw = entries(document, "checkpoint")
     if not raw and not document.failed:
         document.problem("至少要宣告一個 [[checkpoint]]（例如上半年、年終）", key="checkpoint")
     for index, data in enumerate(raw):
-        entry = _Entry(document, "checkpoint", index, data, f"第 {index + 1} 個 checkpoint「{data.get('id', '')}」",
+        entry = Entry(document, "checkpoint", index, data, f"第 {index + 1} 個 checkpoint「{data.get('id', '')}」",
                        ("id", "name", "months", "due", "due_next_year"))
         checkpoint_id, name = entry.text("id"), entry.text("name")
         if checkpoint_id and not CHECKPOINT_ID.match(checkpoint_id):
@@ -329,7 +329,7 @@ def read_stored_cycle(text: str, roles: Roles, shown: str) -> tuple[Cycle, dict[
     steps disagree; the cycle is then still read, for an administrator to fix the steps. Any other mistake raises
     PlanError as parse_cycle does."""
     problems: list[str] = []
-    document = _Document(text, shown, problems)
+    document = Document(text, shown, problems)
     cycle = _parse_cycle(document, roles, check_roles=False) if document.parsed else None
     if problems or cycle is None:
         raise PlanError("考核週期有誤，請修正下列問題：\n" + "\n".join(f"- {problem}" for problem in problems),
@@ -337,9 +337,9 @@ def read_stored_cycle(text: str, roles: Roles, shown: str) -> tuple[Cycle, dict[
     return cycle, mismatched_steps(cycle, roles)
 
 
-def _parse_steps(document: _Document, roles: Roles, check_roles: bool = True) -> dict[str, tuple[str, ...]]:
+def _parse_steps(document: Document, roles: Roles, check_roles: bool = True) -> dict[str, tuple[str, ...]]:
     table = _table(document, "steps")
-    entry = _Entry(document, "steps", None, table, "各步驟辦理的角色", tuple(STEP_ACTIONS))
+    entry = Entry(document, "steps", None, table, "各步驟辦理的角色", tuple(STEP_ACTIONS))
     steps: dict[str, tuple[str, ...]] = {}
     for key in STEP_ACTIONS:
         names = table.get(key)

@@ -130,6 +130,24 @@ class PlanVersion:
 
 
 @dataclass(frozen=True)
+class StoredPlan:
+    """One stored version of a plan as the store keeps it (metrics.store): the TOML document and who saved it, when
+    and why."""
+
+    id: int
+    year: int
+    unit: str
+    number: int
+    document: str
+    created_at: dt.datetime
+    author: str
+    note: str
+    origin: str
+    changes: tuple[str, ...]
+    sample: bool
+
+
+@dataclass(frozen=True)
 class Plan:
     """A validated plan of one unit for one year, with its lookups built once."""
 

@@ -1,4 +1,5 @@
-"""Plans in the store: seeding it from plans/, the catalogue in force, new versions and what they changed.
+"""Plans in the store: the catalogue in force, new versions and what they changed (seeding the store from plans/ is
+metrics.services.seeding's; the store is reached through PlanVersions, which metrics.store.Store is).
 
 Files under plans/ seed the store: a (year, unit) without any stored version gets its file as version 1.
 From then on the store is the truth: the plan in force is the latest stored version, an edit made in
@@ -13,27 +14,31 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any, Protocol
 
 import pandas as pd
 
-from metrics.plans.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan, plan_document, plan_problems
+from metrics.plans.catalogue import COMMON_FILE, Catalogue, PlanKey, parse_plan
+from metrics.plans.plan_checks import plan_problems
+from metrics.plans.toml_writing import plan_document
 from metrics.errors import PlanError, PlanNotFound, Problem
 from metrics.plans.formulas import Term, format_number, terms_label
 from metrics.plans.kinds import KINDS, Direction, Stage
-from metrics.plans.plan import Aggregation, Goal, Indicator, Plan, PlanIssue, PlanVersion, build_plan
-from metrics.store import Audit, AuditEntry, Outcome, Store, StoredPlan
-
-SEED_AUTHOR = "系統（計畫檔）"
+from metrics.plans.plan import Aggregation, Goal, Indicator, Plan, PlanIssue, PlanVersion, StoredPlan, build_plan
 EDIT_ORIGIN = "系統內編修"
 
 
-def seed_store(store: Store, files: Catalogue, *, samples: bool = False) -> list[StoredPlan]:
-    """Store each plan of `files` that has no version yet as version 1 (sample plans only when asked)."""
-    wanted = [(plan.year, plan.unit, plan_document(plan), plan.origin, plan.sample)
-              for plan in files.plans.values() if samples or not plan.sample]
-    return store.seed_plans(wanted, author=SEED_AUTHOR, audit=lambda stored: [
-        AuditEntry(SEED_AUTHOR, "計畫版本", Outcome.ALLOWED, f"{plan.unit} {plan.year} 年度計畫第 {plan.number} 版",
-                   f"由計畫檔 {plan.origin} 建立", plan.unit, plan.year) for plan in stored])
+class PlanVersions(Protocol):
+    """Where the versions of the plans are kept: metrics.store.Store (the plans do not import the store)."""
+
+    def plan_versions(self, year: int | None = None, unit: str | None = None, *,
+                      latest_only: bool = False) -> list[StoredPlan]: ...
+
+    def plan_version(self, year: int, unit: str, number: int | None = None) -> StoredPlan | None: ...
+
+    def save_plan_version(self, year: int, unit: str, document: str, *, author: str = "", note: str = "",
+                          origin: str = "", changes: Sequence[str] = (), sample: bool = False,
+                          audit: Any = None) -> StoredPlan: ...
 
 
 def plan_of_version(stored: StoredPlan, files: Catalogue) -> Plan:
@@ -47,7 +52,7 @@ def plan_of_version(stored: StoredPlan, files: Catalogue) -> Plan:
     return replace(plan, version=version, origin=stored.origin)
 
 
-def stored_catalogue(store: Store, files: Catalogue, *, samples: bool = False) -> Catalogue:
+def stored_catalogue(store: PlanVersions, files: Catalogue, *, samples: bool = False) -> Catalogue:
     """The catalogue in force: the latest stored version of every (year, unit), and for a (year, unit) the
     store has no version of, its file (as seeding would store it; sample plans only when `samples`)."""
     base = files if samples else files.official()
@@ -59,7 +64,7 @@ def stored_catalogue(store: Store, files: Catalogue, *, samples: bool = False) -
     return base.with_plans(plans)
 
 
-def plan_version(store: Store, files: Catalogue, year: int, unit: str, number: int) -> Plan:
+def plan_version(store: PlanVersions, files: Catalogue, year: int, unit: str, number: int) -> Plan:
     """An earlier (or the latest) version of a plan, to see it or to evaluate with it again."""
     stored = store.plan_version(year, unit, number)
     if stored is None:
@@ -69,8 +74,8 @@ def plan_version(store: Store, files: Catalogue, year: int, unit: str, number: i
     return plan_of_version(stored, files)
 
 
-def save_plan(store: Store, catalogue: Catalogue, plan: Plan, *, author: str, note: str = "",
-              origin: str = EDIT_ORIGIN, audit: Audit = None) -> StoredPlan:
+def save_plan(store: PlanVersions, catalogue: Catalogue, plan: Plan, *, author: str, note: str = "",
+              origin: str = EDIT_ORIGIN, audit: Any = None) -> StoredPlan:
     """Store `plan` as the next version of its (year, unit), recording what changed against the version in
     force. The plan is checked as a new file would be: units, fields and the common set as they are today. A
     field of its own that no plan in force has yet is created with it (the version's document carries it), and

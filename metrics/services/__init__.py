@@ -7,8 +7,14 @@ audit row in the same transaction; pages and the command line hold a `Services`,
     locks.py      months locked by an approved 自評 (核定), checked inside each write's own transaction
     review.py     the performance cycle's writes over Services: submit, review, approve, return; the status
     reminders.py  reminders by e-mail to the reporters of late and returned units
+    seeding.py    the plans of plans/ seeding the store, audited
+    selection.py  the files of one upload once read: which the account may store, what they leave incomplete
+    wording.py    the store's refusals (StoreError: a StoreProblem and its values) in people's words
 """
 
+from metrics.services import wording
 from metrics.services.core import Actor, LoginFailed, PermissionDenied, Services, command_line
+
+wording.install()  # every StoreError, whichever layer catches it, is shown in these words
 
 __all__ = ["Actor", "LoginFailed", "PermissionDenied", "Services", "command_line"]

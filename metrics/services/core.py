@@ -27,7 +27,7 @@ from metrics.services.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Action,
 from metrics.plans.catalogue import Catalogue, Units, load_units, plans_directory
 from metrics.intake.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
-from metrics.services import inputs, locks
+from metrics.services import inputs, locks, wording
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name
 from metrics.outputs.notes import check_note
@@ -508,7 +508,7 @@ class Services:
                     files: Sequence[tuple[pd.DataFrame, str, bytes]]) -> list[IngestResult]:
         """The sample plans and figures into the store, to practise with (an administrator's decision: they are
         several units' figures at once)."""
-        from metrics.plans.planning import seed_store
+        from metrics.services.seeding import seed_store
 
         self._require(actor, Action.MANAGE_SETTINGS, "載入範例資料", subject="範例資料")
         inputs.check_instance(catalogue, Catalogue, "計畫目錄", "計畫目錄（metrics.plans.catalogue.Catalogue）")
@@ -525,9 +525,10 @@ class Services:
                           subject=f"第 {batch_id} 批「{batch.file_name}」")
         with self._unless_locked(actor, "復原", f"第 {batch_id} 批「{batch.file_name}」",
                                  locks.undo_guard(self.roles, batch_id)):
-            return self.store.undo(batch_id, user=actor.label, audit=lambda result: [AuditEntry(
-                actor.label, "復原", ALLOWED, f"第 {batch_id} 批「{batch.file_name}」", result.message, unit, year)
+            result = self.store.undo(batch_id, user=actor.label, audit=lambda result: [AuditEntry(
+                actor.label, "復原", ALLOWED, f"第 {batch_id} 批「{batch.file_name}」", wording.undone(result), unit, year)
                 for year, unit in batch.periods or [(None, "")]])
+        return replace(result, message=wording.undone(result))
 
     def save_mapping(self, actor: Actor, source: str, signature: str, mapping: dict, *, year: int, unit: str) -> None:
         """A column mapping is part of uploading that unit's figures. Its values are the file's own headers, kept

@@ -18,7 +18,7 @@ One SQLAlchemy Core schema serves SQLite (the default, a file under data/) and P
   turns them into what users read.
 
 The package: `schema` (tables, migrations, how values and times are stored), `engine` (the Database: connections,
-transactions, the write lock, retries, timeouts, database errors in users' words), and the repositories on one shared
+transactions, the write lock, retries, timeouts, database errors as StoreProblems that the services word), and the repositories on one shared
 Database: `figures` (uploads, values in effect, batches, undo), `plans` (plan versions), `accounts` (accounts, logins,
 sessions, settings), `audit` (the audit trail and its hash chain), `workspace` (notes, scenarios, column mappings) and
 `copying` (the whole store, for copies, backups and restores). `Store` (`facade`) is what callers hold; this module

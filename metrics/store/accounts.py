@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import StoreError
+from metrics.errors import StoreError, StoreOperation, StoreProblem
 from metrics.store.audit import Audit
 from metrics.store.repository import Repository
 from metrics.store.schema import _aware, _now, accounts_table, login_sessions_table, settings_table
@@ -44,11 +44,11 @@ class Accounts(Repository):
     """Accounts, login attempts and sessions, settings."""
 
     def account_count(self) -> int:
-        with self._errors("讀取帳號"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_ACCOUNTS), self._reading() as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(accounts_table)).scalar())
 
     def accounts(self) -> list[StoredAccount]:
-        with self._errors("讀取帳號"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_ACCOUNTS), self._reading() as connection:
             return [_stored_account(row) for row in
                     connection.execute(sa.select(accounts_table).order_by(accounts_table.c.username))]
 
@@ -61,7 +61,7 @@ class Accounts(Repository):
             where = sa.and_(sa.func.lower(table.c.email) == email.strip().lower(), table.c.email != "")
         else:
             where = table.c.id == account_id
-        with self._errors("讀取帳號"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_ACCOUNTS), self._reading() as connection:
             row = connection.execute(sa.select(table).where(where)).first()
         return None if row is None else _stored_account(row)
 
@@ -74,11 +74,11 @@ class Accounts(Repository):
 
         def write(connection: Connection) -> StoredAccount:
             if only_if_none and connection.execute(sa.select(table.c.id).limit(1)).first() is not None:
-                raise StoreError("已經有帳號，第一位系統管理者已建立；請登入。")
+                raise StoreError(StoreProblem.ACCOUNTS_EXIST)
             taken = connection.execute(sa.select(table.c.id).where(
                 sa.func.lower(table.c.username) == username.lower())).first()
             if taken is not None:
-                raise StoreError(f"帳號「{username}」已經存在，請換一個帳號名稱。")
+                raise StoreError(StoreProblem.USERNAME_TAKEN, username=username)
             now = _now()
             result = connection.execute(table.insert().values(
                 username=username, display_name=display_name, email=email, roles=json.dumps(list(roles)),
@@ -87,7 +87,7 @@ class Accounts(Repository):
             row = connection.execute(sa.select(table).where(table.c.id == result.inserted_primary_key[0])).one()
             return _stored_account(row)
 
-        with self._errors(f"建立帳號「{username}」"):
+        with self._errors(StoreOperation.CREATE_ACCOUNT, username=username):
             return self._write(write, audit)
 
     def update_account(self, account_id: int, *, audit: Audit = None,
@@ -99,7 +99,7 @@ class Accounts(Repository):
                            "locked_until"}
         unknown = set(values) - allowed_columns
         if unknown:
-            raise StoreError(f"帳號沒有這些欄位：{'、'.join(sorted(unknown))}")
+            raise StoreError(StoreProblem.UNKNOWN_ACCOUNT_COLUMNS, columns=sorted(unknown))
         for name in ("roles", "units"):
             if name in values:
                 values[name] = json.dumps(list(values[name]), ensure_ascii=False)
@@ -111,7 +111,7 @@ class Accounts(Repository):
                 check([_stored_account(row) for row in connection.execute(sa.select(table).order_by(table.c.id))])
             connection.execute(table.update().where(table.c.id == account_id).values(**values))
 
-        with self._errors("更新帳號"):
+        with self._errors(StoreOperation.UPDATE_ACCOUNT):
             self._write(write, audit)
 
     def reserve_login(self, username: str, *, lock_after: int, lock_for: dt.timedelta,
@@ -138,12 +138,12 @@ class Accounts(Repository):
                                .values(failed_logins=number, locked_until=locked))
             return LoginAttempt(stored, number, lock_after, _aware(locked))
 
-        with self._errors("登入"):
+        with self._errors(StoreOperation.LOG_IN):
             return self._write(write, store_lock=False)
 
     def take_back_login(self, attempt: LoginAttempt, *, audit: Audit = None) -> None:
         """A reserved attempt whose password was right but that starts no session (a disabled account)."""
-        with self._errors("登入"):
+        with self._errors(StoreOperation.LOG_IN):
             self._write(lambda connection: _take_back(connection, attempt), audit)
 
     def start_session(self, account_id: int, token_hash: str, method: str, *, audit: Audit = None,
@@ -166,7 +166,7 @@ class Accounts(Repository):
                 token_hash=token_hash, account_id=account_id, method=method, created_at=now, last_seen_at=now))
             return True
 
-        with self._errors("登入"):
+        with self._errors(StoreOperation.LOG_IN):
             return self._write(write, audit)
 
     def session(self, token_hash: str
@@ -176,7 +176,7 @@ class Accounts(Repository):
         query = (sa.select(table, sessions.c.last_seen_at, sessions.c.ended_at,
                            sessions.c.created_at.label("session_started_at"))
                  .join(sessions, sessions.c.account_id == table.c.id).where(sessions.c.token_hash == token_hash))
-        with self._errors("讀取登入狀態"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_LOGIN), self._reading() as connection:
             row = connection.execute(query).first()
         if row is None:
             return None
@@ -184,26 +184,26 @@ class Accounts(Repository):
 
     def touch_session(self, token_hash: str) -> None:
         table = login_sessions_table
-        with self._errors("更新登入狀態"):
+        with self._errors(StoreOperation.UPDATE_LOGIN):
             self._write(lambda connection: connection.execute(
                 table.update().where(table.c.token_hash == token_hash).values(last_seen_at=_now())), store_lock=False)
 
     def end_session(self, token_hash: str, *, audit: Audit = None) -> None:
         table = login_sessions_table
-        with self._errors("登出"):
+        with self._errors(StoreOperation.LOG_OUT):
             self._write(lambda connection: connection.execute(
                 table.update().where(table.c.token_hash == token_hash, table.c.ended_at.is_(None))
                 .values(ended_at=_now())), audit)
 
     def end_sessions_of(self, account_id: int) -> None:
         table = login_sessions_table
-        with self._errors("結束登入"):
+        with self._errors(StoreOperation.END_LOGIN):
             self._write(lambda connection: connection.execute(
                 table.update().where(table.c.account_id == account_id, table.c.ended_at.is_(None))
                 .values(ended_at=_now())))
 
     def settings(self) -> dict[str, str]:
-        with self._errors("讀取設定"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_SETTINGS), self._reading() as connection:
             return {row.key: row.value for row in connection.execute(sa.select(settings_table))}
 
     def save_settings(self, values: Mapping[str, str], *, audit: Audit = None) -> None:
@@ -214,7 +214,7 @@ class Accounts(Repository):
                 connection.execute(table.delete().where(table.c.key == key))
                 connection.execute(table.insert().values(key=key, value=str(value)))
 
-        with self._errors("儲存設定"):
+        with self._errors(StoreOperation.SAVE_SETTINGS):
             self._write(write, audit)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import KpiError
+from metrics.errors import KpiError, StoreOperation
 from metrics.store.audit import Audit
 from metrics.store.repository import Repository
 from metrics.store.schema import (_aware, _dump_json, _load_json, _now, assessment_items_table,
@@ -125,7 +125,7 @@ class Assessments(Repository):
         table = assessments_table
         query = sa.select(table).where(table.c.year == int(year), table.c.unit == unit,
                                        table.c.checkpoint == checkpoint)
-        with self._errors("讀取自評"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_ASSESSMENTS), self._reading() as connection:
             row = connection.execute(query).first()
         return _assessment(row) if row is not None else None
 
@@ -136,13 +136,13 @@ class Assessments(Repository):
             query = query.where(table.c.year == int(year))
         if unit is not None:
             query = query.where(table.c.unit == unit)
-        with self._errors("讀取自評"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_ASSESSMENTS), self._reading() as connection:
             return [_assessment(row) for row in connection.execute(query)]
 
     def assessment_items(self, assessment_id: int) -> list[AssessmentItem]:
         table = assessment_items_table
         query = sa.select(table).where(table.c.assessment_id == assessment_id).order_by(table.c.position)
-        with self._errors("讀取自評"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_ASSESSMENTS), self._reading() as connection:
             return [AssessmentItem(row.indicator_id, row.name, row.result, row.achievement, row.light,
                                    row.explanation, row.review_comment, row.reviewed_by)
                     for row in connection.execute(query)]
@@ -151,7 +151,7 @@ class Assessments(Repository):
         """Oldest first."""
         table = assessment_transitions_table
         query = sa.select(table).where(table.c.assessment_id == assessment_id).order_by(table.c.id)
-        with self._errors("讀取自評流程"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_ASSESSMENT_STEPS), self._reading() as connection:
             return [Transition(row.id, _aware(row.at), row.account, row.account_id, Step(row.step),
                                None if row.from_state == NONE_YET else State(row.from_state), State(row.to_state),
                                row.comment) for row in connection.execute(query)]
@@ -163,7 +163,7 @@ class Assessments(Repository):
         def write(connection: Connection) -> StoredAssessment:
             return _transition(connection, change, refuse)
 
-        with self._errors(f"{change.unit} {change.year} 年度自評"):
+        with self._errors(StoreOperation.ASSESSMENT, unit=change.unit, year=change.year):
             return self._write(write, audit)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from metrics.errors import StoreOperation
 from metrics.store import audit_chain
 from metrics.store.repository import Repository
 from metrics.store.schema import _aware, _now, audit_table
@@ -51,7 +52,7 @@ class AuditLog(Repository):
 
     def record(self, entries: Sequence[AuditEntry]) -> None:
         """Audit rows on their own: a denial, a failed login (nothing else is written with them)."""
-        with self._errors("寫入操作紀錄"):
+        with self._errors(StoreOperation.WRITE_AUDIT):
             self._write(lambda connection: _insert_audit(connection, entries))
 
     def audit_log(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
@@ -76,13 +77,13 @@ class AuditLog(Repository):
             query = query.where(table.c.outcome == Outcome(outcome).value)
         if limit is not None:
             query = query.limit(limit)
-        with self._errors("讀取操作紀錄"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_AUDIT), self._reading() as connection:
             return [AuditRow(row.account, row.action, Outcome(row.outcome), row.subject, row.detail, row.unit,
                              row.year, row.id, _aware(row.at)) for row in connection.execute(query)]
 
     def audit_actions(self) -> list[str]:
         """The actions the audit trail holds, for a filter's choices."""
-        with self._errors("讀取操作紀錄"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_AUDIT), self._reading() as connection:
             return sorted(connection.execute(sa.select(audit_table.c.action).distinct()).scalars())
 
     def verify_audit_chain(self, anchor: tuple[int, str] | None = None) -> audit_chain.ChainReport:
@@ -95,7 +96,7 @@ class AuditLog(Repository):
             for row in result.mappings():
                 yield _chain_row(row)
 
-        with self._errors("驗證操作紀錄"), self._reading(whole=True) as connection:
+        with self._errors(StoreOperation.VERIFY_AUDIT), self._reading(whole=True) as connection:
             return audit_chain.walk(rows(connection), _ChainLookup(connection), anchor)
 
 

@@ -4,6 +4,7 @@ empty store filled in one transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -11,10 +12,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import StoreError
+from metrics.errors import StoreError, StoreOperation, StoreProblem
 from metrics.names import printable
 from metrics.store.repository import Repository
-from metrics.store.schema import TABLE_LABELS, TRANSFER_TABLES, _stored_version
+from metrics.store.schema import TRANSFER_TABLES, _stored_version
+
+
+class RowsRefused(enum.Enum):
+    """Why the database refused rows being loaded, in kind."""
+
+    DUPLICATE_OR_DANGLING = "duplicate_or_dangling"  # a unique or foreign key
+    VALUE_UNFIT = "value_unfit"  # a value's type, length or range
+    STRUCTURE_UNFIT = "structure_unfit"
 
 
 class Contents(Repository):
@@ -46,17 +55,15 @@ class Contents(Repository):
         def write(connection: Connection) -> dict[str, int]:
             filled = {name: count for name, count in self._counts(connection).items() if count}
             if filled:
-                listed = "、".join(f"{TABLE_LABELS.get(name, name)} {count:,} 筆" for name, count in filled.items())
-                raise StoreError(f"資料庫 {self.display_url()} 不是空的（{listed}）；只能寫入全新、空白的資料庫，"
-                                 "以免與既有資料混在一起。")
+                raise StoreError(StoreProblem.STORE_NOT_EMPTY, url=self.display_url(), filled=filled)
             written: dict[str, int] = {}
             for name, columns, rows in tables:
                 table = known.get(name)
                 if table is None:
-                    raise StoreError(f"不認得的資料表「{name}」：這份資料可能來自其他程式或較新的版本。")
+                    raise StoreError(StoreProblem.UNKNOWN_TABLE, table=name)
                 unknown = [column for column in columns if column not in table.columns]
                 if unknown:
-                    raise StoreError(f"資料表「{name}」沒有欄位 {'、'.join(unknown)}：這份資料可能來自較新的版本。")
+                    raise StoreError(StoreProblem.UNKNOWN_COLUMNS, table=name, columns=unknown)
                 types = [table.columns[column].type for column in columns]
                 pending = iter(rows)  # in slices, so that a file's rows are never all held at once
                 while records := [{column: _restored(value, kind) for column, value, kind in zip(columns, row, types)}
@@ -77,7 +84,7 @@ class Contents(Repository):
                             f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
             return written
 
-        with self._errors("寫入資料"):
+        with self._errors(StoreOperation.LOAD_ROWS):
             return self._write(write)
 
     def _counts(self, connection: Connection) -> dict[str, int]:
@@ -86,18 +93,15 @@ class Contents(Repository):
 
 
 def _refused_rows(name: str, first: int, last: int, error: sa.exc.DBAPIError) -> StoreError:
-    """The database refused rows being loaded: said in words naming the table and the rows, its own text last."""
-    label = TABLE_LABELS.get(name, name)
+    """The database refused rows being loaded: which table and rows, why in kind, and the database's own text."""
     if isinstance(error, sa.exc.IntegrityError):
-        why = "違反唯一性或關聯的限制（有重複的編號或鍵值，或指向不存在的資料）"
+        reason = RowsRefused.DUPLICATE_OR_DANGLING
     elif isinstance(error, sa.exc.DataError):
-        why = "有值的型態、長度或範圍不合這個資料表的欄位"
+        reason = RowsRefused.VALUE_UNFIT
     else:
-        why = "資料表的結構與資料不合"
-    rows = f"第 {first:,} 筆" if first == last else f"第 {first:,}～{last:,} 筆中的一筆"
+        reason = RowsRefused.STRUCTURE_UNFIT
     detail = printable(str(getattr(error, "orig", None) or error).splitlines()[0])[:300]
-    return StoreError(f"寫入{label}（{name}）{rows}時，資料庫拒絕寫入：{why}；所有資料均未寫入，資料庫仍是空的。"
-                      f"（資料庫的原文：{detail}）")
+    return StoreError(StoreProblem.ROWS_REFUSED, table=name, first=first, last=last, reason=reason, detail=detail)
 
 
 def _restored(value: Any, kind: sa.types.TypeEngine) -> Any:

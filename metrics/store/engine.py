@@ -1,6 +1,6 @@
 """The store's engine: one SQLAlchemy engine per store (SQLite or PostgreSQL, each with its connect hooks), its
 read and write transactions, the store-wide write lock, retries and timeouts, and database errors translated into
-what a person is told (StoreError, StoreBusy)."""
+what happened (StoreError, StoreBusy, each with its StoreProblem; metrics.services.wording says it to people)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from metrics.errors import InputError, StoreBusy, StoreError
+from metrics.errors import InputError, StoreBusy, StoreError, StoreOperation, StoreProblem
 from metrics.location import default_url
 from metrics.store.audit import Audit, _insert_audit
 from metrics.store.schema import SCHEMA_VERSION, _check_not_newer, _create_or_migrate, _stored_version
@@ -70,14 +70,14 @@ class Database:
         try:
             parsed = sa.engine.make_url(self.url)
         except sa.exc.ArgumentError as error:
-            raise StoreError(f"資料庫位址「{self.url}」格式不正確：{error}") from error
+            raise StoreError(StoreProblem.BAD_URL, url=self.url, detail=str(error)) from error
         self._dialect = parsed.get_backend_name()
         if self._dialect not in {"sqlite", "postgresql"}:
-            raise StoreError(f"不支援的資料庫「{self._dialect}」：請使用 SQLite 或 PostgreSQL（postgresql+psycopg://…）。")
+            raise StoreError(StoreProblem.UNSUPPORTED_DATABASE, dialect=self._dialect)
         self._engine = self._create_engine(parsed)
         self._lock_key = 0
         try:
-            with self._errors("開啟資料庫"):
+            with self._errors(StoreOperation.OPEN):
                 self._prepare()
         except BaseException:
             self._engine.dispose()
@@ -93,7 +93,7 @@ class Database:
     def _create_engine(self, parsed: sa.URL) -> Engine:
         if self._dialect == "sqlite":
             if self.schema is not None:
-                raise StoreError("schema 選項只適用於 PostgreSQL，SQLite 請改用不同的資料庫檔案。")
+                raise StoreError(StoreProblem.SCHEMA_ONLY_POSTGRESQL)
             database = parsed.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,7 @@ class Database:
         connect_args: dict[str, Any] = {"connect_timeout": 10}
         if self.schema is not None:
             if not _SCHEMA_NAME.match(self.schema):
-                raise StoreError(f"schema 名稱「{self.schema}」不合法：只能用英文字母、數字與底線。")
+                raise StoreError(StoreProblem.BAD_SCHEMA_NAME, schema=self.schema)
             connect_args["options"] = f"-csearch_path={self.schema}"
         engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
         # Per connection, not in the URL's options (which carry the search_path): a write's SET LOCAL overrides both.
@@ -115,25 +115,29 @@ class Database:
         return engine
 
     @contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
+    def _errors(self, doing: StoreOperation, **about: Any) -> Iterator[None]:
+        """Database errors in the block as StoreErrors saying what was being done (`doing`, about what)."""
         try:
             yield
         except (StoreError, InputError):
             raise
         except sa.exc.DBAPIError as error:
             if _connection_lost(error):
-                raise self._lost(doing) from error
+                raise self._lost(doing, about) from error
             if isinstance(error, sa.exc.IntegrityError):
-                raise StoreError(f"{doing}失敗，資料庫拒絕寫入，所有數值均未儲存：{error.orig}") from error
-            detail = getattr(error, "orig", None) or error
-            raise StoreError(f"{doing}失敗（資料庫 {self.display_url()}）：{detail}") from error
+                raise StoreError(StoreProblem.WRITE_REFUSED, doing=doing, about=about,
+                                 detail=str(error.orig)) from error
+            raise self._failed(doing, about, error) from error
         except sa.exc.SQLAlchemyError as error:
-            detail = getattr(error, "orig", None) or error
-            raise StoreError(f"{doing}失敗（資料庫 {self.display_url()}）：{detail}") from error
+            raise self._failed(doing, about, error) from error
 
-    def _lost(self, doing: str = "讀取資料") -> StoreError:
-        return StoreError(f"與資料庫 {self.display_url()} 的連線中斷（資料庫重新啟動或網路中斷），{doing}未完成，"
-                          "也未寫入任何資料；請重新整理頁面或再操作一次，系統會自動重新連線。")
+    def _failed(self, doing: StoreOperation, about: dict[str, Any], error: sa.exc.SQLAlchemyError) -> StoreError:
+        detail = getattr(error, "orig", None) or error
+        return StoreError(StoreProblem.FAILED, doing=doing, about=about, url=self.display_url(),
+                          detail=str(detail))
+
+    def _lost(self, doing: StoreOperation = StoreOperation.READ, about: dict[str, Any] | None = None) -> StoreError:
+        return StoreError(StoreProblem.CONNECTION_LOST, url=self.display_url(), doing=doing, about=about or {})
 
     @contextmanager
     def _reading(self, *, whole: bool = False) -> Iterator[Connection]:
@@ -153,11 +157,9 @@ class Database:
             if _connection_lost(error):  # the pool has dropped that connection; the next read makes a new one
                 raise self._lost() from error
             if isinstance(error, sa.exc.OperationalError) and _is_lock_wait(error):
-                raise StoreBusy(f"資料庫忙碌中（另一項作業正在寫入或鎖定資料），已等待 {self.lock_wait_seconds:g} 秒仍無法讀取；"
-                                "未變更任何資料，請稍候再試。") from error
+                raise StoreBusy(StoreProblem.BUSY_READING, seconds=self.lock_wait_seconds) from error
             if getattr(error.orig, "sqlstate", None) == "57014":  # statement_timeout
-                raise StoreBusy(f"資料庫忙碌中，讀取超過 {self.read_seconds:g} 秒仍未完成，已中止；"
-                                "未變更任何資料，請稍候再試。") from error
+                raise StoreBusy(StoreProblem.READ_TIMED_OUT, seconds=self.read_seconds) from error
             raise
 
     def _write(self, action: Callable[[Connection], T], audit: Audit = None, *, store_lock: bool = True) -> T:
@@ -186,11 +188,9 @@ class Database:
                         return result
             except sa.exc.OperationalError as error:
                 if _connection_lost(error):  # rolled back by the server: nothing was written
-                    raise self._lost("儲存") from error
+                    raise self._lost(StoreOperation.SAVE) from error
                 if _is_lock_wait(error):  # the wait has already lasted lock_wait_seconds: tell the person now
-                    raise StoreBusy(
-                        f"另一位同仁的上傳或修改正在進行中，等候 {self.lock_wait_seconds:g} 秒仍未輪到；"
-                        "這次未儲存任何資料，請稍候再試一次。") from error
+                    raise StoreBusy(StoreProblem.BUSY_WRITING, seconds=self.lock_wait_seconds) from error
                 if attempt == _WRITE_ATTEMPTS or not _is_transient(error):
                     raise
                 time.sleep(random.uniform(0.05, 0.25) * attempt)
@@ -206,7 +206,7 @@ class Database:
             with self._reading() as connection:
                 current_schema = connection.execute(sa.text("SELECT current_schema()")).scalar()
             if current_schema is None:
-                raise StoreError(f"資料庫 {self.display_url()} 的 search_path 沒有可用的 schema，請先建立 schema。")
+                raise StoreError(StoreProblem.NO_SCHEMA_IN_SEARCH_PATH, url=self.display_url())
             # Stores in different schemas of one database must not wait on each other.
             self._lock_key = zlib.crc32(f"kpi-store:{current_schema}".encode())
         unread: StoreBusy | None = None
@@ -231,11 +231,8 @@ class Database:
         except sa.exc.ProgrammingError as error:
             if getattr(error.orig, "sqlstate", None) != "42501":  # insufficient privilege
                 raise
-            doing = "建立資料表" if version is None else f"將資料庫結構由第 {version} 版升級到第 {SCHEMA_VERSION} 版"
-            raise StoreError(
-                f"資料庫 {self.display_url()} 需要{doing}，但目前的資料庫帳號沒有權限（執行時使用的帳號不擁有資料表）；"
-                "請由擁有資料表的帳號執行 python -m metrics migrate --db 擁有者的資料庫位址，再啟動本程式。"
-                "未寫入任何資料。") from error
+            raise StoreError(StoreProblem.NO_PRIVILEGE_TO_MIGRATE, url=self.display_url(), version=version,
+                             supported=SCHEMA_VERSION) from error
 
     @property
     def dialect(self) -> str:
@@ -275,7 +272,7 @@ def _seconds(given: float | None, environment: str, default: float) -> float:
     except ValueError:
         value = float("nan")
     if not 0 < value <= 86_400:  # also refuses nan and inf
-        raise StoreError(f"環境變數 {environment} 的值「{text}」不是有效的秒數：應為大於 0、至多 86400 的數字（例如 8）。")
+        raise StoreError(StoreProblem.BAD_SECONDS, environment=environment, text=text)
     return value
 
 

@@ -15,9 +15,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.outputs.batches import counts_text
-from metrics.errors import InputError, Problem, StoreError
-from metrics.evaluation.figures import TIDY_COLUMNS, empty_tidy_frame
+from metrics.errors import InputError, Problem, StoreError, StoreOperation, StoreProblem
+from metrics.intake.tidy import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
 from metrics.intake.parsing import format_taiwan_time
@@ -54,8 +53,9 @@ class UndoResult:
     batch_id: int
     restored: int  # values set back to a different value they had before the batch
     removed: int  # values the batch had created, now "not reported" again
-    message: str
     unchanged: int = 0  # values the batch had re-sent unchanged: their provenance goes back, the number stays
+    file_name: str = ""
+    message: str = ""  # in people's words, filled by the services (metrics.services.wording.undone)
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,16 @@ def _describe_key(year: int, unit: str, field: str, month: int, names: Mapping[s
     return f"{year}年{month}月 {unit}「{(names or {}).get(field, field)}」"
 
 
-def _batch_label(batch_id: int, file_name: str) -> str:
-    return f"第 {batch_id:,} 批「{file_name}」"
+@dataclass(frozen=True)
+class LaterBatch:
+    """A later batch in the way of an undo: how many of the batch's values it set again, and one of them
+    (year, unit, field as shown, month)."""
+
+    id: int
+    file_name: str
+    uploaded_at: dt.datetime
+    count: int
+    example: tuple[int, str, str, int]
 
 
 class Figures(Repository):
@@ -130,7 +138,7 @@ class Figures(Repository):
     def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
         """What ingesting `frame` would do, per incoming row: current, incoming and 新增/修改/相同."""
         incoming = _incoming_rows(frame, self.field_names)
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             current = self._current_rows(connection, incoming)
         records = []
         for row in incoming:
@@ -167,8 +175,7 @@ class Figures(Repository):
                 results.append(dataclasses.replace(result, message=notice + result.message) if notice else result)
             return results
 
-        names = "、".join(f"「{file_name}」" for _, file_name, _, _ in prepared)
-        with self._errors(f"儲存{names}"):
+        with self._errors(StoreOperation.SAVE_FILES, files=[file_name for _, file_name, _, _ in prepared]):
             return self._write(write, audit)
 
     def _ingest(self, connection: Connection, incoming: list[_Incoming], file_name: str, sha256: str,
@@ -268,7 +275,7 @@ class Figures(Repository):
             query = query.where(table.c.year == year)
         if unit is not None:
             query = query.where(table.c.unit == unit)
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             rows = connection.execute(query).all()
         columns = [*TIDY_COLUMNS, "batch_id", "uploaded_at", "uploader"]
         if not rows:
@@ -292,7 +299,7 @@ class Figures(Repository):
                  .join(batches_table, batches_table.c.id == table.c.batch_id)
                  .where(table.c.year == year, table.c.unit == unit, table.c.field == field,
                         table.c.month == month))
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             row = connection.execute(query).first()
         if row is None:
             return None
@@ -303,12 +310,12 @@ class Figures(Repository):
     def years_and_units(self) -> list[tuple[int, str]]:
         table = current_values_table
         query = sa.select(table.c.year, table.c.unit).distinct().order_by(table.c.year, table.c.unit)
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             return [(row.year, row.unit) for row in connection.execute(query)]
 
     def is_empty(self) -> bool:
         """True while no value is in effect (nothing uploaded, or everything undone)."""
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             return connection.execute(sa.select(current_values_table.c.year).limit(1)).first() is None
 
     def history(self, *, year: int | None = None, unit: str | None = None) -> list[BatchInfo]:
@@ -320,7 +327,7 @@ class Figures(Repository):
                  .outerjoin(counts, counts.c.batch_id == batches_table.c.id)
                  .order_by(batches_table.c.id.desc()))
         periods_query = sa.select(changes.c.batch_id, changes.c.year, changes.c.unit).distinct()
-        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_BATCHES), self._reading() as connection:
             rows = connection.execute(query).all()
             periods: dict[int, list[tuple[int, str]]] = {}
             for row in connection.execute(periods_query):
@@ -336,14 +343,14 @@ class Figures(Repository):
         for info in self.history():
             if info.id == batch_id:
                 return info
-        raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄。")
+        raise StoreError(StoreProblem.NO_SUCH_BATCH, batch_id=batch_id)
 
     def batch_values(self, batch_id: int) -> pd.DataFrame:
         """What a batch set (value) and what it replaced (previous; None where it created the value)."""
         table = value_changes_table
-        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_BATCHES), self._reading() as connection:
             if connection.execute(sa.select(batches_table.c.id).where(batches_table.c.id == batch_id)).first() is None:
-                raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄。")
+                raise StoreError(StoreProblem.NO_SUCH_BATCH, batch_id=batch_id)
             rows = connection.execute(sa.select(table).where(table.c.batch_id == batch_id).order_by(table.c.id)).all()
         columns = ["year", "month", "unit", "field", "value", "previous", "previous_batch_id", "change",
                    "source_file", "source_sheet", "source_cell"]
@@ -372,7 +379,7 @@ class Figures(Repository):
                            batches_table.c.undone_at)
                  .join(batches_table, batches_table.c.id == table.c.batch_id)
                  .where(table.c.year == int(year), table.c.unit == unit).order_by(table.c.batch_id, table.c.id))
-        with self._errors("讀取上傳紀錄"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_BATCHES), self._reading() as connection:
             rows = connection.execute(query).all()
         states = []
         for moment in moments:
@@ -389,16 +396,16 @@ class Figures(Repository):
 
     def undo(self, batch_id: int, *, user: str = "", audit: Audit = None) -> UndoResult:
         """Restore exactly what was there before the batch; refused if a later batch changed the same values."""
-        with self._errors(f"復原第 {batch_id:,} 批"):
+        with self._errors(StoreOperation.UNDO, batch_id=batch_id):
             return self._write(lambda connection: self._undo(connection, batch_id, user.strip()), audit)
 
     def _undo(self, connection: Connection, batch_id: int, user: str) -> UndoResult:
         batch = connection.execute(sa.select(batches_table).where(batches_table.c.id == batch_id)).first()
         if batch is None:
-            raise StoreError(f"找不到第 {batch_id:,} 批上傳紀錄，無法復原。")
-        label = _batch_label(batch.id, batch.file_name)
+            raise StoreError(StoreProblem.NO_SUCH_BATCH, batch_id=batch_id, undoing=True)
         if batch.undone_at is not None:
-            raise StoreError(f"{label}已於 {format_taiwan_time(_aware(batch.undone_at))} 復原過，不能重複復原。")
+            raise StoreError(StoreProblem.ALREADY_UNDONE, batch_id=batch.id, file_name=batch.file_name,
+                             undone_at=_aware(batch.undone_at))
         changes = connection.execute(
             sa.select(value_changes_table).where(value_changes_table.c.batch_id == batch_id)
             .order_by(value_changes_table.c.id)
@@ -419,7 +426,7 @@ class Figures(Repository):
             if holder is None or holder.batch_id != batch_id:
                 blocked.setdefault(holder.batch_id if holder is not None else 0, []).append(key)
         if blocked:
-            raise StoreError(self._blocked_message(connection, label, batch_id, blocked))
+            raise self._blocked(connection, batch.id, batch.file_name, blocked)
 
         restores = [change for change in changes if change.previous_value is not None]
         removals = [change for change in changes if change.previous_value is None]
@@ -439,28 +446,28 @@ class Figures(Repository):
         self._mark_undone(connection, batch_id, user)
         unchanged = sum(Decimal(change.previous_value) == Decimal(change.value) for change in restores)
         restored = len(restores) - unchanged
-        message = f"已復原{label}：{counts_text(restored, len(removals), unchanged, done=True)}。"
-        return UndoResult(batch_id, restored, len(removals), message, unchanged)
+        return UndoResult(batch_id, restored, len(removals), unchanged, batch.file_name)
 
     def _mark_undone(self, connection: Connection, batch_id: int, user: str) -> None:
         connection.execute(batches_table.update().where(batches_table.c.id == batch_id)
                            .values(undone_at=_now(), undone_by=user))
 
-    def _blocked_message(self, connection: Connection, label: str, batch_id: int,
-                         blocked: dict[int, list[tuple]]) -> str:
+    def _blocked(self, connection: Connection, batch_id: int, file_name: str,
+                 blocked: dict[int, list[tuple]]) -> StoreError:
         if 0 in blocked:  # the stack discipline makes this impossible; say so rather than guess
-            return f"無法復原{label}：資料庫中的數值與上傳紀錄不一致（{_describe_key(*blocked[0][0], self.field_names)}），請聯絡系統管理者。"
+            return StoreError(StoreProblem.UNDO_INCONSISTENT, batch_id=batch_id, file_name=file_name,
+                              key=self._shown_key(blocked[0][0]))
         later = connection.execute(
             sa.select(batches_table).where(batches_table.c.id.in_(sorted(blocked))).order_by(batches_table.c.id.desc())
         ).all()
-        parts = []
-        for batch in later:
-            keys = blocked[batch.id]
-            parts.append(f"{_batch_label(batch.id, batch.file_name)}（{format_taiwan_time(_aware(batch.uploaded_at))} 上傳）"
-                         f"也填報了其中 {len(keys):,} 筆數值，例如 {_describe_key(*keys[0], self.field_names)}")
-        order = "、".join(f"第 {batch.id:,} 批" for batch in later)
-        return (f"無法復原{label}：之後的" + "；".join(parts) +
-                f"。請先復原{order}，再復原第 {batch_id:,} 批。")
+        return StoreError(StoreProblem.UNDO_BLOCKED, batch_id=batch_id, file_name=file_name, later=[
+            LaterBatch(batch.id, batch.file_name, _aware(batch.uploaded_at), len(blocked[batch.id]),
+                       self._shown_key(blocked[batch.id][0])) for batch in later])
+
+    def _shown_key(self, key: tuple[int, str, str, int]) -> tuple[int, str, str, int]:
+        """(year, unit, field, month) with the field's Chinese name where the store knows it."""
+        year, unit, field, month = key
+        return (year, unit, self.field_names.get(field, field), month)
 
     def data_version(self) -> tuple[int, int, int]:
         """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or
@@ -470,7 +477,7 @@ class Figures(Repository):
             sa.select(sa.func.count(batches_table.c.undone_at)).scalar_subquery(),
             sa.select(sa.func.coalesce(sa.func.max(plan_versions_table.c.id), 0)).scalar_subquery(),
         )
-        with self._errors("讀取資料"), self._reading() as connection:
+        with self._errors(StoreOperation.READ), self._reading() as connection:
             row = connection.execute(query).one()
         return int(row[0]), int(row[1]), int(row[2])
 

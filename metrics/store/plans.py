@@ -10,26 +10,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from metrics.errors import StoreOperation
+from metrics.plans.plan import StoredPlan
 from metrics.store.audit import Audit, AuditEntry
 from metrics.store.repository import Repository
 from metrics.store.schema import _aware, _dump_json, _load_json, _now, cycle_versions_table, plan_versions_table
-
-
-@dataclass(frozen=True)
-class StoredPlan:
-    """One stored version of a plan: the TOML document and who saved it, when and why."""
-
-    id: int
-    year: int
-    unit: str
-    number: int
-    document: str
-    created_at: dt.datetime
-    author: str
-    note: str
-    origin: str
-    changes: tuple[str, ...]
-    sample: bool
 
 
 @dataclass(frozen=True)
@@ -57,7 +42,7 @@ class Plans(Repository):
             return self._insert_plan_version(connection, int(year), unit, document, author.strip(), note.strip(),
                                              origin, list(changes), sample)
 
-        with self._errors(f"儲存 {unit} {year} 年度計畫"):
+        with self._errors(StoreOperation.SAVE_PLAN, unit=unit, year=year):
             return self._write(write, audit)
 
     def seed_plans(self, plans: Sequence[tuple[int, str, str, str, bool]], *, author: str,
@@ -73,7 +58,7 @@ class Plans(Repository):
 
         if not plans:
             return []
-        with self._errors("建立計畫"):
+        with self._errors(StoreOperation.CREATE_PLANS):
             return self._write(write, audit)
 
     def _insert_plan_version(self, connection: Connection, year: int, unit: str, document: str, author: str,
@@ -103,7 +88,7 @@ class Plans(Repository):
                       .group_by(table.c.year, table.c.unit).subquery())
             query = query.join(newest, sa.and_(table.c.year == newest.c.year, table.c.unit == newest.c.unit,
                                                table.c.number == newest.c.number))
-        with self._errors("讀取計畫"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_PLANS), self._reading() as connection:
             return [_stored_plan(row) for row in connection.execute(query)]
 
     def plan_version(self, year: int, unit: str, number: int | None = None) -> StoredPlan | None:
@@ -136,13 +121,13 @@ class Plans(Repository):
         def rows(stored: StoredCycle | None) -> Sequence[AuditEntry]:
             return audit(stored) if callable(audit) and stored is not None else []
 
-        with self._errors("儲存考核週期"):
+        with self._errors(StoreOperation.SAVE_CYCLE):
             return self._write(write, rows if callable(audit) else audit)
 
     def cycle_versions(self) -> list[StoredCycle]:
         """Every stored version of the cycle, oldest first."""
         table = cycle_versions_table
-        with self._errors("讀取考核週期"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_CYCLE), self._reading() as connection:
             return [_stored_cycle(row) for row in connection.execute(sa.select(table).order_by(table.c.number))]
 
     def cycle_version(self, number: int | None = None) -> StoredCycle | None:
@@ -150,7 +135,7 @@ class Plans(Repository):
         table = cycle_versions_table
         query = sa.select(table).order_by(table.c.number.desc()).limit(1) if number is None \
             else sa.select(table).where(table.c.number == int(number))
-        with self._errors("讀取考核週期"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_CYCLE), self._reading() as connection:
             row = connection.execute(query).first()
         return _stored_cycle(row) if row is not None else None
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.engine import Connection
+
+from metrics.errors import StoreOperation
 
 if TYPE_CHECKING:  # the engine writes the audit trail's rows, whose repository builds on this one
     from metrics.store.audit import Audit
@@ -28,8 +30,8 @@ class Repository:
     def display_url(self) -> str:
         return self.database.display_url()
 
-    def _errors(self, doing: str) -> AbstractContextManager[None]:
-        return self.database._errors(doing)
+    def _errors(self, doing: StoreOperation, **about: Any) -> AbstractContextManager[None]:
+        return self.database._errors(doing, **about)
 
     def _reading(self, *, whole: bool = False) -> AbstractContextManager[Connection]:
         return self.database._reading(whole=whole)

@@ -14,7 +14,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import InputError, StoreError
+from metrics.errors import InputError, StoreError, StoreOperation, StoreProblem
 from metrics.store import TRANSFER_TABLES, Store, audit_table, schema_version_table
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -47,18 +47,18 @@ def grant_runtime_role(store: Store, role: str) -> list[str]:
         found = connection.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"),
                                    {"role": role}).first()
         if found is None:
-            raise StoreError(f"資料庫沒有角色「{role}」；請先以 CREATE ROLE {role} LOGIN PASSWORD '…' 建立。")
+            raise StoreError(StoreProblem.NO_SUCH_ROLE, role=role)
         if found.rolsuper:
-            raise StoreError(f"角色「{role}」是超級使用者，任何權限設定都限制不了它；執行時請改用一般角色。")
+            raise StoreError(StoreProblem.ROLE_IS_SUPERUSER, role=role)
         owner = connection.execute(sa.text(
             "SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'audit_log'")).scalar()
         if owner == role:
-            raise StoreError(f"角色「{role}」擁有這些資料表（可停用或刪除操作紀錄的保護）；執行時請改用另一個不擁有資料表的角色。")
+            raise StoreError(StoreProblem.ROLE_OWNS_TABLES, role=role)
         schema = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
         statements = runtime_grants(role, schema)
         for statement in statements:
             connection.execute(sa.text(statement))
         return statements
 
-    with store._errors("設定執行角色的權限"):
+    with store._errors(StoreOperation.GRANT_RUNTIME_ROLE):
         return store._write(write)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from metrics.store import audit_chain
-from metrics.errors import StoreError
+from metrics.errors import StoreError, StoreProblem
 
 SCHEMA_VERSION = 6
 
@@ -440,10 +440,7 @@ def _stored_version(connection: Connection) -> int | None:
 
 def _check_not_newer(version: int | None, display_url: str) -> None:
     if version is not None and version > SCHEMA_VERSION:
-        raise StoreError(
-            f"資料庫 {display_url} 的結構版本為 {version}，比本程式支援的版本 {SCHEMA_VERSION} 新；"
-            "請改用較新版的程式開啟，為避免損壞資料，本程式不會寫入。"
-        )
+        raise StoreError(StoreProblem.NEWER_SCHEMA, url=display_url, version=version, supported=SCHEMA_VERSION)
 
 
 def _create_or_migrate(connection: Connection, display_url: str) -> None:

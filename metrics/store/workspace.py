@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import InputError, Problem, StoreError
+from metrics.errors import InputError, Problem, StoreError, StoreOperation, StoreProblem
 from metrics.store.audit import Audit
 from metrics.store.repository import Repository
 from metrics.store.schema import (_aware, _dump_json, _load_json, _now, column_mappings_table, notes_history_table,
@@ -44,7 +44,7 @@ class Workspace(Repository):
             connection.execute(notes_history_table.insert().values(
                 **key, reason=values["reason"], action=values["action"], author=values["author"], saved_at=now))
 
-        with self._errors("儲存說明"):
+        with self._errors(StoreOperation.SAVE_NOTE):
             self._write(write, audit)
 
     def note_history(self, year: int, unit: str, month: int, indicator_id: str) -> list[Note]:
@@ -53,7 +53,7 @@ class Workspace(Repository):
         query = (sa.select(table).where(table.c.year == int(year), table.c.unit == unit, table.c.month == int(month),
                                         table.c.indicator_id == str(indicator_id))
                  .order_by(table.c.id.desc()))
-        with self._errors("讀取說明"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_NOTES), self._reading() as connection:
             return [Note(row.indicator_id, row.reason, row.action, row.author, _aware(row.saved_at))
                     for row in connection.execute(query)]
 
@@ -63,7 +63,7 @@ class Workspace(Repository):
         改進措施), from the notes' history (an empty pair is a cleared note, left out)."""
         table = notes_history_table
         query = sa.select(table).where(table.c.year == int(year), table.c.unit == unit).order_by(table.c.id)
-        with self._errors("讀取說明"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_NOTES), self._reading() as connection:
             rows = connection.execute(query).all()
         states = []
         for moment in moments:
@@ -77,7 +77,7 @@ class Workspace(Repository):
     def notes(self, year: int, unit: str, month: int) -> dict[str, Note]:
         table = notes_table
         query = sa.select(table).where(table.c.year == year, table.c.unit == unit, table.c.month == month)
-        with self._errors("讀取說明"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_NOTES), self._reading() as connection:
             return {row.indicator_id: Note(row.indicator_id, row.reason, row.action, row.author,
                                            _aware(row.updated_at))
                     for row in connection.execute(query)}
@@ -87,7 +87,7 @@ class Workspace(Repository):
         table = notes_table
         query = sa.select(table).where(table.c.year == int(year), table.c.unit == unit).order_by(table.c.month)
         found: dict[int, dict[str, Note]] = {}
-        with self._errors("讀取說明"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_NOTES), self._reading() as connection:
             for row in connection.execute(query):
                 found.setdefault(int(row.month), {})[row.indicator_id] = Note(
                     row.indicator_id, row.reason, row.action, row.author, _aware(row.updated_at))
@@ -99,7 +99,7 @@ class Workspace(Repository):
         table = notes_history_table
         query = (sa.select(table).where(table.c.year == int(year), table.c.unit == unit)
                  .order_by(table.c.month, table.c.id))
-        with self._errors("讀取說明"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_NOTES), self._reading() as connection:
             return [(int(row.month), Note(row.indicator_id, row.reason, row.action, row.author, _aware(row.saved_at)))
                     for row in connection.execute(query)]
 
@@ -118,7 +118,7 @@ class Workspace(Repository):
                 connection.execute(table.insert().values(year=int(year), unit=unit, name=name, payload=text,
                                                          created_at=now, updated_at=now))
 
-        with self._errors(f"儲存情境「{name}」"):
+        with self._errors(StoreOperation.SAVE_SCENARIO, name=name):
             self._write(write, audit)
 
     def scenarios(self, year: int, unit: str) -> list[str]:
@@ -126,24 +126,24 @@ class Workspace(Repository):
         table = scenarios_table
         query = (sa.select(table.c.name).where(table.c.year == int(year), table.c.unit == unit)
                  .order_by(table.c.name))
-        with self._errors("讀取情境"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_SCENARIOS), self._reading() as connection:
             return list(connection.execute(query).scalars())
 
     def load_scenario(self, year: int, unit: str, name: str) -> dict:
         table = scenarios_table
         query = sa.select(table.c.payload).where(table.c.year == int(year), table.c.unit == unit,
                                                  table.c.name == name.strip())
-        with self._errors(f"讀取情境「{name}」"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_SCENARIO, name=name), self._reading() as connection:
             text = connection.execute(query).scalar()
         if text is None:
-            raise StoreError(f"找不到 {unit} {year} 年度名為「{name}」的情境，可能已被刪除。")
+            raise StoreError(StoreProblem.NO_SUCH_SCENARIO, unit=unit, year=year, name=name)
         return _load_json(text)
 
     def delete_scenario(self, year: int, unit: str, name: str, *, audit: Audit = None) -> None:
         """Delete a scenario; deleting one that is already gone does nothing."""
         table = scenarios_table
         where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.name == name.strip())
-        with self._errors(f"刪除情境「{name}」"):
+        with self._errors(StoreOperation.DELETE_SCENARIO, name=name):
             self._write(lambda connection: connection.execute(table.delete().where(where)), audit)
 
     def save_mapping(self, source: str, signature: str, mapping: dict, *, year: int, unit: str,
@@ -158,7 +158,7 @@ class Workspace(Repository):
             connection.execute(table.insert().values(year=int(year), unit=unit, source=source, signature=signature,
                                                      mapping=text, updated_at=_now()))
 
-        with self._errors("儲存欄位對應"):
+        with self._errors(StoreOperation.SAVE_MAPPING):
             self._write(write, audit)
 
     def load_mapping(self, source: str, signature: str, *, year: int, unit: str) -> dict | None:
@@ -169,6 +169,6 @@ class Workspace(Repository):
                  .where(table.c.unit == unit, table.c.source == source, table.c.signature == signature,
                         table.c.year <= int(year))
                  .order_by(table.c.year.desc()).limit(1))
-        with self._errors("讀取欄位對應"), self._reading() as connection:
+        with self._errors(StoreOperation.READ_MAPPINGS), self._reading() as connection:
             text = connection.execute(query).scalar()
         return None if text is None else _load_json(text)

@@ -18,9 +18,6 @@ from metrics.intake.exports.common import (
     MappingNeeded,
     SourceSpec,
     mapping_signature,
-    mask_id,
-    mask_name,
-    mask_partial,
 )
 from metrics.intake.exports.detect import SOURCES, detect_source
 
@@ -33,9 +30,6 @@ __all__ = [
     "SourceSpec",
     "detect_source",
     "mapping_signature",
-    "mask_id",
-    "mask_name",
-    "mask_partial",
     "preview",
     "read_export",
 ]

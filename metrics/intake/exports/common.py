@@ -22,7 +22,8 @@ import pandas as pd
 
 from metrics.intake import safety
 from metrics.errors import InputError, KpiError, Problem
-from metrics.evaluation.figures import TIDY_COLUMNS
+from metrics.names import mask_id, mask_name, mask_partial
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.intake.parsing import normalize_text, parse_date, parse_number
 from metrics.intake.validation import in_sheet_order
 
@@ -779,38 +780,6 @@ def build_frame(values: list[MonthlyValue], plan: Plan, unit: str, filename: str
 
 # ---------------------------------------------------------------------------------------------
 # Masking (preview only)
-
-
-def mask_name(value: str) -> str:
-    """王小明 → 王○明, 王明 → 王○, 歐陽小明 → 歐○○明."""
-    text = value.strip()
-    if len(text) <= 1:
-        return "○" if text else ""
-    if len(text) == 2:
-        return text[0] + "○"
-    return text[0] + "○" * (len(text) - 2) + text[-1]
-
-
-_NATIONAL_ID = re.compile(r"^[A-Z][0-9A-Z]\d{8}$")
-
-
-def mask_id(value: str) -> str:
-    """A123456789 → A12****789; other identifiers keep a third at each end at most."""
-    text = value.strip().upper()
-    if _NATIONAL_ID.match(text):
-        return text[:3] + "****" + text[-3:]
-    return mask_partial(text)
-
-
-def mask_partial(value: str) -> str:
-    """Keeps the first 30 % and the last third of the characters: 府政字第1120000001號 → 府政字第******0001號."""
-    text = value.strip()
-    length = len(text)
-    if length <= 2:
-        return "*" * length
-    keep_start = max(1, length * 3 // 10)
-    keep_end = max(1, length // 3)
-    return text[:keep_start] + "*" * (length - keep_start - keep_end) + text[length - keep_end:]
 
 
 MASKS: dict[str, Callable[[str], str]] = {"name": mask_name, "id": mask_id, "partial": mask_partial}

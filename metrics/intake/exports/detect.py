@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from metrics.errors import InputError, Problem
 from metrics.intake.exports import case_log, document_log, ledger, roster
 from metrics.intake.exports.common import (ColumnSpec, MappingNeeded, SourceSpec, header_display, header_key, mapping_signature,
-                                    mask_partial, mask_value)
+                                    mask_value)
 from metrics.intake.extract import SheetSample
+from metrics.names import mask_partial
 
 SOURCES: dict[str, SourceSpec] = {
     spec.name: spec for spec in (document_log.SPEC, roster.SPEC, ledger.SPEC, case_log.SPEC)

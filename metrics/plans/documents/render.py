@@ -13,8 +13,8 @@ from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
-from metrics.plans.catalogue import (Catalogue, _toml_string, field_lines, goal_lines, indicator_lines,
-                                     multi_year_lines, parse_plan)
+from metrics.plans.catalogue import Catalogue, parse_plan
+from metrics.plans.toml_writing import field_lines, goal_lines, indicator_lines, multi_year_lines, toml_string
 from metrics.plans.documents.draft import DraftIndicator, DraftTerm, PlanDraft
 from metrics.plans.formulas import format_number
 from metrics.plans.plan import Goal, Plan
@@ -41,8 +41,8 @@ def plan_toml(draft: PlanDraft, catalogue: Catalogue) -> str:
         lines.append(f"# 本計畫新增的填報項目 {len(draft.fields)} 個（寫在檔尾的 [[field]]，隨計畫儲存）："
                      + "、".join(f"{f.code}「{f.name}」" for f in draft.fields))
     include_common = not draft.overridden
-    lines += ["", f"year = {draft.year}", f"unit = {_toml_string(draft.unit)}", f"title = {_toml_string(draft.title)}",
-              f"source = {_toml_string(draft.title + '「參、年度績效指標」')}",
+    lines += ["", f"year = {draft.year}", f"unit = {toml_string(draft.unit)}", f"title = {toml_string(draft.title)}",
+              f"source = {toml_string(draft.title + '「參、年度績效指標」')}",
               f"include_common = {'true' if include_common else 'false'}", ""]
     for goal in own:
         lines += goal_lines(Goal(goal.number, goal.title, goal.kind, False, goal.summary))

@@ -1,40 +1,14 @@
-"""A whole store moved or kept: copy between databases (SQLite ⇄ PostgreSQL), a portable backup file, its check
-and restore, and the check that two stores evaluate every (year, unit, month) alike.
-
-A backup is gzip-compressed JSON lines, not a copy of a database file: it opens on any database the program
-supports, and it carries its own format and schema version, so a newer dump is refused rather than misread.
-
-    {"format": "kpi-store-backup", "format_version": 2, "schema_version": 3, "created_at": "…", "database": "…",
-     "tables": ["batches", …]}                                     every table, in the order of the sections
-    {"table": "batches", "columns": ["id", "file_name", …], "rows": 12}
-    [1, "112-01.xlsx", …]                                           one line per row, in primary-key order
-    …
-    {"end": "kpi-store-backup", "lines": 250, "rows": {"batches": 12, …}, "sha256": "…", "hmac_sha256": "…",
-     "audit_anchor": {"id": 1234, "row_hash": "…"}}
-
-The last line (the trailer) holds the SHA-256 of every byte before it, and, when the backup was made with the key
-in KPI_BACKUP_KEY, their HMAC-SHA256: `zcat FILE | head -n -1 | sha256sum` gives the same digest. The counts are in
-the trailer because the rows are read while they are written; the header names the tables, so a missing section or
-a file cut short is refused. A restore reads the file twice: once to check everything before the target is touched,
-then again inside the one transaction that writes, checking all of it again (the file could change in between),
-so nothing is stored unless every check passed. Besides each value's type, the reading checks what the database
-would refuse (keys, unique constraints, references to rows earlier in the file), the audit trail's hash chain and
-that every plan version is TOML. The trailer's audit_anchor is the chain's last row (id, row_hash): kept outside
-the database with every backup, it shows later whether the newest audit rows were deleted (audit --verify
---anchor-from); older backups without it are still read. Format 1 (no trailer, counts in the header) is read only
-when the operator accepts, in so many words, that it cannot be verified.
-"""
+"""A backup file read through, every byte checked before it is believed: its header and trailer, every row against
+the store's columns, keys and references, the audit trail's hash chain, its checksum and (with the key) its HMAC."""
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import gzip
 import hashlib
 import hmac
 import json
 import operator
-import os
 import re
 import tomllib
 import zlib
@@ -46,186 +20,14 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from metrics.store import audit_chain
-from metrics.plans.catalogue import Catalogue
-from metrics.errors import BackupRefused, InputError, StoreError
-from metrics.evaluation.core import evaluate
-from metrics.evaluation.figures import Figures
+from metrics.errors import BackupRefused
 from metrics.names import printable
-from metrics.store import SCHEMA_VERSION, TABLE_LABELS, TRANSFER_TABLES, Store
+from metrics.store import SCHEMA_VERSION, TABLE_LABELS, TRANSFER_TABLES, audit_chain
+from metrics.store.transfer.format import (AUDIT_TABLE, BACKUP_FORMAT, BACKUP_FORMAT_VERSION, BACKUP_MAX_BYTES,
+                                           KEY_VARIABLE, ROW_LINE_MAX_BYTES, SHORT_LINE_MAX_BYTES, UNVERIFIABLE_FORMAT_VERSION,
+                                           BackupCheck, Progress, Verified, quiet)
 
-BACKUP_FORMAT = "kpi-store-backup"
-BACKUP_FORMAT_VERSION = 2
-UNVERIFIABLE_FORMAT_VERSION = 1  # no checksum: read only with accept_unverified
-
-KEY_VARIABLE = "KPI_BACKUP_KEY"
-KEY_MIN_LENGTH = 16
-# Limits applied while the file is decompressed, before a line is parsed: a file past them is refused having held
-# at most one line and one chunk. A row holds at most a plan document, a scenario or an audit text (kilobytes; 20 MB
-# would already be refused by the services), so 64 MiB per row line leaves room; header, table and end lines are a
-# few hundred bytes. A county's store over ten years is a few hundred MB as a backup's text; 4 GiB leaves ten times
-# that, and restore --max-mb raises it for a larger store.
-ROW_LINE_MAX_BYTES = 64 * 1024 * 1024
-SHORT_LINE_MAX_BYTES = 64 * 1024
-BACKUP_MAX_BYTES = 4 * 1024 * 1024 * 1024
 _CHUNK_BYTES = 1024 * 1024
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Verification:
-    """Two stores compared: the same rows per table, the same evaluation for every (year, unit, month)."""
-
-    evaluations: int  # (year, unit, month) evaluated in both
-    differences: tuple[str, ...]  # what differs, in words; empty when the stores agree
-
-    @property
-    def identical(self) -> bool:
-        return not self.differences
-
-    def summary(self) -> str:
-        if self.identical:
-            return f"驗證通過：兩個資料庫各資料表筆數相同，{self.evaluations:,} 個（年度、單位、月份）的評核結果完全一致。"
-        shown = "\n  ・".join(self.differences[:20])
-        more = f"\n  …另 {len(self.differences) - 20:,} 處" if len(self.differences) > 20 else ""
-        return f"驗證未通過，有 {len(self.differences):,} 處不同：\n  ・{shown}{more}"
-
-
-def _quiet(_message: str) -> None:
-    return None
-
-
-def copy_store(source: Store, target: Store, *, progress: Progress = _quiet) -> dict[str, int]:
-    """Every row of `source` into the empty `target`, in one transaction of the target."""
-    if source.stored_schema_version() != target.stored_schema_version():
-        raise StoreError("來源與目標資料庫的結構版本不同，請以同一版本的程式開啟兩者後再複製。")
-
-    def tables() -> Iterator[tuple[str, list[str], list[tuple]]]:
-        for name, columns, rows in source.table_rows():
-            progress(f"複製{TABLE_LABELS.get(name, name)}：{len(rows):,} 筆")
-            yield name, columns, rows
-
-    return target.load_rows(_Restartable(tables))
-
-
-class _Restartable:
-    """Tables that start again from the beginning each time they are iterated: the store retries a transaction
-    that met a deadlock, and a generator half consumed by the first attempt would give the second only the rest."""
-
-    def __init__(self, tables: Callable[[], Iterator[tuple[str, list[str], Any]]]) -> None:
-        self.tables = tables
-
-    def __iter__(self) -> Iterator[tuple[str, list[str], Any]]:
-        return self.tables()
-
-
-def backup_key() -> bytes | None:
-    """The key of KPI_BACKUP_KEY, or None when it is not set; a key set but too short to be a secret is refused
-    rather than used (or ignored) without a word."""
-    text = os.environ.get(KEY_VARIABLE)
-    if text is None:
-        return None
-    if len(text.strip()) < KEY_MIN_LENGTH:
-        raise BackupRefused(f"環境變數 {KEY_VARIABLE} 已設定，但只有 {len(text.strip())} 個字元，太短而不足以當作金鑰"
-                            f"（至少 {KEY_MIN_LENGTH} 個字元；可用 openssl rand -hex 32 產生）；請設定正確的金鑰，"
-                            "或取消設定此變數。未寫入任何資料。")
-    return text.encode("utf-8")
-
-
-class Verified(enum.Enum):
-    """How much of a backup's origin and content was verified."""
-
-    HMAC = "來源與內容均已驗證（HMAC-SHA256，金鑰 KPI_BACKUP_KEY）"
-    CHECKSUM = "內容完整（SHA-256 檢查碼相符）；未驗證來源（沒有以金鑰驗證）"
-    NONE = "未驗證（第 1 版備份檔沒有檢查碼，依 --accept-unverified 接受）"
-
-
-@dataclass(frozen=True)
-class WrittenBackup:
-    counts: dict[str, int]  # rows per table
-    sha256: str  # of every byte before the trailer, as `zcat FILE | head -n -1 | sha256sum` shows it
-    signed: bool  # an HMAC with KPI_BACKUP_KEY is in the trailer
-    anchor: tuple[int, str] | None = None  # the audit trail's last (id, row_hash); None when it is empty
-
-
-@dataclass(frozen=True)
-class BackupCheck:
-    """A backup file read through and found whole: what it holds and how far it was verified."""
-
-    header: dict[str, Any]
-    counts: dict[str, int]
-    sha256: str | None  # None for format 1
-    verified: Verified
-    warnings: tuple[str, ...]
-    anchor: tuple[int, str] | None = None  # the audit trail's last (id, row_hash), its chain walked; None: empty
-
-    @property
-    def created_at(self) -> str:
-        return str(self.header["created_at"])
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value
-
-
-def write_backup(store: Store, path: Path, *, key: bytes | None = None,
-                 progress: Progress = _quiet) -> WrittenBackup:
-    """The whole store as a compressed, versioned file ending in its checksum (and HMAC with `key`); written
-    beside and renamed, so a failure leaves no half file."""
-    digest = hashlib.sha256()
-    signature = hmac.new(key, digestmod=hashlib.sha256) if key is not None else None
-    counts: dict[str, int] = {}
-    lines = 0
-    names = [table.name for table in TRANSFER_TABLES]
-    anchor: tuple[int, str] | None = None
-    partial = path.with_name(path.name + ".partial")
-
-    def line(stream: IO[bytes], document: Any, limit: int) -> None:
-        nonlocal lines
-        data = json.dumps(document, ensure_ascii=False).encode("utf-8")
-        if len(data) > limit:  # would be refused on restore: say so now, not on the day it is needed
-            raise StoreError(f"第 {lines + 1:,} 行有 {len(data):,} 位元組，超過備份檔每行的上限 {limit:,} 位元組"
-                             "（可能是一份過大的計畫或情境）；備份未完成，請先縮減該筆資料。")
-        data += b"\n"
-        digest.update(data)
-        if signature is not None:
-            signature.update(data)
-        stream.write(data)
-        lines += 1
-
-    header = {"format": BACKUP_FORMAT, "format_version": BACKUP_FORMAT_VERSION,
-              "schema_version": store.stored_schema_version(),
-              "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-              "database": store.dialect, "tables": names}
-    try:
-        with gzip.open(partial, "wb", compresslevel=6) as stream:
-            line(stream, header, SHORT_LINE_MAX_BYTES)
-            for name, columns, rows in store.table_rows():
-                progress(f"備份{TABLE_LABELS.get(name, name)}：{len(rows):,} 筆")
-                line(stream, {"table": name, "columns": columns, "rows": len(rows)}, SHORT_LINE_MAX_BYTES)
-                for row in rows:
-                    line(stream, [_json_value(value) for value in row], ROW_LINE_MAX_BYTES)
-                counts[name] = len(rows)
-                if name == AUDIT_TABLE and rows:
-                    last = dict(zip(columns, rows[-1]))
-                    anchor = (last["id"], last["row_hash"]) if last["row_hash"] else None
-            trailer: dict[str, Any] = {"end": BACKUP_FORMAT, "lines": lines, "rows": counts,
-                                       "sha256": digest.hexdigest(),
-                                       "audit_anchor": {"id": anchor[0], "row_hash": anchor[1]} if anchor else None}
-            if signature is not None:
-                trailer["hmac_sha256"] = signature.hexdigest()
-            stream.write(json.dumps(trailer, ensure_ascii=False).encode("utf-8") + b"\n")
-        partial.replace(path)
-    except BaseException as error:
-        partial.unlink(missing_ok=True)
-        if isinstance(error, OSError):  # a folder that is not there, a full disk: said, not a traceback
-            raise InputError(f"無法寫入備份檔「{path}」：{error.strerror or error}；未留下任何檔案。") from error
-        raise
-    return WrittenBackup(counts, digest.hexdigest(), signature is not None, anchor)
-
 
 # ---- reading a backup: every byte checked before it is believed ----
 
@@ -233,7 +35,6 @@ REFUSED = "已拒絕此備份檔，未寫入任何資料。"
 _HEADER_KEYS = {"format", "format_version", "schema_version", "created_at", "database", "tables"}
 _TRAILER_KEYS = {"end", "lines", "rows", "sha256"}
 _TRAILER_OPTIONAL = {"hmac_sha256", "audit_anchor"}  # audit_anchor: written since the anchor was kept in the trailer
-AUDIT_TABLE = "audit_log"
 PLAN_TABLE = "plan_versions"
 CYCLE_TABLE = "cycle_versions"
 _INTEGER_RANGE = (-2**31, 2**31 - 1)  # the portable INTEGER of SQLite and PostgreSQL
@@ -700,7 +501,7 @@ class _AuditChain:
         return (before.id, before.row_hash) if before is not None and before.row_hash else None
 
 
-def _sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_bytes: int,
+def sections(path: Path, *, key: bytes | None, accept_unverified: bool, max_bytes: int,
               outcome: dict[str, Any]) -> Iterator[tuple[str, list[str], Iterator[list[Any]]]]:
     """(table, columns, rows) of a backup as it is read, each row checked against the store's columns; after the
     last section the file's end, counts, checksum and HMAC are checked, so a consumer that writes the rows inside
@@ -853,77 +654,14 @@ def _first_line(lines: _Lines) -> tuple[bytes, Any]:
 
 
 def check_backup(path: Path, *, key: bytes | None = None, accept_unverified: bool = False,
-                 max_bytes: int = BACKUP_MAX_BYTES, progress: Progress = _quiet) -> BackupCheck:
+                 max_bytes: int = BACKUP_MAX_BYTES, progress: Progress = quiet) -> BackupCheck:
     """Read a backup through without writing anything: its header, every row against the store's columns, its
     completeness, checksum and (with `key`) HMAC. Raises BackupRefused naming the line, table and column."""
     outcome: dict[str, Any] = {}
-    for name, _columns, rows in _sections(path, key=key, accept_unverified=accept_unverified, max_bytes=max_bytes,
+    for name, _columns, rows in sections(path, key=key, accept_unverified=accept_unverified, max_bytes=max_bytes,
                                           outcome=outcome):
         progress(f"檢查{TABLE_LABELS.get(name, name)}")
         for _ in rows:
             pass
     return BackupCheck(outcome["header"], outcome["counts"], outcome["sha256"], outcome["verified"],
                        tuple(outcome["warnings"]), outcome["anchor"])
-
-
-def restore_backup(path: Path, target: Store, *, key: bytes | None = None, accept_unverified: bool = False,
-                   max_bytes: int = BACKUP_MAX_BYTES, checked: BackupCheck | None = None,
-                   progress: Progress = _quiet) -> dict[str, int]:
-    """A backup file into the empty `target`, in one transaction that commits only after the whole file was checked
-    again inside it; a damaged, truncated, edited or unverifiable file writes nothing. `checked`: the result of
-    check_backup for the same arguments, when the caller has already run it (else it is run here first)."""
-    if checked is None:
-        checked = check_backup(path, key=key, accept_unverified=accept_unverified, max_bytes=max_bytes,
-                               progress=progress)
-    outcome: dict[str, Any] = {}
-
-    def tables() -> Iterator[tuple[str, list[str], Iterator[list[Any]]]]:
-        for name, columns, rows in _sections(path, key=key, accept_unverified=accept_unverified,
-                                             max_bytes=max_bytes, outcome=outcome):
-            progress(f"還原{TABLE_LABELS.get(name, name)}：{checked.counts.get(name, 0):,} 筆")
-            yield name, columns, rows
-        if outcome["sha256"] != checked.sha256 or outcome["counts"] != checked.counts:
-            raise BackupRefused(f"備份檔「{path.name}」在檢查之後、還原之中被更換或修改；{REFUSED}")
-
-    return target.load_rows(_Restartable(tables))
-
-
-def evaluation_keys(store: Store, catalogue: Catalogue) -> list[tuple[int, str]]:
-    """Every (year, unit) the store holds figures of and that has a plan in the catalogue."""
-    frame = store.current_frame()
-    held = {(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])}
-    return sorted(key for key in held if key in catalogue.plans)
-
-
-def verify(source: Store, target: Store, files: Catalogue, *, progress: Progress = _quiet) -> Verification:
-    """Whether two stores hold the same rows and evaluate every (year, unit, month) alike, with the plans each
-    store has (its stored versions, else the plan files)."""
-    from metrics.plans.planning import stored_catalogue
-
-    differences: list[str] = []
-    source_counts, target_counts = source.row_counts(), target.row_counts()
-    for name in sorted(set(source_counts) | set(target_counts)):
-        if source_counts.get(name, 0) != target_counts.get(name, 0):
-            differences.append(f"{TABLE_LABELS.get(name, name)}：來源 {source_counts.get(name, 0):,} 筆，"
-                               f"目標 {target_counts.get(name, 0):,} 筆")
-    catalogues = (stored_catalogue(source, files), stored_catalogue(target, files))
-    keys = evaluation_keys(source, catalogues[0])
-    if keys != evaluation_keys(target, catalogues[1]):
-        differences.append("兩個資料庫有數字且有計畫的（年度、單位）不同")
-    evaluations = 0
-    for year, unit in keys:
-        progress(f"驗證 {unit} {year} 年")
-        frames = (source.current_frame(year=year, unit=unit), target.current_frame(year=year, unit=unit))
-        plans = (catalogues[0].plan(year, unit), catalogues[1].plan(year, unit))
-        figures = [Figures.from_frame(plan, frame) for plan, frame in zip(plans, frames)]
-        for month in range(1, 13):
-            documents = [evaluate(one, month).to_json() for one in figures]
-            evaluations += 1
-            if documents[0] != documents[1]:
-                differences.append(f"{unit} {year} 年 {month} 月的評核結果不同")
-    return Verification(evaluations, tuple(differences))
-
-
-def describe_counts(counts: dict[str, int]) -> str:
-    return "、".join(f"{TABLE_LABELS.get(name, name)} {count:,} 筆" for name, count in counts.items() if count) \
-        or "（沒有資料）"
