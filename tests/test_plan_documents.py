@@ -248,6 +248,38 @@ def test_a_formula_not_recognised_and_a_target_without_a_unit_ask_for_a_decision
     assert ("1", DecisionKind.UNIT) in decisions and ("1", DecisionKind.FORMULA) in decisions
 
 
+@pytest.mark.parametrize(("weight", "target", "expected"), [
+    ("１２．５％", "１３０　案", ("12.5", "130", "案", "at_least")),  # full-width, as Word's 全形 input writes them
+    ("12.5", "130 案", ("12.5", "130", "案", "at_least")),
+    ("12.5%", "≧130案", ("12.5", "130", "案", "at_least")),
+    ("12.5%", "130 案以上", ("12.5", "130", "案", "at_least")),
+    ("12.5%", "至少 130 案", ("12.5", "130", "案", "at_least")),
+    ("12.5%", "5 日以內", ("12.5", "5", "日", "at_most")),
+    ("12.5%", "5日以下", ("12.5", "5", "日", "at_most")),
+    ("12.5%", "≦5日", ("12.5", "5", "日", "at_most")),
+    ("12.5%", "１，３００案", ("12.5", "1300", "案", "at_least")),
+])
+def test_weights_and_targets_as_units_write_them(weight, target, expected):
+    text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
+        f"1. 建立防貪機制，預防機關發生貪瀆不法(業務)\t辦理預警案件\t統計數據\t辦理案件數\t{weight}\t{target}",
+        COMMON_ROWS]))
+    one = draft_of(text).indicators[0]
+    assert (str(one.weight), str(one.target), one.unit, one.direction.value) == expected
+    assert not one.decisions
+
+
+@pytest.mark.parametrize(("weight", "target", "kinds"), [
+    ("百分之十", "130 案", [DecisionKind.WEIGHT]),
+    ("12.5%", "130以上", [DecisionKind.UNIT]),  # 「以上」 is not the unit: the unit is asked for
+    ("-5%", "130 案", [DecisionKind.WEIGHT]),
+])
+def test_a_weight_or_target_that_cannot_be_read_asks_for_a_decision(weight, target, kinds):
+    text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
+        f"1. 建立防貪機制，預防機關發生貪瀆不法(業務)\t辦理預警案件\t統計數據\t辦理案件數\t{weight}\t{target}",
+        COMMON_ROWS]))
+    assert [d.kind for d in draft_of(text).indicators[0].decisions] == kinds
+
+
 def test_a_goal_without_its_kind_asks_for_it():
     text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
         "1. 建立防貪機制，預防機關發生貪瀆不法\t辦理預警案件\t統計數據\t辦理案件數\t12.5%\t2 案", COMMON_ROWS]))

@@ -30,6 +30,9 @@ GOAL_KINDS = ("業務", "人力", "經費", "性別平等", "其他")
 COMMON_MARK = "共同"
 MARK = re.compile(r"[(（]\s*(" + "|".join((*GOAL_KINDS, COMMON_MARK)) + r")\s*[)）]\s*$")
 TARGET = re.compile(r"^\s*([≤≥<>=]*)\s*([0-9][0-9,]*(?:\.\d+)?)\s*(.*?)\s*$")
+# Words around a target's number that say its direction, not its unit: 「130 案以上」, 「至少 130 案」, 「5 日以內」.
+TARGET_FLOOR_WORDS = ("(含)以上", "以上", "至少", "不低於", "不少於", "不得低於", "達")
+TARGET_CEILING_WORDS = ("(含)以下", "以下", "以內", "不超過", "不得超過", "不高於", "至多", "最多")
 WEIGHT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 UNIT_WORDS = {"件數": "件", "人數": "人", "次數": "次", "案數": "案", "場數": "場", "％": "%"}
 DENOMINATOR_NOTE = re.compile(r"分母[^。；]*?改[為以用]")
@@ -216,13 +219,23 @@ def _goal_cell(text: str) -> tuple[int | None, str, str, bool]:
 
 
 def _target(text: str) -> tuple[Decimal | None, str, bool]:
-    """(number, unit, ceiling) of 「130 案」, 「40.7%」, 「1 件數」 (→ 件), 「≤ 5 日」."""
-    found = TARGET.match(normalised(text).replace("≦", "≤"))
+    """(number, unit, ceiling) of 「130 案」, 「40.7%」, 「1 件數」 (→ 件), 「≤ 5 日」, 「≧130案」, 「130 案以上」, 「5 日以內」."""
+    words = normalised(text).replace("≦", "≤").replace("≧", "≥")
+    ceiling = False
+    for prefix in (*TARGET_FLOOR_WORDS, *TARGET_CEILING_WORDS):
+        if words.startswith(prefix):
+            words, ceiling = words[len(prefix):], prefix in TARGET_CEILING_WORDS
+            break
+    for suffix in (*TARGET_FLOOR_WORDS, *TARGET_CEILING_WORDS):
+        if words.endswith(suffix) and words != suffix:
+            words, ceiling = words[:-len(suffix)], ceiling or suffix in TARGET_CEILING_WORDS
+            break
+    found = TARGET.match(words)
     if not found:
         return None, "", False
     unit = found.group(3).strip()
     unit = UNIT_WORDS.get(unit, unit)
-    return _number(found.group(2)), unit, "≤" in found.group(1) or "<" in found.group(1)
+    return _number(found.group(2)), unit, ceiling or "≤" in found.group(1) or "<" in found.group(1)
 
 
 def _clause(name: str) -> str:
