@@ -532,6 +532,23 @@ def test_hostile_or_empty_documents_are_refused_without_harm():
         read_document(bytes(pdf.output()), "掃描.pdf")
 
 
+def test_a_docx_that_unpacks_to_millions_of_paragraphs_is_refused_before_it_is_read():
+    import io
+    import zipfile
+
+    seed = zipfile.ZipFile(io.BytesIO(as_docx(seed_text())))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in seed.infolist():
+            data = seed.read(member.filename)
+            if member.filename == "word/document.xml":  # 300 KB packed: minutes and gigabytes to read
+                data = data.replace(b"<w:body>", b"<w:body>" + b"<w:p/>" * 3_500_000)
+            archive.writestr(member.filename, data)
+    assert len(buffer.getvalue()) < 1_000_000
+    with pytest.raises(InputError, match=r"內容（word/document.xml）解壓縮後超過 20 MB"):
+        read_document(buffer.getvalue(), "炸彈.docx")
+
+
 def test_an_operand_is_matched_by_a_fields_alias():
     fields = tuple(replace(f, aliases=("風險通報件次",)) if f.code == "warning_cases" else f for f in CATALOGUE.fields)
     with_alias = replace(CATALOGUE, fields=fields)

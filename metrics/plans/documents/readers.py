@@ -62,6 +62,25 @@ def read_text(data: bytes, name: str) -> list[DocumentRow]:
     return rows
 
 
+MOST_CONTENT = 20_000_000  # bytes of a document's XML unpacked: a plan is far smaller; a zip bomb is not
+MOST_UNPACKED = 200_000_000  # bytes of the whole package unpacked, pictures included
+
+
+def _refuse_a_bomb(data: bytes, name: str) -> None:
+    """Refuse a .docx whose parts unpack to far more than any plan: 300 KB can hold millions of empty paragraphs,
+    which would take minutes and gigabytes to read. The sizes the zip declares bound what zipfile reads."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile:
+        return  # python-docx says it is not a .docx
+    largest = max((member for member in members if member.filename.endswith(".xml")),
+                  key=lambda member: member.file_size, default=None)
+    if largest is not None and largest.file_size > MOST_CONTENT:
+        raise _unreadable(name, f"內容（{largest.filename}）解壓縮後超過 {MOST_CONTENT // 1_000_000} MB，不像是一份計畫書")
+    if sum(member.file_size for member in members) > MOST_UNPACKED:
+        raise _unreadable(name, f"解壓縮後超過 {MOST_UNPACKED // 1_000_000} MB，不像是一份計畫書")
+
+
 # ---- Word (.docx) ----
 
 def read_docx(data: bytes, name: str) -> list[DocumentRow]:
@@ -69,7 +88,10 @@ def read_docx(data: bytes, name: str) -> list[DocumentRow]:
         import docx
         from docx.oxml.ns import qn
 
+        _refuse_a_bomb(data, name)
         document = docx.Document(io.BytesIO(data))
+    except InputError:
+        raise
     except Exception as error:  # python-docx raises several kinds for a damaged or foreign file
         raise _unreadable(name, f"不是有效的 Word（.docx）檔（{type(error).__name__}）") from None
     rows: list[DocumentRow] = []
@@ -105,7 +127,6 @@ def read_docx(data: bytes, name: str) -> list[DocumentRow]:
 ODF = {"text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
        "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0"}
-MOST_CONTENT = 50_000_000  # bytes of an .odt's content.xml unpacked: a plan is far smaller; a zip bomb is not
 MOST_REPEATED = 64  # a repeated empty column or row at the end of a sheet-like table: never thousands
 
 
