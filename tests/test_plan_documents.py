@@ -549,6 +549,31 @@ def test_a_docx_that_unpacks_to_millions_of_paragraphs_is_refused_before_it_is_r
         read_document(buffer.getvalue(), "炸彈.docx")
 
 
+@pytest.mark.parametrize("header", [
+    "關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重(%)\t目標值(112年)",
+    "關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重（％）\t112年度目標值",
+    f"{HEADER}\n\t\t\t\t(%)\t",  # the header's second row: a note under 權重
+])
+def test_a_header_with_notes_or_a_second_row_still_finds_the_table(header):
+    text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
+        "1. 建立防貪機制，預防機關發生貪瀆不法(業務)\t辦理預警案件\t統計數據\t辦理案件數\t12.5%\t2 案", COMMON_ROWS]))
+    draft = draft_of(text.replace(HEADER, header, 1))
+    assert [(i.id, i.weight, i.target) for i in draft.indicators][:2] == [("1", 12.5, 2), ("6", 5, 50)]
+    assert draft.needs_decision == ()
+
+
+def test_a_pdf_with_an_opening_password_is_refused_saying_so():
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica")
+    pdf.cell(text="plan")
+    pdf.set_encryption(owner_password="owner", user_password="user")
+    with pytest.raises(InputError, match="PDF 有開啟密碼（已加密）；請移除密碼後再上傳"):
+        read_document(bytes(pdf.output()), "加密.pdf")
+
+
 def test_an_operand_is_matched_by_a_fields_alias():
     fields = tuple(replace(f, aliases=("風險通報件次",)) if f.code == "warning_cases" else f for f in CATALOGUE.fields)
     with_alias = replace(CATALOGUE, fields=fields)

@@ -197,6 +197,8 @@ def read_odt(data: bytes, name: str) -> list[DocumentRow]:
 
 # ---- PDF with a text layer ----
 
+PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD: the document needs a password to open
+
 def read_pdf(data: bytes, name: str) -> list[DocumentRow]:
     from metrics.plans.documents.pdf_layout import pdf_rows
 
@@ -205,6 +207,8 @@ def read_pdf(data: bytes, name: str) -> list[DocumentRow]:
     except InputError:
         raise
     except Exception as error:  # pdfium raises PdfiumError and others for a damaged file
+        if getattr(error, "err_code", None) == PDFIUM_PASSWORD_ERROR:
+            raise _unreadable(name, "PDF 有開啟密碼（已加密）；請移除密碼後再上傳，或改上傳 .docx、.odt 檔") from None
         raise _unreadable(name, f"不是有效的 PDF 檔（{type(error).__name__}）") from None
     if not any(row.text.strip() for row in rows):
         raise _unreadable(name, "PDF 沒有文字層（可能是掃描影像）；請上傳由文書軟體轉出的 PDF，或 .docx、.odt 檔")

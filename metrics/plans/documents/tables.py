@@ -30,6 +30,8 @@ SECTION = re.compile(r"^\s*[-•・]?\s*([壹貳參肆伍陸柒捌玖拾]+)\s*�
 GOAL_HEADING = re.compile(r"^\s*[-•・]?\s*([一二三四五六七八九十]+)\s*、\s*(.+)$")
 SUB_HEADING = re.compile(r"^\s*[-•・]?\s*([(（][一二三四五六七八九十]+[)）]|\d+\s*、)")
 NUMERALS = "一二三四五六七八九"
+HEADER_NOTE = re.compile(r"\([^)]*\)")  # 「權重(%)」, 「目標值(112年)」: the header's word without its note
+HEADER_YEAR = re.compile(r"^\d{2,3}年度?")  # 「112年度目標值」
 
 
 def chinese_number(text: str) -> int | None:
@@ -74,7 +76,7 @@ def header_columns(row: DocumentRow) -> dict[str, int] | None:
         return None
     found: dict[str, int] = {}
     for index, cell in enumerate(row.cells):
-        words = _compact(cell)
+        words = HEADER_YEAR.sub("", HEADER_NOTE.sub("", _compact(cell)))
         for key, names in COLUMNS.items():
             if key not in found and words in names:
                 found[key] = index
@@ -122,6 +124,8 @@ def indicator_rows(rows: list[DocumentRow]) -> list[TableRow]:
         if not any(cells.values()):
             continue
         previous = table[-1] if table else None
+        if previous is None and not _starts_row(cells) and not cells.get("name") and not cells.get("goal"):
+            continue  # the header's second row (「(%)」 under 權重), before any indicator
         doubled = previous is not None and ((cells["weight"] and previous.get("weight")) or
                                             (cells["target"] and previous.get("target")))
         if previous is not None and not _starts_row(cells) and not doubled and \
