@@ -385,6 +385,20 @@ def test_the_command_line_refuses_an_unreadable_document_with_exit_2(run, tmp_pa
     assert status == 2 and "檔案「計畫書.pdf」：無法讀取計畫書：不是有效的 PDF 檔" in err and out == ""
 
 
+@pytest.mark.parametrize(("where", "expected"), [
+    ("missing", "計畫書「{path}」無法讀取：找不到檔案或資料夾"),
+    ("output", "錯誤：檔案「{path}」無法存取：找不到檔案或資料夾"),  # -o into a folder that does not exist
+])
+def test_the_command_line_names_a_file_it_cannot_read_or_write_in_chinese(run, tmp_path, where, expected):
+    source = tmp_path / "計畫書.txt"
+    source.write_text(seed_text(), encoding="utf-8")
+    path = tmp_path / ("沒有這個檔.docx" if where == "missing" else "沒有這個資料夾/政風處.toml")
+    arguments = [str(path)] if where == "missing" else [str(source), "-o", str(path)]
+    status, _, err = run(*arguments, "--year", "112", "--unit", "政風處")
+    assert status == 2 and expected.format(path=path) in err and "Traceback" not in err
+    assert "No such file" not in err
+
+
 def test_invisible_characters_from_word_are_taken_out_and_said():
     text = seed_text().replace("辦理預警案件", "辦理\u200b預警案件").replace("辦理採購稽核案件", "辦理採購\u00ad稽核案件")
     draft = draft_of(text)
