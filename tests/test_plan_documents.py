@@ -399,6 +399,15 @@ def test_the_command_line_names_a_file_it_cannot_read_or_write_in_chinese(run, t
     assert "No such file" not in err
 
 
+@pytest.mark.parametrize("year", ["2023", "-1", "99999"])
+def test_the_command_line_refuses_a_year_that_is_not_an_roc_year(run, tmp_path, year):
+    source = tmp_path / "計畫書.txt"
+    source.write_text(seed_text(), encoding="utf-8")
+    output = tmp_path / "政風處.toml"
+    status, out, err = run(str(source), "--year", year, "--unit", "政風處", "-o", str(output))
+    assert status == 2 and f"--year「{year}」不是可用的年度" in err and not output.exists() and out == ""
+
+
 def test_invisible_characters_from_word_are_taken_out_and_said():
     text = seed_text().replace("辦理預警案件", "辦理\u200b預警案件").replace("辦理採購稽核案件", "辦理採購\u00ad稽核案件")
     draft = draft_of(text)

@@ -171,6 +171,11 @@ def command_plans_import_document(arguments: argparse.Namespace) -> int:
     from metrics.cli.common import EXIT_DECIDE
     from metrics.plans.documents import draft_json, fields_toml, parse_document, plan_toml, read_document
 
+    from metrics.services.inputs import PLAN_YEARS
+
+    if arguments.year not in PLAN_YEARS:  # 2023 for 112 would draft a plan nothing can find
+        raise InputError(f"--year「{arguments.year}」不是可用的年度：應為民國 {PLAN_YEARS.start} 至 {PLAN_YEARS.stop - 1} 年"
+                         "（例如 112；西元 2023 年是民國 112 年）")
     catalogue = file_catalogue(arguments)
     path = Path(arguments.file)
     try:
