@@ -597,6 +597,22 @@ def test_a_pdf_with_an_opening_password_is_refused_saying_so():
         read_document(bytes(pdf.output()), "加密.pdf")
 
 
+def test_a_pdf_of_more_pages_than_any_plan_is_refused_before_its_pages_are_read(monkeypatch):
+    from fpdf import FPDF
+
+    from metrics.plans.documents import readers
+
+    monkeypatch.setattr(readers, "MOST_PAGES", 3)  # the same check as at 500 pages, without making 501 of them
+    pdf = FPDF()
+    pdf.set_font("helvetica")
+    for _ in range(4):
+        pdf.add_page()
+        pdf.cell(text="page")
+    with pytest.raises(InputError, match="PDF 有 4 頁，超過 3 頁，不像是一份計畫書"):
+        read_document(bytes(pdf.output()), "很多頁.pdf")
+    assert readers.READERS[".pdf"] is readers.read_pdf
+
+
 def test_an_operand_is_matched_by_a_fields_alias():
     fields = tuple(replace(f, aliases=("風險通報件次",)) if f.code == "warning_cases" else f for f in CATALOGUE.fields)
     with_alias = replace(CATALOGUE, fields=fields)

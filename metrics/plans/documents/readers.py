@@ -197,13 +197,17 @@ def read_odt(data: bytes, name: str) -> list[DocumentRow]:
 
 # ---- PDF with a text layer ----
 
+MOST_PAGES = 500  # a unit's 施政計畫 is some tens of pages; each page takes ~15 ms, so 20,000 (a 14 MB file) take minutes
 PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD: the document needs a password to open
 
 def read_pdf(data: bytes, name: str) -> list[DocumentRow]:
-    from metrics.plans.documents.pdf_layout import pdf_rows
+    from metrics.plans.documents.pdf_layout import TooManyPages, pdf_rows
 
     try:
-        rows = pdf_rows(data)
+        rows = pdf_rows(data, MOST_PAGES)
+    except TooManyPages as error:
+        raise _unreadable(name, f"PDF 有 {error.pages:,} 頁，超過 {MOST_PAGES} 頁，不像是一份計畫書；"
+                                "請只上傳計畫書本身（或改上傳 .docx、.odt 檔）") from None
     except InputError:
         raise
     except Exception as error:  # pdfium raises PdfiumError and others for a damaged file
