@@ -585,6 +585,18 @@ def test_a_header_with_notes_or_a_second_row_still_finds_the_table(header):
     assert draft.needs_decision == ()
 
 
+@pytest.mark.parametrize(("header", "row_end"), [
+    ("關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重\t目標值\t計量單位", "130\t案"),
+    ("關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重\t目標值\t", "130\t案"),  # 目標值 merged over two columns
+    ("關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重\t目標值\t計量單位", "130 案\t案"),  # said twice: once
+])
+def test_a_targets_unit_in_a_column_of_its_own(header, row_end):
+    rows = f"2. 監辦採購業務，落實採購稽核機制，建構本縣公平公開之採購環境(業務)\t辦理採購稽核案件\t統計數據\t辦理案件數\t12.5%\t{row_end}"
+    text = document("新竹縣政府政風處 112 年度施政計畫", rows + "\n" + COMMON_ROWS).replace(HEADER, header, 1)
+    two = draft_of(text).indicators[0]
+    assert (two.id, two.target, two.unit, two.decisions) == ("2", 130, "案", ())
+
+
 def test_a_pdf_with_an_opening_password_is_refused_saying_so():
     from fpdf import FPDF
 

@@ -371,6 +371,8 @@ def _indicator(row: TableRow, goal: DraftGoal, position: int, count: int, readin
     if weight is None or weight <= 0:
         decisions.append(Decision(DecisionKind.WEIGHT, f"權重「{row.get('weight')}」不是百分比數字", indicator_id))
     target, unit, ceiling = _target(row.get("target"))
+    if target is not None and not unit and row.get("unit"):  # the unit in a column of its own
+        target, unit, ceiling = _target(f"{row.get('target')} {row.get('unit')}")
     if target is None:
         decisions.append(Decision(DecisionKind.TARGET, f"目標值「{row.get('target')}」讀不出數字", indicator_id))
     proposal = propose(name, row.get("method"), row.get("measure"), row.get("target"), reading.fields)

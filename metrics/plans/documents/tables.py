@@ -22,6 +22,7 @@ COLUMNS = {  # the column's key and the header words that name it (spaces ignore
     "measure": ("衡量標準", "衡量方式", "計算公式"),
     "weight": ("權重",),
     "target": ("目標值", "年度目標值"),
+    "unit": ("計量單位", "目標值單位", "衡量單位"),  # a target's unit in its own column: 「130」 | 「案」 (not 「單位」: an office)
 }
 REQUIRED = ("name", "measure", "weight", "target")
 GOAL_START = re.compile(r"^\s*(\d+)\s*[.．、]")
@@ -80,7 +81,12 @@ def header_columns(row: DocumentRow) -> dict[str, int] | None:
         for key, names in COLUMNS.items():
             if key not in found and words in names:
                 found[key] = index
-    return found if all(key in found for key in REQUIRED) else None
+    if not all(key in found for key in REQUIRED):
+        return None
+    after = found["target"] + 1  # 目標值 merged over two columns, the number's and the unit's
+    if "unit" not in found and after < len(row.cells) and not row.cells[after].strip() and after not in found.values():
+        found["unit"] = after
+    return found
 
 
 @dataclass(frozen=True)
