@@ -597,6 +597,20 @@ def test_a_targets_unit_in_a_column_of_its_own(header, row_end):
     assert (two.id, two.target, two.unit, two.decisions) == ("2", 130, "案", ())
 
 
+def test_goals_and_indicators_numbered_in_chinese_or_full_width_digits():
+    rows = "\n".join([
+        "一、建立防貪機制，預防機關發生貪瀆不法(業務)\t辦理預警案件\t統計數據\t辦理案件數\t12.5%\t2 案",
+        "５．配合辦理本府性別主流化實施計畫(業務)\t（一）會同本府廳舍安全管理權責單位，每年定期進行廁所及哺集乳室反針孔檢查"
+        "\t統計數據\t檢查次數\t2.5%\t4 次",
+        "\t（二）辦理職場性騷擾防治相關課程\t統計數據\t辦理場次\t2.5%\t1 次",
+        COMMON_ROWS])
+    draft = draft_of(document("新竹縣政府政風處 112 年度施政計畫", rows))
+    assert [(goal.number, goal.title) for goal in draft.goals][:2] == [
+        (1, "建立防貪機制，預防機關發生貪瀆不法"), (5, "配合辦理本府性別主流化實施計畫")]
+    assert [indicator.id for indicator in draft.indicators][:3] == ["1", "5-1", "5-2"]
+    assert draft.decisions == ()
+
+
 def test_a_pdf_with_an_opening_password_is_refused_saying_so():
     from fpdf import FPDF
 

@@ -20,7 +20,7 @@ from metrics.plans.catalogue import Catalogue, unit_key
 from metrics.plans.documents.proposal import Match, Operand, new_field_details, normalised, propose
 from metrics.plans.documents.readers import DocumentRow
 from metrics.plans.documents.tables import (GOAL_START, INDICATOR_START, StrategySection, TableRow, indicator_rows,
-                                            strategy_sections)
+                                            numbered, strategy_sections)
 from metrics.plans.formulas import Term, format_number
 from metrics.plans.kinds import KINDS, Direction, Stage
 from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Quantity
@@ -203,7 +203,7 @@ def _number(text: str) -> Decimal | None:
 def _goal_cell(text: str) -> tuple[int | None, str, str, bool]:
     """(number, title, kind, common) of a goal cell like 「6. 調整控管…機制(人力)(共同)」."""
     found = GOAL_START.match(text)
-    number = int(found.group(1)) if found else None
+    number = numbered(found.group(1)) if found else None
     title = text[found.end():].strip() if found else text.strip()
     kind, common = "", False
     while True:
@@ -364,7 +364,7 @@ def _indicator(row: TableRow, goal: DraftGoal, position: int, count: int, readin
     name_cell = row.get("name")
     sub = INDICATOR_START.match(name_cell)
     name = name_cell[sub.end():].strip() if sub else name_cell
-    indicator_id = str(goal.number) if count == 1 and not sub else f"{goal.number}-{sub.group(1) if sub else position}"
+    indicator_id = str(goal.number) if count == 1 and not sub else f"{goal.number}-{numbered(sub.group(1)) if sub else position}"
     decisions: list[Decision] = []
     weight_found = WEIGHT.match(normalised(row.get("weight")))
     weight = _number(weight_found.group(1)) if weight_found else None

@@ -25,8 +25,8 @@ COLUMNS = {  # the column's key and the header words that name it (spaces ignore
     "unit": ("計量單位", "目標值單位", "衡量單位"),  # a target's unit in its own column: 「130」 | 「案」 (not 「單位」: an office)
 }
 REQUIRED = ("name", "measure", "weight", "target")
-GOAL_START = re.compile(r"^\s*(\d+)\s*[.．、]")
-INDICATOR_START = re.compile(r"^\s*[(（]\s*(\d+)\s*[)）]")
+GOAL_START = re.compile(r"^\s*(\d+|[一二三四五六七八九十]+)\s*[.．、]")  # 「4.」, 「4、」, 「四、」
+INDICATOR_START = re.compile(r"^\s*[(（]\s*(\d+|[一二三四五六七八九十]+)\s*[)）]")  # 「(2)」, 「（二）」
 SECTION = re.compile(r"^\s*[-•・]?\s*([壹貳參肆伍陸柒捌玖拾]+)\s*、")
 GOAL_HEADING = re.compile(r"^\s*[-•・]?\s*([一二三四五六七八九十]+)\s*、\s*(.+)$")
 SUB_HEADING = re.compile(r"^\s*[-•・]?\s*([(（][一二三四五六七八九十]+[)）]|\d+\s*、)")
@@ -188,3 +188,8 @@ def strategy_sections(rows: list[DocumentRow]) -> dict[int, StrategySection]:
             current[2].append(text)
     close()
     return sections
+
+
+def numbered(text: str) -> int | None:
+    """The number a goal or indicator starts with, in digits (「4」, 「４」) or Chinese (「四」); None otherwise."""
+    return int(text) if text.isdecimal() else chinese_number(text)
