@@ -611,6 +611,14 @@ def test_goals_and_indicators_numbered_in_chinese_or_full_width_digits():
     assert draft.decisions == ()
 
 
+@pytest.mark.parametrize("mark", ["(共同)", "（共同）", "(共同性)", "（共同性指標）"])
+def test_the_common_mark_as_units_write_it(mark):
+    draft = draft_of(seed_text().replace("(人力)(共同)", f"(人力){mark}"))
+    six = {goal.number: goal for goal in draft.goals}[6]
+    assert (six.title, six.kind, six.common) == ("調整控管聘僱及臨時人力，落實獎優汰劣之考核用人管理機制", "人力", True)
+    assert draft.needs_decision == ()
+
+
 def test_a_pdf_with_an_opening_password_is_refused_saying_so():
     from fpdf import FPDF
 

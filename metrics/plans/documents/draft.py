@@ -28,7 +28,7 @@ from metrics.texts import describe
 
 GOAL_KINDS = ("業務", "人力", "經費", "性別平等", "其他")
 COMMON_MARK = "共同"
-MARK = re.compile(r"[(（]\s*(" + "|".join((*GOAL_KINDS, COMMON_MARK)) + r")\s*[)）]\s*$")
+MARK = re.compile(r"[(（]\s*(" + "|".join((*GOAL_KINDS, COMMON_MARK)) + r")(?:性指標|性)?\s*[)）]\s*$")  # (共同性指標) too
 TARGET = re.compile(r"^\s*([≤≥<>=]*)\s*([0-9][0-9,]*(?:\.\d+)?)\s*(.*?)\s*$")
 # Words around a target's number that say its direction, not its unit: 「130 案以上」, 「至少 130 案」, 「5 日以內」.
 TARGET_FLOOR_WORDS = ("(含)以上", "以上", "至少", "不低於", "不少於", "不得低於", "達")
