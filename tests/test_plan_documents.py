@@ -647,6 +647,48 @@ def test_a_pdf_of_more_pages_than_any_plan_is_refused_before_its_pages_are_read(
     assert readers.READERS[".pdf"] is readers.read_pdf
 
 
+def _wrapped_docx(wrap) -> bytes:
+    import io
+
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document(io.BytesIO(as_docx(seed_text())))
+    for table in list(document.element.body.iterchildren(qn("w:tbl"))):
+        wrap(document, table)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _in_content_control(document, table) -> None:
+    from docx.oxml import OxmlElement
+
+    control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    table.addprevious(control)
+    control.append(content)
+    content.append(table)
+
+
+def _in_frame_table(document, table) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    frame = document.add_table(rows=1, cols=1)._tbl  # a layout table of one cell around the real one
+    table.addprevious(frame)
+    cell = frame.find(qn("w:tr")).find(qn("w:tc"))
+    cell.append(table)
+    cell.append(OxmlElement("w:p"))
+
+
+@pytest.mark.parametrize("wrap", [_in_content_control, _in_frame_table])
+def test_a_table_inside_a_content_control_or_a_frame_table_is_read(wrap):
+    draft = draft_of(_wrapped_docx(wrap), name="計畫書.docx")
+    assert [(i.id, i.weight, i.target, i.unit) for i in draft.indicators] == [
+        (i.id, i.weight, i.target, i.unit) for i in SEED_DRAFT.indicators]
+    assert draft.needs_decision == ()
+
+
 def test_an_operand_is_matched_by_a_fields_alias():
     fields = tuple(replace(f, aliases=("風險通報件次",)) if f.code == "warning_cases" else f for f in CATALOGUE.fields)
     with_alias = replace(CATALOGUE, fields=fields)

@@ -105,20 +105,45 @@ def read_docx(data: bytes, name: str) -> list[DocumentRow]:
     def cell_text(tc) -> str:
         return "\n".join(paragraph_text(p) for p in tc.iter(qn("w:p"))).strip()
 
-    for child in document.element.body.iterchildren():
-        if child.tag == qn("w:p"):
-            text = paragraph_text(child).strip()
-            if text:
-                rows.append(DocumentRow((text,)))
-        elif child.tag == qn("w:tbl"):
-            for tr in child.iterchildren(qn("w:tr")):
-                cells: list[str] = []
-                for tc in tr.iterchildren(qn("w:tc")):
-                    properties = tc.tcPr
-                    span = properties.grid_span if properties is not None else 1
-                    merged = properties is not None and properties.vMerge == "continue"
-                    cells += ["" if merged else cell_text(tc)] + [""] * (span - 1)
-                rows.append(DocumentRow(tuple(cells), table=True))
+    wrappers = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:smartTag")}
+
+    def nearest(node, tag: str):
+        """The closest enclosing element with `tag` (rows and cells may sit inside content controls)."""
+        parent = node.getparent()
+        while parent is not None and parent.tag != tag:
+            parent = parent.getparent()
+        return parent
+
+    def blocks(parent) -> None:
+        """Paragraphs and tables in order; a content control (w:sdt) or custom XML around them is looked into."""
+        for child in parent.iterchildren():
+            if child.tag == qn("w:p"):
+                text = paragraph_text(child).strip()
+                if text:
+                    rows.append(DocumentRow((text,)))
+            elif child.tag == qn("w:tbl"):
+                table(child)
+            elif child.tag in wrappers:
+                blocks(child)
+
+    def table(tbl) -> None:
+        for tr in tbl.iter(qn("w:tr")):
+            if nearest(tr, qn("w:tbl")) is not tbl:
+                continue  # a nested table's row: read where its table is
+            tcs = [tc for tc in tr.iter(qn("w:tc")) if nearest(tc, qn("w:tr")) is tr]
+            if any(tc.find(qn("w:tbl")) is not None for tc in tcs):
+                for tc in tcs:  # a frame around tables (a layout table): its tables are the document's
+                    blocks(tc)
+                continue
+            cells: list[str] = []
+            for tc in tcs:
+                properties = tc.tcPr
+                span = properties.grid_span if properties is not None else 1
+                merged = properties is not None and properties.vMerge == "continue"
+                cells += ["" if merged else cell_text(tc)] + [""] * (span - 1)
+            rows.append(DocumentRow(tuple(cells), table=True))
+
+    blocks(document.element.body)
     return rows
 
 
