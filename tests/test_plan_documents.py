@@ -689,6 +689,27 @@ def test_a_table_inside_a_content_control_or_a_frame_table_is_read(wrap):
     assert draft.needs_decision == ()
 
 
+def test_tracked_changes_read_as_accepted():
+    import io
+
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document(io.BytesIO(as_docx(seed_text())))
+    cell = next(cell for table in document.tables for row in table.rows for cell in row.cells if cell.text == "130 案")
+    paragraph = cell.paragraphs[0]._p
+    for tag, inner in (("w:del", "w:delText"), ("w:moveFrom", "w:t")):  # deleted, moved away: neither is there
+        change, run, text = OxmlElement(tag), OxmlElement("w:r"), OxmlElement(inner)
+        text.text = "120 "
+        run.append(text)
+        change.append(run)
+        paragraph.insert(0, change)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    two = {i.id: i for i in draft_of(buffer.getvalue(), name="修訂.docx").indicators}["2"]
+    assert (two.target, two.unit, two.target_text) == (130, "案", "130 案")
+
+
 def test_an_operand_is_matched_by_a_fields_alias():
     fields = tuple(replace(f, aliases=("風險通報件次",)) if f.code == "warning_cases" else f for f in CATALOGUE.fields)
     with_alias = replace(CATALOGUE, fields=fields)

@@ -96,9 +96,18 @@ def read_docx(data: bytes, name: str) -> list[DocumentRow]:
         raise _unreadable(name, f"不是有效的 Word（.docx）檔（{type(error).__name__}）") from None
     rows: list[DocumentRow] = []
 
+    def nearest(node, tag: str):
+        """The closest enclosing element with `tag` (rows and cells may sit inside content controls)."""
+        parent = node.getparent()
+        while parent is not None and parent.tag != tag:
+            parent = parent.getparent()
+        return parent
+
     def paragraph_text(element) -> str:
         parts = []
         for node in element.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")):
+            if nearest(node, qn("w:moveFrom")) is not None:
+                continue  # tracked changes: text moved away from here (a deletion's w:delText is never read)
             parts.append(node.text or "" if node.tag == qn("w:t") else ("\t" if node.tag == qn("w:tab") else "\n"))
         return "".join(parts)
 
@@ -106,13 +115,6 @@ def read_docx(data: bytes, name: str) -> list[DocumentRow]:
         return "\n".join(paragraph_text(p) for p in tc.iter(qn("w:p"))).strip()
 
     wrappers = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:smartTag")}
-
-    def nearest(node, tag: str):
-        """The closest enclosing element with `tag` (rows and cells may sit inside content controls)."""
-        parent = node.getparent()
-        while parent is not None and parent.tag != tag:
-            parent = parent.getparent()
-        return parent
 
     def blocks(parent) -> None:
         """Paragraphs and tables in order; a content control (w:sdt) or custom XML around them is looked into."""
