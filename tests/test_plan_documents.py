@@ -619,6 +619,24 @@ def test_the_common_mark_as_units_write_it(mark):
     assert draft.needs_decision == ()
 
 
+def test_a_word_or_opendocument_file_with_an_opening_password_is_refused_saying_so():
+    import io
+    import zipfile
+
+    compound = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)  # how Office stores an encrypted .docx (and a .doc)
+    with pytest.raises(InputError, match="這是設有開啟密碼（加密）的 Word 檔，或舊版 Word（.doc）檔"):
+        read_document(compound, "加密.docx")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("META-INF/manifest.xml", '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:'
+                         'xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml"><manifest:'
+                         'encryption-data manifest:checksum="x"/></manifest:file-entry></manifest:manifest>')
+        archive.writestr("content.xml", bytes(range(256)))  # encrypted: not XML
+    with pytest.raises(InputError, match="這是設有開啟密碼（加密）的 OpenDocument 檔"):
+        read_document(buffer.getvalue(), "加密.odt")
+
+
 def test_a_pdf_with_an_opening_password_is_refused_saying_so():
     from fpdf import FPDF
 

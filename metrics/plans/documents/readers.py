@@ -62,6 +62,7 @@ def read_text(data: bytes, name: str) -> list[DocumentRow]:
     return rows
 
 
+OLE_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")  # a compound file: Word 97–2003, or Office's encrypted package
 MOST_CONTENT = 20_000_000  # bytes of a document's XML unpacked: a plan is far smaller; a zip bomb is not
 MOST_UNPACKED = 200_000_000  # bytes of the whole package unpacked, pictures included
 
@@ -88,6 +89,9 @@ def read_docx(data: bytes, name: str) -> list[DocumentRow]:
         import docx
         from docx.oxml.ns import qn
 
+        if data.startswith(OLE_SIGNATURE):
+            raise _unreadable(name, "這是設有開啟密碼（加密）的 Word 檔，或舊版 Word（.doc）檔；"
+                                    "請移除密碼並另存為 .docx 後再上傳")
         _refuse_a_bomb(data, name)
         document = docx.Document(io.BytesIO(data))
     except InputError:
@@ -166,6 +170,10 @@ def read_odt(data: bytes, name: str) -> list[DocumentRow]:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            manifest = next((m for m in archive.infolist() if m.filename == "META-INF/manifest.xml"), None)
+            if manifest is not None and manifest.file_size <= MOST_CONTENT and \
+                    b"encryption-data" in archive.read(manifest):
+                raise _unreadable(name, "這是設有開啟密碼（加密）的 OpenDocument 檔；請移除密碼後再上傳")
             if archive.getinfo("content.xml").file_size > MOST_CONTENT:
                 raise _unreadable(name, f"內容超過 {MOST_CONTENT // 1_000_000} MB，不像是一份計畫書")
             content = archive.read("content.xml")
