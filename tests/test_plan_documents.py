@@ -258,6 +258,8 @@ def test_a_formula_not_recognised_and_a_target_without_a_unit_ask_for_a_decision
     ("12.5%", "5日以下", ("12.5", "5", "日", "at_most")),
     ("12.5%", "≦5日", ("12.5", "5", "日", "at_most")),
     ("12.5%", "１，３００案", ("12.5", "1300", "案", "at_least")),
+    ("百分之十二點五", "百分之四十點七", ("12.5", "40.7", "%", "at_least")),  # written in words
+    ("百分之十", "百分之九十五以上", ("10", "95", "%", "at_least")),
 ])
 def test_weights_and_targets_as_units_write_them(weight, target, expected):
     text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
@@ -269,7 +271,8 @@ def test_weights_and_targets_as_units_write_them(weight, target, expected):
 
 
 @pytest.mark.parametrize(("weight", "target", "kinds"), [
-    ("百分之十", "130 案", [DecisionKind.WEIGHT]),
+    ("百分之", "130 案", [DecisionKind.WEIGHT]),
+    ("十二點五", "130 案", [DecisionKind.WEIGHT]),
     ("12.5%", "130以上", [DecisionKind.UNIT]),  # 「以上」 is not the unit: the unit is asked for
     ("-5%", "130 案", [DecisionKind.WEIGHT]),
 ])

@@ -19,8 +19,8 @@ from metrics.errors import InputError, Problem
 from metrics.plans.catalogue import Catalogue, unit_key
 from metrics.plans.documents.proposal import Match, Operand, new_field_details, normalised, propose
 from metrics.plans.documents.readers import DocumentRow
-from metrics.plans.documents.tables import (GOAL_START, INDICATOR_START, StrategySection, TableRow, indicator_rows,
-                                            numbered, strategy_sections)
+from metrics.plans.documents.tables import (GOAL_START, INDICATOR_START, StrategySection, TableRow, chinese_number,
+                                            indicator_rows, numbered, strategy_sections)
 from metrics.plans.formulas import Term, format_number
 from metrics.plans.kinds import KINDS, Direction, Stage
 from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Quantity
@@ -35,6 +35,8 @@ TARGET_FLOOR_WORDS = ("(含)以上", "以上", "至少", "不低於", "不少於
 TARGET_CEILING_WORDS = ("(含)以下", "以下", "以內", "不超過", "不得超過", "不高於", "至多", "最多")
 WEIGHT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 UNIT_WORDS = {"件數": "件", "人數": "人", "次數": "次", "案數": "案", "場數": "場", "％": "%"}
+DECIMAL_DIGITS = "零一二三四五六七八九"
+SPELLED_PERCENT = re.compile(r"百分之([零一二三四五六七八九十]+)(?:點([零一二三四五六七八九]+))?")
 DENOMINATOR_NOTE = re.compile(r"分母[^。；]*?改[為以用]")
 
 
@@ -218,9 +220,21 @@ def _goal_cell(text: str) -> tuple[int | None, str, str, bool]:
     return number, title, kind, common
 
 
+def spelled_percent(text: str) -> str:
+    """「百分之十」 → 「10%」, 「百分之十二點五」 → 「12.5%」: a percentage written in words, as some units do."""
+    def digits(found: re.Match) -> str:
+        whole = chinese_number(found.group(1)) if found.group(1) != "零" else 0
+        if whole is None:
+            return found.group(0)
+        decimals = "".join(str(DECIMAL_DIGITS.index(char)) for char in found.group(2) or "")
+        return f"{whole}{'.' + decimals if decimals else ''}%"
+
+    return SPELLED_PERCENT.sub(digits, text)
+
+
 def _target(text: str) -> tuple[Decimal | None, str, bool]:
     """(number, unit, ceiling) of 「130 案」, 「40.7%」, 「1 件數」 (→ 件), 「≤ 5 日」, 「≧130案」, 「130 案以上」, 「5 日以內」."""
-    words = normalised(text).replace("≦", "≤").replace("≧", "≥")
+    words = spelled_percent(normalised(text)).replace("≦", "≤").replace("≧", "≥")
     ceiling = False
     for prefix in (*TARGET_FLOOR_WORDS, *TARGET_CEILING_WORDS):
         if words.startswith(prefix):
@@ -366,7 +380,7 @@ def _indicator(row: TableRow, goal: DraftGoal, position: int, count: int, readin
     name = name_cell[sub.end():].strip() if sub else name_cell
     indicator_id = str(goal.number) if count == 1 and not sub else f"{goal.number}-{numbered(sub.group(1)) if sub else position}"
     decisions: list[Decision] = []
-    weight_found = WEIGHT.match(normalised(row.get("weight")))
+    weight_found = WEIGHT.match(spelled_percent(normalised(row.get("weight"))))
     weight = _number(weight_found.group(1)) if weight_found else None
     if weight is None or weight <= 0:
         decisions.append(Decision(DecisionKind.WEIGHT, f"權重「{row.get('weight')}」不是百分比數字", indicator_id))
