@@ -640,6 +640,12 @@ def test_a_word_or_opendocument_file_with_an_opening_password_is_refused_saying_
         read_document(buffer.getvalue(), "加密.odt")
 
 
+def test_a_header_that_is_not_a_table_is_said_so():
+    spaced = seed_text().replace("\t", "  ")  # pasted from a PDF without ruling: columns are only spaces
+    with pytest.raises(InputError, match="看起來是「參、年度績效指標」的表頭，但不是表格：PDF 的表格須有框線"):
+        draft_of(spaced)
+
+
 def test_a_pdf_with_an_opening_password_is_refused_saying_so():
     from fpdf import FPDF
 

@@ -318,6 +318,11 @@ def parse_document(rows: list[DocumentRow], catalogue: Catalogue, *, year: int, 
         raise InputError(Problem(f"單位「{unit}」不在 units.toml 中" + (f"；相近的單位：{'、'.join(nearest)}" if nearest else "")))
     table = indicator_rows(rows)
     if not table:
+        header = next((row.cells[0] for row in rows if not row.table and all(
+            word in normalised(row.cells[0]) for word in ("績效指標", "衡量標準", "權重", "目標值"))), None)
+        if header is not None:  # the header's words are there, but not as a table's cells
+            raise InputError(Problem(f"「{header[:60]}」看起來是「參、年度績效指標」的表頭，但不是表格：PDF 的表格須有框線才能分欄，"
+                                     "純文字檔須以定位字元（Tab）分欄；請改上傳 .docx 或 .odt 檔", file=document))
         raise InputError(Problem("找不到「參、年度績效指標」表格：表頭須有「績效指標」「衡量標準」「權重」「目標值」等欄",
                                  file=document))
     sections = strategy_sections(rows)
