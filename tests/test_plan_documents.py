@@ -308,6 +308,11 @@ def test_an_unknown_unit_is_refused_with_the_nearest():
         draft_of(seed_text(), unit="政風")
 
 
+def test_a_unit_not_yet_established_in_the_year_is_refused():
+    with pytest.raises(InputError, match="高齡長照處自 115 年度起才設立，不能有 112 年度的計畫"):
+        draft_of(seed_text(), unit="高齡長照處")
+
+
 @pytest.mark.parametrize(("text", "number"), [("一", 1), ("九", 9), ("十", 10), ("十二", 12), ("二十三", 23), ("甲", None)])
 def test_chinese_numbers(text, number):
     assert chinese_number(text) == number

@@ -316,6 +316,8 @@ def parse_document(rows: list[DocumentRow], catalogue: Catalogue, *, year: int, 
     if resolved is None:
         nearest = catalogue.units.nearest(unit)
         raise InputError(Problem(f"單位「{unit}」不在 units.toml 中" + (f"；相近的單位：{'、'.join(nearest)}" if nearest else "")))
+    if resolved.since and year < resolved.since:  # the catalogue would refuse the plan the draft becomes
+        raise InputError(Problem(f"{resolved.name}自 {resolved.since} 年度起才設立，不能有 {year} 年度的計畫；請確認匯入的年度與單位"))
     table = indicator_rows(rows)
     if not table:
         header = next((row.cells[0] for row in rows if not row.table and all(
