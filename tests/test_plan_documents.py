@@ -117,6 +117,14 @@ def test_the_seed_plan_evaluates_the_sample_year_exactly_as_the_frozen_plan():
     assert plan.multi_year == PLAN_112.multi_year
 
 
+def test_over_the_plan_in_force_the_short_names_and_help_texts_typed_there_are_kept():
+    plan = draft_plan(SEED_DRAFT, CATALOGUE)
+    assert [(i.id, i.short_name, i.help) for i in plan.indicators] == [
+        (i.id, i.short_name, i.help) for i in PLAN_112.indicators]
+    renamed = draft_plan(draft_of(seed_text().replace("\t辦理預警案件\t", "\t辦理廉政預警案件\t")), CATALOGUE)
+    assert renamed.indicator_by_id["1"].short_name == "辦理廉政預警案件"  # another name: nothing to keep
+
+
 def test_the_written_plan_file_passes_the_catalogue_check(tmp_path):
     directory = tmp_path / "plans"
     shutil.copytree(GOLDEN_PLANS, directory)
