@@ -659,6 +659,28 @@ def test_a_header_that_is_not_a_table_is_said_so():
         draft_of(spaced)
 
 
+@pytest.mark.parametrize(("first", "second"), [
+    ("(1)會同檢查", "(2)辦理課程"), ("5-1 會同檢查", "5-2 辦理課程"), ("5.1會同檢查", "5.2辦理課程"), ("1.會同檢查", "2.辦理課程"),
+    ("1、會同檢查", "2、辦理課程"), ("①會同檢查", "②辦理課程"), ("一、會同檢查", "二、辦理課程"),
+])
+def test_an_indicators_number_as_units_write_it_is_its_id_not_part_of_its_name(first, second):
+    rows = "\n".join([f"5. 配合辦理性別主流化(業務)\t{first}\t統計數據\t檢查次數\t2.5%\t4 次",
+                      f"\t{second}\t統計數據\t辦理場次\t2.5%\t1 次", COMMON_ROWS])
+    draft = draft_of(document("新竹縣政府政風處 112 年度施政計畫", rows))
+    assert [(i.id, i.name) for i in draft.indicators[:2]] == [("5-1", "會同檢查"), ("5-2", "辦理課程")]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("1.受理民眾陳情檢舉，並予以完成", ("3", "受理民眾陳情檢舉，並予以完成")),  # a goal's only indicator keeps the goal's id
+    ("(1)受理民眾陳情檢舉，並予以完成", ("3-1", "受理民眾陳情檢舉，並予以完成")),
+    ("12.5%以上的陳情檢舉完成", ("3", "12.5%以上的陳情檢舉完成")),  # a number, not a numbering
+])
+def test_a_goals_only_indicator_numbered_or_not(name, expected):
+    rows = f"3. 妥慎處理檢舉案件，樹立廉潔政府(業務)\t{name}\t統計數據\t辦理案件數\t12.5%\t150 案\n{COMMON_ROWS}"
+    three = draft_of(document("新竹縣政府政風處 112 年度施政計畫", rows)).indicators[0]
+    assert (three.id, three.name) == expected
+
+
 def test_a_pdf_with_an_opening_password_is_refused_saying_so():
     from fpdf import FPDF
 

@@ -20,7 +20,7 @@ from metrics.plans.catalogue import Catalogue, unit_key
 from metrics.plans.documents.proposal import Match, Operand, new_field_details, normalised, propose
 from metrics.plans.documents.readers import DocumentRow
 from metrics.plans.documents.tables import (GOAL_START, INDICATOR_START, StrategySection, TableRow, chinese_number,
-                                            indicator_rows, numbered, strategy_sections)
+                                            indicator_rows, indicator_start, numbered, strategy_sections)
 from metrics.plans.formulas import Term, format_number
 from metrics.plans.kinds import KINDS, Direction, Stage
 from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Quantity
@@ -383,9 +383,10 @@ def _same_title(catalogue: Catalogue, number: int, title: str) -> bool:
 def _indicator(row: TableRow, goal: DraftGoal, position: int, count: int, reading: _Reading,
                section: StrategySection | None) -> DraftIndicator:
     name_cell = row.get("name")
-    sub = INDICATOR_START.match(name_cell)
-    name = name_cell[sub.end():].strip() if sub else name_cell
-    indicator_id = str(goal.number) if count == 1 and not sub else f"{goal.number}-{numbered(sub.group(1)) if sub else position}"
+    sub = indicator_start(name_cell)
+    name = name_cell[sub[1]:].strip() if sub else name_cell
+    own_number = sub is not None and (count > 1 or INDICATOR_START.match(name_cell) is not None)  # 「(1)」 alone: 3-1
+    indicator_id = f"{goal.number}-{sub[0] if sub else position}" if own_number or count > 1 else str(goal.number)
     decisions: list[Decision] = []
     weight_found = WEIGHT.match(spelled_percent(normalised(row.get("weight"))))
     weight = _number(weight_found.group(1)) if weight_found else None

@@ -27,6 +27,10 @@ COLUMNS = {  # the column's key and the header words that name it (spaces ignore
 REQUIRED = ("name", "measure", "weight", "target")
 GOAL_START = re.compile(r"^\s*(\d+|[一二三四五六七八九十]+)\s*[.．、]")  # 「4.」, 「4、」, 「四、」
 INDICATOR_START = re.compile(r"^\s*[(（]\s*(\d+|[一二三四五六七八九十]+)\s*[)）]")  # 「(2)」, 「（二）」
+# The other ways an indicator's number is written before its name: 「5-2 」, 「5.2」, 「2.」, 「2、」, 「②」, 「二、」.
+INDICATOR_NUMBERED = (re.compile(r"^\s*\d+\s*[-－–]\s*(\d+)\s*"), re.compile(r"^\s*\d+\s*[.．]\s*(\d+)(?![\d.．%％])\s*"),
+                      re.compile(r"^\s*(\d+)\s*[.．、](?!\d)\s*"), re.compile(r"^\s*([①-⑳])\s*"),
+                      re.compile(r"^\s*([一二三四五六七八九十]+)\s*、\s*"))
 SECTION = re.compile(r"^\s*[-•・]?\s*([壹貳參肆伍陸柒捌玖拾]+)\s*、")
 GOAL_HEADING = re.compile(r"^\s*[-•・]?\s*([一二三四五六七八九十]+)\s*、\s*(.+)$")
 SUB_HEADING = re.compile(r"^\s*[-•・]?\s*([(（][一二三四五六七八九十]+[)）]|\d+\s*、)")
@@ -103,7 +107,7 @@ class TableRow:
 
 
 def _starts_row(cells: dict[str, str]) -> bool:
-    return bool(GOAL_START.match(cells.get("goal", "")) or INDICATOR_START.match(cells.get("name", "")))
+    return bool(GOAL_START.match(cells.get("goal", "")) or indicator_start(cells.get("name", "")))
 
 
 def indicator_rows(rows: list[DocumentRow]) -> list[TableRow]:
@@ -193,3 +197,15 @@ def strategy_sections(rows: list[DocumentRow]) -> dict[int, StrategySection]:
 def numbered(text: str) -> int | None:
     """The number a goal or indicator starts with, in digits (「4」, 「４」) or Chinese (「四」); None otherwise."""
     return int(text) if text.isdecimal() else chinese_number(text)
+
+
+def indicator_start(name: str) -> tuple[int, int] | None:
+    """(the indicator's number within its goal, where its name begins) when the name cell starts with one."""
+    for pattern in (INDICATOR_START, *INDICATOR_NUMBERED):
+        found = pattern.match(name)
+        if found:
+            text = found.group(1)
+            number = ord(text) - ord("①") + 1 if "①" <= text <= "⑳" else numbered(text)
+            if number is not None:
+                return number, found.end()
+    return None
