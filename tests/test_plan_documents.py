@@ -772,6 +772,20 @@ def test_tracked_changes_read_as_accepted():
     assert (two.target, two.unit, two.target_text) == (130, "案", "130 案")
 
 
+def test_a_table_of_more_rows_than_any_units_plan_is_refused_before_drafting():
+    rows = "\n".join(f"{n}. 目標{n}(業務)\t指標{n}\t統計數據\t辦理案件數\t1%\t1 案" for n in range(1, 302))
+    with pytest.raises(InputError, match="表格有 301 列，超過 300 列，不像是一個單位的績效指標表"):
+        draft_of(document("新竹縣政府政風處 112 年度施政計畫", rows))
+
+
+def test_a_text_file_larger_than_any_plan_is_refused(monkeypatch):
+    from metrics.plans.documents import readers
+
+    monkeypatch.setattr(readers, "MOST_TEXT", 1_000)  # the same check as at 5 MB, without writing 5 MB
+    with pytest.raises(InputError, match="文字檔超過 0 MB，不像是一份計畫書"):
+        read_document(seed_text().encode("utf-8"), "很大.txt")
+
+
 def test_an_operand_is_matched_by_a_fields_alias():
     fields = tuple(replace(f, aliases=("風險通報件次",)) if f.code == "warning_cases" else f for f in CATALOGUE.fields)
     with_alias = replace(CATALOGUE, fields=fields)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -35,6 +36,7 @@ TARGET_FLOOR_WORDS = ("(含)以上", "以上", "至少", "不低於", "不少於
 TARGET_CEILING_WORDS = ("(含)以下", "以下", "以內", "不超過", "不得超過", "不高於", "至多", "最多")
 WEIGHT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 UNIT_WORDS = {"件數": "件", "人數": "人", "次數": "次", "案數": "案", "場數": "場", "％": "%"}
+MOST_ROWS = 300  # a unit's table has some 10–20 indicators (the county ~300 in all): more is not one unit's plan
 DECIMAL_DIGITS = "零一二三四五六七八九"
 SPELLED_PERCENT = re.compile(r"百分之([零一二三四五六七八九十]+)(?:點([零一二三四五六七八九]+))?")
 DENOMINATOR_NOTE = re.compile(r"分母[^。；]*?改[為以用]")
@@ -319,6 +321,9 @@ def parse_document(rows: list[DocumentRow], catalogue: Catalogue, *, year: int, 
     if resolved.since and year < resolved.since:  # the catalogue would refuse the plan the draft becomes
         raise InputError(Problem(f"{resolved.name}自 {resolved.since} 年度起才設立，不能有 {year} 年度的計畫；請確認匯入的年度與單位"))
     table = indicator_rows(rows)
+    if len(table) > MOST_ROWS:
+        raise InputError(Problem(f"「參、年度績效指標」表格有 {len(table):,} 列，超過 {MOST_ROWS} 列，不像是一個單位的績效指標表；"
+                                 "請確認上傳的是單位的施政計畫", file=document))
     if not table:
         header = next((row.cells[0] for row in rows if not row.table and all(
             word in normalised(row.cells[0]) for word in ("績效指標", "衡量標準", "權重", "目標值"))), None)
@@ -359,8 +364,8 @@ def parse_document(rows: list[DocumentRow], catalogue: Catalogue, *, year: int, 
         goals.append(goal)
         for position, row in enumerate(goal_rows, start=1):
             indicators.append(_indicator(row, goal, position, len(goal_rows), reading, sections.get(goal.number)))
-    ids = [indicator.id for indicator in indicators]
-    for duplicate in sorted({value for value in ids if ids.count(value) > 1}):
+    ids = Counter(indicator.id for indicator in indicators)
+    for duplicate in sorted(value for value, times in ids.items() if times > 1):
         plan_decisions.append(Decision(DecisionKind.GOAL, f"指標代號 {duplicate} 重複，請確認各指標的編號"))
     notices = _notices(catalogue, year, goals, indicators, resolved.name)
     removed = list(dict.fromkeys(character for row in rows for character in row.removed))

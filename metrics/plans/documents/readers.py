@@ -42,7 +42,11 @@ def _unreadable(name: str, why: str) -> InputError:
 
 # ---- plain text ----
 
+MOST_TEXT = 5_000_000  # bytes of a plain-text plan: the seed is 15 KB; 10 MB took seconds to read, minutes to draft
+
 def read_text(data: bytes, name: str) -> list[DocumentRow]:
+    if len(data) > MOST_TEXT:
+        raise _unreadable(name, f"文字檔超過 {MOST_TEXT // 1_000_000} MB，不像是一份計畫書（政風處 112 年度的計畫書約 15 KB）")
     for encoding in ("utf-8-sig", "utf-16", "big5", "cp950"):
         try:
             text = data.decode(encoding)
