@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, display_width, file_catalogue, open_store,
-                                os_reason, pad, parse_mapping, resolve_unit, services_of, split_assignment)
+from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, display_width, file_catalogue,
+                                open_store, os_reason, pad, parse_mapping, resolve_unit, services_of,
+                                split_assignment)
 from metrics.cli.plans import catalogue_in_force
 from metrics.errors import InputError
 from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate, parse_target
