@@ -117,6 +117,14 @@ def test_the_seed_plan_evaluates_the_sample_year_exactly_as_the_frozen_plan():
     assert plan.multi_year == PLAN_112.multi_year
 
 
+def test_over_the_plan_in_force_the_short_names_and_help_texts_typed_there_are_kept():
+    plan = draft_plan(SEED_DRAFT, CATALOGUE)
+    assert [(i.id, i.short_name, i.help) for i in plan.indicators] == [
+        (i.id, i.short_name, i.help) for i in PLAN_112.indicators]
+    renamed = draft_plan(draft_of(seed_text().replace("\t辦理預警案件\t", "\t辦理廉政預警案件\t")), CATALOGUE)
+    assert renamed.indicator_by_id["1"].short_name == "辦理廉政預警案件"  # another name: nothing to keep
+
+
 def test_the_written_plan_file_passes_the_catalogue_check(tmp_path):
     directory = tmp_path / "plans"
     shutil.copytree(GOLDEN_PLANS, directory)
@@ -248,6 +256,41 @@ def test_a_formula_not_recognised_and_a_target_without_a_unit_ask_for_a_decision
     assert ("1", DecisionKind.UNIT) in decisions and ("1", DecisionKind.FORMULA) in decisions
 
 
+@pytest.mark.parametrize(("weight", "target", "expected"), [
+    ("１２．５％", "１３０　案", ("12.5", "130", "案", "at_least")),  # full-width, as Word's 全形 input writes them
+    ("12.5", "130 案", ("12.5", "130", "案", "at_least")),
+    ("12.5%", "≧130案", ("12.5", "130", "案", "at_least")),
+    ("12.5%", "130 案以上", ("12.5", "130", "案", "at_least")),
+    ("12.5%", "至少 130 案", ("12.5", "130", "案", "at_least")),
+    ("12.5%", "5 日以內", ("12.5", "5", "日", "at_most")),
+    ("12.5%", "5日以下", ("12.5", "5", "日", "at_most")),
+    ("12.5%", "≦5日", ("12.5", "5", "日", "at_most")),
+    ("12.5%", "１，３００案", ("12.5", "1300", "案", "at_least")),
+    ("百分之十二點五", "百分之四十點七", ("12.5", "40.7", "%", "at_least")),  # written in words
+    ("百分之十", "百分之九十五以上", ("10", "95", "%", "at_least")),
+])
+def test_weights_and_targets_as_units_write_them(weight, target, expected):
+    text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
+        f"1. 建立防貪機制，預防機關發生貪瀆不法(業務)\t辦理預警案件\t統計數據\t辦理案件數\t{weight}\t{target}",
+        COMMON_ROWS]))
+    one = draft_of(text).indicators[0]
+    assert (str(one.weight), str(one.target), one.unit, one.direction.value) == expected
+    assert not one.decisions
+
+
+@pytest.mark.parametrize(("weight", "target", "kinds"), [
+    ("百分之", "130 案", [DecisionKind.WEIGHT]),
+    ("十二點五", "130 案", [DecisionKind.WEIGHT]),
+    ("12.5%", "130以上", [DecisionKind.UNIT]),  # 「以上」 is not the unit: the unit is asked for
+    ("-5%", "130 案", [DecisionKind.WEIGHT]),
+])
+def test_a_weight_or_target_that_cannot_be_read_asks_for_a_decision(weight, target, kinds):
+    text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
+        f"1. 建立防貪機制，預防機關發生貪瀆不法(業務)\t辦理預警案件\t統計數據\t辦理案件數\t{weight}\t{target}",
+        COMMON_ROWS]))
+    assert [d.kind for d in draft_of(text).indicators[0].decisions] == kinds
+
+
 def test_a_goal_without_its_kind_asks_for_it():
     text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
         "1. 建立防貪機制，預防機關發生貪瀆不法\t辦理預警案件\t統計數據\t辦理案件數\t12.5%\t2 案", COMMON_ROWS]))
@@ -271,6 +314,11 @@ def test_an_unreadable_document_is_refused_naming_the_file(data, name, expected)
 def test_an_unknown_unit_is_refused_with_the_nearest():
     with pytest.raises(InputError, match="單位「政風」不在 units.toml 中；相近的單位：政風處"):
         draft_of(seed_text(), unit="政風")
+
+
+def test_a_unit_not_yet_established_in_the_year_is_refused():
+    with pytest.raises(InputError, match="高齡長照處自 115 年度起才設立，不能有 112 年度的計畫"):
+        draft_of(seed_text(), unit="高齡長照處")
 
 
 @pytest.mark.parametrize(("text", "number"), [("一", 1), ("九", 9), ("十", 10), ("十二", 12), ("二十三", 23), ("甲", None)])
@@ -356,6 +404,29 @@ def test_the_command_line_refuses_an_unreadable_document_with_exit_2(run, tmp_pa
     source.write_bytes(b"%PDF-1.4 broken")
     status, out, err = run(str(source), "--year", "112", "--unit", "政風處")
     assert status == 2 and "檔案「計畫書.pdf」：無法讀取計畫書：不是有效的 PDF 檔" in err and out == ""
+
+
+@pytest.mark.parametrize(("where", "expected"), [
+    ("missing", "計畫書「{path}」無法讀取：找不到檔案或資料夾"),
+    ("output", "錯誤：檔案「{path}」無法存取：找不到檔案或資料夾"),  # -o into a folder that does not exist
+])
+def test_the_command_line_names_a_file_it_cannot_read_or_write_in_chinese(run, tmp_path, where, expected):
+    source = tmp_path / "計畫書.txt"
+    source.write_text(seed_text(), encoding="utf-8")
+    path = tmp_path / ("沒有這個檔.docx" if where == "missing" else "沒有這個資料夾/政風處.toml")
+    arguments = [str(path)] if where == "missing" else [str(source), "-o", str(path)]
+    status, _, err = run(*arguments, "--year", "112", "--unit", "政風處")
+    assert status == 2 and expected.format(path=path) in err and "Traceback" not in err
+    assert "No such file" not in err
+
+
+@pytest.mark.parametrize("year", ["2023", "-1", "99999"])
+def test_the_command_line_refuses_a_year_that_is_not_an_roc_year(run, tmp_path, year):
+    source = tmp_path / "計畫書.txt"
+    source.write_text(seed_text(), encoding="utf-8")
+    output = tmp_path / "政風處.toml"
+    status, out, err = run(str(source), "--year", year, "--unit", "政風處", "-o", str(output))
+    assert status == 2 and f"--year「{year}」不是可用的年度" in err and not output.exists() and out == ""
 
 
 def test_invisible_characters_from_word_are_taken_out_and_said():
@@ -503,6 +574,221 @@ def test_hostile_or_empty_documents_are_refused_without_harm():
     pdf.rect(20, 20, 50, 50, style="F")  # a scanned page: a picture, no text
     with pytest.raises(InputError, match="PDF 沒有文字層（可能是掃描影像）"):
         read_document(bytes(pdf.output()), "掃描.pdf")
+
+
+def test_a_docx_that_unpacks_to_millions_of_paragraphs_is_refused_before_it_is_read():
+    import io
+    import zipfile
+
+    seed = zipfile.ZipFile(io.BytesIO(as_docx(seed_text())))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in seed.infolist():
+            data = seed.read(member.filename)
+            if member.filename == "word/document.xml":  # 300 KB packed: minutes and gigabytes to read
+                data = data.replace(b"<w:body>", b"<w:body>" + b"<w:p/>" * 3_500_000)
+            archive.writestr(member.filename, data)
+    assert len(buffer.getvalue()) < 1_000_000
+    with pytest.raises(InputError, match=r"內容（word/document.xml）解壓縮後超過 20 MB"):
+        read_document(buffer.getvalue(), "炸彈.docx")
+
+
+@pytest.mark.parametrize("header", [
+    "關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重(%)\t目標值(112年)",
+    "關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重（％）\t112年度目標值",
+    f"{HEADER}\n\t\t\t\t(%)\t",  # the header's second row: a note under 權重
+])
+def test_a_header_with_notes_or_a_second_row_still_finds_the_table(header):
+    text = document("新竹縣政府政風處 112 年度施政計畫", "\n".join([
+        "1. 建立防貪機制，預防機關發生貪瀆不法(業務)\t辦理預警案件\t統計數據\t辦理案件數\t12.5%\t2 案", COMMON_ROWS]))
+    draft = draft_of(text.replace(HEADER, header, 1))
+    assert [(i.id, i.weight, i.target) for i in draft.indicators][:2] == [("1", 12.5, 2), ("6", 5, 50)]
+    assert draft.needs_decision == ()
+
+
+@pytest.mark.parametrize(("header", "row_end"), [
+    ("關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重\t目標值\t計量單位", "130\t案"),
+    ("關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重\t目標值\t", "130\t案"),  # 目標值 merged over two columns
+    ("關鍵策略目標\t績效指標\t評估方式\t衡量標準\t權重\t目標值\t計量單位", "130 案\t案"),  # said twice: once
+])
+def test_a_targets_unit_in_a_column_of_its_own(header, row_end):
+    rows = f"2. 監辦採購業務，落實採購稽核機制，建構本縣公平公開之採購環境(業務)\t辦理採購稽核案件\t統計數據\t辦理案件數\t12.5%\t{row_end}"
+    text = document("新竹縣政府政風處 112 年度施政計畫", rows + "\n" + COMMON_ROWS).replace(HEADER, header, 1)
+    two = draft_of(text).indicators[0]
+    assert (two.id, two.target, two.unit, two.decisions) == ("2", 130, "案", ())
+
+
+def test_goals_and_indicators_numbered_in_chinese_or_full_width_digits():
+    rows = "\n".join([
+        "一、建立防貪機制，預防機關發生貪瀆不法(業務)\t辦理預警案件\t統計數據\t辦理案件數\t12.5%\t2 案",
+        "５．配合辦理本府性別主流化實施計畫(業務)\t（一）會同本府廳舍安全管理權責單位，每年定期進行廁所及哺集乳室反針孔檢查"
+        "\t統計數據\t檢查次數\t2.5%\t4 次",
+        "\t（二）辦理職場性騷擾防治相關課程\t統計數據\t辦理場次\t2.5%\t1 次",
+        COMMON_ROWS])
+    draft = draft_of(document("新竹縣政府政風處 112 年度施政計畫", rows))
+    assert [(goal.number, goal.title) for goal in draft.goals][:2] == [
+        (1, "建立防貪機制，預防機關發生貪瀆不法"), (5, "配合辦理本府性別主流化實施計畫")]
+    assert [indicator.id for indicator in draft.indicators][:3] == ["1", "5-1", "5-2"]
+    assert draft.decisions == ()
+
+
+@pytest.mark.parametrize("mark", ["(共同)", "（共同）", "(共同性)", "（共同性指標）"])
+def test_the_common_mark_as_units_write_it(mark):
+    draft = draft_of(seed_text().replace("(人力)(共同)", f"(人力){mark}"))
+    six = {goal.number: goal for goal in draft.goals}[6]
+    assert (six.title, six.kind, six.common) == ("調整控管聘僱及臨時人力，落實獎優汰劣之考核用人管理機制", "人力", True)
+    assert draft.needs_decision == ()
+
+
+def test_a_word_or_opendocument_file_with_an_opening_password_is_refused_saying_so():
+    import io
+    import zipfile
+
+    compound = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)  # how Office stores an encrypted .docx (and a .doc)
+    with pytest.raises(InputError, match="這是設有開啟密碼（加密）的 Word 檔，或舊版 Word（.doc）檔"):
+        read_document(compound, "加密.docx")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("META-INF/manifest.xml", '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:'
+                         'xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml"><manifest:'
+                         'encryption-data manifest:checksum="x"/></manifest:file-entry></manifest:manifest>')
+        archive.writestr("content.xml", bytes(range(256)))  # encrypted: not XML
+    with pytest.raises(InputError, match="這是設有開啟密碼（加密）的 OpenDocument 檔"):
+        read_document(buffer.getvalue(), "加密.odt")
+
+
+def test_a_header_that_is_not_a_table_is_said_so():
+    spaced = seed_text().replace("\t", "  ")  # pasted from a PDF without ruling: columns are only spaces
+    with pytest.raises(InputError, match="看起來是「參、年度績效指標」的表頭，但不是表格：PDF 的表格須有框線"):
+        draft_of(spaced)
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("(1)會同檢查", "(2)辦理課程"), ("5-1 會同檢查", "5-2 辦理課程"), ("5.1會同檢查", "5.2辦理課程"), ("1.會同檢查", "2.辦理課程"),
+    ("1、會同檢查", "2、辦理課程"), ("①會同檢查", "②辦理課程"), ("一、會同檢查", "二、辦理課程"),
+])
+def test_an_indicators_number_as_units_write_it_is_its_id_not_part_of_its_name(first, second):
+    rows = "\n".join([f"5. 配合辦理性別主流化(業務)\t{first}\t統計數據\t檢查次數\t2.5%\t4 次",
+                      f"\t{second}\t統計數據\t辦理場次\t2.5%\t1 次", COMMON_ROWS])
+    draft = draft_of(document("新竹縣政府政風處 112 年度施政計畫", rows))
+    assert [(i.id, i.name) for i in draft.indicators[:2]] == [("5-1", "會同檢查"), ("5-2", "辦理課程")]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("1.受理民眾陳情檢舉，並予以完成", ("3", "受理民眾陳情檢舉，並予以完成")),  # a goal's only indicator keeps the goal's id
+    ("(1)受理民眾陳情檢舉，並予以完成", ("3-1", "受理民眾陳情檢舉，並予以完成")),
+    ("12.5%以上的陳情檢舉完成", ("3", "12.5%以上的陳情檢舉完成")),  # a number, not a numbering
+])
+def test_a_goals_only_indicator_numbered_or_not(name, expected):
+    rows = f"3. 妥慎處理檢舉案件，樹立廉潔政府(業務)\t{name}\t統計數據\t辦理案件數\t12.5%\t150 案\n{COMMON_ROWS}"
+    three = draft_of(document("新竹縣政府政風處 112 年度施政計畫", rows)).indicators[0]
+    assert (three.id, three.name) == expected
+
+
+def test_a_pdf_with_an_opening_password_is_refused_saying_so():
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica")
+    pdf.cell(text="plan")
+    pdf.set_encryption(owner_password="owner", user_password="user")
+    with pytest.raises(InputError, match="PDF 有開啟密碼（已加密）；請移除密碼後再上傳"):
+        read_document(bytes(pdf.output()), "加密.pdf")
+
+
+def test_a_pdf_of_more_pages_than_any_plan_is_refused_before_its_pages_are_read(monkeypatch):
+    from fpdf import FPDF
+
+    from metrics.plans.documents import readers
+
+    monkeypatch.setattr(readers, "MOST_PAGES", 3)  # the same check as at 500 pages, without making 501 of them
+    pdf = FPDF()
+    pdf.set_font("helvetica")
+    for _ in range(4):
+        pdf.add_page()
+        pdf.cell(text="page")
+    with pytest.raises(InputError, match="PDF 有 4 頁，超過 3 頁，不像是一份計畫書"):
+        read_document(bytes(pdf.output()), "很多頁.pdf")
+    assert readers.READERS[".pdf"] is readers.read_pdf
+
+
+def _wrapped_docx(wrap) -> bytes:
+    import io
+
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document(io.BytesIO(as_docx(seed_text())))
+    for table in list(document.element.body.iterchildren(qn("w:tbl"))):
+        wrap(document, table)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _in_content_control(document, table) -> None:
+    from docx.oxml import OxmlElement
+
+    control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    table.addprevious(control)
+    control.append(content)
+    content.append(table)
+
+
+def _in_frame_table(document, table) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    frame = document.add_table(rows=1, cols=1)._tbl  # a layout table of one cell around the real one
+    table.addprevious(frame)
+    cell = frame.find(qn("w:tr")).find(qn("w:tc"))
+    cell.append(table)
+    cell.append(OxmlElement("w:p"))
+
+
+@pytest.mark.parametrize("wrap", [_in_content_control, _in_frame_table])
+def test_a_table_inside_a_content_control_or_a_frame_table_is_read(wrap):
+    draft = draft_of(_wrapped_docx(wrap), name="計畫書.docx")
+    assert [(i.id, i.weight, i.target, i.unit) for i in draft.indicators] == [
+        (i.id, i.weight, i.target, i.unit) for i in SEED_DRAFT.indicators]
+    assert draft.needs_decision == ()
+
+
+def test_tracked_changes_read_as_accepted():
+    import io
+
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document(io.BytesIO(as_docx(seed_text())))
+    cell = next(cell for table in document.tables for row in table.rows for cell in row.cells if cell.text == "130 案")
+    paragraph = cell.paragraphs[0]._p
+    for tag, inner in (("w:del", "w:delText"), ("w:moveFrom", "w:t")):  # deleted, moved away: neither is there
+        change, run, text = OxmlElement(tag), OxmlElement("w:r"), OxmlElement(inner)
+        text.text = "120 "
+        run.append(text)
+        change.append(run)
+        paragraph.insert(0, change)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    two = {i.id: i for i in draft_of(buffer.getvalue(), name="修訂.docx").indicators}["2"]
+    assert (two.target, two.unit, two.target_text) == (130, "案", "130 案")
+
+
+def test_a_table_of_more_rows_than_any_units_plan_is_refused_before_drafting():
+    rows = "\n".join(f"{n}. 目標{n}(業務)\t指標{n}\t統計數據\t辦理案件數\t1%\t1 案" for n in range(1, 302))
+    with pytest.raises(InputError, match="表格有 301 列，超過 300 列，不像是一個單位的績效指標表"):
+        draft_of(document("新竹縣政府政風處 112 年度施政計畫", rows))
+
+
+def test_a_text_file_larger_than_any_plan_is_refused(monkeypatch):
+    from metrics.plans.documents import readers
+
+    monkeypatch.setattr(readers, "MOST_TEXT", 1_000)  # the same check as at 5 MB, without writing 5 MB
+    with pytest.raises(InputError, match="文字檔超過 0 MB，不像是一份計畫書"):
+        read_document(seed_text().encode("utf-8"), "很大.txt")
 
 
 def test_an_operand_is_matched_by_a_fields_alias():

@@ -354,3 +354,28 @@ def test_a_cycle_whose_steps_roles_toml_no_longer_agrees_with_is_fixed_on_the_se
     assert Store(database).cycle_version().number == 2
     admin = page(database, username="admin", roles=("administrator",))
     assert "考核流程暫停使用" not in texts(admin) and "各單位狀態" in texts(admin)
+
+
+def test_an_indicator_name_with_markup_is_text_in_the_reviewers_comment_labels(database):
+    from dataclasses import replace
+
+    from metrics.plans.planning import stored_catalogue
+    from ui.widgets import escape_markdown
+
+    name = "預警[點我](http://evil.example)**粗**"
+    writer = services(database)
+    catalogue = stored_catalogue(Store(database), load_catalogue(os.environ["KPI_PLANS_DIR"]))
+    plan = catalogue.plan(112, "政風處")
+    first = plan.indicators[0]
+    plan = replace(plan, indicators=(replace(first, name=name, short_name=name),) + plan.indicators[1:])
+    writer.save_plan(command_line("tests"), catalogue, plan, note="markup in a name")
+    reporter = page(database, **REPORTER)
+    reporter.selectbox(key="progress_checkpoint").select("half").run()
+    button(reporter, "送出自評").click()
+    rerun(reporter)
+    assert state(database) is State.SUBMITTED
+    reviewer = page(database, **REVIEWER)
+    reviewer.selectbox(key="progress_checkpoint").select("half").run()
+    reviewer.selectbox(key="review_unit").select("政風處").run()
+    label = reviewer.text_area(key="comment_112_政風處_half_1").label
+    assert label == f"指標 1 {escape_markdown(name)} 的意見（選填）" and seen(label) == f"指標 1 {name} 的意見（選填）"

@@ -198,7 +198,8 @@ def review_form(context: Context, review: Review, point: Checkpoint, unit: str, 
     with st.form(f"{kind}_{key}"):
         if kind == "review":
             for item in items:
-                st.text_area(f"指標 {item.indicator_id} {item.name} 的意見（選填）", value=item.review_comment,
+                st.text_area(f"指標 {escape_markdown(item.indicator_id)} {escape_markdown(item.name)} 的意見（選填）",
+                             value=item.review_comment,
                              key=f"comment_{key}_{item.indicator_id}", max_chars=COMMENT_MAX, height=68)
         st.text_area("說明（退回時必填：請寫明要修正什麼）", key=f"{kind}_comment_{key}", max_chars=COMMENT_MAX, height=80)
         left, right = st.columns(2)

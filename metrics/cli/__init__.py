@@ -232,3 +232,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:  # `… | head` closed the pipe: not an error of ours
         sys.stdout = None
         return 0
+    except OSError as error:  # a file named on the command line that cannot be read or written
+        from metrics.cli.common import os_problem
+
+        print(f"錯誤：{os_problem(error)}", file=sys.stderr)
+        return EXIT_INVALID

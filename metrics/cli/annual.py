@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from metrics.cli.common import catalogue_of, file_catalogue, open_store, resolve_unit
+from metrics.cli.common import catalogue_of, file_catalogue, open_store, os_reason, resolve_unit
 from metrics.errors import InputError
 
 
@@ -40,7 +40,7 @@ def command_annual_report(arguments: argparse.Namespace) -> int:
     try:
         output.write_bytes(data)
     except OSError as error:
-        raise InputError(f"無法寫入輸出檔「{output}」：{error.strerror or error}") from None
+        raise InputError(f"無法寫入輸出檔「{output}」：{os_reason(error)}") from None
     period = f"統計至 {report.year} 年 {report.as_of_month} 月" if report.as_of_month else "尚無填報數字"
     print(f"已產生 {report.unit_name} {report.year} 年度施政績效報告（{period}）：{output}")
     return 0

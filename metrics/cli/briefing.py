@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.cli.common import catalogue_of, file_catalogue, open_store, progress_line
+from metrics.cli.common import catalogue_of, file_catalogue, open_store, os_reason, progress_line
 from metrics.errors import InputError
 
 BRIEFING_SUFFIXES = (".pdf", ".xlsx")
@@ -57,6 +57,6 @@ def command_county_report(arguments: argparse.Namespace) -> int:
     try:
         output.write_bytes(data)
     except OSError as error:
-        raise InputError(f"無法寫入輸出檔「{output}」：{error.strerror or error}") from None
+        raise InputError(f"無法寫入輸出檔「{output}」：{os_reason(error)}") from None
     print(f"已產生 {year} 年度全府簡報（統計至 {year} 年 {month} 月，{len(briefing.units)} 個單位）：{output}")
     return 0

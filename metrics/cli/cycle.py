@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from metrics.cli.common import EXIT_INVALID, command_line_actor
+from metrics.cli.common import EXIT_INVALID, command_line_actor, os_reason
 from metrics.errors import InputError
 from metrics.names import printable
 from metrics.store import format_taiwan_time
@@ -82,7 +82,7 @@ def _export(arguments: argparse.Namespace, review) -> int:
     try:
         output.write_text(chosen.document, encoding="utf-8")
     except OSError as error:
-        raise InputError(f"輸出檔「{arguments.output}」無法寫入：{error.strerror or error}") from None
+        raise InputError(f"輸出檔「{arguments.output}」無法寫入：{os_reason(error)}") from None
     print(printable(f"已匯出 {output}（考核週期第 {chosen.number} 版）"))
     return 0
 
@@ -93,7 +93,7 @@ def _import(arguments: argparse.Namespace, review_of: Callable) -> int:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"考核週期檔「{arguments.file}」無法讀取（應為 UTF-8 編碼的 TOML 檔）："
-                         f"{getattr(error, 'strerror', None) or error}") from None
+                         f"{os_reason(error) if isinstance(error, OSError) else '不是 UTF-8 編碼'}") from None
     review, _ = review_of(arguments, create=False, repair=True)
     stored = review.save_cycle(command_line_actor(arguments.author), text, note=arguments.note, origin=path.name)
     print(printable(f"已將「{path.name}」存為考核週期第 {stored.number} 版。"))

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, display_width, file_catalogue,
-                                open_store, pad, parse_mapping, resolve_unit, services_of, split_assignment)
+                                open_store, os_reason, pad, parse_mapping, resolve_unit, services_of,
+                                split_assignment)
 from metrics.cli.plans import catalogue_in_force
 from metrics.errors import InputError
 from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate, parse_target
@@ -57,7 +58,7 @@ def read_files(paths: Sequence[str], catalogue: Catalogue, defaults: Defaults, *
                 continue
             data = path.read_bytes()
         except OSError as error:
-            problems.append(f"檔案「{path_text}」無法讀取：{error.strerror or error}")
+            problems.append(f"檔案「{path_text}」無法讀取：{os_reason(error)}")
             continue
         upload = Upload(path.name, data)
         try:  # the page's path too: a remembered column mapping applies the same way
@@ -249,7 +250,7 @@ def command_report(arguments: argparse.Namespace) -> int:
     try:
         output.write_bytes(data)
     except OSError as error:
-        raise InputError(f"無法寫入輸出檔「{output}」：{error.strerror or error}") from None
+        raise InputError(f"無法寫入輸出檔「{output}」：{os_reason(error)}") from None
     print(f"已產生 {plan.unit_name} {plan.year} 年（統計至 {plan.year} 年 {evaluation.as_of_month} 月）報表：{output}")
     return 0
 

@@ -7,8 +7,8 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, file_catalogue, open_store, resolve_unit,
-                                services_of)
+from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, file_catalogue, open_store, os_reason,
+                                resolve_unit, services_of)
 from metrics.errors import InputError
 from metrics.evaluation.figures import missing_bases_of, needs_base_check
 from metrics.location import default_url, store_exists
@@ -150,7 +150,8 @@ def command_plans_import(arguments: argparse.Namespace) -> int:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"計畫檔「{arguments.file}」無法讀取：{getattr(error, 'strerror', None) or error}") from None
+        reason = os_reason(error) if isinstance(error, OSError) else "不是 UTF-8 編碼的文字檔"
+        raise InputError(f"計畫檔「{arguments.file}」無法讀取：{reason}") from None
     store = open_store(arguments.db, catalogue=files)
     seed_store(store, files)
     stored = services_of(store, arguments).import_plan(command_line_actor(arguments.author),
@@ -171,12 +172,17 @@ def command_plans_import_document(arguments: argparse.Namespace) -> int:
     from metrics.cli.common import EXIT_DECIDE
     from metrics.plans.documents import draft_json, parse_document, plan_toml, read_document
 
+    from metrics.services.inputs import PLAN_YEARS
+
+    if arguments.year not in PLAN_YEARS:  # 2023 for 112 would draft a plan nothing can find
+        raise InputError(f"--year「{arguments.year}」不是可用的年度：應為民國 {PLAN_YEARS.start} 至 {PLAN_YEARS.stop - 1} 年"
+                         "（例如 112；西元 2023 年是民國 112 年）")
     catalogue = file_catalogue(arguments)
     path = Path(arguments.file)
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise InputError(f"計畫書「{arguments.file}」無法讀取：{error.strerror or error}") from None
+        raise InputError(f"計畫書「{arguments.file}」無法讀取：{os_reason(error)}") from None
     draft = parse_document(read_document(data, path.name), catalogue, year=arguments.year, unit=arguments.unit,
                            document=path.name)
     if arguments.json:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -19,8 +20,8 @@ from metrics.errors import InputError, Problem
 from metrics.plans.catalogue import Catalogue, unit_key
 from metrics.plans.documents.proposal import Match, Operand, new_field_details, normalised, propose
 from metrics.plans.documents.readers import DocumentRow
-from metrics.plans.documents.tables import (GOAL_START, INDICATOR_START, StrategySection, TableRow, indicator_rows,
-                                            strategy_sections)
+from metrics.plans.documents.tables import (GOAL_START, INDICATOR_START, StrategySection, TableRow, chinese_number,
+                                            indicator_rows, indicator_start, numbered, strategy_sections)
 from metrics.plans.formulas import Term, format_number
 from metrics.plans.kinds import KINDS, Direction, Stage
 from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Quantity
@@ -28,10 +29,16 @@ from metrics.texts import describe
 
 GOAL_KINDS = ("業務", "人力", "經費", "性別平等", "其他")
 COMMON_MARK = "共同"
-MARK = re.compile(r"[(（]\s*(" + "|".join((*GOAL_KINDS, COMMON_MARK)) + r")\s*[)）]\s*$")
+MARK = re.compile(r"[(（]\s*(" + "|".join((*GOAL_KINDS, COMMON_MARK)) + r")(?:性指標|性)?\s*[)）]\s*$")  # (共同性指標) too
 TARGET = re.compile(r"^\s*([≤≥<>=]*)\s*([0-9][0-9,]*(?:\.\d+)?)\s*(.*?)\s*$")
+# Words around a target's number that say its direction, not its unit: 「130 案以上」, 「至少 130 案」, 「5 日以內」.
+TARGET_FLOOR_WORDS = ("(含)以上", "以上", "至少", "不低於", "不少於", "不得低於", "達")
+TARGET_CEILING_WORDS = ("(含)以下", "以下", "以內", "不超過", "不得超過", "不高於", "至多", "最多")
 WEIGHT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 UNIT_WORDS = {"件數": "件", "人數": "人", "次數": "次", "案數": "案", "場數": "場", "％": "%"}
+MOST_ROWS = 300  # a unit's table has some 10–20 indicators (the county ~300 in all): more is not one unit's plan
+DECIMAL_DIGITS = "零一二三四五六七八九"
+SPELLED_PERCENT = re.compile(r"百分之([零一二三四五六七八九十]+)(?:點([零一二三四五六七八九]+))?")
 DENOMINATOR_NOTE = re.compile(r"分母[^。；]*?改[為以用]")
 
 
@@ -200,7 +207,7 @@ def _number(text: str) -> Decimal | None:
 def _goal_cell(text: str) -> tuple[int | None, str, str, bool]:
     """(number, title, kind, common) of a goal cell like 「6. 調整控管…機制(人力)(共同)」."""
     found = GOAL_START.match(text)
-    number = int(found.group(1)) if found else None
+    number = numbered(found.group(1)) if found else None
     title = text[found.end():].strip() if found else text.strip()
     kind, common = "", False
     while True:
@@ -216,19 +223,41 @@ def _goal_cell(text: str) -> tuple[int | None, str, str, bool]:
 
 
 def read_weight(text: str) -> Decimal | None:
-    """The percent of 「12.5%」 (or 「12.5」); None when it is not one number."""
-    found = WEIGHT.match(normalised(text))
+    """The percent of 「12.5%」 (or 「12.5」, 「百分之十二點五」); None when it is not one number."""
+    found = WEIGHT.match(spelled_percent(normalised(text)))
     return _number(found.group(1)) if found else None
 
 
+def spelled_percent(text: str) -> str:
+    """「百分之十」 → 「10%」, 「百分之十二點五」 → 「12.5%」: a percentage written in words, as some units do."""
+    def digits(found: re.Match) -> str:
+        whole = chinese_number(found.group(1)) if found.group(1) != "零" else 0
+        if whole is None:
+            return found.group(0)
+        decimals = "".join(str(DECIMAL_DIGITS.index(char)) for char in found.group(2) or "")
+        return f"{whole}{'.' + decimals if decimals else ''}%"
+
+    return SPELLED_PERCENT.sub(digits, text)
+
+
 def read_target(text: str) -> tuple[Decimal | None, str, bool]:
-    """(number, unit, ceiling) of 「130 案」, 「40.7%」, 「1 件數」 (→ 件), 「≤ 5 日」."""
-    found = TARGET.match(normalised(text).replace("≦", "≤"))
+    """(number, unit, ceiling) of 「130 案」, 「40.7%」, 「1 件數」 (→ 件), 「≤ 5 日」, 「≧130案」, 「130 案以上」, 「5 日以內」."""
+    words = spelled_percent(normalised(text)).replace("≦", "≤").replace("≧", "≥")
+    ceiling = False
+    for prefix in (*TARGET_FLOOR_WORDS, *TARGET_CEILING_WORDS):
+        if words.startswith(prefix):
+            words, ceiling = words[len(prefix):], prefix in TARGET_CEILING_WORDS
+            break
+    for suffix in (*TARGET_FLOOR_WORDS, *TARGET_CEILING_WORDS):
+        if words.endswith(suffix) and words != suffix:
+            words, ceiling = words[:-len(suffix)], ceiling or suffix in TARGET_CEILING_WORDS
+            break
+    found = TARGET.match(words)
     if not found:
         return None, "", False
     unit = found.group(3).strip()
     unit = UNIT_WORDS.get(unit, unit)
-    return _number(found.group(2)), unit, "≤" in found.group(1) or "<" in found.group(1)
+    return _number(found.group(2)), unit, ceiling or "≤" in found.group(1) or "<" in found.group(1)
 
 
 def _clause(name: str) -> str:
@@ -298,8 +327,18 @@ def parse_document(rows: list[DocumentRow], catalogue: Catalogue, *, year: int, 
     if resolved is None:
         nearest = catalogue.units.nearest(unit)
         raise InputError(Problem(f"單位「{unit}」不在 units.toml 中" + (f"；相近的單位：{'、'.join(nearest)}" if nearest else "")))
+    if resolved.since and year < resolved.since:  # the catalogue would refuse the plan the draft becomes
+        raise InputError(Problem(f"{resolved.name}自 {resolved.since} 年度起才設立，不能有 {year} 年度的計畫；請確認匯入的年度與單位"))
     table = indicator_rows(rows)
+    if len(table) > MOST_ROWS:
+        raise InputError(Problem(f"「參、年度績效指標」表格有 {len(table):,} 列，超過 {MOST_ROWS} 列，不像是一個單位的績效指標表；"
+                                 "請確認上傳的是單位的施政計畫", file=document))
     if not table:
+        header = next((row.cells[0] for row in rows if not row.table and all(
+            word in normalised(row.cells[0]) for word in ("績效指標", "衡量標準", "權重", "目標值"))), None)
+        if header is not None:  # the header's words are there, but not as a table's cells
+            raise InputError(Problem(f"「{header[:60]}」看起來是「參、年度績效指標」的表頭，但不是表格：PDF 的表格須有框線才能分欄，"
+                                     "純文字檔須以定位字元（Tab）分欄；請改上傳 .docx 或 .odt 檔", file=document))
         raise InputError(Problem("找不到「參、年度績效指標」表格：表頭須有「績效指標」「衡量標準」「權重」「目標值」等欄",
                                  file=document))
     sections = strategy_sections(rows)
@@ -334,8 +373,8 @@ def parse_document(rows: list[DocumentRow], catalogue: Catalogue, *, year: int, 
         goals.append(goal)
         for position, row in enumerate(goal_rows, start=1):
             indicators.append(_indicator(row, goal, position, len(goal_rows), reading, sections.get(goal.number)))
-    ids = [indicator.id for indicator in indicators]
-    for duplicate in sorted({value for value in ids if ids.count(value) > 1}):
+    ids = Counter(indicator.id for indicator in indicators)
+    for duplicate in sorted(value for value, times in ids.items() if times > 1):
         plan_decisions.append(Decision(DecisionKind.GOAL, f"指標代號 {duplicate} 重複，請確認各指標的編號"))
     notices = _notices(catalogue, year, goals, indicators, resolved.name)
     removed = list(dict.fromkeys(character for row in rows for character in row.removed))
@@ -358,14 +397,17 @@ def _same_title(catalogue: Catalogue, number: int, title: str) -> bool:
 def _indicator(row: TableRow, goal: DraftGoal, position: int, count: int, reading: _Reading,
                section: StrategySection | None) -> DraftIndicator:
     name_cell = row.get("name")
-    sub = INDICATOR_START.match(name_cell)
-    name = name_cell[sub.end():].strip() if sub else name_cell
-    indicator_id = str(goal.number) if count == 1 and not sub else f"{goal.number}-{sub.group(1) if sub else position}"
+    sub = indicator_start(name_cell)
+    name = name_cell[sub[1]:].strip() if sub else name_cell
+    own_number = sub is not None and (count > 1 or INDICATOR_START.match(name_cell) is not None)  # 「(1)」 alone: 3-1
+    indicator_id = f"{goal.number}-{sub[0] if sub else position}" if own_number or count > 1 else str(goal.number)
     decisions: list[Decision] = []
     weight = read_weight(row.get("weight"))
     if weight is None or weight <= 0:
         decisions.append(Decision(DecisionKind.WEIGHT, f"權重「{row.get('weight')}」不是百分比數字", indicator_id))
     target, unit, ceiling = read_target(row.get("target"))
+    if target is not None and not unit and row.get("unit"):  # the unit in a column of its own
+        target, unit, ceiling = read_target(f"{row.get('target')} {row.get('unit')}")
     if target is None:
         decisions.append(Decision(DecisionKind.TARGET, f"目標值「{row.get('target')}」讀不出數字", indicator_id))
     proposal = propose(name, row.get("method"), row.get("measure"), row.get("target"), reading.fields)

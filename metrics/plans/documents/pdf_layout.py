@@ -187,12 +187,21 @@ def _continues(line: _Line, following: _Line, margin: float) -> bool:
     return rows
 
 
-def pdf_rows(data: bytes) -> list[DocumentRow]:
+class TooManyPages(Exception):
+    def __init__(self, pages: int) -> None:
+        super().__init__(pages)
+        self.pages = pages
+
+
+def pdf_rows(data: bytes, most_pages: int | None = None) -> list[DocumentRow]:
+    """The rows of every page; TooManyPages before any is read when there are more than `most_pages`."""
     import pypdfium2 as pdfium
 
     document = pdfium.PdfDocument(data)
     rows: list[DocumentRow] = []
     try:
+        if most_pages is not None and len(document) > most_pages:
+            raise TooManyPages(len(document))
         for page in document:
             textpage = page.get_textpage()
             placed = _page_rows(page, textpage)

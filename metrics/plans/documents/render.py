@@ -17,7 +17,7 @@ from metrics.plans.catalogue import Catalogue, parse_plan
 from metrics.plans.toml_writing import field_lines, goal_lines, indicator_lines, multi_year_lines, toml_string
 from metrics.plans.documents.draft import DraftIndicator, DraftTerm, PlanDraft
 from metrics.plans.formulas import format_number
-from metrics.plans.plan import Goal, Plan
+from metrics.plans.plan import Goal, Indicator, Plan
 
 
 def _with_fields(catalogue: Catalogue, draft: PlanDraft) -> Catalogue:
@@ -47,15 +47,26 @@ def plan_toml(draft: PlanDraft, catalogue: Catalogue) -> str:
     for goal in own:
         lines += goal_lines(Goal(goal.number, goal.title, goal.kind, False, goal.summary))
     expanded = _with_fields(catalogue, draft)
+    current = catalogue.find(draft.year, draft.unit)
     for indicator in draft.indicators:
         if not indicator.common:
-            lines += indicator_lines(indicator.as_indicator(expanded))
+            lines += indicator_lines(_kept(indicator.as_indicator(expanded), current))
     if not include_common:
         lines += _common_lines(draft, catalogue)
     if draft.fields:
         lines += ["# 本計畫新增的填報項目：代碼（英文小寫）一經使用不可更改定義", ""]
         lines += [line for proposed in draft.fields for line in field_lines(proposed.monthly_field)]
     return "\n".join(lines)
+
+
+def _kept(indicator: Indicator, current: Plan | None) -> Indicator:
+    """A document has no short names, help texts or gap wordings: where the plan in force has the same indicator
+    (same id and name), what a planner typed there is kept rather than replaced by the full name."""
+    before = current.indicator_by_id.get(indicator.id) if current is not None else None
+    if before is None or before.name != indicator.name or before.common:
+        return indicator
+    gap = before.gap_template if before.direction is indicator.direction else indicator.gap_template
+    return replace(indicator, short_name=before.short_name, help=before.help, gap_template=gap)
 
 
 def _common_lines(draft: PlanDraft, catalogue: Catalogue) -> list[str]:

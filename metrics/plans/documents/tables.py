@@ -22,14 +22,21 @@ COLUMNS = {  # the column's key and the header words that name it (spaces ignore
     "measure": ("衡量標準", "衡量方式", "計算公式"),
     "weight": ("權重",),
     "target": ("目標值", "年度目標值"),
+    "unit": ("計量單位", "目標值單位", "衡量單位"),  # a target's unit in its own column: 「130」 | 「案」 (not 「單位」: an office)
 }
 REQUIRED = ("name", "measure", "weight", "target")
-GOAL_START = re.compile(r"^\s*(\d+)\s*[.．、]")
-INDICATOR_START = re.compile(r"^\s*[(（]\s*(\d+)\s*[)）]")
+GOAL_START = re.compile(r"^\s*(\d+|[一二三四五六七八九十]+)\s*[.．、]")  # 「4.」, 「4、」, 「四、」
+INDICATOR_START = re.compile(r"^\s*[(（]\s*(\d+|[一二三四五六七八九十]+)\s*[)）]")  # 「(2)」, 「（二）」
+# The other ways an indicator's number is written before its name: 「5-2 」, 「5.2」, 「2.」, 「2、」, 「②」, 「二、」.
+INDICATOR_NUMBERED = (re.compile(r"^\s*\d+\s*[-－–]\s*(\d+)\s*"), re.compile(r"^\s*\d+\s*[.．]\s*(\d+)(?![\d.．%％])\s*"),
+                      re.compile(r"^\s*(\d+)\s*[.．、](?!\d)\s*"), re.compile(r"^\s*([①-⑳])\s*"),
+                      re.compile(r"^\s*([一二三四五六七八九十]+)\s*、\s*"))
 SECTION = re.compile(r"^\s*[-•・]?\s*([壹貳參肆伍陸柒捌玖拾]+)\s*、")
 GOAL_HEADING = re.compile(r"^\s*[-•・]?\s*([一二三四五六七八九十]+)\s*、\s*(.+)$")
 SUB_HEADING = re.compile(r"^\s*[-•・]?\s*([(（][一二三四五六七八九十]+[)）]|\d+\s*、)")
 NUMERALS = "一二三四五六七八九"
+HEADER_NOTE = re.compile(r"\([^)]*\)")  # 「權重(%)」, 「目標值(112年)」: the header's word without its note
+HEADER_YEAR = re.compile(r"^\d{2,3}年度?")  # 「112年度目標值」
 
 
 def chinese_number(text: str) -> int | None:
@@ -74,11 +81,16 @@ def header_columns(row: DocumentRow) -> dict[str, int] | None:
         return None
     found: dict[str, int] = {}
     for index, cell in enumerate(row.cells):
-        words = _compact(cell)
+        words = HEADER_YEAR.sub("", HEADER_NOTE.sub("", _compact(cell)))
         for key, names in COLUMNS.items():
             if key not in found and words in names:
                 found[key] = index
-    return found if all(key in found for key in REQUIRED) else None
+    if not all(key in found for key in REQUIRED):
+        return None
+    after = found["target"] + 1  # 目標值 merged over two columns, the number's and the unit's
+    if "unit" not in found and after < len(row.cells) and not row.cells[after].strip() and after not in found.values():
+        found["unit"] = after
+    return found
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,7 @@ class TableRow:
 
 
 def _starts_row(cells: dict[str, str]) -> bool:
-    return bool(GOAL_START.match(cells.get("goal", "")) or INDICATOR_START.match(cells.get("name", "")))
+    return bool(GOAL_START.match(cells.get("goal", "")) or indicator_start(cells.get("name", "")))
 
 
 def indicator_rows(rows: list[DocumentRow]) -> list[TableRow]:
@@ -122,6 +134,8 @@ def indicator_rows(rows: list[DocumentRow]) -> list[TableRow]:
         if not any(cells.values()):
             continue
         previous = table[-1] if table else None
+        if previous is None and not _starts_row(cells) and not cells.get("name") and not cells.get("goal"):
+            continue  # the header's second row (「(%)」 under 權重), before any indicator
         doubled = previous is not None and ((cells["weight"] and previous.get("weight")) or
                                             (cells["target"] and previous.get("target")))
         if previous is not None and not _starts_row(cells) and not doubled and \
@@ -178,3 +192,20 @@ def strategy_sections(rows: list[DocumentRow]) -> dict[int, StrategySection]:
             current[2].append(text)
     close()
     return sections
+
+
+def numbered(text: str) -> int | None:
+    """The number a goal or indicator starts with, in digits (「4」, 「４」) or Chinese (「四」); None otherwise."""
+    return int(text) if text.isdecimal() else chinese_number(text)
+
+
+def indicator_start(name: str) -> tuple[int, int] | None:
+    """(the indicator's number within its goal, where its name begins) when the name cell starts with one."""
+    for pattern in (INDICATOR_START, *INDICATOR_NUMBERED):
+        found = pattern.match(name)
+        if found:
+            text = found.group(1)
+            number = ord(text) - ord("①") + 1 if "①" <= text <= "⑳" else numbered(text)
+            if number is not None:
+                return number, found.end()
+    return None
