@@ -108,7 +108,27 @@ def test_the_month_template_says_what_to_type_in_a_milestone_row():
 def test_the_gauge_names_the_stages_along_its_axis():
     axis = gauge_figure(result("8", 4, relocation_stage={2: 1})).data[0].gauge.axis
     assert list(axis.tickvals) == [0, 25, 50, 75, 100]
-    assert list(axis.ticktext) == ["0", "完成專業規劃委託服務", "完成土地規劃", "完成招標", "完成遷建"]
+    # wrapped on lines of at most 5 characters, split evenly: at 11 characters a line the end names were cut off
+    # beside a gauge a third of the page wide (seen in the browser on the sample 工務處 113 plan)
+    assert list(axis.ticktext) == ["0", "完成專業規<br>劃委託服務", "完成土<br>地規劃", "完成招標", "完成遷建"]
+
+
+@pytest.mark.parametrize(("name", "label"), [
+    ("完成驗收", "完成驗收"),  # five or fewer: one line
+    ("完成細部設計", "完成細<br>部設計"),
+    ("完成專業規劃委託服務再驗收", "完成專業規<br>劃委託服務<br>再驗收"),
+    ("A&B<C>完成", "A&amp;B&lt;<br>C&gt;完成"),  # escaped line by line: a break never splits an escape
+])
+def test_stage_labels_are_wrapped(name, label):
+    from metrics.outputs.charts import stage_label
+
+    assert stage_label(name) == label
+
+
+def test_a_milestone_gauge_leaves_room_beside_its_arc():
+    figure = gauge_figure(result("8", 4, relocation_stage={2: 1}))
+    assert (figure.layout.margin.l, figure.layout.margin.r) == (60, 60)
+    assert figure.data[0].gauge.axis.tickfont.size == 10
 
 
 from hypothesis import given, settings  # noqa: E402

@@ -69,6 +69,19 @@ def gauge_title(result: IndicatorResult) -> str:
             "</span>")
 
 
+STAGE_LINE = 5  # characters of a stage name on one line of the gauge's axis
+STAGED_MARGIN = 60  # pixels beside a milestone's gauge: its first and last stage names stand outside the arc
+
+
+def stage_label(text: str) -> str:
+    """A stage name as an axis label: on lines of at most STAGE_LINE characters, split evenly ('完成土<br>地規劃',
+    not '完成土地規<br>劃'), each escaped (a line break never falls inside an escape)."""
+    raw = escaped(text)
+    lines = -(-len(raw) // STAGE_LINE) or 1
+    size = -(-len(raw) // lines) or 1
+    return "<br>".join(html.escape(raw[start:start + size]) for start in range(0, len(raw), size)) or html.escape(raw)
+
+
 def _label(text: str) -> str:
     """A plan's text inside a chart: HTML escaped, and any control character a plan saved before the cleaning
     rule holds shown as an escape (an SVG cannot hold it: the PDF's gauges would fail to draw)."""
@@ -108,9 +121,9 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
     if suffix != "%" and maximum <= 10:
         axis["dtick"] = 1  # counts: no half cases on the scale
     ticks = result.indicator.kind.axis_ticks(result.indicator)
-    if ticks:  # a milestone's stage names along the axis
+    if ticks:  # a milestone's stage names along the axis, wrapped and smaller so that the end ones are not cut
         axis.update(tickmode="array", tickvals=[value for value, _ in ticks],
-                    ticktext=[_label(text) for _, text in ticks])
+                    ticktext=[stage_label(text) for _, text in ticks], tickfont={"size": 10})
     delta: dict[str, object] = {}
     if compared is not None:
         reference, words = compared
@@ -139,7 +152,8 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250) -> go.Figure:
         },
     )
     figure = go.Figure(indicator)
-    figure.update_layout(height=height, margin={"l": 45, "r": 45, "t": 70, "b": 10},
+    side = STAGED_MARGIN if ticks else 45
+    figure.update_layout(height=height, margin={"l": side, "r": side, "t": 70, "b": 10},
                          font={"family": FONT_FAMILY}, paper_bgcolor="rgba(0,0,0,0)")
     if not has_value:
         figure.add_annotation(text=result.status_label, x=0.5, y=0.15, showarrow=False,
