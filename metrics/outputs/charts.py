@@ -90,12 +90,16 @@ def _label(text: str) -> str:
 
 def delta_reference(result: IndicatorResult) -> tuple[float, str] | None:
     """What the gauge's delta compares the value with, and the words for it: the pace (the cumulative target for
-    this month) while an accruing indicator is below its target, otherwise the year's target. A unit on pace
-    thus reads green, not a red shortfall against the whole year's target. None when there is nothing to compare."""
+    this month) while an accruing indicator is below its target (a ceiling: not over it), otherwise the year's
+    target. A unit on pace thus reads green, not a red shortfall against the whole year's target; a ceiling past its
+    pace reads red. None when there is nothing to compare."""
     if result.actual is None:
         return None
     direction = result.indicator.direction
-    if result.pace is not None and result.pace < result.target and not direction.passed(result.actual, result.target):
+    # The pace decides while the year's target does not: a rising count below its target, a ceiling not yet over
+    # its (the status says 落後 beyond the pace, so the gauge must not read "−287 件" in green against the target).
+    undecided = direction.passed(result.actual, result.target) != direction.higher_is_better
+    if result.pace is not None and result.pace < result.target and undecided:
         reference, words = result.pace, "較進度 "
     else:
         reference, words = result.target, "較目標 "

@@ -98,13 +98,15 @@ class Direction(enum.Enum):
 
     def bands(self, target: float, pace: float | None, maximum: float,
               minimum: float = 0.0) -> list[tuple[str, float, float]]:
-        """(status, start, end) of a gauge's coloured background: a ceiling is green below the target, red above."""
+        """(status, start, end) of a gauge's coloured background, the status a value there has: a ceiling is green
+        below the target, red above; an accruing ceiling before December is on pace up to the pace and behind
+        above it (it cannot be met before the year ends)."""
         if self is Direction.AT_LEAST:
             if pace is not None and pace < target:
                 return [(BEHIND, minimum, pace), (ON_TRACK, pace, target), (MET, target, maximum)]
             return [(BEHIND, minimum, target), (MET, target, maximum)]
         if pace is not None and pace < target:
-            return [(MET, minimum, pace), (ON_TRACK, pace, target), (BEHIND, target, maximum)]
+            return [(ON_TRACK, minimum, pace), (BEHIND, pace, maximum)]
         return [(MET, minimum, target), (BEHIND, target, maximum)]
 
     def gap(self, indicator: Gapped, target: Fraction, pace: Fraction | None, computation: Computation,
