@@ -148,3 +148,24 @@ def test_a_milestone_follows_the_spec(reported, month):
     planned = sum(1 for planned_month in (3, 6, 9, 12) if planned_month <= month)
     assert found.actual == value and found.achievement == min(value / 70, F(1))
     assert found.status == (MET if value >= 70 else ON_TRACK if stage >= planned else BEHIND)
+
+
+# The gauge follows the milestone's own pace (its status does: 符合進度 when the stage planned by M is done): stages
+# 25/50/75/100 % planned by months 3/6/9/12, target 70 %. It used to draw every value below the target in red and
+# read "較目標 −45 個百分點" in red beside a 符合進度 status.
+@pytest.mark.parametrize(("month", "stage", "status", "pace", "reference", "words"), [
+    (4, 1, ON_TRACK, 25, None, None),  # stage 1 (25 %) is the one planned by April: on pace, nothing to add
+    (7, 1, BEHIND, 50, 50, "較進度 "),  # stage 2 was due in June: 25 % is 25 points short of it, in red
+    (2, 1, ON_TRACK, 0, 0, "較進度 "),  # nothing planned by February: a pace of 0 %, 25 % ahead of it, in green
+])
+def test_a_milestone_gauge_draws_its_own_pace(month, stage, status, pace, reference, words):
+    found = result("8", month, relocation_stage={1: stage})
+    assert found.status == status
+    gauge = gauge_figure(found).data[0]
+    expected = [("behind", 0, pace), ("on_track", pace, 70), ("met", 70, 100)]
+    assert [(step.name, step.range[0], step.range[1]) for step in gauge.gauge.steps] == [
+        band for band in expected if band[2] > band[1]]
+    if reference is None:
+        assert gauge.mode == "gauge+number"
+    else:
+        assert (gauge.delta.reference, gauge.delta.prefix) == (reference, words)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+from fractions import Fraction
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -54,9 +55,18 @@ def axis_minimum(result: IndicatorResult) -> float:
     return 0.0 if lowest >= 0 else float(math.floor(lowest * 1.25))
 
 
+def drawn_pace(result: IndicatorResult) -> Fraction | None:
+    """The pace a gauge draws and compares with: an accruing indicator's target × M ÷ 12, or the kind's own (a
+    milestone's stage planned by M, which its status follows)."""
+    if result.pace is not None:
+        return result.pace
+    return result.indicator.kind.drawn_pace(result.indicator, result.as_of_month)
+
+
 def gauge_bands(result: IndicatorResult, maximum: float, minimum: float = 0.0) -> list[dict[str, object]]:
     """Below pace / on pace / met where a pace applies; below target / met otherwise."""
-    pace = None if result.pace is None else float(result.pace)
+    pace = drawn_pace(result)
+    pace = None if pace is None else float(pace)
     spans = result.indicator.direction.bands(float(result.target), pace, maximum, minimum)
     return [{"range": [start, end], "color": BAND_COLOURS[status], "name": status}
             for status, start, end in spans if end > start]
@@ -99,8 +109,9 @@ def delta_reference(result: IndicatorResult) -> tuple[float, str] | None:
     # The pace decides while the year's target does not: a rising count below its target, a ceiling not yet over
     # its (the status says 落後 beyond the pace, so the gauge must not read "−287 件" in green against the target).
     undecided = direction.passed(result.actual, result.target) != direction.higher_is_better
-    if result.pace is not None and result.pace < result.target and undecided:
-        reference, words = result.pace, "較進度 "
+    pace = drawn_pace(result)
+    if pace is not None and pace < result.target and undecided:
+        reference, words = pace, "較進度 "
     else:
         reference, words = result.target, "較目標 "
     if result.actual == reference:

@@ -259,6 +259,14 @@ class Kind:
             return None
         return computation.numerator >= planned_stage(indicator.stages, month)
 
+    def drawn_pace(self, indicator: Declared, month: int) -> Fraction | None:
+        """Where a gauge draws the pace of a kind with a rule of its own (pace_met): a milestone's percent of the
+        last stage planned by month M (0 before the first); None for the others."""
+        if not self.staged or not any(stage.planned_month for stage in indicator.stages):
+            return None
+        number = planned_stage(indicator.stages, month)
+        return Fraction(indicator.stages[number - 1].percent) if number else Fraction(0)
+
     def achievement(self, indicator: Declared, actual: Fraction, target: Fraction) -> Fraction:
         """The direction's 達成度; a milestone's is capped at 1 (its stages never pass the whole)."""
         if self.based:  # value ÷ target clamped to [0, 1] either way; a target of 0 is all or nothing
