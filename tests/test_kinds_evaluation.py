@@ -288,12 +288,31 @@ def test_an_accruing_ceiling_follows_the_spec(deaths, target):
 def test_a_ceilings_gauge_is_green_below_the_target_and_red_above():
     from metrics.outputs.charts import gauge_figure
 
-    found = result("1", 3, deaths=months(3, 2, 2))  # pace 6, ceiling 24
-    steps = gauge_figure(found).data[0].gauge.steps
-    assert [(step.name, list(step.range)) for step in steps] == [("met", [0, 6]), ("on_track", [6, 24]),
-                                                                  ("behind", [24, 30])]
-    delta = gauge_figure(found).data[0].delta
-    assert (delta.increasing.color, delta.decreasing.color) == ("#c62828", "#2e7d32")  # more is worse
+    found = result("1", 12, deaths=months(3, 2, 2))  # December: ceiling 24, 7 deaths
+    gauge = gauge_figure(found).data[0]
+    assert [(step.name, list(step.range)) for step in gauge.gauge.steps] == [("met", [0, 24]), ("behind", [24, 30])]
+    assert (gauge.delta.reference, gauge.delta.prefix) == (24, "較目標 ")
+    assert (gauge.delta.increasing.color, gauge.delta.decreasing.color) == ("#c62828", "#2e7d32")  # more is worse
+
+
+# Before December an accruing ceiling is on pace up to the pace and behind above it (the spec's §1); the gauge says
+# the same: its bands are the status a value there has, and it compares the value with the pace. It used to draw
+# 7 deaths by March (pace 6: 落後) inside a yellow on-pace band, reading "較目標 −17" in green.
+@pytest.mark.parametrize(("deaths", "status", "reference", "words", "more_than_reference"), [
+    ((3, 2, 2), BEHIND, 6, "較進度 ", True),  # 7 > 24 × 3 ÷ 12 = 6: 落後, "+1" in red
+    ((1, 2, 1), ON_TRACK, 6, "較進度 ", False),  # 4 ≤ 6: 符合進度, "−2" in green
+    ((9, 9, 9), BEHIND, 24, "較目標 ", True),  # 27 > 24: over the year's ceiling already, "+3" against it
+])
+def test_an_accruing_ceilings_gauge_before_december(deaths, status, reference, words, more_than_reference):
+    from metrics.outputs.charts import gauge_figure
+
+    found = result("1", 3, deaths=months(*deaths))
+    assert found.status == status
+    gauge = gauge_figure(found).data[0]
+    assert [(step.name, list(step.range)) for step in gauge.gauge.steps] == [("on_track", [0, 6]),
+                                                                              ("behind", [6, gauge.gauge.axis.range[1]])]
+    assert (gauge.delta.reference, gauge.delta.prefix) == (reference, words)
+    assert (float(found.actual) > reference) == more_than_reference
 
 
 def test_a_ceiling_reads_as_one_wherever_its_target_is_shown():

@@ -108,7 +108,27 @@ def test_the_month_template_says_what_to_type_in_a_milestone_row():
 def test_the_gauge_names_the_stages_along_its_axis():
     axis = gauge_figure(result("8", 4, relocation_stage={2: 1})).data[0].gauge.axis
     assert list(axis.tickvals) == [0, 25, 50, 75, 100]
-    assert list(axis.ticktext) == ["0", "完成專業規劃委託服務", "完成土地規劃", "完成招標", "完成遷建"]
+    # wrapped on lines of at most 5 characters, split evenly: at 11 characters a line the end names were cut off
+    # beside a gauge a third of the page wide (seen in the browser on the sample 工務處 113 plan)
+    assert list(axis.ticktext) == ["0", "完成專業規<br>劃委託服務", "完成土<br>地規劃", "完成招標", "完成遷建"]
+
+
+@pytest.mark.parametrize(("name", "label"), [
+    ("完成驗收", "完成驗收"),  # five or fewer: one line
+    ("完成細部設計", "完成細<br>部設計"),
+    ("完成專業規劃委託服務再驗收", "完成專業規<br>劃委託服務<br>再驗收"),
+    ("A&B<C>完成", "A&amp;B&lt;<br>C&gt;完成"),  # escaped line by line: a break never splits an escape
+])
+def test_stage_labels_are_wrapped(name, label):
+    from metrics.outputs.charts import stage_label
+
+    assert stage_label(name) == label
+
+
+def test_a_milestone_gauge_leaves_room_beside_its_arc():
+    figure = gauge_figure(result("8", 4, relocation_stage={2: 1}))
+    assert (figure.layout.margin.l, figure.layout.margin.r) == (60, 60)
+    assert figure.data[0].gauge.axis.tickfont.size == 10
 
 
 from hypothesis import given, settings  # noqa: E402
@@ -128,3 +148,24 @@ def test_a_milestone_follows_the_spec(reported, month):
     planned = sum(1 for planned_month in (3, 6, 9, 12) if planned_month <= month)
     assert found.actual == value and found.achievement == min(value / 70, F(1))
     assert found.status == (MET if value >= 70 else ON_TRACK if stage >= planned else BEHIND)
+
+
+# The gauge follows the milestone's own pace (its status does: 符合進度 when the stage planned by M is done): stages
+# 25/50/75/100 % planned by months 3/6/9/12, target 70 %. It used to draw every value below the target in red and
+# read "較目標 −45 個百分點" in red beside a 符合進度 status.
+@pytest.mark.parametrize(("month", "stage", "status", "pace", "reference", "words"), [
+    (4, 1, ON_TRACK, 25, None, None),  # stage 1 (25 %) is the one planned by April: on pace, nothing to add
+    (7, 1, BEHIND, 50, 50, "較進度 "),  # stage 2 was due in June: 25 % is 25 points short of it, in red
+    (2, 1, ON_TRACK, 0, 0, "較進度 "),  # nothing planned by February: a pace of 0 %, 25 % ahead of it, in green
+])
+def test_a_milestone_gauge_draws_its_own_pace(month, stage, status, pace, reference, words):
+    found = result("8", month, relocation_stage={1: stage})
+    assert found.status == status
+    gauge = gauge_figure(found).data[0]
+    expected = [("behind", 0, pace), ("on_track", pace, 70), ("met", 70, 100)]
+    assert [(step.name, step.range[0], step.range[1]) for step in gauge.gauge.steps] == [
+        band for band in expected if band[2] > band[1]]
+    if reference is None:
+        assert gauge.mode == "gauge+number"
+    else:
+        assert (gauge.delta.reference, gauge.delta.prefix) == (reference, words)

@@ -354,3 +354,19 @@ def test_provenance_table():
     sample = frame.drop(columns=["uploaded_at", "uploader"])
     assert provenance_table(sample, PLAN_112.indicator_by_id["1"], PLAN_112,
                             as_of_month=12).iloc[0]["上傳時間"] == "範例資料（未儲存）"
+
+
+# A quotient's numerator and denominator are in different units: each number says its own (the gauge used to read
+# "處理日數 412 / 結案件數 96 日", as if 96 were days); a ratio of one unit keeps one unit at the end (above).
+@pytest.mark.parametrize(("values", "indicator_id", "expected"), [
+    ({"days_spent": {1: 412}, "cases_closed": {1: 96}}, "2", "處理日數 412 日 / 結案件數 96 件"),
+    ({"crimes": {1: 45}, "population": {1: 150000}}, "3", "犯罪件數 45 件 / 人口數 150,000 人"),
+    ({"overdue": {1: 3}, "cases_closed": {1: 96}}, "5", "逾期件數 3 / 結案件數 96 件"),
+])
+def test_ratio_parts_of_two_units(values, indicator_id, expected):
+    from catalogues import FIXTURE_KINDS
+    from metrics.plans.catalogue import load_catalogue
+
+    plan = load_catalogue(FIXTURE_KINDS).plan(114, "丁處")
+    kinds_figures = Figures.from_mapping(plan, values)
+    assert ratio_parts(evaluate(kinds_figures, 1).result(indicator_id), kinds_figures) == expected

@@ -433,3 +433,20 @@ def test_generator_is_deterministic_and_committed_files_are_current(tmp_path: Pa
     for month in (1, 12):
         name = f"112-{month:02d}.xlsx"
         assert (again / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+# An amount row's check names its own field's unit: 滿意度 is in 分, never 千元 (the check used to say 千元 for all).
+@pytest.mark.parametrize(("plan", "code", "expected_unit"), [
+    (PLAN, "satisfaction", "分"),
+    (PLAN_112, "budget_amount", "千元"),
+], ids=["score", "money"])
+def test_amount_validation_names_the_field_unit(plan, code: str, expected_unit: str) -> None:
+    sheet = open_book(build_template(plan))["月報"]
+    codes = [monthly_field.code for monthly_field in plan.fields]
+    row = 5 + codes.index(code)
+    validation = validations_by_range(sheet)[f"D{row}:O{row}"]
+    assert validation.type == "decimal"
+    assert f"（單位：{expected_unit}，例如 1234.5）" in validation.error
+    assert f"0 以上的數字（{expected_unit}）" in validation.prompt
+    if expected_unit != "千元":
+        assert "千元" not in validation.error + validation.prompt

@@ -210,6 +210,10 @@ def command_report(arguments: argparse.Namespace) -> int:
     if getattr(arguments, "county", False) and getattr(arguments, "annual", False):
         print("錯誤：--county（全府簡報）與 --annual（年度績效報告）只能擇一。", file=sys.stderr)
         return 2
+    if getattr(arguments, "checkpoint", None) is not None and not getattr(arguments, "annual", False):
+        print(f"錯誤：--checkpoint「{arguments.checkpoint}」只用於 --annual（年度績效報告）；月報表與全府簡報以 --as-of 指定月份。",
+              file=sys.stderr)
+        return 2
     if getattr(arguments, "county", False):
         from metrics.cli.briefing import command_county_report
 

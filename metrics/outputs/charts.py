@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+from fractions import Fraction
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -54,9 +55,18 @@ def axis_minimum(result: IndicatorResult) -> float:
     return 0.0 if lowest >= 0 else float(math.floor(lowest * 1.25))
 
 
+def drawn_pace(result: IndicatorResult) -> Fraction | None:
+    """The pace a gauge draws and compares with: an accruing indicator's target × M ÷ 12, or the kind's own (a
+    milestone's stage planned by M, which its status follows)."""
+    if result.pace is not None:
+        return result.pace
+    return result.indicator.kind.drawn_pace(result.indicator, result.as_of_month)
+
+
 def gauge_bands(result: IndicatorResult, maximum: float, minimum: float = 0.0) -> list[dict[str, object]]:
     """Below pace / on pace / met where a pace applies; below target / met otherwise."""
-    pace = None if result.pace is None else float(result.pace)
+    pace = drawn_pace(result)
+    pace = None if pace is None else float(pace)
     spans = result.indicator.direction.bands(float(result.target), pace, maximum, minimum)
     return [{"range": [start, end], "color": BAND_COLOURS[status], "name": status}
             for status, start, end in spans if end > start]
@@ -69,6 +79,19 @@ def gauge_title(result: IndicatorResult) -> str:
             "</span>")
 
 
+STAGE_LINE = 5  # characters of a stage name on one line of the gauge's axis
+STAGED_MARGIN = 60  # pixels beside a milestone's gauge: its first and last stage names stand outside the arc
+
+
+def stage_label(text: str) -> str:
+    """A stage name as an axis label: on lines of at most STAGE_LINE characters, split evenly ('完成土<br>地規劃',
+    not '完成土地規<br>劃'), each escaped (a line break never falls inside an escape)."""
+    raw = escaped(text)
+    lines = -(-len(raw) // STAGE_LINE) or 1
+    size = -(-len(raw) // lines) or 1
+    return "<br>".join(html.escape(raw[start:start + size]) for start in range(0, len(raw), size)) or html.escape(raw)
+
+
 def _label(text: str) -> str:
     """A plan's text inside a chart: HTML escaped, and any control character a plan saved before the cleaning
     rule holds shown as an escape (an SVG cannot hold it: the PDF's gauges would fail to draw)."""
@@ -77,13 +100,18 @@ def _label(text: str) -> str:
 
 def delta_reference(result: IndicatorResult) -> tuple[float, str] | None:
     """What the gauge's delta compares the value with, and the words for it: the pace (the cumulative target for
-    this month) while an accruing indicator is below its target, otherwise the year's target. A unit on pace
-    thus reads green, not a red shortfall against the whole year's target. None when there is nothing to compare."""
+    this month) while an accruing indicator is below its target (a ceiling: not over it), otherwise the year's
+    target. A unit on pace thus reads green, not a red shortfall against the whole year's target; a ceiling past its
+    pace reads red. None when there is nothing to compare."""
     if result.actual is None:
         return None
     direction = result.indicator.direction
-    if result.pace is not None and result.pace < result.target and not direction.passed(result.actual, result.target):
-        reference, words = result.pace, "較進度 "
+    # The pace decides while the year's target does not: a rising count below its target, a ceiling not yet over
+    # its (the status says 落後 beyond the pace, so the gauge must not read "−287 件" in green against the target).
+    undecided = direction.passed(result.actual, result.target) != direction.higher_is_better
+    pace = drawn_pace(result)
+    if pace is not None and pace < result.target and undecided:
+        reference, words = pace, "較進度 "
     else:
         reference, words = result.target, "較目標 "
     if result.actual == reference:
@@ -109,9 +137,9 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250, template: object
     if suffix != "%" and maximum <= 10:
         axis["dtick"] = 1  # counts: no half cases on the scale
     ticks = result.indicator.kind.axis_ticks(result.indicator)
-    if ticks:  # a milestone's stage names along the axis
+    if ticks:  # a milestone's stage names along the axis, wrapped and smaller so that the end ones are not cut
         axis.update(tickmode="array", tickvals=[value for value, _ in ticks],
-                    ticktext=[_label(text) for _, text in ticks])
+                    ticktext=[stage_label(text) for _, text in ticks], tickfont={"size": 10})
     delta: dict[str, object] = {}
     if compared is not None:
         reference, words = compared
@@ -140,7 +168,8 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250, template: object
         },
     )
     figure = go.Figure(indicator, layout=None if template is None else {"template": template})
-    figure.update_layout(height=height, margin={"l": 45, "r": 45, "t": 70, "b": 10},
+    side = STAGED_MARGIN if ticks else 45
+    figure.update_layout(height=height, margin={"l": side, "r": side, "t": 70, "b": 10},
                          font={"family": FONT_FAMILY}, paper_bgcolor="rgba(0,0,0,0)")
     if not has_value:
         figure.add_annotation(text=result.status_label, x=0.5, y=0.15, showarrow=False,

@@ -79,16 +79,21 @@ def denominator_label(result: IndicatorResult, figures: Figures) -> str:
 
 
 def ratio_parts(result: IndicatorResult, figures: Figures) -> str:
-    """'電子發文件數 1,180 / 發文總件數 1,216 件' for a ratio; '' for a count or without numbers."""
+    """'電子發文件數 1,180 / 發文總件數 1,216 件' for a ratio of one unit; each number with its own unit when they
+    differ ('處理日數 412 日 / 結案件數 96 件', a quotient); '' for a count or without numbers."""
     indicator = result.indicator
     computation = result.computation
     if not indicator.kind.shows_parts(computation):
         return ""
     unit = field_unit(figures.plan, indicator.numerator)
+    denominator_unit = field_unit(figures.plan, indicator.denominator)
     numerator = result.numerator_label if len(indicator.numerator) == 1 else f"({result.numerator_label})"
     denominator = denominator_label(result, figures)
     if "＋" in denominator:
         denominator = f"({denominator})"
+    if denominator_unit and denominator_unit != unit:
+        return (f"{numerator} {format_number(computation.numerator)} {unit} / "
+                f"{denominator} {format_number(computation.denominator)} {denominator_unit}").replace("  ", " ")
     return (f"{numerator} {format_number(computation.numerator)} / "
             f"{denominator} {format_number(computation.denominator)} {unit}")
 

@@ -109,14 +109,10 @@ def _write_report_sheet(sheet: Worksheet, plan: Plan, year: int, unit: str,
         errorTitle="請填整數", error="本項目須填 0 以上的整數（例如 12）；未發生請填 0，尚未統計請留白。",
         promptTitle="填寫說明", prompt="請填 0 以上的整數；空白表示未填報。",
     )
-    amount_validation = DataValidation(
-        type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-        showErrorMessage=True, showInputMessage=True, errorStyle="stop",
-        errorTitle="請填數字", error="本項目須填 0 以上的數字（單位：千元，例如 1234.5）；尚未統計請留白。",
-        promptTitle="填寫說明", prompt="請填 0 以上的金額（千元），可含小數；空白表示未填報。",
-    )
     sheet.add_data_validation(count_validation)
-    sheet.add_data_validation(amount_validation)
+    # An amount is any number >= 0 in its field's own unit (千元, 分, 公尺 …): one validation per unit, so that
+    # the message a cell shows names the unit of that row and never 千元 for a score.
+    amount_validations: dict[str, DataValidation] = {}
 
     for offset, monthly_field in enumerate(plan.fields):
         row = FIRST_FIELD_ROW + offset
@@ -136,7 +132,13 @@ def _write_report_sheet(sheet: Worksheet, plan: Plan, year: int, unit: str,
             cell.border = _BORDER
         first = sheet.cell(row=row, column=month_column(1)).coordinate
         last = sheet.cell(row=row, column=month_column(12)).coordinate
-        validation = amount_validation if monthly_field.quantity is Quantity.AMOUNT else count_validation
+        if monthly_field.quantity is Quantity.AMOUNT:
+            validation = amount_validations.get(monthly_field.unit)
+            if validation is None:
+                validation = amount_validations[monthly_field.unit] = _amount_validation(monthly_field.unit)
+                sheet.add_data_validation(validation)
+        else:
+            validation = count_validation
         validation.add(f"{first}:{last}")
         notes = [indicator.kind.template_note(indicator) for indicator in plan.indicators
                  if monthly_field.code in indicator.fields]
@@ -167,6 +169,19 @@ def _write_report_sheet(sheet: Worksheet, plan: Plan, year: int, unit: str,
     sheet.protection.formatRows = False
 
 
+def _amount_validation(unit: str) -> DataValidation:
+    """The check of an amount row: a number >= 0, decimals allowed, in the field's unit (named when it has one)."""
+    unit = visible(unit).strip()
+    in_unit = f"（單位：{unit}，例如 1234.5）" if unit else "（例如 1234.5）"
+    of_unit = f"（{unit}）" if unit else ""
+    return DataValidation(
+        type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+        showErrorMessage=True, showInputMessage=True, errorStyle="stop",
+        errorTitle="請填數字", error=f"本項目須填 0 以上的數字{in_unit}；尚未統計請留白。",
+        promptTitle="填寫說明", prompt=f"請填 0 以上的數字{of_unit}，可含小數；空白表示未填報。",
+    )
+
+
 def _aggregation_text(monthly_field: MonthlyField) -> str:
     if monthly_field.aggregation is Aggregation.FLOW:
         return f"{_FLOW_NOTE}：只填該月發生的數量，系統將 1 月起各月相加"
@@ -180,7 +195,7 @@ def _write_guide_sheet(sheet: Worksheet, plan: Plan, year: int) -> None:
         "一、請在「月報」工作表中，於該月份欄位（例如「" + month_header(year, 3) + "」）填入數字，其他欄位請勿修改。",
         "二、空白表示「未填報」，不是 0；當月確實沒有發生（例如沒有預警案件），請填 0。",
         "三、「當月數」只填該月份發生的數量；「月底數」填該月月底的人數或年初至月底的累計金額。",
-        "四、人數、件數請填整數；金額以千元為單位，可含小數。數字可以有千分位逗號。",
+        "四、人數、件數請填整數；金額、分數等依「計量」欄所列的單位填寫（例如金額以千元計），可含小數。數字可以有千分位逗號。",
         "五、可以只填一個月份，也可以一次填多個月份；填好後存檔，到績效指標系統的上傳頁面上傳。",
         "六、工作表已設保護（無密碼），只有黃色欄位可以輸入；如需調整，請用「校閱 > 取消保護工作表」。",
     )

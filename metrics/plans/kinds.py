@@ -98,13 +98,15 @@ class Direction(enum.Enum):
 
     def bands(self, target: float, pace: float | None, maximum: float,
               minimum: float = 0.0) -> list[tuple[str, float, float]]:
-        """(status, start, end) of a gauge's coloured background: a ceiling is green below the target, red above."""
+        """(status, start, end) of a gauge's coloured background, the status a value there has: a ceiling is green
+        below the target, red above; an accruing ceiling before December is on pace up to the pace and behind
+        above it (it cannot be met before the year ends)."""
         if self is Direction.AT_LEAST:
             if pace is not None and pace < target:
                 return [(BEHIND, minimum, pace), (ON_TRACK, pace, target), (MET, target, maximum)]
             return [(BEHIND, minimum, target), (MET, target, maximum)]
         if pace is not None and pace < target:
-            return [(MET, minimum, pace), (ON_TRACK, pace, target), (BEHIND, target, maximum)]
+            return [(ON_TRACK, minimum, pace), (BEHIND, pace, maximum)]
         return [(MET, minimum, target), (BEHIND, target, maximum)]
 
     def gap(self, indicator: Gapped, target: Fraction, pace: Fraction | None, computation: Computation,
@@ -256,6 +258,14 @@ class Kind:
         if not self.staged or not any(stage.planned_month for stage in indicator.stages):
             return None
         return computation.numerator >= planned_stage(indicator.stages, month)
+
+    def drawn_pace(self, indicator: Declared, month: int) -> Fraction | None:
+        """Where a gauge draws the pace of a kind with a rule of its own (pace_met): a milestone's percent of the
+        last stage planned by month M (0 before the first); None for the others."""
+        if not self.staged or not any(stage.planned_month for stage in indicator.stages):
+            return None
+        number = planned_stage(indicator.stages, month)
+        return Fraction(indicator.stages[number - 1].percent) if number else Fraction(0)
 
     def achievement(self, indicator: Declared, actual: Fraction, target: Fraction) -> Fraction:
         """The direction's 達成度; a milestone's is capped at 1 (its stages never pass the whole)."""

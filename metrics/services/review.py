@@ -201,6 +201,16 @@ CYCLE_REPAIR = ("請系統管理者於「帳號管理」→「系統設定」的
                 "python -m metrics review cycle export -o cycle.toml 匯出、修改後以 review cycle import cycle.toml 匯入。")
 
 
+def cycle_to_read(store: Store, directory: Path, roles: Roles) -> Cycle:
+    """The cycle in force for reading only (a report of a checkpoint): the store's latest version, else the cycle
+    file of `directory`, without storing it; a version whose steps no longer agree with roles.toml is still read
+    (its checkpoints are what a report needs). PlanError names the version (or file) and every mistake."""
+    stored = store.cycle_version()
+    if stored is None:
+        return load_cycle(Path(directory), roles)
+    return read_stored_cycle(stored.document, roles, _version_shown(stored))[0]
+
+
 def _version_shown(stored: StoredCycle) -> str:
     return f"資料庫中的考核週期第 {stored.number} 版"
 

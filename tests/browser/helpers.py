@@ -248,7 +248,14 @@ def focus_grid(page: Page, table: Locator, row_markers: int = 0) -> None:
             expect(canvas).to_be_focused(timeout=GRID_FOCUS_MS)
             return
         except AssertionError:
-            wait_for_app_idle(page)
+            # A click on the cell already selected opens its (read-only) editor, which then holds the keyboard;
+            # Escape closes it and gives the keyboard back to the grid, as it would for a person.
+            page.keyboard.press("Escape")
+            try:
+                expect(canvas).to_be_focused(timeout=GRID_FOCUS_MS)
+                return
+            except AssertionError:
+                wait_for_app_idle(page)
     expect(canvas).to_be_focused()
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, evaluate, multi_year_points
 from metrics.evaluation.figures import Figures
+from metrics.outputs.annual.checkpoint import CheckpointReview, ReviewRecord, checkpoint_review, read_review_record
 from metrics.plans.formulas import NO_DATA
 from metrics.outputs.presentation import (achievement_text, multi_year_summary, multi_year_table,
                                           score_text, taiwan_time, weight_text)
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from metrics.outputs.presentation import NoteLike
     from metrics.plans.catalogue import Catalogue
+    from metrics.plans.cycle import Cycle
     from metrics.plans.plan import Plan
     from metrics.store import Store
 
@@ -57,17 +59,28 @@ class IndicatorLine:
     action: str  # 改善措施: the latest 改進措施 of the year
     note_month: int | None  # the month that note was written for
     missing_months: str  # '7月、8月' not reported, or ''
+    # of a checkpoint's 自評, when the report is of one and its 自評 has them
+    self_assessment: str = ""  # 自評說明
+    review_comment: str = ""  # the reviewers' comment
+    reviewed_by: str = ""
 
     @property
     def explanation(self) -> str:
-        """The 未達成原因分析及改善措施 cell as one text ('' when no note was written)."""
+        """The 未達成原因分析及改善措施 cell as one text ('' when nothing was written): the 自評說明 of the checkpoint
+        where there is one, else the year's latest note; then the reviewers' comment, if any."""
         parts = []
-        if self.reason:
-            parts.append(f"未達成原因：{self.reason}")
-        if self.action:
-            parts.append(f"改善措施：{self.action}")
-        if parts and self.note_month is not None:
-            parts.append(f"（{self.note_month} 月填寫）")
+        if self.self_assessment:
+            parts.append(f"自評說明：{self.self_assessment}")
+        else:
+            if self.reason:
+                parts.append(f"未達成原因：{self.reason}")
+            if self.action:
+                parts.append(f"改善措施：{self.action}")
+            if parts and self.note_month is not None:
+                parts.append(f"（{self.note_month} 月填寫）")
+        if self.review_comment:
+            by = f"（{self.reviewed_by}）" if self.reviewed_by else ""
+            parts.append(f"審查意見{by}：{self.review_comment}")
         return "\n".join(parts)
 
 
@@ -127,23 +140,29 @@ class AnnualReport:
     multi_year_rows: tuple[tuple[str, ...], ...]  # with multi_year_headers, one row per year of the span
     multi_year_headers: tuple[str, ...]
     history: tuple[HistoryEntry, ...]
+    review: CheckpointReview | None = None  # a report of a checkpoint of the cycle: its 自評's state
 
     @property
     def title(self) -> str:
-        return f"{self.organisation} {self.year} 年度施政績效報告" + (f"（{SAMPLE_MARK}）" if self.sample else "")
+        point = f"（{self.review.name}）" if self.review is not None else ""
+        return (f"{self.organisation} {self.year} 年度施政績效報告{point}"
+                + (f"（{SAMPLE_MARK}）" if self.sample else ""))
 
     @property
     def period(self) -> str:
+        point = f"（{self.review.label}檢核點，{self.review.months}）" if self.review is not None else ""
         if self.as_of_month is None:
-            return f"{self.year} 年尚無填報數字"
-        return f"統計期間：{self.year} 年 1 月至 {self.as_of_month} 月"
+            return f"{self.year} 年尚無填報數字{point}"
+        return f"統計期間：{self.year} 年 1 月至 {self.as_of_month} 月{point}"
 
     @property
     def header(self) -> str:
-        """What every page's header says: the unit, the year, the plan version and when the data were read."""
+        """What every page's header says: the unit, the year (and checkpoint), the plan version and when the data
+        were read."""
         sample = f"｜{SAMPLE_MARK}（非正式資料）" if self.sample else ""
-        return (f"{self.unit_name} {self.year} 年度施政績效報告｜{self.plan_version}｜資料讀取時間 {self.read_at}"
-                f"{sample}")
+        point = f"｜{self.review.label}：{self.review.state}" if self.review is not None else ""
+        return (f"{self.unit_name} {self.year} 年度施政績效報告{point}｜{self.plan_version}｜資料讀取時間 "
+                f"{self.read_at}{sample}")
 
     @property
     def introduction(self) -> str:
@@ -163,9 +182,11 @@ def numbered(index: int) -> str:
     return CHINESE_NUMBERS[index] if index < len(CHINESE_NUMBERS) else str(index + 1)
 
 
-def _line(result: IndicatorResult, note: tuple[int, NoteLike] | None) -> IndicatorLine:
+def _line(result: IndicatorResult, note: tuple[int, NoteLike] | None,
+          review: CheckpointReview | None = None) -> IndicatorLine:
     nothing = result.status == NO_DATA and not result.reported_months
     month, text = note if note is not None else (None, None)
+    item = review.indicators.get(visible(result.indicator.id)) if review is not None else None
     return IndicatorLine(
         id=visible(result.indicator.id),
         name=visible(result.indicator.name),
@@ -179,6 +200,9 @@ def _line(result: IndicatorResult, note: tuple[int, NoteLike] | None) -> Indicat
         action=visible(text.action) if text is not None else "",
         note_month=month,
         missing_months="、".join(f"{missing}月" for missing in result.missing_months) if not nothing else "",
+        self_assessment=item.explanation if item is not None else "",
+        review_comment=item.comment if item is not None else "",
+        reviewed_by=item.reviewed_by if item is not None else "",
     )
 
 
@@ -197,11 +221,15 @@ def latest_notes(notes_by_month: Mapping[int, Mapping[str, NoteLike]], up_to: in
 def assemble(plan: Plan, frame: pd.DataFrame, *, as_of: int | None = None,
              notes_by_month: Mapping[int, Mapping[str, NoteLike]] | None = None,
              history: Sequence[tuple[int, SavedNote]] = (), catalogue: Catalogue | None = None,
-             read_at: dt.datetime | None = None, sample: bool = False) -> AnnualReport:
+             read_at: dt.datetime | None = None, sample: bool = False,
+             review: ReviewRecord | None = None) -> AnnualReport:
     """The report of `plan`'s unit and year from the tidy `frame` (the unit's figures; other years feed the
     multi-year points and a growth indicator's base), as of `as_of` (default: the latest month reported, as
-    `evaluate` takes it). A year without figures is evaluated as of December: every indicator 未填報. The notes'
-    history is that of the months the report covers."""
+    `evaluate` takes it), or of the checkpoint `review` (as of its last month, with its 自評's state). A year without
+    figures is evaluated as of December: every indicator 未填報. The notes' history is that of the months the report
+    covers."""
+    if review is not None:
+        as_of = review.last_month
     figures = Figures.from_frame(plan, frame)
     latest = figures.latest_month()
     evaluation = evaluate(figures, as_of if as_of is not None else latest or 12)
@@ -210,7 +238,8 @@ def assemble(plan: Plan, frame: pd.DataFrame, *, as_of: int | None = None,
     points = _points(plan, frame, catalogue)
     history = [(month, note) for month, note in history if month <= evaluation.as_of_month]
     return _report(evaluation, notes, history, points, shown_month,
-                   read_at or dt.datetime.now(dt.timezone.utc), sample or plan.sample)
+                   read_at or dt.datetime.now(dt.timezone.utc), sample or plan.sample,
+                   checkpoint_review(review, plan.year) if review is not None else None)
 
 
 def _points(plan: Plan, frame: pd.DataFrame, catalogue: Catalogue | None) -> MultiYearPoints | None:
@@ -224,11 +253,11 @@ def _points(plan: Plan, frame: pd.DataFrame, catalogue: Catalogue | None) -> Mul
 
 def _report(evaluation: Evaluation, notes: Mapping[str, tuple[int, NoteLike]], history: Sequence[tuple[int, SavedNote]],
             points: MultiYearPoints | None, as_of_month: int | None, read_at: dt.datetime,
-            sample: bool) -> AnnualReport:
+            sample: bool, review: CheckpointReview | None) -> AnnualReport:
     plan = evaluation.plan
     goals = tuple(GoalSection(goal.number, visible(goal.title), visible(goal.kind), goal.common, visible(goal.summary),
                               weight_text(plan.goal_weight(goal.number)),
-                              tuple(_line(result, notes.get(result.indicator.id))
+                              tuple(_line(result, notes.get(result.indicator.id), review)
                                     for result in evaluation.of_goal(goal.number)))
                   for goal in plan.goals)
     names = {indicator.id: visible(f"{indicator.id} {indicator.name}") for indicator in plan.indicators}
@@ -257,18 +286,26 @@ def _report(evaluation: Evaluation, notes: Mapping[str, tuple[int, NoteLike]], h
         applicable_weight_total=weight_text(evaluation.weight_total),
         score=score_text(evaluation.weighted_score) if as_of_month is not None else "—", status_counts=counts,
         multi_year_title=multi_title, multi_year_summary=summary, multi_year_rows=rows, multi_year_headers=headers,
-        history=entries)
+        history=entries, review=review)
 
 
 def read_annual_report(store: Store, catalogue: Catalogue, year: int, unit: str, *, as_of: int | None = None,
-                       read_at: dt.datetime | None = None) -> AnnualReport:
+                       read_at: dt.datetime | None = None, checkpoint: str | None = None,
+                       cycle: Cycle | None = None) -> AnnualReport:
     """The report from the store: the plan in force (PlanNotFound names the plans there are), the unit's figures
-    of every year, the year's notes and their history."""
+    of every year, the year's notes and their history; of the checkpoint `checkpoint` of `cycle` (as of its last
+    month, with its 自評's state) when one is named (CycleError names those there are)."""
     plan = catalogue.plan(year, unit)
     read_at = read_at or dt.datetime.now(dt.timezone.utc)
+    review = None
+    if checkpoint is not None:
+        if cycle is None:
+            raise ValueError("a checkpoint needs the cycle it is declared in")
+        review = read_review_record(store, cycle, plan.year, plan.unit, checkpoint)
     frame = store.current_frame(unit=plan.unit)
     return assemble(plan, frame, as_of=as_of, notes_by_month=store.notes_of_year(plan.year, plan.unit),
-                    history=store.note_history_of_year(plan.year, plan.unit), catalogue=catalogue, read_at=read_at)
+                    history=store.note_history_of_year(plan.year, plan.unit), catalogue=catalogue, read_at=read_at,
+                    review=review)
 
 
 # The columns of a goal's table, in order: (key, header). Each renderer gives its own widths.

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from metrics.errors import RenderingUnavailable
+from metrics.outputs.annual.checkpoint import NO_TRANSITIONS, SECTION, STEP_COLUMNS, TRANSITION_COLUMNS
 from metrics.outputs.annual.model import (CENTRED_KEYS, HISTORY_COLUMNS, NO_HISTORY, TABLE_COLUMNS, AnnualReport,
                                           cell_texts, history_texts, numbered)
 from metrics.outputs.pdf_report import FONT_HINT, POINT, FontFile, find_font, wrapped_lines
@@ -30,6 +31,8 @@ TABLE_SIZE = 8.5
 WIDTHS = {"indicator": 29, "measure": 27, "weight": 12, "target": 17, "actual": 17, "achievement": 14, "status": 13,
           "explanation": 53}
 HISTORY_WIDTHS = {"indicator": 30, "month": 17, "reason": 45, "action": 45, "author": 17, "saved_at": 28}
+STEP_WIDTHS = (46, 76, 60)
+TRANSITION_WIDTHS = (28, 22, 40, 32, 60)
 HEADER_FILL = (217, 225, 242)
 INK = (27, 27, 27)
 
@@ -112,6 +115,10 @@ def report_texts(report: AnnualReport) -> list[str]:
             texts += list(cell_texts(line).values()) + [line.missing_months]
     for entry in report.history:
         texts += list(history_texts(entry, report.year).values())
+    if report.review is not None:
+        texts += [report.review.summary, SECTION, NO_TRANSITIONS, "一二、審核歷程", *STEP_COLUMNS,
+                  *TRANSITION_COLUMNS, *(cell for row in report.review.steps for cell in row),
+                  *(cell for row in report.review.transitions for cell in row)]
     return texts
 
 
@@ -226,7 +233,10 @@ class _Writer:
         document = self.document
         document.set_y(TOP + 2)
         self.paragraph(report.title, 16, align="C", after=0.5)
-        self.paragraph(f"{report.period}｜{report.plan_version}｜資料讀取時間 {report.read_at}", 9, align="C", after=3)
+        self.paragraph(f"{report.period}｜{report.plan_version}｜資料讀取時間 {report.read_at}", 9, align="C",
+                       after=0.5 if report.review is not None else 3)
+        if report.review is not None:
+            self.paragraph(report.review.summary, 9, align="C", after=3)
 
         self.heading("壹、前言")
         self.paragraph(report.introduction)
@@ -264,6 +274,9 @@ class _Writer:
             item = 3
         self.paragraph(f"{numbered(item)}、計畫版本：{report.plan_version}；資料讀取時間：{report.read_at}")
 
+        if report.review is not None:
+            self.review(report)
+
         self.heading("附錄、未達成原因分析及改善措施填寫歷程")
         if not report.history:
             self.paragraph(NO_HISTORY)
@@ -271,6 +284,20 @@ class _Writer:
         self.table([Column(header, HISTORY_WIDTHS[key], key in {"month", "author", "saved_at"})
                     for key, header in HISTORY_COLUMNS],
                    [[history_texts(entry, report.year)[key] for key, _ in HISTORY_COLUMNS] for entry in report.history])
+
+
+    def review(self, report: AnnualReport) -> None:
+        review = report.review
+        self.heading(SECTION)
+        self.paragraph(f"一、{review.summary}")
+        self.table([Column(header, width, True) for header, width in zip(STEP_COLUMNS, STEP_WIDTHS)], review.steps)
+        self.paragraph("二、審核歷程")
+        if not review.transitions:
+            self.paragraph(NO_TRANSITIONS)
+            return
+        self.table([Column(header, width, index < 4)
+                    for index, (header, width) in enumerate(zip(TRANSITION_COLUMNS, TRANSITION_WIDTHS))],
+                   review.transitions)
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -15,6 +15,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from metrics.outputs.annual.checkpoint import NO_TRANSITIONS, SECTION, STEP_COLUMNS, TRANSITION_COLUMNS
 from metrics.outputs.annual.model import (CENTRED_KEYS, HISTORY_COLUMNS, NO_HISTORY, TABLE_COLUMNS, AnnualReport,
                                           cell_texts, history_texts, numbered)
 from metrics.outputs.report import STATUS_FILLS
@@ -26,6 +27,8 @@ MARGIN = Mm(20)
 WIDTHS = {"indicator": 28, "measure": 26, "weight": 11, "target": 16, "actual": 16, "achievement": 14, "status": 13,
           "explanation": 46}
 HISTORY_WIDTHS = {"indicator": 28, "month": 16, "reason": 41, "action": 41, "author": 16, "saved_at": 28}
+STEP_WIDTHS = (40, 70, 60)
+TRANSITION_WIDTHS = (28, 22, 40, 30, 50)
 HEADER_FILL = "D9E1F2"
 
 
@@ -41,6 +44,9 @@ def build_docx(report: AnnualReport) -> bytes:
     title.add_run(report.title)
     subtitle = document.add_paragraph(f"{report.period}｜{report.plan_version}｜資料讀取時間 {report.read_at}")
     subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if report.review is not None:
+        state = document.add_paragraph(report.review.summary)
+        state.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     document.add_paragraph("壹、前言", style="Heading 1")
     document.add_paragraph(report.introduction)
@@ -82,6 +88,9 @@ def build_docx(report: AnnualReport) -> bytes:
         item = 3
     document.add_paragraph(f"{numbered(item)}、計畫版本：{report.plan_version}；資料讀取時間：{report.read_at}")
 
+    if report.review is not None:
+        _review_section(document, report)
+
     document.add_paragraph("附錄、未達成原因分析及改善措施填寫歷程", style="Heading 1")
     if not report.history:
         document.add_paragraph(NO_HISTORY)
@@ -96,6 +105,26 @@ def build_docx(report: AnnualReport) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _review_section(document, report: AnnualReport) -> None:
+    review = report.review
+    document.add_paragraph(SECTION, style="Heading 1")
+    document.add_paragraph(f"一、{review.summary}")
+    table = _table(document, list(zip(STEP_COLUMNS, STEP_WIDTHS)))
+    for row in review.steps:
+        for cell, text in zip(table.add_row().cells, row):
+            _write(cell, text, centred=True)
+    _widths(table, list(STEP_WIDTHS))
+    document.add_paragraph("二、審核歷程")
+    if not review.transitions:
+        document.add_paragraph(NO_TRANSITIONS)
+        return
+    table = _table(document, list(zip(TRANSITION_COLUMNS, TRANSITION_WIDTHS)))
+    for row in review.transitions:
+        for index, (cell, text) in enumerate(zip(table.add_row().cells, row)):
+            _write(cell, text, centred=index < 4)
+    _widths(table, list(TRANSITION_WIDTHS))
 
 
 def _page_setup(document, report: AnnualReport) -> None:
