@@ -385,6 +385,7 @@ def test_the_command_line_lists_what_needs_a_decision_and_exits_3(run, tmp_path,
     assert "尚待決定 1 項" in err and "new_1「辦理公務人員專業訓練課程場次」" in err
     assert not (tmp_path / "人事處_新增項目.toml").exists()  # one file: the new field is the plan's own
     assert "指標 1　辦理公務人員專業訓練課程｜權重 20%｜目標值 12 場" in out
+    assert "建議新增項目 new_1「辦理公務人員專業訓練課程場次」（場，當月數）" in out
     written = (tmp_path / "人事處.toml").read_text(encoding="utf-8")
     assert written.splitlines().count("[[field]]") == 1 and 'code = "new_1"' in written
     # the written plan passes the check as it is, fields.toml untouched

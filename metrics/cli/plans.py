@@ -228,8 +228,11 @@ def _print_draft(draft) -> None:
                   + (f" ÷ {_terms_text(indicator.denominator)}" if indicator.denominator else ""))
             for note in indicator.overrides + indicator.notes:
                 print(f"      註：{note}")
+    from metrics.plans.documents.decide import AGGREGATION_LABELS
+
     for proposed in draft.fields:
-        print(f"\n建議新增項目 {proposed.code}「{proposed.name}」（{proposed.unit}，{proposed.aggregation.value}）")
+        print(f"\n建議新增項目 {proposed.code}「{proposed.name}」（{proposed.unit}，"
+              f"{AGGREGATION_LABELS[proposed.aggregation]}）")
     for notice in draft.notices:
         print(f"注意：{notice}")
 
