@@ -281,3 +281,23 @@ def test_help_is_in_chinese(arguments: list[str]) -> None:
     assert "顯示本說明後結束" in completed.stdout
     for english in ("usage:", "positional arguments", "options:", "show this help message"):
         assert english not in completed.stdout
+
+
+@pytest.mark.parametrize(("arguments", "usage", "message"), [
+    # an argument the subcommand does not know: that subcommand's usage, not the top-level one
+    (("review", "cycle", "show", "--year", "112"), "用法：python -m metrics review cycle show [-h] [--db URL]\n",
+     "參數有誤：無法辨識的參數：--year 112\n"),
+    (("plans", "list", "--bogus", "x"), "用法：python -m metrics plans list [-h] [--db URL]\n",
+     "參數有誤：無法辨識的參數：--bogus x\n"),
+    (("plans", "show", "112"), "用法：python -m metrics plans show [-h] [--version N] [--db URL] YEAR UNIT\n",
+     "參數有誤：缺少必要的參數：UNIT\n"),
+    (("nosuch",), "用法：python -m metrics [-h] [--plans DIR] 指令 ...\n", "沒有這個選項：'nosuch'"),
+])
+def test_an_argument_error_shows_the_usage_of_the_command_it_is_in(arguments, usage, message, capsys):
+    from metrics.cli import build_parser
+
+    with pytest.raises(SystemExit) as raised:
+        build_parser().parse_args(list(arguments))
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and message in err

@@ -340,8 +340,10 @@ def test_without_the_documents_supplementary_rule_the_alternative_denominator_is
 # ---- the command line ----
 
 @pytest.fixture
-def run(capsys, tmp_path):
+def run(capsys, tmp_path, monkeypatch):
     from metrics import cli
+
+    monkeypatch.setenv("KPI_DB_URL", f"sqlite:///{tmp_path / 'no-store.sqlite3'}")  # the files' plans unless --db
 
     def call(*arguments: str) -> tuple[int, str, str]:
         status = cli.main(["--plans", str(GOLDEN_PLANS), "plans", "import-document", *arguments])
@@ -383,6 +385,7 @@ def test_the_command_line_lists_what_needs_a_decision_and_exits_3(run, tmp_path,
     assert "尚待決定 1 項" in err and "new_1「辦理公務人員專業訓練課程場次」" in err
     assert not (tmp_path / "人事處_新增項目.toml").exists()  # one file: the new field is the plan's own
     assert "指標 1　辦理公務人員專業訓練課程｜權重 20%｜目標值 12 場" in out
+    assert "建議新增項目 new_1「辦理公務人員專業訓練課程場次」（場，當月數）" in out
     written = (tmp_path / "人事處.toml").read_text(encoding="utf-8")
     assert written.splitlines().count("[[field]]") == 1 and 'code = "new_1"' in written
     # the written plan passes the check as it is, fields.toml untouched
@@ -820,3 +823,38 @@ def test_a_year_the_common_set_has_no_targets_for_takes_the_documents_own():
     plan = draft_plan(draft, CATALOGUE)
     assert (plan.year, plan.indicator_by_id["7"].target, plan.indicator_by_id["8"].weight) == (113, Decimal("40.7"), 10)
     assert plan.multi_year == PLAN_112.multi_year
+
+
+def test_with_db_the_document_is_read_over_the_versions_in_force_in_the_store(run, tmp_path, capsys):
+    from metrics import cli
+
+    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+    edited = tmp_path / "政風處.toml"  # a version in the store whose short name and help text were edited there
+    edited.write_text((GOLDEN_PLANS / "112" / "政風處.toml").read_text(encoding="utf-8").replace(
+        'short_name = "辦理預警案件"', 'short_name = "預警（資料庫中修改）"').replace(
+        'help = "年度內辦理完成之預警案件數（各月預警案件數加總）。"', 'help = "資料庫中修改的說明"'), encoding="utf-8")
+    assert cli.main(["--plans", str(GOLDEN_PLANS), "plans", "import", str(edited), "--db", url]) == 0
+    other = tmp_path / "人事處.txt"  # a unit whose stored version brings its own field new_1
+    other.write_text(document("新竹縣政府人事處 112 年度施政計畫", "\n".join([
+        "1. 強化人力培訓(業務)\t辦理公務人員專業訓練課程\t統計數據\t辦理場次\t20.0%\t12 場", COMMON_ROWS])),
+        encoding="utf-8")
+    assert run(str(other), "--year", "112", "--unit", "人事處", "-o", str(tmp_path / "人事處.toml"))[0] == 3
+    assert cli.main(["--plans", str(GOLDEN_PLANS), "plans", "import", str(tmp_path / "人事處.toml"), "--db", url]) == 0
+    capsys.readouterr()
+
+    seed = tmp_path / "政風處.txt"
+    seed.write_text(seed_text(), encoding="utf-8")
+    status, _, err = run(str(seed), "--year", "112", "--unit", "政風處", "--db", url, "-o", str(tmp_path / "out.toml"))
+    assert status == 0, err
+    written = (tmp_path / "out.toml").read_text(encoding="utf-8")
+    assert 'short_name = "預警（資料庫中修改）"' in written and 'help = "資料庫中修改的說明"' in written
+    status, _, _ = run(str(seed), "--year", "112", "--unit", "政風處", "-o", str(tmp_path / "files.toml"))
+    assert status == 0 and 'short_name = "辦理預警案件"' in (tmp_path / "files.toml").read_text(encoding="utf-8")
+
+    third = tmp_path / "主計處.txt"  # another unit: new_1 is taken by the stored 人事處 version, so new_1_2
+    third.write_text(document("新竹縣政府主計處 112 年度施政計畫", "\n".join([
+        "1. 強化會計審核(業務)\t辦理會計業務查核\t統計數據\t查核次數\t20.0%\t6 次", COMMON_ROWS])), encoding="utf-8")
+    status, _, err = run(str(third), "--year", "112", "--unit", "主計處", "--db", url)
+    assert status == 3 and "建議新增項目 new_1_2" in err, err
+    status, _, err = run(str(third), "--year", "112", "--unit", "主計處")  # the files alone know no new_1
+    assert status == 3 and "建議新增項目 new_1「" in err, err

@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 from catalogues import CATALOGUE
 from markup import seen
 from metrics.intake.monthly import read_upload
+from metrics.plans.catalogue import parse_plan
+from metrics.plans.plan import Aggregation
 from metrics.store import Store
 from plan_documents import as_docx, seed_text
 from signing import sign_in
@@ -126,3 +128,49 @@ def test_a_formula_weight_and_target_the_document_did_not_give_are_settled_and_t
     [stored] = Store(database).plan_versions(112, "人事處")
     assert "新增填報項目 new_2_n1「完成線上學習人數」（人，月底數）" in stored.changes
     assert 'code = "new_2_n1"' in stored.document
+
+
+def test_a_proposed_field_is_edited_on_the_page_checked_and_saved_as_typed(database):
+    from test_plan_documents_decide import TEXT
+
+    app = open_page()
+    app.selectbox(key="document_unit").select("人事處").run()
+    uploader(app).set_value([("人事處.docx", as_docx(TEXT), DOCX)]).run()
+    typed = [widget for widget in app.text_input if "_decision_" in str(widget.key)]
+    next(w for w in typed if "權重「二成」" in w.label).input("45%")
+    next(w for w in typed if "目標值「十二場」" in w.label).input("12 場")
+    app.selectbox(key=next(w.key for w in app.selectbox if str(w.key).endswith("_kind"))).select("count")
+    app.multiselect(key=next(w.key for w in app.multiselect if str(w.key).endswith("_numerator"))).select(
+        "harassment_courses")
+    operands = [w for w in app.selectbox if "_decision_" in str(w.key) and "對應不到" in w.label]
+    next(w for w in operands if "完成線上學習人數" in w.label).select("new_2_n1")
+    next(w for w in operands if "應參訓人數" in w.label).select("staff_headcount")
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+
+    def field(part: str):
+        return next(w for w in [*app.text_input, *app.radio] if str(w.key).endswith(f"_field_new_2_n1_{part}"))
+
+    assert (field("code").value, field("name").value, field("unit").value, field("aggregation").value) == (
+        "new_2_n1", "完成線上學習人數", "人", Aggregation.STOCK)  # as guessed from the name
+    field("code").input("E-Learning").run()
+    assert "項目代碼「E-Learning」只能用小寫英文字母、數字與底線，且以字母開頭（例如 training_sessions）" in texts(app)
+    assert not any(button.form_id.startswith("document_") for button in app.button)
+    field("code").input("elearning_done")
+    field("name").input("線上學習完成人次")
+    field("unit").input("人次")
+    field("aggregation").set_value(Aggregation.FLOW)
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    fields = next(frame.value for frame in app.dataframe if {"項目代碼", "說明"} <= set(frame.value.columns))
+    assert fields[["項目代碼", "名稱", "計量", "累計方式"]].values.tolist() == [
+        ["elearning_done", "線上學習完成人次", "人次", "當月數"]]
+    save(app).click().run()
+    assert not app.exception, [error.value for error in app.exception]
+    [stored] = Store(database).plan_versions(112, "人事處")
+    assert "新增填報項目 elearning_done「線上學習完成人次」（人次，當月數）" in stored.changes
+    assert 'code = "elearning_done"' in stored.document and "new_2_n1" not in stored.document
+    saved = parse_plan(stored.document, CATALOGUE)
+    assert (saved.field("elearning_done").name, saved.field("elearning_done").unit,
+            saved.field("elearning_done").aggregation) == ("線上學習完成人次", "人次", Aggregation.FLOW)
+    assert [t.field for t in saved.indicator_by_id["2"].numerator] == ["elearning_done"]

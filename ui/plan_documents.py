@@ -12,8 +12,10 @@ import streamlit as st
 
 from metrics.errors import InputError, KpiError
 from metrics.plans.documents import draft_plan, parse_document, plan_toml, read_document
-from metrics.plans.documents.decide import ACCEPT, FormulaAnswer, choosable, decide, settable_kinds
-from metrics.plans.documents.draft import GOAL_KINDS, Decision, DecisionKind, DraftIndicator, PlanDraft
+from metrics.plans.documents.decide import (ACCEPT, AGGREGATION_LABELS, FieldEdit, FormulaAnswer, choosable, decide,
+                                            edit_fields, settable_kinds)
+from metrics.plans.documents.draft import (GOAL_KINDS, Decision, DecisionKind, DraftIndicator, PlanDraft,
+                                           ProposedField)
 from metrics.plans.documents.readers import READERS
 from metrics.plans.formulas import format_number
 from metrics.plans.planning import new_field_changes, plan_changes
@@ -84,9 +86,9 @@ def import_document(context: Context) -> None:
         return
     prefix = "document_" + hashlib.sha256(data + f"{year}{unit}".encode()).hexdigest()[:12]
     read = st.container()  # what was read, drawn above the decisions with what they settled
-    answers = _answers(draft, catalogue, prefix)
+    answers, edits = _answers(draft, catalogue, prefix)
     try:
-        decided, problem = decide(draft, catalogue, answers), None
+        decided, problem = edit_fields(decide(draft, catalogue, answers), catalogue, edits), None
     except InputError as error:
         decided, problem = None, error
     shown = decided or draft
@@ -108,18 +110,20 @@ def import_document(context: Context) -> None:
     if decided.fields:
         st.markdown(f"**儲存時一併新增的填報項目（{len(decided.fields)} 個，屬於本計畫）：**")
         st.dataframe(pd.DataFrame([{"項目代碼": f.code, "名稱": f.name, "計量": f.unit,
-                                    "累計方式": "當月數" if f.aggregation.value == "flow" else "月底數",
+                                    "累計方式": AGGREGATION_LABELS[f.aggregation],
                                     "說明": f.help} for f in decided.fields]),
                      hide_index=True, width="stretch", key=f"{prefix}_fields")
     _save(context, decided, upload.name, prefix)
 
 
-def _answers(draft: PlanDraft, catalogue, prefix: str) -> dict[int, str | FormulaAnswer]:
-    """A widget for each decision the page settles; the others say to fix the document."""
+def _answers(draft: PlanDraft, catalogue, prefix: str) -> tuple[dict[int, str | FormulaAnswer], dict[str, FieldEdit]]:
+    """A widget for each decision the page settles (and, for a new field chosen, its code, name, unit and flow or
+    stock as the planner edits them); the others say to fix the document."""
     pending = draft.needs_decision
+    edits: dict[str, FieldEdit] = {}
     if not pending:
         st.success("沒有需要決定的事項。")
-        return {}
+        return {}, edits
     st.markdown(f"###### 需要決定的事項（{len(pending)} 項）")
     names = {f.code: f.name for f in catalogue.fields_in_force} | {f.code: f"{f.name}（本次新增）" for f in draft.fields}
     answers: dict[int, str | FormulaAnswer] = {}
@@ -144,11 +148,13 @@ def _answers(draft: PlanDraft, catalogue, prefix: str) -> dict[int, str | Formul
                 if code == UNDECIDED:
                     return code
                 if new is not None and code == new.code:
-                    return f"新增項目 {code}「{new.name}」（{new.unit}，{'當月數' if new.aggregation.value == 'flow' else '月底數'}）"
+                    return f"新增項目 {code}「{new.name}」（{new.unit}，{AGGREGATION_LABELS[new.aggregation]}）"
                 return f"{code}（{names[code]}）"
 
             choice = st.selectbox(label, codes, key=key, format_func=shown)
             answers[index] = "" if choice == UNDECIDED else choice
+            if new is not None and choice == new.code and new.code not in edits:
+                edits[new.code] = _field_edit(new, f"{prefix}_field_{new.code}")
         elif decision.kind is DecisionKind.UNIT:
             answers[index] = st.text_input(label, value="", key=key, placeholder=decision.options[0] if decision.options
                                            else "例如 件、人、%")
@@ -157,7 +163,19 @@ def _answers(draft: PlanDraft, catalogue, prefix: str) -> dict[int, str | Formul
             answers[index] = "" if choice == UNDECIDED else choice
         else:
             answers[index] = ACCEPT if st.checkbox(f"{label}——{ACCEPT}", key=key) else ""
-    return answers
+    return answers, edits
+
+
+def _field_edit(new: ProposedField, key: str) -> FieldEdit:
+    """The proposed field's code, name, unit and flow or stock, as guessed from the document until edited."""
+    st.caption(f"新增項目 {new.code} 的內容（依名稱推測，可修改；儲存時檢查方式與計畫檔的 [[field]] 相同）")
+    code, name, unit, aggregation = st.columns([2, 3, 1, 2])
+    return FieldEdit(code.text_input("項目代碼（英文小寫、數字、底線）", value=new.code, key=f"{key}_code"),
+                     name.text_input("名稱", value=new.name, key=f"{key}_name"),
+                     unit.text_input("計量單位", value=new.unit, key=f"{key}_unit"),
+                     aggregation.radio("累計方式", list(AGGREGATION_LABELS), key=f"{key}_aggregation",
+                                       index=list(AGGREGATION_LABELS).index(new.aggregation), horizontal=True,
+                                       format_func=lambda choice: f"{AGGREGATION_LABELS[choice]}（{choice.value}）"))
 
 
 def _formula(decision: Decision, label: str, names: dict[str, str], key: str) -> FormulaAnswer | str:

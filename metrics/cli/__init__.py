@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     document_parser.add_argument("file", metavar="FILE", help="計畫書檔案")
     document_parser.add_argument("--year", type=int, required=True, metavar="Y", help="民國年度，例如 112")
     document_parser.add_argument("--unit", required=True, metavar="U", help="單位，例如 政風處")
+    document_parser.add_argument("--db", metavar="URL",
+                                 help="以資料庫中的現行計畫版本為準（沿用其中修改過的簡稱與說明，新項目代碼也不與已存版本重複；"
+                                      "預設：資料庫存在時使用，否則用計畫檔）")
     document_parser.add_argument("--json", action="store_true", help="以 JSON 輸出草稿")
     document_parser.add_argument("-o", "--output", metavar="PLAN.toml",
                                  help="寫出計畫檔（plans check 可檢查；建議新增的填報項目以 [[field]] 寫在同一檔中）")

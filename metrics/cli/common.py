@@ -55,6 +55,23 @@ class ChineseArgumentParser(argparse.ArgumentParser):
     def format_help(self) -> str:
         return super().format_help().replace("usage: ", "用法：", 1)
 
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """As argparse, but arguments a subcommand does not know are refused with that subcommand's usage (argparse
+        leaves them to the top-level parser, whose usage says nothing of the subcommand's options)."""
+        arguments, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.chosen(arguments).error("unrecognized arguments: " + " ".join(extras))
+        return arguments
+
+    def chosen(self, arguments: argparse.Namespace) -> argparse.ArgumentParser:
+        """The innermost subcommand's parser that `arguments` were parsed with (this one when none)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parser = action.choices.get(getattr(arguments, action.dest, None) or "")
+                if parser is not None:
+                    return parser.chosen(arguments) if isinstance(parser, ChineseArgumentParser) else parser
+        return self
+
     def error(self, message: str) -> None:  # argparse exits 2 too
         for english, chinese in ARGPARSE_WORDS:
             message = message.replace(english, chinese)

@@ -177,7 +177,7 @@ def command_plans_import_document(arguments: argparse.Namespace) -> int:
     if arguments.year not in PLAN_YEARS:  # 2023 for 112 would draft a plan nothing can find
         raise InputError(f"--year「{arguments.year}」不是可用的年度：應為民國 {PLAN_YEARS.start} 至 {PLAN_YEARS.stop - 1} 年"
                          "（例如 112；西元 2023 年是民國 112 年）")
-    catalogue = file_catalogue(arguments)
+    _, catalogue, _ = catalogue_in_force(arguments)  # the versions in force: what the page reads a document over
     path = Path(arguments.file)
     try:
         data = path.read_bytes()
@@ -228,8 +228,11 @@ def _print_draft(draft) -> None:
                   + (f" ÷ {_terms_text(indicator.denominator)}" if indicator.denominator else ""))
             for note in indicator.overrides + indicator.notes:
                 print(f"      註：{note}")
+    from metrics.plans.documents.decide import AGGREGATION_LABELS
+
     for proposed in draft.fields:
-        print(f"\n建議新增項目 {proposed.code}「{proposed.name}」（{proposed.unit}，{proposed.aggregation.value}）")
+        print(f"\n建議新增項目 {proposed.code}「{proposed.name}」（{proposed.unit}，"
+              f"{AGGREGATION_LABELS[proposed.aggregation]}）")
     for notice in draft.notices:
         print(f"注意：{notice}")
 

@@ -27,7 +27,7 @@ import difflib
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
@@ -275,6 +275,13 @@ class Catalogue:
 FIELD_KEYS = ("code", "name", "unit", "aggregation", "quantity", "help", "aliases")
 
 
+def field_code_problem(code: str) -> str | None:
+    """What is wrong with a field's code (None when it is a valid one)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", code):
+        return f"項目代碼「{code}」只能用小寫英文字母、數字與底線，且以字母開頭"
+    return None
+
+
 def _parse_fields(document: Document) -> tuple[MonthlyField, ...]:
     fields = []
     for index, data in enumerate(entries(document, "field")):
@@ -282,8 +289,8 @@ def _parse_fields(document: Document) -> tuple[MonthlyField, ...]:
         code, name, unit, help_text = (entry.text(key) for key in ("code", "name", "unit", "help"))
         aggregation = _choice(entry, "aggregation", Aggregation)
         quantity = _choice(entry, "quantity", Quantity)
-        if code and not re.fullmatch(r"[a-z][a-z0-9_]*", code):
-            entry.problem(f"項目代碼「{code}」只能用小寫英文字母、數字與底線，且以字母開頭", "code")
+        if code and (problem := field_code_problem(code)):
+            entry.problem(problem, "code")
         if not entry.failed:
             fields.append(MonthlyField(code, name, unit, aggregation, quantity, help_text, _strings(entry, "aliases")))
     codes = [f.code for f in fields]
@@ -702,26 +709,33 @@ def _parse_plan(document: Document, parts: _Parts, *, sample: bool, origin: str,
 
 
 def _check_own_fields(document: Document, inline: tuple[MonthlyField, ...], parts: _Parts) -> None:
-    """A plan's [[field]] tables: one of fields.toml's is repeated exactly; a field of its own keeps the
-    definition another plan in force gave its code (figures are stored by code) and has a name no other field
-    in force has (a month's report is read by name too)."""
-    shared = {f.code: f for f in parts.fields}
-    local = {f.code: f for f in parts.local if f.code not in shared}
-    names = {f.name: f.code for f in (*parts.fields, *local.values())}
+    """A plan's [[field]] tables, each checked by own_field_problem against the fields in force."""
     for index, monthly_field in enumerate(inline):
-        if monthly_field.code in shared:
-            if shared[monthly_field.code] != monthly_field:
-                document.problem(f"項目 {monthly_field.code} 與 {FIELDS_FILE} 的宣告不同；計畫檔不可改變 {FIELDS_FILE} "
-                                 "的項目定義（本計畫自己的新項目請用另一個代碼）", table="field", index=index)
-        elif monthly_field.code in local:
-            if local[monthly_field.code] != monthly_field:
-                document.problem(f"項目 {monthly_field.code} 已由其他計畫以不同的定義使用（名稱、單位、flow／stock 或說明"
-                                 "不同）；項目代碼一經使用不可改變定義，本計畫的新項目請用另一個代碼",
-                                 table="field", index=index, key="code")
-        elif names.get(monthly_field.name, monthly_field.code) != monthly_field.code:
-            document.problem(f"項目 {monthly_field.code} 的名稱「{monthly_field.name}」已是項目 "
-                             f"{names[monthly_field.name]} 的名稱；月報依名稱辨識項目，新的項目請用另一個名稱",
-                             table="field", index=index, key="name")
+        found = own_field_problem(monthly_field, parts.fields, parts.local)
+        if found is not None:
+            document.problem(found[0], table="field", index=index, key=found[1])
+
+
+def own_field_problem(monthly_field: MonthlyField, shared_fields: Sequence[MonthlyField],
+                      local_fields: Sequence[MonthlyField]) -> tuple[str, str | None] | None:
+    """What is wrong with a plan's own [[field]] (the message and the key it is about), or None: one of
+    fields.toml's is repeated exactly; a field of its own keeps the definition another plan in force gave its code
+    (figures are stored by code) and has a name no other field in force has (a month's report is read by name too)."""
+    shared = {f.code: f for f in shared_fields}
+    local = {f.code: f for f in local_fields if f.code not in shared}
+    names = {f.name: f.code for f in (*shared_fields, *local.values())}
+    if monthly_field.code in shared:
+        if shared[monthly_field.code] != monthly_field:
+            return (f"項目 {monthly_field.code} 與 {FIELDS_FILE} 的宣告不同；計畫檔不可改變 {FIELDS_FILE} "
+                    "的項目定義（本計畫自己的新項目請用另一個代碼）", None)
+    elif monthly_field.code in local:
+        if local[monthly_field.code] != monthly_field:
+            return (f"項目 {monthly_field.code} 已由其他計畫以不同的定義使用（名稱、單位、flow／stock 或說明"
+                    "不同）；項目代碼一經使用不可改變定義，本計畫的新項目請用另一個代碼", "code")
+    elif names.get(monthly_field.name, monthly_field.code) != monthly_field.code:
+        return (f"項目 {monthly_field.code} 的名稱「{monthly_field.name}」已是項目 "
+                f"{names[monthly_field.name]} 的名稱；月報依名稱辨識項目，新的項目請用另一個名稱", "name")
+    return None
 
 
 # ---- loading a folder -------------------------------------------------------------------------------

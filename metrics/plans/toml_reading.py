@@ -4,6 +4,7 @@ collected, so that a load reports all of them at once (metrics.plans.catalogue, 
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 import tomllib
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics.plans.formulas import Term
+from metrics.texts import describe, is_unwanted
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 FIELDS_FILE = "fields.toml"  # the catalogue's monthly fields, which a formula's field codes must name
@@ -33,8 +35,7 @@ class Document:
             self.data = tomllib.loads(text, parse_float=Decimal)
             self.parsed = True
         except tomllib.TOMLDecodeError as error:
-            self.problems.append(f"{shown}：TOML 格式錯誤（{decode_error(error)}）；"
-                                 "請檢查引號、等號與方括號是否成對")
+            self.problems.append(f"{shown}：{decode_error(error, text)}")
 
     @property
     def failed(self) -> bool:
@@ -71,12 +72,71 @@ class Document:
         self.problems.append(f"{self.shown}（{where}）：{message}" if where else f"{self.shown}：{message}")
 
 
-def decode_error(error: tomllib.TOMLDecodeError) -> str:
-    text = str(error)
-    match = re.search(r"\(at line (\d+), column (\d+)\)", text)
-    if match:
-        return f"第 {match.group(1)} 行第 {match.group(2)} 字"
-    return text
+# tomllib's messages (Python 3.11), each in Chinese: (its English with {} for what it names, the Chinese)
+SYNTAX_MESSAGES = (
+    ("Invalid value", "值的寫法不對：文字須加雙引號（例如 name = \"預警案件數\"），數字直接寫（例如 12.5），"
+                      "是非寫 true 或 false，清單寫 [ ]"),
+    ("Expected '=' after a key in a key/value pair", "鍵之後應接「=」與值（例如 weight = 12.5）；"
+                                                      "含中文、空格或符號的鍵須加雙引號"),
+    ("Expected ']' at the end of a table declaration", "表格名稱缺少結尾的「]」（例如 [monthly]）"),
+    ("Expected ']]' at the end of an array declaration", "表格名稱缺少結尾的「]]」（例如 [[indicator]]）"),
+    ("Expected newline or end of document after a statement", "一行只能寫一個「鍵 = 值」：值之後應換行"
+                                                                 "（含空格的文字須加雙引號；註解以 # 開頭）"),
+    ("Expected {}", "文字缺少結尾的{}（引號須成對）"),
+    ("Unclosed array", "清單的「[」沒有對應的「]」"),
+    ("Unclosed inline table", "行內表格的「{{」沒有對應的「}}」（行內表格須寫在同一行）"),
+    ("Unterminated string", "文字缺少結尾的引號（引號須成對，單引號或雙引號的文字不能跨行；多行文字請用三個引號）"),
+    ("Cannot declare {} twice", "{}重複宣告；同一個表格只能寫一次"),
+    ("Cannot overwrite a value", "同一個鍵重複設定；每個鍵在一個表格中只能寫一次"),
+    ("Cannot mutate immutable namespace {}", "{}已完整宣告，不能再另外加入鍵"),
+    ("Cannot redefine namespace {}", "{}已宣告過，不能重新宣告為另一種表格"),
+    ("Duplicate inline table key {}", "行內表格中的鍵{}重複"),
+    ("Invalid statement", "這一行不是「鍵 = 值」、[表格] 或 [[表格陣列]]（含中文、空格或符號的鍵須加雙引號）"),
+    ("Invalid initial character for a key part", "鍵的開頭有不允許的字元；含中文、空格或符號的鍵須加雙引號"),
+    ("Found invalid character {}", "有不允許的字元{}（常見於從 Word 或網頁複製的文字）"),
+    ("Illegal character {}", "文字中有不允許的字元{}（控制字元須以 \\u 寫出，例如 Tab 寫成 \\t）"),
+    ("Invalid date or datetime", "日期或時間的寫法不對（例如 2024-01-05）"),
+    ("Invalid hex value", "\\u 或 \\U 之後的十六進位數字不對"),
+    ("Escaped character is not a Unicode scalar value", "\\u 或 \\U 之後的數字不是有效的字元"),
+    ("Unescaped '\\' in a string", "雙引號文字中的「\\」須寫成「\\\\」，或改用單引號"),
+)
+
+
+def decode_error(error: tomllib.TOMLDecodeError, text: str = "") -> str:
+    """「TOML 格式錯誤（第 3 行第 10 字）：值的寫法不對…」: where (the end of the text, with its last line, when
+    the parser reached it) and what is wrong in Chinese; the parser's own words in parentheses only when it says
+    something this does not know."""
+    message = str(error)
+    match = re.fullmatch(r"(.*) \(at (?:line (\d+), column (\d+)|(end of document))\)", message, re.DOTALL)
+    if match is None:
+        return f"TOML 格式錯誤（{message}）；請檢查引號、等號與方括號是否成對"
+    english = match.group(1)
+    if match.group(4):
+        lines = len(text.splitlines())
+        where = f"檔案結尾，第 {lines} 行之後" if lines else "檔案結尾"
+    else:
+        where = f"第 {match.group(2)} 行第 {match.group(3)} 字"
+    if english == "Illegal character '\\n'":  # a line break inside a one-line string: its closing quote is missing
+        english = "Unterminated string"
+    for pattern, chinese in SYNTAX_MESSAGES:
+        found = re.fullmatch(re.escape(pattern).replace(r"\{\}", "(.+)"), english, re.DOTALL)
+        if found:
+            return f"TOML 格式錯誤（{where}）：{chinese.format(*map(_named, found.groups()))}"
+    return f"TOML 格式錯誤（{where}）：請檢查引號、等號與方括號是否成對（{english}）"
+
+
+def _named(text: str) -> str:
+    """What a parser's message names (a key as a tuple, a character in quotes), 「shown」 as the file writes it."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text
+    if isinstance(value, tuple):
+        value = ".".join(map(str, value))
+    value = str(value)
+    if len(value) == 1 and (is_unwanted(value) or not value.isprintable()):
+        return f"「{describe(value)}」"
+    return f"「{value}」"
 
 
 def issue_label(where: str, key: str) -> str:

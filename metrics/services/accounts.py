@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from metrics.plans.catalogue import ROLES_FILE
+from metrics.plans.toml_reading import decode_error
 from metrics.errors import KpiError, PlanError
 
 MINIMUM_PASSWORD_LENGTH = 10
@@ -161,11 +162,13 @@ def load_roles(directory: Path) -> Roles:
     """plans/roles.toml, checked: every action named must exist; PlanError names the file and role."""
     path = Path(directory) / ROLES_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PlanError(f"{path}：找不到角色檔（{ROLES_FILE}）") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise PlanError(f"{path}：TOML 格式錯誤（{error}）") from None
+        raise PlanError(f"{path}：{decode_error(error, text)}") from None
     problems = []
     roles = {}
     known = {action.value: action for action in Action}

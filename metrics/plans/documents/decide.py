@@ -13,11 +13,13 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from metrics.errors import InputError, Problem
-from metrics.plans.catalogue import Catalogue
+from metrics.plans.catalogue import Catalogue, field_code_problem, own_field_problem
 from metrics.plans.documents.draft import (GOAL_KINDS, WEIGHT_NOTICE, Decision, DecisionKind, DraftIndicator, DraftTerm,
                                            PlanDraft, read_target, read_weight, weight_notice)
 from metrics.plans.formulas import format_number
 from metrics.plans.kinds import KINDS, Direction, Kind
+from metrics.plans.plan import Aggregation
+from metrics.texts import TextKind, text_problems
 
 ACCEPT = "確認"
 CHOOSABLE = (DecisionKind.OPERAND, DecisionKind.UNIT, DecisionKind.GOAL, DecisionKind.COMMON)
@@ -31,6 +33,19 @@ class FormulaAnswer:
     formula: str  # a key of KINDS
     numerator: tuple[str, ...]
     denominator: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldEdit:
+    """A proposed new field as the planner edits it on the page: its code, name, unit and flow or stock."""
+
+    code: str
+    name: str
+    unit: str
+    aggregation: Aggregation
+
+
+AGGREGATION_LABELS = {Aggregation.FLOW: "當月數", Aggregation.STOCK: "月底數"}
 
 
 def settable_kinds() -> tuple[Kind, ...]:
@@ -102,6 +117,60 @@ def decide(draft: PlanDraft, catalogue: Catalogue, answers: Mapping[int, str | F
                                     for indicator in draft.indicators),
                    fields=tuple(f for f in draft.fields if f.code in used),
                    notices=((total,) if total else ()) + notices)
+
+
+def edit_fields(draft: PlanDraft, catalogue: Catalogue, edits: Mapping[str, FieldEdit]) -> PlanDraft:
+    """The draft with its proposed new fields (by the code proposed) as edited, each checked as a plan file's own
+    [[field]] is (a valid code, a name and a code no other field in force has taken with another definition, none
+    repeated among the draft's fields); the operands that read a field read it under its new code. InputError
+    names every value refused and what is expected."""
+    problems: list[Problem] = []
+    renamed: dict[str, str] = {}
+    fields, checked = [], []
+    for proposed in draft.fields:
+        edit = edits.get(proposed.code)
+        if edit is None:
+            fields.append(proposed)
+            continue
+        before = len(problems)
+        where = f"新增項目 {proposed.code}「{proposed.name}」"
+        code, name, unit = edit.code.strip(), edit.name.strip(), edit.unit.strip()
+        for value, label in ((code, "項目代碼"), (name, "名稱"), (unit, "計量單位")):
+            if not value:
+                problems.append(Problem(f"{label}是空的；請填寫{label}", field=where))
+            else:
+                problems += [replace(problem, field=where) for problem in text_problems(value, TextKind.LINE, label)]
+        if code and (problem := field_code_problem(code)):
+            problems.append(Problem(f"{problem}（例如 training_sessions）", field=where, value=code))
+        edited = replace(proposed, code=code, name=name, unit=unit, aggregation=edit.aggregation)
+        fields.append(edited)
+        if len(problems) == before:
+            checked.append((where, edited))
+        if code != proposed.code:
+            renamed[proposed.code] = code
+    for where, edited in checked:
+        found = own_field_problem(edited.monthly_field, catalogue.fields, catalogue.local_fields)
+        if found is not None:
+            problems.append(Problem(found[0], field=where, value=edited.code))
+    for label, key in (("項目代碼", "code"), ("名稱", "name")):
+        values = [getattr(edited, key) for edited in fields]
+        for value in sorted({value for value in values if value and values.count(value) > 1}):
+            problems.append(Problem(f"本次新增的項目中有兩個{label}都是「{value}」；每個新項目的{label}須不同", value=value))
+    if problems:
+        raise InputError(problems)
+    if not renamed:
+        return replace(draft, fields=tuple(fields))
+
+    def terms(read: tuple[DraftTerm, ...]) -> tuple[DraftTerm, ...]:
+        return tuple(replace(term, field=renamed[term.field]) if term.field in renamed else term for term in read)
+
+    def decisions(pending: tuple[Decision, ...]) -> tuple[Decision, ...]:
+        return tuple(replace(d, subject=renamed[d.subject]) if d.subject in renamed else d for d in pending)
+
+    return replace(draft, fields=tuple(fields), decisions=decisions(draft.decisions), indicators=tuple(
+        replace(indicator, numerator=terms(indicator.numerator), denominator=terms(indicator.denominator),
+                alternative_denominator=terms(indicator.alternative_denominator),
+                decisions=decisions(indicator.decisions)) for indicator in draft.indicators))
 
 
 def _open(decision: Decision, indicator: DraftIndicator) -> bool:

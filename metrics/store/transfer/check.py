@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from metrics.errors import BackupRefused
 from metrics.names import printable
+from metrics.plans.toml_reading import decode_error
 from metrics.store import SCHEMA_VERSION, TABLE_LABELS, TRANSFER_TABLES, audit_chain
 from metrics.store.transfer.format import (AUDIT_TABLE, BACKUP_FORMAT, BACKUP_FORMAT_VERSION, BACKUP_MAX_BYTES,
                                            KEY_VARIABLE, ROW_LINE_MAX_BYTES, SHORT_LINE_MAX_BYTES, UNVERIFIABLE_FORMAT_VERSION,
@@ -437,7 +438,8 @@ def _plan_document(columns: list[str], what: str = "計畫") -> RowProblem:
         try:
             tomllib.loads(row[index], parse_float=Decimal)
         except tomllib.TOMLDecodeError as error:
-            return f"欄位 document：{what}內容不是正確的 TOML（{printable(str(error))[:200]}），這一版{what}將無法讀取"
+            return (f"欄位 document：{what}內容不是正確的 TOML（{printable(decode_error(error, row[index]))[:200]}），"
+                    f"這一版{what}將無法讀取")
         except RecursionError:
             return f"欄位 document：{what}內容的巢狀層次太深，不是正確的{what}"
         return None
