@@ -111,7 +111,7 @@ def gauge(result: IndicatorResult) -> go.Figure:
     shared between sessions, so it is never modified after it is built."""
     # Given at construction, the template is not the default one copied into the figure and then replaced.
     return _GAUGES.get(gauge_key(result), lambda: gauge_figure(
-        result, template=_layout_template(str(pio.templates.default))))
+        result, template=_layout_template(str(pio.templates.default)), validated=False))
 
 
 def score_metrics(evaluation: Evaluation, *, reference: Evaluation | None = None) -> None:
