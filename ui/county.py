@@ -77,10 +77,10 @@ def _tables(source: Source, year: int, month: int) -> tuple[pd.DataFrame, pd.Dat
     county = _view(source, year, month)
     frame = comparison_frame(county)
     statuses = comparison_statuses(county)
-    colours = pd.DataFrame("", index=frame.index, columns=frame.columns)
-    for column in statuses.columns:
-        colours[column] = [f"background-color: {STATUS_COLOURS[status]}" if status else ""
-                           for status in statuses[column]]
+    blank = [""] * len(frame)  # built at once: setting one string column at a time costs pandas a copy each
+    colours = pd.DataFrame({column: [f"background-color: {STATUS_COLOURS[status]}" if status else ""
+                                     for status in statuses[column]] if column in statuses.columns else blank
+                            for column in frame.columns}, index=frame.index, columns=frame.columns)
     units = {indicator.id: indicator.unit for indicator in source.catalogue.common.indicators}
     formats = {"共同性指標加權分數": _shown("分")}
     for column in statuses.columns:
