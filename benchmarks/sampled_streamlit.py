@@ -73,6 +73,8 @@ class Sampler:
             stats = pstats.Stats(self.profiler, stream=text)
             stats.sort_stats("tottime").print_stats(25)
             stats.sort_stats("cumulative").print_stats(ROOT, 40)
+            # The app's own code runs from its copy's folder (server_cpu.app_folder), its ui/ and metrics/ linked.
+            stats.sort_stats("cumulative").print_stats(OWN, 40)
         lines = [f"\n==== {title}: {total:.2f} CPU s in the server's threads ===="]
         lines += [f"    {seconds / max(total, 1e-9):6.1%}  {seconds:6.2f} s  {name}" for name, seconds in spent.most_common()]
         lines.append("  cProfile of the script runs (deterministic; its overhead inflates Python-heavy code):")
@@ -95,6 +97,7 @@ def kind(name: str) -> str:
 
 
 ROOT = str(Path(__file__).resolve().parents[1])
+OWN = r"/(ui|metrics|pages)/|dashboard\.py"
 
 
 def main() -> None:

@@ -159,3 +159,27 @@ def test_series_figure_axis_titles_leave_the_legend_alone(indicator_id, unit):
         f"單位：{unit}", None, "paper", "paper", 1, "bottom")
     assert figure.layout.legend.orientation == "h" and figure.layout.legend.yanchor == "top"
     assert figure.layout.legend.y < 0  # below the plot, where no axis title is
+
+
+@pytest.mark.parametrize(("values", "month", "indicator_id"), [
+    (AUDITS_HALF_YEAR, 6, "2"),                                        # on pace: a delta in green
+    ({"procurement_audits": {12: 120}}, 12, "2"),                      # against the target, in red
+    (EDOC, 1, "10-1"),                                                 # a ratio in percent
+    (BUDGET_JUNE, 6, "8"),                                             # an accruing ratio
+    ({}, 3, "2"),                                                      # no value: the annotation instead
+    ({"hakka_certified": {1: 3}, "staff_headcount": {1: 0}}, 1, "7"),  # not applicable
+])
+def test_the_dashboards_unchecked_gauge_draws_the_same(values, month, indicator_id):
+    """The dashboard builds its gauges without Plotly's property checks (ui/gauges.py): the same JSON is sent."""
+    import json
+
+    import plotly.io as pio
+
+    result = result_of(values, month, indicator_id)
+    template = pio.templates["plotly"].layout.to_plotly_json()
+
+    def drawn(validated: bool) -> dict:
+        figure = gauge_figure(result, template={"layout": template}, validated=validated)
+        return json.loads(pio.to_json(figure, validate=False))
+
+    assert drawn(False) == drawn(True)

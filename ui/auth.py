@@ -21,7 +21,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.services.accounts import DISPLAY_NAME_MAX, USERNAME_MAX, Action, Decision, Roles, load_roles
+from metrics.services.accounts import DISPLAY_NAME_MAX, USERNAME_MAX, Action, Decision, Roles, Settings, load_roles
 from metrics.plans.catalogue import plans_directory
 from metrics.errors import InputError, KpiError
 from metrics.services.inputs import EMAIL_MAX
@@ -324,9 +324,10 @@ def first_run(services: Services) -> None:
     st.rerun()
 
 
-def require_view(services: Services, actor: Actor) -> None:
-    """When viewing needs a login (a setting), nobody sees anything before logging in."""
-    decision = services.can(actor, Action.VIEW)
+def require_view(services: Services, actor: Actor, settings: Settings | None = None) -> None:
+    """When viewing needs a login (a setting), nobody sees anything before logging in. `settings`: as the page
+    read them on this run (one read of the store fewer)."""
+    decision = services.can(actor, Action.VIEW, settings=settings)
     if decision.allowed:
         return
     st.title("請先登入")

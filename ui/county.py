@@ -72,28 +72,36 @@ def points(context: Context) -> list[MultiYearPoints]:
 
 
 @cached_on_source(max_entries=32)
-def _tables(source: Source, year: int, month: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], pd.DataFrame]:
-    """The comparison's values, cell colours, number formats, and the same cells as text with their parts."""
+def _tables(source: Source, year: int, month: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """The comparison's values, cell colours and number formats."""
     county = _view(source, year, month)
     frame = comparison_frame(county)
     statuses = comparison_statuses(county)
-    colours = pd.DataFrame("", index=frame.index, columns=frame.columns)
-    for column in statuses.columns:
-        colours[column] = [f"background-color: {STATUS_COLOURS[status]}" if status else ""
-                           for status in statuses[column]]
+    blank = [""] * len(frame)  # built at once: setting one string column at a time costs pandas a copy each
+    colours = pd.DataFrame({column: [f"background-color: {STATUS_COLOURS[status]}" if status else ""
+                                     for status in statuses[column]] if column in statuses.columns else blank
+                            for column in frame.columns}, index=frame.index, columns=frame.columns)
     units = {indicator.id: indicator.unit for indicator in source.catalogue.common.indicators}
     formats = {"共同性指標加權分數": _shown("分")}
     for column in statuses.columns:
         formats[column] = _shown(units[column.split(" ", 1)[0]])
-    return frame, colours, formats, comparison_parts(county)
+    return frame, colours, formats
+
+
+@cached_on_source(max_entries=32)
+def _parts(source: Source, year: int, month: int) -> pd.DataFrame:
+    """The same cells as text with each ratio's parts: made when the toggle first asks for them, not with every
+    month's first showing."""
+    return comparison_parts(_view(source, year, month))
 
 
 @cached_on_source(max_entries=64)
 def _widths(source: Source, year: int, month: int, parts: bool) -> dict[str, int]:
     """Each column's width in pixels: its header, or its widest cell as shown (once per data version and view)."""
-    frame, _, formats, texts = _tables(source, year, month)
+    frame, _, formats = _tables(source, year, month)
+    cells = _parts(source, year, month) if parts else frame
     shown = {column: [value if column == "單位" or isinstance(value, str) else
-                      formats.get(column, _shown(""))(value) for value in (texts if parts else frame)[column]]
+                      formats.get(column, _shown(""))(value) for value in cells[column]]
              for column in frame.columns}
     labels = {"共同性指標加權分數": SCORE_LABEL}
     return {column: column_width(labels.get(column, column), shown[column]) for column in frame.columns}
@@ -125,9 +133,9 @@ def _missing(value: object) -> bool:
 def _styled(county: CountyView, context: Context, *, parts: bool) -> Styler:
     """Coloured by status; numbers (sortable), or with each ratio's numerator and denominator as text.
     (st.dataframe shows no Styler tooltips, so the parts are a view of their own rather than a hover.)"""
-    frame, colours, formats, texts = _tables(context.source, county.year, county.month)
+    frame, colours, formats = _tables(context.source, county.year, county.month)
     if parts:
-        return texts.style.apply(lambda _: colours, axis=None).format(na_rep=MISSING)
+        return _parts(context.source, county.year, county.month).style.apply(lambda _: colours, axis=None).format(na_rep=MISSING)
     return frame.style.apply(lambda _: colours, axis=None).format(formats, na_rep=MISSING).format(
         _shown(""), subset=["名次"])
 
@@ -216,9 +224,10 @@ def multi_year(context: Context, unit_points: list[MultiYearPoints]) -> None:
     st.caption(f"指標 {rule.indicator} 依{rule.source}：{rule.years[0]}～{rule.years[-1]} 年間第一次達標的年度決定該年及以後各年的分數"
                "（" + "、".join(f"{year} 年 {value:g} 分" for year, value in rule.points_by_first_year)
                + "）；「—」為尚無法判定（沒有該年度計畫或數字）。")
-    frame = _points_frame(context.source, context.year)
-    st.dataframe(frame.style.format(_shown(""), subset=list(frame.columns[1:])), hide_index=True,
-                 width="stretch", key="county_multi_year", placeholder=MISSING)
+    # No Styler: the grid's own number format writes these as _shown would (112, 10, 2.5), the placeholder the
+    # missing ones, and a Styler's display values cost more than the rest of the table.
+    st.dataframe(_points_frame(context.source, context.year), hide_index=True, width="stretch",
+                 key="county_multi_year", placeholder=MISSING)
 
 
 def report_button(context: Context, county: CountyView, unit_points: list[MultiYearPoints]) -> None:

@@ -4,7 +4,10 @@ held in memory only, with the sample plans they belong to."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -137,13 +140,72 @@ class Source:
 Cached = TypeVar("Cached", bound=Callable)
 
 
+class Memo:
+    """A bounded map from a hashable key to what was made for it, shared between sessions and threads: each key is
+    made once (a second thread asking for it meanwhile waits), the least recently used goes first. Looked up with
+    Python's own hash: Streamlit's cache hashes every argument through its own hasher, which cost more than the
+    rest of a rerun's work at a few dozen lookups a rerun (benchmarks/server_cpu.py --profile). Keys are the
+    content (a data version read from the store on every run, or the values drawn), never a process-local state."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._values: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self._making: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable, make: Callable[[], object]) -> object:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            try:
+                value = make()
+            finally:
+                with self._lock:
+                    self._making.pop(key, None)
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.max_entries:
+                    self._values.popitem(last=False)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
 def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cached], Cached]:
     """Caches what is computed from a Source's figures and plans (and the other arguments): a Source argument is
-    hashed by its data version, so the data passed is the key and no caller can forget the key or pass one of
-    other data. st.cache_resource, shared between sessions (never modify what it returns), or with `copied`
-    st.cache_data (a copy for each caller)."""
-    cache = st.cache_data if copied else st.cache_resource
-    return cache(max_entries=max_entries, show_spinner=False, hash_funcs={Source: _source_hash})
+    keyed by its data version, so the data passed is the key and no caller can forget the key or pass one of
+    other data. Shared between sessions (a Memo: never modify what it returns), or with `copied` st.cache_data
+    (a copy for each caller)."""
+    if copied:
+        return st.cache_data(max_entries=max_entries, show_spinner=False, hash_funcs={Source: _source_hash})
+
+    def decorate(function: Cached) -> Cached:
+        memo = Memo(max_entries)
+
+        @functools.wraps(function)
+        def cached(*args, **kwargs):
+            key = (tuple(_source_key(arg) if isinstance(arg, Source) else arg for arg in args),
+                   tuple(sorted((name, _source_key(value) if isinstance(value, Source) else value)
+                                for name, value in kwargs.items())))
+            return memo.get(key, lambda: function(*args, **kwargs))
+
+        cached.clear = memo.clear
+        return cached
+
+    return decorate
+
+
+def _source_key(source: Source) -> tuple:
+    version = source.data_version
+    return ("source", version.url, version.version, version.sample)
 
 
 def _source_hash(source: Source) -> str:

@@ -17,7 +17,7 @@ from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import format_number
 from metrics.outputs.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
-from ui.data import Source, cached_on_source
+from ui.data import Memo, Source, cached_on_source
 from ui.layout import Context, official_evaluation, period_figures, previous_month, previous_year
 from ui.widgets import escape_markdown
 
@@ -102,17 +102,16 @@ def _layout_template(name: str) -> dict:
     return go.layout.Template(layout=pio.templates[name].layout).to_plotly_json()
 
 
-@st.cache_resource(max_entries=1024, show_spinner=False)
-def _cached_gauge(key: tuple[str, ...], _result: IndicatorResult) -> go.Figure:
-    # Given at construction, the template is not the default one copied into the figure and then replaced.
-    return gauge_figure(_result, template=_layout_template(str(pio.templates.default)))
+_GAUGES = Memo(max_entries=1024)
 
 
 def gauge(result: IndicatorResult) -> go.Figure:
     """The gauge of a result, built once per content: building a Plotly figure (its validation) costs more
     than everything else on a rerun, and a what-if edit changes one or two gauges of 13. The figure is
     shared between sessions, so it is never modified after it is built."""
-    return _cached_gauge(gauge_key(result), result)
+    # Given at construction, the template is not the default one copied into the figure and then replaced.
+    return _GAUGES.get(gauge_key(result), lambda: gauge_figure(
+        result, template=_layout_template(str(pio.templates.default)), validated=False))
 
 
 def score_metrics(evaluation: Evaluation, *, reference: Evaluation | None = None) -> None:

@@ -301,7 +301,7 @@ def sign_in() -> tuple[Services, Actor, Settings]:
     except KpiError as error:
         st.error(f"無法讀取帳號：{escape_markdown(error)}")
         st.stop()
-    require_view(services, actor)
+    require_view(services, actor, settings)
     return services, actor, settings
 
 

@@ -23,7 +23,7 @@ from metrics.store import Store
 from metrics.plans.plan import Plan
 from ui.auth import refusal_text
 from ui.data import Source, cached_on_source
-from ui.layout import Context, period_figures
+from ui.layout import Context, official_evaluation, period_figures
 from ui.widgets import (INDICATOR_TABLE_HEIGHT, ask_confirmation, confirmation_buttons, escape_markdown,
                         pending_confirmation, settle_confirmation)
 
@@ -114,6 +114,8 @@ class Scenario:
     figures: Figures
     evaluation: Evaluation
     problems: list[Problem]
+    table: pd.DataFrame  # official and what-if side by side (shared: never modified)
+    changed: list[bool]  # per row of the table: whether the scenario changed it
 
     @property
     def payload(self) -> dict[str, object]:
@@ -131,12 +133,25 @@ def _evaluate_scenario(source: Source, year: int, unit: str, month: int, targets
     return figures, evaluation
 
 
+@cached_on_source(max_entries=64)
+def _comparison(source: Source, year: int, unit: str, month: int, targets: tuple[tuple[str, Decimal], ...],
+                weights: tuple[tuple[str, Decimal], ...],
+                additions: tuple[tuple[str, int, Decimal], ...]) -> tuple[pd.DataFrame, list[bool]]:
+    """The comparison table of the scenario against the official evaluation, and its changed rows: once per scenario
+    and month (a month change on this page otherwise wrote every cell again)."""
+    _, evaluation = _evaluate_scenario(source, year, unit, month, targets, weights, additions)
+    official = official_evaluation(source, year, unit, month)
+    return comparison_table(official, evaluation), comparison_changes(official, evaluation)
+
+
 def compute(context: Context, targets_frame: pd.DataFrame, additions_frame: pd.DataFrame) -> Scenario:
     targets, weights, problems = read_targets_table(targets_frame, context.plan)
     additions, addition_problems = read_additions_table(additions_frame, context.plan)
-    figures, evaluation = _evaluate_scenario(context.source, context.year, context.unit, context.month,
-                                             tuple(targets.items()), tuple(weights.items()), tuple(additions))
-    return Scenario(targets, weights, additions, figures, evaluation, problems + addition_problems)
+    key = (context.source, context.year, context.unit, context.month, tuple(targets.items()), tuple(weights.items()),
+           tuple(additions))
+    figures, evaluation = _evaluate_scenario(*key)
+    table, changed = _comparison(*key)
+    return Scenario(targets, weights, additions, figures, evaluation, problems + addition_problems, table, changed)
 
 
 def _say(place: str, kind: str, text: str) -> None:
@@ -166,8 +181,7 @@ def _set_name(name: str) -> None:
 
 def comparison(context: Context, scenario: Scenario) -> None:
     """Official and what-if side by side, one short column per quantity; rows the scenario changed are tinted."""
-    changed = comparison_changes(context.evaluation, scenario.evaluation)
-    table = comparison_table(context.evaluation, scenario.evaluation)
+    changed, table = scenario.changed, scenario.table
     count = sum(changed)
     # Only a changed row is tinted: with none (as after a month change), no Styler, which costs the most of the table.
     styled = table.style.apply(lambda row: [CHANGED_ROW_STYLE if changed[row.name] else ""] * len(row),

@@ -124,10 +124,14 @@ def delta_suffix(indicator: Indicator) -> str:
     return " 個百分點" if indicator.unit == "%" else f" {escaped(indicator.unit)}"
 
 
-def gauge_figure(result: IndicatorResult, *, height: int = 250, template: object = None) -> go.Figure:
+def gauge_figure(result: IndicatorResult, *, height: int = 250, template: object = None,
+                 validated: bool = True) -> go.Figure:
     """One indicator as a gauge: the value in its unit, the target as the threshold line,
     coloured bands, and the difference from the pace or the target. `template`: Plotly's layout template to
-    use instead of the default one (given, the default is never copied into the figure: half its build time)."""
+    use instead of the default one (given, the default is never copied into the figure: half its build time).
+    validated=False skips Plotly's checks of every property (three quarters of the build): the same JSON is drawn
+    (tests/test_charts.py compares both), but the properties read back are as given (lists, not tuples)."""
+    given: dict[str, object] = {} if validated else {"_validate": False}
     suffix = value_suffix(result.indicator)
     maximum, minimum = axis_maximum(result), axis_minimum(result)
     has_value = result.actual is not None
@@ -151,11 +155,13 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250, template: object
                  "valueformat": "+" + VALUE_FORMAT, "font": {"size": 13},
                  "increasing": {"color": better, "symbol": ""},
                  "decreasing": {"color": worse, "symbol": ""}}
+    if has_value:  # an empty or None property is left out: checked, Plotly leaves it out of the figure itself
+        given["value"] = float(result.actual)
+    if delta:
+        given["delta"] = delta
     indicator = go.Indicator(
         mode=mode if has_value else "gauge",
-        value=float(result.actual) if has_value else None,
         number={"suffix": suffix, "valueformat": VALUE_FORMAT, "font": {"size": 26, "color": TEXT_COLOUR}},
-        delta=delta,
         title={"text": gauge_title(result), "font": {"size": 15}},
         domain={"x": [0, 1], "y": [0, 1]},
         gauge={
@@ -166,8 +172,10 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250, template: object
             "threshold": {"line": {"color": TARGET_COLOUR, "width": 4}, "thickness": 0.9,
                           "value": float(result.target)},
         },
+        **given,
     )
-    figure = go.Figure(indicator, layout=None if template is None else {"template": template})
+    figure = go.Figure(indicator, layout=None if template is None else {"template": template},
+                       **({} if validated else {"_validate": False}))
     side = STAGED_MARGIN if ticks else 45
     figure.update_layout(height=height, margin={"l": side, "r": side, "t": 70, "b": 10},
                          font={"family": FONT_FAMILY}, paper_bgcolor="rgba(0,0,0,0)")

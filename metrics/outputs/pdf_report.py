@@ -10,6 +10,7 @@ saying what to install; the report is never drawn with a fallback font that woul
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import shutil
@@ -104,10 +105,21 @@ def find_font(path: str | os.PathLike | None = None) -> FontFile:
 def _traditional_face(path: Path) -> int:
     if path.suffix.lower() not in {".ttc", ".otc"}:
         return 0
+    try:
+        status = path.stat()
+    except OSError:
+        return _face_in_collection(str(path), 0, 0)
+    return _face_in_collection(str(path), status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _face_in_collection(path: str, modified: int, size: int) -> int:
+    """Read once per file as it is (its time and size are in the key: a font replaced is read again): the pages
+    that offer a PDF check the font on every rerun, and opening the collection cost more than the check's rest."""
     from fontTools.ttLib import TTCollection
 
     try:
-        collection = TTCollection(str(path), lazy=True)
+        collection = TTCollection(path, lazy=True)
         names = [str(font["name"].getDebugName(1) or "") for font in collection.fonts]
     except Exception as error:  # fontTools raises several kinds for a damaged file
         raise RenderingUnavailable(f"中文字型檔「{path}」無法讀取（{error}）；{FONT_HINT}") from None
