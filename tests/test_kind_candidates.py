@@ -59,3 +59,22 @@ def test_two_levels_below_is_not_offered():
 
 def test_the_words_offered():
     assert offered_text(offered(rank(DOCUMENTS + PEOPLE))) == "這個檔案可能是：公文清單（符合 4 欄）／人事名冊（符合 3 欄）"
+
+
+def test_an_uploads_candidates_come_from_its_first_look():
+    from metrics.intake import Upload
+    from metrics.intake.readers import candidates
+    from test_choose_kind import xlsx
+
+    tie = Upload("混合.xlsx", xlsx([DOCUMENTS + PEOPLE, ["收文", "電子交換", "112/01/05", "府收字第1號"]]))
+    located = Upload("公文.xlsx", xlsx([DOCUMENTS, ["收文", "電子交換", "112/01/05", "府收字第1號"]]))
+    unknown = Upload("其他.xlsx", xlsx([["甲", "乙"], ["1", "2"]]))
+    # the tie here is broken by the first look (4 columns against 3): 公文清單 is located, nothing offered
+    assert [(c.kind, c.fit) for c in candidates(tie)][:2] == [("document_log", Fit.SURE), ("roster", Fit.COLUMNS)]
+    assert offered(candidates(tie)) == []
+    assert candidates(located)[0].fit is Fit.SURE and offered(candidates(located)) == []
+    assert all(candidate.fit is Fit.NONE for candidate in candidates(unknown))
+    # three columns each: the first look cannot tell (its guess, 人事名冊, first), both offered
+    even = Upload("三欄.xlsx", xlsx([["收發別", "交換方式", "日期", *PEOPLE], ["收文", "電子交換", "112/01/05"]]))
+    assert [(c.kind, c.fit, c.columns) for c in offered(candidates(even))] == [("roster", Fit.COLUMNS, 3),
+                                                                             ("document_log", Fit.COLUMNS, 3)]
