@@ -221,6 +221,25 @@ def test_an_export_needing_a_mapping_exits_2_and_says_how_to_give_it(tmp_path):
     assert "Traceback" not in completed.stderr
 
 
+def test_a_tie_says_the_kind_it_took_and_the_others_and_source_chooses(tmp_path):
+    from synthetic_exports import csv_bytes
+
+    # 公文清單's columns (收發別, 交換方式, 日期) and 人事名冊's (人員類別, 到職日期, 客語認證級別): three each, a tie
+    path = tmp_path / "混合.csv"
+    path.write_bytes(csv_bytes([["收發別", "交換方式", "日期", "人員類別", "到職日期", "客語認證級別"],
+                                *([row[1], row[5], row[2] or row[3], None, None, None] for row in EXPORT_ROWS)],
+                               encoding="cp950"))
+    completed = run_for_政風處_112("evaluate", str(path))
+    assert completed.returncode == 2
+    for fragment in ["資料種類：人事名冊（人事系統匯出）（由標題推測），--source roster",
+                     "這個檔案可能是：人事名冊（符合 3 欄）／公文清單（符合 3 欄）；目前採用 roster，"
+                     "若是其他種類請改加 --source document_log"]:
+        assert fragment in completed.stderr, completed.stderr
+    chosen = run_for_政風處_112("evaluate", str(path), "--source", "document_log", "--json")
+    assert chosen.returncode == 0, chosen.stderr
+    assert "混合.csv（公文清單（公文管理系統匯出））：" in chosen.stderr
+
+
 @pytest.mark.parametrize("arguments", [
     ("--mapping", "kind=方向"),
     ("--mapping", "收發別=方向"),

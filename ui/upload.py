@@ -27,6 +27,7 @@ from metrics.intake.exports import SOURCES, ExportOptions, MappingNeeded
 from metrics.intake.exports.common import LeftOut
 from metrics.outputs.presentation import history_rows, taiwan_time
 from metrics.intake.parsing import month_label
+from metrics.intake.readers import needed_candidates, offered, offered_text
 from metrics.intake import Upload
 from metrics.services.selection import incomplete_lines, unpermitted
 from metrics.intake.sources import (AMOUNT_UNITS, KIND_NAMES, OPTION_LABELS, UNRECOGNIZED, FileRead, KindNeeded,
@@ -122,7 +123,10 @@ def mapping_form(context: Context, index: int, name: str, needed: MappingNeeded,
     among them: for those, what the file lacks to be read as one."""
     choose_kind = isinstance(needed, KindNeeded)
     names = list(KIND_NAMES) if choose_kind else list(SOURCES)
-    default = current[0] if current else needed.source or needed.source_guess
+    choices_offered = [] if choose_kind or current else offered(needed_candidates(needed))
+    if choices_offered:  # a tie or a near-miss: the best is preselected, the others a choice away
+        st.info(escape_markdown(offered_text(choices_offered)) + "。已先選擇最符合的種類，若不對請在下方改選。")
+    default = current[0] if current else choices_offered[0].kind if choices_offered else needed.source or needed.source_guess
     source = st.selectbox("檔案種類" if choose_kind else "資料種類", names,
                           index=names.index(default) if default in names else None,
                           format_func=lambda value: KIND_NAMES[value] if choose_kind else SOURCES[value].label,

@@ -79,9 +79,11 @@ def read_files(paths: Sequence[str], catalogue: Catalogue, defaults: Defaults, *
 
 def mapping_help(needed: MappingNeeded) -> str:
     """A MappingNeeded as the command line says it: what is missing, the headers found, how to map them."""
+    from metrics.intake.readers import needed_candidates, offered, offered_text
     from metrics.intake.sources import mapping_choices, mapping_reason
 
-    source = needed.source or needed.source_guess
+    possible = offered(needed_candidates(needed))  # a tie or a near-miss: the best, and the others possible
+    source = possible[0].kind if possible else needed.source or needed.source_guess
     lines = [f"檔案「{needed.filename}」：{mapping_reason(needed)}"]
     if source is None:
         if needed.headers:  # nothing recognized it: the same choice the page offers, as options
@@ -98,8 +100,11 @@ def mapping_help(needed: MappingNeeded) -> str:
     def listed(names: Sequence[str]) -> str:
         return "、".join(f"{name}（{labels[name]}）" for name in names)
 
-    guessed = "（由標題推測）" if needed.source is None else ""
+    guessed = "" if source == needed.source else "（由標題推測）"
     lines.append(f"  資料種類：{choices.label}{guessed}，--source {source}")
+    if possible:
+        others = "或".join(f"--source {candidate.kind}" for candidate in possible[1:])
+        lines.append(f"  {offered_text(possible)}；目前採用 {source}，若是其他種類請改加 {others}")
     lines.append(f"  必要欄位：{listed(list(choices.required))}")
     for group in choices.one_of:
         lines.append(f"  至少需要其中一欄：{listed(group)}")

@@ -8,17 +8,20 @@ its header row and columns found (SURE), its header row found but columns uncert
 among the headers (GUESS). The two monthly tables are strict: they recognise a file by reading it, so they are
 tried first on any file small enough to be one, unless a large file is already recognised as an export.
 Nothing recognised: the user chooses the kind (metrics.intake.sources.KindNeeded).
+
+    rank(headers, picked=…)    every export kind's fit to a header row, best first (Candidate: kind, fit, columns)
+    offered(candidates)        the kinds to offer the user: the best when not SURE, with any other within one level
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
 from metrics.intake.exports import SOURCES, MappingNeeded
 from metrics.intake.exports.common import SOURCE_NAMES
-from metrics.intake.exports.detect import Located, locate
+from metrics.intake.exports.detect import Located, locate, resolve
 from metrics.intake import safety
 from metrics.intake.extract import SheetSample, csv_first_look, samples_of
 from metrics.intake.upload import Upload
@@ -98,3 +101,66 @@ def best_export(upload: Upload) -> str | None:
     """The kind of export the first rows suggest (recognised or best guess); None when none fits."""
     fits = export_fits(upload)
     return fits[0][1].kind if fits else None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One kind a file may be: how well it fits and how many of its columns the header row names."""
+
+    kind: str
+    fit: Fit
+    columns: int  # the kind's columns found among the headers (an ambiguous one counted once)
+
+    @property
+    def text(self) -> str:
+        """「公文清單（符合 5 欄）」."""
+        return f"{READERS[self.kind].name}（符合 {self.columns} 欄）"
+
+
+def rank(headers: Sequence[str], picked: str | None = None, picked_fit: Fit = Fit.NONE) -> list[Candidate]:
+    """Every export kind's fit to a header row, best first: its every required column found (COLUMNS), some of
+    them (GUESS), none (NONE). `picked` is the kind the first look chose, at least `picked_fit` (SURE when
+    located); among equal fits it comes first, then the kind naming more columns, then the registry's order."""
+    indexed = {index: text for index, text in enumerate(headers) if str(text).strip()}
+    found: list[tuple[Candidate, int]] = []
+    for order, reader in enumerate(reader for reader in READERS.values() if not reader.table):
+        resolution = resolve(SOURCES[reader.kind], indexed)
+        required, columns, _ = resolution.score()
+        fit = Fit.COLUMNS if resolution.valid_for_detection else Fit.GUESS if required else Fit.NONE
+        if reader.kind == picked:
+            fit = max(fit, picked_fit)
+        found.append((Candidate(reader.kind, fit, columns), order))
+    found.sort(key=lambda pair: (-pair[0].fit, pair[0].kind != picked, -pair[0].columns, pair[1]))
+    return [candidate for candidate, _ in found]
+
+
+def offered(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The kinds to offer the user, best first: none when the best is SURE or nothing fits, else the best with
+    every other kind that ties it or is one level below (a near-miss); fewer than two is no choice to offer."""
+    if not candidates or candidates[0].fit in (Fit.SURE, Fit.NONE):
+        return []
+    best = candidates[0].fit
+    close = [candidate for candidate in candidates if candidate.fit > Fit.NONE and candidate.fit >= best - 1]
+    return close if len(close) > 1 else []
+
+
+def offered_text(choices: Sequence[Candidate]) -> str:
+    """「這個檔案可能是：公文清單（符合 5 欄）／人事名冊（符合 4 欄）」."""
+    return "這個檔案可能是：" + "／".join(candidate.text for candidate in choices)
+
+
+def needed_candidates(needed: MappingNeeded) -> list[Candidate]:
+    """The ranked kinds of a file whose columns (or kind) need the user: its header row against every kind."""
+    if needed.source is not None:
+        return rank(needed.headers, needed.source, Fit.COLUMNS)
+    return rank(needed.headers, needed.source_guess, Fit.GUESS if needed.source_guess else Fit.NONE)
+
+
+def candidates(upload: Upload) -> list[Candidate]:
+    """The ranked export kinds of an upload from its first look (taken once)."""
+    look = first_look(upload)
+    if look.located is not None:
+        return rank(list(look.located.headers.values()), look.located.spec.name, Fit.SURE)
+    if look.needed is not None:
+        return needed_candidates(look.needed)
+    return []
