@@ -259,15 +259,18 @@ def shown_page(page: ReportPage) -> ReportPage:
 
 
 def _check_glyphs(font_file: FontFile, pages: Sequence[ReportPage]) -> None:
-    """A character the font lacks would print as an empty box: refuse, naming the characters."""
+    check_glyphs(font_file, "".join([TRUNCATED, *(header for _, header, _ in COLUMNS)] + [
+        page.title + page.subtitle + "".join(str(value) for row in page.rows for value in row.values())
+        for page in pages]))
+
+
+def check_glyphs(font_file: FontFile, text: str) -> None:
+    """A character of `text` the font lacks would print as an empty box: refuse, naming the characters (every PDF
+    this project sets checks what it prints here)."""
     from fontTools.ttLib import TTFont
 
-    text = "".join([TRUNCATED, *(header for _, header, _ in COLUMNS)] + [
-        page.title + page.subtitle + "".join(str(value) for row in page.rows for value in row.values())
-        for page in pages])
     try:
-        font = TTFont(str(font_file.path), fontNumber=font_file.face, lazy=True)
-        covered = font.getBestCmap()
+        covered = TTFont(str(font_file.path), fontNumber=font_file.face, lazy=True).getBestCmap()
     except Exception as error:  # fontTools raises several kinds for a damaged file
         raise RenderingUnavailable(f"中文字型檔「{font_file.path}」無法讀取（{error}）；{FONT_HINT}") from None
     missing = sorted({character for character in text if not character.isspace() and ord(character) not in covered})

@@ -15,7 +15,7 @@ from metrics.errors import RenderingUnavailable
 from metrics.outputs.annual.checkpoint import NO_TRANSITIONS, SECTION, STEP_COLUMNS, TRANSITION_COLUMNS
 from metrics.outputs.annual.model import (CENTRED_KEYS, HISTORY_COLUMNS, NO_HISTORY, TABLE_COLUMNS, AnnualReport,
                                           cell_texts, history_texts, numbered)
-from metrics.outputs.pdf_report import FONT_HINT, POINT, FontFile, find_font, wrapped_lines
+from metrics.outputs.pdf_report import POINT, check_glyphs, find_font, wrapped_lines
 from metrics.outputs.report import STATUS_FILLS
 
 FONT = "NotoSansCJK"
@@ -48,7 +48,7 @@ def build_pdf(report: AnnualReport, *, font: str | os.PathLike | None = None) ->
     from fpdf import FPDF
 
     font_file = find_font(font)
-    _check_glyphs(font_file, report)
+    check_glyphs(font_file, "".join(report_texts(report)))
 
     class Document(FPDF):
         def header(self) -> None:
@@ -86,21 +86,6 @@ def build_pdf(report: AnnualReport, *, font: str | os.PathLike | None = None) ->
 
 def _printable(text: str) -> str:
     return text.replace("\t", "  ")
-
-
-def _check_glyphs(font_file: FontFile, report: AnnualReport) -> None:
-    """A character the font lacks would print as an empty box: refuse, naming the characters."""
-    from fontTools.ttLib import TTFont
-
-    text = "".join(report_texts(report))
-    try:
-        covered = TTFont(str(font_file.path), fontNumber=font_file.face, lazy=True).getBestCmap()
-    except Exception as error:  # fontTools raises several kinds for a damaged file
-        raise RenderingUnavailable(f"中文字型檔「{font_file.path}」無法讀取（{error}）；{FONT_HINT}") from None
-    missing = sorted({character for character in text if not character.isspace() and ord(character) not in covered})
-    if missing:
-        raise RenderingUnavailable(f"中文字型檔「{font_file.path}」缺少「{''.join(missing[:20])}」等字，印出會是空白方框；"
-                                   f"{FONT_HINT}")
 
 
 def report_texts(report: AnnualReport) -> list[str]:
