@@ -15,10 +15,9 @@ from metrics.errors import RenderingUnavailable
 from metrics.outputs.annual.checkpoint import NO_TRANSITIONS, SECTION, STEP_COLUMNS, TRANSITION_COLUMNS
 from metrics.outputs.annual.model import (CENTRED_KEYS, HISTORY_COLUMNS, NO_HISTORY, TABLE_COLUMNS, AnnualReport,
                                           cell_texts, history_texts, numbered)
-from metrics.outputs.pdf_report import POINT, check_glyphs, find_font, wrapped_lines
+from metrics.outputs.pdf_report import FONT, POINT, check_glyphs, find_font, set_up_document, wrapped_lines
 from metrics.outputs.report import STATUS_FILLS
 
-FONT = "NotoSansCJK"
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0  # A4 portrait, millimetres
 MARGIN = 14.0
 TOP = 18.0  # below the page header
@@ -73,12 +72,8 @@ def build_pdf(report: AnnualReport, *, font: str | os.PathLike | None = None) ->
             self.set_text_color(*INK)
 
     document = Document(orientation="P", unit="mm", format="A4")
-    document.set_auto_page_break(False)
-    document.set_margins(MARGIN, TOP, MARGIN)
-    document.c_margin = 0
-    document.set_creator("施政計畫績效指標儀表板")
+    set_up_document(document, font_file, margin=MARGIN, top=TOP)
     document.set_title(_printable(report.title))
-    document.add_font(FONT, fname=str(font_file.path), collection_font_number=font_file.face)
     document.add_page()
     _Writer(document).write(report)
     return bytes(document.output())

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from metrics.outputs.briefing.model import (BEHIND, MET, NO_DATA, ON_TRACK, Briefing, UnitBrief, quarter_score,
                                             score_series, score_text)
-from metrics.outputs.pdf_report import (POINT, TRUNCATED, check_glyphs, find_browser, find_font, render_images,
-                                        wrapped_lines)
+from metrics.outputs.pdf_report import (FONT, POINT, TRUNCATED, check_glyphs, find_browser, find_font, render_images,
+                                        set_up_document, wrapped_lines)
 from metrics.plans.formulas import format_number
 from metrics.texts import escaped, visible
 
@@ -28,7 +28,6 @@ TOP = 16.0  # below the running head
 BOTTOM = PAGE_HEIGHT - 12.0  # above the page number
 USABLE = PAGE_WIDTH - 2 * MARGIN
 PADDING = 0.9
-FONT = "NotoSansCJK"
 CHART_PIXELS = (420, 300)  # one unit's chart, CSS pixels
 CHART_COLUMNS, CHART_ROWS = 3, 2
 NOTE_LINES = 10  # a 落後原因 longer than this is cut, pointing to the .xlsx briefing
@@ -164,12 +163,8 @@ def build_briefing_pdf(briefing: Briefing, *, font: str | os.PathLike | None = N
             self.set_text_color(27, 27, 27)
 
     document = Document(orientation="L", unit="mm", format="A4")
-    document.set_auto_page_break(False)
-    document.set_margins(MARGIN, MARGIN, MARGIN)
-    document.c_margin = 0
-    document.set_creator("施政計畫績效指標儀表板")
+    set_up_document(document, font_file, margin=MARGIN, top=MARGIN)
     document.set_title(shown(briefing.title))
-    document.add_font(FONT, fname=str(font_file.path), collection_font_number=font_file.face)
     document.alias_nb_pages()
     writer = _Writer(document, written)
     writer.cover(briefing)
