@@ -3,32 +3,21 @@ version; another unit's document whose decisions are answered on the page before
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from catalogues import CATALOGUE
 from markup import seen
-from metrics.intake.monthly import read_upload
 from metrics.plans.catalogue import parse_plan
 from metrics.plans.plan import Aggregation
 from metrics.store import Store
 from plan_documents import as_docx, seed_text
 from signing import sign_in
 from test_plan_documents import COMMON_ROWS, document
+from test_plan_page import database  # noqa: F401  (a fixture: the sample year in a store of its own)
 
 TIMEOUT = 30
-SAMPLE = "sample_data/112-full-year.csv"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PLANNER = {"username": "wang", "roles": ("planner",), "display_name": "王科長"}
-
-
-@pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    monkeypatch.setenv("KPI_DB_URL", url)
-    data = open(SAMPLE, "rb").read()
-    Store(url).ingest(read_upload(data, "112-full-year.csv", CATALOGUE), file_name="112-full-year.csv", file_bytes=data)
-    return url
 
 
 def open_page(**account) -> AppTest:
