@@ -34,6 +34,7 @@ from metrics.outputs.briefing.xlsx import build_briefing_xlsx
 from metrics.plans.formulas import round_half_up
 from metrics.store import Store
 from test_county import CATALOGUE, FIGURES, tidy
+from test_pdf_report import fake_images
 
 READ_AT = dt.datetime(2024, 4, 2, 1, 30, tzinfo=dt.timezone.utc)  # 113/04/02 09:30 in Taiwan
 HOSTILE_REASON = "人力不足\x1b[31m紅字\x0b第二行\u202e反向"
@@ -325,14 +326,6 @@ def database(tmp_path, monkeypatch) -> str:
     store.save_note(112, "乙處", 3, "9", reason=HOSTILE_REASON, action=FORMULA_ACTION, author="測試")
     store.save_note(112, "乙處", 1, "1", reason="一月的原因", action="一月的措施", author="測試")
     return url
-
-
-def fake_images(figures, browser):
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (1, 1), "white").save(buffer, format="PNG")
-    return [buffer.getvalue()] * len(figures)
 
 
 def test_command_line_writes_the_xlsx_with_the_stores_notes(database, tmp_path, capsys) -> None:
