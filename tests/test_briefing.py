@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import shutil
 from dataclasses import replace
 from fractions import Fraction
@@ -34,6 +33,7 @@ from metrics.outputs.briefing.xlsx import build_briefing_xlsx
 from metrics.plans.formulas import round_half_up
 from metrics.store import Store
 from test_county import CATALOGUE, FIGURES, tidy
+from test_pdf_report import fake_images, flat, page_text
 
 READ_AT = dt.datetime(2024, 4, 2, 1, 30, tzinfo=dt.timezone.utc)  # 113/04/02 09:30 in Taiwan
 HOSTILE_REASON = "人力不足\x1b[31m紅字\x0b第二行\u202e反向"
@@ -44,18 +44,6 @@ A4_LANDSCAPE = (841.89, 595.28)
 
 renderer_missing = shutil.which("chromium") is None or not Path(pdf_report.FONT_CANDIDATES[0]).is_file()
 needs_renderer = pytest.mark.skipif(renderer_missing, reason="需要 Chromium 與 fonts-noto-cjk")
-
-
-def flat(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def page_texts(data: bytes) -> list[str]:
-    document = pypdfium2.PdfDocument(data)
-    try:
-        return [flat(document[index].get_textpage().get_text_range()) for index in range(len(document))]
-    finally:
-        document.close()
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +192,7 @@ def drawn(briefing) -> bytes:
 
 @pytest.fixture(scope="module")
 def texts(drawn) -> list[str]:
-    return page_texts(drawn)
+    return page_text(drawn)
 
 
 @needs_renderer
@@ -306,7 +294,7 @@ def test_a_year_without_figures_says_so() -> None:
 @needs_renderer
 def test_a_year_without_figures_draws_a_pdf_that_says_so() -> None:
     empty = build_briefing(CATALOGUE, tidy(only_112()), 113, 2, read_at=READ_AT)
-    text = "".join(page_texts(briefing_pdf.build_briefing_pdf(empty)))
+    text = "".join(page_text(briefing_pdf.build_briefing_pdf(empty)))
     assert flat(empty.empty_text) in text
     assert flat("— 甲處 — —") in text and flat("— 丙處 — —") in text  # listed, unranked, no score
     assert flat("所有單位都已填報") not in text and flat("四、尚未填報 113 年 2 月的單位") in text
@@ -327,14 +315,6 @@ def database(tmp_path, monkeypatch) -> str:
     return url
 
 
-def fake_images(figures, browser):
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (1, 1), "white").save(buffer, format="PNG")
-    return [buffer.getvalue()] * len(figures)
-
-
 def test_command_line_writes_the_xlsx_with_the_stores_notes(database, tmp_path, capsys) -> None:
     output = tmp_path / "全府簡報.xlsx"
     assert cli.main(["report", "--county", "--year", "112", "--as-of", "3", "--db", database, "-o", str(output)]) == 0
@@ -351,7 +331,7 @@ def test_command_line_writes_the_pdf(database, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(briefing_pdf, "render_images", fake_images)
     output = tmp_path / "全府簡報.PDF"
     assert cli.main(["report", "--county", "--year", "112", "--db", database, "-o", str(output)]) == 0
-    text = "".join(page_texts(output.read_bytes()))
+    text = "".join(page_text(output.read_bytes()))
     assert "統計至112年3月" in text  # the latest reported month when --as-of is not given
     assert flat("1 舊甲處 100 分") in text and "一月的原因" in text
 

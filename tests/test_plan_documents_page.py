@@ -3,32 +3,21 @@ version; another unit's document whose decisions are answered on the page before
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from catalogues import CATALOGUE
 from markup import seen
-from metrics.intake.monthly import read_upload
 from metrics.plans.catalogue import parse_plan
 from metrics.plans.plan import Aggregation
 from metrics.store import Store
 from plan_documents import as_docx, seed_text
 from signing import sign_in
 from test_plan_documents import COMMON_ROWS, document
+from test_plan_page import database  # noqa: F401  (a fixture: the sample year in a store of its own)
 
 TIMEOUT = 30
-SAMPLE = "sample_data/112-full-year.csv"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PLANNER = {"username": "wang", "roles": ("planner",), "display_name": "王科長"}
-
-
-@pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
-    monkeypatch.setenv("KPI_DB_URL", url)
-    data = open(SAMPLE, "rb").read()
-    Store(url).ingest(read_upload(data, "112-full-year.csv", CATALOGUE), file_name="112-full-year.csv", file_bytes=data)
-    return url
 
 
 def open_page(**account) -> AppTest:
@@ -93,17 +82,9 @@ def test_decisions_are_answered_on_the_page_before_another_units_plan_is_saved(d
     assert [(version.number, version.author) for version in stored] == [(1, "王科長（wang）")]
 
 
-def test_a_formula_weight_and_target_the_document_did_not_give_are_settled_and_the_new_field_saved_with_it(database):
-    from test_plan_documents_decide import TEXT
-
-    app = open_page()
-    app.selectbox(key="document_unit").select("人事處").run()
-    uploader(app).set_value([("人事處.docx", as_docx(TEXT), DOCX)]).run()
-    assert not app.exception, [error.value for error in app.exception]
-    assert "尚有 5 項待決定，全部決定後才能儲存。" in texts(app)
-    typed = [widget for widget in app.text_input if "_decision_" in str(widget.key)]
-    next(w for w in typed if "權重「二成」" in w.label).input("二成").run()
-    assert "權重「二成」不是大於 0、不超過 100 的百分比數字（例如 12.5 或 12.5%）" in texts(app)
+def settle_decisions(app: AppTest) -> None:
+    """The five decisions test_plan_documents_decide.TEXT leaves: weight 45%, target 12 場, a count formula whose
+    numerator is harassment_courses, its two unmatched operands mapped to a new field and to staff_headcount."""
     typed = [widget for widget in app.text_input if "_decision_" in str(widget.key)]
     next(w for w in typed if "權重「二成」" in w.label).input("45%")
     next(w for w in typed if "目標值「十二場」" in w.label).input("12 場")
@@ -115,6 +96,20 @@ def test_a_formula_weight_and_target_the_document_did_not_give_are_settled_and_t
     next(w for w in operands if "應參訓人數" in w.label).select("staff_headcount")
     app.run()
     assert not app.exception, [error.value for error in app.exception]
+
+
+def test_a_formula_weight_and_target_the_document_did_not_give_are_settled_and_the_new_field_saved_with_it(database):
+    from test_plan_documents_decide import TEXT
+
+    app = open_page()
+    app.selectbox(key="document_unit").select("人事處").run()
+    uploader(app).set_value([("人事處.docx", as_docx(TEXT), DOCX)]).run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert "尚有 5 項待決定，全部決定後才能儲存。" in texts(app)
+    typed = [widget for widget in app.text_input if "_decision_" in str(widget.key)]
+    next(w for w in typed if "權重「二成」" in w.label).input("二成").run()
+    assert "權重「二成」不是大於 0、不超過 100 的百分比數字（例如 12.5 或 12.5%）" in texts(app)
+    settle_decisions(app)
     assert "尚有" not in texts(app) and "權重合計 100%" in texts(app)
     table = next(frame.value for frame in app.dataframe if "計畫書原文" in frame.value.columns)
     one = table[table["指標代號"] == "1"].iloc[0]
@@ -136,17 +131,7 @@ def test_a_proposed_field_is_edited_on_the_page_checked_and_saved_as_typed(datab
     app = open_page()
     app.selectbox(key="document_unit").select("人事處").run()
     uploader(app).set_value([("人事處.docx", as_docx(TEXT), DOCX)]).run()
-    typed = [widget for widget in app.text_input if "_decision_" in str(widget.key)]
-    next(w for w in typed if "權重「二成」" in w.label).input("45%")
-    next(w for w in typed if "目標值「十二場」" in w.label).input("12 場")
-    app.selectbox(key=next(w.key for w in app.selectbox if str(w.key).endswith("_kind"))).select("count")
-    app.multiselect(key=next(w.key for w in app.multiselect if str(w.key).endswith("_numerator"))).select(
-        "harassment_courses")
-    operands = [w for w in app.selectbox if "_decision_" in str(w.key) and "對應不到" in w.label]
-    next(w for w in operands if "完成線上學習人數" in w.label).select("new_2_n1")
-    next(w for w in operands if "應參訓人數" in w.label).select("staff_headcount")
-    app.run()
-    assert not app.exception, [error.value for error in app.exception]
+    settle_decisions(app)
 
     def field(part: str):
         return next(w for w in [*app.text_input, *app.radio] if str(w.key).endswith(f"_field_new_2_n1_{part}"))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from metrics.cli.common import (catalogue_of, file_catalogue, open_store, os_reason, plans_directory_of,
-                                resolve_unit, services_of)
+from metrics.cli.common import (check_as_of, plans_directory_of, report_output, resolve_unit, services_of,
+                                store_and_catalogue, write_output)
 from metrics.errors import InputError
 
 
@@ -21,26 +20,19 @@ def add_annual_argument(parser: argparse.ArgumentParser) -> None:
 def command_annual_report(arguments: argparse.Namespace) -> int:
     from metrics.outputs.annual import RENDERERS, read_annual_report, render
 
-    output = Path(arguments.output)
-    suffix = output.suffix.lower()
-    if suffix not in RENDERERS:
-        choices = "、".join(f"{name}（{label}）" for name, (label, _) in RENDERERS.items())
-        raise InputError(f"輸出檔「{output.name}」的副檔名「{output.suffix or '（無）'}」無法產生年度績效報告；"
-                         f"請使用 {choices}，例如 -o 施政績效報告.docx")
+    choices = "、".join(f"{name}（{label}）" for name, (label, _) in RENDERERS.items())
+    output, suffix = report_output(arguments, tuple(RENDERERS), "年度績效報告", f"{choices}，例如 -o 施政績效報告.docx")
     if arguments.year is None or arguments.unit is None:
         raise InputError("年度績效報告須以 --year 與 --unit 指定年度與單位，例如 --annual --year 112 --unit 政風處")
     if arguments.checkpoint is not None and arguments.as_of is not None:
         raise InputError(f"--checkpoint「{arguments.checkpoint}」已決定統計月份（該檢核點的最後一個月），"
                          f"不可再以 --as-of「{arguments.as_of}」指定；請擇一")
-    if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
-        raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
+    check_as_of(arguments)
     if suffix == ".pdf":
         from metrics.outputs.annual.pdf import check_renderer
 
         check_renderer()  # before reading the store: say what to install first
-    files = file_catalogue(arguments)
-    store = open_store(arguments.db, create=False, catalogue=files)
-    catalogue = catalogue_of(store, files)
+    store, catalogue = store_and_catalogue(arguments)
     cycle = None
     if arguments.checkpoint is not None:
         from metrics.services.review import cycle_to_read
@@ -49,10 +41,7 @@ def command_annual_report(arguments: argparse.Namespace) -> int:
     report = read_annual_report(store, catalogue, arguments.year, resolve_unit(arguments.unit, catalogue),
                                 as_of=arguments.as_of, checkpoint=arguments.checkpoint, cycle=cycle)
     data = render(report, suffix)
-    try:
-        output.write_bytes(data)
-    except OSError as error:
-        raise InputError(f"無法寫入輸出檔「{output}」：{os_reason(error)}") from None
+    write_output(output, data)
     period = f"統計至 {report.year} 年 {report.as_of_month} 月" if report.as_of_month else "尚無填報數字"
     if report.review is not None:
         period += f"；{report.review.summary}"

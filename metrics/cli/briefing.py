@@ -4,36 +4,28 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from metrics.cli.common import catalogue_of, file_catalogue, open_store, os_reason, progress_line
+from metrics.cli.common import check_as_of, progress_line, report_output, store_and_catalogue, write_output
 from metrics.errors import InputError
 
 BRIEFING_SUFFIXES = (".pdf", ".xlsx")
 
 
 def command_county_report(arguments: argparse.Namespace) -> int:
-    output = Path(arguments.output)
-    suffix = output.suffix.lower()
-    if suffix not in BRIEFING_SUFFIXES:
-        raise InputError(f"輸出檔「{output.name}」的副檔名「{output.suffix or '（無）'}」無法產生全府簡報；"
-                         "請使用 .pdf（A4 簡報）或 .xlsx（Excel），例如 -o 全府簡報.pdf")
+    output, suffix = report_output(arguments, BRIEFING_SUFFIXES, "全府簡報", ".pdf（A4 簡報）或 .xlsx（Excel），例如 -o 全府簡報.pdf")
     if arguments.unit is not None:
         raise InputError(f"--county 產生所有單位的全府簡報，不需指定 --unit（收到「{arguments.unit}」）；"
                          "單一單位的報表請去掉 --county")
     if arguments.year is None:
         raise InputError("--county 需要 --year：全府簡報的民國年度，例如 --year 113")
-    if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
-        raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
+    check_as_of(arguments)
     if suffix == ".pdf":
         from metrics.outputs.pdf_report import check_renderer
 
         check_renderer()  # before reading the store: say what to install first
     from metrics.outputs.briefing.model import briefing_from_store, latest_month
 
-    files = file_catalogue(arguments)
-    store = open_store(arguments.db, create=False, catalogue=files)
-    catalogue = catalogue_of(store, files)
+    store, catalogue = store_and_catalogue(arguments)
     year = arguments.year
     if not catalogue.units_in(year):
         raise InputError(f"{year} 年度沒有任何單位的計畫，無法產生全府簡報。{catalogue.available_text()}")
@@ -54,9 +46,6 @@ def command_county_report(arguments: argparse.Namespace) -> int:
         from metrics.outputs.briefing.xlsx import build_briefing_xlsx
 
         data = build_briefing_xlsx(briefing)
-    try:
-        output.write_bytes(data)
-    except OSError as error:
-        raise InputError(f"無法寫入輸出檔「{output}」：{os_reason(error)}") from None
+    write_output(output, data)
     print(f"已產生 {year} 年度全府簡報（統計至 {year} 年 {month} 月，{len(briefing.units)} 個單位）：{output}")
     return 0

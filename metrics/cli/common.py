@@ -231,3 +231,32 @@ def os_problem(error: OSError) -> str:
     """A file the command could not read or write, named with the reason: the last resort of `python -m metrics`."""
     where = f"「{error.filename}」" if error.filename else ""
     return f"檔案{where}無法存取：{os_reason(error)}"
+
+
+def report_output(arguments: argparse.Namespace, suffixes: Sequence[str], what: str, choices: str) -> tuple[Path, str]:
+    """-o of a report command and its lower-cased suffix; a suffix the command cannot make is exit 2, naming `what`
+    it makes and the `choices` (with an example)."""
+    output = Path(arguments.output)
+    suffix = output.suffix.lower()
+    if suffix not in suffixes:
+        raise InputError(f"輸出檔「{output.name}」的副檔名「{output.suffix or '（無）'}」無法產生{what}；請使用 {choices}")
+    return output, suffix
+
+
+def check_as_of(arguments: argparse.Namespace) -> None:
+    if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
+        raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
+
+
+def store_and_catalogue(arguments: argparse.Namespace):
+    """The existing store (never created by a command that reads) and the catalogue in force in it."""
+    files = file_catalogue(arguments)
+    store = open_store(arguments.db, create=False, catalogue=files)
+    return store, catalogue_of(store, files)
+
+
+def write_output(output: Path, data: bytes) -> None:
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        raise InputError(f"無法寫入輸出檔「{output}」：{os_reason(error)}") from None

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from metrics.cli.common import (catalogue_of, command_line_actor, defaults_of, display_width, file_catalogue,
-                                open_store, os_reason, pad, parse_mapping, resolve_unit, services_of,
-                                split_assignment)
+from metrics.cli.common import (catalogue_of, check_as_of, command_line_actor, defaults_of, display_width,
+                                file_catalogue, open_store, os_reason, pad, parse_mapping, report_output, resolve_unit,
+                                services_of, split_assignment, store_and_catalogue, write_output)
 from metrics.cli.plans import catalogue_in_force
 from metrics.errors import InputError
 from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate, parse_target
@@ -188,8 +188,7 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
         frame = stored_frame(store, [plan], plan.unit)
     targets = dict(parse_target(*split_assignment(text), plan) for text in arguments.target)
     figures = Figures.from_frame(plan, frame)
-    if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
-        raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
+    check_as_of(arguments)
     evaluation = evaluate(figures, arguments.as_of, targets=targets)
     points = None
     if plan.multi_year is not None:  # from the figures evaluated: the files' own, or the store's
@@ -227,20 +226,13 @@ def command_report(arguments: argparse.Namespace) -> int:
         from metrics.cli.annual import command_annual_report
 
         return command_annual_report(arguments)
-    output = Path(arguments.output)
-    suffix = output.suffix.lower()
-    if suffix not in REPORT_SUFFIXES:
-        raise InputError(f"輸出檔「{output.name}」的副檔名「{output.suffix or '（無）'}」無法產生報表；"
-                         "請使用 .xlsx（Excel 報表）或 .pdf（PDF 報表），例如 -o 報表.pdf")
-    if arguments.as_of is not None and not 1 <= arguments.as_of <= 12:
-        raise InputError(f"--as-of「{arguments.as_of}」須為 1 至 12 的月份")
+    output, suffix = report_output(arguments, REPORT_SUFFIXES, "報表", ".xlsx（Excel 報表）或 .pdf（PDF 報表），例如 -o 報表.pdf")
+    check_as_of(arguments)
     if suffix == ".pdf":
         from metrics.outputs.pdf_report import check_renderer
 
         check_renderer()  # before reading the store: say what to install first
-    files = file_catalogue(arguments)
-    store = open_store(arguments.db, create=False, catalogue=files)
-    catalogue = catalogue_of(store, files)
+    store, catalogue = store_and_catalogue(arguments)
     defaults = Defaults(arguments.year, resolve_unit(arguments.unit, catalogue))
     frame = store.current_frame(year=defaults.year, unit=defaults.unit)
     plan = choose_plan(catalogue, frame, defaults, explicit=arguments.year is not None and arguments.unit is not None)
@@ -256,10 +248,7 @@ def command_report(arguments: argparse.Namespace) -> int:
 
         title, subtitle = report_heading(evaluation)
         data = build_report(report_values(evaluation, notes), title=title, subtitle=subtitle)
-    try:
-        output.write_bytes(data)
-    except OSError as error:
-        raise InputError(f"無法寫入輸出檔「{output}」：{os_reason(error)}") from None
+    write_output(output, data)
     print(f"已產生 {plan.unit_name} {plan.year} 年（統計至 {plan.year} 年 {evaluation.as_of_month} 月）報表：{output}")
     return 0
 

@@ -43,6 +43,7 @@ BROWSER_HINT = ("請安裝 Chromium（Debian：apt-get install chromium），或
 TRUNCATED = "…（全文見 .xlsx 報表）"
 
 PAGE_WIDTH, PAGE_HEIGHT = 297.0, 210.0  # A4 landscape, in millimetres
+FONT = "NotoSansCJK"  # the name the embedded face goes by in every PDF set here
 MARGIN = 8.0
 GAUGE_PIXELS = (320, 250)  # the figure's size in CSS pixels; drawn at twice that for print
 GAUGE_SCALE = 2
@@ -238,16 +239,22 @@ def build_pdf(pages: Sequence[ReportPage], *, font: str | os.PathLike | None = N
     drawn = iter(render_images([gauge_sheet(page.gauges) for page in pages if page.gauges], browser_path))
 
     document = FPDF(orientation="L", unit="mm", format="A4")
-    document.set_auto_page_break(False)
-    document.set_margins(MARGIN, MARGIN, MARGIN)
-    document.c_margin = 0  # the table's cells keep their own PADDING; fpdf2's would push full lines past the border
-    document.set_creator("施政計畫績效指標儀表板")
-    document.add_font("NotoSansCJK", fname=str(font_file.path), collection_font_number=font_file.face)
+    set_up_document(document, font_file, margin=MARGIN, top=MARGIN)
     for page in pages:
         document.add_page()
         document.set_title(page.title)
         _draw_page(document, page, next(drawn) if page.gauges else None)
     return bytes(document.output())
+
+
+def set_up_document(document, font_file: FontFile, *, margin: float, top: float) -> None:
+    """What every PDF set here shares: pages broken by the writer, not fpdf2; no cell margin (cells keep their own
+    padding; fpdf2's would push full lines past the border); the dashboard as creator; the font embedded as FONT."""
+    document.set_auto_page_break(False)
+    document.set_margins(margin, top, margin)
+    document.c_margin = 0
+    document.set_creator("施政計畫績效指標儀表板")
+    document.add_font(FONT, fname=str(font_file.path), collection_font_number=font_file.face)
 
 
 def shown_page(page: ReportPage) -> ReportPage:
@@ -271,15 +278,18 @@ def shown_page(page: ReportPage) -> ReportPage:
 
 
 def _check_glyphs(font_file: FontFile, pages: Sequence[ReportPage]) -> None:
-    """A character the font lacks would print as an empty box: refuse, naming the characters."""
+    check_glyphs(font_file, "".join([TRUNCATED, *(header for _, header, _ in COLUMNS)] + [
+        page.title + page.subtitle + "".join(str(value) for row in page.rows for value in row.values())
+        for page in pages]))
+
+
+def check_glyphs(font_file: FontFile, text: str) -> None:
+    """A character of `text` the font lacks would print as an empty box: refuse, naming the characters (every PDF
+    this project sets checks what it prints here)."""
     from fontTools.ttLib import TTFont
 
-    text = "".join([TRUNCATED, *(header for _, header, _ in COLUMNS)] + [
-        page.title + page.subtitle + "".join(str(value) for row in page.rows for value in row.values())
-        for page in pages])
     try:
-        font = TTFont(str(font_file.path), fontNumber=font_file.face, lazy=True)
-        covered = font.getBestCmap()
+        covered = TTFont(str(font_file.path), fontNumber=font_file.face, lazy=True).getBestCmap()
     except Exception as error:  # fontTools raises several kinds for a damaged file
         raise RenderingUnavailable(f"中文字型檔「{font_file.path}」無法讀取（{error}）；{FONT_HINT}") from None
     missing = sorted({character for character in text if not character.isspace() and ord(character) not in covered})
@@ -364,7 +374,7 @@ class _Table:
 
 
 def _layout(document, rows: Sequence[Mapping[str, object]], size: float, note_limit: int) -> _Table:
-    document.set_font("NotoSansCJK", size=size)
+    document.set_font(FONT, size=size)
     line_height = size * POINT * 1.25
     header = [_lines(document, title, width) for _, title, width in COLUMNS]
     header_height = max(len(lines) for lines in header) * line_height + 2 * PADDING
@@ -407,10 +417,10 @@ def _draw_page(document, page: ReportPage, gauges: bytes | None) -> None:
 
     usable_width = PAGE_WIDTH - 2 * MARGIN
     document.set_text_color(27, 27, 27)
-    document.set_font("NotoSansCJK", size=13)
+    document.set_font(FONT, size=13)
     document.set_xy(MARGIN, MARGIN)
     document.cell(usable_width, 6.5, page.title, align="C")
-    document.set_font("NotoSansCJK", size=8.5)
+    document.set_font(FONT, size=8.5)
     document.set_xy(MARGIN, MARGIN + 7)
     document.multi_cell(usable_width, 4, page.subtitle, align="C", wrapmode="CHAR")
     top = document.get_y() + 1
@@ -423,7 +433,7 @@ def _draw_page(document, page: ReportPage, gauges: bytes | None) -> None:
         top += height + 1.5
 
     table = _fitting_table(document, page.rows, PAGE_HEIGHT - MARGIN - top)
-    document.set_font("NotoSansCJK", size=table.size)
+    document.set_font(FONT, size=table.size)
     document.set_draw_color(128, 128, 128)
     document.set_line_width(0.15)
     x = MARGIN

@@ -307,15 +307,20 @@ def _number_format(unit: str) -> str:
     return '0.00"%"' if unit == "%" else f'#,##0" {unit}"' if unit else "#,##0"
 
 
-def _table(sheet: Worksheet, rows: Sequence[Sequence[object]], formats: Sequence[str | None],
-           fills: Sequence[Sequence[str | None]] | None = None) -> None:
-    """Data rows under the header: numbers stay numbers (with their formats), text is neutralised."""
+def table_rows(sheet: Worksheet, rows: Sequence[Sequence[object]], formats: Sequence[str | None],
+               fills: Sequence[Sequence[str | None]] | None = None, *, centre_short_text: bool = False) -> None:
+    """Data rows under the header: numbers (and a Quantity's value with its format) stay numbers, with their formats;
+    text is neutralised and left-aligned (centred up to 3 characters with centre_short_text, as the briefing's
+    status words)."""
     for offset, values in enumerate(rows):
         row = FIRST_DATA_ROW + offset
         for column, value in enumerate(values, start=1):
             cell = sheet.cell(row=row, column=column)
             if value is None:
                 cell.value = None
+            elif isinstance(value, Quantity):
+                cell.value = value.value
+                cell.number_format = value.number_format
             elif isinstance(value, (int, float, Decimal, Fraction)) and not isinstance(value, bool):
                 cell.value = value if isinstance(value, int) else float(value)
                 if formats[column - 1]:
@@ -323,8 +328,8 @@ def _table(sheet: Worksheet, rows: Sequence[Sequence[object]], formats: Sequence
             else:
                 neutralize(cell, str(value))
             cell.border = _BORDER
-            cell.alignment = Alignment(horizontal="left" if isinstance(cell.value, str) else "center",
-                                       vertical="center", wrap_text=True)
+            left = isinstance(cell.value, str) and (not centre_short_text or len(cell.value) > 3)
+            cell.alignment = Alignment(horizontal="left" if left else "center", vertical="center", wrap_text=True)
             colour = fills[offset][column - 1] if fills else None
             if colour:
                 cell.fill = PatternFill("solid", fgColor=colour.lstrip("#"))
@@ -358,14 +363,14 @@ def build_county_report(view, points, catalogue, *, title: str) -> bytes:
                      *(COUNTY_MISSING if value is None else float(value) for value in values)])
         fills.append([None, None, None, *(STATUS_COLOURS.get(result.status) if result is not None else None
                                           for result in standing.common)])
-    _table(comparison, rows, [None, None, "0.00", *(_number_format(indicator.unit) for indicator in units)], fills)
+    table_rows(comparison, rows, [None, None, "0.00", *(_number_format(indicator.unit) for indicator in units)], fills)
     _print_setup(comparison)
 
     missing = workbook.create_sheet("未填報單位")
     missing_rows = missing_frame(view)
     _heading(missing, title, f"{view.year} 年 {view.month} 月尚未填報完整的單位",
              [("單位", 16), ("未填報項目數", 10), ("已填報項目數", 10), ("未填報的項目", 60)])
-    _table(missing, missing_rows.values.tolist(), [None, "#,##0", "#,##0", None])
+    table_rows(missing, missing_rows.values.tolist(), [None, "#,##0", "#,##0", None])
     _print_setup(missing)
 
     multi = workbook.create_sheet("跨年度計分")
@@ -373,7 +378,7 @@ def build_county_report(view, points, catalogue, *, title: str) -> bytes:
     rule = points[0].rule if points else None
     _heading(multi, title, f"指標 {rule.indicator} 跨年度計分（{rule.source}）；「—」為尚無法判定" if rule else "跨年度計分",
              [(column, 16 if column == "單位" else 11) for column in multi_rows.columns])
-    _table(multi, [[COUNTY_MISSING if pd_isna(value) else value for value in row]
+    table_rows(multi, [[COUNTY_MISSING if pd_isna(value) else value for value in row]
                    for row in multi_rows.values.tolist()],
            [None, "0", *["0.##"] * (len(multi_rows.columns) - 2)])
     _print_setup(multi)
@@ -412,6 +417,6 @@ def build_audit_report(rows, *, title: str, subtitle: str, field_names: Mapping[
     sheet = workbook.active
     sheet.title = "操作紀錄"
     _heading(sheet, title, subtitle, AUDIT_COLUMNS)
-    _table(sheet, audit_records(rows, field_names, role_names), [None, None, None, None, "0", None, None, None])
+    table_rows(sheet, audit_records(rows, field_names, role_names), [None, None, None, None, "0", None, None, None])
     _print_setup(sheet)
     return _saved(workbook)

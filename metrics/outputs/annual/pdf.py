@@ -15,10 +15,9 @@ from metrics.errors import RenderingUnavailable
 from metrics.outputs.annual.checkpoint import NO_TRANSITIONS, SECTION, STEP_COLUMNS, TRANSITION_COLUMNS
 from metrics.outputs.annual.model import (CENTRED_KEYS, HISTORY_COLUMNS, NO_HISTORY, TABLE_COLUMNS, AnnualReport,
                                           cell_texts, history_texts, numbered)
-from metrics.outputs.pdf_report import FONT_HINT, POINT, FontFile, find_font, wrapped_lines
+from metrics.outputs.pdf_report import FONT, POINT, check_glyphs, find_font, set_up_document, wrapped_lines
 from metrics.outputs.report import STATUS_FILLS
 
-FONT = "NotoSansCJK"
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0  # A4 portrait, millimetres
 MARGIN = 14.0
 TOP = 18.0  # below the page header
@@ -48,7 +47,7 @@ def build_pdf(report: AnnualReport, *, font: str | os.PathLike | None = None) ->
     from fpdf import FPDF
 
     font_file = find_font(font)
-    _check_glyphs(font_file, report)
+    check_glyphs(font_file, "".join(report_texts(report)))
 
     class Document(FPDF):
         def header(self) -> None:
@@ -73,12 +72,8 @@ def build_pdf(report: AnnualReport, *, font: str | os.PathLike | None = None) ->
             self.set_text_color(*INK)
 
     document = Document(orientation="P", unit="mm", format="A4")
-    document.set_auto_page_break(False)
-    document.set_margins(MARGIN, TOP, MARGIN)
-    document.c_margin = 0
-    document.set_creator("施政計畫績效指標儀表板")
+    set_up_document(document, font_file, margin=MARGIN, top=TOP)
     document.set_title(_printable(report.title))
-    document.add_font(FONT, fname=str(font_file.path), collection_font_number=font_file.face)
     document.add_page()
     _Writer(document).write(report)
     return bytes(document.output())
@@ -86,21 +81,6 @@ def build_pdf(report: AnnualReport, *, font: str | os.PathLike | None = None) ->
 
 def _printable(text: str) -> str:
     return text.replace("\t", "  ")
-
-
-def _check_glyphs(font_file: FontFile, report: AnnualReport) -> None:
-    """A character the font lacks would print as an empty box: refuse, naming the characters."""
-    from fontTools.ttLib import TTFont
-
-    text = "".join(report_texts(report))
-    try:
-        covered = TTFont(str(font_file.path), fontNumber=font_file.face, lazy=True).getBestCmap()
-    except Exception as error:  # fontTools raises several kinds for a damaged file
-        raise RenderingUnavailable(f"中文字型檔「{font_file.path}」無法讀取（{error}）；{FONT_HINT}") from None
-    missing = sorted({character for character in text if not character.isspace() and ord(character) not in covered})
-    if missing:
-        raise RenderingUnavailable(f"中文字型檔「{font_file.path}」缺少「{''.join(missing[:20])}」等字，印出會是空白方框；"
-                                   f"{FONT_HINT}")
 
 
 def report_texts(report: AnnualReport) -> list[str]:

@@ -15,11 +15,10 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from metrics.errors import RenderingUnavailable
 from metrics.outputs.briefing.model import (BEHIND, MET, NO_DATA, ON_TRACK, Briefing, UnitBrief, quarter_score,
                                             score_series, score_text)
-from metrics.outputs.pdf_report import (FONT_HINT, POINT, TRUNCATED, FontFile, find_browser, find_font, render_images,
-                                        wrapped_lines)
+from metrics.outputs.pdf_report import (FONT, POINT, TRUNCATED, check_glyphs, find_browser, find_font, render_images,
+                                        set_up_document, wrapped_lines)
 from metrics.plans.formulas import format_number
 from metrics.texts import escaped, visible
 
@@ -29,7 +28,6 @@ TOP = 16.0  # below the running head
 BOTTOM = PAGE_HEIGHT - 12.0  # above the page number
 USABLE = PAGE_WIDTH - 2 * MARGIN
 PADDING = 0.9
-FONT = "NotoSansCJK"
 CHART_PIXELS = (420, 300)  # one unit's chart, CSS pixels
 CHART_COLUMNS, CHART_ROWS = 3, 2
 NOTE_LINES = 10  # a 落後原因 longer than this is cut, pointing to the .xlsx briefing
@@ -165,12 +163,8 @@ def build_briefing_pdf(briefing: Briefing, *, font: str | os.PathLike | None = N
             self.set_text_color(27, 27, 27)
 
     document = Document(orientation="L", unit="mm", format="A4")
-    document.set_auto_page_break(False)
-    document.set_margins(MARGIN, MARGIN, MARGIN)
-    document.c_margin = 0
-    document.set_creator("施政計畫績效指標儀表板")
+    set_up_document(document, font_file, margin=MARGIN, top=MARGIN)
     document.set_title(shown(briefing.title))
-    document.add_font(FONT, fname=str(font_file.path), collection_font_number=font_file.face)
     document.alias_nb_pages()
     writer = _Writer(document, written)
     writer.cover(briefing)
@@ -181,7 +175,7 @@ def build_briefing_pdf(briefing: Briefing, *, font: str | os.PathLike | None = N
         writer.behind(briefing)
         writer.not_reported(briefing)
         writer.multi_year(briefing)
-    _check_glyphs(font_file, written)
+    check_glyphs(font_file, "".join(written).replace("{nb}", ""))
     say(1.0, "完成")
     return bytes(document.output())
 
@@ -412,19 +406,3 @@ def _cut(document, lines: list[str], usable: float, limit: int) -> list[str]:
     while last and document.get_string_width(last + TRUNCATED) > usable:
         last = last[:-1]
     return lines[:limit - 1] + [last + TRUNCATED]
-
-
-def _check_glyphs(font_file: FontFile, written: Sequence[str]) -> None:
-    """A character the font lacks would print as an empty box: refuse, naming the characters."""
-    from fontTools.ttLib import TTFont
-
-    try:
-        covered = TTFont(str(font_file.path), fontNumber=font_file.face, lazy=True).getBestCmap()
-    except Exception as error:  # fontTools raises several kinds for a damaged file
-        raise RenderingUnavailable(f"中文字型檔「{font_file.path}」無法讀取（{error}）；{FONT_HINT}") from None
-    text = "".join(written).replace("{nb}", "")
-    missing = sorted({character for character in text if not character.isspace() and ord(character) not in covered})
-    if missing:
-        raise RenderingUnavailable(f"中文字型檔「{font_file.path}」缺少「{''.join(missing[:20])}」等字，印出會是空白方框；"
-                                   f"{FONT_HINT}")
-

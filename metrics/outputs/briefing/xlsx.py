@@ -7,17 +7,13 @@ Numbers stay numbers with the screen's number formats; every text goes through m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
 from fractions import Fraction
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from metrics.outputs.briefing.model import BEHIND, MET, NO_DATA, ON_TRACK, Briefing, quarter_score
-from metrics.outputs.report import (_BORDER, FIRST_DATA_ROW, Quantity, _heading, _print_setup, _saved, measured,
-                                    neutralize)
+from metrics.outputs.report import Quantity, _heading, _print_setup, _saved, measured, table_rows
 from metrics.plans.formulas import round_half_up
 from metrics.texts import visible
 
@@ -38,7 +34,7 @@ def build_briefing_xlsx(briefing: Briefing) -> bytes:
     if not briefing.units:
         first.title = "全府簡報"
         _heading(first, briefing.title, briefing.heading, [("說明", 100)])
-        _rows(first, [[briefing.empty_text]], [None])
+        table_rows(first, [[briefing.empty_text]], [None], centre_short_text=True)
         _finish(first, briefing)
         return _saved(workbook)
     first.title = SHEETS[0]
@@ -70,7 +66,7 @@ def _ranking(sheet: Worksheet, briefing: Briefing) -> None:
                      unit.count(MET), unit.count(ON_TRACK), unit.count(BEHIND), unit.count(NO_DATA),
                      len(unit.missing_fields), unit.field_count])
     formats = [None, None, SCORE_FORMAT, *(SCORE_FORMAT for _ in quarters), SCORE_FORMAT, *["0"] * 6]
-    _rows(sheet, rows, formats)
+    table_rows(sheet, rows, formats, centre_short_text=True)
     _finish(sheet, briefing)
 
 
@@ -80,7 +76,7 @@ def _trend(sheet: Worksheet, briefing: Briefing) -> None:
              [("名次", 6), ("單位", 18), *((f"{month}月", 9) for month in months)])
     rows = [[MISSING if unit.rank is None else unit.rank, unit.name,
              *(score_value(unit.monthly[month - 1]) for month in months)] for unit in briefing.units]
-    _rows(sheet, rows, [None, None, *(SCORE_FORMAT for _ in months)])
+    table_rows(sheet, rows, [None, None, *(SCORE_FORMAT for _ in months)], centre_short_text=True)
     _finish(sheet, briefing)
 
 
@@ -104,7 +100,7 @@ def _behind(sheet: Worksheet, briefing: Briefing) -> None:
             fills.append([None] * 4 + [STATUS_FILLS.get(item.status)] + [None] * 6)
     if not rows:
         rows = [[MISSING, f"統計至 {briefing.month} 月沒有落後的指標", *[""] * 9]]
-    _rows(sheet, rows, [None] * len(columns), fills)
+    table_rows(sheet, rows, [None] * len(columns), fills, centre_short_text=True)
     _finish(sheet, briefing)
 
 
@@ -115,7 +111,7 @@ def _not_reported(sheet: Worksheet, briefing: Briefing) -> None:
                                  "、".join(unit.missing_fields)] for unit in briefing.not_reported]
     if not rows:
         rows = [[f"所有單位都已填報 {briefing.year} 年 {briefing.month} 月的全部項目", None, None, ""]]
-    _rows(sheet, rows, [None, "0", "0", None])
+    table_rows(sheet, rows, [None, "0", "0", None], centre_short_text=True)
     _finish(sheet, briefing)
 
 
@@ -126,35 +122,8 @@ def _multi_year(sheet: Worksheet, briefing: Briefing) -> None:
                        else "本年度的計畫沒有跨年度計分"),
              [(column, 18 if index == 0 else 11) for index, column in enumerate(columns)])
     rows = [[MISSING if value is None else value for value in row] for row in briefing.multi_year_rows]
-    _rows(sheet, rows, [None, "0", *["0.##"] * (len(columns) - 2)])
+    table_rows(sheet, rows, [None, "0", *["0.##"] * (len(columns) - 2)], centre_short_text=True)
     _finish(sheet, briefing)
-
-
-def _rows(sheet: Worksheet, rows: Sequence[Sequence[object]], formats: Sequence[str | None],
-          fills: Sequence[Sequence[str | None]] | None = None) -> None:
-    """Data rows under the header: numbers (and a Quantity's value with its format) stay numbers, text is
-    neutralised."""
-    for offset, values in enumerate(rows):
-        row = FIRST_DATA_ROW + offset
-        for column, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=column)
-            if value is None:
-                cell.value = None
-            elif isinstance(value, Quantity):
-                cell.value = value.value
-                cell.number_format = value.number_format
-            elif isinstance(value, (int, float, Decimal, Fraction)) and not isinstance(value, bool):
-                cell.value = value if isinstance(value, int) else float(value)
-                if formats[column - 1]:
-                    cell.number_format = formats[column - 1]
-            else:
-                neutralize(cell, str(value))
-            cell.border = _BORDER
-            cell.alignment = Alignment(horizontal="left" if isinstance(cell.value, str) and len(cell.value) > 3
-                                       else "center", vertical="center", wrap_text=True)
-            colour = fills[offset][column - 1] if fills else None
-            if colour:
-                cell.fill = PatternFill("solid", fgColor=colour)
 
 
 def _finish(sheet: Worksheet, briefing: Briefing) -> None:
