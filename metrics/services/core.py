@@ -22,8 +22,9 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from metrics.services.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Action, Decision, PermissionDenied, Roles, Settings,
-                              allowed, password_problem, username_problem)
+from metrics.services.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Decision, PermissionDenied, Settings, allowed,
+                                      password_problem, username_problem)
+from metrics.plans.roles import Action, Roles
 from metrics.plans.catalogue import Catalogue, Units, load_units, plans_directory
 from metrics.intake.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
@@ -139,7 +140,7 @@ class Services:
             settings: Settings | None = None) -> Decision:
         """What a page shows or hides; it decides nothing, every write checks again (`_require`)."""
         _check_actor(actor)
-        inputs.check_instance(action, Action, "動作", "一個動作（metrics.services.accounts.Action）")
+        inputs.check_instance(action, Action, "動作", "一個動作（metrics.plans.roles.Action）")
         inputs.check_optional_text(unit, "單位")
         if _is_command_line(actor):
             return Decision(True)
