@@ -457,9 +457,7 @@ class Services:
         periods = sorted({(int(year), str(unit)) for frame, _, _ in files
                           for year, unit in zip(frame["year"], frame["unit"])})
         if not periods:  # nothing to store, nothing written: the store is not touched
-            return [IngestResult(None, True, 0, 0, 0, None,
-                                 f"「{clean_file_name(name).text}」沒有任何數值，未建立新的上傳批次。")
-                    for _, name, _ in files]
+            return [_worded(IngestResult(None, True, 0, 0, 0, None, clean_file_name(name).text)) for _, name, _ in files]
         for year, unit in periods:
             self._require(actor, Action.UPLOAD, "上傳", unit=unit, year=year,
                           subject="、".join(f"「{clean_file_name(name).text}」" for _, name, _ in files))
@@ -492,7 +490,7 @@ class Services:
                 file_periods = sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])})
                 batch = f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）"
                 subject = f"「{clean_file_name(name).text}」{batch}"
-                detail = result.message + ("；" + "；".join(result.changes) if result.changes else "")
+                detail = wording.ingested(result) + ("；" + "；".join(result.changes) if result.changes else "")
                 choices = (chosen or {}).get(position)
                 if choices:
                     detail += "；同時上傳的檔案數值不同，使用者選擇：" + "；".join(choices)
@@ -503,7 +501,7 @@ class Services:
 
         with self._unless_locked(actor, word, "、".join(f"「{clean_file_name(name).text}」" for _, name, _ in files),
                                  locks.upload_guard(self.roles)):
-            return self.store.ingest_many(list(files), uploader=actor.label, audit=audit)
+            return [_worded(result) for result in self.store.ingest_many(list(files), uploader=actor.label, audit=audit)]
 
     def load_sample(self, actor: Actor, catalogue: Catalogue,
                     files: Sequence[tuple[pd.DataFrame, str, bytes]]) -> list[IngestResult]:
@@ -698,3 +696,7 @@ def _scenario_text(payload: dict) -> str:
 
 
 __all__ = ["Actor", "LoginFailed", "PermissionDenied", "Services", "command_line"]
+
+
+def _worded(result: IngestResult) -> IngestResult:
+    return replace(result, message=wording.ingested(result))
