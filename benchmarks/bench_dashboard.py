@@ -121,7 +121,7 @@ def store_sample_year(folder: Path) -> str:
 
 def with_administrator(store) -> None:
     """Not a fresh install (which shows only the setup of the first administrator): one account exists."""
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.services import Services, command_line
 
     Services(store, load_roles(ROOT / "plans")).add_account(

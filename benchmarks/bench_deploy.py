@@ -153,7 +153,7 @@ def seed(url: str) -> None:
     """The plans and the cycle, as the first app server would seed them: servers starting together do not race."""
     from metrics.plans.catalogue import load_catalogue, plans_directory
     from metrics.services.seeding import seed_store
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.services.review import seed_cycle
     from metrics.store import Store
 

@@ -171,7 +171,7 @@ def cpu_snapshot(server_pid: int | Collection[int], reporter_pids: set[int]) -> 
 
 def fill(url: str) -> None:
     """The 112 sample year of 政風處 as one upload, and one administrator (not a fresh install)."""
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.plans.catalogue import PLANS_DIRECTORY, load_catalogue
     from metrics.intake.monthly import read_upload
     from metrics.services import Services, command_line
@@ -246,7 +246,7 @@ class ReporterResult:
 
 def report(url: str, number: int, reporters: int, first_value: int, interval: float, start, stop, results) -> None:
     """One reporter (a process of its own, as `python -m metrics upload` would be): uploads until `stop`."""
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.plans.catalogue import PLANS_DIRECTORY, load_catalogue
     from metrics.errors import KpiError, StoreBusy
     from metrics.intake.monthly import read_upload

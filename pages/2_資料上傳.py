@@ -5,7 +5,7 @@ confirm button, the problems of a refused file, and the upload history with undo
 import streamlit as st
 
 from metrics.outputs.presentation import frame_months, preview_summary, preview_table
-from metrics.services.accounts import Action
+from metrics.plans.roles import Action
 from metrics.intake.safety import EXPORT_MAX_BYTES, TEMPLATE_MAX_BYTES
 from metrics.services.locks import locked_previews
 from metrics.intake.selection import distinct_files, repeated_text

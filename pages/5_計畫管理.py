@@ -3,7 +3,7 @@ version, and next year's plan drafted from the last one. Nothing here changes a 
 
 import streamlit as st
 
-from metrics.services.accounts import Action
+from metrics.plans.roles import Action
 from ui import plan_documents, plans
 from ui.auth import refusal
 from ui.layout import start_page

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from metrics.services.accounts import Action
+from metrics.plans.roles import Action
 from ui.audit import audit_view
 from ui.layout import page_requires, start_page
 

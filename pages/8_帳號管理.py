@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from metrics.services.accounts import Action
+from metrics.plans.roles import Action
 from metrics.errors import KpiError
 from ui import accounts, cycle_editor, review
 from ui.cycle import review_of

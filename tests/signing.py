@@ -9,7 +9,7 @@ import os
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.plans.catalogue import plans_directory
 from metrics.services import Services, command_line
 from metrics.store import Store

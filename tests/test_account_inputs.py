@@ -19,7 +19,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from catalogues import FIXTURE_PLANS
-from metrics.services.accounts import DISPLAY_NAME_MAX, Account, Action, load_roles
+from metrics.services.accounts import DISPLAY_NAME_MAX, Account
+from metrics.plans.roles import Action, load_roles
 from metrics.plans.catalogue import load_catalogue
 from metrics.services.inputs import EMAIL_MAX, check_integer
 from metrics.services.seeding import seed_store
@@ -250,7 +251,7 @@ TYPES = [
     pytest.param(lambda services: services.upload(SYSTEM, [(pd.DataFrame(), "月報.csv", "not bytes")]),
                  "（項目：上傳檔案第 1 個）：應為（讀出的數字表、檔名、檔案內容）。", id="upload text for bytes"),
     pytest.param(lambda services: services.can(SYSTEM, "upload"),
-                 "（項目：動作）：應為一個動作（metrics.services.accounts.Action），收到的是 str。", id="can a text for the action"),
+                 "（項目：動作）：應為一個動作（metrics.plans.roles.Action），收到的是 str。", id="can a text for the action"),
     pytest.param(lambda services: services.can(SYSTEM, Action.UPLOAD, unit=3), "（項目：單位）：「3」不是文字。",
                  id="can unit a number"),
 ]

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from catalogues import FIXTURE_PLANS
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.errors import InputError
 from metrics.services.core import LOCK_AFTER, WRONG_PASSWORD, LoginFailed, Services, command_line
 from metrics.store import Store, login_sessions_table

@@ -278,7 +278,7 @@ def test_single_sign_on_is_matched_to_an_account_by_email(database, monkeypatch,
 def test_a_note_sent_after_the_login_ended_is_kept_until_the_person_logs_in_again(database):
     import datetime as dt
 
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.plans.catalogue import plans_directory
     from metrics.services import Services
 

@@ -24,7 +24,7 @@ from metrics.plans.catalogue import load_catalogue
 from metrics.plans.cycle import CycleError, load_cycle
 from metrics.plans.planning import stored_catalogue
 from metrics.services import Services, command_line
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.services.review import Review, cycle_to_read
 from metrics.store import Store
 from test_annual_report import SAMPLE, docx_text, flat, pdf_body, pdf_pages

@@ -11,11 +11,6 @@ METRICS = Path(__file__).resolve().parent.parent / "metrics"
 LAYERS = ("plans", "intake", "store", "evaluation", "outputs", "services", "cli")
 BASE = {"errors", "location", "names", "texts"}
 ENTRY = {"__init__", "__main__"}  # the package's docstring and `python -m metrics`
-# Imports against the order that are still there, each to be moved; the list only shrinks (a test below fails when
-# one is gone, so that it is taken off).
-KNOWN = {
-    ("metrics/plans/cycle.py", "metrics.services.accounts"),
-}
 
 
 def _imports(path: Path) -> set[str]:
@@ -62,11 +57,7 @@ def test_every_folder_of_metrics_is_a_layer_or_a_base_module():
 
 
 def test_no_module_imports_a_later_layer():
-    assert _against_the_order() - KNOWN == set()
-
-
-def test_the_known_exceptions_are_still_there():
-    assert KNOWN - _against_the_order() == set()
+    assert _against_the_order() == set()
 
 
 def test_the_store_never_imports_what_reads_it():

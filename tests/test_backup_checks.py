@@ -23,7 +23,7 @@ import pytest
 
 from metrics import cli
 from metrics.store.transfer import check
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.store.audit_chain import GENESIS, row_hash
 from catalogues import GOLDEN_PLANS
 from metrics.plans.catalogue import load_catalogue

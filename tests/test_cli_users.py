@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from catalogues import GOLDEN_PLANS
 from metrics.services import LoginFailed, Services
 from metrics.store import Store

@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 from catalogues import FIXTURE_PLANS
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.plans.catalogue import PLANS_DIRECTORY
 from metrics.plans.cycle import Light, load_cycle
 from metrics.errors import PlanError

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from catalogues import FIXTURE_PLANS
 from metrics.services import Services
-from metrics.services.accounts import Action, PermissionDenied, Roles
+from metrics.services.accounts import PermissionDenied
+from metrics.plans.roles import Action, Roles
 from metrics.plans.cycle import cycle_changes, cycle_document, parse_cycle
 from metrics.errors import InputError, PlanError
 from metrics.services.locks import MonthLocked

@@ -10,7 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from catalogues import CATALOGUE, FIXTURE_PLANS
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.services import Services, command_line
 from metrics.intake.selection import distinct_files
 from metrics.intake.sources import read_file

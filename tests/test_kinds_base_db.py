@@ -58,7 +58,7 @@ def test_the_reviews_draft_reads_the_base_year(tmp_path):
     from metrics.plans.cycle import load_cycle
     from metrics.services.seeding import seed_store
     from metrics.services import Services
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.services.review import Review
 
     url = stored(tmp_path)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from catalogues import FIXTURE_PLANS
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.services import Services, command_line
 from metrics.store import Store, login_sessions_table
 

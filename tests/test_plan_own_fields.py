@@ -22,7 +22,7 @@ from metrics.plans.plan import Aggregation
 from metrics.plans.planning import stored_catalogue
 from metrics.services.seeding import seed_store
 from metrics.services.core import Services, command_line
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.store import Store
 
 TRAINING = ('[[field]]\ncode = "training"\nname = "訓練場次"\nunit = "場"\naggregation = "flow"\nquantity = "count"\n'

@@ -327,7 +327,7 @@ def test_an_administrator_edits_the_cycle_on_the_settings_tab_and_downloads_it(d
 
 def test_a_cycle_whose_steps_roles_toml_no_longer_agrees_with_is_fixed_on_the_settings_tab(both_stores):
     database = both_stores
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.services.review import seed_cycle
 
     plans = Path(os.environ["KPI_PLANS_DIR"])

@@ -21,7 +21,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from catalogues import FIXTURE_PLANS
-from metrics.services.accounts import PermissionDenied, load_roles
+from metrics.services.accounts import PermissionDenied
+from metrics.plans.roles import load_roles
 from metrics.plans.catalogue import load_catalogue
 from metrics.plans.cycle import load_cycle
 from metrics.errors import InputError

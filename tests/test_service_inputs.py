@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 
 from catalogues import FIXTURE_PLANS
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.plans.catalogue import load_catalogue
 from metrics.errors import InputError
 from metrics.services.inputs import SCENARIO_NAME_MAX, SCENARIO_PAYLOAD_MAX, check_plan_year

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from catalogues import FIXTURE_PLANS
-from metrics.services.accounts import Action, PermissionDenied, load_roles
+from metrics.services.accounts import PermissionDenied
+from metrics.plans.roles import Action, load_roles
 from metrics.plans.catalogue import load_catalogue
 from metrics.intake.conflicts import FilesConflict
 from metrics.errors import InputError

@@ -211,7 +211,7 @@ def test_identical_reupload_changes_nothing_and_names_the_earlier_batch(store: S
     again = store.ingest(frame, file_name="1月(1).xlsx", file_bytes=b"same bytes")
     assert (again.batch_id, again.unchanged, again.added, again.changed, again.same, again.duplicate_of) == (
         None, True, 0, 0, 2, first.batch_id)
-    assert "未建立新的上傳批次" in again.message and f"第 {first.batch_id} 批" in again.message
+    assert "未建立新的上傳批次" in wording.ingested(again) and f"第 {first.batch_id} 批" in wording.ingested(again)
     assert len(store.history()) == 1
 
 
@@ -219,12 +219,12 @@ def test_same_values_in_another_file_change_nothing(store: Store) -> None:
     ingest(store, tidy((1, "warning_cases", "1")), "a.xlsx")
     result = store.ingest(tidy((1, "warning_cases", "1")), file_name="b.csv", file_bytes=b"other bytes")
     assert result.unchanged and result.duplicate_of is None and result.batch_id is None
-    assert "1 筆數值與資料庫目前的數值完全相同" in result.message
+    assert "1 筆數值與資料庫目前的數值完全相同" in wording.ingested(result)
 
 
 def test_empty_frame_creates_no_batch(store: Store) -> None:
     result = store.ingest(tidy(), file_name="空白.xlsx", file_bytes=b"")
-    assert result.unchanged and result.batch_id is None and "沒有任何數值" in result.message
+    assert result.unchanged and result.batch_id is None and "沒有任何數值" in wording.ingested(result)
     assert store.history() == [] and store.is_empty()
 
 
@@ -448,7 +448,7 @@ def _upload_months(url: str, process: int, barrier, errors) -> None:
                 ], ignore_index=True)
                 result = store.ingest(frame, file_name=f"{UNITS[process]}-{month}月.xlsx",
                                       file_bytes=f"{process}-{month}".encode(), uploader=UNITS[process])
-                assert result.batch_id is not None, result.message
+                assert result.batch_id is not None, wording.ingested(result)
     except BaseException as error:  # reported to the parent, which fails the test
         errors.put(f"process {process}: {error!r}")
 
@@ -662,7 +662,7 @@ def test_the_audit_trail_is_append_only_in_the_database_itself(store: Store, sta
 def test_a_file_name_is_stored_masked_and_without_controls(store: Store) -> None:
     name = "A123456789_王小明\n\x1b[31m.csv"
     result = store.ingest(tidy((1, "warning_cases", "2"), file=name), file_name=name, file_bytes=b"x")
-    assert result.message.startswith("檔名含身分證號碼，為保護個人資料，已改以「A12****789_王○明[31m.csv」保存。")
+    assert wording.ingested(result).startswith("檔名含身分證號碼，為保護個人資料，已改以「A12****789_王○明[31m.csv」保存。")
     assert [batch.file_name for batch in store.history()] == ["A12****789_王○明[31m.csv"]
     assert set(store.current_frame(112, UNIT)["source_file"]) == {"A12****789_王○明[31m.csv"}
     everything = repr(store.history()) + store.current_frame().to_csv()

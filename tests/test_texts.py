@@ -19,7 +19,7 @@ import pytest
 
 from catalogues import FIXTURE_PLANS
 from metrics import cli
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.plans.catalogue import load_catalogue
 from metrics.plans.toml_writing import plan_document
 from metrics.evaluation.county import county_multi_year, county_view

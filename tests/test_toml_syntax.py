@@ -43,7 +43,7 @@ def test_a_message_the_reading_does_not_know_keeps_the_parsers_words_in_parenthe
 
 def test_the_roles_file_says_the_same(tmp_path):
     from metrics.errors import PlanError
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
 
     (tmp_path / "roles.toml").write_text("[planner\nactions = []\n", encoding="utf-8")
     with pytest.raises(PlanError) as raised:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from catalogues import GOLDEN_PLANS
 from metrics.plans.catalogue import load_catalogue
 from metrics.errors import BackupRefused, StoreError

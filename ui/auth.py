@@ -21,7 +21,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from metrics.services.accounts import DISPLAY_NAME_MAX, USERNAME_MAX, Action, Decision, Roles, Settings, load_roles
+from metrics.services.accounts import DISPLAY_NAME_MAX, USERNAME_MAX, Decision, Settings
+from metrics.plans.roles import Action, Roles, load_roles
 from metrics.plans.catalogue import plans_directory
 from metrics.errors import InputError, KpiError
 from metrics.services.inputs import EMAIL_MAX

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics.services.accounts import Action, Settings
+from metrics.services.accounts import Settings
+from metrics.plans.roles import Action
 from metrics.plans.catalogue import Catalogue, plans_directory
 from metrics.errors import KpiError
 from metrics.services import Actor, Services

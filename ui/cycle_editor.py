@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics.services.accounts import Action
+from metrics.plans.roles import Action
 from metrics.plans.cycle import STEP_KEY_LABELS, CheckpointForm, checkpoint_form, form_document, step_holders
 from metrics.errors import KpiError
 from metrics.intake.parsing import format_taiwan_time

@@ -15,7 +15,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from metrics.services.accounts import load_roles
+from metrics.plans.roles import load_roles
 from metrics.plans.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
 from metrics.errors import InputError, KpiError
 from metrics.intake.tidy import empty_tidy_frame

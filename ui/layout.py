@@ -11,7 +11,8 @@ from typing import NoReturn
 
 import streamlit as st
 
-from metrics.services.accounts import Action, Decision, Settings
+from metrics.services.accounts import Decision, Settings
+from metrics.plans.roles import Action
 from metrics.plans.catalogue import Catalogue
 from metrics.evaluation.completeness import latest_complete_month, period_notice
 from metrics.errors import KpiError, PlanError, StoreBusy

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics.services.accounts import Action
+from metrics.plans.roles import Action
 from metrics.errors import KpiError
 from metrics.evaluation.core import BEHIND, IndicatorResult
 from metrics.plans.formulas import NO_DATA

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics.services.accounts import Action
+from metrics.plans.roles import Action
 from metrics.plans.cycle import STEP_KEY_LABELS, Checkpoint
 from metrics.plans.plan import plain_number
 from metrics.errors import InputError, KpiError

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from metrics.services.accounts import Action
+from metrics.plans.roles import Action
 from metrics.outputs.batches import counts_text, undo_effects
 from metrics.evaluation.completeness import checklist_details, checklist_frame
 from metrics.intake.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,

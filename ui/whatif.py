@@ -11,7 +11,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from metrics.services.accounts import Action
+from metrics.plans.roles import Action
 from metrics.errors import KpiError, Problem
 from metrics.evaluation.core import Evaluation, evaluate
 from metrics.evaluation.figures import Figures

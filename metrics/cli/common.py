@@ -142,7 +142,7 @@ def plans_directory_of(arguments: argparse.Namespace) -> Path:
 
 def services_of(store, arguments: argparse.Namespace):
     """The write layer; the command line writes through it like the pages, as the operating-system user."""
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.services import Services
 
     return Services(store, load_roles(plans_directory_of(arguments)))

@@ -146,7 +146,7 @@ def command_review_remind(arguments: argparse.Namespace) -> int:
 
 def cycle_check_line(directory: Path) -> str:
     """What `plans check` says of cycle.toml (a PlanError when it is wrong)."""
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.plans.catalogue import CYCLE_FILE
     from metrics.plans.cycle import load_cycle
 

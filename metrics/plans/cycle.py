@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from metrics.services.accounts import Action, Roles
+from metrics.plans.roles import Action, Roles
 from metrics.plans.catalogue import CYCLE_FILE
 from metrics.plans.toml_reading import Document, Entry, entries, read_document, shown_path
 from metrics.plans.toml_writing import toml_bool, toml_number, toml_string

@@ -22,8 +22,9 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from metrics.services.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Action, Decision, PermissionDenied, Roles, Settings,
-                              allowed, password_problem, username_problem)
+from metrics.services.accounts import (MAXIMUM_PASSWORD_LENGTH, Account, Decision, PermissionDenied, Settings, allowed,
+                                      password_problem, username_problem)
+from metrics.plans.roles import Action, Roles
 from metrics.plans.catalogue import Catalogue, Units, load_units, plans_directory
 from metrics.intake.conflicts import FilesConflict, Key, find_conflicts, resolve, unresolved
 from metrics.errors import InputError, KpiError, Problem
@@ -139,7 +140,7 @@ class Services:
             settings: Settings | None = None) -> Decision:
         """What a page shows or hides; it decides nothing, every write checks again (`_require`)."""
         _check_actor(actor)
-        inputs.check_instance(action, Action, "動作", "一個動作（metrics.services.accounts.Action）")
+        inputs.check_instance(action, Action, "動作", "一個動作（metrics.plans.roles.Action）")
         inputs.check_optional_text(unit, "單位")
         if _is_command_line(actor):
             return Decision(True)
@@ -456,9 +457,7 @@ class Services:
         periods = sorted({(int(year), str(unit)) for frame, _, _ in files
                           for year, unit in zip(frame["year"], frame["unit"])})
         if not periods:  # nothing to store, nothing written: the store is not touched
-            return [IngestResult(None, True, 0, 0, 0, None,
-                                 f"「{clean_file_name(name).text}」沒有任何數值，未建立新的上傳批次。")
-                    for _, name, _ in files]
+            return [_worded(IngestResult(None, True, 0, 0, 0, None, clean_file_name(name).text)) for _, name, _ in files]
         for year, unit in periods:
             self._require(actor, Action.UPLOAD, "上傳", unit=unit, year=year,
                           subject="、".join(f"「{clean_file_name(name).text}」" for _, name, _ in files))
@@ -491,7 +490,7 @@ class Services:
                 file_periods = sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])})
                 batch = f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）"
                 subject = f"「{clean_file_name(name).text}」{batch}"
-                detail = result.message + ("；" + "；".join(result.changes) if result.changes else "")
+                detail = wording.ingested(result) + ("；" + "；".join(result.changes) if result.changes else "")
                 choices = (chosen or {}).get(position)
                 if choices:
                     detail += "；同時上傳的檔案數值不同，使用者選擇：" + "；".join(choices)
@@ -502,7 +501,7 @@ class Services:
 
         with self._unless_locked(actor, word, "、".join(f"「{clean_file_name(name).text}」" for _, name, _ in files),
                                  locks.upload_guard(self.roles)):
-            return self.store.ingest_many(list(files), uploader=actor.label, audit=audit)
+            return [_worded(result) for result in self.store.ingest_many(list(files), uploader=actor.label, audit=audit)]
 
     def load_sample(self, actor: Actor, catalogue: Catalogue,
                     files: Sequence[tuple[pd.DataFrame, str, bytes]]) -> list[IngestResult]:
@@ -697,3 +696,7 @@ def _scenario_text(payload: dict) -> str:
 
 
 __all__ = ["Actor", "LoginFailed", "PermissionDenied", "Services", "command_line"]
+
+
+def _worded(result: IngestResult) -> IngestResult:
+    return replace(result, message=wording.ingested(result))

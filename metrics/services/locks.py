@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from metrics.services.accounts import Action, Roles
+from metrics.plans.roles import Action, Roles
 from metrics.errors import KpiError
 from metrics.intake.parsing import format_taiwan_time
 from metrics.store import CHANGE_ADDED, CHANGE_CHANGED, Store

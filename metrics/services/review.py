@@ -19,7 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from metrics.services import inputs
-from metrics.services.accounts import Action, PermissionDenied, Roles, Settings
+from metrics.services.accounts import PermissionDenied, Settings
+from metrics.plans.roles import Action, Roles
 from metrics.plans.catalogue import Catalogue
 from metrics.evaluation.completeness import lacking_text, month_completeness
 from metrics.plans.catalogue import CYCLE_FILE

@@ -9,12 +9,13 @@ from metrics.plans.toml_writing import plan_document
 from metrics.store import AuditEntry, Outcome, Store
 
 SEED_AUTHOR = "系統（計畫檔）"
+SEED_NOTE = "由計畫檔建立"  # the note of a plan's version 1 seeded from its file
 
 
 def seed_store(store: Store, files: Catalogue, *, samples: bool = False) -> list[StoredPlan]:
     """Store each plan of `files` that has no version yet as version 1 (sample plans only when asked)."""
     wanted = [(plan.year, plan.unit, plan_document(plan), plan.origin, plan.sample)
               for plan in files.plans.values() if samples or not plan.sample]
-    return store.seed_plans(wanted, author=SEED_AUTHOR, audit=lambda stored: [
+    return store.seed_plans(wanted, author=SEED_AUTHOR, note=SEED_NOTE, audit=lambda stored: [
         AuditEntry(SEED_AUTHOR, "計畫版本", Outcome.ALLOWED, f"{plan.unit} {plan.year} 年度計畫第 {plan.number} 版",
                    f"由計畫檔 {plan.origin} 建立", plan.unit, plan.year) for plan in stored])

@@ -12,7 +12,7 @@ from metrics.errors import StoreError, StoreOperation, StoreProblem
 from metrics.intake.parsing import format_taiwan_time
 from metrics.outputs.batches import counts_text
 from metrics.store.copying import RowsRefused
-from metrics.store.figures import LaterBatch, UndoResult
+from metrics.store.figures import IngestResult, LaterBatch, UndoResult
 from metrics.store.schema import TABLE_LABELS
 
 P = StoreProblem
@@ -157,6 +157,25 @@ _WORDS: dict[StoreProblem, Callable[..., str]] = {
     P.ROLE_OWNS_TABLES: lambda role: (f"角色「{role}」擁有這些資料表（可停用或刪除操作紀錄的保護）；"
                                       "執行時請改用另一個不擁有資料表的角色。"),
 }
+
+
+def ingested(result: IngestResult) -> str:
+    """What an upload of one file did, in the words its confirmation used before: the notice about its name first."""
+    name = result.file_name
+    if result.unchanged:
+        if result.same:
+            text = f"「{name}」的 {result.same:,} 筆數值與資料庫目前的數值完全相同，未建立新的上傳批次。"
+        else:
+            text = f"「{name}」沒有任何數值，未建立新的上傳批次。"
+        if result.duplicate_of is not None:
+            when = f"（{format_taiwan_time(result.duplicate_uploaded_at)} 上傳）" if result.duplicate_uploaded_at else ""
+            text += f"此檔案與第 {result.duplicate_of:,} 批{when}內容相同。"
+    else:
+        text = (f"已儲存「{name}」為第 {result.batch_id:,} 批：新增 {result.added:,} 筆、"
+                f"修改 {result.changed:,} 筆、相同 {result.same:,} 筆。")
+        if result.duplicate_of is not None:
+            text += f"此檔案曾於第 {result.duplicate_of:,} 批上傳過。"
+    return result.notice + text
 
 
 def undone(result: UndoResult) -> str:

@@ -186,9 +186,9 @@ class Store(Repository):
         return self._plans.save_plan_version(year, unit, document, author=author, note=note, origin=origin,
                                              changes=changes, sample=sample, audit=audit)
 
-    def seed_plans(self, plans: Sequence[tuple[int, str, str, str, bool]], *, author: str,
+    def seed_plans(self, plans: Sequence[tuple[int, str, str, str, bool]], *, author: str, note: str,
                    audit: Audit = None) -> list[StoredPlan]:
-        return self._plans.seed_plans(plans, author=author, audit=audit)
+        return self._plans.seed_plans(plans, author=author, note=note, audit=audit)
 
     def plan_versions(self, year: int | None = None, unit: str | None = None, *,
                       latest_only: bool = False) -> list[StoredPlan]:

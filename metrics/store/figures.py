@@ -19,7 +19,6 @@ from metrics.errors import InputError, Problem, StoreError, StoreOperation, Stor
 from metrics.intake.tidy import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
-from metrics.intake.parsing import format_taiwan_time
 from metrics.plans.plan import plain_number
 from metrics.store.audit import Audit
 from metrics.store.engine import Database
@@ -35,14 +34,17 @@ _MAX_PROBLEMS = 50
 
 @dataclass(frozen=True)
 class IngestResult:
-    batch_id: int | None
+    batch_id: int | None  # None: nothing new, no batch made (unchanged)
     unchanged: bool
     added: int
     changed: int
     same: int
-    duplicate_of: int | None
-    message: str
+    duplicate_of: int | None  # the latest batch of the same content, if any
+    file_name: str = ""  # as stored (cleaned)
+    notice: str = ""  # why the file name was changed before storing it (metrics.names.CleanName.notice), or ""
+    duplicate_uploaded_at: dt.datetime | None = None
     changes: tuple[str, ...] = ()  # "112年3月 field：old → new" for values replaced, the first CHANGES_SHOWN
+    message: str = ""  # in people's words, filled by the services (metrics.services.wording.ingested)
 
 
 CHANGES_SHOWN = 50
@@ -172,7 +174,7 @@ class Figures(Repository):
             results = []
             for incoming, file_name, sha256, notice in prepared:
                 result = self._ingest(connection, incoming, file_name, sha256, without_controls(uploader).strip())
-                results.append(dataclasses.replace(result, message=notice + result.message) if notice else result)
+                results.append(dataclasses.replace(result, notice=notice) if notice else result)
             return results
 
         with self._errors(StoreOperation.SAVE_FILES, files=[file_name for _, file_name, _, _ in prepared]):
@@ -202,25 +204,17 @@ class Figures(Repository):
             .where(batches_table.c.sha256 == sha256).order_by(batches_table.c.id.desc()).limit(1)
         ).first()
         duplicate_of = duplicate.id if duplicate else None
+        duplicate_at = _aware(duplicate.uploaded_at) if duplicate else None
         if not additions and not changed:
-            if not incoming:
-                message = f"「{file_name}」沒有任何數值，未建立新的上傳批次。"
-            else:
-                message = f"「{file_name}」的 {same:,} 筆數值與資料庫目前的數值完全相同，未建立新的上傳批次。"
-            if duplicate is not None:
-                message += f"此檔案與第 {duplicate.id:,} 批（{format_taiwan_time(_aware(duplicate.uploaded_at))} 上傳）內容相同。"
-            return IngestResult(None, True, 0, 0, same, duplicate_of, message)
+            return IngestResult(None, True, 0, 0, same, duplicate_of, file_name, duplicate_uploaded_at=duplicate_at)
 
         batch_id = self._insert_batch(connection, file_name, sha256, uploader, len(incoming))
         self._record_changes(connection, batch_id, additions, replacements)
         self._apply_to_current(connection, batch_id, additions, replacements)
-        message = (f"已儲存「{file_name}」為第 {batch_id:,} 批：新增 {len(additions):,} 筆、"
-                   f"修改 {changed:,} 筆、相同 {same:,} 筆。")
-        if duplicate is not None:
-            message += f"此檔案曾於第 {duplicate.id:,} 批上傳過。"
         if changed > len(changes):
             changes.append(f"…另 {changed - len(changes):,} 筆修改")
-        return IngestResult(batch_id, False, len(additions), changed, same, duplicate_of, message, tuple(changes))
+        return IngestResult(batch_id, False, len(additions), changed, same, duplicate_of, file_name,
+                            duplicate_uploaded_at=duplicate_at, changes=tuple(changes))
 
     def _insert_batch(self, connection: Connection, file_name: str, sha256: str, uploader: str,
                       row_count: int) -> int:

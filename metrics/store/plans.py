@@ -45,14 +45,14 @@ class Plans(Repository):
         with self._errors(StoreOperation.SAVE_PLAN, unit=unit, year=year):
             return self._write(write, audit)
 
-    def seed_plans(self, plans: Sequence[tuple[int, str, str, str, bool]], *, author: str,
+    def seed_plans(self, plans: Sequence[tuple[int, str, str, str, bool]], *, author: str, note: str,
                    audit: Audit = None) -> list[StoredPlan]:
-        """Each (year, unit, document, origin, sample) that has no version yet becomes its version 1, in one
-        transaction; plans already in the store are left as they are (the store is the truth once seeded)."""
+        """Each (year, unit, document, origin, sample) that has no version yet becomes its version 1 with `note`, in
+        one transaction; plans already in the store are left as they are (the store is the truth once seeded)."""
         def write(connection: Connection) -> list[StoredPlan]:
             table = plan_versions_table
             present = {(row.year, row.unit) for row in connection.execute(sa.select(table.c.year, table.c.unit).distinct())}
-            return [self._insert_plan_version(connection, year, unit, document, author, "由計畫檔建立", origin, [],
+            return [self._insert_plan_version(connection, year, unit, document, author, note, origin, [],
                                               sample)
                     for year, unit, document, origin, sample in plans if (year, unit) not in present]
 

@@ -80,7 +80,7 @@ def add_account(database_url: str, username: str, *, roles: tuple[str, ...], uni
     """An account made through the core (as `python -m metrics users add` would), with PASSWORD."""
     from argon2 import PasswordHasher
 
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.services import Services, command_line
     from metrics.store import Store
 

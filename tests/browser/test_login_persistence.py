@@ -39,7 +39,7 @@ def sessions(database_url: str) -> list:
 
 def set_idle_minutes(database_url: str, minutes: int) -> None:
     """As an administrator would in 帳號管理 → 系統設定 (through the core, from the command line)."""
-    from metrics.services.accounts import load_roles
+    from metrics.plans.roles import load_roles
     from metrics.services import Services, command_line
     from metrics.store import Store
 
