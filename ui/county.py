@@ -14,12 +14,12 @@ from pandas.io.formats.style import Styler
 from metrics.evaluation.county import (STATUS_COLOURS, CountyView, comparison_frame, comparison_parts, comparison_statuses,
                             county_multi_year, county_view, missing_frame, multi_year_frame, year_figures)
 from metrics.evaluation.figures import Figures
-from metrics.evaluation.core import MultiYearPoints
+from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate
 from metrics.plans.formulas import format_number
 from metrics.intake.parsing import month_label
 from metrics.outputs.report import build_county_report
 from ui.data import Source, cached_on_source
-from ui.layout import Context
+from ui.layout import Context, official_evaluation
 from ui.links import period_params
 
 OVERVIEW = "dashboard.py"
@@ -54,8 +54,15 @@ def _figures(source: Source, year: int) -> dict[tuple[int, str], Figures]:
 
 @cached_on_source(max_entries=32)
 def _view(source: Source, year: int, month: int) -> CountyView:
-    """Every unit's evaluation for a year and month, once per data version (shared, never modified)."""
-    return county_view(source.catalogue, source.frame, year, month, figures=_figures(source, year))
+    """Every unit's evaluation for a year and month, once per data version (shared, never modified): each unit's
+    is the overview's (official_evaluation, the same key), made here from the figures split at once when the
+    overview has not made it yet."""
+    def evaluation_of(figures: Figures, as_of_month: int) -> Evaluation:
+        return official_evaluation.made_with(lambda: evaluate(figures, as_of_month),
+                                             source, figures.plan.year, figures.plan.unit, as_of_month)
+
+    return county_view(source.catalogue, source.frame, year, month, figures=_figures(source, year),
+                       evaluation_of=evaluation_of)
 
 
 @cached_on_source(max_entries=16)
