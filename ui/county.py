@@ -19,7 +19,7 @@ from metrics.plans.formulas import format_number
 from metrics.intake.parsing import month_label
 from metrics.outputs.report import build_county_report
 from ui.data import Source, cached_on_source
-from ui.layout import Context, official_evaluation
+from ui.layout import Context, official_evaluation, page_of
 from ui.links import period_params
 
 OVERVIEW = "dashboard.py"
@@ -195,11 +195,11 @@ def comparison(context: Context, county: CountyView) -> None:
     if unit is not None:
         when = month_label(county.year, county.month)
         if indicator in indicators:
-            link.page_link(DETAIL, label=f"開啟{names[unit]}的指標 {indicator} 明細（{when}）",
+            link.page_link(page_of(DETAIL), label=f"開啟{names[unit]}的指標 {indicator} 明細（{when}）",
                            icon=":material/query_stats:",
                            query_params=period_params(county.year, unit, county.month, indicator=indicator))
         else:
-            link.page_link(OVERVIEW, label=f"開啟{names[unit]}的總覽（{when}）", icon=":material/speed:",
+            link.page_link(page_of(OVERVIEW), label=f"開啟{names[unit]}的總覽（{when}）", icon=":material/speed:",
                            query_params=period_params(county.year, unit, county.month))
 
 

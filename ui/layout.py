@@ -116,6 +116,11 @@ def linked_page(main_script: str, path: str) -> st.Page:
     return st.Page(resolved if path == PAGES[0][0] else resolved.parent / path, default=path == PAGES[0][0])
 
 
+def page_of(path: str) -> st.Page:
+    """linked_page for the app this run serves: what a st.page_link to one of the app's pages is given."""
+    return linked_page(get_script_run_ctx().main_script_path, path)
+
+
 def navigation(params: dict[str, str], allowed: set[Action], waiting: int | None = None) -> None:
     """The pages, each link carrying the period shown, so the next page shows the same (and its URL says so);
     on a phone a tap on a link also closes the sidebar (ui/screen.py). Below them, the count of what waits for
@@ -218,7 +223,7 @@ def freshness(source: Source, plan: Plan, figures: Figures, month: int, *, title
         st.info(f"{escape_markdown(plan.unit_name)} {plan.year} 年度尚未上傳任何數字；{where}月報或系統匯出檔，上傳後這裡就會顯示。",
                 icon=":material/upload_file:")
         if title != UPLOAD_PAGE:
-            st.page_link(UPLOAD_PATH, label=f"前往{UPLOAD_PAGE}", icon=":material/upload_file:", query_params=params or {})
+            st.page_link(page_of(UPLOAD_PATH), label=f"前往{UPLOAD_PAGE}", icon=":material/upload_file:", query_params=params or {})
         return
     unreported = [m for m in range(1, month + 1) if m not in reported]
     if unreported:
