@@ -14,12 +14,12 @@ from pandas.io.formats.style import Styler
 from metrics.evaluation.county import (STATUS_COLOURS, CountyView, comparison_frame, comparison_parts, comparison_statuses,
                             county_multi_year, county_view, missing_frame, multi_year_frame, year_figures)
 from metrics.evaluation.figures import Figures
-from metrics.evaluation.core import MultiYearPoints
+from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate
 from metrics.plans.formulas import format_number
 from metrics.intake.parsing import month_label
 from metrics.outputs.report import build_county_report
 from ui.data import Source, cached_on_source
-from ui.layout import Context
+from ui.layout import Context, official_evaluation, page_of
 from ui.links import period_params
 
 OVERVIEW = "dashboard.py"
@@ -54,8 +54,15 @@ def _figures(source: Source, year: int) -> dict[tuple[int, str], Figures]:
 
 @cached_on_source(max_entries=32)
 def _view(source: Source, year: int, month: int) -> CountyView:
-    """Every unit's evaluation for a year and month, once per data version (shared, never modified)."""
-    return county_view(source.catalogue, source.frame, year, month, figures=_figures(source, year))
+    """Every unit's evaluation for a year and month, once per data version (shared, never modified): each unit's
+    is the overview's (official_evaluation, the same key), made here from the figures split at once when the
+    overview has not made it yet."""
+    def evaluation_of(figures: Figures, as_of_month: int) -> Evaluation:
+        return official_evaluation.made_with(lambda: evaluate(figures, as_of_month),
+                                             source, figures.plan.year, figures.plan.unit, as_of_month)
+
+    return county_view(source.catalogue, source.frame, year, month, figures=_figures(source, year),
+                       evaluation_of=evaluation_of)
 
 
 @cached_on_source(max_entries=16)
@@ -188,11 +195,11 @@ def comparison(context: Context, county: CountyView) -> None:
     if unit is not None:
         when = month_label(county.year, county.month)
         if indicator in indicators:
-            link.page_link(DETAIL, label=f"開啟{names[unit]}的指標 {indicator} 明細（{when}）",
+            link.page_link(page_of(DETAIL), label=f"開啟{names[unit]}的指標 {indicator} 明細（{when}）",
                            icon=":material/query_stats:",
                            query_params=period_params(county.year, unit, county.month, indicator=indicator))
         else:
-            link.page_link(OVERVIEW, label=f"開啟{names[unit]}的總覽（{when}）", icon=":material/speed:",
+            link.page_link(page_of(OVERVIEW), label=f"開啟{names[unit]}的總覽（{when}）", icon=":material/speed:",
                            query_params=period_params(county.year, unit, county.month))
 
 

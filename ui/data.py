@@ -192,15 +192,25 @@ def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cac
 
         @functools.wraps(function)
         def cached(*args, **kwargs):
-            key = (tuple(_source_key(arg) if isinstance(arg, Source) else arg for arg in args),
-                   tuple(sorted((name, _source_key(value) if isinstance(value, Source) else value)
-                                for name, value in kwargs.items())))
-            return memo.get(key, lambda: function(*args, **kwargs))
+            return memo.get(_call_key(args, kwargs), lambda: function(*args, **kwargs))
+
+        def made_with(make: Callable[[], object], *args, **kwargs):
+            """What `function(*args, **kwargs)` returns, made by `make` when not cached yet: for a caller that holds
+            what function would read again (the county page, each unit's figures split at once). `make` must
+            return what function would."""
+            return memo.get(_call_key(args, kwargs), make)
 
         cached.clear = memo.clear
+        cached.made_with = made_with
         return cached
 
     return decorate
+
+
+def _call_key(args: tuple, kwargs: dict) -> tuple:
+    return (tuple(_source_key(arg) if isinstance(arg, Source) else arg for arg in args),
+            tuple(sorted((name, _source_key(value) if isinstance(value, Source) else value)
+                         for name, value in kwargs.items())))
 
 
 def _source_key(source: Source) -> tuple:

@@ -18,7 +18,7 @@ from metrics.plans.formulas import format_number
 from metrics.outputs.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
 from ui.data import Memo, Source, cached_on_source
-from ui.layout import Context, official_evaluation, period_figures, previous_month, previous_year
+from ui.layout import Context, official_evaluation, page_of, period_figures, previous_month, previous_year
 from ui.widgets import escape_markdown
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -185,7 +185,7 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
                         lines += [line for line in (extra or {}).get(result.indicator.id, ()) if line]
                         st.caption("  \n".join(escape_markdown(line) for line in lines))
                         if detail_params is not None:
-                            st.page_link(DETAIL_PAGE, label=f"{escape_markdown(result.indicator.id)} 指標明細",
+                            st.page_link(page_of(DETAIL_PAGE), label=f"{escape_markdown(result.indicator.id)} 指標明細",
                                          query_params={**detail_params, "indicator": result.indicator.id})
 
 

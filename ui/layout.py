@@ -3,6 +3,7 @@ the sample-data banner and messages left by the previous run."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from metrics.services.accounts import Decision, Settings
 from metrics.plans.roles import Action
@@ -105,13 +107,29 @@ def sample_banner(context: Context, page: str) -> None:
                       args=(context.services, context.actor))
 
 
+@functools.lru_cache(maxsize=64)
+def linked_page(main_script: str, path: str) -> st.Page:
+    """A page of the app as the link's target, made once per process and main script: a link given a file path
+    resolves it on the disk on every run (a dozen system calls a link, a dozen links a run), and where the
+    app's files are does not change while it runs. Made as Streamlit makes the pages of pages/ (the resolved
+    path; the main script is the default page)."""
+    resolved = Path(main_script).resolve()
+    return st.Page(resolved if path == PAGES[0][0] else resolved.parent / path, default=path == PAGES[0][0])
+
+
+def page_of(path: str) -> st.Page:
+    """linked_page for the app this run serves: what a st.page_link to one of the app's pages is given."""
+    return linked_page(get_script_run_ctx().main_script_path, path)
+
+
 def navigation(params: dict[str, str], allowed: set[Action], waiting: int | None = None) -> None:
     """The pages, each link carrying the period shown, so the next page shows the same (and its URL says so);
     on a phone a tap on a link also closes the sidebar (ui/screen.py). Below them, the count of what waits for
     the account (its list is on 填報進度)."""
+    main_script = get_script_run_ctx().main_script_path
     for path, label, icon, action in PAGES:
         if action in allowed:
-            st.page_link(path, label=label, icon=icon, query_params=params)
+            st.page_link(linked_page(main_script, path), label=label, icon=icon, query_params=params)
     if waiting:
         st.caption(f":material/inbox: 待辦 {waiting} 件（送出自評、初核或複核），請至「填報進度」辦理")
     screen.install()
@@ -206,7 +224,7 @@ def freshness(source: Source, plan: Plan, figures: Figures, month: int, *, title
         st.info(f"{escape_markdown(plan.unit_name)} {plan.year} 年度尚未上傳任何數字；{where}月報或系統匯出檔，上傳後這裡就會顯示。",
                 icon=":material/upload_file:")
         if title != UPLOAD_PAGE:
-            st.page_link(UPLOAD_PATH, label=f"前往{UPLOAD_PAGE}", icon=":material/upload_file:", query_params=params or {})
+            st.page_link(page_of(UPLOAD_PATH), label=f"前往{UPLOAD_PAGE}", icon=":material/upload_file:", query_params=params or {})
         return
     unreported = [m for m in range(1, month + 1) if m not in reported]
     if unreported:

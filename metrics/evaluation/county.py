@@ -8,7 +8,7 @@ same weighted rule as a unit's overall score, restricted to the common indicator
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -69,9 +69,11 @@ def year_figures(catalogue: Catalogue, frame: pd.DataFrame, year: int) -> dict[t
 
 
 def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int, *,
-                figures: Mapping[tuple[int, str], Figures] | None = None) -> CountyView:
+                figures: Mapping[tuple[int, str], Figures] | None = None,
+                evaluation_of: Callable[[Figures, int], Evaluation] = evaluate) -> CountyView:
     """Every unit with a plan in `year`, as of `month`, against its own plan (`figures`: year_figures, when the
-    caller keeps them between months)."""
+    caller keeps them between months; `evaluation_of`: evaluate, or what it returned before for those figures
+    and month, when the caller keeps each unit's evaluation)."""
     ids = tuple(indicator.id for indicator in catalogue.common.indicators)
     names = tuple(indicator.short_name for indicator in catalogue.common.indicators)
     rows = []
@@ -79,7 +81,7 @@ def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int
     for unit in catalogue.units_in(year):
         plan = catalogue.plan(year, unit)
         unit_figures = figures[plan.key]
-        evaluation = evaluate(unit_figures, month)
+        evaluation = evaluation_of(unit_figures, month)
         by_id = {result.indicator.id: result for result in evaluation.results}
         common = tuple(by_id.get(indicator_id) for indicator_id in ids)
         score, _ = weighted_score(result for result in common if result is not None)
