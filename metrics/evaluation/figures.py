@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -64,10 +63,6 @@ class Figures:
     values: dict[str, dict[int, Decimal]] = field(default_factory=dict)
     # The same unit's figures of the base years its growth indicators compare with: year -> field -> month -> value.
     base_values: dict[int, dict[str, dict[int, Decimal]]] = field(default_factory=dict)
-    # Each field's reported months and its values as of each of them, made when first asked (a year's evaluation
-    # asks for every month, each indicator again): the values must not change once as_of has been asked.
-    _totals: dict[tuple[int | None, str], tuple[list[int], list[Fraction]]] = field(
-        default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_frame(cls, plan: Plan, frame: pd.DataFrame) -> Figures:
@@ -125,20 +120,25 @@ class Figures:
 
     def as_of(self, code: str, month: int) -> Fraction | None:
         """The field's value as of the end of `month`, by its flow or stock rule; None if unreported."""
-        return self._as_of(None, code, month)
+        by_month = self.values.get(code, {})
+        reported = [m for m in by_month if m <= month]
+        if not reported:
+            return None
+        if self.plan.field_by_code[code].aggregation is Aggregation.FLOW:
+            with localcontext(EXACT):  # Decimal sums are exact at this precision and far cheaper than Fractions
+                return Fraction(sum((by_month[m] for m in reported), Decimal(0)))
+        return Fraction(by_month[max(reported)])
 
     def base_as_of(self, year: int, code: str, month: int) -> Fraction | None:
         """A base year's value of the field as of `month`, by the field's flow or stock rule; None if unreported."""
-        return self._as_of(year, code, month)
-
-    def _as_of(self, year: int | None, code: str, month: int) -> Fraction | None:
-        totals = self._totals.get((year, code))
-        if totals is None:
-            by_month = self.values.get(code, {}) if year is None else self.base_values.get(year, {}).get(code, {})
-            totals = self._totals[(year, code)] = _running_values(by_month, bool(by_month) and self.is_flow(code))
-        months, values = totals
-        index = bisect_right(months, month)
-        return values[index - 1] if index else None
+        by_month = self.base_values.get(year, {}).get(code, {})
+        reported = [m for m in by_month if m <= month]
+        if not reported:
+            return None
+        if self.is_flow(code):
+            with localcontext(EXACT):
+                return Fraction(sum((by_month[m] for m in reported), Decimal(0)))
+        return Fraction(by_month[max(reported)])
 
     def is_flow(self, code: str) -> bool:
         return self.plan.field_by_code[code].aggregation is Aggregation.FLOW
@@ -167,18 +167,3 @@ class Figures:
             for month, amount in months.items():
                 values.setdefault(code, {})[month] = values.get(code, {}).get(month, Decimal(0)) + amount
         return Figures(self.plan, values, self.base_values)
-
-
-def _running_values(by_month: Mapping[int, Decimal], flow: bool) -> tuple[list[int], list[Fraction]]:
-    """The reported months in order and the value as of each: a flow's running total (exact Decimal sums, as
-    summing each month's figures again would give), a stock's own figure."""
-    months = sorted(by_month)
-    if not flow:
-        return months, [Fraction(by_month[month]) for month in months]
-    values = []
-    with localcontext(EXACT):  # Decimal sums are exact at this precision and far cheaper than Fractions
-        total = Decimal(0)
-        for month in months:
-            total += by_month[month]
-            values.append(Fraction(total))
-    return months, values
