@@ -35,3 +35,17 @@ def test_every_sidebar_link_is_the_link_of_its_file_path(tmp_path: Path) -> None
         assert by_page == by_path
         assert by_page.page_script_hash
     assert [link.page for link in links[::2]][0] == ""  # the overview is the default page
+
+
+def test_the_app_runs_bare_without_a_streamlit_server(tmp_path: Path) -> None:
+    """`python dashboard.py` (and a process spawned by one that ran it, which re-runs its __main__) has no script
+    run context: the links are then made for dashboard.py's own folder instead of failing."""
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "KPI_DB_URL": f"sqlite:///{tmp_path / 'kpi.sqlite3'}"}
+    finished = subprocess.run([sys.executable, "dashboard.py"], cwd=ROOT, env=environment, capture_output=True,
+                              text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "Traceback" not in finished.stderr, finished.stderr[-2000:]

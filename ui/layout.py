@@ -117,19 +117,25 @@ def linked_page(main_script: str, path: str) -> st.Page:
     return st.Page(resolved if path == PAGES[0][0] else resolved.parent / path, default=path == PAGES[0][0])
 
 
+def main_script() -> str:
+    """The main script of the app this run serves; dashboard.py when the script runs without a Streamlit server
+    (bare `python dashboard.py`, or a spawned process re-running its parent's __main__)."""
+    context = get_script_run_ctx()
+    return context.main_script_path if context is not None else str(Path(__file__).resolve().parent.parent / PAGES[0][0])
+
+
 def page_of(path: str) -> st.Page:
     """linked_page for the app this run serves: what a st.page_link to one of the app's pages is given."""
-    return linked_page(get_script_run_ctx().main_script_path, path)
+    return linked_page(main_script(), path)
 
 
 def navigation(params: dict[str, str], allowed: set[Action], waiting: int | None = None) -> None:
     """The pages, each link carrying the period shown, so the next page shows the same (and its URL says so);
     on a phone a tap on a link also closes the sidebar (ui/screen.py). Below them, the count of what waits for
     the account (its list is on 填報進度)."""
-    main_script = get_script_run_ctx().main_script_path
     for path, label, icon, action in PAGES:
         if action in allowed:
-            st.page_link(linked_page(main_script, path), label=label, icon=icon, query_params=params)
+            st.page_link(page_of(path), label=label, icon=icon, query_params=params)
     if waiting:
         st.caption(f":material/inbox: 待辦 {waiting} 件（送出自評、初核或複核），請至「填報進度」辦理")
     screen.install()
