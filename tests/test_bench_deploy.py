@@ -2,7 +2,8 @@
 servers on one PostgreSQL; one browser session changing the overview's month twice through the proxy while a
 reporter uploads) prints a row per server count and finds every upload in the store.
 
-It needs nginx, PostgreSQL and Chromium: without one of them it is skipped, except where the browser and
+It needs nginx, PostgreSQL (conftest's postgres_server_url: KPI_TEST_POSTGRES_URL or the default) and Chromium:
+without one of them it is skipped, except where the browser and
 PostgreSQL suites are required (CI, KPI_REQUIRE_BROWSER=1 or KPI_REQUIRE_POSTGRES=1), where it fails. Nothing timed
 is asserted.
 """
@@ -29,17 +30,16 @@ def required() -> bool:
 
 
 @pytest.mark.browser
-def test_quick_deployment_benchmark_goes_through_nginx_and_loses_nothing() -> None:
+def test_quick_deployment_benchmark_goes_through_nginx_and_loses_nothing(postgres_server_url: str) -> None:
     missing = [str(path) for path in (NGINX, CHROMIUM) if not path.is_file()]
     if importlib.util.find_spec("playwright") is None:
         missing.append("the playwright package")
-    if not os.environ.get("KPI_TEST_POSTGRES_URL"):
-        missing.append("KPI_TEST_POSTGRES_URL")
     if missing:
         if required():
             pytest.fail(f"missing: {', '.join(missing)} (the deployment benchmark must run here)", pytrace=False)
         pytest.skip(f"missing: {', '.join(missing)}")
     completed = subprocess.run([sys.executable, str(BENCHMARK), "--quick"], capture_output=True, text=True,
+                               env={**os.environ, "KPI_TEST_POSTGRES_URL": postgres_server_url},
                                timeout=600)  # a safety net for a hang, not a speed check
     assert completed.returncode == 0, completed.stdout + completed.stderr
     output = completed.stdout
