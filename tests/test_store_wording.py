@@ -109,7 +109,8 @@ def test_a_refused_input_is_an_input_error_located_and_worded_by_the_services():
                 cell="C9", field="talks", value="2"),
         Refusal(P.EMPTY_SCENARIO_NAME, {}),
     ])
-    assert [(problem.file, problem.sheet, problem.cell, problem.field, problem.value) for problem in refused.problems] == [
+    located = [(problem.file, problem.sheet, problem.cell, problem.field, problem.value) for problem in refused.problems]
+    assert located == [
         ("月報.xlsx", "月報", "C9", "talks", "2"), ("", "", "", "情境名稱", "")]
     assert str(refused) == ("檔案「月報.xlsx」工作表「月報」儲存格 C9（項目：talks）：112年3月 政風處「宣導場次」 在同一個檔案中"
                             "出現兩次（另一次在 月報 C3），請只保留一個數值\n"
@@ -135,13 +136,13 @@ def test_the_values_an_upload_replaced_are_worded_one_line_each(result, expected
 
 
 def test_the_store_words_no_refusal():
-    """Every StoreError and StoreBusy the store raises names its problem, and every operation it reports a failure
-    of is a StoreOperation; none carries a sentence."""
+    """Every StoreError, StoreBusy and Refusal the store raises names its problem, and every operation it reports a
+    failure of is a StoreOperation; none carries a sentence."""
     worded = []
     for path in sorted(STORE.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in {"StoreError", "StoreBusy"}):
+                    and node.func.id in {"StoreError", "StoreBusy", "Refusal"}):
                 first = node.args[0] if node.args else None
                 if not (isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name)
                         and first.value.id == "StoreProblem"):
