@@ -104,6 +104,12 @@ class StoreProblem(enum.Enum):
     UNDO_BLOCKED = "undo_blocked"  # batch_id, file_name, later (LaterBatch, newest first), field_names
     # notes, scenarios, mappings
     NO_SUCH_SCENARIO = "no_such_scenario"  # unit, year, name
+    EMPTY_SCENARIO_NAME = "empty_scenario_name"
+    # rows of a frame to ingest (a RefusedInput: frames the readers should never produce)
+    FRAME_MISSING_COLUMNS = "frame_missing_columns"  # columns
+    VALUE_NOT_STORABLE = "value_not_storable"  # value, fault (ValueFault), detail
+    NO_UNIT_OR_FIELD = "no_unit_or_field"
+    ROW_TWICE = "row_twice"  # key (year, unit, field as shown, month), earlier (its "sheet cell", "": unknown)
     # copies, backups and restores
     STORE_NOT_EMPTY = "store_not_empty"  # url, filled {table: rows}
     UNKNOWN_TABLE = "unknown_table"  # table
@@ -112,9 +118,19 @@ class StoreProblem(enum.Enum):
     SCHEMA_VERSIONS_DIFFER = "schema_versions_differ"
     BACKUP_LINE_TOO_LONG = "backup_line_too_long"  # line, size, limit
     # PostgreSQL's runtime role
+    BAD_ROLE_NAME = "bad_role_name"  # role
+    GRANT_ONLY_POSTGRESQL = "grant_only_postgresql"
     NO_SUCH_ROLE = "no_such_role"  # role
     ROLE_IS_SUPERUSER = "role_is_superuser"  # role
     ROLE_OWNS_TABLES = "role_owns_tables"  # role
+
+
+class ValueFault(enum.Enum):
+    """Why a value cannot be stored exactly (StoreProblem.VALUE_NOT_STORABLE)."""
+
+    FLOAT = "float"  # a binary float, never exact
+    NOT_FINITE = "not_finite"  # NaN or an infinity
+    OTHER = "other"  # not a number at all: the detail says what the conversion said
 
 
 class StoreOperation(enum.Enum):
@@ -180,6 +196,46 @@ class StoreError(KpiError):
             return words(self)
         listed = ", ".join(f"{name}={value!r}" for name, value in self.values.items())
         return f"{self.problem.value}({listed})"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One input the store refused, as data: the StoreProblem, its values and where it was (as a Problem locates
+    it; field: as the input names it, "" when the refusal is about a field the store names by its problem).
+    The services word it (metrics.services.wording), like a StoreError."""
+
+    wording: ClassVar[Callable[[Refusal], Problem] | None] = None
+
+    problem: StoreProblem
+    values: dict[str, Any]
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    field: str = ""
+    value: str = ""
+
+    def worded(self) -> Problem:
+        words = Refusal.wording
+        if words is not None:
+            return words(self)
+        return Problem(str(StoreError(self.problem, **self.values)), file=self.file, sheet=self.sheet,
+                       cell=self.cell, field=self.field, value=self.value)
+
+
+class RefusedInput(InputError):
+    """Input the store refused before writing anything (a frame the readers should never produce, an empty
+    scenario name, a role name): an InputError whose problems are Refusals, worded when read."""
+
+    def __init__(self, refusals: list[Refusal] | Refusal):
+        self.refusals: list[Refusal] = [refusals] if isinstance(refusals, Refusal) else list(refusals)
+        KpiError.__init__(self, self.refusals)
+
+    @property  # type: ignore[override]
+    def problems(self) -> list[Problem]:
+        return [refusal.worded() for refusal in self.refusals]
+
+    def __str__(self) -> str:
+        return "\n".join(str(problem) for problem in self.problems)
 
 
 class StoreBusy(StoreError):

@@ -19,6 +19,7 @@ from metrics.outputs.presentation import (additions_table, behind_without_reason
                                   report_heading, report_rows, REPORT_HEADERS, scenario_from_payload, scenario_month,
                                   scenario_payload, targets_table, taiwan_time, weight_text)
 from metrics.outputs.report import build_report
+from metrics.store.figures import ChangeKind
 
 D = Decimal
 
@@ -294,11 +295,11 @@ def test_comparison_table(options, scenario_values, indicator_id, row, changed):
 
 PREVIEW = pd.DataFrame([
     {"year": 112, "month": 1, "unit": "政風處", "field": "procurement_audits", "current": None, "incoming": D(11),
-     "change": "新增"},
+     "change": ChangeKind.ADDED},
     {"year": 112, "month": 1, "unit": "政風處", "field": "budget_amount", "current": D(21288), "incoming": D(21300),
-     "change": "修改"},
+     "change": ChangeKind.CHANGED},
     {"year": 112, "month": 2, "unit": "政風處", "field": "budget_amount", "current": D(21300), "incoming": D(21300),
-     "change": "相同"},
+     "change": ChangeKind.SAME},
 ])
 
 

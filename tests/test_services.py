@@ -444,6 +444,17 @@ def test_files_that_disagree_are_refused_whole_until_a_choice_is_made(services):
     assert all(detail.endswith(choice) for detail in details) and len(details) == 2
 
 
+def test_the_audit_trail_lists_the_values_an_upload_replaced(services):
+    """The store returns the replaced values as records; the trail words them as it always has."""
+    reporter = sign_in(services, "reporter")
+    for first, name in (("3", "A.csv"), ("4.50", "B.csv")):
+        frame = pd.concat([tidy(OWN, first, 1), tidy(OWN, "7", 2)], ignore_index=True)
+        services.upload(reporter, [(frame, name, name.encode())])  # different bytes: not a re-upload
+    details = [row.detail for row in services.store.audit_log() if row.action == "上傳"]
+    assert details[0] == "已儲存「B.csv」為第 2 批：新增 0 筆、修改 1 筆、相同 1 筆。；112年1月 cases：3 → 4.5"
+    assert details[-1] == "已儲存「A.csv」為第 1 批：新增 2 筆、修改 0 筆、相同 0 筆。"
+
+
 def test_the_same_value_in_two_files_is_no_conflict(services):
     reporter = sign_in(services, "reporter")
     results = services.upload(reporter, [(tidy(OWN, "3"), "A.csv", b"a"), (tidy(OWN, "3.0"), "B.csv", b"b")])

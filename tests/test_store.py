@@ -28,7 +28,7 @@ from metrics.store import (
     format_taiwan_time,
     masked_url,
 )
-from metrics.store.figures import Figures
+from metrics.store.figures import ChangeKind, Figures
 
 UNIT = "政風處"
 
@@ -93,9 +93,9 @@ def test_preview_says_what_each_row_would_do(store: Store) -> None:
     preview = store.preview(tidy((1, "warning_cases", "1"), (1, "procurement_audits", "12"), (2, "warning_cases", "0")))
     assert list(preview.columns) == ["year", "month", "unit", "field", "current", "incoming", "change"]
     assert list(zip(preview["field"], preview["month"], preview["current"], preview["incoming"], preview["change"])) == [
-        ("warning_cases", 1, Decimal(1), Decimal(1), "相同"),
-        ("procurement_audits", 1, Decimal(10), Decimal(12), "修改"),
-        ("warning_cases", 2, None, Decimal(0), "新增"),
+        ("warning_cases", 1, Decimal(1), Decimal(1), ChangeKind.SAME),
+        ("procurement_audits", 1, Decimal(10), Decimal(12), ChangeKind.CHANGED),
+        ("warning_cases", 2, None, Decimal(0), ChangeKind.ADDED),
     ]
     assert len(store.history()) == 1  # a preview writes nothing
 
@@ -177,12 +177,12 @@ def test_two_uploads_of_the_same_month(store: Store) -> None:
     replaced = store.batch_values(second)
     assert list(zip(replaced["field"], replaced["month"], replaced["value"], replaced["previous"],
                     replaced["previous_batch_id"], replaced["change"])) == [
-        ("warning_cases", 3, Decimal(2), Decimal(1), first, "修改"),
-        ("procurement_audits", 3, Decimal(9), Decimal(9), first, "相同"),
+        ("warning_cases", 3, Decimal(2), Decimal(1), first, ChangeKind.CHANGED),
+        ("procurement_audits", 3, Decimal(9), Decimal(9), first, ChangeKind.SAME),
     ]
     created = store.batch_values(first)
     assert list(zip(created["previous"], created["previous_batch_id"], created["change"])) == [
-        (None, None, "新增"), (None, None, "新增"),
+        (None, None, ChangeKind.ADDED), (None, None, ChangeKind.ADDED),
     ]
 
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from metrics.errors import StoreBusy, StoreError, StoreOperation, StoreProblem
+from decimal import Decimal
+
+from metrics.errors import Refusal, RefusedInput, StoreBusy, StoreError, StoreOperation, StoreProblem, ValueFault
 from metrics.services import wording
 from metrics.store.copying import RowsRefused
-from metrics.store.figures import LaterBatch
+from metrics.store.figures import IngestResult, LaterBatch, ValueChange
 
 P = StoreProblem
 UTC = dt.timezone.utc
@@ -58,6 +60,21 @@ CASES = [
     (P.FAILED, {"doing": StoreOperation.ASSESSMENT, "about": {"unit": "政風處", "year": 112}, "url": "u", "detail": ""},
      "政風處 112 年度自評失敗（資料庫 u）："),
     (P.BUSY_WRITING, {"seconds": 8.0}, "另一位同仁的上傳或修改正在進行中，等候 8 秒仍未輪到；這次未儲存任何資料，請稍候再試一次。"),
+    (P.EMPTY_SCENARIO_NAME, {}, "情境名稱不可空白，請輸入名稱後再儲存。"),
+    (P.FRAME_MISSING_COLUMNS, {"columns": ["source_sheet", "source_cell"]},
+     "資料表缺少欄位：source_sheet、source_cell（程式內部錯誤，請回報）"),
+    (P.VALUE_NOT_STORABLE, {"value": "1.5", "fault": ValueFault.FLOAT, "detail": ""},
+     "數值「1.5」無法儲存：必須是精確的十進位數（Decimal），不接受浮點數"),
+    (P.VALUE_NOT_STORABLE, {"value": "NaN", "fault": ValueFault.NOT_FINITE, "detail": ""}, "數值「NaN」無法儲存：不是有限的數字"),
+    (P.VALUE_NOT_STORABLE, {"value": "x", "fault": ValueFault.OTHER, "detail": "invalid literal for int()"},
+     "數值「x」無法儲存：invalid literal for int()"),
+    (P.NO_UNIT_OR_FIELD, {}, "缺少單位或項目代碼，無法儲存"),
+    (P.ROW_TWICE, {"key": (112, "政風處", "宣導場次", 3), "earlier": "月報 C3"},
+     "112年3月 政風處「宣導場次」 在同一個檔案中出現兩次（另一次在 月報 C3），請只保留一個數值"),
+    (P.ROW_TWICE, {"key": (112, "政風處", "宣導場次", 3), "earlier": ""},
+     "112年3月 政風處「宣導場次」 在同一個檔案中出現兩次（另一次在 前面的列），請只保留一個數值"),
+    (P.BAD_ROLE_NAME, {"role": "Bad-Name"}, "角色名稱「Bad-Name」不合法：只能用小寫英文字母、數字與底線，且不以數字開頭。"),
+    (P.GRANT_ONLY_POSTGRESQL, {}, "--grant 只適用於 PostgreSQL；SQLite 沒有資料庫帳號，請以檔案權限保護資料庫檔。"),
     (P.READ_TIMED_OUT, {"seconds": 0.5}, "資料庫忙碌中，讀取超過 0.5 秒仍未完成，已中止；未變更任何資料，請稍候再試。"),
     (P.BACKUP_LINE_TOO_LONG, {"line": 12, "size": 70_000_000, "limit": 64_000_000},
      "第 12 行有 70,000,000 位元組，超過備份檔每行的上限 64,000,000 位元組（可能是一份過大的計畫或情境）；備份未完成，請先縮減該筆資料。"),
@@ -86,14 +103,46 @@ def test_without_the_services_the_store_says_only_what_happened(monkeypatch):
     assert str(StoreError(P.USERNAME_TAKEN, username="amy")) == "username_taken(username='amy')"
 
 
+def test_a_refused_input_is_an_input_error_located_and_worded_by_the_services():
+    refused = RefusedInput([
+        Refusal(P.ROW_TWICE, {"key": (112, "政風處", "宣導場次", 3), "earlier": "月報 C3"}, file="月報.xlsx", sheet="月報",
+                cell="C9", field="talks", value="2"),
+        Refusal(P.EMPTY_SCENARIO_NAME, {}),
+    ])
+    located = [(problem.file, problem.sheet, problem.cell, problem.field, problem.value) for problem in refused.problems]
+    assert located == [
+        ("月報.xlsx", "月報", "C9", "talks", "2"), ("", "", "", "情境名稱", "")]
+    assert str(refused) == ("檔案「月報.xlsx」工作表「月報」儲存格 C9（項目：talks）：112年3月 政風處「宣導場次」 在同一個檔案中"
+                            "出現兩次（另一次在 月報 C3），請只保留一個數值\n"
+                            "（項目：情境名稱）：情境名稱不可空白，請輸入名稱後再儲存。")
+
+
+def _result(changed: int, *changes: ValueChange) -> IngestResult:
+    return IngestResult(9, False, 0, changed, 0, None, "a.csv", changes=changes)
+
+
+@pytest.mark.parametrize(("result", "expected"), [
+    (_result(0), []),
+    (_result(1, ValueChange(112, 3, "政風處", "talks", Decimal("1.50"), Decimal("12000"))), ["112年3月 talks：1.5 → 12000"]),
+    # the store keeps the first CHANGES_SHOWN replaced values; the rest are counted
+    (_result(52, ValueChange(112, 1, "政風處", "a", Decimal(1), Decimal(2)),
+             ValueChange(113, 12, "政風處", "b", Decimal("-0.25"), Decimal(0))),
+     ["112年1月 a：1 → 2", "113年12月 b：-0.25 → 0", "…另 50 筆修改"]),
+    (_result(1_002, *[ValueChange(112, 1, "甲", "a", Decimal(0), Decimal(1))] * 50),
+     ["112年1月 a：0 → 1"] * 50 + ["…另 952 筆修改"]),
+])
+def test_the_values_an_upload_replaced_are_worded_one_line_each(result, expected):
+    assert wording.changes(result) == expected
+
+
 def test_the_store_words_no_refusal():
-    """Every StoreError and StoreBusy the store raises names its problem, and every operation it reports a failure
-    of is a StoreOperation; none carries a sentence."""
+    """Every StoreError, StoreBusy and Refusal the store raises names its problem, and every operation it reports a
+    failure of is a StoreOperation; none carries a sentence."""
     worded = []
     for path in sorted(STORE.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in {"StoreError", "StoreBusy"}):
+                    and node.func.id in {"StoreError", "StoreBusy", "Refusal"}):
                 first = node.args[0] if node.args else None
                 if not (isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name)
                         and first.value.id == "StoreProblem"):

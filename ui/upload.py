@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.plans.roles import Action
-from metrics.outputs.batches import counts_text, undo_effects
+from metrics.outputs.batches import counts_text, periods_text, undo_effects
 from metrics.evaluation.completeness import checklist_details, checklist_frame
 from metrics.intake.conflicts import (Conflict, Key, choose_file, conflict_table, file_headers, find_conflicts, resolve,
                                unresolved)
@@ -378,7 +378,7 @@ def confirm_undo(services: Services, actor: Actor, batch: BatchInfo) -> None:
     several_units = len({effect.unit for effect in effects}) > 1
     st.markdown(f"確定要復原**第 {batch.id:,} 批「{escape_markdown(batch.file_name)}」**？")
     st.markdown(f"- 檔案：{escape_markdown(batch.file_name)}（{batch.row_count:,} 筆）\n"
-                f"- 單位與年度：{escape_markdown(batch.periods_text) or '—'}\n"
+                f"- 單位與年度：{escape_markdown(periods_text(batch.periods)) or '—'}\n"
                 f"- 上傳者：{escape_markdown(batch.uploader) or '—'}\n"
                 f"- 上傳時間：{taiwan_time(batch.uploaded_at)}")
     st.markdown("**復原後**：\n" + ("\n".join(f"- {escape_markdown(effect.text(with_unit=several_units))}" for effect in effects)

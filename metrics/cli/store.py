@@ -12,6 +12,7 @@ from metrics.cli.common import (EXIT_STORE, command_line_actor, file_catalogue, 
                                 services_of)
 from metrics.errors import InputError, StoreError
 from metrics.location import store_exists
+from metrics.outputs.batches import periods_text
 from metrics.names import printable
 
 
@@ -31,7 +32,7 @@ def command_history(arguments: argparse.Namespace) -> int:
     for batch in batches:
         state = f"（已於 {format_taiwan_time(batch.undone_at)} 復原）" if batch.undone_at else ""
         who = f"，上傳者 {batch.uploader}" if batch.uploader else ""
-        periods = f"（{batch.periods_text}）" if batch.periods else ""
+        periods = f"（{periods_text(batch.periods)}）" if batch.periods else ""
         print(printable(f"批次 {batch.id}：{batch.file_name}{periods}，{format_taiwan_time(batch.uploaded_at)} 上傳，"
                         f"{batch.row_count:,} 筆{who}{state}"))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,6 +25,11 @@ class UndoEffect:
     def text(self, *, with_unit: bool = False) -> str:
         where = (f"{self.unit} " if with_unit else "") + month_label(self.year, self.month)
         return f"{where} " + counts_text(self.restored, self.removed, self.unchanged)
+
+
+def periods_text(periods: Iterable[tuple[int, str]]) -> str:
+    """The (year, unit)s whose figures a batch set (BatchInfo.periods): 「政風處 112年、人事處 112年」."""
+    return "、".join(f"{unit} {year}年" for year, unit in periods)
 
 
 def counts_text(restored: int, removed: int, unchanged: int, *, done: bool = False) -> str:

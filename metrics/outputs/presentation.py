@@ -21,9 +21,11 @@ import pandas as pd
 from metrics.errors import Problem
 from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, evaluate_indicator
 from metrics.evaluation.figures import Figures
+from metrics.outputs.batches import periods_text
 from metrics.plans.formulas import Computation, Term, format_number, sum_terms, terms_label
 from metrics.intake.parsing import format_taiwan_time, month_label
 from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
+from metrics.store.figures import ChangeKind
 from metrics.texts import visible
 
 
@@ -518,10 +520,13 @@ def scenario_from_payload(payload: Mapping[str, object], plan: Plan
 
 # ---- uploads ----
 
+CHANGE_WORDS = {ChangeKind.ADDED: "新增", ChangeKind.CHANGED: "修改", ChangeKind.SAME: "相同"}
+
+
 def preview_summary(preview: pd.DataFrame) -> dict[str, int]:
-    counts = {"新增": 0, "修改": 0, "相同": 0}
+    counts = dict.fromkeys(CHANGE_WORDS.values(), 0)
     for change in preview["change"]:
-        counts[change] = counts.get(change, 0) + 1
+        counts[CHANGE_WORDS[change]] += 1
     return counts
 
 
@@ -529,14 +534,14 @@ def preview_table(preview: pd.DataFrame, fields: Mapping[str, MonthlyField], *,
                   changed_only: bool = False) -> pd.DataFrame:
     """Store.preview as people read it: month, field name, what is stored now, what will be stored."""
     columns = ["年月", "單位", "項目", "目前數值", "上傳數值", "異動"]
-    rows = preview[preview["change"] == "修改"] if changed_only else preview
+    rows = preview[preview["change"] == ChangeKind.CHANGED] if changed_only else preview
     records = [{
         "年月": month_label(int(row["year"]), int(row["month"])),
         "單位": row["unit"],
         "項目": fields[row["field"]].name if row["field"] in fields else row["field"],
         "目前數值": "未填報" if row["current"] is None or pd.isna(row["current"]) else format_number(Fraction(row["current"])),
         "上傳數值": format_number(Fraction(row["incoming"])),
-        "異動": row["change"],
+        "異動": CHANGE_WORDS[row["change"]],
     } for row in rows.to_dict("records")]
     return pd.DataFrame(records, columns=columns)
 
@@ -562,7 +567,7 @@ def history_rows(batches: Iterable[object]) -> list[BatchRow]:
         undone_by = getattr(batch, "undone_by", "")
         state = (f"（已於 {taiwan_time(batch.undone_at)} 由 {undone_by} 復原）" if undone_by else
                  f"（已於 {taiwan_time(batch.undone_at)} 復原）") if batch.undone_at else ""
-        periods = getattr(batch, "periods_text", "")
+        periods = periods_text(getattr(batch, "periods", ()))
         rows.append(BatchRow(batch.id, f"第 {batch.id:,} 批｜{batch.file_name}｜" + (f"{periods}｜" if periods else "")
                              + f"{taiwan_time(batch.uploaded_at)}｜{batch.row_count:,} 筆{who}{state}",
                              batch.undone_at is not None))

@@ -490,7 +490,8 @@ class Services:
                 file_periods = sorted({(int(year), str(unit)) for year, unit in zip(frame["year"], frame["unit"])})
                 batch = f"第 {result.batch_id} 批" if result.batch_id else "（未建立批次）"
                 subject = f"「{clean_file_name(name).text}」{batch}"
-                detail = wording.ingested(result) + ("；" + "；".join(result.changes) if result.changes else "")
+                lines = wording.changes(result)
+                detail = wording.ingested(result) + ("；" + "；".join(lines) if lines else "")
                 choices = (chosen or {}).get(position)
                 if choices:
                     detail += "；同時上傳的檔案數值不同，使用者選擇：" + "；".join(choices)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from metrics.plans.roles import Action, Roles
 from metrics.errors import KpiError
 from metrics.intake.parsing import format_taiwan_time
-from metrics.store import CHANGE_ADDED, CHANGE_CHANGED, Store
+from metrics.store import ChangeKind, Store
 from metrics.store.assessments import State, StoredAssessment, approved_in, changed_months
 from metrics.store.engine import Guard
 
@@ -61,10 +61,10 @@ def check_locked(connection: Connection, roles: Roles, touched: Iterable[tuple[i
 
 def locked_previews(store: Store, roles: Roles, previews: Iterable[pd.DataFrame]) -> list[str]:
     """Before an upload is confirmed: a message for each approved assessment whose months the previewed values
-    (Store.preview: 新增 or 修改) would change. Advice only: the upload's own transaction checks again."""
+    (Store.preview: added or changed) would change. Advice only: the upload's own transaction checks again."""
     touched: dict[tuple[int, str], set[int]] = {}
     for preview in previews:
-        changing = preview[preview["change"].isin([CHANGE_ADDED, CHANGE_CHANGED])]
+        changing = preview[preview["change"].isin([ChangeKind.ADDED, ChangeKind.CHANGED])]
         for year, unit, month in zip(changing["year"], changing["unit"], changing["month"]):
             touched.setdefault((int(year), str(unit)), set()).add(int(month))
     messages = []

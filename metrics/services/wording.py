@@ -1,18 +1,20 @@
-"""The store's refusals in people's words: the store raises a StoreError with a StoreProblem and its values (which
-table, field, batch or value, and what was expected); this module says it in Traditional Chinese. Importing
-metrics.services installs `words` on StoreError, so a page or a command shows these words whichever layer caught
-the error."""
+"""The store's refusals and results in people's words: the store raises a StoreError with a StoreProblem and its
+values (which table, field, batch or value, and what was expected), or a RefusedInput of located Refusals, and
+returns structured results (IngestResult, UndoResult); this module says them in Traditional Chinese. Importing
+metrics.services installs `words` on StoreError and `refusal` on Refusal, so a page or a command shows these words
+whichever layer caught the error."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from metrics.errors import StoreError, StoreOperation, StoreProblem
+from metrics.errors import Problem, Refusal, StoreError, StoreOperation, StoreProblem, ValueFault
 from metrics.intake.parsing import format_taiwan_time
+from metrics.plans.plan import plain_number
 from metrics.outputs.batches import counts_text
 from metrics.store.copying import RowsRefused
-from metrics.store.figures import IngestResult, LaterBatch, UndoResult
+from metrics.store.figures import CHANGES_SHOWN, IngestResult, LaterBatch, UndoResult
 from metrics.store.schema import TABLE_LABELS
 
 P = StoreProblem
@@ -112,6 +114,16 @@ def _no_privilege(url: str, version: int | None, supported: int) -> str:
             "請由擁有資料表的帳號執行 python -m metrics migrate --db 擁有者的資料庫位址，再啟動本程式。未寫入任何資料。")
 
 
+_VALUE_FAULTS = {
+    ValueFault.FLOAT: "必須是精確的十進位數（Decimal），不接受浮點數",
+    ValueFault.NOT_FINITE: "不是有限的數字",
+}
+
+
+def _not_storable(value: str, fault: ValueFault, detail: str) -> str:
+    return f"數值「{value}」無法儲存：{_VALUE_FAULTS.get(fault, detail)}"
+
+
 _WORDS: dict[StoreProblem, Callable[..., str]] = {
     P.BAD_URL: lambda url, detail: f"資料庫位址「{url}」格式不正確：{detail}",
     P.UNSUPPORTED_DATABASE: lambda dialect: f"不支援的資料庫「{dialect}」：請使用 SQLite 或 PostgreSQL（postgresql+psycopg://…）。",
@@ -144,6 +156,12 @@ _WORDS: dict[StoreProblem, Callable[..., str]] = {
         f"無法復原{_batch(batch_id, file_name)}：資料庫中的數值與上傳紀錄不一致（{_key(key)}），請聯絡系統管理者。"),
     P.UNDO_BLOCKED: _undo_blocked,
     P.NO_SUCH_SCENARIO: lambda unit, year, name: f"找不到 {unit} {year} 年度名為「{name}」的情境，可能已被刪除。",
+    P.EMPTY_SCENARIO_NAME: lambda: "情境名稱不可空白，請輸入名稱後再儲存。",
+    P.FRAME_MISSING_COLUMNS: lambda columns: f"資料表缺少欄位：{'、'.join(columns)}（程式內部錯誤，請回報）",
+    P.VALUE_NOT_STORABLE: _not_storable,
+    P.NO_UNIT_OR_FIELD: lambda: "缺少單位或項目代碼，無法儲存",
+    P.ROW_TWICE: lambda key, earlier: (
+        f"{_key(key)} 在同一個檔案中出現兩次（另一次在 {earlier or '前面的列'}），請只保留一個數值"),
     P.STORE_NOT_EMPTY: _not_empty,
     P.UNKNOWN_TABLE: lambda table: f"不認得的資料表「{table}」：這份資料可能來自其他程式或較新的版本。",
     P.UNKNOWN_COLUMNS: lambda table, columns: f"資料表「{table}」沒有欄位 {'、'.join(columns)}：這份資料可能來自較新的版本。",
@@ -152,6 +170,8 @@ _WORDS: dict[StoreProblem, Callable[..., str]] = {
     P.BACKUP_LINE_TOO_LONG: lambda line, size, limit: (
         f"第 {line:,} 行有 {size:,} 位元組，超過備份檔每行的上限 {limit:,} 位元組"
         "（可能是一份過大的計畫或情境）；備份未完成，請先縮減該筆資料。"),
+    P.BAD_ROLE_NAME: lambda role: f"角色名稱「{role}」不合法：只能用小寫英文字母、數字與底線，且不以數字開頭。",
+    P.GRANT_ONLY_POSTGRESQL: lambda: "--grant 只適用於 PostgreSQL；SQLite 沒有資料庫帳號，請以檔案權限保護資料庫檔。",
     P.NO_SUCH_ROLE: lambda role: f"資料庫沒有角色「{role}」；請先以 CREATE ROLE {role} LOGIN PASSWORD '…' 建立。",
     P.ROLE_IS_SUPERUSER: lambda role: f"角色「{role}」是超級使用者，任何權限設定都限制不了它；執行時請改用一般角色。",
     P.ROLE_OWNS_TABLES: lambda role: (f"角色「{role}」擁有這些資料表（可停用或刪除操作紀錄的保護）；"
@@ -178,6 +198,16 @@ def ingested(result: IngestResult) -> str:
     return result.notice + text
 
 
+def changes(result: IngestResult) -> list[str]:
+    """The values an upload replaced, one line each as the audit trail records them ("112年3月 field：old → new",
+    field as its code), the first CHANGES_SHOWN and how many more."""
+    lines = [f"{change.year}年{change.month}月 {change.field}：{plain_number(change.old)} → {plain_number(change.new)}"
+             for change in result.changes[:CHANGES_SHOWN]]
+    if result.changed > len(lines):
+        lines.append(f"…另 {result.changed - len(lines):,} 筆修改")
+    return lines
+
+
 def undone(result: UndoResult) -> str:
     """What an undo did, in the words its confirmation used before."""
     counts = counts_text(result.restored, result.removed, result.unchanged, done=True)
@@ -190,5 +220,16 @@ def words(error: StoreError) -> str:
     return _WORDS[error.problem](**values)
 
 
+# The field a refusal is about, when the store names it by the problem rather than the input's own name.
+_FIELDS = {P.EMPTY_SCENARIO_NAME: "情境名稱"}
+
+
+def refusal(refused: Refusal) -> Problem:
+    """A refusal of the store's input as a located problem, in people's words."""
+    return Problem(_WORDS[refused.problem](**refused.values), file=refused.file, sheet=refused.sheet,
+                   cell=refused.cell, field=refused.field or _FIELDS.get(refused.problem, ""), value=refused.value)
+
+
 def install() -> None:
     StoreError.wording = words
+    Refusal.wording = refusal

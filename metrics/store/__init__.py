@@ -35,8 +35,8 @@ from metrics.store.audit import Audit, AuditEntry, AuditRow, Outcome
 from metrics.store.engine import (LOCK_WAIT_ENVIRONMENT, LOCK_WAIT_SECONDS, READ_ENVIRONMENT, READ_SECONDS,
                                   STATEMENT_SECONDS, guarded, masked_url)
 from metrics.store.facade import Store
-from metrics.store.figures import (CHANGE_ADDED, CHANGE_CHANGED, CHANGE_SAME, CHANGES_SHOWN, BatchInfo, IngestResult,
-                                   Provenance, UndoResult)
+from metrics.store.figures import (CHANGES_SHOWN, BatchInfo, ChangeKind, IngestResult, Provenance, UndoResult,
+                                   ValueChange)
 from metrics.store.plans import StoredCycle, StoredPlan
 from metrics.store.schema import (APPEND_ONLY_MESSAGE, MIGRATIONS, REPLACE_MESSAGE, SCHEMA_VERSION, TABLE_LABELS,
                                   TRANSFER_TABLES, accounts_table, audit_table, batches_table, canonical_decimal,
@@ -47,11 +47,11 @@ from metrics.store.workspace import Note
 
 __all__ = [
     "AssessmentChange", "AssessmentItem", "State", "Step", "StoredAssessment", "Transition", "guarded",
-    "APPEND_ONLY_MESSAGE", "Audit", "AuditEntry", "AuditRow", "BatchInfo", "CHANGES_SHOWN", "CHANGE_ADDED",
-    "CHANGE_CHANGED", "CHANGE_SAME", "IngestResult", "LOCK_WAIT_ENVIRONMENT", "LOCK_WAIT_SECONDS", "LoginAttempt",
+    "APPEND_ONLY_MESSAGE", "Audit", "AuditEntry", "AuditRow", "BatchInfo", "CHANGES_SHOWN", "ChangeKind",
+    "IngestResult", "LOCK_WAIT_ENVIRONMENT", "LOCK_WAIT_SECONDS", "LoginAttempt",
     "MIGRATIONS", "Note", "Outcome", "Provenance", "READ_ENVIRONMENT", "READ_SECONDS", "REPLACE_MESSAGE",
     "SCHEMA_VERSION", "STATEMENT_SECONDS", "Store", "StoredAccount", "StoredCycle", "StoredPlan", "TABLE_LABELS", "TAIWAN",
-    "TRANSFER_TABLES", "UndoResult", "accounts_table", "audit_table", "batches_table", "canonical_decimal",
+    "TRANSFER_TABLES", "UndoResult", "ValueChange", "accounts_table", "audit_table", "batches_table", "canonical_decimal",
     "column_mappings_table", "current_values_table", "cycle_versions_table", "default_url", "format_taiwan_time", "login_sessions_table",
     "masked_url", "metadata", "notes_history_table", "notes_table", "plan_versions_table", "scenarios_table",
     "schema_version_table", "settings_table", "value_changes_table",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,21 +16,37 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import InputError, Problem, StoreError, StoreOperation, StoreProblem
+from metrics.errors import Refusal, RefusedInput, StoreError, StoreOperation, StoreProblem, ValueFault
 from metrics.intake.tidy import TIDY_COLUMNS, empty_tidy_frame
 from metrics.intake.upload import FileDigest
 from metrics.names import clean_file_name, without_controls
-from metrics.plans.plan import plain_number
 from metrics.store.audit import Audit
 from metrics.store.engine import Database
 from metrics.store.repository import Repository
 from metrics.store.schema import (_aware, _now, batches_table, canonical_decimal, current_values_table,
                                   plan_versions_table, value_changes_table)
 
-CHANGE_ADDED = "新增"
-CHANGE_CHANGED = "修改"
-CHANGE_SAME = "相同"
+
+
+class ChangeKind(enum.Enum):
+    """What a value of an upload does to the stored one (the `change` of Figures.preview and batch_values)."""
+
+    ADDED = "added"  # nothing was stored
+    CHANGED = "changed"  # a different value was stored
+    SAME = "same"  # the same value was stored
 _MAX_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """One stored value an upload replaced by a different one (field: its code)."""
+
+    year: int
+    month: int
+    unit: str
+    field: str
+    old: Decimal
+    new: Decimal
 
 
 @dataclass(frozen=True)
@@ -43,7 +60,7 @@ class IngestResult:
     file_name: str = ""  # as stored (cleaned)
     notice: str = ""  # why the file name was changed before storing it (metrics.names.CleanName.notice), or ""
     duplicate_uploaded_at: dt.datetime | None = None
-    changes: tuple[str, ...] = ()  # "112年3月 field：old → new" for values replaced, the first CHANGES_SHOWN
+    changes: tuple[ValueChange, ...] = ()  # the values replaced by different ones, the first CHANGES_SHOWN
     message: str = ""  # in people's words, filled by the services (metrics.services.wording.ingested)
 
 
@@ -76,10 +93,6 @@ class BatchInfo:
     @property
     def is_undone(self) -> bool:
         return self.undone_at is not None
-
-    @property
-    def periods_text(self) -> str:
-        return "、".join(f"{unit} {year}年" for year, unit in self.periods)
 
 
 @dataclass(frozen=True)
@@ -114,10 +127,6 @@ class _Incoming:
         return (self.year, self.unit, self.field, self.month)
 
 
-def _describe_key(year: int, unit: str, field: str, month: int, names: Mapping[str, str] | None = None) -> str:
-    return f"{year}年{month}月 {unit}「{(names or {}).get(field, field)}」"
-
-
 @dataclass(frozen=True)
 class LaterBatch:
     """A later batch in the way of an undo: how many of the batch's values it set again, and one of them
@@ -138,7 +147,7 @@ class Figures(Repository):
         self.field_names = field_names
 
     def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """What ingesting `frame` would do, per incoming row: current, incoming and 新增/修改/相同."""
+        """What ingesting `frame` would do, per incoming row: current, incoming and its ChangeKind."""
         incoming = _incoming_rows(frame, self.field_names)
         with self._errors(StoreOperation.READ), self._reading() as connection:
             current = self._current_rows(connection, incoming)
@@ -186,7 +195,7 @@ class Figures(Repository):
         additions: list[_Incoming] = []
         replacements: list[tuple[_Incoming, sa.Row]] = []  # changed and same values alike
         changed = 0
-        changes: list[str] = []
+        changes: list[ValueChange] = []
         for row in incoming:
             existing = current.get(row.key)
             if existing is None:
@@ -196,8 +205,8 @@ class Figures(Repository):
             if Decimal(existing.value) != row.value:
                 changed += 1
                 if len(changes) < CHANGES_SHOWN:
-                    changes.append(f"{row.year}年{row.month}月 {row.field}：{plain_number(Decimal(existing.value))} → "
-                                   f"{plain_number(row.value)}")
+                    changes.append(ValueChange(row.year, row.month, row.unit, row.field, Decimal(existing.value),
+                                               row.value))
         same = len(replacements) - changed
         duplicate = connection.execute(
             sa.select(batches_table.c.id, batches_table.c.uploaded_at)
@@ -211,8 +220,6 @@ class Figures(Repository):
         batch_id = self._insert_batch(connection, file_name, sha256, uploader, len(incoming))
         self._record_changes(connection, batch_id, additions, replacements)
         self._apply_to_current(connection, batch_id, additions, replacements)
-        if changed > len(changes):
-            changes.append(f"…另 {changed - len(changes):,} 筆修改")
         return IngestResult(batch_id, False, len(additions), changed, same, duplicate_of, file_name,
                             duplicate_uploaded_at=duplicate_at, changes=tuple(changes))
 
@@ -476,10 +483,10 @@ class Figures(Repository):
         return int(row[0]), int(row[1]), int(row[2])
 
 
-def _change_kind(before: Decimal | None, incoming: Decimal) -> str:
+def _change_kind(before: Decimal | None, incoming: Decimal) -> ChangeKind:
     if before is None:
-        return CHANGE_ADDED
-    return CHANGE_SAME if before == incoming else CHANGE_CHANGED
+        return ChangeKind.ADDED
+    return ChangeKind.SAME if before == incoming else ChangeKind.CHANGED
 
 
 def _key_record(row: _Incoming) -> dict[str, Any]:
@@ -532,8 +539,8 @@ def _incoming_rows(frame: pd.DataFrame, names: Mapping[str, str]) -> list[_Incom
     """The frame's rows as exact, typed values; a frame the readers should never produce is refused."""
     missing = [column for column in TIDY_COLUMNS if column not in frame.columns]
     if missing:
-        raise InputError(Problem(f"資料表缺少欄位：{'、'.join(missing)}（程式內部錯誤，請回報）"))
-    problems: list[Problem] = []
+        raise RefusedInput(Refusal(StoreProblem.FRAME_MISSING_COLUMNS, {"columns": missing}))
+    problems: list[Refusal] = []
     rows: list[_Incoming] = []
     seen: dict[tuple, _Incoming] = {}
     columns = [frame[column].tolist() for column in TIDY_COLUMNS]
@@ -551,29 +558,43 @@ def _incoming_rows(frame: pd.DataFrame, names: Mapping[str, str]) -> list[_Incom
             exact = _exact_value(value)
             row = _Incoming(int(year), _text(unit).strip(), _text(field).strip(), int(month), exact,
                             stored_name(place["file"]), without_controls(place["sheet"]), place["cell"])
+        except _Unstorable as error:
+            problems.append(Refusal(StoreProblem.VALUE_NOT_STORABLE,
+                                    {"value": _text(value), "fault": error.fault, "detail": ""},
+                                    value=_text(value), **place))
+            continue
         except (TypeError, ValueError, InvalidOperation, OverflowError) as error:
-            problems.append(Problem(f"數值「{_text(value)}」無法儲存：{error}", value=_text(value), **place))
+            problems.append(Refusal(StoreProblem.VALUE_NOT_STORABLE,
+                                    {"value": _text(value), "fault": ValueFault.OTHER, "detail": str(error)},
+                                    value=_text(value), **place))
             continue
         if not row.unit or not row.field:
-            problems.append(Problem("缺少單位或項目代碼，無法儲存", value=_text(value), **place))
+            problems.append(Refusal(StoreProblem.NO_UNIT_OR_FIELD, {}, value=_text(value), **place))
             continue
         earlier = seen.get(row.key)
         if earlier is not None:
-            where = f"{earlier.source_sheet} {earlier.source_cell}".strip() or "前面的列"
-            problems.append(Problem(
-                f"{_describe_key(*row.key, names)} 在同一個檔案中出現兩次（另一次在 {where}），請只保留一個數值",
+            problems.append(Refusal(
+                StoreProblem.ROW_TWICE,
+                {"key": (row.year, row.unit, names.get(row.field, row.field), row.month),
+                 "earlier": f"{earlier.source_sheet} {earlier.source_cell}".strip()},
                 value=_text(value), **place))
             continue
         seen[row.key] = row
         rows.append(row)
     if problems:
-        raise InputError(problems[:_MAX_PROBLEMS])
+        raise RefusedInput(problems[:_MAX_PROBLEMS])
     return rows
+
+
+class _Unstorable(ValueError):
+    def __init__(self, fault: ValueFault) -> None:
+        super().__init__(fault)
+        self.fault = fault
 
 
 def _exact_value(value: object) -> Decimal:
     if isinstance(value, bool) or isinstance(value, float):
-        raise TypeError("必須是精確的十進位數（Decimal），不接受浮點數")
+        raise _Unstorable(ValueFault.FLOAT)
     if isinstance(value, Decimal):
         exact = value
     elif isinstance(value, (int, str)):
@@ -581,7 +602,7 @@ def _exact_value(value: object) -> Decimal:
     else:
         exact = Decimal(int(value))  # numpy integers
     if not exact.is_finite():
-        raise ValueError("不是有限的數字")
+        raise _Unstorable(ValueFault.NOT_FINITE)
     return Decimal(canonical_decimal(exact))
 
 

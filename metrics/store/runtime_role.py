@@ -14,7 +14,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import InputError, StoreError, StoreOperation, StoreProblem
+from metrics.errors import Refusal, RefusedInput, StoreError, StoreOperation, StoreProblem
 from metrics.store import TRANSFER_TABLES, Store, audit_table, schema_version_table
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -24,7 +24,7 @@ def runtime_grants(role: str, schema: str) -> list[str]:
     """The statements that give `role` what the app needs at run time, and nothing more (any earlier grant on
     these tables is revoked first)."""
     if not _ROLE_NAME.match(role):
-        raise InputError(f"角色名稱「{role}」不合法：只能用小寫英文字母、數字與底線，且不以數字開頭。")
+        raise RefusedInput(Refusal(StoreProblem.BAD_ROLE_NAME, {"role": role}))
     data = ", ".join(table.name for table in TRANSFER_TABLES if table is not audit_table)
     return [
         f'GRANT USAGE ON SCHEMA "{schema}" TO {role}',
@@ -40,7 +40,7 @@ def grant_runtime_role(store: Store, role: str) -> list[str]:
     """Grant `role` the runtime privileges on the store's tables, as their owner; returns the statements run.
     Refused for a role that owns the tables or is a superuser: no grant can hold such a role back."""
     if store.dialect != "postgresql":
-        raise InputError("--grant 只適用於 PostgreSQL；SQLite 沒有資料庫帳號，請以檔案權限保護資料庫檔。")
+        raise RefusedInput(Refusal(StoreProblem.GRANT_ONLY_POSTGRESQL, {}))
     runtime_grants(role, "public")  # the name is checked before anything is asked of the database
 
     def write(connection: Connection) -> list[str]:

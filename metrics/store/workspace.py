@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from metrics.errors import InputError, Problem, StoreError, StoreOperation, StoreProblem
+from metrics.errors import Refusal, RefusedInput, StoreError, StoreOperation, StoreProblem
 from metrics.store.audit import Audit
 from metrics.store.repository import Repository
 from metrics.store.schema import (_aware, _dump_json, _load_json, _now, column_mappings_table, notes_history_table,
@@ -106,7 +106,7 @@ class Workspace(Repository):
     def save_scenario(self, year: int, unit: str, name: str, payload: dict, *, audit: Audit = None) -> None:
         name = name.strip()
         if not name:
-            raise InputError(Problem("情境名稱不可空白，請輸入名稱後再儲存。", field="情境名稱"))
+            raise RefusedInput(Refusal(StoreProblem.EMPTY_SCENARIO_NAME, {}))
         text = _dump_json(payload)
         table = scenarios_table
         where = sa.and_(table.c.year == int(year), table.c.unit == unit, table.c.name == name)

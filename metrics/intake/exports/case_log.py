@@ -19,6 +19,7 @@ from metrics.intake.exports.common import (
     SOURCE_NAMES,
     Aggregate,
     ColumnSpec,
+    Dated,
     ExportContext,
     ExportTable,
     MonthMasks,
@@ -26,15 +27,12 @@ from metrics.intake.exports.common import (
     Problems,
     SourceSpec,
     character_pairs,
-    covered_months,
     date_problems,
     drop_repeated,
     fold,
-    month_of,
+    in_period,
     parse_date_column,
-    roc_year_of,
     shown_category,
-    year_check,
 )
 
 CASE_TYPES: dict[str, tuple[str, ...]] = {
@@ -96,6 +94,9 @@ def _classify_types(values: list[str], table: dict[str, str]) -> list[str | None
     return found
 
 
+_DATED = Dated(what="案件的計入日期", rows="案件", date="計入日期")
+
+
 def aggregate(table: ExportTable, context: ExportContext) -> Aggregate:
     problems = Problems(table.filename, table.sheet)
     notes: list[str] = []
@@ -152,13 +153,8 @@ def aggregate(table: ExportTable, context: ExportContext) -> Aggregate:
     ]
     counted = (field_index >= 0) & (dates > 0)
     counted &= np.isin(field_index, [codes.index(code) for code in computable])
-    in_year = year_check(problems, notes, context, letters, rows, roc_year_of(dates), counted, "案件的計入日期")
-    reasons.append((counted & ~in_year, f"計入日期不在 {context.plan.year} 年，依設定略過"))
-    counted &= in_year
-    months = month_of(dates)
-    covered, inside = covered_months(months, counted, context, notes, "案件")
-    reasons.append((counted & ~inside, "計入日期在指定的資料截至月份之後"))
-    counted &= inside
+    period = in_period(problems, notes, reasons, context, letters, rows, dates, counted, _DATED)
+    counted = period.kept
 
     if table.has("case_number"):
         before = counted
@@ -169,7 +165,7 @@ def aggregate(table: ExportTable, context: ExportContext) -> Aggregate:
 
     _note_other_types(type_column.values, classified, type_column.codes, notes)
     values: list[MonthlyValue] = []
-    by_month = MonthMasks(months, covered)
+    by_month = MonthMasks(period.months, period.covered)
     for index, code in enumerate(codes):
         if code in computable:
             values.extend(by_month.counts(code, rows, counted & (field_index == index)))

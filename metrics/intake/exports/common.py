@@ -765,6 +765,38 @@ def covered_months(months: np.ndarray, considered: np.ndarray, context: ExportCo
     return list(range(first, last + 1)), inside
 
 
+@dataclass(frozen=True)
+class Dated:
+    """How a flow export's rows are dated, in the words of its notes and reasons: what (「案件的計入日期」) for
+    rows outside the plan's year, rows (「案件」) for rows after the cut-off month, date (「計入日期」) for the
+    reasons a row was left out."""
+
+    what: str
+    rows: str
+    date: str
+
+
+@dataclass(frozen=True)
+class InPeriod:
+    kept: np.ndarray  # the considered rows dated in the plan's year and up to the cut-off month
+    months: np.ndarray  # every row's month
+    covered: list[int]  # the months the export speaks for
+
+
+def in_period(problems: Problems, notes: list[str], reasons: list[tuple[np.ndarray, str]], context: ExportContext,
+              letters: np.ndarray | str, rows: np.ndarray, dates: np.ndarray, considered: np.ndarray,
+              dated: Dated) -> InPeriod:
+    """A flow export's rows in its period: the year check (an error, or rows left out by the option), then the
+    covered months and the cut-off month; the rows left out on the way get their reasons."""
+    in_year = year_check(problems, notes, context, letters, rows, roc_year_of(dates), considered, dated.what)
+    reasons.append((considered & ~in_year, f"{dated.date}不在 {context.plan.year} 年，依設定略過"))
+    considered = considered & in_year
+    months = month_of(dates)
+    covered, inside = covered_months(months, considered, context, notes, dated.rows)
+    reasons.append((considered & ~inside, f"{dated.date}在指定的資料截至月份之後"))
+    return InPeriod(considered & inside, months, covered)
+
+
 def build_frame(values: list[MonthlyValue], plan: Plan, unit: str, filename: str, sheet: str) -> pd.DataFrame:
     """The tidy frame, ordered as the template reader orders it: by month, then the plan's fields."""
     order = {monthly_field.code: index for index, monthly_field in enumerate(plan.fields)}

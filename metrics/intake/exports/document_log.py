@@ -32,6 +32,7 @@ from metrics.intake.exports.common import (
     Aggregate,
     ColumnSpec,
     ColumnsNeeded,
+    Dated,
     ExportContext,
     ExportTable,
     MonthMasks,
@@ -39,18 +40,16 @@ from metrics.intake.exports.common import (
     Problems,
     SourceSpec,
     classifier,
-    covered_months,
     date_problems,
     drop_repeated,
-    month_of,
+    in_period,
     parse_date_column,
-    roc_year_of,
     unknown_value_problems,
     vocabulary,
-    year_check,
 )
 
 RECEIVED, SENT, DRAFT = 1, 2, 3
+_DATED = Dated(what="公文的日期", rows="公文", date="日期")
 ELECTRONIC, PAPER = 1, 2
 ONLINE = 1
 
@@ -176,13 +175,8 @@ def aggregate(table: ExportTable, context: ExportContext) -> Aggregate:
         else:
             notes.append("已勾選「作廢公文不計」，但檔案沒有「狀態」欄，未排除任何列。")
 
-    in_year = year_check(problems, notes, context, letters, rows, roc_year_of(dates), keep, "公文的日期")
-    reasons.append((keep & ~in_year, f"日期不在 {context.plan.year} 年，依設定略過"))
-    keep &= in_year
-    months = month_of(dates)
-    covered, inside = covered_months(months, keep, context, notes, "公文")
-    reasons.append((keep & ~inside, "日期在指定的資料截至月份之後"))
-    keep &= inside
+    period = in_period(problems, notes, reasons, context, letters, rows, dates, keep, _DATED)
+    keep = period.kept
 
     def require(column, codes, unknown, checked, needed, rows_label: str, fix: str, allowed) -> None:
         """Values outside `allowed` in the checked rows, and blanks in the rows that need a value."""
@@ -247,7 +241,7 @@ def aggregate(table: ExportTable, context: ExportContext) -> Aggregate:
         masks["online_signed"] = (electronic_received | paper_online | drafts) & (signs == ONLINE)
     values: list[MonthlyValue] = []
     used = np.zeros(size, dtype=bool)
-    by_month = MonthMasks(months, covered)
+    by_month = MonthMasks(period.months, period.covered)
     for code in FIELDS:
         if code in masks:
             values.extend(by_month.counts(code, rows, masks[code]))
