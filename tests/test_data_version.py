@@ -105,3 +105,24 @@ def test_no_cached_function_takes_a_key_by_hand():
             assert not [name for name in annotations if name.startswith("_")], (file, function.name)
         else:
             assert not {"Source", "Context"} & set(annotations.values()), (file, function.name)
+
+
+def test_an_upload_keeps_the_plans_built_and_a_new_plan_version_builds_them_again(database):
+    """Building the plans in force costs more than reading the figures at county scale: an upload changes the data
+    version but not the plans, so they are not built again; a saved plan version is seen on the next run."""
+    from dataclasses import replace
+
+    from metrics.plans.planning import save_plan
+    from ui.data import current_source, get_store
+
+    store_months(database, [1])
+    first = current_source()
+    store_months(database, [2])
+    uploaded = current_source()
+    assert uploaded.data_version != first.data_version and len(uploaded.frame) == len(first.frame) + 1
+    assert uploaded.catalogue is first.catalogue
+    plan = next(plan for plan in first.catalogue.plans.values() if not plan.sample)
+    save_plan(get_store(), first.catalogue, replace(plan, title="新名稱"), author="王科長")
+    saved = current_source()
+    assert saved.catalogue is not first.catalogue
+    assert saved.catalogue.plan(plan.year, plan.unit).title == "新名稱"

@@ -721,7 +721,7 @@ def test_a_dropped_connection_is_told_and_the_next_read_reconnects(postgres_url:
 
         def drop_the_sleeper() -> None:
             with admin.connect() as connection:
-                for _ in range(100):  # until the sleeping query has started
+                for _ in range(500):  # until the sleeping query has started (a busy machine may take seconds)
                     dropped = connection.execute(sa.text(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                         f"WHERE query LIKE '%{marker}%' AND pid <> pg_backend_pid()")).scalar()

@@ -36,6 +36,7 @@ OVERVIEW_CHOICE = "（總覽）"
 WIDE_PIXELS, NARROW_PIXELS, PADDING_PIXELS = 15, 8, 40
 
 
+@functools.lru_cache(maxsize=65_536)
 def text_width(text: str) -> int:
     """Pixels a header or cell text needs in the grid, padding and sort arrow included."""
     return PADDING_PIXELS + sum(WIDE_PIXELS if unicodedata.east_asian_width(character) in "WF" else NARROW_PIXELS

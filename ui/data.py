@@ -85,10 +85,15 @@ def load_frame(data_version: DataVersion) -> pd.DataFrame:
     return open_store(data_version.url).current_frame()
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
 def load_catalogue_in_force(data_version: DataVersion) -> Catalogue:
-    """The plans in force for a data version (shared between sessions, never modified)."""
-    return stored_catalogue(open_store(data_version.url), plan_files(), samples=data_version.sample)
+    """The plans in force for a data version (shared between sessions, never modified): read again only when a
+    plan version is saved, not with every upload (building a county's plans costs more than reading its figures)."""
+    return _catalogue_in_force(data_version.url, data_version.version[2], data_version.sample)  # DataVersionNumbers.plans
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _catalogue_in_force(url: str, plans_version: int, sample: bool) -> Catalogue:
+    return stored_catalogue(open_store(url), plan_files(), samples=sample)
 
 
 def load_sample() -> tuple[tuple[tuple[str, bytes], ...], pd.DataFrame] | None:

@@ -19,6 +19,7 @@ from metrics.plans.formulas import (BEHIND, MET, MULTI_YEAR_RULES, NO_DATA, NOT_
                               format_number, round_half_up, terms_label)
 from metrics.plans.plan import Goal, Indicator, MultiYearScoring, Plan
 
+ZERO = Fraction(0)
 STATUSES: tuple[str, ...] = (MET, ON_TRACK, BEHIND, NO_DATA, NOT_APPLICABLE)
 STATUS_LABELS: dict[str, str] = {
     MET: "達標",
@@ -233,10 +234,12 @@ def evaluate(figures: Figures, as_of_month: int | None = None, *,
         raise InputError(f"統計月份「{as_of_month}」須為 1 至 12")
     targets = targets or {}
     weights = weights or {}
+    exact = plan.exact_targets_weights
     results = tuple(
         evaluate_indicator(
             indicator, plan.goal_by_number[indicator.goal], figures, as_of_month,
-            Fraction(targets.get(indicator.id, indicator.target)), Fraction(weights.get(indicator.id, indicator.weight)),
+            Fraction(targets[indicator.id]) if indicator.id in targets else exact[indicator.id][0],
+            Fraction(weights[indicator.id]) if indicator.id in weights else exact[indicator.id][1],
         )
         for indicator in plan.indicators
     )
@@ -247,11 +250,11 @@ def evaluate(figures: Figures, as_of_month: int | None = None, *,
 def weighted_score(results: Iterable[IndicatorResult]) -> tuple[Fraction | None, Fraction]:
     """(Σ weight × min(achievement, 1) ÷ Σ weight × 100, Σ weight) over the applicable results; no_data counts 0."""
     applicable = [result for result in results if result.status != NOT_APPLICABLE]
-    weight_total = sum((result.weight for result in applicable), Fraction(0))
+    weight_total = sum((result.weight for result in applicable), ZERO)
     if weight_total <= 0:
         return None, weight_total
-    earned = sum((result.weight * min(result.achievement or Fraction(0), Fraction(1)) for result in applicable),
-                 Fraction(0))
+    earned = sum((result.weight if result.achievement >= 1 else result.weight * result.achievement
+                  for result in applicable if result.achievement), ZERO)
     return earned / weight_total * 100, weight_total
 
 
@@ -270,7 +273,7 @@ def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month
                        weight: Fraction) -> IndicatorResult:
     values = indicator.kind.values(indicator, figures, month)
     computation = indicator.kind.compute(indicator, values, figures.plan.field_by_code)
-    pace = target * month / 12 if indicator.accrues else None
+    pace = Fraction(target.numerator * month, target.denominator * 12) if indicator.accrues else None
     achievement = projection = trend = gap = None
     gap_text = ""
     if computation.actual is None:
@@ -279,15 +282,14 @@ def evaluate_indicator(indicator: Indicator, goal: Goal, figures: Figures, month
         actual = computation.actual
         achievement = indicator.kind.achievement(indicator, actual, target)
         status = indicator.kind.status(indicator, computation, target, pace, month)
-        trend = actual * 12 / month if indicator.accrues else actual
+        trend = Fraction(actual.numerator * 12, actual.denominator * month) if indicator.accrues else actual
         bound = indicator.upper_bound
         projection = trend if bound is None else min(trend, Fraction(bound))
         gap, gap_text = indicator.kind.gap(indicator, target, pace, computation, status)
     reported = tuple(month_number for month_number in figures.reported_months(indicator.fields) if month_number <= month)
+    numerator_label, denominator_label = figures.plan.term_labels[indicator.id]
     return IndicatorResult(indicator, goal, month, target, weight, computation, achievement, status, pace,
-                           projection, gap, gap_text, reported,
-                           terms_label(indicator.numerator, figures.plan.field_by_code),
-                           terms_label(indicator.denominator, figures.plan.field_by_code), trend)
+                           projection, gap, gap_text, reported, numerator_label, denominator_label, trend)
 
 
 # ---- multi-year scoring (the plan's 計分說明 (四) of goal 6) ----

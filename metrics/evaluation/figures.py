@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
-from decimal import Context, Decimal, localcontext
+from decimal import Context, Decimal
 from fractions import Fraction
 
 import pandas as pd
@@ -53,6 +53,20 @@ def missing_bases_of(plans: Iterable[Plan], frame: pd.DataFrame) -> list[str]:
     """Figures.missing_bases of each plan, from one frame of stored figures (every year of the plans' units)."""
     return [message for plan in plans if needs_base_check(plan)
             for message in Figures.from_frame(plan, frame).missing_bases()]
+
+
+def _as_of(by_month: Mapping[int, Decimal] | None, flow: bool, month: int) -> Fraction | None:
+    """A flow's sum of months 1..M, a stock's latest month ≤ M; None when no such month was reported."""
+    if not by_month:
+        return None
+    if flow:
+        total = None
+        for reported, value in by_month.items():
+            if reported <= month:  # Decimal sums are exact at EXACT's precision and far cheaper than Fractions
+                total = value if total is None else EXACT.add(total, value)
+        return None if total is None else Fraction(total)
+    latest = max((reported for reported in by_month if reported <= month), default=None)
+    return None if latest is None else Fraction(by_month[latest])
 
 
 @dataclass
@@ -108,7 +122,9 @@ class Figures:
 
     def reported_months(self, codes: Iterable[str] | None = None) -> list[int]:
         codes = self.values.keys() if codes is None else codes
-        months = {month for code in codes for month in self.values.get(code, {})}
+        months: set[int] = set()
+        for code in codes:
+            months.update(self.values.get(code, ()))
         return sorted(months)
 
     def latest_month(self) -> int | None:
@@ -120,25 +136,11 @@ class Figures:
 
     def as_of(self, code: str, month: int) -> Fraction | None:
         """The field's value as of the end of `month`, by its flow or stock rule; None if unreported."""
-        by_month = self.values.get(code, {})
-        reported = [m for m in by_month if m <= month]
-        if not reported:
-            return None
-        if self.plan.field_by_code[code].aggregation is Aggregation.FLOW:
-            with localcontext(EXACT):  # Decimal sums are exact at this precision and far cheaper than Fractions
-                return Fraction(sum((by_month[m] for m in reported), Decimal(0)))
-        return Fraction(by_month[max(reported)])
+        return _as_of(self.values.get(code), self.is_flow(code), month)
 
     def base_as_of(self, year: int, code: str, month: int) -> Fraction | None:
         """A base year's value of the field as of `month`, by the field's flow or stock rule; None if unreported."""
-        by_month = self.base_values.get(year, {}).get(code, {})
-        reported = [m for m in by_month if m <= month]
-        if not reported:
-            return None
-        if self.is_flow(code):
-            with localcontext(EXACT):
-                return Fraction(sum((by_month[m] for m in reported), Decimal(0)))
-        return Fraction(by_month[max(reported)])
+        return _as_of(self.base_values.get(year, {}).get(code), self.is_flow(code), month)
 
     def is_flow(self, code: str) -> bool:
         return self.plan.field_by_code[code].aggregation is Aggregation.FLOW

@@ -174,15 +174,15 @@ def gauge_figure(result: IndicatorResult, *, height: int = 250, template: object
         },
         **given,
     )
-    figure = go.Figure(indicator, layout=None if template is None else {"template": template},
-                       **({} if validated else {"_validate": False}))
     side = STAGED_MARGIN if ticks else 45
-    figure.update_layout(height=height, margin={"l": side, "r": side, "t": 70, "b": 10},
-                         font={"family": FONT_FAMILY}, paper_bgcolor="rgba(0,0,0,0)")
+    layout: dict[str, object] = {} if template is None else {"template": template}
+    # Given whole at construction: update_layout and add_annotation walk Plotly's property paths even unvalidated.
+    layout.update(height=height, margin={"l": side, "r": side, "t": 70, "b": 10}, font={"family": FONT_FAMILY},
+                  paper_bgcolor="rgba(0,0,0,0)")
     if not has_value:
-        figure.add_annotation(text=result.status_label, x=0.5, y=0.15, showarrow=False,
-                              font={"size": 22, "color": STATUS_COLOURS[result.status]})
-    return figure
+        layout["annotations"] = [{"text": result.status_label, "x": 0.5, "y": 0.15, "showarrow": False,
+                                  "font": {"size": 22, "color": STATUS_COLOURS[result.status]}}]
+    return go.Figure(indicator, layout=layout, **({} if validated else {"_validate": False}))
 
 
 # Months as numbers with 「月」 after them, level: on a narrow screen Plotly shows every other month rather than

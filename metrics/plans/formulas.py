@@ -73,21 +73,29 @@ class Computation:
 def sum_terms(terms: tuple[Term, ...], values: Values) -> Fraction | None:
     """A sum whose missing parts count as 0 once any part is reported; None when none is, or when a
     required part (the 實支數 of budget execution) is missing."""
-    reported = [(term, values.get(term.field)) for term in terms]
-    if all(value is None for _, value in reported):
-        return None
-    if any(term.required and value is None for term, value in reported):
-        return None
-    return sum((term.coefficient * value for term, value in reported if value is not None), Fraction(0))
+    total = None
+    for term in terms:
+        value = values.get(term.field)
+        if value is None:
+            if term.required:
+                return None
+            continue
+        part = value if term.coefficient == 1 else term.coefficient * value
+        total = part if total is None else total + part
+    return total if total is None or isinstance(total, Fraction) else Fraction(total)
 
 
 def percent(numerator: Fraction, denominator: Fraction) -> Fraction:
-    return Fraction(numerator) * 100 / Fraction(denominator)
+    # One normalisation instead of four: the county view evaluates thousands of these per month shown.
+    numerator, denominator = Fraction(numerator), Fraction(denominator)
+    return Fraction(numerator.numerator * 100 * denominator.denominator, numerator.denominator * denominator.numerator)
 
 
 def round_half_up(value: Fraction, places: int = 2) -> Fraction:
     scale = 10**places
-    return Fraction(math.floor(Fraction(value) * scale + Fraction(1, 2)), scale)
+    value = Fraction(value)
+    # floor(v × scale + ½) in integers: floor((2·n·scale + d) ÷ 2d), d > 0.
+    return Fraction((2 * value.numerator * scale + value.denominator) // (2 * value.denominator), scale)
 
 
 def percent_rounded_up(numerator: Fraction, denominator: Fraction) -> Fraction:

@@ -12,10 +12,11 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property
 
 from metrics.errors import PlanError
-from metrics.plans.formulas import GAP_RULES, MULTI_YEAR_RULES, Term
+from metrics.plans.formulas import GAP_RULES, MULTI_YEAR_RULES, Term, terms_label
 from metrics.plans.kinds import KINDS, Direction, Kind, Stage
 
 
@@ -189,6 +190,18 @@ class Plan:
         else:
             where = f"計畫第 {self.version.number} 版"
         return "，".join(part for part in (where, sample) if part)
+
+    @cached_property
+    def exact_targets_weights(self) -> dict[str, tuple[Fraction, Fraction]]:
+        """Each indicator's target and weight as exact fractions, made once rather than at every evaluation."""
+        return {indicator.id: (Fraction(indicator.target), Fraction(indicator.weight)) for indicator in self.indicators}
+
+    @cached_property
+    def term_labels(self) -> dict[str, tuple[str, str]]:
+        """Each indicator's numerator and denominator as the plan writes its sums (formulas.terms_label)."""
+        fields = self.field_by_code
+        return {indicator.id: (terms_label(indicator.numerator, fields), terms_label(indicator.denominator, fields))
+                for indicator in self.indicators}
 
     @cached_property
     def field_by_code(self) -> dict[str, MonthlyField]:

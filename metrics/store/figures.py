@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
@@ -269,29 +269,32 @@ class Figures(Repository):
     def current_frame(self, year: int | None = None, unit: str | None = None) -> pd.DataFrame:
         """The values now in effect as a tidy frame, plus batch_id, uploaded_at, uploader."""
         table = current_values_table
-        query = (sa.select(table, batches_table.c.uploaded_at, batches_table.c.uploader)
-                 .join(batches_table, batches_table.c.id == table.c.batch_id)
-                 .order_by(table.c.year, table.c.unit, table.c.month, table.c.field))
-        if year is not None:
-            query = query.where(table.c.year == year)
-        if unit is not None:
-            query = query.where(table.c.unit == unit)
+        chosen = [condition for condition in (None if year is None else table.c.year == year,
+                                              None if unit is None else table.c.unit == unit) if condition is not None]
+        query = (sa.select(table.c.year, table.c.month, table.c.unit, table.c.field, table.c.value,
+                           table.c.source_file, table.c.source_sheet, table.c.source_cell, table.c.batch_id)
+                 .where(*chosen).order_by(table.c.year, table.c.unit, table.c.month, table.c.field))
+        # A batch's time and uploader are read once per batch, not once per value: every new upload reads the
+        # whole frame again (a county's four years are some 40,000 values from a few hundred batches).
+        batches = (sa.select(batches_table.c.id, batches_table.c.uploaded_at, batches_table.c.uploader)
+                   .where(batches_table.c.id.in_(sa.select(table.c.batch_id).where(*chosen).distinct())))
         with self._errors(StoreOperation.READ), self._reading() as connection:
             rows = connection.execute(query).all()
+            by_batch = {row.id: (_aware(row.uploaded_at), row.uploader) for row in connection.execute(batches)}
         columns = [*TIDY_COLUMNS, "batch_id", "uploaded_at", "uploader"]
         if not rows:
             frame = empty_tidy_frame()
             for column in ("batch_id", "uploaded_at", "uploader"):
                 frame[column] = pd.Series(dtype=object)
             return frame[columns]
-        records = [{
-            "year": row.year, "month": row.month, "unit": row.unit, "field": row.field,
-            "value": Decimal(row.value), "source_file": row.source_file, "source_sheet": row.source_sheet,
-            "source_cell": row.source_cell, "batch_id": row.batch_id,
-            "uploaded_at": _aware(row.uploaded_at), "uploader": row.uploader,
-        } for row in rows]
-        frame = pd.DataFrame.from_records(records, columns=columns)
-        frame["value"] = frame["value"].astype(object)
+        years, months, units, fields, values, files, sheets, cells, batch_ids = zip(*rows)
+        frame = pd.DataFrame({
+            "year": years, "month": months, "unit": units, "field": fields,
+            "value": pd.Series([Decimal(value) for value in values], dtype=object), "source_file": files,
+            "source_sheet": sheets, "source_cell": cells, "batch_id": batch_ids,
+            "uploaded_at": [by_batch[batch][0] for batch in batch_ids],
+            "uploader": [by_batch[batch][1] for batch in batch_ids],
+        }, columns=columns)
         return frame
 
     def value_provenance(self, year: int, unit: str, field: str, month: int) -> Provenance | None:
@@ -470,7 +473,7 @@ class Figures(Repository):
         year, unit, field, month = key
         return (year, unit, self.field_names.get(field, field), month)
 
-    def data_version(self) -> tuple[int, int, int]:
+    def data_version(self) -> DataVersionNumbers:
         """What the figures and plans in effect depend on, in one cheap query: a change of any upload, undo or
         plan version changes it, whichever process made it."""
         query = sa.select(
@@ -480,7 +483,15 @@ class Figures(Repository):
         )
         with self._errors(StoreOperation.READ), self._reading() as connection:
             row = connection.execute(query).one()
-        return int(row[0]), int(row[1]), int(row[2])
+        return DataVersionNumbers(int(row[0]), int(row[1]), int(row[2]))
+
+
+class DataVersionNumbers(NamedTuple):
+    """The store's data version: the newest batch, the number of batches undone, the newest plan version."""
+
+    batch: int
+    undone: int
+    plans: int
 
 
 def _change_kind(before: Decimal | None, incoming: Decimal) -> ChangeKind:
