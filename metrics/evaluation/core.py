@@ -346,9 +346,11 @@ class MultiYearPoints:
 
 
 def multi_year_points(rule: MultiYearScoring, unit: str, plans: Mapping[int, Plan | None],
-                      frame: pd.DataFrame) -> MultiYearPoints:
+                      frame: pd.DataFrame, *, figures_of: Mapping[tuple[int, str], Figures] | None = None
+                      ) -> MultiYearPoints:
     """Each year of the rule's span judged against that year's own plan of the unit, from `frame` (tidy
-    figures of any years); the year first met and the points of every year follow by the rule."""
+    figures of any years); the year first met and the points of every year follow by the rule. `figures_of`:
+    each plan's figures split from `frame` at once (Figures.for_plans), for a caller judging many units."""
     standings = []
     for year in rule.years:
         plan = plans.get(year)
@@ -356,7 +358,7 @@ def multi_year_points(rule: MultiYearScoring, unit: str, plans: Mapping[int, Pla
         if plan is None or indicator is None or plan.unit != unit:
             standings.append(YearStanding(year, plan is not None, None, None, None, None, None))
             continue
-        figures = Figures.from_frame(plan, frame)
+        figures = figures_of[plan.key] if figures_of is not None else Figures.from_frame(plan, frame)
         months = figures.reported_months(indicator.fields)
         target = Fraction(indicator.target)
         if not months:

@@ -98,15 +98,15 @@ def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int
 
 def county_multi_year(catalogue: Catalogue, frame: pd.DataFrame, year: int) -> list[MultiYearPoints]:
     """Goal 6's multi-year points of every unit with a plan in `year` whose plan carries the rule."""
-    points = []
+    spans = []
     for unit in catalogue.units_in(year):
-        plan = catalogue.plan(year, unit)
-        rule = plan.multi_year
-        if rule is None:
-            continue
-        plans = {rule_year: catalogue.find(rule_year, unit) for rule_year in rule.years}
-        points.append(multi_year_points(rule, unit, plans, frame))
-    return points
+        rule = catalogue.plan(year, unit).multi_year
+        if rule is not None:
+            spans.append((rule, unit, {rule_year: catalogue.find(rule_year, unit) for rule_year in rule.years}))
+    # Split once: a mask over the whole frame for each unit and year cost 0.2 s at 30 units × 4 years.
+    figures = Figures.for_plans({plan.key: plan for *_, plans in spans for plan in plans.values()
+                                 if plan is not None}.values(), frame)
+    return [multi_year_points(rule, unit, plans, frame, figures_of=figures) for rule, unit, plans in spans]
 
 
 # ---- as tables ----

@@ -105,14 +105,14 @@ class Figures:
         if any(base_years(plan) for plan in plans):  # a base year may be no plan's own year: read it per plan
             return {plan.key: cls.from_frame(plan, frame) for plan in plans}
         rows = frame[frame["year"].isin({plan.year for plan in plans})]
-        for (year, unit), group in rows.groupby(["year", "unit"], sort=False):
+        # Whole columns as Python lists, one pass: iterating a groupby's Arrow-backed strings cell by cell was
+        # most of the cost (a county's four years are some 40,000 rows).
+        for year, unit, code, month, value in zip(rows["year"].tolist(), rows["unit"].tolist(),
+                                                  rows["field"].tolist(), rows["month"].tolist(),
+                                                  rows["value"].tolist()):
             plan = by_key.get((int(year), str(unit)))
-            if plan is None:
-                continue
-            values = result[plan.key].values
-            for code, month, value in zip(group["field"], group["month"], group["value"]):
-                if code in plan.field_by_code:
-                    values.setdefault(code, {})[int(month)] = Decimal(value)
+            if plan is not None and code in plan.field_by_code:
+                result[plan.key].values.setdefault(code, {})[int(month)] = Decimal(value)
         return result
 
     @classmethod
