@@ -51,8 +51,11 @@ def test_quick_deployment_benchmark_goes_through_nginx_and_loses_nothing(postgre
         assert all(re.fullmatch(r"[\d,]+", cell) for cell in row[5:7]), row  # p50, p95 in ms
         assert re.fullmatch(r"\d+\.\d\d", row[7]), row  # month changes per second
         assert len(row[9].split("/")) == int(row[0]) + 1, row  # CPU of each server and of nginx
-        assert re.fullmatch(r"[\d,]+", row[10]), row  # the clients' CPU per change
-        assert int(row[11]) > 0, row  # the reporter wrote while the session changed months
-        assert row[15] == "0", row  # nothing lost
+        assert re.fullmatch(r"\d+\.\d\d", row[10]), row  # cores the servers used
+        assert re.fullmatch(r"[\d,]+", row[11]), row  # the clients' CPU per change
+        assert int(row[12]) > 0, row  # the reporter wrote while the session changed months
+        assert row[16] == "0", row  # nothing lost
+    for client in ("protocol", "browser"):  # two servers' month changes per second against one's, printed
+        assert re.search(rf"^\s+{client} N=1: \d+\.\d\d×；\d+\.\d\d×$", output, re.MULTILINE), output
     assert "✓ 無遺失 / nothing lost" in output
     assert "✗" not in output
