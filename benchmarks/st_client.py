@@ -235,6 +235,7 @@ class Session:
         message = BackMsg()
         rerun = message.rerun_script
         rerun.query_string = self.decoder.query_string
+        rerun.widget_states.SetInParent()  # present, if empty, as the frontend's first rerun sends it
         if first:
             rerun.page_name = self.page_name
         else:

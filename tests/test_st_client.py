@@ -3,6 +3,7 @@ change through it makes the server do what a browser's makes. One `streamlit run
 store the benchmarks use; a Chromium session and a protocol session each open the overview and change 「統計至」
 from 112年12月 to 112年5月 once. Seen on the WebSocket (Chromium's frames read through Playwright):
 
+- on opening, each sends one rerun_script and the two are equal;
 - each sends exactly one BackMsg for the change, and the two rerun_script messages are equal: query string, page
   script hash, every widget's value (the month as its label, the other widgets as the frontend holds them),
   cached message hashes, context;
@@ -93,11 +94,11 @@ async def browser_change(base: str):
     for data in received[opened_received:]:
         decoder.feed(data)
     messages = []
-    for data in sent[opened_sent:]:
+    for data in sent:
         message = BackMsg()
         message.ParseFromString(data)
         messages.append(message)
-    return messages, run
+    return messages[:opened_sent], messages[opened_sent:], run
 
 
 async def protocol_change(base: str):
@@ -110,15 +111,17 @@ async def protocol_change(base: str):
         run = await session.select("統計至", f"112年{MONTH}月")
     finally:
         await session.close()
-    return session.sent[opened:], run
+    return session.sent[:opened], session.sent[opened:], run
 
 
 def test_a_month_change_through_the_protocol_client_is_the_browsers_rerun(server) -> None:
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     base = f"http://127.0.0.1:{server.port}"
-    browser_sent, browser_run = asyncio.run(browser_change(base))
-    client_sent, client_run = asyncio.run(protocol_change(base))
+    browser_opening, browser_sent, browser_run = asyncio.run(browser_change(base))
+    client_opening, client_sent, client_run = asyncio.run(protocol_change(base))
+
+    assert client_opening == browser_opening  # the first rerun_script: no widgets, the URL's query, the context
 
     assert [message.WhichOneof("type") for message in browser_sent] == ["rerun_script"]
     assert [message.WhichOneof("type") for message in client_sent] == ["rerun_script"]
