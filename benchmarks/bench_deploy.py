@@ -28,8 +28,8 @@ Prints per row: p50/p95 of a month change (browser: click → new heading, scrip
 script_finished with the new heading), month changes per second over the phase, the servers' CPU per change
 (both servers' sum, and each server's share: the stickiness spreads sessions), the cores the servers used (CPU
 seconds per second of the phase: one server's Python uses about one at most), the clients' CPU per change
-(Chromium's processes, or this process running the protocol clients), the store's write latency, and whether
-anything was lost; then, with one and two servers, the month changes per second of two against one, round by
+(Chromium's processes, or this process running the protocol clients), the store's write latency, whether
+anything was lost, and the cores the machine spent on work not this test's (a shared machine); then, with one and two servers, the month changes per second of two against one, round by
 round (--rounds: every server count in turn, so that a busy moment of a shared machine falls on both alike) and
 their median. Asserts nothing timed. --quick: 1 session, 1 and 2 servers, both clients, 2 changes,
 1 reporter (used by the tests).
@@ -188,9 +188,11 @@ def start_servers(count: int, url: str, secret: str) -> list[Server]:
 
 COLUMNS = (("伺服器", 7), ("用戶端", 9), ("工作階段", 9), ("填報者", 7), ("換月份", 7), ("p50 ms", 8), ("p95 ms", 8),
            ("次/秒", 8), ("CPU/次 ms", 10), ("各伺服器 CPU s", 18), ("佔核心", 7), ("用戶端/次", 10), ("寫入", 6), ("寫入p50", 8),
-           ("寫入p95", 8), ("拒絕", 5), ("遺失", 6), ("整機忙碌", 9))
+           ("寫入p95", 8), ("拒絕", 5), ("遺失", 6), ("整機忙碌", 9),
+           ("其他工作佔核", 13))
 ENGLISH = ("servers", "client", "sessions", "reporters", "changes", "p50", "p95", "changes/s", "server CPU",
-           "each s, nginx", "cores", "client CPU", "writes", "write p50", "write p95", "refused", "lost", "busy")
+           "each s, nginx", "cores", "client CPU", "writes", "write p50", "write p95", "refused", "lost", "busy",
+           "others' cores")
 
 
 def row_line(servers: int, client: str, row: load.Row) -> str:
@@ -200,6 +202,9 @@ def row_line(servers: int, client: str, row: load.Row) -> str:
     shares = "/".join(f"{after - before:.1f}" for before, after in zip(row.before.servers, row.after.servers))
     clients = row.after.clients - row.before.clients
     busy = (row.after.busy - row.before.busy) / max(row.after.total - row.before.total, 1e-9)
+    # The machine's busy CPU seconds that were none of this test's: other people's work on a shared machine.
+    ours = cpu + clients + row.reporter_cpu + (row.after.postgres - row.before.postgres)
+    others = max(row.after.busy - row.before.busy - ours, 0.0) / max(wall, 1e-9)
     writes = row.writes
     cells = (str(servers), client, str(row.sessions), str(row.reporters), f"{len(seconds):,}",
              load.milliseconds(statistics.median(seconds)), load.milliseconds(percentile(seconds, 0.95)),
@@ -207,7 +212,7 @@ def row_line(servers: int, client: str, row: load.Row) -> str:
              f"{cpu / max(wall, 1e-9):.2f}", f"{clients / max(len(seconds), 1) * 1000:,.0f}", f"{len(writes):,}",
              load.milliseconds(statistics.median(writes) if writes else None),
              load.milliseconds(percentile(writes, 0.95) if writes else None), f"{row.refused:,}",
-             "0" if not row.lost else "有 / yes", f"{busy:.0%}")
+             "0" if not row.lost else "有 / yes", f"{busy:.0%}", f"{others:.2f}")
     return load.table_line(cells, COLUMNS)
 
 
@@ -344,7 +349,8 @@ def main() -> None:
           "的 CPU÷換月份次數 / month change: browser click → new heading, script idle; protocol: rerun sent → "
           "script_finished with the new heading; changes/s over the phase; server CPU = all app servers and nginx ÷ "
           "changes; cores = the servers' CPU seconds per second of the phase (one server's Python uses at most about one); "
-          "client CPU = Chromium (or this process's protocol clients) ÷ changes")
+          "client CPU = Chromium (or this process's protocol clients) ÷ changes; others' cores = the machine's busy CPU "
+          "seconds per second that were not the servers', the clients', the reporters' or PostgreSQL's")
     print(load.table_line([title for title, _ in COLUMNS], COLUMNS))
     print(load.table_line(ENGLISH, COLUMNS))
     print("  " + "─" * (sum(width for _, width in COLUMNS) + len(COLUMNS) - 1))
