@@ -29,9 +29,9 @@ script_finished with the new heading), month changes per second over the phase, 
 (both servers' sum, and each server's share: the stickiness spreads sessions), the cores the servers used (CPU
 seconds per second of the phase: one server's Python uses about one at most), the clients' CPU per change
 (Chromium's processes, or this process running the protocol clients), the store's write latency, whether
-anything was lost, and the cores the machine spent on work not this test's (a shared machine); then, with one and two servers, the month changes per second of two against one, round by
-round (--rounds: every server count in turn, so that a busy moment of a shared machine falls on both alike) and
-their median. Asserts nothing timed. --quick: 1 session, 1 and 2 servers, both clients, 2 changes,
+anything was lost, and the cores the machine spent on work not this test's (a shared machine); then, with one
+and two servers, the month changes per second of two against one, round by round (--rounds: every server count
+in turn, so that a busy moment of a shared machine falls on both alike) and their median. Asserts nothing timed. --quick: 1 session, 1 and 2 servers, both clients, 2 changes,
 1 reporter (used by the tests).
 """
 
