@@ -1,9 +1,9 @@
 """A deployment as the README describes it, measured: nginx in front of one or two `streamlit run dashboard.py`
-servers on one PostgreSQL, browser sessions changing the overview's month through the proxy while reporters
-upload.
+servers on one PostgreSQL, sessions changing the overview's month through the proxy while reporters upload.
 
     python benchmarks/bench_deploy.py [--sessions 1,8,16,32] [--servers 1,2] [--reporters 2] [--changes 4]
-                                      [--interval 1.0] [--quick]
+                                      [--interval 1.0] [--client protocol|browser|protocol,browser]
+                                      [--rounds 1] [--quick]
 
 - PostgreSQL: a fresh schema (dropped at the end) holding the 112 sample year of 政風處 and one account, the plans
   and the cycle seeded once before any server starts (as the first server would).
@@ -16,14 +16,23 @@ upload.
   browser, its WebSocket included, goes to the server the cookie names (only the servers configured are
   accepted; anything else goes round the ring again). Round-robin for new browsers rather than ip_hash:
   behind the county's NAT every official comes from one address, and ip_hash would send them all to one server.
-- Rows: for every server count and session count, bench_load's row through the proxy: N Chromium sessions open
+- Sessions (--client): `protocol` (the default), benchmarks/st_client.py: Streamlit's own messages over the
+  WebSocket, the cookies kept as a browser keeps them, the same rerun a browser sends for a month change
+  (tests/test_st_client.py) and nothing drawn, so the machine's CPU goes to the servers and not to 32 Chromium
+  pages; `browser`: Chromium pages through Playwright, as bench_load.py drives them.
+- Rows: for every server count, client and session count, bench_load's row through the proxy: N sessions open
   the overview and change 「統計至」 K times each, M reporter processes upload meanwhile (each write timed), and
   the store is counted at the end (every confirmed upload a batch, every value the last sent).
 
-Prints per row: p50/p95 of a month change (click → new heading, script idle), month changes per second over the
-phase, the servers' CPU per change (both servers' sum, and each server's share: the stickiness spreads sessions),
-the store's write latency, and whether anything was lost. Asserts nothing timed. --quick: 1 session, 1 and 2
-servers, 2 changes, 1 reporter (used by the tests).
+Prints per row: p50/p95 of a month change (browser: click → new heading, script idle; protocol: rerun sent →
+script_finished with the new heading), month changes per second over the phase, the servers' CPU per change
+(both servers' sum, and each server's share: the stickiness spreads sessions), the cores the servers used (CPU
+seconds per second of the phase: one server's Python uses about one at most), the clients' CPU per change
+(Chromium's processes, or this process running the protocol clients), the store's write latency, whether
+anything was lost, and the cores the machine spent on work not this test's (a shared machine); then, with one
+and two servers, the month changes per second of two against one, round by round (--rounds: every server count
+in turn, so that a busy moment of a shared machine falls on both alike) and their median. Asserts nothing timed. --quick: 1 session, 1 and 2 servers, both clients, 2 changes,
+1 reporter (used by the tests).
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,75 +186,127 @@ def start_servers(count: int, url: str, secret: str) -> list[Server]:
     return servers
 
 
-COLUMNS = (("伺服器", 7), ("工作階段", 9), ("填報者", 7), ("換月份", 7), ("p50 ms", 8), ("p95 ms", 8), ("次/秒", 8),
-           ("CPU/次 ms", 10), ("各伺服器 CPU s", 18), ("寫入", 6), ("寫入p50", 8), ("寫入p95", 8), ("拒絕", 5),
-           ("遺失", 6), ("整機忙碌", 9))
-ENGLISH = ("servers", "sessions", "reporters", "changes", "p50", "p95", "changes/s", "server CPU", "each s, nginx",
-           "writes", "write p50", "write p95", "refused", "lost", "busy")
+COLUMNS = (("伺服器", 7), ("用戶端", 9), ("工作階段", 9), ("填報者", 7), ("換月份", 7), ("p50 ms", 8), ("p95 ms", 8),
+           ("次/秒", 8), ("CPU/次 ms", 10), ("各伺服器 CPU s", 18), ("佔核心", 7), ("用戶端/次", 10), ("寫入", 6), ("寫入p50", 8),
+           ("寫入p95", 8), ("拒絕", 5), ("遺失", 6), ("整機忙碌", 9),
+           ("其他工作佔核", 13))
+ENGLISH = ("servers", "client", "sessions", "reporters", "changes", "p50", "p95", "changes/s", "server CPU",
+           "each s, nginx", "cores", "client CPU", "writes", "write p50", "write p95", "refused", "lost", "busy",
+           "others' cores")
 
 
-def row_line(servers: int, row: load.Row) -> str:
+def row_line(servers: int, client: str, row: load.Row) -> str:
     seconds = [change.seconds for change in row.changes]
     wall = row.after.wall - row.before.wall
     cpu = row.after.server - row.before.server
     shares = "/".join(f"{after - before:.1f}" for before, after in zip(row.before.servers, row.after.servers))
+    clients = row.after.clients - row.before.clients
     busy = (row.after.busy - row.before.busy) / max(row.after.total - row.before.total, 1e-9)
+    # The machine's busy CPU seconds that were none of this test's: other people's work on a shared machine.
+    ours = cpu + clients + row.reporter_cpu + (row.after.postgres - row.before.postgres)
+    others = max(row.after.busy - row.before.busy - ours, 0.0) / max(wall, 1e-9)
     writes = row.writes
-    cells = (str(servers), str(row.sessions), str(row.reporters), f"{len(seconds):,}",
+    cells = (str(servers), client, str(row.sessions), str(row.reporters), f"{len(seconds):,}",
              load.milliseconds(statistics.median(seconds)), load.milliseconds(percentile(seconds, 0.95)),
              f"{len(seconds) / max(wall, 1e-9):.2f}", f"{cpu / max(len(seconds), 1) * 1000:,.0f}", shares,
-             f"{len(writes):,}", load.milliseconds(statistics.median(writes) if writes else None),
+             f"{cpu / max(wall, 1e-9):.2f}", f"{clients / max(len(seconds), 1) * 1000:,.0f}", f"{len(writes):,}",
+             load.milliseconds(statistics.median(writes) if writes else None),
              load.milliseconds(percentile(writes, 0.95) if writes else None), f"{row.refused:,}",
-             "0" if not row.lost else "有 / yes", f"{busy:.0%}")
+             "0" if not row.lost else "有 / yes", f"{busy:.0%}", f"{others:.2f}")
     return load.table_line(cells, COLUMNS)
 
 
-async def measure(folder: Path, url: str, arguments: argparse.Namespace) -> tuple[list[str], list[str]]:
-    from playwright.async_api import async_playwright
+CLIENTS = ("protocol", "browser")
 
+
+async def measure(folder: Path, url: str, arguments: argparse.Namespace) -> tuple[list[str], list[str]]:
     secret = secrets.token_urlsafe(32)  # the deployment's own, the same on every server
     ledger = load.Ledger()
     lines: list[str] = []
     problems: list[str] = []
-    driver = await async_playwright().start()
+    rates: dict[tuple[str, int, int], list[float]] = defaultdict(list)  # (client, sessions, servers) → changes/s
+    driver = browser = None
+    if "browser" in arguments.client:
+        from playwright.async_api import async_playwright
+
+        driver = await async_playwright().start()
     try:
-        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if driver is not None:
+            browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         number = 0
-        for count in arguments.servers:
-            servers = start_servers(count, url, secret)
-            proxy = None
-            try:
-                proxy = Nginx(folder / f"nginx-{count}", [server.port for server in servers])
-                if not proxy.health():
-                    raise SystemExit("/_stcore/health does not answer through nginx")
-                for sessions in arguments.sessions:
-                    try:
-                        row = await load.measure_row(
-                            browser, servers[0], url, ledger, sessions=sessions, reporters=arguments.reporters,
-                            changes=arguments.changes, interval=arguments.interval, row_number=number,
-                            base=f"http://127.0.0.1:{proxy.port}",
-                            server_pids=[server.process.pid for server in servers] + [proxy.process.pid])
-                    except Exception as error:  # a row that cannot finish is reported; the others stand
-                        problems.append(f"  ✗ {count} 台 N={sessions} 未完成 / did not finish: {load.first_line(error)}")
-                    else:
-                        lines.append(row_line(count, row))
-                        problems += [line for line in load.outcome_lines([row]) if "✓" not in line]  # the total below
-                    number += 1
-                    print(f"  … servers={count} N={sessions} finished", file=sys.stderr, flush=True)
-            finally:
-                if proxy is not None:
-                    proxy.stop()
-                for server in servers:
-                    server.stop()
-        await browser.close()
+        for round_number in range(arguments.rounds):
+            if arguments.rounds > 1:
+                lines.append(f"  第 {round_number + 1} 輪 / round {round_number + 1}")
+            for count in arguments.servers:
+                servers = start_servers(count, url, secret)
+                proxy = None
+                try:
+                    proxy = Nginx(folder / f"nginx-{round_number}-{count}", [server.port for server in servers])
+                    if not proxy.health():
+                        raise SystemExit("/_stcore/health does not answer through nginx")
+                    for client in arguments.client:
+                        for sessions in arguments.sessions:
+                            sessions_of = (load.ProtocolSessions() if client == "protocol"
+                                           else load.BrowserSessions(browser))
+                            try:
+                                row = await load.measure_row(
+                                    sessions_of, servers[0], url, ledger, sessions=sessions,
+                                    reporters=arguments.reporters, changes=arguments.changes,
+                                    interval=arguments.interval, row_number=number,
+                                    base=f"http://127.0.0.1:{proxy.port}",
+                                    server_pids=[server.process.pid for server in servers] + [proxy.process.pid])
+                            except Exception as error:  # a row that cannot finish is reported; the others stand
+                                problems.append(f"  ✗ {count} 台 {client} N={sessions} 未完成 / did not finish: "
+                                                f"{load.first_line(error)}")
+                            else:
+                                lines.append(row_line(count, client, row))
+                                rates[(client, sessions, count)].append(len(row.changes) / max(
+                                    row.after.wall - row.before.wall, 1e-9))
+                                problems += [line for line in load.outcome_lines([row]) if "✓" not in line]
+                            number += 1
+                            print(f"  … round {round_number + 1} servers={count} {client} N={sessions} finished",
+                                  file=sys.stderr, flush=True)
+                finally:
+                    if proxy is not None:
+                        proxy.stop()
+                    for server in servers:
+                        server.stop()
+        if browser is not None:
+            await browser.close()
     finally:
-        await driver.stop()
+        if driver is not None:
+            await driver.stop()
+    lines += scaling_lines(rates, arguments)
     final = ledger.check(url)
     sent = ledger.batches - 1
     problems.append(f"  ✗ 最後清點 / final count: {final}" if final else
                     f"  ✓ 無遺失 / nothing lost：{sent:,} 次上傳全部在資料庫中，每個填報項目都是最後送出的數值 / every "
                     "confirmed upload is a batch, every pair holds the last value sent")
     return lines, problems
+
+
+def scaling_lines(rates: dict[tuple[str, int, int], list[float]], arguments: argparse.Namespace) -> list[str]:
+    """Month changes per second of the most servers against the fewest, round by round (a busy moment of the
+    machine falls on both counts of a round alike) and their median."""
+    fewest, most = min(arguments.servers), max(arguments.servers)
+    if fewest == most:
+        return []
+    lines = [f"  {most} 台 ÷ {fewest} 台 每秒換月份（各輪；中位數）/ changes per second, {most} servers ÷ {fewest} "
+             "(each round; median):"]
+    for client in arguments.client:
+        for sessions in arguments.sessions:
+            ratios = [many / few for few, many in zip(rates[(client, sessions, fewest)], rates[(client, sessions, most)])]
+            if ratios:
+                lines.append(f"    {client} N={sessions}: " + "、".join(f"{ratio:.2f}×" for ratio in ratios)
+                             + f"；{statistics.median(ratios):.2f}×")
+    return lines
+
+
+def clients(text: str) -> list[str]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    if not chosen or any(part not in CLIENTS for part in chosen):
+        raise argparse.ArgumentTypeError(f"{text!r}: protocol and/or browser")
+    return chosen
 
 
 def numbers(text: str) -> list[int]:
@@ -258,11 +320,18 @@ def main() -> None:
     parser.add_argument("--reporters", type=int, default=2, help="concurrent reporters (default 2)")
     parser.add_argument("--changes", type=int, default=4, help="month changes per session (default 4)")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between a reporter's uploads (1.0)")
-    parser.add_argument("--quick", action="store_true", help="1 session, 1 and 2 servers, 2 changes, 1 reporter")
+    parser.add_argument("--client", type=clients, default=["protocol"],
+                        help="protocol (benchmarks/st_client.py, default), browser (Chromium) or protocol,browser")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds of every server count in turn, so that a busy moment hits both (default 1)")
+    parser.add_argument("--quick", action="store_true",
+                        help="1 session, 1 and 2 servers, 2 changes, 1 reporter, both clients")
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.sessions, arguments.servers, arguments.changes, arguments.reporters = [1], [1, 2], 2, 1
-    for program, what in ((NGINX, "nginx"), (CHROMIUM, "Chromium")):
+        arguments.client = list(CLIENTS)
+    needed = [(NGINX, "nginx")] + ([(CHROMIUM, "Chromium")] if "browser" in arguments.client else [])
+    for program, what in needed:
         if not Path(program).exists():
             raise SystemExit(f"找不到 {what}（{program}）/ no {what} at {program}")
     if (reason := load.postgres_reachable()) is not None:
@@ -275,9 +344,13 @@ def main() -> None:
         with load.prepared_store("postgresql", Path(folder)) as url:
             seed(url)
             lines, problems = asyncio.run(measure(Path(folder), url, arguments))
-    print("  換月份：自點選月份至新標題出現且腳本閒置（毫秒）；次/秒＝換月份期間每秒完成的換月份；CPU/次＝所有 app 伺服器與 nginx 的 CPU"
-          "÷換月份次數 / month change: click → new heading, script idle; changes/s over the phase; server CPU = all app "
-          "servers and nginx ÷ changes")
+    print("  換月份（毫秒）：瀏覽器自點選月份至新標題出現且腳本閒置，協定用戶端自送出重跑至 script_finished 且新標題在內；"
+          "次/秒＝換月份期間每秒完成的換月份；CPU/次＝所有 app 伺服器與 nginx 的 CPU÷換月份次數；佔核心＝伺服器每秒用掉的 CPU 秒（一台的 Python 至多約一個核心）；用戶端/次＝瀏覽器（或本程式的協定用戶端）"
+          "的 CPU÷換月份次數 / month change: browser click → new heading, script idle; protocol: rerun sent → "
+          "script_finished with the new heading; changes/s over the phase; server CPU = all app servers and nginx ÷ "
+          "changes; cores = the servers' CPU seconds per second of the phase (one server's Python uses at most about one); "
+          "client CPU = Chromium (or this process's protocol clients) ÷ changes; others' cores = the machine's busy CPU "
+          "seconds per second that were not the servers', the clients', the reporters' or PostgreSQL's")
     print(load.table_line([title for title, _ in COLUMNS], COLUMNS))
     print(load.table_line(ENGLISH, COLUMNS))
     print("  " + "─" * (sum(width for _, width in COLUMNS) + len(COLUMNS) - 1))

@@ -149,11 +149,17 @@ class CpuSnapshot:
     total: float
     wall: float
     servers: tuple[float, ...] = ()  # each server's own, in the order given
+    own: float = 0.0  # this process: the protocol clients, or Playwright's Python side
+
+    @property
+    def clients(self) -> float:
+        """What driving the sessions costs: the browser's processes and this one."""
+        return self.browser + self.own
 
 
 def cpu_snapshot(server_pid: int | Collection[int], reporter_pids: set[int]) -> CpuSnapshot:
     """The servers' trees (one or several app servers, a proxy); the browser's: every other descendant of this
-    process but the reporters."""
+    process but the reporters; this process's own."""
     processes = _processes()
     roots = [server_pid] if isinstance(server_pid, int) else list(server_pid)
     trees = [_subtree(processes, pid) for pid in roots]
@@ -162,9 +168,10 @@ def cpu_snapshot(server_pid: int | Collection[int], reporter_pids: set[int]) -> 
         *(_subtree(processes, pid) for pid in reporter_pids))
     postgres = sum(cpu for pid, (_, cpu) in processes.items() if _command(pid).startswith("postgres"))
     busy, total = machine_busy()
+    own = os.times()
     return CpuSnapshot(sum(processes[pid][1] for pid in server), sum(processes[pid][1] for pid in ours), postgres,
                        busy, total, time.perf_counter(),
-                       tuple(sum(processes[pid][1] for pid in tree) for tree in trees))
+                       tuple(sum(processes[pid][1] for pid in tree) for tree in trees), own.user + own.system)
 
 
 # ---- stores ----
@@ -346,11 +353,15 @@ async def open_overview(context, url: str, errors: list[str]):
     return page, time.perf_counter() - started
 
 
+def changed_month(session: int, change: int) -> int:
+    return (session + change) % (LATEST_MONTH - 1) + 1  # never the month shown before; differs between sessions
+
+
 async def change_months(page, session: int, changes: int) -> list[Change]:
     """Through the sidebar's 「統計至」 select box as a user would; months differ from session to session."""
     timings = []
     for change in range(changes):
-        month = (session + change) % (LATEST_MONTH - 1) + 1  # never the month shown before
+        month = changed_month(session, change)
         await page.locator('[data-testid="stSidebar"] .st-key-period_month input').click()
         option = page.get_by_role("option", name=f"{YEAR}年{month}月", exact=True)
         await option.wait_for(timeout=PAGE_TIMEOUT_MS)
@@ -362,6 +373,75 @@ async def change_months(page, session: int, changes: int) -> list[Change]:
         tail = (await shown.json_value())["tail"]
         timings.append(Change(seconds, tail / 1000 if tail >= 0 else None))
     return timings
+
+
+class BrowserSessions:
+    """N Playwright contexts of one Chromium: N Streamlit sessions drawn as a user sees them."""
+
+    name = "瀏覽器"
+    english = "browser"
+
+    def __init__(self, browser) -> None:
+        self.browser = browser
+        self.contexts: list = []
+
+    async def open(self, url: str, count: int, errors: list[str]) -> list[tuple[object, float]]:
+        self.contexts = [await self.browser.new_context(viewport=VIEWPORT, locale="zh-TW", timezone_id="Asia/Taipei")
+                         for _ in range(count)]
+        for context in self.contexts:
+            context.set_default_timeout(PAGE_TIMEOUT_MS)
+            await context.add_init_script(SCRIPT_END_OBSERVER)
+        return list(await asyncio.gather(*(open_overview(context, url, errors) for context in self.contexts)))
+
+    async def change(self, page, session: int, changes: int) -> list[Change]:
+        return await change_months(page, session, changes)
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+        self.contexts = []
+
+
+class ProtocolSessions:
+    """N sessions of benchmarks/st_client.py: the same reruns as a browser's (tests/test_st_client.py), nothing
+    drawn. A change is timed from sending the rerun to script_finished with the new heading among the elements."""
+
+    name = "協定"
+    english = "protocol"
+
+    def __init__(self) -> None:
+        self.sessions: list = []
+
+    async def _open(self, url: str):
+        from benchmarks.st_client import Session
+
+        session = Session(url, timeout=PAGE_TIMEOUT_MS / 1000)
+        self.sessions.append(session)
+        started = time.perf_counter()
+        run = await session.open()
+        if not any(text.startswith(f"{HEADING}{LATEST_MONTH}月（") for text in run.texts("heading")):
+            raise RuntimeError(f"the overview did not show {HEADING}{LATEST_MONTH}月: {run.texts('heading')}")
+        return session, time.perf_counter() - started
+
+    async def open(self, url: str, count: int, errors: list[str]) -> list[tuple[object, float]]:
+        return list(await asyncio.gather(*(self._open(url) for _ in range(count))))
+
+    async def change(self, session, number: int, changes: int) -> list[Change]:
+        timings = []
+        for change in range(changes):
+            month = changed_month(number, change)
+            started = time.perf_counter()
+            run = await session.select("統計至", f"{YEAR}年{month}月")
+            seconds = time.perf_counter() - started
+            if not any(text.startswith(f"{HEADING}{month}月（") for text in run.texts("heading")):
+                raise RuntimeError(f"month {month} not shown: {run.texts('heading')}")
+            timings.append(Change(seconds, None))
+        return timings
+
+    async def close(self) -> None:
+        for session in self.sessions:
+            await session.close()
+        self.sessions = []
 
 
 # ---- one row: N sessions, M reporters ----
@@ -423,29 +503,25 @@ class Ledger:
 async def measure_row(browser, server: Server, url: str, ledger: Ledger, *, sessions: int, reporters: int,
                       changes: int, interval: float, row_number: int, base: str | None = None,
                       server_pids: Collection[int] | None = None) -> Row:
-    """One row; `base` and `server_pids`: the sessions go through a proxy to several servers (bench_deploy.py)."""
+    """One row; `browser`: a Chromium, or BrowserSessions / ProtocolSessions; `base` and `server_pids`: the
+    sessions go through a proxy to several servers (bench_deploy.py)."""
     overview = f"{base or f'http://127.0.0.1:{server.port}'}/"
     pids = list(server_pids) if server_pids else server.process.pid
+    clients = browser if isinstance(browser, (BrowserSessions, ProtocolSessions)) else BrowserSessions(browser)
     team = Reporters(url, reporters, (row_number + 1) * ROW_VALUES, interval) if reporters else None
-    contexts = [await browser.new_context(viewport=VIEWPORT, locale="zh-TW", timezone_id="Asia/Taipei")
-                for _ in range(sessions)]
     errors: list[str] = []
     try:
-        for context in contexts:
-            context.set_default_timeout(PAGE_TIMEOUT_MS)
-            await context.add_init_script(SCRIPT_END_OBSERVER)
         # The reporters start up (import, connect) while the pages open; they upload only once all have opened.
-        opened, _ = await asyncio.gather(
-            asyncio.gather(*(open_overview(context, overview, errors) for context in contexts)),
-            asyncio.to_thread(team.wait_ready) if team else asyncio.sleep(0))
+        opened, _ = await asyncio.gather(clients.open(overview, sessions, errors),
+                                         asyncio.to_thread(team.wait_ready) if team else asyncio.sleep(0))
         reporter_pids = team.pids if team else set()
         before = cpu_snapshot(pids, reporter_pids)
         if team:
             team.start.set()
         try:
             async with asyncio.TaskGroup() as group:  # one session failing stops the others
-                tasks = [group.create_task(change_months(page, number, changes))
-                         for number, (page, _) in enumerate(opened)]
+                tasks = [group.create_task(clients.change(handle, number, changes))
+                         for number, (handle, _) in enumerate(opened)]
         finally:
             after = cpu_snapshot(pids, reporter_pids)
             # Even when a session failed, what the reporters were told was stored is the ledger's.
@@ -454,8 +530,7 @@ async def measure_row(browser, server: Server, url: str, ledger: Ledger, *, sess
     finally:
         if team:
             team.close()
-        for context in contexts:
-            await context.close()
+        await clients.close()
     changed = [change for task in tasks for change in task.result()]
     return Row(sessions, reporters, [seconds for _, seconds in opened], changed, results, before, after,
                sum(result.cpu for result in results), ledger.check(url), errors)
