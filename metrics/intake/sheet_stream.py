@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.errors import InputError, Problem
-from metrics.intake.sheet_xml import EXCEL_MAX_COLUMNS, EXCEL_MAX_ROWS, PREFIXED_CELL, member_chunks
+from metrics.intake.sheet_xml import EXCEL_MAX_COLUMNS, EXCEL_MAX_ROWS, PREFIXED_CELL, GatheredScan, member_chunks
 
 _CHUNK = 4 * 1024 * 1024
 _LONGEST_WINDOW = 8 * 1024 * 1024  # a single row (or shared string) this long is not an ordinary export
@@ -413,14 +413,18 @@ class _Scan:
 
 
 def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan: _Scan,
-          progress: Callable[[float], None] | None = None) -> None:
+          progress: Callable[[float], None] | None = None, gathering: GatheredScan | None = None) -> None:
     """Feeds the scan the rows of the sheet's <sheetData> (calamine reads cells nowhere else), in windows
-    that end with a whole row."""
+    that end with a whole row. `gathering` sees every byte of the part on the way (the rest of it too, once
+    the rows are read), unless the scan stops early or declines the sheet."""
     tail = b""
     size = max(1, archive.getinfo(path).file_size)
     produced = 0
     inside = False
-    for chunk in _after_declaration(_read_ahead(_inflated(data, archive, path, filename))):
+    chunks = _read_ahead(_inflated(data, archive, path, filename))
+    if gathering is not None:
+        chunks = gathering.watch(chunks)
+    for chunk in _after_declaration(chunks):
         produced += len(chunk)
         if progress is not None:
             progress(min(1.0, produced / size))
@@ -437,12 +441,14 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan:
                 raise NotOrdinary  # a comment, or a <sheetData …> with attributes, could hide cells
             _markup(window, before, opening.start())  # and so could a <sheetData> inside a value
             if opening.group(1) == b"/>":
+                _drain(chunks, gathering)
                 return  # <sheetData/>: no cells
             inside = True
             window = window[opening.end():]
         finish = window.find(b"</sheetData>")
         if finish >= 0:
             scan.window(window, finish)  # a </sheetData> inside a value leaves its tag unended: declined
+            _drain(chunks, gathering)
             if progress is not None:
                 progress(1.0)
             return
@@ -457,6 +463,14 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan:
         if scan.done:
             return
     raise NotOrdinary  # no <sheetData> or no end to it: calamine says what it makes of that
+
+
+def _drain(chunks: Iterator[bytes], gathering: GatheredScan | None) -> None:
+    """The part after the rows, for the gathering only: cells written there are counted as scan_sheet counts
+    them."""
+    if gathering is not None:
+        for _ in chunks:
+            pass
 
 
 def _after_declaration(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -585,10 +599,12 @@ def _small_workbook(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts,
 
 def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sheet: str, header_row: int,
                  columns: dict[str, int], filename: str, cell_limit: int, head: int | None = None,
-                 progress: Callable[[float], None] | None = None) -> tuple[dict[str, pd.Series], np.ndarray] | None:
+                 progress: Callable[[float], None] | None = None, gathering: GatheredScan | None = None,
+                 ) -> tuple[dict[str, pd.Series], np.ndarray] | None:
     """The given absolute columns (0-based) of every row below the 0-based header row, as fastexcel gives them
     as text (a categorical series: few distinct texts over many rows), and their 1-based sheet rows; None when
-    the sheet is not written the ordinary way.
+    the sheet is not written the ordinary way. `gathering` (for parts.sheet) gathers the facts the safety checks
+    need from the same pass (metrics.intake.sheet_xml.GatheredScan).
 
     Raises InputError for a sheet whose cells reach past `cell_limit` or a damaged part."""
     import fastexcel
@@ -598,7 +614,7 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
     try:
         if parts.sheet not in archive.namelist():
             return None
-        _scan(data, archive, parts.sheet, filename, scan, progress)
+        _scan(data, archive, parts.sheet, filename, scan, progress, gathering)
         if scan.farthest_row * scan.farthest_column > cell_limit:
             cells = scan.farthest_row * scan.farthest_column
             raise InputError(Problem(f"工作表的儲存格實際延伸到第 {scan.farthest_row:,} 列、第 "
