@@ -196,13 +196,16 @@ def _last_row_close(chunk: bytes) -> int:
     return -1
 
 
+_SCAN_READ = 1 << 20
+
+
 def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan | None:
     """Extent and uncalculated formulas by scanning the bytes, or None when the sheet is written in a way
     this scan does not follow (cells without r="A1", namespace prefixes, single quotes): the caller then
     parses it. The whole part is scanned, not just the first <sheetData>, so no cell escapes the count."""
     scanner = SheetScanner()
     with archive.open(path) as stream:
-        while scanner.followed and (chunk := stream.read(1 << 20)):
+        while scanner.followed and (chunk := stream.read(_SCAN_READ)):
             scanner.feed(chunk)
     return scanner.result(name, path)
 
@@ -501,8 +504,9 @@ class GatheredScan:
             self._crc = zlib.crc32(chunk, self._crc)
             self._size += len(chunk)
             if self._failure is None:
-                try:
-                    self._scanner.feed(chunk)
+                try:  # in pieces the size scan_sheet reads: the scan holds no more at a time than it does
+                    for start in range(0, len(chunk), _SCAN_READ):
+                        self._scanner.feed(chunk[start:start + _SCAN_READ])
                 except Exception as error:  # raised by scan(), where scan_sheet would have raised it
                     self._failure = error
             yield chunk
