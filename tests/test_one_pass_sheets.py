@@ -147,27 +147,35 @@ def test_a_sheet_zipfile_would_refuse_is_refused_as_the_checks_own_scan_refuses_
     assert "活頁簿結構有誤" in str(read.value)
 
 
-ORDINARY = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>1</v></c>{more}</row>'
+ROWS = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>1</v></c>{more}</row>'
 
 
-@pytest.mark.parametrize(("more", "around"), [
-    ("", ("", "")),
-    ('<c r="B2"><f>[1]Sheet1!A1</f><v>3</v></c>', ("", "")),
-    ('<c r="B2"><f>SUM(\'[2]預算\'!B2:B5)</f><v>3</v></c><c r="C2"><f>表1[[#This Row],[數量]]</f><v>1</v></c>',
-     ("", "")),
-    ('<c r="B2"><f>1+1</f></c>', ("", "")),  # never calculated
-    ('<c r="B2" t="str"><f>IF(A1="","",A1)</f><v></v></c>', ("", "")),  # calculated as ""
-    ('<c r="B2" t="e"><v>#N/A</v></c>', ("", "")),
-    ("", ("", '<c r="AB70"><f>[1]Sheet1!A1</f><v>3</v></c>')),  # cells after <sheetData> are counted too
-    ("", ("", '<c r="A1048577"><v>1</v></c>')),  # past Excel's last row
-    ("", ("", "<!-- a comment: the byte scan leaves the sheet to the parser -->")),
-    ("", ("", "<!DOCTYPE x>")),
-    ("", ("<sheetPr/>", '<pageMargins left="0.7"/>')),
+@pytest.mark.parametrize(("cells", "around"), [
+    (ROWS.format(more=""), ("", "")),
+    (ROWS.format(more="") + " ", ("", "")),
+    (ROWS.format(more="") + ":c>", ("", "")),
+    (ROWS.format(more='<c r="B2"><f>[1]Sheet1!A1</f><v>3</v></c>'), ("", "")),
+    (ROWS.format(more='<c r="B2"><f>SUM(\'[2]預算\'!B2:B5)</f><v>3</v></c><c r="C2"><f>表1[[#This Row],[數量]]</f>'
+                      '<v>1</v></c>'), ("", "")),
+    (ROWS.format(more='<c r="B2"><f>1+1</f></c>'), ("", "")),  # never calculated
+    (ROWS.format(more='<c r="B2" t="str"><f>IF(A1="","",A1)</f><v></v></c>'), ("", "")),  # calculated as ""
+    (ROWS.format(more='<c r="B2" t="e"><v>#N/A</v></c>'), ("", "")),
+    (ROWS.format(more='<c\x0cr="B2"/>'), ("", "")),  # a cell to the byte scan, not to the streamer
+    (ROWS.format(more="") + "<c>", ("", "")),  # the same, just before </sheetData>
+    (ROWS.format(more="") + "<?>", ("", "")),
+    (ROWS.format(more="") + "<!>", ("", "")),
+    (ROWS.format(more=""), ("", '<c r="AB70"><f>[1]Sheet1!A1</f><v>3</v></c>')),  # cells after <sheetData> count
+    (ROWS.format(more=""), ("<sheetPr/>", '<row r="9"><c r="XFD1"><f>[1]A!A1</f><v>3</v></c></row>')),
+    (ROWS.format(more=""), ("", '<c r="A1048577"><v>1</v></c>')),  # past Excel's last row
+    (ROWS.format(more=""), ("", "<!-- a comment: the byte scan leaves the sheet to the parser -->")),
+    (ROWS.format(more=""), ("", "<!DOCTYPE x>")),
+    (ROWS.format(more=""), ("<sheetPr/>", '<pageMargins left="0.7"/>')),
+    ("", ("", '<c r="C3"><v>1</v></c>')),
 ])
-@pytest.mark.parametrize("chunk", [sheet_stream._CHUNK, 7, 150])
+@pytest.mark.parametrize("chunk", [sheet_stream._CHUNK, 7, 150, 102])
 @pytest.mark.parametrize("head", [None, 1])
-def test_the_gathered_facts_are_what_the_checks_own_scan_finds(more, around, chunk, head, monkeypatch):
-    data = _raw_sheet(ORDINARY.format(more=more), around)
+def test_the_gathered_facts_are_what_the_checks_own_scan_finds(cells, around, chunk, head, monkeypatch):
+    data = _raw_sheet(cells, around)
     archive = zipfile.ZipFile(io.BytesIO(data))
     monkeypatch.setattr(sheet_stream, "_CHUNK", chunk)
     gathered = sheet_xml.GatheredScan(data, archive, SHEET)
@@ -187,14 +195,21 @@ def _scanned(scan) -> object:
         return type(error)
 
 
-def test_the_facts_are_gathered_only_when_a_check_uses_them(monkeypatch):
-    """A workbook without links (every system export) has no formulas checked: the byte scan is not run."""
-    fed = []
+def test_the_rows_the_streamer_read_are_not_scanned_again(monkeypatch):
+    """A workbook without links (every system export) has no formulas checked: nothing is gathered. With links,
+    the byte scan looks only at the bytes outside <sheetData>; of the rows, which the streamer has checked cell
+    by cell, only their formulas and error cells are looked for."""
+    scanned, searched = [], []
     real_feed = sheet_xml.SheetScanner.feed
-    monkeypatch.setattr(sheet_xml.SheetScanner, "feed", lambda scanner, chunk: (fed.append(len(chunk)),
+    real_search = sheet_xml.SheetScanner.formulas_and_errors
+    monkeypatch.setattr(sheet_xml.SheetScanner, "feed", lambda scanner, chunk: (scanned.append(len(chunk)),
                                                                                 real_feed(scanner, chunk)))
+    monkeypatch.setattr(sheet_xml.SheetScanner, "formulas_and_errors",
+                        lambda scanner, piece: (searched.append(len(piece)), real_search(scanner, piece)))
     read_export(LARGE, "公文清單.xlsx", PLAN_112)
-    assert fed == []
+    assert scanned == searched == []
     read_export(linked(LARGE, formula=False)[0], "公文清單.xlsx", PLAN_112)
-    assert sum(fed) == zipfile.ZipFile(io.BytesIO(LARGE)).getinfo(SHEET).file_size
-
+    sheet = zipfile.ZipFile(io.BytesIO(LARGE)).read(SHEET)
+    inside = sheet.index(b"</sheetData>") - sheet.index(b"<sheetData>") - len(b"<sheetData>")
+    assert sum(scanned) == len(sheet) - inside  # the byte scan: only outside the rows
+    assert sum(searched) == len(sheet) - inside  # rows holding no formula or error: not searched

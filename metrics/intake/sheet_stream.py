@@ -21,7 +21,7 @@ import re
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,8 @@ _LONGEST_PROBE = 64 * 1024
 _GATHER_WIDTH = 96  # cells up to this many bytes are compared as fixed-width byte strings
 _LESS, _GREATER, _SLASH, _QUOTE, _SPACE, _BANG, _QUESTION = 60, 62, 47, 34, 32, 33, 63
 _APOSTROPHE = 39
-_LETTER_C, _LETTER_I, _LETTER_S, _LETTER_V, _ZERO = 99, 105, 115, 118, 48
+_LETTER_C, _LETTER_F, _LETTER_I, _LETTER_S, _LETTER_V, _ZERO = 99, 102, 105, 115, 118, 48
+_VERTICAL_TAB, _FORM_FEED = 11, 12
 
 
 def _byte_set(members: bytes) -> np.ndarray:
@@ -73,6 +74,15 @@ _FINISHED = object()
 
 class NotOrdinary(Exception):
     """The sheet is not written the ordinary way: read it with fastexcel."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a window of rows holds that the safety checks' byte scan looks for (all True: it may hold any)."""
+
+    formula: bool = True  # a tag named f
+    other_type: bool = True  # a cell typed other than a number, shared string, boolean or text (t="e", …)
+    passed_over: bool = True  # <c followed by a vertical tab or form feed, or a < among the last three bytes
 
 
 @dataclass
@@ -323,16 +333,22 @@ class _Scan:
         self.trailing: list[tuple[int, int]] = []  # (row, probe) of the cells after it that may hold one
         self.probes: dict[bytes, int] = {}  # those cells' distinct bytes
         self.previous_row = 0
+        self.seen = Seen()  # of the last window
 
     def window(self, window: bytes, end: int) -> None:
         view = np.frombuffer(window, dtype=np.uint8, count=end)
+        self.seen = Seen()
         every_less, greater = _markup(window, view, end)  # even a few bytes: they may end a tag begun before
         if end < 4:
+            self.seen = Seen(formula=False, other_type=False, passed_over=bool(window[:end].strip()))
             return
         less = every_less[every_less < end - 3]
         second = view[less + 1]
         third = view[less + 2]
         _refuse_hidden_text(second)
+        self.seen = Seen(formula=bool(np.any(second == _LETTER_F)), other_type=True,
+                         passed_over=len(less) < len(every_less)
+                         or bool(np.any((second == _LETTER_C) & ((third == _VERTICAL_TAB) | (third == _FORM_FEED)))))
         if PREFIXED_CELL.search(window, 0, end):
             raise NotOrdinary  # <x:c …>: a namespace prefix
         cell = second == _LETTER_C
@@ -346,6 +362,7 @@ class _Scan:
         tag_ends = greater[np.searchsorted(greater, starts)]
         rows, cell_columns, after_reference = _references(view, starts)
         kinds = _tag_kinds(window, view, after_reference, tag_ends + 1)
+        self.seen = replace(self.seen, other_type=bool(np.any(kinds == _OTHER)))
         if np.any(np.diff(rows) < 0) or rows[0] <= self.previous_row:
             raise NotOrdinary  # rows out of order: fastexcel places them
         self.previous_row = int(rows[-1])
@@ -415,16 +432,16 @@ class _Scan:
 def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan: _Scan,
           progress: Callable[[float], None] | None = None, gathering: GatheredScan | None = None) -> None:
     """Feeds the scan the rows of the sheet's <sheetData> (calamine reads cells nowhere else), in windows
-    that end with a whole row. `gathering` sees every byte of the part on the way (the rest of it too, once
-    the rows are read), unless the scan stops early or declines the sheet."""
+    that end with a whole row. `gathering` is handed every byte of the part on the way: the rows it has read,
+    and what lies outside them (the rest of the part too, once the rows are read), unless the scan stops early
+    or declines the sheet."""
     tail = b""
     size = max(1, archive.getinfo(path).file_size)
     produced = 0
     inside = False
-    chunks = _read_ahead(_inflated(data, archive, path, filename))
-    if gathering is not None:
-        chunks = gathering.watch(chunks)
-    for chunk in _after_declaration(chunks):
+    inflated = _inflated(data, archive, path, filename)
+    chunks = _read_ahead(inflated if gathering is None else gathering.watch(inflated))  # alongside, in its thread
+    for chunk in _after_declaration(chunks, None if gathering is None else gathering.outside):
         produced += len(chunk)
         if progress is not None:
             progress(min(1.0, produced / size))
@@ -441,14 +458,18 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan:
                 raise NotOrdinary  # a comment, or a <sheetData …> with attributes, could hide cells
             _markup(window, before, opening.start())  # and so could a <sheetData> inside a value
             if opening.group(1) == b"/>":
-                _drain(chunks, gathering)
+                _hand_over_the_rest(window, chunks, scan, gathering)
                 return  # <sheetData/>: no cells
+            if gathering is not None:
+                gathering.outside(window[:opening.end()], ends_tag=True)
             inside = True
             window = window[opening.end():]
         finish = window.find(b"</sheetData>")
         if finish >= 0:
             scan.window(window, finish)  # a </sheetData> inside a value leaves its tag unended: declined
-            _drain(chunks, gathering)
+            if gathering is not None:
+                gathering.rows(window[:finish], scan.seen)
+            _hand_over_the_rest(window[finish:], chunks, scan, gathering)
             if progress is not None:
                 progress(1.0)
             return
@@ -459,28 +480,37 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan:
             tail = window
             continue
         scan.window(window, end)
+        if gathering is not None:
+            gathering.rows(window[:end], scan.seen)
         tail = window[end:]
         if scan.done:
             return
     raise NotOrdinary  # no <sheetData> or no end to it: calamine says what it makes of that
 
 
-def _drain(chunks: Iterator[bytes], gathering: GatheredScan | None) -> None:
-    """The part after the rows, for the gathering only: cells written there are counted as scan_sheet counts
-    them."""
-    if gathering is not None:
-        for _ in chunks:
-            pass
+def _hand_over_the_rest(rest: bytes, chunks: Iterator[bytes], scan: _Scan, gathering: GatheredScan | None) -> None:
+    """The part from the end of the rows on, for the gathering only (cells written there count for the safety
+    checks as for scan_sheet)."""
+    if gathering is None:
+        return
+    gathering.outside(rest)
+    for chunk in chunks:
+        gathering.outside(chunk)
+    gathering.finished(scan.farthest_row, scan.farthest_column)
 
 
-def _after_declaration(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The chunks of an XML part without its declaration (<?xml …?>, after a byte-order mark if any)."""
+def _after_declaration(chunks: Iterator[bytes],
+                       declared: Callable[[bytes], None] | None = None) -> Iterator[bytes]:
+    """The chunks of an XML part without its declaration (<?xml …?>, after a byte-order mark if any), which
+    goes to `declared`."""
     start = b""
     for chunk in chunks:
         start += chunk
         if b"?>" in start or len(start) > 1024:
             break
     declaration = _DECLARATION.match(start)
+    if declaration and declared is not None:
+        declared(start[:declaration.end()])
     yield start[declaration.end():] if declaration else start
     yield from chunks
 

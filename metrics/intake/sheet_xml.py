@@ -18,8 +18,9 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as safe_xml
@@ -228,6 +229,7 @@ class SheetScanner:
         self._uncached: list[tuple[int, int]] = []
         self._errors: list[tuple[int, int]] = []
         self._external: list[tuple[int, int, int]] = []
+        self._least = (0, 0)  # rows and columns reached by cells another reader counted (grow)
 
     def feed(self, chunk: bytes) -> None:
         if not self.followed:
@@ -240,18 +242,37 @@ class SheetScanner:
         self._pending = [chunk[cut:]]
         self._piece(piece)
 
-    def result(self, name: str, path: str) -> SheetScan | None:
-        """The sheet's facts once every byte was fed, or None when it is written in a way this scan does not
-        follow (the caller then parses it)."""
+    def flush(self) -> None:
+        """Scans what was fed as a whole piece: the caller has fed up to the end of a tag."""
         if self.followed and self._pending:
             piece = b"".join(self._pending)
             self._pending = []
             self._piece(piece)
+
+    def formulas_and_errors(self, piece: bytes) -> None:
+        """The formulas and error cells of whole rows whose cells another reader checked (see GatheredScan.rows):
+        found with the same expressions, on the same bytes."""
+        if b"<f" in piece:
+            self._uncached.extend(_uncached_formulas(piece))
+        if b't="e"' in piece:
+            self._errors.extend(parse_reference(reference.decode("ascii", "replace"))
+                                for reference in _ERROR_CELL.findall(piece))
+        if b"[" in piece and b"<f" in piece:
+            self._external.extend(_external_formulas(piece))
+
+    def grow(self, rows: int, columns: int) -> None:
+        """The extent of the cells another reader counted."""
+        self._least = (max(self._least[0], rows), max(self._least[1], columns))
+
+    def result(self, name: str, path: str) -> SheetScan | None:
+        """The sheet's facts once every byte was fed, or None when it is written in a way this scan does not
+        follow (the caller then parses it)."""
+        self.flush()
         if not self.followed:
             return None
         max_column = max((column_number(letter.decode("ascii")) for letter in self._letters), default=0)
-        return SheetScan(name, path, self._max_row, max_column, tuple(self._uncached), tuple(self._errors),
-                         tuple(self._external))
+        return SheetScan(name, path, max(self._max_row, self._least[0]), max(max_column, self._least[1]),
+                         tuple(self._uncached), tuple(self._errors), tuple(self._external))
 
     def _piece(self, piece: bytes) -> None:
         if b"<!DOCTYPE" in piece or b"<!ENTITY" in piece:
@@ -265,13 +286,7 @@ class SheetScanner:
         if references:
             self._letters.update({reference[0] for reference in references})
             self._max_row = max(self._max_row, max(map(int, {reference[1] for reference in references})))
-        if b"<f" in piece:
-            self._uncached.extend(_uncached_formulas(piece))
-        if b't="e"' in piece:
-            self._errors.extend(parse_reference(reference.decode("ascii", "replace"))
-                                for reference in _ERROR_CELL.findall(piece))
-        if b"[" in piece and b"<f" in piece:
-            self._external.extend(_external_formulas(piece))
+        self.formulas_and_errors(piece)
 
 
 _FORMULA_CELL = re.compile(rb'<c(\s[^>]*)>\s*+<f(?:\s[^>]*)?>([^<]*)</f>')
@@ -479,13 +494,28 @@ def member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: st
         raise damaged from error
 
 
-class GatheredScan:
-    """A worksheet's facts gathered while another pass inflates it for its own ends (the reader of a large
-    export): the safety checks take them from here instead of inflating the sheet again.
+class Seen(Protocol):
+    """What the reader saw in a piece of rows (metrics.intake.sheet_stream.Seen)."""
 
-    `scan()` answers as scan_sheet would, raising what it would raise. It inflates the sheet anew only when
-    the pass stopped before the part's end, or the bytes it saw are not the ones zipfile would have given
-    (member_chunks skips zipfile's checks: the size and CRC the directory declares, the local header's name).
+    formula: bool  # a tag named f
+    other_type: bool  # a cell typed other than n, s, b, str or inlineStr
+    passed_over: bool  # anything the reader does not check as the byte scan would
+
+
+class GatheredScan:
+    """A worksheet's facts gathered while the reader of a large export inflates it for its own ends: the safety
+    checks take them from here instead of inflating the sheet again.
+
+    The reader hands over the bytes outside <sheetData> (the byte scan looks at them as scan_sheet does) and,
+    inside, whole rows it has read and so checked: every cell written <c r="A1" s="…" t="…"> within Excel's
+    grid, rows in order, no comment, declaration, processing instruction or namespace prefix. Of those rows
+    the byte scan would learn nothing more than their extent, which the reader counted, and their formulas
+    and error cells, which are found here with the byte scan's own expressions.
+
+    `scan()` answers as scan_sheet would, raising what it would raise. It inflates the sheet anew when the
+    reader stopped before the part's end, when a piece holds what the reader passes over but the byte scan
+    does not, or when the bytes are not the ones zipfile would have given (member_chunks skips zipfile's
+    checks: the size and CRC the directory declares, the local header's name).
     """
 
     def __init__(self, data: bytes, archive: zipfile.ZipFile, path: str):
@@ -494,26 +524,48 @@ class GatheredScan:
         self._info = archive.getinfo(path)
         self._scanner = SheetScanner()
         self._failure: Exception | None = None
+        self._unsure = False
         self._crc = 0
         self._size = 0
-        self._complete = False
+        self._inflated_all = False
+        self._handed_all = False
 
     def watch(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        """The chunks of the part, in order, gathered as they pass."""
+        """The part's chunks as inflated, their size and CRC noted on the way (in the inflating thread)."""
         for chunk in chunks:
             self._crc = zlib.crc32(chunk, self._crc)
             self._size += len(chunk)
-            if self._failure is None:
-                try:  # in pieces the size scan_sheet reads: the scan holds no more at a time than it does
-                    for start in range(0, len(chunk), _SCAN_READ):
-                        self._scanner.feed(chunk[start:start + _SCAN_READ])
-                except Exception as error:  # raised by scan(), where scan_sheet would have raised it
-                    self._failure = error
             yield chunk
-        self._complete = True
+        self._inflated_all = True
+
+    def outside(self, piece: bytes, *, ends_tag: bool = False) -> None:
+        """The next bytes of the part outside <sheetData>; `ends_tag` when a tag ends with them."""
+        self._scan(lambda: self._scanner.feed(piece))
+        if ends_tag:
+            self._scan(self._scanner.flush)
+
+    def rows(self, piece: bytes, seen: Seen) -> None:
+        """The next whole rows inside <sheetData>, read by the reader (see above), and what it saw in them."""
+        if seen.passed_over:
+            self._unsure = True  # a cell name the reader passes over, or a tag too near the end for its checks
+        elif seen.formula or seen.other_type:
+            self._scan(lambda: self._scanner.formulas_and_errors(piece))
+
+    def finished(self, rows: int, columns: int) -> None:
+        """Every byte of the part was handed over; the rows inside <sheetData> reach this far."""
+        self._scanner.grow(rows, columns)
+        self._handed_all = True
+
+    def _scan(self, step: Callable[[], None]) -> None:
+        if self._failure is None and not self._unsure and self._scanner.followed:  # as scan_sheet stops
+            try:
+                step()
+            except Exception as error:  # raised by scan(), where scan_sheet would have raised it
+                self._failure = error
 
     def scan(self, archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
-        if path != self.path or not self._complete or not self._intact():
+        if path != self.path or not (self._inflated_all and self._handed_all) or self._unsure \
+                or not self._intact():
             return scan_sheet(archive, name, path)
         if self._failure is not None:
             raise self._failure
