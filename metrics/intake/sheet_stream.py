@@ -321,7 +321,7 @@ def _keys(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray)
 
 
 class _Scan:
-    def __init__(self, columns: dict[str, int], first_row: int, last_row: int | None):
+    def __init__(self, columns: dict[str, int], first_row: int, last_row: int | None, *, watched: bool = False):
         self.wanted = {index: name for name, index in columns.items()}
         self.columns = {name: _Column([], []) for name in columns}
         self.first_row = first_row  # sheet row (1-based) of the first data row
@@ -333,22 +333,26 @@ class _Scan:
         self.trailing: list[tuple[int, int]] = []  # (row, probe) of the cells after it that may hold one
         self.probes: dict[bytes, int] = {}  # those cells' distinct bytes
         self.previous_row = 0
+        self.watched = watched  # say what each window holds (seen), for a GatheredScan
         self.seen = Seen()  # of the last window
 
     def window(self, window: bytes, end: int) -> None:
         view = np.frombuffer(window, dtype=np.uint8, count=end)
         self.seen = Seen()
+        watched = self.watched
         every_less, greater = _markup(window, view, end)  # even a few bytes: they may end a tag begun before
         if end < 4:
-            self.seen = Seen(formula=False, other_type=False, passed_over=bool(window[:end].strip()))
+            if watched:
+                self.seen = Seen(formula=False, other_type=False, passed_over=bool(window[:end].strip()))
             return
         less = every_less[every_less < end - 3]
         second = view[less + 1]
         third = view[less + 2]
         _refuse_hidden_text(second)
-        self.seen = Seen(formula=bool(np.any(second == _LETTER_F)), other_type=True,
-                         passed_over=len(less) < len(every_less)
-                         or bool(np.any((second == _LETTER_C) & ((third == _VERTICAL_TAB) | (third == _FORM_FEED)))))
+        if watched:
+            self.seen = Seen(formula=bool(np.any(second == _LETTER_F)), other_type=True,
+                             passed_over=len(less) < len(every_less) or bool(np.any(
+                                 (second == _LETTER_C) & ((third == _VERTICAL_TAB) | (third == _FORM_FEED)))))
         if PREFIXED_CELL.search(window, 0, end):
             raise NotOrdinary  # <x:c …>: a namespace prefix
         cell = second == _LETTER_C
@@ -362,7 +366,8 @@ class _Scan:
         tag_ends = greater[np.searchsorted(greater, starts)]
         rows, cell_columns, after_reference = _references(view, starts)
         kinds = _tag_kinds(window, view, after_reference, tag_ends + 1)
-        self.seen = replace(self.seen, other_type=bool(np.any(kinds == _OTHER)))
+        if watched:
+            self.seen = replace(self.seen, other_type=bool(np.any(kinds == _OTHER)))
         if np.any(np.diff(rows) < 0) or rows[0] <= self.previous_row:
             raise NotOrdinary  # rows out of order: fastexcel places them
         self.previous_row = int(rows[-1])
@@ -640,7 +645,7 @@ def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sh
     import fastexcel
 
     first_row = header_row + 2
-    scan = _Scan(columns, first_row, None if head is None else first_row + head - 1)
+    scan = _Scan(columns, first_row, None if head is None else first_row + head - 1, watched=gathering is not None)
     try:
         if parts.sheet not in archive.namelist():
             return None
