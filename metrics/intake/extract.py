@@ -231,15 +231,36 @@ def load_xlsx_columns(upload: Upload | bytes, sheet: str, header_row: int, colum
     data, filename = upload.data, upload.name
     sampler = sampler_of(upload)
     safety.check_shared_strings(sampler.archive, len(data), filename)
-    safety.refuse_external_formulas(upload, sheet)
     path = next((sheet_path for name, sheet_path, _ in sampler.sheets if name == sheet), None)
+    if path is None or path not in sampler.archive.namelist() or not _linked(upload):
+        safety.refuse_external_formulas(upload, sheet)
+        gathered = None
+    else:  # the streamer's pass gathers what the check needs; the check is still made before its refusals
+        gathered = sheet_xml.GatheredScan(data, sampler.archive, path)
     if path is not None:
         parts = sheet_stream.WorkbookParts(path, sampler.date1904)
-        read = sheet_stream.read_columns(data, sampler.archive, parts, sheet, header_row, columns, filename,
-                                         safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS), head, progress)
+        try:
+            read = sheet_stream.read_columns(data, sampler.archive, parts, sheet, header_row, columns, filename,
+                                             safety.allowed_cells(len(data), safety.EXPORT_SHEET_CELLS), head,
+                                             progress, gathered)
+        except Exception:
+            if gathered is not None:
+                safety.refuse_external_formulas(upload, sheet, gathered)
+            raise
+        if gathered is not None:
+            safety.refuse_external_formulas(upload, sheet, gathered)
         if read is not None:
             return read
     return _load_with_fastexcel(upload, sheet, header_row, columns, head=head)
+
+
+def _linked(upload: Upload) -> bool:
+    """Whether the workbook links to others: only then are the sheet's formulas checked (False when the links
+    cannot be read, for refuse_external_formulas to refuse the workbook)."""
+    try:
+        return bool(safety.external_links(upload))
+    except Exception:
+        return False
 
 
 def _load_with_fastexcel(upload: Upload | bytes, sheet: str, header_row: int, columns: dict[str, int],

@@ -30,9 +30,9 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
 from metrics.errors import InputError, Problem
-from metrics.intake.sheet_xml import (NOT_A_WORKBOOK, RELATIONSHIP_NAMESPACES, SAVE_AS_XLSX, SheetScan, SheetTooLarge,
-                                      cell_name, local, read_small, relationship_targets, resolve_target, scan_sheet,
-                                      scan_sheet_exactly, worksheet_parts)
+from metrics.intake.sheet_xml import (NOT_A_WORKBOOK, RELATIONSHIP_NAMESPACES, SAVE_AS_XLSX, GatheredScan, SheetScan,
+                                      SheetTooLarge, cell_name, local, read_small, relationship_targets,
+                                      resolve_target, scan_sheet, scan_sheet_exactly, worksheet_parts)
 from metrics.intake.upload import Upload
 from metrics.intake.parsing import decode_text
 
@@ -408,25 +408,33 @@ def _external_problems(scan: SheetScan, links: dict[int, str], filename: str) ->
             for row, column, number in scan.external_formulas]
 
 
-def refuse_external_formulas(upload: Upload, sheet: str) -> None:
+def refuse_external_formulas(upload: Upload, sheet: str, gathered: GatheredScan | None = None) -> None:
     """For a reader that does not run `inspect_workbook` (system exports): refuse the sheet's formulas taken
-    from another workbook. A workbook without external links (every system export) costs one small parse."""
+    from another workbook. A workbook without external links (every system export) costs one small parse;
+    with links, the sheet's facts come from `gathered` when the reader's own pass gathered them (the sheet is
+    then not inflated again), else from a scan of its own."""
     problems: list[Problem] = []
     filename = upload.name
     try:
         archive = upload.archive
-        links = external_link_targets(archive)
+        links = external_links(upload)
         if not links:
             return
         for name, path in worksheet_parts(archive):
             if name == sheet:
-                problems = _external_problems(scan_sheet(archive, name, path), links, filename)
+                scan = scan_sheet(archive, name, path) if gathered is None else gathered.scan(archive, name, path)
+                problems = _external_problems(scan, links, filename)
     except InputError:
         raise
     except Exception as error:  # malformed parts: the same sentence inspect_workbook gives
         raise InputError(Problem(f"{NOT_A_WORKBOOK}（活頁簿結構有誤）；{SAVE_AS_XLSX}", file=filename)) from error
     if problems:
         raise InputError(problems[:MAX_LISTED_PROBLEMS])
+
+
+def external_links(upload: Upload) -> dict[int, str]:
+    """external_link_targets of the upload's workbook, read once per upload; raises what it raises."""
+    return upload.once("external_links", lambda: external_link_targets(upload.archive))
 
 
 MAX_LISTED_PROBLEMS = 20

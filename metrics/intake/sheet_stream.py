@@ -21,13 +21,13 @@ import re
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from metrics.errors import InputError, Problem
-from metrics.intake.sheet_xml import EXCEL_MAX_COLUMNS, EXCEL_MAX_ROWS, PREFIXED_CELL, member_chunks
+from metrics.intake.sheet_xml import EXCEL_MAX_COLUMNS, EXCEL_MAX_ROWS, PREFIXED_CELL, GatheredScan, member_chunks
 
 _CHUNK = 4 * 1024 * 1024
 _LONGEST_WINDOW = 8 * 1024 * 1024  # a single row (or shared string) this long is not an ordinary export
@@ -38,7 +38,8 @@ _LONGEST_PROBE = 64 * 1024
 _GATHER_WIDTH = 96  # cells up to this many bytes are compared as fixed-width byte strings
 _LESS, _GREATER, _SLASH, _QUOTE, _SPACE, _BANG, _QUESTION = 60, 62, 47, 34, 32, 33, 63
 _APOSTROPHE = 39
-_LETTER_C, _LETTER_I, _LETTER_S, _LETTER_V, _ZERO = 99, 105, 115, 118, 48
+_LETTER_C, _LETTER_F, _LETTER_I, _LETTER_S, _LETTER_V, _ZERO = 99, 102, 105, 115, 118, 48
+_VERTICAL_TAB, _FORM_FEED = 11, 12
 
 
 def _byte_set(members: bytes) -> np.ndarray:
@@ -73,6 +74,15 @@ _FINISHED = object()
 
 class NotOrdinary(Exception):
     """The sheet is not written the ordinary way: read it with fastexcel."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a window of rows holds that the safety checks' byte scan looks for (all True: it may hold any)."""
+
+    formula: bool = True  # a tag named f
+    other_type: bool = True  # a cell typed other than a number, shared string, boolean or text (t="e", …)
+    passed_over: bool = True  # <c followed by a vertical tab or form feed, or a < among the last three bytes
 
 
 @dataclass
@@ -311,7 +321,7 @@ def _keys(window: bytes, view: np.ndarray, starts: np.ndarray, ends: np.ndarray)
 
 
 class _Scan:
-    def __init__(self, columns: dict[str, int], first_row: int, last_row: int | None):
+    def __init__(self, columns: dict[str, int], first_row: int, last_row: int | None, *, watched: bool = False):
         self.wanted = {index: name for name, index in columns.items()}
         self.columns = {name: _Column([], []) for name in columns}
         self.first_row = first_row  # sheet row (1-based) of the first data row
@@ -323,16 +333,26 @@ class _Scan:
         self.trailing: list[tuple[int, int]] = []  # (row, probe) of the cells after it that may hold one
         self.probes: dict[bytes, int] = {}  # those cells' distinct bytes
         self.previous_row = 0
+        self.watched = watched  # say what each window holds (seen), for a GatheredScan
+        self.seen = Seen()  # of the last window
 
     def window(self, window: bytes, end: int) -> None:
         view = np.frombuffer(window, dtype=np.uint8, count=end)
+        self.seen = Seen()
+        watched = self.watched
         every_less, greater = _markup(window, view, end)  # even a few bytes: they may end a tag begun before
         if end < 4:
+            if watched:
+                self.seen = Seen(formula=False, other_type=False, passed_over=bool(window[:end].strip()))
             return
         less = every_less[every_less < end - 3]
         second = view[less + 1]
         third = view[less + 2]
         _refuse_hidden_text(second)
+        if watched:
+            self.seen = Seen(formula=bool(np.any(second == _LETTER_F)), other_type=True,
+                             passed_over=len(less) < len(every_less) or bool(np.any(
+                                 (second == _LETTER_C) & ((third == _VERTICAL_TAB) | (third == _FORM_FEED)))))
         if PREFIXED_CELL.search(window, 0, end):
             raise NotOrdinary  # <x:c …>: a namespace prefix
         cell = second == _LETTER_C
@@ -346,6 +366,8 @@ class _Scan:
         tag_ends = greater[np.searchsorted(greater, starts)]
         rows, cell_columns, after_reference = _references(view, starts)
         kinds = _tag_kinds(window, view, after_reference, tag_ends + 1)
+        if watched:
+            self.seen = replace(self.seen, other_type=bool(np.any(kinds == _OTHER)))
         if np.any(np.diff(rows) < 0) or rows[0] <= self.previous_row:
             raise NotOrdinary  # rows out of order: fastexcel places them
         self.previous_row = int(rows[-1])
@@ -413,14 +435,18 @@ class _Scan:
 
 
 def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan: _Scan,
-          progress: Callable[[float], None] | None = None) -> None:
+          progress: Callable[[float], None] | None = None, gathering: GatheredScan | None = None) -> None:
     """Feeds the scan the rows of the sheet's <sheetData> (calamine reads cells nowhere else), in windows
-    that end with a whole row."""
+    that end with a whole row. `gathering` is handed every byte of the part on the way: the rows it has read,
+    and what lies outside them (the rest of the part too, once the rows are read), unless the scan stops early
+    or declines the sheet."""
     tail = b""
     size = max(1, archive.getinfo(path).file_size)
     produced = 0
     inside = False
-    for chunk in _after_declaration(_read_ahead(_inflated(data, archive, path, filename))):
+    inflated = _inflated(data, archive, path, filename)
+    chunks = _read_ahead(inflated if gathering is None else gathering.watch(inflated))  # alongside, in its thread
+    for chunk in _after_declaration(chunks, None if gathering is None else gathering.outside):
         produced += len(chunk)
         if progress is not None:
             progress(min(1.0, produced / size))
@@ -437,12 +463,18 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan:
                 raise NotOrdinary  # a comment, or a <sheetData …> with attributes, could hide cells
             _markup(window, before, opening.start())  # and so could a <sheetData> inside a value
             if opening.group(1) == b"/>":
+                _hand_over_the_rest(window, chunks, scan, gathering)
                 return  # <sheetData/>: no cells
+            if gathering is not None:
+                gathering.outside(window[:opening.end()], ends_tag=True)
             inside = True
             window = window[opening.end():]
         finish = window.find(b"</sheetData>")
         if finish >= 0:
             scan.window(window, finish)  # a </sheetData> inside a value leaves its tag unended: declined
+            if gathering is not None:
+                gathering.rows(window[:finish], scan.seen)
+            _hand_over_the_rest(window[finish:], chunks, scan, gathering)
             if progress is not None:
                 progress(1.0)
             return
@@ -453,20 +485,37 @@ def _scan(data: bytes, archive: zipfile.ZipFile, path: str, filename: str, scan:
             tail = window
             continue
         scan.window(window, end)
+        if gathering is not None:
+            gathering.rows(window[:end], scan.seen)
         tail = window[end:]
         if scan.done:
             return
     raise NotOrdinary  # no <sheetData> or no end to it: calamine says what it makes of that
 
 
-def _after_declaration(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The chunks of an XML part without its declaration (<?xml …?>, after a byte-order mark if any)."""
+def _hand_over_the_rest(rest: bytes, chunks: Iterator[bytes], scan: _Scan, gathering: GatheredScan | None) -> None:
+    """The part from the end of the rows on, for the gathering only (cells written there count for the safety
+    checks as for scan_sheet)."""
+    if gathering is None:
+        return
+    gathering.outside(rest)
+    for chunk in chunks:
+        gathering.outside(chunk)
+    gathering.finished(scan.farthest_row, scan.farthest_column)
+
+
+def _after_declaration(chunks: Iterator[bytes],
+                       declared: Callable[[bytes], None] | None = None) -> Iterator[bytes]:
+    """The chunks of an XML part without its declaration (<?xml …?>, after a byte-order mark if any), which
+    goes to `declared`."""
     start = b""
     for chunk in chunks:
         start += chunk
         if b"?>" in start or len(start) > 1024:
             break
     declaration = _DECLARATION.match(start)
+    if declaration and declared is not None:
+        declared(start[:declaration.end()])
     yield start[declaration.end():] if declaration else start
     yield from chunks
 
@@ -585,20 +634,22 @@ def _small_workbook(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts,
 
 def read_columns(data: bytes, archive: zipfile.ZipFile, parts: WorkbookParts, sheet: str, header_row: int,
                  columns: dict[str, int], filename: str, cell_limit: int, head: int | None = None,
-                 progress: Callable[[float], None] | None = None) -> tuple[dict[str, pd.Series], np.ndarray] | None:
+                 progress: Callable[[float], None] | None = None, gathering: GatheredScan | None = None,
+                 ) -> tuple[dict[str, pd.Series], np.ndarray] | None:
     """The given absolute columns (0-based) of every row below the 0-based header row, as fastexcel gives them
     as text (a categorical series: few distinct texts over many rows), and their 1-based sheet rows; None when
-    the sheet is not written the ordinary way.
+    the sheet is not written the ordinary way. `gathering` (for parts.sheet) gathers the facts the safety checks
+    need from the same pass (metrics.intake.sheet_xml.GatheredScan).
 
     Raises InputError for a sheet whose cells reach past `cell_limit` or a damaged part."""
     import fastexcel
 
     first_row = header_row + 2
-    scan = _Scan(columns, first_row, None if head is None else first_row + head - 1)
+    scan = _Scan(columns, first_row, None if head is None else first_row + head - 1, watched=gathering is not None)
     try:
         if parts.sheet not in archive.namelist():
             return None
-        _scan(data, archive, parts.sheet, filename, scan, progress)
+        _scan(data, archive, parts.sheet, filename, scan, progress, gathering)
         if scan.farthest_row * scan.farthest_column > cell_limit:
             cells = scan.farthest_row * scan.farthest_column
             raise InputError(Problem(f"工作表的儲存格實際延伸到第 {scan.farthest_row:,} 列、第 "

@@ -4,7 +4,8 @@ an error or a link to another workbook — plus the vocabulary every pass over s
 column letters, relationships, a member inflated in chunks).
 
 The safety checks (metrics.intake.safety) and the readers (metrics.intake.extract, metrics.intake.sheet_stream)
-use it; none of them parses references or relationships in a way of its own.
+use it; none of them parses references or relationships in a way of its own. A sheet is inflated once: the
+reader of a large export gathers the safety checks' facts on its own pass (GatheredScan).
 
 A byte scan does the work at about the speed calamine reads; a defusedxml parse places the cells only of sheets
 written in an unusual way (cells without r="A1", namespace prefixes, single quotes). Nothing here is expanded or
@@ -13,13 +14,13 @@ resolved: a DTD or entity declaration is refused as defusedxml would.
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as safe_xml
@@ -185,20 +186,6 @@ _TYPE = re.compile(rb"""\st\s*=\s*["']([^"']*)["']""")
 _ROW_CLOSE = re.compile(rb"</" + _PREFIX + rb"row\s*>")
 
 
-def _complete_rows(stream: io.BufferedIOBase) -> Iterator[bytes]:
-    """The XML in pieces that end after a closing row tag, so no cell is ever cut in two."""
-    pending: list[bytes] = []
-    while chunk := stream.read(1 << 20):
-        cut = _last_row_close(chunk)
-        if cut < 0:
-            pending.append(chunk)
-            continue
-        yield b"".join([*pending, chunk[:cut]])
-        pending = [chunk[cut:]]
-    if pending:
-        yield b"".join(pending)
-
-
 def _last_row_close(chunk: bytes) -> int:
     """The offset just after the chunk's last </row> (any prefix), or -1."""
     position = chunk.rfind(b"row>")
@@ -210,39 +197,96 @@ def _last_row_close(chunk: bytes) -> int:
     return -1
 
 
+_SCAN_READ = 1 << 20
+
+
 def _scan_sheet_fast(archive: zipfile.ZipFile, name: str, path: str) -> SheetScan | None:
     """Extent and uncalculated formulas by scanning the bytes, or None when the sheet is written in a way
     this scan does not follow (cells without r="A1", namespace prefixes, single quotes): the caller then
-    parses it. The whole part is scanned, not just the first <sheetData>, so no cell escapes the count.
-
-    No XML parser runs here (nothing is expanded or resolved); a DTD or entity declaration is refused all
-    the same, as defusedxml would.
-    """
-    max_row = 0
-    letters: set[bytes] = set()
-    uncached: list[tuple[int, int]] = []
-    errors: list[tuple[int, int]] = []
-    external: list[tuple[int, int, int]] = []
+    parses it. The whole part is scanned, not just the first <sheetData>, so no cell escapes the count."""
+    scanner = SheetScanner()
     with archive.open(path) as stream:
-        for piece in _complete_rows(stream):
-            if b"<!DOCTYPE" in piece or b"<!ENTITY" in piece:
-                raise DefusedXmlException("DTD or entity declaration in a worksheet")
-            cells = len(_ANY_CELL.findall(piece))
-            references = _ORDINARY_CELL.findall(piece)
-            if len(references) != cells or PREFIXED_CELL.search(piece) or HIDDEN_TEXT.search(piece):
-                return None  # a cell written otherwise, or text a byte scan could take for one: the parser decides
-            if references:
-                letters.update({reference[0] for reference in references})
-                max_row = max(max_row, max(map(int, {reference[1] for reference in references})))
-            if b"<f" in piece:
-                uncached.extend(_uncached_formulas(piece))
-            if b't="e"' in piece:
-                errors.extend(parse_reference(reference.decode("ascii", "replace"))
-                              for reference in _ERROR_CELL.findall(piece))
-            if b"[" in piece and b"<f" in piece:
-                external.extend(_external_formulas(piece))
-    max_column = max((column_number(letter.decode("ascii")) for letter in letters), default=0)
-    return SheetScan(name, path, max_row, max_column, tuple(uncached), tuple(errors), tuple(external))
+        while scanner.followed and (chunk := stream.read(_SCAN_READ)):
+            scanner.feed(chunk)
+    return scanner.result(name, path)
+
+
+class SheetScanner:
+    """The byte scan of one worksheet's XML, fed the part's bytes in order in pieces of any size: whichever
+    pass inflates a sheet (the safety scan above, or the reader of a large export) gathers its facts with it,
+    so no sheet is inflated a second time for them.
+
+    It looks at whole rows (each piece cut after a closing row tag, so no cell is ever cut in two). No XML
+    parser runs here (nothing is expanded or resolved); a DTD or entity declaration is refused all the same,
+    as defusedxml would.
+    """
+
+    def __init__(self) -> None:
+        self.followed = True  # False once a cell is written in a way this scan does not follow
+        self._pending: list[bytes] = []
+        self._max_row = 0
+        self._letters: set[bytes] = set()
+        self._uncached: list[tuple[int, int]] = []
+        self._errors: list[tuple[int, int]] = []
+        self._external: list[tuple[int, int, int]] = []
+        self._least = (0, 0)  # rows and columns reached by cells another reader counted (grow)
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.followed:
+            return
+        cut = _last_row_close(chunk)
+        if cut < 0:
+            self._pending.append(chunk)
+            return
+        piece = b"".join([*self._pending, chunk[:cut]])
+        self._pending = [chunk[cut:]]
+        self._piece(piece)
+
+    def flush(self) -> None:
+        """Scans what was fed as a whole piece: the caller has fed up to the end of a tag."""
+        if self.followed and self._pending:
+            piece = b"".join(self._pending)
+            self._pending = []
+            self._piece(piece)
+
+    def formulas_and_errors(self, piece: bytes) -> None:
+        """The formulas and error cells of whole rows whose cells another reader checked (see GatheredScan.rows):
+        found with the same expressions, on the same bytes."""
+        if b"<f" in piece:
+            self._uncached.extend(_uncached_formulas(piece))
+        if b't="e"' in piece:
+            self._errors.extend(parse_reference(reference.decode("ascii", "replace"))
+                                for reference in _ERROR_CELL.findall(piece))
+        if b"[" in piece and b"<f" in piece:
+            self._external.extend(_external_formulas(piece))
+
+    def grow(self, rows: int, columns: int) -> None:
+        """The extent of the cells another reader counted."""
+        self._least = (max(self._least[0], rows), max(self._least[1], columns))
+
+    def result(self, name: str, path: str) -> SheetScan | None:
+        """The sheet's facts once every byte was fed, or None when it is written in a way this scan does not
+        follow (the caller then parses it)."""
+        self.flush()
+        if not self.followed:
+            return None
+        max_column = max((column_number(letter.decode("ascii")) for letter in self._letters), default=0)
+        return SheetScan(name, path, max(self._max_row, self._least[0]), max(max_column, self._least[1]),
+                         tuple(self._uncached), tuple(self._errors), tuple(self._external))
+
+    def _piece(self, piece: bytes) -> None:
+        if b"<!DOCTYPE" in piece or b"<!ENTITY" in piece:
+            raise DefusedXmlException("DTD or entity declaration in a worksheet")
+        cells = len(_ANY_CELL.findall(piece))
+        references = _ORDINARY_CELL.findall(piece)
+        if len(references) != cells or PREFIXED_CELL.search(piece) or HIDDEN_TEXT.search(piece):
+            self.followed = False  # a cell written otherwise, or text a byte scan could take for one
+            self._pending = []
+            return
+        if references:
+            self._letters.update({reference[0] for reference in references})
+            self._max_row = max(self._max_row, max(map(int, {reference[1] for reference in references})))
+        self.formulas_and_errors(piece)
 
 
 _FORMULA_CELL = re.compile(rb'<c(\s[^>]*)>\s*+<f(?:\s[^>]*)?>([^<]*)</f>')
@@ -448,6 +492,106 @@ def member_chunks(data: bytes, archive: zipfile.ZipFile, path: str, filename: st
             yield rest
     except zlib.error as error:
         raise damaged from error
+
+
+class Seen(Protocol):
+    """What the reader saw in a piece of rows (metrics.intake.sheet_stream.Seen)."""
+
+    formula: bool  # a tag named f
+    other_type: bool  # a cell typed other than n, s, b, str or inlineStr
+    passed_over: bool  # anything the reader does not check as the byte scan would
+
+
+class GatheredScan:
+    """A worksheet's facts gathered while the reader of a large export inflates it for its own ends: the safety
+    checks take them from here instead of inflating the sheet again.
+
+    The reader hands over the bytes outside <sheetData> (the byte scan looks at them as scan_sheet does) and,
+    inside, whole rows it has read and so checked: every cell written <c r="A1" s="…" t="…"> within Excel's
+    grid, rows in order, no comment, declaration, processing instruction or namespace prefix. Of those rows
+    the byte scan would learn nothing more than their extent, which the reader counted, and their formulas
+    and error cells, which are found here with the byte scan's own expressions.
+
+    `scan()` answers as scan_sheet would, raising what it would raise. It inflates the sheet anew when the
+    reader stopped before the part's end, when a piece holds what the reader passes over but the byte scan
+    does not, or when the bytes are not the ones zipfile would have given (member_chunks skips zipfile's
+    checks: the size and CRC the directory declares, the local header's name).
+    """
+
+    def __init__(self, data: bytes, archive: zipfile.ZipFile, path: str):
+        self.path = path
+        self._data = data
+        self._info = archive.getinfo(path)
+        self._scanner = SheetScanner()
+        self._failure: Exception | None = None
+        self._unsure = False
+        self._crc = 0
+        self._size = 0
+        self._inflated_all = False
+        self._handed_all = False
+
+    def watch(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """The part's chunks as inflated, their size and CRC noted on the way (in the inflating thread)."""
+        for chunk in chunks:
+            self._crc = zlib.crc32(chunk, self._crc)
+            self._size += len(chunk)
+            yield chunk
+        self._inflated_all = True
+
+    def outside(self, piece: bytes, *, ends_tag: bool = False) -> None:
+        """The next bytes of the part outside <sheetData>; `ends_tag` when a tag ends with them."""
+        self._scan(lambda: self._scanner.feed(piece))
+        if ends_tag:
+            self._scan(self._scanner.flush)
+
+    def rows(self, piece: bytes, seen: Seen) -> None:
+        """The next whole rows inside <sheetData>, read by the reader (see above), and what it saw in them."""
+        if seen.passed_over:
+            self._unsure = True  # a cell name the reader passes over, or a tag too near the end for its checks
+        elif seen.formula or seen.other_type:
+            self._scan(lambda: self._scanner.formulas_and_errors(piece))
+
+    def finished(self, rows: int, columns: int) -> None:
+        """Every byte of the part was handed over; the rows inside <sheetData> reach this far."""
+        self._scanner.grow(rows, columns)
+        self._handed_all = True
+
+    def _scan(self, step: Callable[[], None]) -> None:
+        if self._failure is None and not self._unsure and self._scanner.followed:  # as scan_sheet stops
+            try:
+                step()
+            except Exception as error:  # raised by scan(), where scan_sheet would have raised it
+                self._failure = error
+
+    def scan(self, archive: zipfile.ZipFile, name: str, path: str) -> SheetScan:
+        if path != self.path or not (self._inflated_all and self._handed_all) or self._unsure \
+                or not self._intact():
+            return scan_sheet(archive, name, path)
+        if self._failure is not None:
+            raise self._failure
+        try:
+            scan = self._scanner.result(name, path)
+        except Exception as error:
+            self._failure = error
+            raise
+        if scan is None:
+            return scan_sheet_exactly(archive, name, path)
+        return _within_excel(scan)
+
+    def _intact(self) -> bool:
+        info = self._info
+        if self._size != info.file_size or self._crc != info.CRC or info.flag_bits & 0x60:
+            return False  # zipfile refuses a wrong size or CRC, patched data and strong encryption
+        start = info.header_offset + 30
+        header = self._data[info.header_offset:start]
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            return False
+        raw = self._data[start:start + int.from_bytes(header[26:28], "little")]
+        try:
+            name = raw.decode("utf-8" if int.from_bytes(header[6:8], "little") & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return False
+        return name == info.orig_filename
 
 
 _LONGEST_TAG_BYTES = 1024 * 1024  # no cell of Excel holds more than 32,767 characters
