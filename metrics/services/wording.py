@@ -11,11 +11,11 @@ from typing import Any
 
 from metrics.errors import Problem, Refusal, StoreError, StoreOperation, StoreProblem, ValueFault
 from metrics.intake.parsing import format_taiwan_time
+from metrics.names import TABLE_LABELS
 from metrics.plans.plan import plain_number
 from metrics.outputs.batches import counts_text
 from metrics.store.copying import RowsRefused
 from metrics.store.figures import CHANGES_SHOWN, IngestResult, LaterBatch, UndoResult
-from metrics.store.schema import TABLE_LABELS
 
 P = StoreProblem
 

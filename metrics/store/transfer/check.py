@@ -21,9 +21,9 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from metrics.errors import BackupRefused
-from metrics.names import printable
+from metrics.names import TABLE_LABELS, printable
 from metrics.plans.toml_reading import decode_error
-from metrics.store import SCHEMA_VERSION, TABLE_LABELS, TRANSFER_TABLES, audit_chain
+from metrics.store import SCHEMA_VERSION, TRANSFER_TABLES, audit_chain
 from metrics.store.transfer.format import (AUDIT_TABLE, BACKUP_FORMAT, BACKUP_FORMAT_VERSION, BACKUP_MAX_BYTES,
                                            KEY_VARIABLE, ROW_LINE_MAX_BYTES, SHORT_LINE_MAX_BYTES, UNVERIFIABLE_FORMAT_VERSION,
                                            BackupCheck, Progress, Verified, quiet)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from metrics.errors import BackupRefused
-from metrics.store import TABLE_LABELS
+from metrics.names import TABLE_LABELS
 
 BACKUP_FORMAT = "kpi-store-backup"
 BACKUP_FORMAT_VERSION = 2

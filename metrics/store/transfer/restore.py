@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from metrics.errors import BackupRefused
-from metrics.store import TABLE_LABELS, Store
+from metrics.names import TABLE_LABELS
+from metrics.store import Store
 from metrics.store.transfer.check import REFUSED, check_backup, sections
 from metrics.store.transfer.format import BACKUP_MAX_BYTES, BackupCheck, Progress, Restartable, quiet
 

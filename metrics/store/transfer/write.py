@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from metrics.errors import InputError, StoreError, StoreProblem
-from metrics.store import TABLE_LABELS, TRANSFER_TABLES, Store
+from metrics.names import TABLE_LABELS
+from metrics.store import TRANSFER_TABLES, Store
 from metrics.store.transfer.format import (AUDIT_TABLE, BACKUP_FORMAT, BACKUP_FORMAT_VERSION, ROW_LINE_MAX_BYTES,
                                            SHORT_LINE_MAX_BYTES, Progress, Restartable, WrittenBackup, quiet)
 
