@@ -141,8 +141,9 @@ def anchor_line(anchor: tuple[int, str] | None) -> str:
 
 
 def verify_audit(arguments: argparse.Namespace) -> int:
-    from metrics.store.audit_chain import BreakKind
+    from metrics.services.transfer_wording import who_did_what
     from metrics.store import format_taiwan_time
+    from metrics.store.audit_chain import BreakKind
 
     anchor = parse_anchor(arguments.anchor)
     if arguments.anchor_from:
@@ -154,7 +155,8 @@ def verify_audit(arguments: argparse.Namespace) -> int:
         where = store.display_url()
     broken = report.broken
     if broken is not None:
-        when = f"（{format_taiwan_time(broken.at)}" + (f"　{broken.what}）" if broken.what else "）") if broken.at else ""
+        what = who_did_what(broken)
+        when = f"（{format_taiwan_time(broken.at)}" + (f"　{what}）" if what else "）") if broken.at else ""
         if broken.kind is BreakKind.ANCHOR:
             print(f"操作紀錄驗證未通過（{where}）：{broken.kind.value}。{broken.explanation}"
                   f"（目前的 {report.rows:,} 筆本身環環相扣。）")

@@ -491,8 +491,9 @@ class _AuditChain:
         if report is None or report.broken is None:
             return None
         broken = report.broken
+        what = "　".join(part for part in (broken.account, broken.action) if part)
         return (f"操作紀錄的雜湊鏈在編號 {broken.row_id:,}"
-                f"{'（' + printable(broken.what)[:80] + '）' if broken.what else ''}中斷，{broken.kind.value}："
+                f"{'（' + printable(what)[:80] + '）' if what else ''}中斷，{broken.kind.value}："
                 f"{broken.explanation}備份檔中的操作紀錄被改寫過，不能據以還原")
 
     @property
