@@ -117,6 +117,7 @@ class StoreProblem(enum.Enum):
     ROWS_REFUSED = "rows_refused"  # table, first, last, reason (RowsRefused), detail
     SCHEMA_VERSIONS_DIFFER = "schema_versions_differ"
     BACKUP_LINE_TOO_LONG = "backup_line_too_long"  # line, size, limit
+    BACKUP_NOT_WRITTEN = "backup_not_written"  # path, detail (a RefusedInput: a folder missing, a disk full)
     # PostgreSQL's runtime role
     BAD_ROLE_NAME = "bad_role_name"  # role
     GRANT_ONLY_POSTGRESQL = "grant_only_postgresql"
@@ -248,6 +249,109 @@ class RenderingUnavailable(KpiError):
     the message says what to install."""
 
 
+class BackupProblem(enum.Enum):
+    """What a backup file (or the backup key) showed, as data: a BackupFault holds one with the values that say
+    which line, table, row, column and value and what was expected; the services word it
+    (metrics.services.transfer_wording)."""
+
+    # the key, opening and reading the file's lines
+    KEY_TOO_SHORT = "key_too_short"  # variable, length, minimum
+    CANNOT_OPEN = "cannot_open"  # path, detail
+    EMPTY = "empty"
+    NO_HEADER = "no_header"  # cause (the BackupRefused met reading the first line)
+    LINE_TOO_LONG = "line_too_long"  # length, limit, of_rows (the limit of a row line, not a short one)
+    LINE_UNENDED = "line_unended"  # limit, of_rows
+    CUT_MID_LINE = "cut_mid_line"
+    TOO_LARGE = "too_large"  # max_bytes
+    NOT_DECOMPRESSIBLE = "not_decompressible"  # detail
+    NOT_UTF8 = "not_utf8"  # byte (1-based)
+    NESTED_TOO_DEEP = "nested_too_deep"
+    NOT_JSON = "not_json"  # detail
+    DUPLICATE_KEYS = "duplicate_keys"  # keys (a JSON object naming them twice)
+    NOT_A_NUMBER = "not_a_number"  # constant (NaN, Infinity, -Infinity)
+    # the header
+    NOT_A_BACKUP = "not_a_backup"
+    HEADER_FIELD_WRONG = "header_field_wrong"  # field, expected (the field, or "table_counts"), value (MISSING)
+    FORMAT_VERSION_UNKNOWN = "format_version_unknown"  # version, lowest, highest
+    SCHEMA_NEWER = "schema_newer"  # schema, supported
+    SCHEMA_OLDER = "schema_older"  # schema, supported
+    HEADER_UNKNOWN_FIELDS = "header_unknown_fields"  # keys
+    FORMAT_1_NOT_ACCEPTED = "format_1_not_accepted"
+    HEADER_TABLES_DIFFER = "header_tables_differ"  # missing, extra (table names)
+    # the tables' sections
+    TABLES_CUT = "tables_cut"  # table
+    NOT_A_SECTION = "not_a_section"  # table, value
+    WRONG_SECTION = "wrong_section"  # table, found
+    SECTION_FIELDS = "section_fields"  # table
+    SECTION_COUNT_DIFFERS = "section_count_differs"  # table, count, declared
+    SECTION_COLUMNS = "section_columns"  # table, declared, columns
+    ROWS_CUT = "rows_cut"  # table, count, read
+    # a row: table, row (its number in the table) and what is wrong
+    ROW_NOT_A_LIST = "row_not_a_list"  # value
+    ROW_WIDTH = "row_width"  # expected, found
+    ROW_SURROGATE = "row_surrogate"  # column
+    ROW_VALUE_WRONG = "row_value_wrong"  # column, expected (ColumnExpected), value
+    DUPLICATE_KEY = "duplicate_key"  # unique (UniqueKind), names, values
+    DANGLING_REFERENCE = "dangling_reference"  # column, value, parent, parent_column
+    DOCUMENT_NOT_TOML = "document_not_toml"  # cycle (a cycle's version, else a plan's), error, document
+    DOCUMENT_TOO_DEEP = "document_too_deep"  # cycle
+    AUDIT_UNCHAINED = "audit_unchained"
+    AUDIT_CHAIN_RESUMED = "audit_chain_resumed"
+    AUDIT_CHAIN_BROKEN = "audit_chain_broken"  # broken (audit_chain.ChainBreak)
+    # the end
+    DATA_AFTER_TABLES = "data_after_tables"
+    TRAILER_MISSING = "trailer_missing"
+    NOT_A_TRAILER = "not_a_trailer"  # value
+    TRAILER_FIELDS = "trailer_fields"
+    DATA_AFTER_TRAILER = "data_after_trailer"
+    CHECKSUM_DIFFERS = "checksum_differs"
+    HMAC_MISSING = "hmac_missing"  # variable
+    HMAC_DIFFERS = "hmac_differs"  # variable
+    TRAILER_COUNTS_DIFFER = "trailer_counts_differ"
+    TRAILER_ANCHOR_DIFFERS = "trailer_anchor_differs"
+    CHANGED_DURING_RESTORE = "changed_during_restore"
+    # accepted, with a warning (BackupCheck.notes)
+    UNCHAINED_ACCEPTED = "unchained_accepted"
+    FORMAT_1_ACCEPTED = "format_1_accepted"
+    NO_HMAC_ACCEPTED = "no_hmac_accepted"
+    HMAC_NOT_VERIFIED = "hmac_not_verified"  # variable
+
+
+MISSING = object()  # BackupProblem.HEADER_FIELD_WRONG: the header has no such field
+
+
+@dataclass(frozen=True)
+class BackupFault:
+    """One thing a backup file showed, as data: the problem and its values, the file's name and the line (None:
+    the file as a whole, or a row's fault the line is added to when refused). Worded by the services
+    (metrics.services.transfer_wording), installed like StoreError's words."""
+
+    wording: ClassVar[Callable[[BackupFault], str] | None] = None
+
+    problem: BackupProblem
+    values: dict[str, Any]
+    file: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        words = BackupFault.wording
+        if words is not None:
+            return words(self)
+        listed = ", ".join(f"{name}={value!r}" for name, value in self.values.items())
+        return f"{self.file}:{self.line or ''}: {self.problem.value}({listed})"
+
+
 class BackupRefused(InputError):
-    """A backup file is damaged, incomplete, edited or not verifiable; the message names the line, table, column
-    and what was expected, and nothing was written."""
+    """A backup file is damaged, incomplete, edited or not verifiable (or the backup key unusable); the fault
+    names the line, table, column and what was expected, and nothing was written."""
+
+    def __init__(self, problem: BackupProblem, *, file: str = "", line: int | None = None, **values: Any):
+        self.fault = BackupFault(problem, values, file, line)
+        KpiError.__init__(self, self.fault)
+
+    @property  # type: ignore[override]
+    def problems(self) -> list[Problem]:
+        return [Problem(str(self.fault))]
+
+    def __str__(self) -> str:
+        return str(self.fault)

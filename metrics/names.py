@@ -4,7 +4,8 @@ A file name is chosen by whoever saved the file and is shown to every viewer of 
 cleaned once, where the store takes it in: control characters go (a newline and an escape sequence could forge
 lines in a terminal), and a Taiwanese identity number, with a personal name written next to it, is masked the way
 the previews mask them (A12****789, 王○明): the masks are here (mask_name, mask_id, mask_partial), and the export
-previews use the same."""
+previews use the same. And the store's tables as people call them (TABLE_LABELS), for the words about copies,
+backups and restores."""
 
 from __future__ import annotations
 
@@ -113,3 +114,13 @@ def printable(text: str) -> str:
     """Stored text for a terminal: control characters written as visible escapes (\\n, \\x1b), never obeyed."""
     return "".join(character if unicodedata.category(character) not in ("Cc", "Cf")
                    else repr(character)[1:-1] for character in str(text))
+
+
+# What each of the store's tables holds, in the words of the messages about copies, backups and restores.
+TABLE_LABELS = {
+    "accounts": "帳號", "audit_log": "操作紀錄", "batches": "上傳批次", "column_mappings": "欄位對應",
+    "notes": "落後說明", "notes_history": "說明修改歷程", "plan_versions": "計畫版本", "scenarios": "情境",
+    "settings": "系統設定", "current_values": "現行數值", "login_sessions": "登入紀錄", "value_changes": "數值異動紀錄",
+    "assessments": "考核自評", "assessment_items": "自評指標", "assessment_transitions": "自評流程紀錄",
+    "cycle_versions": "考核週期版本",
+}

@@ -77,13 +77,10 @@ STORED = {
     "audit.py": {"允許", "拒絕", "失敗"},
     "schema.py": {"操作紀錄只能新增，不能修改或刪除", "操作紀錄只能新增，不能以相同編號取代既有的紀錄", "政風處"},
 }
-# Still worded inside the store (issue 20, left): the backup checks and the audit chain's report (the checks quote
-# the report, so both move together), and the tables' names they and the services use.
-NOT_YET_MOVED_FILES = {"audit_chain.py", "transfer/check.py", "transfer/format.py", "transfer/restore.py",
-                       "transfer/write.py"}
-NOT_YET_MOVED = {"schema.py": {"帳號", "操作紀錄", "上傳批次", "欄位對應", "落後說明", "說明修改歷程", "計畫版本", "情境",
-                               "系統設定", "現行數值", "登入紀錄", "數值異動紀錄", "考核自評", "自評指標", "自評流程紀錄",
-                               "考核週期版本"}}
+# Still worded inside the store (issue 20, left): the audit chain's break kinds, whose values are the words
+# `audit --verify` shows after the row and which its readers (test_audit_chain among them) look for there.
+NOT_YET_MOVED_FILES: set[str] = set()
+NOT_YET_MOVED = {"audit_chain.py": {"內容被修改", "紀錄遺失（被刪除）", "順序被調動", "被插入的紀錄", "已記下的最後一筆不符"}}
 
 
 def _chinese_literals(path: Path) -> set[str]:

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from metrics.cli.common import (EXIT_STORE, command_line_actor, file_catalogue, open_store, progress_line, resolve_unit,
                                 services_of)
@@ -14,6 +15,9 @@ from metrics.errors import InputError, StoreError
 from metrics.location import store_exists
 from metrics.outputs.batches import periods_text
 from metrics.names import printable
+
+if TYPE_CHECKING:
+    from metrics.store.transfer.format import TransferStep
 
 
 def command_history(arguments: argparse.Namespace) -> int:
@@ -107,6 +111,12 @@ def command_audit(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def transfer_progress(step: TransferStep) -> None:
+    from metrics.services.transfer_wording import step as words
+
+    progress_line(words(step))
+
+
 def parse_anchor(text: str | None) -> tuple[int, str] | None:
     import re
 
@@ -121,15 +131,17 @@ def parse_anchor(text: str | None) -> tuple[int, str] | None:
 
 def anchor_of_backup(path: Path) -> tuple[int, str]:
     """The audit trail's last row as a backup recorded it, the backup checked through first (chain included)."""
+    from metrics.services import transfer_wording
     from metrics.store.transfer.check import check_backup
     from metrics.store.transfer.format import backup_key
 
     if not path.is_file():
         raise InputError(f"找不到備份檔「{path}」")
-    checked = check_backup(path, key=backup_key(), progress=progress_line)
+    checked = check_backup(path, key=backup_key(), progress=transfer_progress)
     if checked.anchor is None:
         raise InputError(f"備份檔「{path.name}」沒有操作紀錄，沒有可比對的最後一筆")
-    print(f"以備份檔 {path.name}（{checked.created_at} 備份，{checked.verified.value}）記下的操作紀錄最後一筆為準："
+    print(f"以備份檔 {path.name}（{checked.created_at} 備份，{transfer_wording.verified(checked.verified)}）"
+          "記下的操作紀錄最後一筆為準："
           f"編號 {checked.anchor[0]:,}，雜湊值 {checked.anchor[1]}")
     return checked.anchor
 
@@ -141,8 +153,9 @@ def anchor_line(anchor: tuple[int, str] | None) -> str:
 
 
 def verify_audit(arguments: argparse.Namespace) -> int:
-    from metrics.store.audit_chain import BreakKind
+    from metrics.services.transfer_wording import who_did_what
     from metrics.store import format_taiwan_time
+    from metrics.store.audit_chain import BreakKind
 
     anchor = parse_anchor(arguments.anchor)
     if arguments.anchor_from:
@@ -154,7 +167,8 @@ def verify_audit(arguments: argparse.Namespace) -> int:
         where = store.display_url()
     broken = report.broken
     if broken is not None:
-        when = f"（{format_taiwan_time(broken.at)}" + (f"　{broken.what}）" if broken.what else "）") if broken.at else ""
+        what = who_did_what(broken)
+        when = f"（{format_taiwan_time(broken.at)}" + (f"　{what}）" if what else "）") if broken.at else ""
         if broken.kind is BreakKind.ANCHOR:
             print(f"操作紀錄驗證未通過（{where}）：{broken.kind.value}。{broken.explanation}"
                   f"（目前的 {report.rows:,} 筆本身環環相扣。）")
@@ -192,7 +206,7 @@ def command_migrate(arguments: argparse.Namespace) -> int:
 
 def command_copy(arguments: argparse.Namespace) -> int:
     from metrics.evaluation.copies import verify
-    from metrics.store.transfer.format import describe_counts
+    from metrics.services.transfer_wording import counts
     from metrics.store.transfer.write import copy_store
 
     if arguments.source == arguments.target:
@@ -200,15 +214,16 @@ def command_copy(arguments: argparse.Namespace) -> int:
     if not store_exists(arguments.source):
         raise InputError(f"來源資料庫「{arguments.source}」不存在")
     with open_store(arguments.source, create=False) as source, open_store(arguments.target) as target:
-        written = copy_store(source, target, progress=progress_line)
-        print(f"已將 {source.display_url()} 複製到 {target.display_url()}：{describe_counts(written)}")
+        written = copy_store(source, target, progress=transfer_progress)
+        print(f"已將 {source.display_url()} 複製到 {target.display_url()}：{counts(written)}")
         verification = verify(source, target, file_catalogue(arguments), progress=progress_line)
     print(verification.summary())
     return 0 if verification.identical else EXIT_STORE
 
 
 def command_backup(arguments: argparse.Namespace) -> int:
-    from metrics.store.transfer.format import KEY_VARIABLE, backup_key, describe_counts
+    from metrics.services.transfer_wording import counts
+    from metrics.store.transfer.format import KEY_VARIABLE, backup_key
     from metrics.store.transfer.write import write_backup
 
     output = Path(arguments.file)
@@ -216,9 +231,9 @@ def command_backup(arguments: argparse.Namespace) -> int:
         raise InputError(f"「{output}」是資料夾；請給備份檔的檔名，例如 {output / 'kpi-backup.jsonl.gz'}")
     key = backup_key()
     with open_store(arguments.db, create=False) as store:
-        written = write_backup(store, output, key=key, progress=progress_line)
+        written = write_backup(store, output, key=key, progress=transfer_progress)
         print(f"已備份 {store.display_url()} 到 {output}（{output.stat().st_size:,} 位元組）："
-              f"{describe_counts(written.counts)}")
+              f"{counts(written.counts)}")
     print(f"內容檢查碼 SHA-256：{written.sha256}")
     print(anchor_line(written.anchor))
     print(f"已以 {KEY_VARIABLE} 加上來源驗證碼（HMAC-SHA256）。" if written.signed else
@@ -239,35 +254,35 @@ def checked_backup(arguments: argparse.Namespace):
     max_bytes = arguments.max_mb * 1024 * 1024 if arguments.max_mb else BACKUP_MAX_BYTES
     key = backup_key()
     checked = check_backup(path, key=key, accept_unverified=arguments.accept_unverified, max_bytes=max_bytes,
-                           progress=progress_line)
+                           progress=transfer_progress)
     for warning in checked.warnings:
         print(f"注意：{warning}", file=sys.stderr)
     return checked, key, max_bytes
 
 
 def command_verify_backup(arguments: argparse.Namespace) -> int:
-    from metrics.store.transfer.format import describe_counts
+    from metrics.services.transfer_wording import counts, verified
 
     checked, _key, _max_bytes = checked_backup(arguments)
     print(f"{Path(arguments.file).name}：{checked.created_at} 備份，資料庫結構第 {checked.header['schema_version']} 版，"
-          f"{describe_counts(checked.counts)}")
+          f"{counts(checked.counts)}")
     if checked.sha256:
         print(f"內容檢查碼 SHA-256：{checked.sha256}")
     print(anchor_line(checked.anchor) + ("；雜湊鏈環環相扣" if checked.anchor else ""))
-    print(f"檢查結果：{checked.verified.value}")
+    print(f"檢查結果：{verified(checked.verified)}")
     return 0
 
 
 def command_restore(arguments: argparse.Namespace) -> int:
-    from metrics.store.transfer.format import describe_counts
+    from metrics.services.transfer_wording import counts, verified
     from metrics.store.transfer.restore import restore_backup
 
     path = Path(arguments.file)
     checked, key, max_bytes = checked_backup(arguments)  # a bad file is refused before any database is created
     with open_store(arguments.db) as store:
         written = restore_backup(path, store, key=key, accept_unverified=arguments.accept_unverified,
-                                 max_bytes=max_bytes, checked=checked, progress=progress_line)
-        print(f"已將 {path.name}（{checked.created_at} 備份）還原到 {store.display_url()}：{describe_counts(written)}")
+                                 max_bytes=max_bytes, checked=checked, progress=transfer_progress)
+        print(f"已將 {path.name}（{checked.created_at} 備份）還原到 {store.display_url()}：{counts(written)}")
     print(anchor_line(checked.anchor) + ("；雜湊鏈環環相扣" if checked.anchor else ""))
-    print(f"檢查結果：{checked.verified.value}")
+    print(f"檢查結果：{verified(checked.verified)}")
     return 0

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from metrics.evaluation.core import evaluate
 from metrics.evaluation.figures import Figures
 from metrics.plans.catalogue import Catalogue
-from metrics.store import TABLE_LABELS, Store
+from metrics.names import TABLE_LABELS
+from metrics.store import Store
 
 Progress = Callable[[str], None]
 

@@ -10,11 +10,13 @@ audit row in the same transaction; pages and the command line hold a `Services`,
     seeding.py    the plans of plans/ seeding the store, audited
     selection.py  the files of one upload once read: which the account may store, what they leave incomplete
     wording.py    the store's refusals (StoreError: a StoreProblem and its values) in people's words
+    transfer_wording.py  backups, copies, restores and the audit chain's report (BackupFault, ChainBreak) in words
 """
 
-from metrics.services import wording
+from metrics.services import transfer_wording, wording
 from metrics.services.core import Actor, LoginFailed, PermissionDenied, Services, command_line
 
 wording.install()  # every StoreError, whichever layer catches it, is shown in these words
+transfer_wording.install()  # and every refused backup and broken audit chain
 
 __all__ = ["Actor", "LoginFailed", "PermissionDenied", "Services", "command_line"]

@@ -38,7 +38,7 @@ from metrics.store.facade import Store
 from metrics.store.figures import (CHANGES_SHOWN, BatchInfo, ChangeKind, IngestResult, Provenance, UndoResult,
                                    ValueChange)
 from metrics.store.plans import StoredCycle, StoredPlan
-from metrics.store.schema import (APPEND_ONLY_MESSAGE, MIGRATIONS, REPLACE_MESSAGE, SCHEMA_VERSION, TABLE_LABELS,
+from metrics.store.schema import (APPEND_ONLY_MESSAGE, MIGRATIONS, REPLACE_MESSAGE, SCHEMA_VERSION,
                                   TRANSFER_TABLES, accounts_table, audit_table, batches_table, canonical_decimal,
                                   column_mappings_table, current_values_table, cycle_versions_table, login_sessions_table, metadata,
                                   notes_history_table, notes_table, plan_versions_table, scenarios_table,
@@ -50,7 +50,7 @@ __all__ = [
     "APPEND_ONLY_MESSAGE", "Audit", "AuditEntry", "AuditRow", "BatchInfo", "CHANGES_SHOWN", "ChangeKind",
     "IngestResult", "LOCK_WAIT_ENVIRONMENT", "LOCK_WAIT_SECONDS", "LoginAttempt",
     "MIGRATIONS", "Note", "Outcome", "Provenance", "READ_ENVIRONMENT", "READ_SECONDS", "REPLACE_MESSAGE",
-    "SCHEMA_VERSION", "STATEMENT_SECONDS", "Store", "StoredAccount", "StoredCycle", "StoredPlan", "TABLE_LABELS", "TAIWAN",
+    "SCHEMA_VERSION", "STATEMENT_SECONDS", "Store", "StoredAccount", "StoredCycle", "StoredPlan", "TAIWAN",
     "TRANSFER_TABLES", "UndoResult", "ValueChange", "accounts_table", "audit_table", "batches_table", "canonical_decimal",
     "column_mappings_table", "current_values_table", "cycle_versions_table", "default_url", "format_taiwan_time", "login_sessions_table",
     "masked_url", "metadata", "notes_history_table", "notes_table", "plan_versions_table", "scenarios_table",

@@ -18,9 +18,9 @@ import datetime as dt
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 
 # What the first row chains to.
 GENESIS = hashlib.sha256(b"kpi-audit-log").hexdigest()
@@ -41,13 +41,38 @@ def row_hash(previous: str, record: Mapping[str, Any]) -> str:
 
 
 class BreakKind(str, enum.Enum):
-    """What the first broken link of the chain shows, in the words of the report."""
+    """What the first broken link of the chain shows. Its values are the words the report shows after the row (and
+    readers of `audit --verify`, the tests among them, look for them there), so they stay as they are."""
 
     CHANGED = "內容被修改"
     MISSING = "紀錄遺失（被刪除）"
     REORDERED = "順序被調動"
     INSERTED = "被插入的紀錄"
     ANCHOR = "已記下的最後一筆不符"
+
+
+class BreakReason(enum.Enum):
+    """Why a link is broken, for its explanation (worded by the services), with the values ChainBreak keeps."""
+
+    UNHASHED = "unhashed"  # no hash at all: written outside the program
+    CONTENT_CHANGED = "content_changed"  # content differs from its own hash, linked to the one before
+    MATCHES_NOTHING = "matches_nothing"  # neither content nor link hold
+    MOVED = "moved"  # holder: the row it was chained after, now later
+    SLIPPED_IN = "slipped_in"  # holder, next_id (the row chained after holder), first, last (the rows slipped in)
+    SECOND_START = "second_start"  # chained to GENESIS with rows before it
+    FIRST_DELETED = "first_deleted"  # the first row is not the first written
+    REHASHED = "rehashed"  # next_id: the row whose link shows this one changed and rehashed
+    DELETED_BETWEEN = "deleted_between"  # before_id, first, last (the ids gone)
+    ANCHOR_GONE = "anchor_gone"  # anchor_id, anchor_hash
+    ANCHOR_CHANGED = "anchor_changed"  # anchor_id, anchor_hash
+
+
+_KINDS = {BreakReason.UNHASHED: BreakKind.INSERTED, BreakReason.CONTENT_CHANGED: BreakKind.CHANGED,
+          BreakReason.MATCHES_NOTHING: BreakKind.INSERTED, BreakReason.MOVED: BreakKind.REORDERED,
+          BreakReason.SLIPPED_IN: BreakKind.INSERTED, BreakReason.SECOND_START: BreakKind.INSERTED,
+          BreakReason.FIRST_DELETED: BreakKind.MISSING, BreakReason.REHASHED: BreakKind.CHANGED,
+          BreakReason.DELETED_BETWEEN: BreakKind.MISSING, BreakReason.ANCHOR_GONE: BreakKind.ANCHOR,
+          BreakReason.ANCHOR_CHANGED: BreakKind.ANCHOR}
 
 
 @dataclass(frozen=True)
@@ -63,11 +88,29 @@ class ChainRow:
 
 @dataclass(frozen=True)
 class ChainBreak:
-    kind: BreakKind
+    """The first broken link: the row named, why, and the ids and hashes that say it. `explanation` is worded by
+    the services (metrics.services.transfer_wording, installed when metrics.services is imported)."""
+
+    wording: ClassVar[Callable[[ChainBreak], str] | None] = None
+
+    reason: BreakReason
     row_id: int
     at: dt.datetime | None
-    what: str  # who did what, as the row says, to find it on the 操作紀錄 page
-    explanation: str
+    account: str  # who did what, as the row says, to find it on the 操作紀錄 page
+    action: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> BreakKind:
+        return _KINDS[self.reason]
+
+    @property
+    def explanation(self) -> str:
+        words = ChainBreak.wording
+        if words is not None:
+            return words(self)
+        listed = ", ".join(f"{name}={value!r}" for name, value in self.values.items())
+        return f"{self.reason.value}({listed})"
 
 
 @dataclass(frozen=True)
@@ -82,10 +125,6 @@ class ChainReport:
     @property
     def intact(self) -> bool:
         return self.broken is None
-
-
-def _ids(first: int, last: int) -> str:
-    return f"編號 {first:,}" if first == last else f"編號 {first:,}～{last:,}"
 
 
 class Lookup(Protocol):
@@ -122,10 +161,9 @@ class Walker:
         self.count = 0
         self.first: int | None = None
 
-    def _broken(self, row: ChainRow, kind: BreakKind, explanation: str) -> ChainReport:
-        what = "　".join(part for part in (row.account, row.action) if part)
+    def _broken(self, row: ChainRow, reason: BreakReason, **values: Any) -> ChainReport:
         return ChainReport(self.count, self.first, row.id, row.at, row.row_hash,
-                           ChainBreak(kind, row.id, row.at, what, explanation))
+                           ChainBreak(reason, row.id, row.at, row.account, row.action, values))
 
     def step(self, row: ChainRow) -> ChainReport | None:
         """None while the chain holds; the report of the first broken link otherwise."""
@@ -136,37 +174,27 @@ class Walker:
         link_ok = row.previous_hash == expected
         if not content_ok:
             if row.row_hash is None or row.previous_hash is None:
-                return broken(row, BreakKind.INSERTED, "這筆沒有雜湊值，不是由本系統寫入的：是在系統之外直接插入資料表的紀錄。")
+                return broken(row, BreakReason.UNHASHED)
             if link_ok:
-                return broken(row, BreakKind.CHANGED,
-                              "這筆的內容（時間、帳號、動作、結果、單位、年度、對象或內容）與寫入時算出的雜湊值不符："
-                              "寫入後被修改過。")
-            return broken(row, BreakKind.INSERTED,
-                          "這筆的雜湊值與內容、與前一筆都對不上：不是由本系統寫入的，是後來插入或整筆替換的紀錄。")
+                return broken(row, BreakReason.CONTENT_CHANGED)
+            return broken(row, BreakReason.MATCHES_NOTHING)
         if not link_ok:
             holder = lookup.holder_of(row.previous_hash or "")
             gap = before is not None and row.id > before.id + 1
             if holder is not None and holder > row.id:
-                return broken(row, BreakKind.REORDERED,
-                              f"這筆寫入時緊接在現在的編號 {holder:,} 之後，現在卻排在它前面：紀錄的編號被改過、順序被調動。")
+                return broken(row, BreakReason.MOVED, holder=holder)
             if holder is not None and before is not None and holder < before.id:
                 inserted = lookup.row_after(holder) or row
-                return broken(inserted, BreakKind.INSERTED,
-                              f"編號 {holder:,} 之後原本緊接的是編號 {row.id:,}；{_ids(inserted.id, before.id)} "
-                              "不在原本的鏈結中，是後來插入的紀錄。")
+                return broken(inserted, BreakReason.SLIPPED_IN, holder=holder, next_id=row.id, first=inserted.id,
+                              last=before.id)
             if row.previous_hash == GENESIS:
-                return broken(row, BreakKind.INSERTED,
-                              "這筆自稱是第一筆紀錄，但前面還有紀錄：是後來另起一條鏈插入的紀錄。")
+                return broken(row, BreakReason.SECOND_START)
             if before is None:
-                return broken(row, BreakKind.MISSING,
-                              "這筆之前原本還有紀錄，現在已不在資料表中：最早的紀錄被刪除了。")
+                return broken(row, BreakReason.FIRST_DELETED)
             if not gap:  # the row before is self-consistent but not what this one was chained to
-                return broken(before, BreakKind.CHANGED,
-                              f"這筆寫入後被修改過，雜湊值也被重新計算：下一筆（編號 {row.id:,}）寫入時記下的前一筆雜湊值"
-                              "與它不同（或它與下一筆之間的紀錄被刪除後重新編號）。")
-            return broken(row, BreakKind.MISSING,
-                          f"這筆原本的前一筆已不在資料表中（{_ids(before.id + 1, row.id - 1)} 不見了）："
-                          f"編號 {before.id:,} 與這筆之間的紀錄被刪除了。")
+                return broken(before, BreakReason.REHASHED, next_id=row.id)
+            return broken(row, BreakReason.DELETED_BETWEEN, before_id=before.id, first=before.id + 1,
+                          last=row.id - 1)
         self.expected, self.before = row.row_hash, row
         return None
 
@@ -177,11 +205,10 @@ class Walker:
             anchor_id, anchor_hash = anchor
             stored = self.lookup.hash_of(anchor_id)
             if stored is None or stored != anchor_hash:
-                state = ("已不在資料表中：這一筆與其後的紀錄被刪除了" if stored is None
-                         else "的雜湊值已不同：這一筆或更早的紀錄被改動過，整條鏈又被重新計算")
+                reason = BreakReason.ANCHOR_GONE if stored is None else BreakReason.ANCHOR_CHANGED
                 return ChainReport(count, first, before.id if before else None, before.at if before else None,
                                    before.row_hash if before else None,
-                                   ChainBreak(BreakKind.ANCHOR, anchor_id, None, "",
-                                              f"先前記下的編號 {anchor_id:,}（雜湊值 {anchor_hash[:16]}…）{state}。"))
+                                   ChainBreak(reason, anchor_id, None, "", "",
+                                              {"anchor_id": anchor_id, "anchor_hash": anchor_hash}))
         return ChainReport(count, first, before.id if before else None, before.at if before else None,
                            before.row_hash if before else None, None)

@@ -376,15 +376,6 @@ def _migrate_1_to_2(connection: Connection) -> None:
 # version n → the function that upgrades a store from n to n + 1, run under the write lock.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4,
                                                      4: _migrate_4_to_5, 5: _migrate_5_to_6}
-# What each table holds, in the words of the messages about copies, backups and restores.
-TABLE_LABELS = {
-    "accounts": "帳號", "audit_log": "操作紀錄", "batches": "上傳批次", "column_mappings": "欄位對應",
-    "notes": "落後說明", "notes_history": "說明修改歷程", "plan_versions": "計畫版本", "scenarios": "情境",
-    "settings": "系統設定", "current_values": "現行數值", "login_sessions": "登入紀錄", "value_changes": "數值異動紀錄",
-    "assessments": "考核自評", "assessment_items": "自評指標", "assessment_transitions": "自評流程紀錄",
-    "cycle_versions": "考核週期版本",
-}
-
 # What a copy or a backup carries: every table but schema_version, parents before children.
 TRANSFER_TABLES: tuple[sa.Table, ...] = tuple(table for table in metadata.sorted_tables
                                               if table is not schema_version_table)

@@ -24,7 +24,9 @@ the database with every backup, it shows later whether the newest audit rows wer
 --anchor-from); older backups without it are still read. Format 1 (no trailer, counts in the header) is read only
 when the operator accepts, in so many words, that it cannot be verified.
 
-The package: `format` (the format's constants, the backup key and what a write or a check found), `write` (a copy
-between databases and a backup file written), `check` (a backup file read through, every byte checked before it is
-believed) and `restore` (a checked backup file into an empty store, checked again as it is written).
+The package: `format` (the format's constants, the backup key, what a write or a check found and the steps progress
+is told of), `write` (a copy between databases and a backup file written), `check` (a backup file read through, every
+byte checked before it is believed) and `restore` (a checked backup file into an empty store, checked again as it is
+written). What they find is data (a BackupRefused holds a BackupFault: a BackupProblem with the line, table, row,
+column and value); metrics.services.transfer_wording says it to people.
 """

@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from metrics.errors import BackupRefused
-from metrics.store import TABLE_LABELS
+from metrics.errors import BackupFault, BackupProblem, BackupRefused
 
 BACKUP_FORMAT = "kpi-store-backup"
 BACKUP_FORMAT_VERSION = 2
@@ -27,10 +26,26 @@ SHORT_LINE_MAX_BYTES = 64 * 1024
 BACKUP_MAX_BYTES = 4 * 1024 * 1024 * 1024
 AUDIT_TABLE = "audit_log"
 
-Progress = Callable[[str], None]
+class Stage(enum.Enum):
+    """What a copy, backup, check or restore is doing to a table, for the progress shown while it runs."""
+
+    COPY = "copy"
+    BACKUP = "backup"
+    CHECK = "check"
+    RESTORE = "restore"
 
 
-def quiet(_message: str) -> None:
+@dataclass(frozen=True)
+class TransferStep:
+    stage: Stage
+    table: str
+    rows: int | None = None  # None: not known yet (a check counts them as it reads)
+
+
+Progress = Callable[[TransferStep], None]
+
+
+def quiet(_step: TransferStep) -> None:
     return None
 
 
@@ -52,18 +67,17 @@ def backup_key() -> bytes | None:
     if text is None:
         return None
     if len(text.strip()) < KEY_MIN_LENGTH:
-        raise BackupRefused(f"環境變數 {KEY_VARIABLE} 已設定，但只有 {len(text.strip())} 個字元，太短而不足以當作金鑰"
-                            f"（至少 {KEY_MIN_LENGTH} 個字元；可用 openssl rand -hex 32 產生）；請設定正確的金鑰，"
-                            "或取消設定此變數。未寫入任何資料。")
+        raise BackupRefused(BackupProblem.KEY_TOO_SHORT, variable=KEY_VARIABLE, length=len(text.strip()),
+                            minimum=KEY_MIN_LENGTH)
     return text.encode("utf-8")
 
 
 class Verified(enum.Enum):
     """How much of a backup's origin and content was verified."""
 
-    HMAC = "來源與內容均已驗證（HMAC-SHA256，金鑰 KPI_BACKUP_KEY）"
-    CHECKSUM = "內容完整（SHA-256 檢查碼相符）；未驗證來源（沒有以金鑰驗證）"
-    NONE = "未驗證（第 1 版備份檔沒有檢查碼，依 --accept-unverified 接受）"
+    HMAC = "hmac"  # origin and content, with the key
+    CHECKSUM = "checksum"  # content only
+    NONE = "none"  # format 1, accepted unverified
 
 
 @dataclass(frozen=True)
@@ -82,14 +96,13 @@ class BackupCheck:
     counts: dict[str, int]
     sha256: str | None  # None for format 1
     verified: Verified
-    warnings: tuple[str, ...]
+    notes: tuple[BackupFault, ...]  # what was accepted unverified, worded as warnings
     anchor: tuple[int, str] | None = None  # the audit trail's last (id, row_hash), its chain walked; None: empty
 
     @property
     def created_at(self) -> str:
         return str(self.header["created_at"])
 
-
-def describe_counts(counts: dict[str, int]) -> str:
-    return "、".join(f"{TABLE_LABELS.get(name, name)} {count:,} 筆" for name, count in counts.items() if count) \
-        or "（沒有資料）"
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(str(note) for note in self.notes)

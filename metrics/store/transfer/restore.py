@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import BackupRefused
-from metrics.store import TABLE_LABELS, Store
-from metrics.store.transfer.check import REFUSED, check_backup, sections
-from metrics.store.transfer.format import BACKUP_MAX_BYTES, BackupCheck, Progress, Restartable, quiet
+from metrics.errors import BackupProblem, BackupRefused
+from metrics.store import Store
+from metrics.store.transfer.check import check_backup, sections
+from metrics.store.transfer.format import (BACKUP_MAX_BYTES, BackupCheck, Progress, Restartable, Stage, TransferStep,
+                                           quiet)
 
 
 def restore_backup(path: Path, target: Store, *, key: bytes | None = None, accept_unverified: bool = False,
@@ -26,9 +27,9 @@ def restore_backup(path: Path, target: Store, *, key: bytes | None = None, accep
     def tables() -> Iterator[tuple[str, list[str], Iterator[list[Any]]]]:
         for name, columns, rows in sections(path, key=key, accept_unverified=accept_unverified,
                                              max_bytes=max_bytes, outcome=outcome):
-            progress(f"還原{TABLE_LABELS.get(name, name)}：{checked.counts.get(name, 0):,} 筆")
+            progress(TransferStep(Stage.RESTORE, name, checked.counts.get(name, 0)))
             yield name, columns, rows
         if outcome["sha256"] != checked.sha256 or outcome["counts"] != checked.counts:
-            raise BackupRefused(f"備份檔「{path.name}」在檢查之後、還原之中被更換或修改；{REFUSED}")
+            raise BackupRefused(BackupProblem.CHANGED_DURING_RESTORE, file=path.name)
 
     return target.load_rows(Restartable(tables))

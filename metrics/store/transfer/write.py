@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from metrics.errors import InputError, StoreError, StoreProblem
-from metrics.store import TABLE_LABELS, TRANSFER_TABLES, Store
+from metrics.errors import Refusal, RefusedInput, StoreError, StoreProblem
+from metrics.store import TRANSFER_TABLES, Store
 from metrics.store.transfer.format import (AUDIT_TABLE, BACKUP_FORMAT, BACKUP_FORMAT_VERSION, ROW_LINE_MAX_BYTES,
-                                           SHORT_LINE_MAX_BYTES, Progress, Restartable, WrittenBackup, quiet)
+                                           SHORT_LINE_MAX_BYTES, Progress, Restartable, Stage, TransferStep,
+                                           WrittenBackup, quiet)
 
 
 def copy_store(source: Store, target: Store, *, progress: Progress = quiet) -> dict[str, int]:
@@ -24,7 +25,7 @@ def copy_store(source: Store, target: Store, *, progress: Progress = quiet) -> d
 
     def tables() -> Iterator[tuple[str, list[str], list[tuple]]]:
         for name, columns, rows in source.table_rows():
-            progress(f"複製{TABLE_LABELS.get(name, name)}：{len(rows):,} 筆")
+            progress(TransferStep(Stage.COPY, name, len(rows)))
             yield name, columns, rows
 
     return target.load_rows(Restartable(tables))
@@ -68,7 +69,7 @@ def write_backup(store: Store, path: Path, *, key: bytes | None = None,
         with gzip.open(partial, "wb", compresslevel=6) as stream:
             line(stream, header, SHORT_LINE_MAX_BYTES)
             for name, columns, rows in store.table_rows():
-                progress(f"備份{TABLE_LABELS.get(name, name)}：{len(rows):,} 筆")
+                progress(TransferStep(Stage.BACKUP, name, len(rows)))
                 line(stream, {"table": name, "columns": columns, "rows": len(rows)}, SHORT_LINE_MAX_BYTES)
                 for row in rows:
                     line(stream, [_json_value(value) for value in row], ROW_LINE_MAX_BYTES)
@@ -86,6 +87,7 @@ def write_backup(store: Store, path: Path, *, key: bytes | None = None,
     except BaseException as error:
         partial.unlink(missing_ok=True)
         if isinstance(error, OSError):  # a folder that is not there, a full disk: said, not a traceback
-            raise InputError(f"無法寫入備份檔「{path}」：{error.strerror or error}；未留下任何檔案。") from error
+            raise RefusedInput(Refusal(StoreProblem.BACKUP_NOT_WRITTEN,
+                                       {"path": str(path), "detail": error.strerror or str(error)})) from error
         raise
     return WrittenBackup(counts, digest.hexdigest(), signature is not None, anchor)
