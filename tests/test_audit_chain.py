@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from metrics.store import audit_chain
+from metrics.services.transfer_wording import break_kind
 from metrics.store.audit_chain import GENESIS, BreakKind
 from metrics.errors import StoreError
 from metrics.store import SCHEMA_VERSION, AuditEntry, Outcome, Store
@@ -208,7 +209,7 @@ def test_sqlite_rewrites_after_drop_trigger_are_named_by_verify(tmp_path, case: 
     completed = run_cli("audit", "--verify", "--db", url)
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert f"操作紀錄驗證未通過（{url}）：第一個有問題的是編號 {row_id}" in completed.stdout
-    assert kind.value in completed.stdout and "Traceback" not in completed.stderr
+    assert break_kind(kind) in completed.stdout and "Traceback" not in completed.stderr
 
 
 @pytest.mark.postgres
@@ -230,7 +231,7 @@ def test_postgresql_rewrites_by_the_owner_after_disable_trigger_are_named_by_ver
     assert phrase in report.broken.explanation
     completed = run_cli("audit", "--verify", "--db", postgres_url)
     assert completed.returncode == 1
-    assert f"第一個有問題的是編號 {row_id}" in completed.stdout and kind.value in completed.stdout
+    assert f"第一個有問題的是編號 {row_id}" in completed.stdout and break_kind(kind) in completed.stdout
 
 
 def test_an_intact_chain_verifies_and_prints_the_last_row_to_write_down(store: Store) -> None:

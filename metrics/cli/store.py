@@ -153,7 +153,7 @@ def anchor_line(anchor: tuple[int, str] | None) -> str:
 
 
 def verify_audit(arguments: argparse.Namespace) -> int:
-    from metrics.services.transfer_wording import who_did_what
+    from metrics.services.transfer_wording import break_kind, who_did_what
     from metrics.store import format_taiwan_time
     from metrics.store.audit_chain import BreakKind
 
@@ -170,11 +170,11 @@ def verify_audit(arguments: argparse.Namespace) -> int:
         what = who_did_what(broken)
         when = f"（{format_taiwan_time(broken.at)}" + (f"　{what}）" if what else "）") if broken.at else ""
         if broken.kind is BreakKind.ANCHOR:
-            print(f"操作紀錄驗證未通過（{where}）：{broken.kind.value}。{broken.explanation}"
+            print(f"操作紀錄驗證未通過（{where}）：{break_kind(broken.kind)}。{broken.explanation}"
                   f"（目前的 {report.rows:,} 筆本身環環相扣。）")
         else:
             print(printable(f"操作紀錄驗證未通過（{where}）：第一個有問題的是編號 {broken.row_id:,}{when}，"
-                            f"{broken.kind.value}。{broken.explanation}"))
+                            f"{break_kind(broken.kind)}。{broken.explanation}"))
         print("請保留資料庫現狀（先備份），並向資料庫管理者查明誰能直接修改資料表。")
         return EXIT_STORE
     if report.last_id is None:

@@ -14,7 +14,7 @@ from typing import Any
 from metrics.errors import MISSING, BackupFault, BackupProblem
 from metrics.names import TABLE_LABELS, printable
 from metrics.plans.toml_reading import decode_error
-from metrics.store.audit_chain import BreakReason, ChainBreak
+from metrics.store.audit_chain import BreakKind, BreakReason, ChainBreak
 from metrics.store.transfer.check import ColumnExpected, ColumnKind, UniqueKind
 from metrics.store.transfer.format import Stage, TransferStep, Verified
 
@@ -59,6 +59,20 @@ _EXPLANATIONS: dict[BreakReason, Callable[..., str]] = {
 def explanation(broken: ChainBreak) -> str:
     """Why the chain breaks at this row, for the report of `audit --verify` and of a backup's check."""
     return _EXPLANATIONS[broken.reason](**broken.values)
+
+
+BREAK_KIND_WORDS: dict[BreakKind, str] = {
+    BreakKind.CHANGED: "內容被修改",
+    BreakKind.MISSING: "紀錄遺失（被刪除）",
+    BreakKind.REORDERED: "順序被調動",
+    BreakKind.INSERTED: "被插入的紀錄",
+    BreakKind.ANCHOR: "已記下的最後一筆不符",
+}
+
+
+def break_kind(kind: BreakKind) -> str:
+    """What the first broken link shows, as the report says it after the row."""
+    return BREAK_KIND_WORDS[kind]
 
 
 def who_did_what(broken: ChainBreak) -> str:
@@ -188,7 +202,7 @@ def _too_deep(cycle: bool) -> str:
 def _chain_broken(broken: ChainBreak) -> str:
     what = who_did_what(broken)
     return (f"操作紀錄的雜湊鏈在編號 {broken.row_id:,}{'（' + printable(what)[:80] + '）' if what else ''}中斷，"
-            f"{broken.kind.value}：{explanation(broken)}備份檔中的操作紀錄被改寫過，不能據以還原")
+            f"{break_kind(broken.kind)}：{explanation(broken)}備份檔中的操作紀錄被改寫過，不能據以還原")
 
 
 def _not_json(detail: str) -> str:

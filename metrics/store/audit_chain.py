@@ -41,14 +41,13 @@ def row_hash(previous: str, record: Mapping[str, Any]) -> str:
 
 
 class BreakKind(str, enum.Enum):
-    """What the first broken link of the chain shows. Its values are the words the report shows after the row (and
-    readers of `audit --verify`, the tests among them, look for them there), so they stay as they are."""
+    """What the first broken link of the chain shows (worded by metrics.services.transfer_wording.break_kind)."""
 
-    CHANGED = "內容被修改"
-    MISSING = "紀錄遺失（被刪除）"
-    REORDERED = "順序被調動"
-    INSERTED = "被插入的紀錄"
-    ANCHOR = "已記下的最後一筆不符"
+    CHANGED = "changed"
+    MISSING = "missing"
+    REORDERED = "reordered"
+    INSERTED = "inserted"
+    ANCHOR = "anchor"
 
 
 class BreakReason(enum.Enum):
