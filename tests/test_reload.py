@@ -123,3 +123,26 @@ def test_another_servers_upload_is_seen_exactly_on_the_next_run(where, database,
     assert_exactly_equal(second.frame, Store(url).current_frame(), 1)
     assert list(second.frame["month"]) == [1, 2, 3]
     assert HELD_FRAMES._held[url].frame is second.frame
+
+
+@pytest.mark.postgres
+def test_the_order_is_code_points_whatever_the_databases_collation(postgres_url):
+    """A server whose collation is zh_TW (here the units' column in ICU's zh-Hant-TW, stroke order, letters without
+    case) orders the units otherwise than another; the frame's order is the same everywhere, whole or incremental."""
+    import sqlalchemy as sa
+
+    store = Store(postgres_url)
+    units = ["政風處", "甲處", "乙處", "a處", "B處"]
+    with store._engine.begin() as connection:
+        connection.execute(sa.text('ALTER TABLE current_values ALTER COLUMN unit TYPE VARCHAR COLLATE "zh-Hant-TW-x-icu"'))
+    holder = FrameHolder()
+    upload(store, [(112, unit, "warning_cases", 1, "1") for unit in units[:3]], "甲.csv")
+    holder.frame(DataVersion(postgres_url, store.data_version()), store.history(), store.current_frame)
+    upload(store, [(112, unit, "warning_cases", 1, "2") for unit in units[2:]], "乙.csv")
+    frame = holder.frame(DataVersion(postgres_url, store.data_version()), store.history(), store.current_frame)
+    with store._engine.connect() as connection:
+        collated = list(connection.execute(sa.text("SELECT unit FROM current_values ORDER BY unit")).scalars())
+    assert collated == ["乙處", "甲處", "政風處", "a處", "B處"]  # strokes 1, 5, 9; then letters, a before B
+    assert list(frame["unit"]) == ["B處", "a處", "乙處", "政風處", "甲處"]  # U+0042, U+0061, U+4E59, U+653F, U+7532
+    assert_exactly_equal(frame, store.current_frame(), 1)
+    store.close()
