@@ -68,13 +68,14 @@ def measure(url: str, units: list[str], years: tuple[int, ...], uploads: int) ->
     version = DataVersion(url, reader.data_version())
     holder.frame(version, reader.history(), reader.current_frame)
     fields = sorted(set(reader.current_frame(year=years[0], unit=units[0])["field"]))
-    full_cpu, full_wall, held_cpu, held_wall, identical = [], [], [], [], 0
+    full_cpu, full_wall, held_cpu, held_wall, identical, unchanged = [], [], [], [], 0, 0
     for number in range(uploads):
         year, unit, month = years[number % len(years)], units[(7 * number) % len(units)], 1 + number % 12
         rows = [(year, month, unit, field, 1000 + number + index, "upload.csv", "", f"E{index + 2}")
                 for index, field in enumerate(fields)]
         data = pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
-        writer.ingest(data, file_name=f"upload-{number}.csv", file_bytes=f"upload {number}".encode())
+        if writer.ingest(data, file_name=f"upload-{number}.csv", file_bytes=f"upload {number}".encode()).unchanged:
+            unchanged += 1
         version = DataVersion(url, reader.data_version())
         history = reader.history()  # read on every new version either way (load_history)
         full, cpu, wall = timed(reader.current_frame)
@@ -95,7 +96,8 @@ def measure(url: str, units: list[str], years: tuple[int, ...], uploads: int) ->
             f"  new batch's values only  CPU {held_ms:7.1f} ms  wall {statistics.median(held_wall) * 1000:7.1f} ms",
             f"  ratio (incremental ÷ whole) CPU {held_ms / full_ms:.3f}×, wall "
             f"{statistics.median(held_wall) / statistics.median(full_wall):.3f}×; "
-            f"frames identical after {identical} of {uploads} uploads"]
+            f"frames identical after {identical} of {uploads} uploads"
+            + (f" ({unchanged} changed nothing: not measured as meant)" if unchanged else "")]
 
 
 def main() -> None:
@@ -112,15 +114,16 @@ def main() -> None:
         values = arguments.units * arguments.years * 26 * 12
         print(f"Reload after one upload of one unit-month, {arguments.units} units × {arguments.years} years "
               f"({values:,} values), median of {arguments.uploads} uploads:")
-        print("SQLite")
-        print("\n".join(measure(url, units, years, arguments.uploads)))
-        if arguments.postgres:
-            postgres, drop = postgres_copy(url, arguments.postgres)
-            try:
+        # Copied before either is measured: the same uploads then change the same values in both.
+        postgres, drop = postgres_copy(url, arguments.postgres) if arguments.postgres else (None, lambda: None)
+        try:
+            print("SQLite")
+            print("\n".join(measure(url, units, years, arguments.uploads)))
+            if postgres:
                 print("PostgreSQL")
                 print("\n".join(measure(postgres, units, years, arguments.uploads)))
-            finally:
-                drop()
+        finally:
+            drop()
 
 
 if __name__ == "__main__":
