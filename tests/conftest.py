@@ -82,9 +82,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 @pytest.fixture
-def database(tmp_path, monkeypatch) -> str:
-    """An SQLite store of the test's own, which the pages (AppTest) open through KPI_DB_URL."""
-    url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
+def database(tmp_path, monkeypatch, request: pytest.FixtureRequest) -> str:
+    """An SQLite store of the test's own, which the pages (AppTest) open through KPI_DB_URL; with
+    KPI_TEST_DATABASE=postgresql a PostgreSQL schema of its own instead (the same tests on the other database)."""
+    if os.environ.get("KPI_TEST_DATABASE") == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'kpi.sqlite3'}"
     monkeypatch.setenv("KPI_DB_URL", url)
     return url
 

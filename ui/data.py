@@ -23,7 +23,7 @@ from metrics.plans.planning import stored_catalogue
 from metrics.services.seeding import seed_store
 from metrics.intake.monthly import read_upload
 from metrics.services.review import seed_cycle
-from metrics.store import BatchInfo, Store, default_url
+from metrics.store import BatchInfo, Store, default_url, with_newer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FILES = (ROOT / "sample_data" / "112-full-year.csv", ROOT / "sample_data" / "範例-人事處-112.csv",
@@ -73,7 +73,7 @@ class DataVersion:
 
 
 # Shared between sessions and never modified (a copy per rerun would cost more than the rest of a rerun at county
-# scale); a new data version reads them again.
+# scale); a new data version reads them again (the figures: only what changed, when only uploads came since).
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_history(data_version: DataVersion) -> list[BatchInfo]:
@@ -82,7 +82,73 @@ def load_history(data_version: DataVersion) -> list[BatchInfo]:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def load_frame(data_version: DataVersion) -> pd.DataFrame:
-    return open_store(data_version.url).current_frame()
+    """The figures in effect at a data version: after an upload, only the values of the new batches are read and
+    put into the frame held from before (metrics.store.with_newer); anything else reads the whole frame."""
+    store = open_store(data_version.url)
+    return HELD_FRAMES.frame(data_version, load_history(data_version), store.current_frame)
+
+
+@dataclass(frozen=True)
+class _Held:
+    version: tuple[int, ...]
+    newest: BatchInfo  # the batch numbered version[0] when the frame was read
+    frame: pd.DataFrame
+
+
+class FrameHolder:
+    """The last frame read per store URL and the data version it was read under, shared between sessions and
+    threads, bounded, never modified (a new frame replaces it). It saves reading again the values that did not
+    change, never the question whether they did: the data version and the newer values are read from the store
+    on every new version, whichever process wrote them."""
+
+    def __init__(self, max_urls: int = 4) -> None:
+        self.max_urls = max_urls
+        self._held: OrderedDict[str, _Held] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def frame(self, data_version: DataVersion, history: list[BatchInfo],
+              read: Callable[..., pd.DataFrame]) -> pd.DataFrame:
+        """The frame at `data_version`; `read(after_batch=…)` is Store.current_frame and `history` the store's
+        batches at that version, newest first."""
+        with self._lock:
+            held = self._held.get(data_version.url)
+        if self._follows(held, data_version, history):
+            frame = with_newer(held.frame, read(after_batch=held.version[0]))
+        else:
+            frame = read()
+        newest = _batch(history, data_version.version[0])
+        if data_version.sample or newest is None:
+            return frame
+        with self._lock:
+            self._held[data_version.url] = _Held(data_version.version, newest, frame)
+            self._held.move_to_end(data_version.url)
+            while len(self._held) > self.max_urls:
+                self._held.popitem(last=False)
+        return frame
+
+    @staticmethod
+    def _follows(held: _Held | None, data_version: DataVersion, history: list[BatchInfo]) -> bool:
+        """Only uploads since the held frame (DataVersionNumbers: batch, undone, plans): the same number of undone
+        batches, no older newest batch, and the held frame's newest batch still the same one (not a store restored
+        anew at the same URL)."""
+        if held is None or data_version.sample:
+            return False
+        (batch, undone, *_), (held_batch, held_undone, *_) = data_version.version, held.version
+        if undone != held_undone or batch < held_batch:
+            return False
+        same = _batch(history, held_batch)
+        return same is not None and (same.uploaded_at, same.sha256) == (held.newest.uploaded_at, held.newest.sha256)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+
+
+def _batch(history: list[BatchInfo], batch_id: int) -> BatchInfo | None:
+    return next((batch for batch in history if batch.id == batch_id), None)
+
+
+HELD_FRAMES = FrameHolder()
 
 
 def load_catalogue_in_force(data_version: DataVersion) -> Catalogue:

@@ -36,7 +36,7 @@ from metrics.store.engine import (LOCK_WAIT_ENVIRONMENT, LOCK_WAIT_SECONDS, READ
                                   STATEMENT_SECONDS, guarded, masked_url)
 from metrics.store.facade import Store
 from metrics.store.figures import (CHANGES_SHOWN, BatchInfo, ChangeKind, IngestResult, Provenance, UndoResult,
-                                   ValueChange)
+                                   ValueChange, key_order, with_newer)
 from metrics.store.plans import StoredCycle, StoredPlan
 from metrics.store.schema import (APPEND_ONLY_MESSAGE, MIGRATIONS, REPLACE_MESSAGE, SCHEMA_VERSION,
                                   TRANSFER_TABLES, accounts_table, audit_table, batches_table, canonical_decimal,
@@ -54,5 +54,5 @@ __all__ = [
     "TRANSFER_TABLES", "UndoResult", "ValueChange", "accounts_table", "audit_table", "batches_table", "canonical_decimal",
     "column_mappings_table", "current_values_table", "cycle_versions_table", "default_url", "format_taiwan_time", "login_sessions_table",
     "masked_url", "metadata", "notes_history_table", "notes_table", "plan_versions_table", "scenarios_table",
-    "schema_version_table", "settings_table", "value_changes_table",
+    "schema_version_table", "settings_table", "value_changes_table", "key_order", "with_newer",
 ]

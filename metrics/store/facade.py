@@ -109,8 +109,9 @@ class Store(Repository):
                     audit: Audit = None) -> list[IngestResult]:
         return self._figures.ingest_many(files, uploader=uploader, audit=audit)
 
-    def current_frame(self, year: int | None = None, unit: str | None = None) -> pd.DataFrame:
-        return self._figures.current_frame(year, unit)
+    def current_frame(self, year: int | None = None, unit: str | None = None, *,
+                      after_batch: int | None = None) -> pd.DataFrame:
+        return self._figures.current_frame(year, unit, after_batch=after_batch)
 
     def value_provenance(self, year: int, unit: str, field: str, month: int) -> Provenance | None:
         return self._figures.value_provenance(year, unit, field, month)

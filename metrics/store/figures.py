@@ -266,18 +266,23 @@ class Figures(Repository):
                 rows[key] = row
         return rows
 
-    def current_frame(self, year: int | None = None, unit: str | None = None) -> pd.DataFrame:
-        """The values now in effect as a tidy frame, plus batch_id, uploaded_at, uploader."""
+    def current_frame(self, year: int | None = None, unit: str | None = None, *,
+                      after_batch: int | None = None) -> pd.DataFrame:
+        """The values now in effect as a tidy frame, plus batch_id, uploaded_at, uploader, in key_order. With
+        `after_batch`, only the values set by a later batch (for with_newer: what changed since a frame was read)."""
         table = current_values_table
         chosen = [condition for condition in (None if year is None else table.c.year == year,
-                                              None if unit is None else table.c.unit == unit) if condition is not None]
+                                              None if unit is None else table.c.unit == unit,
+                                              None if after_batch is None else table.c.batch_id > after_batch)
+                  if condition is not None]
         query = (sa.select(table.c.year, table.c.month, table.c.unit, table.c.field, table.c.value,
                            table.c.source_file, table.c.source_sheet, table.c.source_cell, table.c.batch_id)
-                 .where(*chosen).order_by(table.c.year, table.c.unit, table.c.month, table.c.field))
+                 .where(*chosen))
         # A batch's time and uploader are read once per batch, not once per value: every new upload reads the
         # whole frame again (a county's four years are some 40,000 values from a few hundred batches).
         batches = (sa.select(batches_table.c.id, batches_table.c.uploaded_at, batches_table.c.uploader)
-                   .where(batches_table.c.id.in_(sa.select(table.c.batch_id).where(*chosen).distinct())))
+                   .where(batches_table.c.id.in_(sa.select(table.c.batch_id).where(*chosen).distinct())
+                          if after_batch is None else batches_table.c.id > after_batch))  # by its key, no 2nd scan
         with self._errors(StoreOperation.READ), self._reading() as connection:
             rows = connection.execute(query).all()
             by_batch = {row.id: (_aware(row.uploaded_at), row.uploader) for row in connection.execute(batches)}
@@ -295,7 +300,7 @@ class Figures(Repository):
             "uploaded_at": [by_batch[batch][0] for batch in batch_ids],
             "uploader": [by_batch[batch][1] for batch in batch_ids],
         }, columns=columns)
-        return frame
+        return key_order(frame)
 
     def value_provenance(self, year: int, unit: str, field: str, month: int) -> Provenance | None:
         table = current_values_table
@@ -492,6 +497,40 @@ class DataVersionNumbers(NamedTuple):
     batch: int
     undone: int
     plans: int
+
+
+CURRENT_KEY = ["year", "unit", "month", "field"]  # the order of current_frame's rows
+
+
+def key_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's rows by year, unit, month, field, strings in code-point order: the same on every database
+    (ORDER BY would follow the database's collation, zh_TW.UTF-8 on one server and C.UTF-8 on another) and the
+    same for a frame read whole and one brought up to date by with_newer."""
+    return frame.sort_values(CURRENT_KEY, kind="stable", ignore_index=True)
+
+
+def with_newer(held: pd.DataFrame, newer: pd.DataFrame) -> pd.DataFrame:
+    """A frame read earlier (`held`, never modified) brought up to date with `newer`, the values of the batches
+    after it (current_frame(after_batch=…)): a new frame equal to reading the whole frame again.
+
+    Exact only while nothing was undone in between: writes are serialised (Database._write takes the store's write
+    lock; batch numbers are given under it, in order), an upload only inserts or updates current_values rows and
+    sets their batch_id to its own, new batch (Figures._apply_to_current), and only an undo removes a value or sets
+    an older batch back (Figures._undo, which counts in the data version's `undone`; an undo is never taken back and
+    no batch is deleted, so `undone` only grows). A restore (Contents.load_rows) only fills an empty store. So every
+    key that changed after `held` is among `newer`, and every other key is as `held` has it; the same holds when
+    `held` was read a little after its version and already has some of `newer`'s values."""
+    if newer.empty:
+        return held
+    if held.empty:
+        return newer
+    years, units = set(newer["year"]), set(newer["unit"])
+    replaced = set(zip(*(newer[column] for column in CURRENT_KEY)))
+    candidates = held.loc[held["year"].isin(years) & held["unit"].isin(units), CURRENT_KEY]  # the units uploaded
+    gone = [index for index, key in zip(candidates.index, zip(*(candidates[column] for column in CURRENT_KEY)))
+            if key in replaced]
+    kept = held.drop(index=gone) if gone else held
+    return key_order(pd.concat([kept, newer], ignore_index=True))
 
 
 def _change_kind(before: Decimal | None, incoming: Decimal) -> ChangeKind:
