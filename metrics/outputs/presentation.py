@@ -25,7 +25,6 @@ from metrics.outputs.batches import periods_text
 from metrics.plans.formulas import Computation, Term, format_number, sum_terms, terms_label
 from metrics.intake.parsing import format_taiwan_time, month_label
 from metrics.plans.plan import Aggregation, Indicator, MonthlyField, Plan, Quantity
-from metrics.store.figures import ChangeKind
 from metrics.texts import visible
 
 
@@ -520,13 +519,19 @@ def scenario_from_payload(payload: Mapping[str, object], plan: Plan
 
 # ---- uploads ----
 
-CHANGE_WORDS = {ChangeKind.ADDED: "新增", ChangeKind.CHANGED: "修改", ChangeKind.SAME: "相同"}
+def change_words() -> dict:
+    """The store's kinds of change (ChangeKind) as people read them."""
+    # Imported here: `evaluate` on a file reads no store, and the store package brings SQLAlchemy with it.
+    from metrics.store.figures import ChangeKind
+
+    return {ChangeKind.ADDED: "新增", ChangeKind.CHANGED: "修改", ChangeKind.SAME: "相同"}
 
 
 def preview_summary(preview: pd.DataFrame) -> dict[str, int]:
-    counts = dict.fromkeys(CHANGE_WORDS.values(), 0)
+    words = change_words()
+    counts = dict.fromkeys(words.values(), 0)
     for change in preview["change"]:
-        counts[CHANGE_WORDS[change]] += 1
+        counts[words[change]] += 1
     return counts
 
 
@@ -534,6 +539,9 @@ def preview_table(preview: pd.DataFrame, fields: Mapping[str, MonthlyField], *,
                   changed_only: bool = False) -> pd.DataFrame:
     """Store.preview as people read it: month, field name, what is stored now, what will be stored."""
     columns = ["年月", "單位", "項目", "目前數值", "上傳數值", "異動"]
+    from metrics.store.figures import ChangeKind  # see change_words
+
+    words = change_words()
     rows = preview[preview["change"] == ChangeKind.CHANGED] if changed_only else preview
     records = [{
         "年月": month_label(int(row["year"]), int(row["month"])),
@@ -541,7 +549,7 @@ def preview_table(preview: pd.DataFrame, fields: Mapping[str, MonthlyField], *,
         "項目": fields[row["field"]].name if row["field"] in fields else row["field"],
         "目前數值": "未填報" if row["current"] is None or pd.isna(row["current"]) else format_number(Fraction(row["current"])),
         "上傳數值": format_number(Fraction(row["incoming"])),
-        "異動": CHANGE_WORDS[row["change"]],
+        "異動": words[row["change"]],
     } for row in rows.to_dict("records")]
     return pd.DataFrame(records, columns=columns)
 
