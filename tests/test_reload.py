@@ -146,3 +146,31 @@ def test_the_order_is_code_points_whatever_the_databases_collation(postgres_url)
     assert list(frame["unit"]) == ["B處", "a處", "乙處", "政風處", "甲處"]  # U+0042, U+0061, U+4E59, U+653F, U+7532
     assert_exactly_equal(frame, store.current_frame(), 1)
     store.close()
+
+
+@pytest.mark.postgres
+def test_a_whole_read_while_another_server_replaces_a_batchs_values(postgres_url):
+    """PostgreSQL reads each statement at its own moment (READ COMMITTED): an upload committed between the values'
+    query and the batches' query, replacing every value of a batch the first one returned, must not leave a value
+    without its batch's time and uploader."""
+    import sqlalchemy as sa
+
+    store, writer = Store(postgres_url), Store(postgres_url)
+    upload(writer, [(112, "政風處", "warning_cases", 1, "1")], "甲.csv")
+    upload(writer, [(112, "政風處", "warning_cases", 2, "2")], "乙.csv")
+    statements = []
+
+    def between(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+        if len(statements) == 2:  # the batches' query, after the values were read
+            upload(writer, [(112, "政風處", "warning_cases", 1, "10")], "丙.csv")
+
+    sa.event.listen(store._engine, "before_cursor_execute", between)
+    try:
+        frame = store.current_frame()
+    finally:
+        sa.event.remove(store._engine, "before_cursor_execute", between)
+    assert list(frame["batch_id"]) == [1, 2]
+    assert list(frame["uploader"]) == ["王小明", "王小明"]
+    store.close()
+    writer.close()
