@@ -32,6 +32,18 @@ def test_flow_adds_up_over_months(months, as_of, expected):
         None if expected is None else F(expected))
 
 
+LARGE, TINY = "1" + "0" * 60, "0." + "0" * 39 + "1"  # 61 digits before the point, 40 after
+
+
+@pytest.mark.parametrize(("months", "as_of", "expected"), [
+    ({1: LARGE, 2: TINY}, 2, F(10**60) + F(1, 10**40)),  # 101 significant digits: more than any Decimal context
+    ({1: TINY, 2: LARGE, 3: "-" + LARGE}, 3, F(1, 10**40)),
+    ({1: "1" * 90}, 1, F(int("1" * 90))),
+])
+def test_a_flow_of_many_digits_adds_up_exactly(months, as_of, expected):
+    assert figures(procurement_audits=months).as_of("procurement_audits", as_of) == expected
+
+
 @pytest.mark.parametrize(("months", "as_of", "expected"), [
     ({1: 25, 2: 26, 3: 27}, 3, 27),  # stock: the latest reported month ≤ M
     ({1: 25, 2: 26, 3: 27}, 2, 26),

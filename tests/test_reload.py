@@ -146,3 +146,61 @@ def test_the_order_is_code_points_whatever_the_databases_collation(postgres_url)
     assert list(frame["unit"]) == ["B處", "a處", "乙處", "政風處", "甲處"]  # U+0042, U+0061, U+4E59, U+653F, U+7532
     assert_exactly_equal(frame, store.current_frame(), 1)
     store.close()
+
+
+@pytest.mark.postgres
+def test_a_whole_read_while_another_server_replaces_a_batchs_values(postgres_url):
+    """PostgreSQL reads each statement at its own moment (READ COMMITTED): an upload committed between the values'
+    query and the batches' query, replacing every value of a batch the first one returned, must not leave a value
+    without its batch's time and uploader."""
+    import sqlalchemy as sa
+
+    store, writer = Store(postgres_url), Store(postgres_url)
+    upload(writer, [(112, "政風處", "warning_cases", 1, "1")], "甲.csv")
+    upload(writer, [(112, "政風處", "warning_cases", 2, "2")], "乙.csv")
+    statements = []
+
+    def between(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+        if len(statements) == 2:  # the batches' query, after the values were read
+            upload(writer, [(112, "政風處", "warning_cases", 1, "10")], "丙.csv")
+
+    sa.event.listen(store._engine, "before_cursor_execute", between)
+    try:
+        frame = store.current_frame()
+    finally:
+        sa.event.remove(store._engine, "before_cursor_execute", between)
+    assert list(frame["batch_id"]) == [1, 2]
+    assert list(frame["uploader"]) == ["王小明", "王小明"]
+    store.close()
+    writer.close()
+
+
+def test_a_store_restored_anew_that_undid_another_batch_is_read_whole(tmp_path):
+    """A copy of the store (a backup restored into a fresh database at the same URL) shares its batches, times and
+    hashes; the held frame's store undid batch 3, the restored one batch 2. The same number of batches undone is
+    not the same undo: the next upload reads the whole frame again."""
+    from metrics.store.transfer.write import copy_store
+
+    first, second = Store(f"sqlite:///{tmp_path / 'a.sqlite3'}"), Store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    for month, name in ((1, "甲.csv"), (2, "乙.csv"), (3, "丙.csv")):
+        upload(first, [(112, "政風處", "warning_cases", month, str(month))], name)
+    copy_store(first, second)
+    first.undo(3)
+    holder, reads = FrameHolder(), []
+
+    def read_from(store: Store):
+        def read(**after):
+            reads.append(after.get("after_batch"))
+            return store.current_frame(**after)
+        return read
+
+    holder.frame(DataVersion("sqlite:///same", first.data_version()), first.history(), read_from(first))
+    second.undo(2)
+    upload(second, [(112, "政風處", "warning_cases", 4, "4")], "丁.csv")
+    frame = holder.frame(DataVersion("sqlite:///same", second.data_version()), second.history(), read_from(second))
+    assert reads == [WHOLE, WHOLE]
+    assert_exactly_equal(frame, second.current_frame(), 0)
+    assert list(frame["month"]) == [1, 3, 4]
+    first.close()
+    second.close()

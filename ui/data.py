@@ -93,6 +93,7 @@ class _Held:
     version: tuple[int, ...]
     newest: BatchInfo  # the batch numbered version[0] when the frame was read
     frame: pd.DataFrame
+    undone: frozenset[tuple]  # the batches undone then, with when (_undone)
 
 
 class FrameHolder:
@@ -120,7 +121,7 @@ class FrameHolder:
         if data_version.sample or newest is None:
             return frame
         with self._lock:
-            self._held[data_version.url] = _Held(data_version.version, newest, frame)
+            self._held[data_version.url] = _Held(data_version.version, newest, frame, _undone(history))
             self._held.move_to_end(data_version.url)
             while len(self._held) > self.max_urls:
                 self._held.popitem(last=False)
@@ -130,18 +131,23 @@ class FrameHolder:
     def _follows(held: _Held | None, data_version: DataVersion, history: list[BatchInfo]) -> bool:
         """Only uploads since the held frame (DataVersionNumbers: batch, undone, plans): the same number of undone
         batches, no older newest batch, and the held frame's newest batch still the same one (not a store restored
-        anew at the same URL)."""
+        anew at the same URL), nor another batch undone (that store's copy, which undid another)."""
         if held is None or data_version.sample:
             return False
         (batch, undone, *_), (held_batch, held_undone, *_) = data_version.version, held.version
         if undone != held_undone or batch < held_batch:
             return False
         same = _batch(history, held_batch)
-        return same is not None and (same.uploaded_at, same.sha256) == (held.newest.uploaded_at, held.newest.sha256)
+        return (same is not None and (same.uploaded_at, same.sha256) == (held.newest.uploaded_at, held.newest.sha256)
+                and _undone(history) == held.undone)
 
     def clear(self) -> None:
         with self._lock:
             self._held.clear()
+
+
+def _undone(history: list[BatchInfo]) -> frozenset[tuple]:
+    return frozenset((batch.id, batch.undone_at) for batch in history if batch.is_undone)
 
 
 def _batch(history: list[BatchInfo], batch_id: int) -> BatchInfo | None:

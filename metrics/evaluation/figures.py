@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
-from decimal import Context, Decimal
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from fractions import Fraction
 
 import pandas as pd
@@ -15,7 +15,8 @@ from metrics.intake.tidy import empty_tidy_frame
 from metrics.plans.plan import Aggregation, Plan
 
 # Stored values have at most 15 integer and 6 decimal digits (metrics.intake.validation): a year of them sums exactly.
-EXACT = Context(prec=80)
+# Inexact trapped: a sum needing more digits (a value of 61 digits and one of 40 decimals) is made in Fractions.
+EXACT = Context(prec=80, traps=[Inexact, InvalidOperation, Overflow])
 
 
 def base_years(plan: Plan) -> set[int]:
@@ -61,9 +62,12 @@ def _as_of(by_month: Mapping[int, Decimal] | None, flow: bool, month: int) -> Fr
         return None
     if flow:
         total = None
-        for reported, value in by_month.items():
-            if reported <= month:  # Decimal sums are exact at EXACT's precision and far cheaper than Fractions
-                total = value if total is None else EXACT.add(total, value)
+        try:
+            for reported, value in by_month.items():
+                if reported <= month:  # Decimal sums are exact at EXACT's precision and far cheaper than Fractions
+                    total = value if total is None else EXACT.add(total, value)
+        except Inexact:
+            return sum((Fraction(value) for reported, value in by_month.items() if reported <= month), Fraction(0))
         return None if total is None else Fraction(total)
     latest = max((reported for reported in by_month if reported <= month), default=None)
     return None if latest is None else Fraction(by_month[latest])

@@ -279,13 +279,16 @@ class Figures(Repository):
                            table.c.source_file, table.c.source_sheet, table.c.source_cell, table.c.batch_id)
                  .where(*chosen))
         # A batch's time and uploader are read once per batch, not once per value: every new upload reads the
-        # whole frame again (a county's four years are some 40,000 values from a few hundred batches).
-        batches = (sa.select(batches_table.c.id, batches_table.c.uploaded_at, batches_table.c.uploader)
-                   .where(batches_table.c.id.in_(sa.select(table.c.batch_id).where(*chosen).distinct())
-                          if after_batch is None else batches_table.c.id > after_batch))  # by its key, no 2nd scan
+        # whole frame again (a county's four years are some 40,000 values from a few hundred batches). By its key
+        # from the lowest batch the values name, not by scanning current_values again: on PostgreSQL that second
+        # statement would see an upload or undo committed meanwhile, and miss a batch whose values it replaced.
         with self._errors(StoreOperation.READ), self._reading() as connection:
             rows = connection.execute(query).all()
-            by_batch = {row.id: (_aware(row.uploaded_at), row.uploader) for row in connection.execute(batches)}
+            lowest = min((row.batch_id for row in rows), default=0)
+            batches = (sa.select(batches_table.c.id, batches_table.c.uploaded_at, batches_table.c.uploader)
+                       .where(batches_table.c.id >= lowest))  # batches are never deleted
+            by_batch = {row.id: (_aware(row.uploaded_at), row.uploader)
+                        for row in (connection.execute(batches) if rows else ())}
         columns = [*TIDY_COLUMNS, "batch_id", "uploaded_at", "uploader"]
         if not rows:
             frame = empty_tidy_frame()
