@@ -5,6 +5,7 @@ way the frame is exactly the one a whole read gives, row for row, on SQLite and 
 from __future__ import annotations
 
 import copy
+import functools
 from decimal import Decimal
 
 import pandas as pd
@@ -87,6 +88,14 @@ def test_each_upload_reads_only_its_values_and_gives_the_whole_frame_exactly(sto
     writer.close()
 
 
+def recording(store: Store, reads: list):
+    """The store's current_frame, noting each read: WHOLE, or the batch it read after."""
+    def read(**after):
+        reads.append(after.get("after_batch"))
+        return store.current_frame(**after)
+    return read
+
+
 def test_a_store_made_anew_at_the_same_url_is_read_whole(tmp_path):
     """Another store behind the same URL (restored into an empty database): its batch 1 is not the held one."""
     first, second = Store(f"sqlite:///{tmp_path / 'a.sqlite3'}"), Store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
@@ -94,12 +103,7 @@ def test_a_store_made_anew_at_the_same_url_is_read_whole(tmp_path):
     upload(second, [(112, "政風處", "warning_cases", 1, "2")], "乙.csv")
     upload(second, [(112, "政風處", "warning_cases", 2, "3")], "丙.csv")
     holder, reads = FrameHolder(), []
-
-    def read_from(store: Store):
-        def read(**after):
-            reads.append(after.get("after_batch"))
-            return store.current_frame(**after)
-        return read
+    read_from = functools.partial(recording, reads=reads)
 
     holder.frame(DataVersion("sqlite:///same", first.data_version()), first.history(), read_from(first))
     frame = holder.frame(DataVersion("sqlite:///same", second.data_version()), second.history(), read_from(second))
@@ -188,12 +192,7 @@ def test_a_store_restored_anew_that_undid_another_batch_is_read_whole(tmp_path):
     copy_store(first, second)
     first.undo(3)
     holder, reads = FrameHolder(), []
-
-    def read_from(store: Store):
-        def read(**after):
-            reads.append(after.get("after_batch"))
-            return store.current_frame(**after)
-        return read
+    read_from = functools.partial(recording, reads=reads)
 
     holder.frame(DataVersion("sqlite:///same", first.data_version()), first.history(), read_from(first))
     second.undo(2)
