@@ -15,6 +15,7 @@ already holds (rows saved before this rule) is shown as a visible escape such as
 from __future__ import annotations
 
 import enum
+import errno
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -278,3 +279,18 @@ def escaped(text: object) -> str:
     """One line of stored text with every invisible character, line breaks and tabs too, as a visible escape:
     for a value written inside a sentence (an audit row's subject, a name in a message)."""
     return _UNWANTED.sub(lambda found: _escape(found.group()), str(text))
+
+
+OS_REASONS = {errno.ENOENT: "找不到檔案或資料夾", errno.EACCES: "沒有權限", errno.EPERM: "沒有權限",
+              errno.EISDIR: "這是資料夾，不是檔案", errno.ENOTDIR: "路徑中有一段不是資料夾", errno.ENOSPC: "磁碟空間不足",
+              errno.EROFS: "磁碟是唯讀的", errno.EEXIST: "檔案已存在", errno.ENAMETOOLONG: "檔名太長"}
+
+
+def os_reason_of(number: int | None, text: str) -> str:
+    """The operating system's reason (errno) in the users' words; its own text (English) when there are none."""
+    return OS_REASONS.get(number, text) if number is not None else text
+
+
+def os_reason(error: OSError) -> str:
+    """An OSError's reason in the users' words (its own text is English)."""
+    return os_reason_of(error.errno, error.strerror or type(error).__name__)

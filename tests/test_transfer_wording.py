@@ -108,3 +108,28 @@ def test_without_the_services_a_fault_says_only_what_happened(monkeypatch) -> No
     monkeypatch.setattr(ChainBreak, "wording", None)
     assert str(BackupRefused(B.CHECKSUM_DIFFERS, file="b.gz", line=20)) == "b.gz:20: checksum_differs()"
     assert ChainBreak(BreakReason.REHASHED, 3, None, "", "", {"next_id": 4}).explanation == "rehashed(next_id=4)"
+
+
+@pytest.mark.parametrize(("where", "expected"), [
+    ("no such folder/kpi.jsonl.gz", "找不到檔案或資料夾"),
+    ("", "這是資料夾，不是檔案"),  # the temporary folder itself
+])
+def test_a_backup_not_written_says_why_in_chinese(tmp_path, where: str, expected: str) -> None:
+    """The operating system's own words are English: the reason is said in the users' words."""
+    from metrics.store import Store
+    from metrics.store.transfer.write import write_backup
+
+    with Store(f"sqlite:///{tmp_path / 'kpi.sqlite3'}") as store:
+        with pytest.raises(InputError) as raised:
+            write_backup(store, tmp_path / where if where else tmp_path)
+    message = str(raised.value)
+    assert expected in message and "未留下任何檔案" in message
+    assert "No such file" not in message and "Is a directory" not in message
+
+
+def test_a_backup_that_cannot_be_opened_says_why_in_chinese(tmp_path) -> None:
+    from metrics.store.transfer.check import check_backup
+
+    with pytest.raises(BackupRefused) as raised:
+        check_backup(tmp_path / "沒有這個檔.jsonl.gz")
+    assert "找不到檔案或資料夾" in str(raised.value) and "No such file" not in str(raised.value)

@@ -4,7 +4,6 @@ runs with, unit names resolved, columns padded for the terminal."""
 from __future__ import annotations
 
 import argparse
-import errno
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from metrics.errors import InputError
 from metrics.location import default_url, store_exists
+from metrics.texts import os_reason
 
 if TYPE_CHECKING:  # imported where used: `python -m metrics --help` needs neither pandas nor the plans
     from metrics.intake.monthly_table import Defaults
@@ -215,16 +215,6 @@ def pad(text: str, width: int, right: bool = False) -> str:
 
 def progress_line(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-OS_REASONS = {errno.ENOENT: "找不到檔案或資料夾", errno.EACCES: "沒有權限", errno.EPERM: "沒有權限",
-              errno.EISDIR: "這是資料夾，不是檔案", errno.ENOTDIR: "路徑中有一段不是資料夾", errno.ENOSPC: "磁碟空間不足",
-              errno.EROFS: "磁碟是唯讀的", errno.EEXIST: "檔案已存在", errno.ENAMETOOLONG: "檔名太長"}
-
-
-def os_reason(error: OSError) -> str:
-    """The operating system's reason in the users' words (its own text is English)."""
-    return OS_REASONS.get(error.errno, error.strerror or type(error).__name__)
 
 
 def os_problem(error: OSError) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from metrics.errors import MISSING, BackupFault, BackupProblem
 from metrics.names import TABLE_LABELS, printable
+from metrics.texts import os_reason_of
 from metrics.plans.toml_reading import decode_error
 from metrics.store.audit_chain import BreakKind, BreakReason, ChainBreak
 from metrics.store.transfer.check import ColumnExpected, ColumnKind, UniqueKind
@@ -284,7 +285,7 @@ _WHOLE: dict[BackupProblem, Callable[..., str]] = {
     B.KEY_TOO_SHORT: lambda file, variable, length, minimum: (
         f"環境變數 {variable} 已設定，但只有 {length} 個字元，太短而不足以當作金鑰（至少 {minimum} 個字元；"
         "可用 openssl rand -hex 32 產生）；請設定正確的金鑰，或取消設定此變數。未寫入任何資料。"),
-    B.CANNOT_OPEN: lambda file, path, detail: f"無法開啟備份檔「{path}」：{detail}",
+    B.CANNOT_OPEN: lambda file, path, detail, errno=None: f"無法開啟備份檔「{path}」：{os_reason_of(errno, detail)}",
     B.EMPTY: lambda file: "檔案是空的。",
     B.NO_HEADER: lambda file, cause: f"「{file}」{NOT_A_BACKUP}，無法讀取檔頭：{fault(cause)}",
     B.NOT_A_BACKUP: lambda file: f"「{file}」{NOT_A_BACKUP}。{REFUSED}",

@@ -12,6 +12,7 @@ from typing import Any
 from metrics.errors import Problem, Refusal, StoreError, StoreOperation, StoreProblem, ValueFault
 from metrics.intake.parsing import format_taiwan_time
 from metrics.names import TABLE_LABELS
+from metrics.texts import os_reason_of
 from metrics.plans.plan import plain_number
 from metrics.outputs.batches import counts_text
 from metrics.store.copying import RowsRefused
@@ -170,7 +171,8 @@ _WORDS: dict[StoreProblem, Callable[..., str]] = {
     P.BACKUP_LINE_TOO_LONG: lambda line, size, limit: (
         f"第 {line:,} 行有 {size:,} 位元組，超過備份檔每行的上限 {limit:,} 位元組"
         "（可能是一份過大的計畫或情境）；備份未完成，請先縮減該筆資料。"),
-    P.BACKUP_NOT_WRITTEN: lambda path, detail: f"無法寫入備份檔「{path}」：{detail}；未留下任何檔案。",
+    P.BACKUP_NOT_WRITTEN: lambda path, detail, errno=None: (f"無法寫入備份檔「{path}」：{os_reason_of(errno, detail)}；"
+                                                            "未留下任何檔案。"),
     P.BAD_ROLE_NAME: lambda role: f"角色名稱「{role}」不合法：只能用小寫英文字母、數字與底線，且不以數字開頭。",
     P.GRANT_ONLY_POSTGRESQL: lambda: "--grant 只適用於 PostgreSQL；SQLite 沒有資料庫帳號，請以檔案權限保護資料庫檔。",
     P.NO_SUCH_ROLE: lambda role: f"資料庫沒有角色「{role}」；請先以 CREATE ROLE {role} LOGIN PASSWORD '…' 建立。",

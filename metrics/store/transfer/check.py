@@ -634,7 +634,7 @@ def _open_backup(path: Path) -> IO[bytes]:
         return gzip.open(path, "rb")
     except OSError as error:
         raise BackupRefused(BackupProblem.CANNOT_OPEN, file=path.name, path=str(path),
-                            detail=error.strerror or str(error)) from error
+                            detail=error.strerror or str(error), errno=error.errno) from error
 
 
 def _first_line(lines: _Lines) -> tuple[bytes, Any]:

@@ -88,6 +88,7 @@ def write_backup(store: Store, path: Path, *, key: bytes | None = None,
         partial.unlink(missing_ok=True)
         if isinstance(error, OSError):  # a folder that is not there, a full disk: said, not a traceback
             raise RefusedInput(Refusal(StoreProblem.BACKUP_NOT_WRITTEN,
-                                       {"path": str(path), "detail": error.strerror or str(error)})) from error
+                                       {"path": str(path), "detail": error.strerror or str(error),
+                                        "errno": error.errno})) from error
         raise
     return WrittenBackup(counts, digest.hexdigest(), signature is not None, anchor)
