@@ -130,8 +130,9 @@ class ValueFault(enum.Enum):
     """Why a value cannot be stored exactly (StoreProblem.VALUE_NOT_STORABLE)."""
 
     FLOAT = "float"  # a binary float, never exact
+    TRUTH_VALUE = "truth_value"  # True or False: a yes/no, not a number
     NOT_FINITE = "not_finite"  # NaN or an infinity
-    OTHER = "other"  # not a number at all: the detail says what the conversion said
+    OTHER = "other"  # not a number at all: the detail keeps what the conversion said (English, never shown)
 
 
 class StoreOperation(enum.Enum):

@@ -405,6 +405,8 @@ def test_a_failed_undo_changes_nothing(store: Store, monkeypatch: pytest.MonkeyP
                  id="same month and field twice"),
     pytest.param(tidy((1, "warning_cases", "1")).assign(value=[1.5]), "不接受浮點數", id="float value"),
     pytest.param(tidy((1, "warning_cases", "1")).assign(value=[Decimal("NaN")]), "不是有限的數字", id="NaN"),
+    pytest.param(tidy((1, "warning_cases", "1")).assign(value=[True]), "是「是／否」的值，不是數字", id="truth value"),
+    pytest.param(tidy((1, "warning_cases", "1")).assign(value=["一二"]), r"不是數字（請填阿拉伯數字", id="not a number"),
     pytest.param(tidy((1, "warning_cases", "1")).drop(columns=["source_cell"]), "缺少欄位：source_cell",
                  id="missing column"),
 ])

@@ -67,7 +67,9 @@ CASES = [
      "數值「1.5」無法儲存：必須是精確的十進位數（Decimal），不接受浮點數"),
     (P.VALUE_NOT_STORABLE, {"value": "NaN", "fault": ValueFault.NOT_FINITE, "detail": ""}, "數值「NaN」無法儲存：不是有限的數字"),
     (P.VALUE_NOT_STORABLE, {"value": "x", "fault": ValueFault.OTHER, "detail": "invalid literal for int()"},
-     "數值「x」無法儲存：invalid literal for int()"),
+     "數值「x」無法儲存：不是數字（請填阿拉伯數字，例如 12 或 3.5）"),  # Python's English is not shown
+    (P.VALUE_NOT_STORABLE, {"value": "True", "fault": ValueFault.TRUTH_VALUE, "detail": ""},
+     "數值「True」無法儲存：是「是／否」的值，不是數字"),
     (P.NO_UNIT_OR_FIELD, {}, "缺少單位或項目代碼，無法儲存"),
     (P.ROW_TWICE, {"key": (112, "政風處", "宣導場次", 3), "earlier": "月報 C3"},
      "112年3月 政風處「宣導場次」 在同一個檔案中出現兩次（另一次在 月報 C3），請只保留一個數值"),

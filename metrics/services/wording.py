@@ -117,12 +117,14 @@ def _no_privilege(url: str, version: int | None, supported: int) -> str:
 
 _VALUE_FAULTS = {
     ValueFault.FLOAT: "必須是精確的十進位數（Decimal），不接受浮點數",
+    ValueFault.TRUTH_VALUE: "是「是／否」的值，不是數字",
     ValueFault.NOT_FINITE: "不是有限的數字",
+    ValueFault.OTHER: "不是數字（請填阿拉伯數字，例如 12 或 3.5）",
 }
 
 
 def _not_storable(value: str, fault: ValueFault, detail: str) -> str:
-    return f"數值「{value}」無法儲存：{_VALUE_FAULTS.get(fault, detail)}"
+    return f"數值「{value}」無法儲存：{_VALUE_FAULTS[fault]}"
 
 
 _WORDS: dict[StoreProblem, Callable[..., str]] = {

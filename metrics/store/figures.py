@@ -646,7 +646,9 @@ class _Unstorable(ValueError):
 
 
 def _exact_value(value: object) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool):
+        raise _Unstorable(ValueFault.TRUTH_VALUE)
+    if isinstance(value, float):
         raise _Unstorable(ValueFault.FLOAT)
     if isinstance(value, Decimal):
         exact = value
