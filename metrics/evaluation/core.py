@@ -16,7 +16,7 @@ import pandas as pd
 from metrics.errors import InputError
 from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import (BEHIND, MET, MULTI_YEAR_RULES, NO_DATA, NOT_APPLICABLE, ON_TRACK, Computation,
-                              format_number, round_half_up, terms_label)
+                              format_number, round_half_up)
 from metrics.plans.plan import Goal, Indicator, MultiYearScoring, Plan
 
 ZERO = Fraction(0)
