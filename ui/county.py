@@ -138,14 +138,38 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or value != value
 
 
+def prepared(styler: Styler) -> Styler:
+    """The Styler with its styles and display texts worked out now and then only read. The table is shared
+    between sessions and reruns (per data version and view), and st.dataframe asks a Styler to compute and
+    translate itself again on every rerun, which costs most of the table. (st.dataframe recognises a Styler
+    by its exact type: the instance's methods are replaced, not subclassed.)"""
+    styler._compute()
+    translated = styler._translate(False, False)
+
+    def translate(sparse_index: bool, sparse_cols: bool, *args, **kwargs):
+        if (sparse_index, sparse_cols, args, kwargs) != (False, False, (), {}):
+            raise RuntimeError("a prepared Styler is only drawn by st.dataframe")
+        return translated
+
+    styler._compute = lambda: styler
+    styler._translate = translate
+    return styler
+
+
+@cached_on_source(max_entries=32)
+def _prepared(source: Source, year: int, month: int, parts: bool) -> Styler:
+    frame, colours, formats = _tables(source, year, month)
+    if parts:
+        return prepared(_parts(source, year, month).style.set_uuid(TABLE_KEY).apply(
+            lambda _: colours, axis=None).format(na_rep=MISSING))
+    return prepared(frame.style.set_uuid(TABLE_KEY).apply(lambda _: colours, axis=None).format(
+        formats, na_rep=MISSING).format(_shown(""), subset=["名次"]))
+
+
 def _styled(county: CountyView, context: Context, *, parts: bool) -> Styler:
     """Coloured by status; numbers (sortable), or with each ratio's numerator and denominator as text.
     (st.dataframe shows no Styler tooltips, so the parts are a view of their own rather than a hover.)"""
-    frame, colours, formats = _tables(context.source, county.year, county.month)
-    if parts:
-        return _parts(context.source, county.year, county.month).style.apply(lambda _: colours, axis=None).format(na_rep=MISSING)
-    return frame.style.apply(lambda _: colours, axis=None).format(formats, na_rep=MISSING).format(
-        _shown(""), subset=["名次"])
+    return _prepared(context.source, county.year, county.month, parts)
 
 
 def target_of(county: CountyView, rows: list[int]) -> tuple[str, dict[str, str]] | None:
