@@ -4,7 +4,8 @@ script runs.
     KPI_SAMPLER_OUT=/tmp/profile.txt python benchmarks/sampled_streamlit.py run dashboard.py [streamlit options]
 
 SIGUSR2 clears what was counted (start of a phase); SIGUSR1 appends the counts since then to KPI_SAMPLER_OUT
-under the title in KPI_SAMPLER_OUT + ".title" (end of a phase). Used by bench_dashboard's --server-profile.
+under the title in KPI_SAMPLER_OUT + ".title" (end of a phase), and writes the phase's cProfile statistics
+beside it as KPI_SAMPLER_OUT.N.pstats (N counts the phases). Used by bench_dashboard's --server-profile.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ class Sampler:
             stats.sort_stats("cumulative").print_stats(ROOT, 40)
             # The app's own code runs from its copy's folder (server_cpu.app_folder), its ui/ and metrics/ linked.
             stats.sort_stats("cumulative").print_stats(OWN, 40)
+            phases = len(list(Path(out).parent.glob(Path(out).name + ".*.pstats")))
+            stats.dump_stats(f"{out}.{phases + 1}.pstats")  # for pstats/snakeviz: the phases in order
         lines = [f"\n==== {title}: {total:.2f} CPU s in the server's threads ===="]
         lines += [f"    {seconds / max(total, 1e-9):6.1%}  {seconds:6.2f} s  {name}" for name, seconds in spent.most_common()]
         lines.append("  cProfile of the script runs (deterministic; its overhead inflates Python-heavy code):")

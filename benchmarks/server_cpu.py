@@ -124,12 +124,14 @@ class Tally:
     server: float = 0.0
     browser: float = 0.0
     walls: list[float] = field(default_factory=list)
+    rounds: list[Tally] = field(default_factory=list)  # what was added, batch by batch (one per round)
 
     def add(self, other: Tally) -> None:
         self.changes += other.changes
         self.server += other.server
         self.browser += other.browser
         self.walls += other.walls
+        self.rounds.append(other)
 
     def per_change(self, what: str) -> float:
         return getattr(self, what) / max(self.changes, 1)
@@ -279,6 +281,7 @@ def table(tallies: dict[str, Tally], *, target_ratio: float) -> list[str]:
     rows += [("open_floor", "新工作階段開啟基準頁至 13 個儀表畫好 / new session: floor page → 13 gauges drawn", ""),
              ("open_overview", "新工作階段開啟總覽至 13 個儀表畫好 / new session: overview → 13 gauges drawn",
               "open_floor")]
+    spreads: list[str] = []
     for key, label, floor in rows:
         tally = tallies[key]
         if not tally.changes:
@@ -288,6 +291,11 @@ def table(tallies: dict[str, Tally], *, target_ratio: float) -> list[str]:
         if floor and tallies[floor].changes:
             base = tallies[floor]
             ratio = tally.per_change("server") / max(base.per_change("server"), 1e-9)
+            paired = round_ratios(tally, base)
+            if len(paired) > 1:  # the median round's: a noisy moment of the machine hits one round, not all
+                spreads.append(f"  {left(label, 58)}{right(f'{ratio:.2f}×', 8)}{right(f'{statistics.median(paired):.2f}×', 8)}"
+                               f"  {min(paired):.2f}–{max(paired):.2f}×  ({len(paired)})")
+                ratio = statistics.median(paired)
             server_ratio = f"{ratio:.2f}×"
             browser_ratio = f"{tally.per_change('browser') / max(base.per_change('browser'), 1e-9):.2f}×"
             if key in {"overview", "detail", "whatif", "county", "county_first"}:
@@ -297,16 +305,28 @@ def table(tallies: dict[str, Tally], *, target_ratio: float) -> list[str]:
         lines.append(f"  {left(label, 58)}{right(str(tally.changes), 8)}{right(ms(tally.per_change('server')), 14)}"
                      f"{right(server_ratio, 8)}{right(ms(tally.per_change('browser')), 14)}{right(browser_ratio, 8)}"
                      f"{right(ms(statistics.median(tally.walls)), 10)}{verdict}")
+    if spreads:
+        lines += ["", "  伺服器 CPU 倍數：全部合計、逐輪（同一輪的頁面與基準頁相比）的中位數、最低–最高（輪數）；上表的倍數與 ✓/✗ 為"
+                  "逐輪中位數 / server CPU ratio: all changes together, the median of the rounds (each page against its "
+                  "floor in the same round), their range (rounds); the table above shows the median", *spreads]
     return lines
 
 
-def run(folder: Path, *, quick: bool, target_ratio: float, profile: bool = False) -> list[str]:
-    """County-scale data (bench_dashboard's), one server, every target; the printed lines."""
+def round_ratios(tally: Tally, floor: Tally) -> list[float]:
+    """Per round, the page's server CPU per change over its floor's in the same round (rounds where both ran)."""
+    return [page.per_change("server") / max(base.per_change("server"), 1e-9)
+            for page, base in zip(tally.rounds, floor.rounds) if page.changes and base.changes]
+
+
+def run(folder: Path, *, quick: bool, target_ratio: float, profile: bool = False,
+        keep: Path | None = None, rounds: int | None = None) -> list[str]:
+    """County-scale data (bench_dashboard's), one server, every target; the printed lines. With `profile` and
+    `keep`, each phase's cProfile statistics are copied into `keep` (N.pstats, phases in order)."""
     from benchmarks import bench_dashboard as bench
     from metrics.plans.catalogue import load_catalogue
 
     units, years = (5, (112, 113)) if quick else (30, (112, 113, 114, 115))
-    rounds, changes = (1, 2) if quick else (3, 6)
+    rounds, changes = (1, 2) if quick else (rounds or 5, 6)
     started = time.perf_counter()
     work = folder / "server_cpu"
     work.mkdir()
@@ -339,6 +359,10 @@ def run(folder: Path, *, quick: bool, target_ratio: float, profile: bool = False
              f"one server, one session per page, {rounds} rounds × {changes} changes, in turns",
              f"  負載平均 / load average: 開始 {loads[0]}，結束 {loads[1]}（{os.cpu_count()} CPU）"]
     if out is not None:
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            for statistics_file in out.parent.glob(out.name + ".*.pstats"):
+                shutil.copy(statistics_file, keep / statistics_file.name.removeprefix(out.name + "."))
         return lines + [out.read_text(encoding="utf-8") if out.exists() else "  (no profile written)"]
     return lines + table(tallies, target_ratio=target_ratio)
 
@@ -351,7 +375,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true", help="sample the server's CPU by function instead")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of every page's month changes (default 5)")
+    parser.add_argument("--keep", type=Path, help="with --profile: a folder to keep each phase's cProfile statistics in")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="server_cpu_") as temporary:
-        for line in run(Path(temporary), quick=arguments.quick, target_ratio=1.3, profile=arguments.profile):
+        for line in run(Path(temporary), quick=arguments.quick, target_ratio=1.3, profile=arguments.profile,
+                        keep=arguments.keep, rounds=max(1, arguments.rounds)):
             print(line)
