@@ -146,3 +146,28 @@ def test_the_county_tables_round_a_score_half_up_as_the_overview_does(score, sho
     assert comparison_frame(view)["共同性指標加權分數"].tolist()[0] == shown
     book = load_workbook(io.BytesIO(build_county_report(view, [], CATALOGUE, title="測試")))
     assert book["全府比較"]["C4"].value == shown
+
+
+@pytest.mark.parametrize("month", [1, 3, 12])
+def test_a_unit_evaluated_for_the_county_alone_or_whole_stands_the_same(month):
+    """The county evaluates each unit's common indicators alone unless the unit's whole evaluation is kept: both
+    give the same standings, and a standing's whole evaluation is the unit's plan evaluated as evaluate does."""
+    from metrics.evaluation.core import evaluate
+    from metrics.evaluation.county import year_figures
+
+    figures = year_figures(CATALOGUE, tidy(), 112)
+    made: list[str] = []
+
+    def evaluation_of(unit_figures, as_of_month):
+        made.append(unit_figures.plan.unit)
+        return evaluate(unit_figures, as_of_month)
+
+    alone = county_view(CATALOGUE, tidy(), 112, month, figures=figures, evaluation_of=evaluation_of)
+    assert made == []  # nothing evaluated whole until asked
+    kept = county_view(CATALOGUE, tidy(), 112, month, figures=figures,
+                       evaluated=lambda unit_figures, as_of_month: evaluate(unit_figures, as_of_month))
+    assert alone.standings == kept.standings  # plan, common results, score, rank, missing fields
+    for standing in alone.standings:
+        assert standing.evaluation == evaluate(figures[standing.plan.key], month)
+        assert standing.evaluation is standing.evaluation  # made once
+    assert sorted(made) == sorted(standing.unit for standing in alone.standings)

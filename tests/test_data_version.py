@@ -57,6 +57,19 @@ def test_another_argument_is_part_of_the_key_too():
     assert CALLS == [(FIRST, 1), (FIRST, 2)]
 
 
+def test_kept_looks_up_without_making():
+    """What the county page asks of the overview's evaluations: the one kept for these arguments, or None;
+    asking never computes."""
+    figures_in.clear()
+    CALLS.clear()
+    assert figures_in.kept(source(FIRST), 1) is None
+    assert figures_in(source(FIRST), 1) == 101
+    assert figures_in.kept(source(FIRST), 1) == 101
+    assert figures_in.kept(source(FIRST), 2) is None
+    assert figures_in.kept(source(DataVersion("sqlite:///a", (2, 0, 1))), 1) is None  # another version
+    assert CALLS == [(FIRST, 1)]
+
+
 def store_months(url: str, months: list[int]) -> int:
     data = long_csv([(month, "procurement_audits", 10 + month) for month in months])
     name = f"{'-'.join(map(str, months))}.csv"

@@ -55,15 +55,19 @@ def _figures(source: Source, year: int) -> dict[tuple[int, str], Figures]:
 
 @cached_on_source(max_entries=32)
 def _view(source: Source, year: int, month: int) -> CountyView:
-    """Every unit's evaluation for a year and month, once per data version (shared, never modified): each unit's
-    is the overview's (official_evaluation, the same key), made here from the figures split at once when the
-    overview has not made it yet."""
+    """Every unit's standing for a year and month, once per data version (shared, never modified): a unit's
+    common indicators come from the overview's evaluation (official_evaluation, the same key) when it is kept,
+    else they alone are evaluated; a unit's whole evaluation, when the briefing asks for it, is made into
+    official_evaluation from the figures split at once."""
     def evaluation_of(figures: Figures, as_of_month: int) -> Evaluation:
         return official_evaluation.made_with(lambda: evaluate(figures, as_of_month),
                                              source, figures.plan.year, figures.plan.unit, as_of_month)
 
+    def evaluated(figures: Figures, as_of_month: int) -> Evaluation | None:
+        return official_evaluation.kept(source, figures.plan.year, figures.plan.unit, as_of_month)
+
     return county_view(source.catalogue, source.frame, year, month, figures=_figures(source, year),
-                       evaluation_of=evaluation_of)
+                       evaluation_of=evaluation_of, evaluated=evaluated)
 
 
 @cached_on_source(max_entries=16)

@@ -230,6 +230,13 @@ class Memo:
         self._lock = threading.Lock()
         self._making: dict[Hashable, threading.Lock] = {}
 
+    def peek(self, key: Hashable) -> object | None:
+        with self._lock:
+            if key not in self._values:
+                return None
+            self._values.move_to_end(key)
+            return self._values[key]
+
     def get(self, key: Hashable, make: Callable[[], object]) -> object:
         with self._lock:
             if key in self._values:
@@ -277,8 +284,13 @@ def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cac
             return what function would."""
             return memo.get(_call_key(args, kwargs), make)
 
+        def kept(*args, **kwargs):
+            """What `function(*args, **kwargs)` returned before, if it is still kept; None otherwise (nothing made)."""
+            return memo.peek(_call_key(args, kwargs))
+
         cached.clear = memo.clear
         cached.made_with = made_with
+        cached.kept = kept
         return cached
 
     return decorate

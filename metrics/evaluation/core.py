@@ -6,7 +6,7 @@ until `to_json` or the formatting helpers turn it into what people read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -245,6 +245,19 @@ def evaluate(figures: Figures, as_of_month: int | None = None, *,
     )
     score, weight_total = weighted_score(results)
     return Evaluation(plan, as_of_month, results, score, weight_total)
+
+
+def evaluate_some(figures: Figures, as_of_month: int, ids: Collection[str]) -> dict[str, IndicatorResult]:
+    """The results of the plan's indicators among `ids` as of `as_of_month`, each exactly as evaluate gives it
+    (an indicator's result depends on its own figures, target and weight only): the county compares the
+    common indicators of 30 plans and needs nothing else of them."""
+    if not 1 <= as_of_month <= 12:
+        raise InputError(f"統計月份「{as_of_month}」須為 1 至 12")
+    plan = figures.plan
+    exact = plan.exact_targets_weights
+    return {indicator.id: evaluate_indicator(indicator, plan.goal_by_number[indicator.goal], figures, as_of_month,
+                                             *exact[indicator.id])
+            for indicator in plan.indicators if indicator.id in ids}
 
 
 def weighted_score(results: Iterable[IndicatorResult]) -> tuple[Fraction | None, Fraction]:

@@ -8,15 +8,16 @@ same weighted rule as a unit's overall score, restricted to the common indicator
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import pandas as pd
 
 from metrics.plans.catalogue import Catalogue
-from metrics.evaluation.core import (Evaluation, IndicatorResult, MultiYearPoints, evaluate, multi_year_points,
-                                weighted_score)
+from metrics.evaluation.core import (Evaluation, IndicatorResult, MultiYearPoints, evaluate, evaluate_some,
+                                     multi_year_points, weighted_score)
 from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import NO_DATA, format_number, round_half_up
 from metrics.plans.plan import Plan
@@ -24,10 +25,11 @@ from metrics.plans.plan import Plan
 
 @dataclass(frozen=True)
 class UnitStanding:
-    """One unit in the county view."""
+    """One unit in the county view. Its whole plan's evaluation is made when first asked for (the briefing
+    counts every indicator; the comparison needs the common ones only)."""
 
     plan: Plan
-    evaluation: Evaluation  # its whole plan as of the month
+    whole: Callable[[], Evaluation] = field(repr=False, compare=False)
     common: tuple[IndicatorResult | None, ...]  # the common indicators, in CountyView.indicator_ids order
     common_score: Fraction | None
     rank: int | None  # 1 = best common score; equal scores share a rank; None without a score
@@ -36,6 +38,11 @@ class UnitStanding:
     @property
     def unit(self) -> str:
         return self.plan.unit
+
+    @functools.cached_property
+    def evaluation(self) -> Evaluation:
+        """Its whole plan as of the month."""
+        return self.whole()
 
 
 @dataclass(frozen=True)
@@ -68,12 +75,18 @@ def year_figures(catalogue: Catalogue, frame: pd.DataFrame, year: int) -> dict[t
     return Figures.for_plans([catalogue.plan(year, unit) for unit in catalogue.units_in(year)], frame)
 
 
+def _given(evaluation: Evaluation) -> Evaluation:
+    return evaluation
+
+
 def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int, *,
                 figures: Mapping[tuple[int, str], Figures] | None = None,
-                evaluation_of: Callable[[Figures, int], Evaluation] = evaluate) -> CountyView:
+                evaluation_of: Callable[[Figures, int], Evaluation] = evaluate,
+                evaluated: Callable[[Figures, int], Evaluation | None] = lambda figures, month: None) -> CountyView:
     """Every unit with a plan in `year`, as of `month`, against its own plan (`figures`: year_figures, when the
-    caller keeps them between months; `evaluation_of`: evaluate, or what it returned before for those figures
-    and month, when the caller keeps each unit's evaluation)."""
+    caller keeps them between months). A unit's common indicators come from its whole evaluation when
+    `evaluated` has it already (the caller keeps each unit's evaluation), else they alone are evaluated; the
+    whole evaluation, when asked for, is `evaluation_of`'s (evaluate, or the caller's kept one)."""
     ids = tuple(indicator.id for indicator in catalogue.common.indicators)
     names = tuple(indicator.short_name for indicator in catalogue.common.indicators)
     rows = []
@@ -81,16 +94,21 @@ def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int
     for unit in catalogue.units_in(year):
         plan = catalogue.plan(year, unit)
         unit_figures = figures[plan.key]
-        evaluation = evaluation_of(unit_figures, month)
-        by_id = {result.indicator.id: result for result in evaluation.results}
+        known = evaluated(unit_figures, month)
+        if known is not None:
+            by_id = {result.indicator.id: result for result in known.results}
+            whole = functools.partial(_given, known)
+        else:
+            by_id = evaluate_some(unit_figures, month, ids)
+            whole = functools.partial(evaluation_of, unit_figures, month)
         common = tuple(by_id.get(indicator_id) for indicator_id in ids)
         score, _ = weighted_score(result for result in common if result is not None)
         if all(result is None or result.status == NO_DATA for result in common):
             score = None  # nothing reported yet: not last with 0 points, but unranked and listed as missing
-        rows.append((plan, evaluation, common, score, missing_fields(unit_figures, month)))
+        rows.append((plan, whole, common, score, missing_fields(unit_figures, month)))
     ranks = competition_ranks([row[3] for row in rows])
-    standings = [UnitStanding(plan, evaluation, common, score, rank, missing)
-                 for (plan, evaluation, common, score, missing), rank in zip(rows, ranks)]
+    standings = [UnitStanding(plan, whole, common, score, rank, missing)
+                 for (plan, whole, common, score, missing), rank in zip(rows, ranks)]
     order = {unit: index for index, unit in enumerate(catalogue.units_in(year))}
     standings.sort(key=lambda standing: (standing.rank is None, standing.rank or 0, order[standing.unit]))
     return CountyView(year, month, ids, names, tuple(standings))
