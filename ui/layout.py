@@ -165,30 +165,56 @@ def official_evaluation(source: Source, year: int, unit: str, month: int) -> Eva
     return evaluate(period_figures(source, year, unit), month)
 
 
-def choose_period(source: Source) -> tuple[Plan, int, Figures, int | None]:
-    """Year and unit among the plans that exist, then the month; the default is a period that has figures."""
+@cached_on_source(max_entries=8)
+def period_defaults(source: Source) -> tuple[list[int], tuple[int, str]]:
+    """The years, and the period shown by default: an official plan with figures first, then the latest year,
+    then the one with the most figures."""
     catalogue = source.catalogue
     counts = figure_counts(source)
-    years = catalogue.years()
 
-    def preference(key: tuple[int, str]) -> tuple[bool, bool, int]:  # an official plan with figures comes first
-        return key in counts, not catalogue.plan(*key).sample, counts.get(key, 0)
+    def preference(key: tuple[int, str]) -> tuple[bool, bool, int, int]:
+        return key in counts, not catalogue.plan(*key).sample, key[0], counts.get(key, 0)
 
-    best = max(catalogue.keys(), key=lambda key: (*preference(key)[:2], key[0], preference(key)[2]))
-    year = remembered_selectbox("年度", years, "period_year", default=best[0], format_func=lambda value: f"{value}年")
+    return catalogue.years(), max(catalogue.keys(), key=preference)
+
+
+@cached_on_source(max_entries=64)
+def unit_choices(source: Source, year: int) -> tuple[list[str], dict[str, str], str]:
+    """The year's units, their names as the menu shows them, and the unit shown by default (the busiest)."""
+    catalogue = source.catalogue
+    counts = figure_counts(source)
     units = catalogue.units_in(year)
     names = {unit: catalogue.plan(year, unit).unit_name + ("（範例）" if catalogue.plan(year, unit).sample else "")
              for unit in units}
-    own = [unit for unit in st.session_state.get(cycle.LANDING_KEY, ()) if unit in units]  # a reporter's first
-    busiest = own[0] if own else max(units, key=lambda unit: preference((year, unit)))
-    unit = remembered_selectbox("單位", units, "period_unit", default=busiest, format_func=lambda value: names[value])
-    plan = catalogue.plan(year, unit)
+    busiest = max(units, key=lambda unit: ((year, unit) in counts, not catalogue.plan(year, unit).sample,
+                                           counts.get((year, unit), 0)))
+    return units, names, busiest
+
+
+@cached_on_source(max_entries=256)
+def month_defaults(source: Source, year: int, unit: str) -> tuple[int | None, int]:
+    """The latest month with any figure, and the month shown by default: the latest whose figures are all in."""
     figures = period_figures(source, year, unit)
     latest = figures.latest_month()
     # A month is shown by default only once every figure of it is in: one early April figure must not
     # turn the overview into 統計至 4月 with indicators behind for want of the rest.
-    month = remembered_selectbox("統計至", list(range(1, 13)), "period_month",
-                                 default=latest_complete_month(figures) or latest or 1,
+    return latest, latest_complete_month(figures) or latest or 1
+
+
+def choose_period(source: Source) -> tuple[Plan, int, Figures, int | None]:
+    """Year and unit among the plans that exist, then the month; the default is a period that has figures.
+    What the menus offer and their defaults are worked out once per data version."""
+    catalogue = source.catalogue
+    years, best = period_defaults(source)
+    year = remembered_selectbox("年度", years, "period_year", default=best[0], format_func=lambda value: f"{value}年")
+    units, names, busiest = unit_choices(source, year)
+    own = [unit for unit in st.session_state.get(cycle.LANDING_KEY, ()) if unit in units]  # a reporter's first
+    unit = remembered_selectbox("單位", units, "period_unit", default=own[0] if own else busiest,
+                                format_func=names.__getitem__)
+    plan = catalogue.plan(year, unit)
+    figures = period_figures(source, year, unit)
+    latest, default_month = month_defaults(source, year, unit)
+    month = remembered_selectbox("統計至", list(range(1, 13)), "period_month", default=default_month,
                                  format_func=lambda value: month_label(year, value))
     if latest is not None:
         period_completeness(plan, figures, month)
