@@ -2,12 +2,14 @@
 fields × 12 months stored): the whole frame read again (what every new data version cost before) against the
 frame held from the version before brought up to date with the new batch's values only (ui.data.FrameHolder).
 
-    python benchmarks/bench_reload.py [--uploads 10] [--units 30] [--years 4] [--postgres URL]
+    python benchmarks/bench_reload.py [--uploads 10] [--units 30] [--years 4] [--postgres URL] [--no-sessions]
 
 Each upload is one unit-month (26 values, some changed), written by another Store object as another app server or
 the command line would; after each, both reloads run in turn (CPU of this process by time.process_time, and wall
 time), and the two frames are compared (printed, not asserted). --postgres: the same figures copied into a fresh
 schema on that server (dropped at the end); the database server's own CPU is not in the CPU column there.
+Then the pages open on one server: a fifth of the units' overviews and the county page rerun after each of
+further uploads by other units, against the same reruns with nothing changed (--no-sessions: not this part).
 Prints figures only; asserts nothing.
 """
 
@@ -100,12 +102,69 @@ def measure(url: str, units: list[str], years: tuple[int, ...], uploads: int) ->
             + (f" ({unchanged} changed nothing: not measured as meant)" if unchanged else "")]
 
 
+def measure_sessions(folder: Path, url: str, units: list[str], year: int, rounds: int) -> list[str]:
+    """Open pages of a server after somebody else's upload: overviews of some units and the county page
+    (AppTest, in this process), each rerun after an upload of another unit's month, against the same reruns
+    with nothing changed (the floor, in the same run). Keys per unit (ui.data.unit_key) keep what the upload did
+    not touch; the frame, the batches and the county's tables are made again for the new data version."""
+    import logging
+    import os
+
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.intake.tidy import TIDY_COLUMNS
+    from metrics.store import Store
+
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage())
+    os.environ["KPI_PLANS_DIR"], os.environ["KPI_DB_URL"] = str(folder / "plans"), url
+    viewers = units[:max(1, len(units) // 5)]
+    uploaders = [unit for unit in units if unit not in viewers] or units
+    sessions = []
+    for unit in viewers:
+        app = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+        app.query_params.update(year=str(year), unit=unit, month="12")
+        sessions.append(app.run())
+    county = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    county.query_params.update(year=str(year), unit=viewers[0], month="12")
+    county.run()
+    county.switch_page("pages/6_全府比較.py")
+    county.query_params.update(year=str(year), unit=viewers[0], month="12")
+    sessions.append(county.run())
+    if any(app.exception for app in sessions):
+        raise SystemExit("a page failed: " + "; ".join(str(error.value) for app in sessions for error in app.exception))
+    writer = Store(url)
+
+    def every_session() -> float:
+        started = time.process_time()
+        for app in sessions:
+            app.run()
+        return time.process_time() - started
+
+    after, unchanged = [], []
+    for number in range(rounds):
+        unit = uploaders[number % len(uploaders)]
+        data = pd.DataFrame([(year, 1 + number % 12, unit, "staff_headcount", 500 + number, "upload.csv", "", "E2")],
+                            columns=list(TIDY_COLUMNS))
+        writer.ingest(data, file_name=f"sessions-{number}.csv", file_bytes=f"sessions {number}".encode())
+        after.append(every_session())
+        unchanged.append(every_session())
+    writer.close()
+    after_ms, unchanged_ms = statistics.median(after) * 1000, statistics.median(unchanged) * 1000
+    return [f"  {len(viewers)} overviews of other units and the county page, all rerun (median of {rounds} uploads):",
+            f"  after another unit's upload  CPU {after_ms:7.1f} ms",
+            f"  nothing changed (floor)      CPU {unchanged_ms:7.1f} ms",
+            f"  ratio (after an upload ÷ floor) {after_ms / unchanged_ms:.2f}×"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--uploads", type=int, default=10)
     parser.add_argument("--units", type=int, default=30)
     parser.add_argument("--years", type=int, default=4)
     parser.add_argument("--postgres", metavar="URL", help="also on this PostgreSQL server (a fresh schema)")
+    parser.add_argument("--no-sessions", action="store_true", help="no open pages rerun after the uploads (AppTest)")
     arguments = parser.parse_args()
     years = tuple(range(112, 112 + arguments.years))
     with tempfile.TemporaryDirectory() as folder:
@@ -124,6 +183,9 @@ def main() -> None:
                 print("\n".join(measure(postgres, units, years, arguments.uploads)))
         finally:
             drop()
+        if not arguments.no_sessions:
+            print("Open pages after an upload (SQLite, AppTest in this process)")
+            print("\n".join(measure_sessions(Path(folder), url, units, years[-1], arguments.uploads)))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The reload benchmark stays runnable at its smallest size: it prints both reloads and that their frames were the
-same after every upload (nothing timed is asserted)."""
+same after every upload, and the open pages' reruns after an upload against the same reruns with nothing changed
+(nothing timed is asserted)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,7 @@ def test_the_smallest_reload_benchmark_prints_both_reloads_and_equal_frames() ->
     assert "2 units × 1 years (624 values)" in lines[0]
     assert [line.split("CPU")[0].strip() for line in lines[2:4]] == ["whole frame read again", "new batch's values only"]
     assert lines[4].endswith("frames identical after 2 of 2 uploads")
+    assert "Open pages after an upload" in lines[5]
+    assert [line.split("CPU")[0].strip() for line in lines[7:9]] == ["after another unit's upload",
+                                                                     "nothing changed (floor)"]
+    assert "ratio (after an upload ÷ floor)" in lines[9]

@@ -165,7 +165,8 @@ def test_a_unit_evaluated_for_the_county_alone_or_whole_stands_the_same(month):
     alone = county_view(CATALOGUE, tidy(), 112, month, figures=figures, evaluation_of=evaluation_of)
     assert made == []  # nothing evaluated whole until asked
     kept = county_view(CATALOGUE, tidy(), 112, month, figures=figures,
-                       evaluated=lambda unit_figures, as_of_month: evaluate(unit_figures, as_of_month))
+                       common_of=lambda unit_figures, as_of_month, ids: {
+                           result.indicator.id: result for result in evaluate(unit_figures, as_of_month).results})
     assert alone.standings == kept.standings  # plan, common results, score, rank, missing fields
     for standing in alone.standings:
         assert standing.evaluation == evaluate(figures[standing.plan.key], month)

@@ -3,16 +3,19 @@ version travels inside the Source passed: a change made elsewhere (another app s
 on the next run, and an unchanged version computes nothing again."""
 
 import ast
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from catalogues import CATALOGUE
+from catalogues import CATALOGUE, FIXTURE_KINDS, FIXTURE_PLANS
 from metrics.intake.monthly import read_upload
+from metrics.plans.catalogue import load_catalogue
+from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.store import Store
 from test_pages import long_csv, metrics, open_app, texts
-from ui.data import DataVersion, Source, cached_on_source
+from ui.data import DataVersion, Source, cached_on_source, unit_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLS: list[tuple[DataVersion, int]] = []
@@ -70,6 +73,92 @@ def test_kept_looks_up_without_making():
     assert CALLS == [(FIRST, 1)]
 
 
+UNIT_PLANS = load_catalogue(FIXTURE_PLANS)  # 甲處, 乙處 and 丙處 in 112 and 113
+KIND_PLANS = load_catalogue(FIXTURE_KINDS)  # 丁處 114, whose growth indicators read 113's and 110's figures
+
+
+def unit_source(version: DataVersion, batches: dict[tuple[int, str], list[int]], catalogue=UNIT_PLANS) -> Source:
+    rows = [(year, unit, batch) for (year, unit), numbers in batches.items() for batch in numbers]
+    return Source(store=None, history=[], frame=pd.DataFrame(rows, columns=["year", "unit", "batch_id"]),
+                  catalogue=catalogue, data_version=version)
+
+
+UNITS_BEFORE = unit_source(DataVersion("sqlite:///a", (5, 0, 1)), {(112, "甲處"): [1, 4], (112, "乙處"): [2, 5]})
+
+
+@pytest.mark.parametrize(("after", "same_for_甲處", "same_for_乙處"), [
+    # 乙處 uploads (batch 6): 甲處's figures are what they were
+    (unit_source(DataVersion("sqlite:///a", (6, 0, 1)), {(112, "甲處"): [1, 4], (112, "乙處"): [2, 6]}), True, False),
+    # an upload of 甲處's 113 figures: its 112 figures are what they were
+    (unit_source(DataVersion("sqlite:///a", (7, 0, 1)), {(112, "甲處"): [1, 4], (112, "乙處"): [2, 5],
+                                                         (113, "甲處"): [7]}), True, True),
+    # an undo (batch 4): counted, whichever unit it touched
+    (unit_source(DataVersion("sqlite:///a", (5, 1, 1)), {(112, "甲處"): [1], (112, "乙處"): [2, 5]}), False, False),
+    # a new plan version
+    (unit_source(DataVersion("sqlite:///a", (5, 0, 2)), {(112, "甲處"): [1, 4], (112, "乙處"): [2, 5]}), False, False),
+    # another store with the same numbers
+    (unit_source(DataVersion("sqlite:///b", (5, 0, 1)), {(112, "甲處"): [1, 4], (112, "乙處"): [2, 5]}), False, False),
+    # the sample shown instead: keyed by its whole version
+    (unit_source(DataVersion("sqlite:///a", (5, 0, 1), sample=True), {(112, "甲處"): [1, 4], (112, "乙處"): [2, 5]}),
+     False, False),
+])
+def test_a_units_key_changes_with_its_own_figures_plans_and_undos_only(after, same_for_甲處, same_for_乙處):
+    assert (unit_key(after, 112, "甲處") == unit_key(UNITS_BEFORE, 112, "甲處")) is same_for_甲處
+    assert (unit_key(after, 112, "乙處") == unit_key(UNITS_BEFORE, 112, "乙處")) is same_for_乙處
+
+
+@pytest.mark.parametrize(("year", "same"), [(113, False), (110, False), (111, True), (115, True)])
+def test_a_plan_reading_a_base_years_figures_is_keyed_by_them_too(year, same):
+    """丁處 114's growth indicators compare with 113 and 110: an upload of those years changes its key."""
+    before = unit_source(DataVersion("sqlite:///k", (3, 0, 1)), {(114, "丁處"): [1], (113, "丁處"): [2],
+                                                                (110, "丁處"): [3]}, KIND_PLANS)
+    after = unit_source(DataVersion("sqlite:///k", (year, 0, 1)), {(114, "丁處"): [1], (113, "丁處"): [2],
+                                                               (110, "丁處"): [3], (year, "丁處"): [year]}, KIND_PLANS)
+    assert (unit_key(after, 114, "丁處") == unit_key(before, 114, "丁處")) is same
+
+
+def test_a_unit_without_figures_has_a_key_that_its_first_upload_changes():
+    empty = unit_source(DataVersion("sqlite:///a", (0, 0, 1)), {})
+    first = unit_source(DataVersion("sqlite:///a", (1, 0, 1)), {(112, "甲處"): [1]})
+    assert unit_key(empty, 112, "甲處") != unit_key(first, 112, "甲處")
+    assert unit_key(empty, 112, "乙處") == unit_key(first, 112, "乙處")
+
+
+def test_another_units_upload_keeps_a_units_evaluation_and_its_own_upload_makes_it_again(database, two_unit_plans):
+    """Through the pages' own caches on a real store: 政風處's evaluation is kept across 人事處's upload (the same
+    object), made again after its own upload or any undo, and always equal to evaluating the store's figures."""
+    from metrics.evaluation.core import evaluate
+    from metrics.evaluation.figures import Figures
+    from metrics.plans.catalogue import load_catalogue
+    from ui.data import current_source
+    from ui.layout import official_evaluation
+
+    catalogue = load_catalogue(two_unit_plans)
+    personnel = catalogue.plan(112, "人事處").fields[0].code
+
+    def upload(unit: str, field: str, month: int, value: int) -> int:
+        frame = pd.DataFrame([(112, month, unit, field, Decimal(value), "x.csv", "", "E2")], columns=list(TIDY_COLUMNS))
+        return Store(database).ingest(frame, file_name=f"{unit}{month}.csv", file_bytes=f"{unit}{month}".encode()).batch_id
+
+    def evaluation() -> object:
+        source = current_source()
+        made = official_evaluation(source, 112, "政風處", 3)
+        fresh = evaluate(Figures.from_frame(source.catalogue.plan(112, "政風處"), Store(database).current_frame()), 3)
+        assert made == fresh
+        return made
+
+    upload("政風處", "procurement_audits", 1, 4)
+    upload("人事處", personnel, 1, 7)
+    first = evaluation()
+    upload("人事處", personnel, 2, 8)
+    assert evaluation() is first
+    upload("政風處", "procurement_audits", 2, 5)
+    second = evaluation()
+    assert second is not first and second != first
+    Store(database).undo(upload("人事處", personnel, 3, 9))
+    assert evaluation() is not second
+
+
 def store_months(url: str, months: list[int]) -> int:
     data = long_csv([(month, "procurement_audits", 10 + month) for month in months])
     name = f"{'-'.join(map(str, months))}.csv"
@@ -98,7 +187,7 @@ def cached_functions() -> list[tuple[str, str, ast.FunctionDef]]:
                 for decorator in node.decorator_list:
                     called = decorator.func if isinstance(decorator, ast.Call) else decorator
                     name = ast.unparse(called)
-                    if name in ("st.cache_resource", "st.cache_data", "cached_on_source"):
+                    if name in ("st.cache_resource", "st.cache_data", "cached_on_source", "cached_on_unit"):
                         found.append((path.name, name, node))
     return found
 
@@ -113,7 +202,10 @@ def test_no_cached_function_takes_a_key_by_hand():
         annotations = {argument.arg: ast.unparse(argument.annotation) if argument.annotation else ""
                        for argument in arguments}
         assert not any(name.endswith("key") and name != "key" for name in annotations), (file, function.name)
-        if decorator == "cached_on_source":
+        if decorator == "cached_on_unit":  # keyed by (source, year, unit): the unit's content
+            assert list(annotations.values())[:3] == ["Source", "int", "str"], (file, function.name)
+            assert list(annotations)[1:3] == ["year", "unit"], (file, function.name)
+        if decorator in ("cached_on_source", "cached_on_unit"):
             assert annotations and next(iter(annotations.values())) == "Source", (file, function.name)
             assert not [name for name in annotations if name.startswith("_")], (file, function.name)
         else:

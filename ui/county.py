@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Mapping
 from fractions import Fraction
 
 import pandas as pd
@@ -12,14 +13,14 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from metrics.evaluation.county import (STATUS_COLOURS, CountyView, comparison_frame, comparison_parts, comparison_statuses,
-                            county_multi_year, county_view, missing_frame, multi_year_frame, year_figures)
+                            county_view, missing_frame, multi_year_frame, year_figures)
 from metrics.evaluation.figures import Figures
-from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate
+from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, evaluate, evaluate_some
 from metrics.plans.formulas import format_number
 from metrics.intake.parsing import month_label
 from metrics.outputs.report import build_county_report
-from ui.data import Source, cached_on_source
-from ui.layout import Context, official_evaluation, page_of
+from ui.data import Source, cached_on_source, cached_on_unit
+from ui.layout import Context, official_evaluation, page_of, unit_multi_year
 from ui.links import period_params
 
 OVERVIEW = "dashboard.py"
@@ -53,26 +54,44 @@ def _figures(source: Source, year: int) -> dict[tuple[int, str], Figures]:
     return year_figures(source.catalogue, source.frame, year)
 
 
+@cached_on_unit(max_entries=1024)
+def _common(source: Source, year: int, unit: str, month: int) -> Mapping[str, IndicatorResult]:
+    """A unit's common indicators as of a month, kept per the unit's own content (unit_key): after another unit's
+    upload only that unit is evaluated again. From the overview's evaluation when it is kept, else they alone."""
+    ids = {indicator.id for indicator in source.catalogue.common.indicators}
+    kept = official_evaluation.kept(source, year, unit, month)
+    if kept is not None:
+        return {result.indicator.id: result for result in kept.results if result.indicator.id in ids}
+    return evaluate_some(_figures(source, year)[(year, unit)], month, ids)
+
+
 @cached_on_source(max_entries=32)
 def _view(source: Source, year: int, month: int) -> CountyView:
-    """Every unit's standing for a year and month, once per data version (shared, never modified): a unit's
-    common indicators come from the overview's evaluation (official_evaluation, the same key) when it is kept,
-    else they alone are evaluated; a unit's whole evaluation, when the briefing asks for it, is made into
-    official_evaluation from the figures split at once."""
+    """Every unit's standing for a year and month, once per data version (shared, never modified), each unit's
+    common indicators from _common; a unit's whole evaluation, when the briefing asks for it, is made into
+    official_evaluation (the overview's, the same key) from the figures split at once."""
     def evaluation_of(figures: Figures, as_of_month: int) -> Evaluation:
         return official_evaluation.made_with(lambda: evaluate(figures, as_of_month),
                                              source, figures.plan.year, figures.plan.unit, as_of_month)
 
-    def evaluated(figures: Figures, as_of_month: int) -> Evaluation | None:
-        return official_evaluation.kept(source, figures.plan.year, figures.plan.unit, as_of_month)
+    def common_of(figures: Figures, as_of_month: int, ids: tuple[str, ...]) -> Mapping[str, IndicatorResult]:
+        return _common(source, figures.plan.year, figures.plan.unit, as_of_month)
 
     return county_view(source.catalogue, source.frame, year, month, figures=_figures(source, year),
-                       evaluation_of=evaluation_of, evaluated=evaluated)
+                       evaluation_of=evaluation_of, common_of=common_of)
 
 
 @cached_on_source(max_entries=16)
 def _points(source: Source, year: int) -> list[MultiYearPoints]:
-    return county_multi_year(source.catalogue, source.frame, year)
+    """Goal 6's multi-year points of every unit with a plan in `year` whose plan carries the rule (as
+    county_multi_year gives them), each kept per that unit's content (unit_multi_year, shared with its
+    overview): after one unit's upload only that unit is judged again, the figures split at once when needed."""
+    catalogue = source.catalogue
+    units = [unit for unit in catalogue.units_in(year) if catalogue.plan(year, unit).multi_year is not None]
+    spans = {plan.key: plan for unit in units for span_year in catalogue.plan(year, unit).multi_year.years
+             if (plan := catalogue.find(span_year, unit)) is not None}
+    split = functools.cache(lambda: Figures.for_plans(spans.values(), source.frame))
+    return [unit_multi_year(source, year, unit, split=split) for unit in units]
 
 
 def view(context: Context) -> CountyView:

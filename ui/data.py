@@ -19,6 +19,7 @@ from metrics.plans.roles import load_roles
 from metrics.plans.catalogue import Catalogue, load_catalogue, plans_directory, sample_plans_for
 from metrics.errors import InputError, KpiError
 from metrics.intake.tidy import empty_tidy_frame
+from metrics.evaluation.figures import years_read
 from metrics.plans.planning import stored_catalogue
 from metrics.services.seeding import seed_store
 from metrics.intake.monthly import read_upload
@@ -270,23 +271,37 @@ def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cac
     (a copy for each caller)."""
     if copied:
         return st.cache_data(max_entries=max_entries, show_spinner=False, hash_funcs={Source: _source_hash})
+    return _memoised(max_entries, _call_key)
 
+
+def cached_on_unit(max_entries: int) -> Callable[[Cached], Cached]:
+    """cached_on_source for what is computed from one unit's figures of one year and its plan only, as
+    function(source, year, unit, …): keyed by that unit's content (unit_key) rather than the whole store's data
+    version, so another unit's upload keeps it (at month end most uploads are somebody else's)."""
+    def key(args: tuple, kwargs: dict) -> tuple:
+        source, year, unit, *rest = args
+        return unit_key(source, year, unit), _call_key(tuple(rest), kwargs)
+
+    return _memoised(max_entries, key)
+
+
+def _memoised(max_entries: int, key: Callable[[tuple, dict], Hashable]) -> Callable[[Cached], Cached]:
     def decorate(function: Cached) -> Cached:
         memo = Memo(max_entries)
 
         @functools.wraps(function)
         def cached(*args, **kwargs):
-            return memo.get(_call_key(args, kwargs), lambda: function(*args, **kwargs))
+            return memo.get(key(args, kwargs), lambda: function(*args, **kwargs))
 
         def made_with(make: Callable[[], object], *args, **kwargs):
             """What `function(*args, **kwargs)` returns, made by `make` when not cached yet: for a caller that holds
             what function would read again (the county page, each unit's figures split at once). `make` must
             return what function would."""
-            return memo.get(_call_key(args, kwargs), make)
+            return memo.get(key(args, kwargs), make)
 
         def kept(*args, **kwargs):
             """What `function(*args, **kwargs)` returned before, if it is still kept; None otherwise (nothing made)."""
-            return memo.peek(_call_key(args, kwargs))
+            return memo.peek(key(args, kwargs))
 
         cached.clear = memo.clear
         cached.made_with = made_with
@@ -294,6 +309,22 @@ def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cac
         return cached
 
     return decorate
+
+
+def unit_key(source: Source, year: int, unit: str) -> tuple:
+    """What one unit's figures of a year and its plan are, as a key. In a store: the newest batch among that
+    unit's values in effect in every year its plan reads (its own, and its growth indicators' base years), with
+    the number of undone batches and the plans version: every upload writes under a new, higher batch number,
+    only an undo (counted) takes values away, and every plan change is a new plans version. The built-in sample
+    never changes: its data version is the key."""
+    version = source.data_version
+    if version.sample:
+        return _source_key(source), year, unit
+    _, undone, plans = version.version
+    plan = source.catalogue.find(year, unit)
+    batches = unit_batches(source)
+    read = years_read([plan]) if plan is not None else [year]
+    return "unit", version.url, undone, plans, year, unit, tuple(batches.get((read_year, unit), 0) for read_year in read)
 
 
 def _call_key(args: tuple, kwargs: dict) -> tuple:
@@ -312,6 +343,16 @@ def _source_hash(source: Source) -> str:
     call of every cached function, a few dozen a rerun)."""
     version = source.data_version
     return repr((version.url, version.version, version.sample))
+
+
+@cached_on_source(max_entries=8)
+def unit_batches(source: Source) -> dict[tuple[int, str], int]:
+    """Per (year, unit), the newest batch among its values in effect (unit_key)."""
+    frame = source.frame
+    if frame.empty:
+        return {}
+    newest = frame.groupby(["year", "unit"], sort=False)["batch_id"].max()
+    return {(int(year), str(unit)): int(batch) for (year, unit), batch in newest.items()}
 
 
 @cached_on_source(max_entries=8)

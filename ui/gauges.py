@@ -12,13 +12,14 @@ import plotly.io as pio
 import streamlit as st
 
 from metrics.outputs.charts import gauge_figure
-from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, multi_year_points
+from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints
 from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import format_number
 from metrics.outputs.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
 from ui.data import Memo, Source, cached_on_source
-from ui.layout import Context, official_evaluation, page_of, period_figures, previous_month, previous_year
+from ui.layout import (Context, official_evaluation, page_of, period_figures, previous_month, previous_year,
+                       multi_year_key, unit_multi_year)
 from ui.widgets import escape_markdown
 
 CHART_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -189,12 +190,12 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
                                          query_params={**detail_params, "indicator": result.indicator.id})
 
 
-@cached_on_source(max_entries=64)
+_MULTI_YEAR_TABLES = Memo(max_entries=64)
+
+
 def _multi_year(source: Source, year: int, unit: str) -> tuple[MultiYearPoints, pd.DataFrame]:
-    rule = source.catalogue.plan(year, unit).multi_year
-    plans = {year: source.catalogue.find(year, unit) for year in rule.years}
-    points = multi_year_points(rule, unit, plans, source.frame)
-    return points, multi_year_table(points)
+    points = unit_multi_year(source, year, unit)
+    return points, _MULTI_YEAR_TABLES.get(multi_year_key(source, year, unit), lambda: multi_year_table(points))
 
 
 def multi_year_section(context: Context) -> None:

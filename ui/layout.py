@@ -4,7 +4,7 @@ the sample-data banner and messages left by the previous run."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from metrics.plans.roles import Action
 from metrics.plans.catalogue import Catalogue
 from metrics.evaluation.completeness import latest_complete_month, period_notice
 from metrics.errors import KpiError, PlanError, StoreBusy
-from metrics.evaluation.core import Evaluation, evaluate
+from metrics.evaluation.core import Evaluation, MultiYearPoints, evaluate, multi_year_points
 from metrics.evaluation.figures import Figures
 from metrics.plans.plan import Plan
 from metrics.outputs.presentation import months_text, taiwan_time
@@ -26,7 +26,7 @@ from metrics.intake.parsing import month_label
 from metrics.services import Actor, Services
 from ui import cycle, links, screen
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
-from ui.data import Source, cached_on_source, current_source, load_sample_into_store
+from ui.data import Memo, Source, cached_on_source, cached_on_unit, current_source, load_sample_into_store, unit_key
 from ui.styles import page_style
 from ui.widgets import escape_markdown, flash, remembered_selectbox, show_flash
 
@@ -154,15 +154,41 @@ def figure_counts(source: Source) -> dict[tuple[int, str], int]:
     return {(int(year), str(unit)): int(count) for (year, unit), count in frame.groupby(["year", "unit"]).size().items()}
 
 
-@cached_on_source(max_entries=64)
+@cached_on_unit(max_entries=256)
 def period_figures(source: Source, year: int, unit: str) -> Figures:
     """The figures of a plan of the source's plans in force."""
     return Figures.from_frame(source.catalogue.plan(year, unit), source.frame)
 
 
-@cached_on_source(max_entries=256)
+@cached_on_unit(max_entries=512)
 def official_evaluation(source: Source, year: int, unit: str, month: int) -> Evaluation:
     return evaluate(period_figures(source, year, unit), month)
+
+
+_MULTI_YEAR = Memo(max_entries=512)
+
+
+def unit_multi_year(source: Source, year: int, unit: str, *,
+                    split: Callable[[], Mapping[tuple[int, str], Figures]] | None = None) -> MultiYearPoints:
+    """Goal 6's multi-year points of a unit with its `year` plan's rule, kept per the unit's content in every
+    year of the span (unit_key of each): another unit's upload keeps it, and the overview and the county page
+    share it. `split`: every plan's figures split at once, for a caller judging many units (the county)."""
+    catalogue = source.catalogue
+    rule = catalogue.plan(year, unit).multi_year
+    plans = {span_year: catalogue.find(span_year, unit) for span_year in rule.years}
+
+    def make() -> MultiYearPoints:
+        figures = split() if split is not None else {
+            plan.key: period_figures(source, plan.year, unit) for plan in plans.values() if plan is not None}
+        return multi_year_points(rule, unit, plans, source.frame, figures_of=figures)
+
+    return _MULTI_YEAR.get(multi_year_key(source, year, unit), make)
+
+
+def multi_year_key(source: Source, year: int, unit: str) -> tuple:
+    """What a unit's multi-year points depend on: its plans and figures in every year of the span."""
+    rule = source.catalogue.plan(year, unit).multi_year
+    return year, unit, tuple(unit_key(source, span_year, unit) for span_year in rule.years)
 
 
 @cached_on_source(max_entries=8)
@@ -191,7 +217,7 @@ def unit_choices(source: Source, year: int) -> tuple[list[str], dict[str, str], 
     return units, names, busiest
 
 
-@cached_on_source(max_entries=256)
+@cached_on_unit(max_entries=256)
 def month_defaults(source: Source, year: int, unit: str) -> tuple[int | None, int]:
     """The latest month with any figure, and the month shown by default: the latest whose figures are all in."""
     figures = period_figures(source, year, unit)

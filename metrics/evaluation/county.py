@@ -75,18 +75,15 @@ def year_figures(catalogue: Catalogue, frame: pd.DataFrame, year: int) -> dict[t
     return Figures.for_plans([catalogue.plan(year, unit) for unit in catalogue.units_in(year)], frame)
 
 
-def _given(evaluation: Evaluation) -> Evaluation:
-    return evaluation
-
-
 def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int, *,
                 figures: Mapping[tuple[int, str], Figures] | None = None,
                 evaluation_of: Callable[[Figures, int], Evaluation] = evaluate,
-                evaluated: Callable[[Figures, int], Evaluation | None] = lambda figures, month: None) -> CountyView:
+                common_of: Callable[[Figures, int, tuple[str, ...]], Mapping[str, IndicatorResult]] = evaluate_some
+                ) -> CountyView:
     """Every unit with a plan in `year`, as of `month`, against its own plan (`figures`: year_figures, when the
-    caller keeps them between months). A unit's common indicators come from its whole evaluation when
-    `evaluated` has it already (the caller keeps each unit's evaluation), else they alone are evaluated; the
-    whole evaluation, when asked for, is `evaluation_of`'s (evaluate, or the caller's kept one)."""
+    caller keeps them between months). A unit's common indicators are `common_of`'s (evaluate_some: they alone
+    evaluated, or what the caller kept of them); its whole evaluation, when asked for, is `evaluation_of`'s
+    (evaluate, or the caller's kept one)."""
     ids = tuple(indicator.id for indicator in catalogue.common.indicators)
     names = tuple(indicator.short_name for indicator in catalogue.common.indicators)
     rows = []
@@ -94,17 +91,12 @@ def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int
     for unit in catalogue.units_in(year):
         plan = catalogue.plan(year, unit)
         unit_figures = figures[plan.key]
-        known = evaluated(unit_figures, month)
-        if known is not None:
-            by_id = {result.indicator.id: result for result in known.results}
-            whole = functools.partial(_given, known)
-        else:
-            by_id = evaluate_some(unit_figures, month, ids)
-            whole = functools.partial(evaluation_of, unit_figures, month)
+        by_id = common_of(unit_figures, month, ids)
         common = tuple(by_id.get(indicator_id) for indicator_id in ids)
         score, _ = weighted_score(result for result in common if result is not None)
         if all(result is None or result.status == NO_DATA for result in common):
             score = None  # nothing reported yet: not last with 0 points, but unranked and listed as missing
+        whole = functools.partial(evaluation_of, unit_figures, month)
         rows.append((plan, whole, common, score, missing_fields(unit_figures, month)))
     ranks = competition_ranks([row[3] for row in rows])
     standings = [UnitStanding(plan, whole, common, score, rank, missing)
