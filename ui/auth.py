@@ -30,7 +30,7 @@ from metrics.intake.parsing import TAIWAN, format_taiwan_time
 from metrics.services import Actor, LoginFailed, Services
 from ui import screen
 from ui.cycle import LANDING_KEY
-from ui.data import get_store
+from ui.data import get_store, kept_per_process
 from ui.widgets import escape_markdown
 
 TOKEN_KEY = "login_token"
@@ -59,12 +59,12 @@ COOKIE_SCRIPT = """
 """
 
 
-@st.cache_resource(show_spinner=False)
+@kept_per_process()
 def _roles(directory: str) -> Roles:
     return load_roles(Path(directory))
 
 
-@st.cache_resource(show_spinner=False)
+@kept_per_process()
 def _services(url: str, directory: str) -> Services:
     """One per store and catalogue (it holds no state of its own beyond the password hasher's settings)."""
     from ui.data import open_store

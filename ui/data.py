@@ -32,19 +32,102 @@ SAMPLE_FILES = (ROOT / "sample_data" / "112-full-year.csv", ROOT / "sample_data"
                 ROOT / "sample_data" / "範例-工務處-113.csv")
 
 
+Cached = TypeVar("Cached", bound=Callable)
+
+
+class Memo:
+    """A bounded map from a hashable key to what was made for it, shared between sessions and threads: each key is
+    made once (a second thread asking for it meanwhile waits), the least recently used goes first. Looked up with
+    Python's own hash: Streamlit's cache hashes every argument through its own hasher, which cost more than the
+    rest of a rerun's work at a few dozen lookups a rerun (benchmarks/server_cpu.py --profile). Keys are the
+    content (a data version read from the store on every run, or the values drawn), never a process-local state."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._values: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self._making: dict[Hashable, threading.Lock] = {}
+
+    def peek(self, key: Hashable) -> object | None:
+        with self._lock:
+            if key not in self._values:
+                return None
+            self._values.move_to_end(key)
+            return self._values[key]
+
+    def get(self, key: Hashable, make: Callable[[], object]) -> object:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            try:
+                value = make()
+            finally:
+                with self._lock:
+                    self._making.pop(key, None)
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.max_entries:
+                    self._values.popitem(last=False)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+def kept_per_process(max_entries: int = 1024) -> Callable[[Cached], Cached]:
+    """What a function makes from hashable arguments (a store opened for a URL, the figures at a data version),
+    kept for the process and shared between sessions. Used instead of st.cache_resource on what every rerun asks
+    for: Streamlit hashes every argument with its own hasher on each call (0.1–0.2 ms a call, a few calls a rerun
+    on every page)."""
+    return _memoised(max_entries, lambda args, kwargs: (args, tuple(sorted(kwargs.items()))))
+
+
+def _memoised(max_entries: int, key: Callable[[tuple, dict], Hashable]) -> Callable[[Cached], Cached]:
+    def decorate(function: Cached) -> Cached:
+        memo = Memo(max_entries)
+
+        @functools.wraps(function)
+        def cached(*args, **kwargs):
+            return memo.get(key(args, kwargs), lambda: function(*args, **kwargs))
+
+        def made_with(make: Callable[[], object], *args, **kwargs):
+            """What `function(*args, **kwargs)` returns, made by `make` when not cached yet: for a caller that holds
+            what function would read again (the county page, each unit's figures split at once). `make` must
+            return what function would."""
+            return memo.get(key(args, kwargs), make)
+
+        def kept(*args, **kwargs):
+            """What `function(*args, **kwargs)` returned before, if it is still kept; None otherwise (nothing made)."""
+            return memo.peek(key(args, kwargs))
+
+        cached.clear = memo.clear
+        cached.made_with = made_with
+        cached.kept = kept
+        return cached
+
+    return decorate
+
+
 def plan_files() -> Catalogue:
     """plans/ (or KPI_PLANS_DIR) and the sample plans; PlanError stops the app with its message."""
     return _plan_files(str(plans_directory()))
 
 
-@st.cache_resource(show_spinner=False)
+@kept_per_process()
 def _plan_files(directory: str) -> Catalogue:
     """Read and checked once per server and folder: the files are the seed, the store is the truth."""
     samples = sample_plans_for(Path(directory))
     return load_catalogue(Path(directory), samples=samples)  # the sample plans build on the project's own plans
 
 
-@st.cache_resource(show_spinner=False)
+@kept_per_process()
 def open_store(url: str) -> Store:
     """The store, seeded once per server with the plans of plans/ it does not hold yet, and with cycle.toml as the
     cycle's version 1 when it has none (a missing or wrong file is said on 填報進度, not here)."""
@@ -76,12 +159,12 @@ class DataVersion:
 # Shared between sessions and never modified (a copy per rerun would cost more than the rest of a rerun at county
 # scale); a new data version reads them again (the figures: only what changed, when only uploads came since).
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@kept_per_process(max_entries=8)
 def load_history(data_version: DataVersion) -> list[BatchInfo]:
     return open_store(data_version.url).history()
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@kept_per_process(max_entries=8)
 def load_frame(data_version: DataVersion) -> pd.DataFrame:
     """The figures in effect at a data version: after an upload, only the values of the new batches are read and
     put into the frame held from before (metrics.store.with_newer); anything else reads the whole frame."""
@@ -164,7 +247,7 @@ def load_catalogue_in_force(data_version: DataVersion) -> Catalogue:
     return _catalogue_in_force(data_version.url, data_version.version[2], data_version.sample)  # DataVersionNumbers.plans
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@kept_per_process(max_entries=8)
 def _catalogue_in_force(url: str, plans_version: int, sample: bool) -> Catalogue:
     return stored_catalogue(open_store(url), plan_files(), samples=sample)
 
@@ -215,53 +298,6 @@ class Source:
         return _unplanned(self)
 
 
-Cached = TypeVar("Cached", bound=Callable)
-
-
-class Memo:
-    """A bounded map from a hashable key to what was made for it, shared between sessions and threads: each key is
-    made once (a second thread asking for it meanwhile waits), the least recently used goes first. Looked up with
-    Python's own hash: Streamlit's cache hashes every argument through its own hasher, which cost more than the
-    rest of a rerun's work at a few dozen lookups a rerun (benchmarks/server_cpu.py --profile). Keys are the
-    content (a data version read from the store on every run, or the values drawn), never a process-local state."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._values: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()
-        self._making: dict[Hashable, threading.Lock] = {}
-
-    def peek(self, key: Hashable) -> object | None:
-        with self._lock:
-            if key not in self._values:
-                return None
-            self._values.move_to_end(key)
-            return self._values[key]
-
-    def get(self, key: Hashable, make: Callable[[], object]) -> object:
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-            making = self._making.setdefault(key, threading.Lock())
-        with making:
-            with self._lock:
-                if key in self._values:
-                    return self._values[key]
-            try:
-                value = make()
-            finally:
-                with self._lock:
-                    self._making.pop(key, None)
-            with self._lock:
-                self._values[key] = value
-                while len(self._values) > self.max_entries:
-                    self._values.popitem(last=False)
-            return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
 
 
 def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cached], Cached]:
@@ -283,32 +319,6 @@ def cached_on_unit(max_entries: int) -> Callable[[Cached], Cached]:
         return unit_key(source, year, unit), _call_key(tuple(rest), kwargs)
 
     return _memoised(max_entries, key)
-
-
-def _memoised(max_entries: int, key: Callable[[tuple, dict], Hashable]) -> Callable[[Cached], Cached]:
-    def decorate(function: Cached) -> Cached:
-        memo = Memo(max_entries)
-
-        @functools.wraps(function)
-        def cached(*args, **kwargs):
-            return memo.get(key(args, kwargs), lambda: function(*args, **kwargs))
-
-        def made_with(make: Callable[[], object], *args, **kwargs):
-            """What `function(*args, **kwargs)` returns, made by `make` when not cached yet: for a caller that holds
-            what function would read again (the county page, each unit's figures split at once). `make` must
-            return what function would."""
-            return memo.get(key(args, kwargs), make)
-
-        def kept(*args, **kwargs):
-            """What `function(*args, **kwargs)` returned before, if it is still kept; None otherwise (nothing made)."""
-            return memo.peek(key(args, kwargs))
-
-        cached.clear = memo.clear
-        cached.made_with = made_with
-        cached.kept = kept
-        return cached
-
-    return decorate
 
 
 def unit_key(source: Source, year: int, unit: str) -> tuple:
