@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -156,6 +157,68 @@ def goal_rows(evaluation: Evaluation, slots: int = 3) -> list[list[int]]:
     return rows
 
 
+@dataclass(frozen=True)
+class GaugeCell:
+    indicator_id: str
+    figure: go.Figure
+    caption: str  # the lines under the gauge, escaped
+
+
+@dataclass(frozen=True)
+class GoalBox:
+    heading: str
+    caption: str
+    cells: tuple[GaugeCell, ...]
+
+
+_SECTIONS = Memo(max_entries=256)
+
+
+def section_layout(evaluation: Evaluation, figures: Figures, reference: Evaluation | None, slots: int,
+                   extra: Mapping[str, Sequence[str]] | None) -> tuple[tuple[list[int], tuple[GoalBox, ...]], ...]:
+    """The goal boxes row by row (column sizes, boxes) with their texts and gauges, made once per evaluation: the
+    evaluations, figures and lines passed are the shared cached ones, so the same objects come back on every
+    rerun of the period (or scenario). Keyed by their identities, each entry holding them, so no other object
+    can take an identity while its entry is kept."""
+    key = id(evaluation), id(figures), id(reference), id(extra), slots
+
+    def make() -> tuple:
+        return evaluation, figures, reference, extra, _section_layout(evaluation, figures, reference, slots, extra)
+
+    made = _SECTIONS.get(key, make)
+    if made[0] is evaluation and made[1] is figures and made[2] is reference and made[3] is extra:
+        return made[4]
+    return _section_layout(evaluation, figures, reference, slots, extra)
+
+
+def _section_layout(evaluation: Evaluation, figures: Figures, reference: Evaluation | None, slots: int,
+                    extra: Mapping[str, Sequence[str]] | None) -> tuple[tuple[list[int], tuple[GoalBox, ...]], ...]:
+    plan = evaluation.plan
+    rows = []
+    for row in goal_rows(evaluation, slots):
+        sizes = [len(evaluation.of_goal(number)) for number in row]
+        spare = [slots - sum(sizes)] if sum(sizes) < slots else []
+        boxes = []
+        for number in row:
+            goal = plan.goal_by_number[number]
+            common = "，共同性指標" if goal.common else ""
+            cells = []
+            for result in evaluation.of_goal(goal.number):
+                lines = gauge_lines(result, figures)
+                if reference is not None:
+                    before = reference.result(result.indicator.id)
+                    lines.insert(0, f"官方：{before.format_value(before.actual)}，達成率 "
+                                    f"{achievement_text(before)}，{before.status_label}")
+                lines += [line for line in (extra or {}).get(result.indicator.id, ()) if line]
+                cells.append(GaugeCell(result.indicator.id, gauge(result),
+                                       "  \n".join(escape_markdown(line) for line in lines)))
+            boxes.append(GoalBox(f"#### 目標 {goal.number}　{escape_markdown(goal.title)}",
+                                 f"{escape_markdown(goal.kind)}{common}｜權重 {weight_text(plan.goal_weight(goal.number))}",
+                                 tuple(cells)))
+        rows.append((sizes + spare, tuple(boxes)))
+    return tuple(rows)
+
+
 def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
                   reference: Evaluation | None = None, slots: int = 3,
                   extra: Mapping[str, Sequence[str]] | None = None, detail_params: Mapping[str, str] | None = None
@@ -163,31 +226,18 @@ def goal_sections(evaluation: Evaluation, figures: Figures, *, key: str,
     """The goals in the plan's order, each with its title, kind, weight and one gauge per indicator; `extra` adds
     lines under a gauge (such as the change since last month); `detail_params` adds a link to each indicator's
     detail (the period's query parameters)."""
-    plan = evaluation.plan
-    for row in goal_rows(evaluation, slots):
-        sizes = [len(evaluation.of_goal(number)) for number in row]
-        spare = [slots - sum(sizes)] if sum(sizes) < slots else []
-        for column, number in zip(st.columns(sizes + spare), row):
-            goal = plan.goal_by_number[number]
+    for sizes, boxes in section_layout(evaluation, figures, reference, slots, extra):
+        for column, box in zip(st.columns(sizes), boxes):
             with column.container(border=True):
-                common = "，共同性指標" if goal.common else ""
-                st.markdown(f"#### 目標 {goal.number}　{escape_markdown(goal.title)}")
-                st.caption(f"{escape_markdown(goal.kind)}{common}｜權重 {weight_text(plan.goal_weight(goal.number))}")
-                results = evaluation.of_goal(goal.number)
-                for inner, result in zip(st.columns(len(results)), results):
+                st.markdown(box.heading)
+                st.caption(box.caption)
+                for inner, cell in zip(st.columns(len(box.cells)), box.cells):
                     with inner:
-                        st.plotly_chart(gauge(result), key=f"{key}_gauge_{result.indicator.id}",
-                                        config=CHART_CONFIG)
-                        lines = gauge_lines(result, figures)
-                        if reference is not None:
-                            before = reference.result(result.indicator.id)
-                            lines.insert(0, f"官方：{before.format_value(before.actual)}，達成率 "
-                                            f"{achievement_text(before)}，{before.status_label}")
-                        lines += [line for line in (extra or {}).get(result.indicator.id, ()) if line]
-                        st.caption("  \n".join(escape_markdown(line) for line in lines))
+                        st.plotly_chart(cell.figure, key=f"{key}_gauge_{cell.indicator_id}", config=CHART_CONFIG)
+                        st.caption(cell.caption)
                         if detail_params is not None:
-                            st.page_link(page_of(DETAIL_PAGE), label=f"{escape_markdown(result.indicator.id)} 指標明細",
-                                         query_params={**detail_params, "indicator": result.indicator.id})
+                            st.page_link(page_of(DETAIL_PAGE), label=f"{escape_markdown(cell.indicator_id)} 指標明細",
+                                         query_params={**detail_params, "indicator": cell.indicator_id})
 
 
 _MULTI_YEAR_TABLES = Memo(max_entries=64)
