@@ -3,6 +3,7 @@ version travels inside the Source passed: a change made elsewhere (another app s
 on the next run, and an unchanged version computes nothing again."""
 
 import ast
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from catalogues import CATALOGUE, FIXTURE_KINDS, FIXTURE_PLANS
 from metrics.intake.monthly import read_upload
 from metrics.plans.catalogue import load_catalogue
 from metrics.intake.tidy import TIDY_COLUMNS
-from metrics.store import Store
+from metrics.store import BatchInfo, Store
 from test_pages import long_csv, metrics, open_app, texts
 from ui.data import DataVersion, Source, cached_on_source, unit_key
 
@@ -77,9 +78,22 @@ UNIT_PLANS = load_catalogue(FIXTURE_PLANS)  # 甲處, 乙處 and 丙處 in 112 a
 KIND_PLANS = load_catalogue(FIXTURE_KINDS)  # 丁處 114, whose growth indicators read 113's and 110's figures
 
 
-def unit_source(version: DataVersion, batches: dict[tuple[int, str], list[int]], catalogue=UNIT_PLANS) -> Source:
-    rows = [(year, unit, batch) for (year, unit), numbers in batches.items() for batch in numbers]
-    return Source(store=None, history=[], frame=pd.DataFrame(rows, columns=["year", "unit", "batch_id"]),
+def batch(number: int, *, undone: bool = False, store: str = "") -> BatchInfo:
+    """Batch `number` as the store lists it; `store` names another database's batch of the same number."""
+    moment = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=number)
+    if store:
+        moment += dt.timedelta(days=1)
+    return BatchInfo(number, f"{store}{number}.csv", "0" * 64, moment, "", 1, moment if undone else None, "", 1)
+
+
+def unit_source(version: DataVersion, batches: dict[tuple[int, str], list[int]], catalogue=UNIT_PLANS, *,
+                undone: tuple[int, ...] = (), store: str = "") -> Source:
+    """A source whose frame holds these batches' values. Each case has a data version of its own: what is
+    computed from a source is kept per data version, as the store's are (equal versions, equal content)."""
+    rows = [(year, unit, number) for (year, unit), numbers in batches.items() for number in numbers]
+    history = [batch(number, undone=number in undone, store=store)
+               for number in sorted({row[2] for row in rows} | set(undone), reverse=True)]
+    return Source(store=None, history=history, frame=pd.DataFrame(rows, columns=["year", "unit", "batch_id"]),
                   catalogue=catalogue, data_version=version)
 
 
@@ -92,8 +106,12 @@ UNITS_BEFORE = unit_source(DataVersion("sqlite:///a", (5, 0, 1)), {(112, "甲處
     # an upload of 甲處's 113 figures: its 112 figures are what they were
     (unit_source(DataVersion("sqlite:///a", (7, 0, 1)), {(112, "甲處"): [1, 4], (112, "乙處"): [2, 5],
                                                          (113, "甲處"): [7]}), True, True),
-    # an undo (batch 4): counted, whichever unit it touched
-    (unit_source(DataVersion("sqlite:///a", (5, 1, 1)), {(112, "甲處"): [1], (112, "乙處"): [2, 5]}), False, False),
+    # an undo (batch 4), whichever unit it touched
+    (unit_source(DataVersion("sqlite:///a", (5, 1, 1)), {(112, "甲處"): [1], (112, "乙處"): [2, 5]}, undone=(4,)),
+     False, False),
+    # a database made anew at the same URL: the same numbers, other batches
+    (unit_source(DataVersion("sqlite:///a", (8, 0, 1)), {(112, "甲處"): [1, 4], (112, "乙處"): [2, 8]},
+                 store="another"), False, False),
     # a new plan version
     (unit_source(DataVersion("sqlite:///a", (5, 0, 2)), {(112, "甲處"): [1, 4], (112, "乙處"): [2, 5]}), False, False),
     # another store with the same numbers
@@ -157,6 +175,43 @@ def test_another_units_upload_keeps_a_units_evaluation_and_its_own_upload_makes_
     assert second is not first and second != first
     Store(database).undo(upload("人事處", personnel, 3, 9))
     assert evaluation() is not second
+
+
+def test_a_backup_restored_at_the_same_url_then_an_upload_is_not_taken_for_the_old_batch(tmp_path):
+    """An app server keeps running while the database behind its URL is replaced by an older backup, and a unit
+    uploads a correction: the store numbers it batch 2 again, but it is not the old batch 2 (found in review)."""
+    from catalogues import SIDE_BY_SIDE
+    from metrics.store.transfer.write import copy_store
+    from ui.data import FrameHolder
+    from ui.layout import official_evaluation, period_figures
+
+    url = "sqlite:///the-same-url"
+
+    def upload(store: Store, unit: str, value: str, name: str) -> None:
+        frame = pd.DataFrame([(112, 1, unit, "procurement_audits", Decimal(value), name, "", "E2")],
+                             columns=list(TIDY_COLUMNS))
+        store.ingest(frame, file_name=name, file_bytes=name.encode())
+
+    def source_of(store: Store, holder: FrameHolder) -> Source:
+        version = DataVersion(url, store.data_version())
+        history = store.history()
+        return Source(store, history, holder.frame(version, history, store.current_frame), SIDE_BY_SIDE, version)
+
+    live = Store(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    upload(live, "政風處", "11", "a.csv")                     # batch 1
+    backup = Store(f"sqlite:///{tmp_path / 'backup.sqlite3'}")
+    copy_store(live, backup)                                 # what a restore writes: the same rows
+    upload(live, "政風處", "12", "b.csv")                     # batch 2
+    upload(live, "人事處", "5", "c.csv")                      # batch 3
+    holder = FrameHolder()
+    before = source_of(live, holder)
+    assert period_figures(before, 112, "政風處").values["procurement_audits"][1] == Decimal(12)
+    official_evaluation(before, 112, "政風處", 1)
+    upload(backup, "政風處", "13", "d.csv")                   # batch 2 of the restored database
+    after = source_of(backup, holder)
+    assert unit_key(after, 112, "政風處") != unit_key(before, 112, "政風處")
+    assert period_figures(after, 112, "政風處").values["procurement_audits"][1] == Decimal(13)
+    assert official_evaluation(after, 112, "政風處", 1) == official_evaluation.__wrapped__(after, 112, "政風處", 1)
 
 
 def store_months(url: str, months: list[int]) -> int:

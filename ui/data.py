@@ -324,17 +324,19 @@ def cached_on_unit(max_entries: int) -> Callable[[Cached], Cached]:
 def unit_key(source: Source, year: int, unit: str) -> tuple:
     """What one unit's figures of a year and its plan are, as a key. In a store: the newest batch among that
     unit's values in effect in every year its plan reads (its own, and its growth indicators' base years), with
-    the number of undone batches and the plans version: every upload writes under a new, higher batch number,
-    only an undo (counted) takes values away, and every plan change is a new plans version. The built-in sample
-    never changes: its data version is the key."""
+    the undone batches and the plans version: every upload writes under a new, higher batch number, only an undo
+    takes values away, and every plan change is a new plans version. A batch is named by its number and upload
+    time, the undone ones as a set: a database made anew at the same URL (a backup restored into it while the
+    servers run, then new uploads) numbers its batches again, and its n-th batch or undo is not the old one.
+    The built-in sample never changes: its data version is the key."""
     version = source.data_version
     if version.sample:
         return _source_key(source), year, unit
-    _, undone, plans = version.version
     plan = source.catalogue.find(year, unit)
-    batches = unit_batches(source)
+    batches, undone = unit_batches(source), undone_batches(source)
     read = years_read([plan]) if plan is not None else [year]
-    return "unit", version.url, undone, plans, year, unit, tuple(batches.get((read_year, unit), 0) for read_year in read)
+    return ("unit", version.url, undone, version.version[2], year, unit,  # version[2]: DataVersionNumbers.plans
+            tuple(batches.get((read_year, unit)) for read_year in read))
 
 
 def _call_key(args: tuple, kwargs: dict) -> tuple:
@@ -356,13 +358,20 @@ def _source_hash(source: Source) -> str:
 
 
 @cached_on_source(max_entries=8)
-def unit_batches(source: Source) -> dict[tuple[int, str], int]:
-    """Per (year, unit), the newest batch among its values in effect (unit_key)."""
+def unit_batches(source: Source) -> dict[tuple[int, str], tuple[int, object]]:
+    """Per (year, unit), the newest batch among its values in effect, as (number, upload time) (unit_key)."""
     frame = source.frame
     if frame.empty:
         return {}
+    uploaded = {batch.id: batch.uploaded_at for batch in source.history}
     newest = frame.groupby(["year", "unit"], sort=False)["batch_id"].max()
-    return {(int(year), str(unit)): int(batch) for (year, unit), batch in newest.items()}
+    return {(int(year), str(unit)): (int(batch), uploaded.get(int(batch))) for (year, unit), batch in newest.items()}
+
+
+@cached_on_source(max_entries=8)
+def undone_batches(source: Source) -> frozenset[tuple]:
+    """The undone batches (number, time undone): in one database the set only grows (unit_key)."""
+    return _undone(source.history)
 
 
 @cached_on_source(max_entries=8)

@@ -90,11 +90,11 @@ def score_chart(context: Context, *, key: str) -> None:
                         key=f"{key}_score_chart", config=CHART_CONFIG)
 
 
-def gauge_key(result: IndicatorResult) -> tuple[str, ...]:
-    """Everything gauge_figure draws, as text: equal keys draw equal gauges."""
-    indicator = result.indicator
-    return (indicator.id, indicator.short_name, indicator.unit, indicator.direction.value, str(result.target),
-            str(result.actual), str(result.pace), result.status)
+def gauge_key(result: IndicatorResult) -> tuple:
+    """Everything gauge_figure reads: the indicator itself (its names, unit, direction, stages, bounds: a frozen,
+    hashable definition) and the result's numbers, status and month (the month words a missed ceiling 未達標 in
+    December, 落後 before). Equal keys draw equal gauges."""
+    return result.indicator, result.actual, result.target, result.pace, result.status, result.as_of_month
 
 
 @functools.lru_cache(maxsize=4)
