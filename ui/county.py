@@ -13,7 +13,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from metrics.evaluation.county import (STATUS_COLOURS, CountyView, comparison_frame, comparison_parts, comparison_statuses,
-                            county_view, missing_frame, multi_year_frame, year_figures)
+                            county_multi_year, county_view, missing_frame, multi_year_frame, year_figures)
 from metrics.evaluation.figures import Figures
 from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, evaluate, evaluate_some
 from metrics.plans.formulas import format_number
@@ -83,15 +83,10 @@ def _view(source: Source, year: int, month: int) -> CountyView:
 
 @cached_on_source(max_entries=16)
 def _points(source: Source, year: int) -> list[MultiYearPoints]:
-    """Goal 6's multi-year points of every unit with a plan in `year` whose plan carries the rule (as
-    county_multi_year gives them), each kept per that unit's content (unit_multi_year, shared with its
-    overview): after one unit's upload only that unit is judged again, the figures split at once when needed."""
-    catalogue = source.catalogue
-    units = [unit for unit in catalogue.units_in(year) if catalogue.plan(year, unit).multi_year is not None]
-    spans = {plan.key: plan for unit in units for span_year in catalogue.plan(year, unit).multi_year.years
-             if (plan := catalogue.find(span_year, unit)) is not None}
-    split = functools.cache(lambda: Figures.for_plans(spans.values(), source.frame))
-    return [unit_multi_year(source, year, unit, split=split) for unit in units]
+    """Each unit's multi-year points kept per that unit's content (unit_multi_year, shared with its overview):
+    after one unit's upload only that unit is judged again."""
+    return county_multi_year(source.catalogue, source.frame, year,
+                             points_of=lambda unit, split: unit_multi_year(source, year, unit, split=split))
 
 
 def view(context: Context) -> CountyView:
