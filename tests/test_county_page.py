@@ -171,32 +171,3 @@ def test_every_header_of_the_sample_comparison_fits_its_column(database):
     assert widths["6 聘僱臨時人力精簡率"] >= 2 * 8 + 8 * 14 + 36
     assert widths["加權分數"] >= 4 * 14 + 36 and widths["名次"] >= 2 * 14 + 36
     assert all(width >= 2 * 14 + 36 for width in widths.values())
-
-
-@pytest.mark.parametrize("draws", [1, 2])
-def test_a_prepared_styler_is_drawn_as_the_styler_itself(draws):
-    """The county table's Styler is computed once and shared: drawn any number of times, st.dataframe gets
-    exactly what it gets from the same Styler made afresh (colours, display texts, the missing cells' dash)."""
-    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
-    from streamlit.proto.ArrowData_pb2 import ArrowData
-
-    from ui.county import MISSING, _shown, prepared
-
-    frame = pd.DataFrame({"單位": ["甲", "乙", "丙"], "名次": [1, 2, None], "1.1 比率": [50.0, 40.7407, None]})
-    colours = pd.DataFrame([["", "", "background-color: #E2EFDA"], ["", "", "background-color: #F8CBAD"],
-                            ["", "", ""]], columns=frame.columns)
-
-    def styler():
-        return frame.style.set_uuid("t").apply(lambda _: colours, axis=None).format(
-            {"1.1 比率": _shown("%")}, na_rep=MISSING).format(_shown(""), subset=["名次"])
-
-    def drawn(made) -> bytes:
-        proto = ArrowData()
-        marshall_styler(proto, made, "unused")
-        return proto.SerializeToString()
-
-    expected = drawn(styler())
-    shared = prepared(styler())
-    for _ in range(draws):
-        assert drawn(shared) == expected
-    assert b"40.74%" in expected and b"#E2EFDA" in expected.upper()

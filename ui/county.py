@@ -20,6 +20,7 @@ from metrics.plans.formulas import format_number
 from metrics.intake.parsing import month_label
 from metrics.outputs.report import build_county_report
 from ui.data import Source, cached_on_source, cached_on_unit
+from ui.frozen import frozen
 from ui.layout import Context, official_evaluation, page_of, unit_multi_year
 from ui.links import period_params
 
@@ -156,31 +157,13 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or value != value
 
 
-def prepared(styler: Styler) -> Styler:
-    """The Styler with its styles and display texts worked out now and then only read. The table is shared
-    between sessions and reruns (per data version and view), and st.dataframe asks a Styler to compute and
-    translate itself again on every rerun, which costs most of the table. (st.dataframe recognises a Styler
-    by its exact type: the instance's methods are replaced, not subclassed.)"""
-    styler._compute()
-    translated = styler._translate(False, False)
-
-    def translate(sparse_index: bool, sparse_cols: bool, *args, **kwargs):
-        if (sparse_index, sparse_cols, args, kwargs) != (False, False, (), {}):
-            raise RuntimeError("a prepared Styler is only drawn by st.dataframe")
-        return translated
-
-    styler._compute = lambda: styler
-    styler._translate = translate
-    return styler
-
-
 @cached_on_source(max_entries=32)
 def _prepared(source: Source, year: int, month: int, parts: bool) -> Styler:
     frame, colours, formats = _tables(source, year, month)
     if parts:
-        return prepared(_parts(source, year, month).style.set_uuid(TABLE_KEY).apply(
+        return frozen(_parts(source, year, month).style.set_uuid(TABLE_KEY).apply(
             lambda _: colours, axis=None).format(na_rep=MISSING))
-    return prepared(frame.style.set_uuid(TABLE_KEY).apply(lambda _: colours, axis=None).format(
+    return frozen(frame.style.set_uuid(TABLE_KEY).apply(lambda _: colours, axis=None).format(
         formats, na_rep=MISSING).format(_shown(""), subset=["名次"]))
 
 
@@ -248,12 +231,12 @@ def comparison(context: Context, county: CountyView) -> None:
 
 @cached_on_source(max_entries=32)
 def _missing_frame(source: Source, year: int, month: int) -> pd.DataFrame:
-    return missing_frame(_view(source, year, month))
+    return frozen(missing_frame(_view(source, year, month)))
 
 
 @cached_on_source(max_entries=16)
 def _points_frame(source: Source, year: int) -> pd.DataFrame:
-    return multi_year_frame(source.catalogue, _points(source, year), year)
+    return frozen(multi_year_frame(source.catalogue, _points(source, year), year))
 
 
 def missing(context: Context, county: CountyView) -> None:

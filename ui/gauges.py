@@ -19,6 +19,7 @@ from metrics.plans.formulas import format_number
 from metrics.outputs.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
 from ui.data import Memo, Source, cached_on_source
+from ui.frozen import frozen
 from ui.layout import (Context, official_evaluation, page_of, period_figures, previous_month, previous_year,
                        multi_year_key, unit_multi_year)
 from ui.widgets import escape_markdown
@@ -51,7 +52,7 @@ def _score_figure(source: Source, year: int, unit: str, month: int) -> go.Figure
     from metrics.outputs.charts import score_figure
     from metrics.evaluation.trends import score_series
 
-    return score_figure(score_series(period_figures(source, year, unit), month), year=year)
+    return frozen(score_figure(score_series(period_figures(source, year, unit), month), year=year))
 
 
 @cached_on_source(max_entries=256)
@@ -62,7 +63,7 @@ def _series_figure(source: Source, year: int, unit: str, month: int, indicator_i
     figures = period_figures(source, year, unit)
     target = official_evaluation(source, year, unit, month).result(indicator_id).target
     series = indicator_series(figures, indicator_id, month, target)
-    return series_figure(series, figures.plan.indicator_by_id[indicator_id], year=year)
+    return frozen(series_figure(series, figures.plan.indicator_by_id[indicator_id], year=year))
 
 
 def series_chart(context: Context, indicator_id: str) -> None:
@@ -79,7 +80,7 @@ def provenance(source: Source, year: int, unit: str, month: int, indicator_id: s
     from metrics.outputs.presentation import provenance_table
 
     plan = source.catalogue.plan(year, unit)
-    return provenance_table(source.frame, plan.indicator_by_id[indicator_id], plan, as_of_month=month)
+    return frozen(provenance_table(source.frame, plan.indicator_by_id[indicator_id], plan, as_of_month=month))
 
 
 def score_chart(context: Context, *, key: str) -> None:
@@ -112,8 +113,8 @@ def gauge(result: IndicatorResult) -> go.Figure:
     than everything else on a rerun, and a what-if edit changes one or two gauges of 13. The figure is
     shared between sessions, so it is never modified after it is built."""
     # Given at construction, the template is not the default one copied into the figure and then replaced.
-    return _GAUGES.get(gauge_key(result), lambda: gauge_figure(
-        result, template=_layout_template(str(pio.templates.default)), validated=False))
+    return _GAUGES.get(gauge_key(result), lambda: frozen(gauge_figure(
+        result, template=_layout_template(str(pio.templates.default)), validated=False)))
 
 
 def score_metrics(evaluation: Evaluation, *, reference: Evaluation | None = None) -> None:
@@ -245,7 +246,7 @@ _MULTI_YEAR_TABLES = Memo(max_entries=64)
 
 def _multi_year(source: Source, year: int, unit: str) -> tuple[MultiYearPoints, pd.DataFrame]:
     points = unit_multi_year(source, year, unit)
-    return points, _MULTI_YEAR_TABLES.get(multi_year_key(source, year, unit), lambda: multi_year_table(points))
+    return points, _MULTI_YEAR_TABLES.get(multi_year_key(source, year, unit), lambda: frozen(multi_year_table(points)))
 
 
 def multi_year_section(context: Context) -> None:

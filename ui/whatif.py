@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from metrics.plans.roles import Action
 from metrics.errors import KpiError, Problem
@@ -23,6 +24,7 @@ from metrics.store import Store
 from metrics.plans.plan import Plan
 from ui.auth import refusal_text
 from ui.data import Source, cached_on_source
+from ui.frozen import frozen
 from ui.layout import Context, official_evaluation, period_figures
 from ui.widgets import (INDICATOR_TABLE_HEIGHT, ask_confirmation, confirmation_buttons, escape_markdown,
                         pending_confirmation, settle_confirmation)
@@ -114,7 +116,7 @@ class Scenario:
     figures: Figures
     evaluation: Evaluation
     problems: list[Problem]
-    table: pd.DataFrame  # official and what-if side by side (shared: never modified)
+    table: pd.DataFrame | Styler  # official and what-if side by side, changed rows tinted (shared: never modified)
     changed: list[bool]  # per row of the table: whether the scenario changed it
 
     @property
@@ -136,12 +138,17 @@ def _evaluate_scenario(source: Source, year: int, unit: str, month: int, targets
 @cached_on_source(max_entries=64)
 def _comparison(source: Source, year: int, unit: str, month: int, targets: tuple[tuple[str, Decimal], ...],
                 weights: tuple[tuple[str, Decimal], ...],
-                additions: tuple[tuple[str, int, Decimal], ...]) -> tuple[pd.DataFrame, list[bool]]:
+                additions: tuple[tuple[str, int, Decimal], ...]) -> tuple[pd.DataFrame | Styler, list[bool]]:
     """The comparison table of the scenario against the official evaluation, and its changed rows: once per scenario
-    and month (a month change on this page otherwise wrote every cell again)."""
+    and month (a month change on this page otherwise wrote every cell again). Only a changed row is tinted: with
+    none (as after a month change), no Styler, which costs the most of the table."""
     _, evaluation = _evaluate_scenario(source, year, unit, month, targets, weights, additions)
     official = official_evaluation(source, year, unit, month)
-    return comparison_table(official, evaluation), comparison_changes(official, evaluation)
+    table, changed = comparison_table(official, evaluation), comparison_changes(official, evaluation)
+    if any(changed):
+        return frozen(table.style.apply(lambda row: [CHANGED_ROW_STYLE if changed[row.name] else ""] * len(row),
+                                        axis=1)), changed
+    return frozen(table), changed
 
 
 def compute(context: Context, targets_frame: pd.DataFrame, additions_frame: pd.DataFrame) -> Scenario:
@@ -181,14 +188,10 @@ def _set_name(name: str) -> None:
 
 def comparison(context: Context, scenario: Scenario) -> None:
     """Official and what-if side by side, one short column per quantity; rows the scenario changed are tinted."""
-    changed, table = scenario.changed, scenario.table
-    count = sum(changed)
-    # Only a changed row is tinted: with none (as after a month change), no Styler, which costs the most of the table.
-    styled = table.style.apply(lambda row: [CHANGED_ROW_STYLE if changed[row.name] else ""] * len(row),
-                               axis=1) if count else table
+    count = sum(scenario.changed)
     st.caption(f"「官方 → 模擬」表示情境改變的數字；有變動的 {count:,} 項指標以黃底標示。" if count
                else "情境尚未改變任何指標的目標、權重或結果。")
-    st.dataframe(styled, hide_index=True, width="stretch", height=INDICATOR_TABLE_HEIGHT, key="whatif_comparison",
+    st.dataframe(scenario.table, hide_index=True, width="stretch", height=INDICATOR_TABLE_HEIGHT, key="whatif_comparison",
                  column_config={"指標": st.column_config.TextColumn("指標", pinned=True)})
 
 
