@@ -12,7 +12,9 @@ noisy moment of the machine hits the floors and the pages alike.
 
 Month changes: months 12…7 are each shown once (the first visit: the page computes that month) before the
 measured batches, which go through the same months again. 全府比較's first visits are measured apart, on
-months 1…6 that no page has shown.
+months 1…6 that no page has shown. Then rounds of month end: before each change of the overview and 全府比較
+another process uploads one figure of another unit (a new data version each time), with the floors measured
+again in the same rounds.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import signal
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -158,14 +161,43 @@ class Session:
         page.wait_for_function(SHOWN, arg=str(month), polling=20)
         return time.perf_counter() - started
 
-    def batch(self, server_pid: int, months: list[int]) -> Tally:
+    def batch(self, server_pid: int, months: list[int], before: Callable[[], None] | None = None) -> Tally:
+        """Changes to `months`; `before` runs ahead of each (another process's upload: not the server's CPU)."""
         self.page.bring_to_front()
         server, browser = cpu_seconds(server_pid), chromium_cpu()
-        walls = [self.change(month) for month in months]
+        walls = []
+        for month in months:
+            if before is not None:
+                before()
+            walls.append(self.change(month))
         return Tally(len(months), cpu_seconds(server_pid) - server, chromium_cpu() - browser, walls)
 
     def close(self) -> None:
         self.context.close()
+
+
+class Uploader:
+    """Another process's uploads (as the command line or another app server would write them): one figure of a
+    unit for a month, a different unit each time, never the unit the overview shows."""
+
+    def __init__(self, url: str, year: int, units: list[str]) -> None:
+        from metrics.store import Store
+
+        self.store, self.year, self.units, self.count = Store(url), year, units, 0
+
+    def __call__(self) -> None:
+        import pandas as pd
+
+        from metrics.intake.tidy import TIDY_COLUMNS
+
+        self.count += 1
+        unit = self.units[self.count % len(self.units)]
+        data = pd.DataFrame([(self.year, 1 + self.count % 12, unit, "staff_headcount", 500 + self.count, "upload.csv",
+                              "", "E2")], columns=list(TIDY_COLUMNS))
+        self.store.ingest(data, file_name=f"upload-{self.count}.csv", file_bytes=f"upload {self.count}".encode())
+
+    def close(self) -> None:
+        self.store.close()
 
 
 def first_open(browser, base: str, path: str, params: dict[str, str], server_pid: int, gauges: int) -> Tally:
@@ -206,7 +238,7 @@ FIRST_MONTHS = [1, 2, 3, 4, 5, 6]
 
 
 def measure(server, *, year: int, unit: str, rounds: int, changes: int, gauges: int,
-            profile: Path | None = None) -> dict[str, Tally]:
+            profile: Path | None = None, uploader: Uploader | None = None) -> dict[str, Tally]:
     """Month changes on every target, in turns; with `profile`, each target's changes in one block, the
     server's sampler cleared before and dumped after (no turns: the sampler needs phases)."""
     from playwright.sync_api import sync_playwright
@@ -217,7 +249,9 @@ def measure(server, *, year: int, unit: str, rounds: int, changes: int, gauges: 
     params = {"year": str(year), "unit": unit, "month": "12"}
     pid = server.process.pid
     tallies: dict[str, Tally] = {target.key: Tally() for target in TARGETS}
-    tallies.update(overview_first=Tally(), county_first=Tally(), open_overview=Tally(), open_floor=Tally())
+    tallies.update(overview_first=Tally(), county_first=Tally(), open_overview=Tally(), open_floor=Tally(),
+                   overview_upload=Tally(), county_upload=Tally(), gauge_floor_again=Tally(),
+                   table_floor_again=Tally())
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         sessions = {target.key: Session(browser, base, target.path, params, year) for target in TARGETS}
@@ -246,6 +280,13 @@ def measure(server, *, year: int, unit: str, rounds: int, changes: int, gauges: 
                 tallies["county_first"].add(sessions["county"].batch(pid, [next(firsts) for _ in range(per_round)]))
                 tallies["open_floor"].add(first_open(browser, base, "floor_gauges", params, pid, gauges))
                 tallies["open_overview"].add(first_open(browser, base, "", params, pid, gauges))
+            # Month end: the months were seen, but another unit uploaded before each change. Rounds of their own,
+            # after the others (whose pages would otherwise meet a new data version too), with the floors again.
+            for _ in range(rounds if uploader is not None else 0):
+                months = (WARM_MONTHS * (changes // len(WARM_MONTHS) + 1))[:changes]
+                for key, floor in (("overview", "gauge_floor"), ("county", "table_floor")):
+                    tallies[f"{floor}_again"].add(sessions[floor].batch(pid, months))
+                    tallies[f"{key}_upload"].add(sessions[key].batch(pid, months, before=uploader))
         finally:
             for session in sessions.values():
                 session.close()
@@ -278,6 +319,12 @@ def table(tallies: dict[str, Tally], *, target_ratio: float) -> list[str]:
     rows = [(target.key, target.label, target.floor) for target in TARGETS]
     rows.insert(3, ("overview_first", "總覽 第一次顯示該月（暖機時）/ overview: month first shown", "gauge_floor"))
     rows.append(("county_first", "全府比較 第一次顯示該月 / county page: month first shown", "table_floor"))
+    rows += [("gauge_floor_again", "基準（上傳各輪）：13 個常數儀表 / floor, upload rounds: 13 gauges", ""),
+             ("overview_upload", "總覽 每次換月份前別的單位上傳 / overview: another unit uploaded before each change",
+              "gauge_floor_again"),
+             ("table_floor_again", "基準（上傳各輪）：全府大小的表格 / floor, upload rounds: county-size tables", ""),
+             ("county_upload", "全府比較 每次換月份前別的單位上傳 / county page: another unit uploaded before each "
+                               "change", "table_floor_again")]
     rows += [("open_floor", "新工作階段開啟基準頁至 13 個儀表畫好 / new session: floor page → 13 gauges drawn", ""),
              ("open_overview", "新工作階段開啟總覽至 13 個儀表畫好 / new session: overview → 13 gauges drawn",
               "open_floor")]
@@ -298,7 +345,7 @@ def table(tallies: dict[str, Tally], *, target_ratio: float) -> list[str]:
                 ratio = statistics.median(paired)
             server_ratio = f"{ratio:.2f}×"
             browser_ratio = f"{tally.per_change('browser') / max(base.per_change('browser'), 1e-9):.2f}×"
-            if key in {"overview", "detail", "whatif", "county", "county_first"}:
+            if key in {"overview", "detail", "whatif", "county", "county_first", "overview_upload", "county_upload"}:
                 verdict = "  ✓" if ratio <= target_ratio else "  ✗ above target"
         elif not floor:
             server_ratio = browser_ratio = "1.00×"
@@ -349,8 +396,10 @@ def run(folder: Path, *, quick: bool, target_ratio: float, profile: bool = False
     try:
         server.wait_healthy(timeout=120)
         setup = time.perf_counter() - started
+        uploader = Uploader(url, bench.COUNTY_YEAR, names[1:])
         tallies = measure(server, year=bench.COUNTY_YEAR, unit=names[0], rounds=rounds, changes=changes,
-                          gauges=bench.GAUGES, profile=out)
+                          gauges=bench.GAUGES, profile=out, uploader=uploader)
+        uploader.close()
     finally:
         server.stop()
     loads.append(load_average())

@@ -18,7 +18,8 @@ BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_dashboar
 RERUN_ROWS = ("floor: 13 bare gauges", "overview rerun", "what-if page after an edit", "overview after a what-if edit")
 BROWSER_ROWS = ("start → 13 gauges rendered", "page open → first gauge", "reload, warm server")
 SERVER_ROWS = ("floor page: 13 gauges", "overview: month change", "detail: month change", "what-if: month change",
-               "floor page: county-size tables", "county page: month change", "county page: month first shown")
+               "floor page: county-size tables", "county page: month change", "county page: month first shown",
+               "overview: another unit uploaded before each change", "county page: another unit uploaded before each")
 COUNTY_ROWS = ("floor: bare tables", "county page, month change", "county page, month first shown",
                "overview, month change")
 
