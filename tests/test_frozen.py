@@ -86,3 +86,44 @@ def test_only_figures_and_tables_are_frozen_and_a_copy_is_not():
     assert frozen(table) is table
     with pytest.raises(TypeError, match="list"):
         frozen([1, 2])
+
+
+def test_sessions_drawing_a_new_frozen_styler_at_once_keep_its_true_encoding():
+    """Each session's script runs in a thread of its own; a Styler's compute and translate change the Styler itself,
+    so the first draw of a shared one is made once, under its lock (found by review: without it, cells lost their
+    colours for good in some tries)."""
+    import sys
+    import threading
+
+    import numpy as np
+    from streamlit.elements import arrow
+    from streamlit.proto.ArrowData_pb2 import ArrowData
+
+    rows, columns = 40, 16
+    frame = pd.DataFrame(np.arange(rows * columns, dtype=float).reshape(rows, columns),
+                         columns=[f"c{index}" for index in range(columns)])
+    colours = pd.DataFrame([["background-color: #E2EFDA"] * columns] * rows, columns=frame.columns)
+
+    def make():
+        return frame.style.set_uuid("t").apply(lambda _: colours, axis=None)
+
+    def draw(styler) -> bytes:
+        proto = ArrowData()
+        arrow.marshall_styler(proto, styler, "unused")  # as st.dataframe calls it (ui.frozen's)
+        return proto.styler.SerializeToString()
+
+    expected = draw(make())
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # makes the interleaving likelier; it happened at the default 5 ms as well
+    try:
+        for _ in range(20):
+            shared = frozen(make())
+            barrier = threading.Barrier(4)
+            threads = [threading.Thread(target=lambda: (barrier.wait(), draw(shared))) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert draw(shared) == expected  # what every later rerun of every session shows
+    finally:
+        sys.setswitchinterval(interval)

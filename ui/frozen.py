@@ -29,6 +29,14 @@ T = TypeVar("T")
 ENCODED = "_kpi_encoded"  # the attribute holding an object's encodings: {what: encoding}
 
 
+class _Encodings(dict):
+    """An object's encodings, with the lock its first draw is made under."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+
+
 class _FigureDict(dict):
     """A frozen figure's `to_dict`, carrying its JSON once written."""
 
@@ -41,26 +49,26 @@ def frozen(thing: T) -> T:
         raise TypeError(f"frozen() takes a Plotly figure, a DataFrame or a Styler, not {type(thing).__name__}")
     if getattr(thing, ENCODED, None) is None:
         # object.__setattr__: a figure checks its property names and a DataFrame warns on new attributes
-        object.__setattr__(thing, ENCODED, {})
+        object.__setattr__(thing, ENCODED, _Encodings())
     if isinstance(thing, Styler):
         frozen(thing.data)
     return thing
 
 
 def is_frozen(thing: object) -> bool:
-    return isinstance(getattr(thing, ENCODED, None), dict)
-
-
-_LOCK = threading.Lock()  # two sessions drawing the same new object make its encoding once each at most
+    return isinstance(getattr(thing, ENCODED, None), _Encodings)
 
 
 def _kept(thing: object, what: object, make: Callable[[], Any]) -> Any:
-    encodings: dict = getattr(thing, ENCODED)
+    encodings: _Encodings = getattr(thing, ENCODED)
     kept = encodings.get(what)
     if kept is None:
-        kept = make()
-        with _LOCK:
-            encodings.setdefault(what, kept)
+        # Under the object's lock: a Styler's _compute and _translate change the Styler itself, and sessions drawing
+        # the same new table at once would keep a mixture (cells without their colours) for good.
+        with encodings.lock:
+            kept = encodings.get(what)
+            if kept is None:
+                kept = encodings[what] = make()
     return kept
 
 
