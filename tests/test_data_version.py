@@ -177,6 +177,42 @@ def test_another_units_upload_keeps_a_units_evaluation_and_its_own_upload_makes_
     assert evaluation() is not second
 
 
+@pytest.mark.parametrize("few", [0, 4])
+def test_the_countys_figures_are_each_units_kept_ones_and_another_upload_reads_that_unit_only(database, two_unit_plans,
+                                                                                              monkeypatch, few):
+    """plans_figures (the county's figures of every unit): equal to reading each plan's figures afresh, whether the
+    missing ones are split in one pass (few=0) or read one by one (few=4); the same objects as the overview's
+    (period_figures) and, after one unit's upload, the other unit's kept ones with only the uploader's read again."""
+    from metrics.evaluation.figures import Figures
+    from metrics.plans.catalogue import load_catalogue
+    from ui import layout
+    from ui.data import current_source
+
+    monkeypatch.setattr(layout, "FEW_TO_SPLIT", few)
+    personnel = load_catalogue(two_unit_plans).plan(112, "人事處").fields[0].code
+    keys = [(112, "政風處"), (112, "人事處")]
+
+    def upload(unit: str, field: str, month: int, value: int) -> None:
+        frame = pd.DataFrame([(112, month, unit, field, Decimal(value), "x.csv", "", "E2")], columns=list(TIDY_COLUMNS))
+        Store(database).ingest(frame, file_name=f"{unit}{month}.csv", file_bytes=f"{unit}{month}".encode())
+
+    def figures() -> dict:
+        source = current_source()
+        made = layout.plans_figures(source, keys)
+        stored = Store(database).current_frame()
+        assert made == {key: Figures.from_frame(source.catalogue.plan(*key), stored) for key in keys}
+        assert all(made[key] is layout.period_figures(source, *key) for key in keys)
+        return made
+
+    upload("政風處", "procurement_audits", 1, 4)
+    upload("人事處", personnel, 1, 7)
+    first = figures()
+    upload("人事處", personnel, 2, 8)
+    second = figures()
+    assert second[(112, "政風處")] is first[(112, "政風處")]
+    assert second[(112, "人事處")] is not first[(112, "人事處")]
+
+
 def test_a_backup_restored_at_the_same_url_then_an_upload_is_not_taken_for_the_old_batch(tmp_path):
     """An app server keeps running while the database behind its URL is replaced by an older backup, and a unit
     uploads a correction: the store numbers it batch 2 again, but it is not the old batch 2 (found in review)."""

@@ -13,7 +13,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from metrics.evaluation.county import (STATUS_COLOURS, CountyView, comparison_frame, comparison_parts, comparison_statuses,
-                            county_multi_year, county_view, missing_frame, multi_year_frame, year_figures)
+                            county_multi_year, county_view, missing_frame, multi_year_frame)
 from metrics.evaluation.figures import Figures
 from metrics.evaluation.core import Evaluation, IndicatorResult, MultiYearPoints, evaluate, evaluate_some
 from metrics.plans.formulas import format_number
@@ -21,7 +21,7 @@ from metrics.intake.parsing import month_label
 from metrics.outputs.report import build_county_report
 from ui.data import Source, cached_on_source, cached_on_unit
 from ui.frozen import frozen
-from ui.layout import Context, official_evaluation, page_of, unit_multi_year
+from ui.layout import Context, official_evaluation, page_of, plans_figures, unit_multi_year
 from ui.links import period_params
 
 OVERVIEW = "dashboard.py"
@@ -51,8 +51,10 @@ def column_width(label: str, texts: list[str]) -> int:
 
 @cached_on_source(max_entries=8)
 def _figures(source: Source, year: int) -> dict[tuple[int, str], Figures]:
-    """Every unit's figures of a year, split once per data version: a month change only evaluates again."""
-    return year_figures(source.catalogue, source.frame, year)
+    """Every unit's figures of a year, each kept per its unit's content (plans_figures): a month change only
+    evaluates again, another unit's upload reads that unit's figures only."""
+    catalogue = source.catalogue
+    return plans_figures(source, [(year, unit) for unit in catalogue.units_in(year)])
 
 
 @cached_on_unit(max_entries=1024)
@@ -86,8 +88,12 @@ def _view(source: Source, year: int, month: int) -> CountyView:
 def _points(source: Source, year: int) -> list[MultiYearPoints]:
     """Each unit's multi-year points kept per that unit's content (unit_multi_year, shared with its overview):
     after one unit's upload only that unit is judged again."""
-    return county_multi_year(source.catalogue, source.frame, year,
-                             points_of=lambda unit, split: unit_multi_year(source, year, unit, split=split))
+    catalogue = source.catalogue
+    spans = functools.cache(lambda: plans_figures(source, [
+        (span_year, unit) for unit in catalogue.units_in(year) if (rule := catalogue.plan(year, unit).multi_year)
+        is not None for span_year in rule.years if catalogue.find(span_year, unit) is not None]))
+    return county_multi_year(catalogue, source.frame, year,
+                             points_of=lambda unit, _: unit_multi_year(source, year, unit, split=spans))
 
 
 def view(context: Context) -> CountyView:

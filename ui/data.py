@@ -321,7 +321,15 @@ def cached_on_unit(max_entries: int) -> Callable[[Cached], Cached]:
     return _memoised(max_entries, key)
 
 
+_UNIT_KEYS = Memo(max_entries=4096)
+
+
 def unit_key(source: Source, year: int, unit: str) -> tuple:
+    """_unit_key, once per data version: the county page asks for it some 150 times a rerun."""
+    return _UNIT_KEYS.get((_source_key(source), year, unit), lambda: _unit_key(source, year, unit))
+
+
+def _unit_key(source: Source, year: int, unit: str) -> tuple:
     """What one unit's figures of a year and its plan are, as a key. In a store: the newest batch among that
     unit's values in effect in every year its plan reads (its own, and its growth indicators' base years), with
     the undone batches and the plans version: every upload writes under a new, higher batch number, only an undo

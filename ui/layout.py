@@ -4,7 +4,7 @@ the sample-data banner and messages left by the previous run."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,10 +154,27 @@ def figure_counts(source: Source) -> dict[tuple[int, str], int]:
     return {(int(year), str(unit)): int(count) for (year, unit), count in frame.groupby(["year", "unit"]).size().items()}
 
 
-@cached_on_unit(max_entries=256)
+@cached_on_unit(max_entries=512)
 def period_figures(source: Source, year: int, unit: str) -> Figures:
     """The figures of a plan of the source's plans in force."""
     return Figures.from_frame(source.catalogue.plan(year, unit), source.frame)
+
+
+FEW_TO_SPLIT = 4  # up to this many plans' figures are read one by one; more, in one pass over the frame
+
+
+def plans_figures(source: Source, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Figures]:
+    """Each (year, unit)'s figures as period_figures keeps them, against the source's plans in force: those kept
+    are taken, the others made. After another unit's upload the county needs one unit's figures anew, not a split
+    of the whole frame (some 40,000 rows); when many are missing (a server's first showing) one pass splits them."""
+    keys = list(keys)
+    figures = {key: period_figures.kept(source, *key) for key in keys}
+    missing = [source.catalogue.plan(*key) for key in keys if figures[key] is None]
+    split = Figures.for_plans(missing, source.frame) if len(missing) > FEW_TO_SPLIT else None
+    for plan in missing:
+        figures[plan.key] = (period_figures(source, plan.year, plan.unit) if split is None else
+                             period_figures.made_with(lambda plan=plan: split[plan.key], source, plan.year, plan.unit))
+    return figures
 
 
 @cached_on_unit(max_entries=512)

@@ -111,12 +111,13 @@ class Figures:
         rows = frame[frame["year"].isin({plan.year for plan in plans})]
         # Whole columns as Python lists, one pass: iterating a groupby's Arrow-backed strings cell by cell was
         # most of the cost (a county's four years are some 40,000 rows).
+        targets = {key: (plan.field_by_code, result[key].values) for key, plan in by_key.items()}
         for year, unit, code, month, value in zip(rows["year"].tolist(), rows["unit"].tolist(),
                                                   rows["field"].tolist(), rows["month"].tolist(),
                                                   rows["value"].tolist()):
-            plan = by_key.get((int(year), str(unit)))
-            if plan is not None and code in plan.field_by_code:
-                result[plan.key].values.setdefault(code, {})[int(month)] = Decimal(value)
+            target = targets.get((int(year), str(unit)))
+            if target is not None and code in target[0]:
+                target[1].setdefault(code, {})[int(month)] = Decimal(value)
         return result
 
     @classmethod
