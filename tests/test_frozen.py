@@ -127,3 +127,16 @@ def test_sessions_drawing_a_new_frozen_styler_at_once_keep_its_true_encoding():
             assert draw(shared) == expected  # what every later rerun of every session shows
     finally:
         sys.setswitchinterval(interval)
+
+
+def test_importing_the_module_again_patches_the_library_functions_not_the_patches():
+    import importlib
+
+    import plotly.io
+
+    import ui.frozen
+
+    original = plotly.io.to_json._frozen_original
+    importlib.reload(ui.frozen)
+    assert plotly.io.to_json._frozen_original is original
+    assert plotly.io.to_json.__module__ == "ui.frozen"

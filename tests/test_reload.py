@@ -203,3 +203,29 @@ def test_a_store_restored_anew_that_undid_another_batch_is_read_whole(tmp_path):
     assert list(frame["month"]) == [1, 3, 4]
     first.close()
     second.close()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_with_newer_equals_ordering_the_whole_frame_again(seed):
+    """Random held frames and uploads (new units and years, replaced and new values, units in code-point order
+    across ASCII cases and CJK): the runs put back in place give the same frame as sorting everything again."""
+    import random
+
+    from metrics.store import key_order, with_newer
+
+    generator = random.Random(seed)
+    units, fields = ["B處", "a處", "政風處", "人事處", "A"], ["x", "y", "z"]
+
+    def rows(count: int, tag: str) -> list[tuple]:
+        return [(generator.choice([112, 113, 114]), generator.choice(units), generator.randint(1, 12),
+                 generator.choice(fields), f"{tag}{index}") for index in range(count)]
+
+    def frame(records: list[tuple]) -> pd.DataFrame:
+        made = pd.DataFrame(records, columns=["year", "unit", "month", "field", "value"])
+        return key_order(made.drop_duplicates(["year", "unit", "month", "field"], keep="last"))
+
+    held = frame(rows(generator.randint(1, 60), "held"))
+    newer = frame(rows(generator.randint(1, 8), "new"))
+    whole = key_order(pd.concat([held, newer], ignore_index=True)
+                      .drop_duplicates(["year", "unit", "month", "field"], keep="last"))
+    pd.testing.assert_frame_equal(with_newer(held, newer), whole, check_exact=True)

@@ -72,10 +72,16 @@ def _kept(thing: object, what: object, make: Callable[[], Any]) -> Any:
     return kept
 
 
-_figure_dict = plotly.tools.return_figure_from_figure_or_data
-_to_json = plotly.io.to_json
-_marshall_styler = arrow.marshall_styler
-_arrow_bytes = dataframe_util.convert_pandas_df_to_arrow_bytes
+def _original(function: Callable) -> Callable:
+    """The library's own function, also when this module is imported again (Streamlit reloads a changed module
+    while developing): a patch never wraps an earlier patch."""
+    return getattr(function, "_frozen_original", function)
+
+
+_figure_dict = _original(plotly.tools.return_figure_from_figure_or_data)
+_to_json = _original(plotly.io.to_json)
+_marshall_styler = _original(arrow.marshall_styler)
+_arrow_bytes = _original(dataframe_util.convert_pandas_df_to_arrow_bytes)
 
 
 def _frozen_figure_dict(figure_or_data: Any, validate_figure: bool) -> Any:
@@ -116,6 +122,9 @@ def _frozen_arrow_bytes(df: pd.DataFrame, *, downcast_large_types: bool = False)
 
 # Streamlit looks these up at each call: plotly_chart as plotly.tools.… and plotly.io.…, st.dataframe as
 # dataframe_util.… and as the name marshall_styler in its own module.
+for _patch, _function in ((_frozen_figure_dict, _figure_dict), (_frozen_to_json, _to_json),
+                          (_frozen_marshall_styler, _marshall_styler), (_frozen_arrow_bytes, _arrow_bytes)):
+    _patch._frozen_original = _function  # type: ignore[attr-defined]
 plotly.tools.return_figure_from_figure_or_data = _frozen_figure_dict
 plotly.io.to_json = _frozen_to_json
 arrow.marshall_styler = _frozen_marshall_styler

@@ -527,13 +527,24 @@ def with_newer(held: pd.DataFrame, newer: pd.DataFrame) -> pd.DataFrame:
         return held
     if held.empty:
         return newer
-    years, units = set(newer["year"]), set(newer["unit"])
-    replaced = set(zip(*(newer[column] for column in CURRENT_KEY)))
-    candidates = held.loc[held["year"].isin(years) & held["unit"].isin(units), CURRENT_KEY]  # the units uploaded
-    gone = [index for index, key in zip(candidates.index, zip(*(candidates[column] for column in CURRENT_KEY)))
-            if key in replaced]
-    kept = held.drop(index=gone) if gone else held
-    return key_order(pd.concat([kept, newer], ignore_index=True))
+    groups = sorted(set(zip(newer["year"].tolist(), newer["unit"].tolist())))  # (year, unit) in key_order's order
+    # `held` is in key_order: each (year, unit)'s rows are one run, after every smaller (year, unit). Only the uploaded
+    # units' runs are ordered again, with the new values, and put back in place; the rest is copied once, in order
+    # (sorting the whole frame again cost 10 ms an upload at county scale).
+    years, units = held["year"], held["unit"]
+    runs = []
+    for year, unit in groups:
+        first = int(((years < year) | ((years == year) & (units < unit))).sum())
+        runs.append((first, first + int(((years == year) & (units == unit)).sum())))
+    part = key_order(pd.concat([*(held.iloc[first:end] for first, end in runs), newer], ignore_index=True)
+                     .drop_duplicates(CURRENT_KEY, keep="last"))
+    pieces, start, offset = [], 0, 0
+    for (year, unit), (first, end) in zip(groups, runs):
+        size = int(((part["year"] == year) & (part["unit"] == unit)).sum())
+        pieces += [held.iloc[start:first], part.iloc[offset:offset + size]]
+        start, offset = end, offset + size
+    pieces.append(held.iloc[start:])
+    return pd.concat(pieces, ignore_index=True)
 
 
 def _change_kind(before: Decimal | None, incoming: Decimal) -> ChangeKind:
