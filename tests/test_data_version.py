@@ -4,6 +4,7 @@ on the next run, and an unchanged version computes nothing again."""
 
 import ast
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -133,6 +134,27 @@ def test_a_plan_reading_a_base_years_figures_is_keyed_by_them_too(year, same):
     after = unit_source(DataVersion("sqlite:///k", (year, 0, 1)), {(114, "丁處"): [1], (113, "丁處"): [2],
                                                                (110, "丁處"): [3], (year, "丁處"): [year]}, KIND_PLANS)
     assert (unit_key(after, 114, "丁處") == unit_key(before, 114, "丁處")) is same
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    ([], {}),
+    # in key order (a stored frame): each (year, unit) one run
+    ([(112, "乙處", 2), (112, "乙處", 5), (112, "甲處", 4), (113, "甲處", 1)],
+     {(112, "乙處"): (2, 5), (112, "甲處"): (1, 4), (113, "甲處"): (1, 1)}),
+    # not in key order (the sample): a unit's rows apart, the newest batch not last
+    ([(112, "甲處", 4), (112, "乙處", 2), (112, "甲處", 1), (113, "甲處", 3), (112, "甲處", 2)],
+     {(112, "甲處"): (3, 4), (112, "乙處"): (1, 2), (113, "甲處"): (1, 3)}),
+])
+def test_figures_per_unit_counts_and_names_the_newest_batch(rows, expected):
+    from ui.data import figures_per_unit
+
+    version = DataVersion("sqlite:///per-unit", (len(rows), 0, 1, len(str(rows))))  # a version of its own per case
+    source = Source(store=None, history=[], frame=pd.DataFrame(rows, columns=["year", "unit", "batch_id"]),
+                    catalogue=UNIT_PLANS, data_version=version)
+    assert figures_per_unit(source) == expected
+    sample = Source(store=None, history=[], frame=pd.DataFrame(rows, columns=["year", "unit", "batch_id"]).drop(
+        columns="batch_id"), catalogue=UNIT_PLANS, data_version=replace(version, sample=True))
+    assert figures_per_unit(sample) == {key: (count, 0) for key, (count, _) in expected.items()}  # not stored
 
 
 def test_a_unit_without_figures_has_a_key_that_its_first_upload_changes():

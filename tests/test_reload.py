@@ -88,6 +88,47 @@ def test_each_upload_reads_only_its_values_and_gives_the_whole_frame_exactly(sto
     writer.close()
 
 
+def test_each_upload_reads_only_the_newer_batches_of_the_history_and_gives_the_whole_list(store_url):
+    """The batch list (ui.data.HistoryHolder) through the same steps: after uploads only the batches from the held
+    newest one on are read; an undo reads the whole list; either way it equals the store's whole list."""
+    from ui.data import HistoryHolder
+
+    store, writer = Store(store_url), Store(store_url)
+    holder, reads, batches = HistoryHolder(), [], {}
+    whole_history = store.history
+
+    def history(**arguments):
+        reads.append(arguments.get("from_batch"))
+        return whole_history(**arguments)
+
+    store.history = history
+    for step, (what, data, expected_read, *_) in enumerate(STEPS):
+        if what == "upload":
+            batches[step] = upload(writer, data, f"第{step}次.csv")
+        elif what == "undo":
+            writer.undo(batches[data])
+        else:
+            writer.save_plan_version(112, "政風處", 'title = "新"\n', author="王科長")
+        reads.clear()
+        listed = holder.history(DataVersion(store_url, store.data_version()), store)
+        assert reads == [expected_read], step  # from the held newest batch on: the frame's `after` batch
+        assert listed == whole_history(), step
+    store.close()
+    writer.close()
+
+
+def test_a_store_made_anew_at_the_same_url_has_its_history_read_whole(tmp_path):
+    from ui.data import HistoryHolder
+
+    first, second = Store(f"sqlite:///{tmp_path / 'a.sqlite3'}"), Store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    upload(first, [(112, "政風處", "warning_cases", 1, "1")], "甲.csv")
+    upload(second, [(112, "政風處", "warning_cases", 1, "2")], "乙.csv")
+    upload(second, [(112, "政風處", "warning_cases", 2, "3")], "丙.csv")
+    holder = HistoryHolder()
+    holder.history(DataVersion("sqlite:///same", first.data_version()), first)
+    assert holder.history(DataVersion("sqlite:///same", second.data_version()), second) == second.history()
+
+
 def recording(store: Store, reads: list):
     """The store's current_frame, noting each read: WHOLE, or the batch it read after."""
     def read(**after):

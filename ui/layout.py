@@ -26,7 +26,8 @@ from metrics.intake.parsing import month_label
 from metrics.services import Actor, Services
 from ui import cycle, links, screen
 from ui.auth import account_box, current_actor, first_run, get_services, refusal, require_view
-from ui.data import Memo, Source, cached_on_source, cached_on_unit, current_source, load_sample_into_store, unit_key
+from ui.data import (Memo, Source, cached_on_source, cached_on_unit, current_source, figures_per_unit,
+                     load_sample_into_store, unit_key)
 from ui.styles import page_style
 from ui.widgets import escape_markdown, flash, remembered_selectbox, show_flash
 
@@ -148,10 +149,7 @@ def navigation(params: dict[str, str], allowed: set[Action], waiting: int | None
 @cached_on_source(max_entries=32)
 def figure_counts(source: Source) -> dict[tuple[int, str], int]:
     """How many figures each (year, unit) has: the default period is the one with figures."""
-    frame = source.frame
-    if frame.empty:
-        return {}
-    return {(int(year), str(unit)): int(count) for (year, unit), count in frame.groupby(["year", "unit"]).size().items()}
+    return {key: count for key, (count, _) in figures_per_unit(source).items()}
 
 
 @cached_on_unit(max_entries=512)

@@ -122,8 +122,9 @@ class Store(Repository):
     def is_empty(self) -> bool:
         return self._figures.is_empty()
 
-    def history(self, *, year: int | None = None, unit: str | None = None) -> list[BatchInfo]:
-        return self._figures.history(year=year, unit=unit)
+    def history(self, *, year: int | None = None, unit: str | None = None,
+                from_batch: int | None = None) -> list[BatchInfo]:
+        return self._figures.history(year=year, unit=unit, from_batch=from_batch)
 
     def batch(self, batch_id: int) -> BatchInfo:
         return self._figures.batch(batch_id)

@@ -330,15 +330,20 @@ class Figures(Repository):
         with self._errors(StoreOperation.READ), self._reading() as connection:
             return connection.execute(sa.select(current_values_table.c.year).limit(1)).first() is None
 
-    def history(self, *, year: int | None = None, unit: str | None = None) -> list[BatchInfo]:
-        """Every batch, newest first; with `year` or `unit`, only the batches that set figures of them."""
+    def history(self, *, year: int | None = None, unit: str | None = None,
+                from_batch: int | None = None) -> list[BatchInfo]:
+        """Every batch, newest first; with `year` or `unit`, only the batches that set figures of them; with
+        `from_batch`, only the batches numbered from it on (an app server bringing a list it holds up to date)."""
         changes = value_changes_table
-        counts = (sa.select(changes.c.batch_id, sa.func.count().label("values_set"))
+        since = sa.true() if from_batch is None else changes.c.batch_id >= int(from_batch)
+        counts = (sa.select(changes.c.batch_id, sa.func.count().label("values_set")).where(since)
                   .group_by(changes.c.batch_id).subquery())
         query = (sa.select(batches_table, sa.func.coalesce(counts.c.values_set, 0).label("values_set"))
                  .outerjoin(counts, counts.c.batch_id == batches_table.c.id)
                  .order_by(batches_table.c.id.desc()))
-        periods_query = sa.select(changes.c.batch_id, changes.c.year, changes.c.unit).distinct()
+        if from_batch is not None:
+            query = query.where(batches_table.c.id >= int(from_batch))
+        periods_query = sa.select(changes.c.batch_id, changes.c.year, changes.c.unit).where(since).distinct()
         with self._errors(StoreOperation.READ_BATCHES), self._reading() as connection:
             rows = connection.execute(query).all()
             periods: dict[int, list[tuple[int, str]]] = {}
