@@ -17,7 +17,7 @@ from metrics.plans.catalogue import load_catalogue
 from metrics.intake.tidy import TIDY_COLUMNS
 from metrics.store import BatchInfo, Store
 from test_pages import long_csv, metrics, open_app, texts
-from ui.data import DataVersion, Source, cached_on_source, unit_key
+from ui.data import DataVersion, Source, cached_on_source, cached_on_unit, unit_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLS: list[tuple[DataVersion, int]] = []
@@ -124,6 +124,28 @@ UNITS_BEFORE = unit_source(DataVersion("sqlite:///a", (5, 0, 1)), {(112, "甲處
 def test_a_units_key_changes_with_its_own_figures_plans_and_undos_only(after, same_for_甲處, same_for_乙處):
     assert (unit_key(after, 112, "甲處") == unit_key(UNITS_BEFORE, 112, "甲處")) is same_for_甲處
     assert (unit_key(after, 112, "乙處") == unit_key(UNITS_BEFORE, 112, "乙處")) is same_for_乙處
+
+
+def test_what_reads_the_previous_year_too_is_keyed_by_it():
+    """cached_on_unit(previous_years=1) (the overview's comparison with the same month last year): the unit's upload
+    of the year before makes it again, another unit's upload or a later year does not."""
+    made = []
+
+    @cached_on_unit(max_entries=8, previous_years=1)
+    def compared(source: Source, year: int, unit: str) -> int:
+        made.append(source.data_version.version)
+        return len(made)
+
+    before = unit_source(DataVersion("sqlite:///p", (2, 0, 1)), {(113, "甲處"): [1], (112, "甲處"): [2]})
+    assert compared(before, 113, "甲處") == 1
+    for version, batches, again in [
+        ((3, 0, 1), {(113, "甲處"): [1], (112, "甲處"): [2], (113, "乙處"): [3]}, False),   # another unit
+        ((4, 0, 1), {(113, "甲處"): [1], (112, "甲處"): [2], (114, "甲處"): [4]}, False),   # a later year
+        ((5, 0, 1), {(113, "甲處"): [1], (112, "甲處"): [2, 5]}, True),                     # the year before
+    ]:
+        count = len(made)
+        compared(unit_source(DataVersion("sqlite:///p", version), batches), 113, "甲處")
+        assert (len(made) > count) is again, version
 
 
 @pytest.mark.parametrize(("year", "same"), [(113, False), (110, False), (111, True), (115, True)])

@@ -356,13 +356,16 @@ def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cac
     return _memoised(max_entries, _call_key)
 
 
-def cached_on_unit(max_entries: int) -> Callable[[Cached], Cached]:
+def cached_on_unit(max_entries: int, *, previous_years: int = 0) -> Callable[[Cached], Cached]:
     """cached_on_source for what is computed from one unit's figures of one year and its plan only, as
     function(source, year, unit, …): keyed by that unit's content (unit_key) rather than the whole store's data
-    version, so another unit's upload keeps it (at month end most uploads are somebody else's)."""
+    version, so another unit's upload keeps it (at month end most uploads are somebody else's). With
+    `previous_years`, what also reads the unit's figures and plans of that many years before (its content in each
+    is part of the key)."""
     def key(args: tuple, kwargs: dict) -> tuple:
         source, year, unit, *rest = args
-        return unit_key(source, year, unit), _call_key(tuple(rest), kwargs)
+        return (tuple(unit_key(source, year - back, unit) for back in range(previous_years + 1)),
+                _call_key(tuple(rest), kwargs))
 
     return _memoised(max_entries, key)
 

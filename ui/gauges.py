@@ -18,7 +18,7 @@ from metrics.evaluation.figures import Figures
 from metrics.plans.formulas import format_number
 from metrics.outputs.presentation import (achievement_text, gauge_lines, multi_year_summary, multi_year_table, score_change,
                                   score_text, weight_text)
-from ui.data import Memo, Source, cached_on_source
+from ui.data import Memo, Source, cached_on_source, cached_on_unit
 from ui.frozen import frozen
 from ui.layout import (Context, official_evaluation, page_of, period_figures, previous_month, previous_year,
                        multi_year_key, unit_multi_year)
@@ -36,8 +36,10 @@ def over_time(context: Context) -> dict[str, list[str]]:
     return _over_time(context.source, context.year, context.unit, context.month)
 
 
-@cached_on_source(max_entries=256)
+@cached_on_unit(max_entries=256, previous_years=1)
 def _over_time(source: Source, year: int, unit: str, month: int) -> dict[str, list[str]]:
+    """Kept per the unit's content this year and last (another unit's upload keeps it, and with it the gauge
+    boxes' texts, section_layout)."""
     from metrics.evaluation.trends import last_month, last_year
 
     evaluation = official_evaluation(source, year, unit, month)
