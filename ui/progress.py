@@ -15,7 +15,7 @@ from metrics.intake.parsing import format_taiwan_time
 from metrics.services.review import InboxItem, Review, UnitStatus
 from metrics.store import State
 from ui.cycle import PROGRESS_PAGE
-from ui.data import Source, cached_on_source
+from ui.data import Source, cached_on_source, figures_per_unit
 from ui.layout import Context
 from ui.links import period_params
 from ui.widgets import escape_markdown
@@ -155,8 +155,7 @@ def _unit_notes(source: Source, year: int) -> tuple[list[str], list[str]]:
     per data version, not on every rerun)."""
     units = [unit.name for unit in source.catalogue.units.units if unit.since is None or unit.since <= year]
     without = [unit for unit in units if source.catalogue.find(year, unit) is None]
-    frame = source.frame
-    reported = set(frame.loc[frame["year"] == year, "unit"]) if not frame.empty else set()
+    reported = {unit for figures_year, unit in figures_per_unit(source) if figures_year == year}
     return without, [unit for unit in units if unit not in without and unit not in reported]
 
 
