@@ -8,7 +8,8 @@ encoding is made by Streamlit's and Plotly's own functions and kept on the objec
 draws take the kept encoding. What reaches the browser is byte for byte the same (tests/test_frozen.py).
 
 Copies (`DataFrame.copy()`, a figure built from another) are new objects and not frozen. A frozen object must
-never be modified: nothing here could notice.
+never be modified: nothing here could notice. A frozen Styler is for st.dataframe (st.table and st.data_editor
+import Streamlit's function under their own names and would compute the shared Styler again, unlocked).
 """
 
 from __future__ import annotations
