@@ -129,6 +129,31 @@ def test_a_store_made_anew_at_the_same_url_has_its_history_read_whole(tmp_path):
     assert holder.history(DataVersion("sqlite:///same", second.data_version()), second) == second.history()
 
 
+def test_a_store_restored_anew_that_undid_another_batch_is_read_whole_through_the_holders(tmp_path):
+    """Found by review: the copy of a store undid batch 1 where the held one undid batch 2 (the same count, the same
+    newest batch 3), then took an upload; the batch list and the frame, as load_history and load_frame make them,
+    are the restored store's, not the held one's with the upload added."""
+    from metrics.store.transfer.write import copy_store
+    from ui.data import HistoryHolder
+
+    first, second = Store(f"sqlite:///{tmp_path / 'a.sqlite3'}"), Store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    for month, name in ((1, "甲.csv"), (2, "乙.csv"), (3, "丙.csv")):
+        upload(first, [(112, "政風處", "warning_cases", month, str(month))], name)
+    copy_store(first, second)
+    first.undo(2)
+    histories, frames, reads = HistoryHolder(), FrameHolder(), []
+    version = DataVersion("sqlite:///same", first.data_version())
+    frames.frame(version, histories.history(version, first), recording(first, reads))
+    second.undo(1)
+    upload(second, [(112, "政風處", "warning_cases", 4, "4")], "丁.csv")
+    version = DataVersion("sqlite:///same", second.data_version())
+    history = histories.history(version, second)
+    assert history == second.history()
+    frame = frames.frame(version, history, recording(second, reads))
+    assert list(frame["month"]) == [2, 3, 4]
+    assert_exactly_equal(frame, second.current_frame(), 0)
+
+
 def recording(store: Store, reads: list):
     """The store's current_frame, noting each read: WHOLE, or the batch it read after."""
     def read(**after):

@@ -245,9 +245,10 @@ HELD_FRAMES = FrameHolder()
 class HistoryHolder:
     """The last batch list read per store URL, as FrameHolder holds the frame: after uploads only (the same number
     of undone batches, no older newest batch), the batches from the held newest one on are read and put before the
-    held list. Nothing else of an older batch changes but an undo (which counts in the data version), and the held
-    newest batch, read again, must be the very same one: a store made anew at the same URL numbers its batches
-    again. Anything else reads the whole list. (At county scale the whole list cost 7 ms of every upload.)"""
+    held list. Nothing else of an older batch changes but an undo; the held newest batch, read again, must be the
+    very same one, and the undone batches the same ones: a store made anew at the same URL numbers its batches
+    again, and may have undone as many others (found by review). Anything else reads the whole list. (At county
+    scale the whole list cost 7 ms of every upload.)"""
 
     def __init__(self, max_urls: int = 4) -> None:
         self.max_urls = max_urls
@@ -275,7 +276,7 @@ class HistoryHolder:
         if data_version.sample or not held_history or undone != held_undone or batch < held_batch:
             return None
         newer = store.history(from_batch=held_batch)  # newest first: the held newest batch comes last
-        if not newer or newer[-1] != held_history[0]:
+        if not newer or newer[-1] != held_history[0] or store.undone_batches() != _undone(held_history):
             return None
         return newer[:-1] + held_history
 

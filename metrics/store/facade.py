@@ -126,6 +126,9 @@ class Store(Repository):
                 from_batch: int | None = None) -> list[BatchInfo]:
         return self._figures.history(year=year, unit=unit, from_batch=from_batch)
 
+    def undone_batches(self) -> frozenset[tuple[int, dt.datetime]]:
+        return self._figures.undone_batches()
+
     def batch(self, batch_id: int) -> BatchInfo:
         return self._figures.batch(batch_id)
 

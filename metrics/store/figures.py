@@ -356,6 +356,12 @@ class Figures(Repository):
                               for batch_year, batch_unit in batch.periods)]
         return batches
 
+    def undone_batches(self) -> frozenset[tuple[int, dt.datetime]]:
+        """(number, time undone) of every undone batch: one small read, to check a batch list held from before."""
+        query = sa.select(batches_table.c.id, batches_table.c.undone_at).where(batches_table.c.undone_at.is_not(None))
+        with self._errors(StoreOperation.READ_BATCHES), self._reading() as connection:
+            return frozenset((int(row.id), _aware(row.undone_at)) for row in connection.execute(query))
+
     def batch(self, batch_id: int) -> BatchInfo:
         for info in self.history():
             if info.id == batch_id:
