@@ -93,7 +93,7 @@ def _points(source: Source, year: int) -> list[MultiYearPoints]:
         (span_year, unit) for unit in catalogue.units_in(year) if (rule := catalogue.plan(year, unit).multi_year)
         is not None for span_year in rule.years if catalogue.find(span_year, unit) is not None]))
     return county_multi_year(catalogue, source.frame, year,
-                             points_of=lambda unit, _: unit_multi_year(source, year, unit, split=spans))
+                             points_of=lambda unit: unit_multi_year(source, year, unit, split=spans))
 
 
 def view(context: Context) -> CountyView:

@@ -107,21 +107,20 @@ def county_view(catalogue: Catalogue, frame: pd.DataFrame, year: int, month: int
 
 
 def county_multi_year(catalogue: Catalogue, frame: pd.DataFrame, year: int, *,
-                      points_of: Callable[[str, Callable[[], Mapping[tuple[int, str], Figures]]], MultiYearPoints]
-                      | None = None) -> list[MultiYearPoints]:
+                      points_of: Callable[[str], MultiYearPoints] | None = None) -> list[MultiYearPoints]:
     """Goal 6's multi-year points of every unit with a plan in `year` whose plan carries the rule. `points_of`:
-    a unit's points as the caller keeps them (unit, and the figures split at once, made when first asked for)."""
+    a unit's points as the caller keeps them (the county page: per unit's content, reading only what it lacks)."""
     spans = []
     for unit in catalogue.units_in(year):
         rule = catalogue.plan(year, unit).multi_year
         if rule is not None:
             spans.append((rule, unit, {rule_year: catalogue.find(rule_year, unit) for rule_year in rule.years}))
-    # Split once: a mask over the whole frame for each unit and year cost 0.2 s at 30 units × 4 years.
-    split = functools.cache(lambda: Figures.for_plans({plan.key: plan for *_, plans in spans for plan in plans.values()
-                                                       if plan is not None}.values(), frame))
     if points_of is not None:
-        return [points_of(unit, split) for _, unit, _ in spans]
-    return [multi_year_points(rule, unit, plans, frame, figures_of=split()) for rule, unit, plans in spans]
+        return [points_of(unit) for _, unit, _ in spans]
+    # Split once: a mask over the whole frame for each unit and year cost 0.2 s at 30 units × 4 years.
+    split = Figures.for_plans({plan.key: plan for *_, plans in spans for plan in plans.values()
+                               if plan is not None}.values(), frame)
+    return [multi_year_points(rule, unit, plans, frame, figures_of=split) for rule, unit, plans in spans]
 
 
 # ---- as tables ----
