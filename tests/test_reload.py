@@ -50,6 +50,16 @@ STEPS = [
 LAST_ORDER = [(112, "B處"), (112, "a處"), (112, "政風處"), (113, "人事處"), (114, "a處")]
 
 
+def take_step(writer: Store, step: int, what: str, data, batches: dict[int, int]) -> None:
+    """One of STEPS, written by another process: an upload (its batch noted under the step), an undo, a plan version."""
+    if what == "upload":
+        batches[step] = upload(writer, data, f"第{step}次.csv")
+    elif what == "undo":
+        writer.undo(batches[data])
+    else:
+        writer.save_plan_version(112, "政風處", 'title = "新"\n', author="王科長")
+
+
 def assert_exactly_equal(frame: pd.DataFrame, whole: pd.DataFrame, step: int) -> None:
     pd.testing.assert_frame_equal(frame, whole, check_exact=True, obj=f"step {step}")
     assert frame.dtypes.to_dict() == whole.dtypes.to_dict(), step
@@ -65,12 +75,7 @@ def test_each_upload_reads_only_its_values_and_gives_the_whole_frame_exactly(sto
         return store.current_frame(**after)
 
     for step, (what, data, expected_read, rows, probe) in enumerate(STEPS):
-        if what == "upload":
-            batches[step] = upload(writer, data, f"第{step}次.csv")
-        elif what == "undo":
-            writer.undo(batches[data])
-        else:
-            writer.save_plan_version(112, "政風處", 'title = "新"\n', author="王科長")
+        take_step(writer, step, what, data, batches)
         reads.clear()
         frame = holder.frame(DataVersion(store_url, store.data_version()), store.history(), read)
         assert reads == [expected_read], step
@@ -103,12 +108,7 @@ def test_each_upload_reads_only_the_newer_batches_of_the_history_and_gives_the_w
 
     store.history = history
     for step, (what, data, expected_read, *_) in enumerate(STEPS):
-        if what == "upload":
-            batches[step] = upload(writer, data, f"第{step}次.csv")
-        elif what == "undo":
-            writer.undo(batches[data])
-        else:
-            writer.save_plan_version(112, "政風處", 'title = "新"\n', author="王科長")
+        take_step(writer, step, what, data, batches)
         reads.clear()
         listed = holder.history(DataVersion(store_url, store.data_version()), store)
         assert reads == [expected_read], step  # from the held newest batch on: the frame's `after` batch
