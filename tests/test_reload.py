@@ -192,7 +192,7 @@ def test_another_servers_upload_is_seen_exactly_on_the_next_run(where, database,
     assert second.data_version.version[:2] == (2, 0)
     assert_exactly_equal(second.frame, Store(url).current_frame(), 1)
     assert list(second.frame["month"]) == [1, 2, 3]
-    assert HELD_FRAMES._held[url].frame is second.frame
+    assert HELD_FRAMES.held.peek(url).frame is second.frame
 
 
 @pytest.mark.postgres

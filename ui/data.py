@@ -77,6 +77,14 @@ class Memo:
                     self._values.popitem(last=False)
             return value
 
+    def put(self, key: Hashable, value: object) -> None:
+        """`value` for `key` from now on, replacing what was kept (the holders of what was last read per store)."""
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.max_entries:
+                self._values.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
@@ -188,16 +196,13 @@ class FrameHolder:
     on every new version, whichever process wrote them."""
 
     def __init__(self, max_urls: int = 4) -> None:
-        self.max_urls = max_urls
-        self._held: OrderedDict[str, _Held] = OrderedDict()
-        self._lock = threading.Lock()
+        self.held = Memo(max_entries=max_urls)  # URL -> _Held
 
     def frame(self, data_version: DataVersion, history: list[BatchInfo],
               read: Callable[..., pd.DataFrame]) -> pd.DataFrame:
         """The frame at `data_version`; `read(after_batch=…)` is Store.current_frame and `history` the store's
         batches at that version, newest first."""
-        with self._lock:
-            held = self._held.get(data_version.url)
+        held = self.held.peek(data_version.url)
         if self._follows(held, data_version, history):
             frame = with_newer(held.frame, read(after_batch=held.version[0]))
         else:
@@ -205,30 +210,31 @@ class FrameHolder:
         newest = _batch(history, data_version.version[0])
         if data_version.sample or newest is None:
             return frame
-        with self._lock:
-            self._held[data_version.url] = _Held(data_version.version, newest, frame, _undone(history))
-            self._held.move_to_end(data_version.url)
-            while len(self._held) > self.max_urls:
-                self._held.popitem(last=False)
+        self.held.put(data_version.url, _Held(data_version.version, newest, frame, _undone(history)))
         return frame
 
     @staticmethod
     def _follows(held: _Held | None, data_version: DataVersion, history: list[BatchInfo]) -> bool:
-        """Only uploads since the held frame (DataVersionNumbers: batch, undone, plans): the same number of undone
-        batches, no older newest batch, and the held frame's newest batch still the same one (not a store restored
-        anew at the same URL), nor another batch undone (that store's copy, which undid another)."""
-        if held is None or data_version.sample:
+        """Only uploads since the held frame, and the held frame's newest batch still the same one (not a store
+        restored anew at the same URL), nor another batch undone (that store's copy, which undid another)."""
+        if held is None or not _only_uploads_since(held.version, data_version):
             return False
-        (batch, undone, *_), (held_batch, held_undone, *_) = data_version.version, held.version
-        if undone != held_undone or batch < held_batch:
-            return False
-        same = _batch(history, held_batch)
+        same = _batch(history, held.version[0])
         return (same is not None and (same.uploaded_at, same.sha256) == (held.newest.uploaded_at, held.newest.sha256)
                 and _undone(history) == held.undone)
 
     def clear(self) -> None:
-        with self._lock:
-            self._held.clear()
+        self.held.clear()
+
+
+def _only_uploads_since(held_version: tuple[int, ...], data_version: DataVersion) -> bool:
+    """By the data version's numbers (DataVersionNumbers: batch, undone, plans), nothing but uploads (or plan
+    versions) since `held_version`: the same number of undone batches, no older newest batch. Whether the store
+    is still the same one is the caller's to check."""
+    if data_version.sample:
+        return False
+    (batch, undone, *_), (held_batch, held_undone, *_) = data_version.version, held_version
+    return undone == held_undone and batch >= held_batch
 
 
 def _undone(history: list[BatchInfo]) -> frozenset[tuple]:
@@ -251,38 +257,29 @@ class HistoryHolder:
     scale the whole list cost 7 ms of every upload.)"""
 
     def __init__(self, max_urls: int = 4) -> None:
-        self.max_urls = max_urls
-        self._held: OrderedDict[str, tuple[tuple[int, ...], list[BatchInfo]]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.held = Memo(max_entries=max_urls)  # URL -> (data version, batch list)
 
     def history(self, data_version: DataVersion, store: Store) -> list[BatchInfo]:
-        with self._lock:
-            held = self._held.get(data_version.url)
+        held = self.held.peek(data_version.url)
         history = self._brought_up_to_date(held, data_version, store) if held is not None else None
         if history is None:
             history = store.history()
-        with self._lock:
-            self._held[data_version.url] = (data_version.version, history)
-            self._held.move_to_end(data_version.url)
-            while len(self._held) > self.max_urls:
-                self._held.popitem(last=False)
+        self.held.put(data_version.url, (data_version.version, history))
         return history
 
     @staticmethod
     def _brought_up_to_date(held: tuple[tuple[int, ...], list[BatchInfo]], data_version: DataVersion,
                             store: Store) -> list[BatchInfo] | None:
-        (held_batch, held_undone, *_), held_history = held
-        batch, undone, *_ = data_version.version
-        if data_version.sample or not held_history or undone != held_undone or batch < held_batch:
+        held_version, held_history = held
+        if not held_history or not _only_uploads_since(held_version, data_version):
             return None
-        newer = store.history(from_batch=held_batch)  # newest first: the held newest batch comes last
+        newer = store.history(from_batch=held_version[0])  # newest first: the held newest batch comes last
         if not newer or newer[-1] != held_history[0] or store.undone_batches() != _undone(held_history):
             return None
         return newer[:-1] + held_history
 
     def clear(self) -> None:
-        with self._lock:
-            self._held.clear()
+        self.held.clear()
 
 
 HELD_HISTORIES = HistoryHolder()
@@ -343,8 +340,6 @@ class Source:
     def unplanned(self) -> list[tuple[int, str]]:
         """(year, unit)s that have figures but no plan: never shown, never scored against another plan."""
         return _unplanned(self)
-
-
 
 
 def cached_on_source(max_entries: int, *, copied: bool = False) -> Callable[[Cached], Cached]:

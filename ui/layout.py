@@ -212,11 +212,14 @@ def period_defaults(source: Source) -> tuple[list[int], tuple[int, str]]:
     then the one with the most figures."""
     catalogue = source.catalogue
     counts = figure_counts(source)
+    return catalogue.years(), max(catalogue.keys(), key=lambda key: (*_official_with_figures(catalogue, counts, key),
+                                                                     key[0], counts.get(key, 0)))
 
-    def preference(key: tuple[int, str]) -> tuple[bool, bool, int, int]:
-        return key in counts, not catalogue.plan(*key).sample, key[0], counts.get(key, 0)
 
-    return catalogue.years(), max(catalogue.keys(), key=preference)
+def _official_with_figures(catalogue: Catalogue, counts: Mapping[tuple[int, str], int],
+                           key: tuple[int, str]) -> tuple[bool, bool]:
+    """What a default period is chosen by first: it has figures, and its plan is not a sample."""
+    return key in counts, not catalogue.plan(*key).sample
 
 
 @cached_on_source(max_entries=64)
@@ -227,7 +230,7 @@ def unit_choices(source: Source, year: int) -> tuple[list[str], dict[str, str], 
     units = catalogue.units_in(year)
     names = {unit: catalogue.plan(year, unit).unit_name + ("（範例）" if catalogue.plan(year, unit).sample else "")
              for unit in units}
-    busiest = max(units, key=lambda unit: ((year, unit) in counts, not catalogue.plan(year, unit).sample,
+    busiest = max(units, key=lambda unit: (*_official_with_figures(catalogue, counts, (year, unit)),
                                            counts.get((year, unit), 0)))
     return units, names, busiest
 
